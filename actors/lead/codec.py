@@ -1,0 +1,50 @@
+"""LeadState to and from the JSON stored in the snapshot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actors.lead.model import Answer, LeadState
+from actors.lead.status import Status
+
+__all__ = ["state_from_json", "state_to_json"]
+
+
+def state_to_json(state: LeadState) -> dict[str, Any]:
+    return {
+        "wa_id": state.wa_id,
+        "status": state.status.value,
+        "name": state.name,
+        "current_question": state.current_question,
+        "last_message_ts": state.last_message_ts,
+        "answers": [
+            {
+                "question": a.question,
+                "value": a.value,
+                "message_id": a.message_id,
+                "seq": a.seq,
+                "media_id": a.media_id,
+            }
+            for a in state.answers
+        ],
+    }
+
+
+def state_from_json(data: dict[str, Any]) -> LeadState:
+    return LeadState(
+        wa_id=data["wa_id"],
+        status=Status(data["status"]),
+        name=data.get("name"),
+        current_question=data.get("current_question"),
+        last_message_ts=int(data.get("last_message_ts", 0)),
+        answers=tuple(
+            Answer(
+                question=a["question"],
+                value=a["value"],
+                message_id=a["message_id"],
+                seq=int(a["seq"]),
+                media_id=a.get("media_id"),
+            )
+            for a in data.get("answers", [])
+        ),
+    )

@@ -1,0 +1,344 @@
+"""
+The actor runtime: one asyncio task per lead, created on demand, with a bounded mailbox.
+
+A turn is one transaction: the lead's transaction-level advisory lock, the snapshot
+(re-read when another replica moved its version), the pure behaviour, then the inbox
+row, the snapshot compare-and-set and the outbox rows, and commit. Only then does the
+caller hear back. No network call happens while the lock is held: effects leave
+through the outbox relay after commit. A failed turn rolls back, drops the actor's
+cached state, and fails only its own caller.
+
+Idle actors passivate (their task ends and their cached state is dropped), so memory
+tracks active leads. `aclose` stops intake and drains what is already queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import asyncpg
+import structlog
+
+from actors.errors import MailboxFull, RuntimeClosed, TurnFailed
+from actors.lead import (
+    Decision,
+    LeadBehaviour,
+    LeadState,
+    MessageReceived,
+    Outcome,
+    SendMessage,
+    state_from_json,
+    state_to_json,
+)
+from actors.masking import mask_phone
+from storage import (
+    CONNECTION_ERRORS,
+    DatabaseUnavailable,
+    OutboxInsert,
+    Pool,
+    StaleSnapshot,
+    TurnStart,
+    TurnWrite,
+    UnitOfWork,
+)
+
+__all__ = ["ActorInfo", "ActorRuntime", "Inbound", "TurnOutcome"]
+
+log = structlog.get_logger("actors.runtime")
+
+_RETRYABLE_DB_ERRORS = (asyncpg.SerializationError, asyncpg.DeadlockDetectedError)
+_MAX_TURN_ATTEMPTS = 3
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    StaleSnapshot,
+    DatabaseUnavailable,
+    *CONNECTION_ERRORS,
+)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message for one lead, as the web layer hands it over."""
+
+    lead_key: str
+    message_id: str
+    event: MessageReceived
+    record: dict[str, Any]  # what the inbox stores for this message
+    correlation_id: str
+
+
+class TurnOutcome(StrEnum):
+    PROCESSED = "processed"
+    DUPLICATE = "duplicate"
+    OUT_OF_ORDER = "out_of_order"
+
+
+@dataclass(frozen=True)
+class ActorInfo:
+    lead_key: str
+    status: str | None
+    mailbox_depth: int
+    last_activity: datetime
+
+
+@dataclass(frozen=True)
+class _Committed:
+    version: int
+    decision: Decision
+    from_status: str
+    effect_count: int
+
+
+@dataclass
+class _Letter:
+    message: Inbound
+    reply: asyncio.Future[TurnOutcome]
+
+
+@dataclass
+class _Actor:
+    key: str
+    mailbox: asyncio.Queue[_Letter]
+    last_activity: float = field(default_factory=time.time)
+    busy: bool = False
+    version: int | None = None  # version of `state`, None when nothing is cached
+    state: LeadState | None = None
+    task: asyncio.Task[None] | None = None
+
+    def forget(self) -> None:
+        self.version = None
+        self.state = None
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    """Turns catch their own errors; an actor task dying of anything else is a bug."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("actor.crashed", task=task.get_name(), exc_info=task.exception())
+
+
+def _outbox_rows(message_id: str, decision: Decision) -> list[OutboxInsert]:
+    rows: list[OutboxInsert] = []
+    for index, effect in enumerate(decision.effects):
+        match effect:
+            case SendMessage(to=to, key=key, params=params):
+                rows.append(
+                    OutboxInsert(
+                        channel="whatsapp",
+                        payload={"to": to, "key": key, "params": dict(params)},
+                        idempotency_key=f"{message_id}/{index}",
+                    )
+                )
+    return rows
+
+
+class ActorRuntime:
+    """Routes each inbound message to its lead's actor and answers after commit."""
+
+    def __init__(
+        self,
+        pool: Pool,
+        behaviour: LeadBehaviour,
+        *,
+        mailbox_size: int = 64,
+        idle_after_s: float = 60.0,
+        on_effects: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._pool = pool
+        self._behaviour = behaviour
+        self._mailbox_size = mailbox_size
+        self._idle_after_s = idle_after_s
+        self._on_effects = on_effects
+        self._actors: dict[str, _Actor] = {}
+        self._closing = False
+
+    # -- intake ------------------------------------------------------------------
+
+    async def ask(self, message: Inbound) -> TurnOutcome:
+        """Hand `message` to its lead's actor; return once its turn has committed."""
+        reply: asyncio.Future[TurnOutcome] = asyncio.get_running_loop().create_future()
+        self.tell(message, reply)
+        return await reply
+
+    def tell(self, message: Inbound, reply: asyncio.Future[TurnOutcome]) -> None:
+        """Enqueue without waiting; raises `MailboxFull` or `RuntimeClosed` at once."""
+        if self._closing:
+            raise RuntimeClosed("shutting down")
+        actor = self._actors.get(message.lead_key)
+        if actor is None:
+            actor = _Actor(message.lead_key, asyncio.Queue(maxsize=self._mailbox_size))
+            self._actors[message.lead_key] = actor
+            actor.task = asyncio.create_task(
+                self._run(actor), name=f"actor:{mask_phone(message.lead_key)}"
+            )
+            actor.task.add_done_callback(_report_crash)
+        try:
+            actor.mailbox.put_nowait(_Letter(message, reply))
+        except asyncio.QueueFull:
+            raise MailboxFull(f"mailbox of {mask_phone(message.lead_key)} is full") from None
+
+    # -- introspection -------------------------------------------------------------
+
+    def live_actors(self) -> list[ActorInfo]:
+        return [
+            ActorInfo(
+                lead_key=actor.key,
+                status=actor.state.status.value if actor.state else None,
+                mailbox_depth=actor.mailbox.qsize(),
+                last_activity=datetime.fromtimestamp(actor.last_activity, UTC),
+            )
+            for actor in list(self._actors.values())
+        ]
+
+    @property
+    def live_count(self) -> int:
+        return len(self._actors)
+
+    # -- shutdown ------------------------------------------------------------------
+
+    async def aclose(self, timeout_s: float = 20.0) -> None:
+        """Stop intake, let every actor finish what is queued, then return."""
+        self._closing = True
+        for actor in list(self._actors.values()):
+            if not actor.busy and actor.mailbox.empty() and actor.task is not None:
+                actor.task.cancel()  # idle, blocked in get(): nothing to drain
+        tasks = [a.task for a in self._actors.values() if a.task is not None]
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=timeout_s)
+        for task in pending:
+            task.cancel()
+        if pending:
+            log.warning("actors.drain_timeout", unfinished=len(pending))
+            await asyncio.wait(pending)
+
+    # -- the actor -----------------------------------------------------------------
+
+    async def _run(self, actor: _Actor) -> None:
+        structlog.contextvars.clear_contextvars()  # a task inherits its creator's context
+        try:
+            while True:
+                if actor.mailbox.empty():
+                    if self._closing:
+                        return
+                    try:
+                        async with asyncio.timeout(self._idle_after_s):
+                            letter = await actor.mailbox.get()
+                    except TimeoutError:
+                        if actor.mailbox.empty():
+                            return  # passivate
+                        continue
+                else:
+                    letter = actor.mailbox.get_nowait()
+                actor.busy = True
+                try:
+                    await self._handle(actor, letter)
+                finally:
+                    actor.busy = False
+                    actor.last_activity = time.time()
+        finally:
+            if self._actors.get(actor.key) is actor:
+                del self._actors[actor.key]
+            while not actor.mailbox.empty():
+                left = actor.mailbox.get_nowait()
+                if not left.reply.done():
+                    left.reply.set_exception(RuntimeClosed("actor stopped"))
+
+    async def _handle(self, actor: _Actor, letter: _Letter) -> None:
+        message = letter.message
+        with structlog.contextvars.bound_contextvars(
+            lead=mask_phone(actor.key), correlation_id=message.correlation_id
+        ):
+            try:
+                outcome = await self._turn(actor, message)
+            except TurnFailed as error:
+                if not letter.reply.done():
+                    letter.reply.set_exception(error)
+            else:
+                if not letter.reply.done():
+                    letter.reply.set_result(outcome)
+
+    async def _turn(self, actor: _Actor, message: Inbound) -> TurnOutcome:
+        started = time.perf_counter()
+        committed = await self._commit_turn(actor, message)
+        # Committed: from here on nothing may turn the caller's answer into a failure.
+        if committed is None:
+            log.info("lead.duplicate_skipped", message_id=message.message_id)
+            return TurnOutcome.DUPLICATE
+        actor.version, actor.state = committed.version, committed.decision.state
+        if committed.effect_count:
+            self._on_effects()
+        log.info(
+            "lead.event_handled",
+            event_type=type(message.event).__name__,
+            from_status=committed.from_status,
+            to_status=committed.decision.state.status.value,
+            effects=committed.effect_count,
+            outcome=committed.decision.outcome.value,
+            version=committed.version,
+            ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+        return TurnOutcome(committed.decision.outcome.value)
+
+    async def _commit_turn(self, actor: _Actor, message: Inbound) -> _Committed | None:
+        """Run the transaction, retrying serialization failures; None for a duplicate."""
+        for attempt in range(1, _MAX_TURN_ATTEMPTS + 1):
+            try:
+                return await self._transaction(actor, message)
+            except _RETRYABLE_DB_ERRORS as error:
+                actor.forget()
+                if attempt == _MAX_TURN_ATTEMPTS:
+                    log.warning("lead.turn_failed", reason=type(error).__name__)
+                    raise TurnFailed(type(error).__name__) from error
+            except _UNAVAILABLE as error:
+                actor.forget()
+                log.warning("lead.turn_failed", reason=type(error).__name__)
+                raise TurnFailed(type(error).__name__) from error
+            except Exception as error:
+                actor.forget()
+                log.error("lead.turn_crashed", exc_info=True)
+                raise TurnFailed(type(error).__name__) from error
+        raise AssertionError("unreachable")
+
+    async def _transaction(self, actor: _Actor, message: Inbound) -> _Committed | None:
+        async with UnitOfWork(self._pool) as uow:
+            await uow.turns.lock(actor.key)
+            start = await uow.turns.begin(actor.key, message.message_id, actor.version)
+            if start.seen:
+                return None
+            state, version = self._current(actor, start)
+            decision = self._behaviour.decide(state, message.event)
+            rows = _outbox_rows(message.message_id, decision)
+            processed = decision.outcome is Outcome.PROCESSED
+            new_version = await uow.turns.finish(
+                TurnWrite(
+                    lead_key=actor.key,
+                    expected_version=version,
+                    status=decision.state.status.value,
+                    state=state_to_json(decision.state),
+                    last_inbound_at=(
+                        datetime.fromtimestamp(message.event.sent_at, UTC) if processed else None
+                    ),
+                    message_id=message.message_id,
+                    outcome=decision.outcome.value,
+                    correlation_id=message.correlation_id,
+                    inbox_payload=message.record,
+                    outbox=rows,
+                )
+            )
+            await uow.commit()
+        return _Committed(new_version, decision, state.status.value, len(rows))
+
+    def _current(self, actor: _Actor, start: TurnStart) -> tuple[LeadState, int]:
+        snapshot = start.snapshot
+        if snapshot is None:
+            return self._behaviour.initial(actor.key), 0
+        if snapshot.state is None and actor.state is not None:
+            return actor.state, snapshot.version  # our cache is current
+        if snapshot.state is None:
+            raise StaleSnapshot("cache expected but empty")
+        return state_from_json(snapshot.state), snapshot.version

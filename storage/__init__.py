@@ -1,0 +1,34 @@
+"""Postgres persistence: pool, migrations, the unit of work and its repositories."""
+
+from __future__ import annotations
+
+from storage.embedded import DEFAULT_DATA_DIR, embedded_postgres
+from storage.errors import DatabaseUnavailable, MigrationError, StaleSnapshot, StorageError
+from storage.locks import lock_key
+from storage.migrate import migrate, pending_count
+from storage.outbox import ClaimedDelivery, Outbox
+from storage.pool import Pool, open_pool
+from storage.turns import OutboxInsert, SnapshotRead, TurnStart, TurnWrite
+from storage.uow import CONNECTION_ERRORS, UnitOfWork
+
+__all__ = [
+    "CONNECTION_ERRORS",
+    "DEFAULT_DATA_DIR",
+    "ClaimedDelivery",
+    "DatabaseUnavailable",
+    "MigrationError",
+    "Outbox",
+    "OutboxInsert",
+    "Pool",
+    "SnapshotRead",
+    "StaleSnapshot",
+    "StorageError",
+    "TurnStart",
+    "TurnWrite",
+    "UnitOfWork",
+    "embedded_postgres",
+    "lock_key",
+    "migrate",
+    "open_pool",
+    "pending_count",
+]

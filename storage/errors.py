@@ -1,0 +1,33 @@
+"""
+Storage errors.
+
+    StorageError
+     +-- DatabaseUnavailable      the database cannot be reached (callers answer 503)
+     +-- StaleSnapshot            a compare-and-set on a snapshot version failed
+     +-- MigrationError           a migration file is broken or was edited after it ran
+"""
+
+from __future__ import annotations
+
+__all__ = ["DatabaseUnavailable", "MigrationError", "StaleSnapshot", "StorageError"]
+
+
+class StorageError(Exception):
+    """Base of every error raised by `storage`."""
+
+
+class DatabaseUnavailable(StorageError):
+    """The database could not be reached or dropped the connection."""
+
+
+class StaleSnapshot(StorageError):
+    """
+    The snapshot's version moved under us.
+
+    Under the lead's advisory lock this only happens when the lock was lost without
+    our knowing (killed backend, failover): the turn must fail rather than overwrite.
+    """
+
+
+class MigrationError(StorageError):
+    """A migration could not be applied, or an applied one no longer matches its file."""

@@ -1,0 +1,140 @@
+"""
+Outbox rows: claimed by the relay, then marked sent, retried later, or dead-lettered.
+
+Ordering per lead is kept by construction: only a lead's oldest pending row (its head)
+can be claimed, and it stays the head until it is sent or dead. A claim sets a lease
+instead of holding a row lock across the HTTP call, so no transaction is open while we
+talk to a provider; a replica that dies mid-delivery lets its lease lapse and another
+claims the row again (at-least-once). Every attempt is recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+__all__ = ["ClaimedDelivery", "Outbox"]
+
+_CLAIM = """
+WITH heads AS (
+    SELECT DISTINCT ON (lead_key) id
+    FROM outbox
+    WHERE status = 'pending'
+    ORDER BY lead_key, id
+), ready AS (
+    SELECT o.id
+    FROM outbox AS o
+    WHERE o.id IN (SELECT id FROM heads)
+      AND o.status = 'pending'
+      AND o.next_attempt_at <= now()
+      AND (o.lease_until IS NULL OR o.lease_until < now())
+    ORDER BY o.id
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE outbox AS o
+SET lease_until = now() + make_interval(secs => $2), attempts = o.attempts + 1
+FROM ready
+WHERE o.id = ready.id
+RETURNING o.id, o.lead_key, o.channel, o.payload, o.idempotency_key, o.correlation_id,
+          o.attempts, o.created_at
+"""
+
+_RECORD_ATTEMPT = """
+INSERT INTO delivery_attempts
+    (outbox_id, attempt, outcome, error_code, error_detail, provider_message_id, correlation_id)
+SELECT id, attempts, $2, $3, $4, $5, correlation_id FROM changed
+"""
+
+_MARK_SENT = (
+    """
+WITH changed AS (
+    UPDATE outbox
+    SET status = 'sent', provider_message_id = $5, lease_until = NULL,
+        finished_at = now(), last_error = NULL
+    WHERE id = $1 AND status = 'pending'
+    RETURNING id, attempts, correlation_id
+)
+"""
+    + _RECORD_ATTEMPT
+)
+
+_RETRY_LATER = (
+    """
+WITH changed AS (
+    UPDATE outbox
+    SET next_attempt_at = now() + make_interval(secs => $6), lease_until = NULL,
+        last_error = $3
+    WHERE id = $1 AND status = 'pending'
+    RETURNING id, attempts, correlation_id
+)
+"""
+    + _RECORD_ATTEMPT
+)
+
+_DEAD_LETTER = (
+    """
+WITH changed AS (
+    UPDATE outbox
+    SET status = 'dead', lease_until = NULL, finished_at = now(), last_error = $3
+    WHERE id = $1 AND status = 'pending'
+    RETURNING id, attempts, correlation_id
+)
+"""
+    + _RECORD_ATTEMPT
+)
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    id: int
+    lead_key: str
+    channel: str
+    payload: dict[str, Any]
+    idempotency_key: str
+    correlation_id: str | None
+    attempt: int
+    created_at: datetime
+
+
+class Outbox:
+    """Relay-side operations on the outbox, each one statement (autocommit)."""
+
+    def __init__(self, con: asyncpg.Connection) -> None:
+        self._con = con
+
+    async def claim(self, limit: int, lease_s: float) -> list[ClaimedDelivery]:
+        rows = await self._con.fetch(_CLAIM, limit, lease_s)
+        return [
+            ClaimedDelivery(
+                id=row["id"],
+                lead_key=row["lead_key"],
+                channel=row["channel"],
+                payload=row["payload"],
+                idempotency_key=row["idempotency_key"],
+                correlation_id=row["correlation_id"],
+                attempt=row["attempts"],
+                created_at=row["created_at"],
+            )
+            for row in sorted(rows, key=lambda r: r["id"])
+        ]
+
+    async def mark_sent(self, outbox_id: int, provider_message_id: str | None) -> None:
+        await self._con.execute(_MARK_SENT, outbox_id, "sent", None, None, provider_message_id)
+
+    async def retry_later(
+        self, outbox_id: int, *, delay_s: float, error_code: str, detail: str
+    ) -> None:
+        await self._con.execute(_RETRY_LATER, outbox_id, "retry", error_code, detail, None, delay_s)
+
+    async def dead_letter(self, outbox_id: int, *, error_code: str, detail: str) -> None:
+        await self._con.execute(_DEAD_LETTER, outbox_id, "dead", error_code, detail, None)
+
+    async def pending_count(self) -> int:
+        count: int = await self._con.fetchval(
+            "SELECT count(*) FROM outbox WHERE status = 'pending'"
+        )
+        return count

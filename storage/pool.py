@@ -1,0 +1,45 @@
+"""The asyncpg pool: JSON codecs on every connection, and one place to open it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+from asyncpg.pool import Pool
+
+__all__ = ["Pool", "open_pool"]
+
+
+async def _init_connection(con: asyncpg.Connection) -> None:
+    for type_name in ("json", "jsonb"):
+        await con.set_type_codec(
+            type_name,
+            encoder=_dumps,
+            decoder=json.loads,
+            schema="pg_catalog",
+        )
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+@asynccontextmanager
+async def open_pool(
+    dsn: str, *, min_size: int = 2, max_size: int = 10, command_timeout: float = 30.0
+) -> AsyncIterator[Pool]:
+    """Open a pool whose connections encode and decode json/jsonb as Python values."""
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        command_timeout=command_timeout,
+        init=_init_connection,
+    )
+    try:
+        yield pool
+    finally:
+        await pool.close()

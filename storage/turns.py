@@ -1,0 +1,135 @@
+"""
+The two statements of an actor turn, under the lead's transaction-level advisory lock.
+
+`begin` reads what the turn needs (whether the message was seen, the snapshot, but
+its body only when our cached version is stale); `finish` writes the inbox row, the
+snapshot (a compare-and-set on its version) and the outbox rows in one statement.
+Few round trips matter: the lock is held for the whole turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from storage.errors import StaleSnapshot
+from storage.locks import lock_key
+
+__all__ = ["OutboxInsert", "SnapshotRead", "TurnStart", "TurnWrite", "Turns"]
+
+_LEAD_LOCK_NAMESPACE = "lead"
+
+_BEGIN = """
+SELECT
+    EXISTS (SELECT 1 FROM inbox WHERE message_id = $2) AS seen,
+    l.version,
+    l.status,
+    CASE WHEN l.version IS DISTINCT FROM $3 THEN l.state END AS state
+FROM (SELECT 1) AS one
+LEFT JOIN leads AS l ON l.lead_key = $1
+"""
+
+_FINISH = """
+WITH snapshot AS (
+    INSERT INTO leads AS l (lead_key, version, status, state, last_inbound_at)
+    VALUES ($1, $2::bigint + 1, $3, $4, $5)
+    ON CONFLICT (lead_key) DO UPDATE
+        SET version = EXCLUDED.version,
+            status = EXCLUDED.status,
+            state = EXCLUDED.state,
+            last_inbound_at = COALESCE(EXCLUDED.last_inbound_at, l.last_inbound_at),
+            updated_at = now()
+        WHERE l.version = $2::bigint
+    RETURNING l.version
+), inbox_row AS (
+    INSERT INTO inbox (message_id, lead_key, outcome, correlation_id, payload)
+    VALUES ($6, $1, $7, $8, $9)
+), outbox_rows AS (
+    INSERT INTO outbox (lead_key, channel, payload, idempotency_key, correlation_id)
+    SELECT $1, channel, payload, idempotency_key, $8
+    FROM unnest($10::text[], $11::jsonb[], $12::text[]) AS t(channel, payload, idempotency_key)
+)
+SELECT version FROM snapshot
+"""
+
+
+@dataclass(frozen=True)
+class SnapshotRead:
+    version: int
+    status: str
+    state: dict[str, Any] | None  # None: unchanged since the version the caller holds
+
+
+@dataclass(frozen=True)
+class TurnStart:
+    seen: bool
+    snapshot: SnapshotRead | None  # None: the lead has never been written
+
+
+@dataclass(frozen=True)
+class OutboxInsert:
+    channel: str
+    payload: dict[str, Any]
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class TurnWrite:
+    lead_key: str
+    expected_version: int  # 0 for a lead never written
+    status: str
+    state: dict[str, Any]
+    last_inbound_at: datetime | None
+    message_id: str
+    outcome: str
+    correlation_id: str | None
+    inbox_payload: dict[str, Any]
+    outbox: Sequence[OutboxInsert]
+
+
+class Turns:
+    """Reads and writes of one actor turn, on the unit of work's connection."""
+
+    def __init__(self, con: asyncpg.Connection) -> None:
+        self._con = con
+
+    async def lock(self, lead_key: str) -> None:
+        """Hold the lead's advisory lock until this transaction ends."""
+        await self._con.execute(
+            "SELECT pg_advisory_xact_lock($1)", lock_key(_LEAD_LOCK_NAMESPACE, lead_key)
+        )
+
+    async def begin(self, lead_key: str, message_id: str, known_version: int | None) -> TurnStart:
+        row = await self._con.fetchrow(_BEGIN, lead_key, message_id, known_version)
+        assert row is not None
+        if row["version"] is None:
+            return TurnStart(seen=row["seen"], snapshot=None)
+        return TurnStart(
+            seen=row["seen"],
+            snapshot=SnapshotRead(row["version"], row["status"], row["state"]),
+        )
+
+    async def finish(self, write: TurnWrite) -> int:
+        """Write the turn; return the new version or raise `StaleSnapshot`."""
+        version: int | None = await self._con.fetchval(
+            _FINISH,
+            write.lead_key,
+            write.expected_version,
+            write.status,
+            write.state,
+            write.last_inbound_at,
+            write.message_id,
+            write.outcome,
+            write.correlation_id,
+            write.inbox_payload,
+            [row.channel for row in write.outbox],
+            [row.payload for row in write.outbox],
+            [row.idempotency_key for row in write.outbox],
+        )
+        if version is None:
+            raise StaleSnapshot(f"lead snapshot moved past version {write.expected_version}")
+        return version

@@ -1,0 +1,76 @@
+"""`booking-assistant serve | migrate`: the console entry point."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+
+import asyncpg
+import structlog
+from hypercorn.asyncio import serve as hypercorn_serve
+from hypercorn.config import Config as HypercornConfig
+
+from storage import embedded_postgres, migrate
+from web.app import create_app
+from web.logs import configure_logging
+from web.settings import Settings
+
+__all__ = ["main"]
+
+log = structlog.get_logger("web.cli")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="booking-assistant")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=None, help="default: $PORT or 8000")
+    commands.add_parser("migrate", help="apply pending database migrations and exit")
+    args = parser.parse_args(argv)
+
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    if args.command == "serve":
+        missing = settings.missing_for_serve()
+        if missing:
+            print(f"booking-assistant serve: set {', '.join(missing)}", file=sys.stderr)
+            return 2
+        asyncio.run(_serve(settings, args.host, args.port or settings.port))
+        return 0
+    asyncio.run(_migrate(settings))
+    return 0
+
+
+async def _serve(settings: Settings, host: str, port: int) -> None:
+    config = HypercornConfig()
+    config.bind = [f"{host}:{port}"]
+    config.accesslog = None
+    config.graceful_timeout = settings.drain_timeout_s
+    config.shutdown_timeout = settings.drain_timeout_s + 10  # the lifespan drains after requests
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    log.info("service.listening", host=host, port=port)
+    await hypercorn_serve(create_app(settings), config, shutdown_trigger=stop.wait)
+
+
+async def _migrate(settings: Settings) -> None:
+    if settings.database_url is not None:
+        await _migrate_dsn(settings.database_url)
+        return
+    async with embedded_postgres(settings.data_dir) as dsn:
+        await _migrate_dsn(dsn)
+
+
+async def _migrate_dsn(dsn: str) -> None:
+    con = await asyncpg.connect(dsn)
+    try:
+        applied = await migrate(con)
+    finally:
+        await con.close()
+    log.info("database.migrated", applied=applied)

@@ -1,0 +1,58 @@
+"""
+Errors of the web edge, and the one place where errors become HTTP answers.
+
+    WebError
+     +-- SignatureInvalid   401: the body was not signed with our secret
+     +-- MalformedBody      400: not JSON, or not the shape we accept
+    (from actors / storage)
+    MailboxFull, RuntimeClosed, TurnFailed, DatabaseUnavailable -> 503 + Retry-After
+"""
+
+from __future__ import annotations
+
+import structlog
+from pydantic import ValidationError
+from quart import Quart, ResponseReturnValue
+
+from actors import MailboxFull, RuntimeClosed, TurnFailed
+from storage import DatabaseUnavailable
+
+__all__ = ["MalformedBody", "SignatureInvalid", "WebError", "register_error_handlers"]
+
+log = structlog.get_logger("web")
+
+
+class WebError(Exception):
+    """Base of the web edge's own errors."""
+
+
+class SignatureInvalid(WebError):
+    """Missing or wrong signature header."""
+
+
+class MalformedBody(WebError):
+    """The body is not JSON or not of the expected shape."""
+
+
+def register_error_handlers(app: Quart) -> None:
+    @app.errorhandler(SignatureInvalid)
+    async def _unsigned(error: SignatureInvalid) -> ResponseReturnValue:
+        log.warning("webhook.signature_rejected", reason=str(error))
+        return {"error": "invalid signature"}, 401
+
+    @app.errorhandler(MalformedBody)
+    async def _malformed(error: MalformedBody) -> ResponseReturnValue:
+        log.warning("webhook.malformed", reason=str(error)[:500])
+        return {"error": "malformed body"}, 400
+
+    @app.errorhandler(ValidationError)
+    async def _invalid(error: ValidationError) -> ResponseReturnValue:
+        log.warning("webhook.malformed", errors=error.error_count())
+        return {"error": "malformed body"}, 400
+
+    async def _unavailable(error: Exception) -> ResponseReturnValue:
+        log.warning("request.unavailable", reason=type(error).__name__)
+        return {"error": "temporarily unavailable"}, 503, {"Retry-After": "1"}
+
+    for error_type in (MailboxFull, RuntimeClosed, TurnFailed, DatabaseUnavailable):
+        app.register_error_handler(error_type, _unavailable)

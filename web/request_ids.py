@@ -1,0 +1,39 @@
+"""
+Correlation ids: every request gets one (the caller's X-Request-ID when it is a
+well-formed id, else a new one), bound into structlog's context and echoed back.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import structlog
+from quart import Quart, Response, g, request
+
+__all__ = ["correlation_id", "install_request_ids"]
+
+_WELL_FORMED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
+HEADER = "X-Request-ID"
+
+
+def correlation_id() -> str:
+    value: str = g.correlation_id
+    return value
+
+
+def install_request_ids(app: Quart) -> None:
+    @app.before_request
+    async def _bind() -> None:
+        inbound = request.headers.get(HEADER, "")
+        g.correlation_id = inbound if _WELL_FORMED.match(inbound) else uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(
+            correlation_id=g.correlation_id,
+            route=request.url_rule.rule if request.url_rule else None,
+        )
+
+    @app.after_request
+    async def _echo(response: Response) -> Response:
+        response.headers[HEADER] = getattr(g, "correlation_id", None) or uuid.uuid4().hex
+        return response

@@ -1,0 +1,67 @@
+"""Configuration from the environment, read once into a frozen object and passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+_REPO_COPY_DIR = Path(__file__).resolve().parent.parent / "copy"
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; names are the env vars of PRODUCT.md, upper-cased."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+
+    # The contract of PRODUCT.md
+    database_url: str | None = None
+    port: int = 8000
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
+    artist_whatsapp_number: str | None = None
+    stripe_api_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_api_base: str = "https://api.stripe.com"
+    deposit_amount_minor: int = Field(default=5000, gt=0)
+    deposit_currency: str = "gbp"
+    sheets_spreadsheet_id: str | None = None
+    google_service_account_file: Path | None = None
+    sheets_api_base: str | None = None
+    admin_token: SecretStr | None = None
+    pilot_allowlist: str | None = None
+    locale: str = "en_GB"
+    stale_after_s: int = Field(default=86400, gt=0)
+    abandon_after_s: int = Field(default=172800, gt=0)
+
+    # Operations
+    data_dir: Path = Path(".data/pg")  # the embedded Postgres, when DATABASE_URL is unset
+    copy_dir: Path = _REPO_COPY_DIR
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "info"
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    mailbox_size: int = Field(default=64, gt=0)
+    actor_idle_s: float = Field(default=60.0, gt=0)
+    db_pool_min: int = Field(default=2, ge=1)
+    db_pool_max: int = Field(default=20, ge=1)
+    relay_concurrency: int = Field(default=32, gt=0)
+    relay_max_attempts: int = Field(default=8, gt=0)
+    relay_poll_s: float = Field(default=1.0, gt=0)
+    relay_backoff_base_s: float = Field(default=1.0, gt=0)
+    relay_backoff_cap_s: float = Field(default=300.0, gt=0)
+    drain_timeout_s: float = Field(default=20.0, gt=0)
+
+    def missing_for_serve(self) -> list[str]:
+        """The env vars `serve` cannot run without."""
+        required = {
+            "WHATSAPP_APP_SECRET": self.whatsapp_app_secret,
+            "WHATSAPP_VERIFY_TOKEN": self.whatsapp_verify_token,
+        }
+        return [name for name, value in required.items() if not value]
