@@ -1,0 +1,42 @@
+"""Shared fixtures: the per-run database, migrated once, emptied before each test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+
+from storage import migrate, open_pool
+from storage.pool import Pool
+from tests.database import TABLES, fresh_database
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """The DSN of this run's own database, with migrations applied."""
+    with fresh_database() as dsn:
+        import anyio
+
+        async def _migrate() -> None:
+            con = await asyncpg.connect(dsn)
+            try:
+                await migrate(con)
+            finally:
+                await con.close()
+
+        anyio.run(_migrate)
+        yield dsn
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[Pool]:
+    """A pool on an emptied database."""
+    async with open_pool(database_url, min_size=1, max_size=10) as opened:
+        await opened.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY")
+        yield opened

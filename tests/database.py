@@ -1,0 +1,65 @@
+"""
+A fresh database per test run: on DATABASE_URL's server when it is set, otherwise on an
+embedded pgserver in a temporary directory. Dropped at the end of the run.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import anyio
+import asyncpg
+
+__all__ = ["TABLES", "fresh_database", "with_database"]
+
+TABLES = ("delivery_attempts", "outbox", "inbox", "leads")
+
+
+def with_database(dsn: str, name: str) -> str:
+    """`dsn` pointed at database `name` (keeps host, socket query and credentials)."""
+    parts = urlsplit(dsn)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+@contextmanager
+def _server_dsn() -> Iterator[str]:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        yield url
+        return
+    import pgserver
+
+    with tempfile.TemporaryDirectory(prefix="ba-pg-") as tmp:
+        server = pgserver.get_server(  # type: ignore[attr-defined]
+            Path(tmp) / "pg", cleanup_mode="delete"
+        )
+        try:
+            yield server.get_uri()
+        finally:
+            server.cleanup()
+
+
+async def _admin(dsn: str, sql: str) -> None:
+    con = await asyncpg.connect(dsn)
+    try:
+        await con.execute(sql)
+    finally:
+        await con.close()
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """Yield the DSN of a new, empty database; drop it afterwards."""
+    with _server_dsn() as server:
+        name = f"ba_test_{uuid.uuid4().hex[:12]}"
+        anyio.run(_admin, server, f'CREATE DATABASE "{name}"')
+        try:
+            yield with_database(server, name)
+        finally:
+            anyio.run(_admin, server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

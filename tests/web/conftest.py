@@ -1,0 +1,80 @@
+"""The app in-process (lifespan included, via `test_app()`), with a fake Graph API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from quart import Quart
+from quart.typing import TestClientProtocol
+
+from storage.pool import Pool
+from tests.fakes.graph import FakeGraphApi
+from tests.fakes.meta import encode, sign
+from web import Settings, create_app
+
+APP_SECRET = "test-app-secret"
+VERIFY_TOKEN = "test-verify-token"
+
+
+def test_settings(database_url: str, fake: FakeGraphApi, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "whatsapp_app_secret": APP_SECRET,
+        "whatsapp_verify_token": VERIFY_TOKEN,
+        "whatsapp_access_token": fake.access_token,
+        "whatsapp_phone_number_id": fake.phone_number_id,
+        "whatsapp_api_base": "http://graph.test/v21.0",
+        "relay_poll_s": 0.05,
+        "relay_backoff_base_s": 0.01,
+        "relay_backoff_cap_s": 0.05,
+        "actor_idle_s": 5.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@dataclass
+class Running:
+    app: Quart
+    client: TestClientProtocol
+    graph: FakeGraphApi
+    pool: Pool
+
+    async def post_signed(self, payload: dict[str, Any], **headers: str) -> Any:
+        body = encode(payload)
+        return await self.client.post(
+            "/webhooks/whatsapp",
+            data=body,
+            headers={
+                "X-Hub-Signature-256": sign(APP_SECRET, body),
+                "Content-Type": "application/json",
+                **headers,
+            },
+        )
+
+
+@pytest.fixture
+def graph() -> FakeGraphApi:
+    return FakeGraphApi()
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+async def running(
+    database_url: str,
+    pool: Pool,
+    graph: FakeGraphApi,
+    settings_overrides: dict[str, Any],
+) -> AsyncIterator[Running]:
+    async with httpx.AsyncClient(transport=graph.transport()) as http:
+        app = create_app(test_settings(database_url, graph, **settings_overrides), http_client=http)
+        async with app.test_app() as test_app:
+            yield Running(app, test_app.test_client(), graph, pool)
