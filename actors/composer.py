@@ -1,59 +1,156 @@
 """
 The one composer: copy YAML in, WhatsApp message bodies out.
 
-Effects name a copy key and its parameters; the composer renders them at delivery.
-`Composer.load` checks, before the service starts, that every key the code uses exists
-and that no text asks for a placeholder the code does not supply, naming the key.
+Effects name a copy key and its parameters; the relay asks the composer to render them
+at delivery. `Composer.load` refuses, before the service starts and naming the key, a
+copy file that lacks a key the code uses, asks for a placeholder the code does not
+supply, or breaks WhatsApp's limits for interactive messages.
+
+Placeholders: `{answers}` is filled with the lead's latest answers, one line each;
+`{reason}` names another copy key whose text is inserted; the rest are plain strings.
 """
 
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from actors.lead.script import Question, Script
+from actors.lead.behaviour import EDIT_PREFIX
+from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER
+from actors.lead.script import Kind, Option, Question, Script, Validation, Words, normalise
 
-__all__ = ["REQUIRED_MESSAGES", "Composer", "CopyError"]
+__all__ = ["REQUIRED_MESSAGES", "Composer", "CopyError", "WhatsAppLimits"]
 
-# Every message key the code sends, with the placeholders it supplies.
-REQUIRED_MESSAGES: Mapping[str, frozenset[str]] = {
-    "greeting": frozenset({"name"}),
-    "greeting_anonymous": frozenset(),
-    "received_all": frozenset(),
+
+class WhatsAppLimits:
+    """Cloud API limits for interactive messages."""
+
+    BUTTONS = 3
+    BUTTON_TITLE = 20
+    LIST_ROWS = 10
+    ROW_TITLE = 24
+    LIST_BUTTON = 20
+    INTERACTIVE_BODY = 1024
+    TEXT_BODY = 4096
+    NAME_ALLOWANCE = 64  # room kept for a lead's name inside a greeting
+
+
+# Every message key the code sends -> (placeholders it always supplies, button ids).
+REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
+    "greeting": (frozenset({"name"}), frozenset()),
+    "greeting_anonymous": (frozenset(), frozenset()),
+    "unsupported": (frozenset(), frozenset()),
+    "summary": (frozenset({"answers"}), frozenset({"confirm", "edit"})),
+    "summary_reask": (frozenset({"answers"}), frozenset({"confirm", "edit"})),
+    "edit_pick": (frozenset(), frozenset()),
+    "sent_to_artist": (frozenset(), frozenset()),
+    "holding": (frozenset(), frozenset()),
+    "declined": (frozenset(), frozenset()),
+    "opted_out": (frozenset(), frozenset()),
+    "opted_in": (frozenset(), frozenset()),
+    "pilot": (frozenset(), frozenset()),
+    "resumed": (frozenset(), frozenset()),
+    "artist_packet": (
+        frozenset({"name", "number", "answers"}),
+        frozenset({"approve", "decline", "take_over"}),
+    ),
+    "artist_handover": (
+        frozenset({"name", "number", "reason", "answers"}),
+        frozenset({"hand_back", "approve", "decline"}),
+    ),
+    "artist_reference": (frozenset({"name", "number"}), frozenset()),
+    "artist_already_handled": (frozenset({"name", "number", "status"}), frozenset()),
+    "reason_asked": (frozenset(), frozenset()),
+    "reason_stuck": (frozenset(), frozenset()),
+    "reason_artist": (frozenset(), frozenset()),
 }
+_INTROS = ("greeting", "greeting_anonymous", "unsupported", "opted_in", "resumed")
 
 
 class CopyError(Exception):
     """The copy file is missing a key, asks for an unsupplied placeholder, or is malformed."""
 
 
-class _QuestionCopy(BaseModel):
+class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    key: str
-    kind: str
+
+
+class _OptionCopy(_Model):
+    id: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1)
+
+
+class _SizeCopy(_Model):
+    min: float
+    max: float
+
+
+class _ValidationCopy(_Model):
+    min_length: int = 1
+    size_cm: _SizeCopy | None = None
+    date: bool = False
+
+
+class _QuestionCopy(_Model):
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    kind: Kind
     text: str
+    reask: str
+    options: list[_OptionCopy] = []
+    validation: _ValidationCopy = _ValidationCopy()
 
 
-class _CopyFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _MessageCopy(_Model):
+    text: str
+    buttons: dict[str, str] = {}
+
+
+class _WordsCopy(_Model):
+    opt_out: list[str]
+    opt_in: list[str]
+    human: list[str]
+    skip: list[str]
+    date_hints: list[str]
+    confirm: list[str]
+    edit: list[str]
+
+
+class _LabelsCopy(_Model):
+    list_button: str
+    answer_line: str
+    media_value: str
+    skipped_value: str
+
+
+class _CopyFile(_Model):
     locale: str
-    messages: dict[str, str]
-    questions: list[_QuestionCopy]
+    words: _WordsCopy
+    labels: _LabelsCopy
+    questions: list[_QuestionCopy] = Field(min_length=1)
+    messages: dict[str, str | _MessageCopy]
 
 
 def _placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as error:
+        raise CopyError(f"unbalanced braces in {text[:40]!r}") from error
 
 
 class Composer:
     def __init__(self, copy: _CopyFile) -> None:
         self._copy = copy
         self._questions = {q.key: q for q in copy.questions}
+        self._messages = {
+            key: value if isinstance(value, _MessageCopy) else _MessageCopy(text=value)
+            for key, value in copy.messages.items()
+        }
 
     @classmethod
     def load(cls, copy_dir: Path, locale: str) -> Composer:
@@ -64,38 +161,225 @@ class Composer:
         except (OSError, yaml.YAMLError, ValidationError) as error:
             raise CopyError(f"{path}: {error}") from error
         composer = cls(parsed)
-        composer._check()
+        try:
+            composer._check()
+        except CopyError as error:
+            raise CopyError(f"{path}: {error}") from error
         return composer
 
+    # -- start-up checks -------------------------------------------------------------
+
     def _check(self) -> None:
-        for key, supplied in REQUIRED_MESSAGES.items():
-            text = self._copy.messages.get(key)
-            if text is None:
+        for key, (supplied, button_ids) in REQUIRED_MESSAGES.items():
+            message = self._messages.get(key)
+            if message is None:
                 raise CopyError(f"copy key {key!r} is missing")
-            unsupplied = _placeholders(text) - supplied
+            unsupplied = _placeholders(message.text) - supplied
             if unsupplied:
                 raise CopyError(f"copy key {key!r} uses unsupplied {sorted(unsupplied)}")
-        if not self._copy.questions:
-            raise CopyError("copy has no questions")
-        for question in self._copy.questions:
-            if _placeholders(question.text):
-                raise CopyError(f"copy key 'questions.{question.key}' takes no placeholders")
+            if set(message.buttons) != set(button_ids):
+                raise CopyError(f"copy key {key!r} must have buttons {sorted(button_ids)}")
+            if message.buttons:
+                self._check_buttons(key, list(message.buttons.values()))
+                self._check_body(key, message.text, WhatsAppLimits.INTERACTIVE_BODY)
+            else:
+                self._check_body(key, message.text, WhatsAppLimits.TEXT_BODY)
+        labels = self._copy.labels
+        if _placeholders(labels.answer_line) - {"label", "value"}:
+            raise CopyError("copy key 'labels.answer_line' takes only {label} and {value}")
+        if not 0 < len(labels.list_button) <= WhatsAppLimits.LIST_BUTTON:
+            raise CopyError("copy key 'labels.list_button' is over 20 characters")
+        self._check_questions()
+
+    def _check_questions(self) -> None:
+        questions = self._copy.questions
+        if len(self._questions) != len(questions):
+            raise CopyError("two questions share a key")
+        if len(questions) > WhatsAppLimits.LIST_ROWS:
+            raise CopyError("more than 10 questions: the edit list cannot offer them all")
+        longest_intro = max(len(self._messages[k].text) for k in _INTROS)
+        for q in questions:
+            where = f"questions.{q.key}"
+            for text in (q.text, q.reask):
+                if _placeholders(text):
+                    raise CopyError(f"copy key {where!r} takes no placeholders")
+                self._check_body(
+                    where,
+                    text,
+                    WhatsAppLimits.INTERACTIVE_BODY - longest_intro - WhatsAppLimits.NAME_ALLOWANCE,
+                )
+            if len(q.label) > WhatsAppLimits.ROW_TITLE:
+                raise CopyError(f"copy key {where!r}: label over 24 characters")
+            titles = [o.title for o in q.options]
+            if len({o.id for o in q.options}) != len(q.options):
+                raise CopyError(f"copy key {where!r}: two options share an id")
+            if q.kind is Kind.BUTTONS:
+                if not q.options:
+                    raise CopyError(f"copy key {where!r}: buttons need options")
+                self._check_buttons(where, titles)
+            elif q.kind is Kind.LIST:
+                if not 0 < len(titles) <= WhatsAppLimits.LIST_ROWS:
+                    raise CopyError(f"copy key {where!r}: a list takes 1 to 10 rows")
+                if any(len(t) > WhatsAppLimits.ROW_TITLE for t in titles):
+                    raise CopyError(f"copy key {where!r}: a row title is over 24 characters")
+            elif q.options:
+                raise CopyError(f"copy key {where!r}: only buttons and lists take options")
+
+    @staticmethod
+    def _check_buttons(key: str, titles: Sequence[str]) -> None:
+        if len(titles) > WhatsAppLimits.BUTTONS:
+            raise CopyError(f"copy key {key!r}: more than 3 buttons")
+        for title in titles:
+            if not 0 < len(title) <= WhatsAppLimits.BUTTON_TITLE:
+                raise CopyError(f"copy key {key!r}: button {title!r} is over 20 characters")
+
+    @staticmethod
+    def _check_body(key: str, text: str, limit: int) -> None:
+        if len(text) > limit:
+            raise CopyError(f"copy key {key!r}: text is {len(text)} characters, over {limit}")
+
+    # -- what the behaviour needs ------------------------------------------------------
 
     def script(self) -> Script:
-        return Script(tuple(Question(q.key, q.kind) for q in self._copy.questions))
+        words = self._copy.words
 
-    def render(self, key: str, params: Mapping[str, str]) -> dict[str, Any]:
-        """The Graph API message body (without `to`) for copy `key`."""
-        if key.startswith("questions."):
-            question = self._questions.get(key.removeprefix("questions."))
+        def folded(items: list[str]) -> frozenset[str]:
+            return frozenset(normalise(item) for item in items)
+
+        return Script(
+            questions=tuple(
+                Question(
+                    key=q.key,
+                    kind=q.kind,
+                    options=tuple(Option(o.id, o.title) for o in q.options),
+                    validation=Validation(
+                        min_length=q.validation.min_length,
+                        size_cm=(
+                            (q.validation.size_cm.min, q.validation.size_cm.max)
+                            if q.validation.size_cm
+                            else None
+                        ),
+                        date=q.validation.date,
+                    ),
+                )
+                for q in self._copy.questions
+            ),
+            words=Words(
+                opt_out=folded(words.opt_out),
+                opt_in=folded(words.opt_in),
+                human=tuple(sorted(folded(words.human))),
+                skip=folded(words.skip),
+                date_hints=folded(words.date_hints),
+                confirm=folded(words.confirm),
+                edit=folded(words.edit),
+            ),
+        )
+
+    # -- rendering ---------------------------------------------------------------------
+
+    def render(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """The Graph API message body (without `to`) for one outbox payload."""
+        if "media_id" in payload:
+            caption = self._text(payload["caption_key"], payload.get("params", {}), ())
+            return {"type": "image", "image": {"id": payload["media_id"], "caption": caption}}
+        key: str = payload["key"]
+        params: Mapping[str, str] = payload.get("params", {})
+        answers = [tuple(pair) for pair in payload.get("answers", [])]
+        intro = payload.get("intro")
+        prefix = self._text(intro, params, ()) + "\n\n" if intro else ""
+        ref = payload.get("ref")
+
+        if key.startswith(("questions.", "reask.")):
+            kind, _, question_key = key.partition(".")
+            question = self._questions.get(question_key)
             if question is None:
                 raise CopyError(f"copy key {key!r} is missing")
-            return _text(question.text)
-        text = self._copy.messages.get(key)
-        if text is None:
+            body = prefix + (question.text if kind == "questions" else question.reask)
+            if question.kind is Kind.BUTTONS:
+                return _buttons(body, [(o.id, o.title) for o in question.options])
+            if question.kind is Kind.LIST:
+                return self._list(body, [(o.id, o.title) for o in question.options])
+            return _text(body)
+        if key == "edit_pick":
+            rows = [(EDIT_PREFIX + q.key, q.label) for q in self._copy.questions]
+            return self._list(prefix + self._text(key, params, ()), rows)
+        message = self._message(key)
+        body = prefix + self._text(key, params, answers)
+        if message.buttons:
+            buttons = [
+                (f"{stem}:{ref}" if ref else stem, title) for stem, title in message.buttons.items()
+            ]
+            return _buttons(body, buttons)
+        return _text(body)
+
+    def _message(self, key: str) -> _MessageCopy:
+        message = self._messages.get(key)
+        if message is None:
             raise CopyError(f"copy key {key!r} is missing")
-        return _text(text.format_map(dict(params)))
+        return message
+
+    def _text(self, key: str, params: Mapping[str, str], answers: Sequence[tuple[str, ...]]) -> str:
+        values = dict(params)
+        if "reason" in values:
+            values["reason"] = self._message(values["reason"]).text
+        values["answers"] = "\n".join(self._answer_line(q, v) for q, v in answers)
+        try:
+            return self._message(key).text.format_map(values)
+        except KeyError as error:
+            raise CopyError(f"copy key {key!r} needs {error}") from error
+
+    def _answer_line(self, question_key: str, value: str) -> str:
+        labels = self._copy.labels
+        question = self._questions.get(question_key)
+        if question is None:
+            return labels.answer_line.format(label=question_key, value=value)
+        shown = value
+        if value == MEDIA_ANSWER and question.kind is Kind.MEDIA:
+            shown = labels.media_value
+        elif value == SKIPPED_ANSWER and question.kind is Kind.MEDIA:
+            shown = labels.skipped_value
+        else:
+            shown = next((o.title for o in question.options if o.id == value), value)
+        return labels.answer_line.format(label=question.label, value=shown)
+
+    def _list(self, body: str, rows: Sequence[tuple[str, str]]) -> dict[str, Any]:
+        return {
+            "type": "interactive",
+            "interactive": {
+                "type": "list",
+                "body": {"text": _clip(body, WhatsAppLimits.INTERACTIVE_BODY)},
+                "action": {
+                    "button": self._copy.labels.list_button,
+                    "sections": [
+                        {"rows": [{"id": row_id, "title": title} for row_id, title in rows]}
+                    ],
+                },
+            },
+        }
+
+
+def _buttons(body: str, buttons: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    return {
+        "type": "interactive",
+        "interactive": {
+            "type": "button",
+            "body": {"text": _clip(body, WhatsAppLimits.INTERACTIVE_BODY)},
+            "action": {
+                "buttons": [
+                    {"type": "reply", "reply": {"id": button_id, "title": title}}
+                    for button_id, title in buttons
+                ]
+            },
+        },
+    }
 
 
 def _text(body: str) -> dict[str, Any]:
-    return {"type": "text", "text": {"body": body, "preview_url": False}}
+    return {
+        "type": "text",
+        "text": {"body": _clip(body, WhatsAppLimits.TEXT_BODY), "preview_url": False},
+    }
+
+
+def _clip(body: str, limit: int) -> str:
+    return body if len(body) <= limit else body[: limit - 1] + "…"

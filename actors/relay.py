@@ -49,6 +49,16 @@ class Backoff:
         return rng.uniform(ceiling / 2, ceiling)
 
 
+def _opted_out_recipient(delivery: ClaimedDelivery) -> bool:
+    """Nothing reaches an opted-out lead but the confirmation of the opt-out itself."""
+    return (
+        delivery.channel == "whatsapp"
+        and delivery.lead_status == "OPTOUT"
+        and delivery.payload.get("to") == delivery.lead_key
+        and not delivery.payload.get("after_opt_out", False)
+    )
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -123,6 +133,10 @@ class OutboxRelay:
             self._wakeup.set()  # the lead's next row may be claimable now
 
     async def _attempt(self, delivery: ClaimedDelivery) -> None:
+        if _opted_out_recipient(delivery):
+            await self._settle(lambda outbox: outbox.suppress(delivery.id, reason="opted_out"))
+            log.info("relay.suppressed_opted_out", channel=delivery.channel)
+            return
         deliverer = self._deliverers.get(delivery.channel)
         try:
             if deliverer is None:

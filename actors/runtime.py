@@ -28,10 +28,14 @@ import structlog
 from actors.errors import MailboxFull, RuntimeClosed, TurnFailed
 from actors.lead import (
     Decision,
+    Effect,
+    Event,
     LeadBehaviour,
     LeadState,
     MessageReceived,
     Outcome,
+    RequestDepositLink,
+    SendMedia,
     SendMessage,
     state_from_json,
     state_to_json,
@@ -39,6 +43,7 @@ from actors.lead import (
 from actors.masking import mask_phone
 from storage import (
     CONNECTION_ERRORS,
+    AnswerInsert,
     DatabaseUnavailable,
     OutboxInsert,
     Pool,
@@ -67,7 +72,7 @@ class Inbound:
 
     lead_key: str
     message_id: str
-    event: MessageReceived
+    event: Event
     record: dict[str, Any]  # what the inbox stores for this message
     correlation_id: str
 
@@ -121,19 +126,50 @@ def _report_crash(task: asyncio.Task[None]) -> None:
         log.error("actor.crashed", task=task.get_name(), exc_info=task.exception())
 
 
-def _outbox_rows(message_id: str, decision: Decision) -> list[OutboxInsert]:
-    rows: list[OutboxInsert] = []
-    for index, effect in enumerate(decision.effects):
-        match effect:
-            case SendMessage(to=to, key=key, params=params):
-                rows.append(
-                    OutboxInsert(
-                        channel="whatsapp",
-                        payload={"to": to, "key": key, "params": dict(params)},
-                        idempotency_key=f"{message_id}/{index}",
-                    )
-                )
-    return rows
+def _outbox_row(message_id: str, index: int, effect: Effect) -> OutboxInsert:
+    """An effect as the relay will find it: channel, JSON payload, idempotency key."""
+    match effect:
+        case SendMessage():
+            payload: dict[str, Any] = {
+                "to": effect.to,
+                "key": effect.key,
+                "params": dict(effect.params),
+                "answers": [list(pair) for pair in effect.answers],
+                "intro": effect.intro,
+                "ref": effect.ref,
+                "after_opt_out": effect.after_opt_out,
+            }
+            return OutboxInsert("whatsapp", payload, f"{message_id}/{index}")
+        case SendMedia():
+            payload = {
+                "to": effect.to,
+                "media_id": effect.media_id,
+                "caption_key": effect.caption_key,
+                "params": dict(effect.params),
+            }
+            return OutboxInsert("whatsapp", payload, f"{message_id}/{index}")
+        case RequestDepositLink():
+            payload = {"wa_id": effect.wa_id, "attempt": effect.attempt}
+            # One key per lead and attempt: however often it is retried, one session.
+            return OutboxInsert("deposit", payload, f"deposit:{effect.wa_id}:{effect.attempt}")
+
+
+def _new_answers(before: LeadState, after: LeadState) -> list[AnswerInsert]:
+    known = max((a.seq for a in before.answers), default=0)
+    return [
+        AnswerInsert(a.seq, a.question, a.value, a.media_id) for a in after.answers if a.seq > known
+    ]
+
+
+def _last_inbound_at(lead_key: str, event: Event, decision: Decision) -> datetime | None:
+    """When the lead last wrote to us: WhatsApp's 24-hour window counts from it."""
+    if (
+        isinstance(event, MessageReceived)
+        and event.wa_id == lead_key
+        and decision.outcome is Outcome.PROCESSED
+    ):
+        return datetime.fromtimestamp(event.sent_at, UTC)
+    return None
 
 
 class ActorRuntime:
@@ -312,22 +348,23 @@ class ActorRuntime:
                 return None
             state, version = self._current(actor, start)
             decision = self._behaviour.decide(state, message.event)
-            rows = _outbox_rows(message.message_id, decision)
-            processed = decision.outcome is Outcome.PROCESSED
+            rows = [
+                _outbox_row(message.message_id, index, effect)
+                for index, effect in enumerate(decision.effects)
+            ]
             new_version = await uow.turns.finish(
                 TurnWrite(
                     lead_key=actor.key,
                     expected_version=version,
                     status=decision.state.status.value,
                     state=state_to_json(decision.state),
-                    last_inbound_at=(
-                        datetime.fromtimestamp(message.event.sent_at, UTC) if processed else None
-                    ),
+                    last_inbound_at=_last_inbound_at(actor.key, message.event, decision),
                     message_id=message.message_id,
                     outcome=decision.outcome.value,
                     correlation_id=message.correlation_id,
                     inbox_payload=message.record,
                     outbox=rows,
+                    answers=_new_answers(state, decision.state),
                 )
             )
             await uow.commit()

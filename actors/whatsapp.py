@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from actors.composer import Composer
+from actors.composer import Composer, CopyError
 from actors.errors import PermanentDeliveryError, RetryableDeliveryError
 from storage import ClaimedDelivery
 
@@ -46,13 +46,17 @@ class WhatsAppSender:
                 "not_configured", "WHATSAPP_ACCESS_TOKEN / WHATSAPP_PHONE_NUMBER_ID unset"
             )
         payload = delivery.payload
+        try:
+            message = self._composer.render(payload)
+        except CopyError as error:  # the copy changed under a queued row: retrying won't help
+            raise PermanentDeliveryError("copy", str(error)) from error
         body: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
             "to": payload["to"],
             # Echoed back in status webhooks: ties a delivery report to this outbox row.
             "biz_opaque_callback_data": delivery.idempotency_key,
-            **self._composer.render(payload["key"], payload.get("params", {})),
+            **message,
         }
         try:
             response = await self._client.post(

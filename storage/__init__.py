@@ -8,12 +8,13 @@ from storage.locks import lock_key
 from storage.migrate import migrate, pending_count
 from storage.outbox import ClaimedDelivery, Outbox
 from storage.pool import Pool, open_pool
-from storage.turns import OutboxInsert, SnapshotRead, TurnStart, TurnWrite
+from storage.turns import AnswerInsert, OutboxInsert, SnapshotRead, TurnStart, TurnWrite
 from storage.uow import CONNECTION_ERRORS, UnitOfWork
 
 __all__ = [
     "CONNECTION_ERRORS",
     "DEFAULT_DATA_DIR",
+    "AnswerInsert",
     "ClaimedDelivery",
     "DatabaseUnavailable",
     "MigrationError",

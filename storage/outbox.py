@@ -40,7 +40,8 @@ SET lease_until = now() + make_interval(secs => $2), attempts = o.attempts + 1
 FROM ready
 WHERE o.id = ready.id
 RETURNING o.id, o.lead_key, o.channel, o.payload, o.idempotency_key, o.correlation_id,
-          o.attempts, o.created_at
+          o.attempts, o.created_at,
+          (SELECT l.status FROM leads AS l WHERE l.lead_key = o.lead_key) AS lead_status
 """
 
 _RECORD_ATTEMPT = """
@@ -75,6 +76,18 @@ WITH changed AS (
     + _RECORD_ATTEMPT
 )
 
+_SUPPRESS = (
+    """
+WITH changed AS (
+    UPDATE outbox
+    SET status = 'suppressed', lease_until = NULL, finished_at = now(), last_error = $3
+    WHERE id = $1 AND status = 'pending'
+    RETURNING id, attempts, correlation_id
+)
+"""
+    + _RECORD_ATTEMPT
+)
+
 _DEAD_LETTER = (
     """
 WITH changed AS (
@@ -98,6 +111,7 @@ class ClaimedDelivery:
     correlation_id: str | None
     attempt: int
     created_at: datetime
+    lead_status: str | None  # the lead's status when the row was claimed
 
 
 class Outbox:
@@ -118,6 +132,7 @@ class Outbox:
                 correlation_id=row["correlation_id"],
                 attempt=row["attempts"],
                 created_at=row["created_at"],
+                lead_status=row["lead_status"],
             )
             for row in sorted(rows, key=lambda r: r["id"])
         ]
@@ -132,6 +147,10 @@ class Outbox:
 
     async def dead_letter(self, outbox_id: int, *, error_code: str, detail: str) -> None:
         await self._con.execute(_DEAD_LETTER, outbox_id, "dead", error_code, detail, None)
+
+    async def suppress(self, outbox_id: int, *, reason: str) -> None:
+        """Refuse a row for good without sending it (the recipient opted out)."""
+        await self._con.execute(_SUPPRESS, outbox_id, "suppressed", reason, None, None)
 
     async def pending_count(self) -> int:
         count: int = await self._con.fetchval(

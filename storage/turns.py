@@ -3,7 +3,8 @@ The two statements of an actor turn, under the lead's transaction-level advisory
 
 `begin` reads what the turn needs (whether the message was seen, the snapshot, but
 its body only when our cached version is stale); `finish` writes the inbox row, the
-snapshot (a compare-and-set on its version) and the outbox rows in one statement.
+snapshot (a compare-and-set on its version), the outbox rows and the new answers in
+one statement.
 Few round trips matter: the lock is held for the whole turn.
 """
 
@@ -19,7 +20,7 @@ import asyncpg
 from storage.errors import StaleSnapshot
 from storage.locks import lock_key
 
-__all__ = ["OutboxInsert", "SnapshotRead", "TurnStart", "TurnWrite", "Turns"]
+__all__ = ["AnswerInsert", "OutboxInsert", "SnapshotRead", "TurnStart", "TurnWrite", "Turns"]
 
 _LEAD_LOCK_NAMESPACE = "lead"
 
@@ -52,6 +53,11 @@ WITH snapshot AS (
     INSERT INTO outbox (lead_key, channel, payload, idempotency_key, correlation_id)
     SELECT $1, channel, payload, idempotency_key, $8
     FROM unnest($10::text[], $11::jsonb[], $12::text[]) AS t(channel, payload, idempotency_key)
+), answer_rows AS (
+    INSERT INTO answers (lead_key, seq, question_key, value, media_id, message_id)
+    SELECT $1, seq, question_key, value, media_id, $6
+    FROM unnest($13::integer[], $14::text[], $15::text[], $16::text[])
+        AS a(seq, question_key, value, media_id)
 )
 SELECT version FROM snapshot
 """
@@ -78,6 +84,14 @@ class OutboxInsert:
 
 
 @dataclass(frozen=True)
+class AnswerInsert:
+    seq: int
+    question_key: str
+    value: str
+    media_id: str | None
+
+
+@dataclass(frozen=True)
 class TurnWrite:
     lead_key: str
     expected_version: int  # 0 for a lead never written
@@ -89,6 +103,7 @@ class TurnWrite:
     correlation_id: str | None
     inbox_payload: dict[str, Any]
     outbox: Sequence[OutboxInsert]
+    answers: Sequence[AnswerInsert] = ()
 
 
 class Turns:
@@ -129,6 +144,10 @@ class Turns:
             [row.channel for row in write.outbox],
             [row.payload for row in write.outbox],
             [row.idempotency_key for row in write.outbox],
+            [a.seq for a in write.answers],
+            [a.question_key for a in write.answers],
+            [a.value for a in write.answers],
+            [a.media_id for a in write.answers],
         )
         if version is None:
             raise StaleSnapshot(f"lead snapshot moved past version {write.expected_version}")

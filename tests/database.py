@@ -18,7 +18,7 @@ import asyncpg
 
 __all__ = ["TABLES", "fresh_database", "with_database"]
 
-TABLES = ("delivery_attempts", "outbox", "inbox", "leads")
+TABLES = ("delivery_attempts", "outbox", "inbox", "answers", "leads")
 
 
 def with_database(dsn: str, name: str) -> str:

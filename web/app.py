@@ -16,7 +16,7 @@ import structlog
 from quart import Quart
 
 from actors import ActorRuntime, Backoff, Composer, OutboxRelay, WhatsAppSender
-from actors.lead import LeadBehaviour
+from actors.lead import LeadBehaviour, Policy
 from storage import embedded_postgres, migrate, open_pool
 from web import health, webhooks
 from web.errors import register_error_handlers
@@ -81,7 +81,13 @@ def create_app(settings: Settings, *, http_client: httpx.AsyncClient | None = No
             )
             runtime = ActorRuntime(
                 pool,
-                LeadBehaviour(composer.script()),
+                LeadBehaviour(
+                    composer.script(),
+                    Policy(
+                        artist_number=settings.artist_whatsapp_number,
+                        pilot_allowlist=settings.pilot_numbers(),
+                    ),
+                ),
                 mailbox_size=settings.mailbox_size,
                 idle_after_s=settings.actor_idle_s,
                 on_effects=relay.wake,

@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     relay_backoff_cap_s: float = Field(default=300.0, gt=0)
     drain_timeout_s: float = Field(default=20.0, gt=0)
 
+    def pilot_numbers(self) -> frozenset[str] | None:
+        """The allowlisted wa_ids in pilot mode; None when pilot mode is off."""
+        if self.pilot_allowlist is None:
+            return None
+        return frozenset(
+            n.strip().lstrip("+") for n in self.pilot_allowlist.split(",") if n.strip()
+        )
+
     def missing_for_serve(self) -> list[str]:
         """The env vars `serve` cannot run without."""
         required = {

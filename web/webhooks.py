@@ -16,10 +16,11 @@ import structlog
 from pydantic import ValidationError
 from quart import Blueprint, ResponseReturnValue, request
 
-from actors import Inbound, TurnOutcome
+from actors import TurnOutcome
 from web.errors import MalformedBody
 from web.meta import MetaWebhook
 from web.request_ids import correlation_id
+from web.routing import route
 from web.services import services
 from web.signatures import verify_meta_signature
 
@@ -67,16 +68,13 @@ async def whatsapp_messages() -> ResponseReturnValue:
     try:
         for received in webhook.received():
             reply: asyncio.Future[TurnOutcome] = loop.create_future()
-            running.runtime.tell(
-                Inbound(
-                    lead_key=received.message.sender,
-                    message_id=received.message_id,
-                    event=received.event(now),
-                    record=received.record(),
-                    correlation_id=correlation_id(),
-                ),
-                reply,
+            inbound = route(
+                received,
+                artist_number=running.settings.artist_whatsapp_number,
+                now=now,
+                correlation_id=correlation_id(),
             )
+            running.runtime.tell(inbound, reply)
             replies.append(reply)
     except BaseException:
         # The provider will retry the whole batch; what was already queued still runs

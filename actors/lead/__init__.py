@@ -2,38 +2,58 @@
 
 from __future__ import annotations
 
-from actors.lead.behaviour import LeadBehaviour
+from actors.lead.answers import latest_answers
+from actors.lead.behaviour import EDIT_PREFIX, LeadBehaviour
 from actors.lead.codec import state_from_json, state_to_json
 from actors.lead.model import (
+    MEDIA_ANSWER,
+    SKIPPED_ANSWER,
     Answer,
+    ArtistActed,
+    ArtistAction,
     Decision,
     Effect,
     Event,
     LeadState,
     MessageReceived,
     Outcome,
+    RequestDepositLink,
+    SendMedia,
     SendMessage,
 )
-from actors.lead.script import Question, Script
+from actors.lead.script import Kind, Option, Policy, Question, Script, Validation, Words
 from actors.lead.status import Status
 from actors.lead.transitions import ALLOWED, InvalidTransition, check_transition
 
 __all__ = [
     "ALLOWED",
+    "EDIT_PREFIX",
+    "MEDIA_ANSWER",
+    "SKIPPED_ANSWER",
     "Answer",
+    "ArtistActed",
+    "ArtistAction",
     "Decision",
     "Effect",
     "Event",
     "InvalidTransition",
+    "Kind",
     "LeadBehaviour",
     "LeadState",
     "MessageReceived",
+    "Option",
     "Outcome",
+    "Policy",
     "Question",
+    "RequestDepositLink",
     "Script",
+    "SendMedia",
     "SendMessage",
     "Status",
+    "Validation",
+    "Words",
     "check_transition",
+    "latest_answers",
     "state_from_json",
     "state_to_json",
 ]

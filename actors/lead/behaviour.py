@@ -1,26 +1,52 @@
 """
 The lead's behaviour: `decide(state, event) -> Decision`. Pure: no I/O, no clock.
 
-Every status change goes through `_move`, which checks the transition table.
+Every status change goes through `_move`, which checks the transition table. Each
+message from the lead gets at most one message back; the artist may get a packet too.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from actors.lead.answers import latest_answers
 from actors.lead.model import (
+    MEDIA_ANSWER,
     Answer,
+    ArtistActed,
+    ArtistAction,
     Decision,
+    Effect,
+    Event,
     LeadState,
     MessageReceived,
     Outcome,
+    RequestDepositLink,
+    SendMedia,
     SendMessage,
 )
-from actors.lead.script import Script
+from actors.lead.script import Policy, Question, Script
 from actors.lead.status import Status
 from actors.lead.transitions import check_transition
+from actors.lead.validation import Accepted, Rejected, Unsupported, judge
+from actors.masking import mask_phone
 
-__all__ = ["LeadBehaviour"]
+__all__ = ["EDIT_PREFIX", "LeadBehaviour"]
+
+S = Status
+EDIT_PREFIX = "edit:"  # list-row ids of the "which answer to change" list
+_CONFIRM, _EDIT = "confirm", "edit"  # button ids of the summary
+_MAX_FAILED_ATTEMPTS = 2
+_TAKE_OVER_FROM = frozenset(
+    {S.NEW, S.QUALIFYING, S.CONFIRMING, S.PENDING_APPROVAL, S.BOOKING_PENDING, S.BOOKED}
+    | {S.REJECTED, S.STALE}
+)
+_DECIDABLE = frozenset({S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY})
+
+
+def _named(state: LeadState) -> dict[str, str]:
+    """The lead's name, for texts that greet them by it."""
+    return {"name": state.name} if state.name else {}
 
 
 def _move(state: LeadState, target: Status) -> LeadState:
@@ -28,57 +54,251 @@ def _move(state: LeadState, target: Status) -> LeadState:
     return replace(state, status=target)
 
 
-def _ask(state: LeadState, question: str) -> SendMessage:
-    return SendMessage(to=state.wa_id, key=f"questions.{question}")
-
-
 class LeadBehaviour:
-    """The conversation, bound to the questions of one copy file."""
+    """The conversation, bound to the questions and words of one copy file."""
 
-    def __init__(self, script: Script) -> None:
+    def __init__(self, script: Script, policy: Policy | None = None) -> None:
         self._script = script
+        self._words = script.words
+        self._policy = policy or Policy()
 
     def initial(self, wa_id: str) -> LeadState:
         return LeadState(wa_id=wa_id)
 
-    def decide(self, state: LeadState, event: MessageReceived) -> Decision:
-        if event.sent_at < state.last_message_ts:
+    def decide(self, state: LeadState, event: Event) -> Decision:
+        if isinstance(event, ArtistActed):
+            return self._on_artist(state, event)
+        return self._on_message(state, event)
+
+    # -- messages from the lead ------------------------------------------------------
+
+    def _on_message(self, state: LeadState, message: MessageReceived) -> Decision:
+        if message.sent_at < state.last_message_ts:
             return Decision(state, outcome=Outcome.OUT_OF_ORDER)
         state = replace(
             state,
-            last_message_ts=event.sent_at,
-            name=event.profile_name or state.name,
+            last_message_ts=message.sent_at,
+            name=message.profile_name or state.name,
         )
-        if state.status is Status.NEW:
-            return self._greet(state)
-        if state.status is Status.QUALIFYING:
-            return self._answer(state, event)
+        if state.wa_id == self._policy.artist_number:
+            return Decision(state)  # the artist chatting to the bot: recorded only
+        if not self._policy.in_pilot(state.wa_id):
+            if state.pilot_notified:
+                return Decision(state)
+            return Decision(replace(state, pilot_notified=True), (self._say(state, "pilot"),))
+        text = message.text or ""
+        if self._words.is_opt_out(text):
+            if state.status is S.OPTOUT:
+                return Decision(state)
+            return self._opt_out(state)
+        if state.status is S.OPTOUT:
+            if self._words.is_opt_in(text):
+                return self._start(_move(state, S.NEW), intro="opted_in")
+            return Decision(state)
+        if state.status is S.NEEDS_ARTIST_REPLY:
+            return Decision(state)  # the artist has the conversation: record, stay quiet
+        if state.status is S.ABANDONED:
+            state = _move(state, S.NEW)
+        if state.status is S.STALE:
+            state = replace(_move(state, S.QUALIFYING), resume_status=None)
+            if state.current_question is None:
+                state = _move(state, S.CONFIRMING)
+        if self._words.asks_for_human(text):
+            return self._handover(state, reason="reason_asked", tell_lead=True)
+        match state.status:
+            case S.NEW:
+                return self._start(state)
+            case S.QUALIFYING:
+                return self._answer(state, message)
+            case S.CONFIRMING:
+                return self._confirming(state, message)
+            case _:
+                return Decision(state)  # waiting on the artist or on payment, or done
+
+    def _start(self, state: LeadState, *, intro: str | None = None) -> Decision:
+        first = self._script.first()
+        state = replace(
+            _move(state, S.QUALIFYING),
+            current_question=first.key,
+            failed_attempts=0,
+            editing=False,
+            resume_status=None,
+        )
+        greeting = intro or ("greeting" if state.name else "greeting_anonymous")
+        return Decision(state, (self._ask(state, first, intro=greeting),))
+
+    def _answer(self, state: LeadState, message: MessageReceived) -> Decision:
+        question = self._current_question(state)
+        verdict = judge(question, message, self._words)
+        if isinstance(verdict, Unsupported):
+            return Decision(state, (self._ask(state, question, intro="unsupported"),))
+        if isinstance(verdict, Rejected):
+            failed = state.failed_attempts + 1
+            if failed >= _MAX_FAILED_ATTEMPTS:
+                stuck = replace(state, failed_attempts=0)
+                return self._handover(stuck, reason="reason_stuck", tell_lead=True)
+            return Decision(
+                replace(state, failed_attempts=failed), (self._ask(state, question, reask=True),)
+            )
+        assert isinstance(verdict, Accepted)
+        answer = Answer(
+            question=question.key,
+            value=verdict.value,
+            message_id=message.message_id,
+            seq=max((a.seq for a in state.answers), default=0) + 1,
+            media_id=verdict.media_id,
+        )
+        state = replace(state, answers=(*state.answers, answer), failed_attempts=0)
+        following = None if state.editing else self._script.after(question.key)
+        if following is None:
+            return self._summarise(state)
+        state = replace(state, current_question=following.key)
+        return Decision(state, (self._ask(state, following),))
+
+    def _summarise(self, state: LeadState, *, intro: str | None = None) -> Decision:
+        state = replace(
+            _move(state, S.CONFIRMING), current_question=None, editing=False, failed_attempts=0
+        )
+        return Decision(state, (self._say(state, "summary", answers=True, intro=intro),))
+
+    def _confirming(self, state: LeadState, message: MessageReceived) -> Decision:
+        choice = message.reply_id or ""
+        text = message.text or ""
+        if choice.startswith(EDIT_PREFIX):
+            question = self._script.get(choice.removeprefix(EDIT_PREFIX))
+            if question is not None:
+                state = replace(
+                    _move(state, S.QUALIFYING),
+                    current_question=question.key,
+                    editing=True,
+                    failed_attempts=0,
+                )
+                return Decision(state, (self._ask(state, question),))
+        if choice == _CONFIRM or (not choice and self._words.is_confirm(text)):
+            return self._submit(state)
+        if choice == _EDIT or (not choice and self._words.is_edit(text)):
+            return Decision(state, (self._say(state, "edit_pick"),))
+        return Decision(state, (self._say(state, "summary_reask", answers=True),))
+
+    def _submit(self, state: LeadState) -> Decision:
+        state = _move(state, S.PENDING_APPROVAL)
+        effects = (self._say(state, "sent_to_artist"), *self._packet(state, "artist_packet"))
+        return Decision(state, effects)
+
+    def _opt_out(self, state: LeadState) -> Decision:
+        state = replace(
+            _move(state, S.OPTOUT), editing=False, resume_status=None, failed_attempts=0
+        )
+        return Decision(state, (self._say(state, "opted_out", after_opt_out=True),))
+
+    def _handover(self, state: LeadState, *, reason: str, tell_lead: bool) -> Decision:
+        resume = S.QUALIFYING if state.status in (S.NEW, S.STALE) else state.status
+        state = replace(_move(state, S.NEEDS_ARTIST_REPLY), resume_status=resume)
+        effects: list[Effect] = [self._say(state, "holding")] if tell_lead else []
+        effects.extend(self._packet(state, "artist_handover", reason=reason))
+        return Decision(state, tuple(effects))
+
+    # -- the artist's actions ----------------------------------------------------------
+
+    def _on_artist(self, state: LeadState, acted: ArtistActed) -> Decision:
+        match acted.action:
+            case ArtistAction.APPROVE if state.status in _DECIDABLE:
+                attempt = state.deposit_attempt + 1
+                state = replace(
+                    _move(state, S.BOOKING_PENDING), deposit_attempt=attempt, resume_status=None
+                )
+                return Decision(state, (RequestDepositLink(state.wa_id, attempt),))
+            case ArtistAction.DECLINE if state.status in _DECIDABLE:
+                state = replace(_move(state, S.REJECTED), resume_status=None)
+                return Decision(state, (self._say(state, "declined"),))
+            case ArtistAction.TAKE_OVER if state.status in _TAKE_OVER_FROM:
+                return self._handover(state, reason="reason_artist", tell_lead=False)
+            case ArtistAction.HAND_BACK | ArtistAction.RESUME if (
+                state.status is S.NEEDS_ARTIST_REPLY
+            ):
+                return self._resume(state, state.resume_status or S.QUALIFYING)
+            case ArtistAction.RESUME if state.status is S.STALE:
+                return self._resume(state, S.QUALIFYING)
+            case ArtistAction.OPT_OUT if state.status is not S.OPTOUT:
+                return self._opt_out(state)
+        return self._not_applicable(state, acted)
+
+    def _resume(self, state: LeadState, target: Status) -> Decision:
+        state = replace(_move(state, target), resume_status=None)
+        if target is S.QUALIFYING:
+            if state.current_question is None:
+                return self._summarise(state, intro="resumed")
+            question = self._current_question(state)
+            return Decision(state, (self._ask(state, question, intro="resumed"),))
+        if target is S.CONFIRMING:
+            return Decision(state, (self._say(state, "summary", answers=True, intro="resumed"),))
+        if target is S.NEW:
+            return self._start(state, intro="resumed")
         return Decision(state)
 
-    def _greet(self, state: LeadState) -> Decision:
-        first = self._script.first()
-        state = replace(_move(state, Status.QUALIFYING), current_question=first.key)
-        greeting = (
-            SendMessage(to=state.wa_id, key="greeting", params={"name": state.name})
-            if state.name
-            else SendMessage(to=state.wa_id, key="greeting_anonymous")
+    def _not_applicable(self, state: LeadState, acted: ArtistActed) -> Decision:
+        artist = self._policy.artist_number
+        if acted.via != "whatsapp" or artist is None:
+            return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        notice = SendMessage(
+            to=artist,
+            key="artist_already_handled",
+            params={**self._who(state), "status": state.status.value},
         )
-        return Decision(state, (greeting, _ask(state, first.key)))
+        return Decision(state, (notice,), outcome=Outcome.NOT_APPLICABLE)
 
-    def _answer(self, state: LeadState, event: MessageReceived) -> Decision:
-        question = state.current_question
-        assert question is not None
-        answer = Answer(
-            question=question,
-            value=event.text or event.reply_id or "",
-            message_id=event.message_id,
-            seq=len(state.answers) + 1,
-            media_id=event.media_id,
+    # -- building effects ------------------------------------------------------------
+
+    def _current_question(self, state: LeadState) -> Question:
+        question = self._script.get(state.current_question or "")
+        if question is None:  # the copy lost a question this lead was on: start it over
+            return self._script.first()
+        return question
+
+    def _ask(
+        self, state: LeadState, question: Question, *, intro: str | None = None, reask: bool = False
+    ) -> SendMessage:
+        prefix = "reask" if reask else "questions"
+        return SendMessage(
+            to=state.wa_id, key=f"{prefix}.{question.key}", params=_named(state), intro=intro
         )
-        state = replace(state, answers=(*state.answers, answer))
-        following = self._script.after(question)
-        if following is not None:
-            state = replace(state, current_question=following.key)
-            return Decision(state, (_ask(state, following.key),))
-        state = replace(_move(state, Status.CONFIRMING), current_question=None)
-        return Decision(state, (SendMessage(to=state.wa_id, key="received_all"),))
+
+    def _say(
+        self,
+        state: LeadState,
+        key: str,
+        *,
+        answers: bool = False,
+        intro: str | None = None,
+        after_opt_out: bool = False,
+    ) -> SendMessage:
+        return SendMessage(
+            to=state.wa_id,
+            key=key,
+            params=_named(state),
+            answers=self._latest(state) if answers else (),
+            intro=intro,
+            after_opt_out=after_opt_out,
+        )
+
+    def _packet(self, state: LeadState, key: str, *, reason: str | None = None) -> list[Effect]:
+        artist = self._policy.artist_number
+        if artist is None:
+            return []  # no artist number configured: the admin API is the only way in
+        who = self._who(state)
+        params = {**who, "reason": reason} if reason else who
+        effects: list[Effect] = [
+            SendMessage(
+                to=artist, key=key, params=params, answers=self._latest(state), ref=state.wa_id
+            )
+        ]
+        for answer in latest_answers(state.answers).values():
+            if answer.value == MEDIA_ANSWER and answer.media_id:
+                effects.append(SendMedia(artist, answer.media_id, "artist_reference", who))
+        return effects
+
+    def _who(self, state: LeadState) -> dict[str, str]:
+        return {"name": state.name or "-", "number": mask_phone(state.wa_id)}
+
+    def _latest(self, state: LeadState) -> tuple[tuple[str, str], ...]:
+        return tuple((key, a.value) for key, a in latest_answers(state.answers).items())

@@ -16,6 +16,11 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
         "status": state.status.value,
         "name": state.name,
         "current_question": state.current_question,
+        "failed_attempts": state.failed_attempts,
+        "editing": state.editing,
+        "resume_status": state.resume_status.value if state.resume_status else None,
+        "pilot_notified": state.pilot_notified,
+        "deposit_attempt": state.deposit_attempt,
         "last_message_ts": state.last_message_ts,
         "answers": [
             {
@@ -36,6 +41,11 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
         status=Status(data["status"]),
         name=data.get("name"),
         current_question=data.get("current_question"),
+        failed_attempts=int(data.get("failed_attempts", 0)),
+        editing=bool(data.get("editing", False)),
+        resume_status=Status(data["resume_status"]) if data.get("resume_status") else None,
+        pilot_notified=bool(data.get("pilot_notified", False)),
+        deposit_attempt=int(data.get("deposit_attempt", 0)),
         last_message_ts=int(data.get("last_message_ts", 0)),
         answers=tuple(
             Answer(

@@ -16,14 +16,21 @@ from actors.lead.status import Status
 
 __all__ = [
     "Answer",
+    "ArtistActed",
+    "ArtistAction",
     "Decision",
     "Effect",
     "Event",
     "LeadState",
     "MessageReceived",
     "Outcome",
+    "RequestDepositLink",
+    "SendMedia",
     "SendMessage",
 ]
+
+MEDIA_ANSWER = "media"
+SKIPPED_ANSWER = "skip"
 
 
 @dataclass(frozen=True)
@@ -31,7 +38,7 @@ class Answer:
     """One answer as given; several per question are normal (edits, resumes)."""
 
     question: str
-    value: str
+    value: str  # text, an option id, MEDIA_ANSWER or SKIPPED_ANSWER
     message_id: str
     seq: int  # the lead's own answer counter: the one deterministic order of answers
     media_id: str | None = None
@@ -42,8 +49,13 @@ class LeadState:
     wa_id: str
     status: Status = Status.NEW
     name: str | None = None
-    current_question: str | None = None
+    current_question: str | None = None  # the question awaiting an answer
     answers: tuple[Answer, ...] = ()
+    failed_attempts: int = 0  # failed validations of the current question
+    editing: bool = False  # answering one question again from the summary
+    resume_status: Status | None = None  # where a handover or silence left the lead
+    pilot_notified: bool = False
+    deposit_attempt: int = 0
     last_message_ts: int = 0  # provider timestamp (s) of the newest message applied
 
 
@@ -62,24 +74,67 @@ class MessageReceived:
     profile_name: str | None = None
 
 
-Event = MessageReceived
+class ArtistAction(StrEnum):
+    APPROVE = "approve"
+    DECLINE = "decline"
+    TAKE_OVER = "take_over"
+    HAND_BACK = "hand_back"
+    RESUME = "resume"
+    OPT_OUT = "opt_out"
+
+
+@dataclass(frozen=True)
+class ArtistActed:
+    """The artist (a button on their WhatsApp, or the admin API) acted on this lead."""
+
+    message_id: str
+    wa_id: str  # the lead acted on
+    action: ArtistAction
+    received_at: datetime
+    via: str = "whatsapp"  # whatsapp | admin
+
+
+Event = MessageReceived | ArtistActed
 
 
 @dataclass(frozen=True)
 class SendMessage:
-    """Send the copy message `key`, rendered with `params`, to `to`."""
+    """Send copy message `key` to `to`, rendered with `params` (and the answers listed)."""
 
     to: str
     key: str
     params: Mapping[str, str] = field(default_factory=dict)
+    answers: tuple[tuple[str, str], ...] = ()  # (question key, value), latest per question
+    intro: str | None = None  # a copy key said first, in the same message
+    ref: str | None = None  # the lead's reference, carried by the buttons' ids
+    after_opt_out: bool = False  # the one message allowed to an opted-out number
 
 
-Effect = SendMessage
+@dataclass(frozen=True)
+class SendMedia:
+    """Forward a media item the lead sent (by its WhatsApp media id)."""
+
+    to: str
+    media_id: str
+    caption_key: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RequestDepositLink:
+    """Ask the deposit capability for a Checkout link for this lead's `attempt`."""
+
+    wa_id: str
+    attempt: int
+
+
+Effect = SendMessage | SendMedia | RequestDepositLink
 
 
 class Outcome(StrEnum):
     PROCESSED = "processed"
     OUT_OF_ORDER = "out_of_order"
+    NOT_APPLICABLE = "not_applicable"  # e.g. an approval for a lead already handled
 
 
 @dataclass(frozen=True)

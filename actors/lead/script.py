@@ -1,27 +1,116 @@
-"""The qualifying questions, as data read from the copy file."""
+"""
+The conversation's data, read from the copy file: questions, their options and
+validation, and the words that steer (opt-out, opt-in, asking for a person, skip).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
 
-__all__ = ["Question", "Script"]
+__all__ = ["Kind", "Option", "Policy", "Question", "Script", "Validation", "Words", "normalise"]
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    BUTTONS = "buttons"
+    LIST = "list"
+    MEDIA = "media"  # an image or document, or a skip word
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Validation:
+    min_length: int = 1
+    size_cm: tuple[float, float] | None = None  # inclusive bounds
+    date: bool = False
 
 
 @dataclass(frozen=True)
 class Question:
     key: str
-    kind: str  # text | buttons | list | media
+    kind: Kind
+    options: tuple[Option, ...] = ()
+    validation: Validation = field(default_factory=Validation)
+
+    def option(self, choice: str) -> Option | None:
+        """The option picked by id, or by its title typed as text (any case)."""
+        wanted = normalise(choice)
+        for option in self.options:
+            if choice == option.id or wanted == normalise(option.title):
+                return option
+        return None
+
+
+def normalise(text: str) -> str:
+    """Lower case, punctuation dropped, runs of spaces folded: how words are compared."""
+    return " ".join(re.sub(r"[^\w\s&]", " ", text.casefold()).split())
+
+
+@dataclass(frozen=True)
+class Words:
+    opt_out: frozenset[str]
+    opt_in: frozenset[str]
+    human: tuple[str, ...]
+    skip: frozenset[str]
+    date_hints: frozenset[str]
+    confirm: frozenset[str]
+    edit: frozenset[str]
+
+    def is_opt_out(self, text: str) -> bool:
+        return normalise(text) in self.opt_out
+
+    def is_opt_in(self, text: str) -> bool:
+        return normalise(text) in self.opt_in
+
+    def is_skip(self, text: str) -> bool:
+        return normalise(text) in self.skip
+
+    def is_confirm(self, text: str) -> bool:
+        return normalise(text) in self.confirm
+
+    def is_edit(self, text: str) -> bool:
+        return normalise(text) in self.edit
+
+    def asks_for_human(self, text: str) -> bool:
+        padded = f" {normalise(text)} "
+        return any(f" {phrase} " in padded for phrase in self.human)
 
 
 @dataclass(frozen=True)
 class Script:
     questions: tuple[Question, ...]
+    words: Words
+
+    def __post_init__(self) -> None:
+        if not self.questions:
+            raise ValueError("a script needs at least one question")
 
     def first(self) -> Question:
         return self.questions[0]
+
+    def get(self, key: str) -> Question | None:
+        return next((q for q in self.questions if q.key == key), None)
 
     def after(self, key: str) -> Question | None:
         """The question that follows `key`, or None after the last one."""
         keys = [q.key for q in self.questions]
         index = keys.index(key) + 1
         return self.questions[index] if index < len(self.questions) else None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the behaviour is configured with, besides the script."""
+
+    artist_number: str | None = None
+    pilot_allowlist: frozenset[str] | None = None  # None: pilot mode off
+
+    def in_pilot(self, wa_id: str) -> bool:
+        return self.pilot_allowlist is None or wa_id in self.pilot_allowlist

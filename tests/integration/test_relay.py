@@ -113,11 +113,13 @@ async def test_a_bad_token_dead_letters_at_once_and_the_next_row_still_goes(
     pool: Pool, graph: FakeGraphApi, relay: OutboxRelay
 ) -> None:
     graph.fail_next(GraphFailure.bad_token())
-    await enqueue(pool, LEAD, ["greeting_anonymous", "received_all"])
+    await enqueue(pool, LEAD, ["greeting_anonymous", "sent_to_artist"])
     relay.wake()
     await eventually(lambda: _statuses_are(pool, ["dead", "sent"]))
     assert await outcomes(pool) == [("dead", "190"), ("sent", None)]
-    assert graph.texts_to(LEAD) == ["Thank you, that's everything I need for now."]
+    assert graph.texts_to(LEAD) == [
+        "Thanks! I've sent your request to the artist. You'll hear back here soon."
+    ]
 
 
 async def test_retries_give_up_into_a_dead_letter(
@@ -143,7 +145,7 @@ async def test_a_lead_never_gets_its_second_reply_before_its_first(
     relay.wake()
     await eventually(lambda: len(graph.sent) == 80, timeout_s=20)
     for lead in leads:
-        sent = [m.body.get("text", {}).get("body", "") for m in graph.to(lead)]
+        sent = graph.texts_to(lead)
         assert len(sent) == 4
         assert sent[0].startswith("Hi!")
         assert sent[1].startswith("What would you like")

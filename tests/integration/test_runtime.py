@@ -14,6 +14,7 @@ from actors import ActorRuntime, Composer, Inbound, MailboxFull, TurnFailed, Tur
 from actors.lead import (
     Answer,
     Decision,
+    Event,
     LeadBehaviour,
     LeadState,
     MessageReceived,
@@ -30,6 +31,8 @@ from tests.waiting import eventually
 pytestmark = pytest.mark.anyio
 
 COPY_DIR = Path(__file__).resolve().parents[2] / "copy"
+# Hi, then one valid answer per question of en_GB.yml (buttons and lists by title).
+SCRIPT = ["Hi", "a rose", "Forearm", "12 cm", "Black & grey", "next month", "skip"]
 
 
 def behaviour() -> LeadBehaviour:
@@ -76,9 +79,11 @@ async def test_a_turn_writes_snapshot_inbox_and_outbox_together(
     outbox = await pool.fetch(
         "SELECT payload, idempotency_key, correlation_id FROM outbox ORDER BY id"
     )
-    assert [r["payload"]["key"] for r in outbox] == ["greeting_anonymous", "questions.idea"]
+    assert [(r["payload"]["intro"], r["payload"]["key"]) for r in outbox] == [
+        ("greeting_anonymous", "questions.idea")
+    ]
     assert {r["correlation_id"] for r in outbox} == {"corr-4470001-1"}
-    assert [r["idempotency_key"] for r in outbox] == ["wa:4470001:1/0", "wa:4470001:1/1"]
+    assert [r["idempotency_key"] for r in outbox] == ["wa:4470001:1/0"]
     inbox = await pool.fetchrow("SELECT outcome, correlation_id FROM inbox")
     assert inbox is not None
     assert (inbox["outcome"], inbox["correlation_id"]) == ("processed", "corr-4470001-1")
@@ -89,12 +94,23 @@ async def test_messages_of_one_lead_apply_in_order_even_when_told_at_once(
 ) -> None:
     replies: list[TurnOutcome] = []
     async with anyio.create_task_group() as group:
-        for n in range(1, 6):
-            group.start_soon(_ask_into, runtime, inbound("4470002", n, text=f"a{n}"), replies)
+        for n, text in enumerate(SCRIPT, start=1):
+            group.start_soon(_ask_into, runtime, inbound("4470002", n, text=text), replies)
     version, state = await lead_row(pool, "4470002")
-    assert version == 5
-    assert [a.value for a in state.answers] == ["a2", "a3", "a4"]
+    assert version == len(SCRIPT)
+    assert [a.value for a in state.answers] == [
+        "a rose",
+        "forearm",
+        "12 cm",
+        "black_grey",
+        "next month",
+        "skip",
+    ]
     assert state.status is Status.CONFIRMING
+    answers = await pool.fetch("SELECT seq, value FROM answers ORDER BY seq")
+    assert [(r["seq"], r["value"]) for r in answers] == [
+        (a.seq, a.value) for a in state.answers
+    ]
 
 
 async def _ask_into(runtime: ActorRuntime, message: Inbound, into: list[TurnOutcome]) -> None:
@@ -131,7 +147,7 @@ def _queued_or_running(runtime: ActorRuntime, told: int) -> bool:
 class _Explodes(LeadBehaviour):
     """A behaviour with a bug for one lead: it asks for a transition the table forbids."""
 
-    def decide(self, state: LeadState, event: MessageReceived) -> Decision:
+    def decide(self, state: LeadState, event: Event) -> Decision:
         if event.wa_id == "4470666":
             check_transition(state.status, Status.BOOKED)
         return super().decide(state, event)
@@ -165,16 +181,20 @@ async def test_a_version_moved_by_another_replica_is_reloaded(
         last_message_ts=1_700_000_001,
     )
     await pool.execute(
+        "INSERT INTO answers (lead_key, seq, question_key, value, message_id)"
+        " VALUES ('4470005', 1, 'idea', 'from the other replica', 'wa:x')"
+    )
+    await pool.execute(
         "UPDATE leads SET version = version + 1, state = $2 WHERE lead_key = $1",
         "4470005",
         state_to_json(theirs),
     )
-    await runtime.ask(inbound("4470005", 2, text="on my arm"))
+    await runtime.ask(inbound("4470005", 2, text="arm"))
     version, state = await lead_row(pool, "4470005")
     assert version == 3
     assert [(a.question, a.value) for a in state.answers] == [
         ("idea", "from the other replica"),
-        ("placement", "on my arm"),
+        ("placement", "arm"),
     ]
 
 
@@ -202,7 +222,7 @@ async def test_idle_actors_passivate_and_come_back(runtime: ActorRuntime, pool: 
     await runtime.ask(inbound("4470007", 1))
     assert runtime.live_count == 1
     await eventually(lambda: runtime.live_count == 0, what="passivation")
-    await runtime.ask(inbound("4470007", 2, text="a dragon"))
+    await runtime.ask(inbound("4470007", 2, text="a dragon"))  # answers "idea"
     _, state = await lead_row(pool, "4470007")
     assert [a.value for a in state.answers] == ["a dragon"]
 

@@ -1,0 +1,57 @@
+"""
+Which actor gets a WhatsApp message, as what event.
+
+A lead's message goes to that lead. A button reply from the artist's own number whose
+id carries a lead reference (`approve:<wa_id>`) goes to that lead's actor as the
+artist's action; anything else from the artist goes to the artist's own key, where it
+is recorded.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from actors import Inbound
+from actors.lead import ArtistActed, ArtistAction
+from web.meta import ReceivedMessage
+
+__all__ = ["route"]
+
+_ARTIST_BUTTON = re.compile(
+    r"^(?P<action>" + "|".join(a.value for a in ArtistAction) + r"):(?P<lead>\d{6,20})$"
+)
+
+
+def route(
+    received: ReceivedMessage,
+    *,
+    artist_number: str | None,
+    now: datetime,
+    correlation_id: str,
+) -> Inbound:
+    message = received.message
+    if artist_number is not None and message.sender == artist_number:
+        command = _ARTIST_BUTTON.match(message.reply_id() or "")
+        if command is not None:
+            lead = command.group("lead")
+            return Inbound(
+                lead_key=lead,
+                message_id=received.message_id,
+                event=ArtistActed(
+                    message_id=received.message_id,
+                    wa_id=lead,
+                    action=ArtistAction(command.group("action")),
+                    received_at=now,
+                    via="whatsapp",
+                ),
+                record=received.record(),
+                correlation_id=correlation_id,
+            )
+    return Inbound(
+        lead_key=message.sender,
+        message_id=received.message_id,
+        event=received.event(now),
+        record=received.record(),
+        correlation_id=correlation_id,
+    )
