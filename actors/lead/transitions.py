@@ -30,7 +30,6 @@ ALLOWED: Final[Mapping[Status, frozenset[Status]]] = {
     S.PENDING_APPROVAL: frozenset({S.BOOKING_PENDING, S.REJECTED, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
     S.NEEDS_ARTIST_REPLY: frozenset(
         {
-            S.NEW,
             S.QUALIFYING,
             S.CONFIRMING,
             S.PENDING_APPROVAL,

@@ -1,0 +1,106 @@
+"""A small script and event builders for the pure behaviour's tests (no copy file)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+
+from actors.lead import (
+    ArtistActed,
+    ArtistAction,
+    Kind,
+    LeadBehaviour,
+    MessageReceived,
+    Option,
+    Policy,
+    Question,
+    Script,
+    Validation,
+    Words,
+)
+
+__all__ = ["ARTIST", "LEAD", "act", "behaviour", "media", "msg", "reply", "script"]
+
+LEAD = "447700900123"
+ARTIST = "447700900999"
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+_ids = itertools.count(1)
+
+
+def script() -> Script:
+    return Script(
+        questions=(
+            Question("idea", Kind.TEXT, validation=Validation(min_length=3)),
+            Question(
+                "placement",
+                Kind.LIST,
+                options=(Option("arm", "Arm"), Option("leg", "Leg"), Option("other", "Other")),
+            ),
+            Question("size", Kind.TEXT, validation=Validation(size_cm=(1, 100))),
+            Question(
+                "colour",
+                Kind.BUTTONS,
+                options=(Option("colour", "Colour"), Option("black_grey", "Black & grey")),
+            ),
+            Question("timing", Kind.TEXT, validation=Validation(date=True)),
+            Question("reference", Kind.MEDIA),
+        ),
+        words=Words(
+            opt_out=frozenset({"stop", "unsubscribe"}),
+            opt_in=frozenset({"start"}),
+            human=("human", "talk to the artist"),
+            skip=frozenset({"skip", "no"}),
+            date_hints=frozenset({"next", "month", "mar", "flexible"}),
+            confirm=frozenset({"yes"}),
+            edit=frozenset({"edit"}),
+        ),
+    )
+
+
+def behaviour(*, pilot: frozenset[str] | None = None, artist: str | None = ARTIST) -> LeadBehaviour:
+    return LeadBehaviour(script(), Policy(artist_number=artist, pilot_allowlist=pilot))
+
+
+def msg(
+    text: str, *, ts: int | None = None, sender: str = LEAD, name: str | None = None
+) -> MessageReceived:
+    n = next(_ids)
+    return MessageReceived(
+        message_id=f"wa:m{n}",
+        wa_id=sender,
+        sent_at=ts if ts is not None else 1_700_000_000 + n,
+        received_at=NOW,
+        kind="text",
+        text=text,
+        profile_name=name,
+    )
+
+
+def reply(reply_id: str, *, sender: str = LEAD) -> MessageReceived:
+    n = next(_ids)
+    return MessageReceived(
+        message_id=f"wa:m{n}",
+        wa_id=sender,
+        sent_at=1_700_000_000 + n,
+        received_at=NOW,
+        kind="interactive",
+        reply_id=reply_id,
+    )
+
+
+def media(kind: str = "image", media_id: str = "MEDIA1") -> MessageReceived:
+    n = next(_ids)
+    return MessageReceived(
+        message_id=f"wa:m{n}",
+        wa_id=LEAD,
+        sent_at=1_700_000_000 + n,
+        received_at=NOW,
+        kind=kind,
+        media_id=media_id if kind in ("image", "document") else None,
+    )
+
+
+def act(action: ArtistAction, *, via: str = "whatsapp") -> ArtistActed:
+    return ArtistActed(
+        message_id=f"wa:a{next(_ids)}", wa_id=LEAD, action=action, received_at=NOW, via=via
+    )

@@ -1,0 +1,601 @@
+"""The lead's conversation as a pure function: every step, every transition it makes."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import pytest
+
+from actors.lead import (
+    ALLOWED,
+    MEDIA_ANSWER,
+    Answer,
+    ArtistAction,
+    Decision,
+    Effect,
+    Event,
+    LeadBehaviour,
+    LeadState,
+    Outcome,
+    RequestDepositLink,
+    SendMedia,
+    SendMessage,
+    Status,
+    latest_answers,
+)
+from tests.unit.lead_fixtures import ARTIST, LEAD, act, behaviour, media, msg, reply
+
+S = Status
+A = ArtistAction
+
+ALL_ANSWERED = (
+    Answer("idea", "a rose", "wa:1", 1),
+    Answer("placement", "arm", "wa:2", 2),
+    Answer("size", "12 cm", "wa:3", 3),
+    Answer("colour", "black_grey", "wa:4", 4),
+    Answer("timing", "next month", "wa:5", 5),
+    Answer("reference", MEDIA_ANSWER, "wa:6", 6, media_id="MEDIA9"),
+)
+
+
+def at(status: Status, **fields: object) -> LeadState:
+    """A lead in `status`, part-way through in the natural way for that status."""
+    base = LeadState(wa_id=LEAD, status=status, name="Ana", last_message_ts=1_600_000_000)
+    if status in (S.QUALIFYING, S.STALE):
+        base = replace(base, current_question="size", answers=ALL_ANSWERED[:2])
+    elif status is not S.NEW:
+        base = replace(base, answers=ALL_ANSWERED)
+    return replace(base, **fields)  # type: ignore[arg-type]
+
+
+def keys(effects: Sequence[Effect]) -> list[str]:
+    """Who gets what: 'lead:<key>', 'artist:<key>', 'artist:media', 'deposit'."""
+    out: list[str] = []
+    for effect in effects:
+        match effect:
+            case SendMessage(to=to, key=key):
+                out.append(f"{'lead' if to == LEAD else 'artist'}:{key}")
+            case SendMedia():
+                out.append("artist:media")
+            case RequestDepositLink():
+                out.append("deposit")
+    return out
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    state: LeadState
+    event: Event
+    status: Status
+    effects: list[str]
+    outcome: Outcome = Outcome.PROCESSED
+    policy: dict[str, object] = field(default_factory=dict)
+    via: tuple[Status, ...] = ()  # restart rows passed through within the one decision
+
+
+STEPS = [
+    # 1. first contact
+    Step("hi from a new number", at(S.NEW), msg("Hi"), S.QUALIFYING, ["lead:questions.idea"]),
+    # 2. qualifying
+    Step(
+        "a valid answer asks the next question",
+        at(S.QUALIFYING),
+        msg("12 cm"),
+        S.QUALIFYING,
+        ["lead:questions.colour"],
+    ),
+    Step(
+        "an invalid answer is re-asked",
+        at(S.QUALIFYING),
+        msg("huge"),
+        S.QUALIFYING,
+        ["lead:reask.size"],
+    ),
+    Step(
+        "a second invalid answer hands over",
+        at(S.QUALIFYING, failed_attempts=1),
+        msg("enormous"),
+        S.NEEDS_ARTIST_REPLY,
+        ["lead:holding", "artist:artist_handover"],
+    ),
+    Step(
+        "a sticker is re-asked, not counted",
+        at(S.QUALIFYING),
+        media("sticker"),
+        S.QUALIFYING,
+        ["lead:questions.size"],
+    ),
+    Step(
+        "the last answer shows the summary",
+        at(S.QUALIFYING, current_question="reference", answers=ALL_ANSWERED[:5]),
+        media("image"),
+        S.CONFIRMING,
+        ["lead:summary"],
+    ),
+    Step(
+        "asking for a person hands over",
+        at(S.QUALIFYING),
+        msg("Can I talk to the artist?"),
+        S.NEEDS_ARTIST_REPLY,
+        ["lead:holding", "artist:artist_handover"],
+    ),
+    Step("stop opts out", at(S.QUALIFYING), msg("  STOP "), S.OPTOUT, ["lead:opted_out"]),
+    # 3. confirming
+    Step(
+        "yes sends the request to the artist",
+        at(S.CONFIRMING),
+        reply("confirm"),
+        S.PENDING_APPROVAL,
+        ["lead:sent_to_artist", "artist:artist_packet", "artist:media"],
+    ),
+    Step(
+        "typed yes counts too",
+        at(S.CONFIRMING),
+        msg("Yes"),
+        S.PENDING_APPROVAL,
+        ["lead:sent_to_artist", "artist:artist_packet", "artist:media"],
+    ),
+    Step(
+        "edit offers the questions",
+        at(S.CONFIRMING),
+        reply("edit"),
+        S.CONFIRMING,
+        ["lead:edit_pick"],
+    ),
+    Step(
+        "picking a question re-asks it",
+        at(S.CONFIRMING),
+        reply("edit:size"),
+        S.QUALIFYING,
+        ["lead:questions.size"],
+    ),
+    Step(
+        "the edited answer returns to the summary",
+        at(S.QUALIFYING, current_question="size", editing=True, answers=ALL_ANSWERED),
+        msg("20cm"),
+        S.CONFIRMING,
+        ["lead:summary"],
+    ),
+    Step(
+        "anything else shows the summary again",
+        at(S.CONFIRMING),
+        msg("hmm"),
+        S.CONFIRMING,
+        ["lead:summary_reask"],
+    ),
+    Step(
+        "asking for a person while confirming",
+        at(S.CONFIRMING),
+        msg("human"),
+        S.NEEDS_ARTIST_REPLY,
+        ["lead:holding", "artist:artist_handover", "artist:media"],
+    ),
+    Step("stop while confirming", at(S.CONFIRMING), msg("stop"), S.OPTOUT, ["lead:opted_out"]),
+    # 4-5. the artist decides
+    Step(
+        "approve asks for a deposit link",
+        at(S.PENDING_APPROVAL),
+        act(A.APPROVE),
+        S.BOOKING_PENDING,
+        ["deposit"],
+    ),
+    Step(
+        "decline tells the lead kindly",
+        at(S.PENDING_APPROVAL),
+        act(A.DECLINE),
+        S.REJECTED,
+        ["lead:declined"],
+    ),
+    Step(
+        "take over silences the bot",
+        at(S.PENDING_APPROVAL),
+        act(A.TAKE_OVER),
+        S.NEEDS_ARTIST_REPLY,
+        ["artist:artist_handover", "artist:media"],
+    ),
+    Step(
+        "the lead waiting for approval gets no chatter",
+        at(S.PENDING_APPROVAL),
+        msg("hello?"),
+        S.PENDING_APPROVAL,
+        [],
+    ),
+    Step(
+        "a person while waiting for approval",
+        at(S.PENDING_APPROVAL),
+        msg("human"),
+        S.NEEDS_ARTIST_REPLY,
+        ["lead:holding", "artist:artist_handover", "artist:media"],
+    ),
+    Step(
+        "stop while waiting for approval",
+        at(S.PENDING_APPROVAL),
+        msg("stop"),
+        S.OPTOUT,
+        ["lead:opted_out"],
+    ),
+    Step(
+        "approve on a lead still qualifying is refused",
+        at(S.QUALIFYING),
+        act(A.APPROVE),
+        S.QUALIFYING,
+        ["artist:artist_already_handled"],
+        Outcome.NOT_APPLICABLE,
+    ),
+    Step(
+        "admin approve on a lead still qualifying is refused quietly",
+        at(S.QUALIFYING),
+        act(A.APPROVE, via="admin"),
+        S.QUALIFYING,
+        [],
+        Outcome.NOT_APPLICABLE,
+    ),
+    # 6. handover
+    Step(
+        "the bot records but does not answer",
+        at(S.NEEDS_ARTIST_REPLY, resume_status=S.QUALIFYING, current_question="size"),
+        msg("hello?"),
+        S.NEEDS_ARTIST_REPLY,
+        [],
+    ),
+    Step(
+        "hand back resumes the question",
+        at(S.NEEDS_ARTIST_REPLY, resume_status=S.QUALIFYING, current_question="size"),
+        act(A.HAND_BACK),
+        S.QUALIFYING,
+        ["lead:questions.size"],
+    ),
+    Step(
+        "hand back resumes the summary",
+        at(S.NEEDS_ARTIST_REPLY, resume_status=S.CONFIRMING),
+        act(A.HAND_BACK),
+        S.CONFIRMING,
+        ["lead:summary"],
+    ),
+    Step(
+        "hand back to waiting for approval",
+        at(S.NEEDS_ARTIST_REPLY, resume_status=S.PENDING_APPROVAL),
+        act(A.HAND_BACK),
+        S.PENDING_APPROVAL,
+        [],
+    ),
+    Step(
+        "hand back to waiting for payment",
+        at(S.NEEDS_ARTIST_REPLY, resume_status=S.BOOKING_PENDING),
+        act(A.RESUME),
+        S.BOOKING_PENDING,
+        [],
+    ),
+    Step(
+        "hand back to booked",
+        at(S.NEEDS_ARTIST_REPLY, resume_status=S.BOOKED),
+        act(A.HAND_BACK),
+        S.BOOKED,
+        [],
+    ),
+    Step(
+        "hand back to rejected",
+        at(S.NEEDS_ARTIST_REPLY, resume_status=S.REJECTED),
+        act(A.HAND_BACK),
+        S.REJECTED,
+        [],
+    ),
+    Step(
+        "approve from a handover",
+        at(S.NEEDS_ARTIST_REPLY, resume_status=S.PENDING_APPROVAL),
+        act(A.APPROVE),
+        S.BOOKING_PENDING,
+        ["deposit"],
+    ),
+    Step(
+        "decline from a handover",
+        at(S.NEEDS_ARTIST_REPLY, resume_status=S.PENDING_APPROVAL),
+        act(A.DECLINE),
+        S.REJECTED,
+        ["lead:declined"],
+    ),
+    Step(
+        "stop during a handover",
+        at(S.NEEDS_ARTIST_REPLY, resume_status=S.QUALIFYING),
+        msg("stop"),
+        S.OPTOUT,
+        ["lead:opted_out"],
+    ),
+    Step(
+        "take over a new lead",
+        at(S.NEW),
+        act(A.TAKE_OVER),
+        S.NEEDS_ARTIST_REPLY,
+        ["artist:artist_handover"],
+    ),
+    Step(
+        "a new lead asks for a person at once",
+        at(S.NEW),
+        msg("human please"),
+        S.NEEDS_ARTIST_REPLY,
+        ["lead:holding", "artist:artist_handover"],
+    ),
+    Step("stop from a new lead", at(S.NEW), msg("Unsubscribe"), S.OPTOUT, ["lead:opted_out"]),
+    # 7. opt-out
+    Step("nothing is sent to an opted-out lead", at(S.OPTOUT), msg("hello"), S.OPTOUT, []),
+    Step("a second stop is not confirmed twice", at(S.OPTOUT), msg("STOP"), S.OPTOUT, []),
+    Step(
+        "start opts back in",
+        at(S.OPTOUT),
+        msg("start"),
+        S.QUALIFYING,
+        ["lead:questions.idea"],
+        via=(S.NEW,),
+    ),
+    Step(
+        "the artist can opt a lead out", at(S.BOOKED), act(A.OPT_OUT), S.OPTOUT, ["lead:opted_out"]
+    ),
+    # payment and after
+    Step(
+        "waiting for payment gets no chatter",
+        at(S.BOOKING_PENDING),
+        msg("hi"),
+        S.BOOKING_PENDING,
+        [],
+    ),
+    Step(
+        "a person while waiting for payment",
+        at(S.BOOKING_PENDING),
+        msg("human"),
+        S.NEEDS_ARTIST_REPLY,
+        ["lead:holding", "artist:artist_handover", "artist:media"],
+    ),
+    Step(
+        "stop while waiting for payment",
+        at(S.BOOKING_PENDING),
+        msg("stop"),
+        S.OPTOUT,
+        ["lead:opted_out"],
+    ),
+    Step(
+        "a booked lead asking for a person",
+        at(S.BOOKED),
+        msg("human"),
+        S.NEEDS_ARTIST_REPLY,
+        ["lead:holding", "artist:artist_handover", "artist:media"],
+    ),
+    Step(
+        "a rejected lead asking for a person",
+        at(S.REJECTED),
+        msg("talk to the artist"),
+        S.NEEDS_ARTIST_REPLY,
+        ["lead:holding", "artist:artist_handover", "artist:media"],
+    ),
+    Step("a rejected lead opts out", at(S.REJECTED), msg("stop"), S.OPTOUT, ["lead:opted_out"]),
+    # silence and restarts
+    Step(
+        "a reply wakes a stale lead",
+        at(S.STALE, resume_status=S.QUALIFYING),
+        msg("12"),
+        S.QUALIFYING,
+        ["lead:questions.colour"],
+    ),
+    Step(
+        "a reply wakes a stale summary",
+        at(S.STALE, current_question=None, answers=ALL_ANSWERED),
+        reply("confirm"),
+        S.PENDING_APPROVAL,
+        ["lead:sent_to_artist", "artist:artist_packet", "artist:media"],
+        via=(S.QUALIFYING, S.CONFIRMING),
+    ),
+    Step(
+        "a stale lead asking for a person",
+        at(S.STALE),
+        msg("human"),
+        S.NEEDS_ARTIST_REPLY,
+        ["lead:holding", "artist:artist_handover"],
+        via=(S.QUALIFYING,),
+    ),
+    Step("a stale lead opts out", at(S.STALE), msg("stop"), S.OPTOUT, ["lead:opted_out"]),
+    Step(
+        "the artist resumes a stale lead",
+        at(S.STALE),
+        act(A.RESUME),
+        S.QUALIFYING,
+        ["lead:questions.size"],
+    ),
+    Step(
+        "the artist takes over a stale lead",
+        at(S.STALE),
+        act(A.TAKE_OVER),
+        S.NEEDS_ARTIST_REPLY,
+        ["artist:artist_handover"],
+    ),
+    Step(
+        "a new message restarts an abandoned lead",
+        at(S.ABANDONED),
+        msg("hi again"),
+        S.QUALIFYING,
+        ["lead:questions.idea"],
+        via=(S.NEW,),
+    ),
+    Step("an abandoned lead opts out", at(S.ABANDONED), msg("stop"), S.OPTOUT, ["lead:opted_out"]),
+    # out of order, pilot, the artist's own number
+    Step(
+        "an older message is skipped",
+        at(S.QUALIFYING),
+        msg("12", ts=1_500_000_000),
+        S.QUALIFYING,
+        [],
+        Outcome.OUT_OF_ORDER,
+    ),
+    Step(
+        "a number outside the pilot gets the pilot message",
+        at(S.NEW),
+        msg("Hi"),
+        S.NEW,
+        ["lead:pilot"],
+        policy={"pilot": frozenset({"441111111111"})},
+    ),
+    Step(
+        "and nothing more",
+        at(S.NEW, pilot_notified=True),
+        msg("Hi?"),
+        S.NEW,
+        [],
+        policy={"pilot": frozenset({"441111111111"})},
+    ),
+    Step(
+        "an allowlisted number talks normally",
+        at(S.NEW),
+        msg("Hi"),
+        S.QUALIFYING,
+        ["lead:questions.idea"],
+        policy={"pilot": frozenset({LEAD})},
+    ),
+    Step(
+        "the artist's own chatter is recorded only",
+        LeadState(wa_id=ARTIST),
+        msg("hello bot", sender=ARTIST),
+        S.NEW,
+        [],
+    ),
+]
+
+# Rows whose events arrive with later work: the silence timers (QUALIFYING/CONFIRMING ->
+# STALE -> ABANDONED) and the Stripe webhook (BOOKING_PENDING -> BOOKED / ABANDONED).
+ROWS_DRIVEN_BY_TIMERS_AND_PAYMENTS = {
+    (S.QUALIFYING, S.STALE),
+    (S.CONFIRMING, S.STALE),
+    (S.STALE, S.ABANDONED),
+    (S.BOOKING_PENDING, S.BOOKED),
+    (S.BOOKING_PENDING, S.ABANDONED),
+}
+
+
+def run(step: Step) -> Decision:
+    pilot = step.policy.get("pilot")
+    assert pilot is None or isinstance(pilot, frozenset)
+    return behaviour(pilot=pilot).decide(step.state, step.event)
+
+
+@pytest.mark.parametrize("step", STEPS, ids=[s.name for s in STEPS])
+def test_step(step: Step) -> None:
+    decision = run(step)
+    assert decision.state.status is step.status
+    assert keys(decision.effects) == step.effects
+    assert decision.outcome is step.outcome
+
+
+def test_every_row_of_the_transition_table_is_exercised() -> None:
+    exercised: set[tuple[Status, Status]] = set()
+    for step in STEPS:
+        path = [step.state.status, *step.via, step.status]
+        exercised |= {(a, b) for a, b in itertools.pairwise(path) if a != b}
+    table = {(source, target) for source, targets in ALLOWED.items() for target in targets}
+    assert exercised <= table
+    assert table - exercised == ROWS_DRIVEN_BY_TIMERS_AND_PAYMENTS
+
+
+# -- the details a lead or the artist would notice -------------------------------------
+
+
+def test_greeting_and_first_question_are_one_message_using_the_name() -> None:
+    decision = behaviour().decide(LeadState(wa_id=LEAD), msg("Hi", name="Ana"))
+    (effect,) = decision.effects
+    assert isinstance(effect, SendMessage)
+    assert (effect.intro, effect.key, effect.params) == (
+        "greeting",
+        "questions.idea",
+        {"name": "Ana"},
+    )
+
+
+def test_without_a_profile_name_the_greeting_is_anonymous() -> None:
+    (effect,) = behaviour().decide(LeadState(wa_id=LEAD), msg("Hi")).effects
+    assert isinstance(effect, SendMessage)
+    assert effect.intro == "greeting_anonymous"
+
+
+def test_answers_are_kept_in_order_and_the_summary_shows_the_latest() -> None:
+    lead = behaviour()
+    state = LeadState(wa_id=LEAD)
+    for event in [
+        msg("Hi"),
+        msg("a rose"),
+        reply("arm"),
+        msg("10"),
+        reply("colour"),
+        msg("next month"),
+        msg("skip"),
+        reply("edit:size"),
+        msg("25 cm"),
+    ]:
+        decision = lead.decide(state, event)
+        state = decision.state
+    (summary,) = decision.effects
+    assert isinstance(summary, SendMessage)
+    assert summary.key == "summary"
+    assert dict(summary.answers)["size"] == "25 cm"
+    assert [a.value for a in state.answers if a.question == "size"] == ["10", "25 cm"]
+    assert [a.seq for a in state.answers] == list(range(1, 8))
+
+
+def test_latest_answers_follows_seq_not_list_order() -> None:
+    shuffled = [
+        Answer("size", "25", "wa:9", 9),
+        Answer("idea", "rose", "wa:1", 1),
+        Answer("size", "10", "wa:3", 3),
+    ]
+    latest = latest_answers(shuffled)
+    assert {k: a.value for k, a in latest.items()} == {"idea": "rose", "size": "25"}
+    assert list(latest) == ["idea", "size"]
+
+
+def test_the_artist_packet_carries_the_lead_reference_and_masked_number() -> None:
+    decision = behaviour().decide(at(S.CONFIRMING), reply("confirm"))
+    packet = decision.effects[1]
+    assert isinstance(packet, SendMessage)
+    assert (packet.to, packet.ref) == (ARTIST, LEAD)
+    assert packet.params == {"name": "Ana", "number": "********0123"}
+    assert dict(packet.answers)["reference"] == MEDIA_ANSWER
+    forward = decision.effects[2]
+    assert isinstance(forward, SendMedia)
+    assert forward.media_id == "MEDIA9"
+
+
+def test_no_artist_number_means_no_packet() -> None:
+    decision = behaviour(artist=None).decide(at(S.CONFIRMING), reply("confirm"))
+    assert keys(decision.effects) == ["lead:sent_to_artist"]
+
+
+def test_only_the_opt_out_confirmation_may_pass_the_opt_out() -> None:
+    (confirmation,) = behaviour().decide(at(S.BOOKED), msg("stop")).effects
+    assert isinstance(confirmation, SendMessage)
+    assert confirmation.after_opt_out
+    (question,) = behaviour().decide(at(S.NEW), msg("hi")).effects
+    assert isinstance(question, SendMessage)
+    assert not question.after_opt_out
+
+
+def test_each_approval_is_a_new_deposit_attempt() -> None:
+    first = behaviour().decide(at(S.PENDING_APPROVAL), act(A.APPROVE))
+    again = behaviour().decide(at(S.PENDING_APPROVAL, deposit_attempt=1), act(A.APPROVE))
+    assert first.effects == (RequestDepositLink(LEAD, 1),)
+    assert again.effects == (RequestDepositLink(LEAD, 2),)
+
+
+def test_handover_remembers_where_the_lead_was() -> None:
+    state = behaviour().decide(at(S.CONFIRMING), msg("human")).state
+    assert (state.status, state.resume_status) == (S.NEEDS_ARTIST_REPLY, S.CONFIRMING)
+    back = behaviour().decide(state, act(A.HAND_BACK))
+    assert back.state.status is S.CONFIRMING
+    assert back.state.resume_status is None
+
+
+def test_failed_attempts_reset_after_a_good_answer() -> None:
+    lead: LeadBehaviour = behaviour()
+    state = lead.decide(at(S.QUALIFYING), msg("huge")).state
+    assert state.failed_attempts == 1
+    state = lead.decide(state, msg("12")).state
+    assert (state.failed_attempts, state.current_question) == (0, "colour")
+    state = lead.decide(state, msg("no idea")).state  # not a button: first failure
+    assert (state.status, state.failed_attempts) == (S.QUALIFYING, 1)
