@@ -7,7 +7,8 @@ copy file that lacks a key the code uses, asks for a placeholder the code does n
 supply, or breaks WhatsApp's limits for interactive messages.
 
 Placeholders: `{answers}` is filled with the lead's latest answers, one line each;
-`{reason}` names another copy key whose text is inserted; the rest are plain strings.
+`{reason}` names another copy key whose text is inserted; `{status}` is a status shown
+by its name under `statuses:`; the rest are plain strings.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from actors.lead.behaviour import EDIT_PREFIX
 from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER
 from actors.lead.script import Kind, Option, Question, Script, Validation, Words, normalise
+from actors.lead.status import Status
 
 __all__ = ["REQUIRED_MESSAGES", "Composer", "CopyError", "WhatsAppLimits"]
 
@@ -134,6 +136,7 @@ class _CopyFile(_Model):
     labels: _LabelsCopy
     questions: list[_QuestionCopy] = Field(min_length=1)
     messages: dict[str, str | _MessageCopy]
+    statuses: dict[Status, str]
 
 
 def _placeholders(text: str) -> set[str]:
@@ -184,6 +187,9 @@ class Composer:
                 self._check_body(key, message.text, WhatsAppLimits.INTERACTIVE_BODY)
             else:
                 self._check_body(key, message.text, WhatsAppLimits.TEXT_BODY)
+        missing_statuses = set(Status) - set(self._copy.statuses)
+        if missing_statuses:
+            raise CopyError(f"copy key 'statuses' lacks {sorted(missing_statuses)}")
         labels = self._copy.labels
         if _placeholders(labels.answer_line) - {"label", "value"}:
             raise CopyError("copy key 'labels.answer_line' takes only {label} and {value}")
@@ -322,6 +328,8 @@ class Composer:
         values = dict(params)
         if "reason" in values:
             values["reason"] = self._message(values["reason"]).text
+        if "status" in values:
+            values["status"] = self._copy.statuses.get(Status(values["status"]), values["status"])
         values["answers"] = "\n".join(self._answer_line(q, v) for q, v in answers)
         try:
             return self._message(key).text.format_map(values)

@@ -78,9 +78,19 @@ class Inbound:
 
 
 class TurnOutcome(StrEnum):
+    """What became of one inbound message; every one of them is acknowledged with 200."""
+
     PROCESSED = "processed"
     DUPLICATE = "duplicate"
     OUT_OF_ORDER = "out_of_order"
+    NOT_APPLICABLE = "not_applicable"
+
+
+_OUTCOMES: dict[Outcome, TurnOutcome] = {
+    Outcome.PROCESSED: TurnOutcome.PROCESSED,
+    Outcome.OUT_OF_ORDER: TurnOutcome.OUT_OF_ORDER,
+    Outcome.NOT_APPLICABLE: TurnOutcome.NOT_APPLICABLE,
+}
 
 
 @dataclass(frozen=True)
@@ -294,6 +304,10 @@ class ActorRuntime:
             except TurnFailed as error:
                 if not letter.reply.done():
                     letter.reply.set_exception(error)
+            except Exception as error:  # a bug after commit: the caller must still hear
+                log.error("lead.turn_epilogue_failed", exc_info=True)
+                if not letter.reply.done():
+                    letter.reply.set_exception(TurnFailed(type(error).__name__))
             else:
                 if not letter.reply.done():
                     letter.reply.set_result(outcome)
@@ -318,7 +332,7 @@ class ActorRuntime:
             version=committed.version,
             ms=round((time.perf_counter() - started) * 1000, 2),
         )
-        return TurnOutcome(committed.decision.outcome.value)
+        return _OUTCOMES[committed.decision.outcome]
 
     async def _commit_turn(self, actor: _Actor, message: Inbound) -> _Committed | None:
         """Run the transaction, retrying serialization failures; None for a duplicate."""

@@ -79,8 +79,15 @@ class Words:
         return normalise(text) in self.edit
 
     def asks_for_human(self, text: str) -> bool:
-        padded = f" {normalise(text)} "
-        return any(f" {phrase} " in padded for phrase in self.human)
+        """The whole message is one of the words, or contains one of the phrases.
+
+        A lone word only counts alone: "human" asks for a person, "a human heart" is an idea.
+        """
+        said = normalise(text)
+        padded = f" {said} "
+        return any(
+            said == phrase or (" " in phrase and f" {phrase} " in padded) for phrase in self.human
+        )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,361 @@
+"""
+Hold a whole conversation by hand against a running `booking-assistant serve`.
+
+The console plays both phones and Meta: it serves the fake Graph API, so whatever the
+service sends (to the lead or to the artist) lands here and is printed, and it posts
+what the person types to the service's webhook, signed as Meta signs it. That lets a
+person read every word of the copy in order, exactly as the relay renders it, with no
+WhatsApp account and no database poking.
+
+    .venv/bin/python -m tests.fakes.console --service http://127.0.0.1:8000 \\
+        --port 9009 --secret dev --lead 447700900123 --artist 447700900999
+
+Type plain text to send it from the lead; `1`, `2`, ... to tap that button or list row
+of the latest interactive message, from whoever received it (once the bot has sent a
+plain text since, such as the next question, a number is sent as text: a size);
+`/image` to send a picture from the lead; `/as artist <text>` to write from the artist's
+phone; `/quit` to leave.
+Input may be piped: after each line the console waits for the bot's replies before it
+reads the next one, so a here-doc replays a conversation deterministically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import queue
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+
+from tests.fakes.graph import FakeGraphApi, SentMessage
+from tests.fakes.meta import encode, sign, text_message, webhook
+
+__all__ = ["main"]
+
+HELP = (
+    "text = message from the lead | 1, 2, ... = tap that button or row | "
+    "/image [caption] | /as artist <text> | /help | /quit"
+)
+
+
+class Action(Enum):
+    """What a typed line did: whether to wait for the bot's replies, or to leave."""
+
+    SENT = "sent"
+    NOTHING = "nothing"
+    QUIT = "quit"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button or list row the person can pick by number."""
+
+    reply_type: str  # button_reply | list_reply
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Interactive:
+    """The latest interactive message: numbers pick from it, as its recipient."""
+
+    to: str
+    choices: tuple[Choice, ...]
+
+
+def choices_of(message: SentMessage) -> tuple[Choice, ...]:
+    """The buttons or list rows of a message, in the order WhatsApp shows them."""
+    if message.type != "interactive":
+        return ()
+    interactive = message.body["interactive"]
+    action = interactive.get("action", {})
+    if interactive.get("type") == "button":
+        return tuple(
+            Choice("button_reply", b["reply"]["id"], b["reply"]["title"])
+            for b in action.get("buttons", [])
+        )
+    if interactive.get("type") == "list":
+        return tuple(
+            Choice("list_reply", row["id"], row["title"])
+            for section in action.get("sections", [])
+            for row in section.get("rows", [])
+        )
+    return ()
+
+
+class GraphOnPort:
+    """
+    The fake Graph API's core served on a port the person chose.
+
+    `FakeGraphApi.serve()` binds an ephemeral port, which suits tests that read it back;
+    a person has to paste the URL into the service's environment before either starts,
+    so here the same `handle` is served on a fixed port.
+    """
+
+    def __init__(self, fake: FakeGraphApi, port: int) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                status, payload = fake.handle("POST", self.path, headers, body)
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class Console:
+    """One session: what was shown so far, the latest choices, and the webhook client."""
+
+    def __init__(
+        self,
+        fake: FakeGraphApi,
+        client: httpx.Client,
+        *,
+        secret: str,
+        lead: str,
+        artist: str,
+        lead_name: str,
+    ) -> None:
+        self.fake = fake
+        self.client = client
+        self.secret = secret
+        self.lead = lead
+        self.artist = artist
+        self.lead_name = lead_name
+        self.shown = 0
+        self.latest: Interactive | None = None
+        self._clock = 0
+
+    # -- what the bot sent -------------------------------------------------------------
+
+    def show_new(self) -> int:
+        """Print every message the fake received since the last call; how many."""
+        new = self.fake.sent[self.shown :]  # appended by server threads; a slice is safe
+        for message in new:
+            self.shown += 1
+            self._print(message)
+        return len(new)
+
+    def _print(self, message: SentMessage) -> None:
+        who = "artist" if message.to == self.artist else "lead"
+        print(f"\n[bot -> {who} {message.to}]")
+        if message.type == "image":
+            image = message.body.get("image", {})
+            print(f"  <image {image.get('id')}> {image.get('caption', '')}")
+        for line in message.text.splitlines():
+            print(f"  {line}")
+        choices = choices_of(message)
+        if message.type == "interactive" and message.body["interactive"].get("type") == "list":
+            print(f"  [{message.body['interactive']['action'].get('button', '')}]")
+        for number, choice in enumerate(choices, 1):
+            print(f"    {number}. {choice.title}")
+        if choices:
+            self.latest = Interactive(message.to, choices)
+        elif message.type == "text":
+            self.latest = None  # a text (the next question) replaces the choices above it
+        sys.stdout.flush()
+
+    def wait_for_replies(self, timeout_s: float, quiet_s: float = 0.8) -> None:
+        """Show replies as they come; return once they stop, or when none came in time."""
+        deadline = time.monotonic() + timeout_s
+        last_arrival: float | None = None
+        while time.monotonic() < deadline:
+            if self.show_new():
+                last_arrival = time.monotonic()
+            elif last_arrival is not None and time.monotonic() - last_arrival >= quiet_s:
+                return
+            time.sleep(0.05)
+        if last_arrival is None:
+            print(f"  (no reply within {timeout_s:g}s)")
+
+    # -- what the person sends -----------------------------------------------------------
+
+    def handle(self, line: str) -> Action:
+        """Act on one typed line."""
+        line = line.strip()
+        if line in ("/quit", "/exit"):
+            return Action.QUIT
+        if not line:
+            return Action.NOTHING
+        if line == "/help":
+            print(HELP)
+            return Action.NOTHING
+        if line.isdigit() and self.latest is not None:  # otherwise a number is text: a size
+            return self._pick(int(line))
+        if line == "/image" or line.startswith("/image "):
+            image = {"id": f"media-{uuid.uuid4().hex[:12]}", "mime_type": "image/jpeg"}
+            caption = line.removeprefix("/image").strip()
+            if caption:
+                image["caption"] = caption
+            return self.post(self.lead, {"type": "image", "image": image})
+        if line.startswith("/as artist "):
+            return self.post(self.artist, text=line.removeprefix("/as artist ").strip())
+        if line.startswith("/"):
+            print(f"  unknown command. {HELP}")
+            return Action.NOTHING
+        return self.post(self.lead, text=line)
+
+    def _pick(self, number: int) -> Action:
+        assert self.latest is not None
+        if not 1 <= number <= len(self.latest.choices):
+            print(f"  pick 1 to {len(self.latest.choices)}, or type text")
+            return Action.NOTHING
+        choice = self.latest.choices[number - 1]
+        kind = choice.reply_type
+        return self.post(
+            self.latest.to,
+            {
+                "type": "interactive",
+                "interactive": {"type": kind, kind: {"id": choice.id, "title": choice.title}},
+            },
+        )
+
+    def post(self, sender: str, content: dict[str, Any] | None = None, *, text: str = "") -> Action:
+        """Post one message from `sender` to the webhook, signed, with a fresh id and time."""
+        self._clock = max(int(time.time()), self._clock + 1)  # strictly increasing
+        message_id = f"wamid.console.{uuid.uuid4().hex}"
+        message = text_message(sender, message_id, text, self._clock)
+        if content is not None:
+            del message["text"]
+            message.update(content)
+        name = "Artist" if sender == self.artist else self.lead_name
+        body = encode(webhook([message], names={sender: name}))
+        who = "artist" if sender == self.artist else "lead"
+        print(f"[{who} -> bot] {_describe(message)}")
+        try:
+            response = self.client.post(
+                "/webhooks/whatsapp",
+                content=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Hub-Signature-256": sign(self.secret, body),
+                },
+            )
+        except httpx.HTTPError as error:
+            print(f"  ! the service did not answer: {error!r}")
+            return Action.NOTHING
+        if response.status_code != 200:
+            print(f"  ! webhook answered {response.status_code}: {response.text.strip()}")
+            return Action.NOTHING
+        return Action.SENT
+
+
+def _describe(message: dict[str, Any]) -> str:
+    if message["type"] == "text":
+        return str(message["text"]["body"])
+    if message["type"] == "interactive":
+        interactive = message["interactive"]
+        picked = interactive[interactive["type"]]
+        return f"<tapped {picked['title']!r} id={picked['id']}>"
+    return f"<{message['type']} {message[message['type']].get('id')}>"
+
+
+def _stdin_lines() -> queue.Queue[str | None]:
+    """Lines typed or piped, read on a thread so the bot's messages print while waiting."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        for line in sys.stdin:
+            lines.put(line)
+        lines.put(None)  # end of input
+
+    threading.Thread(target=read, daemon=True, name="stdin").start()
+    return lines
+
+
+def _next_line(console: Console, lines: queue.Queue[str | None], *, prompt: bool) -> str | None:
+    """The next line, printing the bot's messages while waiting; None at end of input."""
+    console.show_new()
+    if prompt:
+        print("> ", end="", flush=True)
+    while True:
+        try:
+            return lines.get(timeout=0.2)
+        except queue.Empty:
+            if console.show_new() and prompt:
+                print("> ", end="", flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.fakes.console", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--service", default="http://127.0.0.1:8000", help="the service's URL")
+    parser.add_argument("--port", type=int, default=9009, help="port of the fake Graph API")
+    parser.add_argument("--secret", required=True, help="the service's WHATSAPP_APP_SECRET")
+    parser.add_argument("--lead", default="447700900123", help="the lead's wa_id")
+    parser.add_argument("--artist", default="447700900999", help="ARTIST_WHATSAPP_NUMBER")
+    parser.add_argument("--name", default="Console Lead", help="the lead's WhatsApp profile name")
+    parser.add_argument("--wait", type=float, default=8.0, help="seconds to wait for replies")
+    args = parser.parse_args(argv)
+
+    fake = FakeGraphApi()
+    try:
+        server = GraphOnPort(fake, args.port)
+    except OSError as error:
+        print(f"cannot serve the fake Graph API on port {args.port}: {error}", file=sys.stderr)
+        return 2
+    print("Fake Graph API listening. Start the service with these variables:\n")
+    print(f"  WHATSAPP_API_BASE=http://127.0.0.1:{server.port}/v21.0")
+    print(f"  WHATSAPP_ACCESS_TOKEN={fake.access_token}")
+    print(f"  WHATSAPP_PHONE_NUMBER_ID={fake.phone_number_id}")
+    print(f"  ARTIST_WHATSAPP_NUMBER={args.artist}")
+    print(f"  WHATSAPP_APP_SECRET={args.secret}")
+    print(f"\nWebhooks go to {args.service}/webhooks/whatsapp. {HELP}\n")
+
+    interactive = sys.stdin.isatty()  # piped input: no prompt, lines echoed as sent
+    lines = _stdin_lines()
+    with httpx.Client(base_url=args.service, timeout=30.0) as client:
+        console = Console(
+            fake,
+            client,
+            secret=args.secret,
+            lead=args.lead,
+            artist=args.artist,
+            lead_name=args.name,
+        )
+        try:
+            while (line := _next_line(console, lines, prompt=interactive)) is not None:
+                action = console.handle(line)
+                if action is Action.QUIT:
+                    break
+                if action is Action.SENT:
+                    console.wait_for_replies(args.wait)
+        except KeyboardInterrupt:
+            print()
+        finally:
+            server.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

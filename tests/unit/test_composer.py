@@ -1,0 +1,416 @@
+"""
+The composer: copy files are refused at load, naming the key, when they would break
+the code or WhatsApp's limits; and what it renders is what the Graph API expects.
+
+Broken files are en_GB.yml loaded, changed in one place and written to a temporary
+directory, so each case proves exactly one rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from actors.composer import REQUIRED_MESSAGES, Composer, CopyError, WhatsAppLimits
+from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER
+
+COPY_DIR = Path(__file__).resolve().parents[2] / "copy"
+LOCALES = sorted(path.stem for path in COPY_DIR.glob("*.yml"))
+LEAD = "447700900123"
+
+Copy = dict[str, Any]
+
+
+def en_gb() -> Copy:
+    loaded = yaml.safe_load((COPY_DIR / "en_GB.yml").read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def write(tmp_path: Path, copy: Copy, locale: str = "xx_XX") -> Path:
+    (tmp_path / f"{locale}.yml").write_text(
+        yaml.safe_dump(copy, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    return tmp_path
+
+
+def question(copy: Copy, key: str) -> dict[str, Any]:
+    return next(q for q in copy["questions"] if q["key"] == key)
+
+
+def longest_intro_length(copy: Copy) -> int:
+    intros = ("greeting", "greeting_anonymous", "unsupported", "opted_in", "resumed")
+    return max(len(copy["messages"][key]) for key in intros)
+
+
+def question_text_limit(copy: Copy) -> int:
+    """Room left for a question once the longest intro and a long name precede it."""
+    return (
+        WhatsAppLimits.INTERACTIVE_BODY - longest_intro_length(copy) - WhatsAppLimits.NAME_ALLOWANCE
+    )
+
+
+# -- refusals: each mutation breaks one rule; the error names the key ----------------
+
+
+def _drop_message(copy: Copy) -> None:
+    del copy["messages"]["holding"]
+
+
+def _unsupplied_placeholder(copy: Copy) -> None:
+    copy["messages"]["greeting"] = "Hi {name}, welcome to {studio}!"
+
+
+def _wrong_button_ids(copy: Copy) -> None:
+    copy["messages"]["summary"]["buttons"] = {"confirm": "Yes", "change": "Change"}
+
+
+def _missing_button(copy: Copy) -> None:
+    del copy["messages"]["artist_packet"]["buttons"]["take_over"]
+
+
+def _four_buttons(copy: Copy) -> None:
+    question(copy, "colour")["options"].append({"id": "mixed", "title": "A bit of both"})
+
+
+def _long_question_button(copy: Copy) -> None:
+    question(copy, "colour")["options"][0]["title"] = "C" * 21
+
+
+def _long_message_button(copy: Copy) -> None:
+    copy["messages"]["artist_packet"]["buttons"]["approve"] = "A" * 21
+
+
+def _eleven_rows(copy: Copy) -> None:
+    options = question(copy, "placement")["options"]
+    options.extend({"id": f"extra{n}", "title": f"Extra {n}"} for n in range(11 - len(options)))
+
+
+def _long_row_title(copy: Copy) -> None:
+    question(copy, "placement")["options"][0]["title"] = "R" * 25
+
+
+def _long_label(copy: Copy) -> None:
+    question(copy, "size")["label"] = "L" * 25
+
+
+def _long_question_text(copy: Copy) -> None:
+    question(copy, "idea")["text"] = "Q" * (question_text_limit(copy) + 1)
+
+
+def _long_reask(copy: Copy) -> None:
+    question(copy, "timing")["reask"] = "Q" * (question_text_limit(copy) + 1)
+
+
+def _long_list_button(copy: Copy) -> None:
+    copy["labels"]["list_button"] = "B" * 21
+
+
+@pytest.mark.parametrize(
+    ("mutate", "named"),
+    [
+        pytest.param(_drop_message, "'holding' is missing", id="missing-message-key"),
+        pytest.param(_unsupplied_placeholder, "'greeting' uses unsupplied", id="placeholder"),
+        pytest.param(_wrong_button_ids, "'summary' must have buttons", id="wrong-button-ids"),
+        pytest.param(_missing_button, "'artist_packet' must have buttons", id="missing-button"),
+        pytest.param(_four_buttons, "'questions.colour': more than 3", id="four-buttons"),
+        pytest.param(_long_question_button, "'questions.colour': button", id="button-21"),
+        pytest.param(_long_message_button, "'artist_packet': button", id="message-button-21"),
+        pytest.param(_eleven_rows, "'questions.placement': a list takes", id="eleven-rows"),
+        pytest.param(_long_row_title, "'questions.placement': a row title", id="row-title-25"),
+        pytest.param(_long_label, "'questions.size': label over 24", id="label-25"),
+        pytest.param(_long_question_text, "'questions.idea': text is", id="question-text"),
+        pytest.param(_long_reask, "'questions.timing': text is", id="reask-text"),
+        pytest.param(_long_list_button, "'labels.list_button'", id="list-button-21"),
+    ],
+)
+def test_load_refuses_a_broken_copy_file_naming_the_key(
+    tmp_path: Path, mutate: Callable[[Copy], None], named: str
+) -> None:
+    copy = en_gb()
+    mutate(copy)
+    with pytest.raises(CopyError, match=re.escape(named)) as refused:
+        Composer.load(write(tmp_path, copy), "xx_XX")
+    assert "xx_XX.yml" in str(refused.value), "the error names the file too"
+
+
+def test_a_question_text_exactly_at_the_limit_is_accepted(tmp_path: Path) -> None:
+    """The limit leaves room for the longest intro and a long name, and no less."""
+    copy = en_gb()
+    question(copy, "idea")["text"] = "Q" * question_text_limit(copy)
+    Composer.load(write(tmp_path, copy), "xx_XX")
+
+
+def test_load_refuses_malformed_yaml_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "xx_XX.yml").write_text("locale: xx_XX\nmessages: [unclosed\n", encoding="utf-8")
+    with pytest.raises(CopyError, match=re.escape("xx_XX.yml")):
+        Composer.load(tmp_path, "xx_XX")
+
+
+def test_load_refuses_a_missing_locale_file(tmp_path: Path) -> None:
+    with pytest.raises(CopyError, match=re.escape("zz_ZZ.yml")):
+        Composer.load(tmp_path, "zz_ZZ")
+
+
+@pytest.mark.parametrize(
+    ("line", "named"),
+    [
+        pytest.param('  skip: ["skip", no, "none"]', "words.skip", id="bare-no"),
+        pytest.param('  confirm: [yes, "yep"]', "words.confirm", id="bare-yes"),
+        pytest.param('  opt_out: ["stop", off]', "words.opt_out", id="bare-off"),
+    ],
+)
+def test_load_refuses_yaml_booleans_in_a_word_list(tmp_path: Path, line: str, named: str) -> None:
+    """A bare yes / no is a YAML 1.1 boolean: refused, not silently read as "True"."""
+    source = (COPY_DIR / "en_GB.yml").read_text(encoding="utf-8")
+    word_list = line.split(":")[0] + ":"
+    lines = [line if raw.startswith(word_list) else raw for raw in source.splitlines()]
+    assert line in lines, "the word list to replace exists in en_GB.yml"
+    (tmp_path / "xx_XX.yml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(CopyError, match=re.escape(named)):
+        Composer.load(tmp_path, "xx_XX")
+
+
+# -- every shipped locale loads and is complete by key --------------------------------
+
+
+def test_en_gb_and_at_least_one_other_locale_are_shipped() -> None:
+    assert "en_GB" in LOCALES
+    assert len(LOCALES) > 1
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_copy_file_loads(locale: str) -> None:
+    composer = Composer.load(COPY_DIR, locale)
+    assert composer.script().questions
+
+
+def _shape(copy: Copy) -> dict[str, Any]:
+    """Everything code refers to by id: what must not differ between locales."""
+    return {
+        "locale keys": sorted(copy),
+        "words": sorted(copy["words"]),
+        "labels": sorted(copy["labels"]),
+        "messages": {
+            key: sorted(value.get("buttons", {})) if isinstance(value, dict) else []
+            for key, value in copy["messages"].items()
+        },
+        "questions": [
+            (q["key"], q["kind"], q.get("validation"), [o["id"] for o in q.get("options", [])])
+            for q in copy["questions"]
+        ],
+    }
+
+
+@pytest.mark.parametrize("locale", [locale for locale in LOCALES if locale != "en_GB"])
+def test_every_locale_has_the_keys_and_ids_of_en_gb(locale: str) -> None:
+    """Message keys, button ids, question keys in order, kinds, validation, option ids."""
+    translated = yaml.safe_load((COPY_DIR / f"{locale}.yml").read_text(encoding="utf-8"))
+    assert translated["locale"] == locale
+    assert _shape(translated) == _shape(en_gb())
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_locale_has_every_message_the_code_sends(locale: str) -> None:
+    copy = yaml.safe_load((COPY_DIR / f"{locale}.yml").read_text(encoding="utf-8"))
+    assert set(REQUIRED_MESSAGES) <= set(copy["messages"])
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_locale_understands_stop_and_unsubscribe(locale: str) -> None:
+    """WhatsApp users type the English words whatever the language of the chat."""
+    words = Composer.load(COPY_DIR, locale).script().words
+    assert words.is_opt_out("STOP")
+    assert words.is_opt_out("Unsubscribe")
+    assert words.is_opt_in("Start")
+
+
+def test_spanish_words_steer_the_spanish_conversation() -> None:
+    words = Composer.load(COPY_DIR, "es_ES").script().words
+    assert words.is_opt_out("Baja")
+    assert words.is_opt_in("ALTA")
+    assert words.is_skip("Saltar")
+    assert words.is_confirm("Sí, envíalo")
+    assert words.is_confirm("si")
+    assert words.is_edit("Cambiar")
+    assert words.asks_for_human("Quiero hablar con el artista, por favor")
+    assert not words.asks_for_human("Un retrato de una persona con un corazón humano")
+
+
+# -- rendering -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def composer() -> Composer:
+    return Composer.load(COPY_DIR, "en_GB")
+
+
+def payload(key: str, **fields: Any) -> dict[str, Any]:
+    """An outbox payload as the relay stores it (JSON: lists, not tuples)."""
+    return {"to": LEAD, "key": key, "params": {}, "answers": [], **fields}
+
+
+def button_ids(message: dict[str, Any]) -> list[str]:
+    return [b["reply"]["id"] for b in message["interactive"]["action"]["buttons"]]
+
+
+def rows(message: dict[str, Any]) -> list[tuple[str, str]]:
+    (section,) = message["interactive"]["action"]["sections"]
+    return [(row["id"], row["title"]) for row in section["rows"]]
+
+
+def test_a_buttons_question_renders_reply_buttons_with_the_option_ids(
+    composer: Composer,
+) -> None:
+    message = composer.render(payload("questions.colour"))
+    assert message["type"] == "interactive"
+    assert message["interactive"]["type"] == "button"
+    assert message["interactive"]["body"]["text"] == "Colour or black and grey?"
+    assert button_ids(message) == ["colour", "black_grey", "unsure"]
+    assert {b["type"] for b in message["interactive"]["action"]["buttons"]} == {"reply"}
+
+
+def test_a_reask_renders_the_reask_text_with_the_same_buttons(composer: Composer) -> None:
+    message = composer.render(payload("reask.colour"))
+    assert message["interactive"]["body"]["text"].startswith("Please tap one of the buttons")
+    assert button_ids(message) == ["colour", "black_grey", "unsure"]
+
+
+def test_a_list_question_renders_a_list_with_a_row_per_option(composer: Composer) -> None:
+    message = composer.render(payload("questions.placement"))
+    assert message["interactive"]["type"] == "list"
+    assert message["interactive"]["action"]["button"] == "Choose"
+    assert rows(message)[:2] == [("arm", "Arm"), ("forearm", "Forearm")]
+    assert len(rows(message)) == 8
+
+
+def test_a_text_question_after_an_intro_is_one_text_message(composer: Composer) -> None:
+    message = composer.render(payload("questions.idea", params={"name": "Ana"}, intro="greeting"))
+    assert message["type"] == "text"
+    body = message["text"]["body"]
+    assert body.startswith("Hi Ana! Thanks for getting in touch.")
+    assert body.endswith("\n\nWhat would you like to get? Describe your idea in a few words.")
+
+
+def test_edit_pick_lists_every_question_by_its_label(composer: Composer) -> None:
+    message = composer.render(payload("edit_pick"))
+    assert message["interactive"]["type"] == "list"
+    assert rows(message) == [
+        ("edit:idea", "Idea"),
+        ("edit:placement", "Placement"),
+        ("edit:size", "Size"),
+        ("edit:colour", "Colour"),
+        ("edit:timing", "When"),
+        ("edit:reference", "Reference"),
+    ]
+
+
+def test_the_artist_packet_buttons_carry_the_lead_reference(composer: Composer) -> None:
+    message = composer.render(
+        payload(
+            "artist_packet",
+            to="447700900999",
+            params={"name": "Ana", "number": "********0123"},
+            ref=LEAD,
+        )
+    )
+    assert button_ids(message) == [f"approve:{LEAD}", f"decline:{LEAD}", f"take_over:{LEAD}"]
+    assert message["interactive"]["body"]["text"].startswith("New enquiry from Ana (********0123)")
+
+
+def test_answers_render_one_line_each_with_titles_and_media_labels(composer: Composer) -> None:
+    answers = [
+        ["idea", "a fox"],
+        ["placement", "forearm"],
+        ["size", "10"],
+        ["colour", "black_grey"],
+        ["timing", "next month"],
+        ["reference", MEDIA_ANSWER],
+    ]
+    body = composer.render(payload("summary", answers=answers))["interactive"]["body"]["text"]
+    assert body == (
+        "Here's what I've got:\n"
+        "• Idea: a fox\n"
+        "• Placement: Forearm\n"
+        "• Size: 10\n"
+        "• Colour: Black & grey\n"
+        "• When: next month\n"
+        "• Reference: reference received\n"
+        "\n"
+        "Shall I send this to the artist?"
+    )
+
+
+def test_a_skipped_reference_renders_the_skipped_label(composer: Composer) -> None:
+    body = composer.render(payload("summary", answers=[["reference", SKIPPED_ANSWER]]))
+    assert "• Reference: no reference\n" in body["interactive"]["body"]["text"]
+
+
+def test_reason_inserts_the_text_of_the_named_copy_key(composer: Composer) -> None:
+    message = composer.render(
+        payload(
+            "artist_handover",
+            params={"name": "Ana", "number": "********0123", "reason": "reason_stuck"},
+            ref=LEAD,
+        )
+    )
+    body = message["interactive"]["body"]["text"]
+    assert "(they got stuck on a question)" in body
+    assert "reason_stuck" not in body
+    assert button_ids(message) == [f"hand_back:{LEAD}", f"approve:{LEAD}", f"decline:{LEAD}"]
+
+
+def test_an_interactive_body_over_1024_characters_is_clipped(composer: Composer) -> None:
+    message = composer.render(payload("summary", answers=[["idea", "fox " * 400]]))
+    body = message["interactive"]["body"]["text"]
+    assert len(body) == WhatsAppLimits.INTERACTIVE_BODY
+    assert body.endswith("…")
+    assert button_ids(message) == ["confirm", "edit"], "the buttons survive the clipping"
+
+
+def test_a_text_body_over_4096_characters_is_clipped(composer: Composer) -> None:
+    message = composer.render(
+        payload("artist_reference", params={"name": "x" * 5000, "number": "1"})
+    )
+    assert message["type"] == "text"
+    assert len(message["text"]["body"]) == WhatsAppLimits.TEXT_BODY
+    assert message["text"]["body"].endswith("…")
+
+
+def test_a_forwarded_reference_keeps_its_media_id_and_gets_a_caption(
+    composer: Composer,
+) -> None:
+    message = composer.render(
+        {
+            "to": "447700900999",
+            "media_id": "media-123",
+            "caption_key": "artist_reference",
+            "params": {"name": "Ana", "number": "********0123"},
+        }
+    )
+    assert message == {
+        "type": "image",
+        "image": {"id": "media-123", "caption": "Reference from Ana (********0123)"},
+    }
+
+
+def test_an_unknown_key_at_render_time_is_a_copy_error(composer: Composer) -> None:
+    with pytest.raises(CopyError, match=re.escape("'questions.tattoo' is missing")):
+        composer.render(payload("questions.tattoo"))
+    with pytest.raises(CopyError, match=re.escape("'farewell' is missing")):
+        composer.render(payload("farewell"))
+
+
+def test_spanish_renders_the_same_ids_with_spanish_titles() -> None:
+    spanish = Composer.load(COPY_DIR, "es_ES")
+    message = spanish.render(payload("questions.colour"))
+    assert button_ids(message) == ["colour", "black_grey", "unsure"]
+    titles = [b["reply"]["title"] for b in message["interactive"]["action"]["buttons"]]
+    assert titles == ["Color", "Negro y gris", "No lo sé"]
+    summary = spanish.render(payload("summary", answers=[["placement", "forearm"]]))
+    assert "• Zona: Antebrazo" in summary["interactive"]["body"]["text"]

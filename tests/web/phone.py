@@ -1,0 +1,130 @@
+"""
+A person on WhatsApp, for end-to-end tests: reads what the bot last sent them (from the
+fake Graph API) and answers it the way a person would, by tapping the buttons offered.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.fakes.graph import SentMessage
+from tests.fakes.meta import button_message, text_message, webhook
+from tests.waiting import eventually
+from tests.web.conftest import Running
+
+__all__ = ["Phone"]
+
+_COPY = yaml.safe_load((Path(__file__).resolve().parents[2] / "copy" / "en_GB.yml").read_text())
+_clock = itertools.count(1_700_000_000)
+
+
+def _question_for(text: str) -> dict[str, Any] | None:
+    """Which copy question a prompt asks (the prompt may open with a greeting)."""
+    for question in _COPY["questions"]:
+        if text.endswith(question["text"]) or text.endswith(question["reask"]):
+            return dict(question)
+    return None
+
+
+@dataclass
+class Phone:
+    running: Running
+    wa_id: str
+    name: str = "Ana"
+    seen: int = 0  # how many of the bot's messages this person has read
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    # -- reading -----------------------------------------------------------------------
+
+    def inbox(self) -> list[SentMessage]:
+        return self.running.graph.to(self.wa_id)
+
+    async def next_message(self) -> SentMessage:
+        """Wait for the bot's next message to this person and read it."""
+        await eventually(lambda: len(self.inbox()) > self.seen, what=f"a message to {self.name}")
+        message = self.inbox()[self.seen]
+        self.seen += 1
+        return message
+
+    async def settle(self) -> None:
+        """Wait until everything the service decided to send has been dealt with."""
+
+        async def drained() -> bool:
+            pending = await self.running.pool.fetchval(
+                "SELECT count(*) FROM outbox WHERE status = 'pending'"
+            )
+            return bool(pending == 0)
+
+        await eventually(drained, what="the outbox to drain")
+
+    async def unread(self) -> list[SentMessage]:
+        await self.settle()
+        fresh = self.inbox()[self.seen :]
+        self.seen = len(self.inbox())
+        return fresh
+
+    # -- writing -----------------------------------------------------------------------
+
+    async def say(self, text: str) -> None:
+        await self._post(text_message(self.wa_id, self._next_id(), text, next(_clock)))
+
+    async def tap(self, message: SentMessage, wanted: str) -> None:
+        """Tap the button or list row whose id is `wanted` (it must be on offer)."""
+        offered = buttons_of(message)
+        assert wanted in offered, f"{wanted!r} not offered: {offered}"
+        await self._post(
+            button_message(self.wa_id, self._next_id(), wanted, offered[wanted], next(_clock))
+        )
+
+    async def send_image(self, media_id: str = "MEDIA-REF-1") -> None:
+        message = {
+            "from": self.wa_id,
+            "id": self._next_id(),
+            "timestamp": str(next(_clock)),
+            "type": "image",
+            "image": {"id": media_id, "mime_type": "image/jpeg", "sha256": "x"},
+        }
+        await self._post(message)
+
+    async def answer(self, prompt: SentMessage) -> None:
+        """Answer a qualifying question the way it asks to be answered."""
+        question = _question_for(prompt.text)
+        assert question is not None, f"not a question: {prompt.text!r}"
+        kind = question["kind"]
+        if kind in ("buttons", "list"):
+            await self.tap(prompt, next(iter(buttons_of(prompt))))
+        elif kind == "media":
+            await self.send_image()
+        elif "size_cm" in question.get("validation", {}):
+            await self.say("12 cm")
+        elif question.get("validation", {}).get("date"):
+            await self.say("next month")
+        else:
+            await self.say("a small rose with leaves")
+
+    def _next_id(self) -> str:
+        return f"wamid.{self.wa_id}.{next(self._ids)}"
+
+    async def _post(self, message: dict[str, Any]) -> None:
+        response = await self.running.post_signed(webhook([message], names={self.wa_id: self.name}))
+        assert response.status_code == 200, await response.get_data(as_text=True)
+
+
+def buttons_of(message: SentMessage) -> dict[str, str]:
+    """id -> title of the reply buttons or list rows of an interactive message."""
+    if message.type != "interactive":
+        return {}
+    interactive = message.body["interactive"]
+    action = interactive["action"]
+    if interactive["type"] == "button":
+        return {b["reply"]["id"]: b["reply"]["title"] for b in action["buttons"]}
+    return {row["id"]: row["title"] for s in action["sections"] for row in s["rows"]}
+
+
+def is_question(message: SentMessage) -> bool:
+    return _question_for(message.text) is not None

@@ -1,0 +1,161 @@
+"""
+Whole conversations over HTTP against the fake Graph API. The lead and the artist act
+only on what the bot sends them: they answer the question asked and tap the buttons
+offered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.fakes.graph import SentMessage
+from tests.web.conftest import Running
+from tests.web.phone import Phone, buttons_of, is_question
+
+pytestmark = pytest.mark.anyio
+
+LEAD = "447700900321"
+ARTIST = "447700900999"
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"artist_whatsapp_number": ARTIST}
+
+
+async def qualify(lead: Phone) -> SentMessage:
+    """Say hi and answer every question; return the summary."""
+    await lead.say("Hi")
+    message = await lead.next_message()
+    assert message.text.startswith("Hi Ana!")
+    while is_question(message):
+        await lead.answer(message)
+        message = await lead.next_message()
+    assert set(buttons_of(message)) == {"confirm", "edit"}
+    return message
+
+
+async def status_of(running: Running, wa_id: str) -> str:
+    status: str = await running.pool.fetchval("SELECT status FROM leads WHERE lead_key = $1", wa_id)
+    return status
+
+
+async def test_from_hi_to_the_artists_approval(running: Running) -> None:
+    lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Artist")
+    summary = await qualify(lead)
+    assert "• Size: 12 cm" in summary.text
+    assert "• Reference: reference received" in summary.text
+    await lead.tap(summary, "confirm")
+    assert (await lead.next_message()).text.startswith("Thanks! I've sent your request")
+
+    packet = await artist.next_message()
+    assert "New enquiry from Ana (********0321)" in packet.text
+    assert "• Placement: Arm" in packet.text
+    reference = await artist.next_message()
+    assert reference.type == "image"
+    assert reference.body["image"]["id"] == "MEDIA-REF-1"
+    await artist.tap(packet, f"approve:{LEAD}")
+
+    await lead.settle()
+    assert await status_of(running, LEAD) == "BOOKING_PENDING"
+    deposit = await running.pool.fetchrow(
+        "SELECT payload, idempotency_key FROM outbox WHERE channel = 'deposit'"
+    )
+    assert deposit is not None
+    assert deposit["payload"] == {"wa_id": LEAD, "attempt": 1}
+    assert deposit["idempotency_key"] == f"deposit:{LEAD}:1"
+
+
+async def test_edit_in_the_middle(running: Running) -> None:
+    lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Artist")
+    summary = await qualify(lead)
+    await lead.tap(summary, "edit")
+    pick = await lead.next_message()
+    rows = buttons_of(pick)
+    assert rows["edit:size"] == "Size"
+    assert len(rows) == 6
+    await lead.tap(pick, "edit:size")
+    question = await lead.next_message()
+    assert question.text == "Roughly how big would it be, in cm? (for example: 10)"
+    await lead.say("20 cm")
+    summary = await lead.next_message()
+    assert "• Size: 20 cm" in summary.text
+    assert "12 cm" not in summary.text
+    await lead.tap(summary, "confirm")
+    await lead.next_message()
+    packet = await artist.next_message()
+    assert "• Size: 20 cm" in packet.text
+    await artist.tap(packet, f"approve:{LEAD}")
+    await lead.settle()
+    assert await status_of(running, LEAD) == "BOOKING_PENDING"
+    sizes = await running.pool.fetch(
+        "SELECT value FROM answers WHERE question_key = 'size' ORDER BY seq"
+    )
+    assert [r["value"] for r in sizes] == ["12 cm", "20 cm"]
+
+
+async def test_handover_and_hand_back(running: Running) -> None:
+    lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Artist")
+    await lead.say("Hi")
+    first = await lead.next_message()
+    await lead.answer(first)
+    second = await lead.next_message()
+    await lead.say("Actually, can I talk to the artist?")
+    holding = await lead.next_message()
+    assert holding.text.startswith("Thanks, I've passed this to the artist")
+    packet = await artist.next_message()
+    assert "needs you (they asked for a person)" in packet.text
+    assert set(buttons_of(packet)) == {f"hand_back:{LEAD}", f"approve:{LEAD}", f"decline:{LEAD}"}
+
+    await lead.say("hello?")
+    await lead.say("are you there")
+    assert await lead.unread() == []  # recorded, not answered
+    assert await status_of(running, LEAD) == "NEEDS_ARTIST_REPLY"
+    recorded = await running.pool.fetchval("SELECT count(*) FROM inbox WHERE lead_key = $1", LEAD)
+    assert recorded == 5
+
+    await artist.tap(packet, f"hand_back:{LEAD}")
+    resumed = await lead.next_message()
+    assert resumed.text.startswith("Thanks for waiting, let's carry on.")
+    assert buttons_of(resumed) == buttons_of(second)  # the same question again
+    message = resumed
+    while is_question(message):
+        await lead.answer(message)
+        message = await lead.next_message()
+    assert set(buttons_of(message)) == {"confirm", "edit"}
+
+
+async def test_opt_out_and_back_in(running: Running) -> None:
+    lead = Phone(running, LEAD)
+    await lead.say("Hi")
+    await lead.next_message()
+    await lead.say("  Stop ")
+    confirmation = await lead.next_message()
+    assert confirmation.text.startswith("You won't get any more messages from us.")
+    await lead.say("hello")
+    await lead.say("STOP")
+    assert await lead.unread() == []
+    assert await status_of(running, LEAD) == "OPTOUT"
+    await lead.say("START")
+    welcome = await lead.next_message()
+    assert welcome.text.startswith("Welcome back!")
+    assert welcome.text.endswith("Describe your idea in a few words.")
+    assert await status_of(running, LEAD) == "QUALIFYING"
+
+
+async def test_decline_is_kind(running: Running) -> None:
+    lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Artist")
+    summary = await qualify(lead)
+    await lead.tap(summary, "confirm")
+    await lead.next_message()
+    packet = await artist.next_message()
+    await artist.tap(packet, f"decline:{LEAD}")
+    declined = await lead.next_message()
+    assert declined.text.startswith("Thank you so much for thinking of us.")
+    assert await status_of(running, LEAD) == "REJECTED"
+    await artist.tap(packet, f"approve:{LEAD}")  # a second tap on the old packet
+    notice = (await artist.unread())[-1]
+    assert notice.text.startswith("That request from Ana (********0321) was already handled")
+    assert await status_of(running, LEAD) == "REJECTED"
