@@ -314,7 +314,7 @@ STEPS = [
     Step(
         "a new lead asks for a person at once",
         at(S.NEW),
-        msg("human please"),
+        msg("Human"),
         S.NEEDS_ARTIST_REPLY,
         ["lead:holding", "artist:artist_handover"],
     ),
