@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from storage.embedded import DEFAULT_DATA_DIR, embedded_postgres
 from storage.errors import DatabaseUnavailable, MigrationError, StaleSnapshot, StorageError
+from storage.leads import LeadRecord, Leads
 from storage.locks import lock_key
 from storage.migrate import migrate, pending_count
 from storage.outbox import ClaimedDelivery, Outbox
@@ -17,6 +18,8 @@ __all__ = [
     "AnswerInsert",
     "ClaimedDelivery",
     "DatabaseUnavailable",
+    "LeadRecord",
+    "Leads",
     "MigrationError",
     "Outbox",
     "OutboxInsert",

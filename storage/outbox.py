@@ -1,11 +1,13 @@
 """
 Outbox rows: claimed by the relay, then marked sent, retried later, or dead-lettered.
 
-Ordering per lead is kept by construction: only a lead's oldest pending row (its head)
-can be claimed, and it stays the head until it is sent or dead. A claim sets a lease
-instead of holding a row lock across the HTTP call, so no transaction is open while we
-talk to a provider; a replica that dies mid-delivery lets its lease lapse and another
-claims the row again (at-least-once). Every attempt is recorded.
+Ordering per lead is kept by construction: only a lead's oldest pending row on each
+channel (the head of its lane) can be claimed, and it stays the head until it is sent,
+suppressed or dead. Lanes are per channel so a Sheets outage never holds back replies.
+A claim sets a lease instead of holding a row lock across the HTTP call, so no
+transaction is open while we talk to a provider; a replica that dies mid-delivery lets
+its lease lapse and another claims the row again (at-least-once). Every attempt is
+recorded.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ __all__ = ["ClaimedDelivery", "Outbox"]
 
 _CLAIM = """
 WITH heads AS (
-    SELECT DISTINCT ON (lead_key) id
+    SELECT DISTINCT ON (lead_key, channel) id
     FROM outbox
     WHERE status = 'pending'
-    ORDER BY lead_key, id
+    ORDER BY lead_key, channel, id
 ), ready AS (
     SELECT o.id
     FROM outbox AS o

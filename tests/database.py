@@ -18,7 +18,15 @@ import asyncpg
 
 __all__ = ["TABLES", "fresh_database", "with_database"]
 
-TABLES = ("delivery_attempts", "outbox", "inbox", "answers", "leads")
+TABLES = (
+    "delivery_attempts",
+    "outbox",
+    "inbox",
+    "answers",
+    "deposit_sessions",
+    "system_events",
+    "leads",
+)
 
 
 def with_database(dsn: str, name: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actors.lead.model import Answer, LeadState
+from actors.lead.model import Answer, Deposit, DepositSession, LeadState
 from actors.lead.status import Status
 
 __all__ = ["state_from_json", "state_to_json"]
@@ -21,6 +21,17 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
         "resume_status": state.resume_status.value if state.resume_status else None,
         "pilot_notified": state.pilot_notified,
         "deposit_attempt": state.deposit_attempt,
+        "deposit": state.deposit.value,
+        "deposit_sessions": [
+            {
+                "attempt": d.attempt,
+                "session_id": d.session_id,
+                "url": d.url,
+                "expires_at": d.expires_at,
+            }
+            for d in state.deposit_sessions
+        ],
+        "payment_intent": state.payment_intent,
         "last_message_ts": state.last_message_ts,
         "answers": [
             {
@@ -46,6 +57,17 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
         resume_status=Status(data["resume_status"]) if data.get("resume_status") else None,
         pilot_notified=bool(data.get("pilot_notified", False)),
         deposit_attempt=int(data.get("deposit_attempt", 0)),
+        deposit=Deposit(data.get("deposit", Deposit.NONE.value)),
+        deposit_sessions=tuple(
+            DepositSession(
+                attempt=int(d["attempt"]),
+                session_id=d["session_id"],
+                url=d["url"],
+                expires_at=int(d["expires_at"]),
+            )
+            for d in data.get("deposit_sessions", [])
+        ),
+        payment_intent=data.get("payment_intent"),
         last_message_ts=int(data.get("last_message_ts", 0)),
         answers=tuple(
             Answer(

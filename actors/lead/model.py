@@ -19,6 +19,8 @@ __all__ = [
     "ArtistActed",
     "ArtistAction",
     "Decision",
+    "Deposit",
+    "DepositSession",
     "Effect",
     "Event",
     "LeadState",
@@ -44,6 +46,28 @@ class Answer:
     media_id: str | None = None
 
 
+class Deposit(StrEnum):
+    """Where the lead's deposit stands, as the artist and the Sheet see it."""
+
+    NONE = "none"
+    REQUESTED = "requested"  # approved; the Checkout link is being made
+    LINK_SENT = "link_sent"
+    PAID = "paid"
+    EXPIRED = "expired"  # every link lapsed
+    REFUNDED = "refunded"
+    DISPUTED = "disputed"
+
+
+@dataclass(frozen=True)
+class DepositSession:
+    """A Checkout Session we issued to this lead."""
+
+    attempt: int
+    session_id: str
+    url: str
+    expires_at: int  # seconds since the epoch
+
+
 @dataclass(frozen=True)
 class LeadState:
     wa_id: str
@@ -56,6 +80,9 @@ class LeadState:
     resume_status: Status | None = None  # where a handover or silence left the lead
     pilot_notified: bool = False
     deposit_attempt: int = 0
+    deposit: Deposit = Deposit.NONE
+    deposit_sessions: tuple[DepositSession, ...] = ()
+    payment_intent: str | None = None
     last_message_ts: int = 0  # provider timestamp (s) of the newest message applied
 
 
