@@ -336,19 +336,27 @@ class Composer:
         except KeyError as error:
             raise CopyError(f"copy key {key!r} needs {error}") from error
 
-    def _answer_line(self, question_key: str, value: str) -> str:
+    def question_labels(self) -> dict[str, str]:
+        """Question key -> its label, in the order the questions are asked."""
+        return {q.key: q.label for q in self._copy.questions}
+
+    def answer_value(self, question_key: str, value: str) -> str:
+        """An answer as a person reads it: option titles, media and skip labels."""
         labels = self._copy.labels
         question = self._questions.get(question_key)
         if question is None:
-            return labels.answer_line.format(label=question_key, value=value)
-        shown = value
+            return value
         if value == MEDIA_ANSWER and question.kind is Kind.MEDIA:
-            shown = labels.media_value
-        elif value == SKIPPED_ANSWER and question.kind is Kind.MEDIA:
-            shown = labels.skipped_value
-        else:
-            shown = next((o.title for o in question.options if o.id == value), value)
-        return labels.answer_line.format(label=question.label, value=shown)
+            return labels.media_value
+        if value == SKIPPED_ANSWER and question.kind is Kind.MEDIA:
+            return labels.skipped_value
+        return next((o.title for o in question.options if o.id == value), value)
+
+    def _answer_line(self, question_key: str, value: str) -> str:
+        question = self._questions.get(question_key)
+        label = question.label if question is not None else question_key
+        shown = self.answer_value(question_key, value)
+        return self._copy.labels.answer_line.format(label=label, value=shown)
 
     def _list(self, body: str, rows: Sequence[tuple[str, str]]) -> dict[str, Any]:
         return {
