@@ -67,6 +67,21 @@ REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     ),
     "artist_reference": (frozenset({"name", "number"}), frozenset()),
     "artist_already_handled": (frozenset({"name", "number", "status"}), frozenset()),
+    "deposit_link": (frozenset({"url", "amount"}), frozenset()),
+    "deposit_link_again": (frozenset({"url", "amount"}), frozenset()),
+    "deposit_expired": (frozenset(), frozenset()),
+    "booked": (frozenset(), frozenset()),
+    "deposit_policy": (frozenset(), frozenset()),
+    "artist_booked": (frozenset({"name", "number"}), frozenset()),
+    "artist_deposit_expired": (frozenset({"name", "number"}), frozenset()),
+    "artist_payment_notice": (frozenset({"name", "number", "reason"}), frozenset()),
+    "payment_failed": (frozenset(), frozenset()),
+    "payment_refunded": (frozenset(), frozenset()),
+    "payment_disputed": (frozenset(), frozenset()),
+    "payment_rejected": (frozenset(), frozenset()),
+    "payment_twice": (frozenset(), frozenset()),
+    "payment_not_bookable": (frozenset(), frozenset()),
+    "deposit_product": (frozenset(), frozenset()),
     "reason_asked": (frozenset(), frozenset()),
     "reason_stuck": (frozenset(), frozenset()),
     "reason_artist": (frozenset(), frozenset()),
@@ -293,6 +308,8 @@ class Composer:
         answers = [tuple(pair) for pair in payload.get("answers", [])]
         intro = payload.get("intro")
         prefix = self._text(intro, params, ()) + "\n\n" if intro else ""
+        outro = payload.get("outro")
+        suffix = "\n\n" + self._text(outro, params, ()) if outro else ""
         ref = payload.get("ref")
 
         if key.startswith(("questions.", "reask.")):
@@ -310,7 +327,7 @@ class Composer:
             rows = [(EDIT_PREFIX + q.key, q.label) for q in self._copy.questions]
             return self._list(prefix + self._text(key, params, ()), rows)
         message = self._message(key)
-        body = prefix + self._text(key, params, answers)
+        body = prefix + self._text(key, params, answers) + suffix
         if message.buttons:
             buttons = [
                 (f"{stem}:{ref}" if ref else stem, title) for stem, title in message.buttons.items()
@@ -335,6 +352,10 @@ class Composer:
             return self._message(key).text.format_map(values)
         except KeyError as error:
             raise CopyError(f"copy key {key!r} needs {error}") from error
+
+    def plain(self, key: str) -> str:
+        """A message's text with no placeholders, for providers' own pages (Stripe)."""
+        return self._text(key, {}, ())
 
     def question_labels(self) -> dict[str, str]:
         """Question key -> its label, in the order the questions are asked."""

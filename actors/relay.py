@@ -63,7 +63,7 @@ class OutboxRelay:
     def __init__(
         self,
         pool: Pool,
-        deliverers: Mapping[str, Deliverer],
+        deliverers: Mapping[str, Deliverer] | None = None,
         *,
         concurrency: int = 32,
         lease_s: float = 60.0,
@@ -73,7 +73,7 @@ class OutboxRelay:
         rng: random.Random | None = None,
     ) -> None:
         self._pool = pool
-        self._deliverers = deliverers
+        self._deliverers = dict(deliverers or {})
         self._concurrency = concurrency
         self._lease_s = lease_s
         self._max_attempts = max_attempts
@@ -83,6 +83,10 @@ class OutboxRelay:
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._in_flight = 0
+
+    def add_channel(self, channel: str, deliverer: Deliverer) -> None:
+        """Deliver `channel`'s rows with `deliverer` (wired after the runtime exists)."""
+        self._deliverers[channel] = deliverer
 
     def wake(self) -> None:
         self._wakeup.set()

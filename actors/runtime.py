@@ -28,28 +28,20 @@ import structlog
 from actors.errors import MailboxFull, RuntimeClosed, TurnFailed
 from actors.lead import (
     Decision,
-    Effect,
     Event,
     LeadBehaviour,
     LeadState,
-    MessageReceived,
     Outcome,
-    RequestDepositLink,
-    SendMedia,
-    SendMessage,
     state_from_json,
-    state_to_json,
 )
 from actors.masking import mask_phone
+from actors.turn_records import turn_write
 from storage import (
     CONNECTION_ERRORS,
-    AnswerInsert,
     DatabaseUnavailable,
-    OutboxInsert,
     Pool,
     StaleSnapshot,
     TurnStart,
-    TurnWrite,
     UnitOfWork,
 )
 
@@ -136,52 +128,6 @@ def _report_crash(task: asyncio.Task[None]) -> None:
         log.error("actor.crashed", task=task.get_name(), exc_info=task.exception())
 
 
-def _outbox_row(message_id: str, index: int, effect: Effect) -> OutboxInsert:
-    """An effect as the relay will find it: channel, JSON payload, idempotency key."""
-    match effect:
-        case SendMessage():
-            payload: dict[str, Any] = {
-                "to": effect.to,
-                "key": effect.key,
-                "params": dict(effect.params),
-                "answers": [list(pair) for pair in effect.answers],
-                "intro": effect.intro,
-                "ref": effect.ref,
-                "after_opt_out": effect.after_opt_out,
-            }
-            return OutboxInsert("whatsapp", payload, f"{message_id}/{index}")
-        case SendMedia():
-            payload = {
-                "to": effect.to,
-                "media_id": effect.media_id,
-                "caption_key": effect.caption_key,
-                "params": dict(effect.params),
-            }
-            return OutboxInsert("whatsapp", payload, f"{message_id}/{index}")
-        case RequestDepositLink():
-            payload = {"wa_id": effect.wa_id, "attempt": effect.attempt}
-            # One key per lead and attempt: however often it is retried, one session.
-            return OutboxInsert("deposit", payload, f"deposit:{effect.wa_id}:{effect.attempt}")
-
-
-def _new_answers(before: LeadState, after: LeadState) -> list[AnswerInsert]:
-    known = max((a.seq for a in before.answers), default=0)
-    return [
-        AnswerInsert(a.seq, a.question, a.value, a.media_id) for a in after.answers if a.seq > known
-    ]
-
-
-def _last_inbound_at(lead_key: str, event: Event, decision: Decision) -> datetime | None:
-    """When the lead last wrote to us: WhatsApp's 24-hour window counts from it."""
-    if (
-        isinstance(event, MessageReceived)
-        and event.wa_id == lead_key
-        and decision.outcome is Outcome.PROCESSED
-    ):
-        return datetime.fromtimestamp(event.sent_at, UTC)
-    return None
-
-
 class ActorRuntime:
     """Routes each inbound message to its lead's actor and answers after commit."""
 
@@ -193,12 +139,14 @@ class ActorRuntime:
         mailbox_size: int = 64,
         idle_after_s: float = 60.0,
         on_effects: Callable[[], None] = lambda: None,
+        mirror_to_sheets: bool = False,
     ) -> None:
         self._pool = pool
         self._behaviour = behaviour
         self._mailbox_size = mailbox_size
         self._idle_after_s = idle_after_s
         self._on_effects = on_effects
+        self._mirror_to_sheets = mirror_to_sheets
         self._actors: dict[str, _Actor] = {}
         self._closing = False
 
@@ -362,27 +310,17 @@ class ActorRuntime:
                 return None
             state, version = self._current(actor, start)
             decision = self._behaviour.decide(state, message.event)
-            rows = [
-                _outbox_row(message.message_id, index, effect)
-                for index, effect in enumerate(decision.effects)
-            ]
-            new_version = await uow.turns.finish(
-                TurnWrite(
-                    lead_key=actor.key,
-                    expected_version=version,
-                    status=decision.state.status.value,
-                    state=state_to_json(decision.state),
-                    last_inbound_at=_last_inbound_at(actor.key, message.event, decision),
-                    message_id=message.message_id,
-                    outcome=decision.outcome.value,
-                    correlation_id=message.correlation_id,
-                    inbox_payload=message.record,
-                    outbox=rows,
-                    answers=_new_answers(state, decision.state),
-                )
+            write = turn_write(
+                actor.key,
+                version,
+                state,
+                decision,
+                message,
+                mirror_to_sheets=self._mirror_to_sheets,
             )
+            new_version = await uow.turns.finish(write)
             await uow.commit()
-        return _Committed(new_version, decision, state.status.value, len(rows))
+        return _Committed(new_version, decision, state.status.value, len(write.outbox))
 
     def _current(self, actor: _Actor, start: TurnStart) -> tuple[LeadState, int]:
         snapshot = start.snapshot

@@ -9,7 +9,16 @@ from storage.locks import lock_key
 from storage.migrate import migrate, pending_count
 from storage.outbox import ClaimedDelivery, Outbox
 from storage.pool import Pool, open_pool
-from storage.turns import AnswerInsert, OutboxInsert, SnapshotRead, TurnStart, TurnWrite
+from storage.turns import (
+    AnswerInsert,
+    DepositSessionInsert,
+    OutboxInsert,
+    PaymentIntentLink,
+    SnapshotRead,
+    SystemEventInsert,
+    TurnStart,
+    TurnWrite,
+)
 from storage.uow import CONNECTION_ERRORS, UnitOfWork
 
 __all__ = [
@@ -18,15 +27,18 @@ __all__ = [
     "AnswerInsert",
     "ClaimedDelivery",
     "DatabaseUnavailable",
+    "DepositSessionInsert",
     "LeadRecord",
     "Leads",
     "MigrationError",
     "Outbox",
     "OutboxInsert",
+    "PaymentIntentLink",
     "Pool",
     "SnapshotRead",
     "StaleSnapshot",
     "StorageError",
+    "SystemEventInsert",
     "TurnStart",
     "TurnWrite",
     "UnitOfWork",

@@ -20,7 +20,17 @@ import asyncpg
 from storage.errors import StaleSnapshot
 from storage.locks import lock_key
 
-__all__ = ["AnswerInsert", "OutboxInsert", "SnapshotRead", "TurnStart", "TurnWrite", "Turns"]
+__all__ = [
+    "AnswerInsert",
+    "DepositSessionInsert",
+    "OutboxInsert",
+    "PaymentIntentLink",
+    "SnapshotRead",
+    "SystemEventInsert",
+    "TurnStart",
+    "TurnWrite",
+    "Turns",
+]
 
 _LEAD_LOCK_NAMESPACE = "lead"
 
@@ -92,6 +102,27 @@ class AnswerInsert:
 
 
 @dataclass(frozen=True)
+class SystemEventInsert:
+    level: str
+    kind: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DepositSessionInsert:
+    session_id: str
+    attempt: int
+    url: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class PaymentIntentLink:
+    session_id: str
+    payment_intent: str
+
+
+@dataclass(frozen=True)
 class TurnWrite:
     lead_key: str
     expected_version: int  # 0 for a lead never written
@@ -104,6 +135,9 @@ class TurnWrite:
     inbox_payload: dict[str, Any]
     outbox: Sequence[OutboxInsert]
     answers: Sequence[AnswerInsert] = ()
+    events: Sequence[SystemEventInsert] = ()
+    deposit_sessions: Sequence[DepositSessionInsert] = ()
+    payment_intents: Sequence[PaymentIntentLink] = ()
 
 
 class Turns:
@@ -151,4 +185,32 @@ class Turns:
         )
         if version is None:
             raise StaleSnapshot(f"lead snapshot moved past version {write.expected_version}")
+        await self._records(write)
         return version
+
+    async def _records(self, write: TurnWrite) -> None:
+        """The rarer writes of a turn; most turns have none, so they cost nothing."""
+        if write.events:
+            await self._con.executemany(
+                "INSERT INTO system_events (level, kind, lead_key, correlation_id, detail)"
+                " VALUES ($1, $2, $3, $4, $5)",
+                [
+                    (e.level, e.kind, write.lead_key, write.correlation_id, e.detail)
+                    for e in write.events
+                ],
+            )
+        if write.deposit_sessions:
+            await self._con.executemany(
+                "INSERT INTO deposit_sessions (session_id, lead_key, attempt, url, expires_at)"
+                " VALUES ($1, $2, $3, $4, $5)",
+                [
+                    (d.session_id, write.lead_key, d.attempt, d.url, d.expires_at)
+                    for d in write.deposit_sessions
+                ],
+            )
+        if write.payment_intents:
+            await self._con.executemany(
+                "UPDATE deposit_sessions SET payment_intent = $2"
+                " WHERE session_id = $1 AND lead_key = $3",
+                [(p.session_id, p.payment_intent, write.lead_key) for p in write.payment_intents],
+            )

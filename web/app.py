@@ -2,7 +2,7 @@
 The composition root: `create_app(settings)` wires blueprints, error handlers and one
 `while_serving` lifespan that opens everything in order and closes it in reverse:
 copy (refuse to start on a broken file), database (embedded when DATABASE_URL is
-unset), migrations, HTTP client, relay, actor runtime.
+unset), migrations, HTTP clients, relay, actor runtime.
 """
 
 from __future__ import annotations
@@ -12,13 +12,15 @@ from collections.abc import AsyncGenerator
 from contextlib import AsyncExitStack
 
 import httpx
+import stripe
 import structlog
 from quart import Quart
 
 from actors import ActorRuntime, Backoff, Composer, OutboxRelay, WhatsAppSender
+from actors.checkout import CheckoutLinks, stripe_client
 from actors.lead import LeadBehaviour, Policy
-from storage import embedded_postgres, migrate, open_pool
-from web import health, webhooks
+from storage import Pool, embedded_postgres, migrate, open_pool
+from web import health, stripe_webhook, webhooks
 from web.errors import register_error_handlers
 from web.logs import configure_logging
 from web.request_ids import install_request_ids
@@ -31,12 +33,13 @@ log = structlog.get_logger("web.app")
 
 
 def create_app(settings: Settings, *, http_client: httpx.AsyncClient | None = None) -> Quart:
-    """Build the app. `http_client` lets tests route provider calls to local fakes."""
+    """Build the app. `http_client` lets tests route Graph API calls to a local fake."""
     app = Quart("booking_assistant")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["BODY_TIMEOUT"] = 30
     app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = 5
     app.register_blueprint(webhooks.blueprint)
+    app.register_blueprint(stripe_webhook.blueprint)
     app.register_blueprint(health.blueprint)
     register_error_handlers(app)
     install_request_ids(app)
@@ -45,53 +48,21 @@ def create_app(settings: Settings, *, http_client: httpx.AsyncClient | None = No
     async def lifespan() -> AsyncGenerator[None, None]:
         async with AsyncExitStack() as stack:
             composer = Composer.load(settings.copy_dir, settings.locale)
-            dsn = settings.database_url
-            if dsn is None:
-                dsn = await stack.enter_async_context(embedded_postgres(settings.data_dir))
-                log.info("database.embedded", data_dir=str(settings.data_dir))
-            pool = await stack.enter_async_context(
-                open_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
-            )
-            async with pool.acquire() as con:
-                applied = await migrate(con)
-            log.info("database.migrated", applied=applied)
+            pool = await _open_database(settings, stack)
             client = http_client
             if client is None:
-                client = await stack.enter_async_context(
-                    httpx.AsyncClient(
-                        limits=httpx.Limits(max_connections=settings.relay_concurrency)
-                    )
-                )
-            token = settings.whatsapp_access_token
-            relay = OutboxRelay(
-                pool,
-                {
-                    "whatsapp": WhatsAppSender(
-                        client,
-                        composer,
-                        api_base=settings.whatsapp_api_base,
-                        phone_number_id=settings.whatsapp_phone_number_id,
-                        access_token=token.get_secret_value() if token else None,
-                    )
-                },
-                concurrency=settings.relay_concurrency,
-                max_attempts=settings.relay_max_attempts,
-                backoff=Backoff(settings.relay_backoff_base_s, settings.relay_backoff_cap_s),
-                poll_interval_s=settings.relay_poll_s,
-            )
+                limits = httpx.Limits(max_connections=settings.relay_concurrency)
+                client = await stack.enter_async_context(httpx.AsyncClient(limits=limits))
+            relay = _relay(settings, pool, composer, client)
             runtime = ActorRuntime(
                 pool,
-                LeadBehaviour(
-                    composer.script(),
-                    Policy(
-                        artist_number=settings.artist_whatsapp_number,
-                        pilot_allowlist=settings.pilot_numbers(),
-                    ),
-                ),
+                LeadBehaviour(composer.script(), _policy(settings)),
                 mailbox_size=settings.mailbox_size,
                 idle_after_s=settings.actor_idle_s,
                 on_effects=relay.wake,
+                mirror_to_sheets=bool(settings.sheets_spreadsheet_id),
             )
+            relay.add_channel("deposit", await _checkout(settings, pool, runtime, composer, stack))
             relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
             Services(settings, pool, runtime, relay).install(app.extensions)
             log.info("service.started")
@@ -99,12 +70,87 @@ def create_app(settings: Settings, *, http_client: httpx.AsyncClient | None = No
                 yield
             finally:
                 log.info("service.draining")
-                await runtime.aclose(settings.drain_timeout_s)
-                relay.stop()
+                relay.stop()  # deliveries under way finish; the rest wait in the outbox
                 await relay_task
+                await runtime.aclose(settings.drain_timeout_s)
                 log.info("service.stopped")
 
     return app
+
+
+async def _open_database(settings: Settings, stack: AsyncExitStack) -> Pool:
+    dsn = settings.database_url
+    if dsn is None:
+        dsn = await stack.enter_async_context(embedded_postgres(settings.data_dir))
+        log.info("database.embedded", data_dir=str(settings.data_dir))
+    pool = await stack.enter_async_context(
+        open_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    )
+    async with pool.acquire() as con:
+        applied = await migrate(con)
+    log.info("database.migrated", applied=applied)
+    return pool
+
+
+def _policy(settings: Settings) -> Policy:
+    return Policy(
+        artist_number=settings.artist_whatsapp_number,
+        pilot_allowlist=settings.pilot_numbers(),
+        deposit_amount=settings.deposit_amount_minor,
+        deposit_currency=settings.deposit_currency,
+        livemode=settings.stripe_livemode(),
+    )
+
+
+def _relay(
+    settings: Settings, pool: Pool, composer: Composer, client: httpx.AsyncClient
+) -> OutboxRelay:
+    token = settings.whatsapp_access_token
+    relay = OutboxRelay(
+        pool,
+        concurrency=settings.relay_concurrency,
+        max_attempts=settings.relay_max_attempts,
+        backoff=Backoff(settings.relay_backoff_base_s, settings.relay_backoff_cap_s),
+        poll_interval_s=settings.relay_poll_s,
+    )
+    relay.add_channel(
+        "whatsapp",
+        WhatsAppSender(
+            client,
+            composer,
+            api_base=settings.whatsapp_api_base,
+            phone_number_id=settings.whatsapp_phone_number_id,
+            access_token=token.get_secret_value() if token else None,
+        ),
+    )
+    return relay
+
+
+async def _checkout(
+    settings: Settings,
+    pool: Pool,
+    runtime: ActorRuntime,
+    composer: Composer,
+    stack: AsyncExitStack,
+) -> CheckoutLinks:
+    client = None
+    if settings.stripe_api_key is not None:
+        http = stripe.HTTPXClient(timeout=20.0)
+        stack.push_async_callback(http.close_async)
+        client = stripe_client(
+            settings.stripe_api_key.get_secret_value(), settings.stripe_api_base, http
+        )
+    return CheckoutLinks(
+        client,
+        pool,
+        runtime,
+        amount_minor=settings.deposit_amount_minor,
+        currency=settings.deposit_currency,
+        ttl_s=settings.deposit_link_ttl_s,
+        success_url=settings.checkout_success_url,
+        cancel_url=settings.checkout_cancel_url,
+        product_name=composer.plain("deposit_product"),
+    )
 
 
 def create_app_from_env() -> Quart:

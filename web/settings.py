@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
     pilot_allowlist: str | None = None
     locale: str = "en_GB"
+    deposit_link_ttl_s: int = Field(default=23 * 3600, ge=30 * 60, le=24 * 3600)
+    checkout_success_url: str = "https://wa.me/"
+    checkout_cancel_url: str = "https://wa.me/"
     stale_after_s: int = Field(default=86400, gt=0)
     abandon_after_s: int = Field(default=172800, gt=0)
 
@@ -65,6 +68,12 @@ class Settings(BaseSettings):
         return frozenset(
             n.strip().lstrip("+") for n in self.pilot_allowlist.split(",") if n.strip()
         )
+
+    def stripe_livemode(self) -> bool | None:
+        """Whether our Stripe key is a live one; None without a key."""
+        if self.stripe_api_key is None:
+            return None
+        return self.stripe_api_key.get_secret_value().startswith(("sk_live_", "rk_live_"))
 
     def missing_for_serve(self) -> list[str]:
         """The env vars `serve` cannot run without."""

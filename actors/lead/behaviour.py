@@ -10,24 +10,28 @@ from __future__ import annotations
 from dataclasses import replace
 
 from actors.lead.answers import latest_answers
+from actors.lead.deposits import DepositRules
 from actors.lead.model import (
     MEDIA_ANSWER,
     Answer,
     ArtistActed,
     ArtistAction,
     Decision,
+    Deposit,
+    DepositLinkCreated,
     Effect,
     Event,
     LeadState,
     MessageReceived,
     Outcome,
+    PaymentEventReceived,
     RequestDepositLink,
     SendMedia,
     SendMessage,
 )
 from actors.lead.script import Policy, Question, Script
 from actors.lead.status import Status
-from actors.lead.transitions import check_transition
+from actors.lead.transitions import move
 from actors.lead.validation import Accepted, Rejected, Unsupported, judge
 from actors.masking import mask_phone
 
@@ -49,11 +53,6 @@ def _named(state: LeadState) -> dict[str, str]:
     return {"name": state.name} if state.name else {}
 
 
-def _move(state: LeadState, target: Status) -> LeadState:
-    check_transition(state.status, target)
-    return replace(state, status=target)
-
-
 class LeadBehaviour:
     """The conversation, bound to the questions and words of one copy file."""
 
@@ -61,14 +60,21 @@ class LeadBehaviour:
         self._script = script
         self._words = script.words
         self._policy = policy or Policy()
+        self._deposits = DepositRules(self._policy)
 
     def initial(self, wa_id: str) -> LeadState:
         return LeadState(wa_id=wa_id)
 
     def decide(self, state: LeadState, event: Event) -> Decision:
-        if isinstance(event, ArtistActed):
-            return self._on_artist(state, event)
-        return self._on_message(state, event)
+        match event:
+            case MessageReceived():
+                return self._on_message(state, event)
+            case ArtistActed():
+                return self._on_artist(state, event)
+            case DepositLinkCreated():
+                return self._deposits.on_link_created(state, event)
+            case PaymentEventReceived():
+                return self._deposits.on_payment(state, event)
 
     # -- messages from the lead ------------------------------------------------------
 
@@ -93,16 +99,16 @@ class LeadBehaviour:
             return self._opt_out(state)
         if state.status is S.OPTOUT:
             if self._words.is_opt_in(text):
-                return self._start(_move(state, S.NEW), intro="opted_in")
+                return self._start(move(state, S.NEW), intro="opted_in")
             return Decision(state)
         if state.status is S.NEEDS_ARTIST_REPLY:
             return Decision(state)  # the artist has the conversation: record, stay quiet
         if state.status is S.ABANDONED:
-            state = _move(state, S.NEW)
+            state = move(state, S.NEW)
         if state.status is S.STALE:
-            state = replace(_move(state, S.QUALIFYING), resume_status=None)
+            state = replace(move(state, S.QUALIFYING), resume_status=None)
             if state.current_question is None:
-                state = _move(state, S.CONFIRMING)
+                state = move(state, S.CONFIRMING)
         if self._words.asks_for_human(text):
             return self._handover(state, reason="reason_asked", tell_lead=True)
         match state.status:
@@ -118,7 +124,7 @@ class LeadBehaviour:
     def _start(self, state: LeadState, *, intro: str | None = None) -> Decision:
         first = self._script.first()
         state = replace(
-            _move(state, S.QUALIFYING),
+            move(state, S.QUALIFYING),
             current_question=first.key,
             failed_attempts=0,
             editing=False,
@@ -157,7 +163,7 @@ class LeadBehaviour:
 
     def _summarise(self, state: LeadState, *, intro: str | None = None) -> Decision:
         state = replace(
-            _move(state, S.CONFIRMING), current_question=None, editing=False, failed_attempts=0
+            move(state, S.CONFIRMING), current_question=None, editing=False, failed_attempts=0
         )
         return Decision(state, (self._say(state, "summary", answers=True, intro=intro),))
 
@@ -168,7 +174,7 @@ class LeadBehaviour:
             question = self._script.get(choice.removeprefix(EDIT_PREFIX))
             if question is not None:
                 state = replace(
-                    _move(state, S.QUALIFYING),
+                    move(state, S.QUALIFYING),
                     current_question=question.key,
                     editing=True,
                     failed_attempts=0,
@@ -181,19 +187,17 @@ class LeadBehaviour:
         return Decision(state, (self._say(state, "summary_reask", answers=True),))
 
     def _submit(self, state: LeadState) -> Decision:
-        state = _move(state, S.PENDING_APPROVAL)
+        state = move(state, S.PENDING_APPROVAL)
         effects = (self._say(state, "sent_to_artist"), *self._packet(state, "artist_packet"))
         return Decision(state, effects)
 
     def _opt_out(self, state: LeadState) -> Decision:
-        state = replace(
-            _move(state, S.OPTOUT), editing=False, resume_status=None, failed_attempts=0
-        )
+        state = replace(move(state, S.OPTOUT), editing=False, resume_status=None, failed_attempts=0)
         return Decision(state, (self._say(state, "opted_out", after_opt_out=True),))
 
     def _handover(self, state: LeadState, *, reason: str, tell_lead: bool) -> Decision:
         resume = S.QUALIFYING if state.status in (S.NEW, S.STALE) else state.status
-        state = replace(_move(state, S.NEEDS_ARTIST_REPLY), resume_status=resume)
+        state = replace(move(state, S.NEEDS_ARTIST_REPLY), resume_status=resume)
         effects: list[Effect] = [self._say(state, "holding")] if tell_lead else []
         effects.extend(self._packet(state, "artist_handover", reason=reason))
         return Decision(state, tuple(effects))
@@ -205,11 +209,14 @@ class LeadBehaviour:
             case ArtistAction.APPROVE if state.status in _DECIDABLE:
                 attempt = state.deposit_attempt + 1
                 state = replace(
-                    _move(state, S.BOOKING_PENDING), deposit_attempt=attempt, resume_status=None
+                    move(state, S.BOOKING_PENDING),
+                    deposit_attempt=attempt,
+                    deposit=Deposit.REQUESTED,
+                    resume_status=None,
                 )
                 return Decision(state, (RequestDepositLink(state.wa_id, attempt),))
             case ArtistAction.DECLINE if state.status in _DECIDABLE:
-                state = replace(_move(state, S.REJECTED), resume_status=None)
+                state = replace(move(state, S.REJECTED), resume_status=None)
                 return Decision(state, (self._say(state, "declined"),))
             case ArtistAction.TAKE_OVER if state.status in _TAKE_OVER_FROM:
                 return self._handover(state, reason="reason_artist", tell_lead=False)
@@ -224,7 +231,7 @@ class LeadBehaviour:
         return self._not_applicable(state, acted)
 
     def _resume(self, state: LeadState, target: Status) -> Decision:
-        state = replace(_move(state, target), resume_status=None)
+        state = replace(move(state, target), resume_status=None)
         if target is S.QUALIFYING:
             if state.current_question is None:
                 return self._summarise(state, intro="resumed")

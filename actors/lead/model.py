@@ -20,12 +20,17 @@ __all__ = [
     "ArtistAction",
     "Decision",
     "Deposit",
+    "DepositLinkCreated",
     "DepositSession",
     "Effect",
     "Event",
     "LeadState",
     "MessageReceived",
     "Outcome",
+    "PaymentEventReceived",
+    "RecordDepositSession",
+    "RecordEvent",
+    "RecordPaymentIntent",
     "RequestDepositLink",
     "SendMedia",
     "SendMessage",
@@ -121,7 +126,38 @@ class ArtistActed:
     via: str = "whatsapp"  # whatsapp | admin
 
 
-Event = MessageReceived | ArtistActed
+@dataclass(frozen=True)
+class DepositLinkCreated:
+    """Stripe made the Checkout Session we asked for (attempt `attempt`)."""
+
+    message_id: str
+    wa_id: str
+    attempt: int
+    session_id: str
+    url: str
+    expires_at: int  # seconds since the epoch
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class PaymentEventReceived:
+    """A verified Stripe event about this lead's deposit, as Stripe described it."""
+
+    message_id: str
+    wa_id: str
+    event_id: str
+    event_type: str
+    received_at: datetime
+    livemode: bool
+    session_id: str | None = None
+    payment_status: str | None = None
+    amount: int | None = None  # minor units
+    currency: str | None = None
+    payment_intent: str | None = None
+    metadata_lead_matches: bool = True  # the cross-check of metadata.lead_id
+
+
+Event = MessageReceived | ArtistActed | DepositLinkCreated | PaymentEventReceived
 
 
 @dataclass(frozen=True)
@@ -135,6 +171,7 @@ class SendMessage:
     intro: str | None = None  # a copy key said first, in the same message
     ref: str | None = None  # the lead's reference, carried by the buttons' ids
     after_opt_out: bool = False  # the one message allowed to an opted-out number
+    outro: str | None = None  # a copy key said last, in the same message
 
 
 @dataclass(frozen=True)
@@ -155,7 +192,41 @@ class RequestDepositLink:
     attempt: int
 
 
-Effect = SendMessage | SendMedia | RequestDepositLink
+@dataclass(frozen=True)
+class RecordEvent:
+    """Write a system event (info / warn / error) in the turn's transaction."""
+
+    level: str
+    kind: str
+    detail: Mapping[str, str | int | bool | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RecordDepositSession:
+    """Remember a Checkout Session we issued, so Stripe's events can be routed to us."""
+
+    session_id: str
+    attempt: int
+    url: str
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class RecordPaymentIntent:
+    """Link the session to its payment intent, so refunds and disputes find the lead."""
+
+    session_id: str
+    payment_intent: str
+
+
+Effect = (
+    SendMessage
+    | SendMedia
+    | RequestDepositLink
+    | RecordEvent
+    | RecordDepositSession
+    | RecordPaymentIntent
+)
 
 
 class Outcome(StrEnum):

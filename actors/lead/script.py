@@ -118,6 +118,9 @@ class Policy:
 
     artist_number: str | None = None
     pilot_allowlist: frozenset[str] | None = None  # None: pilot mode off
+    deposit_amount: int = 5000  # minor units
+    deposit_currency: str = "gbp"
+    livemode: bool | None = None  # whether our Stripe key is live; None: no key
 
     def in_pilot(self, wa_id: str) -> bool:
         return self.pilot_allowlist is None or wa_id in self.pilot_allowlist

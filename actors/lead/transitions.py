@@ -13,11 +13,13 @@ Rules of this file:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Final
 
+from actors.lead.model import LeadState
 from actors.lead.status import Status
 
-__all__ = ["ALLOWED", "InvalidTransition", "check_transition"]
+__all__ = ["ALLOWED", "InvalidTransition", "check_transition", "move"]
 
 S = Status
 
@@ -61,3 +63,9 @@ def check_transition(source: Status, target: Status) -> None:
     """Raise `InvalidTransition` unless `source -> target` is in the table."""
     if source != target and target not in ALLOWED[source]:
         raise InvalidTransition(source, target)
+
+
+def move(state: LeadState, target: Status) -> LeadState:
+    """`state` in status `target`, if the table allows it (else `InvalidTransition`)."""
+    check_transition(state.status, target)
+    return replace(state, status=target)

@@ -1,0 +1,163 @@
+"""
+The deposit channel: make the Stripe Checkout Session for one approval attempt, then hand
+the link to the lead's actor, which records the session and sends the link.
+
+The idempotency key is the outbox row's (`deposit:<lead>:<attempt>`) and every parameter
+is derived from the row, so a retried delivery, or a second replica after a crash, gets
+Stripe's replay of the same session rather than a second one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import stripe
+import structlog
+
+from actors.errors import (
+    ActorError,
+    PermanentDeliveryError,
+    RetryableDeliveryError,
+)
+from actors.lead import DepositLinkCreated
+from actors.runtime import ActorRuntime, Inbound
+from storage import CONNECTION_ERRORS, ClaimedDelivery, Leads, Pool
+
+__all__ = ["CheckoutLinks", "stripe_client"]
+
+log = structlog.get_logger("actors.checkout")
+
+MIN_TTL_S, MAX_TTL_S = 30 * 60, 24 * 60 * 60  # what Stripe accepts for expires_at
+_MARGIN_S = 120  # room for the request to reach Stripe before the window closes
+
+
+def stripe_client(
+    api_key: str, api_base: str, http_client: stripe.HTTPXClient
+) -> stripe.StripeClient:
+    """A client on httpx, with stripe-python's own bounded retries for network errors."""
+    return stripe.StripeClient(
+        api_key,
+        base_addresses={"api": api_base},
+        http_client=http_client,
+        max_network_retries=2,
+    )
+
+
+class CheckoutLinks:
+    def __init__(
+        self,
+        client: stripe.StripeClient | None,
+        pool: Pool,
+        runtime: ActorRuntime,
+        *,
+        amount_minor: int,
+        currency: str,
+        ttl_s: int,
+        success_url: str,
+        cancel_url: str,
+        product_name: str,
+    ) -> None:
+        if not MIN_TTL_S <= ttl_s <= MAX_TTL_S:
+            raise ValueError(f"deposit link lifetime must be {MIN_TTL_S}..{MAX_TTL_S} s")
+        self._client = client
+        self._pool = pool
+        self._runtime = runtime
+        self._amount = amount_minor
+        self._currency = currency.lower()
+        self._ttl = ttl_s
+        self._success_url = success_url
+        self._cancel_url = cancel_url
+        self._product_name = product_name
+
+    async def deliver(self, delivery: ClaimedDelivery) -> str | None:
+        if self._client is None:
+            raise RetryableDeliveryError("not_configured", "STRIPE_API_KEY unset")
+        wa_id = str(delivery.payload["wa_id"])
+        attempt = int(delivery.payload["attempt"])
+        lead_id = await self._lead_id(wa_id)
+        session = await self._create(delivery, lead_id)
+        await self._tell_actor(delivery, wa_id, attempt, session)
+        return str(session["id"])
+
+    async def _lead_id(self, wa_id: str) -> str:
+        try:
+            async with self._pool.acquire() as con:
+                lead = await Leads(con).get(wa_id)
+        except CONNECTION_ERRORS as error:
+            raise RetryableDeliveryError("database", type(error).__name__) from error
+        if lead is None:
+            raise PermanentDeliveryError("unknown_lead", "the lead row is gone")
+        return str(lead.lead_id)
+
+    def _params(self, delivery: ClaimedDelivery, lead_id: str) -> dict[str, Any]:
+        expires_at = delivery.created_at + timedelta(seconds=self._ttl)
+        if expires_at < datetime.now(UTC) + timedelta(seconds=MIN_TTL_S + _MARGIN_S):
+            # Too late to make this attempt's session as first intended; a new
+            # approval makes a new attempt with a fresh window.
+            raise PermanentDeliveryError("link_window_passed", "approve the lead again")
+        metadata = {"lead_id": lead_id}
+        return {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "price_data": {
+                        "currency": self._currency,
+                        "unit_amount": self._amount,
+                        "product_data": {"name": self._product_name},
+                    },
+                    "quantity": 1,
+                }
+            ],
+            "client_reference_id": lead_id,
+            "metadata": metadata,
+            "payment_intent_data": {"metadata": metadata},
+            "expires_at": int(expires_at.timestamp()),
+            "success_url": self._success_url,
+            "cancel_url": self._cancel_url,
+        }
+
+    async def _create(self, delivery: ClaimedDelivery, lead_id: str) -> dict[str, Any]:
+        assert self._client is not None
+        try:
+            session = await self._client.v1.checkout.sessions.create_async(
+                params=self._params(delivery, lead_id),  # type: ignore[arg-type]
+                options={"idempotency_key": delivery.idempotency_key},
+            )
+        except (stripe.RateLimitError, stripe.APIConnectionError) as error:
+            raise RetryableDeliveryError(type(error).__name__, _safe(error)) from error
+        except stripe.APIError as error:
+            raise RetryableDeliveryError(f"stripe_{error.http_status}", _safe(error)) from error
+        except stripe.StripeError as error:
+            raise PermanentDeliveryError(type(error).__name__, _safe(error)) from error
+        return {"id": session.id, "url": session.url, "expires_at": session.expires_at}
+
+    async def _tell_actor(
+        self, delivery: ClaimedDelivery, wa_id: str, attempt: int, session: dict[str, Any]
+    ) -> None:
+        message_id = f"stripe-session:{session['id']}"
+        event = DepositLinkCreated(
+            message_id=message_id,
+            wa_id=wa_id,
+            attempt=attempt,
+            session_id=str(session["id"]),
+            url=str(session["url"]),
+            expires_at=int(session["expires_at"]),
+            received_at=datetime.now(UTC),
+        )
+        inbound = Inbound(
+            lead_key=wa_id,
+            message_id=message_id,
+            event=event,
+            record={"session_id": session["id"], "attempt": attempt},
+            correlation_id=delivery.correlation_id or message_id,
+        )
+        try:
+            await self._runtime.ask(inbound)
+        except ActorError as error:  # the session exists; the replayed retry will land it
+            raise RetryableDeliveryError("turn_failed", type(error).__name__) from error
+
+
+def _safe(error: stripe.StripeError) -> str:
+    """Stripe's message without anything that could carry a key."""
+    return (error.user_message or type(error).__name__)[:200]

@@ -1,0 +1,200 @@
+"""
+The deposit's rules: the Checkout link, and what each Stripe event may do. Pure.
+
+A lead is booked only when every check holds: the session is one we issued to this
+lead, the mode (live / test) is our key's, the payment is complete, and the amount and
+currency are the deposit's. States only move forward: a late or superseded event never
+un-books. Anything that does not add up is recorded and the artist is told.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from actors.lead.model import (
+    Decision,
+    Deposit,
+    DepositLinkCreated,
+    DepositSession,
+    Effect,
+    LeadState,
+    Outcome,
+    PaymentEventReceived,
+    RecordDepositSession,
+    RecordEvent,
+    RecordPaymentIntent,
+    RequestDepositLink,
+    SendMessage,
+)
+from actors.lead.script import Policy
+from actors.lead.status import Status
+from actors.lead.transitions import move
+from actors.masking import mask_phone
+
+__all__ = ["MAX_LINKS", "DepositRules"]
+
+S = Status
+MAX_LINKS = 2  # the first link, and one more after it expires
+_PAID = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
+
+
+class DepositRules:
+    def __init__(self, policy: Policy) -> None:
+        self._policy = policy
+
+    # -- the link ------------------------------------------------------------------------
+
+    def on_link_created(self, state: LeadState, event: DepositLinkCreated) -> Decision:
+        """Stripe made the session: remember it and send the lead the link."""
+        current = event.attempt == state.deposit_attempt
+        known = any(s.session_id == event.session_id for s in state.deposit_sessions)
+        if known or not current or state.status is not S.BOOKING_PENDING:
+            return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        session = DepositSession(event.attempt, event.session_id, event.url, event.expires_at)
+        state = replace(
+            state,
+            deposit=Deposit.LINK_SENT,
+            deposit_sessions=(*state.deposit_sessions, session),
+        )
+        link = SendMessage(
+            to=state.wa_id,
+            key="deposit_link" if event.attempt == 1 else "deposit_link_again",
+            params={"url": event.url, "amount": self._amount()},
+        )
+        record = RecordDepositSession(event.session_id, event.attempt, event.url, event.expires_at)
+        return Decision(state, (record, link))
+
+    # -- Stripe's events -------------------------------------------------------------------
+
+    def on_payment(self, state: LeadState, event: PaymentEventReceived) -> Decision:
+        if event.event_type in _PAID:
+            return self._paid(state, event)
+        if event.event_type == "checkout.session.expired":
+            return self._expired(state, event)
+        if event.event_type == "checkout.session.async_payment_failed":
+            return self._noted(state, event, "warn", "payment_failed", tell="payment_failed")
+        if event.event_type == "charge.refunded":
+            state = replace(state, deposit=Deposit.REFUNDED)
+            return self._noted(state, event, "warn", "refunded", tell="payment_refunded")
+        if event.event_type == "charge.dispute.created":
+            state = replace(state, deposit=Deposit.DISPUTED)
+            return self._noted(state, event, "error", "disputed", tell="payment_disputed")
+        return self._noted(state, event, "info", "stripe_unhandled", tell=None)
+
+    def _paid(self, state: LeadState, event: PaymentEventReceived) -> Decision:
+        if event.event_type == "checkout.session.completed" and event.payment_status != "paid":
+            # An asynchronous method (a bank debit): wait for async_payment_succeeded.
+            return self._noted(state, event, "info", "payment_pending", tell=None)
+        problems = self._problems(state, event)
+        if problems:
+            return self._noted(
+                state, event, "error", "payment_rejected", tell="payment_rejected",
+                problems=",".join(problems),
+            )  # fmt: skip
+        if state.status is S.BOOKED:
+            if event.payment_intent == state.payment_intent:
+                return Decision(state, outcome=Outcome.NOT_APPLICABLE)  # the same payment again
+            return self._noted(state, event, "error", "paid_twice", tell="payment_twice")
+        bookable = state.status is S.BOOKING_PENDING or (
+            state.status is S.NEEDS_ARTIST_REPLY and state.resume_status is S.BOOKING_PENDING
+        )
+        if not bookable:
+            return self._noted(
+                state, event, "error", "paid_not_bookable", tell="payment_not_bookable"
+            )
+        state = replace(
+            move(state, S.BOOKED),
+            deposit=Deposit.PAID,
+            payment_intent=event.payment_intent,
+            resume_status=None,
+        )
+        effects: list[Effect] = [
+            SendMessage(to=state.wa_id, key="booked", outro="deposit_policy"),
+            RecordEvent("info", "booked", self._detail(event)),
+        ]
+        if event.session_id and event.payment_intent:
+            effects.append(RecordPaymentIntent(event.session_id, event.payment_intent))
+        effects.extend(self._tell_artist(state, "artist_booked"))
+        return Decision(state, tuple(effects))
+
+    def _problems(self, state: LeadState, event: PaymentEventReceived) -> list[str]:
+        policy = self._policy
+        problems = []
+        if not any(s.session_id == event.session_id for s in state.deposit_sessions):
+            problems.append("session_not_ours")
+        if not event.metadata_lead_matches:
+            problems.append("metadata_mismatch")
+        if policy.livemode is not None and event.livemode != policy.livemode:
+            problems.append("livemode_mismatch")
+        if event.amount != policy.deposit_amount:
+            problems.append("amount_mismatch")
+        if (event.currency or "").lower() != policy.deposit_currency.lower():
+            problems.append("currency_mismatch")
+        return problems
+
+    def _expired(self, state: LeadState, event: PaymentEventReceived) -> Decision:
+        latest = state.deposit_sessions[-1] if state.deposit_sessions else None
+        current = latest is not None and latest.session_id == event.session_id
+        if not current or state.status is not S.BOOKING_PENDING:
+            return self._noted(state, event, "info", "expired_superseded", tell=None)
+        if state.deposit_attempt < MAX_LINKS:
+            attempt = state.deposit_attempt + 1
+            state = replace(state, deposit_attempt=attempt, deposit=Deposit.REQUESTED)
+            effects: tuple[Effect, ...] = (
+                RecordEvent("info", "link_expired", self._detail(event)),
+                RequestDepositLink(state.wa_id, attempt),
+            )
+            return Decision(state, effects)
+        state = replace(move(state, S.ABANDONED), deposit=Deposit.EXPIRED)
+        return Decision(
+            state,
+            (
+                SendMessage(to=state.wa_id, key="deposit_expired"),
+                RecordEvent("warn", "abandoned_unpaid", self._detail(event)),
+                *self._tell_artist(state, "artist_deposit_expired"),
+            ),
+        )
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _noted(
+        self,
+        state: LeadState,
+        event: PaymentEventReceived,
+        level: str,
+        kind: str,
+        *,
+        tell: str | None,
+        problems: str | None = None,
+    ) -> Decision:
+        """Record what happened; tell the artist when a person should look at it."""
+        detail = self._detail(event) | ({"problems": problems} if problems else {})
+        effects: list[Effect] = [RecordEvent(level, kind, detail)]
+        if tell is not None:
+            effects.extend(self._tell_artist(state, "artist_payment_notice", reason=tell))
+        return Decision(state, tuple(effects))
+
+    def _tell_artist(
+        self, state: LeadState, key: str, *, reason: str | None = None
+    ) -> list[SendMessage]:
+        artist = self._policy.artist_number
+        if artist is None:
+            return []
+        params = {"name": state.name or "-", "number": mask_phone(state.wa_id)}
+        if reason is not None:
+            params["reason"] = reason
+        return [SendMessage(to=artist, key=key, params=params)]
+
+    def _detail(self, event: PaymentEventReceived) -> dict[str, str | int | bool | None]:
+        return {
+            "event_id": event.event_id,
+            "type": event.event_type,
+            "session_id": event.session_id,
+            "amount": event.amount,
+            "currency": event.currency,
+            "livemode": event.livemode,
+        }
+
+    def _amount(self) -> str:
+        policy = self._policy
+        return f"{policy.deposit_amount / 100:.2f} {policy.deposit_currency.upper()}"

@@ -1,0 +1,139 @@
+"""
+What one decided turn writes: effects become outbox rows (delivered after commit) or
+records written in the same transaction (system events, issued deposit sessions).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from actors.lead import (
+    Decision,
+    Effect,
+    Event,
+    LeadState,
+    MessageReceived,
+    Outcome,
+    RecordDepositSession,
+    RecordEvent,
+    RecordPaymentIntent,
+    RequestDepositLink,
+    SendMedia,
+    SendMessage,
+    state_to_json,
+)
+from storage import (
+    AnswerInsert,
+    DepositSessionInsert,
+    OutboxInsert,
+    PaymentIntentLink,
+    SystemEventInsert,
+    TurnWrite,
+)
+
+if TYPE_CHECKING:
+    from actors.runtime import Inbound
+
+__all__ = ["turn_write"]
+
+
+def turn_write(
+    lead_key: str,
+    expected_version: int,
+    before: LeadState,
+    decision: Decision,
+    message: Inbound,
+    *,
+    mirror_to_sheets: bool,
+) -> TurnWrite:
+    outbox: list[OutboxInsert] = []
+    events: list[SystemEventInsert] = []
+    sessions: list[DepositSessionInsert] = []
+    intents: list[PaymentIntentLink] = []
+    for index, effect in enumerate(decision.effects):
+        match effect:
+            case RecordEvent():
+                events.append(SystemEventInsert(effect.level, effect.kind, dict(effect.detail)))
+            case RecordDepositSession():
+                sessions.append(
+                    DepositSessionInsert(
+                        effect.session_id,
+                        effect.attempt,
+                        effect.url,
+                        datetime.fromtimestamp(effect.expires_at, UTC),
+                    )
+                )
+            case RecordPaymentIntent():
+                intents.append(PaymentIntentLink(effect.session_id, effect.payment_intent))
+            case _:
+                outbox.append(_outbox_row(message.message_id, index, effect))
+    if mirror_to_sheets and decision.state.status is not before.status:
+        # The Sheet reads the lead as it is when the row is delivered, so one row per
+        # status change is enough and a late or retried one never writes stale data.
+        outbox.append(OutboxInsert("sheets", {"wa_id": lead_key}, f"{message.message_id}/sheet"))
+    return TurnWrite(
+        lead_key=lead_key,
+        expected_version=expected_version,
+        status=decision.state.status.value,
+        state=state_to_json(decision.state),
+        last_inbound_at=_last_inbound_at(lead_key, message.event, decision),
+        message_id=message.message_id,
+        outcome=decision.outcome.value,
+        correlation_id=message.correlation_id,
+        inbox_payload=message.record,
+        outbox=outbox,
+        answers=_new_answers(before, decision.state),
+        events=events,
+        deposit_sessions=sessions,
+        payment_intents=intents,
+    )
+
+
+def _outbox_row(message_id: str, index: int, effect: Effect) -> OutboxInsert:
+    """An effect as the relay will find it: channel, JSON payload, idempotency key."""
+    payload: dict[str, Any]
+    match effect:
+        case SendMessage():
+            payload = {
+                "to": effect.to,
+                "key": effect.key,
+                "params": dict(effect.params),
+                "answers": [list(pair) for pair in effect.answers],
+                "intro": effect.intro,
+                "outro": effect.outro,
+                "ref": effect.ref,
+                "after_opt_out": effect.after_opt_out,
+            }
+            return OutboxInsert("whatsapp", payload, f"{message_id}/{index}")
+        case SendMedia():
+            payload = {
+                "to": effect.to,
+                "media_id": effect.media_id,
+                "caption_key": effect.caption_key,
+                "params": dict(effect.params),
+            }
+            return OutboxInsert("whatsapp", payload, f"{message_id}/{index}")
+        case RequestDepositLink():
+            payload = {"wa_id": effect.wa_id, "attempt": effect.attempt}
+            # One key per lead and attempt: however often it is retried, one session.
+            return OutboxInsert("deposit", payload, f"deposit:{effect.wa_id}:{effect.attempt}")
+    raise TypeError(f"{type(effect).__name__} is not delivered through the outbox")
+
+
+def _new_answers(before: LeadState, after: LeadState) -> list[AnswerInsert]:
+    known = max((a.seq for a in before.answers), default=0)
+    return [
+        AnswerInsert(a.seq, a.question, a.value, a.media_id) for a in after.answers if a.seq > known
+    ]
+
+
+def _last_inbound_at(lead_key: str, event: Event, decision: Decision) -> datetime | None:
+    """When the lead last wrote to us: WhatsApp's 24-hour window counts from it."""
+    if (
+        isinstance(event, MessageReceived)
+        and event.wa_id == lead_key
+        and decision.outcome is Outcome.PROCESSED
+    ):
+        return datetime.fromtimestamp(event.sent_at, UTC)
+    return None
