@@ -1,0 +1,235 @@
+"""The deposit's rules, one Stripe event at a time: book only what adds up, never un-book."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from actors.lead import (
+    Deposit,
+    DepositLinkCreated,
+    DepositSession,
+    LeadBehaviour,
+    LeadState,
+    Outcome,
+    PaymentEventReceived,
+    Policy,
+    RecordDepositSession,
+    RecordEvent,
+    RecordPaymentIntent,
+    RequestDepositLink,
+    SendMessage,
+    Status,
+)
+from tests.unit.lead_fixtures import ARTIST, LEAD, NOW, script
+
+S = Status
+FIRST = DepositSession(1, "cs_test_1", "https://checkout.test/1", 1_900_000_000)
+SECOND = DepositSession(2, "cs_test_2", "https://checkout.test/2", 1_900_090_000)
+
+
+def lead() -> LeadBehaviour:
+    policy = Policy(
+        artist_number=ARTIST, deposit_amount=5000, deposit_currency="gbp", livemode=False
+    )
+    return LeadBehaviour(script(), policy)
+
+
+def pending(*sessions: DepositSession, **fields: object) -> LeadState:
+    state = LeadState(
+        wa_id=LEAD,
+        status=S.BOOKING_PENDING,
+        name="Ana",
+        deposit=Deposit.LINK_SENT,
+        deposit_attempt=len(sessions) or 1,
+        deposit_sessions=sessions,
+    )
+    return replace(state, **fields)  # type: ignore[arg-type]
+
+
+def stripe(
+    event_type: str, session: str | None = "cs_test_1", **fields: object
+) -> PaymentEventReceived:
+    values: dict[str, object] = {
+        "message_id": f"stripe:evt_{event_type}",
+        "wa_id": LEAD,
+        "event_id": f"evt_{event_type}",
+        "event_type": event_type,
+        "received_at": NOW,
+        "livemode": False,
+        "session_id": session,
+        "payment_status": "paid",
+        "amount": 5000,
+        "currency": "gbp",
+        "payment_intent": "pi_1",
+    }
+    values.update(fields)
+    return PaymentEventReceived(**values)  # type: ignore[arg-type]
+
+
+def said(decision_effects: tuple[object, ...]) -> list[str]:
+    return [f"{'lead' if e.to == LEAD else 'artist'}:{e.key}"
+            for e in decision_effects if isinstance(e, SendMessage)]  # fmt: skip
+
+
+def recorded(decision_effects: tuple[object, ...]) -> list[str]:
+    return [e.kind for e in decision_effects if isinstance(e, RecordEvent)]
+
+
+def test_the_link_is_recorded_and_sent() -> None:
+    state = pending(deposit=Deposit.REQUESTED)
+    created = DepositLinkCreated(
+        "stripe-session:cs_test_1", LEAD, 1, "cs_test_1", "https://checkout.test/1",
+        1_900_000_000, NOW,
+    )  # fmt: skip
+    decision = lead().decide(state, created)
+    assert decision.state.deposit is Deposit.LINK_SENT
+    assert decision.state.deposit_sessions == (FIRST,)
+    assert isinstance(decision.effects[0], RecordDepositSession)
+    (link,) = [e for e in decision.effects if isinstance(e, SendMessage)]
+    assert (link.key, link.params) == (
+        "deposit_link",
+        {"url": "https://checkout.test/1", "amount": "50.00 GBP"},
+    )
+
+
+def test_a_link_for_an_old_attempt_is_not_sent() -> None:
+    state = pending(FIRST, SECOND)
+    stale = DepositLinkCreated("m", LEAD, 1, "cs_test_9", "https://x", 1, NOW)
+    decision = lead().decide(state, stale)
+    assert decision.effects == ()
+    assert decision.outcome is Outcome.NOT_APPLICABLE
+
+
+def test_paid_books_with_the_policy_and_tells_the_artist() -> None:
+    decision = lead().decide(pending(FIRST), stripe("checkout.session.completed"))
+    assert decision.state.status is S.BOOKED
+    assert decision.state.deposit is Deposit.PAID
+    assert decision.state.payment_intent == "pi_1"
+    booked = decision.effects[0]
+    assert isinstance(booked, SendMessage)
+    assert (booked.key, booked.outro) == ("booked", "deposit_policy")
+    assert said(decision.effects) == ["lead:booked", "artist:artist_booked"]
+    assert RecordPaymentIntent("cs_test_1", "pi_1") in decision.effects
+
+
+@pytest.mark.parametrize(
+    ("name", "event", "problem"),
+    [
+        ("wrong amount", stripe("checkout.session.completed", amount=500), "amount_mismatch"),
+        ("wrong currency", stripe("checkout.session.completed", currency="eur"),
+         "currency_mismatch"),
+        ("live event, test key", stripe("checkout.session.completed", livemode=True),
+         "livemode_mismatch"),
+        ("a session we never issued", stripe("checkout.session.completed", session="cs_x"),
+         "session_not_ours"),
+        ("metadata names another lead",
+         stripe("checkout.session.completed", metadata_lead_matches=False), "metadata_mismatch"),
+    ],
+)  # fmt: skip
+def test_a_payment_that_does_not_add_up_books_nothing(
+    name: str, event: PaymentEventReceived, problem: str
+) -> None:
+    decision = lead().decide(pending(FIRST), event)
+    assert decision.state.status is S.BOOKING_PENDING
+    assert recorded(decision.effects) == ["payment_rejected"]
+    (notice,) = [e for e in decision.effects if isinstance(e, SendMessage)]
+    assert notice.to == ARTIST
+    assert notice.params["reason"] == "payment_rejected"
+    (event_record,) = [e for e in decision.effects if isinstance(e, RecordEvent)]
+    assert problem in str(event_record.detail["problems"])
+
+
+def test_async_payment_waits_then_books() -> None:
+    rules = lead()
+    waiting = rules.decide(
+        pending(FIRST), stripe("checkout.session.completed", payment_status="unpaid")
+    )
+    assert waiting.state.status is S.BOOKING_PENDING
+    assert recorded(waiting.effects) == ["payment_pending"]
+    assert said(waiting.effects) == []
+    paid = rules.decide(waiting.state, stripe("checkout.session.async_payment_succeeded"))
+    assert paid.state.status is S.BOOKED
+
+
+def test_async_failure_tells_the_artist_and_keeps_the_lead_pending() -> None:
+    decision = lead().decide(pending(FIRST), stripe("checkout.session.async_payment_failed"))
+    assert decision.state.status is S.BOOKING_PENDING
+    assert said(decision.effects) == ["artist:artist_payment_notice"]
+
+
+def test_first_expiry_makes_one_new_link_second_abandons() -> None:
+    rules = lead()
+    first = rules.decide(pending(FIRST), stripe("checkout.session.expired"))
+    assert first.state.status is S.BOOKING_PENDING
+    assert first.state.deposit_attempt == 2
+    assert RequestDepositLink(LEAD, 2) in first.effects
+    state = replace(first.state, deposit_sessions=(FIRST, SECOND), deposit=Deposit.LINK_SENT)
+    second = rules.decide(state, stripe("checkout.session.expired", session="cs_test_2"))
+    assert second.state.status is S.ABANDONED
+    assert second.state.deposit is Deposit.EXPIRED
+    assert said(second.effects) == ["lead:deposit_expired", "artist:artist_deposit_expired"]
+
+
+def test_an_expiry_of_a_superseded_session_changes_nothing() -> None:
+    decision = lead().decide(pending(FIRST, SECOND), stripe("checkout.session.expired"))
+    assert decision.state == pending(FIRST, SECOND)
+    assert not any(isinstance(e, RequestDepositLink) for e in decision.effects)
+
+
+def test_expired_then_completed_on_the_new_link_books() -> None:
+    rules = lead()
+    state = pending(FIRST, SECOND)
+    decision = rules.decide(state, stripe("checkout.session.completed", session="cs_test_2"))
+    assert decision.state.status is S.BOOKED
+
+
+def test_a_late_expiry_never_unbooks() -> None:
+    rules = lead()
+    booked = rules.decide(pending(FIRST), stripe("checkout.session.completed")).state
+    late = rules.decide(booked, stripe("checkout.session.expired"))
+    assert late.state.status is S.BOOKED
+    failed = rules.decide(booked, stripe("checkout.session.async_payment_failed"))
+    assert failed.state.status is S.BOOKED
+
+
+def test_the_same_payment_twice_books_once_and_confirms_once() -> None:
+    rules = lead()
+    booked = rules.decide(pending(FIRST), stripe("checkout.session.completed"))
+    again = rules.decide(booked.state, stripe("checkout.session.async_payment_succeeded"))
+    assert again.state == booked.state
+    assert again.effects == ()
+
+
+def test_paid_on_an_abandoned_lead_is_flagged_not_booked() -> None:
+    state = pending(FIRST, status=S.ABANDONED)
+    decision = lead().decide(state, stripe("checkout.session.completed"))
+    assert decision.state.status is S.ABANDONED
+    assert recorded(decision.effects) == ["paid_not_bookable"]
+    assert said(decision.effects) == ["artist:artist_payment_notice"]
+
+
+@pytest.mark.parametrize(
+    ("event_type", "deposit", "level"),
+    [
+        ("charge.refunded", Deposit.REFUNDED, "warn"),
+        ("charge.dispute.created", Deposit.DISPUTED, "error"),
+    ],
+)
+def test_refunds_and_disputes_are_recorded_and_the_artist_told(
+    event_type: str, deposit: Deposit, level: str
+) -> None:
+    booked = pending(FIRST, status=S.BOOKED, deposit=Deposit.PAID, payment_intent="pi_1")
+    decision = lead().decide(booked, stripe(event_type, session=None))
+    assert decision.state.status is S.BOOKED
+    assert decision.state.deposit is deposit
+    (event,) = [e for e in decision.effects if isinstance(e, RecordEvent)]
+    assert event.level == level
+    assert said(decision.effects) == ["artist:artist_payment_notice"]
+
+
+def test_an_unhandled_type_is_recorded_and_nothing_is_sent() -> None:
+    decision = lead().decide(pending(FIRST), stripe("customer.created", session=None))
+    assert recorded(decision.effects) == ["stripe_unhandled"]
+    assert said(decision.effects) == []
