@@ -29,7 +29,6 @@ __all__ = ["CheckoutLinks", "stripe_client"]
 log = structlog.get_logger("actors.checkout")
 
 MIN_TTL_S, MAX_TTL_S = 30 * 60, 24 * 60 * 60  # what Stripe accepts for expires_at
-_MARGIN_S = 120  # room for the request to reach Stripe before the window closes
 
 
 def stripe_client(
@@ -91,11 +90,10 @@ class CheckoutLinks:
         return str(lead.lead_id)
 
     def _params(self, delivery: ClaimedDelivery, lead_id: str) -> dict[str, Any]:
+        # Derived from the row, not the clock: a retry must send identical parameters or
+        # Stripe refuses the idempotency key. If the window has passed, Stripe replays a
+        # session it already made, or refuses a new one (a permanent error: re-approve).
         expires_at = delivery.created_at + timedelta(seconds=self._ttl)
-        if expires_at < datetime.now(UTC) + timedelta(seconds=MIN_TTL_S + _MARGIN_S):
-            # Too late to make this attempt's session as first intended; a new
-            # approval makes a new attempt with a fresh window.
-            raise PermanentDeliveryError("link_window_passed", "approve the lead again")
         metadata = {"lead_id": lead_id}
         return {
             "mode": "payment",
@@ -125,6 +123,7 @@ class CheckoutLinks:
                 options={"idempotency_key": delivery.idempotency_key},
             )
         except (stripe.RateLimitError, stripe.APIConnectionError) as error:
+            # stripe-python never retries a bare 429 itself: the outbox's backoff does.
             raise RetryableDeliveryError(type(error).__name__, _safe(error)) from error
         except stripe.APIError as error:
             raise RetryableDeliveryError(f"stripe_{error.http_status}", _safe(error)) from error

@@ -82,6 +82,8 @@ REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "payment_twice": (frozenset(), frozenset()),
     "payment_not_bookable": (frozenset(), frozenset()),
     "deposit_product": (frozenset(), frozenset()),
+    "reminder": (frozenset(), frozenset()),
+    "deposit_reminder": (frozenset({"url"}), frozenset()),
     "reason_asked": (frozenset(), frozenset()),
     "reason_stuck": (frozenset(), frozenset()),
     "reason_artist": (frozenset(), frozenset()),

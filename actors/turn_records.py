@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from actors.lead import (
+    CancelTimer,
     Decision,
     Effect,
     Event,
@@ -19,8 +20,10 @@ from actors.lead import (
     RecordEvent,
     RecordPaymentIntent,
     RequestDepositLink,
+    ScheduleTimer,
     SendMedia,
     SendMessage,
+    TimerFired,
     state_to_json,
 )
 from storage import (
@@ -29,6 +32,7 @@ from storage import (
     OutboxInsert,
     PaymentIntentLink,
     SystemEventInsert,
+    TimerChange,
     TurnWrite,
 )
 
@@ -51,6 +55,7 @@ def turn_write(
     events: list[SystemEventInsert] = []
     sessions: list[DepositSessionInsert] = []
     intents: list[PaymentIntentLink] = []
+    timers: list[TimerChange] = []
     for index, effect in enumerate(decision.effects):
         match effect:
             case RecordEvent():
@@ -66,6 +71,11 @@ def turn_write(
                 )
             case RecordPaymentIntent():
                 intents.append(PaymentIntentLink(effect.session_id, effect.payment_intent))
+            case ScheduleTimer():
+                due = datetime.fromtimestamp(effect.due_at, UTC)
+                timers.append(TimerChange(effect.kind.value, due))
+            case CancelTimer():
+                timers.append(TimerChange(effect.kind.value, None))
             case _:
                 outbox.append(_outbox_row(message.message_id, index, effect))
     if mirror_to_sheets and decision.state.status is not before.status:
@@ -87,6 +97,8 @@ def turn_write(
         events=events,
         deposit_sessions=sessions,
         payment_intents=intents,
+        timer_changes=timers,
+        fired_timer_id=message.event.timer_id if isinstance(message.event, TimerFired) else None,
     )
 
 

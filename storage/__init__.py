@@ -9,6 +9,7 @@ from storage.locks import lock_key
 from storage.migrate import migrate, pending_count
 from storage.outbox import ClaimedDelivery, Outbox
 from storage.pool import Pool, open_pool
+from storage.timers import DueTimer, Timers
 from storage.turns import (
     AnswerInsert,
     DepositSessionInsert,
@@ -16,6 +17,7 @@ from storage.turns import (
     PaymentIntentLink,
     SnapshotRead,
     SystemEventInsert,
+    TimerChange,
     TurnStart,
     TurnWrite,
 )
@@ -28,6 +30,7 @@ __all__ = [
     "ClaimedDelivery",
     "DatabaseUnavailable",
     "DepositSessionInsert",
+    "DueTimer",
     "LeadRecord",
     "Leads",
     "MigrationError",
@@ -39,6 +42,8 @@ __all__ = [
     "StaleSnapshot",
     "StorageError",
     "SystemEventInsert",
+    "TimerChange",
+    "Timers",
     "TurnStart",
     "TurnWrite",
     "UnitOfWork",

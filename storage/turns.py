@@ -27,6 +27,7 @@ __all__ = [
     "PaymentIntentLink",
     "SnapshotRead",
     "SystemEventInsert",
+    "TimerChange",
     "TurnStart",
     "TurnWrite",
     "Turns",
@@ -123,6 +124,12 @@ class PaymentIntentLink:
 
 
 @dataclass(frozen=True)
+class TimerChange:
+    kind: str
+    due_at: datetime | None  # None: cancel the pending timer of this kind
+
+
+@dataclass(frozen=True)
 class TurnWrite:
     lead_key: str
     expected_version: int  # 0 for a lead never written
@@ -138,6 +145,8 @@ class TurnWrite:
     events: Sequence[SystemEventInsert] = ()
     deposit_sessions: Sequence[DepositSessionInsert] = ()
     payment_intents: Sequence[PaymentIntentLink] = ()
+    timer_changes: Sequence[TimerChange] = ()
+    fired_timer_id: int | None = None  # the timer whose firing this turn handled
 
 
 class Turns:
@@ -208,6 +217,26 @@ class Turns:
                     for d in write.deposit_sessions
                 ],
             )
+        if write.fired_timer_id is not None:
+            await self._con.execute(
+                "UPDATE timers SET status = 'fired', finished_at = now(), lease_until = NULL"
+                " WHERE id = $1 AND status = 'pending'",
+                write.fired_timer_id,
+            )
+        for change in write.timer_changes:
+            await self._con.execute(
+                "UPDATE timers SET status = 'cancelled', finished_at = now()"
+                " WHERE lead_key = $1 AND kind = $2 AND status = 'pending'",
+                write.lead_key,
+                change.kind,
+            )
+            if change.due_at is not None:
+                await self._con.execute(
+                    "INSERT INTO timers (lead_key, kind, due_at) VALUES ($1, $2, $3)",
+                    write.lead_key,
+                    change.kind,
+                    change.due_at,
+                )
         if write.payment_intents:
             await self._con.executemany(
                 "UPDATE deposit_sessions SET payment_intent = $2"

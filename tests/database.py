@@ -25,6 +25,7 @@ TABLES = (
     "answers",
     "deposit_sessions",
     "system_events",
+    "timers",
     "leads",
 )
 

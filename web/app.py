@@ -18,7 +18,9 @@ from quart import Quart
 
 from actors import ActorRuntime, Backoff, Composer, OutboxRelay, WhatsAppSender
 from actors.checkout import CheckoutLinks, stripe_client
+from actors.clock import Clock, SystemClock
 from actors.lead import LeadBehaviour, Policy
+from actors.timers import TimerScheduler
 from storage import Pool, embedded_postgres, migrate, open_pool
 from web import health, stripe_webhook, webhooks
 from web.errors import register_error_handlers
@@ -32,8 +34,14 @@ __all__ = ["create_app", "create_app_from_env"]
 log = structlog.get_logger("web.app")
 
 
-def create_app(settings: Settings, *, http_client: httpx.AsyncClient | None = None) -> Quart:
-    """Build the app. `http_client` lets tests route Graph API calls to a local fake."""
+def create_app(
+    settings: Settings,
+    *,
+    http_client: httpx.AsyncClient | None = None,
+    clock: Clock | None = None,
+) -> Quart:
+    """Build the app. Tests pass an `http_client` routed to a local fake, and a clock."""
+    clock = clock or SystemClock()
     app = Quart("booking_assistant")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["BODY_TIMEOUT"] = 30
@@ -63,13 +71,17 @@ def create_app(settings: Settings, *, http_client: httpx.AsyncClient | None = No
                 mirror_to_sheets=bool(settings.sheets_spreadsheet_id),
             )
             relay.add_channel("deposit", await _checkout(settings, pool, runtime, composer, stack))
+            timers = TimerScheduler(pool, runtime, clock, poll_interval_s=settings.timer_poll_s)
             relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
-            Services(settings, pool, runtime, relay).install(app.extensions)
+            timers_task = asyncio.create_task(timers.run(), name="timer-scheduler")
+            Services(settings, pool, runtime, relay, clock, timers).install(app.extensions)
             log.info("service.started")
             try:
                 yield
             finally:
                 log.info("service.draining")
+                timers.stop()  # a due timer not fired yet fires after the restart
+                await timers_task
                 relay.stop()  # deliveries under way finish; the rest wait in the outbox
                 await relay_task
                 await runtime.aclose(settings.drain_timeout_s)
@@ -99,6 +111,9 @@ def _policy(settings: Settings) -> Policy:
         deposit_amount=settings.deposit_amount_minor,
         deposit_currency=settings.deposit_currency,
         livemode=settings.stripe_livemode(),
+        stale_after_s=settings.stale_after_s,
+        abandon_after_s=settings.abandon_after_s,
+        deposit_reminder_before_s=settings.deposit_reminder_before_s,
     )
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from quart import current_app
 
 from actors import ActorRuntime, OutboxRelay
+from actors.clock import Clock
+from actors.timers import TimerScheduler
 from storage import Pool
 from web.settings import Settings
 
@@ -21,6 +23,8 @@ class Services:
     pool: Pool
     runtime: ActorRuntime
     relay: OutboxRelay
+    clock: Clock
+    timers: TimerScheduler
 
     def install(self, extensions: dict[str, object]) -> None:
         extensions[_KEY] = self

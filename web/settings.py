@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     relay_concurrency: int = Field(default=32, gt=0)
     relay_max_attempts: int = Field(default=8, gt=0)
     relay_poll_s: float = Field(default=1.0, gt=0)
+    timer_poll_s: float = Field(default=1.0, gt=0)
+    deposit_reminder_before_s: int = Field(default=3600, gt=0)
     relay_backoff_base_s: float = Field(default=1.0, gt=0)
     relay_backoff_cap_s: float = Field(default=300.0, gt=0)
     drain_timeout_s: float = Field(default=20.0, gt=0)

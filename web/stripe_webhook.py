@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import structlog
 from pydantic import ValidationError
@@ -71,7 +70,7 @@ async def stripe_events() -> ResponseReturnValue:
                 wa_id=route.lead_key,
                 event_id=event.id,
                 event_type=event.type,
-                received_at=datetime.now(UTC),
+                received_at=running.clock.now(),
                 livemode=event.livemode,
                 session_id=obj.session_id,
                 payment_status=obj.payment_status,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from datetime import UTC, datetime
 
 import structlog
 from pydantic import ValidationError
@@ -62,7 +61,7 @@ async def whatsapp_messages() -> ResponseReturnValue:
     except ValidationError as error:
         raise MalformedBody(f"{error.error_count()} validation errors") from error
 
-    now = datetime.now(UTC)
+    now = running.clock.now()
     loop = asyncio.get_running_loop()
     replies: list[asyncio.Future[TurnOutcome]] = []
     try:

@@ -28,9 +28,11 @@ from actors.lead.model import (
     RequestDepositLink,
     SendMedia,
     SendMessage,
+    TimerFired,
 )
 from actors.lead.script import Policy, Question, Script
 from actors.lead.status import Status
+from actors.lead.timers import TimerRules
 from actors.lead.transitions import move
 from actors.lead.validation import Accepted, Rejected, Unsupported, judge
 from actors.masking import mask_phone
@@ -61,11 +63,18 @@ class LeadBehaviour:
         self._words = script.words
         self._policy = policy or Policy()
         self._deposits = DepositRules(self._policy)
+        self._timers = TimerRules(self._policy)
 
     def initial(self, wa_id: str) -> LeadState:
         return LeadState(wa_id=wa_id)
 
     def decide(self, state: LeadState, event: Event) -> Decision:
+        decision = self._decide(state, event)
+        if decision.outcome is Outcome.OUT_OF_ORDER:
+            return decision
+        return self._timers.rearm(state, event, decision)
+
+    def _decide(self, state: LeadState, event: Event) -> Decision:
         match event:
             case MessageReceived():
                 return self._on_message(state, event)
@@ -75,6 +84,8 @@ class LeadBehaviour:
                 return self._deposits.on_link_created(state, event)
             case PaymentEventReceived():
                 return self._deposits.on_payment(state, event)
+            case TimerFired():
+                return self._timers.on_fired(state, event)
 
     # -- messages from the lead ------------------------------------------------------
 

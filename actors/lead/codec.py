@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from actors.lead.model import Answer, Deposit, DepositSession, LeadState
+from actors.lead.model import (
+    Answer,
+    ArmedTimer,
+    Deposit,
+    DepositSession,
+    LeadState,
+    TimerKind,
+)
 from actors.lead.status import Status
 
 __all__ = ["state_from_json", "state_to_json"]
@@ -32,6 +39,8 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
             for d in state.deposit_sessions
         ],
         "payment_intent": state.payment_intent,
+        "deposit_reminded": state.deposit_reminded,
+        "timers": [{"kind": t.kind.value, "due_at": t.due_at} for t in state.timers],
         "last_message_ts": state.last_message_ts,
         "answers": [
             {
@@ -68,6 +77,10 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
             for d in data.get("deposit_sessions", [])
         ),
         payment_intent=data.get("payment_intent"),
+        deposit_reminded=bool(data.get("deposit_reminded", False)),
+        timers=tuple(
+            ArmedTimer(TimerKind(t["kind"]), int(t["due_at"])) for t in data.get("timers", [])
+        ),
         last_message_ts=int(data.get("last_message_ts", 0)),
         answers=tuple(
             Answer(

@@ -55,6 +55,7 @@ class DepositRules:
             state,
             deposit=Deposit.LINK_SENT,
             deposit_sessions=(*state.deposit_sessions, session),
+            deposit_reminded=False,
         )
         link = SendMessage(
             to=state.wa_id,

@@ -16,8 +16,10 @@ from actors.lead.status import Status
 
 __all__ = [
     "Answer",
+    "ArmedTimer",
     "ArtistActed",
     "ArtistAction",
+    "CancelTimer",
     "Decision",
     "Deposit",
     "DepositLinkCreated",
@@ -32,8 +34,11 @@ __all__ = [
     "RecordEvent",
     "RecordPaymentIntent",
     "RequestDepositLink",
+    "ScheduleTimer",
     "SendMedia",
     "SendMessage",
+    "TimerFired",
+    "TimerKind",
 ]
 
 MEDIA_ANSWER = "media"
@@ -73,6 +78,18 @@ class DepositSession:
     expires_at: int  # seconds since the epoch
 
 
+class TimerKind(StrEnum):
+    STALE = "stale"  # silence while qualifying or confirming
+    ABANDON = "abandon"  # silence after going stale
+    DEPOSIT_REMINDER = "deposit_reminder"  # the Checkout link is about to expire
+
+
+@dataclass(frozen=True)
+class ArmedTimer:
+    kind: TimerKind
+    due_at: int  # seconds since the epoch
+
+
 @dataclass(frozen=True)
 class LeadState:
     wa_id: str
@@ -88,6 +105,8 @@ class LeadState:
     deposit: Deposit = Deposit.NONE
     deposit_sessions: tuple[DepositSession, ...] = ()
     payment_intent: str | None = None
+    deposit_reminded: bool = False  # the reminder for the latest link went out
+    timers: tuple[ArmedTimer, ...] = ()  # armed and not yet fired
     last_message_ts: int = 0  # provider timestamp (s) of the newest message applied
 
 
@@ -157,7 +176,19 @@ class PaymentEventReceived:
     metadata_lead_matches: bool = True  # the cross-check of metadata.lead_id
 
 
-Event = MessageReceived | ArtistActed | DepositLinkCreated | PaymentEventReceived
+@dataclass(frozen=True)
+class TimerFired:
+    """A durable timer came due; it only acts if it is still the one armed."""
+
+    message_id: str
+    wa_id: str
+    timer_id: int
+    kind: TimerKind
+    due_at: int
+    received_at: datetime
+
+
+Event = MessageReceived | ArtistActed | DepositLinkCreated | PaymentEventReceived | TimerFired
 
 
 @dataclass(frozen=True)
@@ -219,8 +250,23 @@ class RecordPaymentIntent:
     payment_intent: str
 
 
+@dataclass(frozen=True)
+class ScheduleTimer:
+    """Arm (or re-arm) this lead's timer of `kind`, replacing any pending one."""
+
+    kind: TimerKind
+    due_at: int
+
+
+@dataclass(frozen=True)
+class CancelTimer:
+    kind: TimerKind
+
+
 Effect = (
     SendMessage
+    | ScheduleTimer
+    | CancelTimer
     | SendMedia
     | RequestDepositLink
     | RecordEvent

@@ -121,6 +121,9 @@ class Policy:
     deposit_amount: int = 5000  # minor units
     deposit_currency: str = "gbp"
     livemode: bool | None = None  # whether our Stripe key is live; None: no key
+    stale_after_s: int = 86400
+    abandon_after_s: int = 172800
+    deposit_reminder_before_s: int = 3600  # before the Checkout link expires
 
     def in_pilot(self, wa_id: str) -> bool:
         return self.pilot_allowlist is None or wa_id in self.pilot_allowlist

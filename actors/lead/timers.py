@@ -1,0 +1,125 @@
+"""
+Silence and deadlines, as data. Pure.
+
+After every decision, `rearm` compares the lead before and after and emits the timer
+effects that keep the armed timers true to the new state: silence while qualifying or
+confirming (re-armed by each message from the lead), silence after going stale, and a
+reminder shortly before the Checkout link expires. The armed due times live in the
+state, so a timer that fires after a reply re-armed or cancelled it is recognised as
+stale and does nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from actors.lead.model import (
+    ArmedTimer,
+    CancelTimer,
+    Decision,
+    Deposit,
+    Effect,
+    Event,
+    LeadState,
+    MessageReceived,
+    Outcome,
+    ScheduleTimer,
+    SendMessage,
+    TimerFired,
+    TimerKind,
+)
+from actors.lead.script import Policy
+from actors.lead.status import Status
+from actors.lead.transitions import move
+
+__all__ = ["TimerRules"]
+
+S = Status
+_SILENCE_WATCHED = frozenset({S.QUALIFYING, S.CONFIRMING})
+
+
+def _armed(state: LeadState, kind: TimerKind) -> ArmedTimer | None:
+    return next((t for t in state.timers if t.kind is kind), None)
+
+
+class TimerRules:
+    def __init__(self, policy: Policy) -> None:
+        self._policy = policy
+
+    # -- a timer fires ---------------------------------------------------------------------
+
+    def on_fired(self, state: LeadState, fired: TimerFired) -> Decision:
+        armed = _armed(state, fired.kind)
+        if armed is None or armed.due_at != fired.due_at:
+            return Decision(state, outcome=Outcome.NOT_APPLICABLE)  # re-armed or cancelled
+        state = replace(state, timers=tuple(t for t in state.timers if t is not armed))
+        match fired.kind:
+            case TimerKind.STALE if state.status in _SILENCE_WATCHED:
+                state = replace(move(state, S.STALE), resume_status=state.status)
+                return Decision(state, (SendMessage(to=state.wa_id, key="reminder"),))
+            case TimerKind.ABANDON if state.status is S.STALE:
+                return Decision(replace(move(state, S.ABANDONED), resume_status=None))
+            case TimerKind.DEPOSIT_REMINDER if (
+                state.status is S.BOOKING_PENDING and state.deposit is Deposit.LINK_SENT
+            ):
+                latest = state.deposit_sessions[-1]
+                reminder = SendMessage(
+                    to=state.wa_id, key="deposit_reminder", params={"url": latest.url}
+                )
+                return Decision(replace(state, deposit_reminded=True), (reminder,))
+        return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+
+    # -- keeping the armed timers true ---------------------------------------------------------
+
+    def rearm(self, before: LeadState, event: Event, decision: Decision) -> Decision:
+        after = decision.state
+        now = int(event.received_at.timestamp())
+        wanted: dict[TimerKind, int | None] = {
+            TimerKind.STALE: self._silence_due(before, event, after, now),
+            TimerKind.ABANDON: self._abandon_due(before, after, now),
+            TimerKind.DEPOSIT_REMINDER: self._reminder_due(before, after),
+        }
+        effects: list[Effect] = []
+        timers = list(after.timers)
+        for kind, due in wanted.items():
+            current = _armed(after, kind)
+            current_due = current.due_at if current else None
+            if due == current_due:
+                continue
+            timers = [t for t in timers if t.kind is not kind]
+            if due is None:
+                effects.append(CancelTimer(kind))
+            else:
+                timers.append(ArmedTimer(kind, due))
+                effects.append(ScheduleTimer(kind, due))
+        if not effects:
+            return decision
+        state = replace(after, timers=tuple(sorted(timers, key=lambda t: t.kind.value)))
+        return replace(decision, state=state, effects=(*decision.effects, *effects))
+
+    def _silence_due(
+        self, before: LeadState, event: Event, after: LeadState, now: int
+    ) -> int | None:
+        if after.status not in _SILENCE_WATCHED:
+            return None
+        from_lead = isinstance(event, MessageReceived) and event.wa_id == after.wa_id
+        current = _armed(after, TimerKind.STALE)
+        if from_lead or after.status is not before.status or current is None:
+            return now + self._policy.stale_after_s  # any word from the lead restarts it
+        return current.due_at
+
+    def _abandon_due(self, before: LeadState, after: LeadState, now: int) -> int | None:
+        if after.status is not S.STALE:
+            return None
+        current = _armed(after, TimerKind.ABANDON)
+        if before.status is not S.STALE or current is None:
+            return now + self._policy.abandon_after_s
+        return current.due_at
+
+    def _reminder_due(self, before: LeadState, after: LeadState) -> int | None:
+        if after.status is not S.BOOKING_PENDING or after.deposit is not Deposit.LINK_SENT:
+            return None
+        if not after.deposit_sessions or after.deposit_reminded:
+            return None
+        latest = after.deposit_sessions[-1]
+        return latest.expires_at - self._policy.deposit_reminder_before_s

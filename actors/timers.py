@@ -1,0 +1,114 @@
+"""
+The timer scheduler: finds due timers (any replica may) and feeds each one to its lead's
+actor as a `TimerFired` event, so a timer obeys the same one-turn-at-a-time rule as a
+message. Each firing is inbox message `timer:<id>`: a restart or a second replica can
+fire it again, and the inbox makes the second firing a duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+
+from actors.clock import Clock
+from actors.errors import ActorError
+from actors.lead import TimerFired, TimerKind
+from actors.masking import mask_phone
+from actors.runtime import ActorRuntime, Inbound
+from storage import CONNECTION_ERRORS, DueTimer, Pool, Timers
+
+__all__ = ["TimerScheduler"]
+
+log = structlog.get_logger("actors.timers")
+
+
+class TimerScheduler:
+    def __init__(
+        self,
+        pool: Pool,
+        runtime: ActorRuntime,
+        clock: Clock,
+        *,
+        poll_interval_s: float = 1.0,
+        batch_size: int = 100,
+        lease_s: float = 60.0,
+    ) -> None:
+        self._pool = pool
+        self._runtime = runtime
+        self._clock = clock
+        self._poll_interval_s = poll_interval_s
+        self._batch_size = batch_size
+        self._lease_s = lease_s
+        self._wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def wake(self) -> None:
+        """Look for due timers now (tests call this after moving the clock)."""
+        self._wakeup.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            due = await self._claim()
+            if due:
+                async with asyncio.TaskGroup() as firing:
+                    for timer in due:
+                        firing.create_task(self._fire(timer))
+            if len(due) < self._batch_size:
+                await self._sleep()
+
+    async def fire_due(self) -> int:
+        """Fire everything due now, once, and return how many fired (for tests and tools)."""
+        due = await self._claim()
+        for timer in due:
+            await self._fire(timer)
+        return len(due)
+
+    async def _sleep(self) -> None:
+        try:
+            async with asyncio.timeout(self._poll_interval_s):
+                await self._wakeup.wait()
+        except TimeoutError:
+            pass
+        self._wakeup.clear()
+
+    async def _claim(self) -> list[DueTimer]:
+        try:
+            async with self._pool.acquire() as con:
+                return await Timers(con).claim_due(
+                    self._clock.now(), self._batch_size, self._lease_s
+                )
+        except CONNECTION_ERRORS:
+            log.warning("timers.claim_failed", exc_info=True)
+            return []
+
+    async def _fire(self, timer: DueTimer) -> None:
+        message_id = f"timer:{timer.id}"
+        event = TimerFired(
+            message_id=message_id,
+            wa_id=timer.lead_key,
+            timer_id=timer.id,
+            kind=TimerKind(timer.kind),
+            due_at=int(timer.due_at.timestamp()),
+            received_at=self._clock.now(),
+        )
+        inbound = Inbound(
+            lead_key=timer.lead_key,
+            message_id=message_id,
+            event=event,
+            record={"timer_id": timer.id, "kind": timer.kind},
+            correlation_id=message_id,
+        )
+        try:
+            outcome = await self._runtime.ask(inbound)
+        except ActorError as error:
+            # The lease lapses and the next poll, here or elsewhere, fires it again.
+            log.warning(
+                "timers.fire_failed", lead=mask_phone(timer.lead_key), reason=type(error).__name__
+            )
+            return
+        log.info("timers.fired", lead=mask_phone(timer.lead_key), kind=timer.kind, outcome=outcome)
