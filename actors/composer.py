@@ -154,6 +154,8 @@ class _CopyFile(_Model):
     questions: list[_QuestionCopy] = Field(min_length=1)
     messages: dict[str, str | _MessageCopy]
     statuses: dict[Status, str]
+    # Body parameters of WhatsApp templates, by message key (see actors.templates).
+    templates: dict[str, list[str]] = {}
 
 
 def _placeholders(text: str) -> set[str]:
@@ -395,6 +397,56 @@ class Composer:
                 },
             },
         }
+
+    # -- templates (WhatsApp's 24-hour window; see actors.templates) ---------------------
+
+    def check_templates(self, keys: Sequence[str]) -> None:
+        """
+        Refuse, naming the key, a template whose copy parameters are missing or use a
+        placeholder its message does not supply.
+        """
+        for key in keys:
+            texts = self._copy.templates.get(key)
+            if texts is None:
+                raise CopyError(f"copy key 'templates.{key}' is missing")
+            supplied = self._template_supplied(key)
+            for text in texts:
+                unsupplied = _placeholders(text) - supplied
+                if unsupplied:
+                    raise CopyError(
+                        f"copy key 'templates.{key}' uses unsupplied {sorted(unsupplied)}"
+                    )
+
+    def template_parameters(
+        self, key: str, params: Mapping[str, str], answers: Sequence[tuple[str, ...]]
+    ) -> list[str]:
+        """The body parameters of `key`'s template, rendered like the message itself."""
+        texts = self._copy.templates.get(key)
+        if texts is None:
+            raise CopyError(f"copy key 'templates.{key}' is missing")
+        values = dict(params)
+        if "reason" in values:
+            values["reason"] = self._message(values["reason"]).text
+        if "status" in values:
+            values["status"] = self._copy.statuses.get(Status(values["status"]), values["status"])
+        values["answers"] = "; ".join(self._answer_line(q, v) for q, v in answers)
+        try:
+            # Meta refuses parameters with newlines, tabs or runs of spaces (132018).
+            return [" ".join(text.format_map(values).split()) for text in texts]
+        except KeyError as error:
+            raise CopyError(f"copy key 'templates.{key}' needs {error}") from error
+
+    def _template_supplied(self, key: str) -> frozenset[str]:
+        """The placeholders the code supplies with message `key`."""
+        required = REQUIRED_MESSAGES.get(key)
+        if required is not None:
+            return required[0]
+        if key.startswith(("questions.", "reask.")) and key.partition(".")[2] in self._questions:
+            return frozenset()
+        message = self._messages.get(key)
+        if message is None:
+            raise CopyError(f"copy key {key!r} has a template but no message")
+        return frozenset(_placeholders(message.text))
 
 
 def _buttons(body: str, buttons: Sequence[tuple[str, str]]) -> dict[str, Any]:

@@ -1,28 +1,54 @@
 """
 WhatsApp Cloud API (Graph API) sender: renders copy and POSTs /{phone-number-id}/messages.
 
-Errors are classified by what retrying could achieve: timeouts, transport errors, 429,
-5xx and Meta's throttling / transient codes are retryable; everything else (bad token,
-invalid recipient, 4xx) is permanent and goes to the dead letters.
+The 24-hour window is judged here, at delivery, from the lead's `last_inbound_at` as
+the claim read it: inside it (or when we do not know) the message goes free-form;
+outside it, the configured template goes instead, without trying free-form first; with
+no template for that message it is suppressed. Meta has the last word: a free-form
+message refused with 131047 is re-sent at once as its template (or suppressed). The
+artist's own number gets free-form messages and falls back only on 131047, since we do
+not track the artist's window.
+
+Errors are classified by what retrying could achieve:
+    RetryableDeliveryError   429, 5xx, Meta's throttling and transient codes, timeouts and
+                             transport errors (`uncertain` when the request had left us)
+    PermanentDeliveryError   190 (token), any other 4xx, a copy key gone from the copy
+    DeliverySuppressed       outside the window with no template for the message
+    DeliveryDeferred         our own pacing (actors.pacing) asks for later
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
+import structlog
 
+from actors.clock import Clock, SystemClock
 from actors.composer import Composer, CopyError
-from actors.errors import PermanentDeliveryError, RetryableDeliveryError
+from actors.errors import DeliverySuppressed, PermanentDeliveryError, RetryableDeliveryError
+from actors.pacing import Pacing
+from actors.templates import Templates, message_key
 from storage import ClaimedDelivery
 
-__all__ = ["RETRYABLE_GRAPH_CODES", "WhatsAppSender"]
+__all__ = ["OUTSIDE_WINDOW_CODE", "RETRYABLE_GRAPH_CODES", "WINDOW", "WhatsAppSender"]
+
+log = structlog.get_logger("actors.whatsapp")
 
 # 130429 throughput, 131056 pair rate, 80007 / 4 app rate, 131000 / 1 / 2 transient.
 RETRYABLE_GRAPH_CODES = frozenset({130429, 131056, 80007, 4, 131000, 1, 2})
+OUTSIDE_WINDOW_CODE = 131047
+WINDOW = timedelta(hours=24)
+
+
+class _OutsideWindow(Exception):
+    """Meta refused a free-form message with 131047."""
 
 
 class WhatsAppSender:
+    """The relay's deliverer for channel "whatsapp": one outbox row, one message."""
+
     def __init__(
         self,
         client: httpx.AsyncClient,
@@ -32,6 +58,10 @@ class WhatsAppSender:
         phone_number_id: str | None,
         access_token: str | None,
         timeout_s: float = 15.0,
+        templates: Templates | None = None,
+        pacing: Pacing | None = None,
+        artist_number: str | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._client = client
         self._composer = composer
@@ -39,33 +69,79 @@ class WhatsAppSender:
         self._configured = bool(phone_number_id and access_token)
         self._headers = {"Authorization": f"Bearer {access_token}"}
         self._timeout = timeout_s
+        self._templates = templates
+        self._pacing = pacing
+        self._artist = artist_number.lstrip("+") if artist_number else None
+        self._clock = clock or SystemClock()  # the service's clock, as the timers use
 
     async def deliver(self, delivery: ClaimedDelivery) -> str | None:
         if not self._configured:
             raise RetryableDeliveryError(
                 "not_configured", "WHATSAPP_ACCESS_TOKEN / WHATSAPP_PHONE_NUMBER_ID unset"
             )
-        payload = delivery.payload
+        if self._window_closed(delivery):
+            return await self._send_template(delivery, why="outside_window")
         try:
-            message = self._composer.render(payload)
+            message = self._composer.render(delivery.payload)
         except CopyError as error:  # the copy changed under a queued row: retrying won't help
             raise PermanentDeliveryError("copy", str(error)) from error
+        try:
+            return await self._post(delivery, message)
+        except _OutsideWindow:
+            log.info("whatsapp.template_fallback", error_code=str(OUTSIDE_WINDOW_CODE))
+            return await self._send_template(delivery, why=str(OUTSIDE_WINDOW_CODE))
+
+    def _window_closed(self, delivery: ClaimedDelivery) -> bool:
+        """Whether we know the lead's 24 hours are over (unknown: let Meta judge)."""
+        to = str(delivery.payload.get("to", ""))
+        if to != delivery.lead_key or to == self._artist or delivery.last_inbound_at is None:
+            return False
+        return self._clock.now() - delivery.last_inbound_at >= WINDOW
+
+    async def _send_template(self, delivery: ClaimedDelivery, *, why: str) -> str | None:
+        try:
+            message = self._templates.message(delivery.payload) if self._templates else None
+        except CopyError as error:
+            raise PermanentDeliveryError("copy", str(error)) from error
+        if message is None:
+            raise DeliverySuppressed(
+                "outside_window", f"no template for {message_key(delivery.payload)!r} ({why})"
+            )
+        try:
+            provider_id = await self._post(delivery, message)
+        except _OutsideWindow as error:  # a template cannot be outside the window
+            raise PermanentDeliveryError(str(OUTSIDE_WINDOW_CODE), "template refused") from error
+        log.info("whatsapp.sent_as_template", why=why, template=message["template"]["name"])
+        return provider_id
+
+    async def _post(self, delivery: ClaimedDelivery, message: dict[str, Any]) -> str | None:
+        to = str(delivery.payload["to"])
         body: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
-            "to": payload["to"],
+            "to": to,
             # Echoed back in status webhooks: ties a delivery report to this outbox row.
             "biz_opaque_callback_data": delivery.idempotency_key,
             **message,
         }
+        if self._pacing is not None:
+            await self._pacing.wait_turn(to)
         try:
             response = await self._client.post(
                 self._url, json=body, headers=self._headers, timeout=self._timeout
             )
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+            # Never reached Meta: a plain retry, no duplicate possible.
+            raise RetryableDeliveryError("connect", type(error).__name__) from error
+        except httpx.UnsupportedProtocol as error:
+            raise PermanentDeliveryError("config", type(error).__name__) from error
         except httpx.TimeoutException as error:
-            raise RetryableDeliveryError("timeout", type(error).__name__) from error
+            raise RetryableDeliveryError("timeout", type(error).__name__, uncertain=True) from error
         except httpx.TransportError as error:
-            raise RetryableDeliveryError("transport", type(error).__name__) from error
+            # Sent, then the connection broke before the answer: Meta may have it.
+            raise RetryableDeliveryError(
+                "response_lost", type(error).__name__, uncertain=True
+            ) from error
         if response.status_code == 200:
             return _message_id(response)
         raise _classify(response)
@@ -79,7 +155,9 @@ def _message_id(response: httpx.Response) -> str | None:
         return None
 
 
-def _classify(response: httpx.Response) -> RetryableDeliveryError | PermanentDeliveryError:
+def _classify(
+    response: httpx.Response,
+) -> RetryableDeliveryError | PermanentDeliveryError | _OutsideWindow:
     code: int | None = None
     detail = f"HTTP {response.status_code}"
     try:
@@ -88,6 +166,8 @@ def _classify(response: httpx.Response) -> RetryableDeliveryError | PermanentDel
         detail = str(error.get("message", detail))[:200]
     except (ValueError, TypeError, AttributeError):
         pass
+    if code == OUTSIDE_WINDOW_CODE:
+        return _OutsideWindow(detail)
     label = str(code) if code is not None else f"http_{response.status_code}"
     retryable = (
         response.status_code == 429

@@ -8,6 +8,12 @@ A claim sets a lease instead of holding a row lock across the HTTP call, so no
 transaction is open while we talk to a provider; a replica that dies mid-delivery lets
 its lease lapse and another claims the row again (at-least-once). Every attempt is
 recorded.
+
+The claim counts the attempt (`attempts + 1`) and reports how the previous one ended:
+no `delivery_attempts` row for it means the process died mid-call or could not record
+the provider's acceptance, so the relay knows this send may be a duplicate. It also
+reports the lead's status and `last_inbound_at` as they are now, because the opt-out
+and WhatsApp's 24-hour window are judged at delivery, not when the row was written.
 """
 
 from __future__ import annotations
@@ -21,18 +27,19 @@ import asyncpg
 __all__ = ["ClaimedDelivery", "Outbox"]
 
 _CLAIM = """
-WITH heads AS (
-    SELECT DISTINCT ON (lead_key, channel) id
-    FROM outbox
-    WHERE status = 'pending'
-    ORDER BY lead_key, channel, id
-), ready AS (
+WITH ready AS (
     SELECT o.id
     FROM outbox AS o
-    WHERE o.id IN (SELECT id FROM heads)
-      AND o.status = 'pending'
+    WHERE o.status = 'pending'
       AND o.next_attempt_at <= now()
       AND (o.lease_until IS NULL OR o.lease_until < now())
+      AND NOT EXISTS (  -- only the head of its lane
+          SELECT 1 FROM outbox AS earlier
+          WHERE earlier.lead_key = o.lead_key
+            AND earlier.channel = o.channel
+            AND earlier.status = 'pending'
+            AND earlier.id < o.id
+      )
     ORDER BY o.id
     LIMIT $1
     FOR UPDATE SKIP LOCKED
@@ -43,7 +50,12 @@ FROM ready
 WHERE o.id = ready.id
 RETURNING o.id, o.lead_key, o.channel, o.payload, o.idempotency_key, o.correlation_id,
           o.attempts, o.created_at,
-          (SELECT l.status FROM leads AS l WHERE l.lead_key = o.lead_key) AS lead_status
+          (SELECT l.status FROM leads AS l WHERE l.lead_key = o.lead_key) AS lead_status,
+          (SELECT l.last_inbound_at FROM leads AS l WHERE l.lead_key = o.lead_key)
+              AS last_inbound_at,
+          (SELECT d.outcome FROM delivery_attempts AS d
+           WHERE d.outbox_id = o.id AND d.attempt = o.attempts - 1
+           ORDER BY d.id DESC LIMIT 1) AS previous_outcome
 """
 
 _RECORD_ATTEMPT = """
@@ -77,6 +89,14 @@ WITH changed AS (
 """
     + _RECORD_ATTEMPT
 )
+
+# Our own pacing put the call off: no attempt was made, so the claim's count is undone.
+_DEFER = """
+UPDATE outbox
+SET next_attempt_at = now() + make_interval(secs => $2), lease_until = NULL,
+    attempts = greatest(attempts - 1, 0)
+WHERE id = $1 AND status = 'pending'
+"""
 
 _SUPPRESS = (
     """
@@ -114,6 +134,9 @@ class ClaimedDelivery:
     attempt: int
     created_at: datetime
     lead_status: str | None  # the lead's status when the row was claimed
+    last_inbound_at: datetime | None = None  # the lead's last message, when claimed
+    # How attempt `attempt - 1` was recorded: None when unrecorded (or this is the first).
+    previous_outcome: str | None = None
 
 
 class Outbox:
@@ -135,6 +158,8 @@ class Outbox:
                 attempt=row["attempts"],
                 created_at=row["created_at"],
                 lead_status=row["lead_status"],
+                last_inbound_at=row["last_inbound_at"],
+                previous_outcome=row["previous_outcome"],
             )
             for row in sorted(rows, key=lambda r: r["id"])
         ]
@@ -143,15 +168,26 @@ class Outbox:
         await self._con.execute(_MARK_SENT, outbox_id, "sent", None, None, provider_message_id)
 
     async def retry_later(
-        self, outbox_id: int, *, delay_s: float, error_code: str, detail: str
+        self,
+        outbox_id: int,
+        *,
+        delay_s: float,
+        error_code: str,
+        detail: str,
+        outcome: str = "retry",
     ) -> None:
-        await self._con.execute(_RETRY_LATER, outbox_id, "retry", error_code, detail, None, delay_s)
+        """Try again after `delay_s`; `outcome` "uncertain" if the provider may have it."""
+        await self._con.execute(_RETRY_LATER, outbox_id, outcome, error_code, detail, None, delay_s)
+
+    async def defer(self, outbox_id: int, *, delay_s: float) -> None:
+        """Put the row back for `delay_s` without counting the attempt (nothing was sent)."""
+        await self._con.execute(_DEFER, outbox_id, delay_s)
 
     async def dead_letter(self, outbox_id: int, *, error_code: str, detail: str) -> None:
         await self._con.execute(_DEAD_LETTER, outbox_id, "dead", error_code, detail, None)
 
     async def suppress(self, outbox_id: int, *, reason: str) -> None:
-        """Refuse a row for good without sending it (the recipient opted out)."""
+        """Refuse a row for good without sending it (opted out, outside the window)."""
         await self._con.execute(_SUPPRESS, outbox_id, "suppressed", reason, None, None)
 
     async def pending_count(self) -> int:

@@ -1,42 +1,62 @@
 """
 A fake WhatsApp Cloud API (Graph API): POST /{phone-number-id}/messages.
 
-It parses the real JSON, records every accepted message, and answers like Meta does:
-200 with a wamid, or an error envelope with Meta's codes. Failures are scripted per
-call (`fail_next`) or for a share of calls. Two front ends share one core: an httpx
-`MockTransport` for in-process tests and a real threaded HTTP server for processes.
+It parses the real JSON, records every accepted message (text, interactive, image and
+template), and answers like Meta does: 200 with a wamid, or an error envelope with
+Meta's codes. Failures are scripted per call (`fail_next`), for a share of calls
+(`fail_randomly`), for a stretch of time (`down` / `up`: 503 for everything), or per
+recipient (`close_window`: free-form messages get 131047, templates still go). Two
+failures are not answers at all: a stall longer than the client's timeout, and a
+message accepted whose response is lost (recorded as sent, then the connection drops).
+
+Two front ends share one core: an httpx `MockTransport` for in-process tests (where a
+stall raises the client's `ReadTimeout` itself, since a mock transport has no timer)
+and a real threaded HTTP server for processes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import math
+import random
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
-__all__ = ["FakeGraphApi", "GraphFailure", "SentMessage"]
+__all__ = ["FakeGraphApi", "GraphFailure", "GraphReply", "GraphServer", "SentMessage"]
 
 
 @dataclass(frozen=True)
 class GraphFailure:
-    """One scripted failure: an HTTP status with Meta's error code."""
+    """One scripted failure: an error answer, a stall, or an accepted-but-lost response."""
 
     status: int
     code: int
     message: str = "scripted failure"
+    kind: Literal["error", "stall", "lost"] = "error"
 
     @classmethod
     def rate_limited(cls) -> GraphFailure:
         return cls(429, 130429, "Rate limit hit")
 
     @classmethod
+    def pair_rate_limited(cls) -> GraphFailure:
+        return cls(400, 131056, "(Business Account, Consumer Account) pair rate limit hit")
+
+    @classmethod
     def server_error(cls) -> GraphFailure:
         return cls(500, 131000, "Something went wrong")
+
+    @classmethod
+    def unavailable(cls) -> GraphFailure:
+        return cls(503, 2, "Service temporarily unavailable")
 
     @classmethod
     def outside_window(cls) -> GraphFailure:
@@ -45,6 +65,25 @@ class GraphFailure:
     @classmethod
     def bad_token(cls) -> GraphFailure:
         return cls(401, 190, "Invalid OAuth access token")
+
+    @classmethod
+    def timeout(cls) -> GraphFailure:
+        """No answer until the client gives up; the message is not accepted."""
+        return cls(0, 0, "stalled", kind="stall")
+
+    @classmethod
+    def response_lost(cls) -> GraphFailure:
+        """The message is accepted (recorded as sent), then the connection drops."""
+        return cls(0, 0, "connection dropped", kind="lost")
+
+
+@dataclass(frozen=True)
+class GraphReply:
+    """What the core decided: an answer, or `stall` / `drop` instead of one."""
+
+    status: int
+    payload: dict[str, Any]
+    action: Literal["answer", "stall", "drop"] = "answer"
 
 
 @dataclass(frozen=True)
@@ -56,11 +95,25 @@ class SentMessage:
     authorization: str | None
 
     @property
+    def template_name(self) -> str | None:
+        return str(self.body["template"]["name"]) if self.type == "template" else None
+
+    @property
+    def template_params(self) -> list[str]:
+        if self.type != "template":
+            return []
+        components = self.body["template"].get("components", [])
+        return [p["text"] for c in components if c["type"] == "body" for p in c["parameters"]]
+
+    @property
     def text(self) -> str:
+        """What the recipient reads; a template shows as `template <name>: p1 | p2`."""
         if self.type == "text":
             return str(self.body["text"]["body"])
         if self.type == "interactive":
             return str(self.body["interactive"]["body"]["text"])
+        if self.type == "template":
+            return f"template {self.template_name}: {' | '.join(self.template_params)}"
         return ""
 
 
@@ -69,8 +122,14 @@ class FakeGraphApi:
     phone_number_id: str = "100200300"
     access_token: str = "test-access-token"
     sent: list[SentMessage] = field(default_factory=list)
+    received: list[dict[str, Any]] = field(default_factory=list)  # every valid request
     requests: int = 0
+    # (name, language) -> number of body parameters; empty: any template is approved.
+    approved_templates: dict[tuple[str, str], int] = field(default_factory=dict)
     _failures: deque[GraphFailure] = field(default_factory=deque)
+    _random: tuple[float, tuple[GraphFailure, ...], random.Random] | None = None
+    _down_until: float = 0.0
+    _closed_windows: set[str] = field(default_factory=set)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -79,6 +138,29 @@ class FakeGraphApi:
     def fail_next(self, *failures: GraphFailure) -> None:
         with self._lock:
             self._failures.extend(failures)
+
+    def fail_randomly(self, rate: float, *failures: GraphFailure, seed: int = 0) -> None:
+        """Fail a share `rate` of the calls not scripted otherwise, with one of `failures`."""
+        with self._lock:
+            self._random = (rate, failures, random.Random(seed)) if rate > 0 else None
+
+    def down(self, seconds: float | None = None) -> None:
+        """Answer 503 to everything, for `seconds` or until `up()`."""
+        with self._lock:
+            self._down_until = math.inf if seconds is None else time.monotonic() + seconds
+
+    def up(self) -> None:
+        with self._lock:
+            self._down_until = 0.0
+
+    def close_window(self, *wa_ids: str) -> None:
+        """Refuse free-form messages to `wa_ids` with 131047, as Meta does after 24 h."""
+        with self._lock:
+            self._closed_windows.update(wa_ids)
+
+    def approve_template(self, name: str, language: str, parameters: int) -> None:
+        with self._lock:
+            self.approved_templates[(name, language)] = parameters
 
     def to(self, wa_id: str) -> list[SentMessage]:
         with self._lock:
@@ -92,23 +174,35 @@ class FakeGraphApi:
     def handle(
         self, method: str, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, Any]]:
+        """The answer only (a stall or a drop answers as if it had not happened)."""
+        reply = self.answer(method, path, headers, body)
+        return reply.status, reply.payload
+
+    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> GraphReply:
         with self._lock:
             self.requests += 1
+            if time.monotonic() < self._down_until:
+                return _error_reply(GraphFailure.unavailable())
             if method != "POST" or not path.rstrip("/").endswith(
                 f"/{self.phone_number_id}/messages"
             ):
-                return 404, _error(404, 100, f"Unknown path components: {path}")
+                return GraphReply(404, _error(404, 100, f"Unknown path components: {path}"))
             if headers.get("authorization") != f"Bearer {self.access_token}":
-                return 401, _error(401, 190, "Invalid OAuth access token")
+                return _error_reply(GraphFailure.bad_token())
             try:
                 payload = json.loads(body)
             except ValueError:
-                return 400, _error(400, 100, "Invalid JSON")
+                return GraphReply(400, _error(400, 100, "Invalid JSON"))
             if payload.get("messaging_product") != "whatsapp" or not payload.get("to"):
-                return 400, _error(400, 100, "Invalid parameter")
-            if self._failures:
-                failure = self._failures.popleft()
-                return failure.status, _error(failure.status, failure.code, failure.message)
+                return GraphReply(400, _error(400, 100, "Invalid parameter"))
+            self.received.append(payload)
+            failure = self._scripted_failure()
+            if failure is None:
+                failure = self._refusal(payload)
+            if failure is not None and failure.kind == "error":
+                return _error_reply(failure)
+            if failure is not None and failure.kind == "stall":
+                return GraphReply(0, {}, "stall")
             wamid = f"wamid.fake{next(self._ids):08d}"
             self.sent.append(
                 SentMessage(
@@ -119,29 +213,65 @@ class FakeGraphApi:
                     authorization=headers.get("authorization"),
                 )
             )
-            return 200, {
+            answer = {
                 "messaging_product": "whatsapp",
                 "contacts": [{"input": payload["to"], "wa_id": payload["to"]}],
                 "messages": [{"id": wamid}],
             }
+            return GraphReply(200, answer, "drop" if failure is not None else "answer")
+
+    def _scripted_failure(self) -> GraphFailure | None:
+        if self._failures:
+            return self._failures.popleft()
+        if self._random is not None:
+            rate, failures, rng = self._random
+            if rng.random() < rate:
+                return rng.choice(failures)
+        return None
+
+    def _refusal(self, payload: dict[str, Any]) -> GraphFailure | None:
+        """Meta's own checks: the 24-hour window and the approved templates."""
+        if payload.get("type") != "template":
+            closed = payload["to"] in self._closed_windows
+            return GraphFailure.outside_window() if closed else None
+        template = payload.get("template") or {}
+        key = (template.get("name"), (template.get("language") or {}).get("code"))
+        if not all(key):
+            return GraphFailure(400, 100, "Invalid parameter")
+        if not self.approved_templates:
+            return None
+        if key not in self.approved_templates:
+            return GraphFailure(404, 132001, "Template name does not exist in the translation")
+        given = sum(len(c.get("parameters", [])) for c in template.get("components", []))
+        if given != self.approved_templates[key]:
+            return GraphFailure(400, 132000, "Number of parameters does not match")
+        return None
 
     # -- front ends ------------------------------------------------------------------
 
     def transport(self) -> httpx.MockTransport:
-        def handler(request: httpx.Request) -> httpx.Response:
-            status, payload = self.handle(
+        async def handler(request: httpx.Request) -> httpx.Response:
+            reply = self.answer(
                 request.method,
                 request.url.path,
                 {k.lower(): v for k, v in request.headers.items()},
                 request.content,
             )
-            return httpx.Response(status, json=payload)
+            if reply.action == "stall":
+                timeouts = request.extensions.get("timeout", {})
+                await asyncio.sleep(timeouts.get("read") or 5.0)
+                raise httpx.ReadTimeout("the fake Graph API stalled", request=request)
+            if reply.action == "drop":
+                raise httpx.RemoteProtocolError(
+                    "Server disconnected without sending a response.", request=request
+                )
+            return httpx.Response(reply.status, json=reply.payload)
 
         return httpx.MockTransport(handler)
 
-    def serve(self) -> GraphServer:
-        """Start a real HTTP server on 127.0.0.1; stop it with `.close()`."""
-        return GraphServer(self)
+    def serve(self, port: int = 0) -> GraphServer:
+        """Start a real HTTP server on 127.0.0.1 (`port` 0: any free one); `.close()` it."""
+        return GraphServer(self, port)
 
 
 def _error(status: int, code: int, message: str) -> dict[str, Any]:
@@ -155,9 +285,17 @@ def _error(status: int, code: int, message: str) -> dict[str, Any]:
     }
 
 
+def _error_reply(failure: GraphFailure) -> GraphReply:
+    return GraphReply(failure.status, _error(failure.status, failure.code, failure.message))
+
+
 class GraphServer:
-    def __init__(self, fake: FakeGraphApi) -> None:
+    STALL_S = 30.0  # longer than any client timeout we configure
+
+    def __init__(self, fake: FakeGraphApi, port: int = 0) -> None:
         self.fake = fake
+        closing = threading.Event()
+        self._closing = closing
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -165,20 +303,28 @@ class GraphServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 body = self.rfile.read(length)
-                status, payload = fake.handle(
+                reply = fake.answer(
                     "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body
                 )
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                if reply.action == "stall":
+                    closing.wait(GraphServer.STALL_S)
+                if reply.action != "answer":
+                    self.close_connection = True  # no answer: the client sees a drop
+                    return
+                data = json.dumps(reply.payload).encode()
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:  # the client gave up waiting: nothing to tell
+                    self.close_connection = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -188,6 +334,11 @@ class GraphServer:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
     def close(self) -> None:
+        self._closing.set()
         self._server.shutdown()
         self._server.server_close()

@@ -2,34 +2,44 @@
 
 from __future__ import annotations
 
-import random
+import itertools
 from collections.abc import AsyncIterator
-from pathlib import Path
+from typing import Any
 
-import anyio
-import httpx
 import pytest
+from structlog.testing import capture_logs
 
-from actors import Backoff, Composer, OutboxRelay, WhatsAppSender
+from actors import Backoff
+from actors.pacing import Pacing
 from storage.pool import Pool
-from tests.fakes.graph import FakeGraphApi, GraphFailure
+from tests.fakes.graph import FakeGraphApi, GraphFailure, SentMessage
+from tests.integration.relay_harness import (
+    ARTIST,
+    COMPOSER,
+    Start,
+    enqueue,
+    events,
+    outcomes,
+    relays,
+    statuses,
+)
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.anyio
 
-COPY_DIR = Path(__file__).resolve().parents[2] / "copy"
 LEAD = "447700900555"
-
-
-async def enqueue(pool: Pool, lead: str, keys: list[str], *, prefix: str = "m") -> None:
-    for n, key in enumerate(keys):
-        await pool.execute(
-            "INSERT INTO outbox (lead_key, channel, payload, idempotency_key, correlation_id)"
-            " VALUES ($1, 'whatsapp', $2, $3, 'corr-relay')",
-            lead,
-            {"to": lead, "key": key, "params": {}},
-            f"{prefix}:{lead}:{n}",
-        )
+KEYS = [
+    "greeting_anonymous",
+    "questions.idea",
+    "questions.placement",
+    "questions.size",
+    "questions.colour",
+    "questions.timing",
+    "questions.reference",
+    "sent_to_artist",
+    "holding",
+    "declined",
+]
 
 
 @pytest.fixture
@@ -38,48 +48,42 @@ def graph() -> FakeGraphApi:
 
 
 @pytest.fixture
-async def relay(pool: Pool, graph: FakeGraphApi) -> AsyncIterator[OutboxRelay]:
-    async with httpx.AsyncClient(transport=graph.transport()) as client:
-        sender = WhatsAppSender(
-            client,
-            Composer.load(COPY_DIR, "en_GB"),
-            api_base="http://graph.test/v21.0",
-            phone_number_id=graph.phone_number_id,
-            access_token=graph.access_token,
-        )
-        relay = OutboxRelay(
-            pool,
-            {"whatsapp": sender},
-            max_attempts=5,
-            backoff=Backoff(base_s=0.01, cap_s=0.05),
-            poll_interval_s=0.02,
-            rng=random.Random(7),
-        )
-        async with anyio.create_task_group() as group:
-            group.start_soon(relay.run)
-            yield relay
-            relay.stop()
+async def start(pool: Pool, graph: FakeGraphApi) -> AsyncIterator[Start]:
+    async with relays(pool, graph) as start:
+        yield start
 
 
-async def outcomes(pool: Pool) -> list[tuple[str, str | None]]:
-    rows = await pool.fetch(
-        "SELECT outcome, error_code FROM delivery_attempts ORDER BY outbox_id, attempt"
-    )
-    return [(r["outcome"], r["error_code"]) for r in rows]
+def rendered(key: str) -> str:
+    """What a lead reads for `key`, rendered as the relay would."""
+    body = COMPOSER.render({"key": key, "params": {}})
+    return SentMessage(LEAD, body["type"], body, "", None).text
 
 
-async def statuses(pool: Pool) -> list[str]:
-    return [r["status"] for r in await pool.fetch("SELECT status FROM outbox ORDER BY id")]
+async def attempt_gaps(pool: Pool) -> list[float]:
+    rows = await pool.fetch("SELECT at FROM delivery_attempts ORDER BY id")
+    return [(b["at"] - a["at"]).total_seconds() for a, b in itertools.pairwise(rows)]
+
+
+async def _statuses_are(pool: Pool, expected: list[str]) -> bool:
+    return await statuses(pool) == expected
+
+
+def test_backoff_grows_with_jitter_up_to_a_cap() -> None:
+    """Tenacity's exponential wait with jitter, by attempt number, never past the cap."""
+    backoff = Backoff(base_s=1.0, cap_s=10.0, jitter_s=0.5)
+    for attempt, floor in [(1, 1.0), (2, 2.0), (3, 4.0)]:
+        assert floor <= backoff.delay(attempt) <= floor + 0.5
+    assert backoff.delay(10) == 10.0
+    assert Backoff(base_s=1.0, cap_s=10.0, jitter_s=0.0).delay(2) == 2.0
 
 
 async def test_delivers_and_records_the_provider_id(
-    pool: Pool, graph: FakeGraphApi, relay: OutboxRelay
+    pool: Pool, graph: FakeGraphApi, start: Start
 ) -> None:
     await enqueue(pool, LEAD, ["greeting_anonymous"])
-    relay.wake()
-    await eventually(lambda: len(graph.sent) == 1)
+    await start()
     await eventually(lambda: _statuses_are(pool, ["sent"]))
-    sent = graph.sent[0]
+    (sent,) = graph.sent
     assert sent.to == LEAD
     assert sent.body["biz_opaque_callback_data"] == f"m:{LEAD}:0"
     row = await pool.fetchrow("SELECT provider_message_id, attempts FROM outbox")
@@ -88,70 +92,181 @@ async def test_delivers_and_records_the_provider_id(
 
 
 async def test_429_then_200_delivers_once_after_a_backoff(
-    pool: Pool, graph: FakeGraphApi, relay: OutboxRelay
+    pool: Pool, graph: FakeGraphApi, start: Start
 ) -> None:
     graph.fail_next(GraphFailure.rate_limited())
     await enqueue(pool, LEAD, ["greeting_anonymous"])
-    relay.wake()
+    await start(backoff=Backoff(base_s=0.2, cap_s=1.0, jitter_s=0.05))
     await eventually(lambda: _statuses_are(pool, ["sent"]))
     assert len(graph.sent) == 1
     assert await outcomes(pool) == [("retry", "130429"), ("sent", None)]
+    (gap,) = await attempt_gaps(pool)
+    assert gap >= 0.2
 
 
-async def test_500_three_times_then_200(
-    pool: Pool, graph: FakeGraphApi, relay: OutboxRelay
-) -> None:
+async def test_500_three_times_then_200(pool: Pool, graph: FakeGraphApi, start: Start) -> None:
     graph.fail_next(*[GraphFailure.server_error()] * 3)
     await enqueue(pool, LEAD, ["greeting_anonymous"])
-    relay.wake()
+    await start(backoff=Backoff(base_s=0.1, cap_s=1.0, jitter_s=0.01))
     await eventually(lambda: _statuses_are(pool, ["sent"]))
     assert len(graph.sent) == 1
-    assert [o for o, _ in await outcomes(pool)] == ["retry", "retry", "retry", "sent"]
+    assert await outcomes(pool) == [("retry", "131000")] * 3 + [("sent", None)]
+    gaps = await attempt_gaps(pool)
+    assert gaps[0] < gaps[1] < gaps[2]  # 0.1 s, 0.2 s, 0.4 s, each plus up to 0.01 s
 
 
-async def test_a_bad_token_dead_letters_at_once_and_the_next_row_still_goes(
-    pool: Pool, graph: FakeGraphApi, relay: OutboxRelay
+async def test_pair_rate_and_app_rate_codes_are_retried(
+    pool: Pool, graph: FakeGraphApi, start: Start
+) -> None:
+    graph.fail_next(GraphFailure.pair_rate_limited(), GraphFailure(400, 80007, "app rate"))
+    await enqueue(pool, LEAD, ["greeting_anonymous"])
+    await start()
+    await eventually(lambda: _statuses_are(pool, ["sent"]))
+    assert await outcomes(pool) == [("retry", "131056"), ("retry", "80007"), ("sent", None)]
+
+
+async def test_a_bad_token_dead_letters_at_once_with_an_event_and_the_next_row_still_goes(
+    pool: Pool, graph: FakeGraphApi, start: Start
 ) -> None:
     graph.fail_next(GraphFailure.bad_token())
     await enqueue(pool, LEAD, ["greeting_anonymous", "sent_to_artist"])
-    relay.wake()
-    await eventually(lambda: _statuses_are(pool, ["dead", "sent"]))
+    with capture_logs() as logs:
+        await start()
+        await eventually(lambda: _statuses_are(pool, ["dead", "sent"]))
     assert await outcomes(pool) == [("dead", "190"), ("sent", None)]
-    assert graph.texts_to(LEAD) == [
-        "Thanks! I've sent your request to the artist. You'll hear back here soon."
-    ]
+    assert graph.texts_to(LEAD) == [rendered("sent_to_artist")]
+    (event,) = await events(pool)
+    assert (event.level, event.kind, event.lead_key, event.correlation_id) == (
+        "error",
+        "dead_letter",
+        LEAD,
+        "corr-relay",
+    )
+    assert event.detail["outbox_id"] == 1
+    assert event.detail["channel"] == "whatsapp"
+    assert event.detail["error_code"] == "190"
+    (line,) = [entry for entry in logs if entry["event"] == "relay.dead_lettered"]
+    assert (line["log_level"], line["error_code"], line["outbox_id"]) == ("error", "190", 1)
+    assert not any(LEAD in repr(e) or graph.access_token in repr(e) for e in logs)
 
 
 async def test_retries_give_up_into_a_dead_letter(
-    pool: Pool, graph: FakeGraphApi, relay: OutboxRelay
+    pool: Pool, graph: FakeGraphApi, start: Start
 ) -> None:
     graph.fail_next(*[GraphFailure.server_error()] * 5)
     await enqueue(pool, LEAD, ["greeting_anonymous"])
-    relay.wake()
+    await start(max_attempts=5)
     await eventually(lambda: _statuses_are(pool, ["dead"]))
-    assert len(await outcomes(pool)) == 5
+    assert [o for o, _ in await outcomes(pool)] == ["retry"] * 4 + ["dead"]
     assert graph.sent == []
+    (event,) = await events(pool)
+    assert (event.kind, event.detail["reason"], event.detail["attempts"]) == (
+        "dead_letter",
+        "max_attempts",
+        5,
+    )
+
+
+async def test_accepted_but_lost_is_resent_and_logged_as_a_possible_duplicate(
+    pool: Pool, graph: FakeGraphApi, start: Start
+) -> None:
+    """The one way a reply goes out twice: Meta had it, and we could not know."""
+    graph.fail_next(GraphFailure.response_lost())
+    await enqueue(pool, LEAD, ["greeting_anonymous"])
+    with capture_logs() as logs:
+        await start()
+        await eventually(lambda: _statuses_are(pool, ["sent"]))
+    assert graph.texts_to(LEAD) == [rendered("greeting_anonymous")] * 2
+    assert await outcomes(pool) == [("uncertain", "response_lost"), ("sent", None)]
+    (warning,) = [e for e in logs if e["event"] == "relay.possible_duplicate"]
+    assert (warning["log_level"], warning["outbox_id"]) == ("warning", 1)
+
+
+async def test_a_timeout_is_retried_and_the_resend_flagged(
+    pool: Pool, graph: FakeGraphApi, start: Start
+) -> None:
+    graph.fail_next(GraphFailure.timeout())
+    await enqueue(pool, LEAD, ["greeting_anonymous"])
+    with capture_logs() as logs:
+        await start(timeout_s=0.2)
+        await eventually(lambda: _statuses_are(pool, ["sent"]))
+    assert len(graph.sent) == 1  # this stall never reached Meta; we could not know that
+    assert await outcomes(pool) == [("uncertain", "timeout"), ("sent", None)]
+    assert [e["event"] for e in logs].count("relay.possible_duplicate") == 1
+
+
+async def test_a_plain_retry_is_not_a_possible_duplicate(
+    pool: Pool, graph: FakeGraphApi, start: Start
+) -> None:
+    graph.fail_next(GraphFailure.server_error())
+    await enqueue(pool, LEAD, ["greeting_anonymous"])
+    with capture_logs() as logs:
+        await start()
+        await eventually(lambda: _statuses_are(pool, ["sent"]))
+    assert "relay.possible_duplicate" not in [e["event"] for e in logs]
 
 
 async def test_a_lead_never_gets_its_second_reply_before_its_first(
-    pool: Pool, graph: FakeGraphApi, relay: OutboxRelay
+    pool: Pool, graph: FakeGraphApi, start: Start
 ) -> None:
     """While the first reply is backing off, the second waits behind it."""
     graph.fail_next(GraphFailure.rate_limited(), GraphFailure.rate_limited())
-    keys = ["greeting_anonymous", "questions.idea", "questions.placement", "questions.size"]
     leads = [f"4477009001{n:02d}" for n in range(20)]
     for lead in leads:
-        await enqueue(pool, lead, keys)
-    relay.wake()
+        await enqueue(pool, lead, KEYS[:4])
+    await start()
     await eventually(lambda: len(graph.sent) == 80, timeout_s=20)
     for lead in leads:
-        sent = graph.texts_to(lead)
-        assert len(sent) == 4
-        assert sent[0].startswith("Hi!")
-        assert sent[1].startswith("What would you like")
-        assert sent[2].startswith("Where on your body")
-        assert sent[3].startswith("Roughly how big")
+        assert graph.texts_to(lead) == [rendered(k) for k in KEYS[:4]]
 
 
-async def _statuses_are(pool: Pool, expected: list[str]) -> bool:
-    return await statuses(pool) == expected
+async def test_an_outage_loses_nothing_and_keeps_each_leads_order(
+    pool: Pool, graph: FakeGraphApi, start: Start
+) -> None:
+    graph.down(2.0)
+    leads = [f"4477009002{n:02d}" for n in range(5)]
+    for lead in leads:
+        await enqueue(pool, lead, KEYS[:4])
+    await start(max_attempts=50, backoff=Backoff(base_s=0.05, cap_s=0.25, jitter_s=0.05))
+    await eventually(lambda: _statuses_are(pool, ["sent"] * 20), timeout_s=15)
+    assert ("retry", "2") in await outcomes(pool)  # 503 "service unavailable" while down
+    for lead in leads:
+        assert graph.texts_to(lead) == [rendered(k) for k in KEYS[:4]]
+
+
+async def test_per_lead_order_holds_under_random_failures(
+    pool: Pool, graph: FakeGraphApi, start: Start
+) -> None:
+    """200 rows for 20 leads, a third of the calls refused with 429 / 500 / 131056."""
+    graph.fail_randomly(
+        0.3,
+        GraphFailure.rate_limited(),
+        GraphFailure.server_error(),
+        GraphFailure.pair_rate_limited(),
+        seed=6,
+    )
+    leads = [f"4477009003{n:02d}" for n in range(20)]
+    for lead in leads:
+        await enqueue(pool, lead, KEYS)
+    await start(max_attempts=40, backoff=Backoff(base_s=0.01, cap_s=0.05, jitter_s=0.01))
+    await eventually(lambda: _statuses_are(pool, ["sent"] * 200), timeout_s=20)
+    retried: Any = await pool.fetchval(
+        "SELECT count(*) FROM delivery_attempts WHERE outcome = 'retry'"
+    )
+    assert retried > 20
+    for lead in leads:
+        assert graph.texts_to(lead) == [rendered(k) for k in KEYS]  # each once, in order
+
+
+async def test_our_own_pacing_defers_without_spending_attempts(
+    pool: Pool, graph: FakeGraphApi, start: Start
+) -> None:
+    """Two leads' notices to the artist go a pacing interval apart, both on attempt 1."""
+    await enqueue(pool, "447700900401", ["sent_to_artist"], to=ARTIST)
+    await enqueue(pool, "447700900402", ["sent_to_artist"], to=ARTIST)
+    await start(pacing=Pacing(1000.0, 0.3, max_wait_s=0.05))
+    await eventually(lambda: _statuses_are(pool, ["sent", "sent"]))
+    assert await outcomes(pool) == [("sent", None), ("sent", None)]
+    assert [r["attempts"] for r in await pool.fetch("SELECT attempts FROM outbox")] == [1, 1]
+    (gap,) = await attempt_gaps(pool)
+    assert gap >= 0.3 - 0.01

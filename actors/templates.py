@@ -1,0 +1,100 @@
+"""
+Template messages: what we may still send a lead outside WhatsApp's 24-hour window.
+
+Outside the window Meta accepts only a pre-approved template. Which copy message has a
+template is configuration (WHATSAPP_TEMPLATES: message key -> template name and
+language), because templates are approved per WhatsApp Business Account; the words of
+its body parameters are copy (the `templates:` section of the copy file: message key ->
+parameter texts, with the same placeholders as the message itself). A message without
+a template is not sent outside the window at all.
+
+`Templates.from_config` is the start-up check: a configured key without its copy
+parameters, or whose parameters use a placeholder the message does not supply, stops
+the service (`CopyError` naming the key) instead of failing at 2 a.m. in the relay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from actors.composer import Composer, CopyError
+
+__all__ = ["Template", "Templates", "message_key"]
+
+_FIELDS = frozenset({"name", "language"})
+
+
+@dataclass(frozen=True)
+class Template:
+    """An approved template, as Meta names it."""
+
+    name: str
+    language: str  # Meta's language code, e.g. "en_GB"
+
+
+class Templates:
+    """The configured templates, by copy message key, rendered through the composer."""
+
+    def __init__(self, composer: Composer, templates: Mapping[str, Template]) -> None:
+        composer.check_templates(sorted(templates))
+        self._composer = composer
+        self._templates = dict(templates)
+
+    @classmethod
+    def from_config(
+        cls,
+        composer: Composer,
+        config: Mapping[str, Mapping[str, str]],
+        *,
+        default_language: str,
+    ) -> Templates:
+        """
+        Read WHATSAPP_TEMPLATES (`{"reminder": {"name": ..., "language": ...}}`).
+
+        Raises:
+            CopyError: an entry lacks a name or has unknown fields, or the copy lacks
+                its parameters or uses an unsupplied placeholder.
+        """
+        templates: dict[str, Template] = {}
+        for key, entry in config.items():
+            where = f"WHATSAPP_TEMPLATES[{key!r}]"
+            unknown = set(entry) - _FIELDS
+            if unknown:
+                raise CopyError(f"{where} has unknown fields {sorted(unknown)}")
+            name = entry.get("name", "").strip()
+            if not name:
+                raise CopyError(f"{where} needs a template 'name'")
+            templates[key] = Template(name, entry.get("language") or default_language)
+        return cls(composer, templates)
+
+    def keys(self) -> frozenset[str]:
+        return frozenset(self._templates)
+
+    def message(self, payload: Mapping[str, Any]) -> dict[str, Any] | None:
+        """
+        The Graph API body (without `to`) of the template for this outbox payload.
+
+        None when the payload's message has no template. An intro or outro said with the
+        message is not part of it: the template stands for the whole message.
+        """
+        key = message_key(payload)
+        template = self._templates.get(key) if key else None
+        if key is None or template is None:
+            return None
+        texts = self._composer.template_parameters(
+            key, payload.get("params", {}), [tuple(pair) for pair in payload.get("answers", [])]
+        )
+        body: dict[str, Any] = {"name": template.name, "language": {"code": template.language}}
+        if texts:
+            body["components"] = [
+                {"type": "body", "parameters": [{"type": "text", "text": t} for t in texts]}
+            ]
+        return {"type": "template", "template": body}
+
+
+def message_key(payload: Mapping[str, Any]) -> str | None:
+    """The copy key an outbox payload is about (a media forward is named by its caption)."""
+    key = payload.get("key") or payload.get("caption_key")
+    return str(key) if key else None
