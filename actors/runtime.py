@@ -304,8 +304,7 @@ class ActorRuntime:
 
     async def _transaction(self, actor: _Actor, message: Inbound) -> _Committed | None:
         async with UnitOfWork(self._pool) as uow:
-            await uow.turns.lock(actor.key)
-            start = await uow.turns.begin(actor.key, message.message_id, actor.version)
+            start = await uow.turns.lock_and_begin(actor.key, message.message_id, actor.version)
             if start.seen:
                 return None
             state, version = self._current(actor, start)

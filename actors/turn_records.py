@@ -78,9 +78,12 @@ def turn_write(
                 timers.append(TimerChange(effect.kind.value, None))
             case _:
                 outbox.append(_outbox_row(message.message_id, index, effect))
-    if mirror_to_sheets and decision.state.status is not before.status:
+    after = decision.state
+    if mirror_to_sheets and (
+        after.status is not before.status or after.deposit is not before.deposit
+    ):
         # The Sheet reads the lead as it is when the row is delivered, so one row per
-        # status change is enough and a late or retried one never writes stale data.
+        # change of a shown column is enough and a late or retried one is never stale.
         outbox.append(OutboxInsert("sheets", {"wa_id": lead_key}, f"{message.message_id}/sheet"))
     return TurnWrite(
         lead_key=lead_key,

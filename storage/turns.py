@@ -1,8 +1,9 @@
 """
 The two statements of an actor turn, under the lead's transaction-level advisory lock.
 
-`begin` reads what the turn needs (whether the message was seen, the snapshot, but
-its body only when our cached version is stale); `finish` writes the inbox row, the
+`lock_and_begin` takes the lead's lock and reads what the turn needs (whether the
+message was seen, the snapshot, but its body only when our cached version is stale);
+`finish` writes the inbox row, the
 snapshot (a compare-and-set on its version), the outbox rows and the new answers in
 one statement.
 Few round trips matter: the lock is held for the whole turn.
@@ -35,15 +36,8 @@ __all__ = [
 
 _LEAD_LOCK_NAMESPACE = "lead"
 
-_BEGIN = """
-SELECT
-    EXISTS (SELECT 1 FROM inbox WHERE message_id = $2) AS seen,
-    l.version,
-    l.status,
-    CASE WHEN l.version IS DISTINCT FROM $3 THEN l.state END AS state
-FROM (SELECT 1) AS one
-LEFT JOIN leads AS l ON l.lead_key = $1
-"""
+# Takes the lead's transaction-level advisory lock, then reads (migration 0005).
+_BEGIN = "SELECT seen, lead_version, lead_status, lead_state FROM begin_turn($1, $2, $3, $4)"
 
 _FINISH = """
 WITH snapshot AS (
@@ -155,20 +149,19 @@ class Turns:
     def __init__(self, con: asyncpg.Connection) -> None:
         self._con = con
 
-    async def lock(self, lead_key: str) -> None:
-        """Hold the lead's advisory lock until this transaction ends."""
-        await self._con.execute(
-            "SELECT pg_advisory_xact_lock($1)", lock_key(_LEAD_LOCK_NAMESPACE, lead_key)
+    async def lock_and_begin(
+        self, lead_key: str, message_id: str, known_version: int | None
+    ) -> TurnStart:
+        """Hold the lead's advisory lock until this transaction ends, then read."""
+        row = await self._con.fetchrow(
+            _BEGIN, lock_key(_LEAD_LOCK_NAMESPACE, lead_key), lead_key, message_id, known_version
         )
-
-    async def begin(self, lead_key: str, message_id: str, known_version: int | None) -> TurnStart:
-        row = await self._con.fetchrow(_BEGIN, lead_key, message_id, known_version)
         assert row is not None
-        if row["version"] is None:
+        if row["lead_version"] is None:
             return TurnStart(seen=row["seen"], snapshot=None)
         return TurnStart(
             seen=row["seen"],
-            snapshot=SnapshotRead(row["version"], row["status"], row["state"]),
+            snapshot=SnapshotRead(row["lead_version"], row["lead_status"], row["lead_state"]),
         )
 
     async def finish(self, write: TurnWrite) -> int:

@@ -20,6 +20,9 @@ from actors import ActorRuntime, Backoff, Composer, OutboxRelay, WhatsAppSender
 from actors.checkout import CheckoutLinks, stripe_client
 from actors.clock import Clock, SystemClock
 from actors.lead import LeadBehaviour, Policy
+from actors.pacing import Pacing
+from actors.sheets import SheetsSync
+from actors.templates import Templates
 from actors.timers import TimerScheduler
 from storage import Pool, embedded_postgres, migrate, open_pool
 from web import health, stripe_webhook, webhooks
@@ -61,15 +64,17 @@ def create_app(
             if client is None:
                 limits = httpx.Limits(max_connections=settings.relay_concurrency)
                 client = await stack.enter_async_context(httpx.AsyncClient(limits=limits))
-            relay = _relay(settings, pool, composer, client)
+            relay = _relay(settings, pool, composer, client, clock)
             runtime = ActorRuntime(
                 pool,
                 LeadBehaviour(composer.script(), _policy(settings)),
                 mailbox_size=settings.mailbox_size,
                 idle_after_s=settings.actor_idle_s,
                 on_effects=relay.wake,
-                mirror_to_sheets=bool(settings.sheets_spreadsheet_id),
+                mirror_to_sheets=settings.sheets_enabled(),
             )
+            if settings.sheets_enabled():
+                relay.add_channel("sheets", _sheets(settings, pool, composer, stack))
             relay.add_channel("deposit", await _checkout(settings, pool, runtime, composer, stack))
             timers = TimerScheduler(pool, runtime, clock, poll_interval_s=settings.timer_poll_s)
             relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
@@ -117,15 +122,31 @@ def _policy(settings: Settings) -> Policy:
     )
 
 
+_RELAY_LEASE_S = 60.0
+
+
 def _relay(
-    settings: Settings, pool: Pool, composer: Composer, client: httpx.AsyncClient
+    settings: Settings,
+    pool: Pool,
+    composer: Composer,
+    client: httpx.AsyncClient,
+    clock: Clock,
 ) -> OutboxRelay:
+    """
+    The relay with its WhatsApp channel. Refuses to start (`CopyError`) when a configured
+    template lacks its copy parameters.
+    """
     token = settings.whatsapp_access_token
     relay = OutboxRelay(
         pool,
         concurrency=settings.relay_concurrency,
+        lease_s=_RELAY_LEASE_S,
         max_attempts=settings.relay_max_attempts,
-        backoff=Backoff(settings.relay_backoff_base_s, settings.relay_backoff_cap_s),
+        backoff=Backoff(
+            settings.relay_backoff_base_s,
+            settings.relay_backoff_cap_s,
+            settings.relay_backoff_jitter_s,
+        ),
         poll_interval_s=settings.relay_poll_s,
     )
     relay.add_channel(
@@ -136,6 +157,18 @@ def _relay(
             api_base=settings.whatsapp_api_base,
             phone_number_id=settings.whatsapp_phone_number_id,
             access_token=token.get_secret_value() if token else None,
+            timeout_s=settings.whatsapp_timeout_s,
+            templates=Templates.from_config(
+                composer, settings.whatsapp_templates, default_language=settings.locale
+            ),
+            # A paced wait plus two calls (free-form, then its template) fit in a lease.
+            pacing=Pacing(
+                settings.whatsapp_rate_per_s,
+                settings.whatsapp_recipient_interval_s,
+                max_wait_s=max(0.0, _RELAY_LEASE_S - 3 * settings.whatsapp_timeout_s),
+            ),
+            artist_number=settings.artist_whatsapp_number,
+            clock=clock,  # the 24-hour window is judged on the service's clock
         ),
     )
     return relay
@@ -166,6 +199,23 @@ async def _checkout(
         cancel_url=settings.checkout_cancel_url,
         product_name=composer.plain("deposit_product"),
     )
+
+
+def _sheets(
+    settings: Settings, pool: Pool, composer: Composer, stack: AsyncExitStack
+) -> SheetsSync:
+    assert settings.sheets_spreadsheet_id
+    assert settings.google_service_account_file
+    sheets = SheetsSync(
+        pool,
+        composer,
+        spreadsheet_id=settings.sheets_spreadsheet_id,
+        service_account_file=settings.google_service_account_file,
+        api_base=settings.sheets_api_base,
+        timeout_s=10.0,  # up to six calls a delivery must fit well inside the relay's lease
+    )
+    stack.callback(sheets.close)
+    return sheets
 
 
 def create_app_from_env() -> Quart:

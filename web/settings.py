@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -61,7 +61,19 @@ class Settings(BaseSettings):
     deposit_reminder_before_s: int = Field(default=3600, gt=0)
     relay_backoff_base_s: float = Field(default=1.0, gt=0)
     relay_backoff_cap_s: float = Field(default=300.0, gt=0)
+    # A webhook waits this long for its turns to commit, then answers 503 (the provider
+    # retries; the inbox makes the retry a duplicate if the turn did commit). Kept below
+    # the drain timeout so a request cut short by shutdown still gets 503, never 500.
+    turn_wait_s: float = Field(default=10.0, gt=0)
     drain_timeout_s: float = Field(default=20.0, gt=0)
+    relay_backoff_jitter_s: float = Field(default=1.0, ge=0)
+    # Copy message key -> {"name": template, "language": code (default: LOCALE)}; JSON in
+    # WHATSAPP_TEMPLATES. What may still be sent outside WhatsApp's 24-hour window.
+    whatsapp_templates: dict[str, dict[str, str]] = {}
+    # Per process: with N replicas, set rate / N.
+    whatsapp_rate_per_s: float = Field(default=80.0, gt=0)
+    whatsapp_recipient_interval_s: float = Field(default=1.0, ge=0)
+    whatsapp_timeout_s: float = Field(default=15.0, gt=0)
 
     def pilot_numbers(self) -> frozenset[str] | None:
         """The allowlisted wa_ids in pilot mode; None when pilot mode is off."""
@@ -70,6 +82,16 @@ class Settings(BaseSettings):
         return frozenset(
             n.strip().lstrip("+") for n in self.pilot_allowlist.split(",") if n.strip()
         )
+
+    @model_validator(mode="after")
+    def _turns_finish_before_the_drain(self) -> Settings:
+        if self.turn_wait_s >= self.drain_timeout_s:
+            raise ValueError("TURN_WAIT_S must be below DRAIN_TIMEOUT_S")
+        return self
+
+    def sheets_enabled(self) -> bool:
+        """Mirroring needs both the spreadsheet and the credentials to reach it."""
+        return bool(self.sheets_spreadsheet_id and self.google_service_account_file)
 
     def stripe_livemode(self) -> bool | None:
         """Whether our Stripe key is a live one; None without a key."""

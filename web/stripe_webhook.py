@@ -9,14 +9,16 @@ Events that match no lead are recorded and acknowledged, and nothing is sent.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 from pydantic import ValidationError
 from quart import Blueprint, ResponseReturnValue, request
 
-from actors import Inbound
+from actors import Inbound, TurnFailed
 from actors.lead import PaymentEventReceived
 from storage import CONNECTION_ERRORS, DatabaseUnavailable, Leads, Pool
 from storage.payments import PaymentRoutes
@@ -59,31 +61,38 @@ async def stripe_events() -> ResponseReturnValue:
         log.info("stripe.unrouted", event_type=event.type)
         return {"received": {"unrouted": 1}}, 200
 
+    inbound = _inbound(event, route, message_id, running.clock.now())
+    try:
+        async with asyncio.timeout(running.settings.turn_wait_s):
+            outcome = await running.runtime.ask(inbound)
+    except TimeoutError:
+        raise TurnFailed("the turn did not commit in time") from None
+    return {"received": {outcome.value: 1}}, 200
+
+
+def _inbound(event: StripeEvent, route: _Route, message_id: str, now: datetime) -> Inbound:
     obj = event.data.object
     claimed = obj.metadata.get("lead_id")
-    outcome = await running.runtime.ask(
-        Inbound(
-            lead_key=route.lead_key,
+    return Inbound(
+        lead_key=route.lead_key,
+        message_id=message_id,
+        event=PaymentEventReceived(
             message_id=message_id,
-            event=PaymentEventReceived(
-                message_id=message_id,
-                wa_id=route.lead_key,
-                event_id=event.id,
-                event_type=event.type,
-                received_at=running.clock.now(),
-                livemode=event.livemode,
-                session_id=obj.session_id,
-                payment_status=obj.payment_status,
-                amount=obj.money,
-                currency=obj.currency,
-                payment_intent=obj.payment_intent,
-                metadata_lead_matches=claimed is None or str(claimed) == route.lead_id,
-            ),
-            record=event.model_dump(mode="json"),
-            correlation_id=correlation_id(),
-        )
+            wa_id=route.lead_key,
+            event_id=event.id,
+            event_type=event.type,
+            received_at=now,
+            livemode=event.livemode,
+            session_id=obj.session_id,
+            payment_status=obj.payment_status,
+            amount=obj.money,
+            currency=obj.currency,
+            payment_intent=obj.payment_intent,
+            metadata_lead_matches=claimed is None or str(claimed) == route.lead_id,
+        ),
+        record=event.model_dump(mode="json"),
+        correlation_id=correlation_id(),
     )
-    return {"received": {outcome.value: 1}}, 200
 
 
 async def _route(pool: Pool, event: StripeEvent) -> _Route | None:

@@ -15,7 +15,7 @@ import structlog
 from pydantic import ValidationError
 from quart import Blueprint, ResponseReturnValue, request
 
-from actors import TurnOutcome
+from actors import TurnFailed, TurnOutcome
 from web.errors import MalformedBody
 from web.meta import MetaWebhook
 from web.request_ids import correlation_id
@@ -81,7 +81,11 @@ async def whatsapp_messages() -> ResponseReturnValue:
         for reply in replies:
             reply.add_done_callback(_discard)
         raise
-    outcomes = await asyncio.gather(*replies)
+    try:
+        async with asyncio.timeout(running.settings.turn_wait_s):
+            outcomes = await asyncio.gather(*replies)
+    except TimeoutError:
+        raise TurnFailed("the turns did not commit in time") from None
     counts: dict[str, int] = {}
     for outcome in outcomes:
         counts[outcome.value] = counts.get(outcome.value, 0) + 1

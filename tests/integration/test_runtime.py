@@ -108,9 +108,7 @@ async def test_messages_of_one_lead_apply_in_order_even_when_told_at_once(
     ]
     assert state.status is Status.CONFIRMING
     answers = await pool.fetch("SELECT seq, value FROM answers ORDER BY seq")
-    assert [(r["seq"], r["value"]) for r in answers] == [
-        (a.seq, a.value) for a in state.answers
-    ]
+    assert [(r["seq"], r["value"]) for r in answers] == [(a.seq, a.value) for a in state.answers]
 
 
 async def _ask_into(runtime: ActorRuntime, message: Inbound, into: list[TurnOutcome]) -> None:

@@ -32,6 +32,7 @@ def test_settings(database_url: str, fake: FakeGraphApi, **overrides: Any) -> Se
         "relay_backoff_base_s": 0.01,
         "relay_backoff_cap_s": 0.05,
         "actor_idle_s": 5.0,
+        "whatsapp_recipient_interval_s": 0.0,  # no pacing: tests reply at machine speed
     }
     values.update(overrides)
     return Settings(**values)

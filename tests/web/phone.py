@@ -6,6 +6,7 @@ fake Graph API) and answers it the way a person would, by tapping the buttons of
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from tests.web.conftest import Running
 __all__ = ["Phone"]
 
 _COPY = yaml.safe_load((Path(__file__).resolve().parents[2] / "copy" / "en_GB.yml").read_text())
-_clock = itertools.count(1_700_000_000)
+_clock = itertools.count(int(time.time()))  # Meta's timestamps: recent, increasing
 
 
 def _question_for(text: str) -> dict[str, Any] | None:

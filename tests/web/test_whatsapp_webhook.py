@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import anyio
 import pytest
@@ -12,6 +13,8 @@ from tests.waiting import eventually
 from tests.web.conftest import APP_SECRET, VERIFY_TOKEN, Running
 
 pytestmark = pytest.mark.anyio
+
+T0 = int(time.time())  # Meta's timestamps are recent: the 24-hour window counts from them
 
 LEAD = "447700900001"
 
@@ -39,7 +42,7 @@ async def test_handshake_with_a_wrong_token_is_forbidden(running: Running) -> No
 
 async def test_first_message_is_greeted_and_asked_the_first_question(running: Running) -> None:
     response = await running.post_signed(
-        webhook([text_message(LEAD, "wamid.A1", "Hi", 1_700_000_000)], names={LEAD: "Ana"})
+        webhook([text_message(LEAD, "wamid.A1", "Hi", T0)], names={LEAD: "Ana"})
     )
     assert response.status_code == 200
     await eventually(lambda: len(running.graph.to(LEAD)) == 1, what="greeting and question")
@@ -62,7 +65,7 @@ async def test_every_response_carries_a_request_id(running: Running) -> None:
 async def test_missing_or_wrong_signature_is_401_and_nothing_is_stored(
     running: Running, header: str | None
 ) -> None:
-    body = encode(webhook([text_message(LEAD, "wamid.S1", "Hi", 1_700_000_000)]))
+    body = encode(webhook([text_message(LEAD, "wamid.S1", "Hi", T0)]))
     headers = {"Content-Type": "application/json"}
     if header is not None:
         headers["X-Hub-Signature-256"] = header
@@ -72,7 +75,7 @@ async def test_missing_or_wrong_signature_is_401_and_nothing_is_stored(
 
 
 async def test_signature_is_checked_over_the_raw_bytes(running: Running) -> None:
-    body = encode(webhook([text_message(LEAD, "wamid.R1", "Hi", 1_700_000_000)]))
+    body = encode(webhook([text_message(LEAD, "wamid.R1", "Hi", T0)]))
     respaced = json.dumps(json.loads(body), indent=2).encode()  # same JSON, other bytes
     response = await running.client.post(
         "/webhooks/whatsapp",
@@ -94,7 +97,7 @@ async def test_malformed_bodies_are_400(running: Running, body: bytes) -> None:
 
 
 async def test_a_message_without_sender_is_400(running: Running) -> None:
-    message = text_message(LEAD, "wamid.M1", "Hi", 1_700_000_000)
+    message = text_message(LEAD, "wamid.M1", "Hi", T0)
     del message["from"]
     response = await running.post_signed(webhook([message]))
     assert response.status_code == 400
@@ -102,14 +105,14 @@ async def test_a_message_without_sender_is_400(running: Running) -> None:
 
 async def test_oversized_body_is_413(running: Running) -> None:
     limit = running.app.config["MAX_CONTENT_LENGTH"]
-    huge = text_message(LEAD, "wamid.BIG", "x" * (limit + 10), 1_700_000_000)
+    huge = text_message(LEAD, "wamid.BIG", "x" * (limit + 10), T0)
     response = await running.post_signed(webhook([huge]))
     assert response.status_code == 413
     assert await running.pool.fetchval("SELECT count(*) FROM inbox") == 0
 
 
 async def test_unknown_message_type_is_acknowledged_and_recorded(running: Running) -> None:
-    first = text_message(LEAD, "wamid.U0", "Hi", 1_700_000_000)
+    first = text_message(LEAD, "wamid.U0", "Hi", T0)
     odd = {
         "from": LEAD,
         "id": "wamid.U1",
@@ -140,10 +143,10 @@ async def test_batched_post_reaches_every_lead_before_the_answer(running: Runnin
     leads = ["447700900011", "447700900012", "447700900013"]
     payload = batch(
         [
-            [text_message(leads[0], "wamid.B1", "Hi", 1_700_000_000)],
+            [text_message(leads[0], "wamid.B1", "Hi", T0)],
             [
-                text_message(leads[1], "wamid.B2", "Hello", 1_700_000_000),
-                text_message(leads[2], "wamid.B3", "Hey", 1_700_000_000),
+                text_message(leads[1], "wamid.B2", "Hello", T0),
+                text_message(leads[2], "wamid.B3", "Hey", T0),
             ],
         ]
     )
@@ -157,7 +160,7 @@ async def test_batched_post_reaches_every_lead_before_the_answer(running: Runnin
 
 
 async def test_duplicate_delivery_is_skipped_with_200(running: Running) -> None:
-    payload = webhook([text_message(LEAD, "wamid.D1", "Hi", 1_700_000_000)])
+    payload = webhook([text_message(LEAD, "wamid.D1", "Hi", T0)])
     first = await running.post_signed(payload)
     second = await running.post_signed(payload)
     assert (await first.get_json())["received"] == {"processed": 1}
@@ -167,10 +170,8 @@ async def test_duplicate_delivery_is_skipped_with_200(running: Running) -> None:
 
 
 async def test_older_message_is_skipped_and_recorded(running: Running) -> None:
-    await running.post_signed(webhook([text_message(LEAD, "wamid.O1", "Hi", 1_700_000_100)]))
-    response = await running.post_signed(
-        webhook([text_message(LEAD, "wamid.O0", "earlier", 1_700_000_000)])
-    )
+    await running.post_signed(webhook([text_message(LEAD, "wamid.O1", "Hi", T0 + 100)]))
+    response = await running.post_signed(webhook([text_message(LEAD, "wamid.O0", "earlier", T0)]))
     assert (await response.get_json())["received"] == {"out_of_order": 1}
     outcome = await running.pool.fetchval(
         "SELECT outcome FROM inbox WHERE message_id = 'wa:wamid.O0'"
@@ -181,7 +182,7 @@ async def test_older_message_is_skipped_and_recorded(running: Running) -> None:
 async def test_the_same_message_fifty_times_at_once_is_applied_and_answered_once(
     running: Running,
 ) -> None:
-    payload = webhook([text_message(LEAD, "wamid.C1", "Hi", 1_700_000_000)])
+    payload = webhook([text_message(LEAD, "wamid.C1", "Hi", T0)])
     codes: list[int] = []
 
     async def deliver() -> None:
