@@ -1,8 +1,8 @@
 """
 The timer scheduler: finds due timers (any replica may) and feeds each one to its lead's
 actor as a `TimerFired` event, so a timer obeys the same one-turn-at-a-time rule as a
-message. Each firing is inbox message `timer:<id>`: a restart or a second replica can
-fire it again, and the inbox makes the second firing a duplicate.
+message. Each firing is inbox message `timer:<id>:<due>`: a restart or a second replica
+can fire it again, and the inbox makes the second firing a duplicate.
 """
 
 from __future__ import annotations
@@ -63,10 +63,18 @@ class TimerScheduler:
 
     async def fire_due(self) -> int:
         """Fire everything due now, once, and return how many fired (for tests and tools)."""
-        due = await self._claim()
+        due = await self.claim()
         for timer in due:
-            await self._fire(timer)
+            await self.fire(timer)
         return len(due)
+
+    async def claim(self) -> list[DueTimer]:
+        """Lease the timers due now (the first half of a firing)."""
+        return await self._claim()
+
+    async def fire(self, timer: DueTimer) -> None:
+        """Feed one claimed timer to its lead's actor (the second half)."""
+        await self._fire(timer)
 
     async def _sleep(self) -> None:
         try:
@@ -87,13 +95,15 @@ class TimerScheduler:
             return []
 
     async def _fire(self, timer: DueTimer) -> None:
-        message_id = f"timer:{timer.id}"
+        due_at = int(timer.due_at.timestamp())
+        # A re-armed timer keeps its row, so each firing is named by its due time too.
+        message_id = f"timer:{timer.id}:{due_at}"
         event = TimerFired(
             message_id=message_id,
             wa_id=timer.lead_key,
             timer_id=timer.id,
             kind=TimerKind(timer.kind),
-            due_at=int(timer.due_at.timestamp()),
+            due_at=due_at,
             received_at=self._clock.now(),
         )
         inbound = Inbound(

@@ -101,7 +101,7 @@ def turn_write(
         deposit_sessions=sessions,
         payment_intents=intents,
         timer_changes=timers,
-        fired_timer_id=message.event.timer_id if isinstance(message.event, TimerFired) else None,
+        fired_timer=_fired(message.event),
     )
 
 
@@ -134,6 +134,12 @@ def _outbox_row(message_id: str, index: int, effect: Effect) -> OutboxInsert:
             # One key per lead and attempt: however often it is retried, one session.
             return OutboxInsert("deposit", payload, f"deposit:{effect.wa_id}:{effect.attempt}")
     raise TypeError(f"{type(effect).__name__} is not delivered through the outbox")
+
+
+def _fired(event: Event) -> tuple[int, datetime] | None:
+    if not isinstance(event, TimerFired):
+        return None
+    return event.timer_id, datetime.fromtimestamp(event.due_at, UTC)
 
 
 def _new_answers(before: LeadState, after: LeadState) -> list[AnswerInsert]:

@@ -1,8 +1,9 @@
 """
-Timers due to fire: claimed with a lease by whichever replica polls first.
+Timers due to fire: claimed with a lease by whichever replica polls first. Turns arm,
+re-arm (in place: one pending timer per lead and kind) and cancel them (storage.turns).
 
 The lease only avoids two replicas firing the same timer at the same moment; the
-exactly-once guarantee is the inbox (each firing is message `timer:<id>`), so a
+exactly-once guarantee is the inbox (each firing is message `timer:<id>:<due>`), so a
 replica that dies mid-fire merely lets the lease lapse. Times come from the caller's
 clock, so tests move time instead of sleeping.
 """

@@ -63,6 +63,15 @@ WITH snapshot AS (
     SELECT $1, seq, question_key, value, media_id, $6
     FROM unnest($13::integer[], $14::text[], $15::text[], $16::text[])
         AS a(seq, question_key, value, media_id)
+), armed AS (
+    -- Re-arming moves the pending timer of that kind in place (one pending per kind).
+    INSERT INTO timers (lead_key, kind, due_at)
+    SELECT $1, kind, due_at FROM unnest($17::text[], $18::timestamptz[]) AS t(kind, due_at)
+    ON CONFLICT (lead_key, kind) WHERE status = 'pending'
+    DO UPDATE SET due_at = EXCLUDED.due_at, lease_until = NULL
+), cancelled AS (
+    UPDATE timers SET status = 'cancelled', finished_at = now()
+    WHERE lead_key = $1 AND kind = ANY($19::text[]) AND status = 'pending'
 )
 SELECT version FROM snapshot
 """
@@ -140,7 +149,7 @@ class TurnWrite:
     deposit_sessions: Sequence[DepositSessionInsert] = ()
     payment_intents: Sequence[PaymentIntentLink] = ()
     timer_changes: Sequence[TimerChange] = ()
-    fired_timer_id: int | None = None  # the timer whose firing this turn handled
+    fired_timer: tuple[int, datetime] | None = None  # (id, due_at) of the firing handled
 
 
 class Turns:
@@ -184,6 +193,9 @@ class Turns:
             [a.question_key for a in write.answers],
             [a.value for a in write.answers],
             [a.media_id for a in write.answers],
+            [t.kind for t in write.timer_changes if t.due_at is not None],
+            [t.due_at for t in write.timer_changes if t.due_at is not None],
+            [t.kind for t in write.timer_changes if t.due_at is None],
         )
         if version is None:
             raise StaleSnapshot(f"lead snapshot moved past version {write.expected_version}")
@@ -210,26 +222,15 @@ class Turns:
                     for d in write.deposit_sessions
                 ],
             )
-        if write.fired_timer_id is not None:
+        if write.fired_timer is not None:
+            # Only the firing that came due: a re-armed row (new due time) stays pending.
+            timer_id, due_at = write.fired_timer
             await self._con.execute(
                 "UPDATE timers SET status = 'fired', finished_at = now(), lease_until = NULL"
-                " WHERE id = $1 AND status = 'pending'",
-                write.fired_timer_id,
+                " WHERE id = $1 AND status = 'pending' AND due_at = $2",
+                timer_id,
+                due_at,
             )
-        for change in write.timer_changes:
-            await self._con.execute(
-                "UPDATE timers SET status = 'cancelled', finished_at = now()"
-                " WHERE lead_key = $1 AND kind = $2 AND status = 'pending'",
-                write.lead_key,
-                change.kind,
-            )
-            if change.due_at is not None:
-                await self._con.execute(
-                    "INSERT INTO timers (lead_key, kind, due_at) VALUES ($1, $2, $3)",
-                    write.lead_key,
-                    change.kind,
-                    change.due_at,
-                )
         if write.payment_intents:
             await self._con.executemany(
                 "UPDATE deposit_sessions SET payment_intent = $2"

@@ -177,3 +177,20 @@ async def test_a_reply_racing_its_timer_never_gets_a_reminder_after_it(
     assert sum(orders.values()) == len(leads)
     pending = await pool.fetchval("SELECT count(*) FROM timers WHERE status = 'pending'")
     assert pending == len(leads)  # each lead has exactly its fresh silence timer
+
+
+async def test_a_timer_rearmed_after_a_no_op_firing_still_fires_later(
+    pool: Pool, clock: FakeClock, one: Replica
+) -> None:
+    """The lead replies just as the silence timer fires; the next silence still counts."""
+    await one.runtime.ask(say(clock, "4475001", "Hi"))
+    clock.advance(STALE_AFTER)
+    claimed = await one.timers.claim()
+    assert len(claimed) == 1
+    await one.runtime.ask(say(clock, "4475001", "a small rose"))  # re-arms in place
+    await one.timers.fire(claimed[0])  # the old firing arrives late: a no-op
+    assert await status(pool, "4475001") == "QUALIFYING"
+    clock.advance(STALE_AFTER)
+    assert await one.timers.fire_due() == 1
+    assert await status(pool, "4475001") == "STALE"
+    assert (await keys_sent(pool, "4475001")).count("reminder") == 1
