@@ -142,10 +142,14 @@ class OutboxRelay:
         self._wakeup.set()
 
     async def run(self) -> None:
+        # Claim in batches: each claim scans the pending rows, so claiming one row per
+        # finished delivery would make a backlog cost the database once per send.
+        batch = max(1, self._concurrency // 4)
         async with asyncio.TaskGroup() as deliveries:
             while not self._stopping.is_set():
                 free = self._concurrency - self._in_flight
-                claimed = await self._claim(free) if free > 0 else []
+                enough_room = free >= batch or self._in_flight == 0
+                claimed = await self._claim(free) if free > 0 and enough_room else []
                 for delivery in claimed:
                     self._in_flight += 1
                     deliveries.create_task(self._deliver(delivery))
