@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import structlog
 from pydantic import ValidationError
-from quart import Quart, ResponseReturnValue
+from quart import Quart, ResponseReturnValue, g, request
 
 from actors import MailboxFull, RuntimeClosed, TurnFailed
 from storage import DatabaseUnavailable
+from web.rejections import record_rejection
 
 __all__ = ["MalformedBody", "SignatureInvalid", "WebError", "register_error_handlers"]
 
@@ -38,6 +39,8 @@ def register_error_handlers(app: Quart) -> None:
     @app.errorhandler(SignatureInvalid)
     async def _unsigned(error: SignatureInvalid) -> ResponseReturnValue:
         log.warning("webhook.signature_rejected", reason=str(error))
+        rule = request.url_rule.rule if request.url_rule else request.path
+        await record_rejection(rule, str(error), getattr(g, "correlation_id", None))
         return {"error": "invalid signature"}, 401
 
     @app.errorhandler(MalformedBody)

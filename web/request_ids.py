@@ -14,7 +14,13 @@ from quart import Quart, Response, g, request
 __all__ = ["correlation_id", "install_request_ids"]
 
 _WELL_FORMED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
+_LOOKS_LIKE_A_NUMBER = re.compile(r"^\+?[\d .:-]+$")
 HEADER = "X-Request-ID"
+
+
+def _acceptable(inbound: str) -> bool:
+    """Well-formed, and not a bare number: a caller's id must never smuggle a phone into logs."""
+    return bool(_WELL_FORMED.match(inbound)) and not _LOOKS_LIKE_A_NUMBER.match(inbound)
 
 
 def correlation_id() -> str:
@@ -26,7 +32,7 @@ def install_request_ids(app: Quart) -> None:
     @app.before_request
     async def _bind() -> None:
         inbound = request.headers.get(HEADER, "")
-        g.correlation_id = inbound if _WELL_FORMED.match(inbound) else uuid.uuid4().hex
+        g.correlation_id = inbound if _acceptable(inbound) else uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(
             correlation_id=g.correlation_id,

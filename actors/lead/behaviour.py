@@ -25,6 +25,7 @@ from actors.lead.model import (
     MessageReceived,
     Outcome,
     PaymentEventReceived,
+    RecordEvent,
     RequestDepositLink,
     SendMedia,
     SendMessage,
@@ -110,7 +111,8 @@ class LeadBehaviour:
             return self._opt_out(state)
         if state.status is S.OPTOUT:
             if self._words.is_opt_in(text):
-                return self._start(move(state, S.NEW), intro="opted_in")
+                started = self._start(move(state, S.NEW), intro="opted_in")
+                return replace(started, effects=(*started.effects, RecordEvent("info", "opted_in")))
             return Decision(state)
         if state.status is S.NEEDS_ARTIST_REPLY:
             return Decision(state)  # the artist has the conversation: record, stay quiet
@@ -204,13 +206,20 @@ class LeadBehaviour:
 
     def _opt_out(self, state: LeadState) -> Decision:
         state = replace(move(state, S.OPTOUT), editing=False, resume_status=None, failed_attempts=0)
-        return Decision(state, (self._say(state, "opted_out", after_opt_out=True),))
+        return Decision(
+            state,
+            (
+                self._say(state, "opted_out", after_opt_out=True),
+                RecordEvent("info", "opted_out"),
+            ),
+        )
 
     def _handover(self, state: LeadState, *, reason: str, tell_lead: bool) -> Decision:
         resume = S.QUALIFYING if state.status in (S.NEW, S.STALE) else state.status
         state = replace(move(state, S.NEEDS_ARTIST_REPLY), resume_status=resume)
         effects: list[Effect] = [self._say(state, "holding")] if tell_lead else []
         effects.extend(self._packet(state, "artist_handover", reason=reason))
+        effects.append(RecordEvent("info", "handover", {"reason": reason}))
         return Decision(state, tuple(effects))
 
     # -- the artist's actions ----------------------------------------------------------

@@ -59,6 +59,8 @@ async def test_every_response_carries_a_request_id(running: Running) -> None:
     assert response.headers["X-Request-ID"] == "req-0123456789"
     response = await running.client.get("/healthz", headers={"X-Request-ID": "bad id!"})
     assert response.headers["X-Request-ID"] not in ("", "bad id!")
+    response = await running.client.get("/healthz", headers={"X-Request-ID": "447700900123"})
+    assert response.headers["X-Request-ID"] != "447700900123"  # never a phone number
 
 
 @pytest.mark.parametrize("header", [None, "sha256=" + "0" * 64, "md5=abc"])
@@ -202,3 +204,18 @@ async def test_the_same_message_fifty_times_at_once_is_applied_and_answered_once
 async def _outbox_drained(running: Running) -> bool:
     pending = await running.pool.fetchval("SELECT count(*) FROM outbox WHERE status <> 'sent'")
     return bool(pending == 0)
+
+
+async def test_rejected_signatures_become_one_throttled_system_event(running: Running) -> None:
+    body = encode(webhook([text_message(LEAD, "wamid.X1", "Hi", T0)]))
+    for _ in range(5):
+        response = await running.client.post(
+            "/webhooks/whatsapp", data=body, headers={"X-Hub-Signature-256": "sha256=00"}
+        )
+        assert response.status_code == 401
+    rows = await running.pool.fetch(
+        "SELECT level, lead_key, detail FROM system_events WHERE kind = 'webhook_rejected'"
+    )
+    assert len(rows) == 1  # a flood of forgeries is not a flood of writes
+    assert (rows[0]["level"], rows[0]["lead_key"]) == ("warn", None)
+    assert rows[0]["detail"]["route"] == "/webhooks/whatsapp"
