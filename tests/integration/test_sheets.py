@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -12,7 +11,6 @@ from uuid import UUID
 
 import anyio
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from actors import Backoff, Composer, OutboxRelay, RetryableDeliveryError
@@ -20,6 +18,7 @@ from actors.lead import Answer, Deposit, LeadState, Status, state_to_json
 from actors.sheets import SheetsSync, sheet_header
 from storage import ClaimedDelivery
 from storage.pool import Pool
+from tests.fakes.google import new_signing_key, public_pem, service_account_file
 from tests.fakes.sheets import FakeSheets, SheetsServer
 from tests.waiting import eventually
 
@@ -33,15 +32,12 @@ TIMEOUT_S = 1.0  # the client's; stalls below last longer
 
 @pytest.fixture(scope="module")
 def signing_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return new_signing_key()
 
 
 @pytest.fixture
 def sheets(signing_key: rsa.RSAPrivateKey) -> FakeSheets:
-    public = signing_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return FakeSheets(public_key_pem=public)
+    return FakeSheets(public_key_pem=public_pem(signing_key))
 
 
 @pytest.fixture
@@ -53,30 +49,6 @@ def server(sheets: FakeSheets) -> Iterator[SheetsServer]:
 @pytest.fixture
 def composer() -> Composer:
     return Composer.load(COPY_DIR, "en_GB")
-
-
-def service_account_file(directory: Path, key: rsa.RSAPrivateKey, token_uri: str) -> Path:
-    """A service-account JSON shaped like Google's, whose token_uri is the fake's."""
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    path = directory / "service-account.json"
-    path.write_text(
-        json.dumps(
-            {
-                "type": "service_account",
-                "project_id": "booking-test",
-                "private_key_id": "k1",
-                "private_key": pem,
-                "client_email": "sheets@booking-test.iam.gserviceaccount.com",
-                "client_id": "1234567890",
-                "token_uri": token_uri,
-            }
-        )
-    )
-    return path
 
 
 @pytest.fixture

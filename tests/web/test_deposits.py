@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 
+from tests.fakes.google import new_signing_key, service_account_file
+from tests.fakes.sheets import FakeSheets, SheetsServer
 from tests.fakes.stripe_api import (
     FakeStripe,
     StripeFailure,
@@ -45,8 +48,29 @@ def stripe_server(stripe_fake: FakeStripe) -> Iterator[StripeServer]:
 
 
 @pytest.fixture
-def settings_overrides(stripe_fake: FakeStripe, stripe_server: StripeServer) -> dict[str, Any]:
+def sheet() -> FakeSheets:
+    return FakeSheets()
+
+
+@pytest.fixture
+def sheet_server(sheet: FakeSheets) -> Iterator[SheetsServer]:
+    with sheet.serve() as server:
+        yield server
+
+
+@pytest.fixture
+def settings_overrides(
+    stripe_fake: FakeStripe,
+    stripe_server: StripeServer,
+    sheet: FakeSheets,
+    sheet_server: SheetsServer,
+    tmp_path: Path,
+) -> dict[str, Any]:
+    credentials = service_account_file(tmp_path, new_signing_key(), sheet_server.token_uri)
     return {
+        "sheets_spreadsheet_id": sheet.spreadsheet_id,
+        "google_service_account_file": credentials,
+        "sheets_api_base": sheet_server.base_url,
         "artist_whatsapp_number": ARTIST,
         "stripe_api_key": stripe_fake.api_key,
         "stripe_api_base": stripe_server.base_url,
@@ -97,7 +121,9 @@ async def events_of(running: Running, kind: str) -> int:
     return count
 
 
-async def test_from_approval_to_booked(running: Running, stripe_fake: FakeStripe) -> None:
+async def test_from_approval_to_booked(
+    running: Running, stripe_fake: FakeStripe, sheet: FakeSheets
+) -> None:
     lead, session = await approved(running, stripe_fake)
     lead_id = await running.pool.fetchval("SELECT lead_id::text FROM leads WHERE lead_key=$1", LEAD)
     (create,) = stripe_fake.create_requests()
@@ -122,6 +148,15 @@ async def test_from_approval_to_booked(running: Running, stripe_fake: FakeStripe
         "SELECT payment_intent FROM deposit_sessions WHERE session_id = $1", session["id"]
     )
     assert stored == paid["payment_intent"]
+
+    await lead.settle()  # the Sheet follows every status change, through the outbox
+    header, *rows = sheet.rows()
+    (row,) = rows  # one row for the lead, however many times it changed
+    mirrored = dict(zip(header, row, strict=False))
+    assert mirrored["lead_id"] == lead_id
+    assert (mirrored["status"], mirrored["deposit"]) == ("BOOKED", "paid")
+    assert mirrored["number"] == "********0432"
+    assert LEAD not in str(sheet.rows())
 
 
 async def test_the_same_event_twice_and_at_once_books_and_confirms_once(
