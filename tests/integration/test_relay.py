@@ -223,12 +223,12 @@ async def test_a_lead_never_gets_its_second_reply_before_its_first(
 async def test_an_outage_loses_nothing_and_keeps_each_leads_order(
     pool: Pool, graph: FakeGraphApi, start: Start
 ) -> None:
-    graph.down(2.0)
+    graph.down(10.0)  # the provider is gone for ten seconds, then back
     leads = [f"4477009002{n:02d}" for n in range(5)]
     for lead in leads:
         await enqueue(pool, lead, KEYS[:4])
-    await start(max_attempts=50, backoff=Backoff(base_s=0.05, cap_s=0.25, jitter_s=0.05))
-    await eventually(lambda: _statuses_are(pool, ["sent"] * 20), timeout_s=15)
+    await start(max_attempts=100, backoff=Backoff(base_s=0.05, cap_s=1.0, jitter_s=0.05))
+    await eventually(lambda: _statuses_are(pool, ["sent"] * 20), timeout_s=30)
     assert ("retry", "2") in await outcomes(pool)  # 503 "service unavailable" while down
     for lead in leads:
         assert graph.texts_to(lead) == [rendered(k) for k in KEYS[:4]]
