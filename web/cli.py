@@ -67,7 +67,7 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    log.info("service.listening", host=host, port=port)
+    log.info("service.starting", host=host, port=port)  # hypercorn logs when it is bound
     await hypercorn_serve(create_app(settings), config, shutdown_trigger=stop.wait)
 
 

@@ -1,20 +1,26 @@
 """
 Hold a whole conversation by hand against a running `booking-assistant serve`.
 
-The console plays both phones and Meta: it serves the fake Graph API, so whatever the
-service sends (to the lead or to the artist) lands here and is printed, and it posts
-what the person types to the service's webhook, signed as Meta signs it. That lets a
-person read every word of the copy in order, exactly as the relay renders it, with no
-WhatsApp account and no database poking.
+The console plays both phones, Meta and Stripe: it serves the fake Graph API, so
+whatever the service sends (to the lead or to the artist) lands here and is printed, and
+it posts what the person types to the service's webhook, signed as Meta signs it. It also
+serves a fake Stripe, where the service makes its Checkout Sessions, and posts Stripe's
+signed events for them on command, so the deposit (and the booking it makes) can be
+walked through too. That lets a person read every word of the copy in order, exactly as
+the relay renders it, with no WhatsApp or Stripe account and no database poking.
 
     .venv/bin/python -m tests.fakes.console --service http://127.0.0.1:8000 \\
-        --port 9009 --secret dev --lead 447700900123 --artist 447700900999
+        --port 9009 --stripe-port 9010 --secret dev --lead 447700900123 \\
+        --artist 447700900999
 
 Type plain text to send it from the lead; `1`, `2`, ... to tap that button or list row
 of the latest interactive message, from whoever received it (once the bot has sent a
 plain text since, such as the next question, a number is sent as text: a size);
 `/image` to send a picture from the lead; `/as artist <text>` to write from the artist's
-phone; `/quit` to leave.
+phone; once the artist has approved and the lead has the link, `/pay` to pay the newest
+Checkout Session (`checkout.session.completed`), `/expire` to let it expire
+(`checkout.session.expired`), `/refund` to refund the paid deposit (`charge.refunded`);
+`/quit` to leave.
 Input may be piped: after each line the console waits for the bot's replies before it
 reads the next one, so a here-doc replays a conversation deterministically.
 """
@@ -28,7 +34,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,15 +42,21 @@ from typing import Any
 
 import httpx
 
+from tests.fakes import stripe_api
 from tests.fakes.graph import FakeGraphApi, SentMessage
 from tests.fakes.meta import encode, sign, text_message, webhook
+from tests.fakes.stripe_api import FakeStripe
 
 __all__ = ["main"]
 
 HELP = (
     "text = message from the lead | 1, 2, ... = tap that button or row | "
-    "/image [caption] | /as artist <text> | /help | /quit"
+    "/image [caption] | /as artist <text> | /pay | /expire | /refund | /help | /quit"
 )
+
+Reply = tuple[int, dict[str, str], bytes]
+Respond = Callable[[str, str, dict[str, str], bytes], Reply]
+"""(method, target, lower-cased headers, body) -> (status, headers, body) of one request."""
 
 
 class Action(Enum):
@@ -92,25 +104,33 @@ def choices_of(message: SentMessage) -> tuple[Choice, ...]:
     return ()
 
 
-class GraphOnPort:
+class OnPort:
     """
-    The fake Graph API's core served on a port the person chose.
+    A fake's core served on a port the person chose.
 
-    `FakeGraphApi.serve()` binds an ephemeral port, which suits tests that read it back;
-    a person has to paste the URL into the service's environment before either starts,
-    so here the same `handle` is served on a fixed port.
+    A person has to paste the fakes' URLs into the service's environment before either
+    side starts, so they are served on fixed ports rather than the ephemeral ones tests
+    read back (`FakeStripe.serve()` can only bind an ephemeral one). Only the plain
+    answers are served: the console scripts no failures, so no stall or drop happens.
     """
 
-    def __init__(self, fake: FakeGraphApi, port: int) -> None:
+    def __init__(self, respond: Respond, port: int) -> None:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def do_GET(self) -> None:
+                self._answer("GET")
+
             def do_POST(self) -> None:
+                self._answer("POST")
+
+            def _answer(self, method: str) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                status, payload = fake.handle("POST", self.path, headers, body)
-                data = json.dumps(payload).encode()
+                status, reply_headers, data = respond(method, self.path, headers, body)
                 self.send_response(status)
+                for name, value in reply_headers.items():
+                    self.send_header(name, value)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
@@ -132,6 +152,26 @@ class GraphOnPort:
         self._server.server_close()
 
 
+def graph_responder(fake: FakeGraphApi) -> Respond:
+    """The fake Graph API's answers, as JSON."""
+
+    def respond(method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
+        status, payload = fake.handle(method, target, headers, body)
+        return status, {}, json.dumps(payload).encode()
+
+    return respond
+
+
+def stripe_responder(fake: FakeStripe) -> Respond:
+    """The fake Stripe's answers, with the headers stripe-python reads (Request-Id...)."""
+
+    def respond(method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
+        reply = fake.handle(method, target, headers, body)
+        return reply.status, reply.headers, json.dumps(reply.body).encode()
+
+    return respond
+
+
 class Console:
     """One session: what was shown so far, the latest choices, and the webhook client."""
 
@@ -140,6 +180,7 @@ class Console:
         fake: FakeGraphApi,
         client: httpx.Client,
         *,
+        stripe: FakeStripe,
         secret: str,
         lead: str,
         artist: str,
@@ -147,6 +188,7 @@ class Console:
     ) -> None:
         self.fake = fake
         self.client = client
+        self.stripe = stripe
         self.secret = secret
         self.lead = lead
         self.artist = artist
@@ -184,8 +226,14 @@ class Console:
             self.latest = None  # a text (the next question) replaces the choices above it
         sys.stdout.flush()
 
-    def wait_for_replies(self, timeout_s: float, quiet_s: float = 0.8) -> None:
-        """Show replies as they come; return once they stop, or when none came in time."""
+    def wait_for_replies(self, timeout_s: float, quiet_s: float = 1.5) -> None:
+        """Show replies as they come; return once they stop, or when none came in time.
+
+        "Stopped" is a quiet longer than the relay's pacing between two messages to one
+        phone (WHATSAPP_RECIPIENT_INTERVAL_S, 1 s by default), so a second message to the
+        same phone (the reference picture after the artist's packet) is shown before the
+        next line is sent, not after it.
+        """
         deadline = time.monotonic() + timeout_s
         last_arrival: float | None = None
         while time.monotonic() < deadline:
@@ -219,6 +267,12 @@ class Console:
             return self.post(self.lead, {"type": "image", "image": image})
         if line.startswith("/as artist "):
             return self.post(self.artist, text=line.removeprefix("/as artist ").strip())
+        if line == "/pay":
+            return self.pay()
+        if line == "/expire":
+            return self.expire()
+        if line == "/refund":
+            return self.refund()
         if line.startswith("/"):
             print(f"  unknown command. {HELP}")
             return Action.NOTHING
@@ -268,6 +322,86 @@ class Console:
             return Action.NOTHING
         return Action.SENT
 
+    # -- what Stripe sends ---------------------------------------------------------------
+
+    def pay(self) -> Action:
+        """The lead pays the newest link: Stripe completes it and says so, signed."""
+        session = self._newest_session()
+        if session is None:
+            return Action.NOTHING
+        if session["status"] != "open":
+            print(f"  the newest session {session['id']} is {session['status']}, not open")
+            return Action.NOTHING
+        paid = self.stripe.complete(session["id"])  # paid, the amount the service asked
+        return self.post_stripe(stripe_api.event("checkout.session.completed", paid))
+
+    def expire(self) -> Action:
+        """The newest link runs out unpaid, as if its `expires_at` had passed."""
+        session = self._newest_session()
+        if session is None:
+            return Action.NOTHING
+        if session["status"] != "open":
+            print(f"  the newest session {session['id']} is {session['status']}, not open")
+            return Action.NOTHING
+        expired = self.stripe.expire(session["id"])
+        return self.post_stripe(stripe_api.event("checkout.session.expired", expired))
+
+    def refund(self) -> Action:
+        """The artist refunds the paid deposit from Stripe's dashboard, in full."""
+        paid = [s for s in self._sessions() if s["payment_status"] == "paid"]
+        if not paid:
+            print("  no paid Checkout Session yet: /pay first")
+            return Action.NOTHING
+        session = paid[-1]
+        refunded = stripe_api.charge(
+            session["payment_intent"],
+            refunded=True,
+            amount=session["amount_total"],
+            currency=session["currency"],
+        )
+        return self.post_stripe(stripe_api.event("charge.refunded", refunded))
+
+    def _sessions(self) -> list[dict[str, Any]]:
+        """Every session the fake holds, oldest first (a dict keeps creation order)."""
+        ids = list(self.stripe.sessions)  # one C-level copy: safe against server threads
+        return [self.stripe.session(session_id) for session_id in ids]
+
+    def _newest_session(self) -> dict[str, Any] | None:
+        """The link the lead holds now: an expiry makes a fresh session, so the newest."""
+        sessions = self._sessions()
+        if not sessions:
+            print("  no Checkout Session yet: the artist must approve first (tap Approve)")
+            return None
+        return sessions[-1]
+
+    def post_stripe(self, event: dict[str, Any]) -> Action:
+        """Post one Stripe event to the service's webhook, signed with the fake's secret."""
+        body = stripe_api.encode(event, pretty=True)  # as Stripe sends it: indented
+        obj = event["data"]["object"]
+        amount = obj.get("amount_total", obj.get("amount"))
+        intent = obj.get("payment_intent")
+        print(
+            f"[stripe -> bot] {event['type']} {obj['id']} "
+            f"{amount / 100:.2f} {str(obj['currency']).upper()}"
+            + (f" {obj['payment_status']}" if "payment_status" in obj else "")
+            + (f" {intent}" if intent else "")
+        )
+        try:
+            response = self.client.post(
+                "/webhooks/stripe",
+                content=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "Stripe-Signature": stripe_api.sign(body, self.stripe.webhook_secret),
+                },
+            )
+        except httpx.HTTPError as error:
+            print(f"  ! the service did not answer: {error!r}")
+            return Action.NOTHING
+        print(f"  webhook answered {response.status_code}: {response.text.strip()}")
+        # A 503 may still have committed (Stripe would retry): look for replies anyway.
+        return Action.SENT
+
 
 def _describe(message: dict[str, Any]) -> str:
     if message["type"] == "text":
@@ -311,6 +445,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--service", default="http://127.0.0.1:8000", help="the service's URL")
     parser.add_argument("--port", type=int, default=9009, help="port of the fake Graph API")
+    parser.add_argument("--stripe-port", type=int, default=9010, help="port of the fake Stripe")
     parser.add_argument("--secret", required=True, help="the service's WHATSAPP_APP_SECRET")
     parser.add_argument("--lead", default="447700900123", help="the lead's wa_id")
     parser.add_argument("--artist", default="447700900999", help="ARTIST_WHATSAPP_NUMBER")
@@ -319,18 +454,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     fake = FakeGraphApi()
+    stripe = FakeStripe()
     try:
-        server = GraphOnPort(fake, args.port)
+        server = OnPort(graph_responder(fake), args.port)
     except OSError as error:
         print(f"cannot serve the fake Graph API on port {args.port}: {error}", file=sys.stderr)
         return 2
-    print("Fake Graph API listening. Start the service with these variables:\n")
+    try:
+        stripe_server = OnPort(stripe_responder(stripe), args.stripe_port)
+    except OSError as error:
+        server.close()
+        print(f"cannot serve the fake Stripe on port {args.stripe_port}: {error}", file=sys.stderr)
+        return 2
+    print("Fake Graph API and fake Stripe listening. Start the service with these variables:\n")
     print(f"  WHATSAPP_API_BASE=http://127.0.0.1:{server.port}/v21.0")
     print(f"  WHATSAPP_ACCESS_TOKEN={fake.access_token}")
     print(f"  WHATSAPP_PHONE_NUMBER_ID={fake.phone_number_id}")
     print(f"  ARTIST_WHATSAPP_NUMBER={args.artist}")
     print(f"  WHATSAPP_APP_SECRET={args.secret}")
-    print(f"\nWebhooks go to {args.service}/webhooks/whatsapp. {HELP}\n")
+    print(f"  STRIPE_API_KEY={stripe.api_key}")
+    print(f"  STRIPE_API_BASE=http://127.0.0.1:{stripe_server.port}")
+    print(f"  STRIPE_WEBHOOK_SECRET={stripe.webhook_secret}")
+    print(f"\nWebhooks go to {args.service}/webhooks/whatsapp and /webhooks/stripe. {HELP}\n")
 
     interactive = sys.stdin.isatty()  # piped input: no prompt, lines echoed as sent
     lines = _stdin_lines()
@@ -338,6 +483,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         console = Console(
             fake,
             client,
+            stripe=stripe,
             secret=args.secret,
             lead=args.lead,
             artist=args.artist,
@@ -354,6 +500,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print()
         finally:
             server.close()
+            stripe_server.close()
     return 0
 
 
