@@ -43,6 +43,7 @@ from actors.errors import (
     RetryableDeliveryError,
 )
 from actors.masking import mask_phone, mask_phones_in
+from actors.observe import NullObserver, Observer
 from storage import CONNECTION_ERRORS, ClaimedDelivery, Outbox, Pool
 from storage.events import SystemEvents
 
@@ -117,6 +118,7 @@ class OutboxRelay:
         max_attempts: int = 8,
         backoff: Backoff = Backoff(),
         poll_interval_s: float = 1.0,
+        observer: Observer | None = None,
     ) -> None:
         self._pool = pool
         self._deliverers = dict(deliverers or {})
@@ -125,6 +127,7 @@ class OutboxRelay:
         self._max_attempts = max_attempts
         self._backoff = backoff
         self._poll_interval_s = poll_interval_s
+        self._observer: Observer = observer or NullObserver()
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._in_flight = 0
@@ -188,6 +191,7 @@ class OutboxRelay:
     async def _attempt(self, delivery: ClaimedDelivery) -> None:
         if _opted_out_recipient(delivery):
             await self._settle(lambda outbox, _: outbox.suppress(delivery.id, reason="opted_out"))
+            self._observer.delivery_finished(delivery.channel, "suppressed", "opted_out")
             log.info("relay.suppressed_opted_out", channel=delivery.channel)
             return
         if _possible_duplicate(delivery):
@@ -211,12 +215,14 @@ class OutboxRelay:
         except DeliveryDeferred as error:
             delay = error.delay_s
             await self._settle(lambda outbox, _: outbox.defer(delivery.id, delay_s=delay))
+            self._observer.delivery_finished(delivery.channel, "deferred", error.code)
             log.debug("relay.deferred", reason=error.code, delay_s=round(delay, 2))
         except Exception as error:
             log.error("relay.deliverer_crashed", exc_info=True)
             crash = RetryableDeliveryError("crash", type(error).__name__, uncertain=True)
             await self._retry_or_give_up(delivery, crash)
         else:
+            self._observer.delivery_finished(delivery.channel, "sent", None)
             if await self._settle(lambda outbox, _: outbox.mark_sent(delivery.id, provider_id)):
                 log.info("relay.delivered", channel=delivery.channel)
             else:
@@ -241,6 +247,7 @@ class OutboxRelay:
                 outcome=outcome,
             )
         )
+        self._observer.delivery_finished(delivery.channel, "retry", error.code)
         log.warning(
             "relay.retry_scheduled", error_code=error.code, outcome=outcome, delay_s=round(delay, 3)
         )
@@ -269,6 +276,7 @@ class OutboxRelay:
             )
 
         await self._settle(write)
+        self._observer.delivery_finished(delivery.channel, "dead", code)
         log.error(
             "relay.dead_lettered",
             outbox_id=delivery.id,
@@ -292,6 +300,7 @@ class OutboxRelay:
             )
 
         await self._settle(write)
+        self._observer.delivery_finished(delivery.channel, "suppressed", error.code)
         log.warning("relay.suppressed", channel=delivery.channel, reason=error.code, why=detail)
 
     async def _settle(self, write: _Write) -> bool:

@@ -35,6 +35,7 @@ from actors.lead import (
     state_from_json,
 )
 from actors.masking import mask_phone
+from actors.observe import NullObserver, Observer
 from actors.turn_records import turn_write
 from storage import (
     CONNECTION_ERRORS,
@@ -140,6 +141,7 @@ class ActorRuntime:
         idle_after_s: float = 60.0,
         on_effects: Callable[[], None] = lambda: None,
         mirror_to_sheets: bool = False,
+        observer: Observer | None = None,
     ) -> None:
         self._pool = pool
         self._behaviour = behaviour
@@ -147,6 +149,7 @@ class ActorRuntime:
         self._idle_after_s = idle_after_s
         self._on_effects = on_effects
         self._mirror_to_sheets = mirror_to_sheets
+        self._observer: Observer = observer or NullObserver()
         self._actors: dict[str, _Actor] = {}
         self._closing = False
 
@@ -224,6 +227,7 @@ class ActorRuntime:
                             letter = await actor.mailbox.get()
                     except TimeoutError:
                         if actor.mailbox.empty():
+                            self._observer.passivated()
                             return  # passivate
                         continue
                 else:
@@ -247,16 +251,21 @@ class ActorRuntime:
         with structlog.contextvars.bound_contextvars(
             lead=mask_phone(actor.key), correlation_id=message.correlation_id
         ):
+            started = time.perf_counter()
             try:
                 outcome = await self._turn(actor, message)
             except TurnFailed as error:
+                self._observer.turn_failed(str(error))  # `_commit_turn` names the error class
                 if not letter.reply.done():
                     letter.reply.set_exception(error)
             except Exception as error:  # a bug after commit: the caller must still hear
                 log.error("lead.turn_epilogue_failed", exc_info=True)
+                self._observer.turn_failed(type(error).__name__)
                 if not letter.reply.done():
                     letter.reply.set_exception(TurnFailed(type(error).__name__))
             else:
+                seconds = time.perf_counter() - started
+                self._observer.turn_finished(type(message.event).__name__, outcome.value, seconds)
                 if not letter.reply.done():
                     letter.reply.set_result(outcome)
 

@@ -15,6 +15,7 @@ from actors.clock import Clock
 from actors.errors import ActorError
 from actors.lead import TimerFired, TimerKind
 from actors.masking import mask_phone
+from actors.observe import NullObserver, Observer
 from actors.runtime import ActorRuntime, Inbound
 from storage import CONNECTION_ERRORS, DueTimer, Pool, Timers
 
@@ -33,6 +34,7 @@ class TimerScheduler:
         poll_interval_s: float = 1.0,
         batch_size: int = 100,
         lease_s: float = 60.0,
+        observer: Observer | None = None,
     ) -> None:
         self._pool = pool
         self._runtime = runtime
@@ -40,6 +42,7 @@ class TimerScheduler:
         self._poll_interval_s = poll_interval_s
         self._batch_size = batch_size
         self._lease_s = lease_s
+        self._observer: Observer = observer or NullObserver()
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
 
@@ -117,8 +120,10 @@ class TimerScheduler:
             outcome = await self._runtime.ask(inbound)
         except ActorError as error:
             # The lease lapses and the next poll, here or elsewhere, fires it again.
+            self._observer.timer_fired(timer.kind, "failed")
             log.warning(
                 "timers.fire_failed", lead=mask_phone(timer.lead_key), reason=type(error).__name__
             )
             return
+        self._observer.timer_fired(timer.kind, outcome.value)
         log.info("timers.fired", lead=mask_phone(timer.lead_key), kind=timer.kind, outcome=outcome)

@@ -20,14 +20,16 @@ from actors import ActorRuntime, Backoff, Composer, OutboxRelay, WhatsAppSender
 from actors.checkout import CheckoutLinks, stripe_client
 from actors.clock import Clock, SystemClock
 from actors.lead import LeadBehaviour, Policy
+from actors.observe import Observer
 from actors.pacing import Pacing
 from actors.sheets import SheetsSync
 from actors.templates import Templates
 from actors.timers import TimerScheduler
 from storage import Pool, embedded_postgres, migrate, open_pool
-from web import health, stripe_webhook, webhooks
+from web import admin, health, stripe_webhook, webhooks
 from web.errors import register_error_handlers
 from web.logs import configure_logging
+from web.metrics import Metrics
 from web.request_ids import install_request_ids
 from web.services import Services
 from web.settings import Settings
@@ -52,8 +54,11 @@ def create_app(
     app.register_blueprint(webhooks.blueprint)
     app.register_blueprint(stripe_webhook.blueprint)
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(admin.blueprint)
     register_error_handlers(app)
     install_request_ids(app)
+    metrics = Metrics()  # this app's own registry: apps in one process share no counter
+    metrics.install(app)
 
     @app.while_serving
     async def lifespan() -> AsyncGenerator[None, None]:
@@ -64,7 +69,7 @@ def create_app(
             if client is None:
                 limits = httpx.Limits(max_connections=settings.relay_concurrency)
                 client = await stack.enter_async_context(httpx.AsyncClient(limits=limits))
-            relay = _relay(settings, pool, composer, client, clock)
+            relay = _relay(settings, pool, composer, client, clock, metrics.observer)
             runtime = ActorRuntime(
                 pool,
                 LeadBehaviour(composer.script(), _policy(settings)),
@@ -72,11 +77,19 @@ def create_app(
                 idle_after_s=settings.actor_idle_s,
                 on_effects=relay.wake,
                 mirror_to_sheets=settings.sheets_enabled(),
+                observer=metrics.observer,
             )
             if settings.sheets_enabled():
                 relay.add_channel("sheets", _sheets(settings, pool, composer, stack))
             relay.add_channel("deposit", await _checkout(settings, pool, runtime, composer, stack))
-            timers = TimerScheduler(pool, runtime, clock, poll_interval_s=settings.timer_poll_s)
+            timers = TimerScheduler(
+                pool,
+                runtime,
+                clock,
+                poll_interval_s=settings.timer_poll_s,
+                observer=metrics.observer,
+            )
+            stack.enter_context(metrics.watching(runtime, pool))
             relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
             timers_task = asyncio.create_task(timers.run(), name="timer-scheduler")
             Services(settings, pool, runtime, relay, clock, timers).install(app.extensions)
@@ -131,6 +144,7 @@ def _relay(
     composer: Composer,
     client: httpx.AsyncClient,
     clock: Clock,
+    observer: Observer | None = None,
 ) -> OutboxRelay:
     """
     The relay with its WhatsApp channel. Refuses to start (`CopyError`) when a configured
@@ -148,6 +162,7 @@ def _relay(
             settings.relay_backoff_jitter_s,
         ),
         poll_interval_s=settings.relay_poll_s,
+        observer=observer,
     )
     relay.add_channel(
         "whatsapp",

@@ -1,0 +1,252 @@
+"""
+The admin API under `/admin` (bearer ADMIN_TOKEN), and `GET /openapi.json` describing it.
+
+Reads come from `storage.admin`. Every change to a lead is a turn of that lead's actor
+(the artist's action, `via="admin"`), handed over and answered after commit exactly as a
+webhook is; the API never writes a lead itself. Its one other write re-drives a dead
+letter. Errors are JSON `{"error": ...}`:
+
+    AdminProblem
+     +-- 401  no bearer token, a wrong one, or ADMIN_TOKEN unset (never open)
+     +-- 404  no such lead or delivery
+     +-- 409  the delivery is not dead-lettered
+     +-- 422  a bad limit, cursor, status, action or id
+    (from actors / storage, mapped in web.errors)
+    MailboxFull, RuntimeClosed, TurnFailed, DatabaseUnavailable -> 503
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+import structlog
+from pydantic import BaseModel, ValidationError
+from quart import Blueprint, ResponseReturnValue, request
+
+from actors import Inbound, TurnFailed
+from actors.lead import ArtistActed, Status, latest_answers, state_from_json
+from actors.masking import mask_phone
+from storage import CONNECTION_ERRORS, DatabaseUnavailable
+from storage.admin import AdminReads, RedriveOutcome
+from web.admin_models import (
+    ACTIONS,
+    MAX_DELIVERY_ID,
+    ActionResult,
+    ActorOut,
+    ActorPage,
+    ActorsQuery,
+    DeadLetterPage,
+    DeadLettersQuery,
+    DeliveryOut,
+    ErrorBody,
+    LeadDetail,
+    LeadOut,
+    LeadPage,
+    LeadsQuery,
+    RedriveResult,
+    encode_cursor,
+    is_lead_key,
+)
+from web.openapi import openapi_document
+from web.request_ids import correlation_id
+from web.services import services
+
+__all__ = ["AdminProblem", "blueprint"]
+
+log = structlog.get_logger("web.admin")
+
+blueprint = Blueprint("admin_api", __name__)  # what the app registers: /openapi.json + /admin
+_admin = Blueprint("admin", __name__, url_prefix="/admin")
+
+_Query = TypeVar("_Query", bound=BaseModel)
+
+
+class AdminProblem(Exception):
+    """An answer other than 200, with the status it maps to."""
+
+    def __init__(self, status: int, error: str, details: Sequence[str] = ()) -> None:
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.details = list(details)
+
+
+@_admin.errorhandler(AdminProblem)
+async def _problem(problem: AdminProblem) -> ResponseReturnValue:
+    body = ErrorBody(error=problem.error, details=problem.details).model_dump(mode="json")
+    if problem.status == 401:
+        return body, 401, {"WWW-Authenticate": 'Bearer realm="admin"'}
+    return body, problem.status
+
+
+@_admin.before_request
+async def _authenticate() -> None:
+    """Bearer ADMIN_TOKEN, compared in constant time; no token configured refuses all."""
+    expected = services().settings.admin_token
+    secret = expected.get_secret_value().encode() if expected is not None else b""
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    if (
+        not secret
+        or scheme.lower() != "bearer"
+        or not hmac.compare_digest(presented.strip().encode(), secret)
+    ):
+        log.warning("admin.unauthorized", configured=bool(secret))
+        raise AdminProblem(401, "unauthorized")
+
+
+@blueprint.get("/openapi.json")
+async def openapi() -> ResponseReturnValue:
+    return openapi_document(), 200
+
+
+@_admin.get("/actors")
+async def list_actors() -> ResponseReturnValue:
+    query = _query(ActorsQuery)
+    live = sorted(services().runtime.live_actors(), key=lambda info: info.lead_key)
+    rest = [a for a in live if query.after is None or a.lead_key > query.after]
+    page = rest[: query.limit]
+    more = len(rest) > query.limit
+    replica = f"{socket.gethostname()}:{os.getpid()}"
+    return _json(
+        ActorPage(
+            items=[ActorOut.of(info, replica) for info in page],
+            next_cursor=encode_cursor("actor", page[-1].lead_key) if more else None,
+        )
+    )
+
+
+@_admin.get("/leads")
+async def list_leads() -> ResponseReturnValue:
+    query = _query(LeadsQuery)
+    status = query.status.value if query.status is not None else None
+    async with _reads() as reads:
+        rows = await reads.leads(status=status, after=query.after, limit=query.limit + 1)
+    page, more = rows[: query.limit], len(rows) > query.limit
+    return _json(
+        LeadPage(
+            items=[LeadOut.model_validate(row) for row in page],
+            next_cursor=encode_cursor("lead", page[-1].lead_key) if more else None,
+        )
+    )
+
+
+@_admin.get("/leads/<wa_id>")
+async def get_lead(wa_id: str) -> ResponseReturnValue:
+    async with _reads() as reads:
+        found = await reads.lead_file(_lead_key(wa_id))
+    if found is None:
+        raise AdminProblem(404, "no such lead")
+    latest = latest_answers(state_from_json(found.lead.state).answers)
+    return _json(LeadDetail.of(found, latest.values()))
+
+
+@_admin.post("/leads/<wa_id>/<action>")
+async def act_on_lead(wa_id: str, action: str) -> ResponseReturnValue:
+    acted = ACTIONS.get(action)
+    if acted is None:
+        raise AdminProblem(422, "unknown action", [f"action: one of {', '.join(sorted(ACTIONS))}"])
+    lead_key = _lead_key(wa_id)
+    async with _reads() as reads:
+        if await reads.lead(lead_key) is None:
+            raise AdminProblem(404, "no such lead")
+    running = services()
+    message_id = f"admin:{uuid.uuid4()}"
+    now = running.clock.now()
+    inbound = Inbound(
+        lead_key=lead_key,
+        message_id=message_id,
+        event=ArtistActed(message_id, lead_key, acted, now, via="admin"),
+        record={"via": "admin", "action": acted.value, "wa_id": lead_key, "at": now.isoformat()},
+        correlation_id=correlation_id(),
+    )
+    try:
+        async with asyncio.timeout(running.settings.turn_wait_s):
+            outcome = await running.runtime.ask(inbound)
+    except TimeoutError:
+        raise TurnFailed("the turn did not commit in time") from None
+    async with _reads() as reads:
+        after = await reads.lead(lead_key)
+    assert after is not None  # leads are never deleted
+    log.info("admin.acted", lead=mask_phone(lead_key), action=acted.value, outcome=outcome.value)
+    return _json(
+        ActionResult(
+            wa_id=lead_key,
+            action=action,
+            message_id=message_id,
+            outcome=outcome,
+            status=Status(after.status),
+            version=after.version,
+        )
+    )
+
+
+@_admin.get("/dead-letters")
+async def list_dead_letters() -> ResponseReturnValue:
+    query = _query(DeadLettersQuery)
+    async with _reads() as reads:
+        rows = await reads.dead_letters(before=query.before_id, limit=query.limit + 1)
+    page, more = rows[: query.limit], len(rows) > query.limit
+    return _json(
+        DeadLetterPage(
+            items=[DeliveryOut.model_validate(row) for row in page],
+            next_cursor=encode_cursor("dead", str(page[-1].id)) if more else None,
+        )
+    )
+
+
+@_admin.post("/deliveries/<delivery_id>/redrive")
+async def redrive(delivery_id: str) -> ResponseReturnValue:
+    if not (delivery_id.isascii() and delivery_id.isdigit()):
+        raise AdminProblem(422, "invalid id", ["id: a positive integer"])
+    outbox_id = int(delivery_id) if len(delivery_id) <= 19 else 0
+    if not 0 < outbox_id <= MAX_DELIVERY_ID:
+        raise AdminProblem(404, "no such delivery")
+    async with _reads() as reads:
+        outcome = await reads.redrive(outbox_id, correlation_id=correlation_id())
+    if outcome is RedriveOutcome.NOT_FOUND:
+        raise AdminProblem(404, "no such delivery")
+    if outcome is RedriveOutcome.NOT_DEAD:
+        raise AdminProblem(409, "the delivery is not dead-lettered")
+    services().relay.wake()
+    log.info("admin.redriven", outbox_id=outbox_id)
+    return _json(RedriveResult(id=outbox_id, status="pending"))
+
+
+blueprint.register_blueprint(_admin)
+
+
+def _json(model: BaseModel) -> ResponseReturnValue:
+    return model.model_dump(mode="json"), 200
+
+
+def _query(model: type[_Query]) -> _Query:
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as error:
+        details = [
+            f"{'.'.join(str(part) for part in e['loc']) or 'query'}: {e['msg']}"
+            for e in error.errors(include_url=False, include_input=False)
+        ]
+        raise AdminProblem(422, "invalid query", details) from None
+
+
+def _lead_key(wa_id: str) -> str:
+    if not is_lead_key(wa_id):
+        raise AdminProblem(404, "no such lead")
+    return wa_id
+
+
+@asynccontextmanager
+async def _reads() -> AsyncIterator[AdminReads]:
+    try:
+        async with services().pool.acquire(timeout=5.0) as con:
+            yield AdminReads(con)
+    except CONNECTION_ERRORS as error:
+        raise DatabaseUnavailable(type(error).__name__) from error

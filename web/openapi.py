@@ -1,0 +1,237 @@
+"""
+The OpenAPI 3.1 document of the admin API, built from the pydantic models it serves.
+
+Each model's JSON Schema is generated with refs into `#/components/schemas`, and its
+`$defs` are hoisted there. Query parameters come from the query models, one parameter per
+field. The document is data; `web.admin` serves it at `GET /openapi.json`.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode
+
+from web.admin_models import (
+    ACTIONS,
+    MAX_DELIVERY_ID,
+    WA_ID_PATTERN,
+    ActionResult,
+    ActorPage,
+    ActorsQuery,
+    DeadLetterPage,
+    DeadLettersQuery,
+    ErrorBody,
+    LeadDetail,
+    LeadPage,
+    LeadsQuery,
+    RedriveResult,
+)
+
+__all__ = ["openapi_document"]
+
+_REF = "#/components/schemas/{model}"
+_SECURITY = "bearerAuth"
+_REQUEST_ID = "X-Request-ID"
+_WHY = {
+    401: "missing or wrong bearer token (or ADMIN_TOKEN is not set)",
+    404: "no such lead or delivery",
+    409: "the delivery is not dead-lettered",
+    422: "invalid parameter",
+    503: "overloaded or the database is unavailable; retry",
+}
+
+_WA_ID = {
+    "name": "wa_id",
+    "in": "path",
+    "required": True,
+    "description": "the lead's WhatsApp id",
+    "schema": {"type": "string", "pattern": WA_ID_PATTERN, "examples": ["447700900321"]},
+}
+_ACTION = {
+    "name": "action",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "enum": sorted(ACTIONS)},
+}
+_DELIVERY_ID = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "description": "the outbox row's id",
+    "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_DELIVERY_ID},
+}
+
+
+@dataclass(frozen=True)
+class _Operation:
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+    answer: type[BaseModel]
+    query: type[BaseModel] | None = None
+    path_parameters: tuple[dict[str, Any], ...] = ()
+    errors: tuple[int, ...] = (401, 422, 503)
+
+
+_OPERATIONS = (
+    _Operation(
+        "get",
+        "/admin/actors",
+        "listActors",
+        "Live actors of the process that answers, by wa_id",
+        ActorPage,
+        query=ActorsQuery,
+    ),
+    _Operation(
+        "get",
+        "/admin/leads",
+        "listLeads",
+        "Leads by wa_id, optionally of one status",
+        LeadPage,
+        query=LeadsQuery,
+    ),
+    _Operation(
+        "get",
+        "/admin/leads/{wa_id}",
+        "getLead",
+        "One lead in full: snapshot, answers, inbox, events, outbox with attempts, timers",
+        LeadDetail,
+        path_parameters=(_WA_ID,),
+        errors=(401, 404, 503),
+    ),
+    _Operation(
+        "post",
+        "/admin/leads/{wa_id}/{action}",
+        "actOnLead",
+        "Act as the artist; the action is a turn of the lead's actor, answered after commit",
+        ActionResult,
+        path_parameters=(_WA_ID, _ACTION),
+        errors=(401, 404, 422, 503),
+    ),
+    _Operation(
+        "get",
+        "/admin/dead-letters",
+        "listDeadLetters",
+        "Deliveries that gave up, newest first, with their attempts",
+        DeadLetterPage,
+        query=DeadLettersQuery,
+    ),
+    _Operation(
+        "post",
+        "/admin/deliveries/{id}/redrive",
+        "redriveDelivery",
+        "Put a dead-lettered delivery back in the outbox with its attempts reset",
+        RedriveResult,
+        path_parameters=(_DELIVERY_ID,),
+        errors=(401, 404, 409, 422, 503),
+    ),
+)
+
+
+class _Components:
+    def __init__(self) -> None:
+        self.schemas: dict[str, Any] = {}
+
+    def add(self, model: type[BaseModel], mode: JsonSchemaMode = "serialization") -> dict[str, Any]:
+        """Return the schema of `model` with its `$defs` moved into the components."""
+        schema = model.model_json_schema(ref_template=_REF, mode=mode)
+        self.schemas.update(schema.pop("$defs", {}))
+        return schema
+
+    def ref(self, model: type[BaseModel]) -> dict[str, str]:
+        self.schemas[model.__name__] = self.add(model)
+        return {"$ref": _REF.format(model=model.__name__)}
+
+
+def _query_parameters(model: type[BaseModel], components: _Components) -> list[dict[str, Any]]:
+    schema = components.add(model, mode="validation")
+    required = set(schema.get("required", []))
+    parameters = []
+    for name, field in schema["properties"].items():
+        field = copy.deepcopy(field)
+        description = field.pop("description", None)
+        field.pop("title", None)
+        branches = [b for b in field.pop("anyOf", []) if b != {"type": "null"}]
+        if len(branches) == 1:  # `X | None`: absent is the None
+            field.update(branches[0])
+        if field.get("default", 0) is None:
+            del field["default"]
+        parameter: dict[str, Any] = {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": field,
+        }
+        if description:
+            parameter["description"] = description
+        parameters.append(parameter)
+    return parameters
+
+
+def _responses(op: _Operation, components: _Components) -> dict[str, Any]:
+    request_id = {_REQUEST_ID: {"$ref": f"#/components/headers/{_REQUEST_ID}"}}
+    error = components.ref(ErrorBody)
+    responses: dict[str, Any] = {
+        "200": {
+            "description": "OK",
+            "headers": request_id,
+            "content": {"application/json": {"schema": components.ref(op.answer)}},
+        }
+    }
+    for status in op.errors:
+        responses[str(status)] = {
+            "description": _WHY[status],
+            "headers": request_id,
+            "content": {"application/json": {"schema": error}},
+        }
+    return responses
+
+
+@cache
+def _document() -> dict[str, Any]:
+    components = _Components()
+    paths: dict[str, dict[str, Any]] = {}
+    for op in _OPERATIONS:
+        parameters = list(op.path_parameters)
+        if op.query is not None:
+            parameters.extend(_query_parameters(op.query, components))
+        operation: dict[str, Any] = {
+            "operationId": op.operation_id,
+            "summary": op.summary,
+            "tags": ["admin"],
+            "responses": _responses(op, components),
+        }
+        if parameters:
+            operation["parameters"] = parameters
+        paths.setdefault(op.path, {})[op.method] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Booking assistant admin API",
+            "version": "1",
+            "description": "Bearer ADMIN_TOKEN on every call; unset ADMIN_TOKEN refuses all.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": dict(sorted(components.schemas.items())),
+            "securitySchemes": {_SECURITY: {"type": "http", "scheme": "bearer"}},
+            "headers": {
+                _REQUEST_ID: {
+                    "description": "the correlation id of this request (on every response)",
+                    "schema": {"type": "string"},
+                }
+            },
+        },
+        "security": [{_SECURITY: []}],
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    """The document (a fresh copy: callers may change it)."""
+    return copy.deepcopy(_document())
