@@ -13,6 +13,7 @@ from __future__ import annotations
 import structlog
 from pydantic import ValidationError
 from quart import Quart, ResponseReturnValue, g, request
+from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from actors import MailboxFull, RuntimeClosed, TurnFailed
 from storage import DatabaseUnavailable
@@ -59,3 +60,12 @@ def register_error_handlers(app: Quart) -> None:
 
     for error_type in (MailboxFull, RuntimeClosed, TurnFailed, DatabaseUnavailable):
         app.register_error_handler(error_type, _unavailable)
+
+    @app.errorhandler(NotFound)
+    async def _no_route(error: NotFound) -> ResponseReturnValue:
+        return {"error": "not found"}, 404
+
+    @app.errorhandler(MethodNotAllowed)
+    async def _wrong_method(error: MethodNotAllowed) -> ResponseReturnValue:
+        allowed = ", ".join(error.valid_methods or [])
+        return {"error": "method not allowed"}, 405, {"Allow": allowed}

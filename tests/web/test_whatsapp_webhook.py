@@ -219,3 +219,11 @@ async def test_rejected_signatures_become_one_throttled_system_event(running: Ru
     assert len(rows) == 1  # a flood of forgeries is not a flood of writes
     assert (rows[0]["level"], rows[0]["lead_key"]) == ("warn", None)
     assert rows[0]["detail"]["route"] == "/webhooks/whatsapp"
+
+
+async def test_unknown_paths_and_methods_answer_json(running: Running) -> None:
+    missing = await running.client.get("/nowhere")
+    assert (missing.status_code, await missing.get_json()) == (404, {"error": "not found"})
+    wrong = await running.client.put("/webhooks/whatsapp")
+    assert wrong.status_code == 405
+    assert "POST" in wrong.headers["Allow"]
