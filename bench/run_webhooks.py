@@ -154,7 +154,7 @@ def _fake_graph_counts(graph: FakeGraph) -> dict[str, int]:
 
 @asynccontextmanager
 async def service(
-    source: Path, dsn: str, graph_url: str, log: IO[bytes]
+    source: Path, dsn: str, graph_url: str, log: IO[bytes], extra_env: dict[str, str] | None = None
 ) -> AsyncIterator[tuple[int, int]]:
     """One `booking-assistant serve` process; yields (pid, port) once /readyz is 200.
 
@@ -176,6 +176,7 @@ async def service(
         # second; the benchmark measures intake and delivery, not WhatsApp's pacing.
         "WHATSAPP_RECIPIENT_INTERVAL_S": "0",
         "LOG_FORMAT": "json",
+        **(extra_env or {}),
     }
     env.pop("PORT", None)
     process = await asyncio.create_subprocess_exec(
@@ -288,6 +289,19 @@ async def outbox_figures(
             prefix + "%",
         )
     }
+    latency = await con.fetchrow(
+        """
+        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s) AS p50,
+               percentile_cont(0.99) WITHIN GROUP (ORDER BY s) AS p99,
+               max(s) AS max
+        FROM (
+            SELECT extract(epoch FROM d.at - o.created_at) AS s
+            FROM delivery_attempts AS d JOIN outbox AS o ON o.id = d.outbox_id
+            WHERE o.lead_key LIKE $1 AND d.outcome = 'sent'
+        ) AS sent
+        """,
+        prefix + "%",
+    )
     last = float(last_finished) if last_finished is not None else load_ended
     span = max(last - load_started, 1e-9)
     sent = by_status.get("sent", 0)
@@ -298,6 +312,12 @@ async def outbox_figures(
         "delivery_attempts": attempts,
         "drained_after_load_s": round(max(last - load_ended, 0.0), 2),
         "sent_per_s": round(sent / span, 1),  # from load start to the last delivery
+        # From the turn's transaction (the row's created_at) to the provider's acceptance
+        # being recorded: an upper bound on commit-to-delivery.
+        "commit_to_delivery_ms": {
+            key: round(float(latency[key]) * 1000, 1) if latency[key] is not None else None
+            for key in ("p50", "p99", "max")
+        },
     }
 
 
@@ -426,13 +446,15 @@ async def run_scenario(
     deadline_s: float,
     profile_dir: Path | None,
     quiet_wait_s: float,
+    rate_per_s: float | None = None,
 ) -> dict[str, Any]:
+    extra_env = {"WHATSAPP_RATE_PER_S": str(rate_per_s)} if rate_per_s else {}
     async with fresh_database(server_dsn) as dsn:
         with (
             fake_graph() as graph,
             tempfile.NamedTemporaryFile(prefix=f"bench-{scenario.name}-", suffix=".log") as log,
         ):
-            async with service(source, dsn, graph.base_url, log) as (pid, port):
+            async with service(source, dsn, graph.base_url, log, extra_env) as (pid, port):
                 figures = await _drive(
                     scenario, dsn, pid, port, graph, deadline_s, profile_dir, quiet_wait_s
                 )
@@ -529,6 +551,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--source", type=Path, default=ROOT, help="service source tree (default: this one)"
     )
+    parser.add_argument(
+        "--rate-per-s",
+        type=float,
+        default=None,
+        help="WHATSAPP_RATE_PER_S for the service (lift Meta's 80/s to measure the relay)",
+    )
     parser.add_argument("--serve-fake-graph", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_fake_graph:
@@ -547,6 +575,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.deadline,
                 args.profile,
                 args.quiet_wait,
+                args.rate_per_s,
             )
         )
         print(json.dumps(figures), file=sys.stderr, flush=True)
