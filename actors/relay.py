@@ -44,6 +44,7 @@ from actors.errors import (
 )
 from actors.masking import mask_phone, mask_phones_in
 from actors.observe import NullObserver, Observer
+from actors.polling import Poller
 from storage import CONNECTION_ERRORS, ClaimedDelivery, Outbox, Pool
 from storage.events import SystemEvents
 
@@ -126,10 +127,8 @@ class OutboxRelay:
         self._lease_s = lease_s
         self._max_attempts = max_attempts
         self._backoff = backoff
-        self._poll_interval_s = poll_interval_s
         self._observer: Observer = observer or NullObserver()
-        self._wakeup = asyncio.Event()
-        self._stopping = asyncio.Event()
+        self._poller = Poller(poll_interval_s)
         self._in_flight = 0
 
     def add_channel(self, channel: str, deliverer: Deliverer) -> None:
@@ -137,19 +136,18 @@ class OutboxRelay:
         self._deliverers[channel] = deliverer
 
     def wake(self) -> None:
-        self._wakeup.set()
+        self._poller.wake()
 
     def stop(self) -> None:
         """Stop claiming; `run` returns once the deliveries under way have finished."""
-        self._stopping.set()
-        self._wakeup.set()
+        self._poller.stop()
 
     async def run(self) -> None:
         # Claim in batches: each claim scans the pending rows, so claiming one row per
         # finished delivery would make a backlog cost the database once per send.
         batch = max(1, self._concurrency // 4)
         async with asyncio.TaskGroup() as deliveries:
-            while not self._stopping.is_set():
+            while not self._poller.stopping:
                 free = self._concurrency - self._in_flight
                 enough_room = free >= batch or self._in_flight == 0
                 claimed = await self._claim(free) if free > 0 and enough_room else []
@@ -157,15 +155,7 @@ class OutboxRelay:
                     self._in_flight += 1
                     deliveries.create_task(self._deliver(delivery))
                 if not claimed or free <= len(claimed):
-                    await self._sleep()
-
-    async def _sleep(self) -> None:
-        try:
-            async with asyncio.timeout(self._poll_interval_s):
-                await self._wakeup.wait()
-        except TimeoutError:
-            pass
-        self._wakeup.clear()
+                    await self._poller.pause()
 
     async def _claim(self, limit: int) -> list[ClaimedDelivery]:
         try:
@@ -186,7 +176,7 @@ class OutboxRelay:
                 await self._attempt(delivery)
         finally:
             self._in_flight -= 1
-            self._wakeup.set()  # the lead's next row may be claimable now
+            self._poller.wake()  # the lead's next row may be claimable now
 
     async def _attempt(self, delivery: ClaimedDelivery) -> None:
         if _opted_out_recipient(delivery):

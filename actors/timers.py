@@ -16,6 +16,7 @@ from actors.errors import ActorError
 from actors.lead import TimerFired, TimerKind
 from actors.masking import mask_phone
 from actors.observe import NullObserver, Observer
+from actors.polling import Poller
 from actors.runtime import ActorRuntime, Inbound
 from storage import CONNECTION_ERRORS, DueTimer, Pool, Timers
 
@@ -39,30 +40,27 @@ class TimerScheduler:
         self._pool = pool
         self._runtime = runtime
         self._clock = clock
-        self._poll_interval_s = poll_interval_s
         self._batch_size = batch_size
         self._lease_s = lease_s
         self._observer: Observer = observer or NullObserver()
-        self._wakeup = asyncio.Event()
-        self._stopping = asyncio.Event()
+        self._poller = Poller(poll_interval_s)
 
     def wake(self) -> None:
         """Look for due timers now (tests call this after moving the clock)."""
-        self._wakeup.set()
+        self._poller.wake()
 
     def stop(self) -> None:
-        self._stopping.set()
-        self._wakeup.set()
+        self._poller.stop()
 
     async def run(self) -> None:
-        while not self._stopping.is_set():
+        while not self._poller.stopping:
             due = await self._claim()
             if due:
                 async with asyncio.TaskGroup() as firing:
                     for timer in due:
                         firing.create_task(self._fire(timer))
             if len(due) < self._batch_size:
-                await self._sleep()
+                await self._poller.pause()
 
     async def fire_due(self) -> int:
         """Fire everything due now, once, and return how many fired (for tests and tools)."""
@@ -78,14 +76,6 @@ class TimerScheduler:
     async def fire(self, timer: DueTimer) -> None:
         """Feed one claimed timer to its lead's actor (the second half)."""
         await self._fire(timer)
-
-    async def _sleep(self) -> None:
-        try:
-            async with asyncio.timeout(self._poll_interval_s):
-                await self._wakeup.wait()
-        except TimeoutError:
-            pass
-        self._wakeup.clear()
 
     async def _claim(self) -> list[DueTimer]:
         try:

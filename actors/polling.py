@@ -1,0 +1,39 @@
+"""The wake-or-poll rhythm shared by the relay and the timer scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+
+__all__ = ["Poller"]
+
+
+class Poller:
+    """Sleep until woken or until the poll interval passes; stop for good on request.
+
+    A wake-up only makes the next look come sooner; work found by polling (rows written
+    by another replica, retries coming due) never depends on one.
+    """
+
+    def __init__(self, interval_s: float) -> None:
+        self._interval_s = interval_s
+        self._wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wakeup.set()
+
+    async def pause(self) -> None:
+        try:
+            async with asyncio.timeout(self._interval_s):
+                await self._wakeup.wait()
+        except TimeoutError:
+            pass
+        self._wakeup.clear()
