@@ -135,9 +135,6 @@ def _policy(settings: Settings) -> Policy:
     )
 
 
-_RELAY_LEASE_S = 60.0
-
-
 def _relay(
     settings: Settings,
     pool: Pool,
@@ -154,7 +151,7 @@ def _relay(
     relay = OutboxRelay(
         pool,
         concurrency=settings.relay_concurrency,
-        lease_s=_RELAY_LEASE_S,
+        lease_s=settings.relay_lease_s,
         max_attempts=settings.relay_max_attempts,
         backoff=Backoff(
             settings.relay_backoff_base_s,
@@ -180,7 +177,7 @@ def _relay(
             pacing=Pacing(
                 settings.whatsapp_rate_per_s,
                 settings.whatsapp_recipient_interval_s,
-                max_wait_s=max(0.0, _RELAY_LEASE_S - 3 * settings.whatsapp_timeout_s),
+                max_wait_s=max(0.0, settings.relay_lease_s - 3 * settings.whatsapp_timeout_s),
             ),
             artist_number=settings.artist_whatsapp_number,
             clock=clock,  # the 24-hour window is judged on the service's clock

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     relay_concurrency: int = Field(default=32, gt=0)
     relay_max_attempts: int = Field(default=8, gt=0)
     relay_poll_s: float = Field(default=1.0, gt=0)
+    # How long a claimed delivery is reserved: after a crash, its reply waits this long
+    # before another process sends it. Must exceed a delivery's longest call.
+    relay_lease_s: float = Field(default=60.0, gt=0)
     timer_poll_s: float = Field(default=1.0, gt=0)
     deposit_reminder_before_s: int = Field(default=3600, gt=0)
     relay_backoff_base_s: float = Field(default=1.0, gt=0)
