@@ -189,9 +189,3 @@ class Outbox:
     async def suppress(self, outbox_id: int, *, reason: str) -> None:
         """Refuse a row for good without sending it (opted out, outside the window)."""
         await self._con.execute(_SUPPRESS, outbox_id, "suppressed", reason, None, None)
-
-    async def pending_count(self) -> int:
-        count: int = await self._con.fetchval(
-            "SELECT count(*) FROM outbox WHERE status = 'pending'"
-        )
-        return count

@@ -47,17 +47,3 @@ class Timers:
     async def claim_due(self, now: datetime, limit: int, lease_s: float) -> list[DueTimer]:
         rows = await self._con.fetch(_CLAIM, now, limit, lease_s)
         return [DueTimer(r["id"], r["lead_key"], r["kind"], r["due_at"]) for r in rows]
-
-    async def next_due(self) -> datetime | None:
-        due: datetime | None = await self._con.fetchval(
-            "SELECT min(due_at) FROM timers WHERE status = 'pending'"
-        )
-        return due
-
-    async def pending(self, lead_key: str) -> list[DueTimer]:
-        rows = await self._con.fetch(
-            "SELECT id, lead_key, kind, due_at FROM timers"
-            " WHERE lead_key = $1 AND status = 'pending' ORDER BY due_at",
-            lead_key,
-        )
-        return [DueTimer(r["id"], r["lead_key"], r["kind"], r["due_at"]) for r in rows]

@@ -126,8 +126,10 @@ async def _record_unrouted(pool: Pool, message_id: str, event: StripeEvent) -> N
 
 
 def _is_uuid(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
     try:
-        uuid.UUID(str(value))
+        uuid.UUID(value)
     except ValueError:
         return False
-    return value is not None
+    return True
