@@ -37,13 +37,14 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
 
 from tests.fakes import stripe_api
 from tests.fakes.graph import FakeGraphApi, SentMessage
+from tests.fakes.local_http import LocalHTTPServer
 from tests.fakes.meta import encode, sign, text_message, webhook
 from tests.fakes.stripe_api import FakeStripe
 
@@ -139,17 +140,14 @@ class OnPort:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._http = LocalHTTPServer(Handler, port)
 
     @property
     def port(self) -> int:
-        return int(self._server.server_address[1])
+        return self._http.port
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._http.close()
 
 
 def graph_responder(fake: FakeGraphApi) -> Respond:
