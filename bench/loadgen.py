@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.fakes.meta import encode, sign, text_message, webhook
+from fakes.meta import encode, sign, text_message, webhook
 
 __all__ = [
     "LoadResult",

@@ -127,7 +127,7 @@ def serve_fake_graph() -> int:
     import http.server
     import socketserver
 
-    from tests.fakes.graph import FakeGraphApi
+    from fakes.graph import FakeGraphApi
 
     socketserver.StreamRequestHandler.disable_nagle_algorithm = True
     http.server.ThreadingHTTPServer.request_queue_size = 256

@@ -21,8 +21,8 @@ import httpx
 from actors import Backoff, Composer, OutboxRelay, WhatsAppSender
 from actors.pacing import Pacing
 from actors.templates import Templates
+from fakes.graph import FakeGraphApi
 from storage.pool import Pool
-from tests.fakes.graph import FakeGraphApi
 
 __all__ = [
     "ARTIST",

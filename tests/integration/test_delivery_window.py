@@ -16,8 +16,8 @@ import yaml
 
 from actors.composer import Composer, CopyError
 from actors.templates import Templates
+from fakes.graph import FakeGraphApi, GraphFailure
 from storage.pool import Pool
-from tests.fakes.graph import FakeGraphApi, GraphFailure
 from tests.integration.relay_harness import (
     ARTIST,
     COMPOSER,

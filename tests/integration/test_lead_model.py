@@ -71,11 +71,11 @@ from actors.lead import (
 )
 from actors.templates import Templates
 from actors.timers import TimerScheduler
+from fakes.graph import FakeGraphApi, GraphFailure
 from storage import ClaimedDelivery, open_pool
 from storage.pool import Pool
 from tests.clock import FakeClock
 from tests.database import TABLES
-from tests.fakes.graph import FakeGraphApi, GraphFailure
 
 COPY_DIR = Path(__file__).resolve().parents[2] / "copy"
 COMPOSER = Composer.load(COPY_DIR, "en_GB")

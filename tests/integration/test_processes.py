@@ -35,10 +35,15 @@ from actors.lead import (
     Status,
     state_from_json,
 )
+from fakes.graph import FakeGraphApi, GraphFailure, GraphServer
+from fakes.meta import text_message, webhook
 from storage.pool import Pool
-from tests.fakes.graph import FakeGraphApi, GraphFailure, GraphServer
-from tests.fakes.meta import text_message, webhook
-from tests.integration.servers import DatabaseProxy, ServiceLauncher, ServiceProcess
+from tests.integration.servers import (
+    DatabaseProxy,
+    ServiceLauncher,
+    ServiceProcess,
+    suite_launcher,
+)
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -221,7 +226,7 @@ async def launcher(database_url: str, pool: Pool, tmp_path: Path) -> AsyncIterat
 
     Their log tails are printed at teardown, which pytest shows when a test fails.
     """
-    started = ServiceLauncher(database_url, tmp_path)
+    started = suite_launcher(database_url, tmp_path)
     try:
         yield started
     finally:

@@ -11,8 +11,8 @@ from structlog.testing import capture_logs
 
 from actors import Backoff
 from actors.pacing import Pacing
+from fakes.graph import FakeGraphApi, GraphFailure, SentMessage
 from storage.pool import Pool
-from tests.fakes.graph import FakeGraphApi, GraphFailure, SentMessage
 from tests.integration.relay_harness import (
     ARTIST,
     COMPOSER,

@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from actors import Backoff, Composer, OutboxRelay, RetryableDeliveryError
 from actors.lead import Answer, Deposit, LeadState, Status, state_to_json
 from actors.sheets import SheetsSync, sheet_header
+from fakes.google import new_signing_key, public_pem, service_account_file
+from fakes.sheets import FakeSheets, SheetsServer
 from storage import ClaimedDelivery
 from storage.pool import Pool
-from tests.fakes.google import new_signing_key, public_pem, service_account_file
-from tests.fakes.sheets import FakeSheets, SheetsServer
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.anyio

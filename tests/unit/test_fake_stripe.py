@@ -24,7 +24,7 @@ import pytest
 import stripe
 from stripe.params.checkout import SessionCreateParams
 
-from tests.fakes.stripe_api import (
+from fakes.stripe_api import (
     API_VERSION,
     FakeStripe,
     StripeFailure,

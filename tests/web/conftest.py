@@ -11,9 +11,9 @@ import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol
 
+from fakes.graph import FakeGraphApi
+from fakes.meta import encode, sign
 from storage.pool import Pool
-from tests.fakes.graph import FakeGraphApi
-from tests.fakes.meta import encode, sign
 from web import Settings, create_app
 
 APP_SECRET = "test-app-secret"

@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from tests.fakes.graph import SentMessage
-from tests.fakes.meta import button_message, text_message, webhook
+from fakes.graph import SentMessage
+from fakes.meta import button_message, text_message, webhook
 from tests.waiting import eventually
 from tests.web.conftest import Running
 

@@ -13,7 +13,7 @@ import anyio
 import pytest
 from quart import Response
 
-from tests.fakes.graph import GraphFailure
+from fakes.graph import GraphFailure
 from tests.waiting import eventually
 from tests.web.conftest import Running
 from tests.web.phone import Phone, buttons_of, is_question

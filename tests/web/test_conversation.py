@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.graph import SentMessage
+from fakes.graph import SentMessage
 from tests.web.conftest import Running
 from tests.web.phone import Phone, buttons_of, is_question
 

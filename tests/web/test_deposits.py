@@ -14,9 +14,9 @@ from typing import Any
 import anyio
 import pytest
 
-from tests.fakes.google import new_signing_key, service_account_file
-from tests.fakes.sheets import FakeSheets, SheetsServer
-from tests.fakes.stripe_api import (
+from fakes.google import new_signing_key, service_account_file
+from fakes.sheets import FakeSheets, SheetsServer
+from fakes.stripe_api import (
     FakeStripe,
     StripeFailure,
     StripeServer,

@@ -16,10 +16,10 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.fakes.meta import encode, status_update, text_message, webhook
-from tests.fakes.stripe_api import FakeStripe, charge, event
-from tests.fakes.stripe_api import encode as encode_stripe
-from tests.fakes.stripe_api import sign as sign_stripe
+from fakes.meta import encode, status_update, text_message, webhook
+from fakes.stripe_api import FakeStripe, charge, event
+from fakes.stripe_api import encode as encode_stripe
+from fakes.stripe_api import sign as sign_stripe
 from tests.waiting import eventually
 from tests.web.conftest import Running
 from tests.web.conftest import test_settings as settings_for

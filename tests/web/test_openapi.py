@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from openapi_spec_validator import validate
 from schemathesis import Case, checks
 
-from tests.fakes.graph import GraphFailure
+from fakes.graph import GraphFailure
 from tests.waiting import eventually
 from tests.web.conftest import Running
 from tests.web.phone import Phone

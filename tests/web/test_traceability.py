@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import structlog
 
-from tests.fakes.meta import text_message, webhook
+from fakes.meta import text_message, webhook
 from tests.web.conftest import APP_SECRET, VERIFY_TOKEN, Running
 from tests.web.phone import Phone, is_question
 from web.logs import configure_logging

@@ -8,8 +8,8 @@ from typing import Any
 import anyio
 import pytest
 
+from fakes.meta import text_message, webhook
 from storage.locks import lock_key
-from tests.fakes.meta import text_message, webhook
 from tests.waiting import eventually
 from tests.web.conftest import Running
 from web.services import Services

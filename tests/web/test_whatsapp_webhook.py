@@ -8,7 +8,7 @@ import time
 import anyio
 import pytest
 
-from tests.fakes.meta import batch, encode, sign, status_update, text_message, webhook
+from fakes.meta import batch, encode, sign, status_update, text_message, webhook
 from tests.waiting import eventually
 from tests.web.conftest import APP_SECRET, VERIFY_TOKEN, Running
 

@@ -42,7 +42,7 @@ import stripe
 from stripe._request_options import RequestOptions
 from stripe.params.checkout import _session_create_params as _create_params
 
-from tests.fakes.local_http import LocalHTTPServer
+from fakes.local_http import LocalHTTPServer
 
 __all__ = [
     "API_VERSION",

@@ -9,7 +9,7 @@ signed events for them on command, so the deposit (and the booking it makes) can
 walked through too. That lets a person read every word of the copy in order, exactly as
 the relay renders it, with no WhatsApp or Stripe account and no database poking.
 
-    .venv/bin/python -m tests.fakes.console --service http://127.0.0.1:8000 \\
+    .venv/bin/python -m fakes.console --service http://127.0.0.1:8000 \\
         --port 9009 --stripe-port 9010 --secret dev --lead 447700900123 \\
         --artist 447700900999
 
@@ -42,11 +42,11 @@ from typing import Any
 
 import httpx
 
-from tests.fakes import stripe_api
-from tests.fakes.graph import FakeGraphApi, SentMessage
-from tests.fakes.local_http import LocalHTTPServer
-from tests.fakes.meta import encode, sign, text_message, webhook
-from tests.fakes.stripe_api import FakeStripe
+from fakes import stripe_api
+from fakes.graph import FakeGraphApi, SentMessage
+from fakes.local_http import LocalHTTPServer
+from fakes.meta import encode, sign, text_message, webhook
+from fakes.stripe_api import FakeStripe
 
 __all__ = ["main"]
 
@@ -439,7 +439,7 @@ def _next_line(console: Console, lines: queue.Queue[str | None], *, prompt: bool
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.fakes.console", description=__doc__.split("\n\n")[0]
+        prog="python -m fakes.console", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--service", default="http://127.0.0.1:8000", help="the service's URL")
     parser.add_argument("--port", type=int, default=9009, help="port of the fake Graph API")

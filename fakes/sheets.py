@@ -31,7 +31,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.fakes.local_http import LocalHTTPServer
+from fakes.local_http import LocalHTTPServer
 
 __all__ = ["JWT_BEARER", "SHEETS_SCOPE", "FakeSheets", "SheetsRequest", "SheetsServer"]
 

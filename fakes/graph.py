@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import httpx
 
-from tests.fakes.local_http import LocalHTTPServer
+from fakes.local_http import LocalHTTPServer
 
 __all__ = ["FakeGraphApi", "GraphFailure", "GraphReply", "GraphServer", "SentMessage"]
 

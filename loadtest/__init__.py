@@ -1,0 +1,1 @@
+"""`booking-assistant loadtest`: real traffic at real replicas, then the promises checked."""
