@@ -20,6 +20,16 @@ Outcomes, by what the deliverer raised:
     DeliveryDeferred         put back without spending the attempt (our own pacing)
 Every dead letter writes an error event ("dead_letter") in the same transaction.
 
+A process that was paused (SIGSTOP, a long GC, a VM migration) or cut off from the
+database may hold a claim whose lease has lapsed and been claimed again. Two guards:
+    before the call   the relay measures (monotonic) how long it has held the claim;
+                      past `lease_s` less a margin it does not call the provider and
+                      leaves the row alone (`relay.lease_lapsed`): the lease lapses in
+                      the database and the row is claimed again
+    when settling     every outcome write is fenced by the claim's attempt number
+                      (`storage.outbox`); a stale claim's write changes nothing
+                      (`relay.settle_fenced`)
+
 Crash windows: a claim whose previous attempt left no record (the process died
 mid-call, or could not record the provider's acceptance) or ended `uncertain` (timeout
 or connection lost after sending) may send a second copy; it is logged as
@@ -29,8 +39,10 @@ or connection lost after sending) may send a second copy; it is logged as
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Protocol
 
 import structlog
@@ -42,6 +54,7 @@ from actors.errors import (
     PermanentDeliveryError,
     RetryableDeliveryError,
 )
+from actors.faults import CrashPoint, CrashPoints
 from actors.masking import mask_phone, mask_phones_in
 from actors.observe import NullObserver, Observer
 from actors.polling import Poller
@@ -52,9 +65,18 @@ __all__ = ["Backoff", "Deliverer", "OutboxRelay"]
 
 log = structlog.get_logger("actors.relay")
 
-_Write = Callable[[Outbox, SystemEvents], Awaitable[None]]
+_Write = Callable[[Outbox, SystemEvents], Awaitable[bool]]  # True: the write applied
 _UNCERTAIN = "uncertain"  # delivery_attempts.outcome: failed after the request left us
 _RETRYING = tenacity.AsyncRetrying()  # only so a RetryCallState can exist; never run
+# A claim is used only while we have held it for less than this share of its lease: the
+# database started the lease a round trip before our clock did, and the call needs time.
+_LEASE_USABLE = 0.9
+
+
+class _Settled(Enum):
+    RECORDED = "recorded"
+    FENCED = "fenced"  # another claim holds the row, or it is settled: nothing written
+    FAILED = "failed"  # the database was unreachable: nothing written
 
 
 class Deliverer(Protocol):
@@ -120,7 +142,16 @@ class OutboxRelay:
         backoff: Backoff = Backoff(),
         poll_interval_s: float = 1.0,
         observer: Observer | None = None,
+        crash_points: CrashPoints | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        """
+        Args:
+            lease_s: how long a claim reserves its row; a claim held longer than
+                `lease_s` less a tenth is not used.
+            crash_points: where to die on purpose (tests only, `actors.faults`).
+            monotonic: the clock that times how long a claim has been held.
+        """
         self._pool = pool
         self._deliverers = dict(deliverers or {})
         self._concurrency = concurrency
@@ -128,6 +159,8 @@ class OutboxRelay:
         self._max_attempts = max_attempts
         self._backoff = backoff
         self._observer: Observer = observer or NullObserver()
+        self._crash = crash_points or CrashPoints()
+        self._monotonic = monotonic
         self._poller = Poller(poll_interval_s)
         self._in_flight = 0
 
@@ -151,9 +184,12 @@ class OutboxRelay:
                 free = self._concurrency - self._in_flight
                 enough_room = free >= batch or self._in_flight == 0
                 claimed = await self._claim(free) if free > 0 and enough_room else []
-                for delivery in claimed:
-                    self._in_flight += 1
-                    deliveries.create_task(self._deliver(delivery))
+                if claimed:
+                    claimed_at = self._monotonic()  # the leases are timed from here
+                    self._crash.reached(CrashPoint.RELAY_CLAIMED)
+                    for delivery in claimed:
+                        self._in_flight += 1
+                        deliveries.create_task(self._deliver(delivery, claimed_at))
                 if not claimed or free <= len(claimed):
                     await self._poller.pause()
 
@@ -165,7 +201,7 @@ class OutboxRelay:
             log.warning("relay.claim_failed", exc_info=True)
             return []
 
-    async def _deliver(self, delivery: ClaimedDelivery) -> None:
+    async def _deliver(self, delivery: ClaimedDelivery, claimed_at: float) -> None:
         try:
             with structlog.contextvars.bound_contextvars(
                 lead=mask_phone(delivery.lead_key),
@@ -173,16 +209,24 @@ class OutboxRelay:
                 outbox_id=delivery.id,
                 attempt=delivery.attempt,
             ):
-                await self._attempt(delivery)
+                await self._attempt(delivery, claimed_at)
         finally:
             self._in_flight -= 1
             self._poller.wake()  # the lead's next row may be claimable now
 
-    async def _attempt(self, delivery: ClaimedDelivery) -> None:
+    async def _attempt(self, delivery: ClaimedDelivery, claimed_at: float) -> None:
+        held_s = self._monotonic() - claimed_at
+        if held_s > self._lease_s * _LEASE_USABLE:
+            # Paused or starved since the claim: the row may be someone else's by now.
+            log.warning("relay.lease_lapsed", held_s=round(held_s, 3), lease_s=self._lease_s)
+            return
         if _opted_out_recipient(delivery):
-            await self._settle(lambda outbox, _: outbox.suppress(delivery.id, reason="opted_out"))
-            self._observer.delivery_finished(delivery.channel, "suppressed", "opted_out")
-            log.info("relay.suppressed_opted_out", channel=delivery.channel)
+            settled = await self._settle(
+                "suppressed", lambda outbox, _: outbox.suppress(delivery, reason="opted_out")
+            )
+            if settled is not _Settled.FENCED:
+                self._observer.delivery_finished(delivery.channel, "suppressed", "opted_out")
+                log.info("relay.suppressed_opted_out", channel=delivery.channel)
             return
         if _possible_duplicate(delivery):
             log.warning(
@@ -204,20 +248,28 @@ class OutboxRelay:
             await self._suppress(delivery, error)
         except DeliveryDeferred as error:
             delay = error.delay_s
-            await self._settle(lambda outbox, _: outbox.defer(delivery.id, delay_s=delay))
-            self._observer.delivery_finished(delivery.channel, "deferred", error.code)
-            log.debug("relay.deferred", reason=error.code, delay_s=round(delay, 2))
+            settled = await self._settle(
+                "deferred", lambda outbox, _: outbox.defer(delivery, delay_s=delay)
+            )
+            if settled is not _Settled.FENCED:
+                self._observer.delivery_finished(delivery.channel, "deferred", error.code)
+                log.debug("relay.deferred", reason=error.code, delay_s=round(delay, 2))
         except Exception as error:
             log.error("relay.deliverer_crashed", exc_info=True)
             crash = RetryableDeliveryError("crash", type(error).__name__, uncertain=True)
             await self._retry_or_give_up(delivery, crash)
         else:
+            self._crash.reached(CrashPoint.RELAY_PROVIDER_ACCEPTED)
             self._observer.delivery_finished(delivery.channel, "sent", None)
-            if await self._settle(lambda outbox, _: outbox.mark_sent(delivery.id, provider_id)):
+            settled = await self._settle(
+                "sent", lambda outbox, _: outbox.mark_sent(delivery, provider_id)
+            )
+            if settled is _Settled.RECORDED:
                 log.info("relay.delivered", channel=delivery.channel)
             else:
                 # The provider accepted it and we could not record that: the one window
-                # in which a reply can go out twice (the lease will lapse and retry).
+                # in which a reply can go out twice (the lease lapses, or lapsed, and
+                # the row is claimed again).
                 log.warning("relay.sent_unrecorded", provider_message_id=provider_id)
 
     async def _retry_or_give_up(
@@ -228,15 +280,18 @@ class OutboxRelay:
             return
         delay = self._backoff.delay(delivery.attempt)
         outcome = _UNCERTAIN if error.uncertain else "retry"
-        await self._settle(
+        settled = await self._settle(
+            outcome,
             lambda outbox, _: outbox.retry_later(
-                delivery.id,
+                delivery,
                 delay_s=delay,
                 error_code=error.code,
                 detail=mask_phones_in(error.detail),
                 outcome=outcome,
-            )
+            ),
         )
+        if settled is _Settled.FENCED:
+            return
         self._observer.delivery_finished(delivery.channel, "retry", error.code)
         log.warning(
             "relay.retry_scheduled", error_code=error.code, outcome=outcome, delay_s=round(delay, 3)
@@ -248,8 +303,9 @@ class OutboxRelay:
         """Give up on the row, with an error event the admin view shows beside it."""
         detail = mask_phones_in(detail)
 
-        async def write(outbox: Outbox, events: SystemEvents) -> None:
-            await outbox.dead_letter(delivery.id, error_code=code, detail=detail)
+        async def write(outbox: Outbox, events: SystemEvents) -> bool:
+            if not await outbox.dead_letter(delivery, error_code=code, detail=detail):
+                return False
             await events.add(
                 "error",
                 "dead_letter",
@@ -264,8 +320,10 @@ class OutboxRelay:
                     "attempts": delivery.attempt,
                 },
             )
+            return True
 
-        await self._settle(write)
+        if await self._settle("dead", write) is _Settled.FENCED:
+            return
         self._observer.delivery_finished(delivery.channel, "dead", code)
         log.error(
             "relay.dead_lettered",
@@ -279,8 +337,9 @@ class OutboxRelay:
     async def _suppress(self, delivery: ClaimedDelivery, error: DeliverySuppressed) -> None:
         detail = mask_phones_in(error.detail)
 
-        async def write(outbox: Outbox, events: SystemEvents) -> None:
-            await outbox.suppress(delivery.id, reason=error.code)
+        async def write(outbox: Outbox, events: SystemEvents) -> bool:
+            if not await outbox.suppress(delivery, reason=error.code):
+                return False
             await events.add(
                 "warn",
                 error.code,
@@ -288,20 +347,26 @@ class OutboxRelay:
                 correlation_id=delivery.correlation_id,
                 detail={"outbox_id": delivery.id, "channel": delivery.channel, "why": detail},
             )
+            return True
 
-        await self._settle(write)
+        if await self._settle("suppressed", write) is _Settled.FENCED:
+            return
         self._observer.delivery_finished(delivery.channel, "suppressed", error.code)
         log.warning("relay.suppressed", channel=delivery.channel, reason=error.code, why=detail)
 
-    async def _settle(self, write: _Write) -> bool:
+    async def _settle(self, outcome: str, write: _Write) -> _Settled:
         """
-        Record an outcome in one transaction; if the database is gone, the lease lapses
-        and the row is claimed again.
+        Record `outcome` in one transaction. If the database is gone, the lease lapses
+        and the row is claimed again; if our claim no longer holds the row (it lapsed
+        and another claim took it over), the write is fenced off and changes nothing.
         """
         try:
             async with self._pool.acquire() as con, con.transaction():
-                await write(Outbox(con), SystemEvents(con))
+                applied = await write(Outbox(con), SystemEvents(con))
         except CONNECTION_ERRORS:
-            log.warning("relay.record_failed", exc_info=True)
-            return False
-        return True
+            log.warning("relay.record_failed", outcome=outcome, exc_info=True)
+            return _Settled.FAILED
+        if not applied:
+            log.warning("relay.settle_fenced", outcome=outcome)
+            return _Settled.FENCED
+        return _Settled.RECORDED

@@ -8,6 +8,9 @@ caller hear back. No network call happens while the lock is held: effects leave
 through the outbox relay after commit. A failed turn rolls back, drops the actor's
 cached state, and fails only its own caller.
 
+Crash points (`actors.faults`, FAULT_CRASH_AT) mark the steps of a turn for tests
+that kill the process there: locked, written, before commit, committed.
+
 Idle actors passivate (their task ends and their cached state is dropped), so memory
 tracks active leads. `aclose` stops intake and drains what is already queued.
 """
@@ -26,6 +29,7 @@ import asyncpg
 import structlog
 
 from actors.errors import MailboxFull, RuntimeClosed, TurnFailed
+from actors.faults import CrashPoint, CrashPoints
 from actors.lead import (
     Decision,
     Event,
@@ -142,6 +146,7 @@ class ActorRuntime:
         on_effects: Callable[[], None] = lambda: None,
         mirror_to_sheets: bool = False,
         observer: Observer | None = None,
+        crash_points: CrashPoints | None = None,
     ) -> None:
         self._pool = pool
         self._behaviour = behaviour
@@ -150,6 +155,7 @@ class ActorRuntime:
         self._on_effects = on_effects
         self._mirror_to_sheets = mirror_to_sheets
         self._observer: Observer = observer or NullObserver()
+        self._crash = crash_points or CrashPoints()  # tests only (actors.faults)
         self._actors: dict[str, _Actor] = {}
         self._closing = False
 
@@ -314,6 +320,7 @@ class ActorRuntime:
     async def _transaction(self, actor: _Actor, message: Inbound) -> _Committed | None:
         async with UnitOfWork(self._pool) as uow:
             start = await uow.turns.lock_and_begin(actor.key, message.message_id, actor.version)
+            self._crash.reached(CrashPoint.TURN_LOCKED)
             if start.seen:
                 return None
             state, version = self._current(actor, start)
@@ -327,7 +334,10 @@ class ActorRuntime:
                 mirror_to_sheets=self._mirror_to_sheets,
             )
             new_version = await uow.turns.finish(write)
+            self._crash.reached(CrashPoint.TURN_WRITTEN)
+            self._crash.reached(CrashPoint.TURN_BEFORE_COMMIT)
             await uow.commit()
+            self._crash.reached(CrashPoint.TURN_COMMITTED)
         return _Committed(new_version, decision, state.status.value, len(write.outbox))
 
     def _current(self, actor: _Actor, start: TurnStart) -> tuple[LeadState, int]:

@@ -95,6 +95,9 @@ class SentMessage:
     body: dict[str, Any]
     wamid: str
     authorization: str | None
+    path: str = ""  # the request path: which base URL (so which sender) it came through
+    accepted_at: float = 0.0  # time.time() when it was accepted
+    response_lost: bool = False  # accepted, then the connection dropped without an answer
 
     @property
     def template_name(self) -> str | None:
@@ -132,6 +135,7 @@ class FakeGraphApi:
     _random: tuple[float, tuple[GraphFailure, ...], random.Random] | None = None
     _down_until: float = 0.0
     _closed_windows: set[str] = field(default_factory=set)
+    _by_recipient: dict[str, list[SentMessage]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -166,7 +170,7 @@ class FakeGraphApi:
 
     def to(self, wa_id: str) -> list[SentMessage]:
         with self._lock:
-            return [m for m in self.sent if m.to == wa_id]
+            return list(self._by_recipient.get(wa_id, ()))
 
     def texts_to(self, wa_id: str) -> list[str]:
         return [m.text for m in self.to(wa_id)]
@@ -206,15 +210,18 @@ class FakeGraphApi:
             if failure is not None and failure.kind == "stall":
                 return GraphReply(0, {}, "stall")
             wamid = f"wamid.fake{next(self._ids):08d}"
-            self.sent.append(
-                SentMessage(
-                    to=payload["to"],
-                    type=payload.get("type", "text"),
-                    body=payload,
-                    wamid=wamid,
-                    authorization=headers.get("authorization"),
-                )
+            sent = SentMessage(
+                to=payload["to"],
+                type=payload.get("type", "text"),
+                body=payload,
+                wamid=wamid,
+                authorization=headers.get("authorization"),
+                path=path,
+                accepted_at=time.time(),
+                response_lost=failure is not None,
             )
+            self.sent.append(sent)
+            self._by_recipient.setdefault(sent.to, []).append(sent)
             answer = {
                 "messaging_product": "whatsapp",
                 "contacts": [{"input": payload["to"], "wa_id": payload["to"]}],

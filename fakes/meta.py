@@ -44,6 +44,18 @@ def button_message(
     }
 
 
+def list_reply_message(
+    wa_id: str, message_id: str, row_id: str, title: str, timestamp: int
+) -> dict[str, Any]:
+    return {
+        "from": wa_id,
+        "id": message_id,
+        "timestamp": str(timestamp),
+        "type": "interactive",
+        "interactive": {"type": "list_reply", "list_reply": {"id": row_id, "title": title}},
+    }
+
+
 def webhook(
     messages: list[dict[str, Any]],
     *,

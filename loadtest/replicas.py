@@ -249,9 +249,14 @@ class ServiceLauncher:
         self.processes: list[ServiceProcess] = []
 
     async def start(
-        self, graph_base: str, *, database_url: str | None = None, **env: str
+        self,
+        graph_base: str,
+        *,
+        name: str | None = None,
+        database_url: str | None = None,
+        **env: str,
     ) -> ServiceProcess:
-        name = f"service-{len(self.processes) + 1}"
+        name = name or f"service-{len(self.processes) + 1}"
         process = ServiceProcess(
             name,
             service_env(database_url or self.database_url, graph_base, **self.secrets, **env),

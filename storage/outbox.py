@@ -58,19 +58,24 @@ RETURNING o.id, o.lead_key, o.channel, o.payload, o.idempotency_key, o.correlati
            ORDER BY d.id DESC LIMIT 1) AS previous_outcome
 """
 
+# Settling a claim. Every statement below applies only while the claim still holds the
+# row (`attempts = $2`, the fencing token) and returns the row's id when it did.
+# Parameters: $1 the row, $2 the claim's attempt, $3 outcome, $4 error code, $5 detail,
+# $6 provider message id, $7 delay (retry only).
 _RECORD_ATTEMPT = """
 INSERT INTO delivery_attempts
     (outbox_id, attempt, outcome, error_code, error_detail, provider_message_id, correlation_id)
-SELECT id, attempts, $2, $3, $4, $5, correlation_id FROM changed
+SELECT id, attempts, $3, $4, $5, $6, correlation_id FROM changed
+RETURNING outbox_id
 """
 
 _MARK_SENT = (
     """
 WITH changed AS (
     UPDATE outbox
-    SET status = 'sent', provider_message_id = $5, lease_until = NULL,
+    SET status = 'sent', provider_message_id = $6, lease_until = NULL,
         finished_at = now(), last_error = NULL
-    WHERE id = $1 AND status = 'pending'
+    WHERE id = $1 AND status = 'pending' AND attempts = $2
     RETURNING id, attempts, correlation_id
 )
 """
@@ -81,9 +86,9 @@ _RETRY_LATER = (
     """
 WITH changed AS (
     UPDATE outbox
-    SET next_attempt_at = now() + make_interval(secs => $6), lease_until = NULL,
-        last_error = $3
-    WHERE id = $1 AND status = 'pending'
+    SET next_attempt_at = now() + make_interval(secs => $7), lease_until = NULL,
+        last_error = $4
+    WHERE id = $1 AND status = 'pending' AND attempts = $2
     RETURNING id, attempts, correlation_id
 )
 """
@@ -91,19 +96,21 @@ WITH changed AS (
 )
 
 # Our own pacing put the call off: no attempt was made, so the claim's count is undone.
+# Parameters: $1 the row, $2 the claim's attempt, $3 delay.
 _DEFER = """
 UPDATE outbox
-SET next_attempt_at = now() + make_interval(secs => $2), lease_until = NULL,
+SET next_attempt_at = now() + make_interval(secs => $3), lease_until = NULL,
     attempts = greatest(attempts - 1, 0)
-WHERE id = $1 AND status = 'pending'
+WHERE id = $1 AND status = 'pending' AND attempts = $2
+RETURNING id
 """
 
 _SUPPRESS = (
     """
 WITH changed AS (
     UPDATE outbox
-    SET status = 'suppressed', lease_until = NULL, finished_at = now(), last_error = $3
-    WHERE id = $1 AND status = 'pending'
+    SET status = 'suppressed', lease_until = NULL, finished_at = now(), last_error = $4
+    WHERE id = $1 AND status = 'pending' AND attempts = $2
     RETURNING id, attempts, correlation_id
 )
 """
@@ -114,8 +121,8 @@ _DEAD_LETTER = (
     """
 WITH changed AS (
     UPDATE outbox
-    SET status = 'dead', lease_until = NULL, finished_at = now(), last_error = $3
-    WHERE id = $1 AND status = 'pending'
+    SET status = 'dead', lease_until = NULL, finished_at = now(), last_error = $4
+    WHERE id = $1 AND status = 'pending' AND attempts = $2
     RETURNING id, attempts, correlation_id
 )
 """
@@ -164,28 +171,35 @@ class Outbox:
             for row in sorted(rows, key=lambda r: r["id"])
         ]
 
-    async def mark_sent(self, outbox_id: int, provider_message_id: str | None) -> None:
-        await self._con.execute(_MARK_SENT, outbox_id, "sent", None, None, provider_message_id)
+    # Each settle takes the claim (`ClaimedDelivery`) it settles and returns whether it
+    # applied: False means the claim no longer holds the row (another claim took it over
+    # after our lease lapsed, or it is settled already) and nothing was written.
+
+    async def mark_sent(self, claim: ClaimedDelivery, provider_message_id: str | None) -> bool:
+        return await self._settle(_MARK_SENT, claim, "sent", None, None, provider_message_id)
 
     async def retry_later(
         self,
-        outbox_id: int,
+        claim: ClaimedDelivery,
         *,
         delay_s: float,
         error_code: str,
         detail: str,
         outcome: str = "retry",
-    ) -> None:
+    ) -> bool:
         """Try again after `delay_s`; `outcome` "uncertain" if the provider may have it."""
-        await self._con.execute(_RETRY_LATER, outbox_id, outcome, error_code, detail, None, delay_s)
+        return await self._settle(_RETRY_LATER, claim, outcome, error_code, detail, None, delay_s)
 
-    async def defer(self, outbox_id: int, *, delay_s: float) -> None:
+    async def defer(self, claim: ClaimedDelivery, *, delay_s: float) -> bool:
         """Put the row back for `delay_s` without counting the attempt (nothing was sent)."""
-        await self._con.execute(_DEFER, outbox_id, delay_s)
+        return await self._con.fetchval(_DEFER, claim.id, claim.attempt, delay_s) is not None
 
-    async def dead_letter(self, outbox_id: int, *, error_code: str, detail: str) -> None:
-        await self._con.execute(_DEAD_LETTER, outbox_id, "dead", error_code, detail, None)
+    async def dead_letter(self, claim: ClaimedDelivery, *, error_code: str, detail: str) -> bool:
+        return await self._settle(_DEAD_LETTER, claim, "dead", error_code, detail, None)
 
-    async def suppress(self, outbox_id: int, *, reason: str) -> None:
+    async def suppress(self, claim: ClaimedDelivery, *, reason: str) -> bool:
         """Refuse a row for good without sending it (opted out, outside the window)."""
-        await self._con.execute(_SUPPRESS, outbox_id, "suppressed", reason, None, None)
+        return await self._settle(_SUPPRESS, claim, "suppressed", reason, None, None)
+
+    async def _settle(self, sql: str, claim: ClaimedDelivery, *args: object) -> bool:
+        return await self._con.fetchval(sql, claim.id, claim.attempt, *args) is not None

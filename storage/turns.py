@@ -52,8 +52,8 @@ WITH snapshot AS (
         WHERE l.version = $2::bigint
     RETURNING l.version
 ), inbox_row AS (
-    INSERT INTO inbox (message_id, lead_key, outcome, correlation_id, payload)
-    VALUES ($6, $1, $7, $8, $9)
+    INSERT INTO inbox (message_id, lead_key, outcome, correlation_id, payload, lead_version)
+    VALUES ($6, $1, $7, $8, $9, $2::bigint + 1)
 ), outbox_rows AS (
     INSERT INTO outbox (lead_key, channel, payload, idempotency_key, correlation_id)
     SELECT $1, channel, payload, idempotency_key, $8

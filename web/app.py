@@ -19,6 +19,7 @@ from quart import Quart
 from actors import ActorRuntime, Backoff, Composer, OutboxRelay, WhatsAppSender
 from actors.checkout import CheckoutLinks, stripe_client
 from actors.clock import Clock, SystemClock
+from actors.faults import CrashPoints
 from actors.lead import LeadBehaviour, Policy
 from actors.observe import Observer
 from actors.pacing import Pacing
@@ -60,16 +61,20 @@ def create_app(
     metrics = Metrics()  # this app's own registry: apps in one process share no counter
     metrics.install(app)
 
+    crash_points = CrashPoints(settings.fault_crash_at)  # FAULT_CRASH_AT: tests only
+
     @app.while_serving
     async def lifespan() -> AsyncGenerator[None, None]:
         async with AsyncExitStack() as stack:
+            if crash_points.armed is not None:
+                log.warning("fault.crash_point_armed", point=crash_points.armed.value)
             composer = Composer.load(settings.copy_dir, settings.locale)
             pool = await _open_database(settings, stack)
             client = http_client
             if client is None:
                 limits = httpx.Limits(max_connections=settings.relay_concurrency)
                 client = await stack.enter_async_context(httpx.AsyncClient(limits=limits))
-            relay = _relay(settings, pool, composer, client, clock, metrics.observer)
+            relay = _relay(settings, pool, composer, client, clock, metrics.observer, crash_points)
             runtime = ActorRuntime(
                 pool,
                 LeadBehaviour(composer.script(), _policy(settings)),
@@ -78,6 +83,7 @@ def create_app(
                 on_effects=relay.wake,
                 mirror_to_sheets=settings.sheets_enabled(),
                 observer=metrics.observer,
+                crash_points=crash_points,
             )
             if settings.sheets_enabled():
                 relay.add_channel("sheets", _sheets(settings, pool, composer, stack))
@@ -142,6 +148,7 @@ def _relay(
     client: httpx.AsyncClient,
     clock: Clock,
     observer: Observer | None = None,
+    crash_points: CrashPoints | None = None,
 ) -> OutboxRelay:
     """
     The relay with its WhatsApp channel. Refuses to start (`CopyError`) when a configured
@@ -160,6 +167,7 @@ def _relay(
         ),
         poll_interval_s=settings.relay_poll_s,
         observer=observer,
+        crash_points=crash_points,
     )
     relay.add_channel(
         "whatsapp",

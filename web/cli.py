@@ -1,4 +1,4 @@
-"""`booking-assistant serve | migrate`: the console entry point."""
+"""`booking-assistant serve | migrate | loadtest`: the console entry point."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import structlog
 from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config as HypercornConfig
 
+from loadtest.cli import add_arguments as add_loadtest_arguments
+from loadtest.cli import main as loadtest_main
 from storage import embedded_postgres, migrate
 from web.app import create_app
 from web.logs import configure_logging
@@ -31,7 +33,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=None, help="default: $PORT or 8000")
     commands.add_parser("migrate", help="apply pending database migrations and exit")
+    loadtest = commands.add_parser(
+        "loadtest", help="drive real traffic at real replicas, then check the promises"
+    )
+    add_loadtest_arguments(loadtest)
     args = parser.parse_args(argv)
+    if args.command == "loadtest":
+        return loadtest_main(args)
 
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from actors.faults import CrashPoint
+
 __all__ = ["Settings"]
 
 _REPO_COPY_DIR = Path(__file__).resolve().parent.parent / "copy"
@@ -77,6 +79,12 @@ class Settings(BaseSettings):
     whatsapp_rate_per_s: float = Field(default=80.0, gt=0)
     whatsapp_recipient_interval_s: float = Field(default=1.0, ge=0)
     whatsapp_timeout_s: float = Field(default=15.0, gt=0)
+
+    # Testing aid, never for production: FAULT_CRASH_AT=<point> (e.g. turn.written,
+    # relay.provider_accepted; the list is in actors.faults) makes the process exit at
+    # once with os._exit(86) the first time it reaches that point: no cleanup, no
+    # rollback, no drain, exactly like kill -9 there. Unset: no crash point.
+    fault_crash_at: CrashPoint | None = None
 
     def pilot_numbers(self) -> frozenset[str] | None:
         """The allowlisted wa_ids in pilot mode; None when pilot mode is off."""

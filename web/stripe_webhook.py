@@ -28,7 +28,7 @@ from web.services import services
 from web.signatures import verify_stripe_signature
 from web.stripe_models import StripeEvent
 
-__all__ = ["blueprint"]
+__all__ = ["blueprint", "payment_event"]
 
 blueprint = Blueprint("stripe_webhook", __name__)
 log = structlog.get_logger("web.stripe")
@@ -70,25 +70,34 @@ async def stripe_events() -> ResponseReturnValue:
     return {"received": {outcome.value: 1}}, 200
 
 
-def _inbound(event: StripeEvent, route: _Route, message_id: str, now: datetime) -> Inbound:
+def payment_event(
+    event: StripeEvent, *, lead_key: str, lead_id: str, message_id: str, now: datetime
+) -> PaymentEventReceived:
+    """The lead's event for a verified Stripe event (the load test's reference uses it too)."""
     obj = event.data.object
     claimed = obj.metadata.get("lead_id")
+    return PaymentEventReceived(
+        message_id=message_id,
+        wa_id=lead_key,
+        event_id=event.id,
+        event_type=event.type,
+        received_at=now,
+        livemode=event.livemode,
+        session_id=obj.session_id,
+        payment_status=obj.payment_status,
+        amount=obj.money,
+        currency=obj.currency,
+        payment_intent=obj.payment_intent,
+        metadata_lead_matches=claimed is None or str(claimed) == lead_id,
+    )
+
+
+def _inbound(event: StripeEvent, route: _Route, message_id: str, now: datetime) -> Inbound:
     return Inbound(
         lead_key=route.lead_key,
         message_id=message_id,
-        event=PaymentEventReceived(
-            message_id=message_id,
-            wa_id=route.lead_key,
-            event_id=event.id,
-            event_type=event.type,
-            received_at=now,
-            livemode=event.livemode,
-            session_id=obj.session_id,
-            payment_status=obj.payment_status,
-            amount=obj.money,
-            currency=obj.currency,
-            payment_intent=obj.payment_intent,
-            metadata_lead_matches=claimed is None or str(claimed) == route.lead_id,
+        event=payment_event(
+            event, lead_key=route.lead_key, lead_id=route.lead_id, message_id=message_id, now=now
         ),
         record=event.model_dump(mode="json"),
         correlation_id=correlation_id(),

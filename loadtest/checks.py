@@ -1,0 +1,376 @@
+"""
+The promises, checked after a run from the database and the fakes' records.
+
+Each check returns `Check(name, passed, detail)`; `detail` says what was counted and
+names a few offenders when it fails.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from actors import Composer
+from actors.lead import SendMedia, SendMessage, Status, state_from_json
+from fakes.graph import FakeGraphApi, SentMessage
+from fakes.stripe_api import FakeStripe
+from loadtest.chaos import FaultLog
+from loadtest.cluster import Cluster
+from loadtest.conversation import Role
+from loadtest.leads import LeadResult, distinct
+
+__all__ = ["Check", "Observed", "observe", "run_checks"]
+
+_SAMPLES = 5
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    passed: bool
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"passed": self.passed, **self.detail}
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the database holds at the end, read once."""
+
+    leads: dict[str, dict[str, Any]]  # lead_key -> version, status, state, lead_id
+    inbox: dict[str, dict[str, Any]]  # message_id -> lead_key, outcome, lead_version
+    outbox: list[dict[str, Any]]  # id, lead_key, channel, status, key, payload, created_at
+    deposit_sessions: dict[str, int]  # lead_key -> count
+
+
+async def observe(cluster: Cluster) -> Observed:
+    db = cluster.database
+    leads = {
+        r["lead_key"]: {**r, "state": json.loads(r["state"])}
+        for r in await db.fetch(
+            "SELECT lead_key, version, status, state, lead_id::text AS lead_id FROM leads"
+        )
+    }
+    inbox = {
+        r["message_id"]: dict(r)
+        for r in await db.fetch("SELECT message_id, lead_key, outcome, lead_version FROM inbox")
+    }
+    outbox = [
+        {**r, "payload": json.loads(r["payload"])}
+        for r in await db.fetch(
+            "SELECT id, lead_key, channel, status, idempotency_key AS key, payload,"
+            " last_error, extract(epoch FROM created_at)::float8 AS created_at"
+            " FROM outbox ORDER BY id"
+        )
+    ]
+    sessions = {
+        r["lead_key"]: int(r["n"])
+        for r in await db.fetch(
+            "SELECT lead_key, count(*) AS n FROM deposit_sessions GROUP BY lead_key"
+        )
+    }
+    return Observed(leads, inbox, outbox, sessions)
+
+
+def run_checks(
+    results: Sequence[LeadResult],
+    observed: Observed,
+    cluster: Cluster,
+    composer: Composer,
+    faults: FaultLog,
+    *,
+    chaos: bool,
+    outbox_drained: bool,
+) -> list[Check]:
+    checks = [
+        _every_delivery_acknowledged(results),
+        _applied_exactly_once(results, observed),
+        _versions_without_gaps(observed),
+        _final_state_matches_reference(results, observed),
+        _intended_replies_delivered(results, observed, cluster.graph, composer),
+        _nothing_to_opted_out(results, observed, cluster.graph),
+        _duplicates_only_in_crash_windows(cluster, faults),
+        _paying_leads_booked_once(results, observed, cluster.stripe, cluster.graph),
+        Check("outbox_drained", outbox_drained, _outbox_states(observed)),
+    ]
+    if chaos:
+        checks.append(_paused_replica_silent(cluster, faults))
+    return checks
+
+
+def _sample(items: Sequence[Any]) -> list[Any]:
+    return list(items[:_SAMPLES])
+
+
+def _every_delivery_acknowledged(results: Sequence[LeadResult]) -> Check:
+    failed = [r for r in results if r.error is not None]
+    return Check(
+        "every_delivery_acknowledged",
+        not failed,
+        {"leads": len(results), "gave_up": len(failed), "examples": [r.error for r in failed][:3]},
+    )
+
+
+def _applied_exactly_once(results: Sequence[LeadResult], observed: Observed) -> Check:
+    """Every acknowledged message is in the inbox once, with the reference's outcome."""
+    missing: list[str] = []
+    wrong: list[tuple[str, str, str]] = []
+    count = 0
+    for result in results:
+        for outgoing in result.acknowledged:
+            count += 1
+            message_id = f"wa:{outgoing.message['id']}"
+            row = observed.inbox.get(message_id)
+            if row is None:
+                missing.append(message_id)
+            elif row["outcome"] != outgoing.expected_outcome:
+                wrong.append((message_id, row["outcome"], outgoing.expected_outcome))
+    return Check(
+        "acknowledged_applied_exactly_once",
+        not missing and not wrong,
+        {
+            "acknowledged": count,
+            "missing": len(missing),
+            "wrong_outcome": len(wrong),
+            "examples": _sample(missing) + _sample(wrong),
+        },
+    )
+
+
+def _versions_without_gaps(observed: Observed) -> Check:
+    """Each lead's turns carry versions 1..N exactly once, N being the snapshot's."""
+    versions: dict[str, list[int]] = defaultdict(list)
+    for row in observed.inbox.values():
+        if row["lead_version"] is not None:
+            versions[row["lead_key"]].append(int(row["lead_version"]))
+    broken = [
+        key
+        for key, lead in observed.leads.items()
+        if sorted(versions.get(key, [])) != list(range(1, int(lead["version"]) + 1))
+    ]
+    return Check(
+        "snapshot_versions_without_gaps",
+        not broken,
+        {"leads": len(observed.leads), "broken": len(broken), "examples": _sample(broken)},
+    )
+
+
+def _conversation(state: Any) -> dict[str, Any]:
+    return {
+        "status": state.status.value,
+        "answers": [(a.question, a.value) for a in state.answers],
+    }
+
+
+def _final_state_matches_reference(results: Sequence[LeadResult], observed: Observed) -> Check:
+    differing: list[dict[str, Any]] = []
+    compared = 0
+    for result in results:
+        if not result.finished:
+            continue
+        compared += 1
+        row = observed.leads.get(result.script.wa_id)
+        seen = _conversation(state_from_json(row["state"])) if row else None
+        wanted = _conversation(result.script.state)
+        if seen != wanted:
+            differing.append({"lead": result.script.wa_id[-4:], "seen": seen, "wanted": wanted})
+    return Check(
+        "final_state_matches_sequential_reference",
+        not differing and compared > 0,
+        {"compared": compared, "differing": len(differing), "examples": differing[:2]},
+    )
+
+
+def _graph_message(body: dict[str, Any]) -> dict[str, Any]:
+    kind = body["type"]
+    return {"type": kind, kind: body.get(kind)}
+
+
+def _rendered(composer: Composer, effect: SendMessage | SendMedia) -> dict[str, Any]:
+    return _graph_message(composer.render(asdict(effect)))
+
+
+def _intended_replies_delivered(
+    results: Sequence[LeadResult], observed: Observed, graph: FakeGraphApi, composer: Composer
+) -> Check:
+    """Every WhatsApp row was delivered (or withheld from an opted-out lead), and each lead
+    read the reference's replies, in order."""
+    accepted = {str(m.body.get("biz_opaque_callback_data")) for m in graph.sent}
+    undelivered = [
+        row["id"]
+        for row in observed.outbox
+        if row["channel"] == "whatsapp"
+        and not (row["status"] == "sent" and row["key"] in accepted)
+        and not (row["status"] == "suppressed" and row["last_error"] == "opted_out")
+    ]
+    differing: list[str] = []
+    for result in results:
+        if not result.finished:
+            continue
+        wa_id = result.script.wa_id
+        read = [_graph_message(m.body) for m in distinct(graph.to(wa_id))]
+        if read != [_rendered(composer, e) for e in result.script.replies]:
+            differing.append(wa_id[-4:])
+    rows = sum(1 for row in observed.outbox if row["channel"] == "whatsapp")
+    return Check(
+        "intended_replies_delivered_in_order",
+        not undelivered and not differing,
+        {
+            "whatsapp_rows": rows,
+            "undelivered": len(undelivered),
+            "leads_reading_other_replies": len(differing),
+            "examples": _sample(undelivered) + _sample(differing),
+        },
+    )
+
+
+def _nothing_to_opted_out(
+    results: Sequence[LeadResult], observed: Observed, graph: FakeGraphApi
+) -> Check:
+    """After an opt-out is confirmed, nothing else reaches the lead."""
+    confirmations = {
+        row["key"] for row in observed.outbox if row["payload"].get("after_opt_out") is True
+    }
+    leaked: list[str] = []
+    opted_out = 0
+    for result in results:
+        if result.script.role != Role.OPT_OUT:
+            continue
+        opted_out += 1
+        keys = [str(m.body.get("biz_opaque_callback_data")) for m in graph.to(result.script.wa_id)]
+        first = next((i for i, k in enumerate(keys) if k in confirmations), None)
+        if first is None:
+            continue
+        if any(k not in confirmations for k in keys[first:]):
+            leaked.append(result.script.wa_id[-4:])
+        status = observed.leads.get(result.script.wa_id, {}).get("status")
+        if status != Status.OPTOUT.value:
+            leaked.append(f"{result.script.wa_id[-4:]}: status {status}")
+    return Check(
+        "no_message_after_opt_out",
+        not leaked,
+        {"opted_out_leads": opted_out, "leaked": len(leaked), "examples": _sample(leaked)},
+    )
+
+
+def _copies(graph: FakeGraphApi) -> dict[str, list[SentMessage]]:
+    copies: dict[str, list[SentMessage]] = defaultdict(list)
+    for message in graph.sent:
+        copies[str(message.body.get("biz_opaque_callback_data"))].append(message)
+    return copies
+
+
+def _duplicates_only_in_crash_windows(cluster: Cluster, faults: FaultLog) -> Check:
+    """A second copy is allowed only if the first one's acceptance may have gone
+    unrecorded: its response was lost, or its sender (or the database) failed after it."""
+    duplicates = 0
+    unexplained: list[str] = []
+    for key, copies in _copies(cluster.graph).items():
+        for before, again in itertools.pairwise(copies):
+            duplicates += 1
+            sender = cluster.sender_of(before.path)
+            if before.response_lost or faults.explains(
+                sender, before.accepted_at, again.accepted_at
+            ):
+                continue
+            unexplained.append(f"{key} via {sender}")
+    return Check(
+        "duplicates_only_in_crash_windows",
+        not unexplained,
+        {
+            "accepted": len(cluster.graph.sent),
+            "duplicates": duplicates,
+            "unexplained": len(unexplained),
+            "examples": _sample(unexplained),
+        },
+    )
+
+
+def _paying_leads_booked_once(
+    results: Sequence[LeadResult], observed: Observed, stripe: FakeStripe, graph: FakeGraphApi
+) -> Check:
+    booked_keys = {row["key"] for row in observed.outbox if row["payload"].get("key") == "booked"}
+    wrong: list[str] = []
+    paying = [r for r in results if r.script.role == Role.PAY]
+    paid = [r for r in paying if r.paid_session is not None]
+    for result in paid:
+        wa_id = result.script.wa_id
+        lead = observed.leads.get(wa_id, {})
+        sessions = len(stripe.sessions_for(str(result.lead_uuid)))
+        confirmations = [
+            m
+            for m in distinct(graph.to(wa_id))
+            if m.body.get("biz_opaque_callback_data") in booked_keys
+        ]
+        if (
+            lead.get("status") != Status.BOOKED.value
+            or sessions != 1
+            or observed.deposit_sessions.get(wa_id) != 1
+            or len(confirmations) != 1
+        ):
+            wrong.append(
+                f"{wa_id[-4:]}: status {lead.get('status')}, {sessions} sessions,"
+                f" {len(confirmations)} confirmations"
+            )
+    unpaid = [r.script.wa_id[-4:] for r in paying if r.finished and r.paid_session is None]
+    return Check(
+        "paying_leads_booked_once",
+        not wrong and not unpaid,
+        {
+            "paying_leads": len(paying),
+            "paid": len(paid),
+            "never_got_to_pay": len(unpaid),
+            "wrong": len(wrong),
+            "examples": _sample(wrong) + _sample(unpaid),
+        },
+    )
+
+
+def _outbox_states(observed: Observed) -> dict[str, Any]:
+    states: dict[str, int] = defaultdict(int)
+    for row in observed.outbox:
+        states[f"{row['channel']}:{row['status']}"] += 1
+    return {"rows": dict(sorted(states.items()))}
+
+
+def _paused_replica_silent(cluster: Cluster, faults: FaultLog) -> Check:
+    """A replica paused long enough to lose its leases and locks does nothing stale on
+    waking: none of its old connections survive (so none of its open transactions can
+    commit), and it sends no reply that another replica sent while it slept."""
+    pauses = [f for f in faults.faults if f.kind == "pause" and f.ended is not None]
+    stale_sends: list[str] = []
+    copies = _copies(cluster.graph)
+    for pause in pauses:
+        assert pause.ended is not None
+        for key, sent in copies.items():
+            during = [
+                m
+                for m in sent
+                if pause.started <= m.accepted_at <= pause.ended
+                and cluster.sender_of(m.path) != pause.replica
+            ]
+            after = [
+                m
+                for m in sent
+                if m.accepted_at > pause.ended and cluster.sender_of(m.path) == pause.replica
+            ]
+            if during and after:
+                stale_sends.append(f"{key} resent by {pause.replica}")
+    lost_locks = [p for p in pauses if p.detail.get("lost_locks")]
+    survivors = sum(int(str(p.detail.get("old_backends_left_at_wake", 0))) for p in lost_locks)
+    return Check(
+        "paused_replica_commits_and_sends_nothing_stale",
+        bool(pauses) and bool(lost_locks) and survivors == 0 and not stale_sends,
+        {
+            "pauses": len(pauses),
+            "pauses_with_lost_locks": len(lost_locks),
+            "old_connections_alive_at_wake": survivors,
+            "stale_sends": len(stale_sends),
+            "examples": _sample(stale_sends),
+        },
+    )

@@ -1,0 +1,84 @@
+"""`booking-assistant loadtest`: options, the run, the JSON summary on stdout."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+from loadtest.progress import Progress
+from loadtest.run import LoadTest, dumps, run_load_test
+
+__all__ = ["add_arguments", "main"]
+
+_HELP = {
+    "replicas": "serve processes on one database (default %(default)s)",
+    "leads": "distinct leads, each holding one conversation (default %(default)s)",
+    "steps": "messages each lead sends (default %(default)s)",
+    "concurrency": "leads in conversation at once, and HTTP connections (default %(default)s)",
+    "duplicate_rate": "share of messages also delivered to a second replica at once",
+    "reorder_rate": "share of steps followed by a message with an older timestamp",
+    "batch_rate": "share of messages sent in a batch with other leads' messages",
+    "batch_size": "messages per batch at most (default %(default)s)",
+    "pay_share": "share of leads who qualify, are approved and pay the deposit",
+    "opt_out_share": "share of leads who send STOP part-way (and one message after it)",
+    "seed": "random seed (default: a new one, printed in the summary)",
+    "chaos": "kill -9, pause, cut and restart things while the load runs",
+    "chaos_duration_s": "how long faults are injected (default %(default)s)",
+    "kill_every_s": "a replica is killed every this many seconds (default %(default)s)",
+    "graph_failure_rate": "share of Graph API calls failed in chaos mode (default %(default)s)",
+    "reply_timeout_s": "how long a lead waits for the bot's replies (default %(default)s)",
+    "give_up_after_s": "how long a delivery is retried before it counts as lost",
+    "drain_timeout_s": "how long the outbox may take to drain at the end",
+    "memory_leads": "memory mode: touch this many distinct leads once each, report RSS",
+    "database_url": "Postgres server for the run's database (default: $DATABASE_URL, "
+    "else an embedded server of the run's own)",
+    "postgres_restart_command": "shell command that restarts DATABASE_URL's server (chaos)",
+    "log_dir": "where replica logs go (default: a temporary directory)",
+    "locale": "copy locale the replicas and the reference use (default %(default)s)",
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = LoadTest()
+    for spec in fields(LoadTest):
+        option = "--" + spec.name.replace("_", "-")
+        default = getattr(defaults, spec.name)
+        if isinstance(default, bool):
+            parser.add_argument(option, action="store_true", help=_HELP[spec.name])
+        elif spec.name in (
+            "seed",
+            "memory_leads",
+            "batch_size",
+            "replicas",
+            "leads",
+            "steps",
+            "concurrency",
+        ):
+            parser.add_argument(option, type=int, default=default, help=_HELP[spec.name])
+        elif spec.name == "log_dir":
+            parser.add_argument(option, type=Path, default=default, help=_HELP[spec.name])
+        elif isinstance(default, float):
+            parser.add_argument(option, type=float, default=default, help=_HELP[spec.name])
+        else:
+            parser.add_argument(option, default=default, help=_HELP[spec.name])
+    parser.add_argument("--output", type=Path, help="also write the JSON summary here")
+
+
+def main(args: argparse.Namespace) -> int:
+    values = {spec.name: getattr(args, spec.name) for spec in fields(LoadTest)}
+    if values["database_url"] is None:
+        values["database_url"] = os.environ.get("DATABASE_URL") or None
+    config = LoadTest(**values)
+    summary = asyncio.run(run_load_test(config, Progress()))
+    text = dumps(summary)
+    print(text)
+    if args.output is not None:
+        args.output.write_text(text + "\n")
+    passed = summary.get("passed", summary.get("ok", False))
+    if not passed:
+        print('loadtest: a check failed (see "checks")', file=sys.stderr)
+    return 0 if passed else 1

@@ -1,0 +1,231 @@
+"""
+Everything a load test runs against: a database of its own, the fakes of the Graph API,
+Stripe and Sheets (with a Google token endpoint), and N `serve` replicas on that one
+database, each sending through its own path on the fake Graph API (so every accepted
+message says which replica sent it).
+
+The database is new for the run and dropped after it: on DATABASE_URL's server when it
+is set, otherwise on an embedded Postgres of the run's own in a temporary directory,
+which the chaos mode may restart. An external server is restarted only by the command
+the operator names (`--postgres-restart-command`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shlex
+import subprocess
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import asyncpg
+
+from fakes.google import new_signing_key, public_pem, service_account_file
+from fakes.graph import FakeGraphApi, GraphServer
+from fakes.sheets import FakeSheets, SheetsServer
+from fakes.stripe_api import FakeStripe, StripeServer
+from loadtest.replicas import ServiceLauncher, ServiceProcess
+from storage import migrate
+
+__all__ = ["ARTIST_NUMBER", "Cluster", "Database", "open_cluster", "scratch_database"]
+
+ARTIST_NUMBER = "447700000001"
+APP_SECRET = "loadtest-app-secret"
+VERIFY_TOKEN = "loadtest-verify-token"
+GRAPH_VERSION = "v21.0"
+
+
+def _with(dsn: str, *, database: str | None = None, **query: str) -> str:
+    parts = urlsplit(dsn)
+    params = dict(parse_qsl(parts.query))
+    params.update(query)
+    path = f"/{database}" if database is not None else parts.path
+    return urlunsplit((parts.scheme, parts.netloc, path, urlencode(params), parts.fragment))
+
+
+@dataclass
+class Database:
+    """The run's database, and how to restart the server under it."""
+
+    dsn: str
+    restart: Callable[[], None] | None  # None: no way to restart this server
+
+    async def execute(self, sql: str, *args: Any) -> str:
+        con = await asyncpg.connect(self.dsn)
+        try:
+            return str(await con.execute(sql, *args))
+        finally:
+            await con.close()
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        con = await asyncpg.connect(self.dsn)
+        try:
+            return list(await con.fetch(sql, *args))
+        finally:
+            await con.close()
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(
+    server_dsn: str | None, restart_command: str | None
+) -> AsyncIterator[Database]:
+    """A new, migrated database for the run; dropped (with its embedded server) after it."""
+    if server_dsn is None:
+        async with _embedded_server() as (dsn, restart_embedded), _fresh(dsn) as database_dsn:
+            yield Database(database_dsn, restart_embedded)
+        return
+    restart: Callable[[], None] | None = None
+    if restart_command:
+        args = shlex.split(restart_command)
+
+        def restart_external() -> None:
+            subprocess.run(args, check=True, timeout=120)
+
+        restart = restart_external
+    async with _fresh(server_dsn) as database_dsn:
+        yield Database(database_dsn, restart)
+
+
+@contextlib.asynccontextmanager
+async def _embedded_server() -> AsyncIterator[tuple[str, Callable[[], None]]]:
+    import pgserver
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
+
+    with tempfile.TemporaryDirectory(prefix="ba-loadtest-pg-") as tmp:
+        server = await asyncio.to_thread(
+            pgserver.get_server,  # type: ignore[attr-defined]
+            Path(tmp) / "pg",
+            cleanup_mode="delete",
+        )
+
+        def restart() -> None:
+            pg_ctl(["-w", "-m", "fast", "restart"], pgdata=server.pgdata, user=server.system_user)
+
+        try:
+            yield server.get_uri(), restart
+        finally:
+            await asyncio.to_thread(server.cleanup)
+
+
+@contextlib.asynccontextmanager
+async def _fresh(server_dsn: str) -> AsyncIterator[str]:
+    name = f"ba_loadtest_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(server_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    dsn = _with(server_dsn, database=name)
+    con = await asyncpg.connect(dsn)
+    try:
+        await migrate(con)
+    finally:
+        await con.close()
+    try:
+        yield dsn
+    finally:
+        admin = await asyncpg.connect(server_dsn)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+@dataclass
+class Cluster:
+    """The replicas, the fakes and the database of one run."""
+
+    database: Database
+    graph: FakeGraphApi
+    stripe: FakeStripe
+    sheets: FakeSheets
+    launcher: ServiceLauncher
+    graph_server: GraphServer
+    replicas: list[ServiceProcess] = field(default_factory=list)
+
+    def sender_of(self, path: str) -> str:
+        """The replica whose base URL a Graph API request path came through."""
+        return path.strip("/").split("/", 1)[0]
+
+    async def terminate_backends(self, replica: ServiceProcess) -> int:
+        """Close every database connection of `replica` from the server's side."""
+        rows = await self.database.fetch(
+            "SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity"
+            " WHERE application_name = $1",
+            replica.name,
+        )
+        return sum(1 for r in rows if r["done"])
+
+    async def backend_pids(self, replica: ServiceProcess) -> set[int]:
+        rows = await self.database.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = $1", replica.name
+        )
+        return {int(r["pid"]) for r in rows}
+
+
+@contextlib.asynccontextmanager
+async def open_cluster(
+    database: Database,
+    *,
+    replicas: int,
+    log_dir: Path,
+    env: dict[str, str],
+) -> AsyncIterator[Cluster]:
+    """Start the fakes and `replicas` serve processes; stop everything on the way out."""
+    graph = FakeGraphApi()
+    stripe = FakeStripe()
+    key = new_signing_key()
+    sheets = FakeSheets(public_key_pem=public_pem(key))
+    with contextlib.ExitStack() as stack:
+        graph_server = graph.serve()
+        stack.callback(graph_server.close)
+        stripe_server: StripeServer = stripe.serve()
+        stack.callback(stripe_server.close)
+        sheets_server: SheetsServer = sheets.serve()
+        stack.callback(sheets_server.close)
+        credentials = service_account_file(log_dir, key, sheets_server.token_uri)
+        launcher = ServiceLauncher(
+            database.dsn,
+            log_dir,
+            {
+                "app_secret": APP_SECRET,
+                "verify_token": VERIFY_TOKEN,
+                "access_token": graph.access_token,
+                "phone_number_id": graph.phone_number_id,
+            },
+        )
+        stack.callback(launcher.close)
+        cluster = Cluster(database, graph, stripe, sheets, launcher, graph_server)
+        common = {
+            "ARTIST_WHATSAPP_NUMBER": ARTIST_NUMBER,
+            "STRIPE_API_KEY": stripe.api_key,
+            "STRIPE_WEBHOOK_SECRET": stripe.webhook_secret,
+            "STRIPE_API_BASE": stripe_server.base_url,
+            "SHEETS_SPREADSHEET_ID": sheets.spreadsheet_id,
+            "GOOGLE_SERVICE_ACCOUNT_FILE": str(credentials),
+            "SHEETS_API_BASE": sheets_server.base_url,
+            "WHATSAPP_RATE_PER_S": "100000",
+            "WHATSAPP_TIMEOUT_S": "2",
+            "LOG_LEVEL": "warning",
+            **env,
+        }
+        names = [f"replica-{n + 1}" for n in range(replicas)]
+        started = await asyncio.gather(
+            *(
+                launcher.start(
+                    f"{graph_server.base_url}/{name}/{GRAPH_VERSION}",
+                    name=name,
+                    database_url=_with(database.dsn, application_name=name),
+                    **common,
+                )
+                for name in names
+            )
+        )
+        cluster.replicas.extend(started)
+        yield cluster

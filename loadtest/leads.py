@@ -1,0 +1,204 @@
+"""
+Drives one lead's conversation through the service and the fakes.
+
+The lead sends a message, waits for the bot's replies to reach its phone (the fake
+Graph API), reads the last one, and answers it; a paying lead then waits for its packet
+to reach the artist, who taps Approve, waits for the Checkout link, and pays (Stripe's
+signed `checkout.session.completed`). Duplicate, late (older timestamp) and batched
+deliveries are mixed in at the configured rates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from actors.lead import DepositLinkCreated, Status
+from fakes import stripe_api
+from fakes.graph import FakeGraphApi, SentMessage
+from fakes.stripe_api import FakeStripe
+from loadtest.conversation import LeadScript, Outgoing, Role
+from loadtest.traffic import Deliveries, GaveUp
+from web.stripe_models import StripeEvent
+from web.stripe_webhook import payment_event
+
+__all__ = ["LeadDriver", "LeadResult", "Mix"]
+
+_CHECKOUT_URL = re.compile(r"https://checkout\.stripe\.com/c/pay/(cs_[A-Za-z0-9_]+)")
+
+
+@dataclass(frozen=True)
+class Mix:
+    """How deliveries are mixed."""
+
+    duplicate_rate: float
+    reorder_rate: float
+    batch_rate: float
+    reply_timeout_s: float
+
+
+@dataclass
+class LeadResult:
+    """What happened to one lead, for the checks."""
+
+    script: LeadScript
+    acknowledged: list[Outgoing] = field(default_factory=list)
+    unacknowledged: list[Outgoing] = field(default_factory=list)
+    reply_timeouts: int = 0
+    paid_session: str | None = None
+    lead_uuid: str | None = None
+    finished: bool = False
+    error: str | None = None
+
+
+def distinct(messages: list[SentMessage]) -> list[SentMessage]:
+    """Accepted messages with retried copies (same idempotency key) left out, in order."""
+    seen: set[str] = set()
+    kept: list[SentMessage] = []
+    for message in messages:
+        key = str(message.body.get("biz_opaque_callback_data", message.wamid))
+        if key not in seen:
+            seen.add(key)
+            kept.append(message)
+    return kept
+
+
+class LeadDriver:
+    """Plays leads (and the artist, and Stripe's customer) against the service."""
+
+    def __init__(
+        self,
+        deliveries: Deliveries,
+        graph: FakeGraphApi,
+        stripe: FakeStripe,
+        mix: Mix,
+        rng: random.Random,
+        artist_number: str,
+        on_message: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._deliveries = deliveries
+        self._graph = graph
+        self._stripe = stripe
+        self._mix = mix
+        self._rng = rng
+        self._artist = artist_number
+        self._on_message = on_message
+
+    async def run(self, script: LeadScript) -> LeadResult:
+        result = LeadResult(script)
+        try:
+            await self._converse(script, result)
+            if script.role == Role.PAY and script.state.status is Status.PENDING_APPROVAL:
+                await self._approve_and_pay(script, result)
+            result.finished = True
+        except GaveUp as error:
+            result.error = str(error)
+        return result
+
+    async def _converse(self, script: LeadScript, result: LeadResult) -> None:
+        last_bot: dict[str, Any] | None = None
+        while script.wants_more():
+            outgoing = script.next_message(last_bot)
+            await self._send(outgoing, result)
+            if script.sent > 1 and self._rng.random() < self._mix.reorder_rate:
+                await self._send(script.stale_message(), result)
+                self._deliveries_tally_late()
+            last_bot = await self._replies(script, result)
+
+    def _deliveries_tally_late(self) -> None:
+        self._deliveries.tally.late_sent += 1
+
+    async def _send(self, outgoing: Outgoing, result: LeadResult) -> None:
+        try:
+            await self._deliveries.whatsapp(
+                outgoing.message,
+                outgoing.sender,
+                outgoing.name,
+                duplicate=self._rng.random() < self._mix.duplicate_rate,
+                batched=self._rng.random() < self._mix.batch_rate,
+            )
+        except GaveUp:
+            result.unacknowledged.append(outgoing)
+            raise
+        result.acknowledged.append(outgoing)
+        self._on_message()
+
+    async def _replies(self, script: LeadScript, result: LeadResult) -> dict[str, Any] | None:
+        """Wait for the reference's replies to reach the lead; the last one, as sent."""
+        wanted = len(script.replies)
+        got = await self._wait(lambda: distinct(self._graph.to(script.wa_id)), wanted)
+        if len(got) < wanted:
+            result.reply_timeouts += 1
+        return got[-1].body if got else None
+
+    async def _wait(self, read: Callable[[], list[SentMessage]], count: int) -> list[SentMessage]:
+        deadline = time.monotonic() + self._mix.reply_timeout_s
+        while True:
+            got = read()
+            if len(got) >= count or time.monotonic() > deadline:
+                return got
+            await asyncio.sleep(0.02)
+
+    async def _approve_and_pay(self, script: LeadScript, result: LeadResult) -> None:
+        button = f"approve:{script.wa_id}"
+        packets = await self._wait(lambda: self._packets(button), 1)
+        if not packets:
+            result.reply_timeouts += 1
+            return
+        now = int(time.time())
+        approval = script.artist_approves(f"wamid.artist.{script.wa_id}.{now}", now)
+        await self._send(approval, result)
+
+        link = await self._wait_for_link(script)
+        if link is None:
+            result.reply_timeouts += 1
+            return
+        session = self._stripe.session(link)
+        result.lead_uuid = str(session["client_reference_id"])
+        script.apply(
+            DepositLinkCreated(
+                message_id=f"checkout:{link}",
+                wa_id=script.wa_id,
+                attempt=1,
+                session_id=link,
+                url=str(session["url"]),
+                expires_at=int(session["expires_at"]),
+                received_at=datetime.now(UTC),
+            )
+        )
+        await self._replies(script, result)
+
+        event = stripe_api.event("checkout.session.completed", self._stripe.complete(link))
+        parsed = StripeEvent.model_validate(event)
+        script.apply(
+            payment_event(
+                parsed,
+                lead_key=script.wa_id,
+                lead_id=result.lead_uuid,
+                message_id=f"stripe:{parsed.id}",
+                now=datetime.now(UTC),
+            )
+        )
+        await self._deliveries.stripe(event)
+        result.paid_session = link
+        await self._replies(script, result)
+
+    def _packets(self, button: str) -> list[SentMessage]:
+        return [m for m in self._graph.to(self._artist) if button in json.dumps(m.body)]
+
+    async def _wait_for_link(self, script: LeadScript) -> str | None:
+        deadline = time.monotonic() + self._mix.reply_timeout_s
+        while time.monotonic() < deadline:
+            for message in reversed(self._graph.to(script.wa_id)):
+                found = _CHECKOUT_URL.search(json.dumps(message.body))
+                if found:
+                    return found.group(1)
+            await asyncio.sleep(0.02)
+        return None

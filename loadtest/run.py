@@ -1,0 +1,326 @@
+"""
+One load-test run: start the cluster, play every lead, (optionally) inject chaos, wait
+for the outbox to drain, check the promises, and summarise it all as one JSON object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import random
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from actors import Composer
+from actors.lead import LeadBehaviour, Policy
+from loadtest.chaos import Chaos, ChaosPlan, FaultLog
+from loadtest.checks import observe, run_checks
+from loadtest.cluster import APP_SECRET, ARTIST_NUMBER, Cluster, open_cluster, scratch_database
+from loadtest.conversation import LeadScript, Role
+from loadtest.leads import LeadDriver, LeadResult, Mix
+from loadtest.memory import measure_memory
+from loadtest.progress import Progress
+from loadtest.rss import RssSampler
+from loadtest.traffic import Deliveries, Tally
+
+__all__ = ["LoadTest", "run_load_test"]
+
+COPY_DIR = Path(__file__).resolve().parent.parent / "copy"
+
+
+@dataclass(frozen=True)
+class LoadTest:
+    """What to run; every field has a command-line option of the same name."""
+
+    replicas: int = 1
+    leads: int = 100
+    steps: int = 5
+    concurrency: int = 64
+    duplicate_rate: float = 0.1
+    reorder_rate: float = 0.05
+    batch_rate: float = 0.2
+    batch_size: int = 4
+    pay_share: float = 0.1
+    opt_out_share: float = 0.05
+    seed: int | None = None
+    chaos: bool = False
+    chaos_duration_s: float = 60.0
+    kill_every_s: float = 5.0
+    graph_failure_rate: float = 0.05
+    reply_timeout_s: float = 30.0
+    give_up_after_s: float = 120.0
+    drain_timeout_s: float = 120.0
+    memory_leads: int = 0  # > 0: the memory mode instead of conversations
+    database_url: str | None = None
+    postgres_restart_command: str | None = None
+    log_dir: Path | None = None
+    locale: str = "en_GB"
+
+
+async def run_load_test(config: LoadTest, progress: Progress) -> dict[str, Any]:
+    seed = config.seed if config.seed is not None else random.randrange(2**32)
+    rng = random.Random(seed)
+    with contextlib.ExitStack() as stack:
+        log_dir = config.log_dir or Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="ba-loadtest-"))
+        )
+        log_dir.mkdir(parents=True, exist_ok=True)
+        async with (
+            scratch_database(config.database_url, config.postgres_restart_command) as database,
+            open_cluster(
+                database,
+                replicas=config.replicas,
+                log_dir=log_dir,
+                env=_replica_env(config),
+            ) as cluster,
+        ):
+            progress.say(f"{config.replicas} replica(s) ready; logs in {log_dir}; seed {seed}")
+            if config.memory_leads > 0:
+                report = await measure_memory(
+                    cluster.replicas[0],
+                    leads=config.memory_leads,
+                    connections=config.concurrency,
+                    app_secret=APP_SECRET,
+                    progress=progress.say,
+                )
+                return {"mode": "memory", "seed": seed, **report.as_json()}
+            summary = await _conversations(config, cluster, rng, progress)
+            summary["seed"] = seed
+            summary["log_dir"] = str(log_dir)
+            return summary
+    raise AssertionError("unreachable")
+
+
+def _replica_env(config: LoadTest) -> dict[str, str]:
+    env = {
+        "RELAY_LEASE_S": "3",  # a killed replica's claims come back within seconds
+        "LOCALE": config.locale,
+    }
+    if config.memory_leads > 0:
+        env["ACTOR_IDLE_S"] = "2"
+    return env
+
+
+def _roles(config: LoadTest, rng: random.Random) -> list[str]:
+    paying = round(config.leads * config.pay_share)
+    opting_out = round(config.leads * config.opt_out_share)
+    roles = [Role.PAY] * paying + [Role.OPT_OUT] * opting_out
+    roles += [Role.CHAT] * (config.leads - len(roles))
+    rng.shuffle(roles)
+    return roles[: config.leads]
+
+
+async def _conversations(
+    config: LoadTest, cluster: Cluster, rng: random.Random, progress: Progress
+) -> dict[str, Any]:
+    composer = Composer.load(COPY_DIR, config.locale)
+    script = composer.script()
+    behaviour = LeadBehaviour(
+        script,
+        Policy(artist_number=ARTIST_NUMBER, livemode=False),
+    )
+    run_tag = uuid.uuid4().hex[:8]
+    first_ts = int(time.time()) - 3600
+    scripts = [
+        LeadScript(
+            wa_id=f"4479{n:08d}",
+            role=role,
+            steps=config.steps,
+            script=script,
+            behaviour=behaviour,
+            rng=random.Random(rng.randrange(2**32)),
+            artist_number=ARTIST_NUMBER,
+            first_ts=first_ts,
+            run_tag=run_tag,
+        )
+        for n, role in enumerate(_roles(config, rng))
+    ]
+    tally = Tally()
+    faults = FaultLog()
+    limits = httpx.Limits(
+        max_connections=config.concurrency, max_keepalive_connections=config.concurrency
+    )
+    sampler = RssSampler(cluster.replicas)
+    async with httpx.AsyncClient(timeout=15.0, limits=limits) as client:
+        deliveries = Deliveries(
+            client,
+            lambda: cluster.replicas,
+            app_secret=APP_SECRET,
+            stripe_secret=cluster.stripe.webhook_secret,
+            rng=random.Random(rng.randrange(2**32)),
+            tally=tally,
+            give_up_after_s=config.give_up_after_s,
+            batch_size=config.batch_size,
+        )
+        driver = LeadDriver(
+            deliveries,
+            cluster.graph,
+            cluster.stripe,
+            Mix(
+                duplicate_rate=config.duplicate_rate,
+                reorder_rate=config.reorder_rate,
+                batch_rate=config.batch_rate,
+                reply_timeout_s=config.reply_timeout_s,
+            ),
+            random.Random(rng.randrange(2**32)),
+            ARTIST_NUMBER,
+        )
+        chaos = (
+            Chaos(
+                cluster,
+                ChaosPlan(
+                    duration_s=config.chaos_duration_s,
+                    kill_every_s=config.kill_every_s,
+                    graph_failure_rate=config.graph_failure_rate,
+                ),
+                faults,
+                random.Random(rng.randrange(2**32)),
+                progress.say,
+            )
+            if config.chaos
+            else None
+        )
+        results: list[LeadResult] = []
+        gate = asyncio.Semaphore(config.concurrency)
+
+        async def play(lead: LeadScript) -> None:
+            async with gate:
+                results.append(await driver.run(lead))
+                progress.advance(tally)
+
+        progress.start(len(scripts), tally)
+        started = time.perf_counter()
+        async with sampler.running(), asyncio.TaskGroup() as group:
+            chaos_task = group.create_task(chaos.run()) if chaos else None
+            leads_task = group.create_task(_all(play, scripts))
+            await leads_task
+            load_s = time.perf_counter() - started
+            if chaos_task is not None:
+                await chaos_task
+            await deliveries.aclose()
+        progress.finish(tally)
+        progress.say("waiting for the outbox to drain")
+        drained = await _drain(cluster, config.drain_timeout_s)
+        observed = await observe(cluster)
+        checks = run_checks(
+            results,
+            observed,
+            cluster,
+            composer,
+            faults,
+            chaos=config.chaos,
+            outbox_drained=drained,
+        )
+        rss = sampler.peaks_mb()
+    return _summary(config, tally, load_s, cluster, observed, checks, faults, rss, chaos)
+
+
+async def _all(play: Any, scripts: Sequence[LeadScript]) -> None:
+    async with asyncio.TaskGroup() as group:
+        for lead in scripts:
+            group.create_task(play(lead))
+
+
+async def _drain(cluster: Cluster, timeout_s: float) -> bool:
+    """Wait until no outbox row is pending (the database may be restarting)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError, Exception):
+            rows = await cluster.database.fetch(
+                "SELECT count(*) AS n FROM outbox WHERE status = 'pending'"
+            )
+            if rows[0]["n"] == 0:
+                return True
+        await asyncio.sleep(0.2)
+    return False
+
+
+def _percentile(values: Sequence[float], fraction: float) -> float:
+    if not values:
+        return 0.0
+    rank = math.ceil(fraction * len(values) - 1e-9)
+    return values[min(max(rank, 1), len(values)) - 1]
+
+
+def _ms(values: Sequence[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {
+        "p50": round(_percentile(ordered, 0.50) * 1000, 1),
+        "p95": round(_percentile(ordered, 0.95) * 1000, 1),
+        "p99": round(_percentile(ordered, 0.99) * 1000, 1),
+        "max": round((ordered[-1] if ordered else 0.0) * 1000, 1),
+    }
+
+
+def _summary(
+    config: LoadTest,
+    tally: Tally,
+    load_s: float,
+    cluster: Cluster,
+    observed: Any,
+    checks: Sequence[Any],
+    faults: FaultLog,
+    rss: dict[str, float],
+    chaos: Chaos | None,
+) -> dict[str, Any]:
+    first_copy: dict[str, float] = {}
+    for message in cluster.graph.sent:
+        first_copy.setdefault(
+            str(message.body.get("biz_opaque_callback_data")), message.accepted_at
+        )
+    commit_to_delivery = [
+        first_copy[row["key"]] - row["created_at"]
+        for row in observed.outbox
+        if row["channel"] == "whatsapp" and row["key"] in first_copy
+    ]
+    accepted_times = sorted(first_copy.values())
+    delivery_span = accepted_times[-1] - accepted_times[0] if len(accepted_times) > 1 else 0.0
+    passed = all(c.passed for c in checks) and not (chaos and chaos.errors)
+    return {
+        "mode": "chaos" if config.chaos else "load",
+        "passed": passed,
+        "config": {
+            "replicas": config.replicas,
+            "leads": config.leads,
+            "steps": config.steps,
+            "concurrency": config.concurrency,
+            "duplicate_rate": config.duplicate_rate,
+            "reorder_rate": config.reorder_rate,
+            "batch_rate": config.batch_rate,
+            "pay_share": config.pay_share,
+            "opt_out_share": config.opt_out_share,
+        },
+        "wall_s": round(load_s, 2),
+        "acknowledged": tally.acknowledged,
+        "acknowledged_per_s": round(tally.acknowledged / load_s, 1) if load_s else 0.0,
+        "latency_ms": _ms(tally.latencies_s),
+        "attempts_by_status": dict(sorted(tally.attempts.items())),
+        "retries": tally.retries,
+        "duplicates_sent": tally.duplicates_sent,
+        "late_sent": tally.late_sent,
+        "batches": tally.batches,
+        "outbound": {
+            "delivered": len(first_copy),
+            "accepted_copies": len(cluster.graph.sent),
+            "deliveries_per_s": round(len(first_copy) / delivery_span, 1) if delivery_span else 0.0,
+            "commit_to_delivery_ms": _ms(commit_to_delivery),
+        },
+        "peak_rss_mb": rss,
+        "faults": [f.as_json() for f in faults.faults if f.kind != "graph"]
+        + [f.as_json() for f in faults.faults if f.kind == "graph"],
+        "chaos_errors": chaos.errors if chaos else [],
+        "checks": {c.name: c.as_json() for c in checks},
+    }
+
+
+def dumps(summary: dict[str, Any]) -> str:
+    return json.dumps(summary, indent=2, default=str)
