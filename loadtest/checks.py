@@ -19,11 +19,18 @@ from actors.lead import SendMedia, SendMessage, Status, state_from_json
 from fakes.graph import FakeGraphApi, SentMessage
 from fakes.stripe_api import FakeStripe
 from loadtest.chaos import FaultLog
-from loadtest.cluster import Cluster
+from loadtest.cluster import Cluster, sender_of
 from loadtest.conversation import Role
 from loadtest.leads import LeadResult, distinct
 
-__all__ = ["Check", "Observed", "observe", "run_checks"]
+__all__ = [
+    "Check",
+    "Observed",
+    "duplicates_only_in_crash_windows",
+    "observe",
+    "run_checks",
+    "versions_without_gaps",
+]
 
 _SAMPLES = 5
 
@@ -90,16 +97,16 @@ def run_checks(
     checks = [
         _every_delivery_acknowledged(results),
         _applied_exactly_once(results, observed),
-        _versions_without_gaps(observed),
+        versions_without_gaps(observed),
         _final_state_matches_reference(results, observed),
         _intended_replies_delivered(results, observed, cluster.graph, composer),
         _nothing_to_opted_out(results, observed, cluster.graph),
-        _duplicates_only_in_crash_windows(cluster, faults),
+        duplicates_only_in_crash_windows(cluster.graph, faults),
         _paying_leads_booked_once(results, observed, cluster.stripe, cluster.graph),
         Check("outbox_drained", outbox_drained, _outbox_states(observed)),
     ]
     if chaos:
-        checks.append(_paused_replica_silent(cluster, faults))
+        checks.append(_paused_replica_silent(cluster.graph, faults))
     return checks
 
 
@@ -142,7 +149,7 @@ def _applied_exactly_once(results: Sequence[LeadResult], observed: Observed) -> 
     )
 
 
-def _versions_without_gaps(observed: Observed) -> Check:
+def versions_without_gaps(observed: Observed) -> Check:
     """Each lead's turns carry versions 1..N exactly once, N being the snapshot's."""
     versions: dict[str, list[int]] = defaultdict(list)
     for row in observed.inbox.values():
@@ -265,15 +272,15 @@ def _copies(graph: FakeGraphApi) -> dict[str, list[SentMessage]]:
     return copies
 
 
-def _duplicates_only_in_crash_windows(cluster: Cluster, faults: FaultLog) -> Check:
+def duplicates_only_in_crash_windows(graph: FakeGraphApi, faults: FaultLog) -> Check:
     """A second copy is allowed only if the first one's acceptance may have gone
     unrecorded: its response was lost, or its sender (or the database) failed after it."""
     duplicates = 0
     unexplained: list[str] = []
-    for key, copies in _copies(cluster.graph).items():
+    for key, copies in _copies(graph).items():
         for before, again in itertools.pairwise(copies):
             duplicates += 1
-            sender = cluster.sender_of(before.path)
+            sender = sender_of(before.path)
             if before.response_lost or faults.explains(
                 sender, before.accepted_at, again.accepted_at
             ):
@@ -283,7 +290,7 @@ def _duplicates_only_in_crash_windows(cluster: Cluster, faults: FaultLog) -> Che
         "duplicates_only_in_crash_windows",
         not unexplained,
         {
-            "accepted": len(cluster.graph.sent),
+            "accepted": len(graph.sent),
             "duplicates": duplicates,
             "unexplained": len(unexplained),
             "examples": _sample(unexplained),
@@ -338,13 +345,13 @@ def _outbox_states(observed: Observed) -> dict[str, Any]:
     return {"rows": dict(sorted(states.items()))}
 
 
-def _paused_replica_silent(cluster: Cluster, faults: FaultLog) -> Check:
+def _paused_replica_silent(graph: FakeGraphApi, faults: FaultLog) -> Check:
     """A replica paused long enough to lose its leases and locks does nothing stale on
     waking: none of its old connections survive (so none of its open transactions can
     commit), and it sends no reply that another replica sent while it slept."""
     pauses = [f for f in faults.faults if f.kind == "pause" and f.ended is not None]
     stale_sends: list[str] = []
-    copies = _copies(cluster.graph)
+    copies = _copies(graph)
     for pause in pauses:
         assert pause.ended is not None
         for key, sent in copies.items():
@@ -352,12 +359,12 @@ def _paused_replica_silent(cluster: Cluster, faults: FaultLog) -> Check:
                 m
                 for m in sent
                 if pause.started <= m.accepted_at <= pause.ended
-                and cluster.sender_of(m.path) != pause.replica
+                and sender_of(m.path) != pause.replica
             ]
             after = [
                 m
                 for m in sent
-                if m.accepted_at > pause.ended and cluster.sender_of(m.path) == pause.replica
+                if m.accepted_at > pause.ended and sender_of(m.path) == pause.replica
             ]
             if during and after:
                 stale_sends.append(f"{key} resent by {pause.replica}")

@@ -33,7 +33,14 @@ from fakes.stripe_api import FakeStripe, StripeServer
 from loadtest.replicas import ServiceLauncher, ServiceProcess
 from storage import migrate
 
-__all__ = ["ARTIST_NUMBER", "Cluster", "Database", "open_cluster", "scratch_database"]
+__all__ = [
+    "ARTIST_NUMBER",
+    "Cluster",
+    "Database",
+    "open_cluster",
+    "scratch_database",
+    "sender_of",
+]
 
 ARTIST_NUMBER = "447700000001"
 APP_SECRET = "loadtest-app-secret"
@@ -137,6 +144,11 @@ async def _fresh(server_dsn: str) -> AsyncIterator[str]:
             await admin.close()
 
 
+def sender_of(path: str) -> str:
+    """The replica whose base URL a Graph API request path came through."""
+    return path.strip("/").split("/", 1)[0]
+
+
 @dataclass
 class Cluster:
     """The replicas, the fakes and the database of one run."""
@@ -148,10 +160,6 @@ class Cluster:
     launcher: ServiceLauncher
     graph_server: GraphServer
     replicas: list[ServiceProcess] = field(default_factory=list)
-
-    def sender_of(self, path: str) -> str:
-        """The replica whose base URL a Graph API request path came through."""
-        return path.strip("/").split("/", 1)[0]
 
     async def terminate_backends(self, replica: ServiceProcess) -> int:
         """Close every database connection of `replica` from the server's side."""
