@@ -24,6 +24,7 @@ import random
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
@@ -136,6 +137,8 @@ class FakeGraphApi:
     _down_until: float = 0.0
     _closed_windows: set[str] = field(default_factory=set)
     _by_recipient: dict[str, list[SentMessage]] = field(default_factory=dict)
+    # Called with each accepted message, on the thread that accepted it (after the lock).
+    listeners: list[Callable[[SentMessage], None]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -185,30 +188,39 @@ class FakeGraphApi:
         return reply.status, reply.payload
 
     def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> GraphReply:
+        reply, accepted = self._answer(method, path, headers, body)
+        if accepted is not None:
+            for listener in self.listeners:
+                listener(accepted)
+        return reply
+
+    def _answer(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[GraphReply, SentMessage | None]:
         with self._lock:
             self.requests += 1
             if time.monotonic() < self._down_until:
-                return _error_reply(GraphFailure.unavailable())
+                return _error_reply(GraphFailure.unavailable()), None
             if method != "POST" or not path.rstrip("/").endswith(
                 f"/{self.phone_number_id}/messages"
             ):
-                return GraphReply(404, _error(404, 100, f"Unknown path components: {path}"))
+                return GraphReply(404, _error(404, 100, f"Unknown path components: {path}")), None
             if headers.get("authorization") != f"Bearer {self.access_token}":
-                return _error_reply(GraphFailure.bad_token())
+                return _error_reply(GraphFailure.bad_token()), None
             try:
                 payload = json.loads(body)
             except ValueError:
-                return GraphReply(400, _error(400, 100, "Invalid JSON"))
+                return GraphReply(400, _error(400, 100, "Invalid JSON")), None
             if payload.get("messaging_product") != "whatsapp" or not payload.get("to"):
-                return GraphReply(400, _error(400, 100, "Invalid parameter"))
+                return GraphReply(400, _error(400, 100, "Invalid parameter")), None
             self.received.append(payload)
             failure = self._scripted_failure()
             if failure is None:
                 failure = self._refusal(payload)
             if failure is not None and failure.kind == "error":
-                return _error_reply(failure)
+                return _error_reply(failure), None
             if failure is not None and failure.kind == "stall":
-                return GraphReply(0, {}, "stall")
+                return GraphReply(0, {}, "stall"), None
             wamid = f"wamid.fake{next(self._ids):08d}"
             sent = SentMessage(
                 to=payload["to"],
@@ -227,7 +239,7 @@ class FakeGraphApi:
                 "contacts": [{"input": payload["to"], "wa_id": payload["to"]}],
                 "messages": [{"id": wamid}],
             }
-            return GraphReply(200, answer, "drop" if failure is not None else "answer")
+            return GraphReply(200, answer, "drop" if failure is not None else "answer"), sent
 
     def _scripted_failure(self) -> GraphFailure | None:
         if self._failures:

@@ -11,6 +11,7 @@ deliveries are mixed in at the configured rates.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import re
@@ -29,7 +30,7 @@ from loadtest.traffic import Deliveries, GaveUp
 from web.stripe_models import StripeEvent
 from web.stripe_webhook import payment_event
 
-__all__ = ["LeadDriver", "LeadResult", "Mix"]
+__all__ = ["Arrivals", "LeadDriver", "LeadResult", "Mix"]
 
 _CHECKOUT_URL = re.compile(r"https://checkout\.stripe\.com/c/pay/(cs_[A-Za-z0-9_]+)")
 
@@ -56,6 +57,32 @@ class LeadResult:
     lead_uuid: str | None = None
     finished: bool = False
     error: str | None = None
+
+
+class Arrivals:
+    """Wakes the lead a message was just accepted for (the fake calls from its thread)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._events: dict[str, asyncio.Event] = {}
+
+    def heard(self, message: SentMessage) -> None:
+        self._loop.call_soon_threadsafe(self._wake, message.to)
+
+    def _wake(self, recipient: str) -> None:
+        event = self._events.get(recipient)
+        if event is not None:
+            event.set()
+
+    def event(self, recipient: str) -> asyncio.Event:
+        """Set whenever a message for `recipient` is accepted; clear it before reading."""
+        return self._events.setdefault(recipient, asyncio.Event())
+
+
+async def _woken(event: asyncio.Event, timeout_s: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout_s):
+            await event.wait()
 
 
 def distinct(messages: list[SentMessage]) -> list[SentMessage]:
@@ -90,6 +117,8 @@ class LeadDriver:
         self._rng = rng
         self._artist = artist_number
         self._on_message = on_message
+        self._arrivals = Arrivals(asyncio.get_running_loop())
+        graph.listeners.append(self._arrivals.heard)
 
     async def run(self, script: LeadScript) -> LeadResult:
         result = LeadResult(script)
@@ -133,22 +162,28 @@ class LeadDriver:
     async def _replies(self, script: LeadScript, result: LeadResult) -> dict[str, Any] | None:
         """Wait for the reference's replies to reach the lead; the last one, as sent."""
         wanted = len(script.replies)
-        got = await self._wait(lambda: distinct(self._graph.to(script.wa_id)), wanted)
+        got = await self._wait(script.wa_id, lambda: distinct(self._graph.to(script.wa_id)), wanted)
         if len(got) < wanted:
             result.reply_timeouts += 1
         return got[-1].body if got else None
 
-    async def _wait(self, read: Callable[[], list[SentMessage]], count: int) -> list[SentMessage]:
+    async def _wait(
+        self, recipient: str, read: Callable[[], list[SentMessage]], count: int
+    ) -> list[SentMessage]:
+        """`read()` once it has `count` messages, or as it is when the reply timeout ends."""
         deadline = time.monotonic() + self._mix.reply_timeout_s
+        arrived = self._arrivals.event(recipient)
         while True:
+            arrived.clear()  # before reading: an arrival after the read still wakes us
             got = read()
-            if len(got) >= count or time.monotonic() > deadline:
+            left = deadline - time.monotonic()
+            if len(got) >= count or left <= 0:
                 return got
-            await asyncio.sleep(0.02)
+            await _woken(arrived, min(left, 0.5))
 
     async def _approve_and_pay(self, script: LeadScript, result: LeadResult) -> None:
         button = f"approve:{script.wa_id}"
-        packets = await self._wait(lambda: self._packets(button), 1)
+        packets = await self._wait(self._artist, lambda: self._packets(button), 1)
         if not packets:
             result.reply_timeouts += 1
             return
@@ -195,10 +230,12 @@ class LeadDriver:
 
     async def _wait_for_link(self, script: LeadScript) -> str | None:
         deadline = time.monotonic() + self._mix.reply_timeout_s
-        while time.monotonic() < deadline:
+        arrived = self._arrivals.event(script.wa_id)
+        while (left := deadline - time.monotonic()) > 0:
+            arrived.clear()
             for message in reversed(self._graph.to(script.wa_id)):
                 found = _CHECKOUT_URL.search(json.dumps(message.body))
                 if found:
                     return found.group(1)
-            await asyncio.sleep(0.02)
+            await _woken(arrived, min(left, 0.5))
         return None
