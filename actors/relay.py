@@ -218,11 +218,19 @@ class OutboxRelay:
         held_s = self._monotonic() - claimed_at
         if held_s > self._lease_s * _LEASE_USABLE:
             # Paused or starved since the claim: the row may be someone else's by now.
-            log.warning("relay.lease_lapsed", held_s=round(held_s, 3), lease_s=self._lease_s)
+            log.warning(
+                "relay.lease_lapsed",
+                outbox_id=delivery.id,  # also bound; named here so the line stands alone
+                attempt=delivery.attempt,
+                held_s=round(held_s, 3),
+                lease_s=self._lease_s,
+            )
             return
         if _opted_out_recipient(delivery):
             settled = await self._settle(
-                "suppressed", lambda outbox, _: outbox.suppress(delivery, reason="opted_out")
+                delivery,
+                "suppressed",
+                lambda outbox, _: outbox.suppress(delivery, reason="opted_out"),
             )
             if settled is not _Settled.FENCED:
                 self._observer.delivery_finished(delivery.channel, "suppressed", "opted_out")
@@ -249,7 +257,7 @@ class OutboxRelay:
         except DeliveryDeferred as error:
             delay = error.delay_s
             settled = await self._settle(
-                "deferred", lambda outbox, _: outbox.defer(delivery, delay_s=delay)
+                delivery, "deferred", lambda outbox, _: outbox.defer(delivery, delay_s=delay)
             )
             if settled is not _Settled.FENCED:
                 self._observer.delivery_finished(delivery.channel, "deferred", error.code)
@@ -262,7 +270,7 @@ class OutboxRelay:
             self._crash.reached(CrashPoint.RELAY_PROVIDER_ACCEPTED)
             self._observer.delivery_finished(delivery.channel, "sent", None)
             settled = await self._settle(
-                "sent", lambda outbox, _: outbox.mark_sent(delivery, provider_id)
+                delivery, "sent", lambda outbox, _: outbox.mark_sent(delivery, provider_id)
             )
             if settled is _Settled.RECORDED:
                 log.info("relay.delivered", channel=delivery.channel)
@@ -281,6 +289,7 @@ class OutboxRelay:
         delay = self._backoff.delay(delivery.attempt)
         outcome = _UNCERTAIN if error.uncertain else "retry"
         settled = await self._settle(
+            delivery,
             outcome,
             lambda outbox, _: outbox.retry_later(
                 delivery,
@@ -322,7 +331,7 @@ class OutboxRelay:
             )
             return True
 
-        if await self._settle("dead", write) is _Settled.FENCED:
+        if await self._settle(delivery, "dead", write) is _Settled.FENCED:
             return
         self._observer.delivery_finished(delivery.channel, "dead", code)
         log.error(
@@ -349,12 +358,12 @@ class OutboxRelay:
             )
             return True
 
-        if await self._settle("suppressed", write) is _Settled.FENCED:
+        if await self._settle(delivery, "suppressed", write) is _Settled.FENCED:
             return
         self._observer.delivery_finished(delivery.channel, "suppressed", error.code)
         log.warning("relay.suppressed", channel=delivery.channel, reason=error.code, why=detail)
 
-    async def _settle(self, outcome: str, write: _Write) -> _Settled:
+    async def _settle(self, delivery: ClaimedDelivery, outcome: str, write: _Write) -> _Settled:
         """
         Record `outcome` in one transaction. If the database is gone, the lease lapses
         and the row is claimed again; if our claim no longer holds the row (it lapsed
@@ -367,6 +376,12 @@ class OutboxRelay:
             log.warning("relay.record_failed", outcome=outcome, exc_info=True)
             return _Settled.FAILED
         if not applied:
-            log.warning("relay.settle_fenced", outcome=outcome)
+            # Also bound; named here so the line stands alone.
+            log.warning(
+                "relay.settle_fenced",
+                outbox_id=delivery.id,
+                attempt=delivery.attempt,
+                outcome=outcome,
+            )
             return _Settled.FENCED
         return _Settled.RECORDED

@@ -42,14 +42,14 @@ WITH snapshot AS (
     RETURNING l.version
 ), inbox_row AS (
     INSERT INTO inbox (message_id, lead_key, outcome, correlation_id, payload, lead_version)
-    VALUES (
+    SELECT
         'wa:' || :client_id::text || '.' || :mid::text,
         '44770' || :lead::text,
         'processed',
         md5(:mid::text),
         '{"id": "wamid.x.4477001000000.2", "from": "4477001000000", "text": {"body": "10"}, "type": "text", "timestamp": 1800000002, "profile_name": "Bench Lead"}'::jsonb,
-        :version::bigint + 1
-    )
+        version
+    FROM snapshot
 ), outbox_rows AS (
     INSERT INTO outbox (lead_key, channel, payload, idempotency_key, correlation_id)
     SELECT '44770' || :lead::text, channel, payload,

@@ -29,6 +29,7 @@ from loadtest.replicas import ServiceProcess, ServiceStartError
 __all__ = ["Chaos", "ChaosPlan", "Fault", "FaultLog"]
 
 ALL_REPLICAS = "*"  # a fault of the database touches every replica
+_START_ATTEMPTS = 3
 
 
 @dataclass
@@ -80,7 +81,7 @@ class ChaosPlan:
     duration_s: float = 60.0
     kill_every_s: float = 5.0
     pause_every_s: float = 11.0
-    pause_s: tuple[float, float] = (2.0, 5.0)
+    pause_s: tuple[float, float] = (2.0, 12.0)
     graph_failure_rate: float = 0.05
     restart_postgres: bool = True
     terminate_backends: bool = True
@@ -164,10 +165,18 @@ class Chaos:
             self._busy.discard(replica.name)
 
     async def _start(self, replica: ServiceProcess) -> None:
-        try:
-            await replica.start()
-        except ServiceStartError as error:
-            self.errors.append(f"{replica.name} did not restart: {error}"[:2000])
+        """Start it again, as a supervisor would: a start that meets the database
+        restarting exits, and is tried again."""
+        for attempt in range(1, _START_ATTEMPTS + 1):
+            try:
+                await replica.start()
+                return
+            except ServiceStartError as error:
+                if attempt == _START_ATTEMPTS:
+                    self.errors.append(f"{replica.name} did not restart: {error}"[:2000])
+                    return
+                self._say(f"chaos: {replica.name} failed to start (attempt {attempt}); again")
+                await asyncio.sleep(1.0)
 
     async def _pause_one(self) -> None:
         replica = self._pick()

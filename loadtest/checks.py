@@ -53,6 +53,7 @@ class Observed:
     inbox: dict[str, dict[str, Any]]  # message_id -> lead_key, outcome, lead_version
     outbox: list[dict[str, Any]]  # id, lead_key, channel, status, key, payload, created_at
     deposit_sessions: dict[str, int]  # lead_key -> count
+    uncertain: dict[str, int]  # idempotency key -> attempts recorded as `uncertain`
 
 
 async def observe(cluster: Cluster) -> Observed:
@@ -81,7 +82,15 @@ async def observe(cluster: Cluster) -> Observed:
             "SELECT lead_key, count(*) AS n FROM deposit_sessions GROUP BY lead_key"
         )
     }
-    return Observed(leads, inbox, outbox, sessions)
+    uncertain = {
+        r["key"]: int(r["n"])
+        for r in await db.fetch(
+            "SELECT o.idempotency_key AS key, count(*) AS n FROM delivery_attempts AS d"
+            " JOIN outbox AS o ON o.id = d.outbox_id WHERE d.outcome = 'uncertain'"
+            " GROUP BY o.idempotency_key"
+        )
+    }
+    return Observed(leads, inbox, outbox, sessions, uncertain)
 
 
 def run_checks(
@@ -101,12 +110,12 @@ def run_checks(
         _final_state_matches_reference(results, observed),
         _intended_replies_delivered(results, observed, cluster.graph, composer),
         _nothing_to_opted_out(results, observed, cluster.graph),
-        duplicates_only_in_crash_windows(cluster.graph, faults),
+        duplicates_only_in_crash_windows(cluster.graph, faults, observed.uncertain),
         _paying_leads_booked_once(results, observed, cluster.stripe, cluster.graph),
         Check("outbox_drained", outbox_drained, _outbox_states(observed)),
     ]
     if chaos:
-        checks.append(_paused_replica_silent(cluster.graph, faults))
+        checks.append(_paused_replica_silent(cluster.graph, faults, observed.uncertain))
     return checks
 
 
@@ -272,20 +281,43 @@ def _copies(graph: FakeGraphApi) -> dict[str, list[SentMessage]]:
     return copies
 
 
-def duplicates_only_in_crash_windows(graph: FakeGraphApi, faults: FaultLog) -> Check:
-    """A second copy is allowed only if the first one's acceptance may have gone
-    unrecorded: its response was lost, or its sender (or the database) failed after it."""
-    duplicates = 0
-    unexplained: list[str] = []
+def _unexplained_pairs(
+    graph: FakeGraphApi, faults: FaultLog, uncertain: dict[str, int]
+) -> list[tuple[str, SentMessage, SentMessage]]:
+    """Consecutive copies of one reply that no crash window accounts for.
+
+    A window is: the first copy's response was lost (the fake dropped it), its sender
+    recorded the attempt as `uncertain` (a timeout or a dropped connection after the
+    request left), or its sender (or the database) failed between the two copies.
+    """
+    unexplained = []
     for key, copies in _copies(graph).items():
+        credits = uncertain.get(key, 0)
         for before, again in itertools.pairwise(copies):
-            duplicates += 1
-            sender = sender_of(before.path)
             if before.response_lost or faults.explains(
-                sender, before.accepted_at, again.accepted_at
+                sender_of(before.path), before.accepted_at, again.accepted_at
             ):
                 continue
-            unexplained.append(f"{key} via {sender}")
+            if credits > 0:
+                credits -= 1
+                continue
+            unexplained.append((key, before, again))
+    return unexplained
+
+
+def _timeline(key: str, before: SentMessage, again: SentMessage) -> str:
+    return (
+        f"{key}: {sender_of(before.path)}@{before.accepted_at:.3f},"
+        f" {sender_of(again.path)}@{again.accepted_at:.3f}"
+    )
+
+
+def duplicates_only_in_crash_windows(
+    graph: FakeGraphApi, faults: FaultLog, uncertain: dict[str, int] | None = None
+) -> Check:
+    """A reply goes out twice only inside a recorded crash window (`_unexplained_pairs`)."""
+    duplicates = sum(len(copies) - 1 for copies in _copies(graph).values())
+    unexplained = _unexplained_pairs(graph, faults, uncertain or {})
     return Check(
         "duplicates_only_in_crash_windows",
         not unexplained,
@@ -293,7 +325,7 @@ def duplicates_only_in_crash_windows(graph: FakeGraphApi, faults: FaultLog) -> C
             "accepted": len(graph.sent),
             "duplicates": duplicates,
             "unexplained": len(unexplained),
-            "examples": _sample(unexplained),
+            "examples": [_timeline(*pair) for pair in unexplained[:_SAMPLES]],
         },
     )
 
@@ -345,29 +377,24 @@ def _outbox_states(observed: Observed) -> dict[str, Any]:
     return {"rows": dict(sorted(states.items()))}
 
 
-def _paused_replica_silent(graph: FakeGraphApi, faults: FaultLog) -> Check:
+def _paused_replica_silent(
+    graph: FakeGraphApi, faults: FaultLog, uncertain: dict[str, int]
+) -> Check:
     """A replica paused long enough to lose its leases and locks does nothing stale on
     waking: none of its old connections survive (so none of its open transactions can
-    commit), and it sends no reply that another replica sent while it slept."""
+    commit), and it sends no reply that another replica sent while it slept (unless a
+    crash window of that other copy explains the second one)."""
     pauses = [f for f in faults.faults if f.kind == "pause" and f.ended is not None]
     stale_sends: list[str] = []
-    copies = _copies(graph)
-    for pause in pauses:
-        assert pause.ended is not None
-        for key, sent in copies.items():
-            during = [
-                m
-                for m in sent
-                if pause.started <= m.accepted_at <= pause.ended
-                and sender_of(m.path) != pause.replica
-            ]
-            after = [
-                m
-                for m in sent
-                if m.accepted_at > pause.ended and sender_of(m.path) == pause.replica
-            ]
-            if during and after:
-                stale_sends.append(f"{key} resent by {pause.replica}")
+    for key, before, again in _unexplained_pairs(graph, faults, uncertain):
+        for pause in pauses:
+            assert pause.ended is not None
+            if (
+                sender_of(again.path) == pause.replica
+                and again.accepted_at > pause.ended
+                and pause.started <= before.accepted_at <= pause.ended
+            ):
+                stale_sends.append(_timeline(key, before, again))
     lost_locks = [p for p in pauses if p.detail.get("lost_locks")]
     survivors = sum(int(str(p.detail.get("old_backends_left_at_wake", 0))) for p in lost_locks)
     return Check(

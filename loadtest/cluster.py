@@ -219,7 +219,7 @@ async def open_cluster(
             "GOOGLE_SERVICE_ACCOUNT_FILE": str(credentials),
             "SHEETS_API_BASE": sheets_server.base_url,
             "WHATSAPP_RATE_PER_S": "100000",
-            "WHATSAPP_TIMEOUT_S": "2",
+            "WHATSAPP_TIMEOUT_S": "1.5",
             "LOG_LEVEL": "warning",
             **env,
         }

@@ -18,14 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from actors import Composer
 from actors.lead import LeadBehaviour, Policy
 from loadtest.chaos import Chaos, ChaosPlan, FaultLog
-from loadtest.checks import observe, run_checks
+from loadtest.checks import Check, Observed, observe, run_checks
 from loadtest.cluster import APP_SECRET, ARTIST_NUMBER, Cluster, open_cluster, scratch_database
 from loadtest.conversation import LeadScript, Role
+from loadtest.http import LeanClient
 from loadtest.leads import LeadDriver, LeadResult, Mix
 from loadtest.memory import measure_memory
 from loadtest.progress import Progress
@@ -102,7 +101,9 @@ async def run_load_test(config: LoadTest, progress: Progress) -> dict[str, Any]:
 
 def _replica_env(config: LoadTest) -> dict[str, str]:
     env = {
-        "RELAY_LEASE_S": "3",  # a killed replica's claims come back within seconds
+        # A killed replica's claims come back within seconds, and a pause longer than
+        # the lease (chaos pauses last up to 12 s) makes the paused replica lose them.
+        "RELAY_LEASE_S": "8",
         "LOCALE": config.locale,
     }
     if config.memory_leads > 0:
@@ -146,11 +147,9 @@ async def _conversations(
     ]
     tally = Tally()
     faults = FaultLog()
-    limits = httpx.Limits(
-        max_connections=config.concurrency, max_keepalive_connections=config.concurrency
-    )
     sampler = RssSampler(cluster.replicas)
-    async with httpx.AsyncClient(timeout=15.0, limits=limits) as client:
+    client = LeanClient(timeout_s=15.0)
+    try:
         deliveries = Deliveries(
             client,
             lambda: cluster.replicas,
@@ -221,7 +220,9 @@ async def _conversations(
             outbox_drained=drained,
         )
         rss = sampler.peaks_mb()
-    return _summary(config, tally, load_s, cluster, observed, checks, faults, rss, chaos)
+    finally:
+        await client.aclose()
+    return _summary(config, tally, load_s, cluster, observed, checks, faults, rss, chaos, results)
 
 
 async def _all(play: Any, scripts: Sequence[LeadScript]) -> None:
@@ -266,11 +267,12 @@ def _summary(
     tally: Tally,
     load_s: float,
     cluster: Cluster,
-    observed: Any,
-    checks: Sequence[Any],
+    observed: Observed,
+    checks: Sequence[Check],
     faults: FaultLog,
     rss: dict[str, float],
     chaos: Chaos | None,
+    results: Sequence[LeadResult],
 ) -> dict[str, Any]:
     first_copy: dict[str, float] = {}
     for message in cluster.graph.sent:
@@ -305,6 +307,8 @@ def _summary(
         "latency_ms": _ms(tally.latencies_s),
         "attempts_by_status": dict(sorted(tally.attempts.items())),
         "retries": tally.retries,
+        "given_up": tally.given_up,
+        "reply_waits_timed_out": sum(r.reply_timeouts for r in results),
         "duplicates_sent": tally.duplicates_sent,
         "late_sent": tally.late_sent,
         "batches": tally.batches,

@@ -18,15 +18,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import httpx
-
 from fakes import stripe_api
 from fakes.meta import encode, sign
+from loadtest.http import HttpError, LeanClient
 
 __all__ = ["Deliveries", "GaveUp", "Replica", "Tally"]
-
-CONNECTION_ERROR = "connection_error"
-TIMED_OUT = "timeout"
 
 
 class Replica(Protocol):
@@ -77,7 +73,7 @@ class Deliveries:
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: LeanClient,
         replicas: Callable[[], Sequence[Replica]],
         *,
         app_secret: str,
@@ -215,15 +211,11 @@ class Deliveries:
         replica = self._rng.choice(replicas)
         started = time.perf_counter()
         try:
-            response = await self._client.post(
-                f"{replica.base_url}{path}", content=body, headers=headers
-            )
-        except httpx.TimeoutException:
-            outcome = TIMED_OUT
-        except httpx.TransportError:
-            outcome = CONNECTION_ERROR
+            response = await self._client.post(f"{replica.base_url}{path}", body, headers)
+        except HttpError as error:
+            outcome = error.reason
         else:
-            outcome = str(response.status_code)
+            outcome = str(response.status)
         self.tally.record(outcome, time.perf_counter() - started)
         return outcome
 

@@ -5,7 +5,8 @@ The two statements of an actor turn, under the lead's transaction-level advisory
 message was seen, the snapshot, but its body only when our cached version is stale);
 `finish` writes the inbox row, the
 snapshot (a compare-and-set on its version), the outbox rows and the new answers in
-one statement.
+one statement; every other write hangs on the compare-and-set, so a stale turn writes
+nothing and fails as `StaleSnapshot`. The inbox row carries the version the turn made.
 Few round trips matter: the lock is held for the whole turn.
 """
 
@@ -53,25 +54,29 @@ WITH snapshot AS (
     RETURNING l.version
 ), inbox_row AS (
     INSERT INTO inbox (message_id, lead_key, outcome, correlation_id, payload, lead_version)
-    VALUES ($6, $1, $7, $8, $9, $2::bigint + 1)
+    SELECT $6, $1, $7, $8, $9, version FROM snapshot
 ), outbox_rows AS (
     INSERT INTO outbox (lead_key, channel, payload, idempotency_key, correlation_id)
     SELECT $1, channel, payload, idempotency_key, $8
     FROM unnest($10::text[], $11::jsonb[], $12::text[]) AS t(channel, payload, idempotency_key)
+    WHERE EXISTS (SELECT 1 FROM snapshot)
 ), answer_rows AS (
     INSERT INTO answers (lead_key, seq, question_key, value, media_id, message_id)
     SELECT $1, seq, question_key, value, media_id, $6
     FROM unnest($13::integer[], $14::text[], $15::text[], $16::text[])
         AS a(seq, question_key, value, media_id)
+    WHERE EXISTS (SELECT 1 FROM snapshot)
 ), armed AS (
     -- Re-arming moves the pending timer of that kind in place (one pending per kind).
     INSERT INTO timers (lead_key, kind, due_at)
     SELECT $1, kind, due_at FROM unnest($17::text[], $18::timestamptz[]) AS t(kind, due_at)
+    WHERE EXISTS (SELECT 1 FROM snapshot)
     ON CONFLICT (lead_key, kind) WHERE status = 'pending'
     DO UPDATE SET due_at = EXCLUDED.due_at, lease_until = NULL
 ), cancelled AS (
     UPDATE timers SET status = 'cancelled', finished_at = now()
     WHERE lead_key = $1 AND kind = ANY($19::text[]) AND status = 'pending'
+      AND EXISTS (SELECT 1 FROM snapshot)
 )
 SELECT version FROM snapshot
 """

@@ -1,4 +1,7 @@
-"""The outbox relay: delivery after commit, retry by error class, per-lead order."""
+"""
+The outbox relay: delivery after commit, retry by error class, per-lead order, and a
+relay paused or partitioned past its lease neither sends nor overwrites.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,16 @@ import itertools
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
+import httpx
 import pytest
 from structlog.testing import capture_logs
 
-from actors import Backoff
+from actors import Backoff, Deliverer, OutboxRelay, WhatsAppSender
+from actors.errors import DeliveryDeferred
 from actors.pacing import Pacing
 from fakes.graph import FakeGraphApi, GraphFailure, SentMessage
+from storage import ClaimedDelivery, Outbox
 from storage.pool import Pool
 from tests.integration.relay_harness import (
     ARTIST,
@@ -270,3 +277,150 @@ async def test_our_own_pacing_defers_without_spending_attempts(
     assert [r["attempts"] for r in await pool.fetch("SELECT attempts FROM outbox")] == [1, 1]
     (gap,) = await attempt_gaps(pool)
     assert gap >= 0.3 - 0.01
+
+
+# -- a relay that was paused (SIGSTOP) or partitioned past its lease ---------------------
+
+
+class StoppedAfterClaim:
+    """
+    Monotonic time of a process stopped for `for_s` right after its first claim returned:
+    the first reading (the claim) is 0, every later one `for_s`.
+    """
+
+    def __init__(self, for_s: float) -> None:
+        self._for_s = for_s
+        self._readings = 0
+
+    def __call__(self) -> float:
+        self._readings += 1
+        return 0.0 if self._readings == 1 else self._for_s
+
+
+class PausedMidCall:
+    """A deliverer whose process stops once the call has begun, until `resume()`."""
+
+    def __init__(self, inner: Deliverer) -> None:
+        self._inner = inner
+        self.entered = anyio.Event()
+        self._resumed = anyio.Event()
+
+    async def deliver(self, delivery: ClaimedDelivery) -> str | None:
+        self.entered.set()
+        await self._resumed.wait()
+        return await self._inner.deliver(delivery)
+
+    def resume(self) -> None:
+        self._resumed.set()
+
+
+class Deferring:
+    """Our own pacing puts every call off."""
+
+    async def deliver(self, delivery: ClaimedDelivery) -> str | None:
+        raise DeliveryDeferred("paced", "recipient busy", delay_s=1.0)
+
+
+def sender(client: httpx.AsyncClient, graph: FakeGraphApi) -> WhatsAppSender:
+    return WhatsAppSender(
+        client,
+        COMPOSER,
+        api_base="http://graph.test/v21.0",
+        phone_number_id=graph.phone_number_id,
+        access_token=graph.access_token,
+    )
+
+
+async def lease_lapsed(pool: Pool) -> bool:
+    return bool(await pool.fetchval("SELECT lease_until < now() FROM outbox"))
+
+
+async def test_a_relay_stopped_past_its_lease_does_not_send_and_leaves_the_row_alone(
+    pool: Pool, graph: FakeGraphApi
+) -> None:
+    """The claim is timed on the relay's own clock; held past its lease (less a margin)
+    it is not used: no call, no write. The lease lapses in the database and the next
+    claim, here another relay's, sends the reply once."""
+    await enqueue(pool, LEAD, ["greeting_anonymous"])
+    async with (
+        httpx.AsyncClient(transport=graph.transport()) as client,
+        anyio.create_task_group() as group,
+    ):
+        stopped = OutboxRelay(
+            pool,
+            {"whatsapp": sender(client, graph)},
+            lease_s=1.0,
+            poll_interval_s=0.02,
+            monotonic=StoppedAfterClaim(10.0),
+        )
+        with capture_logs() as logs:
+            group.start_soon(stopped.run)
+            await eventually(lambda: "relay.lease_lapsed" in [e["event"] for e in logs])
+            stopped.stop()
+        row = await pool.fetchrow("SELECT status, attempts, lease_until FROM outbox")
+        assert row is not None
+        assert (row["status"], row["attempts"]) == ("pending", 1)
+        assert row["lease_until"] is not None  # left to lapse
+        assert graph.requests == 0
+        assert await outcomes(pool) == []
+
+        other = OutboxRelay(pool, {"whatsapp": sender(client, graph)}, poll_interval_s=0.02)
+        group.start_soon(other.run)
+        await eventually(lambda: _statuses_are(pool, ["sent"]))
+        other.stop()
+    assert graph.texts_to(LEAD) == [rendered("greeting_anonymous")]
+    assert await pool.fetchval("SELECT attempts FROM outbox") == 2
+    assert await outcomes(pool) == [("sent", None)]
+    (lapsed,) = [e for e in logs if e["event"] == "relay.lease_lapsed"]
+    assert (lapsed["log_level"], lapsed["attempt"], lapsed["lease_s"]) == ("warning", 1, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "failure"),
+    [
+        pytest.param("sent", None, id="sent"),
+        pytest.param("retry", GraphFailure.server_error(), id="retry"),
+        pytest.param("dead", GraphFailure.bad_token(), id="dead"),
+        pytest.param("suppressed", GraphFailure.outside_window(), id="suppressed"),
+        pytest.param("deferred", None, id="deferred"),
+    ],
+)
+async def test_a_stale_claim_cannot_overwrite_the_claim_that_took_its_row_over(
+    pool: Pool, graph: FakeGraphApi, outcome: str, failure: GraphFailure | None
+) -> None:
+    """A relay stops mid-call, its lease lapses and another claim takes the row over.
+    When it wakes, whatever it would record (sent, retry, dead letter, suppressed,
+    deferred) is fenced off by the attempt number: the row, its lease and its history
+    stay the new claim's, and the new claim still settles it."""
+    if failure is not None:
+        graph.fail_next(failure)
+    await enqueue(pool, LEAD, ["greeting_anonymous"])
+    async with httpx.AsyncClient(transport=graph.transport()) as client:
+        inner: Deliverer = Deferring() if outcome == "deferred" else sender(client, graph)
+        paused = PausedMidCall(inner)
+        relay = OutboxRelay(pool, {"whatsapp": paused}, lease_s=0.5, poll_interval_s=0.02)
+        with capture_logs() as logs, anyio.fail_after(10):
+            async with anyio.create_task_group() as group:
+                group.start_soon(relay.run)
+                await paused.entered.wait()
+                relay.stop()  # it claims nothing more; the call under way goes on
+                await eventually(lambda: lease_lapsed(pool))
+                async with pool.acquire() as con:
+                    (takeover,) = await Outbox(con).claim(1, 60.0)
+                before = await pool.fetchrow("SELECT * FROM outbox")
+                paused.resume()
+            # the stale relay has settled, or tried to
+        after = await pool.fetchrow("SELECT * FROM outbox")
+    assert takeover.attempt == 2
+    assert after == before
+    assert after is not None
+    assert (after["status"], after["attempts"]) == ("pending", 2)
+    assert await outcomes(pool) == []
+    assert await events(pool) == []
+    (fenced,) = [e for e in logs if e["event"] == "relay.settle_fenced"]
+    assert (fenced["log_level"], fenced["outcome"], fenced["attempt"]) == ("warning", outcome, 1)
+    assert len(graph.sent) == (1 if outcome == "sent" else 0)  # it was mid-call: Meta has it
+
+    async with pool.acquire() as con:
+        assert await Outbox(con).mark_sent(takeover, "wamid.takeover")
+    assert await outcomes(pool) == [("sent", None)]

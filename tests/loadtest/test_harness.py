@@ -129,13 +129,24 @@ def test_a_second_copy_after_its_sender_was_killed_is_the_crash_window() -> None
     assert not duplicates_only_in_crash_windows(graph, other).passed
 
 
+def test_a_second_copy_after_an_uncertain_attempt_is_the_crash_window() -> None:
+    """The relay recorded the first attempt as `uncertain` (it timed out after sending)."""
+    graph = FakeGraphApi()
+    _accept(graph, "replica-1", "m:1")
+    _accept(graph, "replica-1", "m:1")
+
+    assert duplicates_only_in_crash_windows(graph, FaultLog(), {"m:1": 1}).passed
+    _accept(graph, "replica-1", "m:1")  # a third copy needs a second window
+    assert not duplicates_only_in_crash_windows(graph, FaultLog(), {"m:1": 1}).passed
+
+
 def _observed(versions: dict[str, list[int]], snapshot: dict[str, int]) -> Observed:
     inbox: dict[str, dict[str, Any]] = {}
     for lead, numbers in versions.items():
         for n in numbers:
             inbox[f"wa:{lead}.{n}"] = {"lead_key": lead, "outcome": "processed", "lead_version": n}
     leads = {lead: {"version": v, "status": "QUALIFYING"} for lead, v in snapshot.items()}
-    return Observed(leads=leads, inbox=inbox, outbox=[], deposit_sessions={})
+    return Observed(leads=leads, inbox=inbox, outbox=[], deposit_sessions={}, uncertain={})
 
 
 def test_a_version_without_its_event_is_a_gap() -> None:
