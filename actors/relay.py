@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
@@ -144,11 +144,16 @@ class OutboxRelay:
         observer: Observer | None = None,
         crash_points: CrashPoints | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        channels: Sequence[str] | None = None,
+        excluding: Sequence[str] = (),
     ) -> None:
         """
         Args:
             lease_s: how long a claim reserves its row; a claim held longer than
                 `lease_s` less a tenth is not used.
+            channels, excluding: which rows this relay claims: only `channels` (None:
+                any channel) less `excluding`. A slow channel (Sheets) gets a relay and
+                a concurrency of its own, so its calls never hold WhatsApp replies back.
             crash_points: where to die on purpose (tests only, `actors.faults`).
             monotonic: the clock that times how long a claim has been held.
         """
@@ -163,6 +168,8 @@ class OutboxRelay:
         self._monotonic = monotonic
         self._poller = Poller(poll_interval_s)
         self._in_flight = 0
+        self._channels = None if channels is None else list(channels)
+        self._excluding = list(excluding)
 
     def add_channel(self, channel: str, deliverer: Deliverer) -> None:
         """Deliver `channel`'s rows with `deliverer` (wired after the runtime exists)."""
@@ -196,7 +203,9 @@ class OutboxRelay:
     async def _claim(self, limit: int) -> list[ClaimedDelivery]:
         try:
             async with self._pool.acquire() as con:
-                return await Outbox(con).claim(limit, self._lease_s)
+                return await Outbox(con).claim(
+                    limit, self._lease_s, channels=self._channels, excluding=self._excluding
+                )
         except CONNECTION_ERRORS:
             log.warning("relay.claim_failed", exc_info=True)
             return []

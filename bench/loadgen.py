@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fakes.meta import encode, sign, text_message, webhook
+from loadtest.http import read_response
 
 __all__ = [
     "LoadResult",
@@ -99,34 +100,6 @@ def build_requests(
     return requests
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
-    """Read one response; return (status, body, server wants the connection closed)."""
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
-    length = 0
-    chunked = False
-    close = False
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        name = name.strip().lower()
-        if name == b"content-length":
-            length = int(value)
-        elif name == b"transfer-encoding" and b"chunked" in value.lower():
-            chunked = True
-        elif name == b"connection" and b"close" in value.lower():
-            close = True
-    if not chunked:
-        return status, await reader.readexactly(length) if length else b"", close
-    parts: list[bytes] = []
-    while True:
-        size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-        if size == 0:
-            await reader.readuntil(b"\r\n")  # no trailers are sent to us
-            return status, b"".join(parts), close
-        parts.append(await reader.readexactly(size))
-        await reader.readexactly(2)
-
-
 async def _worker(
     host: str,
     port: int,
@@ -155,7 +128,7 @@ async def _worker(
             started = clock()
             try:
                 writer.write(request.wire)
-                status, body, close = await _read_response(reader)
+                status, body, close = await read_response(reader)
             except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
                 statuses.append(CONNECTION_ERROR)
                 latencies.append(clock() - started)

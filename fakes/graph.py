@@ -171,6 +171,14 @@ class FakeGraphApi:
         with self._lock:
             self.approved_templates[(name, language)] = parameters
 
+    def record(self, sent: SentMessage) -> None:
+        """Keep a message accepted elsewhere (a fake in another process) as if accepted here."""
+        with self._lock:
+            self.sent.append(sent)
+            self._by_recipient.setdefault(sent.to, []).append(sent)
+        for listener in self.listeners:
+            listener(sent)
+
     def to(self, wa_id: str) -> list[SentMessage]:
         with self._lock:
             return list(self._by_recipient.get(wa_id, ()))

@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from fakes.graph import GraphFailure
 from loadtest.cluster import Cluster
 from loadtest.replicas import ServiceProcess, ServiceStartError
 
@@ -108,14 +107,14 @@ class Chaos:
 
     async def run(self) -> None:
         plan = self._plan
-        graph = self._cluster.graph
+        graph = self._cluster.graph_process
         graph_fault = self._log.begin("graph", ALL_REPLICAS, rate=plan.graph_failure_rate)
-        graph.fail_randomly(
+        await graph.fail_randomly(
             plan.graph_failure_rate,
-            GraphFailure.server_error(),
-            GraphFailure.unavailable(),
-            GraphFailure.rate_limited(),
-            GraphFailure.response_lost(),
+            "server_error",
+            "unavailable",
+            "rate_limited",
+            "response_lost",
             seed=self._rng.randrange(2**32),
         )
         stop_at = time.monotonic() + plan.duration_s
@@ -128,7 +127,7 @@ class Chaos:
                 if plan.restart_postgres:
                     group.create_task(self._at(0.6 * plan.duration_s, self._restart_postgres))
         finally:
-            graph.fail_randomly(0.0)
+            await graph.fail_randomly(0.0)
             graph_fault.ended = time.time()
         # A replica left dead by a failed restart is started again before the checks.
         for replica in self._cluster.replicas:

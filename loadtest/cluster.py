@@ -27,7 +27,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import asyncpg
 
 from fakes.google import new_signing_key, public_pem, service_account_file
-from fakes.graph import FakeGraphApi, GraphServer
+from fakes.graph import FakeGraphApi
+from fakes.graph_process import GraphProcess
 from fakes.sheets import FakeSheets, SheetsServer
 from fakes.stripe_api import FakeStripe, StripeServer
 from loadtest.replicas import ServiceLauncher, ServiceProcess
@@ -158,7 +159,7 @@ class Cluster:
     stripe: FakeStripe
     sheets: FakeSheets
     launcher: ServiceLauncher
-    graph_server: GraphServer
+    graph_process: GraphProcess  # the fake Graph API itself; `graph` mirrors what it accepts
     replicas: list[ServiceProcess] = field(default_factory=list)
 
     async def terminate_backends(self, replica: ServiceProcess) -> int:
@@ -187,12 +188,13 @@ async def open_cluster(
 ) -> AsyncIterator[Cluster]:
     """Start the fakes and `replicas` serve processes; stop everything on the way out."""
     graph = FakeGraphApi()
+    graph_process = GraphProcess(graph)
     stripe = FakeStripe()
     key = new_signing_key()
     sheets = FakeSheets(public_key_pem=public_pem(key))
-    with contextlib.ExitStack() as stack:
-        graph_server = graph.serve()
-        stack.callback(graph_server.close)
+    async with contextlib.AsyncExitStack() as stack:
+        await graph_process.start()
+        stack.push_async_callback(graph_process.close)
         stripe_server: StripeServer = stripe.serve()
         stack.callback(stripe_server.close)
         sheets_server: SheetsServer = sheets.serve()
@@ -209,7 +211,7 @@ async def open_cluster(
             },
         )
         stack.callback(launcher.close)
-        cluster = Cluster(database, graph, stripe, sheets, launcher, graph_server)
+        cluster = Cluster(database, graph, stripe, sheets, launcher, graph_process)
         common = {
             "ARTIST_WHATSAPP_NUMBER": ARTIST_NUMBER,
             "STRIPE_API_KEY": stripe.api_key,
@@ -227,7 +229,7 @@ async def open_cluster(
         started = await asyncio.gather(
             *(
                 launcher.start(
-                    f"{graph_server.base_url}/{name}/{GRAPH_VERSION}",
+                    f"{graph_process.base_url}/{name}/{GRAPH_VERSION}",
                     name=name,
                     database_url=_with(database.dsn, application_name=name),
                     **common,

@@ -64,6 +64,18 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]
         await reader.readexactly(2)
 
 
+async def _exchange(connection: _Connection, wire: bytes) -> tuple[int, bytes, bool]:
+    reader, writer = connection
+    writer.write(wire)
+    return await read_response(reader)
+
+
+def _closed_before_answering(error: BaseException) -> bool:
+    if isinstance(error, asyncio.IncompleteReadError):
+        return not error.partial  # not one byte of an answer came back
+    return isinstance(error, ConnectionResetError | BrokenPipeError)
+
+
 class LeanClient:
     """POSTs over pooled keep-alive connections, per host and port."""
 
@@ -82,10 +94,17 @@ class LeanClient:
         connection = None
         try:
             async with asyncio.timeout(self._timeout_s):
-                connection = await self._connection(host, port)
-                reader, writer = connection
-                writer.write(wire)
-                status, answer, close = await read_response(reader)
+                connection, reused = await self._connection(host, port)
+                try:
+                    status, answer, close = await _exchange(connection, wire)
+                except (OSError, asyncio.IncompleteReadError) as error:
+                    # A kept-alive connection the server had already closed: as browsers
+                    # and httpx do, try once more on a new one. Anything else is real.
+                    if not reused or not _closed_before_answering(error):
+                        raise
+                    self._discard(connection)
+                    connection = await asyncio.open_connection(host, port)
+                    status, answer, close = await _exchange(connection, wire)
         except TimeoutError:
             self._discard(connection)
             raise HttpError("timeout") from None
@@ -98,14 +117,15 @@ class LeanClient:
             self._idle[(host, port)].append(connection)
         return Response(status, answer)
 
-    async def _connection(self, host: str, port: int) -> _Connection:
+    async def _connection(self, host: str, port: int) -> tuple[_Connection, bool]:
+        """An idle connection (True) or a new one (False)."""
         idle = self._idle[(host, port)]
         while idle:
             reader, writer = idle.pop()
             if not reader.at_eof() and not writer.is_closing():
-                return reader, writer
+                return (reader, writer), True
             writer.close()
-        return await asyncio.open_connection(host, port)
+        return await asyncio.open_connection(host, port), False
 
     @staticmethod
     def _discard(connection: _Connection | None) -> None:

@@ -26,24 +26,22 @@ import secrets
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from fakes.meta import encode, sign, text_message, webhook
+from loadtest.http import HttpError, LeanClient, Response
 from loadtest.replicas import ServiceProcess
+from loadtest.rss import rss_mb
 
-__all__ = ["MemoryReport", "Rss", "lead_key", "measure_memory", "read_rss"]
+__all__ = ["MemoryReport", "lead_key", "measure_memory"]
 
 MEASURED_PREFIX = "44790"  # wa_ids f"44790{n:07d}"; the warm-up's are apart from them
 WARMUP_PREFIX = "44791"
 _PATH = "/webhooks/whatsapp"
-_CONNECTION_ERROR = "connection_error"
-_TIMED_OUT = "timeout"
 _REQUEST_TIMEOUT_S = 30.0
 _POLL_S = 0.25
 
@@ -58,12 +56,14 @@ class MemoryReport:
     rss_after_mb: float  # every actor passivated and the outbox drained (median sample)
     growth_mb: float  # rss_after - rss_before
     acknowledged_per_s: float
-    passivation_wait_s: float  # from the last answer until settled
-    ok: bool  # settled, every request got 200, growth_mb < limit_mb
+    passivation_wait_s: float  # from the last answer until booking_actors_live was 0
+    ok: bool  # settled, every request (warm-up too) got 200, growth_mb < limit_mb
     limit_mb: float = 100.0
     warmup_leads: int = 0
-    settled: bool = True
+    settled: bool = True  # no actor live and the outbox drained, after each load
+    drained_after_s: float = 0.0  # from the last answer until the outbox was empty too
     status_codes: dict[str, int] = field(default_factory=dict)
+    warmup_status_codes: dict[str, int] = field(default_factory=dict)
     actors_live_max: int = 0  # the highest booking_actors_live seen during the run
     rss_after_samples_mb: tuple[float, ...] = ()
 
@@ -71,24 +71,6 @@ class MemoryReport:
         data = asdict(self)
         data["rss_after_samples_mb"] = list(self.rss_after_samples_mb)
         return data
-
-
-@dataclass(frozen=True)
-class Rss:
-    """Resident set size now, and its high-water mark, in MiB."""
-
-    rss_mb: float
-    hwm_mb: float
-
-
-def read_rss(pid: int) -> Rss:
-    """VmRSS and VmHWM of `pid`, from /proc/<pid>/status."""
-    values: dict[str, float] = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, rest = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            values[name] = int(rest.split()[0]) / 1024  # the kernel counts in kB
-    return Rss(values["VmRSS"], values["VmHWM"])
 
 
 def lead_key(prefix: str, n: int) -> str:
@@ -116,32 +98,30 @@ async def measure_memory(
     after each load; a replica that does not settle makes the report not `ok`.
     """
     target = _Target(replica, app_secret, secrets.token_hex(4))
+    warm, load = _Load(WARMUP_PREFIX, warmup_leads), _Load(MEASURED_PREFIX, leads)
     async with httpx.AsyncClient(timeout=10.0) as client:
         scraper = _Scraper(client, replica)
         progress(f"memory: warm-up, {warmup_leads:,} leads")
-        warm = await _send(target, WARMUP_PREFIX, warmup_leads, connections)
-        if warm.codes.keys() - {"200"}:
-            progress(f"memory: warm-up answers {dict(warm.codes)}")
-        warm_settled, _ = await _settle(scraper, settle_timeout_s, progress, progress_every_s)
+        await _send(target, warm, connections)
+        warm_settled = await _settle(scraper, settle_timeout_s, progress, progress_every_s)
         before = await _samples(replica, samples, sample_interval_s)
         progress(f"memory: rss before {statistics.median(before):.1f} MB; {leads:,} leads")
 
-        watch = _Watch(replica, scraper, leads, progress, progress_every_s)
+        watch = _Watch(replica, scraper, load, progress, progress_every_s)
         watching = asyncio.create_task(watch.run())
         try:
-            load = await _send(target, MEASURED_PREFIX, leads, connections, watch)
+            await _send(target, load, connections)
         finally:
             watching.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watching
-        settled, waited = await _settle(scraper, settle_timeout_s, progress, progress_every_s)
+        settled = await _settle(scraper, settle_timeout_s, progress, progress_every_s)
         after = await _samples(replica, samples, sample_interval_s)
-        peak = max(read_rss(replica.pid).hwm_mb, watch.rss_max_mb, *after)
+        peak = max(rss_mb(replica.pid)[1], watch.rss_max_mb, *after)
 
     rss_before, rss_after = statistics.median(before), statistics.median(after)
     growth = rss_after - rss_before
-    codes = dict(sorted(load.codes.items()))
-    everything_200 = codes == {"200": leads}
+    everything_200 = warm.codes["200"] == warmup_leads and load.codes["200"] == leads
     return MemoryReport(
         leads=leads,
         rss_before_mb=round(rss_before, 1),
@@ -149,12 +129,14 @@ async def measure_memory(
         rss_after_mb=round(rss_after, 1),
         growth_mb=round(growth, 1),
         acknowledged_per_s=round(load.codes["200"] / load.wall_s, 1) if load.wall_s else 0.0,
-        passivation_wait_s=round(waited, 1),
-        ok=warm_settled and settled and everything_200 and growth < limit_mb,
+        passivation_wait_s=round(settled.passivated_s, 1),
+        ok=warm_settled.done and settled.done and everything_200 and growth < limit_mb,
         limit_mb=limit_mb,
         warmup_leads=warmup_leads,
-        settled=warm_settled and settled,
-        status_codes=codes,
+        settled=warm_settled.done and settled.done,
+        drained_after_s=round(settled.drained_s, 1),
+        status_codes=dict(sorted(load.codes.items())),
+        warmup_status_codes=dict(sorted(warm.codes.items())),
         actors_live_max=watch.actors_max,
         rss_after_samples_mb=tuple(round(s, 1) for s in after),
     )
@@ -169,99 +151,52 @@ class _Target:
     secret: str
     tag: str  # in every message id, so a second run on one database is not a duplicate
 
-    def wire(self, wa_id: str) -> bytes:
-        """One signed webhook carrying the text "hi" from `wa_id`, as bytes on the wire."""
+    def post(self, client: LeanClient, wa_id: str) -> Awaitable[Response]:
+        """POST one signed webhook carrying the text "hi" from `wa_id`."""
         message = text_message(wa_id, f"wamid.mem{self.tag}.{wa_id}", "hi", int(time.time()))
         body = encode(webhook([message], names={wa_id: "Memory Lead"}))
-        head = (
-            f"POST {_PATH} HTTP/1.1\r\n"
-            f"Host: {urlsplit(self.replica.base_url).netloc}\r\n"
-            "Content-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n"
-            f"X-Hub-Signature-256: {sign(self.secret, body)}\r\n"
-            "\r\n"
-        ).encode()
-        return head + body
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": sign(self.secret, body),
+        }
+        return client.post(f"{self.replica.base_url}{_PATH}", body, headers)
 
 
 @dataclass
 class _Load:
+    """One message for each of `count` leads; answers counted by status."""
+
+    prefix: str
     count: int
     taken: int = 0
     codes: Counter[str] = field(default_factory=Counter)
     wall_s: float = 0.0
 
-    @property
-    def answered(self) -> int:
-        return self.codes.total()
 
-
-async def _send(
-    target: _Target, prefix: str, count: int, connections: int, watch: _Watch | None = None
-) -> _Load:
-    """Send one message for each of `count` leads over `connections` connections."""
-    load = _Load(count)
-    if watch is not None:
-        watch.load = load
+async def _send(target: _Target, load: _Load, connections: int) -> None:
+    """Send all of `load` over `connections` keep-alive connections."""
+    client = LeanClient(timeout_s=_REQUEST_TIMEOUT_S)
     started = time.perf_counter()
-    async with asyncio.TaskGroup() as workers:
-        for _ in range(max(1, min(connections, count))):
-            workers.create_task(_worker(target, prefix, load))
-    load.wall_s = time.perf_counter() - started
-    return load
-
-
-async def _worker(target: _Target, prefix: str, load: _Load) -> None:
-    """One keep-alive connection: the next lead's request, its answer, repeat."""
-    host = urlsplit(target.replica.base_url)
-    streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
     try:
-        while load.taken < load.count:
-            wire = target.wire(lead_key(prefix, load.taken))
-            load.taken += 1
-            try:
-                async with asyncio.timeout(_REQUEST_TIMEOUT_S):
-                    if streams is None:
-                        streams = await asyncio.open_connection(host.hostname, host.port)
-                    streams[1].write(wire)
-                    status, close = await _read_response(streams[0])
-            except TimeoutError:
-                load.codes[_TIMED_OUT] += 1
-                close = True
-            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
-                load.codes[_CONNECTION_ERROR] += 1
-                close = True
-            else:
-                load.codes[str(status)] += 1
-            if close and streams is not None:
-                streams[1].close()
-                streams = None
+        async with asyncio.TaskGroup() as workers:
+            for _ in range(max(1, min(connections, load.count))):
+                workers.create_task(_worker(target, load, client))
     finally:
-        if streams is not None:
-            streams[1].close()
+        await client.aclose()
+    load.wall_s = time.perf_counter() - started
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
-    """Read one response whole; return (status, the server closes the connection)."""
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
-    length, chunked, close = 0, False, False
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        name = name.strip().lower()
-        if name == b"content-length":
-            length = int(value)
-        elif name == b"transfer-encoding":
-            chunked = b"chunked" in value.lower()
-        elif name == b"connection":
-            close = b"close" in value.lower()
-    if not chunked:
-        await reader.readexactly(length)
-        return status, close
-    while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
-        await reader.readexactly(size + 2)
-    await reader.readuntil(b"\r\n")
-    return status, close
+async def _worker(target: _Target, load: _Load, client: LeanClient) -> None:
+    """The next lead's request, its answer, repeat (never retried)."""
+    while load.taken < load.count:
+        wa_id = lead_key(load.prefix, load.taken)
+        load.taken += 1
+        try:
+            response = await target.post(client, wa_id)
+        except HttpError as error:
+            load.codes[error.reason] += 1
+        else:
+            load.codes[str(response.status)] += 1
 
 
 # -- watching the replica --------------------------------------------------------------------
@@ -309,20 +244,30 @@ class _Scraper:
         return _Live(int(actors), int(pending), up == 1.0)
 
 
+@dataclass(frozen=True)
+class _Settled:
+    done: bool
+    passivated_s: float  # until no actor was live
+    drained_s: float  # until, besides, the outbox was empty
+
+
 async def _settle(
     scraper: _Scraper, timeout_s: float, progress: Callable[[str], None], every_s: float
-) -> tuple[bool, float]:
-    """Wait until no actor is live and the outbox is empty: (settled, seconds waited)."""
-    started = time.monotonic()
-    reported = started
+) -> _Settled:
+    """Wait (at most `timeout_s`) until no actor is live and the outbox is empty."""
+    started = reported = time.monotonic()
+    passivated: float | None = None  # seconds until no actor was live (first seen)
     while True:
         live = await scraper.live()
-        now = time.monotonic()
-        if live is not None and live.database_up and live.actors == live.outbox_pending == 0:
-            return True, now - started
-        if now - started > timeout_s:
-            progress(f"memory: not settled after {timeout_s:.0f}s: {live}")
-            return False, now - started
+        waited = time.monotonic() - started
+        if live is not None and live.actors == 0 and passivated is None:
+            passivated = waited
+        done = live is not None and live.database_up and live.actors == live.outbox_pending == 0
+        if done or waited > timeout_s:
+            if not done:
+                progress(f"memory: not settled after {timeout_s:.0f}s: {live}")
+            return _Settled(done, waited if passivated is None else passivated, waited)
+        now = started + waited
         if now - reported >= every_s and live is not None:
             reported = now
             progress(
@@ -333,10 +278,10 @@ async def _settle(
 
 
 async def _samples(replica: ServiceProcess, count: int, interval_s: float) -> list[float]:
-    taken = [read_rss(replica.pid).rss_mb]
+    taken = [rss_mb(replica.pid)[0]]
     for _ in range(max(1, count) - 1):
         await asyncio.sleep(interval_s)
-        taken.append(read_rss(replica.pid).rss_mb)
+        taken.append(rss_mb(replica.pid)[0])
     return taken
 
 
@@ -347,16 +292,15 @@ class _Watch:
         self,
         replica: ServiceProcess,
         scraper: _Scraper,
-        leads: int,
+        load: _Load,
         progress: Callable[[str], None],
         every_s: float,
     ) -> None:
         self._replica = replica
         self._scraper = scraper
-        self._leads = leads
+        self._load = load
         self._progress = progress
         self._every_s = every_s
-        self.load: _Load | None = None
         self.rss_max_mb = 0.0
         self.actors_max = 0
 
@@ -364,7 +308,7 @@ class _Watch:
         started = reported = time.monotonic()
         while True:
             await asyncio.sleep(_POLL_S)
-            rss = read_rss(self._replica.pid).rss_mb
+            rss, _ = rss_mb(self._replica.pid)
             self.rss_max_mb = max(self.rss_max_mb, rss)
             now = time.monotonic()
             if now - reported < self._every_s:
@@ -373,9 +317,9 @@ class _Watch:
             live = await self._scraper.live()
             if live is not None:
                 self.actors_max = max(self.actors_max, live.actors)
-            answered = self.load.answered if self.load is not None else 0
+            answered = self._load.codes.total()
             self._progress(
-                f"memory: {answered:,}/{self._leads:,} leads answered, "
+                f"memory: {answered:,}/{self._load.count:,} leads answered, "
                 f"{answered / (now - started):.0f}/s, rss {rss:.1f} MB, "
                 f"actors live {live.actors if live else '?'}"
             )

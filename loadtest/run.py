@@ -209,6 +209,7 @@ async def _conversations(
         progress.finish(tally)
         progress.say("waiting for the outbox to drain")
         drained = await _drain(cluster, config.drain_timeout_s)
+        await cluster.graph_process.settle()
         observed = await observe(cluster)
         checks = run_checks(
             results,

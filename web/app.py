@@ -75,18 +75,23 @@ def create_app(
                 limits = httpx.Limits(max_connections=settings.relay_concurrency)
                 client = await stack.enter_async_context(httpx.AsyncClient(limits=limits))
             relay = _relay(settings, pool, composer, client, clock, metrics.observer, crash_points)
+            mirror = _sheets_relay(settings, pool, composer, stack, metrics.observer, crash_points)
+            relays = [relay] if mirror is None else [relay, mirror]
+
+            def wake_relays() -> None:
+                for each in relays:
+                    each.wake()
+
             runtime = ActorRuntime(
                 pool,
                 LeadBehaviour(composer.script(), _policy(settings)),
                 mailbox_size=settings.mailbox_size,
                 idle_after_s=settings.actor_idle_s,
-                on_effects=relay.wake,
+                on_effects=wake_relays,
                 mirror_to_sheets=settings.sheets_enabled(),
                 observer=metrics.observer,
                 crash_points=crash_points,
             )
-            if settings.sheets_enabled():
-                relay.add_channel("sheets", _sheets(settings, pool, composer, stack))
             relay.add_channel("deposit", await _checkout(settings, pool, runtime, composer, stack))
             timers = TimerScheduler(
                 pool,
@@ -96,7 +101,10 @@ def create_app(
                 observer=metrics.observer,
             )
             stack.enter_context(metrics.watching(runtime, pool))
-            relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+            relay_tasks = [
+                asyncio.create_task(each.run(), name=f"outbox-relay-{n}")
+                for n, each in enumerate(relays)
+            ]
             timers_task = asyncio.create_task(timers.run(), name="timer-scheduler")
             Services(settings, pool, runtime, relay, clock, timers).install(app.extensions)
             log.info("service.started")
@@ -106,8 +114,9 @@ def create_app(
                 log.info("service.draining")
                 timers.stop()  # a due timer not fired yet fires after the restart
                 await timers_task
-                relay.stop()  # deliveries under way finish; the rest wait in the outbox
-                await relay_task
+                for each in relays:
+                    each.stop()  # deliveries under way finish; the rest wait in the outbox
+                await asyncio.gather(*relay_tasks)
                 await runtime.aclose(settings.drain_timeout_s)
                 log.info("service.stopped")
 
@@ -160,14 +169,11 @@ def _relay(
         concurrency=settings.relay_concurrency,
         lease_s=settings.relay_lease_s,
         max_attempts=settings.relay_max_attempts,
-        backoff=Backoff(
-            settings.relay_backoff_base_s,
-            settings.relay_backoff_cap_s,
-            settings.relay_backoff_jitter_s,
-        ),
+        backoff=_backoff(settings),
         poll_interval_s=settings.relay_poll_s,
         observer=observer,
         crash_points=crash_points,
+        excluding=["sheets"] if settings.sheets_enabled() else [],
     )
     relay.add_channel(
         "whatsapp",
@@ -218,6 +224,39 @@ async def _checkout(
         success_url=settings.checkout_success_url,
         cancel_url=settings.checkout_cancel_url,
         product_name=composer.plain("deposit_product"),
+    )
+
+
+def _sheets_relay(
+    settings: Settings,
+    pool: Pool,
+    composer: Composer,
+    stack: AsyncExitStack,
+    observer: Observer | None,
+    crash_points: CrashPoints,
+) -> OutboxRelay | None:
+    """The Sheets mirror's relay (None when mirroring is off); the main one skips its rows."""
+    if not settings.sheets_enabled():
+        return None
+    return OutboxRelay(
+        pool,
+        {"sheets": _sheets(settings, pool, composer, stack)},
+        channels=["sheets"],
+        concurrency=settings.sheets_concurrency,
+        lease_s=settings.relay_lease_s,
+        max_attempts=settings.relay_max_attempts,
+        backoff=_backoff(settings),
+        poll_interval_s=settings.relay_poll_s,
+        observer=observer,
+        crash_points=crash_points,
+    )
+
+
+def _backoff(settings: Settings) -> Backoff:
+    return Backoff(
+        settings.relay_backoff_base_s,
+        settings.relay_backoff_cap_s,
+        settings.relay_backoff_jitter_s,
     )
 
 

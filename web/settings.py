@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     db_pool_min: int = Field(default=2, ge=1)
     db_pool_max: int = Field(default=20, ge=1)
     relay_concurrency: int = Field(default=32, gt=0)
+    # The Sheets mirror's own relay: its calls are slow (gspread, in threads) and its
+    # quota is low, so it gets a few deliveries at a time and never WhatsApp's slots.
+    sheets_concurrency: int = Field(default=4, gt=0)
     relay_max_attempts: int = Field(default=8, gt=0)
     relay_poll_s: float = Field(default=1.0, gt=0)
     # How long a claimed delivery is reserved: after a crash, its reply waits this long

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from fakes.graph import FakeGraphApi
-from loadtest.memory import measure_memory, read_rss
+from loadtest.memory import measure_memory
 from loadtest.replicas import ServiceLauncher
 from storage.pool import Pool
 from tests.integration.servers import suite_launcher
@@ -64,10 +64,12 @@ async def test_touching_leads_once_each_leaves_no_actor_and_little_memory_behind
     print(report.as_json(), *lines, sep="\n")
 
     assert report.status_codes == {"200": 300}
+    assert report.warmup_status_codes == {"200": 100}
     assert report.settled
+    assert report.passivation_wait_s <= report.drained_after_s < 30.0
     assert report.ok
     assert report.growth_mb < 30.0
     assert 0 < report.rss_before_mb <= report.rss_peak_mb
     assert report.rss_after_mb <= report.rss_peak_mb
     assert {m.to for m in graph.sent} >= {f"44790{n:07d}" for n in range(300)}
-    assert read_rss(replica.pid).rss_mb > 0  # still running: nothing crashed on the way
+    assert replica.running  # nothing crashed on the way
