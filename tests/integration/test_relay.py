@@ -424,3 +424,24 @@ async def test_a_stale_claim_cannot_overwrite_the_claim_that_took_its_row_over(
     async with pool.acquire() as con:
         assert await Outbox(con).mark_sent(takeover, "wamid.takeover")
     assert await outcomes(pool) == [("sent", None)]
+
+
+async def test_a_claim_takes_only_its_channels_so_a_slow_mirror_keeps_its_own_relay(
+    pool: Pool,
+) -> None:
+    """The Sheets relay claims only `sheets` rows and the main relay everything else, so
+    neither waits behind the other's calls (each lead's lanes stay in order)."""
+    for channel in ("whatsapp", "sheets", "deposit", "sheets"):
+        await pool.execute(
+            "INSERT INTO outbox (lead_key, channel, payload, idempotency_key, correlation_id)"
+            " VALUES ($1, $2, '{}', $3, 'corr-claim')",
+            f"44790000{channel}",
+            channel,
+            f"{channel}:{await pool.fetchval('SELECT count(*) FROM outbox')}",
+        )
+    async with pool.acquire() as con:
+        mirror = await Outbox(con).claim(10, 60.0, channels=["sheets"])
+        main = await Outbox(con).claim(10, 60.0, excluding=["sheets"])
+    # One lane per (lead, channel): the second sheets row waits behind the first.
+    assert [d.channel for d in mirror] == ["sheets"]
+    assert sorted(d.channel for d in main) == ["deposit", "whatsapp"]
