@@ -15,6 +15,7 @@ from typing import Any
 import stripe
 import structlog
 
+from actors.deadline import Deadline
 from actors.errors import (
     ActorError,
     PermanentDeliveryError,
@@ -69,12 +70,13 @@ class CheckoutLinks:
         self._cancel_url = cancel_url
         self._product_name = product_name
 
-    async def deliver(self, delivery: ClaimedDelivery) -> str | None:
+    async def deliver(self, delivery: ClaimedDelivery, deadline: Deadline) -> str | None:
         if self._client is None:
             raise RetryableDeliveryError("not_configured", "STRIPE_API_KEY unset")
         wa_id = str(delivery.payload["wa_id"])
         attempt = int(delivery.payload["attempt"])
         lead_id = await self._lead_id(wa_id)
+        deadline.check()  # a repeat is harmless (the idempotency key), but pointless
         session = await self._create(delivery, lead_id)
         await self._tell_actor(delivery, wa_id, attempt, session)
         return str(session["id"])

@@ -81,6 +81,10 @@ class DeliverySuppressed(DeliveryError):
     """
 
 
+class LeaseLapsed(DeliveryError):
+    """The claim's lease ran out before the provider call could start: leave the row."""
+
+
 class DeliveryDeferred(DeliveryError):
     """
     Not attempted: the sender's own pacing would have to wait longer than a lease allows.

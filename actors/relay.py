@@ -22,10 +22,12 @@ Every dead letter writes an error event ("dead_letter") in the same transaction.
 
 A process that was paused (SIGSTOP, a long GC, a VM migration) or cut off from the
 database may hold a claim whose lease has lapsed and been claimed again. Two guards:
-    before the call   the relay measures (monotonic) how long it has held the claim;
-                      past `lease_s` less a margin it does not call the provider and
-                      leaves the row alone (`relay.lease_lapsed`): the lease lapses in
-                      the database and the row is claimed again
+    before the call   the claim's lease, timed on the monotonic clock from when the
+                      claim returned, is a `Deadline` the deliverer checks last thing
+                      before its provider call and bounds the call by; past it nothing
+                      is sent or written (`relay.lease_lapsed`): the lease lapses in the
+                      database and the row is claimed again. Only a request already on
+                      the wire when the pause began can still arrive (a crash window)
     when settling     every outcome write is fenced by the claim's attempt number
                       (`storage.outbox`); a stale claim's write changes nothing
                       (`relay.settle_fenced`)
@@ -48,9 +50,11 @@ from typing import Protocol
 import structlog
 import tenacity
 
+from actors.deadline import Deadline
 from actors.errors import (
     DeliveryDeferred,
     DeliverySuppressed,
+    LeaseLapsed,
     PermanentDeliveryError,
     RetryableDeliveryError,
 )
@@ -80,8 +84,11 @@ class _Settled(Enum):
 
 
 class Deliverer(Protocol):
-    async def deliver(self, delivery: ClaimedDelivery) -> str | None:
-        """Deliver one effect; return the provider's message id, raise a DeliveryError."""
+    async def deliver(self, delivery: ClaimedDelivery, deadline: Deadline) -> str | None:
+        """Deliver one effect; return the provider's message id, raise a DeliveryError.
+
+        The call must start before `deadline` (`deadline.check()` last thing before it)
+        and should not outlast it: after that the row may be someone else's."""
         ...
 
 
@@ -224,16 +231,10 @@ class OutboxRelay:
             self._poller.wake()  # the lead's next row may be claimable now
 
     async def _attempt(self, delivery: ClaimedDelivery, claimed_at: float) -> None:
-        held_s = self._monotonic() - claimed_at
-        if held_s > self._lease_s * _LEASE_USABLE:
+        deadline = Deadline(claimed_at + self._lease_s * _LEASE_USABLE, self._monotonic)
+        if deadline.remaining() <= 0:
             # Paused or starved since the claim: the row may be someone else's by now.
-            log.warning(
-                "relay.lease_lapsed",
-                outbox_id=delivery.id,  # also bound; named here so the line stands alone
-                attempt=delivery.attempt,
-                held_s=round(held_s, 3),
-                lease_s=self._lease_s,
-            )
+            self._lease_lapsed(delivery, deadline)
             return
         if _opted_out_recipient(delivery):
             settled = await self._settle(
@@ -256,7 +257,9 @@ class OutboxRelay:
         try:
             if deliverer is None:
                 raise PermanentDeliveryError("no_channel", delivery.channel)
-            provider_id = await deliverer.deliver(delivery)
+            provider_id = await deliverer.deliver(delivery, deadline)
+        except LeaseLapsed:
+            self._lease_lapsed(delivery, deadline)
         except RetryableDeliveryError as error:
             await self._retry_or_give_up(delivery, error)
         except PermanentDeliveryError as error:
@@ -288,6 +291,16 @@ class OutboxRelay:
                 # in which a reply can go out twice (the lease lapses, or lapsed, and
                 # the row is claimed again).
                 log.warning("relay.sent_unrecorded", provider_message_id=provider_id)
+
+    def _lease_lapsed(self, delivery: ClaimedDelivery, deadline: Deadline) -> None:
+        """Send nothing and write nothing: the lease lapses and another claim retries."""
+        log.warning(
+            "relay.lease_lapsed",
+            outbox_id=delivery.id,  # also bound; named here so the line stands alone
+            attempt=delivery.attempt,
+            past_s=round(-deadline.remaining(), 3),
+            lease_s=self._lease_s,
+        )
 
     async def _retry_or_give_up(
         self, delivery: ClaimedDelivery, error: RetryableDeliveryError

@@ -42,6 +42,7 @@ from gspread.utils import ValueInputOption
 from requests.adapters import HTTPAdapter
 
 from actors.composer import Composer
+from actors.deadline import Deadline
 from actors.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
 from actors.lead.answers import latest_answers
 from actors.lead.codec import state_from_json
@@ -109,10 +110,11 @@ class SheetsSync:
         self._client: gspread.Client | None = None
         self._worksheet: gspread.Worksheet | None = None
 
-    async def deliver(self, delivery: ClaimedDelivery) -> str | None:
+    async def deliver(self, delivery: ClaimedDelivery, deadline: Deadline) -> str | None:
         record = await self._current(_lead_key(delivery))
         row = sheet_row(record, self._composer)
         header = sheet_header(self._composer)
+        deadline.check()  # an upsert by lead id is harmless twice, but pointless
         try:
             written = await anyio.to_thread.run_sync(
                 self._upsert, header, row, limiter=self._threads

@@ -27,6 +27,7 @@ import structlog
 
 from actors.clock import Clock, SystemClock
 from actors.composer import Composer, CopyError
+from actors.deadline import Deadline
 from actors.errors import DeliverySuppressed, PermanentDeliveryError, RetryableDeliveryError
 from actors.pacing import Pacing
 from actors.templates import Templates, message_key
@@ -74,22 +75,22 @@ class WhatsAppSender:
         self._artist = artist_number.lstrip("+") if artist_number else None
         self._clock = clock or SystemClock()  # the service's clock, as the timers use
 
-    async def deliver(self, delivery: ClaimedDelivery) -> str | None:
+    async def deliver(self, delivery: ClaimedDelivery, deadline: Deadline) -> str | None:
         if not self._configured:
             raise RetryableDeliveryError(
                 "not_configured", "WHATSAPP_ACCESS_TOKEN / WHATSAPP_PHONE_NUMBER_ID unset"
             )
         if self._window_closed(delivery):
-            return await self._send_template(delivery, why="outside_window")
+            return await self._send_template(delivery, deadline, why="outside_window")
         try:
             message = self._composer.render(delivery.payload)
         except CopyError as error:  # the copy changed under a queued row: retrying won't help
             raise PermanentDeliveryError("copy", str(error)) from error
         try:
-            return await self._post(delivery, message)
+            return await self._post(delivery, message, deadline)
         except _OutsideWindow:
             log.info("whatsapp.template_fallback", error_code=str(OUTSIDE_WINDOW_CODE))
-            return await self._send_template(delivery, why=str(OUTSIDE_WINDOW_CODE))
+            return await self._send_template(delivery, deadline, why=str(OUTSIDE_WINDOW_CODE))
 
     def _window_closed(self, delivery: ClaimedDelivery) -> bool:
         """Whether we know the lead's 24 hours are over (unknown: let Meta judge)."""
@@ -98,7 +99,9 @@ class WhatsAppSender:
             return False
         return self._clock.now() - delivery.last_inbound_at >= WINDOW
 
-    async def _send_template(self, delivery: ClaimedDelivery, *, why: str) -> str | None:
+    async def _send_template(
+        self, delivery: ClaimedDelivery, deadline: Deadline, *, why: str
+    ) -> str | None:
         try:
             message = self._templates.message(delivery.payload) if self._templates else None
         except CopyError as error:
@@ -108,13 +111,15 @@ class WhatsAppSender:
                 "outside_window", f"no template for {message_key(delivery.payload)!r} ({why})"
             )
         try:
-            provider_id = await self._post(delivery, message)
+            provider_id = await self._post(delivery, message, deadline)
         except _OutsideWindow as error:  # a template cannot be outside the window
             raise PermanentDeliveryError(str(OUTSIDE_WINDOW_CODE), "template refused") from error
         log.info("whatsapp.sent_as_template", why=why, template=message["template"]["name"])
         return provider_id
 
-    async def _post(self, delivery: ClaimedDelivery, message: dict[str, Any]) -> str | None:
+    async def _post(
+        self, delivery: ClaimedDelivery, message: dict[str, Any], deadline: Deadline
+    ) -> str | None:
         to = str(delivery.payload["to"])
         body: dict[str, Any] = {
             "messaging_product": "whatsapp",
@@ -126,9 +131,12 @@ class WhatsAppSender:
         }
         if self._pacing is not None:
             await self._pacing.wait_turn(to)
+        # Last check before the call, which may not outlive the lease either: a process
+        # paused in the connection pool wakes to a spent timeout, not to a send.
+        timeout = min(self._timeout, deadline.check())
         try:
             response = await self._client.post(
-                self._url, json=body, headers=self._headers, timeout=self._timeout
+                self._url, json=body, headers=self._headers, timeout=timeout
             )
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
             # Never reached Meta: a plain retry, no duplicate possible.

@@ -52,6 +52,7 @@ from actors import (
     TurnOutcome,
     WhatsAppSender,
 )
+from actors.deadline import Deadline
 from actors.lead import (
     ALLOWED,
     ArtistActed,
@@ -168,7 +169,7 @@ class StripeStandIn:
 
     requested: set[int] = field(default_factory=set)  # attempts asked for
 
-    async def deliver(self, delivery: ClaimedDelivery) -> str | None:
+    async def deliver(self, delivery: ClaimedDelivery, deadline: Deadline) -> str | None:
         assert delivery.payload["wa_id"] == LEAD
         self.requested.add(int(delivery.payload["attempt"]))
         return f"cs_request_{delivery.payload['attempt']}"

@@ -6,6 +6,7 @@ relay paused or partitioned past its lease neither sends nor overwrites.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from actors import Backoff, Deliverer, OutboxRelay, WhatsAppSender
+from actors.deadline import Deadline
 from actors.errors import DeliveryDeferred
 from actors.pacing import Pacing
 from fakes.graph import FakeGraphApi, GraphFailure, SentMessage
@@ -298,17 +300,21 @@ class StoppedAfterClaim:
 
 
 class PausedMidCall:
-    """A deliverer whose process stops once the call has begun, until `resume()`."""
+    """A deliverer whose process stops until `resume()`: with its request already on the
+    wire (past its last lease check), or, `before_check`, just before that check (say,
+    waiting for a connection from the pool)."""
 
-    def __init__(self, inner: Deliverer) -> None:
+    def __init__(self, inner: Deliverer, *, before_check: bool = False) -> None:
         self._inner = inner
+        self._before_check = before_check
         self.entered = anyio.Event()
         self._resumed = anyio.Event()
 
-    async def deliver(self, delivery: ClaimedDelivery) -> str | None:
+    async def deliver(self, delivery: ClaimedDelivery, deadline: Deadline) -> str | None:
         self.entered.set()
         await self._resumed.wait()
-        return await self._inner.deliver(delivery)
+        on_the_wire = Deadline(math.inf)  # the check it passed before it stopped
+        return await self._inner.deliver(delivery, deadline if self._before_check else on_the_wire)
 
     def resume(self) -> None:
         self._resumed.set()
@@ -317,7 +323,7 @@ class PausedMidCall:
 class Deferring:
     """Our own pacing puts every call off."""
 
-    async def deliver(self, delivery: ClaimedDelivery) -> str | None:
+    async def deliver(self, delivery: ClaimedDelivery, deadline: Deadline) -> str | None:
         raise DeliveryDeferred("paced", "recipient busy", delay_s=1.0)
 
 
@@ -424,6 +430,31 @@ async def test_a_stale_claim_cannot_overwrite_the_claim_that_took_its_row_over(
     async with pool.acquire() as con:
         assert await Outbox(con).mark_sent(takeover, "wamid.takeover")
     assert await outcomes(pool) == [("sent", None)]
+
+
+async def test_a_relay_stopped_before_its_last_lease_check_sends_nothing_when_it_wakes(
+    pool: Pool, graph: FakeGraphApi
+) -> None:
+    """Stopped between the claim and the call (in the connection pool, say) for longer
+    than the lease: on waking, the sender's last check refuses, so the reply is not sent
+    and nothing is written; the row stays for whoever claims it next."""
+    await enqueue(pool, LEAD, ["greeting_anonymous"])
+    async with httpx.AsyncClient(transport=graph.transport()) as client:
+        paused = PausedMidCall(sender(client, graph), before_check=True)
+        relay = OutboxRelay(pool, {"whatsapp": paused}, lease_s=0.5, poll_interval_s=0.02)
+        with capture_logs() as logs, anyio.fail_after(10):
+            async with anyio.create_task_group() as group:
+                group.start_soon(relay.run)
+                await paused.entered.wait()
+                relay.stop()
+                await eventually(lambda: lease_lapsed(pool))
+                before = await pool.fetchrow("SELECT * FROM outbox")
+                paused.resume()
+        after = await pool.fetchrow("SELECT * FROM outbox")
+    assert graph.sent == []
+    assert after == before
+    assert await outcomes(pool) == []
+    assert [e["event"] for e in logs if e["event"].startswith("relay.")] == ["relay.lease_lapsed"]
 
 
 async def test_a_claim_takes_only_its_channels_so_a_slow_mirror_keeps_its_own_relay(

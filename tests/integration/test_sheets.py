@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from actors import Backoff, Composer, OutboxRelay, RetryableDeliveryError
+from actors.deadline import Deadline
 from actors.lead import Answer, Deposit, LeadState, Status, state_to_json
 from actors.sheets import SheetsSync, sheet_header
 from fakes.google import new_signing_key, public_pem, service_account_file
@@ -366,7 +368,7 @@ async def test_a_token_endpoint_that_is_down_is_retryable(
     )
     try:
         with pytest.raises(RetryableDeliveryError) as raised:
-            await deliverer.deliver(claimed(LEAD))
+            await deliverer.deliver(claimed(LEAD), Deadline(math.inf))
     finally:
         deliverer.close()
     assert raised.value.code == "token_unreachable"
