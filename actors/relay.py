@@ -291,6 +291,29 @@ class OutboxRelay:
                 # in which a reply can go out twice (the lease lapses, or lapsed, and
                 # the row is claimed again).
                 log.warning("relay.sent_unrecorded", provider_message_id=provider_id)
+            if settled is _Settled.FENCED:
+                await self._record_possible_duplicate(delivery)
+
+    async def _record_possible_duplicate(self, delivery: ClaimedDelivery) -> None:
+        """Our call went out after another claim took the row over (we were paused with
+        the request already past its lease check): the reply may reach the lead twice.
+        Kept as a warning event beside the row, so the admin view shows it."""
+        try:
+            async with self._pool.acquire() as con:
+                await SystemEvents(con).add(
+                    "warn",
+                    "possible_duplicate",
+                    lead_key=delivery.lead_key,
+                    correlation_id=delivery.correlation_id,
+                    detail={
+                        "outbox_id": delivery.id,
+                        "channel": delivery.channel,
+                        "attempt": delivery.attempt,
+                        "why": "sent after the claim was taken over",
+                    },
+                )
+        except CONNECTION_ERRORS:
+            log.warning("relay.record_failed", outcome="possible_duplicate", exc_info=True)
 
     def _lease_lapsed(self, delivery: ClaimedDelivery, deadline: Deadline) -> None:
         """Send nothing and write nothing: the lease lapses and another claim retries."""

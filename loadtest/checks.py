@@ -53,7 +53,7 @@ class Observed:
     inbox: dict[str, dict[str, Any]]  # message_id -> lead_key, outcome, lead_version
     outbox: list[dict[str, Any]]  # id, lead_key, channel, status, key, payload, created_at
     deposit_sessions: dict[str, int]  # lead_key -> count
-    uncertain: dict[str, int]  # idempotency key -> attempts recorded as `uncertain`
+    uncertain: dict[str, int]  # idempotency key -> crash windows the service recorded
 
 
 async def observe(cluster: Cluster) -> Observed:
@@ -82,15 +82,19 @@ async def observe(cluster: Cluster) -> Observed:
             "SELECT lead_key, count(*) AS n FROM deposit_sessions GROUP BY lead_key"
         )
     }
-    uncertain = {
-        r["key"]: int(r["n"])
-        for r in await db.fetch(
-            "SELECT o.idempotency_key AS key, count(*) AS n FROM delivery_attempts AS d"
-            " JOIN outbox AS o ON o.id = d.outbox_id WHERE d.outcome = 'uncertain'"
-            " GROUP BY o.idempotency_key"
-        )
-    }
-    return Observed(leads, inbox, outbox, sessions, uncertain)
+    # The windows the service recorded itself: attempts that ended `uncertain` (sent,
+    # no answer) and sends made after the claim was taken over (`possible_duplicate`).
+    uncertain: dict[str, int] = defaultdict(int)
+    for r in await db.fetch(
+        "SELECT o.idempotency_key AS key FROM delivery_attempts AS d"
+        " JOIN outbox AS o ON o.id = d.outbox_id WHERE d.outcome = 'uncertain'"
+        " UNION ALL"
+        " SELECT o.idempotency_key FROM system_events AS e"
+        " JOIN outbox AS o ON o.id = (e.detail->>'outbox_id')::bigint"
+        " WHERE e.kind = 'possible_duplicate'"
+    ):
+        uncertain[r["key"]] += 1
+    return Observed(leads, inbox, outbox, sessions, dict(uncertain))
 
 
 def run_checks(
@@ -286,9 +290,11 @@ def _unexplained_pairs(
 ) -> list[tuple[str, SentMessage, SentMessage]]:
     """Consecutive copies of one reply that no crash window accounts for.
 
-    A window is: the first copy's response was lost (the fake dropped it), its sender
-    recorded the attempt as `uncertain` (a timeout or a dropped connection after the
-    request left), or its sender (or the database) failed between the two copies.
+    A window is: the first copy's response was lost (the fake dropped it), the service
+    recorded one (an attempt ended `uncertain`: a timeout or a dropped connection after
+    the request left; or a `possible_duplicate`: a request already past its lease check
+    when its replica was paused went out after another claim took the row over), or the
+    first copy's sender (or the database) failed between the two copies.
     """
     unexplained = []
     for key, copies in _copies(graph).items():
@@ -395,6 +401,16 @@ def _paused_replica_silent(
                 and pause.started <= before.accepted_at <= pause.ended
             ):
                 stale_sends.append(_timeline(key, before, again))
+    recorded = 0  # requests already past their lease check when the pause began
+    for copies in _copies(graph).values():
+        for before, again in itertools.pairwise(copies):
+            recorded += any(
+                sender_of(again.path) == p.replica
+                and p.ended is not None
+                and again.accepted_at > p.ended
+                and p.started <= before.accepted_at <= p.ended
+                for p in pauses
+            )
     lost_locks = [p for p in pauses if p.detail.get("lost_locks")]
     survivors = sum(int(str(p.detail.get("old_backends_left_at_wake", 0))) for p in lost_locks)
     return Check(
@@ -405,6 +421,7 @@ def _paused_replica_silent(
             "pauses_with_lost_locks": len(lost_locks),
             "old_connections_alive_at_wake": survivors,
             "stale_sends": len(stale_sends),
+            "calls_under_way_at_pause_sent_on_waking_recorded": recorded - len(stale_sends),
             "examples": _sample(stale_sends),
         },
     )
