@@ -35,7 +35,9 @@ database may hold a claim whose lease has lapsed and been claimed again. Two gua
 Crash windows: a claim whose previous attempt left no record (the process died
 mid-call, or could not record the provider's acceptance) or ended `uncertain` (timeout
 or connection lost after sending) may send a second copy; it is logged as
-`relay.possible_duplicate`. This is the one way a reply goes out twice.
+`relay.possible_duplicate`. This is the one way a reply goes out twice. The sender
+that could not record its acceptance (its claim taken over, or the database gone) also
+writes a `possible_duplicate` warning event beside the row when it can.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ _RETRYING = tenacity.AsyncRetrying()  # only so a RetryCallState can exist; neve
 # A claim is used only while we have held it for less than this share of its lease: the
 # database started the lease a round trip before our clock did, and the call needs time.
 _LEASE_USABLE = 0.9
+_EVENT_TRIES = 3
 
 
 class _Settled(Enum):
@@ -291,29 +294,42 @@ class OutboxRelay:
                 # in which a reply can go out twice (the lease lapses, or lapsed, and
                 # the row is claimed again).
                 log.warning("relay.sent_unrecorded", provider_message_id=provider_id)
-            if settled is _Settled.FENCED:
-                await self._record_possible_duplicate(delivery)
+                await self._record_possible_duplicate(delivery, settled)
 
-    async def _record_possible_duplicate(self, delivery: ClaimedDelivery) -> None:
-        """Our call went out after another claim took the row over (we were paused with
-        the request already past its lease check): the reply may reach the lead twice.
-        Kept as a warning event beside the row, so the admin view shows it."""
-        try:
-            async with self._pool.acquire() as con:
-                await SystemEvents(con).add(
-                    "warn",
-                    "possible_duplicate",
-                    lead_key=delivery.lead_key,
-                    correlation_id=delivery.correlation_id,
-                    detail={
-                        "outbox_id": delivery.id,
-                        "channel": delivery.channel,
-                        "attempt": delivery.attempt,
-                        "why": "sent after the claim was taken over",
-                    },
-                )
-        except CONNECTION_ERRORS:
-            log.warning("relay.record_failed", outcome="possible_duplicate", exc_info=True)
+    async def _record_possible_duplicate(
+        self, delivery: ClaimedDelivery, settled: _Settled
+    ) -> None:
+        """The provider has the message and the row does not say so: another claim took
+        it over while our request was already past its lease check (FENCED), or the
+        database went away before we could record it (FAILED), and the row will be sent
+        again. Kept as a warning event beside the row, so the admin view shows it; the
+        database may just be coming back, so a few tries."""
+        why = (
+            "sent after the claim was taken over"
+            if settled is _Settled.FENCED
+            else "sent, then the database was unreachable"
+        )
+        for attempt in range(1, _EVENT_TRIES + 1):
+            try:
+                async with self._pool.acquire() as con:
+                    await SystemEvents(con).add(
+                        "warn",
+                        "possible_duplicate",
+                        lead_key=delivery.lead_key,
+                        correlation_id=delivery.correlation_id,
+                        detail={
+                            "outbox_id": delivery.id,
+                            "channel": delivery.channel,
+                            "attempt": delivery.attempt,
+                            "why": why,
+                        },
+                    )
+                return
+            except CONNECTION_ERRORS:
+                if attempt == _EVENT_TRIES:
+                    log.warning("relay.record_failed", outcome="possible_duplicate")
+                    return
+                await asyncio.sleep(0.2 * attempt)
 
     def _lease_lapsed(self, delivery: ClaimedDelivery, deadline: Deadline) -> None:
         """Send nothing and write nothing: the lease lapses and another claim retries."""
