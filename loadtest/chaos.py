@@ -29,6 +29,7 @@ __all__ = ["Chaos", "ChaosPlan", "Fault", "FaultLog"]
 
 ALL_REPLICAS = "*"  # a fault of the database touches every replica
 _START_ATTEMPTS = 3
+_RECORD_SLACK_S = 5.0  # how long after a send its record may take on a broken connection
 
 
 @dataclass
@@ -68,6 +69,26 @@ class FaultLog:
             f.replica in (replica, ALL_REPLICAS)
             and f.kind != "graph"
             and first_at - 0.5 <= f.started <= again_at
+            for f in self.faults
+        )
+
+    def paused_under_way(self, replica: str, first_at: float, again_at: float) -> bool:
+        """Whether `replica` sent the second copy of a reply as a call already under way
+        when it was paused (the first copy went out while it slept), and then could not
+        record it: it was killed, or its connections cut, within moments of the send."""
+        slept = any(
+            f.replica == replica
+            and f.kind == "pause"
+            and f.ended is not None
+            and f.started <= first_at <= f.ended <= again_at
+            for f in self.faults
+        )
+        return slept and any(
+            f.replica in (replica, ALL_REPLICAS)
+            and f.kind in ("kill", "backends", "postgres", "pause")
+            and f.detail.get("backends_terminated", f.kind != "pause")
+            and again_at - _RECORD_SLACK_S <= max(f.started, f.ended or f.started)
+            and f.started <= again_at + _RECORD_SLACK_S
             for f in self.faults
         )
 

@@ -285,30 +285,47 @@ def _copies(graph: FakeGraphApi) -> dict[str, list[SentMessage]]:
     return copies
 
 
-def _unexplained_pairs(
-    graph: FakeGraphApi, faults: FaultLog, uncertain: dict[str, int]
-) -> list[tuple[str, SentMessage, SentMessage]]:
-    """Consecutive copies of one reply that no crash window accounts for.
+@dataclass
+class _Duplicates:
+    """Every second copy of a reply, by the crash window that accounts for it."""
 
-    A window is: the first copy's response was lost (the fake dropped it), the service
-    recorded one (an attempt ended `uncertain`: a timeout or a dropped connection after
-    the request left; or a `possible_duplicate`: a request already past its lease check
-    when its replica was paused went out after another claim took the row over), or the
-    first copy's sender (or the database) failed between the two copies.
+    by_window: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    unexplained: list[tuple[str, SentMessage, SentMessage]] = field(default_factory=list)
+
+
+def _duplicates(graph: FakeGraphApi, faults: FaultLog, recorded: dict[str, int]) -> _Duplicates:
+    """Sort consecutive copies of one reply by the window that accounts for them:
+
+    response_lost     the fake accepted the first copy and dropped its answer
+    recorded          the service recorded the window itself: an attempt that ended
+                      `uncertain` (a timeout or a connection lost after the request left),
+                      or a `possible_duplicate` event (its claim taken over, or the
+                      database gone, after the provider accepted)
+    sender_failed     the first copy's sender (or the database) failed between the copies
+    under_way_paused  the second copy's sender was paused with the call under way while
+                      the first went out, then lost its connections or was killed before
+                      it could record it
     """
-    unexplained = []
+    found = _Duplicates()
     for key, copies in _copies(graph).items():
-        credits = uncertain.get(key, 0)
+        credits = recorded.get(key, 0)
         for before, again in itertools.pairwise(copies):
-            if before.response_lost or faults.explains(
-                sender_of(before.path), before.accepted_at, again.accepted_at
-            ):
-                continue
-            if credits > 0:
+            if before.response_lost:
+                window = "response_lost"
+            elif credits > 0:
                 credits -= 1
+                window = "recorded"
+            elif faults.explains(sender_of(before.path), before.accepted_at, again.accepted_at):
+                window = "sender_failed"
+            elif faults.paused_under_way(
+                sender_of(again.path), before.accepted_at, again.accepted_at
+            ):
+                window = "under_way_paused"
+            else:
+                found.unexplained.append((key, before, again))
                 continue
-            unexplained.append((key, before, again))
-    return unexplained
+            found.by_window[window] += 1
+    return found
 
 
 def _timeline(key: str, before: SentMessage, again: SentMessage) -> str:
@@ -319,19 +336,19 @@ def _timeline(key: str, before: SentMessage, again: SentMessage) -> str:
 
 
 def duplicates_only_in_crash_windows(
-    graph: FakeGraphApi, faults: FaultLog, uncertain: dict[str, int] | None = None
+    graph: FakeGraphApi, faults: FaultLog, recorded: dict[str, int] | None = None
 ) -> Check:
-    """A reply goes out twice only inside a recorded crash window (`_unexplained_pairs`)."""
-    duplicates = sum(len(copies) - 1 for copies in _copies(graph).values())
-    unexplained = _unexplained_pairs(graph, faults, uncertain or {})
+    """A reply goes out twice only inside a crash window (`_duplicates`)."""
+    found = _duplicates(graph, faults, recorded or {})
     return Check(
         "duplicates_only_in_crash_windows",
-        not unexplained,
+        not found.unexplained,
         {
             "accepted": len(graph.sent),
-            "duplicates": duplicates,
-            "unexplained": len(unexplained),
-            "examples": [_timeline(*pair) for pair in unexplained[:_SAMPLES]],
+            "duplicates": sum(found.by_window.values()) + len(found.unexplained),
+            "by_window": dict(sorted(found.by_window.items())),
+            "unexplained": len(found.unexplained),
+            "examples": [_timeline(*pair) for pair in found.unexplained[:_SAMPLES]],
         },
     )
 
@@ -384,15 +401,16 @@ def _outbox_states(observed: Observed) -> dict[str, Any]:
 
 
 def _paused_replica_silent(
-    graph: FakeGraphApi, faults: FaultLog, uncertain: dict[str, int]
+    graph: FakeGraphApi, faults: FaultLog, recorded: dict[str, int]
 ) -> Check:
     """A replica paused long enough to lose its leases and locks does nothing stale on
     waking: none of its old connections survive (so none of its open transactions can
-    commit), and it sends no reply that another replica sent while it slept (unless a
-    crash window of that other copy explains the second one)."""
+    commit), and the only replies it sends that another replica sent while it slept are
+    calls that were already under way when it stopped, each one recorded (by the service
+    as `possible_duplicate`, or by its death right after)."""
     pauses = [f for f in faults.faults if f.kind == "pause" and f.ended is not None]
     stale_sends: list[str] = []
-    for key, before, again in _unexplained_pairs(graph, faults, uncertain):
+    for key, before, again in _duplicates(graph, faults, recorded).unexplained:
         for pause in pauses:
             assert pause.ended is not None
             if (
@@ -401,10 +419,10 @@ def _paused_replica_silent(
                 and pause.started <= before.accepted_at <= pause.ended
             ):
                 stale_sends.append(_timeline(key, before, again))
-    recorded = 0  # requests already past their lease check when the pause began
+    under_way = 0  # sends on waking by calls that had passed their lease check
     for copies in _copies(graph).values():
         for before, again in itertools.pairwise(copies):
-            recorded += any(
+            under_way += any(
                 sender_of(again.path) == p.replica
                 and p.ended is not None
                 and again.accepted_at > p.ended
@@ -420,8 +438,8 @@ def _paused_replica_silent(
             "pauses": len(pauses),
             "pauses_with_lost_locks": len(lost_locks),
             "old_connections_alive_at_wake": survivors,
-            "stale_sends": len(stale_sends),
-            "calls_under_way_at_pause_sent_on_waking_recorded": recorded - len(stale_sends),
+            "calls_under_way_at_pause_sent_on_waking": under_way,
+            "unrecorded_stale_sends": len(stale_sends),
             "examples": _sample(stale_sends),
         },
     )
