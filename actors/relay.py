@@ -299,11 +299,11 @@ class OutboxRelay:
     async def _record_possible_duplicate(
         self, delivery: ClaimedDelivery, settled: _Settled
     ) -> None:
-        """The provider has the message and the row does not say so: another claim took
-        it over while our request was already past its lease check (FENCED), or the
-        database went away before we could record it (FAILED), and the row will be sent
-        again. Kept as a warning event beside the row, so the admin view shows it; the
-        database may just be coming back, so a few tries."""
+        """The provider has (or may have) the message and the row does not say so:
+        another claim took it over while our request was already past its lease check
+        (FENCED), or the database went away before we could record it (FAILED), and the
+        row will be sent again. Kept as a warning event beside the row, so the admin view
+        shows it; the database may just be coming back, so a few tries."""
         why = (
             "sent after the claim was taken over"
             if settled is _Settled.FENCED
@@ -360,6 +360,9 @@ class OutboxRelay:
                 outcome=outcome,
             ),
         )
+        if error.uncertain and settled is not _Settled.RECORDED:
+            # The request may have reached the provider, and no record says it might.
+            await self._record_possible_duplicate(delivery, settled)
         if settled is _Settled.FENCED:
             return
         self._observer.delivery_finished(delivery.channel, "retry", error.code)
