@@ -93,6 +93,7 @@ class LeadScript:
     replies: list[SendMessage | SendMedia] = field(default_factory=list)  # to the lead
     artist_messages: int = 0  # reference messages to the artist about this lead
     sent: int = 0  # messages sent by the lead so far
+    opt_out_at: int = field(init=False)  # the step that says STOP (-1: never)
     _ts: int = field(init=False)
     _texts: list[str] = field(init=False)
 
