@@ -18,7 +18,7 @@ from actors import Composer
 from actors.lead import SendMedia, SendMessage, Status, state_from_json
 from fakes.graph import FakeGraphApi, SentMessage
 from fakes.stripe_api import FakeStripe
-from loadtest.chaos import FaultLog
+from loadtest.chaos import Fault, FaultLog
 from loadtest.cluster import Cluster, sender_of
 from loadtest.conversation import Role
 from loadtest.leads import LeadResult, distinct
@@ -400,6 +400,17 @@ def _outbox_states(observed: Observed) -> dict[str, Any]:
     return {"rows": dict(sorted(states.items()))}
 
 
+def _resent_on_waking(pauses: Sequence[Fault], before: SentMessage, again: SentMessage) -> bool:
+    """The second copy came from a replica, after it woke, that slept through the first."""
+    return any(
+        sender_of(again.path) == p.replica
+        and p.ended is not None
+        and again.accepted_at > p.ended
+        and p.started <= before.accepted_at <= p.ended
+        for p in pauses
+    )
+
+
 def _paused_replica_silent(
     graph: FakeGraphApi, faults: FaultLog, recorded: dict[str, int]
 ) -> Check:
@@ -409,26 +420,16 @@ def _paused_replica_silent(
     calls that were already under way when it stopped, each one recorded (by the service
     as `possible_duplicate`, or by its death right after)."""
     pauses = [f for f in faults.faults if f.kind == "pause" and f.ended is not None]
-    stale_sends: list[str] = []
-    for key, before, again in _duplicates(graph, faults, recorded).unexplained:
-        for pause in pauses:
-            assert pause.ended is not None
-            if (
-                sender_of(again.path) == pause.replica
-                and again.accepted_at > pause.ended
-                and pause.started <= before.accepted_at <= pause.ended
-            ):
-                stale_sends.append(_timeline(key, before, again))
-    under_way = 0  # sends on waking by calls that had passed their lease check
-    for copies in _copies(graph).values():
-        for before, again in itertools.pairwise(copies):
-            under_way += any(
-                sender_of(again.path) == p.replica
-                and p.ended is not None
-                and again.accepted_at > p.ended
-                and p.started <= before.accepted_at <= p.ended
-                for p in pauses
-            )
+    stale_sends = [
+        _timeline(key, before, again)
+        for key, before, again in _duplicates(graph, faults, recorded).unexplained
+        if _resent_on_waking(pauses, before, again)
+    ]
+    under_way = sum(  # sends on waking by calls that had passed their lease check
+        _resent_on_waking(pauses, before, again)
+        for copies in _copies(graph).values()
+        for before, again in itertools.pairwise(copies)
+    )
     lost_locks = [p for p in pauses if p.detail.get("lost_locks")]
     survivors = sum(int(str(p.detail.get("old_backends_left_at_wake", 0))) for p in lost_locks)
     return Check(

@@ -64,13 +64,6 @@ class Database:
     dsn: str
     restart: Callable[[], None] | None  # None: no way to restart this server
 
-    async def execute(self, sql: str, *args: Any) -> str:
-        con = await asyncpg.connect(self.dsn)
-        try:
-            return str(await con.execute(sql, *args))
-        finally:
-            await con.close()
-
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         con = await asyncpg.connect(self.dsn)
         try:
