@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from actors.composer import Composer, CopyError
+from actors.delivery import Deliverer, Delivery
 from actors.errors import (
     ActorError,
     DeliveryError,
@@ -12,8 +13,9 @@ from actors.errors import (
     RuntimeClosed,
     TurnFailed,
 )
-from actors.relay import Backoff, Deliverer, OutboxRelay
-from actors.runtime import ActorInfo, ActorRuntime, Inbound, TurnOutcome
+from actors.inbound import Inbound
+from actors.relay import Backoff, OutboxRelay
+from actors.runtime import ActorInfo, ActorRuntime, TurnOutcome
 from actors.whatsapp import WhatsAppSender
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "Composer",
     "CopyError",
     "Deliverer",
+    "Delivery",
     "DeliveryError",
     "Inbound",
     "MailboxFull",

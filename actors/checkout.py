@@ -16,14 +16,16 @@ import stripe
 import structlog
 
 from actors.deadline import Deadline
+from actors.delivery import Delivery
 from actors.errors import (
     ActorError,
     PermanentDeliveryError,
     RetryableDeliveryError,
 )
-from actors.lead import DepositLinkCreated
-from actors.runtime import ActorRuntime, Inbound
-from storage import CONNECTION_ERRORS, ClaimedDelivery, Leads, Pool
+from actors.inbound import Inbound
+from actors.lead import DepositLinkCreated, RequestDepositLink
+from actors.runtime import ActorRuntime
+from storage import Database, DatabaseUnavailable
 
 __all__ = ["CheckoutLinks", "stripe_client"]
 
@@ -48,7 +50,7 @@ class CheckoutLinks:
     def __init__(
         self,
         client: stripe.StripeClient | None,
-        pool: Pool,
+        db: Database,
         runtime: ActorRuntime,
         *,
         amount_minor: int,
@@ -61,7 +63,7 @@ class CheckoutLinks:
         if not MIN_TTL_S <= ttl_s <= MAX_TTL_S:
             raise ValueError(f"deposit link lifetime must be {MIN_TTL_S}..{MAX_TTL_S} s")
         self._client = client
-        self._pool = pool
+        self._db = db
         self._runtime = runtime
         self._amount = amount_minor
         self._currency = currency.lower()
@@ -70,28 +72,29 @@ class CheckoutLinks:
         self._cancel_url = cancel_url
         self._product_name = product_name
 
-    async def deliver(self, delivery: ClaimedDelivery, deadline: Deadline) -> str | None:
+    async def deliver(self, delivery: Delivery, deadline: Deadline) -> str | None:
+        effect = delivery.effect
+        if not isinstance(effect, RequestDepositLink):
+            raise PermanentDeliveryError("wrong_channel", type(effect).__name__)
         if self._client is None:
             raise RetryableDeliveryError("not_configured", "STRIPE_API_KEY unset")
-        wa_id = str(delivery.payload["wa_id"])
-        attempt = int(delivery.payload["attempt"])
-        lead_id = await self._lead_id(wa_id)
+        lead_id = await self._lead_id(effect.wa_id)
         deadline.check()  # a repeat is harmless (the idempotency key), but pointless
         session = await self._create(delivery, lead_id)
-        await self._tell_actor(delivery, wa_id, attempt, session)
+        await self._tell_actor(delivery, effect, session)
         return str(session["id"])
 
     async def _lead_id(self, wa_id: str) -> str:
         try:
-            async with self._pool.acquire() as con:
-                lead = await Leads(con).get(wa_id)
-        except CONNECTION_ERRORS as error:
-            raise RetryableDeliveryError("database", type(error).__name__) from error
+            async with self._db.reads() as unit:
+                lead = await unit.leads.get(wa_id)
+        except DatabaseUnavailable as error:
+            raise RetryableDeliveryError("database", str(error)) from error
         if lead is None:
             raise PermanentDeliveryError("unknown_lead", "the lead row is gone")
         return str(lead.lead_id)
 
-    def _params(self, delivery: ClaimedDelivery, lead_id: str) -> dict[str, Any]:
+    def _params(self, delivery: Delivery, lead_id: str) -> dict[str, Any]:
         # Derived from the row, not the clock: a retry must send identical parameters or
         # Stripe refuses the idempotency key. If the window has passed, Stripe replays a
         # session it already made, or refuses a new one (a permanent error: re-approve).
@@ -117,7 +120,7 @@ class CheckoutLinks:
             "cancel_url": self._cancel_url,
         }
 
-    async def _create(self, delivery: ClaimedDelivery, lead_id: str) -> dict[str, Any]:
+    async def _create(self, delivery: Delivery, lead_id: str) -> dict[str, Any]:
         assert self._client is not None
         try:
             session = await self._client.v1.checkout.sessions.create_async(
@@ -134,8 +137,9 @@ class CheckoutLinks:
         return {"id": session.id, "url": session.url, "expires_at": session.expires_at}
 
     async def _tell_actor(
-        self, delivery: ClaimedDelivery, wa_id: str, attempt: int, session: dict[str, Any]
+        self, delivery: Delivery, effect: RequestDepositLink, session: dict[str, Any]
     ) -> None:
+        wa_id, attempt = effect.wa_id, effect.attempt
         message_id = f"stripe-session:{session['id']}"
         event = DepositLinkCreated(
             message_id=message_id,

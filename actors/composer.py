@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from actors.lead.behaviour import EDIT_PREFIX
-from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER
+from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER, SendMedia, SendMessage
 from actors.lead.script import Kind, Option, Question, Script, Validation, Words, normalise
 from actors.lead.status import Status
 
@@ -302,19 +302,17 @@ class Composer:
 
     # -- rendering ---------------------------------------------------------------------
 
-    def render(self, payload: Mapping[str, Any]) -> dict[str, Any]:
-        """The Graph API message body (without `to`) for one outbox payload."""
-        if "media_id" in payload:
-            caption = self._text(payload["caption_key"], payload.get("params", {}), ())
-            return {"type": "image", "image": {"id": payload["media_id"], "caption": caption}}
-        key: str = payload["key"]
-        params: Mapping[str, str] = payload.get("params", {})
-        answers = [tuple(pair) for pair in payload.get("answers", [])]
-        intro = payload.get("intro")
+    def render(self, effect: SendMessage | SendMedia) -> dict[str, Any]:
+        """The Graph API message body (without `to`) for one message effect."""
+        if isinstance(effect, SendMedia):
+            caption = self._text(effect.caption_key, effect.params, ())
+            return {"type": "image", "image": {"id": effect.media_id, "caption": caption}}
+        key = effect.key
+        params = effect.params
+        answers = effect.answers
+        intro, outro, ref = effect.intro, effect.outro, effect.ref
         prefix = self._text(intro, params, ()) + "\n\n" if intro else ""
-        outro = payload.get("outro")
         suffix = "\n\n" + self._text(outro, params, ()) if outro else ""
-        ref = payload.get("ref")
 
         if key.startswith(("questions.", "reask.")):
             kind, _, question_key = key.partition(".")

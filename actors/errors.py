@@ -5,6 +5,8 @@ Errors of the actor runtime and of delivery.
      +-- MailboxFull            the lead's mailbox is at capacity (web answers 503)
      +-- RuntimeClosed          the runtime is shutting down and takes no new work (503)
      +-- TurnFailed             the turn rolled back; the caller may retry (503)
+    DatabaseUnavailable         (storage's, re-exported) the database cannot be reached
+                                by a read or record outside a turn (503)
     DeliveryError
      +-- RetryableDeliveryError timeout, 429, 5xx, transient provider codes: back off
      +-- PermanentDeliveryError any other refusal: dead letter
@@ -16,8 +18,11 @@ Errors of the actor runtime and of delivery.
 
 from __future__ import annotations
 
+from storage import DatabaseUnavailable
+
 __all__ = [
     "ActorError",
+    "DatabaseUnavailable",
     "DeliveryDeferred",
     "DeliveryError",
     "DeliverySuppressed",

@@ -1,7 +1,7 @@
 """
 The outbox relay: delivers committed effects to providers, after commit, with retry.
 
-Claiming: any replica may claim; `storage.Outbox.claim` hands out only each lead's
+Claiming: any replica may claim (in a `db.relay()` unit); the outbox hands out only each lead's
 oldest pending row, leased rather than row-locked, so a lead's second reply never
 overtakes its first while different leads are delivered concurrently. We chose a
 database claim over "the owning actor delivers" because it survives the owner dying:
@@ -47,12 +47,12 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Protocol
 
 import structlog
 import tenacity
 
 from actors.deadline import Deadline
+from actors.delivery import Deliverer, Delivery, reaches_opted_out_lead
 from actors.errors import (
     DeliveryDeferred,
     DeliverySuppressed,
@@ -61,17 +61,17 @@ from actors.errors import (
     RetryableDeliveryError,
 )
 from actors.faults import CrashPoint, CrashPoints
+from actors.lead import UndecodableEffect, effect_from_json
 from actors.masking import mask_phone, mask_phones_in
 from actors.observe import NullObserver, Observer
 from actors.polling import Poller
-from storage import CONNECTION_ERRORS, ClaimedDelivery, Outbox, Pool
-from storage.events import SystemEvents
+from storage import ClaimedDelivery, Database, DatabaseUnavailable, RelayUnit
 
-__all__ = ["Backoff", "Deliverer", "OutboxRelay"]
+__all__ = ["Backoff", "OutboxRelay"]
 
 log = structlog.get_logger("actors.relay")
 
-_Write = Callable[[Outbox, SystemEvents], Awaitable[bool]]  # True: the write applied
+_Write = Callable[[RelayUnit], Awaitable[bool]]  # True: the write applied
 _UNCERTAIN = "uncertain"  # delivery_attempts.outcome: failed after the request left us
 _RETRYING = tenacity.AsyncRetrying()  # only so a RetryCallState can exist; never run
 # A claim is used only while we have held it for less than this share of its lease: the
@@ -84,15 +84,6 @@ class _Settled(Enum):
     RECORDED = "recorded"
     FENCED = "fenced"  # another claim holds the row, or it is settled: nothing written
     FAILED = "failed"  # the database was unreachable: nothing written
-
-
-class Deliverer(Protocol):
-    async def deliver(self, delivery: ClaimedDelivery, deadline: Deadline) -> str | None:
-        """Deliver one effect; return the provider's message id, raise a DeliveryError.
-
-        The call must start before `deadline` (`deadline.check()` last thing before it)
-        and should not outlast it: after that the row may be someone else's."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -125,25 +116,15 @@ class Backoff:
         return float(self._wait(state))
 
 
-def _opted_out_recipient(delivery: ClaimedDelivery) -> bool:
-    """Nothing reaches an opted-out lead but the confirmation of the opt-out itself."""
-    return (
-        delivery.channel == "whatsapp"
-        and delivery.lead_status == "OPTOUT"
-        and delivery.payload.get("to") == delivery.lead_key
-        and not delivery.payload.get("after_opt_out", False)
-    )
-
-
-def _possible_duplicate(delivery: ClaimedDelivery) -> bool:
+def _possible_duplicate(claim: ClaimedDelivery) -> bool:
     """The previous attempt may have reached the provider without our knowing."""
-    return delivery.attempt > 1 and delivery.previous_outcome in (None, _UNCERTAIN)
+    return claim.attempt > 1 and claim.previous_outcome in (None, _UNCERTAIN)
 
 
 class OutboxRelay:
     def __init__(
         self,
-        pool: Pool,
+        db: Database,
         deliverers: Mapping[str, Deliverer] | None = None,
         *,
         concurrency: int = 32,
@@ -167,7 +148,7 @@ class OutboxRelay:
             crash_points: where to die on purpose (tests only, `actors.faults`).
             monotonic: the clock that times how long a claim has been held.
         """
-        self._pool = pool
+        self._db = db
         self._deliverers = dict(deliverers or {})
         self._concurrency = concurrency
         self._lease_s = lease_s
@@ -204,101 +185,106 @@ class OutboxRelay:
                 if claimed:
                     claimed_at = self._monotonic()  # the leases are timed from here
                     self._crash.reached(CrashPoint.RELAY_CLAIMED)
-                    for delivery in claimed:
+                    for claim in claimed:
                         self._in_flight += 1
-                        deliveries.create_task(self._deliver(delivery, claimed_at))
+                        deliveries.create_task(self._deliver(claim, claimed_at))
                 if not claimed or free <= len(claimed):
                     await self._poller.pause()
 
     async def _claim(self, limit: int) -> list[ClaimedDelivery]:
         try:
-            async with self._pool.acquire() as con:
-                return await Outbox(con).claim(
+            async with self._db.relay() as unit:
+                claimed = await unit.outbox.claim(
                     limit, self._lease_s, channels=self._channels, excluding=self._excluding
                 )
-        except CONNECTION_ERRORS:
+                await unit.commit()
+                return claimed
+        except DatabaseUnavailable:
             log.warning("relay.claim_failed", exc_info=True)
             return []
 
-    async def _deliver(self, delivery: ClaimedDelivery, claimed_at: float) -> None:
+    async def _deliver(self, claim: ClaimedDelivery, claimed_at: float) -> None:
         try:
             with structlog.contextvars.bound_contextvars(
-                lead=mask_phone(delivery.lead_key),
-                correlation_id=delivery.correlation_id,
-                outbox_id=delivery.id,
-                attempt=delivery.attempt,
+                lead=mask_phone(claim.lead_key),
+                correlation_id=claim.correlation_id,
+                outbox_id=claim.id,
+                attempt=claim.attempt,
             ):
-                await self._attempt(delivery, claimed_at)
+                await self._attempt(claim, claimed_at)
         finally:
             self._in_flight -= 1
             self._poller.wake()  # the lead's next row may be claimable now
 
-    async def _attempt(self, delivery: ClaimedDelivery, claimed_at: float) -> None:
+    async def _attempt(self, claim: ClaimedDelivery, claimed_at: float) -> None:
         deadline = Deadline(claimed_at + self._lease_s * _LEASE_USABLE, self._monotonic)
         if deadline.remaining() <= 0:
             # Paused or starved since the claim: the row may be someone else's by now.
-            self._lease_lapsed(delivery, deadline)
+            self._lease_lapsed(claim, deadline)
             return
-        if _opted_out_recipient(delivery):
+        try:
+            delivery = Delivery(effect_from_json(claim.channel, claim.payload), claim)
+        except UndecodableEffect as error:
+            await self._dead_letter(claim, "undecodable", str(error), reason="permanent")
+            return
+        if reaches_opted_out_lead(delivery):
             settled = await self._settle(
-                delivery,
+                claim,
                 "suppressed",
-                lambda outbox, _: outbox.suppress(delivery, reason="opted_out"),
+                lambda unit: unit.outbox.suppress(claim, reason="opted_out"),
             )
             if settled is not _Settled.FENCED:
-                self._observer.delivery_finished(delivery.channel, "suppressed", "opted_out")
-                log.info("relay.suppressed_opted_out", channel=delivery.channel)
+                self._observer.delivery_finished(claim.channel, "suppressed", "opted_out")
+                log.info("relay.suppressed_opted_out", channel=claim.channel)
             return
-        if _possible_duplicate(delivery):
+        if _possible_duplicate(claim):
             log.warning(
                 "relay.possible_duplicate",
-                outbox_id=delivery.id,  # also bound; named here so the line stands alone
-                channel=delivery.channel,
-                previous_outcome=delivery.previous_outcome or "unrecorded",
+                outbox_id=claim.id,  # also bound; named here so the line stands alone
+                channel=claim.channel,
+                previous_outcome=claim.previous_outcome or "unrecorded",
             )
-        deliverer = self._deliverers.get(delivery.channel)
+        deliverer = self._deliverers.get(claim.channel)
         try:
             if deliverer is None:
-                raise PermanentDeliveryError("no_channel", delivery.channel)
+                raise PermanentDeliveryError("no_channel", claim.channel)
             provider_id = await deliverer.deliver(delivery, deadline)
         except LeaseLapsed:
-            self._lease_lapsed(delivery, deadline)
+            self._lease_lapsed(claim, deadline)
         except RetryableDeliveryError as error:
-            await self._retry_or_give_up(delivery, error)
+            await self._retry_or_give_up(claim, error)
         except PermanentDeliveryError as error:
-            await self._dead_letter(delivery, error.code, error.detail, reason="permanent")
+            await self._dead_letter(claim, error.code, error.detail, reason="permanent")
         except DeliverySuppressed as error:
-            await self._suppress(delivery, error)
+            await self._suppress(claim, error)
         except DeliveryDeferred as error:
             delay = error.delay_s
             settled = await self._settle(
-                delivery, "deferred", lambda outbox, _: outbox.defer(delivery, delay_s=delay)
+                claim, "deferred", lambda unit: unit.outbox.defer(claim, delay_s=delay)
             )
             if settled is not _Settled.FENCED:
-                self._observer.delivery_finished(delivery.channel, "deferred", error.code)
+                self._observer.delivery_finished(claim.channel, "deferred", error.code)
                 log.debug("relay.deferred", reason=error.code, delay_s=round(delay, 2))
         except Exception as error:
             log.error("relay.deliverer_crashed", exc_info=True)
             crash = RetryableDeliveryError("crash", type(error).__name__, uncertain=True)
-            await self._retry_or_give_up(delivery, crash)
+            await self._retry_or_give_up(claim, crash)
         else:
             self._crash.reached(CrashPoint.RELAY_PROVIDER_ACCEPTED)
-            self._observer.delivery_finished(delivery.channel, "sent", None)
+            self._observer.delivery_finished(claim.channel, "sent", None)
             settled = await self._settle(
-                delivery, "sent", lambda outbox, _: outbox.mark_sent(delivery, provider_id)
+                claim, "sent", lambda unit: unit.outbox.mark_sent(claim, provider_id)
             )
             if settled is _Settled.RECORDED:
-                log.info("relay.delivered", channel=delivery.channel)
+                log.info("relay.delivered", channel=claim.channel)
             else:
                 # The provider accepted it and we could not record that: the one window
                 # in which a reply can go out twice (the lease lapses, or lapsed, and
                 # the row is claimed again).
                 log.warning("relay.sent_unrecorded", provider_message_id=provider_id)
-                await self._record_possible_duplicate(delivery, settled)
+                await self._record_possible_duplicate(claim, settled)
 
-    async def _record_possible_duplicate(
-        self, delivery: ClaimedDelivery, settled: _Settled
-    ) -> None:
+    async def _record_possible_duplicate(self, claim: ClaimedDelivery, settled: _Settled) -> None:
         """The provider has (or may have) the message and the row does not say so:
         another claim took it over while our request was already past its lease check
         (FENCED), or the database went away before we could record it (FAILED), and the
@@ -311,49 +297,50 @@ class OutboxRelay:
         )
         for attempt in range(1, _EVENT_TRIES + 1):
             try:
-                async with self._pool.acquire() as con:
-                    await SystemEvents(con).add(
+                async with self._db.relay() as unit:
+                    await unit.events.add(
                         "warn",
                         "possible_duplicate",
-                        lead_key=delivery.lead_key,
-                        correlation_id=delivery.correlation_id,
+                        lead_key=claim.lead_key,
+                        correlation_id=claim.correlation_id,
                         detail={
-                            "outbox_id": delivery.id,
-                            "channel": delivery.channel,
-                            "attempt": delivery.attempt,
+                            "outbox_id": claim.id,
+                            "channel": claim.channel,
+                            "attempt": claim.attempt,
                             "why": why,
                         },
                     )
+                    await unit.commit()
                 return
-            except CONNECTION_ERRORS:
+            except DatabaseUnavailable:
                 if attempt == _EVENT_TRIES:
                     log.warning("relay.record_failed", outcome="possible_duplicate")
                     return
                 await asyncio.sleep(0.2 * attempt)
 
-    def _lease_lapsed(self, delivery: ClaimedDelivery, deadline: Deadline) -> None:
+    def _lease_lapsed(self, claim: ClaimedDelivery, deadline: Deadline) -> None:
         """Send nothing and write nothing: the lease lapses and another claim retries."""
         log.warning(
             "relay.lease_lapsed",
-            outbox_id=delivery.id,  # also bound; named here so the line stands alone
-            attempt=delivery.attempt,
+            outbox_id=claim.id,  # also bound; named here so the line stands alone
+            attempt=claim.attempt,
             past_s=round(-deadline.remaining(), 3),
             lease_s=self._lease_s,
         )
 
     async def _retry_or_give_up(
-        self, delivery: ClaimedDelivery, error: RetryableDeliveryError
+        self, claim: ClaimedDelivery, error: RetryableDeliveryError
     ) -> None:
-        if delivery.attempt >= self._max_attempts:
-            await self._dead_letter(delivery, error.code, error.detail, reason="max_attempts")
+        if claim.attempt >= self._max_attempts:
+            await self._dead_letter(claim, error.code, error.detail, reason="max_attempts")
             return
-        delay = self._backoff.delay(delivery.attempt)
+        delay = self._backoff.delay(claim.attempt)
         outcome = _UNCERTAIN if error.uncertain else "retry"
         settled = await self._settle(
-            delivery,
+            claim,
             outcome,
-            lambda outbox, _: outbox.retry_later(
-                delivery,
+            lambda unit: unit.outbox.retry_later(
+                claim,
                 delay_s=delay,
                 error_code=error.code,
                 detail=mask_phones_in(error.detail),
@@ -362,89 +349,90 @@ class OutboxRelay:
         )
         if error.uncertain and settled is not _Settled.RECORDED:
             # The request may have reached the provider, and no record says it might.
-            await self._record_possible_duplicate(delivery, settled)
+            await self._record_possible_duplicate(claim, settled)
         if settled is _Settled.FENCED:
             return
-        self._observer.delivery_finished(delivery.channel, "retry", error.code)
+        self._observer.delivery_finished(claim.channel, "retry", error.code)
         log.warning(
             "relay.retry_scheduled", error_code=error.code, outcome=outcome, delay_s=round(delay, 3)
         )
 
     async def _dead_letter(
-        self, delivery: ClaimedDelivery, code: str, detail: str, *, reason: str
+        self, claim: ClaimedDelivery, code: str, detail: str, *, reason: str
     ) -> None:
         """Give up on the row, with an error event the admin view shows beside it."""
         detail = mask_phones_in(detail)
 
-        async def write(outbox: Outbox, events: SystemEvents) -> bool:
-            if not await outbox.dead_letter(delivery, error_code=code, detail=detail):
+        async def write(unit: RelayUnit) -> bool:
+            if not await unit.outbox.dead_letter(claim, error_code=code, detail=detail):
                 return False
-            await events.add(
+            await unit.events.add(
                 "error",
                 "dead_letter",
-                lead_key=delivery.lead_key,
-                correlation_id=delivery.correlation_id,
+                lead_key=claim.lead_key,
+                correlation_id=claim.correlation_id,
                 detail={
-                    "outbox_id": delivery.id,
-                    "channel": delivery.channel,
+                    "outbox_id": claim.id,
+                    "channel": claim.channel,
                     "error_code": code,
                     "error": detail,
                     "reason": reason,
-                    "attempts": delivery.attempt,
+                    "attempts": claim.attempt,
                 },
             )
             return True
 
-        if await self._settle(delivery, "dead", write) is _Settled.FENCED:
+        if await self._settle(claim, "dead", write) is _Settled.FENCED:
             return
-        self._observer.delivery_finished(delivery.channel, "dead", code)
+        self._observer.delivery_finished(claim.channel, "dead", code)
         log.error(
             "relay.dead_lettered",
-            outbox_id=delivery.id,
-            channel=delivery.channel,
+            outbox_id=claim.id,
+            channel=claim.channel,
             error_code=code,
             reason=reason,
             detail=detail,
         )
 
-    async def _suppress(self, delivery: ClaimedDelivery, error: DeliverySuppressed) -> None:
+    async def _suppress(self, claim: ClaimedDelivery, error: DeliverySuppressed) -> None:
         detail = mask_phones_in(error.detail)
 
-        async def write(outbox: Outbox, events: SystemEvents) -> bool:
-            if not await outbox.suppress(delivery, reason=error.code):
+        async def write(unit: RelayUnit) -> bool:
+            if not await unit.outbox.suppress(claim, reason=error.code):
                 return False
-            await events.add(
+            await unit.events.add(
                 "warn",
                 error.code,
-                lead_key=delivery.lead_key,
-                correlation_id=delivery.correlation_id,
-                detail={"outbox_id": delivery.id, "channel": delivery.channel, "why": detail},
+                lead_key=claim.lead_key,
+                correlation_id=claim.correlation_id,
+                detail={"outbox_id": claim.id, "channel": claim.channel, "why": detail},
             )
             return True
 
-        if await self._settle(delivery, "suppressed", write) is _Settled.FENCED:
+        if await self._settle(claim, "suppressed", write) is _Settled.FENCED:
             return
-        self._observer.delivery_finished(delivery.channel, "suppressed", error.code)
-        log.warning("relay.suppressed", channel=delivery.channel, reason=error.code, why=detail)
+        self._observer.delivery_finished(claim.channel, "suppressed", error.code)
+        log.warning("relay.suppressed", channel=claim.channel, reason=error.code, why=detail)
 
-    async def _settle(self, delivery: ClaimedDelivery, outcome: str, write: _Write) -> _Settled:
+    async def _settle(self, claim: ClaimedDelivery, outcome: str, write: _Write) -> _Settled:
         """
         Record `outcome` in one transaction. If the database is gone, the lease lapses
         and the row is claimed again; if our claim no longer holds the row (it lapsed
         and another claim took it over), the write is fenced off and changes nothing.
         """
         try:
-            async with self._pool.acquire() as con, con.transaction():
-                applied = await write(Outbox(con), SystemEvents(con))
-        except CONNECTION_ERRORS:
+            async with self._db.relay() as unit:
+                applied = await write(unit)
+                await unit.commit()
+        except DatabaseUnavailable:
             log.warning("relay.record_failed", outcome=outcome, exc_info=True)
             return _Settled.FAILED
         if not applied:
             # Also bound; named here so the line stands alone.
             log.warning(
                 "relay.settle_fenced",
-                outbox_id=delivery.id,
-                attempt=delivery.attempt,
+                outbox_id=claim.id,
+                attempt=claim.attempt,
                 outcome=outcome,
             )
             return _Settled.FENCED

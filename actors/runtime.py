@@ -23,16 +23,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
 
-import asyncpg
 import structlog
 
 from actors.errors import MailboxFull, RuntimeClosed, TurnFailed
 from actors.faults import CrashPoint, CrashPoints
+from actors.inbound import Inbound
 from actors.lead import (
     Decision,
-    Event,
     LeadBehaviour,
     LeadState,
     Outcome,
@@ -42,36 +40,19 @@ from actors.masking import mask_phone
 from actors.observe import NullObserver, Observer
 from actors.turn_records import turn_write
 from storage import (
-    CONNECTION_ERRORS,
+    Database,
     DatabaseUnavailable,
-    Pool,
     StaleSnapshot,
+    TransactionConflict,
     TurnStart,
-    UnitOfWork,
 )
 
-__all__ = ["ActorInfo", "ActorRuntime", "Inbound", "TurnOutcome"]
+__all__ = ["ActorInfo", "ActorRuntime", "TurnOutcome"]
 
 log = structlog.get_logger("actors.runtime")
 
-_RETRYABLE_DB_ERRORS = (asyncpg.SerializationError, asyncpg.DeadlockDetectedError)
 _MAX_TURN_ATTEMPTS = 3
-_UNAVAILABLE: tuple[type[BaseException], ...] = (
-    StaleSnapshot,
-    DatabaseUnavailable,
-    *CONNECTION_ERRORS,
-)
-
-
-@dataclass(frozen=True)
-class Inbound:
-    """One message for one lead, as the web layer hands it over."""
-
-    lead_key: str
-    message_id: str
-    event: Event
-    record: dict[str, Any]  # what the inbox stores for this message
-    correlation_id: str
+_UNAVAILABLE = (StaleSnapshot, DatabaseUnavailable)
 
 
 class TurnOutcome(StrEnum):
@@ -138,7 +119,7 @@ class ActorRuntime:
 
     def __init__(
         self,
-        pool: Pool,
+        db: Database,
         behaviour: LeadBehaviour,
         *,
         mailbox_size: int = 64,
@@ -148,7 +129,7 @@ class ActorRuntime:
         observer: Observer | None = None,
         crash_points: CrashPoints | None = None,
     ) -> None:
-        self._pool = pool
+        self._db = db
         self._behaviour = behaviour
         self._mailbox_size = mailbox_size
         self._idle_after_s = idle_after_s
@@ -302,7 +283,7 @@ class ActorRuntime:
         for attempt in range(1, _MAX_TURN_ATTEMPTS + 1):
             try:
                 return await self._transaction(actor, message)
-            except _RETRYABLE_DB_ERRORS as error:
+            except TransactionConflict as error:
                 actor.forget()
                 if attempt == _MAX_TURN_ATTEMPTS:
                     log.warning("lead.turn_failed", reason=type(error).__name__)
@@ -311,15 +292,15 @@ class ActorRuntime:
                 actor.forget()
                 log.warning("lead.turn_failed", reason=type(error).__name__)
                 raise TurnFailed(type(error).__name__) from error
-            except Exception as error:
+            except Exception as error:  # DatabaseError included: a bug, not an outage
                 actor.forget()
                 log.error("lead.turn_crashed", exc_info=True)
                 raise TurnFailed(type(error).__name__) from error
         raise AssertionError("unreachable")
 
     async def _transaction(self, actor: _Actor, message: Inbound) -> _Committed | None:
-        async with UnitOfWork(self._pool) as uow:
-            start = await uow.turns.lock_and_begin(actor.key, message.message_id, actor.version)
+        async with self._db.turn() as unit:
+            start = await unit.turns.lock_and_begin(actor.key, message.message_id, actor.version)
             self._crash.reached(CrashPoint.TURN_LOCKED)
             if start.seen:
                 return None
@@ -333,10 +314,10 @@ class ActorRuntime:
                 message,
                 mirror_to_sheets=self._mirror_to_sheets,
             )
-            new_version = await uow.turns.finish(write)
+            new_version = await unit.turns.finish(write)
             self._crash.reached(CrashPoint.TURN_WRITTEN)
             self._crash.reached(CrashPoint.TURN_BEFORE_COMMIT)
-            await uow.commit()
+            await unit.commit()
             self._crash.reached(CrashPoint.TURN_COMMITTED)
         return _Committed(new_version, decision, state.status.value, len(write.outbox))
 

@@ -43,11 +43,13 @@ from requests.adapters import HTTPAdapter
 
 from actors.composer import Composer
 from actors.deadline import Deadline
+from actors.delivery import Delivery
 from actors.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
+from actors.lead import MirrorLead
 from actors.lead.answers import latest_answers
 from actors.lead.codec import state_from_json
 from actors.masking import mask_phone
-from storage import CONNECTION_ERRORS, ClaimedDelivery, LeadRecord, Leads, Pool
+from storage import Database, DatabaseUnavailable, LeadRecord
 
 __all__ = ["SHEETS_SCOPES", "SheetsSync", "sheet_header", "sheet_row"]
 
@@ -79,7 +81,7 @@ class SheetsSync:
 
     def __init__(
         self,
-        pool: Pool,
+        db: Database,
         composer: Composer,
         *,
         spreadsheet_id: str,
@@ -97,7 +99,7 @@ class SheetsSync:
         `concurrency` caps threads in gspread: Google's quota is per minute per service
         account, so more threads only earn more 429s.
         """
-        self._pool = pool
+        self._db = db
         self._composer = composer
         self._spreadsheet_id = spreadsheet_id
         self._service_account_file = service_account_file
@@ -110,8 +112,11 @@ class SheetsSync:
         self._client: gspread.Client | None = None
         self._worksheet: gspread.Worksheet | None = None
 
-    async def deliver(self, delivery: ClaimedDelivery, deadline: Deadline) -> str | None:
-        record = await self._current(_lead_key(delivery))
+    async def deliver(self, delivery: Delivery, deadline: Deadline) -> str | None:
+        effect = delivery.effect
+        if not isinstance(effect, MirrorLead):
+            raise PermanentDeliveryError("wrong_channel", type(effect).__name__)
+        record = await self._current(effect.wa_id)
         row = sheet_row(record, self._composer)
         header = sheet_header(self._composer)
         deadline.check()  # an upsert by lead id is harmless twice, but pointless
@@ -138,10 +143,10 @@ class SheetsSync:
 
     async def _current(self, lead_key: str) -> LeadRecord:
         try:
-            async with self._pool.acquire() as con:
-                record = await Leads(con).get(lead_key)
-        except CONNECTION_ERRORS as error:
-            raise RetryableDeliveryError("database", type(error).__name__) from error
+            async with self._db.reads() as unit:
+                record = await unit.leads.get(lead_key)
+        except DatabaseUnavailable as error:
+            raise RetryableDeliveryError("database", str(error)) from error
         if record is None:
             raise PermanentDeliveryError("lead_gone", "no lead row for this outbox row")
         return record
@@ -263,13 +268,6 @@ def _upsert_row(worksheet: gspread.Worksheet, header: list[str], row: list[str])
 
 
 # -- errors --------------------------------------------------------------------------
-
-
-def _lead_key(delivery: ClaimedDelivery) -> str:
-    lead_key = delivery.payload.get("wa_id", delivery.lead_key)
-    if not isinstance(lead_key, str) or not lead_key:
-        raise PermanentDeliveryError("bad_payload", "payload lacks wa_id")
-    return lead_key
 
 
 def _classify(error: Exception) -> DeliveryError:

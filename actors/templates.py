@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from actors.composer import Composer, CopyError
+from actors.lead import SendMedia, SendMessage
 
 __all__ = ["Template", "Templates", "message_key"]
 
@@ -72,20 +73,19 @@ class Templates:
     def keys(self) -> frozenset[str]:
         return frozenset(self._templates)
 
-    def message(self, payload: Mapping[str, Any]) -> dict[str, Any] | None:
+    def message(self, effect: SendMessage | SendMedia) -> dict[str, Any] | None:
         """
-        The Graph API body (without `to`) of the template for this outbox payload.
+        The Graph API body (without `to`) of the template standing for this effect.
 
-        None when the payload's message has no template. An intro or outro said with the
+        None when its message has no template. An intro or outro said with the
         message is not part of it: the template stands for the whole message.
         """
-        key = message_key(payload)
-        template = self._templates.get(key) if key else None
-        if key is None or template is None:
+        key = message_key(effect)
+        template = self._templates.get(key)
+        if template is None:
             return None
-        texts = self._composer.template_parameters(
-            key, payload.get("params", {}), [tuple(pair) for pair in payload.get("answers", [])]
-        )
+        answers = effect.answers if isinstance(effect, SendMessage) else ()
+        texts = self._composer.template_parameters(key, effect.params, answers)
         body: dict[str, Any] = {"name": template.name, "language": {"code": template.language}}
         if texts:
             body["components"] = [
@@ -94,7 +94,6 @@ class Templates:
         return {"type": "template", "template": body}
 
 
-def message_key(payload: Mapping[str, Any]) -> str | None:
-    """The copy key an outbox payload is about (a media forward is named by its caption)."""
-    key = payload.get("key") or payload.get("caption_key")
-    return str(key) if key else None
+def message_key(effect: SendMessage | SendMedia) -> str:
+    """The copy key a message is about (a media forward is named by its caption)."""
+    return effect.key if isinstance(effect, SendMessage) else effect.caption_key

@@ -13,12 +13,13 @@ import structlog
 
 from actors.clock import Clock
 from actors.errors import ActorError
+from actors.inbound import Inbound
 from actors.lead import TimerFired, TimerKind
 from actors.masking import mask_phone
 from actors.observe import NullObserver, Observer
 from actors.polling import Poller
-from actors.runtime import ActorRuntime, Inbound
-from storage import CONNECTION_ERRORS, DueTimer, Pool, Timers
+from actors.runtime import ActorRuntime
+from storage import Database, DatabaseUnavailable, DueTimer
 
 __all__ = ["TimerScheduler"]
 
@@ -28,7 +29,7 @@ log = structlog.get_logger("actors.timers")
 class TimerScheduler:
     def __init__(
         self,
-        pool: Pool,
+        db: Database,
         runtime: ActorRuntime,
         clock: Clock,
         *,
@@ -37,7 +38,7 @@ class TimerScheduler:
         lease_s: float = 60.0,
         observer: Observer | None = None,
     ) -> None:
-        self._pool = pool
+        self._db = db
         self._runtime = runtime
         self._clock = clock
         self._batch_size = batch_size
@@ -79,11 +80,13 @@ class TimerScheduler:
 
     async def _claim(self) -> list[DueTimer]:
         try:
-            async with self._pool.acquire() as con:
-                return await Timers(con).claim_due(
+            async with self._db.relay() as unit:
+                due = await unit.timers.claim_due(
                     self._clock.now(), self._batch_size, self._lease_s
                 )
-        except CONNECTION_ERRORS:
+                await unit.commit()
+                return due
+        except DatabaseUnavailable:
             log.warning("timers.claim_failed", exc_info=True)
             return []
 

@@ -6,24 +6,25 @@ records written in the same transaction (system events, issued deposit sessions)
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
 
+from actors.inbound import Inbound
 from actors.lead import (
     CancelTimer,
     Decision,
-    Effect,
     Event,
     LeadState,
     MessageReceived,
+    MirrorLead,
+    OutboxEffect,
     Outcome,
     RecordDepositSession,
     RecordEvent,
     RecordPaymentIntent,
     RequestDepositLink,
     ScheduleTimer,
-    SendMedia,
-    SendMessage,
     TimerFired,
+    effect_to_json,
+    outbox_channel,
     state_to_json,
 )
 from storage import (
@@ -35,9 +36,6 @@ from storage import (
     TimerChange,
     TurnWrite,
 )
-
-if TYPE_CHECKING:
-    from actors.runtime import Inbound
 
 __all__ = ["turn_write"]
 
@@ -77,14 +75,14 @@ def turn_write(
             case CancelTimer():
                 timers.append(TimerChange(effect.kind.value, None))
             case _:
-                outbox.append(_outbox_row(message.message_id, index, effect))
+                outbox.append(_outbox_row(effect, f"{message.message_id}/{index}"))
     after = decision.state
     if mirror_to_sheets and (
         after.status is not before.status or after.deposit is not before.deposit
     ):
         # The Sheet reads the lead as it is when the row is delivered, so one row per
         # change of a shown column is enough and a late or retried one is never stale.
-        outbox.append(OutboxInsert("sheets", {"wa_id": lead_key}, f"{message.message_id}/sheet"))
+        outbox.append(_outbox_row(MirrorLead(lead_key), f"{message.message_id}/sheet"))
     return TurnWrite(
         lead_key=lead_key,
         expected_version=expected_version,
@@ -105,35 +103,12 @@ def turn_write(
     )
 
 
-def _outbox_row(message_id: str, index: int, effect: Effect) -> OutboxInsert:
-    """An effect as the relay will find it: channel, JSON payload, idempotency key."""
-    payload: dict[str, Any]
-    match effect:
-        case SendMessage():
-            payload = {
-                "to": effect.to,
-                "key": effect.key,
-                "params": dict(effect.params),
-                "answers": [list(pair) for pair in effect.answers],
-                "intro": effect.intro,
-                "outro": effect.outro,
-                "ref": effect.ref,
-                "after_opt_out": effect.after_opt_out,
-            }
-            return OutboxInsert("whatsapp", payload, f"{message_id}/{index}")
-        case SendMedia():
-            payload = {
-                "to": effect.to,
-                "media_id": effect.media_id,
-                "caption_key": effect.caption_key,
-                "params": dict(effect.params),
-            }
-            return OutboxInsert("whatsapp", payload, f"{message_id}/{index}")
-        case RequestDepositLink():
-            payload = {"wa_id": effect.wa_id, "attempt": effect.attempt}
-            # One key per lead and attempt: however often it is retried, one session.
-            return OutboxInsert("deposit", payload, f"deposit:{effect.wa_id}:{effect.attempt}")
-    raise TypeError(f"{type(effect).__name__} is not delivered through the outbox")
+def _outbox_row(effect: OutboxEffect, idempotency_key: str) -> OutboxInsert:
+    """An effect as the relay will find it: its channel, its JSON, its idempotency key."""
+    if isinstance(effect, RequestDepositLink):
+        # One key per lead and attempt: however often it is retried, one session.
+        idempotency_key = f"deposit:{effect.wa_id}:{effect.attempt}"
+    return OutboxInsert(outbox_channel(effect), effect_to_json(effect), idempotency_key)
 
 
 def _fired(event: Event) -> tuple[int, datetime] | None:

@@ -19,7 +19,6 @@ Errors are classified by what retrying could achieve:
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -28,19 +27,19 @@ import structlog
 from actors.clock import Clock, SystemClock
 from actors.composer import Composer, CopyError
 from actors.deadline import Deadline
+from actors.delivery import Delivery, outside_window
 from actors.errors import DeliverySuppressed, PermanentDeliveryError, RetryableDeliveryError
+from actors.lead import SendMedia, SendMessage
 from actors.pacing import Pacing
 from actors.templates import Templates, message_key
-from storage import ClaimedDelivery
 
-__all__ = ["OUTSIDE_WINDOW_CODE", "RETRYABLE_GRAPH_CODES", "WINDOW", "WhatsAppSender"]
+__all__ = ["OUTSIDE_WINDOW_CODE", "RETRYABLE_GRAPH_CODES", "WhatsAppSender"]
 
 log = structlog.get_logger("actors.whatsapp")
 
 # 130429 throughput, 131056 pair rate, 80007 / 4 app rate, 131000 / 1 / 2 transient.
 RETRYABLE_GRAPH_CODES = frozenset({130429, 131056, 80007, 4, 131000, 1, 2})
 OUTSIDE_WINDOW_CODE = 131047
-WINDOW = timedelta(hours=24)
 
 
 class _OutsideWindow(Exception):
@@ -75,52 +74,53 @@ class WhatsAppSender:
         self._artist = artist_number.lstrip("+") if artist_number else None
         self._clock = clock or SystemClock()  # the service's clock, as the timers use
 
-    async def deliver(self, delivery: ClaimedDelivery, deadline: Deadline) -> str | None:
+    async def deliver(self, delivery: Delivery, deadline: Deadline) -> str | None:
+        effect = delivery.effect
+        if not isinstance(effect, SendMessage | SendMedia):
+            raise PermanentDeliveryError("wrong_channel", type(effect).__name__)
         if not self._configured:
             raise RetryableDeliveryError(
                 "not_configured", "WHATSAPP_ACCESS_TOKEN / WHATSAPP_PHONE_NUMBER_ID unset"
             )
-        if self._window_closed(delivery):
-            return await self._send_template(delivery, deadline, why="outside_window")
+        if outside_window(delivery, self._clock.now(), self._artist):
+            return await self._send_template(delivery, effect, deadline, why="outside_window")
         try:
-            message = self._composer.render(delivery.payload)
+            message = self._composer.render(effect)
         except CopyError as error:  # the copy changed under a queued row: retrying won't help
             raise PermanentDeliveryError("copy", str(error)) from error
         try:
-            return await self._post(delivery, message, deadline)
+            return await self._post(delivery, effect.to, message, deadline)
         except _OutsideWindow:
             log.info("whatsapp.template_fallback", error_code=str(OUTSIDE_WINDOW_CODE))
-            return await self._send_template(delivery, deadline, why=str(OUTSIDE_WINDOW_CODE))
-
-    def _window_closed(self, delivery: ClaimedDelivery) -> bool:
-        """Whether we know the lead's 24 hours are over (unknown: let Meta judge)."""
-        to = str(delivery.payload.get("to", ""))
-        if to != delivery.lead_key or to == self._artist or delivery.last_inbound_at is None:
-            return False
-        return self._clock.now() - delivery.last_inbound_at >= WINDOW
+            why = str(OUTSIDE_WINDOW_CODE)
+            return await self._send_template(delivery, effect, deadline, why=why)
 
     async def _send_template(
-        self, delivery: ClaimedDelivery, deadline: Deadline, *, why: str
+        self,
+        delivery: Delivery,
+        effect: SendMessage | SendMedia,
+        deadline: Deadline,
+        *,
+        why: str,
     ) -> str | None:
         try:
-            message = self._templates.message(delivery.payload) if self._templates else None
+            message = self._templates.message(effect) if self._templates else None
         except CopyError as error:
             raise PermanentDeliveryError("copy", str(error)) from error
         if message is None:
             raise DeliverySuppressed(
-                "outside_window", f"no template for {message_key(delivery.payload)!r} ({why})"
+                "outside_window", f"no template for {message_key(effect)!r} ({why})"
             )
         try:
-            provider_id = await self._post(delivery, message, deadline)
+            provider_id = await self._post(delivery, effect.to, message, deadline)
         except _OutsideWindow as error:  # a template cannot be outside the window
             raise PermanentDeliveryError(str(OUTSIDE_WINDOW_CODE), "template refused") from error
         log.info("whatsapp.sent_as_template", why=why, template=message["template"]["name"])
         return provider_id
 
     async def _post(
-        self, delivery: ClaimedDelivery, message: dict[str, Any], deadline: Deadline
+        self, delivery: Delivery, to: str, message: dict[str, Any], deadline: Deadline
     ) -> str | None:
-        to = str(delivery.payload["to"])
         body: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",

@@ -11,7 +11,7 @@ import itertools
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from actors import Composer
@@ -212,7 +212,7 @@ def _graph_message(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _rendered(composer: Composer, effect: SendMessage | SendMedia) -> dict[str, Any]:
-    return _graph_message(composer.render(asdict(effect)))
+    return _graph_message(composer.render(effect))
 
 
 def _intended_replies_delivered(

@@ -32,7 +32,7 @@ from fakes.graph_process import GraphProcess
 from fakes.sheets import FakeSheets, SheetsServer
 from fakes.stripe_api import FakeStripe, StripeServer
 from loadtest.replicas import ServiceLauncher, ServiceProcess
-from storage import migrate
+from storage import Database as ServiceDatabase
 
 __all__ = [
     "ARTIST_NUMBER",
@@ -123,11 +123,8 @@ async def _fresh(server_dsn: str) -> AsyncIterator[str]:
     finally:
         await admin.close()
     dsn = _with(server_dsn, database=name)
-    con = await asyncpg.connect(dsn)
-    try:
-        await migrate(con)
-    finally:
-        await con.close()
+    async with ServiceDatabase.open(dsn, min_size=1, max_size=1) as db:
+        await db.migrate()
     try:
         yield dsn
     finally:

@@ -1,15 +1,27 @@
-"""Postgres persistence: pool, migrations, the unit of work and its repositories."""
+"""
+Postgres persistence behind one door: `Database` and its units of work.
+
+Everything else here is what the units' repositories take and return (plain frozen
+records), the errors (`storage.errors`), and the embedded-Postgres default.
+"""
 
 from __future__ import annotations
 
+from storage.admin import LeadFile, OutboxRow, RedriveOutcome
+from storage.database import Database, ReadUnit, RecordUnit, RelayUnit, TurnUnit
 from storage.embedded import DEFAULT_DATA_DIR, embedded_postgres
-from storage.errors import DatabaseUnavailable, MigrationError, StaleSnapshot, StorageError
-from storage.leads import LeadRecord, Leads
-from storage.locks import lock_key
-from storage.migrate import migrate, pending_count
-from storage.outbox import ClaimedDelivery, Outbox
-from storage.pool import Pool, open_pool
-from storage.timers import DueTimer, Timers
+from storage.errors import (
+    DatabaseError,
+    DatabaseUnavailable,
+    MigrationError,
+    StaleSnapshot,
+    StorageError,
+    TransactionConflict,
+)
+from storage.leads import LeadRecord
+from storage.metrics_queries import ChannelBacklog
+from storage.outbox import ClaimedDelivery
+from storage.timers import DueTimer
 from storage.turns import (
     AnswerInsert,
     DepositSessionInsert,
@@ -21,35 +33,35 @@ from storage.turns import (
     TurnStart,
     TurnWrite,
 )
-from storage.uow import CONNECTION_ERRORS, UnitOfWork
 
 __all__ = [
-    "CONNECTION_ERRORS",
     "DEFAULT_DATA_DIR",
     "AnswerInsert",
+    "ChannelBacklog",
     "ClaimedDelivery",
+    "Database",
+    "DatabaseError",
     "DatabaseUnavailable",
     "DepositSessionInsert",
     "DueTimer",
+    "LeadFile",
     "LeadRecord",
-    "Leads",
     "MigrationError",
-    "Outbox",
     "OutboxInsert",
+    "OutboxRow",
     "PaymentIntentLink",
-    "Pool",
+    "ReadUnit",
+    "RecordUnit",
+    "RedriveOutcome",
+    "RelayUnit",
     "SnapshotRead",
     "StaleSnapshot",
     "StorageError",
     "SystemEventInsert",
     "TimerChange",
-    "Timers",
+    "TransactionConflict",
     "TurnStart",
+    "TurnUnit",
     "TurnWrite",
-    "UnitOfWork",
     "embedded_postgres",
-    "lock_key",
-    "migrate",
-    "open_pool",
-    "pending_count",
 ]

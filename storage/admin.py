@@ -1,15 +1,15 @@
 """
 What the admin API reads, and its one write: putting a dead letter back in the outbox.
 
-Reads never take a lead's lock and never change anything; one lead's file is read in a
-single read-only REPEATABLE READ transaction, so its snapshot, answers, inbox, events,
+Reads never take a lead's lock and never change anything; they run in a read unit (one
+read-only REPEATABLE READ transaction), so a lead's snapshot, answers, inbox, events,
 outbox and timers all come from the same moment. Lists are keyset-paginated: the caller
 passes the last key it saw and gets the rows after it, `limit` at most.
 
-`redrive` is the only write. It moves a `dead` row back to `pending` with its attempts
-reset and its lease cleared, and records an info event "redriven" in the same
-transaction, so the admin view never shows one without the other. The row keeps its
-id, so it is again the head of its lead's lane for that channel.
+`Redrives.redrive` is the only write (in a records unit). It moves a `dead` row back
+to `pending` with its attempts reset and its lease cleared, and records an info event
+"redriven" in the same transaction, so the admin view never shows one without the
+other. The row keeps its id, so it is again the head of its lead's lane for that channel.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ __all__ = [
     "LeadSummaryRow",
     "OutboxRow",
     "RedriveOutcome",
+    "Redrives",
     "TimerRow",
 ]
 
@@ -225,16 +226,15 @@ class AdminReads:
 
     async def lead_file(self, lead_key: str) -> LeadFile | None:
         """Everything stored about one lead, from one snapshot of the database."""
-        async with self._con.transaction(isolation="repeatable_read", readonly=True):
-            lead = await Leads(self._con).get(lead_key)
-            if lead is None:
-                return None
-            answers = await self._con.fetch(_ANSWERS, lead_key)
-            inbox = await self._con.fetch(_INBOX, lead_key)
-            events = await self._con.fetch(_EVENTS, lead_key)
-            outbox = await self._with_attempts(await self._con.fetch(_OUTBOX_OF_LEAD, lead_key))
-            timers = await self._con.fetch(_TIMERS, lead_key)
-            sessions = await self._con.fetch(_DEPOSIT_SESSIONS, lead_key)
+        lead = await Leads(self._con).get(lead_key)
+        if lead is None:
+            return None
+        answers = await self._con.fetch(_ANSWERS, lead_key)
+        inbox = await self._con.fetch(_INBOX, lead_key)
+        events = await self._con.fetch(_EVENTS, lead_key)
+        outbox = await _with_attempts(self._con, await self._con.fetch(_OUTBOX_OF_LEAD, lead_key))
+        timers = await self._con.fetch(_TIMERS, lead_key)
+        sessions = await self._con.fetch(_DEPOSIT_SESSIONS, lead_key)
         return LeadFile(
             lead=lead,
             answers=tuple(AnswerRow(**dict(r)) for r in answers),
@@ -247,40 +247,46 @@ class AdminReads:
 
     async def dead_letters(self, *, before: int | None, limit: int) -> list[OutboxRow]:
         """Dead-lettered deliveries, newest first, with ids below `before`."""
-        async with self._con.transaction(isolation="repeatable_read", readonly=True):
-            rows = await self._con.fetch(_DEAD_LETTERS, before, limit)
-            return await self._with_attempts(rows)
+        rows = await self._con.fetch(_DEAD_LETTERS, before, limit)
+        return await _with_attempts(self._con, rows)
+
+
+class Redrives:
+    """Putting a dead letter back, on the caller's connection (a records unit)."""
+
+    def __init__(self, con: asyncpg.Connection) -> None:
+        self._con = con
 
     async def redrive(self, outbox_id: int, *, correlation_id: str | None) -> RedriveOutcome:
         """Put a dead letter back in the outbox as if new, with an event saying so."""
-        async with self._con.transaction():
-            row = await self._con.fetchrow(_LOCK_DELIVERY, outbox_id)
-            if row is None:
-                return RedriveOutcome.NOT_FOUND
-            if row["status"] != "dead":
-                return RedriveOutcome.NOT_DEAD
-            await self._con.execute(_REDRIVE, outbox_id)
-            await SystemEvents(self._con).add(
-                "info",
-                "redriven",
-                lead_key=row["lead_key"],
-                correlation_id=correlation_id,
-                detail={
-                    "outbox_id": outbox_id,
-                    "channel": row["channel"],
-                    "attempts": row["attempts"],
-                    "last_error": row["last_error"],
-                    "delivery_correlation_id": row["correlation_id"],
-                },
-            )
+        row = await self._con.fetchrow(_LOCK_DELIVERY, outbox_id)
+        if row is None:
+            return RedriveOutcome.NOT_FOUND
+        if row["status"] != "dead":
+            return RedriveOutcome.NOT_DEAD
+        await self._con.execute(_REDRIVE, outbox_id)
+        await SystemEvents(self._con).add(
+            "info",
+            "redriven",
+            lead_key=row["lead_key"],
+            correlation_id=correlation_id,
+            detail={
+                "outbox_id": outbox_id,
+                "channel": row["channel"],
+                "attempts": row["attempts"],
+                "last_error": row["last_error"],
+                "delivery_correlation_id": row["correlation_id"],
+            },
+        )
         return RedriveOutcome.REDRIVEN
 
-    async def _with_attempts(self, rows: Sequence[asyncpg.Record]) -> list[OutboxRow]:
-        ids = [row["id"] for row in rows]
-        attempts: dict[int, list[AttemptRow]] = {outbox_id: [] for outbox_id in ids}
-        if ids:
-            for found in await self._con.fetch(_ATTEMPTS, ids):
-                attempts[found["outbox_id"]].append(AttemptRow(**dict(found)))
-        return [
-            OutboxRow(**dict(row), delivery_attempts=tuple(attempts[row["id"]])) for row in rows
-        ]
+
+async def _with_attempts(
+    con: asyncpg.Connection, rows: Sequence[asyncpg.Record]
+) -> list[OutboxRow]:
+    ids = [row["id"] for row in rows]
+    attempts: dict[int, list[AttemptRow]] = {outbox_id: [] for outbox_id in ids}
+    if ids:
+        for found in await con.fetch(_ATTEMPTS, ids):
+            attempts[found["outbox_id"]].append(AttemptRow(**dict(found)))
+    return [OutboxRow(**dict(row), delivery_attempts=tuple(attempts[row["id"]])) for row in rows]

@@ -3,13 +3,23 @@ Storage errors.
 
     StorageError
      +-- DatabaseUnavailable      the database cannot be reached (callers answer 503)
+     +-- TransactionConflict      a serialization failure or deadlock: retry the unit
+     +-- DatabaseError            any other statement Postgres refused (a bug, or the
+     |                            schema is not what this code expects)
      +-- StaleSnapshot            a compare-and-set on a snapshot version failed
      +-- MigrationError           a migration file is broken or was edited after it ran
 """
 
 from __future__ import annotations
 
-__all__ = ["DatabaseUnavailable", "MigrationError", "StaleSnapshot", "StorageError"]
+__all__ = [
+    "DatabaseError",
+    "DatabaseUnavailable",
+    "MigrationError",
+    "StaleSnapshot",
+    "StorageError",
+    "TransactionConflict",
+]
 
 
 class StorageError(Exception):
@@ -18,6 +28,14 @@ class StorageError(Exception):
 
 class DatabaseUnavailable(StorageError):
     """The database could not be reached or dropped the connection."""
+
+
+class TransactionConflict(StorageError):
+    """Postgres aborted the transaction to keep it serializable; running it again may pass."""
+
+
+class DatabaseError(StorageError):
+    """A statement failed for a reason other than the connection or a conflict."""
 
 
 class StaleSnapshot(StorageError):

@@ -1,5 +1,5 @@
 """
-Read-only aggregates for a metrics scrape: one short statement each, no transaction.
+Read-only aggregates for a metrics scrape: one short statement each, in a read unit.
 
 Both read only pending rows, through the partial indexes on `status = 'pending'`, so
 their cost tracks the backlog, not the history.

@@ -150,8 +150,7 @@ class ClaimedDelivery:
 
 
 class Outbox:
-    """Relay-side operations on the outbox, each one statement (the claim in a
-    transaction of its own, for its plan setting)."""
+    """Relay-side operations on the outbox, each one statement, in the caller's unit."""
 
     def __init__(self, con: asyncpg.Connection) -> None:
         self._con = con
@@ -169,15 +168,15 @@ class Outbox:
         # outbox was nearly empty reads the whole pending index per candidate row once a
         # backlog builds (0.09 ms became 200 ms at 95,000 pending rows, and the relay
         # stalled behind its own claims).
-        async with self._con.transaction():
-            await self._con.execute("SET LOCAL plan_cache_mode = force_custom_plan")
-            rows = await self._con.fetch(
-                _CLAIM,
-                limit,
-                lease_s,
-                None if channels is None else list(channels),
-                list(excluding),
-            )
+        # SET LOCAL lasts until the unit's transaction ends: claim in a unit of its own.
+        await self._con.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        rows = await self._con.fetch(
+            _CLAIM,
+            limit,
+            lease_s,
+            None if channels is None else list(channels),
+            list(excluding),
+        )
         return [
             ClaimedDelivery(
                 id=row["id"],

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Iterator
 import asyncpg
 import pytest
 
-from storage import migrate, open_pool
-from storage.pool import Pool
+from storage.migrate import migrate
+from storage.pool import Pool, open_pool
 from tests.database import TABLES, fresh_database
 
 

@@ -1,40 +1,37 @@
 """
 The admin API under `/admin` (bearer ADMIN_TOKEN), and `GET /openapi.json` describing it.
 
-Reads come from `storage.admin`. Every change to a lead is a turn of that lead's actor
-(the artist's action, `via="admin"`), handed over and answered after commit exactly as a
-webhook is; the API never writes a lead itself. Its one other write re-drives a dead
-letter. Errors are JSON `{"error": ...}`:
+Everything it reads or does goes through `actors.admin`: every change to a lead is a
+turn of that lead's actor (the artist's action, `via="admin"`), answered after commit
+exactly as a webhook is; the API never writes a lead itself. Its one other write
+re-drives a dead letter. Errors are JSON `{"error": ...}`:
 
     AdminProblem
      +-- 401  no bearer token, a wrong one, or ADMIN_TOKEN unset (never open)
      +-- 404  no such lead or delivery
-     +-- 409  the delivery is not dead-lettered
+     +-- 409  the delivery is not dead-lettered, or the action does not apply to the
+     |        lead in its status (the reason says which status)
      +-- 422  a bad limit, cursor, status, action or id
-    (from actors / storage, mapped in web.errors)
+    (from actors, mapped in web.errors)
     MailboxFull, RuntimeClosed, TurnFailed, DatabaseUnavailable -> 503
 """
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import os
 import socket
-import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from typing import TypeVar
 
 import structlog
 from pydantic import BaseModel, ValidationError
 from quart import Blueprint, ResponseReturnValue, request
 
-from actors import Inbound, TurnFailed
-from actors.lead import ArtistActed, Status, latest_answers, state_from_json
+from actors import TurnOutcome
+from actors.admin import RedriveOutcome
+from actors.lead import Status
 from actors.masking import mask_phone
-from storage import CONNECTION_ERRORS, DatabaseUnavailable
-from storage.admin import AdminReads, RedriveOutcome
 from web.admin_models import (
     ACTIONS,
     MAX_DELIVERY_ID,
@@ -126,8 +123,7 @@ async def list_actors() -> ResponseReturnValue:
 async def list_leads() -> ResponseReturnValue:
     query = _query(LeadsQuery)
     status = query.status.value if query.status is not None else None
-    async with _reads() as reads:
-        rows = await reads.leads(status=status, after=query.after, limit=query.limit + 1)
+    rows = await services().admin.leads(status=status, after=query.after, limit=query.limit + 1)
     page, more = rows[: query.limit], len(rows) > query.limit
     return _json(
         LeadPage(
@@ -139,12 +135,11 @@ async def list_leads() -> ResponseReturnValue:
 
 @_admin.get("/leads/<wa_id>")
 async def get_lead(wa_id: str) -> ResponseReturnValue:
-    async with _reads() as reads:
-        found = await reads.lead_file(_lead_key(wa_id))
+    found = await services().admin.lead_file(_lead_key(wa_id))
     if found is None:
         raise AdminProblem(404, "no such lead")
-    latest = latest_answers(state_from_json(found.lead.state).answers)
-    return _json(LeadDetail.of(found, latest.values()))
+    lead_file, latest = found
+    return _json(LeadDetail.of(lead_file, latest))
 
 
 @_admin.post("/leads/<wa_id>/<action>")
@@ -153,36 +148,25 @@ async def act_on_lead(wa_id: str, action: str) -> ResponseReturnValue:
     if acted is None:
         raise AdminProblem(422, "unknown action", [f"action: one of {', '.join(sorted(ACTIONS))}"])
     lead_key = _lead_key(wa_id)
-    async with _reads() as reads:
-        if await reads.lead(lead_key) is None:
-            raise AdminProblem(404, "no such lead")
-    running = services()
-    message_id = f"admin:{uuid.uuid4()}"
-    now = running.clock.now()
-    inbound = Inbound(
-        lead_key=lead_key,
-        message_id=message_id,
-        event=ArtistActed(message_id, lead_key, acted, now, via="admin"),
-        record={"via": "admin", "action": acted.value, "wa_id": lead_key, "at": now.isoformat()},
-        correlation_id=correlation_id(),
-    )
-    try:
-        async with asyncio.timeout(running.settings.turn_wait_s):
-            outcome = await running.runtime.ask(inbound)
-    except TimeoutError:
-        raise TurnFailed("the turn did not commit in time") from None
-    async with _reads() as reads:
-        after = await reads.lead(lead_key)
-    assert after is not None  # leads are never deleted
-    log.info("admin.acted", lead=mask_phone(lead_key), action=acted.value, outcome=outcome.value)
+    taken = await services().admin.act(lead_key, acted, correlation_id())
+    if taken is None:
+        raise AdminProblem(404, "no such lead")
+    log.info("admin.acted", lead=mask_phone(lead_key), action=acted.value, outcome=taken.outcome)
+    if taken.outcome is TurnOutcome.NOT_APPLICABLE:
+        # Recorded in the lead's file, and changed nothing: say so, with the status.
+        raise AdminProblem(
+            409,
+            "action not allowed in the lead's status",
+            [f"{action}: not applicable while the lead is {taken.status}"],
+        )
     return _json(
         ActionResult(
             wa_id=lead_key,
             action=action,
-            message_id=message_id,
-            outcome=outcome,
-            status=Status(after.status),
-            version=after.version,
+            message_id=taken.message_id,
+            outcome=taken.outcome,
+            status=Status(taken.status),
+            version=taken.version,
         )
     )
 
@@ -190,8 +174,7 @@ async def act_on_lead(wa_id: str, action: str) -> ResponseReturnValue:
 @_admin.get("/dead-letters")
 async def list_dead_letters() -> ResponseReturnValue:
     query = _query(DeadLettersQuery)
-    async with _reads() as reads:
-        rows = await reads.dead_letters(before=query.before_id, limit=query.limit + 1)
+    rows = await services().admin.dead_letters(before=query.before_id, limit=query.limit + 1)
     page, more = rows[: query.limit], len(rows) > query.limit
     return _json(
         DeadLetterPage(
@@ -208,13 +191,11 @@ async def redrive(delivery_id: str) -> ResponseReturnValue:
     outbox_id = int(delivery_id) if len(delivery_id) <= 19 else 0
     if not 0 < outbox_id <= MAX_DELIVERY_ID:
         raise AdminProblem(404, "no such delivery")
-    async with _reads() as reads:
-        outcome = await reads.redrive(outbox_id, correlation_id=correlation_id())
+    outcome = await services().admin.redrive(outbox_id, correlation_id())
     if outcome is RedriveOutcome.NOT_FOUND:
         raise AdminProblem(404, "no such delivery")
     if outcome is RedriveOutcome.NOT_DEAD:
         raise AdminProblem(409, "the delivery is not dead-lettered")
-    services().relay.wake()
     log.info("admin.redriven", outbox_id=outbox_id)
     return _json(RedriveResult(id=outbox_id, status="pending"))
 
@@ -241,12 +222,3 @@ def _lead_key(wa_id: str) -> str:
     if not is_lead_key(wa_id):
         raise AdminProblem(404, "no such lead")
     return wa_id
-
-
-@asynccontextmanager
-async def _reads() -> AsyncIterator[AdminReads]:
-    try:
-        async with services().pool.acquire(timeout=5.0) as con:
-            yield AdminReads(con)
-    except CONNECTION_ERRORS as error:
-        raise DatabaseUnavailable(type(error).__name__) from error

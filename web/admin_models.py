@@ -18,8 +18,8 @@ from uuid import UUID
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from actors import ActorInfo, TurnOutcome
+from actors.admin import LeadFile
 from actors.lead import Answer, ArtistAction, Status
-from storage.admin import LeadFile
 
 __all__ = [
     "ACTIONS",
@@ -143,8 +143,8 @@ class DeadLettersQuery(_PageQuery):
 
 
 # -- responses ------------------------------------------------------------------------------
-# Built straight from the storage rows (`model_validate(row)`): field names follow the
-# columns, except that a lead is named by its wa_id (`lead_key` in storage).
+# Built straight from the stored rows (`model_validate(row)`): field names follow the
+# columns, except that a lead is named by its wa_id (`lead_key` in the database).
 
 
 def _wa_id() -> Any:

@@ -17,16 +17,21 @@ import structlog
 from quart import Quart
 
 from actors import ActorRuntime, Backoff, Composer, OutboxRelay, WhatsAppSender
+from actors.admin import Admin
+from actors.backlog import Backlog
 from actors.checkout import CheckoutLinks, stripe_client
 from actors.clock import Clock, SystemClock
 from actors.faults import CrashPoints
 from actors.lead import LeadBehaviour, Policy
 from actors.observe import Observer
 from actors.pacing import Pacing
+from actors.payments import PaymentRouting
+from actors.readiness import Readiness
+from actors.rejections import Rejections
 from actors.sheets import SheetsSync
 from actors.templates import Templates
 from actors.timers import TimerScheduler
-from storage import Pool, embedded_postgres, migrate, open_pool
+from storage import Database, embedded_postgres
 from web import admin, health, stripe_webhook, webhooks
 from web.errors import register_error_handlers
 from web.logs import configure_logging
@@ -35,7 +40,9 @@ from web.request_ids import install_request_ids
 from web.services import Services
 from web.settings import Settings
 
-__all__ = ["create_app", "create_app_from_env"]
+__all__ = ["DATABASE_KEY", "create_app", "create_app_from_env"]
+
+DATABASE_KEY = "booking.database"
 
 log = structlog.get_logger("web.app")
 
@@ -69,13 +76,14 @@ def create_app(
             if crash_points.armed is not None:
                 log.warning("fault.crash_point_armed", point=crash_points.armed.value)
             composer = Composer.load(settings.copy_dir, settings.locale)
-            pool = await _open_database(settings, stack)
+            db = await _open_database(settings, stack)
+            app.extensions[DATABASE_KEY] = db  # for operators' tools and tests, not routes
             client = http_client
             if client is None:
                 limits = httpx.Limits(max_connections=settings.relay_concurrency)
                 client = await stack.enter_async_context(httpx.AsyncClient(limits=limits))
-            relay = _relay(settings, pool, composer, client, clock, metrics.observer, crash_points)
-            mirror = _sheets_relay(settings, pool, composer, stack, metrics.observer, crash_points)
+            relay = _relay(settings, db, composer, client, clock, metrics.observer, crash_points)
+            mirror = _sheets_relay(settings, db, composer, stack, metrics.observer, crash_points)
             relays = [relay] if mirror is None else [relay, mirror]
 
             def wake_relays() -> None:
@@ -83,7 +91,7 @@ def create_app(
                     each.wake()
 
             runtime = ActorRuntime(
-                pool,
+                db,
                 LeadBehaviour(composer.script(), _policy(settings)),
                 mailbox_size=settings.mailbox_size,
                 idle_after_s=settings.actor_idle_s,
@@ -92,21 +100,40 @@ def create_app(
                 observer=metrics.observer,
                 crash_points=crash_points,
             )
-            relay.add_channel("deposit", await _checkout(settings, pool, runtime, composer, stack))
+            relay.add_channel("deposit", await _checkout(settings, db, runtime, composer, stack))
             timers = TimerScheduler(
-                pool,
+                db,
                 runtime,
                 clock,
                 poll_interval_s=settings.timer_poll_s,
                 observer=metrics.observer,
             )
-            stack.enter_context(metrics.watching(runtime, pool))
+            backlog = Backlog(db)
+            stack.enter_context(metrics.watching(runtime, backlog))
             relay_tasks = [
                 asyncio.create_task(each.run(), name=f"outbox-relay-{n}")
                 for n, each in enumerate(relays)
             ]
             timers_task = asyncio.create_task(timers.run(), name="timer-scheduler")
-            Services(settings, pool, runtime, relay, clock, timers).install(app.extensions)
+            admin_desk = Admin(
+                db,
+                runtime,
+                now=clock.now,
+                turn_wait_s=settings.turn_wait_s,
+                wake_relay=relay.wake,
+            )
+            Services(
+                settings=settings,
+                runtime=runtime,
+                relay=relay,
+                clock=clock,
+                timers=timers,
+                admin=admin_desk,
+                payments=PaymentRouting(db),
+                readiness=Readiness(db),
+                backlog=backlog,
+                rejections=Rejections(db),
+            ).install(app.extensions)
             log.info("service.started")
             try:
                 yield
@@ -123,18 +150,17 @@ def create_app(
     return app
 
 
-async def _open_database(settings: Settings, stack: AsyncExitStack) -> Pool:
+async def _open_database(settings: Settings, stack: AsyncExitStack) -> Database:
     dsn = settings.database_url
     if dsn is None:
         dsn = await stack.enter_async_context(embedded_postgres(settings.data_dir))
         log.info("database.embedded", data_dir=str(settings.data_dir))
-    pool = await stack.enter_async_context(
-        open_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    db = await stack.enter_async_context(
+        Database.open(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
     )
-    async with pool.acquire() as con:
-        applied = await migrate(con)
+    applied = await db.migrate()
     log.info("database.migrated", applied=applied)
-    return pool
+    return db
 
 
 def _policy(settings: Settings) -> Policy:
@@ -152,7 +178,7 @@ def _policy(settings: Settings) -> Policy:
 
 def _relay(
     settings: Settings,
-    pool: Pool,
+    db: Database,
     composer: Composer,
     client: httpx.AsyncClient,
     clock: Clock,
@@ -165,7 +191,7 @@ def _relay(
     """
     token = settings.whatsapp_access_token
     relay = OutboxRelay(
-        pool,
+        db,
         concurrency=settings.relay_concurrency,
         lease_s=settings.relay_lease_s,
         max_attempts=settings.relay_max_attempts,
@@ -202,7 +228,7 @@ def _relay(
 
 async def _checkout(
     settings: Settings,
-    pool: Pool,
+    db: Database,
     runtime: ActorRuntime,
     composer: Composer,
     stack: AsyncExitStack,
@@ -216,7 +242,7 @@ async def _checkout(
         )
     return CheckoutLinks(
         client,
-        pool,
+        db,
         runtime,
         amount_minor=settings.deposit_amount_minor,
         currency=settings.deposit_currency,
@@ -229,7 +255,7 @@ async def _checkout(
 
 def _sheets_relay(
     settings: Settings,
-    pool: Pool,
+    db: Database,
     composer: Composer,
     stack: AsyncExitStack,
     observer: Observer | None,
@@ -239,8 +265,8 @@ def _sheets_relay(
     if not settings.sheets_enabled():
         return None
     return OutboxRelay(
-        pool,
-        {"sheets": _sheets(settings, pool, composer, stack)},
+        db,
+        {"sheets": _sheets(settings, db, composer, stack)},
         channels=["sheets"],
         concurrency=settings.sheets_concurrency,
         lease_s=settings.relay_lease_s,
@@ -261,12 +287,12 @@ def _backoff(settings: Settings) -> Backoff:
 
 
 def _sheets(
-    settings: Settings, pool: Pool, composer: Composer, stack: AsyncExitStack
+    settings: Settings, db: Database, composer: Composer, stack: AsyncExitStack
 ) -> SheetsSync:
     assert settings.sheets_spreadsheet_id
     assert settings.google_service_account_file
     sheets = SheetsSync(
-        pool,
+        db,
         composer,
         spreadsheet_id=settings.sheets_spreadsheet_id,
         service_account_file=settings.google_service_account_file,

@@ -9,14 +9,13 @@ import sys
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
-import asyncpg
 import structlog
 from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config as HypercornConfig
 
 from loadtest.cli import add_arguments as add_loadtest_arguments
 from loadtest.cli import main as loadtest_main
-from storage import embedded_postgres, migrate
+from storage import Database, embedded_postgres
 from web.app import create_app
 from web.logs import configure_logging
 from web.settings import Settings
@@ -88,9 +87,6 @@ async def _migrate(settings: Settings) -> None:
 
 
 async def _migrate_dsn(dsn: str) -> None:
-    con = await asyncpg.connect(dsn)
-    try:
-        applied = await migrate(con)
-    finally:
-        await con.close()
+    async with Database.open(dsn, min_size=1, max_size=1) as db:
+        applied = await db.migrate()
     log.info("database.migrated", applied=applied)

@@ -4,7 +4,7 @@ Errors of the web edge, and the one place where errors become HTTP answers.
     WebError
      +-- SignatureInvalid   401: the body was not signed with our secret
      +-- MalformedBody      400: not JSON, or not the shape we accept
-    (from actors / storage)
+    (from actors)
     MailboxFull, RuntimeClosed, TurnFailed, DatabaseUnavailable -> 503 + Retry-After
 """
 
@@ -16,8 +16,8 @@ from quart import Quart, ResponseReturnValue, g, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from actors import MailboxFull, RuntimeClosed, TurnFailed
-from storage import DatabaseUnavailable
-from web.rejections import record_rejection
+from actors.errors import DatabaseUnavailable
+from web.services import services
 
 __all__ = ["MalformedBody", "SignatureInvalid", "WebError", "register_error_handlers"]
 
@@ -41,7 +41,12 @@ def register_error_handlers(app: Quart) -> None:
     async def _unsigned(error: SignatureInvalid) -> ResponseReturnValue:
         log.warning("webhook.signature_rejected", reason=str(error))
         rule = request.url_rule.rule if request.url_rule else request.path
-        await record_rejection(rule, str(error), getattr(g, "correlation_id", None))
+        try:
+            rejections = services().rejections
+        except RuntimeError:  # refused before the service started serving
+            pass
+        else:
+            await rejections.record(rule, str(error), getattr(g, "correlation_id", None))
         return {"error": "invalid signature"}, 401
 
     @app.errorhandler(MalformedBody)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncpg
 from quart import Blueprint, ResponseReturnValue
 
-from storage import CONNECTION_ERRORS, pending_count
 from web.services import services
 
 __all__ = ["blueprint"]
@@ -20,11 +18,7 @@ async def healthz() -> ResponseReturnValue:
 
 @blueprint.get("/readyz")
 async def readyz() -> ResponseReturnValue:
-    try:
-        async with services().pool.acquire(timeout=2.0) as con:
-            pending = await pending_count(con)
-    except (*CONNECTION_ERRORS, asyncpg.PostgresError) as error:
-        return {"status": "unavailable", "database": type(error).__name__}, 503
-    if pending:
-        return {"status": "unavailable", "pending_migrations": pending}, 503
+    report = await services().readiness.check()
+    if not report.ready:
+        return {"status": "unavailable", **report.details}, 503
     return {"status": "ready"}, 200

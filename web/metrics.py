@@ -6,8 +6,8 @@
                 by an `after_request` hook from the status and the JSON the routes
                 already return, so the routes know nothing of metrics
     live state  read at scrape time by `LiveState`: mailboxes, live actors, the pool
-    database    read by the route at scrape time, one short query each under a timeout
-                (`storage.metrics_queries`); when the database does not answer, the
+    database    read by the route at scrape time through `actors.backlog`, one short
+                query each under a timeout; when the database does not answer, the
                 scrape still succeeds with the rest and `booking_metrics_database_up` is 0
 
 Nothing here touches prometheus_client's global registry: the composition root builds
@@ -16,13 +16,11 @@ a `Metrics` per app, so tests and several apps in one process never share a coun
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-import asyncpg
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -30,9 +28,8 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_late
 from quart import Blueprint, Quart, Response, ResponseReturnValue, current_app, request
 
 from actors import ActorRuntime, TurnOutcome
+from actors.backlog import Backlog
 from actors.observe import DeliveryOutcome
-from storage import CONNECTION_ERRORS, Pool
-from storage.metrics_queries import MetricsQueries
 from web.services import services
 
 __all__ = ["LiveState", "Metrics", "PrometheusObserver", "blueprint"]
@@ -105,9 +102,9 @@ class PrometheusObserver:
 class LiveState:
     """A collector that reads the runtime and the pool when scraped: state, not events."""
 
-    def __init__(self, runtime: ActorRuntime, pool: Pool) -> None:
+    def __init__(self, runtime: ActorRuntime, backlog: Backlog) -> None:
         self._runtime = runtime
-        self._pool = pool
+        self._backlog = backlog
 
     def collect(self) -> Iterator[Metric]:
         depths = [actor.mailbox_depth for actor in self._runtime.live_actors()]
@@ -120,11 +117,11 @@ class LiveState:
             max(depths, default=0),
         )
         yield _gauge("booking_actors_live", "Actors with a running task.", len(depths))
-        size, idle = self._pool.get_size(), self._pool.get_idle_size()
-        yield _gauge("booking_db_pool_size", "Open connections in the pool.", size)
-        yield _gauge("booking_db_pool_idle", "Open connections not lent out.", idle)
-        yield _gauge("booking_db_pool_in_use", "Connections lent out.", size - idle)
-        yield _gauge("booking_db_pool_max_size", "The pool's limit.", self._pool.get_max_size())
+        pool = self._backlog.pool_use()
+        yield _gauge("booking_db_pool_size", "Open connections in the pool.", pool.open)
+        yield _gauge("booking_db_pool_idle", "Open connections not lent out.", pool.idle)
+        yield _gauge("booking_db_pool_in_use", "Connections lent out.", pool.open - pool.idle)
+        yield _gauge("booking_db_pool_max_size", "The pool's limit.", pool.max)
 
 
 @dataclass(frozen=True)
@@ -142,10 +139,9 @@ class _Scrape:
 class Metrics:
     """One app's registry, the observer its actors report to, and its webhook counts."""
 
-    def __init__(self, *, database_timeout_s: float = 2.0) -> None:
+    def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.observer = PrometheusObserver(self.registry)
-        self._database_timeout_s = database_timeout_s
         self._webhooks = Counter(
             "booking_webhooks",
             "Webhook deliveries answered, by route and outcome (per message for a 200).",
@@ -163,47 +159,18 @@ class Metrics:
         app.after_request(self._count_webhook)
 
     @contextmanager
-    def watching(self, runtime: ActorRuntime, pool: Pool) -> Iterator[None]:
-        """Report the state of `runtime` and `pool` while the block runs."""
-        state = LiveState(runtime, pool)
+    def watching(self, runtime: ActorRuntime, backlog: Backlog) -> Iterator[None]:
+        """Report the state of `runtime` and the database pool while the block runs."""
+        state = LiveState(runtime, backlog)
         self.registry.register(state)
         try:
             yield
         finally:
             self.registry.unregister(state)
 
-    async def render(self, pool: Pool, now: datetime) -> bytes:
+    async def render(self, backlog: Backlog, now: datetime) -> bytes:
         """The text exposition: everything in process, plus the database as of `now`."""
-        return generate_latest(_Scrape(self.registry, await self._read_database(pool, now)))
-
-    async def _read_database(self, pool: Pool, now: datetime) -> list[Metric]:
-        timeout_s = self._database_timeout_s
-        try:
-            async with asyncio.timeout(timeout_s), pool.acquire(timeout=timeout_s) as con:
-                queries = MetricsQueries(con, timeout_s=timeout_s)
-                backlog = await queries.outbox_backlog()
-                due = await queries.timers_due(now)
-        except (*CONNECTION_ERRORS, asyncpg.PostgresError) as error:
-            log.warning("metrics.database_unavailable", reason=type(error).__name__)
-            return [_database_up(False)]
-        pending = GaugeMetricFamily(
-            "booking_outbox_pending",
-            "Undelivered outbox rows by channel (a channel with none has no series).",
-            labels=("channel",),
-        )
-        for lane in backlog:
-            pending.add_metric((lane.channel,), lane.pending)
-        oldest = max((lane.oldest_age_s for lane in backlog), default=0.0)
-        return [
-            pending,
-            _gauge(
-                "booking_outbox_oldest_pending_age_seconds",
-                "Age of the oldest undelivered outbox row (0 when there is none).",
-                oldest,
-            ),
-            _gauge("booking_timers_due", "Pending timers whose due time has passed.", due),
-            _database_up(True),
-        ]
+        return generate_latest(_Scrape(self.registry, await _read_database(backlog, now)))
 
     async def _count_webhook(self, response: Response) -> Response:
         rule = request.url_rule
@@ -211,6 +178,32 @@ class Metrics:
             for outcome, count in (await _webhook_outcomes(response)).items():
                 self._webhooks.labels(rule.rule, outcome).inc(count)
         return response
+
+
+async def _read_database(source: Backlog, now: datetime) -> list[Metric]:
+    reading = await source.read(now)
+    if reading is None:
+        return [_database_up(False)]
+    backlog = reading.outbox
+    due = reading.timers_due
+    pending = GaugeMetricFamily(
+        "booking_outbox_pending",
+        "Undelivered outbox rows by channel (a channel with none has no series).",
+        labels=("channel",),
+    )
+    for lane in backlog:
+        pending.add_metric((lane.channel,), lane.pending)
+    oldest = max((lane.oldest_age_s for lane in backlog), default=0.0)
+    return [
+        pending,
+        _gauge(
+            "booking_outbox_oldest_pending_age_seconds",
+            "Age of the oldest undelivered outbox row (0 when there is none).",
+            oldest,
+        ),
+        _gauge("booking_timers_due", "Pending timers whose due time has passed.", due),
+        _database_up(True),
+    ]
 
 
 async def _webhook_outcomes(response: Response) -> dict[str, int]:
@@ -250,5 +243,5 @@ async def scrape() -> ResponseReturnValue:
     if not isinstance(metrics, Metrics):
         raise RuntimeError("metrics are not installed on this app")
     running = services()
-    body = await metrics.render(running.pool, running.clock.now())
+    body = await metrics.render(running.backlog, running.clock.now())
     return body, 200, {"Content-Type": CONTENT_TYPE_PLAIN_0_0_4}

@@ -40,7 +40,7 @@ _REQUEST_ID = "X-Request-ID"
 _WHY = {
     401: "missing or wrong bearer token (or ADMIN_TOKEN is not set)",
     404: "no such lead or delivery",
-    409: "the delivery is not dead-lettered",
+    409: "the delivery is not dead-lettered, or the action does not apply in the lead's status",
     422: "invalid parameter",
     503: "overloaded or the database is unavailable; retry",
 }
@@ -112,7 +112,7 @@ _OPERATIONS = (
         "Act as the artist; the action is a turn of the lead's actor, answered after commit",
         ActionResult,
         path_parameters=(_WA_ID, _ACTION),
-        errors=(401, 404, 422, 503),
+        errors=(401, 404, 409, 422, 503),
     ),
     _Operation(
         "get",

@@ -7,9 +7,13 @@ from dataclasses import dataclass
 from quart import current_app
 
 from actors import ActorRuntime, OutboxRelay
+from actors.admin import Admin
+from actors.backlog import Backlog
 from actors.clock import Clock
+from actors.payments import PaymentRouting
+from actors.readiness import Readiness
+from actors.rejections import Rejections
 from actors.timers import TimerScheduler
-from storage import Pool
 from web.settings import Settings
 
 __all__ = ["Services", "services"]
@@ -20,11 +24,15 @@ _KEY = "booking.services"
 @dataclass(frozen=True)
 class Services:
     settings: Settings
-    pool: Pool
     runtime: ActorRuntime
     relay: OutboxRelay
     clock: Clock
     timers: TimerScheduler
+    admin: Admin
+    payments: PaymentRouting
+    readiness: Readiness
+    backlog: Backlog
+    rejections: Rejections
 
     def install(self, extensions: dict[str, object]) -> None:
         extensions[_KEY] = self

@@ -1,17 +1,13 @@
 """
 `POST /webhooks/stripe`: verify, parse, route to the lead's actor, answer after commit.
 
-Routing: a Checkout Session by the session id we stored when we issued it, else by
-`client_reference_id` (our opaque lead id); charges and disputes by the payment intent
-the booking stored. `metadata.lead_id` is only a cross-check, passed on to the rules.
-Events that match no lead are recorded and acknowledged, and nothing is sent.
+Which lead an event belongs to is `actors.payments`'s rule; events that match no lead
+are kept there and acknowledged, and nothing is sent.
 """
 
 from __future__ import annotations
 
 import asyncio
-import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
@@ -20,8 +16,7 @@ from quart import Blueprint, ResponseReturnValue, request
 
 from actors import Inbound, TurnFailed
 from actors.lead import PaymentEventReceived
-from storage import CONNECTION_ERRORS, DatabaseUnavailable, Leads, Pool
-from storage.payments import PaymentRoutes
+from actors.payments import PaymentRef, RoutedLead
 from web.errors import MalformedBody
 from web.request_ids import correlation_id
 from web.services import services
@@ -32,12 +27,6 @@ __all__ = ["blueprint", "payment_event"]
 
 blueprint = Blueprint("stripe_webhook", __name__)
 log = structlog.get_logger("web.stripe")
-
-
-@dataclass(frozen=True)
-class _Route:
-    lead_key: str
-    lead_id: str
 
 
 @blueprint.post("/webhooks/stripe")
@@ -55,9 +44,11 @@ async def stripe_events() -> ResponseReturnValue:
         raise MalformedBody(f"{error.error_count()} validation errors") from error
 
     message_id = f"stripe:{event.id}"
-    route = await _route(running.pool, event)
+    route = await running.payments.lead_for(_reference(event))
     if route is None:
-        await _record_unrouted(running.pool, message_id, event)
+        await running.payments.keep_unrouted(
+            message_id, event.model_dump(mode="json"), correlation_id()
+        )
         log.info("stripe.unrouted", event_type=event.type)
         return {"received": {"unrouted": 1}}, 200
 
@@ -92,7 +83,7 @@ def payment_event(
     )
 
 
-def _inbound(event: StripeEvent, route: _Route, message_id: str, now: datetime) -> Inbound:
+def _inbound(event: StripeEvent, route: RoutedLead, message_id: str, now: datetime) -> Inbound:
     return Inbound(
         lead_key=route.lead_key,
         message_id=message_id,
@@ -104,41 +95,15 @@ def _inbound(event: StripeEvent, route: _Route, message_id: str, now: datetime) 
     )
 
 
-async def _route(pool: Pool, event: StripeEvent) -> _Route | None:
+def _reference(event: StripeEvent) -> PaymentRef:
     obj = event.data.object
-    try:
-        async with pool.acquire(timeout=5.0) as con:
-            routes, leads = PaymentRoutes(con), Leads(con)
-            lead_key = None
-            if obj.session_id:
-                lead_key = await routes.lead_for_session(obj.session_id)
-            if lead_key is None and obj.payment_intent and obj.object != "checkout.session":
-                lead_key = await routes.lead_for_payment_intent(obj.payment_intent)
-            if lead_key is not None:
-                lead = await leads.get(lead_key)
-            else:
-                fallback = obj.client_reference_id or obj.metadata.get("lead_id")
-                lead = await leads.by_lead_id(uuid.UUID(fallback)) if _is_uuid(fallback) else None
-    except CONNECTION_ERRORS as error:
-        raise DatabaseUnavailable(type(error).__name__) from error
-    return _Route(lead.lead_key, str(lead.lead_id)) if lead is not None else None
+    return PaymentRef(
+        session_id=obj.session_id,
+        payment_intent=obj.payment_intent,
+        is_checkout_session=obj.object == "checkout.session",
+        reference=_text(obj.client_reference_id) or _text(obj.metadata.get("lead_id")),
+    )
 
 
-async def _record_unrouted(pool: Pool, message_id: str, event: StripeEvent) -> None:
-    try:
-        async with pool.acquire(timeout=5.0) as con:
-            await PaymentRoutes(con).record_unrouted(
-                message_id, event.model_dump(mode="json"), correlation_id(), "stripe_unrouted"
-            )
-    except CONNECTION_ERRORS as error:
-        raise DatabaseUnavailable(type(error).__name__) from error
-
-
-def _is_uuid(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from actors.lead.answers import latest_answers
 from actors.lead.behaviour import EDIT_PREFIX, LeadBehaviour
-from actors.lead.codec import state_from_json, state_to_json
+from actors.lead.codec import (
+    UndecodableEffect,
+    effect_from_json,
+    effect_to_json,
+    outbox_channel,
+    state_from_json,
+    state_to_json,
+)
 from actors.lead.model import (
     MEDIA_ANSWER,
     SKIPPED_ANSWER,
@@ -21,6 +28,8 @@ from actors.lead.model import (
     Event,
     LeadState,
     MessageReceived,
+    MirrorLead,
+    OutboxEffect,
     Outcome,
     PaymentEventReceived,
     RecordDepositSession,
@@ -58,7 +67,9 @@ __all__ = [
     "LeadBehaviour",
     "LeadState",
     "MessageReceived",
+    "MirrorLead",
     "Option",
+    "OutboxEffect",
     "Outcome",
     "PaymentEventReceived",
     "Policy",
@@ -74,10 +85,14 @@ __all__ = [
     "Status",
     "TimerFired",
     "TimerKind",
+    "UndecodableEffect",
     "Validation",
     "Words",
     "check_transition",
+    "effect_from_json",
+    "effect_to_json",
     "latest_answers",
+    "outbox_channel",
     "state_from_json",
     "state_to_json",
 ]

@@ -1,8 +1,15 @@
-"""LeadState to and from the JSON stored in the snapshot."""
+"""
+The lead's JSON, both ways: its state (the snapshot) and its outbox effects (the
+payloads the relay delivers). Nothing else reads these payloads by key: deliverers get
+the typed effect back from `effect_from_json`.
+
+An effect is stored with its `type`. Rows written before the type was stored are
+recognised by their channel and fields, here and nowhere else.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from actors.lead.model import (
     Answer,
@@ -10,11 +17,30 @@ from actors.lead.model import (
     Deposit,
     DepositSession,
     LeadState,
+    MirrorLead,
+    OutboxEffect,
+    RequestDepositLink,
+    SendMedia,
+    SendMessage,
     TimerKind,
 )
 from actors.lead.status import Status
 
-__all__ = ["state_from_json", "state_to_json"]
+__all__ = [
+    "Channel",
+    "UndecodableEffect",
+    "effect_from_json",
+    "effect_to_json",
+    "outbox_channel",
+    "state_from_json",
+    "state_to_json",
+]
+
+Channel = Literal["whatsapp", "deposit", "sheets"]
+
+
+class UndecodableEffect(ValueError):
+    """An outbox payload that is no effect this code knows (retrying will not help)."""
 
 
 def state_to_json(state: LeadState) -> dict[str, Any]:
@@ -93,3 +119,87 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
             for a in data.get("answers", [])
         ),
     )
+
+
+def outbox_channel(effect: OutboxEffect) -> Channel:
+    """The outbox lane an effect travels in: each channel has its own deliverer."""
+    match effect:
+        case SendMessage() | SendMedia():
+            return "whatsapp"
+        case RequestDepositLink():
+            return "deposit"
+        case MirrorLead():
+            return "sheets"
+
+
+def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
+    match effect:
+        case SendMessage():
+            return {
+                "type": "send_message",
+                "to": effect.to,
+                "key": effect.key,
+                "params": dict(effect.params),
+                "answers": [list(pair) for pair in effect.answers],
+                "intro": effect.intro,
+                "outro": effect.outro,
+                "ref": effect.ref,
+                "after_opt_out": effect.after_opt_out,
+            }
+        case SendMedia():
+            return {
+                "type": "send_media",
+                "to": effect.to,
+                "media_id": effect.media_id,
+                "caption_key": effect.caption_key,
+                "params": dict(effect.params),
+            }
+        case RequestDepositLink():
+            return {
+                "type": "request_deposit_link",
+                "wa_id": effect.wa_id,
+                "attempt": effect.attempt,
+            }
+        case MirrorLead():
+            return {"type": "mirror_lead", "wa_id": effect.wa_id}
+
+
+def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
+    """The effect an outbox row carries; `UndecodableEffect` names what is wrong."""
+    kind = data.get("type") or _legacy_type(channel, data)
+    try:
+        match kind:
+            case "send_message":
+                return SendMessage(
+                    to=str(data["to"]),
+                    key=str(data["key"]),
+                    params={str(k): str(v) for k, v in (data.get("params") or {}).items()},
+                    answers=tuple(
+                        (str(question), str(value)) for question, value in data.get("answers") or ()
+                    ),
+                    intro=data.get("intro"),
+                    outro=data.get("outro"),
+                    ref=data.get("ref"),
+                    after_opt_out=bool(data.get("after_opt_out", False)),
+                )
+            case "send_media":
+                return SendMedia(
+                    to=str(data["to"]),
+                    media_id=str(data["media_id"]),
+                    caption_key=str(data["caption_key"]),
+                    params={str(k): str(v) for k, v in (data.get("params") or {}).items()},
+                )
+            case "request_deposit_link":
+                return RequestDepositLink(wa_id=str(data["wa_id"]), attempt=int(data["attempt"]))
+            case "mirror_lead":
+                return MirrorLead(wa_id=str(data["wa_id"]))
+    except (KeyError, TypeError, ValueError) as error:
+        raise UndecodableEffect(f"{kind} payload: {type(error).__name__} {error}") from error
+    raise UndecodableEffect(f"unknown effect type {kind!r} on channel {channel!r}")
+
+
+def _legacy_type(channel: str, data: dict[str, Any]) -> str:
+    """What a row written before effects carried their type holds (migration-free)."""
+    if channel == "whatsapp":
+        return "send_media" if "media_id" in data else "send_message"
+    return {"deposit": "request_deposit_link", "sheets": "mirror_lead"}.get(channel, "")

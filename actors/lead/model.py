@@ -224,6 +224,14 @@ class RequestDepositLink:
 
 
 @dataclass(frozen=True)
+class MirrorLead:
+    """Bring the lead's row in the Sheet up to date (the runtime adds it, not `decide`:
+    the row is read from the lead as it is when delivered, so it is never stale)."""
+
+    wa_id: str
+
+
+@dataclass(frozen=True)
 class RecordEvent:
     """Write a system event (info / warn / error) in the turn's transaction."""
 
@@ -273,6 +281,10 @@ Effect = (
     | RecordDepositSession
     | RecordPaymentIntent
 )
+
+
+# What leaves through the outbox, delivered after commit (the rest is written in the turn).
+OutboxEffect = SendMessage | SendMedia | RequestDepositLink | MirrorLead
 
 
 class Outcome(StrEnum):

@@ -22,6 +22,7 @@ from actors import Backoff, Composer, OutboxRelay, WhatsAppSender
 from actors.pacing import Pacing
 from actors.templates import Templates
 from fakes.graph import FakeGraphApi
+from storage import Database
 from storage.pool import Pool
 
 __all__ = [
@@ -86,7 +87,7 @@ async def relays(pool: Pool, graph: FakeGraphApi) -> AsyncIterator[Start]:
                 artist_number=ARTIST,
             )
             relay = OutboxRelay(
-                pool,
+                Database(pool),
                 {"whatsapp": sender},
                 max_attempts=max_attempts,
                 backoff=backoff,

@@ -47,6 +47,7 @@ from actors import (
     ActorRuntime,
     Backoff,
     Composer,
+    Delivery,
     Inbound,
     OutboxRelay,
     TurnOutcome,
@@ -66,6 +67,7 @@ from actors.lead import (
     Outcome,
     PaymentEventReceived,
     Policy,
+    RequestDepositLink,
     Status,
     TimerFired,
     state_from_json,
@@ -73,8 +75,8 @@ from actors.lead import (
 from actors.templates import Templates
 from actors.timers import TimerScheduler
 from fakes.graph import FakeGraphApi, GraphFailure
-from storage import ClaimedDelivery, open_pool
-from storage.pool import Pool
+from storage import Database
+from storage.pool import Pool, open_pool
 from tests.clock import FakeClock
 from tests.database import TABLES
 
@@ -149,7 +151,7 @@ class RecordingRuntime(ActorRuntime):
 
     def __init__(self, pool: Pool) -> None:
         # A long idle time keeps the cache alive, so a stale cache is really exercised.
-        super().__init__(pool, BEHAVIOUR, mailbox_size=8, idle_after_s=300)
+        super().__init__(Database(pool), BEHAVIOUR, mailbox_size=8, idle_after_s=300)
         self.answered: list[tuple[Inbound, TurnOutcome]] = []
 
     async def ask(self, message: Inbound) -> TurnOutcome:
@@ -169,10 +171,11 @@ class StripeStandIn:
 
     requested: set[int] = field(default_factory=set)  # attempts asked for
 
-    async def deliver(self, delivery: ClaimedDelivery, deadline: Deadline) -> str | None:
-        assert delivery.payload["wa_id"] == LEAD
-        self.requested.add(int(delivery.payload["attempt"]))
-        return f"cs_request_{delivery.payload['attempt']}"
+    async def deliver(self, delivery: Delivery, deadline: Deadline) -> str | None:
+        assert isinstance(delivery.effect, RequestDepositLink)
+        assert delivery.effect.wa_id == LEAD
+        self.requested.add(delivery.effect.attempt)
+        return f"cs_request_{delivery.effect.attempt}"
 
 
 @dataclass(frozen=True)
@@ -202,7 +205,7 @@ class LeadMachine(RuleBasedStateMachine):
         self.pool: Pool = self.run(self._open())
         self.runtime = RecordingRuntime(self.pool)
         self.other: RecordingRuntime | None = None  # "another replica", made on first use
-        self.scheduler = TimerScheduler(self.pool, self.runtime, self.clock)
+        self.scheduler = TimerScheduler(Database(self.pool), self.runtime, self.clock)
         # -- the model --
         self.state: LeadState = BEHAVIOUR.initial(LEAD)
         self.turns = 0  # turns applied: the snapshot's version must equal it
@@ -293,7 +296,11 @@ class LeadMachine(RuleBasedStateMachine):
         now = int(self.clock.now().timestamp())
         expected = sorted((t.kind.value, t.due_at) for t in self.state.timers if t.due_at <= now)
         runtime = self._other() if elsewhere else self.runtime
-        scheduler = TimerScheduler(self.pool, runtime, self.clock) if elsewhere else self.scheduler
+        scheduler = (
+            TimerScheduler(Database(self.pool), runtime, self.clock)
+            if elsewhere
+            else self.scheduler
+        )
         runtime.answered.clear()
         fired = self.run(scheduler.fire_due())
         answered = list(runtime.answered)
@@ -458,7 +465,7 @@ class LeadMachine(RuleBasedStateMachine):
         """The process goes away and a fresh one starts: only Postgres remembers."""
         self.run(self.runtime.aclose())
         self.runtime = RecordingRuntime(self.pool)
-        self.scheduler = TimerScheduler(self.pool, self.runtime, self.clock)
+        self.scheduler = TimerScheduler(Database(self.pool), self.runtime, self.clock)
 
     @rule(text=st.sampled_from([*ANSWERS.values(), "Hi", "yes", "STOP", "START"]))
     def another_replica_handles_the_next_message(self, text: str) -> None:
@@ -488,7 +495,7 @@ class LeadMachine(RuleBasedStateMachine):
 
     async def _drain(self) -> None:
         relay = OutboxRelay(
-            self.pool,
+            Database(self.pool),
             {"whatsapp": self.sender, "deposit": self.stripe},
             max_attempts=4,
             backoff=FAST_BACKOFF,

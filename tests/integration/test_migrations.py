@@ -9,8 +9,8 @@ import anyio
 import asyncpg
 import pytest
 
-from storage import MigrationError, migrate, pending_count
-from storage.migrate import available_migrations
+from storage import MigrationError
+from storage.migrate import available_migrations, migrate, pending_count
 from tests.database import with_database
 
 pytestmark = pytest.mark.anyio

@@ -15,12 +15,14 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
-from actors import Backoff, Deliverer, OutboxRelay, WhatsAppSender
+from actors import Backoff, Deliverer, Delivery, OutboxRelay, WhatsAppSender
 from actors.deadline import Deadline
 from actors.errors import DeliveryDeferred
+from actors.lead import SendMessage
 from actors.pacing import Pacing
 from fakes.graph import FakeGraphApi, GraphFailure, SentMessage
-from storage import ClaimedDelivery, Outbox
+from storage import Database
+from storage.outbox import Outbox
 from storage.pool import Pool
 from tests.integration.relay_harness import (
     ARTIST,
@@ -64,7 +66,7 @@ async def start(pool: Pool, graph: FakeGraphApi) -> AsyncIterator[Start]:
 
 def rendered(key: str) -> str:
     """What a lead reads for `key`, rendered as the relay would."""
-    body = COMPOSER.render({"key": key, "params": {}})
+    body = COMPOSER.render(SendMessage(LEAD, key))
     return SentMessage(LEAD, body["type"], body, "", None).text
 
 
@@ -132,6 +134,27 @@ async def test_pair_rate_and_app_rate_codes_are_retried(
     await start()
     await eventually(lambda: _statuses_are(pool, ["sent"]))
     assert await outcomes(pool) == [("retry", "131056"), ("retry", "80007"), ("sent", None)]
+
+
+async def test_a_row_that_is_no_known_effect_is_dead_lettered_and_the_lane_moves_on(
+    pool: Pool, graph: FakeGraphApi, start: Start
+) -> None:
+    """The relay decodes each row with the lead's codec before any call: a payload the
+    code cannot read (a field renamed under a queued row, say) is never sent half-read;
+    it becomes a dead letter with the reason, and the lead's next reply still goes."""
+    await pool.execute(
+        "INSERT INTO outbox (lead_key, channel, payload, idempotency_key, correlation_id)"
+        " VALUES ($1, 'whatsapp', $2, 'bad:0', 'corr-relay')",
+        LEAD,
+        {"type": "send_message", "recipient": LEAD, "key": "greeting_anonymous"},
+    )
+    await enqueue(pool, LEAD, ["sent_to_artist"])
+    await start()
+    await eventually(lambda: _statuses_are(pool, ["dead", "sent"]))
+    assert graph.texts_to(LEAD) == [rendered("sent_to_artist")]
+    (event,) = await events(pool)
+    assert (event.kind, event.detail["error_code"]) == ("dead_letter", "undecodable")
+    assert "KeyError" in str(event.detail["error"])
 
 
 async def test_a_bad_token_dead_letters_at_once_with_an_event_and_the_next_row_still_goes(
@@ -310,7 +333,7 @@ class PausedMidCall:
         self.entered = anyio.Event()
         self._resumed = anyio.Event()
 
-    async def deliver(self, delivery: ClaimedDelivery, deadline: Deadline) -> str | None:
+    async def deliver(self, delivery: Delivery, deadline: Deadline) -> str | None:
         self.entered.set()
         await self._resumed.wait()
         on_the_wire = Deadline(math.inf)  # the check it passed before it stopped
@@ -323,7 +346,7 @@ class PausedMidCall:
 class Deferring:
     """Our own pacing puts every call off."""
 
-    async def deliver(self, delivery: ClaimedDelivery, deadline: Deadline) -> str | None:
+    async def deliver(self, delivery: Delivery, deadline: Deadline) -> str | None:
         raise DeliveryDeferred("paced", "recipient busy", delay_s=1.0)
 
 
@@ -353,7 +376,7 @@ async def test_a_relay_stopped_past_its_lease_does_not_send_and_leaves_the_row_a
         anyio.create_task_group() as group,
     ):
         stopped = OutboxRelay(
-            pool,
+            Database(pool),
             {"whatsapp": sender(client, graph)},
             lease_s=1.0,
             poll_interval_s=0.02,
@@ -370,7 +393,9 @@ async def test_a_relay_stopped_past_its_lease_does_not_send_and_leaves_the_row_a
         assert graph.requests == 0
         assert await outcomes(pool) == []
 
-        other = OutboxRelay(pool, {"whatsapp": sender(client, graph)}, poll_interval_s=0.02)
+        other = OutboxRelay(
+            Database(pool), {"whatsapp": sender(client, graph)}, poll_interval_s=0.02
+        )
         group.start_soon(other.run)
         await eventually(lambda: _statuses_are(pool, ["sent"]))
         other.stop()
@@ -404,7 +429,7 @@ async def test_a_stale_claim_cannot_overwrite_the_claim_that_took_its_row_over(
     async with httpx.AsyncClient(transport=graph.transport()) as client:
         inner: Deliverer = Deferring() if outcome == "deferred" else sender(client, graph)
         paused = PausedMidCall(inner)
-        relay = OutboxRelay(pool, {"whatsapp": paused}, lease_s=0.5, poll_interval_s=0.02)
+        relay = OutboxRelay(Database(pool), {"whatsapp": paused}, lease_s=0.5, poll_interval_s=0.02)
         with capture_logs() as logs, anyio.fail_after(10):
             async with anyio.create_task_group() as group:
                 group.start_soon(relay.run)
@@ -444,7 +469,7 @@ async def test_a_relay_stopped_before_its_last_lease_check_sends_nothing_when_it
     await enqueue(pool, LEAD, ["greeting_anonymous"])
     async with httpx.AsyncClient(transport=graph.transport()) as client:
         paused = PausedMidCall(sender(client, graph), before_check=True)
-        relay = OutboxRelay(pool, {"whatsapp": paused}, lease_s=0.5, poll_interval_s=0.02)
+        relay = OutboxRelay(Database(pool), {"whatsapp": paused}, lease_s=0.5, poll_interval_s=0.02)
         with capture_logs() as logs, anyio.fail_after(10):
             async with anyio.create_task_group() as group:
                 group.start_soon(relay.run)

@@ -23,7 +23,7 @@ from actors.lead import (
     state_from_json,
     state_to_json,
 )
-from storage import StaleSnapshot, TurnWrite, UnitOfWork
+from storage import Database, StaleSnapshot, TurnWrite
 from storage.locks import lock_key
 from storage.pool import Pool
 from tests.waiting import eventually
@@ -59,7 +59,7 @@ def inbound(wa_id: str, n: int, text: str = "hello", ts: int | None = None) -> I
 
 @pytest.fixture
 async def runtime(pool: Pool) -> AsyncIterator[ActorRuntime]:
-    rt = ActorRuntime(pool, behaviour(), mailbox_size=8, idle_after_s=0.2)
+    rt = ActorRuntime(Database(pool), behaviour(), mailbox_size=8, idle_after_s=0.2)
     yield rt
     await rt.aclose()
 
@@ -116,7 +116,7 @@ async def _ask_into(runtime: ActorRuntime, message: Inbound, into: list[TurnOutc
 
 
 async def test_a_full_mailbox_refuses_at_once(pool: Pool) -> None:
-    runtime = ActorRuntime(pool, behaviour(), mailbox_size=2, idle_after_s=5)
+    runtime = ActorRuntime(Database(pool), behaviour(), mailbox_size=2, idle_after_s=5)
     blocker = await pool.acquire()
     tx = blocker.transaction()
     await tx.start()
@@ -153,7 +153,7 @@ class _Explodes(LeadBehaviour):
 
 async def test_a_failed_turn_rolls_back_and_no_other_lead_notices(pool: Pool) -> None:
     runtime = ActorRuntime(
-        pool, _Explodes(Composer.load(COPY_DIR, "en_GB").script()), idle_after_s=5
+        Database(pool), _Explodes(Composer.load(COPY_DIR, "en_GB").script()), idle_after_s=5
     )
     try:
         with pytest.raises(TurnFailed):
@@ -210,9 +210,9 @@ async def test_snapshot_write_is_a_compare_and_set(pool: Pool, runtime: ActorRun
         inbox_payload={},
         outbox=[],
     )
-    async with UnitOfWork(pool) as uow:
+    async with Database(pool).turn() as unit:
         with pytest.raises(StaleSnapshot):
-            await uow.turns.finish(late)
+            await unit.turns.finish(late)
     assert await pool.fetchval("SELECT count(*) FROM inbox WHERE message_id = 'wa:late'") == 0
 
 
@@ -226,7 +226,7 @@ async def test_idle_actors_passivate_and_come_back(runtime: ActorRuntime, pool: 
 
 
 async def test_close_drains_what_is_queued_and_then_refuses(pool: Pool) -> None:
-    runtime = ActorRuntime(pool, behaviour(), mailbox_size=16, idle_after_s=5)
+    runtime = ActorRuntime(Database(pool), behaviour(), mailbox_size=16, idle_after_s=5)
     outcomes: list[TurnOutcome] = []
     async with anyio.create_task_group() as group:
         for n in range(1, 6):

@@ -16,11 +16,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from actors import Backoff, Composer, OutboxRelay, RetryableDeliveryError
 from actors.deadline import Deadline
-from actors.lead import Answer, Deposit, LeadState, Status, state_to_json
+from actors.delivery import Delivery
+from actors.lead import Answer, Deposit, LeadState, MirrorLead, Status, state_to_json
 from actors.sheets import SheetsSync, sheet_header
 from fakes.google import new_signing_key, public_pem, service_account_file
 from fakes.sheets import FakeSheets, SheetsServer
-from storage import ClaimedDelivery
+from storage import ClaimedDelivery, Database
 from storage.pool import Pool
 from tests.waiting import eventually
 
@@ -63,7 +64,7 @@ def sync(
     tmp_path: Path,
 ) -> Iterator[SheetsSync]:
     deliverer = SheetsSync(
-        pool,
+        Database(pool),
         composer,
         spreadsheet_id=sheets.spreadsheet_id,
         service_account_file=service_account_file(tmp_path, signing_key, server.token_uri),
@@ -77,7 +78,7 @@ def sync(
 @pytest.fixture
 async def relay(pool: Pool, sync: SheetsSync) -> AsyncIterator[OutboxRelay]:
     relay = OutboxRelay(
-        pool,
+        Database(pool),
         {"sheets": sync},
         max_attempts=5,
         backoff=Backoff(base_s=0.01, cap_s=0.05),
@@ -359,7 +360,7 @@ async def test_a_token_endpoint_that_is_down_is_retryable(
 ) -> None:
     await put_lead(pool, LEAD, qualifying(LEAD))
     deliverer = SheetsSync(
-        pool,
+        Database(pool),
         composer,
         spreadsheet_id=sheets.spreadsheet_id,
         service_account_file=service_account_file(tmp_path, signing_key, closed_port_url()),
@@ -382,15 +383,18 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}/token"
 
 
-def claimed(wa_id: str) -> ClaimedDelivery:
-    return ClaimedDelivery(
-        id=1,
-        lead_key=wa_id,
-        channel="sheets",
-        payload={"wa_id": wa_id},
-        idempotency_key=f"sheets:{wa_id}:0",
-        correlation_id=None,
-        attempt=1,
-        created_at=datetime.now(UTC),
-        lead_status=None,
+def claimed(wa_id: str) -> Delivery:
+    return Delivery(
+        MirrorLead(wa_id),
+        ClaimedDelivery(
+            id=1,
+            lead_key=wa_id,
+            channel="sheets",
+            payload={"wa_id": wa_id},
+            idempotency_key=f"sheets:{wa_id}:0",
+            correlation_id=None,
+            attempt=1,
+            created_at=datetime.now(UTC),
+            lead_status=None,
+        ),
     )

@@ -12,6 +12,7 @@ import pytest
 from actors import ActorRuntime, Composer, Inbound, TurnOutcome
 from actors.lead import LeadBehaviour, MessageReceived, Policy
 from actors.timers import TimerScheduler
+from storage import Database
 from storage.pool import Pool
 from tests.clock import FakeClock
 
@@ -30,8 +31,8 @@ class Replica:
 def replica(pool: Pool, clock: FakeClock, *, lease_s: float = 60.0) -> Replica:
     policy = Policy(stale_after_s=STALE_AFTER, abandon_after_s=ABANDON_AFTER)
     behaviour = LeadBehaviour(Composer.load(COPY_DIR, "en_GB").script(), policy)
-    runtime = ActorRuntime(pool, behaviour, idle_after_s=5)
-    return Replica(runtime, TimerScheduler(pool, runtime, clock, lease_s=lease_s))
+    runtime = ActorRuntime(Database(pool), behaviour, idle_after_s=5)
+    return Replica(runtime, TimerScheduler(Database(pool), runtime, clock, lease_s=lease_s))
 
 
 @pytest.fixture

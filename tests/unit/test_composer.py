@@ -17,7 +17,8 @@ import pytest
 import yaml
 
 from actors.composer import REQUIRED_MESSAGES, Composer, CopyError, WhatsAppLimits
-from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER
+from actors.lead import effect_from_json
+from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER, SendMedia, SendMessage
 
 COPY_DIR = Path(__file__).resolve().parents[2] / "copy"
 LOCALES = sorted(path.stem for path in COPY_DIR.glob("*.yml"))
@@ -250,9 +251,15 @@ def composer() -> Composer:
     return Composer.load(COPY_DIR, "en_GB")
 
 
-def payload(key: str, **fields: Any) -> dict[str, Any]:
-    """An outbox payload as the relay stores it (JSON: lists, not tuples)."""
-    return {"to": LEAD, "key": key, "params": {}, "answers": [], **fields}
+def payload(key: str, **fields: Any) -> SendMessage | SendMedia:
+    """A message as the relay gets it: decoded from the outbox's JSON (lists, not tuples)."""
+    return as_effect({"to": LEAD, "key": key, "params": {}, "answers": [], **fields})
+
+
+def as_effect(stored: dict[str, Any]) -> SendMessage | SendMedia:
+    effect = effect_from_json("whatsapp", stored)
+    assert isinstance(effect, SendMessage | SendMedia)
+    return effect
 
 
 def button_ids(message: dict[str, Any]) -> list[str]:
@@ -386,12 +393,14 @@ def test_a_forwarded_reference_keeps_its_media_id_and_gets_a_caption(
     composer: Composer,
 ) -> None:
     message = composer.render(
-        {
-            "to": "447700900999",
-            "media_id": "media-123",
-            "caption_key": "artist_reference",
-            "params": {"name": "Ana", "number": "********0123"},
-        }
+        as_effect(
+            {
+                "to": "447700900999",
+                "media_id": "media-123",
+                "caption_key": "artist_reference",
+                "params": {"name": "Ana", "number": "********0123"},
+            }
+        )
     )
     assert message == {
         "type": "image",

@@ -201,7 +201,6 @@ async def test_unknown_leads_are_404(running: Running) -> None:
         ("NEEDS_ARTIST_REPLY", "hand-back", "QUALIFYING"),
         ("NEEDS_ARTIST_REPLY", "resume", "QUALIFYING"),
         ("QUALIFYING", "opt-out", "OPTOUT"),
-        ("QUALIFYING", "approve", "QUALIFYING"),  # not applicable: recorded, nothing changes
     ],
 )
 async def test_every_action_is_a_turn_of_the_leads_actor(
@@ -221,7 +220,7 @@ async def test_every_action_is_a_turn_of_the_leads_actor(
     response = await running.client.post(f"/admin/leads/{LEAD}/{action}", headers=AUTH)
     assert response.status_code == 200
     body = await response.get_json()
-    expected_outcome = "not_applicable" if before == after else "processed"
+    expected_outcome = "processed"
     assert (body["outcome"], body["status"], body["version"]) == (
         expected_outcome,
         after,
@@ -236,6 +235,28 @@ async def test_every_action_is_a_turn_of_the_leads_actor(
     assert (row["lead_key"], row["outcome"]) == (LEAD, expected_outcome)
     assert row["correlation_id"] == response.headers["X-Request-ID"]
     assert row["payload"]["via"] == "admin"
+
+
+async def test_an_action_that_does_not_apply_answers_409_with_the_status(
+    running: Running,
+) -> None:
+    lead = Phone(running, LEAD)
+    await lead.say("Hi")
+    await lead.next_message()
+    version = (await lead_row(running, LEAD))["version"]
+
+    response = await running.client.post(f"/admin/leads/{LEAD}/approve", headers=AUTH)
+
+    assert response.status_code == 409
+    body = await response.get_json()
+    assert body["error"] == "action not allowed in the lead's status"
+    assert body["details"] == ["approve: not applicable while the lead is QUALIFYING"]
+    # Still a turn of the actor: recorded in the lead's file, and nothing else changed.
+    assert await lead_row(running, LEAD) == ("QUALIFYING", version + 1)
+    outcomes = await running.pool.fetch(
+        "SELECT outcome FROM inbox WHERE lead_key = $1 AND message_id LIKE 'admin:%'", LEAD
+    )
+    assert [r["outcome"] for r in outcomes] == ["not_applicable"]
 
 
 async def test_an_action_and_a_message_on_one_lead_take_one_turn_each(running: Running) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from actors.lead import RequestDepositLink, effect_from_json
 from fakes.graph import SentMessage
 from tests.web.conftest import Running
 from tests.web.phone import Phone, buttons_of, is_question
@@ -64,7 +65,7 @@ async def test_from_hi_to_the_artists_approval(running: Running) -> None:
         "SELECT payload, idempotency_key FROM outbox WHERE channel = 'deposit'"
     )
     assert deposit is not None
-    assert deposit["payload"] == {"wa_id": LEAD, "attempt": 1}
+    assert effect_from_json("deposit", deposit["payload"]) == RequestDepositLink(LEAD, 1)
     assert deposit["idempotency_key"] == f"deposit:{LEAD}:1"
 
 

@@ -24,6 +24,7 @@ from tests.waiting import eventually
 from tests.web.conftest import Running
 from tests.web.conftest import test_settings as settings_for
 from web import create_app
+from web.app import DATABASE_KEY
 from web.metrics import Metrics
 from web.services import Services
 
@@ -248,7 +249,7 @@ async def test_a_stripe_event_for_no_lead_counts_as_unrouted(running: Running) -
 
 async def test_with_the_database_gone_the_scrape_still_answers(running: Running) -> None:
     await running.post_signed(webhook([text_message(LEAD, "wamid.G1", "Hi", T0)]))
-    await _services(running).pool.close()
+    await running.app.extensions[DATABASE_KEY].close()
     response = await running.post_signed(webhook([text_message(LEAD, "wamid.G2", "Hi", T0 + 1)]))
     assert response.status_code == 503
     found = await scrape(running)

@@ -12,6 +12,7 @@ from fakes.meta import text_message, webhook
 from storage.locks import lock_key
 from tests.waiting import eventually
 from tests.web.conftest import Running
+from web.app import DATABASE_KEY
 from web.services import Services
 
 pytestmark = pytest.mark.anyio
@@ -67,7 +68,7 @@ def _depth(runtime: Any, depth: int) -> bool:
 
 
 async def test_database_unavailable_answers_503_and_readyz_says_so(running: Running) -> None:
-    await _services(running).pool.close()
+    await running.app.extensions[DATABASE_KEY].close()
     payload = webhook([text_message(LEAD, "wamid.DB1", "Hi", T0)])
     response = await running.post_signed(payload)
     assert response.status_code == 503

@@ -1,0 +1,223 @@
+"""
+The one door to Postgres: every statement runs inside one of `Database`'s units of work.
+
+    async with db.turn() as unit:      a lead's turn (its lock, snapshot, inbox, outbox)
+    async with db.relay() as unit:     the background work: outbox claims and settles,
+                                       due timers, the events they record
+    async with db.records() as unit:   writes outside a turn: admin re-drives, refused
+                                       webhooks, provider events that match no lead
+    async with db.reads() as unit:     read-only, one REPEATABLE READ snapshot
+    await db.migrate()                 the schema, under its own lock
+
+A unit acquires one connection, opens one transaction and binds its repositories to
+it; it commits only on `await unit.commit()` and rolls back otherwise. Whatever the
+database or the network throws inside the block leaves it as one of storage's errors:
+connection loss as `DatabaseUnavailable`, a serialization failure or deadlock as
+`TransactionConflict` (retry the unit), anything else Postgres refuses as
+`DatabaseError`. Repositories never see the pool and never open a transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import (
+    AbstractAsyncContextManager,
+    AsyncExitStack,
+    asynccontextmanager,
+    contextmanager,
+)
+from typing import TypeVar
+
+import asyncpg
+
+from storage.admin import AdminReads, Redrives
+from storage.errors import DatabaseError, DatabaseUnavailable, TransactionConflict
+from storage.events import SystemEvents
+from storage.leads import Leads
+from storage.metrics_queries import MetricsQueries
+from storage.migrate import migrate, pending_count
+from storage.outbox import Outbox
+from storage.payments import PaymentRoutes, UnroutedEvents
+from storage.pool import Pool, open_pool
+from storage.timers import Timers
+from storage.turns import Turns
+
+__all__ = ["Database", "ReadUnit", "RecordUnit", "RelayUnit", "TurnUnit", "Unit"]
+
+# What "the database is not there" looks like from asyncpg and the OS.
+_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+)
+_CONFLICTS = (asyncpg.SerializationError, asyncpg.DeadlockDetectedError)
+
+
+class Unit:
+    """One connection and one transaction; commits only when told to."""
+
+    def __init__(self, con: asyncpg.Connection, tx: asyncpg.transaction.Transaction) -> None:
+        self._tx = tx
+        self.committed = False
+
+    async def commit(self) -> None:
+        await self._tx.commit()
+        self.committed = True
+
+
+class TurnUnit(Unit):
+    def __init__(self, con: asyncpg.Connection, tx: asyncpg.transaction.Transaction) -> None:
+        super().__init__(con, tx)
+        self.turns = Turns(con)
+
+
+class RelayUnit(Unit):
+    def __init__(self, con: asyncpg.Connection, tx: asyncpg.transaction.Transaction) -> None:
+        super().__init__(con, tx)
+        self.outbox = Outbox(con)
+        self.timers = Timers(con)
+        self.events = SystemEvents(con)
+
+
+class RecordUnit(Unit):
+    def __init__(self, con: asyncpg.Connection, tx: asyncpg.transaction.Transaction) -> None:
+        super().__init__(con, tx)
+        self.events = SystemEvents(con)
+        self.redrives = Redrives(con)
+        self.unrouted = UnroutedEvents(con)
+
+
+class ReadUnit(Unit):
+    def __init__(self, con: asyncpg.Connection, tx: asyncpg.transaction.Transaction) -> None:
+        super().__init__(con, tx)
+        self.leads = Leads(con)
+        self.admin = AdminReads(con)
+        self.payments = PaymentRoutes(con)
+        self.metrics = MetricsQueries(con)
+        self._con = con
+
+    async def pending_migrations(self) -> int:
+        """How many shipped migrations are not applied yet (readiness wants 0)."""
+        return await pending_count(self._con)
+
+
+_U = TypeVar("_U", bound=Unit)
+
+
+class Database:
+    """The pool behind one door; build it with `Database.open(dsn)` or around a pool."""
+
+    def __init__(self, pool: Pool, *, acquire_timeout_s: float = 5.0) -> None:
+        self._pool = pool
+        self._acquire_timeout_s = acquire_timeout_s
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls, dsn: str, *, min_size: int = 2, max_size: int = 10
+    ) -> AsyncIterator[Database]:
+        """Open the pool (unreachable: `DatabaseUnavailable`); close it on exit."""
+        async with AsyncExitStack() as stack:
+            try:
+                with _translated():
+                    pool = await stack.enter_async_context(
+                        open_pool(dsn, min_size=min_size, max_size=max_size)
+                    )
+            except DatabaseError as error:  # no such database, refused role, ...
+                raise DatabaseUnavailable(str(error)) from error
+            yield cls(pool)
+
+    def turn(self) -> AbstractAsyncContextManager[TurnUnit]:
+        return self._unit(TurnUnit)
+
+    def relay(self) -> AbstractAsyncContextManager[RelayUnit]:
+        return self._unit(RelayUnit)
+
+    def records(self) -> AbstractAsyncContextManager[RecordUnit]:
+        return self._unit(RecordUnit)
+
+    def reads(self) -> AbstractAsyncContextManager[ReadUnit]:
+        return self._unit(ReadUnit, isolation="repeatable_read", readonly=True)
+
+    async def migrate(self) -> list[str]:
+        """Apply every pending migration; return the names this call applied."""
+        async with self._connection() as con:
+            return await migrate(con)
+
+    async def close(self) -> None:
+        """Close the pool: from now on every unit raises `DatabaseUnavailable`."""
+        await self._pool.close()
+
+    def pool_sizes(self) -> tuple[int, int, int]:
+        """(open, idle, max) connections, for metrics."""
+        return self._pool.get_size(), self._pool.get_idle_size(), self._pool.get_max_size()
+
+    def _unit(
+        self,
+        make: Callable[[asyncpg.Connection, asyncpg.transaction.Transaction], _U],
+        *,
+        isolation: str | None = None,
+        readonly: bool = False,
+    ) -> AbstractAsyncContextManager[_U]:
+        return _unit(self, make, isolation, readonly)
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        try:
+            con = await self._pool.acquire(timeout=self._acquire_timeout_s)
+        except _CONNECTION_ERRORS as error:
+            raise DatabaseUnavailable(_describe(error)) from error
+        try:
+            with _translated():
+                yield con
+        finally:
+            await self._pool.release(con)
+
+
+@asynccontextmanager
+async def _unit(
+    db: Database,
+    make: Callable[[asyncpg.Connection, asyncpg.transaction.Transaction], _U],
+    isolation: str | None,
+    readonly: bool,
+) -> AsyncIterator[_U]:
+    async with db._connection() as con:
+        tx = con.transaction(isolation=isolation, readonly=readonly)
+        await tx.start()
+        unit = make(con, tx)
+        try:
+            yield unit
+        finally:
+            if not unit.committed:
+                await _rollback(con, tx)
+
+
+async def _rollback(con: asyncpg.Connection, tx: asyncpg.transaction.Transaction) -> None:
+    if con.is_closed():
+        return
+    try:
+        await tx.rollback()
+    except (*_CONNECTION_ERRORS, asyncpg.PostgresError):
+        # The connection died with its transaction: nothing is left to roll back.
+        con.terminate()
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Turn what asyncpg and the OS raise into storage's errors, at the unit's edge."""
+    try:
+        yield
+    except _CONFLICTS as error:
+        raise TransactionConflict(type(error).__name__) from error
+    except _CONNECTION_ERRORS as error:
+        raise DatabaseUnavailable(_describe(error)) from error
+    except asyncpg.PostgresError as error:
+        raise DatabaseError(_describe(error)) from error
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

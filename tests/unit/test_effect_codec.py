@@ -1,0 +1,82 @@
+"""The outbox's JSON and the effects it carries: one codec, both ways, old rows included."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from actors.lead import (
+    MirrorLead,
+    OutboxEffect,
+    RequestDepositLink,
+    SendMedia,
+    SendMessage,
+    UndecodableEffect,
+    effect_from_json,
+    effect_to_json,
+    outbox_channel,
+)
+
+EFFECTS: list[OutboxEffect] = [
+    SendMessage(
+        "447700900123",
+        "summary",
+        params={"name": "Ana"},
+        answers=(("idea", "a fox"), ("placement", "forearm")),
+        intro="greeting",
+        outro="farewell",
+        ref="447700900123",
+        after_opt_out=True,
+    ),
+    SendMessage("447700900999", "artist_packet"),
+    SendMedia("447700900999", "MEDIA-1", "artist_reference", params={"name": "Ana"}),
+    RequestDepositLink("447700900123", 2),
+    MirrorLead("447700900123"),
+]
+
+
+@pytest.mark.parametrize("effect", EFFECTS, ids=lambda e: type(e).__name__)
+def test_every_outbox_effect_survives_the_round_trip(effect: OutboxEffect) -> None:
+    stored = effect_to_json(effect)
+    assert effect_from_json(outbox_channel(effect), stored) == effect
+
+
+@pytest.mark.parametrize(
+    ("channel", "stored", "expected"),
+    [
+        (
+            "whatsapp",
+            {"to": "1", "key": "farewell", "params": {}, "answers": [], "ref": None},
+            SendMessage("1", "farewell"),
+        ),
+        (
+            "whatsapp",
+            {"to": "2", "media_id": "M", "caption_key": "artist_reference", "params": {}},
+            SendMedia("2", "M", "artist_reference"),
+        ),
+        ("deposit", {"wa_id": "3", "attempt": 1}, RequestDepositLink("3", 1)),
+        ("sheets", {"wa_id": "4"}, MirrorLead("4")),
+    ],
+)
+def test_rows_written_before_effects_carried_their_type_still_decode(
+    channel: str, stored: dict[str, Any], expected: OutboxEffect
+) -> None:
+    assert effect_from_json(channel, stored) == expected
+
+
+@pytest.mark.parametrize(
+    ("channel", "stored"),
+    [
+        ("whatsapp", {}),
+        ("whatsapp", {"type": "send_message", "key": "farewell"}),
+        ("deposit", {"type": "request_deposit_link", "wa_id": "3", "attempt": "two"}),
+        ("carrier-pigeon", {"wa_id": "4"}),
+        ("whatsapp", {"type": "send_fax", "to": "1"}),
+    ],
+)
+def test_a_payload_that_is_no_known_effect_is_refused_with_the_reason(
+    channel: str, stored: dict[str, Any]
+) -> None:
+    with pytest.raises(UndecodableEffect):
+        effect_from_json(channel, stored)
