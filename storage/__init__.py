@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from storage.admin import LeadFile, OutboxRow, RedriveOutcome
 from storage.database import Database, ReadUnit, RecordUnit, RelayUnit, TurnUnit
+from storage.due_timers import DueTimer
 from storage.embedded import DEFAULT_DATA_DIR, embedded_postgres
 from storage.errors import (
     DatabaseError,
@@ -21,7 +22,6 @@ from storage.errors import (
 from storage.leads import LeadRecord
 from storage.metrics_queries import ChannelBacklog
 from storage.outbox import ClaimedDelivery
-from storage.timers import DueTimer
 from storage.turns import (
     AnswerInsert,
     DepositSessionInsert,

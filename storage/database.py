@@ -31,6 +31,7 @@ from typing import TypeVar
 import asyncpg
 
 from storage.admin import AdminReads, Redrives
+from storage.due_timers import DueTimers
 from storage.errors import DatabaseError, DatabaseUnavailable, TransactionConflict
 from storage.events import SystemEvents
 from storage.leads import Leads
@@ -39,7 +40,6 @@ from storage.migrate import migrate, pending_count
 from storage.outbox import Outbox
 from storage.payments import PaymentRoutes, UnroutedEvents
 from storage.pool import Pool, open_pool
-from storage.timers import Timers
 from storage.turns import Turns
 
 __all__ = ["Database", "ReadUnit", "RecordUnit", "RelayUnit", "TurnUnit", "Unit"]
@@ -79,7 +79,7 @@ class RelayUnit(Unit):
     def __init__(self, con: asyncpg.Connection, tx: asyncpg.transaction.Transaction) -> None:
         super().__init__(con, tx)
         self.outbox = Outbox(con)
-        self.timers = Timers(con)
+        self.due_timers = DueTimers(con)
         self.events = SystemEvents(con)
 
 

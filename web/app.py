@@ -30,7 +30,7 @@ from actors.readiness import Readiness
 from actors.rejections import Rejections
 from actors.sheets import SheetsSync
 from actors.templates import Templates
-from actors.timers import TimerScheduler
+from actors.timer_scheduler import TimerScheduler
 from storage import Database, embedded_postgres
 from web import admin, health, stripe_webhook, webhooks
 from web.errors import register_error_handlers

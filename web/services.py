@@ -13,7 +13,7 @@ from actors.clock import Clock
 from actors.payments import PaymentRouting
 from actors.readiness import Readiness
 from actors.rejections import Rejections
-from actors.timers import TimerScheduler
+from actors.timer_scheduler import TimerScheduler
 from web.settings import Settings
 
 __all__ = ["Services", "services"]

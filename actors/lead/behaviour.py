@@ -33,7 +33,7 @@ from actors.lead.model import (
 )
 from actors.lead.script import Policy, Question, Script
 from actors.lead.status import Status
-from actors.lead.timers import TimerRules
+from actors.lead.timer_rules import TimerRules
 from actors.lead.transitions import move
 from actors.lead.validation import Accepted, Rejected, Unsupported, judge
 from actors.masking import mask_phone

@@ -73,7 +73,7 @@ from actors.lead import (
     state_from_json,
 )
 from actors.templates import Templates
-from actors.timers import TimerScheduler
+from actors.timer_scheduler import TimerScheduler
 from fakes.graph import FakeGraphApi, GraphFailure
 from storage import Database
 from storage.pool import Pool, open_pool

@@ -11,7 +11,7 @@ import pytest
 
 from actors import ActorRuntime, Composer, Inbound, TurnOutcome
 from actors.lead import LeadBehaviour, MessageReceived, Policy
-from actors.timers import TimerScheduler
+from actors.timer_scheduler import TimerScheduler
 from storage import Database
 from storage.pool import Pool
 from tests.clock import FakeClock

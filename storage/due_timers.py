@@ -15,7 +15,7 @@ from datetime import datetime
 
 import asyncpg
 
-__all__ = ["DueTimer", "Timers"]
+__all__ = ["DueTimer", "DueTimers"]
 
 _CLAIM = """
 UPDATE timers AS t
@@ -40,7 +40,7 @@ class DueTimer:
     due_at: datetime
 
 
-class Timers:
+class DueTimers:
     def __init__(self, con: asyncpg.Connection) -> None:
         self._con = con
 

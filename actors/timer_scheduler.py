@@ -23,7 +23,7 @@ from storage import Database, DatabaseUnavailable, DueTimer
 
 __all__ = ["TimerScheduler"]
 
-log = structlog.get_logger("actors.timers")
+log = structlog.get_logger("actors.timer_scheduler")
 
 
 class TimerScheduler:
@@ -81,7 +81,7 @@ class TimerScheduler:
     async def _claim(self) -> list[DueTimer]:
         try:
             async with self._db.relay() as unit:
-                due = await unit.timers.claim_due(
+                due = await unit.due_timers.claim_due(
                     self._clock.now(), self._batch_size, self._lease_s
                 )
                 await unit.commit()
