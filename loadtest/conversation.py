@@ -33,8 +33,8 @@ from actors.lead import (
     Status,
 )
 from fakes.meta import button_message, list_reply_message, text_message, webhook
-from web.meta import MetaWebhook
-from web.routing import route
+from web.whatsapp_models import MetaWebhook
+from web.whatsapp_routing import route
 
 __all__ = ["LeadScript", "Outgoing", "Role", "typed_texts"]
 

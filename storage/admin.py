@@ -23,8 +23,8 @@ from uuid import UUID
 
 import asyncpg
 
-from storage.events import SystemEvents
 from storage.leads import LeadRecord, Leads
+from storage.system_events import SystemEvents
 
 __all__ = [
     "AdminReads",

@@ -33,13 +33,13 @@ import asyncpg
 from storage.admin import AdminReads, Redrives
 from storage.due_timers import DueTimers
 from storage.errors import DatabaseError, DatabaseUnavailable, TransactionConflict
-from storage.events import SystemEvents
 from storage.leads import Leads
 from storage.metrics_queries import MetricsQueries
 from storage.migrate import migrate, pending_count
 from storage.outbox import Outbox
 from storage.payments import PaymentRoutes, UnroutedEvents
 from storage.pool import Pool, open_pool
+from storage.system_events import SystemEvents
 from storage.turns import Turns
 
 __all__ = ["Database", "ReadUnit", "RecordUnit", "RelayUnit", "TurnUnit", "Unit"]

@@ -17,11 +17,11 @@ from quart import Blueprint, ResponseReturnValue, request
 
 from actors import TurnFailed, TurnOutcome
 from web.errors import MalformedBody
-from web.meta import MetaWebhook
 from web.request_ids import correlation_id
-from web.routing import route
 from web.services import services
 from web.signatures import verify_meta_signature
+from web.whatsapp_models import MetaWebhook
+from web.whatsapp_routing import route
 
 __all__ = ["blueprint"]
 

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from actors import Inbound
 from actors.lead import ArtistActed, ArtistAction
-from web.meta import ReceivedMessage
+from web.whatsapp_models import ReceivedMessage
 
 __all__ = ["route"]
 

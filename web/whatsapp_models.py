@@ -2,7 +2,8 @@
 Pydantic models of Meta's WhatsApp webhook payload.
 
 They accept unknown fields and unknown message types (Meta adds both); they only
-insist on what routing needs: each message's sender, id, timestamp and type.
+insist on what `web.whatsapp_routing` needs: each message's sender, id, timestamp and
+type.
 """
 
 from __future__ import annotations
