@@ -18,14 +18,12 @@ from datetime import datetime
 
 from actors.errors import TurnFailed
 from actors.inbound import Inbound
-from actors.lead import Answer, ArtistActed, ArtistAction, latest_answers, state_from_json
+from actors.lead import Answer, ArtistAction, latest_answers, state_from_json
 from actors.runtime import ActorRuntime, TurnOutcome
 from storage import Database, LeadFile, OutboxRow, RedriveOutcome
 from storage.admin import LeadSummaryRow
 
 __all__ = ["ActionTaken", "Admin", "LeadFile", "OutboxRow", "RedriveOutcome"]
-
-ADMIN_PREFIX = "admin:"
 
 
 @dataclass(frozen=True)
@@ -79,14 +77,8 @@ class Admin:
         async with self._db.reads() as unit:
             if await unit.leads.get(wa_id) is None:
                 return None
-        message_id = f"{ADMIN_PREFIX}{uuid.uuid4()}"
-        now = self._now()
-        inbound = Inbound(
-            lead_key=wa_id,
-            message_id=message_id,
-            event=ArtistActed(message_id, wa_id, action, now, via="admin"),
-            record={"via": "admin", "action": action.value, "wa_id": wa_id, "at": now.isoformat()},
-            correlation_id=correlation_id,
+        inbound = Inbound.from_admin(
+            wa_id, action, action_id=uuid.uuid4(), now=self._now(), correlation_id=correlation_id
         )
         try:
             async with asyncio.timeout(self._turn_wait_s):
@@ -96,7 +88,7 @@ class Admin:
         async with self._db.reads() as unit:
             after = await unit.leads.get(wa_id)
         assert after is not None  # leads are never deleted
-        return ActionTaken(message_id, outcome, after.status, after.version)
+        return ActionTaken(inbound.message_id, outcome, after.status, after.version)
 
     async def redrive(self, outbox_id: int, correlation_id: str | None) -> RedriveOutcome:
         """Put a dead letter back in the outbox, with an event saying so."""

@@ -23,7 +23,7 @@ from actors.errors import (
     RetryableDeliveryError,
 )
 from actors.inbound import Inbound
-from actors.lead import DepositLinkCreated, RequestDepositLink
+from actors.lead import RequestDepositLink
 from actors.runtime import ActorRuntime
 from storage import Database, DatabaseUnavailable
 
@@ -139,23 +139,14 @@ class CheckoutLinks:
     async def _tell_actor(
         self, delivery: Delivery, effect: RequestDepositLink, session: dict[str, Any]
     ) -> None:
-        wa_id, attempt = effect.wa_id, effect.attempt
-        message_id = f"stripe-session:{session['id']}"
-        event = DepositLinkCreated(
-            message_id=message_id,
-            wa_id=wa_id,
-            attempt=attempt,
+        inbound = Inbound.from_deposit_link(
+            wa_id=effect.wa_id,
+            attempt=effect.attempt,
             session_id=str(session["id"]),
             url=str(session["url"]),
             expires_at=int(session["expires_at"]),
-            received_at=datetime.now(UTC),
-        )
-        inbound = Inbound(
-            lead_key=wa_id,
-            message_id=message_id,
-            event=event,
-            record={"session_id": session["id"], "attempt": attempt},
-            correlation_id=delivery.correlation_id or message_id,
+            now=datetime.now(UTC),
+            correlation_id=delivery.correlation_id,
         )
         try:
             await self._runtime.ask(inbound)

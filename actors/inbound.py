@@ -1,11 +1,35 @@
-"""One message for one lead's actor, from whichever source: the web, a timer, a provider."""
+"""
+One message for one lead's actor, and the one constructor per source that makes it.
+
+    Inbound.from_whatsapp       a lead's message, or the artist's tap on a lead's button
+    Inbound.from_stripe         a verified Stripe event routed to its lead
+    Inbound.from_admin          the artist's action through the admin API
+    Inbound.from_timer          a due timer firing
+    Inbound.from_deposit_link   the Checkout Session the deposit channel made
+
+Each takes the lead and the inbox id from the event it carries, so the three never
+disagree; the inbox ids come from `actors.message_ids`. WhatsApp and Stripe events are
+parsed from their payloads at the edge; the others are built here.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
-from actors.lead import Event
+from actors.lead import (
+    ArtistActed,
+    ArtistAction,
+    DepositLinkCreated,
+    Event,
+    MessageReceived,
+    PaymentEventReceived,
+    TimerFired,
+    TimerKind,
+)
+from actors.message_ids import admin_action_message_id, deposit_link_message_id, timer_message_id
 
 __all__ = ["Inbound"]
 
@@ -19,3 +43,77 @@ class Inbound:
     event: Event
     record: dict[str, Any]  # what the inbox stores for this message
     correlation_id: str
+
+    @classmethod
+    def from_whatsapp(
+        cls, event: MessageReceived | ArtistActed, record: dict[str, Any], correlation_id: str
+    ) -> Inbound:
+        """`record` is Meta's message as received."""
+        return cls._carrying(event, record, correlation_id)
+
+    @classmethod
+    def from_stripe(
+        cls, event: PaymentEventReceived, record: dict[str, Any], correlation_id: str
+    ) -> Inbound:
+        """`record` is Stripe's event as received."""
+        return cls._carrying(event, record, correlation_id)
+
+    @classmethod
+    def from_admin(
+        cls,
+        wa_id: str,
+        action: ArtistAction,
+        *,
+        action_id: UUID,
+        now: datetime,
+        correlation_id: str,
+    ) -> Inbound:
+        event = ArtistActed(admin_action_message_id(action_id), wa_id, action, now, via="admin")
+        record = {"via": "admin", "action": action.value, "wa_id": wa_id, "at": now.isoformat()}
+        return cls._carrying(event, record, correlation_id)
+
+    @classmethod
+    def from_timer(
+        cls, *, timer_id: int, lead_key: str, kind: TimerKind, due_at: int, now: datetime
+    ) -> Inbound:
+        """`due_at` in seconds since the epoch; the firing is its own correlation id."""
+        message_id = timer_message_id(timer_id, due_at)
+        event = TimerFired(
+            message_id=message_id,
+            wa_id=lead_key,
+            timer_id=timer_id,
+            kind=kind,
+            due_at=due_at,
+            received_at=now,
+        )
+        return cls._carrying(event, {"timer_id": timer_id, "kind": kind.value}, message_id)
+
+    @classmethod
+    def from_deposit_link(
+        cls,
+        *,
+        wa_id: str,
+        attempt: int,
+        session_id: str,
+        url: str,
+        expires_at: int,
+        now: datetime,
+        correlation_id: str | None,
+    ) -> Inbound:
+        """`correlation_id` is the outbox row's; without one, the link's own id."""
+        message_id = deposit_link_message_id(session_id)
+        event = DepositLinkCreated(
+            message_id=message_id,
+            wa_id=wa_id,
+            attempt=attempt,
+            session_id=session_id,
+            url=url,
+            expires_at=expires_at,
+            received_at=now,
+        )
+        record = {"session_id": session_id, "attempt": attempt}
+        return cls._carrying(event, record, correlation_id or message_id)
+
+    @classmethod
+    def _carrying(cls, event: Event, record: dict[str, Any], correlation_id: str) -> Inbound:
+        return cls(event.wa_id, event.message_id, event, record, correlation_id)

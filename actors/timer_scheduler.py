@@ -1,8 +1,9 @@
 """
 The timer scheduler: finds due timers (any replica may) and feeds each one to its lead's
 actor as a `TimerFired` event, so a timer obeys the same one-turn-at-a-time rule as a
-message. Each firing is inbox message `timer:<id>:<due>`: a restart or a second replica
-can fire it again, and the inbox makes the second firing a duplicate.
+message. Each firing is inbox message `timer:<id>:<due>` (`Inbound.from_timer`): a
+restart or a second replica can fire it again, and the inbox makes the second firing a
+duplicate.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import structlog
 from actors.clock import Clock
 from actors.errors import ActorError
 from actors.inbound import Inbound
-from actors.lead import TimerFired, TimerKind
+from actors.lead import TimerKind
 from actors.masking import mask_phone
 from actors.observe import NullObserver, Observer
 from actors.polling import Poller
@@ -91,23 +92,12 @@ class TimerScheduler:
             return []
 
     async def _fire(self, timer: DueTimer) -> None:
-        due_at = int(timer.due_at.timestamp())
-        # A re-armed timer keeps its row, so each firing is named by its due time too.
-        message_id = f"timer:{timer.id}:{due_at}"
-        event = TimerFired(
-            message_id=message_id,
-            wa_id=timer.lead_key,
+        inbound = Inbound.from_timer(
             timer_id=timer.id,
-            kind=TimerKind(timer.kind),
-            due_at=due_at,
-            received_at=self._clock.now(),
-        )
-        inbound = Inbound(
             lead_key=timer.lead_key,
-            message_id=message_id,
-            event=event,
-            record={"timer_id": timer.id, "kind": timer.kind},
-            correlation_id=message_id,
+            kind=TimerKind(timer.kind),
+            due_at=int(timer.due_at.timestamp()),
+            now=self._clock.now(),
         )
         try:
             outcome = await self._runtime.ask(inbound)

@@ -16,6 +16,7 @@ from typing import Any
 
 from actors import Composer
 from actors.lead import SendMedia, SendMessage, Status, state_from_json
+from actors.message_ids import whatsapp_message_id
 from fakes.graph import FakeGraphApi, SentMessage
 from fakes.stripe_api import FakeStripe
 from loadtest.chaos import Fault, FaultLog
@@ -144,7 +145,7 @@ def _applied_exactly_once(results: Sequence[LeadResult], observed: Observed) -> 
     for result in results:
         for outgoing in result.acknowledged:
             count += 1
-            message_id = f"wa:{outgoing.message['id']}"
+            message_id = whatsapp_message_id(outgoing.message["id"])
             row = observed.inbox.get(message_id)
             if row is None:
                 missing.append(message_id)

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from actors.lead import DepositLinkCreated, Status
+from actors import Inbound
+from actors.lead import Status
 from fakes import stripe_api
 from fakes.graph import FakeGraphApi, SentMessage
 from fakes.stripe_api import FakeStripe
@@ -198,15 +199,15 @@ class LeadDriver:
         session = self._stripe.session(link)
         result.lead_uuid = str(session["client_reference_id"])
         script.apply(
-            DepositLinkCreated(
-                message_id=f"checkout:{link}",
+            Inbound.from_deposit_link(
                 wa_id=script.wa_id,
                 attempt=1,
                 session_id=link,
                 url=str(session["url"]),
                 expires_at=int(session["expires_at"]),
-                received_at=datetime.now(UTC),
-            )
+                now=datetime.now(UTC),
+                correlation_id=None,
+            ).event
         )
         await self._replies(script, result)
 
@@ -217,7 +218,6 @@ class LeadDriver:
                 parsed,
                 lead_key=script.wa_id,
                 lead_id=result.lead_uuid,
-                message_id=f"stripe:{parsed.id}",
                 now=datetime.now(UTC),
             )
         )

@@ -16,7 +16,8 @@ from quart import Blueprint, ResponseReturnValue, request
 
 from actors import Inbound, TurnFailed
 from actors.lead import PaymentEventReceived
-from actors.payments import PaymentRef, RoutedLead
+from actors.message_ids import stripe_event_message_id
+from actors.payments import PaymentRef
 from web.errors import MalformedBody
 from web.request_ids import correlation_id
 from web.services import services
@@ -43,16 +44,21 @@ async def stripe_events() -> ResponseReturnValue:
     except ValidationError as error:
         raise MalformedBody(f"{error.error_count()} validation errors") from error
 
-    message_id = f"stripe:{event.id}"
     route = await running.payments.lead_for(_reference(event))
     if route is None:
         await running.payments.keep_unrouted(
-            message_id, event.model_dump(mode="json"), correlation_id()
+            stripe_event_message_id(event.id), event.model_dump(mode="json"), correlation_id()
         )
         log.info("stripe.unrouted", event_type=event.type)
         return {"received": {"unrouted": 1}}, 200
 
-    inbound = _inbound(event, route, message_id, running.clock.now())
+    inbound = Inbound.from_stripe(
+        payment_event(
+            event, lead_key=route.lead_key, lead_id=route.lead_id, now=running.clock.now()
+        ),
+        event.model_dump(mode="json"),
+        correlation_id(),
+    )
     try:
         async with asyncio.timeout(running.settings.turn_wait_s):
             outcome = await running.runtime.ask(inbound)
@@ -62,13 +68,13 @@ async def stripe_events() -> ResponseReturnValue:
 
 
 def payment_event(
-    event: StripeEvent, *, lead_key: str, lead_id: str, message_id: str, now: datetime
+    event: StripeEvent, *, lead_key: str, lead_id: str, now: datetime
 ) -> PaymentEventReceived:
     """The lead's event for a verified Stripe event (the load test's reference uses it too)."""
     obj = event.data.object
     claimed = obj.metadata.get("lead_id")
     return PaymentEventReceived(
-        message_id=message_id,
+        message_id=stripe_event_message_id(event.id),
         wa_id=lead_key,
         event_id=event.id,
         event_type=event.type,
@@ -80,18 +86,6 @@ def payment_event(
         currency=obj.currency,
         payment_intent=obj.payment_intent,
         metadata_lead_matches=claimed is None or str(claimed) == lead_id,
-    )
-
-
-def _inbound(event: StripeEvent, route: RoutedLead, message_id: str, now: datetime) -> Inbound:
-    return Inbound(
-        lead_key=route.lead_key,
-        message_id=message_id,
-        event=payment_event(
-            event, lead_key=route.lead_key, lead_id=route.lead_id, message_id=message_id, now=now
-        ),
-        record=event.model_dump(mode="json"),
-        correlation_id=correlation_id(),
     )
 
 

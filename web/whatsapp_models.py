@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from actors.lead import MessageReceived
+from actors.message_ids import whatsapp_message_id
 
 __all__ = ["MetaMessage", "MetaWebhook", "ReceivedMessage"]
 
@@ -128,7 +129,7 @@ class ReceivedMessage:
 
     @property
     def message_id(self) -> str:
-        return f"wa:{self.message.id}"
+        return whatsapp_message_id(self.message.id)
 
     def event(self, received_at: datetime) -> MessageReceived:
         m = self.message

@@ -31,27 +31,16 @@ def route(
     correlation_id: str,
 ) -> Inbound:
     message = received.message
+    record = received.record()
     if artist_number is not None and message.sender == artist_number:
         command = _ARTIST_BUTTON.match(message.reply_id() or "")
         if command is not None:
-            lead = command.group("lead")
-            return Inbound(
-                lead_key=lead,
+            acted = ArtistActed(
                 message_id=received.message_id,
-                event=ArtistActed(
-                    message_id=received.message_id,
-                    wa_id=lead,
-                    action=ArtistAction(command.group("action")),
-                    received_at=now,
-                    via="whatsapp",
-                ),
-                record=received.record(),
-                correlation_id=correlation_id,
+                wa_id=command.group("lead"),
+                action=ArtistAction(command.group("action")),
+                received_at=now,
+                via="whatsapp",
             )
-    return Inbound(
-        lead_key=message.sender,
-        message_id=received.message_id,
-        event=received.event(now),
-        record=received.record(),
-        correlation_id=correlation_id,
-    )
+            return Inbound.from_whatsapp(acted, record, correlation_id)
+    return Inbound.from_whatsapp(received.event(now), record, correlation_id)

@@ -1,0 +1,46 @@
+"""
+The inbox ids of what reaches a lead's actor, made here and nowhere else. Pure.
+
+The inbox keeps one row per id, so whatever a source can deliver twice must get the
+same id twice, and the prefix keeps the sources apart:
+
+    wa:<wamid>               a WhatsApp message (Meta's message id)
+    stripe:<event id>        a Stripe webhook event
+    admin:<uuid>             an admin action (every request is a new action)
+    timer:<id>:<due>         a timer firing (a re-armed timer keeps its row, so its
+                             due time names the firing too)
+    stripe-session:<id>      the Checkout Session the deposit channel made
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+__all__ = [
+    "admin_action_message_id",
+    "deposit_link_message_id",
+    "stripe_event_message_id",
+    "timer_message_id",
+    "whatsapp_message_id",
+]
+
+
+def whatsapp_message_id(wamid: str) -> str:
+    return f"wa:{wamid}"
+
+
+def stripe_event_message_id(event_id: str) -> str:
+    return f"stripe:{event_id}"
+
+
+def admin_action_message_id(action_id: UUID) -> str:
+    return f"admin:{action_id}"
+
+
+def timer_message_id(timer_id: int, due_at: int) -> str:
+    """`due_at` in seconds since the epoch."""
+    return f"timer:{timer_id}:{due_at}"
+
+
+def deposit_link_message_id(session_id: str) -> str:
+    return f"stripe-session:{session_id}"
