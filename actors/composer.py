@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from actors.lead.behaviour import EDIT_PREFIX
+from actors.lead.button_ids import SUMMARY_BUTTONS, button_id, edit_row_id
 from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER, SendMedia, SendMessage
 from actors.lead.script import Kind, Option, Question, Script, Validation, Words, normalise
 from actors.lead.status import Status
@@ -47,8 +47,8 @@ REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "greeting": (frozenset({"name"}), frozenset()),
     "greeting_anonymous": (frozenset(), frozenset()),
     "unsupported": (frozenset(), frozenset()),
-    "summary": (frozenset({"answers"}), frozenset({"confirm", "edit"})),
-    "summary_reask": (frozenset({"answers"}), frozenset({"confirm", "edit"})),
+    "summary": (frozenset({"answers"}), SUMMARY_BUTTONS),
+    "summary_reask": (frozenset({"answers"}), SUMMARY_BUTTONS),
     "edit_pick": (frozenset(), frozenset()),
     "sent_to_artist": (frozenset(), frozenset()),
     "holding": (frozenset(), frozenset()),
@@ -326,14 +326,12 @@ class Composer:
                 return self._list(body, [(o.id, o.title) for o in question.options])
             return _text(body)
         if key == "edit_pick":
-            rows = [(EDIT_PREFIX + q.key, q.label) for q in self._copy.questions]
+            rows = [(edit_row_id(q.key), q.label) for q in self._copy.questions]
             return self._list(prefix + self._text(key, params, ()), rows)
         message = self._message(key)
         body = prefix + self._text(key, params, answers) + suffix
         if message.buttons:
-            buttons = [
-                (f"{stem}:{ref}" if ref else stem, title) for stem, title in message.buttons.items()
-            ]
+            buttons = [(button_id(key, ref), title) for key, title in message.buttons.items()]
             return _buttons(body, buttons)
         return _text(body)
 

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from actors.lead import (
+    ArtistAction,
     Decision,
     Event,
     LeadBehaviour,
@@ -32,6 +33,7 @@ from actors.lead import (
     SendMessage,
     Status,
 )
+from actors.lead.button_ids import button_id
 from fakes.meta import button_message, list_reply_message, text_message, webhook
 from web.whatsapp_models import MetaWebhook
 from web.whatsapp_routing import route
@@ -142,7 +144,11 @@ class LeadScript:
         """The artist's tap on Approve under this lead's packet."""
         assert self.artist_number is not None
         message = button_message(
-            self.artist_number, artist_message_id, f"approve:{self.wa_id}", "Approve", at
+            self.artist_number,
+            artist_message_id,
+            button_id(ArtistAction.APPROVE, self.wa_id),
+            "Approve",
+            at,
         )
         outgoing = Outgoing(message, self.artist_number, "Artist", False, "processed")
         inbound = route(

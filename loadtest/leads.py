@@ -22,7 +22,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from actors import Inbound
-from actors.lead import Status
+from actors.lead import ArtistAction, Status
+from actors.lead.button_ids import button_id
 from fakes import stripe_api
 from fakes.graph import FakeGraphApi, SentMessage
 from fakes.stripe_api import FakeStripe
@@ -183,7 +184,7 @@ class LeadDriver:
             await _woken(arrived, min(left, 0.5))
 
     async def _approve_and_pay(self, script: LeadScript, result: LeadResult) -> None:
-        button = f"approve:{script.wa_id}"
+        button = button_id(ArtistAction.APPROVE, script.wa_id)
         packets = await self._wait(self._artist, lambda: self._packets(button), 1)
         if not packets:
             result.reply_timeouts += 1

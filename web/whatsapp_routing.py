@@ -2,25 +2,21 @@
 Which actor gets a WhatsApp message, as what event.
 
 A lead's message goes to that lead. A button reply from the artist's own number whose
-id carries a lead reference (`approve:<wa_id>`) goes to that lead's actor as the
-artist's action; anything else from the artist goes to the artist's own key, where it
-is recorded.
+id names a lead (`approve:<wa_id>`, read by `actors.lead.button_ids`) goes to that
+lead's actor as the artist's action; anything else from the artist goes to the artist's
+own key, where it is recorded.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from actors import Inbound
-from actors.lead import ArtistActed, ArtistAction
+from actors.lead import ArtistActed
+from actors.lead.button_ids import artist_command
 from web.whatsapp_models import ReceivedMessage
 
 __all__ = ["route"]
-
-_ARTIST_BUTTON = re.compile(
-    r"^(?P<action>" + "|".join(a.value for a in ArtistAction) + r"):(?P<lead>\d{6,20})$"
-)
 
 
 def route(
@@ -33,12 +29,12 @@ def route(
     message = received.message
     record = received.record()
     if artist_number is not None and message.sender == artist_number:
-        command = _ARTIST_BUTTON.match(message.reply_id() or "")
+        command = artist_command(message.reply_id() or "")
         if command is not None:
             acted = ArtistActed(
                 message_id=received.message_id,
-                wa_id=command.group("lead"),
-                action=ArtistAction(command.group("action")),
+                wa_id=command.wa_id,
+                action=command.action,
                 received_at=now,
                 via="whatsapp",
             )

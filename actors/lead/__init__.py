@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from actors.lead.answers import latest_answers
-from actors.lead.behaviour import EDIT_PREFIX, LeadBehaviour
+from actors.lead.behaviour import LeadBehaviour
 from actors.lead.codec import (
     UndecodableEffect,
     effect_from_json,
@@ -48,7 +48,6 @@ from actors.lead.transitions import ALLOWED, InvalidTransition, check_transition
 
 __all__ = [
     "ALLOWED",
-    "EDIT_PREFIX",
     "MEDIA_ANSWER",
     "SKIPPED_ANSWER",
     "Answer",

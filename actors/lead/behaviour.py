@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from actors.lead.answers import latest_answers
+from actors.lead.button_ids import CONFIRM, EDIT, edited_question
 from actors.lead.deposits import DepositRules
 from actors.lead.model import (
     MEDIA_ANSWER,
@@ -38,11 +39,9 @@ from actors.lead.transitions import move
 from actors.lead.validation import Accepted, Rejected, Unsupported, judge
 from actors.masking import mask_phone
 
-__all__ = ["EDIT_PREFIX", "LeadBehaviour"]
+__all__ = ["LeadBehaviour"]
 
 S = Status
-EDIT_PREFIX = "edit:"  # list-row ids of the "which answer to change" list
-_CONFIRM, _EDIT = "confirm", "edit"  # button ids of the summary
 _MAX_FAILED_ATTEMPTS = 2
 _TAKE_OVER_FROM = frozenset(
     {S.NEW, S.QUALIFYING, S.CONFIRMING, S.PENDING_APPROVAL, S.BOOKING_PENDING, S.BOOKED}
@@ -183,8 +182,8 @@ class LeadBehaviour:
     def _confirming(self, state: LeadState, message: MessageReceived) -> Decision:
         choice = message.reply_id or ""
         text = message.text or ""
-        if choice.startswith(EDIT_PREFIX):
-            question = self._script.get(choice.removeprefix(EDIT_PREFIX))
+        if (edited := edited_question(choice)) is not None:
+            question = self._script.get(edited)
             if question is not None:
                 state = replace(
                     move(state, S.QUALIFYING),
@@ -193,9 +192,9 @@ class LeadBehaviour:
                     failed_attempts=0,
                 )
                 return Decision(state, (self._ask(state, question),))
-        if choice == _CONFIRM or (not choice and self._words.is_confirm(text)):
+        if choice == CONFIRM or (not choice and self._words.is_confirm(text)):
             return self._submit(state)
-        if choice == _EDIT or (not choice and self._words.is_edit(text)):
+        if choice == EDIT or (not choice and self._words.is_edit(text)):
             return Decision(state, (self._say(state, "edit_pick"),))
         return Decision(state, (self._say(state, "summary_reask", answers=True),))
 

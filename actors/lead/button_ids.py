@@ -1,0 +1,76 @@
+"""
+The ids our WhatsApp buttons and list rows carry: made and read here only. Pure.
+
+WhatsApp echoes the id of the button or list row tapped as the reply's id, so the id
+is all a tap says:
+
+    confirm, edit          the summary's buttons
+    edit:<question key>    a row of the list that picks an answer to change
+    <option id>            a question's option, as the copy file names it (read by
+                           `Question.option`, which also takes the title typed out)
+    <action>:<wa_id>       the artist's buttons under a lead's packet
+                           (`approve:447700900123`): a tap names its lead, so it acts
+                           on that lead even from an old packet
+
+A copy message's buttons are named by their keys in the copy file; a message that
+carries a lead's reference (`SendMessage.ref`) adds it to each (`button_id`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from actors.lead.model import ArtistAction
+
+__all__ = [
+    "CONFIRM",
+    "EDIT",
+    "SUMMARY_BUTTONS",
+    "ArtistCommand",
+    "artist_command",
+    "button_id",
+    "edit_row_id",
+    "edited_question",
+]
+
+CONFIRM = "confirm"
+EDIT = "edit"
+SUMMARY_BUTTONS = frozenset({CONFIRM, EDIT})
+
+_EDIT_ROW = "edit:"
+_ARTIST_BUTTON = re.compile(
+    r"^(?P<action>" + "|".join(a.value for a in ArtistAction) + r"):(?P<lead>\d{6,20})$"
+)
+
+
+@dataclass(frozen=True)
+class ArtistCommand:
+    """The artist's tap on a button under a lead's packet."""
+
+    action: ArtistAction
+    wa_id: str  # the lead acted on
+
+
+def button_id(key: str, ref: str | None = None) -> str:
+    """A copy message's button `key`, with the lead's reference when the message has one."""
+    return f"{key}:{ref}" if ref else key
+
+
+def artist_command(reply_id: str) -> ArtistCommand | None:
+    """The action and lead a button id names, or None if it names none."""
+    found = _ARTIST_BUTTON.match(reply_id)
+    if found is None:
+        return None
+    return ArtistCommand(ArtistAction(found.group("action")), found.group("lead"))
+
+
+def edit_row_id(question_key: str) -> str:
+    return _EDIT_ROW + question_key
+
+
+def edited_question(reply_id: str) -> str | None:
+    """The question key an edit-list row names, or None if `reply_id` is no such row."""
+    if not reply_id.startswith(_EDIT_ROW):
+        return None
+    return reply_id.removeprefix(_EDIT_ROW)

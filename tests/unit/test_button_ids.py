@@ -1,0 +1,47 @@
+"""Button and list-row ids: what one side writes, the other reads back, and nothing else."""
+
+from __future__ import annotations
+
+import pytest
+
+from actors.lead import ArtistAction
+from actors.lead.button_ids import (
+    CONFIRM,
+    EDIT,
+    ArtistCommand,
+    artist_command,
+    button_id,
+    edit_row_id,
+    edited_question,
+)
+
+LEAD = "447700900123"
+
+
+@pytest.mark.parametrize("action", list(ArtistAction))
+def test_an_artist_button_names_its_action_and_lead(action: ArtistAction) -> None:
+    assert button_id(action, LEAD) == f"{action.value}:{LEAD}"
+    assert artist_command(button_id(action, LEAD)) == ArtistCommand(action, LEAD)
+
+
+@pytest.mark.parametrize(
+    "reply_id",
+    [CONFIRM, EDIT, "approve", f"archive:{LEAD}", "approve:12345", f"approve:{LEAD}x", ""],
+)
+def test_an_id_that_names_no_action_and_lead_is_no_artist_command(reply_id: str) -> None:
+    assert artist_command(reply_id) is None
+
+
+def test_a_button_without_a_reference_is_its_key() -> None:
+    assert button_id(CONFIRM) == "confirm"
+    assert button_id(EDIT, None) == "edit"
+
+
+def test_an_edit_row_names_its_question() -> None:
+    assert edit_row_id("size") == "edit:size"
+    assert edited_question(edit_row_id("size")) == "size"
+
+
+@pytest.mark.parametrize("reply_id", [EDIT, CONFIRM, "size", f"approve:{LEAD}"])
+def test_other_ids_are_no_edit_row(reply_id: str) -> None:
+    assert edited_question(reply_id) is None
