@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actors.composer import Composer, CopyError
+from actors.copy import Composer, CopyError, load_copy, script_from
 from actors.delivery import Deliverer, Delivery
 from actors.errors import (
     ActorError,
@@ -37,4 +37,6 @@ __all__ = [
     "TurnFailed",
     "TurnOutcome",
     "WhatsAppSender",
+    "load_copy",
+    "script_from",
 ]

@@ -41,7 +41,7 @@ from gspread.exceptions import APIError, GSpreadException, SpreadsheetNotFound, 
 from gspread.utils import ValueInputOption
 from requests.adapters import HTTPAdapter
 
-from actors.composer import Composer
+from actors.copy import Composer
 from actors.deadline import Deadline
 from actors.delivery import Delivery
 from actors.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from actors.composer import Composer, CopyError
+from actors.copy import Composer, CopyError
 from actors.lead import SendMedia, SendMessage
 
 __all__ = ["Template", "Templates", "message_key"]

@@ -25,7 +25,7 @@ import httpx
 import structlog
 
 from actors.clock import Clock, SystemClock
-from actors.composer import Composer, CopyError
+from actors.copy import Composer, CopyError
 from actors.deadline import Deadline
 from actors.delivery import Delivery, outside_window
 from actors.errors import DeliverySuppressed, PermanentDeliveryError, RetryableDeliveryError

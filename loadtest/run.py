@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from actors import Composer
+from actors import Composer, load_copy, script_from
 from actors.lead import LeadBehaviour, Policy
 from loadtest.chaos import Chaos, ChaosPlan, FaultLog
 from loadtest.checks import Check, Observed, observe, run_checks
@@ -126,8 +126,8 @@ def _roles(config: LoadTest, rng: random.Random) -> list[str]:
 async def _conversations(
     config: LoadTest, cluster: Cluster, rng: random.Random, progress: Progress
 ) -> dict[str, Any]:
-    composer = Composer.load(COPY_DIR, config.locale)
-    script = composer.script()
+    copy = load_copy(COPY_DIR, config.locale)
+    composer, script = Composer(copy), script_from(copy)
     behaviour = LeadBehaviour(
         script,
         Policy(artist_number=ARTIST_NUMBER, livemode=False),

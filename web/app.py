@@ -21,6 +21,7 @@ from actors.admin import Admin
 from actors.backlog import Backlog
 from actors.checkout import CheckoutLinks, stripe_client
 from actors.clock import Clock, SystemClock
+from actors.copy import load_copy, script_from
 from actors.faults import CrashPoints
 from actors.lead import LeadBehaviour, Policy
 from actors.observe import Observer
@@ -75,7 +76,8 @@ def create_app(
         async with AsyncExitStack() as stack:
             if crash_points.armed is not None:
                 log.warning("fault.crash_point_armed", point=crash_points.armed.value)
-            composer = Composer.load(settings.copy_dir, settings.locale)
+            copy = load_copy(settings.copy_dir, settings.locale)
+            composer = Composer(copy)
             db = await _open_database(settings, stack)
             app.extensions[DATABASE_KEY] = db  # for operators' tools and tests, not routes
             client = http_client
@@ -92,7 +94,7 @@ def create_app(
 
             runtime = ActorRuntime(
                 db,
-                LeadBehaviour(composer.script(), _policy(settings)),
+                LeadBehaviour(script_from(copy), _policy(settings)),
                 mailbox_size=settings.mailbox_size,
                 idle_after_s=settings.actor_idle_s,
                 on_effects=wake_relays,

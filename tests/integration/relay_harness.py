@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import anyio
 import httpx
 
-from actors import Backoff, Composer, OutboxRelay, WhatsAppSender
+from actors import Backoff, Composer, OutboxRelay, WhatsAppSender, load_copy
 from actors.pacing import Pacing
 from actors.templates import Templates
 from fakes.graph import FakeGraphApi
@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 COPY_DIR = Path(__file__).resolve().parents[2] / "copy"
-COMPOSER = Composer.load(COPY_DIR, "en_GB")
+COMPOSER = Composer(load_copy(COPY_DIR, "en_GB"))
 ARTIST = "447700900999"
 FAST_BACKOFF = Backoff(base_s=0.02, cap_s=0.1, jitter_s=0.01)
 NO_TEMPLATES: Mapping[str, Mapping[str, str]] = {}

@@ -29,7 +29,7 @@ from typing import Any, Literal
 import httpx
 import pytest
 
-from actors import Composer
+from actors import Composer, load_copy
 from actors.faults import CRASH_EXIT_CODE, CrashPoint
 from fakes.graph import FakeGraphApi, GraphServer
 from storage.pool import Pool
@@ -141,7 +141,7 @@ async def test_a_crash_at_any_point_loses_nothing_and_sends_each_reply_once_but_
     provider's acceptance sends the first reply twice."""
     fake, server = graph
     script = lead_script("447700900186", ["hello"])
-    replies = expected(Composer.load(COPY_DIR, LOCALE), script).replies
+    replies = expected(Composer(load_copy(COPY_DIR, LOCALE)), script).replies
     assert replies, "a first message is always answered"
     service = await launcher.start(server.base_url, FAULT_CRASH_AT=point.value, RELAY_LEASE_S="1")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actors.composer import Composer, CopyError
+from actors.copy import Composer, CopyError, load_copy
 from actors.templates import Templates
 from fakes.graph import FakeGraphApi, GraphFailure
 from storage.pool import Pool
@@ -61,7 +61,7 @@ def copy_with_templates(tmp_path: Path, templates: Mapping[str, list[str]]) -> C
     raw = yaml.safe_load((COPY_DIR / "en_GB.yml").read_text(encoding="utf-8"))
     raw["templates"] = dict(templates)
     (tmp_path / "en_GB.yml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return Composer.load(tmp_path, "en_GB")
+    return Composer(load_copy(tmp_path, "en_GB"))
 
 
 async def _statuses_are(pool: Pool, expected: list[str]) -> bool:

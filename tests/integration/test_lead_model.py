@@ -52,6 +52,8 @@ from actors import (
     OutboxRelay,
     TurnOutcome,
     WhatsAppSender,
+    load_copy,
+    script_from,
 )
 from actors.deadline import Deadline
 from actors.lead import (
@@ -81,12 +83,13 @@ from tests.clock import FakeClock
 from tests.database import TABLES
 
 COPY_DIR = Path(__file__).resolve().parents[2] / "copy"
-COMPOSER = Composer.load(COPY_DIR, "en_GB")
+COPY = load_copy(COPY_DIR, "en_GB")
+COMPOSER = Composer(COPY)
 LEAD = "447700900123"
 ARTIST = "447700900999"
 # The runtime and the model share one Policy: any difference would be a test bug.
 POLICY = Policy(artist_number=ARTIST)
-BEHAVIOUR = LeadBehaviour(COMPOSER.script(), POLICY)
+BEHAVIOUR = LeadBehaviour(script_from(COPY), POLICY)
 DAY = 86_400
 DEPOSIT_AMOUNT, DEPOSIT_CURRENCY = POLICY.deposit_amount, POLICY.deposit_currency
 

@@ -24,7 +24,7 @@ import anyio
 import httpx
 import pytest
 
-from actors import Composer
+from actors import Composer, load_copy, script_from
 from actors.lead import (
     Effect,
     LeadBehaviour,
@@ -51,6 +51,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 COPY_DIR = Path(__file__).resolve().parents[2] / "copy"
 LOCALE = "en_GB"
+SCRIPT = script_from(load_copy(COPY_DIR, LOCALE))
 
 
 # -- scripts and what they must lead to -------------------------------------------------
@@ -96,7 +97,7 @@ def plain_texts(composer: Composer) -> list[str]:
     Opt-out words are left out on purpose: the relay withholds replies still queued
     when their lead opts out, so which of them go out would depend on timing.
     """
-    script = composer.script()
+    script = SCRIPT
     titles = [option.title for q in script.questions for option in q.options]
     typed = ["hello", "a small fox on my ankle", "about 12 cm", "300", "next month"]
     typed += ["flexible", "skip", "yes", "edit", "hmm", "ok", *titles]
@@ -143,7 +144,7 @@ def expected(composer: Composer, script: LeadScript) -> Expected:
     The behaviour is built as the service builds it when ARTIST_WHATSAPP_NUMBER and
     PILOT_ALLOWLIST are unset (the processes here run without them).
     """
-    behaviour = LeadBehaviour(composer.script())
+    behaviour = LeadBehaviour(SCRIPT)
     state = behaviour.initial(script.wa_id)
     effects: list[Effect] = []
     for m in script.messages:
@@ -204,7 +205,7 @@ async def outbox_drained(pool: Pool) -> bool:
 
 @pytest.fixture
 def composer() -> Composer:
-    return Composer.load(COPY_DIR, LOCALE)
+    return Composer(load_copy(COPY_DIR, LOCALE))
 
 
 @pytest.fixture

@@ -10,7 +10,15 @@ from pathlib import Path
 import anyio
 import pytest
 
-from actors import ActorRuntime, Composer, Inbound, MailboxFull, TurnFailed, TurnOutcome
+from actors import (
+    ActorRuntime,
+    Inbound,
+    MailboxFull,
+    TurnFailed,
+    TurnOutcome,
+    load_copy,
+    script_from,
+)
 from actors.lead import (
     Answer,
     Decision,
@@ -36,7 +44,7 @@ SCRIPT = ["Hi", "a rose", "Forearm", "12 cm", "Black & grey", "next month", "ski
 
 
 def behaviour() -> LeadBehaviour:
-    return LeadBehaviour(Composer.load(COPY_DIR, "en_GB").script())
+    return LeadBehaviour(script_from(load_copy(COPY_DIR, "en_GB")))
 
 
 def inbound(wa_id: str, n: int, text: str = "hello", ts: int | None = None) -> Inbound:
@@ -153,7 +161,7 @@ class _Explodes(LeadBehaviour):
 
 async def test_a_failed_turn_rolls_back_and_no_other_lead_notices(pool: Pool) -> None:
     runtime = ActorRuntime(
-        Database(pool), _Explodes(Composer.load(COPY_DIR, "en_GB").script()), idle_after_s=5
+        Database(pool), _Explodes(script_from(load_copy(COPY_DIR, "en_GB"))), idle_after_s=5
     )
     try:
         with pytest.raises(TurnFailed):

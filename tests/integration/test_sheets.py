@@ -14,7 +14,7 @@ import anyio
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from actors import Backoff, Composer, OutboxRelay, RetryableDeliveryError
+from actors import Backoff, Composer, OutboxRelay, RetryableDeliveryError, load_copy
 from actors.deadline import Deadline
 from actors.delivery import Delivery
 from actors.lead import Answer, Deposit, LeadState, MirrorLead, Status, state_to_json
@@ -51,7 +51,7 @@ def server(sheets: FakeSheets) -> Iterator[SheetsServer]:
 
 @pytest.fixture
 def composer() -> Composer:
-    return Composer.load(COPY_DIR, "en_GB")
+    return Composer(load_copy(COPY_DIR, "en_GB"))
 
 
 @pytest.fixture

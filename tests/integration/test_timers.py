@@ -9,7 +9,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from actors import ActorRuntime, Composer, Inbound, TurnOutcome
+from actors import ActorRuntime, Inbound, TurnOutcome, load_copy, script_from
 from actors.lead import LeadBehaviour, MessageReceived, Policy
 from actors.timer_scheduler import TimerScheduler
 from storage import Database
@@ -30,7 +30,7 @@ class Replica:
 
 def replica(pool: Pool, clock: FakeClock, *, lease_s: float = 60.0) -> Replica:
     policy = Policy(stale_after_s=STALE_AFTER, abandon_after_s=ABANDON_AFTER)
-    behaviour = LeadBehaviour(Composer.load(COPY_DIR, "en_GB").script(), policy)
+    behaviour = LeadBehaviour(script_from(load_copy(COPY_DIR, "en_GB")), policy)
     runtime = ActorRuntime(Database(pool), behaviour, idle_after_s=5)
     return Replica(runtime, TimerScheduler(Database(pool), runtime, clock, lease_s=lease_s))
 

@@ -1,6 +1,6 @@
 """
-The composer: copy files are refused at load, naming the key, when they would break
-the code or WhatsApp's limits; and what it renders is what the Graph API expects.
+The copy: files are refused at load, naming the key, when they would break the code or
+WhatsApp's limits; and what the composer renders is what the Graph API expects.
 
 Broken files are en_GB.yml loaded, changed in one place and written to a temporary
 directory, so each case proves exactly one rule.
@@ -16,7 +16,14 @@ from typing import Any
 import pytest
 import yaml
 
-from actors.composer import REQUIRED_MESSAGES, Composer, CopyError, WhatsAppLimits
+from actors.copy import (
+    REQUIRED_MESSAGES,
+    Composer,
+    CopyError,
+    WhatsAppLimits,
+    load_copy,
+    script_from,
+)
 from actors.lead import effect_from_json
 from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER, SendMedia, SendMessage
 
@@ -136,7 +143,7 @@ def test_load_refuses_a_broken_copy_file_naming_the_key(
     copy = en_gb()
     mutate(copy)
     with pytest.raises(CopyError, match=re.escape(named)) as refused:
-        Composer.load(write(tmp_path, copy), "xx_XX")
+        load_copy(write(tmp_path, copy), "xx_XX")
     assert "xx_XX.yml" in str(refused.value), "the error names the file too"
 
 
@@ -144,18 +151,18 @@ def test_a_question_text_exactly_at_the_limit_is_accepted(tmp_path: Path) -> Non
     """The limit leaves room for the longest intro and a long name, and no less."""
     copy = en_gb()
     question(copy, "idea")["text"] = "Q" * question_text_limit(copy)
-    Composer.load(write(tmp_path, copy), "xx_XX")
+    load_copy(write(tmp_path, copy), "xx_XX")
 
 
 def test_load_refuses_malformed_yaml_naming_the_file(tmp_path: Path) -> None:
     (tmp_path / "xx_XX.yml").write_text("locale: xx_XX\nmessages: [unclosed\n", encoding="utf-8")
     with pytest.raises(CopyError, match=re.escape("xx_XX.yml")):
-        Composer.load(tmp_path, "xx_XX")
+        load_copy(tmp_path, "xx_XX")
 
 
 def test_load_refuses_a_missing_locale_file(tmp_path: Path) -> None:
     with pytest.raises(CopyError, match=re.escape("zz_ZZ.yml")):
-        Composer.load(tmp_path, "zz_ZZ")
+        load_copy(tmp_path, "zz_ZZ")
 
 
 @pytest.mark.parametrize(
@@ -174,7 +181,7 @@ def test_load_refuses_yaml_booleans_in_a_word_list(tmp_path: Path, line: str, na
     assert line in lines, "the word list to replace exists in en_GB.yml"
     (tmp_path / "xx_XX.yml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(CopyError, match=re.escape(named)):
-        Composer.load(tmp_path, "xx_XX")
+        load_copy(tmp_path, "xx_XX")
 
 
 # -- every shipped locale loads and is complete by key --------------------------------
@@ -187,8 +194,7 @@ def test_en_gb_and_at_least_one_other_locale_are_shipped() -> None:
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_every_copy_file_loads(locale: str) -> None:
-    composer = Composer.load(COPY_DIR, locale)
-    assert composer.script().questions
+    assert script_from(load_copy(COPY_DIR, locale)).questions
 
 
 def _shape(copy: Copy) -> dict[str, Any]:
@@ -225,14 +231,14 @@ def test_every_locale_has_every_message_the_code_sends(locale: str) -> None:
 @pytest.mark.parametrize("locale", LOCALES)
 def test_every_locale_understands_stop_and_unsubscribe(locale: str) -> None:
     """WhatsApp users type the English words whatever the language of the chat."""
-    words = Composer.load(COPY_DIR, locale).script().words
+    words = script_from(load_copy(COPY_DIR, locale)).words
     assert words.is_opt_out("STOP")
     assert words.is_opt_out("Unsubscribe")
     assert words.is_opt_in("Start")
 
 
 def test_spanish_words_steer_the_spanish_conversation() -> None:
-    words = Composer.load(COPY_DIR, "es_ES").script().words
+    words = script_from(load_copy(COPY_DIR, "es_ES")).words
     assert words.is_opt_out("Baja")
     assert words.is_opt_in("ALTA")
     assert words.is_skip("Saltar")
@@ -248,7 +254,7 @@ def test_spanish_words_steer_the_spanish_conversation() -> None:
 
 @pytest.fixture(scope="module")
 def composer() -> Composer:
-    return Composer.load(COPY_DIR, "en_GB")
+    return Composer(load_copy(COPY_DIR, "en_GB"))
 
 
 def payload(key: str, **fields: Any) -> SendMessage | SendMedia:
@@ -416,7 +422,7 @@ def test_an_unknown_key_at_render_time_is_a_copy_error(composer: Composer) -> No
 
 
 def test_spanish_renders_the_same_ids_with_spanish_titles() -> None:
-    spanish = Composer.load(COPY_DIR, "es_ES")
+    spanish = Composer(load_copy(COPY_DIR, "es_ES"))
     message = spanish.render(payload("questions.colour"))
     assert button_ids(message) == ["colour", "black_grey", "unsure"]
     titles = [b["reply"]["title"] for b in message["interactive"]["action"]["buttons"]]

@@ -1,0 +1,211 @@
+"""
+The composer: message effects in, WhatsApp message bodies out, in the copy's words.
+
+Effects name a copy key and its parameters; the relay asks the composer to render them
+at delivery, and the template parameters of a message sent outside WhatsApp's 24-hour
+window (`actors.templates`).
+
+Placeholders: `{answers}` is filled with the lead's latest answers, one line each;
+`{reason}` names another copy key whose text is inserted; `{status}` is a status shown
+by its name under `statuses:`; the rest are plain strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from actors.copy.file import (
+    REQUIRED_MESSAGES,
+    CopyError,
+    CopyFile,
+    MessageCopy,
+    WhatsAppLimits,
+    placeholders,
+)
+from actors.lead.button_ids import button_id, edit_row_id
+from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER, SendMedia, SendMessage
+from actors.lead.script import Kind
+from actors.lead.status import Status
+
+__all__ = ["Composer"]
+
+
+class Composer:
+    """Renders the messages of one checked copy file (`actors.copy.load_copy`)."""
+
+    def __init__(self, copy: CopyFile) -> None:
+        self._copy = copy
+        self._questions = copy.questions_by_key()
+        self._messages = copy.messages_by_key()
+
+    def render(self, effect: SendMessage | SendMedia) -> dict[str, Any]:
+        """The Graph API message body (without `to`) for one message effect."""
+        if isinstance(effect, SendMedia):
+            caption = self._text(effect.caption_key, effect.params, ())
+            return {"type": "image", "image": {"id": effect.media_id, "caption": caption}}
+        key = effect.key
+        params = effect.params
+        answers = effect.answers
+        intro, outro, ref = effect.intro, effect.outro, effect.ref
+        prefix = self._text(intro, params, ()) + "\n\n" if intro else ""
+        suffix = "\n\n" + self._text(outro, params, ()) if outro else ""
+
+        if key.startswith(("questions.", "reask.")):
+            kind, _, question_key = key.partition(".")
+            question = self._questions.get(question_key)
+            if question is None:
+                raise CopyError(f"copy key {key!r} is missing")
+            body = prefix + (question.text if kind == "questions" else question.reask)
+            if question.kind is Kind.BUTTONS:
+                return _buttons(body, [(o.id, o.title) for o in question.options])
+            if question.kind is Kind.LIST:
+                return self._list(body, [(o.id, o.title) for o in question.options])
+            return _text(body)
+        if key == "edit_pick":
+            rows = [(edit_row_id(q.key), q.label) for q in self._copy.questions]
+            return self._list(prefix + self._text(key, params, ()), rows)
+        message = self._message(key)
+        body = prefix + self._text(key, params, answers) + suffix
+        if message.buttons:
+            buttons = [(button_id(stem, ref), title) for stem, title in message.buttons.items()]
+            return _buttons(body, buttons)
+        return _text(body)
+
+    def _message(self, key: str) -> MessageCopy:
+        message = self._messages.get(key)
+        if message is None:
+            raise CopyError(f"copy key {key!r} is missing")
+        return message
+
+    def _text(self, key: str, params: Mapping[str, str], answers: Sequence[tuple[str, ...]]) -> str:
+        values = self._values(params, answers, "\n")
+        try:
+            return self._message(key).text.format_map(values)
+        except KeyError as error:
+            raise CopyError(f"copy key {key!r} needs {error}") from error
+
+    def _values(
+        self, params: Mapping[str, str], answers: Sequence[tuple[str, ...]], separator: str
+    ) -> dict[str, str]:
+        """The placeholders' values: `reason` and `status` in words, the answer lines joined."""
+        values = dict(params)
+        if "reason" in values:
+            values["reason"] = self._message(values["reason"]).text
+        if "status" in values:
+            values["status"] = self._copy.statuses.get(Status(values["status"]), values["status"])
+        values["answers"] = separator.join(self._answer_line(q, v) for q, v in answers)
+        return values
+
+    def plain(self, key: str) -> str:
+        """A message's text with no placeholders, for providers' own pages (Stripe)."""
+        return self._text(key, {}, ())
+
+    def question_labels(self) -> dict[str, str]:
+        """Question key -> its label, in the order the questions are asked."""
+        return {q.key: q.label for q in self._copy.questions}
+
+    def answer_value(self, question_key: str, value: str) -> str:
+        """An answer as a person reads it: option titles, media and skip labels."""
+        labels = self._copy.labels
+        question = self._questions.get(question_key)
+        if question is None:
+            return value
+        if value == MEDIA_ANSWER and question.kind is Kind.MEDIA:
+            return labels.media_value
+        if value == SKIPPED_ANSWER and question.kind is Kind.MEDIA:
+            return labels.skipped_value
+        return next((o.title for o in question.options if o.id == value), value)
+
+    def _answer_line(self, question_key: str, value: str) -> str:
+        question = self._questions.get(question_key)
+        label = question.label if question is not None else question_key
+        shown = self.answer_value(question_key, value)
+        return self._copy.labels.answer_line.format(label=label, value=shown)
+
+    def _list(self, body: str, rows: Sequence[tuple[str, str]]) -> dict[str, Any]:
+        return {
+            "type": "interactive",
+            "interactive": {
+                "type": "list",
+                "body": {"text": _clip(body, WhatsAppLimits.INTERACTIVE_BODY)},
+                "action": {
+                    "button": self._copy.labels.list_button,
+                    "sections": [
+                        {"rows": [{"id": row_id, "title": title} for row_id, title in rows]}
+                    ],
+                },
+            },
+        }
+
+    # -- templates (WhatsApp's 24-hour window; see actors.templates) ---------------------
+
+    def check_templates(self, keys: Sequence[str]) -> None:
+        """
+        Refuse, naming the key, a template whose copy parameters are missing or use a
+        placeholder its message does not supply.
+        """
+        for key in keys:
+            texts = self._copy.templates.get(key)
+            if texts is None:
+                raise CopyError(f"copy key 'templates.{key}' is missing")
+            supplied = self._template_supplied(key)
+            for text in texts:
+                unsupplied = placeholders(text) - supplied
+                if unsupplied:
+                    raise CopyError(
+                        f"copy key 'templates.{key}' uses unsupplied {sorted(unsupplied)}"
+                    )
+
+    def template_parameters(
+        self, key: str, params: Mapping[str, str], answers: Sequence[tuple[str, ...]]
+    ) -> list[str]:
+        """The body parameters of `key`'s template, rendered like the message itself."""
+        texts = self._copy.templates.get(key)
+        if texts is None:
+            raise CopyError(f"copy key 'templates.{key}' is missing")
+        values = self._values(params, answers, "; ")
+        try:
+            # Meta refuses parameters with newlines, tabs or runs of spaces (132018).
+            return [" ".join(text.format_map(values).split()) for text in texts]
+        except KeyError as error:
+            raise CopyError(f"copy key 'templates.{key}' needs {error}") from error
+
+    def _template_supplied(self, key: str) -> frozenset[str]:
+        """The placeholders the code supplies with message `key`."""
+        required = REQUIRED_MESSAGES.get(key)
+        if required is not None:
+            return required[0]
+        if key.startswith(("questions.", "reask.")) and key.partition(".")[2] in self._questions:
+            return frozenset()
+        message = self._messages.get(key)
+        if message is None:
+            raise CopyError(f"copy key {key!r} has a template but no message")
+        return frozenset(placeholders(message.text))
+
+
+def _buttons(body: str, buttons: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    return {
+        "type": "interactive",
+        "interactive": {
+            "type": "button",
+            "body": {"text": _clip(body, WhatsAppLimits.INTERACTIVE_BODY)},
+            "action": {
+                "buttons": [
+                    {"type": "reply", "reply": {"id": reply_id, "title": title}}
+                    for reply_id, title in buttons
+                ]
+            },
+        },
+    }
+
+
+def _text(body: str) -> dict[str, Any]:
+    return {
+        "type": "text",
+        "text": {"body": _clip(body, WhatsAppLimits.TEXT_BODY), "preview_url": False},
+    }
+
+
+def _clip(body: str, limit: int) -> str:
+    return body if len(body) <= limit else body[: limit - 1] + "…"

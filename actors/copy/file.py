@@ -1,0 +1,272 @@
+"""
+The copy file: its shape, read and checked once, before the service starts.
+
+`load_copy` refuses, naming the key, a copy file that lacks a key the code uses, asks
+for a placeholder the code does not supply, or breaks WhatsApp's limits for
+interactive messages. What it returns is only read: by `actors.copy.script` for the
+behaviour's questions and words, and by `actors.copy.composer` for the messages.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from actors.lead.button_ids import SUMMARY_BUTTONS
+from actors.lead.model import ArtistAction
+from actors.lead.script import Kind
+from actors.lead.status import Status
+
+__all__ = [
+    "REQUIRED_MESSAGES",
+    "CopyError",
+    "CopyFile",
+    "MessageCopy",
+    "QuestionCopy",
+    "WhatsAppLimits",
+    "load_copy",
+    "placeholders",
+]
+
+
+class WhatsAppLimits:
+    """Cloud API limits for interactive messages."""
+
+    BUTTONS = 3
+    BUTTON_TITLE = 20
+    LIST_ROWS = 10
+    ROW_TITLE = 24
+    LIST_BUTTON = 20
+    INTERACTIVE_BODY = 1024
+    TEXT_BODY = 4096
+    NAME_ALLOWANCE = 64  # room kept for a lead's name inside a greeting
+
+
+_A = ArtistAction  # the artist's buttons are actions (read by actors.lead.button_ids)
+
+# Every message key the code sends -> (placeholders it always supplies, button keys).
+REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
+    "greeting": (frozenset({"name"}), frozenset()),
+    "greeting_anonymous": (frozenset(), frozenset()),
+    "unsupported": (frozenset(), frozenset()),
+    "summary": (frozenset({"answers"}), SUMMARY_BUTTONS),
+    "summary_reask": (frozenset({"answers"}), SUMMARY_BUTTONS),
+    "edit_pick": (frozenset(), frozenset()),
+    "sent_to_artist": (frozenset(), frozenset()),
+    "holding": (frozenset(), frozenset()),
+    "declined": (frozenset(), frozenset()),
+    "opted_out": (frozenset(), frozenset()),
+    "opted_in": (frozenset(), frozenset()),
+    "pilot": (frozenset(), frozenset()),
+    "resumed": (frozenset(), frozenset()),
+    "artist_packet": (
+        frozenset({"name", "number", "answers"}),
+        frozenset({_A.APPROVE.value, _A.DECLINE.value, _A.TAKE_OVER.value}),
+    ),
+    "artist_handover": (
+        frozenset({"name", "number", "reason", "answers"}),
+        frozenset({_A.HAND_BACK.value, _A.APPROVE.value, _A.DECLINE.value}),
+    ),
+    "artist_reference": (frozenset({"name", "number"}), frozenset()),
+    "artist_already_handled": (frozenset({"name", "number", "status"}), frozenset()),
+    "deposit_link": (frozenset({"url", "amount"}), frozenset()),
+    "deposit_link_again": (frozenset({"url", "amount"}), frozenset()),
+    "deposit_expired": (frozenset(), frozenset()),
+    "booked": (frozenset(), frozenset()),
+    "deposit_policy": (frozenset(), frozenset()),
+    "artist_booked": (frozenset({"name", "number"}), frozenset()),
+    "artist_deposit_expired": (frozenset({"name", "number"}), frozenset()),
+    "artist_payment_notice": (frozenset({"name", "number", "reason"}), frozenset()),
+    "payment_failed": (frozenset(), frozenset()),
+    "payment_refunded": (frozenset(), frozenset()),
+    "payment_disputed": (frozenset(), frozenset()),
+    "payment_rejected": (frozenset(), frozenset()),
+    "payment_twice": (frozenset(), frozenset()),
+    "payment_not_bookable": (frozenset(), frozenset()),
+    "deposit_product": (frozenset(), frozenset()),
+    "reminder": (frozenset(), frozenset()),
+    "deposit_reminder": (frozenset({"url"}), frozenset()),
+    "reason_asked": (frozenset(), frozenset()),
+    "reason_stuck": (frozenset(), frozenset()),
+    "reason_artist": (frozenset(), frozenset()),
+}
+_INTROS = ("greeting", "greeting_anonymous", "unsupported", "opted_in", "resumed")
+
+
+class CopyError(Exception):
+    """The copy file is missing a key, asks for an unsupplied placeholder, or is malformed."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _OptionCopy(_Model):
+    id: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1)
+
+
+class _SizeCopy(_Model):
+    min: float
+    max: float
+
+
+class _ValidationCopy(_Model):
+    min_length: int = 1
+    size_cm: _SizeCopy | None = None
+    date: bool = False
+
+
+class QuestionCopy(_Model):
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    kind: Kind
+    text: str
+    reask: str
+    options: list[_OptionCopy] = []
+    validation: _ValidationCopy = _ValidationCopy()
+
+
+class MessageCopy(_Model):
+    text: str
+    buttons: dict[str, str] = {}
+
+
+class _WordsCopy(_Model):
+    opt_out: list[str]
+    opt_in: list[str]
+    human: list[str]
+    skip: list[str]
+    date_hints: list[str]
+    confirm: list[str]
+    edit: list[str]
+
+
+class _LabelsCopy(_Model):
+    list_button: str
+    answer_line: str
+    media_value: str
+    skipped_value: str
+
+
+class CopyFile(_Model):
+    """The copy file as written; `load_copy` reads and checks it."""
+
+    locale: str
+    words: _WordsCopy
+    labels: _LabelsCopy
+    questions: list[QuestionCopy] = Field(min_length=1)
+    messages: dict[str, str | MessageCopy]
+    statuses: dict[Status, str]
+    # Body parameters of WhatsApp templates, by message key (see actors.templates).
+    templates: dict[str, list[str]] = {}
+
+    def messages_by_key(self) -> dict[str, MessageCopy]:
+        """Every message; one given as a bare string has no buttons."""
+        return {
+            key: value if isinstance(value, MessageCopy) else MessageCopy(text=value)
+            for key, value in self.messages.items()
+        }
+
+    def questions_by_key(self) -> dict[str, QuestionCopy]:
+        """Every question, in the order they are asked."""
+        return {q.key: q for q in self.questions}
+
+
+def placeholders(text: str) -> set[str]:
+    """The names of the `{placeholders}` in `text`."""
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as error:
+        raise CopyError(f"unbalanced braces in {text[:40]!r}") from error
+
+
+def load_copy(copy_dir: Path, locale: str) -> CopyFile:
+    """Read `<copy_dir>/<locale>.yml` and check it; `CopyError` names the file and key."""
+    path = copy_dir / f"{locale}.yml"
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        copy = CopyFile.model_validate(raw)
+        _check(copy)
+    except (OSError, yaml.YAMLError, ValidationError, CopyError) as error:
+        raise CopyError(f"{path}: {error}") from error
+    return copy
+
+
+def _check(copy: CopyFile) -> None:
+    messages = copy.messages_by_key()
+    for key, (supplied, button_keys) in REQUIRED_MESSAGES.items():
+        message = messages.get(key)
+        if message is None:
+            raise CopyError(f"copy key {key!r} is missing")
+        unsupplied = placeholders(message.text) - supplied
+        if unsupplied:
+            raise CopyError(f"copy key {key!r} uses unsupplied {sorted(unsupplied)}")
+        if set(message.buttons) != set(button_keys):
+            raise CopyError(f"copy key {key!r} must have buttons {sorted(button_keys)}")
+        if message.buttons:
+            _check_buttons(key, list(message.buttons.values()))
+            _check_body(key, message.text, WhatsAppLimits.INTERACTIVE_BODY)
+        else:
+            _check_body(key, message.text, WhatsAppLimits.TEXT_BODY)
+    missing_statuses = set(Status) - set(copy.statuses)
+    if missing_statuses:
+        raise CopyError(f"copy key 'statuses' lacks {sorted(missing_statuses)}")
+    labels = copy.labels
+    if placeholders(labels.answer_line) - {"label", "value"}:
+        raise CopyError("copy key 'labels.answer_line' takes only {label} and {value}")
+    if not 0 < len(labels.list_button) <= WhatsAppLimits.LIST_BUTTON:
+        raise CopyError("copy key 'labels.list_button' is over 20 characters")
+    _check_questions(copy, messages)
+
+
+def _check_questions(copy: CopyFile, messages: Mapping[str, MessageCopy]) -> None:
+    questions = copy.questions
+    if len(copy.questions_by_key()) != len(questions):
+        raise CopyError("two questions share a key")
+    if len(questions) > WhatsAppLimits.LIST_ROWS:
+        raise CopyError("more than 10 questions: the edit list cannot offer them all")
+    longest_intro = max(len(messages[k].text) for k in _INTROS)
+    for q in questions:
+        where = f"questions.{q.key}"
+        for text in (q.text, q.reask):
+            if placeholders(text):
+                raise CopyError(f"copy key {where!r} takes no placeholders")
+            _check_body(
+                where,
+                text,
+                WhatsAppLimits.INTERACTIVE_BODY - longest_intro - WhatsAppLimits.NAME_ALLOWANCE,
+            )
+        if len(q.label) > WhatsAppLimits.ROW_TITLE:
+            raise CopyError(f"copy key {where!r}: label over 24 characters")
+        titles = [o.title for o in q.options]
+        if len({o.id for o in q.options}) != len(q.options):
+            raise CopyError(f"copy key {where!r}: two options share an id")
+        if q.kind is Kind.BUTTONS:
+            if not q.options:
+                raise CopyError(f"copy key {where!r}: buttons need options")
+            _check_buttons(where, titles)
+        elif q.kind is Kind.LIST:
+            if not 0 < len(titles) <= WhatsAppLimits.LIST_ROWS:
+                raise CopyError(f"copy key {where!r}: a list takes 1 to 10 rows")
+            if any(len(t) > WhatsAppLimits.ROW_TITLE for t in titles):
+                raise CopyError(f"copy key {where!r}: a row title is over 24 characters")
+        elif q.options:
+            raise CopyError(f"copy key {where!r}: only buttons and lists take options")
+
+
+def _check_buttons(key: str, titles: Sequence[str]) -> None:
+    if len(titles) > WhatsAppLimits.BUTTONS:
+        raise CopyError(f"copy key {key!r}: more than 3 buttons")
+    for title in titles:
+        if not 0 < len(title) <= WhatsAppLimits.BUTTON_TITLE:
+            raise CopyError(f"copy key {key!r}: button {title!r} is over 20 characters")
+
+
+def _check_body(key: str, text: str, limit: int) -> None:
+    if len(text) > limit:
+        raise CopyError(f"copy key {key!r}: text is {len(text)} characters, over {limit}")

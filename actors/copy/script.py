@@ -1,0 +1,45 @@
+"""The question script the lead's behaviour follows: the copy file's questions and words."""
+
+from __future__ import annotations
+
+from actors.copy.file import CopyFile
+from actors.lead.script import Option, Question, Script, Validation, Words, normalise
+
+__all__ = ["script_from"]
+
+
+def script_from(copy: CopyFile) -> Script:
+    """The questions in order, with their options and validation; the words, folded."""
+    words = copy.words
+
+    def folded(items: list[str]) -> frozenset[str]:
+        return frozenset(normalise(item) for item in items)
+
+    return Script(
+        questions=tuple(
+            Question(
+                key=q.key,
+                kind=q.kind,
+                options=tuple(Option(o.id, o.title) for o in q.options),
+                validation=Validation(
+                    min_length=q.validation.min_length,
+                    size_cm=(
+                        (q.validation.size_cm.min, q.validation.size_cm.max)
+                        if q.validation.size_cm
+                        else None
+                    ),
+                    date=q.validation.date,
+                ),
+            )
+            for q in copy.questions
+        ),
+        words=Words(
+            opt_out=folded(words.opt_out),
+            opt_in=folded(words.opt_in),
+            human=tuple(sorted(folded(words.human))),
+            skip=folded(words.skip),
+            date_hints=folded(words.date_hints),
+            confirm=folded(words.confirm),
+            edit=folded(words.edit),
+        ),
+    )
