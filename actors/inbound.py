@@ -78,14 +78,7 @@ class Inbound:
     ) -> Inbound:
         """`due_at` in seconds since the epoch; the firing is its own correlation id."""
         message_id = timer_message_id(timer_id, due_at)
-        event = TimerFired(
-            message_id=message_id,
-            wa_id=lead_key,
-            timer_id=timer_id,
-            kind=kind,
-            due_at=due_at,
-            received_at=now,
-        )
+        event = TimerFired(message_id, lead_key, timer_id, kind, due_at, now)
         return cls._carrying(event, {"timer_id": timer_id, "kind": kind.value}, message_id)
 
     @classmethod
@@ -102,15 +95,7 @@ class Inbound:
     ) -> Inbound:
         """`correlation_id` is the outbox row's; without one, the link's own id."""
         message_id = deposit_link_message_id(session_id)
-        event = DepositLinkCreated(
-            message_id=message_id,
-            wa_id=wa_id,
-            attempt=attempt,
-            session_id=session_id,
-            url=url,
-            expires_at=expires_at,
-            received_at=now,
-        )
+        event = DepositLinkCreated(message_id, wa_id, attempt, session_id, url, expires_at, now)
         record = {"session_id": session_id, "attempt": attempt}
         return cls._carrying(event, record, correlation_id or message_id)
 
