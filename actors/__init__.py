@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from actors.backoff import Backoff
 from actors.copy import Composer, CopyError, load_copy, script_from
 from actors.delivery import Deliverer, Delivery
 from actors.errors import (
@@ -14,7 +15,7 @@ from actors.errors import (
     TurnFailed,
 )
 from actors.inbound import Inbound
-from actors.relay import Backoff, OutboxRelay
+from actors.relay import OutboxRelay
 from actors.runtime import ActorInfo, ActorRuntime, TurnOutcome
 from actors.whatsapp import WhatsAppSender
 

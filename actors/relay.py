@@ -45,12 +45,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from enum import Enum
 
 import structlog
-import tenacity
 
+from actors.backoff import Backoff
 from actors.deadline import Deadline
 from actors.delivery import Deliverer, Delivery, reaches_opted_out_lead
 from actors.errors import (
@@ -73,7 +72,6 @@ log = structlog.get_logger("actors.relay")
 
 _Write = Callable[[RelayUnit], Awaitable[bool]]  # True: the write applied
 _UNCERTAIN = "uncertain"  # delivery_attempts.outcome: failed after the request left us
-_RETRYING = tenacity.AsyncRetrying()  # only so a RetryCallState can exist; never run
 # A claim is used only while we have held it for less than this share of its lease: the
 # database started the lease a round trip before our clock did, and the call needs time.
 _LEASE_USABLE = 0.9
@@ -84,36 +82,6 @@ class _Settled(Enum):
     RECORDED = "recorded"
     FENCED = "fenced"  # another claim holds the row, or it is settled: nothing written
     FAILED = "failed"  # the database was unreachable: nothing written
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """
-    The delay before attempt n + 1, by tenacity's `wait_exponential_jitter`:
-    min(base_s * 2 ** (n - 1) + uniform(0, jitter_s), cap_s).
-
-    Retries are durable (the delay becomes the row's `next_attempt_at`), so tenacity only
-    computes the delay; a real `RetryCallState` carries the attempt number to it. At the
-    cap the jitter is clipped away; rows that failed at different times stay spread.
-    """
-
-    base_s: float = 1.0
-    cap_s: float = 300.0
-    jitter_s: float = 1.0
-    _wait: tenacity.wait.wait_exponential_jitter = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        # `multiplier` is what tenacity 9.2 calls the first delay (it deprecated `initial`).
-        wait = tenacity.wait_exponential_jitter(
-            multiplier=self.base_s, max=self.cap_s, jitter=self.jitter_s
-        )
-        object.__setattr__(self, "_wait", wait)
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt `attempt` (1-based)."""
-        state = tenacity.RetryCallState(_RETRYING, fn=None, args=(), kwargs={})
-        state.attempt_number = attempt
-        return float(self._wait(state))
 
 
 def _possible_duplicate(claim: ClaimedDelivery) -> bool:
