@@ -16,7 +16,8 @@ from actors.errors import (
 )
 from actors.inbound import Inbound
 from actors.relay import OutboxRelay
-from actors.runtime import ActorInfo, ActorRuntime, TurnOutcome
+from actors.runtime import ActorInfo, ActorRuntime
+from actors.turn import TurnOutcome
 from actors.whatsapp import WhatsAppSender
 
 __all__ = [

@@ -19,7 +19,8 @@ from datetime import datetime
 from actors.errors import TurnFailed
 from actors.inbound import Inbound
 from actors.lead import Answer, ArtistAction, latest_answers, state_from_json
-from actors.runtime import ActorRuntime, TurnOutcome
+from actors.runtime import ActorRuntime
+from actors.turn import TurnOutcome
 from storage import Database, LeadFile, OutboxRow, RedriveOutcome
 from storage.admin import LeadSummaryRow
 

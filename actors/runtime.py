@@ -1,15 +1,8 @@
 """
 The actor runtime: one asyncio task per lead, created on demand, with a bounded mailbox.
 
-A turn is one transaction: the lead's transaction-level advisory lock, the snapshot
-(re-read when another replica moved its version), the pure behaviour, then the inbox
-row, the snapshot compare-and-set and the outbox rows, and commit. Only then does the
-caller hear back. No network call happens while the lock is held: effects leave
-through the outbox relay after commit. A failed turn rolls back, drops the actor's
-cached state, and fails only its own caller.
-
-Crash points (`actors.faults`, FAULT_CRASH_AT) mark the steps of a turn for tests
-that kill the process there: locked, written, before commit, committed.
+Each message is one turn (`actors.turn`): one transaction, and only once it has
+committed does the caller hear back. A failed turn fails only its own caller.
 
 Idle actors passivate (their task ends and their cached state is dropped), so memory
 tracks active leads. `aclose` stops intake and drains what is already queued.
@@ -22,53 +15,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 
 import structlog
 
 from actors.errors import MailboxFull, RuntimeClosed, TurnFailed
-from actors.faults import CrashPoint, CrashPoints
+from actors.faults import CrashPoints
 from actors.inbound import Inbound
-from actors.lead import (
-    Decision,
-    LeadBehaviour,
-    LeadState,
-    Outcome,
-    state_from_json,
-)
+from actors.lead import LeadBehaviour
 from actors.masking import mask_phone
 from actors.observe import NullObserver, Observer
-from actors.turn_records import turn_write
-from storage import (
-    Database,
-    DatabaseUnavailable,
-    StaleSnapshot,
-    TransactionConflict,
-    TurnStart,
-)
+from actors.turn import CachedLead, TurnOutcome, Turns
+from storage import Database
 
-__all__ = ["ActorInfo", "ActorRuntime", "TurnOutcome"]
+__all__ = ["ActorInfo", "ActorRuntime"]
 
 log = structlog.get_logger("actors.runtime")
-
-_MAX_TURN_ATTEMPTS = 3
-_UNAVAILABLE = (StaleSnapshot, DatabaseUnavailable)
-
-
-class TurnOutcome(StrEnum):
-    """What became of one inbound message; every one of them is acknowledged with 200."""
-
-    PROCESSED = "processed"
-    DUPLICATE = "duplicate"
-    OUT_OF_ORDER = "out_of_order"
-    NOT_APPLICABLE = "not_applicable"
-
-
-_OUTCOMES: dict[Outcome, TurnOutcome] = {
-    Outcome.PROCESSED: TurnOutcome.PROCESSED,
-    Outcome.OUT_OF_ORDER: TurnOutcome.OUT_OF_ORDER,
-    Outcome.NOT_APPLICABLE: TurnOutcome.NOT_APPLICABLE,
-}
 
 
 @dataclass(frozen=True)
@@ -77,14 +38,6 @@ class ActorInfo:
     status: str | None
     mailbox_depth: int
     last_activity: datetime
-
-
-@dataclass(frozen=True)
-class _Committed:
-    version: int
-    decision: Decision
-    from_status: str
-    effect_count: int
 
 
 @dataclass
@@ -99,13 +52,11 @@ class _Actor:
     mailbox: asyncio.Queue[_Letter]
     last_activity: float = field(default_factory=time.time)
     busy: bool = False
-    version: int | None = None  # version of `state`, None when nothing is cached
-    state: LeadState | None = None
+    lead: CachedLead = field(init=False)
     task: asyncio.Task[None] | None = None
 
-    def forget(self) -> None:
-        self.version = None
-        self.state = None
+    def __post_init__(self) -> None:
+        self.lead = CachedLead(self.key)
 
 
 def _report_crash(task: asyncio.Task[None]) -> None:
@@ -129,14 +80,11 @@ class ActorRuntime:
         observer: Observer | None = None,
         crash_points: CrashPoints | None = None,
     ) -> None:
-        self._db = db
-        self._behaviour = behaviour
+        self._turns = Turns(db, behaviour, mirror_to_sheets, crash_points or CrashPoints())
         self._mailbox_size = mailbox_size
         self._idle_after_s = idle_after_s
         self._on_effects = on_effects
-        self._mirror_to_sheets = mirror_to_sheets
         self._observer: Observer = observer or NullObserver()
-        self._crash = crash_points or CrashPoints()  # tests only (actors.faults)
         self._actors: dict[str, _Actor] = {}
         self._closing = False
 
@@ -171,7 +119,7 @@ class ActorRuntime:
         return [
             ActorInfo(
                 lead_key=actor.key,
-                status=actor.state.status.value if actor.state else None,
+                status=actor.lead.state.status.value if actor.lead.state else None,
                 mailbox_depth=actor.mailbox.qsize(),
                 last_activity=datetime.fromtimestamp(actor.last_activity, UTC),
             )
@@ -258,12 +206,12 @@ class ActorRuntime:
 
     async def _turn(self, actor: _Actor, message: Inbound) -> TurnOutcome:
         started = time.perf_counter()
-        committed = await self._commit_turn(actor, message)
+        committed = await self._turns.take(actor.lead, message)
         # Committed: from here on nothing may turn the caller's answer into a failure.
         if committed is None:
             log.info("lead.duplicate_skipped", message_id=message.message_id)
             return TurnOutcome.DUPLICATE
-        actor.version, actor.state = committed.version, committed.decision.state
+        actor.lead.version, actor.lead.state = committed.version, committed.decision.state
         if committed.effect_count:
             self._on_effects()
         log.info(
@@ -276,57 +224,4 @@ class ActorRuntime:
             version=committed.version,
             ms=round((time.perf_counter() - started) * 1000, 2),
         )
-        return _OUTCOMES[committed.decision.outcome]
-
-    async def _commit_turn(self, actor: _Actor, message: Inbound) -> _Committed | None:
-        """Run the transaction, retrying serialization failures; None for a duplicate."""
-        for attempt in range(1, _MAX_TURN_ATTEMPTS + 1):
-            try:
-                return await self._transaction(actor, message)
-            except TransactionConflict as error:
-                actor.forget()
-                if attempt == _MAX_TURN_ATTEMPTS:
-                    log.warning("lead.turn_failed", reason=type(error).__name__)
-                    raise TurnFailed(type(error).__name__) from error
-            except _UNAVAILABLE as error:
-                actor.forget()
-                log.warning("lead.turn_failed", reason=type(error).__name__)
-                raise TurnFailed(type(error).__name__) from error
-            except Exception as error:  # DatabaseError included: a bug, not an outage
-                actor.forget()
-                log.error("lead.turn_crashed", exc_info=True)
-                raise TurnFailed(type(error).__name__) from error
-        raise AssertionError("unreachable")
-
-    async def _transaction(self, actor: _Actor, message: Inbound) -> _Committed | None:
-        async with self._db.turn() as unit:
-            start = await unit.turns.lock_and_begin(actor.key, message.message_id, actor.version)
-            self._crash.reached(CrashPoint.TURN_LOCKED)
-            if start.seen:
-                return None
-            state, version = self._current(actor, start)
-            decision = self._behaviour.decide(state, message.event)
-            write = turn_write(
-                actor.key,
-                version,
-                state,
-                decision,
-                message,
-                mirror_to_sheets=self._mirror_to_sheets,
-            )
-            new_version = await unit.turns.finish(write)
-            self._crash.reached(CrashPoint.TURN_WRITTEN)
-            self._crash.reached(CrashPoint.TURN_BEFORE_COMMIT)
-            await unit.commit()
-            self._crash.reached(CrashPoint.TURN_COMMITTED)
-        return _Committed(new_version, decision, state.status.value, len(write.outbox))
-
-    def _current(self, actor: _Actor, start: TurnStart) -> tuple[LeadState, int]:
-        snapshot = start.snapshot
-        if snapshot is None:
-            return self._behaviour.initial(actor.key), 0
-        if snapshot.state is None and actor.state is not None:
-            return actor.state, snapshot.version  # our cache is current
-        if snapshot.state is None:
-            raise StaleSnapshot("cache expected but empty")
-        return state_from_json(snapshot.state), snapshot.version
+        return committed.outcome
