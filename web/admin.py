@@ -32,24 +32,26 @@ from actors import TurnOutcome
 from actors.admin import RedriveOutcome
 from actors.lead import Status
 from actors.masking import mask_phone
-from web.admin_models import (
+from web.admin_requests import (
     ACTIONS,
     MAX_DELIVERY_ID,
+    ActorsQuery,
+    DeadLettersQuery,
+    LeadsQuery,
+    encode_cursor,
+    is_lead_key,
+)
+from web.admin_responses import (
     ActionResult,
     ActorOut,
     ActorPage,
-    ActorsQuery,
     DeadLetterPage,
-    DeadLettersQuery,
     DeliveryOut,
     ErrorBody,
     LeadDetail,
     LeadOut,
     LeadPage,
-    LeadsQuery,
     RedriveResult,
-    encode_cursor,
-    is_lead_key,
 )
 from web.openapi import openapi_document
 from web.request_ids import correlation_id

@@ -16,19 +16,21 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode
 
-from web.admin_models import (
+from web.admin_requests import (
     ACTIONS,
     MAX_DELIVERY_ID,
     WA_ID_PATTERN,
+    ActorsQuery,
+    DeadLettersQuery,
+    LeadsQuery,
+)
+from web.admin_responses import (
     ActionResult,
     ActorPage,
-    ActorsQuery,
     DeadLetterPage,
-    DeadLettersQuery,
     ErrorBody,
     LeadDetail,
     LeadPage,
-    LeadsQuery,
     RedriveResult,
 )
 

@@ -1,39 +1,29 @@
 """
-The admin API's shapes: query parameters in, JSON out. Pydantic, because this is an edge;
-the OpenAPI document (`web.openapi`) is generated from these same classes.
-
-Cursors are opaque to callers: URL-safe base64 of `<list>:<last key>`, so a cursor from
-one list is refused (422) by another instead of being read as something else.
+The admin API's answers: JSON out. Pydantic, because this is an edge; the OpenAPI
+document (`web.openapi`) is generated from these same classes, and the requests'
+shapes are in `web.admin_requests`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from actors import ActorInfo, TurnOutcome
 from actors.admin import LeadFile
-from actors.lead import Answer, ArtistAction, Status
+from actors.lead import Answer, Status
 
 __all__ = [
-    "ACTIONS",
-    "MAX_DELIVERY_ID",
-    "MAX_KEY_LENGTH",
-    "WA_ID_PATTERN",
     "ActionResult",
     "ActorOut",
     "ActorPage",
-    "ActorsQuery",
     "AnswerOut",
     "AttemptOut",
     "DeadLetterPage",
-    "DeadLettersQuery",
     "DeliveryOut",
     "DepositSessionOut",
     "ErrorBody",
@@ -43,106 +33,12 @@ __all__ = [
     "LeadDetail",
     "LeadOut",
     "LeadPage",
-    "LeadsQuery",
     "RedriveResult",
     "SnapshotOut",
     "TimerOut",
-    "encode_cursor",
-    "is_lead_key",
 ]
 
-# URL spelling -> the artist's action: approve, decline, take-over, hand-back, resume, opt-out
-ACTIONS: dict[str, ArtistAction] = {a.value.replace("_", "-"): a for a in ArtistAction}
-WA_ID_PATTERN = r"^[0-9]{1,32}$"  # what WhatsApp ids look like (documented, not enforced)
-MAX_KEY_LENGTH = 64
-MAX_DELIVERY_ID = 2**63 - 1  # outbox ids are bigint
-_CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
 
-
-def is_lead_key(value: str) -> bool:
-    """Whether `value` could name a lead (so it is safe to look up: no NUL, no surrogates)."""
-    return 0 < len(value) <= MAX_KEY_LENGTH and value.isprintable()
-
-
-def encode_cursor(kind: str, key: str) -> str:
-    return base64.urlsafe_b64encode(f"{kind}:{key}".encode()).decode().rstrip("=")
-
-
-def _decode_cursor(kind: str, token: str) -> str:
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-    except (binascii.Error, ValueError):
-        raise ValueError("not a cursor") from None
-    found, _, key = raw.partition(":")
-    if found != kind or not key:
-        raise ValueError("not a cursor of this list")
-    return key
-
-
-# -- query parameters ---------------------------------------------------------------------
-
-
-class _PageQuery(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-    _cursor_kind: ClassVar[str]
-
-    cursor: str | None = Field(
-        default=None,
-        max_length=512,
-        pattern=_CURSOR_PATTERN,
-        description="`next_cursor` of the previous page; omit for the first page",
-    )
-    limit: int = Field(default=50, ge=1, le=200, description="page size")
-    _after: str | None = PrivateAttr(default=None)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_is_absent(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if v != ""}
-        return data
-
-    @model_validator(mode="after")
-    def _read_cursor(self) -> Self:
-        if self.cursor is not None:
-            self._after = self._check_key(_decode_cursor(self._cursor_kind, self.cursor))
-        return self
-
-    def _check_key(self, key: str) -> str:
-        if not is_lead_key(key):
-            raise ValueError("not a cursor of this list")
-        return key
-
-    @property
-    def after(self) -> str | None:
-        """The last key of the previous page."""
-        return self._after
-
-
-class ActorsQuery(_PageQuery):
-    _cursor_kind = "actor"
-
-
-class LeadsQuery(_PageQuery):
-    _cursor_kind = "lead"
-
-    status: Status | None = Field(default=None, description="only leads in this status")
-
-
-class DeadLettersQuery(_PageQuery):
-    _cursor_kind = "dead"
-
-    def _check_key(self, key: str) -> str:
-        if not key.isascii() or not key.isdigit() or not 0 < int(key) <= MAX_DELIVERY_ID:
-            raise ValueError("not a cursor of this list")
-        return key
-
-    @property
-    def before_id(self) -> int | None:
-        return int(self._after) if self._after is not None else None
-
-
-# -- responses ------------------------------------------------------------------------------
 # Built straight from the stored rows (`model_validate(row)`): field names follow the
 # columns, except that a lead is named by its wa_id (`lead_key` in the database).
 
