@@ -29,6 +29,7 @@ from actors.payments import PaymentRouting
 from actors.readiness import Readiness
 from actors.rejections import Rejections
 from actors.sheets import SheetsSync
+from actors.supervisor import Supervisor
 from actors.templates import Templates
 from actors.timers import TimerScheduler
 from storage import Database, embedded_postgres
@@ -110,11 +111,15 @@ def create_app(
             )
             backlog = Backlog(db)
             stack.enter_context(metrics.watching(runtime, backlog))
-            relay_tasks = [
-                asyncio.create_task(each.run(), name=f"outbox-relay-{n}")
-                for n, each in enumerate(relays)
-            ]
-            timers_task = asyncio.create_task(timers.run(), name="timer-scheduler")
+            loops = Supervisor(
+                observer=metrics.observer,
+                restart_base_s=settings.loop_restart_base_s,
+                restart_cap_s=settings.loop_restart_cap_s,
+            )
+            loops.add("timer-scheduler", timers.run, timers.stop)
+            for name, each in zip(("outbox-relay", "sheets-relay"), relays, strict=False):
+                loops.add(name, each.run, each.stop)
+            loops_task = asyncio.create_task(loops.run(), name="supervisor")
             admin_desk = Admin(
                 db,
                 runtime,
@@ -130,7 +135,7 @@ def create_app(
                 timers=timers,
                 admin=admin_desk,
                 payments=PaymentRouting(db),
-                readiness=Readiness(db),
+                readiness=Readiness(db, loops.down),
                 backlog=backlog,
                 rejections=Rejections(db),
             ).install(app.extensions)
@@ -139,11 +144,10 @@ def create_app(
                 yield
             finally:
                 log.info("service.draining")
-                timers.stop()  # a due timer not fired yet fires after the restart
-                await timers_task
-                for each in relays:
-                    each.stop()  # deliveries under way finish; the rest wait in the outbox
-                await asyncio.gather(*relay_tasks)
+                # A due timer not fired yet fires after the restart; deliveries under way
+                # finish, and the rest wait in the outbox.
+                loops.stop()
+                await loops_task
                 await runtime.aclose(settings.drain_timeout_s)
                 log.info("service.stopped")
 

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     # before another process sends it. Must exceed a delivery's longest call.
     relay_lease_s: float = Field(default=60.0, gt=0)
     timer_poll_s: float = Field(default=1.0, gt=0)
+    # A background loop (relay, timer scheduler) that crashes is restarted after a delay
+    # that doubles from the base to the cap; /readyz fails while it waits.
+    loop_restart_base_s: float = Field(default=0.5, gt=0)
+    loop_restart_cap_s: float = Field(default=30.0, gt=0)
     deposit_reminder_before_s: int = Field(default=3600, gt=0)
     relay_backoff_base_s: float = Field(default=1.0, gt=0)
     relay_backoff_cap_s: float = Field(default=300.0, gt=0)
