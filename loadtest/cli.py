@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 from loadtest.progress import Progress
 from loadtest.run import LoadTest, dumps, run_load_test
 
-__all__ = ["add_arguments", "main"]
+__all__ = ["main"]
 
 _HELP = {
     "replicas": "serve processes on one database (default %(default)s)",
@@ -44,7 +44,7 @@ _HELP = {
 }
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = LoadTest()
     for spec in fields(LoadTest):
         option = "--" + spec.name.replace("_", "-")
@@ -80,7 +80,14 @@ def _run(main: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
         return runner.run(main)
 
 
-def main(args: argparse.Namespace) -> int:
+def main(argv: Sequence[str]) -> int:
+    """Run the load test `argv` describes; 0 when every check passed."""
+    parser = argparse.ArgumentParser(
+        prog="booking-assistant loadtest",
+        description="Drive real traffic at real replicas, then check the promises.",
+    )
+    _add_arguments(parser)
+    args = parser.parse_args(argv)
     values = {spec.name: getattr(args, spec.name) for spec in fields(LoadTest)}
     if values["database_url"] is None:
         values["database_url"] = os.environ.get("DATABASE_URL") or None

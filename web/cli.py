@@ -13,8 +13,6 @@ import structlog
 from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config as HypercornConfig
 
-from loadtest.cli import add_arguments as add_loadtest_arguments
-from loadtest.cli import main as loadtest_main
 from storage import Database, embedded_postgres
 from web.app import create_app
 from web.logs import configure_logging
@@ -32,13 +30,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=None, help="default: $PORT or 8000")
     commands.add_parser("migrate", help="apply pending database migrations and exit")
-    loadtest = commands.add_parser(
-        "loadtest", help="drive real traffic at real replicas, then check the promises"
+    commands.add_parser(
+        "loadtest",
+        add_help=False,  # the harness parses its own options, --help included
+        help="drive real traffic at real replicas, then check the promises",
     )
-    add_loadtest_arguments(loadtest)
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
     if args.command == "loadtest":
-        return loadtest_main(args)
+        from loadtest.cli import main as loadtest_main  # the service never loads its harness
+
+        return loadtest_main(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
 
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)

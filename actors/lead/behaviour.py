@@ -1,7 +1,8 @@
 """
 The lead's behaviour: `decide(state, event) -> Decision`. Pure: no I/O, no clock.
 
-Every status change goes through `_move`, which checks the transition table. Each
+Every status change goes through `transitions.move`, which checks each step against
+`ALLOWED`; `EVENT_MOVES` there lists where one event of each kind can take a lead. Each
 message from the lead gets at most one message back; the artist may get a packet too.
 """
 
