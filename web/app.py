@@ -120,20 +120,13 @@ def create_app(
             for name, each in zip(("outbox-relay", "sheets-relay"), relays, strict=False):
                 loops.add(name, each.run, each.stop)
             loops_task = asyncio.create_task(loops.run(), name="supervisor")
-            admin_desk = Admin(
-                db,
-                runtime,
-                now=clock.now,
-                turn_wait_s=settings.turn_wait_s,
-                wake_relay=relay.wake,
-            )
             Services(
                 settings=settings,
                 runtime=runtime,
                 relay=relay,
                 clock=clock,
                 timers=timers,
-                admin=admin_desk,
+                admin=Admin(db, runtime, clock.now, settings.turn_wait_s, relay.wake),
                 payments=PaymentRouting(db),
                 readiness=Readiness(db, loops.down),
                 backlog=backlog,

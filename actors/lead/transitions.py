@@ -39,6 +39,20 @@ __all__ = ["ALLOWED", "EVENT_MOVES", "InvalidTransition", "check_transition", "e
 
 S = Status
 
+# From a conversation with the artist, their action (hand back, approve, decline, ...)
+# can leave the lead in any of these: one step, and one turn.
+_WHERE_THE_ARTIST_LEAVES_A_LEAD = frozenset(
+    {
+        S.QUALIFYING,
+        S.CONFIRMING,
+        S.PENDING_APPROVAL,
+        S.BOOKING_PENDING,
+        S.BOOKED,
+        S.REJECTED,
+        S.OPTOUT,
+    }
+)
+
 ALLOWED: Final[Mapping[Status, frozenset[Status]]] = {
     S.NEW: frozenset({S.QUALIFYING, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
     S.QUALIFYING: frozenset({S.CONFIRMING, S.NEEDS_ARTIST_REPLY, S.STALE, S.OPTOUT}),
@@ -46,17 +60,7 @@ ALLOWED: Final[Mapping[Status, frozenset[Status]]] = {
         {S.QUALIFYING, S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY, S.STALE, S.OPTOUT}
     ),
     S.PENDING_APPROVAL: frozenset({S.BOOKING_PENDING, S.REJECTED, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
-    S.NEEDS_ARTIST_REPLY: frozenset(
-        {
-            S.QUALIFYING,
-            S.CONFIRMING,
-            S.PENDING_APPROVAL,
-            S.BOOKING_PENDING,
-            S.BOOKED,
-            S.REJECTED,
-            S.OPTOUT,
-        }
-    ),
+    S.NEEDS_ARTIST_REPLY: _WHERE_THE_ARTIST_LEAVES_A_LEAD,
     S.BOOKING_PENDING: frozenset({S.BOOKED, S.ABANDONED, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
     S.BOOKED: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
     S.REJECTED: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
@@ -88,17 +92,7 @@ EVENT_MOVES: Final[Mapping[Status, Mapping[type[Event], frozenset[Status]]]] = {
     },
     S.NEEDS_ARTIST_REPLY: {
         MessageReceived: frozenset({S.OPTOUT}),
-        ArtistActed: frozenset(
-            {
-                S.QUALIFYING,
-                S.CONFIRMING,
-                S.PENDING_APPROVAL,
-                S.BOOKING_PENDING,
-                S.BOOKED,
-                S.REJECTED,
-                S.OPTOUT,
-            }
-        ),
+        ArtistActed: _WHERE_THE_ARTIST_LEAVES_A_LEAD,
         PaymentEventReceived: frozenset({S.BOOKED}),  # taken over while the link was out
     },
     S.BOOKING_PENDING: {

@@ -6,6 +6,8 @@ import itertools
 from datetime import UTC, datetime
 
 from actors.lead import (
+    MEDIA_ANSWER,
+    Answer,
     ArtistActed,
     ArtistAction,
     Kind,
@@ -104,3 +106,14 @@ def act(action: ArtistAction, *, via: str = "whatsapp") -> ArtistActed:
     return ArtistActed(
         message_id=f"wa:a{next(_ids)}", wa_id=LEAD, action=action, received_at=NOW, via=via
     )
+
+
+# Every question of the shipped copy answered, as a lead at the summary has them.
+ALL_ANSWERED = (
+    Answer("idea", "a rose", "wa:1", 1),
+    Answer("placement", "arm", "wa:2", 2),
+    Answer("size", "12 cm", "wa:3", 3),
+    Answer("colour", "black_grey", "wa:4", 4),
+    Answer("timing", "next month", "wa:5", 5),
+    Answer("reference", MEDIA_ANSWER, "wa:6", 6, media_id="MEDIA9"),
+)

@@ -17,8 +17,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actors.lead import (
-    MEDIA_ANSWER,
-    Answer,
     ArmedTimer,
     ArtistAction,
     Deposit,
@@ -32,7 +30,7 @@ from actors.lead import (
     TimerKind,
 )
 from actors.lead.transitions import EVENT_MOVES, event_moves
-from tests.unit.lead_fixtures import LEAD, NOW, act, behaviour, media, msg, reply
+from tests.unit.lead_fixtures import ALL_ANSWERED, LEAD, NOW, act, behaviour, media, msg, reply
 
 S = Status
 KINDS: tuple[type[Event], ...] = get_args(Event)
@@ -40,14 +38,7 @@ Move = tuple[Status, type[Event], Status]  # (status before, kind of event, stat
 DUE = 1_800_000_000  # every lead has every timer armed for this moment
 FIRST = DepositSession(1, "cs_1", "https://checkout.test/1", 1_900_000_000)
 SECOND = DepositSession(2, "cs_2", "https://checkout.test/2", 1_900_090_000)
-ANSWERS = (
-    Answer("idea", "a rose", "wa:1", 1),
-    Answer("placement", "arm", "wa:2", 2),
-    Answer("size", "12 cm", "wa:3", 3),
-    Answer("colour", "black_grey", "wa:4", 4),
-    Answer("timing", "next month", "wa:5", 5),
-    Answer("reference", MEDIA_ANSWER, "wa:6", 6, media_id="MEDIA9"),
-)
+ANSWERS = ALL_ANSWERED
 CONVERSATIONS: list[dict[str, object]] = [
     {"current_question": "idea", "answers": ()},
     {"current_question": "reference", "answers": ANSWERS[:5]},  # the last question
