@@ -8,7 +8,9 @@ supply, or breaks WhatsApp's limits for interactive messages.
 
 Placeholders: `{answers}` is filled with the lead's latest answers, one line each;
 `{reason}` names another copy key whose text is inserted; `{status}` is a status shown
-by its name under `statuses:`; the rest are plain strings.
+by its name under `statuses:`; `{studio}` and `{artist}` (any message may use them) are
+STUDIO_NAME and ARTIST_NAME, or the copy's `labels.studio` / `labels.artist` when unset;
+the rest are plain strings.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "reason_artist": (frozenset(), frozenset()),
 }
 _INTROS = ("greeting", "greeting_anonymous", "unsupported", "opted_in", "resumed")
+_NAMES = frozenset({"studio", "artist"})  # supplied to every message (see the docstring)
 
 
 class CopyError(Exception):
@@ -145,6 +148,8 @@ class _LabelsCopy(_Model):
     answer_line: str
     media_value: str
     skipped_value: str
+    studio: str  # {studio} when STUDIO_NAME is unset
+    artist: str  # {artist} when ARTIST_NAME is unset
 
 
 class _CopyFile(_Model):
@@ -166,8 +171,14 @@ def _placeholders(text: str) -> set[str]:
 
 
 class Composer:
-    def __init__(self, copy: _CopyFile) -> None:
+    def __init__(
+        self, copy: _CopyFile, *, studio_name: str | None = None, artist_name: str | None = None
+    ) -> None:
         self._copy = copy
+        self._names = {
+            "studio": studio_name or copy.labels.studio,
+            "artist": artist_name or copy.labels.artist,
+        }
         self._questions = {q.key: q for q in copy.questions}
         self._messages = {
             key: value if isinstance(value, _MessageCopy) else _MessageCopy(text=value)
@@ -175,14 +186,21 @@ class Composer:
         }
 
     @classmethod
-    def load(cls, copy_dir: Path, locale: str) -> Composer:
+    def load(
+        cls,
+        copy_dir: Path,
+        locale: str,
+        *,
+        studio_name: str | None = None,
+        artist_name: str | None = None,
+    ) -> Composer:
         path = copy_dir / f"{locale}.yml"
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8"))
             parsed = _CopyFile.model_validate(raw)
         except (OSError, yaml.YAMLError, ValidationError) as error:
             raise CopyError(f"{path}: {error}") from error
-        composer = cls(parsed)
+        composer = cls(parsed, studio_name=studio_name, artist_name=artist_name)
         try:
             composer._check()
         except CopyError as error:
@@ -196,16 +214,16 @@ class Composer:
             message = self._messages.get(key)
             if message is None:
                 raise CopyError(f"copy key {key!r} is missing")
-            unsupplied = _placeholders(message.text) - supplied
+            unsupplied = _placeholders(message.text) - supplied - _NAMES
             if unsupplied:
                 raise CopyError(f"copy key {key!r} uses unsupplied {sorted(unsupplied)}")
             if set(message.buttons) != set(button_ids):
                 raise CopyError(f"copy key {key!r} must have buttons {sorted(button_ids)}")
             if message.buttons:
                 self._check_buttons(key, list(message.buttons.values()))
-                self._check_body(key, message.text, WhatsAppLimits.INTERACTIVE_BODY)
+                self._check_body(key, self._named(message.text), WhatsAppLimits.INTERACTIVE_BODY)
             else:
-                self._check_body(key, message.text, WhatsAppLimits.TEXT_BODY)
+                self._check_body(key, self._named(message.text), WhatsAppLimits.TEXT_BODY)
         missing_statuses = set(Status) - set(self._copy.statuses)
         if missing_statuses:
             raise CopyError(f"copy key 'statuses' lacks {sorted(missing_statuses)}")
@@ -222,7 +240,7 @@ class Composer:
             raise CopyError("two questions share a key")
         if len(questions) > WhatsAppLimits.LIST_ROWS:
             raise CopyError("more than 10 questions: the edit list cannot offer them all")
-        longest_intro = max(len(self._messages[k].text) for k in _INTROS)
+        longest_intro = max(len(self._named(self._messages[k].text)) for k in _INTROS)
         for q in questions:
             where = f"questions.{q.key}"
             for text in (q.text, q.reask):
@@ -249,6 +267,12 @@ class Composer:
                     raise CopyError(f"copy key {where!r}: a row title is over 24 characters")
             elif q.options:
                 raise CopyError(f"copy key {where!r}: only buttons and lists take options")
+
+    def _named(self, text: str) -> str:
+        """`text` with {studio} and {artist} filled in: the length it is sent at."""
+        for name, value in self._names.items():
+            text = text.replace("{" + name + "}", value)
+        return text
 
     @staticmethod
     def _check_buttons(key: str, titles: Sequence[str]) -> None:
@@ -346,7 +370,7 @@ class Composer:
         return message
 
     def _text(self, key: str, params: Mapping[str, str], answers: Sequence[tuple[str, ...]]) -> str:
-        values = dict(params)
+        values = {**self._names, **params}
         if "reason" in values:
             values["reason"] = self._message(values["reason"]).text
         if "status" in values:
@@ -424,7 +448,7 @@ class Composer:
         texts = self._copy.templates.get(key)
         if texts is None:
             raise CopyError(f"copy key 'templates.{key}' is missing")
-        values = dict(params)
+        values = {**self._names, **params}
         if "reason" in values:
             values["reason"] = self._message(values["reason"]).text
         if "status" in values:
@@ -440,7 +464,7 @@ class Composer:
         """The placeholders the code supplies with message `key`."""
         required = REQUIRED_MESSAGES.get(key)
         if required is not None:
-            return required[0]
+            return required[0] | _NAMES
         if key.startswith(("questions.", "reask.")) and key.partition(".")[2] in self._questions:
             return frozenset()
         message = self._messages.get(key)

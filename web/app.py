@@ -68,7 +68,12 @@ def create_app(
         async with AsyncExitStack() as stack:
             if crash_points.armed is not None:
                 log.warning("fault.crash_point_armed", point=crash_points.armed.value)
-            composer = Composer.load(settings.copy_dir, settings.locale)
+            composer = Composer.load(
+                settings.copy_dir,
+                settings.locale,
+                studio_name=settings.studio_name,
+                artist_name=settings.artist_name,
+            )
             pool = await _open_database(settings, stack)
             client = http_client
             if client is None:

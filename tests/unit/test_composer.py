@@ -44,8 +44,16 @@ def question(copy: Copy, key: str) -> dict[str, Any]:
 
 
 def longest_intro_length(copy: Copy) -> int:
+    """As sent: with the copy's own names for the studio and the artist filled in."""
     intros = ("greeting", "greeting_anonymous", "unsupported", "opted_in", "resumed")
-    return max(len(copy["messages"][key]) for key in intros)
+    names = {"{studio}": copy["labels"]["studio"], "{artist}": copy["labels"]["artist"]}
+
+    def sent(text: str) -> str:
+        for placeholder, name in names.items():
+            text = text.replace(placeholder, name)
+        return text
+
+    return max(len(sent(copy["messages"][key])) for key in intros)
 
 
 def question_text_limit(copy: Copy) -> int:
@@ -63,7 +71,7 @@ def _drop_message(copy: Copy) -> None:
 
 
 def _unsupplied_placeholder(copy: Copy) -> None:
-    copy["messages"]["greeting"] = "Hi {name}, welcome to {studio}!"
+    copy["messages"]["greeting"] = "Hi {name}, welcome to {city}!"
 
 
 def _wrong_button_ids(copy: Copy) -> None:
@@ -293,7 +301,7 @@ def test_a_text_question_after_an_intro_is_one_text_message(composer: Composer) 
     message = composer.render(payload("questions.idea", params={"name": "Ana"}, intro="greeting"))
     assert message["type"] == "text"
     body = message["text"]["body"]
-    assert body.startswith("Hi Ana! Thanks for getting in touch.")
+    assert body.startswith("Hi Ana! Thanks for getting in touch with the studio.")
     assert body.endswith("\n\nWhat would you like to get? Describe your idea in a few words.")
 
 

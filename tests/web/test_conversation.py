@@ -1,7 +1,7 @@
 """
 Whole conversations over HTTP against the fake Graph API. The lead and the artist act
 only on what the bot sends them: they answer the question asked and tap the buttons
-offered.
+offered. The studio has set STUDIO_NAME and ARTIST_NAME, so the copy names them.
 """
 
 from __future__ import annotations
@@ -18,18 +18,24 @@ pytestmark = pytest.mark.anyio
 
 LEAD = "447700900321"
 ARTIST = "447700900999"
+STUDIO_NAME, ARTIST_NAME = "Black Lantern Tattoo", "Mika"
 
 
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
-    return {"artist_whatsapp_number": ARTIST}
+    return {
+        "artist_whatsapp_number": ARTIST,
+        "studio_name": STUDIO_NAME,
+        "artist_name": ARTIST_NAME,
+    }
 
 
 async def qualify(lead: Phone) -> SentMessage:
     """Say hi and answer every question; return the summary."""
     await lead.say("Hi")
     message = await lead.next_message()
-    assert message.text.startswith("Hi Ana!")
+    assert message.text.startswith(f"Hi Ana! Thanks for getting in touch with {STUDIO_NAME}.")
+    assert f"{ARTIST_NAME} will have everything they need" in message.text
     while is_question(message):
         await lead.answer(message)
         message = await lead.next_message()
@@ -47,11 +53,13 @@ async def test_from_hi_to_the_artists_approval(running: Running) -> None:
     summary = await qualify(lead)
     assert "• Size: 12 cm" in summary.text
     assert "• Reference: reference received" in summary.text
+    assert summary.text.endswith(f"Shall I send this to {ARTIST_NAME}?")
     await lead.tap(summary, "confirm")
-    assert (await lead.next_message()).text.startswith("Thanks! I've sent your request")
+    sent = await lead.next_message()
+    assert sent.text.startswith(f"Thanks! I've sent your request to {ARTIST_NAME}.")
 
     packet = await artist.next_message()
-    assert "New enquiry from Ana (********0321)" in packet.text
+    assert f"New enquiry from Ana (********0321) to {STUDIO_NAME}:" in packet.text
     assert "• Placement: Arm" in packet.text
     reference = await artist.next_message()
     assert reference.type == "image"
@@ -104,7 +112,7 @@ async def test_handover_and_hand_back(running: Running) -> None:
     second = await lead.next_message()
     await lead.say("Actually, can I talk to the artist?")
     holding = await lead.next_message()
-    assert holding.text.startswith("Thanks, I've passed this to the artist")
+    assert holding.text.startswith(f"Thanks, I've passed this to {ARTIST_NAME}, who will reply")
     packet = await artist.next_message()
     assert "needs you (they asked for a person)" in packet.text
     assert set(buttons_of(packet)) == {f"hand_back:{LEAD}", f"approve:{LEAD}", f"decline:{LEAD}"}
@@ -153,7 +161,7 @@ async def test_decline_is_kind(running: Running) -> None:
     packet = await artist.next_message()
     await artist.tap(packet, f"decline:{LEAD}")
     declined = await lead.next_message()
-    assert declined.text.startswith("Thank you so much for thinking of us.")
+    assert declined.text.startswith(f"Thank you so much for thinking of {STUDIO_NAME}.")
     assert await status_of(running, LEAD) == "REJECTED"
     await artist.tap(packet, f"approve:{LEAD}")  # a second tap on the old packet
     notice = (await artist.unread())[-1]
