@@ -27,6 +27,7 @@ from actors.lead.behaviour import EDIT_PREFIX
 from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER
 from actors.lead.script import Kind, Option, Question, Script, Validation, Words, normalise
 from actors.lead.status import Status
+from actors.lead.validation import CM_PER_UNIT, size_shown
 
 __all__ = ["REQUIRED_MESSAGES", "Composer", "CopyError", "WhatsAppLimits"]
 
@@ -141,6 +142,7 @@ class _WordsCopy(_Model):
     date_hints: list[str]
     confirm: list[str]
     edit: list[str]
+    size_units: dict[str, list[str]]  # unit (a key of CM_PER_UNIT) -> words for it
 
 
 class _LabelsCopy(_Model):
@@ -150,6 +152,7 @@ class _LabelsCopy(_Model):
     skipped_value: str
     studio: str  # {studio} when STUDIO_NAME is unset
     artist: str  # {artist} when ARTIST_NAME is unset
+    decimal_mark: str = "."
 
 
 class _CopyFile(_Model):
@@ -232,6 +235,9 @@ class Composer:
             raise CopyError("copy key 'labels.answer_line' takes only {label} and {value}")
         if not 0 < len(labels.list_button) <= WhatsAppLimits.LIST_BUTTON:
             raise CopyError("copy key 'labels.list_button' is over 20 characters")
+        unknown = set(self._copy.words.size_units) - set(CM_PER_UNIT)
+        if unknown:
+            raise CopyError(f"copy key 'words.size_units' has unknown units {sorted(unknown)}")
         self._check_questions()
 
     def _check_questions(self) -> None:
@@ -321,6 +327,11 @@ class Composer:
                 date_hints=folded(words.date_hints),
                 confirm=folded(words.confirm),
                 edit=folded(words.edit),
+                size_units={
+                    word.casefold(): CM_PER_UNIT[unit]
+                    for unit, said in words.size_units.items()
+                    for word in said
+                },
             ),
         )
 
@@ -399,6 +410,8 @@ class Composer:
             return labels.media_value
         if value == SKIPPED_ANSWER and question.kind is Kind.MEDIA:
             return labels.skipped_value
+        if question.validation.size_cm is not None:
+            return size_shown(value, labels.decimal_mark)
         return next((o.title for o in question.options if o.id == value), value)
 
     def _answer_line(self, question_key: str, value: str) -> str:

@@ -6,6 +6,7 @@ validation, and the words that steer (opt-out, opt-in, asking for a person, skip
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -62,6 +63,8 @@ class Words:
     date_hints: frozenset[str]
     confirm: frozenset[str]
     edit: frozenset[str]
+    # A unit word or sign written after a number in a size -> centimetres per unit.
+    size_units: Mapping[str, float] = field(default_factory=dict, hash=False)
 
     def is_opt_out(self, text: str) -> bool:
         return normalise(text) in self.opt_out

@@ -53,6 +53,7 @@ def script() -> Script:
             date_hints=frozenset({"next", "month", "mar", "flexible"}),
             confirm=frozenset({"yes"}),
             edit=frozenset({"edit"}),
+            size_units={"cm": 1.0, "mm": 0.1, "in": 2.54, "inch": 2.54, "inches": 2.54, '"': 2.54},
         ),
     )
 

@@ -119,6 +119,10 @@ def _long_list_button(copy: Copy) -> None:
     copy["labels"]["list_button"] = "B" * 21
 
 
+def _unknown_size_unit(copy: Copy) -> None:
+    copy["words"]["size_units"]["ft"] = ["ft", "feet"]
+
+
 @pytest.mark.parametrize(
     ("mutate", "named"),
     [
@@ -135,6 +139,7 @@ def _long_list_button(copy: Copy) -> None:
         pytest.param(_long_question_text, "'questions.idea': text is", id="question-text"),
         pytest.param(_long_reask, "'questions.timing': text is", id="reask-text"),
         pytest.param(_long_list_button, "'labels.list_button'", id="list-button-21"),
+        pytest.param(_unknown_size_unit, "unknown units ['ft']", id="size-unit"),
     ],
 )
 def test_load_refuses_a_broken_copy_file_naming_the_key(
@@ -203,6 +208,7 @@ def _shape(copy: Copy) -> dict[str, Any]:
     return {
         "locale keys": sorted(copy),
         "words": sorted(copy["words"]),
+        "size units": sorted(copy["words"]["size_units"]),
         "labels": sorted(copy["labels"]),
         "messages": {
             key: sorted(value.get("buttons", {})) if isinstance(value, dict) else []
@@ -335,7 +341,7 @@ def test_answers_render_one_line_each_with_titles_and_media_labels(composer: Com
     answers = [
         ["idea", "a fox"],
         ["placement", "forearm"],
-        ["size", "10"],
+        ["size", "10.5 cm"],
         ["colour", "black_grey"],
         ["timing", "next month"],
         ["reference", MEDIA_ANSWER],
@@ -345,7 +351,7 @@ def test_answers_render_one_line_each_with_titles_and_media_labels(composer: Com
         "Here's what I've got:\n"
         "• Idea: a fox\n"
         "• Placement: Forearm\n"
-        "• Size: 10\n"
+        "• Size: 10.5 cm\n"
         "• Colour: Black & grey\n"
         "• When: next month\n"
         "• Reference: reference received\n"

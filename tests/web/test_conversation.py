@@ -86,8 +86,8 @@ async def test_edit_in_the_middle(running: Running) -> None:
     assert len(rows) == 6
     await lead.tap(pick, "edit:size")
     question = await lead.next_message()
-    assert question.text == "Roughly how big would it be, in cm? (for example: 10)"
-    await lead.say("20 cm")
+    assert question.text == "Roughly how big would it be? In cm or inches, for example: 10 cm"
+    await lead.say("200mm")
     summary = await lead.next_message()
     assert "• Size: 20 cm" in summary.text
     assert "12 cm" not in summary.text
@@ -167,3 +167,24 @@ async def test_decline_is_kind(running: Running) -> None:
     notice = (await artist.unread())[-1]
     assert notice.text.startswith("That request from Ana (********0321) was already handled")
     assert await status_of(running, LEAD) == "REJECTED"
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"), [("3 in", "7.6 cm"), ('3"', "7.6 cm"), ("70mm", "7 cm"), ("7", "7 cm")]
+)
+async def test_a_size_in_any_unit_is_shown_in_cm(running: Running, typed: str, shown: str) -> None:
+    lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Artist")
+    await lead.say("Hi")
+    message = await lead.next_message()
+    while is_question(message):
+        if message.text.startswith("Roughly how big"):
+            await lead.say(typed)
+        else:
+            await lead.answer(message)
+        message = await lead.next_message()
+    assert f"• Size: {shown}\n" in message.text
+    await lead.tap(message, "confirm")
+    packet = await artist.next_message()
+    assert f"• Size: {shown}\n" in packet.text
+    stored = await running.pool.fetchval("SELECT value FROM answers WHERE question_key = 'size'")
+    assert stored == shown
