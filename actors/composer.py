@@ -106,6 +106,8 @@ class _Model(BaseModel):
 class _OptionCopy(_Model):
     id: str = Field(min_length=1, max_length=200)
     title: str = Field(min_length=1)
+    ask: str | None = None  # picking it asks this follow-up ("Other": where?)
+    reask: str | None = None
 
 
 class _SizeCopy(_Model):
@@ -249,7 +251,10 @@ class Composer:
         longest_intro = max(len(self._named(self._messages[k].text)) for k in _INTROS)
         for q in questions:
             where = f"questions.{q.key}"
-            for text in (q.text, q.reask):
+            follow_ups = [(o.ask, o.reask) for o in q.options if o.ask or o.reask]
+            if any(ask is None or reask is None for ask, reask in follow_ups):
+                raise CopyError(f"copy key {where!r}: an option with `ask` needs `reask` too")
+            for text in (q.text, q.reask, *(t for pair in follow_ups for t in pair if t)):
                 if _placeholders(text):
                     raise CopyError(f"copy key {where!r} takes no placeholders")
                 self._check_body(
@@ -306,7 +311,9 @@ class Composer:
                 Question(
                     key=q.key,
                     kind=q.kind,
-                    options=tuple(Option(o.id, o.title) for o in q.options),
+                    options=tuple(
+                        Option(o.id, o.title, follow_up=o.ask is not None) for o in q.options
+                    ),
                     validation=Validation(
                         min_length=q.validation.min_length,
                         size_cm=(
@@ -353,9 +360,15 @@ class Composer:
 
         if key.startswith(("questions.", "reask.")):
             kind, _, question_key = key.partition(".")
+            question_key, _, option_id = question_key.partition(".")
             question = self._questions.get(question_key)
             if question is None:
                 raise CopyError(f"copy key {key!r} is missing")
+            if option_id:  # an option's follow-up: free text
+                option = next((o for o in question.options if o.id == option_id), None)
+                if option is None or option.ask is None or option.reask is None:
+                    raise CopyError(f"copy key {key!r} is missing")
+                return _text(prefix + (option.ask if kind == "questions" else option.reask))
             body = prefix + (question.text if kind == "questions" else question.reask)
             if question.kind is Kind.BUTTONS:
                 return _buttons(body, [(o.id, o.title) for o in question.options])

@@ -24,6 +24,7 @@ class Kind(StrEnum):
 class Option:
     id: str
     title: str
+    follow_up: bool = False  # picking it asks a free-text follow-up ("Other": where?)
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,10 @@ class Question:
     kind: Kind
     options: tuple[Option, ...] = ()
     validation: Validation = field(default_factory=Validation)
+
+    def follow_up(self, option_id: str | None) -> Option | None:
+        """The option `option_id` when it asks a follow-up question, else None."""
+        return next((o for o in self.options if o.id == option_id and o.follow_up), None)
 
     def option(self, choice: str) -> Option | None:
         """The option picked by id, or by its title typed as text (any case)."""

@@ -21,6 +21,7 @@ __all__ = [
     "Unsupported",
     "Verdict",
     "judge",
+    "judge_text",
     "size_cm",
     "size_shown",
 ]
@@ -69,6 +70,13 @@ def judge(question: Question, message: MessageReceived, words: Words) -> Verdict
         picked = question.option(message.reply_id or message.text or "")
         return Accepted(picked.id) if picked else Rejected()
     return _judge_text(question.validation, (message.text or "").strip(), words)
+
+
+def judge_text(rules: Validation, message: MessageReceived, words: Words) -> Verdict:
+    """A free-text answer judged by `rules` (a follow-up's text, say)."""
+    if message.kind not in _TEXT_TYPES:
+        return Unsupported()
+    return _judge_text(rules, (message.text or "").strip(), words)
 
 
 def _judge_text(rules: Validation, text: str, words: Words) -> Verdict:

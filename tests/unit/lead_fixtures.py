@@ -34,7 +34,11 @@ def script() -> Script:
             Question(
                 "placement",
                 Kind.LIST,
-                options=(Option("arm", "Arm"), Option("leg", "Leg"), Option("other", "Other")),
+                options=(
+                    Option("arm", "Arm"),
+                    Option("leg", "Leg"),
+                    Option("other", "Other", follow_up=True),
+                ),
             ),
             Question("size", Kind.TEXT, validation=Validation(size_cm=(1, 100))),
             Question(

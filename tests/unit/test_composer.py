@@ -119,6 +119,14 @@ def _long_list_button(copy: Copy) -> None:
     copy["labels"]["list_button"] = "B" * 21
 
 
+def _follow_up_without_reask(copy: Copy) -> None:
+    del question(copy, "placement")["options"][-1]["reask"]
+
+
+def _placeholder_in_a_follow_up(copy: Copy) -> None:
+    question(copy, "placement")["options"][-1]["ask"] = "Where, {name}?"
+
+
 def _unknown_size_unit(copy: Copy) -> None:
     copy["words"]["size_units"]["ft"] = ["ft", "feet"]
 
@@ -139,6 +147,8 @@ def _unknown_size_unit(copy: Copy) -> None:
         pytest.param(_long_question_text, "'questions.idea': text is", id="question-text"),
         pytest.param(_long_reask, "'questions.timing': text is", id="reask-text"),
         pytest.param(_long_list_button, "'labels.list_button'", id="list-button-21"),
+        pytest.param(_follow_up_without_reask, "needs `reask` too", id="follow-up-reask"),
+        pytest.param(_placeholder_in_a_follow_up, "takes no placeholders", id="follow-up-name"),
         pytest.param(_unknown_size_unit, "unknown units ['ft']", id="size-unit"),
     ],
 )
@@ -215,7 +225,12 @@ def _shape(copy: Copy) -> dict[str, Any]:
             for key, value in copy["messages"].items()
         },
         "questions": [
-            (q["key"], q["kind"], q.get("validation"), [o["id"] for o in q.get("options", [])])
+            (
+                q["key"],
+                q["kind"],
+                q.get("validation"),
+                [(o["id"], "ask" in o) for o in q.get("options", [])],
+            )
             for q in copy["questions"]
         ],
     }

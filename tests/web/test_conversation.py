@@ -169,6 +169,35 @@ async def test_decline_is_kind(running: Running) -> None:
     assert await status_of(running, LEAD) == "REJECTED"
 
 
+async def test_other_placement_asks_where_and_the_summary_shows_it(running: Running) -> None:
+    lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Artist")
+    await lead.say("Hi")
+    await lead.answer(await lead.next_message())  # the idea
+    placement = await lead.next_message()
+    assert buttons_of(placement)["other"] == "Other"
+    await lead.tap(placement, "other")
+    where = await lead.next_message()
+    assert where.type == "text"
+    assert where.text == "Where on your body would it go? Tell me in a few words."
+    await lead.say("x")  # too short: asked again, in other words
+    again = await lead.next_message()
+    assert again.text.startswith("Just a few words on where it would go")
+    await lead.say("behind my left ear")
+    message = await lead.next_message()
+    assert message.text.startswith("Roughly how big would it be?")  # on to the next question
+    while is_question(message):
+        await lead.answer(message)
+        message = await lead.next_message()
+    assert "• Placement: behind my left ear\n" in message.text
+    await lead.tap(message, "confirm")
+    packet = await artist.next_message()
+    assert "• Placement: behind my left ear\n" in packet.text
+    placements = await running.pool.fetch(
+        "SELECT value FROM answers WHERE question_key = 'placement' ORDER BY seq"
+    )
+    assert [r["value"] for r in placements] == ["other", "behind my left ear"]
+
+
 @pytest.mark.parametrize(
     ("typed", "shown"), [("3 in", "7.6 cm"), ('3"', "7.6 cm"), ("70mm", "7 cm"), ("7", "7 cm")]
 )
