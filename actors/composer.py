@@ -73,8 +73,8 @@ REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "deposit_link": (frozenset({"url", "amount"}), frozenset()),
     "deposit_link_again": (frozenset({"url", "amount"}), frozenset()),
     "deposit_expired": (frozenset(), frozenset()),
-    "booked": (frozenset(), frozenset()),
-    "deposit_policy": (frozenset(), frozenset()),
+    "booked": (frozenset({"amount"}), frozenset()),
+    "deposit_policy": (frozenset({"amount"}), frozenset()),  # said after the link and booked
     "artist_booked": (frozenset({"name", "number"}), frozenset()),
     "artist_deposit_expired": (frozenset({"name", "number"}), frozenset()),
     "artist_payment_notice": (frozenset({"name", "number", "reason"}), frozenset()),

@@ -443,3 +443,27 @@ def test_spanish_renders_the_same_ids_with_spanish_titles() -> None:
     assert titles == ["Color", "Negro y gris", "No lo sé"]
     summary = spanish.render(payload("summary", answers=[["placement", "forearm"]]))
     assert "• Zona: Antebrazo" in summary["interactive"]["body"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("locale", "policy"),
+    [
+        ("en_GB", ["About the deposit", "non-refundable if you cancel", "full 50.00 GBP back"]),
+        ("es_ES", ["Sobre el depósito", "No es reembolsable", "los 50.00 GBP íntegros"]),
+    ],
+)
+def test_the_deposit_link_states_the_policy_before_paying(locale: str, policy: list[str]) -> None:
+    """The policy (amount, refund terms) is in the very message that carries the link."""
+    composer = Composer.load(COPY_DIR, locale)
+    for key in ("deposit_link", "deposit_link_again"):
+        message = composer.render(
+            payload(
+                key,
+                params={"url": "https://pay.test/cs_1", "amount": "50.00 GBP"},
+                outro="deposit_policy",
+            )
+        )
+        body = message["text"]["body"]
+        link_at = body.index("https://pay.test/cs_1")
+        for words in policy:
+            assert words in body[link_at:], f"{words!r} missing from {key}"
