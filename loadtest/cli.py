@@ -39,7 +39,10 @@ _HELP = {
     "database_url": "Postgres server for the run's database (default: $DATABASE_URL, "
     "else an embedded server of the run's own)",
     "postgres_restart_command": "shell command that restarts DATABASE_URL's server (chaos)",
-    "log_dir": "where replica logs go (default: a temporary directory)",
+    "log_dir": "where replica logs go, kept (default: a temporary directory, removed after "
+    "a passing run)",
+    "keep_logs": "keep the temporary log directory after a passing run too (a failed run "
+    "always keeps it, and prints where)",
     "locale": "copy locale the replicas and the reference use (default %(default)s)",
 }
 
@@ -92,5 +95,8 @@ def main(args: argparse.Namespace) -> int:
         args.output.write_text(text + "\n")
     passed = summary.get("passed", summary.get("ok", False))
     if not passed:
-        print('loadtest: a check failed (see "checks")', file=sys.stderr)
+        print(
+            f'loadtest: a check failed (see "checks"); logs in {summary["log_dir"]}',
+            file=sys.stderr,
+        )
     return 0 if passed else 1
