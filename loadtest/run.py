@@ -34,6 +34,8 @@ from loadtest.traffic import Deliveries, Tally
 __all__ = ["LoadTest", "run_load_test"]
 
 COPY_DIR = Path(__file__).resolve().parent.parent / "copy"
+# The replicas run as this studio, so the reference renders the names as they do.
+STUDIO_NAME, ARTIST_NAME = "Loadtest Ink", "Lou"
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,8 @@ def _replica_env(config: LoadTest) -> dict[str, str]:
         # the lease (chaos pauses last up to 12 s) makes the paused replica lose them.
         "RELAY_LEASE_S": "8",
         "LOCALE": config.locale,
+        "STUDIO_NAME": STUDIO_NAME,
+        "ARTIST_NAME": ARTIST_NAME,
     }
     if config.memory_leads > 0:
         env["ACTOR_IDLE_S"] = "2"
@@ -142,7 +146,9 @@ def _roles(config: LoadTest, rng: random.Random) -> list[str]:
 async def _conversations(
     config: LoadTest, cluster: Cluster, rng: random.Random, progress: Progress
 ) -> dict[str, Any]:
-    composer = Composer.load(COPY_DIR, config.locale)
+    composer = Composer.load(
+        COPY_DIR, config.locale, studio_name=STUDIO_NAME, artist_name=ARTIST_NAME
+    )
     script = composer.script()
     behaviour = LeadBehaviour(
         script,
