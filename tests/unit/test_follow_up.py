@@ -158,7 +158,7 @@ def test_the_follow_up_survives_a_snapshot() -> None:
 
 @pytest.mark.parametrize(
     ("locale", "asks"),
-    [("en_GB", "Where on your body would it go?"), ("es_ES", "¿En qué parte del cuerpo iría?")],
+    [("en_GB", "Where exactly?"), ("es_ES", "¿Dónde exactamente?")],
 )
 def test_every_locale_asks_where_after_other(locale: str, asks: str) -> None:
     composer = Composer.load(COPY_DIR, locale)

@@ -178,10 +178,10 @@ async def test_other_placement_asks_where_and_the_summary_shows_it(running: Runn
     await lead.tap(placement, "other")
     where = await lead.next_message()
     assert where.type == "text"
-    assert where.text == "Where on your body would it go? Tell me in a few words."
+    assert where.text == "Where exactly? Tell me in a few words, for example 'behind my left ear'."
     await lead.say("x")  # too short: asked again, in other words
     again = await lead.next_message()
-    assert again.text.startswith("Just a few words on where it would go")
+    assert again.text == "Just a few words on where it would go, please, for example 'my ribs'."
     await lead.say("behind my left ear")
     message = await lead.next_message()
     assert message.text.startswith("Roughly how big would it be?")  # on to the next question
