@@ -8,7 +8,9 @@ supply, or breaks WhatsApp's limits for interactive messages.
 
 Placeholders: `{answers}` is filled with the lead's latest answers, one line each;
 `{reason}` names another copy key whose text is inserted; `{status}` is a status shown
-by its name under `statuses:`; the rest are plain strings.
+by its name under `statuses:`; `{studio}` and `{artist}` (any message may use them) are
+STUDIO_NAME and ARTIST_NAME, or the copy's `labels.studio` / `labels.artist` when unset;
+the rest are plain strings.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from actors.lead.behaviour import EDIT_PREFIX
 from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER, SendMedia, SendMessage
 from actors.lead.script import Kind, Option, Question, Script, Validation, Words, normalise
 from actors.lead.status import Status
+from actors.lead.validation import CM_PER_UNIT, size_shown
 
 __all__ = ["REQUIRED_MESSAGES", "Composer", "CopyError", "WhatsAppLimits"]
 
@@ -70,8 +73,8 @@ REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "deposit_link": (frozenset({"url", "amount"}), frozenset()),
     "deposit_link_again": (frozenset({"url", "amount"}), frozenset()),
     "deposit_expired": (frozenset(), frozenset()),
-    "booked": (frozenset(), frozenset()),
-    "deposit_policy": (frozenset(), frozenset()),
+    "booked": (frozenset({"amount"}), frozenset()),
+    "deposit_policy": (frozenset({"amount"}), frozenset()),  # said after the link and booked
     "artist_booked": (frozenset({"name", "number"}), frozenset()),
     "artist_deposit_expired": (frozenset({"name", "number"}), frozenset()),
     "artist_payment_notice": (frozenset({"name", "number", "reason"}), frozenset()),
@@ -89,6 +92,7 @@ REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "reason_artist": (frozenset(), frozenset()),
 }
 _INTROS = ("greeting", "greeting_anonymous", "unsupported", "opted_in", "resumed")
+_NAMES = frozenset({"studio", "artist"})  # supplied to every message (see the docstring)
 
 
 class CopyError(Exception):
@@ -102,6 +106,8 @@ class _Model(BaseModel):
 class _OptionCopy(_Model):
     id: str = Field(min_length=1, max_length=200)
     title: str = Field(min_length=1)
+    ask: str | None = None  # picking it asks this follow-up ("Other": where?)
+    reask: str | None = None
 
 
 class _SizeCopy(_Model):
@@ -138,6 +144,7 @@ class _WordsCopy(_Model):
     date_hints: list[str]
     confirm: list[str]
     edit: list[str]
+    size_units: dict[str, list[str]]  # unit (a key of CM_PER_UNIT) -> words for it
 
 
 class _LabelsCopy(_Model):
@@ -145,6 +152,9 @@ class _LabelsCopy(_Model):
     answer_line: str
     media_value: str
     skipped_value: str
+    studio: str  # {studio} when STUDIO_NAME is unset
+    artist: str  # {artist} when ARTIST_NAME is unset
+    decimal_mark: str = "."
 
 
 class _CopyFile(_Model):
@@ -166,8 +176,14 @@ def _placeholders(text: str) -> set[str]:
 
 
 class Composer:
-    def __init__(self, copy: _CopyFile) -> None:
+    def __init__(
+        self, copy: _CopyFile, *, studio_name: str | None = None, artist_name: str | None = None
+    ) -> None:
         self._copy = copy
+        self._names = {
+            "studio": studio_name or copy.labels.studio,
+            "artist": artist_name or copy.labels.artist,
+        }
         self._questions = {q.key: q for q in copy.questions}
         self._messages = {
             key: value if isinstance(value, _MessageCopy) else _MessageCopy(text=value)
@@ -175,14 +191,21 @@ class Composer:
         }
 
     @classmethod
-    def load(cls, copy_dir: Path, locale: str) -> Composer:
+    def load(
+        cls,
+        copy_dir: Path,
+        locale: str,
+        *,
+        studio_name: str | None = None,
+        artist_name: str | None = None,
+    ) -> Composer:
         path = copy_dir / f"{locale}.yml"
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8"))
             parsed = _CopyFile.model_validate(raw)
         except (OSError, yaml.YAMLError, ValidationError) as error:
             raise CopyError(f"{path}: {error}") from error
-        composer = cls(parsed)
+        composer = cls(parsed, studio_name=studio_name, artist_name=artist_name)
         try:
             composer._check()
         except CopyError as error:
@@ -196,16 +219,16 @@ class Composer:
             message = self._messages.get(key)
             if message is None:
                 raise CopyError(f"copy key {key!r} is missing")
-            unsupplied = _placeholders(message.text) - supplied
+            unsupplied = _placeholders(message.text) - supplied - _NAMES
             if unsupplied:
                 raise CopyError(f"copy key {key!r} uses unsupplied {sorted(unsupplied)}")
             if set(message.buttons) != set(button_ids):
                 raise CopyError(f"copy key {key!r} must have buttons {sorted(button_ids)}")
             if message.buttons:
                 self._check_buttons(key, list(message.buttons.values()))
-                self._check_body(key, message.text, WhatsAppLimits.INTERACTIVE_BODY)
+                self._check_body(key, self._named(message.text), WhatsAppLimits.INTERACTIVE_BODY)
             else:
-                self._check_body(key, message.text, WhatsAppLimits.TEXT_BODY)
+                self._check_body(key, self._named(message.text), WhatsAppLimits.TEXT_BODY)
         missing_statuses = set(Status) - set(self._copy.statuses)
         if missing_statuses:
             raise CopyError(f"copy key 'statuses' lacks {sorted(missing_statuses)}")
@@ -214,6 +237,9 @@ class Composer:
             raise CopyError("copy key 'labels.answer_line' takes only {label} and {value}")
         if not 0 < len(labels.list_button) <= WhatsAppLimits.LIST_BUTTON:
             raise CopyError("copy key 'labels.list_button' is over 20 characters")
+        unknown = set(self._copy.words.size_units) - set(CM_PER_UNIT)
+        if unknown:
+            raise CopyError(f"copy key 'words.size_units' has unknown units {sorted(unknown)}")
         self._check_questions()
 
     def _check_questions(self) -> None:
@@ -222,10 +248,13 @@ class Composer:
             raise CopyError("two questions share a key")
         if len(questions) > WhatsAppLimits.LIST_ROWS:
             raise CopyError("more than 10 questions: the edit list cannot offer them all")
-        longest_intro = max(len(self._messages[k].text) for k in _INTROS)
+        longest_intro = max(len(self._named(self._messages[k].text)) for k in _INTROS)
         for q in questions:
             where = f"questions.{q.key}"
-            for text in (q.text, q.reask):
+            follow_ups = [(o.ask, o.reask) for o in q.options if o.ask or o.reask]
+            if any(ask is None or reask is None for ask, reask in follow_ups):
+                raise CopyError(f"copy key {where!r}: an option with `ask` needs `reask` too")
+            for text in (q.text, q.reask, *(t for pair in follow_ups for t in pair if t)):
                 if _placeholders(text):
                     raise CopyError(f"copy key {where!r} takes no placeholders")
                 self._check_body(
@@ -249,6 +278,12 @@ class Composer:
                     raise CopyError(f"copy key {where!r}: a row title is over 24 characters")
             elif q.options:
                 raise CopyError(f"copy key {where!r}: only buttons and lists take options")
+
+    def _named(self, text: str) -> str:
+        """`text` with {studio} and {artist} filled in: the length it is sent at."""
+        for name, value in self._names.items():
+            text = text.replace("{" + name + "}", value)
+        return text
 
     @staticmethod
     def _check_buttons(key: str, titles: Sequence[str]) -> None:
@@ -276,7 +311,9 @@ class Composer:
                 Question(
                     key=q.key,
                     kind=q.kind,
-                    options=tuple(Option(o.id, o.title) for o in q.options),
+                    options=tuple(
+                        Option(o.id, o.title, follow_up=o.ask is not None) for o in q.options
+                    ),
                     validation=Validation(
                         min_length=q.validation.min_length,
                         size_cm=(
@@ -297,6 +334,11 @@ class Composer:
                 date_hints=folded(words.date_hints),
                 confirm=folded(words.confirm),
                 edit=folded(words.edit),
+                size_units={
+                    word.casefold(): CM_PER_UNIT[unit]
+                    for unit, said in words.size_units.items()
+                    for word in said
+                },
             ),
         )
 
@@ -316,9 +358,15 @@ class Composer:
 
         if key.startswith(("questions.", "reask.")):
             kind, _, question_key = key.partition(".")
+            question_key, _, option_id = question_key.partition(".")
             question = self._questions.get(question_key)
             if question is None:
                 raise CopyError(f"copy key {key!r} is missing")
+            if option_id:  # an option's follow-up: free text
+                option = next((o for o in question.options if o.id == option_id), None)
+                if option is None or option.ask is None or option.reask is None:
+                    raise CopyError(f"copy key {key!r} is missing")
+                return _text(prefix + (option.ask if kind == "questions" else option.reask))
             body = prefix + (question.text if kind == "questions" else question.reask)
             if question.kind is Kind.BUTTONS:
                 return _buttons(body, [(o.id, o.title) for o in question.options])
@@ -344,7 +392,7 @@ class Composer:
         return message
 
     def _text(self, key: str, params: Mapping[str, str], answers: Sequence[tuple[str, ...]]) -> str:
-        values = dict(params)
+        values = {**self._names, **params}
         if "reason" in values:
             values["reason"] = self._message(values["reason"]).text
         if "status" in values:
@@ -373,6 +421,8 @@ class Composer:
             return labels.media_value
         if value == SKIPPED_ANSWER and question.kind is Kind.MEDIA:
             return labels.skipped_value
+        if question.validation.size_cm is not None:
+            return size_shown(value, labels.decimal_mark)
         return next((o.title for o in question.options if o.id == value), value)
 
     def _answer_line(self, question_key: str, value: str) -> str:
@@ -422,7 +472,7 @@ class Composer:
         texts = self._copy.templates.get(key)
         if texts is None:
             raise CopyError(f"copy key 'templates.{key}' is missing")
-        values = dict(params)
+        values = {**self._names, **params}
         if "reason" in values:
             values["reason"] = self._message(values["reason"]).text
         if "status" in values:
@@ -438,7 +488,7 @@ class Composer:
         """The placeholders the code supplies with message `key`."""
         required = REQUIRED_MESSAGES.get(key)
         if required is not None:
-            return required[0]
+            return required[0] | _NAMES
         if key.startswith(("questions.", "reask.")) and key.partition(".")[2] in self._questions:
             return frozenset()
         message = self._messages.get(key)

@@ -76,7 +76,12 @@ def create_app(
         async with AsyncExitStack() as stack:
             if crash_points.armed is not None:
                 log.warning("fault.crash_point_armed", point=crash_points.armed.value)
-            composer = Composer.load(settings.copy_dir, settings.locale)
+            composer = Composer.load(
+                settings.copy_dir,
+                settings.locale,
+                studio_name=settings.studio_name,
+                artist_name=settings.artist_name,
+            )
             db = await _open_database(settings, stack)
             app.extensions[DATABASE_KEY] = db  # for operators' tools and tests, not routes
             client = http_client

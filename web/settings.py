@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     checkout_cancel_url: str = "https://wa.me/"
     stale_after_s: int = Field(default=86400, gt=0)
     abandon_after_s: int = Field(default=172800, gt=0)
+    # How the copy names the studio and the artist ({studio}, {artist}); unset: the copy's
+    # own words ("the studio", "the artist"). One line, no braces, at most 60 characters.
+    studio_name: str | None = Field(
+        default=None, max_length=60, pattern=r"^[^{}\r\n\t]*\S[^{}\r\n\t]*$"
+    )
+    artist_name: str | None = Field(
+        default=None, max_length=60, pattern=r"^[^{}\r\n\t]*\S[^{}\r\n\t]*$"
+    )
 
     # Operations
     data_dir: Path = Path(".data/pg")  # the embedded Postgres, when DATABASE_URL is unset

@@ -36,7 +36,11 @@ def script() -> Script:
             Question(
                 "placement",
                 Kind.LIST,
-                options=(Option("arm", "Arm"), Option("leg", "Leg"), Option("other", "Other")),
+                options=(
+                    Option("arm", "Arm"),
+                    Option("leg", "Leg"),
+                    Option("other", "Other", follow_up=True),
+                ),
             ),
             Question("size", Kind.TEXT, validation=Validation(size_cm=(1, 100))),
             Question(
@@ -55,6 +59,7 @@ def script() -> Script:
             date_hints=frozenset({"next", "month", "mar", "flexible"}),
             confirm=frozenset({"yes"}),
             edit=frozenset({"edit"}),
+            size_units={"cm": 1.0, "mm": 0.1, "in": 2.54, "inch": 2.54, "inches": 2.54, '"': 2.54},
         ),
     )
 
