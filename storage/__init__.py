@@ -9,6 +9,7 @@ from storage.locks import lock_key
 from storage.migrate import migrate, pending_count
 from storage.outbox import ClaimedDelivery, Outbox
 from storage.pool import Pool, open_pool
+from storage.preflight import DatabaseNotReady, check_database
 from storage.timers import DueTimer, Timers
 from storage.turns import (
     AnswerInsert,
@@ -28,6 +29,7 @@ __all__ = [
     "DEFAULT_DATA_DIR",
     "AnswerInsert",
     "ClaimedDelivery",
+    "DatabaseNotReady",
     "DatabaseUnavailable",
     "DepositSessionInsert",
     "DueTimer",
@@ -47,6 +49,7 @@ __all__ = [
     "TurnStart",
     "TurnWrite",
     "UnitOfWork",
+    "check_database",
     "embedded_postgres",
     "lock_key",
     "migrate",
