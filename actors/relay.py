@@ -367,7 +367,12 @@ class OutboxRelay:
             return
         self._observer.delivery_finished(delivery.channel, "retry", error.code)
         log.warning(
-            "relay.retry_scheduled", error_code=error.code, outcome=outcome, delay_s=round(delay, 3)
+            "relay.retry_scheduled",
+            channel=delivery.channel,
+            error_code=error.code,
+            reason=mask_phones_in(error.detail)[:200],
+            outcome=outcome,
+            delay_s=round(delay, 3),
         )
 
     async def _dead_letter(
