@@ -63,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _loadtest(args)
         settings = read_settings(serving=args.command == "serve")
         configure_logging(settings.log_format, settings.log_level)
+    except StartupError as error:
+        return refuse(error)
+    try:
         if args.command == "serve":
             port = args.port if args.port is not None else settings.port
             if not 1 <= port <= 65535:
@@ -75,6 +78,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except StartupError as error:
         return refuse(error)
+    except Exception as error:  # a bug: its traceback goes to the log, as a log line
+        log.exception("service.crashed", command=args.command)
+        print(
+            f"booking-assistant: {args.command} crashed: {error!r} (see the log)", file=sys.stderr
+        )
+        return 1
 
 
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
