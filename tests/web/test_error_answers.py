@@ -10,7 +10,9 @@ from structlog.testing import capture_logs
 
 from fakes.meta import text_message, webhook
 from tests.web.conftest import Running
+from web.errors import SignatureInvalid
 from web.openapi import openapi_document
+from web.signatures import sign_meta, verify_meta_signature
 
 pytestmark = pytest.mark.anyio
 
@@ -61,3 +63,9 @@ def test_the_openapi_document_says_every_error_is_json() -> None:
             default = operation["responses"]["default"]
             schema = default["content"]["application/json"]["schema"]
             assert schema == {"$ref": "#/components/schemas/ErrorBody"}
+
+
+def test_a_body_signed_with_an_empty_key_is_refused_even_without_a_secret() -> None:
+    body = b'{"object": "whatsapp_business_account", "entry": []}'
+    with pytest.raises(SignatureInvalid):
+        verify_meta_signature(b"", body, sign_meta(b"", body))

@@ -208,7 +208,7 @@ def test_the_embedded_postgres_lives_in_the_users_data_dir_and_stops_after_a_kil
     first_dir, second_dir = tmp_path / "a", tmp_path / "b"
     first_dir.mkdir()
     second_dir.mkdir()
-    env = {**SECRETS, "HOME": str(home), "XDG_DATA_HOME": ""}
+    env = {**SECRETS, "HOME": str(home), "XDG_DATA_HOME": ""}  # and no XDG_RUNTIME_DIR
     data_dir = home / ".local" / "share" / "booking-assistant" / "pg"
 
     port = free_port()
@@ -225,6 +225,7 @@ def test_the_embedded_postgres_lives_in_the_users_data_dir_and_stops_after_a_kil
     assert server is not None, first.logs()
     (summary,) = [line for line in first.lines() if line["event"] == "service.configuration"]
     assert summary["database"] == f"embedded in {data_dir}"
+    assert first.err.read_text() == ""  # pgserver's XDG_RUNTIME_DIR warning included
     first.popen.kill()
     first.popen.wait()
     assert _postmaster(data_dir) == server  # a kill -9 cannot stop it
