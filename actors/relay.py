@@ -362,7 +362,12 @@ class OutboxRelay:
             return
         self._observer.delivery_finished(claim.channel, "retry", error.code)
         log.warning(
-            "relay.retry_scheduled", error_code=error.code, outcome=outcome, delay_s=round(delay, 3)
+            "relay.retry_scheduled",
+            channel=claim.channel,
+            error_code=error.code,
+            reason=mask_phones_in(error.detail)[:200],
+            outcome=outcome,
+            delay_s=round(delay, 3),
         )
 
     async def _dead_letter(

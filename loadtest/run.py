@@ -30,10 +30,11 @@ from loadtest.memory import measure_memory
 from loadtest.progress import Progress
 from loadtest.rss import RssSampler
 from loadtest.traffic import Deliveries, Tally
+from web.settings import DEFAULT_COPY_DIR
 
 __all__ = ["LoadTest", "run_load_test"]
 
-COPY_DIR = Path(__file__).resolve().parent.parent / "copy"
+COPY_DIR = DEFAULT_COPY_DIR  # the copy the replicas read
 # The replicas run as this studio, so the reference renders the names as they do.
 STUDIO_NAME, ARTIST_NAME = "Loadtest Ink", "Lou"
 

@@ -40,6 +40,14 @@ from web.metrics import Metrics
 from web.request_ids import install_request_ids
 from web.services import Services
 from web.settings import Settings
+from web.startup import (
+    StartupError,
+    check_copy,
+    check_database_now,
+    log_configuration,
+    read_settings,
+    refuse,
+)
 
 __all__ = ["DATABASE_KEY", "create_app", "create_app_from_env"]
 
@@ -306,7 +314,17 @@ def _sheets(
 
 
 def create_app_from_env() -> Quart:
-    """For `hypercorn 'web.app:create_app_from_env()'`: settings read here, once."""
-    settings = Settings()
-    configure_logging(settings.log_format, settings.log_level)
+    """
+    For the Procfile's `hypercorn 'web.app:create_app_from_env()'`: the checks of `serve`
+    (settings, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN included, the copy, the
+    database), each refusal one line on stderr and exit status 2.
+    """
+    try:
+        settings = read_settings(serving=True)
+        configure_logging(settings.log_format, settings.log_level)
+        check_copy(settings)
+        check_database_now(settings)
+    except StartupError as error:
+        raise SystemExit(refuse(error)) from None
+    log_configuration(settings)
     return create_app(settings)
