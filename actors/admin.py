@@ -37,21 +37,15 @@ class ActionTaken:
     version: int
 
 
+@dataclass(frozen=True)
 class Admin:
-    def __init__(
-        self,
-        db: Database,
-        runtime: ActorRuntime,
-        *,
-        now: Callable[[], datetime],
-        turn_wait_s: float,
-        wake_relay: Callable[[], None],
-    ) -> None:
-        self._db = db
-        self._runtime = runtime
-        self._now = now
-        self._turn_wait_s = turn_wait_s
-        self._wake_relay = wake_relay
+    """The admin API's reads and writes, over the database and the lead's actors."""
+
+    _db: Database
+    _runtime: ActorRuntime
+    _now: Callable[[], datetime]  # the service's clock
+    _turn_wait_s: float  # how long an action waits for its turn to commit
+    _wake_relay: Callable[[], None]  # a re-driven row is sent now, not at the next poll
 
     async def leads(
         self, *, status: str | None, after: str | None, limit: int

@@ -98,7 +98,7 @@ class CheckoutLinks:
         # Derived from the row, not the clock: a retry must send identical parameters or
         # Stripe refuses the idempotency key. If the window has passed, Stripe replays a
         # session it already made, or refuses a new one (a permanent error: re-approve).
-        expires_at = delivery.created_at + timedelta(seconds=self._ttl)
+        expires_at = delivery.claim.created_at + timedelta(seconds=self._ttl)
         metadata = {"lead_id": lead_id}
         return {
             "mode": "payment",
@@ -125,7 +125,7 @@ class CheckoutLinks:
         try:
             session = await self._client.v1.checkout.sessions.create_async(
                 params=self._params(delivery, lead_id),  # type: ignore[arg-type]
-                options={"idempotency_key": delivery.idempotency_key},
+                options={"idempotency_key": delivery.claim.idempotency_key},
             )
         except (stripe.RateLimitError, stripe.APIConnectionError) as error:
             # stripe-python never retries a bare 429 itself: the outbox's backoff does.
@@ -146,7 +146,7 @@ class CheckoutLinks:
             url=str(session["url"]),
             expires_at=int(session["expires_at"]),
             now=datetime.now(UTC),
-            correlation_id=delivery.correlation_id,
+            correlation_id=delivery.claim.correlation_id,
         )
         try:
             await self._runtime.ask(inbound)

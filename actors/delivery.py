@@ -27,23 +27,7 @@ class Delivery:
     """One claimed row: its effect, decoded, and the claim that fences its settle."""
 
     effect: OutboxEffect
-    claim: ClaimedDelivery
-
-    @property
-    def lead_key(self) -> str:
-        return self.claim.lead_key
-
-    @property
-    def idempotency_key(self) -> str:
-        return self.claim.idempotency_key
-
-    @property
-    def correlation_id(self) -> str | None:
-        return self.claim.correlation_id
-
-    @property
-    def created_at(self) -> datetime:
-        return self.claim.created_at
+    claim: ClaimedDelivery  # the row's id, keys, times and lead, as claimed
 
 
 class Deliverer(Protocol):
@@ -63,7 +47,7 @@ def reaches_opted_out_lead(delivery: Delivery) -> bool:
     confirmation = isinstance(effect, SendMessage) and effect.after_opt_out
     return (
         delivery.claim.lead_status == Status.OPTOUT.value
-        and effect.to == delivery.lead_key
+        and effect.to == delivery.claim.lead_key
         and not confirmation
     )
 
@@ -77,6 +61,6 @@ def outside_window(delivery: Delivery, now: datetime, artist_number: str | None)
     last_inbound = delivery.claim.last_inbound_at
     if not isinstance(effect, SendMessage | SendMedia) or last_inbound is None:
         return False
-    if effect.to != delivery.lead_key or effect.to == artist_number:
+    if effect.to != delivery.claim.lead_key or effect.to == artist_number:
         return False
     return now - last_inbound >= WINDOW

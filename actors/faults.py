@@ -17,7 +17,7 @@ The points, in the order a webhook's message meets them:
                              compare-and-set and the outbox rows are ONE statement, so
                              "after the inbox insert" and "after the snapshot write"
                              are both this point; uncommitted
-    turn.before_commit       immediately before `uow.commit()`; the same database
+    turn.before_commit       immediately before `unit.commit()`; the same database
                              state as turn.written, kept apart so a future write
                              between the two has its own point
     turn.committed           committed; the caller (the webhook) has not heard back

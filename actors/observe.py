@@ -38,6 +38,9 @@ class Observer(Protocol):
     def timer_fired(self, kind: str, outcome: str) -> None:
         """A due timer was fed to its actor: a turn outcome, or "failed"."""
 
+    def loop_restarted(self, loop: str) -> None:
+        """A supervised background loop crashed and will be started again."""
+
 
 class NullObserver:
     """Reports nothing."""
@@ -57,4 +60,7 @@ class NullObserver:
         pass
 
     def timer_fired(self, kind: str, outcome: str) -> None:
+        pass
+
+    def loop_restarted(self, loop: str) -> None:
         pass

@@ -1,7 +1,11 @@
-"""Whether this replica should take traffic: the database answers and the schema is current."""
+"""
+Whether this replica should take traffic: the database answers, the schema is current,
+and no background loop is down (its replies would only pile up in the outbox).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from storage import Database, StorageError
@@ -16,10 +20,14 @@ class ReadinessReport:
 
 
 class Readiness:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, loops_down: Callable[[], list[str]] = list) -> None:
         self._db = db
+        self._loops_down = loops_down
 
     async def check(self) -> ReadinessReport:
+        down = self._loops_down()
+        if down:
+            return ReadinessReport(False, {"loops_down": ", ".join(down)})
         try:
             async with self._db.reads() as unit:
                 pending = await unit.pending_migrations()

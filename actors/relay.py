@@ -145,19 +145,27 @@ class OutboxRelay:
         # Claim in batches: each claim scans the pending rows, so claiming one row per
         # finished delivery would make a backlog cost the database once per send.
         batch = max(1, self._concurrency // 4)
+        crashed: Exception | None = None
         async with asyncio.TaskGroup() as deliveries:
-            while not self._poller.stopping:
-                free = self._concurrency - self._in_flight
-                enough_room = free >= batch or self._in_flight == 0
-                claimed = await self._claim(free) if free > 0 and enough_room else []
-                if claimed:
-                    claimed_at = self._monotonic()  # the leases are timed from here
-                    self._crash.reached(CrashPoint.RELAY_CLAIMED)
-                    for claim in claimed:
-                        self._in_flight += 1
-                        deliveries.create_task(self._deliver(claim, claimed_at))
-                if not claimed or free <= len(claimed):
-                    await self._poller.pause()
+            try:
+                while not self._poller.stopping:
+                    free = self._concurrency - self._in_flight
+                    enough_room = free >= batch or self._in_flight == 0
+                    claimed = await self._claim(free) if free > 0 and enough_room else []
+                    if claimed:
+                        claimed_at = self._monotonic()  # the leases are timed from here
+                        self._crash.reached(CrashPoint.RELAY_CLAIMED)
+                        for claim in claimed:
+                            self._in_flight += 1
+                            deliveries.create_task(self._deliver(claim, claimed_at))
+                    if not claimed or free <= len(claimed):
+                        await self._poller.pause()
+            except Exception as error:
+                # Raised here, the group would cancel the calls under way (a provider may
+                # have them): they finish and settle first, then the supervisor hears.
+                crashed = error
+        if crashed is not None:
+            raise crashed
 
     async def _claim(self, limit: int) -> list[ClaimedDelivery]:
         try:
@@ -322,7 +330,12 @@ class OutboxRelay:
             return
         self._observer.delivery_finished(claim.channel, "retry", error.code)
         log.warning(
-            "relay.retry_scheduled", error_code=error.code, outcome=outcome, delay_s=round(delay, 3)
+            "relay.retry_scheduled",
+            channel=claim.channel,
+            error_code=error.code,
+            reason=mask_phones_in(error.detail)[:200],
+            outcome=outcome,
+            delay_s=round(delay, 3),
         )
 
     async def _dead_letter(

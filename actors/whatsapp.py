@@ -126,7 +126,7 @@ class WhatsAppSender:
             "recipient_type": "individual",
             "to": to,
             # Echoed back in status webhooks: ties a delivery report to this outbox row.
-            "biz_opaque_callback_data": delivery.idempotency_key,
+            "biz_opaque_callback_data": delivery.claim.idempotency_key,
             **message,
         }
         if self._pacing is not None:

@@ -30,12 +30,12 @@ from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
 
 from bench.loadgen import build_requests, lead_keys, run_load, summarise
-from tests.database import with_database
 
 __all__ = ["SCENARIOS", "Scenario", "main"]
 
@@ -229,6 +229,12 @@ async def _wait_ready(
 # -- database ----------------------------------------------------------------------------
 
 
+def _with_database(dsn: str, name: str) -> str:
+    """`dsn` pointed at database `name` (keeps host, socket query and credentials)."""
+    parts = urlsplit(dsn)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
 @asynccontextmanager
 async def fresh_database(server_dsn: str) -> AsyncIterator[str]:
     """CREATE DATABASE bench_<random> on the server; DROP it (forcibly) afterwards."""
@@ -239,7 +245,7 @@ async def fresh_database(server_dsn: str) -> AsyncIterator[str]:
     finally:
         await admin.close()
     try:
-        yield with_database(server_dsn, name)
+        yield _with_database(server_dsn, name)
     finally:
         admin = await asyncpg.connect(server_dsn)
         try:

@@ -13,11 +13,14 @@ the relay renders it, with no WhatsApp or Stripe account and no database poking.
         --port 9009 --stripe-port 9010 --secret dev --lead 447700900123 \\
         --artist 447700900999
 
-Type plain text to send it from the lead; `1`, `2`, ... to tap that button or list row
-of the latest interactive message, from whoever received it (once the bot has sent a
-plain text since, such as the next question, a number is sent as text: a size);
-`/image` to send a picture from the lead; `/as artist <text>` to write from the artist's
-phone; once the artist has approved and the lead has the link, `/pay` to pay the newest
+It prints every variable `serve` needs to talk to it (and the studio's names), ready to
+paste. Type plain text to send it from the lead; `1`, `2`, ... to tap that button or
+list row of the newest message whose buttons are still open, as whoever received it
+(the lead's summary, then the artist's packet: `1` is Approve). Buttons close once one
+is tapped or their recipient gets a plain text, so after a plain question a number is
+text (a size). `/as artist 2` taps the artist's own second button; `/as artist <text>`
+writes from the artist's phone; `/image` sends a picture from the lead; once the
+artist has approved and the lead has the link, `/pay` to pay the newest
 Checkout Session (`checkout.session.completed`), `/expire` to let it expire
 (`checkout.session.expired`), `/refund` to refund the paid deposit (`charge.refunded`);
 `/quit` to leave.
@@ -30,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import queue
+import shlex
 import sys
 import threading
 import time
@@ -39,6 +43,7 @@ from dataclasses import dataclass
 from enum import Enum
 from http.server import BaseHTTPRequestHandler
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -52,7 +57,7 @@ __all__ = ["main"]
 
 HELP = (
     "text = message from the lead | 1, 2, ... = tap that button or row | "
-    "/image [caption] | /as artist <text> | /pay | /expire | /refund | /help | /quit"
+    "/as artist <n or text> | /image [caption] | /pay | /expire | /refund | /help | /quit"
 )
 
 Reply = tuple[int, dict[str, str], bytes]
@@ -79,10 +84,38 @@ class Choice:
 
 @dataclass(frozen=True)
 class Interactive:
-    """The latest interactive message: numbers pick from it, as its recipient."""
+    """A message with open buttons or rows: numbers pick from it, as its recipient."""
 
     to: str
     choices: tuple[Choice, ...]
+
+
+def serve_env(
+    fake: FakeGraphApi,
+    stripe: FakeStripe,
+    *,
+    graph_port: int,
+    stripe_port: int,
+    secret: str,
+    verify_token: str,
+    artist: str,
+    studio_name: str,
+    artist_name: str,
+) -> dict[str, str]:
+    """What `serve` is started with to talk to this console (every variable it needs)."""
+    return {
+        "WHATSAPP_APP_SECRET": secret,
+        "WHATSAPP_VERIFY_TOKEN": verify_token,
+        "WHATSAPP_API_BASE": f"http://127.0.0.1:{graph_port}/v21.0",
+        "WHATSAPP_ACCESS_TOKEN": fake.access_token,
+        "WHATSAPP_PHONE_NUMBER_ID": fake.phone_number_id,
+        "ARTIST_WHATSAPP_NUMBER": artist,
+        "STRIPE_API_KEY": stripe.api_key,
+        "STRIPE_API_BASE": f"http://127.0.0.1:{stripe_port}",
+        "STRIPE_WEBHOOK_SECRET": stripe.webhook_secret,
+        "STUDIO_NAME": studio_name,
+        "ARTIST_NAME": artist_name,
+    }
 
 
 def choices_of(message: SentMessage) -> tuple[Choice, ...]:
@@ -192,7 +225,7 @@ class Console:
         self.artist = artist
         self.lead_name = lead_name
         self.shown = 0
-        self.latest: Interactive | None = None
+        self.open: dict[str, Interactive] = {}  # recipient -> their newest open buttons
         self._clock = 0
 
     # -- what the bot sent -------------------------------------------------------------
@@ -219,10 +252,18 @@ class Console:
         for number, choice in enumerate(choices, 1):
             print(f"    {number}. {choice.title}")
         if choices:
-            self.latest = Interactive(message.to, choices)
+            self.open.pop(message.to, None)  # re-inserted: the newest is last
+            self.open[message.to] = Interactive(message.to, choices)
+            if who == "artist":
+                print(f"  (the artist taps with 1-{len(choices)}, or /as artist 1-{len(choices)})")
         elif message.type == "text":
-            self.latest = None  # a text (the next question) replaces the choices above it
+            self.open.pop(message.to, None)  # a text (the next question) closes them
         sys.stdout.flush()
+
+    @property
+    def latest(self) -> Interactive | None:
+        """The newest message whose buttons are still open, whoever received it."""
+        return next(reversed(self.open.values()), None)
 
     def wait_for_replies(self, timeout_s: float, quiet_s: float = 1.5) -> None:
         """Show replies as they come; return once they stop, or when none came in time.
@@ -256,7 +297,7 @@ class Console:
             print(HELP)
             return Action.NOTHING
         if line.isdigit() and self.latest is not None:  # otherwise a number is text: a size
-            return self._pick(int(line))
+            return self._pick(int(line), self.latest)
         if line == "/image" or line.startswith("/image "):
             image = {"id": f"media-{uuid.uuid4().hex[:12]}", "mime_type": "image/jpeg"}
             caption = line.removeprefix("/image").strip()
@@ -264,7 +305,10 @@ class Console:
                 image["caption"] = caption
             return self.post(self.lead, {"type": "image", "image": image})
         if line.startswith("/as artist "):
-            return self.post(self.artist, text=line.removeprefix("/as artist ").strip())
+            said = line.removeprefix("/as artist ").strip()
+            if said.isdigit() and self.artist in self.open:
+                return self._pick(int(said), self.open[self.artist])
+            return self.post(self.artist, text=said)
         if line == "/pay":
             return self.pay()
         if line == "/expire":
@@ -276,15 +320,15 @@ class Console:
             return Action.NOTHING
         return self.post(self.lead, text=line)
 
-    def _pick(self, number: int) -> Action:
-        assert self.latest is not None
-        if not 1 <= number <= len(self.latest.choices):
-            print(f"  pick 1 to {len(self.latest.choices)}, or type text")
+    def _pick(self, number: int, offered: Interactive) -> Action:
+        if not 1 <= number <= len(offered.choices):
+            print(f"  pick 1 to {len(offered.choices)}, or type text")
             return Action.NOTHING
-        choice = self.latest.choices[number - 1]
+        choice = offered.choices[number - 1]
         kind = choice.reply_type
+        self.open.pop(offered.to, None)  # answered: the next number is for what comes next
         return self.post(
-            self.latest.to,
+            offered.to,
             {
                 "type": "interactive",
                 "interactive": {"type": kind, kind: {"id": choice.id, "title": choice.title}},
@@ -445,6 +489,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=9009, help="port of the fake Graph API")
     parser.add_argument("--stripe-port", type=int, default=9010, help="port of the fake Stripe")
     parser.add_argument("--secret", required=True, help="the service's WHATSAPP_APP_SECRET")
+    parser.add_argument("--verify-token", default="dev", help="WHATSAPP_VERIFY_TOKEN")
+    parser.add_argument("--studio-name", default="Black Lantern Tattoo", help="STUDIO_NAME")
+    parser.add_argument("--artist-name", default="Mika", help="ARTIST_NAME")
     parser.add_argument("--lead", default="447700900123", help="the lead's wa_id")
     parser.add_argument("--artist", default="447700900999", help="ARTIST_WHATSAPP_NUMBER")
     parser.add_argument("--name", default="Console Lead", help="the lead's WhatsApp profile name")
@@ -464,15 +511,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         server.close()
         print(f"cannot serve the fake Stripe on port {args.stripe_port}: {error}", file=sys.stderr)
         return 2
+    env = serve_env(
+        fake,
+        stripe,
+        graph_port=server.port,
+        stripe_port=stripe_server.port,
+        secret=args.secret,
+        verify_token=args.verify_token,
+        artist=args.artist,
+        studio_name=args.studio_name,
+        artist_name=args.artist_name,
+    )
     print("Fake Graph API and fake Stripe listening. Start the service with these variables:\n")
-    print(f"  WHATSAPP_API_BASE=http://127.0.0.1:{server.port}/v21.0")
-    print(f"  WHATSAPP_ACCESS_TOKEN={fake.access_token}")
-    print(f"  WHATSAPP_PHONE_NUMBER_ID={fake.phone_number_id}")
-    print(f"  ARTIST_WHATSAPP_NUMBER={args.artist}")
-    print(f"  WHATSAPP_APP_SECRET={args.secret}")
-    print(f"  STRIPE_API_KEY={stripe.api_key}")
-    print(f"  STRIPE_API_BASE=http://127.0.0.1:{stripe_server.port}")
-    print(f"  STRIPE_WEBHOOK_SECRET={stripe.webhook_secret}")
+    for name, value in env.items():
+        print(f"  {name}={shlex.quote(value)}")
+    port = urlsplit(args.service).port or 8000
+    command = " ".join(f"{name}={shlex.quote(value)}" for name, value in env.items())
+    print(f"\nor, in one line:\n\n  {command} PORT={port} booking-assistant serve")
     print(f"\nWebhooks go to {args.service}/webhooks/whatsapp and /webhooks/stripe. {HELP}\n")
 
     interactive = sys.stdin.isatty()  # piped input: no prompt, lines echoed as sent

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 from loadtest.progress import Progress
 from loadtest.run import LoadTest, dumps, run_load_test
 
-__all__ = ["add_arguments", "main"]
+__all__ = ["main", "parser"]
 
 _HELP = {
     "replicas": "serve processes on one database (default %(default)s)",
@@ -39,12 +39,15 @@ _HELP = {
     "database_url": "Postgres server for the run's database (default: $DATABASE_URL, "
     "else an embedded server of the run's own)",
     "postgres_restart_command": "shell command that restarts DATABASE_URL's server (chaos)",
-    "log_dir": "where replica logs go (default: a temporary directory)",
+    "log_dir": "where replica logs go, kept (default: a temporary directory, removed after "
+    "a passing run)",
+    "keep_logs": "keep the temporary log directory after a passing run too (a failed run "
+    "always keeps it, and prints where)",
     "locale": "copy locale the replicas and the reference use (default %(default)s)",
 }
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = LoadTest()
     for spec in fields(LoadTest):
         option = "--" + spec.name.replace("_", "-")
@@ -80,7 +83,19 @@ def _run(main: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
         return runner.run(main)
 
 
-def main(args: argparse.Namespace) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line of `booking-assistant loadtest`."""
+    made = argparse.ArgumentParser(
+        prog="booking-assistant loadtest",
+        description="Drive real traffic at real replicas, then check the promises.",
+    )
+    _add_arguments(made)
+    return made
+
+
+def main(argv: Sequence[str]) -> int:
+    """Run the load test `argv` describes; 0 when every check passed."""
+    args = parser().parse_args(argv)
     values = {spec.name: getattr(args, spec.name) for spec in fields(LoadTest)}
     if values["database_url"] is None:
         values["database_url"] = os.environ.get("DATABASE_URL") or None
@@ -92,5 +107,8 @@ def main(args: argparse.Namespace) -> int:
         args.output.write_text(text + "\n")
     passed = summary.get("passed", summary.get("ok", False))
     if not passed:
-        print('loadtest: a check failed (see "checks")', file=sys.stderr)
+        print(
+            f'loadtest: a check failed (see "checks"); logs in {summary["log_dir"]}',
+            file=sys.stderr,
+        )
     return 0 if passed else 1

@@ -41,7 +41,7 @@ from web.whatsapp_routing import route
 __all__ = ["LeadScript", "Outgoing", "Role", "typed_texts"]
 
 _TYPED = ("hello", "a small fox on my ankle", "about 12 cm", "300", "next month")
-_TYPED_MORE = ("flexible", "skip", "hmm", "ok", "what?", "a rose, fine line")
+_TYPED_MORE = ("flexible", "skip", "hmm", "ok", "what?", "a rose, fine line", "3 in", "70mm")
 
 
 class Role:

@@ -10,7 +10,6 @@ import contextlib
 import json
 import math
 import random
-import tempfile
 import time
 import uuid
 from collections.abc import Sequence
@@ -26,14 +25,18 @@ from loadtest.cluster import APP_SECRET, ARTIST_NUMBER, Cluster, open_cluster, s
 from loadtest.conversation import LeadScript, Role
 from loadtest.http import LeanClient
 from loadtest.leads import LeadDriver, LeadResult, Mix
+from loadtest.logs import RunLogs
 from loadtest.memory import measure_memory
 from loadtest.progress import Progress
 from loadtest.rss import RssSampler
 from loadtest.traffic import Deliveries, Tally
+from web.settings import DEFAULT_COPY_DIR
 
 __all__ = ["LoadTest", "run_load_test"]
 
-COPY_DIR = Path(__file__).resolve().parent.parent / "copy"
+COPY_DIR = DEFAULT_COPY_DIR  # the copy the replicas read
+# The replicas run as this studio, so the reference renders the names as they do.
+STUDIO_NAME, ARTIST_NAME = "Loadtest Ink", "Lou"
 
 
 @dataclass(frozen=True)
@@ -62,41 +65,57 @@ class LoadTest:
     database_url: str | None = None
     postgres_restart_command: str | None = None
     log_dir: Path | None = None
+    keep_logs: bool = False  # a passing run's temporary log folder is removed otherwise
     locale: str = "en_GB"
 
 
 async def run_load_test(config: LoadTest, progress: Progress) -> dict[str, Any]:
+    """
+    The run, summarised. `wall_s` is the whole of it, from here until the replicas and
+    the database are gone; `log_dir` is where the logs stay, or None once removed.
+    """
+    started = time.perf_counter()
     seed = config.seed if config.seed is not None else random.randrange(2**32)
+    logs = RunLogs(config.log_dir, keep=config.keep_logs)
+    summary: dict[str, Any] = {}
+    try:
+        summary = await _run(config, seed, logs.path, progress)
+    finally:
+        passed = bool(summary.get("passed", summary.get("ok", False)))
+        kept = logs.finish(passed=passed)
+        if kept:
+            why = "" if passed else "the run failed: "
+            progress.say(f"{why}logs kept in {logs.path}")
+    return {
+        **summary,
+        "wall_s": round(time.perf_counter() - started, 2),
+        "log_dir": str(logs.path) if kept else None,
+    }
+
+
+async def _run(config: LoadTest, seed: int, log_dir: Path, progress: Progress) -> dict[str, Any]:
     rng = random.Random(seed)
-    with contextlib.ExitStack() as stack:
-        log_dir = config.log_dir or Path(
-            stack.enter_context(tempfile.TemporaryDirectory(prefix="ba-loadtest-"))
-        )
-        log_dir.mkdir(parents=True, exist_ok=True)
-        async with (
-            scratch_database(config.database_url, config.postgres_restart_command) as database,
-            open_cluster(
-                database,
-                replicas=config.replicas,
-                log_dir=log_dir,
-                env=_replica_env(config),
-            ) as cluster,
-        ):
-            progress.say(f"{config.replicas} replica(s) ready; logs in {log_dir}; seed {seed}")
-            if config.memory_leads > 0:
-                report = await measure_memory(
-                    cluster.replicas[0],
-                    leads=config.memory_leads,
-                    connections=config.concurrency,
-                    app_secret=APP_SECRET,
-                    progress=progress.say,
-                )
-                return {"mode": "memory", "seed": seed, **report.as_json()}
-            summary = await _conversations(config, cluster, rng, progress)
-            summary["seed"] = seed
-            summary["log_dir"] = str(log_dir)
-            return summary
-    raise AssertionError("unreachable")
+    async with (
+        scratch_database(config.database_url, config.postgres_restart_command) as database,
+        open_cluster(
+            database,
+            replicas=config.replicas,
+            log_dir=log_dir,
+            env=_replica_env(config),
+        ) as cluster,
+    ):
+        progress.say(f"{config.replicas} replica(s) ready; logs in {log_dir}; seed {seed}")
+        if config.memory_leads > 0:
+            report = await measure_memory(
+                cluster.replicas[0],
+                leads=config.memory_leads,
+                connections=config.concurrency,
+                app_secret=APP_SECRET,
+                progress=progress.say,
+            )
+            return {"mode": "memory", "seed": seed, **report.as_json()}
+        summary = await _conversations(config, cluster, rng, progress)
+        return {**summary, "seed": seed}
 
 
 def _replica_env(config: LoadTest) -> dict[str, str]:
@@ -105,6 +124,8 @@ def _replica_env(config: LoadTest) -> dict[str, str]:
         # the lease (chaos pauses last up to 12 s) makes the paused replica lose them.
         "RELAY_LEASE_S": "8",
         "LOCALE": config.locale,
+        "STUDIO_NAME": STUDIO_NAME,
+        "ARTIST_NAME": ARTIST_NAME,
     }
     if config.memory_leads > 0:
         env["ACTOR_IDLE_S"] = "2"
@@ -126,7 +147,7 @@ def _roles(config: LoadTest, rng: random.Random) -> list[str]:
 async def _conversations(
     config: LoadTest, cluster: Cluster, rng: random.Random, progress: Progress
 ) -> dict[str, Any]:
-    copy = load_copy(COPY_DIR, config.locale)
+    copy = load_copy(COPY_DIR, config.locale, studio_name=STUDIO_NAME, artist_name=ARTIST_NAME)
     composer, script = Composer(copy), script_from(copy)
     behaviour = LeadBehaviour(
         script,
@@ -305,7 +326,7 @@ def _summary(
             "pay_share": config.pay_share,
             "opt_out_share": config.opt_out_share,
         },
-        "wall_s": round(load_s, 2),
+        "load_s": round(load_s, 2),  # sending the leads' messages; wall_s: the whole run
         "acknowledged": tally.acknowledged,
         "acknowledged_per_s": round(tally.acknowledged / load_s, 1) if load_s else 0.0,
         "latency_ms": _ms(tally.latencies_s),

@@ -22,6 +22,7 @@ from storage.errors import (
 from storage.leads import LeadRecord
 from storage.metrics_queries import ChannelBacklog
 from storage.outbox import ClaimedDelivery
+from storage.preflight import DatabaseNotReady, check_database
 from storage.turns import (
     AnswerInsert,
     DepositSessionInsert,
@@ -41,6 +42,7 @@ __all__ = [
     "ClaimedDelivery",
     "Database",
     "DatabaseError",
+    "DatabaseNotReady",
     "DatabaseUnavailable",
     "DepositSessionInsert",
     "DueTimer",
@@ -63,5 +65,6 @@ __all__ = [
     "TurnStart",
     "TurnUnit",
     "TurnWrite",
+    "check_database",
     "embedded_postgres",
 ]

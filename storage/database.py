@@ -58,11 +58,18 @@ _CONFLICTS = (asyncpg.SerializationError, asyncpg.DeadlockDetectedError)
 
 
 class Unit:
-    """One connection and one transaction; commits only when told to."""
+    """One connection and one transaction; commits only when told to.
+
+    Each kind of unit binds its repositories to the connection in `_bind`."""
 
     def __init__(self, con: asyncpg.Connection, tx: asyncpg.transaction.Transaction) -> None:
+        self._con = con
         self._tx = tx
         self.committed = False
+        self._bind(con)
+
+    def _bind(self, con: asyncpg.Connection) -> None:
+        raise NotImplementedError
 
     async def commit(self) -> None:
         await self._tx.commit()
@@ -70,35 +77,25 @@ class Unit:
 
 
 class TurnUnit(Unit):
-    def __init__(self, con: asyncpg.Connection, tx: asyncpg.transaction.Transaction) -> None:
-        super().__init__(con, tx)
+    def _bind(self, con: asyncpg.Connection) -> None:
         self.turns = Turns(con)
 
 
 class RelayUnit(Unit):
-    def __init__(self, con: asyncpg.Connection, tx: asyncpg.transaction.Transaction) -> None:
-        super().__init__(con, tx)
-        self.outbox = Outbox(con)
-        self.due_timers = DueTimers(con)
-        self.events = SystemEvents(con)
+    def _bind(self, con: asyncpg.Connection) -> None:
+        self.outbox, self.due_timers, self.events = Outbox(con), DueTimers(con), SystemEvents(con)
 
 
 class RecordUnit(Unit):
-    def __init__(self, con: asyncpg.Connection, tx: asyncpg.transaction.Transaction) -> None:
-        super().__init__(con, tx)
-        self.events = SystemEvents(con)
-        self.redrives = Redrives(con)
+    def _bind(self, con: asyncpg.Connection) -> None:
+        self.events, self.redrives = SystemEvents(con), Redrives(con)
         self.unrouted = UnroutedEvents(con)
 
 
 class ReadUnit(Unit):
-    def __init__(self, con: asyncpg.Connection, tx: asyncpg.transaction.Transaction) -> None:
-        super().__init__(con, tx)
-        self.leads = Leads(con)
-        self.admin = AdminReads(con)
-        self.payments = PaymentRoutes(con)
-        self.metrics = MetricsQueries(con)
-        self._con = con
+    def _bind(self, con: asyncpg.Connection) -> None:
+        self.leads, self.admin = Leads(con), AdminReads(con)
+        self.payments, self.metrics = PaymentRoutes(con), MetricsQueries(con)
 
     async def pending_migrations(self) -> int:
         """How many shipped migrations are not applied yet (readiness wants 0)."""

@@ -30,6 +30,7 @@ from actors.payments import PaymentRouting
 from actors.readiness import Readiness
 from actors.rejections import Rejections
 from actors.sheets import SheetsSync
+from actors.supervisor import Supervisor
 from actors.templates import Templates
 from actors.timer_scheduler import TimerScheduler
 from storage import Database, embedded_postgres
@@ -40,6 +41,14 @@ from web.metrics import Metrics
 from web.request_ids import install_request_ids
 from web.services import Services
 from web.settings import Settings
+from web.startup import (
+    StartupError,
+    check_copy,
+    check_database_now,
+    log_configuration,
+    read_settings,
+    refuse,
+)
 
 __all__ = ["DATABASE_KEY", "create_app", "create_app_from_env"]
 
@@ -76,7 +85,12 @@ def create_app(
         async with AsyncExitStack() as stack:
             if crash_points.armed is not None:
                 log.warning("fault.crash_point_armed", point=crash_points.armed.value)
-            copy = load_copy(settings.copy_dir, settings.locale)
+            copy = load_copy(
+                settings.copy_dir,
+                settings.locale,
+                studio_name=settings.studio_name,
+                artist_name=settings.artist_name,
+            )
             composer = Composer(copy)
             db = await _open_database(settings, stack)
             app.extensions[DATABASE_KEY] = db  # for operators' tools and tests, not routes
@@ -112,27 +126,24 @@ def create_app(
             )
             backlog = Backlog(db)
             stack.enter_context(metrics.watching(runtime, backlog))
-            relay_tasks = [
-                asyncio.create_task(each.run(), name=f"outbox-relay-{n}")
-                for n, each in enumerate(relays)
-            ]
-            timers_task = asyncio.create_task(timers.run(), name="timer-scheduler")
-            admin_desk = Admin(
-                db,
-                runtime,
-                now=clock.now,
-                turn_wait_s=settings.turn_wait_s,
-                wake_relay=relay.wake,
+            loops = Supervisor(
+                observer=metrics.observer,
+                restart_base_s=settings.loop_restart_base_s,
+                restart_cap_s=settings.loop_restart_cap_s,
             )
+            loops.add("timer-scheduler", timers.run, timers.stop)
+            for name, each in zip(("outbox-relay", "sheets-relay"), relays, strict=False):
+                loops.add(name, each.run, each.stop)
+            loops_task = asyncio.create_task(loops.run(), name="supervisor")
             Services(
                 settings=settings,
                 runtime=runtime,
                 relay=relay,
                 clock=clock,
                 timers=timers,
-                admin=admin_desk,
+                admin=Admin(db, runtime, clock.now, settings.turn_wait_s, relay.wake),
                 payments=PaymentRouting(db),
-                readiness=Readiness(db),
+                readiness=Readiness(db, loops.down),
                 backlog=backlog,
                 rejections=Rejections(db),
             ).install(app.extensions)
@@ -141,11 +152,10 @@ def create_app(
                 yield
             finally:
                 log.info("service.draining")
-                timers.stop()  # a due timer not fired yet fires after the restart
-                await timers_task
-                for each in relays:
-                    each.stop()  # deliveries under way finish; the rest wait in the outbox
-                await asyncio.gather(*relay_tasks)
+                # A due timer not fired yet fires after the restart; deliveries under way
+                # finish, and the rest wait in the outbox.
+                loops.stop()
+                await loops_task
                 await runtime.aclose(settings.drain_timeout_s)
                 log.info("service.stopped")
 
@@ -306,7 +316,17 @@ def _sheets(
 
 
 def create_app_from_env() -> Quart:
-    """For `hypercorn 'web.app:create_app_from_env()'`: settings read here, once."""
-    settings = Settings()
-    configure_logging(settings.log_format, settings.log_level)
+    """
+    For the Procfile's `hypercorn 'web.app:create_app_from_env()'`: the checks of `serve`
+    (settings, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN included, the copy, the
+    database), each refusal one line on stderr and exit status 2.
+    """
+    try:
+        settings = read_settings(serving=True)
+        configure_logging(settings.log_format, settings.log_level)
+        check_copy(settings)
+        check_database_now(settings)
+    except StartupError as error:
+        raise SystemExit(refuse(error)) from None
+    log_configuration(settings)
     return create_app(settings)

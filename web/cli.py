@@ -1,24 +1,41 @@
-"""`booking-assistant serve | migrate | loadtest`: the console entry point."""
+"""
+`booking-assistant serve | migrate | loadtest`: the console entry point.
+
+Every command reads the same checked settings (`web.startup`). Anything that stops
+start-up (a setting, the copy file, the port, the database) prints one line on stderr
+and exits 2, before anything is left running: `serve` takes its port first, then the
+database, then migrates, then serves.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 import sys
 from collections.abc import Coroutine, Sequence
+from types import FrameType
 from typing import Any
 
 import structlog
 from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config as HypercornConfig
+from hypercorn.utils import LifespanFailureError
 
-from loadtest.cli import add_arguments as add_loadtest_arguments
-from loadtest.cli import main as loadtest_main
-from storage import Database, embedded_postgres
+from storage import Database, StorageError, check_database
 from web.app import create_app
 from web.logs import configure_logging
-from web.settings import Settings
+from web.settings import Settings, available_locales
+from web.startup import (
+    StartupError,
+    check_copy,
+    listen,
+    log_configuration,
+    open_database,
+    read_settings,
+    refuse,
+)
 
 __all__ = ["main"]
 
@@ -32,25 +49,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=None, help="default: $PORT or 8000")
     commands.add_parser("migrate", help="apply pending database migrations and exit")
-    loadtest = commands.add_parser(
-        "loadtest", help="drive real traffic at real replicas, then check the promises"
+    commands.add_parser(
+        "loadtest",
+        add_help=False,  # the harness parses its own options, --help included
+        help="drive real traffic at real replicas, then check the promises",
     )
-    add_loadtest_arguments(loadtest)
-    args = parser.parse_args(argv)
-    if args.command == "loadtest":
-        return loadtest_main(args)
-
-    settings = Settings()
-    configure_logging(settings.log_format, settings.log_level)
-    if args.command == "serve":
-        missing = settings.missing_for_serve()
-        if missing:
-            print(f"booking-assistant serve: set {', '.join(missing)}", file=sys.stderr)
-            return 2
-        _run(_serve(settings, args.host, args.port or settings.port))
+    args, rest = parser.parse_known_args(argv)
+    if args.command != "loadtest" and rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    signal.signal(signal.SIGTERM, _exit_on_signal)  # so that exit handlers stop what we start
+    try:
+        if args.command == "loadtest":
+            return _loadtest(rest)
+        settings = read_settings(serving=args.command == "serve")
+        configure_logging(settings.log_format, settings.log_level)
+    except StartupError as error:
+        return refuse(error)
+    try:
+        if args.command == "serve":
+            port = args.port if args.port is not None else settings.port
+            if not 1 <= port <= 65535:
+                raise StartupError(f"--port: must be between 1 and 65535 (got {port})")
+            sock = listen(args.host, port)
+            check_copy(settings)
+            _run(_serve(settings, sock))
+            return 0
+        _run(_migrate(settings))
         return 0
-    asyncio.run(_migrate(settings))
-    return 0
+    except StartupError as error:
+        return refuse(error)
+    except Exception as error:  # a bug: its traceback goes to the log, as a log line
+        log.exception("service.crashed", command=args.command)
+        print(
+            f"booking-assistant: {args.command} crashed: {error!r} (see the log)", file=sys.stderr
+        )
+        return 1
+
+
+def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _run(main: Coroutine[Any, Any, None]) -> None:
@@ -64,29 +101,60 @@ def _run(main: Coroutine[Any, Any, None]) -> None:
         runner.run(main)
 
 
-async def _serve(settings: Settings, host: str, port: int) -> None:
-    config = HypercornConfig()
-    config.bind = [f"{host}:{port}"]
-    config.accesslog = None
-    config.graceful_timeout = settings.drain_timeout_s
-    config.shutdown_timeout = settings.drain_timeout_s + 10  # the lifespan drains after requests
+async def _serve(settings: Settings, sock: Any) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    log.info("service.starting", host=host, port=port)  # hypercorn logs when it is bound
-    await hypercorn_serve(create_app(settings), config, shutdown_trigger=stop.wait)
+    config = HypercornConfig()
+    config.bind = [f"fd://{sock.detach()}"]  # the socket taken before anything started
+    config.accesslog = None
+    config.errorlog = logging.getLogger("hypercorn.error")  # through structlog (web.logs)
+    config.graceful_timeout = settings.drain_timeout_s
+    config.shutdown_timeout = settings.drain_timeout_s + 10  # the lifespan drains after requests
+    async with open_database(settings) as dsn:
+        await _migrate_dsn(dsn)
+        log_configuration(settings)
+        if stop.is_set():
+            return  # told to stop while starting
+        app = create_app(settings.model_copy(update={"database_url": dsn}))
+        try:
+            await hypercorn_serve(app, config, shutdown_trigger=stop.wait)
+        except LifespanFailureError as error:  # logged with its traceback by hypercorn
+            raise StartupError(f"the service failed to start ({error})") from None
 
 
 async def _migrate(settings: Settings) -> None:
-    if settings.database_url is not None:
-        await _migrate_dsn(settings.database_url)
-        return
-    async with embedded_postgres(settings.data_dir) as dsn:
+    async with open_database(settings) as dsn:
         await _migrate_dsn(dsn)
 
 
 async def _migrate_dsn(dsn: str) -> None:
-    async with Database.open(dsn, min_size=1, max_size=1) as db:
-        applied = await db.migrate()
+    try:
+        async with Database.open(dsn, min_size=1, max_size=1) as db:
+            applied = await db.migrate()
+    except StorageError as error:
+        raise StartupError(f"DATABASE_URL: migrations not applied: {error}") from None
     log.info("database.migrated", applied=applied)
+
+
+def _loadtest(argv: Sequence[str]) -> int:
+    """The load test's own checks first: its settings, its locale, its database server.
+
+    Its package is loaded here and only here: the service never imports its harness."""
+    from loadtest.cli import main as loadtest_main
+    from loadtest.cli import parser as loadtest_parser
+
+    args = loadtest_parser().parse_args(argv)
+    settings = read_settings()
+    configure_logging(settings.log_format, settings.log_level, stream=sys.stderr)
+    if args.locale not in available_locales(settings.copy_dir):
+        available = ", ".join(available_locales(settings.copy_dir))
+        raise StartupError(f"--locale: no copy file {args.locale}.yml (available: {available})")
+    dsn = args.database_url or settings.database_url
+    if dsn is not None:
+        try:
+            asyncio.run(check_database(dsn))
+        except StorageError as error:
+            raise StartupError(f"DATABASE_URL: {error}") from None
+    return loadtest_main(argv)

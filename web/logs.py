@@ -1,11 +1,18 @@
 """
 structlog, configured once: context variables first, phone numbers masked, JSON lines
-off a terminal (or when asked), readable console lines on one.
+off a terminal (or when asked), readable lines in colour on one.
+
+Lines go to stdout. The standard library's loggers (hypercorn's "Running on ...", the
+asyncio loop's, pgserver's) and Python warnings are rendered by the same processors into
+the same stream, so a service whose stdout is not a terminal writes JSON lines only.
+Colours are used only when the stream is a terminal: LOG_FORMAT=console into a file
+writes plain text.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import MutableMapping
 from typing import Any, TextIO
@@ -19,6 +26,8 @@ __all__ = ["configure_logging"]
 
 # Ids we make or vet: a correlation id never looks like a phone number (web.request_ids).
 _OUR_IDS = frozenset({"correlation_id"})
+# Chatty at INFO about its own start-up steps; its warnings and errors still show.
+_QUIET_LOGGERS = {"pgserver": logging.WARNING}
 
 
 def _mask_phone_numbers(
@@ -31,27 +40,76 @@ def _mask_phone_numbers(
     return event_dict
 
 
+class _ToStructlogStream(logging.Handler):
+    """
+    Standard-library records, rendered by structlog's processors and written with the
+    lock structlog's own lines take on the same stream, so lines never interleave.
+    """
+
+    def __init__(self, stream: TextIO, formatter: logging.Formatter) -> None:
+        super().__init__()
+        self._printer = structlog.PrintLogger(stream)
+        self.setFormatter(formatter)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._printer.msg(self.format(record))
+        except Exception:
+            self.handleError(record)
+
+
 def configure_logging(
     fmt: str = "auto", level: str = "info", *, stream: TextIO | None = None, cache: bool = True
 ) -> None:
     """Configure once, at start-up. Tests pass a stream and `cache=False` to read it back."""
-    out = stream or sys.stderr
-    as_json = fmt == "json" or (fmt == "auto" and not out.isatty())
-    renderer: Any = (
-        structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()
-    )
+    out = stream or sys.stdout
+    terminal = out.isatty()
+    as_json = fmt == "json" or (fmt == "auto" and not terminal)
+    tail: list[Any]
+    if as_json:
+        tail = [structlog.processors.format_exc_info, _mask_phone_numbers]
+        renderer: Any = structlog.processors.JSONRenderer()
+    else:
+        tail = [_mask_phone_numbers]
+        colours = terminal and "NO_COLOR" not in os.environ
+        renderer = structlog.dev.ConsoleRenderer(colors=colours)
+    numeric_level = logging.getLevelNamesMapping()[level.upper()]
+    stamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            _mask_phone_numbers,
+            stamp,
+            *tail,
             renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelNamesMapping()[level.upper()]
-        ),
+        wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
         logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=cache,
     )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            structlog.contextvars.merge_contextvars,
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            stamp,
+        ],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            *tail,
+            renderer,
+        ],
+    )
+    _route_standard_logging(_ToStructlogStream(out, formatter), numeric_level)
+
+
+def _route_standard_logging(handler: logging.Handler, level: int) -> None:
+    """The root logger writes through `handler` only (ours replaces an earlier one)."""
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _ToStructlogStream)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name, quiet in _QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(max(level, quiet))
+    logging.captureWarnings(True)

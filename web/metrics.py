@@ -74,6 +74,12 @@ class PrometheusObserver:
             ("channel", "outcome", "error_code"),
             registry=registry,
         )
+        self._loop_restarts = Counter(
+            "booking_loop_restarts",
+            "Background loops (relays, timer scheduler) restarted after a crash.",
+            ("loop",),
+            registry=registry,
+        )
         self._timers_fired = Counter(
             "booking_timers_fired",
             "Due timers fed to their actor, by kind and turn outcome (or failed).",
@@ -97,6 +103,9 @@ class PrometheusObserver:
 
     def timer_fired(self, kind: str, outcome: str) -> None:
         self._timers_fired.labels(kind, outcome).inc()
+
+    def loop_restarted(self, loop: str) -> None:
+        self._loop_restarts.labels(loop).inc()
 
 
 class LiveState:

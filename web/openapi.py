@@ -4,6 +4,10 @@ The OpenAPI 3.1 document of the admin API, built from the pydantic models it ser
 Each model's JSON Schema is generated with refs into `#/components/schemas`, and its
 `$defs` are hoisted there. Query parameters come from the query models, one parameter per
 field. The document is data; `web.admin` serves it at `GET /openapi.json`.
+
+Every error answer of the service is JSON (`ErrorBody`), whatever its status: the
+statuses an operation is known to give are listed with why, and `default` covers the
+rest (404 for an unknown route, 405, 413 for a body over MAX_BODY_BYTES, 500).
 """
 
 from __future__ import annotations
@@ -192,6 +196,11 @@ def _responses(op: _Operation, components: _Components) -> dict[str, Any]:
             "headers": request_id,
             "content": {"application/json": {"schema": error}},
         }
+    responses["default"] = {
+        "description": "any other error (404, 405, 413 body too large, 500): JSON as well",
+        "headers": request_id,
+        "content": {"application/json": {"schema": error}},
+    }
     return responses
 
 
@@ -217,7 +226,8 @@ def _document() -> dict[str, Any]:
         "info": {
             "title": "Booking assistant admin API",
             "version": "1",
-            "description": "Bearer ADMIN_TOKEN on every call; unset ADMIN_TOKEN refuses all.",
+            "description": "Bearer ADMIN_TOKEN on every call; unset ADMIN_TOKEN refuses all. "
+            'Every error answer, whatever its status, is JSON: {"error": "..."}.',
         },
         "paths": paths,
         "components": {

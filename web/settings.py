@@ -1,56 +1,85 @@
-"""Configuration from the environment, read once into a frozen object and passed in."""
+"""
+Configuration from the environment, read once into a frozen object and passed in.
+
+Every field is an environment variable of the same name, upper-cased (README.md,
+"Configuration", documents each one; a test keeps the two in step). Values are checked
+here, so that a wrong one stops start-up naming its variable (`web.startup` turns the
+errors into that one line): numbers in their ranges, phone numbers in WhatsApp's wa_id
+form, a locale that has a copy file. An empty variable counts as unset.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from actors.database_setup import DEFAULT_DATA_DIR
 from actors.faults import CrashPoint
+from web.phone_numbers import to_wa_id
 
-__all__ = ["Settings"]
+__all__ = ["DEFAULT_COPY_DIR", "DEFAULT_DATA_DIR", "LOG_LEVELS", "Settings", "available_locales"]
 
-_REPO_COPY_DIR = Path(__file__).resolve().parent.parent / "copy"
+# The copy files ship inside the package (`web/copy` is the repository's `copy/`).
+DEFAULT_COPY_DIR = Path(__file__).resolve().parent / "copy"
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+_Url = Annotated[str, Field(pattern=r"^https?://[^/\s]+")]
+
+
+def available_locales(copy_dir: Path) -> list[str]:
+    """The locales that have a copy file in `copy_dir`, sorted."""
+    return sorted(path.stem for path in copy_dir.glob("*.yml"))
 
 
 class Settings(BaseSettings):
-    """Every knob of the service; names are the env vars of PRODUCT.md, upper-cased."""
+    """Every knob of the service; names are the environment variables, upper-cased."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(
+        frozen=True, extra="ignore", case_sensitive=False, env_ignore_empty=True
+    )
 
-    # The contract of PRODUCT.md
+    # The product's settings
     database_url: str | None = None
-    port: int = 8000
+    port: int = Field(default=8000, ge=1, le=65535)
     whatsapp_app_secret: SecretStr | None = None
     whatsapp_verify_token: SecretStr | None = None
     whatsapp_access_token: SecretStr | None = None
-    whatsapp_phone_number_id: str | None = None
-    whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
+    whatsapp_phone_number_id: str | None = Field(default=None, pattern=r"^\d+$")
+    whatsapp_api_base: _Url = "https://graph.facebook.com/v21.0"
     artist_whatsapp_number: str | None = None
     stripe_api_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
-    stripe_api_base: str = "https://api.stripe.com"
+    stripe_api_base: _Url = "https://api.stripe.com"
     deposit_amount_minor: int = Field(default=5000, gt=0)
-    deposit_currency: str = "gbp"
+    deposit_currency: str = Field(default="gbp", pattern=r"^[a-z]{3}$")
     sheets_spreadsheet_id: str | None = None
     google_service_account_file: Path | None = None
-    sheets_api_base: str | None = None
+    sheets_api_base: _Url | None = None
     admin_token: SecretStr | None = None
     pilot_allowlist: str | None = None
     locale: str = "en_GB"
     deposit_link_ttl_s: int = Field(default=23 * 3600, ge=30 * 60, le=24 * 3600)
-    checkout_success_url: str = "https://wa.me/"
-    checkout_cancel_url: str = "https://wa.me/"
+    checkout_success_url: _Url = "https://wa.me/"
+    checkout_cancel_url: _Url = "https://wa.me/"
     stale_after_s: int = Field(default=86400, gt=0)
     abandon_after_s: int = Field(default=172800, gt=0)
+    # How the copy names the studio and the artist ({studio}, {artist}); unset: the copy's
+    # own words ("the studio", "the artist"). One line, no braces, at most 60 characters.
+    studio_name: str | None = Field(
+        default=None, max_length=60, pattern=r"^[^{}\r\n\t]*\S[^{}\r\n\t]*$"
+    )
+    artist_name: str | None = Field(
+        default=None, max_length=60, pattern=r"^[^{}\r\n\t]*\S[^{}\r\n\t]*$"
+    )
 
     # Operations
-    data_dir: Path = Path(".data/pg")  # the embedded Postgres, when DATABASE_URL is unset
-    copy_dir: Path = _REPO_COPY_DIR
+    data_dir: Path = DEFAULT_DATA_DIR  # the embedded Postgres, when DATABASE_URL is unset
+    copy_dir: Path = DEFAULT_COPY_DIR
     log_format: Literal["auto", "json", "console"] = "auto"
-    log_level: str = "info"
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     mailbox_size: int = Field(default=64, gt=0)
     actor_idle_s: float = Field(default=60.0, gt=0)
@@ -66,6 +95,10 @@ class Settings(BaseSettings):
     # before another process sends it. Must exceed a delivery's longest call.
     relay_lease_s: float = Field(default=60.0, gt=0)
     timer_poll_s: float = Field(default=1.0, gt=0)
+    # A background loop (relay, timer scheduler) that crashes is restarted after a delay
+    # that doubles from the base to the cap; /readyz fails while it waits.
+    loop_restart_base_s: float = Field(default=0.5, gt=0)
+    loop_restart_cap_s: float = Field(default=30.0, gt=0)
     deposit_reminder_before_s: int = Field(default=3600, gt=0)
     relay_backoff_base_s: float = Field(default=1.0, gt=0)
     relay_backoff_cap_s: float = Field(default=300.0, gt=0)
@@ -89,23 +122,96 @@ class Settings(BaseSettings):
     # rollback, no drain, exactly like kill -9 there. Unset: no crash point.
     fault_crash_at: CrashPoint | None = None
 
-    def pilot_numbers(self) -> frozenset[str] | None:
-        """The allowlisted wa_ids in pilot mode; None when pilot mode is off."""
-        if self.pilot_allowlist is None:
+    # -- checks ------------------------------------------------------------------------
+
+    @field_validator("artist_whatsapp_number")
+    @classmethod
+    def _artist_wa_id(cls, value: str | None) -> str | None:
+        return None if value is None else to_wa_id(value)
+
+    @field_validator("pilot_allowlist")
+    @classmethod
+    def _pilot_wa_ids(cls, value: str | None) -> str | None:
+        """Kept as the normalized, comma-separated list; `pilot_numbers()` splits it."""
+        if value is None:
             return None
-        return frozenset(
-            n.strip().lstrip("+") for n in self.pilot_allowlist.split(",") if n.strip()
-        )
+        numbers = []
+        for n, entry in enumerate(value.split(","), start=1):
+            if not entry.strip():
+                continue
+            try:
+                numbers.append(to_wa_id(entry))
+            except ValueError as error:
+                raise ValueError(f"entry {n}: {error}") from None
+        return ",".join(numbers)
+
+    @field_validator("deposit_currency", mode="before")
+    @classmethod
+    def _lower_case_currency(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_case_level(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("stripe_api_key")
+    @classmethod
+    def _secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("sk_", "rk_")):
+            raise ValueError("must be a secret (sk_...) or restricted (rk_...) key")
+        return value
+
+    @field_validator("data_dir", "copy_dir", "google_service_account_file")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        """Relative paths are fixed at start-up: a later chdir cannot move them."""
+        return None if value is None else value.expanduser().absolute()
+
+    @model_validator(mode="after")
+    def _locale_has_copy(self) -> Settings:
+        if not self.copy_dir.is_dir():
+            raise ValueError(f"COPY_DIR: {self.copy_dir} is not a directory")
+        if not (self.copy_dir / f"{self.locale}.yml").is_file():
+            available = ", ".join(available_locales(self.copy_dir)) or "none"
+            raise ValueError(
+                f"LOCALE: no copy file {self.locale}.yml in {self.copy_dir} "
+                f"(available: {available})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _turns_finish_before_the_drain(self) -> Settings:
         if self.turn_wait_s >= self.drain_timeout_s:
-            raise ValueError("TURN_WAIT_S must be below DRAIN_TIMEOUT_S")
+            raise ValueError(
+                f"TURN_WAIT_S ({self.turn_wait_s:g}) must be below "
+                f"DRAIN_TIMEOUT_S ({self.drain_timeout_s:g})"
+            )
         return self
+
+    @model_validator(mode="after")
+    def _pool_bounds(self) -> Settings:
+        if self.db_pool_min > self.db_pool_max:
+            raise ValueError(
+                f"DB_POOL_MIN ({self.db_pool_min}) must not exceed DB_POOL_MAX ({self.db_pool_max})"
+            )
+        return self
+
+    # -- what is on --------------------------------------------------------------------
+
+    def pilot_numbers(self) -> frozenset[str] | None:
+        """The allowlisted wa_ids in pilot mode; None when pilot mode is off."""
+        if self.pilot_allowlist is None:
+            return None
+        return frozenset(n for n in self.pilot_allowlist.split(",") if n)
 
     def sheets_enabled(self) -> bool:
         """Mirroring needs both the spreadsheet and the credentials to reach it."""
         return bool(self.sheets_spreadsheet_id and self.google_service_account_file)
+
+    def whatsapp_sending_enabled(self) -> bool:
+        """Replies can leave only with both the Graph API token and the sender's number id."""
+        return bool(self.whatsapp_access_token and self.whatsapp_phone_number_id)
 
     def stripe_livemode(self) -> bool | None:
         """Whether our Stripe key is a live one; None without a key."""

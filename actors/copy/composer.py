@@ -7,7 +7,8 @@ window (`actors.templates`).
 
 Placeholders: `{answers}` is filled with the lead's latest answers, one line each;
 `{reason}` names another copy key whose text is inserted; `{status}` is a status shown
-by its name under `statuses:`; the rest are plain strings.
+by its name under `statuses:`; `{studio}` and `{artist}` (any message may use them) are
+the names the copy was loaded with (`actors.copy.load_copy`); the rest are plain strings.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from actors.copy.file import (
+    NAMES,
     REQUIRED_MESSAGES,
     CopyError,
     CopyFile,
@@ -27,6 +29,7 @@ from actors.lead.button_ids import button_id, edit_row_id
 from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER, SendMedia, SendMessage
 from actors.lead.script import Kind
 from actors.lead.status import Status
+from actors.lead.validation import size_shown
 
 __all__ = ["Composer"]
 
@@ -36,6 +39,7 @@ class Composer:
 
     def __init__(self, copy: CopyFile) -> None:
         self._copy = copy
+        self._names = copy.names()
         self._questions = copy.questions_by_key()
         self._messages = copy.messages_by_key()
 
@@ -53,9 +57,15 @@ class Composer:
 
         if key.startswith(("questions.", "reask.")):
             kind, _, question_key = key.partition(".")
+            question_key, _, option_id = question_key.partition(".")
             question = self._questions.get(question_key)
             if question is None:
                 raise CopyError(f"copy key {key!r} is missing")
+            if option_id:  # an option's follow-up: free text
+                option = next((o for o in question.options if o.id == option_id), None)
+                if option is None or option.ask is None or option.reask is None:
+                    raise CopyError(f"copy key {key!r} is missing")
+                return _text(prefix + (option.ask if kind == "questions" else option.reask))
             body = prefix + (question.text if kind == "questions" else question.reask)
             if question.kind is Kind.BUTTONS:
                 return _buttons(body, [(o.id, o.title) for o in question.options])
@@ -89,7 +99,7 @@ class Composer:
         self, params: Mapping[str, str], answers: Sequence[tuple[str, ...]], separator: str
     ) -> dict[str, str]:
         """The placeholders' values: `reason` and `status` in words, the answer lines joined."""
-        values = dict(params)
+        values = {**self._names, **params}
         if "reason" in values:
             values["reason"] = self._message(values["reason"]).text
         if "status" in values:
@@ -115,6 +125,8 @@ class Composer:
             return labels.media_value
         if value == SKIPPED_ANSWER and question.kind is Kind.MEDIA:
             return labels.skipped_value
+        if question.validation.size_cm is not None:
+            return size_shown(value, labels.decimal_mark)
         return next((o.title for o in question.options if o.id == value), value)
 
     def _answer_line(self, question_key: str, value: str) -> str:
@@ -175,7 +187,7 @@ class Composer:
         """The placeholders the code supplies with message `key`."""
         required = REQUIRED_MESSAGES.get(key)
         if required is not None:
-            return required[0]
+            return required[0] | NAMES
         if key.startswith(("questions.", "reask.")) and key.partition(".")[2] in self._questions:
             return frozenset()
         message = self._messages.get(key)

@@ -1,10 +1,12 @@
 """
 The copy file: its shape, read and checked once, before the service starts.
 
-`load_copy` refuses, naming the key, a copy file that lacks a key the code uses, asks
-for a placeholder the code does not supply, or breaks WhatsApp's limits for
-interactive messages. What it returns is only read: by `actors.copy.script` for the
-behaviour's questions and words, and by `actors.copy.composer` for the messages.
+`load_copy` names the studio and the artist (STUDIO_NAME and ARTIST_NAME, or the copy's
+`labels.studio` / `labels.artist` when unset), then refuses, naming the key, a copy
+file that lacks a key the code uses, asks for a placeholder the code does not supply,
+or breaks WhatsApp's limits for interactive messages with the names filled in. What it
+returns is only read: by `actors.copy.script` for the behaviour's questions and words,
+and by `actors.copy.composer` for the messages.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from actors.lead.button_ids import SUMMARY_BUTTONS
 from actors.lead.model import ArtistAction
 from actors.lead.script import Kind
 from actors.lead.status import Status
+from actors.lead.validation import CM_PER_UNIT
 
 __all__ = [
+    "NAMES",
     "REQUIRED_MESSAGES",
     "CopyError",
     "CopyFile",
@@ -76,8 +80,8 @@ REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "deposit_link": (frozenset({"url", "amount"}), frozenset()),
     "deposit_link_again": (frozenset({"url", "amount"}), frozenset()),
     "deposit_expired": (frozenset(), frozenset()),
-    "booked": (frozenset(), frozenset()),
-    "deposit_policy": (frozenset(), frozenset()),
+    "booked": (frozenset({"amount"}), frozenset()),
+    "deposit_policy": (frozenset({"amount"}), frozenset()),  # said after the link and booked
     "artist_booked": (frozenset({"name", "number"}), frozenset()),
     "artist_deposit_expired": (frozenset({"name", "number"}), frozenset()),
     "artist_payment_notice": (frozenset({"name", "number", "reason"}), frozenset()),
@@ -95,6 +99,7 @@ REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "reason_artist": (frozenset(), frozenset()),
 }
 _INTROS = ("greeting", "greeting_anonymous", "unsupported", "opted_in", "resumed")
+NAMES = frozenset({"studio", "artist"})  # supplied to every message: the studio's names
 
 
 class CopyError(Exception):
@@ -108,6 +113,8 @@ class _Model(BaseModel):
 class _OptionCopy(_Model):
     id: str = Field(min_length=1, max_length=200)
     title: str = Field(min_length=1)
+    ask: str | None = None  # picking it asks this follow-up ("Other": where?)
+    reask: str | None = None
 
 
 class _SizeCopy(_Model):
@@ -144,6 +151,7 @@ class _WordsCopy(_Model):
     date_hints: list[str]
     confirm: list[str]
     edit: list[str]
+    size_units: dict[str, list[str]]  # unit (a key of CM_PER_UNIT) -> words for it
 
 
 class _LabelsCopy(_Model):
@@ -151,6 +159,9 @@ class _LabelsCopy(_Model):
     answer_line: str
     media_value: str
     skipped_value: str
+    studio: str  # {studio}: STUDIO_NAME once loaded, when that is set
+    artist: str  # {artist}: ARTIST_NAME once loaded, when that is set
+    decimal_mark: str = "."
 
 
 class CopyFile(_Model):
@@ -172,6 +183,10 @@ class CopyFile(_Model):
             for key, value in self.messages.items()
         }
 
+    def names(self) -> dict[str, str]:
+        """What `{studio}` and `{artist}` stand for in every message."""
+        return {"studio": self.labels.studio, "artist": self.labels.artist}
+
     def questions_by_key(self) -> dict[str, QuestionCopy]:
         """Every question, in the order they are asked."""
         return {q.key: q for q in self.questions}
@@ -185,16 +200,39 @@ def placeholders(text: str) -> set[str]:
         raise CopyError(f"unbalanced braces in {text[:40]!r}") from error
 
 
-def load_copy(copy_dir: Path, locale: str) -> CopyFile:
-    """Read `<copy_dir>/<locale>.yml` and check it; `CopyError` names the file and key."""
+def load_copy(
+    copy_dir: Path,
+    locale: str,
+    *,
+    studio_name: str | None = None,
+    artist_name: str | None = None,
+) -> CopyFile:
+    """
+    Read `<copy_dir>/<locale>.yml`, name the studio and the artist, and check it;
+    `CopyError` names the file and the key.
+    """
     path = copy_dir / f"{locale}.yml"
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        copy = CopyFile.model_validate(raw)
+        copy = _named(CopyFile.model_validate(raw), studio_name, artist_name)
         _check(copy)
     except (OSError, yaml.YAMLError, ValidationError, CopyError) as error:
         raise CopyError(f"{path}: {error}") from error
     return copy
+
+
+def _named(copy: CopyFile, studio_name: str | None, artist_name: str | None) -> CopyFile:
+    """The copy with the configured names, where they are set, in place of its own."""
+    names = {"studio": studio_name, "artist": artist_name}
+    given = {label: name for label, name in names.items() if name}
+    return copy.model_copy(update={"labels": copy.labels.model_copy(update=given)})
+
+
+def _filled(copy: CopyFile, text: str) -> str:
+    """`text` with {studio} and {artist} filled in: the length it is sent at."""
+    for name, value in copy.names().items():
+        text = text.replace("{" + name + "}", value)
+    return text
 
 
 def _check(copy: CopyFile) -> None:
@@ -203,16 +241,16 @@ def _check(copy: CopyFile) -> None:
         message = messages.get(key)
         if message is None:
             raise CopyError(f"copy key {key!r} is missing")
-        unsupplied = placeholders(message.text) - supplied
+        unsupplied = placeholders(message.text) - supplied - NAMES
         if unsupplied:
             raise CopyError(f"copy key {key!r} uses unsupplied {sorted(unsupplied)}")
         if set(message.buttons) != set(button_keys):
             raise CopyError(f"copy key {key!r} must have buttons {sorted(button_keys)}")
         if message.buttons:
             _check_buttons(key, list(message.buttons.values()))
-            _check_body(key, message.text, WhatsAppLimits.INTERACTIVE_BODY)
+            _check_body(key, _filled(copy, message.text), WhatsAppLimits.INTERACTIVE_BODY)
         else:
-            _check_body(key, message.text, WhatsAppLimits.TEXT_BODY)
+            _check_body(key, _filled(copy, message.text), WhatsAppLimits.TEXT_BODY)
     missing_statuses = set(Status) - set(copy.statuses)
     if missing_statuses:
         raise CopyError(f"copy key 'statuses' lacks {sorted(missing_statuses)}")
@@ -221,6 +259,9 @@ def _check(copy: CopyFile) -> None:
         raise CopyError("copy key 'labels.answer_line' takes only {label} and {value}")
     if not 0 < len(labels.list_button) <= WhatsAppLimits.LIST_BUTTON:
         raise CopyError("copy key 'labels.list_button' is over 20 characters")
+    unknown = set(copy.words.size_units) - set(CM_PER_UNIT)
+    if unknown:
+        raise CopyError(f"copy key 'words.size_units' has unknown units {sorted(unknown)}")
     _check_questions(copy, messages)
 
 
@@ -230,10 +271,13 @@ def _check_questions(copy: CopyFile, messages: Mapping[str, MessageCopy]) -> Non
         raise CopyError("two questions share a key")
     if len(questions) > WhatsAppLimits.LIST_ROWS:
         raise CopyError("more than 10 questions: the edit list cannot offer them all")
-    longest_intro = max(len(messages[k].text) for k in _INTROS)
+    longest_intro = max(len(_filled(copy, messages[k].text)) for k in _INTROS)
     for q in questions:
         where = f"questions.{q.key}"
-        for text in (q.text, q.reask):
+        follow_ups = [(o.ask, o.reask) for o in q.options if o.ask or o.reask]
+        if any(ask is None or reask is None for ask, reask in follow_ups):
+            raise CopyError(f"copy key {where!r}: an option with `ask` needs `reask` too")
+        for text in (q.text, q.reask, *(t for pair in follow_ups for t in pair if t)):
             if placeholders(text):
                 raise CopyError(f"copy key {where!r} takes no placeholders")
             _check_body(

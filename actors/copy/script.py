@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from actors.copy.file import CopyFile
 from actors.lead.script import Option, Question, Script, Validation, Words, normalise
+from actors.lead.validation import CM_PER_UNIT
 
 __all__ = ["script_from"]
 
@@ -20,7 +21,9 @@ def script_from(copy: CopyFile) -> Script:
             Question(
                 key=q.key,
                 kind=q.kind,
-                options=tuple(Option(o.id, o.title) for o in q.options),
+                options=tuple(
+                    Option(o.id, o.title, follow_up=o.ask is not None) for o in q.options
+                ),
                 validation=Validation(
                     min_length=q.validation.min_length,
                     size_cm=(
@@ -41,5 +44,10 @@ def script_from(copy: CopyFile) -> Script:
             date_hints=folded(words.date_hints),
             confirm=folded(words.confirm),
             edit=folded(words.edit),
+            size_units={
+                word.casefold(): CM_PER_UNIT[unit]
+                for unit, said in words.size_units.items()
+                for word in said
+            },
         ),
     )

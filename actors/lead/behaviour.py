@@ -1,7 +1,8 @@
 """
 The lead's behaviour: `decide(state, event) -> Decision`. Pure: no I/O, no clock.
 
-Every status change goes through `_move`, which checks the transition table. Each
+Every status change goes through `transitions.move`, which checks each step against
+`ALLOWED`; `EVENT_MOVES` there lists where one event of each kind can take a lead. Each
 message from the lead gets at most one message back; the artist may get a packet too.
 """
 
@@ -32,17 +33,18 @@ from actors.lead.model import (
     SendMessage,
     TimerFired,
 )
-from actors.lead.script import Policy, Question, Script
+from actors.lead.script import Option, Policy, Question, Script, Validation
 from actors.lead.status import Status
 from actors.lead.timer_rules import TimerRules
 from actors.lead.transitions import move
-from actors.lead.validation import Accepted, Rejected, Unsupported, judge
+from actors.lead.validation import Accepted, Rejected, Unsupported, judge, judge_text
 from actors.masking import mask_phone
 
 __all__ = ["LeadBehaviour"]
 
 S = Status
 _MAX_FAILED_ATTEMPTS = 2
+_FOLLOW_UP = Validation(min_length=2)  # the free text after an option such as "Other"
 _TAKE_OVER_FROM = frozenset(
     {S.NEW, S.QUALIFYING, S.CONFIRMING, S.PENDING_APPROVAL, S.BOOKING_PENDING, S.BOOKED}
     | {S.REJECTED, S.STALE}
@@ -138,6 +140,7 @@ class LeadBehaviour:
         state = replace(
             move(state, S.QUALIFYING),
             current_question=first.key,
+            follow_up=None,
             failed_attempts=0,
             editing=False,
             resume_status=None,
@@ -147,7 +150,13 @@ class LeadBehaviour:
 
     def _answer(self, state: LeadState, message: MessageReceived) -> Decision:
         question = self._current_question(state)
-        verdict = judge(question, message, self._words)
+        picked = self._follow_up(state, question)
+        if picked is not None and not message.reply_id:
+            verdict = judge_text(_FOLLOW_UP, message, self._words)  # where is "Other"?
+        else:  # a question, or a tap on its options instead of the follow-up's text
+            picked = None
+            state = replace(state, follow_up=None)
+            verdict = judge(question, message, self._words)
         if isinstance(verdict, Unsupported):
             return Decision(state, (self._ask(state, question, intro="unsupported"),))
         if isinstance(verdict, Rejected):
@@ -166,7 +175,11 @@ class LeadBehaviour:
             seq=max((a.seq for a in state.answers), default=0) + 1,
             media_id=verdict.media_id,
         )
-        state = replace(state, answers=(*state.answers, answer), failed_attempts=0)
+        state = replace(state, answers=(*state.answers, answer), failed_attempts=0, follow_up=None)
+        asks_more = None if picked is not None else question.follow_up(verdict.value)
+        if asks_more is not None:
+            state = replace(state, follow_up=asks_more.id)
+            return Decision(state, (self._ask(state, question),))
         following = None if state.editing else self._script.after(question.key)
         if following is None:
             return self._summarise(state)
@@ -175,7 +188,11 @@ class LeadBehaviour:
 
     def _summarise(self, state: LeadState, *, intro: str | None = None) -> Decision:
         state = replace(
-            move(state, S.CONFIRMING), current_question=None, editing=False, failed_attempts=0
+            move(state, S.CONFIRMING),
+            current_question=None,
+            follow_up=None,
+            editing=False,
+            failed_attempts=0,
         )
         return Decision(state, (self._say(state, "summary", answers=True, intro=intro),))
 
@@ -188,6 +205,7 @@ class LeadBehaviour:
                 state = replace(
                     move(state, S.QUALIFYING),
                     current_question=question.key,
+                    follow_up=None,
                     editing=True,
                     failed_attempts=0,
                 )
@@ -204,7 +222,13 @@ class LeadBehaviour:
         return Decision(state, effects)
 
     def _opt_out(self, state: LeadState) -> Decision:
-        state = replace(move(state, S.OPTOUT), editing=False, resume_status=None, failed_attempts=0)
+        state = replace(
+            move(state, S.OPTOUT),
+            editing=False,
+            follow_up=None,
+            resume_status=None,
+            failed_attempts=0,
+        )
         return Decision(
             state,
             (
@@ -281,13 +305,20 @@ class LeadBehaviour:
             return self._script.first()
         return question
 
+    def _follow_up(self, state: LeadState, question: Question) -> Option | None:
+        """The option of `question` whose follow-up the lead is answering, if any."""
+        if state.current_question != question.key:
+            return None
+        return question.follow_up(state.follow_up)
+
     def _ask(
         self, state: LeadState, question: Question, *, intro: str | None = None, reask: bool = False
     ) -> SendMessage:
+        """The question (or its option's follow-up: "questions.placement.other")."""
         prefix = "reask" if reask else "questions"
-        return SendMessage(
-            to=state.wa_id, key=f"{prefix}.{question.key}", params=_named(state), intro=intro
-        )
+        picked = self._follow_up(state, question)
+        key = f"{prefix}.{question.key}" + (f".{picked.id}" if picked else "")
+        return SendMessage(to=state.wa_id, key=key, params=_named(state), intro=intro)
 
     def _say(
         self,

@@ -57,10 +57,11 @@ class DepositRules:
             deposit_sessions=(*state.deposit_sessions, session),
             deposit_reminded=False,
         )
-        link = SendMessage(
+        link = SendMessage(  # the policy goes with the link: read before paying
             to=state.wa_id,
             key="deposit_link" if event.attempt == 1 else "deposit_link_again",
             params={"url": event.url, "amount": self._amount()},
+            outro="deposit_policy",
         )
         record = RecordDepositSession(event.session_id, event.attempt, event.url, event.expires_at)
         return Decision(state, (record, link))
@@ -110,7 +111,12 @@ class DepositRules:
             resume_status=None,
         )
         effects: list[Effect] = [
-            SendMessage(to=state.wa_id, key="booked", outro="deposit_policy"),
+            SendMessage(
+                to=state.wa_id,
+                key="booked",
+                params={"amount": self._amount()},
+                outro="deposit_policy",
+            ),
             RecordEvent("info", "booked", self._detail(event)),
         ]
         if event.session_id and event.payment_intent:

@@ -99,6 +99,7 @@ class LeadState:
     answers: tuple[Answer, ...] = ()
     failed_attempts: int = 0  # failed validations of the current question
     editing: bool = False  # answering one question again from the summary
+    follow_up: str | None = None  # the option of current_question whose follow-up is asked
     resume_status: Status | None = None  # where a handover or silence left the lead
     pilot_notified: bool = False
     deposit_attempt: int = 0

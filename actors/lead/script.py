@@ -6,6 +6,7 @@ validation, and the words that steer (opt-out, opt-in, asking for a person, skip
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -23,6 +24,7 @@ class Kind(StrEnum):
 class Option:
     id: str
     title: str
+    follow_up: bool = False  # picking it asks a free-text follow-up ("Other": where?)
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,10 @@ class Question:
     kind: Kind
     options: tuple[Option, ...] = ()
     validation: Validation = field(default_factory=Validation)
+
+    def follow_up(self, option_id: str | None) -> Option | None:
+        """The option `option_id` when it asks a follow-up question, else None."""
+        return next((o for o in self.options if o.id == option_id and o.follow_up), None)
 
     def option(self, choice: str) -> Option | None:
         """The option picked by id, or by its title typed as text (any case)."""
@@ -62,6 +68,8 @@ class Words:
     date_hints: frozenset[str]
     confirm: frozenset[str]
     edit: frozenset[str]
+    # A unit word or sign written after a number in a size -> centimetres per unit.
+    size_units: Mapping[str, float] = field(default_factory=dict, hash=False)
 
     def is_opt_out(self, text: str) -> bool:
         return normalise(text) in self.opt_out

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -26,39 +27,73 @@ from loadtest.checks import (
 EXECUTABLE = Path(sys.executable).with_name("booking-assistant")
 
 
-@pytest.mark.slow
-def test_a_small_run_passes_every_check_and_prints_one_json_summary(
-    database_url: str, tmp_path: Path
-) -> None:
-    """One replica, a dozen leads (some pay, some opt out), duplicates, late and batched
-    deliveries: exit code 0, and the summary carries the figures and the checks."""
+def _loadtest(database_url: str, *options: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Run `booking-assistant loadtest`; its output, and how long it took (s)."""
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    started = time.perf_counter()
     done = subprocess.run(
-        [
-            str(EXECUTABLE),
-            "loadtest",
-            "--leads=12",
-            "--steps=4",
-            "--replicas=1",
-            "--concurrency=6",
-            "--pay-share=0.25",
-            "--opt-out-share=0.25",
-            "--duplicate-rate=0.3",
-            "--reorder-rate=0.3",
-            "--batch-rate=0.5",
-            "--seed=7",
-            f"--database-url={database_url}",
-            f"--log-dir={tmp_path}",
-        ],
+        [str(EXECUTABLE), "loadtest", *options, f"--database-url={database_url}"],
         env=env,
         capture_output=True,
         text=True,
         timeout=240,
         check=False,
     )
+    return done, time.perf_counter() - started
+
+
+@pytest.mark.slow
+def test_a_small_run_passes_every_check_and_prints_one_json_summary(database_url: str) -> None:
+    """One replica, a dozen leads (some pay, some opt out), duplicates, late and batched
+    deliveries: exit code 0, and the summary carries the figures and the checks. Its
+    temporary log folder is gone afterwards, and `wall_s` is the whole run."""
+    done, took_s = _loadtest(
+        database_url,
+        "--leads=12",
+        "--steps=4",
+        "--replicas=1",
+        "--concurrency=6",
+        "--pay-share=0.25",
+        "--opt-out-share=0.25",
+        "--duplicate-rate=0.3",
+        "--reorder-rate=0.3",
+        "--batch-rate=0.5",
+        "--seed=7",
+    )
     assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
     summary = json.loads(done.stdout)
     assert summary["passed"] is True
+    _assert_the_figures_and_checks(summary)
+    assert summary["log_dir"] is None  # a passing run leaves no temporary folder behind
+    assert "logs kept" not in done.stderr
+    assert "[loadtest" in done.stderr  # progress lines go to stderr, not into the JSON
+    # The process' own start-up and exit are all wall_s leaves out.
+    assert summary["load_s"] < summary["wall_s"] <= took_s
+    assert summary["wall_s"] > took_s - 5.0
+
+
+@pytest.mark.slow
+def test_a_failed_run_keeps_its_logs_and_says_where(database_url: str) -> None:
+    """No time to drain the outbox: the `outbox_drained` check fails, the exit code is 1,
+    and the replicas' logs stay where stderr says they are."""
+    done, _ = _loadtest(
+        database_url, "--leads=2", "--steps=2", "--replicas=1", "--drain-timeout-s=0"
+    )
+    assert done.returncode == 1, done.stderr[-3000:]
+    summary = json.loads(done.stdout)
+    assert summary["passed"] is False
+    assert summary["checks"]["outbox_drained"]["passed"] is False
+    logs = Path(summary["log_dir"])
+    try:
+        assert f"logs kept in {logs}" in done.stderr
+        assert f"logs in {logs}" in done.stderr.splitlines()[-1]
+        assert (logs / "replica-1.log").stat().st_size > 0
+    finally:
+        shutil.rmtree(logs)
+
+
+def _assert_the_figures_and_checks(summary: dict[str, Any]) -> None:
+    """The figures and the checks a conversation run reports."""
     assert set(summary["checks"]) >= {
         "every_delivery_acknowledged",
         "acknowledged_applied_exactly_once",
@@ -80,7 +115,6 @@ def test_a_small_run_passes_every_check_and_prints_one_json_summary(
     assert set(summary["latency_ms"]) == {"p50", "p95", "p99", "max"}
     assert summary["outbound"]["delivered"] > 0
     assert summary["peak_rss_mb"]["replica-1"] > 0
-    assert "[loadtest" in done.stderr  # progress lines go to stderr, not into the JSON
 
 
 # -- the checks fail when the records break a promise -----------------------------------

@@ -6,6 +6,8 @@ import itertools
 from datetime import UTC, datetime
 
 from actors.lead import (
+    MEDIA_ANSWER,
+    Answer,
     ArtistActed,
     ArtistAction,
     Kind,
@@ -34,7 +36,11 @@ def script() -> Script:
             Question(
                 "placement",
                 Kind.LIST,
-                options=(Option("arm", "Arm"), Option("leg", "Leg"), Option("other", "Other")),
+                options=(
+                    Option("arm", "Arm"),
+                    Option("leg", "Leg"),
+                    Option("other", "Other", follow_up=True),
+                ),
             ),
             Question("size", Kind.TEXT, validation=Validation(size_cm=(1, 100))),
             Question(
@@ -53,6 +59,7 @@ def script() -> Script:
             date_hints=frozenset({"next", "month", "mar", "flexible"}),
             confirm=frozenset({"yes"}),
             edit=frozenset({"edit"}),
+            size_units={"cm": 1.0, "mm": 0.1, "in": 2.54, "inch": 2.54, "inches": 2.54, '"': 2.54},
         ),
     )
 
@@ -104,3 +111,14 @@ def act(action: ArtistAction, *, via: str = "whatsapp") -> ArtistActed:
     return ArtistActed(
         message_id=f"wa:a{next(_ids)}", wa_id=LEAD, action=action, received_at=NOW, via=via
     )
+
+
+# Every question of the shipped copy answered, as a lead at the summary has them.
+ALL_ANSWERED = (
+    Answer("idea", "a rose", "wa:1", 1),
+    Answer("placement", "arm", "wa:2", 2),
+    Answer("size", "12 cm", "wa:3", 3),
+    Answer("colour", "black_grey", "wa:4", 4),
+    Answer("timing", "next month", "wa:5", 5),
+    Answer("reference", MEDIA_ANSWER, "wa:6", 6, media_id="MEDIA9"),
+)

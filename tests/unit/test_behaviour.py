@@ -30,7 +30,17 @@ from actors.lead import (
     TimerKind,
     latest_answers,
 )
-from tests.unit.lead_fixtures import ARTIST, LEAD, NOW, act, behaviour, media, msg, reply
+from tests.unit.lead_fixtures import (
+    ALL_ANSWERED,
+    ARTIST,
+    LEAD,
+    NOW,
+    act,
+    behaviour,
+    media,
+    msg,
+    reply,
+)
 
 S = Status
 A = ArtistAction
@@ -56,16 +66,6 @@ def paid(event_type: str) -> PaymentEventReceived:
         currency="gbp",
         payment_intent="pi_1",
     )
-
-
-ALL_ANSWERED = (
-    Answer("idea", "a rose", "wa:1", 1),
-    Answer("placement", "arm", "wa:2", 2),
-    Answer("size", "12 cm", "wa:3", 3),
-    Answer("colour", "black_grey", "wa:4", 4),
-    Answer("timing", "next month", "wa:5", 5),
-    Answer("reference", MEDIA_ANSWER, "wa:6", 6, media_id="MEDIA9"),
-)
 
 
 def at(status: Status, **fields: object) -> LeadState:
@@ -595,7 +595,7 @@ def test_answers_are_kept_in_order_and_the_summary_shows_the_latest() -> None:
     assert isinstance(summary, SendMessage)
     assert summary.key == "summary"
     assert dict(summary.answers)["size"] == "25 cm"
-    assert [a.value for a in state.answers if a.question == "size"] == ["10", "25 cm"]
+    assert [a.value for a in state.answers if a.question == "size"] == ["10 cm", "25 cm"]
     assert [a.seq for a in state.answers] == list(range(1, 8))
 
 

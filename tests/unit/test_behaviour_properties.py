@@ -30,10 +30,11 @@ from tests.unit.lead_fixtures import script as lead_script
 TEXTS = [
     "Hi", "hello", "STOP", " stop ", "Unsubscribe", "start", "START", "human",
     "can I talk to the artist", "a rose", "12", "12 cm", "500 cm", "next month", "flexible",
-    "skip", "no", "yes", "edit", "Arm", "Colour", "", "🙂",
+    "skip", "no", "yes", "edit", "Arm", "Other", "behind my ear", "3 in", "70mm", "Colour", "",
+    "🙂",
 ]  # fmt: skip
-REPLIES = ["confirm", "edit", "edit:size", "edit:idea", "edit:nope", "arm", "leg", "colour",
-           "black_grey", "approve:447700900123"]  # fmt: skip
+REPLIES = ["confirm", "edit", "edit:size", "edit:idea", "edit:placement", "edit:nope", "arm",
+           "leg", "other", "colour", "black_grey", "approve:447700900123"]  # fmt: skip
 KINDS = ["sticker", "location", "reaction", "audio", "image", "document", "hologram"]
 
 
@@ -87,8 +88,10 @@ def start_states(draw: st.DrawFn) -> LeadState:
     )
     state = LeadState(wa_id=LEAD, status=status, name=draw(st.sampled_from([None, "Ana"])))
     if status in (Status.QUALIFYING, Status.STALE):
-        question = draw(st.sampled_from(["idea", "size", "colour", "reference"]))
+        question = draw(st.sampled_from(["idea", "placement", "size", "colour", "reference"]))
         state = replace(state, current_question=question, answers=answers[:2])
+        if question == "placement":  # perhaps after "Other", waiting to hear where
+            state = replace(state, follow_up=draw(st.sampled_from([None, "other"])))
     elif status is not Status.NEW:
         state = replace(state, answers=answers)
     if status in (Status.NEEDS_ARTIST_REPLY, Status.STALE):
@@ -142,4 +145,8 @@ def test_any_sequence_stays_inside_the_rules(
         assert seqs == sorted(set(seqs)), "answer order must be strict"
         if after.status is Status.QUALIFYING:
             assert after.current_question is not None
+        if after.follow_up is not None:
+            assert after.current_question == "placement", "a follow-up without its question"
+        if after.status is Status.CONFIRMING:
+            assert after.follow_up is None
         state = after

@@ -24,8 +24,8 @@ from actors.copy import (
     load_copy,
     script_from,
 )
-from actors.lead import effect_from_json
 from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER, SendMedia, SendMessage
+from tests.unit.rendering import stored_message
 
 COPY_DIR = Path(__file__).resolve().parents[2] / "copy"
 LOCALES = sorted(path.stem for path in COPY_DIR.glob("*.yml"))
@@ -52,8 +52,16 @@ def question(copy: Copy, key: str) -> dict[str, Any]:
 
 
 def longest_intro_length(copy: Copy) -> int:
+    """As sent: with the copy's own names for the studio and the artist filled in."""
     intros = ("greeting", "greeting_anonymous", "unsupported", "opted_in", "resumed")
-    return max(len(copy["messages"][key]) for key in intros)
+    names = {"{studio}": copy["labels"]["studio"], "{artist}": copy["labels"]["artist"]}
+
+    def sent(text: str) -> str:
+        for placeholder, name in names.items():
+            text = text.replace(placeholder, name)
+        return text
+
+    return max(len(sent(copy["messages"][key])) for key in intros)
 
 
 def question_text_limit(copy: Copy) -> int:
@@ -71,7 +79,7 @@ def _drop_message(copy: Copy) -> None:
 
 
 def _unsupplied_placeholder(copy: Copy) -> None:
-    copy["messages"]["greeting"] = "Hi {name}, welcome to {studio}!"
+    copy["messages"]["greeting"] = "Hi {name}, welcome to {city}!"
 
 
 def _wrong_button_ids(copy: Copy) -> None:
@@ -119,6 +127,18 @@ def _long_list_button(copy: Copy) -> None:
     copy["labels"]["list_button"] = "B" * 21
 
 
+def _follow_up_without_reask(copy: Copy) -> None:
+    del question(copy, "placement")["options"][-1]["reask"]
+
+
+def _placeholder_in_a_follow_up(copy: Copy) -> None:
+    question(copy, "placement")["options"][-1]["ask"] = "Where, {name}?"
+
+
+def _unknown_size_unit(copy: Copy) -> None:
+    copy["words"]["size_units"]["ft"] = ["ft", "feet"]
+
+
 @pytest.mark.parametrize(
     ("mutate", "named"),
     [
@@ -135,6 +155,9 @@ def _long_list_button(copy: Copy) -> None:
         pytest.param(_long_question_text, "'questions.idea': text is", id="question-text"),
         pytest.param(_long_reask, "'questions.timing': text is", id="reask-text"),
         pytest.param(_long_list_button, "'labels.list_button'", id="list-button-21"),
+        pytest.param(_follow_up_without_reask, "needs `reask` too", id="follow-up-reask"),
+        pytest.param(_placeholder_in_a_follow_up, "takes no placeholders", id="follow-up-name"),
+        pytest.param(_unknown_size_unit, "unknown units ['ft']", id="size-unit"),
     ],
 )
 def test_load_refuses_a_broken_copy_file_naming_the_key(
@@ -202,13 +225,19 @@ def _shape(copy: Copy) -> dict[str, Any]:
     return {
         "locale keys": sorted(copy),
         "words": sorted(copy["words"]),
+        "size units": sorted(copy["words"]["size_units"]),
         "labels": sorted(copy["labels"]),
         "messages": {
             key: sorted(value.get("buttons", {})) if isinstance(value, dict) else []
             for key, value in copy["messages"].items()
         },
         "questions": [
-            (q["key"], q["kind"], q.get("validation"), [o["id"] for o in q.get("options", [])])
+            (
+                q["key"],
+                q["kind"],
+                q.get("validation"),
+                [(o["id"], "ask" in o) for o in q.get("options", [])],
+            )
             for q in copy["questions"]
         ],
     }
@@ -263,9 +292,7 @@ def payload(key: str, **fields: Any) -> SendMessage | SendMedia:
 
 
 def as_effect(stored: dict[str, Any]) -> SendMessage | SendMedia:
-    effect = effect_from_json("whatsapp", stored)
-    assert isinstance(effect, SendMessage | SendMedia)
-    return effect
+    return stored_message(stored)
 
 
 def button_ids(message: dict[str, Any]) -> list[str]:
@@ -306,7 +333,7 @@ def test_a_text_question_after_an_intro_is_one_text_message(composer: Composer) 
     message = composer.render(payload("questions.idea", params={"name": "Ana"}, intro="greeting"))
     assert message["type"] == "text"
     body = message["text"]["body"]
-    assert body.startswith("Hi Ana! Thanks for getting in touch.")
+    assert body.startswith("Hi Ana! Thanks for getting in touch with the studio.")
     assert body.endswith("\n\nWhat would you like to get? Describe your idea in a few words.")
 
 
@@ -340,7 +367,7 @@ def test_answers_render_one_line_each_with_titles_and_media_labels(composer: Com
     answers = [
         ["idea", "a fox"],
         ["placement", "forearm"],
-        ["size", "10"],
+        ["size", "10.5 cm"],
         ["colour", "black_grey"],
         ["timing", "next month"],
         ["reference", MEDIA_ANSWER],
@@ -350,7 +377,7 @@ def test_answers_render_one_line_each_with_titles_and_media_labels(composer: Com
         "Here's what I've got:\n"
         "• Idea: a fox\n"
         "• Placement: Forearm\n"
-        "• Size: 10\n"
+        "• Size: 10.5 cm\n"
         "• Colour: Black & grey\n"
         "• When: next month\n"
         "• Reference: reference received\n"
@@ -429,3 +456,27 @@ def test_spanish_renders_the_same_ids_with_spanish_titles() -> None:
     assert titles == ["Color", "Negro y gris", "No lo sé"]
     summary = spanish.render(payload("summary", answers=[["placement", "forearm"]]))
     assert "• Zona: Antebrazo" in summary["interactive"]["body"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("locale", "policy"),
+    [
+        ("en_GB", ["About the deposit", "non-refundable if you cancel", "full 50.00 GBP back"]),
+        ("es_ES", ["Sobre el depósito", "No es reembolsable", "los 50.00 GBP íntegros"]),
+    ],
+)
+def test_the_deposit_link_states_the_policy_before_paying(locale: str, policy: list[str]) -> None:
+    """The policy (amount, refund terms) is in the very message that carries the link."""
+    composer = Composer(load_copy(COPY_DIR, locale))
+    for key in ("deposit_link", "deposit_link_again"):
+        message = composer.render(
+            payload(
+                key,
+                params={"url": "https://pay.test/cs_1", "amount": "50.00 GBP"},
+                outro="deposit_policy",
+            )
+        )
+        body = message["text"]["body"]
+        link_at = body.index("https://pay.test/cs_1")
+        for words in policy:
+            assert words in body[link_at:], f"{words!r} missing from {key}"

@@ -94,6 +94,19 @@ def test_the_link_is_recorded_and_sent() -> None:
     )
 
 
+@pytest.mark.parametrize("attempt", [1, 2])
+def test_every_link_carries_the_deposit_policy_so_it_is_read_before_paying(attempt: int) -> None:
+    sessions = (FIRST,) if attempt == 2 else ()
+    state = pending(*sessions, deposit=Deposit.REQUESTED, deposit_attempt=attempt)
+    created = DepositLinkCreated(
+        "m", LEAD, attempt, f"cs_new_{attempt}", "https://checkout.test/new", 1_900_000_000, NOW
+    )
+    (link,) = [e for e in lead().decide(state, created).effects if isinstance(e, SendMessage)]
+    assert link.key == ("deposit_link" if attempt == 1 else "deposit_link_again")
+    assert link.outro == "deposit_policy"
+    assert link.params["amount"] == "50.00 GBP"  # the policy names the amount
+
+
 def test_a_link_for_an_old_attempt_is_not_sent() -> None:
     state = pending(FIRST, SECOND)
     stale = DepositLinkCreated("m", LEAD, 1, "cs_test_9", "https://x", 1, NOW)
@@ -110,6 +123,7 @@ def test_paid_books_with_the_policy_and_tells_the_artist() -> None:
     booked = decision.effects[0]
     assert isinstance(booked, SendMessage)
     assert (booked.key, booked.outro) == ("booked", "deposit_policy")
+    assert booked.params == {"amount": "50.00 GBP"}
     assert said(decision.effects) == ["lead:booked", "artist:artist_booked"]
     assert RecordPaymentIntent("cs_test_1", "pi_1") in decision.effects
 

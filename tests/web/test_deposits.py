@@ -32,6 +32,10 @@ from tests.web.phone import Phone, buttons_of, is_question
 pytestmark = pytest.mark.anyio
 
 LEAD = "447700900432"
+POLICY = (
+    "It is non-refundable if you cancel; if the artist has to cancel, you get the full "
+    "50.00 GBP back."
+)
 ARTIST = "447700900999"
 
 
@@ -135,14 +139,15 @@ async def test_from_approval_to_booked(
     assert session["amount_total"] == 5000
     assert session["currency"] == "gbp"
     assert LEAD not in str(create.params)  # the phone number never goes to Stripe
+    link = lead.inbox()[lead.seen - 1].text  # the policy comes with the link, before paying
+    assert link.index(session["url"]) < link.index("About the deposit:")
+    assert link.endswith(POLICY)
 
     paid = stripe_fake.complete(session["id"])
     assert await post_event(running, event("checkout.session.completed", paid)) == 200
     confirmation = await lead.next_message()
     assert confirmation.text.startswith("Thank you, your deposit is paid")
-    assert confirmation.text.endswith(
-        "the deposit is non-refundable, and it comes off the price of your tattoo."
-    )
+    assert confirmation.text.endswith(POLICY)
     assert await status(running) == "BOOKED"
     stored = await running.pool.fetchval(
         "SELECT payment_intent FROM deposit_sessions WHERE session_id = $1", session["id"]

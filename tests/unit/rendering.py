@@ -1,0 +1,15 @@
+"""A message as the relay gets it: the outbox's JSON, decoded by the lead's codec."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actors.lead import SendMedia, SendMessage, effect_from_json
+
+__all__ = ["stored_message"]
+
+
+def stored_message(stored: dict[str, Any]) -> SendMessage | SendMedia:
+    effect = effect_from_json("whatsapp", stored)
+    assert isinstance(effect, SendMessage | SendMedia)
+    return effect

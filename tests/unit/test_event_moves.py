@@ -1,0 +1,177 @@
+"""
+The behaviour makes exactly the moves `EVENT_MOVES` lists. Leads in every status, each
+part-way through in several ways, meet events of every kind; each status change the
+behaviour makes must be in the table, and each entry of the table must be made.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Callable
+from dataclasses import replace
+from typing import get_args
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from actors.lead import (
+    ArmedTimer,
+    ArtistAction,
+    Deposit,
+    DepositLinkCreated,
+    DepositSession,
+    Event,
+    LeadState,
+    PaymentEventReceived,
+    Status,
+    TimerFired,
+    TimerKind,
+)
+from actors.lead.transitions import EVENT_MOVES, event_moves
+from tests.unit.lead_fixtures import ALL_ANSWERED, LEAD, NOW, act, behaviour, media, msg, reply
+
+S = Status
+KINDS: tuple[type[Event], ...] = get_args(Event)
+Move = tuple[Status, type[Event], Status]  # (status before, kind of event, status after)
+DUE = 1_800_000_000  # every lead has every timer armed for this moment
+FIRST = DepositSession(1, "cs_1", "https://checkout.test/1", 1_900_000_000)
+SECOND = DepositSession(2, "cs_2", "https://checkout.test/2", 1_900_090_000)
+ANSWERS = ALL_ANSWERED
+CONVERSATIONS: list[dict[str, object]] = [
+    {"current_question": "idea", "answers": ()},
+    {"current_question": "reference", "answers": ANSWERS[:5]},  # the last question
+    {"current_question": None, "answers": ANSWERS},  # all answered
+]
+DEPOSITS: list[dict[str, object]] = [
+    {},
+    {"deposit": Deposit.REQUESTED, "deposit_attempt": 1},
+    {"deposit": Deposit.LINK_SENT, "deposit_attempt": 1, "deposit_sessions": (FIRST,)},
+    {"deposit": Deposit.LINK_SENT, "deposit_attempt": 2, "deposit_sessions": (FIRST, SECOND)},
+    {"deposit": Deposit.PAID, "deposit_sessions": (FIRST,), "payment_intent": "pi_1"},
+]
+RESUMES: dict[Status, list[Status | None]] = {  # where a handover or silence can leave one
+    S.NEEDS_ARTIST_REPLY: [
+        S.QUALIFYING, S.CONFIRMING, S.PENDING_APPROVAL, S.BOOKING_PENDING, S.BOOKED, S.REJECTED
+    ],
+    S.STALE: [S.QUALIFYING, S.CONFIRMING],
+}  # fmt: skip
+
+
+def leads() -> list[LeadState]:
+    """Leads in every status, each part-way through in several ways."""
+    base = LeadState(
+        wa_id=LEAD, name="Ana", timers=tuple(ArmedTimer(kind, DUE) for kind in TimerKind)
+    )
+    out = []
+    for status in Status:
+        for conv, dep, failed, resume in itertools.product(
+            CONVERSATIONS, DEPOSITS, [0, 1], RESUMES.get(status, [None])
+        ):
+            fields: dict[str, object] = {
+                **conv,
+                **dep,
+                "failed_attempts": failed,
+                "resume_status": resume,
+            }
+            out.append(replace(base, status=status, **fields))  # type: ignore[arg-type]
+    return out
+
+
+def stripe(event_type: str, session: str) -> PaymentEventReceived:
+    return PaymentEventReceived(
+        message_id=f"stripe:{event_type}:{session}",
+        wa_id=LEAD,
+        event_id=f"evt_{event_type}_{session}",
+        event_type=event_type,
+        received_at=NOW,
+        livemode=False,
+        session_id=session,
+        payment_status="paid",
+        amount=5000,
+        currency="gbp",
+        payment_intent="pi_1",
+    )
+
+
+def link(attempt: int) -> DepositLinkCreated:
+    url = f"https://checkout.test/new{attempt}"
+    return DepositLinkCreated(f"link:{attempt}", LEAD, attempt, f"cs_new{attempt}", url, DUE, NOW)
+
+
+# Each call makes a fresh event, so a message is never older than the one before it.
+EVENTS: list[Callable[[], Event]] = [
+    *(functools.partial(msg, text) for text in
+      ["Hi", "a rose", "huge", "stop", "start", "human", "yes", "edit"]),
+    *(functools.partial(reply, choice) for choice in ["confirm", "edit", "edit:idea", "arm"]),
+    functools.partial(media, "image"),
+    functools.partial(media, "sticker"),
+    *(functools.partial(act, action) for action in ArtistAction),
+    *(functools.partial(link, attempt) for attempt in (1, 2)),
+    *(functools.partial(stripe, event_type, session)
+      for event_type in ["checkout.session.completed", "checkout.session.expired"]
+      for session in ["cs_1", "cs_2"]),
+    *(functools.partial(TimerFired, f"timer:{kind}", LEAD, 1, kind, DUE, NOW)
+      for kind in TimerKind),
+]  # fmt: skip
+
+
+@functools.cache
+def tried() -> frozenset[Move]:
+    """The move (or stay) of every lead on every event."""
+    lead = behaviour()
+    out = set()
+    for state, make in itertools.product(leads(), EVENTS):
+        event = make()
+        out.add((state.status, type(event), lead.decide(state, event).state.status))
+    return frozenset(out)
+
+
+def _name(move: Move) -> str:
+    source, kind, target = move
+    return f"{source}-{kind.__name__}-{target}"
+
+
+def test_every_status_meets_every_kind_of_event() -> None:
+    assert {(source, kind) for source, kind, _ in tried()} == set(itertools.product(Status, KINDS))
+
+
+def test_the_behaviour_makes_no_move_outside_the_table() -> None:
+    outside = {
+        _name((source, kind, target))
+        for source, kind, target in tried()
+        if target != source and target not in event_moves(source, kind)
+    }
+    assert outside == set()
+
+
+TABLE = [
+    (source, kind, target)
+    for source, row in EVENT_MOVES.items()
+    for kind, targets in row.items()
+    for target in sorted(targets)
+]
+
+
+@pytest.mark.parametrize("move", TABLE, ids=[_name(m) for m in TABLE])
+def test_each_entry_of_the_table_is_a_move_the_behaviour_makes(move: Move) -> None:
+    assert move in tried()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.sampled_from(leads()),
+    script=st.lists(st.sampled_from(EVENTS), min_size=1, max_size=12),
+)
+def test_any_sequence_of_events_moves_only_as_the_table_says(
+    start: LeadState, script: list[Callable[[], Event]]
+) -> None:
+    lead = behaviour()
+    state = start
+    for make in script:
+        event = make()
+        after = lead.decide(state, event).state
+        if after.status != state.status:
+            assert after.status in event_moves(state.status, type(event))
+        state = after
