@@ -12,6 +12,7 @@ from structlog.testing import capture_logs
 
 from actors import Backoff, OutboxRelay, WhatsAppSender
 from fakes.graph import FakeGraphApi
+from storage import Database
 from storage.pool import Pool
 from tests.integration.relay_harness import COMPOSER, enqueue
 from tests.waiting import eventually
@@ -39,7 +40,7 @@ async def test_the_retry_line_of_an_unconfigured_sender_names_its_channel_and_se
                 access_token=None,
             )
             relay = OutboxRelay(
-                pool,
+                Database(pool),
                 {"whatsapp": sender},
                 backoff=Backoff(base_s=0.02, cap_s=0.05, jitter_s=0.0),
                 poll_interval_s=0.02,
