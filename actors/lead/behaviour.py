@@ -187,13 +187,7 @@ class LeadBehaviour:
         return Decision(state, (self._ask(state, following),))
 
     def _summarise(self, state: LeadState, *, intro: str | None = None) -> Decision:
-        state = replace(
-            move(state, S.CONFIRMING),
-            current_question=None,
-            follow_up=None,
-            editing=False,
-            failed_attempts=0,
-        )
+        state = _asking(move(state, S.CONFIRMING), None, editing=False)
         return Decision(state, (self._say(state, "summary", answers=True, intro=intro),))
 
     def _confirming(self, state: LeadState, message: MessageReceived) -> Decision:
@@ -202,13 +196,7 @@ class LeadBehaviour:
         if (edited := edited_question(choice)) is not None:
             question = self._script.get(edited)
             if question is not None:
-                state = replace(
-                    move(state, S.QUALIFYING),
-                    current_question=question.key,
-                    follow_up=None,
-                    editing=True,
-                    failed_attempts=0,
-                )
+                state = _asking(move(state, S.QUALIFYING), question.key, editing=True)
                 return Decision(state, (self._ask(state, question),))
         if choice == CONFIRM or (not choice and self._words.is_confirm(text)):
             return self._submit(state)
@@ -359,3 +347,10 @@ class LeadBehaviour:
 
     def _latest(self, state: LeadState) -> tuple[tuple[str, str], ...]:
         return tuple((key, a.value) for key, a in latest_answers(state.answers).items())
+
+
+def _asking(state: LeadState, question: str | None, *, editing: bool) -> LeadState:
+    """A fresh question (None: the summary), with no follow-up or failures carried over."""
+    return replace(
+        state, current_question=question, follow_up=None, editing=editing, failed_attempts=0
+    )
