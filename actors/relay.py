@@ -312,6 +312,7 @@ class OutboxRelay:
             return
         delay = self._backoff.delay(claim.attempt)
         outcome = _UNCERTAIN if error.uncertain else "retry"
+        detail = mask_phones_in(error.detail)
         settled = await self._settle(
             claim,
             outcome,
@@ -319,7 +320,7 @@ class OutboxRelay:
                 claim,
                 delay_s=delay,
                 error_code=error.code,
-                detail=mask_phones_in(error.detail),
+                detail=detail,
                 outcome=outcome,
             ),
         )
@@ -333,7 +334,7 @@ class OutboxRelay:
             "relay.retry_scheduled",
             channel=claim.channel,
             error_code=error.code,
-            reason=mask_phones_in(error.detail)[:200],
+            reason=detail[:200],
             outcome=outcome,
             delay_s=round(delay, 3),
         )

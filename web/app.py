@@ -21,7 +21,7 @@ from actors.admin import Admin
 from actors.backlog import Backlog
 from actors.checkout import CheckoutLinks, stripe_client
 from actors.clock import Clock, SystemClock
-from actors.copy import load_copy, script_from
+from actors.copy import script_from
 from actors.faults import CrashPoints
 from actors.lead import LeadBehaviour, Policy
 from actors.observe import Observer
@@ -48,6 +48,7 @@ from web.startup import (
     log_configuration,
     read_settings,
     refuse,
+    service_copy,
 )
 
 __all__ = ["DATABASE_KEY", "create_app", "create_app_from_env"]
@@ -85,12 +86,7 @@ def create_app(
         async with AsyncExitStack() as stack:
             if crash_points.armed is not None:
                 log.warning("fault.crash_point_armed", point=crash_points.armed.value)
-            copy = load_copy(
-                settings.copy_dir,
-                settings.locale,
-                studio_name=settings.studio_name,
-                artist_name=settings.artist_name,
-            )
+            copy = service_copy(settings)
             composer = Composer(copy)
             db = await _open_database(settings, stack)
             app.extensions[DATABASE_KEY] = db  # for operators' tools and tests, not routes
@@ -325,7 +321,7 @@ def create_app_from_env() -> Quart:
         settings = read_settings(serving=True)
         configure_logging(settings.log_format, settings.log_level)
         check_copy(settings)
-        check_database_now(settings)
+        check_database_now(settings.database_url)
     except StartupError as error:
         raise SystemExit(refuse(error)) from None
     log_configuration(settings)

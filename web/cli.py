@@ -23,13 +23,14 @@ from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.utils import LifespanFailureError
 
-from storage import Database, StorageError, check_database
+from storage import Database, StorageError
 from web.app import create_app
 from web.logs import configure_logging
 from web.settings import Settings, available_locales
 from web.startup import (
     StartupError,
     check_copy,
+    check_database_now,
     listen,
     log_configuration,
     open_database,
@@ -151,10 +152,5 @@ def _loadtest(argv: Sequence[str]) -> int:
     if args.locale not in available_locales(settings.copy_dir):
         available = ", ".join(available_locales(settings.copy_dir))
         raise StartupError(f"--locale: no copy file {args.locale}.yml (available: {available})")
-    dsn = args.database_url or settings.database_url
-    if dsn is not None:
-        try:
-            asyncio.run(check_database(dsn))
-        except StorageError as error:
-            raise StartupError(f"DATABASE_URL: {error}") from None
+    check_database_now(args.database_url or settings.database_url)
     return loadtest_main(argv)

@@ -20,7 +20,7 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 from quart import Quart, ResponseReturnValue, g, request
-from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from actors import MailboxFull, RuntimeClosed, TurnFailed
 from actors.errors import DatabaseUnavailable
@@ -77,10 +77,6 @@ def register_error_handlers(app: Quart) -> None:
     for error_type in (MailboxFull, RuntimeClosed, TurnFailed, DatabaseUnavailable):
         app.register_error_handler(error_type, _unavailable)
 
-    @app.errorhandler(NotFound)
-    async def _no_route(error: NotFound) -> ResponseReturnValue:
-        return {"error": "not found"}, 404
-
     @app.errorhandler(MethodNotAllowed)
     async def _wrong_method(error: MethodNotAllowed) -> ResponseReturnValue:
         allowed = ", ".join(error.valid_methods or [])
@@ -88,7 +84,7 @@ def register_error_handlers(app: Quart) -> None:
 
     @app.errorhandler(HTTPException)
     async def _http_error(error: HTTPException) -> ResponseReturnValue:
-        """The rest of werkzeug's answers (413 body too large, 400, 408 ...), as JSON."""
+        """The rest of werkzeug's answers (404, 413 body too large, 408 ...), as JSON."""
         status = error.code or 500
         return {"error": (error.name or "error").lower()}, status
 

@@ -20,13 +20,14 @@ from actors.database_setup import DEFAULT_DATA_DIR
 from actors.faults import CrashPoint
 from web.phone_numbers import to_wa_id
 
-__all__ = ["DEFAULT_COPY_DIR", "DEFAULT_DATA_DIR", "LOG_LEVELS", "Settings", "available_locales"]
+__all__ = ["DEFAULT_COPY_DIR", "DEFAULT_DATA_DIR", "Settings", "available_locales"]
 
 # The copy files ship inside the package (`web/copy` is the repository's `copy/`).
 DEFAULT_COPY_DIR = Path(__file__).resolve().parent / "copy"
-LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 _Url = Annotated[str, Field(pattern=r"^https?://[^/\s]+")]
+# A name the copy says ({studio}, {artist}): one line, no braces, at most 60 characters.
+_Name = Annotated[str, Field(max_length=60, pattern=r"^[^{}\r\n\t]*\S[^{}\r\n\t]*$")]
 
 
 def available_locales(copy_dir: Path) -> list[str]:
@@ -68,12 +69,8 @@ class Settings(BaseSettings):
     abandon_after_s: int = Field(default=172800, gt=0)
     # How the copy names the studio and the artist ({studio}, {artist}); unset: the copy's
     # own words ("the studio", "the artist"). One line, no braces, at most 60 characters.
-    studio_name: str | None = Field(
-        default=None, max_length=60, pattern=r"^[^{}\r\n\t]*\S[^{}\r\n\t]*$"
-    )
-    artist_name: str | None = Field(
-        default=None, max_length=60, pattern=r"^[^{}\r\n\t]*\S[^{}\r\n\t]*$"
-    )
+    studio_name: _Name | None = None
+    artist_name: _Name | None = None
 
     # Operations
     data_dir: Path = DEFAULT_DATA_DIR  # the embedded Postgres, when DATABASE_URL is unset
@@ -145,14 +142,9 @@ class Settings(BaseSettings):
                 raise ValueError(f"entry {n}: {error}") from None
         return ",".join(numbers)
 
-    @field_validator("deposit_currency", mode="before")
+    @field_validator("deposit_currency", "log_level", mode="before")
     @classmethod
-    def _lower_case_currency(cls, value: object) -> object:
-        return value.strip().lower() if isinstance(value, str) else value
-
-    @field_validator("log_level", mode="before")
-    @classmethod
-    def _lower_case_level(cls, value: object) -> object:
+    def _lower_case(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("stripe_api_key")

@@ -23,7 +23,7 @@ import structlog
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
-from actors.copy import Composer, CopyError, load_copy
+from actors.copy import Composer, CopyError, CopyFile, load_copy
 from actors.database_setup import DatabaseNotReady, check_database, usable_database, where
 from actors.templates import Templates
 from web.settings import Settings
@@ -40,6 +40,7 @@ __all__ = [
     "open_database",
     "read_settings",
     "refuse",
+    "service_copy",
 ]
 
 EXIT_REFUSED = 2
@@ -89,6 +90,16 @@ def read_settings(*, serving: bool = False, **overrides: Any) -> Settings:
 # -- copy --------------------------------------------------------------------------------
 
 
+def service_copy(settings: Settings) -> CopyFile:
+    """The locale's copy as the service speaks it: the studio and the artist named."""
+    return load_copy(
+        settings.copy_dir,
+        settings.locale,
+        studio_name=settings.studio_name,
+        artist_name=settings.artist_name,
+    )
+
+
 def check_copy(settings: Settings) -> None:
     """
     Load the locale's copy file and the templates that use it, as the service will.
@@ -97,7 +108,7 @@ def check_copy(settings: Settings) -> None:
         StartupError: the copy file is broken, or WHATSAPP_TEMPLATES does not fit it.
     """
     try:
-        composer = Composer(load_copy(settings.copy_dir, settings.locale))
+        composer = Composer(service_copy(settings))
     except CopyError as error:
         raise StartupError(f"LOCALE={settings.locale}: {_one_line(error)}") from None
     try:
@@ -161,18 +172,18 @@ async def open_database(settings: Settings) -> AsyncIterator[str]:
         raise StartupError(f"{variable}: {error}") from None
 
 
-def check_database_now(settings: Settings) -> None:
+def check_database_now(dsn: str | None) -> None:
     """
-    Outside an event loop: DATABASE_URL's database can be used (the embedded one is
-    started later, by the app).
+    Outside an event loop: the database at `dsn` (DATABASE_URL's) can be used; None is
+    the embedded one, started later, by the app.
 
     Raises:
         StartupError: it cannot (one line: where and why).
     """
-    if settings.database_url is None:
+    if dsn is None:
         return
     try:
-        asyncio.run(check_database(settings.database_url))
+        asyncio.run(check_database(dsn))
     except DatabaseNotReady as error:
         raise StartupError(f"DATABASE_URL: {error}") from None
 
