@@ -92,6 +92,15 @@ class Phone:
         }
         await self._post(message)
 
+    async def to_the_summary(self) -> SentMessage:
+        """Say hi and answer every question; return the summary the bot then sends."""
+        await self.say("Hi")
+        message = await self.next_message()
+        while is_question(message):
+            await self.answer(message)
+            message = await self.next_message()
+        return message
+
     async def answer(self, prompt: SentMessage) -> None:
         """Answer a qualifying question the way it asks to be answered."""
         question = _question_for(prompt.text)

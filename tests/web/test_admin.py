@@ -16,7 +16,7 @@ from quart import Response
 from fakes.graph import GraphFailure
 from tests.waiting import eventually
 from tests.web.conftest import Running
-from tests.web.phone import Phone, buttons_of, is_question
+from tests.web.phone import Phone, buttons_of
 from web import admin
 
 pytestmark = pytest.mark.anyio
@@ -60,11 +60,7 @@ async def request(
 
 async def to_confirming(lead: Phone) -> None:
     """Say hi and answer every question, up to the summary."""
-    await lead.say("Hi")
-    message = await lead.next_message()
-    while is_question(message):
-        await lead.answer(message)
-        message = await lead.next_message()
+    message = await lead.to_the_summary()
     assert set(buttons_of(message)) == {"confirm", "edit"}
 
 

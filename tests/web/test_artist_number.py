@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.web.conftest import Running
-from tests.web.phone import Phone, buttons_of, is_question
+from tests.web.phone import Phone, buttons_of
 
 pytestmark = pytest.mark.anyio
 
@@ -27,11 +27,7 @@ async def test_the_artist_written_with_plus_and_spaces_approves_and_is_no_lead(
     running: Running,
 ) -> None:
     lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Artist")
-    await lead.say("Hi")
-    message = await lead.next_message()
-    while is_question(message):
-        await lead.answer(message)
-        message = await lead.next_message()
+    message = await lead.to_the_summary()
     assert set(buttons_of(message)) == {"confirm", "edit"}
     await lead.tap(message, "confirm")
     packet = await artist.next_message()
