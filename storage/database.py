@@ -31,6 +31,7 @@ from typing import TypeVar
 import asyncpg
 
 from storage.admin import AdminReads, Redrives
+from storage.artist_messages import ArtistMessages
 from storage.due_timers import DueTimers
 from storage.errors import DatabaseError, DatabaseUnavailable, TransactionConflict
 from storage.leads import Leads
@@ -89,13 +90,14 @@ class RelayUnit(Unit):
 class RecordUnit(Unit):
     def _bind(self, con: asyncpg.Connection) -> None:
         self.events, self.redrives = SystemEvents(con), Redrives(con)
-        self.unrouted = UnroutedEvents(con)
+        self.unrouted, self.artist = UnroutedEvents(con), ArtistMessages(con)
 
 
 class ReadUnit(Unit):
     def _bind(self, con: asyncpg.Connection) -> None:
         self.leads, self.admin = Leads(con), AdminReads(con)
         self.payments, self.metrics = PaymentRoutes(con), MetricsQueries(con)
+        self.artist = ArtistMessages(con)
 
     async def pending_migrations(self) -> int:
         """How many shipped migrations are not applied yet (readiness wants 0)."""

@@ -8,7 +8,7 @@ unset), migrations, HTTP clients, relay, actor runtime.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import AsyncExitStack
 
 import httpx
@@ -18,6 +18,7 @@ from quart import Quart
 
 from actors import ActorRuntime, Backoff, Composer, OutboxRelay, WhatsAppSender
 from actors.admin import Admin
+from actors.artist_desk import ArtistDesk
 from actors.backlog import Backlog
 from actors.checkout import CheckoutLinks, stripe_client
 from actors.clock import Clock, SystemClock
@@ -137,11 +138,14 @@ def create_app(
                 relay=relay,
                 clock=clock,
                 timers=timers,
-                admin=Admin(db, runtime, clock.now, settings.turn_wait_s, relay.wake),
+                admin=Admin(
+                    db, runtime, clock.now, settings.turn_wait_s, relay.wake, composer.plain
+                ),
                 payments=PaymentRouting(db),
                 readiness=Readiness(db, loops.down),
                 backlog=backlog,
                 rejections=Rejections(db),
+                artist_desk=_artist_desk(settings, db, relay.wake),
             ).install(app.extensions)
             log.info("service.started")
             try:
@@ -181,7 +185,15 @@ def _policy(settings: Settings) -> Policy:
         stale_after_s=settings.stale_after_s,
         abandon_after_s=settings.abandon_after_s,
         deposit_reminder_before_s=settings.deposit_reminder_before_s,
+        templated=frozenset(settings.whatsapp_templates),
     )
+
+
+def _artist_desk(
+    settings: Settings, db: Database, wake_relay: Callable[[], None]
+) -> ArtistDesk | None:
+    artist = settings.artist_whatsapp_number
+    return None if artist is None else ArtistDesk(db, artist, on_effects=wake_relay)
 
 
 def _relay(

@@ -44,6 +44,7 @@ class WhatsAppLimits:
     BUTTON_TITLE = 20
     LIST_ROWS = 10
     ROW_TITLE = 24
+    ROW_DESCRIPTION = 72
     LIST_BUTTON = 20
     INTERACTIVE_BODY = 1024
     TEXT_BODY = 4096

@@ -397,7 +397,12 @@ def test_reason_inserts_the_text_of_the_named_copy_key(composer: Composer) -> No
     message = composer.render(
         payload(
             "artist_handover",
-            params={"name": "Ana", "number": "+1", "link": "https://wa.me/1", "reason": "reason_stuck"},
+            params={
+                "name": "Ana",
+                "number": "+1",
+                "link": "https://wa.me/1",
+                "reason": "reason_stuck",
+            },
             ref=LEAD,
         )
     )
