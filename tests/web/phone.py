@@ -92,15 +92,16 @@ class Phone:
         )
 
     async def send_image(self, media_id: str = "MEDIA-REF-1", caption: str | None = None) -> None:
+        image = {"id": media_id, "mime_type": "image/jpeg", "sha256": "x"}
+        if caption is not None:
+            image["caption"] = caption
         message = {
             "from": self.wa_id,
             "id": self._next_id(),
             "timestamp": str(next(_clock)),
             "type": "image",
-            "image": {"id": media_id, "mime_type": "image/jpeg", "sha256": "x"},
+            "image": image,
         }
-        if caption is not None:
-            message["image"]["caption"] = caption
         await self._post(message)
 
     async def to_the_summary(self) -> SentMessage:
