@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal, cast
 
 from actors.errors import TurnFailed
 from actors.inbound import Inbound
@@ -28,7 +29,17 @@ from actors.turn import TurnOutcome
 from storage import Database, LeadFile, OutboxRow, RedriveOutcome
 from storage.admin import LeadSummaryRow
 
-__all__ = ["ActionTaken", "Admin", "LeadFile", "OutboxRow", "RedriveOutcome", "ReplyTaken"]
+__all__ = [
+    "ActionTaken",
+    "Admin",
+    "LeadFile",
+    "OutboxRow",
+    "RedriveOutcome",
+    "ReplyDelivery",
+    "ReplyTaken",
+]
+
+ReplyDelivery = Literal["free_text", "template", "not_sent", "handed_back", "not_applicable"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +66,7 @@ class ReplyTaken:
 
     message_id: str
     outcome: TurnOutcome
-    delivery: str
+    delivery: ReplyDelivery
     reason: str | None
     why: str | None
     status: str
@@ -107,21 +118,32 @@ class Admin:
         assert after is not None  # leads are never deleted
         return ActionTaken(inbound.message_id, outcome, after.status, after.version)
 
-    async def reply(self, lead_key: str, text: str, correlation_id: str) -> ReplyTaken | None:
-        """Send the artist's `text` to the lead through their actor; None: no such lead."""
+    async def reply(
+        self, lead_key: str, text: str, correlation_id: str | None = None
+    ) -> ReplyTaken | None:
+        """Send the artist's `text` to the lead through their actor; None: no such lead.
+
+        The studio page and `POST /admin/leads/{wa_id}/reply` both come here; without a
+        request's correlation id the reply gets its own.
+        """
         async with self._db.reads() as unit:
             if await unit.leads.get(lead_key) is None:
                 return None
         inbound = Inbound.from_admin_reply(
-            lead_key, text, action_id=uuid.uuid4(), now=self._now(), correlation_id=correlation_id
+            lead_key,
+            text,
+            action_id=uuid.uuid4(),
+            now=self._now(),
+            correlation_id=correlation_id or uuid.uuid4().hex,
         )
         outcome = await self._ask(inbound)
         async with self._db.reads() as unit:
             after = await unit.leads.get(lead_key)
             fate = await unit.artist.reply_fate(lead_key, inbound.message_id)
         assert after is not None  # leads are never deleted
+        delivery: ReplyDelivery
         if fate is not None:
-            delivery, reason = str(fate["delivery"]), fate.get("reason")
+            delivery, reason = cast(ReplyDelivery, fate["delivery"]), fate.get("reason")
         elif outcome is TurnOutcome.NOT_APPLICABLE:
             delivery, reason = "not_applicable", None
         else:

@@ -164,7 +164,7 @@ async def reply_to_lead(wa_id: str) -> ResponseReturnValue:
             wa_id=lead_key,
             message_id=taken.message_id,
             outcome=taken.outcome,
-            delivery=taken.delivery,  # type: ignore[arg-type]
+            delivery=taken.delivery,
             reason=taken.reason,
             why=taken.why,
             status=Status(taken.status),

@@ -14,7 +14,7 @@ from uuid import UUID
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from actors import ActorInfo, TurnOutcome
-from actors.admin import LeadFile
+from actors.admin import LeadFile, ReplyDelivery
 from actors.lead import Answer, Status
 
 __all__ = [
@@ -218,7 +218,7 @@ class ReplyResult(_Out):
     wa_id: str
     message_id: str = Field(description="the inbox id of the reply: admin:<uuid>")
     outcome: TurnOutcome
-    delivery: Literal["free_text", "template", "not_sent", "handed_back", "not_applicable"] = Field(
+    delivery: ReplyDelivery = Field(
         description="free_text: going now, the lead wrote within 24 hours; template: "
         "going as the configured template, the 24 hours are over; not_sent: see "
         "reason; handed_back: the done word handed the lead back; not_applicable: "
