@@ -177,6 +177,7 @@ def _policy(settings: Settings) -> Policy:
         pilot_allowlist=settings.pilot_numbers(),
         deposit_amount=settings.deposit_amount_minor,
         deposit_currency=settings.deposit_currency,
+        locale=settings.locale,
         livemode=settings.stripe_livemode(),
         stale_after_s=settings.stale_after_s,
         abandon_after_s=settings.abandon_after_s,

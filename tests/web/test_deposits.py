@@ -33,8 +33,7 @@ pytestmark = pytest.mark.anyio
 
 LEAD = "447700900432"
 POLICY = (
-    "It is non-refundable if you cancel; if the artist has to cancel, you get the full "
-    "50.00 GBP back."
+    "It is non-refundable if you cancel; if the artist has to cancel, you get the full £50.00 back."
 )
 ARTIST = "447700900999"
 
@@ -63,7 +62,13 @@ def sheet_server(sheet: FakeSheets) -> Iterator[SheetsServer]:
 
 
 @pytest.fixture
+def deposit_currency() -> str:
+    return "gbp"
+
+
+@pytest.fixture
 def settings_overrides(
+    deposit_currency: str,
     stripe_fake: FakeStripe,
     stripe_server: StripeServer,
     sheet: FakeSheets,
@@ -81,6 +86,7 @@ def settings_overrides(
         "stripe_webhook_secret": stripe_fake.webhook_secret,
         "checkout_success_url": "https://studio.test/thanks",
         "checkout_cancel_url": "https://studio.test/cancel",
+        "deposit_currency": deposit_currency,
     }
 
 
@@ -403,5 +409,25 @@ async def test_a_lost_response_still_makes_one_session_and_one_link(
     lead, _ = await approved(running, stripe_fake)
     assert stripe_fake.created_count == 1
     await lead.settle()
-    links = [m for m in lead.inbox() if "pay the 50.00 GBP deposit" in m.text]
+    links = [m for m in lead.inbox() if "pay the £50.00 deposit" in m.text]
     assert len(links) == 1
+
+
+@pytest.mark.parametrize("deposit_currency", ["eur"])
+async def test_the_deposit_is_written_in_its_own_currency_as_the_locale_writes_it(
+    running: Running, stripe_fake: FakeStripe
+) -> None:
+    """A studio in euros with English words: the lead reads "€50.00", never "50.00 EUR"."""
+    lead, session = await approved(running, stripe_fake)
+    assert session["currency"] == "eur"
+    link = lead.inbox()[-1].text
+    assert "pay the €50.00 deposit" in link
+    assert "you get the full €50.00 back" in link
+    await post_event(
+        running, event("checkout.session.completed", stripe_fake.complete(session["id"]))
+    )
+    assert await status(running) == "BOOKED"
+    await lead.settle()
+    (booked,) = [m.text for m in lead.inbox() if "your deposit is paid" in m.text]
+    assert "the full €50.00 back" in booked
+    assert "EUR" not in link + booked
