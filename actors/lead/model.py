@@ -33,6 +33,7 @@ __all__ = [
     "RecordDepositSession",
     "RecordEvent",
     "RecordPaymentIntent",
+    "RefundDeposit",
     "RequestDepositLink",
     "ScheduleTimer",
     "SendMedia",
@@ -225,6 +226,21 @@ class RequestDepositLink:
 
 
 @dataclass(frozen=True)
+class RefundDeposit:
+    """Give the lead's deposit back through Stripe's Refund API.
+
+    `idempotency_key` is Stripe's: every delivery of this refund (retries, a second
+    outbox row for the same cancellation) sends it, so Stripe makes one refund at most.
+    """
+
+    wa_id: str  # the lead's key
+    payment_intent: str
+    amount: int  # minor units
+    currency: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
 class MirrorLead:
     """Bring the lead's row in the Sheet up to date (the runtime adds it, not `decide`:
     the row is read from the lead as it is when delivered, so it is never stale)."""
@@ -281,11 +297,12 @@ Effect = (
     | RecordEvent
     | RecordDepositSession
     | RecordPaymentIntent
+    | RefundDeposit
 )
 
 
 # What leaves through the outbox, delivered after commit (the rest is written in the turn).
-OutboxEffect = SendMessage | SendMedia | RequestDepositLink | MirrorLead
+OutboxEffect = SendMessage | SendMedia | RequestDepositLink | RefundDeposit | MirrorLead
 
 
 class Outcome(StrEnum):
