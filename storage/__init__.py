@@ -8,6 +8,7 @@ records), the errors (`storage.errors`), and the embedded-Postgres default.
 from __future__ import annotations
 
 from storage.admin import LeadFile, OutboxRow, RedriveOutcome
+from storage.busy_calendar import BusyCalendarStatus
 from storage.database import Database, ReadUnit, RecordUnit, RelayUnit, TurnUnit
 from storage.due_timers import DueTimer
 from storage.embedded import DEFAULT_DATA_DIR, embedded_postgres
@@ -38,6 +39,7 @@ from storage.turns import (
 __all__ = [
     "DEFAULT_DATA_DIR",
     "AnswerInsert",
+    "BusyCalendarStatus",
     "ChannelBacklog",
     "ClaimedDelivery",
     "Database",

@@ -27,6 +27,8 @@ TABLES = (
     "system_events",
     "timers",
     "leads",
+    "busy_intervals",
+    "busy_calendar",
 )
 
 

@@ -19,6 +19,7 @@ from quart import Quart
 from actors import ActorRuntime, Backoff, Composer, OutboxRelay, WhatsAppSender
 from actors.admin import Admin
 from actors.backlog import Backlog
+from actors.busy_calendar import BusyCalendarSync, forget_busy_calendar
 from actors.checkout import CheckoutLinks, stripe_client
 from actors.clock import Clock, SystemClock
 from actors.copy import script_from
@@ -128,6 +129,9 @@ def create_app(
                 restart_cap_s=settings.loop_restart_cap_s,
             )
             loops.add("timer-scheduler", timers.run, timers.stop)
+            calendar = await _busy_calendar(settings, db, clock, stack)
+            if calendar is not None:
+                loops.add("busy-calendar", calendar.run, calendar.stop)
             for name, each in zip(("outbox-relay", "sheets-relay"), relays, strict=False):
                 loops.add(name, each.run, each.stop)
             loops_task = asyncio.create_task(loops.run(), name="supervisor")
@@ -139,9 +143,10 @@ def create_app(
                 timers=timers,
                 admin=Admin(db, runtime, clock.now, settings.turn_wait_s, relay.wake),
                 payments=PaymentRouting(db),
-                readiness=Readiness(db, loops.down),
+                readiness=Readiness(db, loops.down, busy_calendar=calendar is not None),
                 backlog=backlog,
                 rejections=Rejections(db),
+                busy_calendar=calendar,
             ).install(app.extensions)
             log.info("service.started")
             try:
@@ -169,6 +174,29 @@ async def _open_database(settings: Settings, stack: AsyncExitStack) -> Database:
     applied = await db.migrate()
     log.info("database.migrated", applied=applied)
     return db
+
+
+async def _busy_calendar(
+    settings: Settings, db: Database, clock: Clock, stack: AsyncExitStack
+) -> BusyCalendarSync | None:
+    """The artist's calendar's refresh loop; without BUSY_CALENDAR_URL, none, and a copy
+    kept from an earlier configuration is dropped so that it blocks nothing."""
+    url = settings.busy_calendar_url
+    if url is None:
+        await forget_busy_calendar(db)
+        return None
+    client = await stack.enter_async_context(
+        httpx.AsyncClient(headers={"User-Agent": "booking-assistant (busy calendar)"})
+    )
+    return BusyCalendarSync(
+        db,
+        url.get_secret_value(),
+        client,
+        clock,
+        refresh_s=settings.busy_calendar_refresh_s,
+        horizon_days=settings.busy_calendar_horizon_days,
+        timeout_s=settings.busy_calendar_timeout_s,
+    )
 
 
 def _policy(settings: Settings) -> Policy:

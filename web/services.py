@@ -9,6 +9,7 @@ from quart import current_app
 from actors import ActorRuntime, OutboxRelay
 from actors.admin import Admin
 from actors.backlog import Backlog
+from actors.busy_calendar import BusyCalendarSync
 from actors.clock import Clock
 from actors.payments import PaymentRouting
 from actors.readiness import Readiness
@@ -33,6 +34,7 @@ class Services:
     readiness: Readiness
     backlog: Backlog
     rejections: Rejections
+    busy_calendar: BusyCalendarSync | None = None  # None: BUSY_CALENDAR_URL unset
 
     def install(self, extensions: dict[str, object]) -> None:
         extensions[_KEY] = self
