@@ -20,7 +20,7 @@ from actors import ActorRuntime, Backoff, Composer, OutboxRelay, WhatsAppSender
 from actors.admin import Admin
 from actors.backlog import Backlog
 from actors.busy_calendar import BusyCalendarSync, forget_busy_calendar
-from actors.checkout import CheckoutLinks, stripe_client
+from actors.checkout import CheckoutLinks
 from actors.clock import Clock, SystemClock
 from actors.copy import script_from
 from actors.faults import CrashPoints
@@ -29,8 +29,10 @@ from actors.observe import Observer
 from actors.pacing import Pacing
 from actors.payments import PaymentRouting
 from actors.readiness import Readiness
+from actors.refunds import Refunds
 from actors.rejections import Rejections
 from actors.sheets import SheetsSync
+from actors.stripe_calls import stripe_client
 from actors.supervisor import Supervisor
 from actors.templates import Templates
 from actors.timer_scheduler import TimerScheduler
@@ -113,7 +115,9 @@ def create_app(
                 observer=metrics.observer,
                 crash_points=crash_points,
             )
-            relay.add_channel("deposit", await _checkout(settings, db, runtime, composer, stack))
+            payments = _stripe(settings, stack)
+            relay.add_channel("deposit", _checkout(settings, db, runtime, composer, payments))
+            relay.add_channel("stripe_refund", Refunds(payments))
             timers = TimerScheduler(
                 db,
                 runtime,
@@ -263,20 +267,22 @@ def _relay(
     return relay
 
 
-async def _checkout(
+def _stripe(settings: Settings, stack: AsyncExitStack) -> stripe.StripeClient | None:
+    """One Stripe client for both Stripe channels (Checkout links, refunds); None: no key."""
+    if settings.stripe_api_key is None:
+        return None
+    http = stripe.HTTPXClient(timeout=20.0)
+    stack.push_async_callback(http.close_async)
+    return stripe_client(settings.stripe_api_key.get_secret_value(), settings.stripe_api_base, http)
+
+
+def _checkout(
     settings: Settings,
     db: Database,
     runtime: ActorRuntime,
     composer: Composer,
-    stack: AsyncExitStack,
+    client: stripe.StripeClient | None,
 ) -> CheckoutLinks:
-    client = None
-    if settings.stripe_api_key is not None:
-        http = stripe.HTTPXClient(timeout=20.0)
-        stack.push_async_callback(http.close_async)
-        client = stripe_client(
-            settings.stripe_api_key.get_secret_value(), settings.stripe_api_base, http
-        )
     return CheckoutLinks(
         client,
         db,

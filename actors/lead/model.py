@@ -172,7 +172,7 @@ class PaymentEventReceived:
     livemode: bool
     session_id: str | None = None
     payment_status: str | None = None
-    amount: int | None = None  # minor units
+    amount: int | None = None  # minor units; charge.refunded: the amount refunded so far
     currency: str | None = None
     payment_intent: str | None = None
     metadata_lead_matches: bool = True  # the cross-check of metadata.lead_id
