@@ -53,7 +53,7 @@ async def relay(pool: Pool, fake: FakeStripe, server: StripeServer) -> AsyncIter
         group.start_soon(relay.run)
         yield relay
         relay.stop()
-    await http.close_async()
+    await http.close_async()  # type: ignore[no-untyped-call]
 
 
 async def enqueue(pool: Pool, refund: RefundDeposit, row_key: str) -> None:
