@@ -34,6 +34,7 @@ import asyncpg
 
 from storage.admin import AdminReads, Redrives
 from storage.busy_calendar import BusyCalendarRefresh, BusyTimes
+from storage.calendar_feed import BookedAppointments, FeedKeys
 from storage.due_timers import DueTimers
 from storage.errors import DatabaseError, DatabaseUnavailable, TransactionConflict
 from storage.leads import Leads
@@ -93,7 +94,7 @@ class RelayUnit(Unit):
 class RecordUnit(Unit):
     def _bind(self, con: asyncpg.Connection) -> None:
         self.events, self.redrives = SystemEvents(con), Redrives(con)
-        self.unrouted = UnroutedEvents(con)
+        self.unrouted, self.feed_keys = UnroutedEvents(con), FeedKeys(con)
 
 
 class ReadUnit(Unit):
@@ -101,6 +102,7 @@ class ReadUnit(Unit):
         self.leads, self.admin = Leads(con), AdminReads(con)
         self.payments, self.metrics = PaymentRoutes(con), MetricsQueries(con)
         self.busy = BusyTimes(con)
+        self.feed_keys, self.booked = FeedKeys(con), BookedAppointments(con)
 
     async def pending_migrations(self) -> int:
         """How many shipped migrations are not applied yet (readiness wants 0)."""

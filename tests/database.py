@@ -29,6 +29,7 @@ TABLES = (
     "leads",
     "busy_intervals",
     "busy_calendar",
+    "calendar_feed_key",
 )
 
 

@@ -20,6 +20,7 @@ from actors import ActorRuntime, Backoff, Composer, OutboxRelay, WhatsAppSender
 from actors.admin import Admin
 from actors.backlog import Backlog
 from actors.busy_calendar import BusyCalendarSync, forget_busy_calendar
+from actors.calendar_feed import CalendarFeed
 from actors.checkout import CheckoutLinks
 from actors.clock import Clock, SystemClock
 from actors.copy import script_from
@@ -37,7 +38,7 @@ from actors.supervisor import Supervisor
 from actors.templates import Templates
 from actors.timer_scheduler import TimerScheduler
 from storage import Database, embedded_postgres
-from web import admin, health, stripe_webhook, webhooks
+from web import admin, health, stripe_webhook, studio_calendar, webhooks
 from web.errors import register_error_handlers
 from web.logs import configure_logging
 from web.metrics import Metrics
@@ -77,6 +78,7 @@ def create_app(
     app.register_blueprint(stripe_webhook.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(admin.blueprint)
+    app.register_blueprint(studio_calendar.blueprint)
     register_error_handlers(app)
     install_request_ids(app)
     metrics = Metrics()  # this app's own registry: apps in one process share no counter
@@ -133,9 +135,9 @@ def create_app(
                 restart_cap_s=settings.loop_restart_cap_s,
             )
             loops.add("timer-scheduler", timers.run, timers.stop)
-            calendar = await _busy_calendar(settings, db, clock, stack)
-            if calendar is not None:
-                loops.add("busy-calendar", calendar.run, calendar.stop)
+            busy = await _busy_calendar(settings, db, clock, stack)
+            if busy is not None:
+                loops.add("busy-calendar", busy.run, busy.stop)
             for name, each in zip(("outbox-relay", "sheets-relay"), relays, strict=False):
                 loops.add(name, each.run, each.stop)
             loops_task = asyncio.create_task(loops.run(), name="supervisor")
@@ -147,10 +149,11 @@ def create_app(
                 timers=timers,
                 admin=Admin(db, runtime, clock.now, settings.turn_wait_s, relay.wake),
                 payments=PaymentRouting(db),
-                readiness=Readiness(db, loops.down, busy_calendar=calendar is not None),
+                readiness=Readiness(db, loops.down, busy_calendar=busy is not None),
                 backlog=backlog,
                 rejections=Rejections(db),
-                busy_calendar=calendar,
+                busy_calendar=busy,
+                calendar_feed=_calendar_feed(settings, db, composer, clock),
             ).install(app.extensions)
             log.info("service.started")
             try:
@@ -200,6 +203,21 @@ async def _busy_calendar(
         refresh_s=settings.busy_calendar_refresh_s,
         horizon_days=settings.busy_calendar_horizon_days,
         timeout_s=settings.busy_calendar_timeout_s,
+    )
+
+
+def _calendar_feed(
+    settings: Settings, db: Database, composer: Composer, clock: Clock
+) -> CalendarFeed:
+    key = settings.studio_calendar_key
+    return CalendarFeed(
+        db,
+        composer,
+        configured_key=key.get_secret_value() if key is not None else None,
+        # Events carry their timezone, so phones show them right; with scheduling on,
+        # the studio's timezone (STUDIO_FILE) makes the file read as the studio's clock.
+        timezone="UTC",
+        now=clock.now,
     )
 
 

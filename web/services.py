@@ -10,6 +10,7 @@ from actors import ActorRuntime, OutboxRelay
 from actors.admin import Admin
 from actors.backlog import Backlog
 from actors.busy_calendar import BusyCalendarSync
+from actors.calendar_feed import CalendarFeed
 from actors.clock import Clock
 from actors.payments import PaymentRouting
 from actors.readiness import Readiness
@@ -34,6 +35,7 @@ class Services:
     readiness: Readiness
     backlog: Backlog
     rejections: Rejections
+    calendar_feed: CalendarFeed
     busy_calendar: BusyCalendarSync | None = None  # None: BUSY_CALENDAR_URL unset
 
     def install(self, extensions: dict[str, object]) -> None:

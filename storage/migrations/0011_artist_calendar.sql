@@ -1,3 +1,6 @@
+-- The artist's calendar, both ways: the busy times read from their own calendar, and
+-- the key of the feed of booked appointments their phone subscribes to.
+
 -- The artist's own calendar (BUSY_CALENDAR_URL), read every few minutes by whichever
 -- replica claims the fetch, expanded into busy intervals that every replica reads.
 
@@ -23,3 +26,12 @@ CREATE TABLE busy_intervals (
     during tstzrange NOT NULL CHECK (NOT isempty(during))
 );
 CREATE INDEX busy_intervals_during_idx ON busy_intervals USING gist (during);
+
+-- The key of the artist's calendar feed (/studio/calendar.ics?key=...) when
+-- STUDIO_CALENDAR_KEY is not set: made by the first request for the feed's address,
+-- replaced by a rotation (the old address stops working at once).
+CREATE TABLE calendar_feed_key (
+    id         boolean     PRIMARY KEY DEFAULT true CHECK (id),
+    key        text        NOT NULL,
+    rotated_at timestamptz NOT NULL DEFAULT now()
+);

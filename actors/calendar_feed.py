@@ -1,0 +1,104 @@
+"""
+The artist's calendar feed as a service: its address's key, its rotation, and the feed
+itself for whoever presents the key.
+
+The key is STUDIO_CALENDAR_KEY when set (rotate it by changing the variable); else one
+made the first time the address is asked for and kept in the database, so every
+replica serves the same address, and `rotate()` replaces it (the old address stops
+working at once; the artist subscribes again with the new one). A presented key is
+compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from actors.calendar_files import CalendarAppointment, calendar_feed
+from actors.copy import Composer
+from storage import Database
+
+__all__ = ["CalendarFeed", "FeedAddress", "KeyFromSettings", "KeySource"]
+
+PAST = timedelta(days=90)  # how far back the feed keeps appointments that took place
+
+
+class KeySource(StrEnum):
+    SETTING = "setting"  # STUDIO_CALENDAR_KEY
+    DATABASE = "database"
+
+
+@dataclass(frozen=True)
+class FeedAddress:
+    key: str
+    source: KeySource
+    rotated_at: datetime | None  # None: the key comes from the environment
+
+
+class KeyFromSettings(Exception):
+    """The key is STUDIO_CALENDAR_KEY: rotating it means changing that variable."""
+
+
+class CalendarFeed:
+    def __init__(
+        self,
+        db: Database,
+        composer: Composer,
+        *,
+        configured_key: str | None,
+        timezone: str,
+        now: Callable[[], datetime],
+        new_key: Callable[[], str] = lambda: secrets.token_urlsafe(32),
+    ) -> None:
+        self._db = db
+        self._composer = composer
+        self._configured = configured_key
+        self._timezone = timezone
+        self._now = now
+        self._new_key = new_key
+
+    async def address(self) -> FeedAddress:
+        """The feed's current key (made and kept on first use when none is configured)."""
+        if self._configured is not None:
+            return FeedAddress(self._configured, KeySource.SETTING, None)
+        async with self._db.records() as unit:
+            kept = await unit.feed_keys.keep_first(self._new_key(), self._now())
+            await unit.commit()
+        return FeedAddress(kept.key, KeySource.DATABASE, kept.rotated_at)
+
+    async def rotate(self) -> FeedAddress:
+        """A new key; the old address answers 404 from now on."""
+        if self._configured is not None:
+            raise KeyFromSettings("the feed's key is STUDIO_CALENDAR_KEY")
+        async with self._db.records() as unit:
+            kept = await unit.feed_keys.rotate(self._new_key(), self._now())
+            await unit.commit()
+        return FeedAddress(kept.key, KeySource.DATABASE, kept.rotated_at)
+
+    async def feed(self, presented: str) -> bytes | None:
+        """The feed (iCalendar bytes) for the right key; None for any other."""
+        now = self._now()
+        async with self._db.reads() as unit:
+            expected = self._configured
+            if expected is None:
+                kept = await unit.feed_keys.current()
+                expected = kept.key if kept is not None else None
+            if expected is None or not hmac.compare_digest(presented.encode(), expected.encode()):
+                return None
+            booked = await unit.booked.since(now - PAST)
+        appointments = [
+            CalendarAppointment(row.id, row.lead_id, row.lead_name, row.starts_at, row.ends_at)
+            for row in booked
+        ]
+        return calendar_feed(
+            appointments,
+            self._composer.plain("calendar_name"),
+            self._timezone,
+            # The copy's title with {name} left for each appointment's own.
+            title=self._composer.plain("calendar_appointment", {"name": "{name}"}),
+            stamped_at=now,
+        )
