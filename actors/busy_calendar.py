@@ -25,7 +25,7 @@ import structlog
 
 from actors.busy_times import NotACalendar, busy_intervals
 from actors.clock import Clock
-from actors.polling import Poller
+from actors.polling import PolledLoop
 from storage import Database, DatabaseUnavailable
 
 __all__ = ["BusyCalendarSync", "Refresh", "forget_busy_calendar"]
@@ -47,7 +47,7 @@ class _FetchFailed(Exception):
     """Why a fetch failed, in words that carry neither the address nor the content."""
 
 
-class BusyCalendarSync:
+class BusyCalendarSync(PolledLoop):
     def __init__(
         self,
         db: Database,
@@ -71,22 +71,14 @@ class BusyCalendarSync:
         self._timezone = timezone
         # A claim outlives the slowest fetch and expansion; then another replica may try.
         self._lease_s = 2 * timeout_s + 60.0
-        self._poller = Poller(max(1.0, refresh_s / 5))
+        super().__init__(max(1.0, refresh_s / 5))
 
-    def wake(self) -> None:
-        """Look now whether a refresh is due (tests call it after moving the clock)."""
-        self._poller.wake()
-
-    def stop(self) -> None:
-        self._poller.stop()
-
-    async def run(self) -> None:
-        while not self._poller.stopping:
-            try:
-                await self.refresh()
-            except DatabaseUnavailable:
-                log.warning("busy_calendar.database_unavailable", exc_info=True)
-            await self._poller.pause()
+    async def _round(self) -> bool:
+        try:
+            await self.refresh()
+        except DatabaseUnavailable:
+            log.warning("busy_calendar.database_unavailable", exc_info=True)
+        return False
 
     async def refresh(self) -> Refresh:
         """Fetch and store the calendar if a refresh is due and no replica is at it."""

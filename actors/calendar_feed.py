@@ -66,18 +66,18 @@ class CalendarFeed:
         if self._configured is not None:
             return FeedAddress(self._configured, KeySource.SETTING, None)
         async with self._db.records() as unit:
-            kept = await unit.feed_keys.keep_first(self._new_key(), self._now())
+            key, made_at = await unit.feed_keys.keep_first(self._new_key(), self._now())
             await unit.commit()
-        return FeedAddress(kept.key, KeySource.DATABASE, kept.rotated_at)
+        return FeedAddress(key, KeySource.DATABASE, made_at)
 
     async def rotate(self) -> FeedAddress:
         """A new key; the old address answers 404 from now on."""
         if self._configured is not None:
             raise KeyFromSettings("the feed's key is STUDIO_CALENDAR_KEY")
         async with self._db.records() as unit:
-            kept = await unit.feed_keys.rotate(self._new_key(), self._now())
+            key, made_at = await unit.feed_keys.rotate(self._new_key(), self._now())
             await unit.commit()
-        return FeedAddress(kept.key, KeySource.DATABASE, kept.rotated_at)
+        return FeedAddress(key, KeySource.DATABASE, made_at)
 
     async def feed(self, presented: str) -> bytes | None:
         """The feed (iCalendar bytes) for the right key; None for any other."""
@@ -86,7 +86,7 @@ class CalendarFeed:
             expected = self._configured
             if expected is None:
                 kept = await unit.feed_keys.current()
-                expected = kept.key if kept is not None else None
+                expected = kept[0] if kept is not None else None
             if expected is None or not hmac.compare_digest(presented.encode(), expected.encode()):
                 return None
             booked = await unit.booked.since(now - PAST)

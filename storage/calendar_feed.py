@@ -40,14 +40,13 @@ ORDER BY a.starts_at, a.id
 """
 
 
-@dataclass(frozen=True)
-class FeedKey:
-    key: str
-    rotated_at: datetime
+FeedKey = tuple[str, datetime]  # the key as kept, and when it was made (or last rotated)
 
 
 @dataclass(frozen=True)
 class BookedRow:
+    """One live appointment, with the lead's opaque id and name (never the number)."""
+
     id: int
     lead_id: str
     lead_name: str | None
@@ -61,7 +60,7 @@ class FeedKeys:
 
     async def current(self) -> FeedKey | None:
         row = await self._con.fetchrow(_CURRENT)
-        return FeedKey(row["key"], row["rotated_at"]) if row else None
+        return (row["key"], row["rotated_at"]) if row else None
 
     async def keep_first(self, candidate: str, now: datetime) -> FeedKey:
         """The key, made from `candidate` if there was none (another replica's wins)."""
@@ -72,7 +71,7 @@ class FeedKeys:
 
     async def rotate(self, new_key: str, now: datetime) -> FeedKey:
         row = await self._con.fetchrow(_ROTATE, new_key, now)
-        return FeedKey(row["key"], row["rotated_at"])
+        return (row["key"], row["rotated_at"])
 
 
 class BookedAppointments:

@@ -8,102 +8,107 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-__all__ = ["EXPECTED_BUSY", "LONDON_ICS", "WINDOW"]
+__all__ = ["EXPECTED_BUSY", "FIRST_FETCH", "LONDON_ICS", "WINDOW"]
 
-LONDON_ICS = b"""BEGIN:VCALENDAR\r
-PRODID:-//Google Inc//Google Calendar 70.9054//EN\r
-VERSION:2.0\r
-CALSCALE:GREGORIAN\r
-METHOD:PUBLISH\r
-X-WR-CALNAME:Private\r
-X-WR-TIMEZONE:Europe/London\r
-BEGIN:VTIMEZONE\r
-TZID:Europe/London\r
-X-LIC-LOCATION:Europe/London\r
-BEGIN:DAYLIGHT\r
-TZOFFSETFROM:+0000\r
-TZOFFSETTO:+0100\r
-TZNAME:BST\r
-DTSTART:19700329T010000\r
-RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r
-END:DAYLIGHT\r
-BEGIN:STANDARD\r
-TZOFFSETFROM:+0100\r
-TZOFFSETTO:+0000\r
-TZNAME:GMT\r
-DTSTART:19701025T020000\r
-RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r
-END:STANDARD\r
-END:VTIMEZONE\r
-BEGIN:VEVENT\r
-DTSTART;TZID=Europe/London:20261015T100000\r
-DTEND;TZID=Europe/London:20261015T113000\r
-RRULE:FREQ=WEEKLY;BYDAY=TH;COUNT=5\r
-EXDATE;TZID=Europe/London:20261022T100000\r
-DTSTAMP:20261001T120000Z\r
-UID:weekly-gym@google.com\r
-SUMMARY:Gym\r
-END:VEVENT\r
-BEGIN:VEVENT\r
-DTSTART;TZID=Europe/London:20261029T150000\r
-DTEND;TZID=Europe/London:20261029T160000\r
-RECURRENCE-ID;TZID=Europe/London:20261029T100000\r
-DTSTAMP:20261001T120000Z\r
-UID:weekly-gym@google.com\r
-SUMMARY:Gym (moved)\r
-END:VEVENT\r
-BEGIN:VEVENT\r
-DTSTART;TZID=Europe/London:20261112T100000\r
-DTEND;TZID=Europe/London:20261112T113000\r
-RECURRENCE-ID;TZID=Europe/London:20261112T100000\r
-STATUS:CANCELLED\r
-DTSTAMP:20261001T120000Z\r
-UID:weekly-gym@google.com\r
-SUMMARY:Gym\r
-END:VEVENT\r
-BEGIN:VEVENT\r
-DTSTART;TZID=Europe/London:20261024T090000\r
-DTEND;TZID=Europe/London:20261024T100000\r
-RRULE:FREQ=DAILY;COUNT=3\r
-DTSTAMP:20261001T120000Z\r
-UID:school-run@google.com\r
-SUMMARY:School run\r
-END:VEVENT\r
-BEGIN:VEVENT\r
-DTSTART;VALUE=DATE:20261027\r
-DTEND;VALUE=DATE:20261028\r
-DTSTAMP:20261001T120000Z\r
-UID:day-off@google.com\r
-SUMMARY:Day off\r
-TRANSP:OPAQUE\r
-END:VEVENT\r
-BEGIN:VEVENT\r
-DTSTART;VALUE=DATE:20261031\r
-DTEND;VALUE=DATE:20261102\r
-DTSTAMP:20261001T120000Z\r
-UID:weekend-away@google.com\r
-SUMMARY:Weekend away\r
-END:VEVENT\r
-BEGIN:VEVENT\r
-DTSTART:20261103T140000Z\r
-DTEND:20261103T150000Z\r
-STATUS:CANCELLED\r
-DTSTAMP:20261001T120000Z\r
-UID:cancelled@google.com\r
-SUMMARY:Dentist (cancelled)\r
-END:VEVENT\r
-BEGIN:VEVENT\r
-DTSTART:20261104T140000Z\r
-DTEND:20261104T150000Z\r
-TRANSP:TRANSPARENT\r
-DTSTAMP:20261001T120000Z\r
-UID:free@google.com\r
-SUMMARY:Reminder (free)\r
-END:VEVENT\r
-END:VCALENDAR\r
-"""
+_HEADER = [
+    "BEGIN:VCALENDAR",
+    "PRODID:-//Google Inc//Google Calendar 70.9054//EN",
+    "VERSION:2.0",
+    "CALSCALE:GREGORIAN",
+    "METHOD:PUBLISH",
+    "X-WR-CALNAME:Private",
+    "X-WR-TIMEZONE:Europe/London",
+    "BEGIN:VTIMEZONE",
+    "TZID:Europe/London",
+    "X-LIC-LOCATION:Europe/London",
+    "BEGIN:DAYLIGHT",
+    "TZOFFSETFROM:+0000",
+    "TZOFFSETTO:+0100",
+    "TZNAME:BST",
+    "DTSTART:19700329T010000",
+    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+    "END:DAYLIGHT",
+    "BEGIN:STANDARD",
+    "TZOFFSETFROM:+0100",
+    "TZOFFSETTO:+0000",
+    "TZNAME:GMT",
+    "DTSTART:19701025T020000",
+    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+    "END:STANDARD",
+    "END:VTIMEZONE",
+]
+
+
+def _event(uid: str, *lines: str) -> list[str]:
+    """One VEVENT as Google writes it (stamped when the calendar was exported)."""
+    return ["BEGIN:VEVENT", *lines, "DTSTAMP:20261001T120000Z", f"UID:{uid}", "END:VEVENT"]
+
+
+_EVENTS = [
+    _event(
+        "weekly-gym@google.com",
+        "DTSTART;TZID=Europe/London:20261015T100000",
+        "DTEND;TZID=Europe/London:20261015T113000",
+        "RRULE:FREQ=WEEKLY;BYDAY=TH;COUNT=5",
+        "EXDATE;TZID=Europe/London:20261022T100000",
+        "SUMMARY:Gym",
+    ),
+    _event(
+        "weekly-gym@google.com",
+        "DTSTART;TZID=Europe/London:20261029T150000",
+        "DTEND;TZID=Europe/London:20261029T160000",
+        "RECURRENCE-ID;TZID=Europe/London:20261029T100000",
+        "SUMMARY:Gym (moved)",
+    ),
+    _event(
+        "weekly-gym@google.com",
+        "DTSTART;TZID=Europe/London:20261112T100000",
+        "DTEND;TZID=Europe/London:20261112T113000",
+        "RECURRENCE-ID;TZID=Europe/London:20261112T100000",
+        "STATUS:CANCELLED",
+        "SUMMARY:Gym",
+    ),
+    _event(
+        "school-run@google.com",
+        "DTSTART;TZID=Europe/London:20261024T090000",
+        "DTEND;TZID=Europe/London:20261024T100000",
+        "RRULE:FREQ=DAILY;COUNT=3",
+        "SUMMARY:School run",
+    ),
+    _event(
+        "day-off@google.com",
+        "DTSTART;VALUE=DATE:20261027",
+        "DTEND;VALUE=DATE:20261028",
+        "SUMMARY:Day off",
+        "TRANSP:OPAQUE",
+    ),
+    _event(
+        "weekend-away@google.com",
+        "DTSTART;VALUE=DATE:20261031",
+        "DTEND;VALUE=DATE:20261102",
+        "SUMMARY:Weekend away",
+    ),
+    _event(
+        "cancelled@google.com",
+        "DTSTART:20261103T140000Z",
+        "DTEND:20261103T150000Z",
+        "STATUS:CANCELLED",
+        "SUMMARY:Dentist (cancelled)",
+    ),
+    _event(
+        "free@google.com",
+        "DTSTART:20261104T140000Z",
+        "DTEND:20261104T150000Z",
+        "TRANSP:TRANSPARENT",
+        "SUMMARY:Reminder (free)",
+    ),
+]
+LONDON_ICS = "\r\n".join(
+    [*_HEADER, *(line for event in _EVENTS for line in event), "END:VCALENDAR", ""]
+).encode()
 
 WINDOW = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
+FIRST_FETCH = datetime(2026, 10, 1, 12, tzinfo=UTC)  # the tests' clock when they start
 
 
 def _z(month: int, day: int, hour: int, minute: int = 0) -> datetime:

@@ -7,8 +7,11 @@ from collections.abc import AsyncIterator, Iterator
 import asyncpg
 import pytest
 
+from fakes.calendar import CalendarHost
 from storage.migrate import migrate
 from storage.pool import Pool, open_pool
+from tests.busy_calendars import FIRST_FETCH, LONDON_ICS
+from tests.clock import FakeClock
 from tests.database import TABLES, fresh_database
 
 
@@ -40,3 +43,16 @@ async def pool(database_url: str) -> AsyncIterator[Pool]:
     async with open_pool(database_url, min_size=1, max_size=10) as opened:
         await opened.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY")
         yield opened
+
+
+@pytest.fixture
+def calendar_host() -> Iterator[CalendarHost]:
+    """The artist's calendar (`tests.busy_calendars`) at a secret address, over HTTP."""
+    with CalendarHost(LONDON_ICS) as serving:
+        yield serving
+
+
+@pytest.fixture
+def calendar_clock() -> FakeClock:
+    """The service's clock in the busy-calendar tests, at the first fetch."""
+    return FakeClock(FIRST_FETCH)

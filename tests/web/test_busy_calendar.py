@@ -6,8 +6,8 @@ last good copy stays in use and /readyz says so (while the replica stays ready).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -16,7 +16,7 @@ import pytest
 from fakes.calendar import CalendarHost
 from fakes.graph import FakeGraphApi
 from storage import Database
-from tests.busy_calendars import EXPECTED_BUSY, LONDON_ICS, WINDOW
+from tests.busy_calendars import EXPECTED_BUSY, WINDOW
 from tests.clock import FakeClock
 from tests.waiting import eventually
 from tests.web.conftest import Running
@@ -31,25 +31,18 @@ REFRESH_S = 600
 
 
 @pytest.fixture
-def host() -> Iterator[CalendarHost]:
-    with CalendarHost(LONDON_ICS) as serving:
-        yield serving
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(datetime(2026, 10, 1, 12, tzinfo=UTC))
-
-
-@pytest.fixture
 async def running(
-    database_url: str, pool: Any, graph: FakeGraphApi, host: CalendarHost, clock: FakeClock
+    database_url: str,
+    pool: Any,
+    graph: FakeGraphApi,
+    calendar_host: CalendarHost,
+    calendar_clock: FakeClock,
 ) -> AsyncIterator[Running]:
     settings = settings_for(
-        database_url, graph, busy_calendar_url=host.url, busy_calendar_refresh_s=REFRESH_S
+        database_url, graph, busy_calendar_url=calendar_host.url, busy_calendar_refresh_s=REFRESH_S
     )
     async with httpx.AsyncClient(transport=graph.transport()) as http:
-        app = create_app(settings, http_client=http, clock=clock)
+        app = create_app(settings, http_client=http, clock=calendar_clock)
         async with app.test_app() as test_app:
             yield Running(app, test_app.test_client(), graph, pool)
 
@@ -67,7 +60,7 @@ async def busy(running: Running) -> list[tuple[datetime, datetime]]:
 
 
 async def test_the_calendar_is_read_at_start_and_a_failure_keeps_the_last_good_copy(
-    running: Running, host: CalendarHost, clock: FakeClock
+    running: Running, calendar_host: CalendarHost, calendar_clock: FakeClock
 ) -> None:
     async def fetched() -> bool:
         return (await readyz(running))[1].get("busy_calendar") == "ok"
@@ -78,8 +71,8 @@ async def test_the_calendar_is_read_at_start_and_a_failure_keeps_the_last_good_c
     assert body["busy_calendar_intervals"] == len(EXPECTED_BUSY)
     assert await busy(running) == EXPECTED_BUSY
 
-    host.fail_with(503)
-    clock.advance(REFRESH_S)
+    calendar_host.fail_with(503)
+    calendar_clock.advance(REFRESH_S)
     services = running.app.extensions["booking.services"]
     assert isinstance(services, Services)
     assert services.busy_calendar is not None
@@ -94,7 +87,7 @@ async def test_the_calendar_is_read_at_start_and_a_failure_keeps_the_last_good_c
     assert body["status"] == "ready"
     assert body["busy_calendar_failure"] == "the calendar answered HTTP 503"
     assert body["busy_calendar_copy_from"] == "2026-10-01T12:00:00+00:00"
-    assert host.path not in str(body)
+    assert calendar_host.path not in str(body)
     assert await busy(running) == EXPECTED_BUSY
     kinds = await running.pool.fetch("SELECT kind FROM system_events WHERE kind LIKE 'busy%'")
     assert [row["kind"] for row in kinds] == ["busy_calendar_failing"]
