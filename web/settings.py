@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     busy_calendar_timeout_s: float = Field(default=20.0, gt=0)
     # The key of the artist's calendar feed (/studio/calendar.ics?key=...); unset: a key
     # made once and kept in the database, rotated with POST /admin/calendar/rotate.
-    studio_calendar_key: SecretStr | None = Field(default=None, min_length=24)
+    studio_calendar_key: SecretStr | None = None
 
     # Operations
     data_dir: Path = DEFAULT_DATA_DIR  # the embedded Postgres, when DATABASE_URL is unset
@@ -174,6 +174,13 @@ class Settings(BaseSettings):
             ("https://", "webcal://", "http://")
         ):
             raise ValueError("must be the calendar's https:// (or webcal://) iCal address")
+        return value
+
+    @field_validator("studio_calendar_key")
+    @classmethod
+    def _long_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 24:
+            raise ValueError("must be at least 24 random characters (openssl rand -base64 32)")
         return value
 
     @field_validator("data_dir", "copy_dir", "google_service_account_file")

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
+from structlog.testing import capture_logs
 
 from actors.busy_calendar import BusyCalendarSync, Refresh, forget_busy_calendar
 from fakes.calendar import CalendarHost
@@ -102,9 +103,12 @@ async def test_a_failed_fetch_keeps_the_last_good_copy_and_says_so_once(
         calendar_host.hang_up()
     else:
         calendar_host.publish(b"<html>Sign in to Google Calendar</html>")
-    for _ in range(3):
-        calendar_clock.advance(REFRESH_S)
-        assert await sync.refresh() is Refresh.FAILED
+    with capture_logs() as logs:
+        for _ in range(3):
+            calendar_clock.advance(REFRESH_S)
+            assert await sync.refresh() is Refresh.FAILED
+    assert [line["event"] for line in logs] == ["busy_calendar.fetch_failed"] * 3
+    assert calendar_host.path not in repr(logs)  # the address is a secret
     assert await busy(pool) == EXPECTED_BUSY
     (failing,) = await events(pool, "busy_calendar_failing")
     assert failing["keeping_copy_from"] == FIRST_FETCH.isoformat()
