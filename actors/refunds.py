@@ -56,9 +56,9 @@ class Refunds:
         if (refund.currency or "").lower() != effect.currency.lower():
             log.warning(
                 "refunds.currency_differs",
-                lead=mask_phone(effect.wa_id),
+                lead=mask_phone(effect.lead_key),
                 expected=effect.currency,
                 refunded=refund.currency,
             )
-        log.info("refunds.made", lead=mask_phone(effect.wa_id), status=refund.status)
+        log.info("refunds.made", lead=mask_phone(effect.lead_key), status=refund.status)
         return str(refund.id)

@@ -168,7 +168,7 @@ def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
         case RefundDeposit():
             return {
                 "type": "refund_deposit",
-                "wa_id": effect.wa_id,
+                "lead_key": effect.lead_key,
                 "payment_intent": effect.payment_intent,
                 "amount": effect.amount,
                 "currency": effect.currency,
@@ -207,7 +207,7 @@ def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
                 return RequestDepositLink(wa_id=str(data["wa_id"]), attempt=int(data["attempt"]))
             case "refund_deposit":
                 return RefundDeposit(
-                    wa_id=str(data["wa_id"]),
+                    lead_key=str(data["lead_key"]),
                     payment_intent=str(data["payment_intent"]),
                     amount=int(data["amount"]),
                     currency=str(data["currency"]),

@@ -233,7 +233,7 @@ class RefundDeposit:
     outbox row for the same cancellation) sends it, so Stripe makes one refund at most.
     """
 
-    wa_id: str  # the lead's key
+    lead_key: str
     payment_intent: str
     amount: int  # minor units
     currency: str

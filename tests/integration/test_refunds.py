@@ -61,7 +61,7 @@ async def enqueue(pool: Pool, refund: RefundDeposit, row_key: str) -> None:
     await pool.execute(
         "INSERT INTO outbox (lead_key, channel, payload, idempotency_key, correlation_id)"
         " VALUES ($1, $2, $3, $4, 'corr-refund')",
-        refund.wa_id,
+        refund.lead_key,
         outbox_channel(refund),
         effect_to_json(refund),
         row_key,

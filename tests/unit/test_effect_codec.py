@@ -73,7 +73,7 @@ def test_rows_written_before_effects_carried_their_type_still_decode(
         ("whatsapp", {}),
         ("whatsapp", {"type": "send_message", "key": "farewell"}),
         ("deposit", {"type": "request_deposit_link", "wa_id": "3", "attempt": "two"}),
-        ("stripe_refund", {"type": "refund_deposit", "wa_id": "3", "payment_intent": "pi_1"}),
+        ("stripe_refund", {"type": "refund_deposit", "lead_key": "3", "payment_intent": "pi_1"}),
         ("carrier-pigeon", {"wa_id": "4"}),
         ("whatsapp", {"type": "send_fax", "to": "1"}),
     ],
