@@ -43,47 +43,42 @@ class KeyFromSettings(Exception):
     """The key is STUDIO_CALENDAR_KEY: rotating it means changing that variable."""
 
 
+def _new_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
 class CalendarFeed:
-    def __init__(
-        self,
-        db: Database,
-        composer: Composer,
-        *,
-        configured_key: str | None,
-        timezone: str,
-        now: Callable[[], datetime],
-        new_key: Callable[[], str] = lambda: secrets.token_urlsafe(32),
-    ) -> None:
-        self._db = db
-        self._composer = composer
-        self._configured = configured_key
-        self._timezone = timezone
-        self._now = now
-        self._new_key = new_key
+    db: Database
+    composer: Composer
+    configured_key: str | None  # STUDIO_CALENDAR_KEY; None: the key kept in the database
+    timezone: str  # the studio's: how the file writes the times
+    now: Callable[[], datetime]  # the service's clock
+    new_key: Callable[[], str] = _new_key
 
     async def address(self) -> FeedAddress:
         """The feed's current key (made and kept on first use when none is configured)."""
-        if self._configured is not None:
-            return FeedAddress(self._configured, KeySource.SETTING, None)
-        async with self._db.records() as unit:
-            key, made_at = await unit.feed_keys.keep_first(self._new_key(), self._now())
+        if self.configured_key is not None:
+            return FeedAddress(self.configured_key, KeySource.SETTING, None)
+        async with self.db.records() as unit:
+            key, made_at = await unit.feed_keys.keep_first(self.new_key(), self.now())
             await unit.commit()
         return FeedAddress(key, KeySource.DATABASE, made_at)
 
     async def rotate(self) -> FeedAddress:
         """A new key; the old address answers 404 from now on."""
-        if self._configured is not None:
+        if self.configured_key is not None:
             raise KeyFromSettings("the feed's key is STUDIO_CALENDAR_KEY")
-        async with self._db.records() as unit:
-            key, made_at = await unit.feed_keys.rotate(self._new_key(), self._now())
+        async with self.db.records() as unit:
+            key, made_at = await unit.feed_keys.rotate(self.new_key(), self.now())
             await unit.commit()
         return FeedAddress(key, KeySource.DATABASE, made_at)
 
     async def feed(self, presented: str) -> bytes | None:
         """The feed (iCalendar bytes) for the right key; None for any other."""
-        now = self._now()
-        async with self._db.reads() as unit:
-            expected = self._configured
+        now = self.now()
+        async with self.db.reads() as unit:
+            expected = self.configured_key
             if expected is None:
                 kept = await unit.feed_keys.current()
                 expected = kept[0] if kept is not None else None
@@ -96,9 +91,9 @@ class CalendarFeed:
         ]
         return calendar_feed(
             appointments,
-            self._composer.plain("calendar_name"),
-            self._timezone,
+            self.composer.plain("calendar_name"),
+            self.timezone,
             # The copy's title with {name} left for each appointment's own.
-            title=self._composer.plain("calendar_appointment", {"name": "{name}"}),
+            title=self.composer.plain("calendar_appointment", {"name": "{name}"}),
             stamped_at=now,
         )

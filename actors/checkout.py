@@ -25,7 +25,7 @@ from actors.errors import (
 from actors.inbound import Inbound
 from actors.lead import RequestDepositLink
 from actors.runtime import ActorRuntime
-from actors.stripe_calls import stripe_failure
+from actors.stripe_calls import stripe_configured, stripe_failure
 from storage import Database, DatabaseUnavailable
 
 __all__ = ["CheckoutLinks"]
@@ -65,8 +65,7 @@ class CheckoutLinks:
         effect = delivery.effect
         if not isinstance(effect, RequestDepositLink):
             raise PermanentDeliveryError("wrong_channel", type(effect).__name__)
-        if self._client is None:
-            raise RetryableDeliveryError("not_configured", "STRIPE_API_KEY unset")
+        stripe_configured(self._client)
         lead_id = await self._lead_id(effect.wa_id)
         deadline.check()  # a repeat is harmless (the idempotency key), but pointless
         session = await self._create(delivery, lead_id)

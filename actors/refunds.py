@@ -21,10 +21,10 @@ import structlog
 
 from actors.deadline import Deadline
 from actors.delivery import Delivery
-from actors.errors import PermanentDeliveryError, RetryableDeliveryError
+from actors.errors import PermanentDeliveryError
 from actors.lead import RefundDeposit
 from actors.masking import mask_phone
-from actors.stripe_calls import stripe_failure
+from actors.stripe_calls import stripe_configured, stripe_failure
 
 __all__ = ["Refunds"]
 
@@ -39,11 +39,10 @@ class Refunds:
         effect = delivery.effect
         if not isinstance(effect, RefundDeposit):
             raise PermanentDeliveryError("wrong_channel", type(effect).__name__)
-        if self._client is None:
-            raise RetryableDeliveryError("not_configured", "STRIPE_API_KEY unset")
+        client = stripe_configured(self._client)
         deadline.check()  # a repeat is harmless (the idempotency key), but pointless
         try:
-            refund = await self._client.v1.refunds.create_async(
+            refund = await client.v1.refunds.create_async(
                 params={
                     "payment_intent": effect.payment_intent,
                     "amount": effect.amount,

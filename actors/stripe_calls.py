@@ -15,7 +15,7 @@ import stripe
 
 from actors.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
 
-__all__ = ["stripe_client", "stripe_failure"]
+__all__ = ["stripe_client", "stripe_configured", "stripe_failure"]
 
 
 def stripe_client(
@@ -28,6 +28,13 @@ def stripe_client(
         http_client=http_client,
         max_network_retries=2,
     )
+
+
+def stripe_configured(client: stripe.StripeClient | None) -> stripe.StripeClient:
+    """The client; without STRIPE_API_KEY a retryable failure, so the row waits for it."""
+    if client is None:
+        raise RetryableDeliveryError("not_configured", "STRIPE_API_KEY unset")
+    return client
 
 
 def stripe_failure(error: stripe.StripeError) -> DeliveryError:

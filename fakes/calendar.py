@@ -78,9 +78,3 @@ class CalendarHost:
 
     def close(self) -> None:
         self._http.close()
-
-    def __enter__(self) -> CalendarHost:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -8,6 +8,7 @@ import asyncpg
 import pytest
 
 from fakes.calendar import CalendarHost
+from fakes.stripe_api import FakeStripe, StripeServer
 from storage.migrate import migrate
 from storage.pool import Pool, open_pool
 from tests.busy_calendars import FIRST_FETCH, LONDON_ICS
@@ -48,8 +49,21 @@ async def pool(database_url: str) -> AsyncIterator[Pool]:
 @pytest.fixture
 def calendar_host() -> Iterator[CalendarHost]:
     """The artist's calendar (`tests.busy_calendars`) at a secret address, over HTTP."""
-    with CalendarHost(LONDON_ICS) as serving:
-        yield serving
+    serving = CalendarHost(LONDON_ICS)
+    yield serving
+    serving.close()
+
+
+@pytest.fixture
+def stripe_fake() -> FakeStripe:
+    return FakeStripe()
+
+
+@pytest.fixture
+def stripe_server(stripe_fake: FakeStripe) -> Iterator[StripeServer]:
+    """The fake Stripe over HTTP, for a real stripe-python client."""
+    with stripe_fake.serve() as server:
+        yield server
 
 
 @pytest.fixture
