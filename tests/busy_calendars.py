@@ -83,6 +83,12 @@ _EVENTS = [
         "TRANSP:OPAQUE",
     ),
     _event(
+        "retreat@google.com",
+        "DTSTART;VALUE=DATE:20261024",
+        "DTEND;VALUE=DATE:20261026",
+        "SUMMARY:Retreat (the weekend summer time ends)",
+    ),
+    _event(
         "weekend-away@google.com",
         "DTSTART;VALUE=DATE:20261031",
         "DTEND;VALUE=DATE:20261102",
@@ -117,6 +123,7 @@ def _z(month: int, day: int, hour: int, minute: int = 0) -> datetime:
 
 EXPECTED_BUSY = [
     (_z(10, 15, 9), _z(10, 15, 10, 30)),  # Thursday 10:00 BST; the 22nd is an exception
+    (_z(10, 23, 23), _z(10, 26, 0)),  # Saturday and Sunday: midnight BST to midnight GMT
     (_z(10, 24, 8), _z(10, 24, 9)),  # Saturday 09:00 BST
     (_z(10, 25, 9), _z(10, 25, 10)),  # Sunday 09:00 GMT: summer time ended at 02:00
     (_z(10, 26, 9), _z(10, 26, 10)),
