@@ -25,25 +25,14 @@ from actors.errors import (
 from actors.inbound import Inbound
 from actors.lead import RequestDepositLink
 from actors.runtime import ActorRuntime
+from actors.stripe_calls import stripe_configured, stripe_failure
 from storage import Database, DatabaseUnavailable
 
-__all__ = ["CheckoutLinks", "stripe_client"]
+__all__ = ["CheckoutLinks"]
 
 log = structlog.get_logger("actors.checkout")
 
 MIN_TTL_S, MAX_TTL_S = 30 * 60, 24 * 60 * 60  # what Stripe accepts for expires_at
-
-
-def stripe_client(
-    api_key: str, api_base: str, http_client: stripe.HTTPXClient
-) -> stripe.StripeClient:
-    """A client on httpx, with stripe-python's own bounded retries for network errors."""
-    return stripe.StripeClient(
-        api_key,
-        base_addresses={"api": api_base},
-        http_client=http_client,
-        max_network_retries=2,
-    )
 
 
 class CheckoutLinks:
@@ -76,8 +65,7 @@ class CheckoutLinks:
         effect = delivery.effect
         if not isinstance(effect, RequestDepositLink):
             raise PermanentDeliveryError("wrong_channel", type(effect).__name__)
-        if self._client is None:
-            raise RetryableDeliveryError("not_configured", "STRIPE_API_KEY unset")
+        stripe_configured(self._client)
         lead_id = await self._lead_id(effect.wa_id)
         deadline.check()  # a repeat is harmless (the idempotency key), but pointless
         session = await self._create(delivery, lead_id)
@@ -127,13 +115,8 @@ class CheckoutLinks:
                 params=self._params(delivery, lead_id),  # type: ignore[arg-type]
                 options={"idempotency_key": delivery.claim.idempotency_key},
             )
-        except (stripe.RateLimitError, stripe.APIConnectionError) as error:
-            # stripe-python never retries a bare 429 itself: the outbox's backoff does.
-            raise RetryableDeliveryError(type(error).__name__, _safe(error)) from error
-        except stripe.APIError as error:
-            raise RetryableDeliveryError(f"stripe_{error.http_status}", _safe(error)) from error
         except stripe.StripeError as error:
-            raise PermanentDeliveryError(type(error).__name__, _safe(error)) from error
+            raise stripe_failure(error) from error
         return {"id": session.id, "url": session.url, "expires_at": session.expires_at}
 
     async def _tell_actor(
@@ -152,8 +135,3 @@ class CheckoutLinks:
             await self._runtime.ask(inbound)
         except ActorError as error:  # the session exists; the replayed retry will land it
             raise RetryableDeliveryError("turn_failed", type(error).__name__) from error
-
-
-def _safe(error: stripe.StripeError) -> str:
-    """Stripe's message without anything that could carry a key."""
-    return (error.user_message or type(error).__name__)[:200]

@@ -1,10 +1,10 @@
-"""The wake-or-poll rhythm shared by the relay and the timer scheduler."""
+"""The wake-or-poll rhythm shared by the background loops (relay, timers, busy calendar)."""
 
 from __future__ import annotations
 
 import asyncio
 
-__all__ = ["Poller"]
+__all__ = ["PolledLoop", "Poller"]
 
 
 class Poller:
@@ -37,3 +37,27 @@ class Poller:
         except TimeoutError:
             pass
         self._wakeup.clear()
+
+
+class PolledLoop:
+    """A supervised loop: one round of work, then a pause until woken or the interval
+    passes. Subclasses write `_round`, which answers whether more work is waiting (then
+    the next round starts at once)."""
+
+    def __init__(self, interval_s: float) -> None:
+        self._poller = Poller(interval_s)
+
+    def wake(self) -> None:
+        """Look now (tests call it after moving the clock)."""
+        self._poller.wake()
+
+    def stop(self) -> None:
+        self._poller.stop()
+
+    async def run(self) -> None:
+        while not self._poller.stopping:
+            if not await self._round():
+                await self._poller.pause()
+
+    async def _round(self) -> bool:
+        raise NotImplementedError

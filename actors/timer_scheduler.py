@@ -18,7 +18,7 @@ from actors.inbound import Inbound
 from actors.lead import TimerKind
 from actors.masking import mask_phone
 from actors.observe import NullObserver, Observer
-from actors.polling import Poller
+from actors.polling import PolledLoop
 from actors.runtime import ActorRuntime
 from storage import Database, DatabaseUnavailable, DueTimer
 
@@ -27,7 +27,7 @@ __all__ = ["TimerScheduler"]
 log = structlog.get_logger("actors.timer_scheduler")
 
 
-class TimerScheduler:
+class TimerScheduler(PolledLoop):
     def __init__(
         self,
         db: Database,
@@ -45,24 +45,15 @@ class TimerScheduler:
         self._batch_size = batch_size
         self._lease_s = lease_s
         self._observer: Observer = observer or NullObserver()
-        self._poller = Poller(poll_interval_s)
+        super().__init__(poll_interval_s)
 
-    def wake(self) -> None:
-        """Look for due timers now (tests call this after moving the clock)."""
-        self._poller.wake()
-
-    def stop(self) -> None:
-        self._poller.stop()
-
-    async def run(self) -> None:
-        while not self._poller.stopping:
-            due = await self._claim()
-            if due:
-                async with asyncio.TaskGroup() as firing:
-                    for timer in due:
-                        firing.create_task(self._fire(timer))
-            if len(due) < self._batch_size:
-                await self._poller.pause()
+    async def _round(self) -> bool:
+        due = await self._claim()
+        if due:
+            async with asyncio.TaskGroup() as firing:
+                for timer in due:
+                    firing.create_task(self._fire(timer))
+        return len(due) >= self._batch_size  # a full batch: more may be due already
 
     async def fire_due(self) -> int:
         """Fire everything due now, once, and return how many fired (for tests and tools)."""

@@ -1,5 +1,6 @@
 """
-A fake Stripe API (Checkout Sessions) and builders of Stripe's signed webhook events.
+A fake Stripe API (Checkout Sessions, Refunds) and builders of Stripe's signed webhook
+events.
 
 The service talks to Stripe only through stripe-python, so this fake speaks exactly what
 that library puts on the wire and reads back: form-encoded bodies in Stripe's bracket
@@ -16,6 +17,11 @@ idempotency layer is modelled as documented: the first result for a key is saved
 replayed (with the same parameters) or refused (with different ones); a key still being
 processed answers 409; validation errors and errors raised before the endpoint ran are
 not saved, so retrying them with the same key is safe.
+
+A refund (`POST /v1/refunds`) takes a payment intent of a session the customer paid
+(`complete`), refuses more than is left to refund, and queues the `charge.refunded`
+event Stripe would send (`webhook_events`; `signed_webhook` gives its body and
+Stripe-Signature header, for the test to post).
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import stripe
 from stripe._request_options import RequestOptions
+from stripe.params import _refund_create_params as _refund_params
 from stripe.params.checkout import _session_create_params as _create_params
 
 from fakes.local_http import LocalHTTPServer
@@ -62,6 +69,7 @@ API_VERSION: str = stripe.api_version
 """The API version stripe-python pins (sent as Stripe-Version); events carry it too."""
 
 SESSIONS_PATH = "/v1/checkout/sessions"
+REFUNDS_PATH = "/v1/refunds"
 MIN_EXPIRY_S = 30 * 60
 MAX_EXPIRY_S = 24 * 60 * 60
 
@@ -84,6 +92,7 @@ _LINE_ITEM_PARAMS = _known(_create_params.SessionCreateParamsLineItem)
 _PRICE_DATA_PARAMS = _known(_create_params.SessionCreateParamsLineItemPriceData)
 _PRODUCT_DATA_PARAMS = _known(_create_params.SessionCreateParamsLineItemPriceDataProductData)
 _PAYMENT_INTENT_DATA_PARAMS = _known(_create_params.SessionCreateParamsPaymentIntentData)
+_REFUND_PARAMS = _known(_refund_params.RefundCreateParams, minus=RequestOptions)
 
 
 # -- scripted failures -----------------------------------------------------------------
@@ -240,6 +249,9 @@ class FakeStripe:
     webhook_secret: str = "whsec_test_fake"
     requests: list[RecordedRequest] = field(default_factory=list)
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    webhook_events: list[dict[str, Any]] = field(default_factory=list)  # to be posted
+    _charges: dict[str, dict[str, Any]] = field(default_factory=dict)  # by payment intent
     _failures: deque[StripeFailure] = field(default_factory=deque)
     _saved: dict[tuple[str, str], _Saved] = field(default_factory=dict)
     _in_flight: set[tuple[str, str]] = field(default_factory=set)
@@ -248,7 +260,8 @@ class FakeStripe:
     # -- scripting and inspection ------------------------------------------------------
 
     def fail_next(self, *failures: StripeFailure) -> None:
-        """Script the outcome of the next create calls, one failure per call, in order."""
+        """Script the outcome of the next create calls (sessions and refunds), one
+        failure per call, in order."""
         with self._lock:
             self._failures.extend(failures)
 
@@ -267,6 +280,23 @@ class FakeStripe:
         """Every POST to create a session, retries included."""
         with self._lock:
             return [r for r in self.requests if r.method == "POST" and r.path == SESSIONS_PATH]
+
+    def refund_requests(self) -> list[RecordedRequest]:
+        """Every POST to create a refund, retries included."""
+        with self._lock:
+            return [r for r in self.requests if r.method == "POST" and r.path == REFUNDS_PATH]
+
+    def refunds_of(self, payment_intent: str) -> list[dict[str, Any]]:
+        """The refunds made for one payment, in the order they were made."""
+        with self._lock:
+            return copy.deepcopy(
+                [r for r in self.refunds.values() if r["payment_intent"] == payment_intent]
+            )
+
+    def signed_webhook(self, payload: dict[str, Any]) -> tuple[bytes, str]:
+        """An event's body and Stripe-Signature header, signed with our webhook secret."""
+        body = encode(payload)
+        return body, sign(body, self.webhook_secret)
 
     def sessions_for(self, client_reference_id: str) -> list[dict[str, Any]]:
         """The sessions created for one lead, in the order they were created."""
@@ -307,7 +337,24 @@ class FakeStripe:
                 session["amount_total"] = session["amount_subtotal"] = amount_total
             if currency is not None:
                 session["currency"] = currency
+            if payment_status == "paid":  # the charge a refund will draw on
+                self._charges.setdefault(
+                    session["payment_intent"],
+                    charge(
+                        session["payment_intent"],
+                        refunded=False,
+                        amount=session["amount_total"],
+                        currency=session["currency"],
+                    ),
+                )
             return copy.deepcopy(session)
+
+    def pay(self, *, amount: int, currency: str) -> str:
+        """A payment made (as a completed Checkout Session leaves one); its payment intent."""
+        intent = _id("pi_")
+        with self._lock:
+            self._charges[intent] = charge(intent, refunded=False, amount=amount, currency=currency)
+        return intent
 
     def expire(self, session_id: str) -> dict[str, Any]:
         """The session as Stripe describes it after `expires_at` passed unpaid."""
@@ -340,8 +387,8 @@ class FakeStripe:
                 self._authenticate(headers)
             except _StripeError as exc:
                 return self._error(exc, request_id)
-        if method == "POST" and path == SESSIONS_PATH:
-            return self._create(params, key, request_id)
+        if method == "POST" and path in (SESSIONS_PATH, REFUNDS_PATH):
+            return self._create(path, params, key, request_id)
         match = re.fullmatch(rf"{SESSIONS_PATH}/([^/]+)(/expire)?", path)
         with self._lock:
             if match and method == "GET" and not match.group(2):
@@ -375,7 +422,9 @@ class FakeStripe:
                 f"Invalid API Key provided: {_redact(given)}",
             )
 
-    def _create(self, params: dict[str, Any], key: str | None, request_id: str) -> _Reply:
+    def _create(
+        self, path: str, params: dict[str, Any], key: str | None, request_id: str
+    ) -> _Reply:
         scope = (self.api_key, key) if key else None
         with self._lock:
             failure = self._failures.popleft() if self._failures else None
@@ -405,19 +454,20 @@ class FakeStripe:
                     if scope is not None:
                         self._in_flight.discard(scope)
         with self._lock:
-            reply = self._create_or_replay(params, scope, request_id, failure)
+            reply = self._create_or_replay(path, params, scope, request_id, failure)
         if failure is not None and failure.kind == "lost_response":
             return _Reply(reply.status, reply.body, reply.headers, drop=True)
         return reply
 
     def _create_or_replay(
         self,
+        path: str,
         params: dict[str, Any],
         scope: tuple[str, str] | None,
         request_id: str,
         failure: StripeFailure | None,
     ) -> _Reply:
-        fingerprint = _fingerprint("POST", SESSIONS_PATH, params)
+        fingerprint = _fingerprint("POST", path, params)
         key = scope[1] if scope is not None else None
         if scope is not None and scope in self._saved:
             saved = self._saved[scope]
@@ -438,14 +488,14 @@ class FakeStripe:
                 headers["Stripe-Should-Retry"] = "false"
             return _Reply(saved.status, copy.deepcopy(saved.body), headers)
         try:
-            session = self._new_session(params)
+            made = self._new_session(params) if path == SESSIONS_PATH else self._new_refund(params)
         except _StripeError as exc:
             return self._error(exc, request_id, idempotency_key=key)
         if failure is not None and failure.kind == "error":  # a saved error: the endpoint ran
             reply = self._scripted(failure, request_id, idempotency_key=key)
         else:
-            self.sessions[session["id"]] = session
-            reply = _Reply(200, copy.deepcopy(session), self._headers(request_id, key))
+            self._keep(made)
+            reply = _Reply(200, copy.deepcopy(made), self._headers(request_id, key))
         if scope is not None:
             self._saved[scope] = _Saved(fingerprint, reply.status, reply.body, request_id)
         return reply
@@ -537,6 +587,71 @@ class FakeStripe:
             "url": f"https://checkout.stripe.com/c/pay/{session_id}"
             if ui_mode == "hosted"
             else None,
+        }
+
+    def _keep(self, made: dict[str, Any]) -> None:
+        """Store what a create made; a refund also moves its charge and queues the
+        `charge.refunded` event, as Stripe does once the refund exists."""
+        if made["object"] == "checkout.session":
+            self.sessions[made["id"]] = made
+            return
+        self.refunds[made["id"]] = made
+        charged = self._charges[made["payment_intent"]]
+        before = {"amount_refunded": charged["amount_refunded"], "refunded": charged["refunded"]}
+        charged["amount_refunded"] += made["amount"]
+        charged["refunded"] = charged["amount_refunded"] >= charged["amount"]
+        self.webhook_events.append(
+            event("charge.refunded", copy.deepcopy(charged), previous_attributes=before)
+        )
+
+    def _new_refund(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Validate a refund of a paid payment intent as Stripe does; build the Refund."""
+        _refuse_unknown(params, _REFUND_PARAMS, "")
+        intent = params.get("payment_intent")
+        if "charge" in params:
+            raise _invalid("This fake refunds by payment_intent only.", param="charge")
+        if not intent:
+            raise _invalid(
+                "Must provide either `charge` or `payment_intent`.", code="parameter_missing"
+            )
+        charged = self._charges.get(str(intent))
+        if charged is None:
+            raise _invalid(
+                f"No such payment_intent: '{intent}'",
+                param="payment_intent",
+                code="resource_missing",
+            )
+        left = charged["amount"] - charged["amount_refunded"]
+        if left <= 0:
+            raise _invalid(
+                f"Charge {charged['id']} has already been refunded.",
+                code="charge_already_refunded",
+            )
+        amount = _integer(params["amount"], "amount") if "amount" in params else left
+        if amount < 1:
+            raise _invalid("This value must be greater than or equal to 1.", param="amount")
+        if amount > left:
+            raise _invalid(
+                f"Refund amount ({amount}) is greater than unrefunded amount on charge ({left})",
+                param="amount",
+                code="amount_too_large",
+            )
+        return {
+            "id": _id("re_"),
+            "object": "refund",
+            "amount": amount,
+            "balance_transaction": _id("txn_"),
+            "charge": charged["id"],
+            "created": int(time.time()),
+            "currency": charged["currency"],
+            "destination_details": {"card": {"type": "refund"}, "type": "card"},
+            "metadata": params.get("metadata", {}),
+            "payment_intent": intent,
+            "reason": params.get("reason"),
+            "receipt_number": None,
+            "source_transfer_reversal": None,
+            "status": "succeeded",
+            "transfer_reversal": None,
         }
 
     def _retrieve(self, session_id: str, request_id: str) -> _Reply:
@@ -853,14 +968,19 @@ def event(
     livemode: bool = False,
     event_id: str | None = None,
     created: int | None = None,
+    previous_attributes: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A v1 snapshot Event as Stripe posts it to a webhook endpoint."""
+    """A v1 snapshot Event as Stripe posts it to a webhook endpoint; an `*.updated`-like
+    event (`charge.refunded`) carries the changed fields' old values."""
+    data: dict[str, Any] = {"object": obj}
+    if previous_attributes is not None:
+        data["previous_attributes"] = previous_attributes
     return {
         "id": event_id or _id("evt_"),
         "object": "event",
         "api_version": API_VERSION,
         "created": int(time.time()) if created is None else created,
-        "data": {"object": obj},
+        "data": data,
         "livemode": livemode,
         "pending_webhooks": 1,
         "request": {"id": None, "idempotency_key": None},

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from storage.admin import LeadFile, OutboxRow, RedriveOutcome
 from storage.artist_messages import WaitingLead
+from storage.busy_calendar import BusyCalendarStatus
+from storage.calendar_feed import BookedRow, FeedKey
 from storage.database import Database, ReadUnit, RecordUnit, RelayUnit, TurnUnit
 from storage.due_timers import DueTimer
 from storage.embedded import DEFAULT_DATA_DIR, embedded_postgres
@@ -39,6 +41,8 @@ from storage.turns import (
 __all__ = [
     "DEFAULT_DATA_DIR",
     "AnswerInsert",
+    "BookedRow",
+    "BusyCalendarStatus",
     "ChannelBacklog",
     "ClaimedDelivery",
     "Database",
@@ -47,6 +51,7 @@ __all__ = [
     "DatabaseUnavailable",
     "DepositSessionInsert",
     "DueTimer",
+    "FeedKey",
     "LeadFile",
     "LeadRecord",
     "MigrationError",

@@ -1,9 +1,11 @@
 """
 The one door to Postgres: every statement runs inside one of `Database`'s units of work.
 
-    async with db.turn() as unit:      a lead's turn (its lock, snapshot, inbox, outbox)
+    async with db.turn() as unit:      a lead's turn (its lock, snapshot, inbox, outbox,
+                                       and the artist's busy times: `unit.busy`)
     async with db.relay() as unit:     the background work: outbox claims and settles,
-                                       due timers, the events they record
+                                       due timers, the busy calendar's refresh, the
+                                       events they record
     async with db.records() as unit:   writes outside a turn: admin re-drives, refused
                                        webhooks, provider events that match no lead
     async with db.reads() as unit:     read-only, one REPEATABLE READ snapshot
@@ -32,6 +34,8 @@ import asyncpg
 
 from storage.admin import AdminReads, Redrives
 from storage.artist_messages import ArtistMessages
+from storage.busy_calendar import BusyCalendarRefresh, BusyTimes
+from storage.calendar_feed import BookedAppointments, FeedKeys
 from storage.due_timers import DueTimers
 from storage.errors import DatabaseError, DatabaseUnavailable, TransactionConflict
 from storage.leads import Leads
@@ -79,18 +83,20 @@ class Unit:
 
 class TurnUnit(Unit):
     def _bind(self, con: asyncpg.Connection) -> None:
-        self.turns = Turns(con)
+        self.turns, self.busy = Turns(con), BusyTimes(con)
 
 
 class RelayUnit(Unit):
     def _bind(self, con: asyncpg.Connection) -> None:
         self.outbox, self.due_timers, self.events = Outbox(con), DueTimers(con), SystemEvents(con)
+        self.busy_refresh = BusyCalendarRefresh(con)
 
 
 class RecordUnit(Unit):
     def _bind(self, con: asyncpg.Connection) -> None:
         self.events, self.redrives = SystemEvents(con), Redrives(con)
         self.unrouted, self.artist = UnroutedEvents(con), ArtistMessages(con)
+        self.feed_keys = FeedKeys(con)
 
 
 class ReadUnit(Unit):
@@ -98,6 +104,8 @@ class ReadUnit(Unit):
         self.leads, self.admin = Leads(con), AdminReads(con)
         self.payments, self.metrics = PaymentRoutes(con), MetricsQueries(con)
         self.artist = ArtistMessages(con)
+        self.busy = BusyTimes(con)
+        self.feed_keys, self.booked = FeedKeys(con), BookedAppointments(con)
 
     async def pending_migrations(self) -> int:
         """How many shipped migrations are not applied yet (readiness wants 0)."""

@@ -7,8 +7,12 @@ from collections.abc import AsyncIterator, Iterator
 import asyncpg
 import pytest
 
+from fakes.calendar import CalendarHost
+from fakes.stripe_api import FakeStripe, StripeServer
 from storage.migrate import migrate
 from storage.pool import Pool, open_pool
+from tests.busy_calendars import FIRST_FETCH, LONDON_ICS
+from tests.clock import FakeClock
 from tests.database import TABLES, fresh_database
 
 
@@ -40,3 +44,29 @@ async def pool(database_url: str) -> AsyncIterator[Pool]:
     async with open_pool(database_url, min_size=1, max_size=10) as opened:
         await opened.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY")
         yield opened
+
+
+@pytest.fixture
+def calendar_host() -> Iterator[CalendarHost]:
+    """The artist's calendar (`tests.busy_calendars`) at a secret address, over HTTP."""
+    serving = CalendarHost(LONDON_ICS)
+    yield serving
+    serving.close()
+
+
+@pytest.fixture
+def stripe_fake() -> FakeStripe:
+    return FakeStripe()
+
+
+@pytest.fixture
+def stripe_server(stripe_fake: FakeStripe) -> Iterator[StripeServer]:
+    """The fake Stripe over HTTP, for a real stripe-python client."""
+    with stripe_fake.serve() as server:
+        yield server
+
+
+@pytest.fixture
+def calendar_clock() -> FakeClock:
+    """The service's clock in the busy-calendar tests, at the first fetch."""
+    return FakeClock(FIRST_FETCH)

@@ -27,6 +27,9 @@ TABLES = (
     "system_events",
     "timers",
     "leads",
+    "busy_intervals",
+    "busy_calendar",
+    "calendar_feed_key",
 )
 
 

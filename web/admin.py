@@ -10,7 +10,8 @@ re-drives a dead letter. Errors are JSON `{"error": ...}`:
      +-- 401  no bearer token, a wrong one, or ADMIN_TOKEN unset (never open)
      +-- 404  no such lead or delivery
      +-- 409  the delivery is not dead-lettered, or the action does not apply to the
-     |        lead in its status (the reason says which status)
+     |        lead in its status (the reason says which status), or the calendar
+     |        feed's key to rotate is STUDIO_CALENDAR_KEY
      +-- 422  a bad limit, cursor, status, action or id
     (from actors, mapped in web.errors)
     MailboxFull, RuntimeClosed, TurnFailed, DatabaseUnavailable -> 503
@@ -23,6 +24,7 @@ import os
 import socket
 from collections.abc import Sequence
 from typing import TypeVar
+from urllib.parse import urlencode
 
 import structlog
 from pydantic import BaseModel, ValidationError
@@ -30,6 +32,7 @@ from quart import Blueprint, ResponseReturnValue, request
 
 from actors import TurnOutcome
 from actors.admin import RedriveOutcome
+from actors.calendar_feed import FeedAddress, KeyFromSettings
 from actors.lead import Status
 from actors.masking import mask_phone
 from web.admin_requests import (
@@ -46,6 +49,7 @@ from web.admin_responses import (
     ActionResult,
     ActorOut,
     ActorPage,
+    CalendarAddress,
     DeadLetterPage,
     DeliveryOut,
     ErrorBody,
@@ -220,7 +224,30 @@ async def redrive(delivery_id: str) -> ResponseReturnValue:
     return _json(RedriveResult(id=outbox_id, status="pending"))
 
 
+@_admin.get("/calendar")
+async def calendar_address() -> ResponseReturnValue:
+    return _json(_address(await services().calendar_feed.address()))
+
+
+@_admin.post("/calendar/rotate")
+async def rotate_calendar_key() -> ResponseReturnValue:
+    try:
+        address = await services().calendar_feed.rotate()
+    except KeyFromSettings:
+        raise AdminProblem(
+            409, "the feed's key is STUDIO_CALENDAR_KEY", ["change it there and restart"]
+        ) from None
+    log.info("admin.calendar_key_rotated")
+    return _json(_address(address))
+
+
 blueprint.register_blueprint(_admin)
+
+
+def _address(address: FeedAddress) -> CalendarAddress:
+    base = services().settings.public_base_url or request.host_url
+    url = f"{base.rstrip('/')}/studio/calendar.ics?{urlencode({'key': address.key})}"
+    return CalendarAddress(url=url, key_source=address.source.value, rotated_at=address.rotated_at)
 
 
 def _json(model: BaseModel) -> ResponseReturnValue:

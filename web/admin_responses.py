@@ -23,6 +23,7 @@ __all__ = [
     "ActorPage",
     "AnswerOut",
     "AttemptOut",
+    "CalendarAddress",
     "DeadLetterPage",
     "DeliveryOut",
     "DepositSessionOut",
@@ -233,6 +234,14 @@ class ReplyResult(_Out):
 class DeadLetterPage(_Out):
     items: list[DeliveryOut]
     next_cursor: str | None
+
+
+class CalendarAddress(_Out):
+    """The address the artist's phone subscribes to (it carries the feed's key)."""
+
+    url: str
+    key_source: Literal["setting", "database"]  # STUDIO_CALENDAR_KEY, or kept in the database
+    rotated_at: datetime | None  # when the kept key was made; None for the setting's
 
 
 class RedriveResult(_Out):

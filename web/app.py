@@ -20,7 +20,9 @@ from actors import ActorRuntime, Backoff, Composer, OutboxRelay, WhatsAppSender
 from actors.admin import Admin
 from actors.artist_desk import ArtistDesk
 from actors.backlog import Backlog
-from actors.checkout import CheckoutLinks, stripe_client
+from actors.busy_calendar import BusyCalendarSync, forget_busy_calendar
+from actors.calendar_feed import CalendarFeed
+from actors.checkout import CheckoutLinks
 from actors.clock import Clock, SystemClock
 from actors.copy import script_from
 from actors.faults import CrashPoints
@@ -29,13 +31,15 @@ from actors.observe import Observer
 from actors.pacing import Pacing
 from actors.payments import PaymentRouting
 from actors.readiness import Readiness
+from actors.refunds import Refunds
 from actors.rejections import Rejections
 from actors.sheets import SheetsSync
+from actors.stripe_calls import stripe_client
 from actors.supervisor import Supervisor
 from actors.templates import Templates
 from actors.timer_scheduler import TimerScheduler
 from storage import Database, embedded_postgres
-from web import admin, health, stripe_webhook, webhooks
+from web import admin, health, stripe_webhook, studio_calendar, webhooks
 from web.errors import register_error_handlers
 from web.logs import configure_logging
 from web.metrics import Metrics
@@ -75,6 +79,7 @@ def create_app(
     app.register_blueprint(stripe_webhook.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(admin.blueprint)
+    app.register_blueprint(studio_calendar.blueprint)
     register_error_handlers(app)
     install_request_ids(app)
     metrics = Metrics()  # this app's own registry: apps in one process share no counter
@@ -113,7 +118,9 @@ def create_app(
                 observer=metrics.observer,
                 crash_points=crash_points,
             )
-            relay.add_channel("deposit", await _checkout(settings, db, runtime, composer, stack))
+            payments = _stripe(settings, stack)
+            relay.add_channel("deposit", _checkout(settings, db, runtime, composer, payments))
+            relay.add_channel("stripe_refund", Refunds(payments))
             timers = TimerScheduler(
                 db,
                 runtime,
@@ -129,6 +136,9 @@ def create_app(
                 restart_cap_s=settings.loop_restart_cap_s,
             )
             loops.add("timer-scheduler", timers.run, timers.stop)
+            busy = await _busy_calendar(settings, db, clock, stack)
+            if busy is not None:
+                loops.add("busy-calendar", busy.run, busy.stop)
             for name, each in zip(("outbox-relay", "sheets-relay"), relays, strict=False):
                 loops.add(name, each.run, each.stop)
             loops_task = asyncio.create_task(loops.run(), name="supervisor")
@@ -142,10 +152,12 @@ def create_app(
                     db, runtime, clock.now, settings.turn_wait_s, relay.wake, composer.plain
                 ),
                 payments=PaymentRouting(db),
-                readiness=Readiness(db, loops.down),
+                readiness=Readiness(db, loops.down, busy_calendar=busy is not None),
                 backlog=backlog,
                 rejections=Rejections(db),
                 artist_desk=_artist_desk(settings, db, relay.wake),
+                busy_calendar=busy,
+                calendar_feed=_calendar_feed(settings, db, composer, clock),
             ).install(app.extensions)
             log.info("service.started")
             try:
@@ -175,12 +187,51 @@ async def _open_database(settings: Settings, stack: AsyncExitStack) -> Database:
     return db
 
 
+async def _busy_calendar(
+    settings: Settings, db: Database, clock: Clock, stack: AsyncExitStack
+) -> BusyCalendarSync | None:
+    """The artist's calendar's refresh loop; without BUSY_CALENDAR_URL, none, and a copy
+    kept from an earlier configuration is dropped so that it blocks nothing."""
+    url = settings.busy_calendar_url
+    if url is None:
+        await forget_busy_calendar(db)
+        return None
+    client = await stack.enter_async_context(
+        httpx.AsyncClient(headers={"User-Agent": "booking-assistant (busy calendar)"})
+    )
+    return BusyCalendarSync(
+        db,
+        url.get_secret_value(),
+        client,
+        clock,
+        refresh_s=settings.busy_calendar_refresh_s,
+        horizon_days=settings.busy_calendar_horizon_days,
+        timeout_s=settings.busy_calendar_timeout_s,
+    )
+
+
+def _calendar_feed(
+    settings: Settings, db: Database, composer: Composer, clock: Clock
+) -> CalendarFeed:
+    key = settings.studio_calendar_key
+    return CalendarFeed(
+        db,
+        composer,
+        configured_key=key.get_secret_value() if key is not None else None,
+        # Events carry their timezone, so phones show them right; with scheduling on,
+        # the studio's timezone (STUDIO_FILE) makes the file read as the studio's clock.
+        timezone="UTC",
+        now=clock.now,
+    )
+
+
 def _policy(settings: Settings) -> Policy:
     return Policy(
         artist_number=settings.artist_whatsapp_number,
         pilot_allowlist=settings.pilot_numbers(),
         deposit_amount=settings.deposit_amount_minor,
         deposit_currency=settings.deposit_currency,
+        locale=settings.locale,
         livemode=settings.stripe_livemode(),
         stale_after_s=settings.stale_after_s,
         abandon_after_s=settings.abandon_after_s,
@@ -246,20 +297,22 @@ def _relay(
     return relay
 
 
-async def _checkout(
+def _stripe(settings: Settings, stack: AsyncExitStack) -> stripe.StripeClient | None:
+    """One Stripe client for both Stripe channels (Checkout links, refunds); None: no key."""
+    if settings.stripe_api_key is None:
+        return None
+    http = stripe.HTTPXClient(timeout=20.0)
+    stack.push_async_callback(http.close_async)
+    return stripe_client(settings.stripe_api_key.get_secret_value(), settings.stripe_api_base, http)
+
+
+def _checkout(
     settings: Settings,
     db: Database,
     runtime: ActorRuntime,
     composer: Composer,
-    stack: AsyncExitStack,
+    client: stripe.StripeClient | None,
 ) -> CheckoutLinks:
-    client = None
-    if settings.stripe_api_key is not None:
-        http = stripe.HTTPXClient(timeout=20.0)
-        stack.push_async_callback(http.close_async)
-        client = stripe_client(
-            settings.stripe_api_key.get_secret_value(), settings.stripe_api_base, http
-        )
     return CheckoutLinks(
         client,
         db,

@@ -1,4 +1,7 @@
-"""Liveness (`/healthz`: the process answers) and readiness (`/readyz`: database + schema)."""
+"""
+Liveness (`/healthz`: the process answers) and readiness (`/readyz`: database, schema,
+loops; with what an operator should know beside it, such as the busy calendar's state).
+"""
 
 from __future__ import annotations
 
@@ -21,4 +24,4 @@ async def readyz() -> ResponseReturnValue:
     report = await services().readiness.check()
     if not report.ready:
         return {"status": "unavailable", **report.details}, 503
-    return {"status": "ready"}, 200
+    return {"status": "ready", **report.details}, 200

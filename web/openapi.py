@@ -32,6 +32,7 @@ from web.admin_requests import (
 from web.admin_responses import (
     ActionResult,
     ActorPage,
+    CalendarAddress,
     DeadLetterPage,
     ErrorBody,
     LeadDetail,
@@ -48,7 +49,8 @@ _REQUEST_ID = "X-Request-ID"
 _WHY = {
     401: "missing or wrong bearer token (or ADMIN_TOKEN is not set)",
     404: "no such lead or delivery",
-    409: "the delivery is not dead-lettered, or the action does not apply in the lead's status",
+    409: "the delivery is not dead-lettered, the action does not apply in the lead's status, "
+    "or the calendar feed's key is STUDIO_CALENDAR_KEY (change it there)",
     422: "invalid parameter",
     503: "overloaded or the database is unavailable; retry",
 }
@@ -151,6 +153,22 @@ _OPERATIONS = (
         RedriveResult,
         path_parameters=(_DELIVERY_ID,),
         errors=(401, 404, 409, 422, 503),
+    ),
+    _Operation(
+        "get",
+        "/admin/calendar",
+        "getCalendarAddress",
+        "The address of the artist's calendar feed of booked appointments, to subscribe to",
+        CalendarAddress,
+        errors=(401, 503),
+    ),
+    _Operation(
+        "post",
+        "/admin/calendar/rotate",
+        "rotateCalendarKey",
+        "A new key for the calendar feed; the old address stops working at once",
+        CalendarAddress,
+        errors=(401, 409, 503),
     ),
 )
 

@@ -10,6 +10,8 @@ from actors import ActorRuntime, OutboxRelay
 from actors.admin import Admin
 from actors.artist_desk import ArtistDesk
 from actors.backlog import Backlog
+from actors.busy_calendar import BusyCalendarSync
+from actors.calendar_feed import CalendarFeed
 from actors.clock import Clock
 from actors.payments import PaymentRouting
 from actors.readiness import Readiness
@@ -34,6 +36,8 @@ class Services:
     readiness: Readiness
     backlog: Backlog
     rejections: Rejections
+    calendar_feed: CalendarFeed
+    busy_calendar: BusyCalendarSync | None = None  # None: BUSY_CALENDAR_URL unset
     artist_desk: ArtistDesk | None = None  # None: no ARTIST_WHATSAPP_NUMBER
 
     def install(self, extensions: dict[str, object]) -> None:

@@ -71,6 +71,19 @@ class Settings(BaseSettings):
     # own words ("the studio", "the artist"). One line, no braces, at most 60 characters.
     studio_name: _Name | None = None
     artist_name: _Name | None = None
+    # The service's public https origin, for the links it hands out (the calendar feed's).
+    public_base_url: _Url | None = None
+
+    # The artist's own calendar (Google's or iCloud's secret iCal address; a secret):
+    # its events block slots. Read every BUSY_CALENDAR_REFRESH_S by one replica at a
+    # time, expanded over BUSY_CALENDAR_HORIZON_DAYS, kept in the database.
+    busy_calendar_url: SecretStr | None = None
+    busy_calendar_refresh_s: float = Field(default=300.0, ge=10)
+    busy_calendar_horizon_days: int = Field(default=120, ge=1, le=730)
+    busy_calendar_timeout_s: float = Field(default=20.0, gt=0)
+    # The key of the artist's calendar feed (/studio/calendar.ics?key=...); unset: a key
+    # made once and kept in the database, rotated with POST /admin/calendar/rotate.
+    studio_calendar_key: SecretStr | None = None
 
     # Operations
     data_dir: Path = DEFAULT_DATA_DIR  # the embedded Postgres, when DATABASE_URL is unset
@@ -152,6 +165,22 @@ class Settings(BaseSettings):
     def _secret_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().startswith(("sk_", "rk_")):
             raise ValueError("must be a secret (sk_...) or restricted (rk_...) key")
+        return value
+
+    @field_validator("busy_calendar_url")
+    @classmethod
+    def _calendar_address(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("https://", "webcal://", "http://")
+        ):
+            raise ValueError("must be the calendar's https:// (or webcal://) iCal address")
+        return value
+
+    @field_validator("studio_calendar_key")
+    @classmethod
+    def _long_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 24:
+            raise ValueError("must be at least 24 random characters (openssl rand -base64 32)")
         return value
 
     @field_validator("data_dir", "copy_dir", "google_service_account_file")

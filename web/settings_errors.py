@@ -36,6 +36,8 @@ _SECRET_OR_PERSONAL = {
     "stripe_api_key",
     "stripe_webhook_secret",
     "admin_token",
+    "busy_calendar_url",
+    "studio_calendar_key",
 }
 _RANGES = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")
 _PATTERNS = {

@@ -209,6 +209,7 @@ def log_configuration(settings: Settings) -> None:
         admin=_on(settings.admin_token is not None),
         pilot="off" if pilot is None else f"on ({len(pilot)} numbers)",
         locale=settings.locale,
+        busy_calendar=_on(settings.busy_calendar_url is not None),  # never the address
         database=database_summary(settings),
     )
     for feature, missing, effect in _not_configured(settings):

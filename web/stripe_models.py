@@ -24,6 +24,7 @@ class StripeObject(_Open):
     payment_status: str | None = None
     amount_total: int | None = None
     amount: int | None = None
+    amount_refunded: int | None = None  # a Charge's refunds so far
     currency: str | None = None
     payment_intent: str | None = None
 
@@ -39,7 +40,13 @@ class StripeObject(_Open):
 
     @property
     def money(self) -> int | None:
-        return self.amount_total if self.amount_total is not None else self.amount
+        """The amount the event is about: a session's total, a refunded charge's refunds
+        so far, any other object's amount."""
+        if self.amount_total is not None:
+            return self.amount_total
+        if self.object == "charge" and self.amount_refunded:
+            return self.amount_refunded
+        return self.amount
 
 
 class _Data(_Open):

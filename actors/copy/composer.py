@@ -109,9 +109,9 @@ class Composer:
         values["answers"] = separator.join(self._answer_line(q, v) for q, v in answers)
         return values
 
-    def plain(self, key: str) -> str:
-        """A message's text with no placeholders, for providers' own pages (Stripe)."""
-        return self._text(key, {}, ())
+    def plain(self, key: str, params: Mapping[str, str] | None = None) -> str:
+        """A message's text alone, for providers' own pages (Stripe) and files (calendars)."""
+        return self._text(key, params or {}, ())
 
     def question_labels(self) -> dict[str, str]:
         """Question key -> its label, in the order the questions are asked."""

@@ -95,6 +95,9 @@ REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "payment_twice": (frozenset(), frozenset()),
     "payment_not_bookable": (frozenset(), frozenset()),
     "deposit_product": (frozenset(), frozenset()),
+    "calendar_name": (frozenset(), frozenset()),  # the artist's subscribed calendar
+    "calendar_appointment": (frozenset({"name"}), frozenset()),  # an event in it
+    "calendar_invite": (frozenset(), frozenset()),  # the lead's add-to-calendar event
     "reminder": (frozenset(), frozenset()),
     "deposit_reminder": (frozenset({"url"}), frozenset()),
     "reason_asked": (frozenset(), frozenset()),

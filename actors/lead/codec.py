@@ -19,6 +19,7 @@ from actors.lead.model import (
     LeadState,
     MirrorLead,
     OutboxEffect,
+    RefundDeposit,
     RequestDepositLink,
     SendMedia,
     SendMessage,
@@ -36,7 +37,7 @@ __all__ = [
     "state_to_json",
 ]
 
-Channel = Literal["whatsapp", "deposit", "sheets"]
+Channel = Literal["whatsapp", "deposit", "stripe_refund", "sheets"]
 
 
 class UndecodableEffect(ValueError):
@@ -130,6 +131,8 @@ def outbox_channel(effect: OutboxEffect) -> Channel:
             return "whatsapp"
         case RequestDepositLink():
             return "deposit"
+        case RefundDeposit():
+            return "stripe_refund"
         case MirrorLead():
             return "sheets"
 
@@ -162,6 +165,15 @@ def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
                 "type": "request_deposit_link",
                 "wa_id": effect.wa_id,
                 "attempt": effect.attempt,
+            }
+        case RefundDeposit():
+            return {
+                "type": "refund_deposit",
+                "lead_key": effect.lead_key,
+                "payment_intent": effect.payment_intent,
+                "amount": effect.amount,
+                "currency": effect.currency,
+                "idempotency_key": effect.idempotency_key,
             }
         case MirrorLead():
             return {"type": "mirror_lead", "wa_id": effect.wa_id}
@@ -198,6 +210,14 @@ def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
                 )
             case "request_deposit_link":
                 return RequestDepositLink(wa_id=str(data["wa_id"]), attempt=int(data["attempt"]))
+            case "refund_deposit":
+                return RefundDeposit(
+                    lead_key=str(data["lead_key"]),
+                    payment_intent=str(data["payment_intent"]),
+                    amount=int(data["amount"]),
+                    currency=str(data["currency"]),
+                    idempotency_key=str(data["idempotency_key"]),
+                )
             case "mirror_lead":
                 return MirrorLead(wa_id=str(data["wa_id"]))
     except (KeyError, TypeError, ValueError) as error:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from actors.copy.formatting import format_money
 from actors.lead.artist_side import who
 from actors.lead.model import (
     Decision,
@@ -203,5 +204,6 @@ class DepositRules:
         }
 
     def _amount(self) -> str:
+        """The deposit as the copy's locale writes it ("£50.00", "50,00 €")."""
         policy = self._policy
-        return f"{policy.deposit_amount / 100:.2f} {policy.deposit_currency.upper()}"
+        return format_money(policy.deposit_amount, policy.deposit_currency, policy.locale)

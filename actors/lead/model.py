@@ -34,6 +34,7 @@ __all__ = [
     "RecordDepositSession",
     "RecordEvent",
     "RecordPaymentIntent",
+    "RefundDeposit",
     "RequestDepositLink",
     "ScheduleTimer",
     "SendMedia",
@@ -173,7 +174,7 @@ class PaymentEventReceived:
     livemode: bool
     session_id: str | None = None
     payment_status: str | None = None
-    amount: int | None = None  # minor units
+    amount: int | None = None  # minor units; charge.refunded: the amount refunded so far
     currency: str | None = None
     payment_intent: str | None = None
     metadata_lead_matches: bool = True  # the cross-check of metadata.lead_id
@@ -250,6 +251,21 @@ class RequestDepositLink:
 
 
 @dataclass(frozen=True)
+class RefundDeposit:
+    """Give the lead's deposit back through Stripe's Refund API.
+
+    `idempotency_key` is Stripe's: every delivery of this refund (retries, a second
+    outbox row for the same cancellation) sends it, so Stripe makes one refund at most.
+    """
+
+    lead_key: str
+    payment_intent: str
+    amount: int  # minor units
+    currency: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
 class MirrorLead:
     """Bring the lead's row in the Sheet up to date (the runtime adds it, not `decide`:
     the row is read from the lead as it is when delivered, so it is never stale)."""
@@ -306,11 +322,12 @@ Effect = (
     | RecordEvent
     | RecordDepositSession
     | RecordPaymentIntent
+    | RefundDeposit
 )
 
 
 # What leaves through the outbox, delivered after commit (the rest is written in the turn).
-OutboxEffect = SendMessage | SendMedia | RequestDepositLink | MirrorLead
+OutboxEffect = SendMessage | SendMedia | RequestDepositLink | RefundDeposit | MirrorLead
 
 
 class Outcome(StrEnum):

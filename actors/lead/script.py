@@ -132,6 +132,7 @@ class Policy:
     pilot_allowlist: frozenset[str] | None = None  # None: pilot mode off
     deposit_amount: int = 5000  # minor units
     deposit_currency: str = "gbp"
+    locale: str = "en_GB"  # how amounts (and dates) are written: the copy's locale
     livemode: bool | None = None  # whether our Stripe key is live; None: no key
     stale_after_s: int = 86400
     abandon_after_s: int = 172800

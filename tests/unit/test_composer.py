@@ -466,20 +466,30 @@ def test_spanish_renders_the_same_ids_with_spanish_titles() -> None:
 
 
 @pytest.mark.parametrize(
-    ("locale", "policy"),
+    ("locale", "amount", "policy"),
     [
-        ("en_GB", ["About the deposit", "non-refundable if you cancel", "full 50.00 GBP back"]),
-        ("es_ES", ["Sobre el depósito", "No es reembolsable", "los 50.00 GBP íntegros"]),
+        (
+            "en_GB",
+            "£50.00",
+            ["About the deposit", "non-refundable if you cancel", "full £50.00 back"],
+        ),
+        (
+            "es_ES",
+            "50,00\u00a0€",
+            ["Sobre el depósito", "No es reembolsable", "los 50,00\u00a0€ íntegros"],
+        ),
     ],
 )
-def test_the_deposit_link_states_the_policy_before_paying(locale: str, policy: list[str]) -> None:
+def test_the_deposit_link_states_the_policy_before_paying(
+    locale: str, amount: str, policy: list[str]
+) -> None:
     """The policy (amount, refund terms) is in the very message that carries the link."""
     composer = Composer(load_copy(COPY_DIR, locale))
     for key in ("deposit_link", "deposit_link_again"):
         message = composer.render(
             payload(
                 key,
-                params={"url": "https://pay.test/cs_1", "amount": "50.00 GBP"},
+                params={"url": "https://pay.test/cs_1", "amount": amount},
                 outro="deposit_policy",
             )
         )

@@ -90,7 +90,7 @@ def test_the_link_is_recorded_and_sent() -> None:
     (link,) = [e for e in decision.effects if isinstance(e, SendMessage)]
     assert (link.key, link.params) == (
         "deposit_link",
-        {"url": "https://checkout.test/1", "amount": "50.00 GBP"},
+        {"url": "https://checkout.test/1", "amount": "£50.00"},
     )
 
 
@@ -104,7 +104,7 @@ def test_every_link_carries_the_deposit_policy_so_it_is_read_before_paying(attem
     (link,) = [e for e in lead().decide(state, created).effects if isinstance(e, SendMessage)]
     assert link.key == ("deposit_link" if attempt == 1 else "deposit_link_again")
     assert link.outro == "deposit_policy"
-    assert link.params["amount"] == "50.00 GBP"  # the policy names the amount
+    assert link.params["amount"] == "£50.00"  # the policy names the amount
 
 
 def test_a_link_for_an_old_attempt_is_not_sent() -> None:
@@ -123,7 +123,7 @@ def test_paid_books_with_the_policy_and_tells_the_artist() -> None:
     booked = decision.effects[0]
     assert isinstance(booked, SendMessage)
     assert (booked.key, booked.outro) == ("booked", "deposit_policy")
-    assert booked.params == {"amount": "50.00 GBP"}
+    assert booked.params == {"amount": "£50.00"}
     assert said(decision.effects) == ["lead:booked", "artist:artist_booked"]
     assert RecordPaymentIntent("cs_test_1", "pi_1") in decision.effects
 

@@ -9,6 +9,7 @@ import pytest
 from actors.lead import (
     MirrorLead,
     OutboxEffect,
+    RefundDeposit,
     RequestDepositLink,
     SendMedia,
     SendMessage,
@@ -32,6 +33,7 @@ EFFECTS: list[OutboxEffect] = [
     SendMessage("447700900999", "artist_packet"),
     SendMedia("447700900999", "MEDIA-1", "artist_reference", params={"name": "Ana"}),
     RequestDepositLink("447700900123", 2),
+    RefundDeposit("447700900123", "pi_1", 5000, "gbp", "refund:447700900123:pi_1"),
     MirrorLead("447700900123"),
 ]
 
@@ -71,6 +73,7 @@ def test_rows_written_before_effects_carried_their_type_still_decode(
         ("whatsapp", {}),
         ("whatsapp", {"type": "send_message", "key": "farewell"}),
         ("deposit", {"type": "request_deposit_link", "wa_id": "3", "attempt": "two"}),
+        ("stripe_refund", {"type": "refund_deposit", "lead_key": "3", "payment_intent": "pi_1"}),
         ("carrier-pigeon", {"wa_id": "4"}),
         ("whatsapp", {"type": "send_fax", "to": "1"}),
     ],

@@ -594,3 +594,94 @@ def test_charge_and_dispute_objects_carry_the_payment_intent(fake: FakeStripe) -
         body, sign(body, fake.webhook_secret), fake.webhook_secret
     )
     assert parsed.data.object["payment_intent"] == "pi_123"
+
+
+# -- refunds ---------------------------------------------------------------------------
+
+
+async def refund(
+    client: stripe.StripeClient, intent: str, *, key: str, amount: int | None = None
+) -> stripe.Refund:
+    params: dict[str, Any] = {"payment_intent": intent}
+    if amount is not None:
+        params["amount"] = amount
+    return await client.v1.refunds.create_async(
+        params=cast(Any, params), options={"idempotency_key": key}
+    )
+
+
+async def test_a_refund_gives_back_a_paid_deposit_and_queues_charge_refunded(
+    fake: FakeStripe, make_client: ClientFactory
+) -> None:
+    session = await create(make_client())
+    paid = fake.complete(session.id)
+    made = await refund(make_client(), paid["payment_intent"], key="refund:1")
+
+    assert (made.object, made.amount, made.currency) == ("refund", 5000, "gbp")
+    assert (made.status, made.payment_intent) == ("succeeded", paid["payment_intent"])
+    (sent,) = fake.webhook_events
+    assert sent["type"] == "charge.refunded"
+    refunded_charge = sent["data"]["object"]
+    assert refunded_charge["object"] == "charge"
+    assert refunded_charge["id"] == made.charge
+    assert (refunded_charge["refunded"], refunded_charge["amount_refunded"]) == (True, 5000)
+    assert sent["data"]["previous_attributes"] == {"amount_refunded": 0, "refunded": False}
+    body, header = fake.signed_webhook(sent)
+    parsed = stripe.Webhook.construct_event(body, header, fake.webhook_secret)
+    assert parsed.data.object["payment_intent"] == paid["payment_intent"]
+
+
+async def test_the_same_refund_key_twice_is_one_refund_replayed(
+    fake: FakeStripe, make_client: ClientFactory
+) -> None:
+    intent = fake.pay(amount=5000, currency="gbp")
+    client = make_client()
+    first = await refund(client, intent, key="refund:1", amount=5000)
+    second = await refund(client, intent, key="refund:1", amount=5000)
+
+    assert second.id == first.id
+    response = second.last_response
+    assert response is not None
+    assert response.headers.get("Idempotent-Replayed") == "true"
+    assert len(fake.refunds_of(intent)) == 1
+    assert len(fake.webhook_events) == 1
+
+
+async def test_the_same_refund_key_with_another_amount_is_an_idempotency_error(
+    fake: FakeStripe, make_client: ClientFactory
+) -> None:
+    intent = fake.pay(amount=5000, currency="gbp")
+    client = make_client()
+    await refund(client, intent, key="refund:1", amount=2000)
+
+    with pytest.raises(stripe.IdempotencyError, match="same parameters"):
+        await refund(client, intent, key="refund:1", amount=3000)
+    assert [r["amount"] for r in fake.refunds_of(intent)] == [2000]
+
+
+@pytest.mark.parametrize(
+    ("amount", "code"),
+    [(6000, "amount_too_large"), (0, None)],
+)
+async def test_a_refund_stripe_would_refuse(
+    fake: FakeStripe, make_client: ClientFactory, amount: int, code: str | None
+) -> None:
+    intent = fake.pay(amount=5000, currency="gbp")
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        await refund(make_client(), intent, key="refund:1", amount=amount)
+    assert raised.value.code == code
+    assert fake.refunds_of(intent) == []
+
+
+async def test_a_second_refund_of_a_refunded_charge_and_an_unknown_payment_are_refused(
+    fake: FakeStripe, make_client: ClientFactory
+) -> None:
+    intent = fake.pay(amount=5000, currency="gbp")
+    client = make_client()
+    await refund(client, intent, key="refund:1")
+    with pytest.raises(stripe.InvalidRequestError) as again:
+        await refund(client, intent, key="refund:2")
+    assert again.value.code == "charge_already_refunded"
+    with pytest.raises(stripe.InvalidRequestError) as unknown:
+        await refund(client, "pi_nobody", key="refund:3")
+    assert unknown.value.code == "resource_missing"

@@ -54,13 +54,13 @@ def body(composer: Composer, key: str, **fields: Any) -> str:
         ),
         pytest.param(
             "deposit_link",
-            {"params": {"amount": "50.00 GBP", "url": "https://pay.test/1"}},
+            {"params": {"amount": "£50.00", "url": "https://pay.test/1"}},
             ["Mika would love to do this"],
             id="deposit-link",
         ),
         pytest.param(
             "booked",
-            {"params": {"amount": "50.00 GBP"}, "outro": "deposit_policy"},
+            {"params": {"amount": "£50.00"}, "outro": "deposit_policy"},
             ["booked in at Black Lantern Tattoo", "hear from Mika"],
             id="booked",
         ),
@@ -109,7 +109,7 @@ def test_a_template_may_use_the_names(tmp_path: Path) -> None:
     (tmp_path / "xx_XX.yml").write_text(yaml.safe_dump(copy, allow_unicode=True), "utf-8")
     composer = Composer(load_copy(tmp_path, "xx_XX", studio_name="Black Lantern Tattoo"))
     composer.check_templates(["booked"])
-    assert composer.template_parameters("booked", {"amount": "50.00 GBP"}, ()) == [
+    assert composer.template_parameters("booked", {"amount": "£50.00"}, ()) == [
         "Black Lantern Tattoo",
         "the artist",
     ]

@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 import pytest
 
+from actors.lead import RefundDeposit, effect_to_json, outbox_channel
 from fakes.google import new_signing_key, service_account_file
 from fakes.sheets import FakeSheets, SheetsServer
 from fakes.stripe_api import (
@@ -26,6 +27,7 @@ from fakes.stripe_api import (
     event,
     sign,
 )
+from tests.waiting import eventually
 from tests.web.conftest import Running
 from tests.web.phone import Phone, buttons_of, is_question
 
@@ -33,22 +35,9 @@ pytestmark = pytest.mark.anyio
 
 LEAD = "447700900432"
 POLICY = (
-    "It is non-refundable if you cancel; if the artist has to cancel, you get the full "
-    "50.00 GBP back."
+    "It is non-refundable if you cancel; if the artist has to cancel, you get the full £50.00 back."
 )
 ARTIST = "447700900999"
-
-
-@pytest.fixture
-def stripe_fake() -> FakeStripe:
-    return FakeStripe()
-
-
-@pytest.fixture
-def stripe_server(stripe_fake: FakeStripe) -> Iterator[StripeServer]:
-    server = stripe_fake.serve()
-    yield server
-    server.close()
 
 
 @pytest.fixture
@@ -63,7 +52,13 @@ def sheet_server(sheet: FakeSheets) -> Iterator[SheetsServer]:
 
 
 @pytest.fixture
+def deposit_currency() -> str:
+    return "gbp"
+
+
+@pytest.fixture
 def settings_overrides(
+    deposit_currency: str,
     stripe_fake: FakeStripe,
     stripe_server: StripeServer,
     sheet: FakeSheets,
@@ -81,6 +76,7 @@ def settings_overrides(
         "stripe_webhook_secret": stripe_fake.webhook_secret,
         "checkout_success_url": "https://studio.test/thanks",
         "checkout_cancel_url": "https://studio.test/cancel",
+        "deposit_currency": deposit_currency,
     }
 
 
@@ -403,5 +399,77 @@ async def test_a_lost_response_still_makes_one_session_and_one_link(
     lead, _ = await approved(running, stripe_fake)
     assert stripe_fake.created_count == 1
     await lead.settle()
-    links = [m for m in lead.inbox() if "pay the 50.00 GBP deposit" in m.text]
+    links = [m for m in lead.inbox() if "pay the £50.00 deposit" in m.text]
     assert len(links) == 1
+
+
+@pytest.mark.parametrize("deposit_currency", ["eur"])
+async def test_the_deposit_is_written_in_its_own_currency_as_the_locale_writes_it(
+    running: Running, stripe_fake: FakeStripe
+) -> None:
+    """A studio in euros with English words: the lead reads "€50.00", never "50.00 EUR"."""
+    lead, session = await approved(running, stripe_fake)
+    assert session["currency"] == "eur"
+    link = lead.inbox()[-1].text
+    assert "pay the €50.00 deposit" in link
+    assert "you get the full €50.00 back" in link
+    await post_event(
+        running, event("checkout.session.completed", stripe_fake.complete(session["id"]))
+    )
+    assert await status(running) == "BOOKED"
+    await lead.settle()
+    (booked,) = [m.text for m in lead.inbox() if "your deposit is paid" in m.text]
+    assert "the full €50.00 back" in booked
+    assert "EUR" not in link + booked
+
+
+async def test_a_refund_is_made_once_and_its_webhook_reaches_the_lead(
+    running: Running, stripe_fake: FakeStripe
+) -> None:
+    """The artist cancels (here: the refund row the cancelling turn writes); the service's
+    relay asks Stripe once despite a lost answer, and Stripe's charge.refunded event
+    finds the lead by its payment and marks the deposit refunded."""
+    _, session = await approved(running, stripe_fake)
+    paid = stripe_fake.complete(session["id"])
+    await post_event(running, event("checkout.session.completed", paid))
+    intent = paid["payment_intent"]
+    # Part of the deposit, so the event's amount is told apart from the charge's.
+    refund = RefundDeposit(LEAD, intent, 2000, "gbp", f"refund:{LEAD}:{intent}")
+    stripe_fake.fail_next(StripeFailure.lost_response())
+    await running.pool.execute(
+        "INSERT INTO outbox (lead_key, channel, payload, idempotency_key, correlation_id)"
+        " VALUES ($1, $2, $3, 'cancel-turn/0', 'corr-cancel')",
+        LEAD,
+        outbox_channel(refund),
+        effect_to_json(refund),
+    )
+
+    async def delivered() -> bool:
+        status = await running.pool.fetchval(
+            "SELECT status FROM outbox WHERE idempotency_key = 'cancel-turn/0'"
+        )
+        return bool(status == "sent")
+
+    await eventually(delivered, what="the refund delivered")
+    assert len(stripe_fake.refund_requests()) == 2  # the lost answer, then Stripe's replay
+    assert len(stripe_fake.refunds_of(intent)) == 1
+
+    body, signature = stripe_fake.signed_webhook(stripe_fake.webhook_events[0])
+    response = await running.client.post(
+        "/webhooks/stripe", data=body, headers={"Stripe-Signature": signature}
+    )
+    assert response.status_code == 200
+    assert await response.get_json() == {"received": {"processed": 1}}
+    deposit = await running.pool.fetchval("SELECT state->>'deposit' FROM leads")
+    assert deposit == "refunded"
+    detail = await running.pool.fetchval(
+        "SELECT detail FROM system_events WHERE kind = 'refunded' AND lead_key = $1", LEAD
+    )
+    # The amount refunded so far (part of the deposit), not the charge's whole amount.
+    assert (detail["type"], detail["amount"], detail["currency"]) == (
+        "charge.refunded",
+        2000,
+        "gbp",
+    )
+    notices = [m.text for m in await Phone(running, ARTIST).unread() if "refunded" in m.text]
+    assert len(notices) == 1

@@ -1,0 +1,84 @@
+"""
+The artist's calendar feed: its key (when not set in the environment) and the booked
+appointments it lists.
+
+    FeedKeys          the one key row: read it, make it once (every replica agrees on
+                      the first), replace it (rotation)
+    BookedAppointments the live appointments (not holds) from the `appointments` table
+                      the scheduling migration creates, with each lead's name and id
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+__all__ = ["BookedAppointments", "BookedRow", "FeedKey", "FeedKeys"]
+
+_CURRENT = "SELECT key, rotated_at FROM calendar_feed_key"
+_FIRST = """
+INSERT INTO calendar_feed_key (id, key, rotated_at) VALUES (true, $1, $2)
+ON CONFLICT (id) DO NOTHING
+"""
+_ROTATE = """
+INSERT INTO calendar_feed_key (id, key, rotated_at) VALUES (true, $1, $2)
+ON CONFLICT (id) DO UPDATE SET key = EXCLUDED.key, rotated_at = EXCLUDED.rotated_at
+RETURNING key, rotated_at
+"""
+
+# Needs the scheduling migration's `appointments` table (kind 'hold' | 'appointment',
+# status 'live' while it stands).
+_BOOKED = """
+SELECT a.id, l.lead_id::text AS lead_id, l.state->>'name' AS lead_name,
+       a.starts_at, a.ends_at
+FROM appointments a
+JOIN leads l ON l.lead_key = a.lead_key
+WHERE a.kind = 'appointment' AND a.status = 'live' AND a.ends_at >= $1
+ORDER BY a.starts_at, a.id
+"""
+
+
+FeedKey = tuple[str, datetime]  # the key as kept, and when it was made (or last rotated)
+
+
+@dataclass(frozen=True)
+class BookedRow:
+    """One live appointment, with the lead's opaque id and name (never the number)."""
+
+    id: int
+    lead_id: str
+    lead_name: str | None
+    starts_at: datetime
+    ends_at: datetime
+
+
+class FeedKeys:
+    def __init__(self, con: asyncpg.Connection) -> None:
+        self._con = con
+
+    async def current(self) -> FeedKey | None:
+        row = await self._con.fetchrow(_CURRENT)
+        return (row["key"], row["rotated_at"]) if row else None
+
+    async def keep_first(self, candidate: str, now: datetime) -> FeedKey:
+        """The key, made from `candidate` if there was none (another replica's wins)."""
+        await self._con.execute(_FIRST, candidate, now)
+        kept = await self.current()
+        assert kept is not None
+        return kept
+
+    async def rotate(self, new_key: str, now: datetime) -> FeedKey:
+        row = await self._con.fetchrow(_ROTATE, new_key, now)
+        return (row["key"], row["rotated_at"])
+
+
+class BookedAppointments:
+    def __init__(self, con: asyncpg.Connection) -> None:
+        self._con = con
+
+    async def since(self, moment: datetime) -> list[BookedRow]:
+        """Every booked appointment not over before `moment`, in time order."""
+        rows = await self._con.fetch(_BOOKED, moment)
+        return [BookedRow(**dict(row)) for row in rows]
