@@ -20,9 +20,11 @@ from storage.errors import (
     TransactionConflict,
 )
 from storage.leads import LeadRecord
+from storage.media import MediaContent, MediaItem, MediaWrite
 from storage.metrics_queries import ChannelBacklog
 from storage.outbox import ClaimedDelivery
 from storage.preflight import DatabaseNotReady, check_database
+from storage.statuses import FailedDelivery, SentMessageRef, StatusReport
 from storage.turns import (
     AnswerInsert,
     DepositSessionInsert,
@@ -46,8 +48,12 @@ __all__ = [
     "DatabaseUnavailable",
     "DepositSessionInsert",
     "DueTimer",
+    "FailedDelivery",
     "LeadFile",
     "LeadRecord",
+    "MediaContent",
+    "MediaItem",
+    "MediaWrite",
     "MigrationError",
     "OutboxInsert",
     "OutboxRow",
@@ -56,8 +62,10 @@ __all__ = [
     "RecordUnit",
     "RedriveOutcome",
     "RelayUnit",
+    "SentMessageRef",
     "SnapshotRead",
     "StaleSnapshot",
+    "StatusReport",
     "StorageError",
     "SystemEventInsert",
     "TimerChange",

@@ -63,7 +63,7 @@ FROM system_events WHERE lead_key = $1 ORDER BY id
 _OUTBOX_COLUMNS = """
 SELECT id, lead_key, channel, status, attempts, next_attempt_at, lease_until,
        provider_message_id, last_error, idempotency_key, correlation_id, payload,
-       created_at, finished_at
+       created_at, finished_at, delivery_state, delivery_error
 FROM outbox
 """
 _OUTBOX_OF_LEAD = _OUTBOX_COLUMNS + "WHERE lead_key = $1 ORDER BY id"
@@ -165,6 +165,8 @@ class OutboxRow:
     payload: dict[str, Any]
     created_at: datetime
     finished_at: datetime | None
+    delivery_state: str | None = None  # Meta's report: sent, delivered, read, failed
+    delivery_error: str | None = None  # the error code of a failed delivery
     delivery_attempts: tuple[AttemptRow, ...] = ()
 
 

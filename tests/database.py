@@ -27,6 +27,8 @@ TABLES = (
     "system_events",
     "timers",
     "leads",
+    "message_statuses",
+    "media",
 )
 
 

@@ -24,12 +24,14 @@ from actors.clock import Clock, SystemClock
 from actors.copy import script_from
 from actors.faults import CrashPoints
 from actors.lead import LeadBehaviour, Policy
+from actors.media import MediaFetcher
 from actors.observe import Observer
 from actors.pacing import Pacing
 from actors.payments import PaymentRouting
 from actors.readiness import Readiness
 from actors.rejections import Rejections
 from actors.sheets import SheetsSync
+from actors.statuses import DeliveryReports
 from actors.supervisor import Supervisor
 from actors.templates import Templates
 from actors.timer_scheduler import TimerScheduler
@@ -113,6 +115,9 @@ def create_app(
                 crash_points=crash_points,
             )
             relay.add_channel("deposit", await _checkout(settings, db, runtime, composer, stack))
+            relay.add_channel("media", _media(settings, db, client))
+            statuses = DeliveryReports(db, runtime, clock.now, observer=metrics.observer)
+            relay.on_sent(statuses.after_sent)
             timers = TimerScheduler(
                 db,
                 runtime,
@@ -142,6 +147,7 @@ def create_app(
                 readiness=Readiness(db, loops.down),
                 backlog=backlog,
                 rejections=Rejections(db),
+                statuses=statuses,
             ).install(app.extensions)
             log.info("service.started")
             try:
@@ -181,6 +187,19 @@ def _policy(settings: Settings) -> Policy:
         stale_after_s=settings.stale_after_s,
         abandon_after_s=settings.abandon_after_s,
         deposit_reminder_before_s=settings.deposit_reminder_before_s,
+        read_receipts=settings.whatsapp_read_receipts,
+    )
+
+
+def _media(settings: Settings, db: Database, client: httpx.AsyncClient) -> MediaFetcher:
+    token = settings.whatsapp_access_token
+    return MediaFetcher(
+        client,
+        db,
+        api_base=settings.whatsapp_api_base,
+        access_token=token.get_secret_value() if token else None,
+        max_bytes=settings.media_max_bytes,
+        timeout_s=settings.whatsapp_timeout_s,
     )
 
 
@@ -229,6 +248,7 @@ def _relay(
             ),
             artist_number=settings.artist_whatsapp_number,
             clock=clock,  # the 24-hour window is judged on the service's clock
+            pair_rate_hold_s=settings.relay_backoff_base_s,  # 131056: that recipient waits
         ),
     )
     return relay

@@ -13,6 +13,7 @@ from actors.clock import Clock
 from actors.payments import PaymentRouting
 from actors.readiness import Readiness
 from actors.rejections import Rejections
+from actors.statuses import DeliveryReports
 from actors.timer_scheduler import TimerScheduler
 from web.settings import Settings
 
@@ -33,6 +34,7 @@ class Services:
     readiness: Readiness
     backlog: Backlog
     rejections: Rejections
+    statuses: DeliveryReports  # Meta's delivery reports, and our messages by Meta's id
 
     def install(self, extensions: dict[str, object]) -> None:
         extensions[_KEY] = self

@@ -2,8 +2,9 @@
 Webhooks in. Each route: verify the raw bytes, parse, hand to the actors, answer.
 
 The WhatsApp POST answers 200 only when every message of the batch has been committed
-(processed, or deliberately skipped as a duplicate or out of order); status-only posts
-are acknowledged as they are. Failures map to 401 / 400 / 503 in `web.errors`.
+(processed, or deliberately skipped as a duplicate or out of order), and with them its
+statuses (kept and applied, and a failure told to its lead) and user preferences.
+Failures map to 401 / 400 / 503 in `web.errors`.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from pydantic import ValidationError
 from quart import Blueprint, ResponseReturnValue, request
 
 from actors import TurnFailed, TurnOutcome
+from actors.statuses import SentMessageRef
 from web.errors import MalformedBody
 from web.request_ids import correlation_id
 from web.services import services
 from web.signatures import verify_meta_signature
 from web.whatsapp_models import MetaWebhook
-from web.whatsapp_routing import route
+from web.whatsapp_routing import route, route_preference, status_reports
 
 __all__ = ["blueprint"]
 
@@ -64,15 +66,26 @@ async def whatsapp_messages() -> ResponseReturnValue:
     now = running.clock.now()
     loop = asyncio.get_running_loop()
     replies: list[asyncio.Future[TurnOutcome]] = []
+    received_messages = list(webhook.received())
+    about = await running.statuses.about(
+        [r.message.about_id for r in received_messages if r.message.about_id]
+    )
+    inbounds = [
+        route(
+            received,
+            artist_number=running.settings.artist_whatsapp_number,
+            now=now,
+            correlation_id=correlation_id(),
+            about_key=_key_of(about.get(received.message.about_id or "")),
+        )
+        for received in received_messages
+    ]
+    inbounds += [
+        route_preference(p, now=now, correlation_id=correlation_id()) for p in webhook.preferences()
+    ]
     try:
-        for received in webhook.received():
+        for inbound in inbounds:
             reply: asyncio.Future[TurnOutcome] = loop.create_future()
-            inbound = route(
-                received,
-                artist_number=running.settings.artist_whatsapp_number,
-                now=now,
-                correlation_id=correlation_id(),
-            )
             running.runtime.tell(inbound, reply)
             replies.append(reply)
     except BaseException:
@@ -84,6 +97,9 @@ async def whatsapp_messages() -> ResponseReturnValue:
     try:
         async with asyncio.timeout(running.settings.turn_wait_s):
             outcomes = await asyncio.gather(*replies)
+            await running.statuses.record(
+                status_reports(webhook.statuses()), correlation_id=correlation_id()
+            )
     except TimeoutError:
         raise TurnFailed("the turns did not commit in time") from None
     counts: dict[str, int] = {}
@@ -92,6 +108,10 @@ async def whatsapp_messages() -> ResponseReturnValue:
     if webhook.status_count():
         counts["status"] = webhook.status_count()
     return {"received": counts}, 200
+
+
+def _key_of(ref: SentMessageRef | None) -> str | None:
+    return ref.key if ref is not None else None
 
 
 def _discard(reply: asyncio.Future[TurnOutcome]) -> None:

@@ -85,6 +85,7 @@ REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "artist_booked": (frozenset({"name", "number"}), frozenset()),
     "artist_deposit_expired": (frozenset({"name", "number"}), frozenset()),
     "artist_payment_notice": (frozenset({"name", "number", "reason"}), frozenset()),
+    "artist_delivery_failed": (frozenset({"name", "number", "error"}), frozenset()),
     "payment_failed": (frozenset(), frozenset()),
     "payment_refunded": (frozenset(), frozenset()),
     "payment_disputed": (frozenset(), frozenset()),

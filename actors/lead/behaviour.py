@@ -19,6 +19,7 @@ from actors.lead.model import (
     ArtistActed,
     ArtistAction,
     Decision,
+    DeliveryFailed,
     Deposit,
     DepositLinkCreated,
     Effect,
@@ -27,6 +28,7 @@ from actors.lead.model import (
     MessageReceived,
     Outcome,
     PaymentEventReceived,
+    PreferenceChanged,
     RecordEvent,
     RequestDepositLink,
     SendMedia,
@@ -38,6 +40,13 @@ from actors.lead.status import Status
 from actors.lead.timer_rules import TimerRules
 from actors.lead.transitions import move
 from actors.lead.validation import Accepted, Rejected, Unsupported, judge, judge_text
+from actors.lead.whatsapp_rules import (
+    SILENT_KINDS,
+    confirms_summary,
+    on_delivery_failed,
+    on_preference,
+    with_receipts_and_media,
+)
 from actors.masking import mask_phone
 
 __all__ = ["LeadBehaviour"]
@@ -71,7 +80,7 @@ class LeadBehaviour:
         return LeadState(wa_id=wa_id)
 
     def decide(self, state: LeadState, event: Event) -> Decision:
-        decision = self._decide(state, event)
+        decision = with_receipts_and_media(self._policy, event, self._decide(state, event))
         if decision.outcome is Outcome.OUT_OF_ORDER:
             return decision
         return self._timers.rearm(state, event, decision)
@@ -88,6 +97,10 @@ class LeadBehaviour:
                 return self._deposits.on_payment(state, event)
             case TimerFired():
                 return self._timers.on_fired(state, event)
+            case DeliveryFailed():
+                return on_delivery_failed(self._policy, state, event, self._who(state))
+            case PreferenceChanged():
+                return on_preference(state, event)
 
     # -- messages from the lead ------------------------------------------------------
 
@@ -117,6 +130,10 @@ class LeadBehaviour:
             return Decision(state)
         if state.status is S.NEEDS_ARTIST_REPLY:
             return Decision(state)  # the artist has the conversation: record, stay quiet
+        if message.kind in SILENT_KINDS:  # a reaction or a sticker: never "can't read"
+            if state.status is S.CONFIRMING and confirms_summary(message):
+                return self._submit(state)
+            return Decision(state)
         if state.status is S.ABANDONED:
             state = move(state, S.NEW)
         if state.status is S.STALE:

@@ -16,7 +16,9 @@ from actors.lead.model import (
     ArmedTimer,
     Deposit,
     DepositSession,
+    FetchMedia,
     LeadState,
+    MarkRead,
     MirrorLead,
     OutboxEffect,
     RequestDepositLink,
@@ -36,7 +38,7 @@ __all__ = [
     "state_to_json",
 ]
 
-Channel = Literal["whatsapp", "deposit", "sheets"]
+Channel = Literal["whatsapp", "deposit", "sheets", "media"]
 
 
 class UndecodableEffect(ValueError):
@@ -69,6 +71,7 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
         "deposit_reminded": state.deposit_reminded,
         "timers": [{"kind": t.kind.value, "due_at": t.due_at} for t in state.timers],
         "last_message_ts": state.last_message_ts,
+        "marketing": state.marketing,
         "answers": [
             {
                 "question": a.question,
@@ -110,6 +113,7 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
             ArmedTimer(TimerKind(t["kind"]), int(t["due_at"])) for t in data.get("timers", [])
         ),
         last_message_ts=int(data.get("last_message_ts", 0)),
+        marketing=data.get("marketing"),
         answers=tuple(
             Answer(
                 question=a["question"],
@@ -126,8 +130,10 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
 def outbox_channel(effect: OutboxEffect) -> Channel:
     """The outbox lane an effect travels in: each channel has its own deliverer."""
     match effect:
-        case SendMessage() | SendMedia():
+        case SendMessage() | SendMedia() | MarkRead():
             return "whatsapp"
+        case FetchMedia():
+            return "media"
         case RequestDepositLink():
             return "deposit"
         case MirrorLead():
@@ -147,6 +153,7 @@ def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
                 "outro": effect.outro,
                 "ref": effect.ref,
                 "after_opt_out": effect.after_opt_out,
+                "as_template": effect.as_template,
             }
         case SendMedia():
             return {
@@ -155,6 +162,18 @@ def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
                 "media_id": effect.media_id,
                 "caption_key": effect.caption_key,
                 "params": dict(effect.params),
+            }
+        case MarkRead():
+            return {"type": "mark_read", "to": effect.to, "wamid": effect.wamid}
+        case FetchMedia():
+            return {
+                "type": "fetch_media",
+                "wa_id": effect.wa_id,
+                "media_id": effect.media_id,
+                "message_id": effect.message_id,
+                "mime_type": effect.mime_type,
+                "caption": effect.caption,
+                "sha256": effect.sha256,
             }
         case RequestDepositLink():
             return {
@@ -183,6 +202,7 @@ def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
                     outro=data.get("outro"),
                     ref=data.get("ref"),
                     after_opt_out=bool(data.get("after_opt_out", False)),
+                    as_template=bool(data.get("as_template", False)),
                 )
             case "send_media":
                 return SendMedia(
@@ -190,6 +210,17 @@ def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
                     media_id=str(data["media_id"]),
                     caption_key=str(data["caption_key"]),
                     params={str(k): str(v) for k, v in (data.get("params") or {}).items()},
+                )
+            case "mark_read":
+                return MarkRead(to=str(data["to"]), wamid=str(data["wamid"]))
+            case "fetch_media":
+                return FetchMedia(
+                    wa_id=str(data["wa_id"]),
+                    media_id=str(data["media_id"]),
+                    message_id=str(data["message_id"]),
+                    mime_type=data.get("mime_type"),
+                    caption=data.get("caption"),
+                    sha256=data.get("sha256"),
                 )
             case "request_deposit_link":
                 return RequestDepositLink(wa_id=str(data["wa_id"]), attempt=int(data["attempt"]))

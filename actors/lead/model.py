@@ -21,15 +21,19 @@ __all__ = [
     "ArtistAction",
     "CancelTimer",
     "Decision",
+    "DeliveryFailed",
     "Deposit",
     "DepositLinkCreated",
     "DepositSession",
     "Effect",
     "Event",
+    "FetchMedia",
     "LeadState",
+    "MarkRead",
     "MessageReceived",
     "Outcome",
     "PaymentEventReceived",
+    "PreferenceChanged",
     "RecordDepositSession",
     "RecordEvent",
     "RecordPaymentIntent",
@@ -109,6 +113,7 @@ class LeadState:
     deposit_reminded: bool = False  # the reminder for the latest link went out
     timers: tuple[ArmedTimer, ...] = ()  # armed and not yet fired
     last_message_ts: int = 0  # provider timestamp (s) of the newest message applied
+    marketing: str | None = None  # Meta's user_preferences: "stop" or "resume"; None: never said
 
 
 @dataclass(frozen=True)
@@ -119,11 +124,17 @@ class MessageReceived:
     wa_id: str
     sent_at: int  # Meta's timestamp, seconds since the epoch
     received_at: datetime
-    kind: str  # Meta's message type: text, interactive, button, image, sticker, ...
-    text: str | None = None
+    kind: str  # Meta's message type: text, interactive, button, image, sticker, reaction, ...
+    text: str | None = None  # the text, a media item's caption, or a reaction's emoji
     reply_id: str | None = None  # id of the button or list row picked
     media_id: str | None = None
     profile_name: str | None = None
+    context_id: str | None = None  # Meta's id of the message this one replies or reacts to
+    # The copy key of our message that `context_id` names, when it is ours (resolved at
+    # the edge from the outbox): what a reaction or a reply is about.
+    about_key: str | None = None
+    mime_type: str | None = None  # of the media item, as Meta described it
+    sha256: str | None = None  # of the media item's bytes, as Meta described it
 
 
 class ArtistAction(StrEnum):
@@ -189,7 +200,38 @@ class TimerFired:
     received_at: datetime
 
 
-Event = MessageReceived | ArtistActed | DepositLinkCreated | PaymentEventReceived | TimerFired
+@dataclass(frozen=True)
+class DeliveryFailed:
+    """Meta reported that one of our messages to (or about) this lead failed."""
+
+    message_id: str
+    wa_id: str
+    outbox_id: int
+    error_code: str | None
+    effect: SendMessage | SendMedia | None  # what the failed row carried
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class PreferenceChanged:
+    """Meta's user_preferences webhook: the lead stopped or resumed marketing messages."""
+
+    message_id: str
+    wa_id: str
+    category: str  # marketing_messages
+    value: str  # stop | resume
+    received_at: datetime
+
+
+Event = (
+    MessageReceived
+    | ArtistActed
+    | DepositLinkCreated
+    | PaymentEventReceived
+    | TimerFired
+    | DeliveryFailed
+    | PreferenceChanged
+)
 
 
 @dataclass(frozen=True)
@@ -204,6 +246,7 @@ class SendMessage:
     ref: str | None = None  # the lead's reference, carried by the buttons' ids
     after_opt_out: bool = False  # the one message allowed to an opted-out number
     outro: str | None = None  # a copy key said last, in the same message
+    as_template: bool = False  # send its approved template, not free-form (Meta said 131047)
 
 
 @dataclass(frozen=True)
@@ -214,6 +257,26 @@ class SendMedia:
     media_id: str
     caption_key: str
     params: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MarkRead:
+    """Mark the lead's message read, with the typing indicator, before the reply goes."""
+
+    to: str
+    wamid: str  # Meta's id of the lead's message
+
+
+@dataclass(frozen=True)
+class FetchMedia:
+    """Fetch a media item the lead sent from Meta and keep it (with its caption)."""
+
+    wa_id: str
+    media_id: str
+    message_id: str  # the inbox id of the message that carried it
+    mime_type: str | None = None
+    caption: str | None = None
+    sha256: str | None = None  # what Meta says the bytes hash to
 
 
 @dataclass(frozen=True)
@@ -274,6 +337,8 @@ class CancelTimer:
 
 Effect = (
     SendMessage
+    | MarkRead
+    | FetchMedia
     | ScheduleTimer
     | CancelTimer
     | SendMedia
@@ -285,7 +350,7 @@ Effect = (
 
 
 # What leaves through the outbox, delivered after commit (the rest is written in the turn).
-OutboxEffect = SendMessage | SendMedia | RequestDepositLink | MirrorLead
+OutboxEffect = SendMessage | SendMedia | MarkRead | FetchMedia | RequestDepositLink | MirrorLead
 
 
 class Outcome(StrEnum):
