@@ -10,18 +10,33 @@ from actors.lead import (
     Answer,
     ArtistActed,
     ArtistAction,
+    DeliveryFailed,
     Kind,
     LeadBehaviour,
     MessageReceived,
     Option,
     Policy,
+    PreferenceChanged,
     Question,
     Script,
+    SendMessage,
     Validation,
     Words,
 )
 
-__all__ = ["ARTIST", "LEAD", "act", "behaviour", "media", "msg", "reply", "script"]
+__all__ = [
+    "ARTIST",
+    "LEAD",
+    "act",
+    "behaviour",
+    "failed",
+    "media",
+    "msg",
+    "preference",
+    "reaction",
+    "reply",
+    "script",
+]
 
 LEAD = "447700900123"
 ARTIST = "447700900999"
@@ -64,8 +79,14 @@ def script() -> Script:
     )
 
 
-def behaviour(*, pilot: frozenset[str] | None = None, artist: str | None = ARTIST) -> LeadBehaviour:
-    return LeadBehaviour(script(), Policy(artist_number=artist, pilot_allowlist=pilot))
+def behaviour(
+    *,
+    pilot: frozenset[str] | None = None,
+    artist: str | None = ARTIST,
+    read_receipts: bool = False,
+) -> LeadBehaviour:
+    policy = Policy(artist_number=artist, pilot_allowlist=pilot, read_receipts=read_receipts)
+    return LeadBehaviour(script(), policy)
 
 
 def msg(
@@ -105,6 +126,31 @@ def media(kind: str = "image", media_id: str = "MEDIA1") -> MessageReceived:
         kind=kind,
         media_id=media_id if kind in ("image", "document") else None,
     )
+
+
+def reaction(emoji: str, about_key: str | None) -> MessageReceived:
+    """A reaction to one of our messages (`about_key`: its copy key)."""
+    n = next(_ids)
+    return MessageReceived(
+        message_id=f"wa:m{n}",
+        wa_id=LEAD,
+        sent_at=1_700_000_000 + n,
+        received_at=NOW,
+        kind="reaction",
+        text=emoji,
+        context_id="wamid.ours",
+        about_key=about_key,
+    )
+
+
+def failed(key: str, code: str, *, to: str = LEAD) -> DeliveryFailed:
+    """Meta reported our message `key` to `to` failed with `code`."""
+    n = next(_ids)
+    return DeliveryFailed(f"failed:{n}", LEAD, n, code, SendMessage(to=to, key=key), NOW)
+
+
+def preference(value: str) -> PreferenceChanged:
+    return PreferenceChanged(f"pref:{next(_ids)}", LEAD, "marketing_messages", value, NOW)
 
 
 def act(action: ArtistAction, *, via: str = "whatsapp") -> ArtistActed:

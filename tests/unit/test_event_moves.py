@@ -30,7 +30,19 @@ from actors.lead import (
     TimerKind,
 )
 from actors.lead.transitions import EVENT_MOVES, event_moves
-from tests.unit.lead_fixtures import ALL_ANSWERED, LEAD, NOW, act, behaviour, media, msg, reply
+from tests.unit.lead_fixtures import (
+    ALL_ANSWERED,
+    LEAD,
+    NOW,
+    act,
+    behaviour,
+    failed,
+    media,
+    msg,
+    preference,
+    reaction,
+    reply,
+)
 
 S = Status
 KINDS: tuple[type[Event], ...] = get_args(Event)
@@ -107,6 +119,10 @@ EVENTS: list[Callable[[], Event]] = [
     *(functools.partial(reply, choice) for choice in ["confirm", "edit", "edit:idea", "arm"]),
     functools.partial(media, "image"),
     functools.partial(media, "sticker"),
+    functools.partial(reaction, "\U0001f44d", "summary"),
+    *(functools.partial(failed, key, code) for key, code in
+      [("questions.size", "131047"), ("deposit_link", "131026")]),
+    *(functools.partial(preference, value) for value in ("stop", "resume")),
     *(functools.partial(act, action) for action in ArtistAction),
     *(functools.partial(link, attempt) for attempt in (1, 2)),
     *(functools.partial(stripe, event_type, session)
