@@ -36,13 +36,13 @@ from tests.unit.lead_fixtures import (
     NOW,
     act,
     behaviour,
-    failed,
     media,
     msg,
     preference,
     reaction,
     reply,
 )
+from tests.unit.lead_fixtures import failed as failed_delivery
 
 S = Status
 KINDS: tuple[type[Event], ...] = get_args(Event)
@@ -120,7 +120,7 @@ EVENTS: list[Callable[[], Event]] = [
     functools.partial(media, "image"),
     functools.partial(media, "sticker"),
     functools.partial(reaction, "\U0001f44d", "summary"),
-    *(functools.partial(failed, key, code) for key, code in
+    *(functools.partial(failed_delivery, key, code) for key, code in
       [("questions.size", "131047"), ("deposit_link", "131026")]),
     *(functools.partial(preference, value) for value in ("stop", "resume")),
     *(functools.partial(act, action) for action in ArtistAction),
