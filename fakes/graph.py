@@ -165,6 +165,7 @@ class FakeGraphApi:
     # (name, language) -> number of body parameters; empty: any template is approved.
     approved_templates: dict[tuple[str, str], int] = field(default_factory=dict)
     _failures: deque[GraphFailure] = field(default_factory=deque)
+    _media_failures: deque[GraphFailure] = field(default_factory=deque)
     _random: tuple[float, tuple[GraphFailure, ...], random.Random] | None = None
     _down_until: float = 0.0
     _closed_windows: set[str] = field(default_factory=set)
@@ -185,6 +186,11 @@ class FakeGraphApi:
     def fail_next(self, *failures: GraphFailure) -> None:
         with self._lock:
             self._failures.extend(failures)
+
+    def fail_next_media(self, *failures: GraphFailure) -> None:
+        """Fail the next media API calls (and only those), with error answers."""
+        with self._lock:
+            self._media_failures.extend(failures)
 
     def fail_randomly(self, rate: float, *failures: GraphFailure, seed: int = 0) -> None:
         """Fail a share `rate` of the calls not scripted otherwise, with one of `failures`."""
@@ -354,6 +360,8 @@ class FakeGraphApi:
         """`GET /{version}/{media-id}` (the URL and facts) or `GET /download/{media-id}`."""
         if headers.get("authorization") != f"Bearer {self.access_token}":
             return _error_reply(GraphFailure.bad_token())
+        if self._media_failures:
+            return _error_reply(self._media_failures.popleft())
         download = path.startswith(_DOWNLOAD)
         media_id = path.removeprefix(_DOWNLOAD) if download else path.rstrip("/").split("/")[-1]
         item = self.media.get(media_id)

@@ -35,6 +35,7 @@ from web.admin_responses import (
     ErrorBody,
     LeadDetail,
     LeadPage,
+    MediaContentOut,
     RedriveResult,
 )
 
@@ -45,7 +46,7 @@ _SECURITY = "bearerAuth"
 _REQUEST_ID = "X-Request-ID"
 _WHY = {
     401: "missing or wrong bearer token (or ADMIN_TOKEN is not set)",
-    404: "no such lead or delivery",
+    404: "no such lead, delivery or media item",
     409: "the delivery is not dead-lettered, or the action does not apply in the lead's status",
     422: "invalid parameter",
     503: "overloaded or the database is unavailable; retry",
@@ -69,6 +70,14 @@ _DELIVERY_ID = {
     "in": "path",
     "required": True,
     "description": "the outbox row's id",
+    "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_DELIVERY_ID},
+}
+
+_MEDIA_ID = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "description": "the kept media item's id (from a lead's `media`)",
     "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_DELIVERY_ID},
 }
 
@@ -136,6 +145,15 @@ _OPERATIONS = (
         RedriveResult,
         path_parameters=(_DELIVERY_ID,),
         errors=(401, 404, 409, 422, 503),
+    ),
+    _Operation(
+        "get",
+        "/admin/media/{id}",
+        "getMedia",
+        "One media item a lead sent, with its bytes (base64) when it was kept whole",
+        MediaContentOut,
+        path_parameters=(_MEDIA_ID,),
+        errors=(401, 404, 422, 503),
     ),
 )
 

@@ -82,6 +82,7 @@ def test_a_message_refused_outside_the_window_is_resent_as_its_template() -> Non
 def test_a_template_that_failed_again_is_not_resent() -> None:
     event = failed("questions.size", "131047")
     assert event.effect is not None
+    assert isinstance(event.effect, SendMessage)
     event = replace(event, effect=replace(event.effect, as_template=True))
     decision = behaviour().decide(QUALIFYING, event)
     assert [e for e in decision.effects if isinstance(e, SendMessage)] == []

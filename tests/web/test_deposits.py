@@ -15,6 +15,7 @@ import anyio
 import pytest
 
 from fakes.google import new_signing_key, service_account_file
+from fakes.meta import webhook
 from fakes.sheets import FakeSheets, SheetsServer
 from fakes.stripe_api import (
     FakeStripe,
@@ -405,3 +406,22 @@ async def test_a_lost_response_still_makes_one_session_and_one_link(
     await lead.settle()
     links = [m for m in lead.inbox() if "pay the 50.00 GBP deposit" in m.text]
     assert len(links) == 1
+
+
+async def test_a_deposit_link_that_meta_could_not_deliver_tells_the_artist_once(
+    running: Running, stripe_fake: FakeStripe
+) -> None:
+    await approved(running, stripe_fake)
+    link = running.graph.to(LEAD)[-1]
+    artist = Phone(running, ARTIST, name="Artist")
+    artist.seen = len(artist.inbox())
+    running.graph.fail_delivery(LEAD, 131026)
+    statuses = running.graph.statuses_for(link, "reversed")
+    for _ in range(2):  # Meta redelivers the same reports
+        response = await running.post_signed(webhook([], statuses=statuses))
+        assert response.status_code == 200
+    told = await artist.next_message()
+    assert "could not deliver an important message to Ana" in told.text
+    assert "131026" in told.text
+    assert await artist.unread() == []
+    assert await events_of(running, "delivery_failed") == 1
