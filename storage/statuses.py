@@ -6,7 +6,9 @@ then the outbox row with that provider message id moves to the highest state rep
 so far, never back (`delivery_rank` in migration 0007: sent < delivered < read <
 failed). A report that arrives before our record of the send is kept all the same; the
 trigger on `outbox.provider_message_id` applies it when the send is recorded. Both
-statements run in the caller's unit, so the webhook is answered after one commit.
+sides take a transaction-level lock on the message's id first, so a report and its send
+committing at the same moment cannot miss each other. The statements run in the
+caller's unit, so the webhook is answered after one commit.
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ from typing import Any
 import asyncpg
 
 __all__ = ["DeliveryStatuses", "FailedDelivery", "SentMessageRef", "StatusReport"]
+
+# In a stable order, so two batches never wait on each other's locks in a cycle.
+_LOCK = """
+SELECT lock_provider_message(id)
+FROM (SELECT DISTINCT id FROM unnest($1::text[]) AS id ORDER BY id) AS ids
+"""
 
 _KEEP = """
 INSERT INTO message_statuses (provider_message_id, state, error_code, recipient, reported_at)
@@ -89,6 +97,7 @@ class DeliveryStatuses:
     async def record(self, reports: Sequence[StatusReport]) -> list[FailedDelivery]:
         """Keep and apply `reports`; return the known rows among them that failed."""
         ids = [r.provider_message_id for r in reports]
+        await self._con.execute(_LOCK, ids)
         await self._con.execute(
             _KEEP,
             ids,

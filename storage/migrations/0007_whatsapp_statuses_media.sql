@@ -20,6 +20,13 @@ LANGUAGE sql IMMUTABLE AS $$
         ELSE 0 END
 $$;
 
+-- A report and the record of its send may commit at the same moment; each takes this
+-- lock on the message's id first, so whichever commits second sees the other.
+CREATE FUNCTION lock_provider_message(id text) RETURNS void
+LANGUAGE sql VOLATILE AS $$
+    SELECT pg_advisory_xact_lock(hashtextextended('provider_message:' || id, 0))
+$$;
+
 -- Every status Meta reported, once each (a redelivered webhook changes nothing), kept
 -- whether or not the message it names is known yet: a status that overtakes our record
 -- of the send is applied when the send is recorded (the trigger below).
@@ -41,6 +48,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     kept record;
 BEGIN
+    PERFORM lock_provider_message(NEW.provider_message_id);
     SELECT s.state, s.error_code INTO kept
     FROM message_statuses AS s
     WHERE s.provider_message_id = NEW.provider_message_id
