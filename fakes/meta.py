@@ -12,6 +12,7 @@ __all__ = [
     "button_message",
     "encode",
     "media_message",
+    "message",
     "preference_update",
     "reaction_message",
     "status_entry",
@@ -27,38 +28,33 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def text_message(wa_id: str, message_id: str, body: str, timestamp: int) -> dict[str, Any]:
+def message(wa_id: str, message_id: str, timestamp: int, kind: str, body: Any) -> dict[str, Any]:
+    """One of `messages[]`: its sender, id, time and type, and the object of that type."""
     return {
         "from": wa_id,
         "id": message_id,
         "timestamp": str(timestamp),
-        "type": "text",
-        "text": {"body": body},
+        "type": kind,
+        kind: body,
     }
+
+
+def text_message(wa_id: str, message_id: str, body: str, timestamp: int) -> dict[str, Any]:
+    return message(wa_id, message_id, timestamp, "text", {"body": body})
 
 
 def button_message(
     wa_id: str, message_id: str, reply_id: str, title: str, timestamp: int
 ) -> dict[str, Any]:
-    return {
-        "from": wa_id,
-        "id": message_id,
-        "timestamp": str(timestamp),
-        "type": "interactive",
-        "interactive": {"type": "button_reply", "button_reply": {"id": reply_id, "title": title}},
-    }
+    picked = {"type": "button_reply", "button_reply": {"id": reply_id, "title": title}}
+    return message(wa_id, message_id, timestamp, "interactive", picked)
 
 
 def list_reply_message(
     wa_id: str, message_id: str, row_id: str, title: str, timestamp: int
 ) -> dict[str, Any]:
-    return {
-        "from": wa_id,
-        "id": message_id,
-        "timestamp": str(timestamp),
-        "type": "interactive",
-        "interactive": {"type": "list_reply", "list_reply": {"id": row_id, "title": title}},
-    }
+    picked = {"type": "list_reply", "list_reply": {"id": row_id, "title": title}}
+    return message(wa_id, message_id, timestamp, "interactive", picked)
 
 
 def webhook(
@@ -141,28 +137,18 @@ _ERROR_TITLES = {
 def reaction_message(
     wa_id: str, message_id: str, reacted_to: str, emoji: str, timestamp: int
 ) -> dict[str, Any]:
-    return {
-        "from": wa_id,
-        "id": message_id,
-        "timestamp": str(timestamp),
-        "type": "reaction",
-        "reaction": {"message_id": reacted_to, "emoji": emoji},
-    }
+    reaction = {"message_id": reacted_to, "emoji": emoji}
+    return message(wa_id, message_id, timestamp, "reaction", reaction)
 
 
 def sticker_message(wa_id: str, message_id: str, timestamp: int) -> dict[str, Any]:
-    return {
-        "from": wa_id,
-        "id": message_id,
-        "timestamp": str(timestamp),
-        "type": "sticker",
-        "sticker": {
-            "mime_type": "image/webp",
-            "sha256": "c3RpY2tlcg==",
-            "id": f"sticker-{message_id}",
-            "animated": False,
-        },
+    sticker = {
+        "mime_type": "image/webp",
+        "sha256": "c3RpY2tlcg==",
+        "id": f"sticker-{message_id}",
+        "animated": False,
     }
+    return message(wa_id, message_id, timestamp, "sticker", sticker)
 
 
 def media_message(
@@ -176,18 +162,11 @@ def media_message(
     caption: str | None = None,
     sha256: str | None = None,
 ) -> dict[str, Any]:
-    item: dict[str, Any] = {"id": media_id, "mime_type": mime_type}
-    if sha256 is not None:
-        item["sha256"] = sha256
-    if caption is not None:
-        item["caption"] = caption
-    return {
-        "from": wa_id,
-        "id": message_id,
-        "timestamp": str(timestamp),
-        "type": kind,
-        kind: item,
-    }
+    """An image, video, audio or document message (`caption`, `sha256` when given)."""
+    item = {"id": media_id, "mime_type": mime_type, "caption": caption, "sha256": sha256}
+    return message(
+        wa_id, message_id, timestamp, kind, {k: v for k, v in item.items() if v is not None}
+    )
 
 
 def preference_update(wa_id: str, value: str, timestamp: int) -> dict[str, Any]:

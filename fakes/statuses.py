@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from fakes.graph import FakeGraphApi, SentMessage, StatusOrder
@@ -22,36 +23,28 @@ __all__ = ["StatusReporter"]
 Post = Callable[[dict[str, Any]], Awaitable[None]]  # posts one signed webhook, or raises
 
 
+@dataclass
 class StatusReporter:
-    def __init__(
-        self,
-        fake: FakeGraphApi,
-        post: Post,
-        *,
-        order: StatusOrder = "in_order",
-        early: bool = False,
-        seed: int = 0,
-    ) -> None:
-        self._fake = fake
-        self._post = post
-        self._order = order
-        self._early = early
-        self._seed = seed
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self.posted: list[dict[str, Any]] = []  # every status posted, in posting order
+    fake: FakeGraphApi
+    post: Post
+    order: StatusOrder = "in_order"
+    early: bool = False  # before the fake answers the send (in-process fakes only)
+    seed: int = 0
+    posted: list[dict[str, Any]] = field(default_factory=list)  # every status, as posted
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _loop: asyncio.AbstractEventLoop | None = None
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        if self._early:
-            self._fake.before_answer = self.report
+        if self.early:
+            self.fake.before_answer = self.report
         else:
-            self._fake.listeners.append(self._accepted)
+            self.fake.listeners.append(self._accepted)
 
     async def report(self, sent: SentMessage) -> None:
         """Post the statuses of `sent`, one webhook each."""
-        for status in self._fake.statuses_for(sent, self._order, seed=self._seed):
-            await self._post(webhook([], statuses=[status]))
+        for status in self.fake.statuses_for(sent, self.order, seed=self.seed):
+            await self.post(webhook([], statuses=[status]))
             self.posted.append(status)
 
     async def settle(self) -> None:

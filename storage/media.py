@@ -34,29 +34,25 @@ _CONTENT = f"SELECT {_COLUMNS}, bytes FROM media WHERE id = $1"
 
 
 @dataclass(frozen=True)
-class MediaWrite:
+class _MediaFacts:
     lead_key: str
-    media_id: str
-    message_id: str | None
+    media_id: str  # Meta's
+    message_id: str | None  # the inbox id of the message that carried it
     mime_type: str | None
     caption: str | None
-    sha256: str | None
+    sha256: str | None  # what Meta said the bytes hash to
     size: int | None
     status: str  # stored | bad_checksum | too_large | failed
+
+
+@dataclass(frozen=True)
+class MediaWrite(_MediaFacts):
     content: bytes | None  # only for `stored`
 
 
 @dataclass(frozen=True)
-class MediaItem:
+class MediaItem(_MediaFacts):
     id: int
-    lead_key: str
-    media_id: str
-    message_id: str | None
-    mime_type: str | None
-    caption: str | None
-    sha256: str | None
-    size: int | None
-    status: str
     created_at: datetime
 
 

@@ -48,7 +48,7 @@ WHERE o.provider_message_id = s.provider_message_id
 """
 
 _FAILED = """
-SELECT id, lead_key, payload, provider_message_id, delivery_error
+SELECT id AS outbox_id, lead_key, payload, provider_message_id, delivery_error AS error_code
 FROM outbox
 WHERE provider_message_id = ANY($1::text[]) AND delivery_state = 'failed'
 ORDER BY id
@@ -119,9 +119,4 @@ class DeliveryStatuses:
     async def failed(self, provider_message_ids: Sequence[str]) -> list[FailedDelivery]:
         """The rows among `provider_message_ids` whose delivery failed."""
         rows = await self._con.fetch(_FAILED, list(provider_message_ids))
-        return [
-            FailedDelivery(
-                r["id"], r["lead_key"], r["payload"], r["provider_message_id"], r["delivery_error"]
-            )
-            for r in rows
-        ]
+        return [FailedDelivery(**dict(r)) for r in rows]

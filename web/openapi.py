@@ -65,21 +65,21 @@ _ACTION = {
     "required": True,
     "schema": {"type": "string", "enum": sorted(ACTIONS)},
 }
-_DELIVERY_ID = {
-    "name": "id",
-    "in": "path",
-    "required": True,
-    "description": "the outbox row's id",
-    "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_DELIVERY_ID},
-}
 
-_MEDIA_ID = {
-    "name": "id",
-    "in": "path",
-    "required": True,
-    "description": "the kept media item's id (from a lead's `media`)",
-    "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_DELIVERY_ID},
-}
+
+def _row_id(description: str) -> dict[str, Any]:
+    """A path's `{id}`: a row's id, a positive 64-bit integer."""
+    return {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_DELIVERY_ID},
+    }
+
+
+_DELIVERY_ID = _row_id("the outbox row's id")
+_MEDIA_ID = _row_id("the kept media item's id (from a lead's `media`)")
 
 
 @dataclass(frozen=True)

@@ -79,16 +79,9 @@ def with_receipts_and_media(policy: Policy, event: Event, decision: Decision) ->
     if policy.read_receipts and replies:
         before.append(MarkRead(to=lead, wamid=event.message_id.removeprefix("wa:")))
     if event.kind in KEPT_MEDIA_KINDS and event.media_id:
-        after.append(
-            FetchMedia(
-                wa_id=lead,
-                media_id=event.media_id,
-                message_id=event.message_id,
-                mime_type=event.mime_type,
-                caption=event.text,
-                sha256=event.sha256,
-            )
-        )
+        # The caption is the text the lead wrote on it.
+        kept = (event.media_id, event.message_id, event.mime_type, event.text, event.sha256)
+        after.append(FetchMedia(lead, *kept))
     if not before and not after:
         return decision
     return replace(decision, effects=(*before, *decision.effects, *after))

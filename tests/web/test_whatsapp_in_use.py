@@ -16,6 +16,7 @@ import pytest
 
 from fakes.graph import GraphFailure, SentMessage
 from fakes.meta import (
+    media_message,
     preference_update,
     reaction_message,
     sticker_message,
@@ -247,28 +248,13 @@ async def test_the_pair_rate_backs_off_that_recipient_only(running: Running) -> 
 
 
 def _image(wa_id: str, media_id: str, caption: str | None, sha256: str | None) -> dict[str, Any]:
-    image: dict[str, Any] = {"id": media_id, "mime_type": "image/jpeg"}
-    if caption is not None:
-        image["caption"] = caption
-    if sha256 is not None:
-        image["sha256"] = sha256
-    return {
-        "from": wa_id,
-        "id": next_id(),
-        "timestamp": str(next(_clock)),
-        "type": "image",
-        "image": image,
-    }
+    return media_message(wa_id, next_id(), media_id, next(_clock), caption=caption, sha256=sha256)
 
 
 def _document(wa_id: str, media_id: str) -> dict[str, Any]:
-    return {
-        "from": wa_id,
-        "id": next_id(),
-        "timestamp": str(next(_clock)),
-        "type": "document",
-        "document": {"id": media_id, "mime_type": "application/pdf", "filename": "ref.pdf"},
-    }
+    return media_message(
+        wa_id, next_id(), media_id, next(_clock), kind="document", mime_type="application/pdf"
+    )
 
 
 async def _kept(running: Running) -> list[dict[str, Any]]:
