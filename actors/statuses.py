@@ -22,7 +22,7 @@ from datetime import datetime
 
 import structlog
 
-from actors.errors import ActorError
+from actors.errors import ActorError, TurnFailed
 from actors.inbound import Inbound
 from actors.lead import SendMedia, SendMessage, UndecodableEffect, effect_from_json
 from actors.observe import NullObserver, Observer
@@ -55,8 +55,11 @@ class DeliveryReports:
         self._now = now
         self._observer: Observer = observer or NullObserver()
 
-    async def record(self, reports: Sequence[StatusReport], *, correlation_id: str) -> None:
-        """Keep and apply `reports`, then tell the leads of the failed rows (and wait)."""
+    async def record(
+        self, reports: Sequence[StatusReport], *, correlation_id: str, wait_s: float
+    ) -> None:
+        """Keep and apply `reports`, then tell the leads of the failed rows and wait up to
+        `wait_s` for their turns (`TurnFailed` if they do not commit in time)."""
         if not reports:
             return
         async with self._db.records() as unit:
@@ -64,7 +67,11 @@ class DeliveryReports:
             await unit.commit()
         for report in reports:
             self._observer.status_reported(report.state, report.error_code)
-        await self._tell(failed, correlation_id)
+        try:
+            async with asyncio.timeout(wait_s):  # only turns are waited on here, no unit
+                await self._tell(failed, correlation_id)
+        except TimeoutError:
+            raise TurnFailed("the failed deliveries' turns did not commit in time") from None
 
     async def after_sent(self, claim: ClaimedDelivery, provider_message_id: str | None) -> None:
         """A failure Meta reported before we recorded the send, acted on now."""

@@ -30,6 +30,7 @@ from contextlib import (
 from typing import TypeVar
 
 import asyncpg
+from asyncpg.exceptions._base import InternalClientError
 
 from storage.admin import AdminReads, Redrives
 from storage.due_timers import DueTimers
@@ -204,8 +205,10 @@ async def _rollback(con: asyncpg.Connection, tx: asyncpg.transaction.Transaction
         return
     try:
         await tx.rollback()
-    except (*_CONNECTION_ERRORS, asyncpg.PostgresError):
-        # The connection died with its transaction: nothing is left to roll back.
+    except (*_CONNECTION_ERRORS, asyncpg.PostgresError, InternalClientError):
+        # The connection died with its transaction, or a statement cancelled mid-way
+        # (the caller's request was cancelled) still holds it: either way it is closed,
+        # so the pool never hands a busy connection to the next unit.
         con.terminate()
 
 

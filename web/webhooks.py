@@ -97,11 +97,14 @@ async def whatsapp_messages() -> ResponseReturnValue:
     try:
         async with asyncio.timeout(running.settings.turn_wait_s):
             outcomes = await asyncio.gather(*replies)
-            await running.statuses.record(
-                status_reports(webhook.statuses()), correlation_id=correlation_id()
-            )
     except TimeoutError:
         raise TurnFailed("the turns did not commit in time") from None
+    # Not under a timeout here: a unit cancelled mid-statement would lose its connection.
+    await running.statuses.record(
+        status_reports(webhook.statuses()),
+        correlation_id=correlation_id(),
+        wait_s=running.settings.turn_wait_s,
+    )
     counts: dict[str, int] = {}
     for outcome in outcomes:
         counts[outcome.value] = counts.get(outcome.value, 0) + 1
