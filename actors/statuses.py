@@ -84,6 +84,10 @@ class DeliveryReports:
         except (StorageError, ActorError) as error:
             # The report stays kept on the row; the admin view shows it as failed.
             log.warning("statuses.early_failure_not_told", reason=type(error).__name__)
+        except Exception:
+            # Never the relay's problem: a delivery task that raised would take the
+            # relay's other calls under way down with it.
+            log.error("statuses.early_failure_check_crashed", exc_info=True)
 
     async def about(self, provider_message_ids: Sequence[str]) -> dict[str, SentMessageRef]:
         if not provider_message_ids:
