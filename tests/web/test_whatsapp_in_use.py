@@ -67,6 +67,7 @@ async def lead_file(running: Running, wa_id: str = LEAD) -> dict[str, Any]:
 async def test_a_thumbs_up_on_the_summary_confirms_it(running: Running) -> None:
     lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Artist")
     summary = await lead.to_the_summary()
+    await lead.settle()  # a person reacts once it has arrived, and we know its id by then
     await post(running, reaction_message(LEAD, next_id(), summary.wamid, THUMBS_UP, next(_clock)))
     sent = await lead.next_message()
     assert sent.text.startswith("Thanks! I've sent your request")
