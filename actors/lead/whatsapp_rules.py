@@ -22,7 +22,6 @@ from dataclasses import replace
 from actors.lead.model import (
     Decision,
     DeliveryFailed,
-    Effect,
     Event,
     FetchMedia,
     LeadState,
@@ -73,8 +72,8 @@ def with_receipts_and_media(policy: Policy, event: Event, decision: Decision) ->
     lead = event.wa_id
     if lead == policy.artist_number:
         return decision
-    before: list[Effect] = []
-    after: list[Effect] = []
+    before: list[MarkRead] = []
+    after: list[FetchMedia] = []
     replies = any(isinstance(e, SendMessage | SendMedia) and e.to == lead for e in decision.effects)
     if policy.read_receipts and replies:
         before.append(MarkRead(to=lead, wamid=event.message_id.removeprefix("wa:")))

@@ -20,9 +20,9 @@ from tests.unit.lead_fixtures import (
     failed,
     media,
     msg,
-    preference,
     reaction,
 )
+from tests.unit.lead_fixtures import preference as marketing
 
 S = Status
 QUALIFYING = LeadState(
@@ -100,9 +100,9 @@ def test_the_artist_hears_of_a_lost_deposit_link_with_the_error() -> None:
 
 
 def test_marketing_preferences_are_kept_on_the_lead() -> None:
-    state = behaviour().decide(QUALIFYING, preference("stop")).state
+    state = behaviour().decide(QUALIFYING, marketing("stop")).state
     assert state.marketing == "stop"
-    assert behaviour().decide(state, preference("resume")).state.marketing == "resume"
+    assert behaviour().decide(state, marketing("resume")).state.marketing == "resume"
 
 
 def test_a_thumbs_up_is_silent_outside_the_summary() -> None:
