@@ -26,13 +26,14 @@ from actors.inbound import Inbound
 from actors.lead import Answer, ArtistAction, latest_answers, state_from_json
 from actors.runtime import ActorRuntime
 from actors.turn import TurnOutcome
-from storage import Database, LeadFile, OutboxRow, RedriveOutcome
+from storage import Database, LeadFile, MediaContent, OutboxRow, RedriveOutcome
 from storage.admin import LeadSummaryRow
 
 __all__ = [
     "ActionTaken",
     "Admin",
     "LeadFile",
+    "MediaContent",
     "OutboxRow",
     "RedriveOutcome",
     "ReplyDelivery",
@@ -98,6 +99,11 @@ class Admin:
         if found is None:
             return None
         return found, list(latest_answers(state_from_json(found.lead.state).answers).values())
+
+    async def media(self, media_row: int) -> MediaContent | None:
+        """One media item a lead sent, with its bytes when it was kept whole."""
+        async with self._db.reads() as unit:
+            return await unit.media.content(media_row)
 
     async def dead_letters(self, *, before: int | None, limit: int) -> list[OutboxRow]:
         async with self._db.reads() as unit:

@@ -8,6 +8,7 @@ One message for one lead's actor, and the one constructor per source that makes 
     Inbound.from_admin_reply    the artist's words to a lead through the admin API
     Inbound.from_timer          a due timer firing
     Inbound.from_deposit_link   the Checkout Session the deposit channel made
+    Inbound.from_delivery_failure  Meta reported one of the lead's messages failed
 
 Each takes the lead and the inbox id from the event it carries, so the three never
 disagree; the inbox ids come from `actors.message_ids`. WhatsApp and Stripe events are
@@ -25,14 +26,23 @@ from actors.lead import (
     ArtistActed,
     ArtistAction,
     ArtistReplied,
+    DeliveryFailed,
     DepositLinkCreated,
     Event,
     MessageReceived,
     PaymentEventReceived,
+    PreferenceChanged,
+    SendMedia,
+    SendMessage,
     TimerFired,
     TimerKind,
 )
-from actors.message_ids import admin_action_message_id, deposit_link_message_id, timer_message_id
+from actors.message_ids import (
+    admin_action_message_id,
+    delivery_failed_message_id,
+    deposit_link_message_id,
+    timer_message_id,
+)
 
 __all__ = ["Inbound"]
 
@@ -50,11 +60,11 @@ class Inbound:
     @classmethod
     def from_whatsapp(
         cls,
-        event: MessageReceived | ArtistActed | ArtistReplied,
+        event: MessageReceived | ArtistActed | ArtistReplied | PreferenceChanged,
         record: dict[str, Any],
         correlation_id: str,
     ) -> Inbound:
-        """`record` is Meta's message as received."""
+        """`record` is Meta's message (or user preference) as received."""
         return cls._carrying(event, record, correlation_id)
 
     @classmethod
@@ -122,6 +132,23 @@ class Inbound:
         event = DepositLinkCreated(message_id, wa_id, attempt, session_id, url, expires_at, now)
         record = {"session_id": session_id, "attempt": attempt}
         return cls._carrying(event, record, correlation_id or message_id)
+
+    @classmethod
+    def from_delivery_failure(
+        cls,
+        *,
+        wa_id: str,
+        outbox_id: int,
+        error_code: str | None,
+        effect: SendMessage | SendMedia | None,
+        now: datetime,
+        correlation_id: str,
+    ) -> Inbound:
+        """Once per outbox row, however many reports say it failed."""
+        message_id = delivery_failed_message_id(outbox_id)
+        event = DeliveryFailed(message_id, wa_id, outbox_id, error_code, effect, now)
+        record = {"outbox_id": outbox_id, "error_code": error_code}
+        return cls._carrying(event, record, correlation_id)
 
     @classmethod
     def _carrying(cls, event: Event, record: dict[str, Any], correlation_id: str) -> Inbound:

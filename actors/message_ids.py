@@ -10,6 +10,8 @@ same id twice, and the prefix keeps the sources apart:
     timer:<id>:<due>         a timer firing (a re-armed timer keeps its row, so its
                              due time names the firing too)
     stripe-session:<id>      the Checkout Session the deposit channel made
+    failed:<outbox id>       Meta reported one of our messages failed (once per row)
+    pref:<wa_id>:<category>:<value>:<time>   Meta's user_preferences for a lead
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from uuid import UUID
 
 __all__ = [
     "admin_action_message_id",
+    "delivery_failed_message_id",
     "deposit_link_message_id",
+    "preference_message_id",
     "stripe_event_message_id",
     "timer_message_id",
     "whatsapp_message_id",
@@ -44,3 +48,12 @@ def timer_message_id(timer_id: int, due_at: int) -> str:
 
 def deposit_link_message_id(session_id: str) -> str:
     return f"stripe-session:{session_id}"
+
+
+def delivery_failed_message_id(outbox_id: int) -> str:
+    """Once per row: however many reports and redeliveries say it failed."""
+    return f"failed:{outbox_id}"
+
+
+def preference_message_id(wa_id: str, category: str, value: str, timestamp: int) -> str:
+    return f"pref:{wa_id}:{category}:{value}:{timestamp}"

@@ -41,6 +41,9 @@ class Observer(Protocol):
     def loop_restarted(self, loop: str) -> None:
         """A supervised background loop crashed and will be started again."""
 
+    def status_reported(self, state: str, error_code: str | None) -> None:
+        """Meta reported a message of ours sent, delivered, read or failed (with a code)."""
+
 
 class NullObserver:
     """Reports nothing."""
@@ -63,4 +66,7 @@ class NullObserver:
         pass
 
     def loop_restarted(self, loop: str) -> None:
+        pass
+
+    def status_reported(self, state: str, error_code: str | None) -> None:
         pass

@@ -106,6 +106,11 @@ class RecipientPacer:
             self._sweep(now)
         return at - now
 
+    def hold(self, recipient: str, seconds: float) -> None:
+        """Nothing to `recipient` for `seconds` from now (Meta's pair rate said so)."""
+        until = self._clock() + seconds
+        self._next[recipient] = max(self._next.get(recipient, until), until)
+
     async def wait(self, recipient: str) -> None:
         delay = self.reserve(recipient)
         if delay > 0:

@@ -12,7 +12,8 @@ replicas' rows (and retries coming due) are found by polling. We do not NOTIFY p
 turn: NOTIFY serializes committing transactions on a global lock.
 
 Outcomes, by what the deliverer raised:
-    (nothing)                sent; the provider's id is recorded
+    (nothing)                sent; the provider's id is recorded (and `on_sent`
+                             hears of it: a status Meta sent first is acted on)
     RetryableDeliveryError   retried after `Backoff` (durable: `next_attempt_at`), and
                              dead-lettered once `max_attempts` are spent
     PermanentDeliveryError   dead-lettered at once
@@ -71,6 +72,7 @@ __all__ = ["Backoff", "OutboxRelay"]
 log = structlog.get_logger("actors.relay")
 
 _Write = Callable[[RelayUnit], Awaitable[bool]]  # True: the write applied
+_SentHook = Callable[[ClaimedDelivery, str | None], Awaitable[None]]
 _UNCERTAIN = "uncertain"  # delivery_attempts.outcome: failed after the request left us
 # A claim is used only while we have held it for less than this share of its lease: the
 # database started the lease a round trip before our clock did, and the call needs time.
@@ -129,10 +131,15 @@ class OutboxRelay:
         self._in_flight = 0
         self._channels = None if channels is None else list(channels)
         self._excluding = list(excluding)
+        self._on_sent: _SentHook | None = None
 
     def add_channel(self, channel: str, deliverer: Deliverer) -> None:
         """Deliver `channel`'s rows with `deliverer` (wired after the runtime exists)."""
         self._deliverers[channel] = deliverer
+
+    def on_sent(self, hook: _SentHook) -> None:
+        """Call `hook` after each send is recorded (wired after the runtime exists)."""
+        self._on_sent = hook
 
     def wake(self) -> None:
         self._poller.wake()
@@ -253,6 +260,8 @@ class OutboxRelay:
             )
             if settled is _Settled.RECORDED:
                 log.info("relay.delivered", channel=claim.channel)
+                if self._on_sent is not None:
+                    await self._on_sent(claim, provider_id)
             else:
                 # The provider accepted it and we could not record that: the one window
                 # in which a reply can go out twice (the lease lapses, or lapsed, and

@@ -7,7 +7,15 @@ outside it, the configured template goes instead, without trying free-form first
 no template for that message it is suppressed. Meta has the last word: a free-form
 message refused with 131047 is re-sent at once as its template (or suppressed). The
 artist's own number gets free-form messages and falls back only on 131047, since we do
-not track the artist's window.
+not track the artist's window. A message Meta later reported failed with 131047 comes
+back as `as_template` and goes straight as its template.
+
+A `MarkRead` marks the lead's message read with the typing indicator (one call, no
+pacing: it is not a message). It never holds the reply back: any failure of it is
+suppressed at once, and its call is bounded by `read_timeout_s`.
+
+Meta's pair rate (131056) backs off that recipient only: the pacer holds the recipient
+for `pair_rate_hold_s` and the row is retried; other recipients go on as before.
 
 Errors are classified by what retrying could achieve:
     RetryableDeliveryError   429, 5xx, Meta's throttling and transient codes, timeouts and
@@ -29,17 +37,18 @@ from actors.copy import Composer, CopyError
 from actors.deadline import Deadline
 from actors.delivery import Delivery, outside_window
 from actors.errors import DeliverySuppressed, PermanentDeliveryError, RetryableDeliveryError
-from actors.lead import SendMedia, SendMessage
+from actors.lead import MarkRead, SendMedia, SendMessage
 from actors.pacing import Pacing
 from actors.templates import Templates, message_key
 
-__all__ = ["OUTSIDE_WINDOW_CODE", "RETRYABLE_GRAPH_CODES", "WhatsAppSender"]
+__all__ = ["OUTSIDE_WINDOW_CODE", "PAIR_RATE_CODE", "RETRYABLE_GRAPH_CODES", "WhatsAppSender"]
 
 log = structlog.get_logger("actors.whatsapp")
 
 # 130429 throughput, 131056 pair rate, 80007 / 4 app rate, 131000 / 1 / 2 transient.
 RETRYABLE_GRAPH_CODES = frozenset({130429, 131056, 80007, 4, 131000, 1, 2})
 OUTSIDE_WINDOW_CODE = 131047
+PAIR_RATE_CODE = "131056"
 
 
 class _OutsideWindow(Exception):
@@ -62,6 +71,8 @@ class WhatsAppSender:
         pacing: Pacing | None = None,
         artist_number: str | None = None,
         clock: Clock | None = None,
+        read_timeout_s: float = 3.0,
+        pair_rate_hold_s: float = 1.0,
     ) -> None:
         self._client = client
         self._composer = composer
@@ -73,15 +84,22 @@ class WhatsAppSender:
         self._pacing = pacing
         self._artist = artist_number.lstrip("+") if artist_number else None
         self._clock = clock or SystemClock()  # the service's clock, as the timers use
+        self._read_timeout = min(read_timeout_s, timeout_s)
+        self._pair_rate_hold = pair_rate_hold_s
 
     async def deliver(self, delivery: Delivery, deadline: Deadline) -> str | None:
         effect = delivery.effect
-        if not isinstance(effect, SendMessage | SendMedia):
+        if not isinstance(effect, SendMessage | SendMedia | MarkRead):
             raise PermanentDeliveryError("wrong_channel", type(effect).__name__)
         if not self._configured:
             raise RetryableDeliveryError(
                 "not_configured", "WHATSAPP_ACCESS_TOKEN / WHATSAPP_PHONE_NUMBER_ID unset"
             )
+        if isinstance(effect, MarkRead):
+            await self._mark_read(effect, deadline)
+            return None
+        if isinstance(effect, SendMessage) and effect.as_template:
+            return await self._send_template(delivery, effect, deadline, why="reported_131047")
         if outside_window(delivery, self._clock.now(), self._artist):
             return await self._send_template(delivery, effect, deadline, why="outside_window")
         try:
@@ -118,6 +136,24 @@ class WhatsAppSender:
         log.info("whatsapp.sent_as_template", why=why, template=message["template"]["name"])
         return provider_id
 
+    async def _mark_read(self, effect: MarkRead, deadline: Deadline) -> None:
+        """Read receipt and typing indicator; whatever goes wrong, the reply goes next."""
+        body = {
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": effect.wamid,
+            "typing_indicator": {"type": "text"},
+        }
+        timeout = min(self._read_timeout, deadline.check())
+        try:
+            response = await self._client.post(
+                self._url, json=body, headers=self._headers, timeout=timeout
+            )
+        except httpx.HTTPError as error:
+            raise DeliverySuppressed("read_receipt_failed", type(error).__name__) from error
+        if response.status_code != 200:
+            raise DeliverySuppressed("read_receipt_failed", f"HTTP {response.status_code}")
+
     async def _post(
         self, delivery: Delivery, to: str, message: dict[str, Any], deadline: Deadline
     ) -> str | None:
@@ -152,7 +188,12 @@ class WhatsAppSender:
             ) from error
         if response.status_code == 200:
             return _message_id(response)
-        raise _classify(response)
+        refusal = _classify(response)
+        if isinstance(refusal, RetryableDeliveryError) and refusal.code == PAIR_RATE_CODE:
+            if self._pacing is not None:
+                self._pacing.recipients.hold(to, self._pair_rate_hold)
+            log.info("whatsapp.pair_rate_backoff", hold_s=self._pair_rate_hold)
+        raise refusal
 
 
 def _message_id(response: httpx.Response) -> str | None:

@@ -163,9 +163,8 @@ class OnPort:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 status, reply_headers, data = respond(method, self.path, headers, body)
                 self.send_response(status)
-                for name, value in reply_headers.items():
+                for name, value in {"content-type": "application/json", **reply_headers}.items():
                     self.send_header(name, value)
-                self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -187,8 +186,10 @@ def graph_responder(fake: FakeGraphApi) -> Respond:
     """The fake Graph API's answers, as JSON."""
 
     def respond(method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
-        status, payload = fake.handle(method, target, headers, body)
-        return status, {}, json.dumps(payload).encode()
+        reply = fake.answer(method, target, headers, body)
+        if reply.content is not None:  # a media download
+            return reply.status, {"content-type": reply.content_type}, reply.content
+        return reply.status, {}, json.dumps(reply.payload).encode()
 
     return respond
 
@@ -299,7 +300,9 @@ class Console:
         if line.isdigit() and self.latest is not None:  # otherwise a number is text: a size
             return self._pick(int(line), self.latest)
         if line == "/image" or line.startswith("/image "):
-            image = {"id": f"media-{uuid.uuid4().hex[:12]}", "mime_type": "image/jpeg"}
+            media_id = f"media-{uuid.uuid4().hex[:12]}"
+            kept = self.fake.add_media(media_id, b"\xff\xd8\xff a picture " + media_id.encode())
+            image = {"id": media_id, "mime_type": "image/jpeg", "sha256": kept.sha256}
             caption = line.removeprefix("/image").strip()
             if caption:
                 image["caption"] = caption

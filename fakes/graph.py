@@ -1,9 +1,16 @@
 """
-A fake WhatsApp Cloud API (Graph API): POST /{phone-number-id}/messages.
+A fake WhatsApp Cloud API (Graph API): POST /{phone-number-id}/messages, the media API
+(GET /{media-id}, then the bytes from the URL it gives), and delivery statuses.
 
 It parses the real JSON, records every accepted message (text, interactive, image and
-template), and answers like Meta does: 200 with a wamid, or an error envelope with
-Meta's codes. Failures are scripted per call (`fail_next`), for a share of calls
+template) and every read receipt (`status: read` with the typing indicator), and answers
+like Meta does: 200 with a wamid, or an error envelope with Meta's codes. Media added
+with `add_media` is served with its sha256 (or a wrong one, `bad_checksum=True`).
+`statuses_for(message)` writes the `statuses[]` Meta would post about a message (sent,
+delivered, read; or failed with `errors[]` for recipients set with `fail_delivery`),
+in order, reversed or shuffled; `fakes.statuses.StatusReporter` posts them to a
+service's webhook (also before the service hears the send was accepted:
+`before_answer`). Failures are scripted per call (`fail_next`), for a share of calls
 (`fail_randomly`), for a stretch of time (`down` / `up`: 503 for everything), or per
 recipient (`close_window`: free-form messages get 131047, templates still go). Two
 failures are not answers at all: a stall longer than the client's timeout, and a
@@ -17,6 +24,7 @@ and a real threaded HTTP server for processes.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import json
 import math
@@ -24,7 +32,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
@@ -32,8 +40,20 @@ from typing import Any, Literal
 import httpx
 
 from fakes.local_http import LocalHTTPServer
+from fakes.meta import status_entry
 
-__all__ = ["FakeGraphApi", "GraphFailure", "GraphReply", "GraphServer", "SentMessage"]
+__all__ = [
+    "FakeGraphApi",
+    "FakeMedia",
+    "GraphFailure",
+    "GraphReply",
+    "GraphServer",
+    "SentMessage",
+    "StatusOrder",
+]
+
+StatusOrder = Literal["in_order", "reversed", "shuffled"]
+_DOWNLOAD = "/download/"
 
 
 @dataclass(frozen=True)
@@ -87,6 +107,18 @@ class GraphReply:
     status: int
     payload: dict[str, Any]
     action: Literal["answer", "stall", "drop"] = "answer"
+    content: bytes | None = None  # a media download: these bytes instead of the JSON
+    content_type: str = "application/json"
+
+
+@dataclass(frozen=True)
+class FakeMedia:
+    """A media item a lead sent, as Meta keeps it."""
+
+    id: str
+    content: bytes
+    mime_type: str
+    sha256: str  # hex, as the media API writes it (wrong on purpose for a bad checksum)
 
 
 @dataclass(frozen=True)
@@ -133,12 +165,19 @@ class FakeGraphApi:
     # (name, language) -> number of body parameters; empty: any template is approved.
     approved_templates: dict[tuple[str, str], int] = field(default_factory=dict)
     _failures: deque[GraphFailure] = field(default_factory=deque)
+    _media_failures: deque[GraphFailure] = field(default_factory=deque)
     _random: tuple[float, tuple[GraphFailure, ...], random.Random] | None = None
     _down_until: float = 0.0
     _closed_windows: set[str] = field(default_factory=set)
     _by_recipient: dict[str, list[SentMessage]] = field(default_factory=dict)
     # Called with each accepted message, on the thread that accepted it (after the lock).
     listeners: list[Callable[[SentMessage], None]] = field(default_factory=list)
+    read_marks: list[dict[str, Any]] = field(default_factory=list)  # read + typing calls
+    media: dict[str, FakeMedia] = field(default_factory=dict)
+    media_downloads: int = 0
+    _delivery_failures: dict[str, int] = field(default_factory=dict)  # recipient -> code
+    # In-process only: awaited with each accepted message before its answer is returned.
+    before_answer: Callable[[SentMessage], Awaitable[None]] | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -147,6 +186,11 @@ class FakeGraphApi:
     def fail_next(self, *failures: GraphFailure) -> None:
         with self._lock:
             self._failures.extend(failures)
+
+    def fail_next_media(self, *failures: GraphFailure) -> None:
+        """Fail the next media API calls (and only those), with error answers."""
+        with self._lock:
+            self._media_failures.extend(failures)
 
     def fail_randomly(self, rate: float, *failures: GraphFailure, seed: int = 0) -> None:
         """Fail a share `rate` of the calls not scripted otherwise, with one of `failures`."""
@@ -166,6 +210,49 @@ class FakeGraphApi:
         """Refuse free-form messages to `wa_ids` with 131047, as Meta does after 24 h."""
         with self._lock:
             self._closed_windows.update(wa_ids)
+
+    def add_media(
+        self,
+        media_id: str,
+        content: bytes,
+        mime_type: str = "image/jpeg",
+        *,
+        bad_checksum: bool = False,
+    ) -> FakeMedia:
+        """Keep a media item a lead will send; `bad_checksum`: Meta's sha256 is wrong."""
+        digest = hashlib.sha256(content + (b"tampered" if bad_checksum else b"")).hexdigest()
+        item = FakeMedia(media_id, content, mime_type, digest)
+        with self._lock:
+            self.media[media_id] = item
+        return item
+
+    def fail_delivery(self, recipient: str, code: int) -> None:
+        """Messages to `recipient` are accepted, then reported failed with `code`."""
+        with self._lock:
+            self._delivery_failures[recipient] = code
+
+    def statuses_for(
+        self, sent: SentMessage, order: StatusOrder = "in_order", *, seed: int = 0
+    ) -> list[dict[str, Any]]:
+        """The `statuses[]` entries Meta would post about `sent`, in `order`."""
+        code = self._delivery_failures.get(sent.to)
+        states = ["sent", "failed"] if code is not None else ["sent", "delivered", "read"]
+        statuses = [
+            status_entry(
+                sent.to,
+                sent.wamid,
+                state,
+                timestamp=int(sent.accepted_at) + n,
+                error_code=code if state == "failed" else None,
+                callback=sent.body.get("biz_opaque_callback_data"),
+            )
+            for n, state in enumerate(states)
+        ]
+        if order == "reversed":
+            statuses.reverse()
+        elif order == "shuffled":
+            random.Random(f"{seed}:{sent.wamid}").shuffle(statuses)
+        return statuses
 
     def approve_template(self, name: str, language: str, parameters: int) -> None:
         with self._lock:
@@ -196,11 +283,17 @@ class FakeGraphApi:
         return reply.status, reply.payload
 
     def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> GraphReply:
+        return self.accept(method, path, headers, body)[0]
+
+    def accept(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[GraphReply, SentMessage | None]:
+        """The answer, and the message accepted (listeners told), if one was."""
         reply, accepted = self._answer(method, path, headers, body)
         if accepted is not None:
             for listener in self.listeners:
                 listener(accepted)
-        return reply
+        return reply, accepted
 
     def _answer(
         self, method: str, path: str, headers: dict[str, str], body: bytes
@@ -209,6 +302,8 @@ class FakeGraphApi:
             self.requests += 1
             if time.monotonic() < self._down_until:
                 return _error_reply(GraphFailure.unavailable()), None
+            if method == "GET":
+                return self._media_reply(path, headers), None
             if method != "POST" or not path.rstrip("/").endswith(
                 f"/{self.phone_number_id}/messages"
             ):
@@ -219,6 +314,8 @@ class FakeGraphApi:
                 payload = json.loads(body)
             except ValueError:
                 return GraphReply(400, _error(400, 100, "Invalid JSON")), None
+            if payload.get("messaging_product") == "whatsapp" and payload.get("status") == "read":
+                return self._read_reply(payload), None
             if payload.get("messaging_product") != "whatsapp" or not payload.get("to"):
                 return GraphReply(400, _error(400, 100, "Invalid parameter")), None
             self.received.append(payload)
@@ -248,6 +345,41 @@ class FakeGraphApi:
                 "messages": [{"id": wamid}],
             }
             return GraphReply(200, answer, "drop" if failure is not None else "answer"), sent
+
+    def _read_reply(self, payload: dict[str, Any]) -> GraphReply:
+        """Mark a message read (with the typing indicator, when asked): `{"success": true}`."""
+        if not payload.get("message_id"):
+            return GraphReply(400, _error(400, 100, "Invalid parameter"))
+        failure = self._scripted_failure()
+        if failure is not None and failure.kind == "error":
+            return _error_reply(failure)
+        self.read_marks.append(payload)
+        return GraphReply(200, {"success": True})
+
+    def _media_reply(self, path: str, headers: dict[str, str]) -> GraphReply:
+        """`GET /{version}/{media-id}` (the URL and facts) or `GET /download/{media-id}`."""
+        if headers.get("authorization") != f"Bearer {self.access_token}":
+            return _error_reply(GraphFailure.bad_token())
+        if self._media_failures:
+            return _error_reply(self._media_failures.popleft())
+        download = path.startswith(_DOWNLOAD)
+        media_id = path.removeprefix(_DOWNLOAD) if download else path.rstrip("/").split("/")[-1]
+        item = self.media.get(media_id)
+        if item is None:
+            return GraphReply(400, _error(400, 100, f"Unsupported get request: {media_id}"))
+        if download:
+            self.media_downloads += 1
+            return GraphReply(200, {}, content=item.content, content_type=item.mime_type)
+        host = headers.get("host", "graph.test")
+        info = {
+            "messaging_product": "whatsapp",
+            "url": f"http://{host}{_DOWNLOAD}{item.id}",
+            "mime_type": item.mime_type,
+            "sha256": item.sha256,
+            "file_size": len(item.content),
+            "id": item.id,
+        }
+        return GraphReply(200, info)
 
     def _scripted_failure(self) -> GraphFailure | None:
         if self._failures:
@@ -280,12 +412,14 @@ class FakeGraphApi:
 
     def transport(self) -> httpx.MockTransport:
         async def handler(request: httpx.Request) -> httpx.Response:
-            reply = self.answer(
+            reply, accepted = self.accept(
                 request.method,
                 request.url.path,
                 {k.lower(): v for k, v in request.headers.items()},
                 request.content,
             )
+            if accepted is not None and self.before_answer is not None:
+                await self.before_answer(accepted)
             if reply.action == "stall":
                 timeouts = request.extensions.get("timeout", {})
                 await asyncio.sleep(timeouts.get("read") or 5.0)
@@ -294,6 +428,9 @@ class FakeGraphApi:
                 raise httpx.RemoteProtocolError(
                     "Server disconnected without sending a response.", request=request
                 )
+            if reply.content is not None:
+                headers = {"content-type": reply.content_type}
+                return httpx.Response(reply.status, content=reply.content, headers=headers)
             return httpx.Response(reply.status, json=reply.payload)
 
         return httpx.MockTransport(handler)
@@ -329,21 +466,29 @@ class GraphServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def do_GET(self) -> None:
+                self._serve("GET")
+
             def do_POST(self) -> None:
+                self._serve("POST")
+
+            def _serve(self, method: str) -> None:
                 length = int(self.headers.get("content-length", "0"))
-                body = self.rfile.read(length)
+                body = self.rfile.read(length) if length else b""
                 reply = fake.answer(
-                    "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                    method, self.path, {k.lower(): v for k, v in self.headers.items()}, body
                 )
                 if reply.action == "stall":
                     closing.wait(GraphServer.STALL_S)
                 if reply.action != "answer":
                     self.close_connection = True  # no answer: the client sees a drop
                     return
-                data = json.dumps(reply.payload).encode()
+                data = reply.content
+                if data is None:
+                    data = json.dumps(reply.payload).encode()
                 try:
                     self.send_response(reply.status)
-                    self.send_header("content-type", "application/json")
+                    self.send_header("content-type", reply.content_type)
                     self.send_header("content-length", str(len(data)))
                     self.end_headers()
                     self.wfile.write(data)

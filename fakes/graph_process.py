@@ -7,12 +7,15 @@ commit-to-delivery time is mostly the harness's own. Here the fake runs in a chi
 process (`python -m fakes.graph_process`), which writes each message it accepts as one
 JSON line on stdout; `GraphProcess` reads them into a local `FakeGraphApi` with
 `record`, so everything that reads a `FakeGraphApi` (`sent`, `to`, listeners) works as
-before. Commands (random failures) go to the child as JSON lines on stdin.
+before; its read receipts land in `read_marks` the same way. Commands (random failures,
+media to serve) go to the child as JSON lines on stdin. Delivery statuses are written
+by the local `FakeGraphApi` (`statuses_for`), from the messages mirrored.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import sys
@@ -65,12 +68,27 @@ class GraphProcess:
             data = json.loads(line)
             if "pong" in data:
                 self._pong.set()
+            elif "read" in data:
+                self.records.read_marks.append(data["read"])
             else:
                 self.records.record(SentMessage(**data))
 
     async def fail_randomly(self, rate: float, *kinds: str, seed: int = 0) -> None:
         """Fail a share `rate` of calls with the named failures (see `_FAILURES`)."""
         await self._command({"fail_randomly": {"rate": rate, "kinds": list(kinds), "seed": seed}})
+
+    async def add_media(
+        self, media_id: str, content: bytes, mime_type: str, *, bad_checksum: bool = False
+    ) -> None:
+        """Serve a media item a lead will send (`FakeGraphApi.add_media`, in the child)."""
+        self.records.add_media(media_id, content, mime_type, bad_checksum=bad_checksum)
+        item = {
+            "media_id": media_id,
+            "content": base64.b64encode(content).decode(),
+            "mime_type": mime_type,
+            "bad_checksum": bad_checksum,
+        }
+        await self._command({"add_media": item})
 
     async def _command(self, command: dict[str, Any]) -> None:
         assert self._child is not None
@@ -110,17 +128,28 @@ def _child(phone_number_id: str, access_token: str) -> None:
 
     fake.listeners.append(report)
     server = fake.serve()
+    reported_reads = 0
     with out:
         sys.stdout.write(json.dumps({"base_url": server.base_url}) + "\n")
         sys.stdout.flush()
     for line in sys.stdin:
         command = json.loads(line)
+        if "add_media" in command:
+            item = command["add_media"]
+            content = base64.b64decode(item["content"])
+            fake.add_media(
+                item["media_id"], content, item["mime_type"], bad_checksum=item["bad_checksum"]
+            )
         if "fail_randomly" in command:
             spec = command["fail_randomly"]
             failures = [_FAILURES[kind]() for kind in spec["kinds"]]
             fake.fail_randomly(spec["rate"], *failures, seed=spec["seed"])
         if "ping" in command:
+            marks = list(fake.read_marks[reported_reads:])  # appended by server threads
+            reported_reads += len(marks)
             with out:
+                for mark in marks:
+                    sys.stdout.write(json.dumps({"read": mark}, separators=(",", ":")) + "\n")
                 sys.stdout.write('{"pong": true}\n')
                 sys.stdout.flush()
     server.close()

@@ -11,10 +11,16 @@ __all__ = [
     "batch",
     "button_message",
     "encode",
-    "sign",
+    "media_message",
+    "message",
+    "preference_update",
+    "reaction_message",
+    "status_entry",
     "status_update",
+    "sticker_message",
     "text_message",
     "webhook",
+    "with_context",
 ]
 
 
@@ -22,38 +28,33 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def text_message(wa_id: str, message_id: str, body: str, timestamp: int) -> dict[str, Any]:
+def message(wa_id: str, message_id: str, timestamp: int, kind: str, body: Any) -> dict[str, Any]:
+    """One of `messages[]`: its sender, id, time and type, and the object of that type."""
     return {
         "from": wa_id,
         "id": message_id,
         "timestamp": str(timestamp),
-        "type": "text",
-        "text": {"body": body},
+        "type": kind,
+        kind: body,
     }
+
+
+def text_message(wa_id: str, message_id: str, body: str, timestamp: int) -> dict[str, Any]:
+    return message(wa_id, message_id, timestamp, "text", {"body": body})
 
 
 def button_message(
     wa_id: str, message_id: str, reply_id: str, title: str, timestamp: int
 ) -> dict[str, Any]:
-    return {
-        "from": wa_id,
-        "id": message_id,
-        "timestamp": str(timestamp),
-        "type": "interactive",
-        "interactive": {"type": "button_reply", "button_reply": {"id": reply_id, "title": title}},
-    }
+    picked = {"type": "button_reply", "button_reply": {"id": reply_id, "title": title}}
+    return message(wa_id, message_id, timestamp, "interactive", picked)
 
 
 def list_reply_message(
     wa_id: str, message_id: str, row_id: str, title: str, timestamp: int
 ) -> dict[str, Any]:
-    return {
-        "from": wa_id,
-        "id": message_id,
-        "timestamp": str(timestamp),
-        "type": "interactive",
-        "interactive": {"type": "list_reply", "list_reply": {"id": row_id, "title": title}},
-    }
+    picked = {"type": "list_reply", "list_reply": {"id": row_id, "title": title}}
+    return message(wa_id, message_id, timestamp, "interactive", picked)
 
 
 def webhook(
@@ -89,12 +90,122 @@ def batch(groups: list[list[dict[str, Any]]]) -> dict[str, Any]:
 
 
 def status_update(recipient: str, wamid: str, status: str = "delivered") -> dict[str, Any]:
-    return {
+    return status_entry(recipient, wamid, status, timestamp=1700000000)
+
+
+def status_entry(
+    recipient: str,
+    wamid: str,
+    status: str,
+    *,
+    timestamp: int,
+    error_code: int | None = None,
+    callback: str | None = None,
+) -> dict[str, Any]:
+    """One of `statuses[]` as Meta writes it: sent / delivered / read, or failed with
+    `errors[]`; `callback` is the `biz_opaque_callback_data` the send carried."""
+    entry: dict[str, Any] = {
         "id": wamid,
         "status": status,
-        "timestamp": "1700000000",
+        "timestamp": str(timestamp),
         "recipient_id": recipient,
     }
+    if status != "failed":
+        entry["conversation"] = {"id": f"conv-{recipient}", "origin": {"type": "service"}}
+        entry["pricing"] = {"billable": True, "pricing_model": "PMP", "category": "service"}
+    else:
+        entry["errors"] = [
+            {
+                "code": error_code,
+                "title": _ERROR_TITLES.get(error_code or 0, "Message failed to send"),
+                "message": _ERROR_TITLES.get(error_code or 0, "Message failed to send"),
+                "error_data": {"details": "scripted by the fake"},
+            }
+        ]
+    if callback is not None:
+        entry["biz_opaque_callback_data"] = callback
+    return entry
+
+
+_ERROR_TITLES = {
+    131047: "Re-engagement message",
+    131026: "Message undeliverable",
+    131056: "(Business Account, Consumer Account) pair rate limit hit",
+}
+
+
+def reaction_message(
+    wa_id: str, message_id: str, reacted_to: str, emoji: str, timestamp: int
+) -> dict[str, Any]:
+    reaction = {"message_id": reacted_to, "emoji": emoji}
+    return message(wa_id, message_id, timestamp, "reaction", reaction)
+
+
+def sticker_message(wa_id: str, message_id: str, timestamp: int) -> dict[str, Any]:
+    sticker = {
+        "mime_type": "image/webp",
+        "sha256": "c3RpY2tlcg==",
+        "id": f"sticker-{message_id}",
+        "animated": False,
+    }
+    return message(wa_id, message_id, timestamp, "sticker", sticker)
+
+
+def media_message(
+    wa_id: str,
+    message_id: str,
+    media_id: str,
+    timestamp: int,
+    *,
+    kind: str = "image",
+    mime_type: str = "image/jpeg",
+    caption: str | None = None,
+    sha256: str | None = None,
+) -> dict[str, Any]:
+    """An image, video, audio or document message (`caption`, `sha256` when given)."""
+    item = {"id": media_id, "mime_type": mime_type, "caption": caption, "sha256": sha256}
+    return message(
+        wa_id, message_id, timestamp, kind, {k: v for k, v in item.items() if v is not None}
+    )
+
+
+def preference_update(wa_id: str, value: str, timestamp: int) -> dict[str, Any]:
+    """Meta's user_preferences webhook: marketing messages stopped or resumed."""
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "880000000",
+                "changes": [
+                    {
+                        "field": "user_preferences",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "15550001111",
+                                "phone_number_id": "100200300",
+                            },
+                            "contacts": [{"profile": {"name": "Test Lead"}, "wa_id": wa_id}],
+                            "user_preferences": [
+                                {
+                                    "wa_id": wa_id,
+                                    "detail": f"User requested to {value} marketing messages",
+                                    "category": "marketing_messages",
+                                    "value": value,
+                                    "timestamp": timestamp,
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def with_context(message: dict[str, Any], replied_to: str, business: str) -> dict[str, Any]:
+    """`message` as a swipe-to-reply on our message `replied_to` (sent from `business`)."""
+    return {**message, "context": {"from": business, "id": replied_to}}
 
 
 def encode(payload: dict[str, Any]) -> bytes:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,7 +73,8 @@ async def observe(cluster: Cluster) -> Observed:
         {**r, "payload": json.loads(r["payload"])}
         for r in await db.fetch(
             "SELECT id, lead_key, channel, status, idempotency_key AS key, payload,"
-            " last_error, extract(epoch FROM created_at)::float8 AS created_at"
+            " last_error, extract(epoch FROM created_at)::float8 AS created_at,"
+            " provider_message_id, delivery_state"
             " FROM outbox ORDER BY id"
         )
     ]
@@ -107,7 +108,9 @@ def run_checks(
     *,
     chaos: bool,
     outbox_drained: bool,
+    reported: Mapping[str, str] | None = None,
 ) -> list[Check]:
+    """`reported`: Meta's id -> the final state of the statuses posted for it."""
     checks = [
         _every_delivery_acknowledged(results),
         _applied_exactly_once(results, observed),
@@ -118,6 +121,8 @@ def run_checks(
         duplicates_only_in_crash_windows(cluster.graph, faults, observed.uncertain),
         _paying_leads_booked_once(results, observed, cluster.stripe, cluster.graph),
         Check("outbox_drained", outbox_drained, _outbox_states(observed)),
+        _statuses_applied(observed, reported or {}),
+        _no_reply_to_reactions(results, observed),
     ]
     if chaos:
         checks.append(_paused_replica_silent(cluster.graph, faults, observed.uncertain))
@@ -226,6 +231,7 @@ def _intended_replies_delivered(
         row["id"]
         for row in observed.outbox
         if row["channel"] == "whatsapp"
+        and not _read_receipt_settled(row)
         and not (row["status"] == "sent" and row["key"] in accepted)
         and not (row["status"] == "suppressed" and row["last_error"] == "opted_out")
     ]
@@ -246,6 +252,56 @@ def _intended_replies_delivered(
             "undelivered": len(undelivered),
             "leads_reading_other_replies": len(differing),
             "examples": _sample(undelivered) + _sample(differing),
+        },
+    )
+
+
+def _read_receipt_settled(row: dict[str, Any]) -> bool:
+    """A read receipt is settled once sent or given up at once (it never holds a reply)."""
+    return row["payload"].get("type") == "mark_read" and row["status"] in ("sent", "suppressed")
+
+
+def _statuses_applied(observed: Observed, reported: Mapping[str, str]) -> Check:
+    """Every message whose statuses Meta posted (in any order) ends with the last state."""
+    compared = 0
+    wrong: list[str] = []
+    for row in observed.outbox:
+        final = reported.get(str(row["provider_message_id"]))
+        if final is None:
+            continue
+        compared += 1
+        if row["delivery_state"] != final:
+            wrong.append(f"{row['id']}: {row['delivery_state']} (reported {final})")
+    return Check(
+        "statuses_applied_whatever_their_order",
+        not wrong and (compared > 0 or not reported),
+        {
+            "reported": len(reported),
+            "compared": compared,
+            "wrong": len(wrong),
+            "examples": _sample(wrong),
+        },
+    )
+
+
+def _no_reply_to_reactions(results: Sequence[LeadResult], observed: Observed) -> Check:
+    """A reaction is recorded, never answered: no message leaves because of one."""
+    reactions = [r for result in results for r in result.reactions]
+    answered = {
+        row["key"].rsplit("/", 1)[0]
+        for row in observed.outbox
+        if row["channel"] == "whatsapp" and row["payload"].get("type") != "mark_read"
+    }
+    replied = [r for r in reactions if r in answered]
+    recorded = sum(1 for r in reactions if r in observed.inbox)
+    return Check(
+        "no_reply_to_a_reaction",
+        not replied and recorded == len(reactions),
+        {
+            "reactions": len(reactions),
+            "recorded": recorded,
+            "replied_to": len(replied),
+            "examples": _sample(replied),
         },
     )
 

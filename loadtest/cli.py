@@ -27,6 +27,9 @@ _HELP = {
     "batch_size": "messages per batch at most (default %(default)s)",
     "pay_share": "share of leads who qualify, are approved and pay the deposit",
     "opt_out_share": "share of leads who send STOP part-way (and one message after it)",
+    "status_share": "share of the bot's messages whose statuses (sent, delivered, read) Meta "
+    "posts back, shuffled",
+    "reaction_rate": "share of steps after which the lead reacts to the bot's last message",
     "seed": "random seed (default: a new one, printed in the summary)",
     "chaos": "kill -9, pause, cut and restart things while the load runs",
     "chaos_duration_s": "how long faults are injected (default %(default)s)",

@@ -35,13 +35,22 @@ from actors.lead import (
     Status,
 )
 from actors.lead.button_ids import artist_command, button_id
-from fakes.meta import button_message, list_reply_message, text_message, webhook
+from fakes.meta import (
+    button_message,
+    list_reply_message,
+    reaction_message,
+    text_message,
+    webhook,
+)
 from web.whatsapp_models import MetaWebhook
 
 __all__ = ["LeadScript", "Outgoing", "Role", "typed_texts"]
 
 _TYPED = ("hello", "a small fox on my ankle", "about 12 cm", "300", "next month")
 _TYPED_MORE = ("flexible", "skip", "hmm", "ok", "what?", "a rose, fine line", "3 in", "70mm")
+# What a lead reacts with: never the 👍 that confirms a summary (whether it does depends on
+# the relay having recorded Meta's id first, a race the reference cannot see).
+_REACTIONS = ("\u2764\ufe0f", "\U0001f602", "\U0001f525", "\U0001f64f")
 
 
 class Role:
@@ -132,6 +141,14 @@ class LeadScript:
             message = build(self.wa_id, meta_id, option.id, option.title, self._ts)
         else:
             message = text_message(self.wa_id, meta_id, text, self._ts)
+        return self._apply_message(message, late=False)
+
+    def reaction(self, wamid: str) -> Outgoing:
+        """A reaction to the bot's message `wamid`: recorded, never answered."""
+        self._ts += 2
+        meta_id = f"wamid.{self.run_tag}.{self.wa_id}.{self.sent}.reaction"
+        emoji = self.rng.choice(_REACTIONS)
+        message = reaction_message(self.wa_id, meta_id, wamid, emoji, self._ts)
         return self._apply_message(message, late=False)
 
     def stale_message(self) -> Outgoing:

@@ -5,7 +5,8 @@ The lead sends a message, waits for the bot's replies to reach its phone (the fa
 Graph API), reads the last one, and answers it; a paying lead then waits for its packet
 to reach the artist, who taps Approve, waits for the Checkout link, and pays (Stripe's
 signed `checkout.session.completed`). Duplicate, late (older timestamp) and batched
-deliveries are mixed in at the configured rates.
+deliveries are mixed in at the configured rates, and now and then the lead reacts to
+the bot's last message (a reaction gets no reply).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from actors import Inbound
 from actors.lead import ArtistAction, Status
 from actors.lead.button_ids import button_id
+from actors.message_ids import whatsapp_message_id
 from fakes import stripe_api
 from fakes.graph import FakeGraphApi, SentMessage
 from fakes.stripe_api import FakeStripe
@@ -45,6 +47,7 @@ class Mix:
     reorder_rate: float
     batch_rate: float
     reply_timeout_s: float
+    reaction_rate: float = 0.0  # share of steps after which the lead reacts to the bot
 
 
 @dataclass
@@ -57,6 +60,8 @@ class LeadResult:
     reply_timeouts: int = 0
     paid_session: str | None = None
     lead_uuid: str | None = None
+    reactions: list[str] = field(default_factory=list)  # inbox ids of the lead's reactions
+    last_seen: str | None = None  # Meta's id of the last bot message the lead read
     finished: bool = False
     error: str | None = None
 
@@ -142,6 +147,11 @@ class LeadDriver:
                 await self._send(script.stale_message(), result)
                 self._deliveries_tally_late()
             last_bot = await self._replies(script, result)
+            if result.last_seen is not None and self._rng.random() < self._mix.reaction_rate:
+                reaction = script.reaction(result.last_seen)
+                await self._send(reaction, result)
+                result.reactions.append(whatsapp_message_id(reaction.message["id"]))
+                self._deliveries.tally.reactions += 1
 
     def _deliveries_tally_late(self) -> None:
         self._deliveries.tally.late_sent += 1
@@ -167,6 +177,7 @@ class LeadDriver:
         got = await self._wait(script.wa_id, lambda: distinct(self._graph.to(script.wa_id)), wanted)
         if len(got) < wanted:
             result.reply_timeouts += 1
+        result.last_seen = got[-1].wamid if got else None
         return got[-1].body if got else None
 
     async def _wait(

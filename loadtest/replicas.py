@@ -239,13 +239,21 @@ class ServiceLauncher:
     """Starts service processes on one database and kills whatever is left at the end.
 
     `secrets` are the WHATSAPP_* values every process gets (app secret, verify token,
-    access token, phone number id), keyed by their service_env parameter names.
+    access token, phone number id), keyed by their service_env parameter names; `env`,
+    variables every process gets unless a start says otherwise.
     """
 
-    def __init__(self, database_url: str, log_dir: Path, secrets: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        log_dir: Path,
+        secrets: Mapping[str, str],
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.database_url = database_url
         self.log_dir = log_dir
         self.secrets = dict(secrets)
+        self.env = dict(env or {})
         self.processes: list[ServiceProcess] = []
 
     async def start(
@@ -259,7 +267,12 @@ class ServiceLauncher:
         name = name or f"service-{len(self.processes) + 1}"
         process = ServiceProcess(
             name,
-            service_env(database_url or self.database_url, graph_base, **self.secrets, **env),
+            service_env(
+                database_url or self.database_url,
+                graph_base,
+                **self.secrets,
+                **{**self.env, **env},
+            ),
             self.log_dir / f"{name}.log",
         )
         self.processes.append(process)

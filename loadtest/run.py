@@ -29,6 +29,7 @@ from loadtest.logs import RunLogs
 from loadtest.memory import measure_memory
 from loadtest.progress import Progress
 from loadtest.rss import RssSampler
+from loadtest.statuses import StatusFeed
 from loadtest.traffic import Deliveries, Tally
 from web.settings import DEFAULT_COPY_DIR
 
@@ -53,6 +54,8 @@ class LoadTest:
     batch_size: int = 4
     pay_share: float = 0.1
     opt_out_share: float = 0.05
+    status_share: float = 0.3  # share of accepted messages whose statuses Meta posts
+    reaction_rate: float = 0.1  # share of steps after which the lead reacts to the bot
     seed: int | None = None
     chaos: bool = False
     chaos_duration_s: float = 60.0
@@ -193,6 +196,7 @@ async def _conversations(
                 reorder_rate=config.reorder_rate,
                 batch_rate=config.batch_rate,
                 reply_timeout_s=config.reply_timeout_s,
+                reaction_rate=config.reaction_rate,
             ),
             random.Random(rng.randrange(2**32)),
             ARTIST_NUMBER,
@@ -211,6 +215,9 @@ async def _conversations(
             )
             if config.chaos
             else None
+        )
+        feed = StatusFeed(
+            cluster.graph, deliveries, config.status_share, random.Random(rng.randrange(2**32))
         )
         results: list[LeadResult] = []
         gate = asyncio.Semaphore(config.concurrency)
@@ -234,6 +241,7 @@ async def _conversations(
         progress.say("waiting for the outbox to drain")
         drained = await _drain(cluster, config.drain_timeout_s)
         await cluster.graph_process.settle()
+        await feed.aclose()  # the statuses of the last messages are posted too
         observed = await observe(cluster)
         checks = run_checks(
             results,
@@ -243,6 +251,7 @@ async def _conversations(
             faults,
             chaos=config.chaos,
             outbox_drained=drained,
+            reported=feed.reported,
         )
         rss = sampler.peaks_mb()
     finally:
@@ -325,6 +334,8 @@ def _summary(
             "batch_rate": config.batch_rate,
             "pay_share": config.pay_share,
             "opt_out_share": config.opt_out_share,
+            "status_share": config.status_share,
+            "reaction_rate": config.reaction_rate,
         },
         "load_s": round(load_s, 2),  # sending the leads' messages; wall_s: the whole run
         "acknowledged": tally.acknowledged,
@@ -337,6 +348,8 @@ def _summary(
         "duplicates_sent": tally.duplicates_sent,
         "late_sent": tally.late_sent,
         "batches": tally.batches,
+        "status_webhooks": tally.statuses,
+        "reactions": tally.reactions,
         "outbound": {
             "delivered": len(first_copy),
             "accepted_copies": len(cluster.graph.sent),

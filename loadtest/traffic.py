@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from fakes import stripe_api
 from fakes.meta import encode, sign
+from fakes.meta import webhook as status_webhook
 from loadtest.http import HttpError, LeanClient
 
 __all__ = ["Deliveries", "GaveUp", "Replica", "Tally"]
@@ -53,6 +54,8 @@ class Tally:
     batches: int = 0
     retries: int = 0
     given_up: int = 0
+    statuses: int = 0  # Meta's delivery reports acknowledged (one per webhook)
+    reactions: int = 0  # reactions the leads sent (acknowledged as messages too)
 
     def record(self, outcome: str, latency_s: float) -> None:
         self.attempts[outcome] += 1
@@ -171,6 +174,12 @@ class Deliveries:
             "Content-Type": "application/json",
             "X-Hub-Signature-256": sign(self._app_secret, body),
         }
+
+    async def statuses(self, statuses: list[dict[str, Any]]) -> None:
+        """Deliver Meta's delivery reports in one webhook until acknowledged."""
+        body = encode(status_webhook([], statuses=statuses))
+        await self._post_until_ok("/webhooks/whatsapp", body, self._whatsapp_headers)
+        self.tally.statuses += 1
 
     # -- Stripe ------------------------------------------------------------------------
 

@@ -23,9 +23,11 @@ from storage.errors import (
     TransactionConflict,
 )
 from storage.leads import LeadRecord
+from storage.media import MediaContent, MediaItem, MediaWrite
 from storage.metrics_queries import ChannelBacklog
 from storage.outbox import ClaimedDelivery
 from storage.preflight import DatabaseNotReady, check_database
+from storage.statuses import FailedDelivery, SentMessageRef, StatusReport
 from storage.turns import (
     AnswerInsert,
     DepositSessionInsert,
@@ -51,9 +53,13 @@ __all__ = [
     "DatabaseUnavailable",
     "DepositSessionInsert",
     "DueTimer",
+    "FailedDelivery",
     "FeedKey",
     "LeadFile",
     "LeadRecord",
+    "MediaContent",
+    "MediaItem",
+    "MediaWrite",
     "MigrationError",
     "OutboxInsert",
     "OutboxRow",
@@ -62,8 +68,10 @@ __all__ = [
     "RecordUnit",
     "RedriveOutcome",
     "RelayUnit",
+    "SentMessageRef",
     "SnapshotRead",
     "StaleSnapshot",
+    "StatusReport",
     "StorageError",
     "SystemEventInsert",
     "TimerChange",

@@ -24,6 +24,7 @@ from uuid import UUID
 import asyncpg
 
 from storage.leads import LeadRecord, Leads
+from storage.media import MediaItem, MediaStore
 from storage.system_events import SystemEvents
 
 __all__ = [
@@ -63,7 +64,7 @@ FROM system_events WHERE lead_key = $1 ORDER BY id
 _OUTBOX_COLUMNS = """
 SELECT id, lead_key, channel, status, attempts, next_attempt_at, lease_until,
        provider_message_id, last_error, idempotency_key, correlation_id, payload,
-       created_at, finished_at
+       created_at, finished_at, delivery_state, delivery_error
 FROM outbox
 """
 _OUTBOX_OF_LEAD = _OUTBOX_COLUMNS + "WHERE lead_key = $1 ORDER BY id"
@@ -165,6 +166,8 @@ class OutboxRow:
     payload: dict[str, Any]
     created_at: datetime
     finished_at: datetime | None
+    delivery_state: str | None = None  # Meta's report: sent, delivered, read, failed
+    delivery_error: str | None = None  # the error code of a failed delivery
     delivery_attempts: tuple[AttemptRow, ...] = ()
 
 
@@ -200,6 +203,7 @@ class LeadFile:
     outbox: tuple[OutboxRow, ...]
     timers: tuple[TimerRow, ...]
     deposit_sessions: tuple[DepositSessionRow, ...]
+    media: tuple[MediaItem, ...] = ()  # what the lead sent, kept (no bytes here)
 
 
 class RedriveOutcome(StrEnum):
@@ -235,6 +239,7 @@ class AdminReads:
         outbox = await _with_attempts(self._con, await self._con.fetch(_OUTBOX_OF_LEAD, lead_key))
         timers = await self._con.fetch(_TIMERS, lead_key)
         sessions = await self._con.fetch(_DEPOSIT_SESSIONS, lead_key)
+        media = await MediaStore(self._con).of_lead(lead_key)
         return LeadFile(
             lead=lead,
             answers=tuple(AnswerRow(**dict(r)) for r in answers),
@@ -243,6 +248,7 @@ class AdminReads:
             outbox=tuple(outbox),
             timers=tuple(TimerRow(**dict(r)) for r in timers),
             deposit_sessions=tuple(DepositSessionRow(**dict(r)) for r in sessions),
+            media=tuple(media),
         )
 
     async def dead_letters(self, *, before: int | None, limit: int) -> list[OutboxRow]:

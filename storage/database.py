@@ -7,7 +7,8 @@ The one door to Postgres: every statement runs inside one of `Database`'s units 
                                        due timers, the busy calendar's refresh, the
                                        events they record
     async with db.records() as unit:   writes outside a turn: admin re-drives, refused
-                                       webhooks, provider events that match no lead
+                                       webhooks, provider events that match no lead,
+                                       WhatsApp delivery statuses, fetched media
     async with db.reads() as unit:     read-only, one REPEATABLE READ snapshot
     await db.migrate()                 the schema, under its own lock
 
@@ -31,6 +32,7 @@ from contextlib import (
 from typing import TypeVar
 
 import asyncpg
+from asyncpg.exceptions._base import InternalClientError
 
 from storage.admin import AdminReads, Redrives
 from storage.artist_messages import ArtistMessages
@@ -39,11 +41,13 @@ from storage.calendar_feed import BookedAppointments, FeedKeys
 from storage.due_timers import DueTimers
 from storage.errors import DatabaseError, DatabaseUnavailable, TransactionConflict
 from storage.leads import Leads
+from storage.media import MediaStore
 from storage.metrics_queries import MetricsQueries
 from storage.migrate import migrate, pending_count
 from storage.outbox import Outbox
 from storage.payments import PaymentRoutes, UnroutedEvents
 from storage.pool import Pool, open_pool
+from storage.statuses import DeliveryStatuses
 from storage.system_events import SystemEvents
 from storage.turns import Turns
 
@@ -97,6 +101,7 @@ class RecordUnit(Unit):
         self.events, self.redrives = SystemEvents(con), Redrives(con)
         self.unrouted, self.artist = UnroutedEvents(con), ArtistMessages(con)
         self.feed_keys = FeedKeys(con)
+        self.statuses, self.media = DeliveryStatuses(con), MediaStore(con)
 
 
 class ReadUnit(Unit):
@@ -106,6 +111,8 @@ class ReadUnit(Unit):
         self.artist = ArtistMessages(con)
         self.busy = BusyTimes(con)
         self.feed_keys, self.booked = FeedKeys(con), BookedAppointments(con)
+        self.media = MediaStore(con)  # a lead's media, and one item's bytes
+        self.statuses = DeliveryStatuses(con)  # our messages found by Meta's id
 
     async def pending_migrations(self) -> int:
         """How many shipped migrations are not applied yet (readiness wants 0)."""
@@ -208,8 +215,10 @@ async def _rollback(con: asyncpg.Connection, tx: asyncpg.transaction.Transaction
         return
     try:
         await tx.rollback()
-    except (*_CONNECTION_ERRORS, asyncpg.PostgresError):
-        # The connection died with its transaction: nothing is left to roll back.
+    except (*_CONNECTION_ERRORS, asyncpg.PostgresError, InternalClientError):
+        # The connection died with its transaction, or a statement cancelled mid-way
+        # (the caller's request was cancelled) still holds it: either way it is closed,
+        # so the pool never hands a busy connection to the next unit.
         con.terminate()
 
 

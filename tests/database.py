@@ -30,6 +30,8 @@ TABLES = (
     "busy_intervals",
     "busy_calendar",
     "calendar_feed_key",
+    "message_statuses",
+    "media",
 )
 
 

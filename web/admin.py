@@ -8,7 +8,7 @@ re-drives a dead letter. Errors are JSON `{"error": ...}`:
 
     AdminProblem
      +-- 401  no bearer token, a wrong one, or ADMIN_TOKEN unset (never open)
-     +-- 404  no such lead or delivery
+     +-- 404  no such lead, delivery or media item
      +-- 409  the delivery is not dead-lettered, or the action does not apply to the
      |        lead in its status (the reason says which status), or the calendar
      |        feed's key to rotate is STUDIO_CALENDAR_KEY
@@ -56,6 +56,7 @@ from web.admin_responses import (
     LeadDetail,
     LeadOut,
     LeadPage,
+    MediaContentOut,
     RedriveResult,
     ReplyResult,
 )
@@ -210,11 +211,7 @@ async def list_dead_letters() -> ResponseReturnValue:
 
 @_admin.post("/deliveries/<delivery_id>/redrive")
 async def redrive(delivery_id: str) -> ResponseReturnValue:
-    if not (delivery_id.isascii() and delivery_id.isdigit()):
-        raise AdminProblem(422, "invalid id", ["id: a positive integer"])
-    outbox_id = int(delivery_id) if len(delivery_id) <= 19 else 0
-    if not 0 < outbox_id <= MAX_DELIVERY_ID:
-        raise AdminProblem(404, "no such delivery")
+    outbox_id = _row_id(delivery_id, "no such delivery")
     outcome = await services().admin.redrive(outbox_id, correlation_id())
     if outcome is RedriveOutcome.NOT_FOUND:
         raise AdminProblem(404, "no such delivery")
@@ -241,6 +238,14 @@ async def rotate_calendar_key() -> ResponseReturnValue:
     return _json(_address(address))
 
 
+@_admin.get("/media/<media_id>")
+async def get_media(media_id: str) -> ResponseReturnValue:
+    found = await services().admin.media(_row_id(media_id, "no such media"))
+    if found is None:
+        raise AdminProblem(404, "no such media")
+    return _json(MediaContentOut.of(found))
+
+
 blueprint.register_blueprint(_admin)
 
 
@@ -248,6 +253,16 @@ def _address(address: FeedAddress) -> CalendarAddress:
     base = services().settings.public_base_url or request.host_url
     url = f"{base.rstrip('/')}/studio/calendar.ics?{urlencode({'key': address.key})}"
     return CalendarAddress(url=url, key_source=address.source.value, rotated_at=address.rotated_at)
+
+
+def _row_id(given: str, missing: str) -> int:
+    """A path's positive integer id (422 if it is not one, 404 if out of range)."""
+    if not (given.isascii() and given.isdigit()):
+        raise AdminProblem(422, "invalid id", ["id: a positive integer"])
+    row_id = int(given) if len(given) <= 19 else 0
+    if not 0 < row_id <= MAX_DELIVERY_ID:
+        raise AdminProblem(404, missing)
+    return row_id
 
 
 def _json(model: BaseModel) -> ResponseReturnValue:

@@ -6,6 +6,7 @@ shapes are in `web.admin_requests`.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal
@@ -14,7 +15,7 @@ from uuid import UUID
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from actors import ActorInfo, TurnOutcome
-from actors.admin import LeadFile, ReplyDelivery
+from actors.admin import LeadFile, MediaContent, ReplyDelivery
 from actors.lead import Answer, Status
 
 __all__ = [
@@ -34,6 +35,8 @@ __all__ = [
     "LeadDetail",
     "LeadOut",
     "LeadPage",
+    "MediaContentOut",
+    "MediaOut",
     "RedriveResult",
     "ReplyResult",
     "SnapshotOut",
@@ -156,6 +159,10 @@ class DeliveryOut(_Out):
     payload: dict[str, Any]
     created_at: datetime
     finished_at: datetime | None
+    delivery_state: Literal["sent", "delivered", "read", "failed"] | None = Field(
+        description="Meta's latest report on the message (only moves forward); null: none yet"
+    )
+    delivery_error: str | None = Field(description="the error code Meta gave for a failure")
     delivery_attempts: list[AttemptOut]
 
 
@@ -178,6 +185,31 @@ class DepositSessionOut(_Out):
     created_at: datetime
 
 
+class MediaOut(_Out):
+    id: int = Field(description="the kept item's id (GET /admin/media/{id})")
+    wa_id: str = _wa_id()
+    media_id: str = Field(description="Meta's media id")
+    message_id: str | None
+    mime_type: str | None
+    caption: str | None
+    sha256: str | None
+    size: int | None
+    status: Literal["stored", "bad_checksum", "too_large", "failed"] = Field(
+        description="only a stored item has its bytes; the others are never the lead's image"
+    )
+    created_at: datetime
+
+
+class MediaContentOut(_Out):
+    item: MediaOut
+    content_base64: str | None = Field(description="the bytes, base64; null unless stored")
+
+    @classmethod
+    def of(cls, found: MediaContent) -> MediaContentOut:
+        content = None if found.content is None else base64.b64encode(found.content).decode()
+        return cls.model_validate({"item": found.item, "content_base64": content})
+
+
 class LeadDetail(_Out):
     snapshot: SnapshotOut
     answers: list[AnswerOut] = Field(description="every answer as given, by seq")
@@ -189,6 +221,7 @@ class LeadDetail(_Out):
     outbox: list[DeliveryOut]
     timers: list[TimerOut]
     deposit_sessions: list[DepositSessionOut]
+    media: list[MediaOut] = Field(description="media the lead sent, as kept (no bytes)")
 
     @classmethod
     def of(cls, found: LeadFile, latest: Iterable[Answer]) -> LeadDetail:
@@ -202,6 +235,7 @@ class LeadDetail(_Out):
                 "outbox": found.outbox,
                 "timers": found.timers,
                 "deposit_sessions": found.deposit_sessions,
+                "media": found.media,
             }
         )
 

@@ -27,6 +27,7 @@ from actors.clock import Clock, SystemClock
 from actors.copy import script_from
 from actors.faults import CrashPoints
 from actors.lead import LeadBehaviour, Policy
+from actors.media import MediaFetcher
 from actors.observe import Observer
 from actors.pacing import Pacing
 from actors.payments import PaymentRouting
@@ -34,6 +35,7 @@ from actors.readiness import Readiness
 from actors.refunds import Refunds
 from actors.rejections import Rejections
 from actors.sheets import SheetsSync
+from actors.statuses import DeliveryReports
 from actors.stripe_calls import stripe_client
 from actors.supervisor import Supervisor
 from actors.templates import Templates
@@ -121,6 +123,9 @@ def create_app(
             payments = _stripe(settings, stack)
             relay.add_channel("deposit", _checkout(settings, db, runtime, composer, payments))
             relay.add_channel("stripe_refund", Refunds(payments))
+            relay.add_channel("media", _media(settings, db, client))
+            statuses = DeliveryReports(db, runtime, clock.now, observer=metrics.observer)
+            relay.on_sent(statuses.after_sent)
             timers = TimerScheduler(
                 db,
                 runtime,
@@ -158,6 +163,7 @@ def create_app(
                 artist_desk=_artist_desk(settings, db, relay.wake),
                 busy_calendar=busy,
                 calendar_feed=_calendar_feed(settings, db, composer, clock),
+                statuses=statuses,
             ).install(app.extensions)
             log.info("service.started")
             try:
@@ -237,6 +243,19 @@ def _policy(settings: Settings) -> Policy:
         abandon_after_s=settings.abandon_after_s,
         deposit_reminder_before_s=settings.deposit_reminder_before_s,
         templated=frozenset(settings.whatsapp_templates),
+        read_receipts=settings.whatsapp_read_receipts,
+    )
+
+
+def _media(settings: Settings, db: Database, client: httpx.AsyncClient) -> MediaFetcher:
+    token = settings.whatsapp_access_token
+    return MediaFetcher(
+        client,
+        db,
+        api_base=settings.whatsapp_api_base,
+        access_token=token.get_secret_value() if token else None,
+        max_bytes=settings.media_max_bytes,
+        timeout_s=settings.whatsapp_timeout_s,
     )
 
 
@@ -292,6 +311,7 @@ def _relay(
             ),
             artist_number=settings.artist_whatsapp_number,
             clock=clock,  # the 24-hour window is judged on the service's clock
+            pair_rate_hold_s=settings.relay_backoff_base_s,  # 131056: that recipient waits
         ),
     )
     return relay

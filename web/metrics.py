@@ -87,6 +87,13 @@ class PrometheusObserver:
             registry=registry,
         )
 
+        self._statuses = Counter(
+            "booking_whatsapp_statuses",
+            "Meta's delivery reports on our messages, by state and error code.",
+            ("state", "error_code"),
+            registry=registry,
+        )
+
     def turn_finished(self, event_type: str, outcome: str, seconds: float) -> None:
         self._turns.labels(event_type, outcome).observe(seconds)
 
@@ -106,6 +113,9 @@ class PrometheusObserver:
 
     def loop_restarted(self, loop: str) -> None:
         self._loop_restarts.labels(loop).inc()
+
+    def status_reported(self, state: str, error_code: str | None) -> None:
+        self._statuses.labels(state, error_code or "").inc()
 
 
 class LiveState:

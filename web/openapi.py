@@ -37,6 +37,7 @@ from web.admin_responses import (
     ErrorBody,
     LeadDetail,
     LeadPage,
+    MediaContentOut,
     RedriveResult,
     ReplyResult,
 )
@@ -48,7 +49,7 @@ _SECURITY = "bearerAuth"
 _REQUEST_ID = "X-Request-ID"
 _WHY = {
     401: "missing or wrong bearer token (or ADMIN_TOKEN is not set)",
-    404: "no such lead or delivery",
+    404: "no such lead, delivery or media item",
     409: "the delivery is not dead-lettered, the action does not apply in the lead's status, "
     "or the calendar feed's key is STUDIO_CALENDAR_KEY (change it there)",
     422: "invalid parameter",
@@ -68,13 +69,21 @@ _ACTION = {
     "required": True,
     "schema": {"type": "string", "enum": sorted(ACTIONS)},
 }
-_DELIVERY_ID = {
-    "name": "id",
-    "in": "path",
-    "required": True,
-    "description": "the outbox row's id",
-    "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_DELIVERY_ID},
-}
+
+
+def _row_id(description: str) -> dict[str, Any]:
+    """A path's `{id}`: a row's id, a positive 64-bit integer."""
+    return {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_DELIVERY_ID},
+    }
+
+
+_DELIVERY_ID = _row_id("the outbox row's id")
+_MEDIA_ID = _row_id("the kept media item's id (from a lead's `media`)")
 
 
 @dataclass(frozen=True)
@@ -169,6 +178,15 @@ _OPERATIONS = (
         "A new key for the calendar feed; the old address stops working at once",
         CalendarAddress,
         errors=(401, 409, 503),
+    ),
+    _Operation(
+        "get",
+        "/admin/media/{id}",
+        "getMedia",
+        "One media item a lead sent, with its bytes (base64) when it was kept whole",
+        MediaContentOut,
+        path_parameters=(_MEDIA_ID,),
+        errors=(401, 404, 422, 503),
     ),
 )
 

@@ -16,6 +16,7 @@ from actors.clock import Clock
 from actors.payments import PaymentRouting
 from actors.readiness import Readiness
 from actors.rejections import Rejections
+from actors.statuses import DeliveryReports
 from actors.timer_scheduler import TimerScheduler
 from web.settings import Settings
 
@@ -37,6 +38,7 @@ class Services:
     backlog: Backlog
     rejections: Rejections
     calendar_feed: CalendarFeed
+    statuses: DeliveryReports  # Meta's delivery reports, and our messages by Meta's id
     busy_calendar: BusyCalendarSync | None = None  # None: BUSY_CALENDAR_URL unset
     artist_desk: ArtistDesk | None = None  # None: no ARTIST_WHATSAPP_NUMBER
 

@@ -125,6 +125,10 @@ class Settings(BaseSettings):
     whatsapp_rate_per_s: float = Field(default=80.0, gt=0)
     whatsapp_recipient_interval_s: float = Field(default=1.0, ge=0)
     whatsapp_timeout_s: float = Field(default=15.0, gt=0)
+    # Mark a lead's message read, with the typing indicator, before replying ("off": not).
+    whatsapp_read_receipts: bool = True
+    # The largest media item a lead sends that is kept (bigger ones: recorded as too large).
+    media_max_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
 
     # Testing aid, never for production: FAULT_CRASH_AT=<point> (e.g. turn.written,
     # relay.provider_accepted; the list is in actors.faults) makes the process exit at

@@ -2,8 +2,9 @@
 Webhooks in. Each route: verify the raw bytes, parse, hand to the actors, answer.
 
 The WhatsApp POST answers 200 only when every message of the batch has been committed
-(processed, or deliberately skipped as a duplicate or out of order); status-only posts
-are acknowledged as they are. Failures map to 401 / 400 / 503 in `web.errors`.
+(processed, or deliberately skipped as a duplicate or out of order), and with them its
+statuses (kept and applied, and a failure told to its lead) and user preferences.
+Failures map to 401 / 400 / 503 in `web.errors`.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import structlog
 from pydantic import ValidationError
 from quart import Blueprint, ResponseReturnValue, request
 
-from actors import TurnFailed, TurnOutcome
+from actors import Inbound, TurnFailed, TurnOutcome
+from actors.statuses import SentMessageRef
 from web.errors import MalformedBody
 from web.request_ids import correlation_id
 from web.services import services
 from web.signatures import verify_meta_signature
 from web.whatsapp_models import MetaWebhook
-from web.whatsapp_routing import route
+from web.whatsapp_routing import route, route_preference, status_reports
 
 __all__ = ["blueprint"]
 
@@ -64,16 +66,30 @@ async def whatsapp_messages() -> ResponseReturnValue:
     now = running.clock.now()
     loop = asyncio.get_running_loop()
     replies: list[asyncio.Future[TurnOutcome]] = []
+    received_messages = list(webhook.received())
+    about = await running.statuses.about(
+        [r.message.about_id for r in received_messages if r.message.about_id]
+    )
+    routed: list[Inbound | TurnOutcome] = [
+        await route(
+            received,
+            desk=running.artist_desk,
+            now=now,
+            correlation_id=correlation_id(),
+            about_key=_key_of(about.get(received.message.about_id or "")),
+        )
+        for received in received_messages
+    ]
+    routed += [
+        route_preference(p, now=now, correlation_id=correlation_id()) for p in webhook.preferences()
+    ]
     try:
-        for received in webhook.received():
+        for each in routed:
             reply: asyncio.Future[TurnOutcome] = loop.create_future()
-            routed = await route(
-                received, desk=running.artist_desk, now=now, correlation_id=correlation_id()
-            )
-            if isinstance(routed, TurnOutcome):  # the artist asked which lead: committed
-                reply.set_result(routed)
+            if isinstance(each, TurnOutcome):  # the artist was asked which lead: committed
+                reply.set_result(each)
             else:
-                running.runtime.tell(routed, reply)
+                running.runtime.tell(each, reply)
             replies.append(reply)
     except BaseException:
         # The provider will retry the whole batch; what was already queued still runs
@@ -86,12 +102,22 @@ async def whatsapp_messages() -> ResponseReturnValue:
             outcomes = await asyncio.gather(*replies)
     except TimeoutError:
         raise TurnFailed("the turns did not commit in time") from None
+    # Not under a timeout here: a unit cancelled mid-statement would lose its connection.
+    await running.statuses.record(
+        status_reports(webhook.statuses()),
+        correlation_id=correlation_id(),
+        wait_s=running.settings.turn_wait_s,
+    )
     counts: dict[str, int] = {}
     for outcome in outcomes:
         counts[outcome.value] = counts.get(outcome.value, 0) + 1
     if webhook.status_count():
         counts["status"] = webhook.status_count()
     return {"received": counts}, 200
+
+
+def _key_of(ref: SentMessageRef | None) -> str | None:
+    return ref.key if ref is not None else None
 
 
 def _discard(reply: asyncio.Future[TurnOutcome]) -> None:

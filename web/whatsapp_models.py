@@ -3,7 +3,12 @@ Pydantic models of Meta's WhatsApp webhook payload.
 
 They accept unknown fields and unknown message types (Meta adds both); they only
 insist on what `web.whatsapp_routing` needs: each message's sender, id, timestamp and
-type.
+type; each status's message id and state; each preference's wa_id and value.
+
+A change's value carries `messages[]` (with `context` when the message replies to one
+of ours, and `reaction` naming the message reacted to), `statuses[]` (Meta's delivery
+reports on our messages, with `errors[]` when one failed) and `user_preferences[]`
+(marketing messages stopped or resumed).
 """
 
 from __future__ import annotations
@@ -15,10 +20,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from actors.lead import MessageReceived
-from actors.message_ids import whatsapp_message_id
+from actors.lead import MessageReceived, PreferenceChanged
+from actors.message_ids import preference_message_id, whatsapp_message_id
 
-__all__ = ["MetaMessage", "MetaWebhook", "ReceivedMessage"]
+__all__ = [
+    "MetaMessage",
+    "MetaPreference",
+    "MetaStatus",
+    "MetaWebhook",
+    "ReceivedMessage",
+    "ReceivedPreference",
+]
 
 
 class _Open(BaseModel):
@@ -49,12 +61,19 @@ class _Media(_Open):
     id: str
     caption: str | None = None
     mime_type: str | None = None
+    sha256: str | None = None
 
 
 class _Context(_Open):
-    """A reply's `context`: `id` is the message replied to (swipe-to-reply)."""
+    """The message this one replies to (WhatsApp's swipe-to-reply)."""
 
     id: str | None = None
+    sender: str | None = Field(default=None, alias="from")
+
+
+class _Reaction(_Open):
+    message_id: str | None = None
+    emoji: str | None = None  # absent or empty: the reaction was taken back
 
 
 class MetaMessage(_Open):
@@ -67,12 +86,23 @@ class MetaMessage(_Open):
     button: _QuickReplyButton | None = None
     image: _Media | None = None
     document: _Media | None = None
+    video: _Media | None = None
+    audio: _Media | None = None
+    sticker: _Media | None = None
     context: _Context | None = None
+    reaction: _Reaction | None = None
 
     @property
     def context_id(self) -> str | None:
-        """The id of the message this one replies to (ours, as Meta named it), if any."""
+        """Meta's id of the message this one replies to (`context.id`), if any."""
         return self.context.id if self.context is not None else None
+
+    @property
+    def about_id(self) -> str | None:
+        """Meta's id of the message this one reacts or replies to, if any."""
+        if self.reaction is not None and self.reaction.message_id:
+            return self.reaction.message_id
+        return self.context_id
 
     def reply_id(self) -> str | None:
         if self.interactive is not None:
@@ -83,13 +113,20 @@ class MetaMessage(_Open):
         return None
 
     def body_text(self) -> str | None:
+        """The text, a media item's caption, or a reaction's emoji."""
         if self.text is not None:
             return self.text.body
-        media = self.image or self.document
+        if self.reaction is not None:
+            return self.reaction.emoji or None
+        media = self.kept_media()
         return media.caption if media is not None else None
 
+    def kept_media(self) -> _Media | None:
+        """The media item a lead sent that is worth keeping (a sticker is not)."""
+        return self.image or self.document or self.video or self.audio
+
     def media_id(self) -> str | None:
-        media = self.image or self.document
+        media = self.kept_media()
         return media.id if media is not None else None
 
 
@@ -102,10 +139,41 @@ class _Contact(_Open):
     profile: _Profile | None = None
 
 
+class _StatusError(_Open):
+    code: int | None = None
+    title: str | None = None
+
+
+class MetaStatus(_Open):
+    """Meta's report on one of our messages: sent, delivered, read or failed."""
+
+    id: str = Field(min_length=1)
+    status: str
+    timestamp: int | None = None
+    recipient_id: str | None = None
+    errors: list[_StatusError] = []
+
+    @property
+    def error_code(self) -> str | None:
+        codes = [e.code for e in self.errors if e.code is not None]
+        return str(codes[0]) if codes else None
+
+
+class MetaPreference(_Open):
+    """A lead stopped or resumed marketing messages (Meta's user_preferences)."""
+
+    wa_id: str = Field(min_length=1)
+    category: str = ""
+    value: str = ""
+    timestamp: int | None = None
+    detail: str | None = None
+
+
 class _Value(_Open):
     contacts: list[_Contact] = []
     messages: list[MetaMessage] = []
-    statuses: list[dict[str, Any]] = []
+    statuses: list[MetaStatus] = []
+    user_preferences: list[MetaPreference] = []
 
 
 class _Change(_Open):
@@ -130,6 +198,16 @@ class MetaWebhook(_Open):
                 for message in change.value.messages:
                     yield ReceivedMessage(message, names.get(message.sender))
 
+    def statuses(self) -> list[MetaStatus]:
+        """Every delivery report of the batch, in payload order."""
+        return [s for e in self.entry for c in e.changes for s in c.value.statuses]
+
+    def preferences(self) -> Iterator[ReceivedPreference]:
+        for entry in self.entry:
+            for change in entry.changes:
+                for preference in change.value.user_preferences:
+                    yield ReceivedPreference(preference)
+
     def status_count(self) -> int:
         return sum(len(c.value.statuses) for e in self.entry for c in e.changes)
 
@@ -143,8 +221,10 @@ class ReceivedMessage:
     def message_id(self) -> str:
         return whatsapp_message_id(self.message.id)
 
-    def event(self, received_at: datetime) -> MessageReceived:
+    def event(self, received_at: datetime, *, about_key: str | None = None) -> MessageReceived:
+        """`about_key`: the copy key of our message it replies or reacts to, if ours."""
         m = self.message
+        media = m.kept_media()
         return MessageReceived(
             message_id=self.message_id,
             wa_id=m.sender,
@@ -155,7 +235,10 @@ class ReceivedMessage:
             reply_id=m.reply_id(),
             media_id=m.media_id(),
             profile_name=self.profile_name,
-            context_id=m.context_id,
+            context_id=m.about_id,
+            about_key=about_key,
+            mime_type=media.mime_type if media is not None else None,
+            sha256=media.sha256 if media is not None else None,
         )
 
     def record(self) -> dict[str, Any]:
@@ -164,3 +247,16 @@ class ReceivedMessage:
         if self.profile_name:
             record["profile_name"] = self.profile_name
         return record
+
+
+@dataclass(frozen=True)
+class ReceivedPreference:
+    preference: MetaPreference
+
+    def event(self, received_at: datetime) -> PreferenceChanged:
+        p = self.preference
+        message_id = preference_message_id(p.wa_id, p.category, p.value, p.timestamp or 0)
+        return PreferenceChanged(message_id, p.wa_id, p.category, p.value, received_at)
+
+    def record(self) -> dict[str, Any]:
+        return self.preference.model_dump(mode="json", exclude_none=True)

@@ -88,6 +88,7 @@ REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "artist_booked": (frozenset({"name", "number", "link"}), frozenset()),
     "artist_deposit_expired": (frozenset({"name", "number", "link"}), frozenset()),
     "artist_payment_notice": (frozenset({"name", "number", "link", "reason"}), frozenset()),
+    "artist_delivery_failed": (frozenset({"name", "number", "link", "error"}), frozenset()),
     "payment_failed": (frozenset(), frozenset()),
     "payment_refunded": (frozenset(), frozenset()),
     "payment_disputed": (frozenset(), frozenset()),

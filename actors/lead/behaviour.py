@@ -21,6 +21,7 @@ from actors.lead.model import (
     ArtistAction,
     ArtistReplied,
     Decision,
+    DeliveryFailed,
     Deposit,
     DepositLinkCreated,
     Effect,
@@ -29,6 +30,7 @@ from actors.lead.model import (
     MessageReceived,
     Outcome,
     PaymentEventReceived,
+    PreferenceChanged,
     RecordEvent,
     RequestDepositLink,
     SendMedia,
@@ -40,6 +42,13 @@ from actors.lead.status import Status
 from actors.lead.timer_rules import TimerRules
 from actors.lead.transitions import move
 from actors.lead.validation import Accepted, Rejected, Unsupported, judge, judge_text
+from actors.lead.whatsapp_rules import (
+    SILENT_KINDS,
+    confirms_summary,
+    on_delivery_failed,
+    on_preference,
+    with_receipts_and_media,
+)
 
 __all__ = ["LeadBehaviour"]
 
@@ -73,7 +82,7 @@ class LeadBehaviour:
         return LeadState(wa_id=wa_id)
 
     def decide(self, state: LeadState, event: Event) -> Decision:
-        decision = self._decide(state, event)
+        decision = with_receipts_and_media(self._policy, event, self._decide(state, event))
         if decision.outcome is Outcome.OUT_OF_ORDER:
             return decision
         return self._timers.rearm(state, event, decision)
@@ -92,6 +101,10 @@ class LeadBehaviour:
                 return self._deposits.on_payment(state, event)
             case TimerFired():
                 return self._timers.on_fired(state, event)
+            case DeliveryFailed():
+                return on_delivery_failed(self._policy, state, event, self._who(state))
+            case PreferenceChanged():
+                return on_preference(state, event)
 
     # -- messages from the lead ------------------------------------------------------
 
@@ -121,6 +134,12 @@ class LeadBehaviour:
             return Decision(state)
         if state.status is S.NEEDS_ARTIST_REPLY:  # the artist has the conversation
             return Decision(state, self._artist.forward(state, message))
+        # A reaction or a sticker is never "can't read"; while the bot is silent it goes
+        # to the artist like any message (a 👍 on the artist's "Friday 2pm?" is an answer).
+        if message.kind in SILENT_KINDS and state.status not in SILENT:
+            if state.status is S.CONFIRMING and confirms_summary(message):
+                return self._submit(state)
+            return Decision(state)
         if state.status is S.ABANDONED:
             state = move(state, S.NEW)
         if state.status is S.STALE:

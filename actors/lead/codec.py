@@ -16,7 +16,9 @@ from actors.lead.model import (
     ArmedTimer,
     Deposit,
     DepositSession,
+    FetchMedia,
     LeadState,
+    MarkRead,
     MirrorLead,
     OutboxEffect,
     RefundDeposit,
@@ -37,7 +39,7 @@ __all__ = [
     "state_to_json",
 ]
 
-Channel = Literal["whatsapp", "deposit", "stripe_refund", "sheets"]
+Channel = Literal["whatsapp", "deposit", "stripe_refund", "sheets", "media"]
 
 
 class UndecodableEffect(ValueError):
@@ -70,6 +72,7 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
         "deposit_reminded": state.deposit_reminded,
         "timers": [{"kind": t.kind.value, "due_at": t.due_at} for t in state.timers],
         "last_message_ts": state.last_message_ts,
+        "marketing": state.marketing,
         "answers": [
             {
                 "question": a.question,
@@ -111,6 +114,7 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
             ArmedTimer(TimerKind(t["kind"]), int(t["due_at"])) for t in data.get("timers", [])
         ),
         last_message_ts=int(data.get("last_message_ts", 0)),
+        marketing=data.get("marketing"),
         answers=tuple(
             Answer(
                 question=a["question"],
@@ -127,8 +131,10 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
 def outbox_channel(effect: OutboxEffect) -> Channel:
     """The outbox lane an effect travels in: each channel has its own deliverer."""
     match effect:
-        case SendMessage() | SendMedia():
+        case SendMessage() | SendMedia() | MarkRead():
             return "whatsapp"
+        case FetchMedia():
+            return "media"
         case RequestDepositLink():
             return "deposit"
         case RefundDeposit():
@@ -151,6 +157,7 @@ def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
                 "ref": effect.ref,
                 "after_opt_out": effect.after_opt_out,
                 **({"choices": [list(row) for row in effect.choices]} if effect.choices else {}),
+                "as_template": effect.as_template,
             }
         case SendMedia():
             return {
@@ -159,6 +166,18 @@ def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
                 "media_id": effect.media_id,
                 "caption_key": effect.caption_key,
                 "params": dict(effect.params),
+            }
+        case MarkRead():
+            return {"type": "mark_read", "to": effect.to, "wamid": effect.wamid}
+        case FetchMedia():
+            return {
+                "type": "fetch_media",
+                "wa_id": effect.wa_id,
+                "media_id": effect.media_id,
+                "message_id": effect.message_id,
+                "mime_type": effect.mime_type,
+                "caption": effect.caption,
+                "sha256": effect.sha256,
             }
         case RequestDepositLink():
             return {
@@ -200,6 +219,7 @@ def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
                         (str(row_id), str(title), str(description))
                         for row_id, title, description in data.get("choices") or ()
                     ),
+                    as_template=bool(data.get("as_template", False)),
                 )
             case "send_media":
                 return SendMedia(
@@ -207,6 +227,17 @@ def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
                     media_id=str(data["media_id"]),
                     caption_key=str(data["caption_key"]),
                     params={str(k): str(v) for k, v in (data.get("params") or {}).items()},
+                )
+            case "mark_read":
+                return MarkRead(to=str(data["to"]), wamid=str(data["wamid"]))
+            case "fetch_media":
+                return FetchMedia(
+                    wa_id=str(data["wa_id"]),
+                    media_id=str(data["media_id"]),
+                    message_id=str(data["message_id"]),
+                    mime_type=data.get("mime_type"),
+                    caption=data.get("caption"),
+                    sha256=data.get("sha256"),
                 )
             case "request_deposit_link":
                 return RequestDepositLink(wa_id=str(data["wa_id"]), attempt=int(data["attempt"]))

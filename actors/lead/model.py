@@ -22,15 +22,19 @@ __all__ = [
     "ArtistReplied",
     "CancelTimer",
     "Decision",
+    "DeliveryFailed",
     "Deposit",
     "DepositLinkCreated",
     "DepositSession",
     "Effect",
     "Event",
+    "FetchMedia",
     "LeadState",
+    "MarkRead",
     "MessageReceived",
     "Outcome",
     "PaymentEventReceived",
+    "PreferenceChanged",
     "RecordDepositSession",
     "RecordEvent",
     "RecordPaymentIntent",
@@ -111,6 +115,7 @@ class LeadState:
     deposit_reminded: bool = False  # the reminder for the latest link went out
     timers: tuple[ArmedTimer, ...] = ()  # armed and not yet fired
     last_message_ts: int = 0  # provider timestamp (s) of the newest message applied
+    marketing: str | None = None  # Meta's user_preferences: "stop" or "resume"; None: never said
 
 
 @dataclass(frozen=True)
@@ -121,12 +126,17 @@ class MessageReceived:
     wa_id: str
     sent_at: int  # Meta's timestamp, seconds since the epoch
     received_at: datetime
-    kind: str  # Meta's message type: text, interactive, button, image, sticker, ...
-    text: str | None = None
+    kind: str  # Meta's message type: text, interactive, button, image, sticker, reaction, ...
+    text: str | None = None  # the text, a media item's caption, or a reaction's emoji
     reply_id: str | None = None  # id of the button or list row picked
     media_id: str | None = None
     profile_name: str | None = None
-    context_id: str | None = None  # the id of our message this one replies to (swipe-reply)
+    context_id: str | None = None  # Meta's id of the message this one replies or reacts to
+    # The copy key of our message that `context_id` names, when it is ours (resolved at
+    # the edge from the outbox): what a reaction or a reply is about.
+    about_key: str | None = None
+    mime_type: str | None = None  # of the media item, as Meta described it
+    sha256: str | None = None  # of the media item's bytes, as Meta described it
 
 
 class ArtistAction(StrEnum):
@@ -205,6 +215,29 @@ class ArtistReplied:
     via: str = "whatsapp"  # whatsapp | admin
 
 
+@dataclass(frozen=True)
+class DeliveryFailed:
+    """Meta reported that one of our messages to (or about) this lead failed."""
+
+    message_id: str
+    wa_id: str
+    outbox_id: int
+    error_code: str | None
+    effect: SendMessage | SendMedia | None  # what the failed row carried
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class PreferenceChanged:
+    """Meta's user_preferences webhook: the lead stopped or resumed marketing messages."""
+
+    message_id: str
+    wa_id: str
+    category: str  # marketing_messages
+    value: str  # stop | resume
+    received_at: datetime
+
+
 Event = (
     MessageReceived
     | ArtistActed
@@ -212,6 +245,8 @@ Event = (
     | DepositLinkCreated
     | PaymentEventReceived
     | TimerFired
+    | DeliveryFailed
+    | PreferenceChanged
 )
 
 
@@ -230,6 +265,7 @@ class SendMessage:
     # The rows of a list to pick from, each (row id, title, description): the leads
     # with the artist, when the artist wrote without saying to whom.
     choices: tuple[tuple[str, str, str], ...] = ()
+    as_template: bool = False  # send its approved template, not free-form (Meta said 131047)
 
 
 @dataclass(frozen=True)
@@ -240,6 +276,26 @@ class SendMedia:
     media_id: str
     caption_key: str
     params: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MarkRead:
+    """Mark the lead's message read, with the typing indicator, before the reply goes."""
+
+    to: str
+    wamid: str  # Meta's id of the lead's message
+
+
+@dataclass(frozen=True)
+class FetchMedia:
+    """Fetch a media item the lead sent from Meta and keep it (with its caption)."""
+
+    wa_id: str
+    media_id: str
+    message_id: str  # the inbox id of the message that carried it
+    mime_type: str | None = None
+    caption: str | None = None
+    sha256: str | None = None  # what Meta says the bytes hash to
 
 
 @dataclass(frozen=True)
@@ -315,6 +371,8 @@ class CancelTimer:
 
 Effect = (
     SendMessage
+    | MarkRead
+    | FetchMedia
     | ScheduleTimer
     | CancelTimer
     | SendMedia
@@ -327,7 +385,15 @@ Effect = (
 
 
 # What leaves through the outbox, delivered after commit (the rest is written in the turn).
-OutboxEffect = SendMessage | SendMedia | RequestDepositLink | RefundDeposit | MirrorLead
+OutboxEffect = (
+    SendMessage
+    | SendMedia
+    | MarkRead
+    | FetchMedia
+    | RequestDepositLink
+    | RefundDeposit
+    | MirrorLead
+)
 
 
 class Outcome(StrEnum):

@@ -138,6 +138,7 @@ class Policy:
     abandon_after_s: int = 172800
     deposit_reminder_before_s: int = 3600  # before the Checkout link expires
     templated: frozenset[str] = frozenset()  # message keys with a template (WHATSAPP_TEMPLATES)
+    read_receipts: bool = False  # mark a lead's message read (and typing) before replying
 
     def in_pilot(self, wa_id: str) -> bool:
         return self.pilot_allowlist is None or wa_id in self.pilot_allowlist

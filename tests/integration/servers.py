@@ -40,6 +40,9 @@ def suite_launcher(database_url: str, log_dir: Path) -> ServiceLauncher:
             "access_token": graph.access_token,
             "phone_number_id": graph.phone_number_id,
         },
+        # One outbox row per reply, as these tests count them (read receipts have tests
+        # of their own in tests/web/test_whatsapp_in_use.py).
+        {"WHATSAPP_READ_RECEIPTS": "off"},
     )
 
 

@@ -11,13 +11,16 @@ from actors.lead import (
     ArtistActed,
     ArtistAction,
     ArtistReplied,
+    DeliveryFailed,
     Kind,
     LeadBehaviour,
     MessageReceived,
     Option,
     Policy,
+    PreferenceChanged,
     Question,
     Script,
+    SendMessage,
     Validation,
     Words,
 )
@@ -28,8 +31,11 @@ __all__ = [
     "act",
     "artist_says",
     "behaviour",
+    "failed",
     "media",
     "msg",
+    "preference",
+    "reaction",
     "reply",
     "script",
 ]
@@ -81,48 +87,59 @@ def behaviour(
     pilot: frozenset[str] | None = None,
     artist: str | None = ARTIST,
     templated: frozenset[str] = frozenset(),
+    read_receipts: bool = False,
 ) -> LeadBehaviour:
-    policy = Policy(artist_number=artist, pilot_allowlist=pilot, templated=templated)
+    policy = Policy(
+        artist_number=artist,
+        pilot_allowlist=pilot,
+        templated=templated,
+        read_receipts=read_receipts,
+    )
     return LeadBehaviour(script(), policy)
+
+
+def _received(kind: str, *, ts: int | None = None, **fields: object) -> MessageReceived:
+    """A message from the lead (unless `wa_id` says otherwise), newer than the last."""
+    n = next(_ids)
+    defaults: dict[str, object] = {
+        "wa_id": LEAD,
+        "sent_at": ts if ts is not None else 1_700_000_000 + n,
+    }
+    return MessageReceived(
+        message_id=f"wa:m{n}",
+        received_at=NOW,
+        kind=kind,
+        **{**defaults, **fields},  # type: ignore[arg-type]
+    )
 
 
 def msg(
     text: str, *, ts: int | None = None, sender: str = LEAD, name: str | None = None
 ) -> MessageReceived:
-    n = next(_ids)
-    return MessageReceived(
-        message_id=f"wa:m{n}",
-        wa_id=sender,
-        sent_at=ts if ts is not None else 1_700_000_000 + n,
-        received_at=NOW,
-        kind="text",
-        text=text,
-        profile_name=name,
-    )
+    return _received("text", ts=ts, wa_id=sender, text=text, profile_name=name)
 
 
 def reply(reply_id: str, *, sender: str = LEAD) -> MessageReceived:
-    n = next(_ids)
-    return MessageReceived(
-        message_id=f"wa:m{n}",
-        wa_id=sender,
-        sent_at=1_700_000_000 + n,
-        received_at=NOW,
-        kind="interactive",
-        reply_id=reply_id,
-    )
+    return _received("interactive", wa_id=sender, reply_id=reply_id)
 
 
 def media(kind: str = "image", media_id: str = "MEDIA1") -> MessageReceived:
+    return _received(kind, media_id=media_id if kind in ("image", "document") else None)
+
+
+def reaction(emoji: str, about_key: str | None) -> MessageReceived:
+    """A reaction to one of our messages (`about_key`: its copy key)."""
+    return _received("reaction", text=emoji, context_id="wamid.ours", about_key=about_key)
+
+
+def failed(key: str, code: str, *, to: str = LEAD) -> DeliveryFailed:
+    """Meta reported our message `key` to `to` failed with `code`."""
     n = next(_ids)
-    return MessageReceived(
-        message_id=f"wa:m{n}",
-        wa_id=LEAD,
-        sent_at=1_700_000_000 + n,
-        received_at=NOW,
-        kind=kind,
-        media_id=media_id if kind in ("image", "document") else None,
-    )
+    return DeliveryFailed(f"failed:{n}", LEAD, n, code, SendMessage(to=to, key=key), NOW)
+
+
+def preference(value: str) -> PreferenceChanged:
+    return PreferenceChanged(f"pref:{next(_ids)}", LEAD, "marketing_messages", value, NOW)
 
 
 def act(action: ArtistAction, *, via: str = "whatsapp") -> ArtistActed:

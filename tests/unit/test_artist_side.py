@@ -27,6 +27,7 @@ from tests.unit.lead_fixtures import (
     behaviour,
     media,
     msg,
+    reaction,
 )
 
 S = Status
@@ -155,6 +156,22 @@ def test_a_picture_is_forwarded_as_a_picture() -> None:
     assert [(e.to, e.media_id) for e in decision.effects if isinstance(e, SendMedia)] == [
         (ARTIST, "MEDIA-LEAD")
     ]
+
+
+@pytest.mark.parametrize("status", [S.NEEDS_ARTIST_REPLY, S.BOOKED])
+def test_a_reaction_to_the_artists_words_reaches_the_artist(status: Status) -> None:
+    """A 👍 on the artist's "Friday 2pm?" is an answer: it goes to the artist, not lost."""
+    thumbs_up = replace(reaction("\U0001f44d", "artist_reply"), sent_at=RECENT + 60)
+    decision = behaviour().decide(lead(status), thumbs_up)
+    forwards = [e for e in decision.effects if isinstance(e, SendMessage) and e.to == ARTIST]
+    assert [(f.key, f.params["text"]) for f in forwards] == [("artist_forward", "\U0001f44d")]
+    assert not [e for e in decision.effects if isinstance(e, SendMessage) and e.to == LEAD]
+
+
+def test_a_reaction_while_the_bot_asks_goes_nowhere() -> None:
+    state = lead(S.QUALIFYING, current_question="size", answers=ALL_ANSWERED[:2])
+    decision = behaviour().decide(state, replace(reaction("\u2764", None), sent_at=RECENT + 60))
+    assert not [e for e in decision.effects if isinstance(e, SendMessage | SendMedia)]
 
 
 def test_no_forward_without_an_artist_number_nor_to_the_leads_own_number() -> None:

@@ -37,8 +37,11 @@ from tests.unit.lead_fixtures import (
     NOW,
     act,
     behaviour,
+    failed,
     media,
     msg,
+    preference,
+    reaction,
     reply,
 )
 
@@ -135,11 +138,25 @@ STEPS = [
         ["lead:holding", "artist:artist_handover"],
     ),
     Step(
-        "a sticker is re-asked, not counted",
+        "a sticker is recorded with no reply, not counted",
         at(S.QUALIFYING),
         media("sticker"),
         S.QUALIFYING,
+        [],
+    ),
+    Step(
+        "a location cannot answer: the question again",
+        at(S.QUALIFYING),
+        media("location"),
+        S.QUALIFYING,
         ["lead:questions.size"],
+    ),
+    Step(
+        "a reaction while qualifying is recorded with no reply",
+        at(S.QUALIFYING),
+        reaction("\U0001f44d", "questions.size"),
+        S.QUALIFYING,
+        [],
     ),
     Step(
         "the last answer shows the summary",
@@ -170,6 +187,34 @@ STEPS = [
         msg("Yes"),
         S.PENDING_APPROVAL,
         ["lead:sent_to_artist", "artist:artist_packet", "artist:media"],
+    ),
+    Step(
+        "a thumbs-up on the summary confirms it",
+        at(S.CONFIRMING),
+        reaction("\U0001f44d\U0001f3fd", "summary"),
+        S.PENDING_APPROVAL,
+        ["lead:sent_to_artist", "artist:artist_packet", "artist:media"],
+    ),
+    Step(
+        "a heart on the summary is recorded with no reply",
+        at(S.CONFIRMING),
+        reaction("\u2764\ufe0f", "summary"),
+        S.CONFIRMING,
+        [],
+    ),
+    Step(
+        "a thumbs-up on another message is recorded with no reply",
+        at(S.CONFIRMING),
+        reaction("\U0001f44d", "questions.size"),
+        S.CONFIRMING,
+        [],
+    ),
+    Step(
+        "a sticker at the summary is recorded with no reply",
+        at(S.CONFIRMING),
+        media("sticker"),
+        S.CONFIRMING,
+        [],
     ),
     Step(
         "edit offers the questions",
@@ -505,6 +550,49 @@ STEPS = [
         paid("checkout.session.expired"),
         S.ABANDONED,
         ["lead:deposit_expired", "artist:artist_deposit_expired"],
+    ),
+    # Meta's reports on our messages
+    Step(
+        "a message refused outside the window goes again as its template",
+        at(S.QUALIFYING),
+        failed("questions.size", "131047"),
+        S.QUALIFYING,
+        ["lead:questions.size"],
+    ),
+    Step(
+        "a deposit link that failed tells the artist",
+        at(S.BOOKING_PENDING, deposit_sessions=(SESSION,), deposit_attempt=1),
+        failed("deposit_link", "131026"),
+        S.BOOKING_PENDING,
+        ["artist:artist_delivery_failed"],
+    ),
+    Step(
+        "a booking confirmation that failed tells the artist",
+        at(S.BOOKED),
+        failed("booked", "131026"),
+        S.BOOKED,
+        ["artist:artist_delivery_failed"],
+    ),
+    Step(
+        "a failed question is only recorded",
+        at(S.QUALIFYING),
+        failed("questions.size", "131026"),
+        S.QUALIFYING,
+        [],
+    ),
+    Step(
+        "a failed packet to the artist is only recorded",
+        at(S.PENDING_APPROVAL),
+        failed("artist_packet", "131026", to=ARTIST),
+        S.PENDING_APPROVAL,
+        [],
+    ),
+    Step(
+        "stopping marketing messages is recorded, with no reply",
+        at(S.BOOKED),
+        preference("stop"),
+        S.BOOKED,
+        [],
     ),
     # silence (the timers in detail: test_timers.py)
     Step(

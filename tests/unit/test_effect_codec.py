@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 from actors.lead import (
+    FetchMedia,
+    MarkRead,
     MirrorLead,
     OutboxEffect,
     RefundDeposit,
@@ -31,6 +33,10 @@ EFFECTS: list[OutboxEffect] = [
         after_opt_out=True,
     ),
     SendMessage("447700900999", "artist_packet"),
+    SendMessage("447700900123", "declined", as_template=True),
+    MarkRead("447700900123", "wamid.HBgM"),
+    FetchMedia("447700900123", "MEDIA-2", "wa:wamid.HBgN", "image/png", "like this", "abc="),
+    FetchMedia("447700900123", "MEDIA-3", "wa:wamid.HBgO"),
     SendMedia("447700900999", "MEDIA-1", "artist_reference", params={"name": "Ana"}),
     RequestDepositLink("447700900123", 2),
     RefundDeposit("447700900123", "pi_1", 5000, "gbp", "refund:447700900123:pi_1"),

@@ -39,8 +39,11 @@ from tests.unit.lead_fixtures import (
     behaviour,
     media,
     msg,
+    preference,
+    reaction,
     reply,
 )
+from tests.unit.lead_fixtures import failed as failed_delivery
 
 S = Status
 KINDS: tuple[type[Event], ...] = get_args(Event)
@@ -117,6 +120,10 @@ EVENTS: list[Callable[[], Event]] = [
     *(functools.partial(reply, choice) for choice in ["confirm", "edit", "edit:idea", "arm"]),
     functools.partial(media, "image"),
     functools.partial(media, "sticker"),
+    functools.partial(reaction, "\U0001f44d", "summary"),
+    *(functools.partial(failed_delivery, key, code) for key, code in
+      [("questions.size", "131047"), ("deposit_link", "131026")]),
+    *(functools.partial(preference, value) for value in ("stop", "resume")),
     *(functools.partial(act, action) for action in ArtistAction),
     *(functools.partial(artist_says, text) for text in ["Can you do Tuesday?", "done"]),
     *(functools.partial(link, attempt) for attempt in (1, 2)),

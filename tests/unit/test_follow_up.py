@@ -100,6 +100,12 @@ def test_a_too_short_answer_is_asked_again_then_handed_over() -> None:
 
 def test_a_sticker_is_not_an_answer_to_where() -> None:
     state, decision = play(ON_PLACEMENT, [reply("other"), media("sticker")])
+    assert [e for e in decision.effects if isinstance(e, SendMessage)] == []
+    assert (state.follow_up, state.failed_attempts) == ("other", 0)
+
+
+def test_a_location_is_not_an_answer_to_where() -> None:
+    state, decision = play(ON_PLACEMENT, [reply("other"), media("location")])
     (asked,) = [e for e in decision.effects if isinstance(e, SendMessage)]
     assert (asked.key, asked.intro) == ("questions.placement.other", "unsupported")
     assert state.failed_attempts == 0

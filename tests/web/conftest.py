@@ -33,6 +33,8 @@ def test_settings(database_url: str, fake: FakeGraphApi, **overrides: Any) -> Se
         "relay_backoff_cap_s": 0.05,
         "actor_idle_s": 5.0,
         "whatsapp_recipient_interval_s": 0.0,  # no pacing: tests reply at machine speed
+        # Off unless a test is about them: scripted Graph failures then hit the replies.
+        "whatsapp_read_receipts": False,
     }
     values.update(overrides)
     return Settings(**values)

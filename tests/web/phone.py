@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from fakes.graph import SentMessage
-from fakes.meta import button_message, text_message, webhook
+from fakes.meta import button_message, media_message, text_message, webhook
 from tests.waiting import eventually
 from tests.web.conftest import Running
 
@@ -91,18 +91,21 @@ class Phone:
             button_message(self.wa_id, self._next_id(), wanted, offered[wanted], next(_clock))
         )
 
-    async def send_image(self, media_id: str = "MEDIA-REF-1", caption: str | None = None) -> None:
-        image = {"id": media_id, "mime_type": "image/jpeg", "sha256": "x"}
-        if caption is not None:
-            image["caption"] = caption
-        message = {
-            "from": self.wa_id,
-            "id": self._next_id(),
-            "timestamp": str(next(_clock)),
-            "type": "image",
-            "image": image,
-        }
-        await self._post(message)
+    async def send_image(
+        self, media_id: str = "MEDIA-REF-1", *, caption: str | None = None
+    ) -> None:
+        """A picture, kept by the fake Graph API for the service to fetch."""
+        kept = self.running.graph.add_media(media_id, b"\xff\xd8\xff a rose " + media_id.encode())
+        await self._post(
+            media_message(
+                self.wa_id,
+                self._next_id(),
+                media_id,
+                next(_clock),
+                caption=caption,
+                sha256=kept.sha256,
+            )
+        )
 
     async def to_the_summary(self) -> SentMessage:
         """Say hi and answer every question; return the summary the bot then sends."""

@@ -16,6 +16,7 @@ import pytest
 
 from actors.lead import RefundDeposit, effect_to_json, outbox_channel
 from fakes.google import new_signing_key, service_account_file
+from fakes.meta import webhook
 from fakes.sheets import FakeSheets, SheetsServer
 from fakes.stripe_api import (
     FakeStripe,
@@ -473,3 +474,22 @@ async def test_a_refund_is_made_once_and_its_webhook_reaches_the_lead(
     )
     notices = [m.text for m in await Phone(running, ARTIST).unread() if "refunded" in m.text]
     assert len(notices) == 1
+
+
+async def test_a_deposit_link_that_meta_could_not_deliver_tells_the_artist_once(
+    running: Running, stripe_fake: FakeStripe
+) -> None:
+    await approved(running, stripe_fake)
+    link = running.graph.to(LEAD)[-1]
+    artist = Phone(running, ARTIST, name="Artist")
+    artist.seen = len(artist.inbox())
+    running.graph.fail_delivery(LEAD, 131026)
+    statuses = running.graph.statuses_for(link, "reversed")
+    for _ in range(2):  # Meta redelivers the same reports
+        response = await running.post_signed(webhook([], statuses=statuses))
+        assert response.status_code == 200
+    told = await artist.next_message()
+    assert "could not deliver an important message to Ana" in told.text
+    assert "131026" in told.text
+    assert await artist.unread() == []
+    assert await events_of(running, "delivery_failed") == 1

@@ -1,0 +1,122 @@
+"""
+Meta's delivery reports (`statuses[]`), kept and applied to the outbox rows they name.
+
+Every report is kept once in `message_statuses` (a redelivered webhook inserts nothing),
+then the outbox row with that provider message id moves to the highest state reported
+so far, never back (`delivery_rank` in migration 0007: sent < delivered < read <
+failed). A report that arrives before our record of the send is kept all the same; the
+trigger on `outbox.provider_message_id` applies it when the send is recorded. Both
+sides take a transaction-level lock on the message's id first, so a report and its send
+committing at the same moment cannot miss each other. The statements run in the
+caller's unit, so the webhook is answered after one commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+__all__ = ["DeliveryStatuses", "FailedDelivery", "SentMessageRef", "StatusReport"]
+
+# In a stable order, so two batches never wait on each other's locks in a cycle.
+_LOCK = """
+SELECT lock_provider_message(id)
+FROM (SELECT DISTINCT id FROM unnest($1::text[]) AS id ORDER BY id) AS ids
+"""
+
+_KEEP = """
+INSERT INTO message_statuses (provider_message_id, state, error_code, recipient, reported_at)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
+ON CONFLICT DO NOTHING
+"""
+
+_APPLY = """
+UPDATE outbox AS o
+SET delivery_state = s.state, delivery_error = COALESCE(s.error_code, o.delivery_error)
+FROM (
+    SELECT DISTINCT ON (provider_message_id) provider_message_id, state, error_code
+    FROM message_statuses
+    WHERE provider_message_id = ANY($1::text[])
+    ORDER BY provider_message_id, delivery_rank(state) DESC
+) AS s
+WHERE o.provider_message_id = s.provider_message_id
+  AND delivery_rank(s.state) > delivery_rank(o.delivery_state)
+"""
+
+_FAILED = """
+SELECT id AS outbox_id, lead_key, payload, provider_message_id, delivery_error AS error_code
+FROM outbox
+WHERE provider_message_id = ANY($1::text[]) AND delivery_state = 'failed'
+ORDER BY id
+"""
+
+_SENT = """
+SELECT provider_message_id, id, lead_key, payload->>'key' AS key
+FROM outbox
+WHERE provider_message_id = ANY($1::text[])
+"""
+
+
+@dataclass(frozen=True)
+class SentMessageRef:
+    """One of our messages, found by Meta's id: its row, its lead, its copy key."""
+
+    outbox_id: int
+    lead_key: str
+    key: str | None
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    provider_message_id: str
+    state: str  # sent | delivered | read | failed
+    error_code: str | None
+    recipient: str | None
+    reported_at: datetime | None
+
+
+@dataclass(frozen=True)
+class FailedDelivery:
+    """An outbox row Meta reported as failed: what it carried and why it failed."""
+
+    outbox_id: int
+    lead_key: str
+    payload: dict[str, Any]
+    provider_message_id: str
+    error_code: str | None
+
+
+class DeliveryStatuses:
+    def __init__(self, con: asyncpg.Connection) -> None:
+        self._con = con
+
+    async def record(self, reports: Sequence[StatusReport]) -> list[FailedDelivery]:
+        """Keep and apply `reports`; return the known rows among them that failed."""
+        ids = [r.provider_message_id for r in reports]
+        await self._con.execute(_LOCK, ids)
+        await self._con.execute(
+            _KEEP,
+            ids,
+            [r.state for r in reports],
+            [r.error_code for r in reports],
+            [r.recipient for r in reports],
+            [r.reported_at for r in reports],
+        )
+        await self._con.execute(_APPLY, ids)
+        return await self.failed(ids)
+
+    async def sent(self, provider_message_ids: Sequence[str]) -> dict[str, SentMessageRef]:
+        """Our messages among `provider_message_ids` (a reply's context, a reaction's)."""
+        rows = await self._con.fetch(_SENT, list(provider_message_ids))
+        return {
+            r["provider_message_id"]: SentMessageRef(r["id"], r["lead_key"], r["key"]) for r in rows
+        }
+
+    async def failed(self, provider_message_ids: Sequence[str]) -> list[FailedDelivery]:
+        """The rows among `provider_message_ids` whose delivery failed."""
+        rows = await self._con.fetch(_FAILED, list(provider_message_ids))
+        return [FailedDelivery(**dict(r)) for r in rows]
