@@ -5,7 +5,8 @@ The one door to Postgres: every statement runs inside one of `Database`'s units 
     async with db.relay() as unit:     the background work: outbox claims and settles,
                                        due timers, the events they record
     async with db.records() as unit:   writes outside a turn: admin re-drives, refused
-                                       webhooks, provider events that match no lead
+                                       webhooks, provider events that match no lead,
+                                       the studio page's sign-ins
     async with db.reads() as unit:     read-only, one REPEATABLE READ snapshot
     await db.migrate()                 the schema, under its own lock
 
@@ -39,6 +40,8 @@ from storage.migrate import migrate, pending_count
 from storage.outbox import Outbox
 from storage.payments import PaymentRoutes, UnroutedEvents
 from storage.pool import Pool, open_pool
+from storage.studio import StudioAccess
+from storage.studio_board import StudioBoard
 from storage.system_events import SystemEvents
 from storage.turns import Turns
 
@@ -90,12 +93,14 @@ class RecordUnit(Unit):
     def _bind(self, con: asyncpg.Connection) -> None:
         self.events, self.redrives = SystemEvents(con), Redrives(con)
         self.unrouted = UnroutedEvents(con)
+        self.studio = StudioAccess(con)
 
 
 class ReadUnit(Unit):
     def _bind(self, con: asyncpg.Connection) -> None:
         self.leads, self.admin = Leads(con), AdminReads(con)
         self.payments, self.metrics = PaymentRoutes(con), MetricsQueries(con)
+        self.studio, self.board = StudioAccess(con), StudioBoard(con)
 
     async def pending_migrations(self) -> int:
         """How many shipped migrations are not applied yet (readiness wants 0)."""

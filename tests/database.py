@@ -27,6 +27,9 @@ TABLES = (
     "system_events",
     "timers",
     "leads",
+    "studio_sign_in_links",
+    "studio_sessions",
+    "studio_password_failures",
 )
 
 

@@ -13,6 +13,8 @@ from actors.clock import Clock
 from actors.payments import PaymentRouting
 from actors.readiness import Readiness
 from actors.rejections import Rejections
+from actors.studio import Studio
+from actors.studio_access import SignIn
 from actors.timer_scheduler import TimerScheduler
 from web.settings import Settings
 
@@ -33,6 +35,9 @@ class Services:
     readiness: Readiness
     backlog: Backlog
     rejections: Rejections
+    studio: Studio
+    sign_in: SignIn
+    studio_key: str  # signs the studio page's cookies (SESSION_SECRET or the kept key)
 
     def install(self, extensions: dict[str, object]) -> None:
         extensions[_KEY] = self

@@ -71,6 +71,15 @@ class Settings(BaseSettings):
     # own words ("the studio", "the artist"). One line, no braces, at most 60 characters.
     studio_name: _Name | None = None
     artist_name: _Name | None = None
+    # The studio page (/studio/): sign-in links need the public origin and the artist's
+    # number; the password is the other way in. Cookies are signed with SESSION_SECRET,
+    # or with a key made once and kept in the database (shared by every replica).
+    public_base_url: _Url | None = None
+    studio_password: SecretStr | None = Field(default=None, min_length=8)
+    session_secret: SecretStr | None = Field(default=None, min_length=32)
+    # Behind a reverse proxy: X-Forwarded-Proto (https: Secure cookies) and the last
+    # X-Forwarded-For entry (the client address wrong passwords are counted by).
+    trust_proxy_headers: bool = False
 
     # Operations
     data_dir: Path = DEFAULT_DATA_DIR  # the embedded Postgres, when DATABASE_URL is unset

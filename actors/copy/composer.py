@@ -111,6 +111,13 @@ class Composer:
         """A message's text with no placeholders, for providers' own pages (Stripe)."""
         return self._text(key, {}, ())
 
+    def status_name(self, status: str) -> str:
+        """A status as the artist reads it (`statuses:`), or its code when unnamed."""
+        try:
+            return self._copy.statuses.get(Status(status), status)
+        except ValueError:
+            return status
+
     def question_labels(self) -> dict[str, str]:
         """Question key -> its label, in the order the questions are asked."""
         return {q.key: q.label for q in self._copy.questions}

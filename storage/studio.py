@@ -1,0 +1,112 @@
+"""
+Who may see the studio page: the cookie signing key, one-time sign-in links, sessions and
+wrong passwords, each a statement on the caller's connection.
+
+Tokens and session ids arrive here already hashed (SHA-256, by `actors.studio_access`):
+the database never holds anything that signs a browser in. A sign-in link is written with
+the outbox row that carries it to the artist's WhatsApp, in one transaction, so a link
+exists exactly when its message will be sent.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from storage.turns import OutboxInsert
+
+__all__ = ["StudioAccess"]
+
+_SECRET_ONCE = "INSERT INTO studio_secret (secret) VALUES ($1) ON CONFLICT (id) DO NOTHING"
+_SECRET = "SELECT secret FROM studio_secret"
+_ADD_LINK = """
+INSERT INTO studio_sign_in_links (token_hash, expires_at)
+VALUES ($1, now() + make_interval(secs => $2))
+"""
+_LINK_USABLE = """
+SELECT 1 FROM studio_sign_in_links
+WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
+"""
+_USE_LINK = """
+UPDATE studio_sign_in_links SET used_at = now()
+WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
+RETURNING token_hash
+"""
+_ADD_OUTBOX = """
+INSERT INTO outbox (lead_key, channel, payload, idempotency_key, correlation_id)
+VALUES ($1, $2, $3, $4, $5)
+"""
+_ADD_SESSION = """
+INSERT INTO studio_sessions (session_hash, expires_at)
+VALUES ($1, now() + make_interval(secs => $2))
+"""
+_SESSION_LIVE = """
+SELECT 1 FROM studio_sessions
+WHERE session_hash = $1 AND revoked_at IS NULL AND expires_at > now()
+"""
+_REVOKE = "UPDATE studio_sessions SET revoked_at = now() WHERE session_hash = $1"
+_FAILURE = "INSERT INTO studio_password_failures (address) VALUES ($1)"
+_RECENT_FAILURES = """
+SELECT count(*) FROM studio_password_failures
+WHERE address = $1 AND at > now() - make_interval(secs => $2)
+"""
+_FORGET_OLD_FAILURES = """
+DELETE FROM studio_password_failures WHERE at < now() - make_interval(secs => $1)
+"""
+
+
+class StudioAccess:
+    """The studio page's sign-in records, on the caller's connection (and transaction)."""
+
+    def __init__(self, con: asyncpg.Connection) -> None:
+        self._con = con
+
+    async def secret(self, candidate: str) -> str:
+        """The shared signing key: `candidate` if none was kept yet, else the kept one."""
+        await self._con.execute(_SECRET_ONCE, candidate)
+        kept: str = await self._con.fetchval(_SECRET)
+        return kept
+
+    async def add_sign_in_link(
+        self,
+        token_hash: str,
+        ttl_s: float,
+        *,
+        lane: str,
+        message: OutboxInsert,
+        correlation_id: str | None,
+    ) -> None:
+        """Keep a link's hash and queue the message that carries it, in one transaction."""
+        await self._con.execute(_ADD_LINK, token_hash, ttl_s)
+        await self._con.execute(
+            _ADD_OUTBOX,
+            lane,
+            message.channel,
+            message.payload,
+            message.idempotency_key,
+            correlation_id,
+        )
+
+    async def link_usable(self, token_hash: str) -> bool:
+        return await self._con.fetchval(_LINK_USABLE, token_hash) is not None
+
+    async def use_link(self, token_hash: str) -> bool:
+        """Spend a link; False when it is unknown, spent already or expired."""
+        return await self._con.fetchval(_USE_LINK, token_hash) is not None
+
+    async def add_session(self, session_hash: str, ttl_s: float) -> None:
+        await self._con.execute(_ADD_SESSION, session_hash, ttl_s)
+
+    async def session_live(self, session_hash: str) -> bool:
+        return await self._con.fetchval(_SESSION_LIVE, session_hash) is not None
+
+    async def revoke_session(self, session_hash: str) -> None:
+        await self._con.execute(_REVOKE, session_hash)
+
+    async def add_password_failure(self, address: str, keep_s: float) -> None:
+        """Count one wrong password from `address`; forget those older than `keep_s`."""
+        await self._con.execute(_FORGET_OLD_FAILURES, keep_s)
+        await self._con.execute(_FAILURE, address)
+
+    async def password_failures(self, address: str, within_s: float) -> int:
+        found: int = await self._con.fetchval(_RECENT_FAILURES, address, within_s)
+        return found
