@@ -1,0 +1,212 @@
+"""
+The studio page in a real browser (Debian's Chromium, headless, at 390x844), against
+the running service, real Postgres and the fake Graph API and Stripe: sign-in by a
+WhatsApp link (read from what the fake Graph API received) or the password, the board,
+a lead's page, an approval that sends the deposit link, CSRF, cookie flags, the
+wrong-password limit and signing out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import BrowserContext, Page, expect
+
+from fakes.graph import FakeGraphApi
+from storage.pool import Pool
+from tests.waiting import eventually
+from tests.web.phone import Phone
+from tests.web.studio_harness import ARTIST, PASSWORD, Studio, served_studio
+
+pytestmark = pytest.mark.anyio
+
+LEAD = "447700900555"
+LINK = re.compile(r"(http://127\.0\.0\.1:\d+/studio/login/[A-Za-z0-9_-]+)")
+
+
+@pytest.fixture
+async def studio(database_url: str, pool: Pool, graph: FakeGraphApi) -> AsyncIterator[Studio]:
+    async with served_studio(database_url, pool, graph) as served:
+        yield served
+
+
+@pytest.fixture
+async def phone(studio: Studio) -> AsyncIterator[BrowserContext]:
+    context = await studio.phone()
+    yield context
+    await context.close()
+
+
+async def waiting_for_approval(studio: Studio) -> Phone:
+    """A lead who answered everything and confirmed: PENDING_APPROVAL."""
+    lead = Phone(studio.running, LEAD, name="Maya Okafor")
+    summary = await lead.to_the_summary()
+    await lead.tap(summary, "confirm")
+    await lead.next_message()
+    return lead
+
+
+async def sign_in_with_password(studio: Studio, page: Page) -> None:
+    await page.goto(studio.url("/studio/login"))
+    await page.fill("#password", PASSWORD)
+    await page.click("text=Sign in with password")
+    await expect(page.get_by_role("heading", name=re.compile("Needs you"))).to_be_visible()
+
+
+def links_sent(studio: Studio) -> list[str]:
+    return [m.group(1) for text in studio.running.graph.texts_to(ARTIST) if (m := LINK.search(text))]
+
+
+async def test_a_link_sent_to_whatsapp_signs_in_once(
+    studio: Studio, phone: BrowserContext
+) -> None:
+    page = await phone.new_page()
+    await page.goto(studio.url("/studio/"))
+    assert page.url == studio.url("/studio/login")  # not signed in: the sign-in page
+    await page.click("text=Send me a sign-in link")
+    await expect(page.get_by_role("heading", name="Check your WhatsApp")).to_be_visible()
+
+    await eventually(lambda: len(links_sent(studio)) == 1, what="the link at the artist")
+    (link,) = links_sent(studio)
+    await page.goto(link)
+    await page.click("button:text('Sign in')")
+    await expect(page.get_by_role("heading", name=re.compile("Needs you"))).to_be_visible()
+    assert page.url == studio.url("/studio/")
+
+    other = await studio.phone()  # the same link on another browser: spent
+    again = await other.new_page()
+    response = await again.goto(link)
+    assert response is not None and response.status == 410
+    await expect(again.get_by_text("This sign-in link no longer works")).to_be_visible()
+    await again.goto(studio.url("/studio/"))
+    assert again.url == studio.url("/studio/login")
+    await other.close()
+
+
+async def test_the_session_cookie_is_signed_httponly_and_lax(
+    studio: Studio, phone: BrowserContext
+) -> None:
+    page = await phone.new_page()
+    await sign_in_with_password(studio, page)
+    (session,) = [c for c in await phone.cookies() if c["name"] == "studio_session"]
+    assert session["httpOnly"] is True
+    assert session["sameSite"] == "Lax"
+    assert session["secure"] is False  # plain http here; https gets Secure (other test)
+    assert session["path"] == "/studio"
+    assert await page.evaluate("document.cookie") == ""  # scripts cannot read it
+
+    # A tampered cookie is no session.
+    forged = await studio.phone()
+    await forged.add_cookies([{**session, "value": session["value"][:-2] + "xx"}])
+    page = await forged.new_page()
+    await page.goto(studio.url("/studio/"))
+    assert page.url == studio.url("/studio/login")
+    await forged.close()
+
+
+async def test_the_board_and_a_lead_and_approve_sends_the_deposit_link(
+    studio: Studio, phone: BrowserContext
+) -> None:
+    lead = await waiting_for_approval(studio)
+    page = await phone.new_page()
+    await sign_in_with_password(studio, page)
+
+    needs_you = page.locator("section.group-needs_you")
+    await expect(needs_you.get_by_text("Maya Okafor")).to_be_visible()
+    await expect(needs_you.get_by_text("waiting for your approval")).to_be_visible()
+    await needs_you.get_by_text("Maya Okafor").click()
+
+    lead_id = await studio.running.pool.fetchval(
+        "SELECT lead_id::text FROM leads WHERE lead_key = $1", LEAD
+    )
+    assert page.url == studio.url(f"/studio/leads/{lead_id}")
+    assert LEAD not in page.url  # the number never goes in a URL
+    await expect(page.get_by_role("heading", name="Maya Okafor")).to_be_visible()
+    await expect(page.get_by_role("link", name=f"+{LEAD}")).to_have_attribute(
+        "href", f"https://wa.me/{LEAD}"
+    )
+    await expect(page.locator(".answers dd").first).to_be_visible()
+    transcript = page.locator("#transcript")
+    await expect(transcript.locator(".from-lead").first).to_contain_text("Hi")
+    await expect(transcript.locator(".from-bot").first).to_contain_text("Hi Maya Okafor!")
+    await expect(transcript.locator(".from-bot .delivery").first).to_have_text("sent ✓")
+
+    await page.click("button:text('Approve')")
+    await expect(page.get_by_text("Done: approved")).to_be_visible()
+    await expect(page.locator(".lead-head .status")).to_have_text("waiting for the deposit")
+
+    (session,) = studio.stripe.sessions_for(lead_id)
+    link = await lead.next_message()
+    assert session["url"] in link.text  # the deposit link reached the lead's WhatsApp
+
+
+async def test_a_post_without_the_csrf_token_is_refused(
+    studio: Studio, phone: BrowserContext
+) -> None:
+    await waiting_for_approval(studio)
+    page = await phone.new_page()
+    await sign_in_with_password(studio, page)
+    await page.locator("section.group-needs_you a").first.click()
+
+    await page.evaluate(
+        "document.querySelectorAll('input[name=csrf]').forEach(i => i.value = 'forged')"
+    )
+    async with page.expect_response(lambda r: r.url.endswith("/act")) as answer:
+        await page.click("button:text('Approve')")
+    assert (await answer.value).status == 403
+    await expect(page.get_by_text("That form has expired")).to_be_visible()
+    status = await studio.running.pool.fetchval(
+        "SELECT status FROM leads WHERE lead_key = $1", LEAD
+    )
+    assert status == "PENDING_APPROVAL"  # nothing happened
+    assert studio.stripe.create_requests() == []
+
+    # A form posted from another site carries the cookie (Lax lets no POST through, but
+    # even so) and no token: refused as well.
+    lead_id = await studio.running.pool.fetchval("SELECT lead_id::text FROM leads")
+    refused = await page.request.post(
+        studio.url(f"/studio/leads/{lead_id}/act"), form={"action": "decline"}
+    )
+    assert refused.status == 403
+
+
+async def test_five_wrong_passwords_then_429_even_for_the_right_one(
+    studio: Studio, phone: BrowserContext
+) -> None:
+    page = await phone.new_page()
+    await page.goto(studio.url("/studio/login"))
+    for _ in range(5):
+        await page.fill("#password", "not-the-password")
+        async with page.expect_response(lambda r: r.url.endswith("/password")) as answer:
+            await page.click("text=Sign in with password")
+        assert (await answer.value).status == 401
+        await expect(page.get_by_text("That password is not right.")).to_be_visible()
+    await page.fill("#password", PASSWORD)
+    async with page.expect_response(lambda r: r.url.endswith("/password")) as answer:
+        await page.click("text=Sign in with password")
+    locked = await answer.value
+    assert locked.status == 429
+    assert locked.headers["retry-after"] == "600"
+    await expect(page.get_by_text("Too many wrong passwords")).to_be_visible()
+    assert not [c for c in await phone.cookies() if c["name"] == "studio_session"]
+
+
+async def test_signing_out_ends_the_session_for_good(
+    studio: Studio, phone: BrowserContext
+) -> None:
+    page = await phone.new_page()
+    await sign_in_with_password(studio, page)
+    (session,) = [c for c in await phone.cookies() if c["name"] == "studio_session"]
+    await page.click("text=Sign out")
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await page.goto(studio.url("/studio/"))
+    assert page.url == studio.url("/studio/login")
+
+    replayed = await studio.phone()  # the old cookie, kept by someone: revoked
+    await replayed.add_cookies([session])
+    page = await replayed.new_page()
+    await page.goto(studio.url("/studio/"))
+    assert page.url == studio.url("/studio/login")
+    await replayed.close()
