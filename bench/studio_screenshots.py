@@ -17,6 +17,7 @@ import asyncio
 from pathlib import Path
 
 import asyncpg
+from playwright.async_api import FloatRect
 
 from fakes.graph import FakeGraphApi
 from fakes.stripe_api import encode, event, sign
@@ -110,7 +111,7 @@ async def _shoot(dsn: str, output_dir: Path) -> None:
         await page.click("text=Maya Okafor")
         await page.wait_for_selector("#transcript")
         # The top of the page: who, the actions, the answers, the deposit, the first messages.
-        top = {"x": 0, "y": 0, "width": 390, "height": 1500}
+        top: FloatRect = {"x": 0, "y": 0, "width": 390, "height": 1500}
         await page.screenshot(path=str(output_dir / "studio-lead.png"), full_page=True, clip=top)
         await phone.close()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
@@ -19,6 +20,9 @@ from storage.pool import Pool
 from tests.waiting import eventually
 from tests.web.phone import Phone
 from tests.web.studio_harness import ARTIST, PASSWORD, Studio, served_studio
+
+if TYPE_CHECKING:  # Playwright exports the type only from its private module
+    from playwright._impl._api_structures import SetCookieParam
 
 pytestmark = pytest.mark.anyio
 
@@ -55,13 +59,16 @@ async def sign_in_with_password(studio: Studio, page: Page) -> None:
     await expect(page.get_by_role("heading", name=re.compile("Needs you"))).to_be_visible()
 
 
+def studio_cookie(value: str) -> SetCookieParam:
+    return {"name": "studio_session", "value": value, "domain": "127.0.0.1", "path": "/studio"}
+
+
 def links_sent(studio: Studio) -> list[str]:
-    return [m.group(1) for text in studio.running.graph.texts_to(ARTIST) if (m := LINK.search(text))]
+    texts = studio.running.graph.texts_to(ARTIST)
+    return [found.group(1) for text in texts if (found := LINK.search(text))]
 
 
-async def test_a_link_sent_to_whatsapp_signs_in_once(
-    studio: Studio, phone: BrowserContext
-) -> None:
+async def test_a_link_sent_to_whatsapp_signs_in_once(studio: Studio, phone: BrowserContext) -> None:
     page = await phone.new_page()
     await page.goto(studio.url("/studio/"))
     assert page.url == studio.url("/studio/login")  # not signed in: the sign-in page
@@ -78,7 +85,8 @@ async def test_a_link_sent_to_whatsapp_signs_in_once(
     other = await studio.phone()  # the same link on another browser: spent
     again = await other.new_page()
     response = await again.goto(link)
-    assert response is not None and response.status == 410
+    assert response is not None
+    assert response.status == 410
     await expect(again.get_by_text("This sign-in link no longer works")).to_be_visible()
     await again.goto(studio.url("/studio/"))
     assert again.url == studio.url("/studio/login")
@@ -99,7 +107,7 @@ async def test_the_session_cookie_is_signed_httponly_and_lax(
 
     # A tampered cookie is no session.
     forged = await studio.phone()
-    await forged.add_cookies([{**session, "value": session["value"][:-2] + "xx"}])
+    await forged.add_cookies([studio_cookie(session["value"][:-2] + "xx")])
     page = await forged.new_page()
     await page.goto(studio.url("/studio/"))
     assert page.url == studio.url("/studio/login")
@@ -193,9 +201,7 @@ async def test_five_wrong_passwords_then_429_even_for_the_right_one(
     assert not [c for c in await phone.cookies() if c["name"] == "studio_session"]
 
 
-async def test_signing_out_ends_the_session_for_good(
-    studio: Studio, phone: BrowserContext
-) -> None:
+async def test_signing_out_ends_the_session_for_good(studio: Studio, phone: BrowserContext) -> None:
     page = await phone.new_page()
     await sign_in_with_password(studio, page)
     (session,) = [c for c in await phone.cookies() if c["name"] == "studio_session"]
@@ -205,7 +211,7 @@ async def test_signing_out_ends_the_session_for_good(
     assert page.url == studio.url("/studio/login")
 
     replayed = await studio.phone()  # the old cookie, kept by someone: revoked
-    await replayed.add_cookies([session])
+    await replayed.add_cookies([studio_cookie(session["value"])])
     page = await replayed.new_page()
     await page.goto(studio.url("/studio/"))
     assert page.url == studio.url("/studio/login")
