@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
 
@@ -34,12 +33,12 @@ from actors.lead import (
     state_from_json,
 )
 from storage import Database, LeadFile
+from storage.studio_board import BoardRow
 
 __all__ = [
     "BOARD_LIMIT",
+    "GROUPS",
     "Board",
-    "BoardGroup",
-    "BoardLead",
     "EventShown",
     "Group",
     "LeadView",
@@ -50,27 +49,17 @@ __all__ = [
 BOARD_LIMIT = 300  # the most recently active leads; search finds the others
 
 
-class Group(StrEnum):
-    """The board's groups, in the order they are shown."""
-
-    NEEDS_YOU = "needs_you"
-    IN_PROGRESS = "in_progress"
-    BOOKED = "booked"
-    CLOSED = "closed"
-
-
+# The board's groups, in the order they are shown.
+Group = Literal["needs_you", "in_progress", "booked", "closed"]
+GROUPS: tuple[Group, ...] = ("needs_you", "in_progress", "booked", "closed")
+# Where a status goes on the board; any other status is in progress.
 _GROUP_OF: Mapping[Status, Group] = {
-    Status.PENDING_APPROVAL: Group.NEEDS_YOU,
-    Status.NEEDS_ARTIST_REPLY: Group.NEEDS_YOU,
-    Status.NEW: Group.IN_PROGRESS,
-    Status.QUALIFYING: Group.IN_PROGRESS,
-    Status.CONFIRMING: Group.IN_PROGRESS,
-    Status.BOOKING_PENDING: Group.IN_PROGRESS,
-    Status.STALE: Group.IN_PROGRESS,
-    Status.BOOKED: Group.BOOKED,
-    Status.REJECTED: Group.CLOSED,
-    Status.OPTOUT: Group.CLOSED,
-    Status.ABANDONED: Group.CLOSED,
+    Status.PENDING_APPROVAL: "needs_you",
+    Status.NEEDS_ARTIST_REPLY: "needs_you",
+    Status.BOOKED: "booked",
+    Status.REJECTED: "closed",
+    Status.OPTOUT: "closed",
+    Status.ABANDONED: "closed",
 }
 
 # The actions offered on a lead's page, by its status; the actor still has the last word
@@ -87,30 +76,21 @@ Author = Literal["lead", "bot", "artist", "to_artist"]
 
 
 @dataclass(frozen=True)
-class BoardLead:
-    lead_id: UUID
-    name: str
-    number: str
-    status: str  # the status's code (Status)
-    status_name: str  # as the artist reads it
-    last_message_at: datetime | None
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class BoardGroup:
-    group: Group
-    leads: tuple[BoardLead, ...]
-
-
-@dataclass(frozen=True)
 class Board:
-    groups: tuple[BoardGroup, ...]  # every group, in order, empty ones too
+    """
+    Every group in order (empty ones too) with its leads, most recently active first;
+    each status the leads are in, as the artist reads it; the search that chose them.
+    """
+
+    groups: tuple[tuple[Group, tuple[BoardRow, ...]], ...]
+    status_names: Mapping[str, str]
     search: str | None
 
 
 @dataclass(frozen=True)
 class AnswerShown:
+    """A latest answer as a person reads it: the question's label and the value."""
+
     label: str
     value: str
     media_id: str | None
@@ -118,16 +98,20 @@ class AnswerShown:
 
 @dataclass(frozen=True)
 class TranscriptEntry:
+    """One message to or from the lead, or to the artist about them, with its state."""
+
     at: datetime
     author: Author
     text: str
-    media_id: str | None = None
-    delivery: str | None = None  # an outbound message's state: pending, sent, dead, ...
-    error: str | None = None  # why it was not delivered, when it was not
+    media_id: str | None
+    delivery: str | None  # an outbound message's state: pending, sent, dead, ...
+    error: str | None  # why it was not delivered, when it was not
 
 
 @dataclass(frozen=True)
 class EventShown:
+    """A system event, or an action, payment or timer the lead's inbox recorded."""
+
     at: datetime
     level: str
     kind: str
@@ -135,13 +119,9 @@ class EventShown:
 
 
 @dataclass(frozen=True)
-class DepositShown:
-    state: str  # actors.lead.Deposit
-    links: tuple[tuple[str, datetime], ...]  # (url, expires at), oldest first
-
-
-@dataclass(frozen=True)
 class LeadView:
+    """One lead's file, as the studio page shows it."""
+
     lead_id: UUID
     name: str
     number: str
@@ -151,7 +131,8 @@ class LeadView:
     references: tuple[str, ...]  # media ids of the reference images, latest answers first
     transcript: tuple[TranscriptEntry, ...]
     events: tuple[EventShown, ...]
-    deposit: DepositShown
+    deposit: str  # where it stands (actors.lead.Deposit)
+    deposit_links: tuple[tuple[str, datetime], ...]  # (url, expires at), oldest first
     actions: tuple[ArtistAction, ...]
     last_message_at: datetime | None
 
@@ -169,24 +150,13 @@ class Studio:
         wanted = search.strip() if search else None
         async with self._db.reads() as unit:
             rows = await unit.board.leads(wanted or None, BOARD_LIMIT)
-        grouped: dict[Group, list[BoardLead]] = {group: [] for group in Group}
+        grouped: dict[Group, list[BoardRow]] = {group: [] for group in GROUPS}
         for row in rows:
-            if row.lead_key == self.artist_number:
-                continue  # the artist's own number is not a lead
-            group = _GROUP_OF.get(_status(row.status), Group.IN_PROGRESS)
-            grouped[group].append(
-                BoardLead(
-                    lead_id=row.lead_id,
-                    name=row.name or "",
-                    number=row.lead_key,
-                    status=row.status,
-                    status_name=self._composer.status_name(row.status),
-                    last_message_at=row.last_inbound_at,
-                    updated_at=row.updated_at,
-                )
-            )
-        groups = tuple(BoardGroup(group, tuple(leads)) for group, leads in grouped.items())
-        return Board(groups, wanted or None)
+            if row.lead_key != self.artist_number:  # the artist's own number is no lead
+                grouped[_GROUP_OF.get(_status(row.status), "in_progress")].append(row)
+        names = {row.status: self._composer.status_name(row.status) for row in rows}
+        groups = tuple((group, tuple(leads)) for group, leads in grouped.items())
+        return Board(groups, names, wanted or None)
 
     async def lead(self, lead_id: UUID) -> LeadView | None:
         lead_key = await self._lead_key(lead_id)
@@ -217,15 +187,10 @@ class Studio:
             references=tuple(a.media_id for a in latest if a.value == MEDIA_ANSWER and a.media_id),
             transcript=tuple(self._transcript(lead_file)),
             events=tuple(_events(lead_file)),
-            deposit=DepositShown(
-                state.deposit.value,
-                tuple(
-                    (
-                        d.url,
-                        datetime.fromtimestamp(d.expires_at, tz=UTC),
-                    )
-                    for d in state.deposit_sessions
-                ),
+            deposit=state.deposit.value,
+            deposit_links=tuple(
+                (d.url, datetime.fromtimestamp(d.expires_at, tz=UTC))
+                for d in state.deposit_sessions
             ),
             actions=(*_OFFERED.get(status, _DEFAULT_OFFER), *_opt_out(status)),
             last_message_at=lead_file.lead.last_inbound_at,
@@ -255,7 +220,9 @@ class Studio:
                 continue  # not a message: an action, a payment, a timer (see events)
             sender = received.payload.get("from")
             author: Author = "artist" if sender == self.artist_number else "lead"
-            entries.append(TranscriptEntry(received.received_at, author, text or "", media_id))
+            entries.append(
+                TranscriptEntry(received.received_at, author, text or "", media_id, None, None)
+            )
         for row in lead_file.outbox:
             if row.channel != "whatsapp":
                 continue

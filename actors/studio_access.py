@@ -98,12 +98,12 @@ class SignIn:
 
     async def link_usable(self, token: str) -> bool:
         async with self._db.reads() as unit:
-            return await unit.studio.link_usable(_hashed(token))
+            return await unit.studio.token_live(_hashed(token), "link")
 
     async def sign_in_with_link(self, token: str) -> str | None:
         """Spend the link and start a session (its id); None: unknown, used or expired."""
         async with self._db.records() as unit:
-            if not await unit.studio.use_link(_hashed(token)):
+            if not await unit.studio.end_token(_hashed(token), "link"):
                 return None
             session_id = await _start_session(unit.studio)
             await unit.commit()
@@ -129,17 +129,17 @@ class SignIn:
 
     async def session_live(self, session_id: str) -> bool:
         async with self._db.reads() as unit:
-            return await unit.studio.session_live(_hashed(session_id))
+            return await unit.studio.token_live(_hashed(session_id), "session")
 
     async def sign_out(self, session_id: str) -> None:
         async with self._db.records() as unit:
-            await unit.studio.revoke_session(_hashed(session_id))
+            await unit.studio.end_token(_hashed(session_id), "session")
             await unit.commit()
 
 
 async def _start_session(studio: StudioAccess) -> str:
     session_id = secrets.token_urlsafe(32)
-    await studio.add_session(_hashed(session_id), SESSION_TTL_S)
+    await studio.add_token(_hashed(session_id), "session", SESSION_TTL_S)
     return session_id
 
 

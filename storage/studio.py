@@ -2,48 +2,45 @@
 Who may see the studio page: the cookie signing key, one-time sign-in links, sessions and
 wrong passwords, each a statement on the caller's connection.
 
-Tokens and session ids arrive here already hashed (SHA-256, by `actors.studio_access`):
-the database never holds anything that signs a browser in. A sign-in link is written with
+Links and sessions are both tokens (`studio_tokens`, by kind) that arrive here already
+hashed (SHA-256, by `actors.studio_access`): the database never holds anything that signs
+a browser in. A token is live until it expires or ends; ending one is a compare-and-set,
+so a link is spent once however many browsers race for it. A sign-in link is written with
 the outbox row that carries it to the artist's WhatsApp, in one transaction, so a link
 exists exactly when its message will be sent.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 import asyncpg
 
 from storage.turns import OutboxInsert
 
-__all__ = ["StudioAccess"]
+__all__ = ["StudioAccess", "TokenKind"]
+
+TokenKind = Literal["link", "session"]
 
 _SECRET_ONCE = "INSERT INTO studio_secret (secret) VALUES ($1) ON CONFLICT (id) DO NOTHING"
 _SECRET = "SELECT secret FROM studio_secret"
-_ADD_LINK = """
-INSERT INTO studio_sign_in_links (token_hash, expires_at)
-VALUES ($1, now() + make_interval(secs => $2))
+_ADD_TOKEN = """
+INSERT INTO studio_tokens (token_hash, kind, expires_at)
+VALUES ($1, $2, now() + make_interval(secs => $3))
 """
-_LINK_USABLE = """
-SELECT 1 FROM studio_sign_in_links
-WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
+_LIVE = """
+SELECT 1 FROM studio_tokens
+WHERE token_hash = $1 AND kind = $2 AND ended_at IS NULL AND expires_at > now()
 """
-_USE_LINK = """
-UPDATE studio_sign_in_links SET used_at = now()
-WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
+_END = """
+UPDATE studio_tokens SET ended_at = now()
+WHERE token_hash = $1 AND kind = $2 AND ended_at IS NULL AND expires_at > now()
 RETURNING token_hash
 """
 _ADD_OUTBOX = """
 INSERT INTO outbox (lead_key, channel, payload, idempotency_key, correlation_id)
 VALUES ($1, $2, $3, $4, $5)
 """
-_ADD_SESSION = """
-INSERT INTO studio_sessions (session_hash, expires_at)
-VALUES ($1, now() + make_interval(secs => $2))
-"""
-_SESSION_LIVE = """
-SELECT 1 FROM studio_sessions
-WHERE session_hash = $1 AND revoked_at IS NULL AND expires_at > now()
-"""
-_REVOKE = "UPDATE studio_sessions SET revoked_at = now() WHERE session_hash = $1"
 _FAILURE = "INSERT INTO studio_password_failures (address) VALUES ($1)"
 _RECENT_FAILURES = """
 SELECT count(*) FROM studio_password_failures
@@ -76,7 +73,7 @@ class StudioAccess:
         correlation_id: str | None,
     ) -> None:
         """Keep a link's hash and queue the message that carries it, in one transaction."""
-        await self._con.execute(_ADD_LINK, token_hash, ttl_s)
+        await self.add_token(token_hash, "link", ttl_s)
         await self._con.execute(
             _ADD_OUTBOX,
             lane,
@@ -86,21 +83,15 @@ class StudioAccess:
             correlation_id,
         )
 
-    async def link_usable(self, token_hash: str) -> bool:
-        return await self._con.fetchval(_LINK_USABLE, token_hash) is not None
+    async def add_token(self, token_hash: str, kind: TokenKind, ttl_s: float) -> None:
+        await self._con.execute(_ADD_TOKEN, token_hash, kind, ttl_s)
 
-    async def use_link(self, token_hash: str) -> bool:
-        """Spend a link; False when it is unknown, spent already or expired."""
-        return await self._con.fetchval(_USE_LINK, token_hash) is not None
+    async def token_live(self, token_hash: str, kind: TokenKind) -> bool:
+        return await self._con.fetchval(_LIVE, token_hash, kind) is not None
 
-    async def add_session(self, session_hash: str, ttl_s: float) -> None:
-        await self._con.execute(_ADD_SESSION, session_hash, ttl_s)
-
-    async def session_live(self, session_hash: str) -> bool:
-        return await self._con.fetchval(_SESSION_LIVE, session_hash) is not None
-
-    async def revoke_session(self, session_hash: str) -> None:
-        await self._con.execute(_REVOKE, session_hash)
+    async def end_token(self, token_hash: str, kind: TokenKind) -> bool:
+        """End a live token (spend a link, sign a session out); False: it was not live."""
+        return await self._con.fetchval(_END, token_hash, kind) is not None
 
     async def add_password_failure(self, address: str, keep_s: float) -> None:
         """Count one wrong password from `address`; forget those older than `keep_s`."""

@@ -27,8 +27,7 @@ TABLES = (
     "system_events",
     "timers",
     "leads",
-    "studio_sign_in_links",
-    "studio_sessions",
+    "studio_tokens",
     "studio_password_failures",
 )
 

@@ -1,5 +1,5 @@
--- The studio page: who may see it. Tokens and session ids are stored only as SHA-256
--- hashes, so a copy of the database signs nobody in.
+-- The studio page: who may see it. Tokens are stored only as SHA-256 hashes, so a copy
+-- of the database signs nobody in.
 
 -- The cookie signing key when SESSION_SECRET is unset: made once, shared by every replica.
 CREATE TABLE studio_secret (
@@ -8,20 +8,15 @@ CREATE TABLE studio_secret (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 
--- One-time sign-in links sent to the artist's WhatsApp (through the outbox).
-CREATE TABLE studio_sign_in_links (
+-- One-time sign-in links sent to the artist's WhatsApp (through the outbox), and the
+-- sessions of signed-in browsers. A token is live until it expires or ends: a link ends
+-- when it is used, a session when its browser signs out.
+CREATE TABLE studio_tokens (
     token_hash text PRIMARY KEY,
+    kind       text        NOT NULL CHECK (kind IN ('link', 'session')),
     expires_at timestamptz NOT NULL,
-    used_at    timestamptz,
+    ended_at   timestamptz,
     created_at timestamptz NOT NULL DEFAULT now()
-);
-
--- Signed-in browsers; signing out (or expiry) ends one for good.
-CREATE TABLE studio_sessions (
-    session_hash text PRIMARY KEY,
-    expires_at   timestamptz NOT NULL,
-    revoked_at   timestamptz,
-    created_at   timestamptz NOT NULL DEFAULT now()
 );
 
 -- Wrong passwords, per client address: five in ten minutes and the address waits.

@@ -59,6 +59,13 @@ async def sign_in_with_password(studio: Studio, page: Page) -> None:
     await expect(page.get_by_role("heading", name=re.compile("Needs you"))).to_be_visible()
 
 
+async def sent_to_sign_in(studio: Studio, browser: BrowserContext) -> bool:
+    """Whether this browser, opening the board, lands on the sign-in page instead."""
+    page = await browser.new_page()
+    await page.goto(studio.url("/studio/"))
+    return page.url == studio.url("/studio/login")
+
+
 def studio_cookie(value: str) -> SetCookieParam:
     return {"name": "studio_session", "value": value, "domain": "127.0.0.1", "path": "/studio"}
 
@@ -88,8 +95,7 @@ async def test_a_link_sent_to_whatsapp_signs_in_once(studio: Studio, phone: Brow
     assert response is not None
     assert response.status == 410
     await expect(again.get_by_text("This sign-in link no longer works")).to_be_visible()
-    await again.goto(studio.url("/studio/"))
-    assert again.url == studio.url("/studio/login")
+    assert await sent_to_sign_in(studio, other)
     await other.close()
 
 
@@ -108,9 +114,7 @@ async def test_the_session_cookie_is_signed_httponly_and_lax(
     # A tampered cookie is no session.
     forged = await studio.phone()
     await forged.add_cookies([studio_cookie(session["value"][:-2] + "xx")])
-    page = await forged.new_page()
-    await page.goto(studio.url("/studio/"))
-    assert page.url == studio.url("/studio/login")
+    assert await sent_to_sign_in(studio, forged)
     await forged.close()
 
 
@@ -212,7 +216,5 @@ async def test_signing_out_ends_the_session_for_good(studio: Studio, phone: Brow
 
     replayed = await studio.phone()  # the old cookie, kept by someone: revoked
     await replayed.add_cookies([studio_cookie(session["value"])])
-    page = await replayed.new_page()
-    await page.goto(studio.url("/studio/"))
-    assert page.url == studio.url("/studio/login")
+    assert await sent_to_sign_in(studio, replayed)
     await replayed.close()
