@@ -2,8 +2,10 @@
 One message for one lead's actor, and the one constructor per source that makes it.
 
     Inbound.from_whatsapp       a lead's message, or the artist's tap on a lead's button
+                                or words to a lead (routed by `actors.artist_desk`)
     Inbound.from_stripe         a verified Stripe event routed to its lead
     Inbound.from_admin          the artist's action through the admin API
+    Inbound.from_admin_reply    the artist's words to a lead through the admin API
     Inbound.from_timer          a due timer firing
     Inbound.from_deposit_link   the Checkout Session the deposit channel made
 
@@ -22,6 +24,7 @@ from uuid import UUID
 from actors.lead import (
     ArtistActed,
     ArtistAction,
+    ArtistReplied,
     DepositLinkCreated,
     Event,
     MessageReceived,
@@ -46,7 +49,10 @@ class Inbound:
 
     @classmethod
     def from_whatsapp(
-        cls, event: MessageReceived | ArtistActed, record: dict[str, Any], correlation_id: str
+        cls,
+        event: MessageReceived | ArtistActed | ArtistReplied,
+        record: dict[str, Any],
+        correlation_id: str,
     ) -> Inbound:
         """`record` is Meta's message as received."""
         return cls._carrying(event, record, correlation_id)
@@ -70,6 +76,24 @@ class Inbound:
     ) -> Inbound:
         event = ArtistActed(admin_action_message_id(action_id), wa_id, action, now, via="admin")
         record = {"via": "admin", "action": action.value, "wa_id": wa_id, "at": now.isoformat()}
+        return cls._carrying(event, record, correlation_id)
+
+    @classmethod
+    def from_admin_reply(
+        cls, wa_id: str, text: str, *, action_id: UUID, now: datetime, correlation_id: str
+    ) -> Inbound:
+        """The inbox keeps the words with the artist as their author."""
+        event = ArtistReplied(
+            admin_action_message_id(action_id), wa_id, now, text=text, via="admin"
+        )
+        record = {
+            "via": "admin",
+            "action": "reply",
+            "wa_id": wa_id,
+            "at": now.isoformat(),
+            "author": "artist",
+            "relayed": {"text": text, "media_id": None},
+        }
         return cls._carrying(event, record, correlation_id)
 
     @classmethod

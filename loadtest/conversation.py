@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from actors.lead import (
+    ArtistActed,
     ArtistAction,
     Decision,
     Event,
@@ -33,10 +34,9 @@ from actors.lead import (
     SendMessage,
     Status,
 )
-from actors.lead.button_ids import button_id
+from actors.lead.button_ids import artist_command, button_id
 from fakes.meta import button_message, list_reply_message, text_message, webhook
 from web.whatsapp_models import MetaWebhook
-from web.whatsapp_routing import route
 
 __all__ = ["LeadScript", "Outgoing", "Role", "typed_texts"]
 
@@ -151,13 +151,11 @@ class LeadScript:
             at,
         )
         outgoing = Outgoing(message, self.artist_number, "Artist", False, "processed")
-        inbound = route(
-            next(MetaWebhook.model_validate(outgoing.payload()).received()),
-            artist_number=self.artist_number,
-            now=datetime.now(UTC),
-            correlation_id="reference",
-        )
-        self.apply(inbound.event)
+        received = next(MetaWebhook.model_validate(outgoing.payload()).received())
+        command = artist_command(received.message.reply_id() or "")
+        assert command is not None
+        when = datetime.now(UTC)
+        self.apply(ArtistActed(received.message_id, command.wa_id, command.action, when))
         return outgoing
 
     def _choose(self) -> str:

@@ -8,6 +8,7 @@ records), the errors (`storage.errors`), and the embedded-Postgres default.
 from __future__ import annotations
 
 from storage.admin import LeadFile, OutboxRow, RedriveOutcome
+from storage.artist_messages import WaitingLead
 from storage.database import Database, ReadUnit, RecordUnit, RelayUnit, TurnUnit
 from storage.due_timers import DueTimer
 from storage.embedded import DEFAULT_DATA_DIR, embedded_postgres
@@ -65,6 +66,7 @@ __all__ = [
     "TurnStart",
     "TurnUnit",
     "TurnWrite",
+    "WaitingLead",
     "check_database",
     "embedded_postgres",
 ]

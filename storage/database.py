@@ -32,6 +32,7 @@ from typing import TypeVar
 import asyncpg
 
 from storage.admin import AdminReads, Redrives
+from storage.artist_messages import ArtistMessages
 from storage.due_timers import DueTimers
 from storage.errors import DatabaseError, DatabaseUnavailable, TransactionConflict
 from storage.leads import Leads
@@ -92,7 +93,7 @@ class RelayUnit(Unit):
 class RecordUnit(Unit):
     def _bind(self, con: asyncpg.Connection) -> None:
         self.events, self.redrives = SystemEvents(con), Redrives(con)
-        self.unrouted = UnroutedEvents(con)
+        self.unrouted, self.artist = UnroutedEvents(con), ArtistMessages(con)
         self.studio = StudioAccess(con)
 
 
@@ -101,6 +102,7 @@ class ReadUnit(Unit):
         self.leads, self.admin = Leads(con), AdminReads(con)
         self.payments, self.metrics = PaymentRoutes(con), MetricsQueries(con)
         self.studio, self.board = StudioAccess(con), StudioBoard(con)
+        self.artist = ArtistMessages(con)
 
     async def pending_migrations(self) -> int:
         """How many shipped migrations are not applied yet (readiness wants 0)."""

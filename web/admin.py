@@ -38,6 +38,7 @@ from web.admin_requests import (
     ActorsQuery,
     DeadLettersQuery,
     LeadsQuery,
+    ReplyBody,
     encode_cursor,
     is_lead_key,
 )
@@ -52,6 +53,7 @@ from web.admin_responses import (
     LeadOut,
     LeadPage,
     RedriveResult,
+    ReplyResult,
 )
 from web.openapi import openapi_document
 from web.request_ids import correlation_id
@@ -144,6 +146,33 @@ async def get_lead(wa_id: str) -> ResponseReturnValue:
     return _json(LeadDetail.of(lead_file, latest))
 
 
+@_admin.post("/leads/<wa_id>/reply")
+async def reply_to_lead(wa_id: str) -> ResponseReturnValue:
+    lead_key = _lead_key(wa_id)
+    raw = await request.get_data(cache=False, as_text=False)
+    assert isinstance(raw, bytes)
+    try:
+        body = ReplyBody.model_validate_json(raw)
+    except ValidationError as error:
+        raise AdminProblem(422, "invalid body", _details(error)) from None
+    taken = await services().admin.reply(lead_key, body.text, correlation_id())
+    if taken is None:
+        raise AdminProblem(404, "no such lead")
+    log.info("admin.replied", lead=mask_phone(lead_key), delivery=taken.delivery)
+    return _json(
+        ReplyResult(
+            wa_id=lead_key,
+            message_id=taken.message_id,
+            outcome=taken.outcome,
+            delivery=taken.delivery,
+            reason=taken.reason,
+            why=taken.why,
+            status=Status(taken.status),
+            version=taken.version,
+        )
+    )
+
+
 @_admin.post("/leads/<wa_id>/<action>")
 async def act_on_lead(wa_id: str, action: str) -> ResponseReturnValue:
     acted = ACTIONS.get(action)
@@ -213,11 +242,14 @@ def _query(model: type[_Query]) -> _Query:
     try:
         return model.model_validate(request.args.to_dict())
     except ValidationError as error:
-        details = [
-            f"{'.'.join(str(part) for part in e['loc']) or 'query'}: {e['msg']}"
-            for e in error.errors(include_url=False, include_input=False)
-        ]
-        raise AdminProblem(422, "invalid query", details) from None
+        raise AdminProblem(422, "invalid query", _details(error)) from None
+
+
+def _details(error: ValidationError) -> list[str]:
+    return [
+        f"{'.'.join(str(part) for part in e['loc']) or 'query'}: {e['msg']}"
+        for e in error.errors(include_url=False, include_input=False)
+    ]
 
 
 def _lead_key(wa_id: str) -> str:

@@ -24,6 +24,7 @@ __all__ = [
     "ActorsQuery",
     "DeadLettersQuery",
     "LeadsQuery",
+    "ReplyBody",
     "encode_cursor",
     "is_lead_key",
 ]
@@ -91,6 +92,20 @@ class _PageQuery(BaseModel):
     def after(self) -> str | None:
         """The last key of the previous page."""
         return self._after
+
+
+class ReplyBody(BaseModel):
+    """The artist's words to a lead (`POST /admin/leads/{wa_id}/reply`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str = Field(
+        min_length=1,
+        max_length=4096,  # WhatsApp's longest text message
+        pattern=r"\S",
+        description="what the lead reads, from the business number; the done word "
+        "(copy: words.done) hands the lead back instead",
+    )
 
 
 class ActorsQuery(_PageQuery):

@@ -14,7 +14,7 @@ from uuid import UUID
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from actors import ActorInfo, TurnOutcome
-from actors.admin import LeadFile
+from actors.admin import LeadFile, ReplyDelivery
 from actors.lead import Answer, Status
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "LeadOut",
     "LeadPage",
     "RedriveResult",
+    "ReplyResult",
     "SnapshotOut",
     "TimerOut",
 ]
@@ -210,6 +211,22 @@ class ActionResult(_Out):
     message_id: str = Field(description="the inbox id of the action: admin:<uuid>")
     outcome: TurnOutcome
     status: Status = Field(description="the lead's status after the action's turn")
+    version: int
+
+
+class ReplyResult(_Out):
+    wa_id: str
+    message_id: str = Field(description="the inbox id of the reply: admin:<uuid>")
+    outcome: TurnOutcome
+    delivery: ReplyDelivery = Field(
+        description="free_text: going now, the lead wrote within 24 hours; template: "
+        "going as the configured template, the 24 hours are over; not_sent: see "
+        "reason; handed_back: the done word handed the lead back; not_applicable: "
+        "the done word, and the lead was not with the artist"
+    )
+    reason: str | None = Field(description="not_sent: the copy key saying why")
+    why: str | None = Field(description="not_sent: why, in the copy's words")
+    status: Status = Field(description="the lead's status after the reply's turn")
     version: int
 
 

@@ -8,7 +8,7 @@ unset), migrations, HTTP clients, relay, actor runtime.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import AsyncExitStack
 
 import httpx
@@ -19,6 +19,7 @@ from quart import Quart
 
 from actors import ActorRuntime, Backoff, Composer, OutboxRelay, WhatsAppSender
 from actors.admin import Admin
+from actors.artist_desk import ArtistDesk
 from actors.backlog import Backlog
 from actors.checkout import CheckoutLinks, stripe_client
 from actors.clock import Clock, SystemClock
@@ -134,7 +135,9 @@ def create_app(
             loops.add("timer-scheduler", timers.run, timers.stop)
             for name, each in zip(("outbox-relay", "sheets-relay"), relays, strict=False):
                 loops.add(name, each.run, each.stop)
-            admin_service = Admin(db, runtime, clock.now, settings.turn_wait_s, relay.wake)
+            admin_service = Admin(
+                db, runtime, clock.now, settings.turn_wait_s, relay.wake, composer.plain
+            )
             sign_in = _sign_in(settings, db, relay)
             studio_key = await sign_in.signing_key(_secret(settings.session_secret))
             loops_task = asyncio.create_task(loops.run(), name="supervisor")
@@ -152,6 +155,7 @@ def create_app(
                 studio=Studio(db, admin_service, composer, settings.artist_whatsapp_number),
                 sign_in=sign_in,
                 studio_key=studio_key,
+                artist_desk=_artist_desk(settings, db, relay.wake),
             ).install(app.extensions)
             log.info("service.started")
             try:
@@ -191,7 +195,15 @@ def _policy(settings: Settings) -> Policy:
         stale_after_s=settings.stale_after_s,
         abandon_after_s=settings.abandon_after_s,
         deposit_reminder_before_s=settings.deposit_reminder_before_s,
+        templated=frozenset(settings.whatsapp_templates),
     )
+
+
+def _artist_desk(
+    settings: Settings, db: Database, wake_relay: Callable[[], None]
+) -> ArtistDesk | None:
+    artist = settings.artist_whatsapp_number
+    return None if artist is None else ArtistDesk(db, artist, on_effects=wake_relay)
 
 
 def _relay(

@@ -27,6 +27,7 @@ from web.admin_requests import (
     ActorsQuery,
     DeadLettersQuery,
     LeadsQuery,
+    ReplyBody,
 )
 from web.admin_responses import (
     ActionResult,
@@ -36,6 +37,7 @@ from web.admin_responses import (
     LeadDetail,
     LeadPage,
     RedriveResult,
+    ReplyResult,
 )
 
 __all__ = ["openapi_document"]
@@ -81,6 +83,7 @@ class _Operation:
     summary: str
     answer: type[BaseModel]
     query: type[BaseModel] | None = None
+    body: type[BaseModel] | None = None  # a JSON request body
     path_parameters: tuple[dict[str, Any], ...] = ()
     errors: tuple[int, ...] = (401, 422, 503)
 
@@ -119,6 +122,18 @@ _OPERATIONS = (
         ActionResult,
         path_parameters=(_WA_ID, _ACTION),
         errors=(401, 404, 409, 422, 503),
+    ),
+    _Operation(
+        "post",
+        "/admin/leads/{wa_id}/reply",
+        "replyToLead",
+        "Write to the lead as the artist, from the business number: a turn of the lead's "
+        "actor like a swipe-reply on WhatsApp; the answer says whether it goes free-form, "
+        "as the template (after WhatsApp's 24 hours), or not at all and why",
+        ReplyResult,
+        path_parameters=(_WA_ID,),
+        body=ReplyBody,
+        errors=(401, 404, 422, 503),
     ),
     _Operation(
         "get",
@@ -220,6 +235,15 @@ def _document() -> dict[str, Any]:
         }
         if parameters:
             operation["parameters"] = parameters
+        if op.body is not None:
+            schema = components.add(op.body, mode="validation")
+            components.schemas[op.body.__name__] = schema
+            operation["requestBody"] = {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": _REF.format(model=op.body.__name__)}}
+                },
+            }
         paths.setdefault(op.path, {})[op.method] = operation
     return {
         "openapi": "3.1.0",

@@ -8,6 +8,7 @@ from quart import current_app
 
 from actors import ActorRuntime, OutboxRelay
 from actors.admin import Admin
+from actors.artist_desk import ArtistDesk
 from actors.backlog import Backlog
 from actors.clock import Clock
 from actors.payments import PaymentRouting
@@ -38,6 +39,7 @@ class Services:
     studio: Studio
     sign_in: SignIn
     studio_key: str  # signs the studio page's cookies (SESSION_SECRET or the kept key)
+    artist_desk: ArtistDesk | None = None  # None: no ARTIST_WHATSAPP_NUMBER
 
     def install(self, extensions: dict[str, object]) -> None:
         extensions[_KEY] = self

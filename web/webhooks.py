@@ -67,13 +67,13 @@ async def whatsapp_messages() -> ResponseReturnValue:
     try:
         for received in webhook.received():
             reply: asyncio.Future[TurnOutcome] = loop.create_future()
-            inbound = route(
-                received,
-                artist_number=running.settings.artist_whatsapp_number,
-                now=now,
-                correlation_id=correlation_id(),
+            routed = await route(
+                received, desk=running.artist_desk, now=now, correlation_id=correlation_id()
             )
-            running.runtime.tell(inbound, reply)
+            if isinstance(routed, TurnOutcome):  # the artist asked which lead: committed
+                reply.set_result(routed)
+            else:
+                running.runtime.tell(routed, reply)
             replies.append(reply)
     except BaseException:
         # The provider will retry the whole batch; what was already queued still runs

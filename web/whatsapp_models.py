@@ -51,6 +51,12 @@ class _Media(_Open):
     mime_type: str | None = None
 
 
+class _Context(_Open):
+    """A reply's `context`: `id` is the message replied to (swipe-to-reply)."""
+
+    id: str | None = None
+
+
 class MetaMessage(_Open):
     sender: str = Field(alias="from", min_length=1)
     id: str = Field(min_length=1)
@@ -61,6 +67,12 @@ class MetaMessage(_Open):
     button: _QuickReplyButton | None = None
     image: _Media | None = None
     document: _Media | None = None
+    context: _Context | None = None
+
+    @property
+    def context_id(self) -> str | None:
+        """The id of the message this one replies to (ours, as Meta named it), if any."""
+        return self.context.id if self.context is not None else None
 
     def reply_id(self) -> str | None:
         if self.interactive is not None:
@@ -143,6 +155,7 @@ class ReceivedMessage:
             reply_id=m.reply_id(),
             media_id=m.media_id(),
             profile_name=self.profile_name,
+            context_id=m.context_id,
         )
 
     def record(self) -> dict[str, Any]:

@@ -77,6 +77,8 @@ class Composer:
             return self._list(prefix + self._text(key, params, ()), rows)
         message = self._message(key)
         body = prefix + self._text(key, params, answers) + suffix
+        if effect.choices:
+            return self._list(body, effect.choices)
         if message.buttons:
             buttons = [(button_id(stem, ref), title) for stem, title in message.buttons.items()]
             return _buttons(body, buttons)
@@ -142,7 +144,8 @@ class Composer:
         shown = self.answer_value(question_key, value)
         return self._copy.labels.answer_line.format(label=label, value=shown)
 
-    def _list(self, body: str, rows: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    def _list(self, body: str, rows: Sequence[tuple[str, ...]]) -> dict[str, Any]:
+        """A list message; a row is (id, title) or (id, title, description)."""
         return {
             "type": "interactive",
             "interactive": {
@@ -151,7 +154,7 @@ class Composer:
                 "action": {
                     "button": self._copy.labels.list_button,
                     "sections": [
-                        {"rows": [{"id": row_id, "title": title} for row_id, title in rows]}
+                        {"rows": [_row(*row) for row in rows[: WhatsAppLimits.LIST_ROWS]]}
                     ],
                 },
             },
@@ -217,6 +220,13 @@ def _buttons(body: str, buttons: Sequence[tuple[str, str]]) -> dict[str, Any]:
             },
         },
     }
+
+
+def _row(row_id: str, title: str, description: str = "") -> dict[str, str]:
+    row = {"id": row_id, "title": _clip(title, WhatsAppLimits.ROW_TITLE)}
+    if description:
+        row["description"] = _clip(description, WhatsAppLimits.ROW_DESCRIPTION)
+    return row
 
 
 def _text(body: str) -> dict[str, Any]:

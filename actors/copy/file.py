@@ -44,6 +44,7 @@ class WhatsAppLimits:
     BUTTON_TITLE = 20
     LIST_ROWS = 10
     ROW_TITLE = 24
+    ROW_DESCRIPTION = 72
     LIST_BUTTON = 20
     INTERACTIVE_BODY = 1024
     TEXT_BODY = 4096
@@ -68,23 +69,23 @@ REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "pilot": (frozenset(), frozenset()),
     "resumed": (frozenset(), frozenset()),
     "artist_packet": (
-        frozenset({"name", "number", "answers"}),
+        frozenset({"name", "number", "link", "answers"}),
         frozenset({_A.APPROVE.value, _A.DECLINE.value, _A.TAKE_OVER.value}),
     ),
     "artist_handover": (
-        frozenset({"name", "number", "reason", "answers"}),
+        frozenset({"name", "number", "link", "reason", "answers"}),
         frozenset({_A.HAND_BACK.value, _A.APPROVE.value, _A.DECLINE.value}),
     ),
-    "artist_reference": (frozenset({"name", "number"}), frozenset()),
-    "artist_already_handled": (frozenset({"name", "number", "status"}), frozenset()),
+    "artist_reference": (frozenset({"name", "number", "link"}), frozenset()),
+    "artist_already_handled": (frozenset({"name", "number", "link", "status"}), frozenset()),
     "deposit_link": (frozenset({"url", "amount"}), frozenset()),
     "deposit_link_again": (frozenset({"url", "amount"}), frozenset()),
     "deposit_expired": (frozenset(), frozenset()),
     "booked": (frozenset({"amount"}), frozenset()),
     "deposit_policy": (frozenset({"amount"}), frozenset()),  # said after the link and booked
-    "artist_booked": (frozenset({"name", "number"}), frozenset()),
-    "artist_deposit_expired": (frozenset({"name", "number"}), frozenset()),
-    "artist_payment_notice": (frozenset({"name", "number", "reason"}), frozenset()),
+    "artist_booked": (frozenset({"name", "number", "link"}), frozenset()),
+    "artist_deposit_expired": (frozenset({"name", "number", "link"}), frozenset()),
+    "artist_payment_notice": (frozenset({"name", "number", "link", "reason"}), frozenset()),
     "payment_failed": (frozenset(), frozenset()),
     "payment_refunded": (frozenset(), frozenset()),
     "payment_disputed": (frozenset(), frozenset()),
@@ -97,6 +98,20 @@ REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "reason_asked": (frozenset(), frozenset()),
     "reason_stuck": (frozenset(), frozenset()),
     "reason_artist": (frozenset(), frozenset()),
+    "artist_forward": (frozenset({"name", "number", "link", "text"}), frozenset()),
+    "artist_forward_media": (frozenset({"name", "number", "link", "text"}), frozenset()),
+    "artist_forward_unreadable": (
+        frozenset({"name", "number", "link", "text", "kind"}),
+        frozenset(),
+    ),
+    "artist_reply": (frozenset({"text"}), frozenset()),
+    "artist_reply_media": (frozenset({"text"}), frozenset()),
+    "artist_reply_not_sent": (frozenset({"name", "number", "link", "reason"}), frozenset()),
+    "reason_window": (frozenset(), frozenset()),
+    "reason_opted_out": (frozenset(), frozenset()),
+    "reason_unreadable": (frozenset(), frozenset()),
+    "artist_which_lead": (frozenset(), frozenset()),
+    "artist_no_leads": (frozenset(), frozenset()),
     "studio_sign_in": (frozenset({"url"}), frozenset()),  # the studio page's one-time link
 }
 _INTROS = ("greeting", "greeting_anonymous", "unsupported", "opted_in", "resumed")
@@ -152,6 +167,7 @@ class _WordsCopy(_Model):
     date_hints: list[str]
     confirm: list[str]
     edit: list[str]
+    done: list[str]  # the artist's word to end a conversation with a lead
     size_units: dict[str, list[str]]  # unit (a key of CM_PER_UNIT) -> words for it
 
 

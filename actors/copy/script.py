@@ -44,6 +44,7 @@ def script_from(copy: CopyFile) -> Script:
             date_hints=folded(words.date_hints),
             confirm=folded(words.confirm),
             edit=folded(words.edit),
+            done=folded(words.done),
             size_units={
                 word.casefold(): CM_PER_UNIT[unit]
                 for unit, said in words.size_units.items()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from actors.lead.answers import latest_answers
+from actors.lead.artist_side import SILENT, ArtistSide, who
 from actors.lead.button_ids import CONFIRM, EDIT, edited_question
 from actors.lead.deposits import DepositRules
 from actors.lead.model import (
@@ -18,6 +19,7 @@ from actors.lead.model import (
     Answer,
     ArtistActed,
     ArtistAction,
+    ArtistReplied,
     Decision,
     Deposit,
     DepositLinkCreated,
@@ -38,7 +40,6 @@ from actors.lead.status import Status
 from actors.lead.timer_rules import TimerRules
 from actors.lead.transitions import move
 from actors.lead.validation import Accepted, Rejected, Unsupported, judge, judge_text
-from actors.masking import mask_phone
 
 __all__ = ["LeadBehaviour"]
 
@@ -66,6 +67,7 @@ class LeadBehaviour:
         self._policy = policy or Policy()
         self._deposits = DepositRules(self._policy)
         self._timers = TimerRules(self._policy)
+        self._artist = ArtistSide(self._policy)
 
     def initial(self, wa_id: str) -> LeadState:
         return LeadState(wa_id=wa_id)
@@ -82,6 +84,8 @@ class LeadBehaviour:
                 return self._on_message(state, event)
             case ArtistActed():
                 return self._on_artist(state, event)
+            case ArtistReplied():
+                return self._on_artist_reply(state, event)
             case DepositLinkCreated():
                 return self._deposits.on_link_created(state, event)
             case PaymentEventReceived():
@@ -115,8 +119,8 @@ class LeadBehaviour:
                 started = self._start(move(state, S.NEW), intro="opted_in")
                 return replace(started, effects=(*started.effects, RecordEvent("info", "opted_in")))
             return Decision(state)
-        if state.status is S.NEEDS_ARTIST_REPLY:
-            return Decision(state)  # the artist has the conversation: record, stay quiet
+        if state.status is S.NEEDS_ARTIST_REPLY:  # the artist has the conversation
+            return Decision(state, self._artist.forward(state, message))
         if state.status is S.ABANDONED:
             state = move(state, S.NEW)
         if state.status is S.STALE:
@@ -132,8 +136,10 @@ class LeadBehaviour:
                 return self._answer(state, message)
             case S.CONFIRMING:
                 return self._confirming(state, message)
+            case status if status in SILENT:  # waiting on the artist or on payment, or done
+                return Decision(state, self._artist.forward(state, message))
             case _:
-                return Decision(state)  # waiting on the artist or on payment, or done
+                return Decision(state)
 
     def _start(self, state: LeadState, *, intro: str | None = None) -> Decision:
         first = self._script.first()
@@ -261,6 +267,16 @@ class LeadBehaviour:
                 return self._opt_out(state)
         return self._not_applicable(state, acted)
 
+    def _on_artist_reply(self, state: LeadState, replied: ArtistReplied) -> Decision:
+        """The artist's words to the lead; the done word is the Hand back button."""
+        if replied.media_id is None and self._words.is_done(replied.text or ""):
+            hand_back = ArtistAction.HAND_BACK
+            acted = ArtistActed(
+                replied.message_id, replied.wa_id, hand_back, replied.received_at, replied.via
+            )
+            return self._on_artist(state, acted)
+        return self._artist.reply(state, replied)
+
     def _resume(self, state: LeadState, target: Status) -> Decision:
         state = replace(move(state, target), resume_status=None)
         if target is S.QUALIFYING:
@@ -343,7 +359,7 @@ class LeadBehaviour:
         return effects
 
     def _who(self, state: LeadState) -> dict[str, str]:
-        return {"name": state.name or "-", "number": mask_phone(state.wa_id)}
+        return who(state)
 
     def _latest(self, state: LeadState) -> tuple[tuple[str, str], ...]:
         return tuple((key, a.value) for key, a in latest_answers(state.answers).items())

@@ -11,6 +11,8 @@ is all a tap says:
     <action>:<wa_id>       the artist's buttons under a lead's packet
                            (`approve:447700900123`): a tap names its lead, so it acts
                            on that lead even from an old packet
+    to:<wa_id>:<msg id>    a row of the list that asks the artist which lead a message
+                           is for: the lead, and (by its inbox id) the artist's message
 
 A copy message's buttons are named by their keys in the copy file; a message that
 carries a lead's reference (`SendMessage.ref`) adds it to each (`button_id`).
@@ -28,10 +30,13 @@ __all__ = [
     "EDIT",
     "SUMMARY_BUTTONS",
     "ArtistCommand",
+    "RelayPick",
     "artist_command",
     "button_id",
     "edit_row_id",
     "edited_question",
+    "relay_pick",
+    "relay_row_id",
 ]
 
 CONFIRM = "confirm"
@@ -39,6 +44,7 @@ EDIT = "edit"
 SUMMARY_BUTTONS = frozenset({CONFIRM, EDIT})
 
 _EDIT_ROW = "edit:"
+_RELAY_ROW = re.compile(r"^to:(?P<lead>\d{6,20}):(?P<message>\S{1,170})$")
 _ARTIST_BUTTON = re.compile(
     r"^(?P<action>" + "|".join(a.value for a in ArtistAction) + r"):(?P<lead>\d{6,20})$"
 )
@@ -74,3 +80,23 @@ def edited_question(reply_id: str) -> str | None:
     if not reply_id.startswith(_EDIT_ROW):
         return None
     return reply_id.removeprefix(_EDIT_ROW)
+
+
+@dataclass(frozen=True)
+class RelayPick:
+    """The artist picked the lead an earlier message of theirs was meant for."""
+
+    wa_id: str  # the lead
+    message_id: str  # the inbox id of the artist's message to send them
+
+
+def relay_row_id(wa_id: str, message_id: str) -> str:
+    return f"to:{wa_id}:{message_id}"
+
+
+def relay_pick(reply_id: str) -> RelayPick | None:
+    """The lead and message a row of the which-lead list names, or None."""
+    found = _RELAY_ROW.match(reply_id)
+    if found is None:
+        return None
+    return RelayPick(found.group("lead"), found.group("message"))

@@ -147,6 +147,7 @@ def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
                 "outro": effect.outro,
                 "ref": effect.ref,
                 "after_opt_out": effect.after_opt_out,
+                **({"choices": [list(row) for row in effect.choices]} if effect.choices else {}),
             }
         case SendMedia():
             return {
@@ -183,6 +184,10 @@ def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
                     outro=data.get("outro"),
                     ref=data.get("ref"),
                     after_opt_out=bool(data.get("after_opt_out", False)),
+                    choices=tuple(
+                        (str(row_id), str(title), str(description))
+                        for row_id, title, description in data.get("choices") or ()
+                    ),
                 )
             case "send_media":
                 return SendMedia(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from actors.lead.artist_side import who
 from actors.lead.model import (
     Decision,
     Deposit,
@@ -29,7 +30,6 @@ from actors.lead.model import (
 from actors.lead.script import Policy
 from actors.lead.status import Status
 from actors.lead.transitions import move
-from actors.masking import mask_phone
 
 __all__ = ["MAX_LINKS", "DepositRules"]
 
@@ -187,7 +187,7 @@ class DepositRules:
         artist = self._policy.artist_number
         if artist is None:
             return []
-        params = {"name": state.name or "-", "number": mask_phone(state.wa_id)}
+        params = who(state)
         if reason is not None:
             params["reason"] = reason
         return [SendMessage(to=artist, key=key, params=params)]

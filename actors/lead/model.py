@@ -19,6 +19,7 @@ __all__ = [
     "ArmedTimer",
     "ArtistActed",
     "ArtistAction",
+    "ArtistReplied",
     "CancelTimer",
     "Decision",
     "Deposit",
@@ -124,6 +125,7 @@ class MessageReceived:
     reply_id: str | None = None  # id of the button or list row picked
     media_id: str | None = None
     profile_name: str | None = None
+    context_id: str | None = None  # the id of our message this one replies to (swipe-reply)
 
 
 class ArtistAction(StrEnum):
@@ -189,7 +191,27 @@ class TimerFired:
     received_at: datetime
 
 
-Event = MessageReceived | ArtistActed | DepositLinkCreated | PaymentEventReceived | TimerFired
+@dataclass(frozen=True)
+class ArtistReplied:
+    """The artist wrote to this lead through the business number: a swipe-reply to a
+    packet or forward, a pick from the list of leads, or the admin API."""
+
+    message_id: str
+    wa_id: str  # the lead written to
+    received_at: datetime
+    text: str | None = None
+    media_id: str | None = None
+    via: str = "whatsapp"  # whatsapp | admin
+
+
+Event = (
+    MessageReceived
+    | ArtistActed
+    | ArtistReplied
+    | DepositLinkCreated
+    | PaymentEventReceived
+    | TimerFired
+)
 
 
 @dataclass(frozen=True)
@@ -204,6 +226,9 @@ class SendMessage:
     ref: str | None = None  # the lead's reference, carried by the buttons' ids
     after_opt_out: bool = False  # the one message allowed to an opted-out number
     outro: str | None = None  # a copy key said last, in the same message
+    # The rows of a list to pick from, each (row id, title, description): the leads
+    # with the artist, when the artist wrote without saying to whom.
+    choices: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,7 @@ class Words:
     date_hints: frozenset[str]
     confirm: frozenset[str]
     edit: frozenset[str]
+    done: frozenset[str] = frozenset()  # the artist ends a conversation with a lead
     # A unit word or sign written after a number in a size -> centimetres per unit.
     size_units: Mapping[str, float] = field(default_factory=dict, hash=False)
 
@@ -85,6 +86,9 @@ class Words:
 
     def is_edit(self, text: str) -> bool:
         return normalise(text) in self.edit
+
+    def is_done(self, text: str) -> bool:
+        return normalise(text) in self.done
 
     def asks_for_human(self, text: str) -> bool:
         """The whole message is one of the words, or contains one of the phrases.
@@ -132,6 +136,7 @@ class Policy:
     stale_after_s: int = 86400
     abandon_after_s: int = 172800
     deposit_reminder_before_s: int = 3600  # before the Checkout link expires
+    templated: frozenset[str] = frozenset()  # message keys with a template (WHATSAPP_TEMPLATES)
 
     def in_pilot(self, wa_id: str) -> bool:
         return self.pilot_allowlist is None or wa_id in self.pilot_allowlist

@@ -27,6 +27,7 @@ from typing import Final
 
 from actors.lead.model import (
     ArtistActed,
+    ArtistReplied,
     Event,
     LeadState,
     MessageReceived,
@@ -52,6 +53,10 @@ _WHERE_THE_ARTIST_LEAVES_A_LEAD = frozenset(
         S.OPTOUT,
     }
 )
+# The artist's "done" is the Hand back button: back to where the lead was taken from.
+_WHERE_DONE_LEAVES_A_LEAD = _WHERE_THE_ARTIST_LEAVES_A_LEAD - {S.OPTOUT}
+# The artist writing to a lead the bot is still questioning takes the conversation over.
+_TAKEN_OVER = frozenset({S.NEEDS_ARTIST_REPLY})
 
 ALLOWED: Final[Mapping[Status, frozenset[Status]]] = {
     S.NEW: frozenset({S.QUALIFYING, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
@@ -73,10 +78,12 @@ EVENT_MOVES: Final[Mapping[Status, Mapping[type[Event], frozenset[Status]]]] = {
     S.NEW: {
         MessageReceived: frozenset({S.QUALIFYING, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
         ArtistActed: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
+        ArtistReplied: _TAKEN_OVER,
     },
     S.QUALIFYING: {
         MessageReceived: frozenset({S.CONFIRMING, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
         ArtistActed: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
+        ArtistReplied: _TAKEN_OVER,
         TimerFired: frozenset({S.STALE}),
     },
     S.CONFIRMING: {
@@ -84,6 +91,7 @@ EVENT_MOVES: Final[Mapping[Status, Mapping[type[Event], frozenset[Status]]]] = {
             {S.QUALIFYING, S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY, S.OPTOUT}
         ),
         ArtistActed: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
+        ArtistReplied: _TAKEN_OVER,
         TimerFired: frozenset({S.STALE}),
     },
     S.PENDING_APPROVAL: {
@@ -93,6 +101,7 @@ EVENT_MOVES: Final[Mapping[Status, Mapping[type[Event], frozenset[Status]]]] = {
     S.NEEDS_ARTIST_REPLY: {
         MessageReceived: frozenset({S.OPTOUT}),
         ArtistActed: _WHERE_THE_ARTIST_LEAVES_A_LEAD,
+        ArtistReplied: _WHERE_DONE_LEAVES_A_LEAD,
         PaymentEventReceived: frozenset({S.BOOKED}),  # taken over while the link was out
     },
     S.BOOKING_PENDING: {
@@ -116,6 +125,7 @@ EVENT_MOVES: Final[Mapping[Status, Mapping[type[Event], frozenset[Status]]]] = {
             {S.QUALIFYING, S.CONFIRMING, S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY, S.OPTOUT}
         ),
         ArtistActed: frozenset({S.QUALIFYING, S.CONFIRMING, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
+        ArtistReplied: _TAKEN_OVER,
         TimerFired: frozenset({S.ABANDONED}),
     },
     S.ABANDONED: {  # a message goes through NEW, unless it is the opt-out word

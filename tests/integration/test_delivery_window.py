@@ -146,7 +146,7 @@ async def test_the_artist_gets_free_form_even_when_the_leads_window_is_closed(
     """We do not track the artist's window: free-form first, the template on 131047."""
     composer = copy_with_templates(tmp_path, {"artist_booked": ["{name}"]})
     await add_lead(pool, LEAD, NOW - timedelta(days=3))
-    notice = {"name": "Ana", "number": LEAD}
+    notice = {"name": "Ana", "number": LEAD, "link": ""}
     await enqueue(pool, LEAD, ["artist_booked"], to=ARTIST, params=notice)
     templates = {"artist_booked": {"name": "artist_booked_v1"}}  # language: the locale
     await start(templates=templates, composer=composer)

@@ -10,6 +10,7 @@ from actors.lead import (
     Answer,
     ArtistActed,
     ArtistAction,
+    ArtistReplied,
     Kind,
     LeadBehaviour,
     MessageReceived,
@@ -21,7 +22,17 @@ from actors.lead import (
     Words,
 )
 
-__all__ = ["ARTIST", "LEAD", "act", "behaviour", "media", "msg", "reply", "script"]
+__all__ = [
+    "ARTIST",
+    "LEAD",
+    "act",
+    "artist_says",
+    "behaviour",
+    "media",
+    "msg",
+    "reply",
+    "script",
+]
 
 LEAD = "447700900123"
 ARTIST = "447700900999"
@@ -59,13 +70,20 @@ def script() -> Script:
             date_hints=frozenset({"next", "month", "mar", "flexible"}),
             confirm=frozenset({"yes"}),
             edit=frozenset({"edit"}),
+            done=frozenset({"done"}),
             size_units={"cm": 1.0, "mm": 0.1, "in": 2.54, "inch": 2.54, "inches": 2.54, '"': 2.54},
         ),
     )
 
 
-def behaviour(*, pilot: frozenset[str] | None = None, artist: str | None = ARTIST) -> LeadBehaviour:
-    return LeadBehaviour(script(), Policy(artist_number=artist, pilot_allowlist=pilot))
+def behaviour(
+    *,
+    pilot: frozenset[str] | None = None,
+    artist: str | None = ARTIST,
+    templated: frozenset[str] = frozenset(),
+) -> LeadBehaviour:
+    policy = Policy(artist_number=artist, pilot_allowlist=pilot, templated=templated)
+    return LeadBehaviour(script(), policy)
 
 
 def msg(
@@ -111,6 +129,17 @@ def act(action: ArtistAction, *, via: str = "whatsapp") -> ArtistActed:
     return ArtistActed(
         message_id=f"wa:a{next(_ids)}", wa_id=LEAD, action=action, received_at=NOW, via=via
     )
+
+
+def artist_says(
+    text: str | None,
+    *,
+    media_id: str | None = None,
+    via: str = "whatsapp",
+    at: datetime = NOW,
+) -> ArtistReplied:
+    """The artist writing to LEAD (a swipe-reply, a pick from the list, or the admin API)."""
+    return ArtistReplied(f"wa:r{next(_ids)}", LEAD, at, text=text, media_id=media_id, via=via)
 
 
 # Every question of the shipped copy answered, as a lead at the summary has them.

@@ -230,11 +230,11 @@ STEPS = [
         ["artist:artist_handover", "artist:media"],
     ),
     Step(
-        "the lead waiting for approval gets no chatter",
+        "the lead waiting for approval gets no chatter: the artist gets their words",
         at(S.PENDING_APPROVAL),
         msg("hello?"),
         S.PENDING_APPROVAL,
-        [],
+        ["artist:artist_forward"],
     ),
     Step(
         "a person while waiting for approval",
@@ -268,11 +268,11 @@ STEPS = [
     ),
     # 6. handover
     Step(
-        "the bot records but does not answer",
+        "the bot does not answer: the message is forwarded to the artist",
         at(S.NEEDS_ARTIST_REPLY, resume_status=S.QUALIFYING, current_question="size"),
         msg("hello?"),
         S.NEEDS_ARTIST_REPLY,
-        [],
+        ["artist:artist_forward"],
     ),
     Step(
         "hand back resumes the question",
@@ -368,11 +368,11 @@ STEPS = [
     ),
     # payment and after
     Step(
-        "waiting for payment gets no chatter",
+        "waiting for payment gets no chatter: the artist gets their words",
         at(S.BOOKING_PENDING),
         msg("hi"),
         S.BOOKING_PENDING,
-        [],
+        ["artist:artist_forward"],
     ),
     Step(
         "a person while waiting for payment",
@@ -610,12 +610,16 @@ def test_latest_answers_follows_seq_not_list_order() -> None:
     assert list(latest) == ["idea", "size"]
 
 
-def test_the_artist_packet_carries_the_lead_reference_and_masked_number() -> None:
+def test_the_artist_packet_carries_the_lead_reference_full_number_and_link() -> None:
     decision = behaviour().decide(at(S.CONFIRMING), reply("confirm"))
     packet = decision.effects[1]
     assert isinstance(packet, SendMessage)
     assert (packet.to, packet.ref) == (ARTIST, LEAD)
-    assert packet.params == {"name": "Ana", "number": "********0123"}
+    assert packet.params == {
+        "name": "Ana",
+        "number": f"+{LEAD}",
+        "link": f"https://wa.me/{LEAD}",
+    }
     assert dict(packet.answers)["reference"] == MEDIA_ANSWER
     forward = decision.effects[2]
     assert isinstance(forward, SendMedia)

@@ -355,12 +355,14 @@ def test_the_artist_packet_buttons_carry_the_lead_reference(composer: Composer) 
         payload(
             "artist_packet",
             to="447700900999",
-            params={"name": "Ana", "number": "********0123"},
+            params={"name": "Ana", "number": "+447700900123", "link": "https://wa.me/447700900123"},
             ref=LEAD,
         )
     )
     assert button_ids(message) == [f"approve:{LEAD}", f"decline:{LEAD}", f"take_over:{LEAD}"]
-    assert message["interactive"]["body"]["text"].startswith("New enquiry from Ana (********0123)")
+    assert message["interactive"]["body"]["text"].startswith(
+        "New enquiry from Ana (+447700900123, https://wa.me/447700900123)"
+    )
 
 
 def test_answers_render_one_line_each_with_titles_and_media_labels(composer: Composer) -> None:
@@ -395,7 +397,12 @@ def test_reason_inserts_the_text_of_the_named_copy_key(composer: Composer) -> No
     message = composer.render(
         payload(
             "artist_handover",
-            params={"name": "Ana", "number": "********0123", "reason": "reason_stuck"},
+            params={
+                "name": "Ana",
+                "number": "+1",
+                "link": "https://wa.me/1",
+                "reason": "reason_stuck",
+            },
             ref=LEAD,
         )
     )
@@ -415,7 +422,7 @@ def test_an_interactive_body_over_1024_characters_is_clipped(composer: Composer)
 
 def test_a_text_body_over_4096_characters_is_clipped(composer: Composer) -> None:
     message = composer.render(
-        payload("artist_reference", params={"name": "x" * 5000, "number": "1"})
+        payload("artist_reference", params={"name": "x" * 5000, "number": "1", "link": "l"})
     )
     assert message["type"] == "text"
     assert len(message["text"]["body"]) == WhatsAppLimits.TEXT_BODY
@@ -431,13 +438,13 @@ def test_a_forwarded_reference_keeps_its_media_id_and_gets_a_caption(
                 "to": "447700900999",
                 "media_id": "media-123",
                 "caption_key": "artist_reference",
-                "params": {"name": "Ana", "number": "********0123"},
+                "params": {"name": "Ana", "number": "+1", "link": "https://wa.me/1"},
             }
         )
     )
     assert message == {
         "type": "image",
-        "image": {"id": "media-123", "caption": "Reference from Ana (********0123)"},
+        "image": {"id": "media-123", "caption": "Reference from Ana (+1, https://wa.me/1)"},
     }
 
 

@@ -104,7 +104,7 @@ def bot_sends(console: Console, to: str, key: str, **fields: Any) -> None:
 
 
 def packet(console: Console) -> None:
-    params = {"name": "Ana", "number": LEAD}
+    params = {"name": "Ana", "number": LEAD, "link": f"https://wa.me/{LEAD}"}
     bot_sends(console, ARTIST, "artist_packet", params=params, ref=LEAD)
 
 

@@ -30,7 +30,17 @@ from actors.lead import (
     TimerKind,
 )
 from actors.lead.transitions import EVENT_MOVES, event_moves
-from tests.unit.lead_fixtures import ALL_ANSWERED, LEAD, NOW, act, behaviour, media, msg, reply
+from tests.unit.lead_fixtures import (
+    ALL_ANSWERED,
+    LEAD,
+    NOW,
+    act,
+    artist_says,
+    behaviour,
+    media,
+    msg,
+    reply,
+)
 
 S = Status
 KINDS: tuple[type[Event], ...] = get_args(Event)
@@ -108,6 +118,7 @@ EVENTS: list[Callable[[], Event]] = [
     functools.partial(media, "image"),
     functools.partial(media, "sticker"),
     *(functools.partial(act, action) for action in ArtistAction),
+    *(functools.partial(artist_says, text) for text in ["Can you do Tuesday?", "done"]),
     *(functools.partial(link, attempt) for attempt in (1, 2)),
     *(functools.partial(stripe, event_type, session)
       for event_type in ["checkout.session.completed", "checkout.session.expired"]

@@ -110,7 +110,7 @@ def test_the_summary_and_the_packet_show_the_size_in_cm() -> None:
             {
                 "to": "447700900999",
                 "key": "artist_packet",
-                "params": {"name": "Ana", "number": LEAD},
+                "params": {"name": "Ana", "number": LEAD, "link": ""},
                 "answers": answers,
                 "ref": LEAD,
             }

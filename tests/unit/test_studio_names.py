@@ -48,7 +48,7 @@ def body(composer: Composer, key: str, **fields: Any) -> str:
         pytest.param("holding", {}, ["passed this to Mika"], id="handover"),
         pytest.param(
             "artist_packet",
-            {"params": {"name": "Ana", "number": LEAD}, "ref": LEAD},
+            {"params": {"name": "Ana", "number": LEAD, "link": ""}, "ref": LEAD},
             ["to Black Lantern Tattoo"],
             id="packet",
         ),

@@ -71,8 +71,17 @@ class Phone:
 
     # -- writing -----------------------------------------------------------------------
 
-    async def say(self, text: str) -> None:
-        await self._post(text_message(self.wa_id, self._next_id(), text, next(_clock)))
+    async def say(self, text: str, *, at: int | None = None) -> None:
+        """Send `text` (written at `at`, seconds since the epoch: default now)."""
+        sent_at = next(_clock) if at is None else at
+        await self._post(text_message(self.wa_id, self._next_id(), text, sent_at))
+
+    async def swipe_reply(self, message: SentMessage, text: str) -> str:
+        """Reply to `message` (WhatsApp's swipe-to-reply: it carries `context.id`)."""
+        sent = text_message(self.wa_id, self._next_id(), text, next(_clock))
+        sent["context"] = {"from": "15550001111", "id": message.wamid}
+        await self._post(sent)
+        return str(sent["id"])
 
     async def tap(self, message: SentMessage, wanted: str) -> None:
         """Tap the button or list row whose id is `wanted` (it must be on offer)."""
@@ -82,13 +91,16 @@ class Phone:
             button_message(self.wa_id, self._next_id(), wanted, offered[wanted], next(_clock))
         )
 
-    async def send_image(self, media_id: str = "MEDIA-REF-1") -> None:
+    async def send_image(self, media_id: str = "MEDIA-REF-1", caption: str | None = None) -> None:
+        image = {"id": media_id, "mime_type": "image/jpeg", "sha256": "x"}
+        if caption is not None:
+            image["caption"] = caption
         message = {
             "from": self.wa_id,
             "id": self._next_id(),
             "timestamp": str(next(_clock)),
             "type": "image",
-            "image": {"id": media_id, "mime_type": "image/jpeg", "sha256": "x"},
+            "image": image,
         }
         await self._post(message)
 

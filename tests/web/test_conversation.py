@@ -60,7 +60,10 @@ async def test_from_hi_to_the_artists_approval(running: Running) -> None:
     assert sent.text.startswith(f"Thanks! I've sent your request to {ARTIST_NAME}.")
 
     packet = await artist.next_message()
-    assert f"New enquiry from Ana (********0321) to {STUDIO_NAME}:" in packet.text
+    assert (
+        f"New enquiry from Ana (+447700900321, https://wa.me/447700900321) to {STUDIO_NAME}:"
+        in packet.text
+    )
     assert "• Placement: Arm" in packet.text
     reference = await artist.next_message()
     assert reference.type == "image"
@@ -166,7 +169,9 @@ async def test_decline_is_kind(running: Running) -> None:
     assert await status_of(running, LEAD) == "REJECTED"
     await artist.tap(packet, f"approve:{LEAD}")  # a second tap on the old packet
     notice = (await artist.unread())[-1]
-    assert notice.text.startswith("That request from Ana (********0321) was already handled")
+    assert notice.text.startswith(
+        "That request from Ana (+447700900321, https://wa.me/447700900321) was already handled"
+    )
     assert await status_of(running, LEAD) == "REJECTED"
 
 

@@ -104,6 +104,9 @@ async def test_schemathesis_finds_no_5xx_and_no_schema_violation(running: Runnin
         schema["/admin/leads/{wa_id}/{action}"]["POST"].as_strategy(
             headers=AUTH, path_parameters=known
         ),
+        schema["/admin/leads/{wa_id}/reply"]["POST"].as_strategy(
+            headers=AUTH, path_parameters=known
+        ),
         schema["/admin/deliveries/{id}/redrive"]["POST"].as_strategy(
             headers=AUTH, path_parameters={"id": await dead_id()}
         ),
@@ -132,6 +135,7 @@ async def test_schemathesis_finds_no_5xx_and_no_schema_violation(running: Runnin
                 kwargs["url"],
                 headers=kwargs["headers"],
                 params=kwargs.get("params"),
+                json=kwargs.get("json"),
             )
 
         def respond(case: Case[Any]) -> httpx.Response:

@@ -1,0 +1,122 @@
+"""
+The artist's side of a lead's conversation: who the lead is, what reaches the artist
+while the bot is silent, and what the artist writes to the lead. Pure.
+
+    who            the lead as the artist sees it: name, full number, wa.me link
+                   (masking is for logs, never for the artist)
+    forward        a lead's message while the bot stays silent goes to the artist once,
+                   as "<name>: <text>" (media as media), from the business number, so
+                   the artist can swipe-reply to it
+    reply          the artist's text goes to the lead from the business number: free
+                   text inside WhatsApp's 24 hours since the lead's last message,
+                   outside them the configured template, or nothing (the artist is told
+                   why); a bot still asking questions falls silent first
+
+The 24 hours are judged on the event's time against the lead's last message; the relay
+judges them again at delivery, so a reply that crosses the line goes as the template
+(or is withheld), never free-form outside the window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from actors.lead.model import (
+    ArtistReplied,
+    Decision,
+    Effect,
+    LeadState,
+    MessageReceived,
+    RecordEvent,
+    SendMedia,
+    SendMessage,
+)
+from actors.lead.script import Policy
+from actors.lead.status import Status
+from actors.lead.transitions import move
+
+__all__ = ["REPLY_KEY", "WINDOW_S", "ArtistSide", "who"]
+
+S = Status
+WINDOW_S = 24 * 3600  # WhatsApp's customer service window
+REPLY_KEY = "artist_reply"  # the artist's words to a lead; a template may stand for it
+_REPLY_MEDIA_KEY = "artist_reply_media"
+
+# Where the lead's messages reach no one but the artist: the bot is not talking.
+SILENT = frozenset({S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY, S.BOOKING_PENDING})
+SILENT |= {S.BOOKED, S.REJECTED}
+# Where the bot is still asking: the artist writing in takes the conversation over.
+_BOT_TALKING = frozenset({S.NEW, S.QUALIFYING, S.CONFIRMING, S.STALE})
+
+
+def who(state: LeadState) -> dict[str, str]:
+    """The lead as every message to the artist names them."""
+    return {
+        "name": state.name or "-",
+        "number": f"+{state.wa_id}",
+        "link": f"https://wa.me/{state.wa_id}",
+    }
+
+
+class ArtistSide:
+    """Forwards to the artist and the artist's replies, for one configuration."""
+
+    def __init__(self, policy: Policy) -> None:
+        self._policy = policy
+
+    def forward(self, state: LeadState, message: MessageReceived) -> tuple[Effect, ...]:
+        """The lead's message, to the artist (nothing when there is no artist number)."""
+        artist = self._policy.artist_number
+        if artist is None or artist == state.wa_id:
+            return ()
+        params = {**who(state), "text": message.text or ""}
+        if message.media_id:
+            return (SendMedia(artist, message.media_id, "artist_forward_media", params),)
+        if not message.text:  # a sticker, a location, a tap on an old button...
+            params["kind"] = message.kind
+            return (SendMessage(to=artist, key="artist_forward_unreadable", params=params),)
+        return (SendMessage(to=artist, key="artist_forward", params=params),)
+
+    def reply(self, state: LeadState, replied: ArtistReplied) -> Decision:
+        """The artist's words, to the lead, if WhatsApp lets them go."""
+        text = (replied.text or "").strip()
+        if not text and not replied.media_id:
+            return self._not_sent(state, replied, "reason_unreadable")
+        if state.status is S.OPTOUT:
+            return self._not_sent(state, replied, "reason_opted_out")
+        inside = self._inside_window(state, replied)
+        if not inside and REPLY_KEY not in self._policy.templated:
+            return self._not_sent(state, replied, "reason_window")
+        if state.status in _BOT_TALKING:
+            resume = S.QUALIFYING if state.status in (S.NEW, S.STALE) else state.status
+            state = replace(move(state, S.NEEDS_ARTIST_REPLY), resume_status=resume)
+        message: Effect
+        if replied.media_id:
+            params = {"text": text}
+            message = SendMedia(state.wa_id, replied.media_id, _REPLY_MEDIA_KEY, params)
+        else:
+            message = SendMessage(to=state.wa_id, key=REPLY_KEY, params={"text": text})
+        delivery = "free_text" if inside else "template"
+        return Decision(state, (message, self._recorded(replied, delivery)))
+
+    def _inside_window(self, state: LeadState, replied: ArtistReplied) -> bool:
+        if state.last_message_ts == 0:
+            return True  # never heard from them here: Meta judges, as the relay does
+        return int(replied.received_at.timestamp()) - state.last_message_ts < WINDOW_S
+
+    def _not_sent(self, state: LeadState, replied: ArtistReplied, reason: str) -> Decision:
+        effects: list[Effect] = []
+        artist = self._policy.artist_number
+        if artist is not None and replied.via == "whatsapp":
+            params = {**who(state), "reason": reason}
+            effects.append(SendMessage(to=artist, key="artist_reply_not_sent", params=params))
+        effects.append(self._recorded(replied, "not_sent", reason))
+        return Decision(state, tuple(effects))
+
+    def _recorded(
+        self, replied: ArtistReplied, delivery: str, reason: str | None = None
+    ) -> RecordEvent:
+        """The event the admin API and the studio page read the reply's fate from."""
+        level = "warn" if delivery == "not_sent" else "info"
+        detail = {"message_id": replied.message_id, "via": replied.via, "delivery": delivery}
+        return RecordEvent(level, "artist_replied", {**detail, "reason": reason})

@@ -1,0 +1,171 @@
+"""
+The artist's side, decided purely: what the artist's replies do to a lead, what reaches
+the artist while the bot is silent, and who each message to the artist names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from actors.lead import (
+    LeadState,
+    MessageReceived,
+    RecordEvent,
+    SendMedia,
+    SendMessage,
+    Status,
+)
+from tests.unit.lead_fixtures import (
+    ALL_ANSWERED,
+    ARTIST,
+    LEAD,
+    NOW,
+    artist_says,
+    behaviour,
+    media,
+    msg,
+)
+
+S = Status
+HOUR = 3600
+RECENT = int(NOW.timestamp()) - HOUR  # the lead wrote an hour ago
+LONG_AGO = int(NOW.timestamp()) - 25 * HOUR  # the window closed an hour ago
+
+
+def lead(status: Status, **fields: object) -> LeadState:
+    base = LeadState(
+        wa_id=LEAD, status=status, name="Ana", answers=ALL_ANSWERED, last_message_ts=RECENT
+    )
+    return replace(base, **fields)  # type: ignore[arg-type]
+
+
+def replied_event(decision_effects: tuple[object, ...]) -> dict[str, object]:
+    found = [e for e in decision_effects if isinstance(e, RecordEvent)]
+    assert [e.kind for e in found] == ["artist_replied"]
+    return dict(found[0].detail)
+
+
+def test_inside_the_window_the_artists_words_go_to_the_lead_as_they_wrote_them() -> None:
+    decision = behaviour().decide(lead(S.NEEDS_ARTIST_REPLY), artist_says("Tuesday at 3?"))
+    sends = [e for e in decision.effects if isinstance(e, SendMessage)]
+    assert [(s.to, s.key, dict(s.params)) for s in sends] == [
+        (LEAD, "artist_reply", {"text": "Tuesday at 3?"})
+    ]
+    assert replied_event(decision.effects)["delivery"] == "free_text"
+    assert decision.state.status is S.NEEDS_ARTIST_REPLY
+
+
+def test_a_day_after_the_leads_last_message_without_a_template_the_artist_is_told_why() -> None:
+    state = lead(S.BOOKED, last_message_ts=LONG_AGO)
+    decision = behaviour().decide(state, artist_says("See you Friday"))
+    sends = [e for e in decision.effects if isinstance(e, SendMessage)]
+    assert [(s.to, s.key, s.params.get("reason")) for s in sends] == [
+        (ARTIST, "artist_reply_not_sent", "reason_window")
+    ]
+    assert replied_event(decision.effects)["delivery"] == "not_sent"
+
+
+def test_a_day_after_with_a_template_configured_the_reply_goes_as_the_template() -> None:
+    state = lead(S.BOOKED, last_message_ts=LONG_AGO)
+    lead_behaviour = behaviour(templated=frozenset({"artist_reply"}))
+    decision = lead_behaviour.decide(state, artist_says("See you Friday"))
+    sends = [e for e in decision.effects if isinstance(e, SendMessage)]
+    assert [(s.to, s.key) for s in sends] == [(LEAD, "artist_reply")]
+    assert replied_event(decision.effects)["delivery"] == "template"
+
+
+def test_the_window_is_24_hours_to_the_second() -> None:
+    state = lead(S.BOOKED, last_message_ts=int((NOW - timedelta(hours=24)).timestamp()) + 1)
+    decision = behaviour().decide(state, artist_says("still open"))
+    assert replied_event(decision.effects)["delivery"] == "free_text"
+    state = replace(state, last_message_ts=state.last_message_ts - 1)
+    decision = behaviour().decide(state, artist_says("now closed"))
+    assert replied_event(decision.effects)["delivery"] == "not_sent"
+
+
+@pytest.mark.parametrize("word", ["done", "Done.", " DONE "])
+def test_done_hands_the_lead_back_like_the_button(word: str) -> None:
+    state = lead(S.NEEDS_ARTIST_REPLY, resume_status=S.QUALIFYING, current_question="size")
+    decision = behaviour().decide(state, artist_says(word))
+    assert decision.state.status is S.QUALIFYING
+    sends = [e for e in decision.effects if isinstance(e, SendMessage)]
+    assert [(s.to, s.key, s.intro) for s in sends] == [(LEAD, "questions.size", "resumed")]
+
+
+def test_a_done_from_the_admin_api_is_not_relayed_either() -> None:
+    state = lead(S.NEEDS_ARTIST_REPLY, resume_status=S.BOOKED)
+    decision = behaviour().decide(state, artist_says("done", via="admin"))
+    assert decision.state.status is S.BOOKED
+    assert not [e for e in decision.effects if isinstance(e, SendMessage) and e.to == LEAD]
+
+
+def test_writing_to_a_lead_the_bot_is_questioning_takes_the_conversation_over() -> None:
+    state = lead(S.QUALIFYING, current_question="size", answers=ALL_ANSWERED[:2])
+    decision = behaviour().decide(state, artist_says("I'll take it from here"))
+    assert decision.state.status is S.NEEDS_ARTIST_REPLY
+    assert decision.state.resume_status is S.QUALIFYING
+    after = behaviour().decide(decision.state, msg("ok, 12 cm", ts=RECENT + 60))
+    assert [(e.to, e.key) for e in after.effects if isinstance(e, SendMessage)] == [
+        (ARTIST, "artist_forward")
+    ]
+
+
+def test_nothing_reaches_a_lead_who_opted_out() -> None:
+    decision = behaviour().decide(lead(S.OPTOUT), artist_says("hello?"))
+    assert not [e for e in decision.effects if isinstance(e, SendMessage) and e.to == LEAD]
+    assert replied_event(decision.effects)["reason"] == "reason_opted_out"
+
+
+def test_the_artists_picture_goes_as_a_picture() -> None:
+    decision = behaviour().decide(
+        lead(S.BOOKED), artist_says("the stencil", media_id="MEDIA-ARTIST")
+    )
+    pictures = [e for e in decision.effects if isinstance(e, SendMedia)]
+    assert [(p.to, p.media_id, dict(p.params)) for p in pictures] == [
+        (LEAD, "MEDIA-ARTIST", {"text": "the stencil"})
+    ]
+
+
+@pytest.mark.parametrize(
+    "status", [S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY, S.BOOKING_PENDING, S.BOOKED, S.REJECTED]
+)
+def test_while_the_bot_is_silent_each_message_is_forwarded_once_naming_the_lead(
+    status: Status,
+) -> None:
+    decision = behaviour().decide(lead(status), msg("Can I bring a friend?", ts=RECENT + 60))
+    sends = [e for e in decision.effects if isinstance(e, SendMessage | SendMedia)]
+    assert len(sends) == 1
+    forward = sends[0]
+    assert isinstance(forward, SendMessage)
+    assert (forward.to, forward.key) == (ARTIST, "artist_forward")
+    assert dict(forward.params) == {
+        "name": "Ana",
+        "number": f"+{LEAD}",
+        "link": f"https://wa.me/{LEAD}",
+        "text": "Can I bring a friend?",
+    }
+
+
+def test_a_picture_is_forwarded_as_a_picture() -> None:
+    picture = replace(media("image", "MEDIA-LEAD"), sent_at=RECENT + 60)
+    decision = behaviour().decide(lead(S.BOOKED), picture)
+    assert [(e.to, e.media_id) for e in decision.effects if isinstance(e, SendMedia)] == [
+        (ARTIST, "MEDIA-LEAD")
+    ]
+
+
+def test_no_forward_without_an_artist_number_nor_to_the_leads_own_number() -> None:
+    message = msg("hello", ts=RECENT + 60)
+    assert behaviour(artist=None).decide(lead(S.BOOKED), message).effects == ()
+    own = MessageReceived(message.message_id, ARTIST, message.sent_at, NOW, "text", text="hello")
+    state = replace(lead(S.BOOKED), wa_id=ARTIST)
+    assert not [e for e in behaviour().decide(state, own).effects if isinstance(e, SendMessage)]
+
+
+def test_the_bot_still_questioning_forwards_nothing() -> None:
+    state = lead(S.QUALIFYING, current_question="size", answers=ALL_ANSWERED[:2])
+    decision = behaviour().decide(state, msg("12 cm", ts=RECENT + 60))
+    assert not [e for e in decision.effects if isinstance(e, SendMessage) and e.to == ARTIST]
