@@ -14,13 +14,13 @@ read) can replace it without touching the templates.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
-from actors.admin import ActionTaken, Admin
+from actors.admin import ActionTaken, Admin, ReplyTaken
 from actors.copy import Composer, CopyError
 from actors.lead import (
     MEDIA_ANSWER,
@@ -31,6 +31,20 @@ from actors.lead import (
     UndecodableEffect,
     effect_from_json,
     state_from_json,
+)
+from actors.lead.artist_side import REPLY_KEY, WINDOW_S
+from actors.studio_views import (
+    GROUPS,
+    AnswerShown,
+    Author,
+    Board,
+    EventShown,
+    Group,
+    LeadView,
+    TranscriptEntry,
+    detail_line,
+    message_text,
+    said,
 )
 from storage import Database, LeadFile
 from storage.studio_board import BoardRow
@@ -49,9 +63,6 @@ __all__ = [
 BOARD_LIMIT = 300  # the most recently active leads; search finds the others
 
 
-# The board's groups, in the order they are shown.
-Group = Literal["needs_you", "in_progress", "booked", "closed"]
-GROUPS: tuple[Group, ...] = ("needs_you", "in_progress", "booked", "closed")
 # Where a status goes on the board; any other status is in progress.
 _GROUP_OF: Mapping[Status, Group] = {
     Status.PENDING_APPROVAL: "needs_you",
@@ -72,69 +83,8 @@ _OFFERED: Mapping[Status, tuple[ArtistAction, ...]] = {
 }
 _DEFAULT_OFFER = (_A.TAKE_OVER,)
 
-Author = Literal["lead", "bot", "artist", "to_artist"]
-
-
-@dataclass(frozen=True)
-class Board:
-    """
-    Every group in order (empty ones too) with its leads, most recently active first;
-    each status the leads are in, as the artist reads it; the search that chose them.
-    """
-
-    groups: tuple[tuple[Group, tuple[BoardRow, ...]], ...]
-    status_names: Mapping[str, str]
-    search: str | None
-
-
-@dataclass(frozen=True)
-class AnswerShown:
-    """A latest answer as a person reads it: the question's label and the value."""
-
-    label: str
-    value: str
-    media_id: str | None
-
-
-@dataclass(frozen=True)
-class TranscriptEntry:
-    """One message to or from the lead, or to the artist about them, with its state."""
-
-    at: datetime
-    author: Author
-    text: str
-    media_id: str | None
-    delivery: str | None  # an outbound message's state: pending, sent, dead, ...
-    error: str | None  # why it was not delivered, when it was not
-
-
-@dataclass(frozen=True)
-class EventShown:
-    """A system event, or an action, payment or timer the lead's inbox recorded."""
-
-    at: datetime
-    level: str
-    kind: str
-    detail: str
-
-
-@dataclass(frozen=True)
-class LeadView:
-    """One lead's file, as the studio page shows it."""
-
-    lead_id: UUID
-    name: str
-    number: str
-    status: str
-    status_name: str
-    answers: tuple[AnswerShown, ...]
-    references: tuple[str, ...]  # media ids of the reference images, latest answers first
-    transcript: tuple[TranscriptEntry, ...]
-    events: tuple[EventShown, ...]
-    deposit: str  # where it stands (actors.lead.Deposit)
-    deposit_links: tuple[tuple[str, datetime], ...]  # (url, expires at), oldest first
-    actions: tuple[ArtistAction, ...]
-    last_message_at: datetime | None
+_NOT_SENT_REASONS = frozenset({"reason_window", "reason_opted_out", "reason_unreadable"})
+_ARTIST_WORDS = frozenset({REPLY_KEY, "artist_reply_media"})  # copy keys of relayed replies
 
 
 @dataclass(frozen=True)
@@ -144,7 +94,9 @@ class Studio:
     _db: Database
     _admin: Admin
     _composer: Composer
+    _now: Callable[[], datetime]  # the service's clock
     artist_number: str | None
+    templated: frozenset[str]  # message keys with a WhatsApp template
 
     async def board(self, search: str | None = None) -> Board:
         wanted = search.strip() if search else None
@@ -177,6 +129,10 @@ class Studio:
             for a in latest
         )
         status = _status(lead_file.lead.status)
+        last = lead_file.lead.last_inbound_at
+        closes = None if last is None else last + timedelta(seconds=WINDOW_S)
+        window_open = closes is None or self._now() < closes  # unknown: Meta judges
+        by_template = REPLY_KEY in self.templated
         return LeadView(
             lead_id=lead_file.lead.lead_id,
             name=state.name or "",
@@ -186,14 +142,18 @@ class Studio:
             answers=answers,
             references=tuple(a.media_id for a in latest if a.value == MEDIA_ANSWER and a.media_id),
             transcript=tuple(self._transcript(lead_file)),
-            events=tuple(_events(lead_file)),
+            events=tuple(self._events(lead_file)),
             deposit=state.deposit.value,
             deposit_links=tuple(
                 (d.url, datetime.fromtimestamp(d.expires_at, tz=UTC))
                 for d in state.deposit_sessions
             ),
             actions=(*_OFFERED.get(status, _DEFAULT_OFFER), *_opt_out(status)),
-            last_message_at=lead_file.lead.last_inbound_at,
+            last_message_at=last,
+            window_closes_at=closes,
+            window_open=window_open,
+            reply_by_template=by_template,
+            can_reply=status is not Status.OPTOUT and (window_open or by_template),
         )
 
     async def act(
@@ -205,6 +165,19 @@ class Studio:
             return None
         return await self._admin.act(lead_key, action, correlation_id)
 
+    async def reply(self, lead_id: UUID, text: str, correlation_id: str) -> ReplyTaken | None:
+        """The artist's words to the lead, a turn of its actor; None: no such lead."""
+        lead_key = await self._lead_key(lead_id)
+        if lead_key is None:
+            return None
+        return await self._admin.reply(lead_key, text, correlation_id)
+
+    def why_not_sent(self, reason: str) -> str | None:
+        """Why a reply could not go, in the copy's words; None for an unknown reason."""
+        if reason not in _NOT_SENT_REASONS:
+            return None
+        return self._composer.plain(reason)
+
     async def _lead_key(self, lead_id: UUID) -> str | None:
         async with self._db.reads() as unit:
             lead = await unit.leads.by_lead_id(lead_id)
@@ -215,13 +188,11 @@ class Studio:
         lead_key = lead_file.lead.lead_key
         entries = []
         for received in lead_file.inbox:
-            text, media_id = _said(received.payload)
-            if text is None and media_id is None:
-                continue  # not a message: an action, a payment, a timer (see events)
-            sender = received.payload.get("from")
-            author: Author = "artist" if sender == self.artist_number else "lead"
+            if not self._from_lead(received.payload):
+                continue  # an action, a payment, a timer, the artist's own (see events)
+            text, media_id = said(received.payload)
             entries.append(
-                TranscriptEntry(received.received_at, author, text or "", media_id, None, None)
+                TranscriptEntry(received.received_at, "lead", text or "", media_id, None, None)
             )
         for row in lead_file.outbox:
             if row.channel != "whatsapp":
@@ -232,7 +203,9 @@ class Studio:
                 continue
             if not isinstance(effect, SendMessage | SendMedia):
                 continue
-            author = "bot" if effect.to == lead_key else "to_artist"
+            author: Author = "bot" if effect.to == lead_key else "to_artist"
+            if author == "bot" and _key(effect) in _ARTIST_WORDS:
+                author = "artist"  # the artist's reply, relayed from the business number
             media_id = effect.media_id if isinstance(effect, SendMedia) else None
             entries.append(
                 TranscriptEntry(
@@ -246,11 +219,43 @@ class Studio:
             )
         return sorted(entries, key=lambda entry: entry.at)
 
+    def _events(self, lead_file: LeadFile) -> list[EventShown]:
+        """The lead's system events and its inbox's entries other than the lead's messages."""
+        shown = [EventShown(e.at, e.level, e.kind, detail_line(e.detail)) for e in lead_file.events]
+        for received in lead_file.inbox:
+            payload = received.payload
+            if self._from_lead(payload):
+                continue  # in the transcript
+            words, _ = said(payload)
+            if words is not None:  # the artist on WhatsApp: a button, or words to this lead
+                shown.append(EventShown(received.received_at, "info", "artist_whatsapp", words))
+                continue
+            kind = str(payload.get("action") or payload.get("kind") or payload.get("type") or "")
+            via = payload.get("via")
+            detail = {k: v for k, v in payload.items() if k not in ("wa_id", "at", "via")}
+            shown.append(
+                EventShown(
+                    received.received_at,
+                    "info",
+                    f"{via}: {kind}" if via else kind or received.outcome,
+                    detail_line(detail),
+                )
+            )
+        return sorted(shown, key=lambda e: e.at)
+
+    def _from_lead(self, payload: Mapping[str, Any]) -> bool:
+        """A WhatsApp message the lead sent (the artist's taps and words are events)."""
+        return said(payload) != (None, None) and payload.get("from") != self.artist_number
+
     def _rendered(self, effect: SendMessage | SendMedia) -> str:
         try:
-            return _message_text(self._composer.render(effect))
+            return message_text(self._composer.render(effect))
         except CopyError:
-            return effect.caption_key if isinstance(effect, SendMedia) else effect.key
+            return _key(effect)
+
+
+def _key(effect: SendMessage | SendMedia) -> str:
+    return effect.caption_key if isinstance(effect, SendMedia) else effect.key
 
 
 def _status(code: str) -> Status:
@@ -262,62 +267,3 @@ def _status(code: str) -> Status:
 
 def _opt_out(status: Status) -> tuple[ArtistAction, ...]:
     return () if status is Status.OPTOUT else (ArtistAction.OPT_OUT,)
-
-
-def _said(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """The text (or tapped title) and media id of a WhatsApp message as Meta sent it."""
-    kind = payload.get("type")
-    if not isinstance(kind, str) or "from" not in payload:
-        return None, None
-    body = payload.get(kind)
-    if not isinstance(body, Mapping):
-        return f"[{kind}]", None
-    if kind == "text":
-        return str(body.get("body", "")), None
-    if kind == "interactive":
-        picked = body.get("button_reply") or body.get("list_reply") or {}
-        return str(picked.get("title") or picked.get("id") or ""), None
-    if kind == "button":
-        return str(body.get("text") or body.get("payload") or ""), None
-    media_id = body.get("id")
-    caption = body.get("caption")
-    return (str(caption) if caption else None), (str(media_id) if media_id else None)
-
-
-def _message_text(message: Mapping[str, Any]) -> str:
-    """What a person reads in a Graph API message body: its text and its choices."""
-    if "text" in message:
-        return str(message["text"].get("body", ""))
-    if "image" in message:
-        return str(message["image"].get("caption", ""))
-    interactive = message.get("interactive", {})
-    text = str(interactive.get("body", {}).get("text", ""))
-    action = interactive.get("action", {})
-    titles = [b["reply"]["title"] for b in action.get("buttons", [])]
-    for section in action.get("sections", []):
-        titles.extend(row["title"] for row in section.get("rows", []))
-    return text + ("\n[" + "] [".join(titles) + "]" if titles else "")
-
-
-def _events(lead_file: LeadFile) -> Iterable[EventShown]:
-    """The lead's system events and the non-message entries of its inbox, in time order."""
-    shown = [EventShown(e.at, e.level, e.kind, _detail(e.detail)) for e in lead_file.events]
-    for received in lead_file.inbox:
-        if _said(received.payload) != (None, None):
-            continue
-        payload = received.payload
-        kind = str(payload.get("action") or payload.get("kind") or payload.get("type") or "")
-        via = payload.get("via")
-        shown.append(
-            EventShown(
-                received.received_at,
-                "info",
-                f"{via}: {kind}" if via else kind or received.outcome,
-                _detail({k: v for k, v in payload.items() if k not in ("wa_id", "at")}),
-            )
-        )
-    return sorted(shown, key=lambda e: e.at)
-
-
-def _detail(detail: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}: {v}" for k, v in detail.items() if v not in (None, ""))

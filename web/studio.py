@@ -15,6 +15,7 @@ the page works without JavaScript. Routes verify (session, CSRF), parse, call
     GET  /studio/                  the board (?q= searches name and number)
     GET  /studio/leads/<lead id>   one lead's file and the actions
     POST /studio/leads/<lead id>/act   an action, through the lead's actor
+    POST /studio/leads/<lead id>/reply the artist's words to the lead, through its actor
 
 Every POST carries the form field `csrf`; one without a valid token gets 403.
 """
@@ -46,6 +47,8 @@ blueprint = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
+
+_MAX_REPLY = 4000  # WhatsApp takes 4,096 characters in a text message
 
 _PUBLIC = frozenset({"studio.login", "studio.send_link", "studio.link", "studio.use_link"})
 _PUBLIC |= {"studio.password", "studio.static"}
@@ -216,11 +219,14 @@ async def lead(lead_id: str) -> ResponseReturnValue:
     if view is None:
         return await _page("problem.html", 404, problem="no_lead")
     found = services()
+    reason = request.args.get("reason")
     return await _page(
         "lead.html",
         lead=view,
         done=request.args.get("done"),
         refused=request.args.get("refused"),
+        replied=request.args.get("replied"),
+        why=found.studio.why_not_sent(reason) if reason else None,
         deposit_amount=found.settings.deposit_amount_minor,
         deposit_currency=found.settings.deposit_currency.upper(),
     )
@@ -242,6 +248,21 @@ async def act(lead_id: str) -> ResponseReturnValue:
     log.info("studio.acted", action=action.value, outcome=taken.outcome)
     outcome = "refused" if taken.outcome is TurnOutcome.NOT_APPLICABLE else "done"
     return redirect(f"/studio/leads/{lead_id}?{outcome}={action.value}", 303)
+
+
+@blueprint.post("/leads/<lead_id>/reply")
+async def reply(lead_id: str) -> ResponseReturnValue:
+    parsed = _uuid(lead_id)
+    text = ((await request.form).get("text") or "").strip()
+    if not text or len(text) > _MAX_REPLY:
+        return await _page("problem.html", 422, problem="reply_length")
+    studio = services().studio
+    taken = None if parsed is None else await studio.reply(parsed, text, correlation_id())
+    if taken is None:
+        return await _page("problem.html", 404, problem="no_lead")
+    log.info("studio.replied", delivery=taken.delivery)
+    reason = f"&reason={taken.reason}" if taken.reason else ""
+    return redirect(f"/studio/leads/{lead_id}?replied={taken.delivery}{reason}", 303)
 
 
 def _uuid(text: str) -> UUID | None:

@@ -66,8 +66,28 @@ async def sent_to_sign_in(studio: Studio, browser: BrowserContext) -> bool:
     return page.url == studio.url("/studio/login")
 
 
-def studio_cookie(value: str) -> SetCookieParam:
-    return {"name": "studio_session", "value": value, "domain": "127.0.0.1", "path": "/studio"}
+async def cookie_refused(studio: Studio, value: str) -> bool:
+    """Whether a fresh browser holding this session cookie is sent to sign in."""
+    browser = await studio.phone()
+    cookie: SetCookieParam = {
+        "name": "studio_session",
+        "value": value,
+        "domain": "127.0.0.1",
+        "path": "/studio",
+    }
+    await browser.add_cookies([cookie])
+    refused = await sent_to_sign_in(studio, browser)
+    await browser.close()
+    return refused
+
+
+async def on_the_lead_page(studio: Studio, phone: BrowserContext) -> tuple[Phone, Page]:
+    """A lead waiting for approval, and the artist signed in on their page."""
+    lead = await waiting_for_approval(studio)
+    page = await phone.new_page()
+    await sign_in_with_password(studio, page)
+    await page.locator("section.group-needs_you").get_by_text("Maya Okafor").click()
+    return lead, page
 
 
 def links_sent(studio: Studio) -> list[str]:
@@ -112,10 +132,7 @@ async def test_the_session_cookie_is_signed_httponly_and_lax(
     assert await page.evaluate("document.cookie") == ""  # scripts cannot read it
 
     # A tampered cookie is no session.
-    forged = await studio.phone()
-    await forged.add_cookies([studio_cookie(session["value"][:-2] + "xx")])
-    assert await sent_to_sign_in(studio, forged)
-    await forged.close()
+    assert await cookie_refused(studio, session["value"][:-2] + "xx")
 
 
 async def test_the_board_and_a_lead_and_approve_sends_the_deposit_link(
@@ -157,10 +174,7 @@ async def test_the_board_and_a_lead_and_approve_sends_the_deposit_link(
 async def test_a_post_without_the_csrf_token_is_refused(
     studio: Studio, phone: BrowserContext
 ) -> None:
-    await waiting_for_approval(studio)
-    page = await phone.new_page()
-    await sign_in_with_password(studio, page)
-    await page.locator("section.group-needs_you a").first.click()
+    _, page = await on_the_lead_page(studio, phone)
 
     await page.evaluate(
         "document.querySelectorAll('input[name=csrf]').forEach(i => i.value = 'forged')"
@@ -214,7 +228,37 @@ async def test_signing_out_ends_the_session_for_good(studio: Studio, phone: Brow
     await page.goto(studio.url("/studio/"))
     assert page.url == studio.url("/studio/login")
 
-    replayed = await studio.phone()  # the old cookie, kept by someone: revoked
-    await replayed.add_cookies([studio_cookie(session["value"])])
-    assert await sent_to_sign_in(studio, replayed)
-    await replayed.close()
+    assert await cookie_refused(studio, session["value"])  # kept by someone: revoked
+
+
+async def test_a_reply_from_the_page_reaches_the_lead_from_the_business_number(
+    studio: Studio, phone: BrowserContext
+) -> None:
+    lead, page = await on_the_lead_page(studio, phone)
+    await expect(page.get_by_text("WhatsApp lets you write freely until")).to_be_visible()
+
+    await page.fill("#reply-text", "Lovely idea! Could you send a photo of the spot?")
+    await page.click("text=Send from the business number")
+    await expect(page.get_by_text("Sent to them on WhatsApp")).to_be_visible()
+    reply = await lead.next_message()
+    assert reply.text == "Lovely idea! Could you send a photo of the spot?"
+
+    await page.reload()  # the reply in the conversation, as the artist's, delivered
+    mine = page.locator("#transcript .from-artist")
+    await expect(mine).to_contain_text("Could you send a photo of the spot?")
+    await expect(mine.locator(".delivery")).to_have_text("sent ✓")
+
+
+async def test_after_24_hours_without_a_template_the_page_says_why_and_offers_no_reply(
+    studio: Studio, phone: BrowserContext
+) -> None:
+    _, page = await on_the_lead_page(studio, phone)
+    await studio.running.pool.execute(  # their last message, a day and an hour ago
+        "UPDATE leads SET last_inbound_at = now() - interval '25 hours', "
+        "state = jsonb_set(state, '{last_message_ts}', "
+        "to_jsonb(extract(epoch FROM now() - interval '25 hours')::bigint))"
+    )
+    await page.reload()
+    await expect(page.get_by_text("more than 24 hours ago")).to_be_visible()
+    await expect(page.get_by_text("Call or text them from your own phone")).to_be_visible()
+    assert await page.locator("#reply-text").count() == 0
