@@ -157,13 +157,22 @@ class Studio:
         )
 
     async def act(
-        self, lead_id: UUID, action: ArtistAction, correlation_id: str
+        self,
+        lead_id: UUID,
+        action: ArtistAction,
+        correlation_id: str,
+        deposit_amount: int | None = None,
     ) -> ActionTaken | None:
-        """The artist's action as a turn of the lead's actor; None: no such lead."""
+        """The artist's action as a turn of the lead's actor; None: no such lead.
+
+        `deposit_amount` (minor units): an approval's deposit other than the default.
+        """
         lead_key = await self._lead_key(lead_id)
         if lead_key is None:
             return None
-        return await self._admin.act(lead_key, action, correlation_id)
+        return await self._admin.act(
+            lead_key, action, correlation_id, deposit_amount=deposit_amount
+        )
 
     async def reply(self, lead_id: UUID, text: str, correlation_id: str) -> ReplyTaken | None:
         """The artist's words to the lead, a turn of its actor; None: no such lead."""

@@ -23,6 +23,7 @@ Every POST carries the form field `csrf`; one without a valid token gets 403.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
 import structlog
@@ -240,9 +241,11 @@ async def act(lead_id: str) -> ResponseReturnValue:
         action = ArtistAction(form.get("action", ""))
     except ValueError:
         return await _page("problem.html", 422, problem="no_action")
-    taken = (
-        None if parsed is None else await services().studio.act(parsed, action, correlation_id())
-    )
+    amount = _minor_units(form.get("amount", "")) if action is ArtistAction.APPROVE else None
+    if amount == _INVALID:
+        return await _page("problem.html", 422, problem="amount")
+    studio = services().studio
+    taken = None if parsed is None else await studio.act(parsed, action, correlation_id(), amount)
     if taken is None:
         return await _page("problem.html", 404, problem="no_lead")
     log.info("studio.acted", action=action.value, outcome=taken.outcome)
@@ -263,6 +266,27 @@ async def reply(lead_id: str) -> ResponseReturnValue:
     log.info("studio.replied", delivery=taken.delivery)
     reason = f"&reason={taken.reason}" if taken.reason else ""
     return redirect(f"/studio/leads/{lead_id}?replied={taken.delivery}{reason}", 303)
+
+
+_INVALID = -1
+_MAX_AMOUNT = Decimal("999999.99")  # Stripe's ceiling for a Checkout amount
+
+
+def _minor_units(text: str) -> int | None:
+    """A deposit typed in the currency's main unit ("80", "80.50"); None: blank (the
+    configured deposit); `_INVALID`: not a positive amount with at most two decimals."""
+    text = text.strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        return _INVALID
+    if not amount.is_finite() or not Decimal("0.5") <= amount <= _MAX_AMOUNT:
+        return _INVALID
+    if amount != amount.quantize(Decimal("0.01")):
+        return _INVALID
+    return int(amount * 100)
 
 
 def _uuid(text: str) -> UUID | None:

@@ -108,6 +108,7 @@ class LeadState:
     deposit_sessions: tuple[DepositSession, ...] = ()
     payment_intent: str | None = None
     deposit_reminded: bool = False  # the reminder for the latest link went out
+    deposit_amount: int | None = None  # set by the approval (minor units); None: the policy's
     timers: tuple[ArmedTimer, ...] = ()  # armed and not yet fired
     last_message_ts: int = 0  # provider timestamp (s) of the newest message applied
 
@@ -146,6 +147,7 @@ class ArtistActed:
     action: ArtistAction
     received_at: datetime
     via: str = "whatsapp"  # whatsapp | admin
+    deposit_amount: int | None = None  # an approval's own deposit (minor units); None: policy's
 
 
 @dataclass(frozen=True)
@@ -247,6 +249,7 @@ class RequestDepositLink:
 
     wa_id: str
     attempt: int
+    amount: int | None = None  # minor units; None: the configured deposit
 
 
 @dataclass(frozen=True)

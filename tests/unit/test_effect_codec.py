@@ -32,6 +32,7 @@ EFFECTS: list[OutboxEffect] = [
     SendMessage("447700900999", "artist_packet"),
     SendMedia("447700900999", "MEDIA-1", "artist_reference", params={"name": "Ana"}),
     RequestDepositLink("447700900123", 2),
+    RequestDepositLink("447700900123", 1, amount=8050),
     MirrorLead("447700900123"),
 ]
 

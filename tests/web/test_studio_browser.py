@@ -262,3 +262,29 @@ async def test_after_24_hours_without_a_template_the_page_says_why_and_offers_no
     await expect(page.get_by_text("more than 24 hours ago")).to_be_visible()
     await expect(page.get_by_text("Call or text them from your own phone")).to_be_visible()
     assert await page.locator("#reply-text").count() == 0
+
+
+async def test_approve_with_another_deposit_amount_sends_a_link_for_it(
+    studio: Studio, phone: BrowserContext
+) -> None:
+    lead, page = await on_the_lead_page(studio, phone)
+    await page.fill("#amount", "80")
+    await page.click("button:text('Approve')")
+    await expect(page.get_by_text("Done: approved")).to_be_visible()
+    link = await lead.next_message()
+    lead_id = await studio.running.pool.fetchval("SELECT lead_id::text FROM leads")
+    (session,) = studio.stripe.sessions_for(lead_id)
+    assert (session["amount_total"], session["currency"]) == (8000, "gbp")
+    assert session["url"] in link.text
+    assert "80.00 GBP deposit" in link.text
+
+
+async def test_a_deposit_amount_that_is_no_amount_is_refused_and_nothing_happens(
+    studio: Studio, phone: BrowserContext
+) -> None:
+    _, page = await on_the_lead_page(studio, phone)
+    await page.fill("#amount", "eighty")
+    await page.click("button:text('Approve')")
+    await expect(page.get_by_text("That deposit amount does not work")).to_be_visible()
+    assert await studio.running.pool.fetchval("SELECT status FROM leads") == "PENDING_APPROVAL"
+    assert studio.stripe.create_requests() == []
