@@ -117,17 +117,22 @@ class Admin:
         async with self._db.reads() as unit:
             if await unit.leads.get(wa_id) is None:
                 return None
-        inbound = Inbound.from_admin(
-            wa_id,
-            action,
-            action_id=uuid.uuid4(),
-            now=self._now(),
-            correlation_id=correlation_id,
-            deposit_amount=deposit_amount,
+        return await self._taken(
+            Inbound.from_admin(
+                wa_id,
+                action,
+                deposit_amount=deposit_amount,
+                action_id=uuid.uuid4(),
+                now=self._now(),
+                correlation_id=correlation_id,
+            )
         )
+
+    async def _taken(self, inbound: Inbound) -> ActionTaken:
+        """Run an action's turn and read the lead as it stands after it."""
         outcome = await self._ask(inbound)
         async with self._db.reads() as unit:
-            after = await unit.leads.get(wa_id)
+            after = await unit.leads.get(inbound.lead_key)
         assert after is not None  # leads are never deleted
         return ActionTaken(inbound.message_id, outcome, after.status, after.version)
 

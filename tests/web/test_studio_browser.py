@@ -66,6 +66,13 @@ async def sent_to_sign_in(studio: Studio, browser: BrowserContext) -> bool:
     return page.url == studio.url("/studio/login")
 
 
+async def approve_with(page: Page, amount: str, answer: str) -> None:
+    """Approve with `amount` typed in; the page then says `answer`."""
+    await page.fill("#amount", amount)
+    await page.click("button:text('Approve')")
+    await expect(page.get_by_text(answer)).to_be_visible()
+
+
 async def cookie_refused(studio: Studio, value: str) -> bool:
     """Whether a fresh browser holding this session cookie is sent to sign in."""
     browser = await studio.phone()
@@ -268,9 +275,7 @@ async def test_approve_with_another_deposit_amount_sends_a_link_for_it(
     studio: Studio, phone: BrowserContext
 ) -> None:
     lead, page = await on_the_lead_page(studio, phone)
-    await page.fill("#amount", "80")
-    await page.click("button:text('Approve')")
-    await expect(page.get_by_text("Done: approved")).to_be_visible()
+    await approve_with(page, "80", "Done: approved")
     link = await lead.next_message()
     lead_id = await studio.running.pool.fetchval("SELECT lead_id::text FROM leads")
     (session,) = studio.stripe.sessions_for(lead_id)
@@ -283,8 +288,6 @@ async def test_a_deposit_amount_that_is_no_amount_is_refused_and_nothing_happens
     studio: Studio, phone: BrowserContext
 ) -> None:
     _, page = await on_the_lead_page(studio, phone)
-    await page.fill("#amount", "eighty")
-    await page.click("button:text('Approve')")
-    await expect(page.get_by_text("That deposit amount does not work")).to_be_visible()
+    await approve_with(page, "eighty", "That deposit amount does not work")
     assert await studio.running.pool.fetchval("SELECT status FROM leads") == "PENDING_APPROVAL"
     assert studio.stripe.create_requests() == []
