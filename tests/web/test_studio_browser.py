@@ -291,3 +291,27 @@ async def test_a_deposit_amount_that_is_no_amount_is_refused_and_nothing_happens
     await approve_with(page, "eighty", "That deposit amount does not work")
     assert await studio.running.pool.fetchval("SELECT status FROM leads") == "PENDING_APPROVAL"
     assert studio.stripe.create_requests() == []
+
+
+async def test_the_board_finds_a_lead_by_name_or_by_number(
+    studio: Studio, phone: BrowserContext
+) -> None:
+    await waiting_for_approval(studio)
+    tom = Phone(studio.running, "447700900556", name="Tom Reilly")
+    await tom.say("Hi there")
+    await tom.next_message()
+    page = await phone.new_page()
+    await sign_in_with_password(studio, page)
+    board = page.locator("#board")
+    await expect(board.locator(".lead-row")).to_have_count(2)
+    await expect(page.locator("section.group-in_progress")).to_contain_text("Tom Reilly")
+
+    for typed, found, hidden in (
+        ("maya", "Maya Okafor", "Tom Reilly"),
+        ("0900 556", "Tom Reilly", "Maya Okafor"),
+    ):
+        await page.fill("#q", typed)
+        await page.click("button:text('Search')")
+        await expect(board.locator(".lead-row")).to_have_count(1)
+        await expect(board).to_contain_text(found)
+        await expect(board).not_to_contain_text(hidden)
