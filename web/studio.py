@@ -49,6 +49,7 @@ blueprint = Blueprint(
     static_url_path="/static",
 )
 
+_CSP = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 _MAX_REPLY = 4000  # WhatsApp takes 4,096 characters in a text message
 
 _PUBLIC = frozenset({"studio.login", "studio.send_link", "studio.link", "studio.use_link"})
@@ -99,9 +100,11 @@ async def _remember_visit(response: Response) -> Response:
     visitor = g.get("studio_visitor")
     if isinstance(visitor, _Visitor) and visitor.new_visit and visitor.visit_id:
         _cookies(services()).set(response, VISIT_COOKIE, visitor.visit_id)
-    response.headers.setdefault("Cache-Control", "no-store")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.endpoint != "studio.static":
+        response.headers["Cache-Control"] = "no-store"  # a lead's file stays off disk caches
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"  # a sign-in link never leaks onward
+    response.headers["Content-Security-Policy"] = _CSP
     return response
 
 

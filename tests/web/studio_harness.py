@@ -64,10 +64,14 @@ class Studio:
     browser: Browser
     stripe: FakeStripe
 
-    async def phone(self) -> BrowserContext:
+    async def phone(self, *, javascript: bool = True) -> BrowserContext:
         """A fresh browser (no cookies) at a phone's size."""
         return await self.browser.new_context(
-            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
+            viewport=PHONE,
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            java_script_enabled=javascript,
         )
 
     def url(self, path: str) -> str:

@@ -315,3 +315,17 @@ async def test_the_board_finds_a_lead_by_name_or_by_number(
         await expect(board.locator(".lead-row")).to_have_count(1)
         await expect(board).to_contain_text(found)
         await expect(board).not_to_contain_text(hidden)
+
+
+async def test_everything_works_without_javascript(studio: Studio) -> None:
+    browser = await studio.phone(javascript=False)
+    lead, page = await on_the_lead_page(studio, browser)
+    await page.fill("#reply-text", "Hello from a phone with scripts off")
+    await page.click("text=Send from the business number")
+    await expect(page.get_by_text("Sent to them on WhatsApp")).to_be_visible()
+    assert (await lead.next_message()).text == "Hello from a phone with scripts off"
+    await approve_with(page, "", "Done: approved")
+    assert "50.00 GBP deposit" in (await lead.next_message()).text
+    await page.click("text=Sign out")
+    assert await sent_to_sign_in(studio, browser)
+    await browser.close()

@@ -27,6 +27,9 @@ async def test_the_session_cookie_is_secure_only_behind_a_trusted_https_proxy(
 ) -> None:
     https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
     page = await running.client.get("/studio/login", headers=https)
+    assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "no-referrer"  # a link's token never leaks
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
     found = re.search(r'name="csrf" value="([0-9a-f]+)"', await page.get_data(as_text=True))
     assert found is not None
     answer = await running.client.post(
