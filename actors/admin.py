@@ -64,6 +64,7 @@ class ReplyTaken:
         not_applicable  the done word, but the lead was not with the artist
     """
 
+    wa_id: str
     message_id: str
     outcome: TurnOutcome
     delivery: ReplyDelivery
@@ -168,7 +169,14 @@ class Admin:
             delivery, reason = "handed_back", None
         why = self._words(reason) if reason else None
         return ReplyTaken(
-            inbound.message_id, outcome, delivery, reason, why, after.status, after.version
+            lead_key,
+            inbound.message_id,
+            outcome,
+            delivery,
+            reason,
+            why,
+            after.status,
+            after.version,
         )
 
     async def _ask(self, inbound: Inbound) -> TurnOutcome:

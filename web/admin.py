@@ -159,18 +159,7 @@ async def reply_to_lead(wa_id: str) -> ResponseReturnValue:
     if taken is None:
         raise AdminProblem(404, "no such lead")
     log.info("admin.replied", lead=mask_phone(lead_key), delivery=taken.delivery)
-    return _json(
-        ReplyResult(
-            wa_id=lead_key,
-            message_id=taken.message_id,
-            outcome=taken.outcome,
-            delivery=taken.delivery,
-            reason=taken.reason,
-            why=taken.why,
-            status=Status(taken.status),
-            version=taken.version,
-        )
-    )
+    return _json(ReplyResult.model_validate(taken))
 
 
 @_admin.post("/leads/<wa_id>/<action>")

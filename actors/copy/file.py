@@ -53,6 +53,8 @@ class WhatsAppLimits:
 
 _A = ArtistAction  # the artist's buttons are actions (read by actors.lead.button_ids)
 
+_WHO = frozenset({"name", "number", "link"})  # the lead, in every message to the artist
+
 # Every message key the code sends -> (placeholders it always supplies, button keys).
 REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "greeting": (frozenset({"name"}), frozenset()),
@@ -98,19 +100,15 @@ REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "reason_asked": (frozenset(), frozenset()),
     "reason_stuck": (frozenset(), frozenset()),
     "reason_artist": (frozenset(), frozenset()),
-    "artist_forward": (frozenset({"name", "number", "link", "text"}), frozenset()),
-    "artist_forward_media": (frozenset({"name", "number", "link", "text"}), frozenset()),
-    "artist_forward_unreadable": (
-        frozenset({"name", "number", "link", "text", "kind"}),
-        frozenset(),
+    # The artist's side (actors.lead.artist_side, actors.artist_desk).
+    **dict.fromkeys(("artist_forward", "artist_forward_media"), (_WHO | {"text"}, frozenset())),
+    "artist_forward_unreadable": (_WHO | {"kind"}, frozenset()),
+    **dict.fromkeys(("artist_reply", "artist_reply_media"), (frozenset({"text"}), frozenset())),
+    "artist_reply_not_sent": (_WHO | {"reason"}, frozenset()),
+    **dict.fromkeys(
+        ["reason_window", "reason_opted_out", "reason_unreadable", "artist_which_lead"],
+        (frozenset(), frozenset()),
     ),
-    "artist_reply": (frozenset({"text"}), frozenset()),
-    "artist_reply_media": (frozenset({"text"}), frozenset()),
-    "artist_reply_not_sent": (frozenset({"name", "number", "link", "reason"}), frozenset()),
-    "reason_window": (frozenset(), frozenset()),
-    "reason_opted_out": (frozenset(), frozenset()),
-    "reason_unreadable": (frozenset(), frozenset()),
-    "artist_which_lead": (frozenset(), frozenset()),
     "artist_no_leads": (frozenset(), frozenset()),
     "studio_sign_in": (frozenset({"url"}), frozenset()),  # the studio page's one-time link
 }

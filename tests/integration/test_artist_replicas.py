@@ -8,8 +8,7 @@ and a message naming no lead answered with one question, never a lead row.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -19,31 +18,17 @@ import pytest
 from fakes.graph import FakeGraphApi, GraphServer, SentMessage
 from fakes.meta import text_message, webhook
 from storage.pool import Pool
-from tests.integration.servers import ServiceLauncher, ServiceProcess, suite_launcher
+from tests.integration import test_processes
+from tests.integration.servers import ServiceLauncher, ServiceProcess
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
+# The process tests' fixtures: fake Graph API servers, and service processes.
+graphs, launcher = test_processes.graphs, test_processes.launcher
+
 LEAD = "447700900321"
 ARTIST = "447700900999"
-
-
-@pytest.fixture
-def graph() -> Iterator[tuple[FakeGraphApi, GraphServer]]:
-    fake = FakeGraphApi()
-    server = fake.serve()
-    yield fake, server
-    server.close()
-
-
-@pytest.fixture
-async def launcher(database_url: str, pool: Pool, tmp_path: Path) -> AsyncIterator[ServiceLauncher]:
-    started = suite_launcher(database_url, tmp_path)
-    try:
-        yield started
-    finally:
-        started.close()
-        print(started.report())
 
 
 class Both:
@@ -82,9 +67,10 @@ async def drained(pool: Pool) -> None:
 
 
 async def test_two_replicas_relay_and_forward_each_message_once(
-    launcher: ServiceLauncher, graph: tuple[FakeGraphApi, GraphServer], pool: Pool
+    launcher: ServiceLauncher, graphs: Callable[[FakeGraphApi], GraphServer], pool: Pool
 ) -> None:
-    fake, server = graph
+    fake = FakeGraphApi()
+    server = graphs(fake)
     replicas = [
         await launcher.start(server.base_url, ARTIST_WHATSAPP_NUMBER=ARTIST) for _ in range(2)
     ]

@@ -96,7 +96,7 @@ def test_from_hi_to_booked_typed_into_the_console(
     assert "• Placement: behind my left ear" in out
     assert "• Size: 7.6 cm" in out
     assert f"[artist -> bot] <tapped 'Approve' id=approve:{LEAD}>" in out
-    who = f"Ana (+{LEAD}, https://wa.me/{LEAD})"  # the artist reads the full number
+    who = f"Ana (+{LEAD}, https://wa.me/{LEAD})"
     assert f"New enquiry from {who} to {STUDIO_NAME}:" in out
     link_at = out.index(f"{ARTIST_NAME} would love to do this")
     assert out.index("About the deposit:", link_at) < out.index("[stripe -> bot]")

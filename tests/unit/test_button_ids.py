@@ -9,10 +9,13 @@ from actors.lead.button_ids import (
     CONFIRM,
     EDIT,
     ArtistCommand,
+    RelayPick,
     artist_command,
     button_id,
     edit_row_id,
     edited_question,
+    relay_pick,
+    relay_row_id,
 )
 
 LEAD = "447700900123"
@@ -45,3 +48,14 @@ def test_an_edit_row_names_its_question() -> None:
 @pytest.mark.parametrize("reply_id", [EDIT, CONFIRM, "size", f"approve:{LEAD}"])
 def test_other_ids_are_no_edit_row(reply_id: str) -> None:
     assert edited_question(reply_id) is None
+
+
+def test_a_which_lead_row_names_the_lead_and_the_artists_kept_message() -> None:
+    row = relay_row_id(LEAD, "wa:wamid.HBgLNDQ3NzAwOTAwOTk5FQIAEhgUM0E=")
+    assert len(row) <= 200  # WhatsApp's longest row id
+    assert relay_pick(row) == RelayPick(LEAD, "wa:wamid.HBgLNDQ3NzAwOTAwOTk5FQIAEhgUM0E=")
+
+
+@pytest.mark.parametrize("reply_id", [f"approve:{LEAD}", f"to:{LEAD}", "to:abc:wa:x", "edit:size"])
+def test_other_ids_are_no_which_lead_row(reply_id: str) -> None:
+    assert relay_pick(reply_id) is None
