@@ -84,6 +84,8 @@ _OFFERED: Mapping[Status, tuple[ArtistAction, ...]] = {
 _DEFAULT_OFFER = (_A.TAKE_OVER,)
 
 _NOT_SENT_REASONS = frozenset({"reason_window", "reason_opted_out", "reason_unreadable"})
+# The copy keys of a lead's messages forwarded to the artist: unseen ones need the artist.
+_FORWARDS = ("artist_forward", "artist_forward_media", "artist_forward_unreadable")
 _ARTIST_WORDS = frozenset({REPLY_KEY, "artist_reply_media"})  # copy keys of relayed replies
 
 
@@ -101,22 +103,28 @@ class Studio:
     async def board(self, search: str | None = None) -> Board:
         wanted = search.strip() if search else None
         async with self._db.reads() as unit:
-            rows = await unit.board.leads(wanted or None, BOARD_LIMIT)
+            rows = await unit.board.leads(wanted or None, BOARD_LIMIT, _FORWARDS)
         grouped: dict[Group, list[BoardRow]] = {group: [] for group in GROUPS}
         for row in rows:
-            if row.lead_key != self.artist_number:  # the artist's own number is no lead
-                grouped[_GROUP_OF.get(_status(row.status), "in_progress")].append(row)
+            if row.lead_key == self.artist_number:
+                continue  # the artist's own number is no lead
+            group = _GROUP_OF.get(_status(row.status), "in_progress")
+            grouped["needs_you" if row.unseen_forwards else group].append(row)
         names = {row.status: self._composer.status_name(row.status) for row in rows}
         groups = tuple((group, tuple(leads)) for group, leads in grouped.items())
         return Board(groups, names, wanted or None)
 
     async def lead(self, lead_id: UUID) -> LeadView | None:
+        """The lead's file; reading it marks what was forwarded about them as seen."""
         lead_key = await self._lead_key(lead_id)
         if lead_key is None:
             return None
         found = await self._admin.lead_file(lead_key)
         if found is None:
             return None
+        async with self._db.records() as unit:
+            await unit.board.seen(lead_key)
+            await unit.commit()
         lead_file, latest = found
         state = state_from_json(lead_file.lead.state)
         labels = self._composer.question_labels()

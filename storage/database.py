@@ -94,7 +94,7 @@ class RecordUnit(Unit):
     def _bind(self, con: asyncpg.Connection) -> None:
         self.events, self.redrives = SystemEvents(con), Redrives(con)
         self.unrouted, self.artist = UnroutedEvents(con), ArtistMessages(con)
-        self.studio = StudioAccess(con)
+        self.studio, self.board = StudioAccess(con), StudioBoard(con)
 
 
 class ReadUnit(Unit):

@@ -29,6 +29,7 @@ TABLES = (
     "leads",
     "studio_tokens",
     "studio_password_failures",
+    "studio_seen",
 )
 
 

@@ -26,3 +26,10 @@ CREATE TABLE studio_password_failures (
     at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX studio_password_failures_idx ON studio_password_failures (address, at);
+
+-- When the artist last opened each lead's page: a message forwarded to the artist after
+-- it is "not yet seen", and puts the lead under "Needs you" on the board.
+CREATE TABLE studio_seen (
+    lead_key text PRIMARY KEY,
+    seen_at  timestamptz NOT NULL
+);

@@ -329,3 +329,27 @@ async def test_everything_works_without_javascript(studio: Studio) -> None:
     await page.click("text=Sign out")
     assert await sent_to_sign_in(studio, browser)
     await browser.close()
+
+
+async def test_a_message_forwarded_after_the_artist_last_looked_puts_the_lead_under_needs_you(
+    studio: Studio, phone: BrowserContext
+) -> None:
+    lead, page = await on_the_lead_page(studio, phone)
+    await page.click("button:text('Decline')")
+    await expect(page.get_by_text("Done: declined")).to_be_visible()
+    await lead.next_message()
+    await page.goto(studio.url("/studio/"))
+    await expect(page.locator("section.group-closed")).to_contain_text("Maya Okafor")
+
+    await lead.say("Could you tell me why? I can change the design")
+    await lead.settle()  # forwarded to the artist, since the bot stays quiet now
+    await page.reload()
+    needs_you = page.locator("section.group-needs_you")
+    await expect(needs_you).to_contain_text("Maya Okafor")
+    await expect(needs_you).to_contain_text("1 new message")
+
+    await needs_you.get_by_text("Maya Okafor").click()  # seen
+    await expect(page.locator("#transcript")).to_contain_text("I can change the design")
+    await page.goto(studio.url("/studio/"))
+    await expect(page.locator("section.group-closed")).to_contain_text("Maya Okafor")
+    await expect(page.locator("section.group-needs_you")).not_to_contain_text("Maya Okafor")
