@@ -5,9 +5,9 @@ Screenshots of the studio page at a phone's size, for the README.
 
 Starts the service on a fresh database (on DATABASE_URL's server, else an embedded
 Postgres) with the fake Graph API and Stripe, plays a few leads through real
-conversations (one waiting for approval, one with the artist, one booked, one declined,
-one still answering), signs in with the password in Debian's Chromium at 390x844 and
-saves `studio-board.png` and `studio-lead.png`.
+conversations (one waiting for approval, one with the artist, one booked who wrote
+again, one declined, one still answering), signs in with the password in Debian's
+Chromium at 390x844 and saves `studio-board.png` and `studio-lead.png`.
 """
 
 from __future__ import annotations
@@ -67,6 +67,8 @@ async def _demo_leads(studio: Studio) -> None:
         "/webhooks/stripe", data=body, headers={"Stripe-Signature": header}
     )
     assert answer.status_code == 200
+    await sam.next_message()
+    await sam.say("Can I bring a friend to the session?")  # forwarded: the bot stays quiet
 
     await _confirmed(studio, PRIYA, "Priya Nair")
     await _artist_taps(artist, "decline", PRIYA)
