@@ -353,3 +353,25 @@ async def test_a_message_forwarded_after_the_artist_last_looked_puts_the_lead_un
     await page.goto(studio.url("/studio/"))
     await expect(page.locator("section.group-closed")).to_contain_text("Maya Okafor")
     await expect(page.locator("section.group-needs_you")).not_to_contain_text("Maya Okafor")
+
+
+async def test_take_over_hand_back_and_opt_out_go_through_the_leads_actor(
+    studio: Studio, phone: BrowserContext
+) -> None:
+    lead, page = await on_the_lead_page(studio, phone)
+    status = page.locator(".lead-head .status")
+    await page.click("button:text('Take over')")
+    await expect(status).to_have_text("with you")
+    await page.click("button:text('Hand back to the bot')")
+    await expect(status).to_have_text("waiting for your approval")  # where it was
+    stale = await phone.new_page()  # the same page, left open in another tab
+    await stale.goto(page.url)
+
+    await page.click("button:text('Opt out')")
+    await expect(status).to_have_text("opted out")
+    assert await page.locator(".actions button").count() == 0  # nothing left to do
+    assert "won't get any more messages" in (await lead.next_message()).text
+
+    await stale.click("button:text('Approve')")  # the actor has the last word
+    await expect(stale.get_by_text("That no longer applies")).to_be_visible()
+    assert studio.stripe.create_requests() == []
