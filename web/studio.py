@@ -52,8 +52,9 @@ blueprint = Blueprint(
 _CSP = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 _MAX_REPLY = 4000  # WhatsApp takes 4,096 characters in a text message
 
-_PUBLIC = frozenset({"studio.login", "studio.send_link", "studio.link", "studio.use_link"})
-_PUBLIC |= {"studio.password", "studio.static"}
+_PUBLIC = frozenset(
+    {"studio.login", "studio.send_link", "studio.link", "studio.use_link", "studio.password"}
+)
 
 
 @dataclass
@@ -76,6 +77,8 @@ def _cookies(found: Services) -> Cookies:
 @blueprint.before_request
 async def _gate() -> ResponseReturnValue | None:
     """Sign-in pages are open; everything else needs a live session. POSTs need CSRF."""
+    if request.endpoint == "studio.static":
+        return None  # the stylesheet and the script: nothing to guard, no database read
     found = services()
     cookies = _cookies(found)
     session_id = cookies.session_id()
