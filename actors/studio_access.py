@@ -6,8 +6,10 @@ A link is a random token; only its SHA-256 hash is kept, with a 10-minute life a
 used mark, so it signs in once. It reaches the artist like every other message: an
 outbox row on the studio's own lane (`STUDIO_LANE`, never a lead's number), written in
 the same transaction as the link and delivered by the relay, with retry. Sessions are
-random ids kept hashed too; signing out revokes one for good. Wrong passwords are
-counted per client address in the database, so every replica sees the same count.
+random ids kept hashed too; signing out revokes one for good. The sign-in page is public,
+so at most `LINKS_ALLOWED` links go out per 10 minutes, whoever asks: nobody can flood the
+artist's phone. Wrong passwords are counted per client address in the database, so every
+replica sees the same count.
 """
 
 from __future__ import annotations
@@ -37,12 +39,14 @@ __all__ = [
 STUDIO_LANE = "studio"  # the outbox lane of the studio's own messages (not a wa_id)
 LINK_TTL_S = 10 * 60
 SESSION_TTL_S = 30 * 24 * 3600
+LINKS_ALLOWED = 5  # sign-in links sent per LINK_TTL_S, whoever asks
 FAILURES_ALLOWED = 5
 FAILURE_WINDOW_S = 10 * 60
 
 
 class LinkSent(StrEnum):
     SENT = "sent"
+    TOO_MANY = "too_many"  # LINKS_ALLOWED in the last LINK_TTL_S: the artist's phone is spared
     NOT_CONFIGURED = "not_configured"  # PUBLIC_BASE_URL or ARTIST_WHATSAPP_NUMBER unset
 
 
@@ -85,6 +89,8 @@ class SignIn:
         token_hash = _hashed(token)
         message = OutboxInsert("whatsapp", effect_to_json(effect), f"studio:{token_hash[:32]}")
         async with self._db.records() as unit:
+            if await unit.studio.recent_tokens("link", LINK_TTL_S) >= LINKS_ALLOWED:
+                return LinkSent.TOO_MANY
             await unit.studio.add_sign_in_link(
                 token_hash,
                 LINK_TTL_S,

@@ -37,6 +37,10 @@ UPDATE studio_tokens SET ended_at = now()
 WHERE token_hash = $1 AND kind = $2 AND ended_at IS NULL AND expires_at > now()
 RETURNING token_hash
 """
+_RECENT_TOKENS = """
+SELECT count(*) FROM studio_tokens
+WHERE kind = $1 AND created_at > now() - make_interval(secs => $2)
+"""
 _ADD_OUTBOX = """
 INSERT INTO outbox (lead_key, channel, payload, idempotency_key, correlation_id)
 VALUES ($1, $2, $3, $4, $5)
@@ -92,6 +96,11 @@ class StudioAccess:
     async def end_token(self, token_hash: str, kind: TokenKind) -> bool:
         """End a live token (spend a link, sign a session out); False: it was not live."""
         return await self._con.fetchval(_END, token_hash, kind) is not None
+
+    async def recent_tokens(self, kind: TokenKind, within_s: float) -> int:
+        """How many tokens of `kind` were made in the last `within_s` seconds."""
+        found: int = await self._con.fetchval(_RECENT_TOKENS, kind, within_s)
+        return found
 
     async def add_password_failure(self, address: str, keep_s: float) -> None:
         """Count one wrong password from `address`; forget those older than `keep_s`."""

@@ -31,7 +31,7 @@ from quart import Blueprint, Response, ResponseReturnValue, g, redirect, render_
 
 from actors import TurnOutcome
 from actors.lead import ArtistAction
-from actors.studio_access import FAILURE_WINDOW_S, LinkSent, PasswordTried
+from actors.studio_access import FAILURE_WINDOW_S, LINK_TTL_S, LinkSent, PasswordTried
 from web.request_ids import correlation_id
 from web.services import Services, services
 from web.studio_session import SESSION_COOKIE, VISIT_COOKIE, Cookies, client_address
@@ -149,6 +149,11 @@ async def send_link() -> ResponseReturnValue:
     sent = await services().sign_in.send_link(correlation_id())
     if sent is LinkSent.NOT_CONFIGURED:
         return await _login_page(409, problem="link_not_configured")
+    if sent is LinkSent.TOO_MANY:
+        log.warning("studio.links_limited")
+        response = await _login_page(429, problem="too_many_links")
+        response.headers["Retry-After"] = str(LINK_TTL_S)
+        return response
     log.info("studio.link_sent")
     return await _page("link_sent.html")
 

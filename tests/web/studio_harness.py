@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -22,7 +23,7 @@ import pytest
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 from playwright.async_api import Browser, BrowserContext, ViewportSize, async_playwright
-from quart import Quart
+from quart import Quart, Response
 
 from fakes.graph import FakeGraphApi
 from fakes.stripe_api import FakeStripe
@@ -38,6 +39,7 @@ __all__ = [
     "PHONE",
     "Studio",
     "chromium_or_skip",
+    "form_token",
     "served_studio",
 ]
 
@@ -45,6 +47,13 @@ ARTIST = "447700900999"
 PASSWORD = "studio-password-for-tests"
 PHONE: ViewportSize = {"width": 390, "height": 844}  # an iPhone 12-14's CSS viewport
 _CHROMIUM = "/usr/bin/chromium"
+
+
+async def form_token(page: Response) -> str:
+    """The CSRF token a studio page's forms carry."""
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', await page.get_data(as_text=True))
+    assert found is not None, "no form on the page"
+    return found.group(1)
 
 
 def chromium_or_skip() -> str:
