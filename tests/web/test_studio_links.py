@@ -33,3 +33,22 @@ async def test_five_links_in_ten_minutes_then_429_and_no_sixth_message(running: 
     assert len(texts) == 5
     assert all("https://studio.example/studio/login/" in text for text in texts)
     assert len(set(texts)) == 5  # a fresh link each time
+
+
+async def test_a_link_older_than_ten_minutes_signs_nobody_in(running: Running) -> None:
+    token = await form_token(await running.client.get("/studio/login"))
+    assert (
+        await running.client.post("/studio/login/link", form={"csrf": token})
+    ).status_code == 200
+    await Phone(running, ARTIST).settle()
+    (text,) = running.graph.texts_to(ARTIST)
+    path = text[text.index("/studio/login/") :]
+    page = await running.client.get(path)
+    assert page.status_code == 200  # fresh: one button to spend it
+    await running.pool.execute(  # ten minutes and a second later
+        "UPDATE studio_tokens SET expires_at = now() - interval '1 second' WHERE kind = 'link'"
+    )
+    assert (await running.client.get(path)).status_code == 410
+    spent = await running.client.post(path, form={"csrf": await form_token(page)})
+    assert spent.status_code == 410
+    assert "studio_session=" not in " ".join(spent.headers.getlist("Set-Cookie"))
