@@ -110,18 +110,36 @@ class Admin:
             return await unit.admin.dead_letters(before=before, limit=limit)
 
     async def act(
-        self, wa_id: str, action: ArtistAction, correlation_id: str
+        self,
+        wa_id: str,
+        action: ArtistAction,
+        correlation_id: str,
+        *,
+        deposit_amount: int | None = None,
     ) -> ActionTaken | None:
-        """Run the artist's `action` as a turn of the lead's actor; None: no such lead."""
+        """Run the artist's `action` as a turn of the lead's actor; None: no such lead.
+
+        `deposit_amount` (minor units) is an approval's own deposit (the studio page's).
+        """
         async with self._db.reads() as unit:
             if await unit.leads.get(wa_id) is None:
                 return None
-        inbound = Inbound.from_admin(
-            wa_id, action, action_id=uuid.uuid4(), now=self._now(), correlation_id=correlation_id
+        return await self._taken(
+            Inbound.from_admin(
+                wa_id,
+                action,
+                deposit_amount=deposit_amount,
+                action_id=uuid.uuid4(),
+                now=self._now(),
+                correlation_id=correlation_id,
+            )
         )
+
+    async def _taken(self, inbound: Inbound) -> ActionTaken:
+        """Run an action's turn and read the lead as it stands after it."""
         outcome = await self._ask(inbound)
         async with self._db.reads() as unit:
-            after = await unit.leads.get(wa_id)
+            after = await unit.leads.get(inbound.lead_key)
         assert after is not None  # leads are never deleted
         return ActionTaken(inbound.message_id, outcome, after.status, after.version)
 

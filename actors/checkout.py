@@ -68,7 +68,7 @@ class CheckoutLinks:
         stripe_configured(self._client)
         lead_id = await self._lead_id(effect.wa_id)
         deadline.check()  # a repeat is harmless (the idempotency key), but pointless
-        session = await self._create(delivery, lead_id)
+        session = await self._create(delivery, lead_id, effect.amount or self._amount)
         await self._tell_actor(delivery, effect, session)
         return str(session["id"])
 
@@ -82,7 +82,7 @@ class CheckoutLinks:
             raise PermanentDeliveryError("unknown_lead", "the lead row is gone")
         return str(lead.lead_id)
 
-    def _params(self, delivery: Delivery, lead_id: str) -> dict[str, Any]:
+    def _params(self, delivery: Delivery, lead_id: str, amount: int) -> dict[str, Any]:
         # Derived from the row, not the clock: a retry must send identical parameters or
         # Stripe refuses the idempotency key. If the window has passed, Stripe replays a
         # session it already made, or refuses a new one (a permanent error: re-approve).
@@ -94,7 +94,7 @@ class CheckoutLinks:
                 {
                     "price_data": {
                         "currency": self._currency,
-                        "unit_amount": self._amount,
+                        "unit_amount": amount,
                         "product_data": {"name": self._product_name},
                     },
                     "quantity": 1,
@@ -108,11 +108,11 @@ class CheckoutLinks:
             "cancel_url": self._cancel_url,
         }
 
-    async def _create(self, delivery: Delivery, lead_id: str) -> dict[str, Any]:
+    async def _create(self, delivery: Delivery, lead_id: str, amount: int) -> dict[str, Any]:
         assert self._client is not None
         try:
             session = await self._client.v1.checkout.sessions.create_async(
-                params=self._params(delivery, lead_id),  # type: ignore[arg-type]
+                params=self._params(delivery, lead_id, amount),  # type: ignore[arg-type]
                 options={"idempotency_key": delivery.claim.idempotency_key},
             )
         except stripe.StripeError as error:

@@ -83,9 +83,19 @@ class Inbound:
         action_id: UUID,
         now: datetime,
         correlation_id: str,
+        deposit_amount: int | None = None,
     ) -> Inbound:
-        event = ArtistActed(admin_action_message_id(action_id), wa_id, action, now, via="admin")
-        record = {"via": "admin", "action": action.value, "wa_id": wa_id, "at": now.isoformat()}
+        """`deposit_amount` (minor units): an approval's own deposit, when not the default."""
+        message_id = admin_action_message_id(action_id)
+        event = ArtistActed(message_id, wa_id, action, now, "admin", deposit_amount)
+        record: dict[str, Any] = {
+            "via": "admin",
+            "action": action.value,
+            "wa_id": wa_id,
+            "at": now.isoformat(),
+        }
+        if deposit_amount is not None:
+            record["deposit_amount"] = deposit_amount
         return cls._carrying(event, record, correlation_id)
 
     @classmethod

@@ -8,7 +8,8 @@ The one door to Postgres: every statement runs inside one of `Database`'s units 
                                        events they record
     async with db.records() as unit:   writes outside a turn: admin re-drives, refused
                                        webhooks, provider events that match no lead,
-                                       WhatsApp delivery statuses, fetched media
+                                       WhatsApp delivery statuses, fetched media, the
+                                       studio page's sign-ins
     async with db.reads() as unit:     read-only, one REPEATABLE READ snapshot
     await db.migrate()                 the schema, under its own lock
 
@@ -48,6 +49,8 @@ from storage.outbox import Outbox
 from storage.payments import PaymentRoutes, UnroutedEvents
 from storage.pool import Pool, open_pool
 from storage.statuses import DeliveryStatuses
+from storage.studio import StudioAccess
+from storage.studio_board import StudioBoard
 from storage.system_events import SystemEvents
 from storage.turns import Turns
 
@@ -102,12 +105,14 @@ class RecordUnit(Unit):
         self.unrouted, self.artist = UnroutedEvents(con), ArtistMessages(con)
         self.feed_keys = FeedKeys(con)
         self.statuses, self.media = DeliveryStatuses(con), MediaStore(con)
+        self.studio, self.board = StudioAccess(con), StudioBoard(con)
 
 
 class ReadUnit(Unit):
     def _bind(self, con: asyncpg.Connection) -> None:
         self.leads, self.admin = Leads(con), AdminReads(con)
         self.payments, self.metrics = PaymentRoutes(con), MetricsQueries(con)
+        self.studio, self.board = StudioAccess(con), StudioBoard(con)
         self.artist = ArtistMessages(con)
         self.busy = BusyTimes(con)
         self.feed_keys, self.booked = FeedKeys(con), BookedAppointments(con)

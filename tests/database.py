@@ -32,6 +32,9 @@ TABLES = (
     "calendar_feed_key",
     "message_statuses",
     "media",
+    "studio_tokens",
+    "studio_password_failures",
+    "studio_seen",
 )
 
 

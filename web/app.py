@@ -14,6 +14,7 @@ from contextlib import AsyncExitStack
 import httpx
 import stripe
 import structlog
+from pydantic import SecretStr
 from quart import Quart
 
 from actors import ActorRuntime, Backoff, Composer, OutboxRelay, WhatsAppSender
@@ -37,11 +38,13 @@ from actors.rejections import Rejections
 from actors.sheets import SheetsSync
 from actors.statuses import DeliveryReports
 from actors.stripe_calls import stripe_client
+from actors.studio import Studio
+from actors.studio_access import SignIn
 from actors.supervisor import Supervisor
 from actors.templates import Templates
 from actors.timer_scheduler import TimerScheduler
 from storage import Database, embedded_postgres
-from web import admin, health, stripe_webhook, studio_calendar, webhooks
+from web import admin, health, stripe_webhook, studio, studio_calendar, webhooks
 from web.errors import register_error_handlers
 from web.logs import configure_logging
 from web.metrics import Metrics
@@ -82,6 +85,7 @@ def create_app(
     app.register_blueprint(health.blueprint)
     app.register_blueprint(admin.blueprint)
     app.register_blueprint(studio_calendar.blueprint)
+    app.register_blueprint(studio.blueprint)
     register_error_handlers(app)
     install_request_ids(app)
     metrics = Metrics()  # this app's own registry: apps in one process share no counter
@@ -146,6 +150,11 @@ def create_app(
                 loops.add("busy-calendar", busy.run, busy.stop)
             for name, each in zip(("outbox-relay", "sheets-relay"), relays, strict=False):
                 loops.add(name, each.run, each.stop)
+            admin_service = Admin(
+                db, runtime, clock.now, settings.turn_wait_s, relay.wake, composer.plain
+            )
+            sign_in = _sign_in(settings, db, relay)
+            studio_key = await sign_in.signing_key(_secret(settings.session_secret))
             loops_task = asyncio.create_task(loops.run(), name="supervisor")
             Services(
                 settings=settings,
@@ -153,13 +162,21 @@ def create_app(
                 relay=relay,
                 clock=clock,
                 timers=timers,
-                admin=Admin(
-                    db, runtime, clock.now, settings.turn_wait_s, relay.wake, composer.plain
-                ),
+                admin=admin_service,
                 payments=PaymentRouting(db),
                 readiness=Readiness(db, loops.down, busy_calendar=busy is not None),
                 backlog=backlog,
                 rejections=Rejections(db),
+                studio=Studio(
+                    db,
+                    admin_service,
+                    composer,
+                    clock.now,
+                    settings.artist_whatsapp_number,
+                    frozenset(settings.whatsapp_templates),
+                ),
+                sign_in=sign_in,
+                studio_key=studio_key,
                 artist_desk=_artist_desk(settings, db, relay.wake),
                 busy_calendar=busy,
                 calendar_feed=_calendar_feed(settings, db, composer, clock),
@@ -369,6 +386,20 @@ def _sheets_relay(
         observer=observer,
         crash_points=crash_points,
     )
+
+
+def _sign_in(settings: Settings, db: Database, relay: OutboxRelay) -> SignIn:
+    return SignIn(
+        db,
+        relay.wake,
+        artist_number=settings.artist_whatsapp_number,
+        public_base_url=settings.public_base_url,
+        password=_secret(settings.studio_password),
+    )
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 def _backoff(settings: Settings) -> Backoff:

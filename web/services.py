@@ -17,6 +17,8 @@ from actors.payments import PaymentRouting
 from actors.readiness import Readiness
 from actors.rejections import Rejections
 from actors.statuses import DeliveryReports
+from actors.studio import Studio
+from actors.studio_access import SignIn
 from actors.timer_scheduler import TimerScheduler
 from web.settings import Settings
 
@@ -39,6 +41,9 @@ class Services:
     rejections: Rejections
     calendar_feed: CalendarFeed
     statuses: DeliveryReports  # Meta's delivery reports, and our messages by Meta's id
+    studio: Studio
+    sign_in: SignIn
+    studio_key: str  # signs the studio page's cookies (SESSION_SECRET or the kept key)
     busy_calendar: BusyCalendarSync | None = None  # None: BUSY_CALENDAR_URL unset
     artist_desk: ArtistDesk | None = None  # None: no ARTIST_WHATSAPP_NUMBER
 

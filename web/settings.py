@@ -71,9 +71,6 @@ class Settings(BaseSettings):
     # own words ("the studio", "the artist"). One line, no braces, at most 60 characters.
     studio_name: _Name | None = None
     artist_name: _Name | None = None
-    # The service's public https origin, for the links it hands out (the calendar feed's).
-    public_base_url: _Url | None = None
-
     # The artist's own calendar (Google's or iCloud's secret iCal address; a secret):
     # its events block slots. Read every BUSY_CALENDAR_REFRESH_S by one replica at a
     # time, expanded over BUSY_CALENDAR_HORIZON_DAYS, kept in the database.
@@ -84,6 +81,18 @@ class Settings(BaseSettings):
     # The key of the artist's calendar feed (/studio/calendar.ics?key=...); unset: a key
     # made once and kept in the database, rotated with POST /admin/calendar/rotate.
     studio_calendar_key: SecretStr | None = None
+
+    # The service's public https origin, for the links it hands out (the calendar feed's,
+    # the studio page's sign-in links).
+    # The studio page (/studio/): sign-in links need the public origin and the artist's
+    # number; the password is the other way in. Cookies are signed with SESSION_SECRET,
+    # or with a key made once and kept in the database (shared by every replica).
+    public_base_url: _Url | None = None
+    studio_password: SecretStr | None = Field(default=None, min_length=8)
+    session_secret: SecretStr | None = Field(default=None, min_length=32)
+    # Behind a reverse proxy: X-Forwarded-Proto (https: Secure cookies) and the last
+    # X-Forwarded-For entry (the client address wrong passwords are counted by).
+    trust_proxy_headers: bool = False
 
     # Operations
     data_dir: Path = DEFAULT_DATA_DIR  # the embedded Postgres, when DATABASE_URL is unset

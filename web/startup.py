@@ -207,6 +207,7 @@ def log_configuration(settings: Settings) -> None:
         stripe="off" if livemode is None else ("live" if livemode else "test"),
         sheets=_on(settings.sheets_enabled()),
         admin=_on(settings.admin_token is not None),
+        studio=_studio_sign_in(settings),
         pilot="off" if pilot is None else f"on ({len(pilot)} numbers)",
         locale=settings.locale,
         busy_calendar=_on(settings.busy_calendar_url is not None),  # never the address
@@ -214,6 +215,16 @@ def log_configuration(settings: Settings) -> None:
     )
     for feature, missing, effect in _not_configured(settings):
         log.warning("config.not_configured", feature=feature, missing=missing, effect=effect)
+
+
+def _studio_sign_in(settings: Settings) -> str:
+    """How the artist can sign in to /studio/: by link, by password, both, or not at all."""
+    ways = []
+    if settings.public_base_url and settings.artist_whatsapp_number:
+        ways.append("link")
+    if settings.studio_password is not None:
+        ways.append("password")
+    return " and ".join(ways) or "off"
 
 
 def _on(flag: bool) -> str:
@@ -275,4 +286,12 @@ def _not_configured(settings: Settings) -> list[tuple[str, list[str], str]]:
         )
     if settings.admin_token is None:
         found.append(("admin", ["ADMIN_TOKEN"], "/admin refuses every call"))
+    if _studio_sign_in(settings) == "off":
+        found.append(
+            (
+                "studio",
+                ["PUBLIC_BASE_URL", "STUDIO_PASSWORD"],
+                "nobody can sign in to /studio/ (a link also needs ARTIST_WHATSAPP_NUMBER)",
+            )
+        )
     return found

@@ -113,6 +113,13 @@ class Composer:
         """A message's text alone, for providers' own pages (Stripe) and files (calendars)."""
         return self._text(key, params or {}, ())
 
+    def status_name(self, status: str) -> str:
+        """A status as the artist reads it (`statuses:`), or its code when unnamed."""
+        try:
+            return self._copy.statuses.get(Status(status), status)
+        except ValueError:
+            return status
+
     def question_labels(self) -> dict[str, str]:
         """Question key -> its label, in the order the questions are asked."""
         return {q.key: q.label for q in self._copy.questions}

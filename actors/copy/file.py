@@ -114,6 +114,7 @@ REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
         (frozenset(), frozenset()),
     ),
     "artist_no_leads": (frozenset(), frozenset()),
+    "studio_sign_in": (frozenset({"url"}), frozenset()),  # the studio page's one-time link
 }
 _INTROS = ("greeting", "greeting_anonymous", "unsupported", "opted_in", "resumed")
 NAMES = frozenset({"studio", "artist"})  # supplied to every message: the studio's names

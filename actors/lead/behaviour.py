@@ -269,8 +269,10 @@ class LeadBehaviour:
                     deposit_attempt=attempt,
                     deposit=Deposit.REQUESTED,
                     resume_status=None,
+                    deposit_amount=acted.deposit_amount,
                 )
-                return Decision(state, (RequestDepositLink(state.wa_id, attempt),))
+                link = RequestDepositLink(state.wa_id, attempt, state.deposit_amount)
+                return Decision(state, (link,))
             case ArtistAction.DECLINE if state.status in _DECIDABLE:
                 state = replace(move(state, S.REJECTED), resume_status=None)
                 return Decision(state, (self._say(state, "declined"),))

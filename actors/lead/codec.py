@@ -70,6 +70,7 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
         ],
         "payment_intent": state.payment_intent,
         "deposit_reminded": state.deposit_reminded,
+        "deposit_amount": state.deposit_amount,
         "timers": [{"kind": t.kind.value, "due_at": t.due_at} for t in state.timers],
         "last_message_ts": state.last_message_ts,
         "marketing": state.marketing,
@@ -110,6 +111,7 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
         ),
         payment_intent=data.get("payment_intent"),
         deposit_reminded=bool(data.get("deposit_reminded", False)),
+        deposit_amount=data.get("deposit_amount"),
         timers=tuple(
             ArmedTimer(TimerKind(t["kind"]), int(t["due_at"])) for t in data.get("timers", [])
         ),
@@ -184,6 +186,7 @@ def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
                 "type": "request_deposit_link",
                 "wa_id": effect.wa_id,
                 "attempt": effect.attempt,
+                **({"amount": effect.amount} if effect.amount is not None else {}),
             }
         case RefundDeposit():
             return {
@@ -240,7 +243,12 @@ def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
                     sha256=data.get("sha256"),
                 )
             case "request_deposit_link":
-                return RequestDepositLink(wa_id=str(data["wa_id"]), attempt=int(data["attempt"]))
+                amount = data.get("amount")
+                return RequestDepositLink(
+                    wa_id=str(data["wa_id"]),
+                    attempt=int(data["attempt"]),
+                    amount=None if amount is None else int(amount),
+                )
             case "refund_deposit":
                 return RefundDeposit(
                     lead_key=str(data["lead_key"]),

@@ -61,7 +61,7 @@ class DepositRules:
         link = SendMessage(  # the policy goes with the link: read before paying
             to=state.wa_id,
             key="deposit_link" if event.attempt == 1 else "deposit_link_again",
-            params={"url": event.url, "amount": self._amount()},
+            params={"url": event.url, "amount": self._amount(state)},
             outro="deposit_policy",
         )
         record = RecordDepositSession(event.session_id, event.attempt, event.url, event.expires_at)
@@ -115,7 +115,7 @@ class DepositRules:
             SendMessage(
                 to=state.wa_id,
                 key="booked",
-                params={"amount": self._amount()},
+                params={"amount": self._amount(state)},
                 outro="deposit_policy",
             ),
             RecordEvent("info", "booked", self._detail(event)),
@@ -134,7 +134,7 @@ class DepositRules:
             problems.append("metadata_mismatch")
         if policy.livemode is not None and event.livemode != policy.livemode:
             problems.append("livemode_mismatch")
-        if event.amount != policy.deposit_amount:
+        if event.amount != (state.deposit_amount or policy.deposit_amount):
             problems.append("amount_mismatch")
         if (event.currency or "").lower() != policy.deposit_currency.lower():
             problems.append("currency_mismatch")
@@ -150,7 +150,7 @@ class DepositRules:
             state = replace(state, deposit_attempt=attempt, deposit=Deposit.REQUESTED)
             effects: tuple[Effect, ...] = (
                 RecordEvent("info", "link_expired", self._detail(event)),
-                RequestDepositLink(state.wa_id, attempt),
+                RequestDepositLink(state.wa_id, attempt, state.deposit_amount),
             )
             return Decision(state, effects)
         state = replace(move(state, S.ABANDONED), deposit=Deposit.EXPIRED)
@@ -203,7 +203,9 @@ class DepositRules:
             "livemode": event.livemode,
         }
 
-    def _amount(self) -> str:
-        """The deposit as the copy's locale writes it ("£50.00", "50,00 €")."""
+    def _amount(self, state: LeadState) -> str:
+        """The lead's deposit as the copy's locale writes it ("£50.00", "50,00 €"): the
+        approval's own amount, else the configured one."""
         policy = self._policy
-        return format_money(policy.deposit_amount, policy.deposit_currency, policy.locale)
+        amount = state.deposit_amount or policy.deposit_amount
+        return format_money(amount, policy.deposit_currency, policy.locale)

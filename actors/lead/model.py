@@ -113,6 +113,7 @@ class LeadState:
     deposit_sessions: tuple[DepositSession, ...] = ()
     payment_intent: str | None = None
     deposit_reminded: bool = False  # the reminder for the latest link went out
+    deposit_amount: int | None = None  # set by the approval (minor units); None: the policy's
     timers: tuple[ArmedTimer, ...] = ()  # armed and not yet fired
     last_message_ts: int = 0  # provider timestamp (s) of the newest message applied
     marketing: str | None = None  # Meta's user_preferences: "stop" or "resume"; None: never said
@@ -157,6 +158,7 @@ class ArtistActed:
     action: ArtistAction
     received_at: datetime
     via: str = "whatsapp"  # whatsapp | admin
+    deposit_amount: int | None = None  # an approval's own deposit (minor units); None: policy's
 
 
 @dataclass(frozen=True)
@@ -304,6 +306,7 @@ class RequestDepositLink:
 
     wa_id: str
     attempt: int
+    amount: int | None = None  # minor units; None: the configured deposit
 
 
 @dataclass(frozen=True)

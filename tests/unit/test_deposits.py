@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from actors.lead import (
+    ArtistAction,
     Deposit,
     DepositLinkCreated,
     DepositSession,
@@ -21,8 +22,10 @@ from actors.lead import (
     RequestDepositLink,
     SendMessage,
     Status,
+    state_from_json,
+    state_to_json,
 )
-from tests.unit.lead_fixtures import ARTIST, LEAD, NOW, script
+from tests.unit.lead_fixtures import ARTIST, LEAD, NOW, act, script
 
 S = Status
 FIRST = DepositSession(1, "cs_test_1", "https://checkout.test/1", 1_900_000_000)
@@ -249,3 +252,25 @@ def test_an_unhandled_type_is_recorded_and_nothing_is_sent() -> None:
     decision = lead().decide(pending(FIRST), stripe("customer.created", session=None))
     assert recorded(decision.effects) == ["stripe_unhandled"]
     assert said(decision.effects) == []
+
+
+def test_an_approval_with_its_own_amount_asks_for_it_says_it_and_books_only_on_it() -> None:
+    waiting = LeadState(wa_id=LEAD, status=S.PENDING_APPROVAL, name="Ana")
+    approval = replace(act(ArtistAction.APPROVE, via="admin"), deposit_amount=8050)
+    approved = lead().decide(waiting, approval)
+    assert approved.effects == (RequestDepositLink(LEAD, 1, amount=8050),)
+    assert state_from_json(state_to_json(approved.state)) == approved.state  # kept
+
+    made = DepositLinkCreated("deposit:1", LEAD, 1, FIRST.session_id, FIRST.url, 1_900_000_000, NOW)
+    linked = lead().decide(approved.state, made)
+    (link,) = [e for e in linked.effects if isinstance(e, SendMessage)]
+    assert link.params["amount"] == "£80.50"
+
+    usual = lead().decide(linked.state, stripe("checkout.session.completed", amount=5000))
+    assert usual.state.status is S.BOOKING_PENDING  # the configured amount is not this deposit
+    assert "payment_rejected" in recorded(usual.effects)
+    paid = lead().decide(linked.state, stripe("checkout.session.completed", amount=8050))
+    assert paid.state.status is S.BOOKED
+
+    lapsed = lead().decide(linked.state, stripe("checkout.session.expired"))
+    assert RequestDepositLink(LEAD, 2, amount=8050) in lapsed.effects  # the next link too

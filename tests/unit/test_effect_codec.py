@@ -40,6 +40,7 @@ EFFECTS: list[OutboxEffect] = [
     SendMedia("447700900999", "MEDIA-1", "artist_reference", params={"name": "Ana"}),
     RequestDepositLink("447700900123", 2),
     RefundDeposit("447700900123", "pi_1", 5000, "gbp", "refund:447700900123:pi_1"),
+    RequestDepositLink("447700900123", 1, amount=8050),
     MirrorLead("447700900123"),
 ]
 

@@ -129,6 +129,7 @@ def test_serve_writes_json_lines_only_and_says_what_is_off(
     assert summary["stripe"] == "off"
     assert summary["admin"] == "off"
     assert summary["pilot"] == "off"
+    assert summary["studio"] == "off"
     assert summary["locale"] == "en_GB"
     off = {
         line["feature"]: line["missing"]
@@ -139,6 +140,7 @@ def test_serve_writes_json_lines_only_and_says_what_is_off(
     assert off["artist_number"] == ["ARTIST_WHATSAPP_NUMBER"]
     assert off["stripe"] == ["STRIPE_API_KEY"]
     assert off["admin"] == ["ADMIN_TOKEN"]
+    assert off["studio"] == ["PUBLIC_BASE_URL", "STUDIO_PASSWORD"]
 
 
 def test_console_lines_into_a_file_carry_no_colour_codes(

@@ -1,0 +1,153 @@
+"""
+Who may open the studio page: one-time sign-in links sent to the artist's WhatsApp, the
+optional password, and the sessions they start.
+
+A link is a random token; only its SHA-256 hash is kept, with a 10-minute life and a
+used mark, so it signs in once. It reaches the artist like every other message: an
+outbox row on the studio's own lane (`STUDIO_LANE`, never a lead's number), written in
+the same transaction as the link and delivered by the relay, with retry. Sessions are
+random ids kept hashed too; signing out revokes one for good. The sign-in page is public,
+so at most `LINKS_ALLOWED` links go out per 10 minutes, whoever asks: nobody can flood the
+artist's phone. Wrong passwords are counted per client address in the database, so every
+replica sees the same count.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from actors.lead import SendMessage, effect_to_json
+from storage import Database
+from storage.studio import StudioAccess
+from storage.turns import OutboxInsert
+
+__all__ = [
+    "FAILURE_WINDOW_S",
+    "LINK_TTL_S",
+    "SESSION_TTL_S",
+    "STUDIO_LANE",
+    "LinkSent",
+    "PasswordTried",
+    "SignIn",
+]
+
+STUDIO_LANE = "studio"  # the outbox lane of the studio's own messages (not a wa_id)
+LINK_TTL_S = 10 * 60
+SESSION_TTL_S = 30 * 24 * 3600
+LINKS_ALLOWED = 5  # sign-in links sent per LINK_TTL_S, whoever asks
+FAILURES_ALLOWED = 5
+FAILURE_WINDOW_S = 10 * 60
+
+
+class LinkSent(StrEnum):
+    SENT = "sent"
+    TOO_MANY = "too_many"  # LINKS_ALLOWED in the last LINK_TTL_S: the artist's phone is spared
+    NOT_CONFIGURED = "not_configured"  # PUBLIC_BASE_URL or ARTIST_WHATSAPP_NUMBER unset
+
+
+class PasswordTried(StrEnum):
+    ACCEPTED = "accepted"
+    WRONG = "wrong"
+    TOO_MANY = "too_many"  # this address spent its tries for now
+    NOT_CONFIGURED = "not_configured"  # STUDIO_PASSWORD unset
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """Sign-in and sessions for the studio page, over the database and the relay."""
+
+    _db: Database
+    _wake_relay: Callable[[], None]
+    artist_number: str | None
+    public_base_url: str | None
+    password: str | None
+
+    def can_send_links(self) -> bool:
+        return bool(self.artist_number and self.public_base_url)
+
+    async def signing_key(self, configured: str | None) -> str:
+        """SESSION_SECRET when set, else the key kept in the database (made once)."""
+        if configured:
+            return configured
+        async with self._db.records() as unit:
+            kept = await unit.studio.secret(secrets.token_urlsafe(48))
+            await unit.commit()
+        return kept
+
+    async def send_link(self, correlation_id: str | None) -> LinkSent:
+        """Queue a one-time sign-in link to the artist's WhatsApp."""
+        if not (self.artist_number and self.public_base_url):
+            return LinkSent.NOT_CONFIGURED
+        token = secrets.token_urlsafe(32)
+        url = f"{self.public_base_url.rstrip('/')}/studio/login/{token}"
+        effect = SendMessage(self.artist_number, "studio_sign_in", {"url": url})
+        token_hash = _hashed(token)
+        message = OutboxInsert("whatsapp", effect_to_json(effect), f"studio:{token_hash[:32]}")
+        async with self._db.records() as unit:
+            if await unit.studio.recent_tokens("link", LINK_TTL_S) >= LINKS_ALLOWED:
+                return LinkSent.TOO_MANY
+            await unit.studio.add_sign_in_link(
+                token_hash,
+                LINK_TTL_S,
+                lane=STUDIO_LANE,
+                message=message,
+                correlation_id=correlation_id,
+            )
+            await unit.commit()
+        self._wake_relay()
+        return LinkSent.SENT
+
+    async def link_usable(self, token: str) -> bool:
+        async with self._db.reads() as unit:
+            return await unit.studio.token_live(_hashed(token), "link")
+
+    async def sign_in_with_link(self, token: str) -> str | None:
+        """Spend the link and start a session (its id); None: unknown, used or expired."""
+        async with self._db.records() as unit:
+            if not await unit.studio.end_token(_hashed(token), "link"):
+                return None
+            session_id = await _start_session(unit.studio)
+            await unit.commit()
+        return session_id
+
+    async def sign_in_with_password(
+        self, presented: str, address: str
+    ) -> tuple[PasswordTried, str | None]:
+        """Check the password for `address`; the session id when accepted."""
+        if not self.password:
+            return PasswordTried.NOT_CONFIGURED, None
+        async with self._db.records() as unit:
+            failures = await unit.studio.password_failures(address, FAILURE_WINDOW_S)
+            if failures >= FAILURES_ALLOWED:
+                return PasswordTried.TOO_MANY, None
+            if not hmac.compare_digest(presented.encode(), self.password.encode()):
+                await unit.studio.add_password_failure(address, FAILURE_WINDOW_S)
+                await unit.commit()
+                return PasswordTried.WRONG, None
+            session_id = await _start_session(unit.studio)
+            await unit.commit()
+        return PasswordTried.ACCEPTED, session_id
+
+    async def session_live(self, session_id: str) -> bool:
+        async with self._db.reads() as unit:
+            return await unit.studio.token_live(_hashed(session_id), "session")
+
+    async def sign_out(self, session_id: str) -> None:
+        async with self._db.records() as unit:
+            await unit.studio.end_token(_hashed(session_id), "session")
+            await unit.commit()
+
+
+async def _start_session(studio: StudioAccess) -> str:
+    session_id = secrets.token_urlsafe(32)
+    await studio.add_token(_hashed(session_id), "session", SESSION_TTL_S)
+    return session_id
+
+
+def _hashed(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,124 @@
+"""
+Screenshots of the studio page at a phone's size, for the README.
+
+    .venv/bin/python -m bench.studio_screenshots [--output-dir docs]
+
+Starts the service on a fresh database (on DATABASE_URL's server, else an embedded
+Postgres) with the fake Graph API and Stripe, plays a few leads through real
+conversations (one waiting for approval, one with the artist, one booked who wrote
+again, one declined, one still answering), signs in with the password in Debian's
+Chromium at 390x844 and saves `studio-board.png` and `studio-lead.png`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+import asyncpg
+from playwright.async_api import FloatRect
+
+from fakes.graph import FakeGraphApi
+from fakes.stripe_api import encode, event, sign
+from storage.migrate import migrate
+from storage.pool import open_pool
+from tests.database import fresh_database
+from tests.web.phone import Phone, buttons_of
+from tests.web.studio_harness import ARTIST, PASSWORD, Studio, served_studio
+
+MAYA, TOM, SAM, PRIYA, LUCIA = (
+    "447700900101",
+    "447700900102",
+    "447700900103",
+    "447700900104",
+    "447700900105",
+)
+
+
+async def _confirmed(studio: Studio, wa_id: str, name: str) -> Phone:
+    lead = Phone(studio.running, wa_id, name=name)
+    summary = await lead.to_the_summary()
+    await lead.tap(summary, "confirm")
+    await lead.next_message()
+    return lead
+
+
+async def _artist_taps(artist: Phone, action: str, wa_id: str) -> None:
+    await artist.settle()
+    wanted = f"{action}:{wa_id}"
+    packet = next(m for m in reversed(artist.inbox()) if wanted in buttons_of(m))
+    await artist.tap(packet, wanted)
+
+
+async def _demo_leads(studio: Studio) -> None:
+    """Five leads, each where a real conversation left it."""
+    artist = Phone(studio.running, ARTIST, name="Artist")  # one phone: its message ids go on
+    sam = await _confirmed(studio, SAM, "Sam Chen")
+    await _artist_taps(artist, "approve", SAM)
+    await sam.next_message()
+    lead_id = await studio.running.pool.fetchval(
+        "SELECT lead_id::text FROM leads WHERE lead_key = $1", SAM
+    )
+    (session,) = studio.stripe.sessions_for(lead_id)
+    body = encode(event("checkout.session.completed", studio.stripe.complete(session["id"])))
+    header = sign(body, studio.stripe.webhook_secret)
+    answer = await studio.running.client.post(
+        "/webhooks/stripe", data=body, headers={"Stripe-Signature": header}
+    )
+    assert answer.status_code == 200
+    await sam.next_message()
+    await sam.say("Can I bring a friend to the session?")  # forwarded: the bot stays quiet
+
+    await _confirmed(studio, PRIYA, "Priya Nair")
+    await _artist_taps(artist, "decline", PRIYA)
+
+    lucia = Phone(studio.running, LUCIA, name="Lucía Fernández")
+    await lucia.say("Hola! Do you have space in March?")
+    await lucia.answer(await lucia.next_message())
+    await lucia.next_message()
+
+    await _confirmed(studio, TOM, "Tom Reilly")
+    await _artist_taps(artist, "take_over", TOM)
+
+    await _confirmed(studio, MAYA, "Maya Okafor")
+    await artist.settle()
+
+
+def main(output_dir: Path) -> None:
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with fresh_database() as dsn:  # made and dropped outside the event loop
+        asyncio.run(_shoot(dsn, output_dir))
+    print(f"wrote {output_dir / 'studio-board.png'} and {output_dir / 'studio-lead.png'}")
+
+
+async def _shoot(dsn: str, output_dir: Path) -> None:
+    con = await asyncpg.connect(dsn)
+    try:
+        await migrate(con)
+    finally:
+        await con.close()
+    async with (
+        open_pool(dsn, min_size=1, max_size=5) as pool,
+        served_studio(dsn, pool, FakeGraphApi(), studio_name="Ink & Iron") as studio,
+    ):
+        await _demo_leads(studio)
+        phone = await studio.phone()
+        page = await phone.new_page()
+        await page.goto(studio.url("/studio/login"))
+        await page.fill("#password", PASSWORD)
+        await page.click("text=Sign in with password")
+        await page.wait_for_selector("section.group-needs_you")
+        await page.screenshot(path=str(output_dir / "studio-board.png"), full_page=True)
+        await page.click("text=Maya Okafor")
+        await page.wait_for_selector("#transcript")
+        # The top of the page: who, the actions, the answers, the deposit, the first messages.
+        top: FloatRect = {"x": 0, "y": 0, "width": 390, "height": 1500}
+        await page.screenshot(path=str(output_dir / "studio-lead.png"), full_page=True, clip=top)
+        await phone.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--output-dir", type=Path, default=Path("docs"))
+    main(parser.parse_args().output_dir)

@@ -1,0 +1,112 @@
+"""
+Who may see the studio page: the cookie signing key, one-time sign-in links, sessions and
+wrong passwords, each a statement on the caller's connection.
+
+Links and sessions are both tokens (`studio_tokens`, by kind) that arrive here already
+hashed (SHA-256, by `actors.studio_access`): the database never holds anything that signs
+a browser in. A token is live until it expires or ends; ending one is a compare-and-set,
+so a link is spent once however many browsers race for it. A sign-in link is written with
+the outbox row that carries it to the artist's WhatsApp, in one transaction, so a link
+exists exactly when its message will be sent.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import asyncpg
+
+from storage.turns import OutboxInsert
+
+__all__ = ["StudioAccess", "TokenKind"]
+
+TokenKind = Literal["link", "session"]
+
+_SECRET_ONCE = "INSERT INTO studio_secret (secret) VALUES ($1) ON CONFLICT (id) DO NOTHING"
+_SECRET = "SELECT secret FROM studio_secret"
+_ADD_TOKEN = """
+INSERT INTO studio_tokens (token_hash, kind, expires_at)
+VALUES ($1, $2, now() + make_interval(secs => $3))
+"""
+_LIVE = """
+SELECT 1 FROM studio_tokens
+WHERE token_hash = $1 AND kind = $2 AND ended_at IS NULL AND expires_at > now()
+"""
+_END = """
+UPDATE studio_tokens SET ended_at = now()
+WHERE token_hash = $1 AND kind = $2 AND ended_at IS NULL AND expires_at > now()
+RETURNING token_hash
+"""
+_RECENT_TOKENS = """
+SELECT count(*) FROM studio_tokens
+WHERE kind = $1 AND created_at > now() - make_interval(secs => $2)
+"""
+_ADD_OUTBOX = """
+INSERT INTO outbox (lead_key, channel, payload, idempotency_key, correlation_id)
+VALUES ($1, $2, $3, $4, $5)
+"""
+_FAILURE = "INSERT INTO studio_password_failures (address) VALUES ($1)"
+_RECENT_FAILURES = """
+SELECT count(*) FROM studio_password_failures
+WHERE address = $1 AND at > now() - make_interval(secs => $2)
+"""
+_FORGET_OLD_FAILURES = """
+DELETE FROM studio_password_failures WHERE at < now() - make_interval(secs => $1)
+"""
+
+
+class StudioAccess:
+    """The studio page's sign-in records, on the caller's connection (and transaction)."""
+
+    def __init__(self, con: asyncpg.Connection) -> None:
+        self._con = con
+
+    async def secret(self, candidate: str) -> str:
+        """The shared signing key: `candidate` if none was kept yet, else the kept one."""
+        await self._con.execute(_SECRET_ONCE, candidate)
+        kept: str = await self._con.fetchval(_SECRET)
+        return kept
+
+    async def add_sign_in_link(
+        self,
+        token_hash: str,
+        ttl_s: float,
+        *,
+        lane: str,
+        message: OutboxInsert,
+        correlation_id: str | None,
+    ) -> None:
+        """Keep a link's hash and queue the message that carries it, in one transaction."""
+        await self.add_token(token_hash, "link", ttl_s)
+        await self._con.execute(
+            _ADD_OUTBOX,
+            lane,
+            message.channel,
+            message.payload,
+            message.idempotency_key,
+            correlation_id,
+        )
+
+    async def add_token(self, token_hash: str, kind: TokenKind, ttl_s: float) -> None:
+        await self._con.execute(_ADD_TOKEN, token_hash, kind, ttl_s)
+
+    async def token_live(self, token_hash: str, kind: TokenKind) -> bool:
+        return await self._con.fetchval(_LIVE, token_hash, kind) is not None
+
+    async def end_token(self, token_hash: str, kind: TokenKind) -> bool:
+        """End a live token (spend a link, sign a session out); False: it was not live."""
+        return await self._con.fetchval(_END, token_hash, kind) is not None
+
+    async def recent_tokens(self, kind: TokenKind, within_s: float) -> int:
+        """How many tokens of `kind` were made in the last `within_s` seconds."""
+        found: int = await self._con.fetchval(_RECENT_TOKENS, kind, within_s)
+        return found
+
+    async def add_password_failure(self, address: str, keep_s: float) -> None:
+        """Count one wrong password from `address`; forget those older than `keep_s`."""
+        await self._con.execute(_FORGET_OLD_FAILURES, keep_s)
+        await self._con.execute(_FAILURE, address)
+
+    async def password_failures(self, address: str, within_s: float) -> int:
+        found: int = await self._con.fetchval(_RECENT_FAILURES, address, within_s)
+        return found

@@ -1,0 +1,78 @@
+"""
+The studio page's board: every lead in one read, newest activity first, searchable, with
+how many messages were forwarded to the artist about each since they last opened its
+page (`forward_keys` names those messages by copy key; the board's caller knows them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+__all__ = ["BoardRow", "StudioBoard"]
+
+# `search` matches the name (any part, any case) or the number (any run of its digits).
+_BOARD = """
+WITH shown AS (
+    SELECT lead_id, lead_key, status, state->>'name' AS name, last_inbound_at, updated_at
+    FROM leads
+    WHERE $1::text IS NULL
+       OR (state->>'name') ILIKE '%' || $1 || '%'
+       OR ($2::text <> '' AND lead_key LIKE '%' || $2 || '%')
+    ORDER BY updated_at DESC, lead_key
+    LIMIT $3
+), unseen AS (  -- one pass over the outbox, joined to the leads shown
+    SELECT o.lead_key, count(*) AS forwards
+    FROM outbox AS o
+    JOIN shown ON shown.lead_key = o.lead_key
+    LEFT JOIN studio_seen AS s ON s.lead_key = o.lead_key
+    WHERE o.channel = 'whatsapp'
+      AND coalesce(o.payload->>'key', o.payload->>'caption_key') = ANY($4::text[])
+      AND o.created_at > coalesce(s.seen_at, '-infinity')
+    GROUP BY o.lead_key
+)
+SELECT shown.*, coalesce(unseen.forwards, 0)::integer AS unseen_forwards
+FROM shown LEFT JOIN unseen ON unseen.lead_key = shown.lead_key
+ORDER BY shown.updated_at DESC, shown.lead_key
+"""
+_SEEN = """
+INSERT INTO studio_seen (lead_key, seen_at) VALUES ($1, now())
+ON CONFLICT (lead_key) DO UPDATE SET seen_at = EXCLUDED.seen_at
+"""
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    lead_id: UUID
+    lead_key: str
+    status: str
+    name: str | None
+    last_inbound_at: datetime | None
+    updated_at: datetime
+    unseen_forwards: int  # forwarded to the artist since they last opened the lead
+
+
+class StudioBoard:
+    def __init__(self, con: asyncpg.Connection) -> None:
+        self._con = con
+
+    async def leads(
+        self, search: str | None, limit: int, forward_keys: Sequence[str]
+    ) -> list[BoardRow]:
+        """The `limit` most recently changed leads matching `search` (None: all)."""
+        escaped = None if search is None else _escape_like(search)
+        digits = "".join(c for c in search or "" if c.isdigit())
+        rows = await self._con.fetch(_BOARD, escaped, digits, limit, list(forward_keys))
+        return [BoardRow(**dict(row)) for row in rows]
+
+    async def seen(self, lead_key: str) -> None:
+        """The artist opened this lead's page: what was forwarded so far is seen."""
+        await self._con.execute(_SEEN, lead_key)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

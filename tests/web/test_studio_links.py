@@ -1,0 +1,54 @@
+"""
+Sign-in links on demand, without a browser: each one is a message to the artist's
+WhatsApp through the outbox, and the public page cannot flood the artist's phone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import Running
+from tests.web.phone import Phone
+from tests.web.studio_harness import ARTIST, form_token
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"artist_whatsapp_number": ARTIST, "public_base_url": "https://studio.example"}
+
+
+async def test_five_links_in_ten_minutes_then_429_and_no_sixth_message(running: Running) -> None:
+    token = await form_token(await running.client.get("/studio/login"))
+    answers = [
+        (await running.client.post("/studio/login/link", form={"csrf": token})).status_code
+        for _ in range(6)
+    ]
+    assert answers == [200, 200, 200, 200, 200, 429]
+    await Phone(running, ARTIST).settle()
+    texts = running.graph.texts_to(ARTIST)
+    assert len(texts) == 5
+    assert all("https://studio.example/studio/login/" in text for text in texts)
+    assert len(set(texts)) == 5  # a fresh link each time
+
+
+async def test_a_link_older_than_ten_minutes_signs_nobody_in(running: Running) -> None:
+    token = await form_token(await running.client.get("/studio/login"))
+    assert (
+        await running.client.post("/studio/login/link", form={"csrf": token})
+    ).status_code == 200
+    await Phone(running, ARTIST).settle()
+    (text,) = running.graph.texts_to(ARTIST)
+    path = text[text.index("/studio/login/") :]
+    page = await running.client.get(path)
+    assert page.status_code == 200  # fresh: one button to spend it
+    await running.pool.execute(  # ten minutes and a second later
+        "UPDATE studio_tokens SET expires_at = now() - interval '1 second' WHERE kind = 'link'"
+    )
+    assert (await running.client.get(path)).status_code == 410
+    spent = await running.client.post(path, form={"csrf": await form_token(page)})
+    assert spent.status_code == 410
+    assert "studio_session=" not in " ".join(spent.headers.getlist("Set-Cookie"))

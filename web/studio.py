@@ -1,0 +1,307 @@
+"""
+The studio page, `/studio/`: the artist's view of every lead, in a phone's browser.
+
+Server-rendered HTML (Jinja2 templates in web/templates/studio/, one stylesheet and a
+few lines of script for live refresh in web/static/); every action is a plain form, so
+the page works without JavaScript. Routes verify (session, CSRF), parse, call
+`actors.studio` / `actors.studio_access`, and render: no rule of the conversation here.
+
+    GET  /studio/login             the sign-in page (link to WhatsApp, or the password)
+    POST /studio/login/link        send a one-time link to the artist's WhatsApp
+    GET  /studio/login/<token>     a link's page: one button that spends it
+    POST /studio/login/<token>     spend it, start a session
+    POST /studio/login/password    STUDIO_PASSWORD; 429 after five wrong in 10 minutes
+    POST /studio/logout            revoke this session
+    GET  /studio/                  the board (?q= searches name and number)
+    GET  /studio/leads/<lead id>   one lead's file and the actions
+    POST /studio/leads/<lead id>/act   an action, through the lead's actor
+    POST /studio/leads/<lead id>/reply the artist's words to the lead, through its actor
+
+Every POST carries the form field `csrf`; one without a valid token gets 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from uuid import UUID
+
+import structlog
+from quart import Blueprint, Response, ResponseReturnValue, g, redirect, render_template, request
+
+from actors import TurnOutcome
+from actors.lead import ArtistAction
+from actors.studio_access import FAILURE_WINDOW_S, LINK_TTL_S, LinkSent, PasswordTried
+from web.request_ids import correlation_id
+from web.services import Services, services
+from web.studio_session import SESSION_COOKIE, VISIT_COOKIE, Cookies, client_address
+
+__all__ = ["blueprint"]
+
+log = structlog.get_logger("web.studio")
+
+blueprint = Blueprint(
+    "studio",
+    __name__,
+    url_prefix="/studio",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+_CSP = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+_MAX_REPLY = 4000  # WhatsApp takes 4,096 characters in a text message
+
+_PUBLIC = frozenset(
+    {"studio.login", "studio.send_link", "studio.link", "studio.use_link", "studio.password"}
+)
+
+
+@dataclass
+class _Visitor:
+    """Who is asking: a live session's id, or the anonymous visit value (and if it is new)."""
+
+    session_id: str | None
+    visit_id: str | None
+    new_visit: bool = False
+
+    @property
+    def anchor(self) -> str | None:
+        return self.session_id or self.visit_id
+
+
+def _cookies(found: Services) -> Cookies:
+    return Cookies(found.studio_key, trust_proxy_headers=found.settings.trust_proxy_headers)
+
+
+@blueprint.before_request
+async def _gate() -> ResponseReturnValue | None:
+    """Sign-in pages are open; everything else needs a live session. POSTs need CSRF."""
+    if request.endpoint == "studio.static":
+        return None  # the stylesheet and the script: nothing to guard, no database read
+    found = services()
+    cookies = _cookies(found)
+    session_id = cookies.session_id()
+    if session_id is not None and not await found.sign_in.session_live(session_id):
+        session_id = None
+    visitor = _Visitor(session_id, cookies.visit_id())
+    if visitor.anchor is None:
+        visitor.visit_id, visitor.new_visit = cookies.new_visit_id(), True
+    g.studio_visitor = visitor
+    if request.method == "POST":
+        form = await request.form
+        if not cookies.csrf_valid(visitor.anchor, form.get("csrf")):
+            log.warning("studio.csrf_refused", endpoint=request.endpoint)
+            return await _page("problem.html", 403, problem="csrf")
+    if session_id is None and request.endpoint not in _PUBLIC:
+        return redirect("/studio/login", 303)
+    return None
+
+
+@blueprint.after_request
+async def _remember_visit(response: Response) -> Response:
+    visitor = g.get("studio_visitor")
+    if isinstance(visitor, _Visitor) and visitor.new_visit and visitor.visit_id:
+        _cookies(services()).set(response, VISIT_COOKIE, visitor.visit_id)
+    if request.endpoint != "studio.static":
+        response.headers["Cache-Control"] = "no-store"  # a lead's file stays off disk caches
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"  # a sign-in link never leaks onward
+    response.headers["Content-Security-Policy"] = _CSP
+    return response
+
+
+async def _page(template: str, status: int = 200, **context: object) -> Response:
+    visitor: _Visitor = g.studio_visitor
+    found = services()
+    html = await render_template(
+        f"studio/{template}",
+        csrf=_cookies(found).csrf_token(visitor.anchor) if visitor.anchor else "",
+        signed_in=visitor.session_id is not None,
+        **context,
+    )
+    return Response(html, status, content_type="text/html; charset=utf-8")
+
+
+# -- signing in and out ----------------------------------------------------------------
+
+
+@blueprint.get("/login")
+async def login() -> ResponseReturnValue:
+    if g.studio_visitor.session_id is not None:
+        return redirect("/studio/", 303)
+    return await _login_page()
+
+
+async def _login_page(status: int = 200, **context: object) -> Response:
+    found = services()
+    return await _page(
+        "login.html",
+        status,
+        can_send_link=found.sign_in.can_send_links(),
+        has_password=bool(found.sign_in.password),
+        **context,
+    )
+
+
+@blueprint.post("/login/link")
+async def send_link() -> ResponseReturnValue:
+    sent = await services().sign_in.send_link(correlation_id())
+    if sent is LinkSent.NOT_CONFIGURED:
+        return await _login_page(409, problem="link_not_configured")
+    if sent is LinkSent.TOO_MANY:
+        log.warning("studio.links_limited")
+        response = await _login_page(429, problem="too_many_links")
+        response.headers["Retry-After"] = str(LINK_TTL_S)
+        return response
+    log.info("studio.link_sent")
+    return await _page("link_sent.html")
+
+
+@blueprint.get("/login/<token>")
+async def link(token: str) -> ResponseReturnValue:
+    if not await services().sign_in.link_usable(token):
+        return await _page("problem.html", 410, problem="link_spent")
+    return await _page("link.html", token=token)
+
+
+@blueprint.post("/login/<token>")
+async def use_link(token: str) -> ResponseReturnValue:
+    session_id = await services().sign_in.sign_in_with_link(token)
+    if session_id is None:
+        log.info("studio.link_refused")
+        return await _page("problem.html", 410, problem="link_spent")
+    log.info("studio.signed_in", way="link")
+    return _signed_in(session_id)
+
+
+@blueprint.post("/login/password")
+async def password() -> ResponseReturnValue:
+    found = services()
+    form = await request.form
+    address = client_address(found.settings.trust_proxy_headers)
+    tried, session_id = await found.sign_in.sign_in_with_password(form.get("password", ""), address)
+    if tried is PasswordTried.TOO_MANY:
+        log.warning("studio.password_locked")
+        response = await _login_page(429, problem="too_many")
+        response.headers["Retry-After"] = str(FAILURE_WINDOW_S)
+        return response
+    if tried is PasswordTried.NOT_CONFIGURED:
+        return await _login_page(409, problem="password_not_configured")
+    if session_id is None:
+        log.info("studio.password_wrong")
+        return await _login_page(401, problem="wrong_password")
+    log.info("studio.signed_in", way="password")
+    return _signed_in(session_id)
+
+
+def _signed_in(session_id: str) -> ResponseReturnValue:
+    response = redirect("/studio/", 303)
+    cookies = _cookies(services())
+    cookies.set(response, SESSION_COOKIE, session_id)
+    cookies.clear(response, VISIT_COOKIE)
+    g.studio_visitor.new_visit = False
+    return response
+
+
+@blueprint.post("/logout")
+async def logout() -> ResponseReturnValue:
+    visitor: _Visitor = g.studio_visitor
+    if visitor.session_id is not None:
+        await services().sign_in.sign_out(visitor.session_id)
+    response = redirect("/studio/login", 303)
+    _cookies(services()).clear(response, SESSION_COOKIE)
+    log.info("studio.signed_out")
+    return response
+
+
+# -- the board and a lead --------------------------------------------------------------
+
+
+@blueprint.get("/")
+async def board() -> ResponseReturnValue:
+    search = request.args.get("q", "")[:100]
+    return await _page("board.html", board=await services().studio.board(search))
+
+
+@blueprint.get("/leads/<lead_id>")
+async def lead(lead_id: str) -> ResponseReturnValue:
+    parsed = _uuid(lead_id)
+    view = None if parsed is None else await services().studio.lead(parsed)
+    if view is None:
+        return await _page("problem.html", 404, problem="no_lead")
+    found = services()
+    reason = request.args.get("reason")
+    return await _page(
+        "lead.html",
+        lead=view,
+        done=request.args.get("done"),
+        refused=request.args.get("refused"),
+        replied=request.args.get("replied"),
+        why=found.studio.why_not_sent(reason) if reason else None,
+        deposit_amount=found.settings.deposit_amount_minor,
+        deposit_currency=found.settings.deposit_currency.upper(),
+    )
+
+
+@blueprint.post("/leads/<lead_id>/act")
+async def act(lead_id: str) -> ResponseReturnValue:
+    parsed = _uuid(lead_id)
+    form = await request.form
+    try:
+        action = ArtistAction(form.get("action", ""))
+    except ValueError:
+        return await _page("problem.html", 422, problem="no_action")
+    amount = _minor_units(form.get("amount", "")) if action is ArtistAction.APPROVE else None
+    if amount == _INVALID:
+        return await _page("problem.html", 422, problem="amount")
+    studio = services().studio
+    taken = None if parsed is None else await studio.act(parsed, action, correlation_id(), amount)
+    if taken is None:
+        return await _page("problem.html", 404, problem="no_lead")
+    log.info("studio.acted", action=action.value, outcome=taken.outcome)
+    outcome = "refused" if taken.outcome is TurnOutcome.NOT_APPLICABLE else "done"
+    return redirect(f"/studio/leads/{lead_id}?{outcome}={action.value}", 303)
+
+
+@blueprint.post("/leads/<lead_id>/reply")
+async def reply(lead_id: str) -> ResponseReturnValue:
+    parsed = _uuid(lead_id)
+    text = ((await request.form).get("text") or "").strip()
+    if not text or len(text) > _MAX_REPLY:
+        return await _page("problem.html", 422, problem="reply_length")
+    studio = services().studio
+    taken = None if parsed is None else await studio.reply(parsed, text, correlation_id())
+    if taken is None:
+        return await _page("problem.html", 404, problem="no_lead")
+    log.info("studio.replied", delivery=taken.delivery)
+    reason = f"&reason={taken.reason}" if taken.reason else ""
+    return redirect(f"/studio/leads/{lead_id}?replied={taken.delivery}{reason}", 303)
+
+
+_INVALID = -1
+_MAX_AMOUNT = Decimal("999999.99")  # Stripe's ceiling for a Checkout amount
+
+
+def _minor_units(text: str) -> int | None:
+    """A deposit typed in the currency's main unit ("80", "80.50"); None: blank (the
+    configured deposit); `_INVALID`: not a positive amount with at most two decimals."""
+    text = text.strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        return _INVALID
+    if not amount.is_finite() or not Decimal("0.5") <= amount <= _MAX_AMOUNT:
+        return _INVALID
+    if amount != amount.quantize(Decimal("0.01")):
+        return _INVALID
+    return int(amount * 100)
+
+
+def _uuid(text: str) -> UUID | None:
+    try:
+        return UUID(text)
+    except ValueError:
+        return None
