@@ -77,7 +77,7 @@ def _clock(text: str, where: str) -> time:
 
 
 def _openings(day: str, ranges: list[tuple[str, str]]) -> tuple[Opening, ...]:
-    openings = []
+    openings: list[Opening] = []
     for n, (opens, closes) in enumerate(ranges):
         where = f"hours.{day}[{n}]"
         opening = Opening(_clock(opens, where), _clock(closes, where))
