@@ -8,6 +8,7 @@ records), the errors (`storage.errors`), and the embedded-Postgres default.
 from __future__ import annotations
 
 from storage.admin import LeadFile, OutboxRow, RedriveOutcome
+from storage.appointments import SlotClaim
 from storage.database import Database, ReadUnit, RecordUnit, RelayUnit, TurnUnit
 from storage.due_timers import DueTimer
 from storage.embedded import DEFAULT_DATA_DIR, embedded_postgres
@@ -56,6 +57,7 @@ __all__ = [
     "RecordUnit",
     "RedriveOutcome",
     "RelayUnit",
+    "SlotClaim",
     "SnapshotRead",
     "StaleSnapshot",
     "StorageError",

@@ -31,6 +31,7 @@ from typing import TypeVar
 import asyncpg
 
 from storage.admin import AdminReads, Redrives
+from storage.appointments import Appointments
 from storage.due_timers import DueTimers
 from storage.errors import DatabaseError, DatabaseUnavailable, TransactionConflict
 from storage.leads import Leads
@@ -78,7 +79,7 @@ class Unit:
 
 class TurnUnit(Unit):
     def _bind(self, con: asyncpg.Connection) -> None:
-        self.turns = Turns(con)
+        self.turns, self.appointments = Turns(con), Appointments(con)
 
 
 class RelayUnit(Unit):

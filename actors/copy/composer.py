@@ -14,6 +14,7 @@ the names the copy was loaded with (`actors.copy.load_copy`); the rest are plain
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from actors.copy.file import (
@@ -25,7 +26,8 @@ from actors.copy.file import (
     WhatsAppLimits,
     placeholders,
 )
-from actors.lead.button_ids import button_id, edit_row_id
+from actors.copy.when import format_when
+from actors.lead.button_ids import button_id, edit_row_id, later_row_id, slot_row_id
 from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER, SendMedia, SendMessage
 from actors.lead.script import Kind
 from actors.lead.status import Status
@@ -37,8 +39,9 @@ __all__ = ["Composer"]
 class Composer:
     """Renders the messages of one checked copy file (`actors.copy.load_copy`)."""
 
-    def __init__(self, copy: CopyFile) -> None:
+    def __init__(self, copy: CopyFile, *, timezone: tzinfo = UTC) -> None:
         self._copy = copy
+        self._timezone = timezone  # the studio's: {when} and the slots are written in it
         self._names = copy.names()
         self._questions = copy.questions_by_key()
         self._messages = copy.messages_by_key()
@@ -77,6 +80,11 @@ class Composer:
             return self._list(prefix + self._text(key, params, ()), rows)
         message = self._message(key)
         body = prefix + self._text(key, params, answers) + suffix
+        if effect.slots:
+            rows = [(slot_row_id(start), self._when(str(start))) for start in effect.slots]
+            if effect.later:
+                rows.append((later_row_id(effect.later), self._text("slots_later", {}, ())))
+            return self._list(body, rows)
         if message.buttons:
             buttons = [(button_id(stem, ref), title) for stem, title in message.buttons.items()]
             return _buttons(body, buttons)
@@ -104,8 +112,15 @@ class Composer:
             values["reason"] = self._message(values["reason"]).text
         if "status" in values:
             values["status"] = self._copy.statuses.get(Status(values["status"]), values["status"])
+        if "when" in values:
+            values["when"] = self._when(values["when"])
         values["answers"] = separator.join(self._answer_line(q, v) for q, v in answers)
         return values
+
+    def _when(self, seconds: str) -> str:
+        """A time carried as epoch seconds, as the locale writes it in the studio's zone."""
+        moment = datetime.fromtimestamp(int(seconds), UTC)
+        return format_when(moment, self._timezone, self._copy.locale)
 
     def plain(self, key: str) -> str:
         """A message's text with no placeholders, for providers' own pages (Stripe)."""

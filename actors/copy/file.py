@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from actors.lead.button_ids import SUMMARY_BUTTONS
+from actors.lead.button_ids import SUMMARY_BUTTONS, VISIT_BUTTONS
 from actors.lead.model import ArtistAction
 from actors.lead.script import Kind
 from actors.lead.status import Status
@@ -97,6 +97,36 @@ REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "reason_asked": (frozenset(), frozenset()),
     "reason_stuck": (frozenset(), frozenset()),
     "reason_artist": (frozenset(), frozenset()),
+    # Appointments (STUDIO_FILE); {when} is written by the composer in the studio's time.
+    "slots_intro": (frozenset(), frozenset()),
+    "slots_offer": (frozenset({"minutes"}), frozenset()),
+    "slots_later": (frozenset(), frozenset()),  # the list's last row: at most 24 characters
+    "slots_reask": (frozenset(), frozenset()),
+    "slot_taken": (frozenset(), frozenset()),
+    "slots_none": (frozenset(), frozenset()),
+    "slot_held": (frozenset({"when"}), frozenset()),
+    "slot_lost_paid": (frozenset(), frozenset()),
+    "link_expired_pick": (frozenset(), frozenset()),
+    "booked_at": (frozenset({"when", "amount"}), frozenset()),
+    "visit_reminder": (frozenset({"when"}), VISIT_BUTTONS),
+    "visit_confirmed": (frozenset({"when"}), frozenset()),
+    "reschedule_pick": (frozenset(), frozenset()),
+    "rescheduled": (frozenset({"when"}), frozenset()),
+    "reschedule_refused": (frozenset({"when"}), frozenset()),
+    "cancelled": (frozenset({"when"}), frozenset()),
+    "cancel_refund": (frozenset({"when"}), frozenset()),
+    "cancel_forfeit": (frozenset({"when"}), frozenset()),
+    "cancelled_by_artist": (frozenset({"when"}), frozenset()),
+    "aftercare": (frozenset(), frozenset()),
+    "healed_photo_request": (frozenset(), frozenset()),
+    "healed_photo_thanks": (frozenset(), frozenset()),
+    "artist_booked_at": (frozenset({"name", "number", "when"}), frozenset({_A.CANCEL.value})),
+    "artist_rescheduled": (frozenset({"name", "number", "when"}), frozenset()),
+    "artist_reschedule_refused": (frozenset({"name", "number", "when"}), frozenset()),
+    "artist_lead_cancelled": (frozenset({"name", "number", "when"}), frozenset()),
+    "artist_no_slots": (frozenset({"name", "number"}), frozenset()),
+    "artist_slot_lost": (frozenset({"name", "number"}), frozenset()),
+    "artist_healed_photo": (frozenset({"name", "number"}), frozenset()),
 }
 _INTROS = ("greeting", "greeting_anonymous", "unsupported", "opted_in", "resumed")
 NAMES = frozenset({"studio", "artist"})  # supplied to every message: the studio's names
@@ -259,6 +289,8 @@ def _check(copy: CopyFile) -> None:
         raise CopyError("copy key 'labels.answer_line' takes only {label} and {value}")
     if not 0 < len(labels.list_button) <= WhatsAppLimits.LIST_BUTTON:
         raise CopyError("copy key 'labels.list_button' is over 20 characters")
+    if len(_filled(copy, messages["slots_later"].text)) > WhatsAppLimits.ROW_TITLE:
+        raise CopyError("copy key 'slots_later' is over 24 characters (a list row's title)")
     unknown = set(copy.words.size_units) - set(CM_PER_UNIT)
     if unknown:
         raise CopyError(f"copy key 'words.size_units' has unknown units {sorted(unknown)}")

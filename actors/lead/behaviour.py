@@ -9,8 +9,10 @@ message from the lead gets at most one message back; the artist may get a packet
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 from actors.lead.answers import latest_answers
+from actors.lead.appointments import AppointmentRules
 from actors.lead.button_ids import CONFIRM, EDIT, edited_question
 from actors.lead.deposits import DepositRules
 from actors.lead.model import (
@@ -18,6 +20,7 @@ from actors.lead.model import (
     Answer,
     ArtistActed,
     ArtistAction,
+    Calendar,
     Decision,
     Deposit,
     DepositLinkCreated,
@@ -40,14 +43,19 @@ from actors.lead.transitions import move
 from actors.lead.validation import Accepted, Rejected, Unsupported, judge, judge_text
 from actors.masking import mask_phone
 
-__all__ = ["LeadBehaviour"]
+__all__ = ["CALENDAR_STATUSES", "LeadBehaviour"]
 
 S = Status
 _MAX_FAILED_ATTEMPTS = 2
 _FOLLOW_UP = Validation(min_length=2)  # the free text after an option such as "Other"
 _TAKE_OVER_FROM = frozenset(
     {S.NEW, S.QUALIFYING, S.CONFIRMING, S.PENDING_APPROVAL, S.BOOKING_PENDING, S.BOOKED}
-    | {S.REJECTED, S.STALE}
+    | {S.REJECTED, S.STALE, S.SCHEDULING}
+)
+_NO_CALENDAR = Calendar()
+# Where a turn may offer or take a time: the turn reads the calendar only for these.
+CALENDAR_STATUSES = frozenset(
+    {S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY, S.SCHEDULING, S.BOOKING_PENDING, S.BOOKED}
 )
 _DECIDABLE = frozenset({S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY})
 
@@ -64,34 +72,52 @@ class LeadBehaviour:
         self._script = script
         self._words = script.words
         self._policy = policy or Policy()
-        self._deposits = DepositRules(self._policy)
+        studio = self._policy.studio
+        self._appointments = None if studio is None else AppointmentRules(studio, self._policy)
+        self._deposits = DepositRules(self._policy, self._appointments)
         self._timers = TimerRules(self._policy)
 
     def initial(self, wa_id: str) -> LeadState:
         return LeadState(wa_id=wa_id)
 
+    def reads_calendar(self, state: LeadState) -> bool:
+        """Whether a turn for this lead may offer or take a time (appointments on)."""
+        return self._appointments is not None and state.status in CALENDAR_STATUSES
+
+    def calendar_window(self, now: datetime) -> tuple[datetime, datetime]:
+        """The span of time a turn's calendar covers: from now to past the horizon."""
+        studio = self._policy.studio
+        horizon = studio.horizon if studio is not None else timedelta(0)
+        return now - timedelta(days=2), now + horizon + timedelta(days=2)
+
     def decide(self, state: LeadState, event: Event) -> Decision:
-        decision = self._decide(state, event)
+        return self.decide_on(state, event, _NO_CALENDAR)
+
+    def decide_on(self, state: LeadState, event: Event, calendar: Calendar) -> Decision:
+        """`decide`, with the calendar the turn read because `reads_calendar` said so."""
+        decision = self._decide(state, event, calendar)
         if decision.outcome is Outcome.OUT_OF_ORDER:
             return decision
         return self._timers.rearm(state, event, decision)
 
-    def _decide(self, state: LeadState, event: Event) -> Decision:
+    def _decide(self, state: LeadState, event: Event, calendar: Calendar) -> Decision:
         match event:
             case MessageReceived():
-                return self._on_message(state, event)
+                return self._on_message(state, event, calendar)
             case ArtistActed():
-                return self._on_artist(state, event)
+                return self._on_artist(state, event, calendar)
             case DepositLinkCreated():
                 return self._deposits.on_link_created(state, event)
             case PaymentEventReceived():
-                return self._deposits.on_payment(state, event)
+                return self._deposits.on_payment(state, event, calendar)
             case TimerFired():
                 return self._timers.on_fired(state, event)
 
     # -- messages from the lead ------------------------------------------------------
 
-    def _on_message(self, state: LeadState, message: MessageReceived) -> Decision:
+    def _on_message(
+        self, state: LeadState, message: MessageReceived, calendar: Calendar
+    ) -> Decision:
         if message.sent_at < state.last_message_ts:
             return Decision(state, outcome=Outcome.OUT_OF_ORDER)
         state = replace(
@@ -132,6 +158,12 @@ class LeadBehaviour:
                 return self._answer(state, message)
             case S.CONFIRMING:
                 return self._confirming(state, message)
+            case S.SCHEDULING if self._appointments is not None:
+                return self._appointments.picking(state, message, calendar)
+            case S.BOOKED if self._appointments is not None:
+                return self._appointments.on_booked(state, message, calendar)
+            case S.DONE if self._appointments is not None:
+                return self._appointments.healed_photo(state, message)
             case _:
                 return Decision(state)  # waiting on the artist or on payment, or done
 
@@ -235,8 +267,11 @@ class LeadBehaviour:
 
     # -- the artist's actions ----------------------------------------------------------
 
-    def _on_artist(self, state: LeadState, acted: ArtistActed) -> Decision:
+    def _on_artist(self, state: LeadState, acted: ArtistActed, calendar: Calendar) -> Decision:
+        appointments = self._appointments
         match acted.action:
+            case ArtistAction.APPROVE if state.status in _DECIDABLE and appointments is not None:
+                return appointments.approved(state, acted, calendar)
             case ArtistAction.APPROVE if state.status in _DECIDABLE:
                 attempt = state.deposit_attempt + 1
                 state = replace(
@@ -253,8 +288,19 @@ class LeadBehaviour:
                 return self._handover(state, reason="reason_artist", tell_lead=False)
             case ArtistAction.HAND_BACK | ArtistAction.RESUME if (
                 state.status is S.NEEDS_ARTIST_REPLY
+                and state.resume_status is S.SCHEDULING
+                and appointments is not None
+            ):
+                state = replace(move(state, S.SCHEDULING), resume_status=None)
+                return appointments.offer(state, calendar, acted.received_at, intro="resumed")
+            case ArtistAction.HAND_BACK | ArtistAction.RESUME if (
+                state.status is S.NEEDS_ARTIST_REPLY
             ):
                 return self._resume(state, state.resume_status or S.QUALIFYING)
+            case ArtistAction.CANCEL if appointments is not None:
+                decision = appointments.cancelled_by_artist(state)
+                if decision.outcome is Outcome.PROCESSED:
+                    return decision
             case ArtistAction.RESUME if state.status is S.STALE:
                 return self._resume(state, S.QUALIFYING)
             case ArtistAction.OPT_OUT if state.status is not S.OPTOUT:

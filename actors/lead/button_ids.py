@@ -11,6 +11,10 @@ is all a tap says:
     <action>:<wa_id>       the artist's buttons under a lead's packet
                            (`approve:447700900123`): a tap names its lead, so it acts
                            on that lead even from an old packet
+    slot:<epoch seconds>   a row of the free slots' list: the time it starts
+    later:<YYYY-MM-DD>     the list's "Later dates" row: the day the next page starts
+    visit_confirm, visit_reschedule, visit_cancel
+                           an appointment reminder's buttons
 
 A copy message's buttons are named by their keys in the copy file; a message that
 carries a lead's reference (`SendMessage.ref`) adds it to each (`button_id`).
@@ -26,6 +30,14 @@ from actors.lead.model import ArtistAction
 __all__ = [
     "CONFIRM",
     "EDIT",
+    "VISIT_BUTTONS",
+    "VISIT_CANCEL",
+    "VISIT_CONFIRM",
+    "VISIT_RESCHEDULE",
+    "later_day",
+    "later_row_id",
+    "picked_slot",
+    "slot_row_id",
     "SUMMARY_BUTTONS",
     "ArtistCommand",
     "artist_command",
@@ -37,6 +49,12 @@ __all__ = [
 CONFIRM = "confirm"
 EDIT = "edit"
 SUMMARY_BUTTONS = frozenset({CONFIRM, EDIT})
+VISIT_CONFIRM = "visit_confirm"
+VISIT_RESCHEDULE = "visit_reschedule"
+VISIT_CANCEL = "visit_cancel"
+VISIT_BUTTONS = frozenset({VISIT_CONFIRM, VISIT_RESCHEDULE, VISIT_CANCEL})
+_SLOT_ROW = re.compile(r"^slot:(?P<start>\d{9,11})$")
+_LATER_ROW = re.compile(r"^later:(?P<day>\d{4}-\d{2}-\d{2})$")
 
 _EDIT_ROW = "edit:"
 _ARTIST_BUTTON = re.compile(
@@ -74,3 +92,23 @@ def edited_question(reply_id: str) -> str | None:
     if not reply_id.startswith(_EDIT_ROW):
         return None
     return reply_id.removeprefix(_EDIT_ROW)
+
+
+def slot_row_id(start: int) -> str:
+    return f"slot:{start}"
+
+
+def picked_slot(reply_id: str) -> int | None:
+    """The start (epoch seconds) a slot row names, or None."""
+    found = _SLOT_ROW.match(reply_id)
+    return int(found.group("start")) if found else None
+
+
+def later_row_id(day: str) -> str:
+    return f"later:{day}"
+
+
+def later_day(reply_id: str) -> str | None:
+    """The day (YYYY-MM-DD) a "Later dates" row pages on from, or None."""
+    found = _LATER_ROW.match(reply_id)
+    return found.group("day") if found else None

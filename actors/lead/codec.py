@@ -19,10 +19,12 @@ from actors.lead.model import (
     LeadState,
     MirrorLead,
     OutboxEffect,
+    RefundDeposit,
     RequestDepositLink,
     SendMedia,
     SendMessage,
     TimerKind,
+    Visit,
 )
 from actors.lead.status import Status
 
@@ -36,7 +38,7 @@ __all__ = [
     "state_to_json",
 ]
 
-Channel = Literal["whatsapp", "deposit", "sheets"]
+Channel = Literal["whatsapp", "deposit", "sheets", "stripe_refund"]
 
 
 class UndecodableEffect(ValueError):
@@ -69,6 +71,16 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
         "deposit_reminded": state.deposit_reminded,
         "timers": [{"kind": t.kind.value, "due_at": t.due_at} for t in state.timers],
         "last_message_ts": state.last_message_ts,
+        "session_minutes": state.session_minutes,
+        "visit": (
+            {"starts_at": state.visit.starts_at, "ends_at": state.visit.ends_at}
+            if state.visit
+            else None
+        ),
+        "rescheduling": state.rescheduling,
+        "reschedules": state.reschedules,
+        "reminded": list(state.reminded),
+        "healed_asked": state.healed_asked,
         "answers": [
             {
                 "question": a.question,
@@ -110,6 +122,12 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
             ArmedTimer(TimerKind(t["kind"]), int(t["due_at"])) for t in data.get("timers", [])
         ),
         last_message_ts=int(data.get("last_message_ts", 0)),
+        session_minutes=int(data.get("session_minutes", 0)),
+        visit=_visit(data.get("visit")),
+        rescheduling=bool(data.get("rescheduling", False)),
+        reschedules=int(data.get("reschedules", 0)),
+        reminded=tuple(int(m) for m in data.get("reminded", ())),
+        healed_asked=bool(data.get("healed_asked", False)),
         answers=tuple(
             Answer(
                 question=a["question"],
@@ -123,6 +141,12 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
     )
 
 
+def _visit(data: dict[str, Any] | None) -> Visit | None:
+    if not data:
+        return None
+    return Visit(starts_at=int(data["starts_at"]), ends_at=int(data["ends_at"]))
+
+
 def outbox_channel(effect: OutboxEffect) -> Channel:
     """The outbox lane an effect travels in: each channel has its own deliverer."""
     match effect:
@@ -132,6 +156,8 @@ def outbox_channel(effect: OutboxEffect) -> Channel:
             return "deposit"
         case MirrorLead():
             return "sheets"
+        case RefundDeposit():
+            return "stripe_refund"
 
 
 def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
@@ -147,6 +173,8 @@ def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
                 "outro": effect.outro,
                 "ref": effect.ref,
                 "after_opt_out": effect.after_opt_out,
+                "slots": list(effect.slots),
+                "later": effect.later,
             }
         case SendMedia():
             return {
@@ -164,6 +192,15 @@ def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
             }
         case MirrorLead():
             return {"type": "mirror_lead", "wa_id": effect.wa_id}
+        case RefundDeposit():
+            return {
+                "type": "refund_deposit",
+                "lead_key": effect.lead_key,
+                "payment_intent": effect.payment_intent,
+                "amount": effect.amount,
+                "currency": effect.currency,
+                "idempotency_key": effect.idempotency_key,
+            }
 
 
 def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
@@ -183,6 +220,8 @@ def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
                     outro=data.get("outro"),
                     ref=data.get("ref"),
                     after_opt_out=bool(data.get("after_opt_out", False)),
+                    slots=tuple(int(start) for start in data.get("slots") or ()),
+                    later=data.get("later"),
                 )
             case "send_media":
                 return SendMedia(
@@ -195,6 +234,14 @@ def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
                 return RequestDepositLink(wa_id=str(data["wa_id"]), attempt=int(data["attempt"]))
             case "mirror_lead":
                 return MirrorLead(wa_id=str(data["wa_id"]))
+            case "refund_deposit":
+                return RefundDeposit(
+                    lead_key=str(data["lead_key"]),
+                    payment_intent=str(data["payment_intent"]),
+                    amount=int(data["amount"]),
+                    currency=str(data["currency"]),
+                    idempotency_key=str(data["idempotency_key"]),
+                )
     except (KeyError, TypeError, ValueError) as error:
         raise UndecodableEffect(f"{kind} payload: {type(error).__name__} {error}") from error
     raise UndecodableEffect(f"unknown effect type {kind!r} on channel {channel!r}")

@@ -16,6 +16,11 @@ from actors.lead.status import Status
 
 __all__ = [
     "Answer",
+    "Calendar",
+    "ClaimSlot",
+    "RefundDeposit",
+    "ReleaseSlot",
+    "Visit",
     "ArmedTimer",
     "ArtistActed",
     "ArtistAction",
@@ -64,6 +69,7 @@ class Deposit(StrEnum):
     LINK_SENT = "link_sent"
     PAID = "paid"
     EXPIRED = "expired"  # every link lapsed
+    REFUND_REQUESTED = "refund_requested"  # we asked Stripe to refund it
     REFUNDED = "refunded"
     DISPUTED = "disputed"
 
@@ -82,12 +88,23 @@ class TimerKind(StrEnum):
     STALE = "stale"  # silence while qualifying or confirming
     ABANDON = "abandon"  # silence after going stale
     DEPOSIT_REMINDER = "deposit_reminder"  # the Checkout link is about to expire
+    VISIT_REMINDER = "visit_reminder"  # the next reminder of a booked appointment
+    VISIT_DONE = "visit_done"  # the appointment is over: aftercare
+    HEALED_PHOTO = "healed_photo"  # weeks later: a photo of the healed tattoo, please
 
 
 @dataclass(frozen=True)
 class ArmedTimer:
     kind: TimerKind
     due_at: int  # seconds since the epoch
+
+
+@dataclass(frozen=True)
+class Visit:
+    """The lead's time: held while the deposit link lives, then booked."""
+
+    starts_at: int  # seconds since the epoch
+    ends_at: int
 
 
 @dataclass(frozen=True)
@@ -109,6 +126,13 @@ class LeadState:
     deposit_reminded: bool = False  # the reminder for the latest link went out
     timers: tuple[ArmedTimer, ...] = ()  # armed and not yet fired
     last_message_ts: int = 0  # provider timestamp (s) of the newest message applied
+    # Appointments (STUDIO_FILE):
+    session_minutes: int = 0  # the session's length, set when the artist approves
+    visit: Visit | None = None  # held (BOOKING_PENDING) or booked (BOOKED, DONE)
+    rescheduling: bool = False  # booked, and picking a new time
+    reschedules: int = 0
+    reminded: tuple[int, ...] = ()  # reminder offsets (minutes) already sent for `visit`
+    healed_asked: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,6 +157,7 @@ class ArtistAction(StrEnum):
     HAND_BACK = "hand_back"
     RESUME = "resume"
     OPT_OUT = "opt_out"
+    CANCEL = "cancel"  # the booked appointment, refunding the deposit
 
 
 @dataclass(frozen=True)
@@ -144,6 +169,7 @@ class ArtistActed:
     action: ArtistAction
     received_at: datetime
     via: str = "whatsapp"  # whatsapp | admin
+    session_minutes: int | None = None  # with APPROVE: other than the studio's default
 
 
 @dataclass(frozen=True)
@@ -204,6 +230,8 @@ class SendMessage:
     ref: str | None = None  # the lead's reference, carried by the buttons' ids
     after_opt_out: bool = False  # the one message allowed to an opted-out number
     outro: str | None = None  # a copy key said last, in the same message
+    slots: tuple[int, ...] = ()  # free slots (epoch seconds) offered as a list to pick from
+    later: str | None = None  # with slots: the day (YYYY-MM-DD) "Later dates" goes on from
 
 
 @dataclass(frozen=True)
@@ -272,6 +300,45 @@ class CancelTimer:
     kind: TimerKind
 
 
+@dataclass(frozen=True)
+class ClaimSlot:
+    """Take this time for the lead in the turn (a hold, or the appointment), releasing
+    its own earlier one; the database refuses it if another lead's overlaps."""
+
+    kind: str  # 'hold' | 'appointment'
+    starts_at: int  # seconds since the epoch
+    ends_at: int
+    blocked_until: int  # ends_at plus the studio's buffer
+    expires_at: int | None = None  # a hold's
+
+
+@dataclass(frozen=True)
+class ReleaseSlot:
+    """The lead's hold or appointment stops blocking its time."""
+
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class RefundDeposit:
+    """Refund the lead's deposit through Stripe (outbox channel "stripe_refund")."""
+
+    lead_key: str
+    payment_intent: str
+    amount: int  # minor units
+    currency: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """What the turn read for the behaviour: other leads' live holds and appointments
+    (start, blocked until) and the artist's busy times, as aware datetimes."""
+
+    taken: tuple[tuple[datetime, datetime], ...] = ()
+    busy: tuple[tuple[datetime, datetime], ...] = ()
+
+
 Effect = (
     SendMessage
     | ScheduleTimer
@@ -281,11 +348,14 @@ Effect = (
     | RecordEvent
     | RecordDepositSession
     | RecordPaymentIntent
+    | ClaimSlot
+    | ReleaseSlot
+    | RefundDeposit
 )
 
 
 # What leaves through the outbox, delivered after commit (the rest is written in the turn).
-OutboxEffect = SendMessage | SendMedia | RequestDepositLink | MirrorLead
+OutboxEffect = SendMessage | SendMedia | RequestDepositLink | MirrorLead | RefundDeposit
 
 
 class Outcome(StrEnum):

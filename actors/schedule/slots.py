@@ -21,7 +21,16 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from actors.schedule.studio import Opening, Studio
 
-__all__ = ["PER_DAY", "ROWS", "Interval", "Offer", "candidates", "is_free", "offer"]
+__all__ = [
+    "PER_DAY",
+    "ROWS",
+    "Interval",
+    "Offer",
+    "candidates",
+    "is_clear",
+    "is_free",
+    "offer",
+]
 
 Interval = tuple[datetime, datetime]  # [start, end), aware
 ROWS = 10  # WhatsApp's list: at most ten rows, "Later dates" included
@@ -80,6 +89,13 @@ def _clear(
     return not any(_overlaps(blocked, t) for t in taken) and not any(
         _overlaps(padded, b) for b in busy
     )
+
+
+def is_clear(
+    studio: Studio, start: datetime, length: timedelta, taken: Sequence[Interval]
+) -> bool:
+    """Whether a session at `start` overlaps none of `taken` (the database's own test)."""
+    return _clear(studio, start, length, taken, ())
 
 
 def _bookable(studio: Studio, start: datetime, now: datetime) -> bool:
