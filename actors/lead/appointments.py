@@ -49,7 +49,7 @@ from actors.masking import mask_phone
 from actors.schedule import Studio, is_free, offer
 from actors.schedule.slots import is_clear
 
-__all__ = ["AppointmentRules", "HEALED_PHOTO"]
+__all__ = ["HEALED_PHOTO", "AppointmentRules"]
 
 S = Status
 HEALED_PHOTO = "healed_photo"  # the answer a healed photo is kept as, in the lead's file
@@ -295,7 +295,9 @@ class AppointmentRules:
         effects: list[Effect] = [SendMessage(to=state.wa_id, key="healed_photo_thanks")]
         artist = self._policy.artist_number
         if artist is not None:
-            effects.append(SendMedia(artist, message.media_id, "artist_healed_photo", self._who(state)))
+            effects.append(
+                SendMedia(artist, message.media_id, "artist_healed_photo", self._who(state))
+            )
         return Decision(state, tuple(effects))
 
     # -- helpers -------------------------------------------------------------------------------

@@ -30,20 +30,20 @@ from actors.lead.model import ArtistAction
 __all__ = [
     "CONFIRM",
     "EDIT",
+    "SUMMARY_BUTTONS",
     "VISIT_BUTTONS",
     "VISIT_CANCEL",
     "VISIT_CONFIRM",
     "VISIT_RESCHEDULE",
-    "later_day",
-    "later_row_id",
-    "picked_slot",
-    "slot_row_id",
-    "SUMMARY_BUTTONS",
     "ArtistCommand",
     "artist_command",
     "button_id",
     "edit_row_id",
     "edited_question",
+    "later_day",
+    "later_row_id",
+    "picked_slot",
+    "slot_row_id",
 ]
 
 CONFIRM = "confirm"

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["MAX_LINKS", "DepositRules"]
 
 S = Status
+_NO_CALENDAR = Calendar()
 MAX_LINKS = 2  # the first link, and one more after it expires
 _PAID = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 
@@ -76,7 +77,7 @@ class DepositRules:
     # -- Stripe's events -------------------------------------------------------------------
 
     def on_payment(
-        self, state: LeadState, event: PaymentEventReceived, calendar: Calendar = Calendar()
+        self, state: LeadState, event: PaymentEventReceived, calendar: Calendar = _NO_CALENDAR
     ) -> Decision:
         if event.event_type in _PAID:
             return self._paid(state, event, calendar)
@@ -96,9 +97,7 @@ class DepositRules:
             return self._noted(state, event, "error", "disputed", tell="payment_disputed")
         return self._noted(state, event, "info", "stripe_unhandled", tell=None)
 
-    def _paid(
-        self, state: LeadState, event: PaymentEventReceived, calendar: Calendar
-    ) -> Decision:
+    def _paid(self, state: LeadState, event: PaymentEventReceived, calendar: Calendar) -> Decision:
         if event.event_type == "checkout.session.completed" and event.payment_status != "paid":
             # An asynchronous method (a bank debit): wait for async_payment_succeeded.
             return self._noted(state, event, "info", "payment_pending", tell=None)

@@ -16,15 +16,12 @@ from actors.lead.status import Status
 
 __all__ = [
     "Answer",
-    "Calendar",
-    "ClaimSlot",
-    "RefundDeposit",
-    "ReleaseSlot",
-    "Visit",
     "ArmedTimer",
     "ArtistActed",
     "ArtistAction",
+    "Calendar",
     "CancelTimer",
+    "ClaimSlot",
     "Decision",
     "Deposit",
     "DepositLinkCreated",
@@ -38,12 +35,15 @@ __all__ = [
     "RecordDepositSession",
     "RecordEvent",
     "RecordPaymentIntent",
+    "RefundDeposit",
+    "ReleaseSlot",
     "RequestDepositLink",
     "ScheduleTimer",
     "SendMedia",
     "SendMessage",
     "TimerFired",
     "TimerKind",
+    "Visit",
 ]
 
 MEDIA_ANSWER = "media"

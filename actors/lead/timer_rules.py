@@ -25,9 +25,9 @@ from actors.lead.model import (
     Outcome,
     ScheduleTimer,
     SendMessage,
-    Visit,
     TimerFired,
     TimerKind,
+    Visit,
 )
 from actors.lead.script import Policy
 from actors.lead.status import Status

@@ -51,6 +51,8 @@ _WHERE_THE_ARTIST_LEAVES_A_LEAD = frozenset(
         S.REJECTED,
         S.OPTOUT,
         S.SCHEDULING,
+        S.CANCELLED,
+        S.DONE,
     }
 )
 
@@ -74,8 +76,8 @@ ALLOWED: Final[Mapping[Status, frozenset[Status]]] = {
     S.ABANDONED: frozenset({S.NEW, S.OPTOUT}),
     # Appointments (STUDIO_FILE): picking a time, then after the booked one.
     S.SCHEDULING: frozenset({S.BOOKING_PENDING, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
-    S.CANCELLED: frozenset({S.OPTOUT}),
-    S.DONE: frozenset({S.OPTOUT}),
+    S.CANCELLED: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
+    S.DONE: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
 }
 
 EVENT_MOVES: Final[Mapping[Status, Mapping[type[Event], frozenset[Status]]]] = {
@@ -139,11 +141,11 @@ EVENT_MOVES: Final[Mapping[Status, Mapping[type[Event], frozenset[Status]]]] = {
         ArtistActed: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
     },
     S.CANCELLED: {
-        MessageReceived: frozenset({S.OPTOUT}),
+        MessageReceived: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
         ArtistActed: frozenset({S.OPTOUT}),
     },
     S.DONE: {
-        MessageReceived: frozenset({S.OPTOUT}),
+        MessageReceived: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
         ArtistActed: frozenset({S.OPTOUT}),
     },
 }

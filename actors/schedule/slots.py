@@ -91,9 +91,7 @@ def _clear(
     )
 
 
-def is_clear(
-    studio: Studio, start: datetime, length: timedelta, taken: Sequence[Interval]
-) -> bool:
+def is_clear(studio: Studio, start: datetime, length: timedelta, taken: Sequence[Interval]) -> bool:
     """Whether a session at `start` overlaps none of `taken` (the database's own test)."""
     return _clear(studio, start, length, taken, ())
 

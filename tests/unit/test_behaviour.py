@@ -41,6 +41,7 @@ from tests.unit.lead_fixtures import (
     msg,
     reply,
 )
+from tests.unit.test_appointments import STEPS as APPOINTMENT_STEPS
 
 S = Status
 A = ArtistAction
@@ -547,8 +548,11 @@ def test_step(step: Step) -> None:
 
 def test_every_row_of_the_transition_table_is_exercised() -> None:
     exercised: set[tuple[Status, Status]] = set()
-    for step in STEPS:
-        path = [step.state.status, *step.via, step.status]
+    paths = [[s.state.status, *s.via, s.status] for s in STEPS] + [
+        [s.state.status, *s.via, s.status]
+        for s in APPOINTMENT_STEPS  # test_appointments.py
+    ]
+    for path in paths:
         exercised |= {(a, b) for a, b in itertools.pairwise(path) if a != b}
     table = {(source, target) for source, targets in ALLOWED.items() for target in targets}
     assert exercised <= table

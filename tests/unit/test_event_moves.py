@@ -31,6 +31,7 @@ from actors.lead import (
 )
 from actors.lead.transitions import EVENT_MOVES, event_moves
 from tests.unit.lead_fixtures import ALL_ANSWERED, LEAD, NOW, act, behaviour, media, msg, reply
+from tests.unit.test_appointments import SLOT_PICK, VISIT, appointments
 
 S = Status
 KINDS: tuple[type[Event], ...] = get_args(Event)
@@ -53,10 +54,12 @@ DEPOSITS: list[dict[str, object]] = [
 ]
 RESUMES: dict[Status, list[Status | None]] = {  # where a handover or silence can leave one
     S.NEEDS_ARTIST_REPLY: [
-        S.QUALIFYING, S.CONFIRMING, S.PENDING_APPROVAL, S.BOOKING_PENDING, S.BOOKED, S.REJECTED
+        S.QUALIFYING, S.CONFIRMING, S.PENDING_APPROVAL, S.BOOKING_PENDING, S.BOOKED, S.REJECTED,
+        S.SCHEDULING, S.CANCELLED, S.DONE,
     ],
     S.STALE: [S.QUALIFYING, S.CONFIRMING],
 }  # fmt: skip
+VISITS: list[dict[str, object]] = [{}, {"visit": VISIT, "session_minutes": 120}]
 
 
 def leads() -> list[LeadState]:
@@ -66,12 +69,13 @@ def leads() -> list[LeadState]:
     )
     out = []
     for status in Status:
-        for conv, dep, failed, resume in itertools.product(
-            CONVERSATIONS, DEPOSITS, [0, 1], RESUMES.get(status, [None])
+        for conv, dep, failed, resume, visit in itertools.product(
+            CONVERSATIONS, DEPOSITS, [0, 1], RESUMES.get(status, [None]), VISITS
         ):
             fields: dict[str, object] = {
                 **conv,
                 **dep,
+                **visit,
                 "failed_attempts": failed,
                 "resume_status": resume,
             }
@@ -105,6 +109,7 @@ EVENTS: list[Callable[[], Event]] = [
     *(functools.partial(msg, text) for text in
       ["Hi", "a rose", "huge", "stop", "start", "human", "yes", "edit"]),
     *(functools.partial(reply, choice) for choice in ["confirm", "edit", "edit:idea", "arm"]),
+    *(functools.partial(reply, choice) for choice in [SLOT_PICK, "visit_cancel"]),
     functools.partial(media, "image"),
     functools.partial(media, "sticker"),
     *(functools.partial(act, action) for action in ArtistAction),
@@ -119,12 +124,12 @@ EVENTS: list[Callable[[], Event]] = [
 
 @functools.cache
 def tried() -> frozenset[Move]:
-    """The move (or stay) of every lead on every event."""
-    lead = behaviour()
+    """The move (or stay) of every lead on every event, with appointments off and on."""
     out = set()
-    for state, make in itertools.product(leads(), EVENTS):
-        event = make()
-        out.add((state.status, type(event), lead.decide(state, event).state.status))
+    for lead in (behaviour(), appointments()):
+        for state, make in itertools.product(leads(), EVENTS):
+            event = make()
+            out.add((state.status, type(event), lead.decide(state, event).state.status))
     return frozenset(out)
 
 
