@@ -27,6 +27,7 @@ TABLES = (
     "system_events",
     "timers",
     "leads",
+    "appointments",
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 from contextlib import AsyncExitStack
+from datetime import UTC
 
 import httpx
 import stripe
@@ -87,7 +88,8 @@ def create_app(
             if crash_points.armed is not None:
                 log.warning("fault.crash_point_armed", point=crash_points.armed.value)
             copy = service_copy(settings)
-            composer = Composer(copy)
+            studio = settings.studio()
+            composer = Composer(copy, timezone=studio.timezone if studio else UTC)
             db = await _open_database(settings, stack)
             app.extensions[DATABASE_KEY] = db  # for operators' tools and tests, not routes
             client = http_client
@@ -171,6 +173,11 @@ async def _open_database(settings: Settings, stack: AsyncExitStack) -> Database:
     return db
 
 
+# A held slot outlives its Checkout link by this much, so a payment made in the link's
+# last minute still finds its time held when Stripe's event arrives.
+_HOLD_GRACE_S = 15 * 60
+
+
 def _policy(settings: Settings) -> Policy:
     return Policy(
         artist_number=settings.artist_whatsapp_number,
@@ -181,6 +188,8 @@ def _policy(settings: Settings) -> Policy:
         stale_after_s=settings.stale_after_s,
         abandon_after_s=settings.abandon_after_s,
         deposit_reminder_before_s=settings.deposit_reminder_before_s,
+        studio=settings.studio(),
+        hold_s=settings.deposit_link_ttl_s + _HOLD_GRACE_S,
     )
 
 
