@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import anyio
+import asyncpg
 import pytest
 
 from actors import ActorRuntime, Inbound, TurnOutcome, load_copy, script_from
@@ -119,8 +120,9 @@ async def test_two_replicas_one_slot_one_winner(
     assert len(winners) == 1
     (winner,) = winners
     (loser,) = set(leads) - {winner}
-    assert leads[winner].visit is not None
-    assert leads[winner].visit.starts_at == int(start.timestamp())
+    held = leads[winner].visit
+    assert held is not None
+    assert held.starts_at == int(start.timestamp())
     assert leads[loser].status is Status.SCHEDULING
     assert leads[loser].visit is None
     fresh = (await said_to(pool, loser))[-1]
@@ -143,7 +145,6 @@ async def test_the_database_refuses_overlapping_live_rows(pool: Pool) -> None:
     )
     end = start + timedelta(hours=2)
     await pool.execute(insert, "a", start, end, end + timedelta(minutes=15))
-    import asyncpg
 
     with pytest.raises(asyncpg.ExclusionViolationError):
         await pool.execute(insert, "b", end, end + timedelta(hours=1), end + timedelta(hours=1))
