@@ -66,14 +66,24 @@ class Admin:
             return await unit.admin.dead_letters(before=before, limit=limit)
 
     async def act(
-        self, wa_id: str, action: ArtistAction, correlation_id: str
+        self,
+        wa_id: str,
+        action: ArtistAction,
+        correlation_id: str,
+        *,
+        session_minutes: int | None = None,
     ) -> ActionTaken | None:
         """Run the artist's `action` as a turn of the lead's actor; None: no such lead."""
         async with self._db.reads() as unit:
             if await unit.leads.get(wa_id) is None:
                 return None
         inbound = Inbound.from_admin(
-            wa_id, action, action_id=uuid.uuid4(), now=self._now(), correlation_id=correlation_id
+            wa_id,
+            action,
+            action_id=uuid.uuid4(),
+            now=self._now(),
+            correlation_id=correlation_id,
+            session_minutes=session_minutes,
         )
         try:
             async with asyncio.timeout(self._turn_wait_s):

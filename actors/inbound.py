@@ -67,9 +67,24 @@ class Inbound:
         action_id: UUID,
         now: datetime,
         correlation_id: str,
+        session_minutes: int | None = None,
     ) -> Inbound:
-        event = ArtistActed(admin_action_message_id(action_id), wa_id, action, now, via="admin")
-        record = {"via": "admin", "action": action.value, "wa_id": wa_id, "at": now.isoformat()}
+        event = ArtistActed(
+            admin_action_message_id(action_id),
+            wa_id,
+            action,
+            now,
+            via="admin",
+            session_minutes=session_minutes,
+        )
+        record: dict[str, object] = {
+            "via": "admin",
+            "action": action.value,
+            "wa_id": wa_id,
+            "at": now.isoformat(),
+        }
+        if session_minutes is not None:
+            record["session_minutes"] = session_minutes
         return cls._carrying(event, record, correlation_id)
 
     @classmethod

@@ -45,17 +45,18 @@ def _edited(tmp_path: Path, **changes: object) -> Path:
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"timezone": "Mars/Olympus"}, "STUDIO_FILE: timezone: unknown IANA timezone 'Mars/Olympus'"),
-        ({"slot_step_minutes": 0}, "STUDIO_FILE: slot_step_minutes: input should be greater than 0"),
-        ({"min_notice_hours": -1}, "STUDIO_FILE: min_notice_hours: input should be greater than or equal to 0"),
-        ({"buffer_minutes": None}, "STUDIO_FILE: buffer_minutes: field required"),
-        ({"colour": "red"}, "STUDIO_FILE: colour: extra inputs are not permitted"),
+        ({"timezone": "Mars/Olympus"}, "timezone: unknown IANA timezone 'Mars/Olympus'"),
+        ({"slot_step_minutes": 0}, "slot_step_minutes: input should be greater than 0"),
+        ({"min_notice_hours": -1}, "min_notice_hours: input should be greater than or equal to 0"),
+        ({"buffer_minutes": None}, "buffer_minutes: field required"),
+        ({"colour": "red"}, "colour: extra inputs are not permitted"),
     ],
 )  # fmt: skip
 def test_a_wrong_key_is_one_line_naming_it(
     tmp_path: Path, changes: dict[str, object], expected: str
 ) -> None:
-    assert serve({"STUDIO_FILE": str(_edited(tmp_path, **changes))}) == expected
+    line = serve({"STUDIO_FILE": str(_edited(tmp_path, **changes))})
+    assert line == f"STUDIO_FILE: {expected}"
 
 
 def test_hours_are_checked_day_by_day(tmp_path: Path) -> None:
