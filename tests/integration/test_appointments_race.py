@@ -21,6 +21,7 @@ from actors.lead import (
     Policy,
     SendMessage,
     Status,
+    Visit,
     effect_from_json,
     state_from_json,
     state_to_json,
@@ -152,3 +153,68 @@ async def test_the_database_refuses_overlapping_live_rows(pool: Pool) -> None:
     await pool.execute(insert, "b", later, later + timedelta(hours=1), later + timedelta(hours=1))
     await pool.execute("UPDATE appointments SET status = 'cancelled' WHERE lead_key = 'a'")
     await pool.execute(insert, "c", start, end, end)  # a cancelled row blocks nothing
+
+
+async def booked_and_moving(pool: Pool, wa_id: str, start: datetime) -> None:
+    """A lead booked at `start`, picking a new time (its reminder's Reschedule tapped)."""
+    begins = int(start.timestamp())
+    state = LeadState(
+        wa_id=wa_id,
+        status=Status.BOOKED,
+        name="Bo",
+        session_minutes=120,
+        visit=Visit(begins, begins + 7200),
+        rescheduling=True,
+    )
+    await pool.execute(
+        "INSERT INTO leads (lead_key, version, status, state) VALUES ($1, 1, $2, $3)",
+        wa_id,
+        state.status.value,
+        state_to_json(state),
+    )
+    await pool.execute(
+        "INSERT INTO appointments (lead_key, kind, starts_at, ends_at, blocked_until)"
+        " VALUES ($1, 'appointment', $2, $3, $4)",
+        wa_id,
+        start,
+        start + timedelta(hours=2),
+        start + timedelta(hours=2, minutes=15),
+    )
+
+
+@pytest.mark.parametrize("round_", range(4))
+async def test_a_move_keeps_the_old_time_until_the_new_one_is_taken(
+    pool: Pool, replicas: tuple[ActorRuntime, ActorRuntime], round_: int
+) -> None:
+    one, two = replicas
+    mover, rival = f"4470200{round_}1", f"4470200{round_}2"
+    now = datetime.now(UTC)
+    page = offer(STUDIO, timedelta(hours=2), now=now + timedelta(minutes=5)).starts
+    old, wanted = page[-1], page[round_]
+    await booked_and_moving(pool, mover, old)
+    await scheduling(pool, rival)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(one.ask, pick(mover, wanted))
+        tg.start_soon(two.ask, pick(rival, wanted))
+
+    moved = await status_of(pool, mover)
+    assert moved.status is Status.BOOKED  # a move never un-books
+    live = await pool.fetch(
+        "SELECT lead_key, kind, extract(epoch FROM starts_at)::bigint AS s"
+        " FROM appointments WHERE status = 'live' ORDER BY lead_key"
+    )
+    by_lead = {r["lead_key"]: (r["kind"], r["s"]) for r in live}
+    assert by_lead[mover][0] == "appointment"  # always exactly one time of its own
+    assert len([r for r in live if r["lead_key"] == mover]) == 1
+    if by_lead[mover][1] == int(wanted.timestamp()):  # the mover won: the old one went
+        assert moved.visit is not None
+        assert moved.visit.starts_at == int(wanted.timestamp())
+        assert moved.reschedules == 1
+        assert rival not in by_lead
+    else:  # the rival won: the mover keeps its old time and gets fresh ones
+        assert by_lead[mover][1] == int(old.timestamp())
+        assert by_lead[rival] == ("hold", int(wanted.timestamp()))
+        assert moved.rescheduling
+        said = await said_to(pool, mover)
+        assert said[-1].intro == "slot_taken"

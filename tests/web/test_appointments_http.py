@@ -219,3 +219,34 @@ async def test_the_artist_cancels_from_the_packet_and_the_slot_is_freed(
     assert refund is not None
     assert refund["idempotency_key"] == f"refund:{LEAD}:{paid['payment_intent']}"
     assert refund["payload"]["amount"] == 5000
+
+
+async def test_an_expired_link_releases_the_hold_once_then_abandons(
+    studio_running: Running, stripe_fake: FakeStripe
+) -> None:
+    running = studio_running
+    lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Artist")
+    summary = await lead.to_the_summary()
+    await lead.tap(summary, "confirm")
+    await lead.next_message()
+    await artist.tap(await next_with_button(artist, f"approve:{LEAD}"), f"approve:{LEAD}")
+    lead_id = await running.pool.fetchval("SELECT lead_id::text FROM leads WHERE lead_key=$1", LEAD)
+    offer = await lead.next_message()
+    for attempt in (1, 2):
+        picked = next(row for row in buttons_of(offer) if row.startswith("slot:"))
+        await lead.tap(offer, picked)
+        await lead.next_message()  # held
+        await lead.next_message()  # the link
+        session = stripe_fake.sessions_for(lead_id)[-1]
+        expired = stripe_fake.expire(session["id"])
+        assert await post_stripe(running, event("checkout.session.expired", expired)) == 200
+        live = await running.pool.fetchval("SELECT count(*) FROM appointments WHERE status='live'")
+        assert live == 0  # the hold went with its link
+        if attempt == 1:
+            offer = await lead.next_message()
+            assert offer.text.startswith("Your payment link expired")
+            assert any(row.startswith("slot:") for row in buttons_of(offer))
+            assert await status(running) == "SCHEDULING"
+    assert (await lead.next_message()).text.startswith("Your payment link has expired")
+    assert await status(running) == "ABANDONED"
+    assert len(stripe_fake.sessions_for(lead_id)) == 2
