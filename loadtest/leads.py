@@ -204,12 +204,10 @@ class LeadDriver:
         approval = script.artist_approves(f"wamid.artist.{script.wa_id}.{now}", now)
         await self._send(approval, result)
 
-        link = await self._wait_for_link(script)
+        link = await self._link(script, result)
         if link is None:
-            result.reply_timeouts += 1
             return
         session = self._stripe.session(link)
-        result.lead_uuid = str(session["client_reference_id"])
         script.apply(
             Inbound.from_deposit_link(
                 wa_id=script.wa_id,
@@ -229,7 +227,7 @@ class LeadDriver:
             payment_event(
                 parsed,
                 lead_key=script.wa_id,
-                lead_id=result.lead_uuid,
+                lead_id=str(result.lead_uuid),
                 now=datetime.now(UTC),
             )
         )
@@ -255,12 +253,9 @@ class LeadDriver:
         await self._send(approval, result)
         if not await self._pick(script, result, before):
             return
-        link = await self._wait_for_link(script)
+        link = await self._link(script, result)
         if link is None:
-            result.reply_timeouts += 1
             return
-        session = self._stripe.session(link)
-        result.lead_uuid = str(session["client_reference_id"])
         before = len(read())
         event = stripe_api.event("checkout.session.completed", self._stripe.complete(link))
         await self._deliveries.stripe(event)
@@ -300,6 +295,15 @@ class LeadDriver:
 
             await self._send(script.tap(choice_id, title, row=True), result)
         return False
+
+    async def _link(self, script: LeadScript, result: LeadResult) -> str | None:
+        """The Checkout Session the lead was sent a link to (its lead id noted), or None."""
+        link = await self._wait_for_link(script)
+        if link is None:
+            result.reply_timeouts += 1
+            return None
+        result.lead_uuid = str(self._stripe.session(link)["client_reference_id"])
+        return link
 
     def _packets(self, button: str) -> list[SentMessage]:
         return [m for m in self._graph.to(self._artist) if button in json.dumps(m.body)]

@@ -118,18 +118,11 @@ def load_studio(path: Path) -> Studio:
         parsed.reminder_offsets_minutes
     ):
         raise StudioFileError("reminder_offsets_minutes: give at least one, each once")
+    policies = parsed.model_dump(exclude={"timezone", "hours", "reminder_offsets_minutes"})
+    offsets = tuple(sorted(parsed.reminder_offsets_minutes, reverse=True))
     return Studio(
         timezone=ZoneInfo(parsed.timezone),
         hours=hours,
-        slot_step_minutes=parsed.slot_step_minutes,
-        default_session_minutes=parsed.default_session_minutes,
-        buffer_minutes=parsed.buffer_minutes,
-        horizon_days=parsed.horizon_days,
-        min_notice_hours=parsed.min_notice_hours,
-        reschedule_notice_hours=parsed.reschedule_notice_hours,
-        max_reschedules=parsed.max_reschedules,
-        cancel_notice_hours=parsed.cancel_notice_hours,
-        reminder_offsets_minutes=tuple(sorted(parsed.reminder_offsets_minutes, reverse=True)),
-        aftercare_after_hours=parsed.aftercare_after_hours,
-        healed_photo_after_days=parsed.healed_photo_after_days,
+        reminder_offsets_minutes=offsets,
+        **policies,
     )

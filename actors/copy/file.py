@@ -53,7 +53,7 @@ class WhatsAppLimits:
 _A = ArtistAction  # the artist's buttons are actions (read by actors.lead.button_ids)
 
 # Every message key the code sends -> (placeholders it always supplies, button keys).
-REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
+_CONVERSATION_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "greeting": (frozenset({"name"}), frozenset()),
     "greeting_anonymous": (frozenset(), frozenset()),
     "unsupported": (frozenset(), frozenset()),
@@ -97,36 +97,41 @@ REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "reason_asked": (frozenset(), frozenset()),
     "reason_stuck": (frozenset(), frozenset()),
     "reason_artist": (frozenset(), frozenset()),
-    # Appointments (STUDIO_FILE); {when} is written by the composer in the studio's time.
-    "slots_intro": (frozenset(), frozenset()),
-    "slots_offer": (frozenset({"minutes"}), frozenset()),
-    "slots_later": (frozenset(), frozenset()),  # the list's last row: at most 24 characters
-    "slots_reask": (frozenset(), frozenset()),
-    "slot_taken": (frozenset(), frozenset()),
-    "slots_none": (frozenset(), frozenset()),
-    "slot_held": (frozenset({"when"}), frozenset()),
-    "slot_lost_paid": (frozenset(), frozenset()),
-    "link_expired_pick": (frozenset(), frozenset()),
-    "booked_at": (frozenset({"when", "amount"}), frozenset()),
-    "visit_reminder": (frozenset({"when"}), VISIT_BUTTONS),
-    "visit_confirmed": (frozenset({"when"}), frozenset()),
-    "reschedule_pick": (frozenset(), frozenset()),
-    "rescheduled": (frozenset({"when"}), frozenset()),
-    "reschedule_refused": (frozenset({"when"}), frozenset()),
-    "cancelled": (frozenset({"when"}), frozenset()),
-    "cancel_refund": (frozenset({"when"}), frozenset()),
-    "cancel_forfeit": (frozenset({"when"}), frozenset()),
-    "cancelled_by_artist": (frozenset({"when"}), frozenset()),
-    "aftercare": (frozenset(), frozenset()),
-    "healed_photo_request": (frozenset(), frozenset()),
-    "healed_photo_thanks": (frozenset(), frozenset()),
-    "artist_booked_at": (frozenset({"name", "number", "when"}), frozenset({_A.CANCEL.value})),
-    "artist_rescheduled": (frozenset({"name", "number", "when"}), frozenset()),
-    "artist_reschedule_refused": (frozenset({"name", "number", "when"}), frozenset()),
-    "artist_lead_cancelled": (frozenset({"name", "number", "when"}), frozenset()),
-    "artist_no_slots": (frozenset({"name", "number"}), frozenset()),
-    "artist_slot_lost": (frozenset({"name", "number"}), frozenset()),
-    "artist_healed_photo": (frozenset({"name", "number"}), frozenset()),
+}
+
+
+def _says(
+    *supplied: str, buttons: frozenset[str] = frozenset()
+) -> tuple[frozenset[str], frozenset[str]]:
+    return frozenset(supplied), buttons
+
+
+_WHO = ("name", "number")
+# Appointments (STUDIO_FILE); {when} is written by the composer in the studio's time.
+_APPOINTMENT_MESSAGES = {
+    **dict.fromkeys(
+        ["slots_intro", "slots_later", "slots_reask", "slot_taken", "slots_none"], _says()
+    ),  # slots_later: the list's last row, at most 24 characters
+    **dict.fromkeys(["slot_lost_paid", "link_expired_pick", "reschedule_pick"], _says()),
+    **dict.fromkeys(["aftercare", "healed_photo_request", "healed_photo_thanks"], _says()),
+    "slots_offer": _says("minutes"),
+    "booked_at": _says("when", "amount"),
+    "visit_reminder": _says("when", buttons=VISIT_BUTTONS),
+    **dict.fromkeys(
+        ["slot_held", "visit_confirmed", "rescheduled", "reschedule_refused", "cancelled"],
+        _says("when"),
+    ),
+    **dict.fromkeys(["cancel_refund", "cancel_forfeit", "cancelled_by_artist"], _says("when")),
+    "artist_booked_at": _says(*_WHO, "when", buttons=frozenset({_A.CANCEL.value})),
+    **dict.fromkeys(
+        ["artist_rescheduled", "artist_reschedule_refused", "artist_lead_cancelled"],
+        _says(*_WHO, "when"),
+    ),
+    **dict.fromkeys(["artist_no_slots", "artist_slot_lost", "artist_healed_photo"], _says(*_WHO)),
+}
+REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
+    **_CONVERSATION_MESSAGES,
+    **_APPOINTMENT_MESSAGES,
 }
 _INTROS = ("greeting", "greeting_anonymous", "unsupported", "opted_in", "resumed")
 NAMES = frozenset({"studio", "artist"})  # supplied to every message: the studio's names

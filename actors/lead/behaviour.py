@@ -87,7 +87,7 @@ class LeadBehaviour:
     def calendar_window(self, now: datetime) -> tuple[datetime, datetime]:
         """The span of time a turn's calendar covers: from now to past the horizon."""
         studio = self._policy.studio
-        horizon = studio.horizon if studio is not None else timedelta(0)
+        horizon = timedelta(days=studio.horizon_days if studio is not None else 0)
         return now - timedelta(days=2), now + horizon + timedelta(days=2)
 
     def decide(self, state: LeadState, event: Event) -> Decision:

@@ -72,7 +72,7 @@ def _grid(studio: Studio, day: date, opening: Opening, length: timedelta) -> Ite
             if start + length > closes:
                 return
             yield start
-        wall += studio.step
+        wall += timedelta(minutes=studio.slot_step_minutes)
 
 
 def _overlaps(a: Interval, b: Interval) -> bool:
@@ -97,7 +97,8 @@ def is_clear(studio: Studio, start: datetime, length: timedelta, taken: Sequence
 
 
 def _bookable(studio: Studio, start: datetime, now: datetime) -> bool:
-    return now + studio.min_notice <= start < now + studio.horizon
+    soonest = now + timedelta(hours=studio.min_notice_hours)
+    return soonest <= start < now + timedelta(days=studio.horizon_days)
 
 
 def is_free(
@@ -154,7 +155,7 @@ def offer(
     spread over days, or nine and the day "Later dates" goes on from.
     """
     today = now.astimezone(studio.timezone).date()
-    last_day = (now + studio.horizon).astimezone(studio.timezone).date()
+    last_day = (now + timedelta(days=studio.horizon_days)).astimezone(studio.timezone).date()
     day = max(from_day or today, today)
     page: list[datetime] = []
     while day <= last_day:

@@ -43,17 +43,6 @@ class Studio:
     healed_photo_after_days: int = 28
 
     @property
-    def step(self) -> timedelta:
-        return timedelta(minutes=self.slot_step_minutes)
-
-    @property
     def buffer(self) -> timedelta:
+        """Kept free after each session (and around the artist's busy times)."""
         return timedelta(minutes=self.buffer_minutes)
-
-    @property
-    def horizon(self) -> timedelta:
-        return timedelta(days=self.horizon_days)
-
-    @property
-    def min_notice(self) -> timedelta:
-        return timedelta(hours=self.min_notice_hours)

@@ -11,37 +11,31 @@ from datetime import timedelta
 import anyio
 import pytest
 
-from actors import Inbound, load_copy, script_from
+from actors import Inbound
 from actors.lead import (
     Deposit,
     DepositSession,
-    LeadBehaviour,
     LeadState,
-    PaymentEventReceived,
     Policy,
     Status,
     Visit,
-    state_to_json,
 )
-from actors.runtime import ActorRuntime
-from actors.timer_scheduler import TimerScheduler
-from storage import Database
 from storage.pool import Pool
 from tests.clock import FakeClock
-from tests.integration.test_timers import COPY_DIR, Replica, keys_sent, status
+from tests.integration.test_appointments_race import seed
+from tests.integration.test_timers import Replica, keys_sent, status
+from tests.integration.test_timers import replica as timers_replica
+from tests.unit import steps
 from tests.unit.studio_fixtures import studio
 
 pytestmark = pytest.mark.anyio
 
-LEAD = "447730000001"
+LEAD = steps.LEAD  # the lead the shared Stripe events are about
 STUDIO = studio()  # reminders 48 h and 12 h before; aftercare 2 h after; photo 28 days
 
 
 def replica(pool: Pool, clock: FakeClock, *, lease_s: float = 60.0) -> Replica:
-    policy = Policy(studio=STUDIO, hold_s=3600)
-    behaviour = LeadBehaviour(script_from(load_copy(COPY_DIR, "en_GB")), policy)
-    runtime = ActorRuntime(Database(pool), behaviour, idle_after_s=5)
-    return Replica(runtime, TimerScheduler(Database(pool), runtime, clock, lease_s=lease_s))
+    return timers_replica(pool, clock, lease_s=lease_s, policy=Policy(studio=STUDIO, hold_s=3600))
 
 
 @pytest.fixture
@@ -65,25 +59,8 @@ async def booked(pool: Pool, clock: FakeClock) -> Visit:
         deposit_attempt=1,
         deposit_sessions=(session,),
     )
-    await pool.execute(
-        "INSERT INTO leads (lead_key, version, status, state) VALUES ($1, 1, $2, $3)",
-        LEAD,
-        state.status.value,
-        state_to_json(state),
-    )
-    paid = PaymentEventReceived(
-        message_id="stripe:evt_paid",
-        wa_id=LEAD,
-        event_id="evt_paid",
-        event_type="checkout.session.completed",
-        received_at=clock.now(),
-        livemode=False,
-        session_id="cs_1",
-        payment_status="paid",
-        amount=5000,
-        currency="gbp",
-        payment_intent="pi_1",
-    )
+    await seed(pool, state)
+    paid = steps.paid("checkout.session.completed", at=clock.now())
     first = replica(pool, clock)
     try:
         await first.runtime.ask(Inbound.from_stripe(paid, {}, "corr-paid"))

@@ -17,7 +17,6 @@ from actors import ActorRuntime, Inbound, TurnOutcome, load_copy, script_from
 from actors.lead import (
     LeadBehaviour,
     LeadState,
-    MessageReceived,
     Policy,
     SendMessage,
     Status,
@@ -29,7 +28,7 @@ from actors.lead import (
 from actors.schedule import offer
 from storage import Database
 from storage.pool import Pool
-from tests.integration.test_runtime import COPY_DIR
+from tests.integration.test_runtime import COPY_DIR, inbound
 from tests.unit.studio_fixtures import studio
 
 pytestmark = pytest.mark.anyio
@@ -51,33 +50,23 @@ async def replicas(pool: Pool) -> AsyncIterator[tuple[ActorRuntime, ActorRuntime
     await two.aclose()
 
 
-async def scheduling(pool: Pool, wa_id: str) -> None:
-    """A lead approved and picking a time (as the approval leaves it)."""
-    state = LeadState(wa_id=wa_id, status=Status.SCHEDULING, name="Ana", session_minutes=120)
+async def seed(pool: Pool, state: LeadState) -> None:
+    """The lead's snapshot, as earlier turns would have left it (version 1)."""
     await pool.execute(
         "INSERT INTO leads (lead_key, version, status, state) VALUES ($1, 1, $2, $3)",
-        wa_id,
+        state.wa_id,
         state.status.value,
         state_to_json(state),
     )
 
 
+async def scheduling(pool: Pool, wa_id: str) -> None:
+    """A lead approved and picking a time (as the approval leaves it)."""
+    await seed(pool, LeadState(wa_id, Status.SCHEDULING, name="Ana", session_minutes=120))
+
+
 def pick(wa_id: str, start: datetime) -> Inbound:
-    message_id = f"wa:{wa_id}:pick"
-    return Inbound(
-        lead_key=wa_id,
-        message_id=message_id,
-        event=MessageReceived(
-            message_id=message_id,
-            wa_id=wa_id,
-            sent_at=1_700_000_000,
-            received_at=datetime.now(UTC),
-            kind="interactive",
-            reply_id=f"slot:{int(start.timestamp())}",
-        ),
-        record={"reply_id": "slot"},
-        correlation_id=f"corr-{wa_id}",
-    )
+    return inbound(wa_id, 1, reply_id=f"slot:{int(start.timestamp())}")
 
 
 async def status_of(pool: Pool, wa_id: str) -> LeadState:
@@ -158,20 +147,9 @@ async def test_the_database_refuses_overlapping_live_rows(pool: Pool) -> None:
 async def booked_and_moving(pool: Pool, wa_id: str, start: datetime) -> None:
     """A lead booked at `start`, picking a new time (its reminder's Reschedule tapped)."""
     begins = int(start.timestamp())
-    state = LeadState(
-        wa_id=wa_id,
-        status=Status.BOOKED,
-        name="Bo",
-        session_minutes=120,
-        visit=Visit(begins, begins + 7200),
-        rescheduling=True,
-    )
-    await pool.execute(
-        "INSERT INTO leads (lead_key, version, status, state) VALUES ($1, 1, $2, $3)",
-        wa_id,
-        state.status.value,
-        state_to_json(state),
-    )
+    visit = Visit(begins, begins + 7200)
+    moving = LeadState(wa_id, Status.BOOKED, session_minutes=120, visit=visit, rescheduling=True)
+    await seed(pool, moving)
     await pool.execute(
         "INSERT INTO appointments (lead_key, kind, starts_at, ends_at, blocked_until)"
         " VALUES ($1, 'appointment', $2, $3, $4)",
@@ -186,7 +164,6 @@ async def booked_and_moving(pool: Pool, wa_id: str, start: datetime) -> None:
 async def test_a_move_keeps_the_old_time_until_the_new_one_is_taken(
     pool: Pool, replicas: tuple[ActorRuntime, ActorRuntime], round_: int
 ) -> None:
-    one, two = replicas
     mover, rival = f"4470200{round_}1", f"4470200{round_}2"
     now = datetime.now(UTC)
     page = offer(STUDIO, timedelta(hours=2), now=now + timedelta(minutes=5)).starts
@@ -195,8 +172,8 @@ async def test_a_move_keeps_the_old_time_until_the_new_one_is_taken(
     await scheduling(pool, rival)
 
     async with anyio.create_task_group() as tg:
-        tg.start_soon(one.ask, pick(mover, wanted))
-        tg.start_soon(two.ask, pick(rival, wanted))
+        for replica, lead in zip(replicas, (mover, rival), strict=True):
+            tg.start_soon(replica.ask, pick(lead, wanted))
 
     moved = await status_of(pool, mover)
     assert moved.status is Status.BOOKED  # a move never un-books

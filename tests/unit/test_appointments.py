@@ -6,7 +6,7 @@ studio's policies, reminders, aftercare and the healed photo.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,41 +19,27 @@ from actors.lead import (
     Decision,
     Deposit,
     DepositSession,
-    Effect,
-    Event,
     LeadBehaviour,
     LeadState,
-    PaymentEventReceived,
     Policy,
     RefundDeposit,
     ReleaseSlot,
-    RequestDepositLink,
     ScheduleTimer,
-    SendMedia,
     SendMessage,
     Status,
     TimerFired,
     TimerKind,
     Visit,
 )
-from tests.unit.lead_fixtures import (
-    ALL_ANSWERED,
-    ARTIST,
-    LEAD,
-    NOW,
-    act,
-    media,
-    msg,
-    reply,
-    script,
-)
+from tests.unit import lead_fixtures
+from tests.unit.lead_fixtures import ALL_ANSWERED, ARTIST, LEAD, NOW, act, media, msg, reply
+from tests.unit.steps import Step, fired, keys, paid
 from tests.unit.studio_fixtures import studio
 
-S = Status
-A = ArtistAction
-SESSION = DepositSession(1, "cs_1", "https://checkout.test/cs_1", 1_900_000_000)
 # NOW is Tuesday 24 November 2026, 12:00 in London; the first free slot is a day later.
 FIRST_FREE = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+S, A = Status, ArtistAction
+SESSION = DepositSession(1, "cs_1", "https://checkout.test/cs_1", 1_900_000_000)
 START = int(FIRST_FREE.timestamp())
 VISIT = Visit(START, START + 7200)
 SLOT_PICK = f"slot:{START}"
@@ -63,7 +49,7 @@ LATER_VISIT = Visit(IN_TEN_DAYS, IN_TEN_DAYS + 7200)
 
 def appointments(**studio_fields: object) -> LeadBehaviour:
     policy = Policy(artist_number=ARTIST, studio=studio(**studio_fields), hold_s=3600)
-    return LeadBehaviour(script(), policy)
+    return LeadBehaviour(lead_fixtures.script(), policy)
 
 
 def at(status: Status, **fields: object) -> LeadState:
@@ -71,56 +57,6 @@ def at(status: Status, **fields: object) -> LeadState:
         wa_id=LEAD, status=status, name="Ana", answers=ALL_ANSWERED, session_minutes=120
     )
     return replace(base, **fields)  # type: ignore[arg-type]
-
-
-def paid(event_type: str, session: str = "cs_1") -> PaymentEventReceived:
-    return PaymentEventReceived(
-        message_id=f"stripe:{event_type}",
-        wa_id=LEAD,
-        event_id=f"evt_{event_type}",
-        event_type=event_type,
-        received_at=NOW,
-        livemode=False,
-        session_id=session,
-        payment_status="paid",
-        amount=5000,
-        currency="gbp",
-        payment_intent="pi_1",
-    )
-
-
-def fired(kind: TimerKind, due_at: int) -> TimerFired:
-    return TimerFired(f"timer:{kind}", LEAD, 1, kind, due_at, NOW)
-
-
-def keys(effects: tuple[Effect, ...]) -> list[str]:
-    out: list[str] = []
-    for effect in effects:
-        match effect:
-            case SendMessage(to=to, key=key):
-                out.append(f"{'lead' if to == LEAD else 'artist'}:{key}")
-            case SendMedia():
-                out.append("artist:media")
-            case RequestDepositLink():
-                out.append("deposit")
-            case ClaimSlot(kind=kind):
-                out.append(f"claim:{kind}")
-            case ReleaseSlot(cancelled=cancelled):
-                out.append("release:cancelled" if cancelled else "release")
-            case RefundDeposit():
-                out.append("refund")
-    return out
-
-
-@dataclass(frozen=True)
-class Step:
-    name: str
-    state: LeadState
-    event: Event
-    status: Status
-    effects: list[str]
-    calendar: Calendar = field(default_factory=Calendar)
-    via: tuple[Status, ...] = ()
 
 
 TAKEN = Calendar(taken=((FIRST_FREE, FIRST_FREE + timedelta(hours=2, minutes=15)),))
@@ -185,13 +121,6 @@ STEPS = [
         ["lead:slots_offer"],
     ),
     Step(
-        "stop while picking opts out",
-        at(S.SCHEDULING),
-        act(A.OPT_OUT),
-        S.OPTOUT,
-        ["lead:opted_out"],
-    ),
-    Step(
         "paid: booked at the held time",
         at(S.BOOKING_PENDING, visit=VISIT, deposit=Deposit.LINK_SENT, deposit_sessions=(SESSION,)),
         paid("checkout.session.completed"),
@@ -212,19 +141,18 @@ STEPS = [
         S.ABANDONED,
         ["release", "lead:deposit_expired", "artist:artist_deposit_expired"],
     ),
-    Step(
-        "the lead cancels in good time: refunded",
-        at(S.BOOKED, visit=LATER_VISIT, **PAID),
-        reply("visit_cancel"),
-        S.CANCELLED,
-        ["release:cancelled", "lead:cancelled", "artist:artist_lead_cancelled", "refund"],
-    ),
-    Step(
-        "the lead cancels at short notice: the deposit is kept",
-        at(S.BOOKED, visit=VISIT, **PAID),
-        reply("visit_cancel"),
-        S.CANCELLED,
-        ["release:cancelled", "lead:cancelled", "artist:artist_lead_cancelled"],
+    *(
+        Step(
+            f"the lead cancels {when}",
+            at(S.BOOKED, visit=visit, **PAID),
+            reply("visit_cancel"),
+            S.CANCELLED,
+            ["release:cancelled", "lead:cancelled", "artist:artist_lead_cancelled", *refund],
+        )
+        for when, visit, refund in (
+            ("in good time: refunded", LATER_VISIT, ["refund"]),
+            ("at short notice: the deposit is kept", VISIT, []),
+        )
     ),
     Step(
         "the artist cancels: refunded",
@@ -240,47 +168,25 @@ STEPS = [
         S.DONE,
         ["lead:aftercare"],
     ),
-    Step(
-        "stop after a cancellation",
-        at(S.CANCELLED, visit=VISIT),
-        act(A.OPT_OUT),
-        S.OPTOUT,
-        ["lead:opted_out"],
+    *(
+        Step(
+            f"asking for a person when {s} hands over",
+            at(s, visit=VISIT),
+            msg("human"),
+            S.NEEDS_ARTIST_REPLY,
+            ["lead:holding", "artist:artist_handover", "artist:media"],
+        )
+        for s in (S.CANCELLED, S.DONE)
     ),
-    Step(
-        "asking for a person after a cancellation hands over",
-        at(S.CANCELLED, visit=VISIT),
-        msg("human"),
-        S.NEEDS_ARTIST_REPLY,
-        ["lead:holding", "artist:artist_handover", "artist:media"],
+    *(
+        Step(
+            f"hand back to {s}", at(S.NEEDS_ARTIST_REPLY, resume_status=s), act(A.HAND_BACK), s, []
+        )
+        for s in (S.CANCELLED, S.DONE)
     ),
-    Step(
-        "asking for a person when done hands over",
-        at(S.DONE, visit=VISIT),
-        msg("human"),
-        S.NEEDS_ARTIST_REPLY,
-        ["lead:holding", "artist:artist_handover", "artist:media"],
-    ),
-    Step(
-        "hand back after a cancellation",
-        at(S.NEEDS_ARTIST_REPLY, resume_status=S.CANCELLED),
-        act(A.HAND_BACK),
-        S.CANCELLED,
-        [],
-    ),
-    Step(
-        "hand back when done",
-        at(S.NEEDS_ARTIST_REPLY, resume_status=S.DONE),
-        act(A.HAND_BACK),
-        S.DONE,
-        [],
-    ),
-    Step(
-        "stop when done",
-        at(S.DONE, visit=VISIT),
-        act(A.OPT_OUT),
-        S.OPTOUT,
-        ["lead:opted_out"],
+    *(
+        Step(f"stop when {s}", at(s, visit=VISIT), act(A.OPT_OUT), S.OPTOUT, ["lead:opted_out"])
+        for s in (S.SCHEDULING, S.CANCELLED, S.DONE)
     ),
 ]
 
@@ -434,7 +340,7 @@ def test_the_healed_photo_is_asked_for_and_lands_in_the_lead_file() -> None:
 
 
 def test_without_a_studio_approve_asks_for_the_deposit_as_before() -> None:
-    plain = LeadBehaviour(script(), Policy(artist_number=ARTIST))
+    plain = LeadBehaviour(lead_fixtures.script(), Policy(artist_number=ARTIST))
     decision = plain.decide(at(S.PENDING_APPROVAL), act(A.APPROVE))
     assert decision.state.status is S.BOOKING_PENDING
     assert keys(decision.effects) == ["deposit"]

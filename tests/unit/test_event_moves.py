@@ -31,6 +31,7 @@ from actors.lead import (
 )
 from actors.lead.transitions import EVENT_MOVES, event_moves
 from tests.unit.lead_fixtures import ALL_ANSWERED, LEAD, NOW, act, behaviour, media, msg, reply
+from tests.unit.steps import paid
 from tests.unit.test_appointments import SLOT_PICK, VISIT, appointments
 
 S = Status
@@ -84,19 +85,7 @@ def leads() -> list[LeadState]:
 
 
 def stripe(event_type: str, session: str) -> PaymentEventReceived:
-    return PaymentEventReceived(
-        message_id=f"stripe:{event_type}:{session}",
-        wa_id=LEAD,
-        event_id=f"evt_{event_type}_{session}",
-        event_type=event_type,
-        received_at=NOW,
-        livemode=False,
-        session_id=session,
-        payment_status="paid",
-        amount=5000,
-        currency="gbp",
-        payment_intent="pi_1",
-    )
+    return paid(event_type, session=session)
 
 
 def link(attempt: int) -> DepositLinkCreated:

@@ -172,7 +172,8 @@ def test_no_offered_slot_overlaps_anything_and_all_are_within_hours(
         assert all(not (start < t_end and t_start < end + buffer) for t_start, t_end in taken)
         padded = (start - buffer, end + buffer)
         assert all(not (padded[0] < b_end and b_start < padded[1]) for b_start, b_end in busy)
-        assert now + place.min_notice <= start < now + place.horizon
+        notice, horizon = timedelta(hours=place.min_notice_hours), timedelta(days=14)
+        assert now + notice <= start < now + horizon
         wall = start.astimezone(place.timezone)
         openings = place.hours[wall.weekday()]
         ends_wall = end.astimezone(place.timezone)

@@ -8,7 +8,7 @@ aftercare and, weeks later, the healed-photo request.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,18 +37,6 @@ ARTIST = "447700900999"
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(datetime.now(UTC))
-
-
-@pytest.fixture
-def stripe_fake() -> FakeStripe:
-    return FakeStripe()
-
-
-@pytest.fixture
-def stripe_server(stripe_fake: FakeStripe) -> Iterator[StripeServer]:
-    server = stripe_fake.serve()
-    yield server
-    server.close()
 
 
 @pytest.fixture
@@ -96,6 +84,28 @@ async def next_with_button(phone: Phone, button: str) -> SentMessage:
     return message
 
 
+async def offered(running: Running) -> tuple[Phone, Phone, SentMessage]:
+    """A lead qualified, confirmed and approved: the lead, the artist, the list of times."""
+    lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Artist")
+    summary = await lead.to_the_summary()
+    await lead.tap(summary, "confirm")
+    await lead.next_message()  # sent to the artist
+    await artist.tap(await next_with_button(artist, f"approve:{LEAD}"), f"approve:{LEAD}")
+    return lead, artist, await lead.next_message()
+
+
+async def picked_first(
+    running: Running, stripe_fake: FakeStripe, lead: Phone, offer: SentMessage
+) -> dict[str, Any]:
+    """The lead taps the first free time; the held note and the link arrive: its session."""
+    await lead.tap(offer, next(row for row in buttons_of(offer) if row.startswith("slot:")))
+    await lead.next_message()  # held
+    await lead.next_message()  # the link
+    lead_id = await running.pool.fetchval("SELECT lead_id::text FROM leads WHERE lead_key=$1", LEAD)
+    session: dict[str, Any] = stripe_fake.sessions_for(lead_id)[-1]
+    return session
+
+
 async def status(running: Running) -> str:
     found: str = await running.pool.fetchval("SELECT status FROM leads WHERE lead_key=$1", LEAD)
     return found
@@ -105,14 +115,7 @@ async def test_from_hi_to_done(
     studio_running: Running, clock: FakeClock, stripe_fake: FakeStripe
 ) -> None:
     running = studio_running
-    lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Artist")
-    summary = await lead.to_the_summary()
-    await lead.tap(summary, "confirm")
-    await lead.next_message()  # sent to the artist
-    packet = await artist.next_message()
-    await artist.tap(packet, f"approve:{LEAD}")
-
-    offer = await lead.next_message()
+    lead, artist, offer = await offered(running)
     assert offer.text.startswith("Great news:")
     rows = buttons_of(offer)
     slots = [row for row in rows if row.startswith("slot:")]
@@ -188,18 +191,8 @@ async def test_the_artist_cancels_from_the_packet_and_the_slot_is_freed(
     studio_running: Running, stripe_fake: FakeStripe
 ) -> None:
     running = studio_running
-    lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Artist")
-    summary = await lead.to_the_summary()
-    await lead.tap(summary, "confirm")
-    await lead.next_message()
-    await artist.tap(await next_with_button(artist, f"approve:{LEAD}"), f"approve:{LEAD}")
-    offer = await lead.next_message()
-    picked = next(row for row in buttons_of(offer) if row.startswith("slot:"))
-    await lead.tap(offer, picked)
-    await lead.next_message()
-    await lead.next_message()
-    lead_id = await running.pool.fetchval("SELECT lead_id::text FROM leads WHERE lead_key=$1", LEAD)
-    (session,) = stripe_fake.sessions_for(lead_id)
+    lead, artist, offer = await offered(running)
+    session = await picked_first(running, stripe_fake, lead, offer)
     paid = stripe_fake.complete(session["id"])
     assert await post_stripe(running, event("checkout.session.completed", paid)) == 200
     await lead.next_message()
@@ -225,19 +218,9 @@ async def test_an_expired_link_releases_the_hold_once_then_abandons(
     studio_running: Running, stripe_fake: FakeStripe
 ) -> None:
     running = studio_running
-    lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Artist")
-    summary = await lead.to_the_summary()
-    await lead.tap(summary, "confirm")
-    await lead.next_message()
-    await artist.tap(await next_with_button(artist, f"approve:{LEAD}"), f"approve:{LEAD}")
-    lead_id = await running.pool.fetchval("SELECT lead_id::text FROM leads WHERE lead_key=$1", LEAD)
-    offer = await lead.next_message()
+    lead, _, offer = await offered(running)
     for attempt in (1, 2):
-        picked = next(row for row in buttons_of(offer) if row.startswith("slot:"))
-        await lead.tap(offer, picked)
-        await lead.next_message()  # held
-        await lead.next_message()  # the link
-        session = stripe_fake.sessions_for(lead_id)[-1]
+        session = await picked_first(running, stripe_fake, lead, offer)
         expired = stripe_fake.expire(session["id"])
         assert await post_stripe(running, event("checkout.session.expired", expired)) == 200
         live = await running.pool.fetchval("SELECT count(*) FROM appointments WHERE status='live'")
@@ -249,4 +232,5 @@ async def test_an_expired_link_releases_the_hold_once_then_abandons(
             assert await status(running) == "SCHEDULING"
     assert (await lead.next_message()).text.startswith("Your payment link has expired")
     assert await status(running) == "ABANDONED"
+    lead_id = await running.pool.fetchval("SELECT lead_id::text FROM leads WHERE lead_key=$1", LEAD)
     assert len(stripe_fake.sessions_for(lead_id)) == 2

@@ -40,18 +40,6 @@ ARTIST = "447700900999"
 
 
 @pytest.fixture
-def stripe_fake() -> FakeStripe:
-    return FakeStripe()
-
-
-@pytest.fixture
-def stripe_server(stripe_fake: FakeStripe) -> Iterator[StripeServer]:
-    server = stripe_fake.serve()
-    yield server
-    server.close()
-
-
-@pytest.fixture
 def sheet() -> FakeSheets:
     return FakeSheets()
 
