@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from actors.lead.button_ids import (
+    VISIT_BUTTONS,
     VISIT_CANCEL,
     VISIT_CONFIRM,
     VISIT_RESCHEDULE,
@@ -201,9 +202,9 @@ class AppointmentRules:
     def on_booked(self, state: LeadState, message: MessageReceived, calendar: Calendar) -> Decision:
         choice = message.reply_id or ""
         now = message.received_at
-        if state.rescheduling:
-            return self.picking(state, message, calendar)
         visit = state.visit
+        if state.rescheduling and choice not in VISIT_BUTTONS:
+            return self.picking(state, message, calendar)
         if visit is None:
             return Decision(state)
         when = {"when": str(visit.starts_at)}

@@ -345,3 +345,10 @@ def test_without_a_studio_approve_asks_for_the_deposit_as_before() -> None:
     assert decision.state.status is S.BOOKING_PENDING
     assert keys(decision.effects) == ["deposit"]
     assert not plain.reads_calendar(at(S.SCHEDULING))
+
+
+def test_a_cancel_from_the_reminder_counts_while_picking_a_new_time() -> None:
+    moving = at(S.BOOKED, visit=LATER_VISIT, rescheduling=True, **PAID)
+    decision = appointments().decide_on(moving, reply("visit_cancel"), Calendar())
+    assert decision.state.status is S.CANCELLED
+    assert not decision.state.rescheduling
