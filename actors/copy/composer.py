@@ -198,6 +198,12 @@ class Composer:
         except KeyError as error:
             raise CopyError(f"copy key 'templates.{key}' needs {error}") from error
 
+    def template_buttons(self, key: str, ref: str | None) -> list[str]:
+        """The ids message `key`'s buttons carry: its template's quick replies send them
+        back as the tap's payload, so a tap on the template is read like one on the message."""
+        message = self._messages.get(key)
+        return [button_id(stem, ref) for stem in message.buttons] if message else []
+
     def _template_supplied(self, key: str) -> frozenset[str]:
         """The placeholders the code supplies with message `key`."""
         required = REQUIRED_MESSAGES.get(key)

@@ -10,6 +10,7 @@ import pytest
 
 from actors.copy import Composer, load_copy
 from actors.lead import SendMessage
+from actors.templates import Templates
 
 COPY = Path(__file__).resolve().parents[2] / "copy"
 LONDON = ZoneInfo("Europe/London")
@@ -63,4 +64,22 @@ def test_the_artist_booking_carries_the_cancel_button_for_that_lead() -> None:
     )
     assert [b["reply"]["id"] for b in body["interactive"]["action"]["buttons"]] == [
         "cancel:447700900123"
+    ]
+
+
+def test_the_reminder_template_carries_its_buttons_ids_as_quick_reply_payloads() -> None:
+    composer = Composer(load_copy(COPY, "en_GB"), timezone=LONDON)
+    templates = Templates.from_config(
+        composer, {"visit_reminder": {"name": "reminder_v1"}}, default_language="en_GB"
+    )
+    sent = templates.message(
+        SendMessage(to="447700900123", key="visit_reminder", params={"when": str(SUMMER)})
+    )
+    assert sent is not None
+    body, *buttons = sent["template"]["components"]
+    assert body["parameters"] == [{"type": "text", "text": "2026-07-02 14:00"}]
+    assert [(b["sub_type"], b["index"], b["parameters"][0]["payload"]) for b in buttons] == [
+        ("quick_reply", "0", "visit_confirm"),
+        ("quick_reply", "1", "visit_reschedule"),
+        ("quick_reply", "2", "visit_cancel"),
     ]
