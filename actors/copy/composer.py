@@ -26,7 +26,7 @@ from actors.copy.file import (
     WhatsAppLimits,
     placeholders,
 )
-from actors.copy.when import format_when
+from actors.copy.when import format_slot, format_when
 from actors.lead.button_ids import button_id, edit_row_id, later_row_id, slot_row_id
 from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER, SendMedia, SendMessage
 from actors.lead.script import Kind
@@ -81,7 +81,7 @@ class Composer:
         message = self._message(key)
         body = prefix + self._text(key, params, answers) + suffix
         if effect.slots:
-            rows = [(slot_row_id(start), self._when(str(start))) for start in effect.slots]
+            rows = [(slot_row_id(start), self._slot(start)) for start in effect.slots]
             if effect.later:
                 rows.append((later_row_id(effect.later), self._text("slots_later", {}, ())))
             return self._list(body, rows)
@@ -121,6 +121,12 @@ class Composer:
         """A time carried as epoch seconds, as the locale writes it in the studio's zone."""
         moment = datetime.fromtimestamp(int(seconds), UTC)
         return format_when(moment, self._timezone, self._copy.locale)
+
+    def _slot(self, start: int) -> str:
+        """A slot's list row title, cut to WhatsApp's 24 characters whatever the locale."""
+        moment = datetime.fromtimestamp(start, UTC)
+        title = format_slot(moment, self._timezone, self._copy.locale)
+        return _clip(title, WhatsAppLimits.ROW_TITLE)
 
     def plain(self, key: str) -> str:
         """A message's text with no placeholders, for providers' own pages (Stripe)."""
