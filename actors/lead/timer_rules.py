@@ -23,6 +23,7 @@ from actors.lead.model import (
     LeadState,
     MessageReceived,
     Outcome,
+    RecordEvent,
     ScheduleTimer,
     SendMessage,
     TimerFired,
@@ -37,6 +38,7 @@ __all__ = ["TimerRules"]
 
 S = Status
 _SILENCE_WATCHED = frozenset({S.QUALIFYING, S.CONFIRMING})
+_ABANDON_WATCHED = frozenset({S.STALE, S.SCHEDULING})
 
 
 def _armed(state: LeadState, kind: TimerKind) -> ArmedTimer | None:
@@ -61,6 +63,10 @@ class TimerRules:
                 return Decision(state, (SendMessage(to=state.wa_id, key="reminder"),))
             case TimerKind.ABANDON if state.status is S.STALE:
                 return Decision(replace(move(state, S.ABANDONED), resume_status=None))
+            case TimerKind.ABANDON if state.status is S.SCHEDULING:
+                # Approved, offered times, and never picked one: no hold to release.
+                unpicked = RecordEvent("info", "abandoned_unpicked")
+                return Decision(replace(move(state, S.ABANDONED), resume_status=None), (unpicked,))
             case TimerKind.DEPOSIT_REMINDER if (
                 state.status is S.BOOKING_PENDING and state.deposit is Deposit.LINK_SENT
             ):
@@ -130,10 +136,11 @@ class TimerRules:
         return current.due_at
 
     def _abandon_due(self, before: LeadState, after: LeadState, now: int) -> int | None:
-        if after.status is not S.STALE:
+        """Silence after going stale, or while offered times (SCHEDULING) and not picking."""
+        if after.status not in _ABANDON_WATCHED:
             return None
         current = _armed(after, TimerKind.ABANDON)
-        if before.status is not S.STALE or current is None:
+        if before.status is not after.status or current is None:
             return now + self._policy.abandon_after_s
         return current.due_at
 

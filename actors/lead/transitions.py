@@ -75,7 +75,7 @@ ALLOWED: Final[Mapping[Status, frozenset[Status]]] = {
     S.STALE: frozenset({S.QUALIFYING, S.ABANDONED, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
     S.ABANDONED: frozenset({S.NEW, S.OPTOUT}),
     # Appointments (STUDIO_FILE): picking a time, then after the booked one.
-    S.SCHEDULING: frozenset({S.BOOKING_PENDING, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
+    S.SCHEDULING: frozenset({S.BOOKING_PENDING, S.NEEDS_ARTIST_REPLY, S.OPTOUT, S.ABANDONED}),
     S.CANCELLED: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
     S.DONE: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
 }
@@ -139,6 +139,7 @@ EVENT_MOVES: Final[Mapping[Status, Mapping[type[Event], frozenset[Status]]]] = {
     S.SCHEDULING: {
         MessageReceived: frozenset({S.BOOKING_PENDING, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
         ArtistActed: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
+        TimerFired: frozenset({S.ABANDONED}),  # offered times and never picked one
     },
     S.CANCELLED: {
         MessageReceived: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),

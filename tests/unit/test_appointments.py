@@ -162,6 +162,13 @@ STEPS = [
         ["release:cancelled", "lead:cancelled_by_artist", "refund"],
     ),
     Step(
+        "offered times and never picked one: abandoned",
+        at(S.SCHEDULING),
+        fired(TimerKind.ABANDON, 1_700_000_000),
+        S.ABANDONED,
+        [],
+    ),
+    Step(
         "after the appointment: done, aftercare",
         at(S.BOOKED, visit=VISIT, **PAID),
         fired(TimerKind.VISIT_DONE, VISIT.ends_at + 7200),
@@ -195,6 +202,7 @@ def run(step: Step) -> Decision:
     state = step.state
     timers = {
         TimerKind.VISIT_DONE: ArmedTimer(TimerKind.VISIT_DONE, VISIT.ends_at + 7200),
+        TimerKind.ABANDON: ArmedTimer(TimerKind.ABANDON, 1_700_000_000),
     }
     if isinstance(step.event, TimerFired):
         state = replace(state, timers=(timers[step.event.kind],))
@@ -352,3 +360,11 @@ def test_a_cancel_from_the_reminder_counts_while_picking_a_new_time() -> None:
     decision = appointments().decide_on(moving, reply("visit_cancel"), Calendar())
     assert decision.state.status is S.CANCELLED
     assert not decision.state.rescheduling
+
+
+def test_offered_times_arm_the_abandon_timer_and_a_pick_disarms_it() -> None:
+    offered = appointments().decide_on(at(S.PENDING_APPROVAL), act(A.APPROVE), Calendar())
+    armed = {e.kind: e.due_at for e in offered.effects if isinstance(e, ScheduleTimer)}
+    assert armed == {TimerKind.ABANDON: int(NOW.timestamp()) + 172800}
+    held = appointments().decide_on(offered.state, reply(SLOT_PICK), Calendar())
+    assert not any(t.kind is TimerKind.ABANDON for t in held.state.timers)
