@@ -116,10 +116,12 @@ class Admin:
         correlation_id: str,
         *,
         deposit_amount: int | None = None,
+        session_minutes: int | None = None,
     ) -> ActionTaken | None:
         """Run the artist's `action` as a turn of the lead's actor; None: no such lead.
 
-        `deposit_amount` (minor units) is an approval's own deposit (the studio page's).
+        `deposit_amount` (minor units) is an approval's own deposit (the studio page's);
+        `session_minutes` its session's length, when appointments are on.
         """
         async with self._db.reads() as unit:
             if await unit.leads.get(wa_id) is None:
@@ -129,6 +131,7 @@ class Admin:
                 wa_id,
                 action,
                 deposit_amount=deposit_amount,
+                session_minutes=session_minutes,
                 action_id=uuid.uuid4(),
                 now=self._now(),
                 correlation_id=correlation_id,

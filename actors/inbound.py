@@ -84,16 +84,27 @@ class Inbound:
         now: datetime,
         correlation_id: str,
         deposit_amount: int | None = None,
+        session_minutes: int | None = None,
     ) -> Inbound:
-        """`deposit_amount` (minor units): an approval's own deposit, when not the default."""
-        message_id = admin_action_message_id(action_id)
-        event = ArtistActed(message_id, wa_id, action, now, "admin", deposit_amount)
+        """With APPROVE, `deposit_amount` (minor units) and `session_minutes` when other
+        than the defaults."""
+        event = ArtistActed(
+            admin_action_message_id(action_id),
+            wa_id,
+            action,
+            now,
+            via="admin",
+            deposit_amount=deposit_amount,
+            session_minutes=session_minutes,
+        )
         record: dict[str, Any] = {
             "via": "admin",
             "action": action.value,
             "wa_id": wa_id,
             "at": now.isoformat(),
         }
+        if session_minutes is not None:
+            record["session_minutes"] = session_minutes
         if deposit_amount is not None:
             record["deposit_amount"] = deposit_amount
         return cls._carrying(event, record, correlation_id)

@@ -87,13 +87,30 @@ class Templates:
         answers = effect.answers if isinstance(effect, SendMessage) else ()
         texts = self._composer.template_parameters(key, effect.params, answers)
         body: dict[str, Any] = {"name": template.name, "language": {"code": template.language}}
+        components: list[dict[str, Any]] = []
         if texts:
-            body["components"] = [
+            components.append(
                 {"type": "body", "parameters": [{"type": "text", "text": t} for t in texts]}
-            ]
+            )
+        ref = effect.ref if isinstance(effect, SendMessage) else None
+        for index, payload in enumerate(self._composer.template_buttons(key, ref)):
+            components.append(_quick_reply(index, payload))
+        if components:
+            body["components"] = components
         return {"type": "template", "template": body}
 
 
 def message_key(effect: SendMessage | SendMedia) -> str:
     """The copy key a message is about (a media forward is named by its caption)."""
     return effect.key if isinstance(effect, SendMessage) else effect.caption_key
+
+
+def _quick_reply(index: int, payload: str) -> dict[str, Any]:
+    """A quick-reply button of the template (created with the message's buttons, in
+    order), carrying the id the message's own button would."""
+    return {
+        "type": "button",
+        "sub_type": "quick_reply",
+        "index": str(index),
+        "parameters": [{"type": "payload", "payload": payload}],
+    }

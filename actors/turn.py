@@ -15,21 +15,33 @@ that kill the process there: locked, written, before commit, committed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
 import structlog
 
+from actors.calendar_reads import read_calendar
 from actors.errors import TurnFailed
 from actors.faults import CrashPoint, CrashPoints
 from actors.inbound import Inbound
-from actors.lead import Decision, LeadBehaviour, LeadState, Outcome, state_from_json
+from actors.lead import (
+    ClaimSlot,
+    Decision,
+    LeadBehaviour,
+    LeadState,
+    Outcome,
+    ReleaseSlot,
+    state_from_json,
+)
 from actors.turn_records import turn_write
 from storage import (
     Database,
     DatabaseUnavailable,
+    SlotClaim,
     StaleSnapshot,
     TransactionConflict,
     TurnStart,
+    TurnUnit,
 )
 
 __all__ = ["CachedLead", "Committed", "TurnOutcome", "Turns"]
@@ -37,6 +49,7 @@ __all__ = ["CachedLead", "Committed", "TurnOutcome", "Turns"]
 log = structlog.get_logger("actors.turn")
 
 _MAX_TURN_ATTEMPTS = 3
+_MAX_PICKS = 3  # a pick that loses the race is decided again on a fresh calendar
 _UNAVAILABLE = (StaleSnapshot, DatabaseUnavailable)
 
 
@@ -117,7 +130,7 @@ class Turns:
             if start.seen:
                 return None
             state, version = self._current(lead, start)
-            decision = self._behaviour.decide(state, message.event)
+            decision = await self._decide(unit, lead.key, state, message)
             write = turn_write(
                 lead.key,
                 version,
@@ -133,6 +146,26 @@ class Turns:
             self._crash.reached(CrashPoint.TURN_COMMITTED)
         return Committed(new_version, decision, state.status.value, len(write.outbox))
 
+    async def _decide(
+        self, unit: TurnUnit, key: str, state: LeadState, message: Inbound
+    ) -> Decision:
+        """
+        The behaviour's decision, with the calendar when the lead may take a time; its
+        slot writes are made first, so a slot another lead took meanwhile is decided
+        again (the lead gets fresh slots) instead of failing the turn.
+        """
+        event = message.event
+        if not self._behaviour.reads_calendar(state):
+            return self._behaviour.decide(state, event)
+        window = self._behaviour.calendar_window(event.received_at)
+        for _ in range(_MAX_PICKS):
+            calendar = await read_calendar(unit, key, window)
+            decision = self._behaviour.decide_on(state, event, calendar)
+            if await _slots_written(unit, key, decision):
+                return decision
+            log.info("lead.slot_lost_race")
+        raise TransactionConflict("slot claims kept losing")
+
     def _current(self, lead: CachedLead, start: TurnStart) -> tuple[LeadState, int]:
         snapshot = start.snapshot
         if snapshot is None:
@@ -142,3 +175,26 @@ class Turns:
         if snapshot.state is None:
             raise StaleSnapshot("cache expected but empty")
         return state_from_json(snapshot.state), snapshot.version
+
+
+async def _slots_written(unit: TurnUnit, key: str, decision: Decision) -> bool:
+    """Write the decision's slot effects; False when a claim lost to another lead's."""
+    for effect in decision.effects:
+        match effect:
+            case ClaimSlot():
+                claim = SlotClaim(
+                    kind=effect.kind,
+                    starts_at=_at(effect.starts_at),
+                    ends_at=_at(effect.ends_at),
+                    blocked_until=_at(effect.blocked_until),
+                    expires_at=None if effect.expires_at is None else _at(effect.expires_at),
+                )
+                if not await unit.appointments.claim(key, claim):
+                    return False
+            case ReleaseSlot():
+                await unit.appointments.release(key, cancelled=effect.cancelled)
+    return True
+
+
+def _at(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)

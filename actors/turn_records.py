@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from actors.inbound import Inbound
 from actors.lead import (
     CancelTimer,
+    ClaimSlot,
     Decision,
     Event,
     LeadState,
@@ -20,6 +21,8 @@ from actors.lead import (
     RecordDepositSession,
     RecordEvent,
     RecordPaymentIntent,
+    RefundDeposit,
+    ReleaseSlot,
     RequestDepositLink,
     ScheduleTimer,
     TimerFired,
@@ -74,6 +77,8 @@ def turn_write(
                 timers.append(TimerChange(effect.kind.value, due))
             case CancelTimer():
                 timers.append(TimerChange(effect.kind.value, None))
+            case ClaimSlot() | ReleaseSlot():
+                pass  # written before the rest of the turn (actors.turn)
             case _:
                 outbox.append(_outbox_row(effect, f"{message.message_id}/{index}"))
     after = decision.state
@@ -108,6 +113,8 @@ def _outbox_row(effect: OutboxEffect, idempotency_key: str) -> OutboxInsert:
     if isinstance(effect, RequestDepositLink):
         # One key per lead and attempt: however often it is retried, one session.
         idempotency_key = f"deposit:{effect.wa_id}:{effect.attempt}"
+    if isinstance(effect, RefundDeposit):
+        idempotency_key = effect.idempotency_key  # one refund per payment, however retried
     return OutboxInsert(outbox_channel(effect), effect_to_json(effect), idempotency_key)
 
 

@@ -36,6 +36,7 @@ SCENARIOS: dict[str, list[str]] = {
         "--leads=1500",
         "--steps=5",
         "--concurrency=64",
+        "--schedule-share=0.04",
         "--chaos",
         "--chaos-duration-s=60",
         "--kill-every-s=5",

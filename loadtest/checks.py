@@ -55,6 +55,7 @@ class Observed:
     outbox: list[dict[str, Any]]  # id, lead_key, channel, status, key, payload, created_at
     deposit_sessions: dict[str, int]  # lead_key -> count
     uncertain: dict[str, int]  # idempotency key -> crash windows the service recorded
+    appointments: list[dict[str, Any]] = field(default_factory=list)  # holds, appointments
 
 
 async def observe(cluster: Cluster) -> Observed:
@@ -96,7 +97,14 @@ async def observe(cluster: Cluster) -> Observed:
         " WHERE e.kind = 'possible_duplicate'"
     ):
         uncertain[r["key"]] += 1
-    return Observed(leads, inbox, outbox, sessions, dict(uncertain))
+    appointments = [
+        dict(r)
+        for r in await db.fetch(
+            "SELECT id, lead_key, kind, status, starts_at, blocked_until FROM appointments"
+            " ORDER BY id"
+        )
+    ]
+    return Observed(leads, inbox, outbox, sessions, dict(uncertain), appointments)
 
 
 def run_checks(
@@ -111,19 +119,25 @@ def run_checks(
     reported: Mapping[str, str] | None = None,
 ) -> list[Check]:
     """`reported`: Meta's id -> the final state of the statuses posted for it."""
+    # A lead that picked a time left its reference at the approval (its slots depend on
+    # every other lead): the appointments' checks below speak for it.
+    followed = [r for r in results if not r.scheduled]
     checks = [
         _every_delivery_acknowledged(results),
         _applied_exactly_once(results, observed),
         versions_without_gaps(observed),
-        _final_state_matches_reference(results, observed),
-        _intended_replies_delivered(results, observed, cluster.graph, composer),
+        _final_state_matches_reference(followed, observed),
+        _intended_replies_delivered(followed, observed, cluster.graph, composer),
         _nothing_to_opted_out(results, observed, cluster.graph),
         duplicates_only_in_crash_windows(cluster.graph, faults, observed.uncertain),
-        _paying_leads_booked_once(results, observed, cluster.stripe, cluster.graph),
+        _paying_leads_booked_once(followed, observed, cluster.stripe, cluster.graph),
         Check("outbox_drained", outbox_drained, _outbox_states(observed)),
         _statuses_applied(observed, reported or {}),
         _no_reply_to_reactions(results, observed),
     ]
+    if any(r.scheduled for r in results):
+        checks.append(_no_two_live_appointments_overlap(observed))
+        checks.append(_paid_leads_have_one_appointment_or_a_cancellation(results, observed))
     if chaos:
         checks.append(_paused_replica_silent(cluster.graph, faults, observed.uncertain))
     return checks
@@ -446,6 +460,87 @@ def _paying_leads_booked_once(
             "never_got_to_pay": len(unpaid),
             "wrong": len(wrong),
             "examples": _sample(wrong) + _sample(unpaid),
+        },
+    )
+
+
+def _no_two_live_appointments_overlap(observed: Observed) -> Check:
+    """Live holds and appointments, session plus buffer: no two share a moment."""
+    live = sorted(
+        (r for r in observed.appointments if r["status"] == "live"),
+        key=lambda r: r["starts_at"],
+    )
+    overlapping = [
+        f"{a['lead_key'][-4:]}/{b['lead_key'][-4:]} at {b['starts_at'].isoformat()}"
+        for a, b in itertools.pairwise(live)
+        if b["starts_at"] < a["blocked_until"]
+    ]
+    return Check(
+        "no_two_live_appointments_overlap",
+        not overlapping,
+        {
+            "rows": len(observed.appointments),
+            "live": len(live),
+            "overlapping": len(overlapping),
+            "examples": _sample(overlapping),
+        },
+    )
+
+
+_PAID_DEPOSITS = frozenset({"paid", "refund_requested", "refunded"})
+
+
+def _paid_leads_have_one_appointment_or_a_cancellation(
+    results: Sequence[LeadResult], observed: Observed
+) -> Check:
+    """Every lead whose deposit is paid has exactly one live appointment, or is CANCELLED
+    with its appointment's row cancelled; and each scheduling lead that paid ended so."""
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in observed.appointments:
+        rows[row["lead_key"]].append(row)
+    wrong: list[str] = []
+    paid = 0
+    for key, lead in observed.leads.items():
+        state = lead["state"]
+        if state.get("deposit") not in _PAID_DEPOSITS:
+            continue
+        paid += 1
+        mine = rows.get(key, [])
+        live = [r for r in mine if r["status"] == "live"]
+        booked = len(live) == 1 and live[0]["kind"] == "appointment"
+        cancelled = (
+            lead["status"] == Status.CANCELLED.value
+            and not live
+            and any(r["status"] == "cancelled" for r in mine)
+        )
+        if not (booked or cancelled):
+            wrong.append(f"{key[-4:]}: {lead['status']}, rows {[r['status'] for r in mine]}")
+    expected = {Role.PAY: "BOOKED", Role.RESCHEDULE: "BOOKED", Role.CANCEL: "CANCELLED"}
+    moved = 0
+    for result in results:
+        if not (result.scheduled and result.paid_session and result.finished):
+            continue
+        lead = observed.leads.get(result.script.wa_id, {})
+        if lead.get("status") != expected.get(result.script.role):
+            wrong.append(
+                f"{result.script.wa_id[-4:]}: {result.script.role} ended {lead.get('status')}"
+            )
+        moved += int(
+            result.script.role == Role.RESCHEDULE and lead.get("state", {}).get("reschedules") == 1
+        )
+    return Check(
+        "paid_leads_have_one_appointment_or_a_cancellation",
+        not wrong,
+        {
+            "paid_leads": paid,
+            "scheduled": sum(1 for r in results if r.scheduled),
+            "picks_lost_to_another_lead": sum(r.picks_lost for r in results),
+            "rescheduled": moved,
+            "cancelled": sum(
+                1 for lead in observed.leads.values() if lead["status"] == "CANCELLED"
+            ),
+            "wrong": len(wrong),
+            "examples": _sample(wrong),
         },
     )
 

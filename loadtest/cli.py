@@ -46,6 +46,9 @@ _HELP = {
     "a passing run)",
     "keep_logs": "keep the temporary log directory after a passing run too (a failed run "
     "always keeps it, and prints where)",
+    "schedule_share": "share of leads that, with appointments on (a STUDIO_FILE for the "
+    "replicas; every paying lead then picks a time), move their time or cancel it "
+    "(default %(default)s: appointments off)",
     "locale": "copy locale the replicas and the reference use (default %(default)s)",
 }
 

@@ -44,7 +44,7 @@ from fakes.meta import (
 )
 from web.whatsapp_models import MetaWebhook
 
-__all__ = ["LeadScript", "Outgoing", "Role", "typed_texts"]
+__all__ = ["PAYING_ROLES", "LeadScript", "Outgoing", "Role", "typed_texts"]
 
 _TYPED = ("hello", "a small fox on my ankle", "about 12 cm", "300", "next month")
 _TYPED_MORE = ("flexible", "skip", "hmm", "ok", "what?", "a rose, fine line", "3 in", "70mm")
@@ -59,6 +59,13 @@ class Role:
     CHAT = "chat"
     PAY = "pay"
     OPT_OUT = "opt_out"
+    # With appointments on (the run's STUDIO_FILE), paying leads pick a time first, and
+    # these then move it, or cancel it.
+    RESCHEDULE = "reschedule"
+    CANCEL = "cancel"
+
+
+PAYING_ROLES = frozenset({Role.PAY, Role.RESCHEDULE, Role.CANCEL})
 
 
 @dataclass(frozen=True)
@@ -125,7 +132,7 @@ class LeadScript:
         """Whether the lead has something left to say."""
         if self.state.status is Status.OPTOUT:
             return self.sent <= self.opt_out_at + 1  # one message after STOP, then quiet
-        if self.role == Role.PAY:
+        if self.role in PAYING_ROLES:
             return self.state.status not in _ARTIST_TURN and self.sent < max(self.steps, 40)
         return self.sent < self.steps
 
@@ -157,8 +164,21 @@ class LeadScript:
         message = text_message(self.wa_id, meta_id, self.rng.choice(self._texts), self._ts - 1)
         return self._apply_message(message, late=True)
 
-    def artist_approves(self, artist_message_id: str, at: int) -> Outgoing:
-        """The artist's tap on Approve under this lead's packet."""
+    def tap(self, choice_id: str, title: str, *, row: bool) -> Outgoing:
+        """A tap the reference does not follow: picking and moving an appointment (the
+        slots on offer depend on every other lead, which a lead's reference cannot know)."""
+        self._ts += 2
+        meta_id = f"wamid.{self.run_tag}.{self.wa_id}.{self.sent}"
+        self.sent += 1
+        build = list_reply_message if row else button_message
+        message = build(self.wa_id, meta_id, choice_id, title, self._ts)
+        return Outgoing(message, self.wa_id, self.name, False, "processed")
+
+    def artist_approves(
+        self, artist_message_id: str, at: int, *, followed: bool = True
+    ) -> Outgoing:
+        """The artist's tap on Approve under this lead's packet (`followed`: the reference
+        applies it; a lead that then schedules leaves the reference here)."""
         assert self.artist_number is not None
         message = button_message(
             self.artist_number,
@@ -168,6 +188,8 @@ class LeadScript:
             at,
         )
         outgoing = Outgoing(message, self.artist_number, "Artist", False, "processed")
+        if not followed:
+            return outgoing
         received = next(MetaWebhook.model_validate(outgoing.payload()).received())
         command = artist_command(received.message.reply_id() or "")
         assert command is not None
@@ -181,7 +203,7 @@ class LeadScript:
         if self.sent == self.opt_out_at:
             return "STOP"
         onward = [t for t in self._texts if self._moves_on(t)]
-        if self.role == Role.PAY and onward:
+        if self.role in PAYING_ROLES and onward:
             return self.rng.choice(onward)
         if onward and self.rng.random() < 0.8:
             return self.rng.choice(onward)

@@ -4,9 +4,12 @@ Drives one lead's conversation through the service and the fakes.
 The lead sends a message, waits for the bot's replies to reach its phone (the fake
 Graph API), reads the last one, and answers it; a paying lead then waits for its packet
 to reach the artist, who taps Approve, waits for the Checkout link, and pays (Stripe's
-signed `checkout.session.completed`). Duplicate, late (older timestamp) and batched
-deliveries are mixed in at the configured rates, and now and then the lead reacts to
-the bot's last message (a reaction gets no reply).
+signed `checkout.session.completed`). With appointments on, a paying lead first picks a
+time from the list the bot sends (often one another lead picks at the same moment, so the
+race is run for real), pays, and then, by its role, moves the time or cancels it.
+Duplicate, late (older timestamp) and batched deliveries are mixed in at the configured
+rates, and now and then the lead reacts to the bot's last message (a reaction gets no
+reply).
 """
 
 from __future__ import annotations
@@ -24,12 +27,12 @@ from typing import Any
 
 from actors import Inbound
 from actors.lead import ArtistAction, Status
-from actors.lead.button_ids import button_id
+from actors.lead.button_ids import VISIT_CANCEL, VISIT_RESCHEDULE, button_id
 from actors.message_ids import whatsapp_message_id
 from fakes import stripe_api
 from fakes.graph import FakeGraphApi, SentMessage
 from fakes.stripe_api import FakeStripe
-from loadtest.conversation import LeadScript, Outgoing, Role
+from loadtest.conversation import PAYING_ROLES, LeadScript, Outgoing, Role
 from loadtest.traffic import Deliveries, GaveUp
 from web.stripe_models import StripeEvent
 from web.stripe_webhook import payment_event
@@ -64,6 +67,8 @@ class LeadResult:
     last_seen: str | None = None  # Meta's id of the last bot message the lead read
     finished: bool = False
     error: str | None = None
+    scheduled: bool = False  # picked a time: the reference stops at the approval
+    picks_lost: int = 0  # picks another lead's pick beat (fresh slots came instead)
 
 
 class Arrivals:
@@ -116,6 +121,8 @@ class LeadDriver:
         rng: random.Random,
         artist_number: str,
         on_message: Callable[[], None] = lambda: None,
+        *,
+        scheduling: bool = False,
     ) -> None:
         self._deliveries = deliveries
         self._graph = graph
@@ -124,6 +131,7 @@ class LeadDriver:
         self._rng = rng
         self._artist = artist_number
         self._on_message = on_message
+        self._scheduling = scheduling  # the replicas run with a STUDIO_FILE
         self._arrivals = Arrivals(asyncio.get_running_loop())
         graph.listeners.append(self._arrivals.heard)
 
@@ -131,7 +139,10 @@ class LeadDriver:
         result = LeadResult(script)
         try:
             await self._converse(script, result)
-            if script.role == Role.PAY and script.state.status is Status.PENDING_APPROVAL:
+            approving = script.state.status is Status.PENDING_APPROVAL
+            if script.role in PAYING_ROLES and approving and self._scheduling:
+                await self._schedule_and_pay(script, result)
+            elif script.role == Role.PAY and approving:
                 await self._approve_and_pay(script, result)
             result.finished = True
         except GaveUp as error:
@@ -204,12 +215,10 @@ class LeadDriver:
         approval = script.artist_approves(f"wamid.artist.{script.wa_id}.{now}", now)
         await self._send(approval, result)
 
-        link = await self._wait_for_link(script)
+        link = await self._link(script, result)
         if link is None:
-            result.reply_timeouts += 1
             return
         session = self._stripe.session(link)
-        result.lead_uuid = str(session["client_reference_id"])
         script.apply(
             Inbound.from_deposit_link(
                 wa_id=script.wa_id,
@@ -229,13 +238,83 @@ class LeadDriver:
             payment_event(
                 parsed,
                 lead_key=script.wa_id,
-                lead_id=result.lead_uuid,
+                lead_id=str(result.lead_uuid),
                 now=datetime.now(UTC),
             )
         )
         await self._deliveries.stripe(event)
         result.paid_session = link
         await self._replies(script, result)
+
+    # -- appointments ------------------------------------------------------------------
+
+    async def _schedule_and_pay(self, script: LeadScript, result: LeadResult) -> None:
+        """Approve, pick a time (again when another lead took it), pay; then by role, move
+        the time or cancel it. The reference stops at the approval."""
+        button = button_id(ArtistAction.APPROVE, script.wa_id)
+        packets = await self._wait(self._artist, lambda: self._packets(button), 1)
+        if not packets:
+            result.reply_timeouts += 1
+            return
+        result.scheduled = True
+        now = int(time.time())
+        read = self._read(script)
+        before = len(read())
+        approval = script.artist_approves(f"wamid.artist.{script.wa_id}.{now}", now, followed=False)
+        await self._send(approval, result)
+        if not await self._pick(script, result, before):
+            return
+        link = await self._link(script, result)
+        if link is None:
+            return
+        before = len(read())
+        event = stripe_api.event("checkout.session.completed", self._stripe.complete(link))
+        await self._deliveries.stripe(event)
+        result.paid_session = link
+        if len(await self._wait(script.wa_id, read, before + 1)) <= before:
+            result.reply_timeouts += 1
+            return
+        if script.role == Role.RESCHEDULE:
+            before = len(read())
+            await self._send(script.tap(VISIT_RESCHEDULE, "Reschedule", row=False), result)
+            await self._pick(script, result, before)
+        elif script.role == Role.CANCEL:
+            before = len(read())
+            await self._send(script.tap(VISIT_CANCEL, "Cancel", row=False), result)
+            if len(await self._wait(script.wa_id, read, before + 1)) <= before:
+                result.reply_timeouts += 1
+
+    def _read(self, script: LeadScript) -> Callable[[], list[SentMessage]]:
+        return lambda: distinct(self._graph.to(script.wa_id))
+
+    async def _pick(self, script: LeadScript, result: LeadResult, before: int) -> bool:
+        """Tap one of the first slots of the newest list; a lost race brings a fresh list
+        (the next message is a list again): pick again. True once a pick held."""
+        read = self._read(script)
+        for _ in range(12):
+            got = await self._wait(script.wa_id, read, before + 1)
+            if len(got) <= before:
+                result.reply_timeouts += 1
+                return False
+            rows = _slot_rows(got[-1])
+            if not rows:
+                return True  # held (or moved): the list is behind us
+            if before > 0 and _slot_rows(got[before - 1]):
+                result.picks_lost += 1
+            before = len(got)
+            choice_id, title = self._rng.choice(rows)  # every lead sees the same first page
+
+            await self._send(script.tap(choice_id, title, row=True), result)
+        return False
+
+    async def _link(self, script: LeadScript, result: LeadResult) -> str | None:
+        """The Checkout Session the lead was sent a link to (its lead id noted), or None."""
+        link = await self._wait_for_link(script)
+        if link is None:
+            result.reply_timeouts += 1
+            return None
+        result.lead_uuid = str(self._stripe.session(link)["client_reference_id"])
+        return link
 
     def _packets(self, button: str) -> list[SentMessage]:
         return [m for m in self._graph.to(self._artist) if button in json.dumps(m.body)]
@@ -251,3 +330,16 @@ class LeadDriver:
                     return found.group(1)
             await _woken(arrived, min(left, 0.5))
         return None
+
+
+def _slot_rows(message: SentMessage) -> list[tuple[str, str]]:
+    """The (id, title) of a free-slots list's slot rows; [] for any other message."""
+    if message.type != "interactive":
+        return []
+    sections = message.body["interactive"].get("action", {}).get("sections", [])
+    return [
+        (str(row["id"]), str(row["title"]))
+        for section in sections
+        for row in section.get("rows", [])
+        if str(row.get("id", "")).startswith("slot:")
+    ]

@@ -56,6 +56,9 @@ class LoadTest:
     opt_out_share: float = 0.05
     status_share: float = 0.3  # share of accepted messages whose statuses Meta posts
     reaction_rate: float = 0.1  # share of steps after which the lead reacts to the bot
+    # > 0: the replicas run with a STUDIO_FILE, so paying leads pick a time before they
+    # pay; this share of all leads then moves it (half) or cancels it (half).
+    schedule_share: float = 0.0
     seed: int | None = None
     chaos: bool = False
     chaos_duration_s: float = 60.0
@@ -104,7 +107,7 @@ async def _run(config: LoadTest, seed: int, log_dir: Path, progress: Progress) -
             database,
             replicas=config.replicas,
             log_dir=log_dir,
-            env=_replica_env(config),
+            env=_replica_env(config, log_dir),
         ) as cluster,
     ):
         progress.say(f"{config.replicas} replica(s) ready; logs in {log_dir}; seed {seed}")
@@ -121,7 +124,33 @@ async def _run(config: LoadTest, seed: int, log_dir: Path, progress: Progress) -
         return {**summary, "seed": seed}
 
 
-def _replica_env(config: LoadTest) -> dict[str, str]:
+# The studio of a scheduling run: open every day, short sessions, no notice needed, so
+# leads find times and often the same ones; a cancellation keeps the deposit.
+STUDIO_FILE = """\
+timezone: Europe/London
+hours:
+  monday: [["08:00", "22:00"]]
+  tuesday: [["08:00", "22:00"]]
+  wednesday: [["08:00", "22:00"]]
+  thursday: [["08:00", "22:00"]]
+  friday: [["08:00", "22:00"]]
+  saturday: [["08:00", "22:00"]]
+  sunday: [["08:00", "22:00"]]
+slot_step_minutes: 30
+default_session_minutes: 60
+buffer_minutes: 10
+horizon_days: 60
+min_notice_hours: 0
+reschedule_notice_hours: 0
+max_reschedules: 1
+cancel_notice_hours: 100000
+reminder_offsets_minutes: [2880, 720]
+aftercare_after_hours: 2
+healed_photo_after_days: 28
+"""
+
+
+def _replica_env(config: LoadTest, log_dir: Path) -> dict[str, str]:
     env = {
         # A killed replica's claims come back within seconds, and a pause longer than
         # the lease (chaos pauses last up to 12 s) makes the paused replica lose them.
@@ -130,6 +159,10 @@ def _replica_env(config: LoadTest) -> dict[str, str]:
         "STUDIO_NAME": STUDIO_NAME,
         "ARTIST_NAME": ARTIST_NAME,
     }
+    if config.schedule_share > 0:
+        studio = log_dir / "studio.yml"
+        studio.write_text(STUDIO_FILE, encoding="utf-8")
+        env["STUDIO_FILE"] = str(studio)
     if config.memory_leads > 0:
         env["ACTOR_IDLE_S"] = "2"
         # Memory of idle actors is the question; the Sheets mirror (four rows at a time,
@@ -141,7 +174,9 @@ def _replica_env(config: LoadTest) -> dict[str, str]:
 def _roles(config: LoadTest, rng: random.Random) -> list[str]:
     paying = round(config.leads * config.pay_share)
     opting_out = round(config.leads * config.opt_out_share)
-    roles = [Role.PAY] * paying + [Role.OPT_OUT] * opting_out
+    moving = round(config.leads * config.schedule_share)
+    roles = [Role.RESCHEDULE] * (moving // 2) + [Role.CANCEL] * (moving - moving // 2)
+    roles += [Role.PAY] * paying + [Role.OPT_OUT] * opting_out
     roles += [Role.CHAT] * (config.leads - len(roles))
     rng.shuffle(roles)
     return roles[: config.leads]
@@ -200,6 +235,7 @@ async def _conversations(
             ),
             random.Random(rng.randrange(2**32)),
             ARTIST_NUMBER,
+            scheduling=config.schedule_share > 0,
         )
         chaos = (
             Chaos(
@@ -333,6 +369,7 @@ def _summary(
             "reorder_rate": config.reorder_rate,
             "batch_rate": config.batch_rate,
             "pay_share": config.pay_share,
+            "schedule_share": config.schedule_share,
             "opt_out_share": config.opt_out_share,
             "status_share": config.status_share,
             "reaction_rate": config.reaction_rate,

@@ -8,6 +8,7 @@ records), the errors (`storage.errors`), and the embedded-Postgres default.
 from __future__ import annotations
 
 from storage.admin import LeadFile, OutboxRow, RedriveOutcome
+from storage.appointments import SlotClaim
 from storage.artist_messages import WaitingLead
 from storage.busy_calendar import BusyCalendarStatus
 from storage.calendar_feed import BookedRow, FeedKey
@@ -69,6 +70,7 @@ __all__ = [
     "RedriveOutcome",
     "RelayUnit",
     "SentMessageRef",
+    "SlotClaim",
     "SnapshotRead",
     "StaleSnapshot",
     "StatusReport",

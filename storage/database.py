@@ -36,6 +36,7 @@ import asyncpg
 from asyncpg.exceptions._base import InternalClientError
 
 from storage.admin import AdminReads, Redrives
+from storage.appointments import Appointments
 from storage.artist_messages import ArtistMessages
 from storage.busy_calendar import BusyCalendarRefresh, BusyTimes
 from storage.calendar_feed import BookedAppointments, FeedKeys
@@ -91,6 +92,7 @@ class Unit:
 class TurnUnit(Unit):
     def _bind(self, con: asyncpg.Connection) -> None:
         self.turns, self.busy = Turns(con), BusyTimes(con)
+        self.appointments = Appointments(con)
 
 
 class RelayUnit(Unit):

@@ -35,6 +35,7 @@ TABLES = (
     "studio_tokens",
     "studio_password_failures",
     "studio_seen",
+    "appointments",
 )
 
 

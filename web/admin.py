@@ -38,6 +38,7 @@ from actors.masking import mask_phone
 from web.admin_requests import (
     ACTIONS,
     MAX_DELIVERY_ID,
+    ActionQuery,
     ActorsQuery,
     DeadLettersQuery,
     LeadsQuery,
@@ -173,7 +174,10 @@ async def act_on_lead(wa_id: str, action: str) -> ResponseReturnValue:
     if acted is None:
         raise AdminProblem(422, "unknown action", [f"action: one of {', '.join(sorted(ACTIONS))}"])
     lead_key = _lead_key(wa_id)
-    taken = await services().admin.act(lead_key, acted, correlation_id())
+    extra = _query(ActionQuery)
+    taken = await services().admin.act(
+        lead_key, acted, correlation_id(), session_minutes=extra.session_minutes
+    )
     if taken is None:
         raise AdminProblem(404, "no such lead")
     log.info("admin.acted", lead=mask_phone(lead_key), action=acted.value, outcome=taken.outcome)

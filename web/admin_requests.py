@@ -21,6 +21,7 @@ __all__ = [
     "MAX_DELIVERY_ID",
     "MAX_KEY_LENGTH",
     "WA_ID_PATTERN",
+    "ActionQuery",
     "ActorsQuery",
     "DeadLettersQuery",
     "LeadsQuery",
@@ -116,6 +117,20 @@ class LeadsQuery(_PageQuery):
     _cursor_kind = "lead"
 
     status: Status | None = Field(default=None, description="only leads in this status")
+
+
+class ActionQuery(BaseModel):
+    """What an action may carry besides its name (approve: another session length)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    session_minutes: int | None = Field(
+        default=None,
+        ge=1,
+        le=24 * 60,
+        description="approve, with appointments on: the session's length, other than the"
+        " studio's default_session_minutes",
+    )
 
 
 class DeadLettersQuery(_PageQuery):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Callable
 from contextlib import AsyncExitStack
+from datetime import UTC
 
 import httpx
 import stripe
@@ -35,6 +36,7 @@ from actors.payments import PaymentRouting
 from actors.readiness import Readiness
 from actors.refunds import Refunds
 from actors.rejections import Rejections
+from actors.schedule import Studio as StudioFile  # the hours and policies (STUDIO_FILE)
 from actors.sheets import SheetsSync
 from actors.statuses import DeliveryReports
 from actors.stripe_calls import stripe_client
@@ -99,7 +101,8 @@ def create_app(
             if crash_points.armed is not None:
                 log.warning("fault.crash_point_armed", point=crash_points.armed.value)
             copy = service_copy(settings)
-            composer = Composer(copy)
+            studio = settings.studio()
+            composer = Composer(copy, timezone=studio.timezone if studio else UTC)
             db = await _open_database(settings, stack)
             app.extensions[DATABASE_KEY] = db  # for operators' tools and tests, not routes
             client = http_client
@@ -145,7 +148,7 @@ def create_app(
                 restart_cap_s=settings.loop_restart_cap_s,
             )
             loops.add("timer-scheduler", timers.run, timers.stop)
-            busy = await _busy_calendar(settings, db, clock, stack)
+            busy = await _busy_calendar(settings, db, clock, stack, studio)
             if busy is not None:
                 loops.add("busy-calendar", busy.run, busy.stop)
             for name, each in zip(("outbox-relay", "sheets-relay"), relays, strict=False):
@@ -179,7 +182,7 @@ def create_app(
                 studio_key=studio_key,
                 artist_desk=_artist_desk(settings, db, relay.wake),
                 busy_calendar=busy,
-                calendar_feed=_calendar_feed(settings, db, composer, clock),
+                calendar_feed=_calendar_feed(settings, db, composer, clock, studio),
                 statuses=statuses,
             ).install(app.extensions)
             log.info("service.started")
@@ -210,8 +213,13 @@ async def _open_database(settings: Settings, stack: AsyncExitStack) -> Database:
     return db
 
 
+# A held slot outlives its Checkout link by this much, so a payment made in the link's
+# last minute still finds its time held when Stripe's event arrives.
+_HOLD_GRACE_S = 15 * 60
+
+
 async def _busy_calendar(
-    settings: Settings, db: Database, clock: Clock, stack: AsyncExitStack
+    settings: Settings, db: Database, clock: Clock, stack: AsyncExitStack, studio: StudioFile | None
 ) -> BusyCalendarSync | None:
     """The artist's calendar's refresh loop; without BUSY_CALENDAR_URL, none, and a copy
     kept from an earlier configuration is dropped so that it blocks nothing."""
@@ -230,20 +238,21 @@ async def _busy_calendar(
         refresh_s=settings.busy_calendar_refresh_s,
         horizon_days=settings.busy_calendar_horizon_days,
         timeout_s=settings.busy_calendar_timeout_s,
+        # All-day events block the studio's days; without a studio, the calendar's own.
+        timezone=studio.timezone.key if studio else None,
     )
 
 
 def _calendar_feed(
-    settings: Settings, db: Database, composer: Composer, clock: Clock
+    settings: Settings, db: Database, composer: Composer, clock: Clock, studio: StudioFile | None
 ) -> CalendarFeed:
     key = settings.studio_calendar_key
     return CalendarFeed(
         db,
         composer,
         configured_key=key.get_secret_value() if key is not None else None,
-        # Events carry their timezone, so phones show them right; with scheduling on,
-        # the studio's timezone (STUDIO_FILE) makes the file read as the studio's clock.
-        timezone="UTC",
+        # Events carry their timezone, so phones show them right, on the studio's clock.
+        timezone=studio.timezone.key if studio else "UTC",
         now=clock.now,
     )
 
@@ -261,6 +270,8 @@ def _policy(settings: Settings) -> Policy:
         deposit_reminder_before_s=settings.deposit_reminder_before_s,
         templated=frozenset(settings.whatsapp_templates),
         read_receipts=settings.whatsapp_read_receipts,
+        studio=settings.studio(),
+        hold_s=settings.deposit_link_ttl_s + _HOLD_GRACE_S,
     )
 
 

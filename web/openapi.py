@@ -24,6 +24,7 @@ from web.admin_requests import (
     ACTIONS,
     MAX_DELIVERY_ID,
     WA_ID_PATTERN,
+    ActionQuery,
     ActorsQuery,
     DeadLettersQuery,
     LeadsQuery,
@@ -132,6 +133,7 @@ _OPERATIONS = (
         "Act as the artist; the action is a turn of the lead's actor, answered after commit",
         ActionResult,
         path_parameters=(_WA_ID, _ACTION),
+        query=ActionQuery,
         errors=(401, 404, 409, 422, 503),
     ),
     _Operation(

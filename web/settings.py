@@ -13,12 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from actors.database_setup import DEFAULT_DATA_DIR
 from actors.faults import CrashPoint
+from actors.schedule import Studio
 from web.phone_numbers import to_wa_id
+from web.studio_file import StudioFileError, load_studio
 
 __all__ = ["DEFAULT_COPY_DIR", "DEFAULT_DATA_DIR", "Settings", "available_locales"]
 
@@ -94,6 +96,10 @@ class Settings(BaseSettings):
     # X-Forwarded-For entry (the client address wrong passwords are counted by).
     trust_proxy_headers: bool = False
 
+    # Appointments: the studio's hours and policies (YAML, see studio.example.yml); unset:
+    # no scheduling, the deposit books the lead with no time.
+    studio_file: Path | None = None
+
     # Operations
     data_dir: Path = DEFAULT_DATA_DIR  # the embedded Postgres, when DATABASE_URL is unset
     copy_dir: Path = DEFAULT_COPY_DIR
@@ -144,6 +150,8 @@ class Settings(BaseSettings):
     # once with os._exit(86) the first time it reaches that point: no cleanup, no
     # rollback, no drain, exactly like kill -9 there. Unset: no crash point.
     fault_crash_at: CrashPoint | None = None
+
+    _studio: Studio | None = PrivateAttr(default=None)  # STUDIO_FILE, read and checked
 
     # -- checks ------------------------------------------------------------------------
 
@@ -196,7 +204,7 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 24 random characters (openssl rand -base64 32)")
         return value
 
-    @field_validator("data_dir", "copy_dir", "google_service_account_file")
+    @field_validator("data_dir", "copy_dir", "google_service_account_file", "studio_file")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         """Relative paths are fixed at start-up: a later chdir cannot move them."""
@@ -212,6 +220,15 @@ class Settings(BaseSettings):
                 f"LOCALE: no copy file {self.locale}.yml in {self.copy_dir} "
                 f"(available: {available})"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _studio_file_checked(self) -> Settings:
+        if self.studio_file is not None:
+            try:
+                self._studio = load_studio(self.studio_file)
+            except StudioFileError as error:
+                raise ValueError(f"STUDIO_FILE: {error}") from None
         return self
 
     @model_validator(mode="after")
@@ -236,6 +253,10 @@ class Settings(BaseSettings):
         if self.pilot_allowlist is None:
             return None
         return frozenset(n for n in self.pilot_allowlist.split(",") if n)
+
+    def studio(self) -> Studio | None:
+        """The studio's hours and policies when STUDIO_FILE is set: appointments on."""
+        return self._studio
 
     def sheets_enabled(self) -> bool:
         """Mirroring needs both the spreadsheet and the credentials to reach it."""

@@ -14,6 +14,7 @@ the names the copy was loaded with (`actors.copy.load_copy`); the rest are plain
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from actors.copy.file import (
@@ -25,7 +26,8 @@ from actors.copy.file import (
     WhatsAppLimits,
     placeholders,
 )
-from actors.lead.button_ids import button_id, edit_row_id
+from actors.copy.when import format_slot, format_when
+from actors.lead.button_ids import button_id, edit_row_id, later_row_id, slot_row_id
 from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER, SendMedia, SendMessage
 from actors.lead.script import Kind
 from actors.lead.status import Status
@@ -37,8 +39,9 @@ __all__ = ["Composer"]
 class Composer:
     """Renders the messages of one checked copy file (`actors.copy.load_copy`)."""
 
-    def __init__(self, copy: CopyFile) -> None:
+    def __init__(self, copy: CopyFile, *, timezone: tzinfo = UTC) -> None:
         self._copy = copy
+        self._timezone = timezone  # the studio's: {when} and the slots are written in it
         self._names = copy.names()
         self._questions = copy.questions_by_key()
         self._messages = copy.messages_by_key()
@@ -79,6 +82,11 @@ class Composer:
         body = prefix + self._text(key, params, answers) + suffix
         if effect.choices:
             return self._list(body, effect.choices)
+        if effect.slots:
+            rows = [(slot_row_id(start), self._slot(start)) for start in effect.slots]
+            if effect.later:
+                rows.append((later_row_id(effect.later), self._text("slots_later", {}, ())))
+            return self._list(body, rows)
         if message.buttons:
             buttons = [(button_id(stem, ref), title) for stem, title in message.buttons.items()]
             return _buttons(body, buttons)
@@ -106,6 +114,8 @@ class Composer:
             values["reason"] = self._message(values["reason"]).text
         if "status" in values:
             values["status"] = self._copy.statuses.get(Status(values["status"]), values["status"])
+        if "when" in values:
+            values["when"] = self._when(values["when"])
         values["answers"] = separator.join(self._answer_line(q, v) for q, v in answers)
         return values
 
@@ -119,6 +129,17 @@ class Composer:
             return self._copy.statuses.get(Status(status), status)
         except ValueError:
             return status
+
+    def _when(self, seconds: str) -> str:
+        """A time carried as epoch seconds, as the locale writes it in the studio's zone."""
+        moment = datetime.fromtimestamp(int(seconds), UTC)
+        return format_when(moment, self._timezone, self._copy.locale)
+
+    def _slot(self, start: int) -> str:
+        """A slot's list row title, cut to WhatsApp's 24 characters whatever the locale."""
+        moment = datetime.fromtimestamp(start, UTC)
+        title = format_slot(moment, self._timezone, self._copy.locale)
+        return _clip(title, WhatsAppLimits.ROW_TITLE)
 
     def question_labels(self) -> dict[str, str]:
         """Question key -> its label, in the order the questions are asked."""
@@ -192,6 +213,12 @@ class Composer:
             return [" ".join(text.format_map(values).split()) for text in texts]
         except KeyError as error:
             raise CopyError(f"copy key 'templates.{key}' needs {error}") from error
+
+    def template_buttons(self, key: str, ref: str | None) -> list[str]:
+        """The ids message `key`'s buttons carry: its template's quick replies send them
+        back as the tap's payload, so a tap on the template is read like one on the message."""
+        message = self._messages.get(key)
+        return [button_id(stem, ref) for stem in message.buttons] if message else []
 
     def _template_supplied(self, key: str) -> frozenset[str]:
         """The placeholders the code supplies with message `key`."""

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from actors.lead.button_ids import SUMMARY_BUTTONS
+from actors.lead.button_ids import SUMMARY_BUTTONS, VISIT_BUTTONS
 from actors.lead.model import ArtistAction
 from actors.lead.script import Kind
 from actors.lead.status import Status
@@ -56,7 +56,7 @@ _A = ArtistAction  # the artist's buttons are actions (read by actors.lead.butto
 _WHO = frozenset({"name", "number", "link"})  # the lead, in every message to the artist
 
 # Every message key the code sends -> (placeholders it always supplies, button keys).
-REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
+_CONVERSATION_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "greeting": (frozenset({"name"}), frozenset()),
     "greeting_anonymous": (frozenset(), frozenset()),
     "unsupported": (frozenset(), frozenset()),
@@ -115,6 +115,40 @@ REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     ),
     "artist_no_leads": (frozenset(), frozenset()),
     "studio_sign_in": (frozenset({"url"}), frozenset()),  # the studio page's one-time link
+}
+
+
+def _says(
+    *supplied: str, buttons: frozenset[str] = frozenset()
+) -> tuple[frozenset[str], frozenset[str]]:
+    return frozenset(supplied), buttons
+
+
+# Appointments (STUDIO_FILE); {when} is written by the composer in the studio's time.
+_APPOINTMENT_MESSAGES = {
+    **dict.fromkeys(
+        ["slots_intro", "slots_later", "slots_reask", "slot_taken", "slots_none"], _says()
+    ),  # slots_later: the list's last row, at most 24 characters
+    **dict.fromkeys(["slot_lost_paid", "link_expired_pick", "reschedule_pick"], _says()),
+    **dict.fromkeys(["aftercare", "healed_photo_request", "healed_photo_thanks"], _says()),
+    "slots_offer": _says("minutes"),
+    "booked_at": _says("when", "amount"),
+    "visit_reminder": _says("when", buttons=VISIT_BUTTONS),
+    **dict.fromkeys(
+        ["slot_held", "visit_confirmed", "rescheduled", "reschedule_refused", "cancelled"],
+        _says("when"),
+    ),
+    **dict.fromkeys(["cancel_refund", "cancel_forfeit", "cancelled_by_artist"], _says("when")),
+    "artist_booked_at": _says(*_WHO, "when", buttons=frozenset({_A.CANCEL.value})),
+    **dict.fromkeys(
+        ["artist_rescheduled", "artist_reschedule_refused", "artist_lead_cancelled"],
+        _says(*_WHO, "when"),
+    ),
+    **dict.fromkeys(["artist_no_slots", "artist_slot_lost", "artist_healed_photo"], _says(*_WHO)),
+}
+REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
+    **_CONVERSATION_MESSAGES,
+    **_APPOINTMENT_MESSAGES,
 }
 _INTROS = ("greeting", "greeting_anonymous", "unsupported", "opted_in", "resumed")
 NAMES = frozenset({"studio", "artist"})  # supplied to every message: the studio's names
@@ -278,6 +312,8 @@ def _check(copy: CopyFile) -> None:
         raise CopyError("copy key 'labels.answer_line' takes only {label} and {value}")
     if not 0 < len(labels.list_button) <= WhatsAppLimits.LIST_BUTTON:
         raise CopyError("copy key 'labels.list_button' is over 20 characters")
+    if len(_filled(copy, messages["slots_later"].text)) > WhatsAppLimits.ROW_TITLE:
+        raise CopyError("copy key 'slots_later' is over 24 characters (a list row's title)")
     unknown = set(copy.words.size_units) - set(CM_PER_UNIT)
     if unknown:
         raise CopyError(f"copy key 'words.size_units' has unknown units {sorted(unknown)}")

@@ -44,7 +44,7 @@ _REPLY_MEDIA_KEY = "artist_reply_media"
 
 # Where the lead's messages reach no one but the artist: the bot is not talking.
 SILENT = frozenset({S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY, S.BOOKING_PENDING})
-SILENT |= {S.BOOKED, S.REJECTED}
+SILENT |= {S.BOOKED, S.REJECTED, S.DONE}
 # Where the bot is still asking: the artist writing in takes the conversation over.
 _BOT_TALKING = frozenset({S.NEW, S.QUALIFYING, S.CONFIRMING, S.STALE})
 

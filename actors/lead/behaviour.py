@@ -9,8 +9,10 @@ message from the lead gets at most one message back; the artist may get a packet
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 from actors.lead.answers import latest_answers
+from actors.lead.appointments import AppointmentRules
 from actors.lead.artist_side import SILENT, ArtistSide, who
 from actors.lead.button_ids import CONFIRM, EDIT, edited_question
 from actors.lead.deposits import DepositRules
@@ -20,6 +22,7 @@ from actors.lead.model import (
     ArtistActed,
     ArtistAction,
     ArtistReplied,
+    Calendar,
     Decision,
     DeliveryFailed,
     Deposit,
@@ -50,14 +53,19 @@ from actors.lead.whatsapp_rules import (
     with_receipts_and_media,
 )
 
-__all__ = ["LeadBehaviour"]
+__all__ = ["CALENDAR_STATUSES", "LeadBehaviour"]
 
 S = Status
 _MAX_FAILED_ATTEMPTS = 2
 _FOLLOW_UP = Validation(min_length=2)  # the free text after an option such as "Other"
 _TAKE_OVER_FROM = frozenset(
     {S.NEW, S.QUALIFYING, S.CONFIRMING, S.PENDING_APPROVAL, S.BOOKING_PENDING, S.BOOKED}
-    | {S.REJECTED, S.STALE}
+    | {S.REJECTED, S.STALE, S.SCHEDULING}
+)
+_NO_CALENDAR = Calendar()
+# Where a turn may offer or take a time: the turn reads the calendar only for these.
+CALENDAR_STATUSES = frozenset(
+    {S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY, S.SCHEDULING, S.BOOKING_PENDING, S.BOOKED}
 )
 _DECIDABLE = frozenset({S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY})
 
@@ -74,31 +82,48 @@ class LeadBehaviour:
         self._script = script
         self._words = script.words
         self._policy = policy or Policy()
-        self._deposits = DepositRules(self._policy)
+        studio = self._policy.studio
+        self._appointments = None if studio is None else AppointmentRules(studio, self._policy)
+        self._deposits = DepositRules(self._policy, self._appointments)
         self._timers = TimerRules(self._policy)
         self._artist = ArtistSide(self._policy)
 
     def initial(self, wa_id: str) -> LeadState:
         return LeadState(wa_id=wa_id)
 
+    def reads_calendar(self, state: LeadState) -> bool:
+        """Whether a turn for this lead may offer or take a time (appointments on)."""
+        return self._appointments is not None and state.status in CALENDAR_STATUSES
+
+    def calendar_window(self, now: datetime) -> tuple[datetime, datetime]:
+        """The span of time a turn's calendar covers: from now to past the horizon."""
+        studio = self._policy.studio
+        horizon = timedelta(days=studio.horizon_days if studio is not None else 0)
+        return now - timedelta(days=2), now + horizon + timedelta(days=2)
+
     def decide(self, state: LeadState, event: Event) -> Decision:
-        decision = with_receipts_and_media(self._policy, event, self._decide(state, event))
+        return self.decide_on(state, event, _NO_CALENDAR)
+
+    def decide_on(self, state: LeadState, event: Event, calendar: Calendar) -> Decision:
+        """`decide`, with the calendar the turn read because `reads_calendar` said so."""
+        decided = self._decide(state, event, calendar)
+        decision = with_receipts_and_media(self._policy, event, decided)
         if decision.outcome is Outcome.OUT_OF_ORDER:
             return decision
         return self._timers.rearm(state, event, decision)
 
-    def _decide(self, state: LeadState, event: Event) -> Decision:
+    def _decide(self, state: LeadState, event: Event, calendar: Calendar) -> Decision:
         match event:
             case MessageReceived():
-                return self._on_message(state, event)
+                return self._on_message(state, event, calendar)
             case ArtistActed():
-                return self._on_artist(state, event)
+                return self._on_artist(state, event, calendar)
             case ArtistReplied():
-                return self._on_artist_reply(state, event)
+                return self._on_artist_reply(state, event, calendar)
             case DepositLinkCreated():
                 return self._deposits.on_link_created(state, event)
             case PaymentEventReceived():
-                return self._deposits.on_payment(state, event)
+                return self._deposits.on_payment(state, event, calendar)
             case TimerFired():
                 return self._timers.on_fired(state, event)
             case DeliveryFailed():
@@ -108,7 +133,9 @@ class LeadBehaviour:
 
     # -- messages from the lead ------------------------------------------------------
 
-    def _on_message(self, state: LeadState, message: MessageReceived) -> Decision:
+    def _on_message(
+        self, state: LeadState, message: MessageReceived, calendar: Calendar
+    ) -> Decision:
         if message.sent_at < state.last_message_ts:
             return Decision(state, outcome=Outcome.OUT_OF_ORDER)
         state = replace(
@@ -155,10 +182,24 @@ class LeadBehaviour:
                 return self._answer(state, message)
             case S.CONFIRMING:
                 return self._confirming(state, message)
+            case S.SCHEDULING if self._appointments is not None:
+                return self._appointments.picking(state, message, calendar)
+            case S.BOOKED if self._appointments is not None:
+                booked = self._appointments.on_booked(state, message, calendar)
+                return self._or_forward(booked, message)
+            case S.DONE if self._appointments is not None:
+                return self._or_forward(self._appointments.healed_photo(state, message), message)
             case status if status in SILENT:  # waiting on the artist or on payment, or done
                 return Decision(state, self._artist.forward(state, message))
             case _:
                 return Decision(state)
+
+    def _or_forward(self, decided: Decision, message: MessageReceived) -> Decision:
+        """`decided`, or, when it says nothing, the lead's message forwarded to the artist
+        (a question after the booking is for the artist, not lost)."""
+        if decided.effects:
+            return decided
+        return replace(decided, effects=self._artist.forward(decided.state, message))
 
     def _start(self, state: LeadState, *, intro: str | None = None) -> Decision:
         first = self._script.first()
@@ -260,8 +301,11 @@ class LeadBehaviour:
 
     # -- the artist's actions ----------------------------------------------------------
 
-    def _on_artist(self, state: LeadState, acted: ArtistActed) -> Decision:
+    def _on_artist(self, state: LeadState, acted: ArtistActed, calendar: Calendar) -> Decision:
+        appointments = self._appointments
         match acted.action:
+            case ArtistAction.APPROVE if state.status in _DECIDABLE and appointments is not None:
+                return appointments.approved(state, acted, calendar)
             case ArtistAction.APPROVE if state.status in _DECIDABLE:
                 attempt = state.deposit_attempt + 1
                 state = replace(
@@ -280,22 +324,35 @@ class LeadBehaviour:
                 return self._handover(state, reason="reason_artist", tell_lead=False)
             case ArtistAction.HAND_BACK | ArtistAction.RESUME if (
                 state.status is S.NEEDS_ARTIST_REPLY
+                and state.resume_status is S.SCHEDULING
+                and appointments is not None
+            ):
+                state = replace(move(state, S.SCHEDULING), resume_status=None)
+                return appointments.offer(state, calendar, acted.received_at, intro="resumed")
+            case ArtistAction.HAND_BACK | ArtistAction.RESUME if (
+                state.status is S.NEEDS_ARTIST_REPLY
             ):
                 return self._resume(state, state.resume_status or S.QUALIFYING)
+            case ArtistAction.CANCEL if appointments is not None:
+                decision = appointments.cancelled_by_artist(state)
+                if decision.outcome is Outcome.PROCESSED:
+                    return decision
             case ArtistAction.RESUME if state.status is S.STALE:
                 return self._resume(state, S.QUALIFYING)
             case ArtistAction.OPT_OUT if state.status is not S.OPTOUT:
                 return self._opt_out(state)
         return self._not_applicable(state, acted)
 
-    def _on_artist_reply(self, state: LeadState, replied: ArtistReplied) -> Decision:
+    def _on_artist_reply(
+        self, state: LeadState, replied: ArtistReplied, calendar: Calendar
+    ) -> Decision:
         """The artist's words to the lead; the done word is the Hand back button."""
         if replied.media_id is None and self._words.is_done(replied.text or ""):
             hand_back = ArtistAction.HAND_BACK
             acted = ArtistActed(
                 replied.message_id, replied.wa_id, hand_back, replied.received_at, replied.via
             )
-            return self._on_artist(state, acted)
+            return self._on_artist(state, acted, calendar)
         return self._artist.reply(state, replied)
 
     def _resume(self, state: LeadState, target: Status) -> Decision:

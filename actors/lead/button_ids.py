@@ -13,6 +13,10 @@ is all a tap says:
                            on that lead even from an old packet
     to:<wa_id>:<msg id>    a row of the list that asks the artist which lead a message
                            is for: the lead, and (by its inbox id) the artist's message
+    slot:<epoch seconds>   a row of the free slots' list: the time it starts
+    later:<YYYY-MM-DD>     the list's "Later dates" row: the day the next page starts
+    visit_confirm, visit_reschedule, visit_cancel
+                           an appointment reminder's buttons
 
 A copy message's buttons are named by their keys in the copy file; a message that
 carries a lead's reference (`SendMessage.ref`) adds it to each (`button_id`).
@@ -29,19 +33,33 @@ __all__ = [
     "CONFIRM",
     "EDIT",
     "SUMMARY_BUTTONS",
+    "VISIT_BUTTONS",
+    "VISIT_CANCEL",
+    "VISIT_CONFIRM",
+    "VISIT_RESCHEDULE",
     "ArtistCommand",
     "RelayPick",
     "artist_command",
     "button_id",
     "edit_row_id",
     "edited_question",
+    "later_day",
+    "later_row_id",
+    "picked_slot",
     "relay_pick",
     "relay_row_id",
+    "slot_row_id",
 ]
 
 CONFIRM = "confirm"
 EDIT = "edit"
 SUMMARY_BUTTONS = frozenset({CONFIRM, EDIT})
+VISIT_CONFIRM = "visit_confirm"
+VISIT_RESCHEDULE = "visit_reschedule"
+VISIT_CANCEL = "visit_cancel"
+VISIT_BUTTONS = frozenset({VISIT_CONFIRM, VISIT_RESCHEDULE, VISIT_CANCEL})
+_SLOT_ROW = re.compile(r"^slot:(?P<start>\d{9,11})$")
+_LATER_ROW = re.compile(r"^later:(?P<day>\d{4}-\d{2}-\d{2})$")
 
 _EDIT_ROW = "edit:"
 _RELAY_ROW = re.compile(r"^to:(?P<lead>\d{6,20}):(?P<message>\S{1,170})$")
@@ -100,3 +118,23 @@ def relay_pick(reply_id: str) -> RelayPick | None:
     if found is None:
         return None
     return RelayPick(found.group("lead"), found.group("message"))
+
+
+def slot_row_id(start: int) -> str:
+    return f"slot:{start}"
+
+
+def picked_slot(reply_id: str) -> int | None:
+    """The start (epoch seconds) a slot row names, or None."""
+    found = _SLOT_ROW.match(reply_id)
+    return int(found.group("start")) if found else None
+
+
+def later_row_id(day: str) -> str:
+    return f"later:{day}"
+
+
+def later_day(reply_id: str) -> str | None:
+    """The day (YYYY-MM-DD) a "Later dates" row pages on from, or None."""
+    found = _LATER_ROW.match(reply_id)
+    return found.group("day") if found else None

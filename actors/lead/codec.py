@@ -26,6 +26,7 @@ from actors.lead.model import (
     SendMedia,
     SendMessage,
     TimerKind,
+    Visit,
 )
 from actors.lead.status import Status
 
@@ -74,6 +75,16 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
         "timers": [{"kind": t.kind.value, "due_at": t.due_at} for t in state.timers],
         "last_message_ts": state.last_message_ts,
         "marketing": state.marketing,
+        "session_minutes": state.session_minutes,
+        "visit": (
+            {"starts_at": state.visit.starts_at, "ends_at": state.visit.ends_at}
+            if state.visit
+            else None
+        ),
+        "rescheduling": state.rescheduling,
+        "reschedules": state.reschedules,
+        "reminded": list(state.reminded),
+        "healed_asked": state.healed_asked,
         "answers": [
             {
                 "question": a.question,
@@ -117,6 +128,12 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
         ),
         last_message_ts=int(data.get("last_message_ts", 0)),
         marketing=data.get("marketing"),
+        session_minutes=int(data.get("session_minutes", 0)),
+        visit=_visit(data.get("visit")),
+        rescheduling=bool(data.get("rescheduling", False)),
+        reschedules=int(data.get("reschedules", 0)),
+        reminded=tuple(int(m) for m in data.get("reminded", ())),
+        healed_asked=bool(data.get("healed_asked", False)),
         answers=tuple(
             Answer(
                 question=a["question"],
@@ -128,6 +145,12 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
             for a in data.get("answers", [])
         ),
     )
+
+
+def _visit(data: dict[str, Any] | None) -> Visit | None:
+    if not data:
+        return None
+    return Visit(starts_at=int(data["starts_at"]), ends_at=int(data["ends_at"]))
 
 
 def outbox_channel(effect: OutboxEffect) -> Channel:
@@ -143,6 +166,8 @@ def outbox_channel(effect: OutboxEffect) -> Channel:
             return "stripe_refund"
         case MirrorLead():
             return "sheets"
+        case RefundDeposit():
+            return "stripe_refund"
 
 
 def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
@@ -160,6 +185,8 @@ def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
                 "after_opt_out": effect.after_opt_out,
                 **({"choices": [list(row) for row in effect.choices]} if effect.choices else {}),
                 "as_template": effect.as_template,
+                "slots": list(effect.slots),
+                "later": effect.later,
             }
         case SendMedia():
             return {
@@ -199,6 +226,15 @@ def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
             }
         case MirrorLead():
             return {"type": "mirror_lead", "wa_id": effect.wa_id}
+        case RefundDeposit():
+            return {
+                "type": "refund_deposit",
+                "lead_key": effect.lead_key,
+                "payment_intent": effect.payment_intent,
+                "amount": effect.amount,
+                "currency": effect.currency,
+                "idempotency_key": effect.idempotency_key,
+            }
 
 
 def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
@@ -223,6 +259,8 @@ def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
                         for row_id, title, description in data.get("choices") or ()
                     ),
                     as_template=bool(data.get("as_template", False)),
+                    slots=tuple(int(start) for start in data.get("slots") or ()),
+                    later=data.get("later"),
                 )
             case "send_media":
                 return SendMedia(
@@ -259,6 +297,14 @@ def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
                 )
             case "mirror_lead":
                 return MirrorLead(wa_id=str(data["wa_id"]))
+            case "refund_deposit":
+                return RefundDeposit(
+                    lead_key=str(data["lead_key"]),
+                    payment_intent=str(data["payment_intent"]),
+                    amount=int(data["amount"]),
+                    currency=str(data["currency"]),
+                    idempotency_key=str(data["idempotency_key"]),
+                )
     except (KeyError, TypeError, ValueError) as error:
         raise UndecodableEffect(f"{kind} payload: {type(error).__name__} {error}") from error
     raise UndecodableEffect(f"unknown effect type {kind!r} on channel {channel!r}")

@@ -10,10 +10,12 @@ un-books. Anything that does not add up is recorded and the artist is told.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from actors.copy.formatting import format_money
 from actors.lead.artist_side import who
 from actors.lead.model import (
+    Calendar,
     Decision,
     Deposit,
     DepositLinkCreated,
@@ -25,6 +27,7 @@ from actors.lead.model import (
     RecordDepositSession,
     RecordEvent,
     RecordPaymentIntent,
+    ReleaseSlot,
     RequestDepositLink,
     SendMessage,
 )
@@ -32,16 +35,21 @@ from actors.lead.script import Policy
 from actors.lead.status import Status
 from actors.lead.transitions import move
 
+if TYPE_CHECKING:
+    from actors.lead.appointments import AppointmentRules
+
 __all__ = ["MAX_LINKS", "DepositRules"]
 
 S = Status
+_NO_CALENDAR = Calendar()
 MAX_LINKS = 2  # the first link, and one more after it expires
 _PAID = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 
 
 class DepositRules:
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, appointments: AppointmentRules | None = None) -> None:
         self._policy = policy
+        self._appointments = appointments  # set: the deposit secures a picked time
 
     # -- the link ------------------------------------------------------------------------
 
@@ -69,13 +77,19 @@ class DepositRules:
 
     # -- Stripe's events -------------------------------------------------------------------
 
-    def on_payment(self, state: LeadState, event: PaymentEventReceived) -> Decision:
+    def on_payment(
+        self, state: LeadState, event: PaymentEventReceived, calendar: Calendar = _NO_CALENDAR
+    ) -> Decision:
         if event.event_type in _PAID:
-            return self._paid(state, event)
+            return self._paid(state, event, calendar)
         if event.event_type == "checkout.session.expired":
-            return self._expired(state, event)
+            return self._expired(state, event, calendar)
         if event.event_type == "checkout.session.async_payment_failed":
             return self._noted(state, event, "warn", "payment_failed", tell="payment_failed")
+        if event.event_type == "charge.refunded" and state.deposit is Deposit.REFUND_REQUESTED:
+            # The refund we asked for (a cancellation) went through: reconciled, no alarm.
+            state = replace(state, deposit=Deposit.REFUNDED)
+            return self._noted(state, event, "info", "refund_reconciled", tell=None)
         if event.event_type == "charge.refunded":
             state = replace(state, deposit=Deposit.REFUNDED)
             return self._noted(state, event, "warn", "refunded", tell="payment_refunded")
@@ -84,7 +98,7 @@ class DepositRules:
             return self._noted(state, event, "error", "disputed", tell="payment_disputed")
         return self._noted(state, event, "info", "stripe_unhandled", tell=None)
 
-    def _paid(self, state: LeadState, event: PaymentEventReceived) -> Decision:
+    def _paid(self, state: LeadState, event: PaymentEventReceived, calendar: Calendar) -> Decision:
         if event.event_type == "checkout.session.completed" and event.payment_status != "paid":
             # An asynchronous method (a bank debit): wait for async_payment_succeeded.
             return self._noted(state, event, "info", "payment_pending", tell=None)
@@ -111,19 +125,21 @@ class DepositRules:
             payment_intent=event.payment_intent,
             resume_status=None,
         )
-        effects: list[Effect] = [
-            SendMessage(
-                to=state.wa_id,
-                key="booked",
-                params={"amount": self._amount(state)},
-                outro="deposit_policy",
-            ),
-            RecordEvent("info", "booked", self._detail(event)),
-        ]
+        effects: list[Effect] = [RecordEvent("info", "booked", self._detail(event))]
         if event.session_id and event.payment_intent:
             effects.append(RecordPaymentIntent(event.session_id, event.payment_intent))
-        effects.extend(self._tell_artist(state, "artist_booked"))
-        return Decision(state, tuple(effects))
+        if self._appointments is not None and state.visit is not None:
+            state, said = self._appointments.booked(
+                state, calendar, event.received_at, self._amount(state)
+            )
+            return Decision(state, (*effects, *said))
+        booked = SendMessage(
+            to=state.wa_id,
+            key="booked",
+            params={"amount": self._amount(state)},
+            outro="deposit_policy",
+        )
+        return Decision(state, (booked, *effects, *self._tell_artist(state, "artist_booked")))
 
     def _problems(self, state: LeadState, event: PaymentEventReceived) -> list[str]:
         policy = self._policy
@@ -140,11 +156,18 @@ class DepositRules:
             problems.append("currency_mismatch")
         return problems
 
-    def _expired(self, state: LeadState, event: PaymentEventReceived) -> Decision:
+    def _expired(
+        self, state: LeadState, event: PaymentEventReceived, calendar: Calendar
+    ) -> Decision:
         latest = state.deposit_sessions[-1] if state.deposit_sessions else None
         current = latest is not None and latest.session_id == event.session_id
         if not current or state.status is not S.BOOKING_PENDING:
             return self._noted(state, event, "info", "expired_superseded", tell=None)
+        held = self._appointments is not None and state.visit is not None
+        if held and state.deposit_attempt < MAX_LINKS:
+            assert self._appointments is not None
+            noted = RecordEvent("info", "link_expired", self._detail(event))
+            return self._appointments.link_expired(state, calendar, event.received_at, (noted,))
         if state.deposit_attempt < MAX_LINKS:
             attempt = state.deposit_attempt + 1
             state = replace(state, deposit_attempt=attempt, deposit=Deposit.REQUESTED)
@@ -153,10 +176,11 @@ class DepositRules:
                 RequestDepositLink(state.wa_id, attempt, state.deposit_amount),
             )
             return Decision(state, effects)
-        state = replace(move(state, S.ABANDONED), deposit=Deposit.EXPIRED)
+        state = replace(move(state, S.ABANDONED), deposit=Deposit.EXPIRED, visit=None)
         return Decision(
             state,
             (
+                *((ReleaseSlot(),) if held else ()),
                 SendMessage(to=state.wa_id, key="deposit_expired"),
                 RecordEvent("warn", "abandoned_unpaid", self._detail(event)),
                 *self._tell_artist(state, "artist_deposit_expired"),

@@ -20,7 +20,9 @@ __all__ = [
     "ArtistActed",
     "ArtistAction",
     "ArtistReplied",
+    "Calendar",
     "CancelTimer",
+    "ClaimSlot",
     "Decision",
     "DeliveryFailed",
     "Deposit",
@@ -39,12 +41,14 @@ __all__ = [
     "RecordEvent",
     "RecordPaymentIntent",
     "RefundDeposit",
+    "ReleaseSlot",
     "RequestDepositLink",
     "ScheduleTimer",
     "SendMedia",
     "SendMessage",
     "TimerFired",
     "TimerKind",
+    "Visit",
 ]
 
 MEDIA_ANSWER = "media"
@@ -70,6 +74,7 @@ class Deposit(StrEnum):
     LINK_SENT = "link_sent"
     PAID = "paid"
     EXPIRED = "expired"  # every link lapsed
+    REFUND_REQUESTED = "refund_requested"  # we asked Stripe to refund it
     REFUNDED = "refunded"
     DISPUTED = "disputed"
 
@@ -88,12 +93,23 @@ class TimerKind(StrEnum):
     STALE = "stale"  # silence while qualifying or confirming
     ABANDON = "abandon"  # silence after going stale
     DEPOSIT_REMINDER = "deposit_reminder"  # the Checkout link is about to expire
+    VISIT_REMINDER = "visit_reminder"  # the next reminder of a booked appointment
+    VISIT_DONE = "visit_done"  # the appointment is over: aftercare
+    HEALED_PHOTO = "healed_photo"  # weeks later: a photo of the healed tattoo, please
 
 
 @dataclass(frozen=True)
 class ArmedTimer:
     kind: TimerKind
     due_at: int  # seconds since the epoch
+
+
+@dataclass(frozen=True)
+class Visit:
+    """The lead's time: held while the deposit link lives, then booked."""
+
+    starts_at: int  # seconds since the epoch
+    ends_at: int
 
 
 @dataclass(frozen=True)
@@ -117,6 +133,13 @@ class LeadState:
     timers: tuple[ArmedTimer, ...] = ()  # armed and not yet fired
     last_message_ts: int = 0  # provider timestamp (s) of the newest message applied
     marketing: str | None = None  # Meta's user_preferences: "stop" or "resume"; None: never said
+    # Appointments (STUDIO_FILE):
+    session_minutes: int = 0  # the session's length, set when the artist approves
+    visit: Visit | None = None  # held (BOOKING_PENDING) or booked (BOOKED, DONE)
+    rescheduling: bool = False  # booked, and picking a new time
+    reschedules: int = 0
+    reminded: tuple[int, ...] = ()  # reminder offsets (minutes) already sent for `visit`
+    healed_asked: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,6 +170,7 @@ class ArtistAction(StrEnum):
     HAND_BACK = "hand_back"
     RESUME = "resume"
     OPT_OUT = "opt_out"
+    CANCEL = "cancel"  # the booked appointment, refunding the deposit
 
 
 @dataclass(frozen=True)
@@ -159,6 +183,7 @@ class ArtistActed:
     received_at: datetime
     via: str = "whatsapp"  # whatsapp | admin
     deposit_amount: int | None = None  # an approval's own deposit (minor units); None: policy's
+    session_minutes: int | None = None  # with APPROVE: other than the studio's default
 
 
 @dataclass(frozen=True)
@@ -268,6 +293,8 @@ class SendMessage:
     # with the artist, when the artist wrote without saying to whom.
     choices: tuple[tuple[str, str, str], ...] = ()
     as_template: bool = False  # send its approved template, not free-form (Meta said 131047)
+    slots: tuple[int, ...] = ()  # free slots (epoch seconds) offered as a list to pick from
+    later: str | None = None  # with slots: the day (YYYY-MM-DD) "Later dates" goes on from
 
 
 @dataclass(frozen=True)
@@ -372,6 +399,34 @@ class CancelTimer:
     kind: TimerKind
 
 
+@dataclass(frozen=True)
+class ClaimSlot:
+    """Take this time for the lead in the turn (a hold, or the appointment), releasing
+    its own earlier one; the database refuses it if another lead's overlaps."""
+
+    kind: str  # 'hold' | 'appointment'
+    starts_at: int  # seconds since the epoch
+    ends_at: int
+    blocked_until: int  # ends_at plus the studio's buffer
+    expires_at: int | None = None  # a hold's
+
+
+@dataclass(frozen=True)
+class ReleaseSlot:
+    """The lead's hold or appointment stops blocking its time."""
+
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """What the turn read for the behaviour: other leads' live holds and appointments
+    (start, blocked until) and the artist's busy times, as aware datetimes."""
+
+    taken: tuple[tuple[datetime, datetime], ...] = ()
+    busy: tuple[tuple[datetime, datetime], ...] = ()
+
+
 Effect = (
     SendMessage
     | MarkRead
@@ -383,6 +438,8 @@ Effect = (
     | RecordEvent
     | RecordDepositSession
     | RecordPaymentIntent
+    | ClaimSlot
+    | ReleaseSlot
     | RefundDeposit
 )
 

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from actors.schedule import Studio
+
 __all__ = ["Kind", "Option", "Policy", "Question", "Script", "Validation", "Words", "normalise"]
 
 
@@ -139,6 +141,8 @@ class Policy:
     deposit_reminder_before_s: int = 3600  # before the Checkout link expires
     templated: frozenset[str] = frozenset()  # message keys with a template (WHATSAPP_TEMPLATES)
     read_receipts: bool = False  # mark a lead's message read (and typing) before replying
+    studio: Studio | None = None  # STUDIO_FILE: appointments on
+    hold_s: int = 24 * 3600  # how long a picked slot is held: the deposit link's life
 
     def in_pilot(self, wa_id: str) -> bool:
         return self.pilot_allowlist is None or wa_id in self.pilot_allowlist

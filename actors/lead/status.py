@@ -19,3 +19,7 @@ class Status(StrEnum):
     OPTOUT = "OPTOUT"
     STALE = "STALE"
     ABANDONED = "ABANDONED"
+    # With appointments on (STUDIO_FILE):
+    SCHEDULING = "SCHEDULING"  # approved; picking a time
+    CANCELLED = "CANCELLED"  # a booked time, cancelled by the lead or the artist
+    DONE = "DONE"  # the appointment happened

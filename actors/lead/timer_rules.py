@@ -23,10 +23,12 @@ from actors.lead.model import (
     LeadState,
     MessageReceived,
     Outcome,
+    RecordEvent,
     ScheduleTimer,
     SendMessage,
     TimerFired,
     TimerKind,
+    Visit,
 )
 from actors.lead.script import Policy
 from actors.lead.status import Status
@@ -36,6 +38,7 @@ __all__ = ["TimerRules"]
 
 S = Status
 _SILENCE_WATCHED = frozenset({S.QUALIFYING, S.CONFIRMING})
+_ABANDON_WATCHED = frozenset({S.STALE, S.SCHEDULING})
 
 
 def _armed(state: LeadState, kind: TimerKind) -> ArmedTimer | None:
@@ -45,6 +48,7 @@ def _armed(state: LeadState, kind: TimerKind) -> ArmedTimer | None:
 class TimerRules:
     def __init__(self, policy: Policy) -> None:
         self._policy = policy
+        self._studio = policy.studio
 
     # -- a timer fires ---------------------------------------------------------------------
 
@@ -59,6 +63,10 @@ class TimerRules:
                 return Decision(state, (SendMessage(to=state.wa_id, key="reminder"),))
             case TimerKind.ABANDON if state.status is S.STALE:
                 return Decision(replace(move(state, S.ABANDONED), resume_status=None))
+            case TimerKind.ABANDON if state.status is S.SCHEDULING:
+                # Approved, offered times, and never picked one: no hold to release.
+                unpicked = RecordEvent("info", "abandoned_unpicked")
+                return Decision(replace(move(state, S.ABANDONED), resume_status=None), (unpicked,))
             case TimerKind.DEPOSIT_REMINDER if (
                 state.status is S.BOOKING_PENDING and state.deposit is Deposit.LINK_SENT
             ):
@@ -67,6 +75,22 @@ class TimerRules:
                     to=state.wa_id, key="deposit_reminder", params={"url": latest.url}
                 )
                 return Decision(replace(state, deposit_reminded=True), (reminder,))
+            case TimerKind.VISIT_REMINDER if state.status is S.BOOKED and state.visit:
+                offset = self._next_offset(state)
+                if offset is None:
+                    return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+                reminder = SendMessage(
+                    to=state.wa_id,
+                    key="visit_reminder",
+                    params={"when": str(state.visit.starts_at)},
+                )
+                return Decision(replace(state, reminded=(*state.reminded, offset)), (reminder,))
+            case TimerKind.VISIT_DONE if state.status is S.BOOKED and state.visit:
+                state = replace(move(state, S.DONE), rescheduling=False)
+                return Decision(state, (SendMessage(to=state.wa_id, key="aftercare"),))
+            case TimerKind.HEALED_PHOTO if state.status is S.DONE and not state.healed_asked:
+                asked = SendMessage(to=state.wa_id, key="healed_photo_request")
+                return Decision(replace(state, healed_asked=True), (asked,))
         return Decision(state, outcome=Outcome.NOT_APPLICABLE)
 
     # -- keeping the armed timers true ---------------------------------------------------------
@@ -78,6 +102,9 @@ class TimerRules:
             TimerKind.STALE: self._silence_due(before, event, after, now),
             TimerKind.ABANDON: self._abandon_due(before, after, now),
             TimerKind.DEPOSIT_REMINDER: self._reminder_due(before, after),
+            TimerKind.VISIT_REMINDER: self._visit_reminder_due(after),
+            TimerKind.VISIT_DONE: self._visit_done_due(after),
+            TimerKind.HEALED_PHOTO: self._healed_photo_due(after),
         }
         effects: list[Effect] = []
         timers = list(after.timers)
@@ -109,10 +136,11 @@ class TimerRules:
         return current.due_at
 
     def _abandon_due(self, before: LeadState, after: LeadState, now: int) -> int | None:
-        if after.status is not S.STALE:
+        """Silence after going stale, or while offered times (SCHEDULING) and not picking."""
+        if after.status not in _ABANDON_WATCHED:
             return None
         current = _armed(after, TimerKind.ABANDON)
-        if before.status is not S.STALE or current is None:
+        if before.status is not after.status or current is None:
             return now + self._policy.abandon_after_s
         return current.due_at
 
@@ -123,3 +151,37 @@ class TimerRules:
             return None
         latest = after.deposit_sessions[-1]
         return latest.expires_at - self._policy.deposit_reminder_before_s
+
+    # -- appointments (STUDIO_FILE) ------------------------------------------------------------
+
+    def _next_offset(self, state: LeadState) -> int | None:
+        """The largest reminder offset (minutes before) not sent yet for the visit."""
+        if self._studio is None:
+            return None
+        pending = [o for o in self._studio.reminder_offsets_minutes if o not in state.reminded]
+        return max(pending, default=None)
+
+    def _booked_visit(self, state: LeadState) -> Visit | None:
+        if self._studio is None or state.status is not S.BOOKED:
+            return None
+        return state.visit
+
+    def _visit_reminder_due(self, after: LeadState) -> int | None:
+        visit = self._booked_visit(after)
+        offset = self._next_offset(after)
+        if visit is None or offset is None:
+            return None
+        return visit.starts_at - offset * 60
+
+    def _visit_done_due(self, after: LeadState) -> int | None:
+        visit = self._booked_visit(after)
+        if visit is None or self._studio is None:
+            return None
+        return visit.ends_at + self._studio.aftercare_after_hours * 3600
+
+    def _healed_photo_due(self, after: LeadState) -> int | None:
+        if self._studio is None or after.status is not S.DONE or after.visit is None:
+            return None
+        if after.healed_asked:
+            return None
+        return after.visit.ends_at + self._studio.healed_photo_after_days * 86400

@@ -51,6 +51,9 @@ _WHERE_THE_ARTIST_LEAVES_A_LEAD = frozenset(
         S.BOOKED,
         S.REJECTED,
         S.OPTOUT,
+        S.SCHEDULING,
+        S.CANCELLED,
+        S.DONE,
     }
 )
 # The artist's "done" is the Hand back button: back to where the lead was taken from.
@@ -64,14 +67,22 @@ ALLOWED: Final[Mapping[Status, frozenset[Status]]] = {
     S.CONFIRMING: frozenset(
         {S.QUALIFYING, S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY, S.STALE, S.OPTOUT}
     ),
-    S.PENDING_APPROVAL: frozenset({S.BOOKING_PENDING, S.REJECTED, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
+    S.PENDING_APPROVAL: frozenset(
+        {S.BOOKING_PENDING, S.REJECTED, S.NEEDS_ARTIST_REPLY, S.OPTOUT, S.SCHEDULING}
+    ),
     S.NEEDS_ARTIST_REPLY: _WHERE_THE_ARTIST_LEAVES_A_LEAD,
-    S.BOOKING_PENDING: frozenset({S.BOOKED, S.ABANDONED, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
-    S.BOOKED: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
+    S.BOOKING_PENDING: frozenset(
+        {S.BOOKED, S.ABANDONED, S.NEEDS_ARTIST_REPLY, S.OPTOUT, S.SCHEDULING}
+    ),
+    S.BOOKED: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT, S.CANCELLED, S.DONE}),
     S.REJECTED: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
     S.OPTOUT: frozenset({S.NEW}),
     S.STALE: frozenset({S.QUALIFYING, S.ABANDONED, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
     S.ABANDONED: frozenset({S.NEW, S.OPTOUT}),
+    # Appointments (STUDIO_FILE): picking a time, then after the booked one.
+    S.SCHEDULING: frozenset({S.BOOKING_PENDING, S.NEEDS_ARTIST_REPLY, S.OPTOUT, S.ABANDONED}),
+    S.CANCELLED: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
+    S.DONE: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
 }
 
 EVENT_MOVES: Final[Mapping[Status, Mapping[type[Event], frozenset[Status]]]] = {
@@ -96,7 +107,9 @@ EVENT_MOVES: Final[Mapping[Status, Mapping[type[Event], frozenset[Status]]]] = {
     },
     S.PENDING_APPROVAL: {
         MessageReceived: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
-        ArtistActed: frozenset({S.BOOKING_PENDING, S.REJECTED, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
+        ArtistActed: frozenset(
+            {S.BOOKING_PENDING, S.REJECTED, S.NEEDS_ARTIST_REPLY, S.OPTOUT, S.SCHEDULING}
+        ),
     },
     S.NEEDS_ARTIST_REPLY: {
         MessageReceived: frozenset({S.OPTOUT}),
@@ -107,11 +120,12 @@ EVENT_MOVES: Final[Mapping[Status, Mapping[type[Event], frozenset[Status]]]] = {
     S.BOOKING_PENDING: {
         MessageReceived: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
         ArtistActed: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
-        PaymentEventReceived: frozenset({S.BOOKED, S.ABANDONED}),
+        PaymentEventReceived: frozenset({S.BOOKED, S.ABANDONED, S.SCHEDULING}),
     },
     S.BOOKED: {
-        MessageReceived: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
-        ArtistActed: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
+        MessageReceived: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT, S.CANCELLED}),
+        ArtistActed: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT, S.CANCELLED}),
+        TimerFired: frozenset({S.DONE}),
     },
     S.REJECTED: {
         MessageReceived: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
@@ -130,6 +144,19 @@ EVENT_MOVES: Final[Mapping[Status, Mapping[type[Event], frozenset[Status]]]] = {
     },
     S.ABANDONED: {  # a message goes through NEW, unless it is the opt-out word
         MessageReceived: frozenset({S.QUALIFYING, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
+        ArtistActed: frozenset({S.OPTOUT}),
+    },
+    S.SCHEDULING: {
+        MessageReceived: frozenset({S.BOOKING_PENDING, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
+        ArtistActed: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
+        TimerFired: frozenset({S.ABANDONED}),  # offered times and never picked one
+    },
+    S.CANCELLED: {
+        MessageReceived: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
+        ArtistActed: frozenset({S.OPTOUT}),
+    },
+    S.DONE: {
+        MessageReceived: frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
         ArtistActed: frozenset({S.OPTOUT}),
     },
 }

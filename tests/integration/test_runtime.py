@@ -47,7 +47,10 @@ def behaviour() -> LeadBehaviour:
     return LeadBehaviour(script_from(load_copy(COPY_DIR, "en_GB")))
 
 
-def inbound(wa_id: str, n: int, text: str = "hello", ts: int | None = None) -> Inbound:
+def inbound(
+    wa_id: str, n: int, text: str = "hello", ts: int | None = None, *, reply_id: str | None = None
+) -> Inbound:
+    """The lead's message `n`: `text`, or a tap on the button or list row `reply_id`."""
     message_id = f"wa:{wa_id}:{n}"
     return Inbound(
         lead_key=wa_id,
@@ -57,8 +60,9 @@ def inbound(wa_id: str, n: int, text: str = "hello", ts: int | None = None) -> I
             wa_id=wa_id,
             sent_at=ts if ts is not None else 1_700_000_000 + n,
             received_at=datetime.now(UTC),
-            kind="text",
-            text=text,
+            kind="interactive" if reply_id else "text",
+            text=None if reply_id else text,
+            reply_id=reply_id,
         ),
         record={"text": text},
         correlation_id=f"corr-{wa_id}-{n}",

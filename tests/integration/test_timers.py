@@ -28,8 +28,10 @@ class Replica:
     timers: TimerScheduler
 
 
-def replica(pool: Pool, clock: FakeClock, *, lease_s: float = 60.0) -> Replica:
-    policy = Policy(stale_after_s=STALE_AFTER, abandon_after_s=ABANDON_AFTER)
+def replica(
+    pool: Pool, clock: FakeClock, *, lease_s: float = 60.0, policy: Policy | None = None
+) -> Replica:
+    policy = policy or Policy(stale_after_s=STALE_AFTER, abandon_after_s=ABANDON_AFTER)
     behaviour = LeadBehaviour(script_from(load_copy(COPY_DIR, "en_GB")), policy)
     runtime = ActorRuntime(Database(pool), behaviour, idle_after_s=5)
     return Replica(runtime, TimerScheduler(Database(pool), runtime, clock, lease_s=lease_s))

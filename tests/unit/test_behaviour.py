@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import pytest
 
@@ -17,16 +16,13 @@ from actors.lead import (
     Decision,
     DepositSession,
     Effect,
-    Event,
     LeadBehaviour,
     LeadState,
     Outcome,
-    PaymentEventReceived,
     RequestDepositLink,
     SendMedia,
     SendMessage,
     Status,
-    TimerFired,
     TimerKind,
     latest_answers,
 )
@@ -34,7 +30,6 @@ from tests.unit.lead_fixtures import (
     ALL_ANSWERED,
     ARTIST,
     LEAD,
-    NOW,
     act,
     behaviour,
     failed,
@@ -44,31 +39,13 @@ from tests.unit.lead_fixtures import (
     reaction,
     reply,
 )
+from tests.unit.steps import Step, fired, keys, paid
+from tests.unit.test_appointments import STEPS as APPOINTMENT_STEPS
 
 S = Status
 A = ArtistAction
 
 SESSION = DepositSession(1, "cs_1", "https://checkout.test/cs_1", 1_900_000_000)
-
-
-def fired(kind: TimerKind, due_at: int) -> TimerFired:
-    return TimerFired(f"timer:{kind}", LEAD, 1, kind, due_at, NOW)
-
-
-def paid(event_type: str) -> PaymentEventReceived:
-    return PaymentEventReceived(
-        message_id=f"stripe:{event_type}",
-        wa_id=LEAD,
-        event_id=f"evt_{event_type}",
-        event_type=event_type,
-        received_at=NOW,
-        livemode=False,
-        session_id="cs_1",
-        payment_status="paid",
-        amount=5000,
-        currency="gbp",
-        payment_intent="pi_1",
-    )
 
 
 def at(status: Status, **fields: object) -> LeadState:
@@ -84,32 +61,6 @@ def at(status: Status, **fields: object) -> LeadState:
 def sends(decision: Decision) -> list[Effect]:
     """What someone will receive (timers and records left out)."""
     return [e for e in decision.effects if isinstance(e, SendMessage | SendMedia)]
-
-
-def keys(effects: Sequence[Effect]) -> list[str]:
-    """Who gets what: 'lead:<key>', 'artist:<key>', 'artist:media', 'deposit'."""
-    out: list[str] = []
-    for effect in effects:
-        match effect:
-            case SendMessage(to=to, key=key):
-                out.append(f"{'lead' if to == LEAD else 'artist'}:{key}")
-            case SendMedia():
-                out.append("artist:media")
-            case RequestDepositLink():
-                out.append("deposit")
-    return out
-
-
-@dataclass(frozen=True)
-class Step:
-    name: str
-    state: LeadState
-    event: Event
-    status: Status
-    effects: list[str]
-    outcome: Outcome = Outcome.PROCESSED
-    policy: dict[str, object] = field(default_factory=dict)
-    via: tuple[Status, ...] = ()  # restart rows passed through within the one decision
 
 
 STEPS = [
@@ -635,8 +586,11 @@ def test_step(step: Step) -> None:
 
 def test_every_row_of_the_transition_table_is_exercised() -> None:
     exercised: set[tuple[Status, Status]] = set()
-    for step in STEPS:
-        path = [step.state.status, *step.via, step.status]
+    paths = [[s.state.status, *s.via, s.status] for s in STEPS] + [
+        [s.state.status, *s.via, s.status]
+        for s in APPOINTMENT_STEPS  # test_appointments.py
+    ]
+    for path in paths:
         exercised |= {(a, b) for a, b in itertools.pairwise(path) if a != b}
     table = {(source, target) for source, targets in ALLOWED.items() for target in targets}
     assert exercised <= table

@@ -44,6 +44,8 @@ from tests.unit.lead_fixtures import (
     reply,
 )
 from tests.unit.lead_fixtures import failed as failed_delivery
+from tests.unit.steps import paid
+from tests.unit.test_appointments import SLOT_PICK, VISIT, appointments
 
 S = Status
 KINDS: tuple[type[Event], ...] = get_args(Event)
@@ -66,10 +68,12 @@ DEPOSITS: list[dict[str, object]] = [
 ]
 RESUMES: dict[Status, list[Status | None]] = {  # where a handover or silence can leave one
     S.NEEDS_ARTIST_REPLY: [
-        S.QUALIFYING, S.CONFIRMING, S.PENDING_APPROVAL, S.BOOKING_PENDING, S.BOOKED, S.REJECTED
+        S.QUALIFYING, S.CONFIRMING, S.PENDING_APPROVAL, S.BOOKING_PENDING, S.BOOKED, S.REJECTED,
+        S.SCHEDULING, S.CANCELLED, S.DONE,
     ],
     S.STALE: [S.QUALIFYING, S.CONFIRMING],
 }  # fmt: skip
+VISITS: list[dict[str, object]] = [{}, {"visit": VISIT, "session_minutes": 120}]
 
 
 def leads() -> list[LeadState]:
@@ -79,12 +83,13 @@ def leads() -> list[LeadState]:
     )
     out = []
     for status in Status:
-        for conv, dep, failed, resume in itertools.product(
-            CONVERSATIONS, DEPOSITS, [0, 1], RESUMES.get(status, [None])
+        for conv, dep, failed, resume, visit in itertools.product(
+            CONVERSATIONS, DEPOSITS, [0, 1], RESUMES.get(status, [None]), VISITS
         ):
             fields: dict[str, object] = {
                 **conv,
                 **dep,
+                **visit,
                 "failed_attempts": failed,
                 "resume_status": resume,
             }
@@ -93,19 +98,7 @@ def leads() -> list[LeadState]:
 
 
 def stripe(event_type: str, session: str) -> PaymentEventReceived:
-    return PaymentEventReceived(
-        message_id=f"stripe:{event_type}:{session}",
-        wa_id=LEAD,
-        event_id=f"evt_{event_type}_{session}",
-        event_type=event_type,
-        received_at=NOW,
-        livemode=False,
-        session_id=session,
-        payment_status="paid",
-        amount=5000,
-        currency="gbp",
-        payment_intent="pi_1",
-    )
+    return paid(event_type, session=session)
 
 
 def link(attempt: int) -> DepositLinkCreated:
@@ -118,6 +111,7 @@ EVENTS: list[Callable[[], Event]] = [
     *(functools.partial(msg, text) for text in
       ["Hi", "a rose", "huge", "stop", "start", "human", "yes", "edit"]),
     *(functools.partial(reply, choice) for choice in ["confirm", "edit", "edit:idea", "arm"]),
+    *(functools.partial(reply, choice) for choice in [SLOT_PICK, "visit_cancel"]),
     functools.partial(media, "image"),
     functools.partial(media, "sticker"),
     functools.partial(reaction, "\U0001f44d", "summary"),
@@ -137,12 +131,12 @@ EVENTS: list[Callable[[], Event]] = [
 
 @functools.cache
 def tried() -> frozenset[Move]:
-    """The move (or stay) of every lead on every event."""
-    lead = behaviour()
+    """The move (or stay) of every lead on every event, with appointments off and on."""
     out = set()
-    for state, make in itertools.product(leads(), EVENTS):
-        event = make()
-        out.add((state.status, type(event), lead.decide(state, event).state.status))
+    for lead in (behaviour(), appointments()):
+        for state, make in itertools.product(leads(), EVENTS):
+            event = make()
+            out.add((state.status, type(event), lead.decide(state, event).state.status))
     return frozenset(out)
 
 

@@ -43,6 +43,7 @@ def test_what_an_event_can_do_in_a_status() -> None:
         S.REJECTED,
         S.NEEDS_ARTIST_REPLY,
         S.OPTOUT,
+        S.SCHEDULING,  # with appointments on
     }
     assert event_moves(S.OPTOUT, MessageReceived) == {S.QUALIFYING}
     assert event_moves(S.OPTOUT, ArtistActed) == set()  # only the lead can opt back in

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ from quart.typing import TestClientProtocol
 
 from fakes.graph import FakeGraphApi
 from fakes.meta import encode, sign
+from fakes.stripe_api import FakeStripe, StripeServer
 from storage.pool import Pool
 from web import Settings, create_app
 
@@ -63,6 +64,18 @@ class Running:
 @pytest.fixture
 def graph() -> FakeGraphApi:
     return FakeGraphApi()
+
+
+@pytest.fixture
+def stripe_fake() -> FakeStripe:
+    return FakeStripe()
+
+
+@pytest.fixture
+def stripe_server(stripe_fake: FakeStripe) -> Iterator[StripeServer]:
+    server = stripe_fake.serve()
+    yield server
+    server.close()
 
 
 @pytest.fixture

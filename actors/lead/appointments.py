@@ -1,0 +1,341 @@
+"""
+Appointments' rules (STUDIO_FILE): picking a time, holding it, booking it, moving and
+cancelling it, and what happens after. Pure.
+
+The turn reads the calendar (other leads' live holds and appointments, the artist's
+busy times) and hands it in; a pick is checked against it, and the database's
+exclusion constraint checks it again when the turn writes the `ClaimSlot`. A pick that
+loses that race is decided again on a fresh calendar, where the slot is taken: the lead
+gets fresh slots, never an error. Times travel as epoch seconds in the "when"
+parameter and are written out by the composer, in the studio's timezone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+from actors.lead.artist_side import who
+from actors.lead.button_ids import (
+    VISIT_BUTTONS,
+    VISIT_CANCEL,
+    VISIT_CONFIRM,
+    VISIT_RESCHEDULE,
+    later_day,
+    picked_slot,
+)
+from actors.lead.model import (
+    MEDIA_ANSWER,
+    Answer,
+    ArtistActed,
+    Calendar,
+    ClaimSlot,
+    Decision,
+    Deposit,
+    Effect,
+    LeadState,
+    MessageReceived,
+    Outcome,
+    RecordEvent,
+    RefundDeposit,
+    ReleaseSlot,
+    RequestDepositLink,
+    SendMedia,
+    SendMessage,
+    Visit,
+)
+from actors.lead.script import Policy
+from actors.lead.status import Status
+from actors.lead.transitions import move
+from actors.schedule import Studio, is_free, offer
+from actors.schedule.slots import is_clear
+
+__all__ = ["HEALED_PHOTO", "AppointmentRules"]
+
+S = Status
+HEALED_PHOTO = "healed_photo"  # the answer a healed photo is kept as, in the lead's file
+
+
+def _at(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _seconds(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+class AppointmentRules:
+    def __init__(self, studio: Studio, policy: Policy) -> None:
+        self._studio = studio
+        self._policy = policy
+
+    # -- offering and picking ------------------------------------------------------------
+
+    def approved(self, state: LeadState, acted: ArtistActed, calendar: Calendar) -> Decision:
+        minutes = acted.session_minutes or self._studio.default_session_minutes
+        state = replace(
+            move(state, S.SCHEDULING),
+            session_minutes=minutes,
+            resume_status=None,
+            visit=None,
+            rescheduling=False,
+        )
+        return self.offer(state, calendar, acted.received_at, intro="slots_intro")
+
+    def offer(
+        self,
+        state: LeadState,
+        calendar: Calendar,
+        now: datetime,
+        *,
+        intro: str | None,
+        from_day: date | None = None,
+        effects: tuple[Effect, ...] = (),
+    ) -> Decision:
+        """A page of free slots as a list; none at all: the lead waits, the artist is told."""
+        page = offer(
+            self._studio,
+            self._length(state),
+            now=now,
+            taken=calendar.taken,
+            busy=calendar.busy,
+            from_day=from_day,
+        )
+        if not page.starts:
+            none = SendMessage(to=state.wa_id, key="slots_none", intro=intro)
+            return Decision(state, (*effects, none, *self._tell(state, "artist_no_slots")))
+        listed = SendMessage(
+            to=state.wa_id,
+            key="slots_offer",
+            params={"minutes": str(state.session_minutes)},
+            intro=intro,
+            slots=tuple(_seconds(s) for s in page.starts),
+            later=page.later.isoformat() if page.later else None,
+        )
+        return Decision(state, (*effects, listed))
+
+    def picking(self, state: LeadState, message: MessageReceived, calendar: Calendar) -> Decision:
+        """A message while the lead picks a time (SCHEDULING, or booked and moving it)."""
+        choice = message.reply_id or ""
+        now = message.received_at
+        day = later_day(choice)
+        if day is not None:
+            return self.offer(state, calendar, now, intro=None, from_day=date.fromisoformat(day))
+        start = picked_slot(choice)
+        if start is None:
+            return self.offer(state, calendar, now, intro="slots_reask")
+        length = self._length(state)
+        free = is_free(
+            self._studio, _at(start), length, now=now, taken=calendar.taken, busy=calendar.busy
+        )
+        if not free:
+            return self.offer(state, calendar, now, intro="slot_taken")
+        visit = Visit(start, start + int(length.total_seconds()))
+        if state.status is S.BOOKED:
+            return self._moved(state, visit, now)
+        attempt = state.deposit_attempt + 1
+        state = replace(
+            move(state, S.BOOKING_PENDING),
+            visit=visit,
+            deposit_attempt=attempt,
+            deposit=Deposit.REQUESTED,
+        )
+        hold = self._claim(visit, "hold", expires_at=_seconds(now) + self._policy.hold_s)
+        held = SendMessage(to=state.wa_id, key="slot_held", params={"when": str(start)})
+        return Decision(state, (hold, held, RequestDepositLink(state.wa_id, attempt)))
+
+    def _moved(self, state: LeadState, visit: Visit, now: datetime) -> Decision:
+        old = state.visit
+        state = replace(
+            state,
+            visit=visit,
+            rescheduling=False,
+            reschedules=state.reschedules + 1,
+            reminded=self._past_offsets(visit, now),
+        )
+        when = {"when": str(visit.starts_at)}
+        effects: list[Effect] = [
+            self._claim(visit, "appointment"),  # the old one is released in the same step
+            SendMessage(to=state.wa_id, key="rescheduled", params=when),
+            RecordEvent("info", "rescheduled", {"from": old.starts_at if old else None}),
+            *self._tell(state, "artist_rescheduled", when),
+        ]
+        return Decision(state, tuple(effects))
+
+    # -- paid, expired -------------------------------------------------------------------
+
+    def booked(
+        self, state: LeadState, calendar: Calendar, now: datetime, amount: str
+    ) -> tuple[LeadState, list[Effect]]:
+        """The deposit is paid for the held time: the appointment, and what is said."""
+        visit = state.visit
+        assert visit is not None
+        if not is_clear(self._studio, _at(visit.starts_at), self._length(state), calendar.taken):
+            # The hold lapsed and someone took the time: the deposit stands, pick again.
+            state = replace(state, visit=None, rescheduling=True)
+            lost = self.offer(state, calendar, now, intro="slot_lost_paid")
+            return state, [*lost.effects, *self._tell(state, "artist_slot_lost")]
+        state = replace(state, reminded=self._past_offsets(visit, now))
+        when = {"when": str(visit.starts_at)}
+        return state, [
+            self._claim(visit, "appointment"),
+            SendMessage(
+                to=state.wa_id,
+                key="booked_at",
+                params={**when, "amount": amount},
+                outro="deposit_policy",
+            ),
+            *self._tell(state, "artist_booked_at", when, ref=True),
+        ]
+
+    def link_expired(
+        self, state: LeadState, calendar: Calendar, now: datetime, effects: tuple[Effect, ...]
+    ) -> Decision:
+        """The link lapsed: the hold goes, and the lead picks again (then a new link)."""
+        state = replace(move(state, S.SCHEDULING), visit=None, deposit=Deposit.EXPIRED)
+        return self.offer(
+            state, calendar, now, intro="link_expired_pick", effects=(*effects, ReleaseSlot())
+        )
+
+    # -- a booked appointment ----------------------------------------------------------------
+
+    def on_booked(self, state: LeadState, message: MessageReceived, calendar: Calendar) -> Decision:
+        choice = message.reply_id or ""
+        now = message.received_at
+        visit = state.visit
+        if state.rescheduling and choice not in VISIT_BUTTONS:
+            return self.picking(state, message, calendar)
+        if visit is None:
+            return Decision(state)
+        when = {"when": str(visit.starts_at)}
+        if choice == VISIT_CONFIRM:
+            return Decision(
+                state,
+                (
+                    SendMessage(to=state.wa_id, key="visit_confirmed", params=when),
+                    RecordEvent("info", "visit_confirmed"),
+                ),
+            )
+        if choice == VISIT_RESCHEDULE:
+            left = _at(visit.starts_at) - now
+            within = left >= timedelta(hours=self._studio.reschedule_notice_hours)
+            if within and state.reschedules < self._studio.max_reschedules:
+                state = replace(state, rescheduling=True)
+                return self.offer(state, calendar, now, intro="reschedule_pick")
+            refused = SendMessage(to=state.wa_id, key="reschedule_refused", params=when)
+            return Decision(state, (refused, *self._tell(state, "artist_reschedule_refused", when)))
+        if choice == VISIT_CANCEL:
+            return self._cancelled_by_lead(state, visit, now)
+        return Decision(state)
+
+    def _cancelled_by_lead(self, state: LeadState, visit: Visit, now: datetime) -> Decision:
+        late = _at(visit.starts_at) - now < timedelta(hours=self._studio.cancel_notice_hours)
+        state = replace(move(state, S.CANCELLED), rescheduling=False)
+        when = {"when": str(visit.starts_at)}
+        effects: list[Effect] = [
+            ReleaseSlot(cancelled=True),
+            SendMessage(
+                to=state.wa_id,
+                key="cancelled",
+                params=when,
+                outro="cancel_forfeit" if late else "cancel_refund",
+            ),
+            RecordEvent("info", "cancelled_by_lead", {"forfeit": late}),
+            *self._tell(state, "artist_lead_cancelled", when),
+        ]
+        if not late:
+            state, refund = self._refund(state, "lead")
+            effects.extend(refund)
+        return Decision(state, tuple(effects))
+
+    def cancelled_by_artist(self, state: LeadState) -> Decision:
+        visit = state.visit
+        if state.status is not S.BOOKED or visit is None:
+            return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        state = replace(move(state, S.CANCELLED), rescheduling=False)
+        effects: list[Effect] = [
+            ReleaseSlot(cancelled=True),
+            SendMessage(
+                to=state.wa_id, key="cancelled_by_artist", params={"when": str(visit.starts_at)}
+            ),
+            RecordEvent("info", "cancelled_by_artist"),
+        ]
+        state, refund = self._refund(state, "artist")
+        return Decision(state, (*effects, *refund))
+
+    def _refund(self, state: LeadState, by: str) -> tuple[LeadState, list[Effect]]:
+        """The deposit back, once: the key names the payment, so a retry is the same."""
+        intent = state.payment_intent
+        if intent is None or state.deposit is not Deposit.PAID:
+            return state, []
+        policy = self._policy
+        refund = RefundDeposit(
+            lead_key=state.wa_id,
+            payment_intent=intent,
+            amount=state.deposit_amount or policy.deposit_amount,  # what was paid
+            currency=policy.deposit_currency,
+            idempotency_key=f"refund:{state.wa_id}:{intent}",
+        )
+        noted = RecordEvent("info", "refund_requested", {"by": by, "payment_intent": intent})
+        return replace(state, deposit=Deposit.REFUND_REQUESTED), [refund, noted]
+
+    # -- after the appointment ---------------------------------------------------------------
+
+    def healed_photo(self, state: LeadState, message: MessageReceived) -> Decision:
+        """A photo once the appointment is done: kept in the lead's file, the artist sees it."""
+        if message.media_id is None or message.kind not in ("image", "document"):
+            return Decision(state)
+        answer = Answer(
+            question=HEALED_PHOTO,
+            value=MEDIA_ANSWER,
+            message_id=message.message_id,
+            seq=max((a.seq for a in state.answers), default=0) + 1,
+            media_id=message.media_id,
+        )
+        state = replace(state, answers=(*state.answers, answer))
+        effects: list[Effect] = [SendMessage(to=state.wa_id, key="healed_photo_thanks")]
+        artist = self._policy.artist_number
+        if artist is not None:
+            effects.append(
+                SendMedia(artist, message.media_id, "artist_healed_photo", self._who(state))
+            )
+        return Decision(state, tuple(effects))
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _length(self, state: LeadState) -> timedelta:
+        return timedelta(minutes=state.session_minutes or self._studio.default_session_minutes)
+
+    def _claim(self, visit: Visit, kind: str, *, expires_at: int | None = None) -> ClaimSlot:
+        buffer = self._studio.buffer_minutes * 60
+        return ClaimSlot(kind, visit.starts_at, visit.ends_at, visit.ends_at + buffer, expires_at)
+
+    def _past_offsets(self, visit: Visit, now: datetime) -> tuple[int, ...]:
+        """Reminders whose moment has passed already: they are not sent late."""
+        start = visit.starts_at
+        return tuple(
+            o for o in self._studio.reminder_offsets_minutes if start - o * 60 <= _seconds(now)
+        )
+
+    def _who(self, state: LeadState) -> dict[str, str]:
+        return who(state)
+
+    def _tell(
+        self,
+        state: LeadState,
+        key: str,
+        params: dict[str, str] | None = None,
+        *,
+        ref: bool = False,
+    ) -> list[Effect]:
+        artist = self._policy.artist_number
+        if artist is None:
+            return []
+        return [
+            SendMessage(
+                to=artist,
+                key=key,
+                params={**self._who(state), **(params or {})},
+                ref=state.wa_id if ref else None,
+            )
+        ]

@@ -1,0 +1,8 @@
+"""Appointments: the studio's hours and policies, and the free slots they leave. Pure."""
+
+from __future__ import annotations
+
+from actors.schedule.slots import Interval, Offer, is_free, offer
+from actors.schedule.studio import WEEKDAYS, Opening, Studio
+
+__all__ = ["WEEKDAYS", "Interval", "Offer", "Opening", "Studio", "is_free", "offer"]

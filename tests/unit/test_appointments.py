@@ -1,0 +1,370 @@
+"""
+Appointments in the lead's behaviour (STUDIO_FILE on), as a pure function: offering
+times, a pick holding one, payment booking it, moving and cancelling it within the
+studio's policies, reminders, aftercare and the healed photo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from actors.lead import (
+    ArmedTimer,
+    ArtistAction,
+    Calendar,
+    ClaimSlot,
+    Decision,
+    Deposit,
+    DepositSession,
+    LeadBehaviour,
+    LeadState,
+    Policy,
+    RefundDeposit,
+    ReleaseSlot,
+    ScheduleTimer,
+    SendMessage,
+    Status,
+    TimerFired,
+    TimerKind,
+    Visit,
+)
+from tests.unit import lead_fixtures
+from tests.unit.lead_fixtures import ALL_ANSWERED, ARTIST, LEAD, NOW, act, media, msg, reply
+from tests.unit.steps import Step, fired, keys, paid
+from tests.unit.studio_fixtures import studio
+
+# NOW is Tuesday 24 November 2026, 12:00 in London; the first free slot is a day later.
+FIRST_FREE = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+S, A = Status, ArtistAction
+SESSION = DepositSession(1, "cs_1", "https://checkout.test/cs_1", 1_900_000_000)
+START = int(FIRST_FREE.timestamp())
+VISIT = Visit(START, START + 7200)
+SLOT_PICK = f"slot:{START}"
+IN_TEN_DAYS = int((NOW + timedelta(days=10)).timestamp())
+LATER_VISIT = Visit(IN_TEN_DAYS, IN_TEN_DAYS + 7200)
+
+
+def appointments(**studio_fields: object) -> LeadBehaviour:
+    policy = Policy(artist_number=ARTIST, studio=studio(**studio_fields), hold_s=3600)
+    return LeadBehaviour(lead_fixtures.script(), policy)
+
+
+def at(status: Status, **fields: object) -> LeadState:
+    base = LeadState(
+        wa_id=LEAD, status=status, name="Ana", answers=ALL_ANSWERED, session_minutes=120
+    )
+    return replace(base, **fields)  # type: ignore[arg-type]
+
+
+TAKEN = Calendar(taken=((FIRST_FREE, FIRST_FREE + timedelta(hours=2, minutes=15)),))
+PAID = {"deposit": Deposit.PAID, "payment_intent": "pi_1", "deposit_sessions": (SESSION,)}
+
+STEPS = [
+    Step(
+        "approve offers free times",
+        at(S.PENDING_APPROVAL),
+        act(A.APPROVE),
+        S.SCHEDULING,
+        ["lead:slots_offer"],
+    ),
+    Step(
+        "approve from a handover offers free times",
+        at(S.NEEDS_ARTIST_REPLY, resume_status=S.PENDING_APPROVAL),
+        act(A.APPROVE),
+        S.SCHEDULING,
+        ["lead:slots_offer"],
+    ),
+    Step(
+        "a free pick holds it and asks for the link",
+        at(S.SCHEDULING),
+        reply(f"slot:{START}"),
+        S.BOOKING_PENDING,
+        ["claim:hold", "lead:slot_held", "deposit"],
+    ),
+    Step(
+        "a taken pick gets fresh times",
+        at(S.SCHEDULING),
+        reply(f"slot:{START}"),
+        S.SCHEDULING,
+        ["lead:slots_offer"],
+        calendar=TAKEN,
+    ),
+    Step(
+        "something other than a pick gets the list again",
+        at(S.SCHEDULING),
+        reply("hello"),
+        S.SCHEDULING,
+        ["lead:slots_offer"],
+    ),
+    Step(
+        "asking for a person while picking hands over",
+        at(S.SCHEDULING),
+        msg("human"),
+        S.NEEDS_ARTIST_REPLY,
+        ["lead:holding", "artist:artist_handover", "artist:media"],
+    ),
+    Step(
+        "the artist takes over while picking",
+        at(S.SCHEDULING),
+        act(A.TAKE_OVER),
+        S.NEEDS_ARTIST_REPLY,
+        ["artist:artist_handover", "artist:media"],
+    ),
+    Step(
+        "hand back to picking offers times again",
+        at(S.NEEDS_ARTIST_REPLY, resume_status=S.SCHEDULING),
+        act(A.HAND_BACK),
+        S.SCHEDULING,
+        ["lead:slots_offer"],
+    ),
+    Step(
+        "paid: booked at the held time",
+        at(S.BOOKING_PENDING, visit=VISIT, deposit=Deposit.LINK_SENT, deposit_sessions=(SESSION,)),
+        paid("checkout.session.completed"),
+        S.BOOKED,
+        ["claim:appointment", "lead:booked_at", "artist:artist_booked_at"],
+    ),
+    Step(
+        "an expired link releases the hold and offers times again",
+        at(S.BOOKING_PENDING, visit=VISIT, deposit_attempt=1, deposit_sessions=(SESSION,)),
+        paid("checkout.session.expired"),
+        S.SCHEDULING,
+        ["release", "lead:slots_offer"],
+    ),
+    Step(
+        "a second expiry abandons and releases",
+        at(S.BOOKING_PENDING, visit=VISIT, deposit_attempt=2, deposit_sessions=(SESSION,)),
+        paid("checkout.session.expired"),
+        S.ABANDONED,
+        ["release", "lead:deposit_expired", "artist:artist_deposit_expired"],
+    ),
+    *(
+        Step(
+            f"the lead cancels {when}",
+            at(S.BOOKED, visit=visit, **PAID),
+            reply("visit_cancel"),
+            S.CANCELLED,
+            ["release:cancelled", "lead:cancelled", "artist:artist_lead_cancelled", *refund],
+        )
+        for when, visit, refund in (
+            ("in good time: refunded", LATER_VISIT, ["refund"]),
+            ("at short notice: the deposit is kept", VISIT, []),
+        )
+    ),
+    Step(
+        "the artist cancels: refunded",
+        at(S.BOOKED, visit=VISIT, **PAID),
+        act(A.CANCEL),
+        S.CANCELLED,
+        ["release:cancelled", "lead:cancelled_by_artist", "refund"],
+    ),
+    Step(
+        "offered times and never picked one: abandoned",
+        at(S.SCHEDULING),
+        fired(TimerKind.ABANDON, 1_700_000_000),
+        S.ABANDONED,
+        [],
+    ),
+    Step(
+        "after the appointment: done, aftercare",
+        at(S.BOOKED, visit=VISIT, **PAID),
+        fired(TimerKind.VISIT_DONE, VISIT.ends_at + 7200),
+        S.DONE,
+        ["lead:aftercare"],
+    ),
+    *(
+        Step(
+            f"asking for a person when {s} hands over",
+            at(s, visit=VISIT),
+            msg("human"),
+            S.NEEDS_ARTIST_REPLY,
+            ["lead:holding", "artist:artist_handover", "artist:media"],
+        )
+        for s in (S.CANCELLED, S.DONE)
+    ),
+    *(
+        Step(
+            f"hand back to {s}", at(S.NEEDS_ARTIST_REPLY, resume_status=s), act(A.HAND_BACK), s, []
+        )
+        for s in (S.CANCELLED, S.DONE)
+    ),
+    *(
+        Step(f"stop when {s}", at(s, visit=VISIT), act(A.OPT_OUT), S.OPTOUT, ["lead:opted_out"])
+        for s in (S.SCHEDULING, S.CANCELLED, S.DONE)
+    ),
+]
+
+
+def run(step: Step) -> Decision:
+    state = step.state
+    timers = {
+        TimerKind.VISIT_DONE: ArmedTimer(TimerKind.VISIT_DONE, VISIT.ends_at + 7200),
+        TimerKind.ABANDON: ArmedTimer(TimerKind.ABANDON, 1_700_000_000),
+    }
+    if isinstance(step.event, TimerFired):
+        state = replace(state, timers=(timers[step.event.kind],))
+    return appointments().decide_on(state, step.event, step.calendar)
+
+
+@pytest.mark.parametrize("step", STEPS, ids=[s.name for s in STEPS])
+def test_step(step: Step) -> None:
+    decision = run(step)
+    assert decision.state.status is step.status
+    assert keys(decision.effects) == step.effects
+
+
+# -- the details a lead would notice ---------------------------------------------------------
+
+
+def test_the_offer_lists_free_times_and_pages_on() -> None:
+    decision = appointments().decide_on(at(S.PENDING_APPROVAL), act(A.APPROVE), Calendar())
+    offer = next(e for e in decision.effects if isinstance(e, SendMessage))
+    assert offer.intro == "slots_intro"
+    assert offer.slots[0] == START
+    assert len(offer.slots) == 9
+    assert offer.later is not None
+    later = appointments().decide_on(decision.state, reply(f"later:{offer.later}"), Calendar())
+    page = next(e for e in later.effects if isinstance(e, SendMessage))
+    assert min(page.slots) > max(offer.slots)
+
+
+def test_the_artist_may_approve_a_longer_session() -> None:
+    approve = replace(act(A.APPROVE), session_minutes=240)
+    decision = appointments().decide_on(at(S.PENDING_APPROVAL), approve, Calendar())
+    assert decision.state.session_minutes == 240
+    held = appointments().decide_on(decision.state, reply(f"slot:{START}"), Calendar())
+    assert held.state.visit == Visit(START, START + 4 * 3600)
+    claim = next(e for e in held.effects if isinstance(e, ClaimSlot))
+    assert claim.blocked_until == START + 4 * 3600 + 15 * 60  # the buffer after it
+    assert claim.expires_at == int(NOW.timestamp()) + 3600  # as long as the link
+
+
+def test_a_taken_pick_says_so_and_never_holds() -> None:
+    decision = appointments().decide_on(at(S.SCHEDULING), reply(f"slot:{START}"), TAKEN)
+    offer = next(e for e in decision.effects if isinstance(e, SendMessage))
+    assert offer.intro == "slot_taken"
+    assert START not in offer.slots
+    assert not any(isinstance(e, ClaimSlot) for e in decision.effects)
+
+
+def test_reminders_are_armed_at_the_offsets_and_sent_once_each() -> None:
+    booked = appointments().decide_on(
+        at(S.BOOKING_PENDING, visit=LATER_VISIT, deposit=Deposit.LINK_SENT,
+           deposit_sessions=(SESSION,)),
+        paid("checkout.session.completed"),
+        Calendar(),
+    )  # fmt: skip
+    armed = {e.kind: e.due_at for e in booked.effects if isinstance(e, ScheduleTimer)}
+    assert armed[TimerKind.VISIT_REMINDER] == IN_TEN_DAYS - 2880 * 60
+    assert armed[TimerKind.VISIT_DONE] == LATER_VISIT.ends_at + 2 * 3600
+    first = appointments().decide(
+        booked.state, fired(TimerKind.VISIT_REMINDER, IN_TEN_DAYS - 2880 * 60)
+    )
+    assert keys(first.effects)[:1] == ["lead:visit_reminder"]
+    rearmed = {e.kind: e.due_at for e in first.effects if isinstance(e, ScheduleTimer)}
+    assert rearmed == {TimerKind.VISIT_REMINDER: IN_TEN_DAYS - 720 * 60}
+    again = appointments().decide(
+        first.state, fired(TimerKind.VISIT_REMINDER, IN_TEN_DAYS - 2880 * 60)
+    )
+    assert keys(again.effects) == []  # the same firing twice: nothing
+
+
+def test_a_reminder_already_past_at_booking_is_not_sent_late() -> None:
+    booked = appointments().decide_on(
+        at(S.BOOKING_PENDING, visit=VISIT, deposit=Deposit.LINK_SENT, deposit_sessions=(SESSION,)),
+        paid("checkout.session.completed"),
+        Calendar(),
+    )
+    assert booked.state.reminded == (2880,)  # 48 h before is already past; 12 h is not
+    armed = {e.kind: e.due_at for e in booked.effects if isinstance(e, ScheduleTimer)}
+    assert armed[TimerKind.VISIT_REMINDER] == START - 720 * 60
+
+
+def test_reschedule_within_policy_moves_it_atomically() -> None:
+    lead = at(S.BOOKED, visit=LATER_VISIT, **PAID)
+    asked = appointments().decide_on(lead, reply("visit_reschedule"), Calendar())
+    assert asked.state.rescheduling
+    offer = next(e for e in asked.effects if isinstance(e, SendMessage))
+    assert offer.intro == "reschedule_pick"
+    assert not any(isinstance(e, ReleaseSlot) for e in asked.effects)  # kept until a pick
+    new_start = offer.slots[-1]
+    moved = appointments().decide_on(asked.state, reply(f"slot:{new_start}"), Calendar())
+    assert moved.state.status is S.BOOKED
+    assert moved.state.visit == Visit(new_start, new_start + 7200)
+    assert moved.state.reschedules == 1
+    assert keys(moved.effects)[:3] == [
+        "claim:appointment",
+        "lead:rescheduled",
+        "artist:artist_rescheduled",
+    ]
+
+
+def test_reschedule_beyond_policy_is_refused_and_the_artist_told() -> None:
+    too_late = appointments().decide_on(
+        at(S.BOOKED, visit=VISIT, **PAID), reply("visit_reschedule"), Calendar()
+    )
+    assert keys(too_late.effects) == ["lead:reschedule_refused", "artist:artist_reschedule_refused"]
+    used_up = at(S.BOOKED, visit=LATER_VISIT, reschedules=1, **PAID)
+    refused = appointments().decide_on(used_up, reply("visit_reschedule"), Calendar())
+    assert keys(refused.effects) == ["lead:reschedule_refused", "artist:artist_reschedule_refused"]
+    assert not refused.state.rescheduling
+
+
+def test_the_cancel_outro_follows_the_notice() -> None:
+    early = appointments().decide_on(
+        at(S.BOOKED, visit=LATER_VISIT, **PAID), reply("visit_cancel"), Calendar()
+    )
+    late = appointments().decide_on(
+        at(S.BOOKED, visit=VISIT, **PAID), reply("visit_cancel"), Calendar()
+    )
+    said = [next(e for e in d.effects if isinstance(e, SendMessage)) for d in (early, late)]
+    assert [s.outro for s in said] == ["cancel_refund", "cancel_forfeit"]
+    assert early.state.deposit is Deposit.REFUND_REQUESTED
+    assert late.state.deposit is Deposit.PAID
+
+
+def test_the_artist_cancel_refunds_once_with_a_key_per_payment() -> None:
+    decision = appointments().decide(at(S.BOOKED, visit=VISIT, **PAID), act(A.CANCEL))
+    refund = next(e for e in decision.effects if isinstance(e, RefundDeposit))
+    assert refund == RefundDeposit(LEAD, "pi_1", 5000, "gbp", f"refund:{LEAD}:pi_1")
+    again = appointments().decide(decision.state, act(A.CANCEL))
+    assert not any(isinstance(e, RefundDeposit) for e in again.effects)
+    refunded = appointments().decide(decision.state, paid("charge.refunded"))
+    assert refunded.state.deposit is Deposit.REFUNDED
+    assert keys(refunded.effects) == []  # reconciled quietly: no alarm to the artist
+
+
+def test_the_healed_photo_is_asked_for_and_lands_in_the_lead_file() -> None:
+    done = at(S.DONE, visit=VISIT, timers=(ArmedTimer(TimerKind.HEALED_PHOTO, 5),))
+    asked = appointments().decide(done, fired(TimerKind.HEALED_PHOTO, 5))
+    assert keys(asked.effects) == ["lead:healed_photo_request"]
+    photo = appointments().decide(asked.state, media("image", "HEALED1"))
+    assert photo.state.answers[-1].question == "healed_photo"
+    assert photo.state.answers[-1].media_id == "HEALED1"
+    assert keys(photo.effects) == ["lead:healed_photo_thanks", "artist:media"]
+
+
+def test_without_a_studio_approve_asks_for_the_deposit_as_before() -> None:
+    plain = LeadBehaviour(lead_fixtures.script(), Policy(artist_number=ARTIST))
+    decision = plain.decide(at(S.PENDING_APPROVAL), act(A.APPROVE))
+    assert decision.state.status is S.BOOKING_PENDING
+    assert keys(decision.effects) == ["deposit"]
+    assert not plain.reads_calendar(at(S.SCHEDULING))
+
+
+def test_a_cancel_from_the_reminder_counts_while_picking_a_new_time() -> None:
+    moving = at(S.BOOKED, visit=LATER_VISIT, rescheduling=True, **PAID)
+    decision = appointments().decide_on(moving, reply("visit_cancel"), Calendar())
+    assert decision.state.status is S.CANCELLED
+    assert not decision.state.rescheduling
+
+
+def test_offered_times_arm_the_abandon_timer_and_a_pick_disarms_it() -> None:
+    offered = appointments().decide_on(at(S.PENDING_APPROVAL), act(A.APPROVE), Calendar())
+    armed = {e.kind: e.due_at for e in offered.effects if isinstance(e, ScheduleTimer)}
+    assert armed == {TimerKind.ABANDON: int(NOW.timestamp()) + 172800}
+    held = appointments().decide_on(offered.state, reply(SLOT_PICK), Calendar())
+    assert not any(t.kind is TimerKind.ABANDON for t in held.state.timers)

@@ -1,0 +1,128 @@
+"""
+STUDIO_FILE: the studio's hours and appointment policies, read and checked at start-up.
+
+The YAML's shape is fixed (README.md, "Appointments"; `studio.example.yml`). Anything
+wrong in it is one line naming the file's key: `hours.monday[1]: opens after it closes`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from actors.schedule import WEEKDAYS, Opening, Studio
+
+__all__ = ["StudioFileError", "load_studio"]
+
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+_Minutes = Annotated[int, Field(ge=0)]
+
+
+class StudioFileError(ValueError):
+    """The studio file cannot be read or does not have the fixed shape (one line)."""
+
+
+class _Hours(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    monday: list[tuple[str, str]]
+    tuesday: list[tuple[str, str]]
+    wednesday: list[tuple[str, str]]
+    thursday: list[tuple[str, str]]
+    friday: list[tuple[str, str]]
+    saturday: list[tuple[str, str]]
+    sunday: list[tuple[str, str]]
+
+
+class _StudioFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timezone: str
+    hours: _Hours
+    slot_step_minutes: int = Field(gt=0)
+    default_session_minutes: int = Field(gt=0, le=24 * 60)
+    buffer_minutes: _Minutes
+    horizon_days: int = Field(gt=0, le=366)
+    min_notice_hours: _Minutes
+    reschedule_notice_hours: _Minutes
+    max_reschedules: _Minutes
+    cancel_notice_hours: _Minutes
+    reminder_offsets_minutes: list[Annotated[int, Field(gt=0)]] = [2880, 720]
+    aftercare_after_hours: _Minutes
+    healed_photo_after_days: _Minutes
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA timezone {value!r}") from None
+        return value
+
+
+def _clock(text: str, where: str) -> time:
+    if not _CLOCK.match(text):
+        raise StudioFileError(f"{where}: {text!r} is not a time as HH:MM")
+    if text == "24:00":
+        return time.max
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _openings(day: str, ranges: list[tuple[str, str]]) -> tuple[Opening, ...]:
+    openings: list[Opening] = []
+    for n, (opens, closes) in enumerate(ranges):
+        where = f"hours.{day}[{n}]"
+        opening = Opening(_clock(opens, where), _clock(closes, where))
+        if opening.opens >= opening.closes:
+            raise StudioFileError(f"{where}: opens at {opens}, not before it closes at {closes}")
+        if openings and opening.opens < openings[-1].closes:
+            raise StudioFileError(f"{where}: starts before the one before it ends")
+        openings.append(opening)
+    return tuple(openings)
+
+
+def load_studio(path: Path) -> Studio:
+    """
+    Read and check the studio file.
+
+    Raises:
+        StudioFileError: one line, naming the key that is wrong.
+    """
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise StudioFileError(f"cannot read {path}: {error.strerror or error}") from None
+    except yaml.YAMLError as error:
+        raise StudioFileError(f"{path} is not YAML: {' '.join(str(error).split())}") from None
+    try:
+        parsed = _StudioFile.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the file"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise StudioFileError(f"{where}: {message[:1].lower()}{message[1:]}") from None
+    hours = {
+        weekday: _openings(day, getattr(parsed.hours, day)) for weekday, day in enumerate(WEEKDAYS)
+    }
+    if not any(hours.values()):
+        raise StudioFileError("hours: the studio is closed every day")
+    if not parsed.reminder_offsets_minutes or len(set(parsed.reminder_offsets_minutes)) != len(
+        parsed.reminder_offsets_minutes
+    ):
+        raise StudioFileError("reminder_offsets_minutes: give at least one, each once")
+    policies = parsed.model_dump(exclude={"timezone", "hours", "reminder_offsets_minutes"})
+    offsets = tuple(sorted(parsed.reminder_offsets_minutes, reverse=True))
+    return Studio(
+        timezone=ZoneInfo(parsed.timezone),
+        hours=hours,
+        reminder_offsets_minutes=offsets,
+        **policies,
+    )
