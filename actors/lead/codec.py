@@ -226,15 +226,6 @@ def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
             }
         case MirrorLead():
             return {"type": "mirror_lead", "wa_id": effect.wa_id}
-        case RefundDeposit():
-            return {
-                "type": "refund_deposit",
-                "lead_key": effect.lead_key,
-                "payment_intent": effect.payment_intent,
-                "amount": effect.amount,
-                "currency": effect.currency,
-                "idempotency_key": effect.idempotency_key,
-            }
 
 
 def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
