@@ -166,8 +166,6 @@ def outbox_channel(effect: OutboxEffect) -> Channel:
             return "stripe_refund"
         case MirrorLead():
             return "sheets"
-        case RefundDeposit():
-            return "stripe_refund"
 
 
 def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
