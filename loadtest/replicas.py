@@ -18,7 +18,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,10 +91,13 @@ def service_env(
 class ServiceProcess:
     """One `booking-assistant serve` subprocess on 127.0.0.1."""
 
-    def __init__(self, name: str, env: Mapping[str, str], log_path: Path) -> None:
+    def __init__(
+        self, name: str, env: Mapping[str, str], log_path: Path, args: Sequence[str] = ()
+    ) -> None:
         self.name = name
         self.env = dict(env)
         self.log_path = log_path
+        self.args = tuple(args)  # more of `serve`'s options: --role, --workers
         self.port = free_port()
         self._popen: subprocess.Popen[bytes] | None = None
 
@@ -162,10 +165,11 @@ class ServiceProcess:
 
     def _spawn(self) -> None:
         with self.log_path.open("ab") as log:
-            log.write(f"--- {self.name}: serve --port {self.port}\n".encode())
+            options = ["--port", str(self.port), *self.args]
+            log.write(f"--- {self.name}: serve {' '.join(options)}\n".encode())
             log.flush()
             self._popen = subprocess.Popen(
-                [str(EXECUTABLE), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [str(EXECUTABLE), "serve", "--host", "127.0.0.1", *options],
                 env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -254,6 +258,7 @@ class ServiceLauncher:
         *,
         name: str | None = None,
         database_url: str | None = None,
+        args: Sequence[str] = (),
         **env: str,
     ) -> ServiceProcess:
         name = name or f"service-{len(self.processes) + 1}"
@@ -261,6 +266,7 @@ class ServiceLauncher:
             name,
             service_env(database_url or self.database_url, graph_base, **self.secrets, **env),
             self.log_dir / f"{name}.log",
+            args,
         )
         self.processes.append(process)
         await process.start()

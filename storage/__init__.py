@@ -34,6 +34,7 @@ from storage.turns import (
     TurnStart,
     TurnWrite,
 )
+from storage.wakeups import WakeUpListener
 
 __all__ = [
     "DEFAULT_DATA_DIR",
@@ -65,6 +66,7 @@ __all__ = [
     "TurnStart",
     "TurnUnit",
     "TurnWrite",
+    "WakeUpListener",
     "check_database",
     "embedded_postgres",
 ]

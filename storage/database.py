@@ -42,10 +42,18 @@ from storage.pool import Pool, open_pool
 from storage.system_events import SystemEvents
 from storage.turns import Turns
 
-__all__ = ["Database", "ReadUnit", "RecordUnit", "RelayUnit", "TurnUnit", "Unit"]
+__all__ = [
+    "CONNECTION_ERRORS",
+    "Database",
+    "ReadUnit",
+    "RecordUnit",
+    "RelayUnit",
+    "TurnUnit",
+    "Unit",
+]
 
 # What "the database is not there" looks like from asyncpg and the OS.
-_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
     asyncpg.PostgresConnectionError,
@@ -115,14 +123,19 @@ class Database:
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, dsn: str, *, min_size: int = 2, max_size: int = 10
+        cls, dsn: str, *, min_size: int = 2, max_size: int = 10, statement_cache_size: int = 100
     ) -> AsyncIterator[Database]:
         """Open the pool (unreachable: `DatabaseUnavailable`); close it on exit."""
         async with AsyncExitStack() as stack:
             try:
                 with _translated():
                     pool = await stack.enter_async_context(
-                        open_pool(dsn, min_size=min_size, max_size=max_size)
+                        open_pool(
+                            dsn,
+                            min_size=min_size,
+                            max_size=max_size,
+                            statement_cache_size=statement_cache_size,
+                        )
                     )
             except DatabaseError as error:  # no such database, refused role, ...
                 raise DatabaseUnavailable(str(error)) from error
@@ -166,7 +179,7 @@ class Database:
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
         try:
             con = await self._pool.acquire(timeout=self._acquire_timeout_s)
-        except _CONNECTION_ERRORS as error:
+        except CONNECTION_ERRORS as error:
             raise DatabaseUnavailable(_describe(error)) from error
         try:
             with _translated():
@@ -198,7 +211,7 @@ async def _rollback(con: asyncpg.Connection, tx: asyncpg.transaction.Transaction
         return
     try:
         await tx.rollback()
-    except (*_CONNECTION_ERRORS, asyncpg.PostgresError):
+    except (*CONNECTION_ERRORS, asyncpg.PostgresError):
         # The connection died with its transaction: nothing is left to roll back.
         con.terminate()
 
@@ -210,7 +223,7 @@ def _translated() -> Iterator[None]:
         yield
     except _CONFLICTS as error:
         raise TransactionConflict(type(error).__name__) from error
-    except _CONNECTION_ERRORS as error:
+    except CONNECTION_ERRORS as error:
         raise DatabaseUnavailable(_describe(error)) from error
     except asyncpg.PostgresError as error:
         raise DatabaseError(_describe(error)) from error

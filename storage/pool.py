@@ -37,14 +37,25 @@ async def _keep_session(con: asyncpg.Connection) -> None:
 
 @asynccontextmanager
 async def open_pool(
-    dsn: str, *, min_size: int = 2, max_size: int = 10, command_timeout: float = 30.0
+    dsn: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
+    command_timeout: float = 30.0,
+    statement_cache_size: int = 100,
 ) -> AsyncIterator[Pool]:
-    """Open a pool whose connections encode and decode json/jsonb as Python values."""
+    """Open a pool whose connections encode and decode json/jsonb as Python values.
+
+    `statement_cache_size=0` is for PgBouncer in transaction pooling mode (before its
+    `max_prepared_statements`): a named prepared statement lives on one server
+    connection, and the next transaction may get another one.
+    """
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         command_timeout=command_timeout,
+        statement_cache_size=statement_cache_size,
         init=_init_connection,
         reset=_keep_session,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 from contextlib import AsyncExitStack
+from typing import Literal
 
 import httpx
 import stripe
@@ -33,7 +34,7 @@ from actors.sheets import SheetsSync
 from actors.supervisor import Supervisor
 from actors.templates import Templates
 from actors.timer_scheduler import TimerScheduler
-from storage import Database, embedded_postgres
+from storage import Database, WakeUpListener, embedded_postgres
 from web import admin, health, stripe_webhook, webhooks
 from web.errors import register_error_handlers
 from web.logs import configure_logging
@@ -51,7 +52,12 @@ from web.startup import (
     service_copy,
 )
 
-__all__ = ["DATABASE_KEY", "create_app", "create_app_from_env"]
+__all__ = ["DATABASE_KEY", "ROLES", "Role", "create_app", "create_app_from_env"]
+
+# What a process does: `web` answers webhooks, the admin API and pages; `worker` runs
+# the relays, the timer scheduler and the wake-up listener; `all` does both.
+Role = Literal["web", "worker", "all"]
+ROLES: tuple[Role, ...] = ("web", "worker", "all")
 
 DATABASE_KEY = "booking.database"
 
@@ -61,19 +67,26 @@ log = structlog.get_logger("web.app")
 def create_app(
     settings: Settings,
     *,
+    role: Role = "all",
     http_client: httpx.AsyncClient | None = None,
     clock: Clock | None = None,
 ) -> Quart:
-    """Build the app. Tests pass an `http_client` routed to a local fake, and a clock."""
+    """Build the app. Tests pass an `http_client` routed to a local fake, and a clock.
+
+    `role` says what this process does (`ROLES`); every role answers /healthz, /readyz
+    and /metrics, so each one can be watched and restarted alone.
+    """
     clock = clock or SystemClock()
+    serves_web, runs_loops = role in ("web", "all"), role in ("worker", "all")
     app = Quart("booking_assistant")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["BODY_TIMEOUT"] = 30
     app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = 5
-    app.register_blueprint(webhooks.blueprint)
-    app.register_blueprint(stripe_webhook.blueprint)
+    if serves_web:
+        app.register_blueprint(webhooks.blueprint)
+        app.register_blueprint(stripe_webhook.blueprint)
+        app.register_blueprint(admin.blueprint)
     app.register_blueprint(health.blueprint)
-    app.register_blueprint(admin.blueprint)
     register_error_handlers(app)
     install_request_ids(app)
     metrics = Metrics()  # this app's own registry: apps in one process share no counter
@@ -88,15 +101,9 @@ def create_app(
                 log.warning("fault.crash_point_armed", point=crash_points.armed.value)
             copy = service_copy(settings)
             composer = Composer(copy)
-            db = await _open_database(settings, stack)
+            db, dsn = await _open_database(settings, stack)
             app.extensions[DATABASE_KEY] = db  # for operators' tools and tests, not routes
-            client = http_client
-            if client is None:
-                limits = httpx.Limits(max_connections=settings.relay_concurrency)
-                client = await stack.enter_async_context(httpx.AsyncClient(limits=limits))
-            relay = _relay(settings, db, composer, client, clock, metrics.observer, crash_points)
-            mirror = _sheets_relay(settings, db, composer, stack, metrics.observer, crash_points)
-            relays = [relay] if mirror is None else [relay, mirror]
+            relays: list[OutboxRelay] = []
 
             def wake_relays() -> None:
                 for each in relays:
@@ -107,29 +114,46 @@ def create_app(
                 LeadBehaviour(script_from(copy), _policy(settings)),
                 mailbox_size=settings.mailbox_size,
                 idle_after_s=settings.actor_idle_s,
+                # This process's relays at once; other processes by the turn's NOTIFY.
                 on_effects=wake_relays,
                 mirror_to_sheets=settings.sheets_enabled(),
                 observer=metrics.observer,
                 crash_points=crash_points,
             )
-            relay.add_channel("deposit", await _checkout(settings, db, runtime, composer, stack))
-            timers = TimerScheduler(
-                db,
-                runtime,
-                clock,
-                poll_interval_s=settings.timer_poll_s,
-                observer=metrics.observer,
-            )
-            backlog = Backlog(db)
-            stack.enter_context(metrics.watching(runtime, backlog))
             loops = Supervisor(
                 observer=metrics.observer,
                 restart_base_s=settings.loop_restart_base_s,
                 restart_cap_s=settings.loop_restart_cap_s,
             )
-            loops.add("timer-scheduler", timers.run, timers.stop)
-            for name, each in zip(("outbox-relay", "sheets-relay"), relays, strict=False):
-                loops.add(name, each.run, each.stop)
+            relay, timers = None, None
+            if runs_loops:
+                client = http_client
+                if client is None:
+                    client = await stack.enter_async_context(_graph_client(settings))
+                relay = _relay(
+                    settings, db, composer, client, clock, metrics.observer, crash_points
+                )
+                mirror = _sheets_relay(
+                    settings, db, composer, stack, metrics.observer, crash_points
+                )
+                relays.extend([relay] if mirror is None else [relay, mirror])
+                relay.add_channel(
+                    "deposit", await _checkout(settings, db, runtime, composer, stack)
+                )
+                timers = TimerScheduler(
+                    db,
+                    runtime,
+                    clock,
+                    poll_interval_s=settings.timer_poll_s,
+                    observer=metrics.observer,
+                )
+                loops.add("timer-scheduler", timers.run, timers.stop)
+                for name, each in zip(("outbox-relay", "sheets-relay"), relays, strict=False):
+                    loops.add(name, each.run, each.stop)
+                listener = WakeUpListener(settings.database_listen_url or dsn, wake_relays)
+                loops.add("wake-ups", listener.run, listener.stop)
+            backlog = Backlog(db)
+            stack.enter_context(metrics.watching(runtime, backlog))
             loops_task = asyncio.create_task(loops.run(), name="supervisor")
             Services(
                 settings=settings,
@@ -137,13 +161,13 @@ def create_app(
                 relay=relay,
                 clock=clock,
                 timers=timers,
-                admin=Admin(db, runtime, clock.now, settings.turn_wait_s, relay.wake),
+                admin=Admin(db, runtime, clock.now, settings.turn_wait_s, wake_relays),
                 payments=PaymentRouting(db),
                 readiness=Readiness(db, loops.down),
                 backlog=backlog,
                 rejections=Rejections(db),
             ).install(app.extensions)
-            log.info("service.started")
+            log.info("service.started", role=role)
             try:
                 yield
             finally:
@@ -158,17 +182,32 @@ def create_app(
     return app
 
 
-async def _open_database(settings: Settings, stack: AsyncExitStack) -> Database:
+def _graph_client(settings: Settings) -> httpx.AsyncClient:
+    """One client for every call to Graph: its connections are kept alive and reused."""
+    limits = httpx.Limits(
+        max_connections=settings.relay_concurrency,
+        max_keepalive_connections=settings.relay_concurrency,
+        keepalive_expiry=30.0,
+    )
+    return httpx.AsyncClient(limits=limits)
+
+
+async def _open_database(settings: Settings, stack: AsyncExitStack) -> tuple[Database, str]:
     dsn = settings.database_url
     if dsn is None:
         dsn = await stack.enter_async_context(embedded_postgres(settings.data_dir))
         log.info("database.embedded", data_dir=str(settings.data_dir))
     db = await stack.enter_async_context(
-        Database.open(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+        Database.open(
+            dsn,
+            min_size=settings.db_pool_min,
+            max_size=settings.db_pool_max,
+            statement_cache_size=settings.db_statement_cache_size,
+        )
     )
     applied = await db.migrate()
     log.info("database.migrated", applied=applied)
-    return db
+    return db, dsn
 
 
 def _policy(settings: Settings) -> Policy:

@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     actor_idle_s: float = Field(default=60.0, gt=0)
     db_pool_min: int = Field(default=2, ge=1)
     db_pool_max: int = Field(default=20, ge=1)
+    # 0 behind PgBouncer in transaction pooling mode (its prepared statements would
+    # otherwise land on server connections that do not have them).
+    db_statement_cache_size: int = Field(default=100, ge=0)
+    # The one connection per process that LISTENs for wake-ups: straight to Postgres when
+    # DATABASE_URL goes through PgBouncer (which cannot carry LISTEN). Unset: DATABASE_URL.
+    database_listen_url: str | None = None
+    # `serve`'s processes on one port when --workers is not given (Heroku's name).
+    web_concurrency: int = Field(default=1, ge=1, le=64)
     relay_concurrency: int = Field(default=32, gt=0)
     # The Sheets mirror's own relay: its calls are slow (gspread, in threads) and its
     # quota is low, so it gets a few deliveries at a time and never WhatsApp's slots.

@@ -33,10 +33,9 @@ from actors import Composer, load_copy
 from actors.faults import CRASH_EXIT_CODE, CrashPoint
 from fakes.graph import FakeGraphApi, GraphServer
 from storage.pool import Pool
+from tests.integration.conftest import COPY_DIR, LOCALE
 from tests.integration.servers import ServiceLauncher, ServiceProcess, suite_launcher
 from tests.integration.test_processes import (
-    COPY_DIR,
-    LOCALE,
     LeadScript,
     expected,
     lead_script,
