@@ -61,6 +61,9 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
+    # A connection left mid-operation (a query cut short by a pause or a timeout):
+    # unusable, like a lost one.
+    asyncpg.InternalClientError,
 )
 _CONFLICTS = (asyncpg.SerializationError, asyncpg.DeadlockDetectedError)
 
@@ -184,6 +187,9 @@ class Database:
         try:
             with _translated():
                 yield con
+        except DatabaseUnavailable:
+            con.terminate()  # never hand a connection in an unknown state to the next unit
+            raise
         finally:
             await self._pool.release(con)
 
