@@ -25,6 +25,7 @@ from contextlib import (
     AsyncExitStack,
     asynccontextmanager,
     contextmanager,
+    suppress,
 )
 from typing import TypeVar
 
@@ -188,7 +189,9 @@ class Database:
             with _translated():
                 yield con
         except DatabaseUnavailable:
-            con.terminate()  # never hand a connection in an unknown state to the next unit
+            # Never hand a connection in an unknown state to the next unit.
+            with suppress(asyncpg.InterfaceError):  # closed (and detached) already
+                con.terminate()
             raise
         finally:
             await self._pool.release(con)
