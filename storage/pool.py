@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+import orjson
 from asyncpg.pool import Pool
 
 __all__ = ["Pool", "open_pool"]
@@ -18,13 +18,15 @@ async def _init_connection(con: asyncpg.Connection) -> None:
         await con.set_type_codec(
             type_name,
             encoder=_dumps,
-            decoder=json.loads,
+            decoder=orjson.loads,
             schema="pg_catalog",
         )
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """Compact UTF-8 JSON, as `json.dumps(separators=(",", ":"), ensure_ascii=False)`
+    writes it, at a fraction of its cost: every turn writes its lead's state."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 async def _keep_session(con: asyncpg.Connection) -> None:
