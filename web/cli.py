@@ -136,7 +136,8 @@ async def _serve_workers(settings: Settings, sock: socket.socket, workers: int, 
     async with open_database(settings) as dsn:
         await _migrate_dsn(dsn, settings)
         log_configuration(settings)
-        return await run_workers(sock, workers, ["--role", role], child_env(dsn))
+        env = child_env(dsn, settings.whatsapp_rate_per_s, workers)
+        return await run_workers(sock, workers, ["--role", role], env)
 
 
 async def _serve(settings: Settings, sock: Any, role: Role = "all") -> None:

@@ -116,7 +116,7 @@ class Settings(BaseSettings):
     # Copy message key -> {"name": template, "language": code (default: LOCALE)}; JSON in
     # WHATSAPP_TEMPLATES. What may still be sent outside WhatsApp's 24-hour window.
     whatsapp_templates: dict[str, dict[str, str]] = {}
-    # Per process: with N replicas, set rate / N.
+    # Per process: with N replicas, set rate / N (`serve --workers N` shares it out itself).
     whatsapp_rate_per_s: float = Field(default=80.0, gt=0)
     whatsapp_recipient_interval_s: float = Field(default=1.0, ge=0)
     whatsapp_timeout_s: float = Field(default=15.0, gt=0)

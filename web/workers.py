@@ -8,6 +8,8 @@ hypercorn's own workers). Several processes taking turns for the same lead are s
 lead's transaction-level lock and its version compare-and-set already make replicas
 safe, and a process is only a replica that shares a port.
 
+Each child sends at most WHATSAPP_RATE_PER_S / N, so that together they keep to it.
+
 SIGTERM (or SIGINT) to the parent is passed to every child, each drains as `serve`
 does, and the parent exits 0 once all of them have. A child that dies on its own is
 started again after `RESTART_DELAY_S`; one that refuses to start (exit 2: a setting,
@@ -105,6 +107,7 @@ async def _stop_all(children: Sequence[asyncio.subprocess.Process]) -> list[int]
     return [code if code >= 0 else 128 - code for code in codes]
 
 
-def child_env(dsn: str) -> dict[str, str]:
-    """The parent's environment with the database it checked (or started) for them."""
-    return {**os.environ, "DATABASE_URL": dsn}
+def child_env(dsn: str, rate_per_s: float, count: int) -> dict[str, str]:
+    """The parent's environment with the database it checked (or started) for them, and
+    WhatsApp's rate shared out: Meta's limit is per number, not per process."""
+    return {**os.environ, "DATABASE_URL": dsn, "WHATSAPP_RATE_PER_S": repr(rate_per_s / count)}
