@@ -225,7 +225,7 @@ async def open_cluster(
                     name=name,
                     database_url=_with(database.dsn, application_name=name),
                     roles=roles,
-                    **common,
+                    env=common,
                 )
                 for name in names
             )

@@ -287,12 +287,18 @@ class ServiceLauncher:
         database_url: str | None = None,
         args: Sequence[str] = (),
         roles: bool = False,
-        **env: str,
+        env: Mapping[str, str] | None = None,
+        **more_env: str,
     ) -> ServiceProcess:
-        """Start one replica: one `serve` process, or a web and a worker one (`roles`)."""
+        """Start one replica: one `serve` process, or a web and a worker one (`roles`).
+
+        Its environment is `service_env`'s, changed by `env` and `more_env`."""
         name = name or f"service-{len(self.processes) + 1}"
         environment = service_env(
-            database_url or self.database_url, graph_base, **self.secrets, **env
+            database_url or self.database_url,
+            graph_base,
+            **self.secrets,
+            **{**(env or {}), **more_env},
         )
         if roles:
             process = ServiceProcess.in_roles(name, environment, self.log_dir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from storage.migrate import migrate
 from storage.pool import Pool, open_pool
 from tests.database import TABLES, fresh_database
+from tests.integration.servers import ServiceLauncher, suite_launcher
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +42,17 @@ async def pool(database_url: str) -> AsyncIterator[Pool]:
     async with open_pool(database_url, min_size=1, max_size=10) as opened:
         await opened.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY")
         yield opened
+
+
+@pytest.fixture
+async def launcher(database_url: str, pool: Pool, tmp_path: Path) -> AsyncIterator[ServiceLauncher]:
+    """Starts service processes on the emptied test database (`pool` empties it); kills
+    them all at the end. Their log tails are printed at teardown, which pytest shows when
+    a test fails.
+    """
+    started = suite_launcher(database_url, tmp_path)
+    try:
+        yield started
+    finally:
+        started.close()
+        print(started.report())

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from actors import Composer, load_copy
 from fakes.graph import FakeGraphApi, GraphServer
-from storage.pool import Pool
-from tests.integration.servers import ServiceLauncher, suite_launcher
 
 COPY_DIR = Path(__file__).resolve().parents[2] / "copy"
 LOCALE = "en_GB"
@@ -33,17 +31,3 @@ def graphs() -> Iterator[Callable[[FakeGraphApi], GraphServer]]:
     yield serve
     for server in servers:
         server.close()
-
-
-@pytest.fixture
-async def launcher(database_url: str, pool: Pool, tmp_path: Path) -> AsyncIterator[ServiceLauncher]:
-    """Starts services on the emptied test database; kills them all at the end.
-
-    Their log tails are printed at teardown, which pytest shows when a test fails.
-    """
-    started = suite_launcher(database_url, tmp_path)
-    try:
-        yield started
-    finally:
-        started.close()
-        print(started.report())

@@ -25,13 +25,9 @@ from storage.pool import Pool
 from storage.wakeups import APPLICATION_NAME
 from tests.integration.pgbouncer import PgBouncer
 from tests.integration.servers import ServiceLauncher, ServiceProcess
-from tests.integration.test_processes import (
-    LeadScript,
-    expected,
-    lead_script,
-    outbox_drained,
-    replies_to,
-)
+from tests.integration.test_processes import LeadScript, expected, lead_script
+from tests.integration.test_processes import outbox_drained as drained
+from tests.integration.test_processes import replies_to as sent_to
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -61,6 +57,42 @@ def route(request: pytest.FixtureRequest, database_url: str) -> Iterator[Route]:
         )
 
 
+@dataclass(frozen=True)
+class Stage:
+    """Service processes on a route, one fake Graph API they all send to, the copy."""
+
+    launcher: ServiceLauncher
+    route: Route
+    graph: FakeGraphApi
+    graph_base: str
+    composer: Composer
+
+    async def start(self, *args: str, **env: str) -> ServiceProcess:
+        """`serve <args>`, named after its role when it has one."""
+        return await self.launcher.start(
+            self.graph_base,
+            name=args[-1] if "--role" in args else None,
+            args=args,
+            database_url=self.route.database_url,
+            env={**self.route.env, **env},
+        )
+
+    def replied(self, script: LeadScript) -> bool:
+        """The lead has been sent exactly the replies its messages call for."""
+        return sent_to(self.graph, script.wa_id) == list(expected(self.composer, script).replies)
+
+
+@pytest.fixture
+def stage(
+    launcher: ServiceLauncher,
+    graphs: Callable[[FakeGraphApi], GraphServer],
+    composer: Composer,
+    route: Route,
+) -> Stage:
+    graph = FakeGraphApi()
+    return Stage(launcher, route, graph, graphs(graph).base_url, composer)
+
+
 TEXTS = ["hello", "a small fox on my ankle", "about 12 cm", "next month"]
 
 
@@ -85,22 +117,12 @@ async def _send_all(service: ServiceProcess, scripts: list[LeadScript]) -> list[
 
 
 async def test_several_worker_processes_on_one_port_answer_every_message_once(
-    launcher: ServiceLauncher,
-    graphs: Callable[[FakeGraphApi], GraphServer],
-    pool: Pool,
-    composer: Composer,
-    route: Route,
+    stage: Stage, pool: Pool
 ) -> None:
     """`serve --workers 3`: three processes share the port; every message of 24 leads
     sending at once is answered 200 and applied once, every lead gets its replies once
     and in order, and SIGTERM stops all three and exits 0."""
-    graph = FakeGraphApi()
-    service = await launcher.start(
-        graphs(graph).base_url,
-        args=["--workers", "3"],
-        database_url=route.database_url,
-        **route.env,
-    )
+    service = await stage.start("--workers", "3")
     children = psutil.Process(service.pid).children()
     assert len(children) == 3
     scripts = [lead_script(f"4477006{n:05d}", TEXTS) for n in range(24)]
@@ -112,9 +134,8 @@ async def test_several_worker_processes_on_one_port_answer_every_message_once(
     assert sorted(r["meta_id"] for r in inbox) == sorted(
         m.meta_id for s in scripts for m in s.messages
     )
-    await eventually(lambda: outbox_drained(pool), timeout_s=30, what="the outbox to drain")
-    for script in scripts:
-        assert replies_to(graph, script.wa_id) == list(expected(composer, script).replies)
+    await eventually(lambda: drained(pool), timeout_s=30, what="the outbox to drain")
+    assert all(stage.replied(script) for script in scripts)
 
     service.send_signal(signal.SIGTERM)
     assert await service.wait(40) == 0
@@ -122,29 +143,15 @@ async def test_several_worker_processes_on_one_port_answer_every_message_once(
 
 
 async def test_a_web_and_a_worker_process_deliver_replies_woken_across_processes(
-    launcher: ServiceLauncher,
-    graphs: Callable[[FakeGraphApi], GraphServer],
-    pool: Pool,
-    composer: Composer,
-    route: Route,
+    stage: Stage, pool: Pool
 ) -> None:
     """A web process takes the webhooks, a worker process delivers: the replies go out
     at once, though neither polls for minutes, because the turn's NOTIFY wakes the
     worker; the worker takes no webhooks; and when its listening connection is killed it
     listens again and the next reply is woken the same way."""
-    graph = FakeGraphApi()
-    base = graphs(graph).base_url
-    slow_polls = {"RELAY_POLL_S": LONG_POLL_S, "TIMER_POLL_S": LONG_POLL_S, **route.env}
-    worker = await launcher.start(
-        base,
-        name="worker",
-        args=["--role", "worker"],
-        database_url=route.database_url,
-        **slow_polls,
-    )
-    web = await launcher.start(
-        base, name="web", args=["--role", "web"], database_url=route.database_url, **slow_polls
-    )
+    slow_polls = {"RELAY_POLL_S": LONG_POLL_S, "TIMER_POLL_S": LONG_POLL_S}
+    worker = await stage.start("--role", "worker", **slow_polls)
+    web = await stage.start("--role", "web", **slow_polls)
     first = [lead_script(f"4477005{n:05d}", TEXTS[:2]) for n in range(5)]
 
     async with httpx.AsyncClient(timeout=10.0) as client:
@@ -152,14 +159,10 @@ async def test_a_web_and_a_worker_process_deliver_replies_woken_across_processes
     assert refused.status_code == 404
     assert await _send_all(web, first) == [{"processed": 1}] * 10
     await eventually(
-        lambda: all(
-            len(replies_to(graph, s.wa_id)) == len(expected(composer, s).replies) for s in first
-        ),
+        lambda: all(stage.replied(s) for s in first),
         timeout_s=WOKEN_WITHIN_S,
         what="replies woken by NOTIFY",
     )
-    for script in first:
-        assert replies_to(graph, script.wa_id) == list(expected(composer, script).replies)
 
     listening = await _listeners(pool)
     assert len(listening) == 1  # the worker's; the web process delivers nothing
@@ -172,7 +175,7 @@ async def test_a_web_and_a_worker_process_deliver_replies_woken_across_processes
     later = lead_script("447700499999", TEXTS[:1])
     assert await _send_all(web, [later]) == [{"processed": 1}]
     await eventually(
-        lambda: replies_to(graph, later.wa_id) == list(expected(composer, later).replies),
+        lambda: stage.replied(later),
         timeout_s=WOKEN_WITHIN_S,
         what="a reply woken after the listener reconnected",
     )
