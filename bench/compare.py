@@ -362,6 +362,17 @@ def _baseline_venv(baseline: Path, venv: Path) -> None:
     subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *args], check=True)
 
 
+def _command(args: argparse.Namespace) -> str:
+    """The command line as it reads in a clone: what was measured, not where files went."""
+    words = [".venv/bin/python -m bench.compare"]
+    if args.targets != list(TARGETS):
+        words.append("--targets " + " ".join(args.targets))
+    if args.workloads != list(WORKLOADS):
+        words.append("--workloads " + " ".join(args.workloads))
+    words.append(f"--quiet-wait {args.quiet_wait:g} --benchmarks BENCHMARKS.md")
+    return " ".join(words)
+
+
 def machine() -> dict[str, Any]:
     model = next(
         (
@@ -389,7 +400,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         await con.close()
     results: dict[str, Any] = {
-        "command": "python -m bench.compare " + " ".join(args.argv),
+        "command": _command(args),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": {**machine(), "postgres": postgres},
         "load_average_before": os.getloadavg(),
@@ -434,7 +445,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--benchmarks", type=Path, default=None, help="write the comparison into this file"
     )
     args = parser.parse_args(argv)
-    args.argv = list(argv if argv is not None else sys.argv[1:])
     if not (args.baseline / "loadgen" / "loadgen.py").exists():
         print(f"compare: skipped: no baseline at {args.baseline}", file=sys.stderr)
         return 0
