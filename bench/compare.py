@@ -6,8 +6,8 @@ process, and a hello-world Quart POST (the HTTP stack's ceiling).
     .venv/bin/python -m bench.compare [--baseline DIR] [--quick] [--output FILE]
         [--benchmarks BENCHMARKS.md]
 
-The baseline folder (default `../shared/baseline/` from the repository root) holds the
-seed-style service (`seedstyle/run.sh`), the hello-world app (`limits/hello_quart.py`)
+The baseline kit (`--baseline DIR`; by default `shared/baseline` in the folder that holds
+this repository) holds the seed-style service (`seedstyle/run.sh`), the hello-world app (`limits/hello_quart.py`)
 and the load generator (`loadgen/loadgen.py`, which replays pre-signed webhooks with
 wrk); without it the comparison is skipped with a message. Its own dependencies live in
 a separate venv (`--baseline-venv`, made from its requirement files when missing).
