@@ -94,7 +94,8 @@ async def run_workers(
     log.info("workers.stopped", codes=codes)
     if refused:
         return EXIT_REFUSED
-    return 0 if all(code == 0 for code in codes) else 1
+    # 143: a child told to stop while it was still starting (it had nothing to drain).
+    return 0 if all(code in (0, 128 + signal.SIGTERM) for code in codes) else 1
 
 
 async def _stop_all(children: Sequence[asyncio.subprocess.Process]) -> list[int]:

@@ -121,7 +121,8 @@ async def test_several_worker_processes_on_one_port_answer_every_message_once(
 ) -> None:
     """`serve --workers 3`: three processes share the port; every message of 24 leads
     sending at once is answered 200 and applied once, every lead gets its replies once
-    and in order, and SIGTERM stops all three and exits 0."""
+    and in order; a worker process that dies is replaced; SIGTERM stops all three and
+    exits 0."""
     service = await stage.start("--workers", "3")
     children = psutil.Process(service.pid).children()
     assert len(children) == 3
@@ -137,9 +138,24 @@ async def test_several_worker_processes_on_one_port_answer_every_message_once(
     await eventually(lambda: drained(pool), timeout_s=30, what="the outbox to drain")
     assert all(stage.replied(script) for script in scripts)
 
+    children[0].kill()  # a worker process dies: the others serve, and it is started again
+    await eventually(
+        lambda: _workers_replaced(service, children[0].pid, 3),
+        timeout_s=20,
+        what="a new worker process",
+    )
+    late = lead_script("447700699999", TEXTS[:1])
+    assert await _send_all(service, [late]) == [{"processed": 1}]
+    children = psutil.Process(service.pid).children()
+
     service.send_signal(signal.SIGTERM)
     assert await service.wait(40) == 0
     assert not [c.pid for c in children if psutil.pid_exists(c.pid)]
+
+
+def _workers_replaced(service: ServiceProcess, dead: int, count: int) -> bool:
+    alive = [c.pid for c in psutil.Process(service.pid).children() if c.status() != "zombie"]
+    return len(alive) == count and dead not in alive
 
 
 async def test_a_web_and_a_worker_process_deliver_replies_woken_across_processes(
