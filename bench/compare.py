@@ -362,6 +362,16 @@ def _baseline_venv(baseline: Path, venv: Path) -> None:
     subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *args], check=True)
 
 
+def _commit() -> str:
+    found = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return found.stdout.strip() or "unknown"
+
+
 def _command(args: argparse.Namespace) -> str:
     """The command line as it reads in a clone: what was measured, not where files went."""
     words = [".venv/bin/python -m bench.compare"]
@@ -402,6 +412,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {
         "command": _command(args),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": args.commit or _commit(),
         "machine": {**machine(), "postgres": postgres},
         "load_average_before": os.getloadavg(),
         "runs": {},
@@ -440,6 +451,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--targets", nargs="+", choices=TARGETS, default=list(TARGETS))
     parser.add_argument("--workloads", nargs="+", choices=list(WORKLOADS), default=["a", "b"])
     parser.add_argument("--quiet-wait", type=float, default=30.0)
+    parser.add_argument("--commit", default=None, help="the commit measured (default: git's)")
     parser.add_argument("--output", type=Path, default=None, help="also write the JSON here")
     parser.add_argument(
         "--benchmarks", type=Path, default=None, help="write the comparison into this file"

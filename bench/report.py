@@ -96,7 +96,8 @@ def render(results: dict[str, Any]) -> str:
         BEGIN,
         "## Side by side (`bench/compare.py`)",
         "",
-        f"Measured {results['date']} with `{results['command']}`, on {machine['cpus']} vCPU"
+        f"Measured {results['date']} at commit `{results.get('commit', 'unknown')}` with"
+        f" `{results['command']}`, on {machine['cpus']} vCPU"
         f" {machine['cpu_model']}, {machine['memory_gib']} GiB, Python {machine['python']},"
         f" PostgreSQL {machine['postgres']} (default configuration), Linux"
         f" {machine['kernel']}. Load average before: "
