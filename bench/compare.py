@@ -3,14 +3,15 @@ Side by side, in one run, on one machine, one Postgres and one load generator: t
 seed-style design, this service with 1 worker, with 2 workers and as a web + a worker
 process, and a hello-world Quart POST (the HTTP stack's ceiling).
 
-    .venv/bin/python -m bench.compare [--baseline DIR] [--quick] [--output FILE]
-        [--benchmarks BENCHMARKS.md]
+    .venv/bin/python -m bench.compare [--baseline DIR] [--targets ...] [--workloads a b]
+        [--output FILE] [--benchmarks BENCHMARKS.md]
 
 The baseline kit (`--baseline DIR`; by default `shared/baseline` in the folder that holds
-this repository) holds the seed-style service (`seedstyle/run.sh`), the hello-world app (`limits/hello_quart.py`)
-and the load generator (`loadgen/loadgen.py`, which replays pre-signed webhooks with
-wrk); without it the comparison is skipped with a message. Its own dependencies live in
-a separate venv (`--baseline-venv`, made from its requirement files when missing).
+this repository) holds the seed-style service (`seedstyle/run.sh`), the hello-world app
+(`limits/hello_quart.py`) and the load generator (`loadgen/loadgen.py`, which replays
+pre-signed webhooks with wrk); without it the comparison is skipped with a message. Its
+own dependencies live in a separate venv (`--baseline-venv`, made from its requirement
+files when missing).
 
 Per target and workload: a fresh database (for the two services), a warm-up, a wait for
 a quiet machine, the measured load (wrk, 64 keep-alive connections), then, for this
