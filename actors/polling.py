@@ -14,8 +14,14 @@ class Poller:
     by another replica, retries coming due) never depends on one.
     """
 
-    def __init__(self, interval_s: float) -> None:
+    def __init__(self, interval_s: float, gather_s: float = 0.0) -> None:
+        """
+        Args:
+            gather_s: after a wake-up, how long to let more wake-ups gather before the
+                next look, so that a burst costs one look, not one per wake-up.
+        """
         self._interval_s = interval_s
+        self._gather_s = gather_s
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
 
@@ -36,6 +42,9 @@ class Poller:
                 await self._wakeup.wait()
         except TimeoutError:
             pass
+        else:
+            if self._gather_s > 0 and not self._stopping.is_set():
+                await asyncio.sleep(self._gather_s)
         self._wakeup.clear()
 
 

@@ -46,7 +46,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from enum import Enum
 
 import structlog
 
@@ -65,6 +64,7 @@ from actors.lead import UndecodableEffect, effect_from_json
 from actors.masking import mask_phone, mask_phones_in
 from actors.observe import NullObserver, Observer
 from actors.polling import Poller
+from actors.sent_records import SentRecords, Settled
 from storage import ClaimedDelivery, Database, DatabaseUnavailable, RelayUnit
 
 __all__ = ["Backoff", "OutboxRelay"]
@@ -73,17 +73,12 @@ log = structlog.get_logger("actors.relay")
 
 _Write = Callable[[RelayUnit], Awaitable[bool]]  # True: the write applied
 _SentHook = Callable[[ClaimedDelivery, str | None], Awaitable[None]]
+_GATHER_S = 0.005
 _UNCERTAIN = "uncertain"  # delivery_attempts.outcome: failed after the request left us
 # A claim is used only while we have held it for less than this share of its lease: the
 # database started the lease a round trip before our clock did, and the call needs time.
 _LEASE_USABLE = 0.9
 _EVENT_TRIES = 3
-
-
-class _Settled(Enum):
-    RECORDED = "recorded"
-    FENCED = "fenced"  # another claim holds the row, or it is settled: nothing written
-    FAILED = "failed"  # the database was unreachable: nothing written
 
 
 def _possible_duplicate(claim: ClaimedDelivery) -> bool:
@@ -127,7 +122,10 @@ class OutboxRelay:
         self._observer: Observer = observer or NullObserver()
         self._crash = crash_points or CrashPoints()
         self._monotonic = monotonic
-        self._poller = Poller(poll_interval_s)
+        # Wake-ups come once per turn and once per finished delivery: gathered for a few
+        # milliseconds, a burst costs one claim of many rows rather than many claims.
+        self._poller = Poller(poll_interval_s, gather_s=_GATHER_S)
+        self._sent = SentRecords(db)
         self._in_flight = 0
         self._channels = None if channels is None else list(channels)
         self._excluding = list(excluding)
@@ -216,7 +214,7 @@ class OutboxRelay:
                 "suppressed",
                 lambda unit: unit.outbox.suppress(claim, reason="opted_out"),
             )
-            if settled is not _Settled.FENCED:
+            if settled is not Settled.FENCED:
                 self._observer.delivery_finished(claim.channel, "suppressed", "opted_out")
                 log.info("relay.suppressed_opted_out", channel=claim.channel)
             return
@@ -245,7 +243,7 @@ class OutboxRelay:
             settled = await self._settle(
                 claim, "deferred", lambda unit: unit.outbox.defer(claim, delay_s=delay)
             )
-            if settled is not _Settled.FENCED:
+            if settled is not Settled.FENCED:
                 self._observer.delivery_finished(claim.channel, "deferred", error.code)
                 log.debug("relay.deferred", reason=error.code, delay_s=round(delay, 2))
         except Exception as error:
@@ -255,10 +253,8 @@ class OutboxRelay:
         else:
             self._crash.reached(CrashPoint.RELAY_PROVIDER_ACCEPTED)
             self._observer.delivery_finished(claim.channel, "sent", None)
-            settled = await self._settle(
-                claim, "sent", lambda unit: unit.outbox.mark_sent(claim, provider_id)
-            )
-            if settled is _Settled.RECORDED:
+            settled = self._reported(claim, "sent", await self._sent.record(claim, provider_id))
+            if settled is Settled.RECORDED:
                 log.info("relay.delivered", channel=claim.channel)
                 if self._on_sent is not None:
                     await self._on_sent(claim, provider_id)
@@ -269,7 +265,7 @@ class OutboxRelay:
                 log.warning("relay.sent_unrecorded", provider_message_id=provider_id)
                 await self._record_possible_duplicate(claim, settled)
 
-    async def _record_possible_duplicate(self, claim: ClaimedDelivery, settled: _Settled) -> None:
+    async def _record_possible_duplicate(self, claim: ClaimedDelivery, settled: Settled) -> None:
         """The provider has (or may have) the message and the row does not say so:
         another claim took it over while our request was already past its lease check
         (FENCED), or the database went away before we could record it (FAILED), and the
@@ -277,7 +273,7 @@ class OutboxRelay:
         shows it; the database may just be coming back, so a few tries."""
         why = (
             "sent after the claim was taken over"
-            if settled is _Settled.FENCED
+            if settled is Settled.FENCED
             else "sent, then the database was unreachable"
         )
         for attempt in range(1, _EVENT_TRIES + 1):
@@ -333,10 +329,10 @@ class OutboxRelay:
                 outcome=outcome,
             ),
         )
-        if error.uncertain and settled is not _Settled.RECORDED:
+        if error.uncertain and settled is not Settled.RECORDED:
             # The request may have reached the provider, and no record says it might.
             await self._record_possible_duplicate(claim, settled)
-        if settled is _Settled.FENCED:
+        if settled is Settled.FENCED:
             return
         self._observer.delivery_finished(claim.channel, "retry", error.code)
         log.warning(
@@ -373,7 +369,7 @@ class OutboxRelay:
             )
             return True
 
-        if await self._settle(claim, "dead", write) is _Settled.FENCED:
+        if await self._settle(claim, "dead", write) is Settled.FENCED:
             return
         self._observer.delivery_finished(claim.channel, "dead", code)
         log.error(
@@ -400,12 +396,12 @@ class OutboxRelay:
             )
             return True
 
-        if await self._settle(claim, "suppressed", write) is _Settled.FENCED:
+        if await self._settle(claim, "suppressed", write) is Settled.FENCED:
             return
         self._observer.delivery_finished(claim.channel, "suppressed", error.code)
         log.warning("relay.suppressed", channel=claim.channel, reason=error.code, why=detail)
 
-    async def _settle(self, claim: ClaimedDelivery, outcome: str, write: _Write) -> _Settled:
+    async def _settle(self, claim: ClaimedDelivery, outcome: str, write: _Write) -> Settled:
         """
         Record `outcome` in one transaction. If the database is gone, the lease lapses
         and the row is claimed again; if our claim no longer holds the row (it lapsed
@@ -417,8 +413,13 @@ class OutboxRelay:
                 await unit.commit()
         except DatabaseUnavailable:
             log.warning("relay.record_failed", outcome=outcome, exc_info=True)
-            return _Settled.FAILED
-        if not applied:
+            return Settled.FAILED
+        return self._reported(claim, outcome, Settled.RECORDED if applied else Settled.FENCED)
+
+    def _reported(self, claim: ClaimedDelivery, outcome: str, settled: Settled) -> Settled:
+        if settled is Settled.FAILED:
+            log.warning("relay.record_failed", outcome=outcome)
+        elif settled is Settled.FENCED:
             # Also bound; named here so the line stands alone.
             log.warning(
                 "relay.settle_fenced",
@@ -426,5 +427,4 @@ class OutboxRelay:
                 attempt=claim.attempt,
                 outcome=outcome,
             )
-            return _Settled.FENCED
-        return _Settled.RECORDED
+        return settled

@@ -106,8 +106,12 @@ async def _worker(
     requests: Sequence[Request],
     cursor: list[int],
     result: LoadResult,
+    pace: tuple[float, float] | None = None,
 ) -> None:
-    """One connection: take the next request, send it, wait for its answer, repeat."""
+    """One connection: take the next request, send it, wait for its answer, repeat.
+
+    With `pace` (start, rate per second), request n leaves no sooner than start + n / rate.
+    """
     reader: asyncio.StreamReader | None = None
     writer: asyncio.StreamWriter | None = None
     statuses, latencies, bodies = result.statuses, result.latencies_s, result.bodies
@@ -116,6 +120,10 @@ async def _worker(
         while cursor[0] < len(requests):
             request = requests[cursor[0]]
             cursor[0] += 1
+            if pace is not None:
+                due = pace[0] + (cursor[0] - 1) / pace[1]
+                if due > clock():
+                    await asyncio.sleep(due - clock())
             if writer is None:
                 try:
                     reader, writer = await asyncio.open_connection(host, port)
@@ -154,14 +162,17 @@ async def run_load(
     requests: Sequence[Request],
     connections: int,
     deadline_s: float,
+    rate_per_s: float | None = None,
 ) -> LoadResult:
-    """Send every request over `connections` connections, within `deadline_s` at most."""
+    """Send every request over `connections` connections, within `deadline_s` at most;
+    at `rate_per_s` at most when it is given (an open loop while the service keeps up)."""
     result = LoadResult(connections=connections)
     cursor = [0]  # shared position in `requests`: one event loop, so no lock is needed
     cpu_started = time.process_time()
     started = time.perf_counter()
+    pace = (started, rate_per_s) if rate_per_s else None
     tasks = [
-        asyncio.create_task(_worker(host, port, requests, cursor, result))
+        asyncio.create_task(_worker(host, port, requests, cursor, result, pace))
         for _ in range(connections)
     ]
     _, pending = await asyncio.wait(tasks, timeout=deadline_s)

@@ -6,7 +6,8 @@ The load-test scenarios of BENCHMARKS.md, one `booking-assistant loadtest` each.
     a  1 replica,  1,000 leads x 5 steps, 64 concurrent leads
     b  2 replicas, 1,000 leads x 5 steps, 64 concurrent leads
     c  1 replica,  10 leads x 500 steps
-    d  chaos: 2 replicas, kill -9 every 5 s for 60 s (1,500 leads x 5 steps keep it busy)
+    d  chaos: 2 replicas, each a web and a worker process, kill -9 every 5 s for 60 s
+       (1,500 leads x 5 steps keep it busy)
     e  memory: 100,000 distinct leads touched once, RSS after passivation
 
 Each scenario's JSON summary is written to DIR/<scenario>.json; the exit code is the
@@ -33,6 +34,7 @@ SCENARIOS: dict[str, list[str]] = {
     "c": ["--replicas=1", "--leads=10", "--steps=500", "--concurrency=64", "--pay-share=0"],
     "d": [
         "--replicas=2",
+        "--roles",
         "--leads=1500",
         "--steps=5",
         "--concurrency=64",

@@ -18,6 +18,7 @@ __all__ = ["main", "parser"]
 
 _HELP = {
     "replicas": "serve processes on one database (default %(default)s)",
+    "roles": "each replica as two processes, `serve --role web` and `serve --role worker`",
     "leads": "distinct leads, each holding one conversation (default %(default)s)",
     "steps": "messages each lead sends (default %(default)s)",
     "concurrency": "leads in conversation at once, and HTTP connections (default %(default)s)",

@@ -175,8 +175,10 @@ async def open_cluster(
     replicas: int,
     log_dir: Path,
     env: dict[str, str],
+    roles: bool = False,
 ) -> AsyncIterator[Cluster]:
-    """Start the fakes and `replicas` serve processes; stop everything on the way out."""
+    """Start the fakes and `replicas` replicas (one `serve` process each, or a web and a
+    worker process each with `roles`); stop everything on the way out."""
     graph = FakeGraphApi()
     graph_process = GraphProcess(graph)
     stripe = FakeStripe()
@@ -222,7 +224,8 @@ async def open_cluster(
                     f"{graph_process.base_url}/{name}/{GRAPH_VERSION}",
                     name=name,
                     database_url=_with(database.dsn, application_name=name),
-                    **common,
+                    roles=roles,
+                    env=common,
                 )
                 for name in names
             )

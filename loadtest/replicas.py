@@ -4,7 +4,10 @@ process tests kill.
 
     ServiceLauncher   starts ServiceProcess-es, kills whatever is left at the end
     ServiceProcess    one `serve` subprocess: start (ready on /readyz), terminate, kill,
-                      pause, resume, restart; its stdout and stderr go to a log file
+                      pause, resume, restart; its stdout and stderr go to a log file.
+                      With a `worker` it is one replica in two roles: itself
+                      `serve --role web`, the worker `serve --role worker`; they start,
+                      stop, pause and die together, as one machine would
 
 Every wait polls with a deadline; nothing sleeps a fixed time to let something happen.
 """
@@ -18,7 +21,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,12 +94,23 @@ def service_env(
 class ServiceProcess:
     """One `booking-assistant serve` subprocess on 127.0.0.1."""
 
-    def __init__(self, name: str, env: Mapping[str, str], log_path: Path) -> None:
+    def __init__(
+        self, name: str, env: Mapping[str, str], log_path: Path, args: Sequence[str] = ()
+    ) -> None:
         self.name = name
         self.env = dict(env)
         self.log_path = log_path
+        self.args = tuple(args)  # more of `serve`'s options: --role, --workers
         self.port = free_port()
         self._popen: subprocess.Popen[bytes] | None = None
+        self.worker: ServiceProcess | None = None
+
+    @classmethod
+    def in_roles(cls, name: str, env: Mapping[str, str], log_dir: Path) -> ServiceProcess:
+        """One replica as a web process (this) and a worker process (`.worker`)."""
+        web = cls(name, env, log_dir / f"{name}.log", ["--role", "web"])
+        web.worker = cls(name, env, log_dir / f"{name}-worker.log", ["--role", "worker"])
+        return web
 
     # -- what a test reads -------------------------------------------------------------
 
@@ -111,7 +125,8 @@ class ServiceProcess:
 
     @property
     def running(self) -> bool:
-        return self._popen is not None and self._popen.poll() is None
+        alive = self._popen is not None and self._popen.poll() is None
+        return alive and (self.worker is None or self.worker.running)
 
     @property
     def returncode(self) -> int | None:
@@ -123,7 +138,12 @@ class ServiceProcess:
             text = self.log_path.read_text(encoding="utf-8", errors="replace")
         except FileNotFoundError:
             return f"({self.log_path} does not exist)"
-        return "\n".join(line[:width] for line in text.splitlines()[-lines:])
+        tail = "\n".join(line[:width] for line in text.splitlines()[-lines:])
+        if self.worker is not None:
+            tail += (
+                f"\n--- its worker ({self.worker.log_path})\n{self.worker.log_tail(lines, width)}"
+            )
+        return tail
 
     async def post_webhook(
         self, client: httpx.AsyncClient, payload: dict[str, Any]
@@ -142,8 +162,12 @@ class ServiceProcess:
     # -- lifecycle ---------------------------------------------------------------------
 
     async def start(self, timeout_s: float = 30.0) -> None:
-        """Spawn the process and return once GET /readyz answers 200."""
+        """Spawn the process (and its worker) and return once GET /readyz answers 200."""
         assert not self.running, f"{self.name} is already running"
+        if self.worker is not None and not self.worker.running:
+            await self.worker.start(timeout_s)
+        if self._popen is not None and self._popen.poll() is None:
+            return  # only its worker had stopped
         for attempt in range(3):
             self._spawn()
             if await self._wait_ready(timeout_s):
@@ -162,10 +186,11 @@ class ServiceProcess:
 
     def _spawn(self) -> None:
         with self.log_path.open("ab") as log:
-            log.write(f"--- {self.name}: serve --port {self.port}\n".encode())
+            options = ["--port", str(self.port), *self.args]
+            log.write(f"--- {self.name}: serve {' '.join(options)}\n".encode())
             log.flush()
             self._popen = subprocess.Popen(
-                [str(EXECUTABLE), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [str(EXECUTABLE), "serve", "--host", "127.0.0.1", *options],
                 env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -188,6 +213,8 @@ class ServiceProcess:
     def send_signal(self, signum: signal.Signals) -> None:
         assert self._popen is not None, f"{self.name} was never started"
         self._popen.send_signal(signum)
+        if self.worker is not None:
+            self.worker.send_signal(signum)
 
     async def wait(self, timeout_s: float) -> int:
         """The exit code, once the process has exited; fails after `timeout_s`."""
@@ -199,6 +226,8 @@ class ServiceProcess:
                     f"{self.name} still running {timeout_s}s later:\n{self.log_tail()}"
                 )
             await anyio.sleep(0.02)
+        if self.worker is not None:
+            await self.worker.wait(max(1.0, deadline - time.monotonic()))
         return code
 
     def pause(self) -> None:
@@ -228,6 +257,8 @@ class ServiceProcess:
 
     def kill_now(self) -> None:
         """SIGKILL and reap, synchronously: for cleanup after anything at all."""
+        if self.worker is not None:
+            self.worker.kill_now()
         if self._popen is not None and self._popen.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 self._popen.send_signal(signal.SIGCONT)  # a paused process dies too
@@ -262,19 +293,25 @@ class ServiceLauncher:
         *,
         name: str | None = None,
         database_url: str | None = None,
-        **env: str,
+        args: Sequence[str] = (),
+        roles: bool = False,
+        env: Mapping[str, str] | None = None,
+        **more_env: str,
     ) -> ServiceProcess:
+        """Start one replica: one `serve` process, or a web and a worker one (`roles`).
+
+        Its environment is `service_env`'s, changed by `env` and `more_env`."""
         name = name or f"service-{len(self.processes) + 1}"
-        process = ServiceProcess(
-            name,
-            service_env(
-                database_url or self.database_url,
-                graph_base,
-                **self.secrets,
-                **{**self.env, **env},
-            ),
-            self.log_dir / f"{name}.log",
+        environment = service_env(
+            database_url or self.database_url,
+            graph_base,
+            **self.secrets,
+            **{**self.env, **(env or {}), **more_env},
         )
+        if roles:
+            process = ServiceProcess.in_roles(name, environment, self.log_dir)
+        else:
+            process = ServiceProcess(name, environment, self.log_dir / f"{name}.log", args)
         self.processes.append(process)
         await process.start()
         return process

@@ -45,6 +45,7 @@ class LoadTest:
     """What to run; every field has a command-line option of the same name."""
 
     replicas: int = 1
+    roles: bool = False  # each replica as a web process and a worker process
     leads: int = 100
     steps: int = 5
     concurrency: int = 64
@@ -108,6 +109,7 @@ async def _run(config: LoadTest, seed: int, log_dir: Path, progress: Progress) -
             replicas=config.replicas,
             log_dir=log_dir,
             env=_replica_env(config, log_dir),
+            roles=config.roles,
         ) as cluster,
     ):
         progress.say(f"{config.replicas} replica(s) ready; logs in {log_dir}; seed {seed}")

@@ -40,6 +40,7 @@ from storage.turns import (
     TurnStart,
     TurnWrite,
 )
+from storage.wakeups import WakeUpListener
 
 __all__ = [
     "DEFAULT_DATA_DIR",
@@ -82,6 +83,7 @@ __all__ = [
     "TurnUnit",
     "TurnWrite",
     "WaitingLead",
+    "WakeUpListener",
     "check_database",
     "embedded_postgres",
 ]

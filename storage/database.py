@@ -29,6 +29,7 @@ from contextlib import (
     AsyncExitStack,
     asynccontextmanager,
     contextmanager,
+    suppress,
 )
 from typing import TypeVar
 
@@ -55,10 +56,18 @@ from storage.studio_board import StudioBoard
 from storage.system_events import SystemEvents
 from storage.turns import Turns
 
-__all__ = ["Database", "ReadUnit", "RecordUnit", "RelayUnit", "TurnUnit", "Unit"]
+__all__ = [
+    "CONNECTION_ERRORS",
+    "Database",
+    "ReadUnit",
+    "RecordUnit",
+    "RelayUnit",
+    "TurnUnit",
+    "Unit",
+]
 
 # What "the database is not there" looks like from asyncpg and the OS.
-_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
     asyncpg.PostgresConnectionError,
@@ -66,6 +75,9 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
+    # A connection left mid-operation (a query cut short by a pause or a timeout):
+    # unusable, like a lost one.
+    asyncpg.InternalClientError,
 )
 _CONFLICTS = (asyncpg.SerializationError, asyncpg.DeadlockDetectedError)
 
@@ -139,14 +151,19 @@ class Database:
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, dsn: str, *, min_size: int = 2, max_size: int = 10
+        cls, dsn: str, *, min_size: int = 2, max_size: int = 10, statement_cache_size: int = 100
     ) -> AsyncIterator[Database]:
         """Open the pool (unreachable: `DatabaseUnavailable`); close it on exit."""
         async with AsyncExitStack() as stack:
             try:
                 with _translated():
                     pool = await stack.enter_async_context(
-                        open_pool(dsn, min_size=min_size, max_size=max_size)
+                        open_pool(
+                            dsn,
+                            min_size=min_size,
+                            max_size=max_size,
+                            statement_cache_size=statement_cache_size,
+                        )
                     )
             except DatabaseError as error:  # no such database, refused role, ...
                 raise DatabaseUnavailable(str(error)) from error
@@ -190,11 +207,16 @@ class Database:
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
         try:
             con = await self._pool.acquire(timeout=self._acquire_timeout_s)
-        except _CONNECTION_ERRORS as error:
+        except CONNECTION_ERRORS as error:
             raise DatabaseUnavailable(_describe(error)) from error
         try:
             with _translated():
                 yield con
+        except DatabaseUnavailable:
+            # Never hand a connection in an unknown state to the next unit.
+            with suppress(asyncpg.InterfaceError):  # closed (and detached) already
+                con.terminate()
+            raise
         finally:
             await self._pool.release(con)
 
@@ -222,7 +244,7 @@ async def _rollback(con: asyncpg.Connection, tx: asyncpg.transaction.Transaction
         return
     try:
         await tx.rollback()
-    except (*_CONNECTION_ERRORS, asyncpg.PostgresError, InternalClientError):
+    except (*CONNECTION_ERRORS, asyncpg.PostgresError, InternalClientError):
         # The connection died with its transaction, or a statement cancelled mid-way
         # (the caller's request was cancelled) still holds it: either way it is closed,
         # so the pool never hands a busy connection to the next unit.
@@ -236,7 +258,7 @@ def _translated() -> Iterator[None]:
         yield
     except _CONFLICTS as error:
         raise TransactionConflict(type(error).__name__) from error
-    except _CONNECTION_ERRORS as error:
+    except CONNECTION_ERRORS as error:
         raise DatabaseUnavailable(_describe(error)) from error
     except asyncpg.PostgresError as error:
         raise DatabaseError(_describe(error)) from error

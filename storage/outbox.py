@@ -98,6 +98,26 @@ WITH changed AS (
     + _RECORD_ATTEMPT
 )
 
+# Many acceptances in one statement (the relay gathers those that finish together).
+# Parameters: $1 the rows, $2 their claims' attempts, $3 the provider message ids.
+_MARK_SENT_MANY = """
+WITH sent AS (
+    SELECT * FROM unnest($1::bigint[], $2::integer[], $3::text[])
+        AS s(id, attempt, provider_message_id)
+), changed AS (
+    UPDATE outbox AS o
+    SET status = 'sent', provider_message_id = s.provider_message_id, lease_until = NULL,
+        finished_at = now(), last_error = NULL
+    FROM sent AS s
+    WHERE o.id = s.id AND o.status = 'pending' AND o.attempts = s.attempt
+    RETURNING o.id, o.attempts, o.correlation_id, o.provider_message_id
+)
+INSERT INTO delivery_attempts
+    (outbox_id, attempt, outcome, provider_message_id, correlation_id)
+SELECT id, attempts, 'sent', provider_message_id, correlation_id FROM changed
+RETURNING outbox_id
+"""
+
 # Our own pacing put the call off: no attempt was made, so the claim's count is undone.
 # Parameters: $1 the row, $2 the claim's attempt, $3 delay.
 _DEFER = """
@@ -200,6 +220,16 @@ class Outbox:
 
     async def mark_sent(self, claim: ClaimedDelivery, provider_message_id: str | None) -> bool:
         return await self._settle(_MARK_SENT, claim, "sent", None, None, provider_message_id)
+
+    async def mark_sent_many(self, sent: Sequence[tuple[ClaimedDelivery, str | None]]) -> set[int]:
+        """`mark_sent` for each (claim, provider message id); the ids it applied to."""
+        rows = await self._con.fetch(
+            _MARK_SENT_MANY,
+            [claim.id for claim, _ in sent],
+            [claim.attempt for claim, _ in sent],
+            [provider_id for _, provider_id in sent],
+        )
+        return {row["outbox_id"] for row in rows}
 
     async def retry_later(
         self,

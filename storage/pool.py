@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+import orjson
 from asyncpg.pool import Pool
 
 __all__ = ["Pool", "open_pool"]
@@ -18,13 +18,15 @@ async def _init_connection(con: asyncpg.Connection) -> None:
         await con.set_type_codec(
             type_name,
             encoder=_dumps,
-            decoder=json.loads,
+            decoder=orjson.loads,
             schema="pg_catalog",
         )
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """Compact UTF-8 JSON, as `json.dumps(separators=(",", ":"), ensure_ascii=False)`
+    writes it, at a fraction of its cost: every turn writes its lead's state."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 async def _keep_session(con: asyncpg.Connection) -> None:
@@ -37,14 +39,25 @@ async def _keep_session(con: asyncpg.Connection) -> None:
 
 @asynccontextmanager
 async def open_pool(
-    dsn: str, *, min_size: int = 2, max_size: int = 10, command_timeout: float = 30.0
+    dsn: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
+    command_timeout: float = 30.0,
+    statement_cache_size: int = 100,
 ) -> AsyncIterator[Pool]:
-    """Open a pool whose connections encode and decode json/jsonb as Python values."""
+    """Open a pool whose connections encode and decode json/jsonb as Python values.
+
+    `statement_cache_size=0` is for PgBouncer in transaction pooling mode (before its
+    `max_prepared_statements`): a named prepared statement lives on one server
+    connection, and the next transaction may get another one.
+    """
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         command_timeout=command_timeout,
+        statement_cache_size=statement_cache_size,
         init=_init_connection,
         reset=_keep_session,
     )

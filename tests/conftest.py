@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -14,6 +15,7 @@ from storage.pool import Pool, open_pool
 from tests.busy_calendars import FIRST_FETCH, LONDON_ICS
 from tests.clock import FakeClock
 from tests.database import TABLES, fresh_database
+from tests.integration.servers import ServiceLauncher, suite_launcher
 
 
 @pytest.fixture(scope="session")
@@ -70,3 +72,17 @@ def stripe_server(stripe_fake: FakeStripe) -> Iterator[StripeServer]:
 def calendar_clock() -> FakeClock:
     """The service's clock in the busy-calendar tests, at the first fetch."""
     return FakeClock(FIRST_FETCH)
+
+
+@pytest.fixture
+async def launcher(database_url: str, pool: Pool, tmp_path: Path) -> AsyncIterator[ServiceLauncher]:
+    """Starts service processes on the emptied test database (`pool` empties it); kills
+    them all at the end. Their log tails are printed at teardown, which pytest shows when
+    a test fails.
+    """
+    started = suite_launcher(database_url, tmp_path)
+    try:
+        yield started
+    finally:
+        started.close()
+        print(started.report())

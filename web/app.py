@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncGenerator, Callable
 from contextlib import AsyncExitStack
 from datetime import UTC
+from typing import Literal
 
 import httpx
 import stripe
@@ -45,7 +46,7 @@ from actors.studio_access import SignIn
 from actors.supervisor import Supervisor
 from actors.templates import Templates
 from actors.timer_scheduler import TimerScheduler
-from storage import Database, embedded_postgres
+from storage import Database, WakeUpListener, embedded_postgres
 from web import admin, health, stripe_webhook, studio, studio_calendar, webhooks
 from web.errors import register_error_handlers
 from web.logs import configure_logging
@@ -63,7 +64,12 @@ from web.startup import (
     service_copy,
 )
 
-__all__ = ["DATABASE_KEY", "create_app", "create_app_from_env"]
+__all__ = ["DATABASE_KEY", "ROLES", "Role", "create_app", "create_app_from_env"]
+
+# What a process does: `web` answers webhooks, the admin API and pages; `worker` runs
+# the relays, the timer scheduler and the wake-up listener; `all` does both.
+Role = Literal["web", "worker", "all"]
+ROLES: tuple[Role, ...] = ("web", "worker", "all")
 
 DATABASE_KEY = "booking.database"
 
@@ -73,21 +79,28 @@ log = structlog.get_logger("web.app")
 def create_app(
     settings: Settings,
     *,
+    role: Role = "all",
     http_client: httpx.AsyncClient | None = None,
     clock: Clock | None = None,
 ) -> Quart:
-    """Build the app. Tests pass an `http_client` routed to a local fake, and a clock."""
+    """Build the app. Tests pass an `http_client` routed to a local fake, and a clock.
+
+    `role` says what this process does (`ROLES`); every role answers /healthz, /readyz
+    and /metrics, so each one can be watched and restarted alone.
+    """
     clock = clock or SystemClock()
+    serves_web, runs_loops = role in ("web", "all"), role in ("worker", "all")
     app = Quart("booking_assistant")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["BODY_TIMEOUT"] = 30
     app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = 5
-    app.register_blueprint(webhooks.blueprint)
-    app.register_blueprint(stripe_webhook.blueprint)
+    if serves_web:
+        app.register_blueprint(webhooks.blueprint)
+        app.register_blueprint(stripe_webhook.blueprint)
+        app.register_blueprint(admin.blueprint)
+        app.register_blueprint(studio_calendar.blueprint)
+        app.register_blueprint(studio.blueprint)
     app.register_blueprint(health.blueprint)
-    app.register_blueprint(admin.blueprint)
-    app.register_blueprint(studio_calendar.blueprint)
-    app.register_blueprint(studio.blueprint)
     register_error_handlers(app)
     install_request_ids(app)
     metrics = Metrics()  # this app's own registry: apps in one process share no counter
@@ -103,15 +116,9 @@ def create_app(
             copy = service_copy(settings)
             studio = settings.studio()
             composer = Composer(copy, timezone=studio.timezone if studio else UTC)
-            db = await _open_database(settings, stack)
+            db, dsn = await _open_database(settings, stack)
             app.extensions[DATABASE_KEY] = db  # for operators' tools and tests, not routes
-            client = http_client
-            if client is None:
-                limits = httpx.Limits(max_connections=settings.relay_concurrency)
-                client = await stack.enter_async_context(httpx.AsyncClient(limits=limits))
-            relay = _relay(settings, db, composer, client, clock, metrics.observer, crash_points)
-            mirror = _sheets_relay(settings, db, composer, stack, metrics.observer, crash_points)
-            relays = [relay] if mirror is None else [relay, mirror]
+            relays: list[OutboxRelay] = []
 
             def wake_relays() -> None:
                 for each in relays:
@@ -122,41 +129,56 @@ def create_app(
                 LeadBehaviour(script_from(copy), _policy(settings)),
                 mailbox_size=settings.mailbox_size,
                 idle_after_s=settings.actor_idle_s,
+                # This process's relays at once; other processes by the turn's NOTIFY.
                 on_effects=wake_relays,
                 mirror_to_sheets=settings.sheets_enabled(),
                 observer=metrics.observer,
                 crash_points=crash_points,
             )
-            payments = _stripe(settings, stack)
-            relay.add_channel("deposit", _checkout(settings, db, runtime, composer, payments))
-            relay.add_channel("stripe_refund", Refunds(payments))
-            relay.add_channel("media", _media(settings, db, client))
-            statuses = DeliveryReports(db, runtime, clock.now, observer=metrics.observer)
-            relay.on_sent(statuses.after_sent)
-            timers = TimerScheduler(
-                db,
-                runtime,
-                clock,
-                poll_interval_s=settings.timer_poll_s,
-                observer=metrics.observer,
-            )
-            backlog = Backlog(db)
-            stack.enter_context(metrics.watching(runtime, backlog))
             loops = Supervisor(
                 observer=metrics.observer,
                 restart_base_s=settings.loop_restart_base_s,
                 restart_cap_s=settings.loop_restart_cap_s,
             )
-            loops.add("timer-scheduler", timers.run, timers.stop)
-            busy = await _busy_calendar(settings, db, clock, stack, studio)
-            if busy is not None:
-                loops.add("busy-calendar", busy.run, busy.stop)
-            for name, each in zip(("outbox-relay", "sheets-relay"), relays, strict=False):
-                loops.add(name, each.run, each.stop)
+            relay, timers, busy = None, None, None
+            statuses = DeliveryReports(db, runtime, clock.now, observer=metrics.observer)
+            if runs_loops:
+                client = http_client
+                if client is None:
+                    client = await stack.enter_async_context(_graph_client(settings))
+                relay = _relay(
+                    settings, db, composer, client, clock, metrics.observer, crash_points
+                )
+                mirror = _sheets_relay(
+                    settings, db, composer, stack, metrics.observer, crash_points
+                )
+                relays.extend([relay] if mirror is None else [relay, mirror])
+                payments = _stripe(settings, stack)
+                relay.add_channel("deposit", _checkout(settings, db, runtime, composer, payments))
+                relay.add_channel("stripe_refund", Refunds(payments))
+                relay.add_channel("media", _media(settings, db, client))
+                relay.on_sent(statuses.after_sent)
+                timers = TimerScheduler(
+                    db,
+                    runtime,
+                    clock,
+                    poll_interval_s=settings.timer_poll_s,
+                    observer=metrics.observer,
+                )
+                loops.add("timer-scheduler", timers.run, timers.stop)
+                busy = await _busy_calendar(settings, db, clock, stack, studio)
+                if busy is not None:
+                    loops.add("busy-calendar", busy.run, busy.stop)
+                for name, each in zip(("outbox-relay", "sheets-relay"), relays, strict=False):
+                    loops.add(name, each.run, each.stop)
+                listener = WakeUpListener(settings.database_listen_url or dsn, wake_relays)
+                loops.add("wake-ups", listener.run, listener.stop)
+            backlog = Backlog(db)
+            stack.enter_context(metrics.watching(runtime, backlog))
             admin_service = Admin(
-                db, runtime, clock.now, settings.turn_wait_s, relay.wake, composer.plain
+                db, runtime, clock.now, settings.turn_wait_s, wake_relays, composer.plain
             )
-            sign_in = _sign_in(settings, db, relay)
+            sign_in = _sign_in(settings, db, wake_relays)
             studio_key = await sign_in.signing_key(_secret(settings.session_secret))
             loops_task = asyncio.create_task(loops.run(), name="supervisor")
             Services(
@@ -167,7 +189,10 @@ def create_app(
                 timers=timers,
                 admin=admin_service,
                 payments=PaymentRouting(db),
-                readiness=Readiness(db, loops.down, busy_calendar=busy is not None),
+                # Every role reports the calendar's state, kept in the database by the worker.
+                readiness=Readiness(
+                    db, loops.down, busy_calendar=settings.busy_calendar_url is not None
+                ),
                 backlog=backlog,
                 rejections=Rejections(db),
                 studio=Studio(
@@ -180,12 +205,12 @@ def create_app(
                 ),
                 sign_in=sign_in,
                 studio_key=studio_key,
-                artist_desk=_artist_desk(settings, db, relay.wake),
+                artist_desk=_artist_desk(settings, db, wake_relays),
                 busy_calendar=busy,
                 calendar_feed=_calendar_feed(settings, db, composer, clock, studio),
                 statuses=statuses,
             ).install(app.extensions)
-            log.info("service.started")
+            log.info("service.started", role=role)
             try:
                 yield
             finally:
@@ -200,17 +225,32 @@ def create_app(
     return app
 
 
-async def _open_database(settings: Settings, stack: AsyncExitStack) -> Database:
+def _graph_client(settings: Settings) -> httpx.AsyncClient:
+    """One client for every call to Graph: its connections are kept alive and reused."""
+    limits = httpx.Limits(
+        max_connections=settings.relay_concurrency,
+        max_keepalive_connections=settings.relay_concurrency,
+        keepalive_expiry=30.0,
+    )
+    return httpx.AsyncClient(limits=limits)
+
+
+async def _open_database(settings: Settings, stack: AsyncExitStack) -> tuple[Database, str]:
     dsn = settings.database_url
     if dsn is None:
         dsn = await stack.enter_async_context(embedded_postgres(settings.data_dir))
         log.info("database.embedded", data_dir=str(settings.data_dir))
     db = await stack.enter_async_context(
-        Database.open(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+        Database.open(
+            dsn,
+            min_size=settings.db_pool_min,
+            max_size=settings.db_pool_max,
+            statement_cache_size=settings.db_statement_cache_size,
+        )
     )
     applied = await db.migrate()
     log.info("database.migrated", applied=applied)
-    return db
+    return db, dsn
 
 
 # A held slot outlives its Checkout link by this much, so a payment made in the link's
@@ -399,10 +439,10 @@ def _sheets_relay(
     )
 
 
-def _sign_in(settings: Settings, db: Database, relay: OutboxRelay) -> SignIn:
+def _sign_in(settings: Settings, db: Database, wake: Callable[[], None]) -> SignIn:
     return SignIn(
         db,
-        relay.wake,
+        wake,
         artist_number=settings.artist_whatsapp_number,
         public_base_url=settings.public_base_url,
         password=_secret(settings.studio_password),

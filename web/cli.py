@@ -13,10 +13,11 @@ import argparse
 import asyncio
 import logging
 import signal
+import socket
 import sys
 from collections.abc import Coroutine, Sequence
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from hypercorn.asyncio import serve as hypercorn_serve
@@ -24,7 +25,7 @@ from hypercorn.config import Config as HypercornConfig
 from hypercorn.utils import LifespanFailureError
 
 from storage import Database, StorageError
-from web.app import create_app
+from web.app import ROLES, Role, create_app
 from web.logs import configure_logging
 from web.settings import Settings, available_locales
 from web.startup import (
@@ -37,8 +38,11 @@ from web.startup import (
     read_settings,
     refuse,
 )
+from web.workers import child_env, run_workers
 
 __all__ = ["main"]
+
+_T = TypeVar("_T")
 
 log = structlog.get_logger("web.cli")
 
@@ -49,6 +53,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=None, help="default: $PORT or 8000")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes on the one port, each with its own actors (default: $WEB_CONCURRENCY or 1)",
+    )
+    serve.add_argument(
+        "--role",
+        choices=ROLES,
+        default="all",
+        help="web: webhooks, admin and pages; worker: relays, timers, background loops; all: both",
+    )
+    serve.add_argument("--fd", type=int, default=None, help=argparse.SUPPRESS)  # a worker's socket
     commands.add_parser("migrate", help="apply pending database migrations and exit")
     commands.add_parser(
         "loadtest",
@@ -68,13 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return refuse(error)
     try:
         if args.command == "serve":
-            port = args.port if args.port is not None else settings.port
-            if not 1 <= port <= 65535:
-                raise StartupError(f"--port: must be between 1 and 65535 (got {port})")
-            sock = listen(args.host, port)
-            check_copy(settings)
-            _run(_serve(settings, sock))
-            return 0
+            return _serve_command(args, settings)
         _run(_migrate(settings))
         return 0
     except StartupError as error:
@@ -87,22 +98,49 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _serve_command(args: argparse.Namespace, settings: Settings) -> int:
+    workers = args.workers if args.workers is not None else settings.web_concurrency
+    if not 1 <= workers <= 64:
+        raise StartupError(f"--workers: must be between 1 and 64 (got {workers})")
+    if args.fd is not None:  # one of `--workers N`'s children: the socket is inherited
+        _run(_serve(settings, socket.socket(fileno=args.fd), args.role))
+        return 0
+    port = args.port if args.port is not None else settings.port
+    if not 1 <= port <= 65535:
+        raise StartupError(f"--port: must be between 1 and 65535 (got {port})")
+    sock = listen(args.host, port)
+    check_copy(settings)
+    if workers == 1:
+        _run(_serve(settings, sock, args.role))
+        return 0
+    sock.listen(2048)  # before the children start, so no connection is refused meanwhile
+    return _run(_serve_workers(settings, sock, workers, args.role))
+
+
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
-def _run(main: Coroutine[Any, Any, None]) -> None:
+def _run(main: Coroutine[Any, Any, _T]) -> _T:
     """Run on uvloop where it exists: the event loop is a fifth of the service's CPU."""
     try:
         import uvloop
     except ImportError:
-        asyncio.run(main)
-        return
+        return asyncio.run(main)
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(main)
+        return runner.run(main)
 
 
-async def _serve(settings: Settings, sock: Any) -> None:
+async def _serve_workers(settings: Settings, sock: socket.socket, workers: int, role: Role) -> int:
+    """The parent of `--workers N`: the database once, then the children (web.workers)."""
+    async with open_database(settings) as dsn:
+        await _migrate_dsn(dsn, settings)
+        log_configuration(settings)
+        env = child_env(dsn, settings.whatsapp_rate_per_s, workers)
+        return await run_workers(sock, workers, ["--role", role], env)
+
+
+async def _serve(settings: Settings, sock: Any, role: Role = "all") -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -114,11 +152,11 @@ async def _serve(settings: Settings, sock: Any) -> None:
     config.graceful_timeout = settings.drain_timeout_s
     config.shutdown_timeout = settings.drain_timeout_s + 10  # the lifespan drains after requests
     async with open_database(settings) as dsn:
-        await _migrate_dsn(dsn)
+        await _migrate_dsn(dsn, settings)
         log_configuration(settings)
         if stop.is_set():
             return  # told to stop while starting
-        app = create_app(settings.model_copy(update={"database_url": dsn}))
+        app = create_app(settings.model_copy(update={"database_url": dsn}), role=role)
         try:
             await hypercorn_serve(app, config, shutdown_trigger=stop.wait)
         except LifespanFailureError as error:  # logged with its traceback by hypercorn
@@ -127,12 +165,14 @@ async def _serve(settings: Settings, sock: Any) -> None:
 
 async def _migrate(settings: Settings) -> None:
     async with open_database(settings) as dsn:
-        await _migrate_dsn(dsn)
+        await _migrate_dsn(dsn, settings)
 
 
-async def _migrate_dsn(dsn: str) -> None:
+async def _migrate_dsn(dsn: str, settings: Settings) -> None:
     try:
-        async with Database.open(dsn, min_size=1, max_size=1) as db:
+        async with Database.open(
+            dsn, min_size=1, max_size=1, statement_cache_size=settings.db_statement_cache_size
+        ) as db:
             applied = await db.migrate()
     except StorageError as error:
         raise StartupError(f"DATABASE_URL: migrations not applied: {error}") from None
@@ -154,3 +194,7 @@ def _loadtest(argv: Sequence[str]) -> int:
         raise StartupError(f"--locale: no copy file {args.locale}.yml (available: {available})")
     check_database_now(args.database_url or settings.database_url)
     return loadtest_main(argv)
+
+
+if __name__ == "__main__":  # `--workers N` starts its children as `python -m web.cli`
+    raise SystemExit(main())

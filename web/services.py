@@ -31,9 +31,9 @@ _KEY = "booking.services"
 class Services:
     settings: Settings
     runtime: ActorRuntime
-    relay: OutboxRelay
+    relay: OutboxRelay | None  # None in the web role: the worker role delivers
     clock: Clock
-    timers: TimerScheduler
+    timers: TimerScheduler | None
     admin: Admin
     payments: PaymentRouting
     readiness: Readiness

@@ -110,6 +110,14 @@ class Settings(BaseSettings):
     actor_idle_s: float = Field(default=60.0, gt=0)
     db_pool_min: int = Field(default=2, ge=1)
     db_pool_max: int = Field(default=20, ge=1)
+    # 0 behind PgBouncer in transaction pooling mode (its prepared statements would
+    # otherwise land on server connections that do not have them).
+    db_statement_cache_size: int = Field(default=100, ge=0)
+    # The one connection per process that LISTENs for wake-ups: straight to Postgres when
+    # DATABASE_URL goes through PgBouncer (which cannot carry LISTEN). Unset: DATABASE_URL.
+    database_listen_url: str | None = None
+    # `serve`'s processes on one port when --workers is not given (Heroku's name).
+    web_concurrency: int = Field(default=1, ge=1, le=64)
     relay_concurrency: int = Field(default=32, gt=0)
     # The Sheets mirror's own relay: its calls are slow (gspread, in threads) and its
     # quota is low, so it gets a few deliveries at a time and never WhatsApp's slots.
@@ -136,7 +144,7 @@ class Settings(BaseSettings):
     # Copy message key -> {"name": template, "language": code (default: LOCALE)}; JSON in
     # WHATSAPP_TEMPLATES. What may still be sent outside WhatsApp's 24-hour window.
     whatsapp_templates: dict[str, dict[str, str]] = {}
-    # Per process: with N replicas, set rate / N.
+    # Per process: with N replicas, set rate / N (`serve --workers N` shares it out itself).
     whatsapp_rate_per_s: float = Field(default=80.0, gt=0)
     whatsapp_recipient_interval_s: float = Field(default=1.0, ge=0)
     whatsapp_timeout_s: float = Field(default=15.0, gt=0)

@@ -18,14 +18,10 @@ import pytest
 from fakes.graph import FakeGraphApi, GraphServer, SentMessage
 from fakes.meta import text_message, webhook
 from storage.pool import Pool
-from tests.integration import test_processes
 from tests.integration.servers import ServiceLauncher, ServiceProcess
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
-
-# The process tests' fixtures: fake Graph API servers, and service processes.
-graphs, launcher = test_processes.graphs, test_processes.launcher
 
 LEAD = "447700900321"
 ARTIST = "447700900999"

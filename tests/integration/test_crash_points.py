@@ -22,8 +22,7 @@ more after that}. The replies are computed from the pure behaviour and the copy
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any, Literal
 
 import httpx
@@ -33,10 +32,9 @@ from actors import Composer, load_copy
 from actors.faults import CRASH_EXIT_CODE, CrashPoint
 from fakes.graph import FakeGraphApi, GraphServer
 from storage.pool import Pool
-from tests.integration.servers import ServiceLauncher, ServiceProcess, suite_launcher
+from tests.integration.conftest import COPY_DIR, LOCALE
+from tests.integration.servers import ServiceLauncher, ServiceProcess
 from tests.integration.test_processes import (
-    COPY_DIR,
-    LOCALE,
     LeadScript,
     expected,
     lead_script,
@@ -83,17 +81,6 @@ def graph() -> Iterator[tuple[FakeGraphApi, GraphServer]]:
         yield fake, server
     finally:
         server.close()
-
-
-@pytest.fixture
-async def launcher(database_url: str, pool: Pool, tmp_path: Path) -> AsyncIterator[ServiceLauncher]:
-    """Services on the emptied test database, killed at the end; their logs printed."""
-    started = suite_launcher(database_url, tmp_path)
-    try:
-        yield started
-    finally:
-        started.close()
-        print(started.report())
 
 
 async def deliver(

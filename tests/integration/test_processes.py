@@ -14,10 +14,9 @@ from __future__ import annotations
 import random
 import signal
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -39,18 +38,16 @@ from actors.lead import (
 from fakes.graph import FakeGraphApi, GraphFailure, GraphServer
 from fakes.meta import text_message, webhook
 from storage.pool import Pool
+from tests.integration.conftest import COPY_DIR, LOCALE
 from tests.integration.servers import (
     DatabaseProxy,
     ServiceLauncher,
     ServiceProcess,
-    suite_launcher,
 )
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
-COPY_DIR = Path(__file__).resolve().parents[2] / "copy"
-LOCALE = "en_GB"
 SCRIPT = script_from(load_copy(COPY_DIR, LOCALE))
 
 
@@ -198,42 +195,6 @@ def conversation(state: LeadState) -> dict[str, Any]:
 async def outbox_drained(pool: Pool) -> bool:
     pending = await pool.fetchval("SELECT count(*) FROM outbox WHERE status = 'pending'")
     return bool(pending == 0)
-
-
-# -- fixtures ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def composer() -> Composer:
-    return Composer(load_copy(COPY_DIR, LOCALE))
-
-
-@pytest.fixture
-def graphs() -> Iterator[Callable[[FakeGraphApi], GraphServer]]:
-    """Serves fake Graph APIs over real HTTP; all of them are closed at the end."""
-    servers: list[GraphServer] = []
-
-    def serve(fake: FakeGraphApi) -> GraphServer:
-        servers.append(fake.serve())
-        return servers[-1]
-
-    yield serve
-    for server in servers:
-        server.close()
-
-
-@pytest.fixture
-async def launcher(database_url: str, pool: Pool, tmp_path: Path) -> AsyncIterator[ServiceLauncher]:
-    """Starts services on the emptied test database; kills them all at the end.
-
-    Their log tails are printed at teardown, which pytest shows when a test fails.
-    """
-    started = suite_launcher(database_url, tmp_path)
-    try:
-        yield started
-    finally:
-        started.close()
-        print(started.report())
 
 
 # -- 1. two replicas, interleaved and duplicated deliveries -----------------------------

@@ -5,30 +5,14 @@ lead touched gets 200, every actor passivates, and the replica's RSS settles bac
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from fakes.graph import FakeGraphApi
 from loadtest.memory import measure_memory
 from loadtest.replicas import ServiceLauncher
-from storage.pool import Pool
-from tests.integration.servers import suite_launcher
 from tests.web.conftest import APP_SECRET
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
-
-
-@pytest.fixture
-async def launcher(database_url: str, pool: Pool, tmp_path: Path) -> AsyncIterator[ServiceLauncher]:
-    """Services on the emptied test database (`pool` empties it); killed at the end."""
-    started = suite_launcher(database_url, tmp_path)
-    try:
-        yield started
-    finally:
-        started.close()
-        print(started.report())
 
 
 async def test_touching_leads_once_each_leaves_no_actor_and_little_memory_behind(
