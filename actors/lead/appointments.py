@@ -157,6 +157,7 @@ class AppointmentRules:
         effects: list[Effect] = [
             self._claim(visit, "appointment"),  # the old one is released in the same step
             SendMessage(to=state.wa_id, key="rescheduled", params=when),
+            *self._add_to_calendar(state, visit),
             RecordEvent("info", "rescheduled", {"from": old.starts_at if old else None}),
             *self._tell(state, "artist_rescheduled", when),
         ]
@@ -185,6 +186,7 @@ class AppointmentRules:
                 params={**when, "amount": amount},
                 outro="deposit_policy",
             ),
+            *self._add_to_calendar(state, visit),
             *self._tell(state, "artist_booked_at", when, ref=True),
         ]
 
@@ -319,6 +321,14 @@ class AppointmentRules:
 
     def _who(self, state: LeadState) -> dict[str, str]:
         return who(state)
+
+    def _add_to_calendar(self, state: LeadState, visit: Visit) -> list[Effect]:
+        """The lead's "add to calendar" link, right after the time is theirs."""
+        invites = self._policy.invites
+        if invites is None:
+            return []
+        url = invites.url(state.wa_id, visit.starts_at)
+        return [SendMessage(to=state.wa_id, key="calendar_add", params={"url": url})]
 
     def _tell(
         self,

@@ -334,7 +334,8 @@ def test_the_artist_cancel_refunds_once_with_a_key_per_payment() -> None:
     assert not any(isinstance(e, RefundDeposit) for e in again.effects)
     refunded = appointments().decide(decision.state, paid("charge.refunded"))
     assert refunded.state.deposit is Deposit.REFUNDED
-    assert keys(refunded.effects) == []  # reconciled quietly: no alarm to the artist
+    # Reconciled: no alarm, the artist told the money is back with the lead.
+    assert keys(refunded.effects) == ["artist:artist_refund_done"]
 
 
 def test_the_healed_photo_is_asked_for_and_lands_in_the_lead_file() -> None:
