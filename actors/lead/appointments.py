@@ -47,6 +47,7 @@ from actors.lead.model import (
 from actors.lead.script import Policy
 from actors.lead.status import Status
 from actors.lead.transitions import move
+from actors.lead.whatsapp_rules import SILENT_KINDS
 from actors.schedule import Studio, is_free, offer
 from actors.schedule.slots import is_clear
 
@@ -206,6 +207,8 @@ class AppointmentRules:
         now = message.received_at
         visit = state.visit
         if state.rescheduling and choice not in VISIT_BUTTONS:
+            if message.kind in SILENT_KINDS:  # a reaction is no pick: never answered
+                return Decision(state)
             return self.picking(state, message, calendar)
         if visit is None:
             return Decision(state)

@@ -32,7 +32,17 @@ from actors.lead import (
     Visit,
 )
 from tests.unit import lead_fixtures
-from tests.unit.lead_fixtures import ALL_ANSWERED, ARTIST, LEAD, NOW, act, media, msg, reply
+from tests.unit.lead_fixtures import (
+    ALL_ANSWERED,
+    ARTIST,
+    LEAD,
+    NOW,
+    act,
+    media,
+    msg,
+    reaction,
+    reply,
+)
 from tests.unit.steps import Step, fired, keys, paid
 from tests.unit.studio_fixtures import studio
 
@@ -361,6 +371,14 @@ def test_a_cancel_from_the_reminder_counts_while_picking_a_new_time() -> None:
     decision = appointments().decide_on(moving, reply("visit_cancel"), Calendar())
     assert decision.state.status is S.CANCELLED
     assert not decision.state.rescheduling
+
+
+def test_a_reaction_while_picking_a_new_time_gets_no_reply() -> None:
+    """A 👍 is no pick: the lead is not offered the times again; the artist sees it."""
+    moving = at(S.BOOKED, visit=LATER_VISIT, rescheduling=True, **PAID)
+    decision = appointments().decide_on(moving, reaction("\U0001f44d", "rescheduled"), Calendar())
+    assert keys(decision.effects) == ["artist:artist_forward"]
+    assert decision.state.rescheduling
 
 
 def test_offered_times_arm_the_abandon_timer_and_a_pick_disarms_it() -> None:
