@@ -273,6 +273,7 @@ async def test_an_expired_link_releases_the_hold_once_then_abandons(
 # -- the lead's "add to calendar" ---------------------------------------------------------
 
 PUBLIC = "https://studio.example"
+ADMIN_TOKEN = "appointments-admin-token-0123456789"
 
 
 async def booked(running: Running, stripe_fake: FakeStripe) -> tuple[Phone, Phone, int, str]:
@@ -287,7 +288,19 @@ async def booked(running: Running, stripe_fake: FakeStripe) -> tuple[Phone, Phon
     return lead, artist, int(picked.removeprefix("slot:")), str(paid["payment_intent"])
 
 
-@pytest.mark.parametrize("studio_overrides", [{"public_base_url": PUBLIC}])
+async def artist_calendar(running: Running) -> list[datetime]:
+    """The starts in the artist's subscribed feed (its address from the admin API)."""
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    url = (await (await running.client.get("/admin/calendar", headers=auth)).get_json())["url"]
+    response = await running.client.get(url.removeprefix(PUBLIC))
+    assert response.status_code == 200
+    feed = icalendar.Calendar.from_ical(await response.get_data())
+    return [event.decoded("DTSTART") for event in feed.walk("VEVENT")]
+
+
+@pytest.mark.parametrize(
+    "studio_overrides", [{"public_base_url": PUBLIC, "admin_token": ADMIN_TOKEN}]
+)
 async def test_the_booked_lead_adds_the_appointment_to_their_calendar(
     studio_running: Running, stripe_fake: FakeStripe
 ) -> None:
@@ -320,9 +333,12 @@ async def test_the_booked_lead_adds_the_appointment_to_their_calendar(
     ):
         assert (await running.client.get(wrong)).status_code == 404
 
+    assert await artist_calendar(running) == [starts]  # the artist's phone has it too
+
     await artist.tap(await next_with_button(artist, f"cancel:{LEAD}"), f"cancel:{LEAD}")
     assert "has had to cancel" in (await lead.next_message()).text
     assert (await running.client.get(path)).status_code == 404  # cancelled: gone
+    assert await artist_calendar(running) == []
 
 
 async def test_without_a_public_address_the_booking_has_no_calendar_link(
@@ -333,8 +349,6 @@ async def test_without_a_public_address_the_booking_has_no_calendar_link(
 
 
 # -- cancellations and the deposit ----------------------------------------------------------
-
-ADMIN_TOKEN = "appointments-admin-token-0123456789"
 
 
 async def refunded_once(running: Running, stripe_fake: FakeStripe, intent: str) -> None:
