@@ -31,6 +31,7 @@ from actors.lead import (
     TimerKind,
     Visit,
 )
+from actors.lead.invite_links import InviteLinks
 from tests.unit import lead_fixtures
 from tests.unit.lead_fixtures import (
     ALL_ANSWERED,
@@ -387,3 +388,33 @@ def test_offered_times_arm_the_abandon_timer_and_a_pick_disarms_it() -> None:
     assert armed == {TimerKind.ABANDON: int(NOW.timestamp()) + 172800}
     held = appointments().decide_on(offered.state, reply(SLOT_PICK), Calendar())
     assert not any(t.kind is TimerKind.ABANDON for t in held.state.timers)
+
+
+def test_the_booking_and_a_move_send_the_lead_their_own_calendar_link() -> None:
+    invites = InviteLinks.derived("https://studio.test/", "k" * 40)
+    policy = Policy(artist_number=ARTIST, studio=studio(), hold_s=3600, invites=invites)
+    behaviour = LeadBehaviour(lead_fixtures.script(), policy)
+    booked = behaviour.decide_on(
+        at(S.BOOKING_PENDING, visit=LATER_VISIT, deposit=Deposit.LINK_SENT,
+           deposit_sessions=(SESSION,)),
+        paid("checkout.session.completed"),
+        Calendar(),
+    )  # fmt: skip
+    said = [e for e in booked.effects if isinstance(e, SendMessage) and e.to == LEAD]
+    assert [e.key for e in said] == ["booked_at", "calendar_add"]
+    url = said[1].params["url"]
+    assert url.startswith(f"https://studio.test/calendar/visit/{IN_TEN_DAYS}/")
+    assert LEAD not in url
+    token = url.rsplit("/", 1)[1].removesuffix(".ics")
+    assert invites.matches(LEAD, IN_TEN_DAYS, token)
+    assert not invites.matches("447700900000", IN_TEN_DAYS, token)  # another lead's
+    assert not InviteLinks.derived("https://studio.test", "j" * 40).matches(
+        LEAD, IN_TEN_DAYS, token
+    )  # another key's
+
+    asked = behaviour.decide_on(booked.state, reply("visit_reschedule"), Calendar())
+    new_start = next(e for e in asked.effects if isinstance(e, SendMessage)).slots[-1]
+    moved = behaviour.decide_on(asked.state, reply(f"slot:{new_start}"), Calendar())
+    said = [e for e in moved.effects if isinstance(e, SendMessage) and e.to == LEAD]
+    assert [e.key for e in said] == ["rescheduled", "calendar_add"]
+    assert f"/calendar/visit/{new_start}/" in said[1].params["url"]
