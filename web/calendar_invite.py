@@ -7,13 +7,20 @@ link sends no other); a wrong one, or an appointment moved or cancelled since, a
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, ResponseReturnValue
+from quart import Blueprint, ResponseReturnValue
 
 from web.services import services
 
 __all__ = ["blueprint"]
 
 blueprint = Blueprint("calendar_invite", __name__)
+
+# A file to open (the phone offers to add its event), never kept by a cache on the way.
+_HEADERS = {
+    "Content-Type": "text/calendar; charset=utf-8",
+    "Content-Disposition": 'attachment; filename="appointment.ics"',
+    "Cache-Control": "private, no-store",
+}
 
 
 @blueprint.get("/calendar/visit/<int:start>/<token>.ics")
@@ -22,12 +29,4 @@ async def calendar_invite(start: int, token: str) -> ResponseReturnValue:
     invite = None if invites is None else await invites.invite(start, token)
     if invite is None:
         return {"error": "not found"}, 404
-    return Response(
-        invite,
-        200,
-        {
-            "Content-Type": "text/calendar; charset=utf-8",
-            "Content-Disposition": 'attachment; filename="appointment.ics"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return invite, 200, _HEADERS
