@@ -407,8 +407,8 @@ async def test_the_artists_cancel_refunds_the_deposit_once_and_stripe_confirms_i
     assert await status(running) == "CANCELLED"
     await refunded_once(running, stripe_fake, intent)
     told = [m.text for m in await artist.unread() if "is refunded" in m.text]
-    assert told == ["The deposit of Ana (+447700900561, https://wa.me/447700900561) is refunded,"
-                    " as their cancellation asked."]  # fmt: skip
+    assert told == ["The deposit of Ana (+447700900561, https://wa.me/447700900561) is refunded:"
+                    " the cancelled appointment's refund went through."]  # fmt: skip
 
     again = await artist_cancels(running, artist, via)  # cancelled already: nothing more
     assert again == (200 if via == "packet" else 409)
@@ -477,4 +477,4 @@ async def test_a_leads_cancel_refunds_in_good_time_and_forfeits_at_short_notice(
         assert deposit == "paid"
     told = [m.text for m in await artist.unread()]
     assert any("cancelled their appointment on" in text for text in told)
-    assert any("is refunded, as their cancellation asked" in text for text in told) == refunded
+    assert any("refund went through" in text for text in told) == refunded
