@@ -299,14 +299,17 @@ def _statuses_applied(observed: Observed, reported: Mapping[str, str]) -> Check:
 
 
 def _no_reply_to_reactions(results: Sequence[LeadResult], observed: Observed) -> Check:
-    """A reaction is recorded, never answered: no message leaves because of one."""
+    """A reaction is recorded, never answered: no message goes back to the lead because of
+    one. (While the bot is silent, waiting on the artist, it reaches the artist like any
+    message: that is telling the artist, not replying.)"""
     reactions = [r for result in results for r in result.reactions]
+    lead_of = {r: result.script.wa_id for result in results for r in result.reactions}
     answered = {
-        row["key"].rsplit("/", 1)[0]
+        (row["key"].rsplit("/", 1)[0], row["payload"].get("to"))
         for row in observed.outbox
         if row["channel"] == "whatsapp" and row["payload"].get("type") != "mark_read"
     }
-    replied = [r for r in reactions if r in answered]
+    replied = [r for r in reactions if (r, lead_of[r]) in answered]
     recorded = sum(1 for r in reactions if r in observed.inbox)
     return Check(
         "no_reply_to_a_reaction",

@@ -15,7 +15,7 @@ from datetime import datetime
 
 import asyncpg
 
-__all__ = ["BookedAppointments", "BookedRow", "FeedKey", "FeedKeys"]
+__all__ = ["BookedAppointments", "BookedAt", "BookedRow", "FeedKey", "FeedKeys"]
 
 _CURRENT = "SELECT key, rotated_at FROM calendar_feed_key"
 _FIRST = """
@@ -39,6 +39,12 @@ WHERE a.kind = 'appointment' AND a.status = 'live' AND a.ends_at >= $1
 ORDER BY a.starts_at, a.id
 """
 
+# The live appointment (at most one: they cannot overlap) that starts at $1.
+_AT = """
+SELECT id, lead_key, starts_at, ends_at FROM appointments
+WHERE kind = 'appointment' AND status = 'live' AND starts_at = $1
+"""
+
 
 FeedKey = tuple[str, datetime]  # the key as kept, and when it was made (or last rotated)
 
@@ -50,6 +56,16 @@ class BookedRow:
     id: int
     lead_id: str
     lead_name: str | None
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class BookedAt:
+    """A live appointment with its lead's key, for checking the lead's own link."""
+
+    id: int
+    lead_key: str
     starts_at: datetime
     ends_at: datetime
 
@@ -82,3 +98,8 @@ class BookedAppointments:
         """Every booked appointment not over before `moment`, in time order."""
         rows = await self._con.fetch(_BOOKED, moment)
         return [BookedRow(**dict(row)) for row in rows]
+
+    async def starting(self, moment: datetime) -> list[BookedAt]:
+        """The live appointment that starts at `moment`, if any (a list of at most one)."""
+        rows = await self._con.fetch(_AT, moment)
+        return [BookedAt(**dict(row)) for row in rows]

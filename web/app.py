@@ -25,11 +25,13 @@ from actors.artist_desk import ArtistDesk
 from actors.backlog import Backlog
 from actors.busy_calendar import BusyCalendarSync, forget_busy_calendar
 from actors.calendar_feed import CalendarFeed
+from actors.calendar_invites import CalendarInvites
 from actors.checkout import CheckoutLinks
 from actors.clock import Clock, SystemClock
 from actors.copy import script_from
 from actors.faults import CrashPoints
 from actors.lead import LeadBehaviour, Policy
+from actors.lead.invite_links import InviteLinks
 from actors.media import MediaFetcher
 from actors.observe import Observer
 from actors.pacing import Pacing
@@ -47,7 +49,15 @@ from actors.supervisor import Supervisor
 from actors.templates import Templates
 from actors.timer_scheduler import TimerScheduler
 from storage import Database, WakeUpListener, embedded_postgres
-from web import admin, health, stripe_webhook, studio, studio_calendar, webhooks
+from web import (
+    admin,
+    calendar_invite,
+    health,
+    stripe_webhook,
+    studio,
+    studio_calendar,
+    webhooks,
+)
 from web.errors import register_error_handlers
 from web.logs import configure_logging
 from web.metrics import Metrics
@@ -99,6 +109,7 @@ def create_app(
         app.register_blueprint(stripe_webhook.blueprint)
         app.register_blueprint(admin.blueprint)
         app.register_blueprint(studio_calendar.blueprint)
+        app.register_blueprint(calendar_invite.blueprint)
         app.register_blueprint(studio.blueprint)
     app.register_blueprint(health.blueprint)
     register_error_handlers(app)
@@ -124,9 +135,13 @@ def create_app(
                 for each in relays:
                     each.wake()
 
+            sign_in = _sign_in(settings, db, wake_relays)
+            studio_key = await sign_in.signing_key(_secret(settings.session_secret))
+            invites = _invite_links(settings, studio_key, studio)
+
             runtime = ActorRuntime(
                 db,
-                LeadBehaviour(script_from(copy), _policy(settings)),
+                LeadBehaviour(script_from(copy), _policy(settings, invites)),
                 mailbox_size=settings.mailbox_size,
                 idle_after_s=settings.actor_idle_s,
                 # This process's relays at once; other processes by the turn's NOTIFY.
@@ -178,8 +193,6 @@ def create_app(
             admin_service = Admin(
                 db, runtime, clock.now, settings.turn_wait_s, wake_relays, composer.plain
             )
-            sign_in = _sign_in(settings, db, wake_relays)
-            studio_key = await sign_in.signing_key(_secret(settings.session_secret))
             loops_task = asyncio.create_task(loops.run(), name="supervisor")
             Services(
                 settings=settings,
@@ -208,6 +221,7 @@ def create_app(
                 artist_desk=_artist_desk(settings, db, wake_relays),
                 busy_calendar=busy,
                 calendar_feed=_calendar_feed(settings, db, composer, clock, studio),
+                calendar_invites=_calendar_invites(db, composer, clock, studio, invites),
                 statuses=statuses,
             ).install(app.extensions)
             log.info("service.started", role=role)
@@ -297,7 +311,27 @@ def _calendar_feed(
     )
 
 
-def _policy(settings: Settings) -> Policy:
+def _invite_links(
+    settings: Settings, signing_key: str, studio: StudioFile | None
+) -> InviteLinks | None:
+    """The lead's "add to calendar" links: with appointments and a public address."""
+    base = settings.public_base_url
+    return None if studio is None or base is None else InviteLinks.derived(base, signing_key)
+
+
+def _calendar_invites(
+    db: Database,
+    composer: Composer,
+    clock: Clock,
+    studio: StudioFile | None,
+    invites: InviteLinks | None,
+) -> CalendarInvites | None:
+    if studio is None or invites is None:
+        return None
+    return CalendarInvites(db, composer, invites, studio.timezone.key, clock.now)
+
+
+def _policy(settings: Settings, invites: InviteLinks | None) -> Policy:
     return Policy(
         artist_number=settings.artist_whatsapp_number,
         pilot_allowlist=settings.pilot_numbers(),
@@ -312,6 +346,7 @@ def _policy(settings: Settings) -> Policy:
         read_receipts=settings.whatsapp_read_receipts,
         studio=settings.studio(),
         hold_s=settings.deposit_link_ttl_s + _HOLD_GRACE_S,
+        invites=invites,
     )
 
 

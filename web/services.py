@@ -12,6 +12,7 @@ from actors.artist_desk import ArtistDesk
 from actors.backlog import Backlog
 from actors.busy_calendar import BusyCalendarSync
 from actors.calendar_feed import CalendarFeed
+from actors.calendar_invites import CalendarInvites
 from actors.clock import Clock
 from actors.payments import PaymentRouting
 from actors.readiness import Readiness
@@ -46,6 +47,8 @@ class Services:
     studio_key: str  # signs the studio page's cookies (SESSION_SECRET or the kept key)
     busy_calendar: BusyCalendarSync | None = None  # None: BUSY_CALENDAR_URL unset
     artist_desk: ArtistDesk | None = None  # None: no ARTIST_WHATSAPP_NUMBER
+    # The lead's "add to calendar" files; None: no STUDIO_FILE or no PUBLIC_BASE_URL.
+    calendar_invites: CalendarInvites | None = None
 
     def install(self, extensions: dict[str, object]) -> None:
         extensions[_KEY] = self

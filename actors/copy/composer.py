@@ -26,7 +26,7 @@ from actors.copy.file import (
     WhatsAppLimits,
     placeholders,
 )
-from actors.copy.when import format_slot, format_when
+from actors.copy.formatting import format_slot, format_when
 from actors.lead.button_ids import button_id, edit_row_id, later_row_id, slot_row_id
 from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER, SendMedia, SendMessage
 from actors.lead.script import Kind

@@ -91,6 +91,7 @@ _CONVERSATION_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "artist_delivery_failed": (frozenset({"name", "number", "link", "error"}), frozenset()),
     "payment_failed": (frozenset(), frozenset()),
     "payment_refunded": (frozenset(), frozenset()),
+    "artist_refund_done": (_WHO, frozenset()),  # a cancellation's refund went through
     "payment_disputed": (frozenset(), frozenset()),
     "payment_rejected": (frozenset(), frozenset()),
     "payment_twice": (frozenset(), frozenset()),
@@ -133,6 +134,7 @@ _APPOINTMENT_MESSAGES = {
     **dict.fromkeys(["aftercare", "healed_photo_request", "healed_photo_thanks"], _says()),
     "slots_offer": _says("minutes"),
     "booked_at": _says("when", "amount"),
+    "calendar_add": _says("url"),  # the lead's "add to calendar" link, after the booking
     "visit_reminder": _says("when", buttons=VISIT_BUTTONS),
     **dict.fromkeys(
         ["slot_held", "visit_confirmed", "rescheduled", "reschedule_refused", "cancelled"],

@@ -6,6 +6,8 @@ Money, dates and times as the locale writes them (Babel's CLDR data), for the co
                                              writes it: the amount never wraps apart)
     format_when(moment, "Europe/Madrid", "es_ES") -> "jueves, 4 de diciembre, 14:00"
     format_day(moment, "Europe/London", "en_GB")  -> "Thursday 4 December"
+    format_slot(moment, "Europe/Madrid", "es_ES") -> "jue, 4 dic, 14:00" (a list row's
+                                             title: WhatsApp cuts those at 24 characters)
 
 The currency is the deposit's, whatever the locale: a Spanish copy of a deposit in
 pounds says "50,00 GBP", never euros. A moment is always shown in the studio's
@@ -16,7 +18,7 @@ same arguments always give the same words.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -25,10 +27,12 @@ from babel import Locale
 from babel.dates import format_datetime, match_skeleton
 from babel.numbers import format_currency, get_currency_precision
 
-__all__ = ["format_day", "format_money", "format_when"]
+__all__ = ["format_day", "format_money", "format_slot", "format_when"]
 
-# CLDR's skeleton for "weekday, day and month" (no year: appointments are weeks away).
+# CLDR's skeletons for "weekday, day and month" (no year: appointments are weeks away),
+# in full for texts and abbreviated for a list row's title.
 _DAY_SKELETON = "MMMMEEEEd"
+_SHORT_DAY_SKELETON = "MMMEd"
 _SHORT_WEEKDAY = re.compile(r"(?<!E)E{1,3}(?!E)")
 
 
@@ -39,23 +43,33 @@ def format_money(amount_minor: int, currency: str, locale: str) -> str:
     return str(format_currency(amount, code, locale=locale))
 
 
-def format_when(moment: datetime, timezone: str, locale: str) -> str:
-    """The weekday, date and time of an aware `moment` on the studio's clock."""
-    local = _local(moment, timezone)
-    time = format_datetime(local, _time_pattern(locale), locale=locale)
-    combined = _combine_pattern(locale)
-    return combined.replace("{1}", format_day(moment, timezone, locale)).replace("{0}", time)
+def format_when(moment: datetime, timezone: tzinfo | str, locale: str) -> str:
+    """The weekday, date and time of an aware `moment` on the studio's clock ("{when}")."""
+    return _with_time(moment, timezone, locale, _day_pattern(locale))
 
 
-def format_day(moment: datetime, timezone: str, locale: str) -> str:
+def format_slot(moment: datetime, timezone: tzinfo | str, locale: str) -> str:
+    """The short form for a free slot's list row: abbreviated weekday and month, so it
+    fits WhatsApp's 24 characters in every locale ("Thu 4 Dec, 14:00")."""
+    return _with_time(moment, timezone, locale, _short_day_pattern(locale))
+
+
+def format_day(moment: datetime, timezone: tzinfo | str, locale: str) -> str:
     """The weekday and date alone (for a day's heading or an all-day note)."""
     return str(format_datetime(_local(moment, timezone), _day_pattern(locale), locale=locale))
 
 
-def _local(moment: datetime, timezone: str) -> datetime:
+def _with_time(moment: datetime, timezone: tzinfo | str, locale: str, day_pattern: str) -> str:
+    local = _local(moment, timezone)
+    day = format_datetime(local, day_pattern, locale=locale)
+    time = format_datetime(local, _time_pattern(locale), locale=locale)
+    return _combine_pattern(locale).replace("{1}", day).replace("{0}", time)
+
+
+def _local(moment: datetime, timezone: tzinfo | str) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("a moment must be timezone-aware")
-    return moment.astimezone(ZoneInfo(timezone))
+    return moment.astimezone(ZoneInfo(timezone) if isinstance(timezone, str) else timezone)
 
 
 @cache
@@ -73,6 +87,14 @@ def _day_pattern(locale: str) -> str:
     return "'".join(
         _SHORT_WEEKDAY.sub("EEEE", part) if i % 2 == 0 else part for i, part in enumerate(parts)
     )
+
+
+@cache
+def _short_day_pattern(locale: str) -> str:
+    """The locale's own order for the abbreviated weekday, day and month."""
+    skeletons = Locale.parse(locale).datetime_skeletons
+    found = match_skeleton(_SHORT_DAY_SKELETON, skeletons)
+    return "E d MMM" if found is None else str(skeletons[found].pattern)
 
 
 @cache

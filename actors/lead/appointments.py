@@ -47,6 +47,7 @@ from actors.lead.model import (
 from actors.lead.script import Policy
 from actors.lead.status import Status
 from actors.lead.transitions import move
+from actors.lead.whatsapp_rules import SILENT_KINDS
 from actors.schedule import Studio, is_free, offer
 from actors.schedule.slots import is_clear
 
@@ -157,6 +158,7 @@ class AppointmentRules:
         effects: list[Effect] = [
             self._claim(visit, "appointment"),  # the old one is released in the same step
             SendMessage(to=state.wa_id, key="rescheduled", params=when),
+            *self._add_to_calendar(state, visit),
             RecordEvent("info", "rescheduled", {"from": old.starts_at if old else None}),
             *self._tell(state, "artist_rescheduled", when),
         ]
@@ -185,6 +187,7 @@ class AppointmentRules:
                 params={**when, "amount": amount},
                 outro="deposit_policy",
             ),
+            *self._add_to_calendar(state, visit),
             *self._tell(state, "artist_booked_at", when, ref=True),
         ]
 
@@ -204,6 +207,8 @@ class AppointmentRules:
         now = message.received_at
         visit = state.visit
         if state.rescheduling and choice not in VISIT_BUTTONS:
+            if message.kind in SILENT_KINDS:  # a reaction is no pick: never answered
+                return Decision(state)
             return self.picking(state, message, calendar)
         if visit is None:
             return Decision(state)
@@ -319,6 +324,14 @@ class AppointmentRules:
 
     def _who(self, state: LeadState) -> dict[str, str]:
         return who(state)
+
+    def _add_to_calendar(self, state: LeadState, visit: Visit) -> list[Effect]:
+        """The lead's "add to calendar" link, right after the time is theirs."""
+        invites = self._policy.invites
+        if invites is None:
+            return []
+        url = invites.url(state.wa_id, visit.starts_at)
+        return [SendMessage(to=state.wa_id, key="calendar_add", params={"url": url})]
 
     def _tell(
         self,

@@ -87,9 +87,12 @@ class DepositRules:
         if event.event_type == "checkout.session.async_payment_failed":
             return self._noted(state, event, "warn", "payment_failed", tell="payment_failed")
         if event.event_type == "charge.refunded" and state.deposit is Deposit.REFUND_REQUESTED:
-            # The refund we asked for (a cancellation) went through: reconciled, no alarm.
+            # The refund we asked for (a cancellation) went through: reconciled, no alarm;
+            # the artist learns the money is back with the lead.
             state = replace(state, deposit=Deposit.REFUNDED)
-            return self._noted(state, event, "info", "refund_reconciled", tell=None)
+            noted = self._noted(state, event, "info", "refund_reconciled", tell=None)
+            done = self._tell_artist(state, "artist_refund_done")
+            return Decision(state, (*noted.effects, *done))
         if event.event_type == "charge.refunded":
             state = replace(state, deposit=Deposit.REFUNDED)
             return self._noted(state, event, "warn", "refunded", tell="payment_refunded")

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from actors.lead.invite_links import InviteLinks
 from actors.schedule import Studio
 
 __all__ = ["Kind", "Option", "Policy", "Question", "Script", "Validation", "Words", "normalise"]
@@ -143,6 +144,8 @@ class Policy:
     read_receipts: bool = False  # mark a lead's message read (and typing) before replying
     studio: Studio | None = None  # STUDIO_FILE: appointments on
     hold_s: int = 24 * 3600  # how long a picked slot is held: the deposit link's life
+    # The lead's "add to calendar" address (PUBLIC_BASE_URL set); None: no such link.
+    invites: InviteLinks | None = None
 
     def in_pilot(self, wa_id: str) -> bool:
         return self.pilot_allowlist is None or wa_id in self.pilot_allowlist

@@ -33,7 +33,10 @@ def test_the_slots_are_a_list_in_the_studio_time_with_later_dates(locale: str) -
     )
     rows = body["interactive"]["action"]["sections"][0]["rows"]
     assert [r["id"] for r in rows] == [f"slot:{SUMMER}", f"slot:{WINTER}", "later:2026-12-05"]
-    assert [r["title"] for r in rows[:2]] == ["2026-07-02 14:00", "2026-12-03 14:00"]
+    assert [r["title"] for r in rows[:2]] == {
+        "en_GB": ["Thu 2 Jul, 14:00", "Thu 3 Dec, 14:00"],
+        "es_ES": ["jue, 2 jul, 14:00", "jue, 3 dic, 14:00"],
+    }[locale]
     assert rows[2]["title"] == {"en_GB": "Later dates", "es_ES": "Más fechas"}[locale]
     assert all(len(r["title"]) <= 24 for r in rows)
     assert "120" in body["interactive"]["body"]["text"]
@@ -44,12 +47,20 @@ def test_when_is_written_in_the_studio_time_and_the_reminder_has_its_buttons() -
     body = composer.render(
         SendMessage(to="447700900123", key="visit_reminder", params={"when": str(SUMMER)})
     )
-    assert "2026-07-02 14:00" in body["interactive"]["body"]["text"]
+    assert "on Thursday 2 July, 14:00." in body["interactive"]["body"]["text"]
     ids = [b["reply"]["id"] for b in body["interactive"]["action"]["buttons"]]
     assert ids == ["visit_confirm", "visit_reschedule", "visit_cancel"]
     assert composer.template_parameters("visit_reminder", {"when": str(SUMMER)}, ()) == [
-        "2026-07-02 14:00"
+        "Thursday 2 July, 14:00"
     ]
+
+
+def test_a_spanish_lead_reads_the_time_as_spanish_writes_it() -> None:
+    composer = Composer(load_copy(COPY, "es_ES"), timezone=ZoneInfo("Europe/Madrid"))
+    body = composer.render(
+        SendMessage(to="34600000001", key="visit_reminder", params={"when": str(WINTER)})
+    )
+    assert "jueves, 3 de diciembre, 15:00" in body["interactive"]["body"]["text"]
 
 
 def test_the_artist_booking_carries_the_cancel_button_for_that_lead() -> None:
@@ -83,7 +94,7 @@ def test_the_reminder_template_carries_its_buttons_ids_as_quick_reply_payloads()
     )
     assert sent is not None
     body, *buttons = sent["template"]["components"]
-    assert body["parameters"] == [{"type": "text", "text": "2026-07-02 14:00"}]
+    assert body["parameters"] == [{"type": "text", "text": "Thursday 2 July, 14:00"}]
     assert [(b["sub_type"], b["index"], b["parameters"][0]["payload"]) for b in buttons] == [
         ("quick_reply", "0", "visit_confirm"),
         ("quick_reply", "1", "visit_reschedule"),

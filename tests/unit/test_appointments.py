@@ -31,8 +31,19 @@ from actors.lead import (
     TimerKind,
     Visit,
 )
+from actors.lead.invite_links import InviteLinks
 from tests.unit import lead_fixtures
-from tests.unit.lead_fixtures import ALL_ANSWERED, ARTIST, LEAD, NOW, act, media, msg, reply
+from tests.unit.lead_fixtures import (
+    ALL_ANSWERED,
+    ARTIST,
+    LEAD,
+    NOW,
+    act,
+    media,
+    msg,
+    reaction,
+    reply,
+)
 from tests.unit.steps import Step, fired, keys, paid
 from tests.unit.studio_fixtures import studio
 
@@ -334,7 +345,8 @@ def test_the_artist_cancel_refunds_once_with_a_key_per_payment() -> None:
     assert not any(isinstance(e, RefundDeposit) for e in again.effects)
     refunded = appointments().decide(decision.state, paid("charge.refunded"))
     assert refunded.state.deposit is Deposit.REFUNDED
-    assert keys(refunded.effects) == []  # reconciled quietly: no alarm to the artist
+    # Reconciled: no alarm, the artist told the money is back with the lead.
+    assert keys(refunded.effects) == ["artist:artist_refund_done"]
 
 
 def test_the_healed_photo_is_asked_for_and_lands_in_the_lead_file() -> None:
@@ -362,9 +374,47 @@ def test_a_cancel_from_the_reminder_counts_while_picking_a_new_time() -> None:
     assert not decision.state.rescheduling
 
 
+def test_a_reaction_while_picking_a_new_time_gets_no_reply() -> None:
+    """A 👍 is no pick: the lead is not offered the times again; the artist sees it."""
+    moving = at(S.BOOKED, visit=LATER_VISIT, rescheduling=True, **PAID)
+    decision = appointments().decide_on(moving, reaction("\U0001f44d", "rescheduled"), Calendar())
+    assert keys(decision.effects) == ["artist:artist_forward"]
+    assert decision.state.rescheduling
+
+
 def test_offered_times_arm_the_abandon_timer_and_a_pick_disarms_it() -> None:
     offered = appointments().decide_on(at(S.PENDING_APPROVAL), act(A.APPROVE), Calendar())
     armed = {e.kind: e.due_at for e in offered.effects if isinstance(e, ScheduleTimer)}
     assert armed == {TimerKind.ABANDON: int(NOW.timestamp()) + 172800}
     held = appointments().decide_on(offered.state, reply(SLOT_PICK), Calendar())
     assert not any(t.kind is TimerKind.ABANDON for t in held.state.timers)
+
+
+def test_the_booking_and_a_move_send_the_lead_their_own_calendar_link() -> None:
+    invites = InviteLinks.derived("https://studio.test/", "k" * 40)
+    policy = Policy(artist_number=ARTIST, studio=studio(), hold_s=3600, invites=invites)
+    behaviour = LeadBehaviour(lead_fixtures.script(), policy)
+    booked = behaviour.decide_on(
+        at(S.BOOKING_PENDING, visit=LATER_VISIT, deposit=Deposit.LINK_SENT,
+           deposit_sessions=(SESSION,)),
+        paid("checkout.session.completed"),
+        Calendar(),
+    )  # fmt: skip
+    said = [e for e in booked.effects if isinstance(e, SendMessage) and e.to == LEAD]
+    assert [e.key for e in said] == ["booked_at", "calendar_add"]
+    url = said[1].params["url"]
+    assert url.startswith(f"https://studio.test/calendar/visit/{IN_TEN_DAYS}/")
+    assert LEAD not in url
+    token = url.rsplit("/", 1)[1].removesuffix(".ics")
+    assert invites.matches(LEAD, IN_TEN_DAYS, token)
+    assert not invites.matches("447700900000", IN_TEN_DAYS, token)  # another lead's
+    assert not InviteLinks.derived("https://studio.test", "j" * 40).matches(
+        LEAD, IN_TEN_DAYS, token
+    )  # another key's
+
+    asked = behaviour.decide_on(booked.state, reply("visit_reschedule"), Calendar())
+    new_start = next(e for e in asked.effects if isinstance(e, SendMessage)).slots[-1]
+    moved = behaviour.decide_on(asked.state, reply(f"slot:{new_start}"), Calendar())
+    said = [e for e in moved.effects if isinstance(e, SendMessage) and e.to == LEAD]
+    assert [e.key for e in said] == ["rescheduled", "calendar_add"]
+    assert f"/calendar/visit/{new_start}/" in said[1].params["url"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from actors.copy import Composer, load_copy
-from actors.copy.formatting import format_day, format_money, format_when
+from actors.copy.formatting import format_day, format_money, format_slot, format_when
 from actors.lead import (
     DepositLinkCreated,
     DepositSession,
@@ -59,6 +59,22 @@ THURSDAY_2PM_LONDON = datetime(2025, 12, 4, 14, 0, tzinfo=UTC)  # GMT in Decembe
 def test_a_moment_is_written_with_its_weekday_in_full(locale: str, when: str, day: str) -> None:
     assert format_when(THURSDAY_2PM_LONDON, "Europe/London", locale) == when
     assert format_day(THURSDAY_2PM_LONDON, "Europe/London", locale) == day
+
+
+@pytest.mark.parametrize(
+    ("locale", "short"), [("en_GB", "Thu 4 Dec, 14:00"), ("es_ES", "jue, 4 dic, 14:00")]
+)
+def test_a_slot_title_is_the_short_form(locale: str, short: str) -> None:
+    assert format_slot(THURSDAY_2PM_LONDON, "Europe/London", locale) == short
+
+
+@pytest.mark.parametrize("locale", ["en_GB", "es_ES"])
+def test_every_slot_title_of_a_year_fits_a_whatsapp_list_row(locale: str) -> None:
+    """WhatsApp cuts a row's title at 24 characters: no day of any month may be cut."""
+    start = datetime(2026, 1, 1, 13, 45, tzinfo=UTC)
+    titles = {format_slot(start + timedelta(days=d), "Europe/Madrid", locale) for d in range(366)}
+    assert max(len(title) for title in titles) <= 24
+    assert not any(title.endswith("…") for title in titles)
 
 
 def test_the_time_is_the_studios_wall_clock_across_daylight_saving() -> None:

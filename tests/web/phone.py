@@ -15,6 +15,7 @@ import yaml
 
 from fakes.graph import SentMessage
 from fakes.meta import button_message, media_message, text_message, webhook
+from fakes.meta import message as _message
 from tests.waiting import eventually
 from tests.web.conftest import Running
 
@@ -83,12 +84,18 @@ class Phone:
         await self._post(sent)
         return str(sent["id"])
 
-    async def tap(self, message: SentMessage, wanted: str) -> None:
-        """Tap the button or list row whose id is `wanted` (it must be on offer)."""
+    async def tap(self, message: SentMessage, wanted: str, *, at: int | None = None) -> None:
+        """Tap the button or list row whose id is `wanted` (it must be on offer), at `at`
+        (seconds since the epoch: default now)."""
+        sent_at = next(_clock) if at is None else at
         offered = buttons_of(message)
         assert wanted in offered, f"{wanted!r} not offered: {offered}"
+        if message.type == "template":  # a quick reply: Meta sends its payload back
+            tapped = {"payload": wanted, "text": offered[wanted]}
+            await self._post(_message(self.wa_id, self._next_id(), sent_at, "button", tapped))
+            return
         await self._post(
-            button_message(self.wa_id, self._next_id(), wanted, offered[wanted], next(_clock))
+            button_message(self.wa_id, self._next_id(), wanted, offered[wanted], sent_at)
         )
 
     async def send_image(
@@ -141,7 +148,17 @@ class Phone:
 
 
 def buttons_of(message: SentMessage) -> dict[str, str]:
-    """id -> title of the reply buttons or list rows of an interactive message."""
+    """id -> title of the reply buttons or list rows of an interactive message, or the
+    payloads of a template's quick replies (titled by their payload: the template's
+    own words are Meta's)."""
+    if message.type == "template":
+        components = message.body["template"].get("components", [])
+        return {
+            p["payload"]: p["payload"]
+            for c in components
+            if c.get("sub_type") == "quick_reply"
+            for p in c["parameters"]
+        }
     if message.type != "interactive":
         return {}
     interactive = message.body["interactive"]

@@ -9,16 +9,18 @@ aftercare and, weeks later, the healed-photo request.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
+import icalendar
 import pytest
 
 from fakes.graph import FakeGraphApi, SentMessage
 from fakes.meta import webhook
-from fakes.stripe_api import FakeStripe, StripeServer, encode, event, sign
+from fakes.stripe_api import FakeStripe, StripeFailure, StripeServer, encode, event, sign
 from storage.pool import Pool
 from tests.clock import FakeClock
 from tests.waiting import eventually
@@ -30,6 +32,7 @@ from web import create_app
 pytestmark = pytest.mark.anyio
 
 ROOT = Path(__file__).resolve().parents[2]
+LONDON = ZoneInfo("Europe/London")  # studio.example.yml's timezone
 LEAD = "447700900561"
 ARTIST = "447700900999"
 
@@ -40,6 +43,21 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
+def studio_overrides() -> dict[str, Any]:
+    """More settings for one test (parametrize this fixture by name to give them)."""
+    return {}
+
+
+@pytest.fixture
+def studio_file(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """The example studio; `indirect` parametrization with "early reminder" for one whose
+    first reminder comes before the cancellation notice (`_early_reminder_studio`)."""
+    if getattr(request, "param", None) == "early reminder":
+        return _early_reminder_studio(tmp_path)
+    return ROOT / "studio.example.yml"
+
+
+@pytest.fixture
 async def studio_running(
     database_url: str,
     pool: Pool,
@@ -47,11 +65,13 @@ async def studio_running(
     clock: FakeClock,
     stripe_fake: FakeStripe,
     stripe_server: StripeServer,
+    studio_overrides: dict[str, Any],
+    studio_file: Path,
 ) -> AsyncIterator[Running]:
     settings = settings_for(
         database_url,
         graph,
-        studio_file=ROOT / "studio.example.yml",
+        studio_file=studio_file,
         artist_whatsapp_number=ARTIST,
         stripe_api_key=stripe_fake.api_key,
         stripe_api_base=stripe_server.base_url,
@@ -60,6 +80,7 @@ async def studio_running(
         whatsapp_templates={
             key: {"name": key} for key in ("visit_reminder", "aftercare", "healed_photo_request")
         },
+        **studio_overrides,
     )
     async with httpx.AsyncClient(transport=graph.transport()) as http:
         app = create_app(settings, http_client=http, clock=clock)
@@ -106,6 +127,18 @@ async def picked_first(
     return session
 
 
+def long_form(start: int) -> str:
+    """How an English lead reads a time: the weekday and month in full, London's clock."""
+    local = datetime.fromtimestamp(start, LONDON)
+    return f"{local:%A} {local.day} {local:%B}, {local:%H:%M}"
+
+
+def short_form(start: int) -> str:
+    local = datetime.fromtimestamp(start, LONDON)
+    month = "Sept" if local.month == 9 else f"{local:%b}"  # CLDR's en_GB abbreviation
+    return f"{local:%a} {local.day} {month}, {local:%H:%M}"
+
+
 async def status(running: Running) -> str:
     found: str = await running.pool.fetchval("SELECT status FROM leads WHERE lead_key=$1", LEAD)
     return found
@@ -124,7 +157,8 @@ async def test_from_hi_to_done(
     assert await status(running) == "SCHEDULING"
     picked = slots[0]
     start = int(picked.removeprefix("slot:"))
-    shown = rows[picked]  # "YYYY-MM-DD HH:MM" in London time
+    shown = long_form(start)  # "Thursday 4 December, 14:00", on the studio's clock
+    assert rows[picked] == short_form(start)  # "Thu 4 Dec, 14:00": a list row's 24 characters
 
     await lead.tap(offer, picked)
     held = await lead.next_message()
@@ -234,3 +268,213 @@ async def test_an_expired_link_releases_the_hold_once_then_abandons(
     assert await status(running) == "ABANDONED"
     lead_id = await running.pool.fetchval("SELECT lead_id::text FROM leads WHERE lead_key=$1", LEAD)
     assert len(stripe_fake.sessions_for(lead_id)) == 2
+
+
+# -- the lead's "add to calendar" ---------------------------------------------------------
+
+PUBLIC = "https://studio.example"
+ADMIN_TOKEN = "appointments-admin-token-0123456789"
+
+
+async def booked(running: Running, stripe_fake: FakeStripe) -> tuple[Phone, Phone, int, str]:
+    """A lead booked into the first free time: the lead, the artist, the start, the intent.
+    The lead's booking messages are read; the artist's Cancel button is next to tap."""
+    lead, artist, offer = await offered(running)
+    picked = next(row for row in buttons_of(offer) if row.startswith("slot:"))
+    session = await picked_first(running, stripe_fake, lead, offer)
+    paid = stripe_fake.complete(session["id"])
+    assert await post_stripe(running, event("checkout.session.completed", paid)) == 200
+    assert "your deposit of £50.00 is paid" in (await lead.next_message()).text
+    return lead, artist, int(picked.removeprefix("slot:")), str(paid["payment_intent"])
+
+
+async def artist_calendar(running: Running) -> list[datetime]:
+    """The starts in the artist's subscribed feed (its address from the admin API)."""
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    url = (await (await running.client.get("/admin/calendar", headers=auth)).get_json())["url"]
+    response = await running.client.get(url.removeprefix(PUBLIC))
+    assert response.status_code == 200
+    feed = icalendar.Calendar.from_ical(await response.get_data())
+    return [event.decoded("DTSTART") for event in feed.walk("VEVENT")]
+
+
+@pytest.mark.parametrize(
+    "studio_overrides", [{"public_base_url": PUBLIC, "admin_token": ADMIN_TOKEN}]
+)
+async def test_the_booked_lead_adds_the_appointment_to_their_calendar(
+    studio_running: Running, stripe_fake: FakeStripe
+) -> None:
+    running = studio_running
+    lead, artist, start, _ = await booked(running, stripe_fake)
+    link = (await lead.next_message()).text
+    assert link.startswith(f"Add it to your calendar: {PUBLIC}/calendar/visit/{start}/")
+    url = link.rpartition(" ")[2]
+    assert LEAD not in url  # the number is never in the address
+    assert LEAD[-6:] not in url
+    path = url.removeprefix(PUBLIC)
+
+    response = await running.client.get(path)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/calendar")
+    calendar = icalendar.Calendar.from_ical(await response.get_data())
+    (visit,) = calendar.walk("VEVENT")
+    starts = visit.decoded("DTSTART")
+    assert starts == datetime.fromtimestamp(start, UTC)
+    assert str(starts.tzinfo) == "Europe/London"  # on the studio's clock, whatever the phone's
+    assert visit.decoded("DTEND") - starts == timedelta(minutes=120)
+    assert str(visit["SUMMARY"]) == "Tattoo appointment at the studio"
+
+    token = path.rsplit("/", 1)[1].removesuffix(".ics")
+    forged = token[:-1] + ("A" if token[-1] != "A" else "B")
+    for wrong in (
+        f"/calendar/visit/{start}/{forged}.ics",  # a token one character off
+        f"/calendar/visit/{start + 1800}/{token}.ics",  # another time with this token
+        f"/calendar/visit/{start}/.ics",
+    ):
+        assert (await running.client.get(wrong)).status_code == 404
+
+    assert await artist_calendar(running) == [starts]  # the artist's phone has it too
+
+    await artist.tap(await next_with_button(artist, f"cancel:{LEAD}"), f"cancel:{LEAD}")
+    assert "has had to cancel" in (await lead.next_message()).text
+    assert (await running.client.get(path)).status_code == 404  # cancelled: gone
+    assert await artist_calendar(running) == []
+
+
+async def test_without_a_public_address_the_booking_has_no_calendar_link(
+    studio_running: Running, stripe_fake: FakeStripe
+) -> None:
+    lead, *_ = await booked(studio_running, stripe_fake)
+    assert not [m for m in await lead.unread() if "calendar" in m.text]
+
+
+# -- cancellations and the deposit ----------------------------------------------------------
+
+
+async def refunded_once(running: Running, stripe_fake: FakeStripe, intent: str) -> None:
+    """The relay made the refund (its first answer lost: a retry, Stripe's replay), and
+    Stripe's charge.refunded event, posted back, reconciles the lead's deposit."""
+
+    async def asked() -> bool:
+        return len(stripe_fake.refunds_of(intent)) == 1 and await _refund_sent(running)
+
+    await eventually(asked, what="the refund made")
+    assert len(stripe_fake.refund_requests()) == 2  # the lost answer, then Stripe's replay
+    assert len(stripe_fake.refunds_of(intent)) == 1
+    (charge_refunded,) = [e for e in stripe_fake.webhook_events if e["type"] == "charge.refunded"]
+    for _ in range(2):  # Stripe delivers an event at least once
+        body, signature = stripe_fake.signed_webhook(charge_refunded)
+        response = await running.client.post(
+            "/webhooks/stripe", data=body, headers={"Stripe-Signature": signature}
+        )
+        assert response.status_code == 200
+    deposit = await running.pool.fetchval(
+        "SELECT state->>'deposit' FROM leads WHERE lead_key = $1", LEAD
+    )
+    assert deposit == "refunded"
+
+
+async def _refund_sent(running: Running) -> bool:
+    sent = await running.pool.fetchval(
+        "SELECT count(*) FROM outbox WHERE channel = 'stripe_refund' AND status = 'sent'"
+    )
+    return bool(sent == 1)
+
+
+async def artist_cancels(running: Running, artist: Phone, via: str) -> int:
+    """The artist cancels the booking by the packet's button or the admin API: the
+    admin API's answer (200 for the button)."""
+    if via == "packet":
+        packet = next(m for m in artist.inbox() if f"cancel:{LEAD}" in buttons_of(m))
+        await artist.tap(packet, f"cancel:{LEAD}")
+        return 200
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    response = await running.client.post(f"/admin/leads/{LEAD}/cancel", headers=auth)
+    return response.status_code
+
+
+@pytest.mark.parametrize("via", ["packet", "admin"])
+@pytest.mark.parametrize("studio_overrides", [{"admin_token": ADMIN_TOKEN}])
+async def test_the_artists_cancel_refunds_the_deposit_once_and_stripe_confirms_it(
+    studio_running: Running, stripe_fake: FakeStripe, via: str
+) -> None:
+    running = studio_running
+    lead, artist, _, intent = await booked(running, stripe_fake)
+    await next_with_button(artist, f"cancel:{LEAD}")
+    stripe_fake.fail_next(StripeFailure.lost_response())
+    assert await artist_cancels(running, artist, via) == 200
+    assert "Your deposit is being refunded in full" in (await lead.next_message()).text
+    assert await status(running) == "CANCELLED"
+    await refunded_once(running, stripe_fake, intent)
+    told = [m.text for m in await artist.unread() if "is refunded" in m.text]
+    assert told == ["The deposit of Ana (+447700900561, https://wa.me/447700900561) is refunded:"
+                    " the cancelled appointment's refund went through."]  # fmt: skip
+
+    again = await artist_cancels(running, artist, via)  # cancelled already: nothing more
+    assert again == (200 if via == "packet" else 409)
+    await artist.settle()
+    assert len(stripe_fake.refund_requests()) == 2
+    assert len(stripe_fake.refunds_of(intent)) == 1
+
+
+def _early_reminder_studio(tmp_path: Path) -> Path:
+    """The example studio, with times ten days out at the soonest and a first reminder
+    five days before: a lead can cancel from it well inside the 72 hours' notice."""
+    text = (ROOT / "studio.example.yml").read_text()
+    text = text.replace("min_notice_hours: 24 ", "min_notice_hours: 240")
+    text = text.replace("[2880, 720]", "[7200, 720]")
+    path = tmp_path / "studio.yml"
+    path.write_text(text)
+    return path
+
+
+EARLY = pytest.mark.parametrize("studio_file", ["early reminder"], indirect=True)
+
+
+async def cancel_from_the_reminder(running: Running, clock: FakeClock, start: int, lead: Phone,
+                                   minutes_before: int) -> SentMessage:  # fmt: skip
+    """The reminder `minutes_before` the start comes; the lead taps its Cancel: the reply."""
+    clock.advance(start - minutes_before * 60 - clock.now().timestamp())
+    reminder = await next_with_button(lead, "visit_cancel")
+    await lead.tap(reminder, "visit_cancel", at=int(clock.now().timestamp()))  # days later
+    cancelled = await lead.next_message()
+    assert cancelled.text.startswith(f"Your appointment on {long_form(start)} is cancelled.")
+    assert await status(running) == "CANCELLED"
+    return cancelled
+
+
+@EARLY
+@pytest.mark.parametrize(("minutes_before", "refunded"), [(7200, True), (720, False)])
+async def test_a_leads_cancel_refunds_in_good_time_and_forfeits_at_short_notice(
+    studio_running: Running,
+    stripe_fake: FakeStripe,
+    clock: FakeClock,
+    minutes_before: int,
+    refunded: bool,
+) -> None:
+    """Cancelled from the reminder five days before (the notice is 72 hours): the deposit
+    back, once, reconciled; from the one 12 hours before: the deposit kept."""
+    running = studio_running
+    lead, artist, start, intent = await booked(running, stripe_fake)
+    assert start - clock.now().timestamp() > 240 * 3600  # ten days' notice at least
+    if not refunded:
+        clock.advance(start - 7200 * 60 - clock.now().timestamp())
+        await next_with_button(lead, "visit_cancel")  # five days before: not taken up
+    stripe_fake.fail_next(StripeFailure.lost_response())
+    cancelled = await cancel_from_the_reminder(running, clock, start, lead, minutes_before)
+    live = await running.pool.fetchval("SELECT count(*) FROM appointments WHERE status='live'")
+    assert live == 0
+    if refunded:
+        assert "your deposit will be refunded to your card" in cancelled.text
+        await refunded_once(running, stripe_fake, intent)
+    else:
+        assert "the deposit is kept, as the deposit policy says" in cancelled.text
+        await lead.settle()
+        assert stripe_fake.refund_requests() == []
+        deposit = await running.pool.fetchval(
+            "SELECT state->>'deposit' FROM leads WHERE lead_key = $1", LEAD
+        )
+        assert deposit == "paid"
+    told = [m.text for m in await artist.unread()]
+    assert any("cancelled their appointment on" in text for text in told)
+    assert any("refund went through" in text for text in told) == refunded
