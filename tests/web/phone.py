@@ -39,6 +39,7 @@ class Phone:
     name: str = "Ana"
     seen: int = 0  # how many of the bot's messages this person has read
     picture: bytes | None = None  # what they send when asked for one (default: a few bytes)
+    picture_id: str = "MEDIA-REF-1"  # Meta's id of it (Meta's ids are unique: give each phone one)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     # -- reading -----------------------------------------------------------------------
@@ -94,7 +95,7 @@ class Phone:
 
     async def send_image(
         self,
-        media_id: str = "MEDIA-REF-1",
+        media_id: str | None = None,
         *,
         caption: str | None = None,
         content: bytes | None = None,
@@ -104,6 +105,7 @@ class Phone:
         PNG; default this phone's `picture`, else a few bytes as a JPEG); `bad_checksum`:
         Meta's sha256 of it is wrong."""
         content = content or self.picture
+        media_id = media_id or self.picture_id
         kept = self.running.graph.add_media(
             media_id,
             content or b"\xff\xd8\xff a rose " + media_id.encode(),
