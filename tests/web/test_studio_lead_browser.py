@@ -8,7 +8,6 @@ studio's clock, cancelled and refunded from the page.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,14 +16,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
-from fakes.graph import FakeGraphApi
 from fakes.statuses import StatusReporter
 from fakes.stripe_api import encode, event, sign
-from storage.pool import Pool
 from tests.pictures import rose_sketch
 from tests.waiting import eventually
 from tests.web.phone import Phone, buttons_of
-from tests.web.studio_harness import ARTIST, Studio, served_studio
+from tests.web.studio_harness import ARTIST, Studio
 from tests.web.test_studio_browser import sign_in_with_password
 
 pytestmark = pytest.mark.anyio
@@ -33,19 +30,6 @@ ROOT = Path(__file__).resolve().parents[2]
 LEAD = "447700900571"
 OTHER = "447700900572"
 UNDELIVERABLE = 131026  # Meta's "message undeliverable"
-
-
-@pytest.fixture
-async def studio(database_url: str, pool: Pool, graph: FakeGraphApi) -> AsyncIterator[Studio]:
-    async with served_studio(database_url, pool, graph) as served:
-        yield served
-
-
-@pytest.fixture
-async def phone(studio: Studio) -> AsyncIterator[BrowserContext]:
-    context = await studio.phone()
-    yield context
-    await context.close()
 
 
 async def confirmed(studio: Studio, wa_id: str, **phone: Any) -> Phone:
@@ -170,16 +154,6 @@ async def test_delivery_reports_show_as_ticks_and_a_failure_with_its_code(
 # -- an appointment ----------------------------------------------------------------------
 
 
-@pytest.fixture
-async def booking_studio(
-    database_url: str, pool: Pool, graph: FakeGraphApi
-) -> AsyncIterator[Studio]:
-    async with served_studio(
-        database_url, pool, graph, studio_file=ROOT / "studio.example.yml"
-    ) as served:
-        yield served
-
-
 async def booked(studio: Studio) -> tuple[int, str]:
     """A lead approved, who picked the first free time and paid: its start and payment."""
     running = studio.running
@@ -214,10 +188,10 @@ async def lead_status(studio: Studio) -> str:
     return found
 
 
+@pytest.mark.parametrize("studio_overrides", [{"studio_file": ROOT / "studio.example.yml"}])
 async def test_a_booked_lead_shows_its_time_and_is_cancelled_and_refunded_from_the_page(
-    booking_studio: Studio, phone: BrowserContext
+    studio: Studio, phone: BrowserContext
 ) -> None:
-    studio = booking_studio
     start, payment_intent = await booked(studio)
     when = datetime.fromtimestamp(start, UTC).astimezone(ZoneInfo("Europe/London"))
 
