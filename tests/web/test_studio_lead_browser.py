@@ -2,8 +2,8 @@
 A lead's page in a real browser (Debian's Chromium, headless, at 390x844), against the
 running service, real Postgres and the fake Graph API and Stripe: the picture the lead
 sent shown inline and served only to a signed-in session, a picture that failed its
-checksum never shown, Meta's delivery reports as ticks, and a booked appointment on the
-studio's clock, cancelled and refunded from the page.
+checksum never shown, Meta's delivery reports as ticks, a booked appointment on the
+studio's clock, cancelled and refunded from the page, and the healed photo weeks later.
 """
 
 from __future__ import annotations
@@ -16,12 +16,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
+from fakes.graph import FakeGraphApi
+from fakes.meta import media_message, webhook
 from fakes.statuses import StatusReporter
 from fakes.stripe_api import encode, event, sign
-from tests.pictures import rose_sketch
+from storage.pool import Pool
+from tests.clock import FakeClock
+from tests.pictures import healed_arm, rose_sketch
 from tests.waiting import eventually
 from tests.web.phone import Phone, buttons_of
-from tests.web.studio_harness import ARTIST, Studio
+from tests.web.studio_harness import ARTIST, Studio, served_studio
 from tests.web.test_studio_browser import sign_in_with_password
 
 pytestmark = pytest.mark.anyio
@@ -224,3 +228,55 @@ async def test_a_booked_lead_shows_its_time_and_is_cancelled_and_refunded_from_t
         page.locator("section.group-closed .lead-row", has_text="Maya Okafor")
     ).to_be_visible()
     assert await page.locator("section.group-booked .lead-row").count() == 0
+
+
+async def test_the_healed_photo_shows_in_the_lead_s_file(
+    database_url: str, pool: Pool, graph: FakeGraphApi
+) -> None:
+    clock = FakeClock(datetime.now(UTC))
+    templates = ("visit_reminder", "aftercare", "healed_photo_request")
+    async with served_studio(
+        database_url,
+        pool,
+        graph,
+        clock=clock,
+        studio_file=ROOT / "studio.example.yml",
+        timer_poll_s=0.05,
+        whatsapp_templates={key: {"name": key} for key in templates},
+    ) as studio:
+        start, _ = await booked(studio)
+        clock.advance(start + 4 * 3600 - clock.now().timestamp())  # 2 hours after the end
+
+        async def done() -> bool:
+            return await lead_status(studio) == "DONE"
+
+        await eventually(done, what="the appointment to be done")
+        clock.advance(28 * 86400)
+
+        def asked() -> bool:
+            return graph.to(LEAD)[-1].template_name == "healed_photo_request"
+
+        await eventually(asked, what="the healed photo request")
+        picture = healed_arm()
+        kept = graph.add_media("HEALED-1", picture, "image/png")
+        photo = media_message(
+            LEAD,
+            "wamid.healed.1",
+            "HEALED-1",
+            int(clock.now().timestamp()),  # now on the test clock: the window is open again
+            mime_type="image/png",
+            sha256=kept.sha256,
+        )
+        assert (await studio.running.post_signed(webhook([photo]))).status_code == 200
+        kept_rows = await kept_media(studio, LEAD)
+        healed = await studio.running.pool.fetchval(
+            "SELECT id FROM media WHERE media_id = 'HEALED-1' AND status = 'stored'"
+        )
+        assert healed is not None, kept_rows
+
+        browser = await studio.phone()
+        page = await lead_page(studio, browser, LEAD)
+        await expect(page.locator("dl.answers dt", has_text="Healed photo")).to_be_visible()
+        shown = page.locator(f"dl.answers img[src='/studio/media/{healed}']")
+        await expect(shown).to_have_js_property("naturalWidth", 240)
+        await browser.close()
