@@ -175,7 +175,7 @@ class Studio:
                 for d in state.deposit_sessions
             ),
             visit=None if visit is None else self._visit(visit.starts_at, visit.ends_at),
-            actions=(*self._offered(status, booked=visit is not None), *_opt_out(status)),
+            actions=(*_offered(status, booked=visit is not None), *_opt_out(status)),
             last_message_at=last,
             window_closes_at=closes,
             window_open=window_open,
@@ -231,11 +231,6 @@ class Studio:
         async with self._db.reads() as unit:
             lead = await unit.leads.by_lead_id(lead_id)
         return None if lead is None else lead.lead_key
-
-    def _offered(self, status: Status, *, booked: bool) -> tuple[ArtistAction, ...]:
-        if status is Status.BOOKED and booked:
-            return _OFFERED_BOOKED
-        return _OFFERED.get(status, _DEFAULT_OFFER)
 
     def _clock(self, seconds: int) -> datetime:
         return datetime.fromtimestamp(seconds, UTC).astimezone(self.timezone)
@@ -350,6 +345,12 @@ def _status(code: str) -> Status:
         return Status(code)
     except ValueError:
         return Status.NEW
+
+
+def _offered(status: Status, *, booked: bool) -> tuple[ArtistAction, ...]:
+    if status is Status.BOOKED and booked:
+        return _OFFERED_BOOKED
+    return _OFFERED.get(status, _DEFAULT_OFFER)
 
 
 def _opt_out(status: Status) -> tuple[ArtistAction, ...]:
