@@ -7,16 +7,17 @@ the page and the admin API show the same lead). Actions go through `Admin.act`: 
 the lead's actor, exactly like the artist's WhatsApp buttons and the admin API. A lead is
 named by its opaque `lead_id` here; its number never appears in a URL.
 
-Delivery state is the outbox row's own status (pending, sent, dead, suppressed); the
-transcript keeps it in one field (`TranscriptEntry.delivery`) so a finer state (delivered,
-read) can replace it without touching the templates.
+A message's delivery state is Meta's latest report on it (sent, delivered, read, failed)
+once one came, else the outbox row's own status (pending, sent, dead, suppressed), in one
+field (`TranscriptEntry.delivery`). Media the lead sent is shown from its kept row: the
+picture only when its bytes were stored whole, otherwise why it was not kept.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from uuid import UUID
 
@@ -41,12 +42,14 @@ from actors.studio_views import (
     EventShown,
     Group,
     LeadView,
+    MediaShown,
     TranscriptEntry,
+    VisitShown,
     detail_line,
     message_text,
     said,
 )
-from storage import Database, LeadFile
+from storage import Database, LeadFile, MediaContent, OutboxRow
 from storage.studio_board import BoardRow
 
 __all__ = [
@@ -56,11 +59,14 @@ __all__ = [
     "EventShown",
     "Group",
     "LeadView",
+    "MediaContent",
+    "MediaShown",
     "Studio",
     "TranscriptEntry",
 ]
 
 BOARD_LIMIT = 300  # the most recently active leads; search finds the others
+_BIGINT = 2**63  # a kept media row's id is a Postgres bigint
 
 
 # Where a status goes on the board; any other status is in progress.
@@ -71,6 +77,8 @@ _GROUP_OF: Mapping[Status, Group] = {
     Status.REJECTED: "closed",
     Status.OPTOUT: "closed",
     Status.ABANDONED: "closed",
+    Status.DONE: "closed",
+    Status.CANCELLED: "closed",
 }
 
 # The actions offered on a lead's page, by its status; the actor still has the last word
@@ -81,6 +89,9 @@ _OFFERED: Mapping[Status, tuple[ArtistAction, ...]] = {
     Status.NEEDS_ARTIST_REPLY: (_A.APPROVE, _A.DECLINE, _A.HAND_BACK),
     Status.OPTOUT: (),
 }
+# A booked appointment can be cancelled (and the deposit refunded) from the page, as from
+# the packet's Cancel button; only when the lead has one (appointments on).
+_OFFERED_BOOKED = (_A.CANCEL, _A.TAKE_OVER)
 _DEFAULT_OFFER = (_A.TAKE_OVER,)
 
 _NOT_SENT_REASONS = frozenset({"reason_window", "reason_opted_out", "reason_unreadable"})
@@ -99,6 +110,7 @@ class Studio:
     _now: Callable[[], datetime]  # the service's clock
     artist_number: str | None
     templated: frozenset[str]  # message keys with a WhatsApp template
+    timezone: tzinfo = UTC  # the studio's (STUDIO_FILE): appointments are shown on its clock
 
     async def board(self, search: str | None = None) -> Board:
         wanted = search.strip() if search else None
@@ -112,7 +124,12 @@ class Studio:
             grouped["needs_you" if row.unseen_forwards else group].append(row)
         names = {row.status: self._composer.status_name(row.status) for row in rows}
         groups = tuple((group, tuple(leads)) for group, leads in grouped.items())
-        return Board(groups, names, wanted or None)
+        visits = {
+            row.lead_id: self._clock(row.visit_starts_at)
+            for row in rows
+            if row.visit_starts_at is not None
+        }
+        return Board(groups, names, wanted or None, visits)
 
     async def lead(self, lead_id: UUID) -> LeadView | None:
         """The lead's file; reading it marks what was forwarded about them as seen."""
@@ -128,15 +145,17 @@ class Studio:
         lead_file, latest = found
         state = state_from_json(lead_file.lead.state)
         labels = self._composer.question_labels()
+        media = _media_of(lead_file)
         answers = tuple(
             AnswerShown(
-                labels.get(a.question, a.question),
+                labels.get(a.question) or a.question.replace("_", " ").capitalize(),
                 self._composer.answer_value(a.question, a.value),
-                a.media_id,
+                _shown(media, a.media_id) if a.value == MEDIA_ANSWER else None,
             )
             for a in latest
         )
         status = _status(lead_file.lead.status)
+        visit = state.visit
         last = lead_file.lead.last_inbound_at
         closes = None if last is None else last + timedelta(seconds=WINDOW_S)
         window_open = closes is None or self._now() < closes  # unknown: Meta judges
@@ -148,15 +167,15 @@ class Studio:
             status=lead_file.lead.status,
             status_name=self._composer.status_name(lead_file.lead.status),
             answers=answers,
-            references=tuple(a.media_id for a in latest if a.value == MEDIA_ANSWER and a.media_id),
-            transcript=tuple(self._transcript(lead_file)),
+            transcript=tuple(self._transcript(lead_file, media)),
             events=tuple(self._events(lead_file)),
             deposit=state.deposit.value,
             deposit_links=tuple(
                 (d.url, datetime.fromtimestamp(d.expires_at, tz=UTC))
                 for d in state.deposit_sessions
             ),
-            actions=(*_OFFERED.get(status, _DEFAULT_OFFER), *_opt_out(status)),
+            visit=None if visit is None else self._visit(visit.starts_at, visit.ends_at),
+            actions=(*_offered(status, booked=visit is not None), *_opt_out(status)),
             last_message_at=last,
             window_closes_at=closes,
             window_open=window_open,
@@ -189,6 +208,19 @@ class Studio:
             return None
         return await self._admin.reply(lead_key, text, correlation_id)
 
+    async def media(self, media_row: int) -> MediaContent | None:
+        """A kept media item with its bytes, when it belongs to a lead and was stored
+        whole; None otherwise (unknown, a bad checksum, too large, not fetched)."""
+        if not 0 < media_row < _BIGINT:
+            return None
+        async with self._db.reads() as unit:
+            found = await unit.media.content(media_row)
+            if found is None or found.content is None:
+                return None
+            if await unit.leads.get(found.item.lead_key) is None:
+                return None
+        return found
+
     def why_not_sent(self, reason: str) -> str | None:
         """Why a reply could not go, in the copy's words; None for an unknown reason."""
         if reason not in _NOT_SENT_REASONS:
@@ -200,7 +232,16 @@ class Studio:
             lead = await unit.leads.by_lead_id(lead_id)
         return None if lead is None else lead.lead_key
 
-    def _transcript(self, lead_file: LeadFile) -> list[TranscriptEntry]:
+    def _clock(self, seconds: int) -> datetime:
+        return datetime.fromtimestamp(seconds, UTC).astimezone(self.timezone)
+
+    def _visit(self, starts_at: int, ends_at: int) -> VisitShown:
+        zone = getattr(self.timezone, "key", None) or str(self.timezone)
+        return VisitShown(self._clock(starts_at), self._clock(ends_at), zone)
+
+    def _transcript(
+        self, lead_file: LeadFile, media: Mapping[str, MediaShown]
+    ) -> list[TranscriptEntry]:
         """Every message to and from the lead, and each one to the artist about them."""
         lead_key = lead_file.lead.lead_key
         entries = []
@@ -209,7 +250,9 @@ class Studio:
                 continue  # an action, a payment, a timer, the artist's own (see events)
             text, media_id = said(received.payload)
             entries.append(
-                TranscriptEntry(received.received_at, "lead", text or "", media_id, None, None)
+                TranscriptEntry(
+                    received.received_at, "lead", text or "", _shown(media, media_id), None, None
+                )
             )
         for row in lead_file.outbox:
             if row.channel != "whatsapp":
@@ -229,9 +272,9 @@ class Studio:
                     row.created_at,
                     author,
                     self._rendered(effect),
-                    media_id,
-                    delivery=row.status,
-                    error=row.last_error if row.status in ("dead", "suppressed") else None,
+                    media.get(media_id) if media_id else None,  # the artist's are not kept
+                    delivery=row.delivery_state or row.status,
+                    error=_why_undelivered(row),
                 )
             )
         return sorted(entries, key=lambda entry: entry.at)
@@ -271,6 +314,28 @@ class Studio:
             return _key(effect)
 
 
+def _media_of(lead_file: LeadFile) -> dict[str, MediaShown]:
+    """Meta's media id -> the item as kept (a retried fetch replaced its own row)."""
+    return {
+        m.media_id: MediaShown(m.media_id, m.id, m.mime_type, m.caption, m.status)
+        for m in lead_file.media
+    }
+
+
+def _shown(media: Mapping[str, MediaShown], media_id: str | None) -> MediaShown | None:
+    """The item named by a message or an answer; one not fetched yet is pending."""
+    if media_id is None:
+        return None
+    return media.get(media_id) or MediaShown(media_id, None, None, None, "pending")
+
+
+def _why_undelivered(row: OutboxRow) -> str | None:
+    """Meta's error code when it reported a failure, else ours when we gave up."""
+    if row.delivery_state == "failed":
+        return row.delivery_error
+    return row.last_error if row.status in ("dead", "suppressed") else None
+
+
 def _key(effect: SendMessage | SendMedia) -> str:
     return effect.caption_key if isinstance(effect, SendMedia) else effect.key
 
@@ -280,6 +345,12 @@ def _status(code: str) -> Status:
         return Status(code)
     except ValueError:
         return Status.NEW
+
+
+def _offered(status: Status, *, booked: bool) -> tuple[ArtistAction, ...]:
+    if status is Status.BOOKED and booked:
+        return _OFFERED_BOOKED
+    return _OFFERED.get(status, _DEFAULT_OFFER)
 
 
 def _opt_out(status: Status) -> tuple[ArtistAction, ...]:

@@ -16,13 +16,16 @@ from storage.studio_board import BoardRow
 
 __all__ = [
     "GROUPS",
+    "INLINE_IMAGES",
     "AnswerShown",
     "Author",
     "Board",
     "EventShown",
     "Group",
     "LeadView",
+    "MediaShown",
     "TranscriptEntry",
+    "VisitShown",
     "detail_line",
     "message_text",
     "said",
@@ -32,18 +35,56 @@ __all__ = [
 Group = Literal["needs_you", "in_progress", "booked", "closed"]
 GROUPS: tuple[Group, ...] = ("needs_you", "in_progress", "booked", "closed")
 Author = Literal["lead", "bot", "artist", "to_artist"]
+# Pictures a browser shows in an <img> and the page serves inline; any other kept file
+# (an SVG, a PDF, a voice note) is offered as a download, never rendered by the page.
+INLINE_IMAGES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
 
 @dataclass(frozen=True)
 class Board:
     """
     Every group in order (empty ones too) with its leads, most recently active first;
-    each status the leads are in, as the artist reads it; the search that chose them.
+    each status the leads are in, as the artist reads it; the search that chose them;
+    when each lead with an appointment has it.
     """
 
     groups: tuple[tuple[Group, tuple[BoardRow, ...]], ...]
     status_names: Mapping[str, str]
     search: str | None
+    visits: Mapping[UUID, datetime]  # lead id -> its appointment's start, on the studio's clock
+
+
+@dataclass(frozen=True)
+class MediaShown:
+    """
+    A media item the lead sent, as the page shows it: the picture (or a download) when
+    its bytes were kept whole, otherwise why not. `status` is the kept row's (stored,
+    bad_checksum, too_large, failed) or "pending" while it is still being fetched.
+    """
+
+    media_id: str  # Meta's
+    row: int | None  # the kept row, served at /studio/media/<row>; None: not fetched yet
+    mime_type: str | None
+    caption: str | None
+    status: str
+
+    @property
+    def kept(self) -> bool:
+        """Only a `stored` row has bytes: a bad checksum is never the lead's image."""
+        return self.status == "stored" and self.row is not None
+
+    @property
+    def picture(self) -> bool:
+        return self.kept and self.mime_type in INLINE_IMAGES
+
+
+@dataclass(frozen=True)
+class VisitShown:
+    """The lead's appointment, on the studio's clock."""
+
+    starts_at: datetime
+    ends_at: datetime
+    zone: str  # the studio's timezone, as its key (Europe/London)
 
 
 @dataclass(frozen=True)
@@ -52,7 +93,7 @@ class AnswerShown:
 
     label: str
     value: str
-    media_id: str | None
+    media: MediaShown | None
 
 
 @dataclass(frozen=True)
@@ -62,8 +103,10 @@ class TranscriptEntry:
     at: datetime
     author: Author
     text: str
-    media_id: str | None
-    delivery: str | None  # an outbound message's state: pending, sent, dead, ...
+    media: MediaShown | None
+    # An outbound message's state: Meta's latest report (sent, delivered, read, failed)
+    # once one came, else the outbox's own (pending, sent, dead, suppressed).
+    delivery: str | None
     error: str | None  # why it was not delivered, when it was not
 
 
@@ -87,11 +130,11 @@ class LeadView:
     status: str
     status_name: str
     answers: tuple[AnswerShown, ...]
-    references: tuple[str, ...]  # media ids of the reference images, latest answers first
     transcript: tuple[TranscriptEntry, ...]
     events: tuple[EventShown, ...]
     deposit: str  # where it stands (actors.lead.Deposit)
     deposit_links: tuple[tuple[str, datetime], ...]  # (url, expires at), oldest first
+    visit: VisitShown | None  # held, booked, done or cancelled: the time it was for
     actions: tuple[ArtistAction, ...]
     last_message_at: datetime | None
     # WhatsApp's 24 hours since the lead's last message: a reply goes free-form until

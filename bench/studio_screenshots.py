@@ -4,10 +4,11 @@ Screenshots of the studio page at a phone's size, for the README.
     .venv/bin/python -m bench.studio_screenshots [--output-dir docs]
 
 Starts the service on a fresh database (on DATABASE_URL's server, else an embedded
-Postgres) with the fake Graph API and Stripe, plays a few leads through real
-conversations (one waiting for approval, one with the artist, one booked who wrote
-again, one declined, one still answering), signs in with the password in Debian's
-Chromium at 390x844 and saves `studio-board.png` and `studio-lead.png`.
+Postgres) with the fake Graph API and Stripe and the example STUDIO_FILE, plays a few
+leads through real conversations (one waiting for approval with a reference picture,
+one with the artist, one booked who wrote again, one declined, one still answering)
+while Meta's delivery reports come back, signs in with the password in Debian's Chromium
+at 390x844 and saves `studio-board.png` and `studio-lead.png`.
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from playwright.async_api import FloatRect
 
 from fakes.graph import FakeGraphApi
+from fakes.statuses import StatusReporter
 from fakes.stripe_api import encode, event, sign
 from storage.migrate import migrate
 from storage.pool import open_pool
 from tests.database import fresh_database
+from tests.pictures import rose_sketch
 from tests.web.phone import Phone, buttons_of
 from tests.web.studio_harness import ARTIST, PASSWORD, Studio, served_studio
 
@@ -36,8 +40,13 @@ MAYA, TOM, SAM, PRIYA, LUCIA = (
 )
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
 async def _confirmed(studio: Studio, wa_id: str, name: str) -> Phone:
-    lead = Phone(studio.running, wa_id, name=name)
+    lead = Phone(
+        studio.running, wa_id, name=name, picture=rose_sketch(), picture_id=f"MEDIA-{wa_id}"
+    )
     summary = await lead.to_the_summary()
     await lead.tap(summary, "confirm")
     await lead.next_message()
@@ -52,11 +61,20 @@ async def _artist_taps(artist: Phone, action: str, wa_id: str) -> None:
 
 
 async def _demo_leads(studio: Studio) -> None:
-    """Five leads, each where a real conversation left it."""
+    """Five leads, each where a real conversation left it; Meta reports every message read."""
+
+    async def post(payload: dict[str, Any]) -> None:
+        assert (await studio.running.post_signed(payload)).status_code == 200
+
+    reporter = StatusReporter(studio.running.graph, post)
+    reporter.start()
     artist = Phone(studio.running, ARTIST, name="Artist")  # one phone: its message ids go on
     sam = await _confirmed(studio, SAM, "Sam Chen")
     await _artist_taps(artist, "approve", SAM)
-    await sam.next_message()
+    offer = await sam.next_message()  # the free times: Sam takes the first
+    await sam.tap(offer, next(row for row in buttons_of(offer) if row.startswith("slot:")))
+    await sam.next_message()  # held
+    await sam.next_message()  # the link
     lead_id = await studio.running.pool.fetchval(
         "SELECT lead_id::text FROM leads WHERE lead_key = $1", SAM
     )
@@ -83,6 +101,7 @@ async def _demo_leads(studio: Studio) -> None:
 
     await _confirmed(studio, MAYA, "Maya Okafor")
     await artist.settle()
+    await reporter.settle()
 
 
 def main(output_dir: Path) -> None:
@@ -100,7 +119,13 @@ async def _shoot(dsn: str, output_dir: Path) -> None:
         await con.close()
     async with (
         open_pool(dsn, min_size=1, max_size=5) as pool,
-        served_studio(dsn, pool, FakeGraphApi(), studio_name="Ink & Iron") as studio,
+        served_studio(
+            dsn,
+            pool,
+            FakeGraphApi(),
+            studio_name="Ink & Iron",
+            studio_file=ROOT / "studio.example.yml",
+        ) as studio,
     ):
         await _demo_leads(studio)
         phone = await studio.phone()
@@ -112,8 +137,9 @@ async def _shoot(dsn: str, output_dir: Path) -> None:
         await page.screenshot(path=str(output_dir / "studio-board.png"), full_page=True)
         await page.click("text=Maya Okafor")
         await page.wait_for_selector("#transcript")
-        # The top of the page: who, the actions, the answers, the deposit, the first messages.
-        top: FloatRect = {"x": 0, "y": 0, "width": 390, "height": 1500}
+        # The top of the page: who, the actions, the answers with the reference picture, the
+        # deposit, the first messages with their ticks.
+        top: FloatRect = {"x": 0, "y": 0, "width": 390, "height": 2100}
         await page.screenshot(path=str(output_dir / "studio-lead.png"), full_page=True, clip=top)
         await phone.close()
 

@@ -18,7 +18,8 @@ __all__ = ["BoardRow", "StudioBoard"]
 # `search` matches the name (any part, any case) or the number (any run of its digits).
 _BOARD = """
 WITH shown AS (
-    SELECT lead_id, lead_key, status, state->>'name' AS name, last_inbound_at, updated_at
+    SELECT lead_id, lead_key, status, state->>'name' AS name, last_inbound_at, updated_at,
+           (state->'visit'->>'starts_at')::bigint AS visit_starts_at
     FROM leads
     WHERE $1::text IS NULL
        OR (state->>'name') ILIKE '%' || $1 || '%'
@@ -53,6 +54,7 @@ class BoardRow:
     name: str | None
     last_inbound_at: datetime | None
     updated_at: datetime
+    visit_starts_at: int | None  # the appointment held or booked (epoch seconds), if any
     unseen_forwards: int  # forwarded to the artist since they last opened the lead
 
 

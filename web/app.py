@@ -215,6 +215,7 @@ def create_app(
                     clock.now,
                     settings.artist_whatsapp_number,
                     frozenset(settings.whatsapp_templates),
+                    timezone=studio.timezone if studio else UTC,
                 ),
                 sign_in=sign_in,
                 studio_key=studio_key,

@@ -16,6 +16,7 @@ the page works without JavaScript. Routes verify (session, CSRF), parse, call
     GET  /studio/leads/<lead id>   one lead's file and the actions
     POST /studio/leads/<lead id>/act   an action, through the lead's actor
     POST /studio/leads/<lead id>/reply the artist's words to the lead, through its actor
+    GET  /studio/media/<row>       a picture or file the lead sent (web/studio_media.py)
 
 Every POST carries the form field `csrf`; one without a valid token gets 403.
 """
@@ -34,6 +35,7 @@ from actors.lead import ArtistAction
 from actors.studio_access import FAILURE_WINDOW_S, LINK_TTL_S, LinkSent, PasswordTried
 from web.request_ids import correlation_id
 from web.services import Services, services
+from web.studio_media import media_response
 from web.studio_session import SESSION_COOKIE, VISIT_COOKIE, Cookies, client_address
 
 __all__ = ["blueprint"]
@@ -103,11 +105,11 @@ async def _remember_visit(response: Response) -> Response:
     visitor = g.get("studio_visitor")
     if isinstance(visitor, _Visitor) and visitor.new_visit and visitor.visit_id:
         _cookies(services()).set(response, VISIT_COOKIE, visitor.visit_id)
-    if request.endpoint != "studio.static":
-        response.headers["Cache-Control"] = "no-store"  # a lead's file stays off disk caches
+    if request.endpoint != "studio.static":  # a lead's file stays off disk caches
+        response.headers.setdefault("Cache-Control", "no-store")
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "no-referrer"  # a sign-in link never leaks onward
-    response.headers["Content-Security-Policy"] = _CSP
+    response.headers.setdefault("Content-Security-Policy", _CSP)
     return response
 
 
@@ -277,6 +279,14 @@ async def reply(lead_id: str) -> ResponseReturnValue:
     log.info("studio.replied", delivery=taken.delivery)
     reason = f"&reason={taken.reason}" if taken.reason else ""
     return redirect(f"/studio/leads/{lead_id}?replied={taken.delivery}{reason}", 303)
+
+
+@blueprint.get("/media/<int:media_row>")
+async def media(media_row: int) -> ResponseReturnValue:
+    found = await services().studio.media(media_row)
+    if found is None:
+        return await _page("problem.html", 404, problem="no_media")
+    return media_response(found)
 
 
 _INVALID = -1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -16,6 +16,11 @@ from fakes.meta import encode, sign
 from fakes.stripe_api import FakeStripe, StripeServer
 from storage.pool import Pool
 from web import Settings, create_app
+
+if TYPE_CHECKING:  # the harness imports this module, and Playwright: only when a test needs it
+    from playwright.async_api import BrowserContext
+
+    from tests.web.studio_harness import Studio
 
 APP_SECRET = "test-app-secret"
 VERIFY_TOKEN = "test-verify-token"
@@ -94,3 +99,27 @@ async def running(
         app = create_app(test_settings(database_url, graph, **settings_overrides), http_client=http)
         async with app.test_app() as test_app:
             yield Running(app, test_app.test_client(), graph, pool)
+
+
+@pytest.fixture
+def studio_overrides() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+async def studio(
+    database_url: str, pool: Pool, graph: FakeGraphApi, studio_overrides: dict[str, Any]
+) -> AsyncIterator[Studio]:
+    """The service served over HTTP with the studio page on, and a headless Chromium."""
+    from tests.web.studio_harness import served_studio
+
+    async with served_studio(database_url, pool, graph, **studio_overrides) as served:
+        yield served
+
+
+@pytest.fixture
+async def phone(studio: Studio) -> AsyncIterator[BrowserContext]:
+    """A fresh browser at a phone's size, closed after the test."""
+    context = await studio.phone()
+    yield context
+    await context.close()

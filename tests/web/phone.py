@@ -39,6 +39,8 @@ class Phone:
     wa_id: str
     name: str = "Ana"
     seen: int = 0  # how many of the bot's messages this person has read
+    picture: bytes | None = None  # what they send when asked for one (default: a few bytes)
+    picture_id: str = "MEDIA-REF-1"  # Meta's id of it (Meta's ids are unique: give each phone one)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     # -- reading -----------------------------------------------------------------------
@@ -99,16 +101,31 @@ class Phone:
         )
 
     async def send_image(
-        self, media_id: str = "MEDIA-REF-1", *, caption: str | None = None
+        self,
+        media_id: str | None = None,
+        *,
+        caption: str | None = None,
+        content: bytes | None = None,
+        bad_checksum: bool = False,
     ) -> None:
-        """A picture, kept by the fake Graph API for the service to fetch."""
-        kept = self.running.graph.add_media(media_id, b"\xff\xd8\xff a rose " + media_id.encode())
+        """A picture, kept by the fake Graph API for the service to fetch (`content`: a
+        PNG; default this phone's `picture`, else a few bytes as a JPEG); `bad_checksum`:
+        Meta's sha256 of it is wrong."""
+        content = content or self.picture
+        media_id = media_id or self.picture_id
+        kept = self.running.graph.add_media(
+            media_id,
+            content or b"\xff\xd8\xff a rose " + media_id.encode(),
+            "image/png" if content else "image/jpeg",
+            bad_checksum=bad_checksum,
+        )
         await self._post(
             media_message(
                 self.wa_id,
                 self._next_id(),
                 media_id,
                 next(_clock),
+                mime_type=kept.mime_type,
                 caption=caption,
                 sha256=kept.sha256,
             )

@@ -25,6 +25,7 @@ from hypercorn.config import Config
 from playwright.async_api import Browser, BrowserContext, ViewportSize, async_playwright
 from quart import Quart, Response
 
+from actors.clock import Clock
 from fakes.graph import FakeGraphApi
 from fakes.stripe_api import FakeStripe
 from loadtest.replicas import free_port
@@ -107,9 +108,15 @@ def _without_lifespan(app: Quart) -> Any:
 
 @asynccontextmanager
 async def served_studio(
-    database_url: str, pool: Pool, graph: FakeGraphApi, **overrides: Any
+    database_url: str,
+    pool: Pool,
+    graph: FakeGraphApi,
+    *,
+    clock: Clock | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Studio]:
-    """The service with the studio page on, served on 127.0.0.1, and a headless Chromium."""
+    """The service with the studio page on, served on 127.0.0.1, and a headless Chromium
+    (on `clock` when given: a test's hand-moved clock)."""
     executable = chromium_or_skip()
     stripe = FakeStripe()
     port = free_port()
@@ -129,7 +136,7 @@ async def served_studio(
             stripe_webhook_secret=stripe.webhook_secret,
             **overrides,
         )
-        app = create_app(settings, http_client=http)
+        app = create_app(settings, http_client=http, clock=clock)
         test_app = app.test_app()
         await test_app.startup()
         stack.push_async_callback(test_app.shutdown)

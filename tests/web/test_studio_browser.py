@@ -9,17 +9,14 @@ wrong-password limit and signing out.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
-from fakes.graph import FakeGraphApi
-from storage.pool import Pool
 from tests.waiting import eventually
 from tests.web.phone import Phone
-from tests.web.studio_harness import ARTIST, PASSWORD, Studio, served_studio
+from tests.web.studio_harness import ARTIST, PASSWORD, Studio
 
 if TYPE_CHECKING:  # Playwright exports the type only from its private module
     from playwright._impl._api_structures import SetCookieParam
@@ -28,19 +25,6 @@ pytestmark = pytest.mark.anyio
 
 LEAD = "447700900555"
 LINK = re.compile(r"(http://127\.0\.0\.1:\d+/studio/login/[A-Za-z0-9_-]+)")
-
-
-@pytest.fixture
-async def studio(database_url: str, pool: Pool, graph: FakeGraphApi) -> AsyncIterator[Studio]:
-    async with served_studio(database_url, pool, graph) as served:
-        yield served
-
-
-@pytest.fixture
-async def phone(studio: Studio) -> AsyncIterator[BrowserContext]:
-    context = await studio.phone()
-    yield context
-    await context.close()
 
 
 async def waiting_for_approval(studio: Studio) -> Phone:
