@@ -213,10 +213,17 @@ async def test_a_media_fetch_that_fails_is_retried_like_a_delivery(running: Runn
     await post(running, _image(LEAD, "MEDIA-RETRY", None, None))
     (kept,) = await _kept(running)
     assert kept["status"] == "stored"
-    attempts = await running.pool.fetchval(
-        "SELECT attempts FROM outbox WHERE channel = 'media' AND status = 'sent'"
-    )
-    assert attempts == 2
+
+    async def fetched_on_the_second_attempt() -> bool:
+        # The row is settled just after the media is kept (acceptances are recorded in
+        # batches): wait for it, then count its attempts.
+        attempts = await running.pool.fetchval(
+            "SELECT attempts FROM outbox WHERE channel = 'media' AND status = 'sent'"
+        )
+        assert attempts in (None, 2)
+        return bool(attempts == 2)
+
+    await eventually(fetched_on_the_second_attempt, what="the media row settled after 2 attempts")
 
 
 # -- preferences and pacing ------------------------------------------------------------
