@@ -286,14 +286,6 @@ def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
                 )
             case "mirror_lead":
                 return MirrorLead(wa_id=str(data["wa_id"]))
-            case "refund_deposit":
-                return RefundDeposit(
-                    lead_key=str(data["lead_key"]),
-                    payment_intent=str(data["payment_intent"]),
-                    amount=int(data["amount"]),
-                    currency=str(data["currency"]),
-                    idempotency_key=str(data["idempotency_key"]),
-                )
     except (KeyError, TypeError, ValueError) as error:
         raise UndecodableEffect(f"{kind} payload: {type(error).__name__} {error}") from error
     raise UndecodableEffect(f"unknown effect type {kind!r} on channel {channel!r}")
