@@ -12,8 +12,8 @@ replicas' rows (and retries coming due) are found by polling. We do not NOTIFY p
 turn: NOTIFY serializes committing transactions on a global lock.
 
 Outcomes, by what the deliverer raised:
-    (nothing)                sent; the provider's id is recorded (and `on_sent`
-                             hears of it: a status Meta sent first is acted on)
+    (nothing)                sent; the provider's id is recorded (and a failure Meta
+                             reported before that is handed to `on_early_failure`)
     RetryableDeliveryError   retried after `Backoff` (durable: `next_attempt_at`), and
                              dead-lettered once `max_attempts` are spent
     PermanentDeliveryError   dead-lettered at once
@@ -65,14 +65,14 @@ from actors.masking import mask_phone, mask_phones_in
 from actors.observe import NullObserver, Observer
 from actors.polling import Poller
 from actors.sent_records import SentRecords, Settled
-from storage import ClaimedDelivery, Database, DatabaseUnavailable, RelayUnit
+from storage import ClaimedDelivery, Database, DatabaseUnavailable, FailedDelivery, RelayUnit
 
 __all__ = ["Backoff", "OutboxRelay"]
 
 log = structlog.get_logger("actors.relay")
 
 _Write = Callable[[RelayUnit], Awaitable[bool]]  # True: the write applied
-_SentHook = Callable[[ClaimedDelivery, str | None], Awaitable[None]]
+_EarlyFailureHook = Callable[[ClaimedDelivery, FailedDelivery], Awaitable[None]]
 _GATHER_S = 0.005
 _UNCERTAIN = "uncertain"  # delivery_attempts.outcome: failed after the request left us
 # A claim is used only while we have held it for less than this share of its lease: the
@@ -129,15 +129,16 @@ class OutboxRelay:
         self._in_flight = 0
         self._channels = None if channels is None else list(channels)
         self._excluding = list(excluding)
-        self._on_sent: _SentHook | None = None
+        self._on_early_failure: _EarlyFailureHook | None = None
 
     def add_channel(self, channel: str, deliverer: Deliverer) -> None:
         """Deliver `channel`'s rows with `deliverer` (wired after the runtime exists)."""
         self._deliverers[channel] = deliverer
 
-    def on_sent(self, hook: _SentHook) -> None:
-        """Call `hook` after each send is recorded (wired after the runtime exists)."""
-        self._on_sent = hook
+    def on_early_failure(self, hook: _EarlyFailureHook) -> None:
+        """Call `hook` for a send recorded after Meta had already reported it failed
+        (wired after the runtime exists)."""
+        self._on_early_failure = hook
 
     def wake(self) -> None:
         self._poller.wake()
@@ -253,11 +254,12 @@ class OutboxRelay:
         else:
             self._crash.reached(CrashPoint.RELAY_PROVIDER_ACCEPTED)
             self._observer.delivery_finished(claim.channel, "sent", None)
-            settled = self._reported(claim, "sent", await self._sent.record(claim, provider_id))
+            sent = await self._sent.record(claim, provider_id)
+            settled = self._reported(claim, "sent", sent.settled)
             if settled is Settled.RECORDED:
                 log.info("relay.delivered", channel=claim.channel)
-                if self._on_sent is not None:
-                    await self._on_sent(claim, provider_id)
+                if sent.early_failure is not None and self._on_early_failure is not None:
+                    await self._on_early_failure(claim, sent.early_failure)
             else:
                 # The provider accepted it and we could not record that: the one window
                 # in which a reply can go out twice (the lease lapses, or lapsed, and

@@ -1,6 +1,7 @@
 """
 The provider's acceptances, recorded in batches: the deliveries that finish together
-share one transaction (one statement) instead of one each.
+share one transaction (one statement) instead of one each. A failure Meta reported
+before the acceptance was recorded comes back with it (`Sent.early_failure`).
 
 The first delivery to finish writes for everyone waiting, and goes on writing while
 more arrive; each one hears whether its row was recorded, fenced off (its claim no
@@ -11,11 +12,12 @@ it would from a write of its own.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from enum import Enum
 
-from storage import ClaimedDelivery, Database, DatabaseUnavailable
+from storage import ClaimedDelivery, Database, DatabaseUnavailable, FailedDelivery
 
-__all__ = ["SentRecords", "Settled"]
+__all__ = ["Sent", "SentRecords", "Settled"]
 
 
 class Settled(Enum):
@@ -26,7 +28,15 @@ class Settled(Enum):
     FAILED = "failed"  # the database was unreachable: nothing written
 
 
-_Waiting = tuple[ClaimedDelivery, str | None, "asyncio.Future[Settled]"]
+@dataclass(frozen=True)
+class Sent:
+    """What became of recording one acceptance."""
+
+    settled: Settled
+    early_failure: FailedDelivery | None = None  # Meta said "failed" before we recorded
+
+
+_Waiting = tuple[ClaimedDelivery, str | None, "asyncio.Future[Sent]"]
 
 
 class SentRecords:
@@ -35,9 +45,9 @@ class SentRecords:
         self._waiting: list[_Waiting] = []
         self._writing = False
 
-    async def record(self, claim: ClaimedDelivery, provider_message_id: str | None) -> Settled:
+    async def record(self, claim: ClaimedDelivery, provider_message_id: str | None) -> Sent:
         """Record that the provider accepted `claim`'s row, with the others finishing now."""
-        future: asyncio.Future[Settled] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Sent] = asyncio.get_running_loop().create_future()
         self._waiting.append((claim, provider_message_id, future))
         if not self._writing:
             await self._write_while_waiting()
@@ -57,14 +67,17 @@ class SentRecords:
             # Cancelled or crashed mid-write: nobody may wait for a write that never comes.
             for _, _, future in [*batch, *self._waiting]:
                 if not future.done():
-                    future.set_result(Settled.FAILED)
+                    future.set_result(Sent(Settled.FAILED))
             self._waiting = []
 
-    async def _write(self, batch: list[_Waiting]) -> list[Settled]:
+    async def _write(self, batch: list[_Waiting]) -> list[Sent]:
         try:
             async with self._db.relay() as unit:
                 applied = await unit.outbox.mark_sent_many([(c, p) for c, p, _ in batch])
                 await unit.commit()
         except DatabaseUnavailable:
-            return [Settled.FAILED] * len(batch)
-        return [Settled.RECORDED if c.id in applied else Settled.FENCED for c, _, _ in batch]
+            return [Sent(Settled.FAILED)] * len(batch)
+        return [
+            Sent(Settled.RECORDED, applied[c.id]) if c.id in applied else Sent(Settled.FENCED)
+            for c, _, _ in batch
+        ]

@@ -7,9 +7,9 @@ the relay.
                          told to its lead's actor as `DeliveryFailed`, whose inbox id is
                          the row's, so the lead reacts once however often it is reported.
                          Only once both have committed may the webhook answer 200.
-    after_sent(...)      the relay recorded Meta's id for a row: a failure reported
-                         before that (kept, and applied by the database as the id was
-                         written) is told to the lead's actor now.
+    early_failure(...)   the relay recorded Meta's id for a row and the database had a
+                         failure for it already (kept, and applied as the id was
+                         written): it is told to the lead's actor now.
     about(ids)           which of our messages a reply's `context.id` or a reaction
                          names, with its lead and copy key.
 """
@@ -73,14 +73,12 @@ class DeliveryReports:
         except TimeoutError:
             raise TurnFailed("the failed deliveries' turns did not commit in time") from None
 
-    async def after_sent(self, claim: ClaimedDelivery, provider_message_id: str | None) -> None:
+    async def early_failure(self, claim: ClaimedDelivery, failed: FailedDelivery) -> None:
         """A failure Meta reported before we recorded the send, acted on now."""
-        if provider_message_id is None or claim.channel != "whatsapp":
+        if claim.channel != "whatsapp":
             return
         try:
-            async with self._db.reads() as unit:
-                failed = await unit.statuses.failed([provider_message_id])
-            await self._tell(failed, claim.correlation_id or f"outbox:{claim.id}")
+            await self._tell([failed], claim.correlation_id or f"outbox:{claim.id}")
         except (StorageError, ActorError) as error:
             # The report stays kept on the row; the admin view shows it as failed.
             log.warning("statuses.early_failure_not_told", reason=type(error).__name__)

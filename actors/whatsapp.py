@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import structlog
 
 from actors.clock import Clock, SystemClock
@@ -37,6 +36,7 @@ from actors.copy import Composer, CopyError
 from actors.deadline import Deadline
 from actors.delivery import Delivery, outside_window
 from actors.errors import DeliverySuppressed, PermanentDeliveryError, RetryableDeliveryError
+from actors.graph_calls import GraphAnswer, GraphCallFailed, GraphCalls
 from actors.lead import MarkRead, SendMedia, SendMessage
 from actors.pacing import Pacing
 from actors.templates import Templates, message_key
@@ -60,7 +60,7 @@ class WhatsAppSender:
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        graph: GraphCalls,
         composer: Composer,
         *,
         api_base: str,
@@ -74,7 +74,7 @@ class WhatsAppSender:
         read_timeout_s: float = 3.0,
         pair_rate_hold_s: float = 1.0,
     ) -> None:
-        self._client = client
+        self._graph = graph
         self._composer = composer
         self._url = f"{api_base.rstrip('/')}/{phone_number_id}/messages"
         self._configured = bool(phone_number_id and access_token)
@@ -146,13 +146,11 @@ class WhatsAppSender:
         }
         timeout = min(self._read_timeout, deadline.check())
         try:
-            response = await self._client.post(
-                self._url, json=body, headers=self._headers, timeout=timeout
-            )
-        except httpx.HTTPError as error:
-            raise DeliverySuppressed("read_receipt_failed", type(error).__name__) from error
-        if response.status_code != 200:
-            raise DeliverySuppressed("read_receipt_failed", f"HTTP {response.status_code}")
+            answer = await self._graph.post_json(self._url, body, self._headers, timeout)
+        except GraphCallFailed as error:
+            raise DeliverySuppressed("read_receipt_failed", error.detail) from error
+        if answer.status != 200:
+            raise DeliverySuppressed("read_receipt_failed", f"HTTP {answer.status}")
 
     async def _post(
         self, delivery: Delivery, to: str, message: dict[str, Any], deadline: Deadline
@@ -171,24 +169,17 @@ class WhatsAppSender:
         # paused in the connection pool wakes to a spent timeout, not to a send.
         timeout = min(self._timeout, deadline.check())
         try:
-            response = await self._client.post(
-                self._url, json=body, headers=self._headers, timeout=timeout
-            )
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
-            # Never reached Meta: a plain retry, no duplicate possible.
-            raise RetryableDeliveryError("connect", type(error).__name__) from error
-        except httpx.UnsupportedProtocol as error:
-            raise PermanentDeliveryError("config", type(error).__name__) from error
-        except httpx.TimeoutException as error:
-            raise RetryableDeliveryError("timeout", type(error).__name__, uncertain=True) from error
-        except httpx.TransportError as error:
-            # Sent, then the connection broke before the answer: Meta may have it.
+            answer = await self._graph.post_json(self._url, body, self._headers, timeout)
+        except GraphCallFailed as error:
+            if error.code == "config":
+                raise PermanentDeliveryError("config", error.detail) from error
+            # "connect" never reached Meta: a plain retry. Otherwise Meta may have it.
             raise RetryableDeliveryError(
-                "response_lost", type(error).__name__, uncertain=True
+                error.code, error.detail, uncertain=error.reached
             ) from error
-        if response.status_code == 200:
-            return _message_id(response)
-        refusal = _classify(response)
+        if answer.status == 200:
+            return _message_id(answer)
+        refusal = _classify(answer)
         if isinstance(refusal, RetryableDeliveryError) and refusal.code == PAIR_RATE_CODE:
             if self._pacing is not None:
                 self._pacing.recipients.hold(to, self._pair_rate_hold)
@@ -196,31 +187,31 @@ class WhatsAppSender:
         raise refusal
 
 
-def _message_id(response: httpx.Response) -> str | None:
+def _message_id(answer: GraphAnswer) -> str | None:
     try:
-        messages = response.json().get("messages") or []
+        messages = answer.json().get("messages") or []
         return str(messages[0]["id"]) if messages else None
     except (ValueError, KeyError, IndexError, TypeError, AttributeError):
         return None
 
 
 def _classify(
-    response: httpx.Response,
+    answer: GraphAnswer,
 ) -> RetryableDeliveryError | PermanentDeliveryError | _OutsideWindow:
     code: int | None = None
-    detail = f"HTTP {response.status_code}"
+    detail = f"HTTP {answer.status}"
     try:
-        error = response.json().get("error") or {}
+        error = answer.json().get("error") or {}
         code = int(error["code"]) if "code" in error else None
         detail = str(error.get("message", detail))[:200]
     except (ValueError, TypeError, AttributeError):
         pass
     if code == OUTSIDE_WINDOW_CODE:
         return _OutsideWindow(detail)
-    label = str(code) if code is not None else f"http_{response.status_code}"
+    label = str(code) if code is not None else f"http_{answer.status}"
     retryable = (
-        response.status_code == 429
-        or response.status_code >= 500
+        answer.status == 429
+        or answer.status >= 500
         or (code is not None and code in RETRYABLE_GRAPH_CODES)
     )
     if retryable:

@@ -515,7 +515,7 @@ async def _drive(
         background = await wait_for_quiet(quiet_wait_s)
         before = CpuSnapshot.take(pid, graph.process.pid, postmaster)
         started = time.time()
-        with py_spy(pid, profile):
+        with py_spy(pid, profile):  # the load and the delivery of its replies
             result = await run_load(
                 host=HOST,
                 port=port,
@@ -523,9 +523,9 @@ async def _drive(
                 connections=scenario.connections,
                 deadline_s=deadline_s,
             )
-        ended = time.time()
-        cpu = CpuSnapshot.take(pid, graph.process.pid, postmaster).since(before, result.wall_s)
-        drained = await wait_outbox_drained(con, MEASURED_PREFIX, 300)
+            ended = time.time()
+            cpu = CpuSnapshot.take(pid, graph.process.pid, postmaster).since(before, result.wall_s)
+            drained = await wait_outbox_drained(con, MEASURED_PREFIX, 300)
         outbox = await outbox_figures(con, MEASURED_PREFIX, started, ended)
     finally:
         await con.close()

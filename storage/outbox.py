@@ -25,6 +25,8 @@ from typing import Any
 
 import asyncpg
 
+from storage.statuses import FailedDelivery
+
 __all__ = ["ClaimedDelivery", "Outbox"]
 
 _CLAIM = """
@@ -100,6 +102,9 @@ WITH changed AS (
 
 # Many acceptances in one statement (the relay gathers those that finish together).
 # Parameters: $1 the rows, $2 their claims' attempts, $3 the provider message ids.
+# The trigger from migration 0007 applies a status Meta reported before this write (it
+# is a BEFORE trigger, so RETURNING sees it): a failure comes back with its row, and
+# the relay tells the lead without reading the row again.
 _MARK_SENT_MANY = """
 WITH sent AS (
     SELECT * FROM unnest($1::bigint[], $2::integer[], $3::text[])
@@ -110,12 +115,17 @@ WITH sent AS (
         finished_at = now(), last_error = NULL
     FROM sent AS s
     WHERE o.id = s.id AND o.status = 'pending' AND o.attempts = s.attempt
-    RETURNING o.id, o.attempts, o.correlation_id, o.provider_message_id
+    RETURNING o.id, o.attempts, o.correlation_id, o.provider_message_id, o.lead_key,
+        o.delivery_state, o.delivery_error,
+        CASE WHEN o.delivery_state = 'failed' THEN o.payload END AS payload
+), attempts AS (
+    INSERT INTO delivery_attempts
+        (outbox_id, attempt, outcome, provider_message_id, correlation_id)
+    SELECT id, attempts, 'sent', provider_message_id, correlation_id FROM changed
 )
-INSERT INTO delivery_attempts
-    (outbox_id, attempt, outcome, provider_message_id, correlation_id)
-SELECT id, attempts, 'sent', provider_message_id, correlation_id FROM changed
-RETURNING outbox_id
+SELECT id AS outbox_id, lead_key, payload, provider_message_id,
+    delivery_error AS error_code, delivery_state = 'failed' AS failed
+FROM changed
 """
 
 # Our own pacing put the call off: no attempt was made, so the claim's count is undone.
@@ -221,15 +231,31 @@ class Outbox:
     async def mark_sent(self, claim: ClaimedDelivery, provider_message_id: str | None) -> bool:
         return await self._settle(_MARK_SENT, claim, "sent", None, None, provider_message_id)
 
-    async def mark_sent_many(self, sent: Sequence[tuple[ClaimedDelivery, str | None]]) -> set[int]:
-        """`mark_sent` for each (claim, provider message id); the ids it applied to."""
+    async def mark_sent_many(
+        self, sent: Sequence[tuple[ClaimedDelivery, str | None]]
+    ) -> dict[int, FailedDelivery | None]:
+        """
+        `mark_sent` for each (claim, provider message id). Returns the rows it applied to,
+        each with the failure Meta had already reported for that message, if any.
+        """
         rows = await self._con.fetch(
             _MARK_SENT_MANY,
             [claim.id for claim, _ in sent],
             [claim.attempt for claim, _ in sent],
             [provider_id for _, provider_id in sent],
         )
-        return {row["outbox_id"] for row in rows}
+        return {
+            row["outbox_id"]: FailedDelivery(
+                outbox_id=row["outbox_id"],
+                lead_key=row["lead_key"],
+                payload=row["payload"],
+                provider_message_id=row["provider_message_id"],
+                error_code=row["error_code"],
+            )
+            if row["failed"]
+            else None
+            for row in rows
+        }
 
     async def retry_later(
         self,

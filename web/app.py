@@ -30,6 +30,7 @@ from actors.checkout import CheckoutLinks
 from actors.clock import Clock, SystemClock
 from actors.copy import script_from
 from actors.faults import CrashPoints
+from actors.graph_calls import AiohttpGraph, GraphCalls, HttpxGraph
 from actors.lead import LeadBehaviour, Policy
 from actors.lead.invite_links import InviteLinks
 from actors.media import MediaFetcher
@@ -158,12 +159,8 @@ def create_app(
             relay, timers, busy = None, None, None
             statuses = DeliveryReports(db, runtime, clock.now, observer=metrics.observer)
             if runs_loops:
-                client = http_client
-                if client is None:
-                    client = await stack.enter_async_context(_graph_client(settings))
-                relay = _relay(
-                    settings, db, composer, client, clock, metrics.observer, crash_points
-                )
+                client, graph = await _graph_clients(settings, http_client, stack)
+                relay = _relay(settings, db, composer, graph, clock, metrics.observer, crash_points)
                 mirror = _sheets_relay(
                     settings, db, composer, stack, metrics.observer, crash_points
                 )
@@ -172,7 +169,7 @@ def create_app(
                 relay.add_channel("deposit", _checkout(settings, db, runtime, composer, payments))
                 relay.add_channel("stripe_refund", Refunds(payments))
                 relay.add_channel("media", _media(settings, db, client))
-                relay.on_sent(statuses.after_sent)
+                relay.on_early_failure(statuses.early_failure)
                 timers = TimerScheduler(
                     db,
                     runtime,
@@ -240,14 +237,20 @@ def create_app(
     return app
 
 
-def _graph_client(settings: Settings) -> httpx.AsyncClient:
-    """One client for every call to Graph: its connections are kept alive and reused."""
-    limits = httpx.Limits(
-        max_connections=settings.relay_concurrency,
-        max_keepalive_connections=settings.relay_concurrency,
-        keepalive_expiry=30.0,
-    )
-    return httpx.AsyncClient(limits=limits)
+async def _graph_clients(
+    settings: Settings, http_client: httpx.AsyncClient | None, stack: AsyncExitStack
+) -> tuple[httpx.AsyncClient, GraphCalls]:
+    """
+    The clients for Graph: messages over aiohttp (the hot path: a reply and its read
+    receipt per message), media downloads over httpx (its streaming reads). A test's
+    `http_client` carries both, to its fake.
+    """
+    if http_client is not None:
+        return http_client, HttpxGraph(http_client)
+    limits = httpx.Limits(max_connections=4, max_keepalive_connections=4, keepalive_expiry=30.0)
+    media = await stack.enter_async_context(httpx.AsyncClient(limits=limits))
+    session = await stack.enter_async_context(AiohttpGraph.session(settings.relay_concurrency))
+    return media, AiohttpGraph(session)
 
 
 async def _open_database(settings: Settings, stack: AsyncExitStack) -> tuple[Database, str]:
@@ -374,7 +377,7 @@ def _relay(
     settings: Settings,
     db: Database,
     composer: Composer,
-    client: httpx.AsyncClient,
+    graph: GraphCalls,
     clock: Clock,
     observer: Observer | None = None,
     crash_points: CrashPoints | None = None,
@@ -398,7 +401,7 @@ def _relay(
     relay.add_channel(
         "whatsapp",
         WhatsAppSender(
-            client,
+            graph,
             composer,
             api_base=settings.whatsapp_api_base,
             phone_number_id=settings.whatsapp_phone_number_id,

@@ -19,6 +19,7 @@ import anyio
 import httpx
 
 from actors import Backoff, Composer, OutboxRelay, WhatsAppSender, load_copy
+from actors.graph_calls import HttpxGraph
 from actors.pacing import Pacing
 from actors.templates import Templates
 from fakes.graph import FakeGraphApi
@@ -76,7 +77,7 @@ async def relays(pool: Pool, graph: FakeGraphApi) -> AsyncIterator[Start]:
         ) -> OutboxRelay:
             client = await stack.enter_async_context(httpx.AsyncClient(transport=graph.transport()))
             sender = WhatsAppSender(
-                client,
+                HttpxGraph(client),
                 composer,
                 api_base="http://graph.test/v21.0",
                 phone_number_id=graph.phone_number_id,

@@ -56,6 +56,7 @@ from actors import (
     script_from,
 )
 from actors.deadline import Deadline
+from actors.graph_calls import HttpxGraph
 from actors.lead import (
     ALLOWED,
     ArtistActed,
@@ -225,7 +226,7 @@ class LeadMachine(RuleBasedStateMachine):
             httpx.AsyncClient(transport=self.graph.transport())
         )
         self.sender = WhatsAppSender(
-            client,
+            HttpxGraph(client),
             COMPOSER,
             api_base="http://graph.test/v21.0",
             phone_number_id=self.graph.phone_number_id,

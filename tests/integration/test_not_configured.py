@@ -11,6 +11,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from actors import Backoff, OutboxRelay, WhatsAppSender
+from actors.graph_calls import HttpxGraph
 from fakes.graph import FakeGraphApi
 from storage import Database
 from storage.pool import Pool
@@ -33,7 +34,7 @@ async def test_the_retry_line_of_an_unconfigured_sender_names_its_channel_and_se
             anyio.create_task_group() as group,
         ):
             sender = WhatsAppSender(
-                client,
+                HttpxGraph(client),
                 COMPOSER,
                 api_base="http://graph.test/v21.0",
                 phone_number_id=None,

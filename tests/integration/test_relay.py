@@ -18,6 +18,7 @@ from structlog.testing import capture_logs
 from actors import Backoff, Deliverer, Delivery, OutboxRelay, WhatsAppSender
 from actors.deadline import Deadline
 from actors.errors import DeliveryDeferred
+from actors.graph_calls import HttpxGraph
 from actors.lead import SendMessage
 from actors.pacing import Pacing
 from fakes.graph import FakeGraphApi, GraphFailure, SentMessage
@@ -352,7 +353,7 @@ class Deferring:
 
 def sender(client: httpx.AsyncClient, graph: FakeGraphApi) -> WhatsAppSender:
     return WhatsAppSender(
-        client,
+        HttpxGraph(client),
         COMPOSER,
         api_base="http://graph.test/v21.0",
         phone_number_id=graph.phone_number_id,
