@@ -10,9 +10,11 @@ artist's own number gets free-form messages and falls back only on 131047, since
 not track the artist's window. A message Meta later reported failed with 131047 comes
 back as `as_template` and goes straight as its template.
 
-A `MarkRead` marks the lead's message read with the typing indicator (one call, no
-pacing: it is not a message). It never holds the reply back: any failure of it is
-suppressed at once, and its call is bounded by `read_timeout_s`.
+A reply that carries `mark_read` first marks the lead's message read with the typing
+indicator (one call, no pacing: it is not a message; only on the row's first attempt).
+It never holds the reply back: a failure of it is logged and the reply goes, and its
+call is bounded by `read_timeout_s`. A `MarkRead` row (queued before replies carried
+it) is that call alone, suppressed when it fails.
 
 Meta's pair rate (131056) backs off that recipient only: the pacer holds the recipient
 for `pair_rate_hold_s` and the row is retried; other recipients go on as before.
@@ -96,8 +98,14 @@ class WhatsAppSender:
                 "not_configured", "WHATSAPP_ACCESS_TOKEN / WHATSAPP_PHONE_NUMBER_ID unset"
             )
         if isinstance(effect, MarkRead):
-            await self._mark_read(effect, deadline)
+            failure = await self._mark_read(effect.wamid, deadline)
+            if failure is not None:
+                raise DeliverySuppressed("read_receipt_failed", failure)
             return None
+        if effect.mark_read and delivery.claim.attempt == 1:
+            failure = await self._mark_read(effect.mark_read, deadline)
+            if failure is not None:
+                log.warning("whatsapp.read_receipt_failed", reason=failure)
         if isinstance(effect, SendMessage) and effect.as_template:
             return await self._send_template(delivery, effect, deadline, why="reported_131047")
         if outside_window(delivery, self._clock.now(), self._artist):
@@ -136,21 +144,20 @@ class WhatsAppSender:
         log.info("whatsapp.sent_as_template", why=why, template=message["template"]["name"])
         return provider_id
 
-    async def _mark_read(self, effect: MarkRead, deadline: Deadline) -> None:
-        """Read receipt and typing indicator; whatever goes wrong, the reply goes next."""
+    async def _mark_read(self, wamid: str, deadline: Deadline) -> str | None:
+        """Read receipt and typing indicator; what went wrong, or None."""
         body = {
             "messaging_product": "whatsapp",
             "status": "read",
-            "message_id": effect.wamid,
+            "message_id": wamid,
             "typing_indicator": {"type": "text"},
         }
         timeout = min(self._read_timeout, deadline.check())
         try:
             answer = await self._graph.post_json(self._url, body, self._headers, timeout)
         except GraphCallFailed as error:
-            raise DeliverySuppressed("read_receipt_failed", error.detail) from error
-        if answer.status != 200:
-            raise DeliverySuppressed("read_receipt_failed", f"HTTP {answer.status}")
+            return error.detail
+        return None if answer.status == 200 else f"HTTP {answer.status}"
 
     async def _post(
         self, delivery: Delivery, to: str, message: dict[str, Any], deadline: Deadline

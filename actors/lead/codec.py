@@ -185,6 +185,7 @@ def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
                 "as_template": effect.as_template,
                 "slots": list(effect.slots),
                 "later": effect.later,
+                **({"mark_read": effect.mark_read} if effect.mark_read else {}),
             }
         case SendMedia():
             return {
@@ -193,6 +194,7 @@ def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
                 "media_id": effect.media_id,
                 "caption_key": effect.caption_key,
                 "params": dict(effect.params),
+                **({"mark_read": effect.mark_read} if effect.mark_read else {}),
             }
         case MarkRead():
             return {"type": "mark_read", "to": effect.to, "wamid": effect.wamid}
@@ -250,6 +252,7 @@ def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
                     as_template=bool(data.get("as_template", False)),
                     slots=tuple(int(start) for start in data.get("slots") or ()),
                     later=data.get("later"),
+                    mark_read=data.get("mark_read"),
                 )
             case "send_media":
                 return SendMedia(
@@ -257,6 +260,7 @@ def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
                     media_id=str(data["media_id"]),
                     caption_key=str(data["caption_key"]),
                     params={str(k): str(v) for k, v in (data.get("params") or {}).items()},
+                    mark_read=data.get("mark_read"),
                 )
             case "mark_read":
                 return MarkRead(to=str(data["to"]), wamid=str(data["wamid"]))

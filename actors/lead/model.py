@@ -295,6 +295,9 @@ class SendMessage:
     as_template: bool = False  # send its approved template, not free-form (Meta said 131047)
     slots: tuple[int, ...] = ()  # free slots (epoch seconds) offered as a list to pick from
     later: str | None = None  # with slots: the day (YYYY-MM-DD) "Later dates" goes on from
+    # Meta's id of the lead's message this answers: marked read, with the typing
+    # indicator, just before this goes (one outbox row for both calls).
+    mark_read: str | None = None
 
 
 @dataclass(frozen=True)
@@ -305,11 +308,15 @@ class SendMedia:
     media_id: str
     caption_key: str
     params: Mapping[str, str] = field(default_factory=dict)
+    mark_read: str | None = None  # as SendMessage's
 
 
 @dataclass(frozen=True)
 class MarkRead:
-    """Mark the lead's message read, with the typing indicator, before the reply goes."""
+    """Mark the lead's message read, with the typing indicator, before the reply goes.
+
+    The behaviour now asks for it on the reply itself (`SendMessage.mark_read`); rows of
+    this kind queued before that change are still delivered."""
 
     to: str
     wamid: str  # Meta's id of the lead's message

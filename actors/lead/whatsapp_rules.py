@@ -4,8 +4,9 @@ WhatsApp as people use it, as rules of the lead's behaviour. Pure.
     reactions and stickers   a 👍 on the summary confirms it; any other reaction, and any
                              sticker, is recorded with no reply (never "I can't read that")
     read and typing          a lead's message that gets a reply is first marked read, with
-                             the typing indicator (`MarkRead`, ahead of the reply in the
-                             lead's lane), when the policy says so
+                             the typing indicator, when the policy says so: the first reply
+                             carries it (`mark_read`), and the sender marks the message read
+                             just before that reply goes
     media kept               an image, video, audio or document from a lead is fetched
                              from Meta and kept with its caption (`FetchMedia`)
     failed deliveries        Meta's 131047 (outside the 24-hour window) resends the
@@ -25,7 +26,6 @@ from actors.lead.model import (
     Event,
     FetchMedia,
     LeadState,
-    MarkRead,
     MessageReceived,
     Outcome,
     PreferenceChanged,
@@ -68,24 +68,31 @@ def confirms_summary(message: MessageReceived) -> bool:
 
 
 def with_receipts_and_media(policy: Policy, event: Event, decision: Decision) -> Decision:
-    """`decision` with the read receipt before the reply and the media fetch added."""
+    """`decision` with the read receipt on the first reply and the media fetch added."""
     if not isinstance(event, MessageReceived) or decision.outcome is Outcome.OUT_OF_ORDER:
         return decision
     lead = event.wa_id
     if lead == policy.artist_number:
         return decision
-    before: list[MarkRead] = []
-    after: list[FetchMedia] = []
-    replies = any(isinstance(e, SendMessage | SendMedia) and e.to == lead for e in decision.effects)
-    if policy.read_receipts and replies:
-        before.append(MarkRead(to=lead, wamid=event.message_id.removeprefix("wa:")))
+    effects = list(decision.effects)
+    if policy.read_receipts:
+        first = next(
+            (
+                i
+                for i, e in enumerate(effects)
+                if isinstance(e, SendMessage | SendMedia) and e.to == lead
+            ),
+            None,
+        )
+        if first is not None:
+            reply = effects[first]
+            assert isinstance(reply, SendMessage | SendMedia)
+            effects[first] = replace(reply, mark_read=event.message_id.removeprefix("wa:"))
     if event.kind in KEPT_MEDIA_KINDS and event.media_id:
         # The caption is the text the lead wrote on it.
         kept = (event.media_id, event.message_id, event.mime_type, event.text, event.sha256)
-        after.append(FetchMedia(lead, *kept))
-    if not before and not after:
-        return decision
-    return replace(decision, effects=(*before, *decision.effects, *after))
+        effects.append(FetchMedia(lead, *kept))
+    return replace(decision, effects=tuple(effects))
 
 
 def on_delivery_failed(
@@ -106,7 +113,8 @@ def on_delivery_failed(
         and to_lead
         and not effect.as_template
     ):
-        return Decision(state, (replace(effect, as_template=True), record))
+        # Read once already: the resend does not mark the message read again.
+        return Decision(state, (replace(effect, as_template=True, mark_read=None), record))
     artist = policy.artist_number
     if key in MATTERS and to_lead and artist is not None:
         notice = SendMessage(

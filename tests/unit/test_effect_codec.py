@@ -34,6 +34,8 @@ EFFECTS: list[OutboxEffect] = [
     ),
     SendMessage("447700900999", "artist_packet"),
     SendMessage("447700900123", "declined", as_template=True),
+    SendMessage("447700900123", "question_size", mark_read="wamid.HBgL"),
+    SendMedia("447700900999", "MEDIA-4", "artist_reference", mark_read="wamid.HBgK"),
     MarkRead("447700900123", "wamid.HBgM"),
     FetchMedia("447700900123", "MEDIA-2", "wa:wamid.HBgN", "image/png", "like this", "abc="),
     FetchMedia("447700900123", "MEDIA-3", "wa:wamid.HBgO"),

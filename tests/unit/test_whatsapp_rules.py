@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from actors.lead import (
@@ -9,6 +10,7 @@ from actors.lead import (
     LeadState,
     MarkRead,
     MessageReceived,
+    SendMedia,
     SendMessage,
     Status,
 )
@@ -30,16 +32,22 @@ QUALIFYING = LeadState(
 )
 
 
-def test_a_reply_is_preceded_by_the_read_receipt_of_the_message_it_answers() -> None:
+def read_marks(effects: Sequence[object]) -> list[str | None]:
+    return [e.mark_read for e in effects if isinstance(e, SendMessage | SendMedia)]
+
+
+def test_the_first_reply_marks_the_message_it_answers_read() -> None:
     event = msg("12 cm")
     effects = behaviour(read_receipts=True).decide(QUALIFYING, event).effects
-    assert effects[0] == MarkRead(to=LEAD, wamid=event.message_id.removeprefix("wa:"))
-    assert isinstance(effects[1], SendMessage)
+    assert read_marks(effects)[0] == event.message_id.removeprefix("wa:")
+    assert set(read_marks(effects)[1:]) <= {None}  # once, on the first reply only
+    assert not any(isinstance(e, MarkRead) for e in effects)
 
 
 def test_no_read_receipt_when_they_are_off() -> None:
     effects = behaviour(read_receipts=False).decide(QUALIFYING, msg("12 cm")).effects
-    assert not any(isinstance(e, MarkRead) for e in effects)
+    assert read_marks(effects) == [None] * len(read_marks(effects))
+    assert read_marks(effects)
 
 
 def test_no_read_receipt_for_a_message_that_gets_no_reply() -> None:
@@ -47,6 +55,9 @@ def test_no_read_receipt_for_a_message_that_gets_no_reply() -> None:
     for state, event in [(with_artist, msg("hello?")), (QUALIFYING, media("sticker"))]:
         effects = behaviour(read_receipts=True).decide(state, event).effects
         assert not any(isinstance(e, MarkRead) for e in effects)
+        replies_to_lead = [e for e in effects if isinstance(e, SendMessage) and e.to == LEAD]
+        assert replies_to_lead == []
+        assert all(mark is None for mark in read_marks(effects))  # the artist's forward
 
 
 def test_an_image_is_fetched_and_kept_with_its_caption() -> None:
@@ -74,9 +85,13 @@ def test_a_sticker_is_not_fetched() -> None:
 
 
 def test_a_message_refused_outside_the_window_is_resent_as_its_template() -> None:
-    decision = behaviour().decide(QUALIFYING, failed("questions.size", "131047"))
+    event = failed("questions.size", "131047")
+    assert isinstance(event.effect, SendMessage)
+    event = replace(event, effect=replace(event.effect, mark_read="wamid.lead-said"))
+    decision = behaviour().decide(QUALIFYING, event)
     (resend,) = [e for e in decision.effects if isinstance(e, SendMessage)]
     assert (resend.to, resend.key, resend.as_template) == (LEAD, "questions.size", True)
+    assert resend.mark_read is None  # the message was marked read with the first try
 
 
 def test_a_template_that_failed_again_is_not_resent() -> None:
