@@ -4,7 +4,7 @@ seed-style design, this service with 1 worker, with 2 workers and as a web + a w
 process, and a hello-world Quart POST (the HTTP stack's ceiling).
 
     .venv/bin/python -m bench.compare [--baseline DIR] [--targets ...] [--workloads a b]
-        [--output FILE] [--benchmarks BENCHMARKS.md]
+        [--before COMMIT] [--output FILE] [--benchmarks BENCHMARKS.md]
 
 The baseline kit (`--baseline DIR`; by default `shared/baseline` in the folder that holds
 this repository) holds the seed-style service (`seedstyle/run.sh`), the hello-world app
@@ -21,6 +21,10 @@ from the start of the load until the last reply was delivered, divided by the me
 acknowledged), and, for this service, commit-to-delivery p99 at half its peak rate
 (paced by `bench.loadgen`, fresh leads). Meta's 80 messages/s per number is lifted
 (`WHATSAPP_RATE_PER_S`) so that the service, not the cap, is measured.
+
+`--before COMMIT` adds this service as it was at COMMIT (`service-before`: one process,
+checked out into a temporary git worktree and run with this venv), so that a change in
+CPU per message is a ratio from one run, not from two machines or two days.
 """
 
 from __future__ import annotations
@@ -37,8 +41,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,7 +84,8 @@ class Workload:
 
 
 WORKLOADS = {"a": Workload("a", 1000, 5), "b": Workload("b", 10, 500)}
-TARGETS = ("seedstyle", "service-1", "service-2", "service-roles", "hello")
+TARGETS = ("seedstyle", "service-before", "service-1", "service-2", "service-roles", "hello")
+DEFAULT_TARGETS = [t for t in TARGETS if t != "service-before"]  # it needs --before
 
 
 # -- CPU of process trees ----------------------------------------------------------------
@@ -170,7 +175,12 @@ def _service_env(dsn: str, graph_url: str) -> dict[str, str]:
 
 @asynccontextmanager
 async def start_target(
-    name: str, baseline: Path, venv: Path, server_dsn: str, log: IO[bytes]
+    name: str,
+    baseline: Path,
+    venv: Path,
+    server_dsn: str,
+    log: IO[bytes],
+    before: Path | None = None,
 ) -> AsyncIterator[Running]:
     """Start one target on a free port (with a fresh database when it has one)."""
     port = _free_port()
@@ -212,6 +222,10 @@ async def start_target(
                 if name == "service-roles":
                     spawn([*serve, "--port", str(_free_port()), "--role", "worker"], env, ROOT)
                     spawn([*serve, "--port", str(port), "--role", "web"], env, ROOT)
+                elif name == "service-before":
+                    assert before is not None, "service-before needs --before COMMIT"
+                    # Its code first on the path: the editable install points here.
+                    spawn([*serve, "--port", str(port)], {**env, "PYTHONPATH": str(before)}, before)
                 else:
                     workers = "2" if name == "service-2" else "1"
                     spawn([*serve, "--port", str(port), "--workers", workers], env, ROOT)
@@ -363,6 +377,22 @@ def _baseline_venv(baseline: Path, venv: Path) -> None:
     subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *args], check=True)
 
 
+@contextmanager
+def checked_out(commit: str | None) -> Iterator[Path | None]:
+    """`commit` in a temporary git worktree (None: nothing to check out)."""
+    if commit is None:
+        yield None
+        return
+    folder = Path(tempfile.mkdtemp(prefix="compare-before-")) / "tree"
+    git = ["git", "-C", str(ROOT)]
+    subprocess.run([*git, "worktree", "add", "--detach", str(folder), commit], check=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run([*git, "worktree", "remove", "--force", str(folder)], check=False)
+        shutil.rmtree(folder.parent, ignore_errors=True)
+
+
 def _commit() -> str:
     found = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
@@ -376,8 +406,10 @@ def _commit() -> str:
 def _command(args: argparse.Namespace) -> str:
     """The command line as it reads in a clone: what was measured, not where files went."""
     words = [".venv/bin/python -m bench.compare"]
-    if args.targets != list(TARGETS):
+    if args.targets != DEFAULT_TARGETS:
         words.append("--targets " + " ".join(args.targets))
+    if args.before:
+        words.append(f"--before {args.before}")
     if args.workloads != list(WORKLOADS):
         words.append("--workloads " + " ".join(args.workloads))
     words.append(f"--quiet-wait {args.quiet_wait:g} --benchmarks BENCHMARKS.md")
@@ -414,42 +446,65 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "command": _command(args),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": args.commit or _commit(),
+        "before": args.before,
         "machine": {**machine(), "postgres": postgres},
         "load_average_before": os.getloadavg(),
         "runs": {},
     }
     workloads = [WORKLOADS[w] for w in args.workloads]
-    for target in args.targets:
-        for workload in workloads:
-            key = f"{target}/{workload.name}"
-            print(f"compare: {key}", file=sys.stderr, flush=True)
-            with tempfile.NamedTemporaryFile(prefix=f"compare-{target}-", suffix=".log") as log:
-                async with start_target(
-                    target, args.baseline, args.baseline_venv, server_dsn, log
-                ) as running:
-                    figures = await measure(
-                        running,
-                        workload,
-                        args.baseline,
-                        args.baseline_venv,
-                        server_dsn,
-                        args.quiet_wait,
-                    )
-                    if running.graph is not None and workload.name == "a":
-                        figures["half_peak"] = await half_peak_delivery(
-                            running, figures["acknowledged_per_s"]
-                        )
-            results["runs"][key] = figures
-            print(f"compare: {key} {json.dumps(figures)}", file=sys.stderr, flush=True)
+    targets = list(args.targets)
+    if args.before and "service-before" not in targets:
+        targets.insert(
+            targets.index("service-1") if "service-1" in targets else 0, "service-before"
+        )
+    with checked_out(args.before) as before:
+        for target in targets:
+            for workload in workloads:
+                key = f"{target}/{workload.name}"
+                results["runs"][key] = await _measure_target(
+                    args, target, workload, server_dsn, before
+                )
     results["load_average_after"] = os.getloadavg()
     return results
+
+
+async def _measure_target(
+    args: argparse.Namespace,
+    target: str,
+    workload: Workload,
+    server_dsn: str,
+    before: Path | None,
+) -> dict[str, Any]:
+    key = f"{target}/{workload.name}"
+    print(f"compare: {key}", file=sys.stderr, flush=True)
+    with tempfile.NamedTemporaryFile(prefix=f"compare-{target}-", suffix=".log") as log:
+        async with start_target(
+            target, args.baseline, args.baseline_venv, server_dsn, log, before
+        ) as running:
+            figures = await measure(
+                running,
+                workload,
+                args.baseline,
+                args.baseline_venv,
+                server_dsn,
+                args.quiet_wait,
+            )
+            if running.graph is not None and workload.name == "a":
+                figures["half_peak"] = await half_peak_delivery(
+                    running, figures["acknowledged_per_s"]
+                )
+    print(f"compare: {key} {json.dumps(figures)}", file=sys.stderr, flush=True)
+    return figures
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.compare")
     parser.add_argument("--baseline", type=Path, default=ROOT.parent / "shared" / "baseline")
     parser.add_argument("--baseline-venv", type=Path, default=Path("/tmp/blvenv"))
-    parser.add_argument("--targets", nargs="+", choices=TARGETS, default=list(TARGETS))
+    parser.add_argument("--targets", nargs="+", choices=TARGETS, default=DEFAULT_TARGETS)
+    parser.add_argument(
+        "--before", default=None, help="also this service at this commit (service-before)"
+    )
     parser.add_argument("--workloads", nargs="+", choices=list(WORKLOADS), default=["a", "b"])
     parser.add_argument("--quiet-wait", type=float, default=30.0)
     parser.add_argument("--commit", default=None, help="the commit measured (default: git's)")
