@@ -526,6 +526,7 @@ async def _drive(
             ended = time.time()
             cpu = CpuSnapshot.take(pid, graph.process.pid, postmaster).since(before, result.wall_s)
             drained = await wait_outbox_drained(con, MEASURED_PREFIX, 300)
+            delivered_cpu_s = _process_cpu(pid) - before.service
         outbox = await outbox_figures(con, MEASURED_PREFIX, started, ended)
     finally:
         await con.close()
@@ -536,6 +537,10 @@ async def _drive(
         "messages_per_lead": scenario.messages_per_lead,
         **figures,
         "cpu": {**cpu, "background_cores_before": background},
+        # From the start of the load until the last reply was delivered, per message.
+        "service_cpu_ms_per_message": round(
+            delivered_cpu_s / max(figures["acknowledged"], 1) * 1000, 3
+        ),
         "outbox": {"drained": drained, **outbox},
         "warmup": {k: warm[k] for k in ("requests", "acknowledged", "status_codes")},
         **({"profile": str(profile)} if profile else {}),

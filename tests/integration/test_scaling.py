@@ -201,7 +201,10 @@ async def test_a_web_and_a_worker_process_deliver_replies_woken_across_processes
 
 async def _listeners(pool: Pool) -> list[int]:
     rows = await pool.fetch(
-        "SELECT pid FROM pg_stat_activity WHERE application_name = $1", APPLICATION_NAME
+        # This test's database only: other runs may share the server.
+        "SELECT pid FROM pg_stat_activity"
+        " WHERE application_name = $1 AND datname = current_database()",
+        APPLICATION_NAME,
     )
     return [row["pid"] for row in rows]
 
