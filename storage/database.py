@@ -189,10 +189,8 @@ class Database:
     def turn(self) -> AbstractAsyncContextManager[TurnUnit]:
         return self._unit(TurnUnit)
 
-    @asynccontextmanager
-    async def turn_at_once(self) -> AsyncIterator[TurnAtOnceUnit]:
-        async with self._connection() as con:
-            yield TurnAtOnceUnit(con)
+    def turn_at_once(self) -> AbstractAsyncContextManager[TurnAtOnceUnit]:
+        return _at_once(self)
 
     def relay(self) -> AbstractAsyncContextManager[RelayUnit]:
         return self._unit(RelayUnit)
@@ -259,6 +257,12 @@ async def _unit(
         finally:
             if not unit.committed:
                 await _rollback(con, tx)
+
+
+@asynccontextmanager
+async def _at_once(db: Database) -> AsyncIterator[TurnAtOnceUnit]:
+    async with db._connection() as con:  # errors translated; no BEGIN, so no rollback
+        yield TurnAtOnceUnit(con)
 
 
 async def _rollback(con: asyncpg.Connection, tx: asyncpg.transaction.Transaction) -> None:
