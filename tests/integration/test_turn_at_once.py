@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 import anyio
 import pytest
 
-from actors import ActorRuntime, Inbound, TurnOutcome, load_copy, script_from
+from actors import ActorRuntime, Inbound, TurnFailed, TurnOutcome, load_copy, script_from
+from actors.faults import CrashPoint, CrashPoints
 from actors.lead import LeadBehaviour, Policy
 from actors.timer_scheduler import TimerScheduler
 from storage import (
@@ -161,6 +162,62 @@ async def test_a_fired_timer_and_a_recorded_event_go_at_once(pool: Pool) -> None
     assert [tuple(r) for r in events] == [("opted_out", "4473004", stop.correlation_id)]
     version, state = await lead_row(pool, "4473004")
     assert (version, state.status.value) == (3, "OPTOUT")
+
+
+class Died(Exception):
+    """Stands for the process's death: the turn stops there, nothing after it runs."""
+
+
+class DiesOnSecondTurn(CrashPoints):
+    """Armed at `point` for the second time it is reached: the first turn of a lead goes
+    the full way, the second one at once."""
+
+    __slots__ = ("_point", "_reached")
+
+    def __init__(self, point: CrashPoint) -> None:
+        super().__init__()
+        self._point, self._reached = point, 0
+
+    def reached(self, point: CrashPoint) -> None:
+        if point is self._point:
+            self._reached += 1
+            if self._reached == 2:
+                raise Died(point.value)
+
+
+@pytest.mark.parametrize(
+    "point",
+    [
+        CrashPoint.TURN_LOCKED,
+        CrashPoint.TURN_WRITTEN,
+        CrashPoint.TURN_BEFORE_COMMIT,
+        CrashPoint.TURN_COMMITTED,
+    ],
+    ids=str,
+)
+async def test_a_turn_at_once_stopped_at_a_crash_point_is_all_or_nothing(
+    pool: Pool, point: CrashPoint
+) -> None:
+    dying = ActorRuntime(
+        Database(pool), behaviour(), idle_after_s=5, crash_points=DiesOnSecondTurn(point)
+    )
+    try:
+        await dying.ask(inbound("4473020", 1))
+        with pytest.raises(TurnFailed):
+            await dying.ask(inbound("4473020", 2, text="a rose"))
+    finally:
+        await dying.aclose()
+    committed = point is CrashPoint.TURN_COMMITTED  # only after the statement returned
+    assert [v for _, v in await inbox_versions(pool, "4473020")] == ([1, 2] if committed else [1])
+    restarted = ActorRuntime(Database(pool), behaviour(), idle_after_s=5)
+    try:  # Meta delivers the unanswered message again
+        again = await restarted.ask(inbound("4473020", 2, text="a rose"))
+    finally:
+        await restarted.aclose()
+    assert again is (TurnOutcome.DUPLICATE if committed else TurnOutcome.PROCESSED)
+    version, state = await lead_row(pool, "4473020")
+    assert (version, [a.value for a in state.answers]) == (2, ["a rose"])
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == 2  # each reply once
 
 
 def _write(message_id: str, expected: int, **records: object) -> TurnWrite:
