@@ -187,8 +187,9 @@ class TurnsAtOnce:
 
     Postgres runs a statement sent outside a transaction block as a transaction of its
     own and commits it before answering, so nothing here begins or commits; the lead's
-    lock lives only inside the statement. One statement per round trip also suits
-    PgBouncer in transaction mode and an asyncpg pool without a statement cache."""
+    lock lives only inside the statement. Behind PgBouncer in transaction mode it keeps
+    one server connection: without a statement cache asyncpg parses the statement first,
+    but ends that with Flush, not Sync, so the server is not handed back in between."""
 
     def __init__(self, con: asyncpg.Connection) -> None:
         self._con = con

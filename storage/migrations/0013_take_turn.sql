@@ -54,7 +54,7 @@ BEGIN
     END IF;
     SELECT l.version INTO v_version FROM leads AS l WHERE l.lead_key = p_lead;
     IF COALESCE(v_version, 0) <> p_expected THEN
-        RETURN QUERY SELECT 'stale'::text, v_version;
+        RETURN QUERY SELECT 'stale'::text, NULL::bigint;
         RETURN;
     END IF;
 

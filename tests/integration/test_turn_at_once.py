@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -33,6 +33,7 @@ from storage import (
 )
 from storage.pool import Pool
 from tests.clock import FakeClock
+from tests.integration.pgbouncer import PgBouncer
 from tests.integration.test_runtime import SCRIPT, behaviour, inbound, lead_row
 from tests.integration.test_timers import COPY_DIR, say
 
@@ -283,14 +284,30 @@ async def test_one_statement_writes_every_record_of_a_turn_or_nothing(pool: Pool
     assert [tuple(r) for r in timers] == [("stale", "fired", due), ("abandon", "cancelled", due)]
 
 
+@pytest.mark.parametrize("through", ["postgres", "pgbouncer"])
 async def test_two_replicas_racing_on_the_same_leads_apply_every_message_once(
-    pool: Pool,
+    pool: Pool, database_url: str, through: str
 ) -> None:
+    async with AsyncExitStack() as stack:
+        if through == "postgres":
+            await _race(pool, [Database(pool), Database(pool)])
+            return
+        # Transaction pooling with fewer server connections than clients, and asyncpg's
+        # statement cache off, as deployed behind PgBouncer.
+        bouncer = stack.enter_context(PgBouncer(database_url, pool_size=3))
+        doors = [
+            await stack.enter_async_context(
+                Database.open(bouncer.url, min_size=1, max_size=4, statement_cache_size=0)
+            )
+            for _ in range(2)
+        ]
+        await _race(pool, doors)
+
+
+async def _race(pool: Pool, doors: list[Database]) -> None:
+    """Two replicas, one door each, sent every message of four leads at random."""
     rng = random.Random(7)
-    replicas = [
-        ActorRuntime(Database(pool), behaviour(), mailbox_size=256, idle_after_s=5)
-        for _ in range(2)
-    ]
+    replicas = [ActorRuntime(door, behaviour(), mailbox_size=256, idle_after_s=5) for door in doors]
     leads = [f"44730{n:02d}" for n in range(10, 14)]
     texts = [*SCRIPT, "hello", "hello", "hello", "hello", "hello"]
     # Every message to a random replica; a third of them again to the other one, as
