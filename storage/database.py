@@ -16,8 +16,8 @@ The one door to Postgres: every statement runs inside one of `Database`'s units 
     await db.migrate()                 the schema, under its own lock
 
 A unit acquires one connection, opens one transaction and binds its repositories to
-it; it commits only on `await unit.commit()` and rolls back otherwise. The one
-exception, `turn_at_once`, opens none: its single statement is its own transaction. Whatever the
+it; it commits only on `await unit.commit()` and rolls back otherwise (`turn_at_once`
+opens none: its single statement is a transaction of its own). Whatever the
 database or the network throws inside the block leaves it as one of storage's errors:
 connection loss as `DatabaseUnavailable`, a serialization failure or deadlock as
 `TransactionConflict` (retry the unit), anything else Postgres refuses as
