@@ -13,7 +13,7 @@ The points, in the order a webhook's message meets them:
 
     turn.locked              the turn holds the lead's advisory lock and has read the
                              snapshot; nothing is written yet
-    turn.written             `Turns.finish` ran: the inbox row, the snapshot
+    turn.written             `Turns.finish` ran (a full turn): the inbox row, the snapshot
                              compare-and-set and the outbox rows are ONE statement, so
                              "after the inbox insert" and "after the snapshot write"
                              are both this point; uncommitted
@@ -26,6 +26,13 @@ The points, in the order a webhook's message meets them:
     relay.provider_accepted  a deliverer returned: the provider has the message and
                              we have not recorded it (the one window in which a reply
                              goes out twice)
+
+A turn taken at once (one statement, `actors.turn`) reaches turn.locked, turn.written
+and turn.before_commit just before it sends that statement, since the lock, the writes
+and the commit all happen inside it: dying there leaves what dying before the commit
+of a full turn leaves, nothing written. It reaches turn.committed once the statement
+has returned. A process's first turn of a lead always goes the full way (nothing is
+cached yet), so a point armed by FAULT_CRASH_AT, which fires once, fires there.
 
 A testing aid only: never set FAULT_CRASH_AT in production.
 """

@@ -1,12 +1,24 @@
 """
-One turn: one message applied to its lead, in one transaction.
+One turn: one message applied to its lead, written in one transaction.
 
-The lead's transaction-level advisory lock, the snapshot (re-read when another replica
-moved its version), the pure behaviour, then the inbox row, the snapshot
-compare-and-set and the outbox rows, and commit. No network call happens while the
-lock is held: effects leave through the outbox relay after commit. A serialization
-failure or deadlock is retried; any other failure rolls back, drops the cached state,
-and fails the turn (`TurnFailed`).
+Two paths, one write (`take_turn`, storage.turns): it takes the lead's
+transaction-level advisory lock, writes nothing for a message already in the inbox
+or a lead no longer at the version the turn was decided on, and otherwise writes the
+snapshot (a compare-and-set on its version), the inbox row, the outbox rows and the
+turn's other records.
+
+- At once (the common turn): the actor holds its lead's state and the behaviour needs
+  no calendar for it, so it decides first, then sends that one statement with no
+  transaction around it: one round trip, the lock held only inside it. A lead that
+  another replica moved comes back stale, the cache is dropped and the turn is taken
+  again the full way (the decision is pure, so deciding again is safe).
+- Full: BEGIN; the lock and the snapshot (re-read when another replica moved its
+  version); the behaviour, reading the calendar and claiming slots when it may take a
+  time; the write; COMMIT.
+
+No network call happens while the lock is held: effects leave through the outbox
+relay after commit. A serialization failure or deadlock is retried; any other failure
+rolls back, drops the cached state, and fails the turn (`TurnFailed`).
 
 Crash points (`actors.faults`, FAULT_CRASH_AT) mark the steps of a turn for tests
 that kill the process there: locked, written, before commit, committed.
@@ -16,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
 
 import structlog
 
@@ -51,6 +63,15 @@ log = structlog.get_logger("actors.turn")
 _MAX_TURN_ATTEMPTS = 3
 _MAX_PICKS = 3  # a pick that loses the race is decided again on a fresh calendar
 _UNAVAILABLE = (StaleSnapshot, DatabaseUnavailable)
+
+
+class _Stale(Enum):
+    """The at-once write found the lead at another version than the cached one."""
+
+    STALE = "stale"
+
+
+_STALE = _Stale.STALE
 
 
 class TurnOutcome(StrEnum):
@@ -124,6 +145,43 @@ class Turns:
         raise AssertionError("unreachable")
 
     async def _transaction(self, lead: CachedLead, message: Inbound) -> Committed | None:
+        state = lead.state
+        if (
+            lead.version is not None
+            and state is not None
+            and not self._behaviour.reads_calendar(state)
+        ):
+            taken = await self._at_once(lead.key, lead.version, state, message)
+            if taken is not _STALE:
+                return taken
+            lead.forget()  # another replica moved the lead: read it, decide again
+        return await self._full(lead, message)
+
+    async def _at_once(
+        self, key: str, version: int, state: LeadState, message: Inbound
+    ) -> Committed | _Stale | None:
+        """The turn on the cached state, written (and committed) by one statement."""
+        decision = self._behaviour.decide(state, message.event)
+        write = turn_write(
+            key, version, state, decision, message, mirror_to_sheets=self._mirror_to_sheets
+        )
+        async with self._db.turn_at_once() as unit:
+            # The lock, the write and the commit are all inside the one statement below,
+            # so dying at any of these three points leaves what dying before the full
+            # path's commit leaves: nothing written.
+            self._crash.reached(CrashPoint.TURN_LOCKED)
+            self._crash.reached(CrashPoint.TURN_WRITTEN)
+            self._crash.reached(CrashPoint.TURN_BEFORE_COMMIT)
+            taken = await unit.turns.take_at_once(write)
+        if taken.seen:
+            return None
+        if taken.version is None:
+            return _STALE
+        self._crash.reached(CrashPoint.TURN_COMMITTED)
+        return Committed(taken.version, decision, state.status.value, len(write.outbox))
+
+    async def _full(self, lead: CachedLead, message: Inbound) -> Committed | None:
+        """BEGIN, the lock and the snapshot, the decision (with the calendar), COMMIT."""
         async with self._db.turn() as unit:
             start = await unit.turns.lock_and_begin(lead.key, message.message_id, lead.version)
             self._crash.reached(CrashPoint.TURN_LOCKED)

@@ -12,7 +12,14 @@ from storage.appointments import SlotClaim
 from storage.artist_messages import WaitingLead
 from storage.busy_calendar import BusyCalendarStatus
 from storage.calendar_feed import BookedRow, FeedKey
-from storage.database import Database, ReadUnit, RecordUnit, RelayUnit, TurnUnit
+from storage.database import (
+    Database,
+    ReadUnit,
+    RecordUnit,
+    RelayUnit,
+    TurnAtOnceUnit,
+    TurnUnit,
+)
 from storage.due_timers import DueTimer
 from storage.embedded import DEFAULT_DATA_DIR, embedded_postgres
 from storage.errors import (
@@ -38,6 +45,7 @@ from storage.turns import (
     SystemEventInsert,
     TimerChange,
     TurnStart,
+    TurnTaken,
     TurnWrite,
 )
 from storage.wakeups import WakeUpListener
@@ -79,7 +87,9 @@ __all__ = [
     "SystemEventInsert",
     "TimerChange",
     "TransactionConflict",
+    "TurnAtOnceUnit",
     "TurnStart",
+    "TurnTaken",
     "TurnUnit",
     "TurnWrite",
     "WaitingLead",

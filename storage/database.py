@@ -3,6 +3,8 @@ The one door to Postgres: every statement runs inside one of `Database`'s units 
 
     async with db.turn() as unit:      a lead's turn (its lock, snapshot, inbox, outbox,
                                        and the artist's busy times: `unit.busy`)
+    async with db.turn_at_once() as u: a lead's turn as one statement, no transaction
+                                       block: Postgres commits the statement itself
     async with db.relay() as unit:     the background work: outbox claims and settles,
                                        due timers, the busy calendar's refresh, the
                                        events they record
@@ -14,7 +16,8 @@ The one door to Postgres: every statement runs inside one of `Database`'s units 
     await db.migrate()                 the schema, under its own lock
 
 A unit acquires one connection, opens one transaction and binds its repositories to
-it; it commits only on `await unit.commit()` and rolls back otherwise. Whatever the
+it; it commits only on `await unit.commit()` and rolls back otherwise (`turn_at_once`
+opens none: its single statement is a transaction of its own). Whatever the
 database or the network throws inside the block leaves it as one of storage's errors:
 connection loss as `DatabaseUnavailable`, a serialization failure or deadlock as
 `TransactionConflict` (retry the unit), anything else Postgres refuses as
@@ -54,7 +57,7 @@ from storage.statuses import DeliveryStatuses
 from storage.studio import StudioAccess
 from storage.studio_board import StudioBoard
 from storage.system_events import SystemEvents
-from storage.turns import Turns
+from storage.turns import Turns, TurnsAtOnce
 
 __all__ = [
     "CONNECTION_ERRORS",
@@ -62,6 +65,7 @@ __all__ = [
     "ReadUnit",
     "RecordUnit",
     "RelayUnit",
+    "TurnAtOnceUnit",
     "TurnUnit",
     "Unit",
 ]
@@ -105,6 +109,19 @@ class TurnUnit(Unit):
     def _bind(self, con: asyncpg.Connection) -> None:
         self.turns, self.busy = Turns(con), BusyTimes(con)
         self.appointments = Appointments(con)
+
+
+class TurnAtOnceUnit:
+    """A connection and no transaction block, for a turn sent as one statement.
+
+    Postgres runs a statement sent outside a transaction block as a transaction of its
+    own, committed before it answers, so there is nothing to begin, commit or roll
+    back here: the statement either committed or wrote nothing. That also holds behind
+    PgBouncer in transaction mode, which keeps the server connection for the statement.
+    """
+
+    def __init__(self, con: asyncpg.Connection) -> None:
+        self.turns = TurnsAtOnce(con)
 
 
 class RelayUnit(Unit):
@@ -172,6 +189,9 @@ class Database:
     def turn(self) -> AbstractAsyncContextManager[TurnUnit]:
         return self._unit(TurnUnit)
 
+    def turn_at_once(self) -> AbstractAsyncContextManager[TurnAtOnceUnit]:
+        return _at_once(self)
+
     def relay(self) -> AbstractAsyncContextManager[RelayUnit]:
         return self._unit(RelayUnit)
 
@@ -237,6 +257,12 @@ async def _unit(
         finally:
             if not unit.committed:
                 await _rollback(con, tx)
+
+
+@asynccontextmanager
+async def _at_once(db: Database) -> AsyncIterator[TurnAtOnceUnit]:
+    async with db._connection() as con:  # errors translated; no BEGIN, so no rollback
+        yield TurnAtOnceUnit(con)
 
 
 async def _rollback(con: asyncpg.Connection, tx: asyncpg.transaction.Transaction) -> None:

@@ -1,13 +1,22 @@
 """
-The two statements of an actor turn, under the lead's transaction-level advisory lock.
+The statements of an actor turn, under the lead's transaction-level advisory lock.
 
-`lock_and_begin` takes the lead's lock and reads what the turn needs (whether the
-message was seen, the snapshot, but its body only when our cached version is stale);
-`finish` writes the inbox row, the
-snapshot (a compare-and-set on its version), the outbox rows and the new answers in
-one statement; every other write hangs on the compare-and-set, so a stale turn writes
-nothing and fails as `StaleSnapshot`. The inbox row carries the version the turn made.
-Few round trips matter: the lock is held for the whole turn.
+Writes are one statement, `take_turn` (migration 0013): it takes the lead's lock,
+writes nothing when the message was seen or the lead is not at the expected version,
+and otherwise writes the snapshot (a compare-and-set on its version), the inbox row
+(with the version the turn made), the outbox rows, the new answers, the timers and
+the rarer records (system events, deposit sessions, the fired timer, payment intents).
+
+Two ways to send it:
+
+- `TurnsAtOnce.take_at_once`, the common turn: the actor decided on the state it
+  holds, and the statement goes alone, outside a transaction block, so Postgres runs
+  and commits it as its own transaction: one round trip, the lock held only inside it.
+- `Turns`, inside a turn unit's transaction, when the actor must read first:
+  `lock_and_begin` takes the lock and reads (whether the message was seen, the
+  snapshot, its body only when our cached version is stale); the behaviour may read
+  the calendar and claim slots; `finish` sends the same statement (the lock is
+  re-entrant) and raises `StaleSnapshot` when the version moved.
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 
@@ -31,8 +40,10 @@ __all__ = [
     "SystemEventInsert",
     "TimerChange",
     "TurnStart",
+    "TurnTaken",
     "TurnWrite",
     "Turns",
+    "TurnsAtOnce",
 ]
 
 _LEAD_LOCK_NAMESPACE = "lead"
@@ -40,45 +51,12 @@ _LEAD_LOCK_NAMESPACE = "lead"
 # Takes the lead's transaction-level advisory lock, then reads (migration 0005).
 _BEGIN = "SELECT seen, lead_version, lead_status, lead_state FROM begin_turn($1, $2, $3, $4)"
 
-_FINISH = """
-WITH snapshot AS (
-    INSERT INTO leads AS l (lead_key, version, status, state, last_inbound_at)
-    VALUES ($1, $2::bigint + 1, $3, $4, $5)
-    ON CONFLICT (lead_key) DO UPDATE
-        SET version = EXCLUDED.version,
-            status = EXCLUDED.status,
-            state = EXCLUDED.state,
-            last_inbound_at = COALESCE(EXCLUDED.last_inbound_at, l.last_inbound_at),
-            updated_at = now()
-        WHERE l.version = $2::bigint
-    RETURNING l.version
-), inbox_row AS (
-    INSERT INTO inbox (message_id, lead_key, outcome, correlation_id, payload, lead_version)
-    SELECT $6, $1, $7, $8, $9, version FROM snapshot
-), outbox_rows AS (
-    INSERT INTO outbox (lead_key, channel, payload, idempotency_key, correlation_id)
-    SELECT $1, channel, payload, idempotency_key, $8
-    FROM unnest($10::text[], $11::jsonb[], $12::text[]) AS t(channel, payload, idempotency_key)
-    WHERE EXISTS (SELECT 1 FROM snapshot)
-), answer_rows AS (
-    INSERT INTO answers (lead_key, seq, question_key, value, media_id, message_id)
-    SELECT $1, seq, question_key, value, media_id, $6
-    FROM unnest($13::integer[], $14::text[], $15::text[], $16::text[])
-        AS a(seq, question_key, value, media_id)
-    WHERE EXISTS (SELECT 1 FROM snapshot)
-), armed AS (
-    -- Re-arming moves the pending timer of that kind in place (one pending per kind).
-    INSERT INTO timers (lead_key, kind, due_at)
-    SELECT $1, kind, due_at FROM unnest($17::text[], $18::timestamptz[]) AS t(kind, due_at)
-    WHERE EXISTS (SELECT 1 FROM snapshot)
-    ON CONFLICT (lead_key, kind) WHERE status = 'pending'
-    DO UPDATE SET due_at = EXCLUDED.due_at, lease_until = NULL
-), cancelled AS (
-    UPDATE timers SET status = 'cancelled', finished_at = now()
-    WHERE lead_key = $1 AND kind = ANY($19::text[]) AND status = 'pending'
-      AND EXISTS (SELECT 1 FROM snapshot)
+# The lock, the checks and every write of a turn (migration 0013).
+_TAKE = """
+SELECT result, new_version FROM take_turn(
+    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+    $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31
 )
-SELECT version FROM snapshot
 """
 
 
@@ -157,8 +135,24 @@ class TurnWrite:
     fired_timer: tuple[int, datetime] | None = None  # (id, due_at) of the firing handled
 
 
+@dataclass(frozen=True)
+class TurnTaken:
+    """What `take_turn` did: wrote the turn at `version`, or nothing (seen, stale)."""
+
+    result: Literal["written", "seen", "stale"]
+    version: int | None  # the version made, when written
+
+    @property
+    def seen(self) -> bool:
+        return self.result == "seen"
+
+    @property
+    def stale(self) -> bool:
+        return self.result == "stale"
+
+
 class Turns:
-    """Reads and writes of one actor turn, on the unit of work's connection."""
+    """Reads and writes of one actor turn, on the turn unit's connection and transaction."""
 
     def __init__(self, con: asyncpg.Connection) -> None:
         self._con = con
@@ -180,65 +174,72 @@ class Turns:
 
     async def finish(self, write: TurnWrite) -> int:
         """Write the turn; return the new version or raise `StaleSnapshot`."""
-        version: int | None = await self._con.fetchval(
-            _FINISH,
-            write.lead_key,
-            write.expected_version,
-            write.status,
-            write.state,
-            write.last_inbound_at,
-            write.message_id,
-            write.outcome,
-            write.correlation_id,
-            write.inbox_payload,
-            [row.channel for row in write.outbox],
-            [row.payload for row in write.outbox],
-            [row.idempotency_key for row in write.outbox],
-            [a.seq for a in write.answers],
-            [a.question_key for a in write.answers],
-            [a.value for a in write.answers],
-            [a.media_id for a in write.answers],
-            [t.kind for t in write.timer_changes if t.due_at is not None],
-            [t.due_at for t in write.timer_changes if t.due_at is not None],
-            [t.kind for t in write.timer_changes if t.due_at is None],
-        )
-        if version is None:
-            raise StaleSnapshot(f"lead snapshot moved past version {write.expected_version}")
-        await self._records(write)
-        return version
+        taken = await _take(self._con, write)
+        if taken.version is None:  # stale; or seen, which the lock we hold rules out
+            raise StaleSnapshot(
+                f"lead snapshot moved past version {write.expected_version} ({taken.result})"
+            )
+        return taken.version
 
-    async def _records(self, write: TurnWrite) -> None:
-        """The rarer writes of a turn; most turns have none, so they cost nothing."""
-        if write.events:
-            await self._con.executemany(
-                "INSERT INTO system_events (level, kind, lead_key, correlation_id, detail)"
-                " VALUES ($1, $2, $3, $4, $5)",
-                [
-                    (e.level, e.kind, write.lead_key, write.correlation_id, e.detail)
-                    for e in write.events
-                ],
-            )
-        if write.deposit_sessions:
-            await self._con.executemany(
-                "INSERT INTO deposit_sessions (session_id, lead_key, attempt, url, expires_at)"
-                " VALUES ($1, $2, $3, $4, $5)",
-                [
-                    (d.session_id, write.lead_key, d.attempt, d.url, d.expires_at)
-                    for d in write.deposit_sessions
-                ],
-            )
-        if write.fired_timer is not None:
-            # Only the firing that came due: a re-armed row (new due time) stays pending.
-            timer_id, due_at = write.fired_timer
-            await self._con.execute(
-                "UPDATE timers SET status = 'fired', finished_at = now(), lease_until = NULL"
-                " WHERE id = $1 AND status = 'pending' AND due_at = $2",
-                timer_id,
-                due_at,
-            )
-        if write.payment_intents:
-            await self._con.executemany(
-                "UPDATE deposit_sessions SET payment_intent = $2"
-                " WHERE session_id = $1 AND lead_key = $3",
-                [(p.session_id, p.payment_intent, write.lead_key) for p in write.payment_intents],
-            )
+
+class TurnsAtOnce:
+    """A whole turn's writes in one statement, on a connection with no transaction open.
+
+    Postgres runs a statement sent outside a transaction block as a transaction of its
+    own and commits it before answering, so nothing here begins or commits; the lead's
+    lock lives only inside the statement. Behind PgBouncer in transaction mode it keeps
+    one server connection: without a statement cache asyncpg parses the statement first,
+    but ends that with Flush, not Sync, so the server is not handed back in between."""
+
+    def __init__(self, con: asyncpg.Connection) -> None:
+        self._con = con
+
+    async def take_at_once(self, write: TurnWrite) -> TurnTaken:
+        """Write the turn and commit it, or write nothing: seen, or not at its version."""
+        return await _take(self._con, write)
+
+
+async def _take(con: asyncpg.Connection, write: TurnWrite) -> TurnTaken:
+    armed = [t for t in write.timer_changes if t.due_at is not None]
+    fired_id, fired_due = write.fired_timer if write.fired_timer is not None else (None, None)
+    row = await con.fetchrow(
+        _TAKE,
+        lock_key(_LEAD_LOCK_NAMESPACE, write.lead_key),
+        write.lead_key,
+        write.expected_version,
+        write.status,
+        write.state,
+        write.last_inbound_at,
+        write.message_id,
+        write.outcome,
+        write.correlation_id,
+        write.inbox_payload,
+        [row.channel for row in write.outbox],
+        [row.payload for row in write.outbox],
+        [row.idempotency_key for row in write.outbox],
+        [a.seq for a in write.answers],
+        [a.question_key for a in write.answers],
+        [a.value for a in write.answers],
+        [a.media_id for a in write.answers],
+        [t.kind for t in armed],
+        [t.due_at for t in armed],
+        [t.kind for t in write.timer_changes if t.due_at is None],
+        [e.level for e in write.events],
+        [e.kind for e in write.events],
+        [e.detail for e in write.events],
+        [d.session_id for d in write.deposit_sessions],
+        [d.attempt for d in write.deposit_sessions],
+        [d.url for d in write.deposit_sessions],
+        [d.expires_at for d in write.deposit_sessions],
+        fired_id,
+        fired_due,
+        [p.session_id for p in write.payment_intents],
+        [p.payment_intent for p in write.payment_intents],
+    )
+    assert row is not None
+    result = row["result"]
+    if result == "written":
+        return TurnTaken("written", row["new_version"])
+    if result == "seen":
+        return TurnTaken("seen", None)
+    return TurnTaken("stale", None)

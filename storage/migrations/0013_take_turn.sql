@@ -1,0 +1,123 @@
+-- A turn's writes in one statement: the lead's lock, the duplicate and version checks,
+-- then everything the turn writes. An actor that holds the lead's state sends it alone,
+-- outside a transaction block, and Postgres commits it as its own transaction (one
+-- round trip); a turn that had to read first (`begin_turn`) sends it inside its
+-- transaction, where the lock is already held (advisory locks are re-entrant). As in
+-- `begin_turn`, each statement of a VOLATILE PL/pgSQL function takes a fresh snapshot,
+-- so the checks after the lock see every commit made before the lock was granted.
+--
+-- 'seen': the message is in the inbox already; 'stale': the lead is not at
+-- p_expected (0 for a lead never written). Both write nothing. Otherwise 'written'
+-- and the version the turn made.
+CREATE FUNCTION take_turn(
+    p_lock bigint,
+    p_lead text,
+    p_expected bigint,
+    p_status text,
+    p_state jsonb,
+    p_last_inbound_at timestamptz,
+    p_message text,
+    p_outcome text,
+    p_correlation text,
+    p_inbox_payload jsonb,
+    p_outbox_channels text[],
+    p_outbox_payloads jsonb[],
+    p_outbox_keys text[],
+    p_answer_seqs integer[],
+    p_answer_questions text[],
+    p_answer_values text[],
+    p_answer_media text[],
+    p_armed_kinds text[],
+    p_armed_due timestamptz[],
+    p_cancelled_kinds text[],
+    p_event_levels text[],
+    p_event_kinds text[],
+    p_event_details jsonb[],
+    p_session_ids text[],
+    p_session_attempts integer[],
+    p_session_urls text[],
+    p_session_expiry timestamptz[],
+    p_fired_id bigint,
+    p_fired_due timestamptz,
+    p_intent_sessions text[],
+    p_intents text[]
+)
+RETURNS TABLE (result text, new_version bigint)
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_version bigint;
+BEGIN
+    PERFORM pg_advisory_xact_lock(p_lock);
+    IF EXISTS (SELECT 1 FROM inbox AS i WHERE i.message_id = p_message) THEN
+        RETURN QUERY SELECT 'seen'::text, NULL::bigint;
+        RETURN;
+    END IF;
+    SELECT l.version INTO v_version FROM leads AS l WHERE l.lead_key = p_lead;
+    IF COALESCE(v_version, 0) <> p_expected THEN
+        RETURN QUERY SELECT 'stale'::text, NULL::bigint;
+        RETURN;
+    END IF;
+
+    -- The snapshot, still a compare-and-set on its version.
+    v_version := NULL;
+    INSERT INTO leads AS l (lead_key, version, status, state, last_inbound_at)
+    VALUES (p_lead, p_expected + 1, p_status, p_state, p_last_inbound_at)
+    ON CONFLICT (lead_key) DO UPDATE
+        SET version = EXCLUDED.version,
+            status = EXCLUDED.status,
+            state = EXCLUDED.state,
+            last_inbound_at = COALESCE(EXCLUDED.last_inbound_at, l.last_inbound_at),
+            updated_at = now()
+        WHERE l.version = p_expected
+    RETURNING l.version INTO v_version;
+    IF v_version IS NULL THEN
+        RETURN QUERY SELECT 'stale'::text, NULL::bigint;
+        RETURN;
+    END IF;
+
+    -- The inbox row carries the version the turn made.
+    INSERT INTO inbox (message_id, lead_key, outcome, correlation_id, payload, lead_version)
+    VALUES (p_message, p_lead, p_outcome, p_correlation, p_inbox_payload, v_version);
+
+    INSERT INTO outbox (lead_key, channel, payload, idempotency_key, correlation_id)
+    SELECT p_lead, t.channel, t.payload, t.idempotency_key, p_correlation
+    FROM unnest(p_outbox_channels, p_outbox_payloads, p_outbox_keys)
+        AS t(channel, payload, idempotency_key);
+
+    INSERT INTO answers (lead_key, seq, question_key, value, media_id, message_id)
+    SELECT p_lead, a.seq, a.question_key, a.value, a.media_id, p_message
+    FROM unnest(p_answer_seqs, p_answer_questions, p_answer_values, p_answer_media)
+        AS a(seq, question_key, value, media_id);
+
+    -- Re-arming moves the pending timer of that kind in place (one pending per kind).
+    INSERT INTO timers (lead_key, kind, due_at)
+    SELECT p_lead, t.kind, t.due_at FROM unnest(p_armed_kinds, p_armed_due) AS t(kind, due_at)
+    ON CONFLICT (lead_key, kind) WHERE status = 'pending'
+    DO UPDATE SET due_at = EXCLUDED.due_at, lease_until = NULL;
+
+    UPDATE timers SET status = 'cancelled', finished_at = now()
+    WHERE lead_key = p_lead AND kind = ANY(p_cancelled_kinds) AND status = 'pending';
+
+    -- The rarer writes: most turns have none, and an empty array inserts nothing.
+    INSERT INTO system_events (level, kind, lead_key, correlation_id, detail)
+    SELECT e.level, e.kind, p_lead, p_correlation, e.detail
+    FROM unnest(p_event_levels, p_event_kinds, p_event_details) AS e(level, kind, detail);
+
+    INSERT INTO deposit_sessions (session_id, lead_key, attempt, url, expires_at)
+    SELECT d.session_id, p_lead, d.attempt, d.url, d.expires_at
+    FROM unnest(p_session_ids, p_session_attempts, p_session_urls, p_session_expiry)
+        AS d(session_id, attempt, url, expires_at);
+
+    IF p_fired_id IS NOT NULL THEN
+        -- Only the firing that came due: a re-armed row (new due time) stays pending.
+        UPDATE timers SET status = 'fired', finished_at = now(), lease_until = NULL
+        WHERE id = p_fired_id AND status = 'pending' AND due_at = p_fired_due;
+    END IF;
+
+    UPDATE deposit_sessions AS d SET payment_intent = p.payment_intent
+    FROM unnest(p_intent_sessions, p_intents) AS p(session_id, payment_intent)
+    WHERE d.session_id = p.session_id AND d.lead_key = p_lead;
+
+    RETURN QUERY SELECT 'written'::text, v_version;
+END;
+$$;
