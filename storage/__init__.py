@@ -14,6 +14,7 @@ from storage.busy_calendar import BusyCalendarStatus
 from storage.calendar_feed import BookedRow, FeedKey
 from storage.database import (
     Database,
+    OutboxAtOnceUnit,
     ReadUnit,
     RecordUnit,
     RelayUnit,
@@ -71,6 +72,7 @@ __all__ = [
     "MediaItem",
     "MediaWrite",
     "MigrationError",
+    "OutboxAtOnceUnit",
     "OutboxInsert",
     "OutboxRow",
     "PaymentIntentLink",
