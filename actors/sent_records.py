@@ -1,7 +1,6 @@
 """
 The provider's acceptances, recorded in batches: the deliveries that finish together
-share one statement (committed by itself: no transaction block around it) instead of
-one transaction each. A failure Meta reported
+share one transaction (one statement) instead of one each. A failure Meta reported
 before the acceptance was recorded comes back with it (`Sent.early_failure`).
 
 The first delivery to finish writes for everyone waiting, and goes on writing while
@@ -73,8 +72,9 @@ class SentRecords:
 
     async def _write(self, batch: list[_Waiting]) -> list[Sent]:
         try:
-            async with self._db.outbox_at_once() as unit:
+            async with self._db.relay() as unit:
                 applied = await unit.outbox.mark_sent_many([(c, p) for c, p, _ in batch])
+                await unit.commit()
         except DatabaseUnavailable:
             return [Sent(Settled.FAILED)] * len(batch)
         return [

@@ -14,7 +14,6 @@ from storage.busy_calendar import BusyCalendarStatus
 from storage.calendar_feed import BookedRow, FeedKey
 from storage.database import (
     Database,
-    OutboxAtOnceUnit,
     ReadUnit,
     RecordUnit,
     RelayUnit,
@@ -72,7 +71,6 @@ __all__ = [
     "MediaItem",
     "MediaWrite",
     "MigrationError",
-    "OutboxAtOnceUnit",
     "OutboxInsert",
     "OutboxRow",
     "PaymentIntentLink",

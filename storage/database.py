@@ -5,9 +5,6 @@ The one door to Postgres: every statement runs inside one of `Database`'s units 
                                        and the artist's busy times: `unit.busy`)
     async with db.turn_at_once() as u: a lead's turn as one statement, no transaction
                                        block: Postgres commits the statement itself
-    async with db.outbox_at_once() as u:
-                                       the relay's claims and recorded sends, each one
-                                       statement committed by itself, likewise
     async with db.relay() as unit:     the background work: outbox claims and settles,
                                        due timers, the busy calendar's refresh, the
                                        events they record
@@ -19,8 +16,8 @@ The one door to Postgres: every statement runs inside one of `Database`'s units 
     await db.migrate()                 the schema, under its own lock
 
 A unit acquires one connection, opens one transaction and binds its repositories to
-it; it commits only on `await unit.commit()` and rolls back otherwise (the `_at_once`
-units open none: each of their statements is a transaction of its own). Whatever the
+it; it commits only on `await unit.commit()` and rolls back otherwise (`turn_at_once`
+opens none: its single statement is a transaction of its own). Whatever the
 database or the network throws inside the block leaves it as one of storage's errors:
 connection loss as `DatabaseUnavailable`, a serialization failure or deadlock as
 `TransactionConflict` (retry the unit), anything else Postgres refuses as
@@ -65,7 +62,6 @@ from storage.turns import Turns, TurnsAtOnce
 __all__ = [
     "CONNECTION_ERRORS",
     "Database",
-    "OutboxAtOnceUnit",
     "ReadUnit",
     "RecordUnit",
     "RelayUnit",
@@ -128,14 +124,6 @@ class TurnAtOnceUnit:
         self.turns = TurnsAtOnce(con)
 
 
-class OutboxAtOnceUnit:
-    """A connection and no transaction block, for the outbox's single statements (a
-    claim, the sends recorded): each commits by itself, as `TurnAtOnceUnit`'s does."""
-
-    def __init__(self, con: asyncpg.Connection) -> None:
-        self.outbox = Outbox(con)
-
-
 class RelayUnit(Unit):
     def _bind(self, con: asyncpg.Connection) -> None:
         self.outbox, self.due_timers, self.events = Outbox(con), DueTimers(con), SystemEvents(con)
@@ -168,7 +156,6 @@ class ReadUnit(Unit):
 
 
 _U = TypeVar("_U", bound=Unit)
-_A = TypeVar("_A", "TurnAtOnceUnit", "OutboxAtOnceUnit")
 
 
 class Database:
@@ -203,10 +190,7 @@ class Database:
         return self._unit(TurnUnit)
 
     def turn_at_once(self) -> AbstractAsyncContextManager[TurnAtOnceUnit]:
-        return _at_once(self, TurnAtOnceUnit)
-
-    def outbox_at_once(self) -> AbstractAsyncContextManager[OutboxAtOnceUnit]:
-        return _at_once(self, OutboxAtOnceUnit)
+        return _at_once(self)
 
     def relay(self) -> AbstractAsyncContextManager[RelayUnit]:
         return self._unit(RelayUnit)
@@ -276,11 +260,9 @@ async def _unit(
 
 
 @asynccontextmanager
-async def _at_once(
-    db: Database, make: Callable[[asyncpg.Connection], _A]
-) -> AsyncIterator[_A]:
+async def _at_once(db: Database) -> AsyncIterator[TurnAtOnceUnit]:
     async with db._connection() as con:  # errors translated; no BEGIN, so no rollback
-        yield make(con)
+        yield TurnAtOnceUnit(con)
 
 
 async def _rollback(con: asyncpg.Connection, tx: asyncpg.transaction.Transaction) -> None:
