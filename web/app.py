@@ -60,6 +60,7 @@ from web import (
     webhooks,
 )
 from web.errors import register_error_handlers
+from web.heap import settle_heap_once_started
 from web.logs import configure_logging
 from web.metrics import Metrics
 from web.request_ids import install_request_ids
@@ -531,4 +532,6 @@ def create_app_from_env() -> Quart:
     except StartupError as error:
         raise SystemExit(refuse(error)) from None
     log_configuration(settings)
-    return create_app(settings)
+    app = create_app(settings)
+    settle_heap_once_started(app)
+    return app

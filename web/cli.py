@@ -26,6 +26,7 @@ from hypercorn.utils import LifespanFailureError
 
 from storage import Database, StorageError
 from web.app import ROLES, Role, create_app
+from web.heap import settle_heap_once_started
 from web.logs import configure_logging
 from web.settings import Settings, available_locales
 from web.startup import (
@@ -157,6 +158,7 @@ async def _serve(settings: Settings, sock: Any, role: Role = "all") -> None:
         if stop.is_set():
             return  # told to stop while starting
         app = create_app(settings.model_copy(update={"database_url": dsn}), role=role)
+        settle_heap_once_started(app)
         try:
             await hypercorn_serve(app, config, shutdown_trigger=stop.wait)
         except LifespanFailureError as error:  # logged with its traceback by hypercorn
