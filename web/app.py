@@ -248,7 +248,8 @@ async def _graph_clients(
     """
     if http_client is not None:
         return http_client, HttpxGraph(http_client)
-    limits = httpx.Limits(max_connections=4, max_keepalive_connections=4, keepalive_expiry=30.0)
+    most = settings.relay_concurrency  # every delivery under way may be a media download
+    limits = httpx.Limits(max_connections=most, max_keepalive_connections=4, keepalive_expiry=30.0)
     media = await stack.enter_async_context(httpx.AsyncClient(limits=limits))
     session = await stack.enter_async_context(AiohttpGraph.session(settings.relay_concurrency))
     return media, AiohttpGraph(session)
