@@ -84,29 +84,42 @@ BEGIN
     FROM unnest(p_outbox_channels, p_outbox_payloads, p_outbox_keys)
         AS t(channel, payload, idempotency_key);
 
-    INSERT INTO answers (lead_key, seq, question_key, value, media_id, message_id)
-    SELECT p_lead, a.seq, a.question_key, a.value, a.media_id, p_message
-    FROM unnest(p_answer_seqs, p_answer_questions, p_answer_values, p_answer_media)
-        AS a(seq, question_key, value, media_id);
+    -- Each write below runs only when it has rows: a statement costs Postgres a plan
+    -- and an execution even for an empty array, and the lock is held meanwhile.
+    IF cardinality(p_answer_seqs) > 0 THEN
+        INSERT INTO answers (lead_key, seq, question_key, value, media_id, message_id)
+        SELECT p_lead, a.seq, a.question_key, a.value, a.media_id, p_message
+        FROM unnest(p_answer_seqs, p_answer_questions, p_answer_values, p_answer_media)
+            AS a(seq, question_key, value, media_id);
+    END IF;
 
     -- Re-arming moves the pending timer of that kind in place (one pending per kind).
-    INSERT INTO timers (lead_key, kind, due_at)
-    SELECT p_lead, t.kind, t.due_at FROM unnest(p_armed_kinds, p_armed_due) AS t(kind, due_at)
-    ON CONFLICT (lead_key, kind) WHERE status = 'pending'
-    DO UPDATE SET due_at = EXCLUDED.due_at, lease_until = NULL;
+    IF cardinality(p_armed_kinds) > 0 THEN
+        INSERT INTO timers (lead_key, kind, due_at)
+        SELECT p_lead, t.kind, t.due_at
+        FROM unnest(p_armed_kinds, p_armed_due) AS t(kind, due_at)
+        ON CONFLICT (lead_key, kind) WHERE status = 'pending'
+        DO UPDATE SET due_at = EXCLUDED.due_at, lease_until = NULL;
+    END IF;
 
-    UPDATE timers SET status = 'cancelled', finished_at = now()
-    WHERE lead_key = p_lead AND kind = ANY(p_cancelled_kinds) AND status = 'pending';
+    IF cardinality(p_cancelled_kinds) > 0 THEN
+        UPDATE timers SET status = 'cancelled', finished_at = now()
+        WHERE lead_key = p_lead AND kind = ANY(p_cancelled_kinds) AND status = 'pending';
+    END IF;
 
-    -- The rarer writes: most turns have none, and an empty array inserts nothing.
-    INSERT INTO system_events (level, kind, lead_key, correlation_id, detail)
-    SELECT e.level, e.kind, p_lead, p_correlation, e.detail
-    FROM unnest(p_event_levels, p_event_kinds, p_event_details) AS e(level, kind, detail);
+    -- The rarer writes: most turns have none.
+    IF cardinality(p_event_levels) > 0 THEN
+        INSERT INTO system_events (level, kind, lead_key, correlation_id, detail)
+        SELECT e.level, e.kind, p_lead, p_correlation, e.detail
+        FROM unnest(p_event_levels, p_event_kinds, p_event_details) AS e(level, kind, detail);
+    END IF;
 
-    INSERT INTO deposit_sessions (session_id, lead_key, attempt, url, expires_at)
-    SELECT d.session_id, p_lead, d.attempt, d.url, d.expires_at
-    FROM unnest(p_session_ids, p_session_attempts, p_session_urls, p_session_expiry)
-        AS d(session_id, attempt, url, expires_at);
+    IF cardinality(p_session_ids) > 0 THEN
+        INSERT INTO deposit_sessions (session_id, lead_key, attempt, url, expires_at)
+        SELECT d.session_id, p_lead, d.attempt, d.url, d.expires_at
+        FROM unnest(p_session_ids, p_session_attempts, p_session_urls, p_session_expiry)
+            AS d(session_id, attempt, url, expires_at);
+    END IF;
 
     IF p_fired_id IS NOT NULL THEN
         -- Only the firing that came due: a re-armed row (new due time) stays pending.
@@ -114,9 +127,11 @@ BEGIN
         WHERE id = p_fired_id AND status = 'pending' AND due_at = p_fired_due;
     END IF;
 
-    UPDATE deposit_sessions AS d SET payment_intent = p.payment_intent
-    FROM unnest(p_intent_sessions, p_intents) AS p(session_id, payment_intent)
-    WHERE d.session_id = p.session_id AND d.lead_key = p_lead;
+    IF cardinality(p_intent_sessions) > 0 THEN
+        UPDATE deposit_sessions AS d SET payment_intent = p.payment_intent
+        FROM unnest(p_intent_sessions, p_intents) AS p(session_id, payment_intent)
+        WHERE d.session_id = p.session_id AND d.lead_key = p_lead;
+    END IF;
 
     RETURN QUERY SELECT 'written'::text, v_version;
 END;
