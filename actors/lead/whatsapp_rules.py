@@ -76,22 +76,16 @@ def with_receipts_and_media(policy: Policy, event: Event, decision: Decision) ->
         return decision
     effects = list(decision.effects)
     if policy.read_receipts:
-        first = next(
-            (
-                i
-                for i, e in enumerate(effects)
-                if isinstance(e, SendMessage | SendMedia) and e.to == lead
-            ),
-            None,
-        )
-        if first is not None:
-            reply = effects[first]
-            assert isinstance(reply, SendMessage | SendMedia)
-            effects[first] = replace(reply, mark_read=event.message_id.removeprefix("wa:"))
+        for i, effect in enumerate(effects):
+            if isinstance(effect, SendMessage | SendMedia) and effect.to == lead:
+                effects[i] = replace(effect, mark_read=event.message_id.removeprefix("wa:"))
+                break
     if event.kind in KEPT_MEDIA_KINDS and event.media_id:
         # The caption is the text the lead wrote on it.
         kept = (event.media_id, event.message_id, event.mime_type, event.text, event.sha256)
         effects.append(FetchMedia(lead, *kept))
+    if effects == list(decision.effects):
+        return decision  # nothing to add: no new Decision on the hot path
     return replace(decision, effects=tuple(effects))
 
 
