@@ -75,6 +75,7 @@ from web.startup import (
     refuse,
     service_copy,
 )
+from web.whatsapp_lane import WhatsAppLane
 
 __all__ = ["DATABASE_KEY", "ROLES", "Role", "create_app", "create_app_from_env"]
 
@@ -118,6 +119,8 @@ def create_app(
     install_request_ids(app)
     metrics = Metrics()  # this app's own registry: apps in one process share no counter
     metrics.install(app)
+    if serves_web:
+        app.asgi_app = WhatsAppLane(app, app.asgi_app)  # type: ignore[method-assign]
 
     crash_points = CrashPoints(settings.fault_crash_at)  # FAULT_CRASH_AT: tests only
 

@@ -15,6 +15,7 @@ with where and why (the field's path and pydantic's reason), never with its cont
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -26,7 +27,14 @@ from actors import MailboxFull, RuntimeClosed, TurnFailed
 from actors.errors import DatabaseUnavailable
 from web.services import services
 
-__all__ = ["MalformedBody", "SignatureInvalid", "WebError", "register_error_handlers"]
+__all__ = [
+    "ErrorAnswer",
+    "MalformedBody",
+    "SignatureInvalid",
+    "WebError",
+    "error_answer",
+    "register_error_handlers",
+]
 
 log = structlog.get_logger("web")
 
@@ -43,39 +51,59 @@ class MalformedBody(WebError):
     """The body is not JSON or not of the expected shape."""
 
 
+@dataclass(frozen=True)
+class ErrorAnswer:
+    status: int
+    body: dict[str, str]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+_UNAVAILABLE = (MailboxFull, RuntimeClosed, TurnFailed, DatabaseUnavailable)
+
+
+def error_answer(error: BaseException) -> ErrorAnswer | None:
+    """The answer to a webhook's own failure, logged; None for any other error.
+
+    One table for both ways a webhook is served: Quart's error handlers and
+    `web.whatsapp_lane`.
+    """
+    match error:
+        case SignatureInvalid():
+            log.warning("webhook.signature_rejected", reason=str(error))
+            return ErrorAnswer(401, {"error": "invalid signature"})
+        case MalformedBody():
+            cause = error.__cause__
+            if isinstance(cause, ValidationError):
+                log.warning("webhook.malformed", **_problems(cause))
+            else:
+                log.warning("webhook.malformed", reason=str(error)[:500])
+            return ErrorAnswer(400, {"error": "malformed body"})
+        case ValidationError():
+            log.warning("webhook.malformed", **_problems(error))
+            return ErrorAnswer(400, {"error": "malformed body"})
+        case _ if isinstance(error, _UNAVAILABLE):
+            log.warning("request.unavailable", reason=type(error).__name__)
+            return ErrorAnswer(503, {"error": "temporarily unavailable"}, {"Retry-After": "1"})
+    return None
+
+
 def register_error_handlers(app: Quart) -> None:
-    @app.errorhandler(SignatureInvalid)
-    async def _unsigned(error: SignatureInvalid) -> ResponseReturnValue:
-        log.warning("webhook.signature_rejected", reason=str(error))
-        rule = request.url_rule.rule if request.url_rule else request.path
-        try:
-            rejections = services().rejections
-        except RuntimeError:  # refused before the service started serving
-            pass
-        else:
-            await rejections.record(rule, str(error), getattr(g, "correlation_id", None))
-        return {"error": "invalid signature"}, 401
+    async def _answer(error: Exception) -> ResponseReturnValue:
+        answer = error_answer(error)
+        if answer is None:  # registered below for exactly the types it answers
+            raise error
+        if isinstance(error, SignatureInvalid):
+            try:
+                rejections = services().rejections
+            except RuntimeError:  # refused before the service started serving
+                pass
+            else:
+                rule = request.url_rule.rule if request.url_rule else request.path
+                await rejections.record(rule, str(error), getattr(g, "correlation_id", None))
+        return answer.body, answer.status, answer.headers
 
-    @app.errorhandler(MalformedBody)
-    async def _malformed(error: MalformedBody) -> ResponseReturnValue:
-        cause = error.__cause__
-        if isinstance(cause, ValidationError):
-            log.warning("webhook.malformed", **_problems(cause))
-        else:
-            log.warning("webhook.malformed", reason=str(error)[:500])
-        return {"error": "malformed body"}, 400
-
-    @app.errorhandler(ValidationError)
-    async def _invalid(error: ValidationError) -> ResponseReturnValue:
-        log.warning("webhook.malformed", **_problems(error))
-        return {"error": "malformed body"}, 400
-
-    async def _unavailable(error: Exception) -> ResponseReturnValue:
-        log.warning("request.unavailable", reason=type(error).__name__)
-        return {"error": "temporarily unavailable"}, 503, {"Retry-After": "1"}
-
-    for error_type in (MailboxFull, RuntimeClosed, TurnFailed, DatabaseUnavailable):
-        app.register_error_handler(error_type, _unavailable)
+    for error_type in (SignatureInvalid, MalformedBody, ValidationError, *_UNAVAILABLE):
+        app.register_error_handler(error_type, _answer)
 
     @app.errorhandler(MethodNotAllowed)
     async def _wrong_method(error: MethodNotAllowed) -> ResponseReturnValue:

@@ -3,8 +3,9 @@
 
     events      counted as they happen: the actors report through `PrometheusObserver`
                 (their `actors.observe.Observer` port), and webhook answers are counted
-                by an `after_request` hook from the status and the JSON the routes
-                already return, so the routes know nothing of metrics
+                from the status and the JSON the routes already return (an
+                `after_request` hook, and `web.whatsapp_lane` for the route it
+                serves), so the routes know nothing of metrics
     live state  read at scrape time by `LiveState`: mailboxes, live actors, the pool
     database    read by the route at scrape time through `actors.backlog`, one short
                 query each under a timeout; when the database does not answer, the
@@ -16,7 +17,7 @@ a `Metrics` per app, so tests and several apps in one process never share a coun
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -191,12 +192,25 @@ class Metrics:
         """The text exposition: everything in process, plus the database as of `now`."""
         return generate_latest(_Scrape(self.registry, await _read_database(backlog, now)))
 
+    def count_webhook(self, route: str, status: int, answer: object) -> None:
+        """Count one webhook answer of `status` with its JSON body `answer`."""
+        for outcome, count in _webhook_outcomes(status, answer).items():
+            self._webhooks.labels(route, outcome).inc(count)
+
     async def _count_webhook(self, response: Response) -> Response:
         rule = request.url_rule
         if request.method == "POST" and rule is not None and rule.rule in WEBHOOK_ROUTES:
-            for outcome, count in (await _webhook_outcomes(response)).items():
-                self._webhooks.labels(rule.rule, outcome).inc(count)
+            answer = await response.get_json(silent=True) if response.status_code == 200 else None
+            self.count_webhook(rule.rule, response.status_code, answer)
         return response
+
+    @staticmethod
+    def of(extensions: Mapping[str, object]) -> Metrics:
+        """The metrics installed on an app (its `extensions`)."""
+        metrics = extensions.get(_KEY)
+        if not isinstance(metrics, Metrics):
+            raise RuntimeError("metrics are not installed on this app")
+        return metrics
 
 
 async def _read_database(source: Backlog, now: datetime) -> list[Metric]:
@@ -225,16 +239,14 @@ async def _read_database(source: Backlog, now: datetime) -> list[Metric]:
     ]
 
 
-async def _webhook_outcomes(response: Response) -> dict[str, int]:
-    status = response.status_code
+def _webhook_outcomes(status: int, answer: object) -> dict[str, int]:
     if status == 401:
         return {"rejected": 1}
     if 400 <= status < 500:
         return {"4xx": 1}
     if status >= 500:
         return {"5xx": 1}
-    body = await response.get_json(silent=True)
-    received = body.get("received") if isinstance(body, dict) else None
+    received = answer.get("received") if isinstance(answer, dict) else None
     if not isinstance(received, dict):
         return {}
     return {
@@ -258,9 +270,7 @@ def _database_up(up: bool) -> GaugeMetricFamily:
 
 @blueprint.get("/metrics")
 async def scrape() -> ResponseReturnValue:
-    metrics = current_app.extensions.get(_KEY)
-    if not isinstance(metrics, Metrics):
-        raise RuntimeError("metrics are not installed on this app")
+    metrics = Metrics.of(current_app.extensions)
     running = services()
     body = await metrics.render(running.backlog, running.clock.now())
     return body, 200, {"Content-Type": CONTENT_TYPE_PLAIN_0_0_4}

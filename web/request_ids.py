@@ -11,7 +11,7 @@ import uuid
 import structlog
 from quart import Quart, Response, g, request
 
-__all__ = ["correlation_id", "install_request_ids"]
+__all__ = ["HEADER", "bind_correlation_id", "correlation_id", "install_request_ids"]
 
 _WELL_FORMED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
 _LOOKS_LIKE_A_NUMBER = re.compile(r"^\+?[\d .:-]+$")
@@ -28,15 +28,19 @@ def correlation_id() -> str:
     return value
 
 
+def bind_correlation_id(inbound: str, route: str | None) -> str:
+    """This request's id (the caller's `inbound` one when acceptable), bound into the logs."""
+    correlation = inbound if _acceptable(inbound) else uuid.uuid4().hex
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(correlation_id=correlation, route=route)
+    return correlation
+
+
 def install_request_ids(app: Quart) -> None:
     @app.before_request
     async def _bind() -> None:
-        inbound = request.headers.get(HEADER, "")
-        g.correlation_id = inbound if _acceptable(inbound) else uuid.uuid4().hex
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(
-            correlation_id=g.correlation_id,
-            route=request.url_rule.rule if request.url_rule else None,
+        g.correlation_id = bind_correlation_id(
+            request.headers.get(HEADER, ""), request.url_rule.rule if request.url_rule else None
         )
 
     @app.after_request

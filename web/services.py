@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from quart import current_app
@@ -23,7 +24,7 @@ from actors.studio_access import SignIn
 from actors.timer_scheduler import TimerScheduler
 from web.settings import Settings
 
-__all__ = ["Services", "services"]
+__all__ = ["Services", "services", "services_of"]
 
 _KEY = "booking.services"
 
@@ -56,7 +57,12 @@ class Services:
 
 def services() -> Services:
     """The running app's services (only while serving)."""
-    found = current_app.extensions.get(_KEY)
+    return services_of(current_app.extensions)
+
+
+def services_of(extensions: Mapping[str, object]) -> Services:
+    """The services kept in an app's `extensions` (only while serving)."""
+    found = extensions.get(_KEY)
     if not isinstance(found, Services):
         raise RuntimeError("the service is not running")
     return found

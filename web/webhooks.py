@@ -1,10 +1,12 @@
 """
-Webhooks in. Each route: verify the raw bytes, parse, hand to the actors, answer.
+WhatsApp's webhook: the subscription handshake (a Quart route) and each delivery.
 
-The WhatsApp POST answers 200 only when every message of the batch has been committed
-(processed, or deliberately skipped as a duplicate or out of order), and with them its
-statuses (kept and applied, and a failure told to its lead) and user preferences.
-Failures map to 401 / 400 / 503 in `web.errors`.
+A delivery (`take_whatsapp_batch`, served by `web.whatsapp_lane`): verify the raw
+bytes, parse, hand to the actors, count what it held. The POST answers 200 only when
+every message of the batch has been committed (processed, or deliberately skipped as a
+duplicate or out of order), and with them its statuses (kept and applied, and a
+failure told to its lead) and user preferences. Failures map to 401 / 400 / 503 in
+`web.errors`.
 """
 
 from __future__ import annotations
@@ -19,19 +21,19 @@ from quart import Blueprint, ResponseReturnValue, request
 from actors import Inbound, TurnFailed, TurnOutcome
 from actors.statuses import SentMessageRef
 from web.errors import MalformedBody
-from web.request_ids import correlation_id
-from web.services import services
+from web.services import Services, services
 from web.signatures import verify_meta_signature
 from web.whatsapp_models import MetaWebhook
 from web.whatsapp_routing import route, route_preference, status_reports
 
-__all__ = ["blueprint"]
+__all__ = ["WHATSAPP_PATH", "blueprint", "take_whatsapp_batch"]
 
+WHATSAPP_PATH = "/webhooks/whatsapp"
 blueprint = Blueprint("webhooks", __name__)
 log = structlog.get_logger("web.webhooks")
 
 
-@blueprint.get("/webhooks/whatsapp")
+@blueprint.get(WHATSAPP_PATH)
 async def whatsapp_handshake() -> ResponseReturnValue:
     expected = services().settings.whatsapp_verify_token
     mode = request.args.get("hub.mode")
@@ -47,17 +49,22 @@ async def whatsapp_handshake() -> ResponseReturnValue:
     return {"error": "verification failed"}, 403
 
 
-@blueprint.post("/webhooks/whatsapp")
+@blueprint.post(WHATSAPP_PATH)
 async def whatsapp_messages() -> ResponseReturnValue:
-    running = services()
-    body = await request.get_data(cache=False, as_text=False)
-    assert isinstance(body, bytes)
+    """Never reached: `web.whatsapp_lane` answers this before Quart sees it. Listed so
+    Quart's map of routes, and the Allow of its 405 answers, know the route."""
+    raise RuntimeError(f"POST {WHATSAPP_PATH} is served by web.whatsapp_lane")
+
+
+async def take_whatsapp_batch(
+    running: Services, body: bytes, signature: str | None, correlation_id: str
+) -> dict[str, int]:
+    """Verify, parse and commit one signed delivery from Meta: what it held, by outcome.
+
+    Served by `web.whatsapp_lane`; raises what `web.errors` turns into an answer.
+    """
     secret = running.settings.whatsapp_app_secret
-    verify_meta_signature(
-        secret.get_secret_value().encode() if secret else b"",
-        body,
-        request.headers.get("X-Hub-Signature-256"),
-    )
+    verify_meta_signature(secret.get_secret_value().encode() if secret else b"", body, signature)
     try:
         webhook = MetaWebhook.model_validate_json(body)
     except ValidationError as error:
@@ -75,13 +82,13 @@ async def whatsapp_messages() -> ResponseReturnValue:
             received,
             desk=running.artist_desk,
             now=now,
-            correlation_id=correlation_id(),
+            correlation_id=correlation_id,
             about_key=_key_of(about.get(received.message.about_id or "")),
         )
         for received in received_messages
     ]
     routed += [
-        route_preference(p, now=now, correlation_id=correlation_id()) for p in webhook.preferences()
+        route_preference(p, now=now, correlation_id=correlation_id) for p in webhook.preferences()
     ]
     try:
         for each in routed:
@@ -105,7 +112,7 @@ async def whatsapp_messages() -> ResponseReturnValue:
     # Not under a timeout here: a unit cancelled mid-statement would lose its connection.
     await running.statuses.record(
         status_reports(webhook.statuses()),
-        correlation_id=correlation_id(),
+        correlation_id=correlation_id,
         wait_s=running.settings.turn_wait_s,
     )
     counts: dict[str, int] = {}
@@ -113,7 +120,7 @@ async def whatsapp_messages() -> ResponseReturnValue:
         counts[outcome.value] = counts.get(outcome.value, 0) + 1
     if webhook.status_count():
         counts["status"] = webhook.status_count()
-    return {"received": counts}, 200
+    return counts
 
 
 def _key_of(ref: SentMessageRef | None) -> str | None:
