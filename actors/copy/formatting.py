@@ -48,6 +48,7 @@ _SHORT_DAY_SKELETON = "MMMEd"
 _YEAR_DAY_SKELETON = "yMMMMEEEEd"
 _STAMP_SKELETON = "MMMd"
 _SHORT_WEEKDAY = re.compile(r"(?<!E)E{1,3}(?!E)")
+_QUOTED = re.compile(r"'[^']*'")
 
 
 def format_money(amount_minor: int, currency: str, locale: str) -> str:
@@ -81,10 +82,7 @@ def format_moment(
 
     `seconds` adds them, for events that can come within one minute of each other.
     """
-    local = _local(moment, timezone)
-    day = format_datetime(local, _stamp_pattern(locale), locale=locale)
-    time = format_datetime(local, _time_pattern(locale, seconds=seconds), locale=locale)
-    return _combine_pattern(locale).replace("{1}", day).replace("{0}", time)
+    return _with_time(moment, timezone, locale, _stamp_pattern(locale), seconds=seconds)
 
 
 def format_span(start: datetime, end: datetime, timezone: tzinfo | str, locale: str) -> str:
@@ -93,26 +91,27 @@ def format_span(start: datetime, end: datetime, timezone: tzinfo | str, locale: 
     midnight on the studio's clock names both days."""
     first, last = _local(start, timezone), _local(end, timezone)
     if first.date() != last.date():
-        both = _interval_fallback(locale)
-        return both.replace("{0}", _year_when(first, locale)).replace(
-            "{1}", _year_when(last, locale)
+        starts, ends = (
+            _with_time(t, timezone, locale, _year_day_pattern(locale)) for t in (first, last)
         )
+        return _interval_fallback(locale).replace("{0}", starts).replace("{1}", ends)
     day = format_datetime(first, _year_day_pattern(locale), locale=locale)
-    hours = "hm" if "h" in _time_pattern(locale) else "Hm"  # the locale's 12 or 24 hours
+    hours = "hm" if _twelve_hours(locale) else "Hm"
     times = format_interval(first, last, hours, tzinfo=first.tzinfo, locale=locale)
     return _combine_pattern(locale).replace("{1}", day).replace("{0}", str(times))
 
 
-def _year_when(local: datetime, locale: str) -> str:
-    day = format_datetime(local, _year_day_pattern(locale), locale=locale)
-    time = format_datetime(local, _time_pattern(locale), locale=locale)
-    return _combine_pattern(locale).replace("{1}", day).replace("{0}", time)
-
-
-def _with_time(moment: datetime, timezone: tzinfo | str, locale: str, day_pattern: str) -> str:
+def _with_time(
+    moment: datetime,
+    timezone: tzinfo | str,
+    locale: str,
+    day_pattern: str,
+    *,
+    seconds: bool = False,
+) -> str:
     local = _local(moment, timezone)
     day = format_datetime(local, day_pattern, locale=locale)
-    time = format_datetime(local, _time_pattern(locale), locale=locale)
+    time = format_datetime(local, _time_pattern(locale, seconds=seconds), locale=locale)
     return _combine_pattern(locale).replace("{1}", day).replace("{0}", time)
 
 
@@ -170,6 +169,12 @@ def _stamp_pattern(locale: str) -> str:
 def _time_pattern(locale: str, *, seconds: bool = False) -> str:
     """Hours and minutes ("HH:mm", "H:mm", "h:mm a"); with `seconds`, CLDR's medium time."""
     return str(Locale.parse(locale).time_formats["medium" if seconds else "short"].pattern)
+
+
+@cache
+def _twelve_hours(locale: str) -> bool:
+    """Whether the locale's clock has 12 hours (h, K) outside quoted literals ("HH 'h' mm")."""
+    return any(letter in "hK" for letter in _QUOTED.sub("", _time_pattern(locale)))
 
 
 @cache

@@ -136,6 +136,12 @@ def test_a_summer_time_stamp_is_shifted_by_british_summer_time() -> None:
     [
         ("Europe/Madrid", "es_ES", "jueves, 4 de diciembre de 2025, 14:00\u201316:00"),
         ("Europe/London", "en_GB", "Thursday, 4 December 2025, 13:00\u201315:00"),
+        # A 12-hour locale: the hours and one "AM" (CLDR's "h:mm - h:mm a", thin spaces).
+        (
+            "America/New_York",
+            "en_US",
+            "Thursday, December 4, 2025, 8:00\u2009\u2013\u200910:00\u202fAM",
+        ),
     ],
 )
 def test_an_appointment_is_its_day_with_the_year_and_its_hours(
