@@ -45,6 +45,7 @@ from actors.studio_views import (
     MediaShown,
     TranscriptEntry,
     VisitShown,
+    WallClock,
     detail_line,
     message_text,
     said,
@@ -63,6 +64,7 @@ __all__ = [
     "MediaShown",
     "Studio",
     "TranscriptEntry",
+    "WallClock",
 ]
 
 BOARD_LIMIT = 300  # the most recently active leads; search finds the others
@@ -110,7 +112,13 @@ class Studio:
     _now: Callable[[], datetime]  # the service's clock
     artist_number: str | None
     templated: frozenset[str]  # message keys with a WhatsApp template
-    timezone: tzinfo = UTC  # the studio's (STUDIO_FILE): appointments are shown on its clock
+    timezone: tzinfo = UTC  # the studio's (STUDIO_FILE): every time is shown on its clock
+    locale: str = "en_GB"  # LOCALE: the words dates and times are written in
+
+    @property
+    def wall_clock(self) -> WallClock:
+        """How the page writes a moment: in the studio's timezone, as the locale does."""
+        return WallClock(self.timezone, self.locale)
 
     async def board(self, search: str | None = None) -> Board:
         wanted = search.strip() if search else None
@@ -236,8 +244,7 @@ class Studio:
         return datetime.fromtimestamp(seconds, UTC).astimezone(self.timezone)
 
     def _visit(self, starts_at: int, ends_at: int) -> VisitShown:
-        zone = getattr(self.timezone, "key", None) or str(self.timezone)
-        return VisitShown(self._clock(starts_at), self._clock(ends_at), zone)
+        return VisitShown(self._clock(starts_at), self._clock(ends_at), self.wall_clock.zone)
 
     def _transcript(
         self, lead_file: LeadFile, media: Mapping[str, MediaShown]

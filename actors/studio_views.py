@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, Literal
 from uuid import UUID
 
@@ -26,6 +26,7 @@ __all__ = [
     "MediaShown",
     "TranscriptEntry",
     "VisitShown",
+    "WallClock",
     "detail_line",
     "message_text",
     "said",
@@ -52,6 +53,23 @@ class Board:
     status_names: Mapping[str, str]
     search: str | None
     visits: Mapping[UUID, datetime]  # lead id -> its appointment's start, on the studio's clock
+
+
+@dataclass(frozen=True)
+class WallClock:
+    """
+    The studio's clock and the words it is read in: every time on the studio page is
+    shown in `timezone` (STUDIO_FILE's, UTC without one) as `locale` (LOCALE) writes it,
+    so the artist reads the hour on their own wall, in their own language.
+    """
+
+    timezone: tzinfo
+    locale: str
+
+    @property
+    def zone(self) -> str:
+        """The timezone's IANA name (Europe/Madrid), as the page states it."""
+        return getattr(self.timezone, "key", None) or str(self.timezone)
 
 
 @dataclass(frozen=True)

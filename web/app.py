@@ -217,6 +217,7 @@ def create_app(
                     settings.artist_whatsapp_number,
                     frozenset(settings.whatsapp_templates),
                     timezone=studio.timezone if studio else UTC,
+                    locale=settings.locale,
                 ),
                 sign_in=sign_in,
                 studio_key=studio_key,

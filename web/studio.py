@@ -18,7 +18,8 @@ the page works without JavaScript. Routes verify (session, CSRF), parse, call
     POST /studio/leads/<lead id>/reply the artist's words to the lead, through its actor
     GET  /studio/media/<row>       a picture or file the lead sent (web/studio_media.py)
 
-Every POST carries the form field `csrf`; one without a valid token gets 403.
+Every POST carries the form field `csrf`; one without a valid token gets 403. Dates and
+times are written by the filters of web/studio_times.py: the studio's clock, LOCALE's words.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from web.request_ids import correlation_id
 from web.services import Services, services
 from web.studio_media import media_response
 from web.studio_session import SESSION_COOKIE, VISIT_COOKIE, Cookies, client_address
+from web.studio_times import install as install_time_filters
 
 __all__ = ["blueprint"]
 
@@ -50,6 +52,7 @@ blueprint = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
+install_time_filters(blueprint)
 
 _CSP = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 _MAX_REPLY = 4000  # WhatsApp takes 4,096 characters in a text message
@@ -120,6 +123,7 @@ async def _page(template: str, status: int = 200, **context: object) -> Response
         f"studio/{template}",
         csrf=_cookies(found).csrf_token(visitor.anchor) if visitor.anchor else "",
         signed_in=visitor.session_id is not None,
+        wall_clock=found.studio.wall_clock,
         **context,
     )
     return Response(html, status, content_type="text/html; charset=utf-8")

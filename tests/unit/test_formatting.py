@@ -1,6 +1,7 @@
 """
-Money, dates and times as the lead's language writes them: the functions, and the
-deposit messages a lead actually reads (the behaviour's effects rendered by the copy).
+Money, dates and times as the lead's language writes them: the functions (the copy's,
+and the studio page's time stamps and appointments), and the deposit messages a lead
+actually reads (the behaviour's effects rendered by the copy).
 """
 
 from __future__ import annotations
@@ -11,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from actors.copy import Composer, load_copy
-from actors.copy.formatting import format_day, format_money, format_slot, format_when
+from actors.copy.formatting import (
+    format_day,
+    format_moment,
+    format_money,
+    format_slot,
+    format_span,
+    format_when,
+)
 from actors.lead import (
     DepositLinkCreated,
     DepositSession,
@@ -90,6 +98,66 @@ def test_the_time_is_the_studios_wall_clock_across_daylight_saving() -> None:
 def test_a_naive_moment_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         format_when(datetime(2025, 12, 4, 14, 0), "Europe/London", "en_GB")
+    with pytest.raises(ValueError, match="timezone-aware"):
+        format_moment(datetime(2025, 12, 4, 14, 0), "Europe/London", "en_GB")
+
+
+# -- the studio page's time stamps and appointments ------------------------------------------
+
+ONE_PM_UTC_IN_DECEMBER = datetime(2025, 12, 4, 13, 0, 5, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("zone", "locale", "stamp", "exact"),
+    [
+        ("Europe/Madrid", "es_ES", "4 dic, 14:00", "4 dic, 14:00:05"),
+        ("Europe/London", "en_GB", "4 Dec, 13:00", "4 Dec, 13:00:05"),
+        ("UTC", "en_GB", "4 Dec, 13:00", "4 Dec, 13:00:05"),  # no STUDIO_FILE: as before
+        ("America/New_York", "en_US", "Dec 4, 8:00\u202fAM", "Dec 4, 8:00:05\u202fAM"),
+    ],
+)
+def test_a_time_stamp_is_the_day_month_and_time_on_the_studios_clock(
+    zone: str, locale: str, stamp: str, exact: str
+) -> None:
+    """Every message and event on the studio page: short, in the locale's order, and
+    with seconds only where events may come within the same minute."""
+    assert format_moment(ONE_PM_UTC_IN_DECEMBER, zone, locale) == stamp
+    assert format_moment(ONE_PM_UTC_IN_DECEMBER, zone, locale, seconds=True) == exact
+
+
+def test_a_summer_time_stamp_is_shifted_by_british_summer_time() -> None:
+    assert format_moment(datetime(2026, 7, 2, 13, 0, tzinfo=UTC), "Europe/London", "en_GB") == (
+        "2 Jul, 14:00"
+    )
+
+
+@pytest.mark.parametrize(
+    ("zone", "locale", "span"),
+    [
+        ("Europe/Madrid", "es_ES", "jueves, 4 de diciembre de 2025, 14:00\u201316:00"),
+        ("Europe/London", "en_GB", "Thursday, 4 December 2025, 13:00\u201315:00"),
+        # A 12-hour locale: the hours and one "AM" (CLDR's "h:mm - h:mm a", thin spaces).
+        (
+            "America/New_York",
+            "en_US",
+            "Thursday, December 4, 2025, 8:00\u2009\u2013\u200910:00\u202fAM",
+        ),
+    ],
+)
+def test_an_appointment_is_its_day_with_the_year_and_its_hours(
+    zone: str, locale: str, span: str
+) -> None:
+    end = ONE_PM_UTC_IN_DECEMBER + timedelta(hours=2)
+    assert format_span(ONE_PM_UTC_IN_DECEMBER, end, zone, locale) == span
+
+
+def test_an_appointment_past_midnight_on_the_studios_clock_names_both_days() -> None:
+    start = datetime(2025, 12, 4, 22, 0, tzinfo=UTC)  # 23:00 in Madrid
+    span = format_span(start, start + timedelta(hours=2), "Europe/Madrid", "es_ES")
+    dash = "\u2009\u2013\u2009"  # CLDR's "{0} to {1}": an en dash between thin spaces
+    assert (
+        span == f"jueves, 4 de diciembre de 2025, 23:00{dash}viernes, 5 de diciembre de 2025, 1:00"
+    )
 
 
 # -- the deposit messages as the lead reads them ---------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +22,21 @@ from tests.web.conftest import Running
 
 __all__ = ["Phone"]
 
-_COPY = yaml.safe_load((Path(__file__).resolve().parents[2] / "copy" / "en_GB.yml").read_text())
+_COPY_DIR = Path(__file__).resolve().parents[2] / "copy"
+# How a person answers "when?" in each language the copy speaks (its date hints).
+_SOME_TIME = {"en_GB": "next month", "es_ES": "el mes que viene"}
 _clock = itertools.count(int(time.time()))  # Meta's timestamps: recent, increasing
 
 
-def _question_for(text: str) -> dict[str, Any] | None:
+@cache
+def _copy(locale: str) -> dict[str, Any]:
+    found: dict[str, Any] = yaml.safe_load((_COPY_DIR / f"{locale}.yml").read_text())
+    return found
+
+
+def _question_for(text: str, locale: str = "en_GB") -> dict[str, Any] | None:
     """Which copy question a prompt asks (the prompt may open with a greeting)."""
-    for question in _COPY["questions"]:
+    for question in _copy(locale)["questions"]:
         if text.endswith(question["text"]) or text.endswith(question["reask"]):
             return dict(question)
     return None
@@ -41,6 +50,7 @@ class Phone:
     seen: int = 0  # how many of the bot's messages this person has read
     picture: bytes | None = None  # what they send when asked for one (default: a few bytes)
     picture_id: str = "MEDIA-REF-1"  # Meta's id of it (Meta's ids are unique: give each phone one)
+    locale: str = "en_GB"  # the copy the service speaks (LOCALE), to know its questions
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     # -- reading -----------------------------------------------------------------------
@@ -135,14 +145,14 @@ class Phone:
         """Say hi and answer every question; return the summary the bot then sends."""
         await self.say("Hi")
         message = await self.next_message()
-        while is_question(message):
+        while is_question(message, self.locale):
             await self.answer(message)
             message = await self.next_message()
         return message
 
     async def answer(self, prompt: SentMessage) -> None:
         """Answer a qualifying question the way it asks to be answered."""
-        question = _question_for(prompt.text)
+        question = _question_for(prompt.text, self.locale)
         assert question is not None, f"not a question: {prompt.text!r}"
         kind = question["kind"]
         if kind in ("buttons", "list"):
@@ -152,7 +162,7 @@ class Phone:
         elif "size_cm" in question.get("validation", {}):
             await self.say("12 cm")
         elif question.get("validation", {}).get("date"):
-            await self.say("next month")
+            await self.say(_SOME_TIME[self.locale])
         else:
             await self.say("a small rose with leaves")
 
@@ -185,5 +195,5 @@ def buttons_of(message: SentMessage) -> dict[str, str]:
     return {row["id"]: row["title"] for s in action["sections"] for row in s["rows"]}
 
 
-def is_question(message: SentMessage) -> bool:
-    return _question_for(message.text) is not None
+def is_question(message: SentMessage, locale: str = "en_GB") -> bool:
+    return _question_for(message.text, locale) is not None

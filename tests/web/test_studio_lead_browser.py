@@ -3,17 +3,20 @@ A lead's page in a real browser (Debian's Chromium, headless, at 390x844), again
 running service, real Postgres and the fake Graph API and Stripe: the picture the lead
 sent shown inline and served only to a signed-in session, a picture that failed its
 checksum never shown, Meta's delivery reports as ticks, a booked appointment on the
-studio's clock, cancelled and refunded from the page, and the healed photo weeks later.
+studio's clock and in its locale's words (London in English, Madrid in Spanish), cancelled
+and refunded from the page, and the healed photo weeks later.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from playwright.async_api import BrowserContext, Page, expect
 
 from fakes.graph import FakeGraphApi
@@ -158,10 +161,10 @@ async def test_delivery_reports_show_as_ticks_and_a_failure_with_its_code(
 # -- an appointment ----------------------------------------------------------------------
 
 
-async def booked(studio: Studio) -> tuple[int, str]:
+async def booked(studio: Studio, **phone: Any) -> tuple[int, str]:
     """A lead approved, who picked the first free time and paid: its start and payment."""
     running = studio.running
-    lead, artist = await confirmed(studio, LEAD), Phone(running, ARTIST, name="Artist")
+    lead, artist = await confirmed(studio, LEAD, **phone), Phone(running, ARTIST, name="Artist")
     await artist.settle()
     approve = f"approve:{LEAD}"
     await artist.tap(next(m for m in artist.inbox() if approve in buttons_of(m)), approve)
@@ -198,14 +201,16 @@ async def test_a_booked_lead_shows_its_time_and_is_cancelled_and_refunded_from_t
 ) -> None:
     start, payment_intent = await booked(studio)
     when = datetime.fromtimestamp(start, UTC).astimezone(ZoneInfo("Europe/London"))
+    ends = when + timedelta(minutes=120)  # the example's default session
+    month = "Sept" if when.month == 9 else f"{when:%b}"  # CLDR's en_GB abbreviation
 
     page = await phone.new_page()
     await sign_in_with_password(studio, page)
     row = page.locator("section.group-booked .lead-row", has_text="Maya Okafor")
-    await expect(row).to_contain_text(when.strftime("%a %d %b, %H:%M"))
+    await expect(row).to_contain_text(f"{when:%a} {when.day} {month}, {when:%H:%M}")
     await row.click()
     await expect(page.locator(".appointment .when")).to_contain_text(
-        when.strftime("%a %d %b %Y, %H:%M")
+        f"{when:%A}, {when.day} {when:%B} {when.year}, {when:%H:%M}\u2013{ends:%H:%M}"
     )
     await expect(page.locator(".appointment .when")).to_contain_text("Europe/London")
 
@@ -228,6 +233,63 @@ async def test_a_booked_lead_shows_its_time_and_is_cancelled_and_refunded_from_t
         page.locator("section.group-closed .lead-row", has_text="Maya Okafor")
     ).to_be_visible()
     assert await page.locator("section.group-booked .lead-row").count() == 0
+
+
+# CLDR's Spanish names (es_ES): weekdays from Monday, months from January.
+DIAS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+DIAS_CORTOS = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
+MESES = (
+    "enero", "febrero", "marzo", "abril", "mayo", "junio",
+    "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
+)  # fmt: skip
+MESES_CORTOS = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic")
+
+
+def madrid_afternoons(tmp_path: Path) -> Path:
+    """The example studio moved to Madrid, open 14:00-16:00 every day: with its two-hour
+    sessions, every free time starts at 14:00 on Madrid's clock (13:00 UTC in winter)."""
+    studio = yaml.safe_load((ROOT / "studio.example.yml").read_text())
+    studio["timezone"] = "Europe/Madrid"
+    studio["hours"] = {day: [["14:00", "16:00"]] for day in studio["hours"]}
+    path = tmp_path / "madrid.yml"
+    path.write_text(yaml.safe_dump(studio))
+    return path
+
+
+async def test_a_madrid_studio_in_spanish_reads_its_appointment_in_spanish_on_its_clock(
+    database_url: str, pool: Pool, graph: FakeGraphApi, tmp_path: Path
+) -> None:
+    """LOCALE=es_ES and a studio in Madrid: Spanish day and month names, Madrid's hours."""
+    studio_file = madrid_afternoons(tmp_path)
+    async with served_studio(
+        database_url, pool, graph, studio_file=studio_file, locale="es_ES"
+    ) as studio:
+        start, _ = await booked(studio, locale="es_ES")
+        when = datetime.fromtimestamp(start, ZoneInfo("Europe/Madrid"))
+        assert (when.hour, when.minute) == (14, 0)
+        utc_hour = datetime.fromtimestamp(start, UTC).hour  # 13 in winter, 12 in summer
+
+        browser = await studio.phone()
+        page = await browser.new_page()
+        await sign_in_with_password(studio, page)
+        await expect(page.get_by_text("Times in Europe/Madrid.")).to_be_visible()
+        row = page.locator("section.group-booked .lead-row", has_text="Maya Okafor")
+        day, month = DIAS_CORTOS[when.weekday()], MESES_CORTOS[when.month - 1]
+        await expect(row.locator(".when")).to_have_text(f"{day}, {when.day} {month}, 14:00")
+        await expect(row.locator(".meta")).to_contain_text(re.compile(r"last message \d{1,2} "))
+        assert "UTC" not in await row.inner_text()
+
+        await row.click()
+        shown = page.locator(".appointment .when")
+        full_day, full_month = DIAS[when.weekday()], MESES[when.month - 1]
+        await expect(shown).to_contain_text(
+            f"{full_day}, {when.day} de {full_month} de {when.year}, 14:00\u201316:00"
+        )
+        await expect(shown).to_contain_text("Europe/Madrid")
+        assert f"{utc_hour}:00" not in await shown.inner_text()
+        payment = page.locator("p", has_text="Payment link 1")  # its expiry, in Spanish
+        await expect(payment).to_contain_text(re.compile(r"expires \d{1,2} [a-zé]+, \d{1,2}:\d\d$"))
+        await browser.close()
 
 
 async def test_the_healed_photo_shows_in_the_lead_s_file(
