@@ -95,8 +95,9 @@ class Composer:
         """A media item under its own type's key: Meta refuses an image body for a voice
         note, and a caption on audio or a sticker (the behaviour sends those words first)."""
         item = {"id": effect.media_id}
-        if effect.kind.takes_caption:
-            item["caption"] = self._text(effect.caption_key, effect.params, ())
+        caption = self._text(effect.caption_key, effect.params, ())
+        if caption and effect.kind.takes_caption:  # the artist's picture may come wordless
+            item["caption"] = caption
         if effect.kind is MediaKind.DOCUMENT and effect.filename:
             item["filename"] = effect.filename
         return {"type": effect.kind.value, effect.kind.value: item}
