@@ -88,7 +88,7 @@ class ArtistSide:
                 return (forward,)
             # A voice note or a sticker takes no caption: who sent it goes just before.
             return (SendMessage(to=artist, key=_FORWARD_FROM_KEY, params=who(state)), forward)
-        if not message.text:  # a sticker, a location, a tap on an old button...
+        if not message.text:  # a location, a contact card, a tap on an old button...
             params["kind"] = message.kind
             return (SendMessage(to=artist, key="artist_forward_unreadable", params=params),)
         return (SendMessage(to=artist, key="artist_forward", params=params),)
