@@ -20,11 +20,18 @@ webhook is answered, and the relay delivers the question like every other messag
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from actors.inbound import Inbound
-from actors.lead import ArtistActed, ArtistReplied, MessageReceived, SendMessage, Status
+from actors.lead import (
+    ArtistActed,
+    ArtistReplied,
+    MessageReceived,
+    SendMessage,
+    Status,
+    media_kind,
+)
 from actors.lead.button_ids import artist_command, relay_pick, relay_row_id
 from actors.lead.codec import effect_to_json, outbox_channel
 from actors.turn import TurnOutcome
@@ -36,9 +43,34 @@ _LIST_ROWS = 10  # WhatsApp's most rows in one list
 _ASKED = "asked_which_lead"  # the inbox outcome of a kept message
 
 
-def artist_record(record: dict[str, Any], text: str | None, media_id: str | None) -> dict[str, Any]:
+def artist_record(record: dict[str, Any], said: Mapping[str, Any]) -> dict[str, Any]:
     """The inbox's record of the artist's words: authored by the artist, as relayed."""
-    return {**record, "author": "artist", "relayed": {"text": text, "media_id": media_id}}
+    return {**record, "author": "artist", "relayed": dict(said)}
+
+
+def _said(message: MessageReceived) -> dict[str, Any]:
+    """What the artist said, as kept until relayed: the words, and the media item with
+    its kind (and a document's name) when there is one."""
+    if not message.media_id:
+        return {"text": message.text, "media_id": None}
+    said = {"text": message.text, "media_id": message.media_id, "kind": message.kind}
+    return {**said, "filename": message.filename} if message.filename else said
+
+
+def _replied(
+    message: MessageReceived, lead: str, said: Mapping[str, Any], kept: Mapping[str, Any]
+) -> ArtistReplied:
+    """The artist's words to `lead`. A message kept before its kind was (`said` without
+    one) was Meta's message `kept`, whose own type says what its media item is."""
+    return ArtistReplied(
+        message.message_id,
+        lead,
+        message.received_at,
+        text=said.get("text"),
+        media_id=said.get("media_id"),
+        media_kind=media_kind(said.get("kind") or kept.get("type")),
+        filename=said.get("filename"),
+    )
 
 
 class ArtistDesk:
@@ -69,28 +101,16 @@ class ArtistDesk:
                 kept = await unit.artist.artist_message(pick.message_id, self._artist)
             if kept is not None:
                 said = kept.get("relayed") or {}
-                return self._relay(message, pick.wa_id, record, correlation_id, said)
+                replied = _replied(message, pick.wa_id, said, kept)
+                return Inbound.from_whatsapp(replied, artist_record(record, said), correlation_id)
         if message.context_id:
             async with self._db.reads() as unit:
                 lead = await unit.artist.lead_for_message(message.context_id, self._artist)
             if lead is not None:
-                said = {"text": message.text, "media_id": message.media_id}
-                return self._relay(message, lead, record, correlation_id, said)
+                said = _said(message)
+                replied = _replied(message, lead, said, record)
+                return Inbound.from_whatsapp(replied, artist_record(record, said), correlation_id)
         return await self._ask(message, record, correlation_id)
-
-    def _relay(
-        self,
-        message: MessageReceived,
-        lead: str,
-        record: dict[str, Any],
-        correlation_id: str,
-        said: dict[str, Any],
-    ) -> Inbound:
-        text, media_id = said.get("text"), said.get("media_id")
-        replied = ArtistReplied(
-            message.message_id, lead, message.received_at, text=text, media_id=media_id
-        )
-        return Inbound.from_whatsapp(replied, artist_record(record, text, media_id), correlation_id)
 
     async def _ask(
         self, message: MessageReceived, record: dict[str, Any], correlation_id: str
@@ -104,7 +124,7 @@ class ArtistDesk:
                 artist=self._artist,
                 outcome=_ASKED,
                 correlation_id=correlation_id,
-                payload=artist_record(record, message.text, message.media_id),
+                payload=artist_record(record, _said(message)),
                 question=OutboxInsert(
                     outbox_channel(question),
                     effect_to_json(question),

@@ -11,7 +11,7 @@ from datetime import datetime, tzinfo
 from typing import Any, Literal
 from uuid import UUID
 
-from actors.lead import ArtistAction
+from actors.lead import ArtistAction, MediaKind
 from storage.studio_board import BoardRow
 
 __all__ = [
@@ -39,6 +39,7 @@ Author = Literal["lead", "bot", "artist", "to_artist"]
 # Pictures a browser shows in an <img> and the page serves inline; any other kept file
 # (an SVG, a PDF, a voice note) is offered as a download, never rendered by the page.
 INLINE_IMAGES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+_MEDIA_KINDS = frozenset(MediaKind)  # the Graph API body of a media item is under its type
 
 
 @dataclass(frozen=True)
@@ -187,8 +188,9 @@ def message_text(message: Mapping[str, Any]) -> str:
     """What a person reads in a Graph API message body: its text and its choices."""
     if "text" in message:
         return str(message["text"].get("body", ""))
-    if "image" in message:
-        return str(message["image"].get("caption", ""))
+    kind = message.get("type")
+    if kind in _MEDIA_KINDS:  # a media item: its caption, if Meta takes one there
+        return str(message[kind].get("caption", ""))
     interactive = message.get("interactive", {})
     text = str(interactive.get("body", {}).get("text", ""))
     action = interactive.get("action", {})

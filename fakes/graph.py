@@ -2,19 +2,21 @@
 A fake WhatsApp Cloud API (Graph API): POST /{phone-number-id}/messages, the media API
 (GET /{media-id}, then the bytes from the URL it gives), and delivery statuses.
 
-It parses the real JSON, records every accepted message (text, interactive, image and
-template) and every read receipt (`status: read` with the typing indicator), and answers
-like Meta does: 200 with a wamid, or an error envelope with Meta's codes. Media added
-with `add_media` is served with its sha256 (or a wrong one, `bad_checksum=True`).
-`statuses_for(message)` writes the `statuses[]` Meta would post about a message (sent,
-delivered, read; or failed with `errors[]` for recipients set with `fail_delivery`),
-in order, reversed or shuffled; `fakes.statuses.StatusReporter` posts them to a
-service's webhook (also before the service hears the send was accepted:
-`before_answer`). Failures are scripted per call (`fail_next`), for a share of calls
-(`fail_randomly`), for a stretch of time (`down` / `up`: 503 for everything), or per
-recipient (`close_window`: free-form messages get 131047, templates still go). Two
-failures are not answers at all: a stall longer than the client's timeout, and a
-message accepted whose response is lost (recorded as sent, then the connection drops).
+It parses the real JSON, records every accepted message (text, interactive, media of
+each type, and template; a media item without its id, or with a caption on audio or a
+sticker, is refused as Meta refuses it) and every read receipt (`status: read` with the
+typing indicator), and answers like Meta does: 200 with a wamid, or an error envelope
+with Meta's codes. Media added with `add_media` is served with its sha256 (or a wrong
+one, `bad_checksum=True`). `statuses_for(message)` writes the `statuses[]` Meta would
+post about a message (sent, delivered, read; or failed with `errors[]` for recipients
+set with `fail_delivery`), in order, reversed or shuffled;
+`fakes.statuses.StatusReporter` posts them to a service's webhook (also before the
+service hears the send was accepted: `before_answer`). Failures are scripted per call
+(`fail_next`), for a share of calls (`fail_randomly`), for a stretch of time (`down` /
+`up`: 503 for everything), or per recipient (`close_window`: free-form messages get
+131047, templates still go). Two failures are not answers at all: a stall longer than
+the client's timeout, and a message accepted whose response is lost (recorded as sent,
+then the connection drops).
 
 Two front ends share one core: an httpx `MockTransport` for in-process tests (where a
 stall raises the client's `ReadTimeout` itself, since a mock transport has no timer)
@@ -54,6 +56,9 @@ __all__ = [
 
 StatusOrder = Literal["in_order", "reversed", "shuffled"]
 _DOWNLOAD = "/download/"
+# Meta's media message types; audio and stickers take no caption (Meta refuses one).
+_MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})
+_UNCAPTIONED = frozenset({"audio", "sticker"})
 
 
 @dataclass(frozen=True)
@@ -391,7 +396,15 @@ class FakeGraphApi:
         return None
 
     def _refusal(self, payload: dict[str, Any]) -> GraphFailure | None:
-        """Meta's own checks: the 24-hour window and the approved templates."""
+        """Meta's own checks: a media item's shape, the 24-hour window and the approved
+        templates."""
+        kind = payload.get("type", "text")
+        if kind in _MEDIA_TYPES:
+            item = payload.get(kind)
+            if not isinstance(item, dict) or not (item.get("id") or item.get("link")):
+                return GraphFailure(400, 100, f"Param {kind} is required")
+            if kind in _UNCAPTIONED and "caption" in item:
+                return GraphFailure(400, 100, f"Param {kind}['caption'] is not valid")
         if payload.get("type") != "template":
             closed = payload["to"] in self._closed_windows
             return GraphFailure.outside_window() if closed else None

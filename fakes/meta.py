@@ -161,9 +161,17 @@ def media_message(
     mime_type: str = "image/jpeg",
     caption: str | None = None,
     sha256: str | None = None,
+    filename: str | None = None,
 ) -> dict[str, Any]:
-    """An image, video, audio or document message (`caption`, `sha256` when given)."""
-    item = {"id": media_id, "mime_type": mime_type, "caption": caption, "sha256": sha256}
+    """An image, video, audio or document message (`caption`, `sha256`, a document's
+    `filename` when given)."""
+    item = {
+        "id": media_id,
+        "mime_type": mime_type,
+        "caption": caption,
+        "sha256": sha256,
+        "filename": filename,
+    }
     return message(
         wa_id, message_id, timestamp, kind, {k: v for k, v in item.items() if v is not None}
     )

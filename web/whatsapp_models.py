@@ -62,6 +62,7 @@ class _Media(_Open):
     caption: str | None = None
     mime_type: str | None = None
     sha256: str | None = None
+    filename: str | None = None  # a document's, as its sender named it
 
 
 class _Context(_Open):
@@ -126,7 +127,8 @@ class MetaMessage(_Open):
         return self.image or self.document or self.video or self.audio
 
     def media_id(self) -> str | None:
-        media = self.kept_media()
+        """Meta's id of the media item, a sticker's too: not kept, but forwarded as one."""
+        media = self.kept_media() or self.sticker
         return media.id if media is not None else None
 
 
@@ -239,6 +241,7 @@ class ReceivedMessage:
             about_key=about_key,
             mime_type=media.mime_type if media is not None else None,
             sha256=media.sha256 if media is not None else None,
+            filename=m.document.filename if m.document is not None else None,
         )
 
     def record(self) -> dict[str, Any]:

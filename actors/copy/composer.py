@@ -28,7 +28,7 @@ from actors.copy.file import (
 )
 from actors.copy.formatting import format_slot, format_when
 from actors.lead.button_ids import button_id, edit_row_id, later_row_id, slot_row_id
-from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER, SendMedia, SendMessage
+from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER, MediaKind, SendMedia, SendMessage
 from actors.lead.script import Kind
 from actors.lead.status import Status
 from actors.lead.validation import size_shown
@@ -49,8 +49,7 @@ class Composer:
     def render(self, effect: SendMessage | SendMedia) -> dict[str, Any]:
         """The Graph API message body (without `to`) for one message effect."""
         if isinstance(effect, SendMedia):
-            caption = self._text(effect.caption_key, effect.params, ())
-            return {"type": "image", "image": {"id": effect.media_id, "caption": caption}}
+            return self._media(effect)
         key = effect.key
         params = effect.params
         answers = effect.answers
@@ -91,6 +90,17 @@ class Composer:
             buttons = [(button_id(stem, ref), title) for stem, title in message.buttons.items()]
             return _buttons(body, buttons)
         return _text(body)
+
+    def _media(self, effect: SendMedia) -> dict[str, Any]:
+        """A media item under its own type's key: Meta refuses an image body for a voice
+        note, and a caption on audio or a sticker (the behaviour sends those words first)."""
+        item = {"id": effect.media_id}
+        caption = self._text(effect.caption_key, effect.params, ())
+        if caption and effect.kind.takes_caption:  # the artist's picture may come wordless
+            item["caption"] = caption
+        if effect.kind is MediaKind.DOCUMENT and effect.filename:
+            item["filename"] = effect.filename
+        return {"type": effect.kind.value, effect.kind.value: item}
 
     def _message(self, key: str) -> MessageCopy:
         message = self._messages.get(key)

@@ -108,6 +108,7 @@ _CONVERSATION_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     # The artist's side (actors.lead.artist_side, actors.artist_desk).
     **dict.fromkeys(("artist_forward", "artist_forward_media"), (_WHO | {"text"}, frozenset())),
     "artist_forward_unreadable": (_WHO | {"kind"}, frozenset()),
+    "artist_forward_media_from": (_WHO, frozenset()),  # before a voice note or a sticker
     **dict.fromkeys(("artist_reply", "artist_reply_media"), (frozenset({"text"}), frozenset())),
     "artist_reply_not_sent": (_WHO | {"reason"}, frozenset()),
     **dict.fromkeys(

@@ -33,6 +33,7 @@ from actors.lead.model import (
     FetchMedia,
     LeadState,
     MarkRead,
+    MediaKind,
     MessageReceived,
     MirrorLead,
     OutboxEffect,
@@ -51,6 +52,7 @@ from actors.lead.model import (
     TimerFired,
     TimerKind,
     Visit,
+    media_kind,
 )
 from actors.lead.script import Kind, Option, Policy, Question, Script, Validation, Words
 from actors.lead.status import Status
@@ -81,6 +83,7 @@ __all__ = [
     "LeadBehaviour",
     "LeadState",
     "MarkRead",
+    "MediaKind",
     "MessageReceived",
     "MirrorLead",
     "Option",
@@ -111,6 +114,7 @@ __all__ = [
     "effect_from_json",
     "effect_to_json",
     "latest_answers",
+    "media_kind",
     "outbox_channel",
     "state_from_json",
     "state_to_json",

@@ -43,6 +43,7 @@ from actors.lead.model import (
     SendMedia,
     SendMessage,
     Visit,
+    media_kind,
 )
 from actors.lead.script import Policy
 from actors.lead.status import Status
@@ -296,13 +297,21 @@ class AppointmentRules:
             message_id=message.message_id,
             seq=max((a.seq for a in state.answers), default=0) + 1,
             media_id=message.media_id,
+            media_kind=media_kind(message.kind),
         )
         state = replace(state, answers=(*state.answers, answer))
         effects: list[Effect] = [SendMessage(to=state.wa_id, key="healed_photo_thanks")]
         artist = self._policy.artist_number
         if artist is not None:
             effects.append(
-                SendMedia(artist, message.media_id, "artist_healed_photo", self._who(state))
+                SendMedia(
+                    artist,
+                    message.media_id,
+                    "artist_healed_photo",
+                    self._who(state),
+                    kind=answer.media_kind,
+                    filename=message.filename,
+                )
             )
         return Decision(state, tuple(effects))
 

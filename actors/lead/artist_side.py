@@ -5,8 +5,9 @@ while the bot is silent, and what the artist writes to the lead. Pure.
     who            the lead as the artist sees it: name, full number, wa.me link
                    (masking is for logs, never for the artist)
     forward        a lead's message while the bot stays silent goes to the artist once,
-                   as "<name>: <text>" (media as media), from the business number, so
-                   the artist can swipe-reply to it
+                   as "<name>: <text>" (media as media of its own kind: a voice note or
+                   a sticker takes no caption, so who sent it goes just before), from
+                   the business number, so the artist can swipe-reply to it
     reply          the artist's text goes to the lead from the business number: free
                    text inside WhatsApp's 24 hours since the lead's last message,
                    outside them the configured template, or nothing (the artist is told
@@ -30,6 +31,7 @@ from actors.lead.model import (
     RecordEvent,
     SendMedia,
     SendMessage,
+    media_kind,
 )
 from actors.lead.script import Policy
 from actors.lead.status import Status
@@ -41,6 +43,8 @@ S = Status
 WINDOW_S = 24 * 3600  # WhatsApp's customer service window
 REPLY_KEY = "artist_reply"  # the artist's words to a lead; a template may stand for it
 _REPLY_MEDIA_KEY = "artist_reply_media"
+_FORWARD_MEDIA_KEY = "artist_forward_media"
+_FORWARD_FROM_KEY = "artist_forward_media_from"  # who sent the voice note or sticker after it
 
 # Where the lead's messages reach no one but the artist: the bot is not talking.
 SILENT = frozenset({S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY, S.BOOKING_PENDING})
@@ -71,8 +75,20 @@ class ArtistSide:
             return ()
         params = {**who(state), "text": message.text or ""}
         if message.media_id:
-            return (SendMedia(artist, message.media_id, "artist_forward_media", params),)
-        if not message.text:  # a sticker, a location, a tap on an old button...
+            kind = media_kind(message.kind)
+            forward = SendMedia(
+                artist,
+                message.media_id,
+                _FORWARD_MEDIA_KEY,
+                params,
+                kind=kind,
+                filename=message.filename,
+            )
+            if kind.takes_caption:
+                return (forward,)
+            # A voice note or a sticker takes no caption: who sent it goes just before.
+            return (SendMessage(to=artist, key=_FORWARD_FROM_KEY, params=who(state)), forward)
+        if not message.text:  # a location, a contact card, a tap on an old button...
             params["kind"] = message.kind
             return (SendMessage(to=artist, key="artist_forward_unreadable", params=params),)
         return (SendMessage(to=artist, key="artist_forward", params=params),)
@@ -90,14 +106,22 @@ class ArtistSide:
         if state.status in _BOT_TALKING:
             resume = S.QUALIFYING if state.status in (S.NEW, S.STALE) else state.status
             state = replace(move(state, S.NEEDS_ARTIST_REPLY), resume_status=resume)
-        message: Effect
+        words = SendMessage(to=state.wa_id, key=REPLY_KEY, params={"text": text})
+        messages: tuple[Effect, ...] = (words,)
         if replied.media_id:
-            params = {"text": text}
-            message = SendMedia(state.wa_id, replied.media_id, _REPLY_MEDIA_KEY, params)
-        else:
-            message = SendMessage(to=state.wa_id, key=REPLY_KEY, params={"text": text})
+            kind = replied.media_kind
+            media = SendMedia(
+                state.wa_id,
+                replied.media_id,
+                _REPLY_MEDIA_KEY,
+                {"text": text},
+                kind=kind,
+                filename=replied.filename,
+            )
+            # Words on a voice note or a sticker cannot ride as its caption: said first.
+            messages = (words, media) if text and not kind.takes_caption else (media,)
         delivery = "free_text" if inside else "template"
-        return Decision(state, (message, self._recorded(replied, delivery)))
+        return Decision(state, (*messages, self._recorded(replied, delivery)))
 
     def _inside_window(self, state: LeadState, replied: ArtistReplied) -> bool:
         if state.last_message_ts == 0:

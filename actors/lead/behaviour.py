@@ -240,6 +240,7 @@ class LeadBehaviour:
             message_id=message.message_id,
             seq=max((a.seq for a in state.answers), default=0) + 1,
             media_id=verdict.media_id,
+            media_kind=verdict.media_kind,
         )
         state = replace(state, answers=(*state.answers, answer), failed_attempts=0, follow_up=None)
         asks_more = None if picked is not None else question.follow_up(verdict.value)
@@ -433,7 +434,11 @@ class LeadBehaviour:
         ]
         for answer in latest_answers(state.answers).values():
             if answer.value == MEDIA_ANSWER and answer.media_id:
-                effects.append(SendMedia(artist, answer.media_id, "artist_reference", who))
+                effects.append(
+                    SendMedia(
+                        artist, answer.media_id, "artist_reference", who, kind=answer.media_kind
+                    )
+                )
         return effects
 
     def _who(self, state: LeadState) -> dict[str, str]:

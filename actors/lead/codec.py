@@ -19,6 +19,7 @@ from actors.lead.model import (
     FetchMedia,
     LeadState,
     MarkRead,
+    MediaKind,
     MirrorLead,
     OutboxEffect,
     RefundDeposit,
@@ -92,6 +93,7 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
                 "message_id": a.message_id,
                 "seq": a.seq,
                 "media_id": a.media_id,
+                **({"media_kind": a.media_kind.value} if a.media_id else {}),
             }
             for a in state.answers
         ],
@@ -141,6 +143,8 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
                 message_id=a["message_id"],
                 seq=int(a["seq"]),
                 media_id=a.get("media_id"),
+                # Answers kept before the kind was were sent on as images.
+                media_kind=MediaKind(a.get("media_kind") or MediaKind.IMAGE),
             )
             for a in data.get("answers", [])
         ),
@@ -195,6 +199,8 @@ def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
                 "caption_key": effect.caption_key,
                 "params": dict(effect.params),
                 **({"mark_read": effect.mark_read} if effect.mark_read else {}),
+                "kind": effect.kind.value,
+                **({"filename": effect.filename} if effect.filename else {}),
             }
         case MarkRead():
             return {"type": "mark_read", "to": effect.to, "wamid": effect.wamid}
@@ -261,6 +267,9 @@ def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
                     caption_key=str(data["caption_key"]),
                     params={str(k): str(v) for k, v in (data.get("params") or {}).items()},
                     mark_read=data.get("mark_read"),
+                    # Rows queued before the kind was written were all sent as images.
+                    kind=MediaKind(data.get("kind") or MediaKind.IMAGE),
+                    filename=data.get("filename"),
                 )
             case "mark_read":
                 return MarkRead(to=str(data["to"]), wamid=str(data["wamid"]))

@@ -33,6 +33,7 @@ __all__ = [
     "FetchMedia",
     "LeadState",
     "MarkRead",
+    "MediaKind",
     "MessageReceived",
     "Outcome",
     "PaymentEventReceived",
@@ -49,10 +50,35 @@ __all__ = [
     "TimerFired",
     "TimerKind",
     "Visit",
+    "media_kind",
 ]
 
 MEDIA_ANSWER = "media"
 SKIPPED_ANSWER = "skip"
+
+
+class MediaKind(StrEnum):
+    """Meta's media message types: a media item is sent under its own type's key."""
+
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+    DOCUMENT = "document"
+    STICKER = "sticker"
+
+    @property
+    def takes_caption(self) -> bool:
+        """Meta refuses a caption on audio and stickers: their words go as a text."""
+        return self not in (MediaKind.AUDIO, MediaKind.STICKER)
+
+
+def media_kind(kind: str | None) -> MediaKind:
+    """Meta's message type as a media kind; anything else is sent as an image, as every
+    media item was before the kind was carried."""
+    try:
+        return MediaKind(kind or MediaKind.IMAGE)
+    except ValueError:
+        return MediaKind.IMAGE
 
 
 @dataclass(frozen=True)
@@ -64,6 +90,7 @@ class Answer:
     message_id: str
     seq: int  # the lead's own answer counter: the one deterministic order of answers
     media_id: str | None = None
+    media_kind: MediaKind = MediaKind.IMAGE  # with media_id: a picture, or a document
 
 
 class Deposit(StrEnum):
@@ -161,6 +188,7 @@ class MessageReceived:
     about_key: str | None = None
     mime_type: str | None = None  # of the media item, as Meta described it
     sha256: str | None = None  # of the media item's bytes, as Meta described it
+    filename: str | None = None  # of a document, as the sender named it
 
 
 class ArtistAction(StrEnum):
@@ -239,6 +267,8 @@ class ArtistReplied:
     received_at: datetime
     text: str | None = None
     media_id: str | None = None
+    media_kind: MediaKind = MediaKind.IMAGE  # with media_id: what Meta said it is
+    filename: str | None = None  # of a document
     via: str = "whatsapp"  # whatsapp | admin
 
 
@@ -302,13 +332,19 @@ class SendMessage:
 
 @dataclass(frozen=True)
 class SendMedia:
-    """Forward a media item the lead sent (by its WhatsApp media id)."""
+    """Forward a media item (by its WhatsApp media id) as what it is: an image, a video,
+    a voice note, a document or a sticker.
+
+    `caption_key` names it for templates and the transcript; it is sent as the caption
+    only where Meta takes one (`MediaKind.takes_caption`)."""
 
     to: str
     media_id: str
     caption_key: str
     params: Mapping[str, str] = field(default_factory=dict)
     mark_read: str | None = None  # as SendMessage's
+    kind: MediaKind = MediaKind.IMAGE  # rows queued before the kind was carried: images
+    filename: str | None = None  # a document's name, as its sender gave it
 
 
 @dataclass(frozen=True)

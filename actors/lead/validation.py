@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER, MessageReceived
+from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER, MediaKind, MessageReceived, media_kind
 from actors.lead.script import Kind, Question, Validation, Words, normalise
 
 __all__ = [
@@ -42,6 +42,7 @@ _CANONICAL = re.compile(r"\d+(?:\.\d)?(?: x \d+(?:\.\d)?)* cm")
 class Accepted:
     value: str
     media_id: str | None = None
+    media_kind: MediaKind = MediaKind.IMAGE  # with media_id: sent on as what it is
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ Verdict = Accepted | Rejected | Unsupported
 def judge(question: Question, message: MessageReceived, words: Words) -> Verdict:
     if question.kind is Kind.MEDIA:
         if message.kind in _MEDIA_TYPES and message.media_id:
-            return Accepted(MEDIA_ANSWER, message.media_id)
+            return Accepted(MEDIA_ANSWER, message.media_id, media_kind(message.kind))
         if message.kind in _TEXT_TYPES and message.text is not None:
             return Accepted(SKIPPED_ANSWER) if words.is_skip(message.text) else Rejected()
         return Unsupported()

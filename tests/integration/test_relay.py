@@ -19,7 +19,7 @@ from actors import Backoff, Deliverer, Delivery, OutboxRelay, WhatsAppSender
 from actors.deadline import Deadline
 from actors.errors import DeliveryDeferred
 from actors.graph_calls import HttpxGraph
-from actors.lead import SendMessage
+from actors.lead import MediaKind, SendMedia, SendMessage, effect_to_json
 from actors.pacing import Pacing
 from fakes.graph import FakeGraphApi, GraphFailure, SentMessage
 from storage import Database
@@ -101,6 +101,35 @@ async def test_delivers_and_records_the_provider_id(
     row = await pool.fetchrow("SELECT provider_message_id, attempts FROM outbox")
     assert row is not None
     assert (row["provider_message_id"], row["attempts"]) == (sent.wamid, 1)
+
+
+async def test_a_media_row_queued_before_the_kind_was_stored_still_goes_as_an_image(
+    pool: Pool, graph: FakeGraphApi, start: Start
+) -> None:
+    """Rows a turn wrote before this version: no type, no kind. Next to them, a voice
+    note as it is written now goes as audio, with no caption (Meta refuses one there)."""
+    who = {"name": "Ana", "number": f"+{LEAD}", "link": f"https://wa.me/{LEAD}", "text": ""}
+    old = {"to": ARTIST, "media_id": "MEDIA-OLD", "caption_key": "artist_reference"}
+    new = effect_to_json(
+        SendMedia(ARTIST, "MEDIA-VOICE", "artist_forward_media", who, kind=MediaKind.AUDIO)
+    )
+    for n, payload in enumerate([{**old, "params": who}, new]):
+        await pool.execute(
+            "INSERT INTO outbox (lead_key, channel, payload, idempotency_key, correlation_id)"
+            " VALUES ($1, 'whatsapp', $2, $3, 'corr-relay')",
+            LEAD,
+            payload,
+            f"media:{LEAD}:{n}",
+        )
+    await start()
+    await eventually(lambda: _statuses_are(pool, ["sent", "sent"]))
+    assert [(m.type, m.body[m.type]) for m in graph.sent] == [
+        (
+            "image",
+            {"id": "MEDIA-OLD", "caption": f"Reference from Ana (+{LEAD}, https://wa.me/{LEAD})"},
+        ),
+        ("audio", {"id": "MEDIA-VOICE"}),
+    ]
 
 
 async def test_429_then_200_delivers_once_after_a_backoff(

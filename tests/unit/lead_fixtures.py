@@ -14,6 +14,7 @@ from actors.lead import (
     DeliveryFailed,
     Kind,
     LeadBehaviour,
+    MediaKind,
     MessageReceived,
     Option,
     Policy,
@@ -33,6 +34,7 @@ __all__ = [
     "behaviour",
     "failed",
     "media",
+    "media_item",
     "msg",
     "preference",
     "reaction",
@@ -127,6 +129,13 @@ def media(kind: str = "image", media_id: str = "MEDIA1") -> MessageReceived:
     return _received(kind, media_id=media_id if kind in ("image", "document") else None)
 
 
+def media_item(
+    kind: str, media_id: str, *, caption: str | None = None, filename: str | None = None
+) -> MessageReceived:
+    """A media item of any of Meta's kinds, as the webhook gives it (a sticker's id too)."""
+    return _received(kind, media_id=media_id, text=caption, filename=filename)
+
+
 def reaction(emoji: str, about_key: str | None) -> MessageReceived:
     """A reaction to one of our messages (`about_key`: its copy key)."""
     return _received("reaction", text=emoji, context_id="wamid.ours", about_key=about_key)
@@ -152,11 +161,15 @@ def artist_says(
     text: str | None,
     *,
     media_id: str | None = None,
+    kind: MediaKind = MediaKind.IMAGE,
     via: str = "whatsapp",
     at: datetime = NOW,
 ) -> ArtistReplied:
     """The artist writing to LEAD (a swipe-reply, a pick from the list, or the admin API)."""
-    return ArtistReplied(f"wa:r{next(_ids)}", LEAD, at, text=text, media_id=media_id, via=via)
+    n = next(_ids)
+    return ArtistReplied(
+        f"wa:r{n}", LEAD, at, text=text, media_id=media_id, media_kind=kind, via=via
+    )
 
 
 # Every question of the shipped copy answered, as a lead at the summary has them.

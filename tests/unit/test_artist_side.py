@@ -11,7 +11,9 @@ from datetime import timedelta
 import pytest
 
 from actors.lead import (
+    Effect,
     LeadState,
+    MediaKind,
     MessageReceived,
     RecordEvent,
     SendMedia,
@@ -26,6 +28,7 @@ from tests.unit.lead_fixtures import (
     artist_says,
     behaviour,
     media,
+    media_item,
     msg,
     reaction,
 )
@@ -153,9 +156,75 @@ def test_while_the_bot_is_silent_each_message_is_forwarded_once_naming_the_lead(
 def test_a_picture_is_forwarded_as_a_picture() -> None:
     picture = replace(media("image", "MEDIA-LEAD"), sent_at=RECENT + 60)
     decision = behaviour().decide(lead(S.BOOKED), picture)
-    assert [(e.to, e.media_id) for e in decision.effects if isinstance(e, SendMedia)] == [
-        (ARTIST, "MEDIA-LEAD")
+    assert [(e.to, e.media_id, e.kind) for e in decision.effects if isinstance(e, SendMedia)] == [
+        (ARTIST, "MEDIA-LEAD", MediaKind.IMAGE)
     ]
+
+
+def sent(effects: tuple[Effect, ...]) -> list[tuple[str, str, str | None]]:
+    """(to, copy key, media kind or None for a text) of every message, in order."""
+    return [
+        (e.to, e.caption_key, e.kind.value) if isinstance(e, SendMedia) else (e.to, e.key, None)
+        for e in effects
+        if isinstance(e, SendMessage | SendMedia)
+    ]
+
+
+@pytest.mark.parametrize("kind", ["video", "document"])
+def test_a_video_or_a_document_is_forwarded_as_itself_with_the_lead_named_in_its_caption(
+    kind: str,
+) -> None:
+    item = replace(media_item(kind, "MEDIA-LEAD", caption="like this"), sent_at=RECENT + 60)
+    decision = behaviour().decide(lead(S.NEEDS_ARTIST_REPLY), item)
+    assert sent(decision.effects) == [(ARTIST, "artist_forward_media", kind)]
+    [forward] = [e for e in decision.effects if isinstance(e, SendMedia)]
+    assert (forward.media_id, forward.params["name"], forward.params["text"]) == (
+        "MEDIA-LEAD",
+        "Ana",
+        "like this",
+    )
+
+
+def test_a_documents_name_goes_with_it() -> None:
+    item = media_item("document", "MEDIA-PDF", filename="sketch.pdf")
+    decision = behaviour().decide(lead(S.BOOKED), replace(item, sent_at=RECENT + 60))
+    assert [e.filename for e in decision.effects if isinstance(e, SendMedia)] == ["sketch.pdf"]
+
+
+@pytest.mark.parametrize("kind", ["audio", "sticker"])
+def test_a_voice_note_or_a_sticker_is_forwarded_as_itself_after_who_sent_it(kind: str) -> None:
+    """Meta takes no caption on audio or a sticker: the artist still learns who it is from."""
+    item = replace(media_item(kind, "MEDIA-VOICE"), sent_at=RECENT + 60)
+    decision = behaviour().decide(lead(S.NEEDS_ARTIST_REPLY), item)
+    assert sent(decision.effects) == [
+        (ARTIST, "artist_forward_media_from", None),
+        (ARTIST, "artist_forward_media", kind),
+    ]
+    first = decision.effects[0]
+    assert isinstance(first, SendMessage)
+    assert dict(first.params) == {
+        "name": "Ana",
+        "number": f"+{LEAD}",
+        "link": f"https://wa.me/{LEAD}",
+    }
+
+
+def test_the_artists_video_goes_to_the_lead_as_a_video() -> None:
+    replied = artist_says("how it healed", media_id="MEDIA-VID", kind=MediaKind.VIDEO)
+    decision = behaviour().decide(lead(S.NEEDS_ARTIST_REPLY), replied)
+    assert sent(decision.effects) == [(LEAD, "artist_reply_media", "video")]
+
+
+def test_the_artists_words_on_a_voice_note_go_first_as_a_voice_note_has_no_caption() -> None:
+    replied = artist_says("listen:", media_id="MEDIA-VOICE", kind=MediaKind.AUDIO)
+    decision = behaviour().decide(lead(S.BOOKED), replied)
+    assert sent(decision.effects) == [
+        (LEAD, "artist_reply", None),
+        (LEAD, "artist_reply_media", "audio"),
+    ]
+    wordless = artist_says(None, media_id="MEDIA-VOICE", kind=MediaKind.AUDIO)
+    decision = behaviour().decide(lead(S.BOOKED), wordless)
+    assert sent(decision.effects) == [(LEAD, "artist_reply_media", "audio")]
 
 
 @pytest.mark.parametrize("status", [S.NEEDS_ARTIST_REPLY, S.BOOKED])

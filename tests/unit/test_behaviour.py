@@ -18,6 +18,7 @@ from actors.lead import (
     Effect,
     LeadBehaviour,
     LeadState,
+    MediaKind,
     Outcome,
     RequestDepositLink,
     SendMedia,
@@ -666,6 +667,16 @@ def test_the_artist_packet_carries_the_lead_reference_full_number_and_link() -> 
     forward = decision.effects[2]
     assert isinstance(forward, SendMedia)
     assert forward.media_id == "MEDIA9"
+
+
+def test_a_reference_sent_as_a_document_reaches_the_artist_as_a_document() -> None:
+    """A photo sent uncompressed (or a PDF) is a document: as an image Meta refuses it."""
+    state = at(S.QUALIFYING, current_question="reference", answers=ALL_ANSWERED[:5])
+    answered = behaviour().decide(state, media("document", "MEDIA-PDF"))
+    assert answered.state.answers[-1].media_kind is MediaKind.DOCUMENT
+    confirmed = behaviour().decide(replace(answered.state, status=S.CONFIRMING), reply("confirm"))
+    [reference] = [e for e in confirmed.effects if isinstance(e, SendMedia)]
+    assert (reference.media_id, reference.kind) == ("MEDIA-PDF", MediaKind.DOCUMENT)
 
 
 def test_no_artist_number_means_no_packet() -> None:

@@ -448,6 +448,46 @@ def test_a_forwarded_reference_keeps_its_media_id_and_gets_a_caption(
     }
 
 
+ANA = {"name": "Ana", "number": "+1", "link": "https://wa.me/1"}
+
+
+@pytest.mark.parametrize("kind", ["image", "video", "document"])
+def test_a_forward_goes_under_its_own_type_with_the_lead_named_in_its_caption(
+    composer: Composer, kind: str
+) -> None:
+    stored = {"to": "9", "media_id": "M", "caption_key": "artist_forward_media", "kind": kind}
+    message = composer.render(as_effect({**stored, "params": {**ANA, "text": "like this"}}))
+    assert message == {
+        "type": kind,
+        kind: {"id": "M", "caption": "Ana (+1, https://wa.me/1): like this"},
+    }
+
+
+@pytest.mark.parametrize("kind", ["audio", "sticker"])
+def test_a_voice_note_or_a_sticker_goes_without_a_caption_which_meta_refuses_there(
+    composer: Composer, kind: str
+) -> None:
+    stored = {"to": "9", "media_id": "M", "caption_key": "artist_forward_media", "kind": kind}
+    message = composer.render(as_effect({**stored, "params": {**ANA, "text": ""}}))
+    assert message == {"type": kind, kind: {"id": "M"}}
+
+
+def test_a_document_keeps_the_name_its_sender_gave_it_and_no_caption_is_sent_empty(
+    composer: Composer,
+) -> None:
+    stored = {"to": "9", "media_id": "M", "caption_key": "artist_reply_media", "kind": "document"}
+    message = composer.render(as_effect({**stored, "params": {"text": ""}, "filename": "a.pdf"}))
+    assert message == {
+        "type": "document",
+        "document": {"id": "M", "filename": "a.pdf"},
+    }
+
+
+def test_who_sent_a_voice_note_is_said_in_a_text_of_its_own(composer: Composer) -> None:
+    message = composer.render(payload("artist_forward_media_from", params=ANA))
+    assert message["text"]["body"] == "Ana (+1, https://wa.me/1) sent this:"
+
+
 def test_an_unknown_key_at_render_time_is_a_copy_error(composer: Composer) -> None:
     with pytest.raises(CopyError, match=re.escape("'questions.tattoo' is missing")):
         composer.render(payload("questions.tattoo"))

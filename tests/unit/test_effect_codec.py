@@ -7,8 +7,12 @@ from typing import Any
 import pytest
 
 from actors.lead import (
+    MEDIA_ANSWER,
+    Answer,
     FetchMedia,
+    LeadState,
     MarkRead,
+    MediaKind,
     MirrorLead,
     OutboxEffect,
     RefundDeposit,
@@ -19,6 +23,8 @@ from actors.lead import (
     effect_from_json,
     effect_to_json,
     outbox_channel,
+    state_from_json,
+    state_to_json,
 )
 
 EFFECTS: list[OutboxEffect] = [
@@ -40,6 +46,10 @@ EFFECTS: list[OutboxEffect] = [
     FetchMedia("447700900123", "MEDIA-2", "wa:wamid.HBgN", "image/png", "like this", "abc="),
     FetchMedia("447700900123", "MEDIA-3", "wa:wamid.HBgO"),
     SendMedia("447700900999", "MEDIA-1", "artist_reference", params={"name": "Ana"}),
+    SendMedia("447700900999", "MEDIA-5", "artist_forward_media", kind=MediaKind.AUDIO),
+    SendMedia(
+        "447700900123", "MEDIA-6", "artist_reply_media", kind=MediaKind.DOCUMENT, filename="a.pdf"
+    ),
     RequestDepositLink("447700900123", 2),
     RefundDeposit("447700900123", "pi_1", 5000, "gbp", "refund:447700900123:pi_1"),
     RequestDepositLink("447700900123", 1, amount=8050),
@@ -85,6 +95,16 @@ def test_rows_written_before_effects_carried_their_type_still_decode(
         ("stripe_refund", {"type": "refund_deposit", "lead_key": "3", "payment_intent": "pi_1"}),
         ("carrier-pigeon", {"wa_id": "4"}),
         ("whatsapp", {"type": "send_fax", "to": "1"}),
+        (
+            "whatsapp",
+            {
+                "type": "send_media",
+                "to": "1",
+                "media_id": "M",
+                "caption_key": "k",
+                "kind": "hologram",
+            },
+        ),
     ],
 )
 def test_a_payload_that_is_no_known_effect_is_refused_with_the_reason(
@@ -92,3 +112,27 @@ def test_a_payload_that_is_no_known_effect_is_refused_with_the_reason(
 ) -> None:
     with pytest.raises(UndecodableEffect):
         effect_from_json(channel, stored)
+
+
+def test_a_media_row_queued_before_the_kind_was_written_is_still_an_image() -> None:
+    stored = {"type": "send_media", "to": "1", "media_id": "M", "caption_key": "artist_reference"}
+    assert effect_from_json("whatsapp", stored) == SendMedia("1", "M", "artist_reference")
+    assert SendMedia("1", "M", "artist_reference").kind is MediaKind.IMAGE
+
+
+def test_the_kind_is_written_so_a_voice_note_stays_a_voice_note() -> None:
+    stored = effect_to_json(SendMedia("1", "M", "artist_forward_media", kind=MediaKind.AUDIO))
+    assert stored["kind"] == "audio"
+    decoded = effect_from_json("whatsapp", stored)
+    assert isinstance(decoded, SendMedia)
+    assert decoded.kind is MediaKind.AUDIO
+
+
+def test_a_snapshots_media_answer_keeps_its_kind_and_an_older_one_reads_as_an_image() -> None:
+    """The snapshot shares this codec: a reference sent as a document goes on as one."""
+    answer = Answer("reference", MEDIA_ANSWER, "wa:1", 1, "M", MediaKind.DOCUMENT)
+    state = LeadState(wa_id="1", answers=(answer,))
+    stored = state_to_json(state)
+    assert state_from_json(stored) == state
+    del stored["answers"][0]["media_kind"]
+    assert state_from_json(stored).answers[0].media_kind is MediaKind.IMAGE

@@ -141,6 +141,34 @@ class Phone:
             )
         )
 
+    async def send_media(
+        self,
+        kind: str,
+        media_id: str,
+        mime_type: str,
+        *,
+        caption: str | None = None,
+        filename: str | None = None,
+        replying_to: SentMessage | None = None,
+    ) -> None:
+        """A video, voice note, document or sticker (kept by the fake Graph API for the
+        service to fetch); `replying_to`: as a swipe-reply to that message."""
+        kept = self.running.graph.add_media(media_id, b"bytes of " + media_id.encode(), mime_type)
+        sent = media_message(
+            self.wa_id,
+            self._next_id(),
+            media_id,
+            next(_clock),
+            kind=kind,
+            mime_type=mime_type,
+            caption=caption,
+            sha256=kept.sha256,
+            filename=filename,
+        )
+        if replying_to is not None:
+            sent["context"] = {"from": "15550001111", "id": replying_to.wamid}
+        await self._post(sent)
+
     async def to_the_summary(self) -> SentMessage:
         """Say hi and answer every question; return the summary the bot then sends."""
         await self.say("Hi")

@@ -4,6 +4,8 @@ in full, the artist's swipe-replies reach the lead from the business number (ins
 WhatsApp's 24 hours free-form, after them as the template or not at all, the artist told
 why), a message naming no lead is never guessed onto one (the artist is asked which),
 "done" hands back, and the lead's messages while the bot is silent reach the artist once.
+Media goes both ways as what it is (a voice note as audio, a video as video...), never
+as an image Meta would refuse.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 import pytest
 
 from fakes.graph import SentMessage
-from fakes.meta import text_message, webhook
+from fakes.meta import sticker_message, text_message, webhook
 from tests.web.conftest import Running
 from tests.web.phone import Phone, buttons_of
 
@@ -146,6 +148,105 @@ async def test_a_picture_from_the_lead_reaches_the_artist_as_a_picture(
     assert forward.type == "image"
     assert forward.body["image"]["id"] == "MEDIA-NEW-IDEA"
     assert forward.body["image"]["caption"].endswith(": more like this")
+
+
+async def test_a_voice_note_from_the_lead_reaches_the_artist_as_audio_after_who_sent_it(
+    running: Running,
+) -> None:
+    """Meta takes no caption on audio: who it is from goes as a text just before it, and
+    the artist can swipe-reply to the voice note itself."""
+    lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Mika")
+    await with_the_artist(running, lead, artist)
+    await lead.send_media("audio", "MEDIA-VOICE", "audio/ogg; codecs=opus")
+    who, voice = await artist.unread()
+    assert (who.type, who.text) == ("text", f"Ana (+{LEAD}, https://wa.me/{LEAD}) sent this:")
+    assert (voice.type, voice.body["audio"]) == ("audio", {"id": "MEDIA-VOICE"})
+
+    await artist.swipe_reply(voice, "Lovely, see you then")
+    assert [m.text for m in await lead.unread()] == ["Lovely, see you then"]
+
+
+async def test_a_sticker_from_the_lead_reaches_the_artist_as_a_sticker(running: Running) -> None:
+    lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Mika")
+    await with_the_artist(running, lead, artist)
+    later = int(time.time()) + 600  # after every message the phone has sent
+    sticker = sticker_message(LEAD, "wamid.lead.sticker", later)
+    sent = await running.post_signed(webhook([sticker], names={LEAD: "Ana"}))
+    assert sent.status_code == 200
+    who, forwarded = await artist.unread()
+    assert who.text == f"Ana (+{LEAD}, https://wa.me/{LEAD}) sent this:"
+    assert (forwarded.type, forwarded.body["sticker"]) == (
+        "sticker",
+        {"id": "sticker-wamid.lead.sticker"},
+    )
+
+
+async def test_a_video_and_a_document_reach_the_artist_as_themselves(running: Running) -> None:
+    lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Mika")
+    await with_the_artist(running, lead, artist)
+    await lead.send_media("video", "MEDIA-VIDEO", "video/mp4", caption="the spot")
+    await lead.send_media("document", "MEDIA-PDF", "application/pdf", filename="sketch.pdf")
+    video, document = await artist.unread()
+    assert (video.type, video.body["video"]) == (
+        "video",
+        {"id": "MEDIA-VIDEO", "caption": f"Ana (+{LEAD}, https://wa.me/{LEAD}): the spot"},
+    )
+    assert (document.type, document.body["document"]) == (
+        "document",
+        {
+            "id": "MEDIA-PDF",
+            "caption": f"Ana (+{LEAD}, https://wa.me/{LEAD}): ",
+            "filename": "sketch.pdf",
+        },
+    )
+
+
+async def test_the_artists_video_reply_reaches_the_lead_as_a_video(running: Running) -> None:
+    lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Mika")
+    packet = await with_the_artist(running, lead, artist)
+    await artist.send_media(
+        "video", "MEDIA-ART-VIDEO", "video/mp4", caption="how it heals", replying_to=packet
+    )
+    [video] = await lead.unread()
+    assert (video.type, video.body["video"]) == (
+        "video",
+        {"id": "MEDIA-ART-VIDEO", "caption": "how it heals"},
+    )
+    assert video.path == BUSINESS_PATH
+
+
+async def test_a_voice_note_the_artist_sent_to_no_one_goes_as_audio_to_the_lead_picked(
+    running: Running,
+) -> None:
+    lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Mika")
+    await with_the_artist(running, lead, artist)
+    await artist.send_media("audio", "MEDIA-ART-VOICE", "audio/ogg; codecs=opus")
+    [question] = await artist.unread()
+    await artist.tap(question, next(iter(buttons_of(question))))
+    [voice] = await lead.unread()
+    assert (voice.type, voice.body["audio"]) == ("audio", {"id": "MEDIA-ART-VOICE"})
+
+
+async def test_a_picture_kept_before_kinds_were_kept_still_goes_as_a_picture(
+    running: Running,
+) -> None:
+    """A message the artist sent to no one, kept by the version before this one (its
+    relayed words carry no kind), is relayed as it would have been: an image."""
+    lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Mika")
+    await with_the_artist(running, lead, artist)
+    await artist.send_image("MEDIA-ART-OLD", caption="the stencil")
+    [question] = await artist.unread()
+    await running.pool.execute(
+        "UPDATE inbox SET payload = payload #- '{relayed,kind}' WHERE lead_key = $1", ARTIST
+    )
+    kept = await running.pool.fetchval("SELECT payload FROM inbox WHERE lead_key = $1", ARTIST)
+    assert kept["relayed"] == {"text": "the stencil", "media_id": "MEDIA-ART-OLD"}
+    await artist.tap(question, next(iter(buttons_of(question))))
+    [picture] = await lead.unread()
+    assert (picture.type, picture.body["image"]) == (
+        "image",
+        {"id": "MEDIA-ART-OLD", "caption": "the stencil"},
+    )
 
 
 async def test_done_hands_the_lead_back_to_the_bot(running: Running) -> None:
