@@ -7,9 +7,12 @@ overtakes its first while different leads are delivered concurrently. We chose a
 database claim over "the owning actor delivers" because it survives the owner dying:
 a lapsed lease is picked up by whichever replica polls next.
 
-Waking: the local runtime calls `wake()` right after a commit that wrote effects; other
-replicas' rows (and retries coming due) are found by polling. We do not NOTIFY per
-turn: NOTIFY serializes committing transactions on a global lock.
+Waking: the local runtime calls `wake()` right after a commit that wrote effects. Rows
+written by a process without relays (the web role), the studio page or a re-drive
+NOTIFY `booking_outbox` on commit, and `storage.wakeups` hears it; a process with its
+own relays sends no NOTIFY for its turns (Postgres serializes notifying commits on one
+lock; migration 0014). Retries coming due, and anything a lost notification left, are
+found by polling.
 
 Outcomes, by what the deliverer raised:
     (nothing)                sent; the provider's id is recorded (and a failure Meta

@@ -76,11 +76,15 @@ class ActorRuntime:
         mailbox_size: int = 64,
         idle_after_s: float = 60.0,
         on_effects: Callable[[], None] = lambda: None,
+        relays_in_process: bool = False,
         mirror_to_sheets: bool = False,
         observer: Observer | None = None,
         crash_points: CrashPoints | None = None,
     ) -> None:
-        self._turns = Turns(db, behaviour, mirror_to_sheets, crash_points or CrashPoints())
+        # With this process's relays woken by `on_effects`, a turn's commit need not
+        # NOTIFY the others: Postgres serializes notifying commits cluster-wide.
+        notify = not relays_in_process
+        self._turns = Turns(db, behaviour, mirror_to_sheets, notify, crash_points or CrashPoints())
         self._mailbox_size = mailbox_size
         self._idle_after_s = idle_after_s
         self._on_effects = on_effects

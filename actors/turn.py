@@ -122,6 +122,7 @@ class Turns:
     _db: Database
     _behaviour: LeadBehaviour
     _mirror_to_sheets: bool  # a turn that changes what the Sheet shows queues its row
+    _notify: bool  # False: this process's relays deliver what its turns write (see runtime)
     _crash: CrashPoints  # tests only (actors.faults)
 
     async def take(self, lead: CachedLead, message: Inbound) -> Committed | None:
@@ -163,7 +164,13 @@ class Turns:
         """The turn on the cached state, written (and committed) by one statement."""
         decision = self._behaviour.decide(state, message.event)
         write = turn_write(
-            key, version, state, decision, message, mirror_to_sheets=self._mirror_to_sheets
+            key,
+            version,
+            state,
+            decision,
+            message,
+            mirror_to_sheets=self._mirror_to_sheets,
+            notify=self._notify,
         )
         async with self._db.turn_at_once() as unit:
             # The lock, the write and the commit are all inside the one statement below,
@@ -196,6 +203,7 @@ class Turns:
                 decision,
                 message,
                 mirror_to_sheets=self._mirror_to_sheets,
+                notify=self._notify,
             )
             new_version = await unit.turns.finish(write)
             self._crash.reached(CrashPoint.TURN_WRITTEN)

@@ -51,6 +51,7 @@ def turn_write(
     message: Inbound,
     *,
     mirror_to_sheets: bool,
+    notify: bool = True,
 ) -> TurnWrite:
     outbox: list[OutboxInsert] = []
     events: list[SystemEventInsert] = []
@@ -105,6 +106,7 @@ def turn_write(
         payment_intents=intents,
         timer_changes=timers,
         fired_timer=_fired(message.event),
+        notify=notify,
     )
 
 

@@ -1,16 +1,18 @@
 -- The common actor turn as the service sends it (actors/turn.py, storage/turns.py), for
--- pgbench: one statement, `take_turn` (migration 0013), outside a transaction block, so
+-- pgbench: one statement, `take_turn` (migrations 0013, 0014), outside a transaction block, so
 -- Postgres runs and commits it as its own transaction: the lead's advisory lock, the
 -- duplicate and version checks, the snapshot upsert (compare-and-set on its version),
 -- the inbox row, two outbox rows and one answer row. One round trip, like the service's
 -- for a lead its actor holds. A turn of the benchmark conversation writes one outbox
 -- row and at most one answer: this is the heavier case.
--- The lead is random among :leads (-D leads=N); the message id is unique per call
+-- The lead is random among :leads (-D leads=N). -D notify=false is a process that runs
+-- its own relays (no NOTIFY), notify=true a web-role process's turn. The message id is unique per call
 -- (client id + a 63-bit random number). Row sizes follow what the service writes. The
 -- expected version is read first (pgbench has no cache): a read on the side, not a turn.
 -- pgbench reads any `:name` as a variable, even inside a string: ':' in JSON is \u003a.
 --
---   pgbench -n -M prepared -f bench/pgbench_turn.sql -D leads=1000 -c 64 -j 2 -T 20 <db>
+--   pgbench -n -M prepared -f bench/pgbench_turn.sql -D leads=1000 -D notify=false \
+--       -c 64 -j 2 -T 20 <db>
 \set lead random(1, :leads)
 \set mid random(1, 9000000000000000000)
 SELECT coalesce((SELECT version FROM leads WHERE lead_key = '44770' || :lead::text), 0)
@@ -37,5 +39,6 @@ SELECT result, new_version FROM take_turn(
     ARRAY[]::text[], ARRAY[]::text[], ARRAY[]::jsonb[],
     ARRAY[]::text[], ARRAY[]::integer[], ARRAY[]::text[], ARRAY[]::timestamptz[],
     NULL, NULL,
-    ARRAY[]::text[], ARRAY[]::text[]
+    ARRAY[]::text[], ARRAY[]::text[],
+    :notify::boolean
 );

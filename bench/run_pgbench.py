@@ -36,8 +36,15 @@ from bench.run_webhooks import (
 __all__ = ["CONFIGS", "main"]
 
 SCRIPT = Path(__file__).resolve().parent / "pgbench_turn.sql"
-# (clients, leads): the webhook scenarios' connection counts and lead spreads.
-CONFIGS: tuple[tuple[int, int], ...] = ((16, 1000), (64, 1000), (64, 10))
+# (clients, leads, notify): the webhook scenarios' connection counts and lead spreads,
+# as a process with its own relays takes turns (no NOTIFY) and as a web-role one does.
+CONFIGS: tuple[tuple[int, int, bool], ...] = (
+    (16, 1000, False),
+    (16, 1000, True),
+    (64, 1000, False),
+    (64, 1000, True),
+    (64, 10, False),
+)
 
 
 def _pgbench() -> str:
@@ -66,12 +73,13 @@ def _latencies_ms(log_dir: Path) -> list[float]:
     return values
 
 
-def run_one(dsn: str, clients: int, leads: int, duration_s: int) -> dict[str, Any]:
+def run_one(dsn: str, clients: int, leads: int, notify: bool, duration_s: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="pgbench-") as tmp:
         busy_before, total_before = machine_cpu()
         completed = subprocess.run(
             [
                 *(_pgbench(), "-n", "-M", "prepared", "-f", str(SCRIPT), "-D", f"leads={leads}"),
+                *("-D", f"notify={str(notify).lower()}"),
                 *("-c", str(clients), "-j", "2", "-T", str(duration_s)),
                 *("--log", f"--log-prefix={tmp}/tx", dsn),
             ],
@@ -92,6 +100,7 @@ def run_one(dsn: str, clients: int, leads: int, duration_s: int) -> dict[str, An
     return {
         "clients": clients,
         "leads": leads,
+        "notify": notify,
         "duration_s": duration_s,
         "transactions": int(processed.group(1)) if processed else None,
         "failed": int(failed.group(1)) if failed else None,
@@ -106,12 +115,12 @@ def run_one(dsn: str, clients: int, leads: int, duration_s: int) -> dict[str, An
 
 
 async def _run_config(
-    server_dsn: str, source: Path, clients: int, leads: int, duration_s: int
+    server_dsn: str, source: Path, clients: int, leads: int, notify: bool, duration_s: int
 ) -> dict[str, Any]:
     async with fresh_database(server_dsn) as dsn:
         await asyncio.to_thread(_migrate, dsn, source)
         background = await wait_for_quiet(60)
-        figures = await asyncio.to_thread(run_one, dsn, clients, leads, duration_s)
+        figures = await asyncio.to_thread(run_one, dsn, clients, leads, notify, duration_s)
         return {**figures, "background_cores_before": background}
 
 
@@ -123,9 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     server_dsn = os.environ.get("DATABASE_URL") or DEFAULT_SERVER_DSN
     results = []
-    for clients, leads in CONFIGS:
+    for clients, leads, notify in CONFIGS:
         figures = asyncio.run(
-            _run_config(server_dsn, args.source.resolve(), clients, leads, args.duration)
+            _run_config(server_dsn, args.source.resolve(), clients, leads, notify, args.duration)
         )
         print(json.dumps(figures), file=sys.stderr, flush=True)
         results.append(figures)

@@ -55,7 +55,7 @@ _BEGIN = "SELECT seen, lead_version, lead_status, lead_state FROM begin_turn($1,
 _TAKE = """
 SELECT result, new_version FROM take_turn(
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-    $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31
+    $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32
 )
 """
 
@@ -133,6 +133,9 @@ class TurnWrite:
     payment_intents: Sequence[PaymentIntentLink] = ()
     timer_changes: Sequence[TimerChange] = ()
     fired_timer: tuple[int, datetime] | None = None  # (id, due_at) of the firing handled
+    # False when the writing process runs the relays for its own rows and wakes them in
+    # process: its outbox rows then notify no other process (migration 0014).
+    notify: bool = True
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,7 @@ async def _take(con: asyncpg.Connection, write: TurnWrite) -> TurnTaken:
         fired_due,
         [p.session_id for p in write.payment_intents],
         [p.payment_intent for p in write.payment_intents],
+        write.notify,
     )
     assert row is not None
     result = row["result"]

@@ -149,8 +149,10 @@ def create_app(
                 LeadBehaviour(script_from(copy), _policy(settings, invites)),
                 mailbox_size=settings.mailbox_size,
                 idle_after_s=settings.actor_idle_s,
-                # This process's relays at once; other processes by the turn's NOTIFY.
+                # This process's relays at once; in the web role, the worker processes by
+                # the turn's NOTIFY (a process with its own relays sends none).
                 on_effects=wake_relays,
+                relays_in_process=runs_loops,
                 mirror_to_sheets=settings.sheets_enabled(),
                 observer=metrics.observer,
                 crash_points=crash_points,

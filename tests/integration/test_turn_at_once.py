@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import anyio
+import asyncpg
 import pytest
 
 from actors import ActorRuntime, Inbound, TurnFailed, TurnOutcome, load_copy, script_from
@@ -32,6 +33,7 @@ from storage import (
     TurnWrite,
 )
 from storage.pool import Pool
+from storage.wakeups import CHANNEL as WAKEUP_CHANNEL
 from tests.clock import FakeClock
 from tests.integration.pgbouncer import PgBouncer
 from tests.integration.test_runtime import SCRIPT, behaviour, inbound, lead_row
@@ -352,3 +354,27 @@ async def _race(pool: Pool, doors: list[Database]) -> None:
         # No turn wrote over another's: every answer written is in the state, and back.
         assert [tuple(r) for r in stored] == [(a.seq, a.question, a.value) for a in state.answers]
         assert [a.seq for a in state.answers] == list(range(1, len(state.answers) + 1))
+
+
+@pytest.mark.parametrize(("relays_in_process", "notifications"), [(True, 0), (False, 2)])
+async def test_a_process_that_delivers_its_own_rows_notifies_no_other(
+    pool: Pool, database_url: str, relays_in_process: bool, notifications: int
+) -> None:
+    """A process running its own relays wakes them in process, so its turns send no
+    NOTIFY (Postgres serializes notifying commits cluster-wide); a web-role process's
+    turns notify the workers. Either way the reply is in the outbox."""
+    heard: list[str] = []
+    listener = await asyncpg.connect(database_url)
+    await listener.add_listener(WAKEUP_CHANNEL, lambda *args: heard.append(args[2]))
+    runtime = ActorRuntime(Database(pool), behaviour(), relays_in_process=relays_in_process)
+    try:
+        assert await runtime.ask(inbound("4473101", 1)) is TurnOutcome.PROCESSED  # full
+        assert await runtime.ask(inbound("4473101", 2, text="a rose")) is TurnOutcome.PROCESSED
+        await listener.execute("SELECT 1")  # a round trip: what was sent has arrived
+        await anyio.sleep(0.2)
+    finally:
+        await runtime.aclose()
+        await listener.close()
+    assert len(heard) == notifications
+    replies = await pool.fetchval("SELECT count(*) FROM outbox WHERE lead_key = '4473101'")
+    assert replies >= 2
