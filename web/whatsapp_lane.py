@@ -74,9 +74,9 @@ class WhatsAppLane:
         except _Gone:
             return
         except _Refused as refused:
-            await _answer(send, refused.status, {"error": refused.name}, {}, correlation)
-            return
-        status, answer, extra = await self._take(body, headers.get(_SIGNATURE), correlation)
+            status, answer, extra = refused.status, {"error": refused.name}, dict[str, str]()
+        else:
+            status, answer, extra = await self._take(body, headers.get(_SIGNATURE), correlation)
         Metrics.of(self._app.extensions).count_webhook(WHATSAPP_PATH, status, answer)
         await _answer(send, status, answer, extra, correlation)
 
