@@ -3,9 +3,9 @@ WhatsApp's webhook POST, served as a bare ASGI endpoint in front of Quart.
 
 Why: this is the one route that runs for every message a lead sends. Around a request,
 Quart builds its request and response objects and contexts, runs its hooks, and starts
-two tasks; that costs about 0.2 ms of CPU per request here, an eighth of all the CPU a
-message costs with its reply delivered (`bench/README.md`). Everything else, this
-path's GET handshake included, goes on to Quart.
+two tasks; that costs about 0.2 ms of CPU per request (`bench/quart_overhead.py`),
+an eighth of all the CPU a message costs with its reply delivered. Everything else,
+this path's GET handshake included, goes on to Quart.
 
 The answers are the ones Quart gave: the same statuses and JSON bodies (`web.errors`),
 the request id echoed in `X-Request-ID` and bound into the logs, the outcome counted in

@@ -1,12 +1,12 @@
 -- A turn taken by a process that runs its own outbox relay wakes that relay in process,
 -- so its outbox rows need no NOTIFY. And NOTIFY is dear: at commit Postgres takes one
 -- lock, across the whole cluster, that serializes every transaction that notified. With
--- it, pgbench's one-statement turn did 1,856 turns a second (16 clients, 1,000 leads, this
--- machine); without it, 3,290. `take_turn(..., p_notify => false)` says so for its own
--- transaction (`booking.outbox_wakes`, set transaction-local, so it never outlives the
--- turn, behind PgBouncer included); every other writer of the outbox (a web-role
--- process's turns, the studio page, a re-drive) still notifies, and polling stays the
--- fallback.
+-- it, the one-statement turn did 2,438 turns a second in pgbench (16 clients, 1,000
+-- leads, `bench/run_pgbench.py`); without it, 4,616.
+-- `take_turn(..., p_notify => false)` says so for its own transaction
+-- (`booking.outbox_wakes`, set transaction-local, so it never outlives the turn, behind
+-- PgBouncer included); every other writer of the outbox (a web-role process's turns,
+-- the studio page, a re-drive) still notifies, and polling stays the fallback.
 CREATE OR REPLACE FUNCTION notify_outbox() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
