@@ -54,6 +54,7 @@ from storage import (
     TransactionConflict,
     TurnStart,
     TurnUnit,
+    TurnWrite,
 )
 
 __all__ = ["CachedLead", "Committed", "TurnOutcome", "Turns"]
@@ -163,15 +164,7 @@ class Turns:
     ) -> Committed | _Stale | None:
         """The turn on the cached state, written (and committed) by one statement."""
         decision = self._behaviour.decide(state, message.event)
-        write = turn_write(
-            key,
-            version,
-            state,
-            decision,
-            message,
-            mirror_to_sheets=self._mirror_to_sheets,
-            notify=self._notify,
-        )
+        write = self._write(key, version, state, decision, message)
         async with self._db.turn_at_once() as unit:
             # The lock, the write and the commit are all inside the one statement below,
             # so dying at any of these three points leaves what dying before the full
@@ -196,21 +189,27 @@ class Turns:
                 return None
             state, version = self._current(lead, start)
             decision = await self._decide(unit, lead.key, state, message)
-            write = turn_write(
-                lead.key,
-                version,
-                state,
-                decision,
-                message,
-                mirror_to_sheets=self._mirror_to_sheets,
-                notify=self._notify,
-            )
+            write = self._write(lead.key, version, state, decision, message)
             new_version = await unit.turns.finish(write)
             self._crash.reached(CrashPoint.TURN_WRITTEN)
             self._crash.reached(CrashPoint.TURN_BEFORE_COMMIT)
             await unit.commit()
             self._crash.reached(CrashPoint.TURN_COMMITTED)
         return Committed(new_version, decision, state.status.value, len(write.outbox))
+
+    def _write(
+        self, key: str, version: int, state: LeadState, decision: Decision, message: Inbound
+    ) -> TurnWrite:
+        """What the turn writes, as this runtime writes it (Sheet rows, NOTIFY or not)."""
+        return turn_write(
+            key,
+            version,
+            state,
+            decision,
+            message,
+            mirror_to_sheets=self._mirror_to_sheets,
+            notify=self._notify,
+        )
 
     async def _decide(
         self, unit: TurnUnit, key: str, state: LeadState, message: Inbound
