@@ -28,11 +28,14 @@ from actors.errors import DatabaseUnavailable
 from web.services import services
 
 __all__ = [
+    "INTERNAL",
+    "UNAVAILABLE",
     "ErrorAnswer",
     "MalformedBody",
     "SignatureInvalid",
     "WebError",
     "error_answer",
+    "http_error_answer",
     "register_error_handlers",
 ]
 
@@ -59,6 +62,8 @@ class ErrorAnswer:
 
 
 _UNAVAILABLE = (MailboxFull, RuntimeClosed, TurnFailed, DatabaseUnavailable)
+UNAVAILABLE = ErrorAnswer(503, {"error": "temporarily unavailable"}, {"Retry-After": "1"})
+INTERNAL = ErrorAnswer(500, {"error": "internal error"})
 
 
 def error_answer(error: BaseException) -> ErrorAnswer | None:
@@ -83,8 +88,13 @@ def error_answer(error: BaseException) -> ErrorAnswer | None:
             return ErrorAnswer(400, {"error": "malformed body"})
         case _ if isinstance(error, _UNAVAILABLE):
             log.warning("request.unavailable", reason=type(error).__name__)
-            return ErrorAnswer(503, {"error": "temporarily unavailable"}, {"Retry-After": "1"})
+            return UNAVAILABLE
     return None
+
+
+def http_error_answer(error: HTTPException) -> ErrorAnswer:
+    """Werkzeug's answers (404, 413 body too large, 408 ...), as JSON."""
+    return ErrorAnswer(error.code or 500, {"error": (error.name or "error").lower()})
 
 
 def register_error_handlers(app: Quart) -> None:
@@ -112,13 +122,12 @@ def register_error_handlers(app: Quart) -> None:
 
     @app.errorhandler(HTTPException)
     async def _http_error(error: HTTPException) -> ResponseReturnValue:
-        """The rest of werkzeug's answers (404, 413 body too large, 408 ...), as JSON."""
-        status = error.code or 500
-        return {"error": (error.name or "error").lower()}, status
+        answer = http_error_answer(error)
+        return answer.body, answer.status
 
     @app.errorhandler(InternalServerError)
     async def _internal(error: InternalServerError) -> ResponseReturnValue:
-        return {"error": "internal error"}, 500
+        return INTERNAL.body, INTERNAL.status
 
 
 _MAX_PROBLEMS = 5

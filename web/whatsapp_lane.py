@@ -23,8 +23,9 @@ import orjson
 import structlog
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 from quart import Quart
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, RequestTimeout
 
-from web.errors import SignatureInvalid, error_answer
+from web.errors import INTERNAL, UNAVAILABLE, SignatureInvalid, error_answer, http_error_answer
 from web.metrics import Metrics
 from web.request_ids import HEADER, bind_correlation_id
 from web.services import services_of
@@ -38,14 +39,6 @@ log = structlog.get_logger("web.whatsapp_lane")
 
 _HEADER = HEADER.lower().encode()
 _SIGNATURE = b"x-hub-signature-256"
-
-
-class _Refused(Exception):
-    """The body cannot be read: answered with `status` and werkzeug's name for it."""
-
-    def __init__(self, status: int, name: str) -> None:
-        super().__init__(name)
-        self.status, self.name = status, name
 
 
 class _Gone(Exception):
@@ -73,8 +66,9 @@ class WhatsAppLane:
             body = await self._body(headers, receive)
         except _Gone:
             return
-        except _Refused as refused:
-            status, answer, extra = refused.status, {"error": refused.name}, dict[str, str]()
+        except HTTPException as refused:  # the body is too large, or too slow
+            known = http_error_answer(refused)
+            status, answer, extra = known.status, dict(known.body), known.headers
         else:
             status, answer, extra = await self._take(body, headers.get(_SIGNATURE), correlation)
         Metrics.of(self._app.extensions).count_webhook(WHATSAPP_PATH, status, answer)
@@ -86,7 +80,7 @@ class WhatsAppLane:
         try:
             running = services_of(self._app.extensions)
         except RuntimeError:  # not serving yet, or any more: the provider retries
-            return 503, {"error": "temporarily unavailable"}, {"Retry-After": "1"}
+            return UNAVAILABLE.status, dict(UNAVAILABLE.body), UNAVAILABLE.headers
         try:
             counts = await take_whatsapp_batch(
                 running, body, signature.decode("latin-1") if signature else None, correlation
@@ -95,7 +89,7 @@ class WhatsAppLane:
             known = error_answer(error)
             if known is None:
                 log.exception("request.failed")
-                return 500, {"error": "internal error"}, {}
+                return INTERNAL.status, dict(INTERNAL.body), INTERNAL.headers
             if isinstance(error, SignatureInvalid):
                 await running.rejections.record(WHATSAPP_PATH, str(error), correlation)
             return known.status, known.body, known.headers
@@ -105,7 +99,7 @@ class WhatsAppLane:
         limit = self._app.config["MAX_CONTENT_LENGTH"]
         declared = headers.get(b"content-length", b"")
         if limit is not None and declared.isdigit() and int(declared) > limit:
-            raise _Refused(413, "request entity too large")
+            raise RequestEntityTooLarge()
         chunks: list[bytes] = []
         size = 0
         try:
@@ -117,12 +111,12 @@ class WhatsAppLane:
                     chunk = message["body"]
                     size += len(chunk)
                     if limit is not None and size > limit:
-                        raise _Refused(413, "request entity too large")
+                        raise RequestEntityTooLarge()
                     chunks.append(chunk)
                     if not message.get("more_body", False):
                         return b"".join(chunks)
         except TimeoutError:
-            raise _Refused(408, "request timeout") from None
+            raise RequestTimeout() from None
 
 
 async def _answer(
