@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from actors.backoff import Backoff
 from actors.copy import Composer, CopyError, load_copy, script_from
-from actors.delivery import Deliverer, Delivery
 from actors.errors import (
     ActorError,
     DeliveryError,
@@ -14,11 +12,13 @@ from actors.errors import (
     RuntimeClosed,
     TurnFailed,
 )
-from actors.inbound import Inbound
-from actors.relay import OutboxRelay
-from actors.runtime import ActorInfo, ActorRuntime
-from actors.turn import TurnOutcome
-from actors.whatsapp import WhatsAppSender
+from actors.outbox.backoff import Backoff
+from actors.outbox.delivery import Deliverer, Delivery
+from actors.outbox.relay import OutboxRelay
+from actors.providers.whatsapp.sender import WhatsAppSender
+from actors.runtime.inbound import Inbound
+from actors.runtime.registry import ActorInfo, ActorRuntime
+from actors.runtime.turn import TurnOutcome
 
 __all__ = [
     "ActorError",

@@ -1,5 +1,5 @@
 """
-CPU per Graph call of the two front ends in `actors.graph_calls`, side by side.
+CPU per Graph call of the two front ends in `actors.providers.whatsapp.graph`, side by side.
 
     .venv/bin/python -m bench.graph_clients [--calls N] [--concurrency C ...]
 
@@ -22,7 +22,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import httpx
 import uvloop
 
-from actors.graph_calls import AiohttpGraph, GraphCalls, HttpxGraph
+from actors.providers.whatsapp.graph import AiohttpGraph, GraphCalls, HttpxGraph
 from bench.run_webhooks import fake_graph
 
 __all__ = ["main"]

@@ -16,7 +16,7 @@ from typing import Any
 
 from actors import Composer
 from actors.lead import SendMedia, SendMessage, Status, state_from_json
-from actors.message_ids import whatsapp_message_id
+from actors.runtime.message_ids import whatsapp_message_id
 from fakes.graph import FakeGraphApi, SentMessage
 from fakes.stripe_api import FakeStripe
 from loadtest.chaos import Fault, FaultLog

@@ -28,7 +28,7 @@ from typing import Any
 from actors import Inbound
 from actors.lead import ArtistAction, Status
 from actors.lead.button_ids import VISIT_CANCEL, VISIT_RESCHEDULE, button_id
-from actors.message_ids import whatsapp_message_id
+from actors.runtime.message_ids import whatsapp_message_id
 from fakes import stripe_api
 from fakes.graph import FakeGraphApi, SentMessage
 from fakes.stripe_api import FakeStripe

@@ -3,7 +3,7 @@ Who may see the studio page: the cookie signing key, one-time sign-in links, ses
 wrong passwords, each a statement on the caller's connection.
 
 Links and sessions are both tokens (`studio_tokens`, by kind) that arrive here already
-hashed (SHA-256, by `actors.studio_access`): the database never holds anything that signs
+hashed (SHA-256, by `actors.page.access`): the database never holds anything that signs
 a browser in. A token is live until it expires or ends; ending one is a compare-and-set,
 so a link is spent once however many browsers race for it. A sign-in link is written with
 the outbox row that carries it to the artist's WhatsApp, in one transaction, so a link

@@ -1,7 +1,7 @@
 """
 The admin API under `/admin` (bearer ADMIN_TOKEN), and `GET /openapi.json` describing it.
 
-Everything it reads or does goes through `actors.admin`: every change to a lead is a
+Everything it reads or does goes through `actors.queries.admin`: every change to a lead is a
 turn of that lead's actor (the artist's action, `via="admin"`), answered after commit
 exactly as a webhook is; the API never writes a lead itself. Its one other write
 re-drives a dead letter. Errors are JSON `{"error": ...}`:
@@ -31,10 +31,10 @@ from pydantic import BaseModel, ValidationError
 from quart import Blueprint, ResponseReturnValue, request
 
 from actors import TurnOutcome
-from actors.admin import RedriveOutcome
-from actors.calendar_feed import FeedAddress, KeyFromSettings
 from actors.lead import Status
-from actors.masking import mask_phone
+from actors.queries.admin import RedriveOutcome
+from actors.queries.calendar_feed import FeedAddress, KeyFromSettings
+from actors.runtime.masking import mask_phone
 from web.admin_requests import (
     ACTIONS,
     MAX_DELIVERY_ID,

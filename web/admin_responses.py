@@ -15,8 +15,8 @@ from uuid import UUID
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from actors import ActorInfo, TurnOutcome
-from actors.admin import LeadFile, MediaContent, ReplyDelivery
 from actors.lead import Answer, Status
+from actors.queries.admin import LeadFile, MediaContent, ReplyDelivery
 
 __all__ = [
     "ActionResult",

@@ -20,35 +20,35 @@ from pydantic import SecretStr
 from quart import Quart
 
 from actors import ActorRuntime, Backoff, Composer, OutboxRelay, WhatsAppSender
-from actors.admin import Admin
-from actors.artist_desk import ArtistDesk
-from actors.backlog import Backlog
-from actors.busy_calendar import BusyCalendarSync, forget_busy_calendar
-from actors.calendar_feed import CalendarFeed
-from actors.calendar_invites import CalendarInvites
-from actors.checkout import CheckoutLinks
-from actors.clock import Clock, SystemClock
+from actors.artist.desk import ArtistDesk
 from actors.copy import script_from
-from actors.faults import CrashPoints
-from actors.graph_calls import AiohttpGraph, GraphCalls, HttpxGraph
 from actors.lead import LeadBehaviour, Policy
 from actors.lead.invite_links import InviteLinks
-from actors.media import MediaFetcher
-from actors.observe import Observer
-from actors.pacing import Pacing
-from actors.payments import PaymentRouting
-from actors.readiness import Readiness
-from actors.refunds import Refunds
-from actors.rejections import Rejections
+from actors.page.access import SignIn
+from actors.providers.calendars.busy_sync import BusyCalendarSync, forget_busy_calendar
+from actors.providers.sheets import SheetsSync
+from actors.providers.stripe.checkout import CheckoutLinks
+from actors.providers.stripe.client import stripe_client
+from actors.providers.stripe.payments import PaymentRouting
+from actors.providers.stripe.refunds import Refunds
+from actors.providers.whatsapp.graph import AiohttpGraph, GraphCalls, HttpxGraph
+from actors.providers.whatsapp.media import MediaFetcher
+from actors.providers.whatsapp.pacing import Pacing
+from actors.providers.whatsapp.statuses import DeliveryReports
+from actors.providers.whatsapp.templates import Templates
+from actors.queries.admin import Admin
+from actors.queries.backlog import Backlog
+from actors.queries.calendar_feed import CalendarFeed
+from actors.queries.calendar_invites import CalendarInvites
+from actors.queries.readiness import Readiness
+from actors.queries.studio_page import Studio
+from actors.runtime.clock import Clock, SystemClock
+from actors.runtime.faults import CrashPoints
+from actors.runtime.observe import Observer
+from actors.runtime.rejections import Rejections
+from actors.runtime.supervisor import Supervisor
+from actors.runtime.timers import TimerScheduler
 from actors.schedule import Studio as StudioFile  # the hours and policies (STUDIO_FILE)
-from actors.sheets import SheetsSync
-from actors.statuses import DeliveryReports
-from actors.stripe_calls import stripe_client
-from actors.studio import Studio
-from actors.studio_access import SignIn
-from actors.supervisor import Supervisor
-from actors.templates import Templates
-from actors.timer_scheduler import TimerScheduler
 from storage import Database, WakeUpListener, embedded_postgres
 from web import (
     admin,

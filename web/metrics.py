@@ -2,12 +2,12 @@
 `GET /metrics` in Prometheus' text format, from one registry per app.
 
     events      counted as they happen: the actors report through `PrometheusObserver`
-                (their `actors.observe.Observer` port), and webhook answers are counted
+                (their `actors.runtime.observe.Observer` port), and webhook answers are counted
                 from the status and the JSON the routes already return (an
                 `after_request` hook, and `web.whatsapp_lane` for the route it
                 serves), so the routes know nothing of metrics
     live state  read at scrape time by `LiveState`: mailboxes, live actors, the pool
-    database    read by the route at scrape time through `actors.backlog`, one short
+    database    read by the route at scrape time through `actors.queries.backlog`, one short
                 query each under a timeout; when the database does not answer, the
                 scrape still succeeds with the rest and `booking_metrics_database_up` is 0
 
@@ -29,8 +29,8 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_late
 from quart import Blueprint, Quart, Response, ResponseReturnValue, current_app, request
 
 from actors import ActorRuntime, TurnOutcome
-from actors.backlog import Backlog
-from actors.observe import DeliveryOutcome
+from actors.queries.backlog import Backlog
+from actors.runtime.observe import DeliveryOutcome
 from web.services import services
 
 __all__ = ["LiveState", "Metrics", "PrometheusObserver", "blueprint"]

@@ -8,20 +8,20 @@ from dataclasses import dataclass
 from quart import current_app
 
 from actors import ActorRuntime, OutboxRelay
-from actors.admin import Admin
-from actors.artist_desk import ArtistDesk
-from actors.backlog import Backlog
-from actors.busy_calendar import BusyCalendarSync
-from actors.calendar_feed import CalendarFeed
-from actors.calendar_invites import CalendarInvites
-from actors.clock import Clock
-from actors.payments import PaymentRouting
-from actors.readiness import Readiness
-from actors.rejections import Rejections
-from actors.statuses import DeliveryReports
-from actors.studio import Studio
-from actors.studio_access import SignIn
-from actors.timer_scheduler import TimerScheduler
+from actors.artist.desk import ArtistDesk
+from actors.page.access import SignIn
+from actors.providers.calendars.busy_sync import BusyCalendarSync
+from actors.providers.stripe.payments import PaymentRouting
+from actors.providers.whatsapp.statuses import DeliveryReports
+from actors.queries.admin import Admin
+from actors.queries.backlog import Backlog
+from actors.queries.calendar_feed import CalendarFeed
+from actors.queries.calendar_invites import CalendarInvites
+from actors.queries.readiness import Readiness
+from actors.queries.studio_page import Studio
+from actors.runtime.clock import Clock
+from actors.runtime.rejections import Rejections
+from actors.runtime.timers import TimerScheduler
 from web.settings import Settings
 
 __all__ = ["Services", "services", "services_of"]

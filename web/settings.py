@@ -16,8 +16,8 @@ from typing import Annotated, Literal
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from actors.database_setup import DEFAULT_DATA_DIR
-from actors.faults import CrashPoint
+from actors.runtime.database_setup import DEFAULT_DATA_DIR
+from actors.runtime.faults import CrashPoint
 from actors.schedule import Studio
 from web.phone_numbers import to_wa_id
 from web.studio_file import StudioFileError, load_studio
@@ -154,7 +154,7 @@ class Settings(BaseSettings):
     media_max_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
 
     # Testing aid, never for production: FAULT_CRASH_AT=<point> (e.g. turn.written,
-    # relay.provider_accepted; the list is in actors.faults) makes the process exit at
+    # relay.provider_accepted; the list is in actors.runtime.faults) makes the process exit at
     # once with os._exit(86) the first time it reaches that point: no cleanup, no
     # rollback, no drain, exactly like kill -9 there. Unset: no crash point.
     fault_crash_at: CrashPoint | None = None

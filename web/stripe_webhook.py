@@ -1,8 +1,8 @@
 """
 `POST /webhooks/stripe`: verify, parse, route to the lead's actor, answer after commit.
 
-Which lead an event belongs to is `actors.payments`'s rule; events that match no lead
-are kept there and acknowledged, and nothing is sent.
+Which lead an event belongs to is `actors.providers.stripe.payments`'s rule; events that
+match no lead are kept there and acknowledged, and nothing is sent.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from quart import Blueprint, ResponseReturnValue, request
 
 from actors import Inbound, TurnFailed
 from actors.lead import PaymentEventReceived
-from actors.message_ids import stripe_event_message_id
-from actors.payments import PaymentRef
+from actors.providers.stripe.payments import PaymentRef
+from actors.runtime.message_ids import stripe_event_message_id
 from web.errors import MalformedBody
 from web.request_ids import correlation_id
 from web.services import services

@@ -4,7 +4,7 @@ The studio page, `/studio/`: the artist's view of every lead, in a phone's brows
 Server-rendered HTML (Jinja2 templates in web/templates/studio/, one stylesheet and a
 few lines of script for live refresh in web/static/); every action is a plain form, so
 the page works without JavaScript. Routes verify (session, CSRF), parse, call
-`actors.studio` / `actors.studio_access`, and render: no rule of the conversation here.
+`actors.queries.studio_page` / `actors.page.access`, and render: no rule of the conversation here.
 
     GET  /studio/login             the sign-in page (link to WhatsApp, or the password)
     POST /studio/login/link        send a one-time link to the artist's WhatsApp
@@ -33,7 +33,7 @@ from quart import Blueprint, Response, ResponseReturnValue, g, redirect, render_
 
 from actors import TurnOutcome
 from actors.lead import ArtistAction
-from actors.studio_access import FAILURE_WINDOW_S, LINK_TTL_S, LinkSent, PasswordTried
+from actors.page.access import FAILURE_WINDOW_S, LINK_TTL_S, LinkSent, PasswordTried
 from web.request_ids import correlation_id
 from web.services import Services, services
 from web.studio_media import media_response

@@ -16,8 +16,8 @@ import re
 
 from quart import Response
 
-from actors.studio import MediaContent
-from actors.studio_views import INLINE_IMAGES
+from actors.queries.page_views import INLINE_IMAGES
+from actors.queries.studio_page import MediaContent
 
 __all__ = ["media_response"]
 

@@ -8,8 +8,8 @@ without one) and in the words of LOCALE, as CLDR has them.
     {{ starts_at | slot }}                      "jue, 4 dic, 14:00"  a board row's appointment
     {{ visit.starts_at | span(visit.ends_at) }} "jueves, 4 de diciembre de 2025, 14:00\u201316:00"
 
-Each page is rendered with `wall_clock` (`actors.studio.WallClock`) in its context, which
-the filters read; the page states its zone once (`wall_clock.zone`).
+Each page is rendered with `wall_clock` (`actors.queries.studio_page.WallClock`) in its
+context, which the filters read; the page states its zone once (`wall_clock.zone`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from jinja2.runtime import Context
 from quart import Blueprint
 
 from actors.copy.formatting import format_moment, format_slot, format_span
-from actors.studio import WallClock
+from actors.queries.studio_page import WallClock
 
 __all__ = ["install"]
 

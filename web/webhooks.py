@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from quart import Blueprint, ResponseReturnValue, request
 
 from actors import Inbound, TurnFailed, TurnOutcome
-from actors.statuses import SentMessageRef
+from actors.providers.whatsapp.statuses import SentMessageRef
 from web.errors import MalformedBody
 from web.services import Services, services
 from web.signatures import verify_meta_signature

@@ -2,13 +2,13 @@
 Which actor gets a WhatsApp message, as what event.
 
 A lead's message goes to that lead. A message from the artist's own number goes where
-`actors.artist_desk` says (a lead's actor, as the artist's action or words), or is
+`actors.artist.desk` says (a lead's actor, as the artist's action or words), or is
 answered there by asking the artist which lead it is for: the artist is never a lead.
 
 A lead's reaction or reply names one of our messages (`context.id`, a reaction's
 `message_id`); `about_key` is that message's copy key, looked up by the caller, so the
 lead's behaviour can tell a 👍 on the summary from any other. A user preference goes
-to its lead; statuses go to `actors.statuses` as plain reports.
+to its lead; statuses go to `actors.providers.whatsapp.statuses` as plain reports.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from actors import Inbound, TurnOutcome
-from actors.artist_desk import ArtistDesk
-from actors.statuses import StatusReport
+from actors.artist.desk import ArtistDesk
+from actors.providers.whatsapp.statuses import StatusReport
 from web.whatsapp_models import MetaStatus, ReceivedMessage, ReceivedPreference
 
 __all__ = ["route", "route_preference", "status_reports"]
@@ -45,7 +45,8 @@ def route_preference(
 
 
 def status_reports(statuses: list[MetaStatus]) -> list[StatusReport]:
-    """Meta's statuses as the reports `actors.statuses` keeps (unknown states left out)."""
+    """Meta's statuses as `actors.providers.whatsapp.statuses` keeps them (unknown
+    states left out)."""
     return [
         StatusReport(
             provider_message_id=status.id,

@@ -3,7 +3,7 @@ The composer: message effects in, WhatsApp message bodies out, in the copy's wor
 
 Effects name a copy key and its parameters; the relay asks the composer to render them
 at delivery, and the template parameters of a message sent outside WhatsApp's 24-hour
-window (`actors.templates`).
+window (`actors.providers.whatsapp.templates`).
 
 Placeholders: `{answers}` is filled with the lead's latest answers, one line each;
 `{reason}` names another copy key whose text is inserted; `{status}` is a status shown
@@ -191,7 +191,7 @@ class Composer:
             },
         }
 
-    # -- templates (WhatsApp's 24-hour window; see actors.templates) ---------------------
+    # -- templates (WhatsApp's 24-hour window; see actors.providers.whatsapp.templates) ---
 
     def check_templates(self, keys: Sequence[str]) -> None:
         """

@@ -105,7 +105,7 @@ _CONVERSATION_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "reason_asked": (frozenset(), frozenset()),
     "reason_stuck": (frozenset(), frozenset()),
     "reason_artist": (frozenset(), frozenset()),
-    # The artist's side (actors.lead.artist_side, actors.artist_desk).
+    # The artist's side (actors.lead.artist_side, actors.artist.desk).
     **dict.fromkeys(("artist_forward", "artist_forward_media"), (_WHO | {"text"}, frozenset())),
     "artist_forward_unreadable": (_WHO | {"kind"}, frozenset()),
     "artist_forward_media_from": (_WHO, frozenset()),  # before a voice note or a sticker
@@ -229,7 +229,8 @@ class CopyFile(_Model):
     questions: list[QuestionCopy] = Field(min_length=1)
     messages: dict[str, str | MessageCopy]
     statuses: dict[Status, str]
-    # Body parameters of WhatsApp templates, by message key (see actors.templates).
+    # Body parameters of WhatsApp templates, by message key
+    # (see actors.providers.whatsapp.templates).
     templates: dict[str, list[str]] = {}
 
     def messages_by_key(self) -> dict[str, MessageCopy]:

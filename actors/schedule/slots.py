@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from actors.schedule.studio import Opening, Studio
+from actors.schedule.studio_file import Opening, Studio
 
 __all__ = [
     "PER_DAY",

@@ -19,9 +19,9 @@ import anyio
 import httpx
 
 from actors import Backoff, Composer, OutboxRelay, WhatsAppSender, load_copy
-from actors.graph_calls import HttpxGraph
-from actors.pacing import Pacing
-from actors.templates import Templates
+from actors.providers.whatsapp.graph import HttpxGraph
+from actors.providers.whatsapp.pacing import Pacing
+from actors.providers.whatsapp.templates import Templates
 from fakes.graph import FakeGraphApi
 from storage import Database
 from storage.pool import Pool

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
-from actors.busy_calendar import BusyCalendarSync, Refresh, forget_busy_calendar
+from actors.providers.calendars.busy_sync import BusyCalendarSync, Refresh, forget_busy_calendar
 from fakes.calendar import CalendarHost
 from storage import Database
 from storage.pool import Pool

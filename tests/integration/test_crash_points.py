@@ -1,6 +1,6 @@
 """
 The crash-point matrix: a real `booking-assistant serve` dies at each crash point of a
-lead's first message (FAULT_CRASH_AT, `actors.faults`), is restarted without it, and
+lead's first message (FAULT_CRASH_AT, `actors.runtime.faults`), is restarted without it, and
 Meta delivers the webhook as it does. Every cell ends with the message in the inbox
 once, the lead at version 1, and each reply sent exactly once, except the one window
 PRODUCT.md allows: a death between the provider's acceptance and our record of it
@@ -29,7 +29,7 @@ import httpx
 import pytest
 
 from actors import Composer, load_copy
-from actors.faults import CRASH_EXIT_CODE, CrashPoint
+from actors.runtime.faults import CRASH_EXIT_CODE, CrashPoint
 from fakes.graph import FakeGraphApi, GraphServer
 from storage.pool import Pool
 from tests.integration.conftest import COPY_DIR, LOCALE

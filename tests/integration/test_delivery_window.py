@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from actors.copy import Composer, CopyError, load_copy
-from actors.templates import Templates
+from actors.providers.whatsapp.templates import Templates
 from fakes.graph import FakeGraphApi, GraphFailure
 from storage.pool import Pool
 from tests.integration.relay_harness import (

@@ -11,7 +11,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import httpx
 import pytest
 
-from actors.graph_calls import AiohttpGraph, GraphCallFailed, GraphCalls, HttpxGraph
+from actors.providers.whatsapp.graph import AiohttpGraph, GraphCallFailed, GraphCalls, HttpxGraph
 from fakes.graph import FakeGraphApi, GraphFailure, GraphServer
 
 pytestmark = pytest.mark.anyio

@@ -55,8 +55,6 @@ from actors import (
     load_copy,
     script_from,
 )
-from actors.deadline import Deadline
-from actors.graph_calls import HttpxGraph
 from actors.lead import (
     ALLOWED,
     ArtistActed,
@@ -75,8 +73,10 @@ from actors.lead import (
     TimerFired,
     state_from_json,
 )
-from actors.templates import Templates
-from actors.timer_scheduler import TimerScheduler
+from actors.outbox.deadline import Deadline
+from actors.providers.whatsapp.graph import HttpxGraph
+from actors.providers.whatsapp.templates import Templates
+from actors.runtime.timers import TimerScheduler
 from fakes.graph import FakeGraphApi, GraphFailure
 from storage import Database
 from storage.pool import Pool, open_pool
@@ -169,7 +169,7 @@ class StripeStandIn:
     """The deposit channel's deliverer: records the request, makes no session.
 
     The rule `stripe_made_the_link` then feeds `DepositLinkCreated` itself, as
-    actors/checkout.py would after Stripe answered; keeping the two apart lets
+    actors/providers/stripe/checkout.py would after Stripe answered; keeping the two apart lets
     hypothesis put other events between the request and the link.
     """
 

@@ -11,7 +11,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from actors import Backoff, OutboxRelay, WhatsAppSender
-from actors.graph_calls import HttpxGraph
+from actors.providers.whatsapp.graph import HttpxGraph
 from fakes.graph import FakeGraphApi
 from storage import Database
 from storage.pool import Pool

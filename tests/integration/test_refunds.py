@@ -14,8 +14,8 @@ import stripe
 
 from actors import Backoff, OutboxRelay
 from actors.lead import RefundDeposit, effect_to_json, outbox_channel
-from actors.refunds import Refunds
-from actors.stripe_calls import stripe_client
+from actors.providers.stripe.client import stripe_client
+from actors.providers.stripe.refunds import Refunds
 from fakes.stripe_api import FakeStripe, StripeFailure, StripeServer
 from storage import Database
 from storage.pool import Pool

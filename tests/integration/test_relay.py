@@ -16,11 +16,11 @@ import pytest
 from structlog.testing import capture_logs
 
 from actors import Backoff, Deliverer, Delivery, OutboxRelay, WhatsAppSender
-from actors.deadline import Deadline
 from actors.errors import DeliveryDeferred
-from actors.graph_calls import HttpxGraph
 from actors.lead import MediaKind, SendMedia, SendMessage, effect_to_json
-from actors.pacing import Pacing
+from actors.outbox.deadline import Deadline
+from actors.providers.whatsapp.graph import HttpxGraph
+from actors.providers.whatsapp.pacing import Pacing
 from fakes.graph import FakeGraphApi, GraphFailure, SentMessage
 from storage import Database
 from storage.outbox import Outbox

@@ -15,10 +15,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from actors import Backoff, Composer, OutboxRelay, RetryableDeliveryError, load_copy
-from actors.deadline import Deadline
-from actors.delivery import Delivery
 from actors.lead import Answer, Deposit, LeadState, MirrorLead, Status, state_to_json
-from actors.sheets import SheetsSync, sheet_header
+from actors.outbox.deadline import Deadline
+from actors.outbox.delivery import Delivery
+from actors.providers.sheets import SheetsSync, sheet_header
 from fakes.google import new_signing_key, public_pem, service_account_file
 from fakes.sheets import FakeSheets, SheetsServer
 from storage import ClaimedDelivery, Database

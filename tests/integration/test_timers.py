@@ -11,7 +11,7 @@ import pytest
 
 from actors import ActorRuntime, Inbound, TurnOutcome, load_copy, script_from
 from actors.lead import LeadBehaviour, MessageReceived, Policy
-from actors.timer_scheduler import TimerScheduler
+from actors.runtime.timers import TimerScheduler
 from storage import Database
 from storage.pool import Pool
 from tests.clock import FakeClock

@@ -18,9 +18,9 @@ import asyncpg
 import pytest
 
 from actors import ActorRuntime, Inbound, TurnFailed, TurnOutcome, load_copy, script_from
-from actors.faults import CrashPoint, CrashPoints
 from actors.lead import LeadBehaviour, Policy
-from actors.timer_scheduler import TimerScheduler
+from actors.runtime.faults import CrashPoint, CrashPoints
+from actors.runtime.timers import TimerScheduler
 from storage import (
     Database,
     DepositSessionInsert,

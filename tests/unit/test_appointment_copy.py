@@ -10,7 +10,7 @@ import pytest
 
 from actors.copy import Composer, load_copy
 from actors.lead import SendMessage
-from actors.templates import Templates
+from actors.providers.whatsapp.templates import Templates
 
 COPY = Path(__file__).resolve().parents[2] / "copy"
 LONDON = ZoneInfo("Europe/London")

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from actors.busy_times import NotACalendar, busy_intervals
+from actors.providers.calendars.busy_times import NotACalendar, busy_intervals
 from tests.busy_calendars import EXPECTED_BUSY, LONDON_ICS, WINDOW
 
 

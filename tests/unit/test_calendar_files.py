@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import recurring_ical_events
 
-from actors.calendar_files import (
+from actors.providers.calendars.files import (
     CalendarAppointment,
     appointment_invite,
     appointment_uid,

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 from structlog.testing import capture_logs
 
-from actors.faults import CRASH_EXIT_CODE, CrashPoint, CrashPoints
+from actors.runtime.faults import CRASH_EXIT_CODE, CrashPoint, CrashPoints
 from web.settings import Settings
 
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from actors.errors import DeliveryDeferred
-from actors.pacing import Pacing, RecipientPacer, TokenBucket
+from actors.providers.whatsapp.pacing import Pacing, RecipientPacer, TokenBucket
 
 pytestmark = pytest.mark.anyio
 

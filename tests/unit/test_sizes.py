@@ -25,7 +25,7 @@ from actors.lead import (
     state_to_json,
 )
 from actors.lead.validation import size_cm
-from actors.sheets import sheet_header, sheet_row
+from actors.providers.sheets import sheet_header, sheet_row
 from storage import LeadRecord
 from tests.unit.lead_fixtures import LEAD, msg
 from tests.unit.rendering import stored_message

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from structlog.testing import capture_logs
 
-from actors.observe import NullObserver
-from actors.supervisor import Supervisor
+from actors.runtime.observe import NullObserver
+from actors.runtime.supervisor import Supervisor
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.anyio

@@ -25,7 +25,7 @@ from hypercorn.config import Config
 from playwright.async_api import Browser, BrowserContext, ViewportSize, async_playwright
 from quart import Quart, Response
 
-from actors.clock import Clock
+from actors.runtime.clock import Clock
 from fakes.graph import FakeGraphApi
 from fakes.stripe_api import FakeStripe
 from loadtest.replicas import free_port

@@ -1,0 +1,99 @@
+"""
+The artist's calendar feed as a service: its address's key, its rotation, and the feed
+itself for whoever presents the key.
+
+The key is STUDIO_CALENDAR_KEY when set (rotate it by changing the variable); else one
+made the first time the address is asked for and kept in the database, so every
+replica serves the same address, and `rotate()` replaces it (the old address stops
+working at once; the artist subscribes again with the new one). A presented key is
+compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from actors.copy import Composer
+from actors.providers.calendars.files import CalendarAppointment, calendar_feed
+from storage import Database
+
+__all__ = ["CalendarFeed", "FeedAddress", "KeyFromSettings", "KeySource"]
+
+PAST = timedelta(days=90)  # how far back the feed keeps appointments that took place
+
+
+class KeySource(StrEnum):
+    SETTING = "setting"  # STUDIO_CALENDAR_KEY
+    DATABASE = "database"
+
+
+@dataclass(frozen=True)
+class FeedAddress:
+    key: str
+    source: KeySource
+    rotated_at: datetime | None  # None: the key comes from the environment
+
+
+class KeyFromSettings(Exception):
+    """The key is STUDIO_CALENDAR_KEY: rotating it means changing that variable."""
+
+
+def _new_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class CalendarFeed:
+    db: Database
+    composer: Composer
+    configured_key: str | None  # STUDIO_CALENDAR_KEY; None: the key kept in the database
+    timezone: str  # the studio's: how the file writes the times
+    now: Callable[[], datetime]  # the service's clock
+    new_key: Callable[[], str] = _new_key
+
+    async def address(self) -> FeedAddress:
+        """The feed's current key (made and kept on first use when none is configured)."""
+        if self.configured_key is not None:
+            return FeedAddress(self.configured_key, KeySource.SETTING, None)
+        async with self.db.records() as unit:
+            key, made_at = await unit.feed_keys.keep_first(self.new_key(), self.now())
+            await unit.commit()
+        return FeedAddress(key, KeySource.DATABASE, made_at)
+
+    async def rotate(self) -> FeedAddress:
+        """A new key; the old address answers 404 from now on."""
+        if self.configured_key is not None:
+            raise KeyFromSettings("the feed's key is STUDIO_CALENDAR_KEY")
+        async with self.db.records() as unit:
+            key, made_at = await unit.feed_keys.rotate(self.new_key(), self.now())
+            await unit.commit()
+        return FeedAddress(key, KeySource.DATABASE, made_at)
+
+    async def feed(self, presented: str) -> bytes | None:
+        """The feed (iCalendar bytes) for the right key; None for any other."""
+        now = self.now()
+        async with self.db.reads() as unit:
+            expected = self.configured_key
+            if expected is None:
+                kept = await unit.feed_keys.current()
+                expected = kept[0] if kept is not None else None
+            if expected is None or not hmac.compare_digest(presented.encode(), expected.encode()):
+                return None
+            booked = await unit.booked.since(now - PAST)
+        appointments = [
+            CalendarAppointment(row.id, row.lead_id, row.lead_name, row.starts_at, row.ends_at)
+            for row in booked
+        ]
+        return calendar_feed(
+            appointments,
+            self.composer.plain("calendar_name"),
+            self.timezone,
+            # The copy's title with {name} left for each appointment's own.
+            title=self.composer.plain("calendar_appointment", {"name": "{name}"}),
+            stamped_at=now,
+        )

@@ -1,0 +1,364 @@
+"""
+What the studio page shows and does: the board of leads grouped by what they need from
+the artist, one lead's file as a person reads it, and the artist's actions.
+
+Reads come from one read unit each (through `actors.queries.admin.Admin` for a lead's file, so
+the page and the admin API show the same lead). Actions go through `Admin.act`: a turn of
+the lead's actor, exactly like the artist's WhatsApp buttons and the admin API. A lead is
+named by its opaque `lead_id` here; its number never appears in a URL.
+
+A message's delivery state is Meta's latest report on it (sent, delivered, read, failed)
+once one came, else the outbox row's own status (pending, sent, dead, suppressed), in one
+field (`TranscriptEntry.delivery`). Media the lead sent is shown from its kept row: the
+picture only when its bytes were stored whole, otherwise why it was not kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+from uuid import UUID
+
+from actors.copy import Composer, CopyError
+from actors.lead import (
+    MEDIA_ANSWER,
+    ArtistAction,
+    SendMedia,
+    SendMessage,
+    Status,
+    UndecodableEffect,
+    effect_from_json,
+    state_from_json,
+)
+from actors.lead.artist_side import REPLY_KEY, WINDOW_S
+from actors.queries.admin import ActionTaken, Admin, ReplyTaken
+from actors.queries.page_views import (
+    GROUPS,
+    AnswerShown,
+    Author,
+    Board,
+    EventShown,
+    Group,
+    LeadView,
+    MediaShown,
+    TranscriptEntry,
+    VisitShown,
+    WallClock,
+    detail_line,
+    message_text,
+    said,
+)
+from storage import Database, LeadFile, MediaContent, OutboxRow
+from storage.studio_board import BoardRow
+
+__all__ = [
+    "BOARD_LIMIT",
+    "GROUPS",
+    "Board",
+    "EventShown",
+    "Group",
+    "LeadView",
+    "MediaContent",
+    "MediaShown",
+    "Studio",
+    "TranscriptEntry",
+    "WallClock",
+]
+
+BOARD_LIMIT = 300  # the most recently active leads; search finds the others
+_BIGINT = 2**63  # a kept media row's id is a Postgres bigint
+
+
+# Where a status goes on the board; any other status is in progress.
+_GROUP_OF: Mapping[Status, Group] = {
+    Status.PENDING_APPROVAL: "needs_you",
+    Status.NEEDS_ARTIST_REPLY: "needs_you",
+    Status.BOOKED: "booked",
+    Status.REJECTED: "closed",
+    Status.OPTOUT: "closed",
+    Status.ABANDONED: "closed",
+    Status.DONE: "closed",
+    Status.CANCELLED: "closed",
+}
+
+# The actions offered on a lead's page, by its status; the actor still has the last word
+# (an action that no longer applies comes back NOT_APPLICABLE and changes nothing).
+_A = ArtistAction
+_OFFERED: Mapping[Status, tuple[ArtistAction, ...]] = {
+    Status.PENDING_APPROVAL: (_A.APPROVE, _A.DECLINE, _A.TAKE_OVER),
+    Status.NEEDS_ARTIST_REPLY: (_A.APPROVE, _A.DECLINE, _A.HAND_BACK),
+    Status.OPTOUT: (),
+}
+# A booked appointment can be cancelled (and the deposit refunded) from the page, as from
+# the packet's Cancel button; only when the lead has one (appointments on).
+_OFFERED_BOOKED = (_A.CANCEL, _A.TAKE_OVER)
+_DEFAULT_OFFER = (_A.TAKE_OVER,)
+
+_NOT_SENT_REASONS = frozenset({"reason_window", "reason_opted_out", "reason_unreadable"})
+# The copy keys of a lead's messages forwarded to the artist: unseen ones need the artist.
+_FORWARDS = ("artist_forward", "artist_forward_media", "artist_forward_unreadable")
+_ARTIST_WORDS = frozenset({REPLY_KEY, "artist_reply_media"})  # copy keys of relayed replies
+
+
+@dataclass(frozen=True)
+class Studio:
+    """The studio page's reads and the artist's actions."""
+
+    _db: Database
+    _admin: Admin
+    _composer: Composer
+    _now: Callable[[], datetime]  # the service's clock
+    artist_number: str | None
+    templated: frozenset[str]  # message keys with a WhatsApp template
+    timezone: tzinfo = UTC  # the studio's (STUDIO_FILE): every time is shown on its clock
+    locale: str = "en_GB"  # LOCALE: the words dates and times are written in
+
+    @property
+    def wall_clock(self) -> WallClock:
+        """How the page writes a moment: in the studio's timezone, as the locale does."""
+        return WallClock(self.timezone, self.locale)
+
+    async def board(self, search: str | None = None) -> Board:
+        wanted = search.strip() if search else None
+        async with self._db.reads() as unit:
+            rows = await unit.board.leads(wanted or None, BOARD_LIMIT, _FORWARDS)
+        grouped: dict[Group, list[BoardRow]] = {group: [] for group in GROUPS}
+        for row in rows:
+            if row.lead_key == self.artist_number:
+                continue  # the artist's own number is no lead
+            group = _GROUP_OF.get(_status(row.status), "in_progress")
+            grouped["needs_you" if row.unseen_forwards else group].append(row)
+        names = {row.status: self._composer.status_name(row.status) for row in rows}
+        groups = tuple((group, tuple(leads)) for group, leads in grouped.items())
+        visits = {
+            row.lead_id: self._clock(row.visit_starts_at)
+            for row in rows
+            if row.visit_starts_at is not None
+        }
+        return Board(groups, names, wanted or None, visits)
+
+    async def lead(self, lead_id: UUID) -> LeadView | None:
+        """The lead's file; reading it marks what was forwarded about them as seen."""
+        lead_key = await self._lead_key(lead_id)
+        if lead_key is None:
+            return None
+        found = await self._admin.lead_file(lead_key)
+        if found is None:
+            return None
+        async with self._db.records() as unit:
+            await unit.board.seen(lead_key)
+            await unit.commit()
+        lead_file, latest = found
+        state = state_from_json(lead_file.lead.state)
+        labels = self._composer.question_labels()
+        media = _media_of(lead_file)
+        answers = tuple(
+            AnswerShown(
+                labels.get(a.question) or a.question.replace("_", " ").capitalize(),
+                self._composer.answer_value(a.question, a.value),
+                _shown(media, a.media_id) if a.value == MEDIA_ANSWER else None,
+            )
+            for a in latest
+        )
+        status = _status(lead_file.lead.status)
+        visit = state.visit
+        last = lead_file.lead.last_inbound_at
+        closes = None if last is None else last + timedelta(seconds=WINDOW_S)
+        window_open = closes is None or self._now() < closes  # unknown: Meta judges
+        by_template = REPLY_KEY in self.templated
+        return LeadView(
+            lead_id=lead_file.lead.lead_id,
+            name=state.name or "",
+            number=lead_key,
+            status=lead_file.lead.status,
+            status_name=self._composer.status_name(lead_file.lead.status),
+            answers=answers,
+            transcript=tuple(self._transcript(lead_file, media)),
+            events=tuple(self._events(lead_file)),
+            deposit=state.deposit.value,
+            deposit_links=tuple(
+                (d.url, datetime.fromtimestamp(d.expires_at, tz=UTC))
+                for d in state.deposit_sessions
+            ),
+            visit=None if visit is None else self._visit(visit.starts_at, visit.ends_at),
+            actions=(*_offered(status, booked=visit is not None), *_opt_out(status)),
+            last_message_at=last,
+            window_closes_at=closes,
+            window_open=window_open,
+            reply_by_template=by_template,
+            can_reply=status is not Status.OPTOUT and (window_open or by_template),
+        )
+
+    async def act(
+        self,
+        lead_id: UUID,
+        action: ArtistAction,
+        correlation_id: str,
+        deposit_amount: int | None = None,
+    ) -> ActionTaken | None:
+        """The artist's action as a turn of the lead's actor; None: no such lead.
+
+        `deposit_amount` (minor units): an approval's deposit other than the default.
+        """
+        lead_key = await self._lead_key(lead_id)
+        if lead_key is None:
+            return None
+        return await self._admin.act(
+            lead_key, action, correlation_id, deposit_amount=deposit_amount
+        )
+
+    async def reply(self, lead_id: UUID, text: str, correlation_id: str) -> ReplyTaken | None:
+        """The artist's words to the lead, a turn of its actor; None: no such lead."""
+        lead_key = await self._lead_key(lead_id)
+        if lead_key is None:
+            return None
+        return await self._admin.reply(lead_key, text, correlation_id)
+
+    async def media(self, media_row: int) -> MediaContent | None:
+        """A kept media item with its bytes, when it belongs to a lead and was stored
+        whole; None otherwise (unknown, a bad checksum, too large, not fetched)."""
+        if not 0 < media_row < _BIGINT:
+            return None
+        async with self._db.reads() as unit:
+            found = await unit.media.content(media_row)
+            if found is None or found.content is None:
+                return None
+            if await unit.leads.get(found.item.lead_key) is None:
+                return None
+        return found
+
+    def why_not_sent(self, reason: str) -> str | None:
+        """Why a reply could not go, in the copy's words; None for an unknown reason."""
+        if reason not in _NOT_SENT_REASONS:
+            return None
+        return self._composer.plain(reason)
+
+    async def _lead_key(self, lead_id: UUID) -> str | None:
+        async with self._db.reads() as unit:
+            lead = await unit.leads.by_lead_id(lead_id)
+        return None if lead is None else lead.lead_key
+
+    def _clock(self, seconds: int) -> datetime:
+        return datetime.fromtimestamp(seconds, UTC).astimezone(self.timezone)
+
+    def _visit(self, starts_at: int, ends_at: int) -> VisitShown:
+        return VisitShown(self._clock(starts_at), self._clock(ends_at), self.wall_clock.zone)
+
+    def _transcript(
+        self, lead_file: LeadFile, media: Mapping[str, MediaShown]
+    ) -> list[TranscriptEntry]:
+        """Every message to and from the lead, and each one to the artist about them."""
+        lead_key = lead_file.lead.lead_key
+        entries = []
+        for received in lead_file.inbox:
+            if not self._from_lead(received.payload):
+                continue  # an action, a payment, a timer, the artist's own (see events)
+            text, media_id = said(received.payload)
+            entries.append(
+                TranscriptEntry(
+                    received.received_at, "lead", text or "", _shown(media, media_id), None, None
+                )
+            )
+        for row in lead_file.outbox:
+            if row.channel != "whatsapp":
+                continue
+            try:
+                effect = effect_from_json(row.channel, row.payload)
+            except UndecodableEffect:
+                continue
+            if not isinstance(effect, SendMessage | SendMedia):
+                continue
+            author: Author = "bot" if effect.to == lead_key else "to_artist"
+            if author == "bot" and _key(effect) in _ARTIST_WORDS:
+                author = "artist"  # the artist's reply, relayed from the business number
+            media_id = effect.media_id if isinstance(effect, SendMedia) else None
+            entries.append(
+                TranscriptEntry(
+                    row.created_at,
+                    author,
+                    self._rendered(effect),
+                    media.get(media_id) if media_id else None,  # the artist's are not kept
+                    delivery=row.delivery_state or row.status,
+                    error=_why_undelivered(row),
+                )
+            )
+        return sorted(entries, key=lambda entry: entry.at)
+
+    def _events(self, lead_file: LeadFile) -> list[EventShown]:
+        """The lead's system events and its inbox's entries other than the lead's messages."""
+        shown = [EventShown(e.at, e.level, e.kind, detail_line(e.detail)) for e in lead_file.events]
+        for received in lead_file.inbox:
+            payload = received.payload
+            if self._from_lead(payload):
+                continue  # in the transcript
+            words, _ = said(payload)
+            if words is not None:  # the artist on WhatsApp: a button, or words to this lead
+                shown.append(EventShown(received.received_at, "info", "artist_whatsapp", words))
+                continue
+            kind = str(payload.get("action") or payload.get("kind") or payload.get("type") or "")
+            via = payload.get("via")
+            detail = {k: v for k, v in payload.items() if k not in ("wa_id", "at", "via")}
+            shown.append(
+                EventShown(
+                    received.received_at,
+                    "info",
+                    f"{via}: {kind}" if via else kind or received.outcome,
+                    detail_line(detail),
+                )
+            )
+        return sorted(shown, key=lambda e: e.at)
+
+    def _from_lead(self, payload: Mapping[str, Any]) -> bool:
+        """A WhatsApp message the lead sent (the artist's taps and words are events)."""
+        return said(payload) != (None, None) and payload.get("from") != self.artist_number
+
+    def _rendered(self, effect: SendMessage | SendMedia) -> str:
+        try:
+            return message_text(self._composer.render(effect))
+        except CopyError:
+            return _key(effect)
+
+
+def _media_of(lead_file: LeadFile) -> dict[str, MediaShown]:
+    """Meta's media id -> the item as kept (a retried fetch replaced its own row)."""
+    return {
+        m.media_id: MediaShown(m.media_id, m.id, m.mime_type, m.caption, m.status)
+        for m in lead_file.media
+    }
+
+
+def _shown(media: Mapping[str, MediaShown], media_id: str | None) -> MediaShown | None:
+    """The item named by a message or an answer; one not fetched yet is pending."""
+    if media_id is None:
+        return None
+    return media.get(media_id) or MediaShown(media_id, None, None, None, "pending")
+
+
+def _why_undelivered(row: OutboxRow) -> str | None:
+    """Meta's error code when it reported a failure, else ours when we gave up."""
+    if row.delivery_state == "failed":
+        return row.delivery_error
+    return row.last_error if row.status in ("dead", "suppressed") else None
+
+
+def _key(effect: SendMessage | SendMedia) -> str:
+    return effect.caption_key if isinstance(effect, SendMedia) else effect.key
+
+
+def _status(code: str) -> Status:
+    try:
+        return Status(code)
+    except ValueError:
+        return Status.NEW
+
+
+def _offered(status: Status, *, booked: bool) -> tuple[ArtistAction, ...]:
+    if status is Status.BOOKED and booked:
+        return _OFFERED_BOOKED
+    return _OFFERED.get(status, _DEFAULT_OFFER)
+
+
+def _opt_out(status: Status) -> tuple[ArtistAction, ...]:
+    return () if status is Status.OPTOUT else (ArtistAction.OPT_OUT,)
