@@ -42,6 +42,7 @@ from asyncpg.exceptions._base import InternalClientError
 from storage.admin import AdminReads, Redrives
 from storage.appointments import Appointments
 from storage.artist_messages import ArtistMessages
+from storage.artist_turns import ArtistTurnStatements
 from storage.busy_calendar import BusyCalendarRefresh, BusyTimes
 from storage.calendar_feed import BookedAppointments, FeedKeys
 from storage.due_timers import DueTimers
@@ -109,6 +110,7 @@ class TurnUnit(Unit):
     def _bind(self, con: asyncpg.Connection) -> None:
         self.turns, self.busy = Turns(con), BusyTimes(con)
         self.appointments = Appointments(con)
+        self.artist_turns, self.artist = ArtistTurnStatements(con), ArtistMessages(con)
 
 
 class TurnAtOnceUnit:

@@ -49,7 +49,7 @@ from actors.lead.script import Policy
 from actors.lead.status import Status
 from actors.lead.transitions import move
 from actors.lead.whatsapp_rules import SILENT_KINDS
-from actors.schedule import Studio, is_free, offer
+from actors.schedule import StudioFile, is_free, offer
 from actors.schedule.slots import is_clear
 
 __all__ = ["HEALED_PHOTO", "AppointmentRules"]
@@ -67,7 +67,7 @@ def _seconds(moment: datetime) -> int:
 
 
 class AppointmentRules:
-    def __init__(self, studio: Studio, policy: Policy) -> None:
+    def __init__(self, studio: StudioFile, policy: Policy) -> None:
         self._studio = studio
         self._policy = policy
 

@@ -1,11 +1,11 @@
 """
-What the studio page shows and does: the board of leads grouped by what they need from
-the artist, one lead's file as a person reads it, and the artist's actions.
+What the studio page shows: the board of leads grouped by what they need from the
+artist, and one lead's file as a person reads it.
 
-Reads come from one read unit each (through `actors.queries.admin.Admin` for a lead's file, so
-the page and the admin API show the same lead). Actions go through `Admin.act`: a turn of
-the lead's actor, exactly like the artist's WhatsApp buttons and the admin API. A lead is
-named by its opaque `lead_id` here; its number never appears in a URL.
+Reads come from one read unit each (through `actors.queries.admin.AdminReads` for a lead's
+file, so the page and the admin API show the same lead). The artist's actions on the page
+are commands (`actors.commands`), exactly like the WhatsApp buttons and the admin API. A
+lead is named by its opaque `lead_id` here; its number never appears in a URL.
 
 A message's delivery state is Meta's latest report on it (sent, delivered, read, failed)
 once one came, else the outbox row's own status (pending, sent, dead, suppressed), in one
@@ -33,7 +33,7 @@ from actors.lead import (
     state_from_json,
 )
 from actors.lead.artist_side import REPLY_KEY, WINDOW_S
-from actors.queries.admin import ActionTaken, Admin, ReplyTaken
+from actors.queries.admin import AdminReads
 from actors.queries.page_views import (
     GROUPS,
     AnswerShown,
@@ -62,7 +62,7 @@ __all__ = [
     "LeadView",
     "MediaContent",
     "MediaShown",
-    "Studio",
+    "StudioPage",
     "TranscriptEntry",
     "WallClock",
 ]
@@ -103,11 +103,11 @@ _ARTIST_WORDS = frozenset({REPLY_KEY, "artist_reply_media"})  # copy keys of rel
 
 
 @dataclass(frozen=True)
-class Studio:
-    """The studio page's reads and the artist's actions."""
+class StudioPage:
+    """What the studio page shows."""
 
     _db: Database
-    _admin: Admin
+    _admin: AdminReads
     _composer: Composer
     _now: Callable[[], datetime]  # the service's clock
     artist_number: str | None
@@ -190,31 +190,6 @@ class Studio:
             reply_by_template=by_template,
             can_reply=status is not Status.OPTOUT and (window_open or by_template),
         )
-
-    async def act(
-        self,
-        lead_id: UUID,
-        action: ArtistAction,
-        correlation_id: str,
-        deposit_amount: int | None = None,
-    ) -> ActionTaken | None:
-        """The artist's action as a turn of the lead's actor; None: no such lead.
-
-        `deposit_amount` (minor units): an approval's deposit other than the default.
-        """
-        lead_key = await self._lead_key(lead_id)
-        if lead_key is None:
-            return None
-        return await self._admin.act(
-            lead_key, action, correlation_id, deposit_amount=deposit_amount
-        )
-
-    async def reply(self, lead_id: UUID, text: str, correlation_id: str) -> ReplyTaken | None:
-        """The artist's words to the lead, a turn of its actor; None: no such lead."""
-        lead_key = await self._lead_key(lead_id)
-        if lead_key is None:
-            return None
-        return await self._admin.reply(lead_key, text, correlation_id)
 
     async def media(self, media_row: int) -> MediaContent | None:
         """A kept media item with its bytes, when it belongs to a lead and was stored

@@ -76,6 +76,7 @@ from actors.lead import (
 from actors.outbox.deadline import Deadline
 from actors.providers.whatsapp.graph import HttpxGraph
 from actors.providers.whatsapp.templates import Templates
+from actors.runtime.inbound import ArtistInbound
 from actors.runtime.timers import TimerScheduler
 from fakes.graph import FakeGraphApi, GraphFailure
 from storage import Database
@@ -158,9 +159,10 @@ class RecordingRuntime(ActorRuntime):
         super().__init__(Database(pool), BEHAVIOUR, mailbox_size=8, idle_after_s=300)
         self.answered: list[tuple[Inbound, TurnOutcome]] = []
 
-    async def ask(self, message: Inbound) -> TurnOutcome:
+    async def ask(self, message: Inbound | ArtistInbound) -> TurnOutcome:
         outcome = await super().ask(message)
-        self.answered.append((message, outcome))
+        if isinstance(message, Inbound):
+            self.answered.append((message, outcome))
         return outcome
 
 
