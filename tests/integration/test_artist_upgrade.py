@@ -73,9 +73,7 @@ async def test_a_picture_kept_before_the_upgrade_is_relayed_as_a_picture_after_i
     assert await migrate(con) == ["0017_artist_actor.sql"]
 
     state = artist_state_from_json(
-        json.loads(
-            await con.fetchval("SELECT state FROM artist_actors WHERE actor_key = 'artist'")
-        )
+        json.loads(await con.fetchval("SELECT state FROM artist_actors WHERE actor_key = 'artist'"))
     )
     pick = MessageReceived(
         "wa:wamid.PICK",
