@@ -29,7 +29,7 @@ ORDER BY id DESC LIMIT 1
 """
 
 _LEADS_WITH = """
-SELECT lead_key, state->>'name' AS name FROM leads
+SELECT lead_key, name FROM lead_summaries
 WHERE status = $1 ORDER BY updated_at DESC, lead_key LIMIT $2
 """
 

@@ -1,7 +1,9 @@
 """
 The lead's JSON, both ways: its state (the snapshot) and its outbox effects (the
 payloads the relay delivers). Nothing else reads these payloads by key: deliverers get
-the typed effect back from `effect_from_json`.
+the typed effect back from `effect_from_json`. The one other reader is migration
+storage/migrations/0016_codec_field_views.sql, whose views name the fields storage
+selects (the lead's name and visit, a message's copy key): rename one here, replace it there.
 
 An effect is stored with its `type`. Rows written before the type was stored are
 recognised by their channel and fields, here and nowhere else.
