@@ -33,9 +33,11 @@ from actors.lead.model import (
     Decision,
     Deposit,
     Effect,
+    Event,
     LeadState,
     MessageReceived,
     Outcome,
+    PaymentEventReceived,
     RecordEvent,
     RefundDeposit,
     ReleaseSlot,
@@ -76,7 +78,7 @@ class AppointmentRules:
     def approved(self, state: LeadState, acted: ArtistActed, calendar: Calendar) -> Decision:
         minutes = acted.session_minutes or self._studio.default_session_minutes
         state = replace(
-            move(state, S.SCHEDULING),
+            move(state, S.SCHEDULING, acted),
             session_minutes=minutes,
             resume_status=None,
             visit=None,
@@ -137,7 +139,7 @@ class AppointmentRules:
             return self._moved(state, visit, now)
         attempt = state.deposit_attempt + 1
         state = replace(
-            move(state, S.BOOKING_PENDING),
+            move(state, S.BOOKING_PENDING, message),
             visit=visit,
             deposit_attempt=attempt,
             deposit=Deposit.REQUESTED,
@@ -193,12 +195,20 @@ class AppointmentRules:
         ]
 
     def link_expired(
-        self, state: LeadState, calendar: Calendar, now: datetime, effects: tuple[Effect, ...]
+        self,
+        state: LeadState,
+        calendar: Calendar,
+        expired: PaymentEventReceived,
+        effects: tuple[Effect, ...],
     ) -> Decision:
         """The link lapsed: the hold goes, and the lead picks again (then a new link)."""
-        state = replace(move(state, S.SCHEDULING), visit=None, deposit=Deposit.EXPIRED)
+        state = replace(move(state, S.SCHEDULING, expired), visit=None, deposit=Deposit.EXPIRED)
         return self.offer(
-            state, calendar, now, intro="link_expired_pick", effects=(*effects, ReleaseSlot())
+            state,
+            calendar,
+            expired.received_at,
+            intro="link_expired_pick",
+            effects=(*effects, ReleaseSlot()),
         )
 
     # -- a booked appointment ----------------------------------------------------------------
@@ -231,12 +241,15 @@ class AppointmentRules:
             refused = SendMessage(to=state.wa_id, key="reschedule_refused", params=when)
             return Decision(state, (refused, *self._tell(state, "artist_reschedule_refused", when)))
         if choice == VISIT_CANCEL:
-            return self._cancelled_by_lead(state, visit, now)
+            return self._cancelled_by_lead(state, visit, message)
         return Decision(state)
 
-    def _cancelled_by_lead(self, state: LeadState, visit: Visit, now: datetime) -> Decision:
-        late = _at(visit.starts_at) - now < timedelta(hours=self._studio.cancel_notice_hours)
-        state = replace(move(state, S.CANCELLED), rescheduling=False)
+    def _cancelled_by_lead(
+        self, state: LeadState, visit: Visit, message: MessageReceived
+    ) -> Decision:
+        notice = _at(visit.starts_at) - message.received_at
+        late = notice < timedelta(hours=self._studio.cancel_notice_hours)
+        state = replace(move(state, S.CANCELLED, message), rescheduling=False)
         when = {"when": str(visit.starts_at)}
         effects: list[Effect] = [
             ReleaseSlot(cancelled=True),
@@ -254,11 +267,12 @@ class AppointmentRules:
             effects.extend(refund)
         return Decision(state, tuple(effects))
 
-    def cancelled_by_artist(self, state: LeadState) -> Decision:
+    def cancelled_by_artist(self, state: LeadState, event: Event) -> Decision:
+        """The artist cancels a booked time (`event`: their action, or its reply)."""
         visit = state.visit
         if state.status is not S.BOOKED or visit is None:
             return Decision(state, outcome=Outcome.NOT_APPLICABLE)
-        state = replace(move(state, S.CANCELLED), rescheduling=False)
+        state = replace(move(state, S.CANCELLED, event), rescheduling=False)
         effects: list[Effect] = [
             ReleaseSlot(cancelled=True),
             SendMessage(

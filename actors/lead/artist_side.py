@@ -105,7 +105,7 @@ class ArtistSide:
             return self._not_sent(state, replied, "reason_window")
         if state.status in _BOT_TALKING:
             resume = S.QUALIFYING if state.status in (S.NEW, S.STALE) else state.status
-            state = replace(move(state, S.NEEDS_ARTIST_REPLY), resume_status=resume)
+            state = replace(move(state, S.NEEDS_ARTIST_REPLY, replied), resume_status=resume)
         words = SendMessage(to=state.wa_id, key=REPLY_KEY, params={"text": text})
         messages: tuple[Effect, ...] = (words,)
         if replied.media_id:

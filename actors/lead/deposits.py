@@ -123,7 +123,7 @@ class DepositRules:
                 state, event, "error", "paid_not_bookable", tell="payment_not_bookable"
             )
         state = replace(
-            move(state, S.BOOKED),
+            move(state, S.BOOKED, event),
             deposit=Deposit.PAID,
             payment_intent=event.payment_intent,
             resume_status=None,
@@ -170,7 +170,7 @@ class DepositRules:
         if held and state.deposit_attempt < MAX_LINKS:
             assert self._appointments is not None
             noted = RecordEvent("info", "link_expired", self._detail(event))
-            return self._appointments.link_expired(state, calendar, event.received_at, (noted,))
+            return self._appointments.link_expired(state, calendar, event, (noted,))
         if state.deposit_attempt < MAX_LINKS:
             attempt = state.deposit_attempt + 1
             state = replace(state, deposit_attempt=attempt, deposit=Deposit.REQUESTED)
@@ -179,7 +179,7 @@ class DepositRules:
                 RequestDepositLink(state.wa_id, attempt, state.deposit_amount),
             )
             return Decision(state, effects)
-        state = replace(move(state, S.ABANDONED), deposit=Deposit.EXPIRED, visit=None)
+        state = replace(move(state, S.ABANDONED, event), deposit=Deposit.EXPIRED, visit=None)
         return Decision(
             state,
             (

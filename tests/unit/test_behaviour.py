@@ -433,6 +433,13 @@ STEPS = [
         ["lead:questions.size"],
     ),
     Step(
+        "the artist resumes a stale summary: one step, straight to it",
+        at(S.STALE, current_question=None, answers=ALL_ANSWERED),
+        act(A.RESUME),
+        S.CONFIRMING,
+        ["lead:summary"],
+    ),
+    Step(
         "the artist takes over a stale lead",
         at(S.STALE),
         act(A.TAKE_OVER),
