@@ -52,7 +52,7 @@ from storage.media import MediaStore
 from storage.metrics_queries import MetricsQueries
 from storage.migrate import migrate, pending_count
 from storage.outbox import Outbox
-from storage.payments import PaymentRoutes, UnroutedEvents
+from storage.payments import PaymentRoutes
 from storage.pool import Pool, open_pool
 from storage.statuses import DeliveryStatuses
 from storage.studio import StudioAccess
@@ -135,7 +135,6 @@ class RelayUnit(Unit):
 class RecordUnit(Unit):
     def _bind(self, con: asyncpg.Connection) -> None:
         self.events, self.redrives = SystemEvents(con), Redrives(con)
-        self.unrouted, self.artist = UnroutedEvents(con), ArtistMessages(con)
         self.feed_keys = FeedKeys(con)
         self.statuses, self.media = DeliveryStatuses(con), MediaStore(con)
         self.studio, self.board = StudioAccess(con), StudioBoard(con)
