@@ -18,7 +18,7 @@ import structlog
 from pydantic import ValidationError
 from quart import Blueprint, ResponseReturnValue, request
 
-from actors.commands import TakeWhatsApp, WhatsAppMessage, WhatsAppPreference
+from actors.commands import IncomingMessage, IncomingPreference, TakeWhatsApp
 from actors.providers.whatsapp import StatusReport
 from web.errors import MalformedBody
 from web.services import Services, services
@@ -73,11 +73,11 @@ async def take_whatsapp_batch(
     return await running.actors.handle(
         TakeWhatsApp(
             messages=tuple(
-                WhatsAppMessage(received.event(now), received.record())
+                IncomingMessage(received.event(now), received.record())
                 for received in webhook.received()
             ),
             preferences=tuple(
-                WhatsAppPreference(preference.event(now), preference.record())
+                IncomingPreference(preference.event(now), preference.record())
                 for preference in webhook.preferences()
             ),
             statuses=tuple(status_reports(webhook.statuses())),

@@ -7,6 +7,8 @@ from actors.commands.lead_actions import LeadActions
 from actors.commands.model import (
     ActOnLead,
     Command,
+    IncomingMessage,
+    IncomingPreference,
     LeadRef,
     RecordRejectedWebhook,
     RedriveDeadLetter,
@@ -19,8 +21,6 @@ from actors.commands.model import (
     StripePayment,
     TakeStripeEvent,
     TakeWhatsApp,
-    WhatsAppMessage,
-    WhatsAppPreference,
 )
 from actors.commands.payments import UNROUTED, StripeIntake, payment_event
 from actors.commands.results import ActionTaken, ReplyDelivery, ReplyTaken
@@ -33,6 +33,8 @@ __all__ = [
     "ActionTaken",
     "Actors",
     "Command",
+    "IncomingMessage",
+    "IncomingPreference",
     "LeadActions",
     "LeadRef",
     "RecordRejectedWebhook",
@@ -51,7 +53,5 @@ __all__ = [
     "TakeStripeEvent",
     "TakeWhatsApp",
     "WhatsAppIntake",
-    "WhatsAppMessage",
-    "WhatsAppPreference",
     "payment_event",
 ]

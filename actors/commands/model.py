@@ -22,6 +22,8 @@ from storage import RedriveOutcome, StatusReport
 __all__ = [
     "ActOnLead",
     "Command",
+    "IncomingMessage",
+    "IncomingPreference",
     "LeadRef",
     "RecordRejectedWebhook",
     "RedriveDeadLetter",
@@ -34,8 +36,6 @@ __all__ = [
     "StripePayment",
     "TakeStripeEvent",
     "TakeWhatsApp",
-    "WhatsAppMessage",
-    "WhatsAppPreference",
 ]
 
 R = TypeVar("R", covariant=True)
@@ -52,7 +52,7 @@ class Command(Generic[R]):
 
 
 @dataclass(frozen=True)
-class WhatsAppMessage:
+class IncomingMessage:
     """One message of a delivery: its event (from a lead or the artist) and what the
     inbox keeps of it (Meta's JSON, as received). `about_id`: Meta's id of the message
     it replies or reacts to, looked up among ours when the message is handled."""
@@ -62,7 +62,7 @@ class WhatsAppMessage:
 
 
 @dataclass(frozen=True)
-class WhatsAppPreference:
+class IncomingPreference:
     event: PreferenceChanged
     record: dict[str, Any]
 
@@ -71,8 +71,8 @@ class WhatsAppPreference:
 class TakeWhatsApp(Command[dict[str, int]]):
     """One signed delivery from Meta. Returns what it held, by outcome."""
 
-    messages: tuple[WhatsAppMessage, ...]
-    preferences: tuple[WhatsAppPreference, ...]
+    messages: tuple[IncomingMessage, ...]
+    preferences: tuple[IncomingPreference, ...]
     statuses: tuple[StatusReport, ...]
     correlation_id: str
 

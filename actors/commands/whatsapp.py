@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from actors.artist import ARTIST_KEY, ArtistBehaviour, ArtistWrote
-from actors.commands.model import TakeWhatsApp, WhatsAppMessage
+from actors.commands.model import IncomingMessage, TakeWhatsApp
 from actors.errors import TurnFailed
 from actors.providers.whatsapp.statuses import DeliveryReports
 from actors.runtime.inbound import ArtistInbound, Inbound
@@ -63,7 +63,7 @@ class WhatsAppIntake:
         return counts
 
     def _inbound(
-        self, message: WhatsAppMessage, about: dict[str, SentMessageRef], correlation_id: str
+        self, message: IncomingMessage, about: dict[str, SentMessageRef], correlation_id: str
     ) -> Inbound | ArtistInbound:
         event = message.event
         ref = about.get(event.context_id or "")
