@@ -26,6 +26,7 @@ from typing import Any
 from actors.lead import (
     ArtistActed,
     ArtistReplied,
+    AskWhichLead,
     MessageReceived,
     SendMessage,
     Status,
@@ -137,7 +138,7 @@ class ArtistDesk:
         self._on_effects()
         return TurnOutcome.PROCESSED
 
-    def _question(self, message_id: str, waiting: list[WaitingLead]) -> SendMessage:
+    def _question(self, message_id: str, waiting: list[WaitingLead]) -> SendMessage | AskWhichLead:
         if not waiting:
             return SendMessage(to=self._artist, key="artist_no_leads")
         rows = tuple(
@@ -145,4 +146,4 @@ class ArtistDesk:
              f"+{lead.lead_key}")
             for lead in waiting
         )  # fmt: skip
-        return SendMessage(to=self._artist, key="artist_which_lead", choices=rows)
+        return AskWhichLead(self._artist, rows)
