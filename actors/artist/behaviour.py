@@ -36,6 +36,7 @@ from actors.artist.model import (
     SignInRequested,
 )
 from actors.lead.button_ids import artist_command, relay_pick, relay_row_id
+from actors.lead.messages import AskWhichLead
 from actors.lead.model import (
     ArtistActed,
     ArtistReplied,
@@ -110,7 +111,9 @@ class ArtistBehaviour:
             said=kept.said(),
         )
 
-    def _question(self, message_id: str, waiting: tuple[LeadWaiting, ...]) -> SendMessage:
+    def _question(
+        self, message_id: str, waiting: tuple[LeadWaiting, ...]
+    ) -> SendMessage | AskWhichLead:
         artist = self._artist or ""
         if not waiting:
             return SendMessage(to=artist, key="artist_no_leads")
@@ -118,7 +121,7 @@ class ArtistBehaviour:
             (relay_row_id(lead.wa_id, message_id), lead.name or f"+{lead.wa_id}", f"+{lead.wa_id}")
             for lead in waiting
         )
-        return SendMessage(to=artist, key="artist_which_lead", choices=rows)
+        return AskWhichLead(artist, choices=rows)
 
     # -- the studio page's sign-in links --------------------------------------------------
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from actors.lead.messages import AskWhichLead
 from actors.lead.model import (
     ArtistActed,
     ArtistReplied,
@@ -128,7 +129,7 @@ class IssueSignInLink:
     ttl_s: int
 
 
-ArtistEffect = SendMessage | RecordEvent | IssueSignInLink
+ArtistEffect = SendMessage | AskWhichLead | RecordEvent | IssueSignInLink
 
 
 @dataclass(frozen=True)

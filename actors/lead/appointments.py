@@ -24,6 +24,12 @@ from actors.lead.button_ids import (
     later_day,
     picked_slot,
 )
+from actors.lead.messages import (
+    ConfirmBooking,
+    ConfirmCancellation,
+    OfferSlots,
+    SendBookingNotice,
+)
 from actors.lead.model import (
     MEDIA_ANSWER,
     Answer,
@@ -105,17 +111,15 @@ class AppointmentRules:
             busy=calendar.busy,
             from_day=from_day,
         )
-        if not page.starts:
-            none = SendMessage(to=state.wa_id, key="slots_none", intro=intro)
-            return Decision(state, (*effects, none, *self._tell(state, "artist_no_slots")))
-        listed = SendMessage(
-            to=state.wa_id,
-            key="slots_offer",
-            params={"minutes": str(state.session_minutes)},
-            intro=intro,
-            slots=tuple(_seconds(s) for s in page.starts),
+        listed = OfferSlots(
+            state.wa_id,
+            state.session_minutes,
+            tuple(_seconds(s) for s in page.starts),
             later=page.later.isoformat() if page.later else None,
+            intro=intro,
         )
+        if not page.starts:  # the lead waits: "slots_none"
+            return Decision(state, (*effects, listed, *self._tell(state, "artist_no_slots")))
         return Decision(state, (*effects, listed))
 
     def picking(self, state: LeadState, message: MessageReceived, calendar: Calendar) -> Decision:
@@ -181,17 +185,11 @@ class AppointmentRules:
             lost = self.offer(state, calendar, now, intro="slot_lost_paid")
             return state, [*lost.effects, *self._tell(state, "artist_slot_lost")]
         state = replace(state, reminded=self._past_offsets(visit, now))
-        when = {"when": str(visit.starts_at)}
         return state, [
             self._claim(visit, "appointment"),
-            SendMessage(
-                to=state.wa_id,
-                key="booked_at",
-                params={**when, "amount": amount},
-                outro="deposit_policy",
-            ),
+            ConfirmBooking(state.wa_id, amount, visit.starts_at),
             *self._add_to_calendar(state, visit),
-            *self._tell(state, "artist_booked_at", when, ref=True),
+            *self._notice_booked(state, visit),
         ]
 
     def link_expired(
@@ -253,12 +251,7 @@ class AppointmentRules:
         when = {"when": str(visit.starts_at)}
         effects: list[Effect] = [
             ReleaseSlot(cancelled=True),
-            SendMessage(
-                to=state.wa_id,
-                key="cancelled",
-                params=when,
-                outro="cancel_forfeit" if late else "cancel_refund",
-            ),
+            ConfirmCancellation(state.wa_id, visit.starts_at, forfeit=late),
             RecordEvent("info", "cancelled_by_lead", {"forfeit": late}),
             *self._tell(state, "artist_lead_cancelled", when),
         ]
@@ -357,21 +350,16 @@ class AppointmentRules:
         return [SendMessage(to=state.wa_id, key="calendar_add", params={"url": url})]
 
     def _tell(
-        self,
-        state: LeadState,
-        key: str,
-        params: dict[str, str] | None = None,
-        *,
-        ref: bool = False,
+        self, state: LeadState, key: str, params: dict[str, str] | None = None
     ) -> list[Effect]:
         artist = self._policy.artist_number
         if artist is None:
             return []
-        return [
-            SendMessage(
-                to=artist,
-                key=key,
-                params={**self._who(state), **(params or {})},
-                ref=state.wa_id if ref else None,
-            )
-        ]
+        return [SendMessage(artist, key, {**self._who(state), **(params or {})})]
+
+    def _notice_booked(self, state: LeadState, visit: Visit) -> list[Effect]:
+        """The artist's word of the booking, with Cancel for this lead."""
+        artist = self._policy.artist_number
+        if artist is None:
+            return []
+        return [SendBookingNotice(artist, state.wa_id, self._who(state), visit.starts_at)]

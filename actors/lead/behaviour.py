@@ -16,6 +16,14 @@ from actors.lead.appointments import AppointmentRules
 from actors.lead.artist_side import SILENT, ArtistSide, who
 from actors.lead.button_ids import CONFIRM, EDIT, edited_question
 from actors.lead.deposits import DepositRules
+from actors.lead.messages import (
+    AskQuestion,
+    AskWhatToEdit,
+    ConfirmOptOut,
+    ReaskQuestion,
+    SendPacket,
+    SendSummary,
+)
 from actors.lead.model import (
     MEDIA_ANSWER,
     Answer,
@@ -255,7 +263,7 @@ class LeadBehaviour:
 
     def _summarise(self, state: LeadState, event: Event, *, intro: str | None = None) -> Decision:
         state = _asking(move(state, S.CONFIRMING, event), None, editing=False)
-        return Decision(state, (self._say(state, "summary", answers=True, intro=intro),))
+        return Decision(state, (self._summary(state, intro=intro),))
 
     def _confirming(self, state: LeadState, message: MessageReceived) -> Decision:
         choice = message.reply_id or ""
@@ -268,12 +276,12 @@ class LeadBehaviour:
         if choice == CONFIRM or (not choice and self._words.is_confirm(text)):
             return self._submit(state, message)
         if choice == EDIT or (not choice and self._words.is_edit(text)):
-            return Decision(state, (self._say(state, "edit_pick"),))
-        return Decision(state, (self._say(state, "summary_reask", answers=True),))
+            return Decision(state, (AskWhatToEdit(state.wa_id),))
+        return Decision(state, (self._summary(state, again=True),))
 
     def _submit(self, state: LeadState, event: Event) -> Decision:
         state = move(state, S.PENDING_APPROVAL, event)
-        effects = (self._say(state, "sent_to_artist"), *self._packet(state, "artist_packet"))
+        effects = (self._say(state, "sent_to_artist"), *self._packet(state))
         return Decision(state, effects)
 
     def _opt_out(self, state: LeadState, event: Event) -> Decision:
@@ -287,7 +295,7 @@ class LeadBehaviour:
         return Decision(
             state,
             (
-                self._say(state, "opted_out", after_opt_out=True),
+                ConfirmOptOut(state.wa_id),
                 RecordEvent("info", "opted_out"),
             ),
         )
@@ -298,7 +306,7 @@ class LeadBehaviour:
         resume = S.QUALIFYING if state.status in (S.NEW, S.STALE) else state.status
         state = replace(move(state, S.NEEDS_ARTIST_REPLY, event), resume_status=resume)
         effects: list[Effect] = [self._say(state, "holding")] if tell_lead else []
-        effects.extend(self._packet(state, "artist_handover", reason=reason))
+        effects.extend(self._packet(state, reason=reason))
         effects.append(RecordEvent("info", "handover", {"reason": reason}))
         return Decision(state, tuple(effects))
 
@@ -377,7 +385,7 @@ class LeadBehaviour:
             question = self._current_question(state)
             return Decision(state, (self._ask(state, question, intro="resumed"),))
         if target is S.CONFIRMING:
-            return Decision(state, (self._say(state, "summary", answers=True, intro="resumed"),))
+            return Decision(state, (self._summary(state, intro="resumed"),))
         if target is S.NEW:
             return self._start(state, event, intro="resumed")
         return Decision(state)
@@ -409,41 +417,30 @@ class LeadBehaviour:
 
     def _ask(
         self, state: LeadState, question: Question, *, intro: str | None = None, reask: bool = False
-    ) -> SendMessage:
-        """The question (or its option's follow-up: "questions.placement.other")."""
-        prefix = "reask" if reask else "questions"
+    ) -> AskQuestion | ReaskQuestion:
+        """The question, or the follow-up of its option the lead picked ("Other": where?)."""
         picked = self._follow_up(state, question)
-        key = f"{prefix}.{question.key}" + (f".{picked.id}" if picked else "")
-        return SendMessage(to=state.wa_id, key=key, params=_named(state), intro=intro)
+        follow_up = picked.id if picked else None
+        if reask:
+            return ReaskQuestion(state.wa_id, question.key, follow_up)
+        return AskQuestion(state.wa_id, question.key, follow_up, intro, state.name)
 
-    def _say(
-        self,
-        state: LeadState,
-        key: str,
-        *,
-        answers: bool = False,
-        intro: str | None = None,
-        after_opt_out: bool = False,
-    ) -> SendMessage:
-        return SendMessage(
-            to=state.wa_id,
-            key=key,
-            params=_named(state),
-            answers=self._latest(state) if answers else (),
-            intro=intro,
-            after_opt_out=after_opt_out,
-        )
+    def _summary(
+        self, state: LeadState, *, intro: str | None = None, again: bool = False
+    ) -> SendSummary:
+        return SendSummary(state.wa_id, self._latest(state), intro, again)
 
-    def _packet(self, state: LeadState, key: str, *, reason: str | None = None) -> list[Effect]:
+    def _say(self, state: LeadState, key: str) -> SendMessage:
+        return SendMessage(state.wa_id, key, _named(state))
+
+    def _packet(self, state: LeadState, *, reason: str | None = None) -> list[Effect]:
+        """The packet to the artist, a handover's with its `reason`, and the pictures."""
         artist = self._policy.artist_number
         if artist is None:
             return []  # no artist number configured: the admin API is the only way in
         who = self._who(state)
-        params = {**who, "reason": reason} if reason else who
         effects: list[Effect] = [
-            SendMessage(
-                to=artist, key=key, params=params, answers=self._latest(state), ref=state.wa_id
-            )
+            SendPacket(artist, state.wa_id, who, self._latest(state), reason=reason)
         ]
         for answer in latest_answers(state.answers).values():
             if answer.value == MEDIA_ANSWER and answer.media_id:

@@ -25,8 +25,8 @@ from actors.copy import Composer, CopyError
 from actors.lead import (
     MEDIA_ANSWER,
     ArtistAction,
+    Message,
     SendMedia,
-    SendMessage,
     Status,
     UndecodableEffect,
     effect_from_json,
@@ -243,10 +243,10 @@ class StudioPage:
                 effect = effect_from_json(row.channel, row.payload)
             except UndecodableEffect:
                 continue
-            if not isinstance(effect, SendMessage | SendMedia):
+            if not isinstance(effect, Message):
                 continue
             author: Author = "bot" if effect.to == lead_key else "to_artist"
-            if author == "bot" and _key(effect) in _ARTIST_WORDS:
+            if author == "bot" and effect.key in _ARTIST_WORDS:
                 author = "artist"  # the artist's reply, relayed from the business number
             media_id = effect.media_id if isinstance(effect, SendMedia) else None
             entries.append(
@@ -289,11 +289,11 @@ class StudioPage:
         """A WhatsApp message the lead sent (the artist's taps and words are events)."""
         return said(payload) != (None, None) and payload.get("from") != self.artist_number
 
-    def _rendered(self, effect: SendMessage | SendMedia) -> str:
+    def _rendered(self, effect: Message) -> str:
         try:
             return message_text(self._composer.render(effect))
         except CopyError:
-            return _key(effect)
+            return effect.key
 
 
 def _media_of(lead_file: LeadFile) -> dict[str, MediaShown]:
@@ -316,10 +316,6 @@ def _why_undelivered(row: OutboxRow) -> str | None:
     if row.delivery_state == "failed":
         return row.delivery_error
     return row.last_error if row.status in ("dead", "suppressed") else None
-
-
-def _key(effect: SendMessage | SendMedia) -> str:
-    return effect.caption_key if isinstance(effect, SendMedia) else effect.key
 
 
 def _status(code: str) -> Status:

@@ -34,11 +34,10 @@ from actors.lead import (
     DeliveryFailed,
     DepositLinkCreated,
     Event,
+    Message,
     MessageReceived,
     PaymentEventReceived,
     PreferenceChanged,
-    SendMedia,
-    SendMessage,
     TimerFired,
     TimerKind,
 )
@@ -166,7 +165,7 @@ class Inbound:
         wa_id: str,
         outbox_id: int,
         error_code: str | None,
-        effect: SendMessage | SendMedia | None,
+        effect: Message | None,
         now: datetime,
         correlation_id: str,
     ) -> Inbound:

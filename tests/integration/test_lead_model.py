@@ -59,6 +59,7 @@ from actors.lead import (
     ALLOWED,
     ArtistActed,
     ArtistAction,
+    ConfirmOptOut,
     Deposit,
     DepositLinkCreated,
     Event,
@@ -71,6 +72,7 @@ from actors.lead import (
     RequestDepositLink,
     Status,
     TimerFired,
+    effect_from_json,
     state_from_json,
 )
 from actors.outbox.deadline import Deadline
@@ -607,7 +609,8 @@ class LeadMachine(RuleBasedStateMachine):
         )
         assert len(rows) == len(opted_out)
         for row in rows:
-            assert row["payload"].get("after_opt_out") is True, row["payload"]
+            sent = effect_from_json("whatsapp", row["payload"])
+            assert isinstance(sent, ConfirmOptOut), row["payload"]
 
     @invariant()
     def free_form_only_inside_the_24_hour_window(self) -> None:
