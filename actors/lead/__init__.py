@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from actors.lead.answers import latest_answers
-from actors.lead.behaviour import LeadBehaviour
+from actors.lead.behaviour import LeadBehaviour, offered_actions
 from actors.lead.codec import (
     UndecodableEffect,
     effect_from_json,
@@ -147,6 +147,7 @@ __all__ = [
     "effect_to_json",
     "latest_answers",
     "media_kind",
+    "offered_actions",
     "outbox_channel",
     "state_from_json",
     "state_to_json",

@@ -8,6 +8,7 @@ the lead gets at most one message back; the artist may get a packet too.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -61,7 +62,7 @@ from actors.lead.whatsapp_rules import (
     with_receipts_and_media,
 )
 
-__all__ = ["CALENDAR_STATUSES", "LeadBehaviour"]
+__all__ = ["CALENDAR_STATUSES", "LeadBehaviour", "offered_actions"]
 
 S = Status
 _MAX_FAILED_ATTEMPTS = 2
@@ -76,6 +77,29 @@ CALENDAR_STATUSES = frozenset(
     {S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY, S.SCHEDULING, S.BOOKING_PENDING, S.BOOKED}
 )
 _DECIDABLE = frozenset({S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY})
+
+# The artist's actions the studio page offers, by status (`offered_actions`), beside the
+# rules below that take them; the actor still has the last word (an action that no
+# longer applies comes back NOT_APPLICABLE and changes nothing).
+_A = ArtistAction
+_OFFERED: Mapping[Status, tuple[ArtistAction, ...]] = {
+    S.PENDING_APPROVAL: (_A.APPROVE, _A.DECLINE, _A.TAKE_OVER),
+    S.NEEDS_ARTIST_REPLY: (_A.APPROVE, _A.DECLINE, _A.HAND_BACK),
+    S.OPTOUT: (),
+}
+# A booked appointment can be cancelled (and the deposit refunded) from the page, as from
+# the packet's Cancel button; only when the lead has one (appointments on).
+_OFFERED_BOOKED: tuple[ArtistAction, ...] = (_A.CANCEL, _A.TAKE_OVER)
+_OFFERED_OTHERWISE = (_A.TAKE_OVER,)
+
+
+def offered_actions(status: Status, *, booked: bool) -> tuple[ArtistAction, ...]:
+    """The artist's actions offered on a lead in `status` (`booked`: it has a visit)."""
+    if status is S.BOOKED and booked:
+        offered = _OFFERED_BOOKED
+    else:
+        offered = _OFFERED.get(status, _OFFERED_OTHERWISE)
+    return offered if status is S.OPTOUT else (*offered, _A.OPT_OUT)
 
 
 def _named(state: LeadState) -> dict[str, str]:

@@ -24,12 +24,12 @@ from uuid import UUID
 from actors.copy import Composer, CopyError
 from actors.lead import (
     MEDIA_ANSWER,
-    ArtistAction,
     Message,
     SendMedia,
     Status,
     UndecodableEffect,
     effect_from_json,
+    offered_actions,
     state_from_json,
 )
 from actors.lead.artist_side import REPLY_KEY, WINDOW_S
@@ -82,19 +82,6 @@ _GROUP_OF: Mapping[Status, Group] = {
     Status.DONE: "closed",
     Status.CANCELLED: "closed",
 }
-
-# The actions offered on a lead's page, by its status; the actor still has the last word
-# (an action that no longer applies comes back NOT_APPLICABLE and changes nothing).
-_A = ArtistAction
-_OFFERED: Mapping[Status, tuple[ArtistAction, ...]] = {
-    Status.PENDING_APPROVAL: (_A.APPROVE, _A.DECLINE, _A.TAKE_OVER),
-    Status.NEEDS_ARTIST_REPLY: (_A.APPROVE, _A.DECLINE, _A.HAND_BACK),
-    Status.OPTOUT: (),
-}
-# A booked appointment can be cancelled (and the deposit refunded) from the page, as from
-# the packet's Cancel button; only when the lead has one (appointments on).
-_OFFERED_BOOKED = (_A.CANCEL, _A.TAKE_OVER)
-_DEFAULT_OFFER = (_A.TAKE_OVER,)
 
 _NOT_SENT_REASONS = frozenset({"reason_window", "reason_opted_out", "reason_unreadable"})
 # The copy keys of a lead's messages forwarded to the artist: unseen ones need the artist.
@@ -183,7 +170,7 @@ class StudioPage:
                 for d in state.deposit_sessions
             ),
             visit=None if visit is None else self._visit(visit.starts_at, visit.ends_at),
-            actions=(*_offered(status, booked=visit is not None), *_opt_out(status)),
+            actions=offered_actions(status, booked=visit is not None),
             last_message_at=last,
             window_closes_at=closes,
             window_open=window_open,
@@ -323,13 +310,3 @@ def _status(code: str) -> Status:
         return Status(code)
     except ValueError:
         return Status.NEW
-
-
-def _offered(status: Status, *, booked: bool) -> tuple[ArtistAction, ...]:
-    if status is Status.BOOKED and booked:
-        return _OFFERED_BOOKED
-    return _OFFERED.get(status, _DEFAULT_OFFER)
-
-
-def _opt_out(status: Status) -> tuple[ArtistAction, ...]:
-    return () if status is Status.OPTOUT else (ArtistAction.OPT_OUT,)
