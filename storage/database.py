@@ -57,7 +57,7 @@ from storage.statuses import DeliveryStatuses
 from storage.studio import StudioAccess
 from storage.studio_board import StudioBoard
 from storage.system_events import SystemEvents
-from storage.turns import Turns, TurnsAtOnce
+from storage.turns import TurnAtOnceStatements, TurnStatements
 
 __all__ = [
     "CONNECTION_ERRORS",
@@ -107,7 +107,7 @@ class Unit:
 
 class TurnUnit(Unit):
     def _bind(self, con: asyncpg.Connection) -> None:
-        self.turns, self.busy = Turns(con), BusyTimes(con)
+        self.turns, self.busy = TurnStatements(con), BusyTimes(con)
         self.appointments = Appointments(con)
 
 
@@ -121,7 +121,7 @@ class TurnAtOnceUnit:
     """
 
     def __init__(self, con: asyncpg.Connection) -> None:
-        self.turns = TurnsAtOnce(con)
+        self.turns = TurnAtOnceStatements(con)
 
 
 class RelayUnit(Unit):
