@@ -59,6 +59,7 @@ from actors.lead import (
     ALLOWED,
     ArtistActed,
     ArtistAction,
+    ConfirmOptOut,
     Deposit,
     DepositLinkCreated,
     Event,
@@ -71,11 +72,13 @@ from actors.lead import (
     RequestDepositLink,
     Status,
     TimerFired,
+    effect_from_json,
     state_from_json,
 )
 from actors.outbox.deadline import Deadline
 from actors.providers.whatsapp.graph import HttpxGraph
 from actors.providers.whatsapp.templates import Templates
+from actors.runtime.inbound import ArtistInbound
 from actors.runtime.timers import TimerScheduler
 from fakes.graph import FakeGraphApi, GraphFailure
 from storage import Database
@@ -158,9 +161,10 @@ class RecordingRuntime(ActorRuntime):
         super().__init__(Database(pool), BEHAVIOUR, mailbox_size=8, idle_after_s=300)
         self.answered: list[tuple[Inbound, TurnOutcome]] = []
 
-    async def ask(self, message: Inbound) -> TurnOutcome:
+    async def ask(self, message: Inbound | ArtistInbound) -> TurnOutcome:
         outcome = await super().ask(message)
-        self.answered.append((message, outcome))
+        if isinstance(message, Inbound):
+            self.answered.append((message, outcome))
         return outcome
 
 
@@ -605,7 +609,8 @@ class LeadMachine(RuleBasedStateMachine):
         )
         assert len(rows) == len(opted_out)
         for row in rows:
-            assert row["payload"].get("after_opt_out") is True, row["payload"]
+            sent = effect_from_json("whatsapp", row["payload"])
+            assert isinstance(sent, ConfirmOptOut), row["payload"]
 
     @invariant()
     def free_form_only_inside_the_24_hour_window(self) -> None:
