@@ -58,7 +58,7 @@ from storage.statuses import DeliveryStatuses
 from storage.studio import StudioAccess
 from storage.studio_board import StudioBoard
 from storage.system_events import SystemEvents
-from storage.turns import Turns, TurnsAtOnce
+from storage.turns import TurnAtOnceStatements, TurnStatements
 
 __all__ = [
     "CONNECTION_ERRORS",
@@ -108,7 +108,7 @@ class Unit:
 
 class TurnUnit(Unit):
     def _bind(self, con: asyncpg.Connection) -> None:
-        self.turns, self.busy = Turns(con), BusyTimes(con)
+        self.turns, self.busy = TurnStatements(con), BusyTimes(con)
         self.appointments = Appointments(con)
         self.artist_turns, self.artist = ArtistTurnStatements(con), ArtistMessages(con)
 
@@ -123,7 +123,7 @@ class TurnAtOnceUnit:
     """
 
     def __init__(self, con: asyncpg.Connection) -> None:
-        self.turns = TurnsAtOnce(con)
+        self.turns = TurnAtOnceStatements(con)
 
 
 class RelayUnit(Unit):

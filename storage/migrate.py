@@ -73,14 +73,17 @@ async def pending_count(con: asyncpg.Connection) -> int:
     return sum(1 for m in available_migrations() if m.version not in applied)
 
 
-async def migrate(con: asyncpg.Connection) -> list[str]:
-    """Apply every pending migration; return the names applied by this call."""
+async def migrate(con: asyncpg.Connection, *, through: int | None = None) -> list[str]:
+    """Apply every pending migration (up to version `through`, for tests that migrate a
+    database holding data); return the names applied by this call."""
     applied_now: list[str] = []
     async with con.transaction():
         await con.execute("SELECT pg_advisory_xact_lock($1)", _LOCK)
         await con.execute(_CREATE_LEDGER)
         applied = await applied_migrations(con)
         for migration in available_migrations():
+            if through is not None and migration.version > through:
+                break
             recorded = applied.get(migration.version)
             if recorded is not None:
                 if recorded != migration.checksum:

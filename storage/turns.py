@@ -1,18 +1,20 @@
 """
 The statements of an actor turn, under the lead's transaction-level advisory lock.
 
-Writes are one statement, `take_turn` (migration 0013): it takes the lead's lock,
-writes nothing when the message was seen or the lead is not at the expected version,
-and otherwise writes the snapshot (a compare-and-set on its version), the inbox row
-(with the version the turn made), the outbox rows, the new answers, the timers and
-the rarer records (system events, deposit sessions, the fired timer, payment intents).
+Writes are one statement, `take_turn` (migration 0015), sent one record (`_record`:
+storage's own wire format, named here and in the migration only): it takes the lead's
+lock, writes nothing when the message was seen or the lead is not at the expected
+version, and otherwise writes the snapshot (a compare-and-set on its version), the
+inbox row (with the version the turn made), the outbox rows, the new answers, the
+timers and the rarer records (system events, deposit sessions, the fired timer,
+payment intents).
 
 Two ways to send it:
 
-- `TurnsAtOnce.take_at_once`, the common turn: the actor decided on the state it
-  holds, and the statement goes alone, outside a transaction block, so Postgres runs
+- `TurnAtOnceStatements.take_at_once`, the common turn: the actor decided on the state
+  it holds, and the statement goes alone, outside a transaction block, so Postgres runs
   and commits it as its own transaction: one round trip, the lock held only inside it.
-- `Turns`, inside a turn unit's transaction, when the actor must read first:
+- `TurnStatements`, inside a turn unit's transaction, when the actor must read first:
   `lock_and_begin` takes the lock and reads (whether the message was seen, the
   snapshot, its body only when our cached version is stale); the behaviour may read
   the calendar and claim slots; `finish` sends the same statement (the lock is
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import asyncpg
@@ -39,11 +41,11 @@ __all__ = [
     "SnapshotRead",
     "SystemEventInsert",
     "TimerChange",
+    "TurnAtOnceStatements",
     "TurnStart",
+    "TurnStatements",
     "TurnTaken",
     "TurnWrite",
-    "Turns",
-    "TurnsAtOnce",
 ]
 
 _LEAD_LOCK_NAMESPACE = "lead"
@@ -51,13 +53,8 @@ _LEAD_LOCK_NAMESPACE = "lead"
 # Takes the lead's transaction-level advisory lock, then reads (migration 0005).
 _BEGIN = "SELECT seen, lead_version, lead_status, lead_state FROM begin_turn($1, $2, $3, $4)"
 
-# The lock, the checks and every write of a turn (migration 0013).
-_TAKE = """
-SELECT result, new_version FROM take_turn(
-    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-    $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32
-)
-"""
+# The lock, the checks and every write of a turn, sent as one record (migration 0015).
+_TAKE = "SELECT result, new_version FROM take_turn($1)"
 
 
 @dataclass(frozen=True)
@@ -154,7 +151,7 @@ class TurnTaken:
         return self.result == "stale"
 
 
-class Turns:
+class TurnStatements:
     """Reads and writes of one actor turn, on the turn unit's connection and transaction."""
 
     def __init__(self, con: asyncpg.Connection) -> None:
@@ -185,7 +182,7 @@ class Turns:
         return taken.version
 
 
-class TurnsAtOnce:
+class TurnAtOnceStatements:
     """A whole turn's writes in one statement, on a connection with no transaction open.
 
     Postgres runs a statement sent outside a transaction block as a transaction of its
@@ -203,43 +200,7 @@ class TurnsAtOnce:
 
 
 async def _take(con: asyncpg.Connection, write: TurnWrite) -> TurnTaken:
-    armed = [t for t in write.timer_changes if t.due_at is not None]
-    fired_id, fired_due = write.fired_timer if write.fired_timer is not None else (None, None)
-    row = await con.fetchrow(
-        _TAKE,
-        lock_key(_LEAD_LOCK_NAMESPACE, write.lead_key),
-        write.lead_key,
-        write.expected_version,
-        write.status,
-        write.state,
-        write.last_inbound_at,
-        write.message_id,
-        write.outcome,
-        write.correlation_id,
-        write.inbox_payload,
-        [row.channel for row in write.outbox],
-        [row.payload for row in write.outbox],
-        [row.idempotency_key for row in write.outbox],
-        [a.seq for a in write.answers],
-        [a.question_key for a in write.answers],
-        [a.value for a in write.answers],
-        [a.media_id for a in write.answers],
-        [t.kind for t in armed],
-        [t.due_at for t in armed],
-        [t.kind for t in write.timer_changes if t.due_at is None],
-        [e.level for e in write.events],
-        [e.kind for e in write.events],
-        [e.detail for e in write.events],
-        [d.session_id for d in write.deposit_sessions],
-        [d.attempt for d in write.deposit_sessions],
-        [d.url for d in write.deposit_sessions],
-        [d.expires_at for d in write.deposit_sessions],
-        fired_id,
-        fired_due,
-        [p.session_id for p in write.payment_intents],
-        [p.payment_intent for p in write.payment_intents],
-        write.notify,
-    )
+    row = await con.fetchrow(_TAKE, _record(write))
     assert row is not None
     result = row["result"]
     if result == "written":
@@ -247,3 +208,63 @@ async def _take(con: asyncpg.Connection, write: TurnWrite) -> TurnTaken:
     if result == "seen":
         return TurnTaken("seen", None)
     return TurnTaken("stale", None)
+
+
+def _record(write: TurnWrite) -> dict[str, Any]:
+    """The turn as `take_turn` reads it (its fields are listed in migration 0015).
+
+    A list the turn has no rows for is left out, and the function skips its write."""
+    record: dict[str, Any] = {
+        "lock_key": lock_key(_LEAD_LOCK_NAMESPACE, write.lead_key),
+        "lead_key": write.lead_key,
+        "expected_version": write.expected_version,
+        "status": write.status,
+        "state": write.state,
+        "last_inbound_at": _instant(write.last_inbound_at),
+        "message_id": write.message_id,
+        "outcome": write.outcome,
+        "correlation_id": write.correlation_id,
+        "inbox_payload": write.inbox_payload,
+        "notify": write.notify,
+    }
+    rows: dict[str, list[Any]] = {
+        "outbox": [
+            {"channel": o.channel, "payload": o.payload, "idempotency_key": o.idempotency_key}
+            for o in write.outbox
+        ],
+        "answers": [
+            {"seq": a.seq, "question_key": a.question_key, "value": a.value, "media_id": a.media_id}
+            for a in write.answers
+        ],
+        "armed_timers": [
+            {"kind": t.kind, "due_at": _instant(t.due_at)}
+            for t in write.timer_changes
+            if t.due_at is not None
+        ],
+        "cancelled_timers": [t.kind for t in write.timer_changes if t.due_at is None],
+        "events": [{"level": e.level, "kind": e.kind, "detail": e.detail} for e in write.events],
+        "deposit_sessions": [
+            {
+                "session_id": d.session_id,
+                "attempt": d.attempt,
+                "url": d.url,
+                "expires_at": _instant(d.expires_at),
+            }
+            for d in write.deposit_sessions
+        ],
+        "payment_intents": [
+            {"session_id": p.session_id, "payment_intent": p.payment_intent}
+            for p in write.payment_intents
+        ],
+    }
+    record.update((name, found) for name, found in rows.items() if found)
+    if write.fired_timer is not None:
+        timer_id, due_at = write.fired_timer
+        record["fired_timer"] = {"id": timer_id, "due_at": _instant(due_at)}
+    return record
+
+
+def _instant(at: datetime | None) -> str | None:
+    """An instant as Postgres reads a timestamptz whatever the session's time zone (a
+    naive datetime is local time, as asyncpg takes it for a timestamptz parameter)."""
+    return None if at is None else at.astimezone(UTC).isoformat()

@@ -13,7 +13,7 @@ The points, in the order a webhook's message meets them:
 
     turn.locked              the turn holds the lead's advisory lock and has read the
                              snapshot; nothing is written yet
-    turn.written             `Turns.finish` ran (a full turn): the inbox row, the snapshot
+    turn.written             `unit.turns.finish` ran (a full turn): the inbox row, the snapshot
                              compare-and-set and the outbox rows are ONE statement, so
                              "after the inbox insert" and "after the snapshot write"
                              are both this point; uncommitted
