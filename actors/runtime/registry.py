@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 import structlog
 
 from actors.artist import ArtistBehaviour
-from actors.errors import MailboxFull, RuntimeClosed, TurnFailed
+from actors.errors import ActorError, MailboxFull, RuntimeClosed, TurnFailed
 from actors.lead import LeadBehaviour
 from actors.runtime.artist_turn import ArtistTurns
 from actors.runtime.faults import CrashPoints
@@ -230,7 +230,11 @@ class ActorRuntime:
             return TurnOutcome.DUPLICATE
         forward = committed.decision.forward
         if forward is not None:
-            self.tell(message.forwarded(forward), reply)
+            try:
+                self.tell(message.forwarded(forward), reply)
+            except ActorError as error:  # the lead's mailbox is full, or we are closing
+                if not reply.done():
+                    reply.set_exception(error)
             return None
         if committed.written and committed.decision.effects:
             self._on_effects()
