@@ -5,6 +5,7 @@ WhatsApp through the outbox, and the public page cannot flood the artist's phone
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -52,3 +53,22 @@ async def test_a_link_older_than_ten_minutes_signs_nobody_in(running: Running) -
     spent = await running.client.post(path, form={"csrf": await form_token(page)})
     assert spent.status_code == 410
     assert "studio_session=" not in " ".join(spent.headers.getlist("Set-Cookie"))
+
+
+async def test_twenty_visitors_at_once_get_five_links_to_the_artist_and_no_more(
+    running: Running,
+) -> None:
+    """The limit is the artist's actor's, whose turns are one at a time: however many
+    ask at the same moment, the artist's phone gets five links."""
+    token = await form_token(await running.client.get("/studio/login"))
+
+    async def ask() -> int:
+        answer = await running.client.post("/studio/login/link", form={"csrf": token})
+        return answer.status_code
+
+    answers = await asyncio.gather(*(ask() for _ in range(20)))
+    assert sorted(answers) == [200] * 5 + [429] * 15
+    await Phone(running, ARTIST).settle()
+    assert len(running.graph.texts_to(ARTIST)) == 5
+    links = await running.pool.fetchval("SELECT count(*) FROM studio_tokens WHERE kind = 'link'")
+    assert links == 5  # a link exists exactly when its message goes
