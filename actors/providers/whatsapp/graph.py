@@ -126,7 +126,11 @@ class GraphClient:
     ) -> GraphAnswer:
         with _translated_failures():
             async with self._session.get(
-                url, headers=dict(headers), timeout=aiohttp.ClientTimeout(total=timeout_s)
+                url,
+                headers=dict(headers),
+                timeout=aiohttp.ClientTimeout(total=timeout_s),
+                # A redirect is an answer (the caller retries): the token goes nowhere else.
+                allow_redirects=False,
             ) as response:
                 if max_bytes is None:
                     return GraphAnswer(response.status, await response.read())
