@@ -418,10 +418,11 @@ class FakeGraphApi:
             return GraphFailure(400, 132000, "Number of parameters does not match")
         return None
 
-    # -- over HTTP ------------------------------------------------------------------
+    # -- over HTTP -------------------------------------------------------------------
 
     def serve(self, port: int = 0) -> GraphServer:
-        """Start a real HTTP server on 127.0.0.1 (`port` 0: any free one); `.close()` it."""
+        """Start a real HTTP server on 127.0.0.1 (`port` 0: any free one); `.close()` it,
+        or use it as a `with` block."""
         return GraphServer(self, port)
 
 
