@@ -1,6 +1,6 @@
 """
 What Quart's machinery costs per request, in process: the reason WhatsApp's webhook POST
-is a bare ASGI endpoint (`web/whatsapp_lane.py`).
+is a bare ASGI endpoint (`web/whatsapp_endpoint.py`).
 
     .venv/bin/python -m bench.quart_overhead [--requests 5000]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actors import Composer
-from actors.lead import SendMedia, SendMessage, Status, state_from_json
+from actors.lead import Message, Status, state_from_json
 from actors.runtime.message_ids import whatsapp_message_id
 from fakes.graph import FakeGraphApi, SentMessage
 from fakes.stripe_api import FakeStripe
@@ -231,7 +231,7 @@ def _graph_message(body: dict[str, Any]) -> dict[str, Any]:
     return {"type": kind, kind: body.get(kind)}
 
 
-def _rendered(composer: Composer, effect: SendMessage | SendMedia) -> dict[str, Any]:
+def _rendered(composer: Composer, effect: Message) -> dict[str, Any]:
     return _graph_message(composer.render(effect))
 
 

@@ -28,10 +28,9 @@ from actors.lead import (
     Event,
     LeadBehaviour,
     LeadState,
+    Message,
     Outcome,
     Script,
-    SendMedia,
-    SendMessage,
     Status,
 )
 from actors.lead.button_ids import artist_command, button_id
@@ -108,7 +107,7 @@ class LeadScript:
     first_ts: int
     run_tag: str
     state: LeadState = field(init=False)
-    replies: list[SendMessage | SendMedia] = field(default_factory=list)  # to the lead
+    replies: list[Message] = field(default_factory=list)  # to the lead
     artist_messages: int = 0  # reference messages to the artist about this lead
     sent: int = 0  # messages sent by the lead so far
     opt_out_at: int = field(init=False)  # the step that says STOP (-1: never)
@@ -234,7 +233,7 @@ class LeadScript:
         decision = self.behaviour.decide(self.state, event)
         self.state = decision.state
         for effect in decision.effects:
-            if isinstance(effect, SendMessage | SendMedia):
+            if isinstance(effect, Message):
                 if effect.to == self.wa_id:
                     self.replies.append(effect)
                 else:

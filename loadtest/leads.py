@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from actors import Inbound
+from actors.commands import payment_event
 from actors.lead import ArtistAction, Status
 from actors.lead.button_ids import VISIT_CANCEL, VISIT_RESCHEDULE, button_id
 from actors.runtime.message_ids import whatsapp_message_id
@@ -35,7 +36,7 @@ from fakes.stripe_api import FakeStripe
 from loadtest.conversation import PAYING_ROLES, LeadScript, Outgoing, Role
 from loadtest.traffic import Deliveries, GaveUp
 from web.stripe_models import StripeEvent
-from web.stripe_webhook import payment_event
+from web.stripe_webhook import stripe_payment
 
 __all__ = ["Arrivals", "LeadDriver", "LeadResult", "Mix"]
 
@@ -236,7 +237,7 @@ class LeadDriver:
         parsed = StripeEvent.model_validate(event)
         script.apply(
             payment_event(
-                parsed,
+                stripe_payment(parsed),
                 lead_key=script.wa_id,
                 lead_id=str(result.lead_uuid),
                 now=datetime.now(UTC),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from storage.admin import LeadFile, OutboxRow, RedriveOutcome
 from storage.appointments import SlotClaim
 from storage.artist_messages import WaitingLead
+from storage.artist_turns import ArtistSnapshot, ArtistTurnWrite, SignInLinkInsert
 from storage.busy_calendar import BusyCalendarStatus
 from storage.calendar_feed import BookedRow, FeedKey
 from storage.database import (
@@ -53,6 +54,8 @@ from storage.wakeups import WakeUpListener
 __all__ = [
     "DEFAULT_DATA_DIR",
     "AnswerInsert",
+    "ArtistSnapshot",
+    "ArtistTurnWrite",
     "BookedRow",
     "BusyCalendarStatus",
     "ChannelBacklog",
@@ -79,6 +82,7 @@ __all__ = [
     "RedriveOutcome",
     "RelayUnit",
     "SentMessageRef",
+    "SignInLinkInsert",
     "SlotClaim",
     "SnapshotRead",
     "StaleSnapshot",

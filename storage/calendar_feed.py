@@ -31,10 +31,9 @@ RETURNING key, rotated_at
 # Needs the scheduling migration's `appointments` table (kind 'hold' | 'appointment',
 # status 'live' while it stands).
 _BOOKED = """
-SELECT a.id, l.lead_id::text AS lead_id, l.state->>'name' AS lead_name,
-       a.starts_at, a.ends_at
+SELECT a.id, l.lead_id::text AS lead_id, l.name AS lead_name, a.starts_at, a.ends_at
 FROM appointments a
-JOIN leads l ON l.lead_key = a.lead_key
+JOIN lead_summaries l ON l.lead_key = a.lead_key
 WHERE a.kind = 'appointment' AND a.status = 'live' AND a.ends_at >= $1
 ORDER BY a.starts_at, a.id
 """

@@ -42,6 +42,7 @@ from asyncpg.exceptions._base import InternalClientError
 from storage.admin import AdminReads, Redrives
 from storage.appointments import Appointments
 from storage.artist_messages import ArtistMessages
+from storage.artist_turns import ArtistTurnStatements
 from storage.busy_calendar import BusyCalendarRefresh, BusyTimes
 from storage.calendar_feed import BookedAppointments, FeedKeys
 from storage.due_timers import DueTimers
@@ -51,7 +52,7 @@ from storage.media import MediaStore
 from storage.metrics_queries import MetricsQueries
 from storage.migrate import migrate, pending_count
 from storage.outbox import Outbox
-from storage.payments import PaymentRoutes, UnroutedEvents
+from storage.payments import PaymentRoutes
 from storage.pool import Pool, open_pool
 from storage.statuses import DeliveryStatuses
 from storage.studio import StudioAccess
@@ -109,6 +110,7 @@ class TurnUnit(Unit):
     def _bind(self, con: asyncpg.Connection) -> None:
         self.turns, self.busy = Turns(con), BusyTimes(con)
         self.appointments = Appointments(con)
+        self.artist_turns, self.artist = ArtistTurnStatements(con), ArtistMessages(con)
 
 
 class TurnAtOnceUnit:
@@ -133,7 +135,6 @@ class RelayUnit(Unit):
 class RecordUnit(Unit):
     def _bind(self, con: asyncpg.Connection) -> None:
         self.events, self.redrives = SystemEvents(con), Redrives(con)
-        self.unrouted, self.artist = UnroutedEvents(con), ArtistMessages(con)
         self.feed_keys = FeedKeys(con)
         self.statuses, self.media = DeliveryStatuses(con), MediaStore(con)
         self.studio, self.board = StudioAccess(con), StudioBoard(con)

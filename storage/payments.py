@@ -1,14 +1,10 @@
-"""Which lead a Stripe object belongs to, and a home for events that belong to none."""
+"""Which lead a Stripe object belongs to (an event no lead claims is the artist's actor's)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncpg
 
-__all__ = ["UNROUTED", "PaymentRoutes", "UnroutedEvents"]
-
-UNROUTED = "-"  # the inbox's lead key for provider events that match no lead
+__all__ = ["PaymentRoutes"]
 
 
 class PaymentRoutes:
@@ -29,34 +25,3 @@ class PaymentRoutes:
             payment_intent,
         )
         return lead
-
-
-class UnroutedEvents:
-    """Provider events no lead claims, kept in the inbox under `UNROUTED`."""
-
-    def __init__(self, con: asyncpg.Connection) -> None:
-        self._con = con
-
-    async def record(
-        self, message_id: str, payload: dict[str, Any], correlation_id: str, kind: str
-    ) -> bool:
-        """Keep the event with a warning beside it; False when it was kept already."""
-        inserted = await self._con.fetchval(
-            "INSERT INTO inbox (message_id, lead_key, outcome, correlation_id, payload)"
-            " VALUES ($1, $2, 'unrouted', $3, $4)"
-            " ON CONFLICT (message_id) DO NOTHING RETURNING true",
-            message_id,
-            UNROUTED,
-            correlation_id,
-            payload,
-        )
-        if not inserted:
-            return False
-        await self._con.execute(
-            "INSERT INTO system_events (level, kind, correlation_id, detail)"
-            " VALUES ('warn', $1, $2, $3)",
-            kind,
-            correlation_id,
-            {"message_id": message_id, "type": payload.get("type")},
-        )
-        return True

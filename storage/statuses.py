@@ -55,8 +55,8 @@ ORDER BY id
 """
 
 _SENT = """
-SELECT provider_message_id, id, lead_key, payload->>'key' AS key
-FROM outbox
+SELECT provider_message_id, id, lead_key, copy_key AS key
+FROM outbox_copy_keys
 WHERE provider_message_id = ANY($1::text[])
 """
 

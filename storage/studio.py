@@ -5,9 +5,9 @@ wrong passwords, each a statement on the caller's connection.
 Links and sessions are both tokens (`studio_tokens`, by kind) that arrive here already
 hashed (SHA-256, by `actors.page.access`): the database never holds anything that signs
 a browser in. A token is live until it expires or ends; ending one is a compare-and-set,
-so a link is spent once however many browsers race for it. A sign-in link is written with
-the outbox row that carries it to the artist's WhatsApp, in one transaction, so a link
-exists exactly when its message will be sent.
+so a link is spent once however many browsers race for it. A sign-in link is written by
+the artist's turn that sends it (`storage.artist_turns`), so a link exists exactly when
+its message will be sent.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from __future__ import annotations
 from typing import Literal
 
 import asyncpg
-
-from storage.turns import OutboxInsert
 
 __all__ = ["StudioAccess", "TokenKind"]
 
@@ -36,14 +34,6 @@ _END = """
 UPDATE studio_tokens SET ended_at = now()
 WHERE token_hash = $1 AND kind = $2 AND ended_at IS NULL AND expires_at > now()
 RETURNING token_hash
-"""
-_RECENT_TOKENS = """
-SELECT count(*) FROM studio_tokens
-WHERE kind = $1 AND created_at > now() - make_interval(secs => $2)
-"""
-_ADD_OUTBOX = """
-INSERT INTO outbox (lead_key, channel, payload, idempotency_key, correlation_id)
-VALUES ($1, $2, $3, $4, $5)
 """
 _FAILURE = "INSERT INTO studio_password_failures (address) VALUES ($1)"
 _RECENT_FAILURES = """
@@ -67,26 +57,6 @@ class StudioAccess:
         kept: str = await self._con.fetchval(_SECRET)
         return kept
 
-    async def add_sign_in_link(
-        self,
-        token_hash: str,
-        ttl_s: float,
-        *,
-        lane: str,
-        message: OutboxInsert,
-        correlation_id: str | None,
-    ) -> None:
-        """Keep a link's hash and queue the message that carries it, in one transaction."""
-        await self.add_token(token_hash, "link", ttl_s)
-        await self._con.execute(
-            _ADD_OUTBOX,
-            lane,
-            message.channel,
-            message.payload,
-            message.idempotency_key,
-            correlation_id,
-        )
-
     async def add_token(self, token_hash: str, kind: TokenKind, ttl_s: float) -> None:
         await self._con.execute(_ADD_TOKEN, token_hash, kind, ttl_s)
 
@@ -96,11 +66,6 @@ class StudioAccess:
     async def end_token(self, token_hash: str, kind: TokenKind) -> bool:
         """End a live token (spend a link, sign a session out); False: it was not live."""
         return await self._con.fetchval(_END, token_hash, kind) is not None
-
-    async def recent_tokens(self, kind: TokenKind, within_s: float) -> int:
-        """How many tokens of `kind` were made in the last `within_s` seconds."""
-        found: int = await self._con.fetchval(_RECENT_TOKENS, kind, within_s)
-        return found
 
     async def add_password_failure(self, address: str, keep_s: float) -> None:
         """Count one wrong password from `address`; forget those older than `keep_s`."""

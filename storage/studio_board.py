@@ -18,21 +18,20 @@ __all__ = ["BoardRow", "StudioBoard"]
 # `search` matches the name (any part, any case) or the number (any run of its digits).
 _BOARD = """
 WITH shown AS (
-    SELECT lead_id, lead_key, status, state->>'name' AS name, last_inbound_at, updated_at,
-           (state->'visit'->>'starts_at')::bigint AS visit_starts_at
-    FROM leads
+    SELECT lead_id, lead_key, status, name, last_inbound_at, updated_at, visit_starts_at
+    FROM lead_summaries
     WHERE $1::text IS NULL
-       OR (state->>'name') ILIKE '%' || $1 || '%'
+       OR name ILIKE '%' || $1 || '%'
        OR ($2::text <> '' AND lead_key LIKE '%' || $2 || '%')
     ORDER BY updated_at DESC, lead_key
     LIMIT $3
 ), unseen AS (  -- one pass over the outbox, joined to the leads shown
     SELECT o.lead_key, count(*) AS forwards
-    FROM outbox AS o
+    FROM outbox_copy_keys AS o
     JOIN shown ON shown.lead_key = o.lead_key
     LEFT JOIN studio_seen AS s ON s.lead_key = o.lead_key
     WHERE o.channel = 'whatsapp'
-      AND coalesce(o.payload->>'key', o.payload->>'caption_key') = ANY($4::text[])
+      AND coalesce(o.copy_key, o.caption_key) = ANY($4::text[])
       AND o.created_at > coalesce(s.seen_at, '-infinity')
     GROUP BY o.lead_key
 )

@@ -36,6 +36,7 @@ TABLES = (
     "studio_password_failures",
     "studio_seen",
     "appointments",
+    "artist_actors",
 )
 
 

@@ -1,10 +1,11 @@
 """
 The admin API under `/admin` (bearer ADMIN_TOKEN), and `GET /openapi.json` describing it.
 
-Everything it reads or does goes through `actors.queries.admin`: every change to a lead is a
-turn of that lead's actor (the artist's action, `via="admin"`), answered after commit
-exactly as a webhook is; the API never writes a lead itself. Its one other write
-re-drives a dead letter. Errors are JSON `{"error": ...}`:
+What it reads are queries (`actors.queries`); what it does are commands to the actors'
+one door (`actors.commands`): every change to a lead is a turn of that lead's actor (the
+artist's action, `via="admin"`), answered after commit exactly as a webhook is; the API
+never writes a lead itself. Its other writes re-drive a dead letter and rotate the
+calendar feed's key. Errors are JSON `{"error": ...}`:
 
     AdminProblem
      +-- 401  no bearer token, a wrong one, or ADMIN_TOKEN unset (never open)
@@ -31,10 +32,10 @@ from pydantic import BaseModel, ValidationError
 from quart import Blueprint, ResponseReturnValue, request
 
 from actors import TurnOutcome
+from actors.commands import ActOnLead, RedriveDeadLetter, RedriveOutcome, ReplyToLead, RotateFeedKey
 from actors.lead import Status
-from actors.queries.admin import RedriveOutcome
-from actors.queries.calendar_feed import FeedAddress, KeyFromSettings
-from actors.runtime.masking import mask_phone
+from actors.queries import FeedAddress, KeyFromSettings
+from actors.runtime import mask_phone
 from web.admin_requests import (
     ACTIONS,
     MAX_DELIVERY_ID,
@@ -133,7 +134,8 @@ async def list_actors() -> ResponseReturnValue:
 async def list_leads() -> ResponseReturnValue:
     query = _query(LeadsQuery)
     status = query.status.value if query.status is not None else None
-    rows = await services().admin.leads(status=status, after=query.after, limit=query.limit + 1)
+    reads = services().queries.admin
+    rows = await reads.leads(status=status, after=query.after, limit=query.limit + 1)
     page, more = rows[: query.limit], len(rows) > query.limit
     return _json(
         LeadPage(
@@ -145,7 +147,7 @@ async def list_leads() -> ResponseReturnValue:
 
 @_admin.get("/leads/<wa_id>")
 async def get_lead(wa_id: str) -> ResponseReturnValue:
-    found = await services().admin.lead_file(_lead_key(wa_id))
+    found = await services().queries.admin.lead_file(_lead_key(wa_id))
     if found is None:
         raise AdminProblem(404, "no such lead")
     lead_file, latest = found
@@ -161,7 +163,7 @@ async def reply_to_lead(wa_id: str) -> ResponseReturnValue:
         body = ReplyBody.model_validate_json(raw)
     except ValidationError as error:
         raise AdminProblem(422, "invalid body", _details(error)) from None
-    taken = await services().admin.reply(lead_key, body.text, correlation_id())
+    taken = await services().actors.handle(ReplyToLead(lead_key, body.text, correlation_id()))
     if taken is None:
         raise AdminProblem(404, "no such lead")
     log.info("admin.replied", lead=mask_phone(lead_key), delivery=taken.delivery)
@@ -175,8 +177,8 @@ async def act_on_lead(wa_id: str, action: str) -> ResponseReturnValue:
         raise AdminProblem(422, "unknown action", [f"action: one of {', '.join(sorted(ACTIONS))}"])
     lead_key = _lead_key(wa_id)
     extra = _query(ActionQuery)
-    taken = await services().admin.act(
-        lead_key, acted, correlation_id(), session_minutes=extra.session_minutes
+    taken = await services().actors.handle(
+        ActOnLead(lead_key, acted, correlation_id(), session_minutes=extra.session_minutes)
     )
     if taken is None:
         raise AdminProblem(404, "no such lead")
@@ -203,7 +205,8 @@ async def act_on_lead(wa_id: str, action: str) -> ResponseReturnValue:
 @_admin.get("/dead-letters")
 async def list_dead_letters() -> ResponseReturnValue:
     query = _query(DeadLettersQuery)
-    rows = await services().admin.dead_letters(before=query.before_id, limit=query.limit + 1)
+    reads = services().queries.admin
+    rows = await reads.dead_letters(before=query.before_id, limit=query.limit + 1)
     page, more = rows[: query.limit], len(rows) > query.limit
     return _json(
         DeadLetterPage(
@@ -216,7 +219,7 @@ async def list_dead_letters() -> ResponseReturnValue:
 @_admin.post("/deliveries/<delivery_id>/redrive")
 async def redrive(delivery_id: str) -> ResponseReturnValue:
     outbox_id = _row_id(delivery_id, "no such delivery")
-    outcome = await services().admin.redrive(outbox_id, correlation_id())
+    outcome = await services().actors.handle(RedriveDeadLetter(outbox_id, correlation_id()))
     if outcome is RedriveOutcome.NOT_FOUND:
         raise AdminProblem(404, "no such delivery")
     if outcome is RedriveOutcome.NOT_DEAD:
@@ -227,13 +230,13 @@ async def redrive(delivery_id: str) -> ResponseReturnValue:
 
 @_admin.get("/calendar")
 async def calendar_address() -> ResponseReturnValue:
-    return _json(_address(await services().calendar_feed.address()))
+    return _json(_address(await services().queries.calendar_feed.address()))
 
 
 @_admin.post("/calendar/rotate")
 async def rotate_calendar_key() -> ResponseReturnValue:
     try:
-        address = await services().calendar_feed.rotate()
+        address = await services().actors.handle(RotateFeedKey())
     except KeyFromSettings:
         raise AdminProblem(
             409, "the feed's key is STUDIO_CALENDAR_KEY", ["change it there and restart"]
@@ -244,7 +247,7 @@ async def rotate_calendar_key() -> ResponseReturnValue:
 
 @_admin.get("/media/<media_id>")
 async def get_media(media_id: str) -> ResponseReturnValue:
-    found = await services().admin.media(_row_id(media_id, "no such media"))
+    found = await services().queries.admin.media(_row_id(media_id, "no such media"))
     if found is None:
         raise AdminProblem(404, "no such media")
     return _json(MediaContentOut.of(found))

@@ -15,8 +15,9 @@ from uuid import UUID
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from actors import ActorInfo, TurnOutcome
+from actors.commands import ReplyDelivery
 from actors.lead import Answer, Status
-from actors.queries.admin import LeadFile, MediaContent, ReplyDelivery
+from actors.queries import LeadFile, MediaContent
 
 __all__ = [
     "ActionResult",

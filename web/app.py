@@ -8,7 +8,7 @@ unset), migrations, HTTP clients, relay, actor runtime.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 from contextlib import AsyncExitStack
 from datetime import UTC
 from typing import Literal
@@ -19,12 +19,13 @@ import structlog
 from pydantic import SecretStr
 from quart import Quart
 
-from actors import ActorRuntime, Backoff, Composer, OutboxRelay, WhatsAppSender
-from actors.artist.desk import ArtistDesk
+from actors import ActorRuntime, Actors, Backoff, Composer, OutboxRelay, Queries, WhatsAppSender
+from actors.artist import ArtistBehaviour
+from actors.commands import LeadActions, StripeIntake, WhatsAppIntake
 from actors.copy import script_from
 from actors.lead import LeadBehaviour, Policy
 from actors.lead.invite_links import InviteLinks
-from actors.page.access import SignIn
+from actors.page import SignIn, signing_key
 from actors.providers.calendars.busy_sync import BusyCalendarSync, forget_busy_calendar
 from actors.providers.sheets import SheetsSync
 from actors.providers.stripe.checkout import CheckoutLinks
@@ -36,19 +37,21 @@ from actors.providers.whatsapp.media import MediaFetcher
 from actors.providers.whatsapp.pacing import Pacing
 from actors.providers.whatsapp.statuses import DeliveryReports
 from actors.providers.whatsapp.templates import Templates
-from actors.queries.admin import Admin
-from actors.queries.backlog import Backlog
-from actors.queries.calendar_feed import CalendarFeed
-from actors.queries.calendar_invites import CalendarInvites
-from actors.queries.readiness import Readiness
-from actors.queries.studio_page import Studio
+from actors.queries import (
+    AdminReads,
+    Backlog,
+    CalendarFeed,
+    CalendarInvites,
+    Readiness,
+    StudioPage,
+)
 from actors.runtime.clock import Clock, SystemClock
 from actors.runtime.faults import CrashPoints
 from actors.runtime.observe import Observer
 from actors.runtime.rejections import Rejections
 from actors.runtime.supervisor import Supervisor
 from actors.runtime.timers import TimerScheduler
-from actors.schedule import Studio as StudioFile  # the hours and policies (STUDIO_FILE)
+from actors.schedule import StudioFile  # the hours and policies (STUDIO_FILE)
 from storage import Database, WakeUpListener, embedded_postgres
 from web import (
     admin,
@@ -75,7 +78,7 @@ from web.startup import (
     refuse,
     service_copy,
 )
-from web.whatsapp_lane import WhatsAppLane
+from web.whatsapp_endpoint import WhatsAppEndpoint
 
 __all__ = ["DATABASE_KEY", "ROLES", "Role", "create_app", "create_app_from_env"]
 
@@ -119,7 +122,7 @@ def create_app(
     metrics = Metrics()  # this app's own registry: apps in one process share no counter
     metrics.install(app)
     if serves_web:
-        app.asgi_app = WhatsAppLane(app, app.asgi_app)  # type: ignore[method-assign]
+        app.asgi_app = WhatsAppEndpoint(app, app.asgi_app)  # type: ignore[method-assign]
 
     crash_points = CrashPoints(settings.fault_crash_at)  # FAULT_CRASH_AT: tests only
 
@@ -139,10 +142,10 @@ def create_app(
                 for each in relays:
                     each.wake()
 
-            sign_in = _sign_in(settings, db, wake_relays)
-            studio_key = await sign_in.signing_key(_secret(settings.session_secret))
+            studio_key = await signing_key(db, _secret(settings.session_secret))
             invites = _invite_links(settings, studio_key, studio)
 
+            artist = ArtistBehaviour(settings.artist_whatsapp_number)
             runtime = ActorRuntime(
                 db,
                 LeadBehaviour(script_from(copy), _policy(settings, invites)),
@@ -155,6 +158,7 @@ def create_app(
                 mirror_to_sheets=settings.sheets_enabled(),
                 observer=metrics.observer,
                 crash_points=crash_points,
+                artist=artist,
             )
             loops = Supervisor(
                 observer=metrics.observer,
@@ -190,43 +194,32 @@ def create_app(
                     loops.add(name, each.run, each.stop)
                 listener = WakeUpListener(settings.database_listen_url or dsn, wake_relays)
                 loops.add("wake-ups", listener.run, listener.stop)
-            backlog = Backlog(db)
-            stack.enter_context(metrics.watching(runtime, backlog))
-            admin_service = Admin(
-                db, runtime, clock.now, settings.turn_wait_s, wake_relays, composer.plain
-            )
+            queries = _queries(settings, db, composer, clock, studio, invites, loops)
+            stack.enter_context(metrics.watching(runtime, queries.backlog))
+            sign_in = _sign_in(settings, db, runtime, clock)
             loops_task = asyncio.create_task(loops.run(), name="supervisor")
             Services(
                 settings=settings,
+                actors=Actors(
+                    whatsapp=WhatsAppIntake(runtime, statuses, artist, settings.turn_wait_s),
+                    stripe=StripeIntake(
+                        runtime, PaymentRouting(db), clock.now, settings.turn_wait_s
+                    ),
+                    leads=LeadActions(
+                        db, runtime, clock.now, settings.turn_wait_s, wake_relays, composer.plain
+                    ),
+                    sign_in=sign_in,
+                    calendar_feed=queries.calendar_feed,
+                    rejections=Rejections(db),
+                    clock=clock,
+                ),
+                queries=queries,
                 runtime=runtime,
-                relay=relay,
-                clock=clock,
-                timers=timers,
-                admin=admin_service,
-                payments=PaymentRouting(db),
-                # Every role reports the calendar's state, kept in the database by the worker.
-                readiness=Readiness(
-                    db, loops.down, busy_calendar=settings.busy_calendar_url is not None
-                ),
-                backlog=backlog,
-                rejections=Rejections(db),
-                studio=Studio(
-                    db,
-                    admin_service,
-                    composer,
-                    clock.now,
-                    settings.artist_whatsapp_number,
-                    frozenset(settings.whatsapp_templates),
-                    timezone=studio.timezone if studio else UTC,
-                    locale=settings.locale,
-                ),
                 sign_in=sign_in,
                 studio_key=studio_key,
-                artist_desk=_artist_desk(settings, db, wake_relays),
+                relay=relay,
+                timers=timers,
                 busy_calendar=busy,
-                calendar_feed=_calendar_feed(settings, db, composer, clock, studio),
-                calendar_invites=_calendar_invites(db, composer, clock, studio, invites),
-                statuses=statuses,
             ).install(app.extensions)
             log.info("service.started", role=role)
             try:
@@ -314,6 +307,37 @@ def _calendar_feed(
     )
 
 
+def _queries(
+    settings: Settings,
+    db: Database,
+    composer: Composer,
+    clock: Clock,
+    studio: StudioFile | None,
+    invites: InviteLinks | None,
+    loops: Supervisor,
+) -> Queries:
+    """Every read the web shows."""
+    admin_reads = AdminReads(db)
+    return Queries(
+        page=StudioPage(
+            db,
+            admin_reads,
+            composer,
+            clock.now,
+            settings.artist_whatsapp_number,
+            frozenset(settings.whatsapp_templates),
+            timezone=studio.timezone if studio else UTC,
+            locale=settings.locale,
+        ),
+        admin=admin_reads,
+        calendar_feed=_calendar_feed(settings, db, composer, clock, studio),
+        backlog=Backlog(db),
+        # Every role reports the calendar's state, kept in the database by the worker.
+        readiness=Readiness(db, loops.down, busy_calendar=settings.busy_calendar_url is not None),
+        calendar_invites=_calendar_invites(db, composer, clock, studio, invites),
+    )
+
+
 def _invite_links(
     settings: Settings, signing_key: str, studio: StudioFile | None
 ) -> InviteLinks | None:
@@ -363,13 +387,6 @@ def _media(settings: Settings, db: Database, graph: GraphCalls) -> MediaFetcher:
         max_bytes=settings.media_max_bytes,
         timeout_s=settings.whatsapp_timeout_s,
     )
-
-
-def _artist_desk(
-    settings: Settings, db: Database, wake_relay: Callable[[], None]
-) -> ArtistDesk | None:
-    artist = settings.artist_whatsapp_number
-    return None if artist is None else ArtistDesk(db, artist, on_effects=wake_relay)
 
 
 def _relay(
@@ -477,10 +494,12 @@ def _sheets_relay(
     )
 
 
-def _sign_in(settings: Settings, db: Database, wake: Callable[[], None]) -> SignIn:
+def _sign_in(settings: Settings, db: Database, runtime: ActorRuntime, clock: Clock) -> SignIn:
     return SignIn(
         db,
-        wake,
+        runtime,
+        clock,
+        settings.turn_wait_s,
         artist_number=settings.artist_whatsapp_number,
         public_base_url=settings.public_base_url,
         password=_secret(settings.studio_password),

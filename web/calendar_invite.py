@@ -25,7 +25,7 @@ _HEADERS = {
 
 @blueprint.get("/calendar/visit/<int:start>/<token>.ics")
 async def calendar_invite(start: int, token: str) -> ResponseReturnValue:
-    invites = services().calendar_invites
+    invites = services().queries.calendar_invites
     invite = None if invites is None else await invites.invite(start, token)
     if invite is None:
         return {"error": "not found"}, 404

@@ -23,8 +23,8 @@ from pydantic import ValidationError
 from quart import Quart, ResponseReturnValue, g, request
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
-from actors import MailboxFull, RuntimeClosed, TurnFailed
-from actors.errors import DatabaseUnavailable
+from actors import DatabaseUnavailable, MailboxFull, RuntimeClosed, TurnFailed
+from actors.commands import RecordRejectedWebhook
 from web.services import services
 
 __all__ = [
@@ -70,7 +70,7 @@ def error_answer(error: BaseException) -> ErrorAnswer | None:
     """The answer to a webhook's own failure, logged; None for any other error.
 
     One table for both ways a webhook is served: Quart's error handlers and
-    `web.whatsapp_lane`.
+    `web.whatsapp_endpoint`.
     """
     match error:
         case SignatureInvalid():
@@ -104,12 +104,13 @@ def register_error_handlers(app: Quart) -> None:
             raise error
         if isinstance(error, SignatureInvalid):
             try:
-                rejections = services().rejections
+                door = services().actors
             except RuntimeError:  # refused before the service started serving
                 pass
             else:
                 rule = request.url_rule.rule if request.url_rule else request.path
-                await rejections.record(rule, str(error), getattr(g, "correlation_id", None))
+                correlation = getattr(g, "correlation_id", None)
+                await door.handle(RecordRejectedWebhook(rule, str(error), correlation))
         return answer.body, answer.status, answer.headers
 
     for error_type in (SignatureInvalid, MalformedBody, ValidationError, *_UNAVAILABLE):

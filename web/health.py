@@ -21,7 +21,7 @@ async def healthz() -> ResponseReturnValue:
 
 @blueprint.get("/readyz")
 async def readyz() -> ResponseReturnValue:
-    report = await services().readiness.check()
+    report = await services().queries.readiness.check()
     if not report.ready:
         return {"status": "unavailable", **report.details}, 503
     return {"status": "ready", **report.details}, 200

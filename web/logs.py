@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 import structlog
 
-from actors.runtime.masking import mask_phones_in
+from actors.runtime import mask_phones_in
 
 __all__ = ["configure_logging"]
 

@@ -4,7 +4,7 @@
     events      counted as they happen: the actors report through `PrometheusObserver`
                 (their `actors.runtime.observe.Observer` port), and webhook answers are counted
                 from the status and the JSON the routes already return (an
-                `after_request` hook, and `web.whatsapp_lane` for the route it
+                `after_request` hook, and `web.whatsapp_endpoint` for the route it
                 serves), so the routes know nothing of metrics
     live state  read at scrape time by `LiveState`: mailboxes, live actors, the pool
     database    read by the route at scrape time through `actors.queries.backlog`, one short
@@ -29,8 +29,8 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_late
 from quart import Blueprint, Quart, Response, ResponseReturnValue, current_app, request
 
 from actors import ActorRuntime, TurnOutcome
-from actors.queries.backlog import Backlog
-from actors.runtime.observe import DeliveryOutcome
+from actors.queries import Backlog
+from actors.runtime import DeliveryOutcome
 from web.services import services
 
 __all__ = ["LiveState", "Metrics", "PrometheusObserver", "blueprint"]
@@ -224,9 +224,9 @@ async def _read_database(source: Backlog, now: datetime) -> list[Metric]:
         "Undelivered outbox rows by channel (a channel with none has no series).",
         labels=("channel",),
     )
-    for lane in backlog:
-        pending.add_metric((lane.channel,), lane.pending)
-    oldest = max((lane.oldest_age_s for lane in backlog), default=0.0)
+    for channel in backlog:
+        pending.add_metric((channel.channel,), channel.pending)
+    oldest = max((channel.oldest_age_s for channel in backlog), default=0.0)
     return [
         pending,
         _gauge(
@@ -272,5 +272,5 @@ def _database_up(up: bool) -> GaugeMetricFamily:
 async def scrape() -> ResponseReturnValue:
     metrics = Metrics.of(current_app.extensions)
     running = services()
-    body = await metrics.render(running.backlog, running.clock.now())
+    body = await metrics.render(running.queries.backlog, running.actors.now())
     return body, 200, {"Content-Type": CONTENT_TYPE_PLAIN_0_0_4}

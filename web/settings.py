@@ -16,9 +16,8 @@ from typing import Annotated, Literal
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from actors.runtime.database_setup import DEFAULT_DATA_DIR
-from actors.runtime.faults import CrashPoint
-from actors.schedule import Studio
+from actors.runtime import DEFAULT_DATA_DIR, CrashPoint
+from actors.schedule import StudioFile
 from web.phone_numbers import to_wa_id
 from web.studio_file import StudioFileError, load_studio
 
@@ -159,7 +158,7 @@ class Settings(BaseSettings):
     # rollback, no drain, exactly like kill -9 there. Unset: no crash point.
     fault_crash_at: CrashPoint | None = None
 
-    _studio: Studio | None = PrivateAttr(default=None)  # STUDIO_FILE, read and checked
+    _studio: StudioFile | None = PrivateAttr(default=None)  # STUDIO_FILE, read and checked
 
     # -- checks ------------------------------------------------------------------------
 
@@ -262,7 +261,7 @@ class Settings(BaseSettings):
             return None
         return frozenset(n for n in self.pilot_allowlist.split(",") if n)
 
-    def studio(self) -> Studio | None:
+    def studio(self) -> StudioFile | None:
         """The studio's hours and policies when STUDIO_FILE is set: appointments on."""
         return self._studio
 

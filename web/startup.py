@@ -24,8 +24,8 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from actors.copy import Composer, CopyError, CopyFile, load_copy
-from actors.providers.whatsapp.templates import Templates
-from actors.runtime.database_setup import DatabaseNotReady, check_database, usable_database, where
+from actors.providers.whatsapp import Templates
+from actors.runtime import DatabaseNotReady, check_database, usable_database, where
 from web.settings import Settings
 from web.settings_errors import describe_settings_error
 

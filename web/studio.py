@@ -32,8 +32,16 @@ import structlog
 from quart import Blueprint, Response, ResponseReturnValue, g, redirect, render_template, request
 
 from actors import TurnOutcome
+from actors.commands import (
+    ActOnLead,
+    ReplyToLead,
+    RequestSignInLink,
+    SignInWithLink,
+    SignInWithPassword,
+    SignOut,
+)
 from actors.lead import ArtistAction
-from actors.page.access import FAILURE_WINDOW_S, LINK_TTL_S, LinkSent, PasswordTried
+from actors.page import FAILURE_WINDOW_S, LINK_TTL_S, LinkSent, PasswordTried
 from web.request_ids import correlation_id
 from web.services import Services, services
 from web.studio_media import media_response
@@ -123,7 +131,7 @@ async def _page(template: str, status: int = 200, **context: object) -> Response
         f"studio/{template}",
         csrf=_cookies(found).csrf_token(visitor.anchor) if visitor.anchor else "",
         signed_in=visitor.session_id is not None,
-        wall_clock=found.studio.wall_clock,
+        wall_clock=found.queries.page.wall_clock,
         **context,
     )
     return Response(html, status, content_type="text/html; charset=utf-8")
@@ -152,7 +160,7 @@ async def _login_page(status: int = 200, **context: object) -> Response:
 
 @blueprint.post("/login/link")
 async def send_link() -> ResponseReturnValue:
-    sent = await services().sign_in.send_link(correlation_id())
+    sent = await services().actors.handle(RequestSignInLink(correlation_id()))
     if sent is LinkSent.NOT_CONFIGURED:
         return await _login_page(409, problem="link_not_configured")
     if sent is LinkSent.TOO_MANY:
@@ -173,7 +181,7 @@ async def link(token: str) -> ResponseReturnValue:
 
 @blueprint.post("/login/<token>")
 async def use_link(token: str) -> ResponseReturnValue:
-    session_id = await services().sign_in.sign_in_with_link(token)
+    session_id = await services().actors.handle(SignInWithLink(token))
     if session_id is None:
         log.info("studio.link_refused")
         return await _page("problem.html", 410, problem="link_spent")
@@ -186,7 +194,8 @@ async def password() -> ResponseReturnValue:
     found = services()
     form = await request.form
     address = client_address(found.settings.trust_proxy_headers)
-    tried, session_id = await found.sign_in.sign_in_with_password(form.get("password", ""), address)
+    presented = form.get("password", "")
+    tried, session_id = await found.actors.handle(SignInWithPassword(presented, address))
     if tried is PasswordTried.TOO_MANY:
         log.warning("studio.password_locked")
         response = await _login_page(429, problem="too_many")
@@ -214,7 +223,7 @@ def _signed_in(session_id: str) -> ResponseReturnValue:
 async def logout() -> ResponseReturnValue:
     visitor: _Visitor = g.studio_visitor
     if visitor.session_id is not None:
-        await services().sign_in.sign_out(visitor.session_id)
+        await services().actors.handle(SignOut(visitor.session_id))
     response = redirect("/studio/login", 303)
     _cookies(services()).clear(response, SESSION_COOKIE)
     log.info("studio.signed_out")
@@ -227,13 +236,13 @@ async def logout() -> ResponseReturnValue:
 @blueprint.get("/")
 async def board() -> ResponseReturnValue:
     search = request.args.get("q", "")[:100]
-    return await _page("board.html", board=await services().studio.board(search))
+    return await _page("board.html", board=await services().queries.page.board(search))
 
 
 @blueprint.get("/leads/<lead_id>")
 async def lead(lead_id: str) -> ResponseReturnValue:
     parsed = _uuid(lead_id)
-    view = None if parsed is None else await services().studio.lead(parsed)
+    view = None if parsed is None else await services().queries.page.lead(parsed)
     if view is None:
         return await _page("problem.html", 404, problem="no_lead")
     found = services()
@@ -244,7 +253,7 @@ async def lead(lead_id: str) -> ResponseReturnValue:
         done=request.args.get("done"),
         refused=request.args.get("refused"),
         replied=request.args.get("replied"),
-        why=found.studio.why_not_sent(reason) if reason else None,
+        why=found.queries.page.why_not_sent(reason) if reason else None,
         deposit_amount=found.settings.deposit_amount_minor,
         deposit_currency=found.settings.deposit_currency.upper(),
     )
@@ -261,8 +270,9 @@ async def act(lead_id: str) -> ResponseReturnValue:
     amount = _minor_units(form.get("amount", "")) if action is ArtistAction.APPROVE else None
     if amount == _INVALID:
         return await _page("problem.html", 422, problem="amount")
-    studio = services().studio
-    taken = None if parsed is None else await studio.act(parsed, action, correlation_id(), amount)
+    door = services().actors
+    acted = None if parsed is None else ActOnLead(parsed, action, correlation_id(), amount)
+    taken = None if acted is None else await door.handle(acted)
     if taken is None:
         return await _page("problem.html", 404, problem="no_lead")
     log.info("studio.acted", action=action.value, outcome=taken.outcome)
@@ -276,8 +286,9 @@ async def reply(lead_id: str) -> ResponseReturnValue:
     text = ((await request.form).get("text") or "").strip()
     if not text or len(text) > _MAX_REPLY:
         return await _page("problem.html", 422, problem="reply_length")
-    studio = services().studio
-    taken = None if parsed is None else await studio.reply(parsed, text, correlation_id())
+    door = services().actors
+    replied = None if parsed is None else ReplyToLead(parsed, text, correlation_id())
+    taken = None if replied is None else await door.handle(replied)
     if taken is None:
         return await _page("problem.html", 404, problem="no_lead")
     log.info("studio.replied", delivery=taken.delivery)
@@ -287,7 +298,7 @@ async def reply(lead_id: str) -> ResponseReturnValue:
 
 @blueprint.get("/media/<int:media_row>")
 async def media(media_row: int) -> ResponseReturnValue:
-    found = await services().studio.media(media_row)
+    found = await services().queries.page.media(media_row)
     if found is None:
         return await _page("problem.html", 404, problem="no_media")
     return media_response(found)

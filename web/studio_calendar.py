@@ -18,7 +18,7 @@ blueprint = Blueprint("studio_calendar", __name__)
 
 @blueprint.get("/studio/calendar.ics")
 async def calendar_feed() -> ResponseReturnValue:
-    feed = await services().calendar_feed.feed(request.args.get("key", ""))
+    feed = await services().queries.calendar_feed.feed(request.args.get("key", ""))
     if feed is None:
         return {"error": "not found"}, 404
     return Response(

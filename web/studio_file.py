@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from actors.schedule import WEEKDAYS, Opening, Studio
+from actors.schedule import WEEKDAYS, Opening, StudioFile
 
 __all__ = ["StudioFileError", "load_studio"]
 
@@ -89,7 +89,7 @@ def _openings(day: str, ranges: list[tuple[str, str]]) -> tuple[Opening, ...]:
     return tuple(openings)
 
 
-def load_studio(path: Path) -> Studio:
+def load_studio(path: Path) -> StudioFile:
     """
     Read and check the studio file.
 
@@ -120,7 +120,7 @@ def load_studio(path: Path) -> Studio:
         raise StudioFileError("reminder_offsets_minutes: give at least one, each once")
     policies = parsed.model_dump(exclude={"timezone", "hours", "reminder_offsets_minutes"})
     offsets = tuple(sorted(parsed.reminder_offsets_minutes, reverse=True))
-    return Studio(
+    return StudioFile(
         timezone=ZoneInfo(parsed.timezone),
         hours=hours,
         reminder_offsets_minutes=offsets,

@@ -16,8 +16,7 @@ import re
 
 from quart import Response
 
-from actors.queries.page_views import INLINE_IMAGES
-from actors.queries.studio_page import MediaContent
+from actors.queries import INLINE_IMAGES, MediaContent
 
 __all__ = ["media_response"]
 

@@ -24,7 +24,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from quart import request
 from werkzeug.sansio.response import Response
 
-from actors.page.access import SESSION_TTL_S
+from actors.page import SESSION_TTL_S
 
 __all__ = [
     "SESSION_COOKIE",

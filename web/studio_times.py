@@ -20,8 +20,8 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from quart import Blueprint
 
-from actors.copy.formatting import format_moment, format_slot, format_span
-from actors.queries.studio_page import WallClock
+from actors.copy import format_moment, format_slot, format_span
+from actors.queries import WallClock
 
 __all__ = ["install"]
 

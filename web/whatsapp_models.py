@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from actors.lead import MessageReceived, PreferenceChanged
-from actors.runtime.message_ids import preference_message_id, whatsapp_message_id
+from actors.runtime import preference_message_id, whatsapp_message_id
 
 __all__ = [
     "MetaMessage",

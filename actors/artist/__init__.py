@@ -1,5 +1,38 @@
-"""The artist's actor: where a message from the artist's own number goes."""
+"""The artist's actor: the artist's own messages, and the studio's requests to the artist."""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from actors.artist.behaviour import LINK_TTL_S, LINKS_ALLOWED, ArtistBehaviour
+from actors.artist.codec import artist_state_from_json, artist_state_to_json
+from actors.artist.model import (
+    ARTIST_KEY,
+    ArtistDecision,
+    ArtistEvent,
+    ArtistState,
+    ArtistWrote,
+    ForwardToLead,
+    IssueSignInLink,
+    KeptMessage,
+    LeadWaiting,
+    PaymentUnrouted,
+    SignInRequested,
+)
+
+__all__ = [
+    "ARTIST_KEY",
+    "LINKS_ALLOWED",
+    "LINK_TTL_S",
+    "ArtistBehaviour",
+    "ArtistDecision",
+    "ArtistEvent",
+    "ArtistState",
+    "ArtistWrote",
+    "ForwardToLead",
+    "IssueSignInLink",
+    "KeptMessage",
+    "LeadWaiting",
+    "PaymentUnrouted",
+    "SignInRequested",
+    "artist_state_from_json",
+    "artist_state_to_json",
+]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from actors.copy.composer import Composer
 from actors.copy.file import REQUIRED_MESSAGES, CopyError, CopyFile, WhatsAppLimits, load_copy
+from actors.copy.formatting import format_moment, format_money, format_slot, format_span
 from actors.copy.script import script_from
 
 __all__ = [
@@ -15,6 +16,10 @@ __all__ = [
     "CopyError",
     "CopyFile",
     "WhatsAppLimits",
+    "format_moment",
+    "format_money",
+    "format_slot",
+    "format_span",
     "load_copy",
     "script_from",
 ]

@@ -1,9 +1,11 @@
 """
 The composer: message effects in, WhatsApp message bodies out, in the copy's words.
 
-Effects name a copy key and its parameters; the relay asks the composer to render them
-at delivery, and the template parameters of a message sent outside WhatsApp's 24-hour
-window (`actors.providers.whatsapp.templates`).
+Each kind of message (`actors.lead.messages`) is rendered by its type: the interactive
+kinds (a question, the lists) by their own shape, the rest as their copy message
+(`key`) filled as `actors.copy.filling`, the one table by type, says. The relay asks the composer
+to render them at delivery, and for the template parameters of a message sent outside
+WhatsApp's 24-hour window (`actors.providers.whatsapp.templates`).
 
 Placeholders: `{answers}` is filled with the lead's latest answers, one line each;
 `{reason}` names another copy key whose text is inserted; `{status}` is a status shown
@@ -26,9 +28,20 @@ from actors.copy.file import (
     WhatsAppLimits,
     placeholders,
 )
+from actors.copy.filling import filling_of
 from actors.copy.formatting import format_slot, format_when
 from actors.lead.button_ids import button_id, edit_row_id, later_row_id, slot_row_id
-from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER, MediaKind, SendMedia, SendMessage
+from actors.lead.messages import (
+    AskQuestion,
+    AskWhatToEdit,
+    AskWhichLead,
+    MediaKind,
+    Message,
+    OfferSlots,
+    ReaskQuestion,
+    SendMedia,
+)
+from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER
 from actors.lead.script import Kind
 from actors.lead.status import Status
 from actors.lead.validation import size_shown
@@ -46,49 +59,61 @@ class Composer:
         self._questions = copy.questions_by_key()
         self._messages = copy.messages_by_key()
 
-    def render(self, effect: SendMessage | SendMedia) -> dict[str, Any]:
-        """The Graph API message body (without `to`) for one message effect."""
-        if isinstance(effect, SendMedia):
-            return self._media(effect)
-        key = effect.key
-        params = effect.params
-        answers = effect.answers
-        intro, outro, ref = effect.intro, effect.outro, effect.ref
-        prefix = self._text(intro, params, ()) + "\n\n" if intro else ""
-        suffix = "\n\n" + self._text(outro, params, ()) if outro else ""
+    def render(self, message: Message) -> dict[str, Any]:
+        """The Graph API message body (without `to`) for one message, by its kind."""
+        match message:
+            case SendMedia():
+                return self._media(message)
+            case AskQuestion() | ReaskQuestion():
+                return self._question(message)
+            case AskWhatToEdit():
+                rows = [(edit_row_id(q.key), q.label) for q in self._copy.questions]
+                return self._list(self._text(message.key, {}, ()), rows)
+            case AskWhichLead():
+                return self._list(self._body(message), message.choices)
+            case OfferSlots() if message.slots:
+                rows = [(slot_row_id(start), self._slot(start)) for start in message.slots]
+                if message.later:
+                    rows.append((later_row_id(message.later), self._text("slots_later", {}, ())))
+                return self._list(self._body(message), rows)
+        body = self._body(message)
+        buttons = self._message(message.key).buttons
+        if buttons:
+            ref = filling_of(message).ref
+            return _buttons(body, [(button_id(stem, ref), t) for stem, t in buttons.items()])
+        return _text(body)
 
-        if key.startswith(("questions.", "reask.")):
-            kind, _, question_key = key.partition(".")
-            question_key, _, option_id = question_key.partition(".")
-            question = self._questions.get(question_key)
-            if question is None:
-                raise CopyError(f"copy key {key!r} is missing")
-            if option_id:  # an option's follow-up: free text
-                option = next((o for o in question.options if o.id == option_id), None)
-                if option is None or option.ask is None or option.reask is None:
-                    raise CopyError(f"copy key {key!r} is missing")
-                return _text(prefix + (option.ask if kind == "questions" else option.reask))
-            body = prefix + (question.text if kind == "questions" else question.reask)
-            if question.kind is Kind.BUTTONS:
-                return _buttons(body, [(o.id, o.title) for o in question.options])
-            if question.kind is Kind.LIST:
-                return self._list(body, [(o.id, o.title) for o in question.options])
-            return _text(body)
-        if key == "edit_pick":
-            rows = [(edit_row_id(q.key), q.label) for q in self._copy.questions]
-            return self._list(prefix + self._text(key, params, ()), rows)
-        message = self._message(key)
-        body = prefix + self._text(key, params, answers) + suffix
-        if effect.choices:
-            return self._list(body, effect.choices)
-        if effect.slots:
-            rows = [(slot_row_id(start), self._slot(start)) for start in effect.slots]
-            if effect.later:
-                rows.append((later_row_id(effect.later), self._text("slots_later", {}, ())))
-            return self._list(body, rows)
-        if message.buttons:
-            buttons = [(button_id(stem, ref), title) for stem, title in message.buttons.items()]
-            return _buttons(body, buttons)
+    def _body(self, message: Message) -> str:
+        """A copy message's words, with what is said before and after it."""
+        filling = filling_of(message)
+        return (
+            self._said_first(filling.intro, filling.params)
+            + self._text(message.key, filling.params, filling.answers)
+            + (f"\n\n{self._text(filling.outro, filling.params, ())}" if filling.outro else "")
+        )
+
+    def _said_first(self, intro: str | None, params: Mapping[str, str]) -> str:
+        return self._text(intro, params, ()) + "\n\n" if intro else ""
+
+    def _question(self, message: AskQuestion | ReaskQuestion) -> dict[str, Any]:
+        """A question with its options as buttons or a list, or an option's follow-up
+        (free text), asked the first time or again."""
+        asked = isinstance(message, AskQuestion)
+        filling = filling_of(message)
+        intro = self._said_first(filling.intro, filling.params)
+        question = self._questions.get(message.question)
+        if question is None:
+            raise CopyError(f"copy key {message.key!r} is missing")
+        if message.follow_up:
+            option = next((o for o in question.options if o.id == message.follow_up), None)
+            if option is None or option.ask is None or option.reask is None:
+                raise CopyError(f"copy key {message.key!r} is missing")
+            return _text(intro + (option.ask if asked else option.reask))
+        body = intro + (question.text if asked else question.reask)
+        if question.kind is Kind.BUTTONS:
+            return _buttons(body, [(o.id, o.title) for o in question.options])
+        if question.kind is Kind.LIST:
+            return self._list(body, [(o.id, o.title) for o in question.options])
         return _text(body)
 
     def _media(self, effect: SendMedia) -> dict[str, Any]:
@@ -209,6 +234,15 @@ class Composer:
                     raise CopyError(
                         f"copy key 'templates.{key}' uses unsupplied {sorted(unsupplied)}"
                     )
+
+    def template_parts(self, message: Message) -> tuple[list[str], list[str]]:
+        """The body parameters of `message`'s template, and the payloads of its quick
+        replies (see `template_parameters`, `template_buttons`)."""
+        filling = filling_of(message)
+        return (
+            self.template_parameters(message.key, filling.params, filling.answers),
+            self.template_buttons(message.key, filling.ref),
+        )
 
     def template_parameters(
         self, key: str, params: Mapping[str, str], answers: Sequence[tuple[str, ...]]

@@ -24,6 +24,12 @@ from actors.lead.button_ids import (
     later_day,
     picked_slot,
 )
+from actors.lead.messages import (
+    ConfirmBooking,
+    ConfirmCancellation,
+    OfferSlots,
+    SendBookingNotice,
+)
 from actors.lead.model import (
     MEDIA_ANSWER,
     Answer,
@@ -33,9 +39,11 @@ from actors.lead.model import (
     Decision,
     Deposit,
     Effect,
+    Event,
     LeadState,
     MessageReceived,
     Outcome,
+    PaymentEventReceived,
     RecordEvent,
     RefundDeposit,
     ReleaseSlot,
@@ -49,7 +57,7 @@ from actors.lead.script import Policy
 from actors.lead.status import Status
 from actors.lead.transitions import move
 from actors.lead.whatsapp_rules import SILENT_KINDS
-from actors.schedule import Studio, is_free, offer
+from actors.schedule import StudioFile, is_free, offer
 from actors.schedule.slots import is_clear
 
 __all__ = ["HEALED_PHOTO", "AppointmentRules"]
@@ -67,7 +75,7 @@ def _seconds(moment: datetime) -> int:
 
 
 class AppointmentRules:
-    def __init__(self, studio: Studio, policy: Policy) -> None:
+    def __init__(self, studio: StudioFile, policy: Policy) -> None:
         self._studio = studio
         self._policy = policy
 
@@ -76,7 +84,7 @@ class AppointmentRules:
     def approved(self, state: LeadState, acted: ArtistActed, calendar: Calendar) -> Decision:
         minutes = acted.session_minutes or self._studio.default_session_minutes
         state = replace(
-            move(state, S.SCHEDULING),
+            move(state, S.SCHEDULING, acted),
             session_minutes=minutes,
             resume_status=None,
             visit=None,
@@ -103,17 +111,15 @@ class AppointmentRules:
             busy=calendar.busy,
             from_day=from_day,
         )
-        if not page.starts:
-            none = SendMessage(to=state.wa_id, key="slots_none", intro=intro)
-            return Decision(state, (*effects, none, *self._tell(state, "artist_no_slots")))
-        listed = SendMessage(
-            to=state.wa_id,
-            key="slots_offer",
-            params={"minutes": str(state.session_minutes)},
-            intro=intro,
-            slots=tuple(_seconds(s) for s in page.starts),
+        listed = OfferSlots(
+            state.wa_id,
+            state.session_minutes,
+            tuple(_seconds(s) for s in page.starts),
             later=page.later.isoformat() if page.later else None,
+            intro=intro,
         )
+        if not page.starts:  # the lead waits: "slots_none"
+            return Decision(state, (*effects, listed, *self._tell(state, "artist_no_slots")))
         return Decision(state, (*effects, listed))
 
     def picking(self, state: LeadState, message: MessageReceived, calendar: Calendar) -> Decision:
@@ -137,7 +143,7 @@ class AppointmentRules:
             return self._moved(state, visit, now)
         attempt = state.deposit_attempt + 1
         state = replace(
-            move(state, S.BOOKING_PENDING),
+            move(state, S.BOOKING_PENDING, message),
             visit=visit,
             deposit_attempt=attempt,
             deposit=Deposit.REQUESTED,
@@ -179,26 +185,28 @@ class AppointmentRules:
             lost = self.offer(state, calendar, now, intro="slot_lost_paid")
             return state, [*lost.effects, *self._tell(state, "artist_slot_lost")]
         state = replace(state, reminded=self._past_offsets(visit, now))
-        when = {"when": str(visit.starts_at)}
         return state, [
             self._claim(visit, "appointment"),
-            SendMessage(
-                to=state.wa_id,
-                key="booked_at",
-                params={**when, "amount": amount},
-                outro="deposit_policy",
-            ),
+            ConfirmBooking(state.wa_id, amount, visit.starts_at),
             *self._add_to_calendar(state, visit),
-            *self._tell(state, "artist_booked_at", when, ref=True),
+            *self._notice_booked(state, visit),
         ]
 
     def link_expired(
-        self, state: LeadState, calendar: Calendar, now: datetime, effects: tuple[Effect, ...]
+        self,
+        state: LeadState,
+        calendar: Calendar,
+        expired: PaymentEventReceived,
+        effects: tuple[Effect, ...],
     ) -> Decision:
         """The link lapsed: the hold goes, and the lead picks again (then a new link)."""
-        state = replace(move(state, S.SCHEDULING), visit=None, deposit=Deposit.EXPIRED)
+        state = replace(move(state, S.SCHEDULING, expired), visit=None, deposit=Deposit.EXPIRED)
         return self.offer(
-            state, calendar, now, intro="link_expired_pick", effects=(*effects, ReleaseSlot())
+            state,
+            calendar,
+            expired.received_at,
+            intro="link_expired_pick",
+            effects=(*effects, ReleaseSlot()),
         )
 
     # -- a booked appointment ----------------------------------------------------------------
@@ -231,21 +239,19 @@ class AppointmentRules:
             refused = SendMessage(to=state.wa_id, key="reschedule_refused", params=when)
             return Decision(state, (refused, *self._tell(state, "artist_reschedule_refused", when)))
         if choice == VISIT_CANCEL:
-            return self._cancelled_by_lead(state, visit, now)
+            return self._cancelled_by_lead(state, visit, message)
         return Decision(state)
 
-    def _cancelled_by_lead(self, state: LeadState, visit: Visit, now: datetime) -> Decision:
-        late = _at(visit.starts_at) - now < timedelta(hours=self._studio.cancel_notice_hours)
-        state = replace(move(state, S.CANCELLED), rescheduling=False)
+    def _cancelled_by_lead(
+        self, state: LeadState, visit: Visit, message: MessageReceived
+    ) -> Decision:
+        notice = _at(visit.starts_at) - message.received_at
+        late = notice < timedelta(hours=self._studio.cancel_notice_hours)
+        state = replace(move(state, S.CANCELLED, message), rescheduling=False)
         when = {"when": str(visit.starts_at)}
         effects: list[Effect] = [
             ReleaseSlot(cancelled=True),
-            SendMessage(
-                to=state.wa_id,
-                key="cancelled",
-                params=when,
-                outro="cancel_forfeit" if late else "cancel_refund",
-            ),
+            ConfirmCancellation(state.wa_id, visit.starts_at, forfeit=late),
             RecordEvent("info", "cancelled_by_lead", {"forfeit": late}),
             *self._tell(state, "artist_lead_cancelled", when),
         ]
@@ -254,11 +260,12 @@ class AppointmentRules:
             effects.extend(refund)
         return Decision(state, tuple(effects))
 
-    def cancelled_by_artist(self, state: LeadState) -> Decision:
+    def cancelled_by_artist(self, state: LeadState, event: Event) -> Decision:
+        """The artist cancels a booked time (`event`: their action, or its reply)."""
         visit = state.visit
         if state.status is not S.BOOKED or visit is None:
             return Decision(state, outcome=Outcome.NOT_APPLICABLE)
-        state = replace(move(state, S.CANCELLED), rescheduling=False)
+        state = replace(move(state, S.CANCELLED, event), rescheduling=False)
         effects: list[Effect] = [
             ReleaseSlot(cancelled=True),
             SendMessage(
@@ -343,21 +350,16 @@ class AppointmentRules:
         return [SendMessage(to=state.wa_id, key="calendar_add", params={"url": url})]
 
     def _tell(
-        self,
-        state: LeadState,
-        key: str,
-        params: dict[str, str] | None = None,
-        *,
-        ref: bool = False,
+        self, state: LeadState, key: str, params: dict[str, str] | None = None
     ) -> list[Effect]:
         artist = self._policy.artist_number
         if artist is None:
             return []
-        return [
-            SendMessage(
-                to=artist,
-                key=key,
-                params={**self._who(state), **(params or {})},
-                ref=state.wa_id if ref else None,
-            )
-        ]
+        return [SendMessage(artist, key, {**self._who(state), **(params or {})})]
+
+    def _notice_booked(self, state: LeadState, visit: Visit) -> list[Effect]:
+        """The artist's word of the booking, with Cancel for this lead."""
+        artist = self._policy.artist_number
+        if artist is None:
+            return []
+        return [SendBookingNotice(artist, state.wa_id, self._who(state), visit.starts_at)]

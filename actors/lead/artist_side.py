@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from actors.lead.messages import RelayReply
 from actors.lead.model import (
     ArtistReplied,
     Decision,
@@ -105,8 +106,8 @@ class ArtistSide:
             return self._not_sent(state, replied, "reason_window")
         if state.status in _BOT_TALKING:
             resume = S.QUALIFYING if state.status in (S.NEW, S.STALE) else state.status
-            state = replace(move(state, S.NEEDS_ARTIST_REPLY), resume_status=resume)
-        words = SendMessage(to=state.wa_id, key=REPLY_KEY, params={"text": text})
+            state = replace(move(state, S.NEEDS_ARTIST_REPLY, replied), resume_status=resume)
+        words = RelayReply(state.wa_id, text)
         messages: tuple[Effect, ...] = (words,)
         if replied.media_id:
             kind = replied.media_kind

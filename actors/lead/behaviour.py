@@ -1,13 +1,14 @@
 """
 The lead's behaviour: `decide(state, event) -> Decision`. Pure: no I/O, no clock.
 
-Every status change goes through `transitions.move`, which checks each step against
-`ALLOWED`; `EVENT_MOVES` there lists where one event of each kind can take a lead. Each
-message from the lead gets at most one message back; the artist may get a packet too.
+Every status change goes through `transitions.move` with the event that causes it, so
+`TRANSITIONS` there decides which moves each kind of event may make. Each message from
+the lead gets at most one message back; the artist may get a packet too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -16,6 +17,14 @@ from actors.lead.appointments import AppointmentRules
 from actors.lead.artist_side import SILENT, ArtistSide, who
 from actors.lead.button_ids import CONFIRM, EDIT, edited_question
 from actors.lead.deposits import DepositRules
+from actors.lead.messages import (
+    AskQuestion,
+    AskWhatToEdit,
+    ConfirmOptOut,
+    ReaskQuestion,
+    SendPacket,
+    SendSummary,
+)
 from actors.lead.model import (
     MEDIA_ANSWER,
     Answer,
@@ -53,7 +62,7 @@ from actors.lead.whatsapp_rules import (
     with_receipts_and_media,
 )
 
-__all__ = ["CALENDAR_STATUSES", "LeadBehaviour"]
+__all__ = ["CALENDAR_STATUSES", "LeadBehaviour", "offered_actions"]
 
 S = Status
 _MAX_FAILED_ATTEMPTS = 2
@@ -68,6 +77,29 @@ CALENDAR_STATUSES = frozenset(
     {S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY, S.SCHEDULING, S.BOOKING_PENDING, S.BOOKED}
 )
 _DECIDABLE = frozenset({S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY})
+
+# The artist's actions the studio page offers, by status (`offered_actions`), beside the
+# rules below that take them; the actor still has the last word (an action that no
+# longer applies comes back NOT_APPLICABLE and changes nothing).
+_A = ArtistAction
+_OFFERED: Mapping[Status, tuple[ArtistAction, ...]] = {
+    S.PENDING_APPROVAL: (_A.APPROVE, _A.DECLINE, _A.TAKE_OVER),
+    S.NEEDS_ARTIST_REPLY: (_A.APPROVE, _A.DECLINE, _A.HAND_BACK),
+    S.OPTOUT: (),
+}
+# A booked appointment can be cancelled (and the deposit refunded) from the page, as from
+# the packet's Cancel button; only when the lead has one (appointments on).
+_OFFERED_BOOKED: tuple[ArtistAction, ...] = (_A.CANCEL, _A.TAKE_OVER)
+_OFFERED_OTHERWISE = (_A.TAKE_OVER,)
+
+
+def offered_actions(status: Status, *, booked: bool) -> tuple[ArtistAction, ...]:
+    """The artist's actions offered on a lead in `status` (`booked`: it has a visit)."""
+    if status is S.BOOKED and booked:
+        offered = _OFFERED_BOOKED
+    else:
+        offered = _OFFERED.get(status, _OFFERED_OTHERWISE)
+    return offered if status is S.OPTOUT else (*offered, _A.OPT_OUT)
 
 
 def _named(state: LeadState) -> dict[str, str]:
@@ -153,10 +185,10 @@ class LeadBehaviour:
         if self._words.is_opt_out(text):
             if state.status is S.OPTOUT:
                 return Decision(state)
-            return self._opt_out(state)
+            return self._opt_out(state, message)
         if state.status is S.OPTOUT:
             if self._words.is_opt_in(text):
-                started = self._start(move(state, S.NEW), intro="opted_in")
+                started = self._start(move(state, S.NEW, message), message, intro="opted_in")
                 return replace(started, effects=(*started.effects, RecordEvent("info", "opted_in")))
             return Decision(state)
         if state.status is S.NEEDS_ARTIST_REPLY:  # the artist has the conversation
@@ -165,19 +197,19 @@ class LeadBehaviour:
         # to the artist like any message (a 👍 on the artist's "Friday 2pm?" is an answer).
         if message.kind in SILENT_KINDS and state.status not in SILENT:
             if state.status is S.CONFIRMING and confirms_summary(message):
-                return self._submit(state)
+                return self._submit(state, message)
             return Decision(state)
         if state.status is S.ABANDONED:
-            state = move(state, S.NEW)
+            state = move(state, S.NEW, message)
         if state.status is S.STALE:
-            state = replace(move(state, S.QUALIFYING), resume_status=None)
+            state = replace(move(state, S.QUALIFYING, message), resume_status=None)
             if state.current_question is None:
-                state = move(state, S.CONFIRMING)
+                state = move(state, S.CONFIRMING, message)
         if self._words.asks_for_human(text):
-            return self._handover(state, reason="reason_asked", tell_lead=True)
+            return self._handover(state, message, reason="reason_asked", tell_lead=True)
         match state.status:
             case S.NEW:
-                return self._start(state)
+                return self._start(state, message)
             case S.QUALIFYING:
                 return self._answer(state, message)
             case S.CONFIRMING:
@@ -201,10 +233,10 @@ class LeadBehaviour:
             return decided
         return replace(decided, effects=self._artist.forward(decided.state, message))
 
-    def _start(self, state: LeadState, *, intro: str | None = None) -> Decision:
+    def _start(self, state: LeadState, event: Event, *, intro: str | None = None) -> Decision:
         first = self._script.first()
         state = replace(
-            move(state, S.QUALIFYING),
+            move(state, S.QUALIFYING, event),
             current_question=first.key,
             follow_up=None,
             failed_attempts=0,
@@ -229,7 +261,7 @@ class LeadBehaviour:
             failed = state.failed_attempts + 1
             if failed >= _MAX_FAILED_ATTEMPTS:
                 stuck = replace(state, failed_attempts=0)
-                return self._handover(stuck, reason="reason_stuck", tell_lead=True)
+                return self._handover(stuck, message, reason="reason_stuck", tell_lead=True)
             return Decision(
                 replace(state, failed_attempts=failed), (self._ask(state, question, reask=True),)
             )
@@ -249,13 +281,13 @@ class LeadBehaviour:
             return Decision(state, (self._ask(state, question),))
         following = None if state.editing else self._script.after(question.key)
         if following is None:
-            return self._summarise(state)
+            return self._summarise(state, message)
         state = replace(state, current_question=following.key)
         return Decision(state, (self._ask(state, following),))
 
-    def _summarise(self, state: LeadState, *, intro: str | None = None) -> Decision:
-        state = _asking(move(state, S.CONFIRMING), None, editing=False)
-        return Decision(state, (self._say(state, "summary", answers=True, intro=intro),))
+    def _summarise(self, state: LeadState, event: Event, *, intro: str | None = None) -> Decision:
+        state = _asking(move(state, S.CONFIRMING, event), None, editing=False)
+        return Decision(state, (self._summary(state, intro=intro),))
 
     def _confirming(self, state: LeadState, message: MessageReceived) -> Decision:
         choice = message.reply_id or ""
@@ -263,22 +295,22 @@ class LeadBehaviour:
         if (edited := edited_question(choice)) is not None:
             question = self._script.get(edited)
             if question is not None:
-                state = _asking(move(state, S.QUALIFYING), question.key, editing=True)
+                state = _asking(move(state, S.QUALIFYING, message), question.key, editing=True)
                 return Decision(state, (self._ask(state, question),))
         if choice == CONFIRM or (not choice and self._words.is_confirm(text)):
-            return self._submit(state)
+            return self._submit(state, message)
         if choice == EDIT or (not choice and self._words.is_edit(text)):
-            return Decision(state, (self._say(state, "edit_pick"),))
-        return Decision(state, (self._say(state, "summary_reask", answers=True),))
+            return Decision(state, (AskWhatToEdit(state.wa_id),))
+        return Decision(state, (self._summary(state, again=True),))
 
-    def _submit(self, state: LeadState) -> Decision:
-        state = move(state, S.PENDING_APPROVAL)
-        effects = (self._say(state, "sent_to_artist"), *self._packet(state, "artist_packet"))
+    def _submit(self, state: LeadState, event: Event) -> Decision:
+        state = move(state, S.PENDING_APPROVAL, event)
+        effects = (self._say(state, "sent_to_artist"), *self._packet(state))
         return Decision(state, effects)
 
-    def _opt_out(self, state: LeadState) -> Decision:
+    def _opt_out(self, state: LeadState, event: Event) -> Decision:
         state = replace(
-            move(state, S.OPTOUT),
+            move(state, S.OPTOUT, event),
             editing=False,
             follow_up=None,
             resume_status=None,
@@ -287,22 +319,34 @@ class LeadBehaviour:
         return Decision(
             state,
             (
-                self._say(state, "opted_out", after_opt_out=True),
+                ConfirmOptOut(state.wa_id),
                 RecordEvent("info", "opted_out"),
             ),
         )
 
-    def _handover(self, state: LeadState, *, reason: str, tell_lead: bool) -> Decision:
+    def _handover(
+        self, state: LeadState, event: Event, *, reason: str, tell_lead: bool
+    ) -> Decision:
         resume = S.QUALIFYING if state.status in (S.NEW, S.STALE) else state.status
-        state = replace(move(state, S.NEEDS_ARTIST_REPLY), resume_status=resume)
+        state = replace(move(state, S.NEEDS_ARTIST_REPLY, event), resume_status=resume)
         effects: list[Effect] = [self._say(state, "holding")] if tell_lead else []
-        effects.extend(self._packet(state, "artist_handover", reason=reason))
+        effects.extend(self._packet(state, reason=reason))
         effects.append(RecordEvent("info", "handover", {"reason": reason}))
         return Decision(state, tuple(effects))
 
     # -- the artist's actions ----------------------------------------------------------
 
-    def _on_artist(self, state: LeadState, acted: ArtistActed, calendar: Calendar) -> Decision:
+    def _on_artist(
+        self,
+        state: LeadState,
+        acted: ArtistActed,
+        calendar: Calendar,
+        *,
+        said: ArtistReplied | None = None,
+    ) -> Decision:
+        """The artist's action; `said`: the reply whose done word pressed Hand back, whose
+        row of the table is then the one that moves the lead."""
+        event: Event = said or acted
         appointments = self._appointments
         match acted.action:
             case ArtistAction.APPROVE if state.status in _DECIDABLE and appointments is not None:
@@ -310,7 +354,7 @@ class LeadBehaviour:
             case ArtistAction.APPROVE if state.status in _DECIDABLE:
                 attempt = state.deposit_attempt + 1
                 state = replace(
-                    move(state, S.BOOKING_PENDING),
+                    move(state, S.BOOKING_PENDING, event),
                     deposit_attempt=attempt,
                     deposit=Deposit.REQUESTED,
                     resume_status=None,
@@ -319,29 +363,29 @@ class LeadBehaviour:
                 link = RequestDepositLink(state.wa_id, attempt, state.deposit_amount)
                 return Decision(state, (link,))
             case ArtistAction.DECLINE if state.status in _DECIDABLE:
-                state = replace(move(state, S.REJECTED), resume_status=None)
+                state = replace(move(state, S.REJECTED, event), resume_status=None)
                 return Decision(state, (self._say(state, "declined"),))
             case ArtistAction.TAKE_OVER if state.status in _TAKE_OVER_FROM:
-                return self._handover(state, reason="reason_artist", tell_lead=False)
+                return self._handover(state, event, reason="reason_artist", tell_lead=False)
             case ArtistAction.HAND_BACK | ArtistAction.RESUME if (
                 state.status is S.NEEDS_ARTIST_REPLY
                 and state.resume_status is S.SCHEDULING
                 and appointments is not None
             ):
-                state = replace(move(state, S.SCHEDULING), resume_status=None)
+                state = replace(move(state, S.SCHEDULING, event), resume_status=None)
                 return appointments.offer(state, calendar, acted.received_at, intro="resumed")
             case ArtistAction.HAND_BACK | ArtistAction.RESUME if (
                 state.status is S.NEEDS_ARTIST_REPLY
             ):
-                return self._resume(state, state.resume_status or S.QUALIFYING)
+                return self._resume(state, state.resume_status or S.QUALIFYING, event)
             case ArtistAction.CANCEL if appointments is not None:
-                decision = appointments.cancelled_by_artist(state)
+                decision = appointments.cancelled_by_artist(state, event)
                 if decision.outcome is Outcome.PROCESSED:
                     return decision
             case ArtistAction.RESUME if state.status is S.STALE:
-                return self._resume(state, S.QUALIFYING)
+                return self._resume(state, S.QUALIFYING, event)
             case ArtistAction.OPT_OUT if state.status is not S.OPTOUT:
-                return self._opt_out(state)
+                return self._opt_out(state, event)
         return self._not_applicable(state, acted)
 
     def _on_artist_reply(
@@ -353,20 +397,21 @@ class LeadBehaviour:
             acted = ArtistActed(
                 replied.message_id, replied.wa_id, hand_back, replied.received_at, replied.via
             )
-            return self._on_artist(state, acted, calendar)
+            return self._on_artist(state, acted, calendar, said=replied)
         return self._artist.reply(state, replied)
 
-    def _resume(self, state: LeadState, target: Status) -> Decision:
-        state = replace(move(state, target), resume_status=None)
+    def _resume(self, state: LeadState, target: Status, event: Event) -> Decision:
+        if target is S.QUALIFYING and state.current_question is None:
+            # Every question answered: straight to the summary, one step.
+            return self._summarise(replace(state, resume_status=None), event, intro="resumed")
+        state = replace(move(state, target, event), resume_status=None)
         if target is S.QUALIFYING:
-            if state.current_question is None:
-                return self._summarise(state, intro="resumed")
             question = self._current_question(state)
             return Decision(state, (self._ask(state, question, intro="resumed"),))
         if target is S.CONFIRMING:
-            return Decision(state, (self._say(state, "summary", answers=True, intro="resumed"),))
+            return Decision(state, (self._summary(state, intro="resumed"),))
         if target is S.NEW:
-            return self._start(state, intro="resumed")
+            return self._start(state, event, intro="resumed")
         return Decision(state)
 
     def _not_applicable(self, state: LeadState, acted: ArtistActed) -> Decision:
@@ -396,41 +441,30 @@ class LeadBehaviour:
 
     def _ask(
         self, state: LeadState, question: Question, *, intro: str | None = None, reask: bool = False
-    ) -> SendMessage:
-        """The question (or its option's follow-up: "questions.placement.other")."""
-        prefix = "reask" if reask else "questions"
+    ) -> AskQuestion | ReaskQuestion:
+        """The question, or the follow-up of its option the lead picked ("Other": where?)."""
         picked = self._follow_up(state, question)
-        key = f"{prefix}.{question.key}" + (f".{picked.id}" if picked else "")
-        return SendMessage(to=state.wa_id, key=key, params=_named(state), intro=intro)
+        follow_up = picked.id if picked else None
+        if reask:
+            return ReaskQuestion(state.wa_id, question.key, follow_up)
+        return AskQuestion(state.wa_id, question.key, follow_up, intro, state.name)
 
-    def _say(
-        self,
-        state: LeadState,
-        key: str,
-        *,
-        answers: bool = False,
-        intro: str | None = None,
-        after_opt_out: bool = False,
-    ) -> SendMessage:
-        return SendMessage(
-            to=state.wa_id,
-            key=key,
-            params=_named(state),
-            answers=self._latest(state) if answers else (),
-            intro=intro,
-            after_opt_out=after_opt_out,
-        )
+    def _summary(
+        self, state: LeadState, *, intro: str | None = None, again: bool = False
+    ) -> SendSummary:
+        return SendSummary(state.wa_id, self._latest(state), intro, again)
 
-    def _packet(self, state: LeadState, key: str, *, reason: str | None = None) -> list[Effect]:
+    def _say(self, state: LeadState, key: str) -> SendMessage:
+        return SendMessage(state.wa_id, key, _named(state))
+
+    def _packet(self, state: LeadState, *, reason: str | None = None) -> list[Effect]:
+        """The packet to the artist, a handover's with its `reason`, and the pictures."""
         artist = self._policy.artist_number
         if artist is None:
             return []  # no artist number configured: the admin API is the only way in
         who = self._who(state)
-        params = {**who, "reason": reason} if reason else who
         effects: list[Effect] = [
-            SendMessage(
-                to=artist, key=key, params=params, answers=self._latest(state), ref=state.wa_id
-            )
+            SendPacket(artist, state.wa_id, who, self._latest(state), reason=reason)
         ]
         for answer in latest_answers(state.answers).values():
             if answer.value == MEDIA_ANSWER and answer.media_id:

@@ -19,7 +19,7 @@ is all a tap says:
                            an appointment reminder's buttons
 
 A copy message's buttons are named by their keys in the copy file; a message that
-carries a lead's reference (`SendMessage.ref`) adds it to each (`button_id`).
+acts on a lead (`SendPacket.lead`, `SendBookingNotice.lead`) adds it to each (`button_id`).
 """
 
 from __future__ import annotations

@@ -1,16 +1,20 @@
 """
 The lead's JSON, both ways: its state (the snapshot) and its outbox effects (the
 payloads the relay delivers). Nothing else reads these payloads by key: deliverers get
-the typed effect back from `effect_from_json`.
+the typed effect back from `effect_from_json`. The one other reader is migration
+storage/migrations/0016_codec_field_views.sql, whose views name the fields storage
+selects (the lead's name and visit, a message's copy key): rename one here, replace it there.
 
-An effect is stored with its `type`. Rows written before the type was stored are
-recognised by their channel and fields, here and nowhere else.
+An effect is stored with its `type`; a WhatsApp message has one per kind
+(`actors.lead.message_codec`). Rows written before the type was stored are recognised
+by their channel and fields, here and in `message_codec` and nowhere else.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
+from actors.lead.message_codec import LEGACY_TYPE, MESSAGE_TYPES, message_from_json, message_to_json
 from actors.lead.model import (
     Answer,
     ArmedTimer,
@@ -24,10 +28,9 @@ from actors.lead.model import (
     OutboxEffect,
     RefundDeposit,
     RequestDepositLink,
-    SendMedia,
-    SendMessage,
     TimerKind,
     Visit,
+    WhatsAppMessage,
 )
 from actors.lead.status import Status
 
@@ -160,7 +163,7 @@ def _visit(data: dict[str, Any] | None) -> Visit | None:
 def outbox_channel(effect: OutboxEffect) -> Channel:
     """The outbox lane an effect travels in: each channel has its own deliverer."""
     match effect:
-        case SendMessage() | SendMedia() | MarkRead():
+        case WhatsAppMessage() | MarkRead():
             return "whatsapp"
         case FetchMedia():
             return "media"
@@ -174,34 +177,8 @@ def outbox_channel(effect: OutboxEffect) -> Channel:
 
 def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
     match effect:
-        case SendMessage():
-            return {
-                "type": "send_message",
-                "to": effect.to,
-                "key": effect.key,
-                "params": dict(effect.params),
-                "answers": [list(pair) for pair in effect.answers],
-                "intro": effect.intro,
-                "outro": effect.outro,
-                "ref": effect.ref,
-                "after_opt_out": effect.after_opt_out,
-                **({"choices": [list(row) for row in effect.choices]} if effect.choices else {}),
-                "as_template": effect.as_template,
-                "slots": list(effect.slots),
-                "later": effect.later,
-                **({"mark_read": effect.mark_read} if effect.mark_read else {}),
-            }
-        case SendMedia():
-            return {
-                "type": "send_media",
-                "to": effect.to,
-                "media_id": effect.media_id,
-                "caption_key": effect.caption_key,
-                "params": dict(effect.params),
-                **({"mark_read": effect.mark_read} if effect.mark_read else {}),
-                "kind": effect.kind.value,
-                **({"filename": effect.filename} if effect.filename else {}),
-            }
+        case WhatsAppMessage():
+            return message_to_json(effect)
         case MarkRead():
             return {"type": "mark_read", "to": effect.to, "wamid": effect.wamid}
         case FetchMedia():
@@ -239,38 +216,8 @@ def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
     kind = data.get("type") or _legacy_type(channel, data)
     try:
         match kind:
-            case "send_message":
-                return SendMessage(
-                    to=str(data["to"]),
-                    key=str(data["key"]),
-                    params={str(k): str(v) for k, v in (data.get("params") or {}).items()},
-                    answers=tuple(
-                        (str(question), str(value)) for question, value in data.get("answers") or ()
-                    ),
-                    intro=data.get("intro"),
-                    outro=data.get("outro"),
-                    ref=data.get("ref"),
-                    after_opt_out=bool(data.get("after_opt_out", False)),
-                    choices=tuple(
-                        (str(row_id), str(title), str(description))
-                        for row_id, title, description in data.get("choices") or ()
-                    ),
-                    as_template=bool(data.get("as_template", False)),
-                    slots=tuple(int(start) for start in data.get("slots") or ()),
-                    later=data.get("later"),
-                    mark_read=data.get("mark_read"),
-                )
-            case "send_media":
-                return SendMedia(
-                    to=str(data["to"]),
-                    media_id=str(data["media_id"]),
-                    caption_key=str(data["caption_key"]),
-                    params={str(k): str(v) for k, v in (data.get("params") or {}).items()},
-                    mark_read=data.get("mark_read"),
-                    # Rows queued before the kind was written were all sent as images.
-                    kind=MediaKind(data.get("kind") or MediaKind.IMAGE),
-                    filename=data.get("filename"),
-                )
+            case message if message in MESSAGE_TYPES:
+                return message_from_json(message, data)
             case "mark_read":
                 return MarkRead(to=str(data["to"]), wamid=str(data["wamid"]))
             case "fetch_media":
@@ -307,5 +254,5 @@ def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
 def _legacy_type(channel: str, data: dict[str, Any]) -> str:
     """What a row written before effects carried their type holds (migration-free)."""
     if channel == "whatsapp":
-        return "send_media" if "media_id" in data else "send_message"
+        return LEGACY_TYPE  # a message, or a media item (`message_codec` tells them apart)
     return {"deposit": "request_deposit_link", "sheets": "mirror_lead"}.get(channel, "")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from actors.copy.formatting import format_money
 from actors.lead.artist_side import who
+from actors.lead.messages import ConfirmBooking, SendDepositLink
 from actors.lead.model import (
     Calendar,
     Decision,
@@ -66,12 +67,8 @@ class DepositRules:
             deposit_sessions=(*state.deposit_sessions, session),
             deposit_reminded=False,
         )
-        link = SendMessage(  # the policy goes with the link: read before paying
-            to=state.wa_id,
-            key="deposit_link" if event.attempt == 1 else "deposit_link_again",
-            params={"url": event.url, "amount": self._amount(state)},
-            outro="deposit_policy",
-        )
+        # The policy goes with the link: read before paying.
+        link = SendDepositLink(state.wa_id, event.url, self._amount(state), event.attempt)
         record = RecordDepositSession(event.session_id, event.attempt, event.url, event.expires_at)
         return Decision(state, (record, link))
 
@@ -123,7 +120,7 @@ class DepositRules:
                 state, event, "error", "paid_not_bookable", tell="payment_not_bookable"
             )
         state = replace(
-            move(state, S.BOOKED),
+            move(state, S.BOOKED, event),
             deposit=Deposit.PAID,
             payment_intent=event.payment_intent,
             resume_status=None,
@@ -136,12 +133,7 @@ class DepositRules:
                 state, calendar, event.received_at, self._amount(state)
             )
             return Decision(state, (*effects, *said))
-        booked = SendMessage(
-            to=state.wa_id,
-            key="booked",
-            params={"amount": self._amount(state)},
-            outro="deposit_policy",
-        )
+        booked = ConfirmBooking(state.wa_id, self._amount(state))
         return Decision(state, (booked, *effects, *self._tell_artist(state, "artist_booked")))
 
     def _problems(self, state: LeadState, event: PaymentEventReceived) -> list[str]:
@@ -170,7 +162,7 @@ class DepositRules:
         if held and state.deposit_attempt < MAX_LINKS:
             assert self._appointments is not None
             noted = RecordEvent("info", "link_expired", self._detail(event))
-            return self._appointments.link_expired(state, calendar, event.received_at, (noted,))
+            return self._appointments.link_expired(state, calendar, event, (noted,))
         if state.deposit_attempt < MAX_LINKS:
             attempt = state.deposit_attempt + 1
             state = replace(state, deposit_attempt=attempt, deposit=Deposit.REQUESTED)
@@ -179,7 +171,7 @@ class DepositRules:
                 RequestDepositLink(state.wa_id, attempt, state.deposit_amount),
             )
             return Decision(state, effects)
-        state = replace(move(state, S.ABANDONED), deposit=Deposit.EXPIRED, visit=None)
+        state = replace(move(state, S.ABANDONED, event), deposit=Deposit.EXPIRED, visit=None)
         return Decision(
             state,
             (

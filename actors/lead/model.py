@@ -12,6 +12,27 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from actors.lead.messages import (
+    AskQuestion,
+    AskWhatToEdit,
+    AskWhichLead,
+    ConfirmBooking,
+    ConfirmCancellation,
+    ConfirmOptOut,
+    MediaKind,
+    Message,
+    OfferSlots,
+    ReaskQuestion,
+    RelayReply,
+    SendBookingNotice,
+    SendDepositLink,
+    SendMedia,
+    SendMessage,
+    SendPacket,
+    SendSummary,
+    WhatsAppMessage,
+    media_kind,
+)
 from actors.lead.status import Status
 
 __all__ = [
@@ -20,9 +41,15 @@ __all__ = [
     "ArtistActed",
     "ArtistAction",
     "ArtistReplied",
+    "AskQuestion",
+    "AskWhatToEdit",
+    "AskWhichLead",
     "Calendar",
     "CancelTimer",
     "ClaimSlot",
+    "ConfirmBooking",
+    "ConfirmCancellation",
+    "ConfirmOptOut",
     "Decision",
     "DeliveryFailed",
     "Deposit",
@@ -34,51 +61,36 @@ __all__ = [
     "LeadState",
     "MarkRead",
     "MediaKind",
+    "Message",
     "MessageReceived",
+    "OfferSlots",
     "Outcome",
     "PaymentEventReceived",
     "PreferenceChanged",
+    "ReaskQuestion",
     "RecordDepositSession",
     "RecordEvent",
     "RecordPaymentIntent",
     "RefundDeposit",
+    "RelayReply",
     "ReleaseSlot",
     "RequestDepositLink",
     "ScheduleTimer",
+    "SendBookingNotice",
+    "SendDepositLink",
     "SendMedia",
     "SendMessage",
+    "SendPacket",
+    "SendSummary",
     "TimerFired",
     "TimerKind",
     "Visit",
+    "WhatsAppMessage",
     "media_kind",
 ]
 
 MEDIA_ANSWER = "media"
 SKIPPED_ANSWER = "skip"
-
-
-class MediaKind(StrEnum):
-    """Meta's media message types: a media item is sent under its own type's key."""
-
-    IMAGE = "image"
-    VIDEO = "video"
-    AUDIO = "audio"
-    DOCUMENT = "document"
-    STICKER = "sticker"
-
-    @property
-    def takes_caption(self) -> bool:
-        """Meta refuses a caption on audio and stickers: their words go as a text."""
-        return self not in (MediaKind.AUDIO, MediaKind.STICKER)
-
-
-def media_kind(kind: str | None) -> MediaKind:
-    """Meta's message type as a media kind; anything else is sent as an image, as every
-    media item was before the kind was carried."""
-    try:
-        return MediaKind(kind or MediaKind.IMAGE)
-    except ValueError:
-        return MediaKind.IMAGE
 
 
 @dataclass(frozen=True)
@@ -280,7 +292,7 @@ class DeliveryFailed:
     wa_id: str
     outbox_id: int
     error_code: str | None
-    effect: SendMessage | SendMedia | None  # what the failed row carried
+    effect: Message | None  # what the failed row carried
     received_at: datetime
 
 
@@ -308,50 +320,10 @@ Event = (
 
 
 @dataclass(frozen=True)
-class SendMessage:
-    """Send copy message `key` to `to`, rendered with `params` (and the answers listed)."""
-
-    to: str
-    key: str
-    params: Mapping[str, str] = field(default_factory=dict)
-    answers: tuple[tuple[str, str], ...] = ()  # (question key, value), latest per question
-    intro: str | None = None  # a copy key said first, in the same message
-    ref: str | None = None  # the lead's reference, carried by the buttons' ids
-    after_opt_out: bool = False  # the one message allowed to an opted-out number
-    outro: str | None = None  # a copy key said last, in the same message
-    # The rows of a list to pick from, each (row id, title, description): the leads
-    # with the artist, when the artist wrote without saying to whom.
-    choices: tuple[tuple[str, str, str], ...] = ()
-    as_template: bool = False  # send its approved template, not free-form (Meta said 131047)
-    slots: tuple[int, ...] = ()  # free slots (epoch seconds) offered as a list to pick from
-    later: str | None = None  # with slots: the day (YYYY-MM-DD) "Later dates" goes on from
-    # Meta's id of the lead's message this answers: marked read, with the typing
-    # indicator, just before this goes (one outbox row for both calls).
-    mark_read: str | None = None
-
-
-@dataclass(frozen=True)
-class SendMedia:
-    """Forward a media item (by its WhatsApp media id) as what it is: an image, a video,
-    a voice note, a document or a sticker.
-
-    `caption_key` names it for templates and the transcript; it is sent as the caption
-    only where Meta takes one (`MediaKind.takes_caption`)."""
-
-    to: str
-    media_id: str
-    caption_key: str
-    params: Mapping[str, str] = field(default_factory=dict)
-    mark_read: str | None = None  # as SendMessage's
-    kind: MediaKind = MediaKind.IMAGE  # rows queued before the kind was carried: images
-    filename: str | None = None  # a document's name, as its sender gave it
-
-
-@dataclass(frozen=True)
 class MarkRead:
     """Mark the lead's message read, with the typing indicator, before the reply goes.
 
-    The behaviour now asks for it on the reply itself (`SendMessage.mark_read`); rows of
+    The behaviour now asks for it on the reply itself (`WhatsAppMessage.mark_read`); rows of
     this kind queued before that change are still delivered."""
 
     to: str
@@ -471,12 +443,11 @@ class Calendar:
 
 
 Effect = (
-    SendMessage
+    Message
     | MarkRead
     | FetchMedia
     | ScheduleTimer
     | CancelTimer
-    | SendMedia
     | RequestDepositLink
     | RecordEvent
     | RecordDepositSession
@@ -488,15 +459,7 @@ Effect = (
 
 
 # What leaves through the outbox, delivered after commit (the rest is written in the turn).
-OutboxEffect = (
-    SendMessage
-    | SendMedia
-    | MarkRead
-    | FetchMedia
-    | RequestDepositLink
-    | RefundDeposit
-    | MirrorLead
-)
+OutboxEffect = Message | MarkRead | FetchMedia | RequestDepositLink | RefundDeposit | MirrorLead
 
 
 class Outcome(StrEnum):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from actors.lead.invite_links import InviteLinks
-from actors.schedule import Studio
+from actors.schedule import StudioFile
 
 __all__ = ["Kind", "Option", "Policy", "Question", "Script", "Validation", "Words", "normalise"]
 
@@ -142,7 +142,7 @@ class Policy:
     deposit_reminder_before_s: int = 3600  # before the Checkout link expires
     templated: frozenset[str] = frozenset()  # message keys with a template (WHATSAPP_TEMPLATES)
     read_receipts: bool = False  # mark a lead's message read (and typing) before replying
-    studio: Studio | None = None  # STUDIO_FILE: appointments on
+    studio: StudioFile | None = None  # STUDIO_FILE: appointments on
     hold_s: int = 24 * 3600  # how long a picked slot is held: the deposit link's life
     # The lead's "add to calendar" address (PUBLIC_BASE_URL set); None: no such link.
     invites: InviteLinks | None = None

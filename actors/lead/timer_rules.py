@@ -59,14 +59,15 @@ class TimerRules:
         state = replace(state, timers=tuple(t for t in state.timers if t is not armed))
         match fired.kind:
             case TimerKind.STALE if state.status in _SILENCE_WATCHED:
-                state = replace(move(state, S.STALE), resume_status=state.status)
+                state = replace(move(state, S.STALE, fired), resume_status=state.status)
                 return Decision(state, (SendMessage(to=state.wa_id, key="reminder"),))
             case TimerKind.ABANDON if state.status is S.STALE:
-                return Decision(replace(move(state, S.ABANDONED), resume_status=None))
+                return Decision(replace(move(state, S.ABANDONED, fired), resume_status=None))
             case TimerKind.ABANDON if state.status is S.SCHEDULING:
                 # Approved, offered times, and never picked one: no hold to release.
                 unpicked = RecordEvent("info", "abandoned_unpicked")
-                return Decision(replace(move(state, S.ABANDONED), resume_status=None), (unpicked,))
+                abandoned = replace(move(state, S.ABANDONED, fired), resume_status=None)
+                return Decision(abandoned, (unpicked,))
             case TimerKind.DEPOSIT_REMINDER if (
                 state.status is S.BOOKING_PENDING and state.deposit is Deposit.LINK_SENT
             ):
@@ -86,7 +87,7 @@ class TimerRules:
                 )
                 return Decision(replace(state, reminded=(*state.reminded, offset)), (reminder,))
             case TimerKind.VISIT_DONE if state.status is S.BOOKED and state.visit:
-                state = replace(move(state, S.DONE), rescheduling=False)
+                state = replace(move(state, S.DONE, fired), rescheduling=False)
                 return Decision(state, (SendMessage(to=state.wa_id, key="aftercare"),))
             case TimerKind.HEALED_PHOTO if state.status is S.DONE and not state.healed_asked:
                 asked = SendMessage(to=state.wa_id, key="healed_photo_request")

@@ -32,6 +32,7 @@ from actors.lead.model import (
     RecordEvent,
     SendMedia,
     SendMessage,
+    WhatsAppMessage,
 )
 from actors.lead.script import Policy
 
@@ -77,7 +78,7 @@ def with_receipts_and_media(policy: Policy, event: Event, decision: Decision) ->
     effects = list(decision.effects)
     if policy.read_receipts:
         for i, effect in enumerate(effects):
-            if isinstance(effect, SendMessage | SendMedia) and effect.to == lead:
+            if isinstance(effect, WhatsAppMessage) and effect.to == lead:
                 effects[i] = replace(effect, mark_read=event.message_id.removeprefix("wa:"))
                 break
     if event.kind in KEPT_MEDIA_KINDS and event.media_id:
@@ -94,7 +95,7 @@ def on_delivery_failed(
 ) -> Decision:
     """What a failed delivery needs: the template instead, or the artist told."""
     effect = failed.effect
-    key = effect.key if isinstance(effect, SendMessage) else None
+    key = None if effect is None or isinstance(effect, SendMedia) else effect.key
     record = RecordEvent(
         "warn",
         "delivery_failed",
@@ -103,7 +104,8 @@ def on_delivery_failed(
     to_lead = effect is not None and effect.to == state.wa_id
     if (
         failed.error_code == OUTSIDE_WINDOW
-        and isinstance(effect, SendMessage)
+        and effect is not None
+        and not isinstance(effect, SendMedia)
         and to_lead
         and not effect.as_template
     ):

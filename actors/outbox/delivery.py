@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from actors.lead import OutboxEffect, SendMedia, SendMessage, Status
+from actors.lead import ConfirmOptOut, OutboxEffect, Status, WhatsAppMessage
 from actors.outbox.deadline import Deadline
 from storage import ClaimedDelivery
 
@@ -42,13 +42,12 @@ class Deliverer(Protocol):
 def reaches_opted_out_lead(delivery: Delivery) -> bool:
     """Whether this is a message to a lead who opted out (other than the confirmation)."""
     effect = delivery.effect
-    if not isinstance(effect, SendMessage | SendMedia):
+    if not isinstance(effect, WhatsAppMessage):
         return False
-    confirmation = isinstance(effect, SendMessage) and effect.after_opt_out
     return (
         delivery.claim.lead_status == Status.OPTOUT.value
         and effect.to == delivery.claim.lead_key
-        and not confirmation
+        and not isinstance(effect, ConfirmOptOut)
     )
 
 
@@ -59,7 +58,7 @@ def outside_window(delivery: Delivery, now: datetime, artist_number: str | None)
     """
     effect = delivery.effect
     last_inbound = delivery.claim.last_inbound_at
-    if not isinstance(effect, SendMessage | SendMedia) or last_inbound is None:
+    if not isinstance(effect, WhatsAppMessage) or last_inbound is None:
         return False
     if effect.to != delivery.claim.lead_key or effect.to == artist_number:
         return False

@@ -3,43 +3,47 @@ Who may open the studio page: one-time sign-in links sent to the artist's WhatsA
 optional password, and the sessions they start.
 
 A link is a random token; only its SHA-256 hash is kept, with a 10-minute life and a
-used mark, so it signs in once. It reaches the artist like every other message: an
-outbox row on the studio's own lane (`STUDIO_LANE`, never a lead's number), written in
-the same transaction as the link and delivered by the relay, with retry. Sessions are
-random ids kept hashed too; signing out revokes one for good. The sign-in page is public,
-so at most `LINKS_ALLOWED` links go out per 10 minutes, whoever asks: nobody can flood the
-artist's phone. Wrong passwords are counted per client address in the database, so every
-replica sees the same count.
+used mark, so it signs in once. Asking for one is a turn of the artist's actor
+(`SignInRequested`): the link's hash and the message that carries it to the artist's
+WhatsApp are written in that one turn, and the relay delivers it, with retry. The
+sign-in page is public, so the artist's actor sends at most `LINKS_ALLOWED` links per
+10 minutes, whoever asks: nobody can flood the artist's phone, however many ask at once
+(its turns are one at a time). Sessions are random ids kept hashed too; signing out
+revokes one for good. Wrong passwords are counted per client address in the database,
+so every replica sees the same count.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
-from actors.lead import SendMessage, effect_to_json
+from actors.artist import LINK_TTL_S, LINKS_ALLOWED, SignInRequested
+from actors.errors import TurnFailed
+from actors.runtime.clock import Clock
+from actors.runtime.inbound import ArtistInbound
+from actors.runtime.registry import ActorRuntime
+from actors.runtime.turn import TurnOutcome
 from storage import Database
 from storage.studio import StudioAccess
-from storage.turns import OutboxInsert
 
 __all__ = [
     "FAILURE_WINDOW_S",
+    "LINKS_ALLOWED",
     "LINK_TTL_S",
     "SESSION_TTL_S",
-    "STUDIO_LANE",
     "LinkSent",
     "PasswordTried",
     "SignIn",
+    "signing_key",
 ]
 
-STUDIO_LANE = "studio"  # the outbox lane of the studio's own messages (not a wa_id)
-LINK_TTL_S = 10 * 60
 SESSION_TTL_S = 30 * 24 * 3600
-LINKS_ALLOWED = 5  # sign-in links sent per LINK_TTL_S, whoever asks
 FAILURES_ALLOWED = 5
 FAILURE_WINDOW_S = 10 * 60
 
@@ -59,10 +63,12 @@ class PasswordTried(StrEnum):
 
 @dataclass(frozen=True)
 class SignIn:
-    """Sign-in and sessions for the studio page, over the database and the relay."""
+    """Sign-in and sessions for the studio page, over the database and the artist's actor."""
 
     _db: Database
-    _wake_relay: Callable[[], None]
+    _runtime: ActorRuntime
+    _clock: Clock
+    _turn_wait_s: float
     artist_number: str | None
     public_base_url: str | None
     password: str | None
@@ -70,37 +76,26 @@ class SignIn:
     def can_send_links(self) -> bool:
         return bool(self.artist_number and self.public_base_url)
 
-    async def signing_key(self, configured: str | None) -> str:
-        """SESSION_SECRET when set, else the key kept in the database (made once)."""
-        if configured:
-            return configured
-        async with self._db.records() as unit:
-            kept = await unit.studio.secret(secrets.token_urlsafe(48))
-            await unit.commit()
-        return kept
-
     async def send_link(self, correlation_id: str | None) -> LinkSent:
         """Queue a one-time sign-in link to the artist's WhatsApp."""
         if not (self.artist_number and self.public_base_url):
             return LinkSent.NOT_CONFIGURED
         token = secrets.token_urlsafe(32)
         url = f"{self.public_base_url.rstrip('/')}/studio/login/{token}"
-        effect = SendMessage(self.artist_number, "studio_sign_in", {"url": url})
         token_hash = _hashed(token)
-        message = OutboxInsert("whatsapp", effect_to_json(effect), f"studio:{token_hash[:32]}")
-        async with self._db.records() as unit:
-            if await unit.studio.recent_tokens("link", LINK_TTL_S) >= LINKS_ALLOWED:
-                return LinkSent.TOO_MANY
-            await unit.studio.add_sign_in_link(
-                token_hash,
-                LINK_TTL_S,
-                lane=STUDIO_LANE,
-                message=message,
-                correlation_id=correlation_id,
-            )
-            await unit.commit()
-        self._wake_relay()
-        return LinkSent.SENT
+        asked = SignInRequested(f"signin:{token_hash[:32]}", token_hash, url, self._now())
+        inbound = ArtistInbound.of(
+            asked, {"asked": "sign_in_link"}, correlation_id or asked.message_id
+        )
+        try:
+            async with asyncio.timeout(self._turn_wait_s):
+                outcome = await self._runtime.ask(inbound)
+        except TimeoutError:
+            raise TurnFailed("the turn did not commit in time") from None
+        return LinkSent.SENT if outcome is TurnOutcome.PROCESSED else LinkSent.TOO_MANY
+
+    def _now(self) -> datetime:
+        return self._clock.now()
 
     async def link_usable(self, token: str) -> bool:
         async with self._db.reads() as unit:
@@ -141,6 +136,17 @@ class SignIn:
         async with self._db.records() as unit:
             await unit.studio.end_token(_hashed(session_id), "session")
             await unit.commit()
+
+
+async def signing_key(db: Database, configured: str | None) -> str:
+    """The studio page's cookie key: SESSION_SECRET when set, else the key kept in the
+    database (made once, so every replica signs alike)."""
+    if configured:
+        return configured
+    async with db.records() as unit:
+        kept = await unit.studio.secret(secrets.token_urlsafe(48))
+        await unit.commit()
+    return kept
 
 
 async def _start_session(studio: StudioAccess) -> str:

@@ -2,4 +2,54 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from actors.queries.admin import AdminReads, LeadFile, LeadSummaryRow, MediaContent, OutboxRow
+from actors.queries.backlog import Backlog, BacklogReading, ChannelBacklog, PoolUse
+from actors.queries.calendar_feed import CalendarFeed, FeedAddress, KeyFromSettings, KeySource
+from actors.queries.calendar_invites import CalendarInvites
+from actors.queries.page_views import (
+    GROUPS,
+    INLINE_IMAGES,
+    AnswerShown,
+    Board,
+    EventShown,
+    LeadView,
+    MediaShown,
+    TranscriptEntry,
+    VisitShown,
+    WallClock,
+)
+from actors.queries.readiness import Readiness, ReadinessReport
+from actors.queries.reads import Queries
+from actors.queries.studio_page import BOARD_LIMIT, StudioPage
+
+__all__ = [
+    "BOARD_LIMIT",
+    "GROUPS",
+    "INLINE_IMAGES",
+    "AdminReads",
+    "AnswerShown",
+    "Backlog",
+    "BacklogReading",
+    "Board",
+    "CalendarFeed",
+    "CalendarInvites",
+    "ChannelBacklog",
+    "EventShown",
+    "FeedAddress",
+    "KeyFromSettings",
+    "KeySource",
+    "LeadFile",
+    "LeadSummaryRow",
+    "LeadView",
+    "MediaContent",
+    "MediaShown",
+    "OutboxRow",
+    "PoolUse",
+    "Queries",
+    "Readiness",
+    "ReadinessReport",
+    "StudioPage",
+    "TranscriptEntry",
+    "VisitShown",
+    "WallClock",
+]

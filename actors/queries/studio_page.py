@@ -1,11 +1,11 @@
 """
-What the studio page shows and does: the board of leads grouped by what they need from
-the artist, one lead's file as a person reads it, and the artist's actions.
+What the studio page shows: the board of leads grouped by what they need from the
+artist, and one lead's file as a person reads it.
 
-Reads come from one read unit each (through `actors.queries.admin.Admin` for a lead's file, so
-the page and the admin API show the same lead). Actions go through `Admin.act`: a turn of
-the lead's actor, exactly like the artist's WhatsApp buttons and the admin API. A lead is
-named by its opaque `lead_id` here; its number never appears in a URL.
+Reads come from one read unit each (through `actors.queries.admin.AdminReads` for a lead's
+file, so the page and the admin API show the same lead). The artist's actions on the page
+are commands (`actors.commands`), exactly like the WhatsApp buttons and the admin API. A
+lead is named by its opaque `lead_id` here; its number never appears in a URL.
 
 A message's delivery state is Meta's latest report on it (sent, delivered, read, failed)
 once one came, else the outbox row's own status (pending, sent, dead, suppressed), in one
@@ -24,16 +24,16 @@ from uuid import UUID
 from actors.copy import Composer, CopyError
 from actors.lead import (
     MEDIA_ANSWER,
-    ArtistAction,
+    Message,
     SendMedia,
-    SendMessage,
     Status,
     UndecodableEffect,
     effect_from_json,
+    offered_actions,
     state_from_json,
 )
 from actors.lead.artist_side import REPLY_KEY, WINDOW_S
-from actors.queries.admin import ActionTaken, Admin, ReplyTaken
+from actors.queries.admin import AdminReads
 from actors.queries.page_views import (
     GROUPS,
     AnswerShown,
@@ -62,7 +62,7 @@ __all__ = [
     "LeadView",
     "MediaContent",
     "MediaShown",
-    "Studio",
+    "StudioPage",
     "TranscriptEntry",
     "WallClock",
 ]
@@ -83,19 +83,6 @@ _GROUP_OF: Mapping[Status, Group] = {
     Status.CANCELLED: "closed",
 }
 
-# The actions offered on a lead's page, by its status; the actor still has the last word
-# (an action that no longer applies comes back NOT_APPLICABLE and changes nothing).
-_A = ArtistAction
-_OFFERED: Mapping[Status, tuple[ArtistAction, ...]] = {
-    Status.PENDING_APPROVAL: (_A.APPROVE, _A.DECLINE, _A.TAKE_OVER),
-    Status.NEEDS_ARTIST_REPLY: (_A.APPROVE, _A.DECLINE, _A.HAND_BACK),
-    Status.OPTOUT: (),
-}
-# A booked appointment can be cancelled (and the deposit refunded) from the page, as from
-# the packet's Cancel button; only when the lead has one (appointments on).
-_OFFERED_BOOKED = (_A.CANCEL, _A.TAKE_OVER)
-_DEFAULT_OFFER = (_A.TAKE_OVER,)
-
 _NOT_SENT_REASONS = frozenset({"reason_window", "reason_opted_out", "reason_unreadable"})
 # The copy keys of a lead's messages forwarded to the artist: unseen ones need the artist.
 _FORWARDS = ("artist_forward", "artist_forward_media", "artist_forward_unreadable")
@@ -103,11 +90,11 @@ _ARTIST_WORDS = frozenset({REPLY_KEY, "artist_reply_media"})  # copy keys of rel
 
 
 @dataclass(frozen=True)
-class Studio:
-    """The studio page's reads and the artist's actions."""
+class StudioPage:
+    """What the studio page shows."""
 
     _db: Database
-    _admin: Admin
+    _admin: AdminReads
     _composer: Composer
     _now: Callable[[], datetime]  # the service's clock
     artist_number: str | None
@@ -183,38 +170,13 @@ class Studio:
                 for d in state.deposit_sessions
             ),
             visit=None if visit is None else self._visit(visit.starts_at, visit.ends_at),
-            actions=(*_offered(status, booked=visit is not None), *_opt_out(status)),
+            actions=offered_actions(status, booked=visit is not None),
             last_message_at=last,
             window_closes_at=closes,
             window_open=window_open,
             reply_by_template=by_template,
             can_reply=status is not Status.OPTOUT and (window_open or by_template),
         )
-
-    async def act(
-        self,
-        lead_id: UUID,
-        action: ArtistAction,
-        correlation_id: str,
-        deposit_amount: int | None = None,
-    ) -> ActionTaken | None:
-        """The artist's action as a turn of the lead's actor; None: no such lead.
-
-        `deposit_amount` (minor units): an approval's deposit other than the default.
-        """
-        lead_key = await self._lead_key(lead_id)
-        if lead_key is None:
-            return None
-        return await self._admin.act(
-            lead_key, action, correlation_id, deposit_amount=deposit_amount
-        )
-
-    async def reply(self, lead_id: UUID, text: str, correlation_id: str) -> ReplyTaken | None:
-        """The artist's words to the lead, a turn of its actor; None: no such lead."""
-        lead_key = await self._lead_key(lead_id)
-        if lead_key is None:
-            return None
-        return await self._admin.reply(lead_key, text, correlation_id)
 
     async def media(self, media_row: int) -> MediaContent | None:
         """A kept media item with its bytes, when it belongs to a lead and was stored
@@ -268,10 +230,10 @@ class Studio:
                 effect = effect_from_json(row.channel, row.payload)
             except UndecodableEffect:
                 continue
-            if not isinstance(effect, SendMessage | SendMedia):
+            if not isinstance(effect, Message):
                 continue
             author: Author = "bot" if effect.to == lead_key else "to_artist"
-            if author == "bot" and _key(effect) in _ARTIST_WORDS:
+            if author == "bot" and effect.key in _ARTIST_WORDS:
                 author = "artist"  # the artist's reply, relayed from the business number
             media_id = effect.media_id if isinstance(effect, SendMedia) else None
             entries.append(
@@ -314,11 +276,11 @@ class Studio:
         """A WhatsApp message the lead sent (the artist's taps and words are events)."""
         return said(payload) != (None, None) and payload.get("from") != self.artist_number
 
-    def _rendered(self, effect: SendMessage | SendMedia) -> str:
+    def _rendered(self, effect: Message) -> str:
         try:
             return message_text(self._composer.render(effect))
         except CopyError:
-            return _key(effect)
+            return effect.key
 
 
 def _media_of(lead_file: LeadFile) -> dict[str, MediaShown]:
@@ -343,22 +305,8 @@ def _why_undelivered(row: OutboxRow) -> str | None:
     return row.last_error if row.status in ("dead", "suppressed") else None
 
 
-def _key(effect: SendMessage | SendMedia) -> str:
-    return effect.caption_key if isinstance(effect, SendMedia) else effect.key
-
-
 def _status(code: str) -> Status:
     try:
         return Status(code)
     except ValueError:
         return Status.NEW
-
-
-def _offered(status: Status, *, booked: bool) -> tuple[ArtistAction, ...]:
-    if status is Status.BOOKED and booked:
-        return _OFFERED_BOOKED
-    return _OFFERED.get(status, _DEFAULT_OFFER)
-
-
-def _opt_out(status: Status) -> tuple[ArtistAction, ...]:
-    return () if status is Status.OPTOUT else (ArtistAction.OPT_OUT,)

@@ -9,6 +9,10 @@ One message for one lead's actor, and the one constructor per source that makes 
     Inbound.from_timer          a due timer firing
     Inbound.from_deposit_link   the Checkout Session the deposit channel made
     Inbound.from_delivery_failure  Meta reported one of the lead's messages failed
+    ArtistInbound.of            a message from the artist's own number, a sign-in link
+                                asked for, or a payment event no lead claims: a turn
+                                of the artist's actor (`ARTIST_KEY`)
+    ArtistInbound.forwarded     what the artist's actor forwarded to a lead
 
 Each takes the lead and the inbox id from the event it carries, so the three never
 disagree; the inbox ids come from `actors.runtime.message_ids`. WhatsApp and Stripe events are
@@ -22,6 +26,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from actors.artist import ARTIST_KEY, ArtistEvent, ForwardToLead
 from actors.lead import (
     ArtistActed,
     ArtistAction,
@@ -29,11 +34,10 @@ from actors.lead import (
     DeliveryFailed,
     DepositLinkCreated,
     Event,
+    Message,
     MessageReceived,
     PaymentEventReceived,
     PreferenceChanged,
-    SendMedia,
-    SendMessage,
     TimerFired,
     TimerKind,
 )
@@ -44,7 +48,7 @@ from actors.runtime.message_ids import (
     timer_message_id,
 )
 
-__all__ = ["Inbound"]
+__all__ = ["ArtistInbound", "Inbound"]
 
 
 @dataclass(frozen=True)
@@ -161,7 +165,7 @@ class Inbound:
         wa_id: str,
         outbox_id: int,
         error_code: str | None,
-        effect: SendMessage | SendMedia | None,
+        effect: Message | None,
         now: datetime,
         correlation_id: str,
     ) -> Inbound:
@@ -174,3 +178,26 @@ class Inbound:
     @classmethod
     def _carrying(cls, event: Event, record: dict[str, Any], correlation_id: str) -> Inbound:
         return cls(event.wa_id, event.message_id, event, record, correlation_id)
+
+
+@dataclass(frozen=True)
+class ArtistInbound:
+    """What the artist's actor's mailbox holds: the event, and what the inbox keeps."""
+
+    message_id: str
+    event: ArtistEvent
+    record: dict[str, Any]
+    correlation_id: str
+    lead_key: str = ARTIST_KEY  # the actor's key (the mailbox's, the lock's, the lane's)
+
+    @classmethod
+    def of(cls, event: ArtistEvent, record: dict[str, Any], correlation_id: str) -> ArtistInbound:
+        return cls(event.message_id, event, record, correlation_id)
+
+    def forwarded(self, forward: ForwardToLead) -> Inbound:
+        """The lead's turn for what the artist's actor forwarded: the inbox keeps the
+        artist's message, with the artist as its author and the words relayed."""
+        record = dict(self.record)
+        if forward.said is not None:
+            record = {**record, "author": "artist", "relayed": dict(forward.said)}
+        return Inbound._carrying(forward.event, record, self.correlation_id)

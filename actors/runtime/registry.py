@@ -1,8 +1,11 @@
 """
-The actor runtime: one asyncio task per lead, created on demand, with a bounded mailbox.
+The actor runtime: one asyncio task per actor (each lead, and the artist), created on
+demand, with a bounded mailbox.
 
-Each message is one turn (`actors.runtime.turn`): one transaction, and only once it has
-committed does the caller hear back. A failed turn fails only its own caller.
+Each message is one turn (`actors.runtime.turn` for a lead, `actors.runtime.artist_turn`
+for the artist): one transaction, and only once it has committed does the caller hear
+back. A failed turn fails only its own caller. What the artist's actor forwards to a
+lead goes into that lead's mailbox with the same caller, who hears back from that turn.
 
 Idle actors passivate (their task ends and their cached state is dropped), so memory
 tracks active leads. `aclose` stops intake and drains what is already queued.
@@ -18,10 +21,12 @@ from datetime import UTC, datetime
 
 import structlog
 
+from actors.artist import ArtistBehaviour
 from actors.errors import MailboxFull, RuntimeClosed, TurnFailed
 from actors.lead import LeadBehaviour
+from actors.runtime.artist_turn import ArtistTurns
 from actors.runtime.faults import CrashPoints
-from actors.runtime.inbound import Inbound
+from actors.runtime.inbound import ArtistInbound, Inbound
 from actors.runtime.masking import mask_phone
 from actors.runtime.observe import NullObserver, Observer
 from actors.runtime.turn import CachedLead, TurnOutcome, Turns
@@ -42,7 +47,7 @@ class ActorInfo:
 
 @dataclass
 class _Letter:
-    message: Inbound
+    message: Inbound | ArtistInbound
     reply: asyncio.Future[TurnOutcome]
 
 
@@ -80,11 +85,13 @@ class ActorRuntime:
         mirror_to_sheets: bool = False,
         observer: Observer | None = None,
         crash_points: CrashPoints | None = None,
+        artist: ArtistBehaviour | None = None,
     ) -> None:
         # With this process's relays woken by `on_effects`, a turn's commit need not
         # NOTIFY the others: Postgres serializes notifying commits cluster-wide.
         notify = not relays_in_process
         self._turns = Turns(db, behaviour, mirror_to_sheets, notify, crash_points or CrashPoints())
+        self._artist_turns = ArtistTurns(db, artist or ArtistBehaviour(None))
         self._mailbox_size = mailbox_size
         self._idle_after_s = idle_after_s
         self._on_effects = on_effects
@@ -94,13 +101,13 @@ class ActorRuntime:
 
     # -- intake ------------------------------------------------------------------
 
-    async def ask(self, message: Inbound) -> TurnOutcome:
+    async def ask(self, message: Inbound | ArtistInbound) -> TurnOutcome:
         """Hand `message` to its lead's actor; return once its turn has committed."""
         reply: asyncio.Future[TurnOutcome] = asyncio.get_running_loop().create_future()
         self.tell(message, reply)
         return await reply
 
-    def tell(self, message: Inbound, reply: asyncio.Future[TurnOutcome]) -> None:
+    def tell(self, message: Inbound | ArtistInbound, reply: asyncio.Future[TurnOutcome]) -> None:
         """Enqueue without waiting; raises `MailboxFull` or `RuntimeClosed` at once."""
         if self._closing:
             raise RuntimeClosed("shutting down")
@@ -192,7 +199,12 @@ class ActorRuntime:
         ):
             started = time.perf_counter()
             try:
-                outcome = await self._turn(actor, message)
+                if isinstance(message, ArtistInbound):
+                    outcome = await self._artist_turn(message, letter.reply)
+                    if outcome is None:  # forwarded: the lead's turn answers the caller
+                        return
+                else:
+                    outcome = await self._turn(actor, message)
             except TurnFailed as error:
                 self._observer.turn_failed(str(error))  # `_commit_turn` names the error class
                 if not letter.reply.done():
@@ -207,6 +219,28 @@ class ActorRuntime:
                 self._observer.turn_finished(type(message.event).__name__, outcome.value, seconds)
                 if not letter.reply.done():
                     letter.reply.set_result(outcome)
+
+    async def _artist_turn(
+        self, message: ArtistInbound, reply: asyncio.Future[TurnOutcome]
+    ) -> TurnOutcome | None:
+        """The artist's turn; None when it forwarded the message to a lead's actor."""
+        committed = await self._artist_turns.take(message)
+        if committed is None:
+            log.info("artist.duplicate_skipped", message_id=message.message_id)
+            return TurnOutcome.DUPLICATE
+        forward = committed.decision.forward
+        if forward is not None:
+            self.tell(message.forwarded(forward), reply)
+            return None
+        if committed.written and committed.decision.effects:
+            self._on_effects()
+        log.info(
+            "artist.event_handled",
+            event_type=type(message.event).__name__,
+            effects=len(committed.decision.effects),
+            outcome=committed.decision.outcome.value,
+        )
+        return TurnOutcome(committed.decision.outcome.value)
 
     async def _turn(self, actor: _Actor, message: Inbound) -> TurnOutcome:
         started = time.perf_counter()

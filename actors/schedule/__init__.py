@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from actors.schedule.slots import Interval, Offer, is_free, offer
-from actors.schedule.studio_file import WEEKDAYS, Opening, Studio
+from actors.schedule.studio_file import WEEKDAYS, Opening, StudioFile
 
-__all__ = ["WEEKDAYS", "Interval", "Offer", "Opening", "Studio", "is_free", "offer"]
+__all__ = ["WEEKDAYS", "Interval", "Offer", "Opening", "StudioFile", "is_free", "offer"]

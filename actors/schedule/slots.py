@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from actors.schedule.studio_file import Opening, Studio
+from actors.schedule.studio_file import Opening, StudioFile
 
 __all__ = [
     "PER_DAY",
@@ -45,7 +45,7 @@ class Offer:
     later: date | None = None
 
 
-def _local(studio: Studio, day: date, at: time) -> datetime | None:
+def _local(studio: StudioFile, day: date, at: time) -> datetime | None:
     """The instant `at` on `day` in the studio's timezone; None if it does not exist."""
     if at == time.max:  # "24:00": the next midnight
         return _local(studio, day + timedelta(days=1), time(0, 0))
@@ -55,13 +55,13 @@ def _local(studio: Studio, day: date, at: time) -> datetime | None:
     return aware.astimezone(UTC) if back == wall else None
 
 
-def candidates(studio: Studio, day: date, length: timedelta) -> Iterator[datetime]:
+def candidates(studio: StudioFile, day: date, length: timedelta) -> Iterator[datetime]:
     """Every start on `day`'s step grid whose session fits in its opening (UTC)."""
     for opening in studio.hours.get(day.weekday(), ()):
         yield from _grid(studio, day, opening, length)
 
 
-def _grid(studio: Studio, day: date, opening: Opening, length: timedelta) -> Iterator[datetime]:
+def _grid(studio: StudioFile, day: date, opening: Opening, length: timedelta) -> Iterator[datetime]:
     closes = _local(studio, day, opening.closes)
     if closes is None:
         return
@@ -80,7 +80,7 @@ def _overlaps(a: Interval, b: Interval) -> bool:
 
 
 def _clear(
-    studio: Studio, start: datetime, length: timedelta, taken: Sequence[Interval],
+    studio: StudioFile, start: datetime, length: timedelta, taken: Sequence[Interval],
     busy: Sequence[Interval],
 ) -> bool:  # fmt: skip
     end = start + length
@@ -91,18 +91,20 @@ def _clear(
     )
 
 
-def is_clear(studio: Studio, start: datetime, length: timedelta, taken: Sequence[Interval]) -> bool:
+def is_clear(
+    studio: StudioFile, start: datetime, length: timedelta, taken: Sequence[Interval]
+) -> bool:
     """Whether a session at `start` overlaps none of `taken` (the database's own test)."""
     return _clear(studio, start, length, taken, ())
 
 
-def _bookable(studio: Studio, start: datetime, now: datetime) -> bool:
+def _bookable(studio: StudioFile, start: datetime, now: datetime) -> bool:
     soonest = now + timedelta(hours=studio.min_notice_hours)
     return soonest <= start < now + timedelta(days=studio.horizon_days)
 
 
 def is_free(
-    studio: Studio,
+    studio: StudioFile,
     start: datetime,
     length: timedelta,
     *,
@@ -117,7 +119,7 @@ def is_free(
 
 
 def _free_on(
-    studio: Studio, day: date, length: timedelta, now: datetime,
+    studio: StudioFile, day: date, length: timedelta, now: datetime,
     taken: Sequence[Interval], busy: Sequence[Interval],
 ) -> list[datetime]:  # fmt: skip
     first = _local(studio, day, time(0, 0)) or datetime.combine(day, time(1, 0), studio.timezone)
@@ -142,7 +144,7 @@ def _spread(starts: list[datetime], count: int) -> list[datetime]:
 
 
 def offer(
-    studio: Studio,
+    studio: StudioFile,
     length: timedelta,
     *,
     now: datetime,
@@ -170,7 +172,7 @@ def offer(
     return Offer(tuple(page))
 
 
-def _paged(studio: Studio, page: list[datetime], next_day: date) -> Offer:
+def _paged(studio: StudioFile, page: list[datetime], next_day: date) -> Offer:
     """Nine slots and "Later dates", which goes on the day after the last one shown."""
     shown = page[: ROWS - 1]
     if len(page) == len(shown):

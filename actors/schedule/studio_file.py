@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
-__all__ = ["WEEKDAYS", "Opening", "Studio"]
+__all__ = ["WEEKDAYS", "Opening", "StudioFile"]
 
 # Python's weekday() order: monday is 0.
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -27,7 +27,7 @@ class Opening:
 
 
 @dataclass(frozen=True)
-class Studio:
+class StudioFile:
     timezone: ZoneInfo
     hours: Mapping[int, tuple[Opening, ...]] = field(hash=False)  # weekday() -> openings
     slot_step_minutes: int = 30

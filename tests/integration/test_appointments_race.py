@@ -17,8 +17,9 @@ from actors import ActorRuntime, Inbound, TurnOutcome, load_copy, script_from
 from actors.lead import (
     LeadBehaviour,
     LeadState,
+    Message,
+    OfferSlots,
     Policy,
-    SendMessage,
     Status,
     Visit,
     effect_from_json,
@@ -75,14 +76,14 @@ async def status_of(pool: Pool, wa_id: str) -> LeadState:
     )
 
 
-async def said_to(pool: Pool, wa_id: str) -> list[SendMessage]:
+async def said_to(pool: Pool, wa_id: str) -> list[Message]:
     rows = await pool.fetch(
         "SELECT channel, payload FROM outbox WHERE lead_key = $1 AND channel = 'whatsapp'"
         " ORDER BY id",
         wa_id,
     )
     out = [effect_from_json(r["channel"], r["payload"]) for r in rows]
-    return [e for e in out if isinstance(e, SendMessage)]
+    return [e for e in out if isinstance(e, Message)]
 
 
 @pytest.mark.parametrize("round_", range(5))
@@ -116,6 +117,7 @@ async def test_two_replicas_one_slot_one_winner(
     assert leads[loser].status is Status.SCHEDULING
     assert leads[loser].visit is None
     fresh = (await said_to(pool, loser))[-1]
+    assert isinstance(fresh, OfferSlots)
     assert fresh.key == "slots_offer"
     assert fresh.intro == "slot_taken"
     assert int(start.timestamp()) not in fresh.slots
@@ -194,4 +196,5 @@ async def test_a_move_keeps_the_old_time_until_the_new_one_is_taken(
         assert by_lead[rival] == ("hold", int(wanted.timestamp()))
         assert moved.rescheduling
         said = await said_to(pool, mover)
+        assert isinstance(said[-1], OfferSlots)
         assert said[-1].intro == "slot_taken"

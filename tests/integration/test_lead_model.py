@@ -58,6 +58,7 @@ from actors.lead import (
     ALLOWED,
     ArtistActed,
     ArtistAction,
+    ConfirmOptOut,
     Deposit,
     DepositLinkCreated,
     Event,
@@ -70,11 +71,13 @@ from actors.lead import (
     RequestDepositLink,
     Status,
     TimerFired,
+    effect_from_json,
     state_from_json,
 )
 from actors.outbox.deadline import Deadline
 from actors.providers.whatsapp.graph import GraphClient
 from actors.providers.whatsapp.templates import Templates
+from actors.runtime.inbound import ArtistInbound
 from actors.runtime.timers import TimerScheduler
 from fakes.graph import FakeGraphApi, GraphFailure
 from storage import Database
@@ -157,9 +160,10 @@ class RecordingRuntime(ActorRuntime):
         super().__init__(Database(pool), BEHAVIOUR, mailbox_size=8, idle_after_s=300)
         self.answered: list[tuple[Inbound, TurnOutcome]] = []
 
-    async def ask(self, message: Inbound) -> TurnOutcome:
+    async def ask(self, message: Inbound | ArtistInbound) -> TurnOutcome:
         outcome = await super().ask(message)
-        self.answered.append((message, outcome))
+        if isinstance(message, Inbound):
+            self.answered.append((message, outcome))
         return outcome
 
 
@@ -603,7 +607,8 @@ class LeadMachine(RuleBasedStateMachine):
         )
         assert len(rows) == len(opted_out)
         for row in rows:
-            assert row["payload"].get("after_opt_out") is True, row["payload"]
+            sent = effect_from_json("whatsapp", row["payload"])
+            assert isinstance(sent, ConfirmOptOut), row["payload"]
 
     @invariant()
     def free_form_only_inside_the_24_hour_window(self) -> None:

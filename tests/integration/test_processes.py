@@ -28,9 +28,8 @@ from actors.lead import (
     Effect,
     LeadBehaviour,
     LeadState,
+    Message,
     MessageReceived,
-    SendMedia,
-    SendMessage,
     Status,
     effect_from_json,
     state_from_json,
@@ -162,7 +161,7 @@ def expected(composer: Composer, script: LeadScript) -> Expected:
     replies = tuple(
         graph_message(composer.render(e))
         for e in effects
-        if isinstance(e, SendMessage | SendMedia) and e.to == script.wa_id
+        if isinstance(e, Message) and e.to == script.wa_id
     )
     return Expected(state, tuple(effects), replies)
 
@@ -481,8 +480,8 @@ async def _ready(client: httpx.AsyncClient, service: ServiceProcess) -> bool:
     return response.status_code == 200
 
 
-def _message(payload: dict[str, Any]) -> SendMessage | SendMedia:
+def _message(payload: dict[str, Any]) -> Message:
     """The outbox row's effect, decoded as the relay decodes it."""
     effect = effect_from_json("whatsapp", payload)
-    assert isinstance(effect, SendMessage | SendMedia)
+    assert isinstance(effect, Message)
     return effect

@@ -16,7 +16,7 @@ from structlog.testing import capture_logs
 
 from actors import Backoff, Deliverer, Delivery, OutboxRelay, WhatsAppSender
 from actors.errors import DeliveryDeferred
-from actors.lead import MediaKind, SendMedia, SendMessage, effect_to_json
+from actors.lead import MediaKind, Message, SendMedia, effect_from_json, effect_to_json
 from actors.outbox.deadline import Deadline
 from actors.providers.whatsapp.graph import GraphClient
 from actors.providers.whatsapp.pacing import Pacing
@@ -65,8 +65,10 @@ async def start(pool: Pool, graph: FakeGraphApi) -> AsyncIterator[Start]:
 
 
 def rendered(key: str) -> str:
-    """What a lead reads for `key`, rendered as the relay would."""
-    body = COMPOSER.render(SendMessage(LEAD, key))
+    """What a lead reads for `key`, rendered as the relay would a row `enqueue` wrote."""
+    message = effect_from_json("whatsapp", {"to": LEAD, "key": key})
+    assert isinstance(message, Message)
+    body = COMPOSER.render(message)
     return SentMessage(LEAD, body["type"], body, "", None).text
 
 

@@ -159,7 +159,7 @@ class _Explodes(LeadBehaviour):
 
     def decide(self, state: LeadState, event: Event) -> Decision:
         if event.wa_id == "4470666":
-            check_transition(state.status, Status.BOOKED)
+            check_transition(state.status, Status.BOOKED, type(event))
         return super().decide(state, event)
 
 

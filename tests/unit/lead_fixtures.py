@@ -21,10 +21,10 @@ from actors.lead import (
     PreferenceChanged,
     Question,
     Script,
-    SendMessage,
     Validation,
     Words,
 )
+from tests.unit.rendering import stored_message
 
 __all__ = [
     "ARTIST",
@@ -142,9 +142,10 @@ def reaction(emoji: str, about_key: str | None) -> MessageReceived:
 
 
 def failed(key: str, code: str, *, to: str = LEAD) -> DeliveryFailed:
-    """Meta reported our message `key` to `to` failed with `code`."""
+    """Meta reported our message `key` to `to` failed with `code` (the message as its
+    outbox row, written before the kinds were typed, reads back)."""
     n = next(_ids)
-    return DeliveryFailed(f"failed:{n}", LEAD, n, code, SendMessage(to=to, key=key), NOW)
+    return DeliveryFailed(f"failed:{n}", LEAD, n, code, stored_message({"to": to, "key": key}), NOW)
 
 
 def preference(value: str) -> PreferenceChanged:

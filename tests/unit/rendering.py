@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from actors.lead import SendMedia, SendMessage, effect_from_json
+from actors.lead import Message, effect_from_json
 
 __all__ = ["stored_message"]
 
 
-def stored_message(stored: dict[str, Any]) -> SendMessage | SendMedia:
+def stored_message(stored: dict[str, Any]) -> Message:
     effect = effect_from_json("whatsapp", stored)
-    assert isinstance(effect, SendMessage | SendMedia)
+    assert isinstance(effect, Message)
     return effect

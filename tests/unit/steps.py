@@ -23,7 +23,7 @@ from actors.lead import (
     TimerFired,
     TimerKind,
 )
-from actors.lead.model import RequestDepositLink, SendMedia, SendMessage
+from actors.lead.model import Message, RequestDepositLink, SendMedia
 from tests.unit.lead_fixtures import LEAD, NOW
 
 __all__ = ["LEAD", "Step", "fired", "keys", "paid"]
@@ -56,10 +56,10 @@ def keys(effects: Sequence[Effect]) -> list[str]:
     out: list[str] = []
     for effect in effects:
         match effect:
-            case SendMessage(to=to, key=key):
-                out.append(f"{'lead' if to == LEAD else 'artist'}:{key}")
             case SendMedia():
                 out.append("artist:media")
+            case _ if isinstance(effect, Message):
+                out.append(f"{'lead' if effect.to == LEAD else 'artist'}:{effect.key}")
             case RequestDepositLink():
                 out.append("deposit")
             case ClaimSlot(kind=kind):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time
 from zoneinfo import ZoneInfo
 
-from actors.schedule import Opening, Studio
+from actors.schedule import Opening, StudioFile
 
 __all__ = ["LONDON", "studio"]
 
@@ -13,7 +13,7 @@ LONDON = ZoneInfo("Europe/London")
 _WEEKDAY = (Opening(time(10), time(13)), Opening(time(14), time(18)))
 
 
-def studio(**overrides: object) -> Studio:
+def studio(**overrides: object) -> StudioFile:
     fields: dict[str, object] = {
         "timezone": LONDON,
         "hours": {
@@ -33,4 +33,4 @@ def studio(**overrides: object) -> Studio:
         "healed_photo_after_days": 28,
     }  # fmt: skip
     fields.update(overrides)
-    return Studio(**fields)  # type: ignore[arg-type]
+    return StudioFile(**fields)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from actors.copy import Composer, load_copy
-from actors.lead import SendMessage
+from actors.lead import OfferSlots, SendBookingNotice, SendMessage
 from actors.providers.whatsapp.templates import Templates
 
 COPY = Path(__file__).resolve().parents[2] / "copy"
@@ -22,14 +22,7 @@ WINTER = int(datetime(2026, 12, 3, 14, 0, tzinfo=UTC).timestamp())  # 14:00 GMT
 def test_the_slots_are_a_list_in_the_studio_time_with_later_dates(locale: str) -> None:
     composer = Composer(load_copy(COPY, locale), timezone=LONDON)
     body = composer.render(
-        SendMessage(
-            to="447700900123",
-            key="slots_offer",
-            params={"minutes": "120"},
-            intro="slots_intro",
-            slots=(SUMMER, WINTER),
-            later="2026-12-05",
-        )
+        OfferSlots("447700900123", 120, (SUMMER, WINTER), "2026-12-05", intro="slots_intro")
     )
     rows = body["interactive"]["action"]["sections"][0]["rows"]
     assert [r["id"] for r in rows] == [f"slot:{SUMMER}", f"slot:{WINTER}", "later:2026-12-05"]
@@ -66,16 +59,11 @@ def test_a_spanish_lead_reads_the_time_as_spanish_writes_it() -> None:
 def test_the_artist_booking_carries_the_cancel_button_for_that_lead() -> None:
     composer = Composer(load_copy(COPY, "en_GB"), timezone=LONDON)
     body = composer.render(
-        SendMessage(
-            to="447700900999",
-            key="artist_booked_at",
-            params={
-                "name": "Ana",
-                "number": "+447700900123",
-                "link": "https://wa.me/447700900123",
-                "when": str(WINTER),
-            },
-            ref="447700900123",
+        SendBookingNotice(
+            "447700900999",
+            "447700900123",
+            {"name": "Ana", "number": "+447700900123", "link": "https://wa.me/447700900123"},
+            WINTER,
         )
     )
     assert [b["reply"]["id"] for b in body["interactive"]["action"]["buttons"]] == [

@@ -16,11 +16,14 @@ from actors.lead import (
     ArtistAction,
     Calendar,
     ClaimSlot,
+    ConfirmCancellation,
     Decision,
     Deposit,
     DepositSession,
     LeadBehaviour,
     LeadState,
+    Message,
+    OfferSlots,
     Policy,
     RefundDeposit,
     ReleaseSlot,
@@ -232,13 +235,13 @@ def test_step(step: Step) -> None:
 
 def test_the_offer_lists_free_times_and_pages_on() -> None:
     decision = appointments().decide_on(at(S.PENDING_APPROVAL), act(A.APPROVE), Calendar())
-    offer = next(e for e in decision.effects if isinstance(e, SendMessage))
+    offer = next(e for e in decision.effects if isinstance(e, OfferSlots))
     assert offer.intro == "slots_intro"
     assert offer.slots[0] == START
     assert len(offer.slots) == 9
     assert offer.later is not None
     later = appointments().decide_on(decision.state, reply(f"later:{offer.later}"), Calendar())
-    page = next(e for e in later.effects if isinstance(e, SendMessage))
+    page = next(e for e in later.effects if isinstance(e, OfferSlots))
     assert min(page.slots) > max(offer.slots)
 
 
@@ -255,7 +258,7 @@ def test_the_artist_may_approve_a_longer_session() -> None:
 
 def test_a_taken_pick_says_so_and_never_holds() -> None:
     decision = appointments().decide_on(at(S.SCHEDULING), reply(f"slot:{START}"), TAKEN)
-    offer = next(e for e in decision.effects if isinstance(e, SendMessage))
+    offer = next(e for e in decision.effects if isinstance(e, OfferSlots))
     assert offer.intro == "slot_taken"
     assert START not in offer.slots
     assert not any(isinstance(e, ClaimSlot) for e in decision.effects)
@@ -298,7 +301,7 @@ def test_reschedule_within_policy_moves_it_atomically() -> None:
     lead = at(S.BOOKED, visit=LATER_VISIT, **PAID)
     asked = appointments().decide_on(lead, reply("visit_reschedule"), Calendar())
     assert asked.state.rescheduling
-    offer = next(e for e in asked.effects if isinstance(e, SendMessage))
+    offer = next(e for e in asked.effects if isinstance(e, OfferSlots))
     assert offer.intro == "reschedule_pick"
     assert not any(isinstance(e, ReleaseSlot) for e in asked.effects)  # kept until a pick
     new_start = offer.slots[-1]
@@ -331,8 +334,8 @@ def test_the_cancel_outro_follows_the_notice() -> None:
     late = appointments().decide_on(
         at(S.BOOKED, visit=VISIT, **PAID), reply("visit_cancel"), Calendar()
     )
-    said = [next(e for e in d.effects if isinstance(e, SendMessage)) for d in (early, late)]
-    assert [s.outro for s in said] == ["cancel_refund", "cancel_forfeit"]
+    said = [next(e for e in d.effects if isinstance(e, ConfirmCancellation)) for d in (early, late)]
+    assert [s.forfeit for s in said] == [False, True]  # "cancel_refund", "cancel_forfeit"
     assert early.state.deposit is Deposit.REFUND_REQUESTED
     assert late.state.deposit is Deposit.PAID
 
@@ -400,8 +403,9 @@ def test_the_booking_and_a_move_send_the_lead_their_own_calendar_link() -> None:
         paid("checkout.session.completed"),
         Calendar(),
     )  # fmt: skip
-    said = [e for e in booked.effects if isinstance(e, SendMessage) and e.to == LEAD]
+    said = [e for e in booked.effects if isinstance(e, Message) and e.to == LEAD]
     assert [e.key for e in said] == ["booked_at", "calendar_add"]
+    assert isinstance(said[1], SendMessage)
     url = said[1].params["url"]
     assert url.startswith(f"https://studio.test/calendar/visit/{IN_TEN_DAYS}/")
     assert LEAD not in url
@@ -413,8 +417,9 @@ def test_the_booking_and_a_move_send_the_lead_their_own_calendar_link() -> None:
     )  # another key's
 
     asked = behaviour.decide_on(booked.state, reply("visit_reschedule"), Calendar())
-    new_start = next(e for e in asked.effects if isinstance(e, SendMessage)).slots[-1]
+    new_start = next(e for e in asked.effects if isinstance(e, OfferSlots)).slots[-1]
     moved = behaviour.decide_on(asked.state, reply(f"slot:{new_start}"), Calendar())
-    said = [e for e in moved.effects if isinstance(e, SendMessage) and e.to == LEAD]
+    said = [e for e in moved.effects if isinstance(e, Message) and e.to == LEAD]
     assert [e.key for e in said] == ["rescheduled", "calendar_add"]
+    assert isinstance(said[1], SendMessage)
     assert f"/calendar/visit/{new_start}/" in said[1].params["url"]

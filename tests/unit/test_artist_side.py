@@ -11,11 +11,14 @@ from datetime import timedelta
 import pytest
 
 from actors.lead import (
+    AskQuestion,
     Effect,
     LeadState,
     MediaKind,
+    Message,
     MessageReceived,
     RecordEvent,
+    RelayReply,
     SendMedia,
     SendMessage,
     Status,
@@ -54,10 +57,8 @@ def replied_event(decision_effects: tuple[object, ...]) -> dict[str, object]:
 
 def test_inside_the_window_the_artists_words_go_to_the_lead_as_they_wrote_them() -> None:
     decision = behaviour().decide(lead(S.NEEDS_ARTIST_REPLY), artist_says("Tuesday at 3?"))
-    sends = [e for e in decision.effects if isinstance(e, SendMessage)]
-    assert [(s.to, s.key, dict(s.params)) for s in sends] == [
-        (LEAD, "artist_reply", {"text": "Tuesday at 3?"})
-    ]
+    sends = [e for e in decision.effects if isinstance(e, Message)]
+    assert sends == [RelayReply(LEAD, "Tuesday at 3?")]
     assert replied_event(decision.effects)["delivery"] == "free_text"
     assert decision.state.status is S.NEEDS_ARTIST_REPLY
 
@@ -65,10 +66,10 @@ def test_inside_the_window_the_artists_words_go_to_the_lead_as_they_wrote_them()
 def test_a_day_after_the_leads_last_message_without_a_template_the_artist_is_told_why() -> None:
     state = lead(S.BOOKED, last_message_ts=LONG_AGO)
     decision = behaviour().decide(state, artist_says("See you Friday"))
-    sends = [e for e in decision.effects if isinstance(e, SendMessage)]
-    assert [(s.to, s.key, s.params.get("reason")) for s in sends] == [
-        (ARTIST, "artist_reply_not_sent", "reason_window")
-    ]
+    sends = [e for e in decision.effects if isinstance(e, Message)]
+    assert [(s.to, s.key) for s in sends] == [(ARTIST, "artist_reply_not_sent")]
+    assert isinstance(sends[0], SendMessage)
+    assert sends[0].params["reason"] == "reason_window"
     assert replied_event(decision.effects)["delivery"] == "not_sent"
 
 
@@ -76,7 +77,7 @@ def test_a_day_after_with_a_template_configured_the_reply_goes_as_the_template()
     state = lead(S.BOOKED, last_message_ts=LONG_AGO)
     lead_behaviour = behaviour(templated=frozenset({"artist_reply"}))
     decision = lead_behaviour.decide(state, artist_says("See you Friday"))
-    sends = [e for e in decision.effects if isinstance(e, SendMessage)]
+    sends = [e for e in decision.effects if isinstance(e, Message)]
     assert [(s.to, s.key) for s in sends] == [(LEAD, "artist_reply")]
     assert replied_event(decision.effects)["delivery"] == "template"
 
@@ -95,15 +96,15 @@ def test_done_hands_the_lead_back_like_the_button(word: str) -> None:
     state = lead(S.NEEDS_ARTIST_REPLY, resume_status=S.QUALIFYING, current_question="size")
     decision = behaviour().decide(state, artist_says(word))
     assert decision.state.status is S.QUALIFYING
-    sends = [e for e in decision.effects if isinstance(e, SendMessage)]
-    assert [(s.to, s.key, s.intro) for s in sends] == [(LEAD, "questions.size", "resumed")]
+    sends = [e for e in decision.effects if isinstance(e, Message)]
+    assert sends == [AskQuestion(LEAD, "size", intro="resumed", name="Ana")]
 
 
 def test_a_done_from_the_admin_api_is_not_relayed_either() -> None:
     state = lead(S.NEEDS_ARTIST_REPLY, resume_status=S.BOOKED)
     decision = behaviour().decide(state, artist_says("done", via="admin"))
     assert decision.state.status is S.BOOKED
-    assert not [e for e in decision.effects if isinstance(e, SendMessage) and e.to == LEAD]
+    assert not [e for e in decision.effects if isinstance(e, Message) and e.to == LEAD]
 
 
 def test_writing_to_a_lead_the_bot_is_questioning_takes_the_conversation_over() -> None:
@@ -112,14 +113,14 @@ def test_writing_to_a_lead_the_bot_is_questioning_takes_the_conversation_over() 
     assert decision.state.status is S.NEEDS_ARTIST_REPLY
     assert decision.state.resume_status is S.QUALIFYING
     after = behaviour().decide(decision.state, msg("ok, 12 cm", ts=RECENT + 60))
-    assert [(e.to, e.key) for e in after.effects if isinstance(e, SendMessage)] == [
+    assert [(e.to, e.key) for e in after.effects if isinstance(e, Message)] == [
         (ARTIST, "artist_forward")
     ]
 
 
 def test_nothing_reaches_a_lead_who_opted_out() -> None:
     decision = behaviour().decide(lead(S.OPTOUT), artist_says("hello?"))
-    assert not [e for e in decision.effects if isinstance(e, SendMessage) and e.to == LEAD]
+    assert not [e for e in decision.effects if isinstance(e, Message) and e.to == LEAD]
     assert replied_event(decision.effects)["reason"] == "reason_opted_out"
 
 
@@ -140,7 +141,7 @@ def test_while_the_bot_is_silent_each_message_is_forwarded_once_naming_the_lead(
     status: Status,
 ) -> None:
     decision = behaviour().decide(lead(status), msg("Can I bring a friend?", ts=RECENT + 60))
-    sends = [e for e in decision.effects if isinstance(e, SendMessage | SendMedia)]
+    sends = [e for e in decision.effects if isinstance(e, Message)]
     assert len(sends) == 1
     forward = sends[0]
     assert isinstance(forward, SendMessage)
@@ -166,7 +167,7 @@ def sent(effects: tuple[Effect, ...]) -> list[tuple[str, str, str | None]]:
     return [
         (e.to, e.caption_key, e.kind.value) if isinstance(e, SendMedia) else (e.to, e.key, None)
         for e in effects
-        if isinstance(e, SendMessage | SendMedia)
+        if isinstance(e, Message)
     ]
 
 
@@ -234,13 +235,13 @@ def test_a_reaction_to_the_artists_words_reaches_the_artist(status: Status) -> N
     decision = behaviour().decide(lead(status), thumbs_up)
     forwards = [e for e in decision.effects if isinstance(e, SendMessage) and e.to == ARTIST]
     assert [(f.key, f.params["text"]) for f in forwards] == [("artist_forward", "\U0001f44d")]
-    assert not [e for e in decision.effects if isinstance(e, SendMessage) and e.to == LEAD]
+    assert not [e for e in decision.effects if isinstance(e, Message) and e.to == LEAD]
 
 
 def test_a_reaction_while_the_bot_asks_goes_nowhere() -> None:
     state = lead(S.QUALIFYING, current_question="size", answers=ALL_ANSWERED[:2])
     decision = behaviour().decide(state, replace(reaction("\u2764", None), sent_at=RECENT + 60))
-    assert not [e for e in decision.effects if isinstance(e, SendMessage | SendMedia)]
+    assert not [e for e in decision.effects if isinstance(e, Message)]
 
 
 def test_no_forward_without_an_artist_number_nor_to_the_leads_own_number() -> None:
@@ -248,10 +249,10 @@ def test_no_forward_without_an_artist_number_nor_to_the_leads_own_number() -> No
     assert behaviour(artist=None).decide(lead(S.BOOKED), message).effects == ()
     own = MessageReceived(message.message_id, ARTIST, message.sent_at, NOW, "text", text="hello")
     state = replace(lead(S.BOOKED), wa_id=ARTIST)
-    assert not [e for e in behaviour().decide(state, own).effects if isinstance(e, SendMessage)]
+    assert not [e for e in behaviour().decide(state, own).effects if isinstance(e, Message)]
 
 
 def test_the_bot_still_questioning_forwards_nothing() -> None:
     state = lead(S.QUALIFYING, current_question="size", answers=ALL_ANSWERED[:2])
     decision = behaviour().decide(state, msg("12 cm", ts=RECENT + 60))
-    assert not [e for e in decision.effects if isinstance(e, SendMessage) and e.to == ARTIST]
+    assert not [e for e in decision.effects if isinstance(e, Message) and e.to == ARTIST]

@@ -13,16 +13,20 @@ from actors.lead import (
     Answer,
     ArmedTimer,
     ArtistAction,
+    AskQuestion,
+    ConfirmOptOut,
     Decision,
     DepositSession,
     Effect,
     LeadBehaviour,
     LeadState,
     MediaKind,
+    Message,
     Outcome,
     RequestDepositLink,
     SendMedia,
-    SendMessage,
+    SendPacket,
+    SendSummary,
     Status,
     TimerKind,
     latest_answers,
@@ -61,7 +65,7 @@ def at(status: Status, **fields: object) -> LeadState:
 
 def sends(decision: Decision) -> list[Effect]:
     """What someone will receive (timers and records left out)."""
-    return [e for e in decision.effects if isinstance(e, SendMessage | SendMedia)]
+    return [e for e in decision.effects if isinstance(e, Message)]
 
 
 STEPS = [
@@ -433,6 +437,13 @@ STEPS = [
         ["lead:questions.size"],
     ),
     Step(
+        "the artist resumes a stale summary: one step, straight to it",
+        at(S.STALE, current_question=None, answers=ALL_ANSWERED),
+        act(A.RESUME),
+        S.CONFIRMING,
+        ["lead:summary"],
+    ),
+    Step(
         "the artist takes over a stale lead",
         at(S.STALE),
         act(A.TAKE_OVER),
@@ -604,17 +615,13 @@ def test_every_row_of_the_transition_table_is_exercised() -> None:
 def test_greeting_and_first_question_are_one_message_using_the_name() -> None:
     decision = behaviour().decide(LeadState(wa_id=LEAD), msg("Hi", name="Ana"))
     (effect,) = sends(decision)
-    assert isinstance(effect, SendMessage)
-    assert (effect.intro, effect.key, effect.params) == (
-        "greeting",
-        "questions.idea",
-        {"name": "Ana"},
-    )
+    assert effect == AskQuestion(LEAD, "idea", intro="greeting", name="Ana")
+    assert effect.key == "questions.idea"
 
 
 def test_without_a_profile_name_the_greeting_is_anonymous() -> None:
     (effect,) = sends(behaviour().decide(LeadState(wa_id=LEAD), msg("Hi")))
-    assert isinstance(effect, SendMessage)
+    assert isinstance(effect, AskQuestion)
     assert effect.intro == "greeting_anonymous"
 
 
@@ -635,7 +642,7 @@ def test_answers_are_kept_in_order_and_the_summary_shows_the_latest() -> None:
         decision = lead.decide(state, event)
         state = decision.state
     (summary,) = sends(decision)
-    assert isinstance(summary, SendMessage)
+    assert isinstance(summary, SendSummary)
     assert summary.key == "summary"
     assert dict(summary.answers)["size"] == "25 cm"
     assert [a.value for a in state.answers if a.question == "size"] == ["10 cm", "25 cm"]
@@ -656,9 +663,9 @@ def test_latest_answers_follows_seq_not_list_order() -> None:
 def test_the_artist_packet_carries_the_lead_reference_full_number_and_link() -> None:
     decision = behaviour().decide(at(S.CONFIRMING), reply("confirm"))
     packet = decision.effects[1]
-    assert isinstance(packet, SendMessage)
-    assert (packet.to, packet.ref) == (ARTIST, LEAD)
-    assert packet.params == {
+    assert isinstance(packet, SendPacket)
+    assert (packet.to, packet.lead, packet.key) == (ARTIST, LEAD, "artist_packet")
+    assert packet.who == {
         "name": "Ana",
         "number": f"+{LEAD}",
         "link": f"https://wa.me/{LEAD}",
@@ -686,11 +693,10 @@ def test_no_artist_number_means_no_packet() -> None:
 
 def test_only_the_opt_out_confirmation_may_pass_the_opt_out() -> None:
     (confirmation,) = sends(behaviour().decide(at(S.BOOKED), msg("stop")))
-    assert isinstance(confirmation, SendMessage)
-    assert confirmation.after_opt_out
+    assert isinstance(confirmation, ConfirmOptOut)
+    assert confirmation.key == "opted_out"
     (question,) = sends(behaviour().decide(at(S.NEW), msg("hi")))
-    assert isinstance(question, SendMessage)
-    assert not question.after_opt_out
+    assert not isinstance(question, ConfirmOptOut)
 
 
 def test_each_approval_is_a_new_deposit_attempt() -> None:

@@ -17,11 +17,11 @@ from actors.lead import (
     Answer,
     ArtistActed,
     ArtistAction,
+    ConfirmOptOut,
     Event,
     LeadState,
+    Message,
     MessageReceived,
-    SendMedia,
-    SendMessage,
     Status,
 )
 from tests.unit.lead_fixtures import LEAD, NOW, behaviour
@@ -109,8 +109,8 @@ def _reachable(source: Status, target: Status, hops: int = 3) -> bool:
     return False
 
 
-def _to_lead(effects: tuple[object, ...]) -> list[SendMessage | SendMedia]:
-    return [e for e in effects if isinstance(e, SendMessage | SendMedia) and e.to == LEAD]
+def _to_lead(effects: tuple[object, ...]) -> list[Message]:
+    return [e for e in effects if isinstance(e, Message) and e.to == LEAD]
 
 
 @settings(max_examples=400, deadline=None)
@@ -135,11 +135,10 @@ def test_any_sequence_stays_inside_the_rules(
             assert isinstance(event, MessageReceived)
             assert lead_script().words.is_opt_in(event.text or ""), "left OPTOUT without opting in"
         if after.status is Status.OPTOUT and state.status is not Status.OPTOUT:
-            assert all(isinstance(e, SendMessage) and e.after_opt_out for e in to_lead)
+            assert all(isinstance(e, ConfirmOptOut) for e in to_lead)
         if after.status is Status.OPTOUT:
             for effect in to_lead:
-                assert isinstance(effect, SendMessage)
-                assert effect.after_opt_out
+                assert isinstance(effect, ConfirmOptOut)
 
         seqs = [a.seq for a in after.answers]
         assert seqs == sorted(set(seqs)), "answer order must be strict"

@@ -24,7 +24,18 @@ from actors.copy import (
     load_copy,
     script_from,
 )
-from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER, SendMedia, SendMessage
+from actors.lead import (
+    AskQuestion,
+    AskWhatToEdit,
+    Message,
+    ReaskQuestion,
+    SendDepositLink,
+    SendMessage,
+    SendPacket,
+    SendSummary,
+)
+from actors.lead.codec import effect_to_json
+from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER
 from tests.unit.rendering import stored_message
 
 COPY_DIR = Path(__file__).resolve().parents[2] / "copy"
@@ -286,12 +297,13 @@ def composer() -> Composer:
     return Composer(load_copy(COPY_DIR, "en_GB"))
 
 
-def payload(key: str, **fields: Any) -> SendMessage | SendMedia:
-    """A message as the relay gets it: decoded from the outbox's JSON (lists, not tuples)."""
+def payload(key: str, **fields: Any) -> Message:
+    """A message as the relay gets a row queued before the kinds were typed: the one
+    wide shape, decoded from the outbox's JSON (lists, not tuples)."""
     return as_effect({"to": LEAD, "key": key, "params": {}, "answers": [], **fields})
 
 
-def as_effect(stored: dict[str, Any]) -> SendMessage | SendMedia:
+def as_effect(stored: dict[str, Any]) -> Message:
     return stored_message(stored)
 
 
@@ -307,7 +319,7 @@ def rows(message: dict[str, Any]) -> list[tuple[str, str]]:
 def test_a_buttons_question_renders_reply_buttons_with_the_option_ids(
     composer: Composer,
 ) -> None:
-    message = composer.render(payload("questions.colour"))
+    message = composer.render(AskQuestion(LEAD, "colour"))
     assert message["type"] == "interactive"
     assert message["interactive"]["type"] == "button"
     assert message["interactive"]["body"]["text"] == "Colour or black and grey?"
@@ -316,13 +328,13 @@ def test_a_buttons_question_renders_reply_buttons_with_the_option_ids(
 
 
 def test_a_reask_renders_the_reask_text_with_the_same_buttons(composer: Composer) -> None:
-    message = composer.render(payload("reask.colour"))
+    message = composer.render(ReaskQuestion(LEAD, "colour"))
     assert message["interactive"]["body"]["text"].startswith("Please tap one of the buttons")
     assert button_ids(message) == ["colour", "black_grey", "unsure"]
 
 
 def test_a_list_question_renders_a_list_with_a_row_per_option(composer: Composer) -> None:
-    message = composer.render(payload("questions.placement"))
+    message = composer.render(AskQuestion(LEAD, "placement"))
     assert message["interactive"]["type"] == "list"
     assert message["interactive"]["action"]["button"] == "Choose"
     assert rows(message)[:2] == [("arm", "Arm"), ("forearm", "Forearm")]
@@ -330,7 +342,7 @@ def test_a_list_question_renders_a_list_with_a_row_per_option(composer: Composer
 
 
 def test_a_text_question_after_an_intro_is_one_text_message(composer: Composer) -> None:
-    message = composer.render(payload("questions.idea", params={"name": "Ana"}, intro="greeting"))
+    message = composer.render(AskQuestion(LEAD, "idea", intro="greeting", name="Ana"))
     assert message["type"] == "text"
     body = message["text"]["body"]
     assert body.startswith("Hi Ana! Thanks for getting in touch with the studio.")
@@ -338,7 +350,7 @@ def test_a_text_question_after_an_intro_is_one_text_message(composer: Composer) 
 
 
 def test_edit_pick_lists_every_question_by_its_label(composer: Composer) -> None:
-    message = composer.render(payload("edit_pick"))
+    message = composer.render(AskWhatToEdit(LEAD))
     assert message["interactive"]["type"] == "list"
     assert rows(message) == [
         ("edit:idea", "Idea"),
@@ -351,14 +363,8 @@ def test_edit_pick_lists_every_question_by_its_label(composer: Composer) -> None
 
 
 def test_the_artist_packet_buttons_carry_the_lead_reference(composer: Composer) -> None:
-    message = composer.render(
-        payload(
-            "artist_packet",
-            to="447700900999",
-            params={"name": "Ana", "number": "+447700900123", "link": "https://wa.me/447700900123"},
-            ref=LEAD,
-        )
-    )
+    who = {"name": "Ana", "number": "+447700900123", "link": "https://wa.me/447700900123"}
+    message = composer.render(SendPacket("447700900999", LEAD, who, ()))
     assert button_ids(message) == [f"approve:{LEAD}", f"decline:{LEAD}", f"take_over:{LEAD}"]
     assert message["interactive"]["body"]["text"].startswith(
         "New enquiry from Ana (+447700900123, https://wa.me/447700900123)"
@@ -366,15 +372,15 @@ def test_the_artist_packet_buttons_carry_the_lead_reference(composer: Composer) 
 
 
 def test_answers_render_one_line_each_with_titles_and_media_labels(composer: Composer) -> None:
-    answers = [
-        ["idea", "a fox"],
-        ["placement", "forearm"],
-        ["size", "10.5 cm"],
-        ["colour", "black_grey"],
-        ["timing", "next month"],
-        ["reference", MEDIA_ANSWER],
-    ]
-    body = composer.render(payload("summary", answers=answers))["interactive"]["body"]["text"]
+    answers = (
+        ("idea", "a fox"),
+        ("placement", "forearm"),
+        ("size", "10.5 cm"),
+        ("colour", "black_grey"),
+        ("timing", "next month"),
+        ("reference", MEDIA_ANSWER),
+    )
+    body = composer.render(SendSummary(LEAD, answers))["interactive"]["body"]["text"]
     assert body == (
         "Here's what I've got:\n"
         "• Idea: a fox\n"
@@ -389,23 +395,13 @@ def test_answers_render_one_line_each_with_titles_and_media_labels(composer: Com
 
 
 def test_a_skipped_reference_renders_the_skipped_label(composer: Composer) -> None:
-    body = composer.render(payload("summary", answers=[["reference", SKIPPED_ANSWER]]))
+    body = composer.render(SendSummary(LEAD, (("reference", SKIPPED_ANSWER),)))
     assert "• Reference: no reference\n" in body["interactive"]["body"]["text"]
 
 
 def test_reason_inserts_the_text_of_the_named_copy_key(composer: Composer) -> None:
-    message = composer.render(
-        payload(
-            "artist_handover",
-            params={
-                "name": "Ana",
-                "number": "+1",
-                "link": "https://wa.me/1",
-                "reason": "reason_stuck",
-            },
-            ref=LEAD,
-        )
-    )
+    who = {"name": "Ana", "number": "+1", "link": "https://wa.me/1"}
+    message = composer.render(SendPacket("447700900999", LEAD, who, (), reason="reason_stuck"))
     body = message["interactive"]["body"]["text"]
     assert "(they got stuck on a question)" in body
     assert "reason_stuck" not in body
@@ -413,7 +409,7 @@ def test_reason_inserts_the_text_of_the_named_copy_key(composer: Composer) -> No
 
 
 def test_an_interactive_body_over_1024_characters_is_clipped(composer: Composer) -> None:
-    message = composer.render(payload("summary", answers=[["idea", "fox " * 400]]))
+    message = composer.render(SendSummary(LEAD, (("idea", "fox " * 400),)))
     body = message["interactive"]["body"]["text"]
     assert len(body) == WhatsAppLimits.INTERACTIVE_BODY
     assert body.endswith("…")
@@ -421,9 +417,8 @@ def test_an_interactive_body_over_1024_characters_is_clipped(composer: Composer)
 
 
 def test_a_text_body_over_4096_characters_is_clipped(composer: Composer) -> None:
-    message = composer.render(
-        payload("artist_reference", params={"name": "x" * 5000, "number": "1", "link": "l"})
-    )
+    who = {"name": "x" * 5000, "number": "1", "link": "l"}
+    message = composer.render(SendMessage("447700900999", "artist_reference", who))
     assert message["type"] == "text"
     assert len(message["text"]["body"]) == WhatsAppLimits.TEXT_BODY
     assert message["text"]["body"].endswith("…")
@@ -484,24 +479,24 @@ def test_a_document_keeps_the_name_its_sender_gave_it_and_no_caption_is_sent_emp
 
 
 def test_who_sent_a_voice_note_is_said_in_a_text_of_its_own(composer: Composer) -> None:
-    message = composer.render(payload("artist_forward_media_from", params=ANA))
+    message = composer.render(SendMessage("9", "artist_forward_media_from", ANA))
     assert message["text"]["body"] == "Ana (+1, https://wa.me/1) sent this:"
 
 
 def test_an_unknown_key_at_render_time_is_a_copy_error(composer: Composer) -> None:
     with pytest.raises(CopyError, match=re.escape("'questions.tattoo' is missing")):
-        composer.render(payload("questions.tattoo"))
+        composer.render(AskQuestion(LEAD, "tattoo"))
     with pytest.raises(CopyError, match=re.escape("'farewell' is missing")):
-        composer.render(payload("farewell"))
+        composer.render(SendMessage(LEAD, "farewell"))
 
 
 def test_spanish_renders_the_same_ids_with_spanish_titles() -> None:
     spanish = Composer(load_copy(COPY_DIR, "es_ES"))
-    message = spanish.render(payload("questions.colour"))
+    message = spanish.render(AskQuestion(LEAD, "colour"))
     assert button_ids(message) == ["colour", "black_grey", "unsure"]
     titles = [b["reply"]["title"] for b in message["interactive"]["action"]["buttons"]]
     assert titles == ["Color", "Negro y gris", "No lo sé"]
-    summary = spanish.render(payload("summary", answers=[["placement", "forearm"]]))
+    summary = spanish.render(SendSummary(LEAD, (("placement", "forearm"),)))
     assert "• Zona: Antebrazo" in summary["interactive"]["body"]["text"]
 
 
@@ -525,15 +520,46 @@ def test_the_deposit_link_states_the_policy_before_paying(
 ) -> None:
     """The policy (amount, refund terms) is in the very message that carries the link."""
     composer = Composer(load_copy(COPY_DIR, locale))
-    for key in ("deposit_link", "deposit_link_again"):
-        message = composer.render(
-            payload(
-                key,
-                params={"url": "https://pay.test/cs_1", "amount": amount},
-                outro="deposit_policy",
-            )
-        )
-        body = message["text"]["body"]
+    for attempt in (1, 2):
+        link = SendDepositLink(LEAD, "https://pay.test/cs_1", amount, attempt)
+        key = link.key
+        body = composer.render(link)["text"]["body"]
         link_at = body.index("https://pay.test/cs_1")
         for words in policy:
             assert words in body[link_at:], f"{words!r} missing from {key}"
+
+
+WHO = {"name": "Ana", "number": "+447700900123", "link": "https://wa.me/447700900123"}
+ALL_ANSWERS = [["idea", "a fox"], ["placement", "forearm"], ["reference", MEDIA_ANSWER]]
+
+
+@pytest.mark.parametrize(
+    ("key", "fields"),
+    [
+        ("questions.idea", {"params": {"name": "Ana"}, "intro": "greeting"}),
+        ("questions.colour", {"intro": "resumed"}),
+        ("reask.placement", {}),
+        ("summary", {"answers": ALL_ANSWERS, "intro": "resumed"}),
+        ("summary_reask", {"answers": ALL_ANSWERS}),
+        ("edit_pick", {}),
+        ("opted_out", {"after_opt_out": True}),
+        ("artist_packet", {"params": WHO, "answers": ALL_ANSWERS, "ref": LEAD}),
+        ("artist_handover", {"params": {**WHO, "reason": "reason_asked"}, "ref": LEAD}),
+        ("deposit_link", {"params": {"url": "https://pay.test/1", "amount": "£50.00"},
+                          "outro": "deposit_policy"}),
+        ("booked", {"params": {"amount": "£50.00"}, "outro": "deposit_policy"}),
+        ("artist_which_lead", {"choices": [["to:1:wa:2", "Ana", "+1"]]}),
+        ("artist_reply", {"params": {"text": "Friday at 2?"}}),
+        ("holding", {"params": {"name": "Ana"}}),
+    ],
+)  # fmt: skip
+def test_a_row_queued_in_the_wide_shape_reads_as_its_typed_kind_says_it(
+    composer: Composer, key: str, fields: dict[str, Any]
+) -> None:
+    """A message queued before the kinds were typed says, word for word, what it said
+    then, and the same as the kind it decodes to says once written again."""
+    queued = payload(key, **fields)
+    assert queued.key == key
+    rewritten = stored_message(effect_to_json(queued))
+    assert type(rewritten) is type(queued)
+    assert composer.render(rewritten) == composer.render(queued)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+from actors.copy import Composer, load_copy
 from actors.lead import (
     ArtistAction,
+    ConfirmBooking,
     Deposit,
     DepositLinkCreated,
     DepositSession,
     LeadBehaviour,
     LeadState,
+    Message,
     Outcome,
     PaymentEventReceived,
     Policy,
@@ -20,12 +24,15 @@ from actors.lead import (
     RecordEvent,
     RecordPaymentIntent,
     RequestDepositLink,
+    SendDepositLink,
     SendMessage,
     Status,
     state_from_json,
     state_to_json,
 )
 from tests.unit.lead_fixtures import ARTIST, LEAD, NOW, act, script
+
+ENGLISH = Composer(load_copy(Path(__file__).resolve().parents[2] / "copy", "en_GB"))
 
 S = Status
 FIRST = DepositSession(1, "cs_test_1", "https://checkout.test/1", 1_900_000_000)
@@ -73,7 +80,13 @@ def stripe(
 
 def said(decision_effects: tuple[object, ...]) -> list[str]:
     return [f"{'lead' if e.to == LEAD else 'artist'}:{e.key}"
-            for e in decision_effects if isinstance(e, SendMessage)]  # fmt: skip
+            for e in decision_effects if isinstance(e, Message)]  # fmt: skip
+
+
+def said_last(message: Message) -> str:
+    """The last paragraph of the message as the lead reads it."""
+    body = ENGLISH.render(message)
+    return str(body["text"]["body"]).rsplit("\n\n", 1)[-1]
 
 
 def recorded(decision_effects: tuple[object, ...]) -> list[str]:
@@ -90,11 +103,9 @@ def test_the_link_is_recorded_and_sent() -> None:
     assert decision.state.deposit is Deposit.LINK_SENT
     assert decision.state.deposit_sessions == (FIRST,)
     assert isinstance(decision.effects[0], RecordDepositSession)
-    (link,) = [e for e in decision.effects if isinstance(e, SendMessage)]
-    assert (link.key, link.params) == (
-        "deposit_link",
-        {"url": "https://checkout.test/1", "amount": "£50.00"},
-    )
+    (link,) = [e for e in decision.effects if isinstance(e, Message)]
+    assert link == SendDepositLink(LEAD, "https://checkout.test/1", "£50.00", attempt=1)
+    assert link.key == "deposit_link"
 
 
 @pytest.mark.parametrize("attempt", [1, 2])
@@ -104,10 +115,11 @@ def test_every_link_carries_the_deposit_policy_so_it_is_read_before_paying(attem
     created = DepositLinkCreated(
         "m", LEAD, attempt, f"cs_new_{attempt}", "https://checkout.test/new", 1_900_000_000, NOW
     )
-    (link,) = [e for e in lead().decide(state, created).effects if isinstance(e, SendMessage)]
+    (link,) = [e for e in lead().decide(state, created).effects if isinstance(e, Message)]
     assert link.key == ("deposit_link" if attempt == 1 else "deposit_link_again")
-    assert link.outro == "deposit_policy"
-    assert link.params["amount"] == "£50.00"  # the policy names the amount
+    assert isinstance(link, SendDepositLink)
+    assert link.amount == "£50.00"  # the policy names the amount
+    assert said_last(link) == ENGLISH.plain("deposit_policy", {"amount": "£50.00"})
 
 
 def test_a_link_for_an_old_attempt_is_not_sent() -> None:
@@ -124,9 +136,9 @@ def test_paid_books_with_the_policy_and_tells_the_artist() -> None:
     assert decision.state.deposit is Deposit.PAID
     assert decision.state.payment_intent == "pi_1"
     booked = decision.effects[0]
-    assert isinstance(booked, SendMessage)
-    assert (booked.key, booked.outro) == ("booked", "deposit_policy")
-    assert booked.params == {"amount": "£50.00"}
+    assert booked == ConfirmBooking(LEAD, "£50.00")
+    assert booked.key == "booked"
+    assert said_last(booked) == ENGLISH.plain("deposit_policy", {"amount": "£50.00"})
     assert said(decision.effects) == ["lead:booked", "artist:artist_booked"]
     assert RecordPaymentIntent("cs_test_1", "pi_1") in decision.effects
 
@@ -151,7 +163,8 @@ def test_a_payment_that_does_not_add_up_books_nothing(
     decision = lead().decide(pending(FIRST), event)
     assert decision.state.status is S.BOOKING_PENDING
     assert recorded(decision.effects) == ["payment_rejected"]
-    (notice,) = [e for e in decision.effects if isinstance(e, SendMessage)]
+    (notice,) = [e for e in decision.effects if isinstance(e, Message)]
+    assert isinstance(notice, SendMessage)
     assert notice.to == ARTIST
     assert notice.params["reason"] == "payment_rejected"
     (event_record,) = [e for e in decision.effects if isinstance(e, RecordEvent)]
@@ -263,8 +276,9 @@ def test_an_approval_with_its_own_amount_asks_for_it_says_it_and_books_only_on_i
 
     made = DepositLinkCreated("deposit:1", LEAD, 1, FIRST.session_id, FIRST.url, 1_900_000_000, NOW)
     linked = lead().decide(approved.state, made)
-    (link,) = [e for e in linked.effects if isinstance(e, SendMessage)]
-    assert link.params["amount"] == "£80.50"
+    (link,) = [e for e in linked.effects if isinstance(e, Message)]
+    assert isinstance(link, SendDepositLink)
+    assert link.amount == "£80.50"
 
     usual = lead().decide(linked.state, stripe("checkout.session.completed", amount=5000))
     assert usual.state.status is S.BOOKING_PENDING  # the configured amount is not this deposit

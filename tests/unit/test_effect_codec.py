@@ -9,16 +9,29 @@ import pytest
 from actors.lead import (
     MEDIA_ANSWER,
     Answer,
+    AskQuestion,
+    AskWhatToEdit,
+    AskWhichLead,
+    ConfirmBooking,
+    ConfirmCancellation,
+    ConfirmOptOut,
     FetchMedia,
     LeadState,
     MarkRead,
     MediaKind,
     MirrorLead,
+    OfferSlots,
     OutboxEffect,
+    ReaskQuestion,
     RefundDeposit,
+    RelayReply,
     RequestDepositLink,
+    SendBookingNotice,
+    SendDepositLink,
     SendMedia,
     SendMessage,
+    SendPacket,
+    SendSummary,
     UndecodableEffect,
     effect_from_json,
     effect_to_json,
@@ -27,20 +40,36 @@ from actors.lead import (
     state_to_json,
 )
 
+LEAD = "447700900123"
+ARTIST = "447700900999"
+WHO = {"name": "Ana", "number": f"+{LEAD}", "link": f"https://wa.me/{LEAD}"}
+ANSWERS = (("idea", "a fox"), ("placement", "forearm"))
+NAMED = {"name": "Ana"}
+
 EFFECTS: list[OutboxEffect] = [
-    SendMessage(
-        "447700900123",
-        "summary",
-        params={"name": "Ana"},
-        answers=(("idea", "a fox"), ("placement", "forearm")),
-        intro="greeting",
-        outro="farewell",
-        ref="447700900123",
-        after_opt_out=True,
-    ),
-    SendMessage("447700900999", "artist_packet"),
-    SendMessage("447700900123", "declined", as_template=True),
-    SendMessage("447700900123", "question_size", mark_read="wamid.HBgL"),
+    SendMessage(LEAD, "declined", {"name": "Ana"}),
+    SendMessage(LEAD, "declined", as_template=True),
+    SendMessage(LEAD, "holding", mark_read="wamid.HBgL"),
+    AskQuestion(LEAD, "idea", intro="greeting", name="Ana"),
+    AskQuestion(LEAD, "placement", "other", mark_read="wamid.HBgL"),
+    ReaskQuestion(LEAD, "size"),
+    ReaskQuestion(LEAD, "placement", "other", as_template=True),
+    SendSummary(LEAD, ANSWERS, intro="resumed"),
+    SendSummary(LEAD, ANSWERS, again=True),
+    AskWhatToEdit(LEAD),
+    ConfirmOptOut(LEAD, mark_read="wamid.HBgL"),
+    SendPacket(ARTIST, LEAD, WHO, ANSWERS),
+    SendPacket(ARTIST, LEAD, WHO, ANSWERS, reason="reason_stuck"),
+    SendBookingNotice(ARTIST, LEAD, WHO, 1_900_000_000),
+    OfferSlots(LEAD, 120, (1_900_000_000, 1_900_007_200), "2030-03-20", "slots_intro"),
+    OfferSlots(LEAD, 120, intro="slot_taken"),
+    SendDepositLink(LEAD, "https://checkout.stripe.com/c/1", "£50.00"),
+    SendDepositLink(LEAD, "https://checkout.stripe.com/c/2", "£50.00", attempt=2),
+    ConfirmBooking(LEAD, "£50.00"),
+    ConfirmBooking(LEAD, "£50.00", 1_900_000_000),
+    ConfirmCancellation(LEAD, 1_900_000_000, forfeit=True),
+    AskWhichLead(ARTIST, (("to:1:wa:2", "Ana", "+1"), ("to:3:wa:2", "+3", "+3"))),
+    RelayReply(LEAD, "Friday at 2?"),
     SendMedia("447700900999", "MEDIA-4", "artist_reference", mark_read="wamid.HBgK"),
     MarkRead("447700900123", "wamid.HBgM"),
     FetchMedia("447700900123", "MEDIA-2", "wa:wamid.HBgN", "image/png", "like this", "abc="),
@@ -84,6 +113,110 @@ def test_rows_written_before_effects_carried_their_type_still_decode(
     channel: str, stored: dict[str, Any], expected: OutboxEffect
 ) -> None:
     assert effect_from_json(channel, stored) == expected
+
+
+def _wide(key: str, **fields: Any) -> dict[str, Any]:
+    """A message row as every one was written before the kinds were typed."""
+    row: dict[str, Any] = {"type": "send_message", "to": LEAD, "key": key, "params": {}}
+    row |= {"answers": []}
+    row |= {"intro": None, "outro": None, "ref": None, "after_opt_out": False}
+    return row | {"as_template": False, "slots": [], "later": None, **fields}
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        (
+            _wide("declined", params={"name": "Ana"}),
+            SendMessage(LEAD, "declined", NAMED),
+        ),
+        (
+            _wide("questions.idea", params=NAMED, intro="greeting", mark_read="wamid.1"),
+            AskQuestion(LEAD, "idea", intro="greeting", name="Ana", mark_read="wamid.1"),
+        ),
+        (_wide("questions.placement.other"), AskQuestion(LEAD, "placement", "other")),
+        (_wide("reask.size", as_template=True), ReaskQuestion(LEAD, "size", as_template=True)),
+        (_wide("reask.placement.other"), ReaskQuestion(LEAD, "placement", "other")),
+        (
+            _wide("summary", answers=[list(a) for a in ANSWERS], intro="resumed"),
+            SendSummary(LEAD, ANSWERS, "resumed"),
+        ),
+        (
+            _wide("summary_reask", answers=[["idea", "a fox"]]),
+            SendSummary(LEAD, (("idea", "a fox"),), again=True),
+        ),
+        (_wide("edit_pick"), AskWhatToEdit(LEAD)),
+        (_wide("opted_out", after_opt_out=True), ConfirmOptOut(LEAD)),
+        (
+            _wide(
+                "artist_packet", to=ARTIST, params=WHO, ref=LEAD, answers=[list(a) for a in ANSWERS]
+            ),
+            SendPacket(ARTIST, LEAD, WHO, ANSWERS),
+        ),
+        (
+            _wide("artist_handover", to=ARTIST, params={**WHO, "reason": "reason_asked"}, ref=LEAD),
+            SendPacket(ARTIST, LEAD, WHO, (), "reason_asked"),
+        ),
+        (
+            _wide("artist_booked_at", to=ARTIST, params={**WHO, "when": "1900000000"}, ref=LEAD),
+            SendBookingNotice(ARTIST, LEAD, WHO, 1_900_000_000),
+        ),
+        (
+            _wide(
+                "slots_offer",
+                params={"minutes": "120"},
+                intro="slots_intro",
+                slots=[1_900_000_000],
+                later="2030-03-20",
+            ),
+            OfferSlots(LEAD, 120, (1_900_000_000,), "2030-03-20", "slots_intro"),
+        ),
+        (_wide("slots_none", intro="slot_taken"), OfferSlots(LEAD, 0, intro="slot_taken")),
+        (
+            _wide(
+                "deposit_link_again",
+                params={"url": "https://s/2", "amount": "£50.00"},
+                outro="deposit_policy",
+            ),
+            SendDepositLink(LEAD, "https://s/2", "£50.00", 2),
+        ),
+        (
+            _wide("booked", params={"amount": "£50.00"}, outro="deposit_policy"),
+            ConfirmBooking(LEAD, "£50.00"),
+        ),
+        (
+            _wide(
+                "booked_at",
+                params={"amount": "£50.00", "when": "1900000000"},
+                outro="deposit_policy",
+            ),
+            ConfirmBooking(LEAD, "£50.00", 1_900_000_000),
+        ),
+        (
+            _wide("cancelled", params={"when": "1900000000"}, outro="cancel_refund"),
+            ConfirmCancellation(LEAD, 1_900_000_000, forfeit=False),
+        ),
+        (
+            _wide("artist_which_lead", to=ARTIST, choices=[["to:1:wa:2", "Ana", "+1"]]),
+            AskWhichLead(ARTIST, (("to:1:wa:2", "Ana", "+1"),)),
+        ),
+        (_wide("artist_reply", params={"text": "Friday?"}), RelayReply(LEAD, "Friday?")),
+    ],
+    ids=lambda value: value.get("key") if isinstance(value, dict) else type(value).__name__,
+)
+def test_a_message_queued_in_the_one_wide_shape_decodes_as_its_kind(
+    stored: dict[str, Any], expected: OutboxEffect
+) -> None:
+    """Rows already in the outbox when the kinds were typed are delivered as before."""
+    assert effect_from_json("whatsapp", stored) == expected
+
+
+def test_a_message_is_read_back_by_its_fields_never_by_its_copy_key() -> None:
+    """The copy key is written for the readers that index by it, and never parsed."""
+    asked = AskQuestion(LEAD, "placement", "other", intro="resumed")
+    stored = effect_to_json(asked)
+    assert stored["key"] == "questions.placement.other"
+    assert effect_from_json("whatsapp", {**stored, "key": "not.a.question"}) == asked
 
 
 @pytest.mark.parametrize(

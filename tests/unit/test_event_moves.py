@@ -1,7 +1,9 @@
 """
-The behaviour makes exactly the moves `EVENT_MOVES` lists. Leads in every status, each
-part-way through in several ways, meet events of every kind; each status change the
-behaviour makes must be in the table, and each entry of the table must be made.
+The behaviour makes exactly the moves `TRANSITIONS` lists. Leads in every status, each
+part-way through in several ways, meet events of every kind; where each turn ends must be
+in the table (`event_moves`: a row's statuses and its restarts' ends), and each end the
+table lists must be one the behaviour reaches. `move` refuses any step outside the table
+while the turn runs, so a turn that gets here only took steps its rows allow.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from actors.lead import (
     TimerFired,
     TimerKind,
 )
-from actors.lead.transitions import EVENT_MOVES, event_moves
+from actors.lead.transitions import TRANSITIONS, event_moves
 from tests.unit.lead_fixtures import (
     ALL_ANSWERED,
     LEAD,
@@ -160,9 +162,8 @@ def test_the_behaviour_makes_no_move_outside_the_table() -> None:
 
 TABLE = [
     (source, kind, target)
-    for source, row in EVENT_MOVES.items()
-    for kind, targets in row.items()
-    for target in sorted(targets)
+    for source, kind in TRANSITIONS
+    for target in sorted(event_moves(source, kind))
 ]
 
 

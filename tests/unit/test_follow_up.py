@@ -15,10 +15,13 @@ from actors.copy import Composer, load_copy, script_from
 from actors.lead import (
     Answer,
     ArtistAction,
+    AskQuestion,
     Decision,
     Event,
     LeadState,
-    SendMessage,
+    Message,
+    SendPacket,
+    SendSummary,
     Status,
     latest_answers,
     state_from_json,
@@ -48,7 +51,7 @@ def play(state: LeadState, events: Sequence[Event]) -> tuple[LeadState, Decision
 
 
 def to_lead(decision: Decision) -> list[str]:
-    return [e.key for e in decision.effects if isinstance(e, SendMessage) and e.to == LEAD]
+    return [e.key for e in decision.effects if isinstance(e, Message) and e.to == LEAD]
 
 
 def test_other_asks_where_and_keeps_the_question_open() -> None:
@@ -81,11 +84,12 @@ def test_the_summary_and_the_packet_show_where() -> None:
         msg("skip"),
     ]
     state, decision = play(ON_PLACEMENT, events)
-    (summary,) = [e for e in decision.effects if isinstance(e, SendMessage)]
+    (summary,) = [e for e in decision.effects if isinstance(e, Message)]
+    assert isinstance(summary, SendSummary)
     assert summary.key == "summary"
     assert dict(summary.answers)["placement"] == "behind my left ear"
     _, submitted = play(state, [reply("confirm")])
-    packet = next(e for e in submitted.effects if isinstance(e, SendMessage) and e.to != LEAD)
+    packet = next(e for e in submitted.effects if isinstance(e, SendPacket))
     assert dict(packet.answers)["placement"] == "behind my left ear"
 
 
@@ -100,14 +104,15 @@ def test_a_too_short_answer_is_asked_again_then_handed_over() -> None:
 
 def test_a_sticker_is_not_an_answer_to_where() -> None:
     state, decision = play(ON_PLACEMENT, [reply("other"), media("sticker")])
-    assert [e for e in decision.effects if isinstance(e, SendMessage)] == []
+    assert [e for e in decision.effects if isinstance(e, Message)] == []
     assert (state.follow_up, state.failed_attempts) == ("other", 0)
 
 
 def test_a_location_is_not_an_answer_to_where() -> None:
     state, decision = play(ON_PLACEMENT, [reply("other"), media("location")])
-    (asked,) = [e for e in decision.effects if isinstance(e, SendMessage)]
-    assert (asked.key, asked.intro) == ("questions.placement.other", "unsupported")
+    (asked,) = [e for e in decision.effects if isinstance(e, Message)]
+    assert asked == AskQuestion(LEAD, "placement", "other", intro="unsupported", name="Ana")
+    assert asked.key == "questions.placement.other"
     assert state.failed_attempts == 0
 
 

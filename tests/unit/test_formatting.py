@@ -25,9 +25,9 @@ from actors.lead import (
     DepositSession,
     LeadBehaviour,
     LeadState,
+    Message,
     PaymentEventReceived,
     Policy,
-    SendMessage,
     Status,
 )
 from tests.unit.lead_fixtures import LEAD, NOW, script
@@ -181,7 +181,7 @@ def _read(locale: str, currency: str) -> list[str]:
     booked = behaviour.decide(linked.state, paid)
     composer = Composer(load_copy(COPY_DIR, locale))
     sent = [
-        e for e in (*linked.effects, *booked.effects) if isinstance(e, SendMessage) and e.to == LEAD
+        e for e in (*linked.effects, *booked.effects) if isinstance(e, Message) and e.to == LEAD
     ]
     return [composer.render(message)["text"]["body"] for message in sent]
 

@@ -18,8 +18,8 @@ from actors.lead import (
     Answer,
     LeadBehaviour,
     LeadState,
+    Message,
     Policy,
-    SendMessage,
     Status,
     latest_answers,
     state_to_json,
@@ -78,7 +78,7 @@ def test_a_size_is_understood_and_kept_in_centimetres(written: str, kept: str) -
 @pytest.mark.parametrize("written", ["big", "palm sized", "300", "0", "2 m", "0.2 mm"])
 def test_no_size_or_one_out_of_bounds_is_asked_again(written: str) -> None:
     decision = LEAD_BEHAVIOUR.decide(ON_SIZE, msg(written))
-    (asked,) = [e for e in decision.effects if isinstance(e, SendMessage)]
+    (asked,) = [e for e in decision.effects if isinstance(e, Message)]
     assert asked.key == "reask.size"
     assert decision.state.answers == ON_SIZE.answers
 

@@ -13,10 +13,10 @@ from actors.lead import (
     DepositLinkCreated,
     LeadBehaviour,
     LeadState,
+    Message,
     Outcome,
     Policy,
     ScheduleTimer,
-    SendMessage,
     Status,
     TimerFired,
     TimerKind,
@@ -48,7 +48,7 @@ def fire(state: LeadState, kind: TimerKind, *, later_s: int = 0) -> Decision:
 
 
 def sent(decision: Decision) -> list[str]:
-    return [e.key for e in decision.effects if isinstance(e, SendMessage) and e.to == LEAD]
+    return [e.key for e in decision.effects if isinstance(e, Message) and e.to == LEAD]
 
 
 def test_starting_to_qualify_arms_the_silence_timer() -> None:

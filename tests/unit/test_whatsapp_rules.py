@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from actors.lead import (
+    AskQuestion,
     FetchMedia,
     LeadState,
     MarkRead,
+    Message,
     MessageReceived,
-    SendMedia,
     SendMessage,
     Status,
 )
@@ -33,7 +34,7 @@ QUALIFYING = LeadState(
 
 
 def read_marks(effects: Sequence[object]) -> list[str | None]:
-    return [e.mark_read for e in effects if isinstance(e, SendMessage | SendMedia)]
+    return [e.mark_read for e in effects if isinstance(e, Message)]
 
 
 def test_the_first_reply_marks_the_message_it_answers_read() -> None:
@@ -55,7 +56,7 @@ def test_no_read_receipt_for_a_message_that_gets_no_reply() -> None:
     for state, event in [(with_artist, msg("hello?")), (QUALIFYING, media("sticker"))]:
         effects = behaviour(read_receipts=True).decide(state, event).effects
         assert not any(isinstance(e, MarkRead) for e in effects)
-        replies_to_lead = [e for e in effects if isinstance(e, SendMessage) and e.to == LEAD]
+        replies_to_lead = [e for e in effects if isinstance(e, Message) and e.to == LEAD]
         assert replies_to_lead == []
         assert all(mark is None for mark in read_marks(effects))  # the artist's forward
 
@@ -86,10 +87,11 @@ def test_a_sticker_is_not_fetched() -> None:
 
 def test_a_message_refused_outside_the_window_is_resent_as_its_template() -> None:
     event = failed("questions.size", "131047")
-    assert isinstance(event.effect, SendMessage)
+    assert isinstance(event.effect, Message)
     event = replace(event, effect=replace(event.effect, mark_read="wamid.lead-said"))
     decision = behaviour().decide(QUALIFYING, event)
-    (resend,) = [e for e in decision.effects if isinstance(e, SendMessage)]
+    (resend,) = [e for e in decision.effects if isinstance(e, Message)]
+    assert isinstance(resend, AskQuestion)  # the same question, now as its template
     assert (resend.to, resend.key, resend.as_template) == (LEAD, "questions.size", True)
     assert resend.mark_read is None  # the message was marked read with the first try
 
@@ -97,16 +99,17 @@ def test_a_message_refused_outside_the_window_is_resent_as_its_template() -> Non
 def test_a_template_that_failed_again_is_not_resent() -> None:
     event = failed("questions.size", "131047")
     assert event.effect is not None
-    assert isinstance(event.effect, SendMessage)
+    assert isinstance(event.effect, Message)
     event = replace(event, effect=replace(event.effect, as_template=True))
     decision = behaviour().decide(QUALIFYING, event)
-    assert [e for e in decision.effects if isinstance(e, SendMessage)] == []
+    assert [e for e in decision.effects if isinstance(e, Message)] == []
 
 
 def test_the_artist_hears_of_a_lost_deposit_link_with_the_error() -> None:
     booking = replace(QUALIFYING, status=S.BOOKING_PENDING, name="Ana")
     decision = behaviour().decide(booking, failed("deposit_link", "131026"))
-    (notice,) = [e for e in decision.effects if isinstance(e, SendMessage)]
+    (notice,) = [e for e in decision.effects if isinstance(e, Message)]
+    assert isinstance(notice, SendMessage)
     assert (notice.to, notice.key, notice.params["error"]) == (
         ARTIST,
         "artist_delivery_failed",
@@ -123,4 +126,4 @@ def test_marketing_preferences_are_kept_on_the_lead() -> None:
 def test_a_thumbs_up_is_silent_outside_the_summary() -> None:
     decision = behaviour(read_receipts=True).decide(QUALIFYING, reaction("\U0001f44d", "summary"))
     assert decision.state.status is S.QUALIFYING
-    assert [e for e in decision.effects if isinstance(e, SendMessage | MarkRead)] == []
+    assert [e for e in decision.effects if isinstance(e, Message | MarkRead)] == []

@@ -227,28 +227,6 @@ async def test_a_voice_note_the_artist_sent_to_no_one_goes_as_audio_to_the_lead_
     assert (voice.type, voice.body["audio"]) == ("audio", {"id": "MEDIA-ART-VOICE"})
 
 
-async def test_a_picture_kept_before_kinds_were_kept_still_goes_as_a_picture(
-    running: Running,
-) -> None:
-    """A message the artist sent to no one, kept by the version before this one (its
-    relayed words carry no kind), is relayed as it would have been: an image."""
-    lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Mika")
-    await with_the_artist(running, lead, artist)
-    await artist.send_image("MEDIA-ART-OLD", caption="the stencil")
-    [question] = await artist.unread()
-    await running.pool.execute(
-        "UPDATE inbox SET payload = payload #- '{relayed,kind}' WHERE lead_key = $1", ARTIST
-    )
-    kept = await running.pool.fetchval("SELECT payload FROM inbox WHERE lead_key = $1", ARTIST)
-    assert kept["relayed"] == {"text": "the stencil", "media_id": "MEDIA-ART-OLD"}
-    await artist.tap(question, next(iter(buttons_of(question))))
-    [picture] = await lead.unread()
-    assert (picture.type, picture.body["image"]) == (
-        "image",
-        {"id": "MEDIA-ART-OLD", "caption": "the stencil"},
-    )
-
-
 async def test_done_hands_the_lead_back_to_the_bot(running: Running) -> None:
     lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Mika")
     packet = await with_the_artist(running, lead, artist)

@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from actors.providers.calendars.busy_sync import BusyCalendarSync, forget_busy_calendar
+
+__all__ = ["BusyCalendarSync", "forget_busy_calendar"]

@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from actors.providers.stripe.payments import PaymentRef, PaymentRouting, RoutedLead
+
+__all__ = ["PaymentRef", "PaymentRouting", "RoutedLead"]

@@ -1,17 +1,16 @@
 """
-Which lead a verified Stripe event belongs to, and a home for those that belong to none.
+Which lead a verified Stripe event belongs to.
 
 A Checkout Session is found by the session id we stored when we issued it, else by
 `client_reference_id` (our opaque lead id); charges and disputes by the payment intent
 the booking stored. `metadata.lead_id` is only a cross-check, passed on to the lead's
-rules. An event that matches no lead is kept (once) with a warning, and nothing is sent.
+rules. An event that matches no lead is the artist's actor's (`actors.commands.payments`).
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from storage import Database
 
@@ -51,17 +50,6 @@ class PaymentRouting:
                 lead_id = _uuid(ref.reference)
                 lead = await unit.leads.by_lead_id(lead_id) if lead_id else None
         return RoutedLead(lead.lead_key, str(lead.lead_id)) if lead is not None else None
-
-    async def keep_unrouted(
-        self, message_id: str, payload: dict[str, Any], correlation_id: str
-    ) -> bool:
-        """Keep an event no lead claims; False when it was kept already (a duplicate)."""
-        async with self._db.records() as unit:
-            kept = await unit.unrouted.record(
-                message_id, payload, correlation_id, "stripe_unrouted"
-            )
-            await unit.commit()
-        return kept
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:

@@ -2,4 +2,7 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from actors.providers.whatsapp.statuses import DeliveryReports, SentMessageRef, StatusReport
+from actors.providers.whatsapp.templates import Template, Templates
+
+__all__ = ["DeliveryReports", "SentMessageRef", "StatusReport", "Template", "Templates"]

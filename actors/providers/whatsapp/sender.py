@@ -35,12 +35,12 @@ import structlog
 
 from actors.copy import Composer, CopyError
 from actors.errors import DeliverySuppressed, PermanentDeliveryError, RetryableDeliveryError
-from actors.lead import MarkRead, SendMedia, SendMessage
+from actors.lead import MarkRead, Message
 from actors.outbox.deadline import Deadline
 from actors.outbox.delivery import Delivery, outside_window
 from actors.providers.whatsapp.graph import GraphAnswer, GraphCallFailed, GraphCalls
 from actors.providers.whatsapp.pacing import Pacing
-from actors.providers.whatsapp.templates import Templates, message_key
+from actors.providers.whatsapp.templates import Templates
 from actors.runtime.clock import Clock, SystemClock
 
 __all__ = ["OUTSIDE_WINDOW_CODE", "PAIR_RATE_CODE", "RETRYABLE_GRAPH_CODES", "WhatsAppSender"]
@@ -91,7 +91,7 @@ class WhatsAppSender:
 
     async def deliver(self, delivery: Delivery, deadline: Deadline) -> str | None:
         effect = delivery.effect
-        if not isinstance(effect, SendMessage | SendMedia | MarkRead):
+        if not isinstance(effect, Message | MarkRead):
             raise PermanentDeliveryError("wrong_channel", type(effect).__name__)
         if not self._configured:
             raise RetryableDeliveryError(
@@ -106,7 +106,7 @@ class WhatsAppSender:
             failure = await self._mark_read(effect.mark_read, deadline)
             if failure is not None:
                 log.warning("whatsapp.read_receipt_failed", reason=failure)
-        if isinstance(effect, SendMessage) and effect.as_template:
+        if effect.as_template:
             return await self._send_template(delivery, effect, deadline, why="reported_131047")
         if outside_window(delivery, self._clock.now(), self._artist):
             return await self._send_template(delivery, effect, deadline, why="outside_window")
@@ -124,7 +124,7 @@ class WhatsAppSender:
     async def _send_template(
         self,
         delivery: Delivery,
-        effect: SendMessage | SendMedia,
+        effect: Message,
         deadline: Deadline,
         *,
         why: str,
@@ -134,9 +134,7 @@ class WhatsAppSender:
         except CopyError as error:
             raise PermanentDeliveryError("copy", str(error)) from error
         if message is None:
-            raise DeliverySuppressed(
-                "outside_window", f"no template for {message_key(effect)!r} ({why})"
-            )
+            raise DeliverySuppressed("outside_window", f"no template for {effect.key!r} ({why})")
         try:
             provider_id = await self._post(delivery, effect.to, message, deadline)
         except _OutsideWindow as error:  # a template cannot be outside the window

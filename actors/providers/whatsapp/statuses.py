@@ -23,7 +23,7 @@ from datetime import datetime
 import structlog
 
 from actors.errors import ActorError, TurnFailed
-from actors.lead import SendMedia, SendMessage, UndecodableEffect, effect_from_json
+from actors.lead import Message, UndecodableEffect, effect_from_json
 from actors.runtime.inbound import Inbound
 from actors.runtime.observe import NullObserver, Observer
 from actors.runtime.registry import ActorRuntime
@@ -107,7 +107,7 @@ class DeliveryReports:
             wa_id=row.lead_key,
             outbox_id=row.outbox_id,
             error_code=row.error_code,
-            effect=effect if isinstance(effect, SendMessage | SendMedia) else None,
+            effect=effect if isinstance(effect, Message) else None,
             now=self._now(),
             correlation_id=correlation_id,
         )

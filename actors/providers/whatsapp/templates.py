@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from actors.copy import Composer, CopyError
-from actors.lead import SendMedia, SendMessage
+from actors.lead import Message
 
-__all__ = ["Template", "Templates", "message_key"]
+__all__ = ["Template", "Templates"]
 
 _FIELDS = frozenset({"name", "language"})
 
@@ -73,36 +73,28 @@ class Templates:
     def keys(self) -> frozenset[str]:
         return frozenset(self._templates)
 
-    def message(self, effect: SendMessage | SendMedia) -> dict[str, Any] | None:
+    def message(self, effect: Message) -> dict[str, Any] | None:
         """
         The Graph API body (without `to`) of the template standing for this effect.
 
         None when its message has no template. An intro or outro said with the
         message is not part of it: the template stands for the whole message.
         """
-        key = message_key(effect)
-        template = self._templates.get(key)
+        template = self._templates.get(effect.key)
         if template is None:
             return None
-        answers = effect.answers if isinstance(effect, SendMessage) else ()
-        texts = self._composer.template_parameters(key, effect.params, answers)
+        texts, buttons = self._composer.template_parts(effect)
         body: dict[str, Any] = {"name": template.name, "language": {"code": template.language}}
         components: list[dict[str, Any]] = []
         if texts:
             components.append(
                 {"type": "body", "parameters": [{"type": "text", "text": t} for t in texts]}
             )
-        ref = effect.ref if isinstance(effect, SendMessage) else None
-        for index, payload in enumerate(self._composer.template_buttons(key, ref)):
+        for index, payload in enumerate(buttons):
             components.append(_quick_reply(index, payload))
         if components:
             body["components"] = components
         return {"type": "template", "template": body}
-
-
-def message_key(effect: SendMessage | SendMedia) -> str:
-    """The copy key a message is about (a media forward is named by its caption)."""
-    return effect.key if isinstance(effect, SendMessage) else effect.caption_key
 
 
 def _quick_reply(index: int, payload: str) -> dict[str, Any]:

@@ -25,17 +25,18 @@ from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 from quart import Quart
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, RequestTimeout
 
+from actors.commands import RecordRejectedWebhook
 from web.errors import INTERNAL, UNAVAILABLE, SignatureInvalid, error_answer, http_error_answer
 from web.metrics import Metrics
 from web.request_ids import HEADER, bind_correlation_id
 from web.services import services_of
 from web.webhooks import WHATSAPP_PATH, take_whatsapp_batch
 
-__all__ = ["WhatsAppLane"]
+__all__ = ["WhatsAppEndpoint"]
 
 ASGIApp = Callable[[Scope, ASGIReceiveCallable, ASGISendCallable], Awaitable[None]]
 
-log = structlog.get_logger("web.whatsapp_lane")
+log = structlog.get_logger("web.whatsapp_endpoint")
 
 _HEADER = HEADER.lower().encode()
 _SIGNATURE = b"x-hub-signature-256"
@@ -45,7 +46,7 @@ class _Gone(Exception):
     """The caller hung up before its body arrived: nobody to answer."""
 
 
-class WhatsAppLane:
+class WhatsAppEndpoint:
     """`POST /webhooks/whatsapp` here; every other request to `quart_asgi`."""
 
     def __init__(self, app: Quart, quart_asgi: ASGIApp) -> None:
@@ -91,7 +92,8 @@ class WhatsAppLane:
                 log.exception("request.failed")
                 return INTERNAL.status, dict(INTERNAL.body), INTERNAL.headers
             if isinstance(error, SignatureInvalid):
-                await running.rejections.record(WHATSAPP_PATH, str(error), correlation)
+                refused = RecordRejectedWebhook(WHATSAPP_PATH, str(error), correlation)
+                await running.actors.handle(refused)
             return known.status, known.body, known.headers
         return 200, {"received": counts}, {}
 

@@ -1,5 +1,5 @@
 """
-The WhatsApp webhook's POST, served in front of Quart (`web.whatsapp_lane`): the edges
+The WhatsApp webhook's POST, served in front of Quart (`web.whatsapp_endpoint`): the edges
 Quart used to handle. The request id is echoed and never a phone number; a body over
 the limit is refused with 413 whether its length was declared or not, a body that
 stalls with 408, and both are counted; a caller who hangs up mid-body gets nothing

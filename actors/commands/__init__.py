@@ -1,0 +1,57 @@
+"""The one door into the actors: commands, their handlers, and what they answer."""
+
+from __future__ import annotations
+
+from actors.commands.bus import Actors
+from actors.commands.lead_actions import LeadActions
+from actors.commands.model import (
+    ActOnLead,
+    Command,
+    IncomingMessage,
+    IncomingPreference,
+    LeadRef,
+    RecordRejectedWebhook,
+    RedriveDeadLetter,
+    ReplyToLead,
+    RequestSignInLink,
+    RotateFeedKey,
+    SignInWithLink,
+    SignInWithPassword,
+    SignOut,
+    StripePayment,
+    TakeStripeEvent,
+    TakeWhatsApp,
+)
+from actors.commands.payments import UNROUTED, StripeIntake, payment_event
+from actors.commands.results import ActionTaken, ReplyDelivery, ReplyTaken
+from actors.commands.whatsapp import WhatsAppIntake
+from storage import RedriveOutcome
+
+__all__ = [
+    "UNROUTED",
+    "ActOnLead",
+    "ActionTaken",
+    "Actors",
+    "Command",
+    "IncomingMessage",
+    "IncomingPreference",
+    "LeadActions",
+    "LeadRef",
+    "RecordRejectedWebhook",
+    "RedriveDeadLetter",
+    "RedriveOutcome",
+    "ReplyDelivery",
+    "ReplyTaken",
+    "ReplyToLead",
+    "RequestSignInLink",
+    "RotateFeedKey",
+    "SignInWithLink",
+    "SignInWithPassword",
+    "SignOut",
+    "StripeIntake",
+    "StripePayment",
+    "TakeStripeEvent",
+    "TakeWhatsApp",
+    "WhatsAppIntake",
+    "payment_event",
+]

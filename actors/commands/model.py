@@ -1,0 +1,183 @@
+"""
+The commands: everything that reaches the actors from outside, one frozen class each.
+
+Web verifies and parses, builds one of these and hands it to `Actors.handle`; what the
+command returns is typed by its class (`Command[R]`). Events of the lead and the artist
+are what actors decide on; commands are what the world asks of the service.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+from actors.commands.results import ActionTaken, ReplyTaken
+from actors.lead import ArtistAction, MessageReceived, PreferenceChanged
+from actors.page.access import LinkSent, PasswordTried
+from actors.providers.stripe.payments import PaymentRef
+from actors.queries.calendar_feed import FeedAddress
+from storage import RedriveOutcome, StatusReport
+
+__all__ = [
+    "ActOnLead",
+    "Command",
+    "IncomingMessage",
+    "IncomingPreference",
+    "LeadRef",
+    "RecordRejectedWebhook",
+    "RedriveDeadLetter",
+    "ReplyToLead",
+    "RequestSignInLink",
+    "RotateFeedKey",
+    "SignInWithLink",
+    "SignInWithPassword",
+    "SignOut",
+    "StripePayment",
+    "TakeStripeEvent",
+    "TakeWhatsApp",
+]
+
+R = TypeVar("R", covariant=True)
+
+# A lead, as the caller names it: its wa_id (the admin API) or its opaque id (the page).
+LeadRef = str | UUID
+
+
+class Command(Generic[R]):
+    """A request to the actors; `R` is what handling it returns."""
+
+
+# -- from WhatsApp -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """One message of a delivery: its event (from a lead or the artist) and what the
+    inbox keeps of it (Meta's JSON, as received). `about_id`: Meta's id of the message
+    it replies or reacts to, looked up among ours when the message is handled."""
+
+    event: MessageReceived
+    record: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IncomingPreference:
+    event: PreferenceChanged
+    record: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TakeWhatsApp(Command[dict[str, int]]):
+    """One signed delivery from Meta. Returns what it held, by outcome."""
+
+    messages: tuple[IncomingMessage, ...]
+    preferences: tuple[IncomingPreference, ...]
+    statuses: tuple[StatusReport, ...]
+    correlation_id: str
+
+
+# -- from Stripe ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StripePayment:
+    """What a verified Stripe event says about a payment."""
+
+    event_id: str
+    event_type: str
+    livemode: bool
+    session_id: str | None
+    payment_status: str | None
+    amount: int | None
+    currency: str | None
+    payment_intent: str | None
+    claimed_lead_id: str | None  # the lead id our session's metadata carries
+
+
+@dataclass(frozen=True)
+class TakeStripeEvent(Command[str]):
+    """One verified Stripe event. Returns its outcome, or "unrouted" (no lead's)."""
+
+    payment: StripePayment
+    ref: PaymentRef
+    record: dict[str, Any]
+    correlation_id: str
+
+
+# -- the artist's actions (the studio page, the admin API) ----------------------------
+
+
+@dataclass(frozen=True)
+class ActOnLead(Command[ActionTaken | None]):
+    """The artist's action on a lead: a turn of its actor (None: no such lead)."""
+
+    lead: LeadRef
+    action: ArtistAction
+    correlation_id: str
+    deposit_amount: int | None = None  # an approval's own deposit, in minor units
+    session_minutes: int | None = None  # an approval's session length (appointments on)
+
+
+@dataclass(frozen=True)
+class ReplyToLead(Command[ReplyTaken | None]):
+    """The artist's words to a lead: a turn of its actor (None: no such lead)."""
+
+    lead: LeadRef
+    text: str
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RedriveDeadLetter(Command[RedriveOutcome]):
+    """Put a dead letter back in the outbox."""
+
+    outbox_id: int
+    correlation_id: str | None
+
+
+@dataclass(frozen=True)
+class RotateFeedKey(Command[FeedAddress]):
+    """A new key for the artist's calendar feed (`KeyFromSettings` when it is fixed)."""
+
+
+# -- the studio page's door ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestSignInLink(Command[LinkSent]):
+    """A one-time sign-in link to the artist's WhatsApp: a turn of the artist's actor."""
+
+    correlation_id: str
+
+
+@dataclass(frozen=True)
+class SignInWithLink(Command[str | None]):
+    """Spend a link, start a session: its id, or None (unknown, spent or expired)."""
+
+    token: str
+
+
+@dataclass(frozen=True)
+class SignInWithPassword(Command[tuple[PasswordTried, str | None]]):
+    """The password, from a client address: how it went, and the session id if accepted."""
+
+    presented: str
+    address: str
+
+
+@dataclass(frozen=True)
+class SignOut(Command[None]):
+    session_id: str
+
+
+# -- refusals ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordRejectedWebhook(Command[None]):
+    """A webhook refused for its signature, kept as a (throttled) system event."""
+
+    route: str
+    reason: str
+    correlation_id: str | None

@@ -1,0 +1,104 @@
+"""
+One delivery from Meta, taken whole: each message to its actor, then the statuses.
+
+A lead's message goes to that lead's actor; a message from the artist's own number to
+the artist's actor, which decides where it goes (`actors.artist`). A message that
+replies or reacts to one of ours (`context.id`, a reaction's `message_id`) carries
+that message's copy key to the lead's behaviour (a 👍 on the summary confirms it), or,
+from the artist, the lead it was about. Preferences go to their lead. Statuses are kept
+and applied, and a failure is told to its lead, after the messages' turns.
+
+The delivery is taken only when every message's turn has committed (processed, or
+deliberately skipped as a duplicate or out of order), and its statuses with them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from actors.artist import ARTIST_KEY, ArtistBehaviour, ArtistWrote
+from actors.commands.model import IncomingMessage, TakeWhatsApp
+from actors.errors import TurnFailed
+from actors.providers.whatsapp.statuses import DeliveryReports
+from actors.runtime.inbound import ArtistInbound, Inbound
+from actors.runtime.registry import ActorRuntime
+from actors.runtime.turn import TurnOutcome
+from storage import SentMessageRef
+
+__all__ = ["WhatsAppIntake"]
+
+_NOT_A_LEAD = frozenset({ARTIST_KEY, "studio"})  # lanes of messages about no one lead
+
+
+@dataclass(frozen=True)
+class WhatsAppIntake:
+    _runtime: ActorRuntime
+    _statuses: DeliveryReports
+    _artist: ArtistBehaviour
+    _turn_wait_s: float
+
+    async def take(self, command: TakeWhatsApp) -> dict[str, int]:
+        about = await self._statuses.about(
+            [m.event.context_id for m in command.messages if m.event.context_id]
+        )
+        inbounds: list[Inbound | ArtistInbound] = [
+            self._inbound(m, about, command.correlation_id) for m in command.messages
+        ]
+        inbounds += [
+            Inbound.from_whatsapp(p.event, p.record, command.correlation_id)
+            for p in command.preferences
+        ]
+        outcomes = await self._told(inbounds)
+        # Not under a timeout here: a unit cancelled mid-statement would lose its connection.
+        await self._statuses.record(
+            command.statuses, correlation_id=command.correlation_id, wait_s=self._turn_wait_s
+        )
+        counts: dict[str, int] = {}
+        for outcome in outcomes:
+            counts[outcome.value] = counts.get(outcome.value, 0) + 1
+        if command.statuses:
+            counts["status"] = len(command.statuses)
+        return counts
+
+    def _inbound(
+        self, message: IncomingMessage, about: dict[str, SentMessageRef], correlation_id: str
+    ) -> Inbound | ArtistInbound:
+        event = message.event
+        ref = about.get(event.context_id or "")
+        if self._artist.is_artist(event.wa_id):
+            lead = ref.lead_key if ref is not None else None
+            if lead in _NOT_A_LEAD or lead == event.wa_id:
+                lead = None
+            wrote = ArtistWrote(event, about_lead=lead)
+            return ArtistInbound.of(wrote, message.record, correlation_id)
+        if ref is not None:
+            event = replace(event, about_key=ref.key)
+        return Inbound.from_whatsapp(event, message.record, correlation_id)
+
+    async def _told(self, inbounds: Sequence[Inbound | ArtistInbound]) -> list[TurnOutcome]:
+        """Every inbound to its actor at once; their outcomes once all have committed."""
+        loop = asyncio.get_running_loop()
+        replies: list[asyncio.Future[TurnOutcome]] = []
+        try:
+            for inbound in inbounds:
+                reply: asyncio.Future[TurnOutcome] = loop.create_future()
+                self._runtime.tell(inbound, reply)
+                replies.append(reply)
+        except BaseException:
+            # The provider will retry the whole delivery; what was already queued still
+            # runs (a retry then finds it done), so nobody needs to wait for those answers.
+            for reply in replies:
+                reply.add_done_callback(_discard)
+            raise
+        try:
+            async with asyncio.timeout(self._turn_wait_s):
+                return list(await asyncio.gather(*replies))
+        except TimeoutError:
+            raise TurnFailed("the turns did not commit in time") from None
+
+
+def _discard(reply: asyncio.Future[TurnOutcome]) -> None:
+    if not reply.cancelled():
+        reply.exception()  # retrieved, so asyncio does not warn about it

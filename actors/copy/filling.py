@@ -1,0 +1,81 @@
+"""
+How each kind of message fills its copy: the one table by type (`filling_of`) of the
+placeholders' values, the answers listed, what is said before and after the message,
+and the lead its buttons act on. The composer renders by it, and a template's
+parameters are filled by it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from actors.lead.messages import (
+    Answers,
+    AskQuestion,
+    AskWhatToEdit,
+    AskWhichLead,
+    ConfirmBooking,
+    ConfirmCancellation,
+    ConfirmOptOut,
+    Message,
+    OfferSlots,
+    ReaskQuestion,
+    RelayReply,
+    SendBookingNotice,
+    SendDepositLink,
+    SendMedia,
+    SendMessage,
+    SendPacket,
+    SendSummary,
+)
+
+__all__ = ["DEPOSIT_POLICY", "Filling", "filling_of"]
+
+DEPOSIT_POLICY = "deposit_policy"  # said after the link and the booking: read before paying
+
+
+@dataclass(frozen=True)
+class Filling:
+    """What a kind's copy message is filled with, and what is said around it."""
+
+    params: Mapping[str, str] = field(default_factory=dict)
+    answers: Answers = ()
+    intro: str | None = None  # a copy key said first, in the same message
+    outro: str | None = None  # a copy key said last, in the same message
+    ref: str | None = None  # the lead the message's buttons act on
+
+
+def filling_of(message: Message) -> Filling:
+    """The one table of how each kind of message fills its copy."""
+    match message:
+        case SendMessage() | SendMedia():
+            return Filling(message.params)
+        case AskQuestion():
+            return Filling(_named(message.name), intro=message.intro)
+        case ReaskQuestion() | AskWhatToEdit() | ConfirmOptOut() | AskWhichLead():
+            return Filling()
+        case SendSummary():
+            return Filling(answers=message.answers, intro=message.intro)
+        case SendPacket():
+            reason = {"reason": message.reason} if message.reason else {}
+            return Filling({**message.who, **reason}, message.answers, ref=message.lead)
+        case SendBookingNotice():
+            return Filling({**message.who, "when": str(message.when)}, ref=message.lead)
+        case OfferSlots():
+            return Filling({"minutes": str(message.minutes)}, intro=message.intro)
+        case SendDepositLink():
+            params = {"url": message.url, "amount": message.amount}
+            return Filling(params, outro=DEPOSIT_POLICY)
+        case ConfirmBooking():
+            when = {} if message.when is None else {"when": str(message.when)}
+            return Filling({**when, "amount": message.amount}, outro=DEPOSIT_POLICY)
+        case ConfirmCancellation():
+            outro = "cancel_forfeit" if message.forfeit else "cancel_refund"
+            return Filling({"when": str(message.when)}, outro=outro)
+        case RelayReply():
+            return Filling({"text": message.text})
+
+
+def _named(name: str | None) -> dict[str, str]:
+    return {"name": name} if name else {}

@@ -1,0 +1,311 @@
+"""
+The messages the lead's behaviour sends on WhatsApp: one frozen class per kind, with
+exactly its fields. Pure data.
+
+    SendMessage          a copy message as written: its key, its placeholders' values
+    AskQuestion          a question of the script, or its option's follow-up
+    ReaskQuestion        the same question again, after an answer it could not take
+    SendSummary          the lead's answers, with Yes / Edit
+    AskWhatToEdit        the list of questions, to pick the answer to change
+    ConfirmOptOut        the one message that reaches a number that opted out
+    SendPacket           the lead's answers to the artist, with buttons acting on the lead
+    SendBookingNotice    to the artist: a time is booked, with Cancel for that lead
+    OfferSlots           free times as a list to pick from (none: the lead waits)
+    SendDepositLink      the Checkout link, with the deposit policy after it
+    ConfirmBooking       the deposit is paid: booked (at a time, with appointments)
+    ConfirmCancellation  the appointment is cancelled: refunded, or forfeit
+    AskWhichLead         to the artist: which of their leads a message is for
+    RelayReply           the artist's words, to the lead from the business number
+    SendMedia            a media item forwarded as what it is
+
+What every kind carries to be delivered (the recipient, the read receipt it goes with,
+whether it goes as its template) is `WhatsAppMessage`'s. Each kind's `key` is the copy
+message it renders, made from its type and fields: the composer dispatches on the
+type and never parses a key back; storage and the studio page index messages by it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import KW_ONLY, dataclass, field
+from enum import StrEnum
+
+__all__ = [
+    "Answers",
+    "AskQuestion",
+    "AskWhatToEdit",
+    "AskWhichLead",
+    "ConfirmBooking",
+    "ConfirmCancellation",
+    "ConfirmOptOut",
+    "MediaKind",
+    "Message",
+    "OfferSlots",
+    "ReaskQuestion",
+    "RelayReply",
+    "SendBookingNotice",
+    "SendDepositLink",
+    "SendMedia",
+    "SendMessage",
+    "SendPacket",
+    "SendSummary",
+    "WhatsAppMessage",
+    "media_kind",
+]
+
+Answers = tuple[tuple[str, str], ...]  # (question key, value), latest per question
+
+
+class MediaKind(StrEnum):
+    """Meta's media message types: a media item is sent under its own type's key."""
+
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+    DOCUMENT = "document"
+    STICKER = "sticker"
+
+    @property
+    def takes_caption(self) -> bool:
+        """Meta refuses a caption on audio and stickers: their words go as a text."""
+        return self not in (MediaKind.AUDIO, MediaKind.STICKER)
+
+
+def media_kind(kind: str | None) -> MediaKind:
+    """Meta's message type as a media kind; anything else is sent as an image, as every
+    media item was before the kind was carried."""
+    try:
+        return MediaKind(kind or MediaKind.IMAGE)
+    except ValueError:
+        return MediaKind.IMAGE
+
+
+@dataclass(frozen=True)
+class WhatsAppMessage:
+    """What every message to a WhatsApp number carries, whatever its kind."""
+
+    to: str
+    _: KW_ONLY
+    # Meta's id of the lead's message this answers: marked read, with the typing
+    # indicator, just before this goes (one outbox row for both calls).
+    mark_read: str | None = None
+    as_template: bool = False  # send its approved template, not free-form (Meta said 131047)
+
+
+@dataclass(frozen=True)
+class SendMessage(WhatsAppMessage):
+    """Send copy message `key`, its placeholders filled from `params`, with the buttons
+    the copy gives it."""
+
+    key: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AskQuestion(WhatsAppMessage):
+    """Ask the script's `question`, or, with `follow_up`, that option's own question
+    ("Other": where?); `intro` is said first, in the same message."""
+
+    question: str
+    follow_up: str | None = None  # the option picked whose follow-up is asked
+    intro: str | None = None  # a copy key
+    name: str | None = None  # the lead's, for an intro that greets them by it
+
+    @property
+    def key(self) -> str:
+        return _question_key("questions", self.question, self.follow_up)
+
+
+@dataclass(frozen=True)
+class ReaskQuestion(WhatsAppMessage):
+    """Ask `question` (or its option's follow-up) again, in the words for a retry."""
+
+    question: str
+    follow_up: str | None = None
+
+    @property
+    def key(self) -> str:
+        return _question_key("reask", self.question, self.follow_up)
+
+
+@dataclass(frozen=True)
+class SendSummary(WhatsAppMessage):
+    """The lead's answers, to confirm (Yes) or change (Edit); `again` after a reply that
+    was neither."""
+
+    answers: Answers
+    intro: str | None = None  # a copy key said first, in the same message
+    again: bool = False
+
+    @property
+    def key(self) -> str:
+        return "summary_reask" if self.again else "summary"
+
+
+@dataclass(frozen=True)
+class AskWhatToEdit(WhatsAppMessage):
+    """The list of the questions, to pick the answer to change."""
+
+    @property
+    def key(self) -> str:
+        return "edit_pick"
+
+
+@dataclass(frozen=True)
+class ConfirmOptOut(WhatsAppMessage):
+    """That the number opted out: the one message allowed to reach it after that."""
+
+    @property
+    def key(self) -> str:
+        return "opted_out"
+
+
+@dataclass(frozen=True)
+class SendPacket(WhatsAppMessage):
+    """The lead's answers, to the artist, with buttons that act on that lead: on
+    submitting (approve, decline, take over), or on a handover, with its reason."""
+
+    lead: str  # the lead's number: the buttons' ids carry it
+    who: Mapping[str, str]  # the lead as the artist sees them (`artist_side.who`)
+    answers: Answers
+    reason: str | None = None  # a handover's: the copy key that says why
+
+    @property
+    def key(self) -> str:
+        return "artist_packet" if self.reason is None else "artist_handover"
+
+
+@dataclass(frozen=True)
+class SendBookingNotice(WhatsAppMessage):
+    """To the artist: the lead booked the time starting at `when`; its Cancel button acts
+    on that lead."""
+
+    lead: str  # the lead's number: the button's id carries it
+    who: Mapping[str, str]
+    when: int  # epoch seconds
+
+    @property
+    def key(self) -> str:
+        return "artist_booked_at"
+
+
+@dataclass(frozen=True)
+class OfferSlots(WhatsAppMessage):
+    """Free times as a list to pick from, with a "Later dates" row when more follow;
+    no times at all: the lead is told to wait."""
+
+    minutes: int  # the session's length
+    slots: tuple[int, ...] = ()  # starts, epoch seconds
+    later: str | None = None  # the day (YYYY-MM-DD) "Later dates" goes on from
+    intro: str | None = None  # a copy key said first, in the same message
+
+    @property
+    def key(self) -> str:
+        return "slots_offer" if self.slots else "slots_none"
+
+
+@dataclass(frozen=True)
+class SendDepositLink(WhatsAppMessage):
+    """The Checkout link of deposit attempt `attempt`, with the deposit policy after it."""
+
+    url: str
+    amount: str  # as the copy's locale writes it
+    attempt: int = 1
+
+    @property
+    def key(self) -> str:
+        return "deposit_link" if self.attempt == 1 else "deposit_link_again"
+
+
+@dataclass(frozen=True)
+class ConfirmBooking(WhatsAppMessage):
+    """The deposit is paid: the lead is booked (at `when`, with appointments), with the
+    deposit policy after it."""
+
+    amount: str  # as the copy's locale writes it
+    when: int | None = None  # the booked time's start, epoch seconds
+
+    @property
+    def key(self) -> str:
+        return "booked" if self.when is None else "booked_at"
+
+
+@dataclass(frozen=True)
+class ConfirmCancellation(WhatsAppMessage):
+    """The lead's appointment at `when` is cancelled: the deposit comes back, or, too
+    late to cancel, it is kept."""
+
+    when: int  # epoch seconds
+    forfeit: bool
+
+    @property
+    def key(self) -> str:
+        return "cancelled"
+
+
+@dataclass(frozen=True)
+class AskWhichLead(WhatsAppMessage):
+    """To the artist: which lead their message is for, as a list of the leads with them,
+    each row (id, title, description)."""
+
+    choices: tuple[tuple[str, str, str], ...]
+
+    @property
+    def key(self) -> str:
+        return "artist_which_lead"
+
+
+@dataclass(frozen=True)
+class RelayReply(WhatsAppMessage):
+    """The artist's words, to the lead from the business number (a template may stand
+    for them outside WhatsApp's 24 hours)."""
+
+    text: str
+
+    @property
+    def key(self) -> str:
+        return "artist_reply"
+
+
+@dataclass(frozen=True)
+class SendMedia(WhatsAppMessage):
+    """Forward a media item (by its WhatsApp media id) as what it is: an image, a video,
+    a voice note, a document or a sticker.
+
+    `caption_key` names it for templates and the transcript; it is sent as the caption
+    only where Meta takes one (`MediaKind.takes_caption`)."""
+
+    media_id: str
+    caption_key: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    kind: MediaKind = MediaKind.IMAGE  # rows queued before the kind was carried: images
+    filename: str | None = None  # a document's name, as its sender gave it
+
+    @property
+    def key(self) -> str:
+        return self.caption_key
+
+
+Message = (
+    SendMessage
+    | AskQuestion
+    | ReaskQuestion
+    | SendSummary
+    | AskWhatToEdit
+    | ConfirmOptOut
+    | SendPacket
+    | SendBookingNotice
+    | OfferSlots
+    | SendDepositLink
+    | ConfirmBooking
+    | ConfirmCancellation
+    | AskWhichLead
+    | RelayReply
+    | SendMedia
+)
+
+
+def _question_key(prefix: str, question: str, follow_up: str | None) -> str:
+    """The copy key of a question ("questions.placement") or of its option's follow-up
+    ("questions.placement.other")."""
+    return f"{prefix}.{question}" + (f".{follow_up}" if follow_up else "")
