@@ -2,10 +2,12 @@
 The lead's WhatsApp messages, both ways, as outbox JSON (`actors.lead.codec` hands
 them here).
 
-Each kind is written under its own `type` with exactly its fields, plus what every
-message carries: `to`, `key` (the copy key it renders, for the readers that index
-messages by it: the statuses' lookup, the board's forwards) and, when set, `mark_read`
-and `as_template`. The copy key is written, never read back: the fields say it all.
+Each kind is written under its own `type` (its class's `tag`) with exactly its fields,
+plus what every message carries: `to`, `key` (the copy key it renders, for the readers
+that index messages by it: the statuses' lookup, the board's forwards) and, when set,
+`mark_read` and `as_template`. The copy key is written, never read back: the fields say
+it all. Fields are written and read by their declared types (a tuple, a mapping, an
+enum, an optional), so a new kind needs nothing here.
 
 Rows queued before the kinds were typed are one wide shape, `send_message`, selected
 by its copy key. `_legacy_message` reads that shape into the kind it was, and is the
@@ -14,8 +16,11 @@ only place a copy key is taken apart.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+import types
+from collections.abc import Mapping
+from dataclasses import MISSING, fields
+from enum import Enum
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from actors.lead.messages import (
     Answers,
@@ -42,93 +47,24 @@ __all__ = ["LEGACY_TYPE", "MESSAGE_TYPES", "message_from_json", "message_to_json
 
 LEGACY_TYPE = "send_message"  # the one wide shape every message had before the kinds
 
-_TYPE_OF: Mapping[type[Message], str] = {
-    SendMessage: "message",
-    AskQuestion: "ask_question",
-    ReaskQuestion: "reask_question",
-    SendSummary: "send_summary",
-    AskWhatToEdit: "ask_what_to_edit",
-    ConfirmOptOut: "confirm_opt_out",
-    SendPacket: "send_packet",
-    SendBookingNotice: "send_booking_notice",
-    OfferSlots: "offer_slots",
-    SendDepositLink: "send_deposit_link",
-    ConfirmBooking: "confirm_booking",
-    ConfirmCancellation: "confirm_cancellation",
-    AskWhichLead: "ask_which_lead",
-    RelayReply: "relay_reply",
-    SendMedia: "send_media",
-}
-MESSAGE_TYPES = frozenset({*_TYPE_OF.values(), LEGACY_TYPE})
+_KINDS: Mapping[str, type[Message]] = {kind.tag: kind for kind in get_args(Message)}
+MESSAGE_TYPES = frozenset({*_KINDS, LEGACY_TYPE})
+_DELIVERY = frozenset({"to", "mark_read", "as_template"})  # every kind's, written apart
 
 
 def message_to_json(message: Message) -> dict[str, Any]:
     return {
-        "type": _TYPE_OF[type(message)],
+        "type": message.tag,
         "to": message.to,
         "key": message.key,
-        **_fields(message),
+        **{
+            each.name: _plain(getattr(message, each.name))
+            for each in fields(message)
+            if each.name not in _DELIVERY and getattr(message, each.name) is not None
+        },
         **({"mark_read": message.mark_read} if message.mark_read else {}),
         **({"as_template": True} if message.as_template else {}),
     }
-
-
-def _fields(message: Message) -> dict[str, Any]:
-    """The kind's own fields."""
-    match message:
-        case SendMessage():
-            return {"params": dict(message.params)}
-        case AskQuestion():
-            return {
-                "question": message.question,
-                "follow_up": message.follow_up,
-                "intro": message.intro,
-                "name": message.name,
-            }
-        case ReaskQuestion():
-            return {"question": message.question, "follow_up": message.follow_up}
-        case SendSummary():
-            return {
-                "answers": _answers_json(message.answers),
-                "intro": message.intro,
-                "again": message.again,
-            }
-        case AskWhatToEdit() | ConfirmOptOut():
-            return {}
-        case SendPacket():
-            return {
-                "lead": message.lead,
-                "who": dict(message.who),
-                "answers": _answers_json(message.answers),
-                "reason": message.reason,
-            }
-        case SendBookingNotice():
-            return {"lead": message.lead, "who": dict(message.who), "when": message.when}
-        case OfferSlots():
-            return {
-                "minutes": message.minutes,
-                "slots": list(message.slots),
-                "later": message.later,
-                "intro": message.intro,
-            }
-        case SendDepositLink():
-            return {"url": message.url, "amount": message.amount, "attempt": message.attempt}
-        case ConfirmBooking():
-            return {"amount": message.amount, "when": message.when}
-        case ConfirmCancellation():
-            return {"when": message.when, "forfeit": message.forfeit}
-        case AskWhichLead():
-            return {"choices": [list(row) for row in message.choices]}
-        case RelayReply():
-            return {"text": message.text}
-        case SendMedia():
-            return {
-                "media_id": message.media_id,
-                "caption_key": message.caption_key,
-                "params": dict(message.params),
-                "kind": message.kind.value,
-                **({"filename": message.filename} if message.filename else {}),
-            }
 
 
 def message_from_json(kind: str, data: dict[str, Any]) -> Message:
@@ -138,13 +74,50 @@ def message_from_json(kind: str, data: dict[str, Any]) -> Message:
         KeyError, TypeError, ValueError: a field is missing or malformed.
     """
     to = str(data["to"])
-    delivery = {
+    delivery: dict[str, Any] = {
         "mark_read": data.get("mark_read"),
         "as_template": bool(data.get("as_template", False)),
     }
     if kind == LEGACY_TYPE:
         return _legacy_message(to, data, delivery)
-    return _READERS[kind](to, data, delivery)
+    message_class = _KINDS[kind]
+    hints = get_type_hints(message_class)
+    own: dict[str, Any] = {}
+    for each in fields(message_class):
+        if each.name in _DELIVERY:
+            continue
+        if data.get(each.name) is not None:
+            own[each.name] = _typed(hints[each.name], data[each.name])
+        elif each.default is MISSING and each.default_factory is MISSING:
+            raise KeyError(each.name)
+    return message_class(to, **own, **delivery)
+
+
+def _plain(value: Any) -> Any:
+    """A field's value as JSON holds it."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _typed(hint: Any, value: Any) -> Any:
+    """A field's JSON value as its declared type: tuples, mappings, enums, optionals."""
+    origin, args = get_origin(hint), get_args(hint)
+    if origin in (Union, types.UnionType):
+        return _typed(next(arg for arg in args if arg is not type(None)), value)
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_typed(args[0], v) for v in value)
+        return tuple(_typed(arg, v) for arg, v in zip(args, value, strict=True))
+    if origin in (dict, Mapping):
+        return {str(k): _typed(args[1], v) for k, v in value.items()}
+    if isinstance(hint, type) and issubclass(hint, Enum | str | int | bool):
+        return hint(value)
+    return value
 
 
 _Delivery = Mapping[str, Any]  # the keywords every kind takes: mark_read, as_template
@@ -161,57 +134,6 @@ def _read_media(to: str, data: dict[str, Any], delivery: _Delivery) -> SendMedia
         filename=data.get("filename"),
         **delivery,
     )
-
-
-_READERS: Mapping[str, Callable[[str, dict[str, Any], _Delivery], Message]] = {
-    "message": lambda to, d, delivery: SendMessage(
-        to, str(d["key"]), _params(d.get("params")), **delivery
-    ),
-    "ask_question": lambda to, d, delivery: AskQuestion(
-        to, str(d["question"]), d.get("follow_up"), d.get("intro"), d.get("name"), **delivery
-    ),
-    "reask_question": lambda to, d, delivery: ReaskQuestion(
-        to, str(d["question"]), d.get("follow_up"), **delivery
-    ),
-    "send_summary": lambda to, d, delivery: SendSummary(
-        to, _answers(d.get("answers")), d.get("intro"), bool(d.get("again")), **delivery
-    ),
-    "ask_what_to_edit": lambda to, d, delivery: AskWhatToEdit(to, **delivery),
-    "confirm_opt_out": lambda to, d, delivery: ConfirmOptOut(to, **delivery),
-    "send_packet": lambda to, d, delivery: SendPacket(
-        to,
-        str(d["lead"]),
-        _params(d.get("who")),
-        _answers(d.get("answers")),
-        d.get("reason"),
-        **delivery,
-    ),
-    "send_booking_notice": lambda to, d, delivery: SendBookingNotice(
-        to, str(d["lead"]), _params(d.get("who")), int(d["when"]), **delivery
-    ),
-    "offer_slots": lambda to, d, delivery: OfferSlots(
-        to,
-        int(d["minutes"]),
-        tuple(int(start) for start in d.get("slots") or ()),
-        d.get("later"),
-        d.get("intro"),
-        **delivery,
-    ),
-    "send_deposit_link": lambda to, d, delivery: SendDepositLink(
-        to, str(d["url"]), str(d["amount"]), int(d["attempt"]), **delivery
-    ),
-    "confirm_booking": lambda to, d, delivery: ConfirmBooking(
-        to, str(d["amount"]), None if d.get("when") is None else int(d["when"]), **delivery
-    ),
-    "confirm_cancellation": lambda to, d, delivery: ConfirmCancellation(
-        to, int(d["when"]), bool(d["forfeit"]), **delivery
-    ),
-    "ask_which_lead": lambda to, d, delivery: AskWhichLead(
-        to, _choices(d.get("choices")), **delivery
-    ),
-    "relay_reply": lambda to, d, delivery: RelayReply(to, str(d["text"]), **delivery),
-    "send_media": _read_media,
-}
 
 
 def _legacy_message(to: str, data: dict[str, Any], delivery: _Delivery) -> Message:
@@ -271,10 +193,6 @@ def _legacy_message(to: str, data: dict[str, Any], delivery: _Delivery) -> Messa
 
 def _params(data: Mapping[str, Any] | None) -> dict[str, str]:
     return {str(k): str(v) for k, v in (data or {}).items()}
-
-
-def _answers_json(answers: Answers) -> list[list[str]]:
-    return [list(pair) for pair in answers]
 
 
 def _answers(data: Any) -> Answers:

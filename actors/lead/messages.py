@@ -22,6 +22,8 @@ What every kind carries to be delivered (the recipient, the read receipt it goes
 whether it goes as its template) is `WhatsAppMessage`'s. Each kind's `key` is the copy
 message it renders, made from its type and fields: the composer dispatches on the
 type and never parses a key back; storage and the studio page index messages by it.
+A new kind is a class here (with its `tag`) and a member of `Message`: the codec
+(`actors.lead.message_codec`) writes and reads it from its fields' types.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass, field
 from enum import StrEnum
+from typing import ClassVar
 
 __all__ = [
     "Answers",
@@ -82,7 +85,8 @@ def media_kind(kind: str | None) -> MediaKind:
 
 @dataclass(frozen=True)
 class WhatsAppMessage:
-    """What every message to a WhatsApp number carries, whatever its kind."""
+    """What every message to a WhatsApp number carries, whatever its kind. Each kind
+    names its outbox rows' type in `tag`; the codec writes and reads its fields alone."""
 
     to: str
     _: KW_ONLY
@@ -97,6 +101,8 @@ class SendMessage(WhatsAppMessage):
     """Send copy message `key`, its placeholders filled from `params`, with the buttons
     the copy gives it."""
 
+    tag: ClassVar[str] = "message"  # its outbox rows' type
+
     key: str
     params: Mapping[str, str] = field(default_factory=dict)
 
@@ -105,6 +111,8 @@ class SendMessage(WhatsAppMessage):
 class AskQuestion(WhatsAppMessage):
     """Ask the script's `question`, or, with `follow_up`, that option's own question
     ("Other": where?); `intro` is said first, in the same message."""
+
+    tag: ClassVar[str] = "ask_question"  # its outbox rows' type
 
     question: str
     follow_up: str | None = None  # the option picked whose follow-up is asked
@@ -120,6 +128,8 @@ class AskQuestion(WhatsAppMessage):
 class ReaskQuestion(WhatsAppMessage):
     """Ask `question` (or its option's follow-up) again, in the words for a retry."""
 
+    tag: ClassVar[str] = "reask_question"  # its outbox rows' type
+
     question: str
     follow_up: str | None = None
 
@@ -132,6 +142,8 @@ class ReaskQuestion(WhatsAppMessage):
 class SendSummary(WhatsAppMessage):
     """The lead's answers, to confirm (Yes) or change (Edit); `again` after a reply that
     was neither."""
+
+    tag: ClassVar[str] = "send_summary"  # its outbox rows' type
 
     answers: Answers
     intro: str | None = None  # a copy key said first, in the same message
@@ -146,6 +158,8 @@ class SendSummary(WhatsAppMessage):
 class AskWhatToEdit(WhatsAppMessage):
     """The list of the questions, to pick the answer to change."""
 
+    tag: ClassVar[str] = "ask_what_to_edit"  # its outbox rows' type
+
     @property
     def key(self) -> str:
         return "edit_pick"
@@ -154,6 +168,8 @@ class AskWhatToEdit(WhatsAppMessage):
 @dataclass(frozen=True)
 class ConfirmOptOut(WhatsAppMessage):
     """That the number opted out: the one message allowed to reach it after that."""
+
+    tag: ClassVar[str] = "confirm_opt_out"  # its outbox rows' type
 
     @property
     def key(self) -> str:
@@ -164,6 +180,8 @@ class ConfirmOptOut(WhatsAppMessage):
 class SendPacket(WhatsAppMessage):
     """The lead's answers, to the artist, with buttons that act on that lead: on
     submitting (approve, decline, take over), or on a handover, with its reason."""
+
+    tag: ClassVar[str] = "send_packet"  # its outbox rows' type
 
     lead: str  # the lead's number: the buttons' ids carry it
     who: Mapping[str, str]  # the lead as the artist sees them (`artist_side.who`)
@@ -180,6 +198,8 @@ class SendBookingNotice(WhatsAppMessage):
     """To the artist: the lead booked the time starting at `when`; its Cancel button acts
     on that lead."""
 
+    tag: ClassVar[str] = "send_booking_notice"  # its outbox rows' type
+
     lead: str  # the lead's number: the button's id carries it
     who: Mapping[str, str]
     when: int  # epoch seconds
@@ -193,6 +213,8 @@ class SendBookingNotice(WhatsAppMessage):
 class OfferSlots(WhatsAppMessage):
     """Free times as a list to pick from, with a "Later dates" row when more follow;
     no times at all: the lead is told to wait."""
+
+    tag: ClassVar[str] = "offer_slots"  # its outbox rows' type
 
     minutes: int  # the session's length
     slots: tuple[int, ...] = ()  # starts, epoch seconds
@@ -208,6 +230,8 @@ class OfferSlots(WhatsAppMessage):
 class SendDepositLink(WhatsAppMessage):
     """The Checkout link of deposit attempt `attempt`, with the deposit policy after it."""
 
+    tag: ClassVar[str] = "send_deposit_link"  # its outbox rows' type
+
     url: str
     amount: str  # as the copy's locale writes it
     attempt: int = 1
@@ -222,6 +246,8 @@ class ConfirmBooking(WhatsAppMessage):
     """The deposit is paid: the lead is booked (at `when`, with appointments), with the
     deposit policy after it."""
 
+    tag: ClassVar[str] = "confirm_booking"  # its outbox rows' type
+
     amount: str  # as the copy's locale writes it
     when: int | None = None  # the booked time's start, epoch seconds
 
@@ -234,6 +260,8 @@ class ConfirmBooking(WhatsAppMessage):
 class ConfirmCancellation(WhatsAppMessage):
     """The lead's appointment at `when` is cancelled: the deposit comes back, or, too
     late to cancel, it is kept."""
+
+    tag: ClassVar[str] = "confirm_cancellation"  # its outbox rows' type
 
     when: int  # epoch seconds
     forfeit: bool
@@ -248,6 +276,8 @@ class AskWhichLead(WhatsAppMessage):
     """To the artist: which lead their message is for, as a list of the leads with them,
     each row (id, title, description)."""
 
+    tag: ClassVar[str] = "ask_which_lead"  # its outbox rows' type
+
     choices: tuple[tuple[str, str, str], ...]
 
     @property
@@ -259,6 +289,8 @@ class AskWhichLead(WhatsAppMessage):
 class RelayReply(WhatsAppMessage):
     """The artist's words, to the lead from the business number (a template may stand
     for them outside WhatsApp's 24 hours)."""
+
+    tag: ClassVar[str] = "relay_reply"  # its outbox rows' type
 
     text: str
 
@@ -274,6 +306,8 @@ class SendMedia(WhatsAppMessage):
 
     `caption_key` names it for templates and the transcript; it is sent as the caption
     only where Meta takes one (`MediaKind.takes_caption`)."""
+
+    tag: ClassVar[str] = "send_media"  # its outbox rows' type
 
     media_id: str
     caption_key: str
