@@ -18,14 +18,13 @@ service hears the send was accepted: `before_answer`). Failures are scripted per
 the client's timeout, and a message accepted whose response is lost (recorded as sent,
 then the connection drops).
 
-Two front ends share one core: an httpx `MockTransport` for in-process tests (where a
-stall raises the client's `ReadTimeout` itself, since a mock transport has no timer)
-and a real threaded HTTP server for processes.
+The core is served over real HTTP (`serve`: a threaded server on 127.0.0.1), so the
+service's own Graph client is what the tests run, sockets, timeouts and dropped
+connections included; a fake in a process of its own is `fakes.graph_process`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import itertools
 import json
@@ -34,12 +33,10 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
-
-import httpx
 
 from fakes.local_http import LocalHTTPServer
 from fakes.meta import status_entry
@@ -181,8 +178,8 @@ class FakeGraphApi:
     media: dict[str, FakeMedia] = field(default_factory=dict)
     media_downloads: int = 0
     _delivery_failures: dict[str, int] = field(default_factory=dict)  # recipient -> code
-    # In-process only: awaited with each accepted message before its answer is returned.
-    before_answer: Callable[[SentMessage], Awaitable[None]] | None = None
+    # Called with each accepted message on the server's thread; the answer waits for it.
+    before_answer: Callable[[SentMessage], None] | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -421,35 +418,11 @@ class FakeGraphApi:
             return GraphFailure(400, 132000, "Number of parameters does not match")
         return None
 
-    # -- front ends ------------------------------------------------------------------
-
-    def transport(self) -> httpx.MockTransport:
-        async def handler(request: httpx.Request) -> httpx.Response:
-            reply, accepted = self.accept(
-                request.method,
-                request.url.path,
-                {k.lower(): v for k, v in request.headers.items()},
-                request.content,
-            )
-            if accepted is not None and self.before_answer is not None:
-                await self.before_answer(accepted)
-            if reply.action == "stall":
-                timeouts = request.extensions.get("timeout", {})
-                await asyncio.sleep(timeouts.get("read") or 5.0)
-                raise httpx.ReadTimeout("the fake Graph API stalled", request=request)
-            if reply.action == "drop":
-                raise httpx.RemoteProtocolError(
-                    "Server disconnected without sending a response.", request=request
-                )
-            if reply.content is not None:
-                headers = {"content-type": reply.content_type}
-                return httpx.Response(reply.status, content=reply.content, headers=headers)
-            return httpx.Response(reply.status, json=reply.payload)
-
-        return httpx.MockTransport(handler)
+    # -- over HTTP -------------------------------------------------------------------
 
     def serve(self, port: int = 0) -> GraphServer:
-        """Start a real HTTP server on 127.0.0.1 (`port` 0: any free one); `.close()` it."""
+        """Start a real HTTP server on 127.0.0.1 (`port` 0: any free one); `.close()` it,
+        or use it as a `with` block."""
         return GraphServer(self, port)
 
 
@@ -469,7 +442,10 @@ def _error_reply(failure: GraphFailure) -> GraphReply:
 
 
 class GraphServer:
+    """The fake on 127.0.0.1 until `close` (or the end of a `with` block)."""
+
     STALL_S = 30.0  # longer than any client timeout we configure
+    VERSION = "v21.0"  # the Graph version in `api_base`, as WHATSAPP_API_BASE carries one
 
     def __init__(self, fake: FakeGraphApi, port: int = 0) -> None:
         self.fake = fake
@@ -478,6 +454,9 @@ class GraphServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # The headers and the body are two writes: without TCP_NODELAY the body waits
+            # ~40 ms for the client's delayed ACK, on every call.
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
                 self._serve("GET")
@@ -488,9 +467,11 @@ class GraphServer:
             def _serve(self, method: str) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 body = self.rfile.read(length) if length else b""
-                reply = fake.answer(
+                reply, accepted = fake.accept(
                     method, self.path, {k.lower(): v for k, v in self.headers.items()}, body
                 )
+                if accepted is not None and fake.before_answer is not None:
+                    fake.before_answer(accepted)
                 if reply.action == "stall":
                     closing.wait(GraphServer.STALL_S)
                 if reply.action != "answer":
@@ -518,9 +499,20 @@ class GraphServer:
         return self._http.base_url
 
     @property
+    def api_base(self) -> str:
+        """What WHATSAPP_API_BASE (a sender's `api_base`) is set to, to reach this fake."""
+        return f"{self._http.base_url}/{self.VERSION}"
+
+    @property
     def port(self) -> int:
         return self._http.port
 
     def close(self) -> None:
         self._closing.set()
         self._http.close()
+
+    def __enter__(self) -> GraphServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -12,6 +12,10 @@ __all__ = ["LocalHTTPServer"]
 class _QuietServer(ThreadingHTTPServer):
     """A client that hangs up (a killed service, a timeout) is not worth a traceback."""
 
+    # A relay opens up to its concurrency (32) connections at once; the default backlog
+    # of 5 drops the rest's SYNs, and each waits a second for its retransmission.
+    request_queue_size = 128
+
     def handle_error(self, request: object, client_address: object) -> None:
         error = sys.exc_info()[1]
         if isinstance(error, ConnectionError | TimeoutError):

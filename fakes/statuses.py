@@ -4,8 +4,9 @@ Meta's delivery reports, posted to the service's webhook the way Meta posts them
 `StatusReporter` watches a `FakeGraphApi`: for each message it accepts, it posts the
 `statuses[]` Meta would send (`FakeGraphApi.statuses_for`: sent, delivered, read, or
 sent then failed with `errors[]`), one webhook per status, in order, reversed or
-shuffled. With `early=True` (in-process fakes only) they are posted before the fake
-answers the send, so they reach the service before it has recorded the message's id.
+shuffled. With `early=True` (a fake served by this process only) they are posted before
+the fake answers the send, so they reach the service before it has recorded the
+message's id.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class StatusReporter:
     fake: FakeGraphApi
     post: Post
     order: StatusOrder = "in_order"
-    early: bool = False  # before the fake answers the send (in-process fakes only)
+    early: bool = False  # before the fake answers the send (a fake served by this process)
     seed: int = 0
     posted: list[dict[str, Any]] = field(default_factory=list)  # every status, as posted
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -37,7 +38,7 @@ class StatusReporter:
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         if self.early:
-            self.fake.before_answer = self.report
+            self.fake.before_answer = self._report_before_answer
         else:
             self.fake.listeners.append(self._accepted)
 
@@ -51,6 +52,11 @@ class StatusReporter:
         """Wait until every status scheduled so far has been posted."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks))
+
+    def _report_before_answer(self, sent: SentMessage) -> None:
+        """On the fake's server thread: its answer waits until our loop has posted them."""
+        assert self._loop is not None
+        asyncio.run_coroutine_threadsafe(self.report(sent), self._loop).result(timeout=30)
 
     def _accepted(self, sent: SentMessage) -> None:
         """A listener: may be called on any thread; the posting happens on our loop."""

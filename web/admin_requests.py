@@ -104,7 +104,7 @@ class ReplyBody(BaseModel):
     text: str = Field(
         min_length=1,
         max_length=4096,  # WhatsApp's longest text message
-        pattern=r"^[^\x00]*\S[^\x00]*$",  # words, and no NUL (Postgres text cannot hold it)
+        pattern=r"^[^\x00]*[^\s\x00][^\x00]*$",  # words, and no NUL (Postgres text cannot hold it)
         description="what the lead reads, from the business number; the done word "
         "(copy: words.done) hands the lead back instead",
     )

@@ -32,7 +32,7 @@ from actors.providers.stripe.checkout import CheckoutLinks
 from actors.providers.stripe.client import stripe_client
 from actors.providers.stripe.payments import PaymentRouting
 from actors.providers.stripe.refunds import Refunds
-from actors.providers.whatsapp.graph import AiohttpGraph, GraphCalls, HttpxGraph
+from actors.providers.whatsapp.graph import GraphCalls, GraphClient
 from actors.providers.whatsapp.media import MediaFetcher
 from actors.providers.whatsapp.pacing import Pacing
 from actors.providers.whatsapp.statuses import DeliveryReports
@@ -96,10 +96,9 @@ def create_app(
     settings: Settings,
     *,
     role: Role = "all",
-    http_client: httpx.AsyncClient | None = None,
     clock: Clock | None = None,
 ) -> Quart:
-    """Build the app. Tests pass an `http_client` routed to a local fake, and a clock.
+    """Build the app. Tests pass a clock, and point the providers' URLs at local fakes.
 
     `role` says what this process does (`ROLES`); every role answers /healthz, /readyz
     and /metrics, so each one can be watched and restarted alone.
@@ -169,7 +168,7 @@ def create_app(
             relay, timers, busy = None, None, None
             statuses = DeliveryReports(db, runtime, clock.now, observer=metrics.observer)
             if runs_loops:
-                client, graph = await _graph_clients(settings, http_client, stack)
+                graph = await _graph(settings, stack)
                 relay = _relay(settings, db, composer, graph, clock, metrics.observer, crash_points)
                 mirror = _sheets_relay(
                     settings, db, composer, stack, metrics.observer, crash_points
@@ -178,7 +177,7 @@ def create_app(
                 payments = _stripe(settings, stack)
                 relay.add_channel("deposit", _checkout(settings, db, runtime, composer, payments))
                 relay.add_channel("stripe_refund", Refunds(payments))
-                relay.add_channel("media", _media(settings, db, client))
+                relay.add_channel("media", _media(settings, db, graph))
                 relay.on_early_failure(statuses.early_failure)
                 timers = TimerScheduler(
                     db,
@@ -238,21 +237,13 @@ def create_app(
     return app
 
 
-async def _graph_clients(
-    settings: Settings, http_client: httpx.AsyncClient | None, stack: AsyncExitStack
-) -> tuple[httpx.AsyncClient, GraphCalls]:
+async def _graph(settings: Settings, stack: AsyncExitStack) -> GraphClient:
     """
-    The clients for Graph: messages over aiohttp (the hot path: a reply and its read
-    receipt per message), media downloads over httpx (its streaming reads). A test's
-    `http_client` carries both, to its fake.
+    The one client for Graph, at WHATSAPP_API_BASE (a local fake's, in tests): messages,
+    read receipts, media lookups and downloads. Each delivery under way holds at most one
+    of its connections at a time.
     """
-    if http_client is not None:
-        return http_client, HttpxGraph(http_client)
-    most = settings.relay_concurrency  # every delivery under way may be a media download
-    limits = httpx.Limits(max_connections=most, max_keepalive_connections=4, keepalive_expiry=30.0)
-    media = await stack.enter_async_context(httpx.AsyncClient(limits=limits))
-    session = await stack.enter_async_context(AiohttpGraph.session(settings.relay_concurrency))
-    return media, AiohttpGraph(session)
+    return await stack.enter_async_context(GraphClient.opened(settings.relay_concurrency))
 
 
 async def _open_database(settings: Settings, stack: AsyncExitStack) -> tuple[Database, str]:
@@ -387,10 +378,10 @@ def _policy(settings: Settings, invites: InviteLinks | None) -> Policy:
     )
 
 
-def _media(settings: Settings, db: Database, client: httpx.AsyncClient) -> MediaFetcher:
+def _media(settings: Settings, db: Database, graph: GraphCalls) -> MediaFetcher:
     token = settings.whatsapp_access_token
     return MediaFetcher(
-        client,
+        graph,
         db,
         api_base=settings.whatsapp_api_base,
         access_token=token.get_secret_value() if token else None,

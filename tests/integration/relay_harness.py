@@ -1,5 +1,6 @@
 """
-The real relay and WhatsApp sender on real Postgres, talking to the fake Graph API.
+The real relay and WhatsApp sender on real Postgres, talking to the fake Graph API over
+HTTP on 127.0.0.1 through the service's own Graph client.
 
 `start(...)` builds and runs one relay with the options a test needs (templates, pacing,
 timeouts, attempts); every relay started stops when the test ends. Rows are written
@@ -16,10 +17,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import anyio
-import httpx
 
 from actors import Backoff, Composer, OutboxRelay, WhatsAppSender, load_copy
-from actors.providers.whatsapp.graph import HttpxGraph
+from actors.providers.whatsapp.graph import GraphClient
 from actors.providers.whatsapp.pacing import Pacing
 from actors.providers.whatsapp.templates import Templates
 from fakes.graph import FakeGraphApi
@@ -44,6 +44,7 @@ COPY_DIR = Path(__file__).resolve().parents[2] / "copy"
 COMPOSER = Composer(load_copy(COPY_DIR, "en_GB"))
 ARTIST = "447700900999"
 FAST_BACKOFF = Backoff(base_s=0.02, cap_s=0.1, jitter_s=0.01)
+CONNECTIONS = 32  # to Graph: one per delivery under way, at the relay's default
 NO_TEMPLATES: Mapping[str, Mapping[str, str]] = {}
 
 
@@ -65,6 +66,7 @@ async def relays(pool: Pool, graph: FakeGraphApi) -> AsyncIterator[Start]:
     """Yield `start`; on exit, stop every relay it started and wait for them."""
     started: list[OutboxRelay] = []
     async with AsyncExitStack() as stack, anyio.create_task_group() as group:
+        server = stack.enter_context(graph.serve())
 
         async def start(
             *,
@@ -75,11 +77,11 @@ async def relays(pool: Pool, graph: FakeGraphApi) -> AsyncIterator[Start]:
             timeout_s: float = 5.0,
             composer: Composer = COMPOSER,
         ) -> OutboxRelay:
-            client = await stack.enter_async_context(httpx.AsyncClient(transport=graph.transport()))
+            client = await stack.enter_async_context(GraphClient.opened(CONNECTIONS))
             sender = WhatsAppSender(
-                HttpxGraph(client),
+                client,
                 composer,
-                api_base="http://graph.test/v21.0",
+                api_base=server.api_base,
                 phone_number_id=graph.phone_number_id,
                 access_token=graph.access_token,
                 timeout_s=timeout_s,

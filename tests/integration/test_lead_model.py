@@ -30,7 +30,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 import hypothesis
 import pytest
 from hypothesis import HealthCheck, settings
@@ -76,7 +75,7 @@ from actors.lead import (
     state_from_json,
 )
 from actors.outbox.deadline import Deadline
-from actors.providers.whatsapp.graph import HttpxGraph
+from actors.providers.whatsapp.graph import GraphClient
 from actors.providers.whatsapp.templates import Templates
 from actors.runtime.inbound import ArtistInbound
 from actors.runtime.timers import TimerScheduler
@@ -226,13 +225,12 @@ class LeadMachine(RuleBasedStateMachine):
     async def _open(self) -> Pool:
         pool = await self.stack.enter_async_context(open_pool(self.dsn, min_size=2, max_size=6))
         await pool.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY")
-        client = await self.stack.enter_async_context(
-            httpx.AsyncClient(transport=self.graph.transport())
-        )
+        server = self.stack.enter_context(self.graph.serve())
+        client = await self.stack.enter_async_context(GraphClient.opened(4))
         self.sender = WhatsAppSender(
-            HttpxGraph(client),
+            client,
             COMPOSER,
-            api_base="http://graph.test/v21.0",
+            api_base=server.api_base,
             phone_number_id=self.graph.phone_number_id,
             access_token=self.graph.access_token,
             templates=Templates.from_config(COMPOSER, TEMPLATES, default_language="en_GB"),

@@ -6,12 +6,11 @@ that is missing (the relay keeps the row and tries again, so nothing is lost).
 from __future__ import annotations
 
 import anyio
-import httpx
 import pytest
 from structlog.testing import capture_logs
 
 from actors import Backoff, OutboxRelay, WhatsAppSender
-from actors.providers.whatsapp.graph import HttpxGraph
+from actors.providers.whatsapp.graph import GraphClient
 from fakes.graph import FakeGraphApi
 from storage import Database
 from storage.pool import Pool
@@ -28,15 +27,15 @@ async def test_the_retry_line_of_an_unconfigured_sender_names_its_channel_and_se
 ) -> None:
     graph = FakeGraphApi()
     await enqueue(pool, LEAD, ["greeting_anonymous"])
-    with capture_logs() as logs:
+    with capture_logs() as logs, graph.serve() as server:
         async with (
-            httpx.AsyncClient(transport=graph.transport()) as client,
+            GraphClient.opened(4) as client,
             anyio.create_task_group() as group,
         ):
             sender = WhatsAppSender(
-                HttpxGraph(client),
+                client,
                 COMPOSER,
-                api_base="http://graph.test/v21.0",
+                api_base=server.api_base,
                 phone_number_id=None,
                 access_token=None,
             )

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import anyio
-import httpx
 import pytest
 from structlog.testing import capture_logs
 
@@ -19,9 +18,9 @@ from actors import Backoff, Deliverer, Delivery, OutboxRelay, WhatsAppSender
 from actors.errors import DeliveryDeferred
 from actors.lead import MediaKind, Message, SendMedia, effect_from_json, effect_to_json
 from actors.outbox.deadline import Deadline
-from actors.providers.whatsapp.graph import HttpxGraph
+from actors.providers.whatsapp.graph import GraphClient
 from actors.providers.whatsapp.pacing import Pacing
-from fakes.graph import FakeGraphApi, GraphFailure, SentMessage
+from fakes.graph import FakeGraphApi, GraphFailure, GraphServer, SentMessage
 from storage import Database
 from storage.outbox import Outbox
 from storage.pool import Pool
@@ -383,13 +382,19 @@ class Deferring:
         raise DeliveryDeferred("paced", "recipient busy", delay_s=1.0)
 
 
-def sender(client: httpx.AsyncClient, graph: FakeGraphApi) -> WhatsAppSender:
+@pytest.fixture
+def graph_server(graph: FakeGraphApi) -> Iterator[GraphServer]:
+    with graph.serve() as server:
+        yield server
+
+
+def sender(client: GraphClient, server: GraphServer) -> WhatsAppSender:
     return WhatsAppSender(
-        HttpxGraph(client),
+        client,
         COMPOSER,
-        api_base="http://graph.test/v21.0",
-        phone_number_id=graph.phone_number_id,
-        access_token=graph.access_token,
+        api_base=server.api_base,
+        phone_number_id=server.fake.phone_number_id,
+        access_token=server.fake.access_token,
     )
 
 
@@ -398,19 +403,19 @@ async def lease_lapsed(pool: Pool) -> bool:
 
 
 async def test_a_relay_stopped_past_its_lease_does_not_send_and_leaves_the_row_alone(
-    pool: Pool, graph: FakeGraphApi
+    pool: Pool, graph: FakeGraphApi, graph_server: GraphServer
 ) -> None:
     """The claim is timed on the relay's own clock; held past its lease (less a margin)
     it is not used: no call, no write. The lease lapses in the database and the next
     claim, here another relay's, sends the reply once."""
     await enqueue(pool, LEAD, ["greeting_anonymous"])
     async with (
-        httpx.AsyncClient(transport=graph.transport()) as client,
+        GraphClient.opened(4) as client,
         anyio.create_task_group() as group,
     ):
         stopped = OutboxRelay(
             Database(pool),
-            {"whatsapp": sender(client, graph)},
+            {"whatsapp": sender(client, graph_server)},
             lease_s=1.0,
             poll_interval_s=0.02,
             monotonic=StoppedAfterClaim(10.0),
@@ -427,7 +432,7 @@ async def test_a_relay_stopped_past_its_lease_does_not_send_and_leaves_the_row_a
         assert await outcomes(pool) == []
 
         other = OutboxRelay(
-            Database(pool), {"whatsapp": sender(client, graph)}, poll_interval_s=0.02
+            Database(pool), {"whatsapp": sender(client, graph_server)}, poll_interval_s=0.02
         )
         group.start_soon(other.run)
         await eventually(lambda: _statuses_are(pool, ["sent"]))
@@ -450,7 +455,11 @@ async def test_a_relay_stopped_past_its_lease_does_not_send_and_leaves_the_row_a
     ],
 )
 async def test_a_stale_claim_cannot_overwrite_the_claim_that_took_its_row_over(
-    pool: Pool, graph: FakeGraphApi, outcome: str, failure: GraphFailure | None
+    pool: Pool,
+    graph: FakeGraphApi,
+    graph_server: GraphServer,
+    outcome: str,
+    failure: GraphFailure | None,
 ) -> None:
     """A relay stops mid-call, its lease lapses and another claim takes the row over.
     When it wakes, whatever it would record (sent, retry, dead letter, suppressed,
@@ -459,8 +468,8 @@ async def test_a_stale_claim_cannot_overwrite_the_claim_that_took_its_row_over(
     if failure is not None:
         graph.fail_next(failure)
     await enqueue(pool, LEAD, ["greeting_anonymous"])
-    async with httpx.AsyncClient(transport=graph.transport()) as client:
-        inner: Deliverer = Deferring() if outcome == "deferred" else sender(client, graph)
+    async with GraphClient.opened(4) as client:
+        inner: Deliverer = Deferring() if outcome == "deferred" else sender(client, graph_server)
         paused = PausedMidCall(inner)
         relay = OutboxRelay(Database(pool), {"whatsapp": paused}, lease_s=0.5, poll_interval_s=0.02)
         with capture_logs() as logs, anyio.fail_after(10):
@@ -494,14 +503,14 @@ async def test_a_stale_claim_cannot_overwrite_the_claim_that_took_its_row_over(
 
 
 async def test_a_relay_stopped_before_its_last_lease_check_sends_nothing_when_it_wakes(
-    pool: Pool, graph: FakeGraphApi
+    pool: Pool, graph: FakeGraphApi, graph_server: GraphServer
 ) -> None:
     """Stopped between the claim and the call (in the connection pool, say) for longer
     than the lease: on waking, the sender's last check refuses, so the reply is not sent
     and nothing is written; the row stays for whoever claims it next."""
     await enqueue(pool, LEAD, ["greeting_anonymous"])
-    async with httpx.AsyncClient(transport=graph.transport()) as client:
-        paused = PausedMidCall(sender(client, graph), before_check=True)
+    async with GraphClient.opened(4) as client:
+        paused = PausedMidCall(sender(client, graph_server), before_check=True)
         relay = OutboxRelay(Database(pool), {"whatsapp": paused}, lease_s=0.5, poll_interval_s=0.02)
         with capture_logs() as logs, anyio.fail_after(10):
             async with anyio.create_task_group() as group:

@@ -1,4 +1,5 @@
-"""The app in-process (lifespan included, via `test_app()`), with a fake Graph API."""
+"""The app in-process (lifespan included, via `test_app()`), with a fake Graph API served
+on 127.0.0.1, which the app's own Graph client calls over HTTP."""
 
 from __future__ import annotations
 
@@ -6,12 +7,11 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol
 
-from fakes.graph import FakeGraphApi
+from fakes.graph import FakeGraphApi, GraphServer
 from fakes.meta import encode, sign
 from fakes.stripe_api import FakeStripe, StripeServer
 from storage.pool import Pool
@@ -26,14 +26,14 @@ APP_SECRET = "test-app-secret"
 VERIFY_TOKEN = "test-verify-token"
 
 
-def test_settings(database_url: str, fake: FakeGraphApi, **overrides: Any) -> Settings:
+def test_settings(database_url: str, graph: GraphServer, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
         "whatsapp_app_secret": APP_SECRET,
         "whatsapp_verify_token": VERIFY_TOKEN,
-        "whatsapp_access_token": fake.access_token,
-        "whatsapp_phone_number_id": fake.phone_number_id,
-        "whatsapp_api_base": "http://graph.test/v21.0",
+        "whatsapp_access_token": graph.fake.access_token,
+        "whatsapp_phone_number_id": graph.fake.phone_number_id,
+        "whatsapp_api_base": graph.api_base,
         "relay_poll_s": 0.05,
         "relay_backoff_base_s": 0.01,
         "relay_backoff_cap_s": 0.05,
@@ -72,6 +72,13 @@ def graph() -> FakeGraphApi:
 
 
 @pytest.fixture
+def graph_server(graph: FakeGraphApi) -> Iterator[GraphServer]:
+    """`graph` over HTTP on 127.0.0.1, where the app's Graph client (aiohttp) calls it."""
+    with graph.serve() as server:
+        yield server
+
+
+@pytest.fixture
 def stripe_fake() -> FakeStripe:
     return FakeStripe()
 
@@ -92,13 +99,12 @@ def settings_overrides() -> dict[str, Any]:
 async def running(
     database_url: str,
     pool: Pool,
-    graph: FakeGraphApi,
+    graph_server: GraphServer,
     settings_overrides: dict[str, Any],
 ) -> AsyncIterator[Running]:
-    async with httpx.AsyncClient(transport=graph.transport()) as http:
-        app = create_app(test_settings(database_url, graph, **settings_overrides), http_client=http)
-        async with app.test_app() as test_app:
-            yield Running(app, test_app.test_client(), graph, pool)
+    app = create_app(test_settings(database_url, graph_server, **settings_overrides))
+    async with app.test_app() as test_app:
+        yield Running(app, test_app.test_client(), graph_server.fake, pool)
 
 
 @pytest.fixture

@@ -124,10 +124,10 @@ async def served_studio(
     async with AsyncExitStack() as stack:
         stripe_server = stripe.serve()
         stack.callback(stripe_server.close)
-        http = await stack.enter_async_context(httpx.AsyncClient(transport=graph.transport()))
+        graph_server = stack.enter_context(graph.serve())
         settings = test_settings(
             database_url,
-            graph,
+            graph_server,
             artist_whatsapp_number=ARTIST,
             public_base_url=base_url,
             studio_password=PASSWORD,
@@ -136,7 +136,7 @@ async def served_studio(
             stripe_webhook_secret=stripe.webhook_secret,
             **overrides,
         )
-        app = create_app(settings, http_client=http, clock=clock)
+        app = create_app(settings, clock=clock)
         test_app = app.test_app()
         await test_app.startup()
         stack.push_async_callback(test_app.shutdown)

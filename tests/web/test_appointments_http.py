@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import icalendar
 import pytest
 
-from fakes.graph import FakeGraphApi, SentMessage
+from fakes.graph import GraphServer, SentMessage
 from fakes.meta import webhook
 from fakes.stripe_api import FakeStripe, StripeFailure, StripeServer, encode, event, sign
 from storage.pool import Pool
@@ -61,7 +60,7 @@ def studio_file(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
 async def studio_running(
     database_url: str,
     pool: Pool,
-    graph: FakeGraphApi,
+    graph_server: GraphServer,
     clock: FakeClock,
     stripe_fake: FakeStripe,
     stripe_server: StripeServer,
@@ -70,7 +69,7 @@ async def studio_running(
 ) -> AsyncIterator[Running]:
     settings = settings_for(
         database_url,
-        graph,
+        graph_server,
         studio_file=studio_file,
         artist_whatsapp_number=ARTIST,
         stripe_api_key=stripe_fake.api_key,
@@ -82,10 +81,9 @@ async def studio_running(
         },
         **studio_overrides,
     )
-    async with httpx.AsyncClient(transport=graph.transport()) as http:
-        app = create_app(settings, http_client=http, clock=clock)
-        async with app.test_app() as test_app:
-            yield Running(app, test_app.test_client(), graph, pool)
+    app = create_app(settings, clock=clock)
+    async with app.test_app() as test_app:
+        yield Running(app, test_app.test_client(), graph_server.fake, pool)
 
 
 async def post_stripe(running: Running, payload: dict[str, Any]) -> int:

@@ -10,11 +10,10 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-import httpx
 import pytest
 
 from fakes.calendar import CalendarHost
-from fakes.graph import FakeGraphApi
+from fakes.graph import GraphServer
 from storage import Database
 from tests.busy_calendars import EXPECTED_BUSY, WINDOW
 from tests.clock import FakeClock
@@ -34,17 +33,19 @@ REFRESH_S = 600
 async def running(
     database_url: str,
     pool: Any,
-    graph: FakeGraphApi,
+    graph_server: GraphServer,
     calendar_host: CalendarHost,
     calendar_clock: FakeClock,
 ) -> AsyncIterator[Running]:
     settings = settings_for(
-        database_url, graph, busy_calendar_url=calendar_host.url, busy_calendar_refresh_s=REFRESH_S
+        database_url,
+        graph_server,
+        busy_calendar_url=calendar_host.url,
+        busy_calendar_refresh_s=REFRESH_S,
     )
-    async with httpx.AsyncClient(transport=graph.transport()) as http:
-        app = create_app(settings, http_client=http, clock=calendar_clock)
-        async with app.test_app() as test_app:
-            yield Running(app, test_app.test_client(), graph, pool)
+    app = create_app(settings, clock=calendar_clock)
+    async with app.test_app() as test_app:
+        yield Running(app, test_app.test_client(), graph_server.fake, pool)
 
 
 async def readyz(running: Running) -> tuple[int, dict[str, Any]]:
@@ -94,10 +95,9 @@ async def test_the_calendar_is_read_at_start_and_a_failure_keeps_the_last_good_c
 
 
 async def test_without_the_setting_readyz_says_nothing_of_a_calendar(
-    database_url: str, pool: Any, graph: FakeGraphApi
+    database_url: str, pool: Any, graph_server: GraphServer
 ) -> None:
-    async with httpx.AsyncClient(transport=graph.transport()) as http:
-        app = create_app(settings_for(database_url, graph), http_client=http)
-        async with app.test_app() as test_app:
-            response = await test_app.test_client().get("/readyz")
-            assert (response.status_code, await response.get_json()) == (200, {"status": "ready"})
+    app = create_app(settings_for(database_url, graph_server))
+    async with app.test_app() as test_app:
+        response = await test_app.test_client().get("/readyz")
+        assert (response.status_code, await response.get_json()) == (200, {"status": "ready"})

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from fakes.graph import GraphServer
 from fakes.meta import encode, status_update, text_message, webhook
 from fakes.stripe_api import FakeStripe, charge, event
 from fakes.stripe_api import encode as encode_stripe
@@ -261,14 +261,13 @@ async def test_with_the_database_gone_the_scrape_still_answers(running: Running)
 
 
 async def test_two_apps_in_one_process_share_no_counters(
-    running: Running, database_url: str
+    running: Running, database_url: str, graph_server: GraphServer
 ) -> None:
-    async with httpx.AsyncClient(transport=running.graph.transport()) as http:
-        other = create_app(settings_for(database_url, running.graph), http_client=http)
-        async with other.test_app() as serving:
-            await running.post_signed(webhook([text_message(LEAD, "wamid.X1", "Hi", T0)]))
-            response = await serving.test_client().get("/metrics")
-            theirs = Scrape.parse(await response.get_data(as_text=True))
+    other = create_app(settings_for(database_url, graph_server))
+    async with other.test_app() as serving:
+        await running.post_signed(webhook([text_message(LEAD, "wamid.X1", "Hi", T0)]))
+        response = await serving.test_client().get("/metrics")
+        theirs = Scrape.parse(await response.get_data(as_text=True))
     ours = await scrape(running)
     assert ours.webhooks(WHATSAPP, "processed") == 1
     assert theirs.webhooks(WHATSAPP, "processed") == 0

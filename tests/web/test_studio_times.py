@@ -13,11 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
-from fakes.graph import FakeGraphApi
+from fakes.graph import GraphServer
 from storage.pool import Pool
 from tests.clock import FakeClock
 from tests.web.conftest import Running
@@ -58,23 +57,26 @@ def place() -> dict[str, Any]:
 
 @pytest.fixture
 async def running_at(
-    database_url: str, pool: Pool, graph: FakeGraphApi, place: dict[str, Any], tmp_path: Path
+    database_url: str,
+    pool: Pool,
+    graph_server: GraphServer,
+    place: dict[str, Any],
+    tmp_path: Path,
 ) -> AsyncIterator[Running]:
     """The service on a clock half an hour after the lead wrote: their window is open."""
     clock = FakeClock(place["written_at"].replace(minute=30))
     studio_file = studio_in(tmp_path, place["zone"]) if place["zone"] else None
     settings = settings_for(
         database_url,
-        graph,
+        graph_server,
         locale=place["locale"],
         studio_file=studio_file,
         artist_whatsapp_number=ARTIST,
         studio_password=PASSWORD,
     )
-    async with httpx.AsyncClient(transport=graph.transport()) as http:
-        app = create_app(settings, http_client=http, clock=clock)
-        async with app.test_app() as test_app:
-            yield Running(app, test_app.test_client(), graph, pool)
+    app = create_app(settings, clock=clock)
+    async with app.test_app() as test_app:
+        yield Running(app, test_app.test_client(), graph_server.fake, pool)
 
 
 async def pages(running: Running, written_at: datetime) -> tuple[str, str]:

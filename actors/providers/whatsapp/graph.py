@@ -1,14 +1,14 @@
 """
-How the WhatsApp sender reaches Graph: one JSON POST, answered with its status and body.
+How the service reaches Graph: one client, `GraphClient`, for every call it makes there.
 
-Two front ends behind one seam. `AiohttpGraph` is what the service uses: a message and
-its read receipt are two calls per inbound message, and on this path aiohttp's pooled
-keep-alive connections cost a fraction of httpx's CPU per call (`bench/graph_clients.py`
-measures both). `HttpxGraph` serves callers that hand the app an httpx client, such as
-tests routed to an in-process fake through `httpx.MockTransport`.
+Messages, read receipts with the typing indicator, the media URL lookup and the media
+download all go over one aiohttp session. A message and its read receipt are two calls
+per inbound message, and on this path aiohttp's pooled keep-alive connections cost a
+fraction of httpx's CPU per call (`bench/graph_clients.py` measures both). The tests run
+this same client against the fake Graph API served over HTTP on 127.0.0.1.
 
-Both report a failed call the same way, `GraphCallFailed`, with what retrying needs to
-know: whether the request can have reached Meta.
+A call that got no answer raises `GraphCallFailed`, with what retrying needs to know:
+whether the request can have reached Meta.
     connect         it never left us (refused, connect timeout, no free connection)
     timeout         it left us and no answer came in time (Meta may have it)
     response_lost   it left us and the connection broke before the answer (likewise)
@@ -17,17 +17,19 @@ know: whether the request can have reached Meta.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import aiohttp
-import httpx
 import orjson
 
-__all__ = ["AiohttpGraph", "GraphAnswer", "GraphCallFailed", "GraphCalls", "HttpxGraph"]
+__all__ = ["GraphAnswer", "GraphCallFailed", "GraphCalls", "GraphClient"]
 
 FailureCode = Literal["connect", "timeout", "response_lost", "config"]
+
+_CHUNK = 64 * 1024
 
 
 class GraphCallFailed(Exception):
@@ -46,8 +48,14 @@ class GraphCallFailed(Exception):
 
 @dataclass(frozen=True)
 class GraphAnswer:
+    """
+    What Graph answered. `too_large`: the body ran past the caller's `max_bytes`, so
+    reading stopped there and `body` holds only its start.
+    """
+
     status: int
     body: bytes
+    too_large: bool = False
 
     def json(self) -> Any:
         """The body as JSON; raises `ValueError` when it is not JSON."""
@@ -55,14 +63,27 @@ class GraphAnswer:
 
 
 class GraphCalls(Protocol):
+    """The port the WhatsApp sender and the media fetcher call Graph through."""
+
     async def post_json(
         self, url: str, body: Mapping[str, Any], headers: Mapping[str, str], timeout_s: float
     ) -> GraphAnswer:
         """POST `body` as JSON; raises `GraphCallFailed` when no answer came back."""
         ...
 
+    async def get(
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        timeout_s: float,
+        *,
+        max_bytes: int | None = None,
+    ) -> GraphAnswer:
+        """GET `url`, reading at most `max_bytes` of the body; raises `GraphCallFailed`."""
+        ...
 
-class AiohttpGraph:
+
+class GraphClient:
     """Graph calls over one aiohttp session (its connections are kept alive and reused)."""
 
     def __init__(self, session: aiohttp.ClientSession) -> None:
@@ -74,10 +95,19 @@ class AiohttpGraph:
         connector = aiohttp.TCPConnector(limit=connections, keepalive_timeout=keepalive_s)
         return aiohttp.ClientSession(connector=connector, raise_for_status=False)
 
+    @classmethod
+    @asynccontextmanager
+    async def opened(
+        cls, connections: int, keepalive_s: float = 30.0
+    ) -> AsyncIterator[GraphClient]:
+        """A client on a session of its own, closed on exit."""
+        async with cls.session(connections, keepalive_s) as session:
+            yield cls(session)
+
     async def post_json(
         self, url: str, body: Mapping[str, Any], headers: Mapping[str, str], timeout_s: float
     ) -> GraphAnswer:
-        try:
+        with _translated_failures():
             async with self._session.post(
                 url,
                 data=orjson.dumps(body),
@@ -85,36 +115,51 @@ class AiohttpGraph:
                 timeout=aiohttp.ClientTimeout(total=timeout_s),
             ) as response:
                 return GraphAnswer(response.status, await response.read())
-        # Order matters: a connect timeout is a timeout, a connector error an OS error.
-        except (aiohttp.ConnectionTimeoutError, aiohttp.ClientConnectorError) as error:
-            raise GraphCallFailed("connect", type(error).__name__) from error
-        except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError) as error:
-            raise GraphCallFailed("config", type(error).__name__) from error
-        except TimeoutError as error:
-            raise GraphCallFailed("timeout", type(error).__name__) from error
-        except (aiohttp.ClientError, OSError) as error:
-            raise GraphCallFailed("response_lost", type(error).__name__) from error
 
-
-class HttpxGraph:
-    """Graph calls over an httpx client (an in-process fake's transport, in tests)."""
-
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self._client = client
-
-    async def post_json(
-        self, url: str, body: Mapping[str, Any], headers: Mapping[str, str], timeout_s: float
+    async def get(
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        timeout_s: float,
+        *,
+        max_bytes: int | None = None,
     ) -> GraphAnswer:
-        try:
-            response = await self._client.post(
-                url, json=dict(body), headers=dict(headers), timeout=timeout_s
-            )
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
-            raise GraphCallFailed("connect", type(error).__name__) from error
-        except httpx.UnsupportedProtocol as error:
-            raise GraphCallFailed("config", type(error).__name__) from error
-        except httpx.TimeoutException as error:
-            raise GraphCallFailed("timeout", type(error).__name__) from error
-        except httpx.TransportError as error:
-            raise GraphCallFailed("response_lost", type(error).__name__) from error
-        return GraphAnswer(response.status_code, response.content)
+        with _translated_failures():
+            async with self._session.get(
+                url,
+                headers=dict(headers),
+                timeout=aiohttp.ClientTimeout(total=timeout_s),
+                # A redirect is an answer (the caller retries): the token goes nowhere else.
+                allow_redirects=False,
+            ) as response:
+                if max_bytes is None:
+                    return GraphAnswer(response.status, await response.read())
+                return await _read_at_most(response, max_bytes)
+
+
+async def _read_at_most(response: aiohttp.ClientResponse, max_bytes: int) -> GraphAnswer:
+    """Read the body in chunks, stopping (and closing the connection) past `max_bytes`."""
+    chunks: list[bytes] = []
+    received = 0
+    async for chunk in response.content.iter_chunked(_CHUNK):
+        received += len(chunk)
+        if received > max_bytes:
+            return GraphAnswer(response.status, b"".join(chunks), too_large=True)
+        chunks.append(chunk)
+    return GraphAnswer(response.status, b"".join(chunks))
+
+
+@contextmanager
+def _translated_failures() -> Iterator[None]:
+    """aiohttp's errors as `GraphCallFailed`, by whether the request can have left us."""
+    try:
+        yield
+    # Order matters: a connect timeout is a timeout, a connector error an OS error.
+    except (aiohttp.ConnectionTimeoutError, aiohttp.ClientConnectorError) as error:
+        raise GraphCallFailed("connect", type(error).__name__) from error
+    except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError) as error:
+        raise GraphCallFailed("config", type(error).__name__) from error
+    except TimeoutError as error:
+        raise GraphCallFailed("timeout", type(error).__name__) from error
+    except (aiohttp.ClientError, OSError) as error:
+        raise GraphCallFailed("response_lost", type(error).__name__) from error

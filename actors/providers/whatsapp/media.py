@@ -5,6 +5,8 @@ Meta's download URL lives minutes and the media id days, so the item is fetched 
 as the turn that saw it commits, through the outbox (retried like any delivery):
 `GET /{media-id}` (with the access token) gives the URL, mime type, size and sha256;
 then the bytes are read from the URL with the same token, at most `max_bytes` of them.
+Both calls go through the service's one Graph client (`graph.GraphClient`), each bounded
+as a whole by `timeout_s` and by what is left of the row's lease.
 
     stored         the bytes hash to what Meta said (hex or base64 of the sha256)
     bad_checksum   they do not: kept without the bytes, never shown as the lead's image
@@ -20,13 +22,13 @@ import base64
 import hashlib
 from typing import Any
 
-import httpx
 import structlog
 
 from actors.errors import PermanentDeliveryError, RetryableDeliveryError
 from actors.lead import FetchMedia
 from actors.outbox.deadline import Deadline
 from actors.outbox.delivery import Delivery
+from actors.providers.whatsapp.graph import GraphAnswer, GraphCallFailed, GraphCalls
 from storage import Database, DatabaseUnavailable, MediaWrite
 
 __all__ = ["MediaFetcher", "sha256_matches"]
@@ -40,16 +42,12 @@ def sha256_matches(content: bytes, expected: str) -> bool:
     return expected.strip() in (digest.hex(), base64.b64encode(digest).decode())
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class MediaFetcher:
     """The relay's deliverer for channel "media": one outbox row, one media item kept."""
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        graph: GraphCalls,
         db: Database,
         *,
         api_base: str,
@@ -57,7 +55,7 @@ class MediaFetcher:
         max_bytes: int,
         timeout_s: float = 15.0,
     ) -> None:
-        self._client = client
+        self._graph = graph
         self._db = db
         self._api_base = api_base.rstrip("/")
         self._headers = {"Authorization": f"Bearer {access_token}"}
@@ -78,9 +76,8 @@ class MediaFetcher:
         if size is not None and size > self._max_bytes:
             await self._keep(effect, mime, expected, size, "too_large", None)
             return effect.media_id
-        try:
-            content = await self._download(str(info.get("url") or ""), deadline)
-        except _TooLarge:
+        content = await self._download(str(info.get("url") or ""), deadline)
+        if content is None:
             await self._keep(effect, mime, expected, size, "too_large", None)
             return effect.media_id
         status = "stored"
@@ -92,45 +89,35 @@ class MediaFetcher:
 
     async def _info(self, effect: FetchMedia, deadline: Deadline) -> dict[str, Any]:
         url = f"{self._api_base}/{effect.media_id}"
-        response = await self._get(url, deadline)
-        if response.status_code != 200:
-            error = _classify(response)
+        answer = await self._get(url, deadline, "media_info")
+        if answer.status != 200:
+            error = _classify(answer)
             if isinstance(error, PermanentDeliveryError):
                 await self._keep(effect, effect.mime_type, effect.sha256, None, "failed", None)
             raise error
         try:
-            info = response.json()
+            info = answer.json()
         except ValueError as error:
             raise RetryableDeliveryError("media_info", "not JSON") from error
         if not isinstance(info, dict) or not info.get("url"):
             raise RetryableDeliveryError("media_info", "no url")
         return info
 
-    async def _download(self, url: str, deadline: Deadline) -> bytes:
-        timeout = min(self._timeout, deadline.check())
-        chunks: list[bytes] = []
-        received = 0
-        try:
-            async with self._client.stream(
-                "GET", url, headers=self._headers, timeout=timeout
-            ) as response:
-                if response.status_code != 200:  # the URL expired: the retry gets a new one
-                    raise RetryableDeliveryError(f"http_{response.status_code}", "download")
-                async for chunk in response.aiter_bytes():
-                    received += len(chunk)
-                    if received > self._max_bytes:
-                        raise _TooLarge()
-                    chunks.append(chunk)
-        except httpx.TransportError as error:
-            raise RetryableDeliveryError("media_download", type(error).__name__) from error
-        return b"".join(chunks)
+    async def _download(self, url: str, deadline: Deadline) -> bytes | None:
+        """The item's bytes, or None when there are more than `max_bytes` of them."""
+        answer = await self._get(url, deadline, "media_download", max_bytes=self._max_bytes)
+        if answer.status != 200:  # the URL expired: the retry gets a new one
+            raise RetryableDeliveryError(f"http_{answer.status}", "download")
+        return None if answer.too_large else answer.body
 
-    async def _get(self, url: str, deadline: Deadline) -> httpx.Response:
+    async def _get(
+        self, url: str, deadline: Deadline, step: str, *, max_bytes: int | None = None
+    ) -> GraphAnswer:
         timeout = min(self._timeout, deadline.check())
         try:
-            return await self._client.get(url, headers=self._headers, timeout=timeout)
-        except httpx.TransportError as error:
-            raise RetryableDeliveryError("media_info", type(error).__name__) from error
+            return await self._graph.get(url, self._headers, timeout, max_bytes=max_bytes)
+        except GraphCallFailed as error:  # a bad URL too: Meta gives a new one on the retry
+            raise RetryableDeliveryError(step, error.detail) from error
 
     async def _keep(
         self,
@@ -168,8 +155,8 @@ def _int(value: object) -> int | None:
         return None
 
 
-def _classify(response: httpx.Response) -> RetryableDeliveryError | PermanentDeliveryError:
-    code = f"http_{response.status_code}"
-    if response.status_code == 429 or response.status_code >= 500:
+def _classify(answer: GraphAnswer) -> RetryableDeliveryError | PermanentDeliveryError:
+    code = f"http_{answer.status}"
+    if answer.status == 429 or answer.status >= 500:
         return RetryableDeliveryError(code, "media")
     return PermanentDeliveryError(code, "media")
