@@ -36,6 +36,7 @@ from storage.media import MediaContent, MediaItem, MediaWrite
 from storage.metrics_queries import ChannelBacklog
 from storage.outbox import ClaimedDelivery
 from storage.preflight import DatabaseNotReady, check_database
+from storage.refused_items import RefusedItemInsert, RefusedItemRow
 from storage.statuses import FailedDelivery, SentMessageRef, StatusReport
 from storage.turns import (
     AnswerInsert,
@@ -80,6 +81,8 @@ __all__ = [
     "ReadUnit",
     "RecordUnit",
     "RedriveOutcome",
+    "RefusedItemInsert",
+    "RefusedItemRow",
     "RelayUnit",
     "SentMessageRef",
     "SignInLinkInsert",

@@ -9,7 +9,7 @@ The one door to Postgres: every statement runs inside one of `Database`'s units 
                                        due timers, the busy calendar's refresh, the
                                        events they record
     async with db.records() as unit:   writes outside a turn: admin re-drives, refused
-                                       webhooks, provider events that match no lead,
+                                       webhooks and their items, provider events that match no lead,
                                        WhatsApp delivery statuses, fetched media, the
                                        studio page's sign-ins
     async with db.reads() as unit:     read-only, one REPEATABLE READ snapshot
@@ -54,6 +54,7 @@ from storage.migrate import migrate, pending_count
 from storage.outbox import Outbox
 from storage.payments import PaymentRoutes
 from storage.pool import Pool, open_pool
+from storage.refused_items import RefusedItems
 from storage.statuses import DeliveryStatuses
 from storage.studio import StudioAccess
 from storage.studio_board import StudioBoard
@@ -138,6 +139,7 @@ class RecordUnit(Unit):
         self.feed_keys = FeedKeys(con)
         self.statuses, self.media = DeliveryStatuses(con), MediaStore(con)
         self.studio, self.board = StudioAccess(con), StudioBoard(con)
+        self.refused = RefusedItems(con)  # webhook items that could not be taken
 
 
 class ReadUnit(Unit):
@@ -150,6 +152,7 @@ class ReadUnit(Unit):
         self.feed_keys, self.booked = FeedKeys(con), BookedAppointments(con)
         self.media = MediaStore(con)  # a lead's media, and one item's bytes
         self.statuses = DeliveryStatuses(con)  # our messages found by Meta's id
+        self.refused = RefusedItems(con)  # webhook items that could not be taken
 
     async def pending_migrations(self) -> int:
         """How many shipped migrations are not applied yet (readiness wants 0)."""

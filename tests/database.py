@@ -37,6 +37,7 @@ TABLES = (
     "studio_seen",
     "appointments",
     "artist_actors",
+    "refused_items",
 )
 
 

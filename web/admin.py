@@ -43,6 +43,7 @@ from web.admin_requests import (
     ActorsQuery,
     DeadLettersQuery,
     LeadsQuery,
+    RefusedQuery,
     ReplyBody,
     encode_cursor,
     is_lead_key,
@@ -60,6 +61,8 @@ from web.admin_responses import (
     LeadPage,
     MediaContentOut,
     RedriveResult,
+    RefusedItemOut,
+    RefusedPage,
     ReplyResult,
 )
 from web.openapi import openapi_document
@@ -212,6 +215,20 @@ async def list_dead_letters() -> ResponseReturnValue:
         DeadLetterPage(
             items=[DeliveryOut.model_validate(row) for row in page],
             next_cursor=encode_cursor("dead", str(page[-1].id)) if more else None,
+        )
+    )
+
+
+@_admin.get("/refused")
+async def list_refused_items() -> ResponseReturnValue:
+    query = _query(RefusedQuery)
+    reads = services().queries.admin
+    rows = await reads.refused_items(before=query.before_id, limit=query.limit + 1)
+    page, more = rows[: query.limit], len(rows) > query.limit
+    return _json(
+        RefusedPage(
+            items=[RefusedItemOut.model_validate(row) for row in page],
+            next_cursor=encode_cursor("refused", str(page[-1].id)) if more else None,
         )
     )
 

@@ -25,6 +25,7 @@ __all__ = [
     "ActorsQuery",
     "DeadLettersQuery",
     "LeadsQuery",
+    "RefusedQuery",
     "ReplyBody",
     "encode_cursor",
     "is_lead_key",
@@ -135,6 +136,19 @@ class ActionQuery(BaseModel):
 
 class DeadLettersQuery(_PageQuery):
     _cursor_kind = "dead"
+
+    def _check_key(self, key: str) -> str:
+        if not key.isascii() or not key.isdigit() or not 0 < int(key) <= MAX_DELIVERY_ID:
+            raise ValueError("not a cursor of this list")
+        return key
+
+    @property
+    def before_id(self) -> int | None:
+        return int(self._after) if self._after is not None else None
+
+
+class RefusedQuery(_PageQuery):
+    _cursor_kind = "refused"
 
     def _check_key(self, key: str) -> str:
         if not key.isascii() or not key.isdigit() or not 0 < int(key) <= MAX_DELIVERY_ID:

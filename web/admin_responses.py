@@ -39,6 +39,8 @@ __all__ = [
     "MediaContentOut",
     "MediaOut",
     "RedriveResult",
+    "RefusedItemOut",
+    "RefusedPage",
     "ReplyResult",
     "SnapshotOut",
     "TimerOut",
@@ -282,3 +284,23 @@ class CalendarAddress(_Out):
 class RedriveResult(_Out):
     id: int
     status: Literal["pending"]
+
+
+class RefusedItemOut(_Out):
+    """A webhook item that could not be taken, as it came."""
+
+    id: int
+    route: str = Field(description="the webhook it came to: /webhooks/whatsapp")
+    field: str = Field(description="the list it came in: messages, statuses, user_preferences")
+    reason: str = Field(
+        description="the fields at fault and why (`from: Field required`), or the class of "
+        "the error its turn failed on"
+    )
+    raw: str = Field(description="the item's JSON text, exactly as it came")
+    correlation_id: str | None = Field(description="the delivery's X-Request-ID")
+    received_at: datetime
+
+
+class RefusedPage(_Out):
+    items: list[RefusedItemOut]
+    next_cursor: str | None

@@ -21,7 +21,7 @@ from quart import Quart
 
 from actors import ActorRuntime, Actors, Backoff, Composer, OutboxRelay, Queries, WhatsAppSender
 from actors.artist import ArtistBehaviour
-from actors.commands import LeadActions, StripeIntake, WhatsAppIntake
+from actors.commands import LeadActions, RefusedItemsRecord, StripeIntake, WhatsAppIntake
 from actors.copy import script_from
 from actors.lead import LeadBehaviour, Policy
 from actors.lead.invite_links import InviteLinks
@@ -211,6 +211,7 @@ def create_app(
                     sign_in=sign_in,
                     calendar_feed=queries.calendar_feed,
                     rejections=Rejections(db),
+                    refused_items=RefusedItemsRecord(db),
                     clock=clock,
                 ),
                 queries=queries,

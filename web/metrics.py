@@ -41,7 +41,11 @@ log = structlog.get_logger("web.metrics")
 _KEY = "booking.metrics"
 WEBHOOK_ROUTES = ("/webhooks/whatsapp", "/webhooks/stripe")
 # What a 200 may report in `{"received": {outcome: n}}`; other keys are not counted.
-_RECEIVED = frozenset({*(outcome.value for outcome in TurnOutcome), "unrouted", "status"})
+_RECEIVED = frozenset(
+    {*(outcome.value for outcome in TurnOutcome), "unrouted", "status", "refused"}
+)
+# The lists of a WhatsApp delivery whose items are refused one by one.
+REFUSED_FIELDS = ("messages", "statuses", "user_preferences")
 WEBHOOK_OUTCOMES = (*sorted(_RECEIVED), "rejected", "4xx", "5xx")
 # A turn is one short transaction; the tail is lock waits and a struggling database.
 _TURN_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -171,6 +175,15 @@ class Metrics:
         for route in WEBHOOK_ROUTES:
             for outcome in WEBHOOK_OUTCOMES:
                 self._webhooks.labels(route, outcome)  # every series exists from zero
+        self._refused = Counter(
+            "booking_webhook_items_refused",
+            "Webhook items that could not be taken (kept in GET /admin/refused), by route "
+            "and the list they came in.",
+            ("route", "field"),
+            registry=self.registry,
+        )
+        for field in REFUSED_FIELDS:
+            self._refused.labels(WEBHOOK_ROUTES[0], field)
 
     def install(self, app: Quart) -> None:
         """Serve `GET /metrics` on `app` and count its webhook answers."""
@@ -196,6 +209,11 @@ class Metrics:
         """Count one webhook answer of `status` with its JSON body `answer`."""
         for outcome, count in _webhook_outcomes(status, answer).items():
             self._webhooks.labels(route, outcome).inc(count)
+
+    def count_refused(self, route: str, by_field: Mapping[str, int]) -> None:
+        """Count a delivery's refused items, by the list each came in."""
+        for field, count in by_field.items():
+            self._refused.labels(route, field).inc(count)
 
     async def _count_webhook(self, response: Response) -> Response:
         rule = request.url_rule

@@ -28,6 +28,7 @@ from web.admin_requests import (
     ActorsQuery,
     DeadLettersQuery,
     LeadsQuery,
+    RefusedQuery,
     ReplyBody,
 )
 from web.admin_responses import (
@@ -40,6 +41,7 @@ from web.admin_responses import (
     LeadPage,
     MediaContentOut,
     RedriveResult,
+    RefusedPage,
     ReplyResult,
 )
 
@@ -155,6 +157,15 @@ _OPERATIONS = (
         "Deliveries that gave up, newest first, with their attempts",
         DeadLetterPage,
         query=DeadLettersQuery,
+    ),
+    _Operation(
+        "get",
+        "/admin/refused",
+        "listRefusedItems",
+        "Webhook items that could not be taken (the rest of their delivery was), newest "
+        "first, each with the fields at fault and its JSON text as it came",
+        RefusedPage,
+        query=RefusedQuery,
     ),
     _Operation(
         "post",

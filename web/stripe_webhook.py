@@ -1,6 +1,8 @@
 """
 `POST /webhooks/stripe`: verify, parse, hand to the actors (`TakeStripeEvent`), answer
-after commit.
+after commit. NUL and lone surrogates anywhere in the event (its metadata is whatever
+was written into it) are replaced by U+FFFD first (`web.clean_json`), so they can
+neither fail the parse nor the turn that stores the event.
 
 Which lead an event belongs to is `actors.providers.stripe.payments`'s rule; an event
 that matches no lead is kept by the artist's actor and acknowledged, and nothing is sent.
@@ -14,6 +16,7 @@ from quart import Blueprint, ResponseReturnValue, request
 
 from actors.commands import StripePayment, TakeStripeEvent
 from actors.providers.stripe import PaymentRef
+from web.clean_json import NotJson, load_clean_json
 from web.errors import MalformedBody
 from web.request_ids import correlation_id
 from web.services import services
@@ -36,7 +39,9 @@ async def stripe_events() -> ResponseReturnValue:
         secret.get_secret_value() if secret else "", body, request.headers.get("Stripe-Signature")
     )
     try:
-        event = StripeEvent.model_validate_json(body)
+        event = StripeEvent.model_validate(load_clean_json(body))
+    except NotJson as error:
+        raise MalformedBody(f"not JSON: {error}") from None
     except ValidationError as error:
         raise MalformedBody(f"{error.error_count()} validation errors") from error
     outcome = await running.actors.handle(

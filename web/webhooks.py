@@ -2,30 +2,46 @@
 WhatsApp's webhook: the subscription handshake (a Quart route) and each delivery.
 
 A delivery (`take_whatsapp_batch`, served by `web.whatsapp_endpoint`): verify the raw
-bytes, parse, hand to the actors as one command (`TakeWhatsApp`), count what it held.
-The POST answers 200 only when every message of the batch has been committed
+bytes, parse (NUL and lone surrogates replaced first: `web.clean_json`), hand to the
+actors as one command (`TakeWhatsApp`), count what it held. Only the envelope decides
+400; each item is validated on its own, and one that cannot be taken (or whose turn
+failed on a bug) is refused: kept as it came (`RecordRefusedItems`) while the rest is
+answered. The POST answers 200 only when every message it takes has been committed
 (processed, or deliberately skipped as a duplicate or out of order), and with them its
-statuses (kept and applied, and a failure told to its lead) and user preferences.
-Failures map to 401 / 400 / 503 in `web.errors`.
+statuses (kept and applied, and a failure told to its lead), user preferences and
+refused items. Failures map to 401 / 400 / 503 in `web.errors`.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
+from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from pydantic import ValidationError
 from quart import Blueprint, ResponseReturnValue, request
 
-from actors.commands import IncomingMessage, IncomingPreference, TakeWhatsApp
+from actors.commands import (
+    FailedItem,
+    IncomingMessage,
+    IncomingPreference,
+    RecordRefusedItems,
+    RefusedItem,
+    TakeWhatsApp,
+)
 from actors.providers.whatsapp import StatusReport
+from web.clean_json import NotJson, clean_text, load_clean_json
 from web.errors import MalformedBody
+from web.json_items import item_text
 from web.services import Services, services
 from web.signatures import verify_meta_signature
-from web.whatsapp_models import MetaStatus, MetaWebhook
+from web.whatsapp_models import Batch, ItemPath, MetaStatus, MetaWebhook
 
-__all__ = ["WHATSAPP_PATH", "blueprint", "take_whatsapp_batch"]
+__all__ = ["WHATSAPP_PATH", "DeliveryTaken", "blueprint", "take_whatsapp_batch"]
 
 WHATSAPP_PATH = "/webhooks/whatsapp"
 blueprint = Blueprint("webhooks", __name__)
@@ -55,9 +71,18 @@ async def whatsapp_messages() -> ResponseReturnValue:
     raise RuntimeError(f"POST {WHATSAPP_PATH} is served by web.whatsapp_endpoint")
 
 
+@dataclass(frozen=True)
+class DeliveryTaken:
+    """What a delivery held, by outcome (`refused` among them), and its refused items
+    by list (`messages`, ...), for /metrics."""
+
+    counts: dict[str, int]
+    refused: dict[str, int]
+
+
 async def take_whatsapp_batch(
     running: Services, body: bytes, signature: str | None, correlation_id: str
-) -> dict[str, int]:
+) -> DeliveryTaken:
     """Verify, parse and hand one signed delivery from Meta to the actors: what it held,
     by outcome.
 
@@ -66,24 +91,75 @@ async def take_whatsapp_batch(
     secret = running.settings.whatsapp_app_secret
     verify_meta_signature(secret.get_secret_value().encode() if secret else b"", body, signature)
     try:
-        webhook = MetaWebhook.model_validate_json(body)
+        payload = load_clean_json(body)
+    except NotJson as error:
+        raise MalformedBody(f"not JSON: {error}") from None
+    try:
+        batch = MetaWebhook.model_validate(payload).batch()
     except ValidationError as error:
         raise MalformedBody(f"{error.error_count()} validation errors") from error
     now = running.actors.now()
-    return await running.actors.handle(
+    taken = await running.actors.handle(
         TakeWhatsApp(
             messages=tuple(
                 IncomingMessage(received.event(now), received.record())
-                for received in webhook.received()
+                for received in batch.messages
             ),
             preferences=tuple(
                 IncomingPreference(preference.event(now), preference.record())
-                for preference in webhook.preferences()
+                for preference in batch.preferences
             ),
-            statuses=tuple(status_reports(webhook.statuses())),
+            statuses=tuple(status_reports(list(batch.statuses))),
             correlation_id=correlation_id,
         )
     )
+    refused = _refused(batch, taken.failed, body, payload)
+    counts = dict(taken.counts)
+    if refused:
+        await running.actors.handle(RecordRefusedItems(WHATSAPP_PATH, refused, correlation_id))
+        counts["refused"] = len(refused)
+        log.warning(
+            "webhook.items_refused",
+            refused=[f"{item.field}: {item.reason}" for item in refused][:_MAX_LOGGED],
+        )
+    return DeliveryTaken(counts, dict(Counter(item.field for item in refused)))
+
+
+_MAX_LOGGED = 5
+
+
+def _refused(
+    batch: Batch, failed: tuple[FailedItem, ...], body: bytes, payload: Any
+) -> tuple[RefusedItem, ...]:
+    """The items that could not be taken and those whose turn failed on a bug, each
+    with its JSON text as it came."""
+    where: list[tuple[str, ItemPath, str]] = [
+        (item.field, item.path, item.reason) for item in batch.invalid
+    ]
+    for failure in failed:
+        if failure.kind == "messages":
+            where.append(("messages", batch.messages[failure.index].path, failure.reason))
+        else:
+            path = batch.preferences[failure.index].path
+            where.append(("user_preferences", path, failure.reason))
+    if not where:
+        return ()
+    text = body.decode("utf-8", errors="replace")
+    return tuple(
+        RefusedItem(field, reason, clean_text(_raw(text, payload, path)))
+        for field, path, reason in where
+    )
+
+
+def _raw(text: str, payload: Any, path: ItemPath) -> str:
+    """The item's JSON text as it came; re-encoded only if it cannot be found in it."""
+    found = item_text(text, path)
+    if found is not None:
+        return found
+    value = payload
+    for part in path:
+        value = value[part]
+    return json.dumps(value, ensure_ascii=False)
 
 
 def status_reports(statuses: list[MetaStatus]) -> list[StatusReport]:

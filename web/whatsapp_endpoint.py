@@ -83,7 +83,7 @@ class WhatsAppEndpoint:
         except RuntimeError:  # not serving yet, or any more: the provider retries
             return UNAVAILABLE.status, dict(UNAVAILABLE.body), UNAVAILABLE.headers
         try:
-            counts = await take_whatsapp_batch(
+            taken = await take_whatsapp_batch(
                 running, body, signature.decode("latin-1") if signature else None, correlation
             )
         except Exception as error:
@@ -95,7 +95,8 @@ class WhatsAppEndpoint:
                 refused = RecordRejectedWebhook(WHATSAPP_PATH, str(error), correlation)
                 await running.actors.handle(refused)
             return known.status, known.body, known.headers
-        return 200, {"received": counts}, {}
+        Metrics.of(self._app.extensions).count_refused(WHATSAPP_PATH, taken.refused)
+        return 200, {"received": taken.counts}, {}
 
     async def _body(self, headers: dict[bytes, bytes], receive: ASGIReceiveCallable) -> bytes:
         limit = self._app.config["MAX_CONTENT_LENGTH"]

@@ -9,6 +9,11 @@ A change's value carries `messages[]` (with `context` when the message replies t
 of ours, and `reaction` naming the message reacted to), `statuses[]` (Meta's delivery
 reports on our messages, with `errors[]` when one failed) and `user_preferences[]`
 (marketing messages stopped or resumed).
+
+Only the envelope (`object`, `entry[].changes[].value` and its lists) decides whether
+the delivery is Meta's at all; each item of a list is validated on its own (`Batch`),
+so one that cannot be taken is refused, with the fields at fault, and never costs the
+others theirs.
 """
 
 from __future__ import annotations
@@ -16,20 +21,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from actors.lead import MessageReceived, PreferenceChanged
 from actors.runtime import preference_message_id, whatsapp_message_id
 
 __all__ = [
+    "Batch",
+    "InvalidItem",
+    "ItemPath",
     "MetaMessage",
     "MetaPreference",
     "MetaStatus",
     "MetaWebhook",
     "ReceivedMessage",
     "ReceivedPreference",
+    "fields_at_fault",
 ]
 
 
@@ -172,10 +181,14 @@ class MetaPreference(_Open):
 
 
 class _Value(_Open):
-    contacts: list[_Contact] = []
-    messages: list[MetaMessage] = []
-    statuses: list[MetaStatus] = []
-    user_preferences: list[MetaPreference] = []
+    """One change's value: each list's items are validated one by one (`Batch.of`), so
+    only the lists themselves are the envelope. Fields nobody acts on yet
+    (`message_echoes[]`, `state_sync[]`) stay unread, and so are never refused."""
+
+    contacts: list[Any] = []
+    messages: list[Any] = []
+    statuses: list[Any] = []
+    user_preferences: list[Any] = []
 
 
 class _Change(_Open):
@@ -189,35 +202,120 @@ class _Entry(_Open):
 
 
 class MetaWebhook(_Open):
+    """The envelope (`object`, `entry[].changes[].value`): what must hold for a 200."""
+
     object: str
     entry: list[_Entry]
 
+    def batch(self) -> Batch:
+        """Every item of the delivery validated on its own: taken, or refused."""
+        return Batch.of(self)
+
     def received(self) -> Iterator[ReceivedMessage]:
-        """Every message of the batch, in payload order, with its sender's profile name."""
-        for entry in self.entry:
-            for change in entry.changes:
-                names = {c.wa_id: c.profile.name for c in change.value.contacts if c.profile}
-                for message in change.value.messages:
-                    yield ReceivedMessage(message, names.get(message.sender))
+        """Every message of the batch that can be taken, in payload order."""
+        return iter(self.batch().messages)
 
     def statuses(self) -> list[MetaStatus]:
-        """Every delivery report of the batch, in payload order."""
-        return [s for e in self.entry for c in e.changes for s in c.value.statuses]
+        """Every delivery report of the batch that can be taken, in payload order."""
+        return list(self.batch().statuses)
 
     def preferences(self) -> Iterator[ReceivedPreference]:
-        for entry in self.entry:
-            for change in entry.changes:
-                for preference in change.value.user_preferences:
-                    yield ReceivedPreference(preference)
+        return iter(self.batch().preferences)
 
-    def status_count(self) -> int:
-        return sum(len(c.value.statuses) for e in self.entry for c in e.changes)
+
+ItemPath = tuple[str | int, ...]  # where an item sits in the body: ("entry", 0, ...)
+
+
+@dataclass(frozen=True)
+class InvalidItem:
+    """An item that cannot be taken: its list (`messages`, ...), where it sits in the
+    body, and the fields at fault with why (pydantic's words, never the values)."""
+
+    field: str
+    path: ItemPath
+    reason: str
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A delivery's items: what can be taken, with where each sat, and what cannot."""
+
+    messages: tuple[ReceivedMessage, ...]
+    statuses: tuple[MetaStatus, ...]
+    preferences: tuple[ReceivedPreference, ...]
+    invalid: tuple[InvalidItem, ...]
+
+    @classmethod
+    def of(cls, webhook: MetaWebhook) -> Batch:
+        messages: list[ReceivedMessage] = []
+        statuses: list[MetaStatus] = []
+        preferences: list[ReceivedPreference] = []
+        invalid: list[InvalidItem] = []
+        for e, entry in enumerate(webhook.entry):
+            for c, change in enumerate(entry.changes):
+                value = change.value
+                where: ItemPath = ("entry", e, "changes", c, "value")
+                names = _profile_names(value.contacts)
+                for path, item in _taken(MetaMessage, value.messages, where, "messages", invalid):
+                    messages.append(ReceivedMessage(item, names.get(item.sender), path))
+                for _, status in _taken(MetaStatus, value.statuses, where, "statuses", invalid):
+                    statuses.append(status)
+                preference_items = value.user_preferences
+                for path, preference in _taken(
+                    MetaPreference, preference_items, where, "user_preferences", invalid
+                ):
+                    preferences.append(ReceivedPreference(preference, path))
+        return cls(tuple(messages), tuple(statuses), tuple(preferences), tuple(invalid))
+
+
+_Item = TypeVar("_Item", bound=BaseModel)
+
+
+def _taken(
+    model: type[_Item],
+    items: list[Any],
+    where: ItemPath,
+    field: str,
+    invalid: list[InvalidItem],
+) -> Iterator[tuple[ItemPath, _Item]]:
+    """The items of one list that validate, with their paths; the others join `invalid`."""
+    for index, item in enumerate(items):
+        path = (*where, field, index)
+        try:
+            yield path, model.model_validate(item)
+        except ValidationError as error:
+            invalid.append(InvalidItem(field, path, fields_at_fault(error)))
+
+
+def fields_at_fault(error: ValidationError) -> str:
+    """`from: Field required; timestamp: Input should be a valid integer`: which fields
+    and why, never their values."""
+    problems = {
+        f"{'.'.join(str(part) for part in e['loc']) or '(item)'}: {e['msg']}": None
+        for e in error.errors(include_url=False, include_context=False, include_input=False)
+    }
+    return "; ".join(problems)[:1000]
+
+
+def _profile_names(contacts: list[Any]) -> dict[str, str | None]:
+    """Each sender's profile name, from the contacts that parse (a bad one only loses
+    its name: contacts are not items of their own)."""
+    names: dict[str, str | None] = {}
+    for contact in contacts:
+        try:
+            parsed = _Contact.model_validate(contact)
+        except ValidationError:
+            continue
+        if parsed.profile is not None:
+            names[parsed.wa_id] = parsed.profile.name
+    return names
 
 
 @dataclass(frozen=True)
 class ReceivedMessage:
     message: MetaMessage
     profile_name: str | None
+    path: ItemPath = ()  # where it sat in the delivery's body
 
     @property
     def message_id(self) -> str:
@@ -255,6 +353,7 @@ class ReceivedMessage:
 @dataclass(frozen=True)
 class ReceivedPreference:
     preference: MetaPreference
+    path: ItemPath = ()  # where it sat in the delivery's body
 
     def event(self, received_at: datetime) -> PreferenceChanged:
         p = self.preference

@@ -10,8 +10,10 @@ from actors.commands.model import (
     IncomingMessage,
     IncomingPreference,
     LeadRef,
+    RecordRefusedItems,
     RecordRejectedWebhook,
     RedriveDeadLetter,
+    RefusedItem,
     ReplyToLead,
     RequestSignInLink,
     RotateFeedKey,
@@ -23,7 +25,14 @@ from actors.commands.model import (
     TakeWhatsApp,
 )
 from actors.commands.payments import UNROUTED, StripeIntake, payment_event
-from actors.commands.results import ActionTaken, ReplyDelivery, ReplyTaken
+from actors.commands.refused_items import RefusedItemsRecord
+from actors.commands.results import (
+    ActionTaken,
+    FailedItem,
+    ReplyDelivery,
+    ReplyTaken,
+    WhatsAppTaken,
+)
 from actors.commands.whatsapp import WhatsAppIntake
 from storage import RedriveOutcome
 
@@ -33,13 +42,17 @@ __all__ = [
     "ActionTaken",
     "Actors",
     "Command",
+    "FailedItem",
     "IncomingMessage",
     "IncomingPreference",
     "LeadActions",
     "LeadRef",
+    "RecordRefusedItems",
     "RecordRejectedWebhook",
     "RedriveDeadLetter",
     "RedriveOutcome",
+    "RefusedItem",
+    "RefusedItemsRecord",
     "ReplyDelivery",
     "ReplyTaken",
     "ReplyToLead",
@@ -53,5 +66,6 @@ __all__ = [
     "TakeStripeEvent",
     "TakeWhatsApp",
     "WhatsAppIntake",
+    "WhatsAppTaken",
     "payment_event",
 ]

@@ -19,6 +19,7 @@ from actors.commands.lead_actions import LeadActions
 from actors.commands.model import (
     ActOnLead,
     Command,
+    RecordRefusedItems,
     RecordRejectedWebhook,
     RedriveDeadLetter,
     ReplyToLead,
@@ -31,6 +32,7 @@ from actors.commands.model import (
     TakeWhatsApp,
 )
 from actors.commands.payments import StripeIntake
+from actors.commands.refused_items import RefusedItemsRecord
 from actors.commands.whatsapp import WhatsAppIntake
 from actors.page.access import LinkSent, SignIn
 from actors.queries.calendar_feed import CalendarFeed, FeedAddress
@@ -53,6 +55,7 @@ class Actors:
     sign_in: SignIn
     calendar_feed: CalendarFeed
     rejections: Rejections
+    refused_items: RefusedItemsRecord
     clock: Clock
 
     def now(self) -> datetime:
@@ -79,6 +82,7 @@ class Actors:
             SignInWithPassword: self._sign_in_with_password,
             SignOut: self._sign_out,
             RecordRejectedWebhook: self._record_rejection,
+            RecordRefusedItems: self.refused_items.record,
         }
 
     async def _rotate_feed_key(self, _: RotateFeedKey) -> FeedAddress:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from actors.commands.results import ActionTaken, ReplyTaken
+from actors.commands.results import ActionTaken, ReplyTaken, WhatsAppTaken
 from actors.lead import ArtistAction, MessageReceived, PreferenceChanged
 from actors.page.access import LinkSent, PasswordTried
 from actors.providers.stripe.payments import PaymentRef
@@ -25,8 +25,10 @@ __all__ = [
     "IncomingMessage",
     "IncomingPreference",
     "LeadRef",
+    "RecordRefusedItems",
     "RecordRejectedWebhook",
     "RedriveDeadLetter",
+    "RefusedItem",
     "ReplyToLead",
     "RequestSignInLink",
     "RotateFeedKey",
@@ -68,8 +70,9 @@ class IncomingPreference:
 
 
 @dataclass(frozen=True)
-class TakeWhatsApp(Command[dict[str, int]]):
-    """One signed delivery from Meta. Returns what it held, by outcome."""
+class TakeWhatsApp(Command[WhatsAppTaken]):
+    """One signed delivery from Meta (the items that parse). Returns what it held, by
+    outcome, and the items whose turn failed on a bug, to be refused."""
 
     messages: tuple[IncomingMessage, ...]
     preferences: tuple[IncomingPreference, ...]
@@ -180,4 +183,23 @@ class RecordRejectedWebhook(Command[None]):
 
     route: str
     reason: str
+    correlation_id: str | None
+
+
+@dataclass(frozen=True)
+class RefusedItem:
+    """One item of a webhook that cannot be taken: its list (`messages`, ...), the fields
+    at fault (or the error's class), and its JSON text exactly as it came."""
+
+    field: str
+    reason: str
+    raw: str
+
+
+@dataclass(frozen=True)
+class RecordRefusedItems(Command[None]):
+    """Keep a delivery's refused items (`GET /admin/refused`), so the rest is answered."""
+
+    route: str
+    items: tuple[RefusedItem, ...]
     correlation_id: str | None

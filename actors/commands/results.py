@@ -7,7 +7,7 @@ from typing import Literal
 
 from actors.runtime.turn import TurnOutcome
 
-__all__ = ["ActionTaken", "ReplyDelivery", "ReplyTaken"]
+__all__ = ["ActionTaken", "FailedItem", "ReplyDelivery", "ReplyTaken", "WhatsAppTaken"]
 
 ReplyDelivery = Literal["free_text", "template", "not_sent", "handed_back", "not_applicable"]
 
@@ -42,3 +42,22 @@ class ReplyTaken:
     why: str | None
     status: str
     version: int
+
+
+@dataclass(frozen=True)
+class FailedItem:
+    """An item of a WhatsApp delivery whose turn failed on a bug (not the database):
+    which list of the command it was (`messages` or `preferences`), where in it, and
+    the error's class."""
+
+    kind: Literal["messages", "preferences"]
+    index: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class WhatsAppTaken:
+    """A delivery, committed: what it held by outcome, and the items that failed."""
+
+    counts: dict[str, int]
+    failed: tuple[FailedItem, ...] = ()

@@ -9,7 +9,10 @@ from the artist, the lead it was about. Preferences go to their lead. Statuses a
 and applied, and a failure is told to its lead, after the messages' turns.
 
 The delivery is taken only when every message's turn has committed (processed, or
-deliberately skipped as a duplicate or out of order), and its statuses with them.
+deliberately skipped as a duplicate or out of order), and its statuses with them. A
+turn that failed on a bug (anything but the database: unavailable, or in conflict past
+its retries) would fail the same way on every retry, so it does not hold the others:
+it is handed back (`WhatsAppTaken.failed`) to be refused, and the rest is answered.
 """
 
 from __future__ import annotations
@@ -20,16 +23,19 @@ from dataclasses import dataclass, replace
 
 from actors.artist import ARTIST_KEY, ArtistBehaviour, ArtistWrote
 from actors.commands.model import IncomingMessage, TakeWhatsApp
-from actors.errors import TurnFailed
+from actors.commands.results import FailedItem, WhatsAppTaken
+from actors.errors import ActorError, TurnFailed
 from actors.providers.whatsapp.statuses import DeliveryReports
 from actors.runtime.inbound import ArtistInbound, Inbound
 from actors.runtime.registry import ActorRuntime
 from actors.runtime.turn import TurnOutcome
-from storage import SentMessageRef
+from storage import DatabaseUnavailable, SentMessageRef, StaleSnapshot, TransactionConflict
 
 __all__ = ["WhatsAppIntake"]
 
 _NOT_A_LEAD = frozenset({ARTIST_KEY, "studio"})  # lanes of messages about no one lead
+# What makes a turn fail that a retry of the delivery may not meet again.
+_PASSING = (DatabaseUnavailable, TransactionConflict, StaleSnapshot)
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,7 @@ class WhatsAppIntake:
     _artist: ArtistBehaviour
     _turn_wait_s: float
 
-    async def take(self, command: TakeWhatsApp) -> dict[str, int]:
+    async def take(self, command: TakeWhatsApp) -> WhatsAppTaken:
         about = await self._statuses.about(
             [m.event.context_id for m in command.messages if m.event.context_id]
         )
@@ -50,7 +56,9 @@ class WhatsAppIntake:
             Inbound.from_whatsapp(p.event, p.record, command.correlation_id)
             for p in command.preferences
         ]
-        outcomes = await self._told(inbounds)
+        results = await self._told(inbounds)
+        failed = tuple(_failures(results, len(command.messages)))
+        outcomes = [r for r in results if isinstance(r, TurnOutcome)]
         # Not under a timeout here: a unit cancelled mid-statement would lose its connection.
         await self._statuses.record(
             command.statuses, correlation_id=command.correlation_id, wait_s=self._turn_wait_s
@@ -60,7 +68,7 @@ class WhatsAppIntake:
             counts[outcome.value] = counts.get(outcome.value, 0) + 1
         if command.statuses:
             counts["status"] = len(command.statuses)
-        return counts
+        return WhatsAppTaken(counts, failed)
 
     def _inbound(
         self, message: IncomingMessage, about: dict[str, SentMessageRef], correlation_id: str
@@ -77,8 +85,12 @@ class WhatsAppIntake:
             event = replace(event, about_key=ref.key)
         return Inbound.from_whatsapp(event, message.record, correlation_id)
 
-    async def _told(self, inbounds: Sequence[Inbound | ArtistInbound]) -> list[TurnOutcome]:
-        """Every inbound to its actor at once; their outcomes once all have committed."""
+    async def _told(
+        self, inbounds: Sequence[Inbound | ArtistInbound]
+    ) -> list[TurnOutcome | BaseException]:
+        """Every inbound to its actor at once; their outcomes once all have committed, or
+        the failures of those that failed on a bug. A failure the database, a full
+        mailbox or shutdown caused fails the whole delivery: the provider retries it."""
         loop = asyncio.get_running_loop()
         replies: list[asyncio.Future[TurnOutcome]] = []
         try:
@@ -94,9 +106,52 @@ class WhatsAppIntake:
             raise
         try:
             async with asyncio.timeout(self._turn_wait_s):
-                return list(await asyncio.gather(*replies))
+                results = await asyncio.gather(*replies, return_exceptions=True)
         except TimeoutError:
             raise TurnFailed("the turns did not commit in time") from None
+        for result in results:
+            if isinstance(result, BaseException) and not _a_bug(result):
+                raise result
+        return list(results)
+
+
+def _a_bug(error: BaseException) -> bool:
+    """Whether a turn failed on its message or our code, so a retry would fail alike:
+    not for the database being away or busy, not for a full mailbox or shutdown."""
+    if isinstance(error, ActorError) and not isinstance(error, TurnFailed):
+        return False  # MailboxFull, RuntimeClosed
+    if not isinstance(error, Exception):
+        return False  # cancelled: nothing is known of it
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, _PASSING):
+            return False
+        cause = cause.__cause__
+    return True
+
+
+def _failures(
+    results: Sequence[TurnOutcome | BaseException], message_count: int
+) -> list[FailedItem]:
+    """The items whose turn failed on a bug: messages first, then preferences, as told."""
+    failed: list[FailedItem] = []
+    for index, result in enumerate(results):
+        if not isinstance(result, BaseException):
+            continue
+        if index < message_count:
+            failed.append(FailedItem("messages", index, _reason(result)))
+        else:
+            failed.append(FailedItem("preferences", index - message_count, _reason(result)))
+    return failed
+
+
+def _reason(error: BaseException) -> str:
+    """The class of the error that failed the turn (a `TurnFailed` names it)."""
+    if error.__cause__ is not None:
+        return type(error.__cause__).__name__
+    if isinstance(error, TurnFailed) and str(error):
+        return str(error)
+    return type(error).__name__
 
 
 def _discard(reply: asyncio.Future[TurnOutcome]) -> None:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from actors.queries.admin import AdminReads, LeadFile, LeadSummaryRow, MediaContent, OutboxRow
+from actors.queries.admin import (
+    AdminReads,
+    LeadFile,
+    LeadSummaryRow,
+    MediaContent,
+    OutboxRow,
+    RefusedItemRow,
+)
 from actors.queries.backlog import Backlog, BacklogReading, ChannelBacklog, PoolUse
 from actors.queries.calendar_feed import CalendarFeed, FeedAddress, KeyFromSettings, KeySource
 from actors.queries.calendar_invites import CalendarInvites
@@ -48,6 +55,7 @@ __all__ = [
     "Queries",
     "Readiness",
     "ReadinessReport",
+    "RefusedItemRow",
     "StudioPage",
     "TranscriptEntry",
     "VisitShown",

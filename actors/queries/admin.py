@@ -1,5 +1,6 @@
 """
-What the admin API reads: leads, one lead's file, dead letters, media items. Each read
+What the admin API reads: leads, one lead's file, dead letters, media items, webhook
+items that were refused. Each read
 runs in one read unit, so a lead's file comes from one moment. Its writes are commands
 (`actors.commands`).
 """
@@ -9,10 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from actors.lead import Answer, latest_answers, state_from_json
-from storage import Database, LeadFile, MediaContent, OutboxRow
+from storage import Database, LeadFile, MediaContent, OutboxRow, RefusedItemRow
 from storage.admin import LeadSummaryRow
 
-__all__ = ["AdminReads", "LeadFile", "LeadSummaryRow", "MediaContent", "OutboxRow"]
+__all__ = [
+    "AdminReads",
+    "LeadFile",
+    "LeadSummaryRow",
+    "MediaContent",
+    "OutboxRow",
+    "RefusedItemRow",
+]
 
 
 @dataclass(frozen=True)
@@ -43,3 +51,8 @@ class AdminReads:
     async def dead_letters(self, *, before: int | None, limit: int) -> list[OutboxRow]:
         async with self._db.reads() as unit:
             return await unit.admin.dead_letters(before=before, limit=limit)
+
+    async def refused_items(self, *, before: int | None, limit: int) -> list[RefusedItemRow]:
+        """Webhook items that could not be taken, newest first, older than id `before`."""
+        async with self._db.reads() as unit:
+            return await unit.refused.newest(before=before, limit=limit)

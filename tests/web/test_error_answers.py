@@ -44,14 +44,29 @@ async def test_a_malformed_body_logs_the_field_and_why_but_not_the_content(
 ) -> None:
     message = text_message(LEAD, "wamid.M1", "my-private-words", T0)
     del message["from"]
+    envelope = webhook([message])
+    del envelope["object"]
     with capture_logs() as logs:
-        response = await running.post_signed(webhook([message]))
+        response = await running.post_signed(envelope)
     assert response.status_code == 400
     (line,) = [entry for entry in logs if entry["event"] == "webhook.malformed"]
     assert line["error_count"] == 1
     (problem,) = line["errors"]
-    assert problem["field"].endswith("messages.0.from")
+    assert problem["field"] == "object"
     assert problem["problem"] == "Field required"
+    assert "my-private-words" not in repr(line)
+
+
+async def test_a_refused_item_logs_the_field_and_why_but_not_the_content(
+    running: Running,
+) -> None:
+    message = text_message(LEAD, "wamid.M1", "my-private-words", T0)
+    del message["from"]
+    with capture_logs() as logs:
+        response = await running.post_signed(webhook([message]))
+    assert response.status_code == 200
+    (line,) = [entry for entry in logs if entry["event"] == "webhook.items_refused"]
+    assert line["refused"] == ["messages: from: Field required"]
     assert "my-private-words" not in repr(line)
 
 

@@ -98,11 +98,13 @@ async def test_malformed_bodies_are_400(running: Running, body: bytes) -> None:
     assert response.status_code == 400
 
 
-async def test_a_message_without_sender_is_400(running: Running) -> None:
+async def test_a_message_without_sender_is_refused_not_400(running: Running) -> None:
     message = text_message(LEAD, "wamid.M1", "Hi", T0)
     del message["from"]
     response = await running.post_signed(webhook([message]))
-    assert response.status_code == 400
+    assert response.status_code == 200
+    assert (await response.get_json())["received"] == {"refused": 1}
+    assert await running.pool.fetchval("SELECT count(*) FROM inbox") == 0
 
 
 async def test_oversized_body_is_413(running: Running) -> None:
