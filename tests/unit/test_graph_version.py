@@ -6,6 +6,7 @@ start-up when it is older than this release's default.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 import pytest
@@ -51,7 +52,7 @@ def settings(**values: Any) -> Settings:
     return Settings(database_url="postgresql://localhost/x", **values)
 
 
-def version_warnings(config: Settings) -> list[dict[str, Any]]:
+def version_warnings(config: Settings) -> list[MutableMapping[str, Any]]:
     with capture_logs() as logs:
         log_configuration(config)
     return [line for line in logs if line["event"] == "config.graph_api_version_old"]
