@@ -3,8 +3,9 @@ A fake WhatsApp Cloud API (Graph API): POST /{phone-number-id}/messages, the med
 (GET /{media-id}, then the bytes from the URL it gives), and delivery statuses.
 
 It parses the real JSON, records every accepted message (text, interactive, media of
-each type, and template; a media item without its id, or with a caption on audio or a
-sticker, is refused as Meta refuses it) and every read receipt (`status: read` with the
+each type, and template; a media item without its id, a caption on audio or a sticker,
+or any field over Meta's limits (`actors.copy.limits`, the composer's own table: 131009
+naming the field) is refused as Meta refuses it) and every read receipt (`status: read` with the
 typing indicator), and answers like Meta does: 200 with a wamid, or an error envelope
 with Meta's codes. Media added with `add_media` is served with its sha256 (or a wrong
 one, `bad_checksum=True`). `statuses_for(message)` writes the `statuses[]` Meta would
@@ -38,6 +39,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 
+from actors.copy.limits import WhatsAppLimits as Limits
+from actors.providers.whatsapp.version import DEFAULT_GRAPH_VERSION
 from fakes.local_http import LocalHTTPServer
 from fakes.meta import status_entry
 
@@ -49,6 +52,7 @@ __all__ = [
     "GraphServer",
     "SentMessage",
     "StatusOrder",
+    "over_limit",
 ]
 
 StatusOrder = Literal["in_order", "reversed", "shuffled"]
@@ -56,6 +60,9 @@ _DOWNLOAD = "/download/"
 # Meta's media message types; audio and stickers take no caption (Meta refuses one).
 _MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})
 _UNCAPTIONED = frozenset({"audio", "sticker"})
+# What Meta answers a field over its limit (actors.copy.limits), with the field in details.
+INVALID_VALUE_CODE = 131009
+INVALID_VALUE = "Parameter value is not valid"
 
 
 @dataclass(frozen=True)
@@ -393,8 +400,8 @@ class FakeGraphApi:
         return None
 
     def _refusal(self, payload: dict[str, Any]) -> GraphFailure | None:
-        """Meta's own checks: a media item's shape, the 24-hour window and the approved
-        templates."""
+        """Meta's own checks: a media item's shape, its limits, the 24-hour window and the
+        approved templates."""
         kind = payload.get("type", "text")
         if kind in _MEDIA_TYPES:
             item = payload.get(kind)
@@ -402,6 +409,8 @@ class FakeGraphApi:
                 return GraphFailure(400, 100, f"Param {kind} is required")
             if kind in _UNCAPTIONED and "caption" in item:
                 return GraphFailure(400, 100, f"Param {kind}['caption'] is not valid")
+        if (too_long := over_limit(payload)) is not None:
+            return GraphFailure(400, INVALID_VALUE_CODE, f"{INVALID_VALUE}: {too_long}")
         if payload.get("type") != "template":
             closed = payload["to"] in self._closed_windows
             return GraphFailure.outside_window() if closed else None
@@ -426,15 +435,75 @@ class FakeGraphApi:
         return GraphServer(self, port)
 
 
+def over_limit(payload: dict[str, Any]) -> str | None:
+    """The first field of a message that breaks Meta's limits (`actors.copy.limits`), as
+    Meta's `error_data.details` names it, or None."""
+    kind = payload.get("type", "text")
+    item = payload.get(kind)
+    if not isinstance(item, dict):
+        return None
+    fields: list[tuple[str, object, int]] = []
+    if kind == "text":
+        fields.append(("text['body']", item.get("body"), Limits.TEXT_BODY))
+    elif kind in _MEDIA_TYPES:
+        fields.append((f"{kind}['caption']", item.get("caption"), Limits.CAPTION))
+    elif kind == "interactive":
+        fields.extend(_interactive_fields(item))
+    for name, value, limit in fields:
+        if isinstance(value, str) and len(value) > limit:
+            return f"Param {name} must be at most {limit} characters long"
+    if kind != "interactive":
+        return None
+    action = item.get("action") or {}
+    buttons = action.get("buttons") or []
+    if len(buttons) > Limits.BUTTONS:
+        return f"Param interactive['action']['buttons'] must have at most {Limits.BUTTONS} items"
+    rows = sum(len(section.get("rows") or []) for section in action.get("sections") or [])
+    if rows > Limits.LIST_ROWS:
+        return f"Total row count exceed max allowed count: {Limits.LIST_ROWS}"
+    return None
+
+
+def _interactive_fields(item: dict[str, Any]) -> list[tuple[str, object, int]]:
+    """Every text field of an interactive message, with its name and limit."""
+    at = "interactive"
+    action = item.get("action") or {}
+    fields: list[tuple[str, object, int]] = [
+        (f"{at}['body']['text']", (item.get("body") or {}).get("text"), Limits.INTERACTIVE_BODY),
+        (f"{at}['header']['text']", (item.get("header") or {}).get("text"), Limits.HEADER_TEXT),
+        (f"{at}['footer']['text']", (item.get("footer") or {}).get("text"), Limits.FOOTER_TEXT),
+        (f"{at}['action']['button']", action.get("button"), Limits.LIST_BUTTON),
+    ]
+    for n, button in enumerate(action.get("buttons") or []):
+        title = (button.get("reply") or {}).get("title")
+        fields.append(
+            (f"{at}['action']['buttons'][{n}]['reply']['title']", title, Limits.BUTTON_TITLE)
+        )
+    for s, section in enumerate(action.get("sections") or []):
+        where = f"{at}['action']['sections'][{s}]"
+        fields.append((f"{where}['title']", section.get("title"), Limits.SECTION_TITLE))
+        for r, row in enumerate(section.get("rows") or []):
+            fields.append((f"{where}['rows'][{r}]['title']", row.get("title"), Limits.ROW_TITLE))
+            description = row.get("description")
+            fields.append(
+                (f"{where}['rows'][{r}]['description']", description, Limits.ROW_DESCRIPTION)
+            )
+    return fields
+
+
 def _error(status: int, code: int, message: str) -> dict[str, Any]:
-    return {
-        "error": {
-            "message": message,
-            "type": "OAuthException" if status == 401 else "GraphMethodException",
-            "code": code,
-            "fbtrace_id": "AbCdEfGhIjK",
-        }
+    """Meta's error envelope; a refused value's details go in `error_data`, as Meta's do."""
+    error: dict[str, Any] = {
+        "message": message,
+        "type": "OAuthException" if status == 401 else "GraphMethodException",
+        "code": code,
+        "fbtrace_id": "AbCdEfGhIjK",
     }
+    if code == INVALID_VALUE_CODE:
+        title, _, details = message.partition(": ")
+        error["message"] = f"(#{code}) {title}"
+        error["error_data"] = {"messaging_product": "whatsapp", "details": details}
+    return {"error": error}
 
 
 def _error_reply(failure: GraphFailure) -> GraphReply:
@@ -445,7 +514,7 @@ class GraphServer:
     """The fake on 127.0.0.1 until `close` (or the end of a `with` block)."""
 
     STALL_S = 30.0  # longer than any client timeout we configure
-    VERSION = "v21.0"  # the Graph version in `api_base`, as WHATSAPP_API_BASE carries one
+    VERSION = DEFAULT_GRAPH_VERSION  # the version the service's calls name by default
 
     def __init__(self, fake: FakeGraphApi, port: int = 0) -> None:
         self.fake = fake
@@ -500,8 +569,9 @@ class GraphServer:
 
     @property
     def api_base(self) -> str:
-        """What WHATSAPP_API_BASE (a sender's `api_base`) is set to, to reach this fake."""
-        return f"{self._http.base_url}/{self.VERSION}"
+        """What WHATSAPP_API_BASE (a sender's `api_base`) is set to, to reach this fake: the
+        host alone, as Meta's default is (calls then name WHATSAPP_API_VERSION)."""
+        return self._http.base_url
 
     @property
     def port(self) -> int:

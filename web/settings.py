@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from actors.providers.whatsapp import DEFAULT_GRAPH_VERSION, version_in_use
 from actors.runtime import DEFAULT_DATA_DIR, CrashPoint
 from actors.schedule import StudioFile
 from web.phone_numbers import to_wa_id
@@ -50,7 +51,9 @@ class Settings(BaseSettings):
     whatsapp_verify_token: SecretStr | None = None
     whatsapp_access_token: SecretStr | None = None
     whatsapp_phone_number_id: str | None = Field(default=None, pattern=r"^\d+$")
-    whatsapp_api_base: _Url = "https://graph.facebook.com/v21.0"
+    # The Graph API host; a base ending in /vNN.N (the old form) names the version itself.
+    whatsapp_api_base: _Url = "https://graph.facebook.com"
+    whatsapp_api_version: str = Field(default=DEFAULT_GRAPH_VERSION, pattern=r"^v\d+\.\d+$")
     artist_whatsapp_number: str | None = None
     stripe_api_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
@@ -268,6 +271,10 @@ class Settings(BaseSettings):
     def sheets_enabled(self) -> bool:
         """Mirroring needs both the spreadsheet and the credentials to reach it."""
         return bool(self.sheets_spreadsheet_id and self.google_service_account_file)
+
+    def graph_api_version(self) -> str:
+        """The Graph API version calls go to (a base ending in /vNN.N names its own)."""
+        return version_in_use(self.whatsapp_api_base, self.whatsapp_api_version)
 
     def whatsapp_sending_enabled(self) -> bool:
         """Replies can leave only with both the Graph API token and the sender's number id."""

@@ -6,8 +6,9 @@ Settings are read and checked once; the copy file is loaded; the port is taken a
 database reached before anything is started. Each refusal is a `StartupError` whose
 message is one line naming the environment variable and what is wrong; the entry points
 print it as `booking-assistant: <message>` on stderr and exit with `EXIT_REFUSED`.
-Then one log line says what is on and off, and one warning per feature that is off
-for want of a setting says what that means.
+Then one log line says what is on and off, one warning per feature that is off for
+want of a setting says what that means, and one more when the Graph API version in use
+is older than this release's default.
 """
 
 from __future__ import annotations
@@ -24,7 +25,12 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from actors.copy import Composer, CopyError, CopyFile, load_copy
-from actors.providers.whatsapp import Templates
+from actors.providers.whatsapp import (
+    DEFAULT_GRAPH_VERSION,
+    GRAPH_VERSION_RETIRED_ON,
+    Templates,
+    is_older,
+)
 from actors.runtime import DatabaseNotReady, check_database, usable_database, where
 from web.settings import Settings
 from web.settings_errors import describe_settings_error
@@ -210,11 +216,29 @@ def log_configuration(settings: Settings) -> None:
         studio=_studio_sign_in(settings),
         pilot="off" if pilot is None else f"on ({len(pilot)} numbers)",
         locale=settings.locale,
+        graph_api_version=settings.graph_api_version(),
         busy_calendar=_on(settings.busy_calendar_url is not None),  # never the address
         database=database_summary(settings),
     )
     for feature, missing, effect in _not_configured(settings):
         log.warning("config.not_configured", feature=feature, missing=missing, effect=effect)
+    _warn_old_graph_version(settings)
+
+
+def _warn_old_graph_version(settings: Settings) -> None:
+    """One warning when the Graph API version in use is older than this release's default:
+    Meta retires each version on a date (`available_until`); the service still starts."""
+    version = settings.graph_api_version()
+    if not is_older(version, DEFAULT_GRAPH_VERSION):
+        return
+    retired = GRAPH_VERSION_RETIRED_ON.get(version)
+    log.warning(
+        "config.graph_api_version_old",
+        version=version,
+        default=DEFAULT_GRAPH_VERSION,
+        available_until=retired.isoformat() if retired else "unknown",
+        effect="Meta refuses every call to a retired version: set WHATSAPP_API_VERSION",
+    )
 
 
 def _studio_sign_in(settings: Settings) -> str:

@@ -11,6 +11,9 @@ Placeholders: `{answers}` is filled with the lead's latest answers, one line eac
 `{reason}` names another copy key whose text is inserted; `{status}` is a status shown
 by its name under `statuses:`; `{studio}` and `{artist}` (any message may use them) are
 the names the copy was loaded with (`actors.copy.load_copy`); the rest are plain strings.
+
+Every field fits Meta's limits (`actors.copy.limits`, the one table the fake Graph API
+refuses by too): what would not is clipped here, so Meta never refuses a message for it.
 """
 
 from __future__ import annotations
@@ -25,11 +28,11 @@ from actors.copy.file import (
     CopyError,
     CopyFile,
     MessageCopy,
-    WhatsAppLimits,
     placeholders,
 )
 from actors.copy.filling import filling_of
 from actors.copy.formatting import format_slot, format_when
+from actors.copy.limits import WhatsAppLimits, clip
 from actors.lead.button_ids import button_id, edit_row_id, later_row_id, slot_row_id
 from actors.lead.messages import (
     AskQuestion,
@@ -118,11 +121,16 @@ class Composer:
 
     def _media(self, effect: SendMedia) -> dict[str, Any]:
         """A media item under its own type's key: Meta refuses an image body for a voice
-        note, and a caption on audio or a sticker (the behaviour sends those words first)."""
+        note, and a caption on audio or a sticker (the behaviour sends those words first).
+
+        A caption over Meta's 1,024 characters (a lead's long caption behind the "Name
+        (+44..., link): " of a forward) is clipped, ending in "…": one outbox row stays
+        one message (a retry cannot send half a pair twice), the picture arrives with who
+        sent it, and the whole caption is kept in the lead's transcript (the studio page)."""
         item = {"id": effect.media_id}
         caption = self._text(effect.caption_key, effect.params, ())
         if caption and effect.kind.takes_caption:  # the artist's picture may come wordless
-            item["caption"] = caption
+            item["caption"] = clip(caption, WhatsAppLimits.CAPTION)
         if effect.kind is MediaKind.DOCUMENT and effect.filename:
             item["filename"] = effect.filename
         return {"type": effect.kind.value, effect.kind.value: item}
@@ -174,7 +182,7 @@ class Composer:
         """A slot's list row title, cut to WhatsApp's 24 characters whatever the locale."""
         moment = datetime.fromtimestamp(start, UTC)
         title = format_slot(moment, self._timezone, self._copy.locale)
-        return _clip(title, WhatsAppLimits.ROW_TITLE)
+        return clip(title, WhatsAppLimits.ROW_TITLE)
 
     def question_labels(self) -> dict[str, str]:
         """Question key -> its label, in the order the questions are asked."""
@@ -206,9 +214,9 @@ class Composer:
             "type": "interactive",
             "interactive": {
                 "type": "list",
-                "body": {"text": _clip(body, WhatsAppLimits.INTERACTIVE_BODY)},
+                "body": {"text": clip(body, WhatsAppLimits.INTERACTIVE_BODY)},
                 "action": {
-                    "button": self._copy.labels.list_button,
+                    "button": clip(self._copy.labels.list_button, WhatsAppLimits.LIST_BUTTON),
                     "sections": [
                         {"rows": [_row(*row) for row in rows[: WhatsAppLimits.LIST_ROWS]]}
                     ],
@@ -282,11 +290,17 @@ def _buttons(body: str, buttons: Sequence[tuple[str, str]]) -> dict[str, Any]:
         "type": "interactive",
         "interactive": {
             "type": "button",
-            "body": {"text": _clip(body, WhatsAppLimits.INTERACTIVE_BODY)},
+            "body": {"text": clip(body, WhatsAppLimits.INTERACTIVE_BODY)},
             "action": {
                 "buttons": [
-                    {"type": "reply", "reply": {"id": reply_id, "title": title}}
-                    for reply_id, title in buttons
+                    {
+                        "type": "reply",
+                        "reply": {
+                            "id": reply_id,
+                            "title": clip(title, WhatsAppLimits.BUTTON_TITLE),
+                        },
+                    }
+                    for reply_id, title in buttons[: WhatsAppLimits.BUTTONS]
                 ]
             },
         },
@@ -294,18 +308,17 @@ def _buttons(body: str, buttons: Sequence[tuple[str, str]]) -> dict[str, Any]:
 
 
 def _row(row_id: str, title: str, description: str = "") -> dict[str, str]:
-    row = {"id": row_id, "title": _clip(title, WhatsAppLimits.ROW_TITLE)}
+    row = {"id": row_id, "title": clip(title, WhatsAppLimits.ROW_TITLE)}
     if description:
-        row["description"] = _clip(description, WhatsAppLimits.ROW_DESCRIPTION)
+        row["description"] = clip(description, WhatsAppLimits.ROW_DESCRIPTION)
     return row
 
 
 def _text(body: str) -> dict[str, Any]:
+    """A text message; words over Meta's 4,096 characters (an artist's long reply, a
+    lead's long message forwarded) are clipped, ending in "…", for the reasons a caption
+    is (`Composer._media`): the whole text stays in the transcript."""
     return {
         "type": "text",
-        "text": {"body": _clip(body, WhatsAppLimits.TEXT_BODY), "preview_url": False},
+        "text": {"body": clip(body, WhatsAppLimits.TEXT_BODY), "preview_url": False},
     }
-
-
-def _clip(body: str, limit: int) -> str:
-    return body if len(body) <= limit else body[: limit - 1] + "…"

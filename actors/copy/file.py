@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from actors.copy.limits import WhatsAppLimits
 from actors.lead.button_ids import SUMMARY_BUTTONS, VISIT_BUTTONS
 from actors.lead.model import ArtistAction
 from actors.lead.script import Kind
@@ -35,20 +36,6 @@ __all__ = [
     "load_copy",
     "placeholders",
 ]
-
-
-class WhatsAppLimits:
-    """Cloud API limits for interactive messages."""
-
-    BUTTONS = 3
-    BUTTON_TITLE = 20
-    LIST_ROWS = 10
-    ROW_TITLE = 24
-    ROW_DESCRIPTION = 72
-    LIST_BUTTON = 20
-    INTERACTIVE_BODY = 1024
-    TEXT_BODY = 4096
-    NAME_ALLOWANCE = 64  # room kept for a lead's name inside a greeting
 
 
 _A = ArtistAction  # the artist's buttons are actions (read by actors.lead.button_ids)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from actors.providers.whatsapp import DEFAULT_GRAPH_VERSION
 from fakes.graph import SentMessage
 from fakes.meta import sticker_message, text_message, webhook
 from tests.web.conftest import Running
@@ -26,7 +27,8 @@ LEAD = "447700900321"
 OTHER = "447700900654"
 ARTIST = "447700900999"
 TOKEN = "artist-side-token"
-BUSINESS_PATH = "/v21.0/100200300/messages"  # the business number's sender (fake's id)
+# The business number's sender (the fake's id), at the default Graph API version.
+BUSINESS_PATH = f"/{DEFAULT_GRAPH_VERSION}/100200300/messages"
 DAY = 24 * 3600
 
 

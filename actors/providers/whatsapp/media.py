@@ -3,7 +3,7 @@ The media channel: fetch a media item a lead sent and keep it in Postgres.
 
 Meta's download URL lives minutes and the media id days, so the item is fetched as soon
 as the turn that saw it commits, through the outbox (retried like any delivery):
-`GET /{media-id}` (with the access token) gives the URL, mime type, size and sha256;
+`GET /{version}/{media-id}` (with the access token) gives the URL, mime type, size and sha256;
 then the bytes are read from the URL with the same token, at most `max_bytes` of them.
 Both calls go through the service's one Graph client (`graph.GraphClient`), each bounded
 as a whole by `timeout_s` and by what is left of the row's lease.
@@ -29,6 +29,7 @@ from actors.lead import FetchMedia
 from actors.outbox.deadline import Deadline
 from actors.outbox.delivery import Delivery
 from actors.providers.whatsapp.graph import GraphAnswer, GraphCallFailed, GraphCalls
+from actors.providers.whatsapp.version import DEFAULT_GRAPH_VERSION, graph_root
 from storage import Database, DatabaseUnavailable, MediaWrite
 
 __all__ = ["MediaFetcher", "sha256_matches"]
@@ -51,13 +52,14 @@ class MediaFetcher:
         db: Database,
         *,
         api_base: str,
+        api_version: str = DEFAULT_GRAPH_VERSION,
         access_token: str | None,
         max_bytes: int,
         timeout_s: float = 15.0,
     ) -> None:
         self._graph = graph
         self._db = db
-        self._api_base = api_base.rstrip("/")
+        self._api_base = graph_root(api_base, api_version)
         self._headers = {"Authorization": f"Bearer {access_token}"}
         self._configured = access_token is not None
         self._max_bytes = max_bytes

@@ -1,5 +1,5 @@
 """
-WhatsApp Cloud API (Graph API) sender: renders copy and POSTs /{phone-number-id}/messages.
+WhatsApp Cloud API (Graph API) sender: renders copy and POSTs /{version}/{phone-number-id}/messages.
 
 The 24-hour window is judged here, at delivery, from the lead's `last_inbound_at` as
 the claim read it: inside it (or when we do not know) the message goes free-form;
@@ -41,6 +41,7 @@ from actors.outbox.delivery import Delivery, outside_window
 from actors.providers.whatsapp.graph import GraphAnswer, GraphCallFailed, GraphCalls
 from actors.providers.whatsapp.pacing import Pacing
 from actors.providers.whatsapp.templates import Templates
+from actors.providers.whatsapp.version import DEFAULT_GRAPH_VERSION, graph_root
 from actors.runtime.clock import Clock, SystemClock
 
 __all__ = ["OUTSIDE_WINDOW_CODE", "PAIR_RATE_CODE", "RETRYABLE_GRAPH_CODES", "WhatsAppSender"]
@@ -66,6 +67,7 @@ class WhatsAppSender:
         composer: Composer,
         *,
         api_base: str,
+        api_version: str = DEFAULT_GRAPH_VERSION,
         phone_number_id: str | None,
         access_token: str | None,
         timeout_s: float = 15.0,
@@ -78,7 +80,7 @@ class WhatsAppSender:
     ) -> None:
         self._graph = graph
         self._composer = composer
-        self._url = f"{api_base.rstrip('/')}/{phone_number_id}/messages"
+        self._url = f"{graph_root(api_base, api_version)}/{phone_number_id}/messages"
         self._configured = bool(phone_number_id and access_token)
         self._headers = {"Authorization": f"Bearer {access_token}"}
         self._timeout = timeout_s
