@@ -85,7 +85,14 @@ _GROUP_OF: Mapping[Status, Group] = {
 
 _NOT_SENT_REASONS = frozenset({"reason_window", "reason_opted_out", "reason_unreadable"})
 # The copy keys of a lead's messages forwarded to the artist: unseen ones need the artist.
-_FORWARDS = ("artist_forward", "artist_forward_media", "artist_forward_unreadable")
+_FORWARDS = (
+    "artist_forward",
+    "artist_forward_media",
+    "artist_forward_unreadable",
+    "artist_forward_edited",
+    "artist_forward_form",
+    "artist_forward_order",
+)
 _ARTIST_WORDS = frozenset({REPLY_KEY, "artist_reply_media"})  # copy keys of relayed replies
 
 
