@@ -133,7 +133,7 @@ class _Revoke(_Open):
 class _OrderItem(_Open):
     product_retailer_id: str = ""
     quantity: int | str = ""
-    item_price: float | str = ""
+    item_price: int | float | str = ""  # as Meta wrote it: 50 stays 50
     currency: str = ""
 
     def line(self) -> OrderLine:
