@@ -51,7 +51,8 @@ async def lead_file(running: Running, wa_id: str = LEAD) -> dict[str, Any]:
 
 
 def latest(found: dict[str, Any], question: str) -> dict[str, Any]:
-    (answer,) = [a for a in found["latest_answers"] if a["question"] == question]
+    answers: list[dict[str, Any]] = found["latest_answers"]
+    (answer,) = [a for a in answers if a["question"] == question]
     return answer
 
 
