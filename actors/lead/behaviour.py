@@ -54,6 +54,7 @@ from actors.lead.not_answers import (
     EDITED,
     FORWARDED_ONLY,
     RECORDED_ONLY,
+    SYSTEM,
     edited_answer,
     form_fields,
     order_lines,
@@ -185,6 +186,10 @@ class LeadBehaviour:
     ) -> Decision:
         if message.sent_at < state.last_message_ts:
             return Decision(state, outcome=Outcome.OUT_OF_ORDER)
+        if message.kind == SYSTEM:
+            # Meta's notice, not the lead writing: recorded, and nothing of the lead
+            # changes (not its last message, its 24 hours or its silence timer).
+            return Decision(state, (recorded(state, message),), outcome=Outcome.NOT_APPLICABLE)
         state = replace(
             state,
             last_message_ts=message.sent_at,

@@ -36,6 +36,7 @@ __all__ = [
     "EDITED",
     "FORWARDED_ONLY",
     "RECORDED_ONLY",
+    "SYSTEM",
     "UNSUPPORTED_EVERY_S",
     "edited_answer",
     "form_fields",
@@ -45,8 +46,9 @@ __all__ = [
 ]
 
 EDITED = "edit"
+SYSTEM = "system"
 # Recorded and never answered nor forwarded, whatever the lead's status.
-RECORDED_ONLY = frozenset({"system", "revoke"})
+RECORDED_ONLY = frozenset({SYSTEM, "revoke"})
 # Recorded and forwarded to the artist, never answered.
 FORWARDED_ONLY = frozenset({"nfm_reply", "order"})
 # The types the lead's behaviour acts on; any other is "unsupported" while the bot talks.

@@ -12,6 +12,7 @@ from actors.lead import (
     Message,
     MessageReceived,
     OrderLine,
+    Outcome,
     RecordEvent,
     SendMessage,
     SendSummary,
@@ -75,6 +76,13 @@ def test_a_changed_number_is_recorded_with_old_and_new_and_never_answered() -> N
     assert to_artist(decision) == []
     assert decision.state.status is S.QUALIFYING
     assert decision.state.current_question == "size"
+
+
+def test_a_system_message_is_not_the_lead_writing() -> None:
+    notice = SystemNotice("user_changed_user_id", None, "GB.2", "GB.1")
+    decision = behaviour().decide(QUALIFYING, received("system", system=notice))
+    assert decision.outcome is Outcome.NOT_APPLICABLE  # no 24 hours opened by it
+    assert decision.state.last_message_ts == QUALIFYING.last_message_ts
 
 
 def test_another_system_message_is_recorded_as_such() -> None:
