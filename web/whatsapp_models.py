@@ -122,12 +122,12 @@ class _EditedMessage(_Open):
 
 
 class _Edit(_Open):
-    original_message_id: str = Field(min_length=1)
+    original_message_id: str | None = None
     message: _EditedMessage = _EditedMessage()
 
 
 class _Revoke(_Open):
-    original_message_id: str = Field(min_length=1)
+    original_message_id: str | None = None
 
 
 class _OrderItem(_Open):

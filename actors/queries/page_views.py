@@ -187,6 +187,8 @@ def said(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:
         return _edited_text(body.get("message")), None
     if kind == "order":
         return str(body.get("text") or "[order]"), None
+    if kind in ("location", "unsupported"):  # the lead wrote: what, the page cannot show
+        return f"[{kind}]", None
     media_id = body.get("id")
     caption = body.get("caption")
     return (str(caption) if caption else None), (str(media_id) if media_id else None)

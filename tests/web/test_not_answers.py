@@ -134,6 +134,9 @@ async def test_an_edit_of_the_current_answer_replaces_it(running: Running) -> No
     found = await lead_file(running)
     assert latest(found, "idea")["value"] == "a lily with leaves"
     assert found["snapshot"]["state"]["current_question"] == "placement"
+    page = await studio_page(running)
+    assert "a lily with leaves" in page
+    assert "(edited)" in page
 
 
 async def test_an_edit_while_confirming_sends_the_summary_again(running: Running) -> None:
@@ -185,6 +188,9 @@ async def test_unsupported_twice_in_a_day_gets_one_line(running: Running) -> Non
     found = await lead_file(running)
     assert found["snapshot"]["status"] == "QUALIFYING"
     assert found["snapshot"]["state"]["current_question"] == "placement"
+    page = await studio_page(running)
+    assert "[location]" in page  # in the transcript, for the artist to see
+    assert "[unsupported]" in page
 
 
 async def test_unsupported_while_the_bot_is_silent_is_forwarded(running: Running) -> None:
