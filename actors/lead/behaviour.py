@@ -260,9 +260,13 @@ class LeadBehaviour:
         record = recorded(state, message)
         original = edited_answer(state, message)
         question = None if original is None else self._script.get(original.question)
-        if question is not None and state.status in _ANSWERING:
+        if original is not None and question is not None and state.status in _ANSWERING:
             as_text = replace(message, kind="text", reply_id=None)
-            verdict = judge(question, as_text, self._words)
+            if question.options and question.option(original.value) is None:
+                # The words after an option such as "Other": judged as such words.
+                verdict = judge_text(_FOLLOW_UP, as_text, self._words)
+            else:
+                verdict = judge(question, as_text, self._words)
             if isinstance(verdict, Accepted):
                 answer = Answer(
                     question=question.key,

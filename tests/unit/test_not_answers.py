@@ -4,9 +4,11 @@ types the bot does not read), as the pure behaviour decides them."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import timedelta
 
 from actors.lead import (
+    Answer,
     Decision,
     LeadState,
     Message,
@@ -116,6 +118,14 @@ def test_an_edit_of_an_answer_while_qualifying_replaces_it_silently() -> None:
     assert latest_answers(decision.state.answers)["idea"].value == "a lily"
     assert to_lead(decision) == []
     assert decision.state.current_question == "size"
+
+
+def test_an_edit_of_the_words_after_other_is_judged_as_those_words() -> None:
+    where = Answer("placement", "behind my left ear", "wa:w1", 3)
+    state = replace(QUALIFYING, answers=(*QUALIFYING.answers[:1], where))
+    decision = behaviour().decide(state, received("edit", original_id="w1", text="on my ankle"))
+    assert latest_answers(decision.state.answers)["placement"].value == "on my ankle"
+    assert to_lead(decision) == []
 
 
 def test_an_edit_of_an_answer_while_confirming_sends_the_summary_again() -> None:
