@@ -6,7 +6,9 @@ insist on what `web.whatsapp_routing` needs: each message's sender, id, timestam
 type; each status's message id and state; each preference's wa_id and value.
 
 A change's value carries `messages[]` (with `context` when the message replies to one
-of ours, and `reaction` naming the message reacted to), `statuses[]` (Meta's delivery
+of ours, `reaction` naming the message reacted to, `revoke` or `edit` naming the lead's
+message deleted or changed, an `order`, a Flow's `interactive.nfm_reply`, or a `system`
+notice that the person's number or id changed), `statuses[]` (Meta's delivery
 reports on our messages, with `errors[]` when one failed) and `user_preferences[]`
 (marketing messages stopped or resumed).
 """
