@@ -125,6 +125,7 @@ class InboxRow:
     correlation_id: str | None
     payload: dict[str, Any]
     received_at: datetime
+    deleted_by_lead: bool = False  # the lead deleted it on WhatsApp (marked by the reads)
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,9 @@ class InboxOut(_Out):
     correlation_id: str | None
     received_at: datetime
     payload: dict[str, Any]
+    deleted_by_lead: bool = Field(
+        default=False, description="the lead deleted this message on WhatsApp (kept here)"
+    )
 
 
 class EventOut(_Out):

@@ -6,7 +6,9 @@ insist on what `web.whatsapp_routing` needs: each message's sender, id, timestam
 type; each status's message id and state; each preference's wa_id and value.
 
 A change's value carries `messages[]` (with `context` when the message replies to one
-of ours, and `reaction` naming the message reacted to), `statuses[]` (Meta's delivery
+of ours, `reaction` naming the message reacted to, `revoke` or `edit` naming the lead's
+message deleted or changed, an `order`, a Flow's `interactive.nfm_reply`, or a `system`
+notice that the person's number or id changed), `statuses[]` (Meta's delivery
 reports on our messages, with `errors[]` when one failed) and `user_preferences[]`
 (marketing messages stopped or resumed).
 
@@ -18,6 +20,7 @@ others theirs.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +28,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from actors.lead import MessageReceived, PreferenceChanged
+from actors.lead import MessageReceived, OrderLine, PreferenceChanged, SystemNotice
 from actors.runtime import preference_message_id, whatsapp_message_id
 
 __all__ = [
@@ -55,10 +58,33 @@ class _Reply(_Open):
     title: str | None = None
 
 
+class _FlowReply(_Open):
+    """A WhatsApp Flow's answers: `response_json` is a JSON object, as a string."""
+
+    response_json: str = "{}"
+    name: str | None = None
+    body: str | None = None
+
+    def fields(self) -> tuple[tuple[str, str], ...]:
+        """Each answer as (field, value), in Meta's order; the flow_token is ours, not theirs."""
+        try:
+            answers = json.loads(self.response_json)
+        except ValueError:
+            return ()
+        if not isinstance(answers, dict):
+            return ()
+        return tuple(
+            (str(k), v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
+            for k, v in answers.items()
+            if k != "flow_token"
+        )
+
+
 class _Interactive(_Open):
     type: str
     button_reply: _Reply | None = None
     list_reply: _Reply | None = None
+    nfm_reply: _FlowReply | None = None
 
 
 class _QuickReplyButton(_Open):
@@ -86,6 +112,66 @@ class _Reaction(_Open):
     emoji: str | None = None  # absent or empty: the reaction was taken back
 
 
+class _Caption(_Open):
+    caption: str | None = None
+
+
+class _EditedMessage(_Open):
+    """An edit's new message: text, or a media item's new caption."""
+
+    type: str | None = None
+    text: _Text | None = None
+    image: _Caption | None = None
+    video: _Caption | None = None
+    document: _Caption | None = None
+
+    def body_text(self) -> str | None:
+        if self.text is not None:
+            return self.text.body
+        media = self.image or self.video or self.document
+        return media.caption if media is not None else None
+
+
+class _Edit(_Open):
+    original_message_id: str | None = None
+    message: _EditedMessage = _EditedMessage()
+
+
+class _Revoke(_Open):
+    original_message_id: str | None = None
+
+
+class _OrderItem(_Open):
+    product_retailer_id: str = ""
+    quantity: int | str = ""
+    item_price: int | float | str = ""  # as Meta wrote it: 50 stays 50
+    currency: str = ""
+
+    def line(self) -> OrderLine:
+        return OrderLine(
+            self.product_retailer_id, str(self.quantity), str(self.item_price), self.currency
+        )
+
+
+class _Order(_Open):
+    catalog_id: str | None = None
+    text: str | None = None
+    product_items: list[_OrderItem] = []
+
+
+class _System(_Open):
+    """Meta's notice that the person's number or BSUID changed (no contacts[] with it)."""
+
+    type: str = ""
+    body: str | None = None
+    wa_id: str | None = None  # the new phone (user_changed_number)
+    user_id: str | None = None  # the new BSUID
+    previous_user_id: str | None = None
+
+    def notice(self) -> SystemNotice:
+        return SystemNotice(self.type, self.wa_id, self.user_id, self.previous_user_id)
+
+
 class MetaMessage(_Open):
     sender: str = Field(alias="from", min_length=1)
     id: str = Field(min_length=1)
@@ -101,6 +187,23 @@ class MetaMessage(_Open):
     sticker: _Media | None = None
     context: _Context | None = None
     reaction: _Reaction | None = None
+    revoke: _Revoke | None = None
+    edit: _Edit | None = None
+    order: _Order | None = None
+    system: _System | None = None
+
+    @property
+    def kind(self) -> str:
+        """Meta's type, except that a Flow's reply (an interactive nfm_reply) is its own."""
+        if self.interactive is not None and self.interactive.nfm_reply is not None:
+            return "nfm_reply"
+        return self.type
+
+    @property
+    def original_id(self) -> str | None:
+        """The lead's message a revoke deletes or an edit changes."""
+        found = self.revoke or self.edit
+        return found.original_message_id if found is not None else None
 
     @property
     def context_id(self) -> str | None:
@@ -123,9 +226,14 @@ class MetaMessage(_Open):
         return None
 
     def body_text(self) -> str | None:
-        """The text, a media item's caption, or a reaction's emoji."""
+        """The text, a media item's caption, a reaction's emoji, an edit's new text or an
+        order's note."""
         if self.text is not None:
             return self.text.body
+        if self.edit is not None:
+            return self.edit.message.body_text()
+        if self.order is not None:
+            return self.order.text
         if self.reaction is not None:
             return self.reaction.emoji or None
         media = self.kept_media()
@@ -330,7 +438,7 @@ class ReceivedMessage:
             wa_id=m.sender,
             sent_at=m.timestamp,
             received_at=received_at,
-            kind=m.type,
+            kind=m.kind,
             text=m.body_text(),
             reply_id=m.reply_id(),
             media_id=m.media_id(),
@@ -340,6 +448,10 @@ class ReceivedMessage:
             mime_type=media.mime_type if media is not None else None,
             sha256=media.sha256 if media is not None else None,
             filename=m.document.filename if m.document is not None else None,
+            original_id=m.original_id,
+            form=_form(m),
+            order=tuple(i.line() for i in m.order.product_items) if m.order is not None else (),
+            system=m.system.notice() if m.system is not None else None,
         )
 
     def record(self) -> dict[str, Any]:
@@ -348,6 +460,11 @@ class ReceivedMessage:
         if self.profile_name:
             record["profile_name"] = self.profile_name
         return record
+
+
+def _form(message: MetaMessage) -> tuple[tuple[str, str], ...]:
+    flow = message.interactive.nfm_reply if message.interactive is not None else None
+    return flow.fields() if flow is not None else ()
 
 
 @dataclass(frozen=True)

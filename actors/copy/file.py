@@ -96,6 +96,9 @@ _CONVERSATION_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     **dict.fromkeys(("artist_forward", "artist_forward_media"), (_WHO | {"text"}, frozenset())),
     "artist_forward_unreadable": (_WHO | {"kind"}, frozenset()),
     "artist_forward_media_from": (_WHO, frozenset()),  # before a voice note or a sticker
+    "artist_forward_edited": (_WHO | {"text"}, frozenset()),  # a lead's edit, bot silent
+    "artist_forward_form": (_WHO | {"fields"}, frozenset()),  # a WhatsApp Flow's reply
+    "artist_forward_order": (_WHO | {"order"}, frozenset()),  # products, then the note
     **dict.fromkeys(("artist_reply", "artist_reply_media"), (frozenset({"text"}), frozenset())),
     "artist_reply_not_sent": (_WHO | {"reason"}, frozenset()),
     **dict.fromkeys(

@@ -4,6 +4,7 @@ while the bot is silent, and what the artist writes to the lead. Pure.
 
     who            the lead as the artist sees it: name, full number, wa.me link
                    (masking is for logs, never for the artist)
+    tell           an edit, a Flow's reply or an order, in the copy's words for it
     forward        a lead's message while the bot stays silent goes to the artist once,
                    as "<name>: <text>" (media as media of its own kind: a voice note or
                    a sticker takes no caption, so who sent it goes just before), from
@@ -93,6 +94,13 @@ class ArtistSide:
             params["kind"] = message.kind
             return (SendMessage(to=artist, key="artist_forward_unreadable", params=params),)
         return (SendMessage(to=artist, key="artist_forward", params=params),)
+
+    def tell(self, state: LeadState, key: str, **params: str) -> tuple[Effect, ...]:
+        """A forward of the copy's `key` about the lead (an edit, a form, an order)."""
+        artist = self._policy.artist_number
+        if artist is None or artist == state.wa_id:
+            return ()
+        return (SendMessage(to=artist, key=key, params={**who(state), **params}),)
 
     def reply(self, state: LeadState, replied: ArtistReplied) -> Decision:
         """The artist's words, to the lead, if WhatsApp lets them go."""

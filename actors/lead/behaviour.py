@@ -49,6 +49,18 @@ from actors.lead.model import (
     SendMessage,
     TimerFired,
 )
+from actors.lead.not_answers import (
+    ACTED_ON,
+    EDITED,
+    FORWARDED_ONLY,
+    RECORDED_ONLY,
+    SYSTEM,
+    edited_answer,
+    form_fields,
+    order_lines,
+    recorded,
+    unsupported_once,
+)
 from actors.lead.script import Option, Policy, Question, Script, Validation
 from actors.lead.status import Status
 from actors.lead.timer_rules import TimerRules
@@ -77,6 +89,10 @@ CALENDAR_STATUSES = frozenset(
     {S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY, S.SCHEDULING, S.BOOKING_PENDING, S.BOOKED}
 )
 _DECIDABLE = frozenset({S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY})
+# Where an edit of an answer is a new answer to its question.
+_ANSWERING = frozenset({S.QUALIFYING, S.CONFIRMING})
+# Where the bot talks to the lead and a message it cannot read gets the `unsupported` line.
+_TALKING = frozenset({S.QUALIFYING, S.CONFIRMING, S.STALE, S.SCHEDULING})
 
 # The artist's actions the studio page offers, by status (`offered_actions`), beside the
 # rules below that take them; the actor still has the last word (an action that no
@@ -170,6 +186,10 @@ class LeadBehaviour:
     ) -> Decision:
         if message.sent_at < state.last_message_ts:
             return Decision(state, outcome=Outcome.OUT_OF_ORDER)
+        if message.kind == SYSTEM:
+            # Meta's notice, not the lead writing: recorded, and nothing of the lead
+            # changes (not its last message, its 24 hours or its silence timer).
+            return Decision(state, (recorded(state, message),), outcome=Outcome.NOT_APPLICABLE)
         state = replace(
             state,
             last_message_ts=message.sent_at,
@@ -177,10 +197,16 @@ class LeadBehaviour:
         )
         if state.wa_id == self._policy.artist_number:
             return Decision(state)  # the artist chatting to the bot: recorded only
+        if message.kind in RECORDED_ONLY:  # a system notice, a deleted message
+            return Decision(state, (recorded(state, message),))
         if not self._policy.in_pilot(state.wa_id):
             if state.pilot_notified:
                 return Decision(state)
             return Decision(replace(state, pilot_notified=True), (self._say(state, "pilot"),))
+        if message.kind == EDITED:
+            return self._edited(state, message)
+        if message.kind in FORWARDED_ONLY:
+            return Decision(state, (recorded(state, message), *self._forwarded(state, message)))
         text = message.text or ""
         if self._words.is_opt_out(text):
             if state.status is S.OPTOUT:
@@ -199,6 +225,8 @@ class LeadBehaviour:
             if state.status is S.CONFIRMING and confirms_summary(message):
                 return self._submit(state, message)
             return Decision(state)
+        if message.kind not in ACTED_ON and state.status in _TALKING:
+            return unsupported_once(state, message)  # and the question is not asked again
         if state.status is S.ABANDONED:
             state = move(state, S.NEW, message)
         if state.status is S.STALE:
@@ -225,6 +253,45 @@ class LeadBehaviour:
                 return Decision(state, self._artist.forward(state, message))
             case _:
                 return Decision(state)
+
+    def _edited(self, state: LeadState, message: MessageReceived) -> Decision:
+        """An edit of an answer is a new answer to its question while the bot asks; any
+        other edit is recorded, and forwarded while the bot is silent."""
+        record = recorded(state, message)
+        original = edited_answer(state, message)
+        question = None if original is None else self._script.get(original.question)
+        if original is not None and question is not None and state.status in _ANSWERING:
+            as_text = replace(message, kind="text", reply_id=None)
+            if question.options and question.option(original.value) is None:
+                # The words after an option such as "Other": judged as such words.
+                verdict = judge_text(_FOLLOW_UP, as_text, self._words)
+            else:
+                verdict = judge(question, as_text, self._words)
+            if isinstance(verdict, Accepted):
+                answer = Answer(
+                    question=question.key,
+                    value=verdict.value,
+                    message_id=message.message_id,
+                    seq=max((a.seq for a in state.answers), default=0) + 1,
+                    media_id=verdict.media_id,
+                    media_kind=verdict.media_kind,
+                )
+                state = replace(state, answers=(*state.answers, answer))
+                if state.status is S.CONFIRMING:
+                    return Decision(state, (self._summary(state), record))
+                return Decision(state, (record,))
+        if state.status not in SILENT:
+            return Decision(state, (record,))
+        edited = self._artist.tell(state, "artist_forward_edited", text=message.text or "")
+        return Decision(state, (record, *edited))
+
+    def _forwarded(self, state: LeadState, message: MessageReceived) -> tuple[Effect, ...]:
+        """A Flow's reply or an order, to the artist in the copy's words."""
+        if message.kind == "nfm_reply":
+            return self._artist.tell(state, "artist_forward_form", fields=form_fields(message))
+        lines = order_lines(message.order)
+        note = f"{lines}; {message.text}" if message.text else lines
+        return self._artist.tell(state, "artist_forward_order", order=note)
 
     def _or_forward(self, decided: Decision, message: MessageReceived) -> Decision:
         """`decided`, or, when it says nothing, the lead's message forwarded to the artist

@@ -89,6 +89,7 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
         "reschedules": state.reschedules,
         "reminded": list(state.reminded),
         "healed_asked": state.healed_asked,
+        "unsupported_said_at": state.unsupported_said_at,
         "answers": [
             {
                 "question": a.question,
@@ -139,6 +140,7 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
         reschedules=int(data.get("reschedules", 0)),
         reminded=tuple(int(m) for m in data.get("reminded", ())),
         healed_asked=bool(data.get("healed_asked", False)),
+        unsupported_said_at=int(data.get("unsupported_said_at", 0)),
         answers=tuple(
             Answer(
                 question=a["question"],

@@ -64,6 +64,7 @@ __all__ = [
     "Message",
     "MessageReceived",
     "OfferSlots",
+    "OrderLine",
     "Outcome",
     "PaymentEventReceived",
     "PreferenceChanged",
@@ -82,6 +83,7 @@ __all__ = [
     "SendMessage",
     "SendPacket",
     "SendSummary",
+    "SystemNotice",
     "TimerFired",
     "TimerKind",
     "Visit",
@@ -179,6 +181,29 @@ class LeadState:
     reschedules: int = 0
     reminded: tuple[int, ...] = ()  # reminder offsets (minutes) already sent for `visit`
     healed_asked: bool = False
+    # When the copy's `unsupported` line was last said (seconds since the epoch, the
+    # event's own time): at most once a day, whatever the lead keeps sending.
+    unsupported_said_at: int = 0
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """One product of a lead's WhatsApp order, as Meta wrote it."""
+
+    product_retailer_id: str
+    quantity: str
+    item_price: str
+    currency: str
+
+
+@dataclass(frozen=True)
+class SystemNotice:
+    """Meta's `type: system` message: a number or a BSUID changed (or some other notice)."""
+
+    type: str  # user_changed_number, user_changed_user_id, ...
+    new_wa_id: str | None = None
+    new_user_id: str | None = None
+    previous_user_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -189,7 +214,9 @@ class MessageReceived:
     wa_id: str
     sent_at: int  # Meta's timestamp, seconds since the epoch
     received_at: datetime
-    kind: str  # Meta's message type: text, interactive, button, image, sticker, reaction, ...
+    # Meta's message type: text, interactive, button, image, sticker, reaction, revoke,
+    # edit, order, system, ...; a Flow's reply (an interactive nfm_reply) is `nfm_reply`.
+    kind: str
     text: str | None = None  # the text, a media item's caption, or a reaction's emoji
     reply_id: str | None = None  # id of the button or list row picked
     media_id: str | None = None
@@ -201,6 +228,11 @@ class MessageReceived:
     mime_type: str | None = None  # of the media item, as Meta described it
     sha256: str | None = None  # of the media item's bytes, as Meta described it
     filename: str | None = None  # of a document, as the sender named it
+    # A revoke's or an edit's: Meta's id of the lead's message it deletes or changes.
+    original_id: str | None = None
+    form: tuple[tuple[str, str], ...] = ()  # a Flow reply's fields (kind nfm_reply)
+    order: tuple[OrderLine, ...] = ()  # an order's products (kind order; text: its note)
+    system: SystemNotice | None = None  # kind system
 
 
 class ArtistAction(StrEnum):

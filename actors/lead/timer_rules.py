@@ -130,7 +130,11 @@ class TimerRules:
     ) -> int | None:
         if after.status not in _SILENCE_WATCHED:
             return None
-        from_lead = isinstance(event, MessageReceived) and event.wa_id == after.wa_id
+        from_lead = (
+            isinstance(event, MessageReceived)
+            and event.wa_id == after.wa_id
+            and event.kind != "system"  # Meta's notice about the person, not their words
+        )
         current = _armed(after, TimerKind.STALE)
         if from_lead or after.status is not before.status or current is None:
             return now + self._policy.stale_after_s  # any word from the lead restarts it

@@ -7,7 +7,7 @@ runs in one read unit, so a lead's file comes from one moment. Its writes are co
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from actors.lead import Answer, latest_answers, state_from_json
 from storage import Database, LeadFile, MediaContent, OutboxRow, RefusedItemRow
@@ -41,6 +41,7 @@ class AdminReads:
             found = await unit.admin.lead_file(wa_id)
         if found is None:
             return None
+        found = _deletions_marked(found)
         return found, list(latest_answers(state_from_json(found.lead.state).answers).values())
 
     async def media(self, media_row: int) -> MediaContent | None:
@@ -56,3 +57,20 @@ class AdminReads:
         """Webhook items that could not be taken, newest first, older than id `before`."""
         async with self._db.reads() as unit:
             return await unit.refused.newest(before=before, limit=limit)
+
+
+def _deletions_marked(found: LeadFile) -> LeadFile:
+    """The lead's file with each message the lead deleted (a `message_revoked` event
+    names it) marked: kept for the artist, and shown as deleted."""
+    deleted = {
+        f"wa:{e.detail.get('original_message_id')}"
+        for e in found.events
+        if e.kind == "message_revoked"
+    }
+    if not deleted:
+        return found
+    inbox = tuple(
+        replace(row, deleted_by_lead=True) if row.message_id in deleted else row
+        for row in found.inbox
+    )
+    return replace(found, inbox=inbox)

@@ -127,6 +127,8 @@ class TranscriptEntry:
     # once one came, else the outbox's own (pending, sent, dead, suppressed).
     delivery: str | None
     error: str | None  # why it was not delivered, when it was not
+    deleted: bool = False  # the lead deleted it on WhatsApp: kept, and shown as deleted
+    edited: bool = False  # the lead's edit of an earlier message: its new text
 
 
 @dataclass(frozen=True)
@@ -174,11 +176,19 @@ def said(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:
         return f"[{kind}]", None
     if kind == "text":
         return str(body.get("body", "")), None
+    if kind == "interactive" and "nfm_reply" in body:
+        return "[form]", None  # its fields reach the artist as a forward
     if kind == "interactive":
         picked = body.get("button_reply") or body.get("list_reply") or {}
         return str(picked.get("title") or picked.get("id") or ""), None
     if kind == "button":
         return str(body.get("text") or body.get("payload") or ""), None
+    if kind == "edit":  # the new text, or a media item's new caption
+        return _edited_text(body.get("message")), None
+    if kind == "order":
+        return str(body.get("text") or "[order]"), None
+    if kind in ("location", "unsupported"):  # the lead wrote: what, the page cannot show
+        return f"[{kind}]", None
     media_id = body.get("id")
     caption = body.get("caption")
     return (str(caption) if caption else None), (str(media_id) if media_id else None)
@@ -202,3 +212,16 @@ def message_text(message: Mapping[str, Any]) -> str:
 
 def detail_line(detail: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}: {v}" for k, v in detail.items() if v not in (None, ""))
+
+
+def _edited_text(message: Any) -> str:
+    if not isinstance(message, Mapping):
+        return ""
+    text = message.get("text")
+    if isinstance(text, Mapping):
+        return str(text.get("body", ""))
+    for kind in _MEDIA_KINDS:
+        media = message.get(kind)
+        if isinstance(media, Mapping) and media.get("caption"):
+            return str(media["caption"])
+    return ""

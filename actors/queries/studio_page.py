@@ -85,7 +85,16 @@ _GROUP_OF: Mapping[Status, Group] = {
 
 _NOT_SENT_REASONS = frozenset({"reason_window", "reason_opted_out", "reason_unreadable"})
 # The copy keys of a lead's messages forwarded to the artist: unseen ones need the artist.
-_FORWARDS = ("artist_forward", "artist_forward_media", "artist_forward_unreadable")
+_FORWARDS = (
+    "artist_forward",
+    "artist_forward_media",
+    "artist_forward_unreadable",
+    "artist_forward_edited",
+    "artist_forward_form",
+    "artist_forward_order",
+)
+# A lead's WhatsApp messages whose recorded event stands for them: not shown twice.
+_RECORDED_KINDS = frozenset({"revoke", "system"})
 _ARTIST_WORDS = frozenset({REPLY_KEY, "artist_reply_media"})  # copy keys of relayed replies
 
 
@@ -220,7 +229,14 @@ class StudioPage:
             text, media_id = said(received.payload)
             entries.append(
                 TranscriptEntry(
-                    received.received_at, "lead", text or "", _shown(media, media_id), None, None
+                    received.received_at,
+                    "lead",
+                    text or "",
+                    _shown(media, media_id),
+                    None,
+                    None,
+                    deleted=received.deleted_by_lead,
+                    edited=received.payload.get("type") == "edit",
                 )
             )
         for row in lead_file.outbox:
@@ -255,6 +271,8 @@ class StudioPage:
             payload = received.payload
             if self._from_lead(payload):
                 continue  # in the transcript
+            if "from" in payload and payload.get("type") in _RECORDED_KINDS:
+                continue  # its own event says what it was (message_revoked, ...)
             words, _ = said(payload)
             if words is not None:  # the artist on WhatsApp: a button, or words to this lead
                 shown.append(EventShown(received.received_at, "info", "artist_whatsapp", words))

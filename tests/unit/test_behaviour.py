@@ -101,11 +101,11 @@ STEPS = [
         [],
     ),
     Step(
-        "a location cannot answer: the question again",
+        "a location cannot answer: the unsupported line alone, not the question again",
         at(S.QUALIFYING),
         media("location"),
         S.QUALIFYING,
-        ["lead:questions.size"],
+        ["lead:unsupported"],
     ),
     Step(
         "a reaction while qualifying is recorded with no reply",

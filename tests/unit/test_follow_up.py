@@ -15,11 +15,11 @@ from actors.copy import Composer, load_copy, script_from
 from actors.lead import (
     Answer,
     ArtistAction,
-    AskQuestion,
     Decision,
     Event,
     LeadState,
     Message,
+    SendMessage,
     SendPacket,
     SendSummary,
     Status,
@@ -110,10 +110,9 @@ def test_a_sticker_is_not_an_answer_to_where() -> None:
 
 def test_a_location_is_not_an_answer_to_where() -> None:
     state, decision = play(ON_PLACEMENT, [reply("other"), media("location")])
-    (asked,) = [e for e in decision.effects if isinstance(e, Message)]
-    assert asked == AskQuestion(LEAD, "placement", "other", intro="unsupported", name="Ana")
-    assert asked.key == "questions.placement.other"
-    assert state.failed_attempts == 0
+    (said,) = [e for e in decision.effects if isinstance(e, Message)]
+    assert said == SendMessage(LEAD, "unsupported")  # alone: "where?" is not asked again
+    assert (state.follow_up, state.failed_attempts) == ("other", 0)
 
 
 def test_tapping_a_listed_placement_instead_takes_that_one() -> None:

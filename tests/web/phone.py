@@ -84,10 +84,29 @@ class Phone:
 
     # -- writing -----------------------------------------------------------------------
 
-    async def say(self, text: str, *, at: int | None = None) -> None:
-        """Send `text` (written at `at`, seconds since the epoch: default now)."""
+    async def say(self, text: str, *, at: int | None = None) -> str:
+        """Send `text` (written at `at`, seconds since the epoch: default now); its id."""
         sent_at = next(_clock) if at is None else at
-        await self._post(text_message(self.wa_id, self._next_id(), text, sent_at))
+        sent = text_message(self.wa_id, self._next_id(), text, sent_at)
+        await self._post(sent)
+        return str(sent["id"])
+
+    async def send(self, kind: str, body: Any, **fields: Any) -> str:
+        """A message of Meta's `kind` with its object `body` (and any other top-level
+        fields, such as an unsupported message's `errors`); its id."""
+        sent = {**_message(self.wa_id, self._next_id(), next(_clock), kind, body), **fields}
+        # Meta sends a system message without contacts[]; every other with the sender's.
+        await self._post(sent, contacts=kind != "system")
+        return str(sent["id"])
+
+    async def delete(self, original: str) -> str:
+        """Delete one of this person's messages for everyone (Meta's `revoke`)."""
+        return await self.send("revoke", {"original_message_id": original})
+
+    async def edit(self, original: str, text: str) -> str:
+        """Edit one of this person's texts (Meta's `edit`: the new message inside)."""
+        new = {"type": "text", "text": {"body": text}}
+        return await self.send("edit", {"original_message_id": original, "message": new})
 
     async def swipe_reply(self, message: SentMessage, text: str) -> str:
         """Reply to `message` (WhatsApp's swipe-to-reply: it carries `context.id`)."""
@@ -197,8 +216,11 @@ class Phone:
     def _next_id(self) -> str:
         return f"wamid.{self.wa_id}.{next(self._ids)}"
 
-    async def _post(self, message: dict[str, Any]) -> None:
-        response = await self.running.post_signed(webhook([message], names={self.wa_id: self.name}))
+    async def _post(self, message: dict[str, Any], *, contacts: bool = True) -> None:
+        body = webhook([message], names={self.wa_id: self.name})
+        if not contacts:
+            del body["entry"][0]["changes"][0]["value"]["contacts"]
+        response = await self.running.post_signed(body)
         assert response.status_code == 200, await response.get_data(as_text=True)
 
 
