@@ -8,6 +8,7 @@ A message from the artist's own number never makes the artist a lead:
                                                      forwarded to that lead as the words
                                                      kept when the artist was asked
     a swipe-reply to a message we sent about a lead  forwarded to that lead, as the words
+    a deletion, an edit, Meta's system notice         nothing: never relayed, never asked
     anything else                                    nothing is guessed: the message is
                                                      kept (pending) and the artist is asked
                                                      which lead it is for (a list of the
@@ -56,6 +57,7 @@ LINKS_ALLOWED = 5  # sign-in links sent per LINK_TTL_S, whoever asks
 
 ASKED = "asked_which_lead"  # the inbox outcome of a kept message
 UNROUTED = "unrouted"  # the inbox outcome of a payment event no lead claims
+_NOT_WORDS = frozenset({"revoke", "edit", "system"})  # the artist's, never relayed or asked about
 
 
 class ArtistBehaviour:
@@ -93,6 +95,10 @@ class ArtistBehaviour:
         kept = _kept(state, pick.message_id) if pick is not None else None
         if pick is not None and kept is not None:
             return ArtistDecision(state, forward=_forward(message, pick.wa_id, kept))
+        if message.kind in _NOT_WORDS:
+            # Deleting or editing their own message, or Meta's notice about the number:
+            # nothing to relay and nothing to ask about.
+            return ArtistDecision(state, outcome=Outcome.NOT_APPLICABLE)
         if wrote.about_lead is not None:
             return ArtistDecision(
                 state, forward=_forward(message, wrote.about_lead, _keep(message))

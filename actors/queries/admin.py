@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from actors.lead import Answer, latest_answers, state_from_json
+from actors.runtime.message_ids import whatsapp_message_id
 from storage import Database, LeadFile, MediaContent, OutboxRow, RefusedItemRow
 from storage.admin import LeadSummaryRow
 
@@ -63,7 +64,7 @@ def _deletions_marked(found: LeadFile) -> LeadFile:
     """The lead's file with each message the lead deleted (a `message_revoked` event
     names it) marked: kept for the artist, and shown as deleted."""
     deleted = {
-        f"wa:{e.detail.get('original_message_id')}"
+        whatsapp_message_id(str(e.detail.get("original_message_id")))
         for e in found.events
         if e.kind == "message_revoked"
     }

@@ -147,3 +147,12 @@ def test_a_payment_no_lead_claims_is_kept_with_a_warning() -> None:
 
 def replace_kind(message: MessageReceived, kind: str) -> MessageReceived:
     return replace(message, kind=kind)
+
+
+def test_the_artists_own_deletions_edits_and_system_notices_ask_nothing() -> None:
+    for kind in ("revoke", "edit", "system"):
+        message = replace(_said(text=None), kind=kind)
+        decision = BEHAVIOUR.decide(ArtistState(), ArtistWrote(message, waiting=()))
+        assert decision.outcome is Outcome.NOT_APPLICABLE
+        assert decision.effects == ()
+        assert decision.forward is None
