@@ -2,7 +2,7 @@
 Pydantic models of Meta's WhatsApp webhook payload.
 
 They accept unknown fields and unknown message types (Meta adds both); they only
-insist on what `web.whatsapp_routing` needs: each message's sender, id, timestamp and
+insist on what the actors need to take an item: each message's sender, id, timestamp and
 type; each status's message id and state; each preference's wa_id and value.
 
 A change's value carries `messages[]` (with `context` when the message replies to one
