@@ -20,6 +20,7 @@ import types
 from collections.abc import Mapping
 from dataclasses import MISSING, fields
 from enum import Enum
+from functools import cache
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from actors.lead.messages import (
@@ -81,7 +82,7 @@ def message_from_json(kind: str, data: dict[str, Any]) -> Message:
     if kind == LEGACY_TYPE:
         return _legacy_message(to, data, delivery)
     message_class = _KINDS[kind]
-    hints = get_type_hints(message_class)
+    hints = _hints(message_class)
     own: dict[str, Any] = {}
     for each in fields(message_class):
         if each.name in _DELIVERY:
@@ -91,6 +92,13 @@ def message_from_json(kind: str, data: dict[str, Any]) -> Message:
         elif each.default is MISSING and each.default_factory is MISSING:
             raise KeyError(each.name)
     return message_class(to, **own, **delivery)
+
+
+@cache
+def _hints(message_class: type[Message]) -> dict[str, Any]:
+    """A kind's fields' declared types, resolved once (resolving them costs more than
+    reading the row)."""
+    return get_type_hints(message_class)
 
 
 def _plain(value: Any) -> Any:
