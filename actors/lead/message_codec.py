@@ -20,7 +20,6 @@ import types
 from collections.abc import Mapping
 from dataclasses import MISSING, fields
 from enum import Enum
-from functools import cache
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from actors.lead.messages import (
@@ -50,6 +49,10 @@ LEGACY_TYPE = "send_message"  # the one wide shape every message had before the 
 
 _KINDS: Mapping[str, type[Message]] = {kind.tag: kind for kind in get_args(Message)}
 MESSAGE_TYPES = frozenset({*_KINDS, LEGACY_TYPE})
+# Each kind's fields' declared types, resolved once: resolving them costs more than reading.
+_HINTS: Mapping[type[Message], dict[str, Any]] = {
+    kind: get_type_hints(kind) for kind in get_args(Message)
+}
 _DELIVERY = frozenset({"to", "mark_read", "as_template"})  # every kind's, written apart
 
 
@@ -82,7 +85,7 @@ def message_from_json(kind: str, data: dict[str, Any]) -> Message:
     if kind == LEGACY_TYPE:
         return _legacy_message(to, data, delivery)
     message_class = _KINDS[kind]
-    hints = _hints(message_class)
+    hints = _HINTS[message_class]
     own: dict[str, Any] = {}
     for each in fields(message_class):
         if each.name in _DELIVERY:
@@ -92,13 +95,6 @@ def message_from_json(kind: str, data: dict[str, Any]) -> Message:
         elif each.default is MISSING and each.default_factory is MISSING:
             raise KeyError(each.name)
     return message_class(to, **own, **delivery)
-
-
-@cache
-def _hints(message_class: type[Message]) -> dict[str, Any]:
-    """A kind's fields' declared types, resolved once (resolving them costs more than
-    reading the row)."""
-    return get_type_hints(message_class)
 
 
 def _plain(value: Any) -> Any:
