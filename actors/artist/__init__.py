@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actors.artist.behaviour import LINK_TTL_S, LINKS_ALLOWED, ArtistBehaviour
+from actors.artist.behaviour import LINK_TTL_S, LINKS_ALLOWED, LIST_ROWS, ArtistBehaviour
 from actors.artist.codec import artist_state_from_json, artist_state_to_json
 from actors.artist.model import (
     ARTIST_KEY,
@@ -22,6 +22,7 @@ __all__ = [
     "ARTIST_KEY",
     "LINKS_ALLOWED",
     "LINK_TTL_S",
+    "LIST_ROWS",
     "ArtistBehaviour",
     "ArtistDecision",
     "ArtistEvent",

@@ -36,6 +36,7 @@ from actors.artist.model import (
     PaymentUnrouted,
     SignInRequested,
 )
+from actors.copy.limits import WhatsAppLimits
 from actors.lead.button_ids import artist_command, relay_pick, relay_row_id
 from actors.lead.messages import AskWhichLead
 from actors.lead.model import (
@@ -50,7 +51,7 @@ from actors.lead.model import (
 
 __all__ = ["LINKS_ALLOWED", "LINK_TTL_S", "LIST_ROWS", "ArtistBehaviour"]
 
-LIST_ROWS = 10  # WhatsApp's most rows in one list
+LIST_ROWS = WhatsAppLimits.LIST_ROWS  # the which-lead list's rows: WhatsApp's most
 PENDING_KEPT = 10  # the artist's messages kept for a pick: as many as a list may offer
 LINK_TTL_S = 10 * 60
 LINKS_ALLOWED = 5  # sign-in links sent per LINK_TTL_S, whoever asks

@@ -10,7 +10,6 @@ outbox, with an event saying so, and wakes the relay for it.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ from typing import cast
 
 from actors.commands.model import ActOnLead, LeadRef, RedriveDeadLetter, ReplyToLead
 from actors.commands.results import ActionTaken, ReplyDelivery, ReplyTaken
-from actors.errors import TurnFailed
 from actors.runtime.inbound import Inbound
 from actors.runtime.registry import ActorRuntime
 from actors.runtime.turn import TurnOutcome
@@ -50,7 +48,7 @@ class LeadActions:
             now=self._now(),
             correlation_id=command.correlation_id,
         )
-        outcome = await self._ask(inbound)
+        outcome = await self._runtime.ask_within(inbound, self._turn_wait_s)
         async with self._db.reads() as unit:
             after = await unit.leads.get(lead_key)
         assert after is not None  # leads are never deleted
@@ -67,7 +65,7 @@ class LeadActions:
             now=self._now(),
             correlation_id=command.correlation_id or uuid.uuid4().hex,
         )
-        outcome = await self._ask(inbound)
+        outcome = await self._runtime.ask_within(inbound, self._turn_wait_s)
         async with self._db.reads() as unit:
             after = await unit.leads.get(lead_key)
             fate = await unit.artist.reply_fate(lead_key, inbound.message_id)
@@ -109,10 +107,3 @@ class LeadActions:
             else:
                 found = await unit.leads.get(lead)
         return None if found is None else found.lead_key
-
-    async def _ask(self, inbound: Inbound) -> TurnOutcome:
-        try:
-            async with asyncio.timeout(self._turn_wait_s):
-                return await self._runtime.ask(inbound)
-        except TimeoutError:
-            raise TurnFailed("the turn did not commit in time") from None

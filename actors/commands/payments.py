@@ -5,7 +5,6 @@ lead, of the artist's actor, which keeps it (once) with a warning and sends noth
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,13 +13,11 @@ import structlog
 
 from actors.artist import PaymentUnrouted
 from actors.commands.model import StripePayment, TakeStripeEvent
-from actors.errors import TurnFailed
 from actors.lead import PaymentEventReceived
 from actors.providers.stripe.payments import PaymentRouting
 from actors.runtime.inbound import ArtistInbound, Inbound
 from actors.runtime.message_ids import stripe_event_message_id
 from actors.runtime.registry import ActorRuntime
-from actors.runtime.turn import TurnOutcome
 
 __all__ = ["UNROUTED", "StripeIntake", "payment_event"]
 
@@ -65,16 +62,10 @@ class StripeIntake:
         if route is None:
             message_id = stripe_event_message_id(payment.event_id)
             unrouted = PaymentUnrouted(message_id, payment.event_type, now)
-            await self._ask(ArtistInbound.of(unrouted, command.record, command.correlation_id))
+            kept = ArtistInbound.of(unrouted, command.record, command.correlation_id)
+            await self._runtime.ask_within(kept, self._turn_wait_s)
             log.info("stripe.unrouted", event_type=payment.event_type)
             return UNROUTED
         event = payment_event(payment, lead_key=route.lead_key, lead_id=route.lead_id, now=now)
         inbound = Inbound.from_stripe(event, command.record, command.correlation_id)
-        return (await self._ask(inbound)).value
-
-    async def _ask(self, inbound: Inbound | ArtistInbound) -> TurnOutcome:
-        try:
-            async with asyncio.timeout(self._turn_wait_s):
-                return await self._runtime.ask(inbound)
-        except TimeoutError:
-            raise TurnFailed("the turn did not commit in time") from None
+        return (await self._runtime.ask_within(inbound, self._turn_wait_s)).value

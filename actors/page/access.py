@@ -15,7 +15,6 @@ so every replica sees the same count.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import secrets
@@ -24,7 +23,6 @@ from datetime import datetime
 from enum import StrEnum
 
 from actors.artist import LINK_TTL_S, LINKS_ALLOWED, SignInRequested
-from actors.errors import TurnFailed
 from actors.runtime.clock import Clock
 from actors.runtime.inbound import ArtistInbound
 from actors.runtime.registry import ActorRuntime
@@ -87,11 +85,7 @@ class SignIn:
         inbound = ArtistInbound.of(
             asked, {"asked": "sign_in_link"}, correlation_id or asked.message_id
         )
-        try:
-            async with asyncio.timeout(self._turn_wait_s):
-                outcome = await self._runtime.ask(inbound)
-        except TimeoutError:
-            raise TurnFailed("the turn did not commit in time") from None
+        outcome = await self._runtime.ask_within(inbound, self._turn_wait_s)
         return LinkSent.SENT if outcome is TurnOutcome.PROCESSED else LinkSent.TOO_MANY
 
     def _now(self) -> datetime:

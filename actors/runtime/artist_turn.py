@@ -17,6 +17,7 @@ import structlog
 
 from actors.artist import (
     ARTIST_KEY,
+    LIST_ROWS,
     ArtistBehaviour,
     ArtistDecision,
     ArtistWrote,
@@ -45,7 +46,6 @@ __all__ = ["ArtistCommitted", "ArtistTurns"]
 log = structlog.get_logger("actors.runtime.artist_turn")
 
 _MAX_TURN_ATTEMPTS = 3
-_LIST_ROWS = 10
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ class ArtistTurns:
 
 
 async def _waiting(unit: TurnUnit) -> tuple[LeadWaiting, ...]:
-    leads = await unit.artist.leads_with(Status.NEEDS_ARTIST_REPLY.value, _LIST_ROWS)
+    leads = await unit.artist.leads_with(Status.NEEDS_ARTIST_REPLY.value, LIST_ROWS)
     return tuple(LeadWaiting(lead.lead_key, lead.name) for lead in leads)
 
 

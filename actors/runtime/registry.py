@@ -107,6 +107,15 @@ class ActorRuntime:
         self.tell(message, reply)
         return await reply
 
+    async def ask_within(self, message: Inbound | ArtistInbound, wait_s: float) -> TurnOutcome:
+        """`ask`, for a caller that answers someone: `TurnFailed` after `wait_s` (the turn
+        may still commit; a retry then finds it done)."""
+        try:
+            async with asyncio.timeout(wait_s):
+                return await self.ask(message)
+        except TimeoutError:
+            raise TurnFailed("the turn did not commit in time") from None
+
     def tell(self, message: Inbound | ArtistInbound, reply: asyncio.Future[TurnOutcome]) -> None:
         """Enqueue without waiting; raises `MailboxFull` or `RuntimeClosed` at once."""
         if self._closing:
