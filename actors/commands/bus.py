@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any, TypeVar, cast
 
 from actors.commands.lead_actions import LeadActions
@@ -68,8 +69,9 @@ class Actors:
             raise TypeError(f"no handler for {type(command).__name__}")
         return cast(R, await handler(command))
 
-    @property
+    @cached_property
     def _handlers(self) -> Mapping[type[Command[Any]], _Handler]:
+        """Made once per door (every webhook looks its command up here)."""
         return {
             TakeWhatsApp: self.whatsapp.take,
             TakeStripeEvent: self.stripe.take,
