@@ -31,6 +31,7 @@ TABLES = (
     "busy_calendar",
     "calendar_feed_key",
     "message_statuses",
+    "message_pricing",
     "media",
     "studio_tokens",
     "studio_password_failures",

@@ -201,7 +201,7 @@ def create_app(
             Services(
                 settings=settings,
                 actors=Actors(
-                    whatsapp=WhatsAppIntake(runtime, statuses, artist, settings.turn_wait_s),
+                    whatsapp=WhatsAppIntake(runtime, statuses, artist, settings.turn_wait_s, db),
                     stripe=StripeIntake(
                         runtime, PaymentRouting(db), clock.now, settings.turn_wait_s
                     ),

@@ -7,6 +7,8 @@ from actors.commands.lead_actions import LeadActions
 from actors.commands.model import (
     ActOnLead,
     Command,
+    IncomingContact,
+    IncomingEcho,
     IncomingMessage,
     IncomingPreference,
     LeadRef,
@@ -43,6 +45,8 @@ __all__ = [
     "Actors",
     "Command",
     "FailedItem",
+    "IncomingContact",
+    "IncomingEcho",
     "IncomingMessage",
     "IncomingPreference",
     "LeadActions",

@@ -33,6 +33,7 @@ from actors.lead import (
     state_from_json,
 )
 from actors.lead.artist_side import REPLY_KEY, WINDOW_S
+from actors.lead.business_app import BUSINESS_APP
 from actors.queries.admin import AdminReads
 from actors.queries.page_views import (
     GROUPS,
@@ -224,6 +225,21 @@ class StudioPage:
         lead_key = lead_file.lead.lead_key
         entries = []
         for received in lead_file.inbox:
+            if _in_business_app(received.payload):
+                words, _ = said(received.payload)
+                if words is not None:  # the artist's own, sent by WhatsApp itself
+                    entries.append(
+                        TranscriptEntry(
+                            received.received_at,
+                            "artist",
+                            words,
+                            None,  # the artist's media is not kept
+                            None,
+                            None,
+                            edited=received.payload.get("type") == "edit",
+                        )
+                    )
+                continue
             if not self._from_lead(received.payload):
                 continue  # an action, a payment, a timer, the artist's own (see events)
             text, media_id = said(received.payload)
@@ -269,8 +285,8 @@ class StudioPage:
         shown = [EventShown(e.at, e.level, e.kind, detail_line(e.detail)) for e in lead_file.events]
         for received in lead_file.inbox:
             payload = received.payload
-            if self._from_lead(payload):
-                continue  # in the transcript
+            if self._from_lead(payload) or _in_business_app(payload):
+                continue  # in the transcript, or said by its own event (a deletion)
             if "from" in payload and payload.get("type") in _RECORDED_KINDS:
                 continue  # its own event says what it was (message_revoked, ...)
             words, _ = said(payload)
@@ -292,13 +308,22 @@ class StudioPage:
 
     def _from_lead(self, payload: Mapping[str, Any]) -> bool:
         """A WhatsApp message the lead sent (the artist's taps and words are events)."""
-        return said(payload) != (None, None) and payload.get("from") != self.artist_number
+        return (
+            said(payload) != (None, None)
+            and payload.get("from") != self.artist_number
+            and not _in_business_app(payload)
+        )
 
     def _rendered(self, effect: Message) -> str:
         try:
             return message_text(self._composer.render(effect))
         except CopyError:
             return effect.key
+
+
+def _in_business_app(payload: Mapping[str, Any]) -> bool:
+    """An echo of what the artist wrote in the WhatsApp Business app (coexistence)."""
+    return payload.get("via") == BUSINESS_APP and payload.get("author") == "artist"
 
 
 def _media_of(lead_file: LeadFile) -> dict[str, MediaShown]:
