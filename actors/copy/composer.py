@@ -261,8 +261,13 @@ class Composer:
             raise CopyError(f"copy key 'templates.{key}' is missing")
         values = self._values(params, answers, "; ")
         try:
-            # Meta refuses parameters with newlines, tabs or runs of spaces (132018).
-            return [" ".join(text.format_map(values).split()) for text in texts]
+            # Meta refuses parameters with newlines, tabs or runs of spaces (132018),
+            # and one longer than a template's body may be (131009): clipped, like a
+            # caption, so the template still goes.
+            return [
+                clip(" ".join(text.format_map(values).split()), WhatsAppLimits.TEMPLATE_PARAMETER)
+                for text in texts
+            ]
         except KeyError as error:
             raise CopyError(f"copy key 'templates.{key}' needs {error}") from error
 

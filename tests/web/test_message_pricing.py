@@ -82,7 +82,8 @@ async def test_a_message_priced_by_two_statuses_is_recorded_and_counted_once(
 async def test_a_message_no_status_priced_has_no_pricing(running: Running) -> None:
     await first_reply(running)
     rows = await whatsapp_rows(running)
-    assert rows and all(row["pricing"] is None for row in rows)
+    assert rows
+    assert all(row["pricing"] is None for row in rows)
 
 
 async def test_a_bad_status_next_to_a_good_one_is_refused_and_the_good_one_applied(
