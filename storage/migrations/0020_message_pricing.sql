@@ -12,3 +12,14 @@ CREATE TABLE message_pricing (
     billable            boolean,
     recorded_at         timestamptz NOT NULL DEFAULT now()
 );
+
+-- Each priced message with its lead and whom it went to (the lead, or the artist about
+-- the lead): the cost of messages to leads is read here, never from the JSON by path.
+CREATE VIEW priced_messages AS
+SELECT o.lead_key,
+       o.payload->>'to' AS recipient,
+       p.category,
+       p.pricing_type,
+       p.billable
+FROM outbox AS o
+JOIN message_pricing AS p USING (provider_message_id);

@@ -15,6 +15,7 @@ import pytest
 from fakes.meta import status_entry, webhook
 from tests.web.conftest import Running
 from tests.web.phone import Phone
+from tests.web.studio_harness import PASSWORD, form_token
 from tests.web.test_metrics import scrape
 
 pytestmark = pytest.mark.anyio
@@ -28,7 +29,7 @@ UTILITY = {"billable": True, "pricing_model": "PMP", "category": "utility", "typ
 
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
-    return {"admin_token": TOKEN}
+    return {"admin_token": TOKEN, "studio_password": PASSWORD}
 
 
 async def posted(running: Running, payload: dict[str, Any]) -> dict[str, Any]:
@@ -106,3 +107,27 @@ async def test_a_bad_status_next_to_a_good_one_is_refused_and_the_good_one_appli
     assert {item["field"] for item in items} == {"statuses"}
     raws = [json.loads(item["raw"]) for item in items]
     assert {raw.get("id") for raw in raws} == {"wamid.other", None}
+
+
+async def signed_in(running: Running) -> None:
+    token = await form_token(await running.client.get("/studio/login"))
+    answer = await running.client.post(
+        "/studio/login/password", form={"csrf": token, "password": PASSWORD}
+    )
+    assert answer.status_code == 303
+
+
+async def test_the_leads_page_shows_its_messages_by_category_and_type(running: Running) -> None:
+    wamid = await first_reply(running)
+    await posted(
+        running,
+        webhook([], statuses=[status_entry(LEAD, wamid, "sent", timestamp=1, pricing=UTILITY)]),
+    )
+    await signed_in(running)
+    lead_id = (await (await running.client.get(f"/admin/leads/{LEAD}", headers=AUTH)).get_json())[
+        "snapshot"
+    ]["lead_id"]
+    page = await (await running.client.get(f"/studio/leads/{lead_id}")).get_data(as_text=True)
+    assert "Messages Meta priced" in page
+    assert '<span class="category">utility</span> · <span class="type">regular</span>: 1' in page
+    assert "Cost:" not in page  # no price table: no cost
