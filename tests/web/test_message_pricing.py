@@ -7,6 +7,7 @@ taken on its own: one that cannot be read is refused while the others are applie
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -131,3 +132,19 @@ async def test_the_leads_page_shows_its_messages_by_category_and_type(running: R
     assert "Messages Meta priced" in page
     assert '<span class="category">utility</span> · <span class="type">regular</span>: 1' in page
     assert "Cost:" not in page  # no price table: no cost
+
+
+async def test_the_same_price_reported_by_concurrent_posts_is_counted_once(
+    running: Running,
+) -> None:
+    wamid = await first_reply(running)
+    states = ("sent", "delivered", "read", "sent", "delivered", "read")
+    payloads = [
+        webhook([], statuses=[status_entry(LEAD, wamid, state, timestamp=1, pricing=UTILITY)])
+        for state in states
+    ]
+    answers = await asyncio.gather(*(running.post_signed(p) for p in payloads))
+    assert [answer.status_code for answer in answers] == [200] * len(states)
+    metrics = await scrape(running)
+    assert metrics.value(PRICED, category="utility", type="regular", pricing_model="PMP") == 1
+    assert await running.pool.fetchval("SELECT count(*) FROM message_pricing") == 1
