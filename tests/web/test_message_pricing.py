@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
+import string
 from typing import Any
 
 import pytest
@@ -148,3 +150,22 @@ async def test_the_same_price_reported_by_concurrent_posts_is_counted_once(
     metrics = await scrape(running)
     assert metrics.value(PRICED, category="utility", type="regular", pricing_model="PMP") == 1
     assert await running.pool.fetchval("SELECT count(*) FROM message_pricing") == 1
+
+
+async def test_a_status_the_database_refuses_is_refused_alone_and_the_others_kept(
+    running: Running,
+) -> None:
+    wamid = await first_reply(running)
+    # Too long for Postgres's index on the reports (about 2,700 bytes a row at most).
+    huge = "".join(random.Random(7).choices(string.ascii_letters + string.digits, k=9000))
+    refused_by_postgres = status_entry(LEAD, f"wamid.{huge}", "read", timestamp=1700000002)
+    good = status_entry(LEAD, wamid, "read", timestamp=1700000003, pricing=UTILITY)
+    answer = await posted(running, webhook([], statuses=[refused_by_postgres, good]))
+    assert answer["received"]["refused"] == 1
+    [row] = [r for r in await whatsapp_rows(running) if r["provider_message_id"] == wamid]
+    assert row["delivery_state"] == "read"
+    assert row["pricing"]["category"] == "utility"
+    refused = await running.client.get("/admin/refused", headers=AUTH)
+    [item] = (await refused.get_json())["items"]
+    assert item["field"] == "statuses"
+    assert huge in item["raw"]
