@@ -308,7 +308,10 @@ class RefusedItemOut(_Out):
 
     id: int
     route: str = Field(description="the webhook it came to: /webhooks/whatsapp")
-    field: str = Field(description="the list it came in: messages, statuses, user_preferences")
+    field: str = Field(
+        description="the list it came in: messages, statuses, user_preferences, "
+        "message_echoes, state_sync"
+    )
     reason: str = Field(
         description="the fields at fault and why (`from: Field required`), or the class of "
         "the error its turn failed on"

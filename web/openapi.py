@@ -123,7 +123,8 @@ _OPERATIONS = (
         "get",
         "/admin/leads/{wa_id}",
         "getLead",
-        "One lead in full: snapshot, answers, inbox, events, outbox with attempts, timers",
+        "One lead in full: snapshot, answers, inbox, events, outbox with attempts and "
+        "Meta's pricing, timers",
         LeadDetail,
         path_parameters=(_WA_ID,),
         errors=(401, 404, 503),
