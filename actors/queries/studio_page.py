@@ -18,11 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
-
-from babel.numbers import format_currency
 
 from actors.copy import Composer, CopyError
 from actors.lead import (
@@ -38,6 +35,7 @@ from actors.lead import (
 from actors.lead.artist_side import REPLY_KEY, WINDOW_S
 from actors.lead.business_app import BUSINESS_APP
 from actors.queries.admin import AdminReads
+from actors.queries.message_costs import MessageCosts
 from actors.queries.page_views import (
     GROUPS,
     AnswerShown,
@@ -47,7 +45,6 @@ from actors.queries.page_views import (
     Group,
     LeadView,
     MediaShown,
-    Spend,
     TranscriptEntry,
     VisitShown,
     WallClock,
@@ -55,7 +52,7 @@ from actors.queries.page_views import (
     message_text,
     said,
 )
-from actors.schedule import MessagePrices, PricedCount
+from actors.schedule import MessagePrices
 from storage import Database, LeadFile, MediaContent, OutboxRow
 from storage.studio_board import BoardRow
 
@@ -74,9 +71,6 @@ __all__ = [
 ]
 
 BOARD_LIMIT = 300  # the most recently active leads; search finds the others
-SPEND_DAYS = 30  # the cost per booking counts the leads that came in this many days ago
-# The statuses that count as a booking for the cost per booking.
-_BOOKINGS = (Status.BOOKED.value, Status.DONE.value)
 _BIGINT = 2**63  # a kept media row's id is a Postgres bigint
 
 
@@ -122,6 +116,10 @@ class StudioPage:
     prices: MessagePrices | None = None  # STUDIO_FILE's `message_prices:`, if given
 
     @property
+    def _costs(self) -> MessageCosts:
+        return MessageCosts(self.prices, self.locale, self._now)
+
+    @property
     def wall_clock(self) -> WallClock:
         """How the page writes a moment: in the studio's timezone, as the locale does."""
         return WallClock(self.timezone, self.locale)
@@ -130,10 +128,7 @@ class StudioPage:
         wanted = search.strip() if search else None
         async with self._db.reads() as unit:
             rows = await unit.board.leads(wanted or None, BOARD_LIMIT, _FORWARDS)
-            if self.prices is not None:
-                priced = await unit.costs.of_leads([row.lead_key for row in rows])
-                since = self._now() - timedelta(days=SPEND_DAYS)
-                recent = await unit.costs.since(since, _BOOKINGS)
+            costs, spend = await self._costs.board(unit, rows)
         grouped: dict[Group, list[BoardRow]] = {group: [] for group in GROUPS}
         for row in rows:
             if row.lead_key == self.artist_number:
@@ -147,25 +142,7 @@ class StudioPage:
             for row in rows
             if row.visit_starts_at is not None
         }
-        if self.prices is None:
-            return Board(groups, names, wanted or None, visits)
-        by_lead: dict[str, list[PricedCount]] = {}
-        for found in priced:
-            counted = PricedCount(found.category, found.type, found.billable, found.count)
-            by_lead.setdefault(found.lead_key, []).append(counted)
-        costs = {
-            row.lead_id: self._money(self.prices.cost(by_lead.get(row.lead_key, ())))
-            for row in rows
-        }
-        total = self.prices.cost(PricedCount(*counted) for counted in recent.counts)
-        per_booking = self._money(total / recent.bookings) if recent.bookings else None
-        spend = Spend(SPEND_DAYS, self._money(total), recent.bookings, per_booking)
         return Board(groups, names, wanted or None, visits, costs, spend)
-
-    def _money(self, amount: Decimal) -> str:
-        """An amount in the price table's currency, as the studio's locale writes it."""
-        assert self.prices is not None
-        return str(format_currency(amount, self.prices.currency, locale=self.locale))
 
     async def lead(self, lead_id: UUID) -> LeadView | None:
         """The lead's file; reading it marks what was forwarded about them as seen."""
@@ -179,7 +156,7 @@ class StudioPage:
             await unit.board.seen(lead_key)
             await unit.commit()
         lead_file, latest = found
-        priced = _priced(lead_file)
+        priced, message_cost = self._costs.of_lead(lead_file)
         state = state_from_json(lead_file.lead.state)
         labels = self._composer.question_labels()
         media = _media_of(lead_file)
@@ -218,13 +195,8 @@ class StudioPage:
             window_open=window_open,
             reply_by_template=by_template,
             can_reply=status is not Status.OPTOUT and (window_open or by_template),
-            priced=tuple(
-                (category, kind or "-", len(counted))
-                for (category, kind), counted in sorted(
-                    _by_category(priced).items(), key=lambda item: (item[0][0], item[0][1] or "")
-                )
-            ),
-            message_cost=None if self.prices is None else self._money(self.prices.cost(priced)),
+            priced=priced,
+            message_cost=message_cost,
         )
 
     async def media(self, media_row: int) -> MediaContent | None:
@@ -265,7 +237,9 @@ class StudioPage:
         entries = []
         for received in lead_file.inbox:
             if _in_business_app(received.payload):
-                words, _ = said(received.payload)
+                words, media_id = said(received.payload)
+                if words is None and media_id is not None:  # a picture with no caption
+                    words = f"[{received.payload.get('type')}]"
                 if words is not None:  # the artist's own, sent by WhatsApp itself
                     entries.append(
                         TranscriptEntry(
@@ -358,31 +332,6 @@ class StudioPage:
             return message_text(self._composer.render(effect))
         except CopyError:
             return effect.key
-
-
-def _priced(lead_file: LeadFile) -> list[PricedCount]:
-    """Each of our messages to the lead that Meta priced, one count each."""
-    lead_key = lead_file.lead.lead_key
-    priced = []
-    for row in lead_file.outbox:
-        if row.pricing_category is None:
-            continue
-        try:
-            effect = effect_from_json(row.channel, row.payload)
-        except UndecodableEffect:
-            continue
-        if isinstance(effect, Message) and effect.to == lead_key:
-            priced.append(
-                PricedCount(row.pricing_category, row.pricing_type, row.pricing_billable, 1)
-            )
-    return priced
-
-
-def _by_category(priced: list[PricedCount]) -> dict[tuple[str, str | None], list[PricedCount]]:
-    grouped: dict[tuple[str, str | None], list[PricedCount]] = {}
-    for counted in priced:
-        grouped.setdefault((counted.category, counted.type), []).append(counted)
-    return grouped
 
 
 def _in_business_app(payload: Mapping[str, Any]) -> bool:
