@@ -48,6 +48,7 @@ from storage.calendar_feed import BookedAppointments, FeedKeys
 from storage.due_timers import DueTimers
 from storage.errors import DatabaseError, DatabaseUnavailable, TransactionConflict
 from storage.leads import Leads
+from storage.limits import Attempts
 from storage.media import MediaStore
 from storage.message_costs import MessageCosts
 from storage.metrics_queries import MetricsQueries
@@ -141,6 +142,7 @@ class RecordUnit(Unit):
         self.statuses, self.media = DeliveryStatuses(con), MediaStore(con)
         self.studio, self.board = StudioAccess(con), StudioBoard(con)
         self.refused = RefusedItems(con)  # webhook items that could not be taken
+        self.attempts = Attempts(con)  # the security limits' tries
 
 
 class ReadUnit(Unit):

@@ -35,6 +35,8 @@ TABLES = (
     "media",
     "studio_tokens",
     "studio_password_failures",
+    "security_attempts",
+    "studio_password_identity",
     "studio_seen",
     "appointments",
     "artist_actors",

@@ -6,6 +6,7 @@ from actors.commands.bus import Actors
 from actors.commands.lead_actions import LeadActions
 from actors.commands.model import (
     ActOnLead,
+    CheckAdminToken,
     Command,
     IncomingContact,
     IncomingEcho,
@@ -22,6 +23,7 @@ from actors.commands.model import (
     SignInWithLink,
     SignInWithPassword,
     SignOut,
+    SignOutEverywhere,
     StripePayment,
     TakeStripeEvent,
     TakeWhatsApp,
@@ -43,6 +45,7 @@ __all__ = [
     "ActOnLead",
     "ActionTaken",
     "Actors",
+    "CheckAdminToken",
     "Command",
     "FailedItem",
     "IncomingContact",
@@ -65,6 +68,7 @@ __all__ = [
     "SignInWithLink",
     "SignInWithPassword",
     "SignOut",
+    "SignOutEverywhere",
     "StripeIntake",
     "StripePayment",
     "TakeStripeEvent",

@@ -21,7 +21,7 @@ from actors.lead import (
     MessageReceived,
     PreferenceChanged,
 )
-from actors.page.access import LinkSent, PasswordTried
+from actors.page import AdminAnswer, LinkAsked, PasswordAnswer
 from actors.providers.stripe.payments import PaymentRef
 from actors.queries.calendar_feed import FeedAddress
 from actors.runtime.message_ids import echo_message_id
@@ -29,6 +29,7 @@ from storage import RedriveOutcome, StatusReport
 
 __all__ = [
     "ActOnLead",
+    "CheckAdminToken",
     "Command",
     "IncomingContact",
     "IncomingEcho",
@@ -45,6 +46,7 @@ __all__ = [
     "SignInWithLink",
     "SignInWithPassword",
     "SignOut",
+    "SignOutEverywhere",
     "StripePayment",
     "TakeStripeEvent",
     "TakeWhatsApp",
@@ -199,10 +201,12 @@ class RotateFeedKey(Command[FeedAddress]):
 
 
 @dataclass(frozen=True)
-class RequestSignInLink(Command[LinkSent]):
-    """A one-time sign-in link to the artist's WhatsApp: a turn of the artist's actor."""
+class RequestSignInLink(Command[LinkAsked]):
+    """A one-time sign-in link to the artist's WhatsApp: a turn of the artist's actor,
+    within the page's limit for the client address."""
 
     correlation_id: str
+    address: str
 
 
 @dataclass(frozen=True)
@@ -213,7 +217,7 @@ class SignInWithLink(Command[str | None]):
 
 
 @dataclass(frozen=True)
-class SignInWithPassword(Command[tuple[PasswordTried, str | None]]):
+class SignInWithPassword(Command[PasswordAnswer]):
     """The password, from a client address: how it went, and the session id if accepted."""
 
     presented: str
@@ -223,6 +227,20 @@ class SignInWithPassword(Command[tuple[PasswordTried, str | None]]):
 @dataclass(frozen=True)
 class SignOut(Command[None]):
     session_id: str
+
+
+@dataclass(frozen=True)
+class SignOutEverywhere(Command[int]):
+    """End every session of the studio page (how many ended)."""
+
+
+@dataclass(frozen=True)
+class CheckAdminToken(Command[AdminAnswer]):
+    """A bearer token presented to the admin API (or /metrics, /openapi.json), from a
+    client address: checked within the limit."""
+
+    presented: str
+    address: str
 
 
 # -- refusals ------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from actors.lead.messages import (
     SendBookingNotice,
     SendDepositLink,
     SendPacket,
+    SendSignInLink,
     SendSummary,
     WhatsAppMessage,
 )
@@ -140,6 +141,7 @@ __all__ = [
     "SendMedia",
     "SendMessage",
     "SendPacket",
+    "SendSignInLink",
     "SendSummary",
     "Status",
     "SystemNotice",
