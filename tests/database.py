@@ -34,7 +34,6 @@ TABLES = (
     "message_pricing",
     "media",
     "studio_tokens",
-    "studio_password_failures",
     "security_attempts",
     "studio_password_identity",
     "studio_seen",

@@ -13,6 +13,9 @@ CREATE TABLE security_attempts (
 CREATE INDEX security_attempts_scope_idx ON security_attempts (scope, at);
 CREATE INDEX security_attempts_address_idx ON security_attempts (scope, address, at);
 
+-- Counted read-then-write, per address only: replaced by security_attempts.
+DROP TABLE studio_password_failures;
+
 -- Take one try for `p_address` in `p_scope`: its id (0 when `p_counts` is false: a
 -- right token, let through uncounted), or NULL with the seconds until the oldest try in
 -- the way leaves the window. `p_in_all` NULL: no overall cap. Over the limit the answer

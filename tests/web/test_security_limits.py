@@ -191,3 +191,16 @@ async def test_wrong_admin_tokens_ten_per_address_then_429_even_for_the_right_on
         assert (await call(ADMIN, "203.0.113.9")).status_code == 200
         many = await asyncio.gather(*(call(ADMIN, "203.0.113.9") for _ in range(20)))
         assert _statuses(list(many)) == {200: 20}  # the right token never counts
+
+
+async def test_without_a_public_address_the_artist_is_told_links_are_off(
+    database_url: str, pool: Pool, graph_server: GraphServer
+) -> None:
+    settings = {**STUDIO, "public_base_url": None}
+    async with served(database_url, pool, graph_server, **settings) as replica:
+        artist = Phone(replica.running, ARTIST)
+        await artist.say("link")
+        await artist.settle()
+        (told,) = replica.running.graph.texts_to(ARTIST)
+        assert "Sign-in links are off" in told
+        assert "/studio/login/" not in told
