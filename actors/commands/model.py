@@ -8,7 +8,7 @@ are what actors decide on; commands are what the world asks of the service.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -213,20 +213,20 @@ class RequestSignInLink(Command[LinkAsked]):
 class SignInWithLink(Command[str | None]):
     """Spend a link, start a session: its id, or None (unknown, spent or expired)."""
 
-    token: str
+    token: str = field(repr=False)  # a secret: never in a log line or a traceback
 
 
 @dataclass(frozen=True)
 class SignInWithPassword(Command[PasswordAnswer]):
     """The password, from a client address: how it went, and the session id if accepted."""
 
-    presented: str
+    presented: str = field(repr=False)
     address: str
 
 
 @dataclass(frozen=True)
 class SignOut(Command[None]):
-    session_id: str
+    session_id: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -239,7 +239,7 @@ class CheckAdminToken(Command[AdminAnswer]):
     """A bearer token presented to the admin API (or /metrics, /openapi.json), from a
     client address: checked within the limit."""
 
-    presented: str
+    presented: str = field(repr=False)
     address: str
 
 
