@@ -43,7 +43,7 @@ async def admin_refusal() -> Response | None:
     if answer.tried is AdminTried.ACCEPTED:
         return None
     if answer.tried is AdminTried.TOO_MANY:
-        log.warning("admin.limited", path=request.path)
+        log.warning("admin.limited")  # the route is on every line already, never the path
         refused = _answer(429, "too_many_attempts")
         refused.headers["Retry-After"] = str(answer.retry_after_s)
         return refused
