@@ -105,6 +105,10 @@ async def test_without_the_csp_the_media_answer_alone_still_stops_it(studio: Stu
         await context.close()
 
 
+@pytest.mark.parametrize(
+    "studio_overrides",
+    [{}, {"public_base_url": None}],  # named by hash and address, and by its hash alone
+)
 async def test_the_pages_own_script_still_refreshes_it(
     studio: Studio, phone: BrowserContext
 ) -> None:
