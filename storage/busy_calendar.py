@@ -29,7 +29,7 @@ ORDER BY lower(during), upper(during)
 """
 
 _STATUS = """
-SELECT attempted_at, refreshed_at, intervals, failing_since, failure FROM busy_calendar
+SELECT attempted_at, refreshed_at, intervals, failing_since, failure, skipped FROM busy_calendar
 """
 
 _CLAIM = """
@@ -50,7 +50,7 @@ _HOLD_CLAIM = f"{_STATUS.strip()} WHERE claim = $1 FOR UPDATE"
 _REFRESHED = """
 UPDATE busy_calendar
 SET claim = NULL, claimed_until = NULL, refreshed_at = $2, intervals = $3,
-    failing_since = NULL, failure = NULL
+    failing_since = NULL, failure = NULL, skipped = $4
 WHERE claim = $1
 """
 
@@ -75,6 +75,7 @@ class BusyCalendarStatus:
     intervals: int
     failing_since: datetime | None  # None while fetches succeed
     failure: str | None
+    skipped: int = 0  # parts of the last good copy that could not be read
 
 
 class BusyTimes:
@@ -91,7 +92,7 @@ class BusyTimes:
     async def status(self) -> BusyCalendarStatus:
         row = await self._con.fetchrow(_STATUS)
         if row is None:  # no fetch was ever claimed
-            return BusyCalendarStatus(None, None, 0, None, None)
+            return BusyCalendarStatus(None, None, 0, None, None, 0)
         return _status(row)
 
 
@@ -112,9 +113,13 @@ class BusyCalendarRefresh:
         return claimed
 
     async def replace(
-        self, claim: uuid.UUID, intervals: Sequence[tuple[datetime, datetime]], now: datetime
+        self,
+        claim: uuid.UUID,
+        intervals: Sequence[tuple[datetime, datetime]],
+        now: datetime,
+        skipped: int = 0,
     ) -> BusyCalendarStatus | None:
-        """Make `intervals` the copy. Returns the state before, or None when the claim
+        """Make `intervals` the copy (`skipped`: what of the calendar could not be read). Returns the state before, or None when the claim
         no longer holds (its lease lapsed and another replica took over)."""
         before = await self._held(claim)
         if before is not None:
@@ -122,7 +127,7 @@ class BusyCalendarRefresh:
             await self._con.execute(
                 _REPLACE, [start for start, _ in intervals], [end for _, end in intervals]
             )
-            await self._con.execute(_REFRESHED, claim, now, len(intervals))
+            await self._con.execute(_REFRESHED, claim, now, len(intervals), skipped)
         return before
 
     async def failed(
@@ -152,4 +157,5 @@ def _status(row: asyncpg.Record) -> BusyCalendarStatus:
         row["intervals"],
         row["failing_since"],
         row["failure"],
+        row["skipped"],
     )

@@ -66,4 +66,5 @@ def _calendar_details(status: BusyCalendarStatus) -> dict[str, str | int]:
         "busy_calendar": "ok",
         "busy_calendar_copy_from": status.refreshed_at.isoformat(),
         "busy_calendar_intervals": status.intervals,
+        "busy_calendar_skipped": status.skipped,
     }

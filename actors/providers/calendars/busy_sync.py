@@ -6,7 +6,9 @@ every replica.
 
 One fetch at a time across replicas: each replica polls, and the one that claims the
 fetch (`storage.busy_calendar`, a leased and fenced row claim) fetches with no
-transaction open, then replaces the copy in one transaction. A failed fetch keeps the
+transaction open, then replaces the copy in one transaction. What of the calendar could
+not be read is skipped and counted (kept with the copy, shown on the studio page,
+logged as a count). A failed fetch keeps the
 last good copy; the first failure of a streak records a `busy_calendar_failing` system
 event, the first success after it `busy_calendar_recovered`, and `/readyz` shows the
 state meanwhile (`Readiness`). The address is a secret: no log line, event or error
@@ -24,7 +26,7 @@ from enum import StrEnum
 import httpx
 import structlog
 
-from actors.providers.calendars.busy_times import NotACalendar, busy_intervals
+from actors.providers.calendars.busy_times import NotACalendar, read_busy
 from actors.runtime.clock import Clock
 from actors.runtime.polling import PolledLoop
 from storage import Database, DatabaseUnavailable
@@ -93,13 +95,13 @@ class BusyCalendarSync(PolledLoop):
         now = self._clock.now()
         try:
             body = await self._fetch()
-            intervals = await asyncio.to_thread(
-                busy_intervals, body, now - PAST, now + self._horizon, self._timezone
+            read = await asyncio.to_thread(
+                read_busy, body, now - PAST, now + self._horizon, self._timezone
             )
         except (_FetchFailed, NotACalendar) as error:
             return await self._failed(claim, str(error))
         async with self._db.relay() as unit:
-            before = await unit.busy_refresh.replace(claim, intervals, now)
+            before = await unit.busy_refresh.replace(claim, read.intervals, now, read.skipped)
             if before is not None and before.failing_since is not None:
                 await unit.events.add(
                     "info",
@@ -111,7 +113,9 @@ class BusyCalendarSync(PolledLoop):
             await unit.commit()
         if before is None:
             return Refresh.LOST
-        log.info("busy_calendar.refreshed", intervals=len(intervals))
+        log.info("busy_calendar.refreshed", intervals=len(read.intervals), skipped=read.skipped)
+        if read.skipped:
+            log.warning("busy_calendar.parts_skipped", skipped=read.skipped)
         return Refresh.REFRESHED
 
     async def _failed(self, claim: uuid.UUID, reason: str) -> Refresh:
