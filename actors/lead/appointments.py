@@ -21,7 +21,7 @@ from actors.lead.button_ids import (
     VISIT_CANCEL,
     VISIT_CONFIRM,
     VISIT_RESCHEDULE,
-    later_day,
+    later_from,
     picked_slot,
 )
 from actors.lead.messages import (
@@ -100,6 +100,7 @@ class AppointmentRules:
         *,
         intro: str | None,
         from_day: date | None = None,
+        after: datetime | None = None,
         effects: tuple[Effect, ...] = (),
     ) -> Decision:
         """A page of free slots as a list; none at all: the lead waits, the artist is told."""
@@ -110,12 +111,13 @@ class AppointmentRules:
             taken=calendar.taken,
             busy=calendar.busy,
             from_day=from_day,
+            after=after,
         )
         listed = OfferSlots(
             state.wa_id,
             state.session_minutes,
             tuple(_seconds(s) for s in page.starts),
-            later=page.later.isoformat() if page.later else None,
+            later=str(_seconds(page.later)) if page.later else None,
             intro=intro,
         )
         if not page.starts:  # the lead waits: "slots_none"
@@ -126,9 +128,11 @@ class AppointmentRules:
         """A message while the lead picks a time (SCHEDULING, or booked and moving it)."""
         choice = message.reply_id or ""
         now = message.received_at
-        day = later_day(choice)
-        if day is not None:
-            return self.offer(state, calendar, now, intro=None, from_day=date.fromisoformat(day))
+        later = later_from(choice)
+        if later is not None and later.isdigit():  # the first time the last page did not show
+            return self.offer(state, calendar, now, intro=None, after=_at(int(later)))
+        if later is not None:  # a list sent before: the day it named
+            return self.offer(state, calendar, now, intro=None, from_day=date.fromisoformat(later))
         start = picked_slot(choice)
         if start is None:
             return self.offer(state, calendar, now, intro="slots_reask")

@@ -14,7 +14,9 @@ is all a tap says:
     to:<wa_id>:<msg id>    a row of the list that asks the artist which lead a message
                            is for: the lead, and (by its inbox id) the artist's message
     slot:<epoch seconds>   a row of the free slots' list: the time it starts
-    later:<YYYY-MM-DD>     the list's "Later dates" row: the day the next page starts
+    later:<epoch seconds>  the list's "Later dates" row: the first free time not shown,
+                           where the next page starts (`later:<YYYY-MM-DD>`, a day,
+                           from lists sent before, is still read)
     visit_confirm, visit_reschedule, visit_cancel
                            an appointment reminder's buttons
 
@@ -43,7 +45,7 @@ __all__ = [
     "button_id",
     "edit_row_id",
     "edited_question",
-    "later_day",
+    "later_from",
     "later_row_id",
     "picked_slot",
     "relay_pick",
@@ -59,7 +61,7 @@ VISIT_RESCHEDULE = "visit_reschedule"
 VISIT_CANCEL = "visit_cancel"
 VISIT_BUTTONS = frozenset({VISIT_CONFIRM, VISIT_RESCHEDULE, VISIT_CANCEL})
 _SLOT_ROW = re.compile(r"^slot:(?P<start>\d{9,11})$")
-_LATER_ROW = re.compile(r"^later:(?P<day>\d{4}-\d{2}-\d{2})$")
+_LATER_ROW = re.compile(r"^later:(?P<from>\d{9,11}|\d{4}-\d{2}-\d{2})$")
 
 _EDIT_ROW = "edit:"
 _RELAY_ROW = re.compile(r"^to:(?P<lead>\d{6,20}):(?P<message>\S{1,170})$")
@@ -130,11 +132,12 @@ def picked_slot(reply_id: str) -> int | None:
     return int(found.group("start")) if found else None
 
 
-def later_row_id(day: str) -> str:
-    return f"later:{day}"
+def later_row_id(start: str) -> str:
+    return f"later:{start}"
 
 
-def later_day(reply_id: str) -> str | None:
-    """The day (YYYY-MM-DD) a "Later dates" row pages on from, or None."""
+def later_from(reply_id: str) -> str | None:
+    """Where a "Later dates" row pages on from (epoch seconds, or an older row's day
+    as YYYY-MM-DD), or None."""
     found = _LATER_ROW.match(reply_id)
-    return found.group("day") if found else None
+    return found.group("from") if found else None

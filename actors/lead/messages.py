@@ -220,7 +220,7 @@ class OfferSlots(WhatsAppMessage):
 
     minutes: int  # the session's length
     slots: tuple[int, ...] = ()  # starts, epoch seconds
-    later: str | None = None  # the day (YYYY-MM-DD) "Later dates" goes on from
+    later: str | None = None  # "Later dates" goes on from: the first time not shown (epoch s)
     intro: str | None = None  # a copy key said first, in the same message
 
     @property

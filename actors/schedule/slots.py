@@ -39,10 +39,11 @@ PER_DAY = 3  # a page spreads its slots over days: at most this many from one da
 
 @dataclass(frozen=True)
 class Offer:
-    """One page of free slots, and the day the next page starts (None: no more)."""
+    """One page of free slots, and the first free slot after the last one shown, where
+    the next page starts (None: no more)."""
 
     starts: tuple[datetime, ...]
-    later: date | None = None
+    later: datetime | None = None
 
 
 def _local(studio: StudioFile, day: date, at: time) -> datetime | None:
@@ -151,31 +152,34 @@ def offer(
     taken: Sequence[Interval] = (),
     busy: Sequence[Interval] = (),
     from_day: date | None = None,
+    after: datetime | None = None,
 ) -> Offer:
     """
-    A page of free slots from `from_day` (default: today in the studio): up to ten,
-    spread over days, or nine and the day "Later dates" goes on from.
+    A page of free slots from `after` (a moment: the page's first slot starts no
+    sooner), else from `from_day` (default: today in the studio): up to ten, spread over
+    days, or nine and the first free slot not shown, where "Later dates" goes on.
     """
     today = now.astimezone(studio.timezone).date()
     last_day = (now + timedelta(days=studio.horizon_days)).astimezone(studio.timezone).date()
-    day = max(from_day or today, today)
+    first_day = after.astimezone(studio.timezone).date() if after else from_day
+    day = max(first_day or today, today)
     page: list[datetime] = []
+    seen: list[datetime] = []  # every free start met so far, in order
     while day <= last_day:
-        free = _free_on(studio, day, length, now, taken, busy)
+        free = [s for s in _free_on(studio, day, length, now, taken, busy) if not after or s >= after]
         if free:
+            seen.extend(free)
             if len(page) >= ROWS - 1:  # a later day has slots: page on
-                return _paged(studio, page, day)
+                return _paged(page, seen)
             page.extend(_spread(free, PER_DAY))
         day += timedelta(days=1)
     if len(page) > ROWS:
-        return _paged(studio, page, day)
+        return _paged(page, seen)
     return Offer(tuple(page))
 
 
-def _paged(studio: StudioFile, page: list[datetime], next_day: date) -> Offer:
-    """Nine slots and "Later dates", which goes on the day after the last one shown."""
+def _paged(page: list[datetime], seen: list[datetime]) -> Offer:
+    """Nine slots and "Later dates", which goes on from the first free slot after the
+    last one shown: the rest of a day the page cut is offered next, not skipped."""
     shown = page[: ROWS - 1]
-    if len(page) == len(shown):
-        return Offer(tuple(shown), later=next_day)
-    last_shown = shown[-1].astimezone(studio.timezone).date()
-    return Offer(tuple(shown), later=last_shown + timedelta(days=1))
+    return Offer(tuple(shown), later=next(s for s in seen if s > shown[-1]))

@@ -245,6 +245,19 @@ def test_the_offer_lists_free_times_and_pages_on() -> None:
     assert min(page.slots) > max(offer.slots)
 
 
+def test_later_dates_start_at_the_first_time_not_shown_and_old_rows_still_page() -> None:
+    decision = appointments().decide_on(at(S.PENDING_APPROVAL), act(A.APPROVE), Calendar())
+    offer = next(e for e in decision.effects if isinstance(e, OfferSlots))
+    assert offer.later is not None and int(offer.later) > max(offer.slots)
+    later = appointments().decide_on(decision.state, reply(f"later:{offer.later}"), Calendar())
+    page = next(e for e in later.effects if isinstance(e, OfferSlots))
+    assert page.slots[0] == int(offer.later)
+    day = datetime.fromtimestamp(max(offer.slots), UTC).date() + timedelta(days=1)
+    older = appointments().decide_on(decision.state, reply(f"later:{day}"), Calendar())
+    paged = next(e for e in older.effects if isinstance(e, OfferSlots))
+    assert min(paged.slots) > max(offer.slots)
+
+
 def test_the_artist_may_approve_a_longer_session() -> None:
     approve = replace(act(A.APPROVE), session_minutes=240)
     decision = appointments().decide_on(at(S.PENDING_APPROVAL), approve, Calendar())

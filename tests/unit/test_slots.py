@@ -70,8 +70,23 @@ def test_a_page_spreads_over_days_and_pages_on() -> None:
     assert first.later is not None
     days = {s.astimezone(LONDON).date() for s in first.starts}
     assert len(days) == 3  # three a day: morning, middle, evening
-    second = offer(studio(), TWO_HOURS, now=MONDAY, from_day=first.later)
+    second = offer(studio(), TWO_HOURS, now=MONDAY, after=first.later)
     assert min(second.starts) > max(first.starts)
+
+
+def test_later_dates_go_on_within_the_day_the_page_cut() -> None:
+    """Tuesday has one free time, so the page ends in the middle of Friday's: the next
+    page starts with the rest of Friday, not on Saturday."""
+    tuesday, friday = date(2026, 12, 8), date(2026, 12, 11)
+    busy = [(local(tuesday, 9), local(tuesday, 15, 45))]
+    first = offer(studio(), TWO_HOURS, now=MONDAY, busy=busy)
+    assert len(first.starts) == ROWS - 1
+    assert first.starts[-1].astimezone(LONDON).date() == friday
+    assert first.later is not None and first.later > first.starts[-1]
+    second = offer(studio(), TWO_HOURS, now=MONDAY, busy=busy, after=first.later)
+    assert second.starts[0] == first.later
+    assert second.starts[0].astimezone(LONDON).date() == friday
+    assert set(first.starts).isdisjoint(second.starts)
 
 
 def test_the_horizon_ends_the_pages() -> None:
@@ -162,7 +177,7 @@ def test_no_offered_slot_overlaps_anything_and_all_are_within_hours(
     page = offer(place, length, now=now, taken=taken, busy=busy)
     pages = [page]
     if page.later is not None:
-        pages.append(offer(place, length, now=now, taken=taken, busy=busy, from_day=page.later))
+        pages.append(offer(place, length, now=now, taken=taken, busy=busy, after=page.later))
     seen = [s for p in pages for s in p.starts]
     assert len(seen) == len(set(seen))
     assert seen == sorted(seen)
