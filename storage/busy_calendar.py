@@ -119,8 +119,9 @@ class BusyCalendarRefresh:
         now: datetime,
         skipped: int = 0,
     ) -> BusyCalendarStatus | None:
-        """Make `intervals` the copy (`skipped`: what of the calendar could not be read). Returns the state before, or None when the claim
-        no longer holds (its lease lapsed and another replica took over)."""
+        """Make `intervals` the copy (`skipped`: what of the calendar could not be read).
+        Returns the state before, or None when the claim no longer holds (its lease
+        lapsed and another replica took over)."""
         before = await self._held(claim)
         if before is not None:
             await self._con.execute("DELETE FROM busy_intervals")

@@ -166,7 +166,8 @@ def offer(
     page: list[datetime] = []
     seen: list[datetime] = []  # every free start met so far, in order
     while day <= last_day:
-        free = [s for s in _free_on(studio, day, length, now, taken, busy) if not after or s >= after]
+        free = _free_on(studio, day, length, now, taken, busy)
+        free = [s for s in free if after is None or s >= after]
         if free:
             seen.extend(free)
             if len(page) >= ROWS - 1:  # a later day has slots: page on

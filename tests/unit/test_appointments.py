@@ -248,7 +248,8 @@ def test_the_offer_lists_free_times_and_pages_on() -> None:
 def test_later_dates_start_at_the_first_time_not_shown_and_old_rows_still_page() -> None:
     decision = appointments().decide_on(at(S.PENDING_APPROVAL), act(A.APPROVE), Calendar())
     offer = next(e for e in decision.effects if isinstance(e, OfferSlots))
-    assert offer.later is not None and int(offer.later) > max(offer.slots)
+    assert offer.later is not None
+    assert int(offer.later) > max(offer.slots)
     later = appointments().decide_on(decision.state, reply(f"later:{offer.later}"), Calendar())
     page = next(e for e in later.effects if isinstance(e, OfferSlots))
     assert page.slots[0] == int(offer.later)

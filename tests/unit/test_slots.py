@@ -82,7 +82,8 @@ def test_later_dates_go_on_within_the_day_the_page_cut() -> None:
     first = offer(studio(), TWO_HOURS, now=MONDAY, busy=busy)
     assert len(first.starts) == ROWS - 1
     assert first.starts[-1].astimezone(LONDON).date() == friday
-    assert first.later is not None and first.later > first.starts[-1]
+    assert first.later is not None
+    assert first.later > first.starts[-1]
     second = offer(studio(), TWO_HOURS, now=MONDAY, busy=busy, after=first.later)
     assert second.starts[0] == first.later
     assert second.starts[0].astimezone(LONDON).date() == friday

@@ -16,8 +16,9 @@ are read in that same timezone. Every interval comes back aware, in UTC, sorted.
 
 Every VCALENDAR of the stream is read, and one the library trips on costs only what it
 trips on (`calendar_lines`): a property, an event, a zone, or at worst one series of
-events that will not expand; `read_busy` counts what was skipped. A file that is no calendar raises `NotACalendar`
-with a reason that quotes nothing from the file (event titles are private).
+events that will not expand; `read_busy` counts what was skipped. A file that is no
+calendar raises `NotACalendar` with a reason that quotes nothing from the file (event
+titles are private).
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def read_busy(ics: bytes, start: datetime, end: datetime, timezone: str | None =
 
 def _occurrences(
     text: CalendarText, start: datetime, end: datetime
-) -> tuple[list[icalendar.Component], int]:
+) -> tuple[list[icalendar.Event], int]:
     """The calendar's occurrences in the window; if the whole will not expand, each
     series (the events sharing a UID) on its own, a series that fails skipped."""
     try:
@@ -99,7 +100,7 @@ def _occurrences(
     for n, event in enumerate(text.events):
         uid = next((ln.split(":", 1)[1] for ln in event if ln.upper().startswith("UID")), "")
         series.setdefault(uid or f"#{n}", []).append(event)
-    found: list[icalendar.Component] = []
+    found: list[icalendar.Event] = []
     lost = 0
     for events in series.values():
         alone = CalendarText(text.properties, text.zones, events)
@@ -110,10 +111,11 @@ def _occurrences(
     return found, lost
 
 
-def _expand(text: CalendarText, start: datetime, end: datetime) -> list[icalendar.Component]:
+def _expand(text: CalendarText, start: datetime, end: datetime) -> list[icalendar.Event]:
     calendar = icalendar.Calendar.from_ical(text.ics())
     assert isinstance(calendar, icalendar.Calendar)
-    return list(recurring_ical_events.of(calendar).between(start, end))
+    found = recurring_ical_events.of(calendar).between(start, end)
+    return [event for event in found if isinstance(event, icalendar.Event)]
 
 
 def _blocks(event: icalendar.Component) -> bool:

@@ -108,11 +108,14 @@ def split_calendars(text: str) -> list[CalendarText]:
             continue
         if len(stack) == 1 and name in _CALENDAR_KEPT:
             calendar.properties.append(line)
-        elif len(stack) == 2 and stack[1] == "VEVENT" and name in _KEPT:
-            block.append(line)
-        elif len(stack) >= 2 and stack[1] == "VTIMEZONE":
+        elif len(stack) >= 2 and _kept_in_block(stack, name):
             block.append(line)
     return calendars
+
+
+def _kept_in_block(stack: list[str], name: str) -> bool:
+    """An event's own line that says when it is, or any line of a VTIMEZONE."""
+    return stack[1] == "VTIMEZONE" or (len(stack) == 2 and stack[1] == "VEVENT" and name in _KEPT)
 
 
 def _keep_zone(calendar: CalendarText, lines: list[str]) -> None:
@@ -126,7 +129,8 @@ def _keep_zone(calendar: CalendarText, lines: list[str]) -> None:
     try:
         parsed = icalendar.Calendar.from_ical(probe)
         for zone in parsed.walk("VTIMEZONE"):
-            zone.to_tz(lookup_tzid=False)
+            if isinstance(zone, icalendar.Timezone):
+                zone.to_tz(lookup_tzid=False)
     except _TRIPS:
         calendar.skipped += 1
         return
@@ -155,7 +159,7 @@ def _zoned(calendar: CalendarText, line: str) -> str:
     if ";" not in line.split(":", 1)[0]:
         return line
     try:
-        name, params, value = Contentline(line).parts()
+        name, params, value = Contentline(line).parts()  # type: ignore[no-untyped-call]
     except _TRIPS:
         return line  # left for `_readable` to refuse
     if "TZID" not in params:
