@@ -10,8 +10,10 @@ appointments it lists.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -31,9 +33,11 @@ RETURNING key, rotated_at
 # Needs the scheduling migration's `appointments` table (kind 'hold' | 'appointment',
 # status 'live' while it stands).
 _BOOKED = """
-SELECT a.id, l.lead_id::text AS lead_id, l.name AS lead_name, a.starts_at, a.ends_at
+SELECT a.id, l.lead_id::text AS lead_id, l.name AS lead_name, a.starts_at, a.ends_at,
+       ld.state AS lead_state
 FROM appointments a
 JOIN lead_summaries l ON l.lead_key = a.lead_key
+JOIN leads ld ON ld.lead_key = a.lead_key
 WHERE a.kind = 'appointment' AND a.status = 'live' AND a.ends_at >= $1
 ORDER BY a.starts_at, a.id
 """
@@ -50,13 +54,15 @@ FeedKey = tuple[str, datetime]  # the key as kept, and when it was made (or last
 
 @dataclass(frozen=True)
 class BookedRow:
-    """One live appointment, with the lead's opaque id and name (never the number)."""
+    """One live appointment, with the lead's opaque id, name and whole state (the
+    actors read who the lead is and what they asked for from it)."""
 
     id: int
     lead_id: str
     lead_name: str | None
     starts_at: datetime
     ends_at: datetime
+    lead_state: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -330,6 +330,8 @@ def _calendar_feed(
         # Events carry their timezone, so phones show them right, on the studio's clock.
         timezone=studio.timezone.key if studio else "UTC",
         now=clock.now,
+        location=studio.address if studio else None,
+        base_url=settings.public_base_url,
     )
 
 
@@ -382,7 +384,9 @@ def _calendar_invites(
 ) -> CalendarInvites | None:
     if studio is None or invites is None:
         return None
-    return CalendarInvites(db, composer, invites, studio.timezone.key, clock.now)
+    return CalendarInvites(
+        db, composer, invites, studio.timezone.key, clock.now, address=studio.address
+    )
 
 
 def _policy(settings: Settings, invites: InviteLinks | None) -> Policy:

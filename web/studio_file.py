@@ -59,6 +59,14 @@ class _StudioFile(BaseModel):
     aftercare_after_hours: _Minutes
     healed_photo_after_days: _Minutes
     message_prices: dict[str, Any] | None = None
+    address: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @field_validator("address")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or any(c in value for c in "\r\n")):
+            raise ValueError("give the studio's address on one line")
+        return value.strip() if value is not None else None
 
     @field_validator("timezone")
     @classmethod

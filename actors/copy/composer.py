@@ -115,6 +115,7 @@ class Composer:
             self._said_first(filling.intro, filling.params)
             + self._text(message.key, filling.params, filling.answers)
             + (f"\n\n{self._text(filling.outro, filling.params, ())}" if filling.outro else "")
+            + (f"\n\n{self._text(filling.closing, filling.params, ())}" if filling.closing else "")
         )
 
     def _said_first(self, intro: str | None, params: Mapping[str, str]) -> str:

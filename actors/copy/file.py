@@ -127,6 +127,7 @@ _APPOINTMENT_MESSAGES = {
     "slots_offer": _says("minutes"),
     "booked_at": _says("when", "amount"),
     "calendar_add": _says("url"),  # the lead's "add to calendar" link, after the booking
+    "visit_address": _says("address"),  # last in the confirmation: STUDIO_FILE's address
     "visit_reminder": _says("when", buttons=VISIT_BUTTONS),
     **dict.fromkeys(
         ["slot_held", "visit_confirmed", "rescheduled", "reschedule_refused", "cancelled"],

@@ -34,6 +34,7 @@ from actors.lead.messages import (
 __all__ = ["DEPOSIT_POLICY", "Filling", "filling_of"]
 
 DEPOSIT_POLICY = "deposit_policy"  # said after the link and the booking: read before paying
+VISIT_ADDRESS = "visit_address"  # "Where: {address}", last in a booking's confirmation
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Filling:
     answers: Answers = ()
     intro: str | None = None  # a copy key said first, in the same message
     outro: str | None = None  # a copy key said last, in the same message
+    closing: str | None = None  # a copy key said after even the outro (the visit's address)
     ref: str | None = None  # the lead the message's buttons act on
 
 
@@ -70,7 +72,10 @@ def filling_of(message: Message) -> Filling:
             return Filling(params, outro=DEPOSIT_POLICY)
         case ConfirmBooking():
             when = {} if message.when is None else {"when": str(message.when)}
-            return Filling({**when, "amount": message.amount}, outro=DEPOSIT_POLICY)
+            where = {} if message.address is None else {"address": message.address}
+            closing = VISIT_ADDRESS if message.address is not None else None
+            params = {**when, **where, "amount": message.amount}
+            return Filling(params, outro=DEPOSIT_POLICY, closing=closing)
         case ConfirmCancellation():
             outro = "cancel_forfeit" if message.forfeit else "cancel_refund"
             return Filling({"when": str(message.when)}, outro=outro)

@@ -191,7 +191,7 @@ class AppointmentRules:
         state = replace(state, reminded=self._past_offsets(visit, now))
         return state, [
             self._claim(visit, "appointment"),
-            ConfirmBooking(state.wa_id, amount, visit.starts_at),
+            ConfirmBooking(state.wa_id, amount, visit.starts_at, self._studio.address),
             *self._add_to_calendar(state, visit),
             *self._notice_booked(state, visit),
         ]

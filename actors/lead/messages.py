@@ -252,6 +252,7 @@ class ConfirmBooking(WhatsAppMessage):
 
     amount: str  # as the copy's locale writes it
     when: int | None = None  # the booked time's start, epoch seconds
+    address: str | None = None  # STUDIO_FILE's `address`: said last ("Where: ...")
 
     @property
     def key(self) -> str:

@@ -2,6 +2,10 @@
 The artist's calendar feed as a service: its address's key, its rotation, and the feed
 itself for whoever presents the key.
 
+Each event names the lead as every message to the artist does (name, number, or what
+stands for a number), with the idea (the answer to the first question) and the lead's
+studio page, and is placed at the studio's address (STUDIO_FILE's `address`).
+
 The key is STUDIO_CALENDAR_KEY when set (rotate it by changing the variable); else one
 made the first time the address is asked for and kept in the database, so every
 replica serves the same address, and `rotate()` replaces it (the old address stops
@@ -13,14 +17,18 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+import phonenumbers
+
 from actors.copy import Composer
+from actors.lead import Answer, latest_answers, state_from_json
+from actors.lead.artist_side import who
 from actors.providers.calendars.files import CalendarAppointment, calendar_feed
-from storage import Database
+from storage import BookedRow, Database
 
 __all__ = ["CalendarFeed", "FeedAddress", "KeyFromSettings", "KeySource"]
 
@@ -55,6 +63,8 @@ class CalendarFeed:
     timezone: str  # the studio's: how the file writes the times
     now: Callable[[], datetime]  # the service's clock
     new_key: Callable[[], str] = _new_key
+    location: str | None = None  # STUDIO_FILE's `address`: each event's LOCATION
+    base_url: str | None = None  # PUBLIC_BASE_URL: each event links the lead's page
 
     async def address(self) -> FeedAddress:
         """The feed's current key (made and kept on first use when none is configured)."""
@@ -85,10 +95,7 @@ class CalendarFeed:
             if expected is None or not hmac.compare_digest(presented.encode(), expected.encode()):
                 return None
             booked = await unit.booked.since(now - PAST)
-        appointments = [
-            CalendarAppointment(row.id, row.lead_id, row.lead_name, row.starts_at, row.ends_at)
-            for row in booked
-        ]
+        appointments = [self._appointment(row) for row in booked]
         return calendar_feed(
             appointments,
             self.composer.plain("calendar_name"),
@@ -96,4 +103,46 @@ class CalendarFeed:
             # The copy's title with {name} left for each appointment's own.
             title=self.composer.plain("calendar_appointment", {"name": "{name}"}),
             stamped_at=now,
+            location=self.location,
         )
+
+    def _appointment(self, row: BookedRow) -> CalendarAppointment:
+        """The event: who the lead is, what they asked for, and their page."""
+        url = f"{self.base_url.rstrip('/')}/studio/leads/{row.lead_id}" if self.base_url else None
+        try:
+            state = state_from_json(dict(row.lead_state))
+        except (KeyError, TypeError, ValueError):  # a state this version cannot read
+            state = None
+        lines: list[str] = []
+        if state is not None:
+            lines.append(_international(who(state)["number"]))
+            idea = self._idea(state.answers)
+            if idea:
+                lines.append(idea)
+        if url:
+            lines.append(url)
+        return CalendarAppointment(
+            row.id,
+            row.lead_id,
+            row.lead_name,
+            row.starts_at,
+            row.ends_at,
+            details="\n".join(lines) or None,
+            url=url,
+        )
+
+    def _idea(self, answers: Sequence[Answer]) -> str | None:
+        """The latest answer to the first question (the idea, in the shipped copies)."""
+        first = next(iter(self.composer.question_labels()), None)
+        answer = latest_answers(answers).get(first) if first else None
+        return None if answer is None else self.composer.answer_value(answer.question, answer.value)
+
+
+def _international(number: str) -> str:
+    """A phone number as people write it internationally ("+44 7700 900123"); anything
+    else that names the lead (a username) as it is."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

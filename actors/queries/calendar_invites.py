@@ -26,6 +26,7 @@ class CalendarInvites:
     links: InviteLinks
     timezone: str  # the studio's
     now: Callable[[], datetime]
+    address: str | None = None  # STUDIO_FILE's: the event's LOCATION
 
     async def invite(self, starts_at: int, token: str) -> bytes | None:
         """The .ics of the live appointment starting at `starts_at` whose lead's token
@@ -45,4 +46,5 @@ class CalendarInvites:
             title=self.composer.plain("calendar_invite"),
             timezone=self.timezone,
             stamped_at=self.now(),
+            location=self.address,
         )

@@ -44,6 +44,7 @@ class StudioFile:
     aftercare_after_hours: int = 2
     healed_photo_after_days: int = 28
     message_prices: MessagePrices | None = None  # what Meta charges per message, if given
+    address: str | None = None  # where the studio is (one line): the visit's LOCATION
 
     @property
     def buffer(self) -> timedelta:

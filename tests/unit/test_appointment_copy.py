@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from actors.copy import Composer, load_copy
-from actors.lead import OfferSlots, SendBookingNotice, SendMessage
+from actors.lead import ConfirmBooking, OfferSlots, SendBookingNotice, SendMessage
 from actors.providers.whatsapp.templates import Templates
 
 COPY = Path(__file__).resolve().parents[2] / "copy"
@@ -33,6 +33,21 @@ def test_the_slots_are_a_list_in_the_studio_time_with_later_dates(locale: str) -
     assert rows[2]["title"] == {"en_GB": "Later dates", "es_ES": "Más fechas"}[locale]
     assert all(len(r["title"]) <= 24 for r in rows)
     assert "120" in body["interactive"]["body"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("locale", "where"),
+    [("en_GB", "Where: Unit 4, 12 Calle Mayor"), ("es_ES", "Dónde: Unit 4, 12 Calle Mayor")],
+)
+def test_the_confirmation_ends_with_the_studios_address(locale: str, where: str) -> None:
+    composer = Composer(load_copy(COPY, locale), timezone=LONDON)
+    booked = ConfirmBooking("447700900123", "£50.00", WINTER, "Unit 4, 12 Calle Mayor")
+    text = composer.render(booked)["text"]["body"]
+    paragraphs = text.split("\n\n")
+    assert paragraphs[-1] == where
+    assert paragraphs[-2] == composer.plain("deposit_policy", {"amount": "£50.00"})
+    without = composer.render(ConfirmBooking("447700900123", "£50.00", WINTER))["text"]["body"]
+    assert without == "\n\n".join(paragraphs[:-1])  # no address: no line
 
 
 def test_when_is_written_in_the_studio_time_and_the_reminder_has_its_buttons() -> None:

@@ -33,6 +33,7 @@ pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]
 LONDON = ZoneInfo("Europe/London")  # studio.example.yml's timezone
 LEAD = "447700900561"
+EXAMPLE_ADDRESS = "Unit 4, 12 Example Street, London E1 6AN"  # studio.example.yml's
 ARTIST = "447700900999"
 
 
@@ -175,6 +176,7 @@ async def test_from_hi_to_done(
     assert await post_stripe(running, event("checkout.session.completed", paid)) == 200
     booked = await lead.next_message()
     assert f"booked in at the studio on {shown}" in booked.text
+    assert booked.text.endswith(f"\n\nWhere: {EXAMPLE_ADDRESS}")  # the studio file's address
     await next_with_button(artist, f"cancel:{LEAD}")
     assert await status(running) == "BOOKED"
     rows_now = await running.pool.fetch("SELECT kind, status FROM appointments ORDER BY id")
@@ -321,6 +323,7 @@ async def test_the_booked_lead_adds_the_appointment_to_their_calendar(
     assert str(starts.tzinfo) == "Europe/London"  # on the studio's clock, whatever the phone's
     assert visit.decoded("DTEND") - starts == timedelta(minutes=120)
     assert str(visit["SUMMARY"]) == "Tattoo appointment at the studio"
+    assert str(visit["LOCATION"]) == EXAMPLE_ADDRESS
 
     token = path.rsplit("/", 1)[1].removesuffix(".ics")
     forged = token[:-1] + ("A" if token[-1] != "A" else "B")

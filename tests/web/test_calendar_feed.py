@@ -7,12 +7,14 @@ of booked appointments a phone's calendar reads from it.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import icalendar
 import pytest
 
+from actors.lead import Answer, LeadState, Status, state_to_json
 from tests.web.conftest import Running
 
 pytestmark = pytest.mark.anyio
@@ -20,11 +22,8 @@ pytestmark = pytest.mark.anyio
 TOKEN = "calendar-admin-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 SETTING_KEY = "k" * 32
-
-
-@pytest.fixture
-def settings_overrides() -> dict[str, Any]:
-    return {"admin_token": TOKEN, "public_base_url": "https://bookings.example.com"}
+ROOT = Path(__file__).resolve().parents[2]
+ADDRESS = "Unit 4, 12 Calle Mayor, 28013 Madrid"
 
 
 async def address(running: Running) -> dict[str, Any]:
@@ -94,20 +93,41 @@ async def test_a_key_from_the_environment_is_used_and_rotated_there(running: Run
     assert "STUDIO_CALENDAR_KEY" in (await response.get_json())["error"]
 
 
+def studio_with_address(tmp_path: Path) -> Path:
+    """The example studio, with its address."""
+    example = (ROOT / "studio.example.yml").read_text(encoding="utf-8")
+    kept = [line for line in example.splitlines() if not line.startswith("address:")]
+    path = tmp_path / "studio.yml"
+    path.write_text("\n".join([f'address: "{ADDRESS}"', *kept]) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def settings_overrides(tmp_path: Path) -> dict[str, Any]:
+    return {
+        "admin_token": TOKEN,
+        "public_base_url": "https://bookings.example.com",
+        "studio_file": studio_with_address(tmp_path),
+    }
+
+
 async def test_the_feed_lists_booked_appointments_not_holds_nor_cancelled_ones(
     running: Running,
 ) -> None:
     """Three leads' rows in the `appointments` table: a booked appointment, a hold, and
-    a cancelled appointment; only the first is in the artist's calendar."""
+    a cancelled appointment; only the first is in the artist's calendar, and it says who
+    the lead is, what they asked for, where, and links their page."""
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
     for n, (kind, status) in enumerate(
         [("appointment", "live"), ("hold", "live"), ("appointment", "cancelled")]
     ):
         lead = f"44770090010{n}"
+        idea = Answer("idea", f"A red rose on my ankle, lead {n}", f"wamid.idea.{n}", 1)
+        state = state_to_json(LeadState(lead, Status.BOOKED, name=f"Lead {n}", answers=(idea,)))
         await running.pool.execute(
             "INSERT INTO leads (lead_key, version, status, state) VALUES ($1, 1, 'BOOKED', $2)",
             lead,
-            {"wa_id": lead, "name": f"Lead {n}"},
+            state,
         )
         begins, ends = start + timedelta(days=n), start + timedelta(days=n, hours=2)
         await running.pool.execute(
@@ -132,4 +152,14 @@ async def test_the_feed_lists_booked_appointments_not_holds_nor_cancelled_ones(
     assert str(event["SUMMARY"]) == "Tattoo: Lead 0"
     assert event.decoded("DTSTART") == start
     assert event.decoded("DTEND") == start + timedelta(hours=2)
-    assert b"447700900100" not in await response.get_data(as_text=False)
+    lead_id = await running.pool.fetchval(
+        "SELECT lead_id::text FROM leads WHERE lead_key = '447700900100'"
+    )
+    page = f"https://bookings.example.com/studio/leads/{lead_id}"
+    assert str(event["DESCRIPTION"]).splitlines() == [
+        "+44 7700 900100",
+        "A red rose on my ankle, lead 0",
+        page,
+    ]
+    assert str(event["URL"]) == page
+    assert str(event["LOCATION"]) == ADDRESS

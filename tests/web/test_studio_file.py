@@ -67,6 +67,24 @@ def test_a_wrong_key_is_one_line_naming_it(
     assert line == f"STUDIO_FILE: {expected}"
 
 
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("x" * 201, "address: string should have at most 200 characters"),
+        ("Unit 4\n12 Calle Mayor", "address: give the studio's address on one line"),
+    ],
+)
+def test_the_address_is_one_line_of_at_most_200_characters(
+    tmp_path: Path, address: str, expected: str
+) -> None:
+    assert Settings(studio_file=EXAMPLE).studio().address == (  # type: ignore[union-attr]
+        "Unit 4, 12 Example Street, London E1 6AN"
+    )
+    line = serve({"STUDIO_FILE": str(_edited(tmp_path, address=address))})
+    assert line == f"STUDIO_FILE: {expected}"
+    assert Settings(studio_file=_edited(tmp_path, address=None)).studio().address is None  # type: ignore[union-attr]
+
+
 def test_hours_are_checked_day_by_day(tmp_path: Path) -> None:
     data = yaml.safe_load(EXAMPLE.read_text())
     data["hours"]["monday"] = [["10:00", "13:00"], ["12:00", "18:00"]]

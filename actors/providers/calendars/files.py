@@ -39,6 +39,8 @@ class CalendarAppointment:
     starts_at: datetime  # aware
     ends_at: datetime  # aware
     cancelled: bool = False
+    details: str | None = None  # the event's DESCRIPTION (the artist's feed: who and what)
+    url: str | None = None  # the lead's studio page (the artist's feed)
 
 
 def appointment_uid(appointment: CalendarAppointment) -> str:
@@ -52,9 +54,12 @@ def calendar_feed(
     *,
     title: str = "{name}",
     stamped_at: datetime,
+    location: str | None = None,
 ) -> bytes:
     """The artist's feed. `title` is the copy's event title ({name}: the lead's name);
-    `stamped_at` is when the feed was made (each event's DTSTAMP)."""
+    `stamped_at` is when the feed was made (each event's DTSTAMP); `location` is the
+    studio's address, each event's LOCATION. Each event's DESCRIPTION and URL are the
+    appointment's own (`details`, `url`)."""
     calendar = _calendar(timezone)
     calendar.add("X-WR-CALNAME", studio_name)
     calendar.add("REFRESH-INTERVAL", REFRESH, parameters={"VALUE": "DURATION"})
@@ -65,7 +70,11 @@ def calendar_feed(
     for appointment in booked:
         name = appointment.lead_name or "-"
         event = _event(appointment, title.replace("{name}", name), timezone, stamped_at)
-        event.add("DESCRIPTION", f"lead {appointment.lead_id}")
+        event.add("DESCRIPTION", appointment.details or f"lead {appointment.lead_id}")
+        if appointment.url:
+            event.add("URL", appointment.url)
+        if location:
+            event.add("LOCATION", location)
         calendar.add_component(event)
     return _finish(calendar, booked, stamped_at)
 
@@ -77,13 +86,17 @@ def appointment_invite(
     timezone: str,
     stamped_at: datetime,
     description: str | None = None,
+    location: str | None = None,
 ) -> bytes:
-    """The lead's file: one event, published (no attendees, no reply expected)."""
+    """The lead's file: one event, published (no attendees, no reply expected), at the
+    studio's address (`location`) when there is one."""
     calendar = _calendar(timezone)
     calendar.add("METHOD", "PUBLISH")
     event = _event(appointment, title, timezone, stamped_at)
     if description:
         event.add("DESCRIPTION", description)
+    if location:
+        event.add("LOCATION", location)
     calendar.add_component(event)
     return _finish(calendar, [appointment], stamped_at)
 
