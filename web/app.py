@@ -60,6 +60,7 @@ from web import (
     stripe_webhook,
     studio,
     studio_calendar,
+    studio_calendar_page,  # noqa: F401  (its routes join the studio blueprint on import)
     webhooks,
 )
 from web.clean_fields import install_field_check
@@ -332,6 +333,7 @@ def _calendar_feed(
         now=clock.now,
         location=studio.address if studio else None,
         base_url=settings.public_base_url,
+        busy_calendar=settings.busy_calendar_url is not None,
     )
 
 

@@ -11,7 +11,13 @@ from actors.queries.admin import (
     RefusedItemRow,
 )
 from actors.queries.backlog import Backlog, BacklogReading, ChannelBacklog, PoolUse
-from actors.queries.calendar_feed import CalendarFeed, FeedAddress, KeyFromSettings, KeySource
+from actors.queries.calendar_feed import (
+    BusyCalendarShown,
+    CalendarFeed,
+    FeedAddress,
+    KeyFromSettings,
+    KeySource,
+)
 from actors.queries.calendar_invites import CalendarInvites
 from actors.queries.page_views import (
     GROUPS,
@@ -38,6 +44,7 @@ __all__ = [
     "Backlog",
     "BacklogReading",
     "Board",
+    "BusyCalendarShown",
     "CalendarFeed",
     "CalendarInvites",
     "ChannelBacklog",

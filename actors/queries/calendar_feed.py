@@ -30,7 +30,7 @@ from actors.lead.artist_side import who
 from actors.providers.calendars.files import CalendarAppointment, calendar_feed
 from storage import BookedRow, Database
 
-__all__ = ["CalendarFeed", "FeedAddress", "KeyFromSettings", "KeySource"]
+__all__ = ["BusyCalendarShown", "CalendarFeed", "FeedAddress", "KeyFromSettings", "KeySource"]
 
 PAST = timedelta(days=90)  # how far back the feed keeps appointments that took place
 
@@ -38,6 +38,17 @@ PAST = timedelta(days=90)  # how far back the feed keeps appointments that took 
 class KeySource(StrEnum):
     SETTING = "setting"  # STUDIO_CALENDAR_KEY
     DATABASE = "database"
+
+
+@dataclass(frozen=True)
+class BusyCalendarShown:
+    """How the artist's own calendar (BUSY_CALENDAR_URL) was last read, for the page."""
+
+    refreshed_at: datetime | None  # the copy in use; None: never read yet
+    intervals: int  # busy times kept from it
+    skipped: int  # properties, events or zones that could not be read
+    failing_since: datetime | None  # fetches failing since then; the copy is kept
+    failure: str | None  # why, in words that never carry the address
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,7 @@ class CalendarFeed:
     new_key: Callable[[], str] = _new_key
     location: str | None = None  # STUDIO_FILE's `address`: each event's LOCATION
     base_url: str | None = None  # PUBLIC_BASE_URL: each event links the lead's page
+    busy_calendar: bool = False  # BUSY_CALENDAR_URL is set: its state is worth showing
 
     async def address(self) -> FeedAddress:
         """The feed's current key (made and kept on first use when none is configured)."""
@@ -83,6 +95,20 @@ class CalendarFeed:
             key, made_at = await unit.feed_keys.rotate(self.new_key(), self.now())
             await unit.commit()
         return FeedAddress(key, KeySource.DATABASE, made_at)
+
+    async def busy_state(self) -> BusyCalendarShown | None:
+        """How the artist's own calendar was last read; None without BUSY_CALENDAR_URL."""
+        if not self.busy_calendar:
+            return None
+        async with self.db.reads() as unit:
+            status = await unit.busy.status()
+        return BusyCalendarShown(
+            status.refreshed_at,
+            status.intervals,
+            status.skipped,
+            status.failing_since,
+            status.failure,
+        )
 
     async def feed(self, presented: str) -> bytes | None:
         """The feed (iCalendar bytes) for the right key; None for any other."""

@@ -18,3 +18,26 @@
       .catch(function () {});
   }, 15000);
 })();
+// Copy buttons, an enhancement only: a button marked data-copy="<input id>" shows once
+// the script runs and copies that field; without JavaScript the field is selectable.
+(function () {
+  "use strict";
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    if (!field) return;
+    var label = button.textContent;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      field.select();
+      var done = function () {
+        button.textContent = "Copied";
+        setTimeout(function () { button.textContent = label; }, 2000);
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(field.value).then(done, function () {});
+      } else if (document.execCommand("copy")) {
+        done();
+      }
+    });
+  });
+})();
