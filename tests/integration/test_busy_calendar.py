@@ -148,3 +148,20 @@ async def test_without_a_calendar_nothing_stays_blocked(
     later = WINDOW[0] + timedelta(days=1)
     async with Database(pool).reads() as unit:
         assert await unit.busy.intervals(later, later + timedelta(hours=1)) == []
+
+
+async def test_what_could_not_be_read_is_counted_kept_and_logged_without_the_address(
+    pool: Pool, calendar_host: CalendarHost, client: httpx.AsyncClient, calendar_clock: FakeClock
+) -> None:
+    odd = LONDON_ICS.replace(b"SUMMARY:Gym\r\n", b"SUMMARY:Gym\r\nRDATE:20131210Z\r\n")
+    calendar_host.publish(odd)
+    sync = replica(pool, calendar_host, client, calendar_clock)
+    with capture_logs() as logs:
+        assert await sync.refresh() is Refresh.REFRESHED
+    assert await busy(pool) == EXPECTED_BUSY  # the rest of the calendar still blocks
+    async with Database(pool).reads() as unit:
+        assert (await unit.busy.status()).skipped == 2
+    (skipped,) = [line for line in logs if line["event"] == "busy_calendar.parts_skipped"]
+    assert skipped["skipped"] == 2
+    assert calendar_host.path not in repr(logs)
+    assert "Gym" not in repr(logs)
