@@ -6,6 +6,8 @@ of booked appointments a phone's calendar reads from it.
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ import pytest
 
 from actors.lead import Answer, LeadState, Status, state_to_json
 from tests.web.conftest import Running
+from tests.web.studio_harness import PASSWORD, form_token
 
 pytestmark = pytest.mark.anyio
 
@@ -24,6 +27,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 SETTING_KEY = "k" * 32
 ROOT = Path(__file__).resolve().parents[2]
 ADDRESS = "Unit 4, 12 Calle Mayor, 28013 Madrid"
+PUBLIC = "https://bookings.example.com"
 
 
 async def address(running: Running) -> dict[str, Any]:
@@ -163,3 +167,57 @@ async def test_the_feed_lists_booked_appointments_not_holds_nor_cancelled_ones(
     ]
     assert str(event["URL"]) == page
     assert str(event["LOCATION"]) == ADDRESS
+
+
+async def signed_in(running: Running) -> None:
+    token = await form_token(await running.client.get("/studio/login"))
+    answer = await running.client.post(
+        "/studio/login/password", form={"csrf": token, "password": PASSWORD}
+    )
+    assert answer.status_code == 303
+
+
+async def shown_address(running: Running) -> str:
+    page = await (await running.client.get("/studio/calendar")).get_data(as_text=True)
+    found = re.search(r'id="feed-url" name="feed_url" type="text" value="([^"]+)"', page)
+    assert found is not None
+    return html.unescape(found.group(1))
+
+
+@pytest.mark.parametrize(
+    "settings_overrides",
+    [{"admin_token": TOKEN, "studio_password": PASSWORD, "public_base_url": PUBLIC}],
+)
+async def test_the_studio_page_shows_the_address_and_renews_it_like_the_admin_api(
+    running: Running,
+) -> None:
+    await signed_in(running)
+    shown = await shown_address(running)
+    assert shown == (await address(running))["url"]
+    token = await form_token(await running.client.get("/studio/calendar"))
+    renewed = await running.client.post("/studio/calendar/rotate", form={"csrf": token})
+    assert renewed.status_code == 303
+    new = await shown_address(running)
+    assert new != shown
+    assert new == (await address(running))["url"]
+    assert await feed_status(running, key_of(shown)) == 404
+    assert await feed_status(running, key_of(new)) == 200
+
+
+@pytest.mark.parametrize(
+    "settings_overrides",
+    [{"admin_token": TOKEN, "studio_password": PASSWORD, "studio_calendar_key": SETTING_KEY}],
+)
+async def test_with_the_key_in_the_environment_the_page_says_to_change_it_there(
+    running: Running,
+) -> None:
+    await signed_in(running)
+    page = await (await running.client.get("/studio/calendar")).get_data(as_text=True)
+    assert "STUDIO_CALENDAR_KEY" in page
+    assert "/studio/calendar/rotate" not in page  # no New address button
+    assert key_of(await shown_address(running)) == SETTING_KEY
+    token = await form_token(await running.client.get("/studio/calendar"))
+    refused = await running.client.post("/studio/calendar/rotate", form={"csrf": token})
+    assert refused.status_code == 409
+    assert "STUDIO_CALENDAR_KEY" in await refused.get_data(as_text=True)
+    assert await feed_status(running, SETTING_KEY) == 200
