@@ -70,3 +70,17 @@ def test_an_event_without_a_readable_start_is_skipped_and_counted() -> None:
     read = read_busy(bad, *WINDOW)
     assert read.intervals == EXPECTED_BUSY
     assert read.skipped == 2  # the start, and so the event
+
+
+@pytest.mark.parametrize("rule", ["RRULE:FREQ=DAILY;INTERVAL=0", "RRULE:FREQ=DAILY;COUNT=-1"])
+def test_a_rule_that_would_never_end_costs_that_rule(rule: str) -> None:
+    """With INTERVAL=0 the expansion would search for ever: the rule goes, the event
+    stays as its one occurrence."""
+    one = (datetime(2026, 11, 10, 10, tzinfo=UTC), datetime(2026, 11, 10, 11, tzinfo=UTC))
+    event = (
+        "BEGIN:VEVENT\r\nUID:endless\r\nDTSTART:20261110T100000Z\r\n"
+        f"DTEND:20261110T110000Z\r\n{rule}\r\nEND:VEVENT\r\nEND:VCALENDAR"
+    )
+    read = read_busy(LONDON_ICS.replace(b"END:VCALENDAR", event.encode()), *WINDOW)
+    assert read.intervals == sorted([*EXPECTED_BUSY, one])
+    assert read.skipped == 1

@@ -188,7 +188,16 @@ def _readable(line: str) -> bool:
         event = icalendar.Event.from_ical(probe)
         if getattr(event, "errors", None):
             return False
-        event.decoded(_name(line))
+        value = event.decoded(_name(line))
     except _TRIPS:
         return False
-    return True
+    return not isinstance(value, icalendar.vRecur) or _sane_rule(value)
+
+
+def _sane_rule(rule: icalendar.vRecur) -> bool:
+    """A rule the expansion can finish: RFC 5545 wants INTERVAL and COUNT positive (with
+    INTERVAL=0, dateutil searches for the next occurrence for ever)."""
+    try:
+        return all(int(n) >= 1 for n in [*rule.get("INTERVAL", []), *rule.get("COUNT", [])])
+    except _TRIPS:
+        return False
