@@ -72,7 +72,10 @@ def test_an_event_without_a_readable_start_is_skipped_and_counted() -> None:
     assert read.skipped == 2  # the start, and so the event
 
 
-@pytest.mark.parametrize("rule", ["RRULE:FREQ=DAILY;INTERVAL=0", "RRULE:FREQ=DAILY;COUNT=-1"])
+@pytest.mark.parametrize(
+    "rule",
+    ["RRULE:FREQ=DAILY;INTERVAL=0", "RRULE:FREQ=DAILY;COUNT=-1", "RRULE:FREQ=MINUTELY"],
+)
 def test_a_rule_that_would_never_end_costs_that_rule(rule: str) -> None:
     """With INTERVAL=0 the expansion would search for ever: the rule goes, the event
     stays as its one occurrence."""

@@ -196,8 +196,11 @@ def _readable(line: str) -> bool:
 
 def _sane_rule(rule: icalendar.vRecur) -> bool:
     """A rule the expansion can finish: RFC 5545 wants INTERVAL and COUNT positive (with
-    INTERVAL=0, dateutil searches for the next occurrence for ever)."""
+    INTERVAL=0, dateutil searches for the next occurrence for ever); and a person's busy
+    time, not one every second or minute (months of those would outgrow any copy)."""
     try:
-        return all(int(n) >= 1 for n in [*rule.get("INTERVAL", []), *rule.get("COUNT", [])])
+        counts = [int(n) for n in [*rule.get("INTERVAL", []), *rule.get("COUNT", [])]]
     except _TRIPS:
         return False
+    frequent = {str(f).upper() for f in rule.get("FREQ", [])} & {"SECONDLY", "MINUTELY"}
+    return all(n >= 1 for n in counts) and not frequent
