@@ -374,6 +374,7 @@ def _policy(settings: Settings, invites: InviteLinks | None) -> Policy:
         read_receipts=settings.whatsapp_read_receipts,
         studio=settings.studio(),
         hold_s=settings.deposit_link_ttl_s + _HOLD_GRACE_S,
+        hold_grace_s=_HOLD_GRACE_S,
         invites=invites,
     )
 

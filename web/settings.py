@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from actors.money import Money, MoneyError, known_currency
 from actors.providers.whatsapp import DEFAULT_GRAPH_VERSION, version_in_use
 from actors.runtime import DEFAULT_DATA_DIR, CrashPoint
 from actors.schedule import StudioFile
@@ -190,6 +191,21 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_case(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("deposit_currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        """A code Babel does not know has no exponent: the amounts would be wrong."""
+        try:
+            known_currency(value)
+        except MoneyError:
+            raise ValueError(f"{value} is not a currency Babel knows (ISO 4217)") from None
+        return value
+
+    @property
+    def deposit(self) -> Money:
+        """The studio's usual deposit: DEPOSIT_AMOUNT_MINOR of DEPOSIT_CURRENCY."""
+        return Money(self.deposit_amount_minor, self.deposit_currency)
 
     @field_validator("stripe_api_key")
     @classmethod

@@ -120,6 +120,7 @@ class ActOnLead(Command[ActionTaken | None]):
     correlation_id: str
     deposit_amount: int | None = None  # an approval's own deposit, in minor units
     session_minutes: int | None = None  # an approval's session length (appointments on)
+    refund_amount: int | None = None  # a refund's amount, in minor units; None: all that is left
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from actors.copy.formatting import format_money
 from actors.lead.artist_side import who
 from actors.lead.messages import ConfirmBooking, SendDepositLink
 from actors.lead.model import (
@@ -57,7 +56,9 @@ class DepositRules:
     def on_link_created(self, state: LeadState, event: DepositLinkCreated) -> Decision:
         """Stripe made the session: remember it and send the lead the link."""
         current = event.attempt == state.deposit_attempt
-        known = any(s.session_id == event.session_id for s in state.deposit_sessions)
+        # One link per attempt: a create retried in a later lifetime window may have made a
+        # second session when the first one's answer was lost; the lead gets the first.
+        known = any(s.attempt == event.attempt for s in state.deposit_sessions)
         if known or not current or state.status is not S.BOOKING_PENDING:
             return Decision(state, outcome=Outcome.NOT_APPLICABLE)
         session = DepositSession(event.attempt, event.session_id, event.url, event.expires_at)
@@ -70,7 +71,10 @@ class DepositRules:
         # The policy goes with the link: read before paying.
         link = SendDepositLink(state.wa_id, event.url, self._amount(state), event.attempt)
         record = RecordDepositSession(event.session_id, event.attempt, event.url, event.expires_at)
-        return Decision(state, (record, link))
+        held: list[Effect] = []
+        if self._appointments is not None:
+            held = self._appointments.hold_follows(state, event.expires_at)
+        return Decision(state, (record, *held, link))
 
     # -- Stripe's events -------------------------------------------------------------------
 
@@ -84,14 +88,17 @@ class DepositRules:
         if event.event_type == "checkout.session.async_payment_failed":
             return self._noted(state, event, "warn", "payment_failed", tell="payment_failed")
         if event.event_type == "charge.refunded" and state.deposit is Deposit.REFUND_REQUESTED:
-            # The refund we asked for (a cancellation) went through: reconciled, no alarm;
-            # the artist learns the money is back with the lead.
-            state = replace(state, deposit=Deposit.REFUNDED)
+            # The refund we asked for went through: reconciled, no alarm; the artist learns
+            # the money is back with the lead. A partial one leaves the rest paid.
+            state = replace(state, deposit=self._after_refund(state, event))
             noted = self._noted(state, event, "info", "refund_reconciled", tell=None)
             done = self._tell_artist(state, "artist_refund_done")
             return Decision(state, (*noted.effects, *done))
-        if event.event_type == "charge.refunded":
-            state = replace(state, deposit=Deposit.REFUNDED)
+        if event.event_type == "charge.refunded":  # from Stripe's dashboard: not ours
+            refunded = max(state.refunded_amount, event.amount or 0)
+            state = replace(
+                state, deposit=self._after_refund(state, event), refunded_amount=refunded
+            )
             return self._noted(state, event, "warn", "refunded", tell="payment_refunded")
         if event.event_type == "charge.dispute.created":
             state = replace(state, deposit=Deposit.DISPUTED)
@@ -123,6 +130,7 @@ class DepositRules:
             move(state, S.BOOKED, event),
             deposit=Deposit.PAID,
             payment_intent=event.payment_intent,
+            paid_amount=event.amount,
             resume_status=None,
         )
         effects: list[Effect] = [RecordEvent("info", "booked", self._detail(event))]
@@ -226,5 +234,10 @@ class DepositRules:
         """The lead's deposit as the copy's locale writes it ("£50.00", "50,00 €"): the
         approval's own amount, else the configured one."""
         policy = self._policy
-        amount = state.deposit_amount or policy.deposit_amount
-        return format_money(amount, policy.deposit_currency, policy.locale)
+        return policy.money(state.deposit_amount or policy.deposit_amount).format(policy.locale)
+
+    def _after_refund(self, state: LeadState, event: PaymentEventReceived) -> Deposit:
+        """Refunded once Stripe has given back all that was paid; paid while some is left."""
+        paid = state.paid_amount or state.deposit_amount or self._policy.deposit_amount
+        whole = event.amount is None or event.amount >= paid
+        return Deposit.REFUNDED if whole else Deposit.PAID

@@ -242,7 +242,7 @@ async def test_the_artist_cancels_from_the_packet_and_the_slot_is_freed(
         "SELECT channel, idempotency_key, payload FROM outbox WHERE channel = 'stripe_refund'"
     )
     assert refund is not None
-    assert refund["idempotency_key"] == f"refund:{LEAD}:{paid['payment_intent']}"
+    assert refund["idempotency_key"] == f"refund:{LEAD}:{paid['payment_intent']}:1"
     assert refund["payload"]["amount"] == 5000
 
 

@@ -1,0 +1,70 @@
+"""
+Refunds of a paid deposit, full or partial, exactly once each. Pure.
+
+Each refund is numbered on the lead (`refunds_asked`); its Stripe idempotency key is the
+lead's and that number, so however often its delivery is retried Stripe makes it once,
+and a second refund of the same amount is a refund of its own. What is left to refund is
+what Stripe took less every refund asked for: more than that is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from actors.lead.model import Deposit, Effect, LeadState, RecordEvent, RefundDeposit
+from actors.lead.script import Policy
+from actors.money import Money
+
+__all__ = ["REFUNDABLE", "refund", "refundable"]
+
+# A deposit Stripe holds, maybe partly given back already.
+REFUNDABLE = frozenset({Deposit.PAID, Deposit.REFUND_REQUESTED, Deposit.REFUNDED})
+
+
+def paid(state: LeadState, policy: Policy) -> Money | None:
+    """What the lead paid (older leads: what was asked, the only payment that booked)."""
+    if state.payment_intent is None or state.deposit not in REFUNDABLE:
+        return None
+    return policy.money(state.paid_amount or state.deposit_amount or policy.deposit_amount)
+
+
+def refundable(state: LeadState, policy: Policy) -> Money | None:
+    """What can still be given back; None: nothing paid, or all of it refunded."""
+    taken = paid(state, policy)
+    if taken is None or taken.minor <= state.refunded_amount:
+        return None
+    return policy.money(taken.minor - state.refunded_amount)
+
+
+def refund(
+    state: LeadState, policy: Policy, amount: int | None, *, by: str
+) -> tuple[LeadState, list[Effect]] | None:
+    """`amount` (minor units; None: all that is left) back to the lead's card; None when
+    there is nothing to refund or the amount is more than is left."""
+    left = refundable(state, policy)
+    if left is None or state.payment_intent is None:
+        return None
+    minor = left.minor if amount is None else amount
+    if not 0 < minor <= left.minor:
+        return None
+    number = state.refunds_asked + 1
+    intent = state.payment_intent
+    effect = RefundDeposit(
+        lead_key=state.wa_id,
+        payment_intent=intent,
+        amount=minor,
+        currency=policy.deposit_currency,
+        idempotency_key=f"refund:{state.wa_id}:{intent}:{number}",
+    )
+    noted = RecordEvent(
+        "info",
+        "refund_requested",
+        {"by": by, "payment_intent": intent, "amount": minor, "number": number},
+    )
+    state = replace(
+        state,
+        deposit=Deposit.REFUND_REQUESTED,
+        refunded_amount=state.refunded_amount + minor,
+        refunds_asked=number,
+    )
+    return state, [effect, noted]
