@@ -181,7 +181,14 @@ async def act_on_lead(wa_id: str, action: str) -> ResponseReturnValue:
     lead_key = _lead_key(wa_id)
     extra = _query(ActionQuery)
     taken = await services().actors.handle(
-        ActOnLead(lead_key, acted, correlation_id(), session_minutes=extra.session_minutes)
+        ActOnLead(
+            lead_key,
+            acted,
+            correlation_id(),
+            extra.deposit_minor,
+            session_minutes=extra.session_minutes,
+            refund_amount=extra.amount_minor,
+        )
     )
     if taken is None:
         raise AdminProblem(404, "no such lead")

@@ -329,6 +329,7 @@ def _queries(
             frozenset(settings.whatsapp_templates),
             timezone=studio.timezone if studio else UTC,
             locale=settings.locale,
+            deposit=settings.deposit,
         ),
         admin=admin_reads,
         calendar_feed=_calendar_feed(settings, db, composer, clock, studio),

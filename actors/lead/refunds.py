@@ -15,25 +15,32 @@ from actors.lead.model import Deposit, Effect, LeadState, RecordEvent, RefundDep
 from actors.lead.script import Policy
 from actors.money import Money
 
-__all__ = ["REFUNDABLE", "refund", "refundable"]
+__all__ = ["REFUNDABLE", "asked", "paid", "refund", "refundable"]
 
 # A deposit Stripe holds, maybe partly given back already.
 REFUNDABLE = frozenset({Deposit.PAID, Deposit.REFUND_REQUESTED, Deposit.REFUNDED})
 
 
-def paid(state: LeadState, policy: Policy) -> Money | None:
+def asked(state: LeadState, usual: Money) -> Money | None:
+    """The deposit asked of the lead (the approval's own, else the usual); None: not yet."""
+    if state.deposit is Deposit.NONE:
+        return None
+    return Money(state.deposit_amount or usual.minor, usual.currency)
+
+
+def paid(state: LeadState, usual: Money) -> Money | None:
     """What the lead paid (older leads: what was asked, the only payment that booked)."""
     if state.payment_intent is None or state.deposit not in REFUNDABLE:
         return None
-    return policy.money(state.paid_amount or state.deposit_amount or policy.deposit_amount)
+    return Money(state.paid_amount or state.deposit_amount or usual.minor, usual.currency)
 
 
-def refundable(state: LeadState, policy: Policy) -> Money | None:
+def refundable(state: LeadState, usual: Money) -> Money | None:
     """What can still be given back; None: nothing paid, or all of it refunded."""
-    taken = paid(state, policy)
+    taken = paid(state, usual)
     if taken is None or taken.minor <= state.refunded_amount:
         return None
-    return policy.money(taken.minor - state.refunded_amount)
+    return Money(taken.minor - state.refunded_amount, usual.currency)
 
 
 def refund(
@@ -41,7 +48,7 @@ def refund(
 ) -> tuple[LeadState, list[Effect]] | None:
     """`amount` (minor units; None: all that is left) back to the lead's card; None when
     there is nothing to refund or the amount is more than is left."""
-    left = refundable(state, policy)
+    left = refundable(state, policy.deposit)
     if left is None or state.payment_intent is None:
         return None
     minor = left.minor if amount is None else amount
