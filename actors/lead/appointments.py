@@ -40,6 +40,7 @@ from actors.lead.model import (
     Deposit,
     Effect,
     Event,
+    ExtendHold,
     LeadState,
     MessageReceived,
     Outcome,
@@ -288,8 +289,7 @@ class AppointmentRules:
         visit = state.visit
         if visit is None or state.status is not S.BOOKING_PENDING:
             return []
-        grace = self._policy.hold_grace_s
-        return [self._claim(visit, "hold", expires_at=expires_at + grace)]
+        return [ExtendHold(expires_at + self._policy.hold_grace_s)]
 
     # -- after the appointment ---------------------------------------------------------------
 

@@ -57,6 +57,7 @@ __all__ = [
     "DepositSession",
     "Effect",
     "Event",
+    "ExtendHold",
     "FetchMedia",
     "LeadState",
     "MarkRead",
@@ -465,6 +466,14 @@ class ClaimSlot:
 
 
 @dataclass(frozen=True)
+class ExtendHold:
+    """The lead's live hold now lapses at `expires_at` (its deposit link's life, and a
+    grace); a hold already lapsed and taken by another lead stays theirs."""
+
+    expires_at: int  # seconds since the epoch
+
+
+@dataclass(frozen=True)
 class ReleaseSlot:
     """The lead's hold or appointment stops blocking its time."""
 
@@ -492,6 +501,7 @@ Effect = (
     | RecordPaymentIntent
     | ClaimSlot
     | ReleaseSlot
+    | ExtendHold
     | RefundDeposit
 )
 
