@@ -535,6 +535,8 @@ def _sheets(
         service_account_file=settings.google_service_account_file,
         api_base=settings.sheets_api_base,
         timeout_s=10.0,  # up to six calls a delivery must fit well inside the relay's lease
+        deposit=settings.deposit,
+        locale=settings.locale,
     )
     stack.callback(sheets.close)
     return sheets
