@@ -301,6 +301,7 @@ async def act(lead_id: str) -> ResponseReturnValue:
             correlation_id(),
             amount if action is ArtistAction.APPROVE else None,
             refund_amount=amount if action is ArtistAction.REFUND else None,
+            refund_number=_number(form.get("refund_number")),
         )
     )
     if acted is not None and action is ArtistAction.REFUND:
@@ -359,6 +360,13 @@ async def _over_refundable(acted: ActOnLead, typed: str) -> Response | None:
     )
     refund = ArtistAction.REFUND.value
     return await _lead_page(str(acted.lead), 422, typed={refund: typed}, wrong={refund: why})
+
+
+def _number(text: str | None) -> int | None:
+    """A form's small positive number; None when absent or not one."""
+    if text is None or not text.isascii() or not text.isdigit() or len(text) > 6:
+        return None
+    return int(text)
 
 
 def _uuid(text: str) -> UUID | None:

@@ -451,7 +451,13 @@ class LeadBehaviour:
                 if decision.outcome is Outcome.PROCESSED:
                     return decision
             case ArtistAction.REFUND:  # whatever the status, while some is left
-                refunded = refund(state, self._policy, acted.refund_amount, by="artist")
+                refunded = refund(
+                    state,
+                    self._policy,
+                    acted.refund_amount,
+                    by="artist",
+                    number=acted.refund_number,
+                )
                 if refunded is not None:
                     return Decision(refunded[0], tuple(refunded[1]))
             case ArtistAction.RESUME if state.status is S.STALE:

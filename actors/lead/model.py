@@ -263,6 +263,9 @@ class ArtistActed:
     deposit_amount: int | None = None  # an approval's own deposit (minor units); None: policy's
     session_minutes: int | None = None  # with APPROVE: other than the studio's default
     refund_amount: int | None = None  # with REFUND (minor units); None: all that is left
+    # With REFUND from a form: the refund it was shown as (refunds_asked + 1 then); a form
+    # posted again, or after another refund, names a number already used and does nothing.
+    refund_number: int | None = None
 
 
 @dataclass(frozen=True)

@@ -44,12 +44,15 @@ def refundable(state: LeadState, usual: Money) -> Money | None:
 
 
 def refund(
-    state: LeadState, policy: Policy, amount: int | None, *, by: str
+    state: LeadState, policy: Policy, amount: int | None, *, by: str, number: int | None = None
 ) -> tuple[LeadState, list[Effect]] | None:
     """`amount` (minor units; None: all that is left) back to the lead's card; None when
-    there is nothing to refund or the amount is more than is left."""
+    there is nothing to refund, the amount is more than is left, or `number` (a form's)
+    names a refund already asked for."""
     left = refundable(state, policy.deposit)
     if left is None or state.payment_intent is None:
+        return None
+    if number is not None and number != state.refunds_asked + 1:
         return None
     minor = left.minor if amount is None else amount
     if not 0 < minor <= left.minor:

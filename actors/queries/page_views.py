@@ -154,6 +154,7 @@ class MoneyShown:
     refundable: str | None  # what can still be given back
     refundable_minor: int  # the same in minor units (0: nothing)
     refundable_plain: str | None
+    next_refund: int  # the number the refund form asks for: it acts once, however posted
 
 
 @dataclass(frozen=True)

@@ -234,6 +234,7 @@ class StudioPage:
             refundable=words(left),
             refundable_minor=0 if left is None else left.minor,
             refundable_plain=None if left is None else left.plain(),
+            next_refund=state.refunds_asked + 1,
         )
 
     async def _lead_key(self, lead_id: UUID) -> str | None:

@@ -90,6 +90,7 @@ class Inbound:
         deposit_amount: int | None = None,
         session_minutes: int | None = None,
         refund_amount: int | None = None,
+        refund_number: int | None = None,
     ) -> Inbound:
         """With APPROVE, `deposit_amount` (minor units) and `session_minutes` when other
         than the defaults; with REFUND, `refund_amount` (None: all that is left)."""
@@ -102,6 +103,7 @@ class Inbound:
             deposit_amount=deposit_amount,
             session_minutes=session_minutes,
             refund_amount=refund_amount,
+            refund_number=refund_number,
         )
         record: dict[str, Any] = {
             "via": "admin",
@@ -115,6 +117,8 @@ class Inbound:
             record["deposit_amount"] = deposit_amount
         if refund_amount is not None:
             record["refund_amount"] = refund_amount
+        if refund_number is not None:
+            record["refund_number"] = refund_number
         return cls._carrying(event, record, correlation_id)
 
     @classmethod

@@ -126,10 +126,23 @@ async def test_a_spanish_page_writes_euros_as_spain_does_and_refunds_part_once(
         assert studio.stripe.refund_requests() == []
 
         await page.fill("#refund-amount", "30")
+        form = page.locator("form.refund")
+        fields = {
+            name: await form.locator(f"input[name={name}]").input_value()
+            for name in ("csrf", "action", "refund_number", "amount")
+        }
         await page.click("button:text('Refund')")
         await expect(page.get_by_text("Done: the refund is asked of Stripe")).to_be_visible()
         await eventually(lambda: len(studio.stripe.refunds_of(intent)) == 1, what="the refund")
         assert [r["amount"] for r in studio.stripe.refunds_of(intent)] == [3000]
+        posted_again = await page.request.post(page.url.split("?")[0] + "/act", form=fields)
+        assert posted_again.ok  # the same form again (a double tap, a resent POST): no refund
+        assert "Nothing changed" in await posted_again.text()
+        assert [r["amount"] for r in studio.stripe.refunds_of(intent)] == [3000]
+        requested = await studio.running.pool.fetchval(
+            "SELECT count(*) FROM system_events WHERE kind = 'refund_requested'"
+        )
+        assert requested == 1
         await expect(page.locator(".money .refunded")).to_have_text("30,00\u00a0€")
         await expect(page.locator("#refund-amount")).to_have_attribute("placeholder", "50.00")
 
