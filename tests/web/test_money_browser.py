@@ -127,7 +127,7 @@ async def test_a_spanish_page_writes_euros_as_spain_does_and_refunds_part_once(
 
         await page.fill("#refund-amount", "30")
         form = page.locator("form.refund")
-        fields = {
+        fields: dict[str, str | float | bool] = {
             name: await form.locator(f"input[name={name}]").input_value()
             for name in ("csrf", "action", "refund_number", "amount")
         }
