@@ -305,6 +305,8 @@ def _calendar_feed(
         # Events carry their timezone, so phones show them right, on the studio's clock.
         timezone=studio.timezone.key if studio else "UTC",
         now=clock.now,
+        deposit=settings.deposit,
+        locale=settings.locale,
     )
 
 

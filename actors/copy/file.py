@@ -86,6 +86,7 @@ _CONVERSATION_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "deposit_product": (frozenset(), frozenset()),
     "calendar_name": (frozenset(), frozenset()),  # the artist's subscribed calendar
     "calendar_appointment": (frozenset({"name"}), frozenset()),  # an event in it
+    "calendar_deposit_paid": (frozenset({"amount"}), frozenset()),  # its description
     "calendar_invite": (frozenset(), frozenset()),  # the lead's add-to-calendar event
     "reminder": (frozenset(), frozenset()),
     "deposit_reminder": (frozenset({"url"}), frozenset()),

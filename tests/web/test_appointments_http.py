@@ -493,7 +493,9 @@ async def approved_by_admin(running: Running, query: str) -> tuple[Phone, Phone,
     return lead, artist, await lead.next_message()
 
 
-@pytest.mark.parametrize("studio_overrides", [{"admin_token": ADMIN_TOKEN}])
+@pytest.mark.parametrize(
+    "studio_overrides", [{"admin_token": ADMIN_TOKEN, "public_base_url": PUBLIC}]
+)
 async def test_approving_80_with_appointments_on_asks_links_and_books_80(
     studio_running: Running, stripe_fake: FakeStripe
 ) -> None:
@@ -509,6 +511,13 @@ async def test_approving_80_with_appointments_on_asks_links_and_books_80(
     assert await post_stripe(running, event("checkout.session.completed", paid)) == 200
     assert "your deposit of £80.00 is paid" in (await lead.next_message()).text
     assert await status(running) == "BOOKED"
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    url = (await (await running.client.get("/admin/calendar", headers=auth)).get_json())["url"]
+    feed = icalendar.Calendar.from_ical(
+        await (await running.client.get(url[len(PUBLIC) :])).get_data()
+    )
+    (booked_event,) = feed.walk("VEVENT")
+    assert "Deposit paid: £80.00" in str(booked_event["DESCRIPTION"])  # the artist's phone
 
 
 async def _refunds_sent(running: Running, count: int) -> bool:
