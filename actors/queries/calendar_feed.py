@@ -68,9 +68,7 @@ class CalendarFeed:
             return None
         usual = self.deposit
         paid = Money(row.paid_amount or row.deposit_amount or usual.minor, usual.currency)
-        return self.composer.plain(
-            "calendar_deposit_paid", {"amount": paid.format(self.locale)}
-        )
+        return self.composer.plain("calendar_deposit_paid", {"amount": paid.format(self.locale)})
 
     async def address(self) -> FeedAddress:
         """The feed's current key (made and kept on first use when none is configured)."""
