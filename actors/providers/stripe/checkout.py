@@ -31,6 +31,7 @@ from actors.errors import (
     RetryableDeliveryError,
 )
 from actors.lead import RequestDepositLink
+from actors.money import Money
 from actors.outbox.deadline import Deadline
 from actors.outbox.delivery import Delivery
 from actors.providers.stripe.client import stripe_configured, stripe_failure
@@ -72,8 +73,7 @@ class CheckoutLinks:
         db: Database,
         runtime: ActorRuntime,
         *,
-        amount_minor: int,
-        currency: str,
+        deposit: Money,
         ttl_s: int,
         success_url: str,
         cancel_url: str,
@@ -85,8 +85,7 @@ class CheckoutLinks:
         self._client = client
         self._db = db
         self._runtime = runtime
-        self._amount = amount_minor
-        self._currency = currency.lower()
+        self._deposit = deposit  # the usual one; an approval's own is in its currency
         self._ttl = ttl_s
         self._success_url = success_url
         self._cancel_url = cancel_url
@@ -100,7 +99,8 @@ class CheckoutLinks:
         stripe_configured(self._client)
         lead_id = await self._lead_id(effect.wa_id)
         deadline.check()  # a repeat is harmless (the idempotency key), but pointless
-        session = await self._create(delivery, lead_id, effect.amount or self._amount)
+        amount = Money(effect.amount or self._deposit.minor, self._deposit.currency)
+        session = await self._create(delivery, lead_id, amount)
         await self._tell_actor(delivery, effect, session)
         return str(session["id"])
 
@@ -114,7 +114,7 @@ class CheckoutLinks:
             raise PermanentDeliveryError("unknown_lead", "the lead row is gone")
         return str(lead.lead_id)
 
-    def _params(self, lead_id: str, amount: int, expires_at: int) -> dict[str, Any]:
+    def _params(self, lead_id: str, amount: Money, expires_at: int) -> dict[str, Any]:
         # Derived from the row and the window: a retry in the same window sends identical
         # parameters, or Stripe would refuse the idempotency key.
         metadata = {"lead_id": lead_id}
@@ -123,8 +123,8 @@ class CheckoutLinks:
             "line_items": [
                 {
                     "price_data": {
-                        "currency": self._currency,
-                        "unit_amount": amount,
+                        "currency": amount.currency.lower(),
+                        "unit_amount": amount.minor,  # in the currency's own minor unit
                         "product_data": {"name": self._product_name},
                     },
                     "quantity": 1,
@@ -138,7 +138,7 @@ class CheckoutLinks:
             "cancel_url": self._cancel_url,
         }
 
-    async def _create(self, delivery: Delivery, lead_id: str, amount: int) -> dict[str, Any]:
+    async def _create(self, delivery: Delivery, lead_id: str, amount: Money) -> dict[str, Any]:
         assert self._client is not None
         claim = delivery.claim
         sent = lifetime(claim.idempotency_key, claim.created_at, self._now(), self._ttl)
