@@ -154,7 +154,8 @@ async def get_lead(wa_id: str) -> ResponseReturnValue:
     if found is None:
         raise AdminProblem(404, "no such lead")
     lead_file, latest = found
-    return _json(LeadDetail.of(lead_file, latest))
+    reads = services().queries.admin
+    return _json(LeadDetail.of(lead_file, latest, reads.money(lead_file)))
 
 
 @_admin.post("/leads/<wa_id>/reply")

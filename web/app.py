@@ -320,7 +320,7 @@ def _queries(
     loops: Supervisor,
 ) -> Queries:
     """Every read the web shows."""
-    admin_reads = AdminReads(db)
+    admin_reads = AdminReads(db, settings.deposit)
     return Queries(
         page=StudioPage(
             db,

@@ -572,6 +572,13 @@ async def test_a_partial_refund_is_made_once_and_the_rest_is_left_to_refund(
         "SELECT detail FROM system_events WHERE kind = 'refund_requested' ORDER BY id"
     )
     assert [e["detail"]["amount"] for e in events] == [3000, 2000]
+    lead_file = await (await running.client.get(f"/admin/leads/{LEAD}", headers=auth)).get_json()
+    assert lead_file["money"] == {
+        "currency": "GBP",
+        "asked_minor": 5000,
+        "paid_minor": 5000,
+        "refunded_minor": 5000,
+    }
 
 
 @pytest.mark.parametrize(
