@@ -56,11 +56,18 @@ class DepositRules:
     def on_link_created(self, state: LeadState, event: DepositLinkCreated) -> Decision:
         """Stripe made the session: remember it and send the lead the link."""
         current = event.attempt == state.deposit_attempt
-        # One link per attempt: a create retried in a later lifetime window may have made a
-        # second session when the first one's answer was lost; the lead gets the first.
-        known = any(s.attempt == event.attempt for s in state.deposit_sessions)
+        known = any(s.session_id == event.session_id for s in state.deposit_sessions)
         if known or not current or state.status is not S.BOOKING_PENDING:
             return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        if any(s.attempt == event.attempt for s in state.deposit_sessions):
+            # One link per attempt: a create retried in a later lifetime window made a
+            # second session after the first one's answer was lost. The lead keeps the
+            # first; the second is recorded so its events (its expiry) find this lead.
+            kept = RecordDepositSession(
+                event.session_id, event.attempt, event.url, event.expires_at
+            )
+            noted = RecordEvent("info", "second_session_unused", {"session_id": event.session_id})
+            return Decision(state, (kept, noted))
         session = DepositSession(event.attempt, event.session_id, event.url, event.expires_at)
         state = replace(
             state,

@@ -90,3 +90,16 @@ def test_the_amount_approved_with_appointments_on_is_the_amount_linked() -> None
     created = DepositLinkCreated("m", LEAD, 1, "cs_1", "https://c/cs_1", 1_900_000_000, NOW)
     sent = rules.decide(picked.state, created)
     assert "£80.00" in str(sent.effects)
+
+
+def test_a_second_session_for_the_same_attempt_is_recorded_and_never_sent() -> None:
+    """A create retried in a later lifetime window, after the first answer was lost, makes
+    a second session: the lead keeps the link they have; the other's events still route."""
+    pending = LeadState(wa_id=LEAD, status=S.BOOKING_PENDING, deposit_attempt=1)
+    first = DepositLinkCreated("m1", LEAD, 1, "cs_1", "https://c/cs_1", 1_900_000_000, NOW)
+    linked = behaviour().decide(pending, first)
+    second = DepositLinkCreated("m2", LEAD, 1, "cs_2", "https://c/cs_2", 1_900_000_600, NOW)
+    again = behaviour().decide(linked.state, second)
+    assert again.state == linked.state
+    assert [type(e).__name__ for e in again.effects] == ["RecordDepositSession", "RecordEvent"]
+    assert behaviour().decide(linked.state, first).effects == ()  # Stripe's replay: nothing
