@@ -79,6 +79,7 @@ _CONVERSATION_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "payment_failed": (frozenset(), frozenset()),
     "payment_refunded": (frozenset(), frozenset()),
     "artist_refund_done": (_WHO, frozenset()),  # a cancellation's refund went through
+    "artist_refund_part_done": (_WHO | {"amount", "left"}, frozenset()),  # part of it did
     "payment_disputed": (frozenset(), frozenset()),
     "payment_rejected": (frozenset(), frozenset()),
     "payment_twice": (frozenset(), frozenset()),

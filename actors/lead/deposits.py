@@ -99,6 +99,8 @@ class DepositRules:
             # the money is back with the lead. A partial one leaves the rest paid.
             state = replace(state, deposit=self._after_refund(state, event))
             noted = self._noted(state, event, "info", "refund_reconciled", tell=None)
+            if state.deposit is Deposit.PAID:  # part of it: say how much, and what stays
+                return Decision(state, (*noted.effects, *self._part_refunded(state, event)))
             done = self._tell_artist(state, "artist_refund_done")
             return Decision(state, (*noted.effects, *done))
         if event.event_type == "charge.refunded":  # from Stripe's dashboard: not ours
@@ -242,6 +244,19 @@ class DepositRules:
         approval's own amount, else the configured one."""
         policy = self._policy
         return policy.money(state.deposit_amount or policy.deposit_amount).format(policy.locale)
+
+    def _part_refunded(self, state: LeadState, event: PaymentEventReceived) -> list[SendMessage]:
+        """The artist's word that part of the deposit is back with the lead."""
+        policy = self._policy
+        if policy.artist_number is None:
+            return []
+        paid = state.paid_amount or state.deposit_amount or policy.deposit_amount
+        back = event.amount or 0
+        params = who(state) | {
+            "amount": policy.money(back).format(policy.locale),
+            "left": policy.money(max(paid - back, 0)).format(policy.locale),
+        }
+        return [SendMessage(to=policy.artist_number, key="artist_refund_part_done", params=params)]
 
     def _after_refund(self, state: LeadState, event: PaymentEventReceived) -> Deposit:
         """Refunded once Stripe has given back all that was paid; paid while some is left."""

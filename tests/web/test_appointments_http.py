@@ -556,6 +556,13 @@ async def test_a_partial_refund_is_made_once_and_the_rest_is_left_to_refund(
     )
     assert state is not None
     assert (state["deposit"], state["refunded"]) == ("paid", 3000)  # £20.00 still theirs
+    artist = Phone(running, ARTIST)
+    await artist.settle()  # every row of the turn delivered
+    told = [m.text for m in artist.inbox() if "back with" in m.text]
+    assert told == [
+        "£30.00 of the deposit of Ana (+447700900561, https://wa.me/447700900561) is back"
+        " with them; £20.00 stays paid."
+    ]
     assert await status(running) == "BOOKED"
 
     too_much = await running.client.post(
