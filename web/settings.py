@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from actors.money import Money, MoneyError, known_currency
+from actors.money import MAX_MINOR, Money, MoneyError, known_currency
 from actors.providers.whatsapp import DEFAULT_GRAPH_VERSION, version_in_use
 from actors.runtime import DEFAULT_DATA_DIR, CrashPoint
 from actors.schedule import StudioFile
@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     stripe_api_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: _Url = "https://api.stripe.com"
-    deposit_amount_minor: int = Field(default=5000, gt=0)
+    deposit_amount_minor: int = Field(default=5000, gt=0, le=MAX_MINOR)  # Stripe's ceiling
     deposit_currency: str = Field(default="gbp", pattern=r"^[a-z]{3}$")
     sheets_spreadsheet_id: str | None = None
     google_service_account_file: Path | None = None
