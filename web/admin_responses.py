@@ -223,6 +223,7 @@ class MoneyOut(_Out):
     asked_minor: int | None = Field(description="the deposit asked (the approval's own)")
     paid_minor: int | None = Field(description="what Stripe took")
     refunded_minor: int | None = Field(description="every refund asked of Stripe, added up")
+    refundable_minor: int = Field(description="what a refund can still give back (0: nothing)")
 
 
 class LeadDetail(_Out):

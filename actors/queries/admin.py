@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from actors.lead import Answer, latest_answers, state_from_json
-from actors.lead.refunds import asked, paid
+from actors.lead.refunds import asked, paid, refundable
 from actors.money import Money
 from actors.runtime.message_ids import whatsapp_message_id
 from storage import Database, LeadFile, MediaContent, OutboxRow, RefusedItemRow
@@ -38,6 +38,7 @@ class LeadMoney:
     asked_minor: int | None
     paid_minor: int | None
     refunded_minor: int | None
+    refundable_minor: int  # what can still be given back (0: nothing)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class AdminReads:
             asked_minor=None if taken is None else taken.minor,
             paid_minor=None if given is None else given.minor,
             refunded_minor=state.refunded_amount or None,
+            refundable_minor=left.minor if (left := refundable(state, usual)) else 0,
         )
 
     async def leads(
