@@ -17,7 +17,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from actors import ActorInfo, TurnOutcome
 from actors.commands import ReplyDelivery
 from actors.lead import Answer, Status
-from actors.queries import LeadFile, MediaContent
+from actors.queries import LeadFile, LeadMoney, MediaContent
 
 __all__ = [
     "ActionResult",
@@ -230,8 +230,19 @@ class MediaContentOut(_Out):
         return cls.model_validate({"item": found.item, "content_base64": content})
 
 
+class MoneyOut(_Out):
+    """The lead's deposit, in minor units of the studio's currency (null: none)."""
+
+    currency: str = Field(description="ISO 4217, upper case: DEPOSIT_CURRENCY")
+    asked_minor: int | None = Field(description="the deposit asked (the approval's own)")
+    paid_minor: int | None = Field(description="what Stripe took")
+    refunded_minor: int | None = Field(description="every refund asked of Stripe, added up")
+    refundable_minor: int = Field(description="what a refund can still give back (0: nothing)")
+
+
 class LeadDetail(_Out):
     snapshot: SnapshotOut
+    money: MoneyOut
     answers: list[AnswerOut] = Field(description="every answer as given, by seq")
     latest_answers: list[LatestAnswerOut] = Field(
         description="the latest answer per question (highest seq wins), in question order"
@@ -244,10 +255,11 @@ class LeadDetail(_Out):
     media: list[MediaOut] = Field(description="media the lead sent, as kept (no bytes)")
 
     @classmethod
-    def of(cls, found: LeadFile, latest: Iterable[Answer]) -> LeadDetail:
+    def of(cls, found: LeadFile, latest: Iterable[Answer], money: LeadMoney) -> LeadDetail:
         return cls.model_validate(
             {
                 "snapshot": found.lead,
+                "money": money,
                 "answers": found.answers,
                 "latest_answers": list(latest),
                 "inbox": found.inbox,

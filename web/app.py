@@ -330,6 +330,8 @@ def _calendar_feed(
         # Events carry their timezone, so phones show them right, on the studio's clock.
         timezone=studio.timezone.key if studio else "UTC",
         now=clock.now,
+        deposit=settings.deposit,
+        locale=settings.locale,
     )
 
 
@@ -343,7 +345,7 @@ def _queries(
     loops: Supervisor,
 ) -> Queries:
     """Every read the web shows."""
-    admin_reads = AdminReads(db)
+    admin_reads = AdminReads(db, settings.deposit)
     return Queries(
         page=StudioPage(
             db,
@@ -354,6 +356,7 @@ def _queries(
             frozenset(settings.whatsapp_templates),
             timezone=studio.timezone if studio else UTC,
             locale=settings.locale,
+            deposit=settings.deposit,
             prices=studio.message_prices if studio else None,
         ),
         admin=admin_reads,
@@ -400,6 +403,7 @@ def _policy(settings: Settings, invites: InviteLinks | None) -> Policy:
         read_receipts=settings.whatsapp_read_receipts,
         studio=settings.studio(),
         hold_s=settings.deposit_link_ttl_s + _HOLD_GRACE_S,
+        hold_grace_s=_HOLD_GRACE_S,
         invites=invites,
     )
 
@@ -489,8 +493,7 @@ def _checkout(
         client,
         db,
         runtime,
-        amount_minor=settings.deposit_amount_minor,
-        currency=settings.deposit_currency,
+        deposit=settings.deposit,
         ttl_s=settings.deposit_link_ttl_s,
         success_url=settings.checkout_success_url,
         cancel_url=settings.checkout_cancel_url,
@@ -565,6 +568,8 @@ def _sheets(
         service_account_file=settings.google_service_account_file,
         api_base=settings.sheets_api_base,
         timeout_s=10.0,  # up to six calls a delivery must fit well inside the relay's lease
+        deposit=settings.deposit,
+        locale=settings.locale,
     )
     stack.callback(sheets.close)
     return sheets

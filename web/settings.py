@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from actors.money import MAX_MINOR, Money, MoneyError, known_currency
 from actors.providers.whatsapp import DEFAULT_GRAPH_VERSION, version_in_use
 from actors.runtime import DEFAULT_DATA_DIR, CrashPoint
 from actors.schedule import StudioFile
@@ -58,7 +59,7 @@ class Settings(BaseSettings):
     stripe_api_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: _Url = "https://api.stripe.com"
-    deposit_amount_minor: int = Field(default=5000, gt=0)
+    deposit_amount_minor: int = Field(default=5000, gt=0, le=MAX_MINOR)  # Stripe's ceiling
     deposit_currency: str = Field(default="gbp", pattern=r"^[a-z]{3}$")
     sheets_spreadsheet_id: str | None = None
     google_service_account_file: Path | None = None
@@ -193,6 +194,21 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_case(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("deposit_currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        """A code Babel does not know has no exponent: the amounts would be wrong."""
+        try:
+            known_currency(value)
+        except MoneyError:
+            raise ValueError(f"{value} is not a currency Babel knows (ISO 4217)") from None
+        return value
+
+    @property
+    def deposit(self) -> Money:
+        """The studio's usual deposit: DEPOSIT_AMOUNT_MINOR of DEPOSIT_CURRENCY."""
+        return Money(self.deposit_amount_minor, self.deposit_currency)
 
     @field_validator("stripe_api_key")
     @classmethod

@@ -64,6 +64,7 @@ from actors.lead.not_answers import (
     recorded,
     unsupported_once,
 )
+from actors.lead.refunds import refund
 from actors.lead.script import Option, Policy, Question, Script, Validation
 from actors.lead.status import Status
 from actors.lead.timer_rules import TimerRules
@@ -456,6 +457,16 @@ class LeadBehaviour:
                 decision = appointments.cancelled_by_artist(state, event)
                 if decision.outcome is Outcome.PROCESSED:
                     return decision
+            case ArtistAction.REFUND:  # whatever the status, while some is left
+                refunded = refund(
+                    state,
+                    self._policy,
+                    acted.refund_amount,
+                    by="artist",
+                    number=acted.refund_number,
+                )
+                if refunded is not None:
+                    return Decision(refunded[0], tuple(refunded[1]))
             case ArtistAction.RESUME if state.status is S.STALE:
                 return self._resume(state, S.QUALIFYING, event)
             case ArtistAction.OPT_OUT if state.status is not S.OPTOUT:

@@ -76,6 +76,9 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
         "payment_intent": state.payment_intent,
         "deposit_reminded": state.deposit_reminded,
         "deposit_amount": state.deposit_amount,
+        "paid_amount": state.paid_amount,
+        "refunded_amount": state.refunded_amount,
+        "refunds_asked": state.refunds_asked,
         "timers": [{"kind": t.kind.value, "due_at": t.due_at} for t in state.timers],
         "last_message_ts": state.last_message_ts,
         "marketing": state.marketing,
@@ -129,6 +132,9 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
         payment_intent=data.get("payment_intent"),
         deposit_reminded=bool(data.get("deposit_reminded", False)),
         deposit_amount=data.get("deposit_amount"),
+        paid_amount=data.get("paid_amount"),
+        refunded_amount=int(data.get("refunded_amount", 0)),
+        refunds_asked=int(data.get("refunds_asked", 0)),
         timers=tuple(
             ArmedTimer(TimerKind(t["kind"]), int(t["due_at"])) for t in data.get("timers", [])
         ),

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from actors.lead import Answer, latest_answers, state_from_json
+from actors.lead.refunds import asked, paid, refundable
+from actors.money import Money
 from actors.runtime.message_ids import whatsapp_message_id
 from storage import Database, LeadFile, MediaContent, OutboxRow, RefusedItemRow
 from storage.admin import LeadSummaryRow
@@ -17,6 +19,7 @@ from storage.admin import LeadSummaryRow
 __all__ = [
     "AdminReads",
     "LeadFile",
+    "LeadMoney",
     "LeadSummaryRow",
     "MediaContent",
     "OutboxRow",
@@ -24,11 +27,39 @@ __all__ = [
 ]
 
 
+_USUAL = Money(5000, "GBP")  # the settings' default deposit
+
+
+@dataclass(frozen=True)
+class LeadMoney:
+    """A lead's deposit in the studio currency's minor units (None: none yet)."""
+
+    currency: str
+    asked_minor: int | None
+    paid_minor: int | None
+    refunded_minor: int | None
+    refundable_minor: int  # what can still be given back (0: nothing)
+
+
 @dataclass(frozen=True)
 class AdminReads:
     """The admin API's reads (and the studio page's lead file)."""
 
     _db: Database
+    deposit: Money = _USUAL  # the usual deposit: its currency is every amount's
+
+    def money(self, lead_file: LeadFile) -> LeadMoney:
+        """What was asked of the lead, what they paid and what was given back."""
+        state = state_from_json(lead_file.lead.state)
+        usual = self.deposit
+        taken, given = asked(state, usual), paid(state, usual)
+        return LeadMoney(
+            currency=usual.currency,
+            asked_minor=None if taken is None else taken.minor,
+            paid_minor=None if given is None else given.minor,
+            refunded_minor=state.refunded_amount or None,
+            refundable_minor=left.minor if (left := refundable(state, usual)) else 0,
+        )
 
     async def leads(
         self, *, status: str | None, after: str | None, limit: int

@@ -158,6 +158,22 @@ class EventShown:
 
 
 @dataclass(frozen=True)
+class MoneyShown:
+    """The lead's deposit in money words ("£80.00", "80,00 €"), each None when there is none."""
+
+    currency: str  # ISO 4217, upper case: the studio's one currency
+    usual: str  # the deposit an approval asks when the artist types none
+    usual_plain: str  # the same as a form field shows it: "50.00", "5000"
+    asked: str | None
+    paid: str | None
+    refunded: str | None
+    refundable: str | None  # what can still be given back
+    refundable_minor: int  # the same in minor units (0: nothing)
+    refundable_plain: str | None
+    next_refund: int  # the number the refund form asks for: it acts once, however posted
+
+
+@dataclass(frozen=True)
 class LeadView:
     """One lead's file, as the studio page shows it."""
 
@@ -171,6 +187,7 @@ class LeadView:
     events: tuple[EventShown, ...]
     deposit: str  # where it stands (actors.lead.Deposit)
     deposit_links: tuple[tuple[str, datetime], ...]  # (url, expires at), oldest first
+    money: MoneyShown
     visit: VisitShown | None  # held, booked, done or cancelled: the time it was for
     actions: tuple[ArtistAction, ...]
     last_message_at: datetime | None
