@@ -31,6 +31,7 @@ from storage.errors import (
     StorageError,
     TransactionConflict,
 )
+from storage.identities import LeadIdentity, PreviousIdentifier, SeenIdentifiers
 from storage.leads import LeadRecord
 from storage.media import MediaContent, MediaItem, MediaWrite
 from storage.metrics_queries import ChannelBacklog
@@ -70,6 +71,7 @@ __all__ = [
     "FailedDelivery",
     "FeedKey",
     "LeadFile",
+    "LeadIdentity",
     "LeadRecord",
     "MediaContent",
     "MediaItem",
@@ -78,12 +80,14 @@ __all__ = [
     "OutboxInsert",
     "OutboxRow",
     "PaymentIntentLink",
+    "PreviousIdentifier",
     "ReadUnit",
     "RecordUnit",
     "RedriveOutcome",
     "RefusedItemInsert",
     "RefusedItemRow",
     "RelayUnit",
+    "SeenIdentifiers",
     "SentMessageRef",
     "SignInLinkInsert",
     "SlotClaim",

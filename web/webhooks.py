@@ -169,7 +169,7 @@ def status_reports(statuses: list[MetaStatus]) -> list[StatusReport]:
             provider_message_id=status.id,
             state=status.status,
             error_code=status.error_code,
-            recipient=status.recipient_id,
+            recipient=status.recipient,
             reported_at=(
                 datetime.fromtimestamp(status.timestamp, UTC) if status.timestamp else None
             ),

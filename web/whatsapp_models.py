@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from actors.lead import MessageReceived, OrderLine, PreferenceChanged, SystemNotice
 from actors.runtime import preference_message_id, whatsapp_message_id
@@ -47,6 +47,13 @@ __all__ = [
 
 class _Open(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+
+
+# A business-scoped user id: a two-letter country code, a dot, up to 128 alphanumerics
+# (`US.13491208655302741918`); a parent one (across a business portfolio's apps) has
+# `ENT.` after the country (`US.ENT.11815799212886844830`).
+_BSUID = r"^[A-Z]{2}\.[A-Za-z0-9]{1,128}$"
+_PARENT_BSUID = r"^[A-Z]{2}\.ENT\.[A-Za-z0-9]{1,128}$"
 
 
 class _Text(_Open):
@@ -165,15 +172,29 @@ class _System(_Open):
     type: str = ""
     body: str | None = None
     wa_id: str | None = None  # the new phone (user_changed_number)
-    user_id: str | None = None  # the new BSUID
-    previous_user_id: str | None = None
+    user_id: str | None = Field(default=None, pattern=_BSUID)  # the new BSUID
+    previous_user_id: str | None = Field(default=None, pattern=_BSUID)
+    parent_user_id: str | None = Field(default=None, pattern=_PARENT_BSUID)
+    previous_parent_user_id: str | None = Field(default=None, pattern=_PARENT_BSUID)
 
     def notice(self) -> SystemNotice:
-        return SystemNotice(self.type, self.wa_id, self.user_id, self.previous_user_id)
+        return SystemNotice(
+            self.type,
+            self.wa_id,
+            self.user_id,
+            self.previous_user_id,
+            self.parent_user_id,
+            self.previous_parent_user_id,
+        )
 
 
 class MetaMessage(_Open):
-    sender: str = Field(alias="from", min_length=1)
+    """One message. Its sender is `from` (the phone), `from_user_id` (the BSUID), or
+    both; `from_parent_user_id` when the business has a portfolio-wide one."""
+
+    sender: str | None = Field(default=None, alias="from", min_length=1)
+    from_user_id: str | None = Field(default=None, pattern=_BSUID)
+    from_parent_user_id: str | None = Field(default=None, pattern=_PARENT_BSUID)
     id: str = Field(min_length=1)
     timestamp: int
     type: str
@@ -191,6 +212,12 @@ class MetaMessage(_Open):
     edit: _Edit | None = None
     order: _Order | None = None
     system: _System | None = None
+
+    @model_validator(mode="after")
+    def _has_a_sender(self) -> MetaMessage:
+        if self.sender is None and self.from_user_id is None:
+            raise ValueError("from / from_user_id: one of them is required")
+        return self
 
     @property
     def kind(self) -> str:
@@ -251,10 +278,15 @@ class MetaMessage(_Open):
 
 class _Profile(_Open):
     name: str | None = None
+    username: str | None = None
 
 
 class _Contact(_Open):
-    wa_id: str
+    """Who sent a message, as Meta names them: phone, BSUID, parent BSUID, profile."""
+
+    wa_id: str | None = None
+    user_id: str | None = Field(default=None, pattern=_BSUID)
+    parent_user_id: str | None = Field(default=None, pattern=_PARENT_BSUID)
     profile: _Profile | None = None
 
 
@@ -270,7 +302,14 @@ class MetaStatus(_Open):
     status: str
     timestamp: int | None = None
     recipient_id: str | None = None
+    recipient_user_id: str | None = Field(default=None, pattern=_BSUID)
+    recipient_parent_user_id: str | None = Field(default=None, pattern=_PARENT_BSUID)
     errors: list[_StatusError] = []
+
+    @property
+    def recipient(self) -> str | None:
+        """Who the message went to: their phone, else their BSUID."""
+        return self.recipient_id or self.recipient_user_id
 
     @property
     def error_code(self) -> str | None:
@@ -363,9 +402,13 @@ class Batch:
             for c, change in enumerate(entry.changes):
                 value = change.value
                 where: ItemPath = ("entry", e, "changes", c, "value")
-                names = _profile_names(value.contacts)
+                contacts = _contacts(value.contacts)
                 for path, item in _taken(MetaMessage, value.messages, where, "messages", invalid):
-                    messages.append(ReceivedMessage(item, names.get(item.sender), path))
+                    contact = contacts.get(item.from_user_id or "") or contacts.get(
+                        item.sender or ""
+                    )
+                    name = contact.profile.name if contact and contact.profile else None
+                    messages.append(ReceivedMessage(item, name, path, contact))
                 for _, status in _taken(MetaStatus, value.statuses, where, "statuses", invalid):
                     statuses.append(status)
                 preference_items = value.user_preferences
@@ -405,18 +448,19 @@ def fields_at_fault(error: ValidationError) -> str:
     return "; ".join(problems)[:1000]
 
 
-def _profile_names(contacts: list[Any]) -> dict[str, str | None]:
-    """Each sender's profile name, from the contacts that parse (a bad one only loses
-    its name: contacts are not items of their own)."""
-    names: dict[str, str | None] = {}
+def _contacts(contacts: list[Any]) -> dict[str, _Contact]:
+    """Each sender's contact, by phone and by BSUID, from the contacts that parse (a bad
+    one only loses what it said: contacts are not items of their own)."""
+    found: dict[str, _Contact] = {}
     for contact in contacts:
         try:
             parsed = _Contact.model_validate(contact)
         except ValidationError:
             continue
-        if parsed.profile is not None:
-            names[parsed.wa_id] = parsed.profile.name
-    return names
+        for key in (parsed.wa_id, parsed.user_id):
+            if key:
+                found[key] = parsed
+    return found
 
 
 @dataclass(frozen=True)
@@ -424,6 +468,7 @@ class ReceivedMessage:
     message: MetaMessage
     profile_name: str | None
     path: ItemPath = ()  # where it sat in the delivery's body
+    contact: _Contact | None = None  # the sender's entry in the change's contacts[]
 
     @property
     def message_id(self) -> str:
@@ -433,9 +478,18 @@ class ReceivedMessage:
         """`about_key`: the copy key of our message it replies or reacts to, if ours."""
         m = self.message
         media = m.kept_media()
+        contact = self.contact
+        user_id = m.from_user_id or (contact.user_id if contact else None)
+        phone = m.sender or (contact.wa_id if contact else None)
+        profile = contact.profile if contact else None
         return MessageReceived(
             message_id=self.message_id,
-            wa_id=m.sender,
+            # Until the door finds the lead's key, the sender as Meta named them.
+            wa_id=phone or user_id or "",
+            phone=phone,
+            user_id=user_id,
+            parent_user_id=m.from_parent_user_id or (contact.parent_user_id if contact else None),
+            username=(profile.username or "").lstrip("@") or None if profile else None,
             sent_at=m.timestamp,
             received_at=received_at,
             kind=m.kind,

@@ -70,6 +70,10 @@ class ArtistBehaviour:
     def is_artist(self, sender: str) -> bool:
         return self._artist is not None and sender == self._artist
 
+    @property
+    def artist_number(self) -> str | None:
+        return self._artist
+
     def decide(self, state: ArtistState, event: ArtistEvent) -> ArtistDecision:
         match event:
             case ArtistWrote():

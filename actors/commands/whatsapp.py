@@ -20,8 +20,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from actors.artist import ARTIST_KEY, ArtistBehaviour, ArtistWrote
+from actors.commands.identities import Identities
 from actors.commands.model import IncomingMessage, TakeWhatsApp
 from actors.commands.results import FailedItem, WhatsAppTaken
 from actors.errors import ActorError, TurnFailed
@@ -33,6 +35,7 @@ from storage import DatabaseUnavailable, SentMessageRef, StaleSnapshot, Transact
 
 __all__ = ["WhatsAppIntake"]
 
+_Field = Literal["messages", "preferences"]
 _NOT_A_LEAD = frozenset({ARTIST_KEY, "studio"})  # lanes of messages about no one lead
 # What makes a turn fail that a retry of the delivery may not meet again.
 _PASSING = (DatabaseUnavailable, TransactionConflict, StaleSnapshot)
@@ -44,20 +47,28 @@ class WhatsAppIntake:
     _statuses: DeliveryReports
     _artist: ArtistBehaviour
     _turn_wait_s: float
+    _who: Identities
 
     async def take(self, command: TakeWhatsApp) -> WhatsAppTaken:
         about = await self._statuses.about(
             [m.event.context_id for m in command.messages if m.event.context_id]
         )
-        inbounds: list[Inbound | ArtistInbound] = [
-            self._inbound(m, about, command.correlation_id) for m in command.messages
-        ]
-        inbounds += [
-            Inbound.from_whatsapp(p.event, p.record, command.correlation_id)
-            for p in command.preferences
-        ]
+        messages = await self._found(command.messages)
+        preferences = [p.event for p in command.preferences]
+        preference_keys = await self._who.leads_of(preferences)
+        inbounds: list[Inbound | ArtistInbound] = []
+        where: list[tuple[_Field, int]] = []  # each inbound's item, for its failure
+        for index, (message, artist) in enumerate(messages):
+            if message is None:
+                continue
+            inbounds.append(self._inbound(message, artist, about, command.correlation_id))
+            where.append(("messages", index))
+        for index, (p, key) in enumerate(zip(command.preferences, preference_keys, strict=True)):
+            event = replace(p.event, wa_id=key or p.event.wa_id)
+            inbounds.append(Inbound.from_whatsapp(event, p.record, command.correlation_id))
+            where.append(("preferences", index))
         results = await self._told(inbounds)
-        failed = tuple(_failures(results, len(command.messages)))
+        failed = tuple(_failures(results, where))
         outcomes = [r for r in results if isinstance(r, TurnOutcome)]
         # Not under a timeout here: a unit cancelled mid-statement would lose its connection.
         await self._statuses.record(
@@ -68,14 +79,47 @@ class WhatsAppIntake:
             counts[outcome.value] = counts.get(outcome.value, 0) + 1
         if command.statuses:
             counts["status"] = len(command.statuses)
+        unknown = sum(1 for message, _ in messages if message is None)
+        if unknown:
+            counts["unknown_sender"] = unknown
         return WhatsAppTaken(counts, failed)
 
+    async def _found(
+        self, messages: Sequence[IncomingMessage]
+    ) -> list[tuple[IncomingMessage | None, bool]]:
+        """Each message with its lead's key in its event (and whether the artist wrote
+        it); None for a notice from nobody we know, which makes no lead."""
+        artist = [await self._who.is_artist(m.event) for m in messages]
+        leads = [m.event for m, a in zip(messages, artist, strict=True) if not a]
+        keys = iter(await self._who.leads_of(leads))
+        found: list[tuple[IncomingMessage | None, bool]] = []
+        for message, from_artist in zip(messages, artist, strict=True):
+            if from_artist:  # acts exactly as one from the artist's number
+                number = self._artist_number or message.event.wa_id
+                event = replace(message.event, wa_id=number, phone=number)
+                found.append((replace(message, event=event), True))
+                continue
+            key = next(keys)
+            if key is None:
+                found.append((None, False))
+                continue
+            found.append((replace(message, event=replace(message.event, wa_id=key)), False))
+        return found
+
+    @property
+    def _artist_number(self) -> str | None:
+        return self._artist.artist_number
+
     def _inbound(
-        self, message: IncomingMessage, about: dict[str, SentMessageRef], correlation_id: str
+        self,
+        message: IncomingMessage,
+        from_artist: bool,
+        about: dict[str, SentMessageRef],
+        correlation_id: str,
     ) -> Inbound | ArtistInbound:
         event = message.event
         ref = about.get(event.context_id or "")
-        if self._artist.is_artist(event.wa_id):
+        if from_artist:
             lead = ref.lead_key if ref is not None else None
             if lead in _NOT_A_LEAD or lead == event.wa_id:
                 lead = None
@@ -131,18 +175,14 @@ def _a_bug(error: BaseException) -> bool:
 
 
 def _failures(
-    results: Sequence[TurnOutcome | BaseException], message_count: int
+    results: Sequence[TurnOutcome | BaseException], where: Sequence[tuple[_Field, int]]
 ) -> list[FailedItem]:
     """The items whose turn failed on a bug: messages first, then preferences, as told."""
-    failed: list[FailedItem] = []
-    for index, result in enumerate(results):
-        if not isinstance(result, BaseException):
-            continue
-        if index < message_count:
-            failed.append(FailedItem("messages", index, _reason(result)))
-        else:
-            failed.append(FailedItem("preferences", index - message_count, _reason(result)))
-    return failed
+    return [
+        FailedItem(field, index, _reason(result))
+        for result, (field, index) in zip(results, where, strict=True)
+        if isinstance(result, BaseException)
+    ]
 
 
 def _reason(error: BaseException) -> str:

@@ -144,7 +144,7 @@ class Composer:
     def _text(self, key: str, params: Mapping[str, str], answers: Sequence[tuple[str, ...]]) -> str:
         values = self._values(params, answers, "\n")
         try:
-            return self._message(key).text.format_map(values)
+            return _without_empty_link(self._message(key).text, values).format_map(values)
         except KeyError as error:
             raise CopyError(f"copy key {key!r} needs {error}") from error
 
@@ -262,7 +262,10 @@ class Composer:
         values = self._values(params, answers, "; ")
         try:
             # Meta refuses parameters with newlines, tabs or runs of spaces (132018).
-            return [" ".join(text.format_map(values).split()) for text in texts]
+            return [
+                " ".join(_without_empty_link(text, values).format_map(values).split())
+                for text in texts
+            ]
         except KeyError as error:
             raise CopyError(f"copy key 'templates.{key}' needs {error}") from error
 
@@ -312,6 +315,14 @@ def _row(row_id: str, title: str, description: str = "") -> dict[str, str]:
     if description:
         row["description"] = clip(description, WhatsAppLimits.ROW_DESCRIPTION)
     return row
+
+
+def _without_empty_link(text: str, values: Mapping[str, str]) -> str:
+    """A lead with no phone has no wa.me link: "{name} ({number}, {link})" reads
+    "{name} ({number})", where `number` is then their @username or BSUID."""
+    if values.get("link") == "":
+        return text.replace(", {link}", "").replace(" {link}", "")
+    return text
 
 
 def _text(body: str) -> dict[str, Any]:
