@@ -12,6 +12,7 @@ from typing import Any
 import anyio
 import pytest
 
+from fakes.meta import webhook
 from fakes.stripe_api import FakeStripe, encode, event, sign
 from tests.web.conftest import Running
 from tests.web.phone import Phone, buttons_of
@@ -136,3 +137,105 @@ async def test_two_first_messages_of_one_person_at_once_make_one_lead(running: R
     await with_phone.settle()
     assert await running.pool.fetchval("SELECT count(*) FROM leads") == 1
     assert await running.pool.fetchval("SELECT count(DISTINCT lead_key) FROM inbox") == 1
+
+
+async def test_a_status_with_recipient_user_id_and_no_recipient_id_is_applied(
+    running: Running,
+) -> None:
+    lead = username_only(running)
+    await lead.say("Hi")
+    sent = await lead.next_message()
+    await lead.settle()
+    report = {
+        "id": sent.wamid,
+        "status": "read",
+        "timestamp": "1780000000",
+        "recipient_user_id": USER_ID,
+        "recipient_parent_user_id": PARENT_ID,
+    }
+    body = webhook([], statuses=[report])
+    value = body["entry"][0]["changes"][0]["value"]
+    value["contacts"] = [{"profile": {"name": "Ana", "username": USERNAME}, "user_id": USER_ID}]
+    response = await running.post_signed(body)
+    assert response.status_code == 200
+    assert (await response.get_json())["received"].get("refused", 0) == 0
+    state = await running.pool.fetchval(
+        "SELECT delivery_state FROM outbox WHERE provider_message_id = $1", sent.wamid
+    )
+    assert state == "read"
+
+
+async def test_a_changed_number_updates_the_same_lead_with_no_reply(running: Running) -> None:
+    old = Phone(running, PHONE, user_id=USER_ID)
+    await old.say("Hi")
+    question = await old.next_message()
+    status = await running.pool.fetchval("SELECT status FROM leads")
+    await old.send(
+        "system",
+        {
+            "body": "User A changed from 447700900555 to 447700900556",
+            "wa_id": "447700900556",
+            "type": "user_changed_number",
+            "user_id": "US.77777777777777777777",
+            "previous_user_id": USER_ID,
+        },
+    )
+    assert await old.unread() == []  # no reply
+    assert await running.pool.fetchval("SELECT count(*) FROM leads") == 1
+    assert await running.pool.fetchval("SELECT status FROM leads") == status
+    changed = await running.pool.fetchval(
+        "SELECT detail FROM system_events WHERE kind = 'identity_changed'"
+    )
+    assert changed is not None
+    # Found by the new number and BSUID: the same lead, answered at the new number.
+    new = Phone(running, "447700900556", user_id="US.77777777777777777777")
+    new._ids = old._ids
+    await new.say("a small rose with leaves")
+    await new.settle()
+    assert await running.pool.fetchval("SELECT count(*) FROM leads") == 1
+    assert running.graph.to("447700900556")
+    # The old ones are still found, as previous.
+    previous = await running.pool.fetch(
+        "SELECT kind, value FROM lead_identities WHERE until IS NOT NULL ORDER BY kind"
+    )
+    assert [(r["kind"], r["value"]) for r in previous] == [("user_id", USER_ID), ("wa_id", PHONE)]
+    assert question.text
+
+
+async def test_a_changed_user_id_updates_the_same_lead_with_no_reply(running: Running) -> None:
+    lead = username_only(running)
+    await lead.say("Hi")
+    await lead.next_message()
+    new_id = "US.88888888888888888888"
+    await lead.send(
+        "system",
+        {
+            "body": "User A changed their user id",
+            "type": "user_changed_user_id",
+            "user_id": new_id,
+            "previous_user_id": USER_ID,
+        },
+    )
+    assert await lead.unread() == []
+    renamed = username_only(running)
+    renamed.user_id = new_id
+    renamed._ids = lead._ids
+    await renamed.say("a small rose with leaves")
+    await renamed.settle()
+    assert await running.pool.fetchval("SELECT count(*) FROM leads") == 1
+    assert running.graph.to(new_id)  # by the new BSUID from now on
+    current = await running.pool.fetchval(
+        "SELECT value FROM lead_identities WHERE kind = 'user_id' AND until IS NULL"
+    )
+    assert current == new_id
+
+
+async def test_a_system_message_from_nobody_we_know_makes_no_lead(running: Running) -> None:
+    stranger = Phone(running, "447700900777", user_id="US.99999999999999999999")
+    await stranger.send("system", {"body": "Something happened", "type": "customer_identity"})
+    await stranger.send(
+        "system",
+        {"type": "user_changed_user_id", "user_id": "US.1", "previous_user_id": "US.2"},
+    )
+    assert await running.pool.fetchval("SELECT count(*) FROM leads") == 0
+    assert running.graph.sent == []
