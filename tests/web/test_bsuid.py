@@ -24,6 +24,8 @@ PHONE = "447700900555"  # the person's number: not shared with the business at f
 USER_ID = "US.13491208655302741918"
 PARENT_ID = "US.ENT.11815799212886844830"
 USERNAME = "rosefan"
+TOKEN = "admin-token-for-tests"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture
@@ -35,6 +37,7 @@ def settings_overrides(stripe_fake: FakeStripe, stripe_server: Any) -> dict[str,
         "stripe_webhook_secret": stripe_fake.webhook_secret,
         "checkout_success_url": "https://studio.test/thanks",
         "checkout_cancel_url": "https://studio.test/cancel",
+        "admin_token": TOKEN,
     }
 
 
@@ -239,3 +242,59 @@ async def test_a_system_message_from_nobody_we_know_makes_no_lead(running: Runni
     )
     assert await running.pool.fetchval("SELECT count(*) FROM leads") == 0
     assert running.graph.sent == []
+
+
+async def test_admin_routes_take_the_phone_any_bsuid_or_the_lead_id(running: Running) -> None:
+    lead = Phone(running, PHONE, user_id=USER_ID, username=USERNAME)
+    await lead.send("text", {"body": "Hi"}, from_parent_user_id=PARENT_ID)
+    await lead.next_message()
+    new_id = "US.66666666666666666666"
+    await lead.send(
+        "system",
+        {"type": "user_changed_user_id", "user_id": new_id, "previous_user_id": USER_ID},
+    )
+    await lead.settle()
+    lead_id = await running.pool.fetchval("SELECT lead_id::text FROM leads")
+    expected = {
+        "wa_id": PHONE,
+        "user_id": new_id,
+        "parent_user_id": PARENT_ID,
+        "username": USERNAME,
+    }
+    for name in (PHONE, f"+{PHONE}", new_id, USER_ID, PARENT_ID, lead_id):
+        response = await running.client.get(f"/admin/leads/{name}", headers=AUTH)
+        assert response.status_code == 200, name
+        found = await response.get_json()
+        assert found["lead_id"] == lead_id
+        identity = found["identity"]
+        assert {k: identity[k] for k in expected} == expected
+        assert [(p["kind"], p["value"]) for p in identity["previous"]] == [("user_id", USER_ID)]
+    listed = await (await running.client.get("/admin/leads", headers=AUTH)).get_json()
+    (item,) = listed["items"]
+    assert (item["lead_id"], item["identity"]["user_id"]) == (lead_id, new_id)
+    missing = await running.client.get("/admin/leads/US.12345", headers=AUTH)
+    assert missing.status_code == 404
+
+    acted = await running.client.post(f"/admin/leads/{USER_ID}/take-over", headers=AUTH)
+    assert acted.status_code == 200
+    replied = await running.client.post(
+        f"/admin/leads/{PARENT_ID}/reply", headers=AUTH, json={"text": "Hello from the artist"}
+    )
+    assert replied.status_code == 200
+    await lead.settle()
+    assert "Hello from the artist" in running.graph.texts_to(PHONE)
+
+
+async def test_admin_shows_a_bsuid_only_lead_with_no_phone(running: Running) -> None:
+    lead = username_only(running)
+    await lead.say("Hi")
+    await lead.next_message()
+    response = await running.client.get(f"/admin/leads/{USER_ID}", headers=AUTH)
+    identity = (await response.get_json())["identity"]
+    assert identity == {
+        "wa_id": None,
+        "user_id": USER_ID,
+        "parent_user_id": None,
+        "username": USERNAME,
+        "previous": [],
+    }
