@@ -16,6 +16,7 @@ from fakes.meta import webhook
 from fakes.stripe_api import FakeStripe, encode, event, sign
 from tests.web.conftest import Running
 from tests.web.phone import Phone, buttons_of
+from tests.web.studio_harness import PASSWORD, form_token
 
 pytestmark = pytest.mark.anyio
 
@@ -38,6 +39,7 @@ def settings_overrides(stripe_fake: FakeStripe, stripe_server: Any) -> dict[str,
         "checkout_success_url": "https://studio.test/thanks",
         "checkout_cancel_url": "https://studio.test/cancel",
         "admin_token": TOKEN,
+        "studio_password": PASSWORD,
     }
 
 
@@ -298,3 +300,48 @@ async def test_admin_shows_a_bsuid_only_lead_with_no_phone(running: Running) -> 
         "username": USERNAME,
         "previous": [],
     }
+
+
+async def sign_in(running: Running) -> None:
+    token = await form_token(await running.client.get("/studio/login"))
+    answer = await running.client.post(
+        "/studio/login/password", form={"csrf": token, "password": PASSWORD}
+    )
+    assert answer.status_code == 303
+
+
+async def studio(running: Running, path: str) -> str:
+    """A page of the studio (signed in)."""
+    page = await running.client.get(path)
+    assert page.status_code == 200
+    text: str = await page.get_data(as_text=True)
+    return text
+
+
+async def test_the_studio_page_shows_the_username_and_links_wa_me_only_with_a_phone(
+    running: Running,
+) -> None:
+    lead = username_only(running, name="Rose")
+    await lead.say("Hi")
+    await lead.next_message()
+    other = Phone(running, "447700900556", name="Petal")
+    await other.say("Hi")
+    await other.settle()
+    await sign_in(running)
+    board = await studio(running, "/studio/")
+    assert f"@{USERNAME}" in board
+    for words in (USERNAME, f"@{USERNAME}", "1349120865", USER_ID):
+        found = await studio(running, f"/studio/?q={words}")
+        assert "Rose" in found, words
+        assert "Petal" not in found, words
+    lead_id = await running.pool.fetchval(
+        "SELECT lead_id FROM leads WHERE lead_key <> $1", "447700900556"
+    )
+    page = await studio(running, f"/studio/leads/{lead_id}")
+    assert f"@{USERNAME}" in page
+    assert "wa.me" not in page
+    assert "Hi" in page  # the lead's own words, though Meta sent no `from`
+    with_phone = await running.pool.fetchval(
+        "SELECT lead_id FROM leads WHERE lead_key = $1", "447700900556"
+    )
+    assert "https://wa.me/447700900556" in await studio(running, f"/studio/leads/{with_phone}")
