@@ -77,6 +77,11 @@ class StatusReport:
     error_code: str | None
     recipient: str | None
     reported_at: datetime | None
+    # Who it went to, as the report names them besides `recipient`: found by, and added
+    # to the lead's identifiers (a status may bring a BSUID the lead lacked).
+    recipient_phone: str | None = None
+    recipient_user_id: str | None = None
+    recipient_parent_user_id: str | None = None
 
 
 @dataclass(frozen=True)

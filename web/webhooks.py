@@ -173,6 +173,9 @@ def status_reports(statuses: list[MetaStatus]) -> list[StatusReport]:
             reported_at=(
                 datetime.fromtimestamp(status.timestamp, UTC) if status.timestamp else None
             ),
+            recipient_phone=status.recipient_id,
+            recipient_user_id=status.recipient_user_id,
+            recipient_parent_user_id=status.recipient_parent_user_id,
         )
         for status in statuses
         if status.status in _STATES

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from actors.lead import IDENTITY_CHANGES, MessageReceived, PreferenceChanged
-from storage import Database, SeenIdentifiers
+from storage import Database, SeenIdentifiers, StatusReport
 
 __all__ = ["Identities"]
 
@@ -47,30 +47,30 @@ class Identities:
         self._now = now
         self._artist_number = artist_number
         self._artist_user_id = artist_user_id  # the setting; else learned
-        self._artist_checked = artist_user_id is not None
         self._keys: dict[tuple[str, str], str] = {}
         self._usernames: dict[str, str] = {}
 
     async def artist_user_id(self) -> str | None:
-        """The artist's BSUID: the setting, else the one kept in the database."""
-        if not self._artist_checked:
+        """The artist's BSUID: the setting, else the one kept in the database (asked
+        again until one is kept: another replica may have learned it)."""
+        if self._artist_user_id is None and self._artist_number is not None:
             async with self._db.reads() as unit:
                 self._artist_user_id = await unit.identities.artist_user_id()
-            self._artist_checked = self._artist_user_id is not None
         return self._artist_user_id
 
     async def is_artist(self, message: MessageReceived) -> bool:
         """From the artist's number or BSUID; learns the BSUID on the first chance."""
         artist = self._artist_number
         if artist is not None and message.phone == artist:
-            if message.user_id and await self.artist_user_id() is None:
+            if message.user_id and self._artist_user_id is None:
                 async with self._db.records() as unit:
                     self._artist_user_id = await unit.identities.learn_artist(message.user_id)
                     await unit.commit()
-                self._artist_checked = True
             return True
         if message.user_id is None:
             return False
+        if message.phone is not None and self._artist_user_id is None:
+            return False  # from another number: not the artist, whatever their BSUID
         return message.user_id == await self.artist_user_id()
 
     async def leads_of(
@@ -91,6 +91,34 @@ class Identities:
             if key is not None and lookups[i].cacheable:
                 self._keep(lookups[i].seen, key)
         return found
+
+    async def learn(self, reports: Sequence[StatusReport]) -> None:
+        """What delivery reports say of their recipients joins the lead they name (a
+        report never makes a lead)."""
+        lookups = [
+            _Lookup(seen, cacheable=True)
+            for r in reports
+            if len(
+                (
+                    seen := SeenIdentifiers(
+                        wa_id=r.recipient_phone,
+                        user_id=r.recipient_user_id,
+                        parent_user_id=r.recipient_parent_user_id,
+                        create=False,
+                    )
+                ).finding()
+            )
+            > 1
+        ]
+        missing = [lookup for lookup in lookups if self._cached(lookup) is None]
+        if not missing:
+            return
+        async with self._db.records() as unit:
+            keys = await unit.identities.resolve([m.seen for m in missing], self._now())
+            await unit.commit()
+        for lookup, key in zip(missing, keys, strict=True):
+            if key is not None:
+                self._keep(lookup.seen, key)
 
     async def find(self, any_id: str) -> str | None:
         """The lead a phone, BSUID, parent BSUID, lead id or key names."""

@@ -70,6 +70,7 @@ class WhatsAppIntake:
         results = await self._told(inbounds)
         failed = tuple(_failures(results, where))
         outcomes = [r for r in results if isinstance(r, TurnOutcome)]
+        await self._who.learn(command.statuses)
         # Not under a timeout here: a unit cancelled mid-statement would lose its connection.
         await self._statuses.record(
             command.statuses, correlation_id=command.correlation_id, wait_s=self._turn_wait_s

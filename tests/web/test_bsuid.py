@@ -345,3 +345,37 @@ async def test_the_studio_page_shows_the_username_and_links_wa_me_only_with_a_ph
         "SELECT lead_id FROM leads WHERE lead_key = $1", "447700900556"
     )
     assert "https://wa.me/447700900556" in await studio(running, f"/studio/leads/{with_phone}")
+
+
+async def test_a_status_adds_the_bsuid_a_lead_known_by_phone_lacked(running: Running) -> None:
+    lead = Phone(running, PHONE)  # an old payload: no BSUID
+    await lead.say("Hi")
+    sent = await lead.next_message()
+    report = {
+        "id": sent.wamid,
+        "status": "delivered",
+        "timestamp": "1780000000",
+        "recipient_id": PHONE,
+        "recipient_user_id": USER_ID,
+    }
+    assert (await running.post_signed(webhook([], statuses=[report]))).status_code == 200
+    found = await running.client.get(f"/admin/leads/{USER_ID}", headers=AUTH)
+    assert (await found.get_json())["identity"]["user_id"] == USER_ID
+    assert await running.pool.fetchval("SELECT count(*) FROM leads") == 1
+
+
+async def test_an_opt_out_holds_for_the_person_whichever_id_they_write_from(
+    running: Running,
+) -> None:
+    by_phone = Phone(running, PHONE, user_id=USER_ID)
+    await by_phone.say("Hi")
+    await by_phone.next_message()
+    await by_phone.say("STOP")
+    await by_phone.unread()
+    assert await running.pool.fetchval("SELECT status FROM leads") == "OPTOUT"
+    by_id = username_only(running)
+    by_id._ids = by_phone._ids
+    await by_id.say("Hello again")
+    await by_id.settle()
+    assert running.graph.to(USER_ID) == []  # nothing reaches an opted-out person
+    assert await running.pool.fetchval("SELECT count(*) FROM leads") == 1
