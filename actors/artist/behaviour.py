@@ -129,8 +129,9 @@ class ArtistBehaviour:
         if not waiting:
             return SendMessage(to=artist, key="artist_no_leads")
         rows = tuple(
-            (relay_row_id(lead.wa_id, message_id), lead.name or f"+{lead.wa_id}", f"+{lead.wa_id}")
+            (relay_row_id(lead.wa_id, message_id), lead.name or handle, handle)
             for lead in waiting
+            for handle in (lead.handle or f"+{lead.wa_id}",)
         )
         return AskWhichLead(artist, choices=rows)
 

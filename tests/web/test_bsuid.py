@@ -379,3 +379,20 @@ async def test_an_opt_out_holds_for_the_person_whichever_id_they_write_from(
     await by_id.settle()
     assert running.graph.to(USER_ID) == []  # nothing reaches an opted-out person
     assert await running.pool.fetchval("SELECT count(*) FROM leads") == 1
+
+
+async def test_the_which_lead_list_names_a_bsuid_lead_by_username(running: Running) -> None:
+    lead, artist = username_only(running, name="Rose"), Phone(running, ARTIST, name="Artist")
+    await lead.say("Hi")
+    await lead.next_message()
+    taken = await running.client.post(f"/admin/leads/{USER_ID}/take-over", headers=AUTH)
+    assert taken.status_code == 200
+    packet = await artist.next_message()
+    assert packet.text.startswith("Rose (@rosefan) needs you")
+    await artist.say("Running ten minutes late")
+    asked = await artist.next_message()
+    rows = [r for s in asked.body["interactive"]["action"]["sections"] for r in s["rows"]]
+    assert [(r["title"], r["description"]) for r in rows] == [("Rose", f"@{USERNAME}")]
+    await artist.tap(asked, rows[0]["id"])
+    await lead.settle()
+    assert "Running ten minutes late" in running.graph.texts_to(USER_ID)
