@@ -318,13 +318,26 @@ class MetaStatus(_Open):
 
 
 class MetaPreference(_Open):
-    """A lead stopped or resumed marketing messages (Meta's user_preferences)."""
+    """A lead stopped or resumed marketing messages (Meta's user_preferences), named by
+    their phone (`wa_id`), their BSUID (`user_id`), or both."""
 
-    wa_id: str = Field(min_length=1)
+    wa_id: str | None = Field(default=None, min_length=1)
+    user_id: str | None = Field(default=None, pattern=_BSUID)
     category: str = ""
     value: str = ""
     timestamp: int | None = None
     detail: str | None = None
+
+    @model_validator(mode="after")
+    def _names_someone(self) -> MetaPreference:
+        if self.wa_id is None and self.user_id is None:
+            raise ValueError("wa_id / user_id: one of them is required")
+        return self
+
+    @property
+    def person(self) -> str:
+        """The BSUID when Meta gave one (it finds the lead first), else the phone."""
+        return self.user_id or self.wa_id or ""
 
 
 class _Value(_Open):
@@ -528,8 +541,8 @@ class ReceivedPreference:
 
     def event(self, received_at: datetime) -> PreferenceChanged:
         p = self.preference
-        message_id = preference_message_id(p.wa_id, p.category, p.value, p.timestamp or 0)
-        return PreferenceChanged(message_id, p.wa_id, p.category, p.value, received_at)
+        message_id = preference_message_id(p.person, p.category, p.value, p.timestamp or 0)
+        return PreferenceChanged(message_id, p.person, p.category, p.value, received_at)
 
     def record(self) -> dict[str, Any]:
         return self.preference.model_dump(mode="json", exclude_none=True)

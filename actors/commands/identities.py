@@ -16,6 +16,7 @@ never becomes a lead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,7 @@ from storage import Database, SeenIdentifiers, StatusReport
 
 __all__ = ["Identities"]
 
+_BSUID = re.compile(r"^[A-Z]{2}\.[A-Za-z0-9]{1,128}$")
 _CACHE_MAX = 200_000  # identifiers kept in memory (then forgotten, all at once)
 
 
@@ -148,7 +150,9 @@ class Identities:
 
 
 def _lookup(item: MessageReceived | PreferenceChanged) -> _Lookup:
-    if isinstance(item, PreferenceChanged):
+    if isinstance(item, PreferenceChanged):  # named by its BSUID, else its phone
+        if _BSUID.match(item.wa_id):
+            return _Lookup(SeenIdentifiers(user_id=item.wa_id), cacheable=True)
         return _Lookup(SeenIdentifiers(wa_id=item.wa_id), cacheable=True)
     notice = item.system
     if item.kind != "system" or notice is None:

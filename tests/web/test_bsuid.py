@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 import pytest
 
-from fakes.meta import webhook
+from fakes.meta import preference_update, webhook
 from fakes.stripe_api import FakeStripe, encode, event, sign
 from tests.web.conftest import Running
 from tests.web.phone import Phone, buttons_of
@@ -396,3 +396,17 @@ async def test_the_which_lead_list_names_a_bsuid_lead_by_username(running: Runni
     await artist.tap(asked, rows[0]["id"])
     await lead.settle()
     assert "Running ten minutes late" in running.graph.texts_to(USER_ID)
+
+
+async def test_a_preference_by_bsuid_reaches_the_lead_known_by_phone(running: Running) -> None:
+    lead = Phone(running, PHONE, user_id=USER_ID)
+    await lead.say("Hi")
+    await lead.next_message()
+    body = preference_update(PHONE, "stop", 1780000000)
+    (item,) = body["entry"][0]["changes"][0]["value"]["user_preferences"]
+    del item["wa_id"]
+    item["user_id"] = USER_ID
+    assert (await running.post_signed(body)).status_code == 200
+    found = await running.client.get(f"/admin/leads/{PHONE}", headers=AUTH)
+    assert (await found.get_json())["snapshot"]["state"]["marketing"] == "stop"
+    assert await running.pool.fetchval("SELECT count(*) FROM leads") == 1
