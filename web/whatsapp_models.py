@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from actors.lead import MessageReceived, OrderLine, PreferenceChanged, SystemNotice
 from actors.runtime import preference_message_id, whatsapp_message_id
@@ -216,7 +217,7 @@ class MetaMessage(_Open):
     @model_validator(mode="after")
     def _has_a_sender(self) -> MetaMessage:
         if self.sender is None and self.from_user_id is None:
-            raise ValueError("from / from_user_id: one of them is required")
+            raise PydanticCustomError("missing", "from / from_user_id: Field required")
         return self
 
     @property
@@ -331,7 +332,7 @@ class MetaPreference(_Open):
     @model_validator(mode="after")
     def _names_someone(self) -> MetaPreference:
         if self.wa_id is None and self.user_id is None:
-            raise ValueError("wa_id / user_id: one of them is required")
+            raise PydanticCustomError("missing", "wa_id / user_id: Field required")
         return self
 
     @property
@@ -453,9 +454,11 @@ def _taken(
 
 def fields_at_fault(error: ValidationError) -> str:
     """`from: Field required; timestamp: Input should be a valid integer`: which fields
-    and why, never their values."""
+    and why, never their values (a rule across fields names them in its message)."""
     problems = {
-        f"{'.'.join(str(part) for part in e['loc']) or '(item)'}: {e['msg']}": None
+        f"{'.'.join(str(part) for part in e['loc']) or '(item)'}: {e['msg']}"
+        if e["loc"] or e["type"] != "missing"
+        else e["msg"]: None
         for e in error.errors(include_url=False, include_context=False, include_input=False)
     }
     return "; ".join(problems)[:1000]
