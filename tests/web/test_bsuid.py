@@ -410,3 +410,19 @@ async def test_a_preference_by_bsuid_reaches_the_lead_known_by_phone(running: Ru
     found = await running.client.get(f"/admin/leads/{PHONE}", headers=AUTH)
     assert (await found.get_json())["snapshot"]["state"]["marketing"] == "stop"
     assert await running.pool.fetchval("SELECT count(*) FROM leads") == 1
+
+
+async def test_the_fake_reports_a_send_by_bsuid_as_meta_does_and_it_is_applied(
+    running: Running,
+) -> None:
+    lead = username_only(running)
+    await lead.say("Hi")
+    sent = await lead.next_message()
+    await lead.settle()
+    reports = running.graph.statuses_for(sent)
+    assert all("recipient_id" not in r and r["recipient_user_id"] == USER_ID for r in reports)
+    assert (await running.post_signed(webhook([], statuses=reports))).status_code == 200
+    state = await running.pool.fetchval(
+        "SELECT delivery_state FROM outbox WHERE provider_message_id = $1", sent.wamid
+    )
+    assert state == "read"
