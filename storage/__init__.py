@@ -38,7 +38,7 @@ from storage.metrics_queries import ChannelBacklog
 from storage.outbox import ClaimedDelivery
 from storage.preflight import DatabaseNotReady, check_database
 from storage.refused_items import RefusedItemInsert, RefusedItemRow
-from storage.statuses import FailedDelivery, SentMessageRef, StatusReport
+from storage.statuses import FailedDelivery, KeptStatuses, Pricing, SentMessageRef, StatusReport
 from storage.turns import (
     AnswerInsert,
     DepositSessionInsert,
@@ -70,6 +70,7 @@ __all__ = [
     "DueTimer",
     "FailedDelivery",
     "FeedKey",
+    "KeptStatuses",
     "LeadFile",
     "LeadIdentity",
     "LeadRecord",
@@ -81,6 +82,7 @@ __all__ = [
     "OutboxRow",
     "PaymentIntentLink",
     "PreviousIdentifier",
+    "Pricing",
     "ReadUnit",
     "RecordUnit",
     "RedriveOutcome",

@@ -9,6 +9,7 @@ calendar feed's key. Errors are JSON `{"error": ...}`:
 
     AdminProblem
      +-- 401  no bearer token, a wrong one, or ADMIN_TOKEN unset (never open)
+     +-- 429  10 wrong tokens from this address in 10 minutes (web.admin_auth)
      +-- 404  no such lead, delivery or media item
      +-- 409  the delivery is not dead-lettered, or the action does not apply to the
      |        lead in its status (the reason says which status), or the calendar
@@ -20,7 +21,6 @@ calendar feed's key. Errors are JSON `{"error": ...}`:
 
 from __future__ import annotations
 
-import hmac
 import os
 import socket
 from collections.abc import Sequence
@@ -36,6 +36,7 @@ from actors.commands import ActOnLead, RedriveDeadLetter, RedriveOutcome, ReplyT
 from actors.lead import Status
 from actors.queries import FeedAddress, KeyFromSettings
 from actors.runtime import mask_phone
+from web.admin_auth import admin_refusal
 from web.admin_requests import (
     ACTIONS,
     MAX_DELIVERY_ID,
@@ -98,18 +99,9 @@ async def _problem(problem: AdminProblem) -> ResponseReturnValue:
 
 
 @_admin.before_request
-async def _authenticate() -> None:
-    """Bearer ADMIN_TOKEN, compared in constant time; no token configured refuses all."""
-    expected = services().settings.admin_token
-    secret = expected.get_secret_value().encode() if expected is not None else b""
-    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
-    if (
-        not secret
-        or scheme.lower() != "bearer"
-        or not hmac.compare_digest(presented.strip().encode(), secret)
-    ):
-        log.warning("admin.unauthorized", configured=bool(secret))
-        raise AdminProblem(401, "unauthorized")
+async def _authenticate() -> ResponseReturnValue | None:
+    """Bearer ADMIN_TOKEN, under the wrong-token limit (`web.admin_auth`)."""
+    return await admin_refusal()
 
 
 @blueprint.get("/openapi.json")

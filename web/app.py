@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from quart import Quart
 
 from actors import ActorRuntime, Actors, Backoff, Composer, OutboxRelay, Queries, WhatsAppSender
-from actors.artist import ArtistBehaviour
+from actors.artist import ArtistBehaviour, SignInLinks
 from actors.commands import (
     Identities,
     LeadActions,
@@ -31,7 +31,7 @@ from actors.commands import (
 from actors.copy import script_from
 from actors.lead import LeadBehaviour, Policy
 from actors.lead.invite_links import InviteLinks
-from actors.page import SignIn, signing_key
+from actors.page import AdminAccess, SignIn, signing_key
 from actors.providers.calendars.busy_sync import BusyCalendarSync, forget_busy_calendar
 from actors.providers.sheets import SheetsSync
 from actors.providers.stripe.checkout import CheckoutLinks
@@ -139,7 +139,6 @@ def create_app(
                 log.warning("fault.crash_point_armed", point=crash_points.armed.value)
             copy = service_copy(settings)
             studio = settings.studio()
-            composer = Composer(copy, timezone=studio.timezone if studio else UTC)
             db, dsn = await _open_database(settings, stack)
             app.extensions[DATABASE_KEY] = db  # for operators' tools and tests, not routes
             relays: list[OutboxRelay] = []
@@ -150,11 +149,20 @@ def create_app(
 
             studio_key = await signing_key(db, _secret(settings.session_secret))
             invites = _invite_links(settings, studio_key, studio)
+            links = _sign_in_links(settings, studio_key)
+            composer = Composer(
+                copy,
+                timezone=studio.timezone if studio else UTC,
+                sign_in_url=links.url if links else None,
+            )
 
-            artist = ArtistBehaviour(settings.artist_whatsapp_number)
+            script = script_from(copy)
+            artist = ArtistBehaviour(
+                settings.artist_whatsapp_number, words=script.words, links=links
+            )
             runtime = ActorRuntime(
                 db,
-                LeadBehaviour(script_from(copy), _policy(settings, invites)),
+                LeadBehaviour(script, _policy(settings, invites)),
                 mailbox_size=settings.mailbox_size,
                 idle_after_s=settings.actor_idle_s,
                 # This process's relays at once; in the web role, the worker processes by
@@ -203,6 +211,9 @@ def create_app(
             queries = _queries(settings, db, composer, clock, studio, invites, loops)
             stack.enter_context(metrics.watching(runtime, queries.backlog))
             sign_in = _sign_in(settings, db, runtime, clock)
+            ended = await sign_in.follow_password()
+            if ended:
+                log.warning("studio.sessions_ended", why="studio_password_changed", count=ended)
             loops_task = asyncio.create_task(loops.run(), name="supervisor")
             Services(
                 settings=settings,
@@ -226,6 +237,7 @@ def create_app(
                         db, runtime, clock.now, settings.turn_wait_s, wake_relays, composer.plain
                     ),
                     sign_in=sign_in,
+                    admin_access=AdminAccess(db, _secret(settings.admin_token)),
                     calendar_feed=queries.calendar_feed,
                     rejections=Rejections(db),
                     refused_items=RefusedItemsRecord(db),
@@ -346,6 +358,7 @@ def _queries(
             frozenset(settings.whatsapp_templates),
             timezone=studio.timezone if studio else UTC,
             locale=settings.locale,
+            prices=studio.message_prices if studio else None,
         ),
         admin=admin_reads,
         calendar_feed=_calendar_feed(settings, db, composer, clock, studio),
@@ -512,6 +525,12 @@ def _sheets_relay(
         observer=observer,
         crash_points=crash_points,
     )
+
+
+def _sign_in_links(settings: Settings, studio_key: str) -> SignInLinks | None:
+    """The studio page's sign-in links, made with the studio key (None: no public origin)."""
+    base = settings.public_base_url
+    return SignInLinks(str(base), studio_key) if base else None
 
 
 def _sign_in(settings: Settings, db: Database, runtime: ActorRuntime, clock: Clock) -> SignIn:

@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     sheets_spreadsheet_id: str | None = None
     google_service_account_file: Path | None = None
     sheets_api_base: _Url | None = None
-    admin_token: SecretStr | None = None
+    admin_token: SecretStr | None = None  # at least 32 characters: shorter is guessable
     pilot_allowlist: str | None = None
     locale: str = "en_GB"
     deposit_link_ttl_s: int = Field(default=23 * 3600, ge=30 * 60, le=24 * 3600)
@@ -217,6 +217,15 @@ class Settings(BaseSettings):
             ("https://", "webcal://", "http://")
         ):
             raise ValueError("must be the calendar's https:// (or webcal://) iCal address")
+        return value
+
+    @field_validator("admin_token")
+    @classmethod
+    def _long_admin_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None  # empty: unset, every admin call refused
+        if len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 random characters (openssl rand -base64 32)")
         return value
 
     @field_validator("studio_calendar_key")

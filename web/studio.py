@@ -10,8 +10,9 @@ the page works without JavaScript. Routes verify (session, CSRF), parse, call
     POST /studio/login/link        send a one-time link to the artist's WhatsApp
     GET  /studio/login/<token>     a link's page: one button that spends it
     POST /studio/login/<token>     spend it, start a session
-    POST /studio/login/password    STUDIO_PASSWORD; 429 after five wrong in 10 minutes
+    POST /studio/login/password    STUDIO_PASSWORD; 429 over the limit (actors.page.limits)
     POST /studio/logout            revoke this session
+    POST /studio/logout/everywhere revoke every session, this one included
     GET  /studio/                  the board (?q= searches name and number)
     GET  /studio/leads/<lead id>   one lead's file and the actions
     POST /studio/leads/<lead id>/act   an action, through the lead's actor
@@ -39,9 +40,10 @@ from actors.commands import (
     SignInWithLink,
     SignInWithPassword,
     SignOut,
+    SignOutEverywhere,
 )
 from actors.lead import ArtistAction
-from actors.page import FAILURE_WINDOW_S, LINK_TTL_S, LinkSent, PasswordTried
+from actors.page import LinkSent, PasswordTried
 from web.request_ids import correlation_id
 from web.services import Services, services
 from web.studio_media import media_response
@@ -160,13 +162,14 @@ async def _login_page(status: int = 200, **context: object) -> Response:
 
 @blueprint.post("/login/link")
 async def send_link() -> ResponseReturnValue:
-    sent = await services().actors.handle(RequestSignInLink(correlation_id()))
-    if sent is LinkSent.NOT_CONFIGURED:
+    address = client_address(services().settings.trust_proxy_headers)
+    asked = await services().actors.handle(RequestSignInLink(correlation_id(), address))
+    if asked.sent is LinkSent.NOT_CONFIGURED:
         return await _login_page(409, problem="link_not_configured")
-    if sent is LinkSent.TOO_MANY:
+    if asked.sent is LinkSent.TOO_MANY:
         log.warning("studio.links_limited")
         response = await _login_page(429, problem="too_many_links")
-        response.headers["Retry-After"] = str(LINK_TTL_S)
+        response.headers["Retry-After"] = str(asked.retry_after_s)
         return response
     log.info("studio.link_sent")
     return await _page("link_sent.html")
@@ -195,19 +198,19 @@ async def password() -> ResponseReturnValue:
     form = await request.form
     address = client_address(found.settings.trust_proxy_headers)
     presented = form.get("password", "")
-    tried, session_id = await found.actors.handle(SignInWithPassword(presented, address))
-    if tried is PasswordTried.TOO_MANY:
+    answer = await found.actors.handle(SignInWithPassword(presented, address))
+    if answer.tried is PasswordTried.TOO_MANY:
         log.warning("studio.password_locked")
         response = await _login_page(429, problem="too_many")
-        response.headers["Retry-After"] = str(FAILURE_WINDOW_S)
+        response.headers["Retry-After"] = str(answer.retry_after_s)
         return response
-    if tried is PasswordTried.NOT_CONFIGURED:
+    if answer.tried is PasswordTried.NOT_CONFIGURED:
         return await _login_page(409, problem="password_not_configured")
-    if session_id is None:
+    if answer.session_id is None:
         log.info("studio.password_wrong")
         return await _login_page(401, problem="wrong_password")
     log.info("studio.signed_in", way="password")
-    return _signed_in(session_id)
+    return _signed_in(answer.session_id)
 
 
 def _signed_in(session_id: str) -> ResponseReturnValue:
@@ -227,6 +230,15 @@ async def logout() -> ResponseReturnValue:
     response = redirect("/studio/login", 303)
     _cookies(services()).clear(response, SESSION_COOKIE)
     log.info("studio.signed_out")
+    return response
+
+
+@blueprint.post("/logout/everywhere")
+async def logout_everywhere() -> ResponseReturnValue:
+    ended = await services().actors.handle(SignOutEverywhere())
+    response = redirect("/studio/login", 303)
+    _cookies(services()).clear(response, SESSION_COOKIE)
+    log.info("studio.signed_out_everywhere", sessions=ended)
     return response
 
 

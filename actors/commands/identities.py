@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from actors.commands.model import IncomingEcho
 from actors.lead import IDENTITY_CHANGES, MessageReceived, PreferenceChanged
 from storage import Database, SeenIdentifiers, StatusReport
 
@@ -80,9 +81,34 @@ class Identities:
     ) -> list[str | None]:
         """Each item's lead key, made when an item may make one; None: a notice from
         nobody we know, which makes no lead."""
-        lookups = [_lookup(item) for item in items]
+        return await self._resolved([_lookup(item) for item in items])
+
+    async def echo_leads(self, echoes: Sequence[IncomingEcho]) -> list[str | None]:
+        """The lead each of the artist's Business-app messages went to, by its phone
+        (`to`) or BSUID (`to_user_id`); a person not yet a lead becomes one (the bot
+        never greets someone the artist already wrote to). None: no address at all."""
+        lookups = [
+            _Lookup(SeenIdentifiers(wa_id=e.to, user_id=e.to_user_id), cacheable=True)
+            for e in echoes
+        ]
+        return await self._resolved(lookups)
+
+    async def known(self, phones: Sequence[str]) -> dict[str, str]:
+        """The leads these phones name, by phone (a phone of no lead is left out)."""
+        lookups = [
+            _Lookup(SeenIdentifiers(wa_id=phone, create=False), cacheable=True)
+            for phone in dict.fromkeys(phones)
+        ]
+        keys = await self._resolved(lookups)
+        return {
+            lookup.seen.wa_id: key
+            for lookup, key in zip(lookups, keys, strict=True)
+            if key is not None and lookup.seen.wa_id is not None
+        }
+
+    async def _resolved(self, lookups: Sequence[_Lookup]) -> list[str | None]:
         found: list[str | None] = [self._cached(lookup) for lookup in lookups]
-        missing = [i for i, key in enumerate(found) if key is None]
+        missing = [i for i, key in enumerate(found) if key is None and lookups[i].seen.finding()]
         if not missing:
             return found
         async with self._db.records() as unit:

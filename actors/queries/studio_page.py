@@ -34,7 +34,9 @@ from actors.lead import (
     state_from_json,
 )
 from actors.lead.artist_side import REPLY_KEY, WINDOW_S
+from actors.lead.business_app import BUSINESS_APP
 from actors.queries.admin import AdminReads
+from actors.queries.message_costs import MessageCosts
 from actors.queries.page_views import (
     GROUPS,
     AnswerShown,
@@ -51,6 +53,7 @@ from actors.queries.page_views import (
     message_text,
     said,
 )
+from actors.schedule import MessagePrices
 from storage import Database, LeadFile, MediaContent, OutboxRow
 from storage.studio_board import BoardRow
 
@@ -111,6 +114,11 @@ class StudioPage:
     templated: frozenset[str]  # message keys with a WhatsApp template
     timezone: tzinfo = UTC  # the studio's (STUDIO_FILE): every time is shown on its clock
     locale: str = "en_GB"  # LOCALE: the words dates and times are written in
+    prices: MessagePrices | None = None  # STUDIO_FILE's `message_prices:`, if given
+
+    @property
+    def _costs(self) -> MessageCosts:
+        return MessageCosts(self.prices, self.locale, self._now)
 
     @property
     def wall_clock(self) -> WallClock:
@@ -121,6 +129,7 @@ class StudioPage:
         wanted = search.strip() if search else None
         async with self._db.reads() as unit:
             rows = await unit.board.leads(wanted or None, BOARD_LIMIT, _FORWARDS)
+            costs, spend = await self._costs.board(unit, rows)
         grouped: dict[Group, list[BoardRow]] = {group: [] for group in GROUPS}
         for row in rows:
             if row.lead_key == self.artist_number:
@@ -134,7 +143,7 @@ class StudioPage:
             for row in rows
             if row.visit_starts_at is not None
         }
-        return Board(groups, names, wanted or None, visits)
+        return Board(groups, names, wanted or None, visits, costs, spend)
 
     async def lead(self, lead_id: UUID) -> LeadView | None:
         """The lead's file; reading it marks what was forwarded about them as seen."""
@@ -148,6 +157,7 @@ class StudioPage:
             await unit.board.seen(lead_key)
             await unit.commit()
         lead_file, latest = found
+        priced, message_cost = self._costs.of_lead(lead_file)
         state = state_from_json(lead_file.lead.state)
         labels = self._composer.question_labels()
         media = _media_of(lead_file)
@@ -189,6 +199,8 @@ class StudioPage:
             can_reply=status is not Status.OPTOUT and (window_open or by_template),
             username=state.username,
             handle=who["number"],
+            priced=priced,
+            message_cost=message_cost,
         )
 
     async def media(self, media_row: int) -> MediaContent | None:
@@ -228,6 +240,23 @@ class StudioPage:
         lead_key = lead_file.lead.lead_key
         entries = []
         for received in lead_file.inbox:
+            if _in_business_app(received.payload):
+                words, media_id = said(received.payload)
+                if words is None and media_id is not None:  # a picture with no caption
+                    words = f"[{received.payload.get('type')}]"
+                if words is not None:  # the artist's own, sent by WhatsApp itself
+                    entries.append(
+                        TranscriptEntry(
+                            received.received_at,
+                            "artist",
+                            words,
+                            None,  # the artist's media is not kept
+                            None,
+                            None,
+                            edited=received.payload.get("type") == "edit",
+                        )
+                    )
+                continue
             if not self._from_lead(received.payload):
                 continue  # an action, a payment, a timer, the artist's own (see events)
             text, media_id = said(received.payload)
@@ -273,8 +302,8 @@ class StudioPage:
         shown = [EventShown(e.at, e.level, e.kind, detail_line(e.detail)) for e in lead_file.events]
         for received in lead_file.inbox:
             payload = received.payload
-            if self._from_lead(payload):
-                continue  # in the transcript
+            if self._from_lead(payload) or _in_business_app(payload):
+                continue  # in the transcript, or said by its own event (a deletion)
             if "from" in payload and payload.get("type") in _RECORDED_KINDS:
                 continue  # its own event says what it was (message_revoked, ...)
             words, _ = said(payload)
@@ -296,13 +325,22 @@ class StudioPage:
 
     def _from_lead(self, payload: Mapping[str, Any]) -> bool:
         """A WhatsApp message the lead sent (the artist's taps and words are events)."""
-        return said(payload) != (None, None) and payload.get("from") != self.artist_number
+        return (
+            said(payload) != (None, None)
+            and payload.get("from") != self.artist_number
+            and not _in_business_app(payload)
+        )
 
     def _rendered(self, effect: Message) -> str:
         try:
             return message_text(self._composer.render(effect))
         except CopyError:
             return effect.key
+
+
+def _in_business_app(payload: Mapping[str, Any]) -> bool:
+    """An echo of what the artist wrote in the WhatsApp Business app (coexistence)."""
+    return payload.get("via") == BUSINESS_APP and payload.get("author") == "artist"
 
 
 def _media_of(lead_file: LeadFile) -> dict[str, MediaShown]:

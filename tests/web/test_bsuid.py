@@ -25,7 +25,7 @@ PHONE = "447700900555"  # the person's number: not shared with the business at f
 USER_ID = "US.13491208655302741918"
 PARENT_ID = "US.ENT.11815799212886844830"
 USERNAME = "rosefan"
-TOKEN = "admin-token-for-tests"
+TOKEN = "admin-token-for-tests-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 

@@ -28,7 +28,7 @@ from web.openapi import openapi_document
 
 pytestmark = pytest.mark.anyio
 
-TOKEN = "openapi-test-token"
+TOKEN = "openapi-test-admin-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 LEAD = "447700900321"
 BASE_URL = "http://admin.test"
