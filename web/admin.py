@@ -8,13 +8,15 @@ never writes a lead itself. Its other writes re-drive a dead letter and rotate t
 calendar feed's key. Errors are JSON `{"error": ...}`:
 
     AdminProblem
-     +-- 401  no bearer token, a wrong one, or ADMIN_TOKEN unset (never open)
+     +-- 401  no bearer token, a wrong one, or ADMIN_TOKEN unset (never open; the same
+     |        check guards /openapi.json and /metrics: `admin_only`)
      +-- 429  10 wrong tokens from this address in 10 minutes (web.admin_auth)
      +-- 404  no such lead, delivery or media item
      +-- 409  the delivery is not dead-lettered, or the action does not apply to the
      |        lead in its status (the reason says which status), or the calendar
      |        feed's key to rotate is STUDIO_CALENDAR_KEY
-     +-- 422  a bad limit, cursor, status, action or id
+     +-- 422  a bad limit, cursor, status, action or id; a NUL or lone surrogate in a
+     |        query parameter or a JSON string
     (from actors, mapped in web.errors)
     MailboxFull, RuntimeClosed, TurnFailed, DatabaseUnavailable -> 503
 """
@@ -66,11 +68,12 @@ from web.admin_responses import (
     RefusedPage,
     ReplyResult,
 )
+from web.clean_fields import UNUSABLE, body_unusable, fields_unusable
 from web.openapi import openapi_document
 from web.request_ids import correlation_id
 from web.services import services
 
-__all__ = ["AdminProblem", "blueprint"]
+__all__ = ["AdminProblem", "admin_only", "blueprint"]
 
 log = structlog.get_logger("web.admin")
 
@@ -90,7 +93,6 @@ class AdminProblem(Exception):
         self.details = list(details)
 
 
-@_admin.errorhandler(AdminProblem)
 async def _problem(problem: AdminProblem) -> ResponseReturnValue:
     body = ErrorBody(error=problem.error, details=problem.details).model_dump(mode="json")
     if problem.status == 401:
@@ -98,10 +100,25 @@ async def _problem(problem: AdminProblem) -> ResponseReturnValue:
     return body, problem.status
 
 
-@_admin.before_request
+def admin_only(guarded: Blueprint) -> None:
+    """Every route of `guarded` needs the admin token: /admin/..., /openapi.json, /metrics.
+
+    One check (`_authenticate`) for all of them, and one way to refuse.
+    """
+    guarded.before_request(_authenticate)
+    guarded.register_error_handler(AdminProblem, _problem)
+
+
 async def _authenticate() -> ResponseReturnValue | None:
     """Bearer ADMIN_TOKEN, under the wrong-token limit (`web.admin_auth`)."""
     return await admin_refusal()
+
+
+@_admin.before_request
+async def _refuse_unusable_text() -> None:
+    """After the token: a NUL or lone surrogate in a query or a JSON string is a 422."""
+    if await fields_unusable() or await body_unusable():
+        raise AdminProblem(422, UNUSABLE)
 
 
 @blueprint.get("/openapi.json")
@@ -262,6 +279,7 @@ async def get_media(media_id: str) -> ResponseReturnValue:
     return _json(MediaContentOut.of(found))
 
 
+admin_only(blueprint)  # /openapi.json, and /admin/... nested in it
 blueprint.register_blueprint(_admin)
 
 

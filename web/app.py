@@ -68,11 +68,14 @@ from web import (
     studio_calendar,
     webhooks,
 )
+from web.clean_fields import install_field_check
+from web.edge_paths import CanonicalPaths, install_relative_redirects
 from web.errors import register_error_handlers
 from web.heap import settle_heap_once_started
 from web.logs import configure_logging
 from web.metrics import Metrics
 from web.request_ids import install_request_ids
+from web.security_headers import SecurityHeaders
 from web.services import Services
 from web.settings import Settings
 from web.startup import (
@@ -124,11 +127,21 @@ def create_app(
         app.register_blueprint(studio.blueprint)
     app.register_blueprint(health.blueprint)
     register_error_handlers(app)
+    install_relative_redirects(app)
+    install_field_check(app)
     install_request_ids(app)
     metrics = Metrics()  # this app's own registry: apps in one process share no counter
     metrics.install(app)
     if serves_web:
         app.asgi_app = WhatsAppEndpoint(app, app.asgi_app)  # type: ignore[method-assign]
+    # Outermost: one canonical path for every layer, then the headers on every answer.
+    app.asgi_app = CanonicalPaths(  # type: ignore[method-assign]
+        SecurityHeaders(
+            app.asgi_app,
+            trust_proxy_headers=settings.trust_proxy_headers,
+            public_base_url=settings.public_base_url,
+        )
+    )
 
     crash_points = CrashPoints(settings.fault_crash_at)  # FAULT_CRASH_AT: tests only
 
@@ -582,7 +595,9 @@ def create_app_from_env() -> Quart:
     """
     try:
         settings = read_settings(serving=True)
-        configure_logging(settings.log_format, settings.log_level)
+        configure_logging(
+            settings.log_format, settings.log_level, libraries=settings.log_level_libraries
+        )
         check_copy(settings)
         check_database_now(settings.database_url)
     except StartupError as error:

@@ -32,11 +32,13 @@ from quart import Blueprint, Quart, Response, ResponseReturnValue, current_app, 
 from actors import ActorRuntime, TurnOutcome
 from actors.queries import Backlog
 from actors.runtime import DeliveryOutcome
+from web.admin import admin_only
 from web.services import services
 
 __all__ = ["LiveState", "Metrics", "PrometheusObserver", "blueprint"]
 
 blueprint = Blueprint("metrics", __name__)
+admin_only(blueprint)  # Prometheus scrapes with the admin token as its bearer credential
 log = structlog.get_logger("web.metrics")
 
 _KEY = "booking.metrics"

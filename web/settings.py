@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     copy_dir: Path = DEFAULT_COPY_DIR
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    # The libraries' own loggers (HTTP clients and servers, asyncio): at INFO, httpx
+    # writes every address it calls, secrets in it included (BUSY_CALENDAR_URL).
+    log_level_libraries: Literal["debug", "info", "warning", "error", "critical"] = "warning"
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     mailbox_size: int = Field(default=64, gt=0)
     actor_idle_s: float = Field(default=60.0, gt=0)
@@ -198,7 +201,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"entry {n}: {error}") from None
         return ",".join(numbers)
 
-    @field_validator("deposit_currency", "log_level", mode="before")
+    @field_validator("deposit_currency", "log_level", "log_level_libraries", mode="before")
     @classmethod
     def _lower_case(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value

@@ -44,7 +44,9 @@ from actors.commands import (
 )
 from actors.lead import ArtistAction
 from actors.page import LinkSent, PasswordTried
+from web.clean_fields import fields_unusable
 from web.request_ids import correlation_id
+from web.security_headers import SCRIPT_INTEGRITY
 from web.services import Services, services
 from web.studio_media import media_response
 from web.studio_session import SESSION_COOKIE, VISIT_COOKIE, Cookies, client_address
@@ -64,7 +66,6 @@ blueprint = Blueprint(
 )
 install_time_filters(blueprint)
 
-_CSP = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 _MAX_REPLY = 4000  # WhatsApp takes 4,096 characters in a text message
 
 _PUBLIC = frozenset(
@@ -103,6 +104,9 @@ async def _gate() -> ResponseReturnValue | None:
     if visitor.anchor is None:
         visitor.visit_id, visitor.new_visit = cookies.new_visit_id(), True
     g.studio_visitor = visitor
+    if await fields_unusable():  # before the form's token, a lead or a search is read
+        log.warning("studio.unusable_text", endpoint=request.endpoint)
+        return await _page("problem.html", 422, problem="text")
     if request.method == "POST":
         form = await request.form
         if not cookies.csrf_valid(visitor.anchor, form.get("csrf")):
@@ -118,11 +122,9 @@ async def _remember_visit(response: Response) -> Response:
     visitor = g.get("studio_visitor")
     if isinstance(visitor, _Visitor) and visitor.new_visit and visitor.visit_id:
         _cookies(services()).set(response, VISIT_COOKIE, visitor.visit_id)
-    if request.endpoint != "studio.static":  # a lead's file stays off disk caches
-        response.headers.setdefault("Cache-Control", "no-store")
+    # no-store and the CSP: web.security_headers, on every /studio/ answer
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "no-referrer"  # a sign-in link never leaks onward
-    response.headers.setdefault("Content-Security-Policy", _CSP)
     return response
 
 
@@ -134,6 +136,7 @@ async def _page(template: str, status: int = 200, **context: object) -> Response
         csrf=_cookies(found).csrf_token(visitor.anchor) if visitor.anchor else "",
         signed_in=visitor.session_id is not None,
         wall_clock=found.queries.page.wall_clock,
+        script_integrity=SCRIPT_INTEGRITY,
         **context,
     )
     return Response(html, status, content_type="text/html; charset=utf-8")

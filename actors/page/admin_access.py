@@ -3,7 +3,9 @@ Who may use the admin API (and, through the same check, /metrics and /openapi.js
 the bearer ADMIN_TOKEN, compared in constant time, under the limit
 (`actors.page.limits.ADMIN_TOKENS`: 10 wrong per client address per 10 minutes). A
 request with no token at all is refused without counting; no token configured refuses
-every request, uncounted.
+every request, uncounted. With the database unavailable nothing can be counted: the right
+token still passes (so /metrics answers, `booking_metrics_database_up 0`, while the
+database is down) and a wrong one is refused, uncounted.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from actors.page.limits import ADMIN_TOKENS, Limits
-from storage import Database
+from storage import Database, DatabaseUnavailable
 
 __all__ = ["AdminAccess", "AdminAnswer", "AdminTried"]
 
@@ -43,7 +45,10 @@ class AdminAccess:
         if not self.token:
             return AdminAnswer(AdminTried.NOT_CONFIGURED)
         right = hmac.compare_digest(_bytes(presented), _bytes(self.token))
-        taken = await Limits(self._db).take(ADMIN_TOKENS, address, counts=not right)
+        try:
+            taken = await Limits(self._db).take(ADMIN_TOKENS, address, counts=not right)
+        except DatabaseUnavailable:
+            return AdminAnswer(AdminTried.ACCEPTED if right else AdminTried.WRONG)
         if taken.taken is None:
             return AdminAnswer(AdminTried.TOO_MANY, taken.retry_after_s)
         return AdminAnswer(AdminTried.ACCEPTED if right else AdminTried.WRONG)

@@ -112,7 +112,7 @@ async def test_the_right_token_is_let_in(running: Running) -> None:
     assert (await call(running, "GET", "/admin/leads", headers=scheme_in_any_case))[0] == 200
 
 
-@pytest.mark.parametrize("settings_overrides", [{}, {"admin_token": ""}])
+@pytest.mark.parametrize("settings_overrides", [{"admin_token": None}, {"admin_token": ""}])
 async def test_no_admin_token_configured_refuses_everything(running: Running) -> None:
     for header in ({}, {"Authorization": "Bearer "}, {"Authorization": "Bearer None"}, AUTH):
         for method, path in ROUTES:
