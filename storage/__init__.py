@@ -31,6 +31,7 @@ from storage.errors import (
     StorageError,
     TransactionConflict,
 )
+from storage.identities import LeadIdentity, PreviousIdentifier, SeenIdentifiers
 from storage.leads import LeadRecord
 from storage.media import MediaContent, MediaItem, MediaWrite
 from storage.metrics_queries import ChannelBacklog
@@ -71,6 +72,7 @@ __all__ = [
     "FeedKey",
     "KeptStatuses",
     "LeadFile",
+    "LeadIdentity",
     "LeadRecord",
     "MediaContent",
     "MediaItem",
@@ -79,6 +81,7 @@ __all__ = [
     "OutboxInsert",
     "OutboxRow",
     "PaymentIntentLink",
+    "PreviousIdentifier",
     "Pricing",
     "ReadUnit",
     "RecordUnit",
@@ -86,6 +89,7 @@ __all__ = [
     "RefusedItemInsert",
     "RefusedItemRow",
     "RelayUnit",
+    "SeenIdentifiers",
     "SentMessageRef",
     "SignInLinkInsert",
     "SlotClaim",

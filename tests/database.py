@@ -40,6 +40,9 @@ TABLES = (
     "appointments",
     "artist_actors",
     "refused_items",
+    "lead_profiles",
+    "lead_identities",
+    "artist_identities",
 )
 
 

@@ -159,7 +159,7 @@ async def list_leads() -> ResponseReturnValue:
 
 @_admin.get("/leads/<wa_id>")
 async def get_lead(wa_id: str) -> ResponseReturnValue:
-    found = await services().queries.admin.lead_file(_lead_key(wa_id))
+    found = await services().queries.admin.lead_file(await _lead_key(wa_id))
     if found is None:
         raise AdminProblem(404, "no such lead")
     lead_file, latest = found
@@ -169,7 +169,7 @@ async def get_lead(wa_id: str) -> ResponseReturnValue:
 
 @_admin.post("/leads/<wa_id>/reply")
 async def reply_to_lead(wa_id: str) -> ResponseReturnValue:
-    lead_key = _lead_key(wa_id)
+    lead_key = await _lead_key(wa_id)
     raw = await request.get_data(cache=False, as_text=False)
     assert isinstance(raw, bytes)
     try:
@@ -188,7 +188,7 @@ async def act_on_lead(wa_id: str, action: str) -> ResponseReturnValue:
     acted = ACTIONS.get(action)
     if acted is None:
         raise AdminProblem(422, "unknown action", [f"action: one of {', '.join(sorted(ACTIONS))}"])
-    lead_key = _lead_key(wa_id)
+    lead_key = await _lead_key(wa_id)
     extra = _query(ActionQuery)
     if acted is ArtistAction.REFUND:
         await _refundable(lead_key, extra.amount_minor)
@@ -342,7 +342,12 @@ def _details(error: ValidationError) -> list[str]:
     ]
 
 
-def _lead_key(wa_id: str) -> str:
-    if not is_lead_key(wa_id):
+async def _lead_key(any_id: str) -> str:
+    """The lead a path names by phone, BSUID, parent BSUID (current or previous), lead
+    id or key; 404 when none."""
+    if not is_lead_key(any_id):
         raise AdminProblem(404, "no such lead")
-    return wa_id
+    found = await services().queries.admin.lead_key(any_id)
+    if found is None:
+        raise AdminProblem(404, "no such lead")
+    return found

@@ -35,7 +35,7 @@ __all__ = [
 # URL spelling -> the artist's action: approve, decline, take-over, hand-back, resume, opt-out
 ACTIONS: dict[str, ArtistAction] = {a.value.replace("_", "-"): a for a in ArtistAction}
 WA_ID_PATTERN = r"^[0-9]{1,32}$"  # what WhatsApp ids look like (documented, not enforced)
-MAX_KEY_LENGTH = 64
+MAX_KEY_LENGTH = 160  # a parent BSUID: 2 + 5 + 128 characters
 MAX_DELIVERY_ID = 2**63 - 1  # outbox ids are bigint
 _CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
 

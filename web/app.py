@@ -21,7 +21,13 @@ from quart import Quart
 
 from actors import ActorRuntime, Actors, Backoff, Composer, OutboxRelay, Queries, WhatsAppSender
 from actors.artist import ArtistBehaviour, SignInLinks
-from actors.commands import LeadActions, RefusedItemsRecord, StripeIntake, WhatsAppIntake
+from actors.commands import (
+    Identities,
+    LeadActions,
+    RefusedItemsRecord,
+    StripeIntake,
+    WhatsAppIntake,
+)
 from actors.copy import script_from
 from actors.lead import LeadBehaviour, Policy
 from actors.lead.invite_links import InviteLinks
@@ -225,7 +231,18 @@ def create_app(
             Services(
                 settings=settings,
                 actors=Actors(
-                    whatsapp=WhatsAppIntake(runtime, statuses, artist, settings.turn_wait_s, db),
+                    whatsapp=WhatsAppIntake(
+                        runtime,
+                        statuses,
+                        artist,
+                        settings.turn_wait_s,
+                        Identities(
+                            db,
+                            clock.now,
+                            artist_number=settings.artist_whatsapp_number,
+                            artist_user_id=settings.artist_whatsapp_user_id,
+                        ),
+                    ),
                     stripe=StripeIntake(
                         runtime, PaymentRouting(db), clock.now, settings.turn_wait_s
                     ),

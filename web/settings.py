@@ -10,6 +10,7 @@ form, a locale that has a copy file. An empty variable counts as unset.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -22,6 +23,9 @@ from actors.runtime import DEFAULT_DATA_DIR, CrashPoint
 from actors.schedule import StudioFile
 from web.phone_numbers import to_wa_id
 from web.studio_file import StudioFileError, load_studio
+
+# A business-scoped user id (`US.1349...`), or a parent one (`US.ENT.1181...`).
+_BSUID = re.compile(r"^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}$")
 
 __all__ = ["DEFAULT_COPY_DIR", "DEFAULT_DATA_DIR", "Settings", "available_locales"]
 
@@ -56,6 +60,11 @@ class Settings(BaseSettings):
     whatsapp_api_base: _Url = "https://graph.facebook.com"
     whatsapp_api_version: str = Field(default=DEFAULT_GRAPH_VERSION, pattern=r"^v\d+\.\d+$")
     artist_whatsapp_number: str | None = None
+    # The artist's business-scoped user id, when known beforehand; unset: learned from
+    # the first message from the artist's number that carries one.
+    artist_whatsapp_user_id: str | None = Field(
+        default=None, pattern=r"^[A-Z]{2}\.[A-Za-z0-9]{1,128}$"
+    )
     stripe_api_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: _Url = "https://api.stripe.com"
@@ -183,6 +192,9 @@ class Settings(BaseSettings):
         numbers = []
         for n, entry in enumerate(value.split(","), start=1):
             if not entry.strip():
+                continue
+            if _BSUID.match(entry.strip()):  # a BSUID, kept as written
+                numbers.append(entry.strip())
                 continue
             try:
                 numbers.append(to_wa_id(entry))

@@ -12,6 +12,7 @@ from actors.lead.codec import (
     state_from_json,
     state_to_json,
 )
+from actors.lead.identity import IDENTITY_CHANGES, phone_of
 from actors.lead.messages import (
     AskQuestion,
     AskWhatToEdit,
@@ -83,6 +84,7 @@ from actors.lead.transitions import ALLOWED, InvalidTransition, check_transition
 
 __all__ = [
     "ALLOWED",
+    "IDENTITY_CHANGES",
     "MEDIA_ANSWER",
     "SKIPPED_ANSWER",
     "Answer",
@@ -161,6 +163,7 @@ __all__ = [
     "media_kind",
     "offered_actions",
     "outbox_channel",
+    "phone_of",
     "state_from_json",
     "state_to_json",
 ]

@@ -191,6 +191,12 @@ class LeadState:
     # When the copy's `unsupported` line was last said (seconds since the epoch, the
     # event's own time): at most once a day, whatever the lead keeps sending.
     unsupported_said_at: int = 0
+    # Who the lead is, as WhatsApp last named them (`actors.lead.identity`); a lead from
+    # before these were kept has its phone as its key (`wa_id`) and None here.
+    phone: str | None = None
+    user_id: str | None = None
+    parent_user_id: str | None = None
+    username: str | None = None
 
 
 @dataclass(frozen=True)
@@ -211,6 +217,8 @@ class SystemNotice:
     new_wa_id: str | None = None
     new_user_id: str | None = None
     previous_user_id: str | None = None
+    new_parent_user_id: str | None = None
+    previous_parent_user_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -240,6 +248,12 @@ class MessageReceived:
     form: tuple[tuple[str, str], ...] = ()  # a Flow reply's fields (kind nfm_reply)
     order: tuple[OrderLine, ...] = ()  # an order's products (kind order; text: its note)
     system: SystemNotice | None = None  # kind system
+    # Who wrote, as this message named them (`wa_id` above is the lead's key, which the
+    # door found from these): phone, BSUID, parent BSUID, WhatsApp username.
+    phone: str | None = None
+    user_id: str | None = None
+    parent_user_id: str | None = None
+    username: str | None = None
 
 
 class ArtistAction(StrEnum):

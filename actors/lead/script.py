@@ -163,5 +163,6 @@ class Policy:
         """An amount of the studio's one currency."""
         return Money(minor, self.deposit_currency)
 
-    def in_pilot(self, wa_id: str) -> bool:
-        return self.pilot_allowlist is None or wa_id in self.pilot_allowlist
+    def in_pilot(self, identifiers: frozenset[str]) -> bool:
+        """Whether the lead is on the pilot list: any of its phone, BSUIDs or key."""
+        return self.pilot_allowlist is None or not self.pilot_allowlist.isdisjoint(identifiers)

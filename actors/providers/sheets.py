@@ -43,7 +43,7 @@ from requests.adapters import HTTPAdapter
 
 from actors.copy import Composer
 from actors.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
-from actors.lead import MirrorLead
+from actors.lead import MirrorLead, phone_of
 from actors.lead.answers import latest_answers
 from actors.lead.codec import state_from_json
 from actors.lead.refunds import asked, paid
@@ -250,7 +250,7 @@ def sheet_row(
         str(record.lead_id),
         record.status,
         state.name or "",
-        mask_phone(record.lead_key),
+        mask_phone(phone_of(state) or state.user_id or ""),  # never whole; a BSUID like one
         *answers,
         state.deposit.value,
         *(_words(m, locale) for m in (asked(state, usual), paid(state, usual))),

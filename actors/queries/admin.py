@@ -13,7 +13,7 @@ from actors.lead import Answer, latest_answers, state_from_json
 from actors.lead.refunds import asked, paid, refundable
 from actors.money import Money
 from actors.runtime.message_ids import whatsapp_message_id
-from storage import Database, LeadFile, MediaContent, OutboxRow, RefusedItemRow
+from storage import Database, LeadFile, LeadIdentity, MediaContent, OutboxRow, RefusedItemRow
 from storage.admin import LeadSummaryRow
 
 __all__ = [
@@ -64,16 +64,26 @@ class AdminReads:
     async def leads(
         self, *, status: str | None, after: str | None, limit: int
     ) -> list[LeadSummaryRow]:
+        """A page of leads, each with who it is (its identifiers, current and previous)."""
         async with self._db.reads() as unit:
-            return await unit.admin.leads(status=status, after=after, limit=limit)
+            rows = await unit.admin.leads(status=status, after=after, limit=limit)
+            known = await unit.identities.identities([r.lead_key for r in rows])
+        return [replace(r, identity=_identity(r.lead_key, known)) for r in rows]
+
+    async def lead_key(self, any_id: str) -> str | None:
+        """The key of the lead named by a phone, a BSUID, a parent BSUID (current or
+        previous), its lead id or its key; None: no such lead."""
+        async with self._db.reads() as unit:
+            return await unit.identities.find(any_id)
 
     async def lead_file(self, wa_id: str) -> tuple[LeadFile, list[Answer]] | None:
         """Everything stored about a lead, and its latest answer to each question."""
         async with self._db.reads() as unit:
             found = await unit.admin.lead_file(wa_id)
+            known = await unit.identities.identities([wa_id])
         if found is None:
             return None
-        found = _deletions_marked(found)
+        found = replace(_deletions_marked(found), identity=_identity(wa_id, known))
         return found, list(latest_answers(state_from_json(found.lead.state).answers).values())
 
     async def media(self, media_row: int) -> MediaContent | None:
@@ -89,6 +99,16 @@ class AdminReads:
         """Webhook items that could not be taken, newest first, older than id `before`."""
         async with self._db.reads() as unit:
             return await unit.refused.newest(before=before, limit=limit)
+
+
+def _identity(lead_key: str, known: dict[str, LeadIdentity]) -> LeadIdentity:
+    """Who the lead is; a lead from before identifiers were kept is its phone."""
+    found = known.get(lead_key)
+    if found is not None and (found.wa_id or found.user_id or found.previous):
+        return found
+    lead_id = found.lead_id if found is not None else None
+    phone = lead_key if lead_key.isdigit() else None
+    return LeadIdentity(lead_key=lead_key, lead_id=lead_id, wa_id=phone)
 
 
 def _deletions_marked(found: LeadFile) -> LeadFile:

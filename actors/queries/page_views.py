@@ -179,7 +179,7 @@ class LeadView:
 
     lead_id: UUID
     name: str
-    number: str
+    number: str | None  # the phone; None for a lead known only by BSUID (no wa.me link)
     status: str
     status_name: str
     answers: tuple[AnswerShown, ...]
@@ -197,6 +197,8 @@ class LeadView:
     window_open: bool
     reply_by_template: bool
     can_reply: bool
+    username: str | None = None  # WhatsApp's, without "@"
+    handle: str = ""  # how the lead is named without a name: +phone, @username or BSUID
     # Our messages to the lead that Meta priced, by category and type, with how many.
     priced: tuple[tuple[str, str, int], ...] = ()
     message_cost: str | None = None  # what they cost, with STUDIO_FILE's price table
@@ -205,7 +207,7 @@ class LeadView:
 def said(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """The text (or tapped title) and media id of a WhatsApp message as Meta sent it."""
     kind = payload.get("type")
-    if not isinstance(kind, str) or "from" not in payload:
+    if not isinstance(kind, str) or ("from" not in payload and "from_user_id" not in payload):
         return None, None
     body = payload.get(kind)
     if not isinstance(body, Mapping):

@@ -29,6 +29,7 @@ from actors.lead import (
     Status,
     UndecodableEffect,
     effect_from_json,
+    identity,
     offered_actions,
     state_from_json,
 )
@@ -182,10 +183,11 @@ class StudioPage:
         closes = None if last is None else last + timedelta(seconds=WINDOW_S)
         window_open = closes is None or self._now() < closes  # unknown: Meta judges
         by_template = REPLY_KEY in self.templated
+        who = identity.who(state)
         return LeadView(
             lead_id=lead_file.lead.lead_id,
             name=state.name or "",
-            number=lead_key,
+            number=identity.phone_of(state),
             status=lead_file.lead.status,
             status_name=self._composer.status_name(lead_file.lead.status),
             answers=answers,
@@ -204,6 +206,8 @@ class StudioPage:
             window_open=window_open,
             reply_by_template=by_template,
             can_reply=status is not Status.OPTOUT and (window_open or by_template),
+            username=state.username,
+            handle=who["number"],
             priced=priced,
             message_cost=message_cost,
         )
