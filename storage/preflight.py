@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import asyncpg
 
 from storage.errors import StorageError
+from storage.hosts import connect
 
 __all__ = ["DatabaseNotReady", "check_database", "describe_dsn"]
 
@@ -76,7 +77,7 @@ async def check_database(dsn: str, *, timeout_s: float = 5.0) -> None:
         raise DatabaseNotReady("not a valid Postgres URL (it must start with postgresql://)")
     where = f"{server}/{name}"
     try:
-        con = await asyncpg.connect(dsn, timeout=timeout_s)
+        con = await connect(dsn, timeout=timeout_s)
     except asyncpg.InvalidCatalogNameError:
         raise DatabaseNotReady(
             f'database "{name}" does not exist on {server} (create it: CREATE DATABASE "{name}")'
