@@ -32,6 +32,7 @@ from actors.lead import state_from_json
 from fakes.graph import FakeGraphApi, GraphServer, SentMessage
 from loadtest.replicas import EXECUTABLE, ServiceProcess
 from storage.pool import open_pool
+from storage.wakeups import APPLICATION_NAME as WAKE_UPS
 from tests.integration.patroni import PatroniCluster, PatroniNode
 from tests.integration.servers import suite_launcher
 from tests.integration.test_processes import (
@@ -261,6 +262,16 @@ async def _check(
             return bool(left == 0)
 
         await eventually(drained, timeout_s=30, what="every reply to go out")
+
+        async def listening() -> bool:  # the LISTEN connection found the new primary too
+            found = await pool.fetchval(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE application_name = $1 AND datname = current_database()",
+                WAKE_UPS,
+            )
+            return bool(found == 1)
+
+        await eventually(listening, timeout_s=15, what="the wake-ups to listen on the new primary")
 
     doubled = 0
     for script in scripts:
