@@ -34,8 +34,9 @@ from loadtest.replicas import free_port
 
 __all__ = ["PatroniCluster", "PatroniNode", "patroni_binaries"]
 
-# Fast enough for a test: the leader key lives 10 s, Patroni looks every second.
-TTL_S = 10
+# Fast enough for a test: Patroni looks every second (ttl: 20 is its least, and a
+# crashed primary releases the leader key at once rather than letting it expire).
+TTL_S = 20
 LOOP_WAIT_S = 1
 RETRY_TIMEOUT_S = 4
 
@@ -309,3 +310,65 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+
+
+# -- by hand: `python -m tests.integration.patroni` --------------------------------------
+
+
+async def _kill_primary(dsn: str, timeout_s: float = 60.0) -> None:
+    """kill -9 the postmaster of the node `dsn` takes writes on (on this machine), then
+    wait until another node takes them."""
+    import asyncio
+
+    import asyncpg  # the harness's own connection, not the service's
+    import psutil
+
+    con = await asyncpg.connect(dsn)
+    try:
+        port = await con.fetchval("SELECT inet_server_port()")
+        # Our own backend's parent, while it lives: the postmaster.
+        postmaster = psutil.Process(await con.fetchval("SELECT pg_backend_pid()")).ppid()
+    finally:
+        await con.close()
+    os.kill(postmaster, signal.SIGKILL)
+    print(f"killed the primary's postmaster (pid {postmaster}, port {port})", flush=True)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            con = await asyncpg.connect(dsn, timeout=2.0)
+            try:
+                if await con.fetchval("SELECT inet_server_port()") != port:
+                    await con.fetchval("SELECT pg_current_xact_id()")
+                    print("a new primary takes writes", flush=True)
+                    return
+            finally:
+                await con.close()
+        await asyncio.sleep(0.2)
+    raise SystemExit(f"no new primary within {timeout_s} s")
+
+
+def main(argv: list[str]) -> int:
+    """`up`: run a cluster until Ctrl-C, printing its DSN; `kill-primary DSN`: fail over."""
+    import asyncio
+
+    if argv[:1] == ["kill-primary"] and len(argv) == 2:
+        asyncio.run(_kill_primary(argv[1]))
+        return 0
+    if argv[:1] != ["up"]:
+        print("usage: python -m tests.integration.patroni up | kill-primary DSN")
+        return 2
+    stopped = {"yes": False}
+    signal.signal(signal.SIGTERM, lambda *_: stopped.update(yes=True))
+    with PatroniCluster() as cluster:
+        print(f"DATABASE_URL={cluster.dsn()}", flush=True)
+        print(f"fail over: python -m tests.integration.patroni kill-primary '{cluster.dsn()}'")
+        with contextlib.suppress(KeyboardInterrupt):
+            while not stopped["yes"]:
+                time.sleep(0.5)
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))
