@@ -32,6 +32,7 @@ from actors.lead import state_from_json
 from fakes.graph import FakeGraphApi, GraphServer, SentMessage
 from loadtest.replicas import EXECUTABLE, ServiceProcess
 from storage.pool import open_pool
+from storage.preflight import DatabaseNotReady, check_database
 from storage.wakeups import APPLICATION_NAME as WAKE_UPS
 from tests.integration.patroni import PatroniCluster, PatroniNode
 from tests.integration.servers import suite_launcher
@@ -313,3 +314,28 @@ def _migrate_command(dsn: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
+
+
+async def test_a_dsn_whose_hosts_are_all_replicas_is_refused_in_one_line(
+    cluster: PatroniCluster,
+) -> None:
+    """Mid-failover, no host takes writes: the start-up check says so, and where."""
+    replica = await anyio.to_thread.run_sync(_a_running_replica, cluster)
+    dsn = f"{cluster.node_dsn(replica)}?target_session_attrs=read-write"
+    with pytest.raises(DatabaseNotReady) as refused:
+        await check_database(dsn)
+    assert str(refused.value) == (
+        f"no server at 127.0.0.1:{replica.port} takes this session as target_session_attrs"
+        " asks (no primary: a failover under way?)"
+    )
+
+
+def _a_running_replica(cluster: PatroniCluster) -> PatroniNode:
+    found: list[PatroniNode] = []
+
+    def running() -> bool:
+        found[:] = [node for node in cluster.nodes if node.role() == "replica"]
+        return bool(found)
+
+    cluster.wait_for(running, 60, "a running replica")
+    return found[0]
