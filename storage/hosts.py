@@ -58,7 +58,8 @@ async def connect(dsn: str, **kwargs: Any) -> asyncpg.Connection:
     dsns, per_host = one_per_host(dsn)
     if len(dsns) == 1 and per_host is None:
         return await asyncpg.connect(dsn, **kwargs)
-    per_host = min(per_host or PER_HOST_TIMEOUT_S, float(kwargs.pop("timeout", 60.0)))
+    whole = kwargs.pop("timeout", None) or 60.0  # asyncpg's own default for the whole walk
+    per_host = min(per_host or PER_HOST_TIMEOUT_S, float(whole))
     last: BaseException | None = None
     for each in dsns:
         try:
