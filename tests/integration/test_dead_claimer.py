@@ -170,7 +170,11 @@ async def test_a_paused_replicas_claimed_replies_are_not_sent_twice(
     none of them (A's session lives on), and once A runs again it records its sends:
     every reply once."""
     answer = threading.Event()
-    stage.graph.before_answer = lambda _sent: answer.wait(60)
+
+    def slow_to_answer(_sent: SentMessage) -> None:
+        answer.wait(60)
+
+    stage.graph.before_answer = slow_to_answer
     try:
         a = await stage.start("replica-a")
         await stage.first_messages_to(a)
