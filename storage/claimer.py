@@ -36,8 +36,10 @@ longer than `fresh_s` checks its session again before it sends (`vouches`).
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import structlog
@@ -59,6 +61,14 @@ _KEEPALIVES = """
 SET tcp_keepalives_idle = 2; SET tcp_keepalives_interval = 1;
 SET tcp_keepalives_count = 3; SET tcp_user_timeout = 5000
 """
+
+
+def _application_name(dsn: str) -> dict[str, str]:
+    """Ours, unless the DSN (or PGAPPNAME) names the replica: then the replica's, so
+    that whoever looks for the replica's sessions finds this one too."""
+    named = "application_name" in parse_qs(urlsplit(dsn).query) or "PGAPPNAME" in os.environ
+    return {} if named else {"application_name": APPLICATION_NAME}
+
 
 _IDENTITY = """
 SELECT pid, backend_start FROM pg_stat_get_activity(pg_backend_pid())
@@ -92,6 +102,13 @@ class ClaimerSession:
         self._confirmed_at = float("-inf")  # when the last heartbeat that came back began
         self._beating = asyncio.Lock()  # one query at a time on the connection
         self.connections = 0  # how many sessions it has vouched with
+        self._settled = False
+
+    @property
+    def settled(self) -> bool:
+        """Whether the first try is over (vouching, a pooler found, or no connection):
+        the relay waits for it, so a replica's first claims are not lease-only ones."""
+        return self._settled
 
     @property
     def identity(self) -> ClaimerIdentity | None:
@@ -122,6 +139,7 @@ class ClaimerSession:
                 await self._hold()
                 delay = self._backoff_base_s
             except (*CONNECTION_ERRORS, asyncpg.PostgresError) as error:
+                self._settled = True
                 log.warning(
                     "claimer.connection_lost",
                     error=type(error).__name__,
@@ -137,7 +155,7 @@ class ClaimerSession:
             timeout=self._connect_timeout_s,
             statement_cache_size=0,
             # Only what PgBouncer also takes at startup; the keepalives once it is ours.
-            server_settings={"application_name": APPLICATION_NAME},
+            server_settings=_application_name(self._dsn),
         )
         lost = asyncio.Event()
         con.add_termination_listener(lambda closed: self._lost(closed, lost))
@@ -147,6 +165,7 @@ class ClaimerSession:
                 # A pooler's session, not Postgres's: it cannot vouch for us. Claims go
                 # by the lease; keep the connection so that this is said once.
                 log.warning("claimer.not_own_session", fallback="lease")
+                self._settled = True
                 await self._stopped_within(float("inf"), lost)
             else:
                 await con.execute(_KEEPALIVES, timeout=self._connect_timeout_s)
@@ -167,6 +186,7 @@ class ClaimerSession:
             self._identity = identity
             self._confirmed_at = self._monotonic()
             self.connections += 1
+            self._settled = True
             log.info("claimer.vouching", connections=self.connections)
         while not (self._stopping.is_set() or lost.is_set()):
             await self._stopped_within(self._heartbeat_s, lost)

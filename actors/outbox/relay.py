@@ -96,6 +96,7 @@ _UNCERTAIN = "uncertain"  # delivery_attempts.outcome: failed after the request 
 # database started the lease a round trip before our clock did, and the call needs time.
 _LEASE_USABLE = 0.9
 _EVENT_TRIES = 3
+_SESSION_WAIT_S = 0.05  # how often a relay looks whether its claims' session is up
 
 
 def _possible_duplicate(claim: ClaimedDelivery) -> bool:
@@ -176,6 +177,10 @@ class OutboxRelay:
         async with asyncio.TaskGroup() as deliveries:
             try:
                 while not self._poller.stopping:
+                    if self._claimer is not None and not self._claimer.settled:
+                        # Claims made now would hold by their lease alone: a moment more.
+                        await asyncio.sleep(_SESSION_WAIT_S)
+                        continue
                     free = self._concurrency - self._in_flight
                     enough_room = free >= batch or self._in_flight == 0
                     claimed = await self._claim(free) if free > 0 and enough_room else []

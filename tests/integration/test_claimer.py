@@ -14,6 +14,8 @@ import anyio
 import pytest
 from structlog.testing import capture_logs
 
+from actors import Delivery, OutboxRelay
+from actors.outbox.deadline import Deadline
 from storage import ClaimedDelivery, ClaimerIdentity, ClaimerSession, Database
 from storage.pool import Pool
 from tests.integration.pgbouncer import PgBouncer
@@ -111,6 +113,61 @@ async def test_a_paused_claimer_checks_its_session_before_it_uses_a_claim(
         assert await claim(pool, None) == []  # its backend lived on: not taken over
         assert await session.vouches(claimed.claimer)
         assert session.holds(claimed.claimer)
+
+
+class HeldSender:
+    """A deliverer held just before its provider call (its last deadline check), as a
+    process is when its session is lost; counts what it sends."""
+
+    def __init__(self) -> None:
+        self.reached = anyio.Event()
+        self.go = anyio.Event()
+        self.sent: list[int] = []
+
+    async def deliver(self, delivery: Delivery, deadline: Deadline) -> str | None:
+        self.reached.set()
+        await self.go.wait()
+        deadline.check()
+        self.sent.append(delivery.claim.id)
+        return f"wamid.{delivery.claim.id}"
+
+
+async def test_a_relay_whose_session_is_lost_sends_nothing_it_claimed_under_it(
+    pool: Pool, database_url: str
+) -> None:
+    """The session of a live relay ends (its backend is terminated) while a delivery
+    is on its way to the provider: that claim may be someone else's now, so the relay
+    sends nothing; another relay takes the row over at once and sends it, once."""
+    await enqueue(pool, LEAD, ["greeting_anonymous"])
+    held, other = HeldSender(), HeldSender()
+    other.go.set()
+    with capture_logs() as logs:
+        async with (
+            running(ClaimerSession(database_url)) as session,
+            anyio.create_task_group() as group,
+        ):
+            relay = OutboxRelay(
+                Database(pool), {"whatsapp": held}, poll_interval_s=0.02, claimer=session
+            )
+            group.start_soon(relay.run)
+            await held.reached.wait()
+            relay.stop()  # it claims nothing more (else it would take the row back itself)
+            identity = session.identity
+            assert identity is not None
+            await pool.execute("SELECT pg_terminate_backend($1)", identity.pid)
+            await eventually(lambda: session.identity != identity, what="the loss heard")
+            held.go.set()
+            taker = OutboxRelay(
+                Database(pool), {"whatsapp": other}, lease_s=LEASE_S, poll_interval_s=0.02
+            )
+            group.start_soon(taker.run)
+            await eventually(lambda: other.sent != [], what="the row taken over")
+            taker.stop()
+    assert held.sent == []
+    assert len(other.sent) == 1
+    assert await pool.fetchval("SELECT status FROM outbox") == "sent"
+    (lapsed,) = [e for e in logs if e["event"] == "relay.lease_lapsed"]
+    assert lapsed["why"] == "claim_unvouched"
 
 
 @pytest.fixture
