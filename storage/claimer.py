@@ -4,11 +4,18 @@ The session that vouches for a relay's claims: while it lives, so does its claim
 A claim held only by its lease makes a reply wait `RELAY_LEASE_S` when its claimer
 dies. So each process keeps one connection of its own, outside the pool, whose backend
 stands for the process: a claim records that backend's pid and start time (pids are
-reused; the pair is not), and another replica may take a row over at once when that
-backend is no longer in `pg_stat_activity` (`storage.outbox`). A process that is killed
-closes its sockets, and Postgres ends the backend as soon as it reads the close; a
-process that is merely paused (SIGSTOP, a long GC) keeps its socket open, its backend
-stays, and its claims hold until their lease, as before.
+reused; the pair is not), and another replica may take a row over when that backend
+is no longer in `pg_stat_activity` (`storage.outbox`: a claim that finds it gone notes
+when, and the rows move `grace_s` later). A process that is killed closes its sockets,
+and Postgres ends the backend as soon as it reads the close; a process that is merely
+paused (SIGSTOP, a long GC) keeps its socket open, its backend stays, and its claims
+hold until their lease, as before.
+
+A live process can lose its session too (a network blip, `pg_terminate_backend`, a
+restart of Postgres). It connects again at once and re-ties to the new session the rows
+it is still working on (`track`), each only if no other claim has taken it (the
+attempt number is unchanged): within the grace, nobody has. A row it could not re-tie
+is no longer its own, and it sends nothing for it.
 
 Why a backend and not a heartbeat row: a heartbeat stops when the process is paused as
 well as when it is dead, and a paused claimer's row must never be sent twice. Why not
@@ -31,6 +38,9 @@ less than `fresh_s` ago, and the backend is told (TCP keepalives and
 `tcp_user_timeout`, below) to give up on a silent client only after longer than that,
 so this process stops sending before another may start. A process that was paused
 longer than `fresh_s` checks its session again before it sends (`vouches`).
+
+The sessions are registered in `relay_claimers` (migration 0022), which is where a
+claim notes that one is gone.
 """
 
 from __future__ import annotations
@@ -39,13 +49,14 @@ import asyncio
 import os
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import structlog
 
 from storage.database import CONNECTION_ERRORS
-from storage.outbox import ClaimerIdentity
+from storage.outbox import ClaimedDelivery, ClaimerIdentity
 
 __all__ = ["APPLICATION_NAME", "ClaimerIdentity", "ClaimerSession"]
 
@@ -74,6 +85,21 @@ _IDENTITY = """
 SELECT pid, backend_start FROM pg_stat_get_activity(pg_backend_pid())
 """
 
+# Register this session (and forget sessions gone for a day: no lease lasts that long).
+_REGISTER = """
+WITH old AS (DELETE FROM relay_claimers WHERE gone_at < now() - interval '1 day')
+INSERT INTO relay_claimers (pid, started) VALUES ($1, $2) ON CONFLICT DO NOTHING
+"""
+
+# Re-tie the rows this process still works on to its new session: each only if no other
+# claim has taken it since (its attempt number is still ours).
+_RETIE = """
+UPDATE outbox AS o SET claimer_pid = $1, claimer_started = $2
+FROM unnest($3::bigint[], $4::integer[]) AS w(id, attempt)
+WHERE o.id = w.id AND o.attempts = w.attempt AND o.status = 'pending'
+RETURNING o.id
+"""
+
 
 class ClaimerSession:
     """One connection per process whose backend stands for the process's claims."""
@@ -85,8 +111,8 @@ class ClaimerSession:
         heartbeat_s: float = 1.0,
         fresh_s: float = 3.0,
         connect_timeout_s: float = 5.0,
-        backoff_base_s: float = 0.2,
-        backoff_cap_s: float = 5.0,
+        backoff_base_s: float = 0.1,
+        backoff_cap_s: float = 1.0,  # well within the grace other replicas give us
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._dsn = dsn
@@ -100,6 +126,9 @@ class ClaimerSession:
         self._con: asyncpg.Connection | None = None
         self._identity: ClaimerIdentity | None = None
         self._confirmed_at = float("-inf")  # when the last heartbeat that came back began
+        # The claims this process works on: row id -> (attempt, the session it is tied to).
+        self._working: dict[int, tuple[int, ClaimerIdentity]] = {}
+        self._changed = asyncio.Event()  # set whenever the session is (re)established
         self._beating = asyncio.Lock()  # one query at a time on the connection
         self.connections = 0  # how many sessions it has vouched with
         self._settled = False
@@ -115,18 +144,37 @@ class ClaimerSession:
         """The session to record on a claim now; None: claim by the lease alone."""
         return self._identity if self._fresh() else None
 
-    def holds(self, identity: ClaimerIdentity | None) -> bool:
-        """Whether a claim made under `identity` may still be used (None: by its lease)."""
-        return identity is None or (identity == self._identity and self._fresh())
+    def track(self, claim: ClaimedDelivery) -> None:
+        """This process works on `claim` until `untrack`: re-tie it if the session is lost."""
+        if claim.claimer is not None:
+            self._working[claim.id] = (claim.attempt, claim.claimer)
 
-    async def vouches(self, identity: ClaimerIdentity | None) -> bool:
-        """`holds`, after a fresh heartbeat if the last one is old (we were paused)."""
-        if identity is None or self.holds(identity):
+    def untrack(self, claim: ClaimedDelivery) -> None:
+        self._working.pop(claim.id, None)
+
+    def holds(self, claim: ClaimedDelivery) -> bool:
+        """Whether `claim` may still be used: tied to our live session (or to none, and
+        held by its lease alone)."""
+        if claim.claimer is None:
             return True
-        if identity != self._identity:
+        working = self._working.get(claim.id)
+        return working is not None and working == (claim.attempt, self._identity) and self._fresh()
+
+    async def vouches(self, claim: ClaimedDelivery) -> bool:
+        """`holds`, once the session has answered again if it is old (we were paused)
+        or being connected again (we lost it): up to `fresh_s`."""
+        if self.holds(claim):
+            return True
+        if claim.claimer is None or claim.id not in self._working:
             return False
-        await self._beat()
-        return self.holds(identity)
+        if self._con is not None:
+            await self._beat()
+        else:
+            self._changed.clear()
+            with suppress(TimeoutError):
+                async with asyncio.timeout(self._fresh_s):
+                    await self._changed.wait()
+        return self.holds(claim)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -182,9 +230,14 @@ class ClaimerSession:
     ) -> None:
         """Stand for this process's claims with `identity` until stopped or lost."""
         if not lost.is_set():
+            await con.execute(
+                _REGISTER, identity.pid, identity.started, timeout=self._connect_timeout_s
+            )
+            await self._retie(con, identity)
             self._con = con
             self._identity = identity
             self._confirmed_at = self._monotonic()
+            self._changed.set()
             self.connections += 1
             self._settled = True
             log.info("claimer.vouching", connections=self.connections)
@@ -192,6 +245,29 @@ class ClaimerSession:
             await self._stopped_within(self._heartbeat_s, lost)
             if not (self._stopping.is_set() or lost.is_set()):
                 await self._beat()
+
+    async def _retie(self, con: asyncpg.Connection, identity: ClaimerIdentity) -> None:
+        """Move the rows still being worked on to `identity`; drop the others' ties."""
+        working = dict(self._working)
+        if not working:
+            return
+        ids = list(working)
+        retied = await con.fetch(
+            _RETIE,
+            identity.pid,
+            identity.started,
+            ids,
+            [working[row][0] for row in ids],
+            timeout=self._connect_timeout_s,
+        )
+        kept = {row["id"] for row in retied}
+        for row, (attempt, _old) in working.items():
+            if self._working.get(row) == working[row]:
+                if row in kept:
+                    self._working[row] = (attempt, identity)
+                else:
+                    del self._working[row]  # taken over: not ours to send
+        log.info("claimer.retied", kept=len(kept), lost=len(working) - len(kept))
 
     async def _beat(self) -> None:
         """One heartbeat: the session is still the backend it was, and it answers."""

@@ -8,8 +8,9 @@ A claim sets a lease instead of holding a row lock across the HTTP call, so no
 transaction is open while we talk to a provider; a replica that dies mid-delivery lets
 its lease lapse and another claims the row again (at-least-once). Every attempt is
 recorded. A claim may also name its claimer's database session (`storage.claimer`):
-once that backend has left `pg_stat_activity` the claimer is dead, and the row is
-claimed again at once rather than when the lease lapses.
+once that backend has left `pg_stat_activity` and has not come back within a grace of
+a second or two, the claimer is dead, and the row is claimed again then rather than
+when the lease lapses.
 
 The claim counts the attempt (`attempts + 1`) and reports how the previous one ended:
 no `delivery_attempts` row for it means the process died mid-call or could not record
@@ -34,14 +35,26 @@ __all__ = ["ClaimedDelivery", "ClaimerIdentity", "Outbox"]
 # A backend is alive while `pg_stat_get_activity(pid)` finds it with the same start time
 # (NULL when our role may not see another role's sessions: then the pid alone, which
 # errs towards waiting for the lease). Parameters $5 and $6: the claimer's session
-# (`storage.claimer`), recorded only if this server sees it alive now (a session on
-# another server, or one already gone, would let the rows be taken over at once).
+# (`storage.claimer`), recorded only if it is registered and this server sees it alive
+# now (a session on another server, or one already gone, would free the rows at once).
+# $7: how long a gone claimer has to come back and re-tie the rows it still works on.
 _CLAIM = """
-WITH vouched AS (
-    SELECT a.pid, $6::timestamptz AS started
-    FROM pg_stat_get_activity($5::integer) AS a
-    WHERE $5::integer IS NOT NULL
-      AND (a.backend_start = $6::timestamptz OR a.backend_start IS NULL)
+WITH gone AS (  -- claimers whose session has ended: when that was first seen
+    UPDATE relay_claimers AS c SET gone_at = now()
+    WHERE (c.pid, c.started) IN (
+        SELECT r.pid, r.started FROM relay_claimers AS r
+        WHERE r.gone_at IS NULL
+          AND NOT EXISTS (
+              SELECT 1 FROM pg_stat_get_activity(r.pid) AS a
+              WHERE a.backend_start = r.started OR a.backend_start IS NULL
+          )
+        FOR UPDATE SKIP LOCKED
+    )
+), vouched AS (
+    SELECT r.pid, r.started
+    FROM relay_claimers AS r, pg_stat_get_activity($5::integer) AS a
+    WHERE r.pid = $5::integer AND r.started = $6::timestamptz AND r.gone_at IS NULL
+      AND (a.backend_start = r.started OR a.backend_start IS NULL)
 ), ready AS (
     SELECT o.id
     FROM outbox AS o
@@ -51,12 +64,10 @@ WITH vouched AS (
       AND o.next_attempt_at <= now()
       AND (
           o.lease_until IS NULL OR o.lease_until < now()
-          OR (  -- the claimer's session is gone: it died, and its claim with it
-              o.claimer_pid IS NOT NULL
-              AND NOT EXISTS (
-                  SELECT 1 FROM pg_stat_get_activity(o.claimer_pid) AS a
-                  WHERE a.backend_start = o.claimer_started OR a.backend_start IS NULL
-              )
+          OR EXISTS (  -- the claimer's session is gone: it died, and its claim with it
+              SELECT 1 FROM relay_claimers AS c
+              WHERE c.pid = o.claimer_pid AND c.started = o.claimer_started
+                AND c.gone_at < now() - make_interval(secs => $7)
           )
       )
       AND NOT EXISTS (  -- only the head of its lane
@@ -225,11 +236,13 @@ class Outbox:
         channels: Sequence[str] | None = None,
         excluding: Sequence[str] = (),
         claimer: ClaimerIdentity | None = None,
+        grace_s: float = 1.5,
     ) -> list[ClaimedDelivery]:
         """
         Lease up to `limit` lane heads of `channels` (None: any) but not `excluding`,
         tied to `claimer`'s session when this server sees it alive. A row whose claimer's
-        session has ended is claimed again at once, before its lease runs out.
+        session has ended is claimed again `grace_s` after a claim first saw it gone
+        (the claimer's time to come back and re-tie it), before its lease runs out.
         """
         # Planned for the outbox as it is now, every time: a generic plan cached while the
         # outbox was nearly empty reads the whole pending index per candidate row once a
@@ -245,6 +258,7 @@ class Outbox:
             list(excluding),
             None if claimer is None else claimer.pid,
             None if claimer is None else claimer.started,
+            grace_s,
         )
         return [
             ClaimedDelivery(

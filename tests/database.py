@@ -38,6 +38,7 @@ TABLES = (
     "appointments",
     "artist_actors",
     "refused_items",
+    "relay_claimers",
 )
 
 

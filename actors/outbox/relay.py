@@ -9,10 +9,11 @@ a lapsed lease is picked up by whichever replica polls next.
 
 A claim is also tied to the claiming process's own database session when it has one
 (`storage.ClaimerSession`): when a replica dies, Postgres ends that session, and the
-next replica to poll takes its rows over within seconds instead of a lease later. A
-replica that is paused keeps its session, so its rows wait for their lease as before;
-a replica whose session is lost stops using the claims it made under it (the
-`Deadline` says so), since they may be someone else's by now.
+next replicas to poll take its rows over within seconds instead of a lease later. A
+replica that is paused keeps its session, so its rows wait for their lease as before.
+A replica whose session is lost connects again and re-ties the rows it works on
+(`track`); one it could not re-tie, or while it cannot, it does not use (the `Deadline`
+says so), since the row may be someone else's by now.
 
 Waking: the local runtime calls `wake()` right after a commit that wrote effects. Rows
 written by a process without relays (the web role), the studio page or a re-drive
@@ -188,6 +189,8 @@ class OutboxRelay:
                         claimed_at = self._monotonic()  # the leases are timed from here
                         self._crash.reached(CrashPoint.RELAY_CLAIMED)
                         for claim in claimed:
+                            if self._claimer is not None:
+                                self._claimer.track(claim)
                             self._in_flight += 1
                             deliveries.create_task(self._deliver(claim, claimed_at))
                     if not claimed or free <= len(claimed):
@@ -225,6 +228,8 @@ class OutboxRelay:
             ):
                 await self._attempt(claim, claimed_at)
         finally:
+            if self._claimer is not None:
+                self._claimer.untrack(claim)
             self._in_flight -= 1
             self._poller.wake()  # the lead's next row may be claimable now
 
@@ -233,13 +238,13 @@ class OutboxRelay:
         deadline = Deadline(
             claimed_at + self._lease_s * _LEASE_USABLE,
             self._monotonic,
-            (lambda: True) if claimer is None else (lambda: claimer.holds(claim.claimer)),
+            (lambda: True) if claimer is None else (lambda: claimer.holds(claim)),
         )
         if deadline.remaining() <= 0:
             # Paused or starved since the claim: the row may be someone else's by now.
             self._lease_lapsed(claim, deadline)
             return
-        if claimer is not None and not await claimer.vouches(claim.claimer):
+        if claimer is not None and not await claimer.vouches(claim):
             # Our session ended since the claim: another replica may have the row.
             self._lease_lapsed(claim, deadline, why="claim_unvouched")
             return

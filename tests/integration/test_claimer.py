@@ -59,13 +59,12 @@ class Clock:
         return self.now
 
 
-async def test_a_claim_holds_while_its_session_lives_and_frees_the_moment_it_ends(
+async def test_a_claim_holds_while_its_session_lives_and_frees_soon_after_it_ends(
     pool: Pool, database_url: str
 ) -> None:
-    """Claimed under a live session, the row is nobody else's; the session's backend
-    ends (as when its process is killed) and the next claim takes it over at once,
-    long before the lease; the old claim is no longer ours to use; the session comes
-    back as another backend."""
+    """Claimed under a live session, the row is nobody else's; the process dies (its
+    session ends), the next claim notes it, and a claim after the grace takes the row
+    over, long before its lease."""
     await enqueue(pool, LEAD, ["greeting_anonymous"])
     async with running(ClaimerSession(database_url)) as session:
         await eventually(lambda: vouching(session), what="a vouching session")
@@ -73,16 +72,49 @@ async def test_a_claim_holds_while_its_session_lives_and_frees_the_moment_it_end
         assert identity is not None
         (first,) = await claim(pool, identity)
         assert (first.attempt, first.claimer) == (1, identity)
-        assert session.holds(first.claimer)
-
+        session.track(first)
+        assert session.holds(first)
         assert await claim(pool, None) == []  # a live claimer's row: not taken over
+    # The process is gone, and its session with it.
+    await eventually(lambda: _gone(pool, identity), what="the session's backend to end")
+    assert await claim(pool, None) == []  # seen gone now: its grace begins
+    await eventually(lambda: _claims_one(pool), what="the row taken over")
+    row = await pool.fetchrow(
+        "SELECT attempts, lease_until > now() + interval '500 s' AS leased FROM outbox"
+    )
+    assert row is not None
+    assert (row["attempts"], row["leased"]) == (2, True)
 
+
+async def test_a_live_claimer_that_loses_its_session_keeps_the_rows_it_works_on(
+    pool: Pool, database_url: str
+) -> None:
+    """The session's backend is terminated while the process lives (a blip, an
+    operator): it connects again within the grace and re-ties the row it works on, so
+    nobody takes it over and the claim is still its own to use."""
+    await enqueue(pool, LEAD, ["greeting_anonymous"])
+    async with running(ClaimerSession(database_url)) as session:
+        await eventually(lambda: vouching(session), what="a vouching session")
+        identity = session.identity
+        assert identity is not None
+        (first,) = await claim(pool, identity)
+        session.track(first)
         await pool.execute("SELECT pg_terminate_backend($1)", identity.pid)
-        await eventually(lambda: not session.holds(first.claimer), what="the loss heard")
-        (second,) = await claim(pool, None)
-        assert (second.id, second.attempt, second.claimer) == (first.id, 2, None)
-        assert not await session.vouches(first.claimer)
         await eventually(lambda: vouching(session, identity), what="a session again")
+        assert await claim(pool, None) == []
+        await anyio.sleep(2.0)  # past the grace a dead claimer would get
+        assert await claim(pool, None) == []
+        assert session.holds(first)
+        assert await pool.fetchval("SELECT claimer_pid FROM outbox") == session.identity.pid  # type: ignore[union-attr]
+
+
+async def _gone(pool: Pool, identity: ClaimerIdentity) -> bool:
+    alive = await pool.fetchval("SELECT count(*) FROM pg_stat_get_activity($1)", identity.pid)
+    return bool(alive == 0)
+
+
+async def _claims_one(pool: Pool) -> bool:
+    return len(await claim(pool, None)) == 1
 
 
 async def test_a_claim_names_only_a_session_this_server_sees_alive(pool: Pool) -> None:
@@ -107,12 +139,14 @@ async def test_a_paused_claimer_checks_its_session_before_it_uses_a_claim(
     async with running(ClaimerSession(database_url, heartbeat_s=60, monotonic=clock)) as session:
         await eventually(lambda: vouching(session), what="a vouching session")
         (claimed,) = await claim(pool, session.identity)
+        session.track(claimed)
         clock.now += 30  # paused
-        assert not session.holds(claimed.claimer)
+        assert not session.holds(claimed)
         assert session.identity is None  # nothing new is tied to an unconfirmed session
         assert await claim(pool, None) == []  # its backend lived on: not taken over
-        assert await session.vouches(claimed.claimer)
-        assert session.holds(claimed.claimer)
+        assert await claim(pool, None) == []
+        assert await session.vouches(claimed)
+        assert session.holds(claimed)
 
 
 class HeldSender:
@@ -135,27 +169,24 @@ class HeldSender:
 async def test_a_relay_whose_session_is_lost_sends_nothing_it_claimed_under_it(
     pool: Pool, database_url: str
 ) -> None:
-    """The session of a live relay ends (its backend is terminated) while a delivery
-    is on its way to the provider: that claim may be someone else's now, so the relay
-    sends nothing; another relay takes the row over at once and sends it, once."""
+    """The session of a live relay ends for good while a delivery is on its way to
+    the provider: that claim may be someone else's soon, so the relay sends nothing;
+    another relay takes the row over after the grace and sends it, once."""
     await enqueue(pool, LEAD, ["greeting_anonymous"])
     held, other = HeldSender(), HeldSender()
     other.go.set()
+    session = ClaimerSession(database_url, fresh_s=0.5)
     with capture_logs() as logs:
-        async with (
-            running(ClaimerSession(database_url)) as session,
-            anyio.create_task_group() as group,
-        ):
+        async with anyio.create_task_group() as group:
+            group.start_soon(session.run)
             relay = OutboxRelay(
                 Database(pool), {"whatsapp": held}, poll_interval_s=0.02, claimer=session
             )
             group.start_soon(relay.run)
             await held.reached.wait()
             relay.stop()  # it claims nothing more (else it would take the row back itself)
-            identity = session.identity
-            assert identity is not None
-            await pool.execute("SELECT pg_terminate_backend($1)", identity.pid)
-            await eventually(lambda: session.identity != identity, what="the loss heard")
+            session.stop()  # and its session ends, not to come back
+            await eventually(lambda: session.identity is None, what="the session gone")
             held.go.set()
             taker = OutboxRelay(
                 Database(pool), {"whatsapp": other}, lease_s=LEASE_S, poll_interval_s=0.02
@@ -168,6 +199,43 @@ async def test_a_relay_whose_session_is_lost_sends_nothing_it_claimed_under_it(
     assert await pool.fetchval("SELECT status FROM outbox") == "sent"
     (lapsed,) = [e for e in logs if e["event"] == "relay.lease_lapsed"]
     assert lapsed["why"] == "claim_unvouched"
+
+
+async def test_a_relay_whose_session_blips_sends_what_it_claimed_once(
+    pool: Pool, database_url: str
+) -> None:
+    """The session's backend is terminated while a delivery is on its way: the relay
+    connects again, re-ties the row and sends it; no other relay sends it too."""
+    await enqueue(pool, LEAD, ["greeting_anonymous"])
+    held, other = HeldSender(), HeldSender()
+    other.go.set()
+    async with (
+        running(ClaimerSession(database_url)) as session,
+        anyio.create_task_group() as group,
+    ):
+        relay = OutboxRelay(
+            Database(pool), {"whatsapp": held}, poll_interval_s=0.02, claimer=session
+        )
+        group.start_soon(relay.run)
+        await held.reached.wait()
+        taker = OutboxRelay(Database(pool), {"whatsapp": other}, poll_interval_s=0.02)
+        group.start_soon(taker.run)
+        identity = session.identity
+        assert identity is not None
+        await pool.execute("SELECT pg_terminate_backend($1)", identity.pid)
+        await eventually(lambda: vouching(session, identity), what="a session again")
+        await anyio.sleep(2.0)  # past the grace a dead claimer would get
+        held.go.set()
+        await eventually(lambda: held.sent != [], what="the relay's own send")
+        await eventually(lambda: _status_is(pool, "sent"), what="the send recorded")
+        relay.stop()
+        taker.stop()
+    assert other.sent == []
+    assert await pool.fetchval("SELECT attempts FROM outbox") == 1
+
+
+async def _status_is(pool: Pool, status: str) -> bool:
+    return bool(await pool.fetchval("SELECT status FROM outbox") == status)
 
 
 @pytest.fixture
