@@ -131,18 +131,26 @@ class ClaimerSession:
         self._changed = asyncio.Event()  # set whenever the session is (re)established
         self._beating = asyncio.Lock()  # one query at a time on the connection
         self.connections = 0  # how many sessions it has vouched with
-        self._settled = False
+        self._pooler = False  # the connection is a pooler's: claims go by the lease
+        self._down_since: float | None = monotonic()  # no session since
 
     @property
-    def settled(self) -> bool:
-        """Whether the first try is over (vouching, a pooler found, or no connection):
-        the relay waits for it, so a replica's first claims are not lease-only ones."""
-        return self._settled
+    def ready(self) -> bool:
+        """Whether to claim now: with a session, or by the lease alone if a pooler is in
+        the way or the session has been down for `fresh_s` (else a claim made in the
+        moment of a reconnection would hold by its lease alone: the relay waits)."""
+        down = self._down_since
+        return (
+            self._identity is not None
+            or self._pooler
+            or (down is not None and self._monotonic() - down >= self._fresh_s)
+        )
 
     @property
     def identity(self) -> ClaimerIdentity | None:
-        """The session to record on a claim now; None: claim by the lease alone."""
-        return self._identity if self._fresh() else None
+        """The session to record on a claim now (the claim itself checks that the server
+        still sees it alive); None: claim by the lease alone."""
+        return self._identity
 
     def track(self, claim: ClaimedDelivery) -> None:
         """This process works on `claim` until `untrack`: re-tie it if the session is lost."""
@@ -187,7 +195,6 @@ class ClaimerSession:
                 await self._hold()
                 delay = self._backoff_base_s
             except (*CONNECTION_ERRORS, asyncpg.PostgresError) as error:
-                self._settled = True
                 log.warning(
                     "claimer.connection_lost",
                     error=type(error).__name__,
@@ -213,7 +220,7 @@ class ClaimerSession:
                 # A pooler's session, not Postgres's: it cannot vouch for us. Claims go
                 # by the lease; keep the connection so that this is said once.
                 log.warning("claimer.not_own_session", fallback="lease")
-                self._settled = True
+                self._pooler = True
                 await self._stopped_within(float("inf"), lost)
             else:
                 await con.execute(_KEEPALIVES, timeout=self._connect_timeout_s)
@@ -238,8 +245,8 @@ class ClaimerSession:
             self._identity = identity
             self._confirmed_at = self._monotonic()
             self._changed.set()
+            self._down_since, self._pooler = None, False
             self.connections += 1
-            self._settled = True
             log.info("claimer.vouching", connections=self.connections)
         while not (self._stopping.is_set() or lost.is_set()):
             await self._stopped_within(self._heartbeat_s, lost)
@@ -299,6 +306,7 @@ class ClaimerSession:
     def _forget(self, con: asyncpg.Connection) -> None:
         if self._con is con:
             self._con, self._identity = None, None
+            self._down_since = self._monotonic()
 
     def _fresh(self) -> bool:
         return self._monotonic() - self._confirmed_at < self._fresh_s

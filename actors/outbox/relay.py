@@ -178,7 +178,7 @@ class OutboxRelay:
         async with asyncio.TaskGroup() as deliveries:
             try:
                 while not self._poller.stopping:
-                    if self._claimer is not None and not self._claimer.settled:
+                    if self._claimer is not None and not self._claimer.ready:
                         # Claims made now would hold by their lease alone: a moment more.
                         await asyncio.sleep(_SESSION_WAIT_S)
                         continue
@@ -247,6 +247,7 @@ class OutboxRelay:
         if claimer is not None and not await claimer.vouches(claim):
             # Our session ended since the claim: another replica may have the row.
             self._lease_lapsed(claim, deadline, why="claim_unvouched")
+            await self._give_back(claim)
             return
         try:
             delivery = Delivery(effect_from_json(claim.channel, claim.payload), claim)
@@ -277,6 +278,8 @@ class OutboxRelay:
             provider_id = await deliverer.deliver(delivery, deadline)
         except LeaseLapsed as error:
             self._lease_lapsed(claim, deadline, why=error.code)
+            if error.code == "claim_unvouched":
+                await self._give_back(claim)
         except RetryableDeliveryError as error:
             await self._retry_or_give_up(claim, error)
         except PermanentDeliveryError as error:
@@ -358,6 +361,11 @@ class OutboxRelay:
             past_s=round(-deadline.remaining(), 3),
             lease_s=self._lease_s,
         )
+
+    async def _give_back(self, claim: ClaimedDelivery) -> None:
+        """Nothing was sent: put the row back at once, unless another claim has it (the
+        write is fenced), rather than leave it tied to a session that may live on."""
+        await self._settle(claim, "given_back", lambda unit: unit.outbox.defer(claim, delay_s=0.0))
 
     async def _retry_or_give_up(
         self, claim: ClaimedDelivery, error: RetryableDeliveryError

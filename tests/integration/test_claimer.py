@@ -142,7 +142,6 @@ async def test_a_paused_claimer_checks_its_session_before_it_uses_a_claim(
         session.track(claimed)
         clock.now += 30  # paused
         assert not session.holds(claimed)
-        assert session.identity is None  # nothing new is tied to an unconfirmed session
         assert await claim(pool, None) == []  # its backend lived on: not taken over
         assert await claim(pool, None) == []
         assert await session.vouches(claimed)
