@@ -162,13 +162,13 @@ class Cluster:
         return sum(1 for r in rows if r["done"])
 
     async def claimed_by(self, replica: ServiceProcess) -> list[str]:
-        """The outbox rows `replica` holds claimed now (their idempotency keys): those tied
-        to one of its sessions, under a lease still running."""
+        """The replies `replica` holds claimed now (their idempotency keys): WhatsApp rows
+        tied to one of its sessions, under a lease still running."""
         rows = await self.database.fetch(
             "SELECT o.idempotency_key AS key FROM outbox AS o"
             " JOIN pg_stat_activity AS a"
             " ON a.pid = o.claimer_pid AND a.backend_start = o.claimer_started"
-            " WHERE o.status = 'pending' AND o.lease_until > now()"
+            " WHERE o.status = 'pending' AND o.lease_until > now() AND o.channel = 'whatsapp'"
             " AND a.application_name = $1",
             replica.name,
         )
