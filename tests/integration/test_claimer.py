@@ -28,9 +28,11 @@ LEAD = "447700900777"
 LEASE_S = 600.0  # far longer than any test: a row that frees here was not freed by it
 
 
-async def claim(pool: Pool, claimer: ClaimerIdentity | None) -> list[ClaimedDelivery]:
+async def claim(
+    pool: Pool, claimer: ClaimerIdentity | None, *, grace_s: float = 1.5
+) -> list[ClaimedDelivery]:
     async with Database(pool).relay() as unit:
-        claimed = await unit.outbox.claim(10, LEASE_S, claimer=claimer)
+        claimed = await unit.outbox.claim(10, LEASE_S, claimer=claimer, grace_s=grace_s)
         await unit.commit()
         return claimed
 
@@ -102,8 +104,7 @@ async def test_a_live_claimer_that_loses_its_session_keeps_the_rows_it_works_on(
         await pool.execute("SELECT pg_terminate_backend($1)", identity.pid)
         await eventually(lambda: vouching(session, identity), what="a session again")
         assert await claim(pool, None) == []
-        await anyio.sleep(2.0)  # past the grace a dead claimer would get
-        assert await claim(pool, None) == []
+        assert await claim(pool, None, grace_s=0) == []  # not even with no grace at all
         assert session.holds(first)
         assert await pool.fetchval("SELECT claimer_pid FROM outbox") == session.identity.pid  # type: ignore[union-attr]
 
@@ -223,7 +224,8 @@ async def test_a_relay_whose_session_blips_sends_what_it_claimed_once(
         assert identity is not None
         await pool.execute("SELECT pg_terminate_backend($1)", identity.pid)
         await eventually(lambda: vouching(session, identity), what="a session again")
-        await anyio.sleep(2.0)  # past the grace a dead claimer would get
+        assert await claim(pool, None) == []
+        assert await claim(pool, None, grace_s=0) == []  # re-tied: not a dead claimer's
         held.go.set()
         await eventually(lambda: held.sent != [], what="the relay's own send")
         await eventually(lambda: _status_is(pool, "sent"), what="the send recorded")
