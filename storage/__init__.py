@@ -32,13 +32,14 @@ from storage.errors import (
     StorageError,
     TransactionConflict,
 )
+from storage.identities import LeadIdentity, PreviousIdentifier, SeenIdentifiers
 from storage.leads import LeadRecord
 from storage.media import MediaContent, MediaItem, MediaWrite
 from storage.metrics_queries import ChannelBacklog
 from storage.outbox import ClaimedDelivery, ClaimerIdentity
 from storage.preflight import DatabaseNotReady, check_database
 from storage.refused_items import RefusedItemInsert, RefusedItemRow
-from storage.statuses import FailedDelivery, SentMessageRef, StatusReport
+from storage.statuses import FailedDelivery, KeptStatuses, Pricing, SentMessageRef, StatusReport
 from storage.turns import (
     AnswerInsert,
     DepositSessionInsert,
@@ -72,7 +73,9 @@ __all__ = [
     "DueTimer",
     "FailedDelivery",
     "FeedKey",
+    "KeptStatuses",
     "LeadFile",
+    "LeadIdentity",
     "LeadRecord",
     "MediaContent",
     "MediaItem",
@@ -81,12 +84,15 @@ __all__ = [
     "OutboxInsert",
     "OutboxRow",
     "PaymentIntentLink",
+    "PreviousIdentifier",
+    "Pricing",
     "ReadUnit",
     "RecordUnit",
     "RedriveOutcome",
     "RefusedItemInsert",
     "RefusedItemRow",
     "RelayUnit",
+    "SeenIdentifiers",
     "SentMessageRef",
     "SignInLinkInsert",
     "SlotClaim",

@@ -31,7 +31,8 @@ RETURNING key, rotated_at
 # Needs the scheduling migration's `appointments` table (kind 'hold' | 'appointment',
 # status 'live' while it stands).
 _BOOKED = """
-SELECT a.id, l.lead_id::text AS lead_id, l.name AS lead_name, a.starts_at, a.ends_at
+SELECT a.id, l.lead_id::text AS lead_id, l.name AS lead_name, a.starts_at, a.ends_at,
+       l.deposit, l.deposit_amount, l.paid_amount
 FROM appointments a
 JOIN lead_summaries l ON l.lead_key = a.lead_key
 WHERE a.kind = 'appointment' AND a.status = 'live' AND a.ends_at >= $1
@@ -57,6 +58,11 @@ class BookedRow:
     lead_name: str | None
     starts_at: datetime
     ends_at: datetime
+    # The lead's deposit (lead_summaries, migration 0023): where it stands, and the
+    # amounts asked and paid in minor units (None: the usual one / not recorded).
+    deposit: str | None = None
+    deposit_amount: int | None = None
+    paid_amount: int | None = None
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,12 @@ RETURNING o.id, o.lead_key, o.channel, o.payload, o.idempotency_key, o.correlati
           (SELECT l.status FROM leads AS l WHERE l.lead_key = o.lead_key) AS lead_status,
           (SELECT l.last_inbound_at FROM leads AS l WHERE l.lead_key = o.lead_key)
               AS last_inbound_at,
+          (SELECT i.value FROM lead_identities AS i
+           WHERE i.lead_key = o.lead_key AND i.kind = 'wa_id' AND i.until IS NULL
+           ORDER BY i.since DESC LIMIT 1) AS lead_phone,
+          (SELECT i.value FROM lead_identities AS i
+           WHERE i.lead_key = o.lead_key AND i.kind = 'user_id' AND i.until IS NULL
+           ORDER BY i.since DESC LIMIT 1) AS lead_user_id,
           (SELECT d.outcome FROM delivery_attempts AS d
            WHERE d.outbox_id = o.id AND d.attempt = o.attempts - 1
            ORDER BY d.id DESC LIMIT 1) AS previous_outcome
@@ -218,6 +224,9 @@ class ClaimedDelivery:
     last_inbound_at: datetime | None = None  # the lead's last message, when claimed
     # How attempt `attempt - 1` was recorded: None when unrecorded (or this is the first).
     previous_outcome: str | None = None
+    # The lead's current phone and BSUID when claimed: where its messages go.
+    lead_phone: str | None = None
+    lead_user_id: str | None = None
     # The session that vouches for this claim; None: it holds by its lease alone.
     claimer: ClaimerIdentity | None = None
 
@@ -273,6 +282,8 @@ class Outbox:
                 lead_status=row["lead_status"],
                 last_inbound_at=row["last_inbound_at"],
                 previous_outcome=row["previous_outcome"],
+                lead_phone=row["lead_phone"],
+                lead_user_id=row["lead_user_id"],
                 claimer=None
                 if row["claimer_pid"] is None
                 else ClaimerIdentity(row["claimer_pid"], row["claimer_started"]),

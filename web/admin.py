@@ -8,19 +8,21 @@ never writes a lead itself. Its other writes re-drive a dead letter and rotate t
 calendar feed's key. Errors are JSON `{"error": ...}`:
 
     AdminProblem
-     +-- 401  no bearer token, a wrong one, or ADMIN_TOKEN unset (never open)
+     +-- 401  no bearer token, a wrong one, or ADMIN_TOKEN unset (never open; the same
+     |        check guards /openapi.json and /metrics: `admin_only`)
+     +-- 429  10 wrong tokens from this address in 10 minutes (web.admin_auth)
      +-- 404  no such lead, delivery or media item
      +-- 409  the delivery is not dead-lettered, or the action does not apply to the
      |        lead in its status (the reason says which status), or the calendar
      |        feed's key to rotate is STUDIO_CALENDAR_KEY
-     +-- 422  a bad limit, cursor, status, action or id
+     +-- 422  a bad limit, cursor, status, action or id; a NUL or lone surrogate in a
+     |        query parameter or a JSON string
     (from actors, mapped in web.errors)
     MailboxFull, RuntimeClosed, TurnFailed, DatabaseUnavailable -> 503
 """
 
 from __future__ import annotations
 
-import hmac
 import os
 import socket
 from collections.abc import Sequence
@@ -33,9 +35,10 @@ from quart import Blueprint, ResponseReturnValue, request
 
 from actors import TurnOutcome
 from actors.commands import ActOnLead, RedriveDeadLetter, RedriveOutcome, ReplyToLead, RotateFeedKey
-from actors.lead import Status
+from actors.lead import ArtistAction, Status
 from actors.queries import FeedAddress, KeyFromSettings
 from actors.runtime import mask_phone
+from web.admin_auth import admin_refusal
 from web.admin_requests import (
     ACTIONS,
     MAX_DELIVERY_ID,
@@ -65,11 +68,12 @@ from web.admin_responses import (
     RefusedPage,
     ReplyResult,
 )
+from web.clean_fields import UNUSABLE, body_unusable, fields_unusable
 from web.openapi import openapi_document
 from web.request_ids import correlation_id
 from web.services import services
 
-__all__ = ["AdminProblem", "blueprint"]
+__all__ = ["AdminProblem", "admin_only", "blueprint"]
 
 log = structlog.get_logger("web.admin")
 
@@ -89,7 +93,6 @@ class AdminProblem(Exception):
         self.details = list(details)
 
 
-@_admin.errorhandler(AdminProblem)
 async def _problem(problem: AdminProblem) -> ResponseReturnValue:
     body = ErrorBody(error=problem.error, details=problem.details).model_dump(mode="json")
     if problem.status == 401:
@@ -97,19 +100,25 @@ async def _problem(problem: AdminProblem) -> ResponseReturnValue:
     return body, problem.status
 
 
+def admin_only(guarded: Blueprint) -> None:
+    """Every route of `guarded` needs the admin token: /admin/..., /openapi.json, /metrics.
+
+    One check (`_authenticate`) for all of them, and one way to refuse.
+    """
+    guarded.before_request(_authenticate)
+    guarded.register_error_handler(AdminProblem, _problem)
+
+
+async def _authenticate() -> ResponseReturnValue | None:
+    """Bearer ADMIN_TOKEN, under the wrong-token limit (`web.admin_auth`)."""
+    return await admin_refusal()
+
+
 @_admin.before_request
-async def _authenticate() -> None:
-    """Bearer ADMIN_TOKEN, compared in constant time; no token configured refuses all."""
-    expected = services().settings.admin_token
-    secret = expected.get_secret_value().encode() if expected is not None else b""
-    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
-    if (
-        not secret
-        or scheme.lower() != "bearer"
-        or not hmac.compare_digest(presented.strip().encode(), secret)
-    ):
-        log.warning("admin.unauthorized", configured=bool(secret))
-        raise AdminProblem(401, "unauthorized")
+async def _refuse_unusable_text() -> None:
+    """After the token: a NUL or lone surrogate in a query or a JSON string is a 422."""
+    if await fields_unusable() or await body_unusable():
+        raise AdminProblem(422, UNUSABLE)
 
 
 @blueprint.get("/openapi.json")
@@ -150,16 +159,17 @@ async def list_leads() -> ResponseReturnValue:
 
 @_admin.get("/leads/<wa_id>")
 async def get_lead(wa_id: str) -> ResponseReturnValue:
-    found = await services().queries.admin.lead_file(_lead_key(wa_id))
+    found = await services().queries.admin.lead_file(await _lead_key(wa_id))
     if found is None:
         raise AdminProblem(404, "no such lead")
     lead_file, latest = found
-    return _json(LeadDetail.of(lead_file, latest))
+    reads = services().queries.admin
+    return _json(LeadDetail.of(lead_file, latest, reads.money(lead_file)))
 
 
 @_admin.post("/leads/<wa_id>/reply")
 async def reply_to_lead(wa_id: str) -> ResponseReturnValue:
-    lead_key = _lead_key(wa_id)
+    lead_key = await _lead_key(wa_id)
     raw = await request.get_data(cache=False, as_text=False)
     assert isinstance(raw, bytes)
     try:
@@ -178,10 +188,19 @@ async def act_on_lead(wa_id: str, action: str) -> ResponseReturnValue:
     acted = ACTIONS.get(action)
     if acted is None:
         raise AdminProblem(422, "unknown action", [f"action: one of {', '.join(sorted(ACTIONS))}"])
-    lead_key = _lead_key(wa_id)
+    lead_key = await _lead_key(wa_id)
     extra = _query(ActionQuery)
+    if acted is ArtistAction.REFUND:
+        await _refundable(lead_key, extra.amount_minor)
     taken = await services().actors.handle(
-        ActOnLead(lead_key, acted, correlation_id(), session_minutes=extra.session_minutes)
+        ActOnLead(
+            lead_key,
+            acted,
+            correlation_id(),
+            extra.deposit_minor,
+            session_minutes=extra.session_minutes,
+            refund_amount=extra.amount_minor,
+        )
     )
     if taken is None:
         raise AdminProblem(404, "no such lead")
@@ -203,6 +222,21 @@ async def act_on_lead(wa_id: str, action: str) -> ResponseReturnValue:
             version=taken.version,
         )
     )
+
+
+async def _refundable(lead_key: str, amount_minor: int | None) -> None:
+    """Refuse a refund of more than is left, naming the most that can be (409)."""
+    reads = services().queries.admin
+    found = await reads.lead_file(lead_key)
+    if found is None:
+        raise AdminProblem(404, "no such lead")
+    left = reads.money(found[0]).refundable_minor
+    if not left:
+        raise AdminProblem(409, "nothing to refund", ["refund: no paid deposit is left"])
+    if amount_minor is not None and amount_minor > left:
+        raise AdminProblem(
+            409, "more than is left to refund", [f"amount_minor: at most {left} is left"]
+        )
 
 
 @_admin.get("/dead-letters")
@@ -270,6 +304,7 @@ async def get_media(media_id: str) -> ResponseReturnValue:
     return _json(MediaContentOut.of(found))
 
 
+admin_only(blueprint)  # /openapi.json, and /admin/... nested in it
 blueprint.register_blueprint(_admin)
 
 
@@ -307,7 +342,12 @@ def _details(error: ValidationError) -> list[str]:
     ]
 
 
-def _lead_key(wa_id: str) -> str:
-    if not is_lead_key(wa_id):
+async def _lead_key(any_id: str) -> str:
+    """The lead a path names by phone, BSUID, parent BSUID (current or previous), lead
+    id or key; 404 when none."""
+    if not is_lead_key(any_id):
         raise AdminProblem(404, "no such lead")
-    return wa_id
+    found = await services().queries.admin.lead_key(any_id)
+    if found is None:
+        raise AdminProblem(404, "no such lead")
+    return found

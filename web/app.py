@@ -20,12 +20,18 @@ from pydantic import SecretStr
 from quart import Quart
 
 from actors import ActorRuntime, Actors, Backoff, Composer, OutboxRelay, Queries, WhatsAppSender
-from actors.artist import ArtistBehaviour
-from actors.commands import LeadActions, RefusedItemsRecord, StripeIntake, WhatsAppIntake
+from actors.artist import ArtistBehaviour, SignInLinks
+from actors.commands import (
+    Identities,
+    LeadActions,
+    RefusedItemsRecord,
+    StripeIntake,
+    WhatsAppIntake,
+)
 from actors.copy import script_from
 from actors.lead import LeadBehaviour, Policy
 from actors.lead.invite_links import InviteLinks
-from actors.page import SignIn, signing_key
+from actors.page import AdminAccess, SignIn, signing_key
 from actors.providers.calendars.busy_sync import BusyCalendarSync, forget_busy_calendar
 from actors.providers.sheets import SheetsSync
 from actors.providers.stripe.checkout import CheckoutLinks
@@ -62,11 +68,14 @@ from web import (
     studio_calendar,
     webhooks,
 )
+from web.clean_fields import install_field_check
+from web.edge_paths import CanonicalPaths, install_relative_redirects
 from web.errors import register_error_handlers
 from web.heap import settle_heap_once_started
 from web.logs import configure_logging
 from web.metrics import Metrics
 from web.request_ids import install_request_ids
+from web.security_headers import SecurityHeaders
 from web.services import Services
 from web.settings import Settings
 from web.startup import (
@@ -118,11 +127,21 @@ def create_app(
         app.register_blueprint(studio.blueprint)
     app.register_blueprint(health.blueprint)
     register_error_handlers(app)
+    install_relative_redirects(app)
+    install_field_check(app)
     install_request_ids(app)
     metrics = Metrics()  # this app's own registry: apps in one process share no counter
     metrics.install(app)
     if serves_web:
         app.asgi_app = WhatsAppEndpoint(app, app.asgi_app)  # type: ignore[method-assign]
+    # Outermost: one canonical path for every layer, then the headers on every answer.
+    app.asgi_app = CanonicalPaths(  # type: ignore[method-assign]
+        SecurityHeaders(
+            app.asgi_app,
+            trust_proxy_headers=settings.trust_proxy_headers,
+            public_base_url=settings.public_base_url,
+        )
+    )
 
     crash_points = CrashPoints(settings.fault_crash_at)  # FAULT_CRASH_AT: tests only
 
@@ -133,7 +152,6 @@ def create_app(
                 log.warning("fault.crash_point_armed", point=crash_points.armed.value)
             copy = service_copy(settings)
             studio = settings.studio()
-            composer = Composer(copy, timezone=studio.timezone if studio else UTC)
             db, dsn = await _open_database(settings, stack)
             app.extensions[DATABASE_KEY] = db  # for operators' tools and tests, not routes
             relays: list[OutboxRelay] = []
@@ -144,11 +162,20 @@ def create_app(
 
             studio_key = await signing_key(db, _secret(settings.session_secret))
             invites = _invite_links(settings, studio_key, studio)
+            links = _sign_in_links(settings, studio_key)
+            composer = Composer(
+                copy,
+                timezone=studio.timezone if studio else UTC,
+                sign_in_url=links.url if links else None,
+            )
 
-            artist = ArtistBehaviour(settings.artist_whatsapp_number)
+            script = script_from(copy)
+            artist = ArtistBehaviour(
+                settings.artist_whatsapp_number, words=script.words, links=links
+            )
             runtime = ActorRuntime(
                 db,
-                LeadBehaviour(script_from(copy), _policy(settings, invites)),
+                LeadBehaviour(script, _policy(settings, invites)),
                 mailbox_size=settings.mailbox_size,
                 idle_after_s=settings.actor_idle_s,
                 # This process's relays at once; in the web role, the worker processes by
@@ -203,11 +230,25 @@ def create_app(
             queries = _queries(settings, db, composer, clock, studio, invites, loops)
             stack.enter_context(metrics.watching(runtime, queries.backlog))
             sign_in = _sign_in(settings, db, runtime, clock)
+            ended = await sign_in.follow_password()
+            if ended:
+                log.warning("studio.sessions_ended", why="studio_password_changed", count=ended)
             loops_task = asyncio.create_task(loops.run(), name="supervisor")
             Services(
                 settings=settings,
                 actors=Actors(
-                    whatsapp=WhatsAppIntake(runtime, statuses, artist, settings.turn_wait_s),
+                    whatsapp=WhatsAppIntake(
+                        runtime,
+                        statuses,
+                        artist,
+                        settings.turn_wait_s,
+                        Identities(
+                            db,
+                            clock.now,
+                            artist_number=settings.artist_whatsapp_number,
+                            artist_user_id=settings.artist_whatsapp_user_id,
+                        ),
+                    ),
                     stripe=StripeIntake(
                         runtime, PaymentRouting(db), clock.now, settings.turn_wait_s
                     ),
@@ -215,6 +256,7 @@ def create_app(
                         db, runtime, clock.now, settings.turn_wait_s, wake_relays, composer.plain
                     ),
                     sign_in=sign_in,
+                    admin_access=AdminAccess(db, _secret(settings.admin_token)),
                     calendar_feed=queries.calendar_feed,
                     rejections=Rejections(db),
                     refused_items=RefusedItemsRecord(db),
@@ -311,6 +353,8 @@ def _calendar_feed(
         # Events carry their timezone, so phones show them right, on the studio's clock.
         timezone=studio.timezone.key if studio else "UTC",
         now=clock.now,
+        deposit=settings.deposit,
+        locale=settings.locale,
     )
 
 
@@ -324,7 +368,7 @@ def _queries(
     loops: Supervisor,
 ) -> Queries:
     """Every read the web shows."""
-    admin_reads = AdminReads(db)
+    admin_reads = AdminReads(db, settings.deposit)
     return Queries(
         page=StudioPage(
             db,
@@ -335,6 +379,8 @@ def _queries(
             frozenset(settings.whatsapp_templates),
             timezone=studio.timezone if studio else UTC,
             locale=settings.locale,
+            deposit=settings.deposit,
+            prices=studio.message_prices if studio else None,
         ),
         admin=admin_reads,
         calendar_feed=_calendar_feed(settings, db, composer, clock, studio),
@@ -380,6 +426,7 @@ def _policy(settings: Settings, invites: InviteLinks | None) -> Policy:
         read_receipts=settings.whatsapp_read_receipts,
         studio=settings.studio(),
         hold_s=settings.deposit_link_ttl_s + _HOLD_GRACE_S,
+        hold_grace_s=_HOLD_GRACE_S,
         invites=invites,
     )
 
@@ -471,8 +518,7 @@ def _checkout(
         client,
         db,
         runtime,
-        amount_minor=settings.deposit_amount_minor,
-        currency=settings.deposit_currency,
+        deposit=settings.deposit,
         ttl_s=settings.deposit_link_ttl_s,
         success_url=settings.checkout_success_url,
         cancel_url=settings.checkout_cancel_url,
@@ -505,6 +551,12 @@ def _sheets_relay(
         crash_points=crash_points,
         claimer=claimer,
     )
+
+
+def _sign_in_links(settings: Settings, studio_key: str) -> SignInLinks | None:
+    """The studio page's sign-in links, made with the studio key (None: no public origin)."""
+    base = settings.public_base_url
+    return SignInLinks(str(base), studio_key) if base else None
 
 
 def _sign_in(settings: Settings, db: Database, runtime: ActorRuntime, clock: Clock) -> SignIn:
@@ -543,6 +595,8 @@ def _sheets(
         service_account_file=settings.google_service_account_file,
         api_base=settings.sheets_api_base,
         timeout_s=10.0,  # up to six calls a delivery must fit well inside the relay's lease
+        deposit=settings.deposit,
+        locale=settings.locale,
     )
     stack.callback(sheets.close)
     return sheets
@@ -556,7 +610,9 @@ def create_app_from_env() -> Quart:
     """
     try:
         settings = read_settings(serving=True)
-        configure_logging(settings.log_format, settings.log_level)
+        configure_logging(
+            settings.log_format, settings.log_level, libraries=settings.log_level_libraries
+        )
         check_copy(settings)
         check_database_now(settings.database_url)
     except StartupError as error:

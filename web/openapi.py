@@ -23,7 +23,7 @@ from pydantic.json_schema import JsonSchemaMode
 from web.admin_requests import (
     ACTIONS,
     MAX_DELIVERY_ID,
-    WA_ID_PATTERN,
+    MAX_KEY_LENGTH,
     ActionQuery,
     ActorsQuery,
     DeadLettersQuery,
@@ -56,6 +56,8 @@ _WHY = {
     409: "the delivery is not dead-lettered, the action does not apply in the lead's status, "
     "or the calendar feed's key is STUDIO_CALENDAR_KEY (change it there)",
     422: "invalid parameter",
+    429: "10 wrong bearer tokens from this address in 10 minutes: refused, unchecked, until "
+    "Retry-After",
     503: "overloaded or the database is unavailable; retry",
 }
 
@@ -63,8 +65,18 @@ _WA_ID = {
     "name": "wa_id",
     "in": "path",
     "required": True,
-    "description": "the lead's WhatsApp id",
-    "schema": {"type": "string", "pattern": WA_ID_PATTERN, "examples": ["447700900321"]},
+    "description": "the lead, by any of its ids: its phone (wa_id), its BSUID or parent "
+    "BSUID (current or previous), or its lead id",
+    "schema": {
+        "type": "string",
+        "maxLength": MAX_KEY_LENGTH,
+        "examples": [
+            "447700900321",
+            "US.13491208655302741918",
+            "US.ENT.11815799212886844830",
+            "2f1c1b7e-8a4e-4c1a-9a57-0b1f3c2d4e5f",
+        ],
+    },
 }
 _ACTION = {
     "name": "action",
@@ -123,7 +135,8 @@ _OPERATIONS = (
         "get",
         "/admin/leads/{wa_id}",
         "getLead",
-        "One lead in full: snapshot, answers, inbox, events, outbox with attempts, timers",
+        "One lead in full: snapshot, answers, inbox, events, outbox with attempts and "
+        "Meta's pricing, timers",
         LeadDetail,
         path_parameters=(_WA_ID,),
         errors=(401, 404, 503),
@@ -254,7 +267,8 @@ def _responses(op: _Operation, components: _Components) -> dict[str, Any]:
             "content": {"application/json": {"schema": components.ref(op.answer)}},
         }
     }
-    for status in op.errors:
+    # Every operation needs the bearer token, so every one may answer 429 for it.
+    for status in sorted({*op.errors, 429}):
         responses[str(status)] = {
             "description": _WHY[status],
             "headers": request_id,

@@ -10,17 +10,22 @@ form, a locale that has a copy file. An empty variable counts as unset.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from actors.money import MAX_MINOR, Money, MoneyError, known_currency
 from actors.providers.whatsapp import DEFAULT_GRAPH_VERSION, version_in_use
 from actors.runtime import DEFAULT_DATA_DIR, CrashPoint
 from actors.schedule import StudioFile
 from web.phone_numbers import to_wa_id
 from web.studio_file import StudioFileError, load_studio
+
+# A business-scoped user id (`US.1349...`), or a parent one (`US.ENT.1181...`).
+_BSUID = re.compile(r"^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}$")
 
 __all__ = ["DEFAULT_COPY_DIR", "DEFAULT_DATA_DIR", "Settings", "available_locales"]
 
@@ -55,15 +60,20 @@ class Settings(BaseSettings):
     whatsapp_api_base: _Url = "https://graph.facebook.com"
     whatsapp_api_version: str = Field(default=DEFAULT_GRAPH_VERSION, pattern=r"^v\d+\.\d+$")
     artist_whatsapp_number: str | None = None
+    # The artist's business-scoped user id, when known beforehand; unset: learned from
+    # the first message from the artist's number that carries one.
+    artist_whatsapp_user_id: str | None = Field(
+        default=None, pattern=r"^[A-Z]{2}\.[A-Za-z0-9]{1,128}$"
+    )
     stripe_api_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: _Url = "https://api.stripe.com"
-    deposit_amount_minor: int = Field(default=5000, gt=0)
+    deposit_amount_minor: int = Field(default=5000, gt=0, le=MAX_MINOR)  # Stripe's ceiling
     deposit_currency: str = Field(default="gbp", pattern=r"^[a-z]{3}$")
     sheets_spreadsheet_id: str | None = None
     google_service_account_file: Path | None = None
     sheets_api_base: _Url | None = None
-    admin_token: SecretStr | None = None
+    admin_token: SecretStr | None = None  # at least 32 characters: shorter is guessable
     pilot_allowlist: str | None = None
     locale: str = "en_GB"
     deposit_link_ttl_s: int = Field(default=23 * 3600, ge=30 * 60, le=24 * 3600)
@@ -107,6 +117,9 @@ class Settings(BaseSettings):
     copy_dir: Path = DEFAULT_COPY_DIR
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    # The libraries' own loggers (HTTP clients and servers, asyncio): at INFO, httpx
+    # writes every address it calls, secrets in it included (BUSY_CALENDAR_URL).
+    log_level_libraries: Literal["debug", "info", "warning", "error", "critical"] = "warning"
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     mailbox_size: int = Field(default=64, gt=0)
     actor_idle_s: float = Field(default=60.0, gt=0)
@@ -180,16 +193,34 @@ class Settings(BaseSettings):
         for n, entry in enumerate(value.split(","), start=1):
             if not entry.strip():
                 continue
+            if _BSUID.match(entry.strip()):  # a BSUID, kept as written
+                numbers.append(entry.strip())
+                continue
             try:
                 numbers.append(to_wa_id(entry))
             except ValueError as error:
                 raise ValueError(f"entry {n}: {error}") from None
         return ",".join(numbers)
 
-    @field_validator("deposit_currency", "log_level", mode="before")
+    @field_validator("deposit_currency", "log_level", "log_level_libraries", mode="before")
     @classmethod
     def _lower_case(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("deposit_currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        """A code Babel does not know has no exponent: the amounts would be wrong."""
+        try:
+            known_currency(value)
+        except MoneyError:
+            raise ValueError(f"{value} is not a currency Babel knows (ISO 4217)") from None
+        return value
+
+    @property
+    def deposit(self) -> Money:
+        """The studio's usual deposit: DEPOSIT_AMOUNT_MINOR of DEPOSIT_CURRENCY."""
+        return Money(self.deposit_amount_minor, self.deposit_currency)
 
     @field_validator("stripe_api_key")
     @classmethod
@@ -205,6 +236,15 @@ class Settings(BaseSettings):
             ("https://", "webcal://", "http://")
         ):
             raise ValueError("must be the calendar's https:// (or webcal://) iCal address")
+        return value
+
+    @field_validator("admin_token")
+    @classmethod
+    def _long_admin_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None  # empty: unset, every admin call refused
+        if len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 random characters (openssl rand -base64 32)")
         return value
 
     @field_validator("studio_calendar_key")

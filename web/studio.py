@@ -10,8 +10,9 @@ the page works without JavaScript. Routes verify (session, CSRF), parse, call
     POST /studio/login/link        send a one-time link to the artist's WhatsApp
     GET  /studio/login/<token>     a link's page: one button that spends it
     POST /studio/login/<token>     spend it, start a session
-    POST /studio/login/password    STUDIO_PASSWORD; 429 after five wrong in 10 minutes
+    POST /studio/login/password    STUDIO_PASSWORD; 429 over the limit (actors.page.limits)
     POST /studio/logout            revoke this session
+    POST /studio/logout/everywhere revoke every session, this one included
     GET  /studio/                  the board (?q= searches name and number)
     GET  /studio/leads/<lead id>   one lead's file and the actions
     POST /studio/leads/<lead id>/act   an action, through the lead's actor
@@ -25,7 +26,6 @@ times are written by the filters of web/studio_times.py: the studio's clock, LOC
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
 import structlog
@@ -39,10 +39,14 @@ from actors.commands import (
     SignInWithLink,
     SignInWithPassword,
     SignOut,
+    SignOutEverywhere,
 )
 from actors.lead import ArtistAction
-from actors.page import FAILURE_WINDOW_S, LINK_TTL_S, LinkSent, PasswordTried
+from actors.money import MoneyError, parse_money
+from actors.page import LinkSent, PasswordTried
+from web.clean_fields import fields_unusable
 from web.request_ids import correlation_id
+from web.security_headers import SCRIPT_INTEGRITY
 from web.services import Services, services
 from web.studio_media import media_response
 from web.studio_session import SESSION_COOKIE, VISIT_COOKIE, Cookies, client_address
@@ -62,7 +66,6 @@ blueprint = Blueprint(
 )
 install_time_filters(blueprint)
 
-_CSP = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 _MAX_REPLY = 4000  # WhatsApp takes 4,096 characters in a text message
 
 _PUBLIC = frozenset(
@@ -101,6 +104,9 @@ async def _gate() -> ResponseReturnValue | None:
     if visitor.anchor is None:
         visitor.visit_id, visitor.new_visit = cookies.new_visit_id(), True
     g.studio_visitor = visitor
+    if await fields_unusable():  # before the form's token, a lead or a search is read
+        log.warning("studio.unusable_text", endpoint=request.endpoint)
+        return await _page("problem.html", 422, problem="text")
     if request.method == "POST":
         form = await request.form
         if not cookies.csrf_valid(visitor.anchor, form.get("csrf")):
@@ -116,11 +122,9 @@ async def _remember_visit(response: Response) -> Response:
     visitor = g.get("studio_visitor")
     if isinstance(visitor, _Visitor) and visitor.new_visit and visitor.visit_id:
         _cookies(services()).set(response, VISIT_COOKIE, visitor.visit_id)
-    if request.endpoint != "studio.static":  # a lead's file stays off disk caches
-        response.headers.setdefault("Cache-Control", "no-store")
+    # no-store and the CSP: web.security_headers, on every /studio/ answer
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "no-referrer"  # a sign-in link never leaks onward
-    response.headers.setdefault("Content-Security-Policy", _CSP)
     return response
 
 
@@ -132,6 +136,7 @@ async def _page(template: str, status: int = 200, **context: object) -> Response
         csrf=_cookies(found).csrf_token(visitor.anchor) if visitor.anchor else "",
         signed_in=visitor.session_id is not None,
         wall_clock=found.queries.page.wall_clock,
+        script_integrity=SCRIPT_INTEGRITY,
         **context,
     )
     return Response(html, status, content_type="text/html; charset=utf-8")
@@ -160,13 +165,14 @@ async def _login_page(status: int = 200, **context: object) -> Response:
 
 @blueprint.post("/login/link")
 async def send_link() -> ResponseReturnValue:
-    sent = await services().actors.handle(RequestSignInLink(correlation_id()))
-    if sent is LinkSent.NOT_CONFIGURED:
+    address = client_address(services().settings.trust_proxy_headers)
+    asked = await services().actors.handle(RequestSignInLink(correlation_id(), address))
+    if asked.sent is LinkSent.NOT_CONFIGURED:
         return await _login_page(409, problem="link_not_configured")
-    if sent is LinkSent.TOO_MANY:
+    if asked.sent is LinkSent.TOO_MANY:
         log.warning("studio.links_limited")
         response = await _login_page(429, problem="too_many_links")
-        response.headers["Retry-After"] = str(LINK_TTL_S)
+        response.headers["Retry-After"] = str(asked.retry_after_s)
         return response
     log.info("studio.link_sent")
     return await _page("link_sent.html")
@@ -195,19 +201,19 @@ async def password() -> ResponseReturnValue:
     form = await request.form
     address = client_address(found.settings.trust_proxy_headers)
     presented = form.get("password", "")
-    tried, session_id = await found.actors.handle(SignInWithPassword(presented, address))
-    if tried is PasswordTried.TOO_MANY:
+    answer = await found.actors.handle(SignInWithPassword(presented, address))
+    if answer.tried is PasswordTried.TOO_MANY:
         log.warning("studio.password_locked")
         response = await _login_page(429, problem="too_many")
-        response.headers["Retry-After"] = str(FAILURE_WINDOW_S)
+        response.headers["Retry-After"] = str(answer.retry_after_s)
         return response
-    if tried is PasswordTried.NOT_CONFIGURED:
+    if answer.tried is PasswordTried.NOT_CONFIGURED:
         return await _login_page(409, problem="password_not_configured")
-    if session_id is None:
+    if answer.session_id is None:
         log.info("studio.password_wrong")
         return await _login_page(401, problem="wrong_password")
     log.info("studio.signed_in", way="password")
-    return _signed_in(session_id)
+    return _signed_in(answer.session_id)
 
 
 def _signed_in(session_id: str) -> ResponseReturnValue:
@@ -230,6 +236,15 @@ async def logout() -> ResponseReturnValue:
     return response
 
 
+@blueprint.post("/logout/everywhere")
+async def logout_everywhere() -> ResponseReturnValue:
+    ended = await services().actors.handle(SignOutEverywhere())
+    response = redirect("/studio/login", 303)
+    _cookies(services()).clear(response, SESSION_COOKIE)
+    log.info("studio.signed_out_everywhere", sessions=ended)
+    return response
+
+
 # -- the board and a lead --------------------------------------------------------------
 
 
@@ -241,22 +256,37 @@ async def board() -> ResponseReturnValue:
 
 @blueprint.get("/leads/<lead_id>")
 async def lead(lead_id: str) -> ResponseReturnValue:
+    reason = request.args.get("reason")
+    return await _lead_page(
+        lead_id,
+        done=request.args.get("done"),
+        refused=request.args.get("refused"),
+        replied=request.args.get("replied"),
+        why=services().queries.page.why_not_sent(reason) if reason else None,
+    )
+
+
+async def _lead_page(
+    lead_id: str,
+    status: int = 200,
+    *,
+    typed: dict[str, str] | None = None,
+    wrong: dict[str, str] | None = None,
+    **context: object,
+) -> Response:
+    """The lead's page; `typed` and `wrong`: a refused form's words and what to fix, by
+    action, so nothing typed is lost."""
     parsed = _uuid(lead_id)
     view = None if parsed is None else await services().queries.page.lead(parsed)
     if view is None:
         return await _page("problem.html", 404, problem="no_lead")
-    found = services()
-    reason = request.args.get("reason")
     return await _page(
-        "lead.html",
-        lead=view,
-        done=request.args.get("done"),
-        refused=request.args.get("refused"),
-        replied=request.args.get("replied"),
-        why=found.queries.page.why_not_sent(reason) if reason else None,
-        deposit_amount=found.settings.deposit_amount_minor,
-        deposit_currency=found.settings.deposit_currency.upper(),
+        "lead.html", status, lead=view, typed=typed or {}, wrong=wrong or {}, **context
     )
+
+
+# Actions whose form carries an amount of money (`amount`; blank: the usual / all left).
+_WITH_AMOUNT = frozenset({ArtistAction.APPROVE, ArtistAction.REFUND})
 
 
 @blueprint.post("/leads/<lead_id>/act")
@@ -267,11 +297,32 @@ async def act(lead_id: str) -> ResponseReturnValue:
         action = ArtistAction(form.get("action", ""))
     except ValueError:
         return await _page("problem.html", 422, problem="no_action")
-    amount = _minor_units(form.get("amount", "")) if action is ArtistAction.APPROVE else None
-    if amount == _INVALID:
-        return await _page("problem.html", 422, problem="amount")
+    typed = (form.get("amount") or "").strip()[:_MAX_AMOUNT_TEXT]
+    amount: int | None = None
+    if typed and action in _WITH_AMOUNT:
+        settings = services().settings
+        try:
+            amount = parse_money(typed, settings.deposit_currency, settings.locale).minor
+        except MoneyError as error:
+            refused = {action.value: typed}
+            return await _lead_page(lead_id, 422, typed=refused, wrong={action.value: str(error)})
     door = services().actors
-    acted = None if parsed is None else ActOnLead(parsed, action, correlation_id(), amount)
+    acted = (
+        None
+        if parsed is None
+        else ActOnLead(
+            parsed,
+            action,
+            correlation_id(),
+            amount if action is ArtistAction.APPROVE else None,
+            refund_amount=amount if action is ArtistAction.REFUND else None,
+            refund_number=_number(form.get("refund_number")),
+        )
+    )
+    if acted is not None and action is ArtistAction.REFUND:
+        over = await _over_refundable(acted, typed)
+        if over is not None:
+            return over
     taken = None if acted is None else await door.handle(acted)
     if taken is None:
         return await _page("problem.html", 404, problem="no_lead")
@@ -304,25 +355,33 @@ async def media(media_row: int) -> ResponseReturnValue:
     return media_response(found)
 
 
-_INVALID = -1
-_MAX_AMOUNT = Decimal("999999.99")  # Stripe's ceiling for a Checkout amount
+_MAX_AMOUNT_TEXT = 40  # an amount typed in a form: longer is no amount
 
 
-def _minor_units(text: str) -> int | None:
-    """A deposit typed in the currency's main unit ("80", "80.50"); None: blank (the
-    configured deposit); `_INVALID`: not a positive amount with at most two decimals."""
-    text = text.strip().replace(",", ".")
-    if not text:
+async def _over_refundable(acted: ActOnLead, typed: str) -> Response | None:
+    """The refused page when a refund asks more than is left (naming the most that can
+    be), or when nothing is left; None when it can go."""
+    assert isinstance(acted.lead, UUID)
+    view = await services().queries.page.lead(acted.lead)
+    if view is None:
+        return None  # the door answers "no such lead"
+    left = view.money.refundable_minor
+    if left and (acted.refund_amount is None or acted.refund_amount <= left):
         return None
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        return _INVALID
-    if not amount.is_finite() or not Decimal("0.5") <= amount <= _MAX_AMOUNT:
-        return _INVALID
-    if amount != amount.quantize(Decimal("0.01")):
-        return _INVALID
-    return int(amount * 100)
+    why = (
+        f"At most {view.money.refundable} is left to refund."
+        if left
+        else "Nothing paid is left to refund."
+    )
+    refund = ArtistAction.REFUND.value
+    return await _lead_page(str(acted.lead), 422, typed={refund: typed}, wrong={refund: why})
+
+
+def _number(text: str | None) -> int | None:
+    """A form's small positive number; None when absent or not one."""
+    if text is None or not text.isascii() or not text.isdigit() or len(text) > 6:
+        return None
+    return int(text)
 
 
 def _uuid(text: str) -> UUID | None:

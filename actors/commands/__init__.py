@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from actors.commands.bus import Actors
+from actors.commands.identities import Identities
 from actors.commands.lead_actions import LeadActions
 from actors.commands.model import (
     ActOnLead,
+    CheckAdminToken,
     Command,
+    IncomingContact,
+    IncomingEcho,
     IncomingMessage,
     IncomingPreference,
     LeadRef,
@@ -20,6 +24,7 @@ from actors.commands.model import (
     SignInWithLink,
     SignInWithPassword,
     SignOut,
+    SignOutEverywhere,
     StripePayment,
     TakeStripeEvent,
     TakeWhatsApp,
@@ -41,8 +46,12 @@ __all__ = [
     "ActOnLead",
     "ActionTaken",
     "Actors",
+    "CheckAdminToken",
     "Command",
     "FailedItem",
+    "Identities",
+    "IncomingContact",
+    "IncomingEcho",
     "IncomingMessage",
     "IncomingPreference",
     "LeadActions",
@@ -61,6 +70,7 @@ __all__ = [
     "SignInWithLink",
     "SignInWithPassword",
     "SignOut",
+    "SignOutEverywhere",
     "StripeIntake",
     "StripePayment",
     "TakeStripeEvent",

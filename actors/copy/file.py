@@ -79,6 +79,7 @@ _CONVERSATION_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "payment_failed": (frozenset(), frozenset()),
     "payment_refunded": (frozenset(), frozenset()),
     "artist_refund_done": (_WHO, frozenset()),  # a cancellation's refund went through
+    "artist_refund_part_done": (_WHO | {"amount", "left"}, frozenset()),  # part of it did
     "payment_disputed": (frozenset(), frozenset()),
     "payment_rejected": (frozenset(), frozenset()),
     "payment_twice": (frozenset(), frozenset()),
@@ -86,6 +87,7 @@ _CONVERSATION_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "deposit_product": (frozenset(), frozenset()),
     "calendar_name": (frozenset(), frozenset()),  # the artist's subscribed calendar
     "calendar_appointment": (frozenset({"name"}), frozenset()),  # an event in it
+    "calendar_deposit_paid": (frozenset({"amount"}), frozenset()),  # its description
     "calendar_invite": (frozenset(), frozenset()),  # the lead's add-to-calendar event
     "reminder": (frozenset(), frozenset()),
     "deposit_reminder": (frozenset({"url"}), frozenset()),
@@ -107,6 +109,7 @@ _CONVERSATION_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     ),
     "artist_no_leads": (frozenset(), frozenset()),
     "studio_sign_in": (frozenset({"url"}), frozenset()),  # the studio page's one-time link
+    "studio_links_off": (frozenset(), frozenset()),  # "link" without PUBLIC_BASE_URL
 }
 
 
@@ -197,6 +200,7 @@ class _WordsCopy(_Model):
     confirm: list[str]
     edit: list[str]
     done: list[str]  # the artist's word to end a conversation with a lead
+    sign_in: list[str]  # the artist's word, to the business number, for a sign-in link
     size_units: dict[str, list[str]]  # unit (a key of CM_PER_UNIT) -> words for it
 
 

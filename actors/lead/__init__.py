@@ -12,6 +12,7 @@ from actors.lead.codec import (
     state_from_json,
     state_to_json,
 )
+from actors.lead.identity import IDENTITY_CHANGES, phone_of
 from actors.lead.messages import (
     AskQuestion,
     AskWhatToEdit,
@@ -26,6 +27,7 @@ from actors.lead.messages import (
     SendBookingNotice,
     SendDepositLink,
     SendPacket,
+    SendSignInLink,
     SendSummary,
     WhatsAppMessage,
 )
@@ -36,10 +38,12 @@ from actors.lead.model import (
     ArmedTimer,
     ArtistActed,
     ArtistAction,
+    ArtistEchoed,
     ArtistReplied,
     Calendar,
     CancelTimer,
     ClaimSlot,
+    ContactSynced,
     Decision,
     DeliveryFailed,
     Deposit,
@@ -47,6 +51,7 @@ from actors.lead.model import (
     DepositSession,
     Effect,
     Event,
+    ExtendHold,
     FetchMedia,
     LeadState,
     MarkRead,
@@ -79,12 +84,14 @@ from actors.lead.transitions import ALLOWED, InvalidTransition, check_transition
 
 __all__ = [
     "ALLOWED",
+    "IDENTITY_CHANGES",
     "MEDIA_ANSWER",
     "SKIPPED_ANSWER",
     "Answer",
     "ArmedTimer",
     "ArtistActed",
     "ArtistAction",
+    "ArtistEchoed",
     "ArtistReplied",
     "AskQuestion",
     "AskWhatToEdit",
@@ -95,6 +102,7 @@ __all__ = [
     "ConfirmBooking",
     "ConfirmCancellation",
     "ConfirmOptOut",
+    "ContactSynced",
     "Decision",
     "DeliveryFailed",
     "Deposit",
@@ -102,6 +110,7 @@ __all__ = [
     "DepositSession",
     "Effect",
     "Event",
+    "ExtendHold",
     "FetchMedia",
     "InvalidTransition",
     "Kind",
@@ -136,6 +145,7 @@ __all__ = [
     "SendMedia",
     "SendMessage",
     "SendPacket",
+    "SendSignInLink",
     "SendSummary",
     "Status",
     "SystemNotice",
@@ -153,6 +163,7 @@ __all__ = [
     "media_kind",
     "offered_actions",
     "outbox_channel",
+    "phone_of",
     "state_from_json",
     "state_to_json",
 ]

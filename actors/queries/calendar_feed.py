@@ -19,10 +19,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from actors.copy import Composer
+from actors.money import Money
 from actors.providers.calendars.files import CalendarAppointment, calendar_feed
-from storage import Database
+from storage import BookedRow, Database
 
 __all__ = ["CalendarFeed", "FeedAddress", "KeyFromSettings", "KeySource"]
+
+_USUAL = Money(5000, "GBP")  # the settings' default deposit
+_HELD = frozenset({"paid", "refund_requested", "refunded"})  # a deposit Stripe took
 
 PAST = timedelta(days=90)  # how far back the feed keeps appointments that took place
 
@@ -55,6 +59,16 @@ class CalendarFeed:
     timezone: str  # the studio's: how the file writes the times
     now: Callable[[], datetime]  # the service's clock
     new_key: Callable[[], str] = _new_key
+    deposit: Money = _USUAL  # the usual deposit: its currency is every amount's
+    locale: str = "en_GB"  # LOCALE: how money is written
+
+    def _deposit_paid(self, row: BookedRow) -> str | None:
+        """What the lead paid, in the copy's words; None when nothing was."""
+        if row.deposit not in _HELD:
+            return None
+        usual = self.deposit
+        paid = Money(row.paid_amount or row.deposit_amount or usual.minor, usual.currency)
+        return self.composer.plain("calendar_deposit_paid", {"amount": paid.format(self.locale)})
 
     async def address(self) -> FeedAddress:
         """The feed's current key (made and kept on first use when none is configured)."""
@@ -86,7 +100,14 @@ class CalendarFeed:
                 return None
             booked = await unit.booked.since(now - PAST)
         appointments = [
-            CalendarAppointment(row.id, row.lead_id, row.lead_name, row.starts_at, row.ends_at)
+            CalendarAppointment(
+                row.id,
+                row.lead_id,
+                row.lead_name,
+                row.starts_at,
+                row.ends_at,
+                deposit_paid=self._deposit_paid(row),
+            )
             for row in booked
         ]
         return calendar_feed(

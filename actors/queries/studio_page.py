@@ -29,11 +29,17 @@ from actors.lead import (
     Status,
     UndecodableEffect,
     effect_from_json,
+    identity,
     offered_actions,
     state_from_json,
 )
 from actors.lead.artist_side import REPLY_KEY, WINDOW_S
+from actors.lead.business_app import BUSINESS_APP
+from actors.lead.model import LeadState
+from actors.lead.refunds import asked, paid, refundable
+from actors.money import Money
 from actors.queries.admin import AdminReads
+from actors.queries.message_costs import MessageCosts
 from actors.queries.page_views import (
     GROUPS,
     AnswerShown,
@@ -43,6 +49,7 @@ from actors.queries.page_views import (
     Group,
     LeadView,
     MediaShown,
+    MoneyShown,
     TranscriptEntry,
     VisitShown,
     WallClock,
@@ -50,6 +57,7 @@ from actors.queries.page_views import (
     message_text,
     said,
 )
+from actors.schedule import MessagePrices
 from storage import Database, LeadFile, MediaContent, OutboxRow
 from storage.studio_board import BoardRow
 
@@ -98,6 +106,9 @@ _RECORDED_KINDS = frozenset({"revoke", "system"})
 _ARTIST_WORDS = frozenset({REPLY_KEY, "artist_reply_media"})  # copy keys of relayed replies
 
 
+_USUAL = Money(5000, "GBP")  # the settings' default deposit
+
+
 @dataclass(frozen=True)
 class StudioPage:
     """What the studio page shows."""
@@ -109,7 +120,13 @@ class StudioPage:
     artist_number: str | None
     templated: frozenset[str]  # message keys with a WhatsApp template
     timezone: tzinfo = UTC  # the studio's (STUDIO_FILE): every time is shown on its clock
-    locale: str = "en_GB"  # LOCALE: the words dates and times are written in
+    locale: str = "en_GB"  # LOCALE: the words dates, times and money are written in
+    deposit: Money = _USUAL  # the usual deposit: DEPOSIT_AMOUNT_MINOR, its currency
+    prices: MessagePrices | None = None  # STUDIO_FILE's `message_prices:`, if given
+
+    @property
+    def _costs(self) -> MessageCosts:
+        return MessageCosts(self.prices, self.locale, self._now)
 
     @property
     def wall_clock(self) -> WallClock:
@@ -120,6 +137,7 @@ class StudioPage:
         wanted = search.strip() if search else None
         async with self._db.reads() as unit:
             rows = await unit.board.leads(wanted or None, BOARD_LIMIT, _FORWARDS)
+            costs, spend = await self._costs.board(unit, rows)
         grouped: dict[Group, list[BoardRow]] = {group: [] for group in GROUPS}
         for row in rows:
             if row.lead_key == self.artist_number:
@@ -133,7 +151,7 @@ class StudioPage:
             for row in rows
             if row.visit_starts_at is not None
         }
-        return Board(groups, names, wanted or None, visits)
+        return Board(groups, names, wanted or None, visits, costs, spend)
 
     async def lead(self, lead_id: UUID) -> LeadView | None:
         """The lead's file; reading it marks what was forwarded about them as seen."""
@@ -147,6 +165,7 @@ class StudioPage:
             await unit.board.seen(lead_key)
             await unit.commit()
         lead_file, latest = found
+        priced, message_cost = self._costs.of_lead(lead_file)
         state = state_from_json(lead_file.lead.state)
         labels = self._composer.question_labels()
         media = _media_of(lead_file)
@@ -164,10 +183,11 @@ class StudioPage:
         closes = None if last is None else last + timedelta(seconds=WINDOW_S)
         window_open = closes is None or self._now() < closes  # unknown: Meta judges
         by_template = REPLY_KEY in self.templated
+        who = identity.who(state)
         return LeadView(
             lead_id=lead_file.lead.lead_id,
             name=state.name or "",
-            number=lead_key,
+            number=identity.phone_of(state),
             status=lead_file.lead.status,
             status_name=self._composer.status_name(lead_file.lead.status),
             answers=answers,
@@ -178,6 +198,7 @@ class StudioPage:
                 (d.url, datetime.fromtimestamp(d.expires_at, tz=UTC))
                 for d in state.deposit_sessions
             ),
+            money=self._money(state),
             visit=None if visit is None else self._visit(visit.starts_at, visit.ends_at),
             actions=offered_actions(status, booked=visit is not None),
             last_message_at=last,
@@ -185,6 +206,10 @@ class StudioPage:
             window_open=window_open,
             reply_by_template=by_template,
             can_reply=status is not Status.OPTOUT and (window_open or by_template),
+            username=state.username,
+            handle=who["number"],
+            priced=priced,
+            message_cost=message_cost,
         )
 
     async def media(self, media_row: int) -> MediaContent | None:
@@ -206,6 +231,28 @@ class StudioPage:
             return None
         return self._composer.plain(reason)
 
+    def _money(self, state: LeadState) -> MoneyShown:
+        """Asked, paid, refunded and what is left to refund, as the locale writes money."""
+        usual = self.deposit
+
+        def words(money: Money | None) -> str | None:
+            return None if money is None else money.format(self.locale)
+
+        left = refundable(state, usual)
+        given_back = Money(state.refunded_amount, usual.currency) if state.refunded_amount else None
+        return MoneyShown(
+            currency=usual.currency,
+            usual=usual.format(self.locale),
+            usual_plain=usual.plain(),
+            asked=words(asked(state, usual)),
+            paid=words(paid(state, usual)),
+            refunded=words(given_back),
+            refundable=words(left),
+            refundable_minor=0 if left is None else left.minor,
+            refundable_plain=None if left is None else left.plain(),
+            next_refund=state.refunds_asked + 1,
+        )
+
     async def _lead_key(self, lead_id: UUID) -> str | None:
         async with self._db.reads() as unit:
             lead = await unit.leads.by_lead_id(lead_id)
@@ -224,6 +271,23 @@ class StudioPage:
         lead_key = lead_file.lead.lead_key
         entries = []
         for received in lead_file.inbox:
+            if _in_business_app(received.payload):
+                words, media_id = said(received.payload)
+                if words is None and media_id is not None:  # a picture with no caption
+                    words = f"[{received.payload.get('type')}]"
+                if words is not None:  # the artist's own, sent by WhatsApp itself
+                    entries.append(
+                        TranscriptEntry(
+                            received.received_at,
+                            "artist",
+                            words,
+                            None,  # the artist's media is not kept
+                            None,
+                            None,
+                            edited=received.payload.get("type") == "edit",
+                        )
+                    )
+                continue
             if not self._from_lead(received.payload):
                 continue  # an action, a payment, a timer, the artist's own (see events)
             text, media_id = said(received.payload)
@@ -269,8 +333,8 @@ class StudioPage:
         shown = [EventShown(e.at, e.level, e.kind, detail_line(e.detail)) for e in lead_file.events]
         for received in lead_file.inbox:
             payload = received.payload
-            if self._from_lead(payload):
-                continue  # in the transcript
+            if self._from_lead(payload) or _in_business_app(payload):
+                continue  # in the transcript, or said by its own event (a deletion)
             if "from" in payload and payload.get("type") in _RECORDED_KINDS:
                 continue  # its own event says what it was (message_revoked, ...)
             words, _ = said(payload)
@@ -292,13 +356,22 @@ class StudioPage:
 
     def _from_lead(self, payload: Mapping[str, Any]) -> bool:
         """A WhatsApp message the lead sent (the artist's taps and words are events)."""
-        return said(payload) != (None, None) and payload.get("from") != self.artist_number
+        return (
+            said(payload) != (None, None)
+            and payload.get("from") != self.artist_number
+            and not _in_business_app(payload)
+        )
 
     def _rendered(self, effect: Message) -> str:
         try:
             return message_text(self._composer.render(effect))
         except CopyError:
             return effect.key
+
+
+def _in_business_app(payload: Mapping[str, Any]) -> bool:
+    """An echo of what the artist wrote in the WhatsApp Business app (coexistence)."""
+    return payload.get("via") == BUSINESS_APP and payload.get("author") == "artist"
 
 
 def _media_of(lead_file: LeadFile) -> dict[str, MediaShown]:

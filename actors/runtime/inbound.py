@@ -30,7 +30,9 @@ from actors.artist import ARTIST_KEY, ArtistEvent, ForwardToLead
 from actors.lead import (
     ArtistActed,
     ArtistAction,
+    ArtistEchoed,
     ArtistReplied,
+    ContactSynced,
     DeliveryFailed,
     DepositLinkCreated,
     Event,
@@ -64,11 +66,16 @@ class Inbound:
     @classmethod
     def from_whatsapp(
         cls,
-        event: MessageReceived | ArtistActed | ArtistReplied | PreferenceChanged,
+        event: MessageReceived
+        | ArtistActed
+        | ArtistReplied
+        | ArtistEchoed
+        | ContactSynced
+        | PreferenceChanged,
         record: dict[str, Any],
         correlation_id: str,
     ) -> Inbound:
-        """`record` is Meta's message (or user preference) as received."""
+        """`record` is Meta's message (or user preference, echo, contact) as received."""
         return cls._carrying(event, record, correlation_id)
 
     @classmethod
@@ -89,9 +96,11 @@ class Inbound:
         correlation_id: str,
         deposit_amount: int | None = None,
         session_minutes: int | None = None,
+        refund_amount: int | None = None,
+        refund_number: int | None = None,
     ) -> Inbound:
         """With APPROVE, `deposit_amount` (minor units) and `session_minutes` when other
-        than the defaults."""
+        than the defaults; with REFUND, `refund_amount` (None: all that is left)."""
         event = ArtistActed(
             admin_action_message_id(action_id),
             wa_id,
@@ -100,6 +109,8 @@ class Inbound:
             via="admin",
             deposit_amount=deposit_amount,
             session_minutes=session_minutes,
+            refund_amount=refund_amount,
+            refund_number=refund_number,
         )
         record: dict[str, Any] = {
             "via": "admin",
@@ -111,6 +122,10 @@ class Inbound:
             record["session_minutes"] = session_minutes
         if deposit_amount is not None:
             record["deposit_amount"] = deposit_amount
+        if refund_amount is not None:
+            record["refund_amount"] = refund_amount
+        if refund_number is not None:
+            record["refund_number"] = refund_number
         return cls._carrying(event, record, correlation_id)
 
     @classmethod

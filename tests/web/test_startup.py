@@ -119,8 +119,20 @@ def test_an_empty_secret_is_no_secret() -> None:
             " (got 'pounds')",
         ),
         (
+            {"DEPOSIT_CURRENCY": "xyz"},
+            "DEPOSIT_CURRENCY: xyz is not a currency Babel knows (ISO 4217) (got 'xyz')",
+        ),
+        (
+            {"DEPOSIT_AMOUNT_MINOR": "100000000"},
+            "DEPOSIT_AMOUNT_MINOR: must be more than 0 and at most 99999999 (got 100000000)",
+        ),
+        (
             {"TURN_WAIT_S": "30"},
             "TURN_WAIT_S (30) must be below DRAIN_TIMEOUT_S (20)",
+        ),
+        (  # guessable: refused, and the token itself is never repeated
+            {"ADMIN_TOKEN": "a-short-admin-token-0123456789"},
+            "ADMIN_TOKEN: must be at least 32 random characters (openssl rand -base64 32)",
         ),
     ],
 )

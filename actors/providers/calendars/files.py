@@ -39,6 +39,7 @@ class CalendarAppointment:
     starts_at: datetime  # aware
     ends_at: datetime  # aware
     cancelled: bool = False
+    deposit_paid: str | None = None  # "Deposit paid: £80.00", in the copy's words
 
 
 def appointment_uid(appointment: CalendarAppointment) -> str:
@@ -65,7 +66,8 @@ def calendar_feed(
     for appointment in booked:
         name = appointment.lead_name or "-"
         event = _event(appointment, title.replace("{name}", name), timezone, stamped_at)
-        event.add("DESCRIPTION", f"lead {appointment.lead_id}")
+        lines = [f"lead {appointment.lead_id}", appointment.deposit_paid]
+        event.add("DESCRIPTION", "\n".join(line for line in lines if line))
         calendar.add_component(event)
     return _finish(calendar, booked, stamped_at)
 
