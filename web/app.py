@@ -58,7 +58,7 @@ from actors.runtime.rejections import Rejections
 from actors.runtime.supervisor import Supervisor
 from actors.runtime.timers import TimerScheduler
 from actors.schedule import StudioFile  # the hours and policies (STUDIO_FILE)
-from storage import Database, WakeUpListener, embedded_postgres
+from storage import ClaimerSession, Database, WakeUpListener, embedded_postgres
 from web import (
     admin,
     calendar_invite,
@@ -196,9 +196,14 @@ def create_app(
             statuses = DeliveryReports(db, runtime, clock.now, observer=metrics.observer)
             if runs_loops:
                 graph = await _graph(settings, stack)
-                relay = _relay(settings, db, composer, graph, clock, metrics.observer, crash_points)
+                # Our claims stand while this session does: a dead replica's are taken
+                # over within seconds (straight to Postgres, as the listener goes).
+                claimer = ClaimerSession(settings.database_listen_url or dsn)
+                relay = _relay(
+                    settings, db, composer, graph, clock, metrics.observer, crash_points, claimer
+                )
                 mirror = _sheets_relay(
-                    settings, db, composer, stack, metrics.observer, crash_points
+                    settings, db, composer, stack, metrics.observer, crash_points, claimer
                 )
                 relays.extend([relay] if mirror is None else [relay, mirror])
                 payments = _stripe(settings, stack)
@@ -221,6 +226,7 @@ def create_app(
                     loops.add(name, each.run, each.stop)
                 listener = WakeUpListener(settings.database_listen_url or dsn, wake_relays)
                 loops.add("wake-ups", listener.run, listener.stop)
+                loops.add("claims-session", claimer.run, claimer.stop)
             queries = _queries(settings, db, composer, clock, studio, invites, loops)
             stack.enter_context(metrics.watching(runtime, queries.backlog))
             sign_in = _sign_in(settings, db, runtime, clock)
@@ -446,6 +452,7 @@ def _relay(
     clock: Clock,
     observer: Observer | None = None,
     crash_points: CrashPoints | None = None,
+    claimer: ClaimerSession | None = None,
 ) -> OutboxRelay:
     """
     The relay with its WhatsApp channel. Refuses to start (`CopyError`) when a configured
@@ -462,6 +469,7 @@ def _relay(
         observer=observer,
         crash_points=crash_points,
         excluding=["sheets"] if settings.sheets_enabled() else [],
+        claimer=claimer,
     )
     relay.add_channel(
         "whatsapp",
@@ -525,6 +533,7 @@ def _sheets_relay(
     stack: AsyncExitStack,
     observer: Observer | None,
     crash_points: CrashPoints,
+    claimer: ClaimerSession | None = None,
 ) -> OutboxRelay | None:
     """The Sheets mirror's relay (None when mirroring is off); the main one skips its rows."""
     if not settings.sheets_enabled():
@@ -540,6 +549,7 @@ def _sheets_relay(
         poll_interval_s=settings.relay_poll_s,
         observer=observer,
         crash_points=crash_points,
+        claimer=claimer,
     )
 
 
