@@ -56,6 +56,7 @@ import asyncpg
 import structlog
 
 from storage.database import CONNECTION_ERRORS
+from storage.hosts import connect
 from storage.outbox import ClaimedDelivery, ClaimerIdentity
 
 __all__ = ["APPLICATION_NAME", "ClaimerIdentity", "ClaimerSession"]
@@ -205,7 +206,7 @@ class ClaimerSession:
                 delay = min(delay * 2, self._backoff_cap_s)
 
     async def _hold(self) -> None:
-        con = await asyncpg.connect(
+        con = await connect(  # each of a multi-host DSN's hosts in turn: the primary's
             self._dsn,
             timeout=self._connect_timeout_s,
             statement_cache_size=0,
