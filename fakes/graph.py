@@ -325,8 +325,17 @@ class FakeGraphApi:
                 return GraphReply(400, _error(400, 100, "Invalid JSON")), None
             if payload.get("messaging_product") == "whatsapp" and payload.get("status") == "read":
                 return self._read_reply(payload), None
-            if payload.get("messaging_product") != "whatsapp" or not payload.get("to"):
+            if payload.get("messaging_product") != "whatsapp":
                 return GraphReply(400, _error(400, 100, "Invalid parameter")), None
+            if bool(payload.get("to")) == bool(payload.get("recipient")):
+                # Meta wants exactly one of the phone (`to`) and the BSUID (`recipient`).
+                said = (
+                    "(#100) Only one of the parameters to and recipient may be given"
+                    if payload.get("to")
+                    else "(#100) The parameter to or recipient is required."
+                )
+                return GraphReply(400, _error(400, 100, said)), None
+            address = str(payload.get("to") or payload["recipient"])
             self.received.append(payload)
             failure = self._scripted_failure()
             if failure is None:
@@ -337,7 +346,7 @@ class FakeGraphApi:
                 return GraphReply(0, {}, "stall"), None
             wamid = f"wamid.fake{next(self._ids):08d}"
             sent = SentMessage(
-                to=payload["to"],
+                to=address,
                 type=payload.get("type", "text"),
                 body=payload,
                 wamid=wamid,
@@ -350,7 +359,11 @@ class FakeGraphApi:
             self._by_recipient.setdefault(sent.to, []).append(sent)
             answer = {
                 "messaging_product": "whatsapp",
-                "contacts": [{"input": payload["to"], "wa_id": payload["to"]}],
+                "contacts": [
+                    {"input": address, "wa_id": address}
+                    if payload.get("to")
+                    else {"input": address, "user_id": address}
+                ],
                 "messages": [{"id": wamid}],
             }
             return GraphReply(200, answer, "drop" if failure is not None else "answer"), sent
@@ -412,7 +425,7 @@ class FakeGraphApi:
         if (too_long := over_limit(payload)) is not None:
             return GraphFailure(400, INVALID_VALUE_CODE, f"{INVALID_VALUE}: {too_long}")
         if payload.get("type") != "template":
-            closed = payload["to"] in self._closed_windows
+            closed = (payload.get("to") or payload.get("recipient")) in self._closed_windows
             return GraphFailure.outside_window() if closed else None
         template = payload.get("template") or {}
         key = (template.get("name"), (template.get("language") or {}).get("code"))

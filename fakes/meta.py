@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from typing import Any
 
 __all__ = [
@@ -110,11 +111,14 @@ def status_entry(
     """One of `statuses[]` as Meta writes it: sent / delivered / read, or failed with
     `errors[]`; `callback` is the `biz_opaque_callback_data` the send carried; `pricing`
     in place of the default one (a service message, free in the customer service window)."""
+    # A message sent by BSUID (`recipient`) is reported by `recipient_user_id`, with no
+    # `recipient_id`; one sent to a phone by `recipient_id`.
+    by_bsuid = re.fullmatch(r"[A-Z]{2}\.[A-Za-z0-9]{1,128}", recipient) is not None
     entry: dict[str, Any] = {
         "id": wamid,
         "status": status,
         "timestamp": str(timestamp),
-        "recipient_id": recipient,
+        "recipient_user_id" if by_bsuid else "recipient_id": recipient,
     }
     if status != "failed":
         entry["conversation"] = {"id": f"conv-{recipient}", "origin": {"type": "service"}}

@@ -12,12 +12,17 @@ Chaos mode: faults injected while the load runs, each written to a `FaultLog`.
 
 The log is what the checks read: a reply sent twice is acceptable only when a fault of
 its sender (or of the database) happened between the first copy and the second.
+
+Each kill also notes the replies the replica held claimed at that moment (`Killed`);
+`after_kill_delays` measures how long after the kill each went out from another
+replica: a dead replica's claims should move within seconds, not a lease later.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +30,7 @@ from dataclasses import dataclass, field
 from loadtest.cluster import Cluster
 from loadtest.replicas import ServiceProcess, ServiceStartError
 
-__all__ = ["Chaos", "ChaosPlan", "Fault", "FaultLog"]
+__all__ = ["Chaos", "ChaosPlan", "Fault", "FaultLog", "Killed", "after_kill_delays"]
 
 ALL_REPLICAS = "*"  # a fault of the database touches every replica
 _START_ATTEMPTS = 3
@@ -97,6 +102,40 @@ class FaultLog:
 
 
 @dataclass(frozen=True)
+class Killed:
+    """A kill -9, and the replies (idempotency keys) its replica held claimed then."""
+
+    replica: str
+    at: float  # time.time(), just after the signal
+    claimed: tuple[str, ...]
+
+
+def after_kill_delays(
+    kills: list[Killed], accepted: list[tuple[str, float]]
+) -> tuple[list[float], int]:
+    """
+    For each reply a killed replica held claimed: seconds from the kill to the first
+    copy Meta accepted after it (`accepted`: (idempotency key, time.time()) of every
+    copy). Also how many had gone out already before the kill (the dead replica had
+    sent them, but not recorded it): the lead did not wait for those.
+    """
+    copies: dict[str, list[float]] = {}
+    for key, at in accepted:
+        copies.setdefault(key, []).append(at)
+    delays: list[float] = []
+    before = 0
+    for kill in kills:
+        for key in kill.claimed:
+            times = sorted(copies.get(key, []))
+            if any(at <= kill.at for at in times):
+                before += 1
+                continue
+            if times:
+                delays.append(times[0] - kill.at)
+    return delays, before
+
+
+@dataclass(frozen=True)
 class ChaosPlan:
     duration_s: float = 60.0
     kill_every_s: float = 5.0
@@ -125,6 +164,7 @@ class Chaos:
         self._say = say
         self._busy: set[str] = set()  # replicas being killed, restarted or paused
         self.errors: list[str] = []
+        self.kills: list[Killed] = []
 
     async def run(self) -> None:
         plan = self._plan
@@ -176,13 +216,22 @@ class Chaos:
             return
         self._busy.add(replica.name)
         try:
+            claimed = await self._claimed_by(replica)
             fault = self._log.begin("kill", replica.name)
-            await replica.kill()
+            replica.send_signal(signal.SIGKILL)
+            self.kills.append(Killed(replica.name, time.time(), tuple(claimed)))
+            await replica.kill()  # reaped
             self._say(f"chaos: kill -9 {replica.name}")
             await self._start(replica)
             fault.ended = time.time()
         finally:
             self._busy.discard(replica.name)
+
+    async def _claimed_by(self, replica: ServiceProcess) -> list[str]:
+        try:
+            return await self._cluster.claimed_by(replica)
+        except Exception:  # the database restarting: this kill is measured without them
+            return []
 
     async def _start(self, replica: ServiceProcess) -> None:
         """Start it again, as a supervisor would: a start that meets the database

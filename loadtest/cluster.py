@@ -161,6 +161,19 @@ class Cluster:
         )
         return sum(1 for r in rows if r["done"])
 
+    async def claimed_by(self, replica: ServiceProcess) -> list[str]:
+        """The replies `replica` holds claimed now (their idempotency keys): WhatsApp rows
+        tied to one of its sessions, under a lease still running."""
+        rows = await self.database.fetch(
+            "SELECT o.idempotency_key AS key FROM outbox AS o"
+            " JOIN pg_stat_activity AS a"
+            " ON a.pid = o.claimer_pid AND a.backend_start = o.claimer_started"
+            " WHERE o.status = 'pending' AND o.lease_until > now() AND o.channel = 'whatsapp'"
+            " AND a.application_name = $1",
+            replica.name,
+        )
+        return [str(r["key"]) for r in rows]
+
     async def backend_pids(self, replica: ServiceProcess) -> set[int]:
         rows = await self.database.fetch(
             "SELECT pid FROM pg_stat_activity WHERE application_name = $1", replica.name

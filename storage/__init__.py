@@ -13,6 +13,7 @@ from storage.artist_messages import WaitingLead
 from storage.artist_turns import ArtistSnapshot, ArtistTurnWrite, SignInLinkInsert
 from storage.busy_calendar import BusyCalendarStatus
 from storage.calendar_feed import BookedRow, FeedKey
+from storage.claimer import ClaimerSession
 from storage.database import (
     Database,
     ReadUnit,
@@ -31,10 +32,11 @@ from storage.errors import (
     StorageError,
     TransactionConflict,
 )
+from storage.identities import LeadIdentity, PreviousIdentifier, SeenIdentifiers
 from storage.leads import LeadRecord
 from storage.media import MediaContent, MediaItem, MediaWrite
 from storage.metrics_queries import ChannelBacklog
-from storage.outbox import ClaimedDelivery
+from storage.outbox import ClaimedDelivery, ClaimerIdentity
 from storage.preflight import DatabaseNotReady, check_database
 from storage.refused_items import RefusedItemInsert, RefusedItemRow
 from storage.statuses import FailedDelivery, KeptStatuses, Pricing, SentMessageRef, StatusReport
@@ -61,6 +63,8 @@ __all__ = [
     "BusyCalendarStatus",
     "ChannelBacklog",
     "ClaimedDelivery",
+    "ClaimerIdentity",
+    "ClaimerSession",
     "Database",
     "DatabaseError",
     "DatabaseNotReady",
@@ -71,6 +75,7 @@ __all__ = [
     "FeedKey",
     "KeptStatuses",
     "LeadFile",
+    "LeadIdentity",
     "LeadRecord",
     "MediaContent",
     "MediaItem",
@@ -79,6 +84,7 @@ __all__ = [
     "OutboxInsert",
     "OutboxRow",
     "PaymentIntentLink",
+    "PreviousIdentifier",
     "Pricing",
     "ReadUnit",
     "RecordUnit",
@@ -86,6 +92,7 @@ __all__ = [
     "RefusedItemInsert",
     "RefusedItemRow",
     "RelayUnit",
+    "SeenIdentifiers",
     "SentMessageRef",
     "SignInLinkInsert",
     "SlotClaim",

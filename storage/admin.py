@@ -23,6 +23,7 @@ from uuid import UUID
 
 import asyncpg
 
+from storage.identities import LeadIdentity
 from storage.leads import LeadRecord, Leads
 from storage.media import MediaItem, MediaStore
 from storage.statuses import Pricing
@@ -109,6 +110,7 @@ class LeadSummaryRow:
     last_inbound_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    identity: LeadIdentity | None = None  # who the lead is (filled by the reads)
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,7 @@ class LeadFile:
     timers: tuple[TimerRow, ...]
     deposit_sessions: tuple[DepositSessionRow, ...]
     media: tuple[MediaItem, ...] = ()  # what the lead sent, kept (no bytes here)
+    identity: LeadIdentity | None = None  # who the lead is (filled by the reads)
 
 
 class RedriveOutcome(StrEnum):

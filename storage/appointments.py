@@ -28,6 +28,11 @@ WHERE kind = 'hold' AND status = 'live' AND expires_at < now()
   AND tstzrange(starts_at, blocked_until, '[)') && tstzrange($1, $2, '[)')
 """
 
+_EXTEND_HOLD = """
+UPDATE appointments SET expires_at = $2, updated_at = now()
+WHERE lead_key = $1 AND kind = 'hold' AND status = 'live'
+"""
+
 _INSERT = """
 INSERT INTO appointments (lead_key, kind, starts_at, ends_at, blocked_until, expires_at)
 VALUES ($1, $2, $3, $4, $5, $6)
@@ -87,6 +92,10 @@ class Appointments:
         except asyncpg.ExclusionViolationError:
             return False
         return True
+
+    async def extend_hold(self, lead_key: str, expires_at: datetime) -> None:
+        """The lead's live hold, if any, now lapses at `expires_at`."""
+        await self._con.execute(_EXTEND_HOLD, lead_key, expires_at)
 
     async def release(self, lead_key: str, *, cancelled: bool) -> None:
         """The lead's live row, if any, stops blocking its time."""

@@ -16,8 +16,16 @@ import asyncpg
 __all__ = ["ArtistMessages", "WaitingLead"]
 
 _LEADS_WITH = """
-SELECT lead_key, name FROM lead_summaries
-WHERE status = $1 ORDER BY updated_at DESC, lead_key LIMIT $2
+SELECT s.lead_key, s.name, p.username,
+       (SELECT i.value FROM lead_identities AS i
+        WHERE i.lead_key = s.lead_key AND i.kind = 'wa_id' AND i.until IS NULL
+        ORDER BY i.since DESC LIMIT 1) AS phone,
+       (SELECT i.value FROM lead_identities AS i
+        WHERE i.lead_key = s.lead_key AND i.kind = 'user_id' AND i.until IS NULL
+        ORDER BY i.since DESC LIMIT 1) AS user_id
+FROM lead_summaries AS s
+LEFT JOIN lead_profiles AS p ON p.lead_key = s.lead_key
+WHERE s.status = $1 ORDER BY s.updated_at DESC, s.lead_key LIMIT $2
 """
 
 _REPLY_FATE = """
@@ -31,6 +39,9 @@ ORDER BY id DESC LIMIT 1
 class WaitingLead:
     lead_key: str
     name: str | None
+    phone: str | None = None  # current; None for a lead known only by BSUID
+    username: str | None = None
+    user_id: str | None = None
 
 
 class ArtistMessages:
@@ -41,7 +52,7 @@ class ArtistMessages:
 
     async def leads_with(self, status: str, limit: int) -> list[WaitingLead]:
         rows = await self._con.fetch(_LEADS_WITH, status, limit)
-        return [WaitingLead(row["lead_key"], row["name"]) for row in rows]
+        return [WaitingLead(**dict(row)) for row in rows]
 
     async def reply_fate(self, lead_key: str, message_id: str) -> dict[str, Any] | None:
         """What became of the artist's reply `message_id` (its `artist_replied` event)."""

@@ -34,7 +34,7 @@ RETURNING key, rotated_at
 # status 'live' while it stands).
 _BOOKED = """
 SELECT a.id, l.lead_id::text AS lead_id, l.name AS lead_name, a.starts_at, a.ends_at,
-       ld.state AS lead_state
+       l.deposit, l.deposit_amount, l.paid_amount, ld.state AS lead_state
 FROM appointments a
 JOIN lead_summaries l ON l.lead_key = a.lead_key
 JOIN leads ld ON ld.lead_key = a.lead_key
@@ -62,6 +62,11 @@ class BookedRow:
     lead_name: str | None
     starts_at: datetime
     ends_at: datetime
+    # The lead's deposit (lead_summaries, migration 0023): where it stands, and the
+    # amounts asked and paid in minor units (None: the usual one / not recorded).
+    deposit: str | None = None
+    deposit_amount: int | None = None
+    paid_amount: int | None = None
     lead_state: Mapping[str, Any] = field(default_factory=dict)
 
 

@@ -47,6 +47,7 @@ from storage.busy_calendar import BusyCalendarRefresh, BusyTimes
 from storage.calendar_feed import BookedAppointments, FeedKeys
 from storage.due_timers import DueTimers
 from storage.errors import DatabaseError, DatabaseUnavailable, TransactionConflict
+from storage.identities import LeadIdentities
 from storage.leads import Leads
 from storage.limits import Attempts
 from storage.media import MediaStore
@@ -142,6 +143,7 @@ class RecordUnit(Unit):
         self.statuses, self.media = DeliveryStatuses(con), MediaStore(con)
         self.studio, self.board = StudioAccess(con), StudioBoard(con)
         self.refused = RefusedItems(con)  # webhook items that could not be taken
+        self.identities = LeadIdentities(con)  # who each item's person is
         self.attempts = Attempts(con)  # the security limits' tries
 
 
@@ -156,6 +158,7 @@ class ReadUnit(Unit):
         self.media = MediaStore(con)  # a lead's media, and one item's bytes
         self.statuses = DeliveryStatuses(con)  # our messages found by Meta's id
         self.refused = RefusedItems(con)  # webhook items that could not be taken
+        self.identities = LeadIdentities(con)  # a lead found by any of its ids
         self.costs = MessageCosts(con)  # what Meta priced of the messages to leads
 
     async def pending_migrations(self) -> int:

@@ -7,7 +7,10 @@ suppressed or dead. Lanes are per channel so a Sheets outage never holds back re
 A claim sets a lease instead of holding a row lock across the HTTP call, so no
 transaction is open while we talk to a provider; a replica that dies mid-delivery lets
 its lease lapse and another claims the row again (at-least-once). Every attempt is
-recorded.
+recorded. A claim may also name its claimer's database session (`storage.claimer`):
+once that backend has left `pg_stat_activity` and has not come back within a grace of
+a second or two, the claimer is dead, and the row is claimed again then rather than
+when the lease lapses.
 
 The claim counts the attempt (`attempts + 1`) and reports how the previous one ended:
 no `delivery_attempts` row for it means the process died mid-call or could not record
@@ -27,17 +30,46 @@ import asyncpg
 
 from storage.statuses import FailedDelivery
 
-__all__ = ["ClaimedDelivery", "Outbox"]
+__all__ = ["ClaimedDelivery", "ClaimerIdentity", "Outbox"]
 
+# A backend is alive while `pg_stat_get_activity(pid)` finds it with the same start time
+# (NULL when our role may not see another role's sessions: then the pid alone, which
+# errs towards waiting for the lease). Parameters $5 and $6: the claimer's session
+# (`storage.claimer`), recorded only if it is registered and this server sees it alive
+# now (a session on another server, or one already gone, would free the rows at once).
+# $7: how long a gone claimer has to come back and re-tie the rows it still works on.
 _CLAIM = """
-WITH ready AS (
+WITH gone AS (  -- claimers whose session has ended: when that was first seen
+    UPDATE relay_claimers AS c SET gone_at = now()
+    WHERE (c.pid, c.started) IN (
+        SELECT r.pid, r.started FROM relay_claimers AS r
+        WHERE r.gone_at IS NULL
+          AND NOT EXISTS (
+              SELECT 1 FROM pg_stat_get_activity(r.pid) AS a
+              WHERE a.backend_start = r.started OR a.backend_start IS NULL
+          )
+        FOR UPDATE SKIP LOCKED
+    )
+), vouched AS (
+    SELECT r.pid, r.started
+    FROM relay_claimers AS r, pg_stat_get_activity($5::integer) AS a
+    WHERE r.pid = $5::integer AND r.started = $6::timestamptz AND r.gone_at IS NULL
+      AND (a.backend_start = r.started OR a.backend_start IS NULL)
+), ready AS (
     SELECT o.id
     FROM outbox AS o
     WHERE o.status = 'pending'
       AND ($3::text[] IS NULL OR o.channel = ANY($3::text[]))
       AND NOT (o.channel = ANY($4::text[]))
       AND o.next_attempt_at <= now()
-      AND (o.lease_until IS NULL OR o.lease_until < now())
+      AND (
+          o.lease_until IS NULL OR o.lease_until < now()
+          OR EXISTS (  -- the claimer's session is gone: it died, and its claim with it
+              SELECT 1 FROM relay_claimers AS c
+              WHERE c.pid = o.claimer_pid AND c.started = o.claimer_started
+                AND c.gone_at < now() - make_interval(secs => $7)
+          )
+      )
       AND NOT EXISTS (  -- only the head of its lane
           SELECT 1 FROM outbox AS earlier
           WHERE earlier.lead_key = o.lead_key
@@ -50,14 +82,21 @@ WITH ready AS (
     FOR UPDATE SKIP LOCKED
 )
 UPDATE outbox AS o
-SET lease_until = now() + make_interval(secs => $2), attempts = o.attempts + 1
+SET lease_until = now() + make_interval(secs => $2), attempts = o.attempts + 1,
+    claimer_pid = (SELECT pid FROM vouched), claimer_started = (SELECT started FROM vouched)
 FROM ready
 WHERE o.id = ready.id
 RETURNING o.id, o.lead_key, o.channel, o.payload, o.idempotency_key, o.correlation_id,
-          o.attempts, o.created_at,
+          o.attempts, o.created_at, o.claimer_pid, o.claimer_started,
           (SELECT l.status FROM leads AS l WHERE l.lead_key = o.lead_key) AS lead_status,
           (SELECT l.last_inbound_at FROM leads AS l WHERE l.lead_key = o.lead_key)
               AS last_inbound_at,
+          (SELECT i.value FROM lead_identities AS i
+           WHERE i.lead_key = o.lead_key AND i.kind = 'wa_id' AND i.until IS NULL
+           ORDER BY i.since DESC LIMIT 1) AS lead_phone,
+          (SELECT i.value FROM lead_identities AS i
+           WHERE i.lead_key = o.lead_key AND i.kind = 'user_id' AND i.until IS NULL
+           ORDER BY i.since DESC LIMIT 1) AS lead_user_id,
           (SELECT d.outcome FROM delivery_attempts AS d
            WHERE d.outbox_id = o.id AND d.attempt = o.attempts - 1
            ORDER BY d.id DESC LIMIT 1) AS previous_outcome
@@ -164,6 +203,14 @@ WITH changed AS (
 
 
 @dataclass(frozen=True)
+class ClaimerIdentity:
+    """A backend that vouches for a claim (`storage.claimer`): its pid and start time."""
+
+    pid: int
+    started: datetime
+
+
+@dataclass(frozen=True)
 class ClaimedDelivery:
     id: int
     lead_key: str
@@ -177,6 +224,11 @@ class ClaimedDelivery:
     last_inbound_at: datetime | None = None  # the lead's last message, when claimed
     # How attempt `attempt - 1` was recorded: None when unrecorded (or this is the first).
     previous_outcome: str | None = None
+    # The lead's current phone and BSUID when claimed: where its messages go.
+    lead_phone: str | None = None
+    lead_user_id: str | None = None
+    # The session that vouches for this claim; None: it holds by its lease alone.
+    claimer: ClaimerIdentity | None = None
 
 
 class Outbox:
@@ -192,8 +244,15 @@ class Outbox:
         *,
         channels: Sequence[str] | None = None,
         excluding: Sequence[str] = (),
+        claimer: ClaimerIdentity | None = None,
+        grace_s: float = 1.5,
     ) -> list[ClaimedDelivery]:
-        """Lease up to `limit` lane heads of `channels` (None: any) but not `excluding`."""
+        """
+        Lease up to `limit` lane heads of `channels` (None: any) but not `excluding`,
+        tied to `claimer`'s session when this server sees it alive. A row whose claimer's
+        session has ended is claimed again `grace_s` after a claim first saw it gone
+        (the claimer's time to come back and re-tie it), before its lease runs out.
+        """
         # Planned for the outbox as it is now, every time: a generic plan cached while the
         # outbox was nearly empty reads the whole pending index per candidate row once a
         # backlog builds (0.09 ms became 200 ms at 95,000 pending rows, and the relay
@@ -206,6 +265,9 @@ class Outbox:
             lease_s,
             None if channels is None else list(channels),
             list(excluding),
+            None if claimer is None else claimer.pid,
+            None if claimer is None else claimer.started,
+            grace_s,
         )
         return [
             ClaimedDelivery(
@@ -220,6 +282,11 @@ class Outbox:
                 lead_status=row["lead_status"],
                 last_inbound_at=row["last_inbound_at"],
                 previous_outcome=row["previous_outcome"],
+                lead_phone=row["lead_phone"],
+                lead_user_id=row["lead_user_id"],
+                claimer=None
+                if row["claimer_pid"] is None
+                else ClaimerIdentity(row["claimer_pid"], row["claimer_started"]),
             )
             for row in sorted(rows, key=lambda r: r["id"])
         ]

@@ -10,6 +10,8 @@ import asyncpg
 import orjson
 from asyncpg.pool import Pool
 
+from storage.hosts import connect
+
 __all__ = ["Pool", "open_pool"]
 
 
@@ -54,6 +56,7 @@ async def open_pool(
     """
     pool = await asyncpg.create_pool(
         dsn,
+        connect=connect,  # several hosts: each with a timeout of its own (storage.hosts)
         min_size=min_size,
         max_size=max_size,
         command_timeout=command_timeout,

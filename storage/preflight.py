@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import asyncpg
 
 from storage.errors import StorageError
+from storage.hosts import connect
 
 __all__ = ["DatabaseNotReady", "check_database", "describe_dsn"]
 
@@ -25,19 +26,38 @@ class DatabaseNotReady(StorageError):
 
 def describe_dsn(dsn: str) -> tuple[str, str]:
     """
-    The server (`host:port`, or the socket's path) and the database a Postgres URL names,
-    for messages: never its credentials.
+    The servers (`host:port`, or the socket's path; several, comma-separated, when the
+    URL names several hosts libpq's way) and the database a Postgres URL names, for
+    messages: never its credentials.
 
     Raises:
         ValueError: the URL cannot be parsed (a bad port, a broken IPv6 address).
     """
     parts = urlsplit(dsn)
     query = parse_qs(parts.query)
-    host = query.get("host", [parts.hostname or "localhost"])[0]
-    port = query.get("port", [str(parts.port) if parts.port else "5432"])[0]
+    hosts = [_host_port(each) for each in parts.netloc.rpartition("@")[2].split(",") if each]
+    if "host" in query:
+        hosts = [(host, None) for host in query["host"][0].split(",")]
+    ports = query.get("port", [""])[0].split(",")
+    servers = []
+    for index, (host, port) in enumerate(hosts or [("localhost", None)]):
+        port = port or ports[min(index, len(ports) - 1)] or "5432"
+        if not port.isdigit():
+            raise ValueError(f"Port could not be cast to integer value as {port!r}")
+        servers.append(f"{host}/.s.PGSQL.{port}" if host.startswith("/") else f"{host}:{port}")
     database = unquote(parts.path.lstrip("/")) or query.get("dbname", [""])[0]
-    server = f"{host}/.s.PGSQL.{port}" if host.startswith("/") else f"{host}:{port}"
-    return server, database or parts.username or "postgres"
+    return ",".join(servers), database or parts.username or "postgres"
+
+
+def _host_port(netloc: str) -> tuple[str, str | None]:
+    """One `host[:port]` of a URL's host list (an IPv6 address in brackets)."""
+    if netloc.startswith("["):
+        host, bracket, rest = netloc[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ValueError("Invalid IPv6 URL")
+        return host, rest[1:] or None
+    host, _, port = netloc.partition(":")
+    return host or "localhost", port or None
 
 
 async def check_database(dsn: str, *, timeout_s: float = 5.0) -> None:
@@ -57,7 +77,7 @@ async def check_database(dsn: str, *, timeout_s: float = 5.0) -> None:
         raise DatabaseNotReady("not a valid Postgres URL (it must start with postgresql://)")
     where = f"{server}/{name}"
     try:
-        con = await asyncpg.connect(dsn, timeout=timeout_s)
+        con = await connect(dsn, timeout=timeout_s)
     except asyncpg.InvalidCatalogNameError:
         raise DatabaseNotReady(
             f'database "{name}" does not exist on {server} (create it: CREATE DATABASE "{name}")'
@@ -68,6 +88,11 @@ async def check_database(dsn: str, *, timeout_s: float = 5.0) -> None:
         raise DatabaseNotReady(f"{where} answered {type(error).__name__}: {error}") from None
     except (asyncpg.ClientConfigurationError, ValueError) as error:
         raise DatabaseNotReady(f"not a valid Postgres URL ({error})") from None
+    except asyncpg.TargetServerAttributeNotMatched:
+        raise DatabaseNotReady(
+            f"no server at {server} takes this session as target_session_attrs asks"
+            " (no primary: a failover under way?)"
+        ) from None
     except TimeoutError:
         raise DatabaseNotReady(
             f"cannot reach Postgres at {server}: no answer within {timeout_s:g} s"

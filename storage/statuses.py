@@ -107,6 +107,11 @@ class StatusReport:
     recipient: str | None
     reported_at: datetime | None
     pricing: Pricing | None = None
+    # Who it went to, as the report names them besides `recipient`: found by, and added
+    # to the lead's identifiers (a status may bring a BSUID the lead lacked).
+    recipient_phone: str | None = None
+    recipient_user_id: str | None = None
+    recipient_parent_user_id: str | None = None
 
 
 @dataclass(frozen=True)

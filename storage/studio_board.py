@@ -15,15 +15,31 @@ import asyncpg
 
 __all__ = ["BoardRow", "StudioBoard"]
 
-# `search` matches the name (any part, any case) or the number (any run of its digits).
+# `search` matches the name or the username (any part, any case; "@" or not), a BSUID
+# (any part), or the number (any run of its digits, current or previous).
 _BOARD = """
 WITH shown AS (
-    SELECT lead_id, lead_key, status, name, last_inbound_at, updated_at, visit_starts_at
-    FROM lead_summaries
+    SELECT s.lead_id, s.lead_key, s.status, s.name, s.last_inbound_at, s.updated_at,
+           s.visit_starts_at, p.username,
+           (SELECT i.value FROM lead_identities AS i
+            WHERE i.lead_key = s.lead_key AND i.kind = 'wa_id' AND i.until IS NULL
+            ORDER BY i.since DESC LIMIT 1) AS phone,
+           (SELECT i.value FROM lead_identities AS i
+            WHERE i.lead_key = s.lead_key AND i.kind = 'user_id' AND i.until IS NULL
+            ORDER BY i.since DESC LIMIT 1) AS user_id
+    FROM lead_summaries AS s
+    LEFT JOIN lead_profiles AS p ON p.lead_key = s.lead_key
     WHERE $1::text IS NULL
-       OR name ILIKE '%' || $1 || '%'
-       OR ($2::text <> '' AND lead_key LIKE '%' || $2 || '%')
-    ORDER BY updated_at DESC, lead_key
+       OR s.name ILIKE '%' || $1 || '%'
+       OR p.username ILIKE '%' || ltrim($1, '@') || '%'
+       OR ($2::text <> '' AND s.lead_key LIKE '%' || $2 || '%')
+       OR EXISTS (
+           SELECT 1 FROM lead_identities AS i
+           WHERE i.lead_key = s.lead_key
+             AND (i.value ILIKE '%' || $1 || '%'
+                  OR ($2::text <> '' AND i.kind = 'wa_id' AND i.value LIKE '%' || $2 || '%'))
+       )
+    ORDER BY s.updated_at DESC, s.lead_key
     LIMIT $3
 ), unseen AS (  -- one pass over the outbox, joined to the leads shown
     SELECT o.lead_key, count(*) AS forwards
@@ -55,6 +71,9 @@ class BoardRow:
     updated_at: datetime
     visit_starts_at: int | None  # the appointment held or booked (epoch seconds), if any
     unseen_forwards: int  # forwarded to the artist since they last opened the lead
+    username: str | None = None  # WhatsApp's, without "@"
+    phone: str | None = None  # current; None for a lead known only by BSUID
+    user_id: str | None = None  # current BSUID
 
 
 class StudioBoard:

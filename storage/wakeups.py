@@ -23,6 +23,7 @@ import asyncpg
 import structlog
 
 from storage.database import CONNECTION_ERRORS
+from storage.hosts import connect
 
 __all__ = ["APPLICATION_NAME", "CHANNEL", "WakeUpListener"]
 
@@ -75,7 +76,7 @@ class WakeUpListener:
                 delay = min(delay * 2, self._backoff_cap_s)
 
     async def _listen(self) -> None:
-        con = await asyncpg.connect(
+        con = await connect(
             self._dsn,
             timeout=self._connect_timeout_s,
             statement_cache_size=0,

@@ -40,6 +40,10 @@ TABLES = (
     "appointments",
     "artist_actors",
     "refused_items",
+    "lead_profiles",
+    "lead_identities",
+    "artist_identities",
+    "relay_claimers",
 )
 
 

@@ -35,7 +35,7 @@ from quart import Blueprint, ResponseReturnValue, request
 
 from actors import TurnOutcome
 from actors.commands import ActOnLead, RedriveDeadLetter, RedriveOutcome, ReplyToLead, RotateFeedKey
-from actors.lead import Status
+from actors.lead import ArtistAction, Status
 from actors.queries import FeedAddress, KeyFromSettings
 from actors.runtime import mask_phone
 from web.admin_auth import admin_refusal
@@ -159,16 +159,17 @@ async def list_leads() -> ResponseReturnValue:
 
 @_admin.get("/leads/<wa_id>")
 async def get_lead(wa_id: str) -> ResponseReturnValue:
-    found = await services().queries.admin.lead_file(_lead_key(wa_id))
+    found = await services().queries.admin.lead_file(await _lead_key(wa_id))
     if found is None:
         raise AdminProblem(404, "no such lead")
     lead_file, latest = found
-    return _json(LeadDetail.of(lead_file, latest))
+    reads = services().queries.admin
+    return _json(LeadDetail.of(lead_file, latest, reads.money(lead_file)))
 
 
 @_admin.post("/leads/<wa_id>/reply")
 async def reply_to_lead(wa_id: str) -> ResponseReturnValue:
-    lead_key = _lead_key(wa_id)
+    lead_key = await _lead_key(wa_id)
     raw = await request.get_data(cache=False, as_text=False)
     assert isinstance(raw, bytes)
     try:
@@ -187,10 +188,19 @@ async def act_on_lead(wa_id: str, action: str) -> ResponseReturnValue:
     acted = ACTIONS.get(action)
     if acted is None:
         raise AdminProblem(422, "unknown action", [f"action: one of {', '.join(sorted(ACTIONS))}"])
-    lead_key = _lead_key(wa_id)
+    lead_key = await _lead_key(wa_id)
     extra = _query(ActionQuery)
+    if acted is ArtistAction.REFUND:
+        await _refundable(lead_key, extra.amount_minor)
     taken = await services().actors.handle(
-        ActOnLead(lead_key, acted, correlation_id(), session_minutes=extra.session_minutes)
+        ActOnLead(
+            lead_key,
+            acted,
+            correlation_id(),
+            extra.deposit_minor,
+            session_minutes=extra.session_minutes,
+            refund_amount=extra.amount_minor,
+        )
     )
     if taken is None:
         raise AdminProblem(404, "no such lead")
@@ -212,6 +222,21 @@ async def act_on_lead(wa_id: str, action: str) -> ResponseReturnValue:
             version=taken.version,
         )
     )
+
+
+async def _refundable(lead_key: str, amount_minor: int | None) -> None:
+    """Refuse a refund of more than is left, naming the most that can be (409)."""
+    reads = services().queries.admin
+    found = await reads.lead_file(lead_key)
+    if found is None:
+        raise AdminProblem(404, "no such lead")
+    left = reads.money(found[0]).refundable_minor
+    if not left:
+        raise AdminProblem(409, "nothing to refund", ["refund: no paid deposit is left"])
+    if amount_minor is not None and amount_minor > left:
+        raise AdminProblem(
+            409, "more than is left to refund", [f"amount_minor: at most {left} is left"]
+        )
 
 
 @_admin.get("/dead-letters")
@@ -317,7 +342,12 @@ def _details(error: ValidationError) -> list[str]:
     ]
 
 
-def _lead_key(wa_id: str) -> str:
-    if not is_lead_key(wa_id):
+async def _lead_key(any_id: str) -> str:
+    """The lead a path names by phone, BSUID, parent BSUID (current or previous), lead
+    id or key; 404 when none."""
+    if not is_lead_key(any_id):
         raise AdminProblem(404, "no such lead")
-    return wa_id
+    found = await services().queries.admin.lead_key(any_id)
+    if found is None:
+        raise AdminProblem(404, "no such lead")
+    return found

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Self
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from actors.lead import ArtistAction, Status
+from actors.money import MAX_MINOR
 
 __all__ = [
     "ACTIONS",
@@ -34,7 +35,7 @@ __all__ = [
 # URL spelling -> the artist's action: approve, decline, take-over, hand-back, resume, opt-out
 ACTIONS: dict[str, ArtistAction] = {a.value.replace("_", "-"): a for a in ArtistAction}
 WA_ID_PATTERN = r"^[0-9]{1,32}$"  # what WhatsApp ids look like (documented, not enforced)
-MAX_KEY_LENGTH = 64
+MAX_KEY_LENGTH = 160  # a parent BSUID: 2 + 5 + 128 characters
 MAX_DELIVERY_ID = 2**63 - 1  # outbox ids are bigint
 _CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
 
@@ -121,7 +122,8 @@ class LeadsQuery(_PageQuery):
 
 
 class ActionQuery(BaseModel):
-    """What an action may carry besides its name (approve: another session length)."""
+    """What an action may carry besides its name (approve: another session length or
+    deposit; refund: an amount)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -131,6 +133,19 @@ class ActionQuery(BaseModel):
         le=24 * 60,
         description="approve, with appointments on: the session's length, other than the"
         " studio's default_session_minutes",
+    )
+    deposit_minor: int | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_MINOR,
+        description="approve: this lead's deposit in the studio currency's minor units"
+        " (5000 is £50.00, or ¥5,000); default DEPOSIT_AMOUNT_MINOR",
+    )
+    amount_minor: int | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_MINOR,
+        description="refund: how much of the paid deposit, in minor units; default all left",
     )
 
 

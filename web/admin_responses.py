@@ -17,7 +17,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from actors import ActorInfo, TurnOutcome
 from actors.commands import ReplyDelivery
 from actors.lead import Answer, Status
-from actors.queries import LeadFile, MediaContent
+from actors.queries import LeadFile, LeadMoney, MediaContent
 
 __all__ = [
     "ActionResult",
@@ -31,6 +31,7 @@ __all__ = [
     "DepositSessionOut",
     "ErrorBody",
     "EventOut",
+    "IdentityOut",
     "InboxOut",
     "LatestAnswerOut",
     "LeadDetail",
@@ -85,9 +86,31 @@ class ActorPage(_Out):
     next_cursor: str | None
 
 
+class PreviousIdentifierOut(_Out):
+    kind: Literal["wa_id", "user_id", "parent_user_id"]
+    value: str
+    until: datetime = Field(description="when it stopped being current")
+
+
+class IdentityOut(_Out):
+    """Who the lead is, as WhatsApp named them; every identifier here finds the lead."""
+
+    wa_id: str | None = Field(description="the phone; null for a lead known only by BSUID")
+    user_id: str | None = Field(description="the business-scoped user id (BSUID)")
+    parent_user_id: str | None = Field(description="the parent BSUID (US.ENT.…)")
+    username: str | None = Field(description="the WhatsApp username, without '@'")
+    previous: list[PreviousIdentifierOut] = Field(
+        description="identifiers it had before (a changed number or BSUID): still found by"
+    )
+
+
 class LeadOut(_Out):
-    wa_id: str = _wa_id()
+    wa_id: str = Field(
+        validation_alias=AliasChoices("wa_id", "lead_key"),
+        description="the lead's key: its phone, or (first known by BSUID) its lead id",
+    )
     lead_id: UUID
+    identity: IdentityOut
     status: Status
     version: int
     last_inbound_at: datetime | None
@@ -230,8 +253,21 @@ class MediaContentOut(_Out):
         return cls.model_validate({"item": found.item, "content_base64": content})
 
 
+class MoneyOut(_Out):
+    """The lead's deposit, in minor units of the studio's currency (null: none)."""
+
+    currency: str = Field(description="ISO 4217, upper case: DEPOSIT_CURRENCY")
+    asked_minor: int | None = Field(description="the deposit asked (the approval's own)")
+    paid_minor: int | None = Field(description="what Stripe took")
+    refunded_minor: int | None = Field(description="every refund asked of Stripe, added up")
+    refundable_minor: int = Field(description="what a refund can still give back (0: nothing)")
+
+
 class LeadDetail(_Out):
+    lead_id: UUID
+    identity: IdentityOut
     snapshot: SnapshotOut
+    money: MoneyOut
     answers: list[AnswerOut] = Field(description="every answer as given, by seq")
     latest_answers: list[LatestAnswerOut] = Field(
         description="the latest answer per question (highest seq wins), in question order"
@@ -244,10 +280,14 @@ class LeadDetail(_Out):
     media: list[MediaOut] = Field(description="media the lead sent, as kept (no bytes)")
 
     @classmethod
-    def of(cls, found: LeadFile, latest: Iterable[Answer]) -> LeadDetail:
+    def of(cls, found: LeadFile, latest: Iterable[Answer], money: LeadMoney) -> LeadDetail:
+        snapshot = {**vars(found.lead), "identity": found.identity}
         return cls.model_validate(
             {
-                "snapshot": found.lead,
+                "lead_id": found.lead.lead_id,
+                "identity": found.identity,
+                "snapshot": snapshot,
+                "money": money,
                 "answers": found.answers,
                 "latest_answers": list(latest),
                 "inbox": found.inbox,

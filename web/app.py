@@ -21,7 +21,13 @@ from quart import Quart
 
 from actors import ActorRuntime, Actors, Backoff, Composer, OutboxRelay, Queries, WhatsAppSender
 from actors.artist import ArtistBehaviour, SignInLinks
-from actors.commands import LeadActions, RefusedItemsRecord, StripeIntake, WhatsAppIntake
+from actors.commands import (
+    Identities,
+    LeadActions,
+    RefusedItemsRecord,
+    StripeIntake,
+    WhatsAppIntake,
+)
 from actors.copy import script_from
 from actors.lead import LeadBehaviour, Policy
 from actors.lead.invite_links import InviteLinks
@@ -52,7 +58,7 @@ from actors.runtime.rejections import Rejections
 from actors.runtime.supervisor import Supervisor
 from actors.runtime.timers import TimerScheduler
 from actors.schedule import StudioFile  # the hours and policies (STUDIO_FILE)
-from storage import Database, WakeUpListener, embedded_postgres
+from storage import ClaimerSession, Database, WakeUpListener, embedded_postgres
 from web import (
     admin,
     calendar_invite,
@@ -191,9 +197,14 @@ def create_app(
             statuses = DeliveryReports(db, runtime, clock.now, observer=metrics.observer)
             if runs_loops:
                 graph = await _graph(settings, stack)
-                relay = _relay(settings, db, composer, graph, clock, metrics.observer, crash_points)
+                # Our claims stand while this session does: a dead replica's are taken
+                # over within seconds (straight to Postgres, as the listener goes).
+                claimer = ClaimerSession(settings.database_listen_url or dsn)
+                relay = _relay(
+                    settings, db, composer, graph, clock, metrics.observer, crash_points, claimer
+                )
                 mirror = _sheets_relay(
-                    settings, db, composer, stack, metrics.observer, crash_points
+                    settings, db, composer, stack, metrics.observer, crash_points, claimer
                 )
                 relays.extend([relay] if mirror is None else [relay, mirror])
                 payments = _stripe(settings, stack)
@@ -216,6 +227,7 @@ def create_app(
                     loops.add(name, each.run, each.stop)
                 listener = WakeUpListener(settings.database_listen_url or dsn, wake_relays)
                 loops.add("wake-ups", listener.run, listener.stop)
+                loops.add("claims-session", claimer.run, claimer.stop)
             queries = _queries(settings, db, composer, clock, studio, invites, loops)
             stack.enter_context(metrics.watching(runtime, queries.backlog))
             sign_in = _sign_in(settings, db, runtime, clock)
@@ -226,7 +238,18 @@ def create_app(
             Services(
                 settings=settings,
                 actors=Actors(
-                    whatsapp=WhatsAppIntake(runtime, statuses, artist, settings.turn_wait_s, db),
+                    whatsapp=WhatsAppIntake(
+                        runtime,
+                        statuses,
+                        artist,
+                        settings.turn_wait_s,
+                        Identities(
+                            db,
+                            clock.now,
+                            artist_number=settings.artist_whatsapp_number,
+                            artist_user_id=settings.artist_whatsapp_user_id,
+                        ),
+                    ),
                     stripe=StripeIntake(
                         runtime, PaymentRouting(db), clock.now, settings.turn_wait_s
                     ),
@@ -334,6 +357,8 @@ def _calendar_feed(
         location=studio.address if studio else None,
         base_url=settings.public_base_url,
         busy_calendar=settings.busy_calendar_url is not None,
+        deposit=settings.deposit,
+        locale=settings.locale,
     )
 
 
@@ -347,7 +372,7 @@ def _queries(
     loops: Supervisor,
 ) -> Queries:
     """Every read the web shows."""
-    admin_reads = AdminReads(db)
+    admin_reads = AdminReads(db, settings.deposit)
     return Queries(
         page=StudioPage(
             db,
@@ -358,6 +383,7 @@ def _queries(
             frozenset(settings.whatsapp_templates),
             timezone=studio.timezone if studio else UTC,
             locale=settings.locale,
+            deposit=settings.deposit,
             prices=studio.message_prices if studio else None,
         ),
         admin=admin_reads,
@@ -406,6 +432,7 @@ def _policy(settings: Settings, invites: InviteLinks | None) -> Policy:
         read_receipts=settings.whatsapp_read_receipts,
         studio=settings.studio(),
         hold_s=settings.deposit_link_ttl_s + _HOLD_GRACE_S,
+        hold_grace_s=_HOLD_GRACE_S,
         invites=invites,
     )
 
@@ -431,6 +458,7 @@ def _relay(
     clock: Clock,
     observer: Observer | None = None,
     crash_points: CrashPoints | None = None,
+    claimer: ClaimerSession | None = None,
 ) -> OutboxRelay:
     """
     The relay with its WhatsApp channel. Refuses to start (`CopyError`) when a configured
@@ -447,6 +475,7 @@ def _relay(
         observer=observer,
         crash_points=crash_points,
         excluding=["sheets"] if settings.sheets_enabled() else [],
+        claimer=claimer,
     )
     relay.add_channel(
         "whatsapp",
@@ -495,8 +524,7 @@ def _checkout(
         client,
         db,
         runtime,
-        amount_minor=settings.deposit_amount_minor,
-        currency=settings.deposit_currency,
+        deposit=settings.deposit,
         ttl_s=settings.deposit_link_ttl_s,
         success_url=settings.checkout_success_url,
         cancel_url=settings.checkout_cancel_url,
@@ -511,6 +539,7 @@ def _sheets_relay(
     stack: AsyncExitStack,
     observer: Observer | None,
     crash_points: CrashPoints,
+    claimer: ClaimerSession | None = None,
 ) -> OutboxRelay | None:
     """The Sheets mirror's relay (None when mirroring is off); the main one skips its rows."""
     if not settings.sheets_enabled():
@@ -526,6 +555,7 @@ def _sheets_relay(
         poll_interval_s=settings.relay_poll_s,
         observer=observer,
         crash_points=crash_points,
+        claimer=claimer,
     )
 
 
@@ -571,6 +601,8 @@ def _sheets(
         service_account_file=settings.google_service_account_file,
         api_base=settings.sheets_api_base,
         timeout_s=10.0,  # up to six calls a delivery must fit well inside the relay's lease
+        deposit=settings.deposit,
+        locale=settings.locale,
     )
     stack.callback(sheets.close)
     return sheets

@@ -23,7 +23,7 @@ from pydantic.json_schema import JsonSchemaMode
 from web.admin_requests import (
     ACTIONS,
     MAX_DELIVERY_ID,
-    WA_ID_PATTERN,
+    MAX_KEY_LENGTH,
     ActionQuery,
     ActorsQuery,
     DeadLettersQuery,
@@ -65,8 +65,18 @@ _WA_ID = {
     "name": "wa_id",
     "in": "path",
     "required": True,
-    "description": "the lead's WhatsApp id",
-    "schema": {"type": "string", "pattern": WA_ID_PATTERN, "examples": ["447700900321"]},
+    "description": "the lead, by any of its ids: its phone (wa_id), its BSUID or parent "
+    "BSUID (current or previous), or its lead id",
+    "schema": {
+        "type": "string",
+        "maxLength": MAX_KEY_LENGTH,
+        "examples": [
+            "447700900321",
+            "US.13491208655302741918",
+            "US.ENT.11815799212886844830",
+            "2f1c1b7e-8a4e-4c1a-9a57-0b1f3c2d4e5f",
+        ],
+    },
 }
 _ACTION = {
     "name": "action",

@@ -10,17 +10,22 @@ form, a locale that has a copy file. An empty variable counts as unset.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from actors.money import MAX_MINOR, Money, MoneyError, known_currency
 from actors.providers.whatsapp import DEFAULT_GRAPH_VERSION, version_in_use
 from actors.runtime import DEFAULT_DATA_DIR, CrashPoint
 from actors.schedule import StudioFile
 from web.phone_numbers import to_wa_id
 from web.studio_file import StudioFileError, load_studio
+
+# A business-scoped user id (`US.1349...`), or a parent one (`US.ENT.1181...`).
+_BSUID = re.compile(r"^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}$")
 
 __all__ = ["DEFAULT_COPY_DIR", "DEFAULT_DATA_DIR", "Settings", "available_locales"]
 
@@ -55,10 +60,15 @@ class Settings(BaseSettings):
     whatsapp_api_base: _Url = "https://graph.facebook.com"
     whatsapp_api_version: str = Field(default=DEFAULT_GRAPH_VERSION, pattern=r"^v\d+\.\d+$")
     artist_whatsapp_number: str | None = None
+    # The artist's business-scoped user id, when known beforehand; unset: learned from
+    # the first message from the artist's number that carries one.
+    artist_whatsapp_user_id: str | None = Field(
+        default=None, pattern=r"^[A-Z]{2}\.[A-Za-z0-9]{1,128}$"
+    )
     stripe_api_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: _Url = "https://api.stripe.com"
-    deposit_amount_minor: int = Field(default=5000, gt=0)
+    deposit_amount_minor: int = Field(default=5000, gt=0, le=MAX_MINOR)  # Stripe's ceiling
     deposit_currency: str = Field(default="gbp", pattern=r"^[a-z]{3}$")
     sheets_spreadsheet_id: str | None = None
     google_service_account_file: Path | None = None
@@ -183,6 +193,9 @@ class Settings(BaseSettings):
         for n, entry in enumerate(value.split(","), start=1):
             if not entry.strip():
                 continue
+            if _BSUID.match(entry.strip()):  # a BSUID, kept as written
+                numbers.append(entry.strip())
+                continue
             try:
                 numbers.append(to_wa_id(entry))
             except ValueError as error:
@@ -193,6 +206,21 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_case(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("deposit_currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        """A code Babel does not know has no exponent: the amounts would be wrong."""
+        try:
+            known_currency(value)
+        except MoneyError:
+            raise ValueError(f"{value} is not a currency Babel knows (ISO 4217)") from None
+        return value
+
+    @property
+    def deposit(self) -> Money:
+        """The studio's usual deposit: DEPOSIT_AMOUNT_MINOR of DEPOSIT_CURRENCY."""
+        return Money(self.deposit_amount_minor, self.deposit_currency)
 
     @field_validator("stripe_api_key")
     @classmethod

@@ -29,6 +29,7 @@ def describe_settings_error(error: ValidationError | SettingsError) -> str:
 _SECRET_OR_PERSONAL = {
     "database_url",
     "artist_whatsapp_number",
+    "artist_whatsapp_user_id",
     "pilot_allowlist",
     "whatsapp_app_secret",
     "whatsapp_verify_token",
@@ -41,6 +42,8 @@ _SECRET_OR_PERSONAL = {
 }
 _RANGES = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")
 _PATTERNS = {
+    "artist_whatsapp_user_id": "must be a business-scoped user id: two capital letters, "
+    "a dot, then up to 128 letters and digits (US.13491208655302741918)",
     "whatsapp_phone_number_id": "must be the Phone number ID from Meta's API Setup page "
     "(digits only; not the phone number)",
     "deposit_currency": "must be a three-letter ISO currency code, such as gbp or eur",

@@ -26,7 +26,6 @@ times are written by the filters of web/studio_times.py: the studio's clock, LOC
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
 import structlog
@@ -43,6 +42,7 @@ from actors.commands import (
     SignOutEverywhere,
 )
 from actors.lead import ArtistAction
+from actors.money import MoneyError, parse_money
 from actors.page import LinkSent, PasswordTried
 from web.clean_fields import fields_unusable
 from web.request_ids import correlation_id
@@ -256,22 +256,37 @@ async def board() -> ResponseReturnValue:
 
 @blueprint.get("/leads/<lead_id>")
 async def lead(lead_id: str) -> ResponseReturnValue:
+    reason = request.args.get("reason")
+    return await _lead_page(
+        lead_id,
+        done=request.args.get("done"),
+        refused=request.args.get("refused"),
+        replied=request.args.get("replied"),
+        why=services().queries.page.why_not_sent(reason) if reason else None,
+    )
+
+
+async def _lead_page(
+    lead_id: str,
+    status: int = 200,
+    *,
+    typed: dict[str, str] | None = None,
+    wrong: dict[str, str] | None = None,
+    **context: object,
+) -> Response:
+    """The lead's page; `typed` and `wrong`: a refused form's words and what to fix, by
+    action, so nothing typed is lost."""
     parsed = _uuid(lead_id)
     view = None if parsed is None else await services().queries.page.lead(parsed)
     if view is None:
         return await _page("problem.html", 404, problem="no_lead")
-    found = services()
-    reason = request.args.get("reason")
     return await _page(
-        "lead.html",
-        lead=view,
-        done=request.args.get("done"),
-        refused=request.args.get("refused"),
-        replied=request.args.get("replied"),
-        why=found.queries.page.why_not_sent(reason) if reason else None,
-        deposit_amount=found.settings.deposit_amount_minor,
-        deposit_currency=found.settings.deposit_currency.upper(),
+        "lead.html", status, lead=view, typed=typed or {}, wrong=wrong or {}, **context
     )
+
+
+# Actions whose form carries an amount of money (`amount`; blank: the usual / all left).
+_WITH_AMOUNT = frozenset({ArtistAction.APPROVE, ArtistAction.REFUND})
 
 
 @blueprint.post("/leads/<lead_id>/act")
@@ -282,11 +297,32 @@ async def act(lead_id: str) -> ResponseReturnValue:
         action = ArtistAction(form.get("action", ""))
     except ValueError:
         return await _page("problem.html", 422, problem="no_action")
-    amount = _minor_units(form.get("amount", "")) if action is ArtistAction.APPROVE else None
-    if amount == _INVALID:
-        return await _page("problem.html", 422, problem="amount")
+    typed = (form.get("amount") or "").strip()[:_MAX_AMOUNT_TEXT]
+    amount: int | None = None
+    if typed and action in _WITH_AMOUNT:
+        settings = services().settings
+        try:
+            amount = parse_money(typed, settings.deposit_currency, settings.locale).minor
+        except MoneyError as error:
+            refused = {action.value: typed}
+            return await _lead_page(lead_id, 422, typed=refused, wrong={action.value: str(error)})
     door = services().actors
-    acted = None if parsed is None else ActOnLead(parsed, action, correlation_id(), amount)
+    acted = (
+        None
+        if parsed is None
+        else ActOnLead(
+            parsed,
+            action,
+            correlation_id(),
+            amount if action is ArtistAction.APPROVE else None,
+            refund_amount=amount if action is ArtistAction.REFUND else None,
+            refund_number=_number(form.get("refund_number")),
+        )
+    )
+    if acted is not None and action is ArtistAction.REFUND:
+        over = await _over_refundable(acted, typed)
+        if over is not None:
+            return over
     taken = None if acted is None else await door.handle(acted)
     if taken is None:
         return await _page("problem.html", 404, problem="no_lead")
@@ -319,25 +355,33 @@ async def media(media_row: int) -> ResponseReturnValue:
     return media_response(found)
 
 
-_INVALID = -1
-_MAX_AMOUNT = Decimal("999999.99")  # Stripe's ceiling for a Checkout amount
+_MAX_AMOUNT_TEXT = 40  # an amount typed in a form: longer is no amount
 
 
-def _minor_units(text: str) -> int | None:
-    """A deposit typed in the currency's main unit ("80", "80.50"); None: blank (the
-    configured deposit); `_INVALID`: not a positive amount with at most two decimals."""
-    text = text.strip().replace(",", ".")
-    if not text:
+async def _over_refundable(acted: ActOnLead, typed: str) -> Response | None:
+    """The refused page when a refund asks more than is left (naming the most that can
+    be), or when nothing is left; None when it can go."""
+    assert isinstance(acted.lead, UUID)
+    view = await services().queries.page.lead(acted.lead)
+    if view is None:
+        return None  # the door answers "no such lead"
+    left = view.money.refundable_minor
+    if left and (acted.refund_amount is None or acted.refund_amount <= left):
         return None
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        return _INVALID
-    if not amount.is_finite() or not Decimal("0.5") <= amount <= _MAX_AMOUNT:
-        return _INVALID
-    if amount != amount.quantize(Decimal("0.01")):
-        return _INVALID
-    return int(amount * 100)
+    why = (
+        f"At most {view.money.refundable} is left to refund."
+        if left
+        else "Nothing paid is left to refund."
+    )
+    refund = ArtistAction.REFUND.value
+    return await _lead_page(str(acted.lead), 422, typed={refund: typed}, wrong={refund: why})
+
+
+def _number(text: str | None) -> int | None:
+    """A form's small positive number; None when absent or not one."""
+    if text is None or not text.isascii() or not text.isdigit() or len(text) > 6:
+        return None
+    return int(text)
 
 
 def _uuid(text: str) -> UUID | None:

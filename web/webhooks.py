@@ -201,11 +201,14 @@ def _report(status: MetaStatus) -> StatusReport:
         provider_message_id=status.id,
         state=status.status,
         error_code=status.error_code,
-        recipient=status.recipient_id,
+        recipient=status.recipient,
         reported_at=(datetime.fromtimestamp(status.timestamp, UTC) if status.timestamp else None),
         pricing=None
         if pricing is None
         else Pricing(pricing.category, pricing.type, pricing.pricing_model, pricing.billable),
+        recipient_phone=status.recipient_id,
+        recipient_user_id=status.recipient_user_id,
+        recipient_parent_user_id=status.recipient_parent_user_id,
     )
 
 

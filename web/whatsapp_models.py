@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from actors.lead import MessageReceived, OrderLine, PreferenceChanged, SystemNotice
 from actors.runtime import (
@@ -59,6 +60,13 @@ __all__ = [
 
 class _Open(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+
+
+# A business-scoped user id: a two-letter country code, a dot, up to 128 alphanumerics
+# (`US.13491208655302741918`); a parent one (across a business portfolio's apps) has
+# `ENT.` after the country (`US.ENT.11815799212886844830`).
+_BSUID = r"^[A-Z]{2}\.[A-Za-z0-9]{1,128}$"
+_PARENT_BSUID = r"^[A-Z]{2}\.ENT\.[A-Za-z0-9]{1,128}$"
 
 
 class _Text(_Open):
@@ -177,15 +185,29 @@ class _System(_Open):
     type: str = ""
     body: str | None = None
     wa_id: str | None = None  # the new phone (user_changed_number)
-    user_id: str | None = None  # the new BSUID
-    previous_user_id: str | None = None
+    user_id: str | None = Field(default=None, pattern=_BSUID)  # the new BSUID
+    previous_user_id: str | None = Field(default=None, pattern=_BSUID)
+    parent_user_id: str | None = Field(default=None, pattern=_PARENT_BSUID)
+    previous_parent_user_id: str | None = Field(default=None, pattern=_PARENT_BSUID)
 
     def notice(self) -> SystemNotice:
-        return SystemNotice(self.type, self.wa_id, self.user_id, self.previous_user_id)
+        return SystemNotice(
+            self.type,
+            self.wa_id,
+            self.user_id,
+            self.previous_user_id,
+            self.parent_user_id,
+            self.previous_parent_user_id,
+        )
 
 
 class MetaMessage(_Open):
-    sender: str = Field(alias="from", min_length=1)
+    """One message. Its sender is `from` (the phone), `from_user_id` (the BSUID), or
+    both; `from_parent_user_id` when the business has a portfolio-wide one."""
+
+    sender: str | None = Field(default=None, alias="from", min_length=1)
+    from_user_id: str | None = Field(default=None, pattern=_BSUID)
+    from_parent_user_id: str | None = Field(default=None, pattern=_PARENT_BSUID)
     id: str = Field(min_length=1)
     timestamp: int
     type: str
@@ -203,6 +225,12 @@ class MetaMessage(_Open):
     edit: _Edit | None = None
     order: _Order | None = None
     system: _System | None = None
+
+    @model_validator(mode="after")
+    def _has_a_sender(self) -> MetaMessage:
+        if self.sender is None and self.from_user_id is None:
+            raise PydanticCustomError("missing", "from / from_user_id: Field required")
+        return self
 
     @property
     def kind(self) -> str:
@@ -263,10 +291,15 @@ class MetaMessage(_Open):
 
 class _Profile(_Open):
     name: str | None = None
+    username: str | None = None
 
 
 class _Contact(_Open):
-    wa_id: str
+    """Who sent a message, as Meta names them: phone, BSUID, parent BSUID, profile."""
+
+    wa_id: str | None = None
+    user_id: str | None = Field(default=None, pattern=_BSUID)
+    parent_user_id: str | None = Field(default=None, pattern=_PARENT_BSUID)
     profile: _Profile | None = None
 
 
@@ -291,8 +324,15 @@ class MetaStatus(_Open):
     status: str
     timestamp: int | None = None
     recipient_id: str | None = None
+    recipient_user_id: str | None = Field(default=None, pattern=_BSUID)
+    recipient_parent_user_id: str | None = Field(default=None, pattern=_PARENT_BSUID)
     errors: list[_StatusError] = []
     pricing: MetaPricing | None = None
+
+    @property
+    def recipient(self) -> str | None:
+        """Who the message went to: their phone, else their BSUID."""
+        return self.recipient_id or self.recipient_user_id
 
     @property
     def error_code(self) -> str | None:
@@ -301,13 +341,26 @@ class MetaStatus(_Open):
 
 
 class MetaPreference(_Open):
-    """A lead stopped or resumed marketing messages (Meta's user_preferences)."""
+    """A lead stopped or resumed marketing messages (Meta's user_preferences), named by
+    their phone (`wa_id`), their BSUID (`user_id`), or both."""
 
-    wa_id: str = Field(min_length=1)
+    wa_id: str | None = Field(default=None, min_length=1)
+    user_id: str | None = Field(default=None, pattern=_BSUID)
     category: str = ""
     value: str = ""
     timestamp: int | None = None
     detail: str | None = None
+
+    @model_validator(mode="after")
+    def _names_someone(self) -> MetaPreference:
+        if self.wa_id is None and self.user_id is None:
+            raise PydanticCustomError("missing", "wa_id / user_id: Field required")
+        return self
+
+    @property
+    def person(self) -> str:
+        """The BSUID when Meta gave one (it finds the lead first), else the phone."""
+        return self.user_id or self.wa_id or ""
 
 
 class MetaEcho(MetaMessage):
@@ -432,9 +485,11 @@ class Batch:
             for c, change in enumerate(entry.changes):
                 value = change.value
                 where: ItemPath = ("entry", e, "changes", c, "value")
-                names = _profile_names(value.contacts)
+                senders = _contacts(value.contacts)
                 for path, item in _taken(MetaMessage, value.messages, where, "messages", invalid):
-                    messages.append(ReceivedMessage(item, names.get(item.sender), path))
+                    contact = senders.get(item.from_user_id or "") or senders.get(item.sender or "")
+                    name = contact.profile.name if contact and contact.profile else None
+                    messages.append(ReceivedMessage(item, name, path, contact))
                 for path, status in _taken(MetaStatus, value.statuses, where, "statuses", invalid):
                     statuses.append(status)
                     status_paths.append(path)
@@ -483,26 +538,29 @@ def _taken(
 
 def fields_at_fault(error: ValidationError) -> str:
     """`from: Field required; timestamp: Input should be a valid integer`: which fields
-    and why, never their values."""
+    and why, never their values (a rule across fields names them in its message)."""
     problems = {
-        f"{'.'.join(str(part) for part in e['loc']) or '(item)'}: {e['msg']}": None
+        f"{'.'.join(str(part) for part in e['loc']) or '(item)'}: {e['msg']}"
+        if e["loc"] or e["type"] != "missing"
+        else e["msg"]: None
         for e in error.errors(include_url=False, include_context=False, include_input=False)
     }
     return "; ".join(problems)[:1000]
 
 
-def _profile_names(contacts: list[Any]) -> dict[str, str | None]:
-    """Each sender's profile name, from the contacts that parse (a bad one only loses
-    its name: contacts are not items of their own)."""
-    names: dict[str, str | None] = {}
+def _contacts(contacts: list[Any]) -> dict[str, _Contact]:
+    """Each sender's contact, by phone and by BSUID, from the contacts that parse (a bad
+    one only loses what it said: contacts are not items of their own)."""
+    found: dict[str, _Contact] = {}
     for contact in contacts:
         try:
             parsed = _Contact.model_validate(contact)
         except ValidationError:
             continue
-        if parsed.profile is not None:
-            names[parsed.wa_id] = parsed.profile.name
-    return names
+        for key in (parsed.wa_id, parsed.user_id):
+            if key:
+                found[key] = parsed
+    return found
 
 
 @dataclass(frozen=True)
@@ -510,6 +568,7 @@ class ReceivedMessage:
     message: MetaMessage
     profile_name: str | None
     path: ItemPath = ()  # where it sat in the delivery's body
+    contact: _Contact | None = None  # the sender's entry in the change's contacts[]
 
     @property
     def message_id(self) -> str:
@@ -519,9 +578,18 @@ class ReceivedMessage:
         """`about_key`: the copy key of our message it replies or reacts to, if ours."""
         m = self.message
         media = m.kept_media()
+        contact = self.contact
+        user_id = m.from_user_id or (contact.user_id if contact else None)
+        phone = m.sender or (contact.wa_id if contact else None)
+        profile = contact.profile if contact else None
         return MessageReceived(
             message_id=self.message_id,
-            wa_id=m.sender,
+            # Until the door finds the lead's key, the sender as Meta named them.
+            wa_id=phone or user_id or "",
+            phone=phone,
+            user_id=user_id,
+            parent_user_id=m.from_parent_user_id or (contact.parent_user_id if contact else None),
+            username=(profile.username or "").lstrip("@") or None if profile else None,
             sent_at=m.timestamp,
             received_at=received_at,
             kind=m.kind,
@@ -560,8 +628,8 @@ class ReceivedPreference:
 
     def event(self, received_at: datetime) -> PreferenceChanged:
         p = self.preference
-        message_id = preference_message_id(p.wa_id, p.category, p.value, p.timestamp or 0)
-        return PreferenceChanged(message_id, p.wa_id, p.category, p.value, received_at)
+        message_id = preference_message_id(p.person, p.category, p.value, p.timestamp or 0)
+        return PreferenceChanged(message_id, p.person, p.category, p.value, received_at)
 
     def record(self) -> dict[str, Any]:
         return self.preference.model_dump(mode="json", exclude_none=True)

@@ -85,6 +85,10 @@ class ArtistBehaviour:
     def is_artist(self, sender: str) -> bool:
         return self._artist is not None and sender == self._artist
 
+    @property
+    def artist_number(self) -> str | None:
+        return self._artist
+
     def decide(self, state: ArtistState, event: ArtistEvent) -> ArtistDecision:
         match event:
             case ArtistWrote():
@@ -142,8 +146,9 @@ class ArtistBehaviour:
         if not waiting:
             return SendMessage(to=artist, key="artist_no_leads")
         rows = tuple(
-            (relay_row_id(lead.wa_id, message_id), lead.name or f"+{lead.wa_id}", f"+{lead.wa_id}")
+            (relay_row_id(lead.wa_id, message_id), lead.name or handle, handle)
             for lead in waiting
+            for handle in (lead.handle or f"+{lead.wa_id}",)
         )
         return AskWhichLead(artist, choices=rows)
 

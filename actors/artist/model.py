@@ -73,6 +73,7 @@ class LeadWaiting:
 
     wa_id: str
     name: str | None
+    handle: str = ""  # +phone, else @username, else the BSUID ("": +wa_id)
 
 
 # -- events ------------------------------------------------------------------------

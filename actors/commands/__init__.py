@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from actors.commands.bus import Actors
+from actors.commands.identities import Identities
 from actors.commands.lead_actions import LeadActions
 from actors.commands.model import (
     ActOnLead,
@@ -48,6 +49,7 @@ __all__ = [
     "CheckAdminToken",
     "Command",
     "FailedItem",
+    "Identities",
     "IncomingContact",
     "IncomingEcho",
     "IncomingMessage",

@@ -44,6 +44,8 @@ class LeadActions:
             command.action,
             deposit_amount=command.deposit_amount,
             session_minutes=command.session_minutes,
+            refund_amount=command.refund_amount,
+            refund_number=command.refund_number,
             action_id=uuid.uuid4(),
             now=self._now(),
             correlation_id=command.correlation_id,

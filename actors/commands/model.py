@@ -173,6 +173,8 @@ class ActOnLead(Command[ActionTaken | None]):
     correlation_id: str
     deposit_amount: int | None = None  # an approval's own deposit, in minor units
     session_minutes: int | None = None  # an approval's session length (appointments on)
+    refund_amount: int | None = None  # a refund's amount, in minor units; None: all that is left
+    refund_number: int | None = None  # the page's form: which refund it is (once, however posted)
 
 
 @dataclass(frozen=True)

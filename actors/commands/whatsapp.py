@@ -5,10 +5,11 @@ A lead's message goes to that lead's actor; a message from the artist's own numb
 the artist's actor, which decides where it goes (`actors.artist`). A message that
 replies or reacts to one of ours (`context.id`, a reaction's `message_id`) carries
 that message's copy key to the lead's behaviour (a 👍 on the summary confirms it), or,
-from the artist, the lead it was about. Preferences go to their lead. An echo of what
-the artist wrote in the WhatsApp Business app goes to the lead it was written to (found
-by `echo_lead`), a contact of the app's address book to its lead when there is one (a
-contact never makes a lead). Statuses are kept and applied, and a failure is told to its
+from the artist, the lead it was about. Every item finds its lead by any identifier it
+carries (`Identities`). Preferences go to their lead. An echo of what the artist wrote in
+the WhatsApp Business app goes to the lead it was written to (by its phone or BSUID), a
+contact of the app's address book to its lead when there is one (a contact never makes
+a lead). Statuses are kept and applied, and a failure is told to its
 lead, after the messages' turns; a status that cannot be kept is refused on its own.
 
 The delivery is taken only when every message's turn has committed (processed, or
@@ -21,11 +22,12 @@ it is handed back (`WhatsAppTaken.failed`) to be refused, and the rest is answer
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from actors.artist import ARTIST_KEY, ArtistBehaviour, ArtistWrote
+from actors.commands.identities import Identities
 from actors.commands.model import IncomingEcho, IncomingMessage, TakeWhatsApp
 from actors.commands.results import FailedItem, WhatsAppTaken
 from actors.errors import ActorError, TurnFailed
@@ -34,7 +36,6 @@ from actors.runtime.inbound import ArtistInbound, Inbound
 from actors.runtime.registry import ActorRuntime
 from actors.runtime.turn import TurnOutcome
 from storage import (
-    Database,
     DatabaseUnavailable,
     SentMessageRef,
     StaleSnapshot,
@@ -46,7 +47,7 @@ __all__ = ["WhatsAppIntake"]
 _NOT_A_LEAD = frozenset({ARTIST_KEY, "studio"})  # lanes of messages about no one lead
 # What makes a turn fail that a retry of the delivery may not meet again.
 _PASSING = (DatabaseUnavailable, TransactionConflict, StaleSnapshot)
-_NO_PHONE = "to_user_id only: no lead is found by a BSUID yet"
+_NO_ADDRESS = "neither to nor to_user_id names a person"
 ItemKind = Literal["messages", "preferences", "statuses", "echoes", "contacts"]
 
 
@@ -56,39 +57,53 @@ class WhatsAppIntake:
     _statuses: DeliveryReports
     _artist: ArtistBehaviour
     _turn_wait_s: float
-    _db: Database
+    _who: Identities
 
     async def take(self, command: TakeWhatsApp) -> WhatsAppTaken:
         correlation_id = command.correlation_id
         about = await self._statuses.about(
             [m.event.context_id for m in command.messages if m.event.context_id]
         )
-        inbounds: list[Inbound | ArtistInbound] = [
-            self._inbound(m, about, correlation_id) for m in command.messages
-        ]
-        told: list[tuple[ItemKind, int]] = [("messages", i) for i in range(len(inbounds))]
-        for index, pref in enumerate(command.preferences):
-            inbounds.append(Inbound.from_whatsapp(pref.event, pref.record, correlation_id))
+        messages = await self._found(command.messages)
+        preference_keys = await self._who.leads_of([p.event for p in command.preferences])
+        inbounds: list[Inbound | ArtistInbound] = []
+        told: list[tuple[ItemKind, int]] = []  # each inbound's item, for its failure
+        for index, (message, artist) in enumerate(messages):
+            if message is None:
+                continue  # a notice from nobody we know: no lead
+            inbounds.append(self._inbound(message, artist, about, correlation_id))
+            told.append(("messages", index))
+        for index, (pref, key) in enumerate(zip(command.preferences, preference_keys, strict=True)):
+            event = replace(pref.event, wa_id=key or pref.event.wa_id)
+            inbounds.append(Inbound.from_whatsapp(event, pref.record, correlation_id))
             told.append(("preferences", index))
         failed: list[FailedItem] = []
         counts: dict[str, int] = {}
-        for index, echo in enumerate(command.echoes):
-            lead = self.echo_lead(echo)
-            if lead is None:
-                failed.append(FailedItem("echoes", index, _NO_PHONE))
-            elif self._artist.is_artist(lead):
+        to_artist = [self._to_artist(echo) for echo in command.echoes]
+        echo_leads = iter(
+            await self._who.echo_leads(
+                [e for e, a in zip(command.echoes, to_artist, strict=True) if not a]
+            )
+        )
+        for index, (echo, artist) in enumerate(zip(command.echoes, to_artist, strict=True)):
+            if artist:
                 _count(counts, TurnOutcome.NOT_APPLICABLE)  # the artist writing to themselves
-            else:
-                inbounds.append(
-                    Inbound.from_whatsapp(echo.event(lead), echo.record, correlation_id)
-                )
-                told.append(("echoes", index))
-        leads = await self._leads_among(c.event.wa_id for c in command.contacts)
+                continue
+            lead = next(echo_leads)
+            if lead is None:
+                failed.append(FailedItem("echoes", index, _NO_ADDRESS))
+                continue
+            inbounds.append(Inbound.from_whatsapp(echo.event(lead), echo.record, correlation_id))
+            told.append(("echoes", index))
+        phones = [c.event.wa_id for c in command.contacts]
+        leads = await self._who.known([p for p in phones if not self._artist.is_artist(p)])
         for index, contact in enumerate(command.contacts):
-            if contact.event.wa_id not in leads or self._artist.is_artist(contact.event.wa_id):
+            key = leads.get(contact.event.wa_id)
+            if key is None:
                 _count(counts, TurnOutcome.NOT_APPLICABLE)  # a contact never makes a lead
                 continue
-            inbounds.append(Inbound.from_whatsapp(contact.event, contact.record, correlation_id))
+            synced = replace(contact.event, wa_id=key)
+            inbounds.append(Inbound.from_whatsapp(synced, contact.record, correlation_id))
             told.append(("contacts", index))
         results = await self._told(inbounds)
         for (kind, index), result in zip(told, results, strict=True):
@@ -96,6 +111,7 @@ class WhatsAppIntake:
                 failed.append(FailedItem(kind, index, _reason(result)))
             else:
                 _count(counts, result)
+        await self._who.learn(command.statuses)
         # Not under a timeout here: a unit cancelled mid-statement would lose its connection.
         refused = await self._statuses.record(
             command.statuses, correlation_id=correlation_id, wait_s=self._turn_wait_s
@@ -103,29 +119,51 @@ class WhatsAppIntake:
         failed += [FailedItem("statuses", index, why) for index, why in refused.items()]
         if len(command.statuses) > len(refused):
             counts["status"] = len(command.statuses) - len(refused)
+        unknown = sum(1 for message, _ in messages if message is None)
+        if unknown:
+            counts["unknown_sender"] = unknown
         return WhatsAppTaken(counts, tuple(failed))
 
-    def echo_lead(self, echo: IncomingEcho) -> str | None:
-        """The key of the lead an echo was written to; None: nobody we can find.
+    def _to_artist(self, echo: IncomingEcho) -> bool:
+        """Whether the Business app's message went to the artist's own number."""
+        return echo.to is not None and self._artist.is_artist(echo.to)
 
-        The one place an echo finds its lead: by its phone (`to`) for now. When leads
-        are found by BSUID too, this is where `to_user_id` joins the lookup.
-        """
-        return echo.to or None
+    async def _found(
+        self, messages: Sequence[IncomingMessage]
+    ) -> list[tuple[IncomingMessage | None, bool]]:
+        """Each message with its lead's key in its event (and whether the artist wrote
+        it); None for a notice from nobody we know, which makes no lead."""
+        artist = [await self._who.is_artist(m.event) for m in messages]
+        leads = [m.event for m, a in zip(messages, artist, strict=True) if not a]
+        keys = iter(await self._who.leads_of(leads))
+        found: list[tuple[IncomingMessage | None, bool]] = []
+        for message, from_artist in zip(messages, artist, strict=True):
+            if from_artist:  # acts exactly as one from the artist's number
+                number = self._artist_number or message.event.wa_id
+                event = replace(message.event, wa_id=number, phone=number)
+                found.append((replace(message, event=event), True))
+                continue
+            key = next(keys)
+            if key is None:
+                found.append((None, False))
+                continue
+            found.append((replace(message, event=replace(message.event, wa_id=key)), False))
+        return found
 
-    async def _leads_among(self, lead_keys: Iterable[str]) -> set[str]:
-        wanted = list(dict.fromkeys(lead_keys))
-        if not wanted:
-            return set()
-        async with self._db.reads() as unit:
-            return await unit.leads.existing(wanted)
+    @property
+    def _artist_number(self) -> str | None:
+        return self._artist.artist_number
 
     def _inbound(
-        self, message: IncomingMessage, about: dict[str, SentMessageRef], correlation_id: str
+        self,
+        message: IncomingMessage,
+        from_artist: bool,
+        about: dict[str, SentMessageRef],
+        correlation_id: str,
     ) -> Inbound | ArtistInbound:
         event = message.event
         ref = about.get(event.context_id or "")
-        if self._artist.is_artist(event.wa_id):
+        if from_artist:
             lead = ref.lead_key if ref is not None else None
             if lead in _NOT_A_LEAD or lead == event.wa_id:
                 lead = None

@@ -167,7 +167,7 @@ class Composer:
     def _text(self, key: str, params: Mapping[str, str], answers: Sequence[tuple[str, ...]]) -> str:
         values = self._values(params, answers, "\n")
         try:
-            return self._message(key).text.format_map(values)
+            return _without_empty_link(self._message(key).text, values).format_map(values)
         except KeyError as error:
             raise CopyError(f"copy key {key!r} needs {error}") from error
 
@@ -289,7 +289,10 @@ class Composer:
             # and one longer than a template's body may be (131009): clipped, like a
             # caption, so the template still goes.
             return [
-                clip(" ".join(text.format_map(values).split()), WhatsAppLimits.TEMPLATE_PARAMETER)
+                clip(
+                    " ".join(_without_empty_link(text, values).format_map(values).split()),
+                    WhatsAppLimits.TEMPLATE_PARAMETER,
+                )
                 for text in texts
             ]
         except KeyError as error:
@@ -341,6 +344,14 @@ def _row(row_id: str, title: str, description: str = "") -> dict[str, str]:
     if description:
         row["description"] = clip(description, WhatsAppLimits.ROW_DESCRIPTION)
     return row
+
+
+def _without_empty_link(text: str, values: Mapping[str, str]) -> str:
+    """A lead with no phone has no wa.me link: "{name} ({number}, {link})" reads
+    "{name} ({number})", where `number` is then their @username or BSUID."""
+    if values.get("link") == "":
+        return text.replace(", {link}", "").replace(" {link}", "")
+    return text
 
 
 def _text(body: str) -> dict[str, Any]:

@@ -79,6 +79,7 @@ _CONVERSATION_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "payment_failed": (frozenset(), frozenset()),
     "payment_refunded": (frozenset(), frozenset()),
     "artist_refund_done": (_WHO, frozenset()),  # a cancellation's refund went through
+    "artist_refund_part_done": (_WHO | {"amount", "left"}, frozenset()),  # part of it did
     "payment_disputed": (frozenset(), frozenset()),
     "payment_rejected": (frozenset(), frozenset()),
     "payment_twice": (frozenset(), frozenset()),
@@ -86,6 +87,7 @@ _CONVERSATION_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "deposit_product": (frozenset(), frozenset()),
     "calendar_name": (frozenset(), frozenset()),  # the artist's subscribed calendar
     "calendar_appointment": (frozenset({"name"}), frozenset()),  # an event in it
+    "calendar_deposit_paid": (frozenset({"amount"}), frozenset()),  # its description
     "calendar_invite": (frozenset(), frozenset()),  # the lead's add-to-calendar event
     "reminder": (frozenset(), frozenset()),
     "deposit_reminder": (frozenset({"url"}), frozenset()),

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, tzinfo
-from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_datetime, format_interval, match_skeleton
-from babel.numbers import format_currency, get_currency_precision
+
+from actors.money import Money
 
 __all__ = [
     "format_day",
@@ -53,9 +53,7 @@ _QUOTED = re.compile(r"'[^']*'")
 
 def format_money(amount_minor: int, currency: str, locale: str) -> str:
     """An amount in the currency's minor unit (pence, cents; yen have none), as written."""
-    code = currency.upper()
-    amount = Decimal(amount_minor).scaleb(-get_currency_precision(code))
-    return str(format_currency(amount, code, locale=locale))
+    return Money(amount_minor, currency).format(locale)
 
 
 def format_when(moment: datetime, timezone: tzinfo | str, locale: str) -> str:

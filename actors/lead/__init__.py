@@ -12,6 +12,7 @@ from actors.lead.codec import (
     state_from_json,
     state_to_json,
 )
+from actors.lead.identity import IDENTITY_CHANGES, phone_of
 from actors.lead.messages import (
     AskQuestion,
     AskWhatToEdit,
@@ -50,6 +51,7 @@ from actors.lead.model import (
     DepositSession,
     Effect,
     Event,
+    ExtendHold,
     FetchMedia,
     LeadState,
     MarkRead,
@@ -82,6 +84,7 @@ from actors.lead.transitions import ALLOWED, InvalidTransition, check_transition
 
 __all__ = [
     "ALLOWED",
+    "IDENTITY_CHANGES",
     "MEDIA_ANSWER",
     "SKIPPED_ANSWER",
     "Answer",
@@ -107,6 +110,7 @@ __all__ = [
     "DepositSession",
     "Effect",
     "Event",
+    "ExtendHold",
     "FetchMedia",
     "InvalidTransition",
     "Kind",
@@ -159,6 +163,7 @@ __all__ = [
     "media_kind",
     "offered_actions",
     "outbox_channel",
+    "phone_of",
     "state_from_json",
     "state_to_json",
 ]

@@ -40,12 +40,12 @@ from actors.lead.model import (
     Deposit,
     Effect,
     Event,
+    ExtendHold,
     LeadState,
     MessageReceived,
     Outcome,
     PaymentEventReceived,
     RecordEvent,
-    RefundDeposit,
     ReleaseSlot,
     RequestDepositLink,
     SendMedia,
@@ -53,6 +53,7 @@ from actors.lead.model import (
     Visit,
     media_kind,
 )
+from actors.lead.refunds import refund
 from actors.lead.script import Policy
 from actors.lead.status import Status
 from actors.lead.transitions import move
@@ -89,6 +90,7 @@ class AppointmentRules:
             resume_status=None,
             visit=None,
             rescheduling=False,
+            deposit_amount=acted.deposit_amount,  # the amount approved is the amount asked
         )
         return self.offer(state, calendar, acted.received_at, intro="slots_intro")
 
@@ -154,7 +156,8 @@ class AppointmentRules:
         )
         hold = self._claim(visit, "hold", expires_at=_seconds(now) + self._policy.hold_s)
         held = SendMessage(to=state.wa_id, key="slot_held", params={"when": str(start)})
-        return Decision(state, (hold, held, RequestDepositLink(state.wa_id, attempt)))
+        link = RequestDepositLink(state.wa_id, attempt, state.deposit_amount)
+        return Decision(state, (hold, held, link))
 
     def _moved(self, state: LeadState, visit: Visit, now: datetime) -> Decision:
         old = state.visit
@@ -281,20 +284,16 @@ class AppointmentRules:
         return Decision(state, (*effects, *refund))
 
     def _refund(self, state: LeadState, by: str) -> tuple[LeadState, list[Effect]]:
-        """The deposit back, once: the key names the payment, so a retry is the same."""
-        intent = state.payment_intent
-        if intent is None or state.deposit is not Deposit.PAID:
-            return state, []
-        policy = self._policy
-        refund = RefundDeposit(
-            lead_key=state.wa_id,
-            payment_intent=intent,
-            amount=state.deposit_amount or policy.deposit_amount,  # what was paid
-            currency=policy.deposit_currency,
-            idempotency_key=f"refund:{state.wa_id}:{intent}",
-        )
-        noted = RecordEvent("info", "refund_requested", {"by": by, "payment_intent": intent})
-        return replace(state, deposit=Deposit.REFUND_REQUESTED), [refund, noted]
+        """All that is left of the deposit back, once (its own idempotency key)."""
+        refunded = refund(state, self._policy, None, by=by)
+        return (state, []) if refunded is None else refunded
+
+    def hold_follows(self, state: LeadState, expires_at: int) -> list[Effect]:
+        """The held time lives as long as the link Stripe made: a late link, a late hold."""
+        visit = state.visit
+        if visit is None or state.status is not S.BOOKING_PENDING:
+            return []
+        return [ExtendHold(expires_at + self._policy.hold_grace_s)]
 
     # -- after the appointment ---------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from actors.lead.identity import who as _who_of
 from actors.lead.messages import RelayReply
 from actors.lead.model import (
     ArtistReplied,
@@ -56,12 +57,8 @@ _BOT_TALKING = frozenset({S.NEW, S.QUALIFYING, S.CONFIRMING, S.STALE})
 
 
 def who(state: LeadState) -> dict[str, str]:
-    """The lead as every message to the artist names them."""
-    return {
-        "name": state.name or "-",
-        "number": f"+{state.wa_id}",
-        "link": f"https://wa.me/{state.wa_id}",
-    }
+    """The lead as every message to the artist names them (`actors.lead.identity`)."""
+    return _who_of(state)
 
 
 class ArtistSide:

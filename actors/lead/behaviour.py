@@ -18,6 +18,7 @@ from actors.lead.artist_side import SILENT, ArtistSide, who
 from actors.lead.business_app import on_contact, on_echo
 from actors.lead.button_ids import CONFIRM, EDIT, edited_question
 from actors.lead.deposits import DepositRules
+from actors.lead.identity import changed, identifiers, known
 from actors.lead.messages import (
     AskQuestion,
     AskWhatToEdit,
@@ -64,6 +65,7 @@ from actors.lead.not_answers import (
     recorded,
     unsupported_once,
 )
+from actors.lead.refunds import refund
 from actors.lead.script import Option, Policy, Question, Script, Validation
 from actors.lead.status import Status
 from actors.lead.timer_rules import TimerRules
@@ -195,10 +197,14 @@ class LeadBehaviour:
             return Decision(state, outcome=Outcome.OUT_OF_ORDER)
         if message.kind == SYSTEM:
             # Meta's notice, not the lead writing: recorded, and nothing of the lead
-            # changes (not its last message, its 24 hours or its silence timer).
-            return Decision(state, (recorded(state, message),), outcome=Outcome.NOT_APPLICABLE)
+            # changes (not its last message, its 24 hours or its silence timer) but who
+            # it is, when the notice says their number or BSUID changed.
+            event = recorded(state, message)
+            if message.system is not None:
+                state = changed(state, message.system)
+            return Decision(state, (event,), outcome=Outcome.NOT_APPLICABLE)
         state = replace(
-            state,
+            known(state, message),
             last_message_ts=message.sent_at,
             name=message.profile_name or state.name,
         )
@@ -206,7 +212,7 @@ class LeadBehaviour:
             return Decision(state)  # the artist chatting to the bot: recorded only
         if message.kind in RECORDED_ONLY:  # a system notice, a deleted message
             return Decision(state, (recorded(state, message),))
-        if not self._policy.in_pilot(state.wa_id):
+        if not self._policy.in_pilot(identifiers(state)):
             if state.pilot_notified:
                 return Decision(state)
             return Decision(replace(state, pilot_notified=True), (self._say(state, "pilot"),))
@@ -456,6 +462,16 @@ class LeadBehaviour:
                 decision = appointments.cancelled_by_artist(state, event)
                 if decision.outcome is Outcome.PROCESSED:
                     return decision
+            case ArtistAction.REFUND:  # whatever the status, while some is left
+                refunded = refund(
+                    state,
+                    self._policy,
+                    acted.refund_amount,
+                    by="artist",
+                    number=acted.refund_number,
+                )
+                if refunded is not None:
+                    return Decision(refunded[0], tuple(refunded[1]))
             case ArtistAction.RESUME if state.status is S.STALE:
                 return self._resume(state, S.QUALIFYING, event)
             case ArtistAction.OPT_OUT if state.status is not S.OPTOUT:

@@ -8,7 +8,7 @@ is all a tap says:
     edit:<question key>    a row of the list that picks an answer to change
     <option id>            a question's option, as the copy file names it (read by
                            `Question.option`, which also takes the title typed out)
-    <action>:<wa_id>       the artist's buttons under a lead's packet
+    <action>:<lead key>    the artist's buttons under a lead's packet
                            (`approve:447700900123`): a tap names its lead, so it acts
                            on that lead even from an old packet
     to:<wa_id>:<msg id>    a row of the list that asks the artist which lead a message
@@ -64,9 +64,11 @@ _SLOT_ROW = re.compile(r"^slot:(?P<start>\d{9,11})$")
 _LATER_ROW = re.compile(r"^later:(?P<from>\d{9,11}|\d{4}-\d{2}-\d{2})$")
 
 _EDIT_ROW = "edit:"
-_RELAY_ROW = re.compile(r"^to:(?P<lead>\d{6,20}):(?P<message>\S{1,170})$")
+# A lead's key: its phone, or (a lead first known by its BSUID) its lead id.
+_LEAD = r"(?P<lead>\d{6,20}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+_RELAY_ROW = re.compile(r"^to:" + _LEAD + r":(?P<message>\S{1,170})$")
 _ARTIST_BUTTON = re.compile(
-    r"^(?P<action>" + "|".join(a.value for a in ArtistAction) + r"):(?P<lead>\d{6,20})$"
+    r"^(?P<action>" + "|".join(a.value for a in ArtistAction) + r"):" + _LEAD + "$"
 )
 
 

@@ -76,6 +76,9 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
         "payment_intent": state.payment_intent,
         "deposit_reminded": state.deposit_reminded,
         "deposit_amount": state.deposit_amount,
+        "paid_amount": state.paid_amount,
+        "refunded_amount": state.refunded_amount,
+        "refunds_asked": state.refunds_asked,
         "timers": [{"kind": t.kind.value, "due_at": t.due_at} for t in state.timers],
         "last_message_ts": state.last_message_ts,
         "marketing": state.marketing,
@@ -90,6 +93,7 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
         "reminded": list(state.reminded),
         "healed_asked": state.healed_asked,
         "unsupported_said_at": state.unsupported_said_at,
+        **_identity_to_json(state),
         "answers": [
             {
                 "question": a.question,
@@ -129,6 +133,9 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
         payment_intent=data.get("payment_intent"),
         deposit_reminded=bool(data.get("deposit_reminded", False)),
         deposit_amount=data.get("deposit_amount"),
+        paid_amount=data.get("paid_amount"),
+        refunded_amount=int(data.get("refunded_amount", 0)),
+        refunds_asked=int(data.get("refunds_asked", 0)),
         timers=tuple(
             ArmedTimer(TimerKind(t["kind"]), int(t["due_at"])) for t in data.get("timers", [])
         ),
@@ -141,6 +148,10 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
         reminded=tuple(int(m) for m in data.get("reminded", ())),
         healed_asked=bool(data.get("healed_asked", False)),
         unsupported_said_at=int(data.get("unsupported_said_at", 0)),
+        phone=data.get("phone"),
+        user_id=data.get("user_id"),
+        parent_user_id=data.get("parent_user_id"),
+        username=data.get("username"),
         answers=tuple(
             Answer(
                 question=a["question"],
@@ -154,6 +165,14 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
             for a in data.get("answers", [])
         ),
     )
+
+
+_IDENTITY = ("phone", "user_id", "parent_user_id", "username")
+
+
+def _identity_to_json(state: LeadState) -> dict[str, str]:
+    """Who the lead is, when WhatsApp said more than its key (absent keys: not known)."""
+    return {k: v for k in _IDENTITY if (v := getattr(state, k)) is not None}
 
 
 def _visit(data: dict[str, Any] | None) -> Visit | None:

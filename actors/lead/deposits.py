@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from actors.copy.formatting import format_money
 from actors.lead.artist_side import who
 from actors.lead.messages import ConfirmBooking, SendDepositLink
 from actors.lead.model import (
@@ -60,6 +59,15 @@ class DepositRules:
         known = any(s.session_id == event.session_id for s in state.deposit_sessions)
         if known or not current or state.status is not S.BOOKING_PENDING:
             return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        if any(s.attempt == event.attempt for s in state.deposit_sessions):
+            # One link per attempt: a create retried in a later lifetime window made a
+            # second session after the first one's answer was lost. The lead keeps the
+            # first; the second is recorded so its events (its expiry) find this lead.
+            kept = RecordDepositSession(
+                event.session_id, event.attempt, event.url, event.expires_at
+            )
+            noted = RecordEvent("info", "second_session_unused", {"session_id": event.session_id})
+            return Decision(state, (kept, noted))
         session = DepositSession(event.attempt, event.session_id, event.url, event.expires_at)
         state = replace(
             state,
@@ -70,7 +78,10 @@ class DepositRules:
         # The policy goes with the link: read before paying.
         link = SendDepositLink(state.wa_id, event.url, self._amount(state), event.attempt)
         record = RecordDepositSession(event.session_id, event.attempt, event.url, event.expires_at)
-        return Decision(state, (record, link))
+        held: list[Effect] = []
+        if self._appointments is not None:
+            held = self._appointments.hold_follows(state, event.expires_at)
+        return Decision(state, (record, *held, link))
 
     # -- Stripe's events -------------------------------------------------------------------
 
@@ -84,14 +95,19 @@ class DepositRules:
         if event.event_type == "checkout.session.async_payment_failed":
             return self._noted(state, event, "warn", "payment_failed", tell="payment_failed")
         if event.event_type == "charge.refunded" and state.deposit is Deposit.REFUND_REQUESTED:
-            # The refund we asked for (a cancellation) went through: reconciled, no alarm;
-            # the artist learns the money is back with the lead.
-            state = replace(state, deposit=Deposit.REFUNDED)
+            # The refund we asked for went through: reconciled, no alarm; the artist learns
+            # the money is back with the lead. A partial one leaves the rest paid.
+            state = replace(state, deposit=self._after_refund(state, event))
             noted = self._noted(state, event, "info", "refund_reconciled", tell=None)
+            if state.deposit is Deposit.PAID:  # part of it: say how much, and what stays
+                return Decision(state, (*noted.effects, *self._part_refunded(state, event)))
             done = self._tell_artist(state, "artist_refund_done")
             return Decision(state, (*noted.effects, *done))
-        if event.event_type == "charge.refunded":
-            state = replace(state, deposit=Deposit.REFUNDED)
+        if event.event_type == "charge.refunded":  # from Stripe's dashboard: not ours
+            refunded = max(state.refunded_amount, event.amount or 0)
+            state = replace(
+                state, deposit=self._after_refund(state, event), refunded_amount=refunded
+            )
             return self._noted(state, event, "warn", "refunded", tell="payment_refunded")
         if event.event_type == "charge.dispute.created":
             state = replace(state, deposit=Deposit.DISPUTED)
@@ -123,6 +139,7 @@ class DepositRules:
             move(state, S.BOOKED, event),
             deposit=Deposit.PAID,
             payment_intent=event.payment_intent,
+            paid_amount=event.amount,
             resume_status=None,
         )
         effects: list[Effect] = [RecordEvent("info", "booked", self._detail(event))]
@@ -226,5 +243,23 @@ class DepositRules:
         """The lead's deposit as the copy's locale writes it ("£50.00", "50,00 €"): the
         approval's own amount, else the configured one."""
         policy = self._policy
-        amount = state.deposit_amount or policy.deposit_amount
-        return format_money(amount, policy.deposit_currency, policy.locale)
+        return policy.money(state.deposit_amount or policy.deposit_amount).format(policy.locale)
+
+    def _part_refunded(self, state: LeadState, event: PaymentEventReceived) -> list[SendMessage]:
+        """The artist's word that part of the deposit is back with the lead."""
+        policy = self._policy
+        if policy.artist_number is None:
+            return []
+        paid = state.paid_amount or state.deposit_amount or policy.deposit_amount
+        back = event.amount or 0
+        params = who(state) | {
+            "amount": policy.money(back).format(policy.locale),
+            "left": policy.money(max(paid - back, 0)).format(policy.locale),
+        }
+        return [SendMessage(to=policy.artist_number, key="artist_refund_part_done", params=params)]
+
+    def _after_refund(self, state: LeadState, event: PaymentEventReceived) -> Deposit:
+        """Refunded once Stripe has given back all that was paid; paid while some is left."""
+        paid = state.paid_amount or state.deposit_amount or self._policy.deposit_amount
+        whole = event.amount is None or event.amount >= paid
+        return Deposit.REFUNDED if whole else Deposit.PAID

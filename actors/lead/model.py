@@ -59,6 +59,7 @@ __all__ = [
     "DepositSession",
     "Effect",
     "Event",
+    "ExtendHold",
     "FetchMedia",
     "LeadState",
     "MarkRead",
@@ -173,6 +174,10 @@ class LeadState:
     payment_intent: str | None = None
     deposit_reminded: bool = False  # the reminder for the latest link went out
     deposit_amount: int | None = None  # set by the approval (minor units); None: the policy's
+    # What Stripe took and what we asked it to give back (the studio currency's minor units):
+    paid_amount: int | None = None
+    refunded_amount: int = 0  # every refund asked for, partial ones added up
+    refunds_asked: int = 0  # numbers each refund: its idempotency key is the lead's and this
     timers: tuple[ArmedTimer, ...] = ()  # armed and not yet fired
     last_message_ts: int = 0  # provider timestamp (s) of the newest message applied
     marketing: str | None = None  # Meta's user_preferences: "stop" or "resume"; None: never said
@@ -186,6 +191,12 @@ class LeadState:
     # When the copy's `unsupported` line was last said (seconds since the epoch, the
     # event's own time): at most once a day, whatever the lead keeps sending.
     unsupported_said_at: int = 0
+    # Who the lead is, as WhatsApp last named them (`actors.lead.identity`); a lead from
+    # before these were kept has its phone as its key (`wa_id`) and None here.
+    phone: str | None = None
+    user_id: str | None = None
+    parent_user_id: str | None = None
+    username: str | None = None
 
 
 @dataclass(frozen=True)
@@ -206,6 +217,8 @@ class SystemNotice:
     new_wa_id: str | None = None
     new_user_id: str | None = None
     previous_user_id: str | None = None
+    new_parent_user_id: str | None = None
+    previous_parent_user_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -235,6 +248,12 @@ class MessageReceived:
     form: tuple[tuple[str, str], ...] = ()  # a Flow reply's fields (kind nfm_reply)
     order: tuple[OrderLine, ...] = ()  # an order's products (kind order; text: its note)
     system: SystemNotice | None = None  # kind system
+    # Who wrote, as this message named them (`wa_id` above is the lead's key, which the
+    # door found from these): phone, BSUID, parent BSUID, WhatsApp username.
+    phone: str | None = None
+    user_id: str | None = None
+    parent_user_id: str | None = None
+    username: str | None = None
 
 
 class ArtistAction(StrEnum):
@@ -245,6 +264,7 @@ class ArtistAction(StrEnum):
     RESUME = "resume"
     OPT_OUT = "opt_out"
     CANCEL = "cancel"  # the booked appointment, refunding the deposit
+    REFUND = "refund"  # some or all of a paid deposit back, whatever the status
 
 
 @dataclass(frozen=True)
@@ -258,6 +278,10 @@ class ArtistActed:
     via: str = "whatsapp"  # whatsapp | admin
     deposit_amount: int | None = None  # an approval's own deposit (minor units); None: policy's
     session_minutes: int | None = None  # with APPROVE: other than the studio's default
+    refund_amount: int | None = None  # with REFUND (minor units); None: all that is left
+    # With REFUND from a form: the refund it was shown as (refunds_asked + 1 then); a form
+    # posted again, or after another refund, names a number already used and does nothing.
+    refund_number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -490,6 +514,14 @@ class ClaimSlot:
 
 
 @dataclass(frozen=True)
+class ExtendHold:
+    """The lead's live hold now lapses at `expires_at` (its deposit link's life, and a
+    grace); a hold already lapsed and taken by another lead stays theirs."""
+
+    expires_at: int  # seconds since the epoch
+
+
+@dataclass(frozen=True)
 class ReleaseSlot:
     """The lead's hold or appointment stops blocking its time."""
 
@@ -517,6 +549,7 @@ Effect = (
     | RecordPaymentIntent
     | ClaimSlot
     | ReleaseSlot
+    | ExtendHold
     | RefundDeposit
 )
 

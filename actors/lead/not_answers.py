@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
+from actors.lead.identity import phone_of
 from actors.lead.model import (
     MEDIA_ANSWER,
     Answer,
@@ -73,9 +74,9 @@ def recorded(state: LeadState, message: MessageReceived) -> RecordEvent:
                 "identity_changed",
                 {
                     "type": notice.type,
-                    "old_wa_id": state.wa_id if changed_number else None,
+                    "old_wa_id": phone_of(state) if changed_number else None,
                     "new_wa_id": notice.new_wa_id,
-                    "old_user_id": notice.previous_user_id,
+                    "old_user_id": notice.previous_user_id or state.user_id,
                     "new_user_id": notice.new_user_id,
                 },
             )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from actors.lead.invite_links import InviteLinks
+from actors.money import Money
 from actors.schedule import StudioFile
 
 __all__ = ["Kind", "Option", "Policy", "Question", "Script", "Validation", "Words", "normalise"]
@@ -148,8 +149,20 @@ class Policy:
     read_receipts: bool = False  # mark a lead's message read (and typing) before replying
     studio: StudioFile | None = None  # STUDIO_FILE: appointments on
     hold_s: int = 24 * 3600  # how long a picked slot is held: the deposit link's life
+    # A hold outlives its Checkout link by this much (a payment in the link's last minute).
+    hold_grace_s: int = 15 * 60
     # The lead's "add to calendar" address (PUBLIC_BASE_URL set); None: no such link.
     invites: InviteLinks | None = None
 
-    def in_pilot(self, wa_id: str) -> bool:
-        return self.pilot_allowlist is None or wa_id in self.pilot_allowlist
+    @property
+    def deposit(self) -> Money:
+        """The usual deposit, when the approval names none."""
+        return Money(self.deposit_amount, self.deposit_currency)
+
+    def money(self, minor: int) -> Money:
+        """An amount of the studio's one currency."""
+        return Money(minor, self.deposit_currency)
+
+    def in_pilot(self, identifiers: frozenset[str]) -> bool:
+        """Whether the lead is on the pilot list: any of its phone, BSUIDs or key."""
+        return self.pilot_allowlist is None or not self.pilot_allowlist.isdisjoint(identifiers)

@@ -7,6 +7,14 @@ overtakes its first while different leads are delivered concurrently. We chose a
 database claim over "the owning actor delivers" because it survives the owner dying:
 a lapsed lease is picked up by whichever replica polls next.
 
+A claim is also tied to the claiming process's own database session when it has one
+(`storage.ClaimerSession`): when a replica dies, Postgres ends that session, and the
+next replicas to poll take its rows over within seconds instead of a lease later. A
+replica that is paused keeps its session, so its rows wait for their lease as before.
+A replica whose session is lost connects again and re-ties the rows it works on
+(`track`); one it could not re-tie, or while it cannot, it does not use (the `Deadline`
+says so), since the row may be someone else's by now.
+
 Waking: the local runtime calls `wake()` right after a commit that wrote effects. Rows
 written by a process without relays (the web role), the studio page or a re-drive
 NOTIFY `booking_outbox` on commit, and `storage.wakeups` hears it; a process with its
@@ -68,7 +76,14 @@ from actors.runtime.faults import CrashPoint, CrashPoints
 from actors.runtime.masking import mask_phone, mask_phones_in
 from actors.runtime.observe import NullObserver, Observer
 from actors.runtime.polling import Poller
-from storage import ClaimedDelivery, Database, DatabaseUnavailable, FailedDelivery, RelayUnit
+from storage import (
+    ClaimedDelivery,
+    ClaimerSession,
+    Database,
+    DatabaseUnavailable,
+    FailedDelivery,
+    RelayUnit,
+)
 
 __all__ = ["Backoff", "OutboxRelay"]
 
@@ -82,6 +97,7 @@ _UNCERTAIN = "uncertain"  # delivery_attempts.outcome: failed after the request 
 # database started the lease a round trip before our clock did, and the call needs time.
 _LEASE_USABLE = 0.9
 _EVENT_TRIES = 3
+_SESSION_WAIT_S = 0.05  # how often a relay looks whether its claims' session is up
 
 
 def _possible_duplicate(claim: ClaimedDelivery) -> bool:
@@ -105,6 +121,7 @@ class OutboxRelay:
         monotonic: Callable[[], float] = time.monotonic,
         channels: Sequence[str] | None = None,
         excluding: Sequence[str] = (),
+        claimer: ClaimerSession | None = None,
     ) -> None:
         """
         Args:
@@ -115,6 +132,8 @@ class OutboxRelay:
                 a concurrency of its own, so its calls never hold WhatsApp replies back.
             crash_points: where to die on purpose (tests only, `actors.runtime.faults`).
             monotonic: the clock that times how long a claim has been held.
+            claimer: this process's session that vouches for its claims (None: every
+                claim holds by its lease alone).
         """
         self._db = db
         self._deliverers = dict(deliverers or {})
@@ -133,6 +152,7 @@ class OutboxRelay:
         self._channels = None if channels is None else list(channels)
         self._excluding = list(excluding)
         self._on_early_failure: _EarlyFailureHook | None = None
+        self._claimer = claimer
 
     def add_channel(self, channel: str, deliverer: Deliverer) -> None:
         """Deliver `channel`'s rows with `deliverer` (wired after the runtime exists)."""
@@ -158,6 +178,10 @@ class OutboxRelay:
         async with asyncio.TaskGroup() as deliveries:
             try:
                 while not self._poller.stopping:
+                    if self._claimer is not None and not self._claimer.ready:
+                        # Claims made now would hold by their lease alone: a moment more.
+                        await asyncio.sleep(_SESSION_WAIT_S)
+                        continue
                     free = self._concurrency - self._in_flight
                     enough_room = free >= batch or self._in_flight == 0
                     claimed = await self._claim(free) if free > 0 and enough_room else []
@@ -165,6 +189,8 @@ class OutboxRelay:
                         claimed_at = self._monotonic()  # the leases are timed from here
                         self._crash.reached(CrashPoint.RELAY_CLAIMED)
                         for claim in claimed:
+                            if self._claimer is not None:
+                                self._claimer.track(claim)
                             self._in_flight += 1
                             deliveries.create_task(self._deliver(claim, claimed_at))
                     if not claimed or free <= len(claimed):
@@ -180,7 +206,11 @@ class OutboxRelay:
         try:
             async with self._db.relay() as unit:
                 claimed = await unit.outbox.claim(
-                    limit, self._lease_s, channels=self._channels, excluding=self._excluding
+                    limit,
+                    self._lease_s,
+                    channels=self._channels,
+                    excluding=self._excluding,
+                    claimer=None if self._claimer is None else self._claimer.identity,
                 )
                 await unit.commit()
                 return claimed
@@ -198,14 +228,26 @@ class OutboxRelay:
             ):
                 await self._attempt(claim, claimed_at)
         finally:
+            if self._claimer is not None:
+                self._claimer.untrack(claim)
             self._in_flight -= 1
             self._poller.wake()  # the lead's next row may be claimable now
 
     async def _attempt(self, claim: ClaimedDelivery, claimed_at: float) -> None:
-        deadline = Deadline(claimed_at + self._lease_s * _LEASE_USABLE, self._monotonic)
+        claimer = self._claimer
+        deadline = Deadline(
+            claimed_at + self._lease_s * _LEASE_USABLE,
+            self._monotonic,
+            (lambda: True) if claimer is None else (lambda: claimer.holds(claim)),
+        )
         if deadline.remaining() <= 0:
             # Paused or starved since the claim: the row may be someone else's by now.
             self._lease_lapsed(claim, deadline)
+            return
+        if claimer is not None and not await claimer.vouches(claim):
+            # Our session ended since the claim: another replica may have the row.
+            self._lease_lapsed(claim, deadline, why="claim_unvouched")
+            await self._give_back(claim)
             return
         try:
             delivery = Delivery(effect_from_json(claim.channel, claim.payload), claim)
@@ -234,8 +276,10 @@ class OutboxRelay:
             if deliverer is None:
                 raise PermanentDeliveryError("no_channel", claim.channel)
             provider_id = await deliverer.deliver(delivery, deadline)
-        except LeaseLapsed:
-            self._lease_lapsed(claim, deadline)
+        except LeaseLapsed as error:
+            self._lease_lapsed(claim, deadline, why=error.code)
+            if error.code == "claim_unvouched":
+                await self._give_back(claim)
         except RetryableDeliveryError as error:
             await self._retry_or_give_up(claim, error)
         except PermanentDeliveryError as error:
@@ -304,15 +348,24 @@ class OutboxRelay:
                     return
                 await asyncio.sleep(0.2 * attempt)
 
-    def _lease_lapsed(self, claim: ClaimedDelivery, deadline: Deadline) -> None:
-        """Send nothing and write nothing: the lease lapses and another claim retries."""
+    def _lease_lapsed(
+        self, claim: ClaimedDelivery, deadline: Deadline, *, why: str = "lease_lapsed"
+    ) -> None:
+        """Send nothing and write nothing: the lease lapses (or the claimer's session
+        has ended) and another claim retries."""
         log.warning(
             "relay.lease_lapsed",
             outbox_id=claim.id,  # also bound; named here so the line stands alone
+            why=why,
             attempt=claim.attempt,
             past_s=round(-deadline.remaining(), 3),
             lease_s=self._lease_s,
         )
+
+    async def _give_back(self, claim: ClaimedDelivery) -> None:
+        """Nothing was sent: put the row back at once, unless another claim has it (the
+        write is fenced), rather than leave it tied to a session that may live on."""
+        await self._settle(claim, "given_back", lambda unit: unit.outbox.defer(claim, delay_s=0.0))
 
     async def _retry_or_give_up(
         self, claim: ClaimedDelivery, error: RetryableDeliveryError

@@ -43,9 +43,11 @@ from requests.adapters import HTTPAdapter
 
 from actors.copy import Composer
 from actors.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
-from actors.lead import MirrorLead
+from actors.lead import MirrorLead, phone_of
 from actors.lead.answers import latest_answers
 from actors.lead.codec import state_from_json
+from actors.lead.refunds import asked, paid
+from actors.money import Money
 from actors.outbox.deadline import Deadline
 from actors.outbox.delivery import Delivery
 from actors.runtime.masking import mask_phone
@@ -56,7 +58,8 @@ __all__ = ["SHEETS_SCOPES", "SheetsSync", "sheet_header", "sheet_row"]
 SHEETS_SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 GOOGLE_SHEETS_BASE = "https://sheets.googleapis.com"
 _LEADING = ("lead_id", "status", "name", "number")
-_TRAILING = ("deposit", "updated_at")
+_TRAILING = ("deposit", "deposit_asked", "deposit_paid", "deposit_refunded", "updated_at")
+_USUAL = Money(5000, "GBP")  # the settings' default deposit
 _STALE_WORKSHEET = frozenset({400, 404})  # what a renamed or deleted worksheet answers
 # What the Sheets call can raise; gspread turns a 403 / 404 on open into these two.
 _PROVIDER_ERRORS = (
@@ -90,6 +93,8 @@ class SheetsSync:
         worksheet: str | None = None,
         timeout_s: float = 15.0,
         concurrency: int = 4,
+        deposit: Money = _USUAL,
+        locale: str = "en_GB",
     ) -> None:
         """
         `api_base` replaces https://sheets.googleapis.com (fakes); `worksheet` is a tab
@@ -101,6 +106,8 @@ class SheetsSync:
         """
         self._db = db
         self._composer = composer
+        self._deposit = deposit  # the usual one (DEPOSIT_AMOUNT_MINOR): money is in its currency
+        self._locale = locale  # LOCALE: how the money columns are written
         self._spreadsheet_id = spreadsheet_id
         self._service_account_file = service_account_file
         self._api_base = api_base
@@ -117,7 +124,7 @@ class SheetsSync:
         if not isinstance(effect, MirrorLead):
             raise PermanentDeliveryError("wrong_channel", type(effect).__name__)
         record = await self._current(effect.wa_id)
-        row = sheet_row(record, self._composer)
+        row = sheet_row(record, self._composer, self._deposit, self._locale)
         header = sheet_header(self._composer)
         deadline.check()  # an upsert by lead id is harmless twice, but pointless
         try:
@@ -225,8 +232,11 @@ def sheet_header(composer: Composer) -> list[str]:
     return [*_LEADING, *composer.question_labels().values(), *_TRAILING]
 
 
-def sheet_row(record: LeadRecord, composer: Composer) -> list[str]:
-    """The lead's row, from its current snapshot; latest answer per question wins."""
+def sheet_row(
+    record: LeadRecord, composer: Composer, usual: Money = _USUAL, locale: str = "en_GB"
+) -> list[str]:
+    """The lead's row, from its current snapshot; latest answer per question wins; the
+    deposit asked, paid and refunded in money words ("£80.00"), empty when none."""
     try:
         state = state_from_json(record.state)
     except (KeyError, ValueError, TypeError) as error:
@@ -240,11 +250,17 @@ def sheet_row(record: LeadRecord, composer: Composer) -> list[str]:
         str(record.lead_id),
         record.status,
         state.name or "",
-        mask_phone(record.lead_key),
+        mask_phone(phone_of(state) or state.user_id or ""),  # never whole; a BSUID like one
         *answers,
         state.deposit.value,
+        *(_words(m, locale) for m in (asked(state, usual), paid(state, usual))),
+        _words(Money(state.refunded_amount, usual.currency), locale),
         _iso_utc(record.updated_at),
     ]
+
+
+def _words(money: Money | None, locale: str) -> str:
+    return "" if money is None or not money.minor else money.format(locale)
 
 
 def _iso_utc(moment: datetime) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from actors.queries.admin import (
     AdminReads,
     LeadFile,
+    LeadMoney,
     LeadSummaryRow,
     MediaContent,
     OutboxRow,
@@ -53,6 +54,7 @@ __all__ = [
     "KeyFromSettings",
     "KeySource",
     "LeadFile",
+    "LeadMoney",
     "LeadSummaryRow",
     "LeadView",
     "MediaContent",

@@ -27,10 +27,14 @@ import phonenumbers
 from actors.copy import Composer
 from actors.lead import Answer, latest_answers, state_from_json
 from actors.lead.artist_side import who
+from actors.money import Money
 from actors.providers.calendars.files import CalendarAppointment, calendar_feed
 from storage import BookedRow, Database
 
 __all__ = ["BusyCalendarShown", "CalendarFeed", "FeedAddress", "KeyFromSettings", "KeySource"]
+
+_USUAL = Money(5000, "GBP")  # the settings' default deposit
+_HELD = frozenset({"paid", "refund_requested", "refunded"})  # a deposit Stripe took
 
 PAST = timedelta(days=90)  # how far back the feed keeps appointments that took place
 
@@ -77,6 +81,16 @@ class CalendarFeed:
     location: str | None = None  # STUDIO_FILE's `address`: each event's LOCATION
     base_url: str | None = None  # PUBLIC_BASE_URL: each event links the lead's page
     busy_calendar: bool = False  # BUSY_CALENDAR_URL is set: its state is worth showing
+    deposit: Money = _USUAL  # the usual deposit: its currency is every amount's
+    locale: str = "en_GB"  # LOCALE: how money is written
+
+    def _deposit_paid(self, row: BookedRow) -> str | None:
+        """What the lead paid, in the copy's words; None when nothing was."""
+        if row.deposit not in _HELD:
+            return None
+        usual = self.deposit
+        paid = Money(row.paid_amount or row.deposit_amount or usual.minor, usual.currency)
+        return self.composer.plain("calendar_deposit_paid", {"amount": paid.format(self.locale)})
 
     async def address(self) -> FeedAddress:
         """The feed's current key (made and kept on first use when none is configured)."""
@@ -155,6 +169,7 @@ class CalendarFeed:
             row.ends_at,
             details="\n".join(lines) or None,
             url=url,
+            deposit_paid=self._deposit_paid(row),
         )
 
     def _idea(self, answers: Sequence[Answer]) -> str | None:

@@ -158,12 +158,28 @@ class EventShown:
 
 
 @dataclass(frozen=True)
+class MoneyShown:
+    """The lead's deposit in money words ("£80.00", "80,00 €"), each None when there is none."""
+
+    currency: str  # ISO 4217, upper case: the studio's one currency
+    usual: str  # the deposit an approval asks when the artist types none
+    usual_plain: str  # the same as a form field shows it: "50.00", "5000"
+    asked: str | None
+    paid: str | None
+    refunded: str | None
+    refundable: str | None  # what can still be given back
+    refundable_minor: int  # the same in minor units (0: nothing)
+    refundable_plain: str | None
+    next_refund: int  # the number the refund form asks for: it acts once, however posted
+
+
+@dataclass(frozen=True)
 class LeadView:
     """One lead's file, as the studio page shows it."""
 
     lead_id: UUID
     name: str
-    number: str
+    number: str | None  # the phone; None for a lead known only by BSUID (no wa.me link)
     status: str
     status_name: str
     answers: tuple[AnswerShown, ...]
@@ -171,6 +187,7 @@ class LeadView:
     events: tuple[EventShown, ...]
     deposit: str  # where it stands (actors.lead.Deposit)
     deposit_links: tuple[tuple[str, datetime], ...]  # (url, expires at), oldest first
+    money: MoneyShown
     visit: VisitShown | None  # held, booked, done or cancelled: the time it was for
     actions: tuple[ArtistAction, ...]
     last_message_at: datetime | None
@@ -180,6 +197,8 @@ class LeadView:
     window_open: bool
     reply_by_template: bool
     can_reply: bool
+    username: str | None = None  # WhatsApp's, without "@"
+    handle: str = ""  # how the lead is named without a name: +phone, @username or BSUID
     # Our messages to the lead that Meta priced, by category and type, with how many.
     priced: tuple[tuple[str, str, int], ...] = ()
     message_cost: str | None = None  # what they cost, with STUDIO_FILE's price table
@@ -188,7 +207,7 @@ class LeadView:
 def said(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """The text (or tapped title) and media id of a WhatsApp message as Meta sent it."""
     kind = payload.get("type")
-    if not isinstance(kind, str) or "from" not in payload:
+    if not isinstance(kind, str) or ("from" not in payload and "from_user_id" not in payload):
         return None, None
     body = payload.get(kind)
     if not isinstance(body, Mapping):

@@ -29,11 +29,15 @@ from actors.lead import (
     Status,
     UndecodableEffect,
     effect_from_json,
+    identity,
     offered_actions,
     state_from_json,
 )
 from actors.lead.artist_side import REPLY_KEY, WINDOW_S
 from actors.lead.business_app import BUSINESS_APP
+from actors.lead.model import LeadState
+from actors.lead.refunds import asked, paid, refundable
+from actors.money import Money
 from actors.queries.admin import AdminReads
 from actors.queries.message_costs import MessageCosts
 from actors.queries.page_views import (
@@ -45,6 +49,7 @@ from actors.queries.page_views import (
     Group,
     LeadView,
     MediaShown,
+    MoneyShown,
     TranscriptEntry,
     VisitShown,
     WallClock,
@@ -101,6 +106,9 @@ _RECORDED_KINDS = frozenset({"revoke", "system"})
 _ARTIST_WORDS = frozenset({REPLY_KEY, "artist_reply_media"})  # copy keys of relayed replies
 
 
+_USUAL = Money(5000, "GBP")  # the settings' default deposit
+
+
 @dataclass(frozen=True)
 class StudioPage:
     """What the studio page shows."""
@@ -112,7 +120,8 @@ class StudioPage:
     artist_number: str | None
     templated: frozenset[str]  # message keys with a WhatsApp template
     timezone: tzinfo = UTC  # the studio's (STUDIO_FILE): every time is shown on its clock
-    locale: str = "en_GB"  # LOCALE: the words dates and times are written in
+    locale: str = "en_GB"  # LOCALE: the words dates, times and money are written in
+    deposit: Money = _USUAL  # the usual deposit: DEPOSIT_AMOUNT_MINOR, its currency
     prices: MessagePrices | None = None  # STUDIO_FILE's `message_prices:`, if given
 
     @property
@@ -174,10 +183,11 @@ class StudioPage:
         closes = None if last is None else last + timedelta(seconds=WINDOW_S)
         window_open = closes is None or self._now() < closes  # unknown: Meta judges
         by_template = REPLY_KEY in self.templated
+        who = identity.who(state)
         return LeadView(
             lead_id=lead_file.lead.lead_id,
             name=state.name or "",
-            number=lead_key,
+            number=identity.phone_of(state),
             status=lead_file.lead.status,
             status_name=self._composer.status_name(lead_file.lead.status),
             answers=answers,
@@ -188,6 +198,7 @@ class StudioPage:
                 (d.url, datetime.fromtimestamp(d.expires_at, tz=UTC))
                 for d in state.deposit_sessions
             ),
+            money=self._money(state),
             visit=None if visit is None else self._visit(visit.starts_at, visit.ends_at),
             actions=offered_actions(status, booked=visit is not None),
             last_message_at=last,
@@ -195,6 +206,8 @@ class StudioPage:
             window_open=window_open,
             reply_by_template=by_template,
             can_reply=status is not Status.OPTOUT and (window_open or by_template),
+            username=state.username,
+            handle=who["number"],
             priced=priced,
             message_cost=message_cost,
         )
@@ -217,6 +230,28 @@ class StudioPage:
         if reason not in _NOT_SENT_REASONS:
             return None
         return self._composer.plain(reason)
+
+    def _money(self, state: LeadState) -> MoneyShown:
+        """Asked, paid, refunded and what is left to refund, as the locale writes money."""
+        usual = self.deposit
+
+        def words(money: Money | None) -> str | None:
+            return None if money is None else money.format(self.locale)
+
+        left = refundable(state, usual)
+        given_back = Money(state.refunded_amount, usual.currency) if state.refunded_amount else None
+        return MoneyShown(
+            currency=usual.currency,
+            usual=usual.format(self.locale),
+            usual_plain=usual.plain(),
+            asked=words(asked(state, usual)),
+            paid=words(paid(state, usual)),
+            refunded=words(given_back),
+            refundable=words(left),
+            refundable_minor=0 if left is None else left.minor,
+            refundable_plain=None if left is None else left.plain(),
+            next_refund=state.refunds_asked + 1,
+        )
 
     async def _lead_key(self, lead_id: UUID) -> str | None:
         async with self._db.reads() as unit:

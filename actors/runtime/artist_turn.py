@@ -39,6 +39,7 @@ from storage import (
     SystemEventInsert,
     TransactionConflict,
     TurnUnit,
+    WaitingLead,
 )
 
 __all__ = ["ArtistCommitted", "ArtistTurns"]
@@ -99,7 +100,17 @@ class ArtistTurns:
 
 async def _waiting(unit: TurnUnit) -> tuple[LeadWaiting, ...]:
     leads = await unit.artist.leads_with(Status.NEEDS_ARTIST_REPLY.value, LIST_ROWS)
-    return tuple(LeadWaiting(lead.lead_key, lead.name) for lead in leads)
+    return tuple(LeadWaiting(lead.lead_key, lead.name, _handle(lead)) for lead in leads)
+
+
+def _handle(lead: WaitingLead) -> str:
+    """How the which-lead list names a lead: +phone, else @username, else its BSUID."""
+    phone = lead.phone or (lead.lead_key if lead.lead_key.isdigit() else None)
+    if phone:
+        return f"+{phone}"
+    if lead.username:
+        return f"@{lead.username}"
+    return lead.user_id or lead.lead_key
 
 
 def _write(version: int, decision: ArtistDecision, message: ArtistInbound) -> ArtistTurnWrite:

@@ -96,9 +96,11 @@ class Inbound:
         correlation_id: str,
         deposit_amount: int | None = None,
         session_minutes: int | None = None,
+        refund_amount: int | None = None,
+        refund_number: int | None = None,
     ) -> Inbound:
         """With APPROVE, `deposit_amount` (minor units) and `session_minutes` when other
-        than the defaults."""
+        than the defaults; with REFUND, `refund_amount` (None: all that is left)."""
         event = ArtistActed(
             admin_action_message_id(action_id),
             wa_id,
@@ -107,6 +109,8 @@ class Inbound:
             via="admin",
             deposit_amount=deposit_amount,
             session_minutes=session_minutes,
+            refund_amount=refund_amount,
+            refund_number=refund_number,
         )
         record: dict[str, Any] = {
             "via": "admin",
@@ -118,6 +122,10 @@ class Inbound:
             record["session_minutes"] = session_minutes
         if deposit_amount is not None:
             record["deposit_amount"] = deposit_amount
+        if refund_amount is not None:
+            record["refund_amount"] = refund_amount
+        if refund_number is not None:
+            record["refund_number"] = refund_number
         return cls._carrying(event, record, correlation_id)
 
     @classmethod

@@ -36,6 +36,7 @@ from actors.errors import TurnFailed
 from actors.lead import (
     ClaimSlot,
     Decision,
+    ExtendHold,
     LeadBehaviour,
     LeadState,
     Outcome,
@@ -258,6 +259,8 @@ async def _slots_written(unit: TurnUnit, key: str, decision: Decision) -> bool:
                     return False
             case ReleaseSlot():
                 await unit.appointments.release(key, cancelled=effect.cancelled)
+            case ExtendHold():
+                await unit.appointments.extend_hold(key, _at(effect.expires_at))
     return True
 
 

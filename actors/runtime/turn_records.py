@@ -12,6 +12,7 @@ from actors.lead import (
     ClaimSlot,
     Decision,
     Event,
+    ExtendHold,
     LeadState,
     MessageReceived,
     MirrorLead,
@@ -78,13 +79,15 @@ def turn_write(
                 timers.append(TimerChange(effect.kind.value, due))
             case CancelTimer():
                 timers.append(TimerChange(effect.kind.value, None))
-            case ClaimSlot() | ReleaseSlot():
+            case ClaimSlot() | ReleaseSlot() | ExtendHold():
                 pass  # written before the rest of the turn (actors.runtime.turn)
             case _:
                 outbox.append(_outbox_row(effect, f"{message.message_id}/{index}"))
     after = decision.state
     if mirror_to_sheets and (
-        after.status is not before.status or after.deposit is not before.deposit
+        after.status is not before.status
+        or after.deposit is not before.deposit
+        or after.refunded_amount != before.refunded_amount
     ):
         # The Sheet reads the lead as it is when the row is delivered, so one row per
         # change of a shown column is enough and a late or retried one is never stale.

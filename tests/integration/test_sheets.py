@@ -192,17 +192,17 @@ async def test_first_sync_writes_the_header_and_one_row_per_lead(
     assert header == [
         "lead_id", "status", "name", "number",
         "Idea", "Placement", "Size", "Colour", "When", "Reference",
-        "deposit", "updated_at",
+        "deposit", "deposit_asked", "deposit_paid", "deposit_refunded", "updated_at",
     ]  # fmt: skip
     rows = lead_rows(sheets)
     assert rows[str(lead_id)] == [
         str(lead_id), "CONFIRMING", "Ana", "********0555",
         "a rose", "Back", "12", "Black & grey", "=next month", "reference received",
-        "none", await updated_at(pool, LEAD),
+        "none", "", "", "", await updated_at(pool, LEAD),
     ]  # fmt: skip
     assert rows[str(other_id)] == [
         str(other_id), "QUALIFYING", "", "********0777", "koi",
-        "", "", "", "", "", "none", await updated_at(pool, OTHER),
+        "", "", "", "", "", "none", "", "", "", await updated_at(pool, OTHER),
     ]  # fmt: skip
     assert not any(LEAD in cell or OTHER in cell for row in sheets.rows() for cell in row)
     writes = sheets.calls("PUT") + sheets.calls("POST", ":append")
@@ -229,14 +229,37 @@ async def test_a_status_change_updates_the_same_row(
     rows = lead_rows(sheets)
     assert list(rows) == [str(lead_id)]
     row = rows[str(lead_id)]
-    assert (row[1], row[-2], row[-1]) == (
+    assert (row[1], *row[-5:]) == (
         "BOOKING_PENDING",
         "link_sent",
+        "£50.00",  # asked, in money words; nothing paid or refunded yet
+        "",
+        "",
         await updated_at(pool, LEAD),
     )
     references = await pool.fetch("SELECT provider_message_id FROM outbox ORDER BY id")
-    assert [r["provider_message_id"] for r in references] == ["Leads!A2:L2", "Leads!A2:L2"]
+    assert [r["provider_message_id"] for r in references] == ["Leads!A2:O2", "Leads!A2:O2"]
     assert len(sheets.calls("POST", ":append")) == 1
+
+
+async def test_the_deposit_asked_paid_and_refunded_are_written_in_money_words(
+    pool: Pool, sheets: FakeSheets, relay: OutboxRelay
+) -> None:
+    paid_back = qualifying(
+        LEAD,
+        status=Status.BOOKED,
+        deposit=Deposit.PAID,
+        payment_intent="pi_1",
+        deposit_amount=8000,
+        paid_amount=8000,
+        refunded_amount=3000,
+    )
+    lead_id = await put_lead(pool, LEAD, paid_back)
+    await enqueue(pool, LEAD)
+    relay.wake()
+    await eventually(lambda: settled(pool, ["sent"]))
+    row = lead_rows(sheets)[str(lead_id)]
+    assert row[-5:-1] == ["paid", "£80.00", "£80.00", "£30.00"]
 
 
 async def test_a_late_row_writes_the_newest_state(

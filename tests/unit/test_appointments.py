@@ -357,7 +357,7 @@ def test_the_cancel_outro_follows_the_notice() -> None:
 def test_the_artist_cancel_refunds_once_with_a_key_per_payment() -> None:
     decision = appointments().decide(at(S.BOOKED, visit=VISIT, **PAID), act(A.CANCEL))
     refund = next(e for e in decision.effects if isinstance(e, RefundDeposit))
-    assert refund == RefundDeposit(LEAD, "pi_1", 5000, "gbp", f"refund:{LEAD}:pi_1")
+    assert refund == RefundDeposit(LEAD, "pi_1", 5000, "gbp", f"refund:{LEAD}:pi_1:1")
     again = appointments().decide(decision.state, act(A.CANCEL))
     assert not any(isinstance(e, RefundDeposit) for e in again.effects)
     refunded = appointments().decide(decision.state, paid("charge.refunded"))

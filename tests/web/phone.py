@@ -51,12 +51,21 @@ class Phone:
     picture: bytes | None = None  # what they send when asked for one (default: a few bytes)
     picture_id: str = "MEDIA-REF-1"  # Meta's id of it (Meta's ids are unique: give each phone one)
     locale: str = "en_GB"  # the copy the service speaks (LOCALE), to know its questions
+    # A person with a WhatsApp username: Meta sends their BSUID (`from_user_id`,
+    # `contacts[].user_id`) and their username, and their phone only while they share it.
+    user_id: str | None = None
+    username: str | None = None
+    shares_phone: bool = True
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     # -- reading -----------------------------------------------------------------------
 
     def inbox(self) -> list[SentMessage]:
-        return self.running.graph.to(self.wa_id)
+        """What reached this person, by their phone (`to`) or by their BSUID (`recipient`)."""
+        if self.user_id is None:
+            return self.running.graph.to(self.wa_id)
+        both = self.running.graph.to(self.wa_id) + self.running.graph.to(self.user_id)
+        return sorted(both, key=lambda m: m.wamid)
 
     async def next_message(self) -> SentMessage:
         """Wait for the bot's next message to this person and read it."""
@@ -217,9 +226,21 @@ class Phone:
         return f"wamid.{self.wa_id}.{next(self._ids)}"
 
     async def _post(self, message: dict[str, Any], *, contacts: bool = True) -> None:
+        if self.user_id is not None:
+            message = {**message, "from_user_id": self.user_id}
+            if not self.shares_phone:
+                del message["from"]
         body = webhook([message], names={self.wa_id: self.name})
+        value = body["entry"][0]["changes"][0]["value"]
+        if self.user_id is not None:
+            contact: dict[str, Any] = {"profile": {"name": self.name}, "user_id": self.user_id}
+            if self.username is not None:
+                contact["profile"]["username"] = self.username
+            if self.shares_phone:
+                contact["wa_id"] = self.wa_id
+            value["contacts"] = [contact]
         if not contacts:
-            del body["entry"][0]["changes"][0]["value"]["contacts"]
+            del value["contacts"]
         response = await self.running.post_signed(body)
         assert response.status_code == 200, await response.get_data(as_text=True)
 

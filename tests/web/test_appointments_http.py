@@ -244,7 +244,7 @@ async def test_the_artist_cancels_from_the_packet_and_the_slot_is_freed(
         "SELECT channel, idempotency_key, payload FROM outbox WHERE channel = 'stripe_refund'"
     )
     assert refund is not None
-    assert refund["idempotency_key"] == f"refund:{LEAD}:{paid['payment_intent']}"
+    assert refund["idempotency_key"] == f"refund:{LEAD}:{paid['payment_intent']}:1"
     assert refund["payload"]["amount"] == 5000
 
 
@@ -479,3 +479,159 @@ async def test_a_leads_cancel_refunds_in_good_time_and_forfeits_at_short_notice(
     told = [m.text for m in await artist.unread()]
     assert any("cancelled their appointment on" in text for text in told)
     assert any("refund went through" in text for text in told) == refunded
+
+
+# -- money: the amount approved is the amount paid; refunds once; Stripe's bounds ---------------
+
+
+async def approved_by_admin(running: Running, query: str) -> tuple[Phone, Phone, SentMessage]:
+    """A lead qualified and confirmed, approved through the admin API with `query`."""
+    lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Artist")
+    summary = await lead.to_the_summary()
+    await lead.tap(summary, "confirm")
+    await lead.next_message()
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    response = await running.client.post(f"/admin/leads/{LEAD}/approve?{query}", headers=auth)
+    assert response.status_code == 200, await response.get_data()
+    return lead, artist, await lead.next_message()
+
+
+@pytest.mark.parametrize(
+    "studio_overrides", [{"admin_token": ADMIN_TOKEN, "public_base_url": PUBLIC}]
+)
+async def test_approving_80_with_appointments_on_asks_links_and_books_80(
+    studio_running: Running, stripe_fake: FakeStripe
+) -> None:
+    running = studio_running
+    lead, _, offer = await approved_by_admin(running, "deposit_minor=8000")
+    session = await picked_first(running, stripe_fake, lead, offer)
+    assert (session["amount_total"], session["currency"]) == (8000, "gbp")
+    (create,) = stripe_fake.create_requests()
+    assert create.params["line_items"][0]["price_data"]["unit_amount"] in (8000, "8000")
+    link = lead.inbox()[lead.seen - 1].text
+    assert "£80.00 deposit" in link
+    paid = stripe_fake.complete(session["id"])
+    assert await post_stripe(running, event("checkout.session.completed", paid)) == 200
+    assert "your deposit of £80.00 is paid" in (await lead.next_message()).text
+    assert await status(running) == "BOOKED"
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    url = (await (await running.client.get("/admin/calendar", headers=auth)).get_json())["url"]
+    feed = icalendar.Calendar.from_ical(
+        await (await running.client.get(url[len(PUBLIC) :])).get_data()
+    )
+    (booked_event,) = feed.walk("VEVENT")
+    assert "Deposit paid: £80.00" in str(booked_event["DESCRIPTION"])  # the artist's phone
+
+
+async def _refunds_sent(running: Running, count: int) -> bool:
+    sent = await running.pool.fetchval(
+        "SELECT count(*) FROM outbox WHERE channel = 'stripe_refund' AND status = 'sent'"
+    )
+    return bool(sent == count)
+
+
+@pytest.mark.parametrize("studio_overrides", [{"admin_token": ADMIN_TOKEN}])
+async def test_a_partial_refund_is_made_once_and_the_rest_is_left_to_refund(
+    studio_running: Running, stripe_fake: FakeStripe
+) -> None:
+    running = studio_running
+    _, _, _, intent = await booked(running, stripe_fake)
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    stripe_fake.fail_next(StripeFailure.lost_response())
+    response = await running.client.post(
+        f"/admin/leads/{LEAD}/refund?amount_minor=3000", headers=auth
+    )
+    assert response.status_code == 200
+    await eventually(lambda: _refunds_sent(running, 1), what="the refund made")
+    first, again = stripe_fake.refund_requests()  # the lost answer, then Stripe's replay
+    assert first.idempotency_key == again.idempotency_key == f"refund:{LEAD}:{intent}:1"
+    assert [r["amount"] for r in stripe_fake.refunds_of(intent)] == [3000]  # once
+    (charge_refunded,) = [e for e in stripe_fake.webhook_events if e["type"] == "charge.refunded"]
+    body, signature = stripe_fake.signed_webhook(charge_refunded)
+    response = await running.client.post(
+        "/webhooks/stripe", data=body, headers={"Stripe-Signature": signature}
+    )
+    assert response.status_code == 200
+    state = await running.pool.fetchrow(
+        "SELECT state->>'deposit' AS deposit, (state->>'refunded_amount')::int AS refunded"
+        " FROM leads WHERE lead_key = $1",
+        LEAD,
+    )
+    assert state is not None
+    assert (state["deposit"], state["refunded"]) == ("paid", 3000)  # £20.00 still theirs
+    artist = Phone(running, ARTIST)
+    await artist.settle()  # every row of the turn delivered
+    told = [m.text for m in artist.inbox() if "back with" in m.text]
+    assert told == [
+        "£30.00 of the deposit of Ana (+447700900561, https://wa.me/447700900561) is back"
+        " with them; £20.00 stays paid."
+    ]
+    assert await status(running) == "BOOKED"
+
+    too_much = await running.client.post(
+        f"/admin/leads/{LEAD}/refund?amount_minor=2001", headers=auth
+    )
+    assert too_much.status_code == 409  # more than is left: nothing sent, the most named
+    assert (await too_much.get_json())["details"] == ["amount_minor: at most 2000 is left"]
+    rest = await running.client.post(f"/admin/leads/{LEAD}/refund", headers=auth)
+    assert rest.status_code == 200  # no amount: all that is left
+    await eventually(lambda: _refunds_sent(running, 2), what="the second refund made")
+    assert [r["amount"] for r in stripe_fake.refunds_of(intent)] == [3000, 2000]
+    keys = {r.idempotency_key for r in stripe_fake.refund_requests()}
+    assert keys == {f"refund:{LEAD}:{intent}:1", f"refund:{LEAD}:{intent}:2"}
+    events = await running.pool.fetch(
+        "SELECT detail FROM system_events WHERE kind = 'refund_requested' ORDER BY id"
+    )
+    assert [e["detail"]["amount"] for e in events] == [3000, 2000]
+    lead_file = await (await running.client.get(f"/admin/leads/{LEAD}", headers=auth)).get_json()
+    assert lead_file["money"] == {
+        "currency": "GBP",
+        "asked_minor": 5000,
+        "paid_minor": 5000,
+        "refunded_minor": 5000,
+        "refundable_minor": 0,
+    }
+
+
+@pytest.mark.parametrize(
+    "studio_overrides",
+    [{"deposit_link_ttl_s": 1800, "relay_backoff_base_s": 3600, "relay_backoff_cap_s": 3600}],
+)
+async def test_a_link_sent_late_at_the_shortest_lifetime_is_still_made_and_the_hold_follows(
+    studio_running: Running, stripe_fake: FakeStripe
+) -> None:
+    """DEPOSIT_LINK_TTL_S=1800, and the create goes out 20 minutes after its row was written
+    (Stripe failed, the retry came late): expires_at is counted from the request, so
+    Stripe takes it, and the hold lives as long as the link."""
+    running = studio_running
+    lead, _, offer = await offered(running)
+    stripe_fake.fail_next(*[StripeFailure.server_error()] * 3)  # the SDK's own retries too
+    await lead.tap(offer, next(row for row in buttons_of(offer) if row.startswith("slot:")))
+    await lead.next_message()  # held
+
+    async def failed_once() -> bool:
+        backing_off = await running.pool.fetchval(
+            "SELECT next_attempt_at > now() + interval '30 minutes' AND lease_until IS NULL"
+            " FROM outbox WHERE channel = 'deposit'"
+        )
+        return bool(backing_off)
+
+    await eventually(failed_once, what="the first create to fail")
+    assert stripe_fake.pending_failures == 0
+    await running.pool.execute(
+        "UPDATE outbox SET created_at = created_at - interval '20 minutes',"
+        " next_attempt_at = now() WHERE channel = 'deposit'"
+    )
+    link = await lead.next_message()
+    lead_id = await running.pool.fetchval("SELECT lead_id::text FROM leads WHERE lead_key=$1", LEAD)
+    (session,) = stripe_fake.sessions_for(lead_id)
+    assert session["url"] in link.text
+    late = stripe_fake.create_requests()[-1]
+    assert (late.idempotency_key or "").startswith(f"deposit:{LEAD}:1/late")  # a window of its own
+    now = datetime.now(UTC).timestamp()
+    assert 30 * 60 <= session["expires_at"] - now <= 24 * 3600
+    hold = await running.pool.fetchval(
+        "SELECT extract(epoch FROM expires_at)::bigint FROM appointments"
+        " WHERE kind = 'hold' AND status = 'live'"
+    )
+    assert hold == session["expires_at"] + 15 * 60

@@ -159,7 +159,7 @@ async def test_echoed_edits_and_deletions_are_recorded_and_change_nothing(
     assert running.graph.to(STRANGER) == []
 
 
-async def test_an_echo_naming_only_a_bsuid_is_refused_and_the_rest_is_taken(
+async def test_an_echo_to_a_bsuid_reaches_that_person_and_one_to_no_one_is_refused(
     running: Running,
 ) -> None:
     only_user_id = message_echo(
@@ -171,12 +171,14 @@ async def test_an_echo_naming_only_a_bsuid_is_refused_and_the_rest_is_taken(
         running,
         webhook_field("smb_message_echoes", "message_echoes", [only_user_id, no_one, good]),
     )
-    assert answer["received"]["refused"] == 2
+    assert answer["received"]["refused"] == 1
     assert await status_of(running, STRANGER) == "NEEDS_ARTIST_REPLY"
+    by_bsuid = await running.client.get("/admin/leads/GB.1234567890", headers=AUTH)
+    assert (await by_bsuid.get_json())["snapshot"]["status"] == "NEEDS_ARTIST_REPLY"
     refused = await running.client.get("/admin/refused", headers=AUTH)
-    items = (await refused.get_json())["items"]
-    assert {item["field"] for item in items} == {"message_echoes"}
-    assert any("GB.1234567890" in item["raw"] for item in items)
+    (item,) = (await refused.get_json())["items"]
+    assert item["field"] == "message_echoes"
+    assert "wamid.echo-no-one" in item["raw"]
 
 
 async def test_the_apps_contacts_fill_a_missing_name_and_never_overwrite_one(

@@ -461,8 +461,11 @@ async def test_a_refund_is_made_once_and_its_webhook_reaches_the_lead(
     )
     assert response.status_code == 200
     assert await response.get_json() == {"received": {"processed": 1}}
-    deposit = await running.pool.fetchval("SELECT state->>'deposit' FROM leads")
-    assert deposit == "refunded"
+    deposit = await running.pool.fetchrow(
+        "SELECT state->>'deposit' AS deposit, state->>'refunded_amount' AS refunded FROM leads"
+    )
+    assert deposit is not None  # part of it given back: the rest is still paid
+    assert (deposit["deposit"], deposit["refunded"]) == ("paid", "2000")
     detail = await running.pool.fetchval(
         "SELECT detail FROM system_events WHERE kind = 'refunded' AND lead_key = $1", LEAD
     )

@@ -66,7 +66,7 @@ async def test_a_refused_item_logs_the_field_and_why_but_not_the_content(
         response = await running.post_signed(webhook([message]))
     assert response.status_code == 200
     (line,) = [entry for entry in logs if entry["event"] == "webhook.items_refused"]
-    assert line["refused"] == ["messages: from: Field required"]
+    assert line["refused"] == ["messages: from / from_user_id: Field required"]
     assert "my-private-words" not in repr(line)
 
 

@@ -287,5 +287,7 @@ async def test_a_changed_number_is_recorded_never_answered_and_makes_no_lead(
     assert events(found, "system_message") == [{"type": "customer_identity_changed"}]
     assert found["snapshot"]["status"] == "QUALIFYING"
     assert found["snapshot"]["state"]["current_question"] == "placement"
-    missing = await running.client.get(f"/admin/leads/{NEW_NUMBER}", headers=AUTH)
-    assert missing.status_code == 404
+    # No new lead: the new number finds this same one (and so does the old).
+    renamed = await running.client.get(f"/admin/leads/{NEW_NUMBER}", headers=AUTH)
+    assert (await renamed.get_json())["lead_id"] == found["lead_id"]
+    assert await running.pool.fetchval("SELECT count(*) FROM leads") == 1

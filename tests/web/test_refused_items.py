@@ -101,7 +101,7 @@ async def test_one_broken_message_is_refused_and_the_others_are_answered(
         "messages",
         "req-refused-0001",
     )
-    assert item["reason"] == "from: Field required"
+    assert item["reason"] == "from / from_user_id: Field required"
     assert item["received_at"]
     assert listed["next_cursor"] is None
 
@@ -144,7 +144,7 @@ async def test_statuses_and_preferences_are_refused_one_by_one(running: Running)
     assert (await response.get_json())["received"] == {"status": 1, "refused": 2}
     items = (await _refused(running))["items"]
     assert [(i["field"], i["reason"]) for i in items] == [
-        ("user_preferences", "wa_id: Field required"),
+        ("user_preferences", "wa_id / user_id: Field required"),
         ("statuses", "id: Field required"),
     ]
 

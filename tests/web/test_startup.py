@@ -16,6 +16,7 @@ import sys
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -119,6 +120,14 @@ def test_an_empty_secret_is_no_secret() -> None:
             " (got 'pounds')",
         ),
         (
+            {"DEPOSIT_CURRENCY": "xyz"},
+            "DEPOSIT_CURRENCY: xyz is not a currency Babel knows (ISO 4217) (got 'xyz')",
+        ),
+        (
+            {"DEPOSIT_AMOUNT_MINOR": "100000000"},
+            "DEPOSIT_AMOUNT_MINOR: must be more than 0 and at most 99999999 (got 100000000)",
+        ),
+        (
             {"TURN_WAIT_S": "30"},
             "TURN_WAIT_S (30) must be below DRAIN_TIMEOUT_S (20)",
         ),
@@ -214,6 +223,29 @@ def test_a_database_that_refuses_connections_names_host_and_port(command: str) -
         f"DATABASE_URL: cannot reach Postgres at 127.0.0.1:{port}: connection refused"
         " (is it running?)"
     )
+
+
+@pytest.mark.parametrize("command", ["serve", "migrate"])
+def test_a_dsn_naming_several_hosts_none_up_names_them_all(command: str) -> None:
+    first, second = free_port(), free_port()  # nothing listens on either
+    hosts = f"127.0.0.1:{first},127.0.0.1:{second}"
+    dsn = f"postgresql://postgres@{hosts}/postgres?target_session_attrs=read-write"
+    line = refused(run([str(EXECUTABLE), command], {**SECRETS, "DATABASE_URL": dsn}))
+    assert line == (
+        f"DATABASE_URL: cannot reach Postgres at {hosts}: connection refused (is it running?)"
+    )
+
+
+def test_migrate_takes_whichever_host_of_several_answers(database_url: str) -> None:
+    """libpq's way: a host that is down is passed over for the next one."""
+    parts = urlsplit(database_url)
+    if parts.hostname is None:
+        pytest.skip("the test database is reached over a Unix socket, not a host")
+    login, at, hosts = parts.netloc.rpartition("@")
+    netloc = f"{login}{at}127.0.0.1:{free_port()},{hosts}"
+    dsn = urlunsplit((parts.scheme, netloc, parts.path, "target_session_attrs=read-write", ""))
+    result = run([str(EXECUTABLE), "migrate"], {"DATABASE_URL": dsn})
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.parametrize(

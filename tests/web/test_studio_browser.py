@@ -268,13 +268,27 @@ async def test_approve_with_another_deposit_amount_sends_a_link_for_it(
     assert "£80.00 deposit" in link.text
 
 
-async def test_a_deposit_amount_that_is_no_amount_is_refused_and_nothing_happens(
-    studio: Studio, phone: BrowserContext
+@pytest.mark.parametrize(
+    ("typed", "why"),
+    [
+        ("eighty", "Type the deposit in GBP, like 80 or £80.50."),
+        ("$80", "That is another currency: type the deposit in GBP, like 80 or £80.50."),
+        ("80.505", "GBP takes at most 2 decimals."),
+    ],
+)
+async def test_a_deposit_amount_that_is_no_amount_keeps_what_was_typed_and_says_what_to_fix(
+    studio: Studio, phone: BrowserContext, typed: str, why: str
 ) -> None:
     _, page = await on_the_lead_page(studio, phone)
-    await approve_with(page, "eighty", "That deposit amount does not work")
+    await approve_with(page, typed, why)
+    await expect(page.locator("#amount")).to_have_value(typed)  # nothing typed is lost
+    await expect(page.locator("#amount-wrong")).to_have_text(f"{why} Nothing was sent.")
     assert await studio.running.pool.fetchval("SELECT status FROM leads") == "PENDING_APPROVAL"
     assert studio.stripe.create_requests() == []
+    await approve_with(page, "£80", "Done: approved")  # fixed in place, it goes
+    await eventually(lambda: studio.stripe.created_count == 1, what="the session")
+    (session,) = studio.stripe.sessions.values()
+    assert (session["amount_total"], session["currency"]) == (8000, "gbp")
 
 
 async def test_the_board_finds_a_lead_by_name_or_by_number(

@@ -118,3 +118,15 @@ async def test_no_phone_number_token_or_secret_reaches_the_logs(
         assert secret not in text  # ...without any of these
     assert "a small rose with leaves" not in text  # no message bodies at info level
     assert "********0765" in text  # the lead is still identifiable, masked
+
+
+async def test_no_bsuid_or_username_reaches_the_logs(running: Running, logs: io.StringIO) -> None:
+    user_id, parent = "US.13491208655302741918", "US.ENT.11815799212886844830"
+    lead = Phone(running, LEAD, user_id=user_id, username="rosefan", shares_phone=False)
+    await lead.send("text", {"body": "Hi"}, from_parent_user_id=parent)
+    await lead.next_message()
+    await lead.settle()
+    text = logs.getvalue()
+    assert len(lines(logs)) > 2
+    for personal in (user_id, parent, "rosefan", "13491208655302741918"):
+        assert personal not in text

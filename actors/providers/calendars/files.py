@@ -41,6 +41,7 @@ class CalendarAppointment:
     cancelled: bool = False
     details: str | None = None  # the event's DESCRIPTION (the artist's feed: who and what)
     url: str | None = None  # the lead's studio page (the artist's feed)
+    deposit_paid: str | None = None  # "Deposit paid: £80.00", in the copy's words
 
 
 def appointment_uid(appointment: CalendarAppointment) -> str:
@@ -70,7 +71,8 @@ def calendar_feed(
     for appointment in booked:
         name = appointment.lead_name or "-"
         event = _event(appointment, title.replace("{name}", name), timezone, stamped_at)
-        event.add("DESCRIPTION", appointment.details or f"lead {appointment.lead_id}")
+        lines = [appointment.details or f"lead {appointment.lead_id}", appointment.deposit_paid]
+        event.add("DESCRIPTION", "\n".join(line for line in lines if line))
         if appointment.url:
             event.add("URL", appointment.url)
         if location:

@@ -3,12 +3,22 @@ The deposit channel: make the Stripe Checkout Session for one approval attempt, 
 the link to the lead's actor, which records the session and sends the link.
 
 The idempotency key is the outbox row's (`deposit:<lead>:<attempt>`) and every parameter
-is derived from the row, so a retried delivery, or a second replica after a crash, gets
-Stripe's replay of the same session rather than a second one.
+is derived from the row and the lifetime window the request goes out in, so a retried
+delivery, or a second replica after a crash, gets Stripe's replay of the same session
+rather than a second one.
+
+The session's `expires_at` is counted from when the request goes out, not from when the
+row was written, and kept inside what Stripe takes (30 minutes to 24 hours from its
+creation) whatever the delay: time since the row was written is cut into windows of
+`WINDOW_S`; a send in window k asks for `expires_at` = the window's end plus the lifetime
+and, after the first window, names the window in the key (`.../late<k>`), since Stripe
+refuses a key replayed with other parameters. The lead's hold follows the link's expiry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +31,7 @@ from actors.errors import (
     RetryableDeliveryError,
 )
 from actors.lead import RequestDepositLink
+from actors.money import Money
 from actors.outbox.deadline import Deadline
 from actors.outbox.delivery import Delivery
 from actors.providers.stripe.client import stripe_configured, stripe_failure
@@ -28,11 +39,31 @@ from actors.runtime.inbound import Inbound
 from actors.runtime.registry import ActorRuntime
 from storage import Database, DatabaseUnavailable
 
-__all__ = ["CheckoutLinks"]
+__all__ = ["CheckoutLinks", "Lifetime", "lifetime"]
 
 log = structlog.get_logger("actors.providers.stripe.checkout")
 
 MIN_TTL_S, MAX_TTL_S = 30 * 60, 24 * 60 * 60  # what Stripe accepts for expires_at
+WINDOW_S = 5 * 60  # a retry within the same window replays the same request
+_MARGIN_S = 60  # the request's time on the wire and the clocks' skew
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    """When a Checkout Session sent now expires, and the idempotency key it goes with."""
+
+    expires_at: int  # seconds since the epoch
+    idempotency_key: str
+
+
+def lifetime(row_key: str, written_at: datetime, now: datetime, ttl_s: int) -> Lifetime:
+    """`expires_at` between 30 minutes (and a margin) and 24 hours from `now`, the same
+    for every send in one window since the row was written."""
+    late = max(0, int((now - written_at).total_seconds()) // WINDOW_S)
+    window_end = written_at + timedelta(seconds=(late + 1) * WINDOW_S)
+    life = min(max(ttl_s, MIN_TTL_S + _MARGIN_S), MAX_TTL_S - WINDOW_S - _MARGIN_S)
+    key = row_key if late == 0 else f"{row_key}/late{late}"
+    return Lifetime(int((window_end + timedelta(seconds=life)).timestamp()), key)
 
 
 class CheckoutLinks:
@@ -42,24 +73,24 @@ class CheckoutLinks:
         db: Database,
         runtime: ActorRuntime,
         *,
-        amount_minor: int,
-        currency: str,
+        deposit: Money,
         ttl_s: int,
         success_url: str,
         cancel_url: str,
         product_name: str,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         if not MIN_TTL_S <= ttl_s <= MAX_TTL_S:
             raise ValueError(f"deposit link lifetime must be {MIN_TTL_S}..{MAX_TTL_S} s")
         self._client = client
         self._db = db
         self._runtime = runtime
-        self._amount = amount_minor
-        self._currency = currency.lower()
+        self._deposit = deposit  # the usual one; an approval's own is in its currency
         self._ttl = ttl_s
         self._success_url = success_url
         self._cancel_url = cancel_url
         self._product_name = product_name
+        self._now = now  # Stripe counts expires_at on its own clock: the real one
 
     async def deliver(self, delivery: Delivery, deadline: Deadline) -> str | None:
         effect = delivery.effect
@@ -68,7 +99,8 @@ class CheckoutLinks:
         stripe_configured(self._client)
         lead_id = await self._lead_id(effect.wa_id)
         deadline.check()  # a repeat is harmless (the idempotency key), but pointless
-        session = await self._create(delivery, lead_id, effect.amount or self._amount)
+        amount = Money(effect.amount or self._deposit.minor, self._deposit.currency)
+        session = await self._create(delivery, lead_id, amount)
         await self._tell_actor(delivery, effect, session)
         return str(session["id"])
 
@@ -82,19 +114,17 @@ class CheckoutLinks:
             raise PermanentDeliveryError("unknown_lead", "the lead row is gone")
         return str(lead.lead_id)
 
-    def _params(self, delivery: Delivery, lead_id: str, amount: int) -> dict[str, Any]:
-        # Derived from the row, not the clock: a retry must send identical parameters or
-        # Stripe refuses the idempotency key. If the window has passed, Stripe replays a
-        # session it already made, or refuses a new one (a permanent error: re-approve).
-        expires_at = delivery.claim.created_at + timedelta(seconds=self._ttl)
+    def _params(self, lead_id: str, amount: Money, expires_at: int) -> dict[str, Any]:
+        # Derived from the row and the window: a retry in the same window sends identical
+        # parameters, or Stripe would refuse the idempotency key.
         metadata = {"lead_id": lead_id}
         return {
             "mode": "payment",
             "line_items": [
                 {
                     "price_data": {
-                        "currency": self._currency,
-                        "unit_amount": amount,
+                        "currency": amount.currency.lower(),
+                        "unit_amount": amount.minor,  # in the currency's own minor unit
                         "product_data": {"name": self._product_name},
                     },
                     "quantity": 1,
@@ -103,17 +133,19 @@ class CheckoutLinks:
             "client_reference_id": lead_id,
             "metadata": metadata,
             "payment_intent_data": {"metadata": metadata},
-            "expires_at": int(expires_at.timestamp()),
+            "expires_at": expires_at,
             "success_url": self._success_url,
             "cancel_url": self._cancel_url,
         }
 
-    async def _create(self, delivery: Delivery, lead_id: str, amount: int) -> dict[str, Any]:
+    async def _create(self, delivery: Delivery, lead_id: str, amount: Money) -> dict[str, Any]:
         assert self._client is not None
+        claim = delivery.claim
+        sent = lifetime(claim.idempotency_key, claim.created_at, self._now(), self._ttl)
         try:
             session = await self._client.v1.checkout.sessions.create_async(
-                params=self._params(delivery, lead_id, amount),  # type: ignore[arg-type]
-                options={"idempotency_key": delivery.claim.idempotency_key},
+                params=self._params(lead_id, amount, sent.expires_at),  # type: ignore[arg-type]
+                options={"idempotency_key": sent.idempotency_key},
             )
         except stripe.StripeError as error:
             raise stripe_failure(error) from error

@@ -162,10 +162,11 @@ class WhatsAppSender:
     async def _post(
         self, delivery: Delivery, to: str, message: dict[str, Any], deadline: Deadline
     ) -> str | None:
+        to, field = _address(delivery, to)
         body: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
-            "to": to,
+            field: to,
             # Echoed back in status webhooks: ties a delivery report to this outbox row.
             "biz_opaque_callback_data": delivery.claim.idempotency_key,
             **message,
@@ -192,6 +193,21 @@ class WhatsAppSender:
                 self._pacing.recipients.hold(to, self._pair_rate_hold)
             log.info("whatsapp.pair_rate_backoff", hold_s=self._pair_rate_hold)
         raise refusal
+
+
+def _address(delivery: Delivery, to: str) -> tuple[str, str]:
+    """Where a message goes: the lead's phone (`to`) when known, else its BSUID
+    (`recipient`); never neither, never both. Anyone else (the artist) by `to`."""
+    claim = delivery.claim
+    if to != claim.lead_key:
+        return to, "to"
+    if claim.lead_phone:
+        return claim.lead_phone, "to"
+    if claim.lead_user_id:
+        return claim.lead_user_id, "recipient"
+    if to.isdigit():
+        return to, "to"  # a lead from before its identifiers were kept: its key is its phone
+    raise PermanentDeliveryError("no_address", "the lead has neither a phone nor a BSUID")
 
 
 def _message_id(answer: GraphAnswer) -> str | None:
