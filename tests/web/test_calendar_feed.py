@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -221,3 +222,36 @@ async def test_with_the_key_in_the_environment_the_page_says_to_change_it_there(
     assert refused.status_code == 409
     assert "STUDIO_CALENDAR_KEY" in await refused.get_data(as_text=True)
     assert await feed_status(running, SETTING_KEY) == 200
+
+
+async def test_a_lead_without_a_phone_is_named_by_their_username_in_the_feed(
+    running: Running,
+) -> None:
+    """A person who shares no number (a WhatsApp username, a BSUID) is named as every
+    message to the artist names them: @username, else the BSUID; never a wa.me link."""
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
+    bsuid = "US.13491208655302741918"
+    idea = Answer("idea", "Fine-line swallow", "wamid.idea.u", 1)
+    state = LeadState(bsuid, Status.BOOKED, name="Inés", answers=(idea,), user_id=bsuid)
+    await running.pool.execute(
+        "INSERT INTO leads (lead_key, version, status, state) VALUES ($1, 1, 'BOOKED', $2)",
+        bsuid,
+        state_to_json(replace(state, username="inkfan")),
+    )
+    await running.pool.execute(
+        "INSERT INTO appointments (lead_key, kind, starts_at, ends_at, blocked_until, status)"
+        " VALUES ($1, 'appointment', $2, $3, $3, 'live')",
+        bsuid,
+        start,
+        start + timedelta(hours=1),
+    )
+    response = await running.client.get(
+        "/studio/calendar.ics", query_string={"key": key_of((await address(running))["url"])}
+    )
+    calendar = icalendar.Calendar.from_ical(await response.get_data())
+    assert isinstance(calendar, icalendar.Calendar)
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Tattoo: Inés"
+    lines = str(event["DESCRIPTION"]).splitlines()
+    assert lines[:2] == ["@inkfan", "Fine-line swallow"]
+    assert "wa.me" not in str(event["DESCRIPTION"])
