@@ -87,3 +87,10 @@ def test_a_rule_that_would_never_end_costs_that_rule(rule: str) -> None:
     read = read_busy(LONDON_ICS.replace(b"END:VCALENDAR", event.encode()), *WINDOW)
     assert read.intervals == sorted([*EXPECTED_BUSY, one])
     assert read.skipped == 1
+
+
+def test_a_byte_order_mark_and_a_stream_cut_short_are_read_as_far_as_they_go() -> None:
+    with_bom = b"\xef\xbb\xbf" + ODD_CALENDARS["exchange"]
+    assert FRIDAY_BUSY in read_busy(with_bom, START, END, "Europe/London").intervals
+    cut = ODD_CALENDARS["google"].replace(b"END:VCALENDAR\r\n", b"")
+    assert read_busy(cut, START, END, "Europe/London").intervals == [FRIDAY_BUSY]

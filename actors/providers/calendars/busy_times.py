@@ -63,7 +63,8 @@ def read_busy(ics: bytes, start: datetime, end: datetime, timezone: str | None =
     [start, end) in UTC, and the count of what was skipped."""
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("start and end must be timezone-aware")
-    calendars = split_calendars(ics.decode("utf-8", errors="replace"))
+    # utf-8-sig: Outlook's exports may start with a byte-order mark.
+    calendars = split_calendars(ics.decode("utf-8-sig", errors="replace"))
     if not calendars:
         raise NotACalendar("not an iCalendar file (no VCALENDAR)")
     found: list[tuple[datetime, datetime]] = []

@@ -110,6 +110,9 @@ def split_calendars(text: str) -> list[CalendarText]:
             calendar.properties.append(line)
         elif len(stack) >= 2 and _kept_in_block(stack, name):
             block.append(line)
+    if calendar is not None:  # a stream cut short: what came whole is still read
+        _settle(calendar, events)
+        calendars.append(calendar)
     return calendars
 
 
