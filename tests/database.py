@@ -43,6 +43,7 @@ TABLES = (
     "lead_profiles",
     "lead_identities",
     "artist_identities",
+    "lead_search",
 )
 
 
