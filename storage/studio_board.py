@@ -13,10 +13,12 @@ from uuid import UUID
 
 import asyncpg
 
-__all__ = ["BoardRow", "StudioBoard"]
+__all__ = ["BoardRow", "BoardSearch", "StudioBoard"]
 
 # `search` matches the name or the username (any part, any case; "@" or not), a BSUID
-# (any part), or the number (any run of its digits, current or previous).
+# (any part), the name's and latest answers' words (each word of the query the start of
+# one, accents and case folded: `lead_search`), or the number: one of `numbers` exactly,
+# or containing `digits` (current or previous).
 _BOARD = """
 WITH shown AS (
     SELECT s.lead_id, s.lead_key, s.status, s.name, s.last_inbound_at, s.updated_at,
@@ -33,11 +35,17 @@ WITH shown AS (
        OR s.name ILIKE '%' || $1 || '%'
        OR p.username ILIKE '%' || ltrim($1, '@') || '%'
        OR ($2::text <> '' AND s.lead_key LIKE '%' || $2 || '%')
-       OR EXISTS (
-           SELECT 1 FROM lead_identities AS i
-           WHERE i.lead_key = s.lead_key
-             AND (i.value ILIKE '%' || $1 || '%'
-                  OR ($2::text <> '' AND i.kind = 'wa_id' AND i.value LIKE '%' || $2 || '%'))
+       OR s.lead_key = ANY($6::text[])
+       OR s.lead_key IN (  -- each word a prefix of a word of the name or answers (0027)
+           SELECT w.lead_key FROM lead_search AS w
+           WHERE $5::text <> ''
+             AND to_tsvector('simple', w.words) @@ to_tsquery('simple', $5)
+       )
+       OR s.lead_key IN (
+           SELECT i.lead_key FROM lead_identities AS i
+           WHERE i.value ILIKE '%' || $1 || '%'
+              OR (i.kind = 'wa_id' AND i.value = ANY($6::text[]))
+              OR ($2::text <> '' AND i.kind = 'wa_id' AND i.value LIKE '%' || $2 || '%')
        )
     ORDER BY s.updated_at DESC, s.lead_key
     LIMIT $3
@@ -62,6 +70,16 @@ ON CONFLICT (lead_key) DO UPDATE SET seen_at = EXCLUDED.seen_at
 
 
 @dataclass(frozen=True)
+class BoardSearch:
+    """A search of the board, as the query read what the artist typed."""
+
+    text: str  # as typed: a part of the name, the username or a BSUID
+    words: Sequence[str] = ()  # folded (lower case, no accents): each starts a lead's word
+    numbers: Sequence[str] = ()  # whole numbers it names (E.164 digits, no "+")
+    digits: str = ""  # a run of digits any of the lead's numbers contains ("": none)
+
+
+@dataclass(frozen=True)
 class BoardRow:
     lead_id: UUID
     lead_key: str
@@ -81,17 +99,27 @@ class StudioBoard:
         self._con = con
 
     async def leads(
-        self, search: str | None, limit: int, forward_keys: Sequence[str]
+        self, search: BoardSearch | None, limit: int, forward_keys: Sequence[str]
     ) -> list[BoardRow]:
         """The `limit` most recently changed leads matching `search` (None: all)."""
-        escaped = None if search is None else _escape_like(search)
-        digits = "".join(c for c in search or "" if c.isdigit())
-        rows = await self._con.fetch(_BOARD, escaped, digits, limit, list(forward_keys))
+        escaped = None if search is None else _escape_like(search.text)
+        digits = "" if search is None else search.digits
+        words = "" if search is None else _prefixes(search.words)
+        numbers = [] if search is None else list(search.numbers)
+        rows = await self._con.fetch(
+            _BOARD, escaped, digits, limit, list(forward_keys), words, numbers
+        )
         return [BoardRow(**dict(row)) for row in rows]
 
     async def seen(self, lead_key: str) -> None:
         """The artist opened this lead's page: what was forwarded so far is seen."""
         await self._con.execute(_SEEN, lead_key)
+
+
+def _prefixes(words: Sequence[str]) -> str:
+    """The words as one text-search query: every one, each as the start of a word."""
+    quoted = ("'" + word.replace("'", "''").replace("\\", "\\\\") + "':*" for word in words)
+    return " & ".join(quoted)
 
 
 def _escape_like(text: str) -> str:

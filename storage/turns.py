@@ -130,6 +130,8 @@ class TurnWrite:
     payment_intents: Sequence[PaymentIntentLink] = ()
     timer_changes: Sequence[TimerChange] = ()
     fired_timer: tuple[int, datetime] | None = None  # (id, due_at) of the firing handled
+    # The lead's words for the studio page's search (migration 0027), when they changed.
+    search: str | None = None
     # False when the writing process runs the relays for its own rows and wakes them in
     # process: its outbox rows then notify no other process (migration 0014).
     notify: bool = True
@@ -261,6 +263,8 @@ def _record(write: TurnWrite) -> dict[str, Any]:
     if write.fired_timer is not None:
         timer_id, due_at = write.fired_timer
         record["fired_timer"] = {"id": timer_id, "due_at": _instant(due_at)}
+    if write.search is not None:
+        record["search"] = write.search
     return record
 
 

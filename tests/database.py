@@ -44,6 +44,7 @@ TABLES = (
     "lead_identities",
     "artist_identities",
     "relay_claimers",
+    "lead_search",
 )
 
 

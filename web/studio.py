@@ -13,7 +13,7 @@ the page works without JavaScript. Routes verify (session, CSRF), parse, call
     POST /studio/login/password    STUDIO_PASSWORD; 429 over the limit (actors.page.limits)
     POST /studio/logout            revoke this session
     POST /studio/logout/everywhere revoke every session, this one included
-    GET  /studio/                  the board (?q= searches name and number)
+    GET  /studio/                  the board (?q= searches number, name and answers)
     GET  /studio/leads/<lead id>   one lead's file and the actions
     POST /studio/leads/<lead id>/act   an action, through the lead's actor
     POST /studio/leads/<lead id>/reply the artist's words to the lead, through its actor

@@ -79,6 +79,7 @@ from actors.lead.model import (
     media_kind,
 )
 from actors.lead.script import Kind, Option, Policy, Question, Script, Validation, Words
+from actors.lead.search_words import fold, search_words
 from actors.lead.status import Status
 from actors.lead.transitions import ALLOWED, InvalidTransition, check_transition
 
@@ -159,11 +160,13 @@ __all__ = [
     "check_transition",
     "effect_from_json",
     "effect_to_json",
+    "fold",
     "latest_answers",
     "media_kind",
     "offered_actions",
     "outbox_channel",
     "phone_of",
+    "search_words",
     "state_from_json",
     "state_to_json",
 ]

@@ -67,6 +67,7 @@ from actors.lead.not_answers import (
 )
 from actors.lead.refunds import refund
 from actors.lead.script import Option, Policy, Question, Script, Validation
+from actors.lead.search_words import search_words
 from actors.lead.status import Status
 from actors.lead.timer_rules import TimerRules
 from actors.lead.transitions import move
@@ -143,6 +144,10 @@ class LeadBehaviour:
 
     def initial(self, wa_id: str) -> LeadState:
         return LeadState(wa_id=wa_id)
+
+    def search_words(self, state: LeadState) -> str:
+        """The words the studio page's search finds the lead by (stored by the turn)."""
+        return search_words(state, self._script)
 
     def reads_calendar(self, state: LeadState) -> bool:
         """Whether a turn for this lead may offer or take a time (appointments on)."""

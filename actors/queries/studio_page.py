@@ -39,6 +39,7 @@ from actors.lead.model import LeadState
 from actors.lead.refunds import asked, paid, refundable
 from actors.money import Money
 from actors.queries.admin import AdminReads
+from actors.queries.board_search import board_search, studio_region
 from actors.queries.message_costs import MessageCosts
 from actors.queries.page_views import (
     GROUPS,
@@ -59,7 +60,7 @@ from actors.queries.page_views import (
 )
 from actors.schedule import MessagePrices
 from storage import Database, LeadFile, MediaContent, OutboxRow
-from storage.studio_board import BoardRow
+from storage.studio_board import BoardRow, BoardSearch
 
 __all__ = [
     "BOARD_LIMIT",
@@ -136,7 +137,7 @@ class StudioPage:
     async def board(self, search: str | None = None) -> Board:
         wanted = search.strip() if search else None
         async with self._db.reads() as unit:
-            rows = await unit.board.leads(wanted or None, BOARD_LIMIT, _FORWARDS)
+            rows = await unit.board.leads(self._search(wanted), BOARD_LIMIT, _FORWARDS)
             costs, spend = await self._costs.board(unit, rows)
         grouped: dict[Group, list[BoardRow]] = {group: [] for group in GROUPS}
         for row in rows:
@@ -152,6 +153,12 @@ class StudioPage:
             if row.visit_starts_at is not None
         }
         return Board(groups, names, wanted or None, visits, costs, spend)
+
+    def _search(self, wanted: str | None) -> BoardSearch | None:
+        """What the artist typed, read in the studio's country (None: the whole board)."""
+        if not wanted:
+            return None
+        return board_search(wanted, studio_region(self.artist_number, self.locale))
 
     async def lead(self, lead_id: UUID) -> LeadView | None:
         """The lead's file; reading it marks what was forwarded about them as seen."""

@@ -201,7 +201,9 @@ class Turns:
     def _write(
         self, key: str, version: int, state: LeadState, decision: Decision, message: Inbound
     ) -> TurnWrite:
-        """What the turn writes, as this runtime writes it (Sheet rows, NOTIFY or not)."""
+        """What the turn writes, as this runtime writes it (Sheet rows, NOTIFY or not,
+        the lead's search words when the turn changed them)."""
+        words = self._behaviour.search_words(decision.state)
         return turn_write(
             key,
             version,
@@ -210,6 +212,7 @@ class Turns:
             message,
             mirror_to_sheets=self._mirror_to_sheets,
             notify=self._notify,
+            search=None if words == self._behaviour.search_words(state) else words,
         )
 
     async def _decide(

@@ -53,6 +53,7 @@ def turn_write(
     *,
     mirror_to_sheets: bool,
     notify: bool = True,
+    search: str | None = None,
 ) -> TurnWrite:
     outbox: list[OutboxInsert] = []
     events: list[SystemEventInsert] = []
@@ -110,6 +111,7 @@ def turn_write(
         timer_changes=timers,
         fired_timer=_fired(message.event),
         notify=notify,
+        search=search,
     )
 
 
