@@ -53,7 +53,7 @@ from fakes.local_http import LocalHTTPServer
 from fakes.meta import encode, sign, text_message, webhook
 from fakes.stripe_api import FakeStripe
 
-__all__ = ["main"]
+__all__ = ["main", "play"]
 
 HELP = (
     "text = message from the lead | 1, 2, ... = tap that button or row | "
@@ -533,8 +533,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\nor, in one line:\n\n  {command} PORT={port} booking-assistant serve")
     print(f"\nWebhooks go to {args.service}/webhooks/whatsapp and /webhooks/stripe. {HELP}\n")
 
-    interactive = sys.stdin.isatty()  # piped input: no prompt, lines echoed as sent
-    lines = _stdin_lines()
     with httpx.Client(base_url=args.service, timeout=30.0) as client:
         console = Console(
             fake,
@@ -546,18 +544,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             lead_name=args.name,
         )
         try:
-            while (line := _next_line(console, lines, prompt=interactive)) is not None:
-                action = console.handle(line)
-                if action is Action.QUIT:
-                    break
-                if action is Action.SENT:
-                    console.wait_for_replies(args.wait)
+            play(console, args.wait)
         except KeyboardInterrupt:
             print()
         finally:
             server.close()
             stripe_server.close()
     return 0
+
+
+def play(console: Console, wait_s: float) -> None:
+    """Read lines typed (or piped) and act on each until /quit or the end of input."""
+    interactive = sys.stdin.isatty()  # piped input: no prompt, lines echoed as sent
+    lines = _stdin_lines()
+    while (line := _next_line(console, lines, prompt=interactive)) is not None:
+        action = console.handle(line)
+        if action is Action.QUIT:
+            break
+        if action is Action.SENT:
+            console.wait_for_replies(wait_s)
 
 
 if __name__ == "__main__":
