@@ -90,7 +90,9 @@ SAMPLES = (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="booking-assistant demo", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="booking-assistant demo", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument(
         "--data-dir", type=Path, default=DEFAULT_DIR, help=f"default: {DEFAULT_DIR}"
     )
