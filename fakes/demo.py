@@ -63,6 +63,10 @@ DATABASE = "booking_demo"
 STUDIO_NAME, ARTIST_NAME = "Black Lantern Tattoo", "Mika"
 ARTIST = "447700900999"
 OWNER_LEAD = "447700900123"  # the lead the owner plays from the terminal
+_PASSED = frozenset(  # the environment the service inherits: the system's, not settings
+    {"PATH", "HOME", "USER", "LANG", "TMPDIR", "TZ", "VIRTUAL_ENV", "PYTHONPATH"}
+    | {"XDG_DATA_HOME", "XDG_RUNTIME_DIR", "SYSTEMROOT"}
+)
 
 
 class DemoError(Exception):
@@ -105,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if sys.stdout is not None and hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)  # piped: each line as it is printed
     signal.signal(signal.SIGINT, _interrupt)  # also when started in the background
+    signal.signal(signal.SIGHUP, _interrupt)  # the terminal closed: stop what we started
     try:
         return _demo(args)
     except DemoError as error:
@@ -240,8 +245,10 @@ async def _recreate(server_dsn: str) -> str:
 def _service_env(
     talk_to_fakes: dict[str, str], *, dsn: str, port: int, password: str, studio_file: Path
 ) -> dict[str, str]:
-    """The owner's environment, with everything the demo decides set over it."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_LISTEN_URL", "PORT")}
+    """Only what the demo decides, over the few variables a process needs to run: the
+    owner's own settings (a PILOT_ALLOWLIST, another LOCALE) would change what the
+    sample leads' scripts meet."""
+    env = {k: v for k, v in os.environ.items() if k in _PASSED or k.startswith("LC_")}
     env.update(talk_to_fakes)
     env.update(
         {
