@@ -407,15 +407,21 @@ class Console:
         return self.post_stripe(stripe_api.event("charge.refunded", refunded))
 
     def _sessions(self) -> list[dict[str, Any]]:
-        """Every session the fake holds, oldest first (a dict keeps creation order)."""
+        """The sessions whose link this console's lead was sent, oldest first (a dict keeps
+        creation order): other leads on the same service (the demo's) keep theirs."""
         ids = list(self.stripe.sessions)  # one C-level copy: safe against server threads
-        return [self.stripe.session(session_id) for session_id in ids]
+        sent = [m.text for m in self.fake.sent[:] if m.to == self.lead]
+        return [
+            self.stripe.session(session_id)
+            for session_id in ids
+            if any(session_id in text for text in sent)
+        ]
 
     def _newest_session(self) -> dict[str, Any] | None:
         """The link the lead holds now: an expiry makes a fresh session, so the newest."""
         sessions = self._sessions()
         if not sessions:
-            print("  no Checkout Session yet: the artist must approve first (tap Approve)")
+            print("  no deposit link for the lead yet: the artist must approve first (tap Approve)")
             return None
         return sessions[-1]
 

@@ -158,6 +158,8 @@ def test_the_demo_shows_the_samples_plays_a_lead_and_stops_on_ctrl_c(
     demo.wait_for(r"^\[bot -> lead 447700900123\]$", timeout_s=30)
     demo.wait_for(r"Thanks for getting in touch with Black Lantern Tattoo", timeout_s=30)
     demo.wait_for(r"What would you like to get\?", timeout_s=30)
+    demo.type("/pay")  # a sample lead waits for the deposit: its link is not the owner's
+    demo.wait_for(r"no deposit link for the lead yet", timeout_s=30)
 
     started = psutil.Process(demo.popen.pid).children(recursive=True)
     assert started, "the service runs as the demo's child"
