@@ -166,7 +166,10 @@ def _demo(args: argparse.Namespace) -> int:
         client = stack.enter_context(httpx.Client(base_url=base_url, timeout=30.0))
         seeder = Seeder(fake, stripe, client, secret)
         for sample in SAMPLES:
-            seeder.play(sample)
+            try:
+                seeder.play(sample)
+            except DemoError as error:
+                raise DemoError(f"{error} (the service's log: {log_path})") from None
             print(f"  {sample.name}: {sample.shows}")
         seeder.settle()
         print()
