@@ -53,7 +53,7 @@ from fakes.local_http import LocalHTTPServer
 from fakes.meta import encode, sign, text_message, webhook
 from fakes.stripe_api import FakeStripe
 
-__all__ = ["main"]
+__all__ = ["main", "play"]
 
 HELP = (
     "text = message from the lead | 1, 2, ... = tap that button or row | "
@@ -407,15 +407,21 @@ class Console:
         return self.post_stripe(stripe_api.event("charge.refunded", refunded))
 
     def _sessions(self) -> list[dict[str, Any]]:
-        """Every session the fake holds, oldest first (a dict keeps creation order)."""
+        """The sessions whose link this console's lead was sent, oldest first (a dict keeps
+        creation order): other leads on the same service (the demo's) keep theirs."""
         ids = list(self.stripe.sessions)  # one C-level copy: safe against server threads
-        return [self.stripe.session(session_id) for session_id in ids]
+        sent = [m.text for m in self.fake.sent[:] if m.to == self.lead]
+        return [
+            self.stripe.session(session_id)
+            for session_id in ids
+            if any(session_id in text for text in sent)
+        ]
 
     def _newest_session(self) -> dict[str, Any] | None:
         """The link the lead holds now: an expiry makes a fresh session, so the newest."""
         sessions = self._sessions()
         if not sessions:
-            print("  no Checkout Session yet: the artist must approve first (tap Approve)")
+            print("  no deposit link for the lead yet: the artist must approve first (tap Approve)")
             return None
         return sessions[-1]
 
@@ -533,8 +539,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\nor, in one line:\n\n  {command} PORT={port} booking-assistant serve")
     print(f"\nWebhooks go to {args.service}/webhooks/whatsapp and /webhooks/stripe. {HELP}\n")
 
-    interactive = sys.stdin.isatty()  # piped input: no prompt, lines echoed as sent
-    lines = _stdin_lines()
     with httpx.Client(base_url=args.service, timeout=30.0) as client:
         console = Console(
             fake,
@@ -546,18 +550,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             lead_name=args.name,
         )
         try:
-            while (line := _next_line(console, lines, prompt=interactive)) is not None:
-                action = console.handle(line)
-                if action is Action.QUIT:
-                    break
-                if action is Action.SENT:
-                    console.wait_for_replies(args.wait)
+            play(console, args.wait)
         except KeyboardInterrupt:
             print()
         finally:
             server.close()
             stripe_server.close()
     return 0
+
+
+def play(console: Console, wait_s: float) -> None:
+    """Read lines typed (or piped) and act on each until /quit or the end of input."""
+    interactive = sys.stdin.isatty()  # piped input: no prompt, lines echoed as sent
+    lines = _stdin_lines()
+    while (line := _next_line(console, lines, prompt=interactive)) is not None:
+        action = console.handle(line)
+        if action is Action.QUIT:
+            break
+        if action is Action.SENT:
+            console.wait_for_replies(wait_s)
 
 
 if __name__ == "__main__":

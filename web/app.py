@@ -63,6 +63,7 @@ from web import (
     admin,
     calendar_invite,
     health,
+    root,
     stripe_webhook,
     studio,
     studio_calendar,
@@ -126,6 +127,7 @@ def create_app(
         app.register_blueprint(studio_calendar.blueprint)
         app.register_blueprint(calendar_invite.blueprint)
         app.register_blueprint(studio.blueprint)
+        app.register_blueprint(root.blueprint)
     app.register_blueprint(health.blueprint)
     register_error_handlers(app)
     install_relative_redirects(app)

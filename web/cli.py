@@ -1,5 +1,5 @@
 """
-`booking-assistant serve | migrate | loadtest`: the console entry point.
+`booking-assistant serve | migrate | demo | loadtest`: the console entry point.
 
 Every command reads the same checked settings (`web.startup`). Anything that stops
 start-up (a setting, the copy file, the port, the database) prints one line on stderr
@@ -69,17 +69,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--fd", type=int, default=None, help=argparse.SUPPRESS)  # a worker's socket
     commands.add_parser("migrate", help="apply pending database migrations and exit")
     commands.add_parser(
+        "demo",
+        add_help=False,  # the demo parses its own options, --help included
+        help="a first run to see: sample leads, the studio page, a lead to play in the terminal",
+    )
+    commands.add_parser(
         "loadtest",
         add_help=False,  # the harness parses its own options, --help included
         help="drive real traffic at real replicas, then check the promises",
     )
     args, rest = parser.parse_known_args(argv)
-    if args.command != "loadtest" and rest:
+    if args.command not in ("loadtest", "demo") and rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     signal.signal(signal.SIGTERM, _exit_on_signal)  # so that exit handlers stop what we start
     try:
         if args.command == "loadtest":
             return _loadtest(rest)
+        if args.command == "demo":
+            return _demo(rest)
         settings = read_settings(serving=args.command == "serve")
         configure_logging(
             settings.log_format, settings.log_level, libraries=settings.log_level_libraries
@@ -181,6 +188,13 @@ async def _migrate_dsn(dsn: str, settings: Settings) -> None:
     except StorageError as error:
         raise StartupError(f"DATABASE_URL: migrations not applied: {error}") from None
     log.info("database.migrated", applied=applied)
+
+
+def _demo(argv: Sequence[str]) -> int:
+    """The service with local fakes and sample leads (fakes.demo), loaded only here."""
+    from fakes.demo import main as demo_main
+
+    return demo_main(argv)
 
 
 def _loadtest(argv: Sequence[str]) -> int:
