@@ -449,6 +449,8 @@ def over_limit(payload: dict[str, Any]) -> str | None:
         fields.append((f"{kind}['caption']", item.get("caption"), Limits.CAPTION))
     elif kind == "interactive":
         fields.extend(_interactive_fields(item))
+    elif kind == "template":
+        fields.extend(_template_fields(item))
     for name, value, limit in fields:
         if isinstance(value, str) and len(value) > limit:
             return f"Param {name} must be at most {limit} characters long"
@@ -462,6 +464,17 @@ def over_limit(payload: dict[str, Any]) -> str | None:
     if rows > Limits.LIST_ROWS:
         return f"Total row count exceed max allowed count: {Limits.LIST_ROWS}"
     return None
+
+
+def _template_fields(item: dict[str, Any]) -> list[tuple[str, object, int]]:
+    """Every text parameter of a template's components, with its name and limit."""
+    fields: list[tuple[str, object, int]] = []
+    for c, component in enumerate(item.get("components") or []):
+        for p, parameter in enumerate(component.get("parameters") or []):
+            if isinstance(parameter, dict) and parameter.get("type") == "text":
+                name = f"template['components'][{c}]['parameters'][{p}]['text']"
+                fields.append((name, parameter.get("text"), Limits.TEMPLATE_PARAMETER))
+    return fields
 
 
 def _interactive_fields(item: dict[str, Any]) -> list[tuple[str, object, int]]:

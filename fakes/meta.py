@@ -10,16 +10,20 @@ from typing import Any
 __all__ = [
     "batch",
     "button_message",
+    "contact_sync",
     "encode",
     "media_message",
     "message",
+    "message_echo",
     "preference_update",
     "reaction_message",
+    "state_sync",
     "status_entry",
     "status_update",
     "sticker_message",
     "text_message",
     "webhook",
+    "webhook_field",
     "with_context",
 ]
 
@@ -101,9 +105,11 @@ def status_entry(
     timestamp: int,
     error_code: int | None = None,
     callback: str | None = None,
+    pricing: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One of `statuses[]` as Meta writes it: sent / delivered / read, or failed with
-    `errors[]`; `callback` is the `biz_opaque_callback_data` the send carried."""
+    `errors[]`; `callback` is the `biz_opaque_callback_data` the send carried; `pricing`
+    in place of the default one (a service message, free in the customer service window)."""
     entry: dict[str, Any] = {
         "id": wamid,
         "status": status,
@@ -112,7 +118,12 @@ def status_entry(
     }
     if status != "failed":
         entry["conversation"] = {"id": f"conv-{recipient}", "origin": {"type": "service"}}
-        entry["pricing"] = {"billable": True, "pricing_model": "PMP", "category": "service"}
+        entry["pricing"] = pricing or {
+            "billable": False,
+            "pricing_model": "PMP",
+            "category": "service",
+            "type": "free_customer_service",
+        }
     else:
         entry["errors"] = [
             {
@@ -218,3 +229,82 @@ def with_context(message: dict[str, Any], replied_to: str, business: str) -> dic
 
 def encode(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, separators=(",", ":")).encode()
+
+
+BUSINESS_NUMBER = "15550001111"  # the display number of the fake business
+
+
+def webhook_field(field: str, name: str, items: list[Any]) -> dict[str, Any]:
+    """One change of webhook field `field` whose value carries `items` under `name`."""
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "880000000",
+                "changes": [
+                    {
+                        "field": field,
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": BUSINESS_NUMBER,
+                                "phone_number_id": "100200300",
+                            },
+                            name: items,
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def message_echo(
+    to: str | None,
+    message_id: str,
+    timestamp: int,
+    kind: str = "text",
+    body: Any = None,
+    *,
+    to_user_id: str | None = None,
+) -> dict[str, Any]:
+    """One of `message_echoes[]` (field `smb_message_echoes`): what the artist sent from
+    the WhatsApp Business app on the business number, shaped as a message."""
+    echo: dict[str, Any] = {
+        "from": BUSINESS_NUMBER,
+        "id": message_id,
+        "timestamp": str(timestamp),
+        "type": kind,
+        kind: body if body is not None else {"body": "Hi, it's Mika from the studio"},
+    }
+    if to is not None:
+        echo["to"] = to
+    if to_user_id is not None:
+        echo["to_user_id"] = to_user_id
+    return echo
+
+
+def contact_sync(
+    phone: str,
+    action: str,
+    timestamp: int,
+    *,
+    full_name: str | None = None,
+    first_name: str | None = None,
+) -> dict[str, Any]:
+    """One of `state_sync[]` (field `smb_app_state_sync`): a contact of the Business app."""
+    contact: dict[str, Any] = {"phone_number": phone}
+    if full_name is not None:
+        contact["full_name"] = full_name
+    if first_name is not None:
+        contact["first_name"] = first_name
+    return {
+        "type": "contact",
+        "contact": contact,
+        "action": action,
+        "metadata": {"timestamp": str(timestamp)},
+    }
+
+
+def state_sync(items: list[dict[str, Any]]) -> dict[str, Any]:
+    return webhook_field("smb_app_state_sync", "state_sync", items)

@@ -224,7 +224,10 @@ class _Scraper:
                 f"{self._replica.log_tail()}"
             )
         try:
-            response = await self._client.get(f"{self._replica.base_url}/metrics")
+            token = self._replica.env.get("ADMIN_TOKEN", "")
+            response = await self._client.get(
+                f"{self._replica.base_url}/metrics", headers={"Authorization": f"Bearer {token}"}
+            )
         except httpx.TransportError:
             return None
         if response.status_code != 200:

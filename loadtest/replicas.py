@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -85,6 +86,8 @@ def service_env(
             "RELAY_BACKOFF_BASE_S": "0.05",
             "RELAY_BACKOFF_CAP_S": "0.2",
             "LOG_FORMAT": "json",
+            # /metrics needs it: the harness scrapes as Prometheus does, with the token.
+            "ADMIN_TOKEN": secrets.token_urlsafe(32),
         }
     )
     env.update(overrides)

@@ -37,7 +37,7 @@ from storage.metrics_queries import ChannelBacklog
 from storage.outbox import ClaimedDelivery
 from storage.preflight import DatabaseNotReady, check_database
 from storage.refused_items import RefusedItemInsert, RefusedItemRow
-from storage.statuses import FailedDelivery, SentMessageRef, StatusReport
+from storage.statuses import FailedDelivery, KeptStatuses, Pricing, SentMessageRef, StatusReport
 from storage.turns import (
     AnswerInsert,
     DepositSessionInsert,
@@ -69,6 +69,7 @@ __all__ = [
     "DueTimer",
     "FailedDelivery",
     "FeedKey",
+    "KeptStatuses",
     "LeadFile",
     "LeadRecord",
     "MediaContent",
@@ -78,6 +79,7 @@ __all__ = [
     "OutboxInsert",
     "OutboxRow",
     "PaymentIntentLink",
+    "Pricing",
     "ReadUnit",
     "RecordUnit",
     "RedriveOutcome",

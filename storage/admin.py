@@ -25,6 +25,7 @@ import asyncpg
 
 from storage.leads import LeadRecord, Leads
 from storage.media import MediaItem, MediaStore
+from storage.statuses import Pricing
 from storage.system_events import SystemEvents
 
 __all__ = [
@@ -64,8 +65,10 @@ FROM system_events WHERE lead_key = $1 ORDER BY id
 _OUTBOX_COLUMNS = """
 SELECT id, lead_key, channel, status, attempts, next_attempt_at, lease_until,
        provider_message_id, last_error, idempotency_key, correlation_id, payload,
-       created_at, finished_at, delivery_state, delivery_error
-FROM outbox
+       created_at, finished_at, delivery_state, delivery_error,
+       p.category AS pricing_category, p.pricing_type, p.pricing_model,
+       p.billable AS pricing_billable
+FROM outbox LEFT JOIN message_pricing AS p USING (provider_message_id)
 """
 _OUTBOX_OF_LEAD = _OUTBOX_COLUMNS + "WHERE lead_key = $1 ORDER BY id"
 _DEAD_LETTERS = (
@@ -170,6 +173,20 @@ class OutboxRow:
     delivery_state: str | None = None  # Meta's report: sent, delivered, read, failed
     delivery_error: str | None = None  # the error code of a failed delivery
     delivery_attempts: tuple[AttemptRow, ...] = ()
+    # What Meta said the message costs (its first status with `pricing`), when it did.
+    pricing_category: str | None = None
+    pricing_type: str | None = None
+    pricing_model: str | None = None
+    pricing_billable: bool | None = None
+
+    @property
+    def pricing(self) -> Pricing | None:
+        """What Meta said the message costs, once a status carried it."""
+        if self.pricing_category is None:
+            return None
+        return Pricing(
+            self.pricing_category, self.pricing_type, self.pricing_model, self.pricing_billable
+        )
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,9 @@ from storage.calendar_feed import BookedAppointments, FeedKeys
 from storage.due_timers import DueTimers
 from storage.errors import DatabaseError, DatabaseUnavailable, TransactionConflict
 from storage.leads import Leads
+from storage.limits import Attempts
 from storage.media import MediaStore
+from storage.message_costs import MessageCosts
 from storage.metrics_queries import MetricsQueries
 from storage.migrate import migrate, pending_count
 from storage.outbox import Outbox
@@ -140,6 +142,7 @@ class RecordUnit(Unit):
         self.statuses, self.media = DeliveryStatuses(con), MediaStore(con)
         self.studio, self.board = StudioAccess(con), StudioBoard(con)
         self.refused = RefusedItems(con)  # webhook items that could not be taken
+        self.attempts = Attempts(con)  # the security limits' tries
 
 
 class ReadUnit(Unit):
@@ -153,6 +156,7 @@ class ReadUnit(Unit):
         self.media = MediaStore(con)  # a lead's media, and one item's bytes
         self.statuses = DeliveryStatuses(con)  # our messages found by Meta's id
         self.refused = RefusedItems(con)  # webhook items that could not be taken
+        self.costs = MessageCosts(con)  # what Meta priced of the messages to leads
 
     async def pending_migrations(self) -> int:
         """How many shipped migrations are not applied yet (readiness wants 0)."""

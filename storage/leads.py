@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ _BY_KEY = """
 SELECT lead_key, lead_id, version, status, state, last_inbound_at, created_at, updated_at
 FROM leads WHERE lead_key = $1
 """
+_EXISTING = "SELECT lead_key FROM leads WHERE lead_key = ANY($1::text[])"
 _BY_ID = """
 SELECT lead_key, lead_id, version, status, state, last_inbound_at, created_at, updated_at
 FROM leads WHERE lead_id = $1
@@ -44,6 +46,12 @@ class Leads:
     async def get(self, lead_key: str) -> LeadRecord | None:
         row = await self._con.fetchrow(_BY_KEY, lead_key)
         return _record(row) if row else None
+
+    async def existing(self, lead_keys: Sequence[str]) -> set[str]:
+        """Which of `lead_keys` are leads."""
+        if not lead_keys:
+            return set()
+        return {row["lead_key"] for row in await self._con.fetch(_EXISTING, list(lead_keys))}
 
     async def by_lead_id(self, lead_id: UUID) -> LeadRecord | None:
         row = await self._con.fetchrow(_BY_ID, lead_id)

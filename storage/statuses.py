@@ -5,7 +5,10 @@ Every report is kept once in `message_statuses` (a redelivered webhook inserts n
 then the outbox row with that provider message id moves to the highest state reported
 so far, never back (`delivery_rank` in migration 0007: sent < delivered < read <
 failed). A report that arrives before our record of the send is kept all the same; the
-trigger on `outbox.provider_message_id` applies it when the send is recorded. Both
+trigger on `outbox.provider_message_id` applies it when the send is recorded. A report's
+`pricing` is kept once per message (`message_pricing`, migration 0020): the first report
+that carries it wins, and only the statement that inserted it hands it back, so a message
+is counted once however many reports and replicas carry its price. Both
 sides take a transaction-level lock on the message's id first, so a report and its send
 committing at the same moment cannot miss each other. The statements run in the
 caller's unit, so the webhook is answered after one commit.
@@ -20,7 +23,14 @@ from typing import Any
 
 import asyncpg
 
-__all__ = ["DeliveryStatuses", "FailedDelivery", "SentMessageRef", "StatusReport"]
+__all__ = [
+    "DeliveryStatuses",
+    "FailedDelivery",
+    "KeptStatuses",
+    "Pricing",
+    "SentMessageRef",
+    "StatusReport",
+]
 
 # In a stable order, so two batches never wait on each other's locks in a cycle.
 _LOCK = """
@@ -47,6 +57,13 @@ WHERE o.provider_message_id = s.provider_message_id
   AND delivery_rank(s.state) > delivery_rank(o.delivery_state)
 """
 
+_PRICE = """
+INSERT INTO message_pricing (provider_message_id, category, pricing_type, pricing_model, billable)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[])
+ON CONFLICT DO NOTHING
+RETURNING category, pricing_type, pricing_model, billable
+"""
+
 _FAILED = """
 SELECT id AS outbox_id, lead_key, payload, provider_message_id, delivery_error AS error_code
 FROM outbox
@@ -71,12 +88,34 @@ class SentMessageRef:
 
 
 @dataclass(frozen=True)
+class Pricing:
+    """What Meta says a message costs: its category (marketing, utility, authentication,
+    service...), its type (regular, free_customer_service, free_entry_point), the pricing
+    model (PMP, CBP) and whether it is billable."""
+
+    category: str
+    type: str | None = None
+    pricing_model: str | None = None
+    billable: bool | None = None
+
+
+@dataclass(frozen=True)
 class StatusReport:
     provider_message_id: str
     state: str  # sent | delivered | read | failed
     error_code: str | None
     recipient: str | None
     reported_at: datetime | None
+    pricing: Pricing | None = None
+
+
+@dataclass(frozen=True)
+class KeptStatuses:
+    """What keeping a webhook's reports did: the rows that failed, and the prices kept
+    for the first time (each message's once, ever)."""
+
+    failed: list[FailedDelivery]
+    priced: list[Pricing]
 
 
 @dataclass(frozen=True)
@@ -94,8 +133,9 @@ class DeliveryStatuses:
     def __init__(self, con: asyncpg.Connection) -> None:
         self._con = con
 
-    async def record(self, reports: Sequence[StatusReport]) -> list[FailedDelivery]:
-        """Keep and apply `reports`; return the known rows among them that failed."""
+    async def record(self, reports: Sequence[StatusReport]) -> KeptStatuses:
+        """Keep and apply `reports`: the known rows among them that failed, and the
+        prices kept for the first time."""
         ids = [r.provider_message_id for r in reports]
         await self._con.execute(_LOCK, ids)
         await self._con.execute(
@@ -107,7 +147,28 @@ class DeliveryStatuses:
             [r.reported_at for r in reports],
         )
         await self._con.execute(_APPLY, ids)
-        return await self.failed(ids)
+        priced = await self._priced(reports)
+        return KeptStatuses(await self.failed(ids), priced)
+
+    async def _priced(self, reports: Sequence[StatusReport]) -> list[Pricing]:
+        first: dict[str, Pricing] = {}
+        for report in reports:
+            if report.pricing is not None:
+                first.setdefault(report.provider_message_id, report.pricing)
+        if not first:
+            return []
+        rows = await self._con.fetch(
+            _PRICE,
+            list(first),
+            [p.category for p in first.values()],
+            [p.type for p in first.values()],
+            [p.pricing_model for p in first.values()],
+            [p.billable for p in first.values()],
+        )
+        return [
+            Pricing(r["category"], r["pricing_type"], r["pricing_model"], r["billable"])
+            for r in rows
+        ]
 
     async def sent(self, provider_message_ids: Sequence[str]) -> dict[str, SentMessageRef]:
         """Our messages among `provider_message_ids` (a reply's context, a reaction's)."""

@@ -1,6 +1,7 @@
 """
 Who may see the studio page: the cookie signing key, one-time sign-in links, sessions and
-wrong passwords, each a statement on the caller's connection.
+the password they began under, each a statement on the caller's connection (wrong
+passwords are counted by `storage.limits`).
 
 Links and sessions are both tokens (`studio_tokens`, by kind) that arrive here already
 hashed (SHA-256, by `actors.page.access`): the database never holds anything that signs
@@ -35,14 +36,15 @@ UPDATE studio_tokens SET ended_at = now()
 WHERE token_hash = $1 AND kind = $2 AND ended_at IS NULL AND expires_at > now()
 RETURNING token_hash
 """
-_FAILURE = "INSERT INTO studio_password_failures (address) VALUES ($1)"
-_RECENT_FAILURES = """
-SELECT count(*) FROM studio_password_failures
-WHERE address = $1 AND at > now() - make_interval(secs => $2)
+_END_ALL = """
+UPDATE studio_tokens SET ended_at = now()
+WHERE kind = $1 AND ended_at IS NULL AND expires_at > now()
 """
-_FORGET_OLD_FAILURES = """
-DELETE FROM studio_password_failures WHERE at < now() - make_interval(secs => $1)
+_SALT_ONCE = """
+INSERT INTO studio_password_identity (salt) VALUES ($1) ON CONFLICT (id) DO NOTHING
 """
+_IDENTITY = "SELECT salt, digest FROM studio_password_identity FOR UPDATE"
+_SET_IDENTITY = "UPDATE studio_password_identity SET digest = $1, updated_at = now()"
 
 
 class StudioAccess:
@@ -67,11 +69,19 @@ class StudioAccess:
         """End a live token (spend a link, sign a session out); False: it was not live."""
         return await self._con.fetchval(_END, token_hash, kind) is not None
 
-    async def add_password_failure(self, address: str, keep_s: float) -> None:
-        """Count one wrong password from `address`; forget those older than `keep_s`."""
-        await self._con.execute(_FORGET_OLD_FAILURES, keep_s)
-        await self._con.execute(_FAILURE, address)
+    async def end_all(self, kind: TokenKind) -> int:
+        """End every live token of `kind` (every unspent link, every session): how many."""
+        done: str = await self._con.execute(_END_ALL, kind)
+        return int(done.split()[-1])
 
-    async def password_failures(self, address: str, within_s: float) -> int:
-        found: int = await self._con.fetchval(_RECENT_FAILURES, address, within_s)
-        return found
+    async def password_identity(self, candidate_salt: str) -> tuple[str, str | None]:
+        """The salt (`candidate_salt` if none was kept yet) and the recorded digest of the
+        password the live sessions began under (None: never recorded), locked until the
+        transaction ends."""
+        await self._con.execute(_SALT_ONCE, candidate_salt)
+        row = await self._con.fetchrow(_IDENTITY)
+        assert row is not None  # made just above, or before
+        return row["salt"], row["digest"]
+
+    async def set_password_identity(self, digest: str) -> None:
+        await self._con.execute(_SET_IDENTITY, digest)

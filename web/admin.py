@@ -8,19 +8,21 @@ never writes a lead itself. Its other writes re-drive a dead letter and rotate t
 calendar feed's key. Errors are JSON `{"error": ...}`:
 
     AdminProblem
-     +-- 401  no bearer token, a wrong one, or ADMIN_TOKEN unset (never open)
+     +-- 401  no bearer token, a wrong one, or ADMIN_TOKEN unset (never open; the same
+     |        check guards /openapi.json and /metrics: `admin_only`)
+     +-- 429  10 wrong tokens from this address in 10 minutes (web.admin_auth)
      +-- 404  no such lead, delivery or media item
      +-- 409  the delivery is not dead-lettered, or the action does not apply to the
      |        lead in its status (the reason says which status), or the calendar
      |        feed's key to rotate is STUDIO_CALENDAR_KEY
-     +-- 422  a bad limit, cursor, status, action or id
+     +-- 422  a bad limit, cursor, status, action or id; a NUL or lone surrogate in a
+     |        query parameter or a JSON string
     (from actors, mapped in web.errors)
     MailboxFull, RuntimeClosed, TurnFailed, DatabaseUnavailable -> 503
 """
 
 from __future__ import annotations
 
-import hmac
 import os
 import socket
 from collections.abc import Sequence
@@ -36,6 +38,7 @@ from actors.commands import ActOnLead, RedriveDeadLetter, RedriveOutcome, ReplyT
 from actors.lead import ArtistAction, Status
 from actors.queries import FeedAddress, KeyFromSettings
 from actors.runtime import mask_phone
+from web.admin_auth import admin_refusal
 from web.admin_requests import (
     ACTIONS,
     MAX_DELIVERY_ID,
@@ -65,11 +68,12 @@ from web.admin_responses import (
     RefusedPage,
     ReplyResult,
 )
+from web.clean_fields import UNUSABLE, body_unusable, fields_unusable
 from web.openapi import openapi_document
 from web.request_ids import correlation_id
 from web.services import services
 
-__all__ = ["AdminProblem", "blueprint"]
+__all__ = ["AdminProblem", "admin_only", "blueprint"]
 
 log = structlog.get_logger("web.admin")
 
@@ -89,7 +93,6 @@ class AdminProblem(Exception):
         self.details = list(details)
 
 
-@_admin.errorhandler(AdminProblem)
 async def _problem(problem: AdminProblem) -> ResponseReturnValue:
     body = ErrorBody(error=problem.error, details=problem.details).model_dump(mode="json")
     if problem.status == 401:
@@ -97,19 +100,25 @@ async def _problem(problem: AdminProblem) -> ResponseReturnValue:
     return body, problem.status
 
 
+def admin_only(guarded: Blueprint) -> None:
+    """Every route of `guarded` needs the admin token: /admin/..., /openapi.json, /metrics.
+
+    One check (`_authenticate`) for all of them, and one way to refuse.
+    """
+    guarded.before_request(_authenticate)
+    guarded.register_error_handler(AdminProblem, _problem)
+
+
+async def _authenticate() -> ResponseReturnValue | None:
+    """Bearer ADMIN_TOKEN, under the wrong-token limit (`web.admin_auth`)."""
+    return await admin_refusal()
+
+
 @_admin.before_request
-async def _authenticate() -> None:
-    """Bearer ADMIN_TOKEN, compared in constant time; no token configured refuses all."""
-    expected = services().settings.admin_token
-    secret = expected.get_secret_value().encode() if expected is not None else b""
-    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
-    if (
-        not secret
-        or scheme.lower() != "bearer"
-        or not hmac.compare_digest(presented.strip().encode(), secret)
-    ):
-        log.warning("admin.unauthorized", configured=bool(secret))
-        raise AdminProblem(401, "unauthorized")
+async def _refuse_unusable_text() -> None:
+    """After the token: a NUL or lone surrogate in a query or a JSON string is a 422."""
+    if await fields_unusable() or await body_unusable():
+        raise AdminProblem(422, UNUSABLE)
 
 
 @blueprint.get("/openapi.json")
@@ -295,6 +304,7 @@ async def get_media(media_id: str) -> ResponseReturnValue:
     return _json(MediaContentOut.of(found))
 
 
+admin_only(blueprint)  # /openapi.json, and /admin/... nested in it
 blueprint.register_blueprint(_admin)
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "LeadPage",
     "MediaContentOut",
     "MediaOut",
+    "PricingOut",
     "RedriveResult",
     "RefusedItemOut",
     "RefusedPage",
@@ -150,6 +151,15 @@ class AttemptOut(_Out):
     at: datetime
 
 
+class PricingOut(_Out):
+    """Meta's `pricing` of one message, as its first status carrying it said."""
+
+    category: str = Field(description="marketing, utility, authentication, service, ...")
+    type: str | None = Field(description="regular, free_customer_service, free_entry_point")
+    pricing_model: str | None = Field(description="PMP (per message) or CBP (conversation)")
+    billable: bool | None
+
+
 class DeliveryOut(_Out):
     id: int
     wa_id: str = _wa_id()
@@ -170,6 +180,10 @@ class DeliveryOut(_Out):
     )
     delivery_error: str | None = Field(description="the error code Meta gave for a failure")
     delivery_attempts: list[AttemptOut]
+    pricing: PricingOut | None = Field(
+        description="what Meta said the message costs (the first status that carried "
+        "`pricing`); null: no status carried it yet"
+    )
 
 
 class TimerOut(_Out):
@@ -306,7 +320,10 @@ class RefusedItemOut(_Out):
 
     id: int
     route: str = Field(description="the webhook it came to: /webhooks/whatsapp")
-    field: str = Field(description="the list it came in: messages, statuses, user_preferences")
+    field: str = Field(
+        description="the list it came in: messages, statuses, user_preferences, "
+        "message_echoes, state_sync"
+    )
     reason: str = Field(
         description="the fields at fault and why (`from: Field required`), or the class of "
         "the error its turn failed on"

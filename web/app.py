@@ -20,12 +20,12 @@ from pydantic import SecretStr
 from quart import Quart
 
 from actors import ActorRuntime, Actors, Backoff, Composer, OutboxRelay, Queries, WhatsAppSender
-from actors.artist import ArtistBehaviour
+from actors.artist import ArtistBehaviour, SignInLinks
 from actors.commands import LeadActions, RefusedItemsRecord, StripeIntake, WhatsAppIntake
 from actors.copy import script_from
 from actors.lead import LeadBehaviour, Policy
 from actors.lead.invite_links import InviteLinks
-from actors.page import SignIn, signing_key
+from actors.page import AdminAccess, SignIn, signing_key
 from actors.providers.calendars.busy_sync import BusyCalendarSync, forget_busy_calendar
 from actors.providers.sheets import SheetsSync
 from actors.providers.stripe.checkout import CheckoutLinks
@@ -62,11 +62,14 @@ from web import (
     studio_calendar,
     webhooks,
 )
+from web.clean_fields import install_field_check
+from web.edge_paths import CanonicalPaths, install_relative_redirects
 from web.errors import register_error_handlers
 from web.heap import settle_heap_once_started
 from web.logs import configure_logging
 from web.metrics import Metrics
 from web.request_ids import install_request_ids
+from web.security_headers import SecurityHeaders
 from web.services import Services
 from web.settings import Settings
 from web.startup import (
@@ -118,11 +121,21 @@ def create_app(
         app.register_blueprint(studio.blueprint)
     app.register_blueprint(health.blueprint)
     register_error_handlers(app)
+    install_relative_redirects(app)
+    install_field_check(app)
     install_request_ids(app)
     metrics = Metrics()  # this app's own registry: apps in one process share no counter
     metrics.install(app)
     if serves_web:
         app.asgi_app = WhatsAppEndpoint(app, app.asgi_app)  # type: ignore[method-assign]
+    # Outermost: one canonical path for every layer, then the headers on every answer.
+    app.asgi_app = CanonicalPaths(  # type: ignore[method-assign]
+        SecurityHeaders(
+            app.asgi_app,
+            trust_proxy_headers=settings.trust_proxy_headers,
+            public_base_url=settings.public_base_url,
+        )
+    )
 
     crash_points = CrashPoints(settings.fault_crash_at)  # FAULT_CRASH_AT: tests only
 
@@ -133,7 +146,6 @@ def create_app(
                 log.warning("fault.crash_point_armed", point=crash_points.armed.value)
             copy = service_copy(settings)
             studio = settings.studio()
-            composer = Composer(copy, timezone=studio.timezone if studio else UTC)
             db, dsn = await _open_database(settings, stack)
             app.extensions[DATABASE_KEY] = db  # for operators' tools and tests, not routes
             relays: list[OutboxRelay] = []
@@ -144,11 +156,20 @@ def create_app(
 
             studio_key = await signing_key(db, _secret(settings.session_secret))
             invites = _invite_links(settings, studio_key, studio)
+            links = _sign_in_links(settings, studio_key)
+            composer = Composer(
+                copy,
+                timezone=studio.timezone if studio else UTC,
+                sign_in_url=links.url if links else None,
+            )
 
-            artist = ArtistBehaviour(settings.artist_whatsapp_number)
+            script = script_from(copy)
+            artist = ArtistBehaviour(
+                settings.artist_whatsapp_number, words=script.words, links=links
+            )
             runtime = ActorRuntime(
                 db,
-                LeadBehaviour(script_from(copy), _policy(settings, invites)),
+                LeadBehaviour(script, _policy(settings, invites)),
                 mailbox_size=settings.mailbox_size,
                 idle_after_s=settings.actor_idle_s,
                 # This process's relays at once; in the web role, the worker processes by
@@ -197,11 +218,14 @@ def create_app(
             queries = _queries(settings, db, composer, clock, studio, invites, loops)
             stack.enter_context(metrics.watching(runtime, queries.backlog))
             sign_in = _sign_in(settings, db, runtime, clock)
+            ended = await sign_in.follow_password()
+            if ended:
+                log.warning("studio.sessions_ended", why="studio_password_changed", count=ended)
             loops_task = asyncio.create_task(loops.run(), name="supervisor")
             Services(
                 settings=settings,
                 actors=Actors(
-                    whatsapp=WhatsAppIntake(runtime, statuses, artist, settings.turn_wait_s),
+                    whatsapp=WhatsAppIntake(runtime, statuses, artist, settings.turn_wait_s, db),
                     stripe=StripeIntake(
                         runtime, PaymentRouting(db), clock.now, settings.turn_wait_s
                     ),
@@ -209,6 +233,7 @@ def create_app(
                         db, runtime, clock.now, settings.turn_wait_s, wake_relays, composer.plain
                     ),
                     sign_in=sign_in,
+                    admin_access=AdminAccess(db, _secret(settings.admin_token)),
                     calendar_feed=queries.calendar_feed,
                     rejections=Rejections(db),
                     refused_items=RefusedItemsRecord(db),
@@ -332,6 +357,7 @@ def _queries(
             timezone=studio.timezone if studio else UTC,
             locale=settings.locale,
             deposit=settings.deposit,
+            prices=studio.message_prices if studio else None,
         ),
         admin=admin_reads,
         calendar_feed=_calendar_feed(settings, db, composer, clock, studio),
@@ -500,6 +526,12 @@ def _sheets_relay(
     )
 
 
+def _sign_in_links(settings: Settings, studio_key: str) -> SignInLinks | None:
+    """The studio page's sign-in links, made with the studio key (None: no public origin)."""
+    base = settings.public_base_url
+    return SignInLinks(str(base), studio_key) if base else None
+
+
 def _sign_in(settings: Settings, db: Database, runtime: ActorRuntime, clock: Clock) -> SignIn:
     return SignIn(
         db,
@@ -551,7 +583,9 @@ def create_app_from_env() -> Quart:
     """
     try:
         settings = read_settings(serving=True)
-        configure_logging(settings.log_format, settings.log_level)
+        configure_logging(
+            settings.log_format, settings.log_level, libraries=settings.log_level_libraries
+        )
         check_copy(settings)
         check_database_now(settings.database_url)
     except StartupError as error:

@@ -81,7 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "loadtest":
             return _loadtest(rest)
         settings = read_settings(serving=args.command == "serve")
-        configure_logging(settings.log_format, settings.log_level)
+        configure_logging(
+            settings.log_format, settings.log_level, libraries=settings.log_level_libraries
+        )
     except StartupError as error:
         return refuse(error)
     try:
@@ -190,7 +192,12 @@ def _loadtest(argv: Sequence[str]) -> int:
 
     args = loadtest_parser().parse_args(argv)
     settings = read_settings()
-    configure_logging(settings.log_format, settings.log_level, stream=sys.stderr)
+    configure_logging(
+        settings.log_format,
+        settings.log_level,
+        libraries=settings.log_level_libraries,
+        stream=sys.stderr,
+    )
     if args.locale not in available_locales(settings.copy_dir):
         available = ", ".join(available_locales(settings.copy_dir))
         raise StartupError(f"--locale: no copy file {args.locale}.yml (available: {available})")

@@ -2,6 +2,12 @@
 structlog, configured once: context variables first, phone numbers masked, JSON lines
 off a terminal (or when asked), readable lines in colour on one.
 
+Our own lines are structlog's, at LOG_LEVEL. Every standard-library logger is a
+library's (httpx, httpcore, aiohttp, asyncio, hypercorn, Stripe's, Google's...): those
+run at LOG_LEVEL_LIBRARIES, warning unless asked, since a client's info line names the
+address it called, and an address can be a secret (BUSY_CALENDAR_URL). hypercorn's
+own lifecycle lines ("Running on ...", on `hypercorn.error`) follow LOG_LEVEL.
+
 Lines go to stdout. The standard library's loggers (hypercorn's "Running on ...", the
 asyncio loop's, pgserver's) and Python warnings are rendered by the same processors into
 the same stream, so a service whose stdout is not a terminal writes JSON lines only.
@@ -28,6 +34,8 @@ __all__ = ["configure_logging"]
 _OUR_IDS = frozenset({"correlation_id"})
 # Chatty at INFO about its own start-up steps; its warnings and errors still show.
 _QUIET_LOGGERS = {"pgserver": logging.WARNING}
+# The server's start and stop, no request in them: at LOG_LEVEL like our own lines.
+_LIFECYCLE_LOGGERS = ("hypercorn.error",)
 
 
 def _mask_phone_numbers(
@@ -59,9 +67,17 @@ class _ToStructlogStream(logging.Handler):
 
 
 def configure_logging(
-    fmt: str = "auto", level: str = "info", *, stream: TextIO | None = None, cache: bool = True
+    fmt: str = "auto",
+    level: str = "info",
+    *,
+    libraries: str = "warning",
+    stream: TextIO | None = None,
+    cache: bool = True,
 ) -> None:
-    """Configure once, at start-up. Tests pass a stream and `cache=False` to read it back."""
+    """Configure once, at start-up. Tests pass a stream and `cache=False` to read it back.
+
+    `libraries`: the level of every standard-library logger but hypercorn's lifecycle.
+    """
     out = stream or sys.stdout
     terminal = out.isatty()
     as_json = fmt == "json" or (fmt == "auto" and not terminal)
@@ -100,16 +116,19 @@ def configure_logging(
             renderer,
         ],
     )
-    _route_standard_logging(_ToStructlogStream(out, formatter), numeric_level)
+    library_level = logging.getLevelNamesMapping()[libraries.upper()]
+    _route_standard_logging(_ToStructlogStream(out, formatter), numeric_level, library_level)
 
 
-def _route_standard_logging(handler: logging.Handler, level: int) -> None:
+def _route_standard_logging(handler: logging.Handler, level: int, libraries: int) -> None:
     """The root logger writes through `handler` only (ours replaces an earlier one)."""
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _ToStructlogStream)]:
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(level)
+    root.setLevel(libraries)
+    for name in _LIFECYCLE_LOGGERS:
+        logging.getLogger(name).setLevel(level)
     for name, quiet in _QUIET_LOGGERS.items():
-        logging.getLogger(name).setLevel(max(level, quiet))
+        logging.getLogger(name).setLevel(max(libraries, quiet))
     logging.captureWarnings(True)

@@ -17,6 +17,7 @@ a `Metrics` per app, so tests and several apps in one process never share a coun
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,11 +32,13 @@ from quart import Blueprint, Quart, Response, ResponseReturnValue, current_app, 
 from actors import ActorRuntime, TurnOutcome
 from actors.queries import Backlog
 from actors.runtime import DeliveryOutcome
+from web.admin import admin_only
 from web.services import services
 
 __all__ = ["LiveState", "Metrics", "PrometheusObserver", "blueprint"]
 
 blueprint = Blueprint("metrics", __name__)
+admin_only(blueprint)  # Prometheus scrapes with the admin token as its bearer credential
 log = structlog.get_logger("web.metrics")
 
 _KEY = "booking.metrics"
@@ -45,7 +48,7 @@ _RECEIVED = frozenset(
     {*(outcome.value for outcome in TurnOutcome), "unrouted", "status", "refused"}
 )
 # The lists of a WhatsApp delivery whose items are refused one by one.
-REFUSED_FIELDS = ("messages", "statuses", "user_preferences")
+REFUSED_FIELDS = ("messages", "statuses", "user_preferences", "message_echoes", "state_sync")
 WEBHOOK_OUTCOMES = (*sorted(_RECEIVED), "rejected", "4xx", "5xx")
 # A turn is one short transaction; the tail is lock waits and a struggling database.
 _TURN_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -99,6 +102,14 @@ class PrometheusObserver:
             registry=registry,
         )
 
+        self._priced = Counter(
+            "booking_whatsapp_priced_messages",
+            "Our messages Meta priced, by category, type and pricing model: each message "
+            "once, when its first status carrying `pricing` was kept.",
+            ("category", "type", "pricing_model"),
+            registry=registry,
+        )
+
     def turn_finished(self, event_type: str, outcome: str, seconds: float) -> None:
         self._turns.labels(event_type, outcome).observe(seconds)
 
@@ -121,6 +132,9 @@ class PrometheusObserver:
 
     def status_reported(self, state: str, error_code: str | None) -> None:
         self._statuses.labels(state, error_code or "").inc()
+
+    def message_priced(self, category: str, kind: str | None, model: str | None) -> None:
+        self._priced.labels(_label(category), _label(kind), _label(model)).inc()
 
 
 class LiveState:
@@ -292,3 +306,13 @@ async def scrape() -> ResponseReturnValue:
     running = services()
     body = await metrics.render(running.queries.backlog, running.actors.now())
     return body, 200, {"Content-Type": CONTENT_TYPE_PLAIN_0_0_4}
+
+
+_LABEL = re.compile(r"[A-Za-z_]{1,40}")
+
+
+def _label(value: str | None) -> str:
+    """Meta's word as a label, or "other": a label is never free text of unbounded kinds."""
+    if value is None:
+        return ""
+    return value if _LABEL.fullmatch(value) else "other"

@@ -56,6 +56,8 @@ _WHY = {
     409: "the delivery is not dead-lettered, the action does not apply in the lead's status, "
     "or the calendar feed's key is STUDIO_CALENDAR_KEY (change it there)",
     422: "invalid parameter",
+    429: "10 wrong bearer tokens from this address in 10 minutes: refused, unchecked, until "
+    "Retry-After",
     503: "overloaded or the database is unavailable; retry",
 }
 
@@ -123,7 +125,8 @@ _OPERATIONS = (
         "get",
         "/admin/leads/{wa_id}",
         "getLead",
-        "One lead in full: snapshot, answers, inbox, events, outbox with attempts, timers",
+        "One lead in full: snapshot, answers, inbox, events, outbox with attempts and "
+        "Meta's pricing, timers",
         LeadDetail,
         path_parameters=(_WA_ID,),
         errors=(401, 404, 503),
@@ -254,7 +257,8 @@ def _responses(op: _Operation, components: _Components) -> dict[str, Any]:
             "content": {"application/json": {"schema": components.ref(op.answer)}},
         }
     }
-    for status in op.errors:
+    # Every operation needs the bearer token, so every one may answer 429 for it.
+    for status in sorted({*op.errors, 429}):
         responses[str(status)] = {
             "description": _WHY[status],
             "headers": request_id,

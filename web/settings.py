@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     sheets_spreadsheet_id: str | None = None
     google_service_account_file: Path | None = None
     sheets_api_base: _Url | None = None
-    admin_token: SecretStr | None = None
+    admin_token: SecretStr | None = None  # at least 32 characters: shorter is guessable
     pilot_allowlist: str | None = None
     locale: str = "en_GB"
     deposit_link_ttl_s: int = Field(default=23 * 3600, ge=30 * 60, le=24 * 3600)
@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     copy_dir: Path = DEFAULT_COPY_DIR
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    # The libraries' own loggers (HTTP clients and servers, asyncio): at INFO, httpx
+    # writes every address it calls, secrets in it included (BUSY_CALENDAR_URL).
+    log_level_libraries: Literal["debug", "info", "warning", "error", "critical"] = "warning"
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     mailbox_size: int = Field(default=64, gt=0)
     actor_idle_s: float = Field(default=60.0, gt=0)
@@ -187,7 +190,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"entry {n}: {error}") from None
         return ",".join(numbers)
 
-    @field_validator("deposit_currency", "log_level", mode="before")
+    @field_validator("deposit_currency", "log_level", "log_level_libraries", mode="before")
     @classmethod
     def _lower_case(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
@@ -221,6 +224,15 @@ class Settings(BaseSettings):
             ("https://", "webcal://", "http://")
         ):
             raise ValueError("must be the calendar's https:// (or webcal://) iCal address")
+        return value
+
+    @field_validator("admin_token")
+    @classmethod
+    def _long_admin_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None  # empty: unset, every admin call refused
+        if len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 random characters (openssl rand -base64 32)")
         return value
 
     @field_validator("studio_calendar_key")

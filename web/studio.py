@@ -10,8 +10,9 @@ the page works without JavaScript. Routes verify (session, CSRF), parse, call
     POST /studio/login/link        send a one-time link to the artist's WhatsApp
     GET  /studio/login/<token>     a link's page: one button that spends it
     POST /studio/login/<token>     spend it, start a session
-    POST /studio/login/password    STUDIO_PASSWORD; 429 after five wrong in 10 minutes
+    POST /studio/login/password    STUDIO_PASSWORD; 429 over the limit (actors.page.limits)
     POST /studio/logout            revoke this session
+    POST /studio/logout/everywhere revoke every session, this one included
     GET  /studio/                  the board (?q= searches name and number)
     GET  /studio/leads/<lead id>   one lead's file and the actions
     POST /studio/leads/<lead id>/act   an action, through the lead's actor
@@ -38,11 +39,14 @@ from actors.commands import (
     SignInWithLink,
     SignInWithPassword,
     SignOut,
+    SignOutEverywhere,
 )
 from actors.lead import ArtistAction
 from actors.money import MoneyError, parse_money
-from actors.page import FAILURE_WINDOW_S, LINK_TTL_S, LinkSent, PasswordTried
+from actors.page import LinkSent, PasswordTried
+from web.clean_fields import fields_unusable
 from web.request_ids import correlation_id
+from web.security_headers import SCRIPT_INTEGRITY
 from web.services import Services, services
 from web.studio_media import media_response
 from web.studio_session import SESSION_COOKIE, VISIT_COOKIE, Cookies, client_address
@@ -62,7 +66,6 @@ blueprint = Blueprint(
 )
 install_time_filters(blueprint)
 
-_CSP = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 _MAX_REPLY = 4000  # WhatsApp takes 4,096 characters in a text message
 
 _PUBLIC = frozenset(
@@ -101,6 +104,9 @@ async def _gate() -> ResponseReturnValue | None:
     if visitor.anchor is None:
         visitor.visit_id, visitor.new_visit = cookies.new_visit_id(), True
     g.studio_visitor = visitor
+    if await fields_unusable():  # before the form's token, a lead or a search is read
+        log.warning("studio.unusable_text", endpoint=request.endpoint)
+        return await _page("problem.html", 422, problem="text")
     if request.method == "POST":
         form = await request.form
         if not cookies.csrf_valid(visitor.anchor, form.get("csrf")):
@@ -116,11 +122,9 @@ async def _remember_visit(response: Response) -> Response:
     visitor = g.get("studio_visitor")
     if isinstance(visitor, _Visitor) and visitor.new_visit and visitor.visit_id:
         _cookies(services()).set(response, VISIT_COOKIE, visitor.visit_id)
-    if request.endpoint != "studio.static":  # a lead's file stays off disk caches
-        response.headers.setdefault("Cache-Control", "no-store")
+    # no-store and the CSP: web.security_headers, on every /studio/ answer
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "no-referrer"  # a sign-in link never leaks onward
-    response.headers.setdefault("Content-Security-Policy", _CSP)
     return response
 
 
@@ -132,6 +136,7 @@ async def _page(template: str, status: int = 200, **context: object) -> Response
         csrf=_cookies(found).csrf_token(visitor.anchor) if visitor.anchor else "",
         signed_in=visitor.session_id is not None,
         wall_clock=found.queries.page.wall_clock,
+        script_integrity=SCRIPT_INTEGRITY,
         **context,
     )
     return Response(html, status, content_type="text/html; charset=utf-8")
@@ -160,13 +165,14 @@ async def _login_page(status: int = 200, **context: object) -> Response:
 
 @blueprint.post("/login/link")
 async def send_link() -> ResponseReturnValue:
-    sent = await services().actors.handle(RequestSignInLink(correlation_id()))
-    if sent is LinkSent.NOT_CONFIGURED:
+    address = client_address(services().settings.trust_proxy_headers)
+    asked = await services().actors.handle(RequestSignInLink(correlation_id(), address))
+    if asked.sent is LinkSent.NOT_CONFIGURED:
         return await _login_page(409, problem="link_not_configured")
-    if sent is LinkSent.TOO_MANY:
+    if asked.sent is LinkSent.TOO_MANY:
         log.warning("studio.links_limited")
         response = await _login_page(429, problem="too_many_links")
-        response.headers["Retry-After"] = str(LINK_TTL_S)
+        response.headers["Retry-After"] = str(asked.retry_after_s)
         return response
     log.info("studio.link_sent")
     return await _page("link_sent.html")
@@ -195,19 +201,19 @@ async def password() -> ResponseReturnValue:
     form = await request.form
     address = client_address(found.settings.trust_proxy_headers)
     presented = form.get("password", "")
-    tried, session_id = await found.actors.handle(SignInWithPassword(presented, address))
-    if tried is PasswordTried.TOO_MANY:
+    answer = await found.actors.handle(SignInWithPassword(presented, address))
+    if answer.tried is PasswordTried.TOO_MANY:
         log.warning("studio.password_locked")
         response = await _login_page(429, problem="too_many")
-        response.headers["Retry-After"] = str(FAILURE_WINDOW_S)
+        response.headers["Retry-After"] = str(answer.retry_after_s)
         return response
-    if tried is PasswordTried.NOT_CONFIGURED:
+    if answer.tried is PasswordTried.NOT_CONFIGURED:
         return await _login_page(409, problem="password_not_configured")
-    if session_id is None:
+    if answer.session_id is None:
         log.info("studio.password_wrong")
         return await _login_page(401, problem="wrong_password")
     log.info("studio.signed_in", way="password")
-    return _signed_in(session_id)
+    return _signed_in(answer.session_id)
 
 
 def _signed_in(session_id: str) -> ResponseReturnValue:
@@ -227,6 +233,15 @@ async def logout() -> ResponseReturnValue:
     response = redirect("/studio/login", 303)
     _cookies(services()).clear(response, SESSION_COOKIE)
     log.info("studio.signed_out")
+    return response
+
+
+@blueprint.post("/logout/everywhere")
+async def logout_everywhere() -> ResponseReturnValue:
+    ended = await services().actors.handle(SignOutEverywhere())
+    response = redirect("/studio/login", 303)
+    _cookies(services()).clear(response, SESSION_COOKIE)
+    log.info("studio.signed_out_everywhere", sessions=ended)
     return response
 
 

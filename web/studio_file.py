@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from babel.numbers import is_currency
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from actors.schedule import WEEKDAYS, Opening, StudioFile
+from actors.schedule import WEEKDAYS, MessagePrices, Opening, StudioFile
 
 __all__ = ["StudioFileError", "load_studio"]
 
@@ -56,6 +58,7 @@ class _StudioFile(BaseModel):
     reminder_offsets_minutes: list[Annotated[int, Field(gt=0)]] = [2880, 720]
     aftercare_after_hours: _Minutes
     healed_photo_after_days: _Minutes
+    message_prices: dict[str, Any] | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -118,11 +121,34 @@ def load_studio(path: Path) -> StudioFile:
         parsed.reminder_offsets_minutes
     ):
         raise StudioFileError("reminder_offsets_minutes: give at least one, each once")
-    policies = parsed.model_dump(exclude={"timezone", "hours", "reminder_offsets_minutes"})
+    policies = parsed.model_dump(
+        exclude={"timezone", "hours", "reminder_offsets_minutes", "message_prices"}
+    )
     offsets = tuple(sorted(parsed.reminder_offsets_minutes, reverse=True))
     return StudioFile(
         timezone=ZoneInfo(parsed.timezone),
         hours=hours,
         reminder_offsets_minutes=offsets,
+        message_prices=None if parsed.message_prices is None else _prices(parsed.message_prices),
         **policies,
     )
+
+
+def _prices(table: dict[str, Any]) -> MessagePrices:
+    """`message_prices:`: the currency, and the price of one billable message by category
+    (marketing, utility, authentication, ...), in the currency's major unit."""
+    currency = str(table.get("currency") or "").upper()
+    if not is_currency(currency):
+        raise StudioFileError("message_prices.currency: give an ISO 4217 code (gbp, eur, ...)")
+    prices: dict[str, Decimal] = {}
+    for category, price in table.items():
+        if category == "currency":
+            continue
+        try:
+            amount = Decimal(str(price)) if isinstance(price, int | float | str) else None
+        except InvalidOperation:
+            amount = None
+        if amount is None or not amount.is_finite() or amount < 0 or isinstance(price, bool):
+            raise StudioFileError(f"message_prices.{category}: {price!r} is not a price")
+        prices[str(category)] = amount
+    return MessagePrices(currency, prices)

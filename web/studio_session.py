@@ -25,6 +25,7 @@ from quart import request
 from werkzeug.sansio.response import Response
 
 from actors.page import SESSION_TTL_S
+from web.security_headers import came_over_https
 
 __all__ = [
     "SESSION_COOKIE",
@@ -94,12 +95,12 @@ class Cookies:
 
 
 def over_https(trust_proxy_headers: bool) -> bool:
-    """Whether the browser reached us over https (through a trusted proxy, if set)."""
-    if trust_proxy_headers:
-        forwarded = request.headers.get("X-Forwarded-Proto", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip().lower() == "https"
-    return request.scheme == "https"
+    """Whether the browser reached us over https: the test HSTS is sent by, too."""
+    return came_over_https(
+        request.scheme,
+        request.headers.get("X-Forwarded-Proto", ""),
+        trust_proxy_headers=trust_proxy_headers,
+    )
 
 
 def client_address(trust_proxy_headers: bool) -> str:

@@ -27,19 +27,30 @@ from quart import Blueprint, ResponseReturnValue, request
 
 from actors.commands import (
     FailedItem,
+    IncomingContact,
+    IncomingEcho,
     IncomingMessage,
     IncomingPreference,
     RecordRefusedItems,
     RefusedItem,
     TakeWhatsApp,
 )
-from actors.providers.whatsapp import StatusReport
+from actors.lead import ContactSynced
+from actors.providers.whatsapp import Pricing, StatusReport
 from web.clean_json import NotJson, clean_text, load_clean_json
 from web.errors import MalformedBody
 from web.json_items import item_text
 from web.services import Services, services
 from web.signatures import verify_meta_signature
-from web.whatsapp_models import Batch, ItemPath, MetaStatus, MetaWebhook
+from web.whatsapp_models import (
+    Batch,
+    InvalidItem,
+    ItemPath,
+    MetaStatus,
+    MetaWebhook,
+    ReceivedContact,
+    ReceivedEcho,
+)
 
 __all__ = ["WHATSAPP_PATH", "DeliveryTaken", "blueprint", "take_whatsapp_batch"]
 
@@ -99,6 +110,7 @@ async def take_whatsapp_batch(
     except ValidationError as error:
         raise MalformedBody(f"{error.error_count()} validation errors") from error
     now = running.actors.now()
+    reports, status_paths, unreadable = _status_reports(batch)
     taken = await running.actors.handle(
         TakeWhatsApp(
             messages=tuple(
@@ -109,11 +121,13 @@ async def take_whatsapp_batch(
                 IncomingPreference(preference.event(now), preference.record())
                 for preference in batch.preferences
             ),
-            statuses=tuple(status_reports(list(batch.statuses))),
+            statuses=reports,
             correlation_id=correlation_id,
+            echoes=tuple(_echo(received, now) for received in batch.echoes),
+            contacts=tuple(_contact(received, now) for received in batch.contacts),
         )
     )
-    refused = _refused(batch, taken.failed, body, payload)
+    refused = _refused(batch, unreadable, status_paths, taken.failed, body, payload)
     counts = dict(taken.counts)
     if refused:
         await running.actors.handle(RecordRefusedItems(WHATSAPP_PATH, refused, correlation_id))
@@ -129,19 +143,32 @@ _MAX_LOGGED = 5
 
 
 def _refused(
-    batch: Batch, failed: tuple[FailedItem, ...], body: bytes, payload: Any
+    batch: Batch,
+    unreadable: list[InvalidItem],
+    status_paths: list[ItemPath],
+    failed: tuple[FailedItem, ...],
+    body: bytes,
+    payload: Any,
 ) -> tuple[RefusedItem, ...]:
     """The items that could not be taken and those whose turn failed on a bug, each
     with its JSON text as it came."""
     where: list[tuple[str, ItemPath, str]] = [
-        (item.field, item.path, item.reason) for item in batch.invalid
+        (item.field, item.path, item.reason) for item in (*batch.invalid, *unreadable)
     ]
     for failure in failed:
-        if failure.kind == "messages":
-            where.append(("messages", batch.messages[failure.index].path, failure.reason))
-        else:
-            path = batch.preferences[failure.index].path
-            where.append(("user_preferences", path, failure.reason))
+        match failure.kind:
+            case "messages":
+                where.append(("messages", batch.messages[failure.index].path, failure.reason))
+            case "preferences":
+                path = batch.preferences[failure.index].path
+                where.append(("user_preferences", path, failure.reason))
+            case "statuses":
+                where.append(("statuses", status_paths[failure.index], failure.reason))
+            case "echoes":
+                path = batch.echoes[failure.index].path
+                where.append(("message_echoes", path, failure.reason))
+            case "contacts":
+                where.append(("state_sync", batch.contacts[failure.index].path, failure.reason))
     if not where:
         return ()
     text = body.decode("utf-8", errors="replace")
@@ -164,19 +191,64 @@ def _raw(text: str, payload: Any, path: ItemPath) -> str:
 
 def status_reports(statuses: list[MetaStatus]) -> list[StatusReport]:
     """Meta's statuses as the actors keep them (unknown states left out)."""
-    return [
-        StatusReport(
-            provider_message_id=status.id,
-            state=status.status,
-            error_code=status.error_code,
-            recipient=status.recipient_id,
-            reported_at=(
-                datetime.fromtimestamp(status.timestamp, UTC) if status.timestamp else None
-            ),
-        )
-        for status in statuses
-        if status.status in _STATES
-    ]
+    return [_report(status) for status in statuses if status.status in _STATES]
+
+
+def _report(status: MetaStatus) -> StatusReport:
+    """Raises ValueError (or OverflowError) for a time no calendar holds."""
+    pricing = status.pricing
+    return StatusReport(
+        provider_message_id=status.id,
+        state=status.status,
+        error_code=status.error_code,
+        recipient=status.recipient_id,
+        reported_at=(datetime.fromtimestamp(status.timestamp, UTC) if status.timestamp else None),
+        pricing=None
+        if pricing is None
+        else Pricing(pricing.category, pricing.type, pricing.pricing_model, pricing.billable),
+    )
+
+
+def _status_reports(
+    batch: Batch,
+) -> tuple[tuple[StatusReport, ...], list[ItemPath], list[InvalidItem]]:
+    """Each status that can be taken (unknown states left out), where each sat, and the
+    ones that cannot be read as a report (a time out of any calendar): refused alone."""
+    reports: list[StatusReport] = []
+    paths: list[ItemPath] = []
+    unreadable: list[InvalidItem] = []
+    for status, path in zip(batch.statuses, batch.status_paths, strict=True):
+        if status.status not in _STATES:
+            continue
+        try:
+            reports.append(_report(status))
+        except (ValueError, OverflowError, OSError):
+            unreadable.append(InvalidItem("statuses", path, "timestamp: out of range"))
+            continue
+        paths.append(path)
+    return tuple(reports), paths, unreadable
+
+
+def _echo(received: ReceivedEcho, now: datetime) -> IncomingEcho:
+    echo = received.echo
+    return IncomingEcho(
+        wamid=echo.id,
+        to=echo.to,
+        to_user_id=echo.to_user_id,
+        sent_at=echo.timestamp,
+        received_at=now,
+        kind=echo.kind,
+        text=echo.body_text(),
+        media_id=echo.media_id(),
+        original_id=echo.original_id,
+        record=received.record(),
+    )
+
+
+def _contact(received: ReceivedContact, now: datetime) -> IncomingContact:
+    action = received.sync.action
+    event = ContactSynced(received.message_id, received.phone, action, received.name, now)
+    return IncomingContact(event, received.record())
 
 
 _STATES = frozenset({"sent", "delivered", "read", "failed"})

@@ -9,8 +9,11 @@ A change's value carries `messages[]` (with `context` when the message replies t
 of ours, `reaction` naming the message reacted to, `revoke` or `edit` naming the lead's
 message deleted or changed, an `order`, a Flow's `interactive.nfm_reply`, or a `system`
 notice that the person's number or id changed), `statuses[]` (Meta's delivery
-reports on our messages, with `errors[]` when one failed) and `user_preferences[]`
-(marketing messages stopped or resumed).
+reports on our messages, with `errors[]` when one failed and `pricing` when Meta priced
+it) and `user_preferences[]` (marketing messages stopped or resumed). With the artist's
+WhatsApp Business app on the business number (coexistence), `message_echoes[]` (what the
+artist wrote there: `from` the business number, `to` the lead's phone or `to_user_id`
+its BSUID) and `state_sync[]` (the app's contacts added, edited or removed).
 
 Only the envelope (`object`, `entry[].changes[].value` and its lists) decides whether
 the delivery is Meta's at all; each item of a list is validated on its own (`Batch`),
@@ -26,19 +29,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from actors.lead import MessageReceived, OrderLine, PreferenceChanged, SystemNotice
-from actors.runtime import preference_message_id, whatsapp_message_id
+from actors.runtime import (
+    contact_message_id,
+    echo_message_id,
+    preference_message_id,
+    whatsapp_message_id,
+)
 
 __all__ = [
     "Batch",
     "InvalidItem",
     "ItemPath",
+    "MetaEcho",
     "MetaMessage",
     "MetaPreference",
+    "MetaStateSync",
     "MetaStatus",
     "MetaWebhook",
+    "ReceivedContact",
+    "ReceivedEcho",
     "ReceivedMessage",
     "ReceivedPreference",
     "fields_at_fault",
@@ -263,6 +275,15 @@ class _StatusError(_Open):
     title: str | None = None
 
 
+class MetaPricing(_Open):
+    """What Meta charges for the message (`pricing`, on sent, delivered and read)."""
+
+    billable: bool | None = None
+    pricing_model: str | None = None  # PMP (per message) or CBP (per conversation)
+    category: str = Field(min_length=1)  # marketing, utility, authentication, service...
+    type: str | None = None  # regular, free_customer_service, free_entry_point
+
+
 class MetaStatus(_Open):
     """Meta's report on one of our messages: sent, delivered, read or failed."""
 
@@ -271,6 +292,7 @@ class MetaStatus(_Open):
     timestamp: int | None = None
     recipient_id: str | None = None
     errors: list[_StatusError] = []
+    pricing: MetaPricing | None = None
 
     @property
     def error_code(self) -> str | None:
@@ -288,15 +310,56 @@ class MetaPreference(_Open):
     detail: str | None = None
 
 
+class MetaEcho(MetaMessage):
+    """A message the artist sent from the WhatsApp Business app on the business number
+    (`smb_message_echoes`): `from` is the business number, `to` the lead's phone, or
+    `to_user_id` its BSUID; the rest is shaped as a message (`type` and its object)."""
+
+    to: str | None = None
+    to_user_id: str | None = None
+
+    @model_validator(mode="after")
+    def _names_someone(self) -> MetaEcho:
+        if not self.to and not self.to_user_id:
+            raise ValueError("an echo needs `to` or `to_user_id`")
+        return self
+
+
+class _SyncedContact(_Open):
+    full_name: str | None = None
+    first_name: str | None = None
+    phone_number: str = Field(min_length=1)
+
+
+class _SyncMetadata(_Open):
+    timestamp: int | None = None
+
+
+class MetaStateSync(_Open):
+    """A change to the Business app's address book (`smb_app_state_sync`)."""
+
+    type: str
+    contact: _SyncedContact | None = None
+    action: str = ""  # add | edit | remove
+    metadata: _SyncMetadata = _SyncMetadata()
+
+    @model_validator(mode="after")
+    def _a_contact_has_one(self) -> MetaStateSync:
+        if self.type == "contact" and (self.contact is None or not self.action):
+            raise ValueError("a contact change needs `contact` and `action`")
+        return self
+
+
 class _Value(_Open):
     """One change's value: each list's items are validated one by one (`Batch.of`), so
-    only the lists themselves are the envelope. Fields nobody acts on yet
-    (`message_echoes[]`, `state_sync[]`) stay unread, and so are never refused."""
+    only the lists themselves are the envelope."""
 
     contacts: list[Any] = []
     messages: list[Any] = []
     statuses: list[Any] = []
     user_preferences: list[Any] = []
+    message_echoes: list[Any] = []
+    state_sync: list[Any] = []
 
 
 class _Change(_Open):
@@ -352,6 +415,9 @@ class Batch:
     statuses: tuple[MetaStatus, ...]
     preferences: tuple[ReceivedPreference, ...]
     invalid: tuple[InvalidItem, ...]
+    echoes: tuple[ReceivedEcho, ...] = ()
+    contacts: tuple[ReceivedContact, ...] = ()
+    status_paths: tuple[ItemPath, ...] = ()  # where each of `statuses` sat
 
     @classmethod
     def of(cls, webhook: MetaWebhook) -> Batch:
@@ -359,6 +425,9 @@ class Batch:
         statuses: list[MetaStatus] = []
         preferences: list[ReceivedPreference] = []
         invalid: list[InvalidItem] = []
+        echoes: list[ReceivedEcho] = []
+        contacts: list[ReceivedContact] = []
+        status_paths: list[ItemPath] = []
         for e, entry in enumerate(webhook.entry):
             for c, change in enumerate(entry.changes):
                 value = change.value
@@ -366,14 +435,31 @@ class Batch:
                 names = _profile_names(value.contacts)
                 for path, item in _taken(MetaMessage, value.messages, where, "messages", invalid):
                     messages.append(ReceivedMessage(item, names.get(item.sender), path))
-                for _, status in _taken(MetaStatus, value.statuses, where, "statuses", invalid):
+                for path, status in _taken(MetaStatus, value.statuses, where, "statuses", invalid):
                     statuses.append(status)
+                    status_paths.append(path)
+                echo_items = value.message_echoes
+                for path, echo in _taken(MetaEcho, echo_items, where, "message_echoes", invalid):
+                    echoes.append(ReceivedEcho(echo, path))
+                for path, sync in _taken(
+                    MetaStateSync, value.state_sync, where, "state_sync", invalid
+                ):
+                    if sync.type == "contact" and sync.contact is not None:
+                        contacts.append(ReceivedContact(sync, path))
                 preference_items = value.user_preferences
                 for path, preference in _taken(
                     MetaPreference, preference_items, where, "user_preferences", invalid
                 ):
                     preferences.append(ReceivedPreference(preference, path))
-        return cls(tuple(messages), tuple(statuses), tuple(preferences), tuple(invalid))
+        return cls(
+            tuple(messages),
+            tuple(statuses),
+            tuple(preferences),
+            tuple(invalid),
+            tuple(echoes),
+            tuple(contacts),
+            tuple(status_paths),
+        )
 
 
 _Item = TypeVar("_Item", bound=BaseModel)
@@ -479,3 +565,50 @@ class ReceivedPreference:
 
     def record(self) -> dict[str, Any]:
         return self.preference.model_dump(mode="json", exclude_none=True)
+
+
+@dataclass(frozen=True)
+class ReceivedEcho:
+    """An echo of the artist's own message, and where it sat in the delivery's body."""
+
+    echo: MetaEcho
+    path: ItemPath = ()
+
+    @property
+    def message_id(self) -> str:
+        return echo_message_id(self.echo.id)
+
+    def record(self) -> dict[str, Any]:
+        """What the inbox keeps: Meta's echo as received, with the artist as its author,
+        written in the Business app."""
+        record = self.echo.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return {**record, "author": "artist", "via": "business_app"}
+
+
+@dataclass(frozen=True)
+class ReceivedContact:
+    """A contact of the Business app's address book, and where it sat in the body."""
+
+    sync: MetaStateSync
+    path: ItemPath = ()
+
+    @property
+    def phone(self) -> str:
+        """The contact's number as a lead's key is written: its digits only."""
+        contact = self.sync.contact
+        number = contact.phone_number if contact is not None else ""
+        return "".join(ch for ch in number if ch.isdigit())
+
+    @property
+    def name(self) -> str | None:
+        contact = self.sync.contact
+        if contact is None:
+            return None
+        return (contact.full_name or "").strip() or (contact.first_name or "").strip() or None
+
+    @property
+    def message_id(self) -> str:
+        return contact_message_id(self.phone, self.sync.action, self.sync.metadata.timestamp or 0)
+
+    def record(self) -> dict[str, Any]:
+        return self.sync.model_dump(mode="json", exclude_none=True)

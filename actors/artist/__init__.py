@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from actors.artist.behaviour import LINK_TTL_S, LINKS_ALLOWED, LIST_ROWS, ArtistBehaviour
+from actors.artist.behaviour import LINK_TTL_S, LIST_ROWS, ArtistBehaviour
 from actors.artist.codec import artist_state_from_json, artist_state_to_json
+from actors.artist.links import SignInLinks, token_hash
 from actors.artist.model import (
     ARTIST_KEY,
     ArtistDecision,
@@ -20,7 +21,6 @@ from actors.artist.model import (
 
 __all__ = [
     "ARTIST_KEY",
-    "LINKS_ALLOWED",
     "LINK_TTL_S",
     "LIST_ROWS",
     "ArtistBehaviour",
@@ -33,7 +33,9 @@ __all__ = [
     "KeptMessage",
     "LeadWaiting",
     "PaymentUnrouted",
+    "SignInLinks",
     "SignInRequested",
     "artist_state_from_json",
     "artist_state_to_json",
+    "token_hash",
 ]

@@ -9,21 +9,27 @@ A message from the artist's own number never makes the artist a lead:
                                                      kept when the artist was asked
     a swipe-reply to a message we sent about a lead  forwarded to that lead, as the words
     a deletion, an edit, Meta's system notice         nothing: never relayed, never asked
+    one of the copy's `words.sign_in` ("link"), alone, a fresh sign-in link to the studio
+    typed, not a swipe-reply                          page at once, whatever the page's
+                                                     limits (links off: a line saying so)
     anything else                                    nothing is guessed: the message is
                                                      kept (pending) and the artist is asked
                                                      which lead it is for (a list of the
                                                      leads with them)
 
 A forward is the lead's turn, not the artist's: its inbox row is written by that lead's
-actor. The studio's own requests are the artist's too: a sign-in link (at most
-`LINKS_ALLOWED` per `LINK_TTL_S`, whoever asks, so nobody can flood the artist's phone)
-and a payment event that belongs to no lead (kept, with a warning).
+actor. The studio's own requests are the artist's too: a sign-in link (the page counts
+its requests, per address and in all, before it asks: `actors.page.access`) and a
+payment event that belongs to no lead (kept, with a warning). A link is named by an id;
+its token's hash is kept and its URL made when it is sent (`actors.artist.links`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 
+from actors.artist.links import SignInLinks
 from actors.artist.model import (
     ArtistDecision,
     ArtistEvent,
@@ -38,7 +44,7 @@ from actors.artist.model import (
 )
 from actors.copy.limits import WhatsAppLimits
 from actors.lead.button_ids import artist_command, relay_pick, relay_row_id
-from actors.lead.messages import AskWhichLead
+from actors.lead.messages import AskWhichLead, SendSignInLink
 from actors.lead.model import (
     ArtistActed,
     ArtistReplied,
@@ -48,24 +54,33 @@ from actors.lead.model import (
     SendMessage,
     media_kind,
 )
+from actors.lead.script import Words
 
-__all__ = ["LINKS_ALLOWED", "LINK_TTL_S", "LIST_ROWS", "ArtistBehaviour"]
+__all__ = ["LINK_TTL_S", "LIST_ROWS", "ArtistBehaviour"]
 
 LIST_ROWS = WhatsAppLimits.LIST_ROWS  # the which-lead list's rows: WhatsApp's most
 PENDING_KEPT = 10  # the artist's messages kept for a pick: as many as a list may offer
-LINK_TTL_S = 10 * 60
-LINKS_ALLOWED = 5  # sign-in links sent per LINK_TTL_S, whoever asks
+LINK_TTL_S = 10 * 60  # a sign-in link's life
 
 ASKED = "asked_which_lead"  # the inbox outcome of a kept message
 UNROUTED = "unrouted"  # the inbox outcome of a payment event no lead claims
+SIGN_IN = "sign_in_link"  # the inbox outcome of the artist's "link"
 _NOT_WORDS = frozenset({"revoke", "edit", "system"})  # the artist's, never relayed or asked about
 
 
 class ArtistBehaviour:
     """The artist's actor's rules, for the artist's number (None: no artist configured)."""
 
-    def __init__(self, artist_number: str | None) -> None:
+    def __init__(
+        self,
+        artist_number: str | None,
+        *,
+        words: Words | None = None,
+        links: SignInLinks | None = None,
+    ) -> None:
         self._artist = artist_number
+        self._words = words  # the copy's: `sign_in` asks for a link
+        self._links = links  # None: PUBLIC_BASE_URL unset, links are off
 
     def is_artist(self, sender: str) -> bool:
         return self._artist is not None and sender == self._artist
@@ -96,6 +111,8 @@ class ArtistBehaviour:
         kept = _kept(state, pick.message_id) if pick is not None else None
         if pick is not None and kept is not None:
             return ArtistDecision(state, forward=_forward(message, pick.wa_id, kept))
+        if self._asks_for_link(message):
+            return self._link_for_artist(state, message)
         if message.kind in _NOT_WORDS:
             # Deleting or editing their own message, or Meta's notice about the number:
             # nothing to relay and nothing to ask about.
@@ -133,15 +150,34 @@ class ArtistBehaviour:
     # -- the studio page's sign-in links --------------------------------------------------
 
     def _sign_in(self, state: ArtistState, asked: SignInRequested) -> ArtistDecision:
-        now = int(asked.received_at.timestamp())
-        recent = tuple(at for at in state.links_sent if at > now - LINK_TTL_S)
-        if self._artist is None or len(recent) >= LINKS_ALLOWED:
+        """The page's request, already within its limits (counted where it asked)."""
+        if self._artist is None or self._links is None:
             return ArtistDecision(state, outcome=Outcome.NOT_APPLICABLE)
-        link = SendMessage(self._artist, "studio_sign_in", {"url": asked.url})
-        return ArtistDecision(
-            replace(state, links_sent=(*recent, now)),
-            (IssueSignInLink(asked.token_hash, LINK_TTL_S), link),
+        return ArtistDecision(state, self._link(self._artist, asked.link_id))
+
+    def _asks_for_link(self, message: MessageReceived) -> bool:
+        """The artist's own words alone, typed (not a tap, not a swipe-reply)."""
+        return (
+            self._words is not None
+            and message.kind == "text"
+            and not message.reply_id
+            and not message.context_id
+            and self._words.is_sign_in(message.text or "")
         )
+
+    def _link_for_artist(self, state: ArtistState, message: MessageReceived) -> ArtistDecision:
+        """The artist can always get in: a fresh link at once, counted nowhere."""
+        artist = self._artist or ""
+        if self._links is None:
+            off = SendMessage(artist, "studio_links_off")
+            return ArtistDecision(state, (off,), inbox_outcome=SIGN_IN)
+        link_id = hashlib.sha256(b"artist-sign-in:" + message.message_id.encode()).hexdigest()
+        return ArtistDecision(state, self._link(artist, link_id[:32]), inbox_outcome=SIGN_IN)
+
+    def _link(self, artist: str, link_id: str) -> tuple[IssueSignInLink, SendSignInLink]:
+        assert self._links is not None
+        issued = IssueSignInLink(self._links.token_hash(link_id), LINK_TTL_S)
+        return issued, SendSignInLink(artist, link_id)
 
 
 def _keep(message: MessageReceived) -> KeptMessage:

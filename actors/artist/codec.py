@@ -23,8 +23,7 @@ def artist_state_to_json(state: ArtistState) -> dict[str, Any]:
                 "filename": kept.filename,
             }
             for kept in state.pending
-        ],
-        "links_sent": list(state.links_sent),
+        ]
     }
 
 
@@ -41,6 +40,5 @@ def artist_state_from_json(data: dict[str, Any] | None) -> ArtistState:
                 kept.get("filename"),
             )
             for kept in data.get("pending", [])
-        ),
-        links_sent=tuple(int(at) for at in data.get("links_sent", [])),
+        )
     )

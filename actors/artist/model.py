@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from actors.lead.messages import AskWhichLead
+from actors.lead.messages import AskWhichLead, SendSignInLink
 from actors.lead.model import (
     ArtistActed,
     ArtistReplied,
@@ -65,8 +65,6 @@ class KeptMessage:
 class ArtistState:
     # Messages awaiting a pick from the which-lead list, oldest first (the newest kept).
     pending: tuple[KeptMessage, ...] = ()
-    # When sign-in links went out (epoch seconds), within the last window only.
-    links_sent: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,11 +96,11 @@ class ArtistWrote:
 
 @dataclass(frozen=True)
 class SignInRequested:
-    """Someone asked the studio page for a sign-in link (only its hash is kept)."""
+    """The studio page asked for a sign-in link (within its limits, counted at the page),
+    named `link_id`: its token and URL are made from the id, never carried or kept."""
 
     message_id: str
-    token_hash: str
-    url: str
+    link_id: str
     received_at: datetime
 
 
@@ -129,7 +127,7 @@ class IssueSignInLink:
     ttl_s: int
 
 
-ArtistEffect = SendMessage | AskWhichLead | RecordEvent | IssueSignInLink
+ArtistEffect = SendMessage | AskWhichLead | SendSignInLink | RecordEvent | IssueSignInLink
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from typing import Any, TypeVar, cast
 from actors.commands.lead_actions import LeadActions
 from actors.commands.model import (
     ActOnLead,
+    CheckAdminToken,
     Command,
     RecordRefusedItems,
     RecordRejectedWebhook,
@@ -29,13 +30,14 @@ from actors.commands.model import (
     SignInWithLink,
     SignInWithPassword,
     SignOut,
+    SignOutEverywhere,
     TakeStripeEvent,
     TakeWhatsApp,
 )
 from actors.commands.payments import StripeIntake
 from actors.commands.refused_items import RefusedItemsRecord
 from actors.commands.whatsapp import WhatsAppIntake
-from actors.page.access import LinkSent, SignIn
+from actors.page import AdminAccess, AdminAnswer, LinkAsked, PasswordAnswer, SignIn
 from actors.queries.calendar_feed import CalendarFeed, FeedAddress
 from actors.runtime.clock import Clock
 from actors.runtime.rejections import Rejections
@@ -54,6 +56,7 @@ class Actors:
     stripe: StripeIntake
     leads: LeadActions
     sign_in: SignIn
+    admin_access: AdminAccess
     calendar_feed: CalendarFeed
     rejections: Rejections
     refused_items: RefusedItemsRecord
@@ -83,6 +86,8 @@ class Actors:
             SignInWithLink: self._sign_in_with_link,
             SignInWithPassword: self._sign_in_with_password,
             SignOut: self._sign_out,
+            SignOutEverywhere: self._sign_out_everywhere,
+            CheckAdminToken: self._check_admin_token,
             RecordRejectedWebhook: self._record_rejection,
             RecordRefusedItems: self.refused_items.record,
         }
@@ -90,17 +95,23 @@ class Actors:
     async def _rotate_feed_key(self, _: RotateFeedKey) -> FeedAddress:
         return await self.calendar_feed.rotate()
 
-    async def _request_sign_in_link(self, command: RequestSignInLink) -> LinkSent:
-        return await self.sign_in.send_link(command.correlation_id)
+    async def _request_sign_in_link(self, command: RequestSignInLink) -> LinkAsked:
+        return await self.sign_in.send_link(command.address, command.correlation_id)
 
     async def _sign_in_with_link(self, command: SignInWithLink) -> str | None:
         return await self.sign_in.sign_in_with_link(command.token)
 
-    async def _sign_in_with_password(self, command: SignInWithPassword) -> object:
+    async def _sign_in_with_password(self, command: SignInWithPassword) -> PasswordAnswer:
         return await self.sign_in.sign_in_with_password(command.presented, command.address)
 
     async def _sign_out(self, command: SignOut) -> None:
         await self.sign_in.sign_out(command.session_id)
+
+    async def _sign_out_everywhere(self, _: SignOutEverywhere) -> int:
+        return await self.sign_in.sign_out_everywhere()
+
+    async def _check_admin_token(self, command: CheckAdminToken) -> AdminAnswer:
+        return await self.admin_access.check(command.presented, command.address)
 
     async def _record_rejection(self, command: RecordRejectedWebhook) -> None:
         await self.rejections.record(command.route, command.reason, command.correlation_id)

@@ -8,20 +8,31 @@ are what actors decide on; commands are what the world asks of the service.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from actors.commands.results import ActionTaken, ReplyTaken, WhatsAppTaken
-from actors.lead import ArtistAction, MessageReceived, PreferenceChanged
-from actors.page.access import LinkSent, PasswordTried
+from actors.lead import (
+    ArtistAction,
+    ArtistEchoed,
+    ContactSynced,
+    MessageReceived,
+    PreferenceChanged,
+)
+from actors.page import AdminAnswer, LinkAsked, PasswordAnswer
 from actors.providers.stripe.payments import PaymentRef
 from actors.queries.calendar_feed import FeedAddress
+from actors.runtime.message_ids import echo_message_id
 from storage import RedriveOutcome, StatusReport
 
 __all__ = [
     "ActOnLead",
+    "CheckAdminToken",
     "Command",
+    "IncomingContact",
+    "IncomingEcho",
     "IncomingMessage",
     "IncomingPreference",
     "LeadRef",
@@ -35,6 +46,7 @@ __all__ = [
     "SignInWithLink",
     "SignInWithPassword",
     "SignOut",
+    "SignOutEverywhere",
     "StripePayment",
     "TakeStripeEvent",
     "TakeWhatsApp",
@@ -70,6 +82,45 @@ class IncomingPreference:
 
 
 @dataclass(frozen=True)
+class IncomingEcho:
+    """The artist's message from the WhatsApp Business app (`smb_message_echoes`), as
+    Meta echoed it: whom it went to (`to`, the phone, or `to_user_id`, the BSUID; the
+    intake finds the lead by them) and what it said."""
+
+    wamid: str
+    to: str | None
+    to_user_id: str | None
+    sent_at: int  # Meta's timestamp, seconds since the epoch
+    received_at: datetime
+    kind: str
+    text: str | None
+    media_id: str | None
+    original_id: str | None  # an echoed edit's or deletion's
+    record: dict[str, Any]
+
+    def event(self, lead_key: str) -> ArtistEchoed:
+        return ArtistEchoed(
+            echo_message_id(self.wamid),
+            lead_key,
+            self.sent_at,
+            self.received_at,
+            self.kind,
+            text=self.text,
+            media_id=self.media_id,
+            original_id=self.original_id,
+        )
+
+
+@dataclass(frozen=True)
+class IncomingContact:
+    """A contact of the Business app's address book (`smb_app_state_sync`): taken only
+    for a lead that exists (a contact never makes a lead)."""
+
+    event: ContactSynced
+    record: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class TakeWhatsApp(Command[WhatsAppTaken]):
     """One signed delivery from Meta (the items that parse). Returns what it held, by
     outcome, and the items whose turn failed on a bug, to be refused."""
@@ -78,6 +129,8 @@ class TakeWhatsApp(Command[WhatsAppTaken]):
     preferences: tuple[IncomingPreference, ...]
     statuses: tuple[StatusReport, ...]
     correlation_id: str
+    echoes: tuple[IncomingEcho, ...] = ()
+    contacts: tuple[IncomingContact, ...] = ()
 
 
 # -- from Stripe ---------------------------------------------------------------------
@@ -150,30 +203,46 @@ class RotateFeedKey(Command[FeedAddress]):
 
 
 @dataclass(frozen=True)
-class RequestSignInLink(Command[LinkSent]):
-    """A one-time sign-in link to the artist's WhatsApp: a turn of the artist's actor."""
+class RequestSignInLink(Command[LinkAsked]):
+    """A one-time sign-in link to the artist's WhatsApp: a turn of the artist's actor,
+    within the page's limit for the client address."""
 
     correlation_id: str
+    address: str
 
 
 @dataclass(frozen=True)
 class SignInWithLink(Command[str | None]):
     """Spend a link, start a session: its id, or None (unknown, spent or expired)."""
 
-    token: str
+    token: str = field(repr=False)  # a secret: never in a log line or a traceback
 
 
 @dataclass(frozen=True)
-class SignInWithPassword(Command[tuple[PasswordTried, str | None]]):
+class SignInWithPassword(Command[PasswordAnswer]):
     """The password, from a client address: how it went, and the session id if accepted."""
 
-    presented: str
+    presented: str = field(repr=False)
     address: str
 
 
 @dataclass(frozen=True)
 class SignOut(Command[None]):
-    session_id: str
+    session_id: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class SignOutEverywhere(Command[int]):
+    """End every session of the studio page (how many ended)."""
+
+
+@dataclass(frozen=True)
+class CheckAdminToken(Command[AdminAnswer]):
+    """A bearer token presented to the admin API (or /metrics, /openapi.json), from a
+    client address: checked within the limit."""
+
+    presented: str = field(repr=False)
+    address: str
 
 
 # -- refusals ------------------------------------------------------------------------

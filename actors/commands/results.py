@@ -46,11 +46,11 @@ class ReplyTaken:
 
 @dataclass(frozen=True)
 class FailedItem:
-    """An item of a WhatsApp delivery whose turn failed on a bug (not the database):
-    which list of the command it was (`messages` or `preferences`), where in it, and
-    the error's class."""
+    """An item of a WhatsApp delivery that could not be taken: its turn failed on a bug
+    (not the database), a status could not be kept, or an echo names nobody we can find.
+    Which list of the command it was, where in it, and why (the error's class)."""
 
-    kind: Literal["messages", "preferences"]
+    kind: Literal["messages", "preferences", "statuses", "echoes", "contacts"]
     index: int
     reason: str
 

@@ -5,8 +5,11 @@ A lead's message goes to that lead's actor; a message from the artist's own numb
 the artist's actor, which decides where it goes (`actors.artist`). A message that
 replies or reacts to one of ours (`context.id`, a reaction's `message_id`) carries
 that message's copy key to the lead's behaviour (a 👍 on the summary confirms it), or,
-from the artist, the lead it was about. Preferences go to their lead. Statuses are kept
-and applied, and a failure is told to its lead, after the messages' turns.
+from the artist, the lead it was about. Preferences go to their lead. An echo of what
+the artist wrote in the WhatsApp Business app goes to the lead it was written to (found
+by `echo_lead`), a contact of the app's address book to its lead when there is one (a
+contact never makes a lead). Statuses are kept and applied, and a failure is told to its
+lead, after the messages' turns; a status that cannot be kept is refused on its own.
 
 The delivery is taken only when every message's turn has committed (processed, or
 deliberately skipped as a duplicate or out of order), and its statuses with them. A
@@ -18,24 +21,33 @@ it is handed back (`WhatsAppTaken.failed`) to be refused, and the rest is answer
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from actors.artist import ARTIST_KEY, ArtistBehaviour, ArtistWrote
-from actors.commands.model import IncomingMessage, TakeWhatsApp
+from actors.commands.model import IncomingEcho, IncomingMessage, TakeWhatsApp
 from actors.commands.results import FailedItem, WhatsAppTaken
 from actors.errors import ActorError, TurnFailed
 from actors.providers.whatsapp.statuses import DeliveryReports
 from actors.runtime.inbound import ArtistInbound, Inbound
 from actors.runtime.registry import ActorRuntime
 from actors.runtime.turn import TurnOutcome
-from storage import DatabaseUnavailable, SentMessageRef, StaleSnapshot, TransactionConflict
+from storage import (
+    Database,
+    DatabaseUnavailable,
+    SentMessageRef,
+    StaleSnapshot,
+    TransactionConflict,
+)
 
 __all__ = ["WhatsAppIntake"]
 
 _NOT_A_LEAD = frozenset({ARTIST_KEY, "studio"})  # lanes of messages about no one lead
 # What makes a turn fail that a retry of the delivery may not meet again.
 _PASSING = (DatabaseUnavailable, TransactionConflict, StaleSnapshot)
+_NO_PHONE = "to_user_id only: no lead is found by a BSUID yet"
+ItemKind = Literal["messages", "preferences", "statuses", "echoes", "contacts"]
 
 
 @dataclass(frozen=True)
@@ -44,31 +56,69 @@ class WhatsAppIntake:
     _statuses: DeliveryReports
     _artist: ArtistBehaviour
     _turn_wait_s: float
+    _db: Database
 
     async def take(self, command: TakeWhatsApp) -> WhatsAppTaken:
+        correlation_id = command.correlation_id
         about = await self._statuses.about(
             [m.event.context_id for m in command.messages if m.event.context_id]
         )
         inbounds: list[Inbound | ArtistInbound] = [
-            self._inbound(m, about, command.correlation_id) for m in command.messages
+            self._inbound(m, about, correlation_id) for m in command.messages
         ]
-        inbounds += [
-            Inbound.from_whatsapp(p.event, p.record, command.correlation_id)
-            for p in command.preferences
-        ]
-        results = await self._told(inbounds)
-        failed = tuple(_failures(results, len(command.messages)))
-        outcomes = [r for r in results if isinstance(r, TurnOutcome)]
-        # Not under a timeout here: a unit cancelled mid-statement would lose its connection.
-        await self._statuses.record(
-            command.statuses, correlation_id=command.correlation_id, wait_s=self._turn_wait_s
-        )
+        told: list[tuple[ItemKind, int]] = [("messages", i) for i in range(len(inbounds))]
+        for index, pref in enumerate(command.preferences):
+            inbounds.append(Inbound.from_whatsapp(pref.event, pref.record, correlation_id))
+            told.append(("preferences", index))
+        failed: list[FailedItem] = []
         counts: dict[str, int] = {}
-        for outcome in outcomes:
-            counts[outcome.value] = counts.get(outcome.value, 0) + 1
-        if command.statuses:
-            counts["status"] = len(command.statuses)
-        return WhatsAppTaken(counts, failed)
+        for index, echo in enumerate(command.echoes):
+            lead = self.echo_lead(echo)
+            if lead is None:
+                failed.append(FailedItem("echoes", index, _NO_PHONE))
+            elif self._artist.is_artist(lead):
+                _count(counts, TurnOutcome.NOT_APPLICABLE)  # the artist writing to themselves
+            else:
+                inbounds.append(
+                    Inbound.from_whatsapp(echo.event(lead), echo.record, correlation_id)
+                )
+                told.append(("echoes", index))
+        leads = await self._leads_among(c.event.wa_id for c in command.contacts)
+        for index, contact in enumerate(command.contacts):
+            if contact.event.wa_id not in leads or self._artist.is_artist(contact.event.wa_id):
+                _count(counts, TurnOutcome.NOT_APPLICABLE)  # a contact never makes a lead
+                continue
+            inbounds.append(Inbound.from_whatsapp(contact.event, contact.record, correlation_id))
+            told.append(("contacts", index))
+        results = await self._told(inbounds)
+        for (kind, index), result in zip(told, results, strict=True):
+            if isinstance(result, BaseException):
+                failed.append(FailedItem(kind, index, _reason(result)))
+            else:
+                _count(counts, result)
+        # Not under a timeout here: a unit cancelled mid-statement would lose its connection.
+        refused = await self._statuses.record(
+            command.statuses, correlation_id=correlation_id, wait_s=self._turn_wait_s
+        )
+        failed += [FailedItem("statuses", index, why) for index, why in refused.items()]
+        if len(command.statuses) > len(refused):
+            counts["status"] = len(command.statuses) - len(refused)
+        return WhatsAppTaken(counts, tuple(failed))
+
+    def echo_lead(self, echo: IncomingEcho) -> str | None:
+        """The key of the lead an echo was written to; None: nobody we can find.
+
+        The one place an echo finds its lead: by its phone (`to`) for now. When leads
+        are found by BSUID too, this is where `to_user_id` joins the lookup.
+        """
+        return echo.to or None
+
+    async def _leads_among(self, lead_keys: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(lead_keys))
+        if not wanted:
+            return set()
+        async with self._db.reads() as unit:
+            return await unit.leads.existing(wanted)
 
     def _inbound(
         self, message: IncomingMessage, about: dict[str, SentMessageRef], correlation_id: str
@@ -130,19 +180,8 @@ def _a_bug(error: BaseException) -> bool:
     return True
 
 
-def _failures(
-    results: Sequence[TurnOutcome | BaseException], message_count: int
-) -> list[FailedItem]:
-    """The items whose turn failed on a bug: messages first, then preferences, as told."""
-    failed: list[FailedItem] = []
-    for index, result in enumerate(results):
-        if not isinstance(result, BaseException):
-            continue
-        if index < message_count:
-            failed.append(FailedItem("messages", index, _reason(result)))
-        else:
-            failed.append(FailedItem("preferences", index - message_count, _reason(result)))
-    return failed
+def _count(counts: dict[str, int], outcome: TurnOutcome) -> None:
+    counts[outcome.value] = counts.get(outcome.value, 0) + 1
 
 
 def _reason(error: BaseException) -> str:

@@ -18,7 +18,8 @@ refuses by too): what would not is clipped here, so Meta never refuses a message
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -43,6 +44,8 @@ from actors.lead.messages import (
     OfferSlots,
     ReaskQuestion,
     SendMedia,
+    SendMessage,
+    SendSignInLink,
 )
 from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER
 from actors.lead.script import Kind
@@ -55,8 +58,16 @@ __all__ = ["Composer"]
 class Composer:
     """Renders the messages of one checked copy file (`actors.copy.load_copy`)."""
 
-    def __init__(self, copy: CopyFile, *, timezone: tzinfo = UTC) -> None:
+    def __init__(
+        self,
+        copy: CopyFile,
+        *,
+        timezone: tzinfo = UTC,
+        sign_in_url: Callable[[str], str] | None = None,
+    ) -> None:
         self._copy = copy
+        # A sign-in link's id -> its URL, made only as it is sent (None: links are off).
+        self._sign_in_url = sign_in_url
         self._timezone = timezone  # the studio's: {when} and the slots are written in it
         self._names = copy.names()
         self._questions = copy.questions_by_key()
@@ -64,6 +75,7 @@ class Composer:
 
     def render(self, message: Message) -> dict[str, Any]:
         """The Graph API message body (without `to`) for one message, by its kind."""
+        message = self._at_send(message)
         match message:
             case SendMedia():
                 return self._media(message)
@@ -85,6 +97,16 @@ class Composer:
             ref = filling_of(message).ref
             return _buttons(body, [(button_id(stem, ref), t) for stem, t in buttons.items()])
         return _text(body)
+
+    def _at_send(self, message: Message) -> Message:
+        """A sign-in link as the words that carry its URL, made now and never kept."""
+        if not isinstance(message, SendSignInLink):
+            return message
+        if self._sign_in_url is None:
+            raise CopyError("sign-in links are off (PUBLIC_BASE_URL unset)")
+        url = self._sign_in_url(message.link)
+        plain = SendMessage(message.to, message.key, {"url": url})
+        return replace(plain, mark_read=message.mark_read, as_template=message.as_template)
 
     def _body(self, message: Message) -> str:
         """A copy message's words, with what is said before and after it."""
@@ -246,6 +268,7 @@ class Composer:
     def template_parts(self, message: Message) -> tuple[list[str], list[str]]:
         """The body parameters of `message`'s template, and the payloads of its quick
         replies (see `template_parameters`, `template_buttons`)."""
+        message = self._at_send(message)
         filling = filling_of(message)
         return (
             self.template_parameters(message.key, filling.params, filling.answers),
@@ -261,8 +284,13 @@ class Composer:
             raise CopyError(f"copy key 'templates.{key}' is missing")
         values = self._values(params, answers, "; ")
         try:
-            # Meta refuses parameters with newlines, tabs or runs of spaces (132018).
-            return [" ".join(text.format_map(values).split()) for text in texts]
+            # Meta refuses parameters with newlines, tabs or runs of spaces (132018),
+            # and one longer than a template's body may be (131009): clipped, like a
+            # caption, so the template still goes.
+            return [
+                clip(" ".join(text.format_map(values).split()), WhatsAppLimits.TEMPLATE_PARAMETER)
+                for text in texts
+            ]
         except KeyError as error:
             raise CopyError(f"copy key 'templates.{key}' needs {error}") from error
 

@@ -109,6 +109,7 @@ _CONVERSATION_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     ),
     "artist_no_leads": (frozenset(), frozenset()),
     "studio_sign_in": (frozenset({"url"}), frozenset()),  # the studio page's one-time link
+    "studio_links_off": (frozenset(), frozenset()),  # "link" without PUBLIC_BASE_URL
 }
 
 
@@ -199,6 +200,7 @@ class _WordsCopy(_Model):
     confirm: list[str]
     edit: list[str]
     done: list[str]  # the artist's word to end a conversation with a lead
+    sign_in: list[str]  # the artist's word, to the business number, for a sign-in link
     size_units: dict[str, list[str]]  # unit (a key of CM_PER_UNIT) -> words for it
 
 

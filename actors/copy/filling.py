@@ -27,6 +27,7 @@ from actors.lead.messages import (
     SendMedia,
     SendMessage,
     SendPacket,
+    SendSignInLink,
     SendSummary,
 )
 
@@ -75,6 +76,8 @@ def filling_of(message: Message) -> Filling:
             return Filling({"when": str(message.when)}, outro=outro)
         case RelayReply():
             return Filling({"text": message.text})
+        case SendSignInLink():
+            return Filling()  # its {url} is the composer's, made when it is sent
 
 
 def _named(name: str | None) -> dict[str, str]:

@@ -9,6 +9,10 @@ titles of 20, a list's button label 20, at most 10 rows in all, section and row 
 24, row descriptions 72). Meta refuses a message that breaks one with HTTP 400, code
 131009 "Parameter value is not valid" (the field in `error_data.details`).
 https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages
+Templates: a template's body is at most 1,024 characters with its parameters filled in
+("Template body: 1024 characters, including dynamic values"), so no one body parameter
+may be longer than that; Meta refuses a longer one with 131009 too.
+https://developers.facebook.com/docs/whatsapp/business-management-api/message-templates
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class WhatsAppLimits:
     SECTION_TITLE = 24
     ROW_TITLE = 24
     ROW_DESCRIPTION = 72
+    TEMPLATE_PARAMETER = 1024  # a body parameter of a template: the body's own limit
     NAME_ALLOWANCE = 64  # ours, not Meta's: room kept for a lead's name in a greeting
 
 

@@ -45,6 +45,7 @@ def script_from(copy: CopyFile) -> Script:
             confirm=folded(words.confirm),
             edit=folded(words.edit),
             done=folded(words.done),
+            sign_in=folded(words.sign_in),
             size_units={
                 word.casefold(): CM_PER_UNIT[unit]
                 for unit, said in words.size_units.items()

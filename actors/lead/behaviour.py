@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from actors.lead.answers import latest_answers
 from actors.lead.appointments import AppointmentRules
 from actors.lead.artist_side import SILENT, ArtistSide, who
+from actors.lead.business_app import on_contact, on_echo
 from actors.lead.button_ids import CONFIRM, EDIT, edited_question
 from actors.lead.deposits import DepositRules
 from actors.lead.messages import (
@@ -30,8 +31,10 @@ from actors.lead.model import (
     Answer,
     ArtistActed,
     ArtistAction,
+    ArtistEchoed,
     ArtistReplied,
     Calendar,
+    ContactSynced,
     Decision,
     DeliveryFailed,
     Deposit,
@@ -179,6 +182,10 @@ class LeadBehaviour:
                 return on_delivery_failed(self._policy, state, event, self._who(state))
             case PreferenceChanged():
                 return on_preference(state, event)
+            case ArtistEchoed():
+                return on_echo(state, event, self._script.first().key)
+            case ContactSynced():
+                return on_contact(state, event)
 
     # -- messages from the lead ------------------------------------------------------
 

@@ -17,6 +17,7 @@ exactly its fields. Pure data.
     AskWhichLead         to the artist: which of their leads a message is for
     RelayReply           the artist's words, to the lead from the business number
     SendMedia            a media item forwarded as what it is
+    SendSignInLink       to the artist: a studio page sign-in link, named by its id
 
 What every kind carries to be delivered (the recipient, the read receipt it goes with,
 whether it goes as its template) is `WhatsAppMessage`'s. Each kind's `key` is the copy
@@ -51,6 +52,7 @@ __all__ = [
     "SendMedia",
     "SendMessage",
     "SendPacket",
+    "SendSignInLink",
     "SendSummary",
     "WhatsAppMessage",
     "media_kind",
@@ -320,6 +322,20 @@ class SendMedia(WhatsAppMessage):
         return self.caption_key
 
 
+@dataclass(frozen=True)
+class SendSignInLink(WhatsAppMessage):
+    """To the artist: the studio page's sign-in link `link` (its id, never its token).
+    Its URL is made when it is sent (`actors.artist.SignInLinks`), so no row holds it."""
+
+    tag: ClassVar[str] = "send_sign_in_link"  # its outbox rows' type
+
+    link: str
+
+    @property
+    def key(self) -> str:
+        return "studio_sign_in"
+
+
 Message = (
     SendMessage
     | AskQuestion
@@ -336,6 +352,7 @@ Message = (
     | AskWhichLead
     | RelayReply
     | SendMedia
+    | SendSignInLink
 )
 
 

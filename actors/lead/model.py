@@ -40,6 +40,7 @@ __all__ = [
     "ArmedTimer",
     "ArtistActed",
     "ArtistAction",
+    "ArtistEchoed",
     "ArtistReplied",
     "AskQuestion",
     "AskWhatToEdit",
@@ -50,6 +51,7 @@ __all__ = [
     "ConfirmBooking",
     "ConfirmCancellation",
     "ConfirmOptOut",
+    "ContactSynced",
     "Decision",
     "DeliveryFailed",
     "Deposit",
@@ -349,10 +351,39 @@ class PreferenceChanged:
     received_at: datetime
 
 
+@dataclass(frozen=True)
+class ArtistEchoed:
+    """The artist wrote to this lead from the WhatsApp Business app on the business
+    number (Meta's coexistence, `smb_message_echoes`): already sent by WhatsApp, so only
+    recorded, and the bot stops talking over the artist."""
+
+    message_id: str
+    wa_id: str  # the lead written to
+    sent_at: int  # Meta's timestamp, seconds since the epoch
+    received_at: datetime
+    kind: str  # Meta's type: text, image, ..., edit, revoke
+    text: str | None = None  # the text or a media item's caption
+    media_id: str | None = None
+    original_id: str | None = None  # an edit's or a revoke's: the echoed message it changes
+
+
+@dataclass(frozen=True)
+class ContactSynced:
+    """The Business app's address book named this lead's number (`smb_app_state_sync`)."""
+
+    message_id: str
+    wa_id: str  # the contact's phone number
+    action: str  # add | edit | remove
+    name: str | None  # full_name, else first_name
+    received_at: datetime
+
+
 Event = (
     MessageReceived
     | ArtistActed
     | ArtistReplied
+    | ArtistEchoed
+    | ContactSynced
     | DepositLinkCreated
     | PaymentEventReceived
     | TimerFired

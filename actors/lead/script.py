@@ -73,6 +73,7 @@ class Words:
     confirm: frozenset[str]
     edit: frozenset[str]
     done: frozenset[str] = frozenset()  # the artist ends a conversation with a lead
+    sign_in: frozenset[str] = frozenset()  # the artist asks for a studio sign-in link
     # A unit word or sign written after a number in a size -> centimetres per unit.
     size_units: Mapping[str, float] = field(default_factory=dict, hash=False)
 
@@ -93,6 +94,9 @@ class Words:
 
     def is_done(self, text: str) -> bool:
         return normalise(text) in self.done
+
+    def is_sign_in(self, text: str) -> bool:
+        return normalise(text) in self.sign_in
 
     def asks_for_human(self, text: str) -> bool:
         """The whole message is one of the words, or contains one of the phrases.

@@ -34,6 +34,7 @@ from typing import Final
 
 from actors.lead.model import (
     ArtistActed,
+    ArtistEchoed,
     ArtistReplied,
     Event,
     LeadState,
@@ -96,10 +97,12 @@ TRANSITIONS: Final[Mapping[tuple[Status, type[Event]], Row]] = {
     (S.NEW, MessageReceived): frozenset({S.QUALIFYING, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
     (S.NEW, ArtistActed): _HANDED_OVER_OR_OPTED_OUT,
     (S.NEW, ArtistReplied): _TAKEN_OVER,
+    (S.NEW, ArtistEchoed): _TAKEN_OVER,  # the artist wrote first, in the Business app
     #
     (S.QUALIFYING, MessageReceived): frozenset({S.CONFIRMING, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
     (S.QUALIFYING, ArtistActed): _HANDED_OVER_OR_OPTED_OUT,
     (S.QUALIFYING, ArtistReplied): _TAKEN_OVER,
+    (S.QUALIFYING, ArtistEchoed): _TAKEN_OVER,
     (S.QUALIFYING, TimerFired): frozenset({S.STALE}),
     #
     (S.CONFIRMING, MessageReceived): frozenset(
@@ -107,6 +110,7 @@ TRANSITIONS: Final[Mapping[tuple[Status, type[Event]], Row]] = {
     ),
     (S.CONFIRMING, ArtistActed): _HANDED_OVER_OR_OPTED_OUT,
     (S.CONFIRMING, ArtistReplied): _TAKEN_OVER,
+    (S.CONFIRMING, ArtistEchoed): _TAKEN_OVER,
     (S.CONFIRMING, TimerFired): frozenset({S.STALE}),
     #
     (S.PENDING_APPROVAL, MessageReceived): _HANDED_OVER_OR_OPTED_OUT,
@@ -151,6 +155,7 @@ TRANSITIONS: Final[Mapping[tuple[Status, type[Event]], Row]] = {
         {S.QUALIFYING, S.CONFIRMING, S.NEEDS_ARTIST_REPLY, S.OPTOUT}  # resume, take over
     ),
     (S.STALE, ArtistReplied): _TAKEN_OVER,
+    (S.STALE, ArtistEchoed): _TAKEN_OVER,
     (S.STALE, TimerFired): frozenset({S.ABANDONED}),
     # A new message starts an abandoned lead over as a new lead, unless it is the opt-out.
     (S.ABANDONED, MessageReceived): frozenset(
@@ -160,6 +165,7 @@ TRANSITIONS: Final[Mapping[tuple[Status, type[Event]], Row]] = {
     # Appointments (STUDIO_FILE): picking a time, then after the booked one.
     (S.SCHEDULING, MessageReceived): frozenset({S.BOOKING_PENDING, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
     (S.SCHEDULING, ArtistActed): _HANDED_OVER_OR_OPTED_OUT,
+    (S.SCHEDULING, ArtistEchoed): _TAKEN_OVER,
     (S.SCHEDULING, TimerFired): frozenset({S.ABANDONED}),  # offered times, never picked one
     #
     (S.CANCELLED, MessageReceived): _HANDED_OVER_OR_OPTED_OUT,

@@ -1,24 +1,34 @@
-"""The studio page's own door: who may open it (sign-in links, the password, sessions)."""
+"""Who may come in: the studio page's door (sign-in links, the password, sessions), the
+admin API's bearer token, and the limits they are tried under."""
 
 from __future__ import annotations
 
 from actors.page.access import (
-    FAILURE_WINDOW_S,
     LINK_TTL_S,
-    LINKS_ALLOWED,
     SESSION_TTL_S,
+    LinkAsked,
     LinkSent,
+    PasswordAnswer,
     PasswordTried,
     SignIn,
     signing_key,
 )
+from actors.page.admin_access import AdminAccess, AdminAnswer, AdminTried
+from actors.page.limits import ADMIN_TOKENS, LINK_REQUESTS, PASSWORDS, Limit
 
 __all__ = [
-    "FAILURE_WINDOW_S",
-    "LINKS_ALLOWED",
+    "ADMIN_TOKENS",
+    "LINK_REQUESTS",
     "LINK_TTL_S",
+    "PASSWORDS",
     "SESSION_TTL_S",
+    "AdminAccess",
+    "AdminAnswer",
+    "AdminTried",
+    "Limit",
+    "LinkAsked",
     "LinkSent",
+    "PasswordAnswer",
     "PasswordTried",
     "SignIn",
     "signing_key",

@@ -6,7 +6,7 @@ reads as text (Meta's inbound JSON, and the Graph API bodies the composer render
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, Literal
 from uuid import UUID
@@ -24,6 +24,7 @@ __all__ = [
     "Group",
     "LeadView",
     "MediaShown",
+    "Spend",
     "TranscriptEntry",
     "VisitShown",
     "WallClock",
@@ -54,6 +55,21 @@ class Board:
     status_names: Mapping[str, str]
     search: str | None
     visits: Mapping[UUID, datetime]  # lead id -> its appointment's start, on the studio's clock
+    # With STUDIO_FILE's `message_prices:`: what each lead's messages cost, and the cost
+    # per booking of the leads that came in lately (None without the table).
+    costs: Mapping[UUID, str] = field(default_factory=dict)
+    spend: Spend | None = None
+
+
+@dataclass(frozen=True)
+class Spend:
+    """What the messages to the leads of the last `days` days cost, written in the
+    studio's currency and locale, and per booking among them (None: no booking yet)."""
+
+    days: int
+    total: str
+    bookings: int
+    per_booking: str | None
 
 
 @dataclass(frozen=True)
@@ -181,6 +197,9 @@ class LeadView:
     window_open: bool
     reply_by_template: bool
     can_reply: bool
+    # Our messages to the lead that Meta priced, by category and type, with how many.
+    priced: tuple[tuple[str, str, int], ...] = ()
+    message_cost: str | None = None  # what they cost, with STUDIO_FILE's price table
 
 
 def said(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:

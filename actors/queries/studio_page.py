@@ -33,10 +33,12 @@ from actors.lead import (
     state_from_json,
 )
 from actors.lead.artist_side import REPLY_KEY, WINDOW_S
+from actors.lead.business_app import BUSINESS_APP
 from actors.lead.model import LeadState
 from actors.lead.refunds import asked, paid, refundable
 from actors.money import Money
 from actors.queries.admin import AdminReads
+from actors.queries.message_costs import MessageCosts
 from actors.queries.page_views import (
     GROUPS,
     AnswerShown,
@@ -54,6 +56,7 @@ from actors.queries.page_views import (
     message_text,
     said,
 )
+from actors.schedule import MessagePrices
 from storage import Database, LeadFile, MediaContent, OutboxRow
 from storage.studio_board import BoardRow
 
@@ -118,6 +121,11 @@ class StudioPage:
     timezone: tzinfo = UTC  # the studio's (STUDIO_FILE): every time is shown on its clock
     locale: str = "en_GB"  # LOCALE: the words dates, times and money are written in
     deposit: Money = _USUAL  # the usual deposit: DEPOSIT_AMOUNT_MINOR, its currency
+    prices: MessagePrices | None = None  # STUDIO_FILE's `message_prices:`, if given
+
+    @property
+    def _costs(self) -> MessageCosts:
+        return MessageCosts(self.prices, self.locale, self._now)
 
     @property
     def wall_clock(self) -> WallClock:
@@ -128,6 +136,7 @@ class StudioPage:
         wanted = search.strip() if search else None
         async with self._db.reads() as unit:
             rows = await unit.board.leads(wanted or None, BOARD_LIMIT, _FORWARDS)
+            costs, spend = await self._costs.board(unit, rows)
         grouped: dict[Group, list[BoardRow]] = {group: [] for group in GROUPS}
         for row in rows:
             if row.lead_key == self.artist_number:
@@ -141,7 +150,7 @@ class StudioPage:
             for row in rows
             if row.visit_starts_at is not None
         }
-        return Board(groups, names, wanted or None, visits)
+        return Board(groups, names, wanted or None, visits, costs, spend)
 
     async def lead(self, lead_id: UUID) -> LeadView | None:
         """The lead's file; reading it marks what was forwarded about them as seen."""
@@ -155,6 +164,7 @@ class StudioPage:
             await unit.board.seen(lead_key)
             await unit.commit()
         lead_file, latest = found
+        priced, message_cost = self._costs.of_lead(lead_file)
         state = state_from_json(lead_file.lead.state)
         labels = self._composer.question_labels()
         media = _media_of(lead_file)
@@ -194,6 +204,8 @@ class StudioPage:
             window_open=window_open,
             reply_by_template=by_template,
             can_reply=status is not Status.OPTOUT and (window_open or by_template),
+            priced=priced,
+            message_cost=message_cost,
         )
 
     async def media(self, media_row: int) -> MediaContent | None:
@@ -255,6 +267,23 @@ class StudioPage:
         lead_key = lead_file.lead.lead_key
         entries = []
         for received in lead_file.inbox:
+            if _in_business_app(received.payload):
+                words, media_id = said(received.payload)
+                if words is None and media_id is not None:  # a picture with no caption
+                    words = f"[{received.payload.get('type')}]"
+                if words is not None:  # the artist's own, sent by WhatsApp itself
+                    entries.append(
+                        TranscriptEntry(
+                            received.received_at,
+                            "artist",
+                            words,
+                            None,  # the artist's media is not kept
+                            None,
+                            None,
+                            edited=received.payload.get("type") == "edit",
+                        )
+                    )
+                continue
             if not self._from_lead(received.payload):
                 continue  # an action, a payment, a timer, the artist's own (see events)
             text, media_id = said(received.payload)
@@ -300,8 +329,8 @@ class StudioPage:
         shown = [EventShown(e.at, e.level, e.kind, detail_line(e.detail)) for e in lead_file.events]
         for received in lead_file.inbox:
             payload = received.payload
-            if self._from_lead(payload):
-                continue  # in the transcript
+            if self._from_lead(payload) or _in_business_app(payload):
+                continue  # in the transcript, or said by its own event (a deletion)
             if "from" in payload and payload.get("type") in _RECORDED_KINDS:
                 continue  # its own event says what it was (message_revoked, ...)
             words, _ = said(payload)
@@ -323,13 +352,22 @@ class StudioPage:
 
     def _from_lead(self, payload: Mapping[str, Any]) -> bool:
         """A WhatsApp message the lead sent (the artist's taps and words are events)."""
-        return said(payload) != (None, None) and payload.get("from") != self.artist_number
+        return (
+            said(payload) != (None, None)
+            and payload.get("from") != self.artist_number
+            and not _in_business_app(payload)
+        )
 
     def _rendered(self, effect: Message) -> str:
         try:
             return message_text(self._composer.render(effect))
         except CopyError:
             return effect.key
+
+
+def _in_business_app(payload: Mapping[str, Any]) -> bool:
+    """An echo of what the artist wrote in the WhatsApp Business app (coexistence)."""
+    return payload.get("via") == BUSINESS_APP and payload.get("author") == "artist"
 
 
 def _media_of(lead_file: LeadFile) -> dict[str, MediaShown]:

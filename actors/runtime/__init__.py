@@ -14,6 +14,8 @@ from actors.runtime.faults import CRASH_EXIT_CODE, CrashPoint, CrashPoints
 from actors.runtime.inbound import Inbound
 from actors.runtime.masking import mask_phone, mask_phones_in
 from actors.runtime.message_ids import (
+    contact_message_id,
+    echo_message_id,
     preference_message_id,
     stripe_event_message_id,
     whatsapp_message_id,
@@ -44,6 +46,8 @@ __all__ = [
     "TimerScheduler",
     "TurnOutcome",
     "check_database",
+    "contact_message_id",
+    "echo_message_id",
     "mask_phone",
     "mask_phones_in",
     "preference_message_id",

@@ -30,7 +30,9 @@ from actors.artist import ARTIST_KEY, ArtistEvent, ForwardToLead
 from actors.lead import (
     ArtistActed,
     ArtistAction,
+    ArtistEchoed,
     ArtistReplied,
+    ContactSynced,
     DeliveryFailed,
     DepositLinkCreated,
     Event,
@@ -64,11 +66,16 @@ class Inbound:
     @classmethod
     def from_whatsapp(
         cls,
-        event: MessageReceived | ArtistActed | ArtistReplied | PreferenceChanged,
+        event: MessageReceived
+        | ArtistActed
+        | ArtistReplied
+        | ArtistEchoed
+        | ContactSynced
+        | PreferenceChanged,
         record: dict[str, Any],
         correlation_id: str,
     ) -> Inbound:
-        """`record` is Meta's message (or user preference) as received."""
+        """`record` is Meta's message (or user preference, echo, contact) as received."""
         return cls._carrying(event, record, correlation_id)
 
     @classmethod

@@ -12,6 +12,8 @@ same id twice, and the prefix keeps the sources apart:
     stripe-session:<id>      the Checkout Session the deposit channel made
     failed:<outbox id>       Meta reported one of our messages failed (once per row)
     pref:<wa_id>:<category>:<value>:<time>   Meta's user_preferences for a lead
+    echo:<wamid>             the artist's message from the WhatsApp Business app
+    contact:<phone>:<action>:<time>   the Business app's address book named a lead
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from uuid import UUID
 
 __all__ = [
     "admin_action_message_id",
+    "contact_message_id",
     "delivery_failed_message_id",
     "deposit_link_message_id",
+    "echo_message_id",
     "preference_message_id",
     "stripe_event_message_id",
     "timer_message_id",
@@ -57,3 +61,12 @@ def delivery_failed_message_id(outbox_id: int) -> str:
 
 def preference_message_id(wa_id: str, category: str, value: str, timestamp: int) -> str:
     return f"pref:{wa_id}:{category}:{value}:{timestamp}"
+
+
+def echo_message_id(wamid: str) -> str:
+    """An echo has Meta's id of the artist's message: never one of the lead's."""
+    return f"echo:{wamid}"
+
+
+def contact_message_id(phone: str, action: str, timestamp: int) -> str:
+    return f"contact:{phone}:{action}:{timestamp}"

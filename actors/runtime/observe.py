@@ -44,6 +44,10 @@ class Observer(Protocol):
     def status_reported(self, state: str, error_code: str | None) -> None:
         """Meta reported a message of ours sent, delivered, read or failed (with a code)."""
 
+    def message_priced(self, category: str, kind: str | None, model: str | None) -> None:
+        """Meta's price of one of our messages was kept, the first time it was reported
+        (once per message, whichever replica kept it)."""
+
 
 class NullObserver:
     """Reports nothing."""
@@ -69,4 +73,7 @@ class NullObserver:
         pass
 
     def status_reported(self, state: str, error_code: str | None) -> None:
+        pass
+
+    def message_priced(self, category: str, kind: str | None, model: str | None) -> None:
         pass

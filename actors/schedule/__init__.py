@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+from actors.schedule.message_prices import MessagePrices, PricedCount
 from actors.schedule.slots import Interval, Offer, is_free, offer
 from actors.schedule.studio_file import WEEKDAYS, Opening, StudioFile
 
-__all__ = ["WEEKDAYS", "Interval", "Offer", "Opening", "StudioFile", "is_free", "offer"]
+__all__ = [
+    "WEEKDAYS",
+    "Interval",
+    "MessagePrices",
+    "Offer",
+    "Opening",
+    "PricedCount",
+    "StudioFile",
+    "is_free",
+    "offer",
+]

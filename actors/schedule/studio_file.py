@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
+from actors.schedule.message_prices import MessagePrices
+
 __all__ = ["WEEKDAYS", "Opening", "StudioFile"]
 
 # Python's weekday() order: monday is 0.
@@ -41,6 +43,7 @@ class StudioFile:
     reminder_offsets_minutes: tuple[int, ...] = (2880, 720)
     aftercare_after_hours: int = 2
     healed_photo_after_days: int = 28
+    message_prices: MessagePrices | None = None  # what Meta charges per message, if given
 
     @property
     def buffer(self) -> timedelta:

@@ -10,7 +10,9 @@ from actors.lead import (
     Answer,
     ArtistActed,
     ArtistAction,
+    ArtistEchoed,
     ArtistReplied,
+    ContactSynced,
     DeliveryFailed,
     Kind,
     LeadBehaviour,
@@ -32,6 +34,8 @@ __all__ = [
     "act",
     "artist_says",
     "behaviour",
+    "contact",
+    "echo",
     "failed",
     "media",
     "media_item",
@@ -171,6 +175,18 @@ def artist_says(
     return ArtistReplied(
         f"wa:r{n}", LEAD, at, text=text, media_id=media_id, media_kind=kind, via=via
     )
+
+
+def echo(text: str | None = "See you Friday", *, kind: str = "text") -> ArtistEchoed:
+    """The artist writing to LEAD from the WhatsApp Business app (an echo)."""
+    n = next(_ids)
+    return ArtistEchoed(f"echo:e{n}", LEAD, int(NOW.timestamp()), NOW, kind, text=text)
+
+
+def contact(action: str = "add", name: str | None = "Ana Lopez") -> ContactSynced:
+    """The Business app's address book naming LEAD's number."""
+    n = next(_ids)
+    return ContactSynced(f"contact:c{n}", LEAD, action, name, NOW)
 
 
 # Every question of the shipped copy answered, as a lead at the summary has them.

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
 
 from actors.artist import (
     LINK_TTL_S,
-    LINKS_ALLOWED,
     ArtistBehaviour,
     ArtistState,
     ArtistWrote,
@@ -15,8 +17,10 @@ from actors.artist import (
     KeptMessage,
     LeadWaiting,
     PaymentUnrouted,
+    SignInLinks,
     SignInRequested,
 )
+from actors.copy import load_copy, script_from
 from actors.lead import (
     ArtistActed,
     ArtistAction,
@@ -27,12 +31,15 @@ from actors.lead import (
     Outcome,
     RecordEvent,
     SendMessage,
+    SendSignInLink,
 )
 from actors.lead.button_ids import relay_row_id
 
 ARTIST, LEAD, OTHER = "447700900999", "447700900321", "447700900654"
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
-BEHAVIOUR = ArtistBehaviour(ARTIST)
+WORDS = script_from(load_copy(Path(__file__).resolve().parents[2] / "copy", "en_GB")).words
+LINKS = SignInLinks("https://studio.example", "a-key-for-tests")
+BEHAVIOUR = ArtistBehaviour(ARTIST, words=WORDS, links=LINKS)
 
 
 def _said(
@@ -105,29 +112,60 @@ def test_only_the_newest_ten_messages_are_kept_for_a_pick() -> None:
     assert [kept.message_id for kept in state.pending] == [f"wa:{n}" for n in range(2, 12)]
 
 
-def test_five_sign_in_links_per_ten_minutes_whoever_asks() -> None:
-    state = ArtistState()
-    for n in range(LINKS_ALLOWED):
-        decision = BEHAVIOUR.decide(state, SignInRequested(f"signin:{n}", f"h{n}", "u", NOW))
-        assert decision.outcome is Outcome.PROCESSED
-        assert decision.effects == (
-            IssueSignInLink(f"h{n}", LINK_TTL_S),
-            SendMessage(ARTIST, "studio_sign_in", {"url": "u"}),
-        )
-        state = decision.state
-    sixth = BEHAVIOUR.decide(state, SignInRequested("signin:6", "h6", "u", NOW))
-    assert (sixth.outcome, sixth.effects, sixth.writes) == (Outcome.NOT_APPLICABLE, (), False)
-    later = NOW + timedelta(seconds=LINK_TTL_S + 1)
-    again = BEHAVIOUR.decide(state, SignInRequested("signin:7", "h7", "u", later))
-    assert again.outcome is Outcome.PROCESSED
-    assert len(again.state.links_sent) == 1  # the old ones are forgotten
+def test_the_pages_request_is_a_link_named_by_its_id_never_by_its_url() -> None:
+    """The page counted the request; the actor issues the link's hash and a message that
+    names the link (its URL is made when it is sent)."""
+    decision = BEHAVIOUR.decide(ArtistState(), SignInRequested("signin:1", "link-1", NOW))
+    assert decision.outcome is Outcome.PROCESSED
+    assert decision.effects == (
+        IssueSignInLink(LINKS.token_hash("link-1"), LINK_TTL_S),
+        SendSignInLink(ARTIST, "link-1"),
+    )
+    assert LINKS.token("link-1") not in repr(decision)
 
 
 def test_without_an_artist_number_no_link_goes_anywhere() -> None:
-    decision = ArtistBehaviour(None).decide(
-        ArtistState(), SignInRequested("signin:1", "h", "u", NOW)
+    decision = ArtistBehaviour(None, links=LINKS).decide(
+        ArtistState(), SignInRequested("signin:1", "link-1", NOW)
     )
     assert (decision.outcome, decision.effects) == (Outcome.NOT_APPLICABLE, ())
+
+
+@pytest.mark.parametrize("word", ["link", "Link", " LINK ", "link."])
+def test_the_artist_writing_link_gets_a_fresh_link_at_once(word: str) -> None:
+    decision = BEHAVIOUR.decide(ArtistState(), ArtistWrote(_said("wa:9", word)))
+    (issued, sent) = decision.effects
+    assert isinstance(issued, IssueSignInLink)
+    assert isinstance(sent, SendSignInLink)
+    assert sent.to == ARTIST
+    assert issued.token_hash == LINKS.token_hash(sent.link)
+    assert decision.forward is None
+    assert decision.writes
+
+
+def test_every_link_message_is_a_new_link() -> None:
+    first = BEHAVIOUR.decide(ArtistState(), ArtistWrote(_said("wa:1", "link")))
+    second = BEHAVIOUR.decide(ArtistState(), ArtistWrote(_said("wa:2", "link")))
+    assert first.effects[1] != second.effects[1]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"text": "link please"},  # not the whole message
+        {"text": "link", "context_id": "wamid.OURS"},  # a swipe-reply: words for a lead
+        {"text": "link", "reply_id": "approve:447700900321"},  # a tap
+    ],
+)
+def test_link_only_counts_alone_typed_and_not_as_a_reply(fields: dict[str, str]) -> None:
+    decision = BEHAVIOUR.decide(ArtistState(), ArtistWrote(_said("wa:3", **fields)))
+    assert not any(isinstance(e, SendSignInLink | IssueSignInLink) for e in decision.effects)
+
+
+def test_without_a_public_address_the_artist_is_told_links_are_off() -> None:
+    behaviour = ArtistBehaviour(ARTIST, words=WORDS)
+    decision = behaviour.decide(ArtistState(), ArtistWrote(_said("wa:4", "link")))
+    assert decision.effects == (SendMessage(ARTIST, "studio_links_off"),)
 
 
 def test_a_payment_no_lead_claims_is_kept_with_a_warning() -> None:

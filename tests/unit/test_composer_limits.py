@@ -13,6 +13,7 @@ import pytest
 from actors.copy import Composer, WhatsAppLimits, load_copy
 from actors.lead import AskWhichLead, RelayReply, SendMedia
 from actors.lead.messages import MediaKind
+from actors.providers.whatsapp import Template, Templates
 from fakes.graph import over_limit
 
 COPY_DIR = Path(__file__).resolve().parents[2] / "copy"
@@ -81,3 +82,15 @@ def test_the_leads_list_keeps_ten_rows_with_titles_and_descriptions_clipped(
     assert len(section["rows"]) == WhatsAppLimits.LIST_ROWS
     assert all(len(row["title"]) <= WhatsAppLimits.ROW_TITLE for row in section["rows"])
     assert all(len(row["description"]) <= WhatsAppLimits.ROW_DESCRIPTION for row in section["rows"])
+
+
+def test_an_artists_long_reply_sent_as_the_template_is_clipped_to_a_parameters_limit(
+    composer: Composer,
+) -> None:
+    templates = Templates(composer, {"artist_reply": Template("artist_reply_v1", "en_GB")})
+    body = templates.message(RelayReply(to=LEAD, text="a" * 5000))
+    assert body is not None
+    assert over_limit({"to": LEAD, **body}) is None
+    [component] = body["template"]["components"]
+    [parameter] = component["parameters"]
+    assert parameter["text"] == "a" * (WhatsAppLimits.TEMPLATE_PARAMETER - 1) + "…"

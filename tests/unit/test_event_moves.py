@@ -39,6 +39,8 @@ from tests.unit.lead_fixtures import (
     act,
     artist_says,
     behaviour,
+    contact,
+    echo,
     media,
     msg,
     preference,
@@ -122,6 +124,8 @@ EVENTS: list[Callable[[], Event]] = [
     *(functools.partial(preference, value) for value in ("stop", "resume")),
     *(functools.partial(act, action) for action in ArtistAction),
     *(functools.partial(artist_says, text) for text in ["Can you do Tuesday?", "done"]),
+    *(functools.partial(echo, kind=kind) for kind in ("text", "edit", "revoke")),
+    *(functools.partial(contact, action) for action in ("add", "remove")),
     *(functools.partial(link, attempt) for attempt in (1, 2)),
     *(functools.partial(stripe, event_type, session)
       for event_type in ["checkout.session.completed", "checkout.session.expired"]

@@ -71,6 +71,13 @@ def a_list(
     }
 
 
+def template(n: int) -> dict[str, Any]:
+    parameter = {"type": "text", "text": "x" * n}
+    components = [{"type": "body", "parameters": [parameter]}]
+    named = {"name": "artist_reply_v1", "language": {"code": "en_GB"}, "components": components}
+    return {"type": "template", "template": named}
+
+
 L = WhatsAppLimits
 
 OVER_THE_LIMIT = {
@@ -88,6 +95,7 @@ OVER_THE_LIMIT = {
     "eleven rows": (a_list(rows=L.LIST_ROWS + 1), "row count"),
     "list button": (a_list(button=L.LIST_BUTTON + 1), "['action']['button']"),
     "section title": (a_list(section=L.SECTION_TITLE + 1), "['sections'][0]['title']"),
+    "template parameter": (template(L.TEMPLATE_PARAMETER + 1), "['parameters'][0]['text']"),
 }
 
 AT_THE_LIMIT = {
@@ -106,6 +114,7 @@ AT_THE_LIMIT = {
         button=L.LIST_BUTTON,
         section=L.SECTION_TITLE,
     ),
+    "template parameter": template(L.TEMPLATE_PARAMETER),
 }
 
 

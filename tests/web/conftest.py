@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # the harness imports this module, and Playwright: only when 
 
 APP_SECRET = "test-app-secret"
 VERIFY_TOKEN = "test-verify-token"
+# Every test app has one, as a deployment that is scraped does: /metrics needs it.
+ADMIN_TOKEN = "test-admin-token-0123456789abcdef0123"
 
 
 def test_settings(database_url: str, graph: GraphServer, **overrides: Any) -> Settings:
@@ -31,6 +33,7 @@ def test_settings(database_url: str, graph: GraphServer, **overrides: Any) -> Se
         "database_url": database_url,
         "whatsapp_app_secret": APP_SECRET,
         "whatsapp_verify_token": VERIFY_TOKEN,
+        "admin_token": ADMIN_TOKEN,
         "whatsapp_access_token": graph.fake.access_token,
         "whatsapp_phone_number_id": graph.fake.phone_number_id,
         "whatsapp_api_base": graph.api_base,

@@ -128,13 +128,15 @@ async def served_studio(
         settings = test_settings(
             database_url,
             graph_server,
-            artist_whatsapp_number=ARTIST,
-            public_base_url=base_url,
-            studio_password=PASSWORD,
-            stripe_api_key=stripe.api_key,
-            stripe_api_base=stripe_server.base_url,
-            stripe_webhook_secret=stripe.webhook_secret,
-            **overrides,
+            **{  # a test's overrides win, PUBLIC_BASE_URL's included
+                "artist_whatsapp_number": ARTIST,
+                "public_base_url": base_url,
+                "studio_password": PASSWORD,
+                "stripe_api_key": stripe.api_key,
+                "stripe_api_base": stripe_server.base_url,
+                "stripe_webhook_secret": stripe.webhook_secret,
+                **overrides,
+            },
         )
         app = create_app(settings, clock=clock)
         test_app = app.test_app()

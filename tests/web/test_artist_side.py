@@ -26,7 +26,7 @@ pytestmark = pytest.mark.anyio
 LEAD = "447700900321"
 OTHER = "447700900654"
 ARTIST = "447700900999"
-TOKEN = "artist-side-token"
+TOKEN = "artist-side-admin-token-0123456789abcdef"
 # The business number's sender (the fake's id), at the default Graph API version.
 BUSINESS_PATH = f"/{DEFAULT_GRAPH_VERSION}/100200300/messages"
 DAY = 24 * 3600

@@ -17,7 +17,7 @@ from tests.web.conftest import Running
 
 pytestmark = pytest.mark.anyio
 
-TOKEN = "calendar-admin-token"
+TOKEN = "calendar-admin-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 SETTING_KEY = "k" * 32
 

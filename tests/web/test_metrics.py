@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from quart import Quart
 
 from fakes.graph import GraphServer
 from fakes.meta import encode, status_update, text_message, webhook
@@ -66,8 +67,15 @@ class Scrape:
         return self.value("booking_webhooks_total", route=route, outcome=outcome)
 
 
+def scrape_headers(app: Quart) -> dict[str, str]:
+    """Prometheus' credential: the app's own ADMIN_TOKEN as a bearer token."""
+    token = app.extensions["booking.services"].settings.admin_token
+    assert token is not None, "/metrics needs ADMIN_TOKEN"
+    return {"Authorization": f"Bearer {token.get_secret_value()}"}
+
+
 async def scrape(running: Running) -> Scrape:
-    response = await running.client.get("/metrics")
+    response = await running.client.get("/metrics", headers=scrape_headers(running.app))
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
     return Scrape.parse(await response.get_data(as_text=True))
@@ -266,7 +274,7 @@ async def test_two_apps_in_one_process_share_no_counters(
     other = create_app(settings_for(database_url, graph_server))
     async with other.test_app() as serving:
         await running.post_signed(webhook([text_message(LEAD, "wamid.X1", "Hi", T0)]))
-        response = await serving.test_client().get("/metrics")
+        response = await serving.test_client().get("/metrics", headers=scrape_headers(other))
         theirs = Scrape.parse(await response.get_data(as_text=True))
     ours = await scrape(running)
     assert ours.webhooks(WHATSAPP, "processed") == 1

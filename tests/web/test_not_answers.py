@@ -18,7 +18,7 @@ from tests.web.studio_harness import ARTIST, PASSWORD, form_token
 
 pytestmark = pytest.mark.anyio
 
-TOKEN = "admin-token-for-tests"
+TOKEN = "admin-token-for-tests-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 LEAD = "447700900741"
 NEW_NUMBER = "447700900742"

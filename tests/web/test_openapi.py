@@ -28,7 +28,7 @@ from web.openapi import openapi_document
 
 pytestmark = pytest.mark.anyio
 
-TOKEN = "openapi-test-token"
+TOKEN = "openapi-test-admin-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 LEAD = "447700900321"
 BASE_URL = "http://admin.test"
@@ -55,11 +55,21 @@ def test_the_document_is_valid_openapi_3_1() -> None:
     assert "$defs" not in str(document)  # every definition hoisted into the components
 
 
-@pytest.mark.parametrize("settings_overrides", [{}])
-async def test_it_is_served_without_auth(running: Running) -> None:
-    response = await running.client.get("/openapi.json")
+async def test_it_is_served_only_with_the_admin_token(running: Running) -> None:
+    response = await running.client.get("/openapi.json", headers=AUTH)
     assert response.status_code == 200
     assert await response.get_json() == openapi_document()
+    assert response.headers["Cache-Control"] == "no-store"
+    for header in ({}, {"Authorization": "Bearer wrong"}):
+        refused = await running.client.get("/openapi.json", headers=header)
+        assert refused.status_code == 401
+        assert await refused.get_json() == {"error": "unauthorized", "details": []}
+
+
+@pytest.mark.parametrize("settings_overrides", [{"admin_token": None}])
+async def test_without_an_admin_token_nobody_reads_it(running: Running) -> None:
+    refused = await running.client.get("/openapi.json", headers=AUTH)
+    assert refused.status_code == 401
 
 
 async def test_it_describes_exactly_the_admin_routes(running: Running) -> None:

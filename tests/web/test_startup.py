@@ -130,6 +130,10 @@ def test_an_empty_secret_is_no_secret() -> None:
             {"TURN_WAIT_S": "30"},
             "TURN_WAIT_S (30) must be below DRAIN_TIMEOUT_S (20)",
         ),
+        (  # guessable: refused, and the token itself is never repeated
+            {"ADMIN_TOKEN": "a-short-admin-token-0123456789"},
+            "ADMIN_TOKEN: must be at least 32 random characters (openssl rand -base64 32)",
+        ),
     ],
 )
 def test_an_invalid_setting_is_one_line_naming_the_variable(

@@ -205,7 +205,7 @@ async def test_five_wrong_passwords_then_429_even_for_the_right_one(
         await page.click("text=Sign in with password")
     locked = await answer.value
     assert locked.status == 429
-    assert locked.headers["retry-after"] == "600"
+    assert 0 < int(locked.headers["retry-after"]) <= 600
     await expect(page.get_by_text("Too many wrong passwords")).to_be_visible()
     assert not [c for c in await phone.cookies() if c["name"] == "studio_session"]
 
@@ -214,7 +214,7 @@ async def test_signing_out_ends_the_session_for_good(studio: Studio, phone: Brow
     page = await phone.new_page()
     await sign_in_with_password(studio, page)
     (session,) = [c for c in await phone.cookies() if c["name"] == "studio_session"]
-    await page.click("text=Sign out")
+    await page.get_by_role("button", name="Sign out", exact=True).click()
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     await page.goto(studio.url("/studio/"))
     assert page.url == studio.url("/studio/login")
@@ -324,7 +324,7 @@ async def test_everything_works_without_javascript(studio: Studio) -> None:
     assert (await lead.next_message()).text == "Hello from a phone with scripts off"
     await approve_with(page, "", "Done: approved")
     assert "£50.00 deposit" in (await lead.next_message()).text
-    await page.click("text=Sign out")
+    await page.get_by_role("button", name="Sign out", exact=True).click()
     assert await sent_to_sign_in(studio, browser)
     await browser.close()
 

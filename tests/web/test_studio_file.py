@@ -5,6 +5,7 @@ operator can make stops `serve` with one line naming the file's key.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,9 @@ def test_the_shipped_example_is_valid_and_read_as_written() -> None:
             for o in studio.hours[0]] == [("10:00", "13:00"), ("14:00", "18:00")]  # fmt: skip
     assert studio.hours[6] == ()  # Sunday: closed
     assert studio.reminder_offsets_minutes == (2880, 720)
+    assert studio.message_prices is not None
+    assert studio.message_prices.currency == "GBP"
+    assert studio.message_prices.by_category["utility"] == Decimal("0.0220")
 
 
 def test_without_a_studio_file_there_is_no_scheduling() -> None:
@@ -50,6 +54,10 @@ def _edited(tmp_path: Path, **changes: object) -> Path:
         ({"min_notice_hours": -1}, "min_notice_hours: input should be greater than or equal to 0"),
         ({"buffer_minutes": None}, "buffer_minutes: field required"),
         ({"colour": "red"}, "colour: extra inputs are not permitted"),
+        ({"message_prices": {"currency": "zzz"}},
+         "message_prices.currency: give an ISO 4217 code (gbp, eur, ...)"),
+        ({"message_prices": {"currency": "gbp", "utility": -1}},
+         "message_prices.utility: -1 is not a price"),
     ],
 )  # fmt: skip
 def test_a_wrong_key_is_one_line_naming_it(

@@ -1,6 +1,8 @@
 """
 Sign-in links on demand, without a browser: each one is a message to the artist's
-WhatsApp through the outbox, and the public page cannot flood the artist's phone.
+WhatsApp through the outbox, and the public page cannot flood the artist's phone (3 per
+client address, 5 in all, per 10 minutes; tests/web/test_security_limits.py sends them
+all at once over real HTTP).
 """
 
 from __future__ import annotations
@@ -19,21 +21,32 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
-    return {"artist_whatsapp_number": ARTIST, "public_base_url": "https://studio.example"}
+    return {
+        "artist_whatsapp_number": ARTIST,
+        "public_base_url": "https://studio.example",
+        "trust_proxy_headers": True,
+    }
 
 
-async def test_five_links_in_ten_minutes_then_429_and_no_sixth_message(running: Running) -> None:
+def _from(address: str) -> dict[str, str]:
+    return {"X-Forwarded-For": address}
+
+
+async def test_three_links_per_address_then_429_and_no_fourth_message(running: Running) -> None:
     token = await form_token(await running.client.get("/studio/login"))
     answers = [
-        (await running.client.post("/studio/login/link", form={"csrf": token})).status_code
-        for _ in range(6)
+        await running.client.post(
+            "/studio/login/link", form={"csrf": token}, headers=_from("203.0.113.1")
+        )
+        for _ in range(4)
     ]
-    assert answers == [200, 200, 200, 200, 200, 429]
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
+    assert int(answers[-1].headers["Retry-After"]) > 0
     await Phone(running, ARTIST).settle()
     texts = running.graph.texts_to(ARTIST)
-    assert len(texts) == 5
+    assert len(texts) == 3
     assert all("https://studio.example/studio/login/" in text for text in texts)
-    assert len(set(texts)) == 5  # a fresh link each time
+    assert len(set(texts)) == 3  # a fresh link each time
 
 
 async def test_a_link_older_than_ten_minutes_signs_nobody_in(running: Running) -> None:
@@ -58,15 +71,17 @@ async def test_a_link_older_than_ten_minutes_signs_nobody_in(running: Running) -
 async def test_twenty_visitors_at_once_get_five_links_to_the_artist_and_no_more(
     running: Running,
 ) -> None:
-    """The limit is the artist's actor's, whose turns are one at a time: however many
-    ask at the same moment, the artist's phone gets five links."""
+    """The page counts in Postgres, one decision per statement: however many ask at the
+    same moment, from however many addresses, the artist's phone gets five links."""
     token = await form_token(await running.client.get("/studio/login"))
 
-    async def ask() -> int:
-        answer = await running.client.post("/studio/login/link", form={"csrf": token})
+    async def ask(n: int) -> int:
+        answer = await running.client.post(
+            "/studio/login/link", form={"csrf": token}, headers=_from(f"203.0.113.{n}")
+        )
         return answer.status_code
 
-    answers = await asyncio.gather(*(ask() for _ in range(20)))
+    answers = await asyncio.gather(*(ask(n) for n in range(20)))
     assert sorted(answers) == [200] * 5 + [429] * 15
     await Phone(running, ARTIST).settle()
     assert len(running.graph.texts_to(ARTIST)) == 5

@@ -1,7 +1,9 @@
 """
 What `/studio/media/<id>` serves, without a browser: a file a lead sent is theirs, so
-anything but a plain picture (here an SVG, which can carry script) goes only as a
-download, sandboxed, never shown in the lead's page.
+anything but a plain picture (an SVG, which can carry script, a script, HTML, a PDF,
+audio, video, an unknown type), whatever type the lead's WhatsApp declared, goes only as
+an `application/octet-stream` download, sandboxed, never shown in the lead's page; a
+plain picture inline with its own type. Nothing of it stays in the browser's cache.
 """
 
 from __future__ import annotations
@@ -58,8 +60,9 @@ async def test_a_file_that_is_not_a_plain_picture_is_only_a_sandboxed_download(
     served = await running.client.get(f"/studio/media/{row}")
     assert served.status_code == 200
     assert await served.get_data() == SVG
-    assert served.headers["Content-Type"] == "image/svg+xml"
-    assert served.headers["Content-Disposition"].startswith("attachment;")
+    assert served.headers["Content-Type"] == "application/octet-stream"
+    assert served.headers["Content-Disposition"] == f'attachment; filename="media-{row}.svg"'
+    assert served.headers["Cache-Control"] == "no-store"
     assert "sandbox" in served.headers["Content-Security-Policy"]
     assert served.headers["X-Content-Type-Options"] == "nosniff"
 
@@ -68,3 +71,47 @@ async def test_a_file_that_is_not_a_plain_picture_is_only_a_sandboxed_download(
     assert f'href="/studio/media/{row}"' in page  # offered as a download
     assert f'src="/studio/media/{row}"' not in page  # never rendered in the page
     assert (await running.client.get("/studio/media/99999999999999999999")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("declared", "served_as", "disposition"),
+    [
+        ("image/jpeg", "image/jpeg", "inline"),
+        ("image/png", "image/png", "inline"),
+        ("image/gif", "image/gif", "inline"),
+        ("image/webp", "image/webp", "inline"),
+        ("IMAGE/PNG; charset=binary", "image/png", "inline"),
+        ("text/javascript", "application/octet-stream", "attachment"),
+        ("application/javascript", "application/octet-stream", "attachment"),
+        ("text/html", "application/octet-stream", "attachment"),
+        ("application/pdf", "application/octet-stream", "attachment"),
+        ("audio/ogg; codecs=opus", "application/octet-stream", "attachment"),
+        ("video/mp4", "application/octet-stream", "attachment"),
+        ("application/x-made-up", "application/octet-stream", "attachment"),
+        ("", "application/octet-stream", "attachment"),
+    ],
+)
+async def test_only_a_plain_picture_keeps_its_type(
+    running: Running, declared: str, served_as: str, disposition: str
+) -> None:
+    content = b"alert(document.cookie)"
+    kept = running.graph.add_media("MEDIA-1", content, declared or "application/octet-stream")
+    document = media_message(
+        LEAD,
+        "wamid.type.1",
+        "MEDIA-1",
+        int(time.time()),
+        kind="document",
+        mime_type=declared,
+        sha256=kept.sha256,
+    )
+    assert (await running.post_signed(webhook([document]))).status_code == 200
+    await Phone(running, LEAD).settle()
+    row = await running.pool.fetchval("SELECT id FROM media WHERE status = 'stored'")
+    await signed_in(running)
+    served = await running.client.get(f"/studio/media/{row}")
+    assert served.status_code == 200
+    assert served.headers["Content-Type"] == served_as
+    assert served.headers["Content-Disposition"].startswith(f"{disposition}; ")
+    assert served.headers["Cache-Control"] == "no-store"
+    assert served.headers["X-Content-Type-Options"] == "nosniff"

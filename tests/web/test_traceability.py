@@ -27,7 +27,7 @@ ARTIST = "447700900999"
 
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
-    return {"artist_whatsapp_number": ARTIST, "admin_token": "admin-secret-token"}
+    return {"artist_whatsapp_number": ARTIST, "admin_token": "admin-secret-token-0123456789abcdef"}
 
 
 @pytest.fixture
@@ -113,7 +113,7 @@ async def test_no_phone_number_token_or_secret_reaches_the_logs(
         APP_SECRET,
         VERIFY_TOKEN,
         running.graph.access_token,
-        "admin-secret-token",
+        "admin-secret-token-0123456789abcdef",
     ):
         assert secret not in text  # ...without any of these
     assert "a small rose with leaves" not in text  # no message bodies at info level

@@ -30,7 +30,7 @@ from tests.web.phone import Phone
 
 pytestmark = pytest.mark.anyio
 
-TOKEN = "admin-token-for-tests"
+TOKEN = "admin-token-for-tests-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 LEAD = "447700900651"
 OTHER = "447700900652"

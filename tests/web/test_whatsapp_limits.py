@@ -23,7 +23,7 @@ pytestmark = pytest.mark.anyio
 
 LEAD = "447700900321"
 ARTIST = "447700900999"
-TOKEN = "limits-token"
+TOKEN = "whatsapp-limits-admin-token-0123456789abcdef"
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from tests.web.test_metrics import scrape
 
 pytestmark = pytest.mark.anyio
 
-TOKEN = "admin-token-for-tests"
+TOKEN = "admin-token-for-tests-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 LEAD = "447700900541"
 ARTIST = "447700900999"

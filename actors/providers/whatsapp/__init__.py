@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from actors.providers.whatsapp.statuses import DeliveryReports, SentMessageRef, StatusReport
+from actors.providers.whatsapp.statuses import (
+    DeliveryReports,
+    Pricing,
+    SentMessageRef,
+    StatusReport,
+)
 from actors.providers.whatsapp.templates import Template, Templates
 from actors.providers.whatsapp.version import (
     DEFAULT_GRAPH_VERSION,
@@ -16,6 +21,7 @@ __all__ = [
     "DEFAULT_GRAPH_VERSION",
     "GRAPH_VERSION_RETIRED_ON",
     "DeliveryReports",
+    "Pricing",
     "SentMessageRef",
     "StatusReport",
     "Template",

@@ -3,10 +3,15 @@ Meta's delivery reports and the message ids they carry, for the WhatsApp webhook
 the relay.
 
     record(reports)      keep and apply a webhook's `statuses[]` in one transaction
-                         (monotonic, duplicates harmless); then each row that failed is
-                         told to its lead's actor as `DeliveryFailed`, whose inbox id is
-                         the row's, so the lead reacts once however often it is reported.
-                         Only once both have committed may the webhook answer 200.
+                         (monotonic, duplicates harmless), with each message's price
+                         the first time one is reported (counted then, once); then each
+                         row that failed is told to its lead's actor as `DeliveryFailed`,
+                         whose inbox id is the row's, so the lead reacts once however
+                         often it is reported. Only once both have committed may the
+                         webhook answer 200. When the transaction fails on a bug (not
+                         the database being away or busy), each report is kept on its
+                         own, so one bad report never costs the others theirs: the ones
+                         that still fail are handed back to be refused.
     early_failure(...)   the relay recorded Meta's id for a row and the database had a
                          failure for it already (kept, and applied as the id was
                          written): it is told to the lead's actor now.
@@ -30,15 +35,21 @@ from actors.runtime.registry import ActorRuntime
 from storage import (
     ClaimedDelivery,
     Database,
+    DatabaseUnavailable,
     FailedDelivery,
+    KeptStatuses,
+    Pricing,
     SentMessageRef,
     StatusReport,
     StorageError,
+    TransactionConflict,
 )
 
-__all__ = ["DeliveryReports", "SentMessageRef", "StatusReport"]
+__all__ = ["DeliveryReports", "Pricing", "SentMessageRef", "StatusReport"]
 
 log = structlog.get_logger("actors.providers.whatsapp.statuses")
+# What fails a whole delivery (the provider retries it): the database away or busy.
+_PASSING = (DatabaseUnavailable, TransactionConflict)
 
 
 class DeliveryReports:
@@ -57,21 +68,47 @@ class DeliveryReports:
 
     async def record(
         self, reports: Sequence[StatusReport], *, correlation_id: str, wait_s: float
-    ) -> None:
+    ) -> dict[int, str]:
         """Keep and apply `reports`, then tell the leads of the failed rows and wait up to
-        `wait_s` for their turns (`TurnFailed` if they do not commit in time)."""
+        `wait_s` for their turns (`TurnFailed` if they do not commit in time). Returns the
+        reports that could not be kept, by index, with the error's class."""
         if not reports:
-            return
-        async with self._db.records() as unit:
-            failed = await unit.statuses.record(reports)
-            await unit.commit()
-        for report in reports:
-            self._observer.status_reported(report.state, report.error_code)
+            return {}
+        refused: dict[int, str] = {}
+        try:
+            kept = await self._keep(reports)
+        except _PASSING:
+            raise
+        except Exception:
+            log.error("statuses.batch_failed", exc_info=True)
+            kept = KeptStatuses([], [])
+            for index, report in enumerate(reports):
+                try:
+                    alone = await self._keep([report])
+                except _PASSING:
+                    raise
+                except Exception as error:
+                    refused[index] = type(error.__cause__ or error).__name__
+                    continue
+                kept.failed.extend(alone.failed)
+                kept.priced.extend(alone.priced)
+        for index, report in enumerate(reports):
+            if index not in refused:
+                self._observer.status_reported(report.state, report.error_code)
+        for price in kept.priced:
+            self._observer.message_priced(price.category, price.type, price.pricing_model)
         try:
             async with asyncio.timeout(wait_s):  # only turns are waited on here, no unit
-                await self._tell(failed, correlation_id)
+                await self._tell(kept.failed, correlation_id)
         except TimeoutError:
             raise TurnFailed("the failed deliveries' turns did not commit in time") from None
+        return refused
+
+    async def _keep(self, reports: Sequence[StatusReport]) -> KeptStatuses:
+        async with self._db.records() as unit:
+            kept = await unit.statuses.record(reports)
+            await unit.commit()
+        return kept
 
     async def early_failure(self, claim: ClaimedDelivery, failed: FailedDelivery) -> None:
         """A failure Meta reported before we recorded the send, acted on now."""
