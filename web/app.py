@@ -161,6 +161,8 @@ def create_app(
                 copy,
                 timezone=studio.timezone if studio else UTC,
                 sign_in_url=links.url if links else None,
+                rules=studio.rules if studio else None,
+                deposit=settings.deposit,
             )
 
             script = script_from(copy)
@@ -392,7 +394,7 @@ def _policy(settings: Settings, invites: InviteLinks | None) -> Policy:
     return Policy(
         artist_number=settings.artist_whatsapp_number,
         pilot_allowlist=settings.pilot_numbers(),
-        deposit_amount=settings.deposit_amount_minor,
+        deposit_amount=settings.deposit.minor,
         deposit_currency=settings.deposit_currency,
         locale=settings.locale,
         livemode=settings.stripe_livemode(),

@@ -34,6 +34,8 @@ from actors.lead.messages import (
 __all__ = ["DEPOSIT_POLICY", "Filling", "filling_of"]
 
 DEPOSIT_POLICY = "deposit_policy"  # said after the link and the booking: read before paying
+# Said after each reminder: the rules on cancelling and moving, while they still apply.
+_REMINDED = {"visit_reminder": "policy_reminder"}
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,9 @@ class Filling:
 def filling_of(message: Message) -> Filling:
     """The one table of how each kind of message fills its copy."""
     match message:
-        case SendMessage() | SendMedia():
+        case SendMessage():
+            return Filling(message.params, outro=_REMINDED.get(message.key))
+        case SendMedia():
             return Filling(message.params)
         case AskQuestion():
             return Filling(_named(message.name), intro=message.intro)
@@ -73,7 +77,8 @@ def filling_of(message: Message) -> Filling:
             return Filling({**when, "amount": message.amount}, outro=DEPOSIT_POLICY)
         case ConfirmCancellation():
             outro = "cancel_forfeit" if message.forfeit else "cancel_refund"
-            return Filling({"when": str(message.when)}, outro=outro)
+            amount = {"amount": message.amount} if message.amount else {}
+            return Filling({"when": str(message.when), **amount}, outro=outro)
         case RelayReply():
             return Filling({"text": message.text})
         case SendSignInLink():

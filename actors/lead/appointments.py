@@ -235,8 +235,7 @@ class AppointmentRules:
             )
         if choice == VISIT_RESCHEDULE:
             left = _at(visit.starts_at) - now
-            within = left >= timedelta(hours=self._studio.reschedule_notice_hours)
-            if within and state.reschedules < self._studio.max_reschedules:
+            if self._studio.rules.allows_move(state.reschedules, left.total_seconds()):
                 state = replace(state, rescheduling=True)
                 return self.offer(state, calendar, now, intro="reschedule_pick")
             refused = SendMessage(to=state.wa_id, key="reschedule_refused", params=when)
@@ -249,12 +248,21 @@ class AppointmentRules:
         self, state: LeadState, visit: Visit, message: MessageReceived
     ) -> Decision:
         notice = _at(visit.starts_at) - message.received_at
-        late = notice < timedelta(hours=self._studio.cancel_notice_hours)
+        # The one value the lead read (the copy's policy words) decides the refund.
+        late = not self._studio.rules.refunds_cancellation(notice.total_seconds())
+        amount = self._policy.money(
+            state.paid_amount or state.deposit_amount or self._policy.deposit_amount
+        )
         state = replace(move(state, S.CANCELLED, message), rescheduling=False)
         when = {"when": str(visit.starts_at)}
         effects: list[Effect] = [
             ReleaseSlot(cancelled=True),
-            ConfirmCancellation(state.wa_id, visit.starts_at, forfeit=late),
+            ConfirmCancellation(
+                state.wa_id,
+                visit.starts_at,
+                forfeit=late,
+                amount=amount.format(self._policy.locale),
+            ),
             RecordEvent("info", "cancelled_by_lead", {"forfeit": late}),
             *self._tell(state, "artist_lead_cancelled", when),
         ]

@@ -267,6 +267,7 @@ class ConfirmCancellation(WhatsAppMessage):
 
     when: int  # epoch seconds
     forfeit: bool
+    amount: str = ""  # the deposit, as the copy's locale writes it ("": the usual one)
 
     @property
     def key(self) -> str:

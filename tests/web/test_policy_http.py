@@ -1,0 +1,213 @@
+"""
+The studio's policy as data (STUDIO_FILE's `policy:`), over HTTP against the fake Graph
+API and the fake Stripe: the sentences the lead reads are made from the same values the
+service acts on, so changing a value changes both the words and what happens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from fakes.graph import GraphServer, SentMessage
+from fakes.stripe_api import FakeStripe, StripeFailure, StripeServer, event
+from storage.pool import Pool
+from tests.clock import FakeClock
+from tests.web.conftest import Running
+from tests.web.conftest import test_settings as settings_for
+from tests.web.phone import Phone, buttons_of
+from tests.web.test_appointments_http import (
+    ARTIST,
+    LEAD,
+    ROOT,
+    cancel_from_the_reminder,
+    next_with_button,
+    post_stripe,
+    refunded_once,
+    status,
+)
+from web import create_app
+
+pytestmark = pytest.mark.anyio
+
+_OLDER = ("cancel_notice_hours", "reschedule_notice_hours", "max_reschedules")
+
+
+def policy_studio(tmp_path: Path, policy: dict[str, Any], **top: Any) -> Path:
+    """The example studio with `policy:` in place of the three older keys."""
+    data = yaml.safe_load((ROOT / "studio.example.yml").read_text())
+    for key in _OLDER:
+        data.pop(key)
+    data.update(top)
+    data["policy"] = policy
+    path = tmp_path / "studio.yml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.fixture
+def policy() -> dict[str, Any]:
+    """The `policy:` block of one test (parametrize this fixture by name)."""
+    return {}
+
+
+@pytest.fixture
+def studio_top() -> dict[str, Any]:
+    """Other top-level keys of the studio file for one test."""
+    return {}
+
+
+@pytest.fixture
+def studio_file(tmp_path: Path, policy: dict[str, Any], studio_top: dict[str, Any]) -> Path:
+    return policy_studio(tmp_path, policy, **studio_top)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime.now(UTC))
+
+
+@pytest.fixture
+def settings_more() -> dict[str, Any]:
+    """More settings for one test (parametrize this fixture by name)."""
+    return {}
+
+
+@pytest.fixture
+async def studio_running(
+    database_url: str,
+    pool: Pool,
+    graph_server: GraphServer,
+    clock: FakeClock,
+    stripe_fake: FakeStripe,
+    stripe_server: StripeServer,
+    settings_more: dict[str, Any],
+    studio_file: Path,
+) -> AsyncIterator[Running]:
+    """The service with appointments on, the fakes of Graph and Stripe, a test clock."""
+    settings = settings_for(
+        database_url,
+        graph_server,
+        studio_file=studio_file,
+        artist_whatsapp_number=ARTIST,
+        stripe_api_key=stripe_fake.api_key,
+        stripe_api_base=stripe_server.base_url,
+        stripe_webhook_secret=stripe_fake.webhook_secret,
+        timer_poll_s=0.05,
+        whatsapp_templates={
+            key: {"name": key} for key in ("visit_reminder", "aftercare", "healed_photo_request")
+        },
+        **settings_more,
+    )
+    app = create_app(settings, clock=clock)
+    async with app.test_app() as test_app:
+        yield Running(app, test_app.test_client(), graph_server.fake, pool)
+
+
+async def offered(running: Running, locale: str = "en_GB") -> tuple[Phone, Phone, SentMessage]:
+    """A lead qualified, confirmed and approved by the artist's button: the list of times."""
+    lead = Phone(running, LEAD, locale=locale)
+    artist = Phone(running, ARTIST, name="Artist", locale=locale)
+    summary = await lead.to_the_summary()
+    await lead.tap(summary, "confirm")
+    await lead.next_message()  # sent to the artist
+    await artist.tap(await next_with_button(artist, f"approve:{LEAD}"), f"approve:{LEAD}")
+    return lead, artist, await lead.next_message()
+
+
+async def the_link(running: Running, lead: Phone, offer: SentMessage) -> SentMessage:
+    """The lead picks the first free time: the deposit link's message."""
+    await lead.tap(offer, next(row for row in buttons_of(offer) if row.startswith("slot:")))
+    await lead.next_message()  # held
+    return await lead.next_message()
+
+
+async def session_of(running: Running, stripe_fake: FakeStripe) -> dict[str, Any]:
+    lead_id = await running.pool.fetchval("SELECT lead_id::text FROM leads WHERE lead_key=$1", LEAD)
+    session: dict[str, Any] = stripe_fake.sessions_for(lead_id)[-1]
+    return session
+
+
+# -- the words follow the rules ----------------------------------------------------------------
+
+_WORDS = [
+    ("en_GB", 72, 1, 48, ["at least 72 hours before", "appointment once, up to 48 hours"]),
+    ("en_GB", 24, 2, 12, ["at least 24 hours before", "appointment 2 times, up to 12 hours"]),
+    ("es_ES", 72, 1, 48, ["al menos 72 horas antes", "tu cita una vez, hasta 48 horas"]),
+    ("es_ES", 24, 2, 12, ["al menos 24 horas antes", "tu cita 2 veces, hasta 12 horas"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("settings_more", "policy", "expected"),
+    [
+        (
+            {"locale": locale},
+            {"refundable_until_hours": hours, "reschedule": {"max": moves, "notice_hours": notice}},
+            expected,
+        )
+        for locale, hours, moves, notice, expected in _WORDS
+    ],
+)
+async def test_the_deposit_links_sentences_follow_the_studio_file(
+    studio_running: Running, settings_more: dict[str, Any], expected: list[str]
+) -> None:
+    """One value in STUDIO_FILE, two places: the sentence the lead reads with the link."""
+    lead, _, offer = await offered(studio_running, settings_more["locale"])
+    link = await the_link(studio_running, lead, offer)
+    for sentence in expected:
+        assert sentence in link.text
+
+
+@pytest.mark.parametrize(("settings_more", "policy"), [({}, {})])
+async def test_without_a_refund_rule_the_lead_reads_non_refundable(
+    studio_running: Running,
+) -> None:
+    lead, _, offer = await offered(studio_running)
+    link = await the_link(studio_running, lead, offer)
+    assert "The deposit is non-refundable if you cancel." in link.text
+    assert "can't be moved here" in link.text
+
+
+# -- the refund window, from the same value ----------------------------------------------------
+
+_EARLY = {"min_notice_hours": 240, "reminder_offsets_minutes": [7200, 720]}
+
+
+@pytest.mark.parametrize(("studio_top", "policy"), [(_EARLY, {"refundable_until_hours": 100})])
+@pytest.mark.parametrize(("minutes_before", "refunded"), [(7200, True), (720, False)])
+async def test_a_leads_cancel_is_refunded_inside_the_policys_window_only(
+    studio_running: Running,
+    stripe_fake: FakeStripe,
+    clock: FakeClock,
+    minutes_before: int,
+    refunded: bool,
+) -> None:
+    """`refundable_until_hours: 100`: cancelled five days ahead, the deposit comes back,
+    once; twelve hours ahead, it is kept. The message names the rule that applied."""
+    running = studio_running
+    lead, _, offer = await offered(running)
+    start = int(next(r for r in buttons_of(offer) if r.startswith("slot:")).removeprefix("slot:"))
+    link = await the_link(running, lead, offer)
+    assert "at least 100 hours before" in link.text
+    paid = stripe_fake.complete((await session_of(running, stripe_fake))["id"])
+    assert await post_stripe(running, event("checkout.session.completed", paid)) == 200
+    await lead.next_message()  # booked
+    if not refunded:
+        clock.advance(start - 7200 * 60 - clock.now().timestamp())
+        await next_with_button(lead, "visit_cancel")  # five days before: not taken up
+    stripe_fake.fail_next(StripeFailure.lost_response())
+    cancelled = await cancel_from_the_reminder(running, clock, start, lead, minutes_before)
+    if refunded:
+        assert "at least 100 hours ahead, your £50.00 deposit will be refunded" in cancelled.text
+        await refunded_once(running, stripe_fake, str(paid["payment_intent"]))
+    else:
+        assert "less than 100 hours ahead, your £50.00 deposit is kept" in cancelled.text
+        await lead.settle()
+        assert stripe_fake.refund_requests() == []
+    assert await status(running) == "CANCELLED"
