@@ -25,6 +25,7 @@ times are written by the filters of web/studio_times.py: the studio's clock, LOC
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -304,8 +305,12 @@ async def act(lead_id: str) -> ResponseReturnValue:
         try:
             amount = parse_money(typed, settings.deposit_currency, settings.locale).minor
         except MoneyError as error:
-            refused = {action.value: typed}
+            refused = {action.value: typed, **_piece_typed(form)}
             return await _lead_page(lead_id, 422, typed=refused, wrong={action.value: str(error)})
+    piece = _piece(form) if action is ArtistAction.APPROVE else _Piece(None, None, {})
+    if piece.wrong:
+        refused = {action.value: typed, **_piece_typed(form)}
+        return await _lead_page(lead_id, 422, typed=refused, wrong=piece.wrong)
     door = services().actors
     acted = (
         None
@@ -317,6 +322,8 @@ async def act(lead_id: str) -> ResponseReturnValue:
             amount if action is ArtistAction.APPROVE else None,
             refund_amount=amount if action is ArtistAction.REFUND else None,
             refund_number=_number(form.get("refund_number")),
+            quote=piece.quote,
+            sessions=piece.sessions,
         )
     )
     if acted is not None and action is ArtistAction.REFUND:
@@ -375,6 +382,41 @@ async def _over_refundable(acted: ActOnLead, typed: str) -> Response | None:
     )
     refund = ArtistAction.REFUND.value
     return await _lead_page(str(acted.lead), 422, typed={refund: typed}, wrong={refund: why})
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """An approval's piece: its price and sessions as typed, or what to fix, by field."""
+
+    quote: int | None
+    sessions: int | None
+    wrong: dict[str, str]
+
+
+def _piece_typed(form: Mapping[str, str]) -> dict[str, str]:
+    """The approval's other fields as typed, to fill the form again when it is refused."""
+    return {
+        field: (form.get(field) or "").strip()[:_MAX_AMOUNT_TEXT] for field in ("quote", "sessions")
+    }
+
+
+def _piece(form: Mapping[str, str]) -> _Piece:
+    """The approval's `quote` (money, in the locale) and `sessions` (1-10), both optional."""
+    typed = _piece_typed(form)
+    wrong: dict[str, str] = {}
+    quote = sessions = None
+    if typed["quote"]:
+        settings = services().settings
+        try:
+            quote = parse_money(typed["quote"], settings.deposit_currency, settings.locale).minor
+        except MoneyError as error:
+            wrong["quote"] = str(error).replace("deposit", "price")
+    if typed["sessions"]:
+        sessions = _number(typed["sessions"])
+        if sessions is None or not 1 <= sessions <= 10:
+            wrong["sessions"] = "Type the sessions the piece takes, from 1 to 10."
+            sessions = None
+    return _Piece(quote, sessions, wrong)
 
 
 def _number(text: str | None) -> int | None:

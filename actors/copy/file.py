@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from actors.copy.limits import WhatsAppLimits
-from actors.lead.button_ids import SUMMARY_BUTTONS, VISIT_BUTTONS
+from actors.lead.button_ids import NEXT_SESSION, SUMMARY_BUTTONS, VISIT_BUTTONS
 from actors.lead.model import ArtistAction
 from actors.lead.script import Kind
 from actors.lead.status import Status
@@ -128,7 +128,13 @@ _APPOINTMENT_MESSAGES = {
     **dict.fromkeys(["aftercare", "healed_photo_request", "healed_photo_thanks"], _says()),
     "slots_offer": _says("minutes"),
     "booked_at": _says("when", "amount"),
-    "calendar_add": _says("url"),  # the lead's "add to calendar" link, after the booking
+    "calendar_add": _says("url"),
+    # A piece of several sessions: after one, the next is booked from a button.
+    "next_session": _says("session", "sessions", buttons=frozenset({NEXT_SESSION})),
+    "next_session_pick": _says(),
+    "session_booked": _says(
+        "when", "session", "sessions", "amount", "quote", "balance"
+    ),  # the lead's "add to calendar" link, after the booking
     "visit_reminder": _says("when", buttons=VISIT_BUTTONS),
     **dict.fromkeys(
         ["slot_held", "visit_confirmed", "rescheduled", "reschedule_refused", "cancelled"],
@@ -217,7 +223,7 @@ class _LabelsCopy(_Model):
 # What a policy sentence may name: the rules' values (`actors.copy.policy_words`).
 POLICY_VALUES = frozenset(
     {"amount", "refund_notice", "reschedules", "reschedule_notice", "late", "sessions"}
-    | {"drawing_fee"}
+    | {"drawing_fee", "quote", "balance", "session", "when"}
 )
 
 
@@ -239,6 +245,8 @@ class PolicyCopy(_Model):
     cancel_refunded: str  # on the lead's cancel, in time: {amount}, {refund_notice}
     cancel_kept: str  # too late: {amount}, {refund_notice}
     cancel_kept_always: str  # never refundable: {amount}
+    balance: str  # a piece's last session: {balance}, {quote}, {amount}
+    balance_no_quote: str  # ... with no quote: {amount}
 
     def texts(self) -> dict[str, str]:
         """Every sentence by its name (the plural forms apart)."""

@@ -18,6 +18,7 @@ from actors.lead.messages import (
     ConfirmBooking,
     ConfirmCancellation,
     ConfirmOptOut,
+    ConfirmSession,
     Message,
     OfferSlots,
     ReaskQuestion,
@@ -79,6 +80,12 @@ def filling_of(message: Message) -> Filling:
             outro = "cancel_forfeit" if message.forfeit else "cancel_refund"
             amount = {"amount": message.amount} if message.amount else {}
             return Filling({"when": str(message.when), **amount}, outro=outro)
+        case ConfirmSession():
+            params = {"when": str(message.when), "session": str(message.number)}
+            params |= {"sessions": str(message.of), "amount": message.amount}
+            params |= {"quote": message.quote, "balance": message.balance}
+            last = message.number == message.of
+            return Filling(params, outro="session_balance" if last else None)
         case RelayReply():
             return Filling({"text": message.text})
         case SendSignInLink():

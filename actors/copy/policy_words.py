@@ -23,6 +23,7 @@ __all__ = ["POLICY_OUTROS", "PolicyWords"]
 # The outros (`actors.copy.filling`) whose words are the policy's.
 POLICY_OUTROS = frozenset(
     {"deposit_policy", "policy_reminder", "cancel_refund", "cancel_forfeit", "no_show_policy"}
+    | {"session_balance"}
 )
 
 
@@ -60,6 +61,10 @@ class PolicyWords:
                     kept
                     if self._rules.refundable_until_hours is not None
                     else self._texts.cancel_kept_always
+                ]
+            case "session_balance":
+                parts = [
+                    self._texts.balance if params.get("balance") else self._texts.balance_no_quote
                 ]
             case _:  # "no_show_policy"
                 keeps = self._rules.no_show.keeps_deposit

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from actors.lead.artist_side import who
 from actors.lead.button_ids import (
+    NEXT_SESSION,
     VISIT_BUTTONS,
     VISIT_CANCEL,
     VISIT_CONFIRM,
@@ -27,6 +28,7 @@ from actors.lead.button_ids import (
 from actors.lead.messages import (
     ConfirmBooking,
     ConfirmCancellation,
+    ConfirmSession,
     OfferSlots,
     SendBookingNotice,
 )
@@ -53,6 +55,7 @@ from actors.lead.model import (
     Visit,
     media_kind,
 )
+from actors.lead.pieces import balance, more_sessions, piece
 from actors.lead.refunds import refund
 from actors.lead.script import Policy
 from actors.lead.status import Status
@@ -90,7 +93,7 @@ class AppointmentRules:
             resume_status=None,
             visit=None,
             rescheduling=False,
-            deposit_amount=acted.deposit_amount,  # the amount approved is the amount asked
+            **piece(acted, self._policy),  # the amount approved is the amount asked
         )
         return self.offer(state, calendar, acted.received_at, intro="slots_intro")
 
@@ -141,6 +144,8 @@ class AppointmentRules:
         if not free:
             return self.offer(state, calendar, now, intro="slot_taken")
         visit = Visit(start, start + int(length.total_seconds()))
+        if state.status is S.BOOKED and state.visit is None:
+            return self._next_session(state, visit, now)
         if state.status is S.BOOKED:
             return self._moved(state, visit, now)
         attempt = state.deposit_attempt + 1
@@ -174,6 +179,39 @@ class AppointmentRules:
         ]
         return Decision(state, tuple(effects))
 
+    def _next_session(self, state: LeadState, visit: Visit, now: datetime) -> Decision:
+        """A later session of the piece, booked at once: the one deposit holds it."""
+        policy = self._policy
+        number = max(state.session_number, 1) + 1
+        state = replace(
+            state,
+            visit=visit,
+            rescheduling=False,
+            session_number=number,
+            reschedules=0,
+            reminded=self._past_offsets(visit, now),
+        )
+        left = balance(state, policy)
+        paid = state.paid_amount or state.deposit_amount or policy.deposit_amount
+        written = policy.money(paid).format(policy.locale)
+        confirmed = ConfirmSession(
+            state.wa_id,
+            visit.starts_at,
+            number,
+            state.sessions,
+            written,
+            quote="" if state.quote is None else policy.money(state.quote).format(policy.locale),
+            balance="" if left is None else policy.money(left).format(policy.locale),
+        )
+        effects: list[Effect] = [
+            self._claim(visit, "appointment"),
+            confirmed,
+            *self._add_to_calendar(state, visit),
+            RecordEvent("info", "session_booked", {"session": number, "of": state.sessions}),
+            *self._notice_booked(state, visit),
+        ]
+        return Decision(state, tuple(effects))
+
     # -- paid, expired -------------------------------------------------------------------
 
     def booked(
@@ -187,7 +225,7 @@ class AppointmentRules:
             state = replace(state, visit=None, rescheduling=True)
             lost = self.offer(state, calendar, now, intro="slot_lost_paid")
             return state, [*lost.effects, *self._tell(state, "artist_slot_lost")]
-        state = replace(state, reminded=self._past_offsets(visit, now))
+        state = replace(state, reminded=self._past_offsets(visit, now), session_number=1)
         return state, [
             self._claim(visit, "appointment"),
             ConfirmBooking(state.wa_id, amount, visit.starts_at),
@@ -222,6 +260,9 @@ class AppointmentRules:
             if message.kind in SILENT_KINDS:  # a reaction is no pick: never answered
                 return Decision(state)
             return self.picking(state, message, calendar)
+        if visit is None and choice == NEXT_SESSION and more_sessions(state):
+            state = replace(state, rescheduling=True)
+            return self.offer(state, calendar, now, intro="next_session_pick")
         if visit is None:
             return Decision(state)
         when = {"when": str(visit.starts_at)}

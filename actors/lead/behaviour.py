@@ -64,6 +64,7 @@ from actors.lead.not_answers import (
     recorded,
     unsupported_once,
 )
+from actors.lead.pieces import piece
 from actors.lead.refunds import refund
 from actors.lead.script import Option, Policy, Question, Script, Validation
 from actors.lead.status import Status
@@ -433,7 +434,7 @@ class LeadBehaviour:
                     deposit_attempt=attempt,
                     deposit=Deposit.REQUESTED,
                     resume_status=None,
-                    deposit_amount=acted.deposit_amount,
+                    **piece(acted, self._policy),
                 )
                 link = RequestDepositLink(state.wa_id, attempt, state.deposit_amount)
                 return Decision(state, (link,))

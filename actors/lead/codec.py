@@ -92,6 +92,10 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
         "reschedules": state.reschedules,
         "reminded": list(state.reminded),
         "healed_asked": state.healed_asked,
+        "quote": state.quote,
+        "sessions": state.sessions,
+        "session_number": state.session_number,
+        "kept_amount": state.kept_amount,
         "unsupported_said_at": state.unsupported_said_at,
         "answers": [
             {
@@ -146,6 +150,10 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
         reschedules=int(data.get("reschedules", 0)),
         reminded=tuple(int(m) for m in data.get("reminded", ())),
         healed_asked=bool(data.get("healed_asked", False)),
+        quote=data.get("quote"),
+        sessions=int(data.get("sessions") or 1),
+        session_number=int(data.get("session_number") or 0),
+        kept_amount=int(data.get("kept_amount") or 0),
         unsupported_said_at=int(data.get("unsupported_said_at", 0)),
         answers=tuple(
             Answer(

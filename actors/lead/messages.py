@@ -14,6 +14,7 @@ exactly its fields. Pure data.
     SendDepositLink      the Checkout link, with the deposit policy after it
     ConfirmBooking       the deposit is paid: booked (at a time, with appointments)
     ConfirmCancellation  the appointment is cancelled: refunded, or forfeit
+    ConfirmSession       a later session of a piece is booked (the last: the balance)
     AskWhichLead         to the artist: which of their leads a message is for
     RelayReply           the artist's words, to the lead from the business number
     SendMedia            a media item forwarded as what it is
@@ -42,6 +43,7 @@ __all__ = [
     "ConfirmBooking",
     "ConfirmCancellation",
     "ConfirmOptOut",
+    "ConfirmSession",
     "MediaKind",
     "Message",
     "OfferSlots",
@@ -337,6 +339,25 @@ class SendSignInLink(WhatsAppMessage):
         return "studio_sign_in"
 
 
+@dataclass(frozen=True)
+class ConfirmSession(WhatsAppMessage):
+    """Session `number` of `of` is booked at `when` (no deposit link: the piece's one
+    deposit holds it); on the last, the balance (the copy's policy words) after it."""
+
+    tag: ClassVar[str] = "confirm_session"  # its outbox rows' type
+
+    when: int  # epoch seconds
+    number: int
+    of: int
+    amount: str  # the deposit paid, as the copy's locale writes it
+    quote: str = ""  # the piece's price, written; "": none given
+    balance: str = ""  # the quote less the deposit, written; "": no quote
+
+    @property
+    def key(self) -> str:
+        return "session_booked"
+
+
 Message = (
     SendMessage
     | AskQuestion
@@ -350,6 +371,7 @@ Message = (
     | SendDepositLink
     | ConfirmBooking
     | ConfirmCancellation
+    | ConfirmSession
     | AskWhichLead
     | RelayReply
     | SendMedia

@@ -188,6 +188,12 @@ class LeadState:
     reschedules: int = 0
     reminded: tuple[int, ...] = ()  # reminder offsets (minutes) already sent for `visit`
     healed_asked: bool = False
+    # A piece (the approval's): its price, and the sessions it takes (STUDIO_FILE's
+    # `policy:`): the deposit is paid once and comes off the final price.
+    quote: int | None = None  # minor units; None: no quote given
+    sessions: int = 1
+    session_number: int = 0  # the session booked (or last done): 1..sessions; 0: none yet
+    kept_amount: int = 0  # a no-show's deposit the studio keeps (minor units)
     # When the copy's `unsupported` line was last said (seconds since the epoch, the
     # event's own time): at most once a day, whatever the lead keeps sending.
     unsupported_said_at: int = 0
@@ -264,6 +270,8 @@ class ArtistActed:
     via: str = "whatsapp"  # whatsapp | admin
     deposit_amount: int | None = None  # an approval's own deposit (minor units); None: policy's
     session_minutes: int | None = None  # with APPROVE: other than the studio's default
+    quote: int | None = None  # with APPROVE: the piece's price (minor units), kept as the final
+    sessions: int | None = None  # with APPROVE: the sessions the piece takes (1-10)
     refund_amount: int | None = None  # with REFUND (minor units); None: all that is left
     # With REFUND from a form: the refund it was shown as (refunds_asked + 1 then); a form
     # posted again, or after another refund, names a number already used and does nothing.

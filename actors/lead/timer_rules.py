@@ -30,6 +30,7 @@ from actors.lead.model import (
     TimerKind,
     Visit,
 )
+from actors.lead.pieces import more_sessions
 from actors.lead.script import Policy
 from actors.lead.status import Status
 from actors.lead.transitions import move
@@ -87,8 +88,16 @@ class TimerRules:
                 )
                 return Decision(replace(state, reminded=(*state.reminded, offset)), (reminder,))
             case TimerKind.VISIT_DONE if state.status is S.BOOKED and state.visit:
+                aftercare = SendMessage(to=state.wa_id, key="aftercare")
+                if more_sessions(state):  # booked still, with no appointment until the next
+                    state = replace(state, visit=None, rescheduling=False, reminded=())
+                    upcoming = {"session": str(max(state.session_number, 1) + 1)}
+                    upcoming["sessions"] = str(state.sessions)
+                    nudge = SendMessage(to=state.wa_id, key="next_session", params=upcoming)
+                    done = RecordEvent("info", "session_done", {"session": state.session_number})
+                    return Decision(state, (aftercare, nudge, done))
                 state = replace(move(state, S.DONE, fired), rescheduling=False)
-                return Decision(state, (SendMessage(to=state.wa_id, key="aftercare"),))
+                return Decision(state, (aftercare,))
             case TimerKind.HEALED_PHOTO if state.status is S.DONE and not state.healed_asked:
                 asked = SendMessage(to=state.wa_id, key="healed_photo_request")
                 return Decision(replace(state, healed_asked=True), (asked,))

@@ -35,7 +35,7 @@ from actors.lead import (
 from actors.lead.artist_side import REPLY_KEY, WINDOW_S
 from actors.lead.business_app import BUSINESS_APP
 from actors.lead.model import LeadState
-from actors.lead.refunds import asked, paid, refundable
+from actors.lead.refunds import asked, kept, left_to_pay, paid, refundable
 from actors.money import Money
 from actors.queries.admin import AdminReads
 from actors.queries.message_costs import MessageCosts
@@ -247,6 +247,11 @@ class StudioPage:
             refundable_minor=0 if left is None else left.minor,
             refundable_plain=None if left is None else left.plain(),
             next_refund=state.refunds_asked + 1,
+            kept=words(kept(state, usual)),
+            quote=None if state.quote is None else words(Money(state.quote, usual.currency)),
+            balance=words(left_to_pay(state, usual)),
+            sessions=state.sessions,
+            sessions_booked=state.session_number,
         )
 
     async def _lead_key(self, lead_id: UUID) -> str | None:

@@ -18,7 +18,7 @@ from fakes.graph import GraphServer, SentMessage
 from fakes.stripe_api import FakeStripe, StripeFailure, StripeServer, event
 from storage.pool import Pool
 from tests.clock import FakeClock
-from tests.web.conftest import Running
+from tests.web.conftest import ADMIN_TOKEN, Running
 from tests.web.conftest import test_settings as settings_for
 from tests.web.phone import Phone, buttons_of
 from tests.web.test_appointments_http import (
@@ -100,7 +100,8 @@ async def studio_running(
         stripe_webhook_secret=stripe_fake.webhook_secret,
         timer_poll_s=0.05,
         whatsapp_templates={
-            key: {"name": key} for key in ("visit_reminder", "aftercare", "healed_photo_request")
+            key: {"name": key}
+            for key in ("visit_reminder", "aftercare", "healed_photo_request", "next_session")
         },
         **settings_more,
     )
@@ -211,3 +212,105 @@ async def test_a_leads_cancel_is_refunded_inside_the_policys_window_only(
         await lead.settle()
         assert stripe_fake.refund_requests() == []
     assert await status(running) == "CANCELLED"
+
+
+# -- a piece of several sessions ----------------------------------------------------------------
+
+
+async def approved_by_admin(running: Running, query: str) -> tuple[Phone, Phone, SentMessage]:
+    """A lead qualified and confirmed, approved through the admin API with `query`."""
+    lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Artist")
+    summary = await lead.to_the_summary()
+    await lead.tap(summary, "confirm")
+    await lead.next_message()
+    response = await running.client.post(
+        f"/admin/leads/{LEAD}/approve?{query}", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    )
+    assert response.status_code == 200, await response.get_data()
+    return lead, artist, await lead.next_message()
+
+
+def first_slot(offer: SentMessage) -> int:
+    return int(next(r for r in buttons_of(offer) if r.startswith("slot:")).removeprefix("slot:"))
+
+
+async def lead_money(running: Running) -> dict[str, Any]:
+    response = await running.client.get(
+        f"/admin/leads/{LEAD}", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    )
+    money: dict[str, Any] = (await response.get_json())["money"]
+    return money
+
+
+@pytest.mark.parametrize(("policy"), [{"refundable_until_hours": 72}])
+async def test_a_two_session_piece_books_both_with_one_deposit_off_the_final_price(
+    studio_running: Running, stripe_fake: FakeStripe, clock: FakeClock
+) -> None:
+    running = studio_running
+    lead, _, offer = await approved_by_admin(
+        running, "deposit_minor=8000&quote_minor=40000&sessions=2"
+    )
+    start = first_slot(offer)
+    link = await the_link(running, lead, offer)
+    assert "£80.00 deposit" in link.text
+    session = await session_of(running, stripe_fake)
+    assert session["amount_total"] == 8000
+    paid = stripe_fake.complete(session["id"])
+    assert await post_stripe(running, event("checkout.session.completed", paid)) == 200
+    assert "your deposit of £80.00 is paid" in (await lead.next_message()).text
+
+    # Session 1 ends (two hours), aftercare two hours later: and the next session's button.
+    clock.advance(start + 4 * 3600 + 60 - clock.now().timestamp())
+    nudge = await next_with_button(lead, "next_session")
+    # Days after the lead last wrote: the template, with session 2 of 2 and the button.
+    assert (nudge.template_name, nudge.text) == ("next_session", "template next_session: 2 | 2")
+    assert await status(running) == "BOOKED"  # between sessions: booked, with no time
+
+    await lead.tap(nudge, "next_session", at=int(clock.now().timestamp()))  # days later
+    offer = await lead.next_message()
+    assert offer.text.startswith("Pick a time for your next session.")
+    second = first_slot(offer)
+    assert second > start
+    await lead.tap(offer, f"slot:{second}", at=int(clock.now().timestamp()))
+    confirmed = await lead.next_message()
+    assert "session 2 of 2" in confirmed.text
+    assert "£320.00 to pay on the day: £400.00 less your £80.00 deposit." in confirmed.text
+    assert await status(running) == "BOOKED"
+    lead_id = await running.pool.fetchval("SELECT lead_id::text FROM leads WHERE lead_key=$1", LEAD)
+    assert len(stripe_fake.sessions_for(lead_id)) == 1  # one deposit for the piece
+    live = await running.pool.fetchval(
+        "SELECT extract(epoch FROM starts_at)::bigint FROM appointments"
+        " WHERE status = 'live' AND kind = 'appointment'"
+    )
+    assert live == second
+    money = await lead_money(running)
+    assert (money["quote_minor"], money["balance_minor"]) == (40000, 32000)
+    assert (money["sessions"], money["sessions_booked"]) == (2, 2)
+
+    # The last session ends: done, with no third nudge.
+    clock.advance(second + 4 * 3600 + 60 - clock.now().timestamp())
+    aftercare = await lead.next_message()
+    while "Aftercare" not in aftercare.text and aftercare.template_name != "aftercare":
+        aftercare = await lead.next_message()
+    await lead.settle()
+    assert all("next_session" not in buttons_of(m) for m in await lead.unread())
+    assert await status(running) == "DONE"
+
+
+@pytest.mark.parametrize(("policy"), [{"deposit": {"percent_of_quote": 20, "minimum": "30.00"}}])
+@pytest.mark.parametrize(("quote", "deposit"), [(40000, 8000), (10000, 3000)])
+async def test_a_percent_of_quote_deposit_is_the_amount_linked_and_paid(
+    studio_running: Running, stripe_fake: FakeStripe, quote: int, deposit: int
+) -> None:
+    """20% of £400.00 is £80.00; of £100.00 it would be £20.00, under the £30.00 minimum."""
+    running = studio_running
+    lead, _, offer = await approved_by_admin(running, f"quote_minor={quote}")
+    link = await the_link(running, lead, offer)
+    session = await session_of(running, stripe_fake)
+    assert session["amount_total"] == deposit
+    written = f"£{deposit // 100}.00"
+    assert f"{written} deposit" in link.text
+    paid = stripe_fake.complete(session["id"])
+    assert await post_stripe(running, event("checkout.session.completed", paid)) == 200
+    assert f"your deposit of {written} is paid" in (await lead.next_message()).text
+    assert await status(running) == "BOOKED"
