@@ -142,6 +142,8 @@ _APPOINTMENT_MESSAGES = {
     ),
     "cancelled_by_artist": _says("when"),
     "artist_booked_at": _says(*_WHO, "when", buttons=frozenset({_A.CANCEL.value})),
+    "artist_visit_ended": _says(*_WHO, "when", buttons=frozenset({_A.CAME, _A.NO_SHOW})),
+    "no_show": _says("when", "amount"),  # the lead did not come: the policy's words after it
     **dict.fromkeys(
         ["artist_rescheduled", "artist_reschedule_refused", "artist_lead_cancelled"],
         _says(*_WHO, "when"),
@@ -245,6 +247,8 @@ class PolicyCopy(_Model):
     cancel_refunded: str  # on the lead's cancel, in time: {amount}, {refund_notice}
     cancel_kept: str  # too late: {amount}, {refund_notice}
     cancel_kept_always: str  # never refundable: {amount}
+    no_show_now_kept: str  # the lead did not come: {amount} kept
+    no_show_now_refunded: str  # ... refunded
     balance: str  # a piece's last session: {balance}, {quote}, {amount}
     balance_no_quote: str  # ... with no quote: {amount}
 

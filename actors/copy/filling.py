@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from actors.lead.messages import (
     Answers,
     AskQuestion,
+    AskVisitOutcome,
     AskWhatToEdit,
     AskWhichLead,
     ConfirmBooking,
@@ -36,7 +37,7 @@ __all__ = ["DEPOSIT_POLICY", "Filling", "filling_of"]
 
 DEPOSIT_POLICY = "deposit_policy"  # said after the link and the booking: read before paying
 # Said after each reminder: the rules on cancelling and moving, while they still apply.
-_REMINDED = {"visit_reminder": "policy_reminder"}
+_REMINDED = {"visit_reminder": "policy_reminder", "no_show": "no_show_policy"}
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def filling_of(message: Message) -> Filling:
         case SendPacket():
             reason = {"reason": message.reason} if message.reason else {}
             return Filling({**message.who, **reason}, message.answers, ref=message.lead)
-        case SendBookingNotice():
+        case SendBookingNotice() | AskVisitOutcome():
             return Filling({**message.who, "when": str(message.when)}, ref=message.lead)
         case OfferSlots():
             return Filling({"minutes": str(message.minutes)}, intro=message.intro)

@@ -68,7 +68,8 @@ class PolicyWords:
                 ]
             case _:  # "no_show_policy"
                 keeps = self._rules.no_show.keeps_deposit
-                parts = [self._texts.no_show_kept if keeps else self._texts.no_show_refunded]
+                texts = self._texts
+                parts = [texts.no_show_now_kept if keeps else texts.no_show_now_refunded]
         return " ".join(part.format_map(values) for part in parts)
 
     def _about_deposit(self) -> list[str]:

@@ -56,7 +56,7 @@ from actors.lead.model import (
     media_kind,
 )
 from actors.lead.pieces import balance, more_sessions, piece
-from actors.lead.refunds import refund
+from actors.lead.refunds import refund, refundable
 from actors.lead.script import Policy
 from actors.lead.status import Status
 from actors.lead.transitions import move
@@ -64,10 +64,22 @@ from actors.lead.whatsapp_rules import SILENT_KINDS
 from actors.schedule import StudioFile, is_free, offer
 from actors.schedule.slots import is_clear
 
-__all__ = ["HEALED_PHOTO", "AppointmentRules"]
+__all__ = ["HEALED_PHOTO", "NO_SHOW_AFTER", "AppointmentRules", "no_show_open"]
 
 S = Status
 HEALED_PHOTO = "healed_photo"  # the answer a healed photo is kept as, in the lead's file
+
+
+NO_SHOW_AFTER = timedelta(days=7)  # how long after its end a visit can be marked a no-show
+
+
+def no_show_open(state: LeadState, now: datetime) -> bool:
+    """Whether the lead's appointment may be marked a no-show now: booked (or done), from
+    its start until 7 days after its end."""
+    visit = state.visit
+    if visit is None or state.status not in (S.BOOKED, S.DONE):
+        return False
+    return _at(visit.starts_at) <= now <= _at(visit.ends_at) + NO_SHOW_AFTER
 
 
 def _at(seconds: int) -> datetime:
@@ -327,6 +339,39 @@ class AppointmentRules:
         ]
         state, refund = self._refund(state, "artist")
         return Decision(state, (*effects, *refund))
+
+    def no_show(self, state: LeadState, acted: ArtistActed) -> Decision:
+        """The lead did not come (from the appointment's start until 7 days after its end):
+        NO_SHOW, the deposit kept as the policy says (or refunded in full), the piece's
+        other sessions dropped, the lead told in the policy's words."""
+        visit = state.visit
+        if visit is None or not no_show_open(state, acted.received_at):
+            return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        policy = self._policy
+        left = refundable(state, policy.deposit)
+        state = replace(
+            move(state, S.NO_SHOW, acted),
+            rescheduling=False,
+            sessions=max(state.session_number, 1),  # no more sessions of the piece
+        )
+        effects: list[Effect] = []
+        kept = 0
+        if policy.rules.no_show.keeps_deposit:
+            kept = 0 if left is None else left.minor
+            state = replace(state, kept_amount=state.kept_amount + kept)
+        else:
+            state, refunded = self._refund(state, "no_show")
+            effects.extend(refunded)
+        amount = left.format(policy.locale) if left is not None else ""
+        told = SendMessage(state.wa_id, "no_show", {"when": str(visit.starts_at), "amount": amount})
+        noted = RecordEvent("info", "no_show", {"kept": kept, "by": acted.via})
+        return Decision(state, (told, noted, *effects))
+
+    def came(self, state: LeadState, acted: ArtistActed) -> Decision:
+        """The artist's Came at the appointment's end: recorded, nothing else changes."""
+        if state.visit is None or state.status not in (S.BOOKED, S.DONE):
+            return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        return Decision(state, (RecordEvent("info", "visit_came", {"by": acted.via}),))
 
     def _refund(self, state: LeadState, by: str) -> tuple[LeadState, list[Effect]]:
         """All that is left of the deposit back, once (its own idempotency key)."""

@@ -114,12 +114,17 @@ _OFFERED_BOOKED: tuple[ArtistAction, ...] = (_A.CANCEL, _A.TAKE_OVER)
 _OFFERED_OTHERWISE = (_A.TAKE_OVER,)
 
 
-def offered_actions(status: Status, *, booked: bool) -> tuple[ArtistAction, ...]:
-    """The artist's actions offered on a lead in `status` (`booked`: it has a visit)."""
+def offered_actions(
+    status: Status, *, booked: bool, no_show: bool = False
+) -> tuple[ArtistAction, ...]:
+    """The artist's actions offered on a lead in `status` (`booked`: it has a visit;
+    `no_show`: its appointment may be marked a no-show now, `no_show_open`)."""
     if status is S.BOOKED and booked:
         offered = _OFFERED_BOOKED
     else:
         offered = _OFFERED.get(status, _OFFERED_OTHERWISE)
+    if no_show:
+        offered = (*offered, _A.NO_SHOW)
     return offered if status is S.OPTOUT else (*offered, _A.OPT_OUT)
 
 
@@ -456,6 +461,14 @@ class LeadBehaviour:
                 return self._resume(state, state.resume_status or S.QUALIFYING, event)
             case ArtistAction.CANCEL if appointments is not None:
                 decision = appointments.cancelled_by_artist(state, event)
+                if decision.outcome is Outcome.PROCESSED:
+                    return decision
+            case ArtistAction.NO_SHOW if appointments is not None:
+                decision = appointments.no_show(state, acted)
+                if decision.outcome is Outcome.PROCESSED:
+                    return decision
+            case ArtistAction.CAME if appointments is not None:
+                decision = appointments.came(state, acted)
                 if decision.outcome is Outcome.PROCESSED:
                     return decision
             case ArtistAction.REFUND:  # whatever the status, while some is left

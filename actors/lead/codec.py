@@ -96,6 +96,7 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
         "sessions": state.sessions,
         "session_number": state.session_number,
         "kept_amount": state.kept_amount,
+        "outcome_asked": state.outcome_asked,
         "unsupported_said_at": state.unsupported_said_at,
         "answers": [
             {
@@ -154,6 +155,7 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
         sessions=int(data.get("sessions") or 1),
         session_number=int(data.get("session_number") or 0),
         kept_amount=int(data.get("kept_amount") or 0),
+        outcome_asked=int(data.get("outcome_asked") or 0),
         unsupported_said_at=int(data.get("unsupported_said_at", 0)),
         answers=tuple(
             Answer(

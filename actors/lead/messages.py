@@ -10,6 +10,7 @@ exactly its fields. Pure data.
     ConfirmOptOut        the one message that reaches a number that opted out
     SendPacket           the lead's answers to the artist, with buttons acting on the lead
     SendBookingNotice    to the artist: a time is booked, with Cancel for that lead
+    AskVisitOutcome      to the artist at an appointment's end: Came / No-show for that lead
     OfferSlots           free times as a list to pick from (none: the lead waits)
     SendDepositLink      the Checkout link, with the deposit policy after it
     ConfirmBooking       the deposit is paid: booked (at a time, with appointments)
@@ -38,6 +39,7 @@ from typing import ClassVar
 __all__ = [
     "Answers",
     "AskQuestion",
+    "AskVisitOutcome",
     "AskWhatToEdit",
     "AskWhichLead",
     "ConfirmBooking",
@@ -214,6 +216,22 @@ class SendBookingNotice(WhatsAppMessage):
 
 
 @dataclass(frozen=True)
+class AskVisitOutcome(WhatsAppMessage):
+    """To the artist: the lead's appointment at `when` has ended; its Came / No-show
+    buttons act on that lead."""
+
+    tag: ClassVar[str] = "ask_visit_outcome"  # its outbox rows' type
+
+    lead: str  # the lead's number: the buttons' ids carry it
+    who: Mapping[str, str]
+    when: int  # epoch seconds
+
+    @property
+    def key(self) -> str:
+        return "artist_visit_ended"
+
+
+@dataclass(frozen=True)
 class OfferSlots(WhatsAppMessage):
     """Free times as a list to pick from, with a "Later dates" row when more follow;
     no times at all: the lead is told to wait."""
@@ -367,6 +385,7 @@ Message = (
     | ConfirmOptOut
     | SendPacket
     | SendBookingNotice
+    | AskVisitOutcome
     | OfferSlots
     | SendDepositLink
     | ConfirmBooking

@@ -139,6 +139,7 @@ class TimerKind(StrEnum):
     DEPOSIT_REMINDER = "deposit_reminder"  # the Checkout link is about to expire
     VISIT_REMINDER = "visit_reminder"  # the next reminder of a booked appointment
     VISIT_DONE = "visit_done"  # the appointment is over: aftercare
+    VISIT_ENDED = "visit_ended"  # at its end: the artist is asked Came / No-show
     HEALED_PHOTO = "healed_photo"  # weeks later: a photo of the healed tattoo, please
 
 
@@ -194,6 +195,7 @@ class LeadState:
     sessions: int = 1
     session_number: int = 0  # the session booked (or last done): 1..sessions; 0: none yet
     kept_amount: int = 0  # a no-show's deposit the studio keeps (minor units)
+    outcome_asked: int = 0  # the visit (its start) the artist was asked Came / No-show about
     # When the copy's `unsupported` line was last said (seconds since the epoch, the
     # event's own time): at most once a day, whatever the lead keeps sending.
     unsupported_said_at: int = 0
@@ -257,6 +259,8 @@ class ArtistAction(StrEnum):
     OPT_OUT = "opt_out"
     CANCEL = "cancel"  # the booked appointment, refunding the deposit
     REFUND = "refund"  # some or all of a paid deposit back, whatever the status
+    NO_SHOW = "no_show"  # the lead did not come: the policy keeps (or refunds) the deposit
+    CAME = "came"  # the lead came: the artist's answer at the appointment's end, recorded
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from actors.lead.artist_side import who
+from actors.lead.messages import AskVisitOutcome
 from actors.lead.model import (
     ArmedTimer,
     CancelTimer,
@@ -98,6 +100,13 @@ class TimerRules:
                     return Decision(state, (aftercare, nudge, done))
                 state = replace(move(state, S.DONE, fired), rescheduling=False)
                 return Decision(state, (aftercare,))
+            case TimerKind.VISIT_ENDED if state.status is S.BOOKED and state.visit:
+                starts = state.visit.starts_at
+                state = replace(state, outcome_asked=starts)
+                artist = self._policy.artist_number
+                if artist is None:
+                    return Decision(state)
+                return Decision(state, (AskVisitOutcome(artist, state.wa_id, who(state), starts),))
             case TimerKind.HEALED_PHOTO if state.status is S.DONE and not state.healed_asked:
                 asked = SendMessage(to=state.wa_id, key="healed_photo_request")
                 return Decision(replace(state, healed_asked=True), (asked,))
@@ -114,6 +123,7 @@ class TimerRules:
             TimerKind.DEPOSIT_REMINDER: self._reminder_due(before, after),
             TimerKind.VISIT_REMINDER: self._visit_reminder_due(after),
             TimerKind.VISIT_DONE: self._visit_done_due(after),
+            TimerKind.VISIT_ENDED: self._visit_ended_due(after),
             TimerKind.HEALED_PHOTO: self._healed_photo_due(after),
         }
         effects: list[Effect] = []
@@ -192,6 +202,13 @@ class TimerRules:
         if visit is None or self._studio is None:
             return None
         return visit.ends_at + self._studio.aftercare_after_hours * 3600
+
+    def _visit_ended_due(self, after: LeadState) -> int | None:
+        """At the appointment's end, once: the artist says whether the lead came."""
+        visit = self._booked_visit(after)
+        if visit is None or after.outcome_asked == visit.starts_at:
+            return None
+        return visit.ends_at
 
     def _healed_photo_due(self, after: LeadState) -> int | None:
         if self._studio is None or after.status is not S.DONE or after.visit is None:

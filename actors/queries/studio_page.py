@@ -29,6 +29,7 @@ from actors.lead import (
     Status,
     UndecodableEffect,
     effect_from_json,
+    no_show_open,
     offered_actions,
     state_from_json,
 )
@@ -88,6 +89,7 @@ _GROUP_OF: Mapping[Status, Group] = {
     Status.ABANDONED: "closed",
     Status.DONE: "closed",
     Status.CANCELLED: "closed",
+    Status.NO_SHOW: "closed",
 }
 
 _NOT_SENT_REASONS = frozenset({"reason_window", "reason_opted_out", "reason_unreadable"})
@@ -198,7 +200,9 @@ class StudioPage:
             ),
             money=self._money(state),
             visit=None if visit is None else self._visit(visit.starts_at, visit.ends_at),
-            actions=offered_actions(status, booked=visit is not None),
+            actions=offered_actions(
+                status, booked=visit is not None, no_show=no_show_open(state, self._now())
+            ),
             last_message_at=last,
             window_closes_at=closes,
             window_open=window_open,

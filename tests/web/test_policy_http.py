@@ -18,9 +18,11 @@ from fakes.graph import GraphServer, SentMessage
 from fakes.stripe_api import FakeStripe, StripeFailure, StripeServer, event
 from storage.pool import Pool
 from tests.clock import FakeClock
+from tests.waiting import eventually
 from tests.web.conftest import ADMIN_TOKEN, Running
 from tests.web.conftest import test_settings as settings_for
 from tests.web.phone import Phone, buttons_of
+from tests.web.studio_harness import form_token
 from tests.web.test_appointments_http import (
     ARTIST,
     LEAD,
@@ -101,7 +103,10 @@ async def studio_running(
         timer_poll_s=0.05,
         whatsapp_templates={
             key: {"name": key}
-            for key in ("visit_reminder", "aftercare", "healed_photo_request", "next_session")
+            for key in (
+                *("visit_reminder", "aftercare", "healed_photo_request"),
+                *("next_session", "no_show"),
+            )
         },
         **settings_more,
     )
@@ -314,3 +319,90 @@ async def test_a_percent_of_quote_deposit_is_the_amount_linked_and_paid(
     assert await post_stripe(running, event("checkout.session.completed", paid)) == 200
     assert f"your deposit of {written} is paid" in (await lead.next_message()).text
     assert await status(running) == "BOOKED"
+
+
+# -- no-show -----------------------------------------------------------------------------------
+
+PASSWORD = "studio-password-for-policy"
+
+
+async def signed_in(running: Running) -> None:
+    token = await form_token(await running.client.get("/studio/login"))
+    answer = await running.client.post(
+        "/studio/login/password", form={"csrf": token, "password": PASSWORD}
+    )
+    assert answer.status_code == 303
+
+
+async def booked_and_paid(
+    running: Running, stripe_fake: FakeStripe
+) -> tuple[Phone, Phone, int, str]:
+    """A lead booked into the first free time and paid: the lead, the artist, the start,
+    the payment intent."""
+    lead, artist, offer = await offered(running)
+    start = first_slot(offer)
+    await the_link(running, lead, offer)
+    paid = stripe_fake.complete((await session_of(running, stripe_fake))["id"])
+    assert await post_stripe(running, event("checkout.session.completed", paid)) == 200
+    assert "is paid" in (await lead.next_message()).text
+    return lead, artist, start, str(paid["payment_intent"])
+
+
+async def page_act(running: Running, action: str, **fields: str) -> Any:
+    """The lead page's form for `action`, posted as the page posts it."""
+    lead_id = await running.pool.fetchval("SELECT lead_id::text FROM leads WHERE lead_key=$1", LEAD)
+    page = await running.client.get(f"/studio/leads/{lead_id}")
+    token = await form_token(page)
+    return await running.client.post(
+        f"/studio/leads/{lead_id}/act", form={"csrf": token, "action": action, **fields}
+    )
+
+
+@pytest.mark.parametrize(
+    ("policy", "settings_more"),
+    [({"no_show": {"keeps_deposit": True, "late_minutes": 30}}, {"studio_password": PASSWORD})],
+)
+@pytest.mark.parametrize("via", ["page", "artist's button"])
+async def test_a_no_show_keeps_the_deposit_from_the_page_or_the_artists_button(
+    studio_running: Running, stripe_fake: FakeStripe, clock: FakeClock, via: str
+) -> None:
+    running = studio_running
+    lead, artist, start, intent = await booked_and_paid(running, stripe_fake)
+    clock.advance(start + 2 * 3600 + 60 - clock.now().timestamp())  # the session's end
+    ended = await next_with_button(artist, f"no_show:{LEAD}")
+    assert "has ended. Did they come?" in ended.text
+    assert set(buttons_of(ended)) == {f"came:{LEAD}", f"no_show:{LEAD}"}
+    if via == "page":
+        await signed_in(running)
+        answer = await page_act(running, "no_show", confirm="yes")
+        assert answer.status_code == 303
+    else:
+        await artist.tap(ended, f"no_show:{LEAD}", at=int(clock.now().timestamp()))
+    told = await lead.next_message()
+    while told.template_name != "no_show":  # days after the lead wrote: the template
+        told = await lead.next_message()
+    assert await status(running) == "NO_SHOW"
+    await lead.settle()
+    assert stripe_fake.refunds_of(intent) == []
+    money = await lead_money(running)
+    assert (money["kept_minor"], money["refundable_minor"]) == (5000, 5000)
+    noted = await running.pool.fetchval("SELECT count(*) FROM system_events WHERE kind = 'no_show'")
+    assert noted == 1
+
+
+@pytest.mark.parametrize("policy", [{"no_show": {"keeps_deposit": False}}])
+async def test_a_no_show_under_a_refunding_policy_gives_the_deposit_back(
+    studio_running: Running, stripe_fake: FakeStripe, clock: FakeClock
+) -> None:
+    running = studio_running
+    lead, _, start, intent = await booked_and_paid(running, stripe_fake)
+    clock.advance(start + 60 - clock.now().timestamp())  # the appointment has started
+    response = await running.client.post(
+        f"/admin/leads/{LEAD}/no-show", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    )
+    assert response.status_code == 200, await response.get_data()
+    told = await lead.next_message()
+    while told.template_name != "no_show":
+        told = await lead.next_message()
+    await eventually(lambda: len(stripe_fake.refunds_of(intent)) == 1, what="the refund")
+    assert await status(running) == "NO_SHOW"
