@@ -406,3 +406,61 @@ async def test_a_no_show_under_a_refunding_policy_gives_the_deposit_back(
         told = await lead.next_message()
     await eventually(lambda: len(stripe_fake.refunds_of(intent)) == 1, what="the refund")
     assert await status(running) == "NO_SHOW"
+
+
+# -- reschedules: how many, with what notice ----------------------------------------------------
+
+
+async def reschedule_from_the_reminder(
+    running: Running, clock: FakeClock, lead: Phone, start: int, minutes_before: int
+) -> SentMessage:
+    """The reminder `minutes_before` the start comes; the lead taps Reschedule: the reply."""
+    clock.advance(start - minutes_before * 60 - clock.now().timestamp())
+    reminder = await next_with_button(lead, "visit_reschedule")
+    await lead.tap(reminder, "visit_reschedule", at=int(clock.now().timestamp()))
+    return await lead.next_message()
+
+
+_MOVES = {"max": 1, "notice_hours": 48}
+
+
+@pytest.mark.parametrize(
+    ("studio_top", "policy"), [(_EARLY, {"reschedule": _MOVES, "refundable_until_hours": 72})]
+)
+async def test_one_move_with_48_hours_notice_then_no_more(
+    studio_running: Running, stripe_fake: FakeStripe, clock: FakeClock
+) -> None:
+    """`reschedule: {max: 1, notice_hours: 48}`: five days ahead the lead may move it, once;
+    the moved appointment cannot be moved again, and the reminder says so in the file's words."""
+    running = studio_running
+    lead, artist, start, _ = await booked_and_paid(running, stripe_fake)
+    offer = await reschedule_from_the_reminder(running, clock, lead, start, 7200)
+    assert offer.text.startswith("Sure. Pick a new time")
+    moved_to = max(int(r.removeprefix("slot:")) for r in buttons_of(offer) if r.startswith("slot:"))
+    await lead.tap(offer, f"slot:{moved_to}", at=int(clock.now().timestamp()))
+    assert (await lead.next_message()).text.startswith("Done: your appointment is now on")
+    assert await status(running) == "BOOKED"
+
+    refused = await reschedule_from_the_reminder(running, clock, lead, moved_to, 7200)
+    assert "can no longer be moved here" in refused.text
+    told = [m.text for m in await artist.unread()]
+    assert any("past the reschedule policy" in text for text in told)
+
+
+@pytest.mark.parametrize(
+    ("studio_top", "policy"), [(_EARLY, {"reschedule": _MOVES, "refundable_until_hours": 72})]
+)
+async def test_a_move_inside_the_notice_is_refused(
+    studio_running: Running, stripe_fake: FakeStripe, clock: FakeClock
+) -> None:
+    """Twelve hours before, under 48 hours' notice: refused, the time stays as it was."""
+    running = studio_running
+    lead, _, start, _ = await booked_and_paid(running, stripe_fake)
+    clock.advance(start - 7200 * 60 - clock.now().timestamp())
+    await next_with_button(lead, "visit_reschedule")  # five days before: not taken up
+    refused = await reschedule_from_the_reminder(running, clock, lead, start, 720)
+    assert "can no longer be moved here" in refused.text
+    live = await running.pool.fetchval(
+        "SELECT extract(epoch FROM starts_at)::bigint FROM appointments WHERE status = 'live'"
+    )
+    assert live == start
