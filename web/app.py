@@ -500,6 +500,7 @@ def _checkout(
         success_url=settings.checkout_success_url,
         cancel_url=settings.checkout_cancel_url,
         product_name=composer.plain("deposit_product"),
+        fee_name=composer.plain("drawing_fee_product"),
     )
 
 

@@ -85,6 +85,7 @@ _CONVERSATION_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "payment_twice": (frozenset(), frozenset()),
     "payment_not_bookable": (frozenset(), frozenset()),
     "deposit_product": (frozenset(), frozenset()),
+    "drawing_fee_product": (frozenset(), frozenset()),  # its line in the Checkout Session
     "calendar_name": (frozenset(), frozenset()),  # the artist's subscribed calendar
     "calendar_appointment": (frozenset({"name"}), frozenset()),  # an event in it
     "calendar_deposit_paid": (frozenset({"amount"}), frozenset()),  # its description

@@ -169,7 +169,7 @@ class AppointmentRules:
         )
         hold = self._claim(visit, "hold", expires_at=_seconds(now) + self._policy.hold_s)
         held = SendMessage(to=state.wa_id, key="slot_held", params={"when": str(start)})
-        link = RequestDepositLink(state.wa_id, attempt, state.deposit_amount)
+        link = RequestDepositLink(state.wa_id, attempt, state.deposit_amount, state.drawing_fee)
         return Decision(state, (hold, held, link))
 
     def _moved(self, state: LeadState, visit: Visit, now: datetime) -> Decision:

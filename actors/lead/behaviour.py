@@ -441,7 +441,9 @@ class LeadBehaviour:
                     resume_status=None,
                     **piece(acted, self._policy),
                 )
-                link = RequestDepositLink(state.wa_id, attempt, state.deposit_amount)
+                link = RequestDepositLink(
+                    state.wa_id, attempt, state.deposit_amount, state.drawing_fee
+                )
                 return Decision(state, (link,))
             case ArtistAction.DECLINE if state.status in _DECIDABLE:
                 state = replace(move(state, S.REJECTED, event), resume_status=None)

@@ -97,6 +97,7 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
         "session_number": state.session_number,
         "kept_amount": state.kept_amount,
         "outcome_asked": state.outcome_asked,
+        "drawing_fee": state.drawing_fee,
         "unsupported_said_at": state.unsupported_said_at,
         "answers": [
             {
@@ -156,6 +157,7 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
         session_number=int(data.get("session_number") or 0),
         kept_amount=int(data.get("kept_amount") or 0),
         outcome_asked=int(data.get("outcome_asked") or 0),
+        drawing_fee=data.get("drawing_fee"),
         unsupported_said_at=int(data.get("unsupported_said_at", 0)),
         answers=tuple(
             Answer(
@@ -215,6 +217,7 @@ def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
                 "wa_id": effect.wa_id,
                 "attempt": effect.attempt,
                 **({"amount": effect.amount} if effect.amount is not None else {}),
+                **({"drawing_fee": effect.drawing_fee} if effect.drawing_fee else {}),
             }
         case RefundDeposit():
             return {
@@ -253,6 +256,7 @@ def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
                     wa_id=str(data["wa_id"]),
                     attempt=int(data["attempt"]),
                     amount=None if amount is None else int(amount),
+                    drawing_fee=int(data["drawing_fee"]) if data.get("drawing_fee") else None,
                 )
             case "refund_deposit":
                 return RefundDeposit(

@@ -195,6 +195,7 @@ class LeadState:
     sessions: int = 1
     session_number: int = 0  # the session booked (or last done): 1..sessions; 0: none yet
     kept_amount: int = 0  # a no-show's deposit the studio keeps (minor units)
+    drawing_fee: int | None = None  # the policy's, at approval: charged with the deposit
     outcome_asked: int = 0  # the visit (its start) the artist was asked Came / No-show about
     # When the copy's `unsupported` line was last said (seconds since the epoch, the
     # event's own time): at most once a day, whatever the lead keeps sending.
@@ -434,6 +435,7 @@ class RequestDepositLink:
     wa_id: str
     attempt: int
     amount: int | None = None  # minor units; None: the configured deposit
+    drawing_fee: int | None = None  # minor units: its own line, never refunded; None: none
 
 
 @dataclass(frozen=True)

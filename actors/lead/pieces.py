@@ -25,6 +25,7 @@ def piece(acted: ArtistActed, policy: Policy) -> dict[str, Any]:
         "quote": acted.quote,
         "sessions": acted.sessions or 1,
         "session_number": 0,
+        "drawing_fee": policy.rules.drawing_fee,  # charged once, with the piece's deposit
     }
 
 

@@ -464,3 +464,37 @@ async def test_a_move_inside_the_notice_is_refused(
         "SELECT extract(epoch FROM starts_at)::bigint FROM appointments WHERE status = 'live'"
     )
     assert live == start
+
+
+# -- a drawing fee -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("policy", [{"drawing_fee": "25.00", "refundable_until_hours": 72}])
+async def test_a_drawing_fee_is_its_own_line_and_never_refunded(
+    studio_running: Running, stripe_fake: FakeStripe
+) -> None:
+    """`drawing_fee: "25.00"`: the Checkout Session has the deposit and the fee as two lines,
+    the lead reads the rule, pays £75.00 and is booked; the artist's cancel refunds the
+    £50.00 deposit in full, never the fee."""
+    running = studio_running
+    lead, _, offer = await offered(running)
+    link = await the_link(running, lead, offer)
+    assert "The £25.00 drawing fee is paid with it" in link.text
+    (create,) = stripe_fake.create_requests()
+    lines = create.params["line_items"]
+    assert [int(line["price_data"]["unit_amount"]) for line in lines] == [5000, 2500]
+    assert lines[1]["price_data"]["product_data"]["name"] == "Drawing fee"
+    session = await session_of(running, stripe_fake)
+    assert session["amount_total"] == 7500
+    paid = stripe_fake.complete(session["id"])
+    assert await post_stripe(running, event("checkout.session.completed", paid)) == 200
+    assert "your deposit of £50.00 is paid" in (await lead.next_message()).text
+    assert await status(running) == "BOOKED"
+
+    response = await running.client.post(
+        f"/admin/leads/{LEAD}/cancel", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    )
+    assert response.status_code == 200, await response.get_data()
+    intent = str(paid["payment_intent"])
+    await eventually(lambda: len(stripe_fake.refunds_of(intent)) == 1, what="the refund")
+    assert [r["amount"] for r in stripe_fake.refunds_of(intent)] == [5000]
