@@ -49,6 +49,7 @@ from web.clean_fields import fields_unusable
 from web.request_ids import correlation_id
 from web.security_headers import SCRIPT_INTEGRITY
 from web.services import Services, services
+from web.studio_confirm import ASK_FIRST, confirmation
 from web.studio_media import media_response
 from web.studio_session import SESSION_COOKIE, VISIT_COOKIE, Cookies, client_address
 from web.studio_times import install as install_time_filters
@@ -330,6 +331,8 @@ async def act(lead_id: str) -> ResponseReturnValue:
         over = await _over_refundable(acted, typed)
         if over is not None:
             return over
+    if acted is not None and action in ASK_FIRST and form.get("confirm") != "yes":
+        return await _ask_first(acted, typed, form.get("refund_number") or "")
     taken = None if acted is None else await door.handle(acted)
     if taken is None:
         return await _page("problem.html", 404, problem="no_lead")
@@ -363,6 +366,32 @@ async def media(media_row: int) -> ResponseReturnValue:
 
 
 _MAX_AMOUNT_TEXT = 40  # an amount typed in a form: longer is no amount
+
+
+async def _ask_first(acted: ActOnLead, typed: str, refund_number: str) -> Response:
+    """A destructive action's first post: nothing changes; the page says what will happen
+    (money included) and repeats the form with `confirm=yes` for the second tap."""
+    assert isinstance(acted.lead, UUID)
+    view = await services().queries.page.lead(acted.lead)
+    if view is None:
+        return await _page("problem.html", 404, problem="no_lead")
+    settings = services().settings
+    studio = settings.studio()
+    asked = confirmation(
+        view,
+        acted.action,
+        acted.refund_amount,
+        settings.locale,
+        no_show_keeps=studio.rules.no_show.keeps_deposit if studio else True,
+    )
+    fields = {"amount": typed, "refund_number": refund_number}
+    return await _page(
+        "confirm.html",
+        lead=view,
+        action=acted.action.value,
+        asked=asked,
+        fields={name: value for name, value in fields.items() if value},
+    )
 
 
 async def _over_refundable(acted: ActOnLead, typed: str) -> Response | None:

@@ -498,3 +498,82 @@ async def test_a_drawing_fee_is_its_own_line_and_never_refunded(
     intent = str(paid["payment_intent"])
     await eventually(lambda: len(stripe_fake.refunds_of(intent)) == 1, what="the refund")
     assert [r["amount"] for r in stripe_fake.refunds_of(intent)] == [5000]
+
+
+# -- destructive actions ask first ---------------------------------------------------------------
+
+
+async def confirmed_lead(running: Running) -> Phone:
+    """A lead who answered everything and confirmed: waiting for the artist."""
+    lead = Phone(running, LEAD)
+    summary = await lead.to_the_summary()
+    await lead.tap(summary, "confirm")
+    await lead.next_message()
+    return lead
+
+
+async def outbox_rows(running: Running) -> int:
+    found: int = await running.pool.fetchval("SELECT count(*) FROM outbox")
+    return found
+
+
+_ASKED = [
+    ("decline", {}, False, ["Decline Ana?", "nothing is charged"], "REJECTED"),
+    ("opt_out", {}, False, ["Opt Ana out?", "no more messages"], "OPTOUT"),
+    ("cancel", {}, True, ["Refunds all £50.00 of their £50.00 deposit to their card."],
+     "CANCELLED"),
+    ("refund", {"amount": "30", "refund_number": "1"}, True,
+     ["Refunds £30.00 of their £50.00 deposit to their card.", "£20.00 stays paid."], "BOOKED"),
+    ("no_show", {}, True, ["Keeps their £50.00 deposit, as the studio"], "NO_SHOW"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("policy", "settings_more"), [({"refundable_until_hours": 72}, {"studio_password": PASSWORD})]
+)
+@pytest.mark.parametrize(("action", "fields", "booked", "words", "after"), _ASKED)
+async def test_a_destructive_action_changes_nothing_until_its_second_tap(
+    studio_running: Running,
+    stripe_fake: FakeStripe,
+    clock: FakeClock,
+    action: str,
+    fields: dict[str, str],
+    booked: bool,
+    words: list[str],
+    after: str,
+) -> None:
+    running = studio_running
+    if booked:
+        lead, _, start, intent = await booked_and_paid(running, stripe_fake)
+        if action == "no_show":
+            clock.advance(start + 60 - clock.now().timestamp())
+    else:
+        lead, intent = await confirmed_lead(running), ""
+    await lead.settle()
+    before, rows = await status(running), await outbox_rows(running)
+    await signed_in(running)
+
+    asked = await page_act(running, action, **fields)  # the first tap
+    assert asked.status_code == 200
+    page = await asked.get_data(as_text=True)
+    for sentence in words:
+        assert sentence in page
+    assert "Nothing has changed yet." in page
+    assert 'name="confirm" value="yes"' in page
+    await lead.settle()
+    assert (await status(running), await outbox_rows(running)) == (before, rows)
+    assert stripe_fake.refund_requests() == []
+
+    lead_id = await running.pool.fetchval("SELECT lead_id::text FROM leads WHERE lead_key=$1", LEAD)
+    second = {"csrf": await form_token(asked), "action": action, "confirm": "yes", **fields}
+    done = await running.client.post(f"/studio/leads/{lead_id}/act", form=second)
+    assert done.status_code == 303
+    assert await status(running) == after
+    again = await running.client.post(f"/studio/leads/{lead_id}/act", form=second)
+    # The same confirmation again changes nothing more (a refund's £30.00 is now more than
+    # the £20.00 left: refused, saying so).
+    assert again.status_code == (422 if action == "refund" else 303)
+    if action in ("cancel", "refund"):
+        await eventually(lambda: len(stripe_fake.refunds_of(intent)) == 1, what="one refund")
+        await lead.settle()
+        assert len(stripe_fake.refunds_of(intent)) == 1
