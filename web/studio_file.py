@@ -94,6 +94,15 @@ class _Sessions(BaseModel):
 
     deposit_each_session: bool = False
 
+    @field_validator("deposit_each_session")
+    @classmethod
+    def _one_deposit(cls, value: bool) -> bool:
+        # A deposit per session would move a booked lead back to waiting for a payment,
+        # which the lead's state machine does not allow yet: refused, never ignored.
+        if value:
+            raise ValueError("true is not supported yet (one deposit per piece)")
+        return value
+
 
 class _Policy(BaseModel):
     """`policy:` as written; each key optional, its default today's behaviour."""

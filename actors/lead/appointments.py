@@ -156,9 +156,9 @@ class AppointmentRules:
         if not free:
             return self.offer(state, calendar, now, intro="slot_taken")
         visit = Visit(start, start + int(length.total_seconds()))
-        if state.status is S.BOOKED and state.visit is None:
-            return self._next_session(state, visit, now)
-        if state.status is S.BOOKED:
+        if state.status is S.BOOKED and state.visit is None and state.session_number >= 1:
+            return self._next_session(state, visit, now)  # a piece's next: the one deposit
+        if state.status is S.BOOKED:  # a move (or a time lost while paying: picked again)
             return self._moved(state, visit, now)
         attempt = state.deposit_attempt + 1
         state = replace(
@@ -237,7 +237,8 @@ class AppointmentRules:
             state = replace(state, visit=None, rescheduling=True)
             lost = self.offer(state, calendar, now, intro="slot_lost_paid")
             return state, [*lost.effects, *self._tell(state, "artist_slot_lost")]
-        state = replace(state, reminded=self._past_offsets(visit, now), session_number=1)
+        number = state.session_number + 1  # the first session, or a later one's own deposit
+        state = replace(state, reminded=self._past_offsets(visit, now), session_number=number)
         return state, [
             self._claim(visit, "appointment"),
             ConfirmBooking(state.wa_id, amount, visit.starts_at),

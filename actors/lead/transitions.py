@@ -84,6 +84,7 @@ _WHERE_THE_ARTIST_LEAVES_A_LEAD: Row = frozenset(
         S.SCHEDULING,
         S.CANCELLED,
         S.DONE,
+        S.NO_SHOW,
     }
 )
 # The artist's "done" is the Hand back button: back to where the lead was taken from.

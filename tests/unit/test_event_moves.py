@@ -74,7 +74,7 @@ DEPOSITS: list[dict[str, object]] = [
 RESUMES: dict[Status, list[Status | None]] = {  # where a handover or silence can leave one
     S.NEEDS_ARTIST_REPLY: [
         S.QUALIFYING, S.CONFIRMING, S.PENDING_APPROVAL, S.BOOKING_PENDING, S.BOOKED, S.REJECTED,
-        S.SCHEDULING, S.CANCELLED, S.DONE,
+        S.SCHEDULING, S.CANCELLED, S.DONE, S.NO_SHOW,
     ],
     S.STALE: [S.QUALIFYING, S.CONFIRMING],
 }  # fmt: skip

@@ -40,7 +40,7 @@ def test_every_key_is_read_in_the_currencys_minor_units(tmp_path: Path) -> None:
         "refundable_until_hours": 48,
         "reschedule": {"max": 2, "notice_hours": 24},
         "no_show": {"keeps_deposit": False, "late_minutes": 30},
-        "sessions": {"deposit_each_session": True},
+        "sessions": {"deposit_each_session": False},
         "drawing_fee": "25.00",
     }
     rules = load_studio(_file(tmp_path, policy), "gbp").rules
@@ -50,7 +50,7 @@ def test_every_key_is_read_in_the_currencys_minor_units(tmp_path: Path) -> None:
     assert rules.deposit.of_quote(10000) == 3000  # at least the minimum
     assert rules.drawing_fee == 2500
     assert not rules.no_show.keeps_deposit
-    assert rules.deposit_each_session
+    assert not rules.deposit_each_session
     yen = load_studio(_file(tmp_path, {"deposit": {"amount": "5000"}}), "jpy").rules
     assert yen.deposit.amount == 5000
 
@@ -70,6 +70,9 @@ def test_an_empty_policy_is_todays_behaviour(tmp_path: Path) -> None:
         ({"refundable_until_hours": 72}, True, "cancel_notice_hours: a file with policy: gives it"
          " as policy.refundable_until_hours"),
         ({"drawing_fee": "25.005"}, False, "policy.drawing_fee: GBP takes at most 2 decimals."),
+        ({"sessions": {"deposit_each_session": True}}, False,
+         "policy.sessions.deposit_each_session: true is not supported yet (one deposit per"
+         " piece)"),
         ({"deposit": {"amout": "5"}}, False,
          "policy.deposit.amout: extra inputs are not permitted"),
     ],
