@@ -587,6 +587,11 @@ async def test_a_partial_refund_is_made_once_and_the_rest_is_left_to_refund(
         "paid_minor": 5000,
         "refunded_minor": 5000,
         "refundable_minor": 0,
+        "kept_minor": None,
+        "quote_minor": None,
+        "balance_minor": None,
+        "sessions": 1,
+        "sessions_booked": 1,
     }
 
 
