@@ -89,6 +89,8 @@ _CONVERSATION_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "calendar_name": (frozenset(), frozenset()),  # the artist's subscribed calendar
     "calendar_appointment": (frozenset({"name"}), frozenset()),  # an event in it
     "calendar_deposit_paid": (frozenset({"amount"}), frozenset()),  # its description
+    "calendar_session": (frozenset({"session", "sessions"}), frozenset()),  # a piece's
+    "calendar_balance": (frozenset({"balance"}), frozenset()),  # ... on its last session
     "calendar_invite": (frozenset(), frozenset()),  # the lead's add-to-calendar event
     "reminder": (frozenset(), frozenset()),
     "deposit_reminder": (frozenset({"url"}), frozenset()),

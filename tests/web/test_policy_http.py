@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import icalendar
 import pytest
 import yaml
 
@@ -247,7 +248,10 @@ async def lead_money(running: Running) -> dict[str, Any]:
     return money
 
 
-@pytest.mark.parametrize(("policy"), [{"refundable_until_hours": 72}])
+@pytest.mark.parametrize(
+    ("policy", "settings_more"),
+    [({"refundable_until_hours": 72}, {"public_base_url": "https://studio.example"})],
+)
 async def test_a_two_session_piece_books_both_with_one_deposit_off_the_final_price(
     studio_running: Running, stripe_fake: FakeStripe, clock: FakeClock
 ) -> None:
@@ -291,6 +295,13 @@ async def test_a_two_session_piece_books_both_with_one_deposit_off_the_final_pri
     money = await lead_money(running)
     assert (money["quote_minor"], money["balance_minor"]) == (40000, 32000)
     assert (money["sessions"], money["sessions_booked"]) == (2, 2)
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    url = (await (await running.client.get("/admin/calendar", headers=auth)).get_json())["url"]
+    feed = await (await running.client.get(url.removeprefix("https://studio.example"))).get_data()
+    (second_event,) = icalendar.Calendar.from_ical(feed).walk("VEVENT")
+    described = str(second_event["DESCRIPTION"])  # on the artist's phone
+    assert "Session 2 of 2" in described
+    assert "Balance to pay on the day: £320.00" in described
 
     # The last session ends: done, with no third nudge.
     clock.advance(second + 4 * 3600 + 60 - clock.now().timestamp())
