@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from actors.schedule import StudioPolicy
+from web.startup import StartupError, read_settings
 from web.studio_file import StudioFileError, load_studio
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,3 +84,18 @@ def test_a_wrong_policy_is_one_line_naming_its_key(
     with pytest.raises(StudioFileError) as refused:
         load_studio(_file(tmp_path, policy, keep_older=keep_older))
     assert str(refused.value) == line
+
+
+def test_start_up_refuses_a_wrong_policy_in_one_line(tmp_path: Path) -> None:
+    path = _file(tmp_path, {"deposit": {"percent_of_quote": 0}})
+    with pytest.raises(StartupError) as refused:
+        read_settings(database_url="postgresql://nobody@127.0.0.1:1/none", studio_file=path)
+    assert str(refused.value) == (
+        "STUDIO_FILE: policy.deposit.percent_of_quote: must be between 1 and 100 (got 0)"
+    )
+
+
+def test_the_policys_deposit_is_the_usual_one(tmp_path: Path) -> None:
+    path = _file(tmp_path, {"deposit": {"amount": "80"}})
+    settings = read_settings(database_url="postgresql://nobody@127.0.0.1:1/none", studio_file=path)
+    assert (settings.deposit.minor, settings.deposit.currency) == (8000, "GBP")
