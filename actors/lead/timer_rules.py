@@ -90,6 +90,9 @@ class TimerRules:
                 )
                 return Decision(replace(state, reminded=(*state.reminded, offset)), (reminder,))
             case TimerKind.VISIT_DONE if state.status is S.BOOKED and state.visit:
+                # Fired before the end's own timer (both due while the service was down):
+                # the artist is asked Came / No-show first all the same.
+                state, ask = self._ask_outcome(state)
                 aftercare = SendMessage(to=state.wa_id, key="aftercare")
                 if more_sessions(state):  # booked still, with no appointment until the next
                     state = replace(state, visit=None, rescheduling=False, reminded=())
@@ -97,20 +100,27 @@ class TimerRules:
                     upcoming["sessions"] = str(state.sessions)
                     nudge = SendMessage(to=state.wa_id, key="next_session", params=upcoming)
                     done = RecordEvent("info", "session_done", {"session": state.session_number})
-                    return Decision(state, (aftercare, nudge, done))
+                    return Decision(state, (*ask, aftercare, nudge, done))
                 state = replace(move(state, S.DONE, fired), rescheduling=False)
-                return Decision(state, (aftercare,))
+                return Decision(state, (*ask, aftercare))
             case TimerKind.VISIT_ENDED if state.status is S.BOOKED and state.visit:
-                starts = state.visit.starts_at
-                state = replace(state, outcome_asked=starts)
-                artist = self._policy.artist_number
-                if artist is None:
-                    return Decision(state)
-                return Decision(state, (AskVisitOutcome(artist, state.wa_id, who(state), starts),))
+                state, ask = self._ask_outcome(state)
+                return Decision(state, tuple(ask))
             case TimerKind.HEALED_PHOTO if state.status is S.DONE and not state.healed_asked:
                 asked = SendMessage(to=state.wa_id, key="healed_photo_request")
                 return Decision(replace(state, healed_asked=True), (asked,))
         return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+
+    def _ask_outcome(self, state: LeadState) -> tuple[LeadState, list[Effect]]:
+        """The artist's Came / No-show about the visit, once per visit."""
+        visit = state.visit
+        if visit is None or state.outcome_asked == visit.starts_at:
+            return state, []
+        state = replace(state, outcome_asked=visit.starts_at)
+        artist = self._policy.artist_number
+        if artist is None:
+            return state, []
+        return state, [AskVisitOutcome(artist, state.wa_id, who(state), visit.starts_at)]
 
     # -- keeping the armed timers true ---------------------------------------------------------
 

@@ -190,7 +190,7 @@ STEPS = [
         at(S.BOOKED, visit=VISIT, **PAID),
         fired(TimerKind.VISIT_DONE, VISIT.ends_at + 7200),
         S.DONE,
-        ["lead:aftercare"],
+        ["artist:artist_visit_ended", "lead:aftercare"],  # Came / No-show, if not asked yet
     ),
     *(
         Step(

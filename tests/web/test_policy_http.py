@@ -523,6 +523,18 @@ async def confirmed_lead(running: Running) -> Phone:
     return lead
 
 
+async def timers_quiet(running: Running, clock: FakeClock) -> None:
+    """Every timer due by the test clock has fired."""
+
+    async def quiet() -> bool:
+        due = await running.pool.fetchval(
+            "SELECT count(*) FROM timers WHERE status = 'pending' AND due_at <= $1", clock.now()
+        )
+        return bool(due == 0)
+
+    await eventually(quiet, what="the due timers to fire")
+
+
 async def outbox_rows(running: Running) -> int:
     found: int = await running.pool.fetchval("SELECT count(*) FROM outbox")
     return found
@@ -558,6 +570,7 @@ async def test_a_destructive_action_changes_nothing_until_its_second_tap(
         lead, _, start, intent = await booked_and_paid(running, stripe_fake)
         if action == "no_show":
             clock.advance(start + 60 - clock.now().timestamp())
+            await timers_quiet(running, clock)  # the reminders now past have gone
     else:
         lead, intent = await confirmed_lead(running), ""
     await lead.settle()
