@@ -34,10 +34,12 @@ RETURNING key, rotated_at
 # status 'live' while it stands).
 _BOOKED = """
 SELECT a.id, l.lead_id::text AS lead_id, l.name AS lead_name, a.starts_at, a.ends_at,
-       l.deposit, l.deposit_amount, l.paid_amount, ld.state AS lead_state
+       l.deposit, l.deposit_amount, l.paid_amount, p.quote, p.sessions, p.session_number,
+       ld.state AS lead_state
 FROM appointments a
 JOIN lead_summaries l ON l.lead_key = a.lead_key
 JOIN leads ld ON ld.lead_key = a.lead_key
+JOIN lead_pieces p ON p.lead_key = a.lead_key
 WHERE a.kind = 'appointment' AND a.status = 'live' AND a.ends_at >= $1
 ORDER BY a.starts_at, a.id
 """
@@ -68,6 +70,10 @@ class BookedRow:
     deposit_amount: int | None = None
     paid_amount: int | None = None
     lead_state: Mapping[str, Any] = field(default_factory=dict)
+    # A piece (lead_pieces, migration 0025): its price, its sessions and the one booked.
+    quote: int | None = None
+    sessions: int = 1
+    session_number: int = 0
 
 
 @dataclass(frozen=True)

@@ -200,6 +200,8 @@ async def act_on_lead(wa_id: str, action: str) -> ResponseReturnValue:
             extra.deposit_minor,
             session_minutes=extra.session_minutes,
             refund_amount=extra.amount_minor,
+            quote=extra.quote_minor,
+            sessions=extra.sessions,
         )
     )
     if taken is None:

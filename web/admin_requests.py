@@ -141,6 +141,16 @@ class ActionQuery(BaseModel):
         description="approve: this lead's deposit in the studio currency's minor units"
         " (5000 is £50.00, or ¥5,000); default DEPOSIT_AMOUNT_MINOR",
     )
+    quote_minor: int | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_MINOR,
+        description="approve: the piece's price in minor units; with the policy's"
+        " percent_of_quote it sets the deposit; kept as the final price",
+    )
+    sessions: int | None = Field(
+        default=None, ge=1, le=10, description="approve: the sessions the piece takes (1-10)"
+    )
     amount_minor: int | None = Field(
         default=None,
         gt=0,

@@ -261,6 +261,11 @@ class MoneyOut(_Out):
     paid_minor: int | None = Field(description="what Stripe took")
     refunded_minor: int | None = Field(description="every refund asked of Stripe, added up")
     refundable_minor: int = Field(description="what a refund can still give back (0: nothing)")
+    kept_minor: int | None = Field(description="a no-show's deposit the studio keeps")
+    quote_minor: int | None = Field(description="the piece's price, given at approval")
+    balance_minor: int | None = Field(description="the price less the deposit: the final day's")
+    sessions: int = Field(description="the sessions the piece takes")
+    sessions_booked: int = Field(description="sessions booked so far (the current one counted)")
 
 
 class LeadDetail(_Out):

@@ -170,6 +170,8 @@ def create_app(
                 copy,
                 timezone=studio.timezone if studio else UTC,
                 sign_in_url=links.url if links else None,
+                rules=studio.rules if studio else None,
+                deposit=settings.deposit,
             )
 
             script = script_from(copy)
@@ -423,7 +425,7 @@ def _policy(settings: Settings, invites: InviteLinks | None) -> Policy:
     return Policy(
         artist_number=settings.artist_whatsapp_number,
         pilot_allowlist=settings.pilot_numbers(),
-        deposit_amount=settings.deposit_amount_minor,
+        deposit_amount=settings.deposit.minor,
         deposit_currency=settings.deposit_currency,
         locale=settings.locale,
         livemode=settings.stripe_livemode(),
@@ -531,6 +533,7 @@ def _checkout(
         success_url=settings.checkout_success_url,
         cancel_url=settings.checkout_cancel_url,
         product_name=composer.plain("deposit_product"),
+        fee_name=composer.plain("drawing_fee_product"),
     )
 
 

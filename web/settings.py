@@ -219,8 +219,10 @@ class Settings(BaseSettings):
 
     @property
     def deposit(self) -> Money:
-        """The studio's usual deposit: DEPOSIT_AMOUNT_MINOR of DEPOSIT_CURRENCY."""
-        return Money(self.deposit_amount_minor, self.deposit_currency)
+        """The studio's usual deposit: STUDIO_FILE's `policy.deposit.amount`, else
+        DEPOSIT_AMOUNT_MINOR, in DEPOSIT_CURRENCY."""
+        given = self._studio.rules.deposit.amount if self._studio is not None else None
+        return Money(given or self.deposit_amount_minor, self.deposit_currency)
 
     @field_validator("stripe_api_key")
     @classmethod
@@ -276,7 +278,7 @@ class Settings(BaseSettings):
     def _studio_file_checked(self) -> Settings:
         if self.studio_file is not None:
             try:
-                self._studio = load_studio(self.studio_file)
+                self._studio = load_studio(self.studio_file, self.deposit_currency)
             except StudioFileError as error:
                 raise ValueError(f"STUDIO_FILE: {error}") from None
         return self

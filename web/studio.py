@@ -25,6 +25,7 @@ times are written by the filters of web/studio_times.py: the studio's clock, LOC
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -48,6 +49,7 @@ from web.clean_fields import fields_unusable
 from web.request_ids import correlation_id
 from web.security_headers import SCRIPT_INTEGRITY
 from web.services import Services, services
+from web.studio_confirm import ASK_FIRST, confirmation
 from web.studio_media import media_response
 from web.studio_session import SESSION_COOKIE, VISIT_COOKIE, Cookies, client_address
 from web.studio_times import install as install_time_filters
@@ -304,8 +306,12 @@ async def act(lead_id: str) -> ResponseReturnValue:
         try:
             amount = parse_money(typed, settings.deposit_currency, settings.locale).minor
         except MoneyError as error:
-            refused = {action.value: typed}
+            refused = {action.value: typed, **_piece_typed(form)}
             return await _lead_page(lead_id, 422, typed=refused, wrong={action.value: str(error)})
+    piece = _piece(form) if action is ArtistAction.APPROVE else _Piece(None, None, {})
+    if piece.wrong:
+        refused = {action.value: typed, **_piece_typed(form)}
+        return await _lead_page(lead_id, 422, typed=refused, wrong=piece.wrong)
     door = services().actors
     acted = (
         None
@@ -317,12 +323,16 @@ async def act(lead_id: str) -> ResponseReturnValue:
             amount if action is ArtistAction.APPROVE else None,
             refund_amount=amount if action is ArtistAction.REFUND else None,
             refund_number=_number(form.get("refund_number")),
+            quote=piece.quote,
+            sessions=piece.sessions,
         )
     )
     if acted is not None and action is ArtistAction.REFUND:
         over = await _over_refundable(acted, typed)
         if over is not None:
             return over
+    if acted is not None and action in ASK_FIRST and form.get("confirm") != "yes":
+        return await _ask_first(acted, typed, form.get("refund_number") or "")
     taken = None if acted is None else await door.handle(acted)
     if taken is None:
         return await _page("problem.html", 404, problem="no_lead")
@@ -358,6 +368,32 @@ async def media(media_row: int) -> ResponseReturnValue:
 _MAX_AMOUNT_TEXT = 40  # an amount typed in a form: longer is no amount
 
 
+async def _ask_first(acted: ActOnLead, typed: str, refund_number: str) -> Response:
+    """A destructive action's first post: nothing changes; the page says what will happen
+    (money included) and repeats the form with `confirm=yes` for the second tap."""
+    assert isinstance(acted.lead, UUID)
+    view = await services().queries.page.lead(acted.lead)
+    if view is None:
+        return await _page("problem.html", 404, problem="no_lead")
+    settings = services().settings
+    studio = settings.studio()
+    asked = confirmation(
+        view,
+        acted.action,
+        acted.refund_amount,
+        settings.locale,
+        no_show_keeps=studio.rules.no_show.keeps_deposit if studio else True,
+    )
+    fields = {"amount": typed, "refund_number": refund_number}
+    return await _page(
+        "confirm.html",
+        lead=view,
+        action=acted.action.value,
+        asked=asked,
+        fields={name: value for name, value in fields.items() if value},
+    )
+
+
 async def _over_refundable(acted: ActOnLead, typed: str) -> Response | None:
     """The refused page when a refund asks more than is left (naming the most that can
     be), or when nothing is left; None when it can go."""
@@ -375,6 +411,41 @@ async def _over_refundable(acted: ActOnLead, typed: str) -> Response | None:
     )
     refund = ArtistAction.REFUND.value
     return await _lead_page(str(acted.lead), 422, typed={refund: typed}, wrong={refund: why})
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """An approval's piece: its price and sessions as typed, or what to fix, by field."""
+
+    quote: int | None
+    sessions: int | None
+    wrong: dict[str, str]
+
+
+def _piece_typed(form: Mapping[str, str]) -> dict[str, str]:
+    """The approval's other fields as typed, to fill the form again when it is refused."""
+    return {
+        field: (form.get(field) or "").strip()[:_MAX_AMOUNT_TEXT] for field in ("quote", "sessions")
+    }
+
+
+def _piece(form: Mapping[str, str]) -> _Piece:
+    """The approval's `quote` (money, in the locale) and `sessions` (1-10), both optional."""
+    typed = _piece_typed(form)
+    wrong: dict[str, str] = {}
+    quote = sessions = None
+    if typed["quote"]:
+        settings = services().settings
+        try:
+            quote = parse_money(typed["quote"], settings.deposit_currency, settings.locale).minor
+        except MoneyError as error:
+            wrong["quote"] = str(error).replace("deposit", "price")
+    if typed["sessions"]:
+        sessions = _number(typed["sessions"])
+        if sessions is None or not 1 <= sessions <= 10:
+            wrong["sessions"] = "Type the sessions the piece takes, from 1 to 10."
+            sessions = None
+    return _Piece(quote, sessions, wrong)
 
 
 def _number(text: str | None) -> int | None:

@@ -18,7 +18,17 @@ import yaml
 from babel.numbers import is_currency
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from actors.schedule import WEEKDAYS, MessagePrices, Opening, StudioFile
+from actors.money import MoneyError, parse_money
+from actors.schedule import (
+    WEEKDAYS,
+    DepositRule,
+    MessagePrices,
+    NoShowRule,
+    Opening,
+    RescheduleRule,
+    StudioFile,
+    StudioPolicy,
+)
 
 __all__ = ["StudioFileError", "load_studio"]
 
@@ -42,6 +52,79 @@ class _Hours(BaseModel):
     sunday: list[tuple[str, str]]
 
 
+def _between(low: int, high: int) -> Any:
+    """A whole number in [low, high], refused in the spec's words ("got 0")."""
+
+    def check(value: int | None) -> int | None:
+        if value is not None and not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high} (got {value})")
+        return value
+
+    return check
+
+
+class _Deposit(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    amount: str | int | None = None  # "50.00": a dot for decimals
+    percent_of_quote: int | None = None
+    minimum: str | int | None = None
+
+    _percent = field_validator("percent_of_quote")(_between(1, 100))
+
+
+class _Reschedule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max: _Minutes = 0
+    notice_hours: _Minutes = 0
+
+
+class _NoShow(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    keeps_deposit: bool = True
+    late_minutes: int | None = None
+
+    _late = field_validator("late_minutes")(_between(1, 24 * 60))
+
+
+class _Sessions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    deposit_each_session: bool = False
+
+    @field_validator("deposit_each_session")
+    @classmethod
+    def _one_deposit(cls, value: bool) -> bool:
+        # A deposit per session would move a booked lead back to waiting for a payment,
+        # which the lead's state machine does not allow yet: refused, never ignored.
+        if value:
+            raise ValueError("true is not supported yet (one deposit per piece)")
+        return value
+
+
+class _Policy(BaseModel):
+    """`policy:` as written; each key optional, its default today's behaviour."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    deposit: _Deposit = _Deposit()
+    refundable_until_hours: _Minutes | None = None
+    reschedule: _Reschedule = _Reschedule()
+    no_show: _NoShow = _NoShow()
+    sessions: _Sessions = _Sessions()
+    drawing_fee: str | int | None = None
+
+
+# The older top-level keys, and where each one lives in `policy:`.
+_OLDER_KEYS = {
+    "cancel_notice_hours": "policy.refundable_until_hours",
+    "reschedule_notice_hours": "policy.reschedule.notice_hours",
+    "max_reschedules": "policy.reschedule.max",
+}
+
+
 class _StudioFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -52,13 +135,15 @@ class _StudioFile(BaseModel):
     buffer_minutes: _Minutes
     horizon_days: int = Field(gt=0, le=366)
     min_notice_hours: _Minutes
-    reschedule_notice_hours: _Minutes
-    max_reschedules: _Minutes
-    cancel_notice_hours: _Minutes
+    # A file of before `policy:`: these three stand for its refund and reschedule rules.
+    reschedule_notice_hours: _Minutes | None = None
+    max_reschedules: _Minutes | None = None
+    cancel_notice_hours: _Minutes | None = None
     reminder_offsets_minutes: list[Annotated[int, Field(gt=0)]] = [2880, 720]
     aftercare_after_hours: _Minutes
     healed_photo_after_days: _Minutes
     message_prices: dict[str, Any] | None = None
+    policy: _Policy | None = None
     address: str | None = Field(default=None, min_length=1, max_length=200)
 
     @field_validator("address")
@@ -100,9 +185,9 @@ def _openings(day: str, ranges: list[tuple[str, str]]) -> tuple[Opening, ...]:
     return tuple(openings)
 
 
-def load_studio(path: Path) -> StudioFile:
+def load_studio(path: Path, currency: str = "gbp") -> StudioFile:
     """
-    Read and check the studio file.
+    Read and check the studio file; its amounts are in `currency` (DEPOSIT_CURRENCY).
 
     Raises:
         StudioFileError: one line, naming the key that is wrong.
@@ -130,16 +215,56 @@ def load_studio(path: Path) -> StudioFile:
     ):
         raise StudioFileError("reminder_offsets_minutes: give at least one, each once")
     policies = parsed.model_dump(
-        exclude={"timezone", "hours", "reminder_offsets_minutes", "message_prices"}
+        exclude={"timezone", "hours", "reminder_offsets_minutes", "message_prices", "policy"},
+        exclude_none=True,
     )
+    _older_or_policy(parsed)
     offsets = tuple(sorted(parsed.reminder_offsets_minutes, reverse=True))
     return StudioFile(
         timezone=ZoneInfo(parsed.timezone),
         hours=hours,
         reminder_offsets_minutes=offsets,
         message_prices=None if parsed.message_prices is None else _prices(parsed.message_prices),
+        policy=None if parsed.policy is None else _policy(parsed.policy, currency),
         **policies,
     )
+
+
+def _older_or_policy(parsed: _StudioFile) -> None:
+    """A file has `policy:` or the three older keys, never both, never neither."""
+    for key, place in _OLDER_KEYS.items():
+        given = getattr(parsed, key) is not None
+        if given and parsed.policy is not None:
+            raise StudioFileError(f"{key}: a file with policy: gives it as {place}")
+        if not given and parsed.policy is None:
+            raise StudioFileError(f"{key}: field required (or give policy: with {place})")
+
+
+def _policy(policy: _Policy, currency: str) -> StudioPolicy:
+    """`policy:` as the behaviour and the copy read it: amounts in minor units."""
+    deposit = policy.deposit
+    return StudioPolicy(
+        deposit=DepositRule(
+            amount=_amount(deposit.amount, "policy.deposit.amount", currency),
+            percent_of_quote=deposit.percent_of_quote,
+            minimum=_amount(deposit.minimum, "policy.deposit.minimum", currency),
+        ),
+        refundable_until_hours=policy.refundable_until_hours,
+        reschedule=RescheduleRule(policy.reschedule.max, policy.reschedule.notice_hours),
+        no_show=NoShowRule(policy.no_show.keeps_deposit, policy.no_show.late_minutes),
+        deposit_each_session=policy.sessions.deposit_each_session,
+        drawing_fee=_amount(policy.drawing_fee, "policy.drawing_fee", currency),
+    )
+
+
+def _amount(text: str | int | None, where: str, currency: str) -> int | None:
+    """An amount of the file ("50.00", a dot for decimals) in the currency's minor units."""
+    if text is None:
+        return None
+    try:
+        return parse_money(str(text), currency, "en").minor
+    except MoneyError as error:
+        raise StudioFileError(f"{where}: {str(error).replace('deposit', 'amount')}") from None
 
 
 def _prices(table: dict[str, Any]) -> MessagePrices:

@@ -46,6 +46,8 @@ class LeadActions:
             session_minutes=command.session_minutes,
             refund_amount=command.refund_amount,
             refund_number=command.refund_number,
+            quote=command.quote,
+            sessions=command.sessions,
             action_id=uuid.uuid4(),
             now=self._now(),
             correlation_id=command.correlation_id,

@@ -175,6 +175,8 @@ class ActOnLead(Command[ActionTaken | None]):
     session_minutes: int | None = None  # an approval's session length (appointments on)
     refund_amount: int | None = None  # a refund's amount, in minor units; None: all that is left
     refund_number: int | None = None  # the page's form: which refund it is (once, however posted)
+    quote: int | None = None  # an approval's price of the piece, in minor units
+    sessions: int | None = None  # an approval's sessions of the piece (1-10)
 
 
 @dataclass(frozen=True)

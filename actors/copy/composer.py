@@ -34,6 +34,7 @@ from actors.copy.file import (
 from actors.copy.filling import filling_of
 from actors.copy.formatting import format_slot, format_when
 from actors.copy.limits import WhatsAppLimits, clip
+from actors.copy.policy_words import POLICY_OUTROS, PolicyWords
 from actors.lead.button_ids import button_id, edit_row_id, later_row_id, slot_row_id
 from actors.lead.messages import (
     AskQuestion,
@@ -51,6 +52,8 @@ from actors.lead.model import MEDIA_ANSWER, SKIPPED_ANSWER
 from actors.lead.script import Kind
 from actors.lead.status import Status
 from actors.lead.validation import size_shown
+from actors.money import Money
+from actors.schedule import StudioPolicy
 
 __all__ = ["Composer"]
 
@@ -64,8 +67,19 @@ class Composer:
         *,
         timezone: tzinfo = UTC,
         sign_in_url: Callable[[str], str] | None = None,
+        rules: StudioPolicy | None = None,
+        deposit: Money | None = None,
     ) -> None:
+        """`rules`: STUDIO_FILE's policy (None: no STUDIO_FILE, today's defaults and no
+        appointments); `deposit`: the usual one, named when a message carries none."""
         self._copy = copy
+        self._policy = PolicyWords(
+            copy.policy,
+            rules or StudioPolicy(),
+            deposit or Money(5000, "GBP"),
+            copy.locale,
+            appointments=rules is not None,
+        )
         # A sign-in link's id -> its URL, made only as it is sent (None: links are off).
         self._sign_in_url = sign_in_url
         self._timezone = timezone  # the studio's: {when} and the slots are written in it
@@ -114,9 +128,15 @@ class Composer:
         return (
             self._said_first(filling.intro, filling.params)
             + self._text(message.key, filling.params, filling.answers)
-            + (f"\n\n{self._text(filling.outro, filling.params, ())}" if filling.outro else "")
+            + (f"\n\n{self._outro(filling.outro, filling.params)}" if filling.outro else "")
             + (f"\n\n{self._text(filling.closing, filling.params, ())}" if filling.closing else "")
         )
+
+    def _outro(self, key: str, params: Mapping[str, str]) -> str:
+        """What is said last: the policy's sentences, or a copy message."""
+        if key in POLICY_OUTROS:
+            return self._policy.outro(key, self._values(params, (), "\n"))
+        return self._text(key, params, ())
 
     def _said_first(self, intro: str | None, params: Mapping[str, str]) -> str:
         return self._text(intro, params, ()) + "\n\n" if intro else ""
@@ -186,8 +206,9 @@ class Composer:
         return values
 
     def plain(self, key: str, params: Mapping[str, str] | None = None) -> str:
-        """A message's text alone, for providers' own pages (Stripe) and files (calendars)."""
-        return self._text(key, params or {}, ())
+        """A message's text alone, for providers' own pages (Stripe) and files (calendars);
+        a policy outro's key gives the policy's sentences."""
+        return self._outro(key, params or {})
 
     def status_name(self, status: str) -> str:
         """A status as the artist reads it (`statuses:`), or its code when unnamed."""

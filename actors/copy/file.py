@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from actors.copy.limits import WhatsAppLimits
-from actors.lead.button_ids import SUMMARY_BUTTONS, VISIT_BUTTONS
+from actors.lead.button_ids import NEXT_SESSION, SUMMARY_BUTTONS, VISIT_BUTTONS
 from actors.lead.model import ArtistAction
 from actors.lead.script import Kind
 from actors.lead.status import Status
@@ -31,6 +31,7 @@ __all__ = [
     "CopyError",
     "CopyFile",
     "MessageCopy",
+    "PolicyCopy",
     "QuestionCopy",
     "WhatsAppLimits",
     "load_copy",
@@ -71,7 +72,6 @@ _CONVERSATION_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "deposit_link_again": (frozenset({"url", "amount"}), frozenset()),
     "deposit_expired": (frozenset(), frozenset()),
     "booked": (frozenset({"amount"}), frozenset()),
-    "deposit_policy": (frozenset({"amount"}), frozenset()),  # said after the link and booked
     "artist_booked": (frozenset({"name", "number", "link"}), frozenset()),
     "artist_deposit_expired": (frozenset({"name", "number", "link"}), frozenset()),
     "artist_payment_notice": (frozenset({"name", "number", "link", "reason"}), frozenset()),
@@ -85,9 +85,12 @@ _CONVERSATION_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "payment_twice": (frozenset(), frozenset()),
     "payment_not_bookable": (frozenset(), frozenset()),
     "deposit_product": (frozenset(), frozenset()),
+    "drawing_fee_product": (frozenset(), frozenset()),  # its line in the Checkout Session
     "calendar_name": (frozenset(), frozenset()),  # the artist's subscribed calendar
     "calendar_appointment": (frozenset({"name"}), frozenset()),  # an event in it
     "calendar_deposit_paid": (frozenset({"amount"}), frozenset()),  # its description
+    "calendar_session": (frozenset({"session", "sessions"}), frozenset()),  # a piece's
+    "calendar_balance": (frozenset({"balance"}), frozenset()),  # ... on its last session
     "calendar_invite": (frozenset(), frozenset()),  # the lead's add-to-calendar event
     "reminder": (frozenset(), frozenset()),
     "deposit_reminder": (frozenset({"url"}), frozenset()),
@@ -130,13 +133,19 @@ _APPOINTMENT_MESSAGES = {
     "booked_at": _says("when", "amount"),
     "calendar_add": _says("url"),  # the lead's "add to calendar" link, after the booking
     "visit_address": _says("address"),  # last in the confirmation: STUDIO_FILE's address
+    # A piece of several sessions: after one, the next is booked from a button.
+    "next_session": _says("session", "sessions", buttons=frozenset({NEXT_SESSION})),
+    "next_session_pick": _says(),
+    "session_booked": _says("when", "session", "sessions", "amount", "quote", "balance"),
     "visit_reminder": _says("when", buttons=VISIT_BUTTONS),
     **dict.fromkeys(
         ["slot_held", "visit_confirmed", "rescheduled", "reschedule_refused", "cancelled"],
         _says("when"),
     ),
-    **dict.fromkeys(["cancel_refund", "cancel_forfeit", "cancelled_by_artist"], _says("when")),
+    "cancelled_by_artist": _says("when"),
     "artist_booked_at": _says(*_WHO, "when", buttons=frozenset({_A.CANCEL.value})),
+    "artist_visit_ended": _says(*_WHO, "when", buttons=frozenset({_A.CAME, _A.NO_SHOW})),
+    "no_show": _says("when", "amount"),  # the lead did not come: the policy's words after it
     **dict.fromkeys(
         ["artist_rescheduled", "artist_reschedule_refused", "artist_lead_cancelled"],
         _says(*_WHO, "when"),
@@ -215,6 +224,41 @@ class _LabelsCopy(_Model):
     decimal_mark: str = "."
 
 
+# What a policy sentence may name: the rules' values (`actors.copy.policy_words`).
+POLICY_VALUES = frozenset(
+    {"amount", "refund_notice", "reschedules", "reschedule_notice", "late", "sessions"}
+    | {"drawing_fee", "quote", "balance", "session", "when"}
+)
+
+
+class PolicyCopy(_Model):
+    """`policy:`: one text per rule, a variant per kind of value; no rule's value is
+    written in fixed words (they are the placeholders, filled from STUDIO_FILE)."""
+
+    deposit: str  # what a deposit is for, before the rules
+    refundable: str  # {refund_notice}
+    never_refundable: str
+    artist_cancels: str  # {amount}
+    reschedule: str  # {reschedules}, {reschedule_notice}
+    no_reschedule: str
+    no_show_kept: str
+    no_show_refunded: str
+    late: str  # {late}
+    drawing_fee: str  # {drawing_fee}
+    times: dict[str, str]  # CLDR plural category ("one", "other", ...) -> "{count} times"
+    cancel_refunded: str  # on the lead's cancel, in time: {amount}, {refund_notice}
+    cancel_kept: str  # too late: {amount}, {refund_notice}
+    cancel_kept_always: str  # never refundable: {amount}
+    no_show_now_kept: str  # the lead did not come: {amount} kept
+    no_show_now_refunded: str  # ... refunded
+    balance: str  # a piece's last session: {balance}, {quote}, {amount}
+    balance_no_quote: str  # ... with no quote: {amount}
+
+    def texts(self) -> dict[str, str]:
+        """Every sentence by its name (the plural forms apart)."""
+        return {k: v for k, v in self.model_dump().items() if isinstance(v, str)}
+
+
 class CopyFile(_Model):
     """The copy file as written; `load_copy` reads and checks it."""
 
@@ -224,6 +268,7 @@ class CopyFile(_Model):
     questions: list[QuestionCopy] = Field(min_length=1)
     messages: dict[str, str | MessageCopy]
     statuses: dict[Status, str]
+    policy: PolicyCopy  # the sentences about the studio's rules
     # Body parameters of WhatsApp templates, by message key
     # (see actors.providers.whatsapp.templates).
     templates: dict[str, list[str]] = {}
@@ -317,6 +362,19 @@ def _check(copy: CopyFile) -> None:
     if unknown:
         raise CopyError(f"copy key 'words.size_units' has unknown units {sorted(unknown)}")
     _check_questions(copy, messages)
+    _check_policy(copy.policy)
+
+
+def _check_policy(policy: PolicyCopy) -> None:
+    for name, text in policy.texts().items():
+        unsupplied = placeholders(text) - POLICY_VALUES - NAMES
+        if unsupplied:
+            raise CopyError(f"copy key 'policy.{name}' uses unsupplied {sorted(unsupplied)}")
+    if "other" not in policy.times:
+        raise CopyError("copy key 'policy.times' needs 'other'")
+    for form, text in policy.times.items():
+        if placeholders(text) - {"count"}:
+            raise CopyError(f"copy key 'policy.times.{form}' takes only {{count}}")
 
 
 def _check_questions(copy: CopyFile, messages: Mapping[str, MessageCopy]) -> None:

@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from actors.lead.messages import (
     Answers,
     AskQuestion,
+    AskVisitOutcome,
     AskWhatToEdit,
     AskWhichLead,
     ConfirmBooking,
     ConfirmCancellation,
     ConfirmOptOut,
+    ConfirmSession,
     Message,
     OfferSlots,
     ReaskQuestion,
@@ -35,6 +37,8 @@ __all__ = ["DEPOSIT_POLICY", "Filling", "filling_of"]
 
 DEPOSIT_POLICY = "deposit_policy"  # said after the link and the booking: read before paying
 VISIT_ADDRESS = "visit_address"  # "Where: {address}", last in a booking's confirmation
+# Said after each reminder: the rules on cancelling and moving, while they still apply.
+_REMINDED = {"visit_reminder": "policy_reminder", "no_show": "no_show_policy"}
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,9 @@ class Filling:
 def filling_of(message: Message) -> Filling:
     """The one table of how each kind of message fills its copy."""
     match message:
-        case SendMessage() | SendMedia():
+        case SendMessage():
+            return Filling(message.params, outro=_REMINDED.get(message.key))
+        case SendMedia():
             return Filling(message.params)
         case AskQuestion():
             return Filling(_named(message.name), intro=message.intro)
@@ -63,7 +69,7 @@ def filling_of(message: Message) -> Filling:
         case SendPacket():
             reason = {"reason": message.reason} if message.reason else {}
             return Filling({**message.who, **reason}, message.answers, ref=message.lead)
-        case SendBookingNotice():
+        case SendBookingNotice() | AskVisitOutcome():
             return Filling({**message.who, "when": str(message.when)}, ref=message.lead)
         case OfferSlots():
             return Filling({"minutes": str(message.minutes)}, intro=message.intro)
@@ -78,7 +84,14 @@ def filling_of(message: Message) -> Filling:
             return Filling(params, outro=DEPOSIT_POLICY, closing=closing)
         case ConfirmCancellation():
             outro = "cancel_forfeit" if message.forfeit else "cancel_refund"
-            return Filling({"when": str(message.when)}, outro=outro)
+            amount = {"amount": message.amount} if message.amount else {}
+            return Filling({"when": str(message.when), **amount}, outro=outro)
+        case ConfirmSession():
+            params = {"when": str(message.when), "session": str(message.number)}
+            params |= {"sessions": str(message.of), "amount": message.amount}
+            params |= {"quote": message.quote, "balance": message.balance}
+            last = message.number == message.of
+            return Filling(params, outro="session_balance" if last else None)
         case RelayReply():
             return Filling({"text": message.text})
         case SendSignInLink():

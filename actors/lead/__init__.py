@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from actors.lead.answers import latest_answers
+from actors.lead.appointments import no_show_open
 from actors.lead.behaviour import LeadBehaviour, offered_actions
 from actors.lead.codec import (
     UndecodableEffect,
@@ -163,6 +164,7 @@ __all__ = [
     "fold",
     "latest_answers",
     "media_kind",
+    "no_show_open",
     "offered_actions",
     "outbox_channel",
     "phone_of",

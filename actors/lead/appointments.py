@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from actors.lead.artist_side import who
 from actors.lead.button_ids import (
+    NEXT_SESSION,
     VISIT_BUTTONS,
     VISIT_CANCEL,
     VISIT_CONFIRM,
@@ -27,6 +28,7 @@ from actors.lead.button_ids import (
 from actors.lead.messages import (
     ConfirmBooking,
     ConfirmCancellation,
+    ConfirmSession,
     OfferSlots,
     SendBookingNotice,
 )
@@ -53,7 +55,8 @@ from actors.lead.model import (
     Visit,
     media_kind,
 )
-from actors.lead.refunds import refund
+from actors.lead.pieces import balance, more_sessions, piece
+from actors.lead.refunds import refund, refundable
 from actors.lead.script import Policy
 from actors.lead.status import Status
 from actors.lead.transitions import move
@@ -61,10 +64,22 @@ from actors.lead.whatsapp_rules import SILENT_KINDS
 from actors.schedule import StudioFile, is_free, offer
 from actors.schedule.slots import is_clear
 
-__all__ = ["HEALED_PHOTO", "AppointmentRules"]
+__all__ = ["HEALED_PHOTO", "NO_SHOW_AFTER", "AppointmentRules", "no_show_open"]
 
 S = Status
 HEALED_PHOTO = "healed_photo"  # the answer a healed photo is kept as, in the lead's file
+
+
+NO_SHOW_AFTER = timedelta(days=7)  # how long after its end a visit can be marked a no-show
+
+
+def no_show_open(state: LeadState, now: datetime) -> bool:
+    """Whether the lead's appointment may be marked a no-show now: booked (or done), from
+    its start until 7 days after its end."""
+    visit = state.visit
+    if visit is None or state.status not in (S.BOOKED, S.DONE):
+        return False
+    return _at(visit.starts_at) <= now <= _at(visit.ends_at) + NO_SHOW_AFTER
 
 
 def _at(seconds: int) -> datetime:
@@ -90,7 +105,7 @@ class AppointmentRules:
             resume_status=None,
             visit=None,
             rescheduling=False,
-            deposit_amount=acted.deposit_amount,  # the amount approved is the amount asked
+            **piece(acted, self._policy),  # the amount approved is the amount asked
         )
         return self.offer(state, calendar, acted.received_at, intro="slots_intro")
 
@@ -145,7 +160,9 @@ class AppointmentRules:
         if not free:
             return self.offer(state, calendar, now, intro="slot_taken")
         visit = Visit(start, start + int(length.total_seconds()))
-        if state.status is S.BOOKED:
+        if state.status is S.BOOKED and state.visit is None and state.session_number >= 1:
+            return self._next_session(state, visit, now)  # a piece's next: the one deposit
+        if state.status is S.BOOKED:  # a move (or a time lost while paying: picked again)
             return self._moved(state, visit, now)
         attempt = state.deposit_attempt + 1
         state = replace(
@@ -156,7 +173,7 @@ class AppointmentRules:
         )
         hold = self._claim(visit, "hold", expires_at=_seconds(now) + self._policy.hold_s)
         held = SendMessage(to=state.wa_id, key="slot_held", params={"when": str(start)})
-        link = RequestDepositLink(state.wa_id, attempt, state.deposit_amount)
+        link = RequestDepositLink(state.wa_id, attempt, state.deposit_amount, state.drawing_fee)
         return Decision(state, (hold, held, link))
 
     def _moved(self, state: LeadState, visit: Visit, now: datetime) -> Decision:
@@ -178,6 +195,39 @@ class AppointmentRules:
         ]
         return Decision(state, tuple(effects))
 
+    def _next_session(self, state: LeadState, visit: Visit, now: datetime) -> Decision:
+        """A later session of the piece, booked at once: the one deposit holds it."""
+        policy = self._policy
+        number = max(state.session_number, 1) + 1
+        state = replace(
+            state,
+            visit=visit,
+            rescheduling=False,
+            session_number=number,
+            reschedules=0,
+            reminded=self._past_offsets(visit, now),
+        )
+        left = balance(state, policy)
+        paid = state.paid_amount or state.deposit_amount or policy.deposit_amount
+        written = policy.money(paid).format(policy.locale)
+        confirmed = ConfirmSession(
+            state.wa_id,
+            visit.starts_at,
+            number,
+            state.sessions,
+            written,
+            quote="" if state.quote is None else policy.money(state.quote).format(policy.locale),
+            balance="" if left is None else policy.money(left).format(policy.locale),
+        )
+        effects: list[Effect] = [
+            self._claim(visit, "appointment"),
+            confirmed,
+            *self._add_to_calendar(state, visit),
+            RecordEvent("info", "session_booked", {"session": number, "of": state.sessions}),
+            *self._notice_booked(state, visit),
+        ]
+        return Decision(state, tuple(effects))
+
     # -- paid, expired -------------------------------------------------------------------
 
     def booked(
@@ -191,7 +241,8 @@ class AppointmentRules:
             state = replace(state, visit=None, rescheduling=True)
             lost = self.offer(state, calendar, now, intro="slot_lost_paid")
             return state, [*lost.effects, *self._tell(state, "artist_slot_lost")]
-        state = replace(state, reminded=self._past_offsets(visit, now))
+        number = state.session_number + 1  # the first session, or a later one's own deposit
+        state = replace(state, reminded=self._past_offsets(visit, now), session_number=number)
         return state, [
             self._claim(visit, "appointment"),
             ConfirmBooking(state.wa_id, amount, visit.starts_at, self._studio.address),
@@ -226,6 +277,9 @@ class AppointmentRules:
             if message.kind in SILENT_KINDS:  # a reaction is no pick: never answered
                 return Decision(state)
             return self.picking(state, message, calendar)
+        if visit is None and choice == NEXT_SESSION and more_sessions(state):
+            state = replace(state, rescheduling=True)
+            return self.offer(state, calendar, now, intro="next_session_pick")
         if visit is None:
             return Decision(state)
         when = {"when": str(visit.starts_at)}
@@ -239,8 +293,7 @@ class AppointmentRules:
             )
         if choice == VISIT_RESCHEDULE:
             left = _at(visit.starts_at) - now
-            within = left >= timedelta(hours=self._studio.reschedule_notice_hours)
-            if within and state.reschedules < self._studio.max_reschedules:
+            if self._studio.rules.allows_move(state.reschedules, left.total_seconds()):
                 state = replace(state, rescheduling=True)
                 return self.offer(state, calendar, now, intro="reschedule_pick")
             refused = SendMessage(to=state.wa_id, key="reschedule_refused", params=when)
@@ -253,12 +306,21 @@ class AppointmentRules:
         self, state: LeadState, visit: Visit, message: MessageReceived
     ) -> Decision:
         notice = _at(visit.starts_at) - message.received_at
-        late = notice < timedelta(hours=self._studio.cancel_notice_hours)
+        # The one value the lead read (the copy's policy words) decides the refund.
+        late = not self._studio.rules.refunds_cancellation(notice.total_seconds())
+        amount = self._policy.money(
+            state.paid_amount or state.deposit_amount or self._policy.deposit_amount
+        )
         state = replace(move(state, S.CANCELLED, message), rescheduling=False)
         when = {"when": str(visit.starts_at)}
         effects: list[Effect] = [
             ReleaseSlot(cancelled=True),
-            ConfirmCancellation(state.wa_id, visit.starts_at, forfeit=late),
+            ConfirmCancellation(
+                state.wa_id,
+                visit.starts_at,
+                forfeit=late,
+                amount=amount.format(self._policy.locale),
+            ),
             RecordEvent("info", "cancelled_by_lead", {"forfeit": late}),
             *self._tell(state, "artist_lead_cancelled", when),
         ]
@@ -282,6 +344,39 @@ class AppointmentRules:
         ]
         state, refund = self._refund(state, "artist")
         return Decision(state, (*effects, *refund))
+
+    def no_show(self, state: LeadState, acted: ArtistActed) -> Decision:
+        """The lead did not come (from the appointment's start until 7 days after its end):
+        NO_SHOW, the deposit kept as the policy says (or refunded in full), the piece's
+        other sessions dropped, the lead told in the policy's words."""
+        visit = state.visit
+        if visit is None or not no_show_open(state, acted.received_at):
+            return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        policy = self._policy
+        left = refundable(state, policy.deposit)
+        state = replace(
+            move(state, S.NO_SHOW, acted),
+            rescheduling=False,
+            sessions=max(state.session_number, 1),  # no more sessions of the piece
+        )
+        effects: list[Effect] = []
+        kept = 0
+        if policy.rules.no_show.keeps_deposit:
+            kept = 0 if left is None else left.minor
+            state = replace(state, kept_amount=state.kept_amount + kept)
+        else:
+            state, refunded = self._refund(state, "no_show")
+            effects.extend(refunded)
+        amount = left.format(policy.locale) if left is not None else ""
+        told = SendMessage(state.wa_id, "no_show", {"when": str(visit.starts_at), "amount": amount})
+        noted = RecordEvent("info", "no_show", {"kept": kept, "by": acted.via})
+        return Decision(state, (told, noted, *effects))
+
+    def came(self, state: LeadState, acted: ArtistActed) -> Decision:
+        """The artist's Came at the appointment's end: recorded, nothing else changes."""
+        if state.visit is None or state.status not in (S.BOOKED, S.DONE):
+            return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        return Decision(state, (RecordEvent("info", "visit_came", {"by": acted.via}),))
 
     def _refund(self, state: LeadState, by: str) -> tuple[LeadState, list[Effect]]:
         """All that is left of the deposit back, once (its own idempotency key)."""

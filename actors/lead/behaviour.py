@@ -65,6 +65,7 @@ from actors.lead.not_answers import (
     recorded,
     unsupported_once,
 )
+from actors.lead.pieces import piece
 from actors.lead.refunds import refund
 from actors.lead.script import Option, Policy, Question, Script, Validation
 from actors.lead.search_words import search_words
@@ -115,12 +116,17 @@ _OFFERED_BOOKED: tuple[ArtistAction, ...] = (_A.CANCEL, _A.TAKE_OVER)
 _OFFERED_OTHERWISE = (_A.TAKE_OVER,)
 
 
-def offered_actions(status: Status, *, booked: bool) -> tuple[ArtistAction, ...]:
-    """The artist's actions offered on a lead in `status` (`booked`: it has a visit)."""
+def offered_actions(
+    status: Status, *, booked: bool, no_show: bool = False
+) -> tuple[ArtistAction, ...]:
+    """The artist's actions offered on a lead in `status` (`booked`: it has a visit;
+    `no_show`: its appointment may be marked a no-show now, `no_show_open`)."""
     if status is S.BOOKED and booked:
         offered = _OFFERED_BOOKED
     else:
         offered = _OFFERED.get(status, _OFFERED_OTHERWISE)
+    if no_show:
+        offered = (*offered, _A.NO_SHOW)
     return offered if status is S.OPTOUT else (*offered, _A.OPT_OUT)
 
 
@@ -443,9 +449,11 @@ class LeadBehaviour:
                     deposit_attempt=attempt,
                     deposit=Deposit.REQUESTED,
                     resume_status=None,
-                    deposit_amount=acted.deposit_amount,
+                    **piece(acted, self._policy),
                 )
-                link = RequestDepositLink(state.wa_id, attempt, state.deposit_amount)
+                link = RequestDepositLink(
+                    state.wa_id, attempt, state.deposit_amount, state.drawing_fee
+                )
                 return Decision(state, (link,))
             case ArtistAction.DECLINE if state.status in _DECIDABLE:
                 state = replace(move(state, S.REJECTED, event), resume_status=None)
@@ -465,6 +473,14 @@ class LeadBehaviour:
                 return self._resume(state, state.resume_status or S.QUALIFYING, event)
             case ArtistAction.CANCEL if appointments is not None:
                 decision = appointments.cancelled_by_artist(state, event)
+                if decision.outcome is Outcome.PROCESSED:
+                    return decision
+            case ArtistAction.NO_SHOW if appointments is not None:
+                decision = appointments.no_show(state, acted)
+                if decision.outcome is Outcome.PROCESSED:
+                    return decision
+            case ArtistAction.CAME if appointments is not None:
+                decision = appointments.came(state, acted)
                 if decision.outcome is Outcome.PROCESSED:
                     return decision
             case ArtistAction.REFUND:  # whatever the status, while some is left

@@ -92,6 +92,12 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
         "reschedules": state.reschedules,
         "reminded": list(state.reminded),
         "healed_asked": state.healed_asked,
+        "quote": state.quote,
+        "sessions": state.sessions,
+        "session_number": state.session_number,
+        "kept_amount": state.kept_amount,
+        "outcome_asked": state.outcome_asked,
+        "drawing_fee": state.drawing_fee,
         "unsupported_said_at": state.unsupported_said_at,
         **_identity_to_json(state),
         "answers": [
@@ -147,6 +153,12 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
         reschedules=int(data.get("reschedules", 0)),
         reminded=tuple(int(m) for m in data.get("reminded", ())),
         healed_asked=bool(data.get("healed_asked", False)),
+        quote=data.get("quote"),
+        sessions=int(data.get("sessions") or 1),
+        session_number=int(data.get("session_number") or 0),
+        kept_amount=int(data.get("kept_amount") or 0),
+        outcome_asked=int(data.get("outcome_asked") or 0),
+        drawing_fee=data.get("drawing_fee"),
         unsupported_said_at=int(data.get("unsupported_said_at", 0)),
         phone=data.get("phone"),
         user_id=data.get("user_id"),
@@ -218,6 +230,7 @@ def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
                 "wa_id": effect.wa_id,
                 "attempt": effect.attempt,
                 **({"amount": effect.amount} if effect.amount is not None else {}),
+                **({"drawing_fee": effect.drawing_fee} if effect.drawing_fee else {}),
             }
         case RefundDeposit():
             return {
@@ -256,6 +269,7 @@ def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
                     wa_id=str(data["wa_id"]),
                     attempt=int(data["attempt"]),
                     amount=None if amount is None else int(amount),
+                    drawing_fee=int(data["drawing_fee"]) if data.get("drawing_fee") else None,
                 )
             case "refund_deposit":
                 return RefundDeposit(

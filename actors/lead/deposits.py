@@ -139,7 +139,8 @@ class DepositRules:
             move(state, S.BOOKED, event),
             deposit=Deposit.PAID,
             payment_intent=event.payment_intent,
-            paid_amount=event.amount,
+            # The deposit's part: the drawing fee is never refunded, nor taken off the price.
+            paid_amount=None if event.amount is None else event.amount - (state.drawing_fee or 0),
             resume_status=None,
         )
         effects: list[Effect] = [RecordEvent("info", "booked", self._detail(event))]
@@ -162,7 +163,8 @@ class DepositRules:
             problems.append("metadata_mismatch")
         if policy.livemode is not None and event.livemode != policy.livemode:
             problems.append("livemode_mismatch")
-        if event.amount != (state.deposit_amount or policy.deposit_amount):
+        deposit = state.deposit_amount or policy.deposit_amount
+        if event.amount != deposit + (state.drawing_fee or 0):  # the fee is its own line
             problems.append("amount_mismatch")
         if (event.currency or "").lower() != policy.deposit_currency.lower():
             problems.append("currency_mismatch")
@@ -185,7 +187,7 @@ class DepositRules:
             state = replace(state, deposit_attempt=attempt, deposit=Deposit.REQUESTED)
             effects: tuple[Effect, ...] = (
                 RecordEvent("info", "link_expired", self._detail(event)),
-                RequestDepositLink(state.wa_id, attempt, state.deposit_amount),
+                RequestDepositLink(state.wa_id, attempt, state.deposit_amount, state.drawing_fee),
             )
             return Decision(state, effects)
         state = replace(move(state, S.ABANDONED, event), deposit=Deposit.EXPIRED, visit=None)

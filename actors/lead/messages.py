@@ -10,10 +10,12 @@ exactly its fields. Pure data.
     ConfirmOptOut        the one message that reaches a number that opted out
     SendPacket           the lead's answers to the artist, with buttons acting on the lead
     SendBookingNotice    to the artist: a time is booked, with Cancel for that lead
+    AskVisitOutcome      to the artist at an appointment's end: Came / No-show for that lead
     OfferSlots           free times as a list to pick from (none: the lead waits)
     SendDepositLink      the Checkout link, with the deposit policy after it
     ConfirmBooking       the deposit is paid: booked (at a time, with appointments)
     ConfirmCancellation  the appointment is cancelled: refunded, or forfeit
+    ConfirmSession       a later session of a piece is booked (the last: the balance)
     AskWhichLead         to the artist: which of their leads a message is for
     RelayReply           the artist's words, to the lead from the business number
     SendMedia            a media item forwarded as what it is
@@ -37,11 +39,13 @@ from typing import ClassVar
 __all__ = [
     "Answers",
     "AskQuestion",
+    "AskVisitOutcome",
     "AskWhatToEdit",
     "AskWhichLead",
     "ConfirmBooking",
     "ConfirmCancellation",
     "ConfirmOptOut",
+    "ConfirmSession",
     "MediaKind",
     "Message",
     "OfferSlots",
@@ -212,6 +216,22 @@ class SendBookingNotice(WhatsAppMessage):
 
 
 @dataclass(frozen=True)
+class AskVisitOutcome(WhatsAppMessage):
+    """To the artist: the lead's appointment at `when` has ended; its Came / No-show
+    buttons act on that lead."""
+
+    tag: ClassVar[str] = "ask_visit_outcome"  # its outbox rows' type
+
+    lead: str  # the lead's number: the buttons' ids carry it
+    who: Mapping[str, str]
+    when: int  # epoch seconds
+
+    @property
+    def key(self) -> str:
+        return "artist_visit_ended"
+
+
+@dataclass(frozen=True)
 class OfferSlots(WhatsAppMessage):
     """Free times as a list to pick from, with a "Later dates" row when more follow;
     no times at all: the lead is told to wait."""
@@ -268,6 +288,7 @@ class ConfirmCancellation(WhatsAppMessage):
 
     when: int  # epoch seconds
     forfeit: bool
+    amount: str = ""  # the deposit, as the copy's locale writes it ("": the usual one)
 
     @property
     def key(self) -> str:
@@ -337,6 +358,25 @@ class SendSignInLink(WhatsAppMessage):
         return "studio_sign_in"
 
 
+@dataclass(frozen=True)
+class ConfirmSession(WhatsAppMessage):
+    """Session `number` of `of` is booked at `when` (no deposit link: the piece's one
+    deposit holds it); on the last, the balance (the copy's policy words) after it."""
+
+    tag: ClassVar[str] = "confirm_session"  # its outbox rows' type
+
+    when: int  # epoch seconds
+    number: int
+    of: int
+    amount: str  # the deposit paid, as the copy's locale writes it
+    quote: str = ""  # the piece's price, written; "": none given
+    balance: str = ""  # the quote less the deposit, written; "": no quote
+
+    @property
+    def key(self) -> str:
+        return "session_booked"
+
+
 Message = (
     SendMessage
     | AskQuestion
@@ -346,10 +386,12 @@ Message = (
     | ConfirmOptOut
     | SendPacket
     | SendBookingNotice
+    | AskVisitOutcome
     | OfferSlots
     | SendDepositLink
     | ConfirmBooking
     | ConfirmCancellation
+    | ConfirmSession
     | AskWhichLead
     | RelayReply
     | SendMedia

@@ -139,6 +139,7 @@ class TimerKind(StrEnum):
     DEPOSIT_REMINDER = "deposit_reminder"  # the Checkout link is about to expire
     VISIT_REMINDER = "visit_reminder"  # the next reminder of a booked appointment
     VISIT_DONE = "visit_done"  # the appointment is over: aftercare
+    VISIT_ENDED = "visit_ended"  # at its end: the artist is asked Came / No-show
     HEALED_PHOTO = "healed_photo"  # weeks later: a photo of the healed tattoo, please
 
 
@@ -188,6 +189,14 @@ class LeadState:
     reschedules: int = 0
     reminded: tuple[int, ...] = ()  # reminder offsets (minutes) already sent for `visit`
     healed_asked: bool = False
+    # A piece (the approval's): its price, and the sessions it takes (STUDIO_FILE's
+    # `policy:`): the deposit is paid once and comes off the final price.
+    quote: int | None = None  # minor units; None: no quote given
+    sessions: int = 1
+    session_number: int = 0  # the session booked (or last done): 1..sessions; 0: none yet
+    kept_amount: int = 0  # a no-show's deposit the studio keeps (minor units)
+    drawing_fee: int | None = None  # the policy's, at approval: charged with the deposit
+    outcome_asked: int = 0  # the visit (its start) the artist was asked Came / No-show about
     # When the copy's `unsupported` line was last said (seconds since the epoch, the
     # event's own time): at most once a day, whatever the lead keeps sending.
     unsupported_said_at: int = 0
@@ -265,6 +274,8 @@ class ArtistAction(StrEnum):
     OPT_OUT = "opt_out"
     CANCEL = "cancel"  # the booked appointment, refunding the deposit
     REFUND = "refund"  # some or all of a paid deposit back, whatever the status
+    NO_SHOW = "no_show"  # the lead did not come: the policy keeps (or refunds) the deposit
+    CAME = "came"  # the lead came: the artist's answer at the appointment's end, recorded
 
 
 @dataclass(frozen=True)
@@ -278,6 +289,8 @@ class ArtistActed:
     via: str = "whatsapp"  # whatsapp | admin
     deposit_amount: int | None = None  # an approval's own deposit (minor units); None: policy's
     session_minutes: int | None = None  # with APPROVE: other than the studio's default
+    quote: int | None = None  # with APPROVE: the piece's price (minor units), kept as the final
+    sessions: int | None = None  # with APPROVE: the sessions the piece takes (1-10)
     refund_amount: int | None = None  # with REFUND (minor units); None: all that is left
     # With REFUND from a form: the refund it was shown as (refunds_asked + 1 then); a form
     # posted again, or after another refund, names a number already used and does nothing.
@@ -436,6 +449,7 @@ class RequestDepositLink:
     wa_id: str
     attempt: int
     amount: int | None = None  # minor units; None: the configured deposit
+    drawing_fee: int | None = None  # minor units: its own line, never refunded; None: none
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from actors.lead.model import Deposit, Effect, LeadState, RecordEvent, RefundDep
 from actors.lead.script import Policy
 from actors.money import Money
 
-__all__ = ["REFUNDABLE", "asked", "paid", "refund", "refundable"]
+__all__ = ["REFUNDABLE", "asked", "kept", "left_to_pay", "paid", "refund", "refundable"]
 
 # A deposit Stripe holds, maybe partly given back already.
 REFUNDABLE = frozenset({Deposit.PAID, Deposit.REFUND_REQUESTED, Deposit.REFUNDED})
@@ -33,6 +33,21 @@ def paid(state: LeadState, usual: Money) -> Money | None:
     if state.payment_intent is None or state.deposit not in REFUNDABLE:
         return None
     return Money(state.paid_amount or state.deposit_amount or usual.minor, usual.currency)
+
+
+def kept(state: LeadState, usual: Money) -> Money | None:
+    """What the studio keeps of a paid deposit: a no-show's (None: nothing kept)."""
+    if not state.kept_amount:
+        return None
+    return Money(state.kept_amount, usual.currency)
+
+
+def left_to_pay(state: LeadState, usual: Money) -> Money | None:
+    """A piece's balance: its quote less the deposit (None: no quote)."""
+    if state.quote is None:
+        return None
+    taken = state.paid_amount or state.deposit_amount or usual.minor
+    return Money(max(state.quote - taken, 0), usual.currency)
 
 
 def refundable(state: LeadState, usual: Money) -> Money | None:

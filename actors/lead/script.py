@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from actors.lead.invite_links import InviteLinks
 from actors.money import Money
-from actors.schedule import StudioFile
+from actors.schedule import StudioFile, StudioPolicy
 
 __all__ = ["Kind", "Option", "Policy", "Question", "Script", "Validation", "Words", "normalise"]
 
@@ -158,6 +158,18 @@ class Policy:
     def deposit(self) -> Money:
         """The usual deposit, when the approval names none."""
         return Money(self.deposit_amount, self.deposit_currency)
+
+    @property
+    def rules(self) -> StudioPolicy:
+        """The studio's policy (STUDIO_FILE's `policy:`); without a file, today's defaults."""
+        return self.studio.rules if self.studio is not None else StudioPolicy()
+
+    def approved_deposit(self, acted_amount: int | None, quote: int | None) -> int | None:
+        """An approval's deposit: the artist's own amount wins, else the policy's share of
+        the quote; None: the usual deposit."""
+        if acted_amount is not None:
+            return acted_amount
+        return None if quote is None else self.rules.deposit.of_quote(quote)
 
     def money(self, minor: int) -> Money:
         """An amount of the studio's one currency."""

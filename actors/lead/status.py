@@ -23,3 +23,4 @@ class Status(StrEnum):
     SCHEDULING = "SCHEDULING"  # approved; picking a time
     CANCELLED = "CANCELLED"  # a booked time, cancelled by the lead or the artist
     DONE = "DONE"  # the appointment happened
+    NO_SHOW = "NO_SHOW"  # the lead did not come (the artist said so): closed

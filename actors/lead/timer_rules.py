@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from actors.lead.artist_side import who
+from actors.lead.messages import AskVisitOutcome
 from actors.lead.model import (
     ArmedTimer,
     CancelTimer,
@@ -30,6 +32,7 @@ from actors.lead.model import (
     TimerKind,
     Visit,
 )
+from actors.lead.pieces import more_sessions
 from actors.lead.script import Policy
 from actors.lead.status import Status
 from actors.lead.transitions import move
@@ -87,12 +90,37 @@ class TimerRules:
                 )
                 return Decision(replace(state, reminded=(*state.reminded, offset)), (reminder,))
             case TimerKind.VISIT_DONE if state.status is S.BOOKED and state.visit:
+                # Fired before the end's own timer (both due while the service was down):
+                # the artist is asked Came / No-show first all the same.
+                state, ask = self._ask_outcome(state)
+                aftercare = SendMessage(to=state.wa_id, key="aftercare")
+                if more_sessions(state):  # booked still, with no appointment until the next
+                    state = replace(state, visit=None, rescheduling=False, reminded=())
+                    upcoming = {"session": str(max(state.session_number, 1) + 1)}
+                    upcoming["sessions"] = str(state.sessions)
+                    nudge = SendMessage(to=state.wa_id, key="next_session", params=upcoming)
+                    done = RecordEvent("info", "session_done", {"session": state.session_number})
+                    return Decision(state, (*ask, aftercare, nudge, done))
                 state = replace(move(state, S.DONE, fired), rescheduling=False)
-                return Decision(state, (SendMessage(to=state.wa_id, key="aftercare"),))
+                return Decision(state, (*ask, aftercare))
+            case TimerKind.VISIT_ENDED if state.status is S.BOOKED and state.visit:
+                state, ask = self._ask_outcome(state)
+                return Decision(state, tuple(ask))
             case TimerKind.HEALED_PHOTO if state.status is S.DONE and not state.healed_asked:
                 asked = SendMessage(to=state.wa_id, key="healed_photo_request")
                 return Decision(replace(state, healed_asked=True), (asked,))
         return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+
+    def _ask_outcome(self, state: LeadState) -> tuple[LeadState, list[Effect]]:
+        """The artist's Came / No-show about the visit, once per visit."""
+        visit = state.visit
+        if visit is None or state.outcome_asked == visit.starts_at:
+            return state, []
+        state = replace(state, outcome_asked=visit.starts_at)
+        artist = self._policy.artist_number
+        if artist is None:
+            return state, []
+        return state, [AskVisitOutcome(artist, state.wa_id, who(state), visit.starts_at)]
 
     # -- keeping the armed timers true ---------------------------------------------------------
 
@@ -105,6 +133,7 @@ class TimerRules:
             TimerKind.DEPOSIT_REMINDER: self._reminder_due(before, after),
             TimerKind.VISIT_REMINDER: self._visit_reminder_due(after),
             TimerKind.VISIT_DONE: self._visit_done_due(after),
+            TimerKind.VISIT_ENDED: self._visit_ended_due(after),
             TimerKind.HEALED_PHOTO: self._healed_photo_due(after),
         }
         effects: list[Effect] = []
@@ -183,6 +212,13 @@ class TimerRules:
         if visit is None or self._studio is None:
             return None
         return visit.ends_at + self._studio.aftercare_after_hours * 3600
+
+    def _visit_ended_due(self, after: LeadState) -> int | None:
+        """At the appointment's end, once: the artist says whether the lead came."""
+        visit = self._booked_visit(after)
+        if visit is None or after.outcome_asked == visit.starts_at:
+            return None
+        return visit.ends_at
 
     def _healed_photo_due(self, after: LeadState) -> int | None:
         if self._studio is None or after.status is not S.DONE or after.visit is None:

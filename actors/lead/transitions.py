@@ -84,6 +84,7 @@ _WHERE_THE_ARTIST_LEAVES_A_LEAD: Row = frozenset(
         S.SCHEDULING,
         S.CANCELLED,
         S.DONE,
+        S.NO_SHOW,
     }
 )
 # The artist's "done" is the Hand back button: back to where the lead was taken from.
@@ -131,7 +132,7 @@ TRANSITIONS: Final[Mapping[tuple[Status, type[Event]], Row]] = {
     ),
     #
     (S.BOOKED, MessageReceived): frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT, S.CANCELLED}),
-    (S.BOOKED, ArtistActed): frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT, S.CANCELLED}),
+    (S.BOOKED, ArtistActed): frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT, S.CANCELLED, S.NO_SHOW}),
     (S.BOOKED, TimerFired): frozenset({S.DONE}),
     #
     (S.REJECTED, MessageReceived): _HANDED_OVER_OR_OPTED_OUT,
@@ -172,7 +173,10 @@ TRANSITIONS: Final[Mapping[tuple[Status, type[Event]], Row]] = {
     (S.CANCELLED, ArtistActed): _OPTED_OUT,
     #
     (S.DONE, MessageReceived): _HANDED_OVER_OR_OPTED_OUT,
-    (S.DONE, ArtistActed): _OPTED_OUT,
+    (S.DONE, ArtistActed): frozenset({S.OPTOUT, S.NO_SHOW}),  # no-show: up to 7 days after
+    #
+    (S.NO_SHOW, MessageReceived): _HANDED_OVER_OR_OPTED_OUT,
+    (S.NO_SHOW, ArtistActed): _OPTED_OUT,
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from actors.lead import Answer, latest_answers, state_from_json
-from actors.lead.refunds import asked, paid, refundable
+from actors.lead.refunds import asked, left_to_pay, paid, refundable
 from actors.money import Money
 from actors.runtime.message_ids import whatsapp_message_id
 from storage import Database, LeadFile, LeadIdentity, MediaContent, OutboxRow, RefusedItemRow
@@ -39,6 +39,11 @@ class LeadMoney:
     paid_minor: int | None
     refunded_minor: int | None
     refundable_minor: int  # what can still be given back (0: nothing)
+    kept_minor: int | None = None  # a no-show's deposit the studio keeps
+    quote_minor: int | None = None  # the piece's price (the approval's)
+    balance_minor: int | None = None  # the price less the deposit
+    sessions: int = 1
+    sessions_booked: int = 0
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,11 @@ class AdminReads:
             paid_minor=None if given is None else given.minor,
             refunded_minor=state.refunded_amount or None,
             refundable_minor=left.minor if (left := refundable(state, usual)) else 0,
+            kept_minor=state.kept_amount or None,
+            quote_minor=state.quote,
+            balance_minor=None if (due := left_to_pay(state, usual)) is None else due.minor,
+            sessions=state.sessions,
+            sessions_booked=state.session_number,
         )
 
     async def leads(

@@ -85,12 +85,22 @@ class CalendarFeed:
     locale: str = "en_GB"  # LOCALE: how money is written
 
     def _deposit_paid(self, row: BookedRow) -> str | None:
-        """What the lead paid, in the copy's words; None when nothing was."""
+        """What the lead paid, in the copy's words, and for a piece its session ("session
+        2 of 3") and, on the last, the balance; None when nothing was paid."""
         if row.deposit not in _HELD:
             return None
         usual = self.deposit
         paid = Money(row.paid_amount or row.deposit_amount or usual.minor, usual.currency)
-        return self.composer.plain("calendar_deposit_paid", {"amount": paid.format(self.locale)})
+        lines = [self.composer.plain("calendar_deposit_paid", {"amount": paid.format(self.locale)})]
+        if row.sessions > 1:
+            number = max(row.session_number, 1)
+            said = {"session": str(number), "sessions": str(row.sessions)}
+            lines.append(self.composer.plain("calendar_session", said))
+            if number == row.sessions and row.quote is not None:
+                due = Money(max(row.quote - paid.minor, 0), usual.currency)
+                written = {"balance": due.format(self.locale)}
+                lines.append(self.composer.plain("calendar_balance", written))
+        return "\n".join(lines)
 
     async def address(self) -> FeedAddress:
         """The feed's current key (made and kept on first use when none is configured)."""

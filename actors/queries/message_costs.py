@@ -27,7 +27,7 @@ __all__ = ["SPEND_DAYS", "MessageCosts"]
 
 SPEND_DAYS = 30  # the cost per booking counts the leads that came in this many days ago
 # The statuses that count as a booking for the cost per booking.
-_BOOKINGS = (Status.BOOKED.value, Status.DONE.value)
+_BOOKINGS = (Status.BOOKED.value, Status.DONE.value, Status.NO_SHOW.value)
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,11 @@ class MoneyShown:
     refundable_minor: int  # the same in minor units (0: nothing)
     refundable_plain: str | None
     next_refund: int  # the number the refund form asks for: it acts once, however posted
+    kept: str | None = None  # a no-show's deposit the studio keeps
+    quote: str | None = None  # the piece's price, as the approval gave it
+    balance: str | None = None  # the price less the deposit: paid on the final day
+    sessions: int = 1  # the sessions the piece takes
+    sessions_booked: int = 0  # booked so far (the one booked now included)
 
 
 @dataclass(frozen=True)

@@ -30,13 +30,14 @@ from actors.lead import (
     UndecodableEffect,
     effect_from_json,
     identity,
+    no_show_open,
     offered_actions,
     state_from_json,
 )
 from actors.lead.artist_side import REPLY_KEY, WINDOW_S
 from actors.lead.business_app import BUSINESS_APP
 from actors.lead.model import LeadState
-from actors.lead.refunds import asked, paid, refundable
+from actors.lead.refunds import asked, kept, left_to_pay, paid, refundable
 from actors.money import Money
 from actors.queries.admin import AdminReads
 from actors.queries.board_search import board_search, studio_region
@@ -90,6 +91,7 @@ _GROUP_OF: Mapping[Status, Group] = {
     Status.ABANDONED: "closed",
     Status.DONE: "closed",
     Status.CANCELLED: "closed",
+    Status.NO_SHOW: "closed",
 }
 
 _NOT_SENT_REASONS = frozenset({"reason_window", "reason_opted_out", "reason_unreadable"})
@@ -207,7 +209,9 @@ class StudioPage:
             ),
             money=self._money(state),
             visit=None if visit is None else self._visit(visit.starts_at, visit.ends_at),
-            actions=offered_actions(status, booked=visit is not None),
+            actions=offered_actions(
+                status, booked=visit is not None, no_show=no_show_open(state, self._now())
+            ),
             last_message_at=last,
             window_closes_at=closes,
             window_open=window_open,
@@ -258,6 +262,11 @@ class StudioPage:
             refundable_minor=0 if left is None else left.minor,
             refundable_plain=None if left is None else left.plain(),
             next_refund=state.refunds_asked + 1,
+            kept=words(kept(state, usual)),
+            quote=None if state.quote is None else words(Money(state.quote, usual.currency)),
+            balance=words(left_to_pay(state, usual)),
+            sessions=state.sessions,
+            sessions_booked=state.session_number,
         )
 
     async def _lead_key(self, lead_id: UUID) -> str | None:

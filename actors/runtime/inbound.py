@@ -98,6 +98,8 @@ class Inbound:
         session_minutes: int | None = None,
         refund_amount: int | None = None,
         refund_number: int | None = None,
+        quote: int | None = None,
+        sessions: int | None = None,
     ) -> Inbound:
         """With APPROVE, `deposit_amount` (minor units) and `session_minutes` when other
         than the defaults; with REFUND, `refund_amount` (None: all that is left)."""
@@ -111,6 +113,8 @@ class Inbound:
             session_minutes=session_minutes,
             refund_amount=refund_amount,
             refund_number=refund_number,
+            quote=quote,
+            sessions=sessions,
         )
         record: dict[str, Any] = {
             "via": "admin",
@@ -126,6 +130,10 @@ class Inbound:
             record["refund_amount"] = refund_amount
         if refund_number is not None:
             record["refund_number"] = refund_number
+        if quote is not None:
+            record["quote"] = quote
+        if sessions is not None:
+            record["sessions"] = sessions
         return cls._carrying(event, record, correlation_id)
 
     @classmethod

@@ -13,6 +13,7 @@ from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 from actors.schedule.message_prices import MessagePrices
+from actors.schedule.policy import RescheduleRule, StudioPolicy
 
 __all__ = ["WEEKDAYS", "Opening", "StudioFile"]
 
@@ -45,6 +46,18 @@ class StudioFile:
     healed_photo_after_days: int = 28
     message_prices: MessagePrices | None = None  # what Meta charges per message, if given
     address: str | None = None  # where the studio is (one line): the visit's LOCATION
+    # `policy:`; None: a file of before, its three top-level keys above stand for it.
+    policy: StudioPolicy | None = None
+
+    @property
+    def rules(self) -> StudioPolicy:
+        """The studio's policy: `policy:`, else what the older top-level keys say."""
+        if self.policy is not None:
+            return self.policy
+        return StudioPolicy(
+            refundable_until_hours=self.cancel_notice_hours,
+            reschedule=RescheduleRule(self.max_reschedules, self.reschedule_notice_hours),
+        )
 
     @property
     def buffer(self) -> timedelta:

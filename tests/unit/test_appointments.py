@@ -24,6 +24,7 @@ from actors.lead import (
     LeadState,
     Message,
     OfferSlots,
+    Outcome,
     Policy,
     RefundDeposit,
     ReleaseSlot,
@@ -59,6 +60,8 @@ VISIT = Visit(START, START + 7200)
 SLOT_PICK = f"slot:{START}"
 IN_TEN_DAYS = int((NOW + timedelta(days=10)).timestamp())
 LATER_VISIT = Visit(IN_TEN_DAYS, IN_TEN_DAYS + 7200)
+_NOW_S = int(NOW.timestamp())
+STARTED = Visit(_NOW_S - 3600, _NOW_S + 3600)  # under way: a no-show can be marked
 
 
 def appointments(**studio_fields: object) -> LeadBehaviour:
@@ -187,7 +190,7 @@ STEPS = [
         at(S.BOOKED, visit=VISIT, **PAID),
         fired(TimerKind.VISIT_DONE, VISIT.ends_at + 7200),
         S.DONE,
-        ["lead:aftercare"],
+        ["artist:artist_visit_ended", "lead:aftercare"],  # Came / No-show, if not asked yet
     ),
     *(
         Step(
@@ -197,17 +200,42 @@ STEPS = [
             S.NEEDS_ARTIST_REPLY,
             ["lead:holding", "artist:artist_handover", "artist:media"],
         )
-        for s in (S.CANCELLED, S.DONE)
+        for s in (S.CANCELLED, S.DONE, S.NO_SHOW)
     ),
     *(
         Step(
             f"hand back to {s}", at(S.NEEDS_ARTIST_REPLY, resume_status=s), act(A.HAND_BACK), s, []
         )
-        for s in (S.CANCELLED, S.DONE)
+        for s in (S.CANCELLED, S.DONE, S.NO_SHOW)
     ),
     *(
         Step(f"stop when {s}", at(s, visit=VISIT), act(A.OPT_OUT), S.OPTOUT, ["lead:opted_out"])
-        for s in (S.SCHEDULING, S.CANCELLED, S.DONE)
+        for s in (S.SCHEDULING, S.CANCELLED, S.DONE, S.NO_SHOW)
+    ),
+    *(
+        Step(
+            f"a no-show once {s}: the deposit kept, the lead told",
+            at(s, visit=STARTED, **PAID),
+            act(A.NO_SHOW),
+            S.NO_SHOW,
+            ["lead:no_show"],
+        )
+        for s in (S.BOOKED, S.DONE)
+    ),
+    Step(
+        "a no-show before the appointment starts is refused",
+        at(S.BOOKED, visit=VISIT, **PAID),
+        act(A.NO_SHOW),
+        S.BOOKED,
+        ["artist:artist_already_handled"],
+        outcome=Outcome.NOT_APPLICABLE,
+    ),
+    Step(
+        "a piece's next session, on the one deposit, is booked at once",
+        at(S.BOOKED, sessions=2, session_number=1, rescheduling=True, **PAID),
+        reply(SLOT_PICK),
+        S.BOOKED,
+        ["claim:appointment", "lead:session_booked", "artist:artist_booked_at"],
     ),
 ]
 
@@ -228,6 +256,7 @@ def test_step(step: Step) -> None:
     decision = run(step)
     assert decision.state.status is step.status
     assert keys(decision.effects) == step.effects
+    assert decision.outcome is step.outcome
 
 
 # -- the details a lead would notice ---------------------------------------------------------

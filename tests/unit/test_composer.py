@@ -511,7 +511,7 @@ def test_spanish_renders_the_same_ids_with_spanish_titles() -> None:
         (
             "es_ES",
             "50,00\u00a0€",
-            ["Sobre el depósito", "No es reembolsable", "los 50,00\u00a0€ íntegros"],
+            ["Sobre el depósito", "no es reembolsable", "los 50,00\u00a0€ íntegros"],
         ),
     ],
 )

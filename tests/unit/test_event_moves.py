@@ -30,6 +30,7 @@ from actors.lead import (
     Status,
     TimerFired,
     TimerKind,
+    Visit,
 )
 from actors.lead.transitions import TRANSITIONS, event_moves
 from tests.unit.lead_fixtures import (
@@ -73,11 +74,17 @@ DEPOSITS: list[dict[str, object]] = [
 RESUMES: dict[Status, list[Status | None]] = {  # where a handover or silence can leave one
     S.NEEDS_ARTIST_REPLY: [
         S.QUALIFYING, S.CONFIRMING, S.PENDING_APPROVAL, S.BOOKING_PENDING, S.BOOKED, S.REJECTED,
-        S.SCHEDULING, S.CANCELLED, S.DONE,
+        S.SCHEDULING, S.CANCELLED, S.DONE, S.NO_SHOW,
     ],
     S.STALE: [S.QUALIFYING, S.CONFIRMING],
 }  # fmt: skip
-VISITS: list[dict[str, object]] = [{}, {"visit": VISIT, "session_minutes": 120}]
+# A visit to come, and one that started an hour ago (a no-show can be marked for it).
+_STARTED = Visit(int(NOW.timestamp()) - 3600, int(NOW.timestamp()) + 3600)
+VISITS: list[dict[str, object]] = [
+    {},
+    {"visit": VISIT, "session_minutes": 120},
+    {"visit": _STARTED, "session_minutes": 120},
+]
 
 
 def leads() -> list[LeadState]:

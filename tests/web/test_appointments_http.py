@@ -466,10 +466,10 @@ async def test_a_leads_cancel_refunds_in_good_time_and_forfeits_at_short_notice(
     live = await running.pool.fetchval("SELECT count(*) FROM appointments WHERE status='live'")
     assert live == 0
     if refunded:
-        assert "your deposit will be refunded to your card" in cancelled.text
+        assert "your £50.00 deposit will be refunded to your card" in cancelled.text
         await refunded_once(running, stripe_fake, intent)
     else:
-        assert "the deposit is kept, as the deposit policy says" in cancelled.text
+        assert "your £50.00 deposit is kept" in cancelled.text
         await lead.settle()
         assert stripe_fake.refund_requests() == []
         deposit = await running.pool.fetchval(
@@ -590,6 +590,11 @@ async def test_a_partial_refund_is_made_once_and_the_rest_is_left_to_refund(
         "paid_minor": 5000,
         "refunded_minor": 5000,
         "refundable_minor": 0,
+        "kept_minor": None,
+        "quote_minor": None,
+        "balance_minor": None,
+        "sessions": 1,
+        "sessions_booked": 1,
     }
 
 

@@ -36,7 +36,8 @@ pytestmark = pytest.mark.anyio
 
 LEAD = "447700900432"
 POLICY = (
-    "It is non-refundable if you cancel; if the artist has to cancel, you get the full £50.00 back."
+    "The deposit is non-refundable if you cancel. If the artist has to cancel, you get the full"
+    " £50.00 back."
 )
 ARTIST = "447700900999"
 

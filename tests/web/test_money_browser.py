@@ -132,9 +132,15 @@ async def test_a_spanish_page_writes_euros_as_spain_does_and_refunds_part_once(
             for name in ("csrf", "action", "refund_number", "amount")
         }
         await page.click("button:text('Refund')")
+        await expect(page.locator(".confirm")).to_contain_text(
+            "Refunds 30,00\u00a0€ of their 80,00\u00a0€ deposit to their card."
+        )
+        assert studio.stripe.refund_requests() == []  # the first tap changes nothing
+        await page.click("button:text('Yes, refund')")
         await expect(page.get_by_text("Done: the refund is asked of Stripe")).to_be_visible()
         await eventually(lambda: len(studio.stripe.refunds_of(intent)) == 1, what="the refund")
         assert [r["amount"] for r in studio.stripe.refunds_of(intent)] == [3000]
+        fields["confirm"] = "yes"
         posted_again = await page.request.post(page.url.split("?")[0] + "/act", form=fields)
         assert posted_again.ok  # the same form again (a double tap, a resent POST): no refund
         assert "Nothing changed" in await posted_again.text()

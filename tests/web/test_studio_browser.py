@@ -334,6 +334,7 @@ async def test_a_message_forwarded_after_the_artist_last_looked_puts_the_lead_un
 ) -> None:
     lead, page = await on_the_lead_page(studio, phone)
     await page.click("button:text('Decline')")
+    await page.click("button:text('Yes, decline')")  # destructive: the second tap acts
     await expect(page.get_by_text("Done: declined")).to_be_visible()
     await lead.next_message()
     await page.goto(studio.url("/studio/"))
@@ -366,6 +367,7 @@ async def test_take_over_hand_back_and_opt_out_go_through_the_leads_actor(
     await stale.goto(page.url)
 
     await page.click("button:text('Opt out')")
+    await page.click("button:text('Yes, opt them out')")
     await expect(status).to_have_text("opted out")
     assert await page.locator(".actions button").count() == 0  # nothing left to do
     assert "won't get any more messages" in (await lead.next_message()).text

@@ -215,6 +215,7 @@ async def test_a_booked_lead_shows_its_time_and_is_cancelled_and_refunded_from_t
     await expect(page.locator(".appointment .when")).to_contain_text("Europe/London")
 
     await page.click("button:text('Cancel and refund')")
+    await page.click("button:text('Yes, cancel and refund')")  # the second tap acts
     await expect(page.get_by_text("Done: cancelled.")).to_be_visible()
     await expect(page.locator(".lead-head .status")).to_have_text("cancelled")
     assert await page.locator("button:text('Cancel and refund')").count() == 0  # once

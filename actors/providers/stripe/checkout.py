@@ -78,6 +78,7 @@ class CheckoutLinks:
         success_url: str,
         cancel_url: str,
         product_name: str,
+        fee_name: str = "Drawing fee",
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         if not MIN_TTL_S <= ttl_s <= MAX_TTL_S:
@@ -90,6 +91,7 @@ class CheckoutLinks:
         self._success_url = success_url
         self._cancel_url = cancel_url
         self._product_name = product_name
+        self._fee_name = fee_name  # the drawing fee's line (the copy's drawing_fee_product)
         self._now = now  # Stripe counts expires_at on its own clock: the real one
 
     async def deliver(self, delivery: Delivery, deadline: Deadline) -> str | None:
@@ -100,7 +102,8 @@ class CheckoutLinks:
         lead_id = await self._lead_id(effect.wa_id)
         deadline.check()  # a repeat is harmless (the idempotency key), but pointless
         amount = Money(effect.amount or self._deposit.minor, self._deposit.currency)
-        session = await self._create(delivery, lead_id, amount)
+        fee = Money(effect.drawing_fee, amount.currency) if effect.drawing_fee else None
+        session = await self._create(delivery, lead_id, amount, fee)
         await self._tell_actor(delivery, effect, session)
         return str(session["id"])
 
@@ -114,7 +117,9 @@ class CheckoutLinks:
             raise PermanentDeliveryError("unknown_lead", "the lead row is gone")
         return str(lead.lead_id)
 
-    def _params(self, lead_id: str, amount: Money, expires_at: int) -> dict[str, Any]:
+    def _params(
+        self, lead_id: str, amount: Money, expires_at: int, fee: Money | None = None
+    ) -> dict[str, Any]:
         # Derived from the row and the window: a retry in the same window sends identical
         # parameters, or Stripe would refuse the idempotency key.
         metadata = {"lead_id": lead_id}
@@ -128,7 +133,8 @@ class CheckoutLinks:
                         "product_data": {"name": self._product_name},
                     },
                     "quantity": 1,
-                }
+                },
+                *([] if fee is None else [self._line(fee, self._fee_name)]),
             ],
             "client_reference_id": lead_id,
             "metadata": metadata,
@@ -138,13 +144,27 @@ class CheckoutLinks:
             "cancel_url": self._cancel_url,
         }
 
-    async def _create(self, delivery: Delivery, lead_id: str, amount: Money) -> dict[str, Any]:
+    @staticmethod
+    def _line(amount: Money, name: str) -> dict[str, Any]:
+        """A line of its own: the drawing fee, beside the deposit."""
+        return {
+            "price_data": {
+                "currency": amount.currency.lower(),
+                "unit_amount": amount.minor,
+                "product_data": {"name": name},
+            },
+            "quantity": 1,
+        }
+
+    async def _create(
+        self, delivery: Delivery, lead_id: str, amount: Money, fee: Money | None = None
+    ) -> dict[str, Any]:
         assert self._client is not None
         claim = delivery.claim
         sent = lifetime(claim.idempotency_key, claim.created_at, self._now(), self._ttl)
         try:
             session = await self._client.v1.checkout.sessions.create_async(
-                params=self._params(lead_id, amount, sent.expires_at),  # type: ignore[arg-type]
+                params=self._params(lead_id, amount, sent.expires_at, fee),  # type: ignore[arg-type]
                 options={"idempotency_key": sent.idempotency_key},
             )
         except stripe.StripeError as error:
