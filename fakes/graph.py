@@ -1,6 +1,8 @@
 """
 A fake WhatsApp Cloud API (Graph API): POST /{phone-number-id}/messages, the media API
-(GET /{media-id}, then the bytes from the URL it gives), and delivery statuses.
+(GET /{media-id}, then the bytes from the URL it gives; POST /{phone-number-id}/media, a
+multipart upload, refused as Meta refuses a type it does not take, a file over its
+kind's limit, or a missing `messaging_product`, `type` or `file`), and delivery statuses.
 
 It parses the real JSON, records every accepted message (text, interactive, media of
 each type, and template; a media item without its id, a caption on audio or a sticker,
@@ -26,6 +28,8 @@ connections included; a fake in a process of its own is `fakes.graph_process`.
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import hashlib
 import itertools
 import json
@@ -60,6 +64,28 @@ _DOWNLOAD = "/download/"
 # Meta's media message types; audio and stickers take no caption (Meta refuses one).
 _MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})
 _UNCAPTIONED = frozenset({"audio", "sticker"})
+_MB = 1024 * 1024
+# What Meta's media upload takes: type -> the most bytes of it (Cloud API, "Supported
+# media types"): images JPEG/PNG 5 MB, audio and video 16 MB, documents 100 MB, a
+# (static) sticker 100 KB.
+UPLOAD_TYPES: dict[str, int] = {
+    "image/jpeg": 5 * _MB,
+    "image/png": 5 * _MB,
+    "image/webp": 100 * 1024,
+    "video/mp4": 16 * _MB,
+    "video/3gpp": 16 * _MB,
+    "audio/aac": 16 * _MB,
+    "audio/mpeg": 16 * _MB,
+    "audio/mp4": 16 * _MB,
+    "audio/ogg": 16 * _MB,
+    "audio/amr": 16 * _MB,
+    "text/plain": 100 * _MB,
+    "application/pdf": 100 * _MB,
+    "application/msword": 100 * _MB,
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": 100 * _MB,
+    "application/vnd.ms-excel": 100 * _MB,
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": 100 * _MB,
+}
 # What Meta answers a field over its limit (actors.copy.limits), with the field in details.
 INVALID_VALUE_CODE = 131009
 INVALID_VALUE = "Parameter value is not valid"
@@ -184,6 +210,7 @@ class FakeGraphApi:
     read_marks: list[dict[str, Any]] = field(default_factory=list)  # read + typing calls
     media: dict[str, FakeMedia] = field(default_factory=dict)
     media_downloads: int = 0
+    uploads: list[FakeMedia] = field(default_factory=list)  # accepted media uploads, in order
     _delivery_failures: dict[str, int] = field(default_factory=dict)  # recipient -> code
     # Called with each accepted message on the server's thread; the answer waits for it.
     before_answer: Callable[[SentMessage], None] | None = None
@@ -313,6 +340,8 @@ class FakeGraphApi:
                 return _error_reply(GraphFailure.unavailable()), None
             if method == "GET":
                 return self._media_reply(path, headers), None
+            if method == "POST" and path.rstrip("/").endswith(f"/{self.phone_number_id}/media"):
+                return self._upload_reply(headers, body), None
             if method != "POST" or not path.rstrip("/").endswith(
                 f"/{self.phone_number_id}/messages"
             ):
@@ -402,6 +431,34 @@ class FakeGraphApi:
             "id": item.id,
         }
         return GraphReply(200, info)
+
+    def _upload_reply(self, headers: dict[str, str], body: bytes) -> GraphReply:
+        """`POST /{phone-number-id}/media`, multipart/form-data: `messaging_product`
+        ("whatsapp"), `type` (the file's MIME type) and `file`; `{"id": ...}`."""
+        if headers.get("authorization") != f"Bearer {self.access_token}":
+            return _error_reply(GraphFailure.bad_token())
+        if self._media_failures:
+            return _error_reply(self._media_failures.popleft())
+        fields, file = _multipart(headers.get("content-type", ""), body)
+        if fields.get("messaging_product") != "whatsapp":
+            return GraphReply(
+                400, _error(400, 100, "(#100) The parameter messaging_product is required.")
+            )
+        if file is None:
+            return GraphReply(400, _error(400, 100, "(#100) The parameter file is required."))
+        mime_type = fields.get("type") or file[0]
+        most = UPLOAD_TYPES.get(mime_type)
+        if most is None:
+            return GraphReply(
+                400, _error(400, 131053, f"Media upload error: unsupported file type {mime_type}")
+            )
+        if len(file[1]) > most:
+            return GraphReply(400, _error(400, 131053, "Media upload error: file too large"))
+        media_id = f"{next(self._ids):015d}"
+        item = FakeMedia(media_id, file[1], mime_type, hashlib.sha256(file[1]).hexdigest())
+        self.media[media_id] = item
+        self.uploads.append(item)
+        return GraphReply(200, {"id": media_id})
 
     def _scripted_failure(self) -> GraphFailure | None:
         if self._failures:
@@ -515,6 +572,26 @@ def _interactive_fields(item: dict[str, Any]) -> list[tuple[str, object, int]]:
                 (f"{where}['rows'][{r}]['description']", description, Limits.ROW_DESCRIPTION)
             )
     return fields
+
+
+def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], tuple[str, bytes] | None]:
+    """A multipart/form-data body's text fields, and its `file` part (type, bytes)."""
+    if not content_type.startswith("multipart/form-data"):
+        return {}, None
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    fields: dict[str, str] = {}
+    file: tuple[str, bytes] | None = None
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if not isinstance(name, str) or not isinstance(payload, bytes):
+            continue
+        if name == "file":
+            file = (part.get_content_type(), payload)
+        else:
+            fields[name] = payload.decode("utf-8", "replace")
+    return fields, file
 
 
 def _error(status: int, code: int, message: str) -> dict[str, Any]:

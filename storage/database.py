@@ -61,6 +61,7 @@ from storage.refused_items import RefusedItems
 from storage.statuses import DeliveryStatuses
 from storage.studio import StudioAccess
 from storage.studio_board import StudioBoard
+from storage.studio_files import StudioFiles
 from storage.system_events import SystemEvents
 from storage.turns import TurnAtOnceStatements, TurnStatements
 
@@ -145,6 +146,7 @@ class RecordUnit(Unit):
         self.refused = RefusedItems(con)  # webhook items that could not be taken
         self.identities = LeadIdentities(con)  # who each item's person is
         self.attempts = Attempts(con)  # the security limits' tries
+        self.files = StudioFiles(con)  # what the artist sends from the page, until it goes
 
 
 class ReadUnit(Unit):

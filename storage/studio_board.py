@@ -6,14 +6,16 @@ page (`forward_keys` names those messages by copy key; the board's caller knows 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-__all__ = ["BoardRow", "BoardSearch", "StudioBoard"]
+__all__ = ["BoardRow", "BoardSearch", "LastLines", "StudioBoard"]
 
 # `search` matches the name or the username (any part, any case; "@" or not), a BSUID
 # (any part), the name's and latest answers' words (each word of the query the start of
@@ -63,6 +65,35 @@ SELECT shown.*, coalesce(unseen.forwards, 0)::integer AS unseen_forwards
 FROM shown LEFT JOIN unseen ON unseen.lead_key = shown.lead_key
 ORDER BY shown.updated_at DESC, shown.lead_key
 """
+# Per lead shown: its messages since the artist last opened its page (the unread marker),
+# and the newest message each way, whole, for the page to word: the newest WhatsApp
+# message in its inbox not from the artist's number (the lead's, or the artist's own
+# from the Business app), and the newest WhatsApp message the business sent to it.
+_LINES = """
+SELECT k.lead_key,
+       (SELECT count(*) FROM inbox_messages AS m
+        WHERE m.lead_key = k.lead_key
+          AND m.sender IS DISTINCT FROM $2 AND m.via <> $4
+          AND m.kind <> ALL($3::text[])
+          AND m.received_at > coalesce(
+              (SELECT s.seen_at FROM studio_seen AS s WHERE s.lead_key = k.lead_key),
+              '-infinity'))::integer AS unread,
+       i.received_at AS inbound_at, i.payload AS inbound,
+       o.created_at AS outbound_at, o.payload AS outbound
+FROM unnest($1::text[]) AS k(lead_key)
+LEFT JOIN LATERAL (
+    SELECT m.received_at, m.payload FROM inbox_messages AS m
+    WHERE m.lead_key = k.lead_key AND m.sender IS DISTINCT FROM $2
+      AND m.kind <> ALL($3::text[])
+    ORDER BY m.received_at DESC LIMIT 1
+) AS i ON true
+LEFT JOIN LATERAL (
+    SELECT r.created_at, r.payload FROM outbox_recipients AS r
+    WHERE r.lead_key = k.lead_key AND r.channel = 'whatsapp' AND r.recipient = k.lead_key
+      AND r.kind <> 'mark_read'
+    ORDER BY r.created_at DESC, r.id DESC LIMIT 1
+) AS o ON true
+"""
 _SEEN = """
 INSERT INTO studio_seen (lead_key, seen_at) VALUES ($1, now())
 ON CONFLICT (lead_key) DO UPDATE SET seen_at = EXCLUDED.seen_at
@@ -94,6 +125,17 @@ class BoardRow:
     user_id: str | None = None  # current BSUID
 
 
+@dataclass(frozen=True)
+class LastLines:
+    """A lead's unread count and its newest message each way, as stored (None: none)."""
+
+    unread: int
+    inbound_at: datetime | None
+    inbound: Mapping[str, Any] | None  # Meta's message, whole
+    outbound_at: datetime | None
+    outbound: Mapping[str, Any] | None  # the outbox effect, whole
+
+
 class StudioBoard:
     def __init__(self, con: asyncpg.Connection) -> None:
         self._con = con
@@ -111,9 +153,35 @@ class StudioBoard:
         )
         return [BoardRow(**dict(row)) for row in rows]
 
+    async def last_lines(
+        self, lead_keys: Sequence[str], artist: str | None, skipped: Sequence[str], via: str
+    ) -> dict[str, LastLines]:
+        """Each lead's unread count and newest messages; `skipped`: message types that are
+        no message of the conversation (a reaction, a revoke); `via`: the Business app's
+        echoes, never unread."""
+        rows = await self._con.fetch(_LINES, list(lead_keys), artist, list(skipped), via)
+        return {
+            row["lead_key"]: LastLines(
+                row["unread"],
+                row["inbound_at"],
+                _json(row["inbound"]),
+                row["outbound_at"],
+                _json(row["outbound"]),
+            )
+            for row in rows
+        }
+
     async def seen(self, lead_key: str) -> None:
         """The artist opened this lead's page: what was forwarded so far is seen."""
         await self._con.execute(_SEEN, lead_key)
+
+
+def _json(value: Any) -> Mapping[str, Any] | None:
+    """A jsonb column as asyncpg gives it (text, unless a codec is set)."""
+    if value is None or isinstance(value, Mapping):
+        return value
+    loaded = json.loads(value)
+    return loaded if isinstance(loaded, Mapping) else None
 
 
 def _prefixes(words: Sequence[str]) -> str:

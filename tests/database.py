@@ -37,6 +37,7 @@ TABLES = (
     "security_attempts",
     "studio_password_identity",
     "studio_seen",
+    "studio_files",
     "appointments",
     "artist_actors",
     "refused_items",

@@ -43,6 +43,7 @@ from actors.providers.whatsapp.media import MediaFetcher
 from actors.providers.whatsapp.pacing import Pacing
 from actors.providers.whatsapp.statuses import DeliveryReports
 from actors.providers.whatsapp.templates import Templates
+from actors.providers.whatsapp.uploads import StudioUploads
 from actors.queries import (
     AdminReads,
     Backlog,
@@ -89,6 +90,7 @@ from web.startup import (
     refuse,
     service_copy,
 )
+from web.studio_upload import FileRequest
 from web.whatsapp_endpoint import WhatsAppEndpoint
 
 __all__ = ["DATABASE_KEY", "ROLES", "Role", "create_app", "create_app_from_env"]
@@ -117,6 +119,7 @@ def create_app(
     clock = clock or SystemClock()
     serves_web, runs_loops = role in ("web", "all"), role in ("worker", "all")
     app = Quart("booking_assistant")
+    app.request_class = FileRequest  # the studio's send-file route takes a larger body
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["BODY_TIMEOUT"] = 30
     app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = 5
@@ -503,6 +506,14 @@ def _relay(
             artist_number=settings.artist_whatsapp_number,
             clock=clock,  # the 24-hour window is judged on the service's clock
             pair_rate_hold_s=settings.relay_backoff_base_s,  # 131056: that recipient waits
+            uploads=StudioUploads(
+                db,
+                graph,
+                api_base=settings.whatsapp_api_base,
+                api_version=settings.whatsapp_api_version,
+                phone_number_id=settings.whatsapp_phone_number_id,
+                access_token=token.get_secret_value() if token else None,
+            ),
         ),
     )
     return relay

@@ -17,6 +17,7 @@ the page works without JavaScript. Routes verify (session, CSRF), parse, call
     GET  /studio/leads/<lead id>   one lead's file and the actions
     POST /studio/leads/<lead id>/act   an action, through the lead's actor
     POST /studio/leads/<lead id>/reply the artist's words to the lead, through its actor
+    POST /studio/leads/<lead id>/send-file a picture or PDF to the lead (web/studio_upload.py)
     GET  /studio/media/<row>       a picture or file the lead sent (web/studio_media.py)
 
 Every POST carries the form field `csrf`; one without a valid token gets 403. Dates and
@@ -37,6 +38,7 @@ from actors.commands import (
     ActOnLead,
     ReplyToLead,
     RequestSignInLink,
+    SendFileToLead,
     SignInWithLink,
     SignInWithPassword,
     SignOut,
@@ -53,6 +55,7 @@ from web.studio_confirm import ASK_FIRST, confirmation
 from web.studio_media import media_response
 from web.studio_session import SESSION_COOKIE, VISIT_COOKIE, Cookies, client_address
 from web.studio_times import install as install_time_filters
+from web.studio_upload import checked_upload
 
 __all__ = ["blueprint"]
 
@@ -69,6 +72,7 @@ blueprint = Blueprint(
 install_time_filters(blueprint)
 
 _MAX_REPLY = 4000  # WhatsApp takes 4,096 characters in a text message
+_MAX_CAPTION = 1000  # Meta takes 1,024 characters in a media item's caption
 
 _PUBLIC = frozenset(
     {"studio.login", "studio.send_link", "studio.link", "studio.use_link", "studio.password"}
@@ -344,7 +348,11 @@ async def act(lead_id: str) -> ResponseReturnValue:
 @blueprint.post("/leads/<lead_id>/reply")
 async def reply(lead_id: str) -> ResponseReturnValue:
     parsed = _uuid(lead_id)
-    text = ((await request.form).get("text") or "").strip()
+    form = await request.form
+    text = (form.get("text") or "").strip()
+    saved = _number(form.get("saved"))
+    if not text and saved is not None and parsed is not None:  # a saved reply, box empty
+        text = await services().queries.page.saved_reply(parsed, saved) or ""
     if not text or len(text) > _MAX_REPLY:
         return await _page("problem.html", 422, problem="reply_length")
     door = services().actors
@@ -354,7 +362,43 @@ async def reply(lead_id: str) -> ResponseReturnValue:
         return await _page("problem.html", 404, problem="no_lead")
     log.info("studio.replied", delivery=taken.delivery)
     reason = f"&reason={taken.reason}" if taken.reason else ""
-    return redirect(f"/studio/leads/{lead_id}?replied={taken.delivery}{reason}", 303)
+    return redirect(f"/studio/leads/{lead_id}?replied={taken.delivery}{reason}#reply", 303)
+
+
+@blueprint.post("/leads/<lead_id>/send-file")
+async def send_file(lead_id: str) -> ResponseReturnValue:
+    """A picture (JPEG, PNG) or a PDF to the lead, with an optional caption: kept, then
+    a turn of the lead's actor; refused with the reason when Meta would not take it."""
+    parsed = _uuid(lead_id)
+    sent = (await request.files).get("file")
+    caption = ((await request.form).get("caption") or "").strip()
+    if len(caption) > _MAX_CAPTION:
+        return await _lead_page(lead_id, 422, file_refused="caption")
+    content = b"" if sent is None else sent.read()
+    checked = checked_upload(content, None if sent is None else sent.filename)
+    if isinstance(checked, str):
+        log.info("studio.file_refused", why=checked, size=len(content))
+        return await _lead_page(lead_id, 422, file_refused=checked)
+    door = services().actors
+    command = (
+        None
+        if parsed is None
+        else SendFileToLead(
+            parsed,
+            checked.content,
+            checked.mime_type,
+            checked.kind,
+            checked.filename,
+            caption,
+            correlation_id(),
+        )
+    )
+    taken = None if command is None else await door.handle(command)
+    if taken is None:
+        return await _page("problem.html", 404, problem="no_lead")
+    log.info("studio.file_sent", delivery=taken.delivery, kind=checked.kind.value)
+    reason = f"&reason={taken.reason}" if taken.reason else ""
+    return redirect(f"/studio/leads/{lead_id}?replied={taken.delivery}{reason}#reply", 303)
 
 
 @blueprint.get("/media/<int:media_row>")

@@ -16,8 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from actors.commands.model import ActOnLead, LeadRef, RedriveDeadLetter, ReplyToLead
+from actors.commands.model import (
+    ActOnLead,
+    LeadRef,
+    RedriveDeadLetter,
+    ReplyToLead,
+    SendFileToLead,
+)
 from actors.commands.results import ActionTaken, ReplyDelivery, ReplyTaken
+from actors.lead.artist_side import STUDIO_FILE_PREFIX
 from actors.runtime.inbound import Inbound
 from actors.runtime.registry import ActorRuntime
 from actors.runtime.turn import TurnOutcome
@@ -69,6 +76,32 @@ class LeadActions:
             now=self._now(),
             correlation_id=command.correlation_id or uuid.uuid4().hex,
         )
+        return await self._replied(lead_key, inbound)
+
+    async def send_file(self, command: SendFileToLead) -> ReplyTaken | None:
+        """Keep the bytes, then the artist's reply carrying them: the turn decides (the
+        24 hours, an opt-out) and its SendMedia leaves through the outbox."""
+        lead_key = await self._lead_key(command.lead)
+        if lead_key is None:
+            return None
+        async with self._db.records() as unit:
+            row = await unit.files.add(
+                lead_key, command.mime_type, command.filename, command.content
+            )
+            await unit.commit()
+        inbound = Inbound.from_admin_reply(
+            lead_key,
+            command.caption,
+            action_id=uuid.uuid4(),
+            now=self._now(),
+            correlation_id=command.correlation_id or uuid.uuid4().hex,
+            media_id=f"{STUDIO_FILE_PREFIX}{row}",
+            media_kind=command.kind,
+            filename=command.filename,
+        )
+        return await self._replied(lead_key, inbound)
+
+    async def _replied(self, lead_key: str, inbound: Inbound) -> ReplyTaken:
         outcome = await self._runtime.ask_within(inbound, self._turn_wait_s)
         async with self._db.reads() as unit:
             after = await unit.leads.get(lead_key)

@@ -18,6 +18,7 @@ from actors.lead import (
     ArtistAction,
     ArtistEchoed,
     ContactSynced,
+    MediaKind,
     MessageReceived,
     PreferenceChanged,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "ReplyToLead",
     "RequestSignInLink",
     "RotateFeedKey",
+    "SendFileToLead",
     "SignInWithLink",
     "SignInWithPassword",
     "SignOut",
@@ -185,6 +187,21 @@ class ReplyToLead(Command[ReplyTaken | None]):
 
     lead: LeadRef
     text: str
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SendFileToLead(Command[ReplyTaken | None]):
+    """A file the artist sends a lead from the page (a design picture, a PDF): kept in
+    Postgres, then a reply of the lead's actor carrying it, uploaded to Graph as it goes
+    (None: no such lead). The web checked its type and size against Meta's limits."""
+
+    lead: LeadRef
+    content: bytes
+    mime_type: str
+    kind: MediaKind  # image or document
+    filename: str | None = None  # a document's name, as the lead will see it
+    caption: str = ""
     correlation_id: str | None = None
 
 

@@ -210,6 +210,12 @@ class Composer:
         a policy outro's key gives the policy's sentences."""
         return self._outro(key, params or {})
 
+    def saved_replies(self, name: str) -> tuple[tuple[str, str], ...]:
+        """The copy's saved replies for one lead: (title, text), `{name}` and the studio's
+        names filled in (the copy file was checked for any other placeholder)."""
+        values = {**self._names, "name": name}
+        return tuple((s.title, s.text.format_map(values)) for s in self._copy.saved_replies)
+
     def status_name(self, status: str) -> str:
         """A status as the artist reads it (`statuses:`), or its code when unnamed."""
         try:

@@ -33,6 +33,7 @@ __all__ = [
     "MessageCopy",
     "PolicyCopy",
     "QuestionCopy",
+    "SavedReply",
     "WhatsAppLimits",
     "load_copy",
     "placeholders",
@@ -259,6 +260,14 @@ class PolicyCopy(_Model):
         return {k: v for k, v in self.model_dump().items() if isinstance(v, str)}
 
 
+class SavedReply(_Model):
+    """A reply the artist sends often, one tap away on the lead's page: `title` names it
+    in the list, `text` is what goes (`{name}`, `{studio}`, `{artist}` filled in)."""
+
+    title: str = Field(min_length=1, max_length=60)
+    text: str = Field(min_length=1, max_length=4000)
+
+
 class CopyFile(_Model):
     """The copy file as written; `load_copy` reads and checks it."""
 
@@ -272,6 +281,7 @@ class CopyFile(_Model):
     # Body parameters of WhatsApp templates, by message key
     # (see actors.providers.whatsapp.templates).
     templates: dict[str, list[str]] = {}
+    saved_replies: list[SavedReply] = []  # the studio page's reply form offers these
 
     def messages_by_key(self) -> dict[str, MessageCopy]:
         """Every message; one given as a bare string has no buttons."""
@@ -363,6 +373,11 @@ def _check(copy: CopyFile) -> None:
         raise CopyError(f"copy key 'words.size_units' has unknown units {sorted(unknown)}")
     _check_questions(copy, messages)
     _check_policy(copy.policy)
+    for number, saved in enumerate(copy.saved_replies):
+        if placeholders(saved.text) - {"name"} - NAMES:
+            raise CopyError(
+                f"copy key 'saved_replies.{number}' takes only {{name}}, {{studio}}, {{artist}}"
+            )
 
 
 def _check_policy(policy: PolicyCopy) -> None:

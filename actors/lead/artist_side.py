@@ -46,6 +46,9 @@ S = Status
 WINDOW_S = 24 * 3600  # WhatsApp's customer service window
 REPLY_KEY = "artist_reply"  # the artist's words to a lead; a template may stand for it
 _REPLY_MEDIA_KEY = "artist_reply_media"
+# A media id naming a file the artist sent from the studio page, kept in Postgres
+# (`studio_files` row): the WhatsApp sender uploads it to Graph at send time.
+STUDIO_FILE_PREFIX = "studio-file:"
 _FORWARD_MEDIA_KEY = "artist_forward_media"
 _FORWARD_FROM_KEY = "artist_forward_media_from"  # who sent the voice note or sticker after it
 

@@ -17,11 +17,13 @@ from storage.studio_board import BoardRow
 __all__ = [
     "GROUPS",
     "INLINE_IMAGES",
+    "LAST_LINE_CHARS",
     "AnswerShown",
     "Author",
     "Board",
     "EventShown",
     "Group",
+    "LastLine",
     "LeadView",
     "MediaShown",
     "Spend",
@@ -43,6 +45,20 @@ INLINE_IMAGES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"}
 _MEDIA_KINDS = frozenset(MediaKind)  # the Graph API body of a media item is under its type
 
 
+LAST_LINE_CHARS = 80  # a board row's last message: one line, like WhatsApp's chat list
+
+
+@dataclass(frozen=True)
+class LastLine:
+    """A board row's newest message (one line, clipped; `kind` names a media item with no
+    words, e.g. "image") and how many of the lead's messages the artist has not seen."""
+
+    author: Author | None  # None: no message yet
+    text: str
+    kind: str | None = None
+    unread: int = 0
+
+
 @dataclass(frozen=True)
 class Board:
     """
@@ -59,6 +75,7 @@ class Board:
     # per booking of the leads that came in lately (None without the table).
     costs: Mapping[UUID, str] = field(default_factory=dict)
     spend: Spend | None = None
+    lines: Mapping[UUID, LastLine] = field(default_factory=dict)  # lead id -> its last line
 
 
 @dataclass(frozen=True)
@@ -145,6 +162,7 @@ class TranscriptEntry:
     error: str | None  # why it was not delivered, when it was not
     deleted: bool = False  # the lead deleted it on WhatsApp: kept, and shown as deleted
     edited: bool = False  # the lead's edit of an earlier message: its new text
+    sent_file: str | None = None  # a file the artist sent from the page: "image", "document"
 
 
 @dataclass(frozen=True)
@@ -207,6 +225,7 @@ class LeadView:
     # Our messages to the lead that Meta priced, by category and type, with how many.
     priced: tuple[tuple[str, str, int], ...] = ()
     message_cost: str | None = None  # what they cost, with STUDIO_FILE's price table
+    saved_replies: tuple[tuple[str, str], ...] = ()  # the copy's (title, text), filled in
 
 
 def said(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:

@@ -34,7 +34,7 @@ from actors.lead import (
     offered_actions,
     state_from_json,
 )
-from actors.lead.artist_side import REPLY_KEY, WINDOW_S
+from actors.lead.artist_side import REPLY_KEY, STUDIO_FILE_PREFIX, WINDOW_S
 from actors.lead.business_app import BUSINESS_APP
 from actors.lead.model import LeadState
 from actors.lead.refunds import asked, kept, left_to_pay, paid, refundable
@@ -44,11 +44,13 @@ from actors.queries.board_search import board_search, studio_region
 from actors.queries.message_costs import MessageCosts
 from actors.queries.page_views import (
     GROUPS,
+    LAST_LINE_CHARS,
     AnswerShown,
     Author,
     Board,
     EventShown,
     Group,
+    LastLine,
     LeadView,
     MediaShown,
     MoneyShown,
@@ -61,7 +63,7 @@ from actors.queries.page_views import (
 )
 from actors.schedule import MessagePrices
 from storage import Database, LeadFile, MediaContent, OutboxRow
-from storage.studio_board import BoardRow, BoardSearch
+from storage.studio_board import BoardRow, BoardSearch, LastLines
 
 __all__ = [
     "BOARD_LIMIT",
@@ -107,6 +109,9 @@ _FORWARDS = (
 # A lead's WhatsApp messages whose recorded event stands for them: not shown twice.
 _RECORDED_KINDS = frozenset({"revoke", "system"})
 _ARTIST_WORDS = frozenset({REPLY_KEY, "artist_reply_media"})  # copy keys of relayed replies
+# A lead's WhatsApp entries that are no message of the conversation: not a last line,
+# never unread (a reaction, a deletion, an edit of one already counted, Meta's notices).
+_NOT_MESSAGES = ("reaction", "revoke", "system", "edit", "unsupported")
 
 
 _USUAL = Money(5000, "GBP")  # the settings' default deposit
@@ -141,6 +146,9 @@ class StudioPage:
         async with self._db.reads() as unit:
             rows = await unit.board.leads(self._search(wanted), BOARD_LIMIT, _FORWARDS)
             costs, spend = await self._costs.board(unit, rows)
+            last = await unit.board.last_lines(
+                [row.lead_key for row in rows], self.artist_number, _NOT_MESSAGES, BUSINESS_APP
+            )
         grouped: dict[Group, list[BoardRow]] = {group: [] for group in GROUPS}
         for row in rows:
             if row.lead_key == self.artist_number:
@@ -154,7 +162,36 @@ class StudioPage:
             for row in rows
             if row.visit_starts_at is not None
         }
-        return Board(groups, names, wanted or None, visits, costs, spend)
+        lines = {
+            row.lead_id: self._last_line(last[row.lead_key]) for row in rows if row.lead_key in last
+        }
+        return Board(groups, names, wanted or None, visits, costs, spend, lines)
+
+    def _last_line(self, found: LastLines) -> LastLine:
+        """The newest message either way, one clipped line, and the unread count."""
+        inbound = _inbound_line(found.inbound)
+        outbound = self._outbound_line(found.outbound)
+        newer_out = found.outbound_at is not None and (
+            found.inbound_at is None or found.outbound_at >= found.inbound_at
+        )
+        line = outbound if newer_out and outbound is not None else inbound or outbound
+        if line is None:
+            return LastLine(None, "", unread=found.unread)
+        return LastLine(line.author, _clipped(line.text), line.kind, found.unread)
+
+    def _outbound_line(self, payload: Mapping[str, Any] | None) -> LastLine | None:
+        """The business's newest message to the lead: the bot's, or the artist's relayed."""
+        if payload is None:
+            return None
+        try:
+            effect = effect_from_json("whatsapp", dict(payload))
+        except UndecodableEffect:
+            return None
+        if not isinstance(effect, Message):
+            return None
+        author: Author = "artist" if effect.key in _ARTIST_WORDS else "bot"
+        kind = effect.kind.value if isinstance(effect, SendMedia) else None
+        return LastLine(author, self._rendered(effect), kind)
 
     def _search(self, wanted: str | None) -> BoardSearch | None:
         """What the artist typed, read in the studio's country (None: the whole board)."""
@@ -221,7 +258,17 @@ class StudioPage:
             handle=who["number"],
             priced=priced,
             message_cost=message_cost,
+            saved_replies=self._composer.saved_replies(state.name or ""),
         )
+
+    async def saved_reply(self, lead_id: UUID, number: int) -> str | None:
+        """Saved reply `number` (from 0) as it goes to this lead; None: no such reply or lead."""
+        async with self._db.reads() as unit:
+            lead = await unit.leads.by_lead_id(lead_id)
+        if lead is None:
+            return None
+        saved = self._composer.saved_replies(state_from_json(lead.state).name or "")
+        return saved[number][1] if 0 <= number < len(saved) else None
 
     async def media(self, media_row: int) -> MediaContent | None:
         """A kept media item with its bytes, when it belongs to a lead and was stored
@@ -283,7 +330,9 @@ class StudioPage:
     def _transcript(
         self, lead_file: LeadFile, media: Mapping[str, MediaShown]
     ) -> list[TranscriptEntry]:
-        """Every message to and from the lead, and each one to the artist about them."""
+        """Every message between the lead and the business number, each once: what went
+        to the artist about them (packets, forwards of the lead's own words) is not
+        repeated here (the lead's message already is)."""
         lead_key = lead_file.lead.lead_key
         entries = []
         for received in lead_file.inbox:
@@ -328,10 +377,13 @@ class StudioPage:
                 continue
             if not isinstance(effect, Message):
                 continue
-            author: Author = "bot" if effect.to == lead_key else "to_artist"
-            if author == "bot" and effect.key in _ARTIST_WORDS:
+            if effect.to != lead_key:
+                continue  # to the artist about the lead: a copy of what is shown already
+            author: Author = "bot"
+            if effect.key in _ARTIST_WORDS:
                 author = "artist"  # the artist's reply, relayed from the business number
             media_id = effect.media_id if isinstance(effect, SendMedia) else None
+            from_page = media_id is not None and media_id.startswith(STUDIO_FILE_PREFIX)
             entries.append(
                 TranscriptEntry(
                     row.created_at,
@@ -340,6 +392,9 @@ class StudioPage:
                     media.get(media_id) if media_id else None,  # the artist's are not kept
                     delivery=row.delivery_state or row.status,
                     error=_why_undelivered(row),
+                    sent_file=effect.kind.value
+                    if from_page and isinstance(effect, SendMedia)
+                    else None,
                 )
             )
         return sorted(entries, key=lambda entry: entry.at)
@@ -388,6 +443,27 @@ class StudioPage:
 def _in_business_app(payload: Mapping[str, Any]) -> bool:
     """An echo of what the artist wrote in the WhatsApp Business app (coexistence)."""
     return payload.get("via") == BUSINESS_APP and payload.get("author") == "artist"
+
+
+def _inbound_line(payload: Mapping[str, Any] | None) -> LastLine | None:
+    """The newest message in the lead's inbox: the lead's, or the artist's own from the
+    Business app."""
+    if payload is None:
+        return None
+    words, media_id = said(payload)
+    if words is None and media_id is None:
+        return None
+    author: Author = "artist" if _in_business_app(payload) else "lead"
+    kind = str(payload.get("type")) if media_id is not None and not words else None
+    return LastLine(author, words or "", kind)
+
+
+def _clipped(text: str) -> str:
+    """One line of at most LAST_LINE_CHARS characters, an ellipsis where it was cut."""
+    line = " ".join(text.split())
+    if len(line) <= LAST_LINE_CHARS:
+        return line
+    return line[: LAST_LINE_CHARS - 1].rstrip() + "…"
 
 
 def _media_of(lead_file: LeadFile) -> dict[str, MediaShown]:

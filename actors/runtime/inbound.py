@@ -36,6 +36,7 @@ from actors.lead import (
     DeliveryFailed,
     DepositLinkCreated,
     Event,
+    MediaKind,
     Message,
     MessageReceived,
     PaymentEventReceived,
@@ -138,11 +139,28 @@ class Inbound:
 
     @classmethod
     def from_admin_reply(
-        cls, wa_id: str, text: str, *, action_id: UUID, now: datetime, correlation_id: str
+        cls,
+        wa_id: str,
+        text: str,
+        *,
+        action_id: UUID,
+        now: datetime,
+        correlation_id: str,
+        media_id: str | None = None,
+        media_kind: MediaKind = MediaKind.IMAGE,
+        filename: str | None = None,
     ) -> Inbound:
-        """The inbox keeps the words with the artist as their author."""
+        """The inbox keeps the words (and a file sent from the page: its kept row's id)
+        with the artist as their author."""
         event = ArtistReplied(
-            admin_action_message_id(action_id), wa_id, now, text=text, via="admin"
+            admin_action_message_id(action_id),
+            wa_id,
+            now,
+            text=text,
+            media_id=media_id,
+            media_kind=media_kind,
+            filename=filename,
+            via="admin",
         )
         record = {
             "via": "admin",
@@ -150,7 +168,7 @@ class Inbound:
             "wa_id": wa_id,
             "at": now.isoformat(),
             "author": "artist",
-            "relayed": {"text": text, "media_id": None},
+            "relayed": {"text": text, "media_id": media_id},
         }
         return cls._carrying(event, record, correlation_id)
 

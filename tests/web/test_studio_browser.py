@@ -141,7 +141,8 @@ async def test_the_board_and_a_lead_and_approve_sends_the_deposit_link(
     lead_id = await studio.running.pool.fetchval(
         "SELECT lead_id::text FROM leads WHERE lead_key = $1", LEAD
     )
-    assert page.url == studio.url(f"/studio/leads/{lead_id}")
+    # at the reply box, the newest message above it (as WhatsApp opens a chat)
+    assert page.url == studio.url(f"/studio/leads/{lead_id}#reply")
     assert LEAD not in page.url  # the number never goes in a URL
     await expect(page.get_by_role("heading", name="Maya Okafor")).to_be_visible()
     await expect(page.get_by_role("link", name=f"+{LEAD}")).to_have_attribute(

@@ -41,3 +41,17 @@
     });
   });
 })();
+// Saved replies, an enhancement only: picking one fills the reply box (a select marked
+// data-fill="<textarea id>"); without JavaScript, sending with the box empty sends it.
+(function () {
+  "use strict";
+  document.querySelectorAll("select[data-fill]").forEach(function (select) {
+    var box = document.getElementById(select.getAttribute("data-fill"));
+    if (!box) return;
+    select.addEventListener("change", function () {
+      var picked = select.options[select.selectedIndex];
+      if (picked && picked.hasAttribute("data-text")) box.value = picked.getAttribute("data-text");
+      box.focus();
+    });
+  });
+})();

@@ -82,6 +82,18 @@ class GraphCalls(Protocol):
         """GET `url`, reading at most `max_bytes` of the body; raises `GraphCallFailed`."""
         ...
 
+    async def post_file(
+        self,
+        url: str,
+        fields: Mapping[str, str],
+        file: tuple[str, str, bytes],
+        headers: Mapping[str, str],
+        timeout_s: float,
+    ) -> GraphAnswer:
+        """POST `fields` and `file` (name, type, bytes, as form field `file`) as
+        multipart/form-data, as Graph's media upload takes them; raises `GraphCallFailed`."""
+        ...
+
 
 class GraphClient:
     """Graph calls over one aiohttp session (its connections are kept alive and reused)."""
@@ -112,6 +124,28 @@ class GraphClient:
                 url,
                 data=orjson.dumps(body),
                 headers={**headers, "Content-Type": "application/json"},
+                timeout=aiohttp.ClientTimeout(total=timeout_s),
+            ) as response:
+                return GraphAnswer(response.status, await response.read())
+
+    async def post_file(
+        self,
+        url: str,
+        fields: Mapping[str, str],
+        file: tuple[str, str, bytes],
+        headers: Mapping[str, str],
+        timeout_s: float,
+    ) -> GraphAnswer:
+        name, mime_type, content = file
+        form = aiohttp.FormData()
+        for key, value in fields.items():
+            form.add_field(key, value)
+        form.add_field("file", content, filename=name, content_type=mime_type)
+        with _translated_failures():
+            async with self._session.post(
+                url,
+                data=form,
+                headers=dict(headers),
                 timeout=aiohttp.ClientTimeout(total=timeout_s),
             ) as response:
                 return GraphAnswer(response.status, await response.read())

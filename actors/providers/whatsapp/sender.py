@@ -29,18 +29,20 @@ Errors are classified by what retrying could achieve:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import structlog
 
 from actors.copy import Composer, CopyError
 from actors.errors import DeliverySuppressed, PermanentDeliveryError, RetryableDeliveryError
-from actors.lead import MarkRead, Message
+from actors.lead import MarkRead, Message, SendMedia
 from actors.outbox.deadline import Deadline
 from actors.outbox.delivery import Delivery, outside_window
 from actors.providers.whatsapp.graph import GraphAnswer, GraphCallFailed, GraphCalls
 from actors.providers.whatsapp.pacing import Pacing
 from actors.providers.whatsapp.templates import Templates
+from actors.providers.whatsapp.uploads import StudioUploads, studio_file_row
 from actors.providers.whatsapp.version import DEFAULT_GRAPH_VERSION, graph_root
 from actors.runtime.clock import Clock, SystemClock
 
@@ -77,8 +79,10 @@ class WhatsAppSender:
         clock: Clock | None = None,
         read_timeout_s: float = 3.0,
         pair_rate_hold_s: float = 1.0,
+        uploads: StudioUploads | None = None,
     ) -> None:
         self._graph = graph
+        self._uploads = uploads  # files from the studio page, uploaded as they go
         self._composer = composer
         self._url = f"{graph_root(api_base, api_version)}/{phone_number_id}/messages"
         self._configured = bool(phone_number_id and access_token)
@@ -108,6 +112,10 @@ class WhatsAppSender:
             failure = await self._mark_read(effect.mark_read, deadline)
             if failure is not None:
                 log.warning("whatsapp.read_receipt_failed", reason=failure)
+        if isinstance(effect, SendMedia) and (row := studio_file_row(effect.media_id)):
+            if self._uploads is None:
+                raise PermanentDeliveryError("no_uploads", "studio files cannot be uploaded")
+            effect = replace(effect, media_id=await self._uploads.media_id(row, deadline))
         if effect.as_template:
             return await self._send_template(delivery, effect, deadline, why="reported_131047")
         if outside_window(delivery, self._clock.now(), self._artist):
