@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from werkzeug.datastructures import FileStorage
 
+from fakes.graph import GraphFailure
 from tests.pictures import rose_sketch
 from tests.waiting import eventually
 from tests.web.conftest import Running
@@ -234,3 +235,19 @@ async def test_a_file_meta_would_refuse_is_refused_with_the_reason(
     assert running.graph.uploads == []
     assert len(lead.inbox()) == before
     assert await running.pool.fetchval("SELECT count(*) FROM studio_files") == 0
+
+
+async def test_a_retried_picture_is_sent_by_the_first_upload_not_uploaded_again(
+    running: Running,
+) -> None:
+    lead, the_id = await taken_over(running)
+    running.graph.fail_next(GraphFailure.server_error())  # the message, after its upload
+    sent = await send_file(running, the_id, rose_sketch(), "rose.png", "image/png")
+    assert sent.status_code == 303
+    message = await lead.next_message()
+    assert message.type == "image"
+    tries = [p for p in running.graph.received if p.get("type") == "image"]
+    assert len(tries) == 2  # refused once with a 500, then sent
+    (upload,) = running.graph.uploads  # uploaded once, though the message went twice
+    assert {t["image"]["id"] for t in tries} == {upload.id}
+    assert message.body["image"]["id"] == upload.id
