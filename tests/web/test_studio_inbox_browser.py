@@ -13,7 +13,7 @@ import re
 from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import BrowserContext, Page, ViewportSize, expect
+from playwright.async_api import BrowserContext, FilePayload, Page, ViewportSize, expect
 
 from tests.pictures import rose_sketch
 from tests.web.phone import Phone
@@ -108,9 +108,8 @@ async def test_a_design_picture_sent_from_the_page_reaches_the_lead_as_an_image(
 ) -> None:
     lead, page = await taken_over(studio, browser)
     design = rose_sketch()
-    await page.set_input_files(
-        "#file", files=[{"name": "rose.png", "mimeType": "image/png", "buffer": design}]
-    )
+    picked: FilePayload = {"name": "rose.png", "mimeType": "image/png", "buffer": design}
+    await page.set_input_files("#file", files=[picked])
     await page.fill("#caption", "Here is your rose")
     await page.click("button:text('Send file')")
     await expect(page.get_by_text("Sent to them on WhatsApp")).to_be_visible()
