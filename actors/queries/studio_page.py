@@ -1,6 +1,9 @@
 """
 What the studio page shows: the board of leads grouped by what they need from the
-artist, and one lead's file as a person reads it.
+artist (each row with its newest message, one clipped line, and how many of the lead's
+messages came since the artist last opened it), and one lead's file as a person reads
+it, its conversation each message once (what went to the artist about the lead is not
+repeated) and the copy's saved replies filled in for the lead.
 
 Reads come from one read unit each (through `actors.queries.admin.AdminReads` for a lead's
 file, so the page and the admin API show the same lead). The artist's actions on the page

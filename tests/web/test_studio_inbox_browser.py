@@ -143,3 +143,23 @@ async def test_a_saved_reply_fills_the_box_and_goes(
 async def _fits(page: Page) -> bool:
     """No sideways scrolling."""
     return bool(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+async def test_without_javascript_the_lead_opens_at_the_newest_message_and_a_saved_reply_goes(
+    studio: Studio,
+) -> None:
+    lead = Phone(studio.running, LEAD, name="Petal Jones")
+    await lead.say(QUESTION)
+    await lead.next_message()
+    await lead.settle()
+    browser = await studio.phone(javascript=False)
+    page = await signed_in(studio, browser)
+    await page.click("text=Petal Jones")
+    await expect(page.locator("#reply-text")).to_be_in_viewport()
+    await expect(page.locator("#transcript li.msg").last).to_be_in_viewport()
+
+    await page.select_option("#saved", label="Thanks")
+    await page.click("text=Send from the business number")
+    await expect(page.get_by_text("Sent to them on WhatsApp")).to_be_visible()
+    assert (await lead.next_message()).text.startswith("Thanks Petal Jones!")
+    await browser.close()
