@@ -123,6 +123,10 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["BODY_TIMEOUT"] = 30
     app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = 5
+    # The page's words go through gettext ({{ _("...") }}, {% trans %}); the studio's
+    # locale installs its Babel catalog, English is the text as written.
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     if serves_web:
         app.register_blueprint(webhooks.blueprint)
         app.register_blueprint(stripe_webhook.blueprint)
