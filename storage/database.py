@@ -45,6 +45,7 @@ from storage.artist_messages import ArtistMessages
 from storage.artist_turns import ArtistTurnStatements
 from storage.busy_calendar import BusyCalendarRefresh, BusyTimes
 from storage.calendar_feed import BookedAppointments, FeedKeys
+from storage.consent import ConsentRecords
 from storage.due_timers import DueTimers
 from storage.errors import DatabaseError, DatabaseUnavailable, TransactionConflict
 from storage.identities import LeadIdentities
@@ -116,6 +117,7 @@ class TurnUnit(Unit):
         self.turns, self.busy = TurnStatements(con), BusyTimes(con)
         self.appointments = Appointments(con)
         self.artist_turns, self.artist = ArtistTurnStatements(con), ArtistMessages(con)
+        self.consent = ConsentRecords(con)  # a lead's consent record, kept in its turn
 
 
 class TurnAtOnceUnit:
@@ -162,6 +164,7 @@ class ReadUnit(Unit):
         self.refused = RefusedItems(con)  # webhook items that could not be taken
         self.identities = LeadIdentities(con)  # a lead found by any of its ids
         self.costs = MessageCosts(con)  # what Meta priced of the messages to leads
+        self.consent = ConsentRecords(con)  # consent records, and who is missing one
 
     async def pending_migrations(self) -> int:
         """How many shipped migrations are not applied yet (readiness wants 0)."""

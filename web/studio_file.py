@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from actors.money import MoneyError, parse_money
 from actors.schedule import (
     WEEKDAYS,
+    ConsentSettings,
     DepositRule,
     MessagePrices,
     NoShowRule,
@@ -145,6 +146,14 @@ class _StudioFile(BaseModel):
     message_prices: dict[str, Any] | None = None
     policy: _Policy | None = None
     address: str | None = Field(default=None, min_length=1, max_length=200)
+    # Consent before the appointment (PRODUCT.md, "Tattoo studio specifics").
+    consent: bool = False
+    consent_ask_minutes_before: Annotated[int, Field(gt=0)] | None = None
+    consent_reminder_minutes_before: Annotated[int, Field(gt=0)] = 1440
+    minimum_age: int = Field(default=18, ge=1, le=120)
+    parental_consent: bool = False
+    consent_id_photo: bool = False
+    consent_retention_years: int = Field(default=3, ge=1, le=100)
 
     @field_validator("address")
     @classmethod
@@ -215,7 +224,8 @@ def load_studio(path: Path, currency: str = "gbp") -> StudioFile:
     ):
         raise StudioFileError("reminder_offsets_minutes: give at least one, each once")
     policies = parsed.model_dump(
-        exclude={"timezone", "hours", "reminder_offsets_minutes", "message_prices", "policy"},
+        exclude={"timezone", "hours", "reminder_offsets_minutes", "message_prices", "policy"}
+        | _CONSENT_KEYS,
         exclude_none=True,
     )
     _older_or_policy(parsed)
@@ -226,7 +236,40 @@ def load_studio(path: Path, currency: str = "gbp") -> StudioFile:
         reminder_offsets_minutes=offsets,
         message_prices=None if parsed.message_prices is None else _prices(parsed.message_prices),
         policy=None if parsed.policy is None else _policy(parsed.policy, currency),
+        consent=_consent(parsed),
         **policies,
+    )
+
+
+_CONSENT_KEYS = {
+    "consent",
+    "consent_ask_minutes_before",
+    "consent_reminder_minutes_before",
+    "minimum_age",
+    "parental_consent",
+    "consent_id_photo",
+    "consent_retention_years",
+}
+
+
+def _consent(parsed: _StudioFile) -> ConsentSettings | None:
+    """The consent keys (None: `consent` is off); the reminder comes after the ask."""
+    ask = parsed.consent_ask_minutes_before
+    reminder = parsed.consent_reminder_minutes_before
+    if ask is not None and reminder >= ask:
+        raise StudioFileError(
+            f"consent_reminder_minutes_before: must be smaller than "
+            f"consent_ask_minutes_before ({ask}, got {reminder})"
+        )
+    if not parsed.consent:
+        return None
+    return ConsentSettings(
+        ask_minutes_before=ask,
+        reminder_minutes_before=reminder,
+        minimum_age=parsed.minimum_age,
+        parental_consent=parsed.parental_consent,
+        id_photo=parsed.consent_id_photo,
+        retention_years=parsed.consent_retention_years,
     )
 
 

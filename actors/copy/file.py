@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from actors.copy.consent_copy import CONSENT_MESSAGES, ConsentCopy, check_consent
 from actors.copy.limits import WhatsAppLimits
 from actors.lead.button_ids import NEXT_SESSION, SUMMARY_BUTTONS, VISIT_BUTTONS
 from actors.lead.model import ArtistAction
@@ -156,6 +157,7 @@ _APPOINTMENT_MESSAGES = {
 REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     **_CONVERSATION_MESSAGES,
     **_APPOINTMENT_MESSAGES,
+    **CONSENT_MESSAGES,
 }
 _INTROS = ("greeting", "greeting_anonymous", "unsupported", "opted_in", "resumed")
 NAMES = frozenset({"studio", "artist"})  # supplied to every message: the studio's names
@@ -282,6 +284,7 @@ class CopyFile(_Model):
     # (see actors.providers.whatsapp.templates).
     templates: dict[str, list[str]] = {}
     saved_replies: list[SavedReply] = []  # the studio page's reply form offers these
+    consent: ConsentCopy | None = None  # what is asked before the appointment (STUDIO_FILE)
 
     def messages_by_key(self) -> dict[str, MessageCopy]:
         """Every message; one given as a bare string has no buttons."""
@@ -373,6 +376,11 @@ def _check(copy: CopyFile) -> None:
         raise CopyError(f"copy key 'words.size_units' has unknown units {sorted(unknown)}")
     _check_questions(copy, messages)
     _check_policy(copy.policy)
+    if copy.consent is not None:
+        try:
+            check_consent(copy.consent, _filled(copy, copy.consent.text))
+        except ValueError as error:
+            raise CopyError(str(error)) from None
     for number, saved in enumerate(copy.saved_replies):
         if placeholders(saved.text) - {"name"} - NAMES:
             raise CopyError(

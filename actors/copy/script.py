@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from actors.copy.file import CopyFile
+from actors.lead.consent_state import CONSENT_NO, CONSENT_YES, ConsentQuestion, ConsentScript
 from actors.lead.script import Option, Question, Script, Validation, Words, normalise
 from actors.lead.validation import CM_PER_UNIT
 
@@ -17,6 +20,7 @@ def script_from(copy: CopyFile) -> Script:
         return frozenset(normalise(item) for item in items)
 
     return Script(
+        consent=_consent(copy, folded),
         questions=tuple(
             Question(
                 key=q.key,
@@ -52,4 +56,25 @@ def script_from(copy: CopyFile) -> Script:
                 for word in said
             },
         ),
+    )
+
+
+def _consent(copy: CopyFile, folded: Callable[[list[str]], frozenset[str]]) -> ConsentScript | None:
+    """The copy's `consent:` with the studio's names filled in; typed Yes / No are the
+    buttons' titles (and the copy's confirm words for Yes)."""
+    consent = copy.consent
+    if consent is None:
+        return None
+    text = consent.text
+    for name, value in copy.names().items():
+        text = text.replace("{" + name + "}", value)
+    buttons = copy.messages_by_key()["consent_health"].buttons
+    return ConsentScript(
+        version=consent.version,
+        text=text,
+        questions=tuple(
+            ConsentQuestion(q.key, q.text, q.follow_up) for q in consent.health_questions
+        ),
+        yes=folded([buttons.get(CONSENT_YES, "yes"), *copy.words.confirm]),
+        no=folded([buttons.get(CONSENT_NO, "no")]),
     )

@@ -16,7 +16,8 @@ from actors.lead.answers import latest_answers
 from actors.lead.appointments import AppointmentRules
 from actors.lead.artist_side import SILENT, ArtistSide, who
 from actors.lead.business_app import on_contact, on_echo
-from actors.lead.button_ids import CONFIRM, EDIT, edited_question
+from actors.lead.button_ids import CONFIRM, EDIT, VISIT_BUTTONS, edited_question
+from actors.lead.consent import ConsentRules
 from actors.lead.deposits import DepositRules
 from actors.lead.identity import changed, identifiers, known
 from actors.lead.messages import (
@@ -147,6 +148,7 @@ class LeadBehaviour:
         self._deposits = DepositRules(self._policy, self._appointments)
         self._timers = TimerRules(self._policy)
         self._artist = ArtistSide(self._policy)
+        self._consent = ConsentRules(self._policy, script.consent)
 
     def initial(self, wa_id: str) -> LeadState:
         return LeadState(wa_id=wa_id)
@@ -174,7 +176,7 @@ class LeadBehaviour:
         decision = with_receipts_and_media(self._policy, event, decided)
         if decision.outcome is Outcome.OUT_OF_ORDER:
             return decision
-        return self._timers.rearm(state, event, decision)
+        return self._consent.after(state, event, self._timers.rearm(state, event, decision))
 
     def _decide(self, state: LeadState, event: Event, calendar: Calendar) -> Decision:
         match event:
@@ -188,6 +190,8 @@ class LeadBehaviour:
                 return self._deposits.on_link_created(state, event)
             case PaymentEventReceived():
                 return self._deposits.on_payment(state, event, calendar)
+            case TimerFired() if self._consent.owns(event):
+                return self._consent.on_fired(state, event)
             case TimerFired():
                 return self._timers.on_fired(state, event)
             case DeliveryFailed():
@@ -259,6 +263,8 @@ class LeadBehaviour:
                 state = move(state, S.CONFIRMING, message)
         if self._words.asks_for_human(text):
             return self._handover(state, message, reason="reason_asked", tell_lead=True)
+        if self._consent.answering(state) and message.reply_id not in VISIT_BUTTONS:
+            return self._consent.on_message(state, message)
         match state.status:
             case S.NEW:
                 return self._start(state, message)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from actors.lead.consent_state import Consent
 from actors.lead.messages import (
     AskQuestion,
     AskWhatToEdit,
@@ -61,6 +62,7 @@ __all__ = [
     "Event",
     "ExtendHold",
     "FetchMedia",
+    "KeepConsent",
     "LeadState",
     "MarkRead",
     "MediaKind",
@@ -141,6 +143,8 @@ class TimerKind(StrEnum):
     VISIT_DONE = "visit_done"  # the appointment is over: aftercare
     VISIT_ENDED = "visit_ended"  # at its end: the artist is asked Came / No-show
     HEALED_PHOTO = "healed_photo"  # weeks later: a photo of the healed tattoo, please
+    CONSENT_ASK = "consent_ask"  # STUDIO_FILE's consent_ask_minutes_before the start
+    CONSENT_REMINDER = "consent_reminder"  # consent still missing, shortly before the start
 
 
 @dataclass(frozen=True)
@@ -206,6 +210,7 @@ class LeadState:
     user_id: str | None = None
     parent_user_id: str | None = None
     username: str | None = None
+    consent: Consent | None = None  # STUDIO_FILE's `consent: true`: before the appointment
 
 
 @dataclass(frozen=True)
@@ -543,6 +548,17 @@ class ReleaseSlot:
 
 
 @dataclass(frozen=True)
+class KeepConsent:
+    """Keep the lead's consent record (complete, or refused for a minor) in the turn:
+    storage adds our questions' WhatsApp ids and seals it with its SHA-256."""
+
+    status: str  # complete | refused_minor
+    record: Mapping[str, object]  # PRODUCT.md's record, but our messages' ids
+    appointment_start: int  # seconds since the epoch
+    retain_until: str  # YYYY-MM-DD
+
+
+@dataclass(frozen=True)
 class Calendar:
     """What the turn read for the behaviour: other leads' live holds and appointments
     (start, blocked until) and the artist's busy times, as aware datetimes."""
@@ -565,6 +581,7 @@ Effect = (
     | ReleaseSlot
     | ExtendHold
     | RefundDeposit
+    | KeepConsent
 )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from actors.lead.consent_state import ConsentScript
 from actors.lead.invite_links import InviteLinks
 from actors.money import Money
 from actors.schedule import StudioFile, StudioPolicy
@@ -114,6 +115,7 @@ class Words:
 class Script:
     questions: tuple[Question, ...]
     words: Words
+    consent: ConsentScript | None = None  # the copy's `consent:` section, when it has one
 
     def __post_init__(self) -> None:
         if not self.questions:

@@ -27,7 +27,7 @@ that kill the process there: locked, written, before commit, committed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import Enum, StrEnum
 
 import structlog
@@ -37,6 +37,7 @@ from actors.lead import (
     ClaimSlot,
     Decision,
     ExtendHold,
+    KeepConsent,
     LeadBehaviour,
     LeadState,
     Outcome,
@@ -264,6 +265,10 @@ async def _slots_written(unit: TurnUnit, key: str, decision: Decision) -> bool:
                 await unit.appointments.release(key, cancelled=effect.cancelled)
             case ExtendHold():
                 await unit.appointments.extend_hold(key, _at(effect.expires_at))
+            case KeepConsent():
+                until = date.fromisoformat(effect.retain_until)
+                start = _at(effect.appointment_start)
+                await unit.consent.keep(key, effect.status, effect.record, start, until)
     return True
 
 

@@ -13,6 +13,7 @@ from actors.lead import (
     Decision,
     Event,
     ExtendHold,
+    KeepConsent,
     LeadState,
     MessageReceived,
     MirrorLead,
@@ -80,7 +81,7 @@ def turn_write(
                 timers.append(TimerChange(effect.kind.value, due))
             case CancelTimer():
                 timers.append(TimerChange(effect.kind.value, None))
-            case ClaimSlot() | ReleaseSlot() | ExtendHold():
+            case ClaimSlot() | ReleaseSlot() | ExtendHold() | KeepConsent():
                 pass  # written before the rest of the turn (actors.runtime.turn)
             case _:
                 outbox.append(_outbox_row(effect, f"{message.message_id}/{index}"))

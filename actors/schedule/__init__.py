@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from actors.schedule.consent_settings import ConsentSettings
 from actors.schedule.message_prices import MessagePrices, PricedCount
 from actors.schedule.policy import DepositRule, NoShowRule, RescheduleRule, StudioPolicy
 from actors.schedule.slots import Interval, Offer, is_free, offer
@@ -9,6 +10,7 @@ from actors.schedule.studio_file import WEEKDAYS, Opening, StudioFile
 
 __all__ = [
     "WEEKDAYS",
+    "ConsentSettings",
     "DepositRule",
     "Interval",
     "MessagePrices",

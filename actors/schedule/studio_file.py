@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
+from actors.schedule.consent_settings import ConsentSettings
 from actors.schedule.message_prices import MessagePrices
 from actors.schedule.policy import RescheduleRule, StudioPolicy
 
@@ -48,6 +49,7 @@ class StudioFile:
     address: str | None = None  # where the studio is (one line): the visit's LOCATION
     # `policy:`; None: a file of before, its three top-level keys above stand for it.
     policy: StudioPolicy | None = None
+    consent: ConsentSettings | None = None  # `consent: true`: asked before every appointment
 
     @property
     def rules(self) -> StudioPolicy:

@@ -1,0 +1,136 @@
+"""
+Consent before the appointment, over HTTP against the fakes (PRODUCT.md, "Tattoo studio
+specifics", 1): once the deposit books the lead, they are asked in the chat for their
+date of birth, the copy's health questions (Yes / No, a follow-up after Yes), an ID photo
+when the studio file asks, and the statement with its "I agree" button. The record is
+kept sealed with its SHA-256; the studio page shows it and downloads it as a PDF. A minor
+is not booked (or, with `parental_consent`, names the guardian), and one reminder goes
+24 hours before the start while the consent is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fakes.stripe_api import FakeStripe, event
+from tests.waiting import eventually
+from tests.web import test_appointments_http as appointments
+from tests.web.conftest import Running
+from tests.web.phone import Phone, buttons_of
+from tests.web.test_appointments_http import (
+    ROOT,
+    offered,
+    picked_first,
+    post_stripe,
+    status,
+)
+
+pytestmark = pytest.mark.anyio
+
+CONSENT_KEYS = "consent: true\n"
+# The appointments' fixtures, with this module's `studio_file` (consent on).
+clock = appointments.clock
+studio_overrides = appointments.studio_overrides
+studio_running = appointments.studio_running
+
+
+@pytest.fixture
+def consent_keys() -> str:
+    """The studio file's consent keys (parametrize this fixture by name to change them)."""
+    return CONSENT_KEYS
+
+
+@pytest.fixture
+def studio_file(tmp_path: Path, consent_keys: str) -> Path:
+    """The example studio, with consent on."""
+    path = tmp_path / "studio.yml"
+    path.write_text((ROOT / "studio.example.yml").read_text() + "\n" + consent_keys)
+    return path
+
+
+async def booked(running: Running, stripe_fake: FakeStripe) -> tuple[Phone, Phone, int]:
+    """A lead booked into the first free time, its confirmation read: lead, artist, start."""
+    lead, artist, offer = await offered(running)
+    picked = next(row for row in buttons_of(offer) if row.startswith("slot:"))
+    session = await picked_first(running, stripe_fake, lead, offer)
+    paid = stripe_fake.complete(session["id"])
+    assert await post_stripe(running, event("checkout.session.completed", paid)) == 200
+    assert "your deposit of £50.00 is paid" in (await lead.next_message()).text
+    return lead, artist, int(picked.removeprefix("slot:"))
+
+
+async def next_text(phone: Phone, starting: str) -> Any:
+    """The next message to `phone` whose text starts with `starting` (others skipped)."""
+    message = await phone.next_message()
+    while not message.text.startswith(starting):
+        message = await phone.next_message()
+    return message
+
+
+async def kept(running: Running) -> Any:
+    async def found() -> bool:
+        return bool(await running.pool.fetchval("SELECT count(*) FROM consent_records"))
+
+    await eventually(found, what="the consent record to be kept")
+    return await running.pool.fetchrow("SELECT * FROM consent_records")
+
+
+async def answer_all(lead: Phone) -> None:
+    """From the date of birth to "I agree": Yes (with details) to the first health
+    question, No to the others."""
+    await next_text(lead, "Before your appointment")
+    assert (await lead.next_message()).text.startswith("What is your date of birth?")
+    await lead.say("21 March 1990")
+    first = await lead.next_message()
+    assert first.text.startswith("Do you take blood thinners")
+    assert buttons_of(first) == {"consent_yes": "Yes", "consent_no": "No"}
+    await lead.tap(first, "consent_yes")
+    follow = await lead.next_message()
+    assert follow.text == "Which one, and how often do you take it?"
+    await lead.say("Aspirin, once a day")
+    for _ in range(3):
+        await lead.tap(await lead.next_message(), "consent_no")
+    statement = await lead.next_message()
+    assert statement.text.startswith("I, Ana, agree to be tattooed")
+    agree = await lead.next_message()
+    assert buttons_of(agree) == {"consent_agree": "I agree"}
+    await lead.say("ok")  # anything but the tap: asked again
+    again = await lead.next_message()
+    assert buttons_of(again) == {"consent_agree": "I agree"}
+    await lead.tap(again, "consent_agree")
+    assert (await lead.next_message()).text.startswith("Thank you, your consent is recorded")
+
+
+async def test_a_booked_lead_is_asked_answers_and_agrees_and_the_record_is_sealed(
+    studio_running: Running, stripe_fake: FakeStripe
+) -> None:
+    running = studio_running
+    lead, _, _ = await booked(running, stripe_fake)
+    await answer_all(lead)
+    row = await kept(running)
+    record = json.loads(row["record"])
+    assert row["status"] == "complete"
+    assert record["date_of_birth"] == "1990-03-21"
+    assert record["health"][0] == {
+        "key": "blood_thinners",
+        "question": "Do you take blood thinners or any medication that affects healing?",
+        "answer": "yes",
+        "details": "Aspirin, once a day",
+    }
+    assert [h["answer"] for h in record["health"]] == ["yes", "no", "no", "no"]
+    assert record["consent_version"] == "2026-12-en-1"
+    statement = record["consent_text"]
+    assert record["consent_text_sha256"] == hashlib.sha256(statement.encode()).hexdigest()
+    ins = [m for m in record["messages"] if m["direction"] == "in"]
+    outs = [m for m in record["messages"] if m["direction"] == "out"]
+    assert len(ins) == 8  # the date, Yes, the details, three Noes, "ok", the tap
+    assert all(m["id"].startswith("wamid.") for m in outs)  # WhatsApp's ids of our questions
+    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert row["sha256"] == hashlib.sha256(canonical.encode()).hexdigest()
+    assert str(row["retain_until"]).startswith(str(int(record["appointment"]["start"][:4]) + 3))
+    assert await status(running) == "BOOKED"
