@@ -14,6 +14,7 @@ from storage.artist_turns import ArtistSnapshot, ArtistTurnWrite, SignInLinkInse
 from storage.busy_calendar import BusyCalendarStatus
 from storage.calendar_feed import BookedRow, FeedKey
 from storage.claimer import ClaimerSession
+from storage.consent import ConsentState, KeptConsent
 from storage.database import (
     Database,
     ReadUnit,
@@ -65,6 +66,7 @@ __all__ = [
     "ClaimedDelivery",
     "ClaimerIdentity",
     "ClaimerSession",
+    "ConsentState",
     "Database",
     "DatabaseError",
     "DatabaseNotReady",
@@ -73,6 +75,7 @@ __all__ = [
     "DueTimer",
     "FailedDelivery",
     "FeedKey",
+    "KeptConsent",
     "KeptStatuses",
     "LeadFile",
     "LeadIdentity",

@@ -15,10 +15,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
-__all__ = ["ConsentRecords", "KeptConsent", "canonical_sha256"]
+__all__ = ["ConsentRecords", "ConsentState", "KeptConsent", "canonical_sha256"]
 
 _ASKED = """
 SELECT provider_message_id, created_at, copy_key
@@ -28,13 +29,16 @@ ORDER BY id
 """
 _KEEP = """
 INSERT INTO consent_records (lead_key, appointment_start, status, record, sha256, retain_until)
-VALUES ($1, $2, $3, $4::jsonb, $5, $6)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (lead_key, appointment_start) DO NOTHING
 """
 _OF_LEAD = """
-SELECT status, record::text AS record, sha256, retain_until, kept_at
+SELECT status, record, sha256, retain_until, kept_at
 FROM consent_records WHERE lead_key = $1
 ORDER BY appointment_start DESC LIMIT 1
+"""
+_STATE = """
+SELECT lead_key, status, consent_status, visit_starts_at FROM lead_consent WHERE lead_id = $1
 """
 _MISSING = """
 SELECT lead_key FROM lead_consent
@@ -56,6 +60,16 @@ class KeptConsent:
     sha256: str
     retain_until: date
     kept_at: datetime
+
+
+@dataclass(frozen=True)
+class ConsentState:
+    """Where a lead's consent stands, from its state (`lead_consent`)."""
+
+    lead_key: str
+    status: str  # the lead's
+    consent_status: str  # missing (also: not asked yet) | complete | refused_minor
+    visit_starts_at: int | None
 
 
 class ConsentRecords:
@@ -87,7 +101,7 @@ class ConsentRecords:
         sealed: dict[str, Any] = {**record, "messages": messages}
         digest = canonical_sha256(sealed)
         await self._con.execute(
-            _KEEP, lead_key, appointment_start, status, json.dumps(sealed), digest, retain_until
+            _KEEP, lead_key, appointment_start, status, sealed, digest, retain_until
         )
 
     async def of_lead(self, lead_key: str) -> KeptConsent | None:
@@ -96,9 +110,17 @@ class ConsentRecords:
         if row is None:
             return None
         return KeptConsent(
-            row["status"], json.loads(row["record"]), row["sha256"], row["retain_until"],
+            row["status"], dict(row["record"]), row["sha256"], row["retain_until"],
             row["kept_at"],
         )  # fmt: skip
+
+    async def state_of(self, lead_id: UUID) -> ConsentState | None:
+        row = await self._con.fetchrow(_STATE, lead_id)
+        if row is None:
+            return None
+        return ConsentState(
+            row["lead_key"], row["status"], row["consent_status"], row["visit_starts_at"]
+        )
 
     async def missing(self, lead_keys: Sequence[str]) -> frozenset[str]:
         """Which of these leads are booked with their consent still missing."""

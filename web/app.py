@@ -49,6 +49,7 @@ from actors.queries import (
     Backlog,
     CalendarFeed,
     CalendarInvites,
+    ConsentReads,
     Readiness,
     StudioPage,
 )
@@ -403,6 +404,7 @@ def _queries(
         # Every role reports the calendar's state, kept in the database by the worker.
         readiness=Readiness(db, loops.down, busy_calendar=settings.busy_calendar_url is not None),
         calendar_invites=_calendar_invites(db, composer, clock, studio, invites),
+        consent=ConsentReads(db, on=studio is not None and studio.consent is not None),
     )
 
 

@@ -47,7 +47,9 @@ from actors.commands import (
 from actors.lead import ArtistAction
 from actors.money import MoneyError, parse_money
 from actors.page import LinkSent, PasswordTried
+from actors.queries import Board, ConsentShown
 from web.clean_fields import fields_unusable
+from web.consent_pdf import consent_pdf
 from web.request_ids import correlation_id
 from web.security_headers import SCRIPT_INTEGRITY
 from web.services import Services, services
@@ -257,7 +259,8 @@ async def logout_everywhere() -> ResponseReturnValue:
 @blueprint.get("/")
 async def board() -> ResponseReturnValue:
     search = request.args.get("q", "")[:100]
-    return await _page("board.html", board=await services().queries.page.board(search))
+    found = await services().queries.page.board(search)
+    return await _page("board.html", board=found, consent_missing=await _consent_missing(found))
 
 
 @blueprint.get("/leads/<lead_id>")
@@ -287,7 +290,43 @@ async def _lead_page(
     if view is None:
         return await _page("problem.html", 404, problem="no_lead")
     return await _page(
-        "lead.html", status, lead=view, typed=typed or {}, wrong=wrong or {}, **context
+        "lead.html",
+        status,
+        lead=view,
+        typed=typed or {},
+        wrong=wrong or {},
+        consent=await _consent(parsed),
+        **context,
+    )
+
+
+# -- consent before the appointment (STUDIO_FILE's `consent: true`) ------------------------
+
+
+async def _consent(lead_id: UUID | None) -> ConsentShown | None:
+    reads = services().queries.consent
+    return None if reads is None or lead_id is None else await reads.of_lead(lead_id)
+
+
+async def _consent_missing(board: Board) -> frozenset[str]:
+    """The board's leads whose booked appointment still lacks its consent."""
+    reads = services().queries.consent
+    if reads is None:
+        return frozenset()
+    return await reads.missing([row.lead_key for _, rows in board.groups for row in rows])
+
+
+@blueprint.get("/leads/<lead_id>/consent.pdf")
+async def consent_download(lead_id: str) -> ResponseReturnValue:
+    """The kept consent record as a PDF (signed-in only, as every studio route)."""
+    shown = await _consent(_uuid(lead_id))
+    if shown is None or not shown.exportable:
+        return await _page("problem.html", 404, problem="no_consent")
+    settings = services().settings
+    body = consent_pdf(shown, settings.studio_name or "Studio")
+    disposition = f'attachment; filename="consent-{shown.lead_id}.pdf"'
+    return Response(
+        body, 200, content_type="application/pdf", headers={"Content-Disposition": disposition}
     )
 
 

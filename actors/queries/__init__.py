@@ -20,6 +20,7 @@ from actors.queries.calendar_feed import (
     KeySource,
 )
 from actors.queries.calendar_invites import CalendarInvites
+from actors.queries.consent import ConsentReads, ConsentShown
 from actors.queries.page_views import (
     GROUPS,
     INLINE_IMAGES,
@@ -49,6 +50,8 @@ __all__ = [
     "CalendarFeed",
     "CalendarInvites",
     "ChannelBacklog",
+    "ConsentReads",
+    "ConsentShown",
     "EventShown",
     "FeedAddress",
     "KeyFromSettings",

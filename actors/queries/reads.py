@@ -8,6 +8,7 @@ from actors.queries.admin import AdminReads
 from actors.queries.backlog import Backlog
 from actors.queries.calendar_feed import CalendarFeed
 from actors.queries.calendar_invites import CalendarInvites
+from actors.queries.consent import ConsentReads
 from actors.queries.readiness import Readiness
 from actors.queries.studio_page import StudioPage
 
@@ -25,3 +26,4 @@ class Queries:
     readiness: Readiness  # whether this replica should take traffic
     # The lead's "add to calendar" files; None: no STUDIO_FILE or no PUBLIC_BASE_URL.
     calendar_invites: CalendarInvites | None = None
+    consent: ConsentReads | None = None  # a lead's consent record (STUDIO_FILE's consent)

@@ -11,18 +11,24 @@ is not booked (or, with `parental_consent`, names the guardian), and one reminde
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from fakes.stripe_api import FakeStripe, event
 from tests.waiting import eventually
 from tests.web import test_appointments_http as appointments
 from tests.web.conftest import Running
 from tests.web.phone import Phone, buttons_of
+from tests.web.studio_harness import PASSWORD, form_token
 from tests.web.test_appointments_http import (
+    LEAD,
     ROOT,
     offered,
     picked_first,
@@ -35,8 +41,12 @@ pytestmark = pytest.mark.anyio
 CONSENT_KEYS = "consent: true\n"
 # The appointments' fixtures, with this module's `studio_file` (consent on).
 clock = appointments.clock
-studio_overrides = appointments.studio_overrides
 studio_running = appointments.studio_running
+
+
+@pytest.fixture
+def studio_overrides() -> dict[str, Any]:
+    return {"studio_password": PASSWORD}
 
 
 @pytest.fixture
@@ -102,6 +112,7 @@ async def answer_all(lead: Phone) -> None:
     await lead.say("ok")  # anything but the tap: asked again
     again = await lead.next_message()
     assert buttons_of(again) == {"consent_agree": "I agree"}
+    await lead.settle()  # a person taps seconds later: every question has its WhatsApp id
     await lead.tap(again, "consent_agree")
     assert (await lead.next_message()).text.startswith("Thank you, your consent is recorded")
 
@@ -113,7 +124,8 @@ async def test_a_booked_lead_is_asked_answers_and_agrees_and_the_record_is_seale
     lead, _, _ = await booked(running, stripe_fake)
     await answer_all(lead)
     row = await kept(running)
-    record = json.loads(row["record"])
+    record = row["record"]
+    record = json.loads(record) if isinstance(record, str) else record
     assert row["status"] == "complete"
     assert record["date_of_birth"] == "1990-03-21"
     assert record["health"][0] == {
@@ -134,3 +146,92 @@ async def test_a_booked_lead_is_asked_answers_and_agrees_and_the_record_is_seale
     assert row["sha256"] == hashlib.sha256(canonical.encode()).hexdigest()
     assert str(row["retain_until"]).startswith(str(int(record["appointment"]["start"][:4]) + 3))
     assert await status(running) == "BOOKED"
+
+
+async def signed_in(running: Running) -> None:
+    token = await form_token(await running.client.get("/studio/login"))
+    answer = await running.client.post(
+        "/studio/login/password", form={"csrf": token, "password": PASSWORD}
+    )
+    assert answer.status_code == 303
+
+
+async def page(running: Running, path: str) -> str:
+    found = await running.client.get(path)
+    assert found.status_code == 200
+    text: str = await found.get_data(as_text=True)
+    return text
+
+
+async def lead_id(running: Running) -> str:
+    found: str = await running.pool.fetchval(
+        "SELECT lead_id::text FROM leads WHERE lead_key = $1", LEAD
+    )
+    return found
+
+
+async def test_the_page_says_consent_missing_then_shows_the_record_and_its_pdf(
+    studio_running: Running, stripe_fake: FakeStripe, tmp_path: Path
+) -> None:
+    running = studio_running
+    lead, _, _ = await booked(running, stripe_fake)
+    await signed_in(running)
+    lead_page = f"/studio/leads/{await lead_id(running)}"
+    assert "Consent missing" in await page(running, lead_page)
+    assert "Consent missing" in await page(running, "/studio/")
+    missing_pdf = await running.client.get(f"{lead_page}/consent.pdf")
+    assert missing_pdf.status_code == 404  # nothing complete to export yet
+
+    await answer_all(lead)
+    row = await kept(running)
+    shown = await page(running, lead_page)
+    assert "Consent missing" not in shown
+    assert "Consent missing" not in await page(running, "/studio/")
+    assert row["sha256"] in shown
+    assert "Aspirin, once a day" in shown
+    assert "2026-12-en-1" in shown
+
+    download = await running.client.get(f"{lead_page}/consent.pdf")
+    assert download.status_code == 200
+    assert download.headers["Content-Type"] == "application/pdf"
+    pdf = await download.get_data()
+    assert pdf.startswith(b"%PDF-")
+    first_page = _first_page_png(pdf, tmp_path)
+    assert first_page.startswith(b"\x89PNG")
+    image = Image.open(io.BytesIO(first_page)).convert("L")
+    darkest, lightest = image.getextrema()  # type: ignore[misc]
+    assert lightest > 200  # a white page ...
+    assert darkest < 100  # ... with text on it
+    assert row["sha256"] in _text_of(tmp_path / "consent.pdf")
+
+
+def _text_of(pdf: Path) -> str:
+    """The PDF's words, by poppler's pdftotext (lines joined)."""
+    said = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True)
+    return said.stdout.decode().replace("\n", "")
+
+
+def _first_page_png(pdf: bytes, folder: Path) -> bytes:
+    """The PDF's first page as a PNG, by poppler's pdftoppm."""
+    tool = shutil.which("pdftoppm")
+    assert tool is not None, "poppler-utils' pdftoppm is needed"
+    source = folder / "consent.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(
+        [tool, "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(source),
+         str(folder / "page")],
+        check=True,
+    )  # fmt: skip
+    return (folder / "page.png").read_bytes()
+
+
+async def test_the_consent_pdf_needs_a_signed_in_session(
+    studio_running: Running, stripe_fake: FakeStripe
+) -> None:
+    running = studio_running
+    lead, _, _ = await booked(running, stripe_fake)
+    await answer_all(lead)
+    await kept(running)
+    answer = await running.client.get(f"/studio/leads/{await lead_id(running)}/consent.pdf")
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == "/studio/login"
