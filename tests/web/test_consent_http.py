@@ -194,12 +194,14 @@ async def test_the_page_says_consent_missing_then_shows_the_record_and_its_pdf(
     download = await running.client.get(f"{lead_page}/consent.pdf")
     assert download.status_code == 200
     assert download.headers["Content-Type"] == "application/pdf"
-    pdf = await download.get_data()
+    pdf = await download.get_data(as_text=False)
+    assert isinstance(pdf, bytes)
     assert pdf.startswith(b"%PDF-")
     first_page = _first_page_png(pdf, tmp_path)
     assert first_page.startswith(b"\x89PNG")
     image = Image.open(io.BytesIO(first_page)).convert("L")
-    darkest, lightest = image.getextrema()  # type: ignore[misc]
+    shades = [int(shade) for shade in image.tobytes()]  # "L": one byte a pixel
+    darkest, lightest = min(shades), max(shades)
     assert lightest > 200  # a white page ...
     assert darkest < 100  # ... with text on it
     assert row["sha256"] in _text_of(tmp_path / "consent.pdf")
