@@ -15,6 +15,7 @@ import io
 import json
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import pytest
 from PIL import Image
 
 from fakes.stripe_api import FakeStripe, event
+from tests.clock import FakeClock
 from tests.waiting import eventually
 from tests.web import test_appointments_http as appointments
 from tests.web.conftest import Running
@@ -30,6 +32,7 @@ from tests.web.studio_harness import PASSWORD, form_token
 from tests.web.test_appointments_http import (
     LEAD,
     ROOT,
+    next_with_button,
     offered,
     picked_first,
     post_stripe,
@@ -237,3 +240,95 @@ async def test_the_consent_pdf_needs_a_signed_in_session(
     answer = await running.client.get(f"/studio/leads/{await lead_id(running)}/consent.pdf")
     assert answer.status_code == 303
     assert answer.headers["Location"] == "/studio/login"
+
+
+# -- a minor -------------------------------------------------------------------------------
+
+
+def sixteen_years_before(start: int) -> str:
+    """A date of birth that makes the lead 16 on the appointment's day (ISO 8601)."""
+    on = datetime.fromtimestamp(start, UTC).date()
+    return on.replace(year=on.year - 16, day=min(on.day, 28)).isoformat()
+
+
+async def minor_confirmed(lead: Phone, start: int) -> None:
+    """A minor gives their date of birth, fixes it once, and confirms it."""
+    await next_text(lead, "Before your appointment")
+    await lead.next_message()  # the date of birth, please
+    await lead.say("31/02/2001")  # no such day
+    assert (await lead.next_message()).text.startswith("Sorry, I couldn't read that date")
+    await lead.say(sixteen_years_before(start))
+    check = await lead.next_message()
+    assert "you'll be 16 on the day of your appointment" in check.text
+    await lead.tap(check, "consent_minor_fix")
+    assert (await lead.next_message()).text.startswith("What is your date of birth?")
+    await lead.say(sixteen_years_before(start))
+    await lead.tap(await lead.next_message(), "consent_minor_yes")
+
+
+async def test_a_minors_booking_is_not_confirmed_and_the_deposit_is_refunded(
+    studio_running: Running, stripe_fake: FakeStripe
+) -> None:
+    running = studio_running
+    lead, artist, start = await booked(running, stripe_fake)
+    await minor_confirmed(lead, start)
+    sorry = await lead.next_message()
+    assert "can only tattoo people aged 18 or over" in sorry.text
+    told = await next_text(artist, "Ana (+447700900561")
+    while "under the studio's minimum age" not in told.text:
+        told = await next_text(artist, "Ana (+447700900561")
+    assert "will be 16" in told.text
+    await eventually(lambda: _status_is(running, "CANCELLED"), what="the booking cancelled")
+    live = await running.pool.fetchval("SELECT count(*) FROM appointments WHERE status='live'")
+    assert live == 0  # the time is free again
+    refunds = await running.pool.fetch("SELECT payload FROM outbox WHERE channel = 'stripe_refund'")
+    assert [r["payload"]["amount"] for r in refunds] == [5000]  # once, in full
+    row = await kept(running)
+    assert row["status"] == "refused_minor"
+    await lead.settle()
+    assert await lead.unread() == []  # no further question
+
+
+async def _status_is(running: Running, wanted: str) -> bool:
+    return await status(running) == wanted
+
+
+@pytest.mark.parametrize("consent_keys", ["consent: true\nparental_consent: true\n"])
+async def test_with_parental_consent_a_minor_names_the_guardian_and_stays_booked(
+    studio_running: Running, stripe_fake: FakeStripe
+) -> None:
+    running = studio_running
+    lead, artist, start = await booked(running, stripe_fake)
+    await minor_confirmed(lead, start)
+    guardian = await lead.next_message()
+    assert guardian.text.startswith("As you'll be under 18, a parent or guardian")
+    await lead.say("Maria Lopez")
+    assert (await lead.next_message()).text.startswith("Do you take blood thinners")
+    told = await next_text(artist, "Ana (+447700900561")
+    while "Maria Lopez" not in told.text:
+        told = await next_text(artist, "Ana (+447700900561")
+    assert "signs there" in told.text
+    assert await status(running) == "BOOKED"
+    state = await running.pool.fetchval("SELECT state FROM leads WHERE lead_key = $1", LEAD)
+    state = json.loads(state) if isinstance(state, str) else state
+    assert state["consent"]["guardian"] == "Maria Lopez"
+
+
+# -- the reminder ------------------------------------------------------------------------------
+
+
+async def test_one_reminder_goes_24_hours_before_while_consent_is_missing(
+    studio_running: Running, stripe_fake: FakeStripe, clock: FakeClock
+) -> None:
+    running = studio_running
+    lead, _, start = await booked(running, stripe_fake)
+    await next_text(lead, "Before your appointment")
+    await lead.next_message()  # the date of birth, please: left unanswered
+    clock.advance(start - 1440 * 60 - clock.now().timestamp() + 1)
+    reminder = await next_text(lead, "A reminder: your appointment is on")
+    assert "we still need your consent" in reminder.text
+    clock.advance(start - 720 * 60 - clock.now().timestamp() + 1)  # the 12-hour visit reminder
+    await next_with_button(lead, "visit_confirm")
+    await lead.settle()
+    consent_reminders = [m for m in lead.inbox() if "we still need your consent" in m.text]
+    assert len(consent_reminders) == 1
