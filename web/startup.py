@@ -114,9 +114,16 @@ def check_copy(settings: Settings) -> None:
         StartupError: the copy file is broken, or WHATSAPP_TEMPLATES does not fit it.
     """
     try:
-        composer = Composer(service_copy(settings))
+        copy = service_copy(settings)
+        composer = Composer(copy)
     except CopyError as error:
         raise StartupError(f"LOCALE={settings.locale}: {_one_line(error)}") from None
+    studio = settings.studio()
+    if studio is not None and studio.consent is not None and copy.consent is None:
+        raise StartupError(
+            f"LOCALE={settings.locale}: STUDIO_FILE says consent: true, "
+            "and the copy file has no consent: section"
+        )
     try:
         Templates.from_config(
             composer, settings.whatsapp_templates, default_language=settings.locale
