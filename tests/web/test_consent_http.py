@@ -332,3 +332,36 @@ async def test_one_reminder_goes_24_hours_before_while_consent_is_missing(
     await lead.settle()
     consent_reminders = [m for m in lead.inbox() if "we still need your consent" in m.text]
     assert len(consent_reminders) == 1
+
+
+# -- the ID photo ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("consent_keys", ["consent: true\nconsent_id_photo: true\n"])
+async def test_an_id_photo_is_asked_kept_and_linked_from_the_record(
+    studio_running: Running, stripe_fake: FakeStripe
+) -> None:
+    running = studio_running
+    lead, _, _ = await booked(running, stripe_fake)
+    await next_text(lead, "Before your appointment")
+    await lead.next_message()
+    await lead.say("1990-03-21")
+    for _ in range(4):
+        await lead.tap(await lead.next_message(), "consent_no")
+    assert (await lead.next_message()).text.startswith("Please send a photo of your ID")
+    await lead.say("here it is")
+    assert (await lead.next_message()).text.startswith("Please send the photo of your ID")
+    await lead.send_image("ID-PHOTO-1")
+    assert (await lead.next_message()).text.startswith("I, Ana, agree")
+    agree = await lead.next_message()
+    await lead.settle()
+    await lead.tap(agree, "consent_agree")
+    row = await kept(running)
+    record = row["record"]
+    record = json.loads(record) if isinstance(record, str) else record
+    media = await running.pool.fetchrow(
+        "SELECT sha256, status FROM media WHERE media_id = 'ID-PHOTO-1'"
+    )
+    assert media is not None
+    assert media["status"] == "stored"  # fetched and kept like any media
+    assert record["id_photo"] == {"media_id": "ID-PHOTO-1", "sha256": media["sha256"]}
