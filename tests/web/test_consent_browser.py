@@ -15,7 +15,8 @@ import pytest
 from playwright.async_api import BrowserContext, ViewportSize, expect
 
 from tests.web.studio_harness import Studio
-from tests.web.test_consent_http import CONSENT_KEYS, ROOT, answer_all, booked, kept
+from tests.web.test_appointments_http import ROOT
+from tests.web.test_consent_http import CONSENT_KEYS, answer_all, booked, kept
 from tests.web.test_studio_browser import sign_in_with_password
 
 pytestmark = pytest.mark.anyio
