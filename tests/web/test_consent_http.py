@@ -365,3 +365,18 @@ async def test_an_id_photo_is_asked_kept_and_linked_from_the_record(
     assert media is not None
     assert media["status"] == "stored"  # fetched and kept like any media
     assert record["id_photo"] == {"media_id": "ID-PHOTO-1", "sha256": media["sha256"]}
+
+
+@pytest.mark.parametrize(
+    "consent_keys",
+    ["consent: true\nconsent_ask_minutes_before: 120\nconsent_reminder_minutes_before: 60\n"],
+)
+async def test_asked_at_the_studio_files_time_before_the_start(
+    studio_running: Running, stripe_fake: FakeStripe, clock: FakeClock
+) -> None:
+    running = studio_running
+    lead, _, start = await booked(running, stripe_fake)
+    assert not any(m.text.startswith("Before your appointment") for m in await lead.unread())
+    clock.advance(start - 120 * 60 - clock.now().timestamp() + 1)
+    await next_text(lead, "Before your appointment")
+    assert (await lead.next_message()).text.startswith("What is your date of birth?")
