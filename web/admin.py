@@ -164,7 +164,9 @@ async def get_lead(wa_id: str) -> ResponseReturnValue:
         raise AdminProblem(404, "no such lead")
     lead_file, latest = found
     reads = services().queries.admin
-    return _json(LeadDetail.of(lead_file, latest, reads.money(lead_file)))
+    consent_reads = services().queries.consent
+    consent = None if consent_reads is None else await consent_reads.of_lead(lead_file.lead.lead_id)
+    return _json(LeadDetail.of(lead_file, latest, reads.money(lead_file), consent))
 
 
 @_admin.post("/leads/<wa_id>/reply")

@@ -17,7 +17,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from actors import ActorInfo, TurnOutcome
 from actors.commands import ReplyDelivery
 from actors.lead import Answer, Status
-from actors.queries import LeadFile, LeadMoney, MediaContent
+from actors.queries import ConsentShown, LeadFile, LeadMoney, MediaContent
 
 __all__ = [
     "ActionResult",
@@ -268,6 +268,16 @@ class MoneyOut(_Out):
     sessions_booked: int = Field(description="sessions booked so far (the current one counted)")
 
 
+class ConsentOut(_Out):
+    """The lead's consent before the appointment (STUDIO_FILE's `consent: true`)."""
+
+    status: Literal["missing", "complete", "refused_minor", "deleted"]
+    record: dict[str, Any] | None = Field(
+        description="the kept record (PRODUCT.md's fields); null until complete or refused"
+    )
+    sha256: str | None = Field(description="SHA-256 of the record's canonical JSON (RFC 8785)")
+
+
 class LeadDetail(_Out):
     lead_id: UUID
     identity: IdentityOut
@@ -283,9 +293,18 @@ class LeadDetail(_Out):
     timers: list[TimerOut]
     deposit_sessions: list[DepositSessionOut]
     media: list[MediaOut] = Field(description="media the lead sent, as kept (no bytes)")
+    consent: ConsentOut | None = Field(
+        default=None, description="with STUDIO_FILE's consent: true; else null"
+    )
 
     @classmethod
-    def of(cls, found: LeadFile, latest: Iterable[Answer], money: LeadMoney) -> LeadDetail:
+    def of(
+        cls,
+        found: LeadFile,
+        latest: Iterable[Answer],
+        money: LeadMoney,
+        consent: ConsentShown | None = None,
+    ) -> LeadDetail:
         snapshot = {**vars(found.lead), "identity": found.identity}
         return cls.model_validate(
             {
@@ -301,8 +320,15 @@ class LeadDetail(_Out):
                 "timers": found.timers,
                 "deposit_sessions": found.deposit_sessions,
                 "media": found.media,
+                "consent": None if consent is None else _consent(consent),
             }
         )
+
+
+def _consent(shown: ConsentShown) -> dict[str, object]:
+    """`missing` until a record is kept; then the record's own status."""
+    status = shown.status if shown.record is not None and shown.status else "missing"
+    return {"status": status, "record": shown.record, "sha256": shown.sha256}
 
 
 class ActionResult(_Out):

@@ -42,6 +42,7 @@ from tests.web.test_appointments_http import (
 pytestmark = pytest.mark.anyio
 
 CONSENT_KEYS = "consent: true\n"
+ADMIN_TOKEN = "consent-admin-token-0123456789abcdef"
 # The appointments' fixtures, with this module's `studio_file` (consent on).
 clock = appointments.clock
 studio_running = appointments.studio_running
@@ -49,7 +50,7 @@ studio_running = appointments.studio_running
 
 @pytest.fixture
 def studio_overrides() -> dict[str, Any]:
-    return {"studio_password": PASSWORD}
+    return {"studio_password": PASSWORD, "admin_token": ADMIN_TOKEN}
 
 
 @pytest.fixture
@@ -149,6 +150,9 @@ async def test_a_booked_lead_is_asked_answers_and_agrees_and_the_record_is_seale
     assert row["sha256"] == hashlib.sha256(canonical.encode()).hexdigest()
     assert str(row["retain_until"]).startswith(str(int(record["appointment"]["start"][:4]) + 3))
     assert await status(running) == "BOOKED"
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    detail = await (await running.client.get(f"/admin/leads/{LEAD}", headers=auth)).get_json()
+    assert detail["consent"] == {"status": "complete", "record": record, "sha256": row["sha256"]}
 
 
 async def signed_in(running: Running) -> None:
@@ -184,6 +188,9 @@ async def test_the_page_says_consent_missing_then_shows_the_record_and_its_pdf(
     assert "Consent missing" in await page(running, "/studio/")
     missing_pdf = await running.client.get(f"{lead_page}/consent.pdf")
     assert missing_pdf.status_code == 404  # nothing complete to export yet
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    detail = await (await running.client.get(f"/admin/leads/{LEAD}", headers=auth)).get_json()
+    assert detail["consent"] == {"status": "missing", "record": None, "sha256": None}
 
     await answer_all(lead)
     row = await kept(running)
