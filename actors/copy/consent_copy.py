@@ -38,7 +38,7 @@ CONSENT_MESSAGES = {
         "date", "age", buttons=frozenset({CONSENT_MINOR_YES, CONSENT_MINOR_FIX})
     ),
     "consent_minor": _says("minimum_age"),
-    "consent_guardian": _says(),
+    "consent_guardian": _says("minimum_age"),
     "consent_health": _says("question", buttons=frozenset({CONSENT_YES, CONSENT_NO})),
     "consent_follow_up": _says("question"),  # a health question's follow-up, after Yes
     "consent_id_photo": _says(),
@@ -48,7 +48,7 @@ CONSENT_MESSAGES = {
     "consent_done": _says(),
     "consent_reminder": _says("when"),
     "artist_consent_minor": _says(*_WHO, "age", "when"),
-    "artist_consent_guardian": _says(*_WHO, "guardian", "when"),
+    "artist_consent_guardian": _says(*_WHO, "age", "guardian", "when"),
 }
 
 

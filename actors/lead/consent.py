@@ -306,7 +306,7 @@ class ConsentRules:
         if self._settings.parental_consent:
             consent = replace(consent, step=ConsentStep.GUARDIAN)
             state = replace(state, consent=consent)
-            return Decision(state, (self._say(state, ConsentStep.GUARDIAN.value),))
+            return Decision(state, (self._guardian_question(state),))
         return self._refused(state, consent, message)
 
     def _refused(self, state: LeadState, consent: Consent, message: MessageReceived) -> Decision:
@@ -336,13 +336,14 @@ class ConsentRules:
     def _guardian(self, state: LeadState, consent: Consent, message: MessageReceived) -> Decision:
         name = " ".join((message.text or "").split())
         if message.kind != "text" or len(name) < 2:
-            return Decision(state, (self._say(state, ConsentStep.GUARDIAN.value),))
+            return Decision(state, (self._guardian_question(state),))
         consent = replace(consent, guardian=name[:200])
         decided = self._next(state, consent, after=ConsentStep.GUARDIAN)
         artist = self._policy.artist_number
         if artist is None or state.visit is None:
             return decided
         told = who(state) | {"guardian": name[:200], "when": str(state.visit.starts_at)}
+        told["age"] = str(consent.age)
         tell = SendMessage(artist, "artist_consent_guardian", told)
         return replace(decided, effects=(*decided.effects, tell))
 
@@ -423,6 +424,11 @@ class ConsentRules:
         assert self._script is not None
         question = self._script.questions[index].text
         return SendMessage(state.wa_id, ConsentStep.HEALTH.value, {"question": question})
+
+    def _guardian_question(self, state: LeadState) -> SendMessage:
+        assert self._settings is not None
+        minimum = {"minimum_age": str(self._settings.minimum_age)}
+        return SendMessage(state.wa_id, ConsentStep.GUARDIAN.value, minimum)
 
     def _statement(self, state: LeadState) -> str:
         assert self._script is not None
