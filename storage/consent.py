@@ -37,6 +37,14 @@ SELECT status, record, sha256, retain_until, kept_at
 FROM consent_records WHERE lead_key = $1
 ORDER BY appointment_start DESC LIMIT 1
 """
+_EXPIRED = """
+SELECT id, lead_key, record FROM consent_records
+WHERE retain_until < $1 AND status <> 'deleted'
+ORDER BY id LIMIT $2
+FOR UPDATE SKIP LOCKED
+"""
+_FORGET_PHOTO = "DELETE FROM media WHERE media_id = $1 AND lead_key = $2"
+_DELETED = "UPDATE consent_records SET status = 'deleted', record = $2 WHERE id = $1"
 _STATE = """
 SELECT lead_key, status, consent_status, visit_starts_at FROM lead_consent WHERE lead_id = $1
 """
@@ -113,6 +121,19 @@ class ConsentRecords:
             row["status"], dict(row["record"]), row["sha256"], row["retain_until"],
             row["kept_at"],
         )  # fmt: skip
+
+    async def expire(self, today: date, limit: int = 100) -> int:
+        """Delete the records kept past `retain_until` (and their ID photos' bytes), up to
+        `limit`, skipping rows another replica holds; how many were deleted."""
+        rows = await self._con.fetch(_EXPIRED, today, limit)
+        for row in rows:
+            record = dict(row["record"])
+            photo = record.get("id_photo")
+            if isinstance(photo, Mapping) and photo.get("media_id"):
+                await self._con.execute(_FORGET_PHOTO, str(photo["media_id"]), row["lead_key"])
+            stub = {"lead": record.get("lead"), "retain_until": record.get("retain_until")}
+            await self._con.execute(_DELETED, row["id"], stub)
+        return len(rows)
 
     async def state_of(self, lead_id: UUID) -> ConsentState | None:
         row = await self._con.fetchrow(_STATE, lead_id)

@@ -149,6 +149,7 @@ class RecordUnit(Unit):
         self.identities = LeadIdentities(con)  # who each item's person is
         self.attempts = Attempts(con)  # the security limits' tries
         self.files = StudioFiles(con)  # what the artist sends from the page, until it goes
+        self.consent = ConsentRecords(con)  # consent records past their retention, deleted
 
 
 class ReadUnit(Unit):

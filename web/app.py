@@ -54,6 +54,7 @@ from actors.queries import (
     StudioPage,
 )
 from actors.runtime.clock import Clock, SystemClock
+from actors.runtime.consent_retention import ConsentRetention
 from actors.runtime.faults import CrashPoints
 from actors.runtime.observe import Observer
 from actors.runtime.rejections import Rejections
@@ -232,6 +233,11 @@ def create_app(
                     observer=metrics.observer,
                 )
                 loops.add("timer-scheduler", timers.run, timers.stop)
+                if studio is not None and studio.consent is not None:
+                    retention = ConsentRetention(
+                        db, clock, studio.timezone, interval_s=settings.timer_poll_s * 60
+                    )
+                    loops.add("consent-retention", retention.run, retention.stop)
                 busy = await _busy_calendar(settings, db, clock, stack, studio)
                 if busy is not None:
                     loops.add("busy-calendar", busy.run, busy.stop)

@@ -387,3 +387,40 @@ async def test_asked_at_the_studio_files_time_before_the_start(
     clock.advance(start - 120 * 60 - clock.now().timestamp() + 1)
     await next_text(lead, "Before your appointment")
     assert (await lead.next_message()).text.startswith("What is your date of birth?")
+
+
+# -- retention ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("consent_keys", ["consent: true\nconsent_id_photo: true\n"])
+async def test_a_record_is_deleted_with_its_id_photo_after_its_retention(
+    studio_running: Running, stripe_fake: FakeStripe, clock: FakeClock
+) -> None:
+    running = studio_running
+    lead, _, _ = await booked(running, stripe_fake)
+    await next_text(lead, "Before your appointment")
+    await lead.next_message()
+    await lead.say("1990-03-21")
+    for _ in range(4):
+        await lead.tap(await lead.next_message(), "consent_no")
+    await lead.next_message()  # the ID photo, please
+    await lead.send_image("ID-PHOTO-2")
+    await lead.next_message()  # the statement
+    agree = await lead.next_message()
+    await lead.settle()
+    await lead.tap(agree, "consent_agree")
+    row = await kept(running)
+    assert str(row["retain_until"]) > clock.now().date().isoformat()
+
+    clock.advance(4 * 366 * 86400)  # past the appointment's date + 3 years
+
+    async def deleted() -> bool:
+        found = await running.pool.fetchval("SELECT status FROM consent_records")
+        return bool(found == "deleted")
+
+    await eventually(deleted, what="the record deleted after its retention")
+    photo = await running.pool.fetchval("SELECT count(*) FROM media WHERE media_id = 'ID-PHOTO-2'")
+    assert photo == 0  # its bytes are gone too
+    gone = await running.pool.fetchval("SELECT record FROM consent_records")
+    gone = json.loads(gone) if isinstance(gone, str) else gone
+    assert set(gone) == {"lead", "retain_until"}  # no answer is left
