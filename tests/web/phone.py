@@ -20,12 +20,18 @@ from fakes.meta import message as _message
 from tests.waiting import eventually
 from tests.web.conftest import Running
 
-__all__ = ["Phone"]
+__all__ = ["Phone", "meta_timestamp"]
 
 _COPY_DIR = Path(__file__).resolve().parents[2] / "copy"
 # How a person answers "when?" in each language the copy speaks (its date hints).
 _SOME_TIME = {"en_GB": "next month", "es_ES": "el mes que viene"}
 _clock = itertools.count(int(time.time()))  # Meta's timestamps: recent, increasing
+
+
+def meta_timestamp() -> int:
+    """The next of Meta's timestamps, shared by every phone and every test's own posts:
+    one increasing sequence, so a test's post is never older than a phone's last one."""
+    return next(_clock)
 
 
 @cache
