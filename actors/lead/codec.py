@@ -98,6 +98,8 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
         "kept_amount": state.kept_amount,
         "outcome_asked": state.outcome_asked,
         "drawing_fee": state.drawing_fee,
+        "earlier_paid": state.earlier_paid,
+        "links_before": state.links_before,
         "unsupported_said_at": state.unsupported_said_at,
         **_identity_to_json(state),
         "answers": [
@@ -158,6 +160,8 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
         session_number=int(data.get("session_number") or 0),
         kept_amount=int(data.get("kept_amount") or 0),
         outcome_asked=int(data.get("outcome_asked") or 0),
+        earlier_paid=int(data.get("earlier_paid") or 0),
+        links_before=int(data.get("links_before") or 0),
         drawing_fee=data.get("drawing_fee"),
         unsupported_said_at=int(data.get("unsupported_said_at", 0)),
         phone=data.get("phone"),
