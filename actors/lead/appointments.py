@@ -161,8 +161,8 @@ class AppointmentRules:
             return self.offer(state, calendar, now, intro="slot_taken")
         visit = Visit(start, start + int(length.total_seconds()))
         if state.status is S.BOOKED and state.visit is None and state.session_number >= 1:
-            if self._policy.rules.deposit_each_session:  # a piece's next: its own deposit
-                return self._held(next_deposit(state), visit, message)
+            if self._policy.rules.deposit_each_session and not state.next_paid:
+                return self._held(next_deposit(state), visit, message)  # its own deposit
             return self._next_session(state, visit, now)  # a piece's next: the one deposit
         if state.status is S.BOOKED:  # a move (or a time lost while paying: picked again)
             return self._moved(state, visit, now)
@@ -212,6 +212,7 @@ class AppointmentRules:
             visit=visit,
             rescheduling=False,
             session_number=number,
+            next_paid=False,
             reschedules=0,
             reminded=self._past_offsets(visit, now),
         )
@@ -253,7 +254,10 @@ class AppointmentRules:
         assert visit is not None
         if not is_clear(self._studio, _at(visit.starts_at), self._length(state), calendar.taken):
             # The hold lapsed and someone took the time: the deposit stands, pick again.
-            state = replace(state, visit=None, rescheduling=True)
+            # A later session's own deposit is paid: its pick books at once.
+            state = replace(
+                state, visit=None, rescheduling=True, next_paid=state.session_number > 0
+            )
             lost = self.offer(state, calendar, now, intro="slot_lost_paid")
             return state, [*lost.effects, *self._tell(state, "artist_slot_lost")]
         number = state.session_number + 1  # the first session, or a later one's own deposit

@@ -100,6 +100,7 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
         "drawing_fee": state.drawing_fee,
         "earlier_paid": state.earlier_paid,
         "links_before": state.links_before,
+        "next_paid": state.next_paid,
         "unsupported_said_at": state.unsupported_said_at,
         **_identity_to_json(state),
         "answers": [
@@ -162,6 +163,7 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
         outcome_asked=int(data.get("outcome_asked") or 0),
         earlier_paid=int(data.get("earlier_paid") or 0),
         links_before=int(data.get("links_before") or 0),
+        next_paid=bool(data.get("next_paid", False)),
         drawing_fee=data.get("drawing_fee"),
         unsupported_said_at=int(data.get("unsupported_said_at", 0)),
         phone=data.get("phone"),

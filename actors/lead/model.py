@@ -201,6 +201,7 @@ class LeadState:
     # attempts before this session's (its own two links count from there).
     earlier_paid: int = 0
     links_before: int = 0
+    next_paid: bool = False  # ... a later session's deposit paid after its held time went
     outcome_asked: int = 0  # the visit (its start) the artist was asked Came / No-show about
     # When the copy's `unsupported` line was last said (seconds since the epoch, the
     # event's own time): at most once a day, whatever the lead keeps sending.

@@ -246,6 +246,14 @@ STEPS = [
         ["claim:hold", "lead:slot_held", "deposit"],
         policy={"policy": StudioPolicy(deposit_each_session=True)},
     ),
+    Step(
+        "a piece's next session, its deposit paid after its time went, books at once",
+        at(S.BOOKED, sessions=2, session_number=1, rescheduling=True, next_paid=True, **PAID),
+        reply(SLOT_PICK),
+        S.BOOKED,
+        ["claim:appointment", "lead:session_booked", "artist:artist_booked_at"],
+        policy={"policy": StudioPolicy(deposit_each_session=True)},
+    ),
 ]
 
 
