@@ -92,16 +92,7 @@ class _NoShow(BaseModel):
 class _Sessions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    deposit_each_session: bool = False
-
-    @field_validator("deposit_each_session")
-    @classmethod
-    def _one_deposit(cls, value: bool) -> bool:
-        # A deposit per session would move a booked lead back to waiting for a payment,
-        # which the lead's state machine does not allow yet: refused, never ignored.
-        if value:
-            raise ValueError("true is not supported yet (one deposit per piece)")
-        return value
+    deposit_each_session: bool = False  # true: each session's pick sends its own link
 
 
 class _Policy(BaseModel):

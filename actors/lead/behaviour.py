@@ -17,6 +17,7 @@ from actors.lead.appointments import AppointmentRules
 from actors.lead.artist_side import SILENT, ArtistSide, who
 from actors.lead.business_app import on_contact, on_echo
 from actors.lead.button_ids import CONFIRM, EDIT, edited_question
+from actors.lead.confirmations import asking_first
 from actors.lead.deposits import DepositRules
 from actors.lead.identity import changed, identifiers, known
 from actors.lead.messages import (
@@ -437,6 +438,9 @@ class LeadBehaviour:
     ) -> Decision:
         """The artist's action; `said`: the reply whose done word pressed Hand back, whose
         row of the table is then the one that moves the lead."""
+        if not acted.confirmed:  # a first tap on a button that asks first
+            would = self._on_artist(state, replace(acted, confirmed=True), calendar)
+            return asking_first(state, acted, would, self._policy)
         event: Event = said or acted
         appointments = self._appointments
         match acted.action:

@@ -144,6 +144,17 @@ class Phone:
             button_message(self.wa_id, self._next_id(), wanted, offered[wanted], sent_at)
         )
 
+    async def tap_sure(self, message: SentMessage, wanted: str) -> SentMessage:
+        """The artist taps `wanted` (Decline, Cancel + refund, No-show), which asks first,
+        then the question's "Yes, ..." button: the question."""
+        await self.tap(message, wanted)
+        sure = f"sure_{wanted}"
+        asked = await self.next_message()
+        while sure not in buttons_of(asked):
+            asked = await self.next_message()
+        await self.tap(asked, sure)
+        return asked
+
     async def send_image(
         self,
         media_id: str | None = None,
