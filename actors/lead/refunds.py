@@ -43,11 +43,13 @@ def kept(state: LeadState, usual: Money) -> Money | None:
 
 
 def left_to_pay(state: LeadState, usual: Money) -> Money | None:
-    """A piece's balance: its quote less the deposit (None: no quote)."""
+    """A piece's balance: its quote less the deposit, and the designs' drawing fees
+    (None: no quote and no fee)."""
+    fees = state.designs.fees
     if state.quote is None:
-        return None
+        return Money(fees, usual.currency) if fees else None
     taken = state.paid_amount or state.deposit_amount or usual.minor
-    return Money(max(state.quote - taken, 0), usual.currency)
+    return Money(max(state.quote - taken, 0) + fees, usual.currency)
 
 
 def refundable(state: LeadState, usual: Money) -> Money | None:
