@@ -151,4 +151,3 @@ async def test_outside_the_24_hours_the_aftercare_template_goes_whatever_the_pla
     clock.advance(ends + 3 * 3600 - clock.now().timestamp())  # last wrote days ago
     template = await aftercare_of(lead, None)
     assert template.template_params == []
-
