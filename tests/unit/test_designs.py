@@ -26,6 +26,7 @@ from tests.unit.lead_fixtures import (
     LEAD,
     NOW,
     artist_says,
+    media_item,
     msg,
     reply,
     script,
@@ -150,3 +151,15 @@ def test_a_tap_names_its_design() -> None:
     assert design_tap("design_changes:3") == ("design_changes", 3)
     assert design_tap("approve:447700900123") is None
     assert design_tap(None) is None
+
+
+def test_a_picture_with_a_caption_after_ask_for_changes_is_the_request_and_goes_along() -> None:
+    behaviour = rules()
+    state = behaviour.decide(offered(behaviour, lead()), tap("design_changes:1")).state
+    sketch = replace(media_item("image", "LEAD-SKETCH", caption="like this"), sent_at=next(_later))
+    decision = behaviour.decide(state, sketch)
+    assert said(decision) == ["design_changes_sent"]
+    assert said(decision, ARTIST) == ["artist_design_changes"]
+    forwarded = [e for e in decision.effects if isinstance(e, SendMedia)]
+    assert [(e.to, e.media_id) for e in forwarded] == [(ARTIST, "LEAD-SKETCH")]
+    assert decision.state.designs.changes[0].text == "like this"
