@@ -133,6 +133,8 @@ class _StudioFile(BaseModel):
     reminder_offsets_minutes: list[Annotated[int, Field(gt=0)]] = [2880, 720]
     aftercare_after_hours: _Minutes
     healed_photo_after_days: _Minutes
+    design_free_revisions: _Minutes = 2  # change requests to a design that cost nothing
+    design_drawing_fee_minor: _Minutes = 0  # minor units of DEPOSIT_CURRENCY, per one past them
     message_prices: dict[str, Any] | None = None
     policy: _Policy | None = None
     address: str | None = Field(default=None, min_length=1, max_length=200)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from actors.copy.limits import WhatsAppLimits
 from actors.lead.button_ids import KEEP, NEXT_SESSION, SUMMARY_BUTTONS, VISIT_BUTTONS, sure_id
+from actors.lead.designs import DESIGN_BUTTONS
 from actors.lead.model import ArtistAction
 from actors.lead.script import Kind
 from actors.lead.status import Status
@@ -116,6 +117,15 @@ _CONVERSATION_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "artist_no_leads": (frozenset(), frozenset()),
     "studio_sign_in": (frozenset({"url"}), frozenset()),  # the studio page's one-time link
     "studio_links_off": (frozenset(), frozenset()),  # "link" without PUBLIC_BASE_URL
+    # Design approval (actors.lead.designs): the picture, then the lead's answer.
+    "design_offer": (frozenset({"note"}), DESIGN_BUTTONS),
+    **dict.fromkeys(
+        ["design_changes_ask", "design_changes_sent", "design_approved", "design_outdated"],
+        (frozenset(), frozenset()),
+    ),
+    "design_changes_fee": (frozenset({"fee"}), frozenset()),
+    "artist_design_changes": (_WHO | {"text", "revision"}, frozenset()),
+    "artist_design_approved": (_WHO, frozenset()),
 }
 
 
@@ -229,6 +239,7 @@ class _WordsCopy(_Model):
     edit: list[str]
     done: list[str]  # the artist's word to end a conversation with a lead
     sign_in: list[str]  # the artist's word, to the business number, for a sign-in link
+    design: list[str] = ["design"]  # the artist's caption word: the picture is a design
     size_units: dict[str, list[str]]  # unit (a key of CM_PER_UNIT) -> words for it
 
 
@@ -388,6 +399,9 @@ def _check(copy: CopyFile) -> None:
     unknown = set(copy.words.size_units) - set(CM_PER_UNIT)
     if unknown:
         raise CopyError(f"copy key 'words.size_units' has unknown units {sorted(unknown)}")
+    for key, message in messages.items():  # optional: aftercare for one placement
+        if key.startswith("aftercare_") and placeholders(message.text) - NAMES:
+            raise CopyError(f"copy key {key!r} takes only {{studio}} and {{artist}}")
     _check_questions(copy, messages)
     _check_policy(copy.policy)
     for number, saved in enumerate(copy.saved_replies):

@@ -22,6 +22,7 @@ from actors.lead.messages import (
     ConfirmOptOut,
     ConfirmSession,
     Message,
+    OfferDesign,
     OfferSlots,
     ReaskQuestion,
     RelayReply,
@@ -106,6 +107,8 @@ def filling_of(message: Message) -> Filling:
             return Filling(params, outro="session_balance" if last else None, closing=closing)
         case RelayReply():
             return Filling({"text": message.text})
+        case OfferDesign():  # its buttons carry the design's number
+            return Filling({"note": message.note}, ref=str(message.number))
         case SendSignInLink():
             return Filling()  # its {url} is the composer's, made when it is sent
 

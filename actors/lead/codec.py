@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from actors.lead.designs_record import designs_from_json, designs_to_json
 from actors.lead.message_codec import LEGACY_TYPE, MESSAGE_TYPES, message_from_json, message_to_json
 from actors.lead.model import (
     Answer,
@@ -103,6 +104,7 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
         "next_paid": state.next_paid,
         "unsupported_said_at": state.unsupported_said_at,
         **_identity_to_json(state),
+        **designs_to_json(state.designs),
         "answers": [
             {
                 "question": a.question,
@@ -170,6 +172,7 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
         user_id=data.get("user_id"),
         parent_user_id=data.get("parent_user_id"),
         username=data.get("username"),
+        designs=designs_from_json(data.get("designs")),
         answers=tuple(
             Answer(
                 question=a["question"],

@@ -22,6 +22,7 @@ exactly its fields. Pure data.
     RelayReply           the artist's words, to the lead from the business number
     SendMedia            a media item forwarded as what it is
     SendSignInLink       to the artist: a studio page sign-in link, named by its id
+    OfferDesign          the artist's design, a picture with Approve / Ask for changes
 
 What every kind carries to be delivered (the recipient, the read receipt it goes with,
 whether it goes as its template) is `WhatsAppMessage`'s. Each kind's `key` is the copy
@@ -51,6 +52,7 @@ __all__ = [
     "ConfirmSession",
     "MediaKind",
     "Message",
+    "OfferDesign",
     "OfferSlots",
     "ReaskQuestion",
     "RelayReply",
@@ -410,6 +412,23 @@ class ConfirmSession(WhatsAppMessage):
         return "session_booked"
 
 
+@dataclass(frozen=True)
+class OfferDesign(WhatsAppMessage):
+    """The artist's design `number` for the lead to approve: the picture (a WhatsApp
+    media id, or a file kept from the studio page) as the image header of a message
+    whose buttons carry the design's number, so only the latest one's act."""
+
+    tag: ClassVar[str] = "offer_design"  # its outbox rows' type
+
+    media_id: str
+    number: int
+    note: str = ""
+
+    @property
+    def key(self) -> str:
+        return "design_offer"
+
+
 Message = (
     SendMessage
     | AskQuestion
@@ -430,6 +449,7 @@ Message = (
     | RelayReply
     | SendMedia
     | SendSignInLink
+    | OfferDesign
 )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from actors.lead.designs_record import Designs
 from actors.lead.messages import (
     AskQuestion,
     AskWhatToEdit,
@@ -212,6 +213,7 @@ class LeadState:
     user_id: str | None = None
     parent_user_id: str | None = None
     username: str | None = None
+    designs: Designs = field(default_factory=Designs)  # the artist's designs, the answers
 
 
 @dataclass(frozen=True)
@@ -362,6 +364,7 @@ class ArtistReplied:
     media_kind: MediaKind = MediaKind.IMAGE  # with media_id: what Meta said it is
     filename: str | None = None  # of a document
     via: str = "whatsapp"  # whatsapp | admin
+    design: bool = False  # the studio page's "Send as design for approval"
 
 
 @dataclass(frozen=True)

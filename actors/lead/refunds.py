@@ -52,11 +52,13 @@ def kept(state: LeadState, usual: Money) -> Money | None:
 
 
 def left_to_pay(state: LeadState, usual: Money) -> Money | None:
-    """A piece's balance: its quote less the deposit (None: no quote)."""
+    """A piece's balance: its quote less the deposit, and the designs' drawing fees
+    (None: no quote and no fee)."""
+    fees = state.designs.fees
     if state.quote is None:
-        return None
+        return Money(fees, usual.currency) if fees else None
     taken = (_latest(state, usual) or state.deposit_amount or usual.minor) + state.earlier_paid
-    return Money(max(state.quote - taken, 0), usual.currency)
+    return Money(max(state.quote - taken, 0) + fees, usual.currency)
 
 
 def refundable(state: LeadState, usual: Money) -> Money | None:

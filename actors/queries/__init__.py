@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from actors.queries.admin import (
     AdminReads,
+    DesignSummary,
     LeadFile,
     LeadMoney,
     LeadSummaryRow,
@@ -49,6 +50,7 @@ __all__ = [
     "CalendarFeed",
     "CalendarInvites",
     "ChannelBacklog",
+    "DesignSummary",
     "EventShown",
     "FeedAddress",
     "KeyFromSettings",
