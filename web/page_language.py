@@ -103,7 +103,9 @@ def money_problem(error: MoneyError, *, price: bool = False) -> str:
     """Why a typed amount was refused, in the page's language (`price`: the piece's price
     field, else the deposit's)."""
     _ = gettext
-    values = {"code": error.code, "hint": error.hint, "most": error.most}
+    plain, formatted = error.examples
+    hint = _("%(plain)s or %(formatted)s") % {"plain": plain, "formatted": formatted}
+    values = {"code": error.code, "hint": hint, "most": error.most}
     match error.why:
         case "type_in" if price:
             return _("Type the price in %(code)s, like %(hint)s.") % values
