@@ -3,7 +3,8 @@ The studio page's message catalogs (web/translations/): the `.pot` holds every w
 templates and the page's Python mark, every locale's catalog holds every one of them,
 and Spanish has a translation for each, with the same placeholders. A template changed
 without re-extracting, or a word left untranslated, fails here naming the words.
-A LOCALE without a catalog stops start-up with one line.
+A LOCALE without a catalog stops start-up with one line; an English studio with no
+STUDIO_NAME says "Studio" and `lang="en-GB"`.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
+from tests.web.conftest import Running
 from tests.web.test_startup import ROOT, serve
 from web.page_language import available_catalogs, catalog_path
+
+pytestmark = pytest.mark.anyio
 
 POT = ROOT / "web" / "translations" / "messages.pot"
 SPANISH = "es_ES"
@@ -88,3 +92,19 @@ def test_a_locale_with_a_copy_file_but_no_catalog_stops_start_up(tmp_path: Path)
     line = serve({"LOCALE": "fr_FR", "COPY_DIR": str(tmp_path)})
     assert line.startswith("LOCALE: no page catalog web/translations/fr_FR/LC_MESSAGES/")
     assert "available: en_GB, es_ES" in line
+
+
+async def test_an_english_studio_without_a_name_says_studio_in_british_english(
+    running: Running,
+) -> None:
+    page = await running.client.get("/studio/login")
+    html = await page.get_data(as_text=True)
+    assert '<html lang="en-GB">' in html
+    assert "<title>Studio: sign in</title>" in html
+    assert '<a class="brand" href="/studio/">Studio</a>' in html
+    assert '<link rel="manifest" href="/studio/manifest.webmanifest">' in html
+    manifest = await running.client.get("/studio/manifest.webmanifest")
+    assert manifest.status_code == 200  # no session needed
+    assert manifest.headers["Content-Type"] == "application/manifest+json"
+    assert (await manifest.get_json())["name"] == "Studio"
+    assert (await manifest.get_json())["lang"] == "en-GB"
