@@ -16,6 +16,7 @@ app installed (`install(app, locale)`), at request time; outside a request, Engl
 
 from __future__ import annotations
 
+import re
 from io import BytesIO
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from actors.money import MoneyError
 __all__ = [
     "TRANSLATIONS_DIR",
     "available_catalogs",
+    "busy_failure",
     "catalog_path",
     "gettext",
     "html_lang",
@@ -78,6 +80,7 @@ def install(app: Quart, locale: str, studio_name: str | None = None) -> None:
     )
     app.jinja_env.globals["html_lang"] = html_lang(locale)
     app.jinja_env.globals["studio_name"] = studio_name
+    app.jinja_env.filters["busy_failure"] = busy_failure
     app.extensions[_KEY] = translations
 
 
@@ -133,3 +136,33 @@ def money_problem(error: MoneyError, *, price: bool = False) -> str:
             return _("That is more than Stripe takes: at most %(most)s.") % values
         case _:
             return str(error)
+
+
+# Why the artist's own calendar could not be read, as the calendar's reader keeps it
+# (actors/providers/calendars/busy_sync.py): the known shapes, in the page's language.
+_BUSY_FAILURES = (
+    (re.compile(r"the calendar answered HTTP (?P<status>\d+)"), "http"),
+    (re.compile(r"the calendar is larger than (?P<size>\d+) bytes"), "size"),
+    (re.compile(r"no answer within (?P<seconds>[\d.]+) s"), "timeout"),
+    (re.compile(r"cannot reach the calendar \((?P<error>\w+)\)"), "unreachable"),
+)
+
+
+def busy_failure(reason: str) -> str:
+    """A busy calendar's failure in the page's language; an unknown one as kept."""
+    _ = gettext
+    for pattern, kind in _BUSY_FAILURES:
+        found = pattern.fullmatch(reason)
+        if found is None:
+            continue
+        values = found.groupdict()
+        match kind:
+            case "http":
+                return _("the calendar answered HTTP %(status)s") % values
+            case "size":
+                return _("the calendar is larger than %(size)s bytes") % values
+            case "timeout":
+                return _("no answer within %(seconds)s s") % values
+            case _:
+                return _("cannot reach the calendar (%(error)s)") % values
+    return reason

@@ -3,7 +3,7 @@ The studio page in the studio's language, in a real browser (Debian's Chromium) 
 phone's 390x844 and a desktop's 1280x800, with LOCALE=es_ES and STUDIO_NAME set:
 every page (sign-in, the link sent and the link's own page, a wrong password, the board,
 a lead answering questions, one waiting for approval and one approved, the confirm pages,
-the calendar, refused forms (422) and problem pages) shows no English word of the
+the calendar (its own failing), refused forms (422) and problem pages) shows no English word of the
 page's catalog, says `<html lang="es-ES">`, and names the studio in its header and
 title; the web app manifest and its icons are linked, served without sign-in with their
 own types, and allowed by the page's policy.
@@ -26,6 +26,7 @@ from playwright.async_api import (
     expect,
 )
 
+from fakes.calendar import CalendarHost
 from tests.waiting import eventually
 from tests.web.phone import Phone, _question_for, buttons_of, is_question
 from tests.web.studio_harness import ARTIST, PASSWORD, Studio
@@ -46,8 +47,10 @@ SIZES: dict[str, ViewportSize] = {
 
 
 @pytest.fixture
-def studio_overrides() -> dict[str, object]:
-    return {"locale": LOCALE, "studio_name": STUDIO_NAME}
+def studio_overrides(calendar_host: CalendarHost) -> dict[str, object]:
+    """Spanish, named, and the artist's own calendar failing (its reason on the page)."""
+    calendar_host.fail_with(503)
+    return {"locale": LOCALE, "studio_name": STUDIO_NAME, "busy_calendar_url": calendar_host.url}
 
 
 def _words(text: str) -> set[str]:
@@ -133,6 +136,12 @@ async def test_every_page_speaks_the_studios_language(studio: Studio) -> None:
     asking_page = studio.url(f"/studio/leads/{lead_ids[ASKING]}")
     blocked: list[str] = []
 
+    async def calendar_failing() -> bool:
+        ready = await (await studio.running.client.get("/readyz")).get_json()
+        return bool(ready.get("busy_calendar") == "failing")
+
+    await eventually(calendar_failing, what="the artist's calendar to fail")
+
     for size, viewport in SIZES.items():
         context: BrowserContext = await studio.browser.new_context(viewport=viewport)
         page = await context.new_page()
@@ -193,6 +202,7 @@ async def test_every_page_speaks_the_studios_language(studio: Studio) -> None:
 
         await page.click("text=Calendario")
         await expect(page.get_by_role("heading", name="Calendario", exact=True)).to_be_visible()
+        await expect(page.get_by_text("el calendario respondió HTTP 503")).to_be_visible()
         await _spanish_only(page, f"{size}: the calendar")
 
         await page.goto(studio.url("/studio/leads/00000000-0000-0000-0000-000000000000"))
