@@ -50,6 +50,8 @@ from actors.lead import ArtistAction, MediaKind
 from actors.money import MoneyError, parse_money
 from actors.page import LinkSent, PasswordTried
 from web.clean_fields import fields_unusable
+from web.page_language import gettext as _
+from web.page_language import money_problem
 from web.request_ids import correlation_id
 from web.security_headers import SCRIPT_INTEGRITY
 from web.services import Services, services
@@ -77,6 +79,7 @@ _MAX_REPLY = 4000  # WhatsApp takes 4,096 characters in a text message
 _MAX_CAPTION = 1000  # Meta takes 1,024 characters in a media item's caption
 _MAX_NOTE = 900  # a design's note, in the body of its message (1,024 with the copy's words)
 
+_OPEN = frozenset({"studio.static", "studio.manifest"})  # web/manifest.py
 _PUBLIC = frozenset(
     {"studio.login", "studio.send_link", "studio.link", "studio.use_link", "studio.password"}
 )
@@ -102,8 +105,8 @@ def _cookies(found: Services) -> Cookies:
 @blueprint.before_request
 async def _gate() -> ResponseReturnValue | None:
     """Sign-in pages are open; everything else needs a live session. POSTs need CSRF."""
-    if request.endpoint == "studio.static":
-        return None  # the stylesheet and the script: nothing to guard, no database read
+    if request.endpoint in _OPEN:
+        return None  # the stylesheet, script, icons, manifest: nothing to guard, no read
     found = services()
     cookies = _cookies(found)
     session_id = cookies.session_id()
@@ -314,7 +317,8 @@ async def act(lead_id: str) -> ResponseReturnValue:
             amount = parse_money(typed, settings.deposit_currency, settings.locale).minor
         except MoneyError as error:
             refused = {action.value: typed, **_piece_typed(form)}
-            return await _lead_page(lead_id, 422, typed=refused, wrong={action.value: str(error)})
+            wrong = {action.value: money_problem(error)}
+            return await _lead_page(lead_id, 422, typed=refused, wrong=wrong)
     piece = _piece(form) if action is ArtistAction.APPROVE else _Piece(None, None, {})
     if piece.wrong:
         refused = {action.value: typed, **_piece_typed(form)}
@@ -471,9 +475,9 @@ async def _over_refundable(acted: ActOnLead, typed: str) -> Response | None:
     if left and (acted.refund_amount is None or acted.refund_amount <= left):
         return None
     why = (
-        f"At most {view.money.refundable} is left to refund."
+        _("At most %(amount)s is left to refund.") % {"amount": view.money.refundable}
         if left
-        else "Nothing paid is left to refund."
+        else _("Nothing paid is left to refund.")
     )
     refund = ArtistAction.REFUND.value
     return await _lead_page(str(acted.lead), 422, typed={refund: typed}, wrong={refund: why})
@@ -505,11 +509,11 @@ def _piece(form: Mapping[str, str]) -> _Piece:
         try:
             quote = parse_money(typed["quote"], settings.deposit_currency, settings.locale).minor
         except MoneyError as error:
-            wrong["quote"] = str(error).replace("deposit", "price")
+            wrong["quote"] = money_problem(error, price=True)
     if typed["sessions"]:
         sessions = _number(typed["sessions"])
         if sessions is None or not 1 <= sessions <= 10:
-            wrong["sessions"] = "Type the sessions the piece takes, from 1 to 10."
+            wrong["sessions"] = _("Type the sessions the piece takes, from 1 to 10.")
             sessions = None
     return _Piece(quote, sessions, wrong)
 
