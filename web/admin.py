@@ -164,9 +164,11 @@ async def get_lead(wa_id: str) -> ResponseReturnValue:
         raise AdminProblem(404, "no such lead")
     lead_file, latest = found
     reads = services().queries.admin
+    money, design = reads.money(lead_file), reads.design(lead_file)
     consent_reads = services().queries.consent
-    consent = None if consent_reads is None else await consent_reads.of_lead(lead_file.lead.lead_id)
-    return _json(LeadDetail.of(lead_file, latest, reads.money(lead_file), consent))
+    lead_id = lead_file.lead.lead_id
+    consent = None if consent_reads is None else await consent_reads.of_lead(lead_id)
+    return _json(LeadDetail.of(lead_file, latest, money, design, consent))
 
 
 @_admin.post("/leads/<wa_id>/reply")

@@ -66,6 +66,8 @@ from web import (
     admin,
     calendar_invite,
     health,
+    manifest,  # noqa: F401  (its routes join the studio blueprint on import)
+    page_language,
     root,
     stripe_webhook,
     studio,
@@ -125,10 +127,10 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["BODY_TIMEOUT"] = 30
     app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = 5
-    # The page's words go through gettext ({{ _("...") }}, {% trans %}); the studio's
-    # locale installs its Babel catalog, English is the text as written.
+    # The page's words go through gettext ({{ _("...") }}, {% trans %}) in LOCALE's
+    # Babel catalog (web/page_language.py); the header names STUDIO_NAME.
     app.jinja_env.add_extension("jinja2.ext.i18n")
-    app.jinja_env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    page_language.install(app, settings.locale, settings.studio_name)
     if serves_web:
         app.register_blueprint(webhooks.blueprint)
         app.register_blueprint(stripe_webhook.blueprint)

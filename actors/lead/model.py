@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from actors.lead.consent_state import Consent
+from actors.lead.designs_record import Designs
 from actors.lead.messages import (
     AskQuestion,
     AskWhatToEdit,
@@ -200,6 +201,12 @@ class LeadState:
     session_number: int = 0  # the session booked (or last done): 1..sessions; 0: none yet
     kept_amount: int = 0  # a no-show's deposit the studio keeps (minor units)
     drawing_fee: int | None = None  # the policy's, at approval: charged with the deposit
+    # `deposit_each_session`: what the piece's earlier sessions' deposits left paid (their
+    # payments', less refunds; `paid_amount` is then the latest session's), and the link
+    # attempts before this session's (its own two links count from there).
+    earlier_paid: int = 0
+    links_before: int = 0
+    next_paid: bool = False  # ... a later session's deposit paid after its held time went
     outcome_asked: int = 0  # the visit (its start) the artist was asked Came / No-show about
     # When the copy's `unsupported` line was last said (seconds since the epoch, the
     # event's own time): at most once a day, whatever the lead keeps sending.
@@ -211,6 +218,7 @@ class LeadState:
     parent_user_id: str | None = None
     username: str | None = None
     consent: Consent | None = None  # STUDIO_FILE's `consent: true`: before the appointment
+    designs: Designs = field(default_factory=Designs)  # the artist's designs, the answers
 
 
 @dataclass(frozen=True)
@@ -300,6 +308,9 @@ class ArtistActed:
     # With REFUND from a form: the refund it was shown as (refunds_asked + 1 then); a form
     # posted again, or after another refund, names a number already used and does nothing.
     refund_number: int | None = None
+    # A WhatsApp tap on Decline, Cancel + refund or No-show asks first (False); its
+    # "Yes, ..." button, the page's confirmed form and the admin API act (True).
+    confirmed: bool = True
 
 
 @dataclass(frozen=True)
@@ -358,6 +369,7 @@ class ArtistReplied:
     media_kind: MediaKind = MediaKind.IMAGE  # with media_id: what Meta said it is
     filename: str | None = None  # of a document
     via: str = "whatsapp"  # whatsapp | admin
+    design: bool = False  # the studio page's "Send as design for approval"
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from actors.queries.admin import (
     AdminReads,
+    DesignSummary,
     LeadFile,
     LeadMoney,
     LeadSummaryRow,
@@ -52,6 +53,7 @@ __all__ = [
     "ChannelBacklog",
     "ConsentReads",
     "ConsentShown",
+    "DesignSummary",
     "EventShown",
     "FeedAddress",
     "KeyFromSettings",
