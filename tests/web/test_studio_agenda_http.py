@@ -176,7 +176,7 @@ async def test_a_three_hour_session_is_offered_booked_and_shown_three_hours_long
     csrf = await signed_in(running)
     page = await text_of(running, f"/studio/leads/{await lead_id(running)}")
     # The presets of STUDIO_FILE, in order, then the default (no preset has 120 minutes).
-    assert 'value="60"> Small (1 h) (1 h)' in page
+    assert 'value="60"> Small (1 h)' in page
     assert 'value="240"> Half day (4 h)' in page
     assert 'value="420"> Full day (7 h)' in page
     assert 'value="120" checked> Usual (2 h)' in page
