@@ -424,3 +424,29 @@ async def test_offer_new_times_to_a_booked_lead_moves_it_when_they_pick(
 
 async def _moved_to(running: Running, start: datetime) -> bool:
     return [(k, s) for k, s, _ in await live_rows(running)] == [("appointment", start)]
+
+
+async def test_a_no_show_marked_on_the_lead_page_shows_on_the_agenda(
+    running: Running, stripe_fake: FakeStripe, clock: FakeClock
+) -> None:
+    lead = await confirmed(running)
+    csrf = await signed_in(running)
+    await approve(running, csrf)
+    start = await pick_first_and_pay(running, stripe_fake, lead)
+    page = f"/studio/leads/{await lead_id(running)}"
+    assert 'value="no_show"' not in await text_of(running, page)  # not before it starts
+
+    clock.advance((start - clock.now()).total_seconds() + 30 * 60)  # half an hour in
+    assert 'value="no_show"' in await text_of(running, page)
+    marked = {"csrf": csrf, "action": "no_show", "confirm": "yes"}
+    answer = await running.client.post(f"{page}/act", form=marked)
+    assert answer.status_code == 303
+    await eventually(lambda: _status(running, LEAD, "NO_SHOW"), what="no-show")
+    day = local(start).date()
+    items = agenda_items(await text_of(running, f"/studio/agenda?view=day&date={day}"))
+    assert f"{span_of(start)} Booked · No-show Rosa Ramirez" in items
+    assert "They did not come." in await text_of(running, page)
+
+
+def span_of(start: datetime) -> str:
+    return f"{local(start):%H:%M}-{local(start + timedelta(hours=2)):%H:%M}"
