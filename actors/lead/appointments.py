@@ -227,7 +227,7 @@ class AppointmentRules:
         )
         effects: list[Effect] = [
             self._claim(visit, "appointment"),  # the old one is released in the same step
-            SendMessage(state.wa_id, "moved_by_artist", {"when": str(start)}),
+            SendMessage(state.wa_id, "moved_by_artist", {"when": str(start), **self._where()}),
             *self._add_to_calendar(state, visit),
             RecordEvent("info", "moved_by_artist", {"from": old.starts_at, "by": acted.via}),
         ]
@@ -479,6 +479,11 @@ class AppointmentRules:
         return Decision(state, tuple(effects))
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def _where(self) -> dict[str, str]:
+        """The studio's address, for a message that ends with it (none: nothing)."""
+        address = self._studio.address
+        return {} if address is None else {"address": address}
 
     def _length(self, state: LeadState) -> timedelta:
         return timedelta(minutes=state.session_minutes or self._studio.default_session_minutes)

@@ -358,7 +358,8 @@ async def test_set_time_moves_a_booked_appointment_and_tells_the_lead(
     assert (kind, starts, ends - starts) == ("appointment", new_start, timedelta(hours=2))
     told = await lead.next_message()
     said = f"has moved your appointment to {new_start:%A} {day.day} {new_start:%B}, 21:00."
-    assert told.text.endswith(said)
+    assert said in told.text
+    assert told.text.endswith("Where: Unit 4, 12 Example Street, London E1 6AN")
     items = agenda_items(await text_of(running, f"/studio/agenda?view=day&date={day}"))
     assert "21:00-23:00 Booked Rosa Ramirez" in items
 
