@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
 from babel.dates import format_date
 
+from fakes.calendar import CalendarHost
 from fakes.graph import GraphServer, SentMessage
 from fakes.stripe_api import FakeStripe, StripeServer, encode, event, sign
 from storage.pool import Pool
@@ -451,3 +453,71 @@ async def test_a_no_show_marked_on_the_lead_page_shows_on_the_agenda(
 
 def span_of(start: datetime) -> str:
     return f"{local(start):%H:%M}-{local(start + timedelta(hours=2)):%H:%M}"
+
+
+def _artist_calendar(day: date) -> bytes:
+    """The artist's own calendar: one event on `day`, 10:00-11:30 in London, with a title."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//tests//agenda//EN")
+    calendar.add("version", "2.0")
+    busy = icalendar.Event()
+    busy.add("uid", "dentist@tests")
+    busy.add("summary", "Dentist, private")
+    busy.add("dtstart", datetime.combine(day, time(10, 0), LONDON))
+    busy.add("dtend", datetime.combine(day, time(11, 30), LONDON))
+    busy.add("dtstamp", datetime.now(UTC))
+    calendar.add_component(busy)
+    return bytes(calendar.to_ical())
+
+
+async def test_the_artists_busy_times_show_as_busy_without_their_titles(
+    database_url: str, pool: Pool, graph_server: GraphServer, clock: FakeClock
+) -> None:
+    day = local(clock.now()).date() + timedelta(days=2)
+    host = CalendarHost(_artist_calendar(day))
+    try:
+        settings = settings_for(
+            database_url,
+            graph_server,
+            studio_file=ROOT / "studio.example.yml",
+            studio_password=PASSWORD,
+            busy_calendar_url=host.url,
+        )
+        app = create_app(settings, clock=clock)
+        async with app.test_app() as test_app:
+            running = Running(app, test_app.test_client(), graph_server.fake, pool)
+            await signed_in(running)
+            path = f"/studio/agenda?view=day&date={day}"
+
+            async def shown() -> bool:
+                return bool(agenda_items(await text_of(running, path)))
+
+            await eventually(shown, what="the busy time on the agenda")
+            page = await text_of(running, path)
+            assert agenda_items(page) == ["10:00-11:30 Busy"]
+            assert "Dentist" not in page
+    finally:
+        host.close()
+
+
+async def test_set_time_for_a_lead_picking_holds_it_and_sends_the_deposit_link(
+    running: Running, stripe_fake: FakeStripe, clock: FakeClock
+) -> None:
+    lead = await confirmed(running)
+    csrf = await signed_in(running)
+    await approve(running, csrf)
+    await last_list(lead)
+    day = local(clock.now()).date() + timedelta(days=4)
+    set_time = {"csrf": csrf, "date": str(day), "time": "09:00"}  # before opening: allowed
+    answer = await running.client.post(
+        f"/studio/leads/{await lead_id(running)}/set-time", form=set_time
+    )
+    assert answer.status_code == 303
+    await eventually(lambda: _status(running, LEAD, "BOOKING_PENDING"), what="held")
+    await eventually(lambda: stripe_fake.created_count == 1, what="the Checkout Session")
+    start = datetime.combine(day, time(9, 0), LONDON)
+    assert [(k, s) for k, s, _ in await live_rows(running)] == [("hold", start)]
+    await lead.settle()
+    assert any("is held for you" in m.text for m in lead.inbox())
+    items = agenda_items(await text_of(running, f"/studio/agenda?view=day&date={day}"))
+    assert items == ["09:00-11:00 Held Rosa Ramirez"]
