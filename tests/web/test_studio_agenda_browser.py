@@ -114,6 +114,7 @@ async def test_an_artist_runs_the_day_from_the_page_on_a_phone_and_a_desktop(
         ).to_be_visible()
         await page.click("button:text('Yes, move it')")
         await expect(page.get_by_text("Done: the time is set")).to_be_visible()
+        await no_sideways_scroll(page)  # the lead's page, its Set time form included
         await lead.settle()
         assert any("has moved your appointment to" in m.text for m in lead.inbox())
 

@@ -521,3 +521,25 @@ async def test_set_time_for_a_lead_picking_holds_it_and_sends_the_deposit_link(
     assert any("is held for you" in m.text for m in lead.inbox())
     items = agenda_items(await text_of(running, f"/studio/agenda?view=day&date={day}"))
     assert items == ["09:00-11:00 Held Rosa Ramirez"]
+
+
+async def test_a_spanish_studio_reads_its_days_and_times_in_spanish(
+    database_url: str, pool: Pool, graph_server: GraphServer, clock: FakeClock
+) -> None:
+    settings = settings_for(
+        database_url,
+        graph_server,
+        studio_file=ROOT / "studio.example.yml",
+        studio_password=PASSWORD,
+        locale="es_ES",
+    )
+    app = create_app(settings, clock=clock)
+    async with app.test_app() as test_app:
+        running = Running(app, test_app.test_client(), graph_server.fake, pool)
+        csrf = await signed_in(running)
+        day = local(clock.now()).date() + timedelta(days=3)
+        blocked = {"csrf": csrf, "date": str(day), "from": "09:30", "until": "14:00"}
+        assert (await running.client.post("/studio/time-off", form=blocked)).status_code == 303
+        page = await text_of(running, f"/studio/agenda?view=day&date={day}")
+        assert format_date(day, "full", locale="es_ES") in page  # "jueves, 10 de diciembre ..."
+        assert [i.split(" ")[0] for i in agenda_items(page)] == ["9:30-14:00"]
