@@ -98,8 +98,7 @@ class Agenda:
                             row.kind,
                             row.starts_at,
                             row.ends_at,
-                            begins,
-                            ends,
+                            (begins, ends),
                             lead_id=row.lead_id,
                             who=who or row.lead_key,
                             no_show=row.status == "NO_SHOW",
@@ -107,7 +106,7 @@ class Agenda:
                     )
             for b_start, b_end in busy:
                 if b_start < ends and begins < b_end:
-                    items.append(self._item("busy", b_start, b_end, begins, ends))
+                    items.append(self._item("busy", b_start, b_end, (begins, ends)))
             for t in off:
                 if t.starts_at < ends and begins < t.ends_at:
                     items.append(
@@ -115,8 +114,7 @@ class Agenda:
                             "time_off",
                             t.starts_at,
                             t.ends_at,
-                            begins,
-                            ends,
+                            (begins, ends),
                             note=t.note,
                             time_off_id=t.id,
                         )
@@ -159,11 +157,16 @@ class Agenda:
         kind: str,
         start: datetime,
         end: datetime,
-        day_starts: datetime,
-        day_ends: datetime,
-        **more: object,
+        day: tuple[datetime, datetime],
+        *,
+        lead_id: str | None = None,
+        who: str = "",
+        no_show: bool = False,
+        note: str = "",
+        time_off_id: int | None = None,
     ) -> AgendaItem:
-        zone = self._studio.timezone
+        """The item as `day` shows it: cut to the day, its times as LOCALE writes them."""
+        zone, (day_starts, day_ends) = self._studio.timezone, day
         shown_start = max(start, day_starts).astimezone(zone)
         shown_end = min(end, day_ends).astimezone(zone)
         end_text = (
@@ -178,5 +181,9 @@ class Agenda:
             format_time(shown_start, "short", tzinfo=zone, locale=self._locale),
             end_text,
             whole_day=start <= day_starts and end >= day_ends,
-            **more,  # type: ignore[arg-type]
+            lead_id=lead_id,
+            who=who,
+            no_show=no_show,
+            note=note,
+            time_off_id=time_off_id,
         )
