@@ -59,6 +59,9 @@ async def _artist_taps(artist: Phone, action: str, wa_id: str) -> None:
     await artist.settle()
     wanted = f"{action}:{wa_id}"
     packet = next(m for m in reversed(artist.inbox()) if wanted in buttons_of(m))
+    if action == "decline":  # asks first: then "Yes, decline"
+        await artist.tap_sure(packet, wanted)
+        return
     await artist.tap(packet, wanted)
 
 

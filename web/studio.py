@@ -17,7 +17,9 @@ the page works without JavaScript. Routes verify (session, CSRF), parse, call
     GET  /studio/leads/<lead id>   one lead's file and the actions
     POST /studio/leads/<lead id>/act   an action, through the lead's actor
     POST /studio/leads/<lead id>/reply the artist's words to the lead, through its actor
-    POST /studio/leads/<lead id>/send-file a picture or PDF to the lead (web/studio_upload.py)
+    POST /studio/leads/<lead id>/send-file a picture or PDF to the lead (web/studio_upload.py);
+                                   with `as_design=yes`, a picture as a design to approve
+    POST /studio/leads/<lead id>/design    a design (`design`, a picture; `note`) to approve
     GET  /studio/agenda, POST /studio/time-off[/<id>/delete], POST /studio/leads/<id>/set-time
                                    the day and week, time off, a time set (web/studio_agenda.py)
     GET  /studio/media/<row>       a picture or file the lead sent (web/studio_media.py)
@@ -46,7 +48,7 @@ from actors.commands import (
     SignOut,
     SignOutEverywhere,
 )
-from actors.lead import ArtistAction
+from actors.lead import ArtistAction, MediaKind
 from actors.money import MoneyError, parse_money
 from actors.page import LinkSent, PasswordTried
 from web.clean_fields import fields_unusable
@@ -77,6 +79,7 @@ install_time_filters(blueprint)
 
 _MAX_REPLY = 4000  # WhatsApp takes 4,096 characters in a text message
 _MAX_CAPTION = 1000  # Meta takes 1,024 characters in a media item's caption
+_MAX_NOTE = 900  # a design's note, in the body of its message (1,024 with the copy's words)
 
 _PUBLIC = frozenset(
     {"studio.login", "studio.send_link", "studio.link", "studio.use_link", "studio.password"}
@@ -384,14 +387,32 @@ async def reply(lead_id: str) -> ResponseReturnValue:
 @blueprint.post("/leads/<lead_id>/send-file")
 async def send_file(lead_id: str) -> ResponseReturnValue:
     """A picture (JPEG, PNG) or a PDF to the lead, with an optional caption: kept, then
-    a turn of the lead's actor; refused with the reason when Meta would not take it."""
+    a turn of the lead's actor; refused with the reason when Meta would not take it.
+    With `as_design=yes`, the picture goes as a design for the lead to approve."""
+    form = await request.form
+    as_design = form.get("as_design") == "yes"
+    return await _file_to_lead(lead_id, "file", "caption", design=as_design)
+
+
+@blueprint.post("/leads/<lead_id>/design")
+async def send_design(lead_id: str) -> ResponseReturnValue:
+    """A design (a JPEG or PNG, `design`) with an optional `note`, for the lead to
+    approve or ask changes to (actors.lead.designs)."""
+    return await _file_to_lead(lead_id, "design", "note", design=True)
+
+
+async def _file_to_lead(
+    lead_id: str, field: str, words: str, *, design: bool
+) -> ResponseReturnValue:
     parsed = _uuid(lead_id)
-    sent = (await request.files).get("file")
-    caption = ((await request.form).get("caption") or "").strip()
-    if len(caption) > _MAX_CAPTION:
+    sent = (await request.files).get(field)
+    caption = ((await request.form).get(words) or "").strip()
+    if len(caption) > (_MAX_NOTE if design else _MAX_CAPTION):
         return await _lead_page(lead_id, 422, file_refused="caption")
     content = b"" if sent is None else sent.read()
     checked = checked_upload(content, None if sent is None else sent.filename)
+    if not isinstance(checked, str) and design and checked.kind is not MediaKind.IMAGE:
+        checked = "design_type"  # a design is a picture: it rides as the buttons' header
     if isinstance(checked, str):
         log.info("studio.file_refused", why=checked, size=len(content))
         return await _lead_page(lead_id, 422, file_refused=checked)
@@ -407,12 +428,13 @@ async def send_file(lead_id: str) -> ResponseReturnValue:
             checked.filename,
             caption,
             correlation_id(),
+            design=design,
         )
     )
     taken = None if command is None else await door.handle(command)
     if taken is None:
         return await _page("problem.html", 404, problem="no_lead")
-    log.info("studio.file_sent", delivery=taken.delivery, kind=checked.kind.value)
+    log.info("studio.file_sent", delivery=taken.delivery, kind=checked.kind.value, design=design)
     reason = f"&reason={taken.reason}" if taken.reason else ""
     return redirect(f"/studio/leads/{lead_id}?replied={taken.delivery}{reason}#reply", 303)
 

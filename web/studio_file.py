@@ -93,16 +93,7 @@ class _NoShow(BaseModel):
 class _Sessions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    deposit_each_session: bool = False
-
-    @field_validator("deposit_each_session")
-    @classmethod
-    def _one_deposit(cls, value: bool) -> bool:
-        # A deposit per session would move a booked lead back to waiting for a payment,
-        # which the lead's state machine does not allow yet: refused, never ignored.
-        if value:
-            raise ValueError("true is not supported yet (one deposit per piece)")
-        return value
+    deposit_each_session: bool = False  # true: each session's pick sends its own link
 
 
 class _Policy(BaseModel):
@@ -159,6 +150,8 @@ class _StudioFile(BaseModel):
     reminder_offsets_minutes: list[Annotated[int, Field(gt=0)]] = [2880, 720]
     aftercare_after_hours: _Minutes
     healed_photo_after_days: _Minutes
+    design_free_revisions: _Minutes = 2  # change requests to a design that cost nothing
+    design_drawing_fee_minor: _Minutes = 0  # minor units of DEPOSIT_CURRENCY, per one past them
     message_prices: dict[str, Any] | None = None
     policy: _Policy | None = None
     address: str | None = Field(default=None, min_length=1, max_length=200)

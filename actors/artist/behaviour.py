@@ -4,6 +4,9 @@ The artist's behaviour: `decide(state, event) -> ArtistDecision`. Pure: no I/O, 
 A message from the artist's own number never makes the artist a lead:
 
     a tap on a packet's button (`approve:<wa_id>`)   forwarded to that lead, as the action
+                                                     (Decline, Cancel + refund, No-show:
+                                                     as a first tap, that asks first)
+    a tap on "Keep" (`keep:<wa_id>`)                 nothing changes: the artist is told so
     a pick from the which-lead list (`to:<wa_id>:<message id>`)
                                                      forwarded to that lead as the words
                                                      kept when the artist was asked
@@ -44,7 +47,7 @@ from actors.artist.model import (
     SignInRequested,
 )
 from actors.copy.limits import WhatsAppLimits
-from actors.lead.button_ids import artist_command, relay_pick, relay_row_id
+from actors.lead.button_ids import artist_command, kept_as_is, relay_pick, relay_row_id
 from actors.lead.messages import AskWhichLead, SendSignInLink
 from actors.lead.model import (
     ArtistActed,
@@ -74,6 +77,7 @@ ASKED = "asked_which_lead"  # the inbox outcome of a kept message
 UNROUTED = "unrouted"  # the inbox outcome of a payment event no lead claims
 SIGN_IN = "sign_in_link"  # the inbox outcome of the artist's "link"
 TIME_OFF = "time_off"  # the inbox outcome of a block or an unblock from the page
+KEPT = "kept_as_is"  # the inbox outcome of a "Keep" tap
 _NOT_WORDS = frozenset({"revoke", "edit", "system"})  # the artist's, never relayed or asked about
 
 
@@ -126,9 +130,16 @@ class ArtistBehaviour:
         command = artist_command(reply_id)
         if command is not None:
             acted = ArtistActed(
-                message.message_id, command.wa_id, command.action, message.received_at
+                message.message_id,
+                command.wa_id,
+                command.action,
+                message.received_at,
+                confirmed=command.confirmed,
             )
             return ArtistDecision(state, forward=ForwardToLead(acted))
+        if kept_as_is(reply_id) is not None:  # the question's "Keep": nothing happens
+            unchanged = SendMessage(self._artist or "", "artist_kept")
+            return ArtistDecision(state, (unchanged,), inbox_outcome=KEPT)
         pick = relay_pick(reply_id)
         kept = _kept(state, pick.message_id) if pick is not None else None
         if pick is not None and kept is not None:

@@ -99,6 +99,7 @@ class LeadActions:
             media_id=f"{STUDIO_FILE_PREFIX}{row}",
             media_kind=command.kind,
             filename=command.filename,
+            design=command.design,
         )
         return await self._replied(lead_key, inbound)
 

@@ -225,6 +225,7 @@ class SendFileToLead(Command[ReplyTaken | None]):
     filename: str | None = None  # a document's name, as the lead will see it
     caption: str = ""
     correlation_id: str | None = None
+    design: bool = False  # a picture sent as a design for approval (the caption: its note)
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ def script_from(copy: CopyFile) -> Script:
             edit=folded(words.edit),
             done=folded(words.done),
             sign_in=folded(words.sign_in),
+            design=tuple(sorted((w.casefold() for w in words.design), key=len, reverse=True)),
             size_units={
                 word.casefold(): CM_PER_UNIT[unit]
                 for unit, said in words.size_units.items()

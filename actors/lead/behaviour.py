@@ -17,7 +17,9 @@ from actors.lead.appointments import AppointmentRules
 from actors.lead.artist_side import SILENT, ArtistSide, who
 from actors.lead.business_app import on_contact, on_echo
 from actors.lead.button_ids import CONFIRM, EDIT, edited_question
+from actors.lead.confirmations import asking_first
 from actors.lead.deposits import DepositRules
+from actors.lead.designs import DesignRules
 from actors.lead.identity import changed, identifiers, known
 from actors.lead.messages import (
     AskQuestion,
@@ -148,6 +150,7 @@ class LeadBehaviour:
         self._deposits = DepositRules(self._policy, self._appointments)
         self._timers = TimerRules(self._policy)
         self._artist = ArtistSide(self._policy)
+        self._designs = DesignRules(self._policy, self._words)
 
     def initial(self, wa_id: str) -> LeadState:
         return LeadState(wa_id=wa_id)
@@ -242,6 +245,8 @@ class LeadBehaviour:
                 started = self._start(move(state, S.NEW, message), message, intro="opted_in")
                 return replace(started, effects=(*started.effects, RecordEvent("info", "opted_in")))
             return Decision(state)
+        if (designed := self._designs.on_message(state, message)) is not None:
+            return designed  # a design's buttons, or the changes asked for
         if state.status is S.NEEDS_ARTIST_REPLY:  # the artist has the conversation
             return Decision(state, self._artist.forward(state, message))
         # A reaction or a sticker is never "can't read"; while the bot is silent it goes
@@ -438,6 +443,9 @@ class LeadBehaviour:
     ) -> Decision:
         """The artist's action; `said`: the reply whose done word pressed Hand back, whose
         row of the table is then the one that moves the lead."""
+        if not acted.confirmed:  # a first tap on a button that asks first
+            would = self._on_artist(state, replace(acted, confirmed=True), calendar)
+            return asking_first(state, acted, would, self._policy)
         event: Event = said or acted
         appointments = self._appointments
         match acted.action:
@@ -518,6 +526,8 @@ class LeadBehaviour:
                 replied.message_id, replied.wa_id, hand_back, replied.received_at, replied.via
             )
             return self._on_artist(state, acted, calendar, said=replied)
+        if (designed := self._designs.offered(state, replied)) is not None:
+            return designed  # a picture sent as a design, for the lead to approve
         return self._artist.reply(state, replied)
 
     def _resume(self, state: LeadState, target: Status, event: Event) -> Decision:

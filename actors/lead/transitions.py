@@ -131,7 +131,10 @@ TRANSITIONS: Final[Mapping[tuple[Status, type[Event]], Row]] = {
         {S.BOOKED, S.ABANDONED, S.SCHEDULING}  # SCHEDULING: the held time's link expired
     ),
     #
-    (S.BOOKED, MessageReceived): frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT, S.CANCELLED}),
+    # `deposit_each_session`: a piece's next session picked waits for its own deposit.
+    (S.BOOKED, MessageReceived): frozenset(
+        {S.NEEDS_ARTIST_REPLY, S.OPTOUT, S.CANCELLED, S.BOOKING_PENDING}
+    ),
     (S.BOOKED, ArtistActed): frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT, S.CANCELLED, S.NO_SHOW}),
     (S.BOOKED, TimerFired): frozenset({S.DONE}),
     #

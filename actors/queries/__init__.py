@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from actors.queries.admin import (
     AdminReads,
+    DesignSummary,
     LeadFile,
     LeadMoney,
     LeadSummaryRow,
@@ -54,6 +55,7 @@ __all__ = [
     "CalendarFeed",
     "CalendarInvites",
     "ChannelBacklog",
+    "DesignSummary",
     "EventShown",
     "FeedAddress",
     "KeyFromSettings",

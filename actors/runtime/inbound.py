@@ -154,9 +154,10 @@ class Inbound:
         media_id: str | None = None,
         media_kind: MediaKind = MediaKind.IMAGE,
         filename: str | None = None,
+        design: bool = False,
     ) -> Inbound:
         """The inbox keeps the words (and a file sent from the page: its kept row's id)
-        with the artist as their author."""
+        with the artist as their author; `design`: a picture sent for approval."""
         event = ArtistReplied(
             admin_action_message_id(action_id),
             wa_id,
@@ -166,10 +167,11 @@ class Inbound:
             media_kind=media_kind,
             filename=filename,
             via="admin",
+            design=design,
         )
-        record = {
+        record: dict[str, Any] = {
             "via": "admin",
-            "action": "reply",
+            "action": "design" if design else "reply",
             "wa_id": wa_id,
             "at": now.isoformat(),
             "author": "artist",

@@ -52,6 +52,8 @@ class StudioFile:
     reminder_offsets_minutes: tuple[int, ...] = (2880, 720)
     aftercare_after_hours: int = 2
     healed_photo_after_days: int = 28
+    design_free_revisions: int = 2  # change requests to a design that cost nothing
+    design_drawing_fee_minor: int = 0  # added to the balance for each one past them
     message_prices: MessagePrices | None = None  # what Meta charges per message, if given
     address: str | None = None  # where the studio is (one line): the visit's LOCATION
     session_presets: tuple[SessionPreset, ...] = ()  # the approval's lengths, in order

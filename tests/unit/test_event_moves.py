@@ -33,6 +33,7 @@ from actors.lead import (
     Visit,
 )
 from actors.lead.transitions import TRANSITIONS, event_moves
+from actors.schedule import StudioPolicy
 from tests.unit.lead_fixtures import (
     ALL_ANSWERED,
     LEAD,
@@ -156,6 +157,16 @@ def tried() -> frozenset[Move]:
         for state, make in itertools.product(leads(), EVENTS):
             event = make()
             out.add((state.status, type(event), lead.decide(state, event).state.status))
+    # Between two sessions of a piece, under `deposit_each_session: true`.
+    each = appointments(policy=StudioPolicy(deposit_each_session=True))
+    between = [
+        replace(state, sessions=2, session_number=1, session_minutes=120, rescheduling=True)
+        for state in leads()
+        if state.status is S.BOOKED and state.visit is None
+    ]
+    for state, make in itertools.product(between, EVENTS):
+        event = make()
+        out.add((state.status, type(event), each.decide(state, event).state.status))
     return frozenset(out)
 
 

@@ -20,12 +20,18 @@ from fakes.meta import message as _message
 from tests.waiting import eventually
 from tests.web.conftest import Running
 
-__all__ = ["Phone"]
+__all__ = ["Phone", "meta_timestamp"]
 
 _COPY_DIR = Path(__file__).resolve().parents[2] / "copy"
 # How a person answers "when?" in each language the copy speaks (its date hints).
 _SOME_TIME = {"en_GB": "next month", "es_ES": "el mes que viene"}
 _clock = itertools.count(int(time.time()))  # Meta's timestamps: recent, increasing
+
+
+def meta_timestamp() -> int:
+    """The next of Meta's timestamps, shared by every phone and every test's own posts:
+    one increasing sequence, so a test's post is never older than a phone's last one."""
+    return next(_clock)
 
 
 @cache
@@ -137,6 +143,17 @@ class Phone:
         await self._post(
             button_message(self.wa_id, self._next_id(), wanted, offered[wanted], sent_at)
         )
+
+    async def tap_sure(self, message: SentMessage, wanted: str) -> SentMessage:
+        """The artist taps `wanted` (Decline, Cancel + refund, No-show), which asks first,
+        then the question's "Yes, ..." button: the question."""
+        await self.tap(message, wanted)
+        sure = f"sure_{wanted}"
+        asked = await self.next_message()
+        while sure not in buttons_of(asked):
+            asked = await self.next_message()
+        await self.tap(asked, sure)
+        return asked
 
     async def send_image(
         self,
