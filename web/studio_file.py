@@ -26,6 +26,7 @@ from actors.schedule import (
     NoShowRule,
     Opening,
     RescheduleRule,
+    SessionPreset,
     StudioFile,
     StudioPolicy,
 )
@@ -116,6 +117,22 @@ _OLDER_KEYS = {
 }
 
 
+class _Preset(BaseModel):
+    """One session length offered at approval: its label (the studio's words) and minutes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: str = Field(min_length=1, max_length=40)
+    minutes: int = Field(ge=1, le=24 * 60)
+
+    @field_validator("label")
+    @classmethod
+    def _label_line(cls, value: str) -> str:
+        if not value.strip() or any(c in value for c in "\r\n"):
+            raise ValueError("give the preset's label on one line")
+        return value.strip()
+
+
 class _StudioFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -138,6 +155,7 @@ class _StudioFile(BaseModel):
     message_prices: dict[str, Any] | None = None
     policy: _Policy | None = None
     address: str | None = Field(default=None, min_length=1, max_length=200)
+    session_presets: list[_Preset] = []
 
     @field_validator("address")
     @classmethod
@@ -208,7 +226,14 @@ def load_studio(path: Path, currency: str = "gbp") -> StudioFile:
     ):
         raise StudioFileError("reminder_offsets_minutes: give at least one, each once")
     policies = parsed.model_dump(
-        exclude={"timezone", "hours", "reminder_offsets_minutes", "message_prices", "policy"},
+        exclude={
+            "timezone",
+            "hours",
+            "reminder_offsets_minutes",
+            "message_prices",
+            "policy",
+            "session_presets",
+        },
         exclude_none=True,
     )
     _older_or_policy(parsed)
@@ -219,6 +244,7 @@ def load_studio(path: Path, currency: str = "gbp") -> StudioFile:
         reminder_offsets_minutes=offsets,
         message_prices=None if parsed.message_prices is None else _prices(parsed.message_prices),
         policy=None if parsed.policy is None else _policy(parsed.policy, currency),
+        session_presets=tuple(SessionPreset(p.label, p.minutes) for p in parsed.session_presets),
         **policies,
     )
 
