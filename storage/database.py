@@ -64,6 +64,7 @@ from storage.studio import StudioAccess
 from storage.studio_board import StudioBoard
 from storage.studio_files import StudioFiles
 from storage.system_events import SystemEvents
+from storage.time_off import AgendaReads, TimeOff
 from storage.turns import TurnAtOnceStatements, TurnStatements
 
 __all__ = [
@@ -118,6 +119,7 @@ class TurnUnit(Unit):
         self.appointments = Appointments(con)
         self.artist_turns, self.artist = ArtistTurnStatements(con), ArtistMessages(con)
         self.consent = ConsentRecords(con)  # a lead's consent record, kept in its turn
+        self.time_off = TimeOff(con)  # the artist's blocks: written by its turn, read by a lead's
 
 
 class TurnAtOnceUnit:
@@ -166,6 +168,7 @@ class ReadUnit(Unit):
         self.identities = LeadIdentities(con)  # a lead found by any of its ids
         self.costs = MessageCosts(con)  # what Meta priced of the messages to leads
         self.consent = ConsentRecords(con)  # consent records, and who is missing one
+        self.time_off, self.agenda = TimeOff(con), AgendaReads(con)  # the studio page's agenda
 
     async def pending_migrations(self) -> int:
         """How many shipped migrations are not applied yet (readiness wants 0)."""

@@ -47,6 +47,7 @@ TABLES = (
     "relay_claimers",
     "lead_search",
     "consent_records",
+    "time_off",
 )
 
 

@@ -26,6 +26,7 @@ from actors.commands import (
     LeadActions,
     RefusedItemsRecord,
     StripeIntake,
+    TimeOffDesk,
     WhatsAppIntake,
 )
 from actors.copy import script_from
@@ -46,6 +47,7 @@ from actors.providers.whatsapp.templates import Templates
 from actors.providers.whatsapp.uploads import StudioUploads
 from actors.queries import (
     AdminReads,
+    Agenda,
     Backlog,
     CalendarFeed,
     CalendarInvites,
@@ -282,6 +284,7 @@ def create_app(
                     rejections=Rejections(db),
                     refused_items=RefusedItemsRecord(db),
                     clock=clock,
+                    time_off=TimeOffDesk(runtime, clock.now, settings.turn_wait_s),
                 ),
                 queries=queries,
                 runtime=runtime,
@@ -413,6 +416,7 @@ def _queries(
         readiness=Readiness(db, loops.down, busy_calendar=settings.busy_calendar_url is not None),
         calendar_invites=_calendar_invites(db, composer, clock, studio, invites),
         consent=ConsentReads(db, on=studio is not None and studio.consent is not None),
+        agenda=None if studio is None else Agenda(db, clock.now, studio, settings.locale),
     )
 
 

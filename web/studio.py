@@ -20,6 +20,8 @@ the page works without JavaScript. Routes verify (session, CSRF), parse, call
     POST /studio/leads/<lead id>/send-file a picture or PDF to the lead (web/studio_upload.py);
                                    with `as_design=yes`, a picture as a design to approve
     POST /studio/leads/<lead id>/design    a design (`design`, a picture; `note`) to approve
+    GET  /studio/agenda, POST /studio/time-off[/<id>/delete], POST /studio/leads/<id>/set-time
+                                   the day and week, time off, a time set (web/studio_agenda.py)
     GET  /studio/media/<row>       a picture or file the lead sent (web/studio_media.py)
 
 Every POST carries the form field `csrf`; one without a valid token gets 403. Dates and
@@ -57,6 +59,8 @@ from web.page_language import money_problem
 from web.request_ids import correlation_id
 from web.security_headers import SCRIPT_INTEGRITY
 from web.services import Services, services
+from web.studio_agenda import install as install_agenda
+from web.studio_agenda import session_minutes
 from web.studio_confirm import ASK_FIRST, confirmation
 from web.studio_media import media_response
 from web.studio_session import SESSION_COOKIE, VISIT_COOKIE, Cookies, client_address
@@ -295,12 +299,15 @@ async def _lead_page(
     view = None if parsed is None else await services().queries.page.lead(parsed)
     if view is None:
         return await _page("problem.html", 404, problem="no_lead")
+    studio = services().settings.studio()
     return await _page(
         "lead.html",
         status,
         lead=view,
         typed=typed or {},
         wrong=wrong or {},
+        presets=studio.session_presets if studio else (),
+        default_minutes=studio.default_session_minutes if studio else None,
         consent=await _consent(parsed),
         **context,
     )
@@ -359,6 +366,9 @@ async def act(lead_id: str) -> ResponseReturnValue:
             wrong = {action.value: money_problem(error)}
             return await _lead_page(lead_id, 422, typed=refused, wrong=wrong)
     piece = _piece(form) if action is ArtistAction.APPROVE else _Piece(None, None, {})
+    minutes = session_minutes(form) if action is ArtistAction.APPROVE else None
+    if isinstance(minutes, str):
+        piece = _Piece(piece.quote, piece.sessions, {**piece.wrong, "session_minutes": minutes})
     if piece.wrong:
         refused = {action.value: typed, **_piece_typed(form)}
         return await _lead_page(lead_id, 422, typed=refused, wrong=piece.wrong)
@@ -371,6 +381,7 @@ async def act(lead_id: str) -> ResponseReturnValue:
             action,
             correlation_id(),
             amount if action is ArtistAction.APPROVE else None,
+            session_minutes=minutes if isinstance(minutes, int) else None,
             refund_amount=amount if action is ArtistAction.REFUND else None,
             refund_number=_number(form.get("refund_number")),
             quote=piece.quote,
@@ -534,7 +545,8 @@ class _Piece:
 def _piece_typed(form: Mapping[str, str]) -> dict[str, str]:
     """The approval's other fields as typed, to fill the form again when it is refused."""
     return {
-        field: (form.get(field) or "").strip()[:_MAX_AMOUNT_TEXT] for field in ("quote", "sessions")
+        field: (form.get(field) or "").strip()[:_MAX_AMOUNT_TEXT]
+        for field in ("quote", "sessions", "session_minutes", "session_minutes_other")
     }
 
 
@@ -569,3 +581,6 @@ def _uuid(text: str) -> UUID | None:
         return UUID(text)
     except ValueError:
         return None
+
+
+install_agenda(blueprint, _page, _lead_page)

@@ -27,6 +27,7 @@ from actors.schedule import (
     NoShowRule,
     Opening,
     RescheduleRule,
+    SessionPreset,
     StudioFile,
     StudioPolicy,
 )
@@ -117,6 +118,22 @@ _OLDER_KEYS = {
 }
 
 
+class _Preset(BaseModel):
+    """One session length offered at approval: its label (the studio's words) and minutes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: str = Field(min_length=1, max_length=40)
+    minutes: int = Field(ge=1, le=24 * 60)
+
+    @field_validator("label")
+    @classmethod
+    def _label_line(cls, value: str) -> str:
+        if not value.strip() or any(c in value for c in "\r\n"):
+            raise ValueError("give the preset's label on one line")
+        return value.strip()
+
+
 class _StudioFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -147,6 +164,7 @@ class _StudioFile(BaseModel):
     parental_consent: bool = False
     consent_id_photo: bool = False
     consent_retention_years: int = Field(default=3, ge=1, le=100)
+    session_presets: list[_Preset] = []
 
     @field_validator("address")
     @classmethod
@@ -217,7 +235,14 @@ def load_studio(path: Path, currency: str = "gbp") -> StudioFile:
     ):
         raise StudioFileError("reminder_offsets_minutes: give at least one, each once")
     policies = parsed.model_dump(
-        exclude={"timezone", "hours", "reminder_offsets_minutes", "message_prices", "policy"}
+        exclude={
+            "timezone",
+            "hours",
+            "reminder_offsets_minutes",
+            "message_prices",
+            "policy",
+            "session_presets",
+        }
         | _CONSENT_KEYS,
         exclude_none=True,
     )
@@ -230,6 +255,7 @@ def load_studio(path: Path, currency: str = "gbp") -> StudioFile:
         message_prices=None if parsed.message_prices is None else _prices(parsed.message_prices),
         policy=None if parsed.policy is None else _policy(parsed.policy, currency),
         consent=_consent(parsed),
+        session_presets=tuple(SessionPreset(p.label, p.minutes) for p in parsed.session_presets),
         **policies,
     )
 

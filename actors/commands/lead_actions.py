@@ -55,6 +55,7 @@ class LeadActions:
             refund_number=command.refund_number,
             quote=command.quote,
             sessions=command.sessions,
+            starts_at=command.starts_at,
             action_id=uuid.uuid4(),
             now=self._now(),
             correlation_id=command.correlation_id,

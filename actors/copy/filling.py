@@ -59,7 +59,10 @@ def filling_of(message: Message) -> Filling:
     """The one table of how each kind of message fills its copy."""
     match message:
         case SendMessage():
-            return Filling(message.params, outro=_REMINDED.get(message.key))
+            # A time the artist set ends with where the visit is, as a booking does.
+            placed = message.key == "moved_by_artist" and "address" in message.params
+            closing = VISIT_ADDRESS if placed else None
+            return Filling(message.params, outro=_REMINDED.get(message.key), closing=closing)
         case SendMedia():
             return Filling(message.params)
         case AskQuestion():

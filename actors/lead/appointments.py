@@ -168,22 +168,74 @@ class AppointmentRules:
             return self._moved(state, visit, now)
         return self._held(state, visit, message)
 
-    def _held(self, state: LeadState, visit: Visit, message: MessageReceived) -> Decision:
-        """The time held while the deposit link lives, and the link asked for."""
+    def _held(self, state: LeadState, visit: Visit, event: Event) -> Decision:
+        """The time held while the deposit link lives, and the link asked for (`event`:
+        the lead's pick, or the artist's Set time)."""
         attempt = state.deposit_attempt + 1
         state = replace(
-            move(state, S.BOOKING_PENDING, message),
+            move(state, S.BOOKING_PENDING, event),
             visit=visit,
             deposit_attempt=attempt,
             deposit=Deposit.REQUESTED,
             rescheduling=False,
         )
-        expires = _seconds(message.received_at) + self._policy.hold_s
+        expires = _seconds(event.received_at) + self._policy.hold_s
         hold = self._claim(visit, "hold", expires_at=expires)
         when = {"when": str(visit.starts_at)}
         held = SendMessage(to=state.wa_id, key="slot_held", params=when)
         link = RequestDepositLink(state.wa_id, attempt, state.deposit_amount, fee_due(state))
         return Decision(state, (hold, held, link))
+
+    # -- the artist's times (the studio page) -------------------------------------------
+
+    def offer_again(self, state: LeadState, acted: ArtistActed, calendar: Calendar) -> Decision:
+        """The artist's Offer new times: a lead picking a time gets the first page again; a
+        booked lead is asked to move (the current time stays theirs until they pick), and
+        that move is not counted against the reschedule policy."""
+        now = acted.received_at
+        visit = state.visit
+        if state.status is S.SCHEDULING:
+            return self.offer(state, calendar, now, intro=None)
+        if state.status is not S.BOOKED or visit is None:
+            return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        state = replace(state, rescheduling=True, artist_move=True)
+        asked = SendMessage(state.wa_id, "reschedule_offered", {"when": str(visit.starts_at)})
+        noted = RecordEvent("info", "times_offered", {"by": acted.via})
+        return self.offer(state, calendar, now, intro=None, effects=(asked, noted))
+
+    def set_time(self, state: LeadState, acted: ArtistActed, calendar: Calendar) -> Decision:
+        """The artist's Set time: a booked appointment moves there at once (same length,
+        the old time freed in the same step), a lead picking a time has it held and gets
+        the deposit link. Refused (nothing changes) when the time is past or overlaps
+        another live appointment or hold; the hours, busy times and time off do not bind
+        the artist."""
+        start = acted.starts_at
+        now = acted.received_at
+        if start is None or _at(start) <= now:
+            return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        length = self._length(state)
+        if not is_clear(self._studio, _at(start), length, calendar.taken):
+            return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        visit = Visit(start, start + int(length.total_seconds()))
+        if state.status is S.SCHEDULING:
+            return self._held(state, visit, acted)
+        old = state.visit
+        if state.status is not S.BOOKED or old is None:
+            return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        state = replace(
+            state,
+            visit=visit,
+            rescheduling=False,
+            artist_move=False,
+            reminded=self._past_offsets(visit, now),
+        )
+        effects: list[Effect] = [
+            self._claim(visit, "appointment"),  # the old one is released in the same step
+            SendMessage(state.wa_id, "moved_by_artist", {"when": str(start), **self._where()}),
+            *self._add_to_calendar(state, visit),
+            RecordEvent("info", "moved_by_artist", {"from": old.starts_at, "by": acted.via}),
+        ]
+        return Decision(state, tuple(effects))
 
     def _moved(self, state: LeadState, visit: Visit, now: datetime) -> Decision:
         old = state.visit
@@ -191,7 +243,8 @@ class AppointmentRules:
             state,
             visit=visit,
             rescheduling=False,
-            reschedules=state.reschedules + 1,
+            artist_move=False,
+            reschedules=state.reschedules + (0 if state.artist_move else 1),
             reminded=self._past_offsets(visit, now),
         )
         when = {"when": str(visit.starts_at)}
@@ -446,6 +499,11 @@ class AppointmentRules:
         return Decision(state, tuple(effects))
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def _where(self) -> dict[str, str]:
+        """The studio's address, for a message that ends with it (none: nothing)."""
+        address = self._studio.address
+        return {} if address is None else {"address": address}
 
     def _length(self, state: LeadState) -> timedelta:
         return timedelta(minutes=state.session_minutes or self._studio.default_session_minutes)

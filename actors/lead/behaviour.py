@@ -111,11 +111,12 @@ _A = ArtistAction
 _OFFERED: Mapping[Status, tuple[ArtistAction, ...]] = {
     S.PENDING_APPROVAL: (_A.APPROVE, _A.DECLINE, _A.TAKE_OVER),
     S.NEEDS_ARTIST_REPLY: (_A.APPROVE, _A.DECLINE, _A.HAND_BACK),
+    S.SCHEDULING: (_A.OFFER_TIMES, _A.TAKE_OVER),  # and Set time (the page's own form)
     S.OPTOUT: (),
 }
 # A booked appointment can be cancelled (and the deposit refunded) from the page, as from
 # the packet's Cancel button; only when the lead has one (appointments on).
-_OFFERED_BOOKED: tuple[ArtistAction, ...] = (_A.CANCEL, _A.TAKE_OVER)
+_OFFERED_BOOKED: tuple[ArtistAction, ...] = (_A.OFFER_TIMES, _A.CANCEL, _A.TAKE_OVER)
 _OFFERED_OTHERWISE = (_A.TAKE_OVER,)
 
 
@@ -491,6 +492,14 @@ class LeadBehaviour:
                     return decision
             case ArtistAction.NO_SHOW if appointments is not None:
                 decision = appointments.no_show(state, acted)
+                if decision.outcome is Outcome.PROCESSED:
+                    return decision
+            case ArtistAction.OFFER_TIMES if appointments is not None:
+                decision = appointments.offer_again(state, acted, calendar)
+                if decision.outcome is Outcome.PROCESSED:
+                    return decision
+            case ArtistAction.SET_TIME if appointments is not None:
+                decision = appointments.set_time(state, acted, calendar)
                 if decision.outcome is Outcome.PROCESSED:
                     return decision
             case ArtistAction.CAME if appointments is not None:

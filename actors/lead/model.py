@@ -191,6 +191,7 @@ class LeadState:
     session_minutes: int = 0  # the session's length, set when the artist approves
     visit: Visit | None = None  # held (BOOKING_PENDING) or booked (BOOKED, DONE)
     rescheduling: bool = False  # booked, and picking a new time
+    artist_move: bool = False  # that pick was offered by the artist: no reschedule counted
     reschedules: int = 0
     reminded: tuple[int, ...] = ()  # reminder offsets (minutes) already sent for `visit`
     healed_asked: bool = False
@@ -289,6 +290,8 @@ class ArtistAction(StrEnum):
     REFUND = "refund"  # some or all of a paid deposit back, whatever the status
     NO_SHOW = "no_show"  # the lead did not come: the policy keeps (or refunds) the deposit
     CAME = "came"  # the lead came: the artist's answer at the appointment's end, recorded
+    OFFER_TIMES = "offer_times"  # free times again (a booked lead: to move it), the page's
+    SET_TIME = "set_time"  # the artist sets the time (`starts_at`): moved, or held to pay
 
 
 @dataclass(frozen=True)
@@ -308,6 +311,7 @@ class ArtistActed:
     # With REFUND from a form: the refund it was shown as (refunds_asked + 1 then); a form
     # posted again, or after another refund, names a number already used and does nothing.
     refund_number: int | None = None
+    starts_at: int | None = None  # with SET_TIME: the new start, epoch seconds
     # A WhatsApp tap on Decline, Cancel + refund or No-show asks first (False); its
     # "Yes, ..." button, the page's confirmed form and the admin API act (True).
     confirmed: bool = True

@@ -168,7 +168,8 @@ TRANSITIONS: Final[Mapping[tuple[Status, type[Event]], Row]] = {
     (S.ABANDONED, ArtistActed): _OPTED_OUT,
     # Appointments (STUDIO_FILE): picking a time, then after the booked one.
     (S.SCHEDULING, MessageReceived): frozenset({S.BOOKING_PENDING, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
-    (S.SCHEDULING, ArtistActed): _HANDED_OVER_OR_OPTED_OUT,
+    # The artist's Set time holds the time for the lead, as their own pick would.
+    (S.SCHEDULING, ArtistActed): _HANDED_OVER_OR_OPTED_OUT | {S.BOOKING_PENDING},
     (S.SCHEDULING, ArtistEchoed): _TAKEN_OVER,
     (S.SCHEDULING, TimerFired): frozenset({S.ABANDONED}),  # offered times, never picked one
     #

@@ -12,6 +12,7 @@ from actors.queries.admin import (
     OutboxRow,
     RefusedItemRow,
 )
+from actors.queries.agenda import Agenda, AgendaDay, AgendaItem, AgendaView
 from actors.queries.backlog import Backlog, BacklogReading, ChannelBacklog, PoolUse
 from actors.queries.calendar_feed import (
     BusyCalendarShown,
@@ -43,6 +44,10 @@ __all__ = [
     "GROUPS",
     "INLINE_IMAGES",
     "AdminReads",
+    "Agenda",
+    "AgendaDay",
+    "AgendaItem",
+    "AgendaView",
     "AnswerShown",
     "Backlog",
     "BacklogReading",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from actors.queries.admin import AdminReads
+from actors.queries.agenda import Agenda
 from actors.queries.backlog import Backlog
 from actors.queries.calendar_feed import CalendarFeed
 from actors.queries.calendar_invites import CalendarInvites
@@ -27,3 +28,4 @@ class Queries:
     # The lead's "add to calendar" files; None: no STUDIO_FILE or no PUBLIC_BASE_URL.
     calendar_invites: CalendarInvites | None = None
     consent: ConsentReads | None = None  # a lead's consent record (STUDIO_FILE's consent)
+    agenda: Agenda | None = None  # the studio page's day and week; None: no STUDIO_FILE

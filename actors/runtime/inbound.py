@@ -101,9 +101,11 @@ class Inbound:
         refund_number: int | None = None,
         quote: int | None = None,
         sessions: int | None = None,
+        starts_at: int | None = None,
     ) -> Inbound:
         """With APPROVE, `deposit_amount` (minor units) and `session_minutes` when other
-        than the defaults; with REFUND, `refund_amount` (None: all that is left)."""
+        than the defaults; with REFUND, `refund_amount` (None: all that is left); with
+        SET_TIME, `starts_at` (epoch seconds)."""
         event = ArtistActed(
             admin_action_message_id(action_id),
             wa_id,
@@ -116,6 +118,7 @@ class Inbound:
             refund_number=refund_number,
             quote=quote,
             sessions=sessions,
+            starts_at=starts_at,
         )
         record: dict[str, Any] = {
             "via": "admin",
@@ -135,6 +138,8 @@ class Inbound:
             record["quote"] = quote
         if sessions is not None:
             record["sessions"] = sessions
+        if starts_at is not None:
+            record["starts_at"] = starts_at
         return cls._carrying(event, record, correlation_id)
 
     @classmethod

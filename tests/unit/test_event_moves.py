@@ -51,7 +51,7 @@ from tests.unit.lead_fixtures import (
 )
 from tests.unit.lead_fixtures import failed as failed_delivery
 from tests.unit.steps import paid
-from tests.unit.test_appointments import SLOT_PICK, VISIT, appointments
+from tests.unit.test_appointments import SLOT_PICK, START, VISIT, appointments
 
 S = Status
 KINDS: tuple[type[Event], ...] = get_args(Event)
@@ -109,6 +109,11 @@ def leads() -> list[LeadState]:
     return out
 
 
+def set_time() -> Event:
+    """The studio page's Set time, at the first free slot."""
+    return replace(act(ArtistAction.SET_TIME), starts_at=START)
+
+
 def stripe(event_type: str, session: str) -> PaymentEventReceived:
     return paid(event_type, session=session)
 
@@ -131,6 +136,7 @@ EVENTS: list[Callable[[], Event]] = [
       [("questions.size", "131047"), ("deposit_link", "131026")]),
     *(functools.partial(preference, value) for value in ("stop", "resume")),
     *(functools.partial(act, action) for action in ArtistAction),
+    set_time,
     *(functools.partial(artist_says, text) for text in ["Can you do Tuesday?", "done"]),
     *(functools.partial(echo, kind=kind) for kind in ("text", "edit", "revoke")),
     *(functools.partial(contact, action) for action in ("add", "remove")),
