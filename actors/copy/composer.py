@@ -35,7 +35,13 @@ from actors.copy.filling import filling_of
 from actors.copy.formatting import format_slot, format_when
 from actors.copy.limits import WhatsAppLimits, clip
 from actors.copy.policy_words import POLICY_OUTROS, PolicyWords
-from actors.lead.button_ids import button_id, edit_row_id, later_row_id, slot_row_id
+from actors.lead.button_ids import (
+    NONE_FIT,
+    button_id,
+    edit_row_id,
+    later_row_id,
+    slot_row_id,
+)
 from actors.lead.messages import (
     AskQuestion,
     AskWhatToEdit,
@@ -104,6 +110,7 @@ class Composer:
                 rows = [(slot_row_id(start), self._slot(start)) for start in message.slots]
                 if message.later:
                     rows.append((later_row_id(message.later), self._text("slots_later", {}, ())))
+                rows.append((NONE_FIT, self._text("slots_none_fit", {}, ())))
                 return self._list(self._body(message), rows)
         body = self._body(message)
         buttons = self._message(message.key).buttons

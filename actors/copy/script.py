@@ -46,6 +46,8 @@ def script_from(copy: CopyFile) -> Script:
             edit=folded(words.edit),
             done=folded(words.done),
             sign_in=folded(words.sign_in),
+            when={key: folded(said) for key, said in words.when.items()},
+            waitlist=folded(words.waitlist),
             size_units={
                 word.casefold(): CM_PER_UNIT[unit]
                 for unit, said in words.size_units.items()

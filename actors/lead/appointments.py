@@ -12,12 +12,14 @@ parameter and are written out by the composer, in the studio's timezone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-from actors.lead.artist_side import who
+from actors.lead.artist_side import ArtistSide, who
 from actors.lead.button_ids import (
     NEXT_SESSION,
+    NONE_FIT,
     VISIT_BUTTONS,
     VISIT_CANCEL,
     VISIT_CONFIRM,
@@ -57,8 +59,9 @@ from actors.lead.model import (
 )
 from actors.lead.pieces import balance, more_sessions, piece
 from actors.lead.refunds import refund, refundable
-from actors.lead.script import Policy
+from actors.lead.script import Policy, Words
 from actors.lead.status import Status
+from actors.lead.time_wishes import TimeWish, read_wish
 from actors.lead.transitions import move
 from actors.lead.whatsapp_rules import SILENT_KINDS
 from actors.schedule import StudioFile, is_free, offer
@@ -91,9 +94,20 @@ def _seconds(moment: datetime) -> int:
 
 
 class AppointmentRules:
-    def __init__(self, studio: StudioFile, policy: Policy) -> None:
+    def __init__(
+        self,
+        studio: StudioFile,
+        policy: Policy,
+        *,
+        words: Words | None = None,
+        when_questions: frozenset[str] = frozenset(),
+    ) -> None:
+        """`words`, `when_questions`: the copy's words and the keys of its "when?"
+        questions (a date check), whose answer shapes the times offered."""
         self._studio = studio
         self._policy = policy
+        self._words = words
+        self._when_questions = when_questions
 
     # -- offering and picking ------------------------------------------------------------
 
@@ -120,7 +134,10 @@ class AppointmentRules:
         after: datetime | None = None,
         effects: tuple[Effect, ...] = (),
     ) -> Decision:
-        """A page of free slots as a list; none at all: the lead waits, the artist is told."""
+        """A page of free slots as a list, those that suit the lead's answer to "when?"
+        first; none at all: the lead waits, the artist is told."""
+        state = replace(state, passed_on=False)
+        wish = self._wish(state, now)
         page = offer(
             self._studio,
             self._length(state),
@@ -129,7 +146,18 @@ class AppointmentRules:
             busy=calendar.busy,
             from_day=from_day,
             after=after,
+            fits=self._fits(wish) if wish.named else None,
         )
+        if wish.named and not page.starts:  # nothing suits: every free time, as always
+            page = offer(
+                self._studio,
+                self._length(state),
+                now=now,
+                taken=calendar.taken,
+                busy=calendar.busy,
+                from_day=from_day,
+                after=after,
+            )
         listed = OfferSlots(
             state.wa_id,
             state.session_minutes,
@@ -150,7 +178,11 @@ class AppointmentRules:
             return self.offer(state, calendar, now, intro=None, after=_at(int(later)))
         if later is not None:  # a list sent before: the day it named
             return self.offer(state, calendar, now, intro=None, from_day=date.fromisoformat(later))
+        if choice == NONE_FIT:  # "None of these": what suits them, in their words
+            return Decision(state, (SendMessage(state.wa_id, "waitlist_range"),))
         start = picked_slot(choice)
+        if start is None and not choice:
+            return self._passed_on(state, message)
         if start is None:
             return self.offer(state, calendar, now, intro="slots_reask")
         length = self._length(state)
@@ -419,6 +451,35 @@ class AppointmentRules:
                 )
             )
         return Decision(state, tuple(effects))
+
+    # -- the lead's words ----------------------------------------------------------------------
+
+    def _passed_on(self, state: LeadState, message: MessageReceived) -> Decision:
+        """Words while picking a time go to the artist; the lead is told so once (until
+        the artist answers or a new list goes), and the times offered stay open."""
+        forward = self._forward(state, message)
+        if state.passed_on or not forward:
+            return Decision(state, forward)
+        held = SendMessage(state.wa_id, "slots_passed_on")
+        return Decision(replace(state, passed_on=True), (*forward, held))
+
+    def _forward(self, state: LeadState, message: MessageReceived) -> tuple[Effect, ...]:
+        return ArtistSide(self._policy).forward(state, message)
+
+    def _wish(self, state: LeadState, now: datetime) -> TimeWish:
+        """The latest answer to "when?", read as a wish on the studio's day."""
+        if self._words is None or not self._when_questions:
+            return TimeWish()
+        answers = [a for a in state.answers if a.question in self._when_questions]
+        if not answers:
+            return TimeWish()
+        latest = max(answers, key=lambda a: a.seq)
+        today = now.astimezone(self._studio.timezone).replace(tzinfo=None)
+        return read_wish(latest.value, self._words.when, self._policy.locale, today)
+
+    def _fits(self, wish: TimeWish) -> Callable[[datetime], bool]:
+        zone = self._studio.timezone
+        return lambda start: wish.fits(start.astimezone(zone))
 
     # -- helpers -------------------------------------------------------------------------------
 

@@ -143,7 +143,12 @@ class LeadBehaviour:
         self._words = script.words
         self._policy = policy or Policy()
         studio = self._policy.studio
-        self._appointments = None if studio is None else AppointmentRules(studio, self._policy)
+        when = frozenset(q.key for q in script.questions if q.validation.date)
+        self._appointments = (
+            None
+            if studio is None
+            else AppointmentRules(studio, self._policy, words=script.words, when_questions=when)
+        )
         self._deposits = DepositRules(self._policy, self._appointments)
         self._timers = TimerRules(self._policy)
         self._artist = ArtistSide(self._policy)
@@ -509,7 +514,10 @@ class LeadBehaviour:
                 replied.message_id, replied.wa_id, hand_back, replied.received_at, replied.via
             )
             return self._on_artist(state, acted, calendar, said=replied)
-        return self._artist.reply(state, replied)
+        replied_to = self._artist.reply(state, replied)
+        if replied_to.state.passed_on:  # answered: the lead's next words get the line again
+            return replace(replied_to, state=replace(replied_to.state, passed_on=False))
+        return replied_to
 
     def _resume(self, state: LeadState, target: Status, event: Event) -> Decision:
         if target is S.QUALIFYING and state.current_question is None:

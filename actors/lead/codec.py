@@ -89,6 +89,7 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
             else None
         ),
         "rescheduling": state.rescheduling,
+        "passed_on": state.passed_on,
         "reschedules": state.reschedules,
         "reminded": list(state.reminded),
         "healed_asked": state.healed_asked,
@@ -150,6 +151,7 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
         session_minutes=int(data.get("session_minutes", 0)),
         visit=_visit(data.get("visit")),
         rescheduling=bool(data.get("rescheduling", False)),
+        passed_on=bool(data.get("passed_on", False)),
         reschedules=int(data.get("reschedules", 0)),
         reminded=tuple(int(m) for m in data.get("reminded", ())),
         healed_asked=bool(data.get("healed_asked", False)),

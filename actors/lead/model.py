@@ -186,6 +186,7 @@ class LeadState:
     session_minutes: int = 0  # the session's length, set when the artist approves
     visit: Visit | None = None  # held (BOOKING_PENDING) or booked (BOOKED, DONE)
     rescheduling: bool = False  # booked, and picking a new time
+    passed_on: bool = False  # picking a time, words went to the artist: the holding line said
     reschedules: int = 0
     reminded: tuple[int, ...] = ()  # reminder offsets (minutes) already sent for `visit`
     healed_asked: bool = False
