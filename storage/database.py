@@ -64,6 +64,7 @@ from storage.studio_board import StudioBoard
 from storage.studio_files import StudioFiles
 from storage.system_events import SystemEvents
 from storage.turns import TurnAtOnceStatements, TurnStatements
+from storage.waitlist import Waitlist
 
 __all__ = [
     "CONNECTION_ERRORS",
@@ -162,6 +163,7 @@ class ReadUnit(Unit):
         self.refused = RefusedItems(con)  # webhook items that could not be taken
         self.identities = LeadIdentities(con)  # a lead found by any of its ids
         self.costs = MessageCosts(con)  # what Meta priced of the messages to leads
+        self.waitlist = Waitlist(con)  # the WAITLISTED leads, told of freed times
 
     async def pending_migrations(self) -> int:
         """How many shipped migrations are not applied yet (readiness wants 0)."""

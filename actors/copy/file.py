@@ -130,9 +130,12 @@ _APPOINTMENT_MESSAGES = {
         [
             *("slots_intro", "slots_later", "slots_reask", "slot_taken", "slots_none"),
             *("slots_none_fit", "slots_passed_on", "waitlist_range"),
+            *("waitlist_offer", "waitlist_gone"),
         ],
         _says(),
     ),  # slots_later, slots_none_fit: the list's last rows, at most 24 characters
+    "waitlist_joined": _says("from", "to"),
+    "artist_waitlisted": _says(*_WHO, "from", "to"),
     **dict.fromkeys(["slot_lost_paid", "link_expired_pick", "reschedule_pick"], _says()),
     **dict.fromkeys(["aftercare", "healed_photo_request", "healed_photo_thanks"], _says()),
     "slots_offer": _says("minutes"),
@@ -221,6 +224,7 @@ class _WordsCopy(_Model):
     # The answer to "when?": WHEN_WORDS (and WHEN_WORDS_OPTIONAL) -> words for each.
     when: dict[str, list[str]]
     waitlist: list[str]  # typed while picking a time: asks for the waitlist's range
+    waitlist_to: list[str]  # between the two dates of a range: "to", "until"
 
 
 class _LabelsCopy(_Model):

@@ -48,6 +48,7 @@ def script_from(copy: CopyFile) -> Script:
             sign_in=folded(words.sign_in),
             when={key: folded(said) for key, said in words.when.items()},
             waitlist=folded(words.waitlist),
+            waitlist_to=folded(words.waitlist_to),
             size_units={
                 word.casefold(): CM_PER_UNIT[unit]
                 for unit, said in words.size_units.items()

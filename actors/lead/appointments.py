@@ -16,7 +16,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-from actors.lead.artist_side import ArtistSide, who
+from babel.dates import format_date
+
+from actors.lead.artist_side import WINDOW_S, ArtistSide, who
 from actors.lead.button_ids import (
     NEXT_SESSION,
     NONE_FIT,
@@ -47,6 +49,7 @@ from actors.lead.model import (
     ExtendHold,
     LeadState,
     MessageReceived,
+    NotifyWaitlist,
     Outcome,
     PaymentEventReceived,
     RecordEvent,
@@ -54,6 +57,7 @@ from actors.lead.model import (
     RequestDepositLink,
     SendMedia,
     SendMessage,
+    SlotFreed,
     Visit,
     media_kind,
 )
@@ -63,6 +67,7 @@ from actors.lead.script import Policy, Words
 from actors.lead.status import Status
 from actors.lead.time_wishes import TimeWish, read_wish
 from actors.lead.transitions import move
+from actors.lead.waitlist import read_range
 from actors.lead.whatsapp_rules import SILENT_KINDS
 from actors.schedule import StudioFile, is_free, offer
 from actors.schedule.slots import is_clear
@@ -179,9 +184,16 @@ class AppointmentRules:
         if later is not None:  # a list sent before: the day it named
             return self.offer(state, calendar, now, intro=None, from_day=date.fromisoformat(later))
         if choice == NONE_FIT:  # "None of these": what suits them, in their words
-            return Decision(state, (SendMessage(state.wa_id, "waitlist_range"),))
+            return self._ask_range(state)
         start = picked_slot(choice)
         if start is None and not choice:
+            text = message.text or ""
+            if state.range_asked:
+                joined = self._join(state, message)
+                if joined is not None:
+                    return joined
+            elif self._words is not None and self._words.is_waitlist(text):
+                return self._ask_range(state)
             return self._passed_on(state, message)
         if start is None:
             return self.offer(state, calendar, now, intro="slots_reask")
@@ -191,6 +203,12 @@ class AppointmentRules:
         )
         if not free:
             return self.offer(state, calendar, now, intro="slot_taken")
+        return self._hold(state, start, message)
+
+    def _hold(self, state: LeadState, start: int, message: MessageReceived) -> Decision:
+        """The picked time is held for the lead (or theirs at once, when booked)."""
+        now = message.received_at
+        length = self._length(state)
         visit = Visit(start, start + int(length.total_seconds()))
         if state.status is S.BOOKED and state.visit is None and state.session_number >= 1:
             return self._next_session(state, visit, now)  # a piece's next: the one deposit
@@ -202,6 +220,8 @@ class AppointmentRules:
             visit=visit,
             deposit_attempt=attempt,
             deposit=Deposit.REQUESTED,
+            waitlist=None,
+            range_asked=False,
         )
         hold = self._claim(visit, "hold", expires_at=_seconds(now) + self._policy.hold_s)
         held = SendMessage(to=state.wa_id, key="slot_held", params={"when": str(start)})
@@ -220,6 +240,7 @@ class AppointmentRules:
         when = {"when": str(visit.starts_at)}
         effects: list[Effect] = [
             self._claim(visit, "appointment"),  # the old one is released in the same step
+            *self._freed(old),
             SendMessage(to=state.wa_id, key="rescheduled", params=when),
             *self._add_to_calendar(state, visit),
             RecordEvent("info", "rescheduled", {"from": old.starts_at if old else None}),
@@ -290,13 +311,14 @@ class AppointmentRules:
         effects: tuple[Effect, ...],
     ) -> Decision:
         """The link lapsed: the hold goes, and the lead picks again (then a new link)."""
+        held = state.visit
         state = replace(move(state, S.SCHEDULING, expired), visit=None, deposit=Deposit.EXPIRED)
         return self.offer(
             state,
             calendar,
             expired.received_at,
             intro="link_expired_pick",
-            effects=(*effects, ReleaseSlot()),
+            effects=(*effects, ReleaseSlot(), *self._freed(held)),
         )
 
     # -- a booked appointment ----------------------------------------------------------------
@@ -347,6 +369,7 @@ class AppointmentRules:
         when = {"when": str(visit.starts_at)}
         effects: list[Effect] = [
             ReleaseSlot(cancelled=True),
+            *self._freed(visit),
             ConfirmCancellation(
                 state.wa_id,
                 visit.starts_at,
@@ -369,6 +392,7 @@ class AppointmentRules:
         state = replace(move(state, S.CANCELLED, event), rescheduling=False)
         effects: list[Effect] = [
             ReleaseSlot(cancelled=True),
+            *self._freed(visit),
             SendMessage(
                 to=state.wa_id, key="cancelled_by_artist", params={"when": str(visit.starts_at)}
             ),
@@ -451,6 +475,92 @@ class AppointmentRules:
                 )
             )
         return Decision(state, tuple(effects))
+
+    # -- the waitlist (actors.lead.waitlist) -----------------------------------------------------
+
+    def _ask_range(self, state: LeadState) -> Decision:
+        asked = SendMessage(state.wa_id, "waitlist_range")
+        return Decision(replace(state, range_asked=True), (asked,))
+
+    def _join(self, state: LeadState, message: MessageReceived) -> Decision | None:
+        """The days typed after "None of these": WAITLISTED for them; None: no such days."""
+        words = self._words
+        if words is None:
+            return None
+        now = message.received_at
+        today = now.astimezone(self._studio.timezone).date()
+        horizon = (now + timedelta(days=self._studio.horizon_days)).astimezone(
+            self._studio.timezone
+        )
+        days = read_range(
+            message.text or "", words.waitlist_to, self._policy.locale, today, horizon.date()
+        )
+        if days is None:
+            return None
+        state = replace(
+            move(state, S.WAITLISTED, message),
+            range_asked=False,
+            passed_on=False,
+            waitlist=(days.first.isoformat(), days.last.isoformat(), _seconds(now)),
+        )
+        written = {
+            "from": format_date(days.first, "long", locale=self._policy.locale),
+            "to": format_date(days.last, "long", locale=self._policy.locale),
+        }
+        joined = SendMessage(state.wa_id, "waitlist_joined", written)
+        noted = RecordEvent("info", "waitlist_joined", {"from": days.first.isoformat()})
+        return Decision(state, (joined, noted, *self._tell(state, "artist_waitlisted", written)))
+
+    def waitlisted(
+        self, state: LeadState, message: MessageReceived, calendar: Calendar
+    ) -> Decision:
+        """On the waitlist: a tap on a freed time holds it if it is still free (the first
+        tap wins); anything else goes to the artist."""
+        start = picked_slot(message.reply_id or "")
+        if start is None:
+            return Decision(state, ArtistSide(self._policy).forward(state, message))
+        now = message.received_at
+        free = is_free(
+            self._studio,
+            _at(start),
+            self._length(state),
+            now=now,
+            taken=calendar.taken,
+            busy=calendar.busy,
+        )
+        if not free:
+            return Decision(state, (SendMessage(state.wa_id, "waitlist_gone"),))
+        return self._hold(state, start, message)
+
+    def freed(self, state: LeadState, freed: SlotFreed, calendar: Calendar) -> Decision:
+        """A time freed up: offered to a waitlisted lead whose days cover it, whose
+        session fits there now, inside their 24 hours (one tap books it)."""
+        waitlist = state.waitlist
+        if state.status is not S.WAITLISTED or waitlist is None:
+            return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        now = freed.received_at
+        start = _at(freed.starts_at)
+        day = start.astimezone(self._studio.timezone).date()
+        covered = date.fromisoformat(waitlist[0]) <= day <= date.fromisoformat(waitlist[1])
+        fits = is_free(
+            self._studio,
+            start,
+            self._length(state),
+            now=now,
+            taken=calendar.taken,
+            busy=calendar.busy,
+        )
+        inside = _seconds(now) - state.last_message_ts < WINDOW_S
+        if not (covered and fits and inside):
+            return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        offered = OfferSlots(
+            state.wa_id, state.session_minutes, (freed.starts_at,), intro="waitlist_offer"
+        )
+        return Decision(state, (offered,))
+
+    def _freed(self, visit: Visit | None) -> list[Effect]:
+        """The waitlist told of a time no longer held or booked."""
+        return [] if visit is None else [NotifyWaitlist(visit.starts_at, visit.ends_at)]
 
     # -- the lead's words ----------------------------------------------------------------------
 

@@ -51,6 +51,7 @@ from actors.lead.model import (
     RequestDepositLink,
     SendMedia,
     SendMessage,
+    SlotFreed,
     TimerFired,
 )
 from actors.lead.not_answers import (
@@ -88,12 +89,13 @@ _MAX_FAILED_ATTEMPTS = 2
 _FOLLOW_UP = Validation(min_length=2)  # the free text after an option such as "Other"
 _TAKE_OVER_FROM = frozenset(
     {S.NEW, S.QUALIFYING, S.CONFIRMING, S.PENDING_APPROVAL, S.BOOKING_PENDING, S.BOOKED}
-    | {S.REJECTED, S.STALE, S.SCHEDULING}
+    | {S.REJECTED, S.STALE, S.SCHEDULING, S.WAITLISTED}
 )
 _NO_CALENDAR = Calendar()
 # Where a turn may offer or take a time: the turn reads the calendar only for these.
 CALENDAR_STATUSES = frozenset(
     {S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY, S.SCHEDULING, S.BOOKING_PENDING, S.BOOKED}
+    | {S.WAITLISTED}
 )
 _DECIDABLE = frozenset({S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY})
 # Where an edit of an answer is a new answer to its question.
@@ -203,6 +205,10 @@ class LeadBehaviour:
                 return on_echo(state, event, self._script.first().key)
             case ContactSynced():
                 return on_contact(state, event)
+            case SlotFreed() if self._appointments is not None:
+                return self._appointments.freed(state, event, calendar)
+            case SlotFreed():
+                return Decision(state, outcome=Outcome.NOT_APPLICABLE)
 
     # -- messages from the lead ------------------------------------------------------
 
@@ -273,6 +279,8 @@ class LeadBehaviour:
                 return self._confirming(state, message)
             case S.SCHEDULING if self._appointments is not None:
                 return self._appointments.picking(state, message, calendar)
+            case S.WAITLISTED if self._appointments is not None:
+                return self._appointments.waitlisted(state, message, calendar)
             case S.BOOKED if self._appointments is not None:
                 booked = self._appointments.on_booked(state, message, calendar)
                 return self._or_forward(booked, message)

@@ -187,6 +187,8 @@ class LeadState:
     visit: Visit | None = None  # held (BOOKING_PENDING) or booked (BOOKED, DONE)
     rescheduling: bool = False  # booked, and picking a new time
     passed_on: bool = False  # picking a time, words went to the artist: the holding line said
+    range_asked: bool = False  # "None of these": the next words may be the waitlist's days
+    waitlist: tuple[str, str, int] | None = None  # WAITLISTED: first, last day (ISO), joined (s)
     reschedules: int = 0
     reminded: tuple[int, ...] = ()  # reminder offsets (minutes) already sent for `visit`
     healed_asked: bool = False
@@ -406,6 +408,17 @@ class ContactSynced:
     received_at: datetime
 
 
+@dataclass(frozen=True)
+class SlotFreed:
+    """A time another lead held or booked is free again (the waitlist's deliverer)."""
+
+    message_id: str
+    wa_id: str  # the waitlisted lead told
+    starts_at: int  # epoch seconds
+    ends_at: int
+    received_at: datetime
+
+
 Event = (
     MessageReceived
     | ArtistActed
@@ -417,6 +430,7 @@ Event = (
     | TimerFired
     | DeliveryFailed
     | PreferenceChanged
+    | SlotFreed
 )
 
 
@@ -544,6 +558,15 @@ class ReleaseSlot:
 
 
 @dataclass(frozen=True)
+class NotifyWaitlist:
+    """A held or booked time stopped being taken: waitlisted leads whose days cover it are
+    told, each by a turn of their own (the outbox's "waitlist" channel)."""
+
+    starts_at: int  # epoch seconds
+    ends_at: int
+
+
+@dataclass(frozen=True)
 class Calendar:
     """What the turn read for the behaviour: other leads' live holds and appointments
     (start, blocked until) and the artist's busy times, as aware datetimes."""
@@ -566,11 +589,20 @@ Effect = (
     | ReleaseSlot
     | ExtendHold
     | RefundDeposit
+    | NotifyWaitlist
 )
 
 
 # What leaves through the outbox, delivered after commit (the rest is written in the turn).
-OutboxEffect = Message | MarkRead | FetchMedia | RequestDepositLink | RefundDeposit | MirrorLead
+OutboxEffect = (
+    Message
+    | MarkRead
+    | FetchMedia
+    | RequestDepositLink
+    | RefundDeposit
+    | MirrorLead
+    | NotifyWaitlist
+)
 
 
 class Outcome(StrEnum):

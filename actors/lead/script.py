@@ -80,6 +80,7 @@ class Words:
     # weekdays, weekends, morning, afternoon, evening, after, next_month -> their words.
     when: Mapping[str, frozenset[str]] = field(default_factory=dict, hash=False)
     waitlist: frozenset[str] = frozenset()  # typed while picking a time: join the waitlist
+    waitlist_to: frozenset[str] = frozenset()  # between a range's two dates
 
     def says_when(self, text: str) -> bool:
         """Whether `text` holds one of the `when` words ("weekends preferably")."""
