@@ -529,8 +529,14 @@ class AppointmentRules:
             busy=calendar.busy,
         )
         if not free:
-            return Decision(state, (SendMessage(state.wa_id, "waitlist_gone"),))
-        return self._hold(state, start, message)
+            gone = tuple(s for s in state.offered_freed if s != start)
+            told = SendMessage(state.wa_id, "waitlist_gone")
+            return Decision(replace(state, offered_freed=gone), (told,))
+        held = self._hold(state, start, message)
+        taken = NotifyWaitlist(start, start + int(self._length(state).total_seconds()), True)
+        return replace(
+            held, state=replace(held.state, offered_freed=()), effects=(*held.effects, taken)
+        )
 
     def freed(self, state: LeadState, freed: SlotFreed, calendar: Calendar) -> Decision:
         """A time freed up: offered to a waitlisted lead whose days cover it, whose
@@ -538,6 +544,12 @@ class AppointmentRules:
         waitlist = state.waitlist
         if state.status is not S.WAITLISTED or waitlist is None:
             return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        if freed.taken:  # another lead took it: told once, if it was offered
+            if freed.starts_at not in state.offered_freed:
+                return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+            gone = tuple(s for s in state.offered_freed if s != freed.starts_at)
+            told = SendMessage(state.wa_id, "waitlist_gone")
+            return Decision(replace(state, offered_freed=gone), (told,))
         now = freed.received_at
         start = _at(freed.starts_at)
         day = start.astimezone(self._studio.timezone).date()
@@ -556,6 +568,7 @@ class AppointmentRules:
         offered = OfferSlots(
             state.wa_id, state.session_minutes, (freed.starts_at,), intro="waitlist_offer"
         )
+        state = replace(state, offered_freed=(*state.offered_freed, freed.starts_at))
         return Decision(state, (offered,))
 
     def _freed(self, visit: Visit | None) -> list[Effect]:

@@ -93,6 +93,7 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
         "passed_on": state.passed_on,
         "range_asked": state.range_asked,
         "waitlist": None if state.waitlist is None else list(state.waitlist),
+        "offered_freed": list(state.offered_freed),
         "reschedules": state.reschedules,
         "reminded": list(state.reminded),
         "healed_asked": state.healed_asked,
@@ -157,6 +158,7 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
         passed_on=bool(data.get("passed_on", False)),
         range_asked=bool(data.get("range_asked", False)),
         waitlist=_waitlist(data.get("waitlist")),
+        offered_freed=tuple(int(s) for s in data.get("offered_freed") or ()),
         reschedules=int(data.get("reschedules", 0)),
         reminded=tuple(int(m) for m in data.get("reminded", ())),
         healed_asked=bool(data.get("healed_asked", False)),
@@ -257,6 +259,7 @@ def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
                 "type": "notify_waitlist",
                 "starts_at": effect.starts_at,
                 "ends": effect.ends_at,
+                "taken": effect.taken,
             }
 
 
@@ -297,7 +300,9 @@ def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
             case "mirror_lead":
                 return MirrorLead(wa_id=str(data["wa_id"]))
             case "notify_waitlist":
-                return NotifyWaitlist(int(data["starts_at"]), int(data["ends"]))
+                return NotifyWaitlist(
+                    int(data["starts_at"]), int(data["ends"]), bool(data.get("taken"))
+                )
     except (KeyError, TypeError, ValueError) as error:
         raise UndecodableEffect(f"{kind} payload: {type(error).__name__} {error}") from error
     raise UndecodableEffect(f"unknown effect type {kind!r} on channel {channel!r}")

@@ -189,6 +189,7 @@ class LeadState:
     passed_on: bool = False  # picking a time, words went to the artist: the holding line said
     range_asked: bool = False  # "None of these": the next words may be the waitlist's days
     waitlist: tuple[str, str, int] | None = None  # WAITLISTED: first, last day (ISO), joined (s)
+    offered_freed: tuple[int, ...] = ()  # freed times offered (starts) and not yet gone
     reschedules: int = 0
     reminded: tuple[int, ...] = ()  # reminder offsets (minutes) already sent for `visit`
     healed_asked: bool = False
@@ -417,6 +418,7 @@ class SlotFreed:
     starts_at: int  # epoch seconds
     ends_at: int
     received_at: datetime
+    taken: bool = False  # gone again: a lead offered it is told, once
 
 
 Event = (
@@ -564,6 +566,7 @@ class NotifyWaitlist:
 
     starts_at: int  # epoch seconds
     ends_at: int
+    taken: bool = False  # a waitlisted lead took it: the others offered it are told
 
 
 @dataclass(frozen=True)

@@ -184,13 +184,20 @@ class Inbound:
 
     @classmethod
     def from_slot_freed(
-        cls, *, wa_id: str, starts_at: int, ends_at: int, outbox_id: int, now: datetime
+        cls,
+        *,
+        wa_id: str,
+        starts_at: int,
+        ends_at: int,
+        outbox_id: int,
+        now: datetime,
+        taken: bool = False,
     ) -> Inbound:
         """A freed time offered to one waitlisted lead: one turn per lead and freeing (the
         outbox row's id), however often the row is retried."""
         message_id = f"waitlist:{outbox_id}:{wa_id}"
-        event = SlotFreed(message_id, wa_id, starts_at, ends_at, now)
-        record = {"starts_at": starts_at, "ends_at": ends_at}
+        event = SlotFreed(message_id, wa_id, starts_at, ends_at, now, taken=taken)
+        record = {"starts_at": starts_at, "ends_at": ends_at, "taken": taken}
         return cls._carrying(event, record, message_id)
 
     @classmethod

@@ -71,6 +71,7 @@ class WaitlistOffers:
                 ends_at=effect.ends_at,
                 outbox_id=delivery.claim.id,
                 now=now,
+                taken=effect.taken,
             )
             try:
                 await self._runtime.ask(inbound)

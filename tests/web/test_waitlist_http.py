@@ -5,7 +5,8 @@ a lead for whom no offered time suits taps "None of these" and types the days th
 come; when a booked time on those days is cancelled, every waitlisted lead whose days
 cover it is offered it; two leads tap at once, each on a different replica: the first
 tap holds the time (the appointments' exclusion constraint decides) and the other is
-told it has gone and stays on the waitlist.
+told it has gone and stays on the waitlist, as is a third lead offered it who never
+tapped.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LONDON = ZoneInfo("Europe/London")
 ARTIST = "447700900999"
 BOOKED, FIRST, SECOND = "447700900583", "447700900581", "447700900582"
+THIRD = "447700900584"  # waitlisted too, and never taps
 
 
 @pytest.fixture
@@ -119,7 +121,7 @@ async def test_a_cancelled_time_goes_to_the_first_of_two_waitlisted_leads_tappin
     # Two leads find nothing that suits and join the waitlist for that day, in turn.
     day = datetime.fromtimestamp(start, LONDON).date()
     waiting: list[Phone] = []
-    for wa_id, running in ((FIRST, one), (SECOND, two)):
+    for wa_id, running in ((FIRST, one), (SECOND, two), (THIRD, one)):
         lead, offer = await approved(running, artist, wa_id)
         assert list(buttons_of(offer).values())[-1] == "None of these"
         assert slot not in buttons_of(offer)  # the booked time is not offered
@@ -139,7 +141,7 @@ async def test_a_cancelled_time_goes_to_the_first_of_two_waitlisted_leads_tappin
         assert offer.text.startswith("Good news: a time has just freed up")
 
     # Both tap at once, each on its own replica: one holds it, the other is told.
-    first, second = waiting
+    first, second, third = waiting
     second.running = two
     await asyncio.gather(first.tap(offers[0], slot), second.tap(offers[1], slot))
     await first.settle()
@@ -155,6 +157,11 @@ async def test_a_cancelled_time_goes_to_the_first_of_two_waitlisted_leads_tappin
         start,
     )
     assert [r["lead_key"] for r in live] == [winner.wa_id]
+    # The third, offered it too, is told once that it has gone; all stay waitlisted.
+    gone = await third.next_message()
+    assert gone.text.startswith("Sorry, that time has just gone to someone else.")
+    assert await third.unread() == []
+    assert await status(one, THIRD) == "WAITLISTED"
 
 
 async def _is(running: Running, wa_id: str, wanted: str) -> bool:
