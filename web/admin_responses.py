@@ -268,6 +268,18 @@ class MoneyOut(_Out):
     sessions_booked: int = Field(description="sessions booked so far (the current one counted)")
 
 
+class WaitlistOut(_Out):
+    model_config = ConfigDict(
+        frozen=True,
+        json_schema_serialization_defaults_required=True,
+        serialize_by_alias=True,  # "from", a Python keyword, as the field's name
+    )
+
+    from_: str = Field(alias="from", description="the first day the lead can come (YYYY-MM-DD)")
+    to: str = Field(description="the last day (YYYY-MM-DD)")
+    joined_at: str = Field(description="when the lead joined the waitlist (ISO 8601)")
+
+
 class LeadDetail(_Out):
     lead_id: UUID
     identity: IdentityOut
@@ -283,9 +295,18 @@ class LeadDetail(_Out):
     timers: list[TimerOut]
     deposit_sessions: list[DepositSessionOut]
     media: list[MediaOut] = Field(description="media the lead sent, as kept (no bytes)")
+    waitlist: WaitlistOut | None = Field(
+        default=None, description="WAITLISTED: the days the lead waits for a freed time"
+    )
 
     @classmethod
-    def of(cls, found: LeadFile, latest: Iterable[Answer], money: LeadMoney) -> LeadDetail:
+    def of(
+        cls,
+        found: LeadFile,
+        latest: Iterable[Answer],
+        money: LeadMoney,
+        waitlist: dict[str, str] | None = None,
+    ) -> LeadDetail:
         snapshot = {**vars(found.lead), "identity": found.identity}
         return cls.model_validate(
             {
@@ -293,6 +314,7 @@ class LeadDetail(_Out):
                 "identity": found.identity,
                 "snapshot": snapshot,
                 "money": money,
+                "waitlist": waitlist,
                 "answers": found.answers,
                 "latest_answers": list(latest),
                 "inbox": found.inbox,

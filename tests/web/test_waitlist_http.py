@@ -25,7 +25,7 @@ from fakes.stripe_api import FakeStripe, StripeServer, encode, event, sign
 from storage.pool import Pool
 from tests.clock import FakeClock
 from tests.waiting import eventually
-from tests.web.conftest import Running
+from tests.web.conftest import ADMIN_TOKEN, Running
 from tests.web.conftest import test_settings as settings_for
 from tests.web.phone import Phone, buttons_of
 from web import create_app
@@ -37,6 +37,7 @@ LONDON = ZoneInfo("Europe/London")
 ARTIST = "447700900999"
 BOOKED, FIRST, SECOND = "447700900583", "447700900581", "447700900582"
 THIRD = "447700900584"  # waitlisted too, and never taps
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest.fixture
@@ -132,6 +133,9 @@ async def test_a_cancelled_time_goes_to_the_first_of_two_waitlisted_leads_tappin
         joined = await lead.next_message()
         assert joined.text.startswith("You're on the waitlist for")
         assert await status(running, wa_id) == "WAITLISTED"
+        shown = await running.client.get(f"/admin/leads/{wa_id}", headers=ADMIN)
+        waitlist = (await shown.get_json())["waitlist"]
+        assert (waitlist["from"], waitlist["to"]) == (day.isoformat(), day.isoformat())
         waiting.append(lead)
 
     # The artist cancels the booking: both waitlisted leads are offered the time.
