@@ -130,7 +130,7 @@ _APPOINTMENT_MESSAGES = {
         [
             *("slots_intro", "slots_later", "slots_reask", "slot_taken", "slots_none"),
             *("slots_none_fit", "slots_passed_on", "waitlist_range"),
-            *("waitlist_offer", "waitlist_gone"),
+            *("waitlist_offer", "waitlist_gone", "waitlist_ended"),
         ],
         _says(),
     ),  # slots_later, slots_none_fit: the list's last rows, at most 24 characters

@@ -175,6 +175,7 @@ TRANSITIONS: Final[Mapping[tuple[Status, type[Event]], Row]] = {
     # The waitlist: a tap on a freed time holds it, as a pick from the list.
     (S.WAITLISTED, MessageReceived): frozenset({S.BOOKING_PENDING, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
     (S.WAITLISTED, ArtistActed): _HANDED_OVER_OR_OPTED_OUT,
+    (S.WAITLISTED, TimerFired): frozenset({S.ABANDONED}),  # the day after its last day
     #
     (S.CANCELLED, MessageReceived): _HANDED_OVER_OR_OPTED_OUT,
     (S.CANCELLED, ArtistActed): _OPTED_OUT,

@@ -147,6 +147,13 @@ STEPS = [
         [],
     ),
     Step(
+        "the day after the waitlist's last day, the lead is told it ended",
+        at(S.WAITLISTED, waitlist=("2026-11-25", "2026-11-30", 1)),
+        fired(TimerKind.ABANDON, 1_700_000_000),  # as `run` arms it
+        S.ABANDONED,
+        ["lead:waitlist_ended"],
+    ),
+    Step(
         "the opt-out word on the waitlist opts out",
         at(S.WAITLISTED, waitlist=("2026-11-25", "2026-11-30", 1)),
         msg("stop"),
@@ -517,3 +524,11 @@ def test_the_booking_and_a_move_send_the_lead_their_own_calendar_link() -> None:
     assert [e.key for e in said] == ["rescheduled", "calendar_add"]
     assert isinstance(said[1], SendMessage)
     assert f"/calendar/visit/{new_start}/" in said[1].params["url"]
+
+
+def test_a_waitlist_ends_at_the_studio_midnight_after_its_last_day() -> None:
+    state = at(S.SCHEDULING, range_asked=True)
+    joined = appointments().decide_on(state, msg("1 December to 4 December"), Calendar())
+    ends = datetime(2026, 12, 5, tzinfo=UTC)  # midnight in London (GMT)
+    armed = [t.due_at for t in joined.state.timers if t.kind is TimerKind.ABANDON]
+    assert armed == [int(ends.timestamp())]
