@@ -8,7 +8,9 @@ Postgres) with the fake Graph API and Stripe and the example STUDIO_FILE, plays 
 leads through real conversations (one waiting for approval with a reference picture,
 one with the artist, one booked who wrote again, one declined, one still answering)
 while Meta's delivery reports come back, signs in with the password in Debian's Chromium
-at 390x844 and saves `studio-board.png` and `studio-lead.png`.
+at 390x844 and saves `studio-board.png`, `studio-lead.png` and `studio-agenda.png` (the
+day of Sam's appointment, with an afternoon blocked), then at 1280x800
+`studio-agenda-week.png` (that week).
 """
 
 from __future__ import annotations
@@ -57,6 +59,9 @@ async def _artist_taps(artist: Phone, action: str, wa_id: str) -> None:
     await artist.settle()
     wanted = f"{action}:{wa_id}"
     packet = next(m for m in reversed(artist.inbox()) if wanted in buttons_of(m))
+    if action == "decline":  # asks first: then "Yes, decline"
+        await artist.tap_sure(packet, wanted)
+        return
     await artist.tap(packet, wanted)
 
 
@@ -108,7 +113,8 @@ def main(output_dir: Path) -> None:
     output_dir.mkdir(parents=True, exist_ok=True)
     with fresh_database() as dsn:  # made and dropped outside the event loop
         asyncio.run(_shoot(dsn, output_dir))
-    print(f"wrote {output_dir / 'studio-board.png'} and {output_dir / 'studio-lead.png'}")
+    names = ("studio-board.png", "studio-lead.png", "studio-agenda.png", "studio-agenda-week.png")
+    print("wrote " + ", ".join(str(output_dir / name) for name in names))
 
 
 async def _shoot(dsn: str, output_dir: Path) -> None:
@@ -141,7 +147,34 @@ async def _shoot(dsn: str, output_dir: Path) -> None:
         # deposit, the first messages with their ticks.
         top: FloatRect = {"x": 0, "y": 0, "width": 390, "height": 2100}
         await page.screenshot(path=str(output_dir / "studio-lead.png"), full_page=True, clip=top)
+        day = await _appointment_day(studio)
+        await page.goto(studio.url(f"/studio/agenda?view=day&date={day}"))
+        await page.click("text=Block time off")
+        await page.fill("#block-from", "16:00")
+        await page.fill("#block-until", "18:00")
+        await page.fill("#block-note", "Supplies delivery")
+        await page.click("button:text-is('Block')")
+        await page.wait_for_selector(".agenda-item.kind-time_off")
+        await page.screenshot(path=str(output_dir / "studio-agenda.png"), full_page=True)
         await phone.close()
+        desktop = await studio.browser.new_context(viewport={"width": 1280, "height": 800})
+        wide = await desktop.new_page()
+        await wide.goto(studio.url("/studio/login"))
+        await wide.fill("#password", PASSWORD)
+        await wide.click("text=Sign in with password")
+        await wide.wait_for_selector("section.group-needs_you")
+        await wide.goto(studio.url(f"/studio/agenda?view=week&date={day}"))
+        await wide.screenshot(path=str(output_dir / "studio-agenda-week.png"))
+        await desktop.close()
+
+
+async def _appointment_day(studio: Studio) -> str:
+    """The day of the booked appointment (Sam's) on the studio's clock, YYYY-MM-DD."""
+    found = await studio.running.pool.fetchval(
+        "SELECT (starts_at AT TIME ZONE 'Europe/London')::date::text FROM appointments"
+        " WHERE kind = 'appointment' AND status = 'live'"
+    )
+    return str(found)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
@@ -479,6 +479,8 @@ class FakeGraphApi:
                 return GraphFailure(400, 100, f"Param {kind} is required")
             if kind in _UNCAPTIONED and "caption" in item:
                 return GraphFailure(400, 100, f"Param {kind}['caption'] is not valid")
+        if kind == "interactive" and (header := _header_refusal(payload, self.media)):
+            return header
         if (too_long := over_limit(payload)) is not None:
             return GraphFailure(400, INVALID_VALUE_CODE, f"{INVALID_VALUE}: {too_long}")
         if payload.get("type") != "template":
@@ -503,6 +505,27 @@ class FakeGraphApi:
         """Start a real HTTP server on 127.0.0.1 (`port` 0: any free one); `.close()` it,
         or use it as a `with` block."""
         return GraphServer(self, port)
+
+
+def _header_refusal(payload: dict[str, Any], known: Mapping[str, Any]) -> GraphFailure | None:
+    """Meta's checks of an interactive message's header: a list takes a text header only;
+    a media header names its item by `id` (one Meta holds) or `link`."""
+    item = payload.get("interactive")
+    if not isinstance(item, dict) or not isinstance(header := item.get("header"), dict):
+        return None
+    kind = header.get("type")
+    if kind == "text":
+        return None
+    if kind not in ("image", "video", "document"):
+        return GraphFailure(400, 100, "Param interactive['header']['type'] is invalid")
+    if item.get("type") != "button":
+        return GraphFailure(400, 100, f"Param interactive['header']['type'] {kind} not allowed")
+    media = header.get(kind)
+    if not isinstance(media, dict) or not (media.get("id") or media.get("link")):
+        return GraphFailure(400, 100, f"Param interactive['header']['{kind}'] is required")
+    if media.get("id") and str(media["id"]) not in known:
+        return GraphFailure(400, 131053, "Media upload error: unknown media id")
+    return None
 
 
 def over_limit(payload: dict[str, Any]) -> str | None:

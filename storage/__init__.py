@@ -40,6 +40,7 @@ from storage.outbox import ClaimedDelivery, ClaimerIdentity
 from storage.preflight import DatabaseNotReady, check_database
 from storage.refused_items import RefusedItemInsert, RefusedItemRow
 from storage.statuses import FailedDelivery, KeptStatuses, Pricing, SentMessageRef, StatusReport
+from storage.time_off import AgendaRow, TimeOffRow
 from storage.turns import (
     AnswerInsert,
     DepositSessionInsert,
@@ -56,6 +57,7 @@ from storage.wakeups import WakeUpListener
 
 __all__ = [
     "DEFAULT_DATA_DIR",
+    "AgendaRow",
     "AnswerInsert",
     "ArtistSnapshot",
     "ArtistTurnWrite",
@@ -101,6 +103,7 @@ __all__ = [
     "StatusReport",
     "StorageError",
     "SystemEventInsert",
+    "TimeOffRow",
     "TimerChange",
     "TransactionConflict",
     "TurnAtOnceUnit",

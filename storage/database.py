@@ -63,6 +63,7 @@ from storage.studio import StudioAccess
 from storage.studio_board import StudioBoard
 from storage.studio_files import StudioFiles
 from storage.system_events import SystemEvents
+from storage.time_off import AgendaReads, TimeOff
 from storage.turns import TurnAtOnceStatements, TurnStatements
 from storage.waitlist import Waitlist
 
@@ -117,6 +118,7 @@ class TurnUnit(Unit):
         self.turns, self.busy = TurnStatements(con), BusyTimes(con)
         self.appointments = Appointments(con)
         self.artist_turns, self.artist = ArtistTurnStatements(con), ArtistMessages(con)
+        self.time_off = TimeOff(con)  # the artist's blocks: written by its turn, read by a lead's
 
 
 class TurnAtOnceUnit:
@@ -164,6 +166,7 @@ class ReadUnit(Unit):
         self.identities = LeadIdentities(con)  # a lead found by any of its ids
         self.costs = MessageCosts(con)  # what Meta priced of the messages to leads
         self.waitlist = Waitlist(con)  # the WAITLISTED leads, told of freed times
+        self.time_off, self.agenda = TimeOff(con), AgendaReads(con)  # the studio page's agenda
 
     async def pending_migrations(self) -> int:
         """How many shipped migrations are not applied yet (readiness wants 0)."""

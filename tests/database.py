@@ -46,6 +46,7 @@ TABLES = (
     "artist_identities",
     "relay_claimers",
     "lead_search",
+    "time_off",
 )
 
 

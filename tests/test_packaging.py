@@ -102,6 +102,13 @@ def test_the_wheel_carries_the_copy_and_the_migrations(wheel: Path) -> None:
     migrations = sorted(p.name for p in (ROOT / "storage" / "migrations").glob("*.sql"))
     for name in migrations:
         assert f"storage/migrations/{name}" in names
+    for locale in (p.stem for p in (ROOT / "copy").glob("*.yml")):  # the page's catalogs
+        assert f"web/translations/{locale}/LC_MESSAGES/messages.po" in names
+    assert {
+        "web/static/icon-180.png",
+        "web/static/icon-192.png",
+        "web/static/icon-512.png",
+    } <= names
     assert not any(name.startswith("tests/") for name in names)
 
 

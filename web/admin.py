@@ -164,7 +164,8 @@ async def get_lead(wa_id: str) -> ResponseReturnValue:
         raise AdminProblem(404, "no such lead")
     lead_file, latest = found
     reads = services().queries.admin
-    detail = LeadDetail.of(lead_file, latest, reads.money(lead_file), reads.waitlist(lead_file))
+    money, design = reads.money(lead_file), reads.design(lead_file)
+    detail = LeadDetail.of(lead_file, latest, money, design, reads.waitlist(lead_file))
     return _json(detail)
 
 

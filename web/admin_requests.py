@@ -33,7 +33,10 @@ __all__ = [
 ]
 
 # URL spelling -> the artist's action: approve, decline, take-over, hand-back, resume, opt-out
-ACTIONS: dict[str, ArtistAction] = {a.value.replace("_", "-"): a for a in ArtistAction}
+# Set time takes its time from the studio page's form (`/studio/leads/<id>/set-time`).
+ACTIONS: dict[str, ArtistAction] = {
+    a.value.replace("_", "-"): a for a in ArtistAction if a is not ArtistAction.SET_TIME
+}
 WA_ID_PATTERN = r"^[0-9]{1,32}$"  # what WhatsApp ids look like (documented, not enforced)
 MAX_KEY_LENGTH = 160  # a parent BSUID: 2 + 5 + 128 characters
 MAX_DELIVERY_ID = 2**63 - 1  # outbox ids are bigint

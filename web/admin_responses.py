@@ -17,7 +17,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from actors import ActorInfo, TurnOutcome
 from actors.commands import ReplyDelivery
 from actors.lead import Answer, Status
-from actors.queries import LeadFile, LeadMoney, MediaContent
+from actors.queries import DesignSummary, LeadFile, LeadMoney, MediaContent
 
 __all__ = [
     "ActionResult",
@@ -280,11 +280,28 @@ class WaitlistOut(_Out):
     joined_at: str = Field(description="when the lead joined the waitlist (ISO 8601)")
 
 
+class DesignOut(_Out):
+    """The artist's designs for the lead (actors.lead.designs) and the lead's answers."""
+
+    status: Literal["none", "sent", "changes_requested", "approved"] = Field(
+        description="the latest design's: none sent, sent, changes asked for, approved"
+    )
+    designs: int = Field(description="how many designs were sent")
+    revisions: int = Field(description="change requests the lead made")
+    free_revisions: int = Field(description="change requests that cost nothing")
+    approved_at: datetime | None = Field(description="when the lead approved the latest")
+
+
 class LeadDetail(_Out):
     lead_id: UUID
     identity: IdentityOut
     snapshot: SnapshotOut
     money: MoneyOut
+    design: DesignOut
+    balance_minor: int | None = Field(
+        description="owed at the studio beyond the deposit: the price less the deposit, "
+        "and the drawing fees of change requests past the free ones (null: nothing known)"
+    )
     answers: list[AnswerOut] = Field(description="every answer as given, by seq")
     latest_answers: list[LatestAnswerOut] = Field(
         description="the latest answer per question (highest seq wins), in question order"
@@ -305,6 +322,7 @@ class LeadDetail(_Out):
         found: LeadFile,
         latest: Iterable[Answer],
         money: LeadMoney,
+        design: DesignSummary,
         waitlist: dict[str, str] | None = None,
     ) -> LeadDetail:
         snapshot = {**vars(found.lead), "identity": found.identity}
@@ -315,6 +333,8 @@ class LeadDetail(_Out):
                 "snapshot": snapshot,
                 "money": money,
                 "waitlist": waitlist,
+                "design": design,
+                "balance_minor": money.balance_minor,
                 "answers": found.answers,
                 "latest_answers": list(latest),
                 "inbox": found.inbox,

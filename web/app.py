@@ -26,6 +26,7 @@ from actors.commands import (
     LeadActions,
     RefusedItemsRecord,
     StripeIntake,
+    TimeOffDesk,
     WhatsAppIntake,
 )
 from actors.copy import script_from
@@ -46,6 +47,7 @@ from actors.providers.whatsapp.templates import Templates
 from actors.providers.whatsapp.uploads import StudioUploads
 from actors.queries import (
     AdminReads,
+    Agenda,
     Backlog,
     CalendarFeed,
     CalendarInvites,
@@ -65,6 +67,8 @@ from web import (
     admin,
     calendar_invite,
     health,
+    manifest,  # noqa: F401  (its routes join the studio blueprint on import)
+    page_language,
     root,
     stripe_webhook,
     studio,
@@ -124,10 +128,10 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["BODY_TIMEOUT"] = 30
     app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = 5
-    # The page's words go through gettext ({{ _("...") }}, {% trans %}); the studio's
-    # locale installs its Babel catalog, English is the text as written.
+    # The page's words go through gettext ({{ _("...") }}, {% trans %}) in LOCALE's
+    # Babel catalog (web/page_language.py); the header names STUDIO_NAME.
     app.jinja_env.add_extension("jinja2.ext.i18n")
-    app.jinja_env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    page_language.install(app, settings.locale, settings.studio_name)
     if serves_web:
         app.register_blueprint(webhooks.blueprint)
         app.register_blueprint(stripe_webhook.blueprint)
@@ -278,6 +282,7 @@ def create_app(
                     rejections=Rejections(db),
                     refused_items=RefusedItemsRecord(db),
                     clock=clock,
+                    time_off=TimeOffDesk(runtime, clock.now, settings.turn_wait_s),
                 ),
                 queries=queries,
                 runtime=runtime,
@@ -408,6 +413,7 @@ def _queries(
         # Every role reports the calendar's state, kept in the database by the worker.
         readiness=Readiness(db, loops.down, busy_calendar=settings.busy_calendar_url is not None),
         calendar_invites=_calendar_invites(db, composer, clock, studio, invites),
+        agenda=None if studio is None else Agenda(db, clock.now, studio, settings.locale),
     )
 
 

@@ -8,6 +8,8 @@ whole app (the WhatsApp lane in front of Quart included), so no route can forget
     Cache-Control: no-store               /admin/..., /openapi.json, /metrics, /studio/...
                                           (media included; not the stylesheet and script)
     Content-Security-Policy               studio pages: only the page's own script runs
+                                          (`default-src 'self'` lets the page load its
+                                          manifest and icons, web/manifest.py)
 
 Why a CSP that names the script: a page whose `script-src` is `'self'` runs any script
 served from our origin, and a lead's file is served from it; naming the one script by

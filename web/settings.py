@@ -21,6 +21,7 @@ from actors.money import MAX_MINOR, Money, MoneyError, known_currency
 from actors.providers.whatsapp import DEFAULT_GRAPH_VERSION, version_in_use
 from actors.runtime import DEFAULT_DATA_DIR, CrashPoint
 from actors.schedule import StudioFile
+from web.page_language import available_catalogs, catalog_path
 from web.phone_numbers import to_wa_id
 from web.studio_file import StudioFileError, load_studio
 
@@ -271,6 +272,12 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"LOCALE: no copy file {self.locale}.yml in {self.copy_dir} "
                 f"(available: {available})"
+            )
+        if not catalog_path(self.locale).is_file():  # the studio page's words
+            available = ", ".join(available_catalogs()) or "none"
+            raise ValueError(
+                f"LOCALE: no page catalog web/translations/{self.locale}/LC_MESSAGES/"
+                f"messages.po (available: {available}; see docs/translating.md)"
             )
         return self
 

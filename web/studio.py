@@ -17,7 +17,11 @@ the page works without JavaScript. Routes verify (session, CSRF), parse, call
     GET  /studio/leads/<lead id>   one lead's file and the actions
     POST /studio/leads/<lead id>/act   an action, through the lead's actor
     POST /studio/leads/<lead id>/reply the artist's words to the lead, through its actor
-    POST /studio/leads/<lead id>/send-file a picture or PDF to the lead (web/studio_upload.py)
+    POST /studio/leads/<lead id>/send-file a picture or PDF to the lead (web/studio_upload.py);
+                                   with `as_design=yes`, a picture as a design to approve
+    POST /studio/leads/<lead id>/design    a design (`design`, a picture; `note`) to approve
+    GET  /studio/agenda, POST /studio/time-off[/<id>/delete], POST /studio/leads/<id>/set-time
+                                   the day and week, time off, a time set (web/studio_agenda.py)
     GET  /studio/media/<row>       a picture or file the lead sent (web/studio_media.py)
 
 Every POST carries the form field `csrf`; one without a valid token gets 403. Dates and
@@ -44,13 +48,17 @@ from actors.commands import (
     SignOut,
     SignOutEverywhere,
 )
-from actors.lead import ArtistAction
+from actors.lead import ArtistAction, MediaKind
 from actors.money import MoneyError, parse_money
 from actors.page import LinkSent, PasswordTried
 from web.clean_fields import fields_unusable
+from web.page_language import gettext as _
+from web.page_language import money_problem
 from web.request_ids import correlation_id
 from web.security_headers import SCRIPT_INTEGRITY
 from web.services import Services, services
+from web.studio_agenda import install as install_agenda
+from web.studio_agenda import session_minutes
 from web.studio_confirm import ASK_FIRST, confirmation
 from web.studio_media import media_response
 from web.studio_session import SESSION_COOKIE, VISIT_COOKIE, Cookies, client_address
@@ -73,7 +81,9 @@ install_time_filters(blueprint)
 
 _MAX_REPLY = 4000  # WhatsApp takes 4,096 characters in a text message
 _MAX_CAPTION = 1000  # Meta takes 1,024 characters in a media item's caption
+_MAX_NOTE = 900  # a design's note, in the body of its message (1,024 with the copy's words)
 
+_OPEN = frozenset({"studio.static", "studio.manifest"})  # web/manifest.py
 _PUBLIC = frozenset(
     {"studio.login", "studio.send_link", "studio.link", "studio.use_link", "studio.password"}
 )
@@ -99,8 +109,8 @@ def _cookies(found: Services) -> Cookies:
 @blueprint.before_request
 async def _gate() -> ResponseReturnValue | None:
     """Sign-in pages are open; everything else needs a live session. POSTs need CSRF."""
-    if request.endpoint == "studio.static":
-        return None  # the stylesheet and the script: nothing to guard, no database read
+    if request.endpoint in _OPEN:
+        return None  # the stylesheet, script, icons, manifest: nothing to guard, no read
     found = services()
     cookies = _cookies(found)
     session_id = cookies.session_id()
@@ -286,8 +296,16 @@ async def _lead_page(
     view = None if parsed is None else await services().queries.page.lead(parsed)
     if view is None:
         return await _page("problem.html", 404, problem="no_lead")
+    studio = services().settings.studio()
     return await _page(
-        "lead.html", status, lead=view, typed=typed or {}, wrong=wrong or {}, **context
+        "lead.html",
+        status,
+        lead=view,
+        typed=typed or {},
+        wrong=wrong or {},
+        presets=studio.session_presets if studio else (),
+        default_minutes=studio.default_session_minutes if studio else None,
+        **context,
     )
 
 
@@ -311,8 +329,12 @@ async def act(lead_id: str) -> ResponseReturnValue:
             amount = parse_money(typed, settings.deposit_currency, settings.locale).minor
         except MoneyError as error:
             refused = {action.value: typed, **_piece_typed(form)}
-            return await _lead_page(lead_id, 422, typed=refused, wrong={action.value: str(error)})
+            wrong = {action.value: money_problem(error)}
+            return await _lead_page(lead_id, 422, typed=refused, wrong=wrong)
     piece = _piece(form) if action is ArtistAction.APPROVE else _Piece(None, None, {})
+    minutes = session_minutes(form) if action is ArtistAction.APPROVE else None
+    if isinstance(minutes, str):
+        piece = _Piece(piece.quote, piece.sessions, {**piece.wrong, "session_minutes": minutes})
     if piece.wrong:
         refused = {action.value: typed, **_piece_typed(form)}
         return await _lead_page(lead_id, 422, typed=refused, wrong=piece.wrong)
@@ -325,6 +347,7 @@ async def act(lead_id: str) -> ResponseReturnValue:
             action,
             correlation_id(),
             amount if action is ArtistAction.APPROVE else None,
+            session_minutes=minutes if isinstance(minutes, int) else None,
             refund_amount=amount if action is ArtistAction.REFUND else None,
             refund_number=_number(form.get("refund_number")),
             quote=piece.quote,
@@ -368,14 +391,32 @@ async def reply(lead_id: str) -> ResponseReturnValue:
 @blueprint.post("/leads/<lead_id>/send-file")
 async def send_file(lead_id: str) -> ResponseReturnValue:
     """A picture (JPEG, PNG) or a PDF to the lead, with an optional caption: kept, then
-    a turn of the lead's actor; refused with the reason when Meta would not take it."""
+    a turn of the lead's actor; refused with the reason when Meta would not take it.
+    With `as_design=yes`, the picture goes as a design for the lead to approve."""
+    form = await request.form
+    as_design = form.get("as_design") == "yes"
+    return await _file_to_lead(lead_id, "file", "caption", design=as_design)
+
+
+@blueprint.post("/leads/<lead_id>/design")
+async def send_design(lead_id: str) -> ResponseReturnValue:
+    """A design (a JPEG or PNG, `design`) with an optional `note`, for the lead to
+    approve or ask changes to (actors.lead.designs)."""
+    return await _file_to_lead(lead_id, "design", "note", design=True)
+
+
+async def _file_to_lead(
+    lead_id: str, field: str, words: str, *, design: bool
+) -> ResponseReturnValue:
     parsed = _uuid(lead_id)
-    sent = (await request.files).get("file")
-    caption = ((await request.form).get("caption") or "").strip()
-    if len(caption) > _MAX_CAPTION:
+    sent = (await request.files).get(field)
+    caption = ((await request.form).get(words) or "").strip()
+    if len(caption) > (_MAX_NOTE if design else _MAX_CAPTION):
         return await _lead_page(lead_id, 422, file_refused="caption")
     content = b"" if sent is None else sent.read()
     checked = checked_upload(content, None if sent is None else sent.filename)
+    if not isinstance(checked, str) and design and checked.kind is not MediaKind.IMAGE:
+        checked = "design_type"  # a design is a picture: it rides as the buttons' header
     if isinstance(checked, str):
         log.info("studio.file_refused", why=checked, size=len(content))
         return await _lead_page(lead_id, 422, file_refused=checked)
@@ -391,12 +432,13 @@ async def send_file(lead_id: str) -> ResponseReturnValue:
             checked.filename,
             caption,
             correlation_id(),
+            design=design,
         )
     )
     taken = None if command is None else await door.handle(command)
     if taken is None:
         return await _page("problem.html", 404, problem="no_lead")
-    log.info("studio.file_sent", delivery=taken.delivery, kind=checked.kind.value)
+    log.info("studio.file_sent", delivery=taken.delivery, kind=checked.kind.value, design=design)
     reason = f"&reason={taken.reason}" if taken.reason else ""
     return redirect(f"/studio/leads/{lead_id}?replied={taken.delivery}{reason}#reply", 303)
 
@@ -449,9 +491,9 @@ async def _over_refundable(acted: ActOnLead, typed: str) -> Response | None:
     if left and (acted.refund_amount is None or acted.refund_amount <= left):
         return None
     why = (
-        f"At most {view.money.refundable} is left to refund."
+        _("At most %(amount)s is left to refund.") % {"amount": view.money.refundable}
         if left
-        else "Nothing paid is left to refund."
+        else _("Nothing paid is left to refund.")
     )
     refund = ArtistAction.REFUND.value
     return await _lead_page(str(acted.lead), 422, typed={refund: typed}, wrong={refund: why})
@@ -469,7 +511,8 @@ class _Piece:
 def _piece_typed(form: Mapping[str, str]) -> dict[str, str]:
     """The approval's other fields as typed, to fill the form again when it is refused."""
     return {
-        field: (form.get(field) or "").strip()[:_MAX_AMOUNT_TEXT] for field in ("quote", "sessions")
+        field: (form.get(field) or "").strip()[:_MAX_AMOUNT_TEXT]
+        for field in ("quote", "sessions", "session_minutes", "session_minutes_other")
     }
 
 
@@ -483,11 +526,11 @@ def _piece(form: Mapping[str, str]) -> _Piece:
         try:
             quote = parse_money(typed["quote"], settings.deposit_currency, settings.locale).minor
         except MoneyError as error:
-            wrong["quote"] = str(error).replace("deposit", "price")
+            wrong["quote"] = money_problem(error, price=True)
     if typed["sessions"]:
         sessions = _number(typed["sessions"])
         if sessions is None or not 1 <= sessions <= 10:
-            wrong["sessions"] = "Type the sessions the piece takes, from 1 to 10."
+            wrong["sessions"] = _("Type the sessions the piece takes, from 1 to 10.")
             sessions = None
     return _Piece(quote, sessions, wrong)
 
@@ -504,3 +547,6 @@ def _uuid(text: str) -> UUID | None:
         return UUID(text)
     except ValueError:
         return None
+
+
+install_agenda(blueprint, _page, _lead_page)

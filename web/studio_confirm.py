@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from actors.lead import ArtistAction
 from actors.money import Money
 from actors.queries import LeadView
+from web.page_language import gettext as _
 
 __all__ = ["ASK_FIRST", "Confirmation", "confirmation"]
 
@@ -43,20 +44,21 @@ def confirmation(
     match action:
         case _A.DECLINE:
             return Confirmation(
-                f"Decline {who}?",
-                ("They get the studio's polite no on WhatsApp; nothing is charged.",),
-                "Yes, decline",
+                _("Decline %(who)s?") % {"who": who},
+                (_("They get the studio's polite no on WhatsApp; nothing is charged."),),
+                _("Yes, decline"),
             )
         case _A.CANCEL:
             back = (
-                f"Refunds all {left} of their {paid} deposit to their card."
+                _("Refunds all %(left)s of their %(paid)s deposit to their card.")
+                % {"left": left, "paid": paid}
                 if left
-                else "No deposit is left to refund."
+                else _("No deposit is left to refund.")
             )
             return Confirmation(
-                f"Cancel {who}'s appointment?",
-                ("Frees the time and tells them it is cancelled.", back),
-                "Yes, cancel and refund",
+                _("Cancel %(who)s's appointment?") % {"who": who},
+                (_("Frees the time and tells them it is cancelled."), back),
+                _("Yes, cancel and refund"),
             )
         case _A.REFUND:
             amount = (
@@ -65,34 +67,42 @@ def confirmation(
             stays = (
                 ()
                 if refund_minor is None or refund_minor >= money.refundable_minor
-                else (f"{_left_after(money.refundable_minor, refund_minor, money.currency, locale)}"
-                      " stays paid.",)
+                else (_("%(amount)s stays paid.") % {"amount": _left_after(
+                    money.refundable_minor, refund_minor, money.currency, locale)},)
             )  # fmt: skip
             return Confirmation(
-                f"Refund {who}?",
-                (f"Refunds {amount} of their {paid} deposit to their card.", *stays),
-                "Yes, refund",
+                _("Refund %(who)s?") % {"who": who},
+                (
+                    _("Refunds %(amount)s of their %(paid)s deposit to their card.")
+                    % {"amount": amount, "paid": paid},
+                    *stays,
+                ),
+                _("Yes, refund"),
             )
         case _A.OPT_OUT:
             return Confirmation(
-                f"Opt {who} out?",
-                ("They get no more messages from us until they write START again.",),
-                "Yes, opt them out",
+                _("Opt %(who)s out?") % {"who": who},
+                (_("They get no more messages from us until they write START again."),),
+                _("Yes, opt them out"),
             )
         case _:  # no-show
             kept = left or paid
             said = (
-                f"Keeps their {kept} deposit, as the studio's policy says, and tells them."
+                _("Keeps their %(kept)s deposit, as the studio's policy says, and tells them.")
                 if no_show_keeps
-                else f"Refunds their {kept} deposit in full, as the studio's policy says,"
-                " and tells them."
-            )
+                else _(
+                    "Refunds their %(kept)s deposit in full, as the studio's policy says,"
+                    " and tells them."
+                )
+            ) % {"kept": kept}
             more = (
-                ("Their piece's other sessions are dropped.",)
+                (_("Their piece's other sessions are dropped."),)
                 if money.sessions > money.sessions_booked
                 else ()
             )
-            return Confirmation(f"{who} did not come?", (said, *more), "Yes, a no-show")
+            return Confirmation(
+                _("%(who)s did not come?") % {"who": who}, (said, *more), _("Yes, a no-show")
+            )
 
 
 def _left_after(left: int, refund: int, currency: str, locale: str) -> str:

@@ -26,6 +26,7 @@ from actors.schedule import (
     NoShowRule,
     Opening,
     RescheduleRule,
+    SessionPreset,
     StudioFile,
     StudioPolicy,
 )
@@ -92,16 +93,7 @@ class _NoShow(BaseModel):
 class _Sessions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    deposit_each_session: bool = False
-
-    @field_validator("deposit_each_session")
-    @classmethod
-    def _one_deposit(cls, value: bool) -> bool:
-        # A deposit per session would move a booked lead back to waiting for a payment,
-        # which the lead's state machine does not allow yet: refused, never ignored.
-        if value:
-            raise ValueError("true is not supported yet (one deposit per piece)")
-        return value
+    deposit_each_session: bool = False  # true: each session's pick sends its own link
 
 
 class _Policy(BaseModel):
@@ -125,6 +117,22 @@ _OLDER_KEYS = {
 }
 
 
+class _Preset(BaseModel):
+    """One session length offered at approval: its label (the studio's words) and minutes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: str = Field(min_length=1, max_length=40)
+    minutes: int = Field(ge=1, le=24 * 60)
+
+    @field_validator("label")
+    @classmethod
+    def _label_line(cls, value: str) -> str:
+        if not value.strip() or any(c in value for c in "\r\n"):
+            raise ValueError("give the preset's label on one line")
+        return value.strip()
+
+
 class _StudioFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -142,9 +150,12 @@ class _StudioFile(BaseModel):
     reminder_offsets_minutes: list[Annotated[int, Field(gt=0)]] = [2880, 720]
     aftercare_after_hours: _Minutes
     healed_photo_after_days: _Minutes
+    design_free_revisions: _Minutes = 2  # change requests to a design that cost nothing
+    design_drawing_fee_minor: _Minutes = 0  # minor units of DEPOSIT_CURRENCY, per one past them
     message_prices: dict[str, Any] | None = None
     policy: _Policy | None = None
     address: str | None = Field(default=None, min_length=1, max_length=200)
+    session_presets: list[_Preset] = []
 
     @field_validator("address")
     @classmethod
@@ -215,7 +226,14 @@ def load_studio(path: Path, currency: str = "gbp") -> StudioFile:
     ):
         raise StudioFileError("reminder_offsets_minutes: give at least one, each once")
     policies = parsed.model_dump(
-        exclude={"timezone", "hours", "reminder_offsets_minutes", "message_prices", "policy"},
+        exclude={
+            "timezone",
+            "hours",
+            "reminder_offsets_minutes",
+            "message_prices",
+            "policy",
+            "session_presets",
+        },
         exclude_none=True,
     )
     _older_or_policy(parsed)
@@ -226,6 +244,7 @@ def load_studio(path: Path, currency: str = "gbp") -> StudioFile:
         reminder_offsets_minutes=offsets,
         message_prices=None if parsed.message_prices is None else _prices(parsed.message_prices),
         policy=None if parsed.policy is None else _policy(parsed.policy, currency),
+        session_presets=tuple(SessionPreset(p.label, p.minutes) for p in parsed.session_presets),
         **policies,
     )
 

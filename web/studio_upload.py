@@ -28,7 +28,7 @@ _MIB = 1024 * 1024
 IMAGE_MAX = 5 * _MIB
 DOCUMENT_MAX = 16 * _MIB
 FILE_BODY_MAX = DOCUMENT_MAX + 64 * 1024  # the largest file and the form around it
-_SEND_FILE = re.compile(r"/studio/leads/[^/]+/send-file")
+_SEND_FILE = re.compile(r"/studio/leads/[^/]+/(send-file|design)")
 # The bytes' signature -> (type, kind, the most Meta takes of it).
 _SIGNATURES: tuple[tuple[bytes, str, MediaKind, int], ...] = (
     (b"\xff\xd8\xff", "image/jpeg", MediaKind.IMAGE, IMAGE_MAX),

@@ -4,6 +4,9 @@ The artist's behaviour: `decide(state, event) -> ArtistDecision`. Pure: no I/O, 
 A message from the artist's own number never makes the artist a lead:
 
     a tap on a packet's button (`approve:<wa_id>`)   forwarded to that lead, as the action
+                                                     (Decline, Cancel + refund, No-show:
+                                                     as a first tap, that asks first)
+    a tap on "Keep" (`keep:<wa_id>`)                 nothing changes: the artist is told so
     a pick from the which-lead list (`to:<wa_id>:<message id>`)
                                                      forwarded to that lead as the words
                                                      kept when the artist was asked
@@ -20,7 +23,8 @@ A message from the artist's own number never makes the artist a lead:
 A forward is the lead's turn, not the artist's: its inbox row is written by that lead's
 actor. The studio's own requests are the artist's too: a sign-in link (the page counts
 its requests, per address and in all, before it asks: `actors.page.access`) and a
-payment event that belongs to no lead (kept, with a warning). A link is named by an id;
+payment event that belongs to no lead (kept, with a warning), and the time off the page
+blocks or unblocks (written by the turn: `actors.schedule.time_off`). A link is named by an id;
 its token's hash is kept and its URL made when it is sent (`actors.artist.links`).
 """
 
@@ -43,7 +47,7 @@ from actors.artist.model import (
     SignInRequested,
 )
 from actors.copy.limits import WhatsAppLimits
-from actors.lead.button_ids import artist_command, relay_pick, relay_row_id
+from actors.lead.button_ids import artist_command, kept_as_is, relay_pick, relay_row_id
 from actors.lead.messages import AskWhichLead, SendSignInLink
 from actors.lead.model import (
     ArtistActed,
@@ -55,6 +59,13 @@ from actors.lead.model import (
     media_kind,
 )
 from actors.lead.script import Words
+from actors.schedule.time_off import (
+    MAX_NOTE,
+    BlockTime,
+    TimeOffBlocked,
+    TimeOffUnblocked,
+    UnblockTime,
+)
 
 __all__ = ["LINK_TTL_S", "LIST_ROWS", "ArtistBehaviour"]
 
@@ -65,6 +76,8 @@ LINK_TTL_S = 10 * 60  # a sign-in link's life
 ASKED = "asked_which_lead"  # the inbox outcome of a kept message
 UNROUTED = "unrouted"  # the inbox outcome of a payment event no lead claims
 SIGN_IN = "sign_in_link"  # the inbox outcome of the artist's "link"
+TIME_OFF = "time_off"  # the inbox outcome of a block or an unblock from the page
+KEPT = "kept_as_is"  # the inbox outcome of a "Keep" tap
 _NOT_WORDS = frozenset({"revoke", "edit", "system"})  # the artist's, never relayed or asked about
 
 
@@ -99,6 +112,15 @@ class ArtistBehaviour:
                 detail = {"message_id": event.message_id, "type": event.event_type}
                 unrouted = RecordEvent("warn", "stripe_unrouted", detail)
                 return ArtistDecision(state, (unrouted,), inbox_outcome=UNROUTED)
+            case TimeOffBlocked():
+                span = {"from": event.starts_at.isoformat(), "until": event.ends_at.isoformat()}
+                blocked = BlockTime(event.starts_at, event.ends_at, event.note[:MAX_NOTE])
+                noted = RecordEvent("info", "time_off_blocked", span)
+                return ArtistDecision(state, (blocked, noted), inbox_outcome=TIME_OFF)
+            case TimeOffUnblocked():
+                unblocked = UnblockTime(event.time_off_id)
+                noted = RecordEvent("info", "time_off_unblocked", {"id": event.time_off_id})
+                return ArtistDecision(state, (unblocked, noted), inbox_outcome=TIME_OFF)
 
     # -- the artist's own messages ------------------------------------------------------
 
@@ -108,9 +130,16 @@ class ArtistBehaviour:
         command = artist_command(reply_id)
         if command is not None:
             acted = ArtistActed(
-                message.message_id, command.wa_id, command.action, message.received_at
+                message.message_id,
+                command.wa_id,
+                command.action,
+                message.received_at,
+                confirmed=command.confirmed,
             )
             return ArtistDecision(state, forward=ForwardToLead(acted))
+        if kept_as_is(reply_id) is not None:  # the question's "Keep": nothing happens
+            unchanged = SendMessage(self._artist or "", "artist_kept")
+            return ArtistDecision(state, (unchanged,), inbox_outcome=KEPT)
         pick = relay_pick(reply_id)
         kept = _kept(state, pick.message_id) if pick is not None else None
         if pick is not None and kept is not None:

@@ -22,6 +22,7 @@ from actors.lead.model import (
     RecordEvent,
     SendMessage,
 )
+from actors.schedule.time_off import BlockTime, TimeOffBlocked, TimeOffUnblocked, UnblockTime
 
 __all__ = [
     "ARTIST_KEY",
@@ -114,7 +115,7 @@ class PaymentUnrouted:
     received_at: datetime
 
 
-ArtistEvent = ArtistWrote | SignInRequested | PaymentUnrouted
+ArtistEvent = ArtistWrote | SignInRequested | PaymentUnrouted | TimeOffBlocked | TimeOffUnblocked
 
 
 # -- effects -----------------------------------------------------------------------
@@ -128,7 +129,15 @@ class IssueSignInLink:
     ttl_s: int
 
 
-ArtistEffect = SendMessage | AskWhichLead | SendSignInLink | RecordEvent | IssueSignInLink
+ArtistEffect = (
+    SendMessage
+    | AskWhichLead
+    | SendSignInLink
+    | RecordEvent
+    | IssueSignInLink
+    | BlockTime
+    | UnblockTime
+)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from actors.commands.identities import Identities
 from actors.commands.lead_actions import LeadActions
 from actors.commands.model import (
     ActOnLead,
+    BlockTimeOff,
     CheckAdminToken,
     Command,
     IncomingContact,
@@ -29,6 +30,7 @@ from actors.commands.model import (
     StripePayment,
     TakeStripeEvent,
     TakeWhatsApp,
+    UnblockTimeOff,
 )
 from actors.commands.payments import UNROUTED, StripeIntake, payment_event
 from actors.commands.refused_items import RefusedItemsRecord
@@ -39,6 +41,7 @@ from actors.commands.results import (
     ReplyTaken,
     WhatsAppTaken,
 )
+from actors.commands.time_off import TimeOffDesk
 from actors.commands.whatsapp import WhatsAppIntake
 from storage import RedriveOutcome
 
@@ -47,6 +50,7 @@ __all__ = [
     "ActOnLead",
     "ActionTaken",
     "Actors",
+    "BlockTimeOff",
     "CheckAdminToken",
     "Command",
     "FailedItem",
@@ -77,6 +81,8 @@ __all__ = [
     "StripePayment",
     "TakeStripeEvent",
     "TakeWhatsApp",
+    "TimeOffDesk",
+    "UnblockTimeOff",
     "WhatsAppIntake",
     "WhatsAppTaken",
     "payment_event",

@@ -19,6 +19,7 @@ from typing import Any, TypeVar, cast
 from actors.commands.lead_actions import LeadActions
 from actors.commands.model import (
     ActOnLead,
+    BlockTimeOff,
     CheckAdminToken,
     Command,
     RecordRefusedItems,
@@ -34,9 +35,11 @@ from actors.commands.model import (
     SignOutEverywhere,
     TakeStripeEvent,
     TakeWhatsApp,
+    UnblockTimeOff,
 )
 from actors.commands.payments import StripeIntake
 from actors.commands.refused_items import RefusedItemsRecord
+from actors.commands.time_off import TimeOffDesk
 from actors.commands.whatsapp import WhatsAppIntake
 from actors.page import AdminAccess, AdminAnswer, LinkAsked, PasswordAnswer, SignIn
 from actors.queries.calendar_feed import CalendarFeed, FeedAddress
@@ -62,6 +65,7 @@ class Actors:
     rejections: Rejections
     refused_items: RefusedItemsRecord
     clock: Clock
+    time_off: TimeOffDesk  # the page's Block and Unblock: the artist's actor's turns
 
     def now(self) -> datetime:
         """The service's clock: what the edge stamps on what it parses."""
@@ -92,6 +96,8 @@ class Actors:
             CheckAdminToken: self._check_admin_token,
             RecordRejectedWebhook: self._record_rejection,
             RecordRefusedItems: self.refused_items.record,
+            BlockTimeOff: self.time_off.block,
+            UnblockTimeOff: self.time_off.unblock,
         }
 
     async def _rotate_feed_key(self, _: RotateFeedKey) -> FeedAddress:

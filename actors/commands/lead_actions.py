@@ -55,6 +55,7 @@ class LeadActions:
             refund_number=command.refund_number,
             quote=command.quote,
             sessions=command.sessions,
+            starts_at=command.starts_at,
             action_id=uuid.uuid4(),
             now=self._now(),
             correlation_id=command.correlation_id,
@@ -98,6 +99,7 @@ class LeadActions:
             media_id=f"{STUDIO_FILE_PREFIX}{row}",
             media_kind=command.kind,
             filename=command.filename,
+            design=command.design,
         )
         return await self._replied(lead_key, inbound)
 

@@ -26,10 +26,12 @@ from actors.page import AdminAnswer, LinkAsked, PasswordAnswer
 from actors.providers.stripe.payments import PaymentRef
 from actors.queries.calendar_feed import FeedAddress
 from actors.runtime.message_ids import echo_message_id
+from actors.runtime.turn import TurnOutcome
 from storage import RedriveOutcome, StatusReport
 
 __all__ = [
     "ActOnLead",
+    "BlockTimeOff",
     "CheckAdminToken",
     "Command",
     "IncomingContact",
@@ -52,6 +54,7 @@ __all__ = [
     "StripePayment",
     "TakeStripeEvent",
     "TakeWhatsApp",
+    "UnblockTimeOff",
 ]
 
 R = TypeVar("R", covariant=True)
@@ -179,6 +182,25 @@ class ActOnLead(Command[ActionTaken | None]):
     refund_number: int | None = None  # the page's form: which refund it is (once, however posted)
     quote: int | None = None  # an approval's price of the piece, in minor units
     sessions: int | None = None  # an approval's sessions of the piece (1-10)
+    starts_at: int | None = None  # a Set time's new start, epoch seconds
+
+
+@dataclass(frozen=True)
+class BlockTimeOff(Command[TurnOutcome]):
+    """Time off from the page: a turn of the artist's actor; no slot is offered in it."""
+
+    starts_at: datetime
+    ends_at: datetime
+    note: str
+    correlation_id: str
+
+
+@dataclass(frozen=True)
+class UnblockTimeOff(Command[TurnOutcome]):
+    """The page's Unblock of a time off: a turn of the artist's actor."""
+
+    time_off_id: int
+    correlation_id: str
 
 
 @dataclass(frozen=True)
@@ -203,6 +225,7 @@ class SendFileToLead(Command[ReplyTaken | None]):
     filename: str | None = None  # a document's name, as the lead will see it
     caption: str = ""
     correlation_id: str | None = None
+    design: bool = False  # a picture sent as a design for approval (the caption: its note)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from actors.copy.filling import filling_of
 from actors.copy.formatting import format_slot, format_when
 from actors.copy.limits import WhatsAppLimits, clip
 from actors.copy.policy_words import POLICY_OUTROS, PolicyWords
+from actors.lead.aftercare import aftercare_key
 from actors.lead.button_ids import (
     NONE_FIT,
     button_id,
@@ -48,6 +49,7 @@ from actors.lead.messages import (
     AskWhichLead,
     MediaKind,
     Message,
+    OfferDesign,
     OfferSlots,
     ReaskQuestion,
     SendMedia,
@@ -112,11 +114,19 @@ class Composer:
                     rows.append((later_row_id(message.later), self._text("slots_later", {}, ())))
                 rows.append((NONE_FIT, self._text("slots_none_fit", {}, ())))
                 return self._list(self._body(message), rows)
+        if isinstance(message, SendMessage):  # aftercare in its placement's words
+            message = replace(
+                message, key=aftercare_key(message.key, message.params, self._messages)
+            )
         body = self._body(message)
         buttons = self._message(message.key).buttons
         if buttons:
             ref = filling_of(message).ref
-            return _buttons(body, [(button_id(stem, ref), t) for stem, t in buttons.items()])
+            shown = _buttons(body, [(button_id(stem, ref), t) for stem, t in buttons.items()])
+            if isinstance(message, OfferDesign):  # the design itself, above its words
+                header = {"type": "image", "image": {"id": message.media_id}}
+                shown["interactive"] = {"header": header, **shown["interactive"]}
+            return shown
         return _text(body)
 
     def _at_send(self, message: Message) -> Message:

@@ -19,7 +19,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from actors.copy.limits import WhatsAppLimits
-from actors.lead.button_ids import NEXT_SESSION, SUMMARY_BUTTONS, VISIT_BUTTONS
+from actors.lead.button_ids import KEEP, NEXT_SESSION, SUMMARY_BUTTONS, VISIT_BUTTONS, sure_id
+from actors.lead.designs import DESIGN_BUTTONS
 from actors.lead.model import ArtistAction
 from actors.lead.script import Kind
 from actors.lead.status import Status
@@ -72,6 +73,8 @@ _CONVERSATION_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "artist_already_handled": (frozenset({"name", "number", "link", "status"}), frozenset()),
     "deposit_link": (frozenset({"url", "amount"}), frozenset()),
     "deposit_link_again": (frozenset({"url", "amount"}), frozenset()),
+    # `deposit_each_session`: a later session's own deposit link.
+    "deposit_link_session": (frozenset({"url", "amount", "session"}), frozenset()),
     "deposit_expired": (frozenset(), frozenset()),
     "booked": (frozenset({"amount"}), frozenset()),
     "artist_booked": (frozenset({"name", "number", "link"}), frozenset()),
@@ -115,6 +118,15 @@ _CONVERSATION_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "artist_no_leads": (frozenset(), frozenset()),
     "studio_sign_in": (frozenset({"url"}), frozenset()),  # the studio page's one-time link
     "studio_links_off": (frozenset(), frozenset()),  # "link" without PUBLIC_BASE_URL
+    # Design approval (actors.lead.designs): the picture, then the lead's answer.
+    "design_offer": (frozenset({"note"}), DESIGN_BUTTONS),
+    **dict.fromkeys(
+        ["design_changes_ask", "design_changes_sent", "design_approved", "design_outdated"],
+        (frozenset(), frozenset()),
+    ),
+    "design_changes_fee": (frozenset({"fee"}), frozenset()),
+    "artist_design_changes": (_WHO | {"text", "revision"}, frozenset()),
+    "artist_design_approved": (_WHO, frozenset()),
 }
 
 
@@ -140,6 +152,7 @@ _APPOINTMENT_MESSAGES = {
     **dict.fromkeys(["aftercare", "healed_photo_request", "healed_photo_thanks"], _says()),
     "slots_offer": _says("minutes"),
     "booked_at": _says("when", "amount"),
+    "booked_at_session": _says("when", "amount", "session", "sessions"),  # a piece's first
     "calendar_add": _says("url"),  # the lead's "add to calendar" link, after the booking
     "visit_address": _says("address"),  # last in the confirmation: STUDIO_FILE's address
     # A piece of several sessions: after one, the next is booked from a button.
@@ -161,9 +174,23 @@ _APPOINTMENT_MESSAGES = {
     ),
     **dict.fromkeys(["artist_no_slots", "artist_slot_lost", "artist_healed_photo"], _says(*_WHO)),
 }
+# The artist's buttons that ask first (actors.lead.confirmations): the question, "Yes,
+# ..." and "Keep", and what happens to the deposit, said last.
+_KEEP = frozenset({KEEP})
+_ASKING_FIRST = {
+    "artist_confirm_decline": _says(*_WHO, "amount", buttons=_KEEP | {sure_id(_A.DECLINE)}),
+    "artist_confirm_cancel": _says(*_WHO, "when", "amount", buttons=_KEEP | {sure_id(_A.CANCEL)}),
+    "artist_confirm_no_show": _says(*_WHO, "when", "amount", buttons=_KEEP | {sure_id(_A.NO_SHOW)}),
+    **dict.fromkeys(
+        ["artist_sure_refunds", "artist_sure_keeps", "artist_sure_nothing_paid"],
+        _says(*_WHO, "amount"),
+    ),
+    "artist_kept": _says(),  # "Keep" tapped: nothing changed
+}
 REQUIRED_MESSAGES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     **_CONVERSATION_MESSAGES,
     **_APPOINTMENT_MESSAGES,
+    **_ASKING_FIRST,
 }
 _INTROS = ("greeting", "greeting_anonymous", "unsupported", "opted_in", "resumed")
 NAMES = frozenset({"studio", "artist"})  # supplied to every message: the studio's names
@@ -220,6 +247,7 @@ class _WordsCopy(_Model):
     edit: list[str]
     done: list[str]  # the artist's word to end a conversation with a lead
     sign_in: list[str]  # the artist's word, to the business number, for a sign-in link
+    design: list[str] = ["design"]  # the artist's caption word: the picture is a design
     size_units: dict[str, list[str]]  # unit (a key of CM_PER_UNIT) -> words for it
     # The answer to "when?": WHEN_WORDS (and WHEN_WORDS_OPTIONAL) -> words for each.
     when: dict[str, list[str]]
@@ -389,6 +417,9 @@ def _check(copy: CopyFile) -> None:
     unknown = set(copy.words.size_units) - set(CM_PER_UNIT)
     if unknown:
         raise CopyError(f"copy key 'words.size_units' has unknown units {sorted(unknown)}")
+    for key, message in messages.items():  # optional: aftercare for one placement
+        if key.startswith("aftercare_") and placeholders(message.text) - NAMES:
+            raise CopyError(f"copy key {key!r} takes only {{studio}} and {{artist}}")
     _check_questions(copy, messages)
     _check_policy(copy.policy)
     for number, saved in enumerate(copy.saved_replies):

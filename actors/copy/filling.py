@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from actors.lead.messages import (
     Answers,
+    AskArtistToConfirm,
     AskQuestion,
     AskVisitOutcome,
     AskWhatToEdit,
@@ -21,6 +22,7 @@ from actors.lead.messages import (
     ConfirmOptOut,
     ConfirmSession,
     Message,
+    OfferDesign,
     OfferSlots,
     ReaskQuestion,
     RelayReply,
@@ -57,7 +59,10 @@ def filling_of(message: Message) -> Filling:
     """The one table of how each kind of message fills its copy."""
     match message:
         case SendMessage():
-            return Filling(message.params, outro=_REMINDED.get(message.key))
+            # A time the artist set ends with where the visit is, as a booking does.
+            placed = message.key == "moved_by_artist" and "address" in message.params
+            closing = VISIT_ADDRESS if placed else None
+            return Filling(message.params, outro=_REMINDED.get(message.key), closing=closing)
         case SendMedia():
             return Filling(message.params)
         case AskQuestion():
@@ -71,16 +76,23 @@ def filling_of(message: Message) -> Filling:
             return Filling({**message.who, **reason}, message.answers, ref=message.lead)
         case SendBookingNotice() | AskVisitOutcome():
             return Filling({**message.who, "when": str(message.when)}, ref=message.lead)
+        case AskArtistToConfirm():
+            when = {} if message.when is None else {"when": str(message.when)}
+            params = {**message.who, **when, "amount": message.amount}
+            return Filling(params, outro=message.money, ref=message.lead)
         case OfferSlots():
             return Filling({"minutes": str(message.minutes)}, intro=message.intro)
         case SendDepositLink():
             params = {"url": message.url, "amount": message.amount}
-            return Filling(params, outro=DEPOSIT_POLICY)
+            session = {"session": str(message.session)} if message.session > 1 else {}
+            return Filling(params | session, outro=DEPOSIT_POLICY)
         case ConfirmBooking():
             when = {} if message.when is None else {"when": str(message.when)}
             where = {} if message.address is None else {"address": message.address}
             closing = VISIT_ADDRESS if message.address is not None else None
             params = {**when, **where, "amount": message.amount}
+            if message.sessions > 1:
+                params |= {"session": "1", "sessions": str(message.sessions)}
             return Filling(params, outro=DEPOSIT_POLICY, closing=closing)
         case ConfirmCancellation():
             outro = "cancel_forfeit" if message.forfeit else "cancel_refund"
@@ -90,10 +102,16 @@ def filling_of(message: Message) -> Filling:
             params = {"when": str(message.when), "session": str(message.number)}
             params |= {"sessions": str(message.of), "amount": message.amount}
             params |= {"quote": message.quote, "balance": message.balance}
+            closing = None
+            if message.address is not None:
+                params |= {"address": message.address}
+                closing = VISIT_ADDRESS
             last = message.number == message.of
-            return Filling(params, outro="session_balance" if last else None)
+            return Filling(params, outro="session_balance" if last else None, closing=closing)
         case RelayReply():
             return Filling({"text": message.text})
+        case OfferDesign():  # its buttons carry the design's number
+            return Filling({"note": message.note}, ref=str(message.number))
         case SendSignInLink():
             return Filling()  # its {url} is the composer's, made when it is sent
 

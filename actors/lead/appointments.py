@@ -61,8 +61,8 @@ from actors.lead.model import (
     Visit,
     media_kind,
 )
-from actors.lead.pieces import balance, more_sessions, piece
-from actors.lead.refunds import refund, refundable
+from actors.lead.pieces import balance, fee_due, more_sessions, next_deposit, piece
+from actors.lead.refunds import paid, refund, refundable
 from actors.lead.script import Policy, Words
 from actors.lead.status import Status
 from actors.lead.time_wishes import TimeWish, read_wish
@@ -211,22 +211,83 @@ class AppointmentRules:
         length = self._length(state)
         visit = Visit(start, start + int(length.total_seconds()))
         if state.status is S.BOOKED and state.visit is None and state.session_number >= 1:
+            if self._policy.rules.deposit_each_session and not state.next_paid:
+                return self._held(next_deposit(state), visit, message)  # its own deposit
             return self._next_session(state, visit, now)  # a piece's next: the one deposit
         if state.status is S.BOOKED:  # a move (or a time lost while paying: picked again)
             return self._moved(state, visit, now)
+        return self._held(state, visit, message)
+
+    def _held(self, state: LeadState, visit: Visit, event: Event) -> Decision:
+        """The time held while the deposit link lives, and the link asked for (`event`:
+        the lead's pick, or the artist's Set time)."""
         attempt = state.deposit_attempt + 1
         state = replace(
-            move(state, S.BOOKING_PENDING, message),
+            move(state, S.BOOKING_PENDING, event),
             visit=visit,
             deposit_attempt=attempt,
             deposit=Deposit.REQUESTED,
             waitlist=None,
             range_asked=False,
+            rescheduling=False,
         )
-        hold = self._claim(visit, "hold", expires_at=_seconds(now) + self._policy.hold_s)
-        held = SendMessage(to=state.wa_id, key="slot_held", params={"when": str(start)})
-        link = RequestDepositLink(state.wa_id, attempt, state.deposit_amount, state.drawing_fee)
+        expires = _seconds(event.received_at) + self._policy.hold_s
+        hold = self._claim(visit, "hold", expires_at=expires)
+        when = {"when": str(visit.starts_at)}
+        held = SendMessage(to=state.wa_id, key="slot_held", params=when)
+        link = RequestDepositLink(state.wa_id, attempt, state.deposit_amount, fee_due(state))
         return Decision(state, (hold, held, link))
+
+    # -- the artist's times (the studio page) -------------------------------------------
+
+    def offer_again(self, state: LeadState, acted: ArtistActed, calendar: Calendar) -> Decision:
+        """The artist's Offer new times: a lead picking a time gets the first page again; a
+        booked lead is asked to move (the current time stays theirs until they pick), and
+        that move is not counted against the reschedule policy."""
+        now = acted.received_at
+        visit = state.visit
+        if state.status is S.SCHEDULING:
+            return self.offer(state, calendar, now, intro=None)
+        if state.status is not S.BOOKED or visit is None:
+            return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        state = replace(state, rescheduling=True, artist_move=True)
+        asked = SendMessage(state.wa_id, "reschedule_offered", {"when": str(visit.starts_at)})
+        noted = RecordEvent("info", "times_offered", {"by": acted.via})
+        return self.offer(state, calendar, now, intro=None, effects=(asked, noted))
+
+    def set_time(self, state: LeadState, acted: ArtistActed, calendar: Calendar) -> Decision:
+        """The artist's Set time: a booked appointment moves there at once (same length,
+        the old time freed in the same step), a lead picking a time has it held and gets
+        the deposit link. Refused (nothing changes) when the time is past or overlaps
+        another live appointment or hold; the hours, busy times and time off do not bind
+        the artist."""
+        start = acted.starts_at
+        now = acted.received_at
+        if start is None or _at(start) <= now:
+            return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        length = self._length(state)
+        if not is_clear(self._studio, _at(start), length, calendar.taken):
+            return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        visit = Visit(start, start + int(length.total_seconds()))
+        if state.status is S.SCHEDULING:
+            return self._held(state, visit, acted)
+        old = state.visit
+        if state.status is not S.BOOKED or old is None:
+            return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        state = replace(
+            state,
+            visit=visit,
+            rescheduling=False,
+            artist_move=False,
+            reminded=self._past_offsets(visit, now),
+        )
+        effects: list[Effect] = [
+            self._claim(visit, "appointment"),  # the old one is released in the same step
+            SendMessage(state.wa_id, "moved_by_artist", {"when": str(start), **self._where()}),
+            *self._add_to_calendar(state, visit),
+            RecordEvent("info", "moved_by_artist", {"from": old.starts_at, "by": acted.via}),
+        ]
+        return Decision(state, tuple(effects))
 
     def _moved(self, state: LeadState, visit: Visit, now: datetime) -> Decision:
         old = state.visit
@@ -234,7 +295,8 @@ class AppointmentRules:
             state,
             visit=visit,
             rescheduling=False,
-            reschedules=state.reschedules + 1,
+            artist_move=False,
+            reschedules=state.reschedules + (0 if state.artist_move else 1),
             reminded=self._past_offsets(visit, now),
         )
         when = {"when": str(visit.starts_at)}
@@ -250,36 +312,43 @@ class AppointmentRules:
 
     def _next_session(self, state: LeadState, visit: Visit, now: datetime) -> Decision:
         """A later session of the piece, booked at once: the one deposit holds it."""
-        policy = self._policy
         number = max(state.session_number, 1) + 1
         state = replace(
             state,
             visit=visit,
             rescheduling=False,
             session_number=number,
+            next_paid=False,
             reschedules=0,
             reminded=self._past_offsets(visit, now),
         )
-        left = balance(state, policy)
-        paid = state.paid_amount or state.deposit_amount or policy.deposit_amount
-        written = policy.money(paid).format(policy.locale)
-        confirmed = ConfirmSession(
-            state.wa_id,
-            visit.starts_at,
-            number,
-            state.sessions,
-            written,
-            quote="" if state.quote is None else policy.money(state.quote).format(policy.locale),
-            balance="" if left is None else policy.money(left).format(policy.locale),
-        )
         effects: list[Effect] = [
             self._claim(visit, "appointment"),
-            confirmed,
+            self._session_booked(state, visit),
             *self._add_to_calendar(state, visit),
             RecordEvent("info", "session_booked", {"session": number, "of": state.sessions}),
             *self._notice_booked(state, visit),
         ]
         return Decision(state, tuple(effects))
+
+    def _session_booked(self, state: LeadState, visit: Visit) -> ConfirmSession:
+        """ "Session k of N" at its time, the studio's address, and on the last the balance:
+        the quote less every deposit paid."""
+        policy = self._policy
+        left = balance(state, policy)
+        taken = paid(state, policy.deposit)
+        deposit = taken.minor if taken is not None else state.deposit_amount
+        written = policy.money(deposit or policy.deposit_amount).format(policy.locale)
+        return ConfirmSession(
+            state.wa_id,
+            visit.starts_at,
+            state.session_number,
+            state.sessions,
+            written,
+            quote="" if state.quote is None else policy.money(state.quote).format(policy.locale),
+            balance="" if left is None else policy.money(left).format(policy.locale),
+            address=self._studio.address,
+        )
 
     # -- paid, expired -------------------------------------------------------------------
 
@@ -291,14 +360,23 @@ class AppointmentRules:
         assert visit is not None
         if not is_clear(self._studio, _at(visit.starts_at), self._length(state), calendar.taken):
             # The hold lapsed and someone took the time: the deposit stands, pick again.
-            state = replace(state, visit=None, rescheduling=True)
+            # A later session's own deposit is paid: its pick books at once.
+            state = replace(
+                state, visit=None, rescheduling=True, next_paid=state.session_number > 0
+            )
             lost = self.offer(state, calendar, now, intro="slot_lost_paid")
             return state, [*lost.effects, *self._tell(state, "artist_slot_lost")]
         number = state.session_number + 1  # the first session, or a later one's own deposit
         state = replace(state, reminded=self._past_offsets(visit, now), session_number=number)
+        address = self._studio.address
+        confirmed: Effect = ConfirmBooking(
+            state.wa_id, amount, visit.starts_at, address, sessions=state.sessions
+        )
+        if number > 1:  # `deposit_each_session`: a later session, booked by its own deposit
+            confirmed = self._session_booked(state, visit)
         return state, [
             self._claim(visit, "appointment"),
-            ConfirmBooking(state.wa_id, amount, visit.starts_at, self._studio.address),
+            confirmed,
             *self._add_to_calendar(state, visit),
             *self._notice_booked(state, visit),
         ]
@@ -605,6 +683,11 @@ class AppointmentRules:
         return lambda start: wish.fits(start.astimezone(zone))
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def _where(self) -> dict[str, str]:
+        """The studio's address, for a message that ends with it (none: nothing)."""
+        address = self._studio.address
+        return {} if address is None else {"address": address}
 
     def _length(self, state: LeadState) -> timedelta:
         return timedelta(minutes=state.session_minutes or self._studio.default_session_minutes)

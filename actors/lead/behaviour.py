@@ -17,7 +17,9 @@ from actors.lead.appointments import AppointmentRules
 from actors.lead.artist_side import SILENT, ArtistSide, who
 from actors.lead.business_app import on_contact, on_echo
 from actors.lead.button_ids import CONFIRM, EDIT, edited_question
+from actors.lead.confirmations import asking_first
 from actors.lead.deposits import DepositRules
+from actors.lead.designs import DesignRules
 from actors.lead.identity import changed, identifiers, known
 from actors.lead.messages import (
     AskQuestion,
@@ -110,11 +112,12 @@ _A = ArtistAction
 _OFFERED: Mapping[Status, tuple[ArtistAction, ...]] = {
     S.PENDING_APPROVAL: (_A.APPROVE, _A.DECLINE, _A.TAKE_OVER),
     S.NEEDS_ARTIST_REPLY: (_A.APPROVE, _A.DECLINE, _A.HAND_BACK),
+    S.SCHEDULING: (_A.OFFER_TIMES, _A.TAKE_OVER),  # and Set time (the page's own form)
     S.OPTOUT: (),
 }
 # A booked appointment can be cancelled (and the deposit refunded) from the page, as from
 # the packet's Cancel button; only when the lead has one (appointments on).
-_OFFERED_BOOKED: tuple[ArtistAction, ...] = (_A.CANCEL, _A.TAKE_OVER)
+_OFFERED_BOOKED: tuple[ArtistAction, ...] = (_A.OFFER_TIMES, _A.CANCEL, _A.TAKE_OVER)
 _OFFERED_OTHERWISE = (_A.TAKE_OVER,)
 
 
@@ -154,6 +157,7 @@ class LeadBehaviour:
         self._deposits = DepositRules(self._policy, self._appointments)
         self._timers = TimerRules(self._policy)
         self._artist = ArtistSide(self._policy)
+        self._designs = DesignRules(self._policy, self._words)
 
     def initial(self, wa_id: str) -> LeadState:
         return LeadState(wa_id=wa_id)
@@ -252,6 +256,8 @@ class LeadBehaviour:
                 started = self._start(move(state, S.NEW, message), message, intro="opted_in")
                 return replace(started, effects=(*started.effects, RecordEvent("info", "opted_in")))
             return Decision(state)
+        if (designed := self._designs.on_message(state, message)) is not None:
+            return designed  # a design's buttons, or the changes asked for
         if state.status is S.NEEDS_ARTIST_REPLY:  # the artist has the conversation
             return Decision(state, self._artist.forward(state, message))
         # A reaction or a sticker is never "can't read"; while the bot is silent it goes
@@ -450,6 +456,9 @@ class LeadBehaviour:
     ) -> Decision:
         """The artist's action; `said`: the reply whose done word pressed Hand back, whose
         row of the table is then the one that moves the lead."""
+        if not acted.confirmed:  # a first tap on a button that asks first
+            would = self._on_artist(state, replace(acted, confirmed=True), calendar)
+            return asking_first(state, acted, would, self._policy)
         event: Event = said or acted
         appointments = self._appointments
         match acted.action:
@@ -492,6 +501,14 @@ class LeadBehaviour:
                 decision = appointments.no_show(state, acted)
                 if decision.outcome is Outcome.PROCESSED:
                     return decision
+            case ArtistAction.OFFER_TIMES if appointments is not None:
+                decision = appointments.offer_again(state, acted, calendar)
+                if decision.outcome is Outcome.PROCESSED:
+                    return decision
+            case ArtistAction.SET_TIME if appointments is not None:
+                decision = appointments.set_time(state, acted, calendar)
+                if decision.outcome is Outcome.PROCESSED:
+                    return decision
             case ArtistAction.CAME if appointments is not None:
                 decision = appointments.came(state, acted)
                 if decision.outcome is Outcome.PROCESSED:
@@ -522,6 +539,8 @@ class LeadBehaviour:
                 replied.message_id, replied.wa_id, hand_back, replied.received_at, replied.via
             )
             return self._on_artist(state, acted, calendar, said=replied)
+        if (designed := self._designs.offered(state, replied)) is not None:
+            return designed  # a picture sent as a design, for the lead to approve
         replied_to = self._artist.reply(state, replied)
         if replied_to.state.passed_on:  # answered: the lead's next words get the line again
             return replace(replied_to, state=replace(replied_to.state, passed_on=False))

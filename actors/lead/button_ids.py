@@ -10,7 +10,11 @@ is all a tap says:
                            `Question.option`, which also takes the title typed out)
     <action>:<lead key>    the artist's buttons under a lead's packet
                            (`approve:447700900123`): a tap names its lead, so it acts
-                           on that lead even from an old packet
+                           on that lead even from an old packet; Decline, Cancel +
+                           refund and No-show only ask first (`ASKS_FIRST`)
+    sure_<action>:<lead key>, keep:<lead key>
+                           the buttons of that question: "Yes, decline" acts, once;
+                           "Keep" changes nothing
     to:<wa_id>:<msg id>    a row of the list that asks the artist which lead a message
                            is for: the lead, and (by its inbox id) the artist's message
     slot:<epoch seconds>   a row of the free slots' list: the time it starts
@@ -34,8 +38,10 @@ from dataclasses import dataclass
 from actors.lead.model import ArtistAction
 
 __all__ = [
+    "ASKS_FIRST",
     "CONFIRM",
     "EDIT",
+    "KEEP",
     "NEXT_SESSION",
     "NONE_FIT",
     "SUMMARY_BUTTONS",
@@ -49,12 +55,14 @@ __all__ = [
     "button_id",
     "edit_row_id",
     "edited_question",
+    "kept_as_is",
     "later_from",
     "later_row_id",
     "picked_slot",
     "relay_pick",
     "relay_row_id",
     "slot_row_id",
+    "sure_id",
 ]
 
 CONFIRM = "confirm"
@@ -73,9 +81,16 @@ _EDIT_ROW = "edit:"
 # A lead's key: its phone, or (a lead first known by its BSUID) its lead id.
 _LEAD = r"(?P<lead>\d{6,20}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
 _RELAY_ROW = re.compile(r"^to:" + _LEAD + r":(?P<message>\S{1,170})$")
+_SURE = "sure_"  # the confirming button of an action that asks first
+KEEP = "keep"  # ... and the one that leaves the lead as it is
 _ARTIST_BUTTON = re.compile(
-    r"^(?P<action>" + "|".join(a.value for a in ArtistAction) + r"):" + _LEAD + "$"
-)
+    r"^(?P<sure>" + _SURE + r")?(?P<action>" + "|".join(a.value for a in ArtistAction) + r"):"
+    + _LEAD + "$"
+)  # fmt: skip
+_KEEP_BUTTON = re.compile(r"^" + KEEP + ":" + _LEAD + "$")
+# The artist's WhatsApp buttons that lose something (a lead, a booking, a deposit): a
+# tap asks first, and only the question's "Yes, ..." button acts.
+ASKS_FIRST = frozenset({ArtistAction.DECLINE, ArtistAction.CANCEL, ArtistAction.NO_SHOW})
 
 
 @dataclass(frozen=True)
@@ -84,6 +99,18 @@ class ArtistCommand:
 
     action: ArtistAction
     wa_id: str  # the lead acted on
+    confirmed: bool = True  # False: a first tap on a button that asks first
+
+
+def sure_id(action: ArtistAction) -> str:
+    """The key of the button that confirms `action` (the lead's reference follows)."""
+    return _SURE + action.value
+
+
+def kept_as_is(reply_id: str) -> str | None:
+    """The lead a "Keep" button names, or None if `reply_id` is no such button."""
+    found = _KEEP_BUTTON.match(reply_id)
+    return found.group("lead") if found else None
 
 
 def button_id(key: str, ref: str | None = None) -> str:
@@ -96,7 +123,9 @@ def artist_command(reply_id: str) -> ArtistCommand | None:
     found = _ARTIST_BUTTON.match(reply_id)
     if found is None:
         return None
-    return ArtistCommand(ArtistAction(found.group("action")), found.group("lead"))
+    action = ArtistAction(found.group("action"))
+    confirmed = bool(found.group("sure")) or action not in ASKS_FIRST
+    return ArtistCommand(action, found.group("lead"), confirmed)
 
 
 def edit_row_id(question_key: str) -> str:

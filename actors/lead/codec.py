@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from actors.lead.designs_record import designs_from_json, designs_to_json
 from actors.lead.message_codec import LEGACY_TYPE, MESSAGE_TYPES, message_from_json, message_to_json
 from actors.lead.model import (
     Answer,
@@ -94,6 +95,7 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
         "range_asked": state.range_asked,
         "waitlist": None if state.waitlist is None else list(state.waitlist),
         "offered_freed": list(state.offered_freed),
+        "artist_move": state.artist_move,
         "reschedules": state.reschedules,
         "reminded": list(state.reminded),
         "healed_asked": state.healed_asked,
@@ -103,8 +105,12 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
         "kept_amount": state.kept_amount,
         "outcome_asked": state.outcome_asked,
         "drawing_fee": state.drawing_fee,
+        "earlier_paid": state.earlier_paid,
+        "links_before": state.links_before,
+        "next_paid": state.next_paid,
         "unsupported_said_at": state.unsupported_said_at,
         **_identity_to_json(state),
+        **designs_to_json(state.designs),
         "answers": [
             {
                 "question": a.question,
@@ -159,6 +165,7 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
         range_asked=bool(data.get("range_asked", False)),
         waitlist=_waitlist(data.get("waitlist")),
         offered_freed=tuple(int(s) for s in data.get("offered_freed") or ()),
+        artist_move=bool(data.get("artist_move", False)),
         reschedules=int(data.get("reschedules", 0)),
         reminded=tuple(int(m) for m in data.get("reminded", ())),
         healed_asked=bool(data.get("healed_asked", False)),
@@ -167,12 +174,16 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
         session_number=int(data.get("session_number") or 0),
         kept_amount=int(data.get("kept_amount") or 0),
         outcome_asked=int(data.get("outcome_asked") or 0),
+        earlier_paid=int(data.get("earlier_paid") or 0),
+        links_before=int(data.get("links_before") or 0),
+        next_paid=bool(data.get("next_paid", False)),
         drawing_fee=data.get("drawing_fee"),
         unsupported_said_at=int(data.get("unsupported_said_at", 0)),
         phone=data.get("phone"),
         user_id=data.get("user_id"),
         parent_user_id=data.get("parent_user_id"),
         username=data.get("username"),
+        designs=designs_from_json(data.get("designs")),
         answers=tuple(
             Answer(
                 question=a["question"],

@@ -31,6 +31,7 @@ from actors.lead.model import (
     RequestDepositLink,
     SendMessage,
 )
+from actors.lead.pieces import fee_due
 from actors.lead.script import Policy
 from actors.lead.status import Status
 from actors.lead.transitions import move
@@ -76,7 +77,14 @@ class DepositRules:
             deposit_reminded=False,
         )
         # The policy goes with the link: read before paying.
-        link = SendDepositLink(state.wa_id, event.url, self._amount(state), event.attempt)
+        link = SendDepositLink(
+            state.wa_id,
+            event.url,
+            self._amount(state),
+            event.attempt,
+            session=state.session_number + 1 if state.session_number else 0,
+            first=state.links_before + 1,
+        )
         record = RecordDepositSession(event.session_id, event.attempt, event.url, event.expires_at)
         held: list[Effect] = []
         if self._appointments is not None:
@@ -140,7 +148,7 @@ class DepositRules:
             deposit=Deposit.PAID,
             payment_intent=event.payment_intent,
             # The deposit's part: the drawing fee is never refunded, nor taken off the price.
-            paid_amount=None if event.amount is None else event.amount - (state.drawing_fee or 0),
+            paid_amount=None if event.amount is None else event.amount - (fee_due(state) or 0),
             resume_status=None,
         )
         effects: list[Effect] = [RecordEvent("info", "booked", self._detail(event))]
@@ -164,7 +172,7 @@ class DepositRules:
         if policy.livemode is not None and event.livemode != policy.livemode:
             problems.append("livemode_mismatch")
         deposit = state.deposit_amount or policy.deposit_amount
-        if event.amount != deposit + (state.drawing_fee or 0):  # the fee is its own line
+        if event.amount != deposit + (fee_due(state) or 0):  # the fee is its own line
             problems.append("amount_mismatch")
         if (event.currency or "").lower() != policy.deposit_currency.lower():
             problems.append("currency_mismatch")
@@ -178,16 +186,17 @@ class DepositRules:
         if not current or state.status is not S.BOOKING_PENDING:
             return self._noted(state, event, "info", "expired_superseded", tell=None)
         held = self._appointments is not None and state.visit is not None
-        if held and state.deposit_attempt < MAX_LINKS:
+        links = state.deposit_attempt - state.links_before  # this session's links
+        if held and links < MAX_LINKS:
             assert self._appointments is not None
             noted = RecordEvent("info", "link_expired", self._detail(event))
             return self._appointments.link_expired(state, calendar, event, (noted,))
-        if state.deposit_attempt < MAX_LINKS:
+        if links < MAX_LINKS:
             attempt = state.deposit_attempt + 1
             state = replace(state, deposit_attempt=attempt, deposit=Deposit.REQUESTED)
             effects: tuple[Effect, ...] = (
                 RecordEvent("info", "link_expired", self._detail(event)),
-                RequestDepositLink(state.wa_id, attempt, state.deposit_amount, state.drawing_fee),
+                RequestDepositLink(state.wa_id, attempt, state.deposit_amount, fee_due(state)),
             )
             return Decision(state, effects)
         state = replace(move(state, S.ABANDONED, event), deposit=Deposit.EXPIRED, visit=None)

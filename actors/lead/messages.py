@@ -11,6 +11,8 @@ exactly its fields. Pure data.
     SendPacket           the lead's answers to the artist, with buttons acting on the lead
     SendBookingNotice    to the artist: a time is booked, with Cancel for that lead
     AskVisitOutcome      to the artist at an appointment's end: Came / No-show for that lead
+    AskArtistToConfirm   to the artist, after a tap on Decline, Cancel + refund or No-show:
+                         what will happen (money included), "Yes, ..." / "Keep"
     OfferSlots           free times as a list to pick from (none: the lead waits)
     SendDepositLink      the Checkout link, with the deposit policy after it
     ConfirmBooking       the deposit is paid: booked (at a time, with appointments)
@@ -20,6 +22,7 @@ exactly its fields. Pure data.
     RelayReply           the artist's words, to the lead from the business number
     SendMedia            a media item forwarded as what it is
     SendSignInLink       to the artist: a studio page sign-in link, named by its id
+    OfferDesign          the artist's design, a picture with Approve / Ask for changes
 
 What every kind carries to be delivered (the recipient, the read receipt it goes with,
 whether it goes as its template) is `WhatsAppMessage`'s. Each kind's `key` is the copy
@@ -38,6 +41,7 @@ from typing import ClassVar
 
 __all__ = [
     "Answers",
+    "AskArtistToConfirm",
     "AskQuestion",
     "AskVisitOutcome",
     "AskWhatToEdit",
@@ -48,6 +52,7 @@ __all__ = [
     "ConfirmSession",
     "MediaKind",
     "Message",
+    "OfferDesign",
     "OfferSlots",
     "ReaskQuestion",
     "RelayReply",
@@ -232,6 +237,26 @@ class AskVisitOutcome(WhatsAppMessage):
 
 
 @dataclass(frozen=True)
+class AskArtistToConfirm(WhatsAppMessage):
+    """To the artist, after a first tap on a button that asks first: what `action` will
+    do to the lead (`money`: the copy key of what happens to the deposit, `amount` it),
+    with "Yes, ..." (acts, once) and "Keep" (nothing changes) for that lead."""
+
+    tag: ClassVar[str] = "ask_artist_to_confirm"  # its outbox rows' type
+
+    lead: str  # the lead's number: the buttons' ids carry it
+    who: Mapping[str, str]
+    action: str  # the ArtistAction's value
+    money: str  # artist_sure_refunds | artist_sure_keeps | artist_sure_nothing_paid
+    amount: str = ""  # written in the copy's locale
+    when: int | None = None  # the appointment's start (cancel, no-show)
+
+    @property
+    def key(self) -> str:
+        return f"artist_confirm_{self.action}"
+
+
+@dataclass(frozen=True)
 class OfferSlots(WhatsAppMessage):
     """Free times as a list to pick from, with a "Later dates" row when more follow;
     no times at all: the lead is told to wait."""
@@ -257,10 +282,16 @@ class SendDepositLink(WhatsAppMessage):
     url: str
     amount: str  # as the copy's locale writes it
     attempt: int = 1
+    # `deposit_each_session`: the piece's session this deposit books (0: the first, or
+    # no piece), and the first attempt of its links (a later one is "again").
+    session: int = 0
+    first: int = 1
 
     @property
     def key(self) -> str:
-        return "deposit_link" if self.attempt == 1 else "deposit_link_again"
+        if self.attempt > self.first:
+            return "deposit_link_again"
+        return "deposit_link_session" if self.session > 1 else "deposit_link"
 
 
 @dataclass(frozen=True)
@@ -273,10 +304,13 @@ class ConfirmBooking(WhatsAppMessage):
     amount: str  # as the copy's locale writes it
     when: int | None = None  # the booked time's start, epoch seconds
     address: str | None = None  # STUDIO_FILE's `address`: said last ("Where: ...")
+    sessions: int = 1  # a piece of several: this is its first ("session 1 of 3")
 
     @property
     def key(self) -> str:
-        return "booked" if self.when is None else "booked_at"
+        if self.when is None:
+            return "booked"
+        return "booked_at_session" if self.sessions > 1 else "booked_at"
 
 
 @dataclass(frozen=True)
@@ -371,10 +405,28 @@ class ConfirmSession(WhatsAppMessage):
     amount: str  # the deposit paid, as the copy's locale writes it
     quote: str = ""  # the piece's price, written; "": none given
     balance: str = ""  # the quote less the deposit, written; "": no quote
+    address: str | None = None  # STUDIO_FILE's `address`: said last ("Where: ...")
 
     @property
     def key(self) -> str:
         return "session_booked"
+
+
+@dataclass(frozen=True)
+class OfferDesign(WhatsAppMessage):
+    """The artist's design `number` for the lead to approve: the picture (a WhatsApp
+    media id, or a file kept from the studio page) as the image header of a message
+    whose buttons carry the design's number, so only the latest one's act."""
+
+    tag: ClassVar[str] = "offer_design"  # its outbox rows' type
+
+    media_id: str
+    number: int
+    note: str = ""
+
+    @property
+    def key(self) -> str:
+        return "design_offer"
 
 
 Message = (
@@ -387,6 +439,7 @@ Message = (
     | SendPacket
     | SendBookingNotice
     | AskVisitOutcome
+    | AskArtistToConfirm
     | OfferSlots
     | SendDepositLink
     | ConfirmBooking
@@ -396,6 +449,7 @@ Message = (
     | RelayReply
     | SendMedia
     | SendSignInLink
+    | OfferDesign
 )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from actors.lead.designs_record import Designs
 from actors.lead.messages import (
     AskQuestion,
     AskWhatToEdit,
@@ -190,6 +191,7 @@ class LeadState:
     range_asked: bool = False  # "None of these": the next words may be the waitlist's days
     waitlist: tuple[str, str, int] | None = None  # WAITLISTED: first, last day (ISO), joined (s)
     offered_freed: tuple[int, ...] = ()  # freed times offered (starts) and not yet gone
+    artist_move: bool = False  # that pick was offered by the artist: no reschedule counted
     reschedules: int = 0
     reminded: tuple[int, ...] = ()  # reminder offsets (minutes) already sent for `visit`
     healed_asked: bool = False
@@ -200,6 +202,12 @@ class LeadState:
     session_number: int = 0  # the session booked (or last done): 1..sessions; 0: none yet
     kept_amount: int = 0  # a no-show's deposit the studio keeps (minor units)
     drawing_fee: int | None = None  # the policy's, at approval: charged with the deposit
+    # `deposit_each_session`: what the piece's earlier sessions' deposits left paid (their
+    # payments', less refunds; `paid_amount` is then the latest session's), and the link
+    # attempts before this session's (its own two links count from there).
+    earlier_paid: int = 0
+    links_before: int = 0
+    next_paid: bool = False  # ... a later session's deposit paid after its held time went
     outcome_asked: int = 0  # the visit (its start) the artist was asked Came / No-show about
     # When the copy's `unsupported` line was last said (seconds since the epoch, the
     # event's own time): at most once a day, whatever the lead keeps sending.
@@ -210,6 +218,7 @@ class LeadState:
     user_id: str | None = None
     parent_user_id: str | None = None
     username: str | None = None
+    designs: Designs = field(default_factory=Designs)  # the artist's designs, the answers
 
 
 @dataclass(frozen=True)
@@ -280,6 +289,8 @@ class ArtistAction(StrEnum):
     REFUND = "refund"  # some or all of a paid deposit back, whatever the status
     NO_SHOW = "no_show"  # the lead did not come: the policy keeps (or refunds) the deposit
     CAME = "came"  # the lead came: the artist's answer at the appointment's end, recorded
+    OFFER_TIMES = "offer_times"  # free times again (a booked lead: to move it), the page's
+    SET_TIME = "set_time"  # the artist sets the time (`starts_at`): moved, or held to pay
 
 
 @dataclass(frozen=True)
@@ -299,6 +310,10 @@ class ArtistActed:
     # With REFUND from a form: the refund it was shown as (refunds_asked + 1 then); a form
     # posted again, or after another refund, names a number already used and does nothing.
     refund_number: int | None = None
+    starts_at: int | None = None  # with SET_TIME: the new start, epoch seconds
+    # A WhatsApp tap on Decline, Cancel + refund or No-show asks first (False); its
+    # "Yes, ..." button, the page's confirmed form and the admin API act (True).
+    confirmed: bool = True
 
 
 @dataclass(frozen=True)
@@ -357,6 +372,7 @@ class ArtistReplied:
     media_kind: MediaKind = MediaKind.IMAGE  # with media_id: what Meta said it is
     filename: str | None = None  # of a document
     via: str = "whatsapp"  # whatsapp | admin
+    design: bool = False  # the studio page's "Send as design for approval"
 
 
 @dataclass(frozen=True)

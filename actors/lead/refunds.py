@@ -29,10 +29,19 @@ def asked(state: LeadState, usual: Money) -> Money | None:
 
 
 def paid(state: LeadState, usual: Money) -> Money | None:
-    """What the lead paid (older leads: what was asked, the only payment that booked)."""
+    """What the lead paid (older leads: what was asked, the only payment that booked), a
+    piece's earlier sessions' deposits included (`deposit_each_session`)."""
+    latest = _latest(state, usual)
+    if latest is None:
+        return Money(state.earlier_paid, usual.currency) if state.earlier_paid else None
+    return Money(latest + state.earlier_paid, usual.currency)
+
+
+def _latest(state: LeadState, usual: Money) -> int | None:
+    """The latest payment's deposit (the one Stripe can still give back), in minor units."""
     if state.payment_intent is None or state.deposit not in REFUNDABLE:
         return None
-    return Money(state.paid_amount or state.deposit_amount or usual.minor, usual.currency)
+    return state.paid_amount or state.deposit_amount or usual.minor
 
 
 def kept(state: LeadState, usual: Money) -> Money | None:
@@ -43,19 +52,22 @@ def kept(state: LeadState, usual: Money) -> Money | None:
 
 
 def left_to_pay(state: LeadState, usual: Money) -> Money | None:
-    """A piece's balance: its quote less the deposit (None: no quote)."""
+    """A piece's balance: its quote less the deposit, and the designs' drawing fees
+    (None: no quote and no fee)."""
+    fees = state.designs.fees
     if state.quote is None:
-        return None
-    taken = state.paid_amount or state.deposit_amount or usual.minor
-    return Money(max(state.quote - taken, 0), usual.currency)
+        return Money(fees, usual.currency) if fees else None
+    taken = (_latest(state, usual) or state.deposit_amount or usual.minor) + state.earlier_paid
+    return Money(max(state.quote - taken, 0) + fees, usual.currency)
 
 
 def refundable(state: LeadState, usual: Money) -> Money | None:
-    """What can still be given back; None: nothing paid, or all of it refunded."""
-    taken = paid(state, usual)
-    if taken is None or taken.minor <= state.refunded_amount:
+    """What can still be given back (of the latest payment: a piece's earlier sessions
+    took place); None: nothing paid, or all of it refunded."""
+    taken = _latest(state, usual)
+    if taken is None or taken <= state.refunded_amount:
         return None
-    return Money(taken.minor - state.refunded_amount, usual.currency)
+    return Money(taken - state.refunded_amount, usual.currency)
 
 
 def refund(

@@ -74,6 +74,7 @@ class Words:
     edit: frozenset[str]
     done: frozenset[str] = frozenset()  # the artist ends a conversation with a lead
     sign_in: frozenset[str] = frozenset()  # the artist asks for a studio sign-in link
+    design: tuple[str, ...] = ()  # the artist's caption word: a picture sent as a design
     # A unit word or sign written after a number in a size -> centimetres per unit.
     size_units: Mapping[str, float] = field(default_factory=dict, hash=False)
     # The words of "when?" a date parser does not read (`actors.lead.time_wishes`):
@@ -111,6 +112,17 @@ class Words:
 
     def is_sign_in(self, text: str) -> bool:
         return normalise(text) in self.sign_in
+
+    def design_note(self, caption: str) -> str | None:
+        """The note after a caption's first word when that word is a design word (any
+        case); None when the caption does not start with one."""
+        said = caption.strip()
+        folded = said.casefold()
+        for word in self.design:
+            rest = folded.removeprefix(word)
+            if rest != folded and not (rest[:1].isalnum()):
+                return said[len(word) :].lstrip(" :,.-\u2013\u2014\n").strip()
+        return None
 
     def asks_for_human(self, text: str) -> bool:
         """The whole message is one of the words, or contains one of the phrases.

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
+from actors.lead.aftercare import placed
 from actors.lead.artist_side import who
 from actors.lead.messages import AskVisitOutcome
 from actors.lead.model import (
@@ -98,7 +99,7 @@ class TimerRules:
                 # Fired before the end's own timer (both due while the service was down):
                 # the artist is asked Came / No-show first all the same.
                 state, ask = self._ask_outcome(state)
-                aftercare = SendMessage(to=state.wa_id, key="aftercare")
+                aftercare = SendMessage(state.wa_id, "aftercare", placed(state))
                 if more_sessions(state):  # booked still, with no appointment until the next
                     state = replace(state, visit=None, rescheduling=False, reminded=())
                     upcoming = {"session": str(max(state.session_number, 1) + 1)}

@@ -132,7 +132,10 @@ TRANSITIONS: Final[Mapping[tuple[Status, type[Event]], Row]] = {
         {S.BOOKED, S.ABANDONED, S.SCHEDULING}  # SCHEDULING: the held time's link expired
     ),
     #
-    (S.BOOKED, MessageReceived): frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT, S.CANCELLED}),
+    # `deposit_each_session`: a piece's next session picked waits for its own deposit.
+    (S.BOOKED, MessageReceived): frozenset(
+        {S.NEEDS_ARTIST_REPLY, S.OPTOUT, S.CANCELLED, S.BOOKING_PENDING}
+    ),
     (S.BOOKED, ArtistActed): frozenset({S.NEEDS_ARTIST_REPLY, S.OPTOUT, S.CANCELLED, S.NO_SHOW}),
     (S.BOOKED, TimerFired): frozenset({S.DONE}),
     #
@@ -168,7 +171,8 @@ TRANSITIONS: Final[Mapping[tuple[Status, type[Event]], Row]] = {
     (S.SCHEDULING, MessageReceived): frozenset(
         {S.BOOKING_PENDING, S.NEEDS_ARTIST_REPLY, S.OPTOUT, S.WAITLISTED}
     ),
-    (S.SCHEDULING, ArtistActed): _HANDED_OVER_OR_OPTED_OUT,
+    # The artist's Set time holds the time for the lead, as their own pick would.
+    (S.SCHEDULING, ArtistActed): _HANDED_OVER_OR_OPTED_OUT | {S.BOOKING_PENDING},
     (S.SCHEDULING, ArtistEchoed): _TAKEN_OVER,
     (S.SCHEDULING, TimerFired): frozenset({S.ABANDONED}),  # offered times, never picked one
     #

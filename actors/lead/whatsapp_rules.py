@@ -56,6 +56,7 @@ _SUMMARY_KEYS = frozenset({"summary", "summary_reask"})
 # confirmation, and the artist's own words relayed to the lead.
 MATTERS = frozenset(
     {"deposit_link", "deposit_link_again", "booked", "artist_reply", "artist_reply_media"}
+    | {"deposit_link_session"}
 )
 
 

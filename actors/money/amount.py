@@ -36,7 +36,20 @@ _MINUS = ("-", "\u2212")
 
 
 class MoneyError(ValueError):
-    """An amount that cannot be taken; the message says why, in words a person reads."""
+    """An amount that cannot be taken; the message says why, in words a person reads.
+
+    `why` names the reason for a page that says it in another language: `type_in`,
+    `other_currency`, `not_positive`, `decimals`, `too_much` (`code`, `hint`, `places`,
+    `most`, `examples` carry the values), or `other`.
+    """
+
+    def __init__(
+        self, message: str, why: str = "other", *, code: str = "", hint: str = "",
+        places: int = 0, most: str = "", examples: tuple[str, str] = ("", ""),
+    ) -> None:  # fmt: skip
+        super().__init__(message)
+        self.why, self.code, self.hint, self.places, self.most = why, code, hint, places, most
+        self.examples = examples  # the hint's two amounts, for a page in another language
 
 
 def known_currency(code: str) -> str:
@@ -91,35 +104,63 @@ class Money:
 def parse_money(text: str, currency: str, locale: str) -> Money:
     """What a person typed, in `locale`, as an amount of `currency`; MoneyError says why not."""
     code = known_currency(currency)
-    hint = _hint(code, locale)
+    examples = _examples(code, locale)
+    hint = " or ".join(examples)  # "80 or £80.50"
     bare = _SPACES.sub("", text)
     if not bare:
-        raise MoneyError(f"Type the deposit in {code}, like {hint}.")
+        raise MoneyError(
+            f"Type the deposit in {code}, like {hint}.",
+            "type_in",
+            code=code,
+            hint=hint,
+            examples=examples,
+        )
     number = _without_own_sign(bare, code, locale)
     if any(unicodedata.category(c) == "Sc" for c in number) or _other_code(number):
-        raise MoneyError(f"That is another currency: type the deposit in {code}, like {hint}.")
+        raise MoneyError(
+            f"That is another currency: type the deposit in {code}, like {hint}.",
+            "other_currency", code=code, hint=hint, examples=examples,
+        )  # fmt: skip
     if number.startswith(_MINUS):
-        raise MoneyError("The amount must be more than zero.")
+        raise MoneyError("The amount must be more than zero.", "not_positive")
     marks = {str(get_decimal_symbol(locale)), str(get_group_symbol(locale)), ".", ","}
     if not number or not all(c.isdigit() or c in marks for c in number):
-        raise MoneyError(f"Type the deposit in {code}, like {hint}.")
+        raise MoneyError(
+            f"Type the deposit in {code}, like {hint}.",
+            "type_in",
+            code=code,
+            hint=hint,
+            examples=examples,
+        )
     try:
         value = parse_decimal(number, locale=locale, strict=True)
     except (NumberFormatError, InvalidOperation):
-        raise MoneyError(f"Type the deposit in {code}, like {hint}.") from None
+        raise MoneyError(
+            f"Type the deposit in {code}, like {hint}.",
+            "type_in",
+            code=code,
+            hint=hint,
+            examples=examples,
+        ) from None
     if not value.is_finite():
-        raise MoneyError(f"Type the deposit in {code}, like {hint}.")
+        raise MoneyError(
+            f"Type the deposit in {code}, like {hint}.",
+            "type_in",
+            code=code,
+            hint=hint,
+            examples=examples,
+        )
     exponent = int(get_currency_precision(code))
     minor = value.scaleb(exponent)
     if minor != minor.to_integral_value():
         places = "no decimals" if exponent == 0 else f"at most {exponent} decimals"
-        raise MoneyError(f"{code} takes {places}.")
+        raise MoneyError(f"{code} takes {places}.", "decimals", code=code, places=exponent)
     if minor <= 0:
-        raise MoneyError("The amount must be more than zero.")
+        raise MoneyError("The amount must be more than zero.", "not_positive")
     money = Money(int(minor), code)
     if money.minor > MAX_MINOR:
         most = Money(MAX_MINOR, code).format(locale)
-        raise MoneyError(f"That is more than Stripe takes: at most {most}.")
+        raise MoneyError(f"That is more than Stripe takes: at most {most}.", "too_much", most=most)
     return money
 
 
@@ -155,9 +196,9 @@ def _codes() -> frozenset[str]:
     return frozenset(list_currencies())
 
 
-def _hint(code: str, locale: str) -> str:
-    """An example amount the locale writes: "80 or £80.50"."""
+def _examples(code: str, locale: str) -> tuple[str, str]:
+    """Two example amounts the locale writes: "80" and "£80.50"."""
     exponent = int(get_currency_precision(code))
     whole = Money(80 * 10**exponent, code)
     example = Money(8050 * 10 ** max(exponent - 2, 0), code) if exponent else Money(5000, code)
-    return f"{whole.plain().split('.')[0]} or {example.format(locale)}"
+    return whole.plain().split(".")[0], example.format(locale)

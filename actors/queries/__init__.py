@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from actors.queries.admin import (
     AdminReads,
+    DesignSummary,
     LeadFile,
     LeadMoney,
     LeadSummaryRow,
@@ -11,6 +12,7 @@ from actors.queries.admin import (
     OutboxRow,
     RefusedItemRow,
 )
+from actors.queries.agenda import Agenda, AgendaDay, AgendaItem, AgendaView
 from actors.queries.backlog import Backlog, BacklogReading, ChannelBacklog, PoolUse
 from actors.queries.calendar_feed import (
     BusyCalendarShown,
@@ -41,6 +43,10 @@ __all__ = [
     "GROUPS",
     "INLINE_IMAGES",
     "AdminReads",
+    "Agenda",
+    "AgendaDay",
+    "AgendaItem",
+    "AgendaView",
     "AnswerShown",
     "Backlog",
     "BacklogReading",
@@ -49,6 +55,7 @@ __all__ = [
     "CalendarFeed",
     "CalendarInvites",
     "ChannelBacklog",
+    "DesignSummary",
     "EventShown",
     "FeedAddress",
     "KeyFromSettings",

@@ -13,12 +13,14 @@ from datetime import UTC, datetime
 from actors.lead import Answer, latest_answers, state_from_json
 from actors.lead.refunds import asked, left_to_pay, paid, refundable
 from actors.money import Money
+from actors.queries.design_view import DesignSummary, design_summary
 from actors.runtime.message_ids import whatsapp_message_id
 from storage import Database, LeadFile, LeadIdentity, MediaContent, OutboxRow, RefusedItemRow
 from storage.admin import LeadSummaryRow
 
 __all__ = [
     "AdminReads",
+    "DesignSummary",
     "LeadFile",
     "LeadMoney",
     "LeadSummaryRow",
@@ -80,6 +82,10 @@ class AdminReads:
             sessions=state.sessions,
             sessions_booked=state.session_number,
         )
+
+    def design(self, lead_file: LeadFile) -> DesignSummary:
+        """The artist's designs for the lead and the lead's answers to them."""
+        return design_summary(state_from_json(lead_file.lead.state).designs)
 
     async def leads(
         self, *, status: str | None, after: str | None, limit: int

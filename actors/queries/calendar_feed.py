@@ -84,9 +84,10 @@ class CalendarFeed:
     deposit: Money = _USUAL  # the usual deposit: its currency is every amount's
     locale: str = "en_GB"  # LOCALE: how money is written
 
-    def _deposit_paid(self, row: BookedRow) -> str | None:
+    def _deposit_paid(self, row: BookedRow, earlier: int = 0) -> str | None:
         """What the lead paid, in the copy's words, and for a piece its session ("session
-        2 of 3") and, on the last, the balance; None when nothing was paid."""
+        2 of 3") and, on the last, the balance (less `earlier`: the piece's earlier
+        sessions' own deposits); None when nothing was paid."""
         if row.deposit not in _HELD:
             return None
         usual = self.deposit
@@ -97,7 +98,7 @@ class CalendarFeed:
             said = {"session": str(number), "sessions": str(row.sessions)}
             lines.append(self.composer.plain("calendar_session", said))
             if number == row.sessions and row.quote is not None:
-                due = Money(max(row.quote - paid.minor, 0), usual.currency)
+                due = Money(max(row.quote - paid.minor - earlier, 0), usual.currency)
                 written = {"balance": due.format(self.locale)}
                 lines.append(self.composer.plain("calendar_balance", written))
         return "\n".join(lines)
@@ -179,7 +180,7 @@ class CalendarFeed:
             row.ends_at,
             details="\n".join(lines) or None,
             url=url,
-            deposit_paid=self._deposit_paid(row),
+            deposit_paid=self._deposit_paid(row, state.earlier_paid if state else 0),
         )
 
     def _idea(self, answers: Sequence[Answer]) -> str | None:

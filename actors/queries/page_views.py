@@ -12,6 +12,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from actors.lead import ArtistAction, MediaKind
+from actors.queries.design_view import DesignShown
 from storage.studio_board import BoardRow
 
 __all__ = [
@@ -226,6 +227,7 @@ class LeadView:
     priced: tuple[tuple[str, str, int], ...] = ()
     message_cost: str | None = None  # what they cost, with STUDIO_FILE's price table
     saved_replies: tuple[tuple[str, str], ...] = ()  # the copy's (title, text), filled in
+    design: DesignShown | None = None  # the artist's designs and the lead's answers
 
 
 def said(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from actors.queries.admin import AdminReads
+from actors.queries.agenda import Agenda
 from actors.queries.backlog import Backlog
 from actors.queries.calendar_feed import CalendarFeed
 from actors.queries.calendar_invites import CalendarInvites
@@ -25,3 +26,4 @@ class Queries:
     readiness: Readiness  # whether this replica should take traffic
     # The lead's "add to calendar" files; None: no STUDIO_FILE or no PUBLIC_BASE_URL.
     calendar_invites: CalendarInvites | None = None
+    agenda: Agenda | None = None  # the studio page's day and week; None: no STUDIO_FILE

@@ -44,6 +44,7 @@ from actors.lead.refunds import asked, kept, left_to_pay, paid, refundable
 from actors.money import Money
 from actors.queries.admin import AdminReads
 from actors.queries.board_search import board_search, studio_region
+from actors.queries.design_view import design_shown
 from actors.queries.message_costs import MessageCosts
 from actors.queries.page_views import (
     GROUPS,
@@ -262,6 +263,7 @@ class StudioPage:
             priced=priced,
             message_cost=message_cost,
             saved_replies=self._composer.saved_replies(state.name or ""),
+            design=design_shown(state.designs, self.deposit.currency, self.locale, self._clock),
         )
 
     async def saved_reply(self, lead_id: UUID, number: int) -> str | None:

@@ -5,8 +5,9 @@ transaction under the artist's lock, like a lead's (`actors.runtime.turn`).
 BEGIN; the lock; was the message seen, and the snapshot; the leads with the artist
 (for the which-lead list); the decision; and, when it has something to write, the
 inbox row, the snapshot, the outbox rows (the artist's own lane), the system events
-and the sign-in links, in one go; COMMIT. A decision that forwards the message to a
-lead writes nothing here: that lead's turn takes it whole, inbox row and all.
+and the sign-in links, in one go; the time off blocked or unblocked; COMMIT. A
+decision that forwards the message to a lead writes nothing here: that lead's turn
+takes it whole, inbox row and all.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from actors.artist import (
 from actors.errors import TurnFailed
 from actors.lead import RecordEvent, Status, effect_to_json, outbox_channel
 from actors.runtime.inbound import ArtistInbound
+from actors.schedule.time_off import BlockTime, UnblockTime
 from storage import (
     ArtistTurnWrite,
     Database,
@@ -94,8 +96,19 @@ class ArtistTurns:
             if not decision.writes:
                 return ArtistCommitted(decision, written=False)
             await unit.artist_turns.write(_write(start.version, decision, message))
+            await _time_off(unit, decision)
             await unit.commit()
         return ArtistCommitted(decision, written=True)
+
+
+async def _time_off(unit: TurnUnit, decision: ArtistDecision) -> None:
+    """The decision's blocks and unblocks, in the turn's own transaction."""
+    for effect in decision.effects:
+        match effect:
+            case BlockTime():
+                await unit.time_off.add(effect.starts_at, effect.ends_at, effect.note)
+            case UnblockTime():
+                await unit.time_off.remove(effect.time_off_id)
 
 
 async def _waiting(unit: TurnUnit) -> tuple[LeadWaiting, ...]:
@@ -123,6 +136,8 @@ def _write(version: int, decision: ArtistDecision, message: ArtistInbound) -> Ar
                 events.append(SystemEventInsert(effect.level, effect.kind, dict(effect.detail)))
             case IssueSignInLink():
                 links.append(SignInLinkInsert(effect.token_hash, effect.ttl_s))
+            case BlockTime() | UnblockTime():
+                pass  # written by `_time_off`, in the same transaction
             case _:
                 key = f"{message.message_id}/{index}"
                 outbox.append(OutboxInsert(outbox_channel(effect), effect_to_json(effect), key))

@@ -102,9 +102,11 @@ class Inbound:
         refund_number: int | None = None,
         quote: int | None = None,
         sessions: int | None = None,
+        starts_at: int | None = None,
     ) -> Inbound:
         """With APPROVE, `deposit_amount` (minor units) and `session_minutes` when other
-        than the defaults; with REFUND, `refund_amount` (None: all that is left)."""
+        than the defaults; with REFUND, `refund_amount` (None: all that is left); with
+        SET_TIME, `starts_at` (epoch seconds)."""
         event = ArtistActed(
             admin_action_message_id(action_id),
             wa_id,
@@ -117,6 +119,7 @@ class Inbound:
             refund_number=refund_number,
             quote=quote,
             sessions=sessions,
+            starts_at=starts_at,
         )
         record: dict[str, Any] = {
             "via": "admin",
@@ -136,6 +139,8 @@ class Inbound:
             record["quote"] = quote
         if sessions is not None:
             record["sessions"] = sessions
+        if starts_at is not None:
+            record["starts_at"] = starts_at
         return cls._carrying(event, record, correlation_id)
 
     @classmethod
@@ -150,9 +155,10 @@ class Inbound:
         media_id: str | None = None,
         media_kind: MediaKind = MediaKind.IMAGE,
         filename: str | None = None,
+        design: bool = False,
     ) -> Inbound:
         """The inbox keeps the words (and a file sent from the page: its kept row's id)
-        with the artist as their author."""
+        with the artist as their author; `design`: a picture sent for approval."""
         event = ArtistReplied(
             admin_action_message_id(action_id),
             wa_id,
@@ -162,10 +168,11 @@ class Inbound:
             media_kind=media_kind,
             filename=filename,
             via="admin",
+            design=design,
         )
-        record = {
+        record: dict[str, Any] = {
             "via": "admin",
-            "action": "reply",
+            "action": "design" if design else "reply",
             "wa_id": wa_id,
             "at": now.isoformat(),
             "author": "artist",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from actors.schedule.message_prices import MessagePrices, PricedCount
 from actors.schedule.policy import DepositRule, NoShowRule, RescheduleRule, StudioPolicy
 from actors.schedule.slots import Interval, Offer, is_free, offer
-from actors.schedule.studio_file import WEEKDAYS, Opening, StudioFile
+from actors.schedule.studio_file import WEEKDAYS, Opening, SessionPreset, StudioFile
 
 __all__ = [
     "WEEKDAYS",
@@ -17,6 +17,7 @@ __all__ = [
     "Opening",
     "PricedCount",
     "RescheduleRule",
+    "SessionPreset",
     "StudioFile",
     "StudioPolicy",
     "is_free",

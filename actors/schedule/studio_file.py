@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from actors.schedule.message_prices import MessagePrices
 from actors.schedule.policy import RescheduleRule, StudioPolicy
 
-__all__ = ["WEEKDAYS", "Opening", "StudioFile"]
+__all__ = ["WEEKDAYS", "Opening", "SessionPreset", "StudioFile"]
 
 # Python's weekday() order: monday is 0.
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -27,6 +27,14 @@ class Opening:
 
     opens: time
     closes: time  # time.max stands for "24:00"
+
+
+@dataclass(frozen=True)
+class SessionPreset:
+    """A session length the approval offers (`session_presets:`), in the studio's words."""
+
+    label: str
+    minutes: int
 
 
 @dataclass(frozen=True)
@@ -44,8 +52,11 @@ class StudioFile:
     reminder_offsets_minutes: tuple[int, ...] = (2880, 720)
     aftercare_after_hours: int = 2
     healed_photo_after_days: int = 28
+    design_free_revisions: int = 2  # change requests to a design that cost nothing
+    design_drawing_fee_minor: int = 0  # added to the balance for each one past them
     message_prices: MessagePrices | None = None  # what Meta charges per message, if given
     address: str | None = None  # where the studio is (one line): the visit's LOCATION
+    session_presets: tuple[SessionPreset, ...] = ()  # the approval's lengths, in order
     # `policy:`; None: a file of before, its three top-level keys above stand for it.
     policy: StudioPolicy | None = None
 

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
@@ -17,6 +18,7 @@ from fakes.console import Action, Console, OnPort, graph_responder, serve_env, s
 from fakes.graph import FakeGraphApi
 from fakes.stripe_api import FakeStripe
 from loadtest.replicas import ServiceProcess, free_port, service_env
+from tests.database import TABLES
 
 pytestmark = pytest.mark.slow
 
@@ -25,8 +27,24 @@ STUDIO_NAME, ARTIST_NAME = "Black Lantern Tattoo", "Mika"
 
 
 @pytest.fixture
-def console(database_url: str, tmp_path: Path) -> Iterator[Console]:
-    """A console whose fakes a `serve` process talks to, started with the printed env."""
+def emptied(database_url: str) -> None:
+    """The test database with every table emptied, as the `pool` fixture leaves it."""
+
+    async def empty() -> None:
+        con = await asyncpg.connect(database_url)
+        try:
+            await con.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY")
+        finally:
+            await con.close()
+
+    asyncio.run(empty())
+
+
+@pytest.fixture
+def console(database_url: str, emptied: None, tmp_path: Path) -> Iterator[Console]:
+    """A console whose fakes a `serve` process talks to, started with the printed env, on
+    an emptied database (an earlier test's leased rows for the same number would hold
+    this lead's replies back)."""
     fake, stripe = FakeGraphApi(), FakeStripe()
     graph_server = OnPort(graph_responder(fake), free_port())
     stripe_server = OnPort(stripe_responder(stripe), free_port())

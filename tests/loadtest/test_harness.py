@@ -67,9 +67,9 @@ def test_a_small_run_passes_every_check_and_prints_one_json_summary(database_url
     assert summary["log_dir"] is None  # a passing run leaves no temporary folder behind
     assert "logs kept" not in done.stderr
     assert "[loadtest" in done.stderr  # progress lines go to stderr, not into the JSON
-    # The process' own start-up and exit are all wall_s leaves out.
+    # wall_s spans the load and more (the replicas' start and drain), inside the
+    # process's own lifetime; how much more depends on the machine, so it is not asserted.
     assert summary["load_s"] < summary["wall_s"] <= took_s
-    assert summary["wall_s"] > took_s - 5.0
 
 
 @pytest.mark.slow

@@ -36,6 +36,7 @@ from actors.lead import (
     Visit,
 )
 from actors.lead.invite_links import InviteLinks
+from actors.schedule import StudioPolicy
 from tests.unit import lead_fixtures
 from tests.unit.lead_fixtures import (
     ALL_ANSWERED,
@@ -295,6 +296,22 @@ STEPS = [
         S.BOOKED,
         ["claim:appointment", "lead:session_booked", "artist:artist_booked_at"],
     ),
+    Step(
+        "a piece's next session, a deposit each, is held for its own link",
+        at(S.BOOKED, sessions=2, session_number=1, rescheduling=True, **PAID),
+        reply(SLOT_PICK),
+        S.BOOKING_PENDING,
+        ["claim:hold", "lead:slot_held", "deposit"],
+        policy={"policy": StudioPolicy(deposit_each_session=True)},
+    ),
+    Step(
+        "a piece's next session, its deposit paid after its time went, books at once",
+        at(S.BOOKED, sessions=2, session_number=1, rescheduling=True, next_paid=True, **PAID),
+        reply(SLOT_PICK),
+        S.BOOKED,
+        ["claim:appointment", "lead:session_booked", "artist:artist_booked_at"],
+        policy={"policy": StudioPolicy(deposit_each_session=True)},
+    ),
 ]
 
 
@@ -306,7 +323,7 @@ def run(step: Step) -> Decision:
     }
     if isinstance(step.event, TimerFired):
         state = replace(state, timers=(timers[step.event.kind],))
-    return appointments().decide_on(state, step.event, step.calendar)
+    return appointments(**step.policy).decide_on(state, step.event, step.calendar)
 
 
 @pytest.mark.parametrize("step", STEPS, ids=[s.name for s in STEPS])

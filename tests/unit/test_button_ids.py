@@ -6,16 +6,20 @@ import pytest
 
 from actors.lead import ArtistAction
 from actors.lead.button_ids import (
+    ASKS_FIRST,
     CONFIRM,
     EDIT,
+    KEEP,
     ArtistCommand,
     RelayPick,
     artist_command,
     button_id,
     edit_row_id,
     edited_question,
+    kept_as_is,
     relay_pick,
     relay_row_id,
+    sure_id,
 )
 
 LEAD = "447700900123"
@@ -24,7 +28,16 @@ LEAD = "447700900123"
 @pytest.mark.parametrize("action", list(ArtistAction))
 def test_an_artist_button_names_its_action_and_lead(action: ArtistAction) -> None:
     assert button_id(action, LEAD) == f"{action.value}:{LEAD}"
-    assert artist_command(button_id(action, LEAD)) == ArtistCommand(action, LEAD)
+    asks_first = action in ASKS_FIRST  # Decline, Cancel + refund, No-show
+    assert artist_command(button_id(action, LEAD)) == ArtistCommand(action, LEAD, not asks_first)
+    sure = artist_command(button_id(sure_id(action), LEAD))
+    assert sure == ArtistCommand(action, LEAD, confirmed=True)  # "Yes, ..." acts
+
+
+def test_keep_names_its_lead_and_no_action() -> None:
+    assert kept_as_is(button_id(KEEP, LEAD)) == LEAD
+    assert artist_command(button_id(KEEP, LEAD)) is None
+    assert kept_as_is(f"decline:{LEAD}") is None
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ from actors.lead import (
     Visit,
 )
 from actors.lead.transitions import TRANSITIONS, event_moves
+from actors.schedule import StudioPolicy
 from tests.unit.lead_fixtures import (
     ALL_ANSWERED,
     LEAD,
@@ -51,7 +52,7 @@ from tests.unit.lead_fixtures import (
 )
 from tests.unit.lead_fixtures import failed as failed_delivery
 from tests.unit.steps import paid
-from tests.unit.test_appointments import SLOT_PICK, VISIT, appointments
+from tests.unit.test_appointments import SLOT_PICK, START, VISIT, appointments
 
 S = Status
 KINDS: tuple[type[Event], ...] = get_args(Event)
@@ -111,6 +112,11 @@ def leads() -> list[LeadState]:
     return out
 
 
+def set_time() -> Event:
+    """The studio page's Set time, at the first free slot."""
+    return replace(act(ArtistAction.SET_TIME), starts_at=START)
+
+
 def stripe(event_type: str, session: str) -> PaymentEventReceived:
     return paid(event_type, session=session)
 
@@ -133,6 +139,7 @@ EVENTS: list[Callable[[], Event]] = [
       [("questions.size", "131047"), ("deposit_link", "131026")]),
     *(functools.partial(preference, value) for value in ("stop", "resume")),
     *(functools.partial(act, action) for action in ArtistAction),
+    set_time,
     *(functools.partial(artist_says, text) for text in ["Can you do Tuesday?", "done"]),
     *(functools.partial(echo, kind=kind) for kind in ("text", "edit", "revoke")),
     *(functools.partial(contact, action) for action in ("add", "remove")),
@@ -154,6 +161,16 @@ def tried() -> frozenset[Move]:
         for state, make in itertools.product(leads(), EVENTS):
             event = make()
             out.add((state.status, type(event), lead.decide(state, event).state.status))
+    # Between two sessions of a piece, under `deposit_each_session: true`.
+    each = appointments(policy=StudioPolicy(deposit_each_session=True))
+    between = [
+        replace(state, sessions=2, session_number=1, session_minutes=120, rescheduling=True)
+        for state in leads()
+        if state.status is S.BOOKED and state.visit is None
+    ]
+    for state, make in itertools.product(between, EVENTS):
+        event = make()
+        out.add((state.status, type(event), each.decide(state, event).state.status))
     return frozenset(out)
 
 

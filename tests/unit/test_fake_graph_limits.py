@@ -138,3 +138,32 @@ def test_a_field_at_metas_limit_goes(message: dict[str, Any]) -> None:
 def test_a_caption_on_a_voice_note_is_still_refused() -> None:
     status, answer = send(media("audio", 5))
     assert (status, answer["error"]["code"]) == (400, 100)
+
+
+def test_a_buttons_message_may_carry_a_picture_it_holds_as_its_header() -> None:
+    fake = FakeGraphApi()
+    fake.add_media("PIC-1", b"\x89PNG\r\n\x1a\n", "image/png")
+    message = buttons(titles=["Approve", "Ask for changes"])
+    message["interactive"]["header"] = {"type": "image", "image": {"id": "PIC-1"}}
+    body = {"messaging_product": "whatsapp", "to": "447700900321", **message}
+    status, _ = fake.handle("POST", PATH, HEADERS, json.dumps(body).encode())
+    assert status == 200
+
+
+@pytest.mark.parametrize(
+    ("kind", "header", "said"),
+    [
+        ("button", {"type": "image", "image": {"id": "NOT-KNOWN"}}, "unknown media id"),
+        ("button", {"type": "image", "image": {}}, "['header']['image'] is required"),
+        ("list", {"type": "image", "image": {"id": "NOT-KNOWN"}}, "image not allowed"),
+        ("button", {"type": "sticker"}, "['header']['type'] is invalid"),
+    ],
+)
+def test_a_media_header_meta_would_refuse_is_refused(
+    kind: str, header: dict[str, Any], said: str
+) -> None:
+    message = buttons(titles=["Approve"]) if kind == "button" else a_list()
+    message["interactive"]["header"] = header
+    status, answer = send(message)
+    assert status == 400
+    assert said in answer["error"]["message"]

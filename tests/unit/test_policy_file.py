@@ -71,9 +71,9 @@ def test_an_empty_policy_is_todays_behaviour(tmp_path: Path) -> None:
         ({"refundable_until_hours": 72}, True, "cancel_notice_hours: a file with policy: gives it"
          " as policy.refundable_until_hours"),
         ({"drawing_fee": "25.005"}, False, "policy.drawing_fee: GBP takes at most 2 decimals."),
-        ({"sessions": {"deposit_each_session": True}}, False,
-         "policy.sessions.deposit_each_session: true is not supported yet (one deposit per"
-         " piece)"),
+        ({"sessions": {"deposit_each_session": "sometimes"}}, False,
+         "policy.sessions.deposit_each_session: input should be a valid boolean, unable to"
+         " interpret input"),
         ({"deposit": {"amout": "5"}}, False,
          "policy.deposit.amout: extra inputs are not permitted"),
     ],

@@ -163,7 +163,12 @@ def test_restarts_are_explicit_entries() -> None:
     }
 
 
-@pytest.mark.parametrize("kind", KINDS, ids=[kind.__name__ for kind in KINDS])
+# A piece's next session under `deposit_each_session: true` is the one way back: the
+# lead's pick of its time waits for that session's own deposit.
+_NOT_A_PICK = [kind for kind in KINDS if kind is not MessageReceived]
+
+
+@pytest.mark.parametrize("kind", _NOT_A_PICK, ids=[kind.__name__ for kind in _NOT_A_PICK])
 def test_booked_cannot_fall_back_to_booking_pending(kind: type[Event]) -> None:
     with pytest.raises(InvalidTransition):
         check_transition(Status.BOOKED, Status.BOOKING_PENDING, kind)

@@ -20,7 +20,7 @@ from fakes.meta import message as _message
 from tests.waiting import eventually
 from tests.web.conftest import Running
 
-__all__ = ["Phone"]
+__all__ = ["Phone", "meta_timestamp"]
 
 _COPY_DIR = Path(__file__).resolve().parents[2] / "copy"
 # How a person answers "when?" in each language the copy speaks (its date hints): any
@@ -28,6 +28,12 @@ _COPY_DIR = Path(__file__).resolve().parents[2] / "copy"
 # time shapes them: tests/web/test_time_wishes_http.py).
 _SOME_TIME = {"en_GB": "flexible", "es_ES": "cuando sea"}
 _clock = itertools.count(int(time.time()))  # Meta's timestamps: recent, increasing
+
+
+def meta_timestamp() -> int:
+    """The next of Meta's timestamps, shared by every phone and every test's own posts:
+    one increasing sequence, so a test's post is never older than a phone's last one."""
+    return next(_clock)
 
 
 @cache
@@ -139,6 +145,17 @@ class Phone:
         await self._post(
             button_message(self.wa_id, self._next_id(), wanted, offered[wanted], sent_at)
         )
+
+    async def tap_sure(self, message: SentMessage, wanted: str) -> SentMessage:
+        """The artist taps `wanted` (Decline, Cancel + refund, No-show), which asks first,
+        then the question's "Yes, ..." button: the question."""
+        await self.tap(message, wanted)
+        sure = f"sure_{wanted}"
+        asked = await self.next_message()
+        while sure not in buttons_of(asked):
+            asked = await self.next_message()
+        await self.tap(asked, sure)
+        return asked
 
     async def send_image(
         self,

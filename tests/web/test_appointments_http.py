@@ -232,7 +232,20 @@ async def test_the_artist_cancels_from_the_packet_and_the_slot_is_freed(
     await lead.next_message()
     told = await next_with_button(artist, f"cancel:{LEAD}")
 
+    # The button asks first, naming the money; "Keep" changes nothing.
     await artist.tap(told, f"cancel:{LEAD}")
+    asked = await next_with_button(artist, f"sure_cancel:{LEAD}")
+    assert asked.text.startswith("Cancel the appointment of Ana")
+    assert asked.text.endswith("Refunds their £50.00 deposit to their card.")
+    assert set(buttons_of(asked).values()) == {"Yes, cancel", "Keep"}
+    await artist.tap(asked, f"keep:{LEAD}")
+    assert (await artist.next_message()).text == "Kept: nothing has changed."
+    await lead.settle()
+    assert await lead.unread() == []
+    assert await status(running) == "BOOKED"
+    assert stripe_fake.refund_requests() == []
+
+    await artist.tap(asked, f"sure_cancel:{LEAD}")
     sorry = await lead.next_message()
     assert "has had to cancel your appointment" in sorry.text
     assert await status(running) == "CANCELLED"
@@ -246,6 +259,17 @@ async def test_the_artist_cancels_from_the_packet_and_the_slot_is_freed(
     assert refund is not None
     assert refund["idempotency_key"] == f"refund:{LEAD}:{paid['payment_intent']}:1"
     assert refund["payload"]["amount"] == 5000
+
+    await artist.tap(asked, f"sure_cancel:{LEAD}")  # "Yes" again: nothing more happens
+    notice = await artist.next_message()
+    while "was already handled" not in notice.text:
+        notice = await artist.next_message()
+    await lead.settle()
+    assert await lead.unread() == []
+    refunds = await running.pool.fetchval(
+        "SELECT count(*) FROM outbox WHERE channel = 'stripe_refund'"
+    )
+    assert refunds == 1
 
 
 async def test_an_expired_link_releases_the_hold_once_then_abandons(
@@ -336,7 +360,7 @@ async def test_the_booked_lead_adds_the_appointment_to_their_calendar(
 
     assert await artist_calendar(running) == [starts]  # the artist's phone has it too
 
-    await artist.tap(await next_with_button(artist, f"cancel:{LEAD}"), f"cancel:{LEAD}")
+    await artist.tap_sure(await next_with_button(artist, f"cancel:{LEAD}"), f"cancel:{LEAD}")
     assert "has had to cancel" in (await lead.next_message()).text
     assert (await running.client.get(path)).status_code == 404  # cancelled: gone
     assert await artist_calendar(running) == []
@@ -382,12 +406,16 @@ async def _refund_sent(running: Running) -> bool:
     return bool(sent == 1)
 
 
-async def artist_cancels(running: Running, artist: Phone, via: str) -> int:
-    """The artist cancels the booking by the packet's button or the admin API: the
-    admin API's answer (200 for the button)."""
+async def artist_cancels(running: Running, artist: Phone, via: str, *, asks: bool = True) -> int:
+    """The artist cancels the booking by the packet's button (which `asks` first: then
+    its "Yes, cancel" is tapped) or the admin API: the admin API's answer (200 for the
+    button)."""
     if via == "packet":
         packet = next(m for m in artist.inbox() if f"cancel:{LEAD}" in buttons_of(m))
-        await artist.tap(packet, f"cancel:{LEAD}")
+        if asks:
+            await artist.tap_sure(packet, f"cancel:{LEAD}")
+        else:
+            await artist.tap(packet, f"cancel:{LEAD}")
         return 200
     auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     response = await running.client.post(f"/admin/leads/{LEAD}/cancel", headers=auth)
@@ -411,8 +439,13 @@ async def test_the_artists_cancel_refunds_the_deposit_once_and_stripe_confirms_i
     assert told == ["The deposit of Ana (+447700900561, https://wa.me/447700900561) is refunded:"
                     " the cancelled appointment's refund went through."]  # fmt: skip
 
-    again = await artist_cancels(running, artist, via)  # cancelled already: nothing more
+    # Cancelled already: nothing more (the button says so at once, asking nothing).
+    again = await artist_cancels(running, artist, via, asks=False)
     assert again == (200 if via == "packet" else 409)
+    if via == "packet":
+        notice = await artist.next_message()
+        while "was already handled" not in notice.text:
+            notice = await artist.next_message()
     await artist.settle()
     assert len(stripe_fake.refund_requests()) == 2
     assert len(stripe_fake.refunds_of(intent)) == 1

@@ -364,7 +364,7 @@ async def test_after_a_decline_the_leads_message_still_reaches_the_artist(
     summary = await lead.to_the_summary()
     await lead.tap(summary, "confirm")
     packet = await artist.next_message()
-    await artist.tap(packet, f"decline:{LEAD}")
+    await artist.tap_sure(packet, f"decline:{LEAD}")
     await lead.unread()
     await artist.unread()
 

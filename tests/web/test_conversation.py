@@ -163,7 +163,7 @@ async def test_decline_is_kind(running: Running) -> None:
     await lead.tap(summary, "confirm")
     await lead.next_message()
     packet = await artist.next_message()
-    await artist.tap(packet, f"decline:{LEAD}")
+    await artist.tap_sure(packet, f"decline:{LEAD}")
     declined = await lead.next_message()
     assert declined.text.startswith(f"Thank you so much for thinking of {STUDIO_NAME}.")
     assert await status_of(running, LEAD) == "REJECTED"

@@ -46,10 +46,12 @@ async def on_the_lead_page(studio: Studio) -> Page:
     return page
 
 
-async def approve(page: Page, typed: str) -> None:
+async def approve(
+    page: Page, typed: str, button: str = "Approve", done: str = "Done: approved"
+) -> None:
     await page.fill("#amount", typed)
-    await page.click("button:text('Approve')")
-    await expect(page.get_by_text("Done: approved")).to_be_visible()
+    await page.click(f"button:text('{button}')")
+    await expect(page.get_by_text(done)).to_be_visible()
 
 
 async def session_of(studio: Studio) -> dict[str, Any]:
@@ -106,7 +108,7 @@ async def test_a_spanish_page_writes_euros_as_spain_does_and_refunds_part_once(
         lead = await confirmed(studio, "es_ES")
         page = await on_the_lead_page(studio)
         await expect(page.locator(".actions form").first).to_contain_text("50,00\u00a0€")
-        await approve(page, "80,00 €")
+        await approve(page, "80,00 €", "Aprobar", "Hecho: aprobado")
         session = await session_of(studio)
         assert (session["amount_total"], session["currency"]) == (8000, "eur")
         link = await lead.next_message()
@@ -118,9 +120,9 @@ async def test_a_spanish_page_writes_euros_as_spain_does_and_refunds_part_once(
         await expect(page.locator(".money .paid")).to_have_text("80,00\u00a0€")
 
         await page.fill("#refund-amount", "90")  # more than was paid: refused, kept
-        await page.click("button:text('Refund')")
+        await page.click("button:text('Devolver')")
         await expect(page.locator("#refund-wrong")).to_contain_text(
-            "At most 80,00\u00a0€ is left to refund."
+            "Quedan como mucho 80,00\u00a0€ por devolver."
         )
         await expect(page.locator("#refund-amount")).to_have_value("90")
         assert studio.stripe.refund_requests() == []
@@ -131,19 +133,19 @@ async def test_a_spanish_page_writes_euros_as_spain_does_and_refunds_part_once(
             name: await form.locator(f"input[name={name}]").input_value()
             for name in ("csrf", "action", "refund_number", "amount")
         }
-        await page.click("button:text('Refund')")
+        await page.click("button:text('Devolver')")
         await expect(page.locator(".confirm")).to_contain_text(
-            "Refunds 30,00\u00a0€ of their 80,00\u00a0€ deposit to their card."
+            "Devuelve 30,00\u00a0€ de su depósito de 80,00\u00a0€ a su tarjeta."
         )
         assert studio.stripe.refund_requests() == []  # the first tap changes nothing
-        await page.click("button:text('Yes, refund')")
-        await expect(page.get_by_text("Done: the refund is asked of Stripe")).to_be_visible()
+        await page.click("button:text('Sí, devolver')")
+        await expect(page.get_by_text("Hecho: la devolución se ha pedido a Stripe")).to_be_visible()
         await eventually(lambda: len(studio.stripe.refunds_of(intent)) == 1, what="the refund")
         assert [r["amount"] for r in studio.stripe.refunds_of(intent)] == [3000]
         fields["confirm"] = "yes"
         posted_again = await page.request.post(page.url.split("?")[0] + "/act", form=fields)
         assert posted_again.ok  # the same form again (a double tap, a resent POST): no refund
-        assert "Nothing changed" in await posted_again.text()
+        assert "No ha cambiado nada" in await posted_again.text()
         assert [r["amount"] for r in studio.stripe.refunds_of(intent)] == [3000]
         requested = await studio.running.pool.fetchval(
             "SELECT count(*) FROM system_events WHERE kind = 'refund_requested'"

@@ -266,7 +266,10 @@ async def test_a_two_session_piece_books_both_with_one_deposit_off_the_final_pri
     assert session["amount_total"] == 8000
     paid = stripe_fake.complete(session["id"])
     assert await post_stripe(running, event("checkout.session.completed", paid)) == 200
-    assert "your deposit of £80.00 is paid" in (await lead.next_message()).text
+    first = await lead.next_message()
+    assert "your deposit of £80.00 is paid" in first.text
+    assert "for session 1 of 2 on" in first.text
+    assert "Where: Unit 4, 12 Example Street" in first.text
 
     # Session 1 ends (two hours), aftercare two hours later: and the next session's button.
     clock.advance(start + 4 * 3600 + 60 - clock.now().timestamp())
@@ -284,6 +287,7 @@ async def test_a_two_session_piece_books_both_with_one_deposit_off_the_final_pri
     confirmed = await lead.next_message()
     assert "session 2 of 2" in confirmed.text
     assert "£320.00 to pay on the day: £400.00 less your £80.00 deposit." in confirmed.text
+    assert confirmed.text.endswith("Where: Unit 4, 12 Example Street, London E1 6AN")
     assert await status(running) == "BOOKED"
     lead_id = await running.pool.fetchval("SELECT lead_id::text FROM leads WHERE lead_key=$1", LEAD)
     assert len(stripe_fake.sessions_for(lead_id)) == 1  # one deposit for the piece
@@ -387,8 +391,13 @@ async def test_a_no_show_keeps_the_deposit_from_the_page_or_the_artists_button(
         await signed_in(running)
         answer = await page_act(running, "no_show", confirm="yes")
         assert answer.status_code == 303
-    else:
+    else:  # the button asks first, naming the money; only "Yes" acts
         await artist.tap(ended, f"no_show:{LEAD}", at=int(clock.now().timestamp()))
+        asked = await next_with_button(artist, f"sure_no_show:{LEAD}")
+        assert asked.text.startswith("Mark Ana")
+        assert asked.text.endswith("Keeps their £50.00 deposit, as the studio's policy says.")
+        assert await status(running) == "BOOKED"
+        await artist.tap(asked, f"sure_no_show:{LEAD}", at=int(clock.now().timestamp()))
     told = await lead.next_message()
     while told.template_name != "no_show":  # days after the lead wrote: the template
         told = await lead.next_message()
@@ -601,3 +610,77 @@ async def test_a_destructive_action_changes_nothing_until_its_second_tap(
         await eventually(lambda: len(stripe_fake.refunds_of(intent)) == 1, what="one refund")
         await lead.settle()
         assert len(stripe_fake.refunds_of(intent)) == 1
+
+
+_EACH = {"refundable_until_hours": 72, "sessions": {"deposit_each_session": True}}
+
+
+@pytest.mark.parametrize(
+    ("policy", "settings_more"), [(_EACH, {"public_base_url": "https://studio.example"})]
+)
+async def test_each_session_of_a_piece_books_on_its_own_deposit(
+    studio_running: Running, stripe_fake: FakeStripe, clock: FakeClock
+) -> None:
+    """`deposit_each_session: true`: the second session's pick holds its time and sends a
+    Checkout link of its own for the deposit; the session is booked only when Stripe's
+    signed webhook says it is paid, and the balance takes off both deposits."""
+    running = studio_running
+    lead, _, offer = await approved_by_admin(
+        running, "deposit_minor=8000&quote_minor=40000&sessions=2"
+    )
+    start = first_slot(offer)
+    await the_link(running, lead, offer)
+    paid = stripe_fake.complete((await session_of(running, stripe_fake))["id"])
+    assert await post_stripe(running, event("checkout.session.completed", paid)) == 200
+    assert "for session 1 of 2 on" in (await lead.next_message()).text
+
+    clock.advance(start + 4 * 3600 + 60 - clock.now().timestamp())
+    nudge = await next_with_button(lead, "next_session")
+    await lead.tap(nudge, "next_session", at=int(clock.now().timestamp()))
+    offer = await lead.next_message()
+    second = first_slot(offer)
+    await lead.tap(offer, f"slot:{second}", at=int(clock.now().timestamp()))
+    assert "is held for you" in (await lead.next_message()).text
+    link = await lead.next_message()
+    assert link.text.startswith("Session 2 is yours once its own deposit is paid")
+    assert "£80.00 deposit here: https://" in link.text
+    assert await status(running) == "BOOKING_PENDING"
+    lead_id = await running.pool.fetchval("SELECT lead_id::text FROM leads WHERE lead_key=$1", LEAD)
+    sessions = stripe_fake.sessions_for(lead_id)
+    assert [s["amount_total"] for s in sessions] == [8000, 8000]  # a Checkout Session each
+    assert sessions[1]["url"] in link.text
+    booked = await running.pool.fetchval(
+        "SELECT count(*) FROM appointments WHERE status = 'live' AND kind = 'appointment'"
+    )
+    assert booked == 0  # held, not booked, until its deposit is paid
+
+    again = stripe_fake.complete(sessions[1]["id"])
+    assert await post_stripe(running, event("checkout.session.completed", again)) == 200
+    confirmed = await lead.next_message()
+    while confirmed.text.startswith("A quick reminder"):  # the link's, due by the test clock
+        confirmed = await lead.next_message()
+    assert "session 2 of 2" in confirmed.text
+    assert "£240.00 to pay on the day: £400.00 less your £160.00 deposit." in confirmed.text
+    assert confirmed.text.endswith("Where: Unit 4, 12 Example Street, London E1 6AN")
+    assert await status(running) == "BOOKED"
+    live = await running.pool.fetchval(
+        "SELECT extract(epoch FROM starts_at)::bigint FROM appointments"
+        " WHERE status = 'live' AND kind = 'appointment'"
+    )
+    assert live == second
+    money = await lead_money(running)
+    assert (money["paid_minor"], money["balance_minor"]) == (16000, 24000)
+    assert (money["sessions"], money["sessions_booked"]) == (2, 2)
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    url = (await (await running.client.get("/admin/calendar", headers=auth)).get_json())["url"]
+    feed = await (await running.client.get(url.removeprefix("https://studio.example"))).get_data()
+    (second_event,) = icalendar.Calendar.from_ical(feed).walk("VEVENT")
+    assert "Balance to pay on the day: £240.00" in str(second_event["DESCRIPTION"])
+
+    # The artist cancels the second session: its own deposit comes back, once.
+    response = await running.client.post(f"/admin/leads/{LEAD}/cancel", headers=auth)
+    assert response.status_code == 200, await response.get_data()
+    intent = str(again["payment_intent"])
+    await eventually(lambda: len(stripe_fake.refunds_of(intent)) == 1, what="the refund")
+    assert [r["amount"] for r in stripe_fake.refunds_of(intent)] == [8000]
+    assert stripe_fake.refunds_of(str(paid["payment_intent"])) == []

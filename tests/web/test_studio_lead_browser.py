@@ -273,11 +273,11 @@ async def test_a_madrid_studio_in_spanish_reads_its_appointment_in_spanish_on_it
         browser = await studio.phone()
         page = await browser.new_page()
         await sign_in_with_password(studio, page)
-        await expect(page.get_by_text("Times in Europe/Madrid.")).to_be_visible()
+        await expect(page.get_by_text("Horas en Europe/Madrid.")).to_be_visible()
         row = page.locator("section.group-booked .lead-row", has_text="Maya Okafor")
         day, month = DIAS_CORTOS[when.weekday()], MESES_CORTOS[when.month - 1]
         await expect(row.locator(".when")).to_have_text(f"{day}, {when.day} {month}, 14:00")
-        await expect(row.locator(".meta")).to_contain_text(re.compile(r"last message \d{1,2} "))
+        await expect(row.locator(".meta")).to_contain_text(re.compile(r"último mensaje \d{1,2} "))
         assert "UTC" not in await row.inner_text()
 
         await row.click()
@@ -288,8 +288,8 @@ async def test_a_madrid_studio_in_spanish_reads_its_appointment_in_spanish_on_it
         )
         await expect(shown).to_contain_text("Europe/Madrid")
         assert f"{utc_hour}:00" not in await shown.inner_text()
-        payment = page.locator("p", has_text="Payment link 1")  # its expiry, in Spanish
-        await expect(payment).to_contain_text(re.compile(r"expires \d{1,2} [a-zé]+, \d{1,2}:\d\d$"))
+        payment = page.locator("p", has_text="Enlace de pago 1")  # its expiry, in Spanish
+        await expect(payment).to_contain_text(re.compile(r"caduca \d{1,2} [a-zé]+, \d{1,2}:\d\d$"))
         await browser.close()
 
 

@@ -113,10 +113,10 @@ async def test_a_spanish_studio_in_madrid_reads_spanish_words_on_its_own_clock(
 ) -> None:
     """13:00 UTC in December is 14:00 in Madrid; the 24 hours end at 14:00 the next day."""
     board, lead = await pages(running_at, DECEMBER)
-    assert "Times in Europe/Madrid." in board
-    assert "last message 4 dic, 14:00" in board
-    assert "Times in Europe/Madrid." in lead
-    assert "WhatsApp lets you write freely until 5 dic, 14:00: 24 hours" in lead
+    assert "Horas en Europe/Madrid." in board
+    assert "último mensaje 4 dic, 14:00" in board
+    assert "Horas en Europe/Madrid." in lead
+    assert "WhatsApp te deja escribir libremente hasta 5 dic, 14:00: 24 horas" in lead
     for page in (board, lead):
         assert "UTC" not in page
         assert not ENGLISH_MONTHS.search(page), ENGLISH_MONTHS.search(page)

@@ -140,6 +140,8 @@ async def test_a_cancelled_time_goes_to_the_first_of_two_waitlisted_leads_tappin
 
     # The artist cancels the booking: both waitlisted leads are offered the time.
     await artist.tap(notice, f"cancel:{BOOKED}")
+    sure = await _with_button(artist, f"sure_cancel:{BOOKED}")  # it asks first
+    await artist.tap(sure, f"sure_cancel:{BOOKED}")
     offers = [await _with_button(lead, slot) for lead in waiting]
     for offer in offers:
         assert offer.text.startswith("Good news: a time has just freed up")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import itertools
-import time
 from typing import Any
 
 import pytest
@@ -26,7 +25,7 @@ from fakes.meta import (
 )
 from tests.waiting import eventually
 from tests.web.conftest import Running
-from tests.web.phone import Phone
+from tests.web.phone import Phone, meta_timestamp
 
 pytestmark = pytest.mark.anyio
 
@@ -37,7 +36,6 @@ OTHER = "447700900652"
 ARTIST = "447700900999"
 THUMBS_UP = "\U0001f44d"
 _ids = itertools.count(1)
-_clock = itertools.count(int(time.time()) + 1000)
 
 
 @pytest.fixture
@@ -68,7 +66,9 @@ async def test_a_thumbs_up_on_the_summary_confirms_it(running: Running) -> None:
     lead, artist = Phone(running, LEAD), Phone(running, ARTIST, name="Artist")
     summary = await lead.to_the_summary()
     await lead.settle()  # a person reacts once it has arrived, and we know its id by then
-    await post(running, reaction_message(LEAD, next_id(), summary.wamid, THUMBS_UP, next(_clock)))
+    await post(
+        running, reaction_message(LEAD, next_id(), summary.wamid, THUMBS_UP, meta_timestamp())
+    )
     sent = await lead.next_message()
     assert sent.text.startswith("Thanks! I've sent your request")
     packet = await artist.next_message()
@@ -81,15 +81,17 @@ async def test_other_reactions_and_stickers_are_recorded_with_no_reply(running: 
     await lead.say("Hi")
     question = await lead.next_message()
     reacted = next_id()
-    await post(running, reaction_message(LEAD, reacted, question.wamid, THUMBS_UP, next(_clock)))
+    await post(
+        running, reaction_message(LEAD, reacted, question.wamid, THUMBS_UP, meta_timestamp())
+    )
     stuck = next_id()
-    await post(running, sticker_message(LEAD, stuck, next(_clock)))
+    await post(running, sticker_message(LEAD, stuck, meta_timestamp()))
     assert await lead.unread() == []
     inbox = {m["message_id"]: m for m in (await lead_file(running))["inbox"]}
     assert inbox[f"wa:{reacted}"]["payload"]["reaction"]["message_id"] == question.wamid
     assert inbox[f"wa:{stuck}"]["payload"]["type"] == "sticker"
     assert {inbox[f"wa:{reacted}"]["outcome"], inbox[f"wa:{stuck}"]["outcome"]} == {"processed"}
-    await post(running, text_message(LEAD, next_id(), "a rose with thorns", next(_clock)))
+    await post(running, text_message(LEAD, next_id(), "a rose with thorns", meta_timestamp()))
     assert "Where on your body" in (await lead.next_message()).text  # it still stood
 
 
@@ -100,7 +102,7 @@ async def test_a_reply_with_context_is_the_answer_it_is_and_keeps_its_context(
     await lead.say("Hi")
     question = await lead.next_message()
     answered = next_id()
-    message = text_message(LEAD, answered, "a small swallow", next(_clock))
+    message = text_message(LEAD, answered, "a small swallow", meta_timestamp())
     await post(running, with_context(message, question.wamid, "15550001111"))
     assert "Where on your body" in (await lead.next_message()).text
     body = await lead_file(running)
@@ -123,7 +125,7 @@ async def test_the_message_is_marked_read_with_typing_before_the_reply_goes(
 
     running.graph.listeners.append(on_accept)
     said = next_id()
-    await post(running, text_message(LEAD, said, "Hi", next(_clock)))
+    await post(running, text_message(LEAD, said, "Hi", meta_timestamp()))
     await eventually(lambda: len(running.graph.to(LEAD)) == 1, what="the greeting")
     (mark,) = running.graph.read_marks
     assert mark == {
@@ -231,7 +233,7 @@ async def test_a_media_fetch_that_fails_is_retried_like_a_delivery(running: Runn
 
 async def test_stopping_marketing_messages_is_recorded_on_the_lead(running: Running) -> None:
     await Phone(running, LEAD).say("Hi")
-    response = await running.post_signed(preference_update(LEAD, "stop", next(_clock)))
+    response = await running.post_signed(preference_update(LEAD, "stop", meta_timestamp()))
     assert response.status_code == 200
     assert (await lead_file(running))["snapshot"]["state"]["marketing"] == "stop"
 
@@ -256,12 +258,14 @@ async def test_the_pair_rate_backs_off_that_recipient_only(running: Running) -> 
 
 
 def _image(wa_id: str, media_id: str, caption: str | None, sha256: str | None) -> dict[str, Any]:
-    return media_message(wa_id, next_id(), media_id, next(_clock), caption=caption, sha256=sha256)
+    return media_message(
+        wa_id, next_id(), media_id, meta_timestamp(), caption=caption, sha256=sha256
+    )
 
 
 def _document(wa_id: str, media_id: str) -> dict[str, Any]:
     return media_message(
-        wa_id, next_id(), media_id, next(_clock), kind="document", mime_type="application/pdf"
+        wa_id, next_id(), media_id, meta_timestamp(), kind="document", mime_type="application/pdf"
     )
 
 

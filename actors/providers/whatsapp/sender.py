@@ -36,7 +36,7 @@ import structlog
 
 from actors.copy import Composer, CopyError
 from actors.errors import DeliverySuppressed, PermanentDeliveryError, RetryableDeliveryError
-from actors.lead import MarkRead, Message, SendMedia
+from actors.lead import MarkRead, Message, OfferDesign, SendMedia
 from actors.outbox.deadline import Deadline
 from actors.outbox.delivery import Delivery, outside_window
 from actors.providers.whatsapp.graph import GraphAnswer, GraphCallFailed, GraphCalls
@@ -112,7 +112,9 @@ class WhatsAppSender:
             failure = await self._mark_read(effect.mark_read, deadline)
             if failure is not None:
                 log.warning("whatsapp.read_receipt_failed", reason=failure)
-        if isinstance(effect, SendMedia) and (row := studio_file_row(effect.media_id)):
+        if isinstance(effect, SendMedia | OfferDesign) and (
+            row := studio_file_row(effect.media_id)
+        ):
             if self._uploads is None:
                 raise PermanentDeliveryError("no_uploads", "studio files cannot be uploaded")
             effect = replace(effect, media_id=await self._uploads.media_id(row, deadline))
