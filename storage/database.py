@@ -66,6 +66,7 @@ from storage.studio_files import StudioFiles
 from storage.system_events import SystemEvents
 from storage.time_off import AgendaReads, TimeOff
 from storage.turns import TurnAtOnceStatements, TurnStatements
+from storage.waitlist import Waitlist
 
 __all__ = [
     "CONNECTION_ERRORS",
@@ -168,6 +169,7 @@ class ReadUnit(Unit):
         self.identities = LeadIdentities(con)  # a lead found by any of its ids
         self.costs = MessageCosts(con)  # what Meta priced of the messages to leads
         self.consent = ConsentRecords(con)  # consent records, and who is missing one
+        self.waitlist = Waitlist(con)  # the WAITLISTED leads, told of freed times
         self.time_off, self.agenda = TimeOff(con), AgendaReads(con)  # the studio page's agenda
 
     async def pending_migrations(self) -> int:

@@ -168,7 +168,8 @@ async def get_lead(wa_id: str) -> ResponseReturnValue:
     consent_reads = services().queries.consent
     lead_id = lead_file.lead.lead_id
     consent = None if consent_reads is None else await consent_reads.of_lead(lead_id)
-    return _json(LeadDetail.of(lead_file, latest, money, design, consent))
+    detail = LeadDetail.of(lead_file, latest, money, design, reads.waitlist(lead_file), consent)
+    return _json(detail)
 
 
 @_admin.post("/leads/<wa_id>/reply")

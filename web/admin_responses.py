@@ -278,6 +278,18 @@ class ConsentOut(_Out):
     sha256: str | None = Field(description="SHA-256 of the record's canonical JSON (RFC 8785)")
 
 
+class WaitlistOut(_Out):
+    model_config = ConfigDict(
+        frozen=True,
+        json_schema_serialization_defaults_required=True,
+        serialize_by_alias=True,  # "from", a Python keyword, as the field's name
+    )
+
+    from_: str = Field(alias="from", description="the first day the lead can come (YYYY-MM-DD)")
+    to: str = Field(description="the last day (YYYY-MM-DD)")
+    joined_at: str = Field(description="when the lead joined the waitlist (ISO 8601)")
+
+
 class DesignOut(_Out):
     """The artist's designs for the lead (actors.lead.designs) and the lead's answers."""
 
@@ -313,6 +325,9 @@ class LeadDetail(_Out):
     consent: ConsentOut | None = Field(
         default=None, description="with STUDIO_FILE's consent: true; else null"
     )
+    waitlist: WaitlistOut | None = Field(
+        default=None, description="WAITLISTED: the days the lead waits for a freed time"
+    )
 
     @classmethod
     def of(
@@ -321,6 +336,7 @@ class LeadDetail(_Out):
         latest: Iterable[Answer],
         money: LeadMoney,
         design: DesignSummary,
+        waitlist: dict[str, str] | None = None,
         consent: ConsentShown | None = None,
     ) -> LeadDetail:
         snapshot = {**vars(found.lead), "identity": found.identity}
@@ -330,6 +346,7 @@ class LeadDetail(_Out):
                 "identity": found.identity,
                 "snapshot": snapshot,
                 "money": money,
+                "waitlist": waitlist,
                 "design": design,
                 "balance_minor": money.balance_minor,
                 "answers": found.answers,

@@ -62,6 +62,7 @@ from actors.runtime.observe import Observer
 from actors.runtime.rejections import Rejections
 from actors.runtime.supervisor import Supervisor
 from actors.runtime.timers import TimerScheduler
+from actors.runtime.waitlist_offers import WaitlistOffers
 from actors.schedule import StudioFile  # the hours and policies (STUDIO_FILE)
 from storage import ClaimerSession, Database, WakeUpListener, embedded_postgres
 from web import (
@@ -228,6 +229,10 @@ def create_app(
                 relay.add_channel("deposit", _checkout(settings, db, runtime, composer, payments))
                 relay.add_channel("stripe_refund", Refunds(payments))
                 relay.add_channel("media", _media(settings, db, graph))
+                if studio is not None:  # a freed time, to the waitlisted leads
+                    relay.add_channel(
+                        "waitlist", WaitlistOffers(db, runtime, studio.timezone, clock.now)
+                    )
                 relay.on_early_failure(statuses.early_failure)
                 timers = TimerScheduler(
                     db,

@@ -36,7 +36,13 @@ from actors.copy.formatting import format_slot, format_when
 from actors.copy.limits import WhatsAppLimits, clip
 from actors.copy.policy_words import POLICY_OUTROS, PolicyWords
 from actors.lead.aftercare import aftercare_key
-from actors.lead.button_ids import button_id, edit_row_id, later_row_id, slot_row_id
+from actors.lead.button_ids import (
+    NONE_FIT,
+    button_id,
+    edit_row_id,
+    later_row_id,
+    slot_row_id,
+)
 from actors.lead.messages import (
     AskQuestion,
     AskWhatToEdit,
@@ -106,6 +112,7 @@ class Composer:
                 rows = [(slot_row_id(start), self._slot(start)) for start in message.slots]
                 if message.later:
                     rows.append((later_row_id(message.later), self._text("slots_later", {}, ())))
+                rows.append((NONE_FIT, self._text("slots_none_fit", {}, ())))
                 return self._list(self._body(message), rows)
         if isinstance(message, SendMessage):  # aftercare in its placement's words
             message = replace(

@@ -25,6 +25,7 @@ from actors.lead.designs import DESIGN_BUTTONS
 from actors.lead.model import ArtistAction
 from actors.lead.script import Kind
 from actors.lead.status import Status
+from actors.lead.time_wishes import WHEN_WORDS, WHEN_WORDS_OPTIONAL
 from actors.lead.validation import CM_PER_UNIT
 
 __all__ = [
@@ -139,8 +140,15 @@ def _says(
 # Appointments (STUDIO_FILE); {when} is written by the composer in the studio's time.
 _APPOINTMENT_MESSAGES = {
     **dict.fromkeys(
-        ["slots_intro", "slots_later", "slots_reask", "slot_taken", "slots_none"], _says()
-    ),  # slots_later: the list's last row, at most 24 characters
+        [
+            *("slots_intro", "slots_later", "slots_reask", "slot_taken", "slots_none"),
+            *("slots_none_fit", "slots_passed_on", "waitlist_range"),
+            *("waitlist_offer", "waitlist_gone", "waitlist_ended"),
+        ],
+        _says(),
+    ),  # slots_later, slots_none_fit: the list's last rows, at most 24 characters
+    "waitlist_joined": _says("from", "to"),
+    "artist_waitlisted": _says(*_WHO, "from", "to"),
     **dict.fromkeys(["slot_lost_paid", "link_expired_pick", "reschedule_pick"], _says()),
     **dict.fromkeys(["aftercare", "healed_photo_request", "healed_photo_thanks"], _says()),
     "slots_offer": _says("minutes"),
@@ -243,6 +251,10 @@ class _WordsCopy(_Model):
     sign_in: list[str]  # the artist's word, to the business number, for a sign-in link
     design: list[str] = ["design"]  # the artist's caption word: the picture is a design
     size_units: dict[str, list[str]]  # unit (a key of CM_PER_UNIT) -> words for it
+    # The answer to "when?": WHEN_WORDS (and WHEN_WORDS_OPTIONAL) -> words for each.
+    when: dict[str, list[str]]
+    waitlist: list[str]  # typed while picking a time: asks for the waitlist's range
+    waitlist_to: list[str]  # between the two dates of a range: "to", "until"
 
 
 class _LabelsCopy(_Model):
@@ -397,8 +409,14 @@ def _check(copy: CopyFile) -> None:
         raise CopyError("copy key 'labels.answer_line' takes only {label} and {value}")
     if not 0 < len(labels.list_button) <= WhatsAppLimits.LIST_BUTTON:
         raise CopyError("copy key 'labels.list_button' is over 20 characters")
-    if len(_filled(copy, messages["slots_later"].text)) > WhatsAppLimits.ROW_TITLE:
-        raise CopyError("copy key 'slots_later' is over 24 characters (a list row's title)")
+    for row in ("slots_later", "slots_none_fit"):
+        if len(_filled(copy, messages[row].text)) > WhatsAppLimits.ROW_TITLE:
+            raise CopyError(f"copy key {row!r} is over 24 characters (a list row's title)")
+    when_keys = set(copy.words.when)
+    if when_keys - set(WHEN_WORDS) - set(WHEN_WORDS_OPTIONAL) or set(WHEN_WORDS) - when_keys:
+        raise CopyError(
+            f"copy key 'words.when' must name {sorted(WHEN_WORDS)} (and may name next_month)"
+        )
     unknown = set(copy.words.size_units) - set(CM_PER_UNIT)
     if unknown:
         raise CopyError(f"copy key 'words.size_units' has unknown units {sorted(unknown)}")

@@ -50,6 +50,9 @@ def script_from(copy: CopyFile) -> Script:
             edit=folded(words.edit),
             done=folded(words.done),
             sign_in=folded(words.sign_in),
+            when={key: folded(said) for key, said in words.when.items()},
+            waitlist=folded(words.waitlist),
+            waitlist_to=folded(words.waitlist_to),
             design=tuple(sorted((w.casefold() for w in words.design), key=len, reverse=True)),
             size_units={
                 word.casefold(): CM_PER_UNIT[unit]

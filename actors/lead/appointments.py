@@ -12,12 +12,16 @@ parameter and are written out by the composer, in the studio's timezone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-from actors.lead.artist_side import who
+from babel.dates import format_date
+
+from actors.lead.artist_side import WINDOW_S, ArtistSide, who
 from actors.lead.button_ids import (
     NEXT_SESSION,
+    NONE_FIT,
     VISIT_BUTTONS,
     VISIT_CANCEL,
     VISIT_CONFIRM,
@@ -45,6 +49,7 @@ from actors.lead.model import (
     ExtendHold,
     LeadState,
     MessageReceived,
+    NotifyWaitlist,
     Outcome,
     PaymentEventReceived,
     RecordEvent,
@@ -52,14 +57,17 @@ from actors.lead.model import (
     RequestDepositLink,
     SendMedia,
     SendMessage,
+    SlotFreed,
     Visit,
     media_kind,
 )
 from actors.lead.pieces import balance, fee_due, more_sessions, next_deposit, piece
 from actors.lead.refunds import paid, refund, refundable
-from actors.lead.script import Policy
+from actors.lead.script import Policy, Words
 from actors.lead.status import Status
+from actors.lead.time_wishes import TimeWish, read_wish
 from actors.lead.transitions import move
+from actors.lead.waitlist import read_range
 from actors.lead.whatsapp_rules import SILENT_KINDS
 from actors.schedule import StudioFile, is_free, offer
 from actors.schedule.slots import is_clear
@@ -91,9 +99,20 @@ def _seconds(moment: datetime) -> int:
 
 
 class AppointmentRules:
-    def __init__(self, studio: StudioFile, policy: Policy) -> None:
+    def __init__(
+        self,
+        studio: StudioFile,
+        policy: Policy,
+        *,
+        words: Words | None = None,
+        when_questions: frozenset[str] = frozenset(),
+    ) -> None:
+        """`words`, `when_questions`: the copy's words and the keys of its "when?"
+        questions (a date check), whose answer shapes the times offered."""
         self._studio = studio
         self._policy = policy
+        self._words = words
+        self._when_questions = when_questions
 
     # -- offering and picking ------------------------------------------------------------
 
@@ -120,7 +139,10 @@ class AppointmentRules:
         after: datetime | None = None,
         effects: tuple[Effect, ...] = (),
     ) -> Decision:
-        """A page of free slots as a list; none at all: the lead waits, the artist is told."""
+        """A page of free slots as a list, those that suit the lead's answer to "when?"
+        first; none at all: the lead waits, the artist is told."""
+        state = replace(state, passed_on=False)
+        wish = self._wish(state, now)
         page = offer(
             self._studio,
             self._length(state),
@@ -129,7 +151,18 @@ class AppointmentRules:
             busy=calendar.busy,
             from_day=from_day,
             after=after,
+            fits=self._fits(wish) if wish.named else None,
         )
+        if wish.named and not page.starts:  # nothing suits: every free time, as always
+            page = offer(
+                self._studio,
+                self._length(state),
+                now=now,
+                taken=calendar.taken,
+                busy=calendar.busy,
+                from_day=from_day,
+                after=after,
+            )
         listed = OfferSlots(
             state.wa_id,
             state.session_minutes,
@@ -150,7 +183,18 @@ class AppointmentRules:
             return self.offer(state, calendar, now, intro=None, after=_at(int(later)))
         if later is not None:  # a list sent before: the day it named
             return self.offer(state, calendar, now, intro=None, from_day=date.fromisoformat(later))
+        if choice == NONE_FIT:  # "None of these": what suits them, in their words
+            return self._ask_range(state)
         start = picked_slot(choice)
+        if start is None and not choice:
+            text = message.text or ""
+            if state.range_asked:
+                joined = self._join(state, message)
+                if joined is not None:
+                    return joined
+            elif self._words is not None and self._words.is_waitlist(text):
+                return self._ask_range(state)
+            return self._passed_on(state, message)
         if start is None:
             return self.offer(state, calendar, now, intro="slots_reask")
         length = self._length(state)
@@ -159,6 +203,12 @@ class AppointmentRules:
         )
         if not free:
             return self.offer(state, calendar, now, intro="slot_taken")
+        return self._hold(state, start, message)
+
+    def _hold(self, state: LeadState, start: int, message: MessageReceived) -> Decision:
+        """The picked time is held for the lead (or theirs at once, when booked)."""
+        now = message.received_at
+        length = self._length(state)
         visit = Visit(start, start + int(length.total_seconds()))
         if state.status is S.BOOKED and state.visit is None and state.session_number >= 1:
             if self._policy.rules.deposit_each_session and not state.next_paid:
@@ -177,6 +227,8 @@ class AppointmentRules:
             visit=visit,
             deposit_attempt=attempt,
             deposit=Deposit.REQUESTED,
+            waitlist=None,
+            range_asked=False,
             rescheduling=False,
         )
         expires = _seconds(event.received_at) + self._policy.hold_s
@@ -250,6 +302,7 @@ class AppointmentRules:
         when = {"when": str(visit.starts_at)}
         effects: list[Effect] = [
             self._claim(visit, "appointment"),  # the old one is released in the same step
+            *self._freed(old),
             SendMessage(to=state.wa_id, key="rescheduled", params=when),
             *self._add_to_calendar(state, visit),
             RecordEvent("info", "rescheduled", {"from": old.starts_at if old else None}),
@@ -336,13 +389,14 @@ class AppointmentRules:
         effects: tuple[Effect, ...],
     ) -> Decision:
         """The link lapsed: the hold goes, and the lead picks again (then a new link)."""
+        held = state.visit
         state = replace(move(state, S.SCHEDULING, expired), visit=None, deposit=Deposit.EXPIRED)
         return self.offer(
             state,
             calendar,
             expired.received_at,
             intro="link_expired_pick",
-            effects=(*effects, ReleaseSlot()),
+            effects=(*effects, ReleaseSlot(), *self._freed(held)),
         )
 
     # -- a booked appointment ----------------------------------------------------------------
@@ -393,6 +447,7 @@ class AppointmentRules:
         when = {"when": str(visit.starts_at)}
         effects: list[Effect] = [
             ReleaseSlot(cancelled=True),
+            *self._freed(visit),
             ConfirmCancellation(
                 state.wa_id,
                 visit.starts_at,
@@ -415,6 +470,7 @@ class AppointmentRules:
         state = replace(move(state, S.CANCELLED, event), rescheduling=False)
         effects: list[Effect] = [
             ReleaseSlot(cancelled=True),
+            *self._freed(visit),
             SendMessage(
                 to=state.wa_id, key="cancelled_by_artist", params={"when": str(visit.starts_at)}
             ),
@@ -497,6 +553,134 @@ class AppointmentRules:
                 )
             )
         return Decision(state, tuple(effects))
+
+    # -- the waitlist (actors.lead.waitlist) -----------------------------------------------------
+
+    def _ask_range(self, state: LeadState) -> Decision:
+        asked = SendMessage(state.wa_id, "waitlist_range")
+        return Decision(replace(state, range_asked=True), (asked,))
+
+    def _join(self, state: LeadState, message: MessageReceived) -> Decision | None:
+        """The days typed after "None of these": WAITLISTED for them; None: no such days."""
+        words = self._words
+        if words is None:
+            return None
+        now = message.received_at
+        today = now.astimezone(self._studio.timezone).date()
+        horizon = (now + timedelta(days=self._studio.horizon_days)).astimezone(
+            self._studio.timezone
+        )
+        days = read_range(
+            message.text or "", words.waitlist_to, self._policy.locale, today, horizon.date()
+        )
+        if days is None:
+            return None
+        state = replace(
+            move(state, S.WAITLISTED, message),
+            range_asked=False,
+            passed_on=False,
+            waitlist=(days.first.isoformat(), days.last.isoformat(), _seconds(now)),
+        )
+        written = {
+            "from": format_date(days.first, "long", locale=self._policy.locale),
+            "to": format_date(days.last, "long", locale=self._policy.locale),
+        }
+        joined = SendMessage(state.wa_id, "waitlist_joined", written)
+        noted = RecordEvent("info", "waitlist_joined", {"from": days.first.isoformat()})
+        return Decision(state, (joined, noted, *self._tell(state, "artist_waitlisted", written)))
+
+    def waitlisted(
+        self, state: LeadState, message: MessageReceived, calendar: Calendar
+    ) -> Decision:
+        """On the waitlist: a tap on a freed time holds it if it is still free (the first
+        tap wins); anything else goes to the artist."""
+        start = picked_slot(message.reply_id or "")
+        if start is None:
+            return Decision(state, ArtistSide(self._policy).forward(state, message))
+        now = message.received_at
+        free = is_free(
+            self._studio,
+            _at(start),
+            self._length(state),
+            now=now,
+            taken=calendar.taken,
+            busy=calendar.busy,
+        )
+        if not free:
+            gone = tuple(s for s in state.offered_freed if s != start)
+            told = SendMessage(state.wa_id, "waitlist_gone")
+            return Decision(replace(state, offered_freed=gone), (told,))
+        held = self._hold(state, start, message)
+        taken = NotifyWaitlist(start, start + int(self._length(state).total_seconds()), True)
+        return replace(
+            held, state=replace(held.state, offered_freed=()), effects=(*held.effects, taken)
+        )
+
+    def freed(self, state: LeadState, freed: SlotFreed, calendar: Calendar) -> Decision:
+        """A time freed up: offered to a waitlisted lead whose days cover it, whose
+        session fits there now, inside their 24 hours (one tap books it)."""
+        waitlist = state.waitlist
+        if state.status is not S.WAITLISTED or waitlist is None:
+            return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        if freed.taken:  # another lead took it: told once, if it was offered
+            if freed.starts_at not in state.offered_freed:
+                return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+            gone = tuple(s for s in state.offered_freed if s != freed.starts_at)
+            told = SendMessage(state.wa_id, "waitlist_gone")
+            return Decision(replace(state, offered_freed=gone), (told,))
+        now = freed.received_at
+        start = _at(freed.starts_at)
+        day = start.astimezone(self._studio.timezone).date()
+        covered = date.fromisoformat(waitlist[0]) <= day <= date.fromisoformat(waitlist[1])
+        fits = is_free(
+            self._studio,
+            start,
+            self._length(state),
+            now=now,
+            taken=calendar.taken,
+            busy=calendar.busy,
+        )
+        inside = _seconds(now) - state.last_message_ts < WINDOW_S
+        if not (covered and fits and inside):
+            return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        offered = OfferSlots(
+            state.wa_id, state.session_minutes, (freed.starts_at,), intro="waitlist_offer"
+        )
+        state = replace(state, offered_freed=(*state.offered_freed, freed.starts_at))
+        return Decision(state, (offered,))
+
+    def _freed(self, visit: Visit | None) -> list[Effect]:
+        """The waitlist told of a time no longer held or booked."""
+        return [] if visit is None else [NotifyWaitlist(visit.starts_at, visit.ends_at)]
+
+    # -- the lead's words ----------------------------------------------------------------------
+
+    def _passed_on(self, state: LeadState, message: MessageReceived) -> Decision:
+        """Words while picking a time go to the artist; the lead is told so once (until
+        the artist answers or a new list goes), and the times offered stay open."""
+        forward = self._forward(state, message)
+        if state.passed_on or not forward:
+            return Decision(state, forward)
+        held = SendMessage(state.wa_id, "slots_passed_on")
+        return Decision(replace(state, passed_on=True), (*forward, held))
+
+    def _forward(self, state: LeadState, message: MessageReceived) -> tuple[Effect, ...]:
+        return ArtistSide(self._policy).forward(state, message)
+
+    def _wish(self, state: LeadState, now: datetime) -> TimeWish:
+        """The latest answer to "when?", read as a wish on the studio's day."""
+        if self._words is None or not self._when_questions:
+            return TimeWish()
+        answers = [a for a in state.answers if a.question in self._when_questions]
+        if not answers:
+            return TimeWish()
+        latest = max(answers, key=lambda a: a.seq)
+        today = now.astimezone(self._studio.timezone).replace(tzinfo=None)
+        return read_wish(latest.value, self._words.when, self._policy.locale, today)
+
+    def _fits(self, wish: TimeWish) -> Callable[[datetime], bool]:
+        zone = self._studio.timezone
+        return lambda start: wish.fits(start.astimezone(zone))
 
     # -- helpers -------------------------------------------------------------------------------
 

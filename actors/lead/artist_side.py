@@ -54,7 +54,7 @@ _FORWARD_FROM_KEY = "artist_forward_media_from"  # who sent the voice note or st
 
 # Where the lead's messages reach no one but the artist: the bot is not talking.
 SILENT = frozenset({S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY, S.BOOKING_PENDING})
-SILENT |= {S.BOOKED, S.REJECTED, S.DONE, S.NO_SHOW}
+SILENT |= {S.BOOKED, S.REJECTED, S.DONE, S.NO_SHOW, S.WAITLISTED}
 # Where the bot is still asking: the artist writing in takes the conversation over.
 _BOT_TALKING = frozenset({S.NEW, S.QUALIFYING, S.CONFIRMING, S.STALE})
 

@@ -54,6 +54,7 @@ from actors.lead.model import (
     RequestDepositLink,
     SendMedia,
     SendMessage,
+    SlotFreed,
     TimerFired,
 )
 from actors.lead.not_answers import (
@@ -91,12 +92,13 @@ _MAX_FAILED_ATTEMPTS = 2
 _FOLLOW_UP = Validation(min_length=2)  # the free text after an option such as "Other"
 _TAKE_OVER_FROM = frozenset(
     {S.NEW, S.QUALIFYING, S.CONFIRMING, S.PENDING_APPROVAL, S.BOOKING_PENDING, S.BOOKED}
-    | {S.REJECTED, S.STALE, S.SCHEDULING}
+    | {S.REJECTED, S.STALE, S.SCHEDULING, S.WAITLISTED}
 )
 _NO_CALENDAR = Calendar()
 # Where a turn may offer or take a time: the turn reads the calendar only for these.
 CALENDAR_STATUSES = frozenset(
     {S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY, S.SCHEDULING, S.BOOKING_PENDING, S.BOOKED}
+    | {S.WAITLISTED}
 )
 _DECIDABLE = frozenset({S.PENDING_APPROVAL, S.NEEDS_ARTIST_REPLY})
 # Where an edit of an answer is a new answer to its question.
@@ -147,7 +149,12 @@ class LeadBehaviour:
         self._words = script.words
         self._policy = policy or Policy()
         studio = self._policy.studio
-        self._appointments = None if studio is None else AppointmentRules(studio, self._policy)
+        when = frozenset(q.key for q in script.questions if q.validation.date)
+        self._appointments = (
+            None
+            if studio is None
+            else AppointmentRules(studio, self._policy, words=script.words, when_questions=when)
+        )
         self._deposits = DepositRules(self._policy, self._appointments)
         self._timers = TimerRules(self._policy)
         self._artist = ArtistSide(self._policy)
@@ -206,6 +213,10 @@ class LeadBehaviour:
                 return on_echo(state, event, self._script.first().key)
             case ContactSynced():
                 return on_contact(state, event)
+            case SlotFreed() if self._appointments is not None:
+                return self._appointments.freed(state, event, calendar)
+            case SlotFreed():
+                return Decision(state, outcome=Outcome.NOT_APPLICABLE)
 
     # -- messages from the lead ------------------------------------------------------
 
@@ -280,6 +291,8 @@ class LeadBehaviour:
                 return self._confirming(state, message)
             case S.SCHEDULING if self._appointments is not None:
                 return self._appointments.picking(state, message, calendar)
+            case S.WAITLISTED if self._appointments is not None:
+                return self._appointments.waitlisted(state, message, calendar)
             case S.BOOKED if self._appointments is not None:
                 booked = self._appointments.on_booked(state, message, calendar)
                 return self._or_forward(booked, message)
@@ -534,7 +547,10 @@ class LeadBehaviour:
             return self._on_artist(state, acted, calendar, said=replied)
         if (designed := self._designs.offered(state, replied)) is not None:
             return designed  # a picture sent as a design, for the lead to approve
-        return self._artist.reply(state, replied)
+        replied_to = self._artist.reply(state, replied)
+        if replied_to.state.passed_on:  # answered: the lead's next words get the line again
+            return replace(replied_to, state=replace(replied_to.state, passed_on=False))
+        return replied_to
 
     def _resume(self, state: LeadState, target: Status, event: Event) -> Decision:
         if target is S.QUALIFYING and state.current_question is None:

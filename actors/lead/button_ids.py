@@ -24,6 +24,7 @@ is all a tap says:
     visit_confirm, visit_reschedule, visit_cancel
                            an appointment reminder's buttons
     next_session           "Book next session", after a session of a piece but the last
+    none_fit               the free slots' list's last row, "None of these"
 
 A copy message's buttons are named by their keys in the copy file; a message that
 acts on a lead (`SendPacket.lead`, `SendBookingNotice.lead`) adds it to each (`button_id`).
@@ -42,6 +43,7 @@ __all__ = [
     "EDIT",
     "KEEP",
     "NEXT_SESSION",
+    "NONE_FIT",
     "SUMMARY_BUTTONS",
     "VISIT_BUTTONS",
     "VISIT_CANCEL",
@@ -71,6 +73,7 @@ VISIT_RESCHEDULE = "visit_reschedule"
 VISIT_CANCEL = "visit_cancel"
 VISIT_BUTTONS = frozenset({VISIT_CONFIRM, VISIT_RESCHEDULE, VISIT_CANCEL})
 NEXT_SESSION = "next_session"  # a piece's session done: "Book next session"
+NONE_FIT = "none_fit"  # the slots list's last row: "None of these"
 _SLOT_ROW = re.compile(r"^slot:(?P<start>\d{9,11})$")
 _LATER_ROW = re.compile(r"^later:(?P<from>\d{9,11}|\d{4}-\d{2}-\d{2})$")
 

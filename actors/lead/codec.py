@@ -27,6 +27,7 @@ from actors.lead.model import (
     MarkRead,
     MediaKind,
     MirrorLead,
+    NotifyWaitlist,
     OutboxEffect,
     RefundDeposit,
     RequestDepositLink,
@@ -46,7 +47,7 @@ __all__ = [
     "state_to_json",
 ]
 
-Channel = Literal["whatsapp", "deposit", "stripe_refund", "sheets", "media"]
+Channel = Literal["whatsapp", "deposit", "stripe_refund", "sheets", "media", "waitlist"]
 
 
 class UndecodableEffect(ValueError):
@@ -91,6 +92,10 @@ def state_to_json(state: LeadState) -> dict[str, Any]:
             else None
         ),
         "rescheduling": state.rescheduling,
+        "passed_on": state.passed_on,
+        "range_asked": state.range_asked,
+        "waitlist": None if state.waitlist is None else list(state.waitlist),
+        "offered_freed": list(state.offered_freed),
         "artist_move": state.artist_move,
         "reschedules": state.reschedules,
         "reminded": list(state.reminded),
@@ -158,6 +163,10 @@ def state_from_json(data: dict[str, Any]) -> LeadState:
         session_minutes=int(data.get("session_minutes", 0)),
         visit=_visit(data.get("visit")),
         rescheduling=bool(data.get("rescheduling", False)),
+        passed_on=bool(data.get("passed_on", False)),
+        range_asked=bool(data.get("range_asked", False)),
+        waitlist=_waitlist(data.get("waitlist")),
+        offered_freed=tuple(int(s) for s in data.get("offered_freed") or ()),
         artist_move=bool(data.get("artist_move", False)),
         reschedules=int(data.get("reschedules", 0)),
         reminded=tuple(int(m) for m in data.get("reminded", ())),
@@ -220,6 +229,8 @@ def outbox_channel(effect: OutboxEffect) -> Channel:
             return "stripe_refund"
         case MirrorLead():
             return "sheets"
+        case NotifyWaitlist():
+            return "waitlist"
 
 
 def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
@@ -257,6 +268,13 @@ def effect_to_json(effect: OutboxEffect) -> dict[str, Any]:
             }
         case MirrorLead():
             return {"type": "mirror_lead", "wa_id": effect.wa_id}
+        case NotifyWaitlist():
+            return {
+                "type": "notify_waitlist",
+                "starts_at": effect.starts_at,
+                "ends": effect.ends_at,
+                "taken": effect.taken,
+            }
 
 
 def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
@@ -295,6 +313,10 @@ def effect_from_json(channel: str, data: dict[str, Any]) -> OutboxEffect:
                 )
             case "mirror_lead":
                 return MirrorLead(wa_id=str(data["wa_id"]))
+            case "notify_waitlist":
+                return NotifyWaitlist(
+                    int(data["starts_at"]), int(data["ends"]), bool(data.get("taken"))
+                )
     except (KeyError, TypeError, ValueError) as error:
         raise UndecodableEffect(f"{kind} payload: {type(error).__name__} {error}") from error
     raise UndecodableEffect(f"unknown effect type {kind!r} on channel {channel!r}")
@@ -305,3 +327,10 @@ def _legacy_type(channel: str, data: dict[str, Any]) -> str:
     if channel == "whatsapp":
         return LEGACY_TYPE  # a message, or a media item (`message_codec` tells them apart)
     return {"deposit": "request_deposit_link", "sheets": "mirror_lead"}.get(channel, "")
+
+
+def _waitlist(data: Any) -> tuple[str, str, int] | None:
+    if not data:
+        return None
+    first, last, joined = data
+    return (str(first), str(last), int(joined))

@@ -191,6 +191,10 @@ class LeadState:
     session_minutes: int = 0  # the session's length, set when the artist approves
     visit: Visit | None = None  # held (BOOKING_PENDING) or booked (BOOKED, DONE)
     rescheduling: bool = False  # booked, and picking a new time
+    passed_on: bool = False  # picking a time, words went to the artist: the holding line said
+    range_asked: bool = False  # "None of these": the next words may be the waitlist's days
+    waitlist: tuple[str, str, int] | None = None  # WAITLISTED: first, last day (ISO), joined (s)
+    offered_freed: tuple[int, ...] = ()  # freed times offered (starts) and not yet gone
     artist_move: bool = False  # that pick was offered by the artist: no reschedule counted
     reschedules: int = 0
     reminded: tuple[int, ...] = ()  # reminder offsets (minutes) already sent for `visit`
@@ -426,6 +430,18 @@ class ContactSynced:
     received_at: datetime
 
 
+@dataclass(frozen=True)
+class SlotFreed:
+    """A time another lead held or booked is free again (the waitlist's deliverer)."""
+
+    message_id: str
+    wa_id: str  # the waitlisted lead told
+    starts_at: int  # epoch seconds
+    ends_at: int
+    received_at: datetime
+    taken: bool = False  # gone again: a lead offered it is told, once
+
+
 Event = (
     MessageReceived
     | ArtistActed
@@ -437,6 +453,7 @@ Event = (
     | TimerFired
     | DeliveryFailed
     | PreferenceChanged
+    | SlotFreed
 )
 
 
@@ -575,6 +592,16 @@ class KeepConsent:
 
 
 @dataclass(frozen=True)
+class NotifyWaitlist:
+    """A held or booked time stopped being taken: waitlisted leads whose days cover it are
+    told, each by a turn of their own (the outbox's "waitlist" channel)."""
+
+    starts_at: int  # epoch seconds
+    ends_at: int
+    taken: bool = False  # a waitlisted lead took it: the others offered it are told
+
+
+@dataclass(frozen=True)
 class Calendar:
     """What the turn read for the behaviour: other leads' live holds and appointments
     (start, blocked until) and the artist's busy times, as aware datetimes."""
@@ -598,11 +625,20 @@ Effect = (
     | ExtendHold
     | RefundDeposit
     | KeepConsent
+    | NotifyWaitlist
 )
 
 
 # What leaves through the outbox, delivered after commit (the rest is written in the turn).
-OutboxEffect = Message | MarkRead | FetchMedia | RequestDepositLink | RefundDeposit | MirrorLead
+OutboxEffect = (
+    Message
+    | MarkRead
+    | FetchMedia
+    | RequestDepositLink
+    | RefundDeposit
+    | MirrorLead
+    | NotifyWaitlist
+)
 
 
 class Outcome(StrEnum):

@@ -78,6 +78,20 @@ class Words:
     design: tuple[str, ...] = ()  # the artist's caption word: a picture sent as a design
     # A unit word or sign written after a number in a size -> centimetres per unit.
     size_units: Mapping[str, float] = field(default_factory=dict, hash=False)
+    # The words of "when?" a date parser does not read (`actors.lead.time_wishes`):
+    # weekdays, weekends, morning, afternoon, evening, after, next_month -> their words.
+    when: Mapping[str, frozenset[str]] = field(default_factory=dict, hash=False)
+    waitlist: frozenset[str] = frozenset()  # typed while picking a time: join the waitlist
+    waitlist_to: frozenset[str] = frozenset()  # between a range's two dates
+
+    def says_when(self, text: str) -> bool:
+        """Whether `text` holds one of the `when` words ("weekends preferably")."""
+        said = f" {normalise(text)} "
+        return any(f" {w} " in said for words in self.when.values() for w in words)
+
+    def is_waitlist(self, text: str) -> bool:
+        said = f" {normalise(text)} "
+        return any(f" {w} " in said for w in self.waitlist)
 
     def is_opt_out(self, text: str) -> bool:
         return normalise(text) in self.opt_out

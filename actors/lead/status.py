@@ -24,3 +24,4 @@ class Status(StrEnum):
     CANCELLED = "CANCELLED"  # a booked time, cancelled by the lead or the artist
     DONE = "DONE"  # the appointment happened
     NO_SHOW = "NO_SHOW"  # the lead did not come (the artist said so): closed
+    WAITLISTED = "WAITLISTED"  # no offered time suited: told when one in their days frees up

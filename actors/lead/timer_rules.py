@@ -12,6 +12,7 @@ stale and does nothing.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date, datetime, time, timedelta
 
 from actors.lead.aftercare import placed
 from actors.lead.artist_side import who
@@ -67,6 +68,10 @@ class TimerRules:
                 return Decision(state, (SendMessage(to=state.wa_id, key="reminder"),))
             case TimerKind.ABANDON if state.status is S.STALE:
                 return Decision(replace(move(state, S.ABANDONED, fired), resume_status=None))
+            case TimerKind.ABANDON if state.status is S.WAITLISTED:
+                # The day after the last one waited for: the waitlist ends for them.
+                ended = replace(move(state, S.ABANDONED, fired), waitlist=None, offered_freed=())
+                return Decision(ended, (SendMessage(to=state.wa_id, key="waitlist_ended"),))
             case TimerKind.ABANDON if state.status is S.SCHEDULING:
                 # Approved, offered times, and never picked one: no hold to release.
                 unpicked = RecordEvent("info", "abandoned_unpicked")
@@ -171,7 +176,12 @@ class TimerRules:
         return current.due_at
 
     def _abandon_due(self, before: LeadState, after: LeadState, now: int) -> int | None:
-        """Silence after going stale, or while offered times (SCHEDULING) and not picking."""
+        """Silence after going stale, or while offered times (SCHEDULING) and not picking;
+        on the waitlist, the day after its last day (the studio's midnight)."""
+        if after.status is S.WAITLISTED and after.waitlist and self._studio is not None:
+            following = date.fromisoformat(after.waitlist[1]) + timedelta(days=1)
+            midnight = datetime.combine(following, time(0), self._studio.timezone)
+            return int(midnight.timestamp())
         if after.status not in _ABANDON_WATCHED:
             return None
         current = _armed(after, TimerKind.ABANDON)

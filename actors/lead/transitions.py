@@ -85,6 +85,7 @@ _WHERE_THE_ARTIST_LEAVES_A_LEAD: Row = frozenset(
         S.CANCELLED,
         S.DONE,
         S.NO_SHOW,
+        S.WAITLISTED,
     }
 )
 # The artist's "done" is the Hand back button: back to where the lead was taken from.
@@ -167,11 +168,18 @@ TRANSITIONS: Final[Mapping[tuple[Status, type[Event]], Row]] = {
     ),
     (S.ABANDONED, ArtistActed): _OPTED_OUT,
     # Appointments (STUDIO_FILE): picking a time, then after the booked one.
-    (S.SCHEDULING, MessageReceived): frozenset({S.BOOKING_PENDING, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
+    (S.SCHEDULING, MessageReceived): frozenset(
+        {S.BOOKING_PENDING, S.NEEDS_ARTIST_REPLY, S.OPTOUT, S.WAITLISTED}
+    ),
     # The artist's Set time holds the time for the lead, as their own pick would.
     (S.SCHEDULING, ArtistActed): _HANDED_OVER_OR_OPTED_OUT | {S.BOOKING_PENDING},
     (S.SCHEDULING, ArtistEchoed): _TAKEN_OVER,
     (S.SCHEDULING, TimerFired): frozenset({S.ABANDONED}),  # offered times, never picked one
+    #
+    # The waitlist: a tap on a freed time holds it, as a pick from the list.
+    (S.WAITLISTED, MessageReceived): frozenset({S.BOOKING_PENDING, S.NEEDS_ARTIST_REPLY, S.OPTOUT}),
+    (S.WAITLISTED, ArtistActed): _HANDED_OVER_OR_OPTED_OUT,
+    (S.WAITLISTED, TimerFired): frozenset({S.ABANDONED}),  # the day after its last day
     #
     (S.CANCELLED, MessageReceived): _HANDED_OVER_OR_OPTED_OUT,
     (S.CANCELLED, ArtistActed): _OPTED_OUT,

@@ -145,7 +145,7 @@ def _decimal(cm: float) -> str:
 
 
 def _looks_like_a_date(text: str, words: Words) -> bool:
-    if any(ch.isdigit() for ch in text):
+    if any(ch.isdigit() for ch in text) or words.says_when(text):
         return True
     tokens = normalise(text).split()
     return any(token in words.date_hints or token[:3] in words.date_hints for token in tokens)

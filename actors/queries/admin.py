@@ -8,6 +8,7 @@ runs in one read unit, so a lead's file comes from one moment. Its writes are co
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from actors.lead import Answer, latest_answers, state_from_json
 from actors.lead.refunds import asked, left_to_pay, paid, refundable
@@ -54,6 +55,15 @@ class AdminReads:
 
     _db: Database
     deposit: Money = _USUAL  # the usual deposit: its currency is every amount's
+
+    def waitlist(self, lead_file: LeadFile) -> dict[str, str] | None:
+        """The days a WAITLISTED lead waits for and when they joined (None: not waiting)."""
+        state = state_from_json(lead_file.lead.state)
+        if state.waitlist is None:
+            return None
+        first, last, joined = state.waitlist
+        at = datetime.fromtimestamp(joined, UTC).isoformat()
+        return {"from": first, "to": last, "joined_at": at}
 
     def money(self, lead_file: LeadFile) -> LeadMoney:
         """What was asked of the lead, what they paid and what was given back."""

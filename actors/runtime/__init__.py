@@ -26,6 +26,7 @@ from actors.runtime.rejections import Rejections
 from actors.runtime.supervisor import Supervisor
 from actors.runtime.timers import TimerScheduler
 from actors.runtime.turn import TurnOutcome
+from actors.runtime.waitlist_offers import WaitlistOffers
 
 __all__ = [
     "CRASH_EXIT_CODE",
@@ -45,6 +46,7 @@ __all__ = [
     "SystemClock",
     "TimerScheduler",
     "TurnOutcome",
+    "WaitlistOffers",
     "check_database",
     "contact_message_id",
     "echo_message_id",

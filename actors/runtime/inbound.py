@@ -41,6 +41,7 @@ from actors.lead import (
     MessageReceived,
     PaymentEventReceived,
     PreferenceChanged,
+    SlotFreed,
     TimerFired,
     TimerKind,
 )
@@ -187,6 +188,24 @@ class Inbound:
         message_id = timer_message_id(timer_id, due_at)
         event = TimerFired(message_id, lead_key, timer_id, kind, due_at, now)
         return cls._carrying(event, {"timer_id": timer_id, "kind": kind.value}, message_id)
+
+    @classmethod
+    def from_slot_freed(
+        cls,
+        *,
+        wa_id: str,
+        starts_at: int,
+        ends_at: int,
+        outbox_id: int,
+        now: datetime,
+        taken: bool = False,
+    ) -> Inbound:
+        """A freed time offered to one waitlisted lead: one turn per lead and freeing (the
+        outbox row's id), however often the row is retried."""
+        message_id = f"waitlist:{outbox_id}:{wa_id}"
+        event = SlotFreed(message_id, wa_id, starts_at, ends_at, now, taken=taken)
+        record = {"starts_at": starts_at, "ends_at": ends_at, "taken": taken}
+        return cls._carrying(event, record, message_id)
 
     @classmethod
     def from_deposit_link(

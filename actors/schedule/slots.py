@@ -15,7 +15,7 @@ calendar events, which keep a buffer on both sides.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -33,7 +33,9 @@ __all__ = [
 ]
 
 Interval = tuple[datetime, datetime]  # [start, end), aware
-ROWS = 10  # WhatsApp's list: at most ten rows, "Later dates" included
+# A list's rows for times: WhatsApp's ten less the last, "None of these" ("Later dates",
+# when there are more, takes one of these nine).
+ROWS = 9
 PER_DAY = 3  # a page spreads its slots over days: at most this many from one day
 
 
@@ -153,11 +155,13 @@ def offer(
     busy: Sequence[Interval] = (),
     from_day: date | None = None,
     after: datetime | None = None,
+    fits: Callable[[datetime], bool] | None = None,
 ) -> Offer:
     """
     A page of free slots from `after` (a moment: the page's first slot starts no
-    sooner), else from `from_day` (default: today in the studio): up to ten, spread over
-    days, or nine and the first free slot not shown, where "Later dates" goes on.
+    sooner), else from `from_day` (default: today in the studio): up to nine, spread
+    over days, or eight and the first free slot not shown, where "Later dates" goes on.
+    `fits`: only the slots it takes (the lead's wishes, `actors.lead.time_wishes`).
     """
     today = now.astimezone(studio.timezone).date()
     last_day = (now + timedelta(days=studio.horizon_days)).astimezone(studio.timezone).date()
@@ -167,7 +171,7 @@ def offer(
     seen: list[datetime] = []  # every free start met so far, in order
     while day <= last_day:
         free = _free_on(studio, day, length, now, taken, busy)
-        free = [s for s in free if after is None or s >= after]
+        free = [s for s in free if (after is None or s >= after) and (fits is None or fits(s))]
         if free:
             seen.extend(free)
             if len(page) >= ROWS - 1:  # a later day has slots: page on

@@ -84,6 +84,8 @@ def script() -> Script:
             edit=frozenset({"edit"}),
             done=frozenset({"done"}),
             size_units={"cm": 1.0, "mm": 0.1, "in": 2.54, "inch": 2.54, "inches": 2.54, '"': 2.54},
+            waitlist=frozenset({"waitlist"}),
+            waitlist_to=frozenset({"to"}),
         ),
     )
 

@@ -25,12 +25,18 @@ def test_the_slots_are_a_list_in_the_studio_time_with_later_dates(locale: str) -
         OfferSlots("447700900123", 120, (SUMMER, WINTER), "2026-12-05", intro="slots_intro")
     )
     rows = body["interactive"]["action"]["sections"][0]["rows"]
-    assert [r["id"] for r in rows] == [f"slot:{SUMMER}", f"slot:{WINTER}", "later:2026-12-05"]
+    assert [r["id"] for r in rows] == [
+        f"slot:{SUMMER}",
+        f"slot:{WINTER}",
+        "later:2026-12-05",
+        "none_fit",
+    ]
     assert [r["title"] for r in rows[:2]] == {
         "en_GB": ["Thu 2 Jul, 14:00", "Thu 3 Dec, 14:00"],
         "es_ES": ["jue, 2 jul, 14:00", "jue, 3 dic, 14:00"],
     }[locale]
     assert rows[2]["title"] == {"en_GB": "Later dates", "es_ES": "Más fechas"}[locale]
+    assert rows[3]["title"] == {"en_GB": "None of these", "es_ES": "Ninguna me va bien"}[locale]
     assert all(len(r["title"]) <= 24 for r in rows)
     assert "120" in body["interactive"]["body"]["text"]
 

@@ -70,10 +70,14 @@ def appointments(**studio_fields: object) -> LeadBehaviour:
     return LeadBehaviour(lead_fixtures.script(), policy)
 
 
+# The lead answered "when?" with "flexible": the times are offered from the first free one.
+FLEXIBLE = tuple(
+    replace(a, value="flexible") if a.question == "timing" else a for a in ALL_ANSWERED
+)
+
+
 def at(status: Status, **fields: object) -> LeadState:
-    base = LeadState(
-        wa_id=LEAD, status=status, name="Ana", answers=ALL_ANSWERED, session_minutes=120
-    )
+    base = LeadState(wa_id=LEAD, status=status, name="Ana", answers=FLEXIBLE, session_minutes=120)
     return replace(base, **fields)  # type: ignore[arg-type]
 
 
@@ -109,6 +113,60 @@ STEPS = [
         S.SCHEDULING,
         ["lead:slots_offer"],
         calendar=TAKEN,
+    ),
+    Step(
+        "the days typed after None of these join the waitlist",
+        at(S.SCHEDULING, range_asked=True),
+        msg("1 December to 4 December"),
+        S.WAITLISTED,
+        ["lead:waitlist_joined", "artist:artist_waitlisted"],
+    ),
+    Step(
+        "a tap on a freed time, still free, holds it",
+        at(S.WAITLISTED, waitlist=("2026-11-25", "2026-11-30", 1)),
+        reply(f"slot:{START}"),
+        S.BOOKING_PENDING,
+        ["claim:hold", "lead:slot_held", "deposit"],
+    ),
+    Step(
+        "a tap on a freed time someone took is told it has gone",
+        at(S.WAITLISTED, waitlist=("2026-11-25", "2026-11-30", 1)),
+        reply(f"slot:{START}"),
+        S.WAITLISTED,
+        ["lead:waitlist_gone"],
+        calendar=TAKEN,
+    ),
+    Step(
+        "handed back, a waitlisted lead is on the waitlist again",
+        at(
+            S.NEEDS_ARTIST_REPLY,
+            resume_status=S.WAITLISTED,
+            waitlist=("2026-11-25", "2026-11-30", 1),
+        ),
+        act(A.HAND_BACK),
+        S.WAITLISTED,
+        [],
+    ),
+    Step(
+        "the day after the waitlist's last day, the lead is told it ended",
+        at(S.WAITLISTED, waitlist=("2026-11-25", "2026-11-30", 1)),
+        fired(TimerKind.ABANDON, 1_700_000_000),  # as `run` arms it
+        S.ABANDONED,
+        ["lead:waitlist_ended"],
+    ),
+    Step(
+        "the opt-out word on the waitlist opts out",
+        at(S.WAITLISTED, waitlist=("2026-11-25", "2026-11-30", 1)),
+        msg("stop"),
+        S.OPTOUT,
+        ["lead:opted_out"],
+    ),
+    Step(
+        "asking for a person on the waitlist hands over",
+        at(S.WAITLISTED, waitlist=("2026-11-25", "2026-11-30", 1)),
+        msg("human"),
+        S.NEEDS_ARTIST_REPLY,
+        ["lead:holding", "artist:artist_handover", "artist:media"],
     ),
     Step(
         "something other than a pick gets the list again",
@@ -284,7 +342,7 @@ def test_the_offer_lists_free_times_and_pages_on() -> None:
     offer = next(e for e in decision.effects if isinstance(e, OfferSlots))
     assert offer.intro == "slots_intro"
     assert offer.slots[0] == START
-    assert len(offer.slots) == 9
+    assert len(offer.slots) == 8  # and "Later dates", and "None of these": ten rows
     assert offer.later is not None
     later = appointments().decide_on(decision.state, reply(f"later:{offer.later}"), Calendar())
     page = next(e for e in later.effects if isinstance(e, OfferSlots))
@@ -483,3 +541,11 @@ def test_the_booking_and_a_move_send_the_lead_their_own_calendar_link() -> None:
     assert [e.key for e in said] == ["rescheduled", "calendar_add"]
     assert isinstance(said[1], SendMessage)
     assert f"/calendar/visit/{new_start}/" in said[1].params["url"]
+
+
+def test_a_waitlist_ends_at_the_studio_midnight_after_its_last_day() -> None:
+    state = at(S.SCHEDULING, range_asked=True)
+    joined = appointments().decide_on(state, msg("1 December to 4 December"), Calendar())
+    ends = datetime(2026, 12, 5, tzinfo=UTC)  # midnight in London (GMT)
+    armed = [t.due_at for t in joined.state.timers if t.kind is TimerKind.ABANDON]
+    assert armed == [int(ends.timestamp())]

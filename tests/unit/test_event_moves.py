@@ -27,6 +27,7 @@ from actors.lead import (
     Event,
     LeadState,
     PaymentEventReceived,
+    SlotFreed,
     Status,
     TimerFired,
     TimerKind,
@@ -75,7 +76,7 @@ DEPOSITS: list[dict[str, object]] = [
 RESUMES: dict[Status, list[Status | None]] = {  # where a handover or silence can leave one
     S.NEEDS_ARTIST_REPLY: [
         S.QUALIFYING, S.CONFIRMING, S.PENDING_APPROVAL, S.BOOKING_PENDING, S.BOOKED, S.REJECTED,
-        S.SCHEDULING, S.CANCELLED, S.DONE, S.NO_SHOW,
+        S.SCHEDULING, S.CANCELLED, S.DONE, S.NO_SHOW, S.WAITLISTED,
     ],
     S.STALE: [S.QUALIFYING, S.CONFIRMING],
 }  # fmt: skip
@@ -106,6 +107,8 @@ def leads() -> list[LeadState]:
                 "resume_status": resume,
             }
             out.append(replace(base, status=status, **fields))  # type: ignore[arg-type]
+    # "None of these" tapped: the next words may be the waitlist's days.
+    out.append(replace(base, status=S.SCHEDULING, answers=ANSWERS, range_asked=True))
     return out
 
 
@@ -126,7 +129,7 @@ def link(attempt: int) -> DepositLinkCreated:
 # Each call makes a fresh event, so a message is never older than the one before it.
 EVENTS: list[Callable[[], Event]] = [
     *(functools.partial(msg, text) for text in
-      ["Hi", "a rose", "huge", "stop", "start", "human", "yes", "edit"]),
+      ["Hi", "a rose", "huge", "stop", "start", "human", "yes", "edit", "1 December"]),
     *(functools.partial(reply, choice) for choice in ["confirm", "edit", "edit:idea", "arm"]),
     *(functools.partial(reply, choice) for choice in [SLOT_PICK, "visit_cancel"]),
     functools.partial(media, "image"),
@@ -146,6 +149,7 @@ EVENTS: list[Callable[[], Event]] = [
       for session in ["cs_1", "cs_2"]),
     *(functools.partial(TimerFired, f"timer:{kind}", LEAD, 1, kind, DUE, NOW)
       for kind in TimerKind),
+    functools.partial(SlotFreed, "waitlist:1", LEAD, VISIT.starts_at, VISIT.ends_at, NOW),
 ]  # fmt: skip
 
 

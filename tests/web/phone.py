@@ -23,8 +23,10 @@ from tests.web.conftest import Running
 __all__ = ["Phone", "meta_timestamp"]
 
 _COPY_DIR = Path(__file__).resolve().parents[2] / "copy"
-# How a person answers "when?" in each language the copy speaks (its date hints).
-_SOME_TIME = {"en_GB": "next month", "es_ES": "el mes que viene"}
+# How a person answers "when?" in each language the copy speaks (its date hints): any
+# time suits them, so the times offered are the first free ones (an answer that names a
+# time shapes them: tests/web/test_time_wishes_http.py).
+_SOME_TIME = {"en_GB": "flexible", "es_ES": "cuando sea"}
 _clock = itertools.count(int(time.time()))  # Meta's timestamps: recent, increasing
 
 
