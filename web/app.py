@@ -68,6 +68,7 @@ from storage import ClaimerSession, Database, WakeUpListener, embedded_postgres
 from web import (
     admin,
     calendar_invite,
+    event_words,
     health,
     manifest,  # noqa: F401  (its routes join the studio blueprint on import)
     page_language,
@@ -134,6 +135,7 @@ def create_app(
     # Babel catalog (web/page_language.py); the header names STUDIO_NAME.
     app.jinja_env.add_extension("jinja2.ext.i18n")
     page_language.install(app, settings.locale, settings.studio_name)
+    event_words.install(app)
     if serves_web:
         app.register_blueprint(webhooks.blueprint)
         app.register_blueprint(stripe_webhook.blueprint)

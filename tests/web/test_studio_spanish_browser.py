@@ -95,7 +95,13 @@ async def _spanish_only(page: Page, what: str) -> None:
         "/studio/manifest.webmanifest"
     )
     assert await page.locator('link[rel="apple-touch-icon"]').count() == 1
-    seen = await page.inner_text("body")
+    # An event's detail is data as recorded (ids, minor units), marked translate="no".
+    seen = await page.evaluate(
+        """() => { const body = document.body.cloneNode(true);
+        body.querySelectorAll('[translate="no"]').forEach((e) => e.remove());
+        document.documentElement.append(body); const text = body.innerText;
+        body.remove(); return text; }"""
+    )
     left = sorted(_words(seen.replace(BRAND, "")) & ENGLISH)
     assert not left, f"{what}: English words on the page {left}:\n{seen}"
     fits = await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
@@ -224,6 +230,10 @@ async def test_every_page_speaks_the_studios_language(studio: Studio) -> None:
     await waiting.settle()
     await page.reload()
     await _spanish_only(page, "an approved lead")
+    await page.click("details.events summary")  # the events, in words too
+    approved = "Página del estudio o API de administración: Aprobar"
+    await expect(page.locator("#events")).to_contain_text(approved)
+    await _spanish_only(page, "an approved lead's events, opened")
     notes: FilePayload = {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hola"}
     await page.set_input_files("#file", files=[notes])
     await page.click("button:text('Enviar archivo')")
