@@ -9,7 +9,10 @@ for a range of days. Pure.
                    day; a year left out is the next such date; cut at the horizon):
                    WAITLISTED, `waitlist_joined` naming it; a new range replaces the old
     not a range    the words go to the artist, as any words while picking a time
-    past           a range wholly before today: `waitlist_range_reask`
+    past           a range wholly before today, or dates that cannot be read:
+                   `waitlist_range_reask`
+    buttons        `waitlist_7`, `waitlist_14`, `waitlist_any`: from today, 7 or 14 days, or
+                   up to the horizon
 
 The joiners between the two dates are the copy's `words.waitlist_to` ("to", "until",
 "-"); the dates are read by dateparser in the copy's language, day before month.
@@ -26,7 +29,7 @@ from dateparser.date import DateDataParser
 
 from actors.lead.script import normalise
 
-__all__ = ["DayRange", "read_range"]
+__all__ = ["DayRange", "looks_like_days", "read_range"]
 
 _DASH = "-\u2013\u2014"  # a hyphen, an en dash, an em dash
 # "05/03 - 09/03" splits at the dash; "2026-03-05" does not.
@@ -66,6 +69,12 @@ def read_range(
     if last < today or first > horizon or last < first:
         return None
     return DayRange(max(first, today), min(last, horizon))
+
+
+def looks_like_days(text: str) -> bool:
+    """Words that try to name days (a digit in them): unread or past, they are asked for
+    again; other words go to the artist."""
+    return any(ch.isdigit() for ch in text)
 
 
 def _split(text: str, joiners: frozenset[str]) -> list[str]:
