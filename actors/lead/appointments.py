@@ -196,7 +196,7 @@ class AppointmentRules:
                 joined = self._join(state, message)
                 if joined is not None:
                     return joined
-                if looks_like_days(text):  # dates, unreadable or past: asked again
+                if self._names_days(text, now):  # dates, unreadable or past: asked again
                     return Decision(state, (SendMessage(state.wa_id, "waitlist_range_reask"),))
             elif self._words is not None and self._words.is_waitlist(text):
                 return self._ask_range(state)
@@ -582,6 +582,12 @@ class AppointmentRules:
         if days is None:
             return None
         return self._joined(state, message, days)
+
+    def _names_days(self, text: str, now: datetime) -> bool:
+        if self._words is None:
+            return False
+        today = now.astimezone(self._studio.timezone).date()
+        return looks_like_days(text, self._words.waitlist_to, self._policy.locale, today)
 
     def _join_days(self, state: LeadState, message: MessageReceived, count: int | None) -> Decision:
         """A range button: today and the next `count` - 1 days (None: to the horizon)."""

@@ -39,6 +39,9 @@ _ISO = re.compile(
 )
 
 
+_FIGURES = re.compile(r"\d{1,4}[/.]\d{1,2}(?:[/.]\d{1,4})?")  # "32/13", "05/03/2027"
+
+
 @dataclass(frozen=True)
 class DayRange:
     """The days a waitlisted lead can come, both included."""
@@ -71,10 +74,16 @@ def read_range(
     return DayRange(max(first, today), min(last, horizon))
 
 
-def looks_like_days(text: str) -> bool:
-    """Words that try to name days (a digit in them): unread or past, they are asked for
-    again; other words go to the artist."""
-    return any(ch.isdigit() for ch in text)
+def looks_like_days(text: str, joiners: frozenset[str], locale: str, today: date) -> bool:
+    """Words that name days `read_range` refused: each part a date (so days past), or a
+    date written in figures that is no day ("32/13"). They are asked for again; other
+    words go to the artist."""
+    parts = _split(text, joiners)
+    if not 1 <= len(parts) <= 2:
+        return False
+    if any(_FIGURES.fullmatch(part.strip()) for part in parts):
+        return True
+    return all(_day(part, locale, today) is not None for part in parts)
 
 
 def _split(text: str, joiners: frozenset[str]) -> list[str]:
