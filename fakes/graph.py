@@ -490,6 +490,8 @@ class FakeGraphApi:
         key = (template.get("name"), (template.get("language") or {}).get("code"))
         if not all(key):
             return GraphFailure(400, 100, "Invalid parameter")
+        if (wrong := _component_refusal(template.get("components") or [])) is not None:
+            return GraphFailure(400, 100, f"Invalid parameter: {wrong}")
         if not self.approved_templates:
             return None
         if key not in self.approved_templates:
@@ -505,6 +507,37 @@ class FakeGraphApi:
         """Start a real HTTP server on 127.0.0.1 (`port` 0: any free one); `.close()` it,
         or use it as a `with` block."""
         return GraphServer(self, port)
+
+
+_COMPONENTS = frozenset({"header", "body", "button"})
+_BUTTON_SUB_TYPES = frozenset({"quick_reply", "url", "copy_code", "flow", "catalog"})
+
+
+def _component_refusal(components: list[Any]) -> str | None:
+    """Meta's shape of a template's components: a header, body or button; a button names
+    its `sub_type` and its `index` (a string, "0" to "9"), and a quick reply carries one
+    parameter `{"type": "payload", "payload": "..."}` (sent back when tapped)."""
+    for n, component in enumerate(components):
+        at = f"template['components'][{n}]"
+        if not isinstance(component, dict) or component.get("type") not in _COMPONENTS:
+            return f"{at}['type']"
+        if component["type"] != "button":
+            continue
+        if component.get("sub_type") not in _BUTTON_SUB_TYPES:
+            return f"{at}['sub_type']"
+        index = component.get("index")
+        if not isinstance(index, str) or not index.isdigit() or not 0 <= int(index) <= 9:
+            return f"{at}['index']"
+        if component["sub_type"] == "quick_reply":
+            parameters = component.get("parameters")
+            if not isinstance(parameters, list) or len(parameters) != 1:
+                return f"{at}['parameters']"
+            payload = parameters[0]
+            if not isinstance(payload, dict) or payload.get("type") != "payload":
+                return f"{at}['parameters'][0]['type']"
+            if not isinstance(payload.get("payload"), str) or not payload["payload"]:
+                return f"{at}['parameters'][0]['payload']"
+    return None
 
 
 def _header_refusal(payload: dict[str, Any], known: Mapping[str, Any]) -> GraphFailure | None:

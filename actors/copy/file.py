@@ -20,7 +20,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from actors.copy.consent_copy import CONSENT_MESSAGES, ConsentCopy, check_consent
 from actors.copy.limits import WhatsAppLimits
-from actors.lead.button_ids import KEEP, NEXT_SESSION, SUMMARY_BUTTONS, VISIT_BUTTONS, sure_id
+from actors.lead.button_ids import (
+    KEEP,
+    NEXT_SESSION,
+    SUMMARY_BUTTONS,
+    VISIT_BUTTONS,
+    WAITLIST_DAYS,
+    WAITLIST_TAKE,
+    sure_id,
+)
 from actors.lead.designs import DESIGN_BUTTONS
 from actors.lead.model import ArtistAction
 from actors.lead.script import Kind
@@ -142,12 +150,14 @@ _APPOINTMENT_MESSAGES = {
     **dict.fromkeys(
         [
             *("slots_intro", "slots_later", "slots_reask", "slot_taken", "slots_none"),
-            *("slots_none_fit", "slots_passed_on", "waitlist_range"),
-            *("waitlist_offer", "waitlist_gone", "waitlist_ended"),
+            *("slots_none_fit", "slots_passed_on", "waitlist_range_reask"),
+            *("waitlist_gone", "waitlist_ended"),
         ],
         _says(),
     ),  # slots_later, slots_none_fit: the list's last rows, at most 24 characters
     "waitlist_joined": _says("from", "to"),
+    "waitlist_range": _says(buttons=frozenset(WAITLIST_DAYS)),  # and {artist}, as everywhere
+    "waitlist_offer": _says("when", buttons=frozenset({WAITLIST_TAKE})),
     "artist_waitlisted": _says(*_WHO, "from", "to"),
     **dict.fromkeys(["slot_lost_paid", "link_expired_pick", "reschedule_pick"], _says()),
     **dict.fromkeys(["aftercare", "healed_photo_request", "healed_photo_thanks"], _says()),

@@ -62,7 +62,11 @@ def filling_of(message: Message) -> Filling:
             # A time the artist set ends with where the visit is, as a booking does.
             placed = message.key == "moved_by_artist" and "address" in message.params
             closing = VISIT_ADDRESS if placed else None
-            return Filling(message.params, outro=_REMINDED.get(message.key), closing=closing)
+            # "Book it" carries the freed time it offers (`waitlist_take:<start>`).
+            ref = message.params.get("when") if message.key == "waitlist_offer" else None
+            return Filling(
+                message.params, outro=_REMINDED.get(message.key), closing=closing, ref=ref
+            )
         case SendMedia():
             return Filling(message.params)
         case AskQuestion():

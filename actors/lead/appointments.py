@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from babel.dates import format_date
 
-from actors.lead.artist_side import WINDOW_S, ArtistSide, who
+from actors.lead.artist_side import ArtistSide, who
 from actors.lead.button_ids import (
     NEXT_SESSION,
     NONE_FIT,
@@ -26,8 +26,10 @@ from actors.lead.button_ids import (
     VISIT_CANCEL,
     VISIT_CONFIRM,
     VISIT_RESCHEDULE,
+    WAITLIST_DAYS,
     later_from,
     picked_slot,
+    waitlist_pick,
 )
 from actors.lead.messages import (
     ConfirmBooking,
@@ -67,7 +69,7 @@ from actors.lead.script import Policy, Words
 from actors.lead.status import Status
 from actors.lead.time_wishes import TimeWish, read_wish
 from actors.lead.transitions import move
-from actors.lead.waitlist import read_range
+from actors.lead.waitlist import DayRange, looks_like_days, read_range
 from actors.lead.whatsapp_rules import SILENT_KINDS
 from actors.schedule import StudioFile, is_free, offer
 from actors.schedule.slots import is_clear
@@ -185,6 +187,8 @@ class AppointmentRules:
             return self.offer(state, calendar, now, intro=None, from_day=date.fromisoformat(later))
         if choice == NONE_FIT:  # "None of these": what suits them, in their words
             return self._ask_range(state)
+        if choice in WAITLIST_DAYS:  # "Next 7 days", "Next 14 days", "Any day"
+            return self._join_days(state, message, WAITLIST_DAYS[choice])
         start = picked_slot(choice)
         if start is None and not choice:
             text = message.text or ""
@@ -192,6 +196,8 @@ class AppointmentRules:
                 joined = self._join(state, message)
                 if joined is not None:
                     return joined
+                if self._names_days(text, now):  # dates, unreadable or past: asked again
+                    return Decision(state, (SendMessage(state.wa_id, "waitlist_range_reask"),))
             elif self._words is not None and self._words.is_waitlist(text):
                 return self._ask_range(state)
             return self._passed_on(state, message)
@@ -575,6 +581,26 @@ class AppointmentRules:
         )
         if days is None:
             return None
+        return self._joined(state, message, days)
+
+    def _names_days(self, text: str, now: datetime) -> bool:
+        if self._words is None:
+            return False
+        today = now.astimezone(self._studio.timezone).date()
+        return looks_like_days(text, self._words.waitlist_to, self._policy.locale, today)
+
+    def _join_days(self, state: LeadState, message: MessageReceived, count: int | None) -> Decision:
+        """A range button: today and the next `count` - 1 days (None: to the horizon)."""
+        now = message.received_at
+        today = now.astimezone(self._studio.timezone).date()
+        horizon = (now + timedelta(days=self._studio.horizon_days)).astimezone(
+            self._studio.timezone
+        )
+        last = horizon.date() if count is None else today + timedelta(days=count - 1)
+        return self._joined(state, message, DayRange(today, min(last, horizon.date())))
+
+    def _joined(self, state: LeadState, message: MessageReceived, days: DayRange) -> Decision:
+        now = message.received_at
         state = replace(
             move(state, S.WAITLISTED, message),
             range_asked=False,
@@ -594,7 +620,8 @@ class AppointmentRules:
     ) -> Decision:
         """On the waitlist: a tap on a freed time holds it if it is still free (the first
         tap wins); anything else goes to the artist."""
-        start = picked_slot(message.reply_id or "")
+        reply = message.reply_id or ""
+        start = waitlist_pick(reply) or picked_slot(reply)
         if start is None:
             return Decision(state, ArtistSide(self._policy).forward(state, message))
         now = message.received_at
@@ -615,6 +642,16 @@ class AppointmentRules:
         return replace(
             held, state=replace(held.state, offered_freed=()), effects=(*held.effects, taken)
         )
+
+    def stale_take(self, state: LeadState, message: MessageReceived) -> Decision | None:
+        """ "Book it" tapped when the lead is no longer waiting (booked elsewhere, or off the
+        waitlist): that time is gone for them; their own held time is not."""
+        start = waitlist_pick(message.reply_id or "")
+        if start is None or state.status is S.WAITLISTED:
+            return None
+        if state.visit is not None and state.visit.starts_at == start:
+            return Decision(state)
+        return Decision(state, (SendMessage(state.wa_id, "waitlist_gone"),))
 
     def freed(self, state: LeadState, freed: SlotFreed, calendar: Calendar) -> Decision:
         """A time freed up: offered to a waitlisted lead whose days cover it, whose
@@ -640,12 +677,11 @@ class AppointmentRules:
             taken=calendar.taken,
             busy=calendar.busy,
         )
-        inside = _seconds(now) - state.last_message_ts < WINDOW_S
-        if not (covered and fits and inside):
+        if not (covered and fits):
             return Decision(state, outcome=Outcome.NOT_APPLICABLE)
-        offered = OfferSlots(
-            state.wa_id, state.session_minutes, (freed.starts_at,), intro="waitlist_offer"
-        )
+        # Outside the lead's 24 hours it goes by the `waitlist_offer` template (none: not
+        # sent); its quick reply "Book it" carries the time, as the button does.
+        offered = SendMessage(state.wa_id, "waitlist_offer", {"when": str(freed.starts_at)})
         state = replace(state, offered_freed=(*state.offered_freed, freed.starts_at))
         return Decision(state, (offered,))
 

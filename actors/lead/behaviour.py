@@ -272,6 +272,10 @@ class LeadBehaviour:
             return Decision(state)
         if message.kind not in ACTED_ON and state.status in _TALKING:
             return unsupported_once(state, message)  # and the question is not asked again
+        if self._appointments is not None and (
+            gone := self._appointments.stale_take(state, message)
+        ):
+            return gone  # "Book it" on an offer no longer open
         if state.status is S.ABANDONED:
             state = move(state, S.NEW, message)
         if state.status is S.STALE:

@@ -25,6 +25,12 @@ is all a tap says:
                            an appointment reminder's buttons
     next_session           "Book next session", after a session of a piece but the last
     none_fit               the free slots' list's last row, "None of these"
+    waitlist_7, waitlist_14, waitlist_any
+                           `waitlist_range`'s buttons: the next 7 or 14 days, or any day
+                           up to the horizon
+    waitlist_take:<epoch seconds>
+                           `waitlist_offer`'s "Book it" (and its template's quick reply):
+                           the freed time it offered
 
 A copy message's buttons are named by their keys in the copy file; a message that
 acts on a lead (`SendPacket.lead`, `SendBookingNotice.lead`) adds it to each (`button_id`).
@@ -49,6 +55,8 @@ __all__ = [
     "VISIT_CANCEL",
     "VISIT_CONFIRM",
     "VISIT_RESCHEDULE",
+    "WAITLIST_DAYS",
+    "WAITLIST_TAKE",
     "ArtistCommand",
     "RelayPick",
     "artist_command",
@@ -63,6 +71,7 @@ __all__ = [
     "relay_row_id",
     "slot_row_id",
     "sure_id",
+    "waitlist_pick",
 ]
 
 CONFIRM = "confirm"
@@ -74,6 +83,10 @@ VISIT_CANCEL = "visit_cancel"
 VISIT_BUTTONS = frozenset({VISIT_CONFIRM, VISIT_RESCHEDULE, VISIT_CANCEL})
 NEXT_SESSION = "next_session"  # a piece's session done: "Book next session"
 NONE_FIT = "none_fit"  # the slots list's last row: "None of these"
+WAITLIST_TAKE = "waitlist_take"  # "Book it" under `waitlist_offer`: `waitlist_take:<start>`
+# `waitlist_range`'s buttons: how many days from today (None: up to the horizon).
+WAITLIST_DAYS: dict[str, int | None] = {"waitlist_7": 7, "waitlist_14": 14, "waitlist_any": None}
+_TAKE = re.compile(r"^waitlist_take:(?P<start>\d{9,11})$")
 _SLOT_ROW = re.compile(r"^slot:(?P<start>\d{9,11})$")
 _LATER_ROW = re.compile(r"^later:(?P<from>\d{9,11}|\d{4}-\d{2}-\d{2})$")
 
@@ -178,3 +191,9 @@ def later_from(reply_id: str) -> str | None:
     as YYYY-MM-DD), or None."""
     found = _LATER_ROW.match(reply_id)
     return found.group("from") if found else None
+
+
+def waitlist_pick(reply_id: str) -> int | None:
+    """The freed time a tap on "Book it" takes, or None if it is no such tap."""
+    found = _TAKE.match(reply_id)
+    return int(found.group("start")) if found else None

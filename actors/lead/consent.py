@@ -44,6 +44,7 @@ from actors.lead.model import (
     KeepConsent,
     LeadState,
     MessageReceived,
+    NotifyWaitlist,
     Outcome,
     RecordEvent,
     ReleaseSlot,
@@ -319,6 +320,7 @@ class ConsentRules:
         minimum = {"minimum_age": str(self._settings.minimum_age)}
         effects: list[Effect] = [
             ReleaseSlot(cancelled=True),
+            NotifyWaitlist(visit.starts_at, visit.ends_at),  # the freed time, as a cancel's
             SendMessage(state.wa_id, "consent_minor", minimum),
             RecordEvent("info", "consent_refused_minor", {"age": consent.age}),
         ]

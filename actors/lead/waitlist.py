@@ -9,7 +9,10 @@ for a range of days. Pure.
                    day; a year left out is the next such date; cut at the horizon):
                    WAITLISTED, `waitlist_joined` naming it; a new range replaces the old
     not a range    the words go to the artist, as any words while picking a time
-    past           a range wholly before today: `waitlist_range_reask`
+    past           a range wholly before today, or dates that cannot be read:
+                   `waitlist_range_reask`
+    buttons        `waitlist_7`, `waitlist_14`, `waitlist_any`: from today, 7 or 14 days, or
+                   up to the horizon
 
 The joiners between the two dates are the copy's `words.waitlist_to` ("to", "until",
 "-"); the dates are read by dateparser in the copy's language, day before month.
@@ -26,7 +29,7 @@ from dateparser.date import DateDataParser
 
 from actors.lead.script import normalise
 
-__all__ = ["DayRange", "read_range"]
+__all__ = ["DayRange", "looks_like_days", "read_range"]
 
 _DASH = "-\u2013\u2014"  # a hyphen, an en dash, an em dash
 # "05/03 - 09/03" splits at the dash; "2026-03-05" does not.
@@ -34,6 +37,9 @@ _DASHES = re.compile(rf"\s*[{_DASH}]\s*(?=\D|\d{{1,2}}\D)")
 _ISO = re.compile(
     rf"\s*(\d{{4}}-\d{{2}}-\d{{2}})\s*(?:[{_DASH}]|\s\S+\s)?\s*(\d{{4}}-\d{{2}}-\d{{2}})?\s*"
 )
+
+
+_FIGURES = re.compile(r"\d{1,4}[/.]\d{1,2}(?:[/.]\d{1,4})?")  # "32/13", "05/03/2027"
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,18 @@ def read_range(
     if last < today or first > horizon or last < first:
         return None
     return DayRange(max(first, today), min(last, horizon))
+
+
+def looks_like_days(text: str, joiners: frozenset[str], locale: str, today: date) -> bool:
+    """Words that name days `read_range` refused: each part a date (so days past), or a
+    date written in figures that is no day ("32/13"). They are asked for again; other
+    words go to the artist."""
+    parts = _split(text, joiners)
+    if not 1 <= len(parts) <= 2:
+        return False
+    if any(_FIGURES.fullmatch(part.strip()) for part in parts):
+        return True
+    return all(_day(part, locale, today) is not None for part in parts)
 
 
 def _split(text: str, joiners: frozenset[str]) -> list[str]:

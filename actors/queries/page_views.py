@@ -228,6 +228,7 @@ class LeadView:
     message_cost: str | None = None  # what they cost, with STUDIO_FILE's price table
     saved_replies: tuple[tuple[str, str], ...] = ()  # the copy's (title, text), filled in
     design: DesignShown | None = None  # the artist's designs and the lead's answers
+    waitlist: tuple[str, str] | None = None  # WAITLISTED: the first and last day, in words
 
 
 def said(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:

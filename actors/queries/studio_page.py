@@ -65,6 +65,7 @@ from actors.queries.page_views import (
     message_text,
     said,
 )
+from actors.queries.waitlist_view import waitlist_shown
 from actors.schedule import MessagePrices
 from storage import Database, LeadFile, MediaContent, OutboxRow
 from storage.studio_board import BoardRow, BoardSearch, LastLines
@@ -264,6 +265,7 @@ class StudioPage:
             message_cost=message_cost,
             saved_replies=self._composer.saved_replies(state.name or ""),
             design=design_shown(state.designs, self.deposit.currency, self.locale, self._clock),
+            waitlist=waitlist_shown(state, self.locale),
         )
 
     async def saved_reply(self, lead_id: UUID, number: int) -> str | None:

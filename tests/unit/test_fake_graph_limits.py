@@ -167,3 +167,24 @@ def test_a_media_header_meta_would_refuse_is_refused(
     status, answer = send(message)
     assert status == 400
     assert said in answer["error"]["message"]
+
+
+def test_a_template_quick_reply_goes_only_in_metas_shape() -> None:
+    """A quick reply is `{"type": "button", "sub_type": "quick_reply", "index": "0",
+    "parameters": [{"type": "payload", "payload": ...}]}`; anything else is refused."""
+
+    def sent(button: dict[str, Any]) -> int:
+        body = {"name": "waitlist_offer", "language": {"code": "en_GB"}, "components": [button]}
+        return send({"type": "template", "template": body})[0]
+
+    good = {
+        "type": "button",
+        "sub_type": "quick_reply",
+        "index": "0",
+        "parameters": [{"type": "payload", "payload": "waitlist_take:1796738819"}],
+    }
+    assert sent(good) == 200
+    assert sent({**good, "index": 0}) == 400  # a string, as Meta documents it
+    assert sent({**good, "sub_type": "reply"}) == 400
+    assert sent({**good, "parameters": [{"type": "text", "text": "Book it"}]}) == 400
+    assert sent({k: v for k, v in good.items() if k != "index"}) == 400

@@ -142,14 +142,17 @@ async def test_a_cancelled_time_goes_to_the_first_of_two_waitlisted_leads_tappin
     await artist.tap(notice, f"cancel:{BOOKED}")
     sure = await _with_button(artist, f"sure_cancel:{BOOKED}")  # it asks first
     await artist.tap(sure, f"sure_cancel:{BOOKED}")
-    offers = [await _with_button(lead, slot) for lead in waiting]
+    take = f"waitlist_take:{start}"  # one button, "Book it": a pick of that time
+    offers = [await _with_button(lead, take) for lead in waiting]
     for offer in offers:
-        assert offer.text.startswith("Good news: a time has just freed up")
+        assert offer.text.startswith("Good news: ")
+        assert "has just freed up on the days you asked for" in offer.text
+        assert buttons_of(offer) == {take: "Book it"}
 
     # Both tap at once, each on its own replica: one holds it, the other is told.
     first, second, third = waiting
     second.running = two
-    await asyncio.gather(first.tap(offers[0], slot), second.tap(offers[1], slot))
+    await asyncio.gather(first.tap(offers[0], take), second.tap(offers[1], take))
     await first.settle()
     statuses = {wa_id: await status(one, wa_id) for wa_id in (FIRST, SECOND)}
     assert sorted(statuses.values()) == ["BOOKING_PENDING", "WAITLISTED"]
@@ -168,6 +171,17 @@ async def test_a_cancelled_time_goes_to_the_first_of_two_waitlisted_leads_tappin
     assert gone.text.startswith("Sorry, that time has just gone to someone else.")
     assert await third.unread() == []
     assert await status(one, THIRD) == "WAITLISTED"
+    # A later tap on the stale offer is told it has gone too; the winner's own is quiet.
+    await third.tap(offers[2], take)
+    assert (await third.next_message()).text.startswith("Sorry, that time has just gone")
+    assert await status(one, THIRD) == "WAITLISTED"
+    await winner.settle()
+    link = await winner.next_message()  # the deposit link, after the hold
+    await winner.tap(offers[0] if winner is first else offers[1], take)
+    await winner.settle()
+    assert [m.text for m in await winner.unread()] == []
+    assert await status(one, winner.wa_id) == "BOOKING_PENDING"
+    assert link.text
 
 
 async def _is(running: Running, wa_id: str, wanted: str) -> bool:
