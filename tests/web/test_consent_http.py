@@ -41,7 +41,7 @@ from tests.web.test_appointments_http import (
 
 pytestmark = pytest.mark.anyio
 
-CONSENT_KEYS = "consent: true\n"
+CONSENT_KEYS = ""  # the shipped studio.example.yml turns consent on
 ADMIN_TOKEN = "consent-admin-token-0123456789abcdef"
 # The appointments' fixtures, with this module's `studio_file` (consent on).
 clock = appointments.clock
