@@ -1,0 +1,162 @@
+"""
+Consent before the appointment, the rest of it over HTTP against the fakes (PRODUCT.md,
+"Tattoo studio specifics", 1): the PDF speaks the studio's language, and consent is per
+appointment: a new piece booked after an earlier one is asked again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fakes.graph import SentMessage
+from fakes.stripe_api import FakeStripe, event
+from tests.waiting import eventually
+from tests.web import test_consent_http as consent
+from tests.web.conftest import Running
+from tests.web.phone import Phone, buttons_of
+from tests.web.studio_harness import PASSWORD
+from tests.web.test_appointments_http import (
+    ARTIST,
+    LEAD,
+    next_with_button,
+    picked_first,
+    post_stripe,
+    status,
+)
+from tests.web.test_consent_http import (
+    ADMIN_TOKEN,
+    _text_of,
+    answer_all,
+    booked,
+    lead_id,
+    next_text,
+    signed_in,
+)
+
+pytestmark = pytest.mark.anyio
+
+# test_consent_http's fixtures: the shipped example studio (consent on), served.
+clock = consent.clock
+consent_keys = consent.consent_keys
+studio_file = consent.studio_file
+studio_running = consent.studio_running
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def studio_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
+    more: dict[str, Any] = getattr(request, "param", {})
+    return {"studio_password": PASSWORD, "admin_token": ADMIN_TOKEN, **more}
+
+
+async def agreed(lead: Phone) -> None:
+    """In any language: the date of birth, No to every health question, "I agree"."""
+    await lead.say("21/03/1990")
+    while True:
+        message = await lead.next_message()
+        buttons = buttons_of(message)
+        if "consent_no" in buttons:
+            await lead.tap(message, "consent_no")
+        elif "consent_agree" in buttons:
+            await lead.settle()
+            await lead.tap(message, "consent_agree")
+            return
+
+
+async def records(running: Running) -> list[Any]:
+    return list(
+        await running.pool.fetch("SELECT status FROM consent_records ORDER BY appointment_start")
+    )
+
+
+@pytest.mark.parametrize("studio_overrides", [{"locale": "es_ES"}], indirect=True)
+async def test_the_consent_pdf_of_a_spanish_studio_has_spanish_labels(
+    studio_running: Running, stripe_fake: FakeStripe, tmp_path: Path
+) -> None:
+    running = studio_running
+    lead = Phone(running, LEAD, locale="es_ES")
+    artist = Phone(running, ARTIST, name="Artist")
+    summary = await lead.to_the_summary()
+    await lead.tap(summary, "confirm")
+    await artist.tap(await next_with_button(artist, f"approve:{LEAD}"), f"approve:{LEAD}")
+    offer = await next_with_slots(lead)
+    session = await picked_first(running, stripe_fake, lead, offer)
+    paid = stripe_fake.complete(session["id"])
+    assert await post_stripe(running, event("checkout.session.completed", paid)) == 200
+    await agreed(lead)
+
+    async def complete() -> bool:
+        return [r["status"] for r in await records(running)] == ["complete"]
+
+    await eventually(complete, what="the consent to be complete")
+    await signed_in(running)
+    download = await running.client.get(f"/studio/leads/{await lead_id(running)}/consent.pdf")
+    assert download.status_code == 200
+    (tmp_path / "consent.pdf").write_bytes(await download.get_data(as_text=False))
+    text = _text_of(tmp_path / "consent.pdf")
+    for label in (
+        "Registro de consentimiento",
+        "Fecha de nacimiento",
+        "Cita",
+        "Preguntas de salud",
+        "La declaración aceptada",
+        "Aceptado el",
+        "SHA-256 del registro",
+    ):
+        assert label in text, label
+    for english in ("Date of birth", "Health questions", "Agreed at", "Record SHA-256"):
+        assert english not in text, english
+
+
+async def next_with_slots(phone: Phone) -> SentMessage:
+    """The next message to `phone` that offers times."""
+    message = await phone.next_message()
+    while not any(row.startswith("slot:") for row in buttons_of(message)):
+        message = await phone.next_message()
+    return message
+
+
+async def test_a_new_booking_after_a_completed_consent_asks_for_it_again(
+    studio_running: Running, stripe_fake: FakeStripe
+) -> None:
+    """Consent is per appointment: the artist cancels a booking whose consent is complete,
+    the lead asks for another date, the artist approves, and the new booking asks again."""
+    running = studio_running
+    lead, artist, first = await booked(running, stripe_fake)
+    await answer_all(lead)
+    told = await next_with_button(artist, f"cancel:{LEAD}")
+    await artist.tap(told, f"cancel:{LEAD}")
+    await artist.tap(await next_with_button(artist, f"sure_cancel:{LEAD}"), f"sure_cancel:{LEAD}")
+    await eventually(lambda: _is(running, "CANCELLED"), what="the booking to be cancelled")
+    await lead.settle()
+    await lead.say("talk to the artist")  # about another date
+    await eventually(
+        lambda: _is(running, "NEEDS_ARTIST_REPLY"), what="the message to go to the artist"
+    )
+    approved = await running.client.post(f"/admin/leads/{LEAD}/approve", headers=AUTH)
+    assert approved.status_code == 200
+    offer = await next_with_slots(lead)
+    other = next(
+        row for row in buttons_of(offer) if row.startswith("slot:") and row != f"slot:{first}"
+    )
+    await lead.tap(offer, other)  # another time than the cancelled one
+    await lead.next_message()  # held
+    await lead.next_message()  # the link
+    session = stripe_fake.sessions_for(await lead_id(running))[-1]
+    paid = stripe_fake.complete(session["id"])
+    assert await post_stripe(running, event("checkout.session.completed", paid)) == 200
+    await next_text(lead, "Before your appointment")  # asked again: a new appointment
+    assert (await lead.next_message()).text.startswith("What is your date of birth?")
+    await agreed(lead)
+
+    async def two() -> bool:
+        return [r["status"] for r in await records(running)] == ["complete", "complete"]
+
+    await eventually(two, what="a second record, for the new appointment")
+
+
+async def _is(running: Running, wanted: str) -> bool:
+    return await status(running) == wanted
