@@ -37,6 +37,8 @@ from actors.lead.consent_state import (
 )
 from actors.lead.model import (
     ArmedTimer,
+    ArtistActed,
+    ArtistAction,
     CancelTimer,
     Decision,
     Effect,
@@ -141,6 +143,10 @@ class ConsentRules:
             return decision
         now = int(event.received_at.timestamp())
         effects: list[Effect] = list(decision.effects)
+        if after.consent is not None and _new_piece(before, event, after):
+            # Consent is per appointment: a new piece's booking asks again (its record is
+            # kept apart); a later session of the same piece or a reschedule keeps it.
+            after = replace(after, consent=None)
         if (
             after.status is S.BOOKED
             and before.status is not S.BOOKED
@@ -493,6 +499,15 @@ class ConsentRules:
         if consent.status is ConsentStatus.COMPLETE:
             record["consent_text"] = self._statement(state)
         return KeepConsent(consent.status.value, record, visit.starts_at, until.isoformat())
+
+
+def _new_piece(before: LeadState, event: Event, after: LeadState) -> bool:
+    """The artist approved a new piece: the approval that moved the lead on."""
+    return (
+        isinstance(event, ArtistActed)
+        and event.action is ArtistAction.APPROVE
+        and after.status is not before.status
+    )
 
 
 def _sha256(text: str) -> str:
