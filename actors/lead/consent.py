@@ -40,6 +40,7 @@ from actors.lead.model import (
     ArtistActed,
     ArtistAction,
     CancelTimer,
+    ConsentDeleted,
     Decision,
     Effect,
     Event,
@@ -244,6 +245,21 @@ class ConsentRules:
             self._say(state, "consent_intro"),
             self._say(state, ConsentStep.DATE_OF_BIRTH.value),
         ]
+
+    # -- retention --------------------------------------------------------------------------
+
+    def on_deleted(self, state: LeadState, deleted: ConsentDeleted) -> Decision:
+        """The record was deleted after its retention: the state keeps no answer of it (the
+        date of birth, the health answers, the guardian, the photo, the message ids). A
+        later appointment's consent (a new piece's) is not this record's and stays."""
+        consent = state.consent
+        visit = state.visit
+        later = visit is not None and visit.starts_at > deleted.appointment_start
+        if consent is None or later or consent.status is ConsentStatus.DELETED:
+            return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        forgotten = Consent(status=ConsentStatus.DELETED, reminded=True)
+        state = replace(state, consent=forgotten)
+        return Decision(state, (RecordEvent("info", "consent_deleted"),))
 
     # -- the lead's answers ---------------------------------------------------------------
 

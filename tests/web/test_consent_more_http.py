@@ -6,6 +6,7 @@ appointment: a new piece booked after an earlier one is asked again.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 
 from fakes.graph import SentMessage
 from fakes.stripe_api import FakeStripe, event
+from tests.clock import FakeClock
 from tests.waiting import eventually
 from tests.web import test_consent_http as consent
 from tests.web.conftest import Running
@@ -160,3 +162,37 @@ async def test_a_new_booking_after_a_completed_consent_asks_for_it_again(
 
 async def _is(running: Running, wanted: str) -> bool:
     return await status(running) == wanted
+
+
+async def test_a_deleted_record_leaves_no_answer_in_the_leads_own_state(
+    studio_running: Running, stripe_fake: FakeStripe, clock: FakeClock
+) -> None:
+    """After its retention the record is deleted, and the lead's actor forgets the answers
+    its saved state held: the date of birth, the health answers and their details."""
+    running = studio_running
+    lead, _, _ = await booked(running, stripe_fake)
+    await answer_all(lead)
+
+    async def snapshot() -> str:
+        answer = await running.client.get(f"/admin/leads/{LEAD}", headers=AUTH)
+        return json.dumps((await answer.get_json())["snapshot"])
+
+    async def complete() -> bool:
+        return [r["status"] for r in await records(running)] == ["complete"]
+
+    await eventually(complete, what="the consent to be complete")
+    before = await snapshot()
+    assert "1990-03-21" in before  # kept while the record lasts
+    assert "Aspirin, once a day" in before
+
+    clock.advance(4 * 366 * 86400)  # past the appointment's date + 3 years
+
+    async def forgotten() -> bool:
+        return [r["status"] for r in await records(running)] == ["deleted"] and (
+            "1990-03-21" not in await snapshot()
+        )
+
+    await eventually(forgotten, what="the record deleted and the state's answers forgotten")
+    after = await snapshot()
+    assert "Aspirin, once a day" not in after
+    assert '"deleted"' in after  # the state says so: not asked again, not "missing"
