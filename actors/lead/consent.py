@@ -21,12 +21,13 @@ from hashlib import sha256
 
 from babel.dates import format_date, get_month_names, parse_date
 
-from actors.lead.artist_side import who
+from actors.lead.artist_side import WINDOW_S, who
 from actors.lead.consent_state import (
     CONSENT_AGREE,
     CONSENT_MINOR_FIX,
     CONSENT_MINOR_YES,
     CONSENT_NO,
+    CONSENT_START,
     CONSENT_YES,
     Consent,
     ConsentMessage,
@@ -241,6 +242,10 @@ class ConsentRules:
         consent = state.consent or Consent()
         consent = replace(consent, step=ConsentStep.DATE_OF_BIRTH, asked_at=now)
         state = replace(state, consent=consent)
+        if state.last_message_ts and now - state.last_message_ts >= WINDOW_S:
+            # Outside the lead's 24 hours: the intro alone, as its template (no template:
+            # nothing goes, and the consent stays missing); its button's tap asks on.
+            return state, [self._say(state, "consent_intro")]
         return state, [
             self._say(state, "consent_intro"),
             self._say(state, ConsentStep.DATE_OF_BIRTH.value),
@@ -271,6 +276,10 @@ class ConsentRules:
         heard = ConsentMessage(message.message_id, message.sent_at, step.value)
         consent = replace(consent, messages=(*consent.messages, heard))
         state = replace(state, consent=consent)
+        if message.reply_id == CONSENT_START:  # the intro's button: the open question again
+            if step is ConsentStep.DATE_OF_BIRTH:
+                return Decision(state, (self._say(state, step.value),))
+            return Decision(state)
         match step:
             case ConsentStep.DATE_OF_BIRTH:
                 return self._date_of_birth(state, consent, message)

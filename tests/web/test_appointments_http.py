@@ -69,6 +69,11 @@ async def studio_running(
     studio_overrides: dict[str, Any],
     studio_file: Path,
 ) -> AsyncIterator[Running]:
+    overrides = dict(studio_overrides)  # whatsapp_templates: more templates than these
+    templates = {
+        **{key: {"name": key} for key in ("visit_reminder", "aftercare", "healed_photo_request")},
+        **overrides.pop("whatsapp_templates", {}),
+    }
     settings = settings_for(
         database_url,
         graph_server,
@@ -78,10 +83,8 @@ async def studio_running(
         stripe_api_base=stripe_server.base_url,
         stripe_webhook_secret=stripe_fake.webhook_secret,
         timer_poll_s=0.05,
-        whatsapp_templates={
-            key: {"name": key} for key in ("visit_reminder", "aftercare", "healed_photo_request")
-        },
-        **studio_overrides,
+        whatsapp_templates=templates,
+        **overrides,
     )
     app = create_app(settings, clock=clock)
     async with app.test_app() as test_app:

@@ -24,6 +24,7 @@ from tests.web.test_appointments_http import (
     ARTIST,
     LEAD,
     next_with_button,
+    offered,
     picked_first,
     post_stripe,
     status,
@@ -196,3 +197,83 @@ async def test_a_deleted_record_leaves_no_answer_in_the_leads_own_state(
     after = await snapshot()
     assert "Aspirin, once a day" not in after
     assert '"deleted"' in after  # the state says so: not asked again, not "missing"
+
+
+async def next_template(phone: Phone, name: str) -> SentMessage:
+    """The next message to `phone` sent as template `name` (others skipped)."""
+    message = await phone.next_message()
+    while message.template_name != name:
+        message = await phone.next_message()
+    return message
+
+
+TEMPLATES = {"whatsapp_templates": {k: {"name": k} for k in ("consent_intro", "consent_reminder")}}
+LATE = "consent_ask_minutes_before: 120\nconsent_reminder_minutes_before: 60\n"
+
+
+async def booked_later(
+    running: Running, stripe_fake: FakeStripe, clock: FakeClock
+) -> tuple[Phone, int]:
+    """A lead booked into the last time offered (days ahead: asked well outside the 24 hours
+    of their last message): the lead and the start."""
+    lead, _, offer = await offered(running)
+    latest = [row for row in buttons_of(offer) if row.startswith("slot:")][-1]
+    start = int(latest.removeprefix("slot:"))
+    assert start - 120 * 60 - clock.now().timestamp() > 25 * 3600
+    await lead.tap(offer, latest)
+    await lead.next_message()  # held
+    await lead.next_message()  # the link
+    session = stripe_fake.sessions_for(await lead_id(running))[-1]
+    paid = stripe_fake.complete(session["id"])
+    assert await post_stripe(running, event("checkout.session.completed", paid)) == 200
+    await lead.settle()
+    lead.seen = len(lead.inbox())  # the confirmation and what came with it
+    return lead, start
+
+
+@pytest.mark.parametrize("consent_keys", [LATE])
+@pytest.mark.parametrize("studio_overrides", [TEMPLATES], indirect=True)
+async def test_outside_the_window_the_intro_template_s_button_starts_the_questions(
+    studio_running: Running, stripe_fake: FakeStripe, clock: FakeClock
+) -> None:
+    running = studio_running
+    lead, start = await booked_later(running, stripe_fake, clock)
+    clock.advance(start - 120 * 60 - clock.now().timestamp() + 1)
+    intro = await next_template(lead, "consent_intro")  # (after the visit's reminders)
+    assert buttons_of(intro) == {"consent_start": "consent_start"}  # a quick reply
+    await lead.settle()
+    assert not any(m.text.startswith("What is") for m in await lead.unread())  # not yet
+
+    clock.advance(60 * 60)  # an hour before, still missing: the reminder, as its template
+    await next_template(lead, "consent_reminder")
+
+    await lead.tap(intro, "consent_start", at=int(clock.now().timestamp()))
+    asked = await lead.next_message()
+    assert asked.text.startswith("What is your date of birth?")
+    await lead.say("21/03/1990", at=int(clock.now().timestamp()) + 1)  # on the test's clock
+    assert "consent_no" in buttons_of(await lead.next_message())  # and the questions go on
+
+
+@pytest.mark.parametrize("consent_keys", [LATE])
+async def test_outside_the_window_without_a_template_nothing_is_sent(
+    studio_running: Running, stripe_fake: FakeStripe, clock: FakeClock
+) -> None:
+    running = studio_running
+    lead, start = await booked_later(running, stripe_fake, clock)
+    clock.advance(start - 120 * 60 - clock.now().timestamp() + 1)
+
+    async def asked() -> bool:
+        return bool(
+            await running.pool.fetchval(
+                "SELECT count(*) FROM outbox WHERE payload::text LIKE '%consent_intro%'"
+            )
+        )
+
+    await eventually(asked, what="the intro to be decided")
+    await lead.settle()
+    said = await lead.unread()  # the visit's own reminders, as their templates
+    assert not any(m.template_name == "consent_intro" for m in said)
+    assert not any("Before your appointment" in m.text for m in said)
+    await signed_in(running)
+    page = await running.client.get(f"/studio/leads/{await lead_id(running)}")
+    assert "Consent missing" in await page.get_data(as_text=True)
