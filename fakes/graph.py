@@ -492,11 +492,17 @@ class FakeGraphApi:
             return GraphFailure(400, 100, "Invalid parameter")
         if (wrong := _component_refusal(template.get("components") or [])) is not None:
             return GraphFailure(400, 100, f"Invalid parameter: {wrong}")
+        if (button := _button_refusal(template)) is not None:
+            return button
         if not self.approved_templates:
             return None
         if key not in self.approved_templates:
             return GraphFailure(404, 132001, "Template name does not exist in the translation")
-        given = sum(len(c.get("parameters", [])) for c in template.get("components", []))
+        given = sum(
+            len(c.get("parameters", []))
+            for c in template.get("components", [])
+            if c.get("type") != "button"  # a quick reply's payload is not a body parameter
+        )
         if given != self.approved_templates[key]:
             return GraphFailure(400, 132000, "Number of parameters does not match")
         return None
@@ -537,6 +543,35 @@ def _component_refusal(components: list[Any]) -> str | None:
                 return f"{at}['parameters'][0]['type']"
             if not isinstance(payload.get("payload"), str) or not payload["payload"]:
                 return f"{at}['parameters'][0]['payload']"
+    return None
+
+
+def _button_refusal(template: dict[str, Any]) -> GraphFailure | None:
+    """Meta's checks of a template's button components, as its send API documents them:
+    `{"type": "button", "sub_type": "quick_reply", "index": "0".."9", "parameters":
+    [{"type": "payload", "payload": "..."}]}`; anything else is refused (132000/100)."""
+    indexes: set[str] = set()
+    for n, component in enumerate(template.get("components") or []):
+        if not isinstance(component, dict) or component.get("type") != "button":
+            continue
+        at = f"template['components'][{n}]"
+        if component.get("sub_type") not in ("quick_reply", "url", "copy_code", "flow"):
+            return GraphFailure(400, 100, f"Param {at}['sub_type'] is invalid")
+        index = str(component.get("index", ""))
+        if not index.isdigit() or int(index) > 9 or index in indexes:
+            return GraphFailure(400, 100, f"Param {at}['index'] is invalid")
+        indexes.add(index)
+        parameters = component.get("parameters")
+        if component["sub_type"] != "quick_reply":
+            continue
+        if not isinstance(parameters, list) or len(parameters) != 1:
+            return GraphFailure(400, 132000, "Number of parameters does not match")
+        parameter = parameters[0]
+        payload = parameter.get("payload") if isinstance(parameter, dict) else None
+        if parameter.get("type") != "payload" or not isinstance(payload, str) or not payload:
+            return GraphFailure(400, 100, f"Param {at}['parameters'][0]['payload'] is required")
+        if len(payload) > 256:
+            return GraphFailure(400, 100, f"Param {at}['parameters'][0]['payload'] is too long")
     return None
 
 

@@ -14,7 +14,7 @@ from storage.artist_turns import ArtistSnapshot, ArtistTurnWrite, SignInLinkInse
 from storage.busy_calendar import BusyCalendarStatus
 from storage.calendar_feed import BookedRow, FeedKey
 from storage.claimer import ClaimerSession
-from storage.consent import ConsentState, KeptConsent
+from storage.consent import ConsentState, DeletedConsent, KeptConsent
 from storage.database import (
     Database,
     ReadUnit,
@@ -73,6 +73,7 @@ __all__ = [
     "DatabaseError",
     "DatabaseNotReady",
     "DatabaseUnavailable",
+    "DeletedConsent",
     "DepositSessionInsert",
     "DueTimer",
     "FailedDelivery",

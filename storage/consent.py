@@ -19,7 +19,7 @@ from uuid import UUID
 
 import asyncpg
 
-__all__ = ["ConsentRecords", "ConsentState", "KeptConsent", "canonical_sha256"]
+__all__ = ["ConsentRecords", "ConsentState", "DeletedConsent", "KeptConsent", "canonical_sha256"]
 
 _ASKED = """
 SELECT provider_message_id, created_at, copy_key
@@ -38,7 +38,7 @@ FROM consent_records WHERE lead_key = $1
 ORDER BY appointment_start DESC LIMIT 1
 """
 _EXPIRED = """
-SELECT id, lead_key, record FROM consent_records
+SELECT id, lead_key, record, appointment_start FROM consent_records
 WHERE retain_until < $1 AND status <> 'deleted'
 ORDER BY id LIMIT $2
 FOR UPDATE SKIP LOCKED
@@ -53,6 +53,15 @@ SELECT lead_key FROM lead_consent
 WHERE lead_key = ANY($1::text[]) AND status = 'BOOKED'
   AND visit_starts_at IS NOT NULL AND consent_status = 'missing'
 """
+
+
+@dataclass(frozen=True)
+class DeletedConsent:
+    """A record deleted after its retention: whose, and for which appointment."""
+
+    id: int
+    lead_key: str
+    appointment_start: datetime
 
 
 def canonical_sha256(record: Mapping[str, Any]) -> str:
@@ -122,9 +131,9 @@ class ConsentRecords:
             row["kept_at"],
         )  # fmt: skip
 
-    async def expire(self, today: date, limit: int = 100) -> int:
+    async def expire(self, today: date, limit: int = 100) -> list[DeletedConsent]:
         """Delete the records kept past `retain_until` (and their ID photos' bytes), up to
-        `limit`, skipping rows another replica holds; how many were deleted."""
+        `limit`, skipping rows another replica holds; the ones deleted."""
         rows = await self._con.fetch(_EXPIRED, today, limit)
         for row in rows:
             record = dict(row["record"])
@@ -133,7 +142,9 @@ class ConsentRecords:
                 await self._con.execute(_FORGET_PHOTO, str(photo["media_id"]), row["lead_key"])
             stub = {"lead": record.get("lead"), "retain_until": record.get("retain_until")}
             await self._con.execute(_DELETED, row["id"], stub)
-        return len(rows)
+        return [
+            DeletedConsent(row["id"], row["lead_key"], row["appointment_start"]) for row in rows
+        ]
 
     async def state_of(self, lead_id: UUID) -> ConsentState | None:
         row = await self._con.fetchrow(_STATE, lead_id)

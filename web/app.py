@@ -246,7 +246,11 @@ def create_app(
                 loops.add("timer-scheduler", timers.run, timers.stop)
                 if studio is not None and studio.consent is not None:
                     retention = ConsentRetention(
-                        db, clock, studio.timezone, interval_s=settings.timer_poll_s * 60
+                        db,
+                        clock,
+                        studio.timezone,
+                        interval_s=settings.timer_poll_s * 60,
+                        runtime=runtime,
                     )
                     loops.add("consent-retention", retention.run, retention.stop)
                 busy = await _busy_calendar(settings, db, clock, stack, studio)

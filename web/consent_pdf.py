@@ -6,6 +6,9 @@ studio page shows it, with its SHA-256; nothing here decides anything.
 Text is set in DejaVu Sans when the system has it (every script a name may be written
 in), else in the PDF core font Helvetica, which holds Latin-1 only (other characters
 are shown as "?").
+
+Its labels are the studio page's words, in the studio's LOCALE (the page's catalog,
+web/translations; docs/translating.md): rendered inside the request that asks for it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from fpdf import FPDF
 
 from actors.queries import ConsentShown
+from web.page_language import gettext as _
 
 __all__ = ["consent_pdf"]
 
@@ -31,47 +35,58 @@ def consent_pdf(shown: ConsentShown, studio: str) -> bytes:
     """The record, one labelled line per field, the answers and the statement in full."""
     record: Mapping[str, Any] = shown.record or {}
     pdf = FPDF(format="A4")
-    pdf.set_title(f"Consent record: {record.get('name') or record.get('lead') or ''}")
+    title = _("Consent record")
+    pdf.set_title(f"{title}: {record.get('name') or record.get('lead') or ''}")
     pdf.set_creator(studio)
     font = _font(pdf)
     pdf.add_page()
     pdf.set_font(font, size=16)
-    _para(pdf, font, f"{studio}: consent record")
+    _para(pdf, font, f"{studio}: {title}")
     pdf.set_font(font, size=10)
     appointment = record.get("appointment") or {}
     rows = [
-        ("Status", shown.status or ""),
-        ("Lead", f"{record.get('name') or ''} (+{record.get('lead') or ''})"),
-        ("Appointment", f"{appointment.get('start', '')} to {appointment.get('end', '')}"),
-        ("Date of birth", f"{record.get('date_of_birth') or ''} (age {record.get('age')})"),
-        ("Parent or guardian", record.get("guardian") or "none"),
-        ("Consent version", record.get("consent_version") or ""),
-        ("Asked at", record.get("asked_at") or ""),
-        ("Agreed at", record.get("agreed_at") or "not agreed"),
-        ("Kept until", record.get("retain_until") or ""),
+        (_("Status"), _status(shown.status)),
+        (_("Lead"), f"{record.get('name') or ''} (+{record.get('lead') or ''})"),
+        (
+            _("Appointment"),
+            _("%(start)s to %(end)s")
+            % {"start": appointment.get("start", ""), "end": appointment.get("end", "")},
+        ),
+        (
+            _("Date of birth"),
+            _("%(date)s (age %(age)s)")
+            % {"date": record.get("date_of_birth") or "", "age": record.get("age")},
+        ),
+        (_("Parent or guardian"), record.get("guardian") or _("none")),
+        (_("Consent version"), record.get("consent_version") or ""),
+        (_("Asked at"), record.get("asked_at") or ""),
+        (_("Agreed at"), record.get("agreed_at") or _("not agreed")),
+        (_("Kept until"), record.get("retain_until") or ""),
     ]
     photo = record.get("id_photo")
     if isinstance(photo, Mapping):
-        rows.append(("ID photo", f"{photo.get('media_id')} (sha256 {photo.get('sha256')})"))
+        rows.append((_("ID photo"), f"{photo.get('media_id')} (sha256 {photo.get('sha256')})"))
     for label, value in rows:
         _para(pdf, font, f"{label}: {value}")
     pdf.ln(_LINE / 2)
     pdf.set_font(font, size=12)
-    _para(pdf, font, "Health questions")
+    _para(pdf, font, _("Health questions"))
     pdf.set_font(font, size=10)
     for answer in record.get("health") or []:
         details = f" ({answer.get('details')})" if answer.get("details") else ""
-        _para(pdf, font, f"{answer.get('question')}  {answer.get('answer')}{details}")
+        said = _("Yes") if answer.get("answer") == "yes" else _("No")
+        _para(pdf, font, f"{answer.get('question')}  {said}{details}")
     if record.get("consent_text"):
         pdf.ln(_LINE / 2)
         pdf.set_font(font, size=12)
-        _para(pdf, font, "The statement agreed to")
+        _para(pdf, font, _("The statement agreed to"))
         pdf.set_font(font, size=10)
         _para(pdf, font, str(record["consent_text"]))
-        _para(pdf, font, f"Statement SHA-256: {record.get('consent_text_sha256')}")
+        label = _("Statement SHA-256")
+        _para(pdf, font, f"{label}: {record.get('consent_text_sha256')}")
     pdf.ln(_LINE / 2)
     pdf.set_font(font, size=12)
-    _para(pdf, font, "Messages")
+    _para(pdf, font, _("Messages"))
     pdf.set_font(font, size=8)
     for message in record.get("messages") or []:
         line = (
@@ -81,8 +96,19 @@ def consent_pdf(shown: ConsentShown, studio: str) -> bytes:
         _para(pdf, font, line)
     pdf.ln(_LINE / 2)
     pdf.set_font(font, size=9)
-    _para(pdf, font, f"Record SHA-256: {shown.sha256 or ''}")
+    label = _("Record SHA-256")
+    _para(pdf, font, f"{label}: {shown.sha256 or ''}")
     return bytes(pdf.output())
+
+
+def _status(status: str | None) -> str:
+    words = {
+        "complete": _("complete"),
+        "missing": _("missing"),
+        "refused_minor": _("refused: under the minimum age"),
+        "deleted": _("deleted"),
+    }
+    return words.get(status or "", status or "")
 
 
 def _font(pdf: FPDF) -> str:

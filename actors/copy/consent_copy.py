@@ -16,6 +16,7 @@ from actors.lead.consent_state import (
     CONSENT_MINOR_FIX,
     CONSENT_MINOR_YES,
     CONSENT_NO,
+    CONSENT_START,
     CONSENT_YES,
 )
 
@@ -31,7 +32,7 @@ def _says(*supplied: str, buttons: frozenset[str] = _NONE) -> tuple[frozenset[st
 
 # key -> (the placeholders the code supplies, the button ids it must have)
 CONSENT_MESSAGES = {
-    "consent_intro": _says(),
+    "consent_intro": _says(buttons=frozenset({CONSENT_START})),  # its template's quick reply
     "consent_date_of_birth": _says(),
     "consent_date_of_birth_reask": _says(),
     "consent_minor_check": _says(

@@ -38,6 +38,7 @@ from actors.lead.model import (
     ArtistEchoed,
     ArtistReplied,
     Calendar,
+    ConsentDeleted,
     ContactSynced,
     Decision,
     DeliveryFailed,
@@ -217,6 +218,8 @@ class LeadBehaviour:
                 return self._appointments.freed(state, event, calendar)
             case SlotFreed():
                 return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+            case ConsentDeleted():
+                return self._consent.on_deleted(state, event)
 
     # -- messages from the lead ------------------------------------------------------
 

@@ -21,12 +21,13 @@ from hashlib import sha256
 
 from babel.dates import format_date, get_month_names, parse_date
 
-from actors.lead.artist_side import who
+from actors.lead.artist_side import WINDOW_S, who
 from actors.lead.consent_state import (
     CONSENT_AGREE,
     CONSENT_MINOR_FIX,
     CONSENT_MINOR_YES,
     CONSENT_NO,
+    CONSENT_START,
     CONSENT_YES,
     Consent,
     ConsentMessage,
@@ -37,7 +38,10 @@ from actors.lead.consent_state import (
 )
 from actors.lead.model import (
     ArmedTimer,
+    ArtistActed,
+    ArtistAction,
     CancelTimer,
+    ConsentDeleted,
     Decision,
     Effect,
     Event,
@@ -142,6 +146,10 @@ class ConsentRules:
             return decision
         now = int(event.received_at.timestamp())
         effects: list[Effect] = list(decision.effects)
+        if after.consent is not None and _new_piece(before, event, after):
+            # Consent is per appointment: a new piece's booking asks again (its record is
+            # kept apart); a later session of the same piece or a reschedule keeps it.
+            after = replace(after, consent=None)
         if (
             after.status is S.BOOKED
             and before.status is not S.BOOKED
@@ -235,10 +243,29 @@ class ConsentRules:
         consent = state.consent or Consent()
         consent = replace(consent, step=ConsentStep.DATE_OF_BIRTH, asked_at=now)
         state = replace(state, consent=consent)
+        if state.last_message_ts and now - state.last_message_ts >= WINDOW_S:
+            # Outside the lead's 24 hours: the intro alone, as its template (no template:
+            # nothing goes, and the consent stays missing); its button's tap asks on.
+            return state, [self._say(state, "consent_intro")]
         return state, [
             self._say(state, "consent_intro"),
             self._say(state, ConsentStep.DATE_OF_BIRTH.value),
         ]
+
+    # -- retention --------------------------------------------------------------------------
+
+    def on_deleted(self, state: LeadState, deleted: ConsentDeleted) -> Decision:
+        """The record was deleted after its retention: the state keeps no answer of it (the
+        date of birth, the health answers, the guardian, the photo, the message ids). A
+        later appointment's consent (a new piece's) is not this record's and stays."""
+        consent = state.consent
+        visit = state.visit
+        later = visit is not None and visit.starts_at > deleted.appointment_start
+        if consent is None or later or consent.status is ConsentStatus.DELETED:
+            return Decision(state, outcome=Outcome.NOT_APPLICABLE)
+        forgotten = Consent(status=ConsentStatus.DELETED, reminded=True)
+        state = replace(state, consent=forgotten)
+        return Decision(state, (RecordEvent("info", "consent_deleted"),))
 
     # -- the lead's answers ---------------------------------------------------------------
 
@@ -250,6 +277,10 @@ class ConsentRules:
         heard = ConsentMessage(message.message_id, message.sent_at, step.value)
         consent = replace(consent, messages=(*consent.messages, heard))
         state = replace(state, consent=consent)
+        if message.reply_id == CONSENT_START:  # the intro's button: the open question again
+            if step is ConsentStep.DATE_OF_BIRTH:
+                return Decision(state, (self._say(state, step.value),))
+            return Decision(state)
         match step:
             case ConsentStep.DATE_OF_BIRTH:
                 return self._date_of_birth(state, consent, message)
@@ -495,6 +526,15 @@ class ConsentRules:
         if consent.status is ConsentStatus.COMPLETE:
             record["consent_text"] = self._statement(state)
         return KeepConsent(consent.status.value, record, visit.starts_at, until.isoformat())
+
+
+def _new_piece(before: LeadState, event: Event, after: LeadState) -> bool:
+    """The artist approved a new piece: the approval that moved the lead on."""
+    return (
+        isinstance(event, ArtistActed)
+        and event.action is ArtistAction.APPROVE
+        and after.status is not before.status
+    )
 
 
 def _sha256(text: str) -> str:

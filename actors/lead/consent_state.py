@@ -36,8 +36,9 @@ CONSENT_NO = "consent_no"
 CONSENT_AGREE = "consent_agree"
 CONSENT_MINOR_YES = "consent_minor_yes"
 CONSENT_MINOR_FIX = "consent_minor_fix"
+CONSENT_START = "consent_start"  # the intro's: outside the 24 hours, its tap starts the questions
 CONSENT_BUTTONS = frozenset(
-    {CONSENT_YES, CONSENT_NO, CONSENT_AGREE, CONSENT_MINOR_YES, CONSENT_MINOR_FIX}
+    {CONSENT_YES, CONSENT_NO, CONSENT_AGREE, CONSENT_MINOR_YES, CONSENT_MINOR_FIX, CONSENT_START}
 )
 
 

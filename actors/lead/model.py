@@ -442,6 +442,17 @@ class SlotFreed:
     taken: bool = False  # gone again: a lead offered it is told, once
 
 
+@dataclass(frozen=True)
+class ConsentDeleted:
+    """A consent record was deleted after its retention (the daily job): the lead's own
+    state forgets its answers too."""
+
+    message_id: str
+    wa_id: str
+    appointment_start: int  # epoch seconds: the record's appointment
+    received_at: datetime
+
+
 Event = (
     MessageReceived
     | ArtistActed
@@ -454,6 +465,7 @@ Event = (
     | DeliveryFailed
     | PreferenceChanged
     | SlotFreed
+    | ConsentDeleted
 )
 
 

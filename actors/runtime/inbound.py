@@ -32,6 +32,7 @@ from actors.lead import (
     ArtistAction,
     ArtistEchoed,
     ArtistReplied,
+    ConsentDeleted,
     ContactSynced,
     DeliveryFailed,
     DepositLinkCreated,
@@ -206,6 +207,16 @@ class Inbound:
         event = SlotFreed(message_id, wa_id, starts_at, ends_at, now, taken=taken)
         record = {"starts_at": starts_at, "ends_at": ends_at, "taken": taken}
         return cls._carrying(event, record, message_id)
+
+    @classmethod
+    def from_consent_deleted(
+        cls, *, wa_id: str, record_id: int, appointment_start: int, now: datetime
+    ) -> Inbound:
+        """A consent record deleted after its retention: one turn per record, however
+        often the job asks."""
+        message_id = f"consent-deleted:{record_id}"
+        event = ConsentDeleted(message_id, wa_id, appointment_start, now)
+        return cls._carrying(event, {"appointment_start": appointment_start}, message_id)
 
     @classmethod
     def from_deposit_link(

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from actors.lead import (
     ArmedTimer,
     ArtistAction,
+    ConsentDeleted,
     Deposit,
     DepositLinkCreated,
     DepositSession,
@@ -150,6 +151,7 @@ EVENTS: list[Callable[[], Event]] = [
     *(functools.partial(TimerFired, f"timer:{kind}", LEAD, 1, kind, DUE, NOW)
       for kind in TimerKind),
     functools.partial(SlotFreed, "waitlist:1", LEAD, VISIT.starts_at, VISIT.ends_at, NOW),
+    functools.partial(ConsentDeleted, "consent-deleted:1", LEAD, VISIT.starts_at, NOW),
 ]  # fmt: skip
 
 

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from actors.schedule import StudioPolicy
+from tests.studio_example import example_data
 from web.startup import StartupError, read_settings
 from web.studio_file import StudioFileError, load_studio
 
@@ -18,7 +19,7 @@ _OLDER = ("cancel_notice_hours", "reschedule_notice_hours", "max_reschedules")
 
 
 def _file(tmp_path: Path, policy: Any, *, keep_older: bool = False) -> Path:
-    data = yaml.safe_load((ROOT / "studio.example.yml").read_text())
+    data = example_data()
     if not keep_older:
         for key in _OLDER:
             data.pop(key)

@@ -22,6 +22,7 @@ from fakes.meta import webhook
 from fakes.stripe_api import FakeStripe, StripeFailure, StripeServer, encode, event, sign
 from storage.pool import Pool
 from tests.clock import FakeClock
+from tests.studio_example import example_text, example_without_consent
 from tests.waiting import eventually
 from tests.web.conftest import Running
 from tests.web.conftest import test_settings as settings_for
@@ -54,7 +55,7 @@ def studio_file(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     first reminder comes before the cancellation notice (`_early_reminder_studio`)."""
     if getattr(request, "param", None) == "early reminder":
         return _early_reminder_studio(tmp_path)
-    return ROOT / "studio.example.yml"
+    return example_without_consent()
 
 
 @pytest.fixture
@@ -68,6 +69,11 @@ async def studio_running(
     studio_overrides: dict[str, Any],
     studio_file: Path,
 ) -> AsyncIterator[Running]:
+    overrides = dict(studio_overrides)  # whatsapp_templates: more templates than these
+    templates = {
+        **{key: {"name": key} for key in ("visit_reminder", "aftercare", "healed_photo_request")},
+        **overrides.pop("whatsapp_templates", {}),
+    }
     settings = settings_for(
         database_url,
         graph_server,
@@ -77,10 +83,8 @@ async def studio_running(
         stripe_api_base=stripe_server.base_url,
         stripe_webhook_secret=stripe_fake.webhook_secret,
         timer_poll_s=0.05,
-        whatsapp_templates={
-            key: {"name": key} for key in ("visit_reminder", "aftercare", "healed_photo_request")
-        },
-        **studio_overrides,
+        whatsapp_templates=templates,
+        **overrides,
     )
     app = create_app(settings, clock=clock)
     async with app.test_app() as test_app:
@@ -456,7 +460,7 @@ async def test_the_artists_cancel_refunds_the_deposit_once_and_stripe_confirms_i
 def _early_reminder_studio(tmp_path: Path) -> Path:
     """The example studio, with times ten days out at the soonest and a first reminder
     five days before: a lead can cancel from it well inside the 72 hours' notice."""
-    text = (ROOT / "studio.example.yml").read_text()
+    text = example_text()
     text = text.replace("min_notice_hours: 24 ", "min_notice_hours: 240")
     text = text.replace("[2880, 720]", "[7200, 720]")
     path = tmp_path / "studio.yml"

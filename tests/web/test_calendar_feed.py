@@ -18,6 +18,7 @@ import icalendar
 import pytest
 
 from actors.lead import Answer, LeadState, Status, state_to_json
+from tests.studio_example import example_text
 from tests.web.conftest import Running
 from tests.web.studio_harness import PASSWORD, form_token
 
@@ -100,7 +101,7 @@ async def test_a_key_from_the_environment_is_used_and_rotated_there(running: Run
 
 def studio_with_address(tmp_path: Path) -> Path:
     """The example studio, with its address."""
-    example = (ROOT / "studio.example.yml").read_text(encoding="utf-8")
+    example = example_text()
     kept = [line for line in example.splitlines() if not line.startswith("address:")]
     path = tmp_path / "studio.yml"
     path.write_text("\n".join([f'address: "{ADDRESS}"', *kept]) + "\n", encoding="utf-8")

@@ -22,6 +22,7 @@ from fakes.graph import GraphServer, SentMessage
 from storage.pool import Pool
 from tests.clock import FakeClock
 from tests.odd_calendars import FRIDAY_BUSY, ODD_CALENDARS, SKIPPED
+from tests.studio_example import example_without_consent
 from tests.waiting import eventually
 from tests.web.conftest import Running
 from tests.web.conftest import test_settings as settings_for
@@ -59,7 +60,7 @@ async def service(
     settings = settings_for(
         database_url,
         graph_server,
-        studio_file=ROOT / "studio.example.yml",
+        studio_file=example_without_consent(),
         artist_whatsapp_number=ARTIST,
         busy_calendar_url=calendar_host.url,
         studio_password=PASSWORD,

@@ -10,16 +10,22 @@ from pathlib import Path
 import pytest
 
 from actors.schedule import ConsentSettings
-from tests.web.test_startup import ROOT, serve
+from tests.studio_example import EXAMPLE, example_text
+from tests.web.test_startup import serve
 from web.settings import Settings
-
-EXAMPLE = ROOT / "studio.example.yml"
 
 
 def _with(tmp_path: Path, keys: str) -> Path:
+    """The example studio with consent off, and these keys."""
     path = tmp_path / "studio.yml"
-    path.write_text(EXAMPLE.read_text() + "\n" + keys)
+    path.write_text(example_text() + "\n" + keys)
     return path
+
+
+def test_the_shipped_example_turns_consent_on() -> None:
+    shipped = Settings(studio_file=EXAMPLE).studio()
+    assert shipped is not None
+    assert shipped.consent == ConsentSettings()  # a tattoo studio needs it (PRODUCT.md)
 
 
 def test_consent_is_off_unless_the_file_turns_it_on(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from werkzeug.datastructures import FileStorage
 
 from fakes.graph import SentMessage
 from tests.pictures import rose_sketch
+from tests.studio_example import example_data
 from tests.waiting import eventually
 from tests.web.conftest import ADMIN_TOKEN, Running
 from tests.web.phone import Phone, buttons_of
@@ -43,7 +44,7 @@ def studio_keys() -> dict[str, Any]:
 def settings_overrides(tmp_path: Path, studio_keys: dict[str, Any]) -> dict[str, Any]:
     settings: dict[str, Any] = {"artist_whatsapp_number": ARTIST, "studio_password": PASSWORD}
     if studio_keys:
-        data = yaml.safe_load((ROOT / "studio.example.yml").read_text())
+        data = example_data()
         data.update(studio_keys)
         path = tmp_path / "studio.yml"
         path.write_text(yaml.safe_dump(data))

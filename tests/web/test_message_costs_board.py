@@ -14,10 +14,10 @@ import pytest
 import yaml
 
 from fakes.meta import status_entry, webhook
+from tests.studio_example import example_data
 from tests.web.conftest import Running
 from tests.web.phone import Phone
 from tests.web.studio_harness import PASSWORD, form_token
-from tests.web.test_startup import ROOT
 
 pytestmark = pytest.mark.anyio
 
@@ -29,7 +29,7 @@ FREE = {**UTILITY, "type": "free_customer_service", "billable": False}
 
 @pytest.fixture
 def settings_overrides(tmp_path: Path) -> dict[str, Any]:
-    studio = yaml.safe_load((ROOT / "studio.example.yml").read_text())
+    studio = example_data()
     studio["message_prices"] = {"currency": "gbp", "utility": 1.5, "marketing": 2}
     path = tmp_path / "studio.yml"
     path.write_text(yaml.safe_dump(studio))

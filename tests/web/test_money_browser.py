@@ -17,6 +17,7 @@ from playwright.async_api import Page, expect
 from fakes.graph import FakeGraphApi
 from fakes.stripe_api import encode, event, sign
 from storage.pool import Pool
+from tests.studio_example import example_without_consent
 from tests.waiting import eventually
 from tests.web.phone import Phone, buttons_of
 from tests.web.studio_harness import Studio, served_studio
@@ -77,7 +78,7 @@ async def test_approving_80_on_the_page_with_appointments_on_charges_80(
     database_url: str, pool: Pool, graph: FakeGraphApi
 ) -> None:
     async with served_studio(
-        database_url, pool, graph, studio_file=ROOT / "studio.example.yml"
+        database_url, pool, graph, studio_file=example_without_consent()
     ) as studio:
         lead = await confirmed(studio)
         page = await on_the_lead_page(studio)

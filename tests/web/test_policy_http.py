@@ -19,6 +19,7 @@ from fakes.graph import GraphServer, SentMessage
 from fakes.stripe_api import FakeStripe, StripeFailure, StripeServer, event
 from storage.pool import Pool
 from tests.clock import FakeClock
+from tests.studio_example import example_data
 from tests.waiting import eventually
 from tests.web.conftest import ADMIN_TOKEN, Running
 from tests.web.conftest import test_settings as settings_for
@@ -27,7 +28,6 @@ from tests.web.studio_harness import form_token
 from tests.web.test_appointments_http import (
     ARTIST,
     LEAD,
-    ROOT,
     cancel_from_the_reminder,
     next_with_button,
     post_stripe,
@@ -43,7 +43,7 @@ _OLDER = ("cancel_notice_hours", "reschedule_notice_hours", "max_reschedules")
 
 def policy_studio(tmp_path: Path, policy: dict[str, Any], **top: Any) -> Path:
     """The example studio with `policy:` in place of the three older keys."""
-    data = yaml.safe_load((ROOT / "studio.example.yml").read_text())
+    data = example_data()
     for key in _OLDER:
         data.pop(key)
     data.update(top)

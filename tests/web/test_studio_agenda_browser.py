@@ -19,6 +19,7 @@ from playwright.async_api import Locator, Page, expect
 from fakes.graph import FakeGraphApi
 from fakes.stripe_api import encode, event, sign
 from storage.pool import Pool
+from tests.studio_example import example_without_consent
 from tests.waiting import eventually
 from tests.web.phone import Phone, buttons_of
 from tests.web.studio_harness import Studio, served_studio
@@ -79,7 +80,7 @@ async def test_an_artist_runs_the_day_from_the_page_on_a_phone_and_a_desktop(
     database_url: str, pool: Pool, graph: FakeGraphApi
 ) -> None:
     async with served_studio(
-        database_url, pool, graph, studio_file=ROOT / "studio.example.yml"
+        database_url, pool, graph, studio_file=example_without_consent()
     ) as studio:
         lead = Phone(studio.running, LEAD, name="Rosa Ramirez")
         await lead.tap(await lead.to_the_summary(), "confirm")

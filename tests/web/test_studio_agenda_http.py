@@ -22,6 +22,7 @@ from fakes.graph import GraphServer, SentMessage
 from fakes.stripe_api import FakeStripe, StripeServer, encode, event, sign
 from storage.pool import Pool
 from tests.clock import FakeClock
+from tests.studio_example import example_without_consent
 from tests.waiting import eventually
 from tests.web.conftest import Running
 from tests.web.conftest import test_settings as settings_for
@@ -55,7 +56,7 @@ async def running(
     settings = settings_for(
         database_url,
         graph_server,
-        studio_file=ROOT / "studio.example.yml",
+        studio_file=example_without_consent(),
         artist_whatsapp_number=ARTIST,
         studio_password=PASSWORD,
         stripe_api_key=stripe_fake.api_key,
@@ -479,7 +480,7 @@ async def test_the_artists_busy_times_show_as_busy_without_their_titles(
         settings = settings_for(
             database_url,
             graph_server,
-            studio_file=ROOT / "studio.example.yml",
+            studio_file=example_without_consent(),
             studio_password=PASSWORD,
             busy_calendar_url=host.url,
         )
@@ -529,7 +530,7 @@ async def test_a_spanish_studio_reads_its_days_and_times_in_spanish(
     settings = settings_for(
         database_url,
         graph_server,
-        studio_file=ROOT / "studio.example.yml",
+        studio_file=example_without_consent(),
         studio_password=PASSWORD,
         locale="es_ES",
     )

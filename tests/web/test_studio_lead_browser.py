@@ -26,6 +26,7 @@ from fakes.stripe_api import encode, event, sign
 from storage.pool import Pool
 from tests.clock import FakeClock
 from tests.pictures import healed_arm, rose_sketch
+from tests.studio_example import example_data, example_without_consent
 from tests.waiting import eventually
 from tests.web.phone import Phone, buttons_of
 from tests.web.studio_harness import ARTIST, Studio, served_studio
@@ -195,7 +196,7 @@ async def lead_status(studio: Studio) -> str:
     return found
 
 
-@pytest.mark.parametrize("studio_overrides", [{"studio_file": ROOT / "studio.example.yml"}])
+@pytest.mark.parametrize("studio_overrides", [{"studio_file": example_without_consent()}])
 async def test_a_booked_lead_shows_its_time_and_is_cancelled_and_refunded_from_the_page(
     studio: Studio, phone: BrowserContext
 ) -> None:
@@ -249,7 +250,7 @@ MESES_CORTOS = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", 
 def madrid_afternoons(tmp_path: Path) -> Path:
     """The example studio moved to Madrid, open 14:00-16:00 every day: with its two-hour
     sessions, every free time starts at 14:00 on Madrid's clock (13:00 UTC in winter)."""
-    studio = yaml.safe_load((ROOT / "studio.example.yml").read_text())
+    studio = example_data()
     studio["timezone"] = "Europe/Madrid"
     studio["hours"] = {day: [["14:00", "16:00"]] for day in studio["hours"]}
     path = tmp_path / "madrid.yml"
@@ -303,7 +304,7 @@ async def test_the_healed_photo_shows_in_the_lead_s_file(
         pool,
         graph,
         clock=clock,
-        studio_file=ROOT / "studio.example.yml",
+        studio_file=example_without_consent(),
         timer_poll_s=0.05,
         whatsapp_templates={key: {"name": key} for key in templates},
     ) as studio:

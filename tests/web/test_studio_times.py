@@ -19,6 +19,7 @@ import yaml
 from fakes.graph import GraphServer
 from storage.pool import Pool
 from tests.clock import FakeClock
+from tests.studio_example import example_data
 from tests.web.conftest import Running
 from tests.web.conftest import test_settings as settings_for
 from tests.web.phone import Phone
@@ -42,7 +43,7 @@ SPANISH_STAMP = r"\d{1,2} (ene|feb|mar|abr|may|jun|jul|ago|sept?|oct|nov|dic), \
 
 def studio_in(tmp_path: Path, timezone: str) -> Path:
     """The shipped example studio, moved to `timezone`."""
-    studio = yaml.safe_load((ROOT / "studio.example.yml").read_text())
+    studio = example_data()
     studio["timezone"] = timezone
     path = tmp_path / "studio.yml"
     path.write_text(yaml.safe_dump(studio))

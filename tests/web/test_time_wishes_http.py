@@ -19,6 +19,7 @@ import pytest
 from fakes.graph import GraphServer, SentMessage
 from storage.pool import Pool
 from tests.clock import FakeClock
+from tests.studio_example import example_text
 from tests.web.conftest import Running
 from tests.web.conftest import test_settings as settings_for
 from tests.web.phone import Phone, _question_for, buttons_of, is_question
@@ -53,7 +54,7 @@ async def running(
     locale: str,
 ) -> AsyncIterator[Running]:
     # The example studio, booking 70 days ahead: next month is always inside.
-    example = (ROOT / "studio.example.yml").read_text()
+    example = example_text()
     studio = tmp_path / "studio.yml"
     studio.write_text(re.sub(r"(?m)^horizon_days: \d+", "horizon_days: 70", example))
     settings = settings_for(

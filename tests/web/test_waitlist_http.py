@@ -24,6 +24,7 @@ from fakes.graph import GraphServer, SentMessage
 from fakes.stripe_api import FakeStripe, StripeServer, encode, event, sign
 from storage.pool import Pool
 from tests.clock import FakeClock
+from tests.studio_example import example_without_consent
 from tests.waiting import eventually
 from tests.web.conftest import ADMIN_TOKEN, Running
 from tests.web.conftest import test_settings as settings_for
@@ -57,7 +58,7 @@ async def replicas(
     settings = settings_for(
         database_url,
         graph_server,
-        studio_file=ROOT / "studio.example.yml",
+        studio_file=example_without_consent(),
         artist_whatsapp_number=ARTIST,
         stripe_api_key=stripe_fake.api_key,
         stripe_api_base=stripe_server.base_url,
