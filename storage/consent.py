@@ -30,12 +30,12 @@ ORDER BY id
 _KEEP = """
 INSERT INTO consent_records (lead_key, appointment_start, status, record, sha256, retain_until)
 VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (lead_key, appointment_start) DO NOTHING
+ON CONFLICT (lead_key, sha256) DO NOTHING
 """
 _OF_LEAD = """
 SELECT status, record, sha256, retain_until, kept_at
 FROM consent_records WHERE lead_key = $1
-ORDER BY appointment_start DESC LIMIT 1
+ORDER BY appointment_start DESC, id DESC LIMIT 1
 """
 _EXPIRED = """
 SELECT id, lead_key, record, appointment_start FROM consent_records
