@@ -20,6 +20,7 @@ from storage.database import (
     ReadUnit,
     RecordUnit,
     RelayUnit,
+    StudiosUnit,
     TurnAtOnceUnit,
     TurnUnit,
 )
@@ -41,6 +42,7 @@ from storage.outbox import ClaimedDelivery, ClaimerIdentity
 from storage.preflight import DatabaseNotReady, check_database
 from storage.refused_items import RefusedItemInsert, RefusedItemRow
 from storage.statuses import FailedDelivery, KeptStatuses, Pricing, SentMessageRef, StatusReport
+from storage.studios import DEFAULT_SLUG, DEFAULT_STUDIO_ID, StudioRow, StudioTaken
 from storage.time_off import AgendaRow, TimeOffRow
 from storage.turns import (
     AnswerInsert,
@@ -58,6 +60,8 @@ from storage.wakeups import WakeUpListener
 
 __all__ = [
     "DEFAULT_DATA_DIR",
+    "DEFAULT_SLUG",
+    "DEFAULT_STUDIO_ID",
     "AgendaRow",
     "AnswerInsert",
     "ArtistSnapshot",
@@ -106,6 +110,9 @@ __all__ = [
     "StaleSnapshot",
     "StatusReport",
     "StorageError",
+    "StudioRow",
+    "StudioTaken",
+    "StudiosUnit",
     "SystemEventInsert",
     "TimeOffRow",
     "TimerChange",

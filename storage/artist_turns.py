@@ -16,6 +16,7 @@ import asyncpg
 
 from storage.errors import StaleSnapshot
 from storage.locks import lock_key
+from storage.studios import DEFAULT_STUDIO_ID
 from storage.turns import OutboxInsert, SystemEventInsert
 
 __all__ = ["ArtistSnapshot", "ArtistTurnStatements", "ArtistTurnWrite", "SignInLinkInsert"]
@@ -31,7 +32,8 @@ VALUES ($1, $2, $3, $4, $5)
 """
 _SAVE = """
 INSERT INTO artist_actors AS a (actor_key, version, state) VALUES ($1, 1, $3)
-ON CONFLICT (actor_key) DO UPDATE SET version = a.version + 1, state = $3, updated_at = now()
+ON CONFLICT (studio_id, actor_key)
+DO UPDATE SET version = a.version + 1, state = $3, updated_at = now()
 WHERE a.version = $2
 RETURNING version
 """
@@ -80,11 +82,13 @@ class ArtistTurnWrite:
 class ArtistTurnStatements:
     """The artist's turn, on the unit's connection and transaction."""
 
-    def __init__(self, con: asyncpg.Connection) -> None:
+    def __init__(self, con: asyncpg.Connection, studio_id: int = DEFAULT_STUDIO_ID) -> None:
         self._con = con
+        self._studio_id = studio_id
 
     async def lock_and_read(self, actor_key: str, message_id: str) -> ArtistSnapshot:
-        await self._con.execute(_LOCK, lock_key(_LOCK_NAMESPACE, actor_key))
+        """Every studio has its artist: one studio's turn never waits on another's."""
+        await self._con.execute(_LOCK, lock_key(_LOCK_NAMESPACE, f"{self._studio_id}:{actor_key}"))
         if await self._con.fetchval(_SEEN, message_id):
             return ArtistSnapshot(True, 0, None)
         row = await self._con.fetchrow(_SNAPSHOT, actor_key)

@@ -35,7 +35,7 @@ SELECT attempted_at, refreshed_at, intervals, failing_since, failure, skipped FR
 _CLAIM = """
 INSERT INTO busy_calendar AS b (id, claim, claimed_until, attempted_at, source)
 VALUES (true, $1, $2::timestamptz + make_interval(secs => $4::float8), $2, $5)
-ON CONFLICT (id) DO UPDATE
+ON CONFLICT (studio_id) DO UPDATE
 SET claim = EXCLUDED.claim, claimed_until = EXCLUDED.claimed_until,
     attempted_at = EXCLUDED.attempted_at, source = EXCLUDED.source
 WHERE (b.claimed_until IS NULL OR b.claimed_until <= $2)

@@ -22,11 +22,11 @@ __all__ = ["BookedAppointments", "BookedAt", "BookedRow", "FeedKey", "FeedKeys"]
 _CURRENT = "SELECT key, rotated_at FROM calendar_feed_key"
 _FIRST = """
 INSERT INTO calendar_feed_key (id, key, rotated_at) VALUES (true, $1, $2)
-ON CONFLICT (id) DO NOTHING
+ON CONFLICT (studio_id) DO NOTHING
 """
 _ROTATE = """
 INSERT INTO calendar_feed_key (id, key, rotated_at) VALUES (true, $1, $2)
-ON CONFLICT (id) DO UPDATE SET key = EXCLUDED.key, rotated_at = EXCLUDED.rotated_at
+ON CONFLICT (studio_id) DO UPDATE SET key = EXCLUDED.key, rotated_at = EXCLUDED.rotated_at
 RETURNING key, rotated_at
 """
 

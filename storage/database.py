@@ -63,6 +63,7 @@ from storage.statuses import DeliveryStatuses
 from storage.studio import StudioAccess
 from storage.studio_board import StudioBoard
 from storage.studio_files import StudioFiles
+from storage.studios import DEFAULT_STUDIO_ID, StudioRows
 from storage.system_events import SystemEvents
 from storage.time_off import AgendaReads, TimeOff
 from storage.turns import TurnAtOnceStatements, TurnStatements
@@ -70,10 +71,12 @@ from storage.waitlist import Waitlist
 
 __all__ = [
     "CONNECTION_ERRORS",
+    "DEFAULT_STUDIO_ID",
     "Database",
     "ReadUnit",
     "RecordUnit",
     "RelayUnit",
+    "StudiosUnit",
     "TurnAtOnceUnit",
     "TurnUnit",
     "Unit",
@@ -94,15 +97,23 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 _CONFLICTS = (asyncpg.SerializationError, asyncpg.DeadlockDetectedError)
 
+# Every unit's first statement: the rest of its transaction runs as `booking_app`, whose
+# row-level policies show and take only this studio's rows (migration 0036), whoever
+# DATABASE_URL logs in as. Both settings end with the transaction.
+_SCOPE = "SELECT set_config('role', 'booking_app', true), set_config('booking.studio_id', $1, true)"
+
 
 class Unit:
     """One connection and one transaction; commits only when told to.
 
     Each kind of unit binds its repositories to the connection in `_bind`."""
 
-    def __init__(self, con: asyncpg.Connection, tx: asyncpg.transaction.Transaction) -> None:
+    def __init__(
+        self, con: asyncpg.Connection, tx: asyncpg.transaction.Transaction, studio_id: int
+    ) -> None:
         self._con = con
         self._tx = tx
+        self.studio_id = studio_id
         self.committed = False
         self._bind(con)
 
@@ -118,7 +129,8 @@ class TurnUnit(Unit):
     def _bind(self, con: asyncpg.Connection) -> None:
         self.turns, self.busy = TurnStatements(con), BusyTimes(con)
         self.appointments = Appointments(con)
-        self.artist_turns, self.artist = ArtistTurnStatements(con), ArtistMessages(con)
+        self.artist_turns = ArtistTurnStatements(con, self.studio_id)
+        self.artist = ArtistMessages(con)
         self.consent = ConsentRecords(con)  # a lead's consent record, kept in its turn
         self.time_off = TimeOff(con)  # the artist's blocks: written by its turn, read by a lead's
 
@@ -132,8 +144,8 @@ class TurnAtOnceUnit:
     PgBouncer in transaction mode, which keeps the server connection for the statement.
     """
 
-    def __init__(self, con: asyncpg.Connection) -> None:
-        self.turns = TurnAtOnceStatements(con)
+    def __init__(self, con: asyncpg.Connection, studio_id: int) -> None:
+        self.turns = TurnAtOnceStatements(con, studio_id)
 
 
 class RelayUnit(Unit):
@@ -149,7 +161,7 @@ class RecordUnit(Unit):
         self.statuses, self.media = DeliveryStatuses(con), MediaStore(con)
         self.studio, self.board = StudioAccess(con), StudioBoard(con)
         self.refused = RefusedItems(con)  # webhook items that could not be taken
-        self.identities = LeadIdentities(con)  # who each item's person is
+        self.identities = LeadIdentities(con, self.studio_id)  # who each item's person is
         self.attempts = Attempts(con)  # the security limits' tries
         self.files = StudioFiles(con)  # what the artist sends from the page, until it goes
         self.consent = ConsentRecords(con)  # consent records past their retention, deleted
@@ -166,7 +178,7 @@ class ReadUnit(Unit):
         self.media = MediaStore(con)  # a lead's media, and one item's bytes
         self.statuses = DeliveryStatuses(con)  # our messages found by Meta's id
         self.refused = RefusedItems(con)  # webhook items that could not be taken
-        self.identities = LeadIdentities(con)  # a lead found by any of its ids
+        self.identities = LeadIdentities(con, self.studio_id)  # a lead found by any of its ids
         self.costs = MessageCosts(con)  # what Meta priced of the messages to leads
         self.consent = ConsentRecords(con)  # consent records, and who is missing one
         self.waitlist = Waitlist(con)  # the WAITLISTED leads, told of freed times
@@ -177,15 +189,31 @@ class ReadUnit(Unit):
         return await pending_count(self._con)
 
 
+class StudiosUnit(Unit):
+    """The studios themselves: the one table read (and, by the operator's commands,
+    written) across studios. Its transaction names no studio."""
+
+    def _bind(self, con: asyncpg.Connection) -> None:
+        self.studios = StudioRows(con)
+
+
 _U = TypeVar("_U", bound=Unit)
 
 
 class Database:
-    """The pool behind one door; build it with `Database.open(dsn)` or around a pool."""
+    """The pool behind one door, for one studio; build it with `Database.open(dsn)` or
+    around a pool, and `for_studio(id)` for another studio on the same pool."""
 
-    def __init__(self, pool: Pool, *, acquire_timeout_s: float = 5.0) -> None:
+    def __init__(
+        self, pool: Pool, *, acquire_timeout_s: float = 5.0, studio_id: int = DEFAULT_STUDIO_ID
+    ) -> None:
         self._pool = pool
         self._acquire_timeout_s = acquire_timeout_s
+        self.studio_id = studio_id
+
+    def for_studio(self, studio_id: int) -> Database:
+        """The same pool, every unit bound to `studio_id`'s rows."""
+        return Database(self._pool, acquire_timeout_s=self._acquire_timeout_s, studio_id=studio_id)
 
     @classmethod
     @asynccontextmanager
@@ -223,6 +251,9 @@ class Database:
     def reads(self) -> AbstractAsyncContextManager[ReadUnit]:
         return self._unit(ReadUnit, isolation="repeatable_read", readonly=True)
 
+    def studios(self) -> AbstractAsyncContextManager[StudiosUnit]:
+        return _unit(self, StudiosUnit, None, False, scoped=False)
+
     async def migrate(self) -> list[str]:
         """Apply every pending migration; return the names this call applied."""
         async with self._connection() as con:
@@ -238,12 +269,12 @@ class Database:
 
     def _unit(
         self,
-        make: Callable[[asyncpg.Connection, asyncpg.transaction.Transaction], _U],
+        make: Callable[[asyncpg.Connection, asyncpg.transaction.Transaction, int], _U],
         *,
         isolation: str | None = None,
         readonly: bool = False,
     ) -> AbstractAsyncContextManager[_U]:
-        return _unit(self, make, isolation, readonly)
+        return _unit(self, make, isolation, readonly, scoped=True)
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
@@ -266,14 +297,22 @@ class Database:
 @asynccontextmanager
 async def _unit(
     db: Database,
-    make: Callable[[asyncpg.Connection, asyncpg.transaction.Transaction], _U],
+    make: Callable[[asyncpg.Connection, asyncpg.transaction.Transaction, int], _U],
     isolation: str | None,
     readonly: bool,
+    *,
+    scoped: bool,
 ) -> AsyncIterator[_U]:
     async with db._connection() as con:
         tx = con.transaction(isolation=isolation, readonly=readonly)
         await tx.start()
-        unit = make(con, tx)
+        try:
+            if scoped:
+                await con.execute(_SCOPE, str(db.studio_id))
+        except BaseException:
+            await _rollback(con, tx)
+            raise
+        unit = make(con, tx, db.studio_id)
         try:
             yield unit
         finally:
@@ -284,7 +323,7 @@ async def _unit(
 @asynccontextmanager
 async def _at_once(db: Database) -> AsyncIterator[TurnAtOnceUnit]:
     async with db._connection() as con:  # errors translated; no BEGIN, so no rollback
-        yield TurnAtOnceUnit(con)
+        yield TurnAtOnceUnit(con, db.studio_id)
 
 
 async def _rollback(con: asyncpg.Connection, tx: asyncpg.transaction.Transaction) -> None:

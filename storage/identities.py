@@ -26,10 +26,12 @@ from datetime import datetime
 
 import asyncpg
 
+from storage.studios import DEFAULT_STUDIO_ID
+
 __all__ = ["LeadIdentities", "LeadIdentity", "PreviousIdentifier", "SeenIdentifiers"]
 
 _LOCK = """
-SELECT pg_advisory_xact_lock(hashtextextended('lead_identity:' || k, 0))
+SELECT pg_advisory_xact_lock(hashtextextended('lead_identity:' || $2::text || ':' || k, 0))
 FROM unnest($1::text[]) AS k
 """
 _FIND_ROWS = """
@@ -38,7 +40,7 @@ WHERE (kind, value) IN (SELECT * FROM unnest($1::text[], $2::text[]))
 """
 _ADD = """
 INSERT INTO lead_identities (kind, value, lead_key, since) VALUES ($1, $2, $3, $4)
-ON CONFLICT (kind, value) DO NOTHING
+ON CONFLICT (studio_id, kind, value) DO NOTHING
 """
 _RETIRE = """
 UPDATE lead_identities SET until = $4
@@ -85,7 +87,7 @@ LIMIT 200
 _ARTIST = "SELECT user_id FROM artist_identities WHERE actor_key = 'artist'"
 _LEARN_ARTIST = """
 INSERT INTO artist_identities (actor_key, user_id) VALUES ('artist', $1)
-ON CONFLICT (actor_key) DO NOTHING
+ON CONFLICT (studio_id, actor_key) DO NOTHING
 RETURNING user_id
 """
 
@@ -137,13 +139,18 @@ class LeadIdentity:
 
 
 class LeadIdentities:
-    def __init__(self, con: asyncpg.Connection) -> None:
+    """A studio's leads' identifiers. The default studio keys a new lead by its phone,
+    as it always has; every other studio by a new lead id, so that no two studios' leads
+    ever share a key (the same person writing to two studios is two leads)."""
+
+    def __init__(self, con: asyncpg.Connection, studio_id: int = DEFAULT_STUDIO_ID) -> None:
         self._con = con
+        self._studio_id = studio_id
 
     async def resolve(self, seen: Sequence[SeenIdentifiers], now: datetime) -> list[str | None]:
         """Each item's lead key (None: no lead, and `create` was False)."""
         keys = sorted({f"{k}:{v}" for s in seen for k, v in s.finding()})
-        await self._con.execute(_LOCK, keys)
+        await self._con.execute(_LOCK, keys, str(self._studio_id))
         return [await self._one(s, now) for s in seen]
 
     async def _one(self, seen: SeenIdentifiers, now: datetime) -> str | None:
@@ -156,7 +163,9 @@ class LeadIdentities:
         if lead is None:
             if not seen.create:
                 return None
-            lead = seen.wa_id or str(uuid.uuid4())  # a new lead's key: its phone, else its id
+            lead = str(uuid.uuid4())  # a new lead's key: its id, or its phone (default studio)
+            if seen.wa_id and self._studio_id == DEFAULT_STUDIO_ID:
+                lead = seen.wa_id
         await self._learn(lead, seen, owner, now)
         return lead
 

@@ -21,7 +21,7 @@ __all__ = ["StudioAccess", "TokenKind"]
 
 TokenKind = Literal["link", "session"]
 
-_SECRET_ONCE = "INSERT INTO studio_secret (secret) VALUES ($1) ON CONFLICT (id) DO NOTHING"
+_SECRET_ONCE = "INSERT INTO studio_secret (secret) VALUES ($1) ON CONFLICT (studio_id) DO NOTHING"
 _SECRET = "SELECT secret FROM studio_secret"
 _ADD_TOKEN = """
 INSERT INTO studio_tokens (token_hash, kind, expires_at)
@@ -41,7 +41,7 @@ UPDATE studio_tokens SET ended_at = now()
 WHERE kind = $1 AND ended_at IS NULL AND expires_at > now()
 """
 _SALT_ONCE = """
-INSERT INTO studio_password_identity (salt) VALUES ($1) ON CONFLICT (id) DO NOTHING
+INSERT INTO studio_password_identity (salt) VALUES ($1) ON CONFLICT (studio_id) DO NOTHING
 """
 _IDENTITY = "SELECT salt, digest FROM studio_password_identity FOR UPDATE"
 _SET_IDENTITY = "UPDATE studio_password_identity SET digest = $1, updated_at = now()"

@@ -32,6 +32,7 @@ import asyncpg
 
 from storage.errors import StaleSnapshot
 from storage.locks import lock_key
+from storage.studios import DEFAULT_STUDIO_ID
 
 __all__ = [
     "AnswerInsert",
@@ -55,6 +56,8 @@ _BEGIN = "SELECT seen, lead_version, lead_status, lead_state FROM begin_turn($1,
 
 # The lock, the checks and every write of a turn, sent as one record (migration 0015).
 _TAKE = "SELECT result, new_version FROM take_turn($1)"
+# Outside a transaction block the statement scopes itself to its studio (migration 0036).
+_TAKE_AT_ONCE = "SELECT result, new_version FROM take_studio_turn($2, $1)"
 
 
 @dataclass(frozen=True)
@@ -193,16 +196,23 @@ class TurnAtOnceStatements:
     one server connection: without a statement cache asyncpg parses the statement first,
     but ends that with Flush, not Sync, so the server is not handed back in between."""
 
-    def __init__(self, con: asyncpg.Connection) -> None:
+    def __init__(self, con: asyncpg.Connection, studio_id: int = DEFAULT_STUDIO_ID) -> None:
         self._con = con
+        self._studio_id = studio_id
 
     async def take_at_once(self, write: TurnWrite) -> TurnTaken:
         """Write the turn and commit it, or write nothing: seen, or not at its version."""
-        return await _take(self._con, write)
+        return await _take(self._con, write, studio_id=self._studio_id)
 
 
-async def _take(con: asyncpg.Connection, write: TurnWrite) -> TurnTaken:
-    row = await con.fetchrow(_TAKE, _record(write))
+async def _take(
+    con: asyncpg.Connection, write: TurnWrite, *, studio_id: int | None = None
+) -> TurnTaken:
+    """`studio_id` given: the statement is its own transaction and scopes itself."""
+    if studio_id is None:
+        row = await con.fetchrow(_TAKE, _record(write))
+    else:
+        row = await con.fetchrow(_TAKE_AT_ONCE, _record(write), studio_id)
     assert row is not None
     result = row["result"]
     if result == "written":

@@ -34,20 +34,23 @@ log = structlog.get_logger("storage.wakeups")
 
 
 class WakeUpListener:
-    """LISTEN on `CHANNEL` and call `on_wake` for each notification; reconnect when lost."""
+    """LISTEN on `CHANNEL` and call `on_wake` for each notification (`by_studio` with
+    the studio a notification names, when given); reconnect when lost."""
 
     def __init__(
         self,
         dsn: str,
         on_wake: Callable[[], None],
         *,
+        by_studio: Callable[[int], None] | None = None,
         backoff_base_s: float = 0.2,
         backoff_cap_s: float = 10.0,
         check_every_s: float = 10.0,
         connect_timeout_s: float = 5.0,
     ) -> None:
         self._dsn = dsn
-        self._on_wake = on_wake
+        self._on_wake = on_wake  # every studio's relays look
+        self._by_studio = by_studio  # only the named studio's
         self._backoff_base_s = backoff_base_s
         self._backoff_cap_s = backoff_cap_s
         self._check_every_s = check_every_s
@@ -99,8 +102,13 @@ class WakeUpListener:
             if not con.is_closed():
                 con.terminate()
 
-    def _notified(self, *_args: object) -> None:
-        self._on_wake()
+    def _notified(self, _con: object, _pid: int, _channel: str, payload: str) -> None:
+        """The payload names the studio whose outbox moved (migration 0036); the
+        callback takes it, when it takes an argument."""
+        if self._by_studio is not None and payload.isdigit():
+            self._by_studio(int(payload))
+        else:
+            self._on_wake()
 
     async def _stopped_within(self, seconds: float, also: asyncio.Event | None = None) -> bool:
         """Wait up to `seconds` for `stop()` (or `also`); True if it was `stop()`."""

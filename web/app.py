@@ -8,9 +8,12 @@ unset), migrations, HTTP clients, relay, actor runtime.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
-from contextlib import AsyncExitStack
+import tempfile
+from collections.abc import AsyncGenerator, Iterator
+from contextlib import AsyncExitStack, contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC
+from pathlib import Path
 from typing import Literal
 
 import httpx
@@ -63,7 +66,8 @@ from actors.runtime.rejections import Rejections
 from actors.runtime.supervisor import Supervisor
 from actors.runtime.timers import TimerScheduler
 from actors.runtime.waitlist_offers import WaitlistOffers
-from actors.schedule import StudioFile  # the hours and policies (STUDIO_FILE)
+from actors.schedule import StudioFile
+from actors.tenants import DEFAULT_STUDIO_ID, StudioBook, StudioRow
 from storage import ClaimerSession, Database, WakeUpListener, embedded_postgres
 from web import (
     admin,
@@ -79,6 +83,7 @@ from web import (
     studio_calendar_page,  # noqa: F401  (its routes join the studio blueprint on import)
     webhooks,
 )
+from web.cells import Cell, Cells
 from web.clean_fields import install_field_check
 from web.edge_paths import CanonicalPaths, install_relative_redirects
 from web.errors import register_error_handlers
@@ -98,6 +103,7 @@ from web.startup import (
     refuse,
     service_copy,
 )
+from web.studio_prefix import StudioPrefix
 from web.studio_upload import FileRequest
 from web.whatsapp_endpoint import WhatsAppEndpoint
 
@@ -153,12 +159,15 @@ def create_app(
     metrics.install(app)
     if serves_web:
         app.asgi_app = WhatsAppEndpoint(app, app.asgi_app)  # type: ignore[method-assign]
-    # Outermost: one canonical path for every layer, then the headers on every answer.
+    # Outermost: one canonical path for every layer, a stored studio's prefix taken off
+    # it (web.studio_prefix), then the headers on every answer.
     app.asgi_app = CanonicalPaths(  # type: ignore[method-assign]
-        SecurityHeaders(
-            app.asgi_app,
-            trust_proxy_headers=settings.trust_proxy_headers,
-            public_base_url=settings.public_base_url,
+        StudioPrefix(
+            SecurityHeaders(
+                app.asgi_app,
+                trust_proxy_headers=settings.trust_proxy_headers,
+                public_base_url=settings.public_base_url,
+            )
         )
     )
 
@@ -169,143 +178,49 @@ def create_app(
         async with AsyncExitStack() as stack:
             if crash_points.armed is not None:
                 log.warning("fault.crash_point_armed", point=crash_points.armed.value)
-            copy = service_copy(settings)
-            studio = settings.studio()
             db, dsn = await _open_database(settings, stack)
             app.extensions[DATABASE_KEY] = db  # for operators' tools and tests, not routes
-            relays: list[OutboxRelay] = []
-
-            def wake_relays() -> None:
-                for each in relays:
-                    each.wake()
-
-            studio_key = await signing_key(db, _secret(settings.session_secret))
-            invites = _invite_links(settings, studio_key, studio)
-            links = _sign_in_links(settings, studio_key)
-            composer = Composer(
-                copy,
-                timezone=studio.timezone if studio else UTC,
-                sign_in_url=links.url if links else None,
-                rules=studio.rules if studio else None,
-                deposit=settings.deposit,
-            )
-
-            script = script_from(copy)
-            artist = ArtistBehaviour(
-                settings.artist_whatsapp_number, words=script.words, links=links
-            )
-            runtime = ActorRuntime(
-                db,
-                LeadBehaviour(script, _policy(settings, invites)),
-                mailbox_size=settings.mailbox_size,
-                idle_after_s=settings.actor_idle_s,
-                # This process's relays at once; in the web role, the worker processes by
-                # the turn's NOTIFY (a process with its own relays sends none).
-                on_effects=wake_relays,
-                relays_in_process=runs_loops,
-                mirror_to_sheets=settings.sheets_enabled(),
-                observer=metrics.observer,
-                crash_points=crash_points,
-                artist=artist,
-            )
+            book = StudioBook(db)
+            await book.describe_default(settings.whatsapp_phone_number_id)
             loops = Supervisor(
                 observer=metrics.observer,
                 restart_base_s=settings.loop_restart_base_s,
                 restart_cap_s=settings.loop_restart_cap_s,
             )
-            relay, timers, busy = None, None, None
-            statuses = DeliveryReports(db, runtime, clock.now, observer=metrics.observer)
+            shared = Shared(
+                settings=settings,
+                db=db,
+                clock=clock,
+                observer=metrics.observer,
+                crash_points=crash_points,
+                runs_loops=runs_loops,
+                admin_token=_secret(settings.admin_token),
+            )
+
+            async def open_cell(studio: StudioRow, studio_settings: Settings) -> Cell:
+                return await _open_cell(shared, studio, studio_settings)
+
+            cells = Cells(settings, book, stack.enter_context(_studio_files()), open_cell)
             if runs_loops:
-                graph = await _graph(settings, stack)
+                shared.graph = await _graph(settings, stack)
                 # Our claims stand while this session does: a dead replica's are taken
                 # over within seconds (straight to Postgres, as the listener goes).
                 claimer = ClaimerSession(settings.database_listen_url or dsn)
-                relay = _relay(
-                    settings, db, composer, graph, clock, metrics.observer, crash_points, claimer
+                shared.claimer = claimer
+                listener = WakeUpListener(
+                    settings.database_listen_url or dsn, cells.wake_all, by_studio=cells.wake
                 )
-                mirror = _sheets_relay(
-                    settings, db, composer, stack, metrics.observer, crash_points, claimer
-                )
-                relays.extend([relay] if mirror is None else [relay, mirror])
-                payments = _stripe(settings, stack)
-                relay.add_channel("deposit", _checkout(settings, db, runtime, composer, payments))
-                relay.add_channel("stripe_refund", Refunds(payments))
-                relay.add_channel("media", _media(settings, db, graph))
-                if studio is not None:  # a freed time, to the waitlisted leads
-                    relay.add_channel(
-                        "waitlist", WaitlistOffers(db, runtime, studio.timezone, clock.now)
-                    )
-                relay.on_early_failure(statuses.early_failure)
-                timers = TimerScheduler(
-                    db,
-                    runtime,
-                    clock,
-                    poll_interval_s=settings.timer_poll_s,
-                    observer=metrics.observer,
-                )
-                loops.add("timer-scheduler", timers.run, timers.stop)
-                if studio is not None and studio.consent is not None:
-                    retention = ConsentRetention(
-                        db,
-                        clock,
-                        studio.timezone,
-                        interval_s=settings.timer_poll_s * 60,
-                        runtime=runtime,
-                    )
-                    loops.add("consent-retention", retention.run, retention.stop)
-                busy = await _busy_calendar(settings, db, clock, stack, studio)
-                if busy is not None:
-                    loops.add("busy-calendar", busy.run, busy.stop)
-                for name, each in zip(("outbox-relay", "sheets-relay"), relays, strict=False):
-                    loops.add(name, each.run, each.stop)
-                listener = WakeUpListener(settings.database_listen_url or dsn, wake_relays)
                 loops.add("wake-ups", listener.run, listener.stop)
                 loops.add("claims-session", claimer.run, claimer.stop)
-            queries = _queries(settings, db, composer, clock, studio, invites, loops)
-            stack.enter_context(metrics.watching(runtime, queries.backlog))
-            sign_in = _sign_in(settings, db, runtime, clock)
-            ended = await sign_in.follow_password()
-            if ended:
-                log.warning("studio.sessions_ended", why="studio_password_changed", count=ended)
+            await cells.start()
+            loops.add("studios", cells.follow, cells.stop_following)
+            default = cells.default()
+            stack.enter_context(
+                metrics.watching(default.services.runtime, default.services.queries.backlog)
+            )
+            cells.directory.install(app.extensions)
             loops_task = asyncio.create_task(loops.run(), name="supervisor")
-            Services(
-                settings=settings,
-                actors=Actors(
-                    whatsapp=WhatsAppIntake(
-                        runtime,
-                        statuses,
-                        artist,
-                        settings.turn_wait_s,
-                        Identities(
-                            db,
-                            clock.now,
-                            artist_number=settings.artist_whatsapp_number,
-                            artist_user_id=settings.artist_whatsapp_user_id,
-                        ),
-                    ),
-                    stripe=StripeIntake(
-                        runtime, PaymentRouting(db), clock.now, settings.turn_wait_s
-                    ),
-                    leads=LeadActions(
-                        db, runtime, clock.now, settings.turn_wait_s, wake_relays, composer.plain
-                    ),
-                    sign_in=sign_in,
-                    admin_access=AdminAccess(db, _secret(settings.admin_token)),
-                    calendar_feed=queries.calendar_feed,
-                    rejections=Rejections(db),
-                    refused_items=RefusedItemsRecord(db),
-                    clock=clock,
-                    time_off=TimeOffDesk(runtime, clock.now, settings.turn_wait_s),
-                ),
-                queries=queries,
-                runtime=runtime,
-                sign_in=sign_in,
-                studio_key=studio_key,
-                relay=relay,
-                timers=timers,
-                busy_calendar=busy,
-            ).install(app.extensions)
-            log.info("service.started", role=role)
+            log.info("service.started", role=role, studios=len(cells.directory.all()))
             try:
                 yield
             finally:
@@ -314,7 +229,7 @@ def create_app(
                 # finish, and the rest wait in the outbox.
                 loops.stop()
                 await loops_task
-                await runtime.aclose(settings.drain_timeout_s)
+                await cells.aclose(settings.drain_timeout_s)
                 log.info("service.stopped")
 
     return app
@@ -329,27 +244,181 @@ async def _graph(settings: Settings, stack: AsyncExitStack) -> GraphClient:
     return await stack.enter_async_context(GraphClient.opened(settings.relay_concurrency))
 
 
-async def _open_database(settings: Settings, stack: AsyncExitStack) -> tuple[Database, str]:
-    dsn = settings.database_url
-    if dsn is None:
-        dsn = await stack.enter_async_context(embedded_postgres(settings.data_dir))
-        log.info("database.embedded", data_dir=str(settings.data_dir))
-    db = await stack.enter_async_context(
-        Database.open(
-            dsn,
-            min_size=settings.db_pool_min,
-            max_size=settings.db_pool_max,
-            statement_cache_size=settings.db_statement_cache_size,
-        )
-    )
-    applied = await db.migrate()
-    log.info("database.migrated", applied=applied)
-    return db, dsn
-
-
 # A held slot outlives its Checkout link by this much, so a payment made in the link's
 # last minute still finds its time held when Stripe's event arrives.
 _HOLD_GRACE_S = 15 * 60
+
+
+@dataclass
+class Shared:
+    """What every studio's cell in one process shares."""
+
+    settings: Settings  # the deployment's (the default studio's, too)
+    db: Database  # the default studio's handle on the one pool
+    clock: Clock
+    observer: Observer
+    crash_points: CrashPoints
+    runs_loops: bool
+    deployment_down: list[str] = field(default_factory=list)  # names of down shared loops
+    graph: GraphCalls | None = None
+    claimer: ClaimerSession | None = None
+    admin_token: str | None = None  # the operator's: opens every studio's admin API
+
+
+async def _open_cell(shared: Shared, studio: StudioRow, settings: Settings) -> Cell:
+    """Build and start `studio`'s cell with its `settings`; its loops run at once."""
+    stack = AsyncExitStack()
+    try:
+        cell = await _compose(shared, studio, settings, stack)
+    except BaseException:
+        await stack.aclose()
+        raise
+    return cell
+
+
+async def _compose(
+    shared: Shared, studio_row: StudioRow, settings: Settings, stack: AsyncExitStack
+) -> Cell:
+    clock, observer, crash_points = shared.clock, shared.observer, shared.crash_points
+    db = shared.db.for_studio(studio_row.id)
+    copy = service_copy(settings)
+    studio = settings.studio()
+    relays: list[OutboxRelay] = []
+
+    def wake_relays() -> None:
+        for each in relays:
+            each.wake()
+
+    studio_key = await signing_key(db, _studio_secret(settings.session_secret, studio_row))
+    invites = _invite_links(settings, studio_key, studio)
+    links = _sign_in_links(settings, studio_key, studio_row)
+    composer = Composer(
+        copy,
+        timezone=studio.timezone if studio else UTC,
+        sign_in_url=links.url if links else None,
+        rules=studio.rules if studio else None,
+        deposit=settings.deposit,
+    )
+    script = script_from(copy)
+    artist = ArtistBehaviour(settings.artist_whatsapp_number, words=script.words, links=links)
+    runtime = ActorRuntime(
+        db,
+        LeadBehaviour(script, _policy(settings, invites)),
+        mailbox_size=settings.mailbox_size,
+        idle_after_s=settings.actor_idle_s,
+        # This process's relays at once; in the web role, the worker processes by
+        # the turn's NOTIFY (a process with its own relays sends none).
+        on_effects=wake_relays,
+        relays_in_process=shared.runs_loops,
+        mirror_to_sheets=settings.sheets_enabled(),
+        observer=observer,
+        crash_points=crash_points,
+        artist=artist,
+    )
+    loops = Supervisor(
+        observer=observer,
+        restart_base_s=settings.loop_restart_base_s,
+        restart_cap_s=settings.loop_restart_cap_s,
+    )
+    relay, timers, busy = None, None, None
+    statuses = DeliveryReports(db, runtime, clock.now, observer=observer)
+    if shared.runs_loops:
+        assert shared.graph is not None
+        relay = _relay(settings, db, composer, shared.graph, clock, shared)
+        mirror = _sheets_relay(settings, db, composer, stack, shared)
+        relays.extend([relay] if mirror is None else [relay, mirror])
+        payments = _stripe(settings, studio_row, stack)
+        relay.add_channel(
+            "deposit", _checkout(settings, db, runtime, composer, payments, studio_row)
+        )
+        relay.add_channel("stripe_refund", Refunds(payments))
+        relay.add_channel("media", _media(settings, db, shared.graph))
+        if studio is not None:  # a freed time, to the waitlisted leads
+            relay.add_channel("waitlist", WaitlistOffers(db, runtime, studio.timezone, clock.now))
+        relay.on_early_failure(statuses.early_failure)
+        timers = TimerScheduler(
+            db, runtime, clock, poll_interval_s=settings.timer_poll_s, observer=observer
+        )
+        loops.add("timer-scheduler", timers.run, timers.stop)
+        if studio is not None and studio.consent is not None:
+            retention = ConsentRetention(
+                db,
+                clock,
+                studio.timezone,
+                interval_s=settings.timer_poll_s * 60,
+                runtime=runtime,
+            )
+            loops.add("consent-retention", retention.run, retention.stop)
+        busy = await _busy_calendar(settings, db, clock, stack, studio)
+        if busy is not None:
+            loops.add("busy-calendar", busy.run, busy.stop)
+        for name, each in zip(("outbox-relay", "sheets-relay"), relays, strict=False):
+            loops.add(name, each.run, each.stop)
+
+    def down() -> list[str]:
+        return [*shared.deployment_down, *loops.down()]
+
+    queries = _queries(settings, db, composer, clock, studio, invites, down)
+    sign_in = _sign_in(settings, db, runtime, clock)
+    ended = await sign_in.follow_password()
+    if ended:
+        log.warning(
+            "studio.sessions_ended",
+            why="studio_password_changed",
+            count=ended,
+            studio=studio_row.slug,
+        )
+    own_token = studio_row.settings.get("admin_token")
+    services = Services(
+        settings=settings,
+        actors=Actors(
+            whatsapp=WhatsAppIntake(
+                runtime,
+                statuses,
+                artist,
+                settings.turn_wait_s,
+                Identities(
+                    db,
+                    clock.now,
+                    artist_number=settings.artist_whatsapp_number,
+                    artist_user_id=settings.artist_whatsapp_user_id,
+                ),
+            ),
+            stripe=StripeIntake(runtime, PaymentRouting(db), clock.now, settings.turn_wait_s),
+            leads=LeadActions(
+                db, runtime, clock.now, settings.turn_wait_s, wake_relays, composer.plain
+            ),
+            sign_in=sign_in,
+            admin_access=AdminAccess(
+                db,
+                shared.admin_token,
+                also=own_token if studio_row.id != DEFAULT_STUDIO_ID else None,
+            ),
+            calendar_feed=queries.calendar_feed,
+            rejections=Rejections(db),
+            refused_items=RefusedItemsRecord(db),
+            clock=clock,
+            time_off=TimeOffDesk(runtime, clock.now, settings.turn_wait_s),
+        ),
+        queries=queries,
+        runtime=runtime,
+        sign_in=sign_in,
+        studio_key=studio_key,
+        relay=relay,
+        timers=timers,
+        busy_calendar=busy,
+        studio=studio_row,
+    )
+    return Cell(studio_row, services, relays, loops.run, loops.stop, stack)
+
+
+def _studio_secret(configured: SecretStr | None, studio: StudioRow) -> str | None:
+    """SESSION_SECRET signs the default studio's cookies as it always has; another
+    studio's are signed with a key of its own (kept in its rows), so that a cookie of one
+    studio is nobody's at another's prefix."""
+    if configured is None or studio.id != DEFAULT_STUDIO_ID:
+        return None
+    return configured.get_secret_value()
 
 
 async def _busy_calendar(
@@ -403,7 +472,7 @@ def _queries(
     clock: Clock,
     studio: StudioFile | None,
     invites: InviteLinks | None,
-    loops: Supervisor,
+    down: object,
 ) -> Queries:
     """Every read the web shows."""
     admin_reads = AdminReads(db, settings.deposit)
@@ -424,7 +493,7 @@ def _queries(
         calendar_feed=_calendar_feed(settings, db, composer, clock, studio),
         backlog=Backlog(db),
         # Every role reports the calendar's state, kept in the database by the worker.
-        readiness=Readiness(db, loops.down, busy_calendar=settings.busy_calendar_url is not None),
+        readiness=Readiness(db, down, busy_calendar=settings.busy_calendar_url is not None),  # type: ignore[arg-type]
         calendar_invites=_calendar_invites(db, composer, clock, studio, invites),
         consent=ConsentReads(db, on=studio is not None and studio.consent is not None),
         agenda=None if studio is None else Agenda(db, clock.now, studio, settings.locale),
@@ -492,9 +561,7 @@ def _relay(
     composer: Composer,
     graph: GraphCalls,
     clock: Clock,
-    observer: Observer | None = None,
-    crash_points: CrashPoints | None = None,
-    claimer: ClaimerSession | None = None,
+    shared: Shared,
 ) -> OutboxRelay:
     """
     The relay with its WhatsApp channel. Refuses to start (`CopyError`) when a configured
@@ -508,10 +575,10 @@ def _relay(
         max_attempts=settings.relay_max_attempts,
         backoff=_backoff(settings),
         poll_interval_s=settings.relay_poll_s,
-        observer=observer,
-        crash_points=crash_points,
+        observer=shared.observer,
+        crash_points=shared.crash_points,
         excluding=["sheets"] if settings.sheets_enabled() else [],
-        claimer=claimer,
+        claimer=shared.claimer,
     )
     relay.add_channel(
         "whatsapp",
@@ -527,6 +594,7 @@ def _relay(
                 composer, settings.whatsapp_templates, default_language=settings.locale
             ),
             # A paced wait plus two calls (free-form, then its template) fit in a lease.
+            # Each studio's number is paced on its own: WHATSAPP_RATE_PER_S each.
             pacing=Pacing(
                 settings.whatsapp_rate_per_s,
                 settings.whatsapp_recipient_interval_s,
@@ -548,13 +616,21 @@ def _relay(
     return relay
 
 
-def _stripe(settings: Settings, stack: AsyncExitStack) -> stripe.StripeClient | None:
-    """One Stripe client for both Stripe channels (Checkout links, refunds); None: no key."""
+def _stripe(
+    settings: Settings, studio: StudioRow, stack: AsyncExitStack
+) -> stripe.StripeClient | None:
+    """One Stripe client for both Stripe channels (Checkout links, refunds); None: no key.
+    A Connect account's calls go with the platform's key and its `Stripe-Account`."""
     if settings.stripe_api_key is None:
         return None
     http = stripe.HTTPXClient(timeout=20.0)
     stack.push_async_callback(http.close_async)
-    return stripe_client(settings.stripe_api_key.get_secret_value(), settings.stripe_api_base, http)
+    return stripe_client(
+        settings.stripe_api_key.get_secret_value(),
+        settings.stripe_api_base,
+        http,
+        account=studio.settings.get("stripe_account"),
+    )
 
 
 def _checkout(
@@ -563,6 +639,7 @@ def _checkout(
     runtime: ActorRuntime,
     composer: Composer,
     client: stripe.StripeClient | None,
+    studio: StudioRow,
 ) -> CheckoutLinks:
     return CheckoutLinks(
         client,
@@ -574,6 +651,7 @@ def _checkout(
         cancel_url=settings.checkout_cancel_url,
         product_name=composer.plain("deposit_product"),
         fee_name=composer.plain("drawing_fee_product"),
+        studio=studio.slug,
     )
 
 
@@ -582,9 +660,7 @@ def _sheets_relay(
     db: Database,
     composer: Composer,
     stack: AsyncExitStack,
-    observer: Observer | None,
-    crash_points: CrashPoints,
-    claimer: ClaimerSession | None = None,
+    shared: Shared,
 ) -> OutboxRelay | None:
     """The Sheets mirror's relay (None when mirroring is off); the main one skips its rows."""
     if not settings.sheets_enabled():
@@ -598,16 +674,20 @@ def _sheets_relay(
         max_attempts=settings.relay_max_attempts,
         backoff=_backoff(settings),
         poll_interval_s=settings.relay_poll_s,
-        observer=observer,
-        crash_points=crash_points,
-        claimer=claimer,
+        observer=shared.observer,
+        crash_points=shared.crash_points,
+        claimer=shared.claimer,
     )
 
 
-def _sign_in_links(settings: Settings, studio_key: str) -> SignInLinks | None:
-    """The studio page's sign-in links, made with the studio key (None: no public origin)."""
+def _sign_in_links(settings: Settings, studio_key: str, studio: StudioRow) -> SignInLinks | None:
+    """The studio page's sign-in links, made with the studio key (None: no public origin),
+    under the studio's own prefix."""
     base = settings.public_base_url
-    return SignInLinks(str(base), studio_key) if base else None
+    if not base:
+        return None
+    prefix = "" if studio.id == DEFAULT_STUDIO_ID else f"/s/{studio.slug}"
+    return SignInLinks(str(base).rstrip("/") + prefix, studio_key)
 
 
 def _sign_in(settings: Settings, db: Database, runtime: ActorRuntime, clock: Clock) -> SignIn:
@@ -651,6 +731,31 @@ def _sheets(
     )
     stack.callback(sheets.close)
     return sheets
+
+
+async def _open_database(settings: Settings, stack: AsyncExitStack) -> tuple[Database, str]:
+    dsn = settings.database_url
+    if dsn is None:
+        dsn = await stack.enter_async_context(embedded_postgres(settings.data_dir))
+        log.info("database.embedded", data_dir=str(settings.data_dir))
+    db = await stack.enter_async_context(
+        Database.open(
+            dsn,
+            min_size=settings.db_pool_min,
+            max_size=settings.db_pool_max,
+            statement_cache_size=settings.db_statement_cache_size,
+        )
+    )
+    applied = await db.migrate()
+    log.info("database.migrated", applied=applied)
+    return db, dsn
+
+
+@contextmanager
+def _studio_files() -> Iterator[Path]:
+    """Where this process writes stored studios' copy files and STUDIO_FILEs to read."""
+    with tempfile.TemporaryDirectory(prefix="booking-studios-") as folder:
+        yield Path(folder)
 
 
 def create_app_from_env() -> Quart:

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, ResponseReturnValue, redirect
+from quart import Blueprint, ResponseReturnValue, redirect, request
 
 __all__ = ["blueprint"]
 
@@ -14,4 +14,4 @@ blueprint = Blueprint("root", __name__)
 @blueprint.get("/")
 async def root() -> ResponseReturnValue:
     """303 to the studio page: it signs the visitor in first when it needs to."""
-    return redirect("/studio/", 303)
+    return redirect(request.root_path + "/studio/", 303)

@@ -9,17 +9,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from quart import current_app
+from quart import current_app, has_request_context, request
+from werkzeug.exceptions import NotFound
 
 from actors import ActorRuntime, Actors, OutboxRelay, Queries
 from actors.page import SignIn
 from actors.providers.calendars import BusyCalendarSync
 from actors.runtime import TimerScheduler
+from actors.tenants import StudioRow
 from web.settings import Settings
 
-__all__ = ["Services", "services", "services_of"]
+__all__ = [
+    "STUDIO_SCOPE_KEY",
+    "Directory",
+    "Services",
+    "directory_of",
+    "services",
+    "services_of",
+]
 
 _KEY = "booking.services"
+# Set by `web.studio_prefix` on a request under /s/<slug>/: the studio it is for.
+STUDIO_SCOPE_KEY = "booking.studio"
 
 
 @dataclass(frozen=True)
@@ -33,19 +44,80 @@ class Services:
     relay: OutboxRelay | None = None  # None in the web role: the worker role delivers
     timers: TimerScheduler | None = None
     busy_calendar: BusyCalendarSync | None = None  # None: BUSY_CALENDAR_URL unset
+    studio: StudioRow | None = None  # whose services these are (None: a test's own)
+
+    def install(self, extensions: dict[str, object]) -> None:
+        """The one studio of a test's app."""
+        directory = Directory()
+        directory.put(0 if self.studio is None else self.studio.id, self)
+        directory.install(extensions)
+
+
+class Directory:
+    """Every running studio's services in this process, by id, slug and number."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, Services] = {}
+        self._disabled: frozenset[str] = frozenset()  # the numbers of disabled studios
+
+    def set_disabled(self, numbers: frozenset[str]) -> None:
+        self._disabled = numbers
+
+    def disabled(self, phone_number_id: str) -> bool:
+        return phone_number_id in self._disabled
+
+    def put(self, studio_id: int, running: Services) -> None:
+        self._by_id[studio_id] = running
+
+    def drop(self, studio_id: int) -> None:
+        self._by_id.pop(studio_id, None)
+
+    def default(self) -> Services | None:
+        return self._by_id.get(1) or self._by_id.get(0)  # 0: a test's one studio
+
+    def by_slug(self, slug: str) -> Services | None:
+        return next((s for s in self._by_id.values() if s.studio and s.studio.slug == slug), None)
+
+    def by_number(self, phone_number_id: str) -> Services | None:
+        return next(
+            (
+                s
+                for s in self._by_id.values()
+                if s.settings.whatsapp_phone_number_id == phone_number_id
+            ),
+            None,
+        )
+
+    def all(self) -> list[Services]:
+        return list(self._by_id.values())
 
     def install(self, extensions: dict[str, object]) -> None:
         extensions[_KEY] = self
 
 
 def services() -> Services:
-    """The running app's services (only while serving)."""
-    return services_of(current_app.extensions)
+    """The services of the studio this request is for (only while serving): the one
+    under whose /s/<slug>/ prefix it came, else the default studio. A slug that is no
+    running studio's is a 404, like any path that does not exist."""
+    slug = request.scope.get(STUDIO_SCOPE_KEY) if has_request_context() else None
+    if not isinstance(slug, str):
+        return services_of(current_app.extensions)
+    found = directory_of(current_app.extensions).by_slug(slug)
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def directory_of(extensions: Mapping[str, object]) -> Directory:
+    found = extensions.get(_KEY)
+    if not isinstance(found, Directory):
+        raise RuntimeError("the service is not running")
+    return found
 
 
 def services_of(extensions: Mapping[str, object]) -> Services:
-    """The services kept in an app's `extensions` (only while serving)."""
-    found = extensions.get(_KEY)
-    if not isinstance(found, Services):
+    """The default studio's services kept in an app's `extensions` (only while serving)."""
+    found = directory_of(extensions).default()
+    if found is None:
         raise RuntimeError("the service is not running")
     return found

@@ -131,7 +131,7 @@ async def _gate() -> ResponseReturnValue | None:
             log.warning("studio.csrf_refused", endpoint=request.endpoint)
             return await _page("problem.html", 403, problem="csrf")
     if session_id is None and request.endpoint not in _PUBLIC:
-        return redirect("/studio/login", 303)
+        return redirect(request.root_path + "/studio/login", 303)
     return None
 
 
@@ -166,7 +166,7 @@ async def _page(template: str, status: int = 200, **context: object) -> Response
 @blueprint.get("/login")
 async def login() -> ResponseReturnValue:
     if g.studio_visitor.session_id is not None:
-        return redirect("/studio/", 303)
+        return redirect(request.root_path + "/studio/", 303)
     return await _login_page()
 
 
@@ -235,7 +235,7 @@ async def password() -> ResponseReturnValue:
 
 
 def _signed_in(session_id: str) -> ResponseReturnValue:
-    response = redirect("/studio/", 303)
+    response = redirect(request.root_path + "/studio/", 303)
     cookies = _cookies(services())
     cookies.set(response, SESSION_COOKIE, session_id)
     cookies.clear(response, VISIT_COOKIE)
@@ -248,7 +248,7 @@ async def logout() -> ResponseReturnValue:
     visitor: _Visitor = g.studio_visitor
     if visitor.session_id is not None:
         await services().actors.handle(SignOut(visitor.session_id))
-    response = redirect("/studio/login", 303)
+    response = redirect(request.root_path + "/studio/login", 303)
     _cookies(services()).clear(response, SESSION_COOKIE)
     log.info("studio.signed_out")
     return response
@@ -257,7 +257,7 @@ async def logout() -> ResponseReturnValue:
 @blueprint.post("/logout/everywhere")
 async def logout_everywhere() -> ResponseReturnValue:
     ended = await services().actors.handle(SignOutEverywhere())
-    response = redirect("/studio/login", 303)
+    response = redirect(request.root_path + "/studio/login", 303)
     _cookies(services()).clear(response, SESSION_COOKIE)
     log.info("studio.signed_out_everywhere", sessions=ended)
     return response
@@ -399,7 +399,7 @@ async def act(lead_id: str) -> ResponseReturnValue:
         return await _page("problem.html", 404, problem="no_lead")
     log.info("studio.acted", action=action.value, outcome=taken.outcome)
     outcome = "refused" if taken.outcome is TurnOutcome.NOT_APPLICABLE else "done"
-    return redirect(f"/studio/leads/{lead_id}?{outcome}={action.value}", 303)
+    return redirect(f"{request.root_path}/studio/leads/{lead_id}?{outcome}={action.value}", 303)
 
 
 @blueprint.post("/leads/<lead_id>/reply")
@@ -419,7 +419,9 @@ async def reply(lead_id: str) -> ResponseReturnValue:
         return await _page("problem.html", 404, problem="no_lead")
     log.info("studio.replied", delivery=taken.delivery)
     reason = f"&reason={taken.reason}" if taken.reason else ""
-    return redirect(f"/studio/leads/{lead_id}?replied={taken.delivery}{reason}#reply", 303)
+    return redirect(
+        f"{request.root_path}/studio/leads/{lead_id}?replied={taken.delivery}{reason}#reply", 303
+    )
 
 
 @blueprint.post("/leads/<lead_id>/send-file")
@@ -474,7 +476,9 @@ async def _file_to_lead(
         return await _page("problem.html", 404, problem="no_lead")
     log.info("studio.file_sent", delivery=taken.delivery, kind=checked.kind.value, design=design)
     reason = f"&reason={taken.reason}" if taken.reason else ""
-    return redirect(f"/studio/leads/{lead_id}?replied={taken.delivery}{reason}#reply", 303)
+    return redirect(
+        f"{request.root_path}/studio/leads/{lead_id}?replied={taken.delivery}{reason}#reply", 303
+    )
 
 
 @blueprint.get("/media/<int:media_row>")

@@ -62,7 +62,9 @@ def install(blueprint: Blueprint, page: Page, lead_page: Page) -> None:
         outcome = await services().actors.handle(command)
         log.info("studio.time_off_blocked", outcome=outcome)
         day = form.get("date", "")
-        return redirect(f"/studio/agenda?view={_view(form)}&date={day}&done=blocked", 303)
+        return redirect(
+            f"{request.root_path}/studio/agenda?view={_view(form)}&date={day}&done=blocked", 303
+        )
 
     @blueprint.post("/time-off/<int:time_off_id>/delete")
     async def unblock(time_off_id: int) -> ResponseReturnValue:
@@ -70,7 +72,9 @@ def install(blueprint: Blueprint, page: Page, lead_page: Page) -> None:
         outcome = await services().actors.handle(UnblockTimeOff(time_off_id, correlation_id()))
         log.info("studio.time_off_unblocked", outcome=outcome)
         day = _day(form.get("date")) or ""
-        return redirect(f"/studio/agenda?view={_view(form)}&date={day}&done=unblocked", 303)
+        return redirect(
+            f"{request.root_path}/studio/agenda?view={_view(form)}&date={day}&done=unblocked", 303
+        )
 
     @blueprint.post("/leads/<lead_id>/set-time")
     async def set_time(lead_id: str) -> ResponseReturnValue:
@@ -102,7 +106,7 @@ def install(blueprint: Blueprint, page: Page, lead_page: Page) -> None:
                 "confirm.html",
                 lead=view,
                 action="",
-                post_to=f"/studio/leads/{lead_id}/set-time",
+                post_to=f"{request.root_path}/studio/leads/{lead_id}/set-time",
                 asked=_move_asked(view.name or view.handle, starts, studio),
                 fields={"date": form.get("date", ""), "time": form.get("time", "")},
             )
@@ -122,7 +126,7 @@ def install(blueprint: Blueprint, page: Page, lead_page: Page) -> None:
                 " or this lead has no time to set now. Nothing changed."
             )
             return await lead_page(lead_id, 409, typed=typed, wrong={"set_time": why})
-        return redirect(f"/studio/leads/{lead_id}?done=set_time", 303)
+        return redirect(f"{request.root_path}/studio/leads/{lead_id}?done=set_time", 303)
 
 
 async def _agenda_page(

@@ -66,4 +66,4 @@ async def rotate_calendar() -> ResponseReturnValue:
     except KeyFromSettings:
         return await _page("problem.html", 409, problem="calendar_key_setting")
     log.info("studio.calendar_key_rotated")
-    return redirect("/studio/calendar?rotated=1", 303)
+    return redirect(request.root_path + "/studio/calendar?rotated=1", 303)

@@ -72,7 +72,7 @@ class Cookies:
             name,
             self._signer.dumps(value),
             max_age=SESSION_TTL_S,
-            path=_PATH,
+            path=request.root_path + _PATH,  # a studio's own prefix: one session per studio
             secure=over_https(self._trust),
             httponly=True,
             samesite="Lax",
@@ -80,7 +80,11 @@ class Cookies:
 
     def clear(self, response: Response, name: str) -> None:
         response.delete_cookie(
-            name, path=_PATH, secure=over_https(self._trust), httponly=True, samesite="Lax"
+            name,
+            path=request.root_path + _PATH,
+            secure=over_https(self._trust),
+            httponly=True,
+            samesite="Lax",
         )
 
     def _read(self, name: str, max_age_s: int) -> str | None:

@@ -32,6 +32,7 @@ from actors.commands import (
     IncomingMessage,
     IncomingPreference,
     RecordRefusedItems,
+    RecordUnroutedChange,
     RefusedItem,
     TakeWhatsApp,
 )
@@ -40,7 +41,7 @@ from actors.providers.whatsapp import Pricing, StatusReport
 from web.clean_json import NotJson, clean_text, load_clean_json
 from web.errors import MalformedBody
 from web.json_items import item_text
-from web.services import Services, services
+from web.services import Directory, Services, services
 from web.signatures import verify_meta_signature
 from web.whatsapp_models import (
     Batch,
@@ -92,19 +93,83 @@ class DeliveryTaken:
 
 
 async def take_whatsapp_batch(
-    running: Services, body: bytes, signature: str | None, correlation_id: str
+    directory: Directory, body: bytes, signature: str | None, correlation_id: str
 ) -> DeliveryTaken:
-    """Verify, parse and hand one signed delivery from Meta to the actors: what it held,
-    by outcome.
+    """Verify, parse and hand one signed delivery from Meta to the actors of each studio
+    it names: what it held, by outcome.
 
-    Served by `web.whatsapp_endpoint`; raises what `web.errors` turns into an answer.
+    One Meta app serves every studio's number, so the signature is the deployment's;
+    each change goes to the studio whose `phone_number_id` its metadata names, and one
+    for a number that is no enabled studio's is acknowledged and recorded, never a lead
+    (the default studio without a number takes what no stored studio's number names,
+    as a deployment of one studio always has). Served by `web.whatsapp_endpoint`;
+    raises what `web.errors` turns into an answer.
     """
-    secret = running.settings.whatsapp_app_secret
+    default = directory.default()
+    if default is None:
+        raise RuntimeError("the service is not running")
+    secret = default.settings.whatsapp_app_secret
     verify_meta_signature(secret.get_secret_value().encode() if secret else b"", body, signature)
     try:
         payload = load_clean_json(body)
     except NotJson as error:
         raise MalformedBody(f"not JSON: {error}") from None
+    parts = split_by_number(payload)
+    counts: Counter[str] = Counter()
+    refused: Counter[str] = Counter()
+    for number, part in parts:
+        running = _studio_of(directory, number)
+        if running is None:
+            assert number is not None
+            kind = "studio_disabled" if directory.disabled(number) else "unknown_phone_number_id"
+            await default.actors.handle(RecordUnroutedChange(kind, number, correlation_id))
+            counts["unrouted"] += 1
+            continue
+        # One part is the body itself: its refused items are cut from the text as it came.
+        text = body.decode("utf-8", errors="replace") if len(parts) == 1 else None
+        taken = await _take_part(running, part, text, correlation_id)
+        counts.update(taken.counts)
+        refused.update(taken.refused)
+    return DeliveryTaken(dict(counts), dict(refused))
+
+
+def split_by_number(payload: Any) -> list[tuple[str | None, Any]]:
+    """Each studio's part of one delivery: its changes, grouped by the number they came
+    for, in the order they came. A body of another shape is one part, checked as before
+    (and refused whole, 400, when its envelope is wrong)."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
+        return [(None, payload)]
+    groups: dict[str | None, list[Any]] = {}
+    for entry in payload["entry"]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("changes"), list):
+            return [(None, payload)]
+        for change in entry["changes"]:
+            value = change.get("value") if isinstance(change, dict) else None
+            metadata = value.get("metadata") if isinstance(value, dict) else None
+            number = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
+            key = number if isinstance(number, str) else None
+            groups.setdefault(key, []).append({**entry, "changes": [change]})
+    if len(groups) <= 1:
+        return [(next(iter(groups), None), payload)]
+    return [(number, {**payload, "entry": entries}) for number, entries in groups.items()]
+
+
+def _studio_of(directory: Directory, number: str | None) -> Services | None:
+    default = directory.default()
+    if number is None:
+        return default
+    found = directory.by_number(number)
+    if found is not None:
+        return found
+    if default is not None and default.settings.whatsapp_phone_number_id is None:
+        return None if directory.disabled(number) else default
+    return None
+
+
+async def _take_part(
+    running: Services, payload: Any, text: str | None, correlation_id: str
+) -> DeliveryTaken:
+    """One studio's part of a delivery, to its actors."""
     try:
         batch = MetaWebhook.model_validate(payload).batch()
     except ValidationError as error:
@@ -127,7 +192,7 @@ async def take_whatsapp_batch(
             contacts=tuple(_contact(received, now) for received in batch.contacts),
         )
     )
-    refused = _refused(batch, unreadable, status_paths, taken.failed, body, payload)
+    refused = _refused(batch, unreadable, status_paths, taken.failed, text, payload)
     counts = dict(taken.counts)
     if refused:
         await running.actors.handle(RecordRefusedItems(WHATSAPP_PATH, refused, correlation_id))
@@ -147,7 +212,7 @@ def _refused(
     unreadable: list[InvalidItem],
     status_paths: list[ItemPath],
     failed: tuple[FailedItem, ...],
-    body: bytes,
+    text: str | None,
     payload: Any,
 ) -> tuple[RefusedItem, ...]:
     """The items that could not be taken and those whose turn failed on a bug, each
@@ -171,16 +236,16 @@ def _refused(
                 where.append(("state_sync", batch.contacts[failure.index].path, failure.reason))
     if not where:
         return ()
-    text = body.decode("utf-8", errors="replace")
     return tuple(
         RefusedItem(field, reason, clean_text(_raw(text, payload, path)))
         for field, path, reason in where
     )
 
 
-def _raw(text: str, payload: Any, path: ItemPath) -> str:
-    """The item's JSON text as it came; re-encoded only if it cannot be found in it."""
-    found = item_text(text, path)
+def _raw(text: str | None, payload: Any, path: ItemPath) -> str:
+    """The item's JSON text as it came; re-encoded only if it cannot be found in it (or
+    the item is of a part of the body, whose paths are not the body's)."""
+    found = None if text is None else item_text(text, path)
     if found is not None:
         return found
     value = payload

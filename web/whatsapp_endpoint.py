@@ -29,7 +29,7 @@ from actors.commands import RecordRejectedWebhook
 from web.errors import INTERNAL, UNAVAILABLE, SignatureInvalid, error_answer, http_error_answer
 from web.metrics import Metrics
 from web.request_ids import HEADER, bind_correlation_id
-from web.services import services_of
+from web.services import directory_of, services_of
 from web.webhooks import WHATSAPP_PATH, take_whatsapp_batch
 
 __all__ = ["WhatsAppEndpoint"]
@@ -84,7 +84,10 @@ class WhatsAppEndpoint:
             return UNAVAILABLE.status, dict(UNAVAILABLE.body), UNAVAILABLE.headers
         try:
             taken = await take_whatsapp_batch(
-                running, body, signature.decode("latin-1") if signature else None, correlation
+                directory_of(self._app.extensions),
+                body,
+                signature.decode("latin-1") if signature else None,
+                correlation,
             )
         except Exception as error:
             known = error_answer(error)

@@ -24,6 +24,7 @@ from actors.commands.model import (
     Command,
     RecordRefusedItems,
     RecordRejectedWebhook,
+    RecordUnroutedChange,
     RedriveDeadLetter,
     ReplyToLead,
     RequestSignInLink,
@@ -95,6 +96,7 @@ class Actors:
             SignOutEverywhere: self._sign_out_everywhere,
             CheckAdminToken: self._check_admin_token,
             RecordRejectedWebhook: self._record_rejection,
+            RecordUnroutedChange: self._record_unrouted,
             RecordRefusedItems: self.refused_items.record,
             BlockTimeOff: self.time_off.block,
             UnblockTimeOff: self.time_off.unblock,
@@ -123,3 +125,8 @@ class Actors:
 
     async def _record_rejection(self, command: RecordRejectedWebhook) -> None:
         await self.rejections.record(command.route, command.reason, command.correlation_id)
+
+    async def _record_unrouted(self, command: RecordUnroutedChange) -> None:
+        await self.rejections.unrouted(
+            command.kind, command.phone_number_id, command.correlation_id
+        )

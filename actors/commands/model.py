@@ -41,6 +41,7 @@ __all__ = [
     "LeadRef",
     "RecordRefusedItems",
     "RecordRejectedWebhook",
+    "RecordUnroutedChange",
     "RedriveDeadLetter",
     "RefusedItem",
     "ReplyToLead",
@@ -288,6 +289,18 @@ class CheckAdminToken(Command[AdminAnswer]):
 
 
 # -- refusals ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordUnroutedChange(Command[None]):
+    """A WhatsApp change for a number that is no enabled studio's: acknowledged (Meta's
+    webhook is every studio's, and its retries would slow them all), kept as a
+    (throttled) system event, never a lead. `kind`: unknown_phone_number_id or
+    studio_disabled."""
+
+    kind: str
+    phone_number_id: str
+    correlation_id: str | None
 
 
 @dataclass(frozen=True)

@@ -58,3 +58,22 @@ class Rejections:
                 await unit.commit()
         except StorageError:
             log.warning("rejections.not_recorded", route=route)
+
+    async def unrouted(self, kind: str, phone_number_id: str, correlation_id: str | None) -> None:
+        """A change no enabled studio takes, as an event of `kind` (throttled by kind and
+        number, like refusals). Never raises for the database."""
+        count = self._throttle.admit(f"{kind}:{phone_number_id}", self._monotonic())
+        if count is None:
+            return
+        try:
+            async with self._db.records() as unit:
+                await unit.events.add(
+                    "warn",
+                    kind,
+                    lead_key=None,
+                    correlation_id=correlation_id,
+                    detail={"phone_number_id": phone_number_id, "changes": count},
+                )
+                await unit.commit()
+        except StorageError:
+            log.warning("rejections.not_recorded", kind=kind)

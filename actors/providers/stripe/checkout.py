@@ -80,6 +80,7 @@ class CheckoutLinks:
         product_name: str,
         fee_name: str = "Drawing fee",
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        studio: str | None = None,
     ) -> None:
         if not MIN_TTL_S <= ttl_s <= MAX_TTL_S:
             raise ValueError(f"deposit link lifetime must be {MIN_TTL_S}..{MAX_TTL_S} s")
@@ -93,6 +94,7 @@ class CheckoutLinks:
         self._product_name = product_name
         self._fee_name = fee_name  # the drawing fee's line (the copy's drawing_fee_product)
         self._now = now  # Stripe counts expires_at on its own clock: the real one
+        self._studio = studio  # the studio's slug, in each session's metadata
 
     async def deliver(self, delivery: Delivery, deadline: Deadline) -> str | None:
         effect = delivery.effect
@@ -123,6 +125,8 @@ class CheckoutLinks:
         # Derived from the row and the window: a retry in the same window sends identical
         # parameters, or Stripe would refuse the idempotency key.
         metadata = {"lead_id": lead_id}
+        if self._studio is not None:
+            metadata["studio"] = self._studio
         return {
             "mode": "payment",
             "line_items": [

@@ -19,11 +19,13 @@ __all__ = ["stripe_client", "stripe_configured", "stripe_failure"]
 
 
 def stripe_client(
-    api_key: str, api_base: str, http_client: stripe.HTTPXClient
+    api_key: str, api_base: str, http_client: stripe.HTTPXClient, *, account: str | None = None
 ) -> stripe.StripeClient:
-    """A client on httpx, with stripe-python's own bounded retries for network errors."""
+    """A client on httpx, with stripe-python's own bounded retries for network errors;
+    with `account`, every call is made on that Connect account (`Stripe-Account`)."""
     return stripe.StripeClient(
         api_key,
+        stripe_account=account,
         base_addresses={"api": api_base},
         http_client=http_client,
         max_network_retries=2,

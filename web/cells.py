@@ -1,0 +1,157 @@
+"""
+Every studio this process serves, each in its own cell (`web.cell`), kept in step with
+the `studios` table: the default studio from the environment at start-up, the stored
+ones as the operator adds, changes, disables and enables them. Every replica looks
+every `FOLLOW_S` seconds (a fingerprint of the table, one small query) and opens, closes
+or rebuilds the cells that changed, without a restart.
+
+A stored studio whose settings no longer check (a copy file that stopped loading) is
+left closed and logged, never the whole process: the others keep serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
+from contextlib import AsyncExitStack, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+
+from actors import OutboxRelay
+from actors.tenants import DEFAULT_STUDIO_ID, StudioBook, StudioRow
+from web.services import Directory, Services
+from web.settings import Settings
+from web.studio_options import StudioOptionError, studio_settings
+
+__all__ = ["FOLLOW_S", "Cell", "Cells", "OpenCell"]
+
+log = structlog.get_logger("web.cells")
+
+FOLLOW_S = 5.0  # a change reaches every replica within twice this (README: 10 s)
+
+
+@dataclass
+class Cell:
+    """One studio's part of the process (built by the composition root, web/app.py):
+    its services on its own `Database.for_studio` handle, its relays (its number paced
+    on its own) and its loops, under their own supervisor."""
+
+    studio: StudioRow
+    services: Services
+    relays: list[OutboxRelay]
+    run_loops: Callable[[], Coroutine[object, object, None]]
+    stop_loops: Callable[[], None]
+    stack: AsyncExitStack
+    task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        for relay in self.relays:
+            relay.wake()
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self.run_loops(), name=f"studio-{self.studio.slug}")
+
+    async def aclose(self, drain_timeout_s: float) -> None:
+        """Stop its loops (deliveries under way finish), drain its actors, close."""
+        self.stop_loops()
+        if self.task is not None:
+            await self.task
+        await self.services.runtime.aclose(drain_timeout_s)
+        await self.stack.aclose()
+
+
+OpenCell = Callable[[StudioRow, Settings], Awaitable[Cell]]
+
+
+class Cells:
+    def __init__(
+        self, settings: Settings, book: StudioBook, files: Path, open_cell: OpenCell
+    ) -> None:
+        self._settings = settings
+        self._open_cell = open_cell
+        self._book = book
+        self._files = files
+        self._cells: dict[int, Cell] = {}
+        self._seen = ""
+        self._stopping = asyncio.Event()
+        self.directory = Directory()
+
+    def default(self) -> Cell:
+        return self._cells[DEFAULT_STUDIO_ID]
+
+    def wake(self, studio_id: int) -> None:
+        """A studio's outbox moved (a NOTIFY named it): its relays look."""
+        found = self._cells.get(studio_id)
+        if found is not None:
+            found.wake()
+
+    def wake_all(self) -> None:
+        for cell in self._cells.values():
+            cell.wake()
+
+    async def start(self) -> None:
+        """Open the default studio's cell (a broken one stops start-up) and every enabled
+        stored studio's."""
+        self._seen = await self._book.fingerprint()
+        studios = await self._book.all()
+        for studio in studios:
+            if studio.id == DEFAULT_STUDIO_ID:
+                await self._open(studio, self._settings)
+        await self._sync(studios)
+
+    async def follow(self) -> None:
+        """Until stopped: every FOLLOW_S, the studios that changed are opened anew."""
+        while not self._stopping.is_set():
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), FOLLOW_S)
+            if self._stopping.is_set():
+                return
+            seen = await self._book.fingerprint()
+            if seen != self._seen:
+                self._seen = seen
+                await self._sync(await self._book.all())
+
+    def stop_following(self) -> None:
+        self._stopping.set()
+
+    async def aclose(self, drain_timeout_s: float) -> None:
+        for studio_id in list(self._cells):
+            await self._close(studio_id, drain_timeout_s)
+
+    async def _sync(self, studios: list[StudioRow]) -> None:
+        wanted = {s.id: s for s in studios if s.id != DEFAULT_STUDIO_ID and s.enabled}
+        self.directory.set_disabled(
+            frozenset(s.phone_number_id for s in studios if not s.enabled and s.phone_number_id)
+        )
+        for studio_id, cell in list(self._cells.items()):
+            if studio_id == DEFAULT_STUDIO_ID:
+                continue
+            now = wanted.get(studio_id)
+            if now is None or now.updated_at != cell.studio.updated_at:
+                await self._close(studio_id, self._settings.drain_timeout_s)
+        for studio_id, studio in wanted.items():
+            if studio_id in self._cells:
+                continue
+            try:
+                settings = studio_settings(self._settings, studio, self._files)
+                await self._open(studio, settings)
+            except Exception as error:
+                if not isinstance(error, StudioOptionError | ValueError):
+                    log.exception("studio.not_opened", studio=studio.slug)
+                    continue
+                log.error("studio.not_opened", studio=studio.slug, why=str(error).splitlines()[0])
+
+    async def _open(self, studio: StudioRow, settings: Settings) -> None:
+        cell = await self._open_cell(studio, settings)
+        cell.start()
+        self._cells[studio.id] = cell
+        self.directory.put(studio.id, cell.services)
+        log.info("studio.opened", studio=studio.slug)
+
+    async def _close(self, studio_id: int, drain_timeout_s: float) -> None:
+        cell = self._cells.pop(studio_id)
+        self.directory.drop(studio_id)
+        await cell.aclose(drain_timeout_s)
+        log.info("studio.closed", studio=cell.studio.slug)
