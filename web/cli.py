@@ -1,5 +1,5 @@
 """
-`booking-assistant serve | migrate | demo | loadtest`: the console entry point.
+`booking-assistant serve | migrate | studios | demo | loadtest`: the console entry point.
 
 Every command reads the same checked settings (`web.startup`). Anything that stops
 start-up (a setting, the copy file, the port, the database) prints one line on stderr
@@ -24,6 +24,7 @@ from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.utils import LifespanFailureError
 
+from actors.tenants import StudioBook
 from storage import Database, StorageError
 from web.app import ROLES, Role, create_app
 from web.heap import settle_heap_once_started
@@ -39,6 +40,8 @@ from web.startup import (
     read_settings,
     refuse,
 )
+from web.studios_command import add_parser as add_studios_parser
+from web.studios_command import run_studios
 from web.workers import child_env, run_workers
 
 __all__ = ["main"]
@@ -68,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     serve.add_argument("--fd", type=int, default=None, help=argparse.SUPPRESS)  # a worker's socket
     commands.add_parser("migrate", help="apply pending database migrations and exit")
+    add_studios_parser(commands)
     commands.add_parser(
         "demo",
         add_help=False,  # the demo parses its own options, --help included
@@ -79,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="drive real traffic at real replicas, then check the promises",
     )
     args, rest = parser.parse_known_args(argv)
+    if args.command == "studios" and rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command not in ("loadtest", "demo") and rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     signal.signal(signal.SIGTERM, _exit_on_signal)  # so that exit handlers stop what we start
@@ -89,13 +95,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(rest)
         settings = read_settings(serving=args.command == "serve")
         configure_logging(
-            settings.log_format, settings.log_level, libraries=settings.log_level_libraries
+            settings.log_format,
+            settings.log_level,
+            libraries=settings.log_level_libraries,
+            # `studios list --json` prints JSON on stdout: the log goes to stderr.
+            stream=sys.stderr if args.command == "studios" else None,
         )
     except StartupError as error:
         return refuse(error)
     try:
         if args.command == "serve":
             return _serve_command(args, settings)
+        if args.command == "studios":
+            print(_run(_studios(args, settings)))
+            return 0
         _run(_migrate(settings))
         return 0
     except StartupError as error:
@@ -172,6 +185,19 @@ async def _serve(settings: Settings, sock: Any, role: Role = "all") -> None:
             await hypercorn_serve(app, config, shutdown_trigger=stop.wait)
         except LifespanFailureError as error:  # logged with its traceback by hypercorn
             raise StartupError(f"the service failed to start ({error})") from None
+
+
+async def _studios(args: argparse.Namespace, settings: Settings) -> str:
+    """The operator's studios, on the deployment's database, migrated first."""
+    async with open_database(settings) as dsn:
+        await _migrate_dsn(dsn, settings)
+        try:
+            async with Database.open(
+                dsn, min_size=1, max_size=1, statement_cache_size=settings.db_statement_cache_size
+            ) as db:
+                return await run_studios(args, settings, StudioBook(db))
+        except StorageError as error:
+            raise StartupError(f"DATABASE_URL: {error}") from None
 
 
 async def _migrate(settings: Settings) -> None:
