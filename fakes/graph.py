@@ -194,6 +194,10 @@ class SentMessage:
 class FakeGraphApi:
     phone_number_id: str = "100200300"
     access_token: str = "test-access-token"
+    # More business numbers served (many studios): phone_number_id -> its own access
+    # token, or None for `access_token` (the deployment's). Any other number is refused
+    # as Graph refuses an object it does not know (400, code 100, subcode 33).
+    numbers: dict[str, str | None] = field(default_factory=dict)
     sent: list[SentMessage] = field(default_factory=list)
     received: list[dict[str, Any]] = field(default_factory=list)  # every valid request
     requests: int = 0
@@ -290,6 +294,19 @@ class FakeGraphApi:
             random.Random(f"{seed}:{sent.wamid}").shuffle(statuses)
         return statuses
 
+    def serve_number(self, phone_number_id: str, access_token: str | None = None) -> None:
+        """Serve another business number, with its own token (None: `access_token`)."""
+        with self._lock:
+            self.numbers[phone_number_id] = access_token
+
+    def _token_of(self, phone_number_id: str) -> str | None:
+        """The token a number's calls carry; None when the number is not served here."""
+        if phone_number_id == self.phone_number_id:
+            return self.access_token
+        if phone_number_id not in self.numbers:
+            return None
+        return self.numbers[phone_number_id] or self.access_token
+
     def approve_template(self, name: str, language: str, parameters: int) -> None:
         with self._lock:
             self.approved_templates[(name, language)] = parameters
@@ -340,13 +357,15 @@ class FakeGraphApi:
                 return _error_reply(GraphFailure.unavailable()), None
             if method == "GET":
                 return self._media_reply(path, headers), None
-            if method == "POST" and path.rstrip("/").endswith(f"/{self.phone_number_id}/media"):
-                return self._upload_reply(headers, body), None
-            if method != "POST" or not path.rstrip("/").endswith(
-                f"/{self.phone_number_id}/messages"
-            ):
+            *_, number, edge = ["", "", *path.rstrip("/").split("/")]
+            if method != "POST" or edge not in ("media", "messages"):
                 return GraphReply(404, _error(404, 100, f"Unknown path components: {path}")), None
-            if headers.get("authorization") != f"Bearer {self.access_token}":
+            token = self._token_of(number)
+            if token is None:
+                return GraphReply(400, _unknown_object(number)), None
+            if edge == "media":
+                return self._upload_reply(headers, body, token), None
+            if headers.get("authorization") != f"Bearer {token}":
                 return _error_reply(GraphFailure.bad_token()), None
             try:
                 payload = json.loads(body)
@@ -432,10 +451,10 @@ class FakeGraphApi:
         }
         return GraphReply(200, info)
 
-    def _upload_reply(self, headers: dict[str, str], body: bytes) -> GraphReply:
+    def _upload_reply(self, headers: dict[str, str], body: bytes, token: str) -> GraphReply:
         """`POST /{phone-number-id}/media`, multipart/form-data: `messaging_product`
         ("whatsapp"), `type` (the file's MIME type) and `file`; `{"id": ...}`."""
-        if headers.get("authorization") != f"Bearer {self.access_token}":
+        if headers.get("authorization") != f"Bearer {token}":
             return _error_reply(GraphFailure.bad_token())
         if self._media_failures:
             return _error_reply(self._media_failures.popleft())
@@ -698,6 +717,19 @@ def _error(status: int, code: int, message: str) -> dict[str, Any]:
         error["message"] = f"(#{code}) {title}"
         error["error_data"] = {"messaging_product": "whatsapp", "details": details}
     return {"error": error}
+
+
+def _unknown_object(object_id: str) -> dict[str, Any]:
+    """Graph's answer to a POST on a number it does not serve (or not for this token)."""
+    error = _error(
+        400,
+        100,
+        f"Unsupported post request. Object with ID '{object_id}' does not exist, cannot be"
+        " loaded due to missing permissions, or does not support this operation. Please read"
+        " the Graph API documentation at https://developers.facebook.com/docs/graph-api",
+    )
+    error["error"]["error_subcode"] = 33
+    return error
 
 
 def _error_reply(failure: GraphFailure) -> GraphReply:

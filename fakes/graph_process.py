@@ -9,7 +9,9 @@ JSON line on stdout; `GraphProcess` reads them into a local `FakeGraphApi` with
 `record`, so everything that reads a `FakeGraphApi` (`sent`, `to`, listeners) works as
 before; its read receipts land in `read_marks` the same way. Commands (random failures,
 media to serve) go to the child as JSON lines on stdin. Delivery statuses are written
-by the local `FakeGraphApi` (`statuses_for`), from the messages mirrored.
+by the local `FakeGraphApi` (`statuses_for`), from the messages mirrored. More business
+numbers (a load test's studios) are served with `serve_number`, before or while the
+replicas send; a number not served is refused as Graph refuses it.
 """
 
 from __future__ import annotations
@@ -77,6 +79,13 @@ class GraphProcess:
         """Fail a share `rate` of calls with the named failures (see `_FAILURES`)."""
         await self._command({"fail_randomly": {"rate": rate, "kinds": list(kinds), "seed": seed}})
 
+    async def serve_number(self, phone_number_id: str, access_token: str | None = None) -> None:
+        """Serve another business number (a studio's), with its own token or the
+        deployment's (`FakeGraphApi.serve_number`, here and in the child)."""
+        self.records.serve_number(phone_number_id, access_token)
+        await self._command({"serve_number": [phone_number_id, access_token]})
+        await self.settle()  # served before the caller goes on
+
     async def add_media(
         self, media_id: str, content: bytes, mime_type: str, *, bad_checksum: bool = False
     ) -> None:
@@ -140,6 +149,8 @@ def _child(phone_number_id: str, access_token: str) -> None:
             fake.add_media(
                 item["media_id"], content, item["mime_type"], bad_checksum=item["bad_checksum"]
             )
+        if "serve_number" in command:
+            fake.serve_number(*command["serve_number"])
         if "fail_randomly" in command:
             spec = command["fail_randomly"]
             failures = [_FAILURES[kind]() for kind in spec["kinds"]]

@@ -58,20 +58,40 @@ class Observed:
     appointments: list[dict[str, Any]] = field(default_factory=list)  # holds, appointments
 
 
+# A stored studio keys its leads by a new lead id, the default studio by phone: every
+# row's lead_key is read as the lead's wa_id (each lead of a run has its own), so the
+# checks compare with the harness's leads the same way in every studio.
+_BY_WA_ID = """
+SELECT l.lead_key, coalesce(
+    (SELECT i.value FROM lead_identities AS i
+     WHERE i.studio_id = l.studio_id AND i.lead_key = l.lead_key AND i.kind = 'wa_id'
+     ORDER BY i.until IS NULL DESC, i.since DESC LIMIT 1),
+    l.lead_key) AS wa_id
+FROM leads AS l
+"""
+
+
 async def observe(cluster: Cluster) -> Observed:
     db = cluster.database
+    wa_id = {r["lead_key"]: r["wa_id"] for r in await db.fetch(_BY_WA_ID)}
+
+    def keyed(record: Any) -> dict[str, Any]:
+        row = dict(record)
+        row["lead_key"] = wa_id.get(row["lead_key"], row["lead_key"])
+        return row
+
     leads = {
-        r["lead_key"]: {**r, "state": json.loads(r["state"])}
+        wa_id.get(r["lead_key"], r["lead_key"]): {**keyed(r), "state": json.loads(r["state"])}
         for r in await db.fetch(
             "SELECT lead_key, version, status, state, lead_id::text AS lead_id FROM leads"
         )
     }
     inbox = {
-        r["message_id"]: dict(r)
+        r["message_id"]: keyed(r)
         for r in await db.fetch("SELECT message_id, lead_key, outcome, lead_version FROM inbox")
     }
     outbox = [
-        {**r, "payload": json.loads(r["payload"])}
+        {**keyed(r), "payload": json.loads(r["payload"])}
         for r in await db.fetch(
             "SELECT id, lead_key, channel, status, idempotency_key AS key, payload,"
             " last_error, extract(epoch FROM created_at)::float8 AS created_at,"
@@ -80,7 +100,7 @@ async def observe(cluster: Cluster) -> Observed:
         )
     ]
     sessions = {
-        r["lead_key"]: int(r["n"])
+        wa_id.get(r["lead_key"], r["lead_key"]): int(r["n"])
         for r in await db.fetch(
             "SELECT lead_key, count(*) AS n FROM deposit_sessions GROUP BY lead_key"
         )
@@ -98,7 +118,7 @@ async def observe(cluster: Cluster) -> Observed:
     ):
         uncertain[r["key"]] += 1
     appointments = [
-        dict(r)
+        keyed(r)
         for r in await db.fetch(
             "SELECT id, lead_key, kind, status, starts_at, blocked_until FROM appointments"
             " ORDER BY id"

@@ -51,6 +51,11 @@ _HELP = {
     "replicas; every paying lead then picks a time), move their time or cancel it "
     "(default %(default)s: appointments off)",
     "locale": "copy locale the replicas and the reference use (default %(default)s)",
+    "studios": "spread the leads over this many studios, each its own WhatsApp number: the "
+    "default one and the rest added as `studios add` adds them (default %(default)s)",
+    "backlog": "the last studio gets this many first messages at once while the others "
+    "talk; the summary's `fairness` says how fast the others' replies left (needs "
+    "--studios 2 or more)",
 }
 
 
@@ -69,6 +74,8 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
             "leads",
             "steps",
             "concurrency",
+            "studios",
+            "backlog",
         ):
             parser.add_argument(option, type=int, default=default, help=_HELP[spec.name])
         elif spec.name == "log_dir":
@@ -107,6 +114,12 @@ def main(argv: Sequence[str]) -> int:
     if values["database_url"] is None:
         values["database_url"] = os.environ.get("DATABASE_URL") or None
     config = LoadTest(**values)
+    if config.studios < 1 or (config.backlog > 0 and config.studios < 2):
+        print(
+            "loadtest: --backlog needs --studios 2 or more (and --studios at least 1)",
+            file=sys.stderr,
+        )
+        return 2
     summary = _run(run_load_test(config, Progress()))
     text = dumps(summary)
     print(text)

@@ -31,7 +31,8 @@ from fakes.graph import FakeGraphApi
 from fakes.graph_process import GraphProcess
 from fakes.sheets import FakeSheets, SheetsServer
 from fakes.stripe_api import FakeStripe, StripeServer
-from loadtest.replicas import ServiceLauncher, ServiceProcess
+from loadtest.replicas import ServiceLauncher, ServiceProcess, service_env
+from loadtest.studios import Studio, add_studios, options_from, plan_studios
 from storage import Database as ServiceDatabase
 
 __all__ = [
@@ -151,6 +152,7 @@ class Cluster:
     launcher: ServiceLauncher
     graph_process: GraphProcess  # the fake Graph API itself; `graph` mirrors what it accepts
     replicas: list[ServiceProcess] = field(default_factory=list)
+    studios: list[Studio] = field(default_factory=list)  # the default one first
 
     async def terminate_backends(self, replica: ServiceProcess) -> int:
         """Close every database connection of `replica` from the server's side."""
@@ -174,6 +176,14 @@ class Cluster:
         )
         return [str(r["key"]) for r in rows]
 
+    async def lead_key_of(self, wa_id: str) -> str:
+        """A lead's key in its studio (a stored studio's lead id; the default studio's
+        is the wa_id), read as the tables' owner, across studios."""
+        rows = await self.database.fetch(
+            "SELECT lead_key FROM lead_identities WHERE kind = 'wa_id' AND value = $1", wa_id
+        )
+        return str(rows[0]["lead_key"]) if rows else wa_id
+
     async def backend_pids(self, replica: ServiceProcess) -> set[int]:
         rows = await self.database.fetch(
             "SELECT pid FROM pg_stat_activity WHERE application_name = $1", replica.name
@@ -189,9 +199,11 @@ async def open_cluster(
     log_dir: Path,
     env: dict[str, str],
     roles: bool = False,
+    studios: int = 1,
 ) -> AsyncIterator[Cluster]:
-    """Start the fakes and `replicas` replicas (one `serve` process each, or a web and a
-    worker process each with `roles`); stop everything on the way out."""
+    """Start the fakes, add `studios - 1` stored studios (`loadtest.studios`) and start
+    `replicas` replicas (one `serve` process each, or a web and a worker process each
+    with `roles`); stop everything on the way out."""
     graph = FakeGraphApi()
     graph_process = GraphProcess(graph)
     stripe = FakeStripe()
@@ -230,6 +242,16 @@ async def open_cluster(
             "LOG_LEVEL": "warning",
             **env,
         }
+        cluster.studios = plan_studios(studios, graph.phone_number_id)
+        options, secrets = options_from(common)
+        await add_studios(
+            cluster.studios,
+            graph_process,
+            service_env(database.dsn, graph_process.base_url, **launcher.secrets, **common),
+            options,
+            secrets,
+            log_dir / "studios-add.log",
+        )
         names = [f"replica-{n + 1}" for n in range(replicas)]
         started = await asyncio.gather(
             *(

@@ -174,15 +174,16 @@ class LeadScript:
         return Outgoing(message, self.wa_id, self.name, False, "processed")
 
     def artist_approves(
-        self, artist_message_id: str, at: int, *, followed: bool = True
+        self, artist_message_id: str, at: int, *, followed: bool = True, key: str | None = None
     ) -> Outgoing:
         """The artist's tap on Approve under this lead's packet (`followed`: the reference
-        applies it; a lead that then schedules leaves the reference here)."""
+        applies it; a lead that then schedules leaves the reference here). `key`: the
+        lead's key in its studio, when it is not its wa_id (a stored studio's lead id)."""
         assert self.artist_number is not None
         message = button_message(
             self.artist_number,
             artist_message_id,
-            button_id(ArtistAction.APPROVE, self.wa_id),
+            button_id(ArtistAction.APPROVE, key or self.wa_id),
             "Approve",
             at,
         )
@@ -193,7 +194,7 @@ class LeadScript:
         command = artist_command(received.message.reply_id() or "")
         assert command is not None
         when = datetime.now(UTC)
-        self.apply(ArtistActed(received.message_id, command.wa_id, command.action, when))
+        self.apply(ArtistActed(received.message_id, self.wa_id, command.action, when))
         return outgoing
 
     def _choose(self) -> str:

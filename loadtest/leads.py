@@ -20,7 +20,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -34,11 +34,12 @@ from fakes import stripe_api
 from fakes.graph import FakeGraphApi, SentMessage
 from fakes.stripe_api import FakeStripe
 from loadtest.conversation import PAYING_ROLES, LeadScript, Outgoing, Role
+from loadtest.studios import DEFAULT_SLUG, Studio
 from loadtest.traffic import Deliveries, GaveUp
 from web.stripe_models import StripeEvent
 from web.stripe_webhook import stripe_payment
 
-__all__ = ["Arrivals", "LeadDriver", "LeadResult", "Mix"]
+__all__ = ["Arrivals", "LeadDriver", "LeadResult", "Mix", "ReplyDelay"]
 
 _CHECKOUT_URL = re.compile(r"https://checkout\.stripe\.com/c/pay/(cs_[A-Za-z0-9_]+)")
 
@@ -70,6 +71,16 @@ class LeadResult:
     error: str | None = None
     scheduled: bool = False  # picked a time: the reference stops at the approval
     picks_lost: int = 0  # picks another lead's pick beat (fresh slots came instead)
+
+
+@dataclass(frozen=True)
+class ReplyDelay:
+    """One reply to a lead's message: from the webhook's 200 to the Graph call that
+    carried it (0 when the reply left before the 200 reached the harness)."""
+
+    studio: str  # slug
+    delay_s: float
+    accepted_at: float  # time.time() of the Graph call
 
 
 class Arrivals:
@@ -124,6 +135,8 @@ class LeadDriver:
         on_message: Callable[[], None] = lambda: None,
         *,
         scheduling: bool = False,
+        studio_of: Callable[[str], Studio] | None = None,
+        lead_key_of: Callable[[str], Awaitable[str]] | None = None,
     ) -> None:
         self._deliveries = deliveries
         self._graph = graph
@@ -133,6 +146,9 @@ class LeadDriver:
         self._artist = artist_number
         self._on_message = on_message
         self._scheduling = scheduling  # the replicas run with a STUDIO_FILE
+        self._studio_of = studio_of or (lambda _: Studio(DEFAULT_SLUG, graph.phone_number_id))
+        self._lead_key_of = lead_key_of  # None: every lead is keyed by its wa_id
+        self.reply_delays: list[ReplyDelay] = []  # of every message a played lead wrote
         self._arrivals = Arrivals(asyncio.get_running_loop())
         graph.listeners.append(self._arrivals.heard)
 
@@ -150,15 +166,41 @@ class LeadDriver:
             result.error = str(error)
         return result
 
+    async def write_once(self, script: LeadScript) -> LeadResult:
+        """The lead's first message, posted once until acknowledged, its replies not
+        awaited: a backlog's lead (`loadtest.backlog`)."""
+        result = LeadResult(script)
+        outgoing = script.next_message(None)
+        number = self._studio_of(script.wa_id).phone_number_id
+        try:
+            await self._deliveries.whatsapp(
+                outgoing.message, outgoing.sender, outgoing.name, number=number
+            )
+        except GaveUp as error:
+            result.unacknowledged.append(outgoing)
+            result.error = str(error)
+            return result
+        result.acknowledged.append(outgoing)
+        result.finished = True
+        return result
+
     async def _converse(self, script: LeadScript, result: LeadResult) -> None:
         last_bot: dict[str, Any] | None = None
+        read = self._read(script)
         while script.wants_more():
             outgoing = script.next_message(last_bot)
+            before = len(read())
             await self._send(outgoing, result)
+            acknowledged_at = time.time()
             if script.sent > 1 and self._rng.random() < self._mix.reorder_rate:
                 await self._send(script.stale_message(), result)
                 self._deliveries_tally_late()
             last_bot = await self._replies(script, result)
+            slug = self._studio_of(script.wa_id).slug
+            self.reply_delays.extend(
+                ReplyDelay(slug, max(0.0, m.accepted_at - acknowledged_at), m.accepted_at)
+                for m in read()[before:]
+            )
             if result.last_seen is not None and self._rng.random() < self._mix.reaction_rate:
                 reaction = script.reaction(result.last_seen)
                 await self._send(reaction, result)
@@ -176,6 +218,7 @@ class LeadDriver:
                 outgoing.name,
                 duplicate=self._rng.random() < self._mix.duplicate_rate,
                 batched=self._rng.random() < self._mix.batch_rate,
+                number=self._studio_of(result.script.wa_id).phone_number_id,
             )
         except GaveUp:
             result.unacknowledged.append(outgoing)
@@ -207,13 +250,14 @@ class LeadDriver:
             await _woken(arrived, min(left, 0.5))
 
     async def _approve_and_pay(self, script: LeadScript, result: LeadResult) -> None:
-        button = button_id(ArtistAction.APPROVE, script.wa_id)
+        key = await self._key(script)
+        button = button_id(ArtistAction.APPROVE, key)
         packets = await self._wait(self._artist, lambda: self._packets(button), 1)
         if not packets:
             result.reply_timeouts += 1
             return
         now = int(time.time())
-        approval = script.artist_approves(f"wamid.artist.{script.wa_id}.{now}", now)
+        approval = script.artist_approves(f"wamid.artist.{script.wa_id}.{now}", now, key=key)
         await self._send(approval, result)
 
         link = await self._link(script, result)
@@ -243,7 +287,7 @@ class LeadDriver:
                 now=datetime.now(UTC),
             )
         )
-        await self._deliveries.stripe(event)
+        await self._deliveries.stripe(event, self._studio_of(script.wa_id).stripe_path)
         result.paid_session = link
         await self._replies(script, result)
 
@@ -252,7 +296,8 @@ class LeadDriver:
     async def _schedule_and_pay(self, script: LeadScript, result: LeadResult) -> None:
         """Approve, pick a time (again when another lead took it), pay; then by role, move
         the time or cancel it. The reference stops at the approval."""
-        button = button_id(ArtistAction.APPROVE, script.wa_id)
+        key = await self._key(script)
+        button = button_id(ArtistAction.APPROVE, key)
         packets = await self._wait(self._artist, lambda: self._packets(button), 1)
         if not packets:
             result.reply_timeouts += 1
@@ -261,7 +306,9 @@ class LeadDriver:
         now = int(time.time())
         read = self._read(script)
         before = len(read())
-        approval = script.artist_approves(f"wamid.artist.{script.wa_id}.{now}", now, followed=False)
+        approval = script.artist_approves(
+            f"wamid.artist.{script.wa_id}.{now}", now, followed=False, key=key
+        )
         await self._send(approval, result)
         if not await self._pick(script, result, before):
             return
@@ -270,7 +317,7 @@ class LeadDriver:
             return
         before = len(read())
         event = stripe_api.event("checkout.session.completed", self._stripe.complete(link))
-        await self._deliveries.stripe(event)
+        await self._deliveries.stripe(event, self._studio_of(script.wa_id).stripe_path)
         result.paid_session = link
         if len(await self._wait(script.wa_id, read, before + 1)) <= before:
             result.reply_timeouts += 1
@@ -284,6 +331,12 @@ class LeadDriver:
             await self._send(script.tap(VISIT_CANCEL, "Cancel", row=False), result)
             if len(await self._wait(script.wa_id, read, before + 1)) <= before:
                 result.reply_timeouts += 1
+
+    async def _key(self, script: LeadScript) -> str:
+        """The lead's key in its studio, as its artist's buttons name it."""
+        if self._lead_key_of is None or self._studio_of(script.wa_id).default:
+            return script.wa_id
+        return await self._lead_key_of(script.wa_id)
 
     def _read(self, script: LeadScript) -> Callable[[], list[SentMessage]]:
         return lambda: distinct(self._graph.to(script.wa_id))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import math
 import random
 import time
 import uuid
@@ -22,14 +21,18 @@ from actors.lead import LeadBehaviour, Policy
 from loadtest.chaos import Chaos, ChaosPlan, FaultLog, after_kill_delays
 from loadtest.checks import Check, Observed, observe, run_checks
 from loadtest.cluster import APP_SECRET, ARTIST_NUMBER, Cluster, open_cluster, scratch_database
-from loadtest.conversation import LeadScript, Role
+from loadtest.conversation import PAYING_ROLES, LeadScript, Role
+from loadtest.fairness import backlog_replies, fairness
+from loadtest.fairness import summary as fairness_summary
 from loadtest.http import LeanClient
 from loadtest.leads import LeadDriver, LeadResult, Mix
 from loadtest.logs import RunLogs
 from loadtest.memory import measure_memory
 from loadtest.progress import Progress
 from loadtest.rss import RssSampler
+from loadtest.stats import ms
 from loadtest.statuses import StatusFeed
+from loadtest.studios import Studio
 from loadtest.traffic import Deliveries, Tally
 from web.settings import DEFAULT_COPY_DIR
 
@@ -74,6 +77,10 @@ class LoadTest:
     log_dir: Path | None = None
     keep_logs: bool = False  # a passing run's temporary log folder is removed otherwise
     locale: str = "en_GB"
+    studios: int = 1  # > 1: the default studio and studios-1 stored ones, leads spread
+    # > 0: the last studio's this many leads write their first message at once, while
+    # the others talk; the summary's `fairness` measures the others' reply delays.
+    backlog: int = 0
 
 
 async def run_load_test(config: LoadTest, progress: Progress) -> dict[str, Any]:
@@ -110,6 +117,7 @@ async def _run(config: LoadTest, seed: int, log_dir: Path, progress: Progress) -
             log_dir=log_dir,
             env=_replica_env(config, log_dir),
             roles=config.roles,
+            studios=config.studios,
         ) as cluster,
     ):
         progress.say(f"{config.replicas} replica(s) ready; logs in {log_dir}; seed {seed}")
@@ -167,6 +175,10 @@ def _replica_env(config: LoadTest, log_dir: Path) -> dict[str, str]:
         studio = log_dir / "studio.yml"
         studio.write_text(STUDIO_FILE, encoding="utf-8")
         env["STUDIO_FILE"] = str(studio)
+    if config.backlog > 0:
+        # Meta's default pace per number, so the backlog really waits on its number's
+        # pacing while the other studios' replies should not.
+        env["WHATSAPP_RATE_PER_S"] = "80"
     if config.memory_leads > 0:
         env["ACTOR_IDLE_S"] = "2"
         # Memory of idle actors is the question; the Sheets mirror (four rows at a time,
@@ -211,6 +223,21 @@ async def _conversations(
         )
         for n, role in enumerate(_roles(config, rng))
     ]
+    backlog_scripts = [
+        LeadScript(
+            wa_id=f"4478{n:08d}",
+            role=Role.CHAT,
+            steps=1,
+            script=script,
+            behaviour=behaviour,
+            rng=random.Random(rng.randrange(2**32)),
+            artist_number=ARTIST_NUMBER,
+            first_ts=first_ts,
+            run_tag=run_tag,
+        )
+        for n in range(config.backlog)
+    ]
+    studio_of = _spread(cluster.studios, scripts, backlog_scripts)
     tally = Tally()
     faults = FaultLog()
     sampler = RssSampler(cluster.replicas)
@@ -225,6 +252,7 @@ async def _conversations(
             tally=tally,
             give_up_after_s=config.give_up_after_s,
             batch_size=config.batch_size,
+            number=cluster.graph.phone_number_id,
         )
         driver = LeadDriver(
             deliveries,
@@ -240,6 +268,8 @@ async def _conversations(
             random.Random(rng.randrange(2**32)),
             ARTIST_NUMBER,
             scheduling=config.schedule_share > 0,
+            studio_of=studio_of.__getitem__,
+            lead_key_of=cluster.lead_key_of,
         )
         chaos = (
             Chaos(
@@ -260,7 +290,16 @@ async def _conversations(
             cluster.graph, deliveries, config.status_share, random.Random(rng.randrange(2**32))
         )
         results: list[LeadResult] = []
+        backlog: list[LeadResult] = []
         gate = asyncio.Semaphore(config.concurrency)
+        backlog_gate = asyncio.Semaphore(config.concurrency)
+
+        posted: list[float] = []  # when each backlog message was acknowledged
+
+        async def write_once(lead: LeadScript) -> None:
+            async with backlog_gate:
+                backlog.append(await driver.write_once(lead))
+                posted.append(time.time())
 
         async def play(lead: LeadScript) -> None:
             async with gate:
@@ -271,8 +310,10 @@ async def _conversations(
         started = time.perf_counter()
         async with sampler.running(), asyncio.TaskGroup() as group:
             chaos_task = group.create_task(chaos.run()) if chaos else None
+            backlog_task = group.create_task(_all(write_once, backlog_scripts))
             leads_task = group.create_task(_all(play, scripts))
             await leads_task
+            await backlog_task
             load_s = time.perf_counter() - started
             if chaos_task is not None:
                 await chaos_task
@@ -283,8 +324,15 @@ async def _conversations(
         await cluster.graph_process.settle()
         await feed.aclose()  # the statuses of the last messages are posted too
         observed = await observe(cluster)
+        measured = (
+            fairness_summary(
+                driver.reply_delays, cluster.graph, cluster.studios[-1], backlog, posted
+            )
+            if config.backlog > 0
+            else None
+        )
         checks = run_checks(
-            results,
+            [*results, *backlog],
             observed,
             cluster,
             composer,
@@ -293,12 +341,25 @@ async def _conversations(
             outbox_drained=drained,
             reported=feed.reported,
         )
+        if measured is not None:
+            checks += [fairness(measured), backlog_replies(backlog, cluster.graph)]
+            measured = {"passed": checks[-2].passed, **measured}
         rss = sampler.peaks_mb()
     finally:
         await client.aclose()
     summary = _summary(
         config, tally, load_s, cluster, observed, checks, faults, rss, chaos, results
     )
+    if measured is not None:
+        summary["fairness"] = measured
+        during = measured["during_backlog"]
+        progress.say(
+            f"fairness: {measured['replies']} replies to the other studios left in"
+            f" p50 {measured['delay_ms']['p50']} ms, p99 {measured['delay_ms']['p99']} ms,"
+            f" max {measured['delay_ms']['max']} ms of their webhook's 200"
+            f" ({during['replies']} while {measured['backlog_studio']}'s backlog was sent,"
+            f" p99 {during['delay_ms']['p99']} ms)"
+        )
     if chaos is not None:
         summary["replies_after_kill"] = _after_kill(chaos, cluster)
         after = summary["replies_after_kill"]
@@ -323,8 +384,27 @@ def _after_kill(chaos: Chaos, cluster: Cluster) -> dict[str, Any]:
         "claimed": sum(len(k.claimed) for k in chaos.kills),
         "sent_before_kill": before,
         "sent_by_another": len(delays),
-        "delay_ms": _ms(delays),
+        "delay_ms": ms(delays),
     }
+
+
+def _spread(
+    studios: Sequence[Studio], scripts: Sequence[LeadScript], backlog: Sequence[LeadScript]
+) -> dict[str, Studio]:
+    """Each lead's studio: the played leads in turn over the studios (the last one left
+    out when it has the backlog), the backlog's leads all in the last one.
+
+    Paying leads stay in the default studio: a stored studio's Stripe events come to
+    `POST /webhooks/stripe/<slug>` (or by Connect's `account`), which this harness posts
+    to (`Studio.stripe_path`) once the service routes them; until then a stored studio's
+    payment could not be told to it."""
+    quiet = list(studios[:-1]) if backlog and len(studios) > 1 else list(studios)
+    studio_of = {
+        lead.wa_id: studios[0] if lead.role in PAYING_ROLES else quiet[n % len(quiet)]
+        for n, lead in enumerate(scripts)
+    }
+    studio_of.update({lead.wa_id: studios[-1] for lead in backlog})
+    return studio_of
 
 
 async def _all(play: Any, scripts: Sequence[LeadScript]) -> None:
@@ -345,23 +425,6 @@ async def _drain(cluster: Cluster, timeout_s: float) -> bool:
                 return True
         await asyncio.sleep(0.2)
     return False
-
-
-def _percentile(values: Sequence[float], fraction: float) -> float:
-    if not values:
-        return 0.0
-    rank = math.ceil(fraction * len(values) - 1e-9)
-    return values[min(max(rank, 1), len(values)) - 1]
-
-
-def _ms(values: Sequence[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    return {
-        "p50": round(_percentile(ordered, 0.50) * 1000, 1),
-        "p95": round(_percentile(ordered, 0.95) * 1000, 1),
-        "p99": round(_percentile(ordered, 0.99) * 1000, 1),
-        "max": round((ordered[-1] if ordered else 0.0) * 1000, 1),
-    }
 
 
 def _summary(
@@ -405,11 +468,13 @@ def _summary(
             "opt_out_share": config.opt_out_share,
             "status_share": config.status_share,
             "reaction_rate": config.reaction_rate,
+            "studios": config.studios,
+            "backlog": config.backlog,
         },
         "load_s": round(load_s, 2),  # sending the leads' messages; wall_s: the whole run
         "acknowledged": tally.acknowledged,
         "acknowledged_per_s": round(tally.acknowledged / load_s, 1) if load_s else 0.0,
-        "latency_ms": _ms(tally.latencies_s),
+        "latency_ms": ms(tally.latencies_s),
         "attempts_by_status": dict(sorted(tally.attempts.items())),
         "retries": tally.retries,
         "given_up": tally.given_up,
@@ -423,7 +488,7 @@ def _summary(
             "delivered": len(first_copy),
             "accepted_copies": len(cluster.graph.sent),
             "deliveries_per_s": round(len(first_copy) / delivery_span, 1) if delivery_span else 0.0,
-            "commit_to_delivery_ms": _ms(commit_to_delivery),
+            "commit_to_delivery_ms": ms(commit_to_delivery),
         },
         "peak_rss_mb": rss,
         "faults": [f.as_json() for f in faults.faults if f.kind != "graph"]

@@ -11,6 +11,7 @@ import asyncio
 import random
 
 from fakes.graph import FakeGraphApi, SentMessage
+from loadtest.studios import studio_of_path
 from loadtest.traffic import Deliveries, GaveUp
 
 __all__ = ["StatusFeed"]
@@ -44,7 +45,7 @@ class StatusFeed:
         statuses = self._graph.statuses_for(sent, "shuffled", seed=self._rng.randrange(2**32))
         try:
             for status in statuses:
-                await self._deliveries.statuses([status])
+                await self._deliveries.statuses([status], studio_of_path(sent.path))
         except GaveUp:
             return  # counted as given up by the deliveries; not expected to apply
         states = {status["status"] for status in statuses}

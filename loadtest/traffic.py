@@ -68,6 +68,7 @@ class _Pending:
     message: dict[str, Any]
     sender: str
     name: str
+    number: str  # the studio's phone_number_id the message was written to
     done: asyncio.Future[None]
 
 
@@ -86,6 +87,7 @@ class Deliveries:
         give_up_after_s: float,
         batch_size: int,
         batch_wait_s: float = 0.01,
+        number: str = "100200300",
     ) -> None:
         self._client = client
         self._replicas = replicas
@@ -96,6 +98,7 @@ class Deliveries:
         self._give_up_after_s = give_up_after_s
         self._batch_size = batch_size
         self._batch_wait_s = batch_wait_s
+        self._number = number  # the default studio's phone_number_id
         self._batch: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -110,26 +113,33 @@ class Deliveries:
         *,
         duplicate: bool = False,
         batched: bool = False,
+        number: str | None = None,
     ) -> None:
-        """Deliver one message until acknowledged (raises `GaveUp` after the deadline)."""
+        """Deliver one message, written to the studio `number` (None: the default one),
+        until acknowledged (raises `GaveUp` after the deadline)."""
+        to = number or self._number
         first = (
-            self._batched(message, sender, name) if batched else self._alone(message, sender, name)
+            self._batched(message, sender, name, to)
+            if batched
+            else self._alone(message, sender, name, to)
         )
         if not duplicate:
             await first
             self.tally.acknowledged += 1
             return
         self.tally.duplicates_sent += 1
-        await asyncio.gather(first, self._alone(message, sender, name))
+        await asyncio.gather(first, self._alone(message, sender, name, to))
         self.tally.acknowledged += 1
 
-    async def _alone(self, message: dict[str, Any], sender: str, name: str) -> None:
-        body = encode(_webhook([(message, sender, name)]))
+    async def _alone(self, message: dict[str, Any], sender: str, name: str, number: str) -> None:
+        body = encode(_webhook([(message, sender, name, number)]))
         await self._post_until_ok("/webhooks/whatsapp", body, self._whatsapp_headers)
 
-    def _batched(self, message: dict[str, Any], sender: str, name: str) -> asyncio.Future[None]:
+    def _batched(
+        self, message: dict[str, Any], sender: str, name: str, number: str
+    ) -> asyncio.Future[None]:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._batch.append(_Pending(message, sender, name, done))
+        self._batch.append(_Pending(message, sender, name, number, done))
         if len(self._batch) >= self._batch_size:
             self._flush()
         elif self._flusher is None:
@@ -153,7 +163,7 @@ class Deliveries:
 
     async def _send_batch(self, batch: list[_Pending]) -> None:
         self.tally.batches += 1
-        body = encode(_webhook([(p.message, p.sender, p.name) for p in batch]))
+        body = encode(_webhook([(p.message, p.sender, p.name, p.number) for p in batch]))
         try:
             await self._post_until_ok("/webhooks/whatsapp", body, self._whatsapp_headers)
         except BaseException as error:
@@ -175,18 +185,24 @@ class Deliveries:
             "X-Hub-Signature-256": sign(self._app_secret, body),
         }
 
-    async def statuses(self, statuses: list[dict[str, Any]]) -> None:
-        """Deliver Meta's delivery reports in one webhook until acknowledged."""
-        body = encode(status_webhook([], statuses=statuses))
+    async def statuses(self, statuses: list[dict[str, Any]], number: str | None = None) -> None:
+        """Deliver Meta's delivery reports about messages sent from `number` (None: the
+        default studio's) in one webhook until acknowledged."""
+        payload = status_webhook([], statuses=statuses)
+        payload["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = (
+            number or self._number
+        )
+        body = encode(payload)
         await self._post_until_ok("/webhooks/whatsapp", body, self._whatsapp_headers)
         self.tally.statuses += 1
 
     # -- Stripe ------------------------------------------------------------------------
 
-    async def stripe(self, event: dict[str, Any]) -> None:
-        """Deliver one Stripe event until acknowledged; each attempt is signed afresh."""
+    async def stripe(self, event: dict[str, Any], path: str = "/webhooks/stripe") -> None:
+        """Deliver one Stripe event to `path` (a studio's own endpoint, or the default's)
+        until acknowledged; each attempt is signed afresh."""
         body = stripe_api.encode(event, pretty=True)
-        await self._post_until_ok("/webhooks/stripe", body, self._stripe_headers)
+        await self._post_until_ok(path, body, self._stripe_headers)
         self.tally.acknowledged += 1
 
     def _stripe_headers(self, body: bytes) -> dict[str, str]:
@@ -234,33 +250,35 @@ class Deliveries:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-def _webhook(messages: Sequence[tuple[dict[str, Any], str, str]]) -> dict[str, Any]:
-    """One change carrying every message (Meta batches messages of several senders)."""
-    contacts: dict[str, str] = {}
-    for _, sender, name in messages:
-        contacts.setdefault(sender, name)
+def _webhook(messages: Sequence[tuple[dict[str, Any], str, str, str]]) -> dict[str, Any]:
+    """One change per studio's number carrying its messages (Meta batches messages of
+    several senders, and one app's webhook carries every number's changes)."""
+    by_number: dict[str, list[tuple[dict[str, Any], str, str]]] = {}
+    for message, sender, name, number in messages:
+        by_number.setdefault(number, []).append((message, sender, name))
     return {
         "object": "whatsapp_business_account",
         "entry": [
             {
                 "id": "880000000",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {
-                                "display_phone_number": "15550001111",
-                                "phone_number_id": "100200300",
-                            },
-                            "contacts": [
-                                {"profile": {"name": name}, "wa_id": sender}
-                                for sender, name in contacts.items()
-                            ],
-                            "messages": [message for message, _, _ in messages],
-                        },
-                    }
-                ],
+                "changes": [_change(number, items) for number, items in by_number.items()],
             }
         ],
+    }
+
+
+def _change(number: str, messages: Sequence[tuple[dict[str, Any], str, str]]) -> dict[str, Any]:
+    contacts: dict[str, str] = {}
+    for _, sender, name in messages:
+        contacts.setdefault(sender, name)
+    return {
+        "field": "messages",
+        "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550001111", "phone_number_id": number},
+            "contacts": [
+                {"profile": {"name": name}, "wa_id": sender} for sender, name in contacts.items()
+            ],
+            "messages": [message for message, _, _ in messages],
+        },
     }
