@@ -48,6 +48,7 @@ ARTIST_NUMBER = "447700000001"
 APP_SECRET = "loadtest-app-secret"
 VERIFY_TOKEN = "loadtest-verify-token"
 GRAPH_VERSION = "v21.0"
+_OPEN_S = 0.5  # what opening one studio's cell may take a replica on a busy machine
 
 
 def _with(dsn: str, *, database: str | None = None, **query: str) -> str:
@@ -242,16 +243,6 @@ async def open_cluster(
             "LOG_LEVEL": "warning",
             **env,
         }
-        cluster.studios = plan_studios(studios, graph.phone_number_id)
-        options, secrets = options_from(common)
-        await add_studios(
-            cluster.studios,
-            graph_process,
-            service_env(database.dsn, graph_process.base_url, **launcher.secrets, **common),
-            options,
-            secrets,
-            log_dir / "studios-add.log",
-        )
         names = [f"replica-{n + 1}" for n in range(replicas)]
         started = await asyncio.gather(
             *(
@@ -266,4 +257,22 @@ async def open_cluster(
             )
         )
         cluster.replicas.extend(started)
+        # Added while the replicas run, as an operator adds them to a running deployment:
+        # a replica that opened a hundred at start-up would outlast the server's lifespan
+        # start-up timeout (60 s here). Each replica looks every 5 s and then opens the
+        # new ones; the service says nowhere that it has, so the harness gives it the
+        # promised 10 s and the time opening a studio takes (the checks would show a
+        # studio not opened: its leads get no reply).
+        cluster.studios = plan_studios(studios, graph.phone_number_id)
+        options, secrets = options_from(common)
+        await add_studios(
+            cluster.studios,
+            graph_process,
+            service_env(database.dsn, graph_process.base_url, **launcher.secrets, **common),
+            options,
+            secrets,
+            log_dir / "studios-add.log",
+        )
+        if studios > 1:
+            await asyncio.sleep(10.0 + _OPEN_S * studios)
         yield cluster

@@ -13,6 +13,7 @@ leads all write at once.
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,8 +31,6 @@ __all__ = [
 ]
 
 DEFAULT_SLUG = "default"
-EXECUTABLE = Path(sys.executable).with_name("booking-assistant")
-_AT_ONCE = 4  # `studios add` processes at a time (each imports the service, then adds one)
 
 
 @dataclass(frozen=True)
@@ -93,40 +92,60 @@ async def add_studios(
 
     `env` is the environment the replicas get (its DATABASE_URL the run's); `options`
     more options every studio gets; `secrets` option -> value, passed as `env:NAME`.
-    Raises RuntimeError with the command's words when an add is refused."""
-    gate = asyncio.Semaphore(_AT_ONCE)
-
-    async def add(studio: Studio) -> None:
+    The adds are `booking-assistant studios add` command lines run by the console's own
+    `main`, one after another in one child process (`python -m loadtest.studios`): a
+    process each would spend seconds of start-up per studio. Raises RuntimeError with
+    the command's words when an add is refused."""
+    stored = [s for s in studios if not s.default]
+    if not stored:
+        return
+    child_env = dict(env)
+    commands: list[list[str]] = []
+    for studio in stored:
         await graph.serve_number(studio.phone_number_id, studio.access_token)
         given = dict(secrets)
         if studio.access_token is not None:
             given["access-token"] = studio.access_token
-        names = {option: f"LOADTEST_{option.upper().replace('-', '_')}" for option in given}
-        command = [
-            str(EXECUTABLE),
-            "studios",
-            "add",
-            studio.slug,
-            "--phone-number-id",
-            studio.phone_number_id,
-            *options,
-            *(f"--{option}=env:{name}" for option, name in names.items()),
-        ]
-        child_env = {**env, **{names[o]: v for o, v in given.items()}}
-        async with gate:
-            with log_path.open("ab") as log:
-                child = await asyncio.create_subprocess_exec(
-                    *command,
-                    env=child_env,
-                    stdin=asyncio.subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=asyncio.subprocess.PIPE,
-                )
-                _, stderr = await child.communicate()
-        if child.returncode != 0:
-            said = stderr.decode(errors="replace").strip()
-            raise RuntimeError(f"studios add {studio.slug}: exit {child.returncode}: {said}")
+        names = {o: f"LOADTEST_{studio.slug}_{o}".upper().replace("-", "_") for o in given}
+        child_env.update({names[o]: v for o, v in given.items()})
+        commands.append(
+            [
+                "studios",
+                "add",
+                studio.slug,
+                "--phone-number-id",
+                studio.phone_number_id,
+                *options,
+                *(f"--{option}=env:{name}" for option, name in names.items()),
+            ]
+        )
+    with log_path.open("ab") as log:
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "loadtest.studios",
+            env=child_env,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=log,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, stderr = await child.communicate(json.dumps(commands).encode())
+    if child.returncode != 0:
+        said = stderr.decode(errors="replace").strip()[-2000:]
+        raise RuntimeError(f"studios add: exit {child.returncode}: {said}")
 
-    stored = [s for s in studios if not s.default]
-    if stored:
-        await asyncio.gather(*(add(s) for s in stored))
+
+def _add_each(commands: list[list[str]]) -> int:
+    """`booking-assistant <command>` for each command line, in this one process; the
+    first refusal's exit status (its line is on stderr), or 0."""
+    from web.cli import main
+
+    for command in commands:
+        code = main(command)
+        if code != 0:
+            return code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_add_each(json.load(sys.stdin)))
