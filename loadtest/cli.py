@@ -56,6 +56,8 @@ _HELP = {
     "backlog": "the last studio gets this many first messages at once while the others "
     "talk; the summary's `fairness` says how fast the others' replies left (needs "
     "--studios 2 or more)",
+    "relay_poll_s": "the replicas' RELAY_POLL_S: how often each studio's relays look for "
+    "work besides being woken (default %(default)s; the service's own default is 1)",
 }
 
 

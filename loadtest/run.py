@@ -81,6 +81,7 @@ class LoadTest:
     # > 0: the last studio's this many leads write their first message at once, while
     # the others talk; the summary's `fairness` measures the others' reply delays.
     backlog: int = 0
+    relay_poll_s: float = 0.1  # each studio's relays look this often besides wake-ups
 
 
 async def run_load_test(config: LoadTest, progress: Progress) -> dict[str, Any]:
@@ -167,6 +168,7 @@ def _replica_env(config: LoadTest, log_dir: Path) -> dict[str, str]:
         # fast. (At 8 s, as it was, a pause outlived the lease; tests/integration's
         # test_relay covers that.)
         "RELAY_LEASE_S": "60",
+        "RELAY_POLL_S": str(config.relay_poll_s),
         "LOCALE": config.locale,
         "STUDIO_NAME": STUDIO_NAME,
         "ARTIST_NAME": ARTIST_NAME,
@@ -470,6 +472,7 @@ def _summary(
             "reaction_rate": config.reaction_rate,
             "studios": config.studios,
             "backlog": config.backlog,
+            "relay_poll_s": config.relay_poll_s,
         },
         "load_s": round(load_s, 2),  # sending the leads' messages; wall_s: the whole run
         "acknowledged": tally.acknowledged,
