@@ -76,7 +76,7 @@ class Cells:
         self._cells: dict[int, Cell] = {}
         self._seen = ""
         self._stopping = asyncio.Event()
-        self.directory = Directory()
+        self.directory = Directory(book)
 
     def default(self) -> Cell:
         return self._cells[DEFAULT_STUDIO_ID]

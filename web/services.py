@@ -16,7 +16,7 @@ from actors import ActorRuntime, Actors, OutboxRelay, Queries
 from actors.page import SignIn
 from actors.providers.calendars import BusyCalendarSync
 from actors.runtime import TimerScheduler
-from actors.tenants import StudioRow
+from actors.tenants import StudioBook, StudioRow
 from web.settings import Settings
 
 __all__ = [
@@ -56,7 +56,8 @@ class Services:
 class Directory:
     """Every running studio's services in this process, by id, slug and number."""
 
-    def __init__(self) -> None:
+    def __init__(self, book: StudioBook | None = None) -> None:
+        self.book = book  # the studios table, for GET /admin/studios (None: a test's app)
         self._by_id: dict[int, Services] = {}
         self._disabled: frozenset[str] = frozenset()  # the numbers of disabled studios
 
