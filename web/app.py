@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 from typing import Literal
@@ -195,6 +195,7 @@ def create_app(
                 crash_points=crash_points,
                 runs_loops=runs_loops,
                 admin_token=_secret(settings.admin_token),
+                deployment_down=loops.down,
             )
 
             async def open_cell(studio: StudioRow, studio_settings: Settings) -> Cell:
@@ -259,7 +260,7 @@ class Shared:
     observer: Observer
     crash_points: CrashPoints
     runs_loops: bool
-    deployment_down: list[str] = field(default_factory=list)  # names of down shared loops
+    deployment_down: Callable[[], list[str]] = list  # the shared loops that are down
     graph: GraphCalls | None = None
     claimer: ClaimerSession | None = None
     admin_token: str | None = None  # the operator's: opens every studio's admin API
@@ -356,7 +357,7 @@ async def _compose(
             loops.add(name, each.run, each.stop)
 
     def down() -> list[str]:
-        return [*shared.deployment_down, *loops.down()]
+        return [*shared.deployment_down(), *loops.down()]
 
     queries = _queries(settings, db, composer, clock, studio, invites, down)
     sign_in = _sign_in(settings, db, runtime, clock)
