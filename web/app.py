@@ -281,6 +281,8 @@ async def _compose(
     shared: Shared, studio_row: StudioRow, settings: Settings, stack: AsyncExitStack
 ) -> Cell:
     clock, observer, crash_points = shared.clock, shared.observer, shared.crash_points
+    # A disabled studio's cell only lets the operator read it: no loops, no own token.
+    runs_loops = shared.runs_loops and studio_row.enabled
     db = shared.db.for_studio(studio_row.id)
     copy = service_copy(settings)
     studio = settings.studio()
@@ -292,7 +294,7 @@ async def _compose(
 
     studio_key = await signing_key(db, _studio_secret(settings.session_secret, studio_row))
     invites = _invite_links(settings, studio_key, studio)
-    links = _sign_in_links(settings, studio_key, studio_row)
+    links = _sign_in_links(settings, studio_key)
     composer = Composer(
         copy,
         timezone=studio.timezone if studio else UTC,
@@ -310,7 +312,7 @@ async def _compose(
         # This process's relays at once; in the web role, the worker processes by
         # the turn's NOTIFY (a process with its own relays sends none).
         on_effects=wake_relays,
-        relays_in_process=shared.runs_loops,
+        relays_in_process=runs_loops,
         mirror_to_sheets=settings.sheets_enabled(),
         observer=observer,
         crash_points=crash_points,
@@ -323,7 +325,7 @@ async def _compose(
     )
     relay, timers, busy = None, None, None
     statuses = DeliveryReports(db, runtime, clock.now, observer=observer)
-    if shared.runs_loops:
+    if runs_loops:
         assert shared.graph is not None
         relay = _relay(settings, db, composer, shared.graph, clock, shared)
         mirror = _sheets_relay(settings, db, composer, stack, shared)
@@ -370,6 +372,8 @@ async def _compose(
             studio=studio_row.slug,
         )
     own_token = studio_row.settings.get("admin_token")
+    if studio_row.id == DEFAULT_STUDIO_ID or not studio_row.enabled:
+        own_token = None  # ADMIN_TOKEN alone
     services = Services(
         settings=settings,
         actors=Actors(
@@ -393,7 +397,9 @@ async def _compose(
             admin_access=AdminAccess(
                 db,
                 shared.admin_token,
-                also=own_token if studio_row.id != DEFAULT_STUDIO_ID else None,
+                also=own_token
+                if studio_row.id != DEFAULT_STUDIO_ID and studio_row.enabled
+                else None,
             ),
             calendar_feed=queries.calendar_feed,
             rejections=Rejections(db),
@@ -681,14 +687,11 @@ def _sheets_relay(
     )
 
 
-def _sign_in_links(settings: Settings, studio_key: str, studio: StudioRow) -> SignInLinks | None:
-    """The studio page's sign-in links, made with the studio key (None: no public origin),
-    under the studio's own prefix."""
+def _sign_in_links(settings: Settings, studio_key: str) -> SignInLinks | None:
+    """The studio page's sign-in links, made with the studio key (None: no public origin;
+    a stored studio's origin ends with its prefix)."""
     base = settings.public_base_url
-    if not base:
-        return None
-    prefix = "" if studio.id == DEFAULT_STUDIO_ID else f"/s/{studio.slug}"
-    return SignInLinks(str(base).rstrip("/") + prefix, studio_key)
+    return SignInLinks(str(base), studio_key) if base else None
 
 
 def _sign_in(settings: Settings, db: Database, runtime: ActorRuntime, clock: Clock) -> SignIn:

@@ -121,7 +121,8 @@ class Cells:
             await self._close(studio_id, drain_timeout_s)
 
     async def _sync(self, studios: list[StudioRow]) -> None:
-        wanted = {s.id: s for s in studios if s.id != DEFAULT_STUDIO_ID and s.enabled}
+        # A disabled studio keeps a cell without loops: the operator's token still reads it.
+        wanted = {s.id: s for s in studios if s.id != DEFAULT_STUDIO_ID}
         self.directory.set_disabled(
             frozenset(s.phone_number_id for s in studios if not s.enabled and s.phone_number_id)
         )

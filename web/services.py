@@ -76,18 +76,20 @@ class Directory:
     def default(self) -> Services | None:
         return self._by_id.get(1) or self._by_id.get(0)  # 0: a test's one studio
 
-    def by_slug(self, slug: str) -> Services | None:
-        return next((s for s in self._by_id.values() if s.studio and s.studio.slug == slug), None)
-
     def by_number(self, phone_number_id: str) -> Services | None:
+        """The enabled studio of a business number (a disabled one receives nothing)."""
         return next(
             (
                 s
                 for s in self._by_id.values()
                 if s.settings.whatsapp_phone_number_id == phone_number_id
+                and (s.studio is None or s.studio.enabled)
             ),
             None,
         )
+
+    def by_slug(self, slug: str) -> Services | None:
+        return next((s for s in self._by_id.values() if s.studio and s.studio.slug == slug), None)
 
     def all(self) -> list[Services]:
         return list(self._by_id.values())
@@ -106,6 +108,12 @@ def services() -> Services:
     found = directory_of(current_app.extensions).by_slug(slug)
     if found is None:
         raise NotFound()
+    if (
+        found.studio is not None
+        and not found.studio.enabled
+        and not request.path.startswith("/admin")
+    ):
+        raise NotFound()  # a disabled studio's page is refused; the operator reads its API
     return found
 
 

@@ -22,7 +22,7 @@ __all__ = ["StudioPrefix"]
 
 ASGIApp = Callable[[Scope, ASGIReceiveCallable, ASGISendCallable], Awaitable[None]]
 
-_PREFIXED = re.compile(r"^/s/([a-z0-9][a-z0-9-]{1,39})(/(?:studio|admin)(?:/.*)?)$")
+_PREFIXED = re.compile(r"^/s/([a-z0-9][a-z0-9-]{1,39})(/(?:studio|admin|calendar)(?:/.*)?)$")
 
 
 class StudioPrefix:
