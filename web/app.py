@@ -103,7 +103,7 @@ from web.startup import (
     refuse,
     service_copy,
 )
-from web.studio_prefix import StudioPrefix
+from web.studio_prefix import FullPath, StudioPrefix
 from web.studio_upload import FileRequest
 from web.whatsapp_endpoint import WhatsAppEndpoint
 
@@ -157,6 +157,7 @@ def create_app(
     install_request_ids(app)
     metrics = Metrics()  # this app's own registry: apps in one process share no counter
     metrics.install(app)
+    app.asgi_app = FullPath(app.asgi_app)  # type: ignore[method-assign]
     if serves_web:
         app.asgi_app = WhatsAppEndpoint(app, app.asgi_app)  # type: ignore[method-assign]
     # Outermost: one canonical path for every layer, a stored studio's prefix taken off
