@@ -231,7 +231,7 @@ def create_app(
                 # finish, and the rest wait in the outbox.
                 loops.stop()
                 await loops_task
-                await cells.aclose(settings.drain_timeout_s)
+                await cells.aclose()
                 log.info("service.stopped")
 
     return app

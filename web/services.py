@@ -6,7 +6,7 @@ runtime (live actors, for the admin API and metrics), the background loops."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from quart import current_app, has_request_context, request
@@ -56,8 +56,15 @@ class Services:
 class Directory:
     """Every running studio's services in this process, by id, slug and number."""
 
-    def __init__(self, book: StudioBook | None = None) -> None:
+    def __init__(
+        self,
+        book: StudioBook | None = None,
+        *,
+        look_again: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.book = book  # the studios table, for GET /admin/studios (None: a test's app)
+        # Read the studios again now (a number no running studio has came in).
+        self.look_again = look_again
         self._by_id: dict[int, Services] = {}
         self._disabled: frozenset[str] = frozenset()  # the numbers of disabled studios
 

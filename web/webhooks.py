@@ -119,6 +119,9 @@ async def take_whatsapp_batch(
     refused: Counter[str] = Counter()
     for number, part in parts:
         running = _studio_of(directory, number)
+        if running is None and directory.look_again is not None:
+            await directory.look_again()  # a studio added a moment ago is opened now
+            running = _studio_of(directory, number)
         if running is None:
             assert number is not None
             kind = "studio_disabled" if directory.disabled(number) else "unknown_phone_number_id"
