@@ -95,20 +95,22 @@ class Cells:
             cell.wake()
 
     async def start(self) -> None:
-        """Open the default studio's cell (a broken one stops start-up) and every enabled
-        stored studio's."""
-        self._seen = await self._book.fingerprint()
-        studios = await self._book.all()
-        for studio in studios:
+        """Open the default studio's cell (a broken one stops start-up); the stored
+        studios open at once after, in `follow`, so that a deployment of a hundred
+        studios starts serving as fast as one (a webhook for a studio not open yet reads
+        the studios again itself: `look_again`)."""
+        for studio in await self._book.all():
             if studio.id == DEFAULT_STUDIO_ID:
                 await self._open(studio, self._settings)
-        await self._sync(studios)
 
     async def follow(self) -> None:
-        """Until stopped: every FOLLOW_S, the studios that changed are opened anew."""
+        """Until stopped: the stored studios now, then every FOLLOW_S those that changed."""
+        first = True
         while not self._stopping.is_set():
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), FOLLOW_S)
+            if not first:
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), FOLLOW_S)
+            first = False
             if self._stopping.is_set():
                 return
             async with self._looking:  # never beside a look_again
