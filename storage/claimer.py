@@ -55,9 +55,10 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 import structlog
 
-from storage.database import CONNECTION_ERRORS
+from storage.database import CONNECTION_ERRORS, SCOPE
 from storage.hosts import connect
 from storage.outbox import ClaimedDelivery, ClaimerIdentity
+from storage.studios import DEFAULT_STUDIO_ID
 
 __all__ = ["APPLICATION_NAME", "ClaimerIdentity", "ClaimerSession"]
 
@@ -129,6 +130,7 @@ class ClaimerSession:
         self._confirmed_at = float("-inf")  # when the last heartbeat that came back began
         # The claims this process works on: row id -> (attempt, the session it is tied to).
         self._working: dict[int, tuple[int, ClaimerIdentity]] = {}
+        self._studios: dict[int, int] = {}  # each worked-on row's studio
         self._changed = asyncio.Event()  # set whenever the session is (re)established
         self._beating = asyncio.Lock()  # one query at a time on the connection
         self.connections = 0  # how many sessions it has vouched with
@@ -157,9 +159,11 @@ class ClaimerSession:
         """This process works on `claim` until `untrack`: re-tie it if the session is lost."""
         if claim.claimer is not None:
             self._working[claim.id] = (claim.attempt, claim.claimer)
+            self._studios[claim.id] = claim.studio_id
 
     def untrack(self, claim: ClaimedDelivery) -> None:
         self._working.pop(claim.id, None)
+        self._studios.pop(claim.id, None)
 
     def holds(self, claim: ClaimedDelivery) -> bool:
         """Whether `claim` may still be used: tied to our live session (or to none, and
@@ -259,16 +263,22 @@ class ClaimerSession:
         working = dict(self._working)
         if not working:
             return
-        ids = list(working)
-        retied = await con.fetch(
-            _RETIE,
-            identity.pid,
-            identity.started,
-            ids,
-            [working[row][0] for row in ids],
-            timeout=self._connect_timeout_s,
-        )
-        kept = {row["id"] for row in retied}
+        kept: set[int] = set()
+        by_studio: dict[int, list[int]] = {}
+        for row in working:
+            by_studio.setdefault(self._studios.get(row, DEFAULT_STUDIO_ID), []).append(row)
+        for studio_id, ids in by_studio.items():  # each under its studio's policies
+            async with con.transaction():
+                await con.execute(SCOPE, str(studio_id), timeout=self._connect_timeout_s)
+                retied = await con.fetch(
+                    _RETIE,
+                    identity.pid,
+                    identity.started,
+                    ids,
+                    [working[row][0] for row in ids],
+                    timeout=self._connect_timeout_s,
+                )
+            kept.update(row["id"] for row in retied)
         for row, (attempt, _old) in working.items():
             if self._working.get(row) == working[row]:
                 if row in kept:

@@ -100,7 +100,7 @@ _CONFLICTS = (asyncpg.SerializationError, asyncpg.DeadlockDetectedError)
 # Every unit's first statement: the rest of its transaction runs as `booking_app`, whose
 # row-level policies show and take only this studio's rows (migration 0036), whoever
 # DATABASE_URL logs in as. Both settings end with the transaction.
-_SCOPE = "SELECT set_config('role', 'booking_app', true), set_config('booking.studio_id', $1, true)"
+SCOPE = "SELECT set_config('role', 'booking_app', true), set_config('booking.studio_id', $1, true)"
 
 
 class Unit:
@@ -308,7 +308,7 @@ async def _unit(
         await tx.start()
         try:
             if scoped:
-                await con.execute(_SCOPE, str(db.studio_id))
+                await con.execute(SCOPE, str(db.studio_id))
         except BaseException:
             await _rollback(con, tx)
             raise

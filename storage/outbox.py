@@ -29,6 +29,7 @@ from typing import Any
 import asyncpg
 
 from storage.statuses import FailedDelivery
+from storage.studios import DEFAULT_STUDIO_ID
 
 __all__ = ["ClaimedDelivery", "ClaimerIdentity", "Outbox"]
 
@@ -87,7 +88,7 @@ SET lease_until = now() + make_interval(secs => $2), attempts = o.attempts + 1,
 FROM ready
 WHERE o.id = ready.id
 RETURNING o.id, o.lead_key, o.channel, o.payload, o.idempotency_key, o.correlation_id,
-          o.attempts, o.created_at, o.claimer_pid, o.claimer_started,
+          o.attempts, o.created_at, o.claimer_pid, o.claimer_started, o.studio_id,
           (SELECT l.status FROM leads AS l WHERE l.lead_key = o.lead_key) AS lead_status,
           (SELECT l.last_inbound_at FROM leads AS l WHERE l.lead_key = o.lead_key)
               AS last_inbound_at,
@@ -229,6 +230,7 @@ class ClaimedDelivery:
     lead_user_id: str | None = None
     # The session that vouches for this claim; None: it holds by its lease alone.
     claimer: ClaimerIdentity | None = None
+    studio_id: int = DEFAULT_STUDIO_ID  # whose row it is (a re-tie names the studio)
 
 
 class Outbox:
@@ -287,6 +289,7 @@ class Outbox:
                 claimer=None
                 if row["claimer_pid"] is None
                 else ClaimerIdentity(row["claimer_pid"], row["claimer_started"]),
+                studio_id=row["studio_id"],
             )
             for row in sorted(rows, key=lambda r: r["id"])
         ]

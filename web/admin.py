@@ -31,13 +31,14 @@ from urllib.parse import urlencode
 
 import structlog
 from pydantic import BaseModel, ValidationError
-from quart import Blueprint, ResponseReturnValue, request
+from quart import Blueprint, ResponseReturnValue, current_app, request
 
 from actors import TurnOutcome
 from actors.commands import ActOnLead, RedriveDeadLetter, RedriveOutcome, ReplyToLead, RotateFeedKey
 from actors.lead import ArtistAction, Status
 from actors.queries import FeedAddress, KeyFromSettings
 from actors.runtime import mask_phone
+from actors.tenants import DEFAULT_STUDIO_ID
 from web.admin_auth import admin_refusal
 from web.admin_requests import (
     ACTIONS,
@@ -67,11 +68,14 @@ from web.admin_responses import (
     RefusedItemOut,
     RefusedPage,
     ReplyResult,
+    StudioList,
+    StudioOut,
 )
 from web.clean_fields import UNUSABLE, body_unusable, fields_unusable
 from web.openapi import openapi_document
 from web.request_ids import correlation_id
-from web.services import services
+from web.services import directory_of, services
+from web.studios_command import describe
 
 __all__ = ["AdminProblem", "admin_only", "blueprint"]
 
@@ -124,6 +128,18 @@ async def _refuse_unusable_text() -> None:
 @blueprint.get("/openapi.json")
 async def openapi() -> ResponseReturnValue:
     return openapi_document(), 200
+
+
+@_admin.get("/studios")
+async def list_studios() -> ResponseReturnValue:
+    """Every studio, as `studios list --json` prints them: the operator's (ADMIN_TOKEN)
+    only, never a studio's own token and never under a studio's prefix."""
+    running = services()
+    book = directory_of(current_app.extensions).book
+    if book is None or (running.studio is not None and running.studio.id != DEFAULT_STUDIO_ID):
+        raise AdminProblem(404, "no such route")
+    described = [StudioOut.model_validate(describe(s, running.settings)) for s in await book.all()]
+    return _json(StudioList(items=described))
 
 
 @_admin.get("/actors")

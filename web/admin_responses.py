@@ -69,6 +69,30 @@ class ErrorBody(_Out):
     details: list[str] = []
 
 
+class StudioStripeOut(_Out):
+    key: Literal["set"] | None  # a secret: only whether it is set
+    account: str | None  # a Connect account id
+
+
+class StudioOut(_Out):
+    """A studio as `studios list --json` prints it."""
+
+    slug: str
+    id: int
+    phone_number_id: str | None
+    name: str | None
+    enabled: bool
+    locale: str
+    artist: str | None
+    stripe: StudioStripeOut
+    appointments: bool
+    sheet: bool
+
+
+class StudioList(_Out):
+    items: list[StudioOut]
+
+
 class ActorOut(_Out):
     wa_id: str = _wa_id()
     status: Status | None = Field(description="null until the actor has loaded its lead")

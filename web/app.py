@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 from typing import Literal
@@ -103,7 +103,7 @@ from web.startup import (
     refuse,
     service_copy,
 )
-from web.studio_prefix import StudioPrefix
+from web.studio_prefix import FullPath, StudioPrefix
 from web.studio_upload import FileRequest
 from web.whatsapp_endpoint import WhatsAppEndpoint
 
@@ -157,6 +157,7 @@ def create_app(
     install_request_ids(app)
     metrics = Metrics()  # this app's own registry: apps in one process share no counter
     metrics.install(app)
+    app.asgi_app = FullPath(app.asgi_app)  # type: ignore[method-assign]
     if serves_web:
         app.asgi_app = WhatsAppEndpoint(app, app.asgi_app)  # type: ignore[method-assign]
     # Outermost: one canonical path for every layer, a stored studio's prefix taken off
@@ -195,6 +196,7 @@ def create_app(
                 crash_points=crash_points,
                 runs_loops=runs_loops,
                 admin_token=_secret(settings.admin_token),
+                deployment_down=loops.down,
             )
 
             async def open_cell(studio: StudioRow, studio_settings: Settings) -> Cell:
@@ -229,7 +231,7 @@ def create_app(
                 # finish, and the rest wait in the outbox.
                 loops.stop()
                 await loops_task
-                await cells.aclose(settings.drain_timeout_s)
+                await cells.aclose()
                 log.info("service.stopped")
 
     return app
@@ -259,7 +261,7 @@ class Shared:
     observer: Observer
     crash_points: CrashPoints
     runs_loops: bool
-    deployment_down: list[str] = field(default_factory=list)  # names of down shared loops
+    deployment_down: Callable[[], list[str]] = list  # the shared loops that are down
     graph: GraphCalls | None = None
     claimer: ClaimerSession | None = None
     admin_token: str | None = None  # the operator's: opens every studio's admin API
@@ -280,6 +282,8 @@ async def _compose(
     shared: Shared, studio_row: StudioRow, settings: Settings, stack: AsyncExitStack
 ) -> Cell:
     clock, observer, crash_points = shared.clock, shared.observer, shared.crash_points
+    # A disabled studio's cell only lets the operator read it: no loops, no own token.
+    runs_loops = shared.runs_loops and studio_row.enabled
     db = shared.db.for_studio(studio_row.id)
     copy = service_copy(settings)
     studio = settings.studio()
@@ -291,7 +295,7 @@ async def _compose(
 
     studio_key = await signing_key(db, _studio_secret(settings.session_secret, studio_row))
     invites = _invite_links(settings, studio_key, studio)
-    links = _sign_in_links(settings, studio_key, studio_row)
+    links = _sign_in_links(settings, studio_key)
     composer = Composer(
         copy,
         timezone=studio.timezone if studio else UTC,
@@ -309,7 +313,7 @@ async def _compose(
         # This process's relays at once; in the web role, the worker processes by
         # the turn's NOTIFY (a process with its own relays sends none).
         on_effects=wake_relays,
-        relays_in_process=shared.runs_loops,
+        relays_in_process=runs_loops,
         mirror_to_sheets=settings.sheets_enabled(),
         observer=observer,
         crash_points=crash_points,
@@ -322,7 +326,7 @@ async def _compose(
     )
     relay, timers, busy = None, None, None
     statuses = DeliveryReports(db, runtime, clock.now, observer=observer)
-    if shared.runs_loops:
+    if runs_loops:
         assert shared.graph is not None
         relay = _relay(settings, db, composer, shared.graph, clock, shared)
         mirror = _sheets_relay(settings, db, composer, stack, shared)
@@ -356,7 +360,7 @@ async def _compose(
             loops.add(name, each.run, each.stop)
 
     def down() -> list[str]:
-        return [*shared.deployment_down, *loops.down()]
+        return [*shared.deployment_down(), *loops.down()]
 
     queries = _queries(settings, db, composer, clock, studio, invites, down)
     sign_in = _sign_in(settings, db, runtime, clock)
@@ -369,6 +373,8 @@ async def _compose(
             studio=studio_row.slug,
         )
     own_token = studio_row.settings.get("admin_token")
+    if studio_row.id == DEFAULT_STUDIO_ID or not studio_row.enabled:
+        own_token = None  # ADMIN_TOKEN alone
     services = Services(
         settings=settings,
         actors=Actors(
@@ -392,7 +398,9 @@ async def _compose(
             admin_access=AdminAccess(
                 db,
                 shared.admin_token,
-                also=own_token if studio_row.id != DEFAULT_STUDIO_ID else None,
+                also=own_token
+                if studio_row.id != DEFAULT_STUDIO_ID and studio_row.enabled
+                else None,
             ),
             calendar_feed=queries.calendar_feed,
             rejections=Rejections(db),
@@ -680,14 +688,11 @@ def _sheets_relay(
     )
 
 
-def _sign_in_links(settings: Settings, studio_key: str, studio: StudioRow) -> SignInLinks | None:
-    """The studio page's sign-in links, made with the studio key (None: no public origin),
-    under the studio's own prefix."""
+def _sign_in_links(settings: Settings, studio_key: str) -> SignInLinks | None:
+    """The studio page's sign-in links, made with the studio key (None: no public origin;
+    a stored studio's origin ends with its prefix)."""
     base = settings.public_base_url
-    if not base:
-        return None
-    prefix = "" if studio.id == DEFAULT_STUDIO_ID else f"/s/{studio.slug}"
-    return SignInLinks(str(base).rstrip("/") + prefix, studio_key)
+    return SignInLinks(str(base), studio_key) if base else None
 
 
 def _sign_in(settings: Settings, db: Database, runtime: ActorRuntime, clock: Clock) -> SignIn:

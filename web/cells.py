@@ -12,6 +12,7 @@ left closed and logged, never the whole process: the others keep serving.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AsyncExitStack, suppress
 from dataclasses import dataclass
@@ -76,7 +77,9 @@ class Cells:
         self._cells: dict[int, Cell] = {}
         self._seen = ""
         self._stopping = asyncio.Event()
-        self.directory = Directory()
+        self._looking = asyncio.Lock()
+        self._looked_at = float("-inf")
+        self.directory = Directory(book, look_again=self.look_again)
 
     def default(self) -> Cell:
         return self._cells[DEFAULT_STUDIO_ID]
@@ -92,47 +95,63 @@ class Cells:
             cell.wake()
 
     async def start(self) -> None:
-        """Open the default studio's cell (a broken one stops start-up) and every enabled
-        stored studio's."""
-        self._seen = await self._book.fingerprint()
-        studios = await self._book.all()
-        for studio in studios:
+        """Open the default studio's cell (a broken one stops start-up); the stored
+        studios open at once after, in `follow`, so that a deployment of a hundred
+        studios starts serving as fast as one (a webhook for a studio not open yet reads
+        the studios again itself: `look_again`)."""
+        for studio in await self._book.all():
             if studio.id == DEFAULT_STUDIO_ID:
                 await self._open(studio, self._settings)
-        await self._sync(studios)
 
     async def follow(self) -> None:
-        """Until stopped: every FOLLOW_S, the studios that changed are opened anew."""
+        """Until stopped: the stored studios now, then every FOLLOW_S those that changed."""
+        first = True
         while not self._stopping.is_set():
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), FOLLOW_S)
+            if not first:
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), FOLLOW_S)
+            first = False
             if self._stopping.is_set():
                 return
-            seen = await self._book.fingerprint()
-            if seen != self._seen:
-                self._seen = seen
-                await self._sync(await self._book.all())
+            async with self._looking:  # never beside a look_again
+                seen = await self._book.fingerprint()
+                if seen != self._seen:
+                    self._seen = seen
+                    await self._sync(await self._book.all())
 
     def stop_following(self) -> None:
         self._stopping.set()
 
-    async def aclose(self, drain_timeout_s: float) -> None:
+    async def aclose(self) -> None:
         for studio_id in list(self._cells):
-            await self._close(studio_id, drain_timeout_s)
+            await self._close(self._cells.pop(studio_id))
+
+    async def look_again(self) -> None:
+        """Read the table now (a change came for a number no running studio has: it may
+        be a studio added a moment ago), at most once a second."""
+        async with self._looking:
+            if time.monotonic() - self._looked_at < 1.0:
+                return
+            self._looked_at = time.monotonic()
+            self._seen = await self._book.fingerprint()
+            await self._sync(await self._book.all())
 
     async def _sync(self, studios: list[StudioRow]) -> None:
-        wanted = {s.id: s for s in studios if s.id != DEFAULT_STUDIO_ID and s.enabled}
+        """Open the studios added or changed, close the ones gone. A changed studio's new
+        cell takes over before the old one closes, so no webhook finds it missing (two
+        cells of one studio at once are as safe as two replicas: each turn is taken under
+        the lead's lock, at its version)."""
+        # A disabled studio keeps a cell without loops: the operator's token still reads it.
+        wanted = {s.id: s for s in studios if s.id != DEFAULT_STUDIO_ID}
         self.directory.set_disabled(
             frozenset(s.phone_number_id for s in studios if not s.enabled and s.phone_number_id)
         )
-        for studio_id, cell in list(self._cells.items()):
-            if studio_id == DEFAULT_STUDIO_ID:
-                continue
-            now = wanted.get(studio_id)
-            if now is None or now.updated_at != cell.studio.updated_at:
-                await self._close(studio_id, self._settings.drain_timeout_s)
+        for studio_id in list(self._cells):
+            if studio_id != DEFAULT_STUDIO_ID and studio_id not in wanted:
+                await self._close(self._cells.pop(studio_id))
         for studio_id, studio in wanted.items():
-            if studio_id in self._cells:
+            old = self._cells.get(studio_id)
+            if old is not None and old.studio.updated_at == studio.updated_at:
                 continue
             try:
                 settings = studio_settings(self._settings, studio, self._files)
@@ -140,8 +159,17 @@ class Cells:
             except Exception as error:
                 if not isinstance(error, StudioOptionError | ValueError):
                     log.exception("studio.not_opened", studio=studio.slug)
-                    continue
-                log.error("studio.not_opened", studio=studio.slug, why=str(error).splitlines()[0])
+                else:
+                    log.error(
+                        "studio.not_opened", studio=studio.slug, why=str(error).splitlines()[0]
+                    )
+                if old is not None:  # its settings no longer check: it stops
+                    self._cells.pop(studio_id)
+                    self.directory.drop(studio_id)
+                    await self._close(old)
+                continue
+            if old is not None:
+                await self._close(old)
 
     async def _open(self, studio: StudioRow, settings: Settings) -> None:
         cell = await self._open_cell(studio, settings)
@@ -150,8 +178,8 @@ class Cells:
         self.directory.put(studio.id, cell.services)
         log.info("studio.opened", studio=studio.slug)
 
-    async def _close(self, studio_id: int, drain_timeout_s: float) -> None:
-        cell = self._cells.pop(studio_id)
-        self.directory.drop(studio_id)
-        await cell.aclose(drain_timeout_s)
+    async def _close(self, cell: Cell) -> None:
+        if self._cells.get(cell.studio.id) is None:
+            self.directory.drop(cell.studio.id)
+        await cell.aclose(self._settings.drain_timeout_s)
         log.info("studio.closed", studio=cell.studio.slug)

@@ -13,7 +13,7 @@ it through unsigned: a phone's browser fetches it without the session cookie.
 from __future__ import annotations
 
 import orjson
-from quart import Response, ResponseReturnValue, url_for
+from quart import Response, ResponseReturnValue, request, url_for
 
 from web.page_language import gettext, html_lang
 from web.services import services
@@ -33,8 +33,8 @@ async def manifest() -> ResponseReturnValue:
         "name": name,
         "short_name": name,
         "lang": html_lang(settings.locale),
-        "start_url": "/studio/",
-        "scope": "/studio/",
+        "start_url": request.root_path + "/studio/",
+        "scope": request.root_path + "/studio/",
         "display": "standalone",
         "theme_color": THEME_COLOR,
         "background_color": "#f4f4f6",

@@ -45,7 +45,7 @@ _KEY = "booking.metrics"
 WEBHOOK_ROUTES = ("/webhooks/whatsapp", "/webhooks/stripe")
 # What a 200 may report in `{"received": {outcome: n}}`; other keys are not counted.
 _RECEIVED = frozenset(
-    {*(outcome.value for outcome in TurnOutcome), "unrouted", "status", "refused"}
+    {*(outcome.value for outcome in TurnOutcome), "unrouted", "no_studio", "status", "refused"}
 )
 # The lists of a WhatsApp delivery whose items are refused one by one.
 REFUSED_FIELDS = ("messages", "statuses", "user_preferences", "message_echoes", "state_sync")

@@ -43,6 +43,7 @@ from web.admin_responses import (
     RedriveResult,
     RefusedPage,
     ReplyResult,
+    StudioList,
 )
 
 __all__ = ["openapi_document"]
@@ -115,6 +116,15 @@ class _Operation:
 
 
 _OPERATIONS = (
+    _Operation(
+        "get",
+        "/admin/studios",
+        "listStudios",
+        "Every studio of the deployment, as `booking-assistant studios list --json` prints "
+        "them (ADMIN_TOKEN only)",
+        StudioList,
+        errors=(401, 404, 503),
+    ),
     _Operation(
         "get",
         "/admin/actors",

@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import re
 from io import BytesIO
-from pathlib import Path
+from typing import Any
 
 from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
-from quart import Quart, current_app, has_app_context
+from quart import Quart, current_app, has_app_context, has_request_context
+from werkzeug.exceptions import HTTPException
 
 from actors.money import MoneyError
+from web.page_catalogs import TRANSLATIONS_DIR, available_catalogs, catalog_path
+from web.services import services
 
 __all__ = [
     "TRANSLATIONS_DIR",
@@ -41,18 +44,7 @@ __all__ = [
     "translations_for",
 ]
 
-TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 _KEY = "booking.page_language"
-
-
-def catalog_path(locale: str) -> Path:
-    """Where `locale`'s catalog is (it may not exist)."""
-    return TRANSLATIONS_DIR / locale / "LC_MESSAGES" / "messages.po"
-
-
-def available_catalogs() -> list[str]:
-    """The locales that have a catalog, sorted."""
-    return sorted(path.parents[1].name for path in TRANSLATIONS_DIR.glob("*/LC_MESSAGES/*.po"))
 
 
 def translations_for(locale: str) -> Translations:
@@ -71,17 +63,40 @@ def html_lang(locale: str) -> str:
     return "-".join(part for part in (parsed.language, parsed.script, parsed.territory) if part)
 
 
+class _Catalogs:
+    """The deployment's catalog, and each other locale's once a studio asks for it."""
+
+    def __init__(self, locale: str, studio_name: str | None) -> None:
+        self.locale = locale
+        self.studio_name = studio_name
+        self._by_locale = {locale: translations_for(locale)}
+
+    def of(self, locale: str) -> Translations:
+        if locale not in self._by_locale:
+            try:
+                self._by_locale[locale] = translations_for(locale)
+            except FileNotFoundError:  # settings refuse such a locale; English, not a 500
+                return Translations()
+        return self._by_locale[locale]
+
+
 def install(app: Quart, locale: str, studio_name: str | None = None) -> None:
-    """The page speaks `locale`: its catalog in the templates and in `gettext` below;
-    `studio_name` (STUDIO_NAME) names the studio in every page's header and title."""
-    translations = translations_for(locale)
-    app.jinja_env.install_gettext_translations(  # type: ignore[attr-defined]
-        translations, newstyle=True
+    """The page speaks its studio's language: the default studio's `locale` (LOCALE) and
+    `studio_name` (STUDIO_NAME), a stored studio's own under its prefix; its catalog in
+    the templates and in `gettext` below, its name in every page's header and title."""
+    catalogs = _Catalogs(locale, studio_name)
+    app.extensions[_KEY] = catalogs
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda message: _translations().gettext(message),
+        ngettext=lambda one, many, n: _translations().ngettext(one, many, n),
+        newstyle=True,
     )
-    app.jinja_env.globals["html_lang"] = html_lang(locale)
-    app.jinja_env.globals["studio_name"] = studio_name
     app.jinja_env.filters["busy_failure"] = busy_failure
-    app.extensions[_KEY] = translations
+
+    @app.context_processor
+    def _studio_words() -> dict[str, Any]:
+        language, name = _request_studio(catalogs)
+        return {"html_lang": html_lang(language), "studio_name": name}
 
 
 def gettext(message: str) -> str:
@@ -97,9 +112,21 @@ def ngettext(singular: str, plural: str, count: int) -> str:
 def _translations() -> Translations:
     if has_app_context():
         found = current_app.extensions.get(_KEY)
-        if isinstance(found, Translations):
-            return found
+        if isinstance(found, _Catalogs):
+            return found.of(_request_studio(found)[0])
     return Translations()  # English, the text as written
+
+
+def _request_studio(catalogs: _Catalogs) -> tuple[str, str | None]:
+    """The locale and name of the studio the request is for (outside one, or before the
+    service runs: the deployment's)."""
+    if has_request_context():
+        try:
+            settings = services().settings
+        except (RuntimeError, HTTPException):
+            return catalogs.locale, catalogs.studio_name
+        return settings.locale, settings.studio_name
+    return catalogs.locale, catalogs.studio_name
 
 
 def money_problem(error: MoneyError, *, price: bool = False) -> str:

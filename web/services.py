@@ -6,7 +6,7 @@ runtime (live actors, for the admin API and metrics), the background loops."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from quart import current_app, has_request_context, request
@@ -16,7 +16,7 @@ from actors import ActorRuntime, Actors, OutboxRelay, Queries
 from actors.page import SignIn
 from actors.providers.calendars import BusyCalendarSync
 from actors.runtime import TimerScheduler
-from actors.tenants import StudioRow
+from actors.tenants import StudioBook, StudioRow
 from web.settings import Settings
 
 __all__ = [
@@ -56,7 +56,15 @@ class Services:
 class Directory:
     """Every running studio's services in this process, by id, slug and number."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        book: StudioBook | None = None,
+        *,
+        look_again: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.book = book  # the studios table, for GET /admin/studios (None: a test's app)
+        # Read the studios again now (a number no running studio has came in).
+        self.look_again = look_again
         self._by_id: dict[int, Services] = {}
         self._disabled: frozenset[str] = frozenset()  # the numbers of disabled studios
 
@@ -75,18 +83,20 @@ class Directory:
     def default(self) -> Services | None:
         return self._by_id.get(1) or self._by_id.get(0)  # 0: a test's one studio
 
-    def by_slug(self, slug: str) -> Services | None:
-        return next((s for s in self._by_id.values() if s.studio and s.studio.slug == slug), None)
-
     def by_number(self, phone_number_id: str) -> Services | None:
+        """The enabled studio of a business number (a disabled one receives nothing)."""
         return next(
             (
                 s
                 for s in self._by_id.values()
                 if s.settings.whatsapp_phone_number_id == phone_number_id
+                and (s.studio is None or s.studio.enabled)
             ),
             None,
         )
+
+    def by_slug(self, slug: str) -> Services | None:
+        return next((s for s in self._by_id.values() if s.studio and s.studio.slug == slug), None)
 
     def all(self) -> list[Services]:
         return list(self._by_id.values())
@@ -105,6 +115,12 @@ def services() -> Services:
     found = directory_of(current_app.extensions).by_slug(slug)
     if found is None:
         raise NotFound()
+    if (
+        found.studio is not None
+        and not found.studio.enabled
+        and not request.path.startswith("/admin")
+    ):
+        raise NotFound()  # a disabled studio's page is refused; the operator reads its API
     return found
 
 

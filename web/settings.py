@@ -21,7 +21,7 @@ from actors.money import MAX_MINOR, Money, MoneyError, known_currency
 from actors.providers.whatsapp import DEFAULT_GRAPH_VERSION, version_in_use
 from actors.runtime import DEFAULT_DATA_DIR, CrashPoint
 from actors.schedule import StudioFile
-from web.page_language import available_catalogs, catalog_path
+from web.page_catalogs import available_catalogs, catalog_path
 from web.phone_numbers import to_wa_id
 from web.studio_file import StudioFileError, load_studio
 

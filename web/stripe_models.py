@@ -60,3 +60,4 @@ class StripeEvent(_Open):
     livemode: bool
     created: int
     data: _Data
+    account: str | None = None  # a Connect platform's event: the connected account's id

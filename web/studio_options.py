@@ -160,6 +160,8 @@ def studio_settings(base: Settings, studio: StudioRow, files: Path) -> Settings:
     given = studio.settings
     fields: dict[str, Any] = {**base.model_dump(), **_UNSET}
     fields["whatsapp_phone_number_id"] = studio.phone_number_id
+    if base.public_base_url:  # every link it hands out is under its own prefix
+        fields["public_base_url"] = f"{base.public_base_url.rstrip('/')}/s/{studio.slug}"
     for option in OPTIONS:
         value = given.get(_key(option.name))
         if value is None or option.setting is None or option.file:

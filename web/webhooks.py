@@ -119,11 +119,14 @@ async def take_whatsapp_batch(
     refused: Counter[str] = Counter()
     for number, part in parts:
         running = _studio_of(directory, number)
+        if running is None and directory.look_again is not None:
+            await directory.look_again()  # a studio added a moment ago is opened now
+            running = _studio_of(directory, number)
         if running is None:
             assert number is not None
             kind = "studio_disabled" if directory.disabled(number) else "unknown_phone_number_id"
             await default.actors.handle(RecordUnroutedChange(kind, number, correlation_id))
-            counts["unrouted"] += 1
+            counts["no_studio"] += 1
             continue
         # One part is the body itself: its refused items are cut from the text as it came.
         text = body.decode("utf-8", errors="replace") if len(parts) == 1 else None
