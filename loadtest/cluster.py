@@ -257,9 +257,9 @@ async def open_cluster(
             )
         )
         cluster.replicas.extend(started)
-        # Added while the replicas run, as an operator adds them to a running deployment:
-        # a replica that opened a hundred at start-up would outlast the server's lifespan
-        # start-up timeout (60 s here). Each replica looks every 5 s and then opens the
+        # Added while the replicas run, as an operator adds them to a running deployment
+        # (before main's 1854324 a replica opening a hundred at start-up outlasted the
+        # server's lifespan start-up timeout here). Each replica looks every 5 s and opens the
         # new ones; the service says nowhere that it has, so the harness gives it the
         # promised 10 s and the time opening a studio takes (the checks would show a
         # studio not opened: its leads get no reply).
