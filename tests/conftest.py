@@ -18,6 +18,14 @@ from tests.database import TABLES, fresh_database
 from tests.integration.servers import ServiceLauncher, suite_launcher
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The `slow` tests (real processes, real clocks) share one xdist worker, one after
+    the other: side by side they starve each other's timings on a 2-core machine."""
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(pytest.mark.xdist_group("slow"))
+
+
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"
