@@ -166,6 +166,7 @@ class SentMessage:
     path: str = ""  # the request path: which base URL (so which sender) it came through
     accepted_at: float = 0.0  # time.time() when it was accepted
     response_lost: bool = False  # accepted, then the connection dropped without an answer
+    phone_number_id: str = ""  # the business number it was sent from (the path's)
 
     @property
     def template_name(self) -> str | None:
@@ -299,6 +300,20 @@ class FakeGraphApi:
         with self._lock:
             self.numbers[phone_number_id] = access_token
 
+    def add_number(self, phone_number_id: str, access_token: str) -> None:
+        """Serve another business number, reached only with its own `access_token`."""
+        self.serve_number(phone_number_id, access_token)
+
+    def sent_from(self, phone_number_id: str) -> list[SentMessage]:
+        """The messages accepted from one business number, in order."""
+        with self._lock:
+            return [m for m in self.sent if m.phone_number_id == phone_number_id]
+
+    def _bearers(self) -> set[str]:
+        """The Authorization of every number served (the lock held)."""
+        tokens = {self.access_token, *(t for t in self.numbers.values() if t)}
+        return {f"Bearer {token}" for token in tokens}
+
     def _token_of(self, phone_number_id: str) -> str | None:
         """The token a number's calls carry; None when the number is not served here."""
         if phone_number_id == self.phone_number_id:
@@ -366,6 +381,9 @@ class FakeGraphApi:
             if edge == "media":
                 return self._upload_reply(headers, body, token), None
             if headers.get("authorization") != f"Bearer {token}":
+                if headers.get("authorization") in self._bearers():
+                    # Another number's token: Graph cannot load this object for it.
+                    return GraphReply(400, _unknown_object(number)), None
                 return _error_reply(GraphFailure.bad_token()), None
             try:
                 payload = json.loads(body)
@@ -402,6 +420,7 @@ class FakeGraphApi:
                 path=path,
                 accepted_at=time.time(),
                 response_lost=failure is not None,
+                phone_number_id=number,
             )
             self.sent.append(sent)
             self._by_recipient.setdefault(sent.to, []).append(sent)
@@ -427,8 +446,9 @@ class FakeGraphApi:
         return GraphReply(200, {"success": True})
 
     def _media_reply(self, path: str, headers: dict[str, str]) -> GraphReply:
-        """`GET /{version}/{media-id}` (the URL and facts) or `GET /download/{media-id}`."""
-        if headers.get("authorization") != f"Bearer {self.access_token}":
+        """`GET /{version}/{media-id}` (the URL and facts) or `GET /download/{media-id}`,
+        with the token of any number served."""
+        if headers.get("authorization") not in self._bearers():
             return _error_reply(GraphFailure.bad_token())
         if self._media_failures:
             return _error_reply(self._media_failures.popleft())

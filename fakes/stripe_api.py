@@ -22,6 +22,15 @@ A refund (`POST /v1/refunds`) takes a payment intent of a session the customer p
 (`complete`), refuses more than is left to refund, and queues the `charge.refunded`
 event Stripe would send (`webhook_events`; `signed_webhook` gives its body and
 Stripe-Signature header, for the test to post).
+
+Accounts, as a Connect platform sees them (README, "Many studios"): `api_key` is the
+platform's; `add_account(key)` is another Stripe account with a key of its own, and
+`connect(acct)` a connected account of the platform, reached with the platform's key and
+the `Stripe-Account` header. Every object belongs to the account it was made on: another
+account's session or payment intent is "No such ..." (404/400), an idempotency key is
+the account's own, and the events of a connected account's objects carry `account`. A key
+that is no account's is refused (401); `Stripe-Account` with a key that is not the
+platform's, or naming an account not connected to it, is refused (403) as Stripe does.
 """
 
 from __future__ import annotations
@@ -256,6 +265,27 @@ class FakeStripe:
     _saved: dict[tuple[str, str], _Saved] = field(default_factory=dict)
     _in_flight: set[tuple[str, str]] = field(default_factory=set)
     _lock: threading.RLock = field(default_factory=threading.RLock)
+    _other_keys: set[str] = field(default_factory=set)  # accounts with keys of their own
+    _connected: set[str] = field(default_factory=set)  # the platform's connected accounts
+    _owners: dict[str, str] = field(default_factory=dict)  # object id -> its account
+
+    # -- accounts ------------------------------------------------------------------------
+
+    def add_account(self, api_key: str) -> None:
+        """Another Stripe account, reached with its own secret key."""
+        with self._lock:
+            self._other_keys.add(api_key)
+
+    def connect(self, account: str) -> None:
+        """A connected account (`acct_...`) of the platform whose key is `api_key`."""
+        with self._lock:
+            self._connected.add(account)
+
+    def account_of(self, object_id: str) -> str:
+        """Which account an object was made on: the `acct_...` of a connected account, or
+        the secret key of an account reached with its own."""
+        with self._lock:
+            return self._owners[object_id]
 
     # -- scripting and inspection ------------------------------------------------------
 
@@ -338,6 +368,7 @@ class FakeStripe:
             if currency is not None:
                 session["currency"] = currency
             if payment_status == "paid":  # the charge a refund will draw on
+                self._owners.setdefault(session["payment_intent"], self._owners[session_id])
                 self._charges.setdefault(
                     session["payment_intent"],
                     charge(
@@ -349,11 +380,13 @@ class FakeStripe:
                 )
             return copy.deepcopy(session)
 
-    def pay(self, *, amount: int, currency: str) -> str:
-        """A payment made (as a completed Checkout Session leaves one); its payment intent."""
+    def pay(self, *, amount: int, currency: str, account: str | None = None) -> str:
+        """A payment made (as a completed Checkout Session leaves one) on `account` (the
+        platform's own by default); its payment intent."""
         intent = _id("pi_")
         with self._lock:
             self._charges[intent] = charge(intent, refunded=False, amount=amount, currency=currency)
+            self._owners[intent] = account or self.api_key
         return intent
 
     def expire(self, session_id: str) -> dict[str, Any]:
@@ -384,17 +417,17 @@ class FakeStripe:
                 RecordedRequest(method, path, dict(headers), params, key, time.time())
             )
             try:
-                self._authenticate(headers)
+                owner = self._authenticate(headers)
             except _StripeError as exc:
                 return self._error(exc, request_id)
         if method == "POST" and path in (SESSIONS_PATH, REFUNDS_PATH):
-            return self._create(path, params, key, request_id)
+            return self._create(path, params, key, request_id, owner)
         match = re.fullmatch(rf"{SESSIONS_PATH}/([^/]+)(/expire)?", path)
         with self._lock:
             if match and method == "GET" and not match.group(2):
-                return self._retrieve(match.group(1), request_id)
+                return self._retrieve(match.group(1), request_id, owner)
             if match and method == "POST" and match.group(2):
-                return self._expire_via_api(match.group(1), request_id)
+                return self._expire_via_api(match.group(1), request_id, owner)
         return self._error(
             _invalid(
                 f"Unrecognized request URL ({method}: {path}). Please see "
@@ -404,7 +437,9 @@ class FakeStripe:
             status=404,
         )
 
-    def _authenticate(self, headers: Mapping[str, str]) -> None:
+    def _authenticate(self, headers: Mapping[str, str]) -> str:
+        """The account the request acts on: a connected account's id (`Stripe-Account`,
+        the platform's key only), else the key's own account (named by the key)."""
         auth = headers.get("authorization", "")
         if not auth:
             raise _StripeError(
@@ -415,17 +450,38 @@ class FakeStripe:
                 "YOUR_SECRET_KEY').",
             )
         scheme, _, given = auth.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given, self.api_key):
+        keys = [self.api_key, *self._other_keys]
+        if scheme.lower() != "bearer" or not any(hmac.compare_digest(given, k) for k in keys):
             raise _StripeError(
                 401,
                 "invalid_request_error",
                 f"Invalid API Key provided: {_redact(given)}",
             )
+        account = headers.get("stripe-account")
+        if account is None:
+            return given
+        if given != self.api_key:
+            raise _StripeError(
+                403,
+                "invalid_request_error",
+                "Only Stripe Connect platforms can work with other accounts. If you need to "
+                "setup a Stripe Connect platform, you can do so at "
+                "https://dashboard.stripe.com/account/applications/settings.",
+            )
+        if account not in self._connected:
+            raise _StripeError(
+                403,
+                "invalid_request_error",
+                f"The provided key '{_redact(given)}' does not have access to account "
+                f"'{account}' (or that account does not exist). Application access may have "
+                "been revoked.",
+            )
+        return account
 
     def _create(
-        self, path: str, params: dict[str, Any], key: str | None, request_id: str
+        self, path: str, params: dict[str, Any], key: str | None, request_id: str, owner: str
     ) -> _Reply:
-        scope = (self.api_key, key) if key else None
+        scope = (owner, key) if key else None  # an idempotency key is its account's own
         with self._lock:
             failure = self._failures.popleft() if self._failures else None
             if failure is not None and failure.kind == "error" and not failure.saved:
@@ -454,7 +510,7 @@ class FakeStripe:
                     if scope is not None:
                         self._in_flight.discard(scope)
         with self._lock:
-            reply = self._create_or_replay(path, params, scope, request_id, failure)
+            reply = self._create_or_replay(path, params, scope, request_id, failure, owner)
         if failure is not None and failure.kind == "lost_response":
             return _Reply(reply.status, reply.body, reply.headers, drop=True)
         return reply
@@ -466,6 +522,7 @@ class FakeStripe:
         scope: tuple[str, str] | None,
         request_id: str,
         failure: StripeFailure | None,
+        owner: str,
     ) -> _Reply:
         fingerprint = _fingerprint("POST", path, params)
         key = scope[1] if scope is not None else None
@@ -488,19 +545,26 @@ class FakeStripe:
                 headers["Stripe-Should-Retry"] = "false"
             return _Reply(saved.status, copy.deepcopy(saved.body), headers)
         try:
-            made = self._new_session(params) if path == SESSIONS_PATH else self._new_refund(params)
+            if path == SESSIONS_PATH:
+                made = self._new_session(params, live=self._live(owner))
+            else:
+                made = self._new_refund(params, owner)
         except _StripeError as exc:
             return self._error(exc, request_id, idempotency_key=key)
         if failure is not None and failure.kind == "error":  # a saved error: the endpoint ran
             reply = self._scripted(failure, request_id, idempotency_key=key)
         else:
-            self._keep(made)
+            self._keep(made, owner)
             reply = _Reply(200, copy.deepcopy(made), self._headers(request_id, key))
         if scope is not None:
             self._saved[scope] = _Saved(fingerprint, reply.status, reply.body, request_id)
         return reply
 
-    def _new_session(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _live(self, owner: str) -> bool:
+        key = self.api_key if owner.startswith("acct_") else owner
+        return key.startswith(("sk_live_", "rk_live_"))
+
+    def _new_session(self, params: dict[str, Any], *, live: bool) -> dict[str, Any]:
         """Validate the parameters as Stripe does for what we send, then build the
         session; raises `_StripeError` (a 400 that Stripe does not save)."""
         now = int(time.time())
@@ -554,7 +618,6 @@ class FakeStripe:
         if not isinstance(pi_data, dict):
             raise _invalid("Invalid object", param="payment_intent_data")
         _refuse_unknown(pi_data, _PAYMENT_INTENT_DATA_PARAMS, "payment_intent_data")
-        live = self.api_key.startswith(("sk_live_", "rk_live_"))
         session_id = _id("cs_live_" if live else "cs_test_", 58)
         return {
             "id": session_id,
@@ -589,9 +652,11 @@ class FakeStripe:
             else None,
         }
 
-    def _keep(self, made: dict[str, Any]) -> None:
-        """Store what a create made; a refund also moves its charge and queues the
-        `charge.refunded` event, as Stripe does once the refund exists."""
+    def _keep(self, made: dict[str, Any], owner: str) -> None:
+        """Store what a create made, as `owner`'s; a refund also moves its charge and
+        queues the `charge.refunded` event (with `account` when a connected account's),
+        as Stripe does once the refund exists."""
+        self._owners[made["id"]] = owner
         if made["object"] == "checkout.session":
             self.sessions[made["id"]] = made
             return
@@ -601,10 +666,15 @@ class FakeStripe:
         charged["amount_refunded"] += made["amount"]
         charged["refunded"] = charged["amount_refunded"] >= charged["amount"]
         self.webhook_events.append(
-            event("charge.refunded", copy.deepcopy(charged), previous_attributes=before)
+            event(
+                "charge.refunded",
+                copy.deepcopy(charged),
+                previous_attributes=before,
+                account=owner if owner.startswith("acct_") else None,
+            )
         )
 
-    def _new_refund(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _new_refund(self, params: dict[str, Any], owner: str) -> dict[str, Any]:
         """Validate a refund of a paid payment intent as Stripe does; build the Refund."""
         _refuse_unknown(params, _REFUND_PARAMS, "")
         intent = params.get("payment_intent")
@@ -615,7 +685,7 @@ class FakeStripe:
                 "Must provide either `charge` or `payment_intent`.", code="parameter_missing"
             )
         charged = self._charges.get(str(intent))
-        if charged is None:
+        if charged is None or self._owners.get(str(intent), self.api_key) != owner:
             raise _invalid(
                 f"No such payment_intent: '{intent}'",
                 param="payment_intent",
@@ -654,15 +724,15 @@ class FakeStripe:
             "transfer_reversal": None,
         }
 
-    def _retrieve(self, session_id: str, request_id: str) -> _Reply:
+    def _retrieve(self, session_id: str, request_id: str, owner: str) -> _Reply:
         session = self.sessions.get(session_id)
-        if session is None:
+        if session is None or self._owners.get(session_id) != owner:
             return self._missing(session_id, request_id)
         return _Reply(200, copy.deepcopy(session), self._headers(request_id, None))
 
-    def _expire_via_api(self, session_id: str, request_id: str) -> _Reply:
+    def _expire_via_api(self, session_id: str, request_id: str, owner: str) -> _Reply:
         session = self.sessions.get(session_id)
-        if session is None:
+        if session is None or self._owners.get(session_id) != owner:
             return self._missing(session_id, request_id)
         if session["status"] != "open":
             return self._error(
@@ -969,15 +1039,18 @@ def event(
     event_id: str | None = None,
     created: int | None = None,
     previous_attributes: dict[str, Any] | None = None,
+    account: str | None = None,
 ) -> dict[str, Any]:
     """A v1 snapshot Event as Stripe posts it to a webhook endpoint; an `*.updated`-like
-    event (`charge.refunded`) carries the changed fields' old values."""
+    event (`charge.refunded`) carries the changed fields' old values, and an event of a
+    connected account's object (sent to the platform's Connect endpoint) its `account`."""
     data: dict[str, Any] = {"object": obj}
     if previous_attributes is not None:
         data["previous_attributes"] = previous_attributes
-    return {
-        "id": event_id or _id("evt_"),
-        "object": "event",
+    made: dict[str, Any] = {"id": event_id or _id("evt_"), "object": "event"}
+    if account is not None:
+        made["account"] = account
+    return made | {
         "api_version": API_VERSION,
         "created": int(time.time()) if created is None else created,
         "data": data,
