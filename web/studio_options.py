@@ -167,6 +167,11 @@ def studio_settings(base: Settings, studio: StudioRow, files: Path) -> Settings:
         if value is None or option.setting is None or option.file:
             continue
         fields[option.setting] = value
+    if given.get("stripe_account") and not given.get("stripe_key"):
+        # A Connect account is reached with the platform's key (its calls name the account
+        # in `Stripe-Account`); its events come to the platform's endpoint, verified there
+        # with STRIPE_WEBHOOK_SECRET, so it keeps no webhook secret of its own.
+        fields["stripe_api_key"] = base.stripe_api_key
     artist = given.get("artist")
     if artist:
         field = "artist_whatsapp_user_id" if _BSUID.match(artist) else "artist_whatsapp_number"
