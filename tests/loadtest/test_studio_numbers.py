@@ -42,16 +42,17 @@ def test_a_number_the_fake_does_not_serve_is_refused_as_graph_refuses_it() -> No
 
 
 def test_each_served_number_takes_its_own_token_or_the_deployments() -> None:
-    """A number served with a token of its own refuses the deployment's (190); one
-    served without takes the deployment's; the message records which number sent it."""
+    """A number served with a token of its own refuses the deployment's, as Graph refuses
+    a token that may not load the number (400, code 100, subcode 33); one served without
+    takes the deployment's; the message records which number sent it."""
     fake = FakeGraphApi()
     fake.serve_number("200000001", "studio-1-token")
     fake.serve_number("200000002")
 
-    assert _post(fake, "200000001", fake.access_token)[0] == 401
+    assert _post(fake, "200000001", fake.access_token)[0] == 400
     assert _post(fake, "200000001", "studio-1-token")[0] == 200
     assert _post(fake, "200000002", fake.access_token)[0] == 200
-    assert _post(fake, "200000002", "studio-1-token")[0] == 401
+    assert _post(fake, "200000002", "studio-1-token")[0] == 400
 
     assert [studio_of_path(m.path) for m in fake.sent] == ["200000001", "200000002"]
 

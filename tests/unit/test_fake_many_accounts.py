@@ -50,7 +50,7 @@ def test_each_number_sends_with_its_own_token_only() -> None:
     )
     assert f"Object with ID '{OTHER_NUMBER}' does not exist" in str(error["message"])
     assert _send(graph, OTHER_NUMBER, "nobody's token")[0] == 401
-    assert _send(graph, "999999", graph.access_token)[0] == 404  # a number it does not serve
+    assert _send(graph, "999999", graph.access_token)[0] == 400  # a number it does not serve
     assert [m.phone_number_id for m in graph.sent] == [OTHER_NUMBER, graph.phone_number_id]
     assert [m.to for m in graph.sent_from(OTHER_NUMBER)] == ["447700900001"]
 
