@@ -22,7 +22,7 @@ from tests.web.conftest import Running
 from tests.web.conftest import test_settings as settings_for
 from web import create_app
 from web.app import DATABASE_KEY
-from web.services import Services
+from web.services import Services, services_of
 
 pytestmark = pytest.mark.anyio
 
@@ -74,7 +74,7 @@ async def test_the_calendar_is_read_at_start_and_a_failure_keeps_the_last_good_c
 
     calendar_host.fail_with(503)
     calendar_clock.advance(REFRESH_S)
-    services = running.app.extensions["booking.services"]
+    services = services_of(running.app.extensions)
     assert isinstance(services, Services)
     assert services.busy_calendar is not None
     services.busy_calendar.wake()

@@ -131,8 +131,10 @@ async def test_from_approval_to_booked(
     (create,) = stripe_fake.create_requests()
     assert create.idempotency_key == f"deposit:{LEAD}:1"
     assert create.params["client_reference_id"] == lead_id
-    assert create.params["metadata"] == {"lead_id": lead_id}
-    assert create.params["payment_intent_data"] == {"metadata": {"lead_id": lead_id}}
+    assert create.params["metadata"] == {"lead_id": lead_id, "studio": "default"}
+    assert create.params["payment_intent_data"] == {
+        "metadata": {"lead_id": lead_id, "studio": "default"}
+    }
     assert create.params["mode"] == "payment"
     assert session["amount_total"] == 5000
     assert session["currency"] == "gbp"

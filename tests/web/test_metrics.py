@@ -27,7 +27,7 @@ from tests.web.conftest import test_settings as settings_for
 from web import create_app
 from web.app import DATABASE_KEY
 from web.metrics import Metrics
-from web.services import Services
+from web.services import Services, services_of
 
 pytestmark = pytest.mark.anyio
 
@@ -69,7 +69,7 @@ class Scrape:
 
 def scrape_headers(app: Quart) -> dict[str, str]:
     """Prometheus' credential: the app's own ADMIN_TOKEN as a bearer token."""
-    token = app.extensions["booking.services"].settings.admin_token
+    token = services_of(app.extensions).settings.admin_token
     assert token is not None, "/metrics needs ADMIN_TOKEN"
     return {"Authorization": f"Bearer {token.get_secret_value()}"}
 
@@ -82,7 +82,7 @@ async def scrape(running: Running) -> Scrape:
 
 
 def _services(running: Running) -> Services:
-    found = running.app.extensions["booking.services"]
+    found = services_of(running.app.extensions)
     assert isinstance(found, Services)
     return found
 

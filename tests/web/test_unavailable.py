@@ -13,7 +13,7 @@ from storage.locks import lock_key
 from tests.waiting import eventually
 from tests.web.conftest import Running
 from web.app import DATABASE_KEY
-from web.services import Services
+from web.services import Services, services_of
 
 pytestmark = pytest.mark.anyio
 
@@ -28,7 +28,7 @@ def settings_overrides() -> dict[str, Any]:
 
 
 def _services(running: Running) -> Services:
-    found = running.app.extensions["booking.services"]
+    found = services_of(running.app.extensions)
     assert isinstance(found, Services)
     return found
 
