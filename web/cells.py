@@ -143,9 +143,6 @@ class Cells:
         the lead's lock, at its version)."""
         # A disabled studio keeps a cell without loops: the operator's token still reads it.
         wanted = {s.id: s for s in studios if s.id != DEFAULT_STUDIO_ID}
-        self.directory.set_disabled(
-            frozenset(s.phone_number_id for s in studios if not s.enabled and s.phone_number_id)
-        )
         for studio_id in list(self._cells):
             if studio_id != DEFAULT_STUDIO_ID and studio_id not in wanted:
                 await self._close(self._cells.pop(studio_id))

@@ -66,13 +66,20 @@ class Directory:
         # Read the studios again now (a number no running studio has came in).
         self.look_again = look_again
         self._by_id: dict[int, Services] = {}
-        self._disabled: frozenset[str] = frozenset()  # the numbers of disabled studios
 
-    def set_disabled(self, numbers: frozenset[str]) -> None:
-        self._disabled = numbers
-
-    def disabled(self, phone_number_id: str) -> bool:
-        return phone_number_id in self._disabled
+    def disabled(self, phone_number_id: str) -> Services | None:
+        """The disabled studio of a business number: it receives nothing, and what came
+        for it is recorded under it."""
+        return next(
+            (
+                s
+                for s in self._by_id.values()
+                if s.settings.whatsapp_phone_number_id == phone_number_id
+                and s.studio is not None
+                and not s.studio.enabled
+            ),
+            None,
+        )
 
     def put(self, studio_id: int, running: Services) -> None:
         self._by_id[studio_id] = running

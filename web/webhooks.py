@@ -124,8 +124,11 @@ async def take_whatsapp_batch(
             running = _studio_of(directory, number)
         if running is None:
             assert number is not None
-            kind = "studio_disabled" if directory.disabled(number) else "unknown_phone_number_id"
-            await default.actors.handle(RecordUnroutedChange(kind, number, correlation_id))
+            disabled = directory.disabled(number)  # recorded under it; else the default's
+            kind = "unknown_phone_number_id" if disabled is None else "studio_disabled"
+            await (disabled or default).actors.handle(
+                RecordUnroutedChange(kind, number, correlation_id)
+            )
             counts["no_studio"] += 1
             continue
         # One part is the body itself: its refused items are cut from the text as it came.
@@ -165,7 +168,7 @@ def _studio_of(directory: Directory, number: str | None) -> Services | None:
     if found is not None:
         return found
     if default is not None and default.settings.whatsapp_phone_number_id is None:
-        return None if directory.disabled(number) else default
+        return None if directory.disabled(number) is not None else default
     return None
 
 

@@ -90,9 +90,8 @@ async def test_a_studio_added_disabled_and_enabled_is_followed_without_a_restart
         )
         assert (await answer.get_json())["received"] == {"no_studio": 1}
         assert await running.pool.fetchval("SELECT count(*) FROM leads") == 0
-        assert [e["phone_number_id"] for e in await _events(running, "studio_disabled")] == [
-            NORTH_NUMBER
-        ]
+        disabled = await _events(running, "studio_disabled")
+        assert [(e["studio_id"], e["phone_number_id"]) for e in disabled] == [(2, NORTH_NUMBER)]
 
         await book.set_enabled("north", True)
         await eventually(opened, timeout_s=10)
