@@ -50,6 +50,13 @@ class ArtistMessages:
     def __init__(self, con: asyncpg.Connection) -> None:
         self._con = con
 
+    async def has_lead(self, lead_key: str) -> bool:
+        """Whether `lead_key` is a lead of this unit's studio."""
+        found: bool = await self._con.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM leads WHERE lead_key = $1)", lead_key
+        )
+        return found
+
     async def leads_with(self, status: str, limit: int) -> list[WaitingLead]:
         rows = await self._con.fetch(_LEADS_WITH, status, limit)
         return [WaitingLead(**dict(row)) for row in rows]

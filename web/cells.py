@@ -113,11 +113,16 @@ class Cells:
             first = False
             if self._stopping.is_set():
                 return
-            async with self._looking:  # never beside a look_again
-                seen = await self._book.fingerprint()
-                if seen != self._seen:
-                    self._seen = seen
-                    await self._sync(await self._book.all())
+            try:
+                async with self._looking:  # never beside a look_again
+                    seen = await self._book.fingerprint()
+                    if seen != self._seen:
+                        await self._sync(await self._book.all())
+                        self._seen = seen
+            except Exception as error:
+                # Never down for a database that is away: readiness names the database
+                # itself, and the studios are read again on the next tick.
+                log.warning("studios.not_followed", error=type(error).__name__)
 
     def stop_following(self) -> None:
         self._stopping.set()
@@ -133,8 +138,9 @@ class Cells:
             if time.monotonic() - self._looked_at < 1.0:
                 return
             self._looked_at = time.monotonic()
-            self._seen = await self._book.fingerprint()
+            seen = await self._book.fingerprint()
             await self._sync(await self._book.all())
+            self._seen = seen
 
     async def _sync(self, studios: list[StudioRow]) -> None:
         """Open the studios added or changed, close the ones gone. A changed studio's new

@@ -28,7 +28,7 @@ from actors.artist import (
     artist_state_to_json,
 )
 from actors.errors import TurnFailed
-from actors.lead import RecordEvent, Status, effect_to_json, outbox_channel
+from actors.lead import Outcome, RecordEvent, Status, effect_to_json, outbox_channel
 from actors.runtime.inbound import ArtistInbound
 from actors.schedule.time_off import BlockTime, UnblockTime
 from storage import (
@@ -93,6 +93,13 @@ class ArtistTurns:
                 event = replace(event, waiting=await _waiting(unit))
             state = artist_state_from_json(start.state)
             decision = self._behaviour.decide(state, event)
+            forward = decision.forward
+            if forward is not None and not await unit.artist.has_lead(forward.event.wa_id):
+                # A button or list pick naming no lead of this studio (another studio's,
+                # or one long gone): it names nothing, and no lead is made of it.
+                log.warning("artist.forward_to_no_lead", message_id=message.message_id)
+                ignored = replace(decision, forward=None, outcome=Outcome.NOT_APPLICABLE)
+                return ArtistCommitted(ignored, written=False)
             if not decision.writes:
                 return ArtistCommitted(decision, written=False)
             await unit.artist_turns.write(_write(start.version, decision, message))
