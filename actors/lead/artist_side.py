@@ -40,7 +40,16 @@ from actors.lead.script import Policy
 from actors.lead.status import Status
 from actors.lead.transitions import move
 
-__all__ = ["REPLY_KEY", "WINDOW_S", "ArtistSide", "who"]
+__all__ = [
+    "REPLY_KEY",
+    "WINDOW_S",
+    "ArtistSide",
+    "inside_window",
+    "reply_not_sent",
+    "reply_recorded",
+    "tell_artist",
+    "who",
+]
 
 S = Status
 WINDOW_S = 24 * 3600  # WhatsApp's customer service window
@@ -97,21 +106,18 @@ class ArtistSide:
 
     def tell(self, state: LeadState, key: str, **params: str) -> tuple[Effect, ...]:
         """A forward of the copy's `key` about the lead (an edit, a form, an order)."""
-        artist = self._policy.artist_number
-        if artist is None or artist == state.wa_id:
-            return ()
-        return (SendMessage(to=artist, key=key, params={**who(state), **params}),)
+        return tell_artist(self._policy.artist_number, state, key, **params)
 
     def reply(self, state: LeadState, replied: ArtistReplied) -> Decision:
         """The artist's words, to the lead, if WhatsApp lets them go."""
         text = (replied.text or "").strip()
         if not text and not replied.media_id:
-            return self._not_sent(state, replied, "reason_unreadable")
+            return reply_not_sent(state, replied, self._policy.artist_number, "reason_unreadable")
         if state.status is S.OPTOUT:
-            return self._not_sent(state, replied, "reason_opted_out")
-        inside = self._inside_window(state, replied)
+            return reply_not_sent(state, replied, self._policy.artist_number, "reason_opted_out")
+        inside = inside_window(state, replied)
         if not inside and REPLY_KEY not in self._policy.templated:
-            return self._not_sent(state, replied, "reason_window")
+            return reply_not_sent(state, replied, self._policy.artist_number, "reason_window")
         if state.status in _BOT_TALKING:
             resume = S.QUALIFYING if state.status in (S.NEW, S.STALE) else state.status
             state = replace(move(state, S.NEEDS_ARTIST_REPLY, replied), resume_status=resume)
@@ -130,26 +136,50 @@ class ArtistSide:
             # Words on a voice note or a sticker cannot ride as its caption: said first.
             messages = (words, media) if text and not kind.takes_caption else (media,)
         delivery = "free_text" if inside else "template"
-        return Decision(state, (*messages, self._recorded(replied, delivery)))
+        return Decision(state, (*messages, reply_recorded(replied, delivery)))
 
-    def _inside_window(self, state: LeadState, replied: ArtistReplied) -> bool:
-        if state.last_message_ts == 0:
-            return True  # never heard from them here: Meta judges, as the relay does
-        return int(replied.received_at.timestamp()) - state.last_message_ts < WINDOW_S
 
-    def _not_sent(self, state: LeadState, replied: ArtistReplied, reason: str) -> Decision:
-        effects: list[Effect] = []
-        artist = self._policy.artist_number
-        if artist is not None and replied.via == "whatsapp":
-            params = {**who(state), "reason": reason}
-            effects.append(SendMessage(to=artist, key="artist_reply_not_sent", params=params))
-        effects.append(self._recorded(replied, "not_sent", reason))
-        return Decision(state, tuple(effects))
+def tell_artist(
+    artist_number: str | None, state: LeadState, key: str, **params: str
+) -> tuple[Effect, ...]:
+    """The copy's `key` about the lead, to the artist (none without one, or when the
+    lead is the artist's own number)."""
+    if artist_number is None or artist_number == state.wa_id:
+        return ()
+    return (SendMessage(to=artist_number, key=key, params={**who(state), **params}),)
 
-    def _recorded(
-        self, replied: ArtistReplied, delivery: str, reason: str | None = None
-    ) -> RecordEvent:
-        """The event the admin API and the studio page read the reply's fate from."""
-        level = "warn" if delivery == "not_sent" else "info"
-        detail = {"message_id": replied.message_id, "via": replied.via, "delivery": delivery}
-        return RecordEvent(level, "artist_replied", {**detail, "reason": reason})
+
+def inside_window(state: LeadState, replied: ArtistReplied) -> bool:
+    """Whether the artist's reply falls inside WhatsApp's 24-hour window."""
+    if state.last_message_ts == 0:
+        return True  # never heard from them here: Meta judges, as the relay does
+    return int(replied.received_at.timestamp()) - state.last_message_ts < WINDOW_S
+
+
+def reply_not_sent(
+    state: LeadState,
+    replied: ArtistReplied,
+    artist_number: str | None,
+    reason: str,
+    *,
+    design: bool = False,
+) -> Decision:
+    """Not sent (the page says why; the artist on WhatsApp is told)."""
+    effects: list[Effect] = []
+    if artist_number is not None and replied.via == "whatsapp":
+        params = {**who(state), "reason": reason}
+        effects.append(SendMessage(to=artist_number, key="artist_reply_not_sent", params=params))
+    effects.append(reply_recorded(replied, "not_sent", reason, design=design))
+    return Decision(state, tuple(effects))
+
+
+def reply_recorded(
+    replied: ArtistReplied, delivery: str, reason: str | None = None, *, design: bool = False
+) -> RecordEvent:
+    """The event the admin API and the studio page read the reply's fate from (a design
+    offered from a reply says so)."""
+    level = "warn" if delivery == "not_sent" else "info"
+    detail = {"message_id": replied.message_id, "via": replied.via, "delivery": delivery}
+    if design:
+        return RecordEvent(level, "artist_replied", {**detail, "reason": reason, "design": True})
+    return RecordEvent(level, "artist_replied", {**detail, "reason": reason})

@@ -21,7 +21,13 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from actors.lead.artist_side import WINDOW_S, who
+from actors.lead.artist_side import (
+    inside_window,
+    reply_not_sent,
+    reply_recorded,
+    tell_artist,
+    who,
+)
 from actors.lead.designs_record import ChangeRequest, Design, DesignStatus
 from actors.lead.messages import OfferDesign, SendMedia, SendMessage, media_kind
 from actors.lead.model import (
@@ -74,9 +80,13 @@ class DesignRules:
         if note is None:
             return None
         if state.status in _NO_DESIGN_STATUSES:
-            return self._not_sent(state, replied, "reason_opted_out")
-        if not self._inside_window(state, replied):
-            return self._not_sent(state, replied, "reason_window")
+            return reply_not_sent(
+                state, replied, self._policy.artist_number, "reason_opted_out", design=True
+            )
+        if not inside_window(state, replied):
+            return reply_not_sent(
+                state, replied, self._policy.artist_number, "reason_window", design=True
+            )
         number = state.designs.latest + 1
         at = int(replied.received_at.timestamp())
         designs = replace(
@@ -176,29 +186,8 @@ class DesignRules:
         return SendMessage(state.wa_id, key)
 
     def _tell(self, state: LeadState, key: str, **params: str) -> tuple[Effect, ...]:
-        artist = self._policy.artist_number
-        if artist is None or artist == state.wa_id:
-            return ()
-        return (SendMessage(to=artist, key=key, params={**who(state), **params}),)
-
-    def _inside_window(self, state: LeadState, replied: ArtistReplied) -> bool:
-        if state.last_message_ts == 0:
-            return True  # never heard from them here: Meta judges, as the relay does
-        return int(replied.received_at.timestamp()) - state.last_message_ts < WINDOW_S
-
-    def _not_sent(self, state: LeadState, replied: ArtistReplied, reason: str) -> Decision:
-        """Not sent (the page says why; the artist on WhatsApp is told)."""
-        effects: list[Effect] = []
-        artist = self._policy.artist_number
-        if artist is not None and replied.via == "whatsapp":
-            params = {**who(state), "reason": reason}
-            effects.append(SendMessage(to=artist, key="artist_reply_not_sent", params=params))
-        effects.append(_recorded(replied, "not_sent", reason))
-        return Decision(state, tuple(effects))
+        return tell_artist(self._policy.artist_number, state, key, **params)
 
 
 def _recorded(replied: ArtistReplied, delivery: str, reason: str | None = None) -> RecordEvent:
-    """The event the studio page and the admin API read a reply's fate from."""
-    level = "warn" if delivery == "not_sent" else "info"
-    detail = {"message_id": replied.message_id, "via": replied.via, "delivery": delivery}
-    return RecordEvent(level, "artist_replied", {**detail, "reason": reason, "design": True})
+    return reply_recorded(replied, delivery, reason, design=True)
