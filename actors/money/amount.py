@@ -106,15 +106,20 @@ def parse_money(text: str, currency: str, locale: str) -> Money:
     code = known_currency(currency)
     examples = _examples(code, locale)
     hint = " or ".join(examples)  # "80 or £80.50"
-    bare = _SPACES.sub("", text)
-    if not bare:
-        raise MoneyError(
+
+    def type_in() -> MoneyError:
+        """Not an amount at all: what to type instead."""
+        return MoneyError(
             f"Type the deposit in {code}, like {hint}.",
             "type_in",
             code=code,
             hint=hint,
             examples=examples,
         )
+
+    bare = _SPACES.sub("", text)
+    if not bare:
+        raise type_in()
     number = _without_own_sign(bare, code, locale)
     if any(unicodedata.category(c) == "Sc" for c in number) or _other_code(number):
         raise MoneyError(
@@ -125,31 +130,13 @@ def parse_money(text: str, currency: str, locale: str) -> Money:
         raise MoneyError("The amount must be more than zero.", "not_positive")
     marks = {str(get_decimal_symbol(locale)), str(get_group_symbol(locale)), ".", ","}
     if not number or not all(c.isdigit() or c in marks for c in number):
-        raise MoneyError(
-            f"Type the deposit in {code}, like {hint}.",
-            "type_in",
-            code=code,
-            hint=hint,
-            examples=examples,
-        )
+        raise type_in()
     try:
         value = parse_decimal(number, locale=locale, strict=True)
     except (NumberFormatError, InvalidOperation):
-        raise MoneyError(
-            f"Type the deposit in {code}, like {hint}.",
-            "type_in",
-            code=code,
-            hint=hint,
-            examples=examples,
-        ) from None
+        raise type_in() from None
     if not value.is_finite():
-        raise MoneyError(
-            f"Type the deposit in {code}, like {hint}.",
-            "type_in",
-            code=code,
-            hint=hint,
-            examples=examples,
-        )
+        raise type_in()
     exponent = int(get_currency_precision(code))
     minor = value.scaleb(exponent)
     if minor != minor.to_integral_value():
