@@ -67,20 +67,6 @@ class Directory:
         self.look_again = look_again
         self._by_id: dict[int, Services] = {}
 
-    def disabled(self, phone_number_id: str) -> Services | None:
-        """The disabled studio of a business number: it receives nothing, and what came
-        for it is recorded under it."""
-        return next(
-            (
-                s
-                for s in self._by_id.values()
-                if s.settings.whatsapp_phone_number_id == phone_number_id
-                and s.studio is not None
-                and not s.studio.enabled
-            ),
-            None,
-        )
-
     def put(self, studio_id: int, running: Services) -> None:
         self._by_id[studio_id] = running
 
@@ -92,12 +78,22 @@ class Directory:
 
     def by_number(self, phone_number_id: str) -> Services | None:
         """The enabled studio of a business number (a disabled one receives nothing)."""
+        found = self._of_number(phone_number_id)
+        return found if found is not None and _enabled(found) else None
+
+    def disabled(self, phone_number_id: str) -> Services | None:
+        """The disabled studio of a business number: it receives nothing, and what came
+        for it is recorded under it."""
+        found = self._of_number(phone_number_id)
+        return found if found is not None and not _enabled(found) else None
+
+    def _of_number(self, phone_number_id: str) -> Services | None:
+        """The studio of a number (numbers are unique across studios, table `studios`)."""
         return next(
             (
                 s
                 for s in self._by_id.values()
                 if s.settings.whatsapp_phone_number_id == phone_number_id
-                and (s.studio is None or s.studio.enabled)
             ),
             None,
         )
@@ -112,6 +108,10 @@ class Directory:
         extensions[_KEY] = self
 
 
+def _enabled(running: Services) -> bool:
+    return running.studio is None or running.studio.enabled
+
+
 def services() -> Services:
     """The services of the studio this request is for (only while serving): the one
     under whose /s/<slug>/ prefix it came, else the default studio. A slug that is no
@@ -122,11 +122,7 @@ def services() -> Services:
     found = directory_of(current_app.extensions).by_slug(slug)
     if found is None:
         raise NotFound()
-    if (
-        found.studio is not None
-        and not found.studio.enabled
-        and not request.path.startswith("/admin")
-    ):
+    if not _enabled(found) and not request.path.startswith("/admin"):
         raise NotFound()  # a disabled studio's page is refused; the operator reads its API
     return found
 
