@@ -4,6 +4,7 @@ on 127.0.0.1, which the app's own Graph client calls over HTTP."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,7 @@ import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol
 
+from actors.runtime.clock import Clock
 from fakes.graph import FakeGraphApi, GraphServer
 from fakes.meta import encode, sign
 from fakes.stripe_api import FakeStripe, StripeServer
@@ -69,6 +71,25 @@ class Running:
         )
 
 
+def stripe_settings(stripe_fake: FakeStripe, stripe_server: StripeServer) -> dict[str, Any]:
+    """The settings that point an app at the fake Stripe over HTTP."""
+    return {
+        "stripe_api_key": stripe_fake.api_key,
+        "stripe_api_base": stripe_server.base_url,
+        "stripe_webhook_secret": stripe_fake.webhook_secret,
+    }
+
+
+@asynccontextmanager
+async def running_app(
+    settings: Settings, pool: Pool, graph_server: GraphServer, clock: Clock | None = None
+) -> AsyncIterator[Running]:
+    """The app of `settings` in-process, lifespan included, on the test's pool and Graph."""
+    app = create_app(settings, clock=clock)
+    async with app.test_app() as test_app:
+        yield Running(app, test_app.test_client(), graph_server.fake, pool)
+
+
 @pytest.fixture
 def graph() -> FakeGraphApi:
     return FakeGraphApi()
@@ -105,9 +126,9 @@ async def running(
     graph_server: GraphServer,
     settings_overrides: dict[str, Any],
 ) -> AsyncIterator[Running]:
-    app = create_app(test_settings(database_url, graph_server, **settings_overrides))
-    async with app.test_app() as test_app:
-        yield Running(app, test_app.test_client(), graph_server.fake, pool)
+    settings = test_settings(database_url, graph_server, **settings_overrides)
+    async with running_app(settings, pool, graph_server) as running:
+        yield running
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from fakes.stripe_api import FakeStripe, StripeServer, event
 from storage.pool import Pool
 from tests.clock import FakeClock
 from tests.studio_example import example_without_consent
-from tests.web.conftest import Running
+from tests.web.conftest import Running, running_app, stripe_settings
 from tests.web.conftest import test_settings as settings_for
 from tests.web.phone import Phone, buttons_of, is_question
 from tests.web.test_appointments_http import (
@@ -30,7 +30,6 @@ from tests.web.test_appointments_http import (
     picked_first,
     post_stripe,
 )
-from web import create_app
 
 pytestmark = pytest.mark.anyio
 
@@ -66,18 +65,15 @@ async def studio_running(
         graph_server,
         studio_file=example_without_consent(),
         artist_whatsapp_number=ARTIST,
-        stripe_api_key=stripe_fake.api_key,
-        stripe_api_base=stripe_server.base_url,
-        stripe_webhook_secret=stripe_fake.webhook_secret,
+        **stripe_settings(stripe_fake, stripe_server),
         timer_poll_s=0.05,
         locale=locale,
         whatsapp_templates={
             key: {"name": key} for key in ("visit_reminder", "aftercare", "healed_photo_request")
         },
     )
-    app = create_app(settings, clock=clock)
-    async with app.test_app() as test_app:
-        yield Running(app, test_app.test_client(), graph_server.fake, pool)
+    async with running_app(settings, pool, graph_server, clock) as running:
+        yield running
 
 
 async def booked(

@@ -18,7 +18,7 @@ from storage import Database
 from tests.busy_calendars import EXPECTED_BUSY, WINDOW
 from tests.clock import FakeClock
 from tests.waiting import eventually
-from tests.web.conftest import Running
+from tests.web.conftest import Running, running_app
 from tests.web.conftest import test_settings as settings_for
 from web import create_app
 from web.app import DATABASE_KEY
@@ -43,9 +43,8 @@ async def running(
         busy_calendar_url=calendar_host.url,
         busy_calendar_refresh_s=REFRESH_S,
     )
-    app = create_app(settings, clock=calendar_clock)
-    async with app.test_app() as test_app:
-        yield Running(app, test_app.test_client(), graph_server.fake, pool)
+    async with running_app(settings, pool, graph_server, calendar_clock) as running:
+        yield running
 
 
 async def readyz(running: Running) -> tuple[int, dict[str, Any]]:

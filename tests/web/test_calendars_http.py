@@ -24,11 +24,10 @@ from tests.clock import FakeClock
 from tests.odd_calendars import FRIDAY_BUSY, ODD_CALENDARS, SKIPPED
 from tests.studio_example import example_without_consent
 from tests.waiting import eventually
-from tests.web.conftest import Running
+from tests.web.conftest import Running, running_app
 from tests.web.conftest import test_settings as settings_for
 from tests.web.phone import Phone, buttons_of
 from tests.web.studio_harness import PASSWORD, form_token
-from web import create_app
 
 pytestmark = pytest.mark.anyio
 
@@ -66,9 +65,8 @@ async def service(
         studio_password=PASSWORD,
         timer_poll_s=0.05,
     )
-    app = create_app(settings, clock=calendar_clock)
-    async with app.test_app() as test_app:
-        yield Running(app, test_app.test_client(), graph_server.fake, pool)
+    async with running_app(settings, pool, graph_server, calendar_clock) as running:
+        yield running
 
 
 async def calendar_read(running: Running) -> None:

@@ -21,7 +21,7 @@ from storage.pool import Pool
 from tests.clock import FakeClock
 from tests.studio_example import example_data
 from tests.waiting import eventually
-from tests.web.conftest import ADMIN_TOKEN, Running
+from tests.web.conftest import ADMIN_TOKEN, Running, running_app, stripe_settings
 from tests.web.conftest import test_settings as settings_for
 from tests.web.phone import Phone, buttons_of
 from tests.web.studio_harness import form_token
@@ -34,7 +34,6 @@ from tests.web.test_appointments_http import (
     refunded_once,
     status,
 )
-from web import create_app
 
 pytestmark = pytest.mark.anyio
 
@@ -98,9 +97,7 @@ async def studio_running(
         graph_server,
         studio_file=studio_file,
         artist_whatsapp_number=ARTIST,
-        stripe_api_key=stripe_fake.api_key,
-        stripe_api_base=stripe_server.base_url,
-        stripe_webhook_secret=stripe_fake.webhook_secret,
+        **stripe_settings(stripe_fake, stripe_server),
         timer_poll_s=0.05,
         whatsapp_templates={
             key: {"name": key}
@@ -111,9 +108,8 @@ async def studio_running(
         },
         **settings_more,
     )
-    app = create_app(settings, clock=clock)
-    async with app.test_app() as test_app:
-        yield Running(app, test_app.test_client(), graph_server.fake, pool)
+    async with running_app(settings, pool, graph_server, clock) as running:
+        yield running
 
 
 async def offered(running: Running, locale: str = "en_GB") -> tuple[Phone, Phone, SentMessage]:

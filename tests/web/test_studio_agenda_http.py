@@ -24,7 +24,7 @@ from storage.pool import Pool
 from tests.clock import FakeClock
 from tests.studio_example import example_without_consent
 from tests.waiting import eventually
-from tests.web.conftest import Running
+from tests.web.conftest import Running, running_app, stripe_settings
 from tests.web.conftest import test_settings as settings_for
 from tests.web.phone import Phone, buttons_of
 from tests.web.studio_harness import PASSWORD, form_token
@@ -59,13 +59,10 @@ async def running(
         studio_file=example_without_consent(),
         artist_whatsapp_number=ARTIST,
         studio_password=PASSWORD,
-        stripe_api_key=stripe_fake.api_key,
-        stripe_api_base=stripe_server.base_url,
-        stripe_webhook_secret=stripe_fake.webhook_secret,
+        **stripe_settings(stripe_fake, stripe_server),
     )
-    app = create_app(settings, clock=clock)
-    async with app.test_app() as test_app:
-        yield Running(app, test_app.test_client(), graph_server.fake, pool)
+    async with running_app(settings, pool, graph_server, clock) as running:
+        yield running
 
 
 async def signed_in(running: Running) -> str:

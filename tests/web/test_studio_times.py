@@ -20,12 +20,11 @@ from fakes.graph import GraphServer
 from storage.pool import Pool
 from tests.clock import FakeClock
 from tests.studio_example import example_data
-from tests.web.conftest import Running
+from tests.web.conftest import Running, running_app
 from tests.web.conftest import test_settings as settings_for
 from tests.web.phone import Phone
 from tests.web.studio_harness import ARTIST, PASSWORD, form_token
 from tests.web.test_studio_media import signed_in
-from web import create_app
 
 pytestmark = pytest.mark.anyio
 
@@ -75,9 +74,8 @@ async def running_at(
         artist_whatsapp_number=ARTIST,
         studio_password=PASSWORD,
     )
-    app = create_app(settings, clock=clock)
-    async with app.test_app() as test_app:
-        yield Running(app, test_app.test_client(), graph_server.fake, pool)
+    async with running_app(settings, pool, graph_server, clock) as running:
+        yield running
 
 
 async def pages(running: Running, written_at: datetime) -> tuple[str, str]:

@@ -20,11 +20,10 @@ from fakes.graph import GraphServer, SentMessage
 from storage.pool import Pool
 from tests.clock import FakeClock
 from tests.studio_example import example_text
-from tests.web.conftest import Running
+from tests.web.conftest import Running, running_app
 from tests.web.conftest import test_settings as settings_for
 from tests.web.phone import Phone, _question_for, buttons_of, is_question
 from tests.web.studio_harness import PASSWORD, form_token
-from web import create_app
 
 pytestmark = pytest.mark.anyio
 
@@ -66,9 +65,8 @@ async def running(
         locale=locale,
         timer_poll_s=0.05,
     )
-    app = create_app(settings, clock=clock)
-    async with app.test_app() as test_app:
-        yield Running(app, test_app.test_client(), graph_server.fake, pool)
+    async with running_app(settings, pool, graph_server, clock) as running:
+        yield running
 
 
 async def offered(running: Running, when: str, locale: str) -> tuple[Phone, Phone, SentMessage]:

@@ -26,7 +26,7 @@ from storage.pool import Pool
 from tests.clock import FakeClock
 from tests.studio_example import example_without_consent
 from tests.waiting import eventually
-from tests.web.conftest import ADMIN_TOKEN, Running
+from tests.web.conftest import ADMIN_TOKEN, Running, stripe_settings
 from tests.web.conftest import test_settings as settings_for
 from tests.web.phone import Phone, buttons_of
 from web import create_app
@@ -60,9 +60,7 @@ async def replicas(
         graph_server,
         studio_file=example_without_consent(),
         artist_whatsapp_number=ARTIST,
-        stripe_api_key=stripe_fake.api_key,
-        stripe_api_base=stripe_server.base_url,
-        stripe_webhook_secret=stripe_fake.webhook_secret,
+        **stripe_settings(stripe_fake, stripe_server),
         timer_poll_s=0.05,
     )
     one, two = create_app(settings, clock=clock), create_app(settings, clock=clock)

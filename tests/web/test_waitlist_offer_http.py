@@ -21,11 +21,10 @@ from fakes.stripe_api import FakeStripe, StripeServer, encode, event, sign
 from storage.pool import Pool
 from tests.clock import FakeClock
 from tests.waiting import eventually
-from tests.web.conftest import ADMIN_TOKEN, Running
+from tests.web.conftest import ADMIN_TOKEN, Running, running_app, stripe_settings
 from tests.web.conftest import test_settings as settings_for
 from tests.web.phone import Phone, buttons_of
 from tests.web.test_waitlist_http import LONDON, ROOT, _with_button, approved, status
-from web import create_app
 
 pytestmark = pytest.mark.anyio
 
@@ -54,15 +53,12 @@ async def running(
         graph_server,
         studio_file=ROOT / "studio.example.yml",
         artist_whatsapp_number=ARTIST,
-        stripe_api_key=stripe_fake.api_key,
-        stripe_api_base=stripe_server.base_url,
-        stripe_webhook_secret=stripe_fake.webhook_secret,
+        **stripe_settings(stripe_fake, stripe_server),
         timer_poll_s=0.05,
         whatsapp_templates={"waitlist_offer": {"name": "waitlist_offer"}},
     )
-    app = create_app(settings, clock=clock)
-    async with app.test_app() as test_app:
-        yield Running(app, test_app.test_client(), graph_server.fake, pool)
+    async with running_app(settings, pool, graph_server, clock) as running:
+        yield running
 
 
 async def waitlist_of(running: Running, wa_id: str) -> tuple[str, str]:
