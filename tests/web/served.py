@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -23,7 +24,6 @@ from hypercorn.config import Config
 from quart import Quart
 
 from fakes.graph import FakeGraphApi, GraphServer
-from loadtest.replicas import free_port
 from storage.pool import Pool
 from tests.waiting import eventually
 from tests.web.conftest import Running, test_settings
@@ -50,6 +50,17 @@ def form_token_of(html: str) -> str:
     return found.group(1)
 
 
+def held_port() -> tuple[str, int]:
+    """A socket bound now to a free port of 127.0.0.1, for Hypercorn's `bind` (`fd://`),
+    and its port. Taken before the app starts, the port cannot go to another server
+    (another xdist worker's) in between, as a port merely found free can."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port: int = sock.getsockname()[1]
+    return f"fd://{sock.detach()}", port
+
+
 def _without_lifespan(app: Quart) -> Any:
     """The app for hypercorn, whose lifespan `test_app()` already runs."""
 
@@ -74,7 +85,7 @@ async def served(
 ) -> AsyncIterator[Served]:
     """One replica of the service, with `overrides` to its settings, over HTTP."""
     app = create_app(test_settings(database_url, graph_server, **overrides))
-    port = free_port()
+    bind, port = held_port()
     base_url = f"http://127.0.0.1:{port}"
     async with AsyncExitStack() as stack:
         test_app = app.test_app()
@@ -83,7 +94,7 @@ async def served(
         fake: FakeGraphApi = graph_server.fake
         running = Running(app, test_app.test_client(), fake, pool)
         config = Config()
-        config.bind = [f"127.0.0.1:{port}"]
+        config.bind = [bind]
         config.accesslog = None
         config.backlog = 1024  # hundreds of clients connect at once
         stopped = asyncio.Event()

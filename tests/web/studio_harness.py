@@ -28,10 +28,10 @@ from quart import Quart, Response
 from actors.runtime.clock import Clock
 from fakes.graph import FakeGraphApi
 from fakes.stripe_api import FakeStripe
-from loadtest.replicas import free_port
 from storage.pool import Pool
 from tests.waiting import eventually
 from tests.web.conftest import Running, test_settings
+from tests.web.served import held_port
 from web import create_app
 
 __all__ = [
@@ -119,7 +119,7 @@ async def served_studio(
     (on `clock` when given: a test's hand-moved clock)."""
     executable = chromium_or_skip()
     stripe = FakeStripe()
-    port = free_port()
+    bind, port = held_port()
     base_url = f"http://127.0.0.1:{port}"
     async with AsyncExitStack() as stack:
         stripe_server = stripe.serve()
@@ -145,7 +145,7 @@ async def served_studio(
         running = Running(app, test_app.test_client(), graph, pool)
 
         config = Config()
-        config.bind = [f"127.0.0.1:{port}"]
+        config.bind = [bind]
         config.accesslog = None
         stopped = asyncio.Event()
         server = asyncio.create_task(
